@@ -1,0 +1,46 @@
+"""Time for the emulator: real time unless a company's clock is pinned through the admin API.
+
+QuickBooks reports times in the company's zone; the emulator uses US Pacific, as Intuit's samples do.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+PACIFIC = ZoneInfo("America/Los_Angeles")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def to_company_time(moment: datetime) -> datetime:
+    return moment.astimezone(PACIFIC)
+
+
+def format_timestamp(moment: datetime) -> str:
+    """`2015-07-23T10:58:12-07:00`: the form QuickBooks uses in MetaData."""
+    return to_company_time(moment).replace(microsecond=0).isoformat()
+
+
+def format_time_field(moment: datetime) -> str:
+    """`2015-07-23T10:58:12.099-07:00`: the top-level `time` of every response."""
+    local = to_company_time(moment)
+    return local.isoformat(timespec="milliseconds")
+
+
+def parse_datetime(text: str) -> datetime:
+    """ISO date or datetime; a value without an offset is read as Pacific time."""
+    value = text.strip()
+    if len(value) == 10:
+        parsed = datetime.combine(date.fromisoformat(value), datetime.min.time())
+    else:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=PACIFIC)
+    return parsed
+
+
+def company_today(moment: datetime) -> date:
+    return to_company_time(moment).date()

@@ -1,0 +1,270 @@
+"""The Accounting API: `/v3/company/{realmId}/...` with QuickBooks' paths, parameters and
+envelopes.
+
+Every request is authenticated (bearer token bound to the company), throttled, checked against
+scripted faults, replayed when its `requestid` was seen, and then run under the emulator's lock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from qbo_emulator import clock, faults, operations
+from qbo_emulator.emulator import Emulator
+from qbo_emulator.http.responses import (
+    DroppedResponse,
+    dumps,
+    fault_response,
+    loads,
+    raw_json,
+)
+from qbo_emulator.model.specs import SPECS
+from qbo_emulator.model.store import Company, ScriptedFault, StoredResponse, remember_response
+from qbo_emulator.rules.context import Ctx
+
+MAX_REQUEST_ID = 50
+Handler = Callable[[Ctx, Request, Any], dict[str, Any]]
+
+
+class _Call:
+    """What one API request is, for throttling, faults and replay."""
+
+    def __init__(self, request: Request) -> None:
+        params = request.path_params
+        self.realm_id: str = params["realm"]
+        self.resource: str = params.get("resource", "").lower()
+        self.method = request.method
+        self.operation = request.query_params.get("operation", "")
+        self.request_id = request.query_params.get("requestid")
+        self.include = tuple(
+            part.strip()
+            for part in request.query_params.get("include", "").split(",")
+            if part.strip()
+        )
+
+
+def routes(emulator: Emulator) -> list[BaseRoute]:
+    api = _Api(emulator)
+    prefix = "/v3/company/{realm}"
+    return [
+        Route(f"{prefix}/query", api.query, methods=["GET", "POST"]),
+        Route(f"{prefix}/batch", api.batch, methods=["POST"]),
+        Route(f"{prefix}/cdc", api.cdc, methods=["GET", "POST"]),
+        Route(f"{prefix}/{{resource}}/{{entity_id}}/send", api.send, methods=["POST"]),
+        Route(f"{prefix}/{{resource}}/{{entity_id}}", api.read, methods=["GET"]),
+        Route(f"{prefix}/{{resource}}", api.write, methods=["POST"]),
+        Route(f"{prefix}/{{resource}}", api.read_singleton, methods=["GET"]),
+    ]
+
+
+class _Api:
+    def __init__(self, emulator: Emulator) -> None:
+        self.emulator = emulator
+
+    # --- the pipeline every request goes through -------------------------------------------------
+
+    async def _run(
+        self,
+        request: Request,
+        handler: Handler,
+        *,
+        write: bool,
+        batch: bool = False,
+    ) -> Response:
+        call = _Call(request)
+        emulator = self.emulator
+        try:
+            grant = emulator.oauth.authenticate(request.headers.get("authorization"), call.realm_id)
+            company = emulator.companies.get(call.realm_id)
+            if company is None:
+                raise faults.authorization_failed("The company is not known to this emulator")
+            emulator.limiter.acquire(call.realm_id, grant.client_id, company.throttle, batch=batch)
+        except faults.QBOFault as exc:
+            return fault_response(exc.fault)
+        try:
+            return await self._serve(call, company, request, handler, write=write)
+        finally:
+            emulator.limiter.release(call.realm_id, grant.client_id)
+
+    async def _serve(
+        self, call: _Call, company: Company, request: Request, handler: Handler, *, write: bool
+    ) -> Response:
+        emulator = self.emulator
+        scripted = self._scripted(company, call)
+        if scripted is not None and scripted.latency_ms:
+            await asyncio.sleep(scripted.latency_ms / 1000)
+        if scripted is not None and scripted.status is not None:
+            return fault_response(faults.scripted(scripted.status, scripted.code or "10000").fault)
+        if call.request_id is not None and len(call.request_id) > MAX_REQUEST_ID:
+            return fault_response(
+                faults.invalid_request_id(
+                    f"Invalid Request Id Format : requestid is {len(call.request_id)} characters; "
+                    f"at most {MAX_REQUEST_ID} are allowed"
+                ).fault
+            )
+        replay_key = call.request_id if write and call.request_id else None
+        if replay_key is not None:
+            with emulator.lock:
+                stored = company.replays.get(replay_key)
+            if stored is not None:
+                return raw_json(stored.body, stored.status)
+        raw = await request.body()
+        with emulator.operation(company, call.include) as ctx:
+            try:
+                payload = loads(raw) if write and raw.strip() else None
+                body = handler(ctx, request, payload)
+                status = 200
+                content = dumps({**body, "time": clock.format_time_field(ctx.now)})
+            except faults.QBOFault as exc:
+                status = exc.fault.status
+                content = dumps(exc.fault.body(clock.format_time_field(ctx.now), 0))
+            except ValueError:
+                status = 400
+                content = dumps(
+                    faults.invalid_value(
+                        "", "Request has invalid or unsupported property : the body is not valid JSON"
+                    ).fault.body(clock.format_time_field(ctx.now), 0)
+                )
+            if replay_key is not None and status in (200, 400):
+                remember_response(company, replay_key, StoredResponse(status, content))
+        if scripted is not None and scripted.drop_after_commit:
+            return DroppedResponse()
+        return raw_json(content, status)
+
+    def _scripted(self, company: Company, call: _Call) -> ScriptedFault | None:
+        with self.emulator.lock:
+            for fault in company.faults:
+                if fault.matches(call.method, call.resource or None, call.operation or None):
+                    fault.hits += 1
+                    return fault
+        return None
+
+    # --- endpoints --------------------------------------------------------------------------------
+
+    async def read(self, request: Request) -> Response:
+        def handle(ctx: Ctx, req: Request, _: Any) -> dict[str, Any]:
+            spec = operations.entity_spec(req.path_params["resource"])
+            row = operations.read(ctx, spec, req.path_params["entity_id"])
+            return {spec.name: row}
+
+        return await self._run(request, handle, write=False)
+
+    async def read_singleton(self, request: Request) -> Response:
+        def handle(ctx: Ctx, req: Request, _: Any) -> dict[str, Any]:
+            spec = operations.entity_spec(req.path_params["resource"])
+            if spec.name != "Preferences":
+                raise faults.unsupported_operation(f"GET without an id for {spec.name}")
+            return {spec.name: operations.read(ctx, spec, "1")}
+
+        return await self._run(request, handle, write=False)
+
+    async def write(self, request: Request) -> Response:
+        def handle(ctx: Ctx, req: Request, payload: Any) -> dict[str, Any]:
+            spec = operations.entity_spec(req.path_params["resource"])
+            operation = req.query_params.get("operation", "").lower()
+            includes = {i.lower() for i in ctx.include}
+            if payload is None:
+                raise faults.required_param(spec.name, spec.name, "the request body is empty")
+            if operation == "delete":
+                row = operations.delete(ctx, spec, payload)
+            elif operation == "void" or (operation == "update" and "void" in includes):
+                row = operations.void(ctx, spec, payload)
+            elif operation == "update" or (
+                isinstance(payload, dict) and not _blank(payload.get("Id"))
+            ) or spec.name in ("Preferences", "CompanyInfo"):
+                sparse = isinstance(payload, dict) and _truthy(payload.get("sparse"))
+                row = operations.update(ctx, spec, payload, sparse=sparse)
+            elif operation in ("", "create"):
+                row = operations.create(ctx, spec, payload)
+            else:
+                raise faults.invalid_enumeration("operation", operation)
+            return {spec.name: row}
+
+        return await self._run(request, handle, write=True)
+
+    async def send(self, request: Request) -> Response:
+        def handle(ctx: Ctx, req: Request, _: Any) -> dict[str, Any]:
+            spec = operations.entity_spec(req.path_params["resource"])
+            if spec.name not in ("Invoice", "SalesReceipt", "CreditMemo", "PurchaseOrder"):
+                raise faults.unsupported_operation(f"Send for {spec.name}")
+            row = operations.read(ctx, spec, req.path_params["entity_id"])
+            send_to = req.query_params.get("sendTo")
+            updated = dict(row)
+            if send_to:
+                updated["BillEmail"] = {"Address": send_to}
+            elif not row.get("BillEmail"):
+                raise faults.QBOFault(
+                    faults.Fault(
+                        400,
+                        "ValidationFault",
+                        (
+                            faults.ErrorItem(
+                                "6420",
+                                "Email Address Missing",
+                                "Email Address Missing : you must give an e-mail address to "
+                                "send this transaction to.",
+                                "BillEmail",
+                            ),
+                        ),
+                    )
+                )
+            updated["EmailStatus"] = "EmailSent"
+            updated["DeliveryInfo"] = {
+                "DeliveryType": "Email",
+                "DeliveryTime": clock.format_timestamp(ctx.now),
+            }
+            updated["SyncToken"] = str(int(row["SyncToken"]) + 1)
+            updated["MetaData"] = {
+                **row["MetaData"],
+                "LastUpdatedTime": clock.format_timestamp(ctx.now),
+            }
+            ctx.company.table(spec.name).put(updated, ctx.now)
+            ctx.events.append((spec.name, updated["Id"], "Emailed", None))
+            return {spec.name: updated}
+
+        return await self._run(request, handle, write=True)
+
+    async def query(self, request: Request) -> Response:
+        text = request.query_params.get("query")
+        if text is None and request.method == "POST":
+            text = (await request.body()).decode("utf-8", errors="replace")
+
+        def handle(ctx: Ctx, req: Request, _: Any) -> dict[str, Any]:
+            if not text or not text.strip():
+                raise faults.query_parse_error("Encountered \"<EOF>\" at line 1, column 1.")
+            return {"QueryResponse": operations.query(ctx, text)}
+
+        return await self._run(request, handle, write=False)
+
+    async def cdc(self, request: Request) -> Response:
+        def handle(ctx: Ctx, req: Request, _: Any) -> dict[str, Any]:
+            params = req.query_params
+            return {"CDCResponse": operations.cdc(ctx, params.get("entities"), params.get("changedSince"))}
+
+        return await self._run(request, handle, write=False)
+
+    async def batch(self, request: Request) -> Response:
+        def handle(ctx: Ctx, req: Request, payload: Any) -> dict[str, Any]:
+            if not isinstance(payload, dict):
+                raise faults.required_param("BatchItemRequest")
+            items = operations.batch_size_check(payload.get("BatchItemRequest"))
+            return {"BatchItemResponse": [operations.batch_item(ctx, item) for item in items]}
+
+        return await self._run(request, handle, write=True, batch=True)
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _truthy(value: Any) -> bool:
+    return value is True or (isinstance(value, str) and value.lower() == "true")
+
+
+__all__ = ["routes", "Awaitable", "SPECS"]

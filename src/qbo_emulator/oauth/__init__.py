@@ -1,0 +1,52 @@
+"""OAuth 2.0 and OpenID Connect as Intuit runs them, for the QuickBooks Online emulator.
+
+    server = OAuthServer(companies)            # companies: a CompanyDirectory
+    app = server.create_app(["http://localhost:8000/callback"])
+    routes = server.routes()                   # discovery, authorize, token, revoke, userinfo, JWKS
+    grant = server.authenticate(request.headers.get("authorization"), realm_id)   # data-API calls
+
+Intuit clients (intuit-oauth's AuthClient, for one) work against it unchanged: point them at
+`<base>/.well-known/openid_configuration`.
+"""
+
+from __future__ import annotations
+
+from .models import (
+    ACCESS_TOKEN_LIFETIME,
+    ACCOUNTING,
+    ADDRESS,
+    CODE_LIFETIME,
+    EMAIL,
+    KNOWN_SCOPES,
+    OPENID,
+    PAYMENT,
+    PHONE,
+    PROFILE,
+    REFRESH_TOKEN_LIFETIME,
+    App,
+    Grant,
+    TokenSet,
+)
+from .server import USER_SUB, AuthorizeError, CompanyDirectory, OAuthError, OAuthServer
+
+__all__ = [
+    "ACCESS_TOKEN_LIFETIME",
+    "ACCOUNTING",
+    "ADDRESS",
+    "CODE_LIFETIME",
+    "EMAIL",
+    "KNOWN_SCOPES",
+    "OPENID",
+    "PAYMENT",
+    "PHONE",
+    "PROFILE",
+    "REFRESH_TOKEN_LIFETIME",
+    "USER_SUB",
+    "App",
+    "AuthorizeError",
+    "CompanyDirectory",
+    "Grant",
+    "OAuthError",
+    "OAuthServer",
+    "TokenSet",
+]
