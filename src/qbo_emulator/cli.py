@@ -1,7 +1,7 @@
 """`qbo-emulator`: run the QuickBooks Online emulator.
 
-    qbo-emulator serve --host 127.0.0.1 --port 8765 [--state FILE]
-    qbo-emulator demo  --host 127.0.0.1 --port 8765 [--state FILE]   (adds a demo company + app)
+qbo-emulator serve --host 127.0.0.1 --port 8765 [--state FILE]
+qbo-emulator demo  --host 127.0.0.1 --port 8765 [--state FILE]   (adds a demo company + app)
 """
 
 from __future__ import annotations
@@ -98,8 +98,8 @@ def _prepare_demo(emulator: Emulator, base: str) -> None:
         f"""
 QuickBooks Online emulator: {base}
   demo company  "{company.name}"  realm_id {company.realm_id}
-                {counts.get('Customer', 0)} customers/properties, {counts.get('Item', 0)} items,
-                {counts.get('Invoice', 0)} invoices, {counts.get('Payment', 0)} payments
+                {counts.get("Customer", 0)} customers/properties, {counts.get("Item", 0)} items,
+                {counts.get("Invoice", 0)} invoices, {counts.get("Payment", 0)} payments
   demo app      client_id     {app.client_id}
                 client_secret {app.client_secret}
                 verifier      {app.verifier_token}

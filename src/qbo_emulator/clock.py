@@ -1,6 +1,7 @@
-"""Time for the emulator: real time unless a company's clock is pinned through the admin API.
+"""Time for the emulator: real time unless a company's clock is set through the admin API.
 
-QuickBooks reports times in the company's zone; the emulator uses US Pacific, as Intuit's samples do.
+QuickBooks reports times in the company's zone; the emulator uses US Pacific, as Intuit's
+samples do.
 """
 
 from __future__ import annotations

@@ -127,7 +127,9 @@ class Emulator:
         self, company: Company, when: datetime, events: list[tuple[str, str, str, str | None]]
     ) -> None:
         targets = [
-            WebhookTarget(app.client_id, app.webhook_url, app.verifier_token, _format(app.webhook_format))
+            WebhookTarget(
+                app.client_id, app.webhook_url, app.verifier_token, _format(app.webhook_format)
+            )
             for app in self.oauth.apps_connected_to(company.realm_id)
             if app.webhook_url
         ]

@@ -123,7 +123,13 @@ def create(ctx: Ctx, spec: EntitySpec, payload: Any) -> Row:
         raise faults.invalid_enumeration("Type", "Group")
     prepared = _prepare(ctx, spec, _input(spec, payload), None)
     table = ctx.company.table(spec.name)
-    row = {**prepared, "Id": table.allocate_id(), "SyncToken": "0", "domain": "QBO", "sparse": False}
+    row = {
+        **prepared,
+        "Id": table.allocate_id(),
+        "SyncToken": "0",
+        "domain": "QBO",
+        "sparse": False,
+    }
     _stamp(ctx, row)
     table.put(row, ctx.now)
     effects.after_write(ctx, spec.name, None, row, _toucher(ctx))
@@ -178,7 +184,9 @@ def update(ctx: Ctx, spec: EntitySpec, payload: Any, *, sparse: bool) -> Row:
     return row
 
 
-def update_singleton(ctx: Ctx, spec: EntitySpec, payload: Mapping[str, Any], *, sparse: bool) -> Row:
+def update_singleton(
+    ctx: Ctx, spec: EntitySpec, payload: Mapping[str, Any], *, sparse: bool
+) -> Row:
     """Preferences and CompanyInfo: one row each, updated section by section."""
     _writable(ctx)
     table = ctx.company.table(spec.name)
@@ -187,10 +195,14 @@ def update_singleton(ctx: Ctx, spec: EntitySpec, payload: Mapping[str, Any], *, 
         raise faults.object_not_found()
     _check_token(spec, payload, existing)
     incoming = _input(spec, payload)
-    row = deep_merge(existing, incoming) if sparse or spec.name == "Preferences" else {
-        **{k: v for k, v in existing.items() if k in SYSTEM_FIELDS},
-        **incoming,
-    }
+    row = (
+        deep_merge(existing, incoming)
+        if sparse or spec.name == "Preferences"
+        else {
+            **{k: v for k, v in existing.items() if k in SYSTEM_FIELDS},
+            **incoming,
+        }
+    )
     row["Id"] = existing["Id"]
     row["SyncToken"] = str(int(existing["SyncToken"]) + 1)
     check_string_limits(spec, row)
@@ -280,7 +292,9 @@ def _zero_line(line: Mapping[str, Any]) -> dict[str, Any]:
     return result
 
 
-def _unapply_payments(ctx: Ctx, entity: str, entity_id: str, touch: Callable[[str, Row], None]) -> None:
+def _unapply_payments(
+    ctx: Ctx, entity: str, entity_id: str, touch: Callable[[str, Row], None]
+) -> None:
     """Voiding a document turns the payments applied to it into unapplied credit."""
     links = ctx.company.applied.get(f"{entity}:{entity_id}", {})
     for key in list(links):

@@ -1,8 +1,8 @@
 """Running the emulator: in-process for tests (`EmulatorServer`), or from the command line.
 
-    with EmulatorServer() as server:
-        base = server.url                     # http://127.0.0.1:<free port>
-        ...                                   # real HTTP, real clients
+with EmulatorServer() as server:
+    base = server.url                     # http://127.0.0.1:<free port>
+    ...                                   # real HTTP, real clients
 """
 
 from __future__ import annotations

@@ -39,12 +39,19 @@ class Limiter:
         now = self._clock()
         key = (realm_id, client_id)
         requests = self._requests.setdefault(realm_id, _Window())
-        if limits.requests_per_minute is not None and requests.count(now) >= limits.requests_per_minute:
+        if (
+            limits.requests_per_minute is not None
+            and requests.count(now) >= limits.requests_per_minute
+        ):
             raise faults.throttled()
         if limits.concurrent is not None and self._in_flight.get(key, 0) >= limits.concurrent:
             raise faults.throttled()
         batches = self._batches.setdefault(key, _Window())
-        if batch and limits.batch_per_minute is not None and batches.count(now) >= limits.batch_per_minute:
+        if (
+            batch
+            and limits.batch_per_minute is not None
+            and batches.count(now) >= limits.batch_per_minute
+        ):
             raise faults.throttled()
         requests.times.append(now)
         if batch:

@@ -250,7 +250,9 @@ class _Admin:
         if "subscription_status" in body:
             status = body["subscription_status"]
             if status not in ("PAID", "CANCELLED"):
-                raise Invalid("subscription_status", "subscription_status must be PAID or CANCELLED")
+                raise Invalid(
+                    "subscription_status", "subscription_status must be PAID or CANCELLED"
+                )
             changes["subscription_status"] = status
         if "throttle" in body:
             section = body["throttle"]
@@ -273,7 +275,9 @@ class _Admin:
         if "preferences" in body:
             prefs = body["preferences"]
             if not isinstance(prefs, dict):
-                raise Invalid("preferences", "preferences must be an object (a partial Preferences)")
+                raise Invalid(
+                    "preferences", "preferences must be an object (a partial Preferences)"
+                )
             close = prefs.get("AccountingInfoPrefs", {}).get("BookCloseDate")
             if close is not None:
                 try:
@@ -318,9 +322,13 @@ class _Admin:
         if not isinstance(match, dict):
             raise Invalid("match", "match must be an object")
         if not isinstance(action, dict) or not action:
-            raise Invalid("action", "action is required: {status, code} | {drop_after_commit} | {latency_ms}")
+            raise Invalid(
+                "action", "action is required: {status, code} | {drop_after_commit} | {latency_ms}"
+            )
         times = body.get("times", 1)
-        if times is not None and (isinstance(times, bool) or not isinstance(times, int) or times < 1):
+        if times is not None and (
+            isinstance(times, bool) or not isinstance(times, int) or times < 1
+        ):
             raise Invalid("times", "times must be a positive integer or null (until cleared)")
         fault = ScriptedFault(
             id=secrets.token_hex(4),
@@ -339,7 +347,11 @@ class _Admin:
             fault.drop_after_commit = True
         elif "latency_ms" in action:
             latency = action["latency_ms"]
-            if isinstance(latency, bool) or not isinstance(latency, int) or not 0 < latency <= 120_000:
+            if (
+                isinstance(latency, bool)
+                or not isinstance(latency, int)
+                or not 0 < latency <= 120_000
+            ):
                 raise Invalid("action.latency_ms", "action.latency_ms must be 1..120000")
             fault.latency_ms = latency
         else:
@@ -474,7 +486,7 @@ def merge_records(ctx: Any, entity: str, source_id: str, target_id: str) -> dict
     new_ref = {"value": target["Id"], "name": target["DisplayName"]}
     touch = operations._toucher(ctx)
     for name, other in company.tables.items():
-        if not other.spec.refs.get(ref_key) == entity:
+        if other.spec.refs.get(ref_key) != entity:
             continue
         for row in list(other.lookup(ref_key, (source_id,)) or []):
             touch(name, {**row, ref_key: new_ref})

@@ -128,7 +128,8 @@ class _Api:
                 status = 400
                 content = dumps(
                     faults.invalid_value(
-                        "", "Request has invalid or unsupported property : the body is not valid JSON"
+                        "",
+                        "Request has invalid or unsupported property : the body is not valid JSON",
                     ).fault.body(clock.format_time_field(ctx.now), 0)
                 )
             if replay_key is not None and status in (200, 400):
@@ -175,9 +176,11 @@ class _Api:
                 row = operations.delete(ctx, spec, payload)
             elif operation == "void" or (operation == "update" and "void" in includes):
                 row = operations.void(ctx, spec, payload)
-            elif operation == "update" or (
-                isinstance(payload, dict) and not _blank(payload.get("Id"))
-            ) or spec.name in ("Preferences", "CompanyInfo"):
+            elif (
+                operation == "update"
+                or (isinstance(payload, dict) and not _blank(payload.get("Id")))
+                or spec.name in ("Preferences", "CompanyInfo")
+            ):
                 sparse = isinstance(payload, dict) and _truthy(payload.get("sparse"))
                 row = operations.update(ctx, spec, payload, sparse=sparse)
             elif operation in ("", "create"):
@@ -237,7 +240,7 @@ class _Api:
 
         def handle(ctx: Ctx, req: Request, _: Any) -> dict[str, Any]:
             if not text or not text.strip():
-                raise faults.query_parse_error("Encountered \"<EOF>\" at line 1, column 1.")
+                raise faults.query_parse_error('Encountered "<EOF>" at line 1, column 1.')
             return {"QueryResponse": operations.query(ctx, text)}
 
         return await self._run(request, handle, write=False)
@@ -245,7 +248,11 @@ class _Api:
     async def cdc(self, request: Request) -> Response:
         def handle(ctx: Ctx, req: Request, _: Any) -> dict[str, Any]:
             params = req.query_params
-            return {"CDCResponse": operations.cdc(ctx, params.get("entities"), params.get("changedSince"))}
+            return {
+                "CDCResponse": operations.cdc(
+                    ctx, params.get("entities"), params.get("changedSince")
+                )
+            }
 
         return await self._run(request, handle, write=False)
 
@@ -267,4 +274,4 @@ def _truthy(value: Any) -> bool:
     return value is True or (isinstance(value, str) and value.lower() == "true")
 
 
-__all__ = ["routes", "Awaitable", "SPECS"]
+__all__ = ["SPECS", "Awaitable", "routes"]

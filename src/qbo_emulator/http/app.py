@@ -53,5 +53,6 @@ _INDEX = """<!doctype html><html lang="en"><head><meta charset="utf-8">
 <ul>
 <li>OpenID discovery: <code>{base}/.well-known/openid_configuration</code></li>
 <li>Accounting API: <code>{base}/v3/company/&lt;realmId&gt;/...</code></li>
-<li>Admin API: <code>{base}/_emulator/...</code> (companies: <a href="/_emulator/companies">/_emulator/companies</a>)</li>
+<li>Admin API: <code>{base}/_emulator/...</code>
+ (companies: <a href="/_emulator/companies">/_emulator/companies</a>)</li>
 </ul></body></html>"""

@@ -540,7 +540,14 @@ SPECS: dict[str, EntitySpec] = {
         _spec(
             "BillPayment",
             Kind.TRANSACTION,
-            (*_TXN_COMMON, "VendorRef", "PayType", "CheckPayment", "CreditCardPayment", "APAccountRef"),
+            (
+                *_TXN_COMMON,
+                "VendorRef",
+                "PayType",
+                "CheckPayment",
+                "CreditCardPayment",
+                "APAccountRef",
+            ),
             limits=_TXN_LIMITS,
             refs={"VendorRef": "Vendor", "APAccountRef": "Account"},
             indexed=("DocNumber", "VendorRef"),

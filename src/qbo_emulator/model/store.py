@@ -167,9 +167,7 @@ class ScriptedFault:
             return False
         if self.entity and (entity is None or self.entity.lower() != entity.lower()):
             return False
-        return not (
-            self.operation and (operation or "").lower() != self.operation.lower()
-        )
+        return not (self.operation and (operation or "").lower() != self.operation.lower())
 
     def to_json(self) -> dict[str, Any]:
         action: dict[str, Any]

@@ -1019,6 +1019,7 @@ def inventory_start(today: datetime.date) -> datetime.date:
 @dataclass(frozen=True, slots=True)
 class _Invoice:
     id: str
+    doc_number: str
     txn_date: datetime.date
     total: Decimal
     billable: _Billable
@@ -1092,7 +1093,7 @@ def _seed_invoices(
             payload["CustomerMemo"] = {"value": rng.choice(CUSTOMER_MEMOS)}
         stored = out.create("Invoice", payload)
         total = Decimal(str(stored["TotalAmt"]))
-        invoices.append(_Invoice(stored["Id"], txn_date, total, billable))
+        invoices.append(_Invoice(stored["Id"], payload["DocNumber"], txn_date, total, billable))
     return invoices
 
 
@@ -1150,7 +1151,7 @@ def _seed_payments(
         elif method == "ACH/Bank Transfer":
             reference = f"ACH{paid_on:%y%m%d}{rng.randint(0, 99999):05d}"
         elif method == "Cash":
-            reference = f"CASH-{invoice.id}"
+            reference = f"RCPT-{invoice.doc_number}"
         else:
             reference = f"AUTH {rng.randint(0, 999999):06d}"
         out.create(

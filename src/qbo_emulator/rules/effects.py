@@ -112,7 +112,11 @@ def refresh_customer_balance(ctx: Ctx, customer_id: str) -> None:
     if row is None:
         return
     balance = ZERO
-    for entity, key, sign in (("Invoice", "Balance", 1), ("Payment", "UnappliedAmt", -1), ("CreditMemo", "Balance", -1)):
+    for entity, key, sign in (
+        ("Invoice", "Balance", 1),
+        ("Payment", "UnappliedAmt", -1),
+        ("CreditMemo", "Balance", -1),
+    ):
         for doc in company.table(entity).lookup("CustomerRef", (customer_id,)) or []:
             balance += sign * Decimal(doc.get(key, ZERO))
     row["Balance"] = money(balance)

@@ -117,7 +117,11 @@ def sales_lines(ctx: Ctx, obj: Row, existing: Row | None, txn_date: str) -> Line
     discounts: list[tuple[dict[str, Any], dict[str, Any]]] = []
     for line, line_id in zip(lines, _line_ids(lines, existing), strict=True):
         kind = line.get("DetailType") or next(
-            (k for k in ("SalesItemLineDetail", "GroupLineDetail", "DiscountLineDetail") if k in line),
+            (
+                k
+                for k in ("SalesItemLineDetail", "GroupLineDetail", "DiscountLineDetail")
+                if k in line
+            ),
             "DescriptionOnly",
         )
         if kind == "SubTotalLineDetail":
@@ -163,7 +167,9 @@ def sales_lines(ctx: Ctx, obj: Row, existing: Row | None, txn_date: str) -> Line
         detail = new["DiscountLineDetail"]
         percent_based = bool(detail.get("PercentBased"))
         if percent_based:
-            percent = decimal(detail.get("DiscountPercent", 0), "Line.DiscountLineDetail.DiscountPercent")
+            percent = decimal(
+                detail.get("DiscountPercent", 0), "Line.DiscountLineDetail.DiscountPercent"
+            )
             detail["DiscountPercent"] = percent
             amount = money(totals.subtotal * percent / 100)
         else:
@@ -207,7 +213,11 @@ def _sales_item(
     else:
         detail.pop("ItemRef", None)
     tax_ref = detail.get("TaxCodeRef")
-    code = "NON" if blank(tax_ref) else str(tax_ref.get("value") if isinstance(tax_ref, dict) else tax_ref)
+    code = (
+        "NON"
+        if blank(tax_ref)
+        else str(tax_ref.get("value") if isinstance(tax_ref, dict) else tax_ref)
+    )
     if code.upper() not in US_LINE_TAX_CODES:
         raise faults.invalid_tax_code(code)
     detail["TaxCodeRef"] = {"value": code.upper()}
@@ -284,7 +294,9 @@ def tax_detail(ctx: Ctx, obj: Row, taxable: Decimal) -> Decimal:
         result["TxnTaxCodeRef"] = {"value": code["Id"], "name": code.get("Name", "")}
         rate_list = (code.get("SalesTaxRateList") or {}).get("TaxRateDetail", [])
         for entry in rate_list:
-            rate = ctx.company.table("TaxRate").get(str((entry.get("TaxRateRef") or {}).get("value")))
+            rate = ctx.company.table("TaxRate").get(
+                str((entry.get("TaxRateRef") or {}).get("value"))
+            )
             if rate is None:
                 continue
             percent = decimal(rate.get("RateValue", 0), "TaxRate.RateValue")

@@ -207,16 +207,18 @@ def prepare_customer(ctx: Ctx, obj: Row, existing: Row | None) -> Row:
         obj["BillWithParent"] = False
     else:
         obj["BillWithParent"] = (
-            False if blank(obj.get("BillWithParent")) else boolean(obj["BillWithParent"], "BillWithParent")
+            False
+            if blank(obj.get("BillWithParent"))
+            else boolean(obj["BillWithParent"], "BillWithParent")
         )
     obj["Taxable"] = True if blank(obj.get("Taxable")) else boolean(obj["Taxable"], "Taxable")
     obj.setdefault("CurrencyRef", USD)
     obj.setdefault("PreferredDeliveryMethod", "Print")
     obj["IsProject"] = False
     _keep_balance(obj, existing, "Balance", "BalanceWithJobs")
-    if existing is not None and existing.get("Active") and not obj["Active"]:
-        if existing.get("BalanceWithJobs", Decimal("0")) != 0:
-            raise faults.delete_has_balance()
+    retiring = existing is not None and existing.get("Active") and not obj["Active"]
+    if retiring and (existing or {}).get("BalanceWithJobs", Decimal("0")) != 0:
+        raise faults.delete_has_balance()
     return obj
 
 
@@ -225,7 +227,9 @@ def prepare_vendor(ctx: Ctx, obj: Row, existing: Row | None) -> Row:
     _unique_person(ctx, "Vendor", obj)
     _email(obj)
     _active(obj)
-    obj["Vendor1099"] = False if blank(obj.get("Vendor1099")) else boolean(obj["Vendor1099"], "Vendor1099")
+    obj["Vendor1099"] = (
+        False if blank(obj.get("Vendor1099")) else boolean(obj["Vendor1099"], "Vendor1099")
+    )
     obj.setdefault("CurrencyRef", USD)
     _keep_balance(obj, existing, "Balance")
     return obj
@@ -240,7 +244,9 @@ def prepare_employee(ctx: Ctx, obj: Row, existing: Row | None) -> Row:
     _unique_person(ctx, "Employee", obj)
     _email(obj)
     _active(obj)
-    obj["BillableTime"] = False if blank(obj.get("BillableTime")) else boolean(obj["BillableTime"], "BillableTime")
+    obj["BillableTime"] = (
+        False if blank(obj.get("BillableTime")) else boolean(obj["BillableTime"], "BillableTime")
+    )
     return obj
 
 
@@ -269,9 +275,7 @@ def prepare_item(ctx: Ctx, obj: Row, existing: Row | None) -> Row:
     if item_type not in ITEM_TYPES:
         raise faults.invalid_enumeration("Type", item_type)
     if existing is not None and existing.get("Type") == "Inventory" and item_type != "Inventory":
-        raise faults.business_validation(
-            "You can't change the type of an inventory item.", "Type"
-        )
+        raise faults.business_validation("You can't change the type of an inventory item.", "Type")
     obj["Type"] = item_type
     _active(obj)
     _hierarchy(ctx, "Item", obj, name)
@@ -328,7 +332,9 @@ def prepare_account(ctx: Ctx, obj: Row, existing: Row | None) -> Row:
     if blank(account_type):
         key = str(sub_type).replace(" ", "").lower()
         account_type = SUBTYPE_TO_TYPE.get(key, "Expense")
-    canonical = _ACCOUNT_TYPE_BY_KEY.get(str(account_type).replace(" ", "").replace("-", "").lower())
+    canonical = _ACCOUNT_TYPE_BY_KEY.get(
+        str(account_type).replace(" ", "").replace("-", "").lower()
+    )
     if canonical is None:
         raise faults.invalid_enumeration("AccountType", str(account_type))
     classification, default_sub = ACCOUNT_TYPES[canonical]
@@ -354,9 +360,9 @@ def _simple_tree(entity: str, space: str) -> Callable[[Ctx, Row, Row | None], Ro
     return prepare
 
 
-def _flat(entity: str, enum_field: str, allowed: tuple[str, ...], default: str) -> Callable[
-    [Ctx, Row, Row | None], Row
-]:
+def _flat(
+    entity: str, enum_field: str, allowed: tuple[str, ...], default: str
+) -> Callable[[Ctx, Row, Row | None], Row]:
     def prepare(ctx: Ctx, obj: Row, existing: Row | None) -> Row:
         name = _required_name(obj)
         _active(obj)
@@ -377,9 +383,9 @@ def _unique_in_list_flat(ctx: Ctx, entity: str, obj: Row) -> None:
         raise faults.duplicate_name(entity)
 
 
-def _finish_term(prepare: Callable[[Ctx, Row, Row | None], Row]) -> Callable[
-    [Ctx, Row, Row | None], Row
-]:
+def _finish_term(
+    prepare: Callable[[Ctx, Row, Row | None], Row],
+) -> Callable[[Ctx, Row, Row | None], Row]:
     def wrapped(ctx: Ctx, obj: Row, existing: Row | None) -> Row:
         result = prepare(ctx, obj, existing)
         result.pop("FullyQualifiedName", None)
@@ -391,9 +397,9 @@ def _finish_term(prepare: Callable[[Ctx, Row, Row | None], Row]) -> Callable[
     return wrapped
 
 
-def _finish_flat(prepare: Callable[[Ctx, Row, Row | None], Row]) -> Callable[
-    [Ctx, Row, Row | None], Row
-]:
+def _finish_flat(
+    prepare: Callable[[Ctx, Row, Row | None], Row],
+) -> Callable[[Ctx, Row, Row | None], Row]:
     def wrapped(ctx: Ctx, obj: Row, existing: Row | None) -> Row:
         result = prepare(ctx, obj, existing)
         result.pop("FullyQualifiedName", None)

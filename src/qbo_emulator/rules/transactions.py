@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any
 
 from qbo_emulator import faults
 from qbo_emulator.model.specs import SALES_FORMS
@@ -232,7 +231,9 @@ def _application_lines(
             raise faults.required_param("Amount", "Line.Amount")
         amount = money(amount)
         if amount < 0:
-            raise faults.invalid_value("Line.Amount", "NegativeAmount : amount must not be negative", "2290")
+            raise faults.invalid_value(
+                "Line.Amount", "NegativeAmount : amount must not be negative", "2290"
+            )
         links = line.get("LinkedTxn") or []
         if isinstance(links, dict):
             links = [links]
@@ -279,7 +280,9 @@ def _total_amount(obj: Row) -> Decimal:
     if total is None:
         raise faults.business_validation("You must set a transaction amount.", "TotalAmt")
     if total < 0:
-        raise faults.invalid_value("TotalAmt", "NegativeAmount : TotalAmt must not be negative", "2290")
+        raise faults.invalid_value(
+            "TotalAmt", "NegativeAmount : TotalAmt must not be negative", "2290"
+        )
     return money(total)
 
 
@@ -485,11 +488,19 @@ COMPUTED: dict[str, frozenset[str]] = {
     "Purchase": frozenset({"TotalAmt", "HomeTotalAmt"}),
     "Bill": frozenset({"TotalAmt", "Balance", "HomeBalance", "HomeTotalAmt", "LinkedTxn"}),
     "PurchaseOrder": frozenset({"TotalAmt", "HomeTotalAmt"}),
-    "Customer": frozenset({"Balance", "BalanceWithJobs", "FullyQualifiedName", "Level", "IsProject"}),
+    "Customer": frozenset(
+        {"Balance", "BalanceWithJobs", "FullyQualifiedName", "Level", "IsProject"}
+    ),
     "Vendor": frozenset({"Balance"}),
     "Item": frozenset({"FullyQualifiedName", "Level"}),
     "Account": frozenset(
-        {"FullyQualifiedName", "Level", "CurrentBalance", "CurrentBalanceWithSubAccounts", "Classification"}
+        {
+            "FullyQualifiedName",
+            "Level",
+            "CurrentBalance",
+            "CurrentBalanceWithSubAccounts",
+            "Classification",
+        }
     ),
     "Class": frozenset({"FullyQualifiedName", "Level"}),
     "Department": frozenset({"FullyQualifiedName", "Level"}),
@@ -497,7 +508,7 @@ COMPUTED: dict[str, frozenset[str]] = {
 
 
 def payment_links(row: Row | None) -> dict[str, Decimal]:
-    """"Invoice:12" -> amount, for the documents a payment (or bill payment) pays."""
+    """ "Invoice:12" -> amount, for the documents a payment (or bill payment) pays."""
     result: dict[str, Decimal] = {}
     if row is None:
         return result
@@ -506,5 +517,3 @@ def payment_links(row: Row | None) -> dict[str, Decimal]:
             key = f"{link['TxnType']}:{link['TxnId']}"
             result[key] = result.get(key, ZERO) + Decimal(line.get("Amount", ZERO))
     return result
-
-

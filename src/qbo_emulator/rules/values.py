@@ -41,7 +41,9 @@ def decimal(value: Any, element: str) -> Decimal:
     return result
 
 
-def optional_decimal(obj: Mapping[str, Any], key: str, element: str | None = None) -> Decimal | None:
+def optional_decimal(
+    obj: Mapping[str, Any], key: str, element: str | None = None
+) -> Decimal | None:
     value = obj.get(key)
     return None if blank(value) else decimal(value, element or key)
 
@@ -82,10 +84,7 @@ def boolean(value: Any, element: str) -> bool:
 
 def ref_id(ref: Any, element: str) -> str:
     """The id inside `{"value": "12", "name": ...}`; a bare string or number is taken too."""
-    if isinstance(ref, Mapping):
-        value = ref.get("value")
-    else:
-        value = ref
+    value = ref.get("value") if isinstance(ref, Mapping) else ref
     if blank(value):
         raise faults.required_param(f"{element}.value", element)
     return str(value).strip()
