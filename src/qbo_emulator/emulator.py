@@ -12,7 +12,7 @@ import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from qbo_emulator import clock, operations
 from qbo_emulator.model.specs import SPECS
@@ -22,7 +22,13 @@ from qbo_emulator.presets import apply_preset
 from qbo_emulator.presets.base import default_company_info, default_preferences
 from qbo_emulator.rules.context import Ctx
 from qbo_emulator.throttle import Limiter
-from qbo_emulator.webhooks import ChangeEvent, WebhookDispatcher, WebhookTarget
+from qbo_emulator.webhooks import (
+    ChangeEvent,
+    Operation,
+    WebhookDispatcher,
+    WebhookFormat,
+    WebhookTarget,
+)
 
 PRESETS = {"empty": "blank", "blank": "blank", "demo": "demo"}
 
@@ -95,7 +101,7 @@ class Emulator:
 
     def _new_realm_id(self) -> str:
         while True:
-            candidate = str(9_130_000_000_000_000 + secrets.randbelow(10**15))
+            candidate = str(9_130_000_000_000_000 + secrets.randbelow(10**14))
             if candidate not in self.companies:
                 return candidate
 
@@ -150,12 +156,12 @@ class Emulator:
                 self.webhooks.publish(target, event)
 
 
-def _format(value: str) -> Any:
+def _format(value: str) -> WebhookFormat:
     return "cloudevents" if value == "cloudevents" else "legacy"
 
 
-def _operation(value: str) -> Any:
-    return value
+def _operation(value: str) -> Operation:
+    return cast(Operation, value)
 
 
 class Seeder:

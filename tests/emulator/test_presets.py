@@ -764,3 +764,52 @@ def test_apply_preset() -> None:
     assert summary is not None and summary.counts["Invoice"] == 250
     with pytest.raises(ValueError, match="unknown preset"):
         apply_preset(FakeTarget(TODAY), "nope")
+
+
+def test_fake_target_refuses_what_quickbooks_refuses() -> None:
+    """The checks above only mean something if the fake actually enforces them."""
+    target, _, summary = seeded(TODAY)  # a fresh company: this test writes to it
+    invoice = next(i for i in target.rows("Invoice") if i["Balance"] > 0)
+    vendor = target.rows("Vendor")[0]
+    heater = target.get("Item", summary.inventory_item_id)
+    yesterday = (TODAY - datetime.timedelta(days=1)).isoformat()
+    line = {
+        "Amount": invoice["Balance"] + 1,
+        "LinkedTxn": [{"TxnId": invoice["Id"], "TxnType": "Invoice"}],
+    }
+    with pytest.raises(RuleError, match="exceeds balance"):
+        target.create(
+            "Payment",
+            {
+                "CustomerRef": invoice["CustomerRef"],
+                "TotalAmt": line["Amount"],
+                "TxnDate": yesterday,
+                "Line": [line],
+            },
+        )
+    with pytest.raises(RuleError, match="6240"):
+        target.create("Customer", {"DisplayName": vendor["DisplayName"].upper()})
+    with pytest.raises(RuleError, match="bad DisplayName"):
+        target.create("Customer", {"DisplayName": "Parent:Child"})
+    with pytest.raises(RuleError, match="future"):
+        target.create("Bill", {"VendorRef": {"value": vendor["Id"]}, "TxnDate": "2099-01-01"})
+    before_start = datetime.date.fromisoformat(heater["InvStartDate"]) - datetime.timedelta(1)
+    del target.preferences["AccountingInfoPrefs"]["BookCloseDate"]
+    with pytest.raises(RuleError, match="InvStartDate"):
+        target.create(
+            "Invoice",
+            {
+                "DocNumber": "X-1",
+                "TxnDate": before_start.isoformat(),
+                "CustomerRef": invoice["CustomerRef"],
+                "Line": [
+                    {
+                        "Amount": 1,
+                        "DetailType": "SalesItemLineDetail",
+                        "SalesItemLineDetail": {"ItemRef": {"value": heater["Id"]}},
+                    }
+                ],
+            },
+        )
+    with pytest.raises(RuleError, match="does not exist"):
+        target.create("Item", {"Name": "Orphan", "IncomeAccountRef": {"value": "99999"}})

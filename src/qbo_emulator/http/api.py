@@ -38,7 +38,9 @@ class _Call:
     def __init__(self, request: Request) -> None:
         params = request.path_params
         self.realm_id: str = params["realm"]
-        self.resource: str = params.get("resource", "").lower()
+        # The path segment after the realm: an entity ("invoice"), or "query", "batch", "cdc".
+        segments = request.url.path.split("/")
+        self.resource: str = segments[4].lower() if len(segments) > 4 else ""
         self.method = request.method
         self.operation = request.query_params.get("operation", "")
         self.request_id = request.query_params.get("requestid")
