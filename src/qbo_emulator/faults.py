@@ -404,14 +404,23 @@ def system_failure(detail: str = "java.lang.NullPointerException", status: int =
     )
 
 
-def scripted(status: int, code: str) -> QBOFault:
-    """A fault injected through the admin API with an explicit status and code."""
-    if code == "10000" or status >= 500:
-        return system_failure(status=status)
+def scripted(status: int, code: str | None = None) -> QBOFault:
+    """A fault injected through the admin API: the status picks the kind of fault (429
+    throttle, 401/403 gateway, 5xx system), an explicit code its number."""
     if code == "3001" or status == 429:
         return throttled()
     if code == "3200" or status == 401:
         return token_invalid("Token expired")
     if code == "3100" or status == 403:
         return authorization_failed("The access token does not have sufficient scope")
-    return _validation(code, "Scripted fault", f"Scripted fault {code}")
+    if code == "10000" or (code is None and status >= 500):
+        return system_failure(status=status)
+    if code is None:
+        error = ErrorItem(
+            "6000",
+            "A business validation error has occurred while processing your request",
+            "Business Validation Error: Scripted fault",
+        )
+    else:
+        error = ErrorItem(code, "Scripted fault", f"Scripted fault {code}")
+    return QBOFault(Fault(status, "SystemFault" if status >= 500 else "ValidationFault", (error,)))

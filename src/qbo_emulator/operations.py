@@ -406,10 +406,13 @@ def cdc(ctx: Ctx, entities: str | None, changed_since: str | None) -> list[dict[
         if not spec.cdc:
             raise faults.unsupported_operation(f"Change data capture for {spec.name}")
         table = ctx.company.table(spec.name)
+        # By change time; objects changed by one request (same time) in Id order.
         changed = sorted(
-            (at, entity_id) for entity_id, at in table.updated_at.items() if at >= since
+            (at, int(entity_id), entity_id)
+            for entity_id, at in table.updated_at.items()
+            if at >= since
         )
-        objects: list[Row] = [table.rows[entity_id] for _, entity_id in changed]
+        objects: list[Row] = [table.rows[entity_id] for _, _, entity_id in changed]
         for gone in sorted(table.deleted.values(), key=lambda d: d.at):
             if gone.at >= since:
                 objects.append(

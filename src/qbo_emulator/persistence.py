@@ -174,8 +174,9 @@ class Autosaver:
         self._thread = threading.Thread(target=self._run, name="qbo-emulator-autosave", daemon=True)
 
     def start(self) -> None:
-        self._saved_at = self._emulator.changes
-        self._saved_oauth = self._oauth_state()
+        # Nothing is assumed to be on disk yet: what was made before the start (the `demo`
+        # command's company and app, say) is saved by the first round, and at the latest by
+        # `stop`.
         self._thread.start()
 
     def _oauth_state(self) -> bytes:

@@ -342,7 +342,7 @@ class _Admin:
             if isinstance(status, bool) or not isinstance(status, int) or not 400 <= status <= 599:
                 raise Invalid("action.status", "action.status must be an HTTP error status")
             fault.status = status
-            fault.code = str(action.get("code", "10000"))
+            fault.code = None if action.get("code") is None else str(action["code"])
         elif action.get("drop_after_commit") is True:
             fault.drop_after_commit = True
         elif "latency_ms" in action:

@@ -29,6 +29,9 @@ from qbo_emulator.model.store import Company, ScriptedFault, StoredResponse, rem
 from qbo_emulator.rules.context import Ctx
 
 MAX_REQUEST_ID = 50
+# With a requestid, /batch allows shorter ids, and each item's bId at most 10 characters.
+MAX_BATCH_REQUEST_ID = 36
+MAX_BATCH_ITEM_ID = 10
 Handler = Callable[[Ctx, Request, Any], dict[str, Any]]
 
 
@@ -102,22 +105,23 @@ class _Api:
         if scripted is not None and scripted.latency_ms:
             await asyncio.sleep(scripted.latency_ms / 1000)
         if scripted is not None and scripted.status is not None:
-            return fault_response(faults.scripted(scripted.status, scripted.code or "10000").fault)
-        if call.request_id is not None and len(call.request_id) > MAX_REQUEST_ID:
+            return fault_response(faults.scripted(scripted.status, scripted.code).fault)
+        limit = MAX_BATCH_REQUEST_ID if call.resource == "batch" else MAX_REQUEST_ID
+        if call.request_id is not None and len(call.request_id) > limit:
             return fault_response(
                 faults.invalid_request_id(
                     f"Invalid Request Id Format : requestid is {len(call.request_id)} characters; "
-                    f"at most {MAX_REQUEST_ID} are allowed"
+                    f"at most {limit} are allowed"
                 ).fault
             )
         replay_key = call.request_id if write and call.request_id else None
-        if replay_key is not None:
-            with emulator.lock:
-                stored = company.replays.get(replay_key)
-            if stored is not None:
-                return raw_json(stored.body, stored.status)
         raw = await request.body()
         with emulator.operation(company, call.include) as ctx:
+            # Looked up under the lock that also covers the write and its remembering, so a
+            # request with the same id that ran while this body was arriving is replayed.
+            stored = company.replays.get(replay_key) if replay_key is not None else None
+            if stored is not None:
+                return raw_json(stored.body, stored.status)
             try:
                 payload = loads(raw) if write and raw.strip() else None
                 body = handler(ctx, request, payload)
@@ -263,6 +267,14 @@ class _Api:
             if not isinstance(payload, dict):
                 raise faults.required_param("BatchItemRequest")
             items = operations.batch_size_check(payload.get("BatchItemRequest"))
+            if req.query_params.get("requestid"):
+                for item in items:
+                    bid = str(item.get("bId", "")) if isinstance(item, dict) else ""
+                    if len(bid) > MAX_BATCH_ITEM_ID:
+                        raise faults.invalid_request_id(
+                            f"Invalid Request Id Format : bId {bid} is {len(bid)} characters; "
+                            f"with a requestid at most {MAX_BATCH_ITEM_ID} are allowed"
+                        )
             return {"BatchItemResponse": [operations.batch_item(ctx, item) for item in items]}
 
         return await self._run(request, handle, write=True, batch=True)

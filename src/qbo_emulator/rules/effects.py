@@ -43,6 +43,8 @@ def after_write(ctx: Ctx, entity: str, old: Row | None, new: Row | None, touch: 
     for vendor_id in vendors:
         if vendor_id:
             refresh_vendor_balance(ctx, vendor_id)
+    if entity == "Customer" and old is not None and new is not None:
+        _reparent_balances(ctx, old, new)
     if entity in HIERARCHICAL and old is not None and new is not None:
         _cascade(ctx, entity, old, new, touch)
 
@@ -129,6 +131,17 @@ def refresh_customer_balance(ctx: Ctx, customer_id: str) -> None:
         )
         parent = node.get("ParentRef")
         node = customers.get(str(parent["value"])) if isinstance(parent, dict) else None
+
+
+def _reparent_balances(ctx: Ctx, old: Row, new: Row) -> None:
+    """A job moved to another parent takes its balance from the old parent's BalanceWithJobs
+    to the new one's."""
+    before, after = _ref(old, "ParentRef"), _ref(new, "ParentRef")
+    if before == after:
+        return
+    refresh_customer_balance(ctx, new["Id"])
+    if before is not None:
+        refresh_customer_balance(ctx, before)
 
 
 def refresh_vendor_balance(ctx: Ctx, vendor_id: str) -> None:

@@ -81,7 +81,9 @@ def _amount(line: dict[str, Any], detail: dict[str, Any], element: str) -> Decim
         if qty is None or price is None:
             raise faults.required_param("Amount", "Line.Amount")
         return money(qty * price)
-    if qty is not None and price is not None and money(qty * price) != money(amount):
+    # Clients send 0 for a Qty or UnitPrice they leave unset (python-quickbooks does), and
+    # QuickBooks takes the Amount as given then; only two real factors are checked.
+    if qty and price and money(qty * price) != money(amount):
         raise faults.invalid_value(
             "Line.Amount",
             f"Amount calculation incorrect in the request : Amount {money(amount)} is not equal "
@@ -109,23 +111,25 @@ def _optional_ref(ctx: Ctx, detail: dict[str, Any], key: str, entity: str, eleme
     detail[key] = ref_to(row, name_field)
 
 
+def _sales_kind(line: dict[str, Any]) -> str:
+    kind = line.get("DetailType") or next(
+        (k for k in ("SalesItemLineDetail", "GroupLineDetail", "DiscountLineDetail") if k in line),
+        "DescriptionOnly",
+    )
+    return str(kind)
+
+
 def sales_lines(ctx: Ctx, obj: Row, existing: Row | None, txn_date: str) -> LineTotals:
     """Normalise Invoice / SalesReceipt / CreditMemo lines; returns the sums the totals need."""
-    lines = _require_lines(obj)
+    # The subtotal line is computed (re-added below): a client's copy takes no line Id.
+    lines = [line for line in _require_lines(obj) if _sales_kind(line) != "SubTotalLineDetail"]
+    if not lines:
+        raise faults.required_param("Line")
     totals = LineTotals()
     out: list[dict[str, Any]] = []
     discounts: list[tuple[dict[str, Any], dict[str, Any]]] = []
     for line, line_id in zip(lines, _line_ids(lines, existing), strict=True):
-        kind = line.get("DetailType") or next(
-            (
-                k
-                for k in ("SalesItemLineDetail", "GroupLineDetail", "DiscountLineDetail")
-                if k in line
-            ),
-            "DescriptionOnly",
-        )
-        if kind == "SubTotalLineDetail":
-            continue  # computed, re-added below
+        kind = _sales_kind(line)
         new: dict[str, Any] = {"Id": line_id, "LineNum": len(out) + 1, "DetailType": kind}
         if not blank(line.get("Description")):
             new["Description"] = str(line["Description"])
@@ -314,7 +318,12 @@ def tax_detail(ctx: Ctx, obj: Row, taxable: Decimal) -> Decimal:
                     },
                 }
             )
-    total = money(given) if given is not None else computed
+    # A TotalTax sent with a tax code overrides the computed tax (automated sales tax), except
+    # 0: clients send it for a tax they leave unset (python-quickbooks does), and QuickBooks
+    # still computes the tax from the code's rates.
+    total = computed
+    if given is not None and (given != 0 or "TxnTaxCodeRef" not in result):
+        total = money(given)
     result["TotalTax"] = total
     if tax_lines:
         result["TaxLine"] = tax_lines

@@ -10,7 +10,7 @@ from typing import Any
 
 from qbo_emulator import faults
 from qbo_emulator.model.specs import HIERARCHICAL
-from qbo_emulator.model.store import Row
+from qbo_emulator.model.store import Row, Table
 from qbo_emulator.rules.context import Ctx
 from qbo_emulator.rules.values import (
     blank,
@@ -115,12 +115,20 @@ def _hierarchy(ctx: Ctx, entity: str, obj: Row, name: str) -> None:
         next_ref = ancestor.get("ParentRef")
         ancestor = table.get(next_ref["value"]) if next_ref else None
     level = int(parent.get("Level", 0)) + 1
-    if level > MAX_LEVEL:
+    # A row moved under a new parent takes its sub-rows along: the deepest must fit too.
+    below = _depth_below(table, str(own_id)) if own_id is not None else 0
+    if level + below > MAX_LEVEL:
         raise faults.sub_level_limit()
     obj["ParentRef"] = ref_to(parent, "DisplayName" if entity == "Customer" else "Name")
     obj[flag] = True
     obj["Level"] = level
     obj["FullyQualifiedName"] = f"{parent['FullyQualifiedName']}:{name}"
+
+
+def _depth_below(table: Table, entity_id: str) -> int:
+    """How many levels of sub-rows hang under a row (0 for a row without any)."""
+    children = table.lookup("ParentRef", (entity_id,)) or []
+    return max((1 + _depth_below(table, child["Id"]) for child in children), default=0)
 
 
 def _unique_in_list(ctx: Ctx, entity: str, obj: Row, space: str) -> None:
