@@ -65,7 +65,8 @@ def entity_spec(name: str) -> EntitySpec:
 # --- writes -------------------------------------------------------------------------------
 
 
-def _writable(ctx: Ctx) -> None:
+def check_writable(ctx: Ctx) -> None:
+    """6190 for any write to a company whose subscription has lapsed."""
     if ctx.company.subscription_status != "PAID":
         raise faults.invalid_company_status()
 
@@ -118,7 +119,7 @@ def create(ctx: Ctx, spec: EntitySpec, payload: Any) -> Row:
     payload = _require_payload(payload)
     if spec.kind is not Kind.NAME_LIST and spec.kind is not Kind.TRANSACTION:
         raise faults.unsupported_operation(f"Create for {spec.name}")
-    _writable(ctx)
+    check_writable(ctx)
     if spec.name == "Item" and str(payload.get("Type", "")) == "Group":
         raise faults.invalid_enumeration("Type", "Group")
     prepared = _prepare(ctx, spec, _input(spec, payload), None)
@@ -158,7 +159,7 @@ def update(ctx: Ctx, spec: EntitySpec, payload: Any, *, sparse: bool) -> Row:
         return update_singleton(ctx, spec, payload, sparse=sparse)
     if spec.kind is Kind.READ_ONLY:
         raise faults.unsupported_operation(f"Update for {spec.name}")
-    _writable(ctx)
+    check_writable(ctx)
     existing = _existing(ctx, spec, payload)
     _check_token(spec, payload, existing)
     transactions.check_not_deposited(ctx, spec.name, existing["Id"])
@@ -188,7 +189,7 @@ def update_singleton(
     ctx: Ctx, spec: EntitySpec, payload: Mapping[str, Any], *, sparse: bool
 ) -> Row:
     """Preferences and CompanyInfo: one row each, updated section by section."""
-    _writable(ctx)
+    check_writable(ctx)
     table = ctx.company.table(spec.name)
     existing = next(iter(table), None)
     if existing is None:
@@ -229,7 +230,7 @@ def delete(ctx: Ctx, spec: EntitySpec, payload: Any) -> Row:
         raise faults.unsupported_operation(
             f"Delete for {spec.name} (list entities are made inactive instead: Active=false)"
         )
-    _writable(ctx)
+    check_writable(ctx)
     existing = _existing(ctx, spec, payload)
     _check_token(spec, payload, existing)
     transactions.check_not_deposited(ctx, spec.name, existing["Id"])
@@ -250,7 +251,7 @@ def void(ctx: Ctx, spec: EntitySpec, payload: Any) -> Row:
     payload = _require_payload(payload)
     if not spec.voidable:
         raise faults.unsupported_operation(f"Void for {spec.name}")
-    _writable(ctx)
+    check_writable(ctx)
     existing = _existing(ctx, spec, payload)
     _check_token(spec, payload, existing)
     transactions.check_not_deposited(ctx, spec.name, existing["Id"])

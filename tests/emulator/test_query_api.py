@@ -162,6 +162,11 @@ def test_order_by_ascending_and_descending(demo: Connection) -> None:
     assert [r["DocNumber"] for r in descending] == ["1250", "1249", "1248", "1247", "1246"]
     names = [c.DisplayName for c in Customer.where("", order_by="DisplayName", qb=demo.qb)]
     assert names == sorted(names, key=str.casefold)
+    # `all` writes "ORDER BY" (two words).
+    newest = Invoice.all(order_by="TxnDate DESC", max_results=1000, qb=demo.qb)
+    dates = [i.TxnDate for i in newest]
+    assert len(dates) == INVOICES
+    assert dates == sorted(dates, reverse=True)
 
 
 def test_keywords_entities_properties_and_values_are_case_insensitive(demo: Connection) -> None:

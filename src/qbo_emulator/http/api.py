@@ -202,6 +202,7 @@ class _Api:
             spec = operations.entity_spec(req.path_params["resource"])
             if spec.name not in ("Invoice", "SalesReceipt", "CreditMemo", "PurchaseOrder"):
                 raise faults.unsupported_operation(f"Send for {spec.name}")
+            operations.check_writable(ctx)
             row = operations.read(ctx, spec, req.path_params["entity_id"])
             send_to = req.query_params.get("sendTo")
             updated = dict(row)

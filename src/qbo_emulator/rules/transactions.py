@@ -65,7 +65,14 @@ def _custom_numbers(ctx: Ctx, entity: str) -> bool:
 
 
 def doc_number(
-    ctx: Ctx, entity: str, obj: Row, *, auto: bool, unique: bool, vendor_id: str | None = None
+    ctx: Ctx,
+    entity: str,
+    obj: Row,
+    *,
+    auto: bool,
+    unique: bool,
+    vendor_id: str | None = None,
+    existing: Row | None = None,
 ) -> None:
     """DocNumber: assigned by QuickBooks, or checked for duplicates (6140).
 
@@ -74,6 +81,9 @@ def doc_number(
     """
     value = obj.get("DocNumber")
     text = "" if blank(value) else str(value).strip()
+    if not text and existing is not None and existing.get("DocNumber"):
+        # A full update that leaves the number out keeps the number QuickBooks assigned.
+        text = str(existing["DocNumber"])
     if text == AUTO_GENERATE or (not text and auto and not _custom_numbers(ctx, entity)):
         text = _next_number(ctx, entity)
     if not text:
@@ -153,7 +163,9 @@ def _prepare_sales(ctx: Ctx, entity: str, obj: Row, existing: Row | None) -> Row
     total = money(totals.subtotal - totals.discount + tax)
     obj["TotalAmt"] = total
     obj["HomeTotalAmt"] = total
-    doc_number(ctx, entity, obj, auto=True, unique=_custom_numbers(ctx, entity))
+    doc_number(
+        ctx, entity, obj, auto=True, unique=_custom_numbers(ctx, entity), existing=existing
+    )
     _email(obj, "BillEmail")
     if "BillEmail" not in obj and customer.get("PrimaryEmailAddr"):
         obj["BillEmail"] = dict(customer["PrimaryEmailAddr"])
@@ -459,7 +471,7 @@ def prepare_purchase_order(ctx: Ctx, obj: Row, existing: Row | None) -> Row:
         payable = _account_named(ctx, "AccountsPayable")
         if payable:
             obj["APAccountRef"] = payable
-    doc_number(ctx, "PurchaseOrder", obj, auto=True, unique=False)
+    doc_number(ctx, "PurchaseOrder", obj, auto=True, unique=False, existing=existing)
     obj.setdefault("EmailStatus", "NotSet")
     obj.setdefault("CurrencyRef", USD)
     return obj
