@@ -1,19 +1,23 @@
 """Throughput of the QuickBooks Online emulator over real HTTP.
 
     .venv/bin/python -m bench.emulator            # full run, about a minute
-    .venv/bin/python -m bench.emulator --quick    # smoke run: 1 s measurements, 2,000 records
+    .venv/bin/python -m bench.emulator --quick    # smoke run: one 1 s round, 2,000 records
 
-The emulator runs as its own process (`qbo_emulator.cli serve`), one uvicorn worker, so the load
-generator does not share its interpreter. `--clients` processes each drive one keep-alive
-`http.client.HTTPConnection`, one request at a time, for `--seconds` (or `--count` requests in
-all); the rate is every completed request over the wall time from the common start to the last
-finish.
+The emulator runs as its own process (`qbo_emulator.cli serve`, one uvicorn worker), so the load
+generator does not share its interpreter; with two or more CPUs it is pinned to one of them and
+the clients to the others, so that they do not steal its time slices (`--no-pin` to switch off).
+`--clients` processes each drive one keep-alive `http.client.HTTPConnection`, one request at a
+time, for `--seconds` (or `--count` requests in all); a round's rate is every completed request
+over the wall time from the common start to the last finish. Every measurement has `--rounds`
+rounds and the fastest counts: other work on the machine only ever slows a round down. Each
+round also reports the emulator's own CPU time per request (from /proc), which does not depend on
+how fast the clients are, and how much CPU other processes took meanwhile.
 
 Phases:
-  1. a company that starts empty: a few seed customers (so that queries find something), then
-     queries by DisplayName, queries by Id, reads by Id and simple writes (create a customer);
-  2. a second company filled to `--records` customers through the batch endpoint (30 per batch);
-  3. the same measurements on the full company.
+  1. empty: queries by DisplayName, queries by Id and reads by Id over a few seed customers, then
+     simple writes (create a Customer), each round into a new company on a freshly reset emulator;
+  2. a company filled to `--records` customers through the batch endpoint (30 per batch);
+  3. the same measurements on that company (its write rounds start at `--records` and grow).
 
 Targets, reported PASS/FAIL (the exit status is 0 whatever they say, unless the run breaks):
   * at least 1,000 simple writes/s with the emulator in one process;
@@ -34,6 +38,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import traceback
 import urllib.parse
@@ -254,6 +259,7 @@ def _run_measured(job: Job, client: _Client, outcome: Outcome) -> None:
 def _worker(job: Job, start: Barrier, results: Queue[Outcome]) -> None:
     # Ctrl-C reaches the whole process group: the parent stops the workers itself.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    die_with_parent()
     outcome = Outcome(job.client)
     cpu_before = time.process_time()
     try:
@@ -268,6 +274,7 @@ def _worker(job: Job, start: Barrier, results: Queue[Outcome]) -> None:
         client.conn.close()
     except BaseException:
         outcome.failure = traceback.format_exc()
+        start.abort()  # nobody waits for a client that will not come
     outcome.cpu = time.process_time() - cpu_before
     results.put(outcome)
 
@@ -287,7 +294,8 @@ def run_clients(jobs: Sequence[Job]) -> list[Outcome]:
     try:
         for proc in procs:
             proc.start()
-        start.wait(timeout=60)
+        with contextlib.suppress(threading.BrokenBarrierError):  # a client failed: see below
+            start.wait(timeout=60)
         outcomes: list[Outcome] = []
         while len(outcomes) < len(procs):
             try:
@@ -331,14 +339,18 @@ def cpu_plan(pin: bool) -> tuple[set[int] | None, set[int] | None]:
     return {cpus[0]}, set(cpus[1:])
 
 
+def die_with_parent() -> None:
+    """SIGTERM to this process when its parent dies, even by SIGKILL (Linux only)."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
 def _child_setup(cpus: set[int] | None) -> Callable[[], None]:
     def setup() -> None:
-        """In the emulator before exec: pinned to `cpus`, and SIGTERM when the benchmark dies,
-        even by SIGKILL (Linux's PR_SET_PDEATHSIG)."""
+        """In the emulator, before exec: pinned to `cpus`, gone with the benchmark."""
         if cpus is not None:
             os.sched_setaffinity(0, cpus)
-        with contextlib.suppress(OSError, AttributeError):
-            ctypes.CDLL(None).prctl(1, signal.SIGTERM)
+        die_with_parent()
 
     return setup
 
@@ -364,8 +376,8 @@ class EmulatorProcess:
         assert self.proc is not None
         return self.proc.pid
 
-    def start(self, timeout: float = 30.0) -> None:
-        command = [
+    def command(self) -> list[str]:
+        return [
             sys.executable,
             "-m",
             "qbo_emulator.cli",
@@ -377,8 +389,10 @@ class EmulatorProcess:
             "--log-level",
             "warning",
         ]
+
+    def start(self, timeout: float = 30.0) -> None:
         self.proc = subprocess.Popen(
-            command,
+            self.command(),
             stdin=subprocess.DEVNULL,
             start_new_session=True,
             preexec_fn=_child_setup(self.cpus),
@@ -831,9 +845,8 @@ def run(args: argparse.Namespace, server: EmulatorProcess) -> None:
         f"processes; {args.rounds} x {amount} per measurement; {os.cpu_count()} CPUs; {pinning}",
         flush=True,
     )
-    with contextlib.suppress(OSError):
-        with open("/proc/loadavg", encoding="ascii") as loadavg:
-            print(f"load average before the run: {' '.join(loadavg.read().split()[:3])}")
+    with contextlib.suppress(OSError), open("/proc/loadavg", encoding="ascii") as loadavg:
+        print(f"load average before the run: {' '.join(loadavg.read().split()[:3])}")
     app = server.admin("POST", "/_emulator/apps", {"redirect_uris": [REDIRECT_URI]})
     client_id = str(app["client_id"])
 
@@ -870,8 +883,13 @@ def run(args: argparse.Namespace, server: EmulatorProcess) -> None:
     report(empty, full, args.records, fill_result, server, args.rounds)
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _settings(argv)
+    signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops the run as Ctrl-C does
     server_cpus, client_cpus = cpu_plan(not args.no_pin)
     server = EmulatorProcess(args.host, free_port(args.host), server_cpus)
     try:
