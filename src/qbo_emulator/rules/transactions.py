@@ -163,9 +163,7 @@ def _prepare_sales(ctx: Ctx, entity: str, obj: Row, existing: Row | None) -> Row
     total = money(totals.subtotal - totals.discount + tax)
     obj["TotalAmt"] = total
     obj["HomeTotalAmt"] = total
-    doc_number(
-        ctx, entity, obj, auto=True, unique=_custom_numbers(ctx, entity), existing=existing
-    )
+    doc_number(ctx, entity, obj, auto=True, unique=_custom_numbers(ctx, entity), existing=existing)
     _email(obj, "BillEmail")
     if "BillEmail" not in obj and customer.get("PrimaryEmailAddr"):
         obj["BillEmail"] = dict(customer["PrimaryEmailAddr"])
