@@ -127,6 +127,23 @@ def _account_named(ctx: Ctx, sub_type: str) -> dict[str, str] | None:
     return None
 
 
+def _required_party(ctx: Ctx, obj: Row, key: str, entity: str) -> Row:
+    """The customer or vendor a transaction is for: required (2020), live (2500/610)."""
+    if blank(obj.get(key)):
+        raise faults.required_param(key)
+    row = resolve_ref(ctx, entity, obj[key], key)
+    obj[key] = ref_to(row)
+    return row
+
+
+def _default_account(ctx: Ctx, obj: Row, key: str, sub_type: str) -> None:
+    """Fill an account reference QuickBooks defaults (A/R, A/P, Undeposited Funds)."""
+    if blank(obj.get(key)):
+        account = _account_named(ctx, sub_type)
+        if account:
+            obj[key] = account
+
+
 def _applied_to(ctx: Ctx, entity: str, entity_id: str | None) -> Decimal:
     if entity_id is None:
         return ZERO
@@ -152,10 +169,7 @@ def _existing_date(existing: Row | None) -> str | None:
 
 
 def _prepare_sales(ctx: Ctx, entity: str, obj: Row, existing: Row | None) -> Row:
-    if blank(obj.get("CustomerRef")):
-        raise faults.required_param("CustomerRef")
-    customer = resolve_ref(ctx, "Customer", obj["CustomerRef"], "CustomerRef")
-    obj["CustomerRef"] = ref_to(customer)
+    customer = _required_party(ctx, obj, "CustomerRef", "Customer")
     when = txn_date(ctx, obj)
     check_open_period(ctx, when, _existing_date(existing))
     totals = sales_lines(ctx, obj, existing, when)
@@ -297,10 +311,7 @@ def _total_amount(obj: Row) -> Decimal:
 
 
 def prepare_payment(ctx: Ctx, obj: Row, existing: Row | None) -> Row:
-    if blank(obj.get("CustomerRef")):
-        raise faults.required_param("CustomerRef")
-    customer = resolve_ref(ctx, "Customer", obj["CustomerRef"], "CustomerRef")
-    obj["CustomerRef"] = ref_to(customer)
+    customer = _required_party(ctx, obj, "CustomerRef", "Customer")
     total = _total_amount(obj)
     obj["TotalAmt"] = total
     when = txn_date(ctx, obj)
@@ -316,24 +327,15 @@ def prepare_payment(ctx: Ctx, obj: Row, existing: Row | None) -> Row:
             "TotalAmt",
         )
     obj["UnappliedAmt"] = money(total - (applied - credits))
-    if blank(obj.get("DepositToAccountRef")):
-        undeposited = _account_named(ctx, "UndepositedFunds")
-        if undeposited:
-            obj["DepositToAccountRef"] = undeposited
-    if blank(obj.get("ARAccountRef")):
-        receivable = _account_named(ctx, "AccountsReceivable")
-        if receivable:
-            obj["ARAccountRef"] = receivable
+    _default_account(ctx, obj, "DepositToAccountRef", "UndepositedFunds")
+    _default_account(ctx, obj, "ARAccountRef", "AccountsReceivable")
     obj["ProcessPayment"] = False
     obj.setdefault("CurrencyRef", USD)
     return obj
 
 
 def prepare_bill_payment(ctx: Ctx, obj: Row, existing: Row | None) -> Row:
-    if blank(obj.get("VendorRef")):
-        raise faults.required_param("VendorRef")
-    vendor = resolve_ref(ctx, "Vendor", obj["VendorRef"], "VendorRef")
-    obj["VendorRef"] = ref_to(vendor)
+    vendor = _required_party(ctx, obj, "VendorRef", "Vendor")
     pay_type = obj.get("PayType")
     if blank(pay_type):
         raise faults.required_param("PayType")
@@ -419,10 +421,7 @@ def _entity_ref(ctx: Ctx, obj: Row) -> str | None:
 
 
 def prepare_bill(ctx: Ctx, obj: Row, existing: Row | None) -> Row:
-    if blank(obj.get("VendorRef")):
-        raise faults.required_param("VendorRef")
-    vendor = resolve_ref(ctx, "Vendor", obj["VendorRef"], "VendorRef")
-    obj["VendorRef"] = ref_to(vendor)
+    vendor = _required_party(ctx, obj, "VendorRef", "Vendor")
     when = txn_date(ctx, obj)
     check_open_period(ctx, when, _existing_date(existing))
     total = money(expense_lines(ctx, obj, existing, when))
@@ -438,10 +437,7 @@ def prepare_bill(ctx: Ctx, obj: Row, existing: Row | None) -> Row:
     obj["HomeBalance"] = obj["Balance"]
     obj["LinkedTxn"] = _linked(ctx, "Bill", obj.get("Id"))
     _due_date(ctx, obj, when)
-    if blank(obj.get("APAccountRef")):
-        payable = _account_named(ctx, "AccountsPayable")
-        if payable:
-            obj["APAccountRef"] = payable
+    _default_account(ctx, obj, "APAccountRef", "AccountsPayable")
     doc_number(
         ctx,
         "Bill",
@@ -455,20 +451,14 @@ def prepare_bill(ctx: Ctx, obj: Row, existing: Row | None) -> Row:
 
 
 def prepare_purchase_order(ctx: Ctx, obj: Row, existing: Row | None) -> Row:
-    if blank(obj.get("VendorRef")):
-        raise faults.required_param("VendorRef")
-    vendor = resolve_ref(ctx, "Vendor", obj["VendorRef"], "VendorRef")
-    obj["VendorRef"] = ref_to(vendor)
+    _required_party(ctx, obj, "VendorRef", "Vendor")
     when = txn_date(ctx, obj)
     obj["TotalAmt"] = money(expense_lines(ctx, obj, existing, when, check_inventory=False))
     status = obj.get("POStatus") or "Open"
     if status not in ("Open", "Closed"):
         raise faults.invalid_enumeration("POStatus", str(status))
     obj["POStatus"] = status
-    if blank(obj.get("APAccountRef")):
-        payable = _account_named(ctx, "AccountsPayable")
-        if payable:
-            obj["APAccountRef"] = payable
+    _default_account(ctx, obj, "APAccountRef", "AccountsPayable")
     doc_number(ctx, "PurchaseOrder", obj, auto=True, unique=False, existing=existing)
     obj.setdefault("EmailStatus", "NotSet")
     obj.setdefault("CurrencyRef", USD)
