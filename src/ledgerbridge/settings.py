@@ -1,0 +1,91 @@
+"""Settings, read once from the environment at the edge into a typed, immutable value.
+
+Names are part of the operator's contract (keep them):
+
+    LEDGERBRIDGE_DATABASE_URL         sqlite:///... (default var/ledgerbridge.db) or postgresql://
+    LEDGERBRIDGE_SECRET_KEYS          comma-separated Fernet keys: the first encrypts, all decrypt
+    LEDGERBRIDGE_QBO_CLIENT_ID        the QuickBooks app's client id
+    LEDGERBRIDGE_QBO_CLIENT_SECRET    its client secret
+    LEDGERBRIDGE_QBO_REDIRECT_URI     where Intuit sends the user back after consent
+    LEDGERBRIDGE_QBO_WEBHOOK_VERIFIER_TOKEN   the app's webhook verifier token
+    LEDGERBRIDGE_QBO_EMULATOR_URL     base URL of a QuickBooks Online emulator
+
+Secrets never appear in `repr`, logs or error messages.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class Secret:
+    """A string that does not print itself."""
+
+    value: str = field(repr=False)
+
+    def __repr__(self) -> str:
+        return "Secret('********')" if self.value else "Secret('')"
+
+    def __str__(self) -> str:
+        return "********"
+
+    def __bool__(self) -> bool:
+        return bool(self.value)
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    secret_keys: tuple[Secret, ...]
+    qbo_client_id: str | None
+    qbo_client_secret: Secret
+    qbo_redirect_uri: str | None
+    qbo_webhook_verifier_token: Secret
+    qbo_emulator_url: str | None
+    data_dir: Path
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+PREFIX = "LEDGERBRIDGE_"
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None, *, data_dir: Path | None = None
+) -> Settings:
+    env = os.environ if environ is None else environ
+    base = data_dir or Path(env.get(f"{PREFIX}DATA_DIR", "var"))
+    database_url = env.get(f"{PREFIX}DATABASE_URL") or f"sqlite:///{base / 'ledgerbridge.db'}"
+    if not database_url.startswith(("sqlite", "postgresql")):
+        raise SettingsError(
+            f"{PREFIX}DATABASE_URL must be a sqlite:/// or postgresql:// URL, "
+            f"not {database_url.split(':', 1)[0]}:"
+        )
+    keys = tuple(
+        Secret(part.strip())
+        for part in env.get(f"{PREFIX}SECRET_KEYS", "").split(",")
+        if part.strip()
+    )
+    emulator_url = (env.get(f"{PREFIX}QBO_EMULATOR_URL") or "").rstrip("/") or None
+    if emulator_url is not None and not emulator_url.startswith(("http://", "https://")):
+        raise SettingsError(f"{PREFIX}QBO_EMULATOR_URL must be an http(s) URL")
+    return Settings(
+        database_url=database_url,
+        secret_keys=keys,
+        qbo_client_id=env.get(f"{PREFIX}QBO_CLIENT_ID") or None,
+        qbo_client_secret=Secret(env.get(f"{PREFIX}QBO_CLIENT_SECRET", "")),
+        qbo_redirect_uri=env.get(f"{PREFIX}QBO_REDIRECT_URI") or None,
+        qbo_webhook_verifier_token=Secret(env.get(f"{PREFIX}QBO_WEBHOOK_VERIFIER_TOKEN", "")),
+        qbo_emulator_url=emulator_url,
+        data_dir=base,
+    )

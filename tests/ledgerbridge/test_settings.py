@@ -1,0 +1,79 @@
+"""Settings come from the environment, with clear errors and secrets that never print."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from cryptography.fernet import Fernet
+
+from ledgerbridge.crypto import CipherError, TokenCipher, development_key
+from ledgerbridge.settings import Secret, SettingsError, load_settings
+
+
+def test_defaults_to_sqlite_in_the_data_dir(tmp_path: Path) -> None:
+    settings = load_settings({}, data_dir=tmp_path)
+    assert settings.database_url == f"sqlite:///{tmp_path / 'ledgerbridge.db'}"
+    assert settings.is_sqlite
+    assert settings.secret_keys == ()
+
+
+def test_reads_every_documented_variable(tmp_path: Path) -> None:
+    env = {
+        "LEDGERBRIDGE_DATABASE_URL": "postgresql://127.0.0.1/test",
+        "LEDGERBRIDGE_SECRET_KEYS": "k1, k2",
+        "LEDGERBRIDGE_QBO_CLIENT_ID": "cid",
+        "LEDGERBRIDGE_QBO_CLIENT_SECRET": "shh",
+        "LEDGERBRIDGE_QBO_REDIRECT_URI": "https://app.example/callback",
+        "LEDGERBRIDGE_QBO_WEBHOOK_VERIFIER_TOKEN": "vt-9f2c",
+        "LEDGERBRIDGE_QBO_EMULATOR_URL": "http://127.0.0.1:8765/",
+    }
+    settings = load_settings(env, data_dir=tmp_path)
+    assert not settings.is_sqlite
+    assert [k.value for k in settings.secret_keys] == ["k1", "k2"]
+    assert settings.qbo_client_id == "cid"
+    assert settings.qbo_client_secret.value == "shh"
+    assert settings.qbo_emulator_url == "http://127.0.0.1:8765"
+    assert "shh" not in repr(settings)
+    assert "vt-9f2c" not in repr(settings)
+    assert "k1" not in repr(settings)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("LEDGERBRIDGE_DATABASE_URL", "mysql://x"),
+        ("LEDGERBRIDGE_QBO_EMULATOR_URL", "localhost:8765"),
+    ],
+)
+def test_malformed_values_name_the_variable(tmp_path: Path, name: str, value: str) -> None:
+    with pytest.raises(SettingsError, match=name):
+        load_settings({name: value}, data_dir=tmp_path)
+
+
+def test_secret_hides_itself() -> None:
+    secret = Secret("value")
+    assert "value" not in repr(secret)
+    assert str(secret) == "********"
+
+
+def test_cipher_round_trip_and_rotation() -> None:
+    old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    stored = TokenCipher([Secret(old)]).encrypt("refresh-token")
+    rotated_cipher = TokenCipher([Secret(new), Secret(old)])
+    assert rotated_cipher.decrypt(stored) == "refresh-token"
+    rotated = rotated_cipher.rotate(stored)
+    assert TokenCipher([Secret(new)]).decrypt(rotated) == "refresh-token"
+    with pytest.raises(CipherError):
+        TokenCipher([Secret(new)]).decrypt(stored)
+
+
+def test_bad_key_is_a_clear_error() -> None:
+    with pytest.raises(ValueError, match="LEDGERBRIDGE_SECRET_KEYS"):
+        TokenCipher([Secret("not-a-key")])
+
+
+def test_development_key_is_kept(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    first = development_key(tmp_path)
+    assert development_key(tmp_path).value == first.value
+    assert (tmp_path / "dev-secret.key").stat().st_mode & 0o777 == 0o600
