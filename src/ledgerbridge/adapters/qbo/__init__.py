@@ -1,1 +1,58 @@
-"""See docs/architecture.md."""
+"""The QuickBooks Online adapter: the only code that talks to QuickBooks (docs/architecture.md).
+
+- `client.QboClient`: the Accounting API of one company (requestid on every write, faults
+  translated into `errors`); `client.api_base` picks the environment's URL.
+- `errors`: what the caller must do about a failure (the tree is drawn in its docstring).
+- `oauth`: discovery, consent URL, code exchange, refresh (persist the rotated token first),
+  revocation.
+- `webhooks`: signature check and the legacy and CloudEvents bodies as `ChangeNotice`s.
+
+Functions of `oauth` and `webhooks` are reached through their modules (`oauth.refresh`).
+"""
+
+from ledgerbridge.adapters.qbo import oauth, webhooks
+from ledgerbridge.adapters.qbo.client import (
+    BatchItem,
+    BatchResult,
+    Environment,
+    QboClient,
+    QuickBooks,
+    TokenSource,
+    api_base,
+)
+from ledgerbridge.adapters.qbo.errors import (
+    AuthExpired,
+    Disconnected,
+    QboFault,
+    QuickBooksError,
+    Rejected,
+    SubscriptionLapsed,
+    Throttled,
+    Unavailable,
+)
+from ledgerbridge.adapters.qbo.oauth import OAuthEndpoints, TokenGrant
+from ledgerbridge.adapters.qbo.webhooks import ChangeNotice, MalformedNotification
+
+__all__ = [
+    "AuthExpired",
+    "BatchItem",
+    "BatchResult",
+    "ChangeNotice",
+    "Disconnected",
+    "Environment",
+    "MalformedNotification",
+    "OAuthEndpoints",
+    "QboClient",
+    "QboFault",
+    "QuickBooks",
+    "QuickBooksError",
+    "Rejected",
+    "SubscriptionLapsed",
+    "Throttled",
+    "TokenGrant",
+    "TokenSource",
+    "Unavailable",
+    "api_base",
+    "oauth",
+    "webhooks",
+]

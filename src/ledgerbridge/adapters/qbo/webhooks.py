@@ -1,0 +1,217 @@
+"""QuickBooks webhook notifications: the signature check and the two body formats.
+
+    if not verify_signature(body, headers.get(SIGNATURE_HEADER), verifier_token):
+        return 401
+    notices = parse_notification(body)       # then answer 200 quickly; fetch the objects later
+
+Bodies come in two formats, and during Intuit's migration an endpoint may receive both:
+
+* legacy: ``{"eventNotifications": [{"realmId", "dataChangeEvent": {"entities": [{"name",
+  "id", "operation", "lastUpdated", "deletedId"?}]}}]}``;
+* CloudEvents: a JSON array of ``{"type": "qbo.<entity>.<verb>.v1", "intuitaccountid",
+  "intuitentityid", "time", "data": {"deletedid"?}}``.
+
+Both become `ChangeNotice`s naming the entity canonically ("SalesReceipt", as the API spells
+it). Notifications carry only ids: read the object (or run a CDC) for its data. A body that is
+not one of these shapes raises `MalformedNotification` (a `ValueError`).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Final, Literal, cast
+
+__all__ = [
+    "SIGNATURE_HEADER",
+    "ChangeNotice",
+    "MalformedNotification",
+    "Operation",
+    "parse_notification",
+    "verify_signature",
+]
+
+SIGNATURE_HEADER: Final = "intuit-signature"
+Operation = Literal["Create", "Update", "Delete", "Merge", "Void", "Emailed"]
+
+_OPERATIONS: Final[frozenset[str]] = frozenset(
+    {"Create", "Update", "Delete", "Merge", "Void", "Emailed"}
+)
+_VERBS: Final[dict[str, Operation]] = {
+    "created": "Create",
+    "updated": "Update",
+    "deleted": "Delete",
+    "merged": "Merge",
+    "voided": "Void",
+    "emailed": "Emailed",
+}
+# Entities Intuit sends webhooks for, by their lower-case CloudEvents spelling.
+_ENTITIES: Final[dict[str, str]] = {
+    name.lower(): name
+    for name in [
+        "Account",
+        "Bill",
+        "BillPayment",
+        "Budget",
+        "Class",
+        "CreditMemo",
+        "Currency",
+        "Customer",
+        "Department",
+        "Deposit",
+        "Employee",
+        "Estimate",
+        "Invoice",
+        "Item",
+        "JournalCode",
+        "JournalEntry",
+        "Payment",
+        "PaymentMethod",
+        "Preferences",
+        "Purchase",
+        "PurchaseOrder",
+        "RefundReceipt",
+        "SalesReceipt",
+        "TaxAgency",
+        "Term",
+        "TimeActivity",
+        "Transfer",
+        "Vendor",
+        "VendorCredit",
+    ]
+}
+
+
+class MalformedNotification(ValueError):
+    """The body is not a QuickBooks notification in either format."""
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeNotice:
+    """One changed object. `deleted_id` is the id merged away (merges only)."""
+
+    realm_id: str
+    entity: str
+    entity_id: str
+    operation: Operation
+    occurred_at: datetime | None
+    deleted_id: str | None = None
+
+
+def verify_signature(body: bytes, signature: str | None, verifier_token: str) -> bool:
+    """Whether `signature` (the `intuit-signature` header) is base64(HMAC-SHA256(verifier
+    token, raw body)). Compared in constant time; pass the body exactly as received."""
+    if not signature or not verifier_token:
+        return False
+    digest = hmac.new(verifier_token.encode("utf-8"), body, hashlib.sha256).digest()
+    expected = base64.b64encode(digest)
+    return hmac.compare_digest(expected, signature.strip().encode("utf-8"))
+
+
+def parse_notification(body: bytes) -> list[ChangeNotice]:
+    """The changes a notification body announces, in the order sent (either format)."""
+    try:
+        payload = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise MalformedNotification("the notification body is not JSON") from None
+    if isinstance(payload, list):
+        return [_cloudevent(event, index) for index, event in enumerate(payload)]
+    if isinstance(payload, dict) and "eventNotifications" in payload:
+        return _legacy(payload["eventNotifications"])
+    raise MalformedNotification(
+        "the body is neither a CloudEvents array nor an object with eventNotifications"
+    )
+
+
+def _legacy(notifications: Any) -> list[ChangeNotice]:
+    if not isinstance(notifications, list):
+        raise MalformedNotification("eventNotifications must be a list")
+    notices = []
+    for n, notification in enumerate(notifications):
+        where = f"eventNotifications[{n}]"
+        realm_id = _required(notification, "realmId", where)
+        change = _mapping(notification, "dataChangeEvent", where)
+        entities = change.get("entities")
+        if not isinstance(entities, list):
+            raise MalformedNotification(f"{where}.dataChangeEvent.entities must be a list")
+        for e, entity in enumerate(entities):
+            at = f"{where}.dataChangeEvent.entities[{e}]"
+            operation = _required(entity, "operation", at)
+            if operation not in _OPERATIONS:
+                raise MalformedNotification(f"{at}.operation {operation!r} is not known")
+            deleted = entity.get("deletedId", entity.get("deletedID"))
+            notices.append(
+                ChangeNotice(
+                    realm_id=realm_id,
+                    entity=_canonical(_required(entity, "name", at)),
+                    entity_id=_required(entity, "id", at),
+                    operation=cast(Operation, operation),
+                    occurred_at=_time(entity.get("lastUpdated"), f"{at}.lastUpdated"),
+                    deleted_id=None if deleted is None else str(deleted),
+                )
+            )
+    return notices
+
+
+def _cloudevent(event: Any, index: int) -> ChangeNotice:
+    where = f"event[{index}]"
+    kind = _required(event, "type", where)
+    parts = kind.split(".")
+    if len(parts) != 4 or parts[0] != "qbo" or not parts[3].startswith("v"):
+        raise MalformedNotification(f"{where}.type {kind!r} is not qbo.<entity>.<verb>.v<n>")
+    operation = _VERBS.get(parts[2].lower())
+    if operation is None:
+        raise MalformedNotification(f"{where}.type {kind!r} names an unknown operation")
+    data = event.get("data")
+    deleted = data.get("deletedid") if isinstance(data, Mapping) else None
+    return ChangeNotice(
+        realm_id=_required(event, "intuitaccountid", where),
+        entity=_canonical(parts[1]),
+        entity_id=_required(event, "intuitentityid", where),
+        operation=operation,
+        occurred_at=_time(event.get("time"), f"{where}.time"),
+        deleted_id=None if deleted is None else str(deleted),
+    )
+
+
+def _canonical(name: str) -> str:
+    """The API's spelling of an entity name; unknown names keep theirs, first letter raised."""
+    return _ENTITIES.get(name.lower(), name[:1].upper() + name[1:])
+
+
+def _required(container: Any, key: str, where: str) -> str:
+    if not isinstance(container, Mapping):
+        raise MalformedNotification(f"{where} must be an object")
+    value = container.get(key)
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str) or not value:
+        raise MalformedNotification(f"{where}.{key} is missing")
+    return value
+
+
+def _mapping(container: Mapping[str, Any], key: str, where: str) -> Mapping[str, Any]:
+    value = container.get(key)
+    if not isinstance(value, Mapping):
+        raise MalformedNotification(f"{where}.{key} must be an object")
+    return value
+
+
+def _time(value: Any, where: str) -> datetime | None:
+    """An ISO 8601 time (``-0700`` offsets and ``Z`` included); None when absent."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise MalformedNotification(f"{where} must be a string")
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise MalformedNotification(f"{where} {value!r} is not an ISO 8601 time") from None
+    if moment.utcoffset() is None:
+        raise MalformedNotification(f"{where} {value!r} has no UTC offset")
+    return moment

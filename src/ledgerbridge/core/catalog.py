@@ -1,0 +1,1141 @@
+"""The issue catalog: one entry per way a sync can fail, under a stable code.
+
+Codes are a public contract (apps and scripts switch on them, the dashboard links them to
+``docs/catalog.md``): they are exactly those of the failure-modes list, plus the input codes
+of `ledgerbridge.core.problems` and the few failures found since (marked "added" below). Other
+modules never type a code: they use the constants defined here (``INVOICE_NUMBER_CONFLICT``).
+
+An entry is written for the office user who sees it, not for a developer: what happened, why it
+matters, what to do, and the one-click actions the dashboard offers.
+
+Texts may name a problem's figures. Two forms exist, and `render` fills both:
+
+- ``{name}``: replaced by the value of the param ``name``;
+- ``[with {number}|fallback]``: a segment kept (with its placeholders filled) when every param
+  it names has a value, replaced by the fallback text (after ``|``, possibly empty) when one is
+  missing. Every placeholder in the catalog sits inside such a segment, so a problem without
+  params still reads as a whole sentence.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Final, Literal, get_args
+
+from ledgerbridge.core import problems
+
+__all__ = [
+    "ACTIONS",
+    "ACTION_LABELS",
+    "ENTRIES",
+    "Action",
+    "CatalogEntry",
+    "Level",
+    "RenderedProblem",
+    "codes",
+    "entry",
+    "fill",
+    "placeholders",
+    "render",
+]
+
+Level = Literal["record", "connection"]
+
+Action = Literal[
+    "retry",
+    "bypass",
+    "undo_bypass",
+    "differentiate",
+    "link",
+    "unlink",
+    "reactivate",
+    "recreate",
+    "move_back",
+    "accept_quickbooks",
+    "renumber",
+    "shorten",
+    "shift_to_open_period",
+    "align_account",
+    "apply_numbering_start",
+    "accept_deletion",
+    "reconnect",
+    "refresh",
+    "copy_details",
+    "edit_in_app",
+]
+"""The one-click actions (``POST .../actions/{action}``); ``edit_in_app``: no automatic fix."""
+
+ACTIONS: Final[tuple[Action, ...]] = get_args(Action)
+
+ACTION_LABELS: Final[Mapping[Action, str]] = MappingProxyType(
+    {
+        "retry": "Retry",
+        "bypass": "Bypass",
+        "undo_bypass": "Undo bypass",
+        "differentiate": "Differentiate",
+        "link": "Link",
+        "unlink": "Unlink",
+        "reactivate": "Reactivate",
+        "recreate": "Recreate",
+        "move_back": "Move back",
+        "accept_quickbooks": "Keep QuickBooks' version",
+        "renumber": "Renumber",
+        "shorten": "Shorten",
+        "shift_to_open_period": "Move to open period",
+        "align_account": "Align account",
+        "apply_numbering_start": "Apply numbering start",
+        "accept_deletion": "Accept deletion",
+        "reconnect": "Reconnect QuickBooks",
+        "refresh": "Refresh from QuickBooks",
+        "copy_details": "Copy details",
+        "edit_in_app": "Fix in the app",
+    }
+)
+"""What the dashboard's buttons say."""
+
+# --- codes ------------------------------------------------------------------------------------
+
+CONNECTION_TOKEN_EXPIRED: Final = "connection.token_expired"
+CONNECTION_DISCONNECTED: Final = "connection.disconnected"
+CONNECTION_WRONG_COMPANY: Final = "connection.wrong_company"
+CONNECTION_SUBSCRIPTION_INACTIVE: Final = "connection.subscription_inactive"
+CONNECTION_THROTTLED: Final = "connection.throttled"
+CONNECTION_QUICKBOOKS_UNAVAILABLE: Final = "connection.quickbooks_unavailable"
+CONNECTION_WEB_CONNECTOR_SILENT: Final = "connection.web_connector_silent"
+CONNECTION_PERMISSION_MISSING: Final = "connection.permission_missing"  # added
+
+CUSTOMER_NAME_MISSING: Final = "customer.name_missing"
+CUSTOMER_EMAIL_INVALID: Final = "customer.email_invalid"
+CUSTOMER_DUPLICATE_IN_APP: Final = "customer.duplicate_in_app"
+CUSTOMER_EXISTS_IN_QUICKBOOKS: Final = "customer.exists_in_quickbooks"
+CUSTOMER_NAME_USED_BY_OTHER_TYPE: Final = "customer.name_used_by_other_type"
+CUSTOMER_INACTIVE_IN_QUICKBOOKS: Final = "customer.inactive_in_quickbooks"
+CUSTOMER_PARENT_NOT_SYNCED: Final = "customer.parent_not_synced"
+CUSTOMER_MERGED_IN_QUICKBOOKS: Final = "customer.merged_in_quickbooks"
+CUSTOMER_EDITED_CONCURRENTLY: Final = "customer.edited_concurrently"
+CUSTOMER_HAS_OPEN_BALANCE: Final = "customer.has_open_balance"  # added
+PROPERTY_DUPLICATE_NAME: Final = "property.duplicate_name"
+RECORD_FIELD_TOO_LONG: Final = "record.field_too_long"
+RECORD_STALLED: Final = "record.stalled"
+
+ITEM_NOT_MATCHED: Final = "item.not_matched"
+ITEM_EXISTS_IN_QUICKBOOKS: Final = "item.exists_in_quickbooks"
+ITEM_INACTIVE_IN_QUICKBOOKS: Final = "item.inactive_in_quickbooks"
+ITEM_ACCOUNT_MISMATCH: Final = "item.account_mismatch"
+ITEM_ACCOUNT_MISSING: Final = "item.account_missing"
+ITEM_BUNDLE_READ_ONLY: Final = "item.bundle_read_only"
+ITEM_TYPE_CHANGE_NOT_ALLOWED: Final = "item.type_change_not_allowed"
+ITEM_INVENTORY_START_DATE: Final = "item.inventory_start_date"
+CLASS_INACTIVE_IN_QUICKBOOKS: Final = "class.inactive_in_quickbooks"
+TAX_RATE_NOT_MAPPED: Final = "tax.rate_not_mapped"
+
+INVOICE_NO_LINES: Final = "invoice.no_lines"
+INVOICE_CUSTOMER_NOT_SYNCED: Final = "invoice.customer_not_synced"
+INVOICE_CUSTOMER_INACTIVE: Final = "invoice.customer_inactive"
+INVOICE_ITEM_NOT_SYNCED: Final = "invoice.item_not_synced"
+INVOICE_NUMBER_CONFLICT: Final = "invoice.number_conflict"
+INVOICE_NUMBER_SEQUENCE_OVERLAP: Final = "invoice.number_sequence_overlap"
+INVOICE_CLOSED_PERIOD: Final = "invoice.closed_period"
+INVOICE_DELETED_IN_QUICKBOOKS: Final = "invoice.deleted_in_quickbooks"
+INVOICE_MOVED_IN_QUICKBOOKS: Final = "invoice.moved_in_quickbooks"
+INVOICE_VOIDED_IN_QUICKBOOKS: Final = "invoice.voided_in_quickbooks"
+INVOICE_PAID_IN_QUICKBOOKS: Final = "invoice.paid_in_quickbooks"
+INVOICE_AMOUNT_MISMATCH: Final = "invoice.amount_mismatch"
+
+PAYMENT_INVOICE_NOT_SYNCED: Final = "payment.invoice_not_synced"
+PAYMENT_ALREADY_IN_QUICKBOOKS: Final = "payment.already_in_quickbooks"
+PAYMENT_INVOICE_ALREADY_PAID: Final = "payment.invoice_already_paid"
+PAYMENT_CUSTOMER_MISMATCH: Final = "payment.customer_mismatch"
+PAYMENT_NOT_POSTED: Final = "payment.not_posted"
+PAYMENT_REFERENCE_TOO_LONG: Final = "payment.reference_too_long"
+PAYMENT_METHOD_NOT_MAPPED: Final = "payment.method_not_mapped"
+PAYMENT_DELETED_IN_QUICKBOOKS: Final = "payment.deleted_in_quickbooks"
+PAYMENT_DEPOSITED: Final = "payment.deposited"  # added
+
+VENDOR_EXISTS_IN_QUICKBOOKS: Final = "vendor.exists_in_quickbooks"
+VENDOR_NAME_USED_BY_OTHER_TYPE: Final = "vendor.name_used_by_other_type"
+VENDOR_INACTIVE_IN_QUICKBOOKS: Final = "vendor.inactive_in_quickbooks"  # added
+RECEIPT_VENDOR_DOCUMENT_NUMBER_TAKEN: Final = "receipt.vendor_document_number_taken"
+RECEIPT_STALE_REFERENCE: Final = "receipt.stale_reference"
+PURCHASE_ORDER_DELETED_IN_QUICKBOOKS: Final = "purchase_order.deleted_in_quickbooks"
+
+MIRROR_STALE: Final = "mirror.stale"
+QUICKBOOKS_UNKNOWN_ERROR: Final = "quickbooks.unknown_error"
+
+INPUT_INVALID: Final = problems.INPUT_INVALID
+INPUT_REQUIRED: Final = problems.INPUT_REQUIRED
+INPUT_UNKNOWN_FIELD: Final = problems.INPUT_UNKNOWN_FIELD
+
+
+# --- entries ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogEntry:
+    """One failure mode: its code, the texts an office user reads, and what can be done."""
+
+    code: str
+    title: str
+    meaning: str
+    fix: tuple[str, ...]  # the steps, in order
+    actions: tuple[Action, ...]
+    retriable: bool  # the engine retries by itself, without anyone doing anything
+    level: Level
+    detected: str  # how it is found: P preflight, F fault (code), S pull side, C connection
+    docs_anchor: str  # fragment of docs/catalog.md: "invoice-number-conflict"
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedProblem:
+    """An entry with a problem's params filled in: what the API and the dashboard show."""
+
+    code: str
+    title: str
+    meaning: str
+    fix: tuple[str, ...]
+    actions: tuple[Action, ...]
+    retriable: bool
+
+
+def _e(
+    code: str,
+    title: str,
+    meaning: str,
+    fix: tuple[str, ...],
+    actions: tuple[Action, ...] = (),
+    *,
+    detected: str,
+    retriable: bool = False,
+    level: Level = "record",
+) -> CatalogEntry:
+    anchor = code.replace(".", "-").replace("_", "-")
+    return CatalogEntry(code, title, meaning, fix, actions, retriable, level, detected, anchor)
+
+
+_FIX_IN_APP = "Correct it in the app and save; the record is sent again by itself."
+
+_ALL: Final[tuple[CatalogEntry, ...]] = (
+    # --- connection ---------------------------------------------------------------------------
+    _e(
+        CONNECTION_TOKEN_EXPIRED,
+        "QuickBooks sign-in renewed",
+        "QuickBooks asks ledgerbridge to renew its sign-in about once an hour. ledgerbridge "
+        "does this by itself and carries on, so nothing is lost.",
+        (
+            "Nothing to do: ledgerbridge renews the sign-in and tries again by itself.",
+            "If QuickBooks then says the connection was lost, reconnect QuickBooks from the "
+            "connection page.",
+        ),
+        detected="F (3200, 401)",
+        retriable=True,
+        level="connection",
+    ),
+    _e(
+        CONNECTION_DISCONNECTED,
+        "QuickBooks is disconnected",
+        "ledgerbridge no longer has permission to work in your QuickBooks company. This happens "
+        "when someone disconnects it in QuickBooks, or after a long time without use. Nothing is "
+        "lost: records wait and are sent as soon as you reconnect.",
+        (
+            "Click Reconnect QuickBooks and sign in as a QuickBooks administrator of the same "
+            "company.",
+            "After reconnecting, the waiting records are sent by themselves; there is no need to "
+            "send them again.",
+        ),
+        ("reconnect",),
+        detected="C",
+        level="connection",
+    ),
+    _e(
+        CONNECTION_WRONG_COMPANY,
+        "Connected to a different QuickBooks company",
+        "The last reconnect signed in to a different QuickBooks company[ ({company_name})|] than "
+        "the one this connection has been working with. The customers, invoices and other "
+        "records already linked belong to the other company, so sending is paused to keep the "
+        "two sets of books apart.",
+        (
+            "If the wrong company was picked, click Reconnect QuickBooks and choose the original "
+            "company.",
+            "If you really are moving to this company, click Unlink to start fresh: all links "
+            "are removed and records are matched again against this company.",
+        ),
+        ("reconnect", "unlink"),
+        detected="C",
+        level="connection",
+    ),
+    _e(
+        CONNECTION_SUBSCRIPTION_INACTIVE,
+        "QuickBooks subscription is not active",
+        "QuickBooks refuses new entries because the company's trial or subscription has ended, "
+        "or because of a billing problem. Nothing is sent until the subscription is active "
+        "again; records wait and nothing is lost.",
+        (
+            "Ask the QuickBooks account owner to sign in to QuickBooks and renew the "
+            "subscription or fix the billing details.",
+            "Then click Retry: ledgerbridge checks the company again and resumes sending.",
+        ),
+        ("retry",),
+        detected="F (6190)",
+        level="connection",
+    ),
+    _e(
+        CONNECTION_THROTTLED,
+        "QuickBooks asked ledgerbridge to slow down",
+        "QuickBooks limits how much one company can receive each minute. ledgerbridge reached "
+        "that limit, so it pauses briefly and then continues by itself. Nothing has failed.",
+        ("Nothing to do: sending continues in a moment.",),
+        detected="F (3001, 429)",
+        retriable=True,
+        level="connection",
+    ),
+    _e(
+        CONNECTION_QUICKBOOKS_UNAVAILABLE,
+        "QuickBooks is not responding",
+        "QuickBooks is temporarily unavailable or reported a problem on its side. ledgerbridge "
+        "waits and tries again by itself. If a record may already have reached QuickBooks, "
+        "ledgerbridge checks first, so nothing is entered twice.",
+        (
+            "Nothing to do: ledgerbridge keeps trying, waiting a little longer each time.",
+            "If this lasts more than an hour, check Intuit's status page for a QuickBooks outage.",
+        ),
+        detected="F (5xx, 10000, timeouts)",
+        retriable=True,
+        level="connection",
+    ),
+    _e(
+        CONNECTION_WEB_CONNECTOR_SILENT,
+        "QuickBooks Desktop has not checked in",
+        "The QuickBooks Web Connector has not contacted ledgerbridge[ since {last_seen}| for a "
+        "while]. Records wait until it does; nothing is lost.",
+        (
+            "On the computer where QuickBooks Desktop is installed, check that the computer is "
+            "on, that QuickBooks is open on the right company file, and that the Web Connector "
+            "is running.",
+            "In the Web Connector, check that ledgerbridge is selected and set to run "
+            "automatically.",
+            "Waiting records are sent by themselves at the next check-in.",
+        ),
+        detected="C (QuickBooks Desktop only)",
+        level="connection",
+    ),
+    _e(
+        CONNECTION_PERMISSION_MISSING,
+        "QuickBooks did not grant enough access",
+        "QuickBooks refused because the person who connected ledgerbridge did not give it access "
+        "to the company's accounting, or is no longer an administrator of the company. Records "
+        "wait until this is fixed.",
+        (
+            "Click Reconnect QuickBooks and sign in as an administrator of this QuickBooks "
+            "company.",
+            "When QuickBooks asks, allow access to the accounting data.",
+        ),
+        ("reconnect",),
+        detected="F (3100, 120)",
+        level="connection",
+    ),
+    # --- customers, properties, jobs ----------------------------------------------------------
+    _e(
+        CUSTOMER_NAME_MISSING,
+        "Customer has no name",
+        "QuickBooks needs a name for every customer, but this one has neither a first and last "
+        "name nor a company or display name.",
+        (
+            "Enter a name or a company name for the customer in the app and save; it is sent "
+            "again by itself.",
+        ),
+        ("edit_in_app",),
+        detected="P (6080)",
+    ),
+    _e(
+        CUSTOMER_EMAIL_INVALID,
+        "Customer email address is missing or not valid",
+        'The customer\'s email address[ "{email}"|] is missing or is not a valid address (it '
+        "should look like name@example.com). This connection needs a valid email for each "
+        "customer, and QuickBooks refuses addresses it can't read.",
+        ("Correct the email address in the app and save; the customer is sent again by itself.",),
+        ("edit_in_app",),
+        detected="P (2210)",
+    ),
+    _e(
+        CUSTOMER_DUPLICATE_IN_APP,
+        "Two customers would have the same name in QuickBooks",
+        'Another customer in the app would also be called[ "{name}"| by the same name] in '
+        "QuickBooks. QuickBooks needs every customer name to be different, so both can't be "
+        "sent as they are.",
+        (
+            "If they are really the same customer, merge them in the app.",
+            "If they are different customers, click Differentiate: this one is sent with a "
+            'number added to its name, such as " - 2".',
+        ),
+        ("differentiate", "edit_in_app"),
+        detected="P",
+    ),
+    _e(
+        CUSTOMER_EXISTS_IN_QUICKBOOKS,
+        "A customer with this name is already in QuickBooks",
+        'QuickBooks already has a customer called[ "{name}"| by this name] that isn\'t linked '
+        "to this customer in the app. Sending it as a new customer would create a duplicate. "
+        "When the email addresses match, ledgerbridge links the two by itself.",
+        (
+            "If it's the same customer, click Link to connect this customer to the one already "
+            "in QuickBooks.",
+            "If it's a different customer, click Differentiate to send it with a number added "
+            'to its name, such as " - 2".',
+        ),
+        ("link", "differentiate"),
+        detected="P/F (6240)",
+    ),
+    _e(
+        CUSTOMER_NAME_USED_BY_OTHER_TYPE,
+        "This name belongs to a [{quickbooks_type}|vendor or employee] in QuickBooks",
+        'In QuickBooks, customers, vendors and employees can\'t share a name, and[ "{name}"| '
+        "this name] is already used by a [{quickbooks_type}|vendor or employee]. So the "
+        "customer can't be added under that name.",
+        (
+            "Click Differentiate to send the customer with a number added to its name, such as "
+            '" - 2".',
+            "Or rename the [{quickbooks_type}|vendor or employee] in QuickBooks (for example add "
+            '"(vendor)" to its name), then click Retry.',
+        ),
+        ("differentiate", "retry"),
+        detected="P/F (6240)",
+    ),
+    _e(
+        CUSTOMER_INACTIVE_IN_QUICKBOOKS,
+        "Customer is inactive in QuickBooks",
+        '[The customer "{name}"|This customer] has been made inactive in QuickBooks, so '
+        "QuickBooks won't accept changes to it, or invoices and payments for it.",
+        (
+            "Click Reactivate to make the customer active again in QuickBooks; anything waiting "
+            "for it is then sent by itself.",
+            "If the customer should stay inactive, make it inactive in the app too.",
+        ),
+        ("reactivate",),
+        detected="S/F (610)",
+    ),
+    _e(
+        CUSTOMER_PARENT_NOT_SYNCED,
+        "Waiting for the parent customer",
+        'This property or job belongs to[ the customer "{name}"| a customer] that isn\'t in '
+        "QuickBooks yet. ledgerbridge sends that customer first, then this one, by itself.",
+        (
+            "Nothing to do, unless the parent customer shows a problem of its own: fix that one "
+            "and this one follows.",
+        ),
+        detected="P",
+        retriable=True,
+    ),
+    _e(
+        CUSTOMER_MERGED_IN_QUICKBOOKS,
+        "Customer was merged in QuickBooks",
+        'Someone merged this customer into another one in QuickBooks[ ("{name}")|]. '
+        "ledgerbridge has linked the app's customer to the customer that remains, so its future "
+        "invoices and payments go there.",
+        ("Nothing to do; this is shown so you know what happened.",),
+        detected="S (merge)",
+        retriable=True,
+    ),
+    _e(
+        CUSTOMER_EDITED_CONCURRENTLY,
+        "Someone changed this record in QuickBooks at the same time",
+        "Someone changed this record in QuickBooks while ledgerbridge was sending the app's "
+        "changes. ledgerbridge reads the latest version and applies only the app's changes on "
+        "top of it. If both sides changed the same detail, you are asked which one to keep "
+        "instead of one silently replacing the other.",
+        (
+            "Usually nothing to do: ledgerbridge tries again by itself.",
+            "If both sides changed the same detail[ ({field})|], click Keep QuickBooks' version, "
+            "or Retry to send the app's version.",
+        ),
+        ("accept_quickbooks", "retry"),
+        detected="F (5010)",
+        retriable=True,
+    ),
+    _e(
+        CUSTOMER_HAS_OPEN_BALANCE,
+        "Customer still has an open balance in QuickBooks",
+        "The app made this customer inactive, but in QuickBooks the customer still owes money "
+        "or has a credit[ ({amount})|]. QuickBooks doesn't let a customer with an open balance "
+        "be made inactive.",
+        (
+            "Settle the balance in QuickBooks (record the payment, or a credit memo), then click "
+            "Retry.",
+            "Or make the customer active again in the app.",
+        ),
+        ("retry", "edit_in_app"),
+        detected="F (6220)",
+    ),
+    _e(
+        PROPERTY_DUPLICATE_NAME,
+        "Two properties of this customer would have the same name",
+        'Another property of the same customer is also called[ "{name}"| by this name]. In '
+        "QuickBooks, properties are listed under their customer and each one needs a different "
+        "name.",
+        (
+            "Click Differentiate to send this property with a number added to its name, such as "
+            '" - 2".',
+            "Or rename one of the properties in the app.",
+        ),
+        ("differentiate",),
+        detected="P",
+    ),
+    _e(
+        RECORD_FIELD_TOO_LONG,
+        "[The {field}|A detail] is too long for QuickBooks",
+        "[The {field}|One of the details of this record] is too long for QuickBooks[: it has "
+        "{length} characters|]. [QuickBooks accepts at most {limit} characters there.|"
+        "QuickBooks limits how long it can be.]",
+        (
+            "Click Shorten: ledgerbridge cuts it to[ {limit} characters| the length QuickBooks "
+            "accepts] when sending it.",
+            "Or shorten it in the app and save.",
+        ),
+        ("shorten", "edit_in_app"),
+        detected="P (2050)",
+    ),
+    _e(
+        RECORD_STALLED,
+        "Taking longer than expected",
+        "This record has been waiting to be sent far longer than usual[ ({minutes} minutes)|]. "
+        "ledgerbridge has put it back in line by itself.",
+        (
+            "Nothing to do; it should go through shortly.",
+            "If it still waits, click Retry. If that doesn't help, copy the details from the "
+            "log and send them to your support contact.",
+        ),
+        ("retry",),
+        detected="C",
+        retriable=True,
+    ),
+    # --- items, accounts, classes, tax --------------------------------------------------------
+    _e(
+        ITEM_NOT_MATCHED,
+        "Item not found in QuickBooks",
+        '[The item "{name}"|An item on this record] isn\'t linked to a QuickBooks product or '
+        "service, and none has the same SKU or name. ledgerbridge adds it to QuickBooks first, "
+        "then sends this record.",
+        (
+            "Usually nothing to do: the item is added to QuickBooks by itself.",
+            "If the item is in QuickBooks under another name, click Link and pick it, so that no "
+            "duplicate is created.",
+        ),
+        ("link",),
+        detected="P",
+        retriable=True,
+    ),
+    _e(
+        ITEM_EXISTS_IN_QUICKBOOKS,
+        "An item with this name is already in QuickBooks",
+        'QuickBooks already has a product or service called[ "{name}"| by this name] that '
+        "isn't linked to this item in the app. QuickBooks needs every item name to be "
+        "different. When the SKUs match, ledgerbridge links the two by itself.",
+        (
+            "If it's the same item, click Link to connect them.",
+            "If it's a different item, click Differentiate to send it with a number added to "
+            "its name.",
+        ),
+        ("link", "differentiate"),
+        detected="P/F (6240)",
+    ),
+    _e(
+        ITEM_INACTIVE_IN_QUICKBOOKS,
+        "Item is inactive in QuickBooks",
+        '[The item "{name}"|An item used here] has been made inactive in QuickBooks, so '
+        "QuickBooks won't accept it on new or changed records.",
+        (
+            "Click Reactivate to make the item active again in QuickBooks; anything waiting for "
+            "it is then sent by itself.",
+            "If the item should no longer be used, replace it on the record in the app.",
+        ),
+        ("reactivate",),
+        detected="S/F (610)",
+    ),
+    _e(
+        ITEM_ACCOUNT_MISMATCH,
+        "Item's account differs between the app and QuickBooks",
+        'The account [the item "{name}"|this item] uses[ as its {field}|] is not the same in '
+        "the app[ ({app_account})|] and in QuickBooks[ ({quickbooks_account})|], or QuickBooks "
+        "won't accept the app's account for an item. Sales or costs of this item would be "
+        "recorded in a different place than expected.",
+        (
+            "To keep the account QuickBooks has, click Keep QuickBooks' version.",
+            "To use the app's account in QuickBooks, click Align account.",
+            "If QuickBooks refuses the app's account (items can't use accounts receivable or "
+            "accounts payable), choose another account in the account mapping first.",
+        ),
+        ("accept_quickbooks", "align_account"),
+        detected="S/P/F (6430)",
+    ),
+    _e(
+        ITEM_ACCOUNT_MISSING,
+        "An account is missing or inactive in QuickBooks",
+        '[The {field}|An account] used here[ ("{account}")|] doesn\'t exist in QuickBooks or '
+        "has been made inactive there, so QuickBooks can't tell where to record the money.",
+        (
+            "Open the account mapping screen and choose an active QuickBooks account[ for the "
+            "{field}|].",
+            "Or make the account active again in QuickBooks.",
+            "Then click Retry.",
+        ),
+        ("retry",),
+        detected="P/F (2500)",
+    ),
+    _e(
+        ITEM_BUNDLE_READ_ONLY,
+        "Bundles from QuickBooks can't be changed from the app",
+        '[The item "{name}"|This item] is a bundle (a group of items) created in QuickBooks. '
+        "QuickBooks doesn't let other programs change bundles, so the app's changes to it "
+        "can't be sent.",
+        (
+            "Make the change to the bundle in QuickBooks itself.",
+            "Click Keep QuickBooks' version to drop the app's changes to this item.",
+        ),
+        ("accept_quickbooks",),
+        detected="S/P",
+    ),
+    _e(
+        ITEM_TYPE_CHANGE_NOT_ALLOWED,
+        "Item type can't be changed",
+        '[The item "{name}"|This item] was changed from one kind to another (for example from '
+        "a stocked inventory item to a non-stocked one). QuickBooks doesn't allow that once the "
+        "item exists.",
+        (
+            "Change the item back to its original kind in the app.",
+            "If you need an item of the new kind, create a new item in the app and use it from "
+            "now on.",
+        ),
+        ("edit_in_app",),
+        detected="P",
+    ),
+    _e(
+        ITEM_INVENTORY_START_DATE,
+        "Dated before the item's stock start date",
+        "This record is dated before the day QuickBooks started tracking stock for[ the item "
+        '"{item}"| an item on it][ ({start_date})|]. QuickBooks doesn\'t accept stock '
+        "movements before that day.",
+        (
+            'In QuickBooks, open the item and move its quantity "as of" date back to the '
+            "record's date or earlier, then click Retry.",
+            "Or change the record's date in the app to[ {start_date}| the item's start date] or "
+            "later.",
+        ),
+        ("retry", "edit_in_app"),
+        detected="P/F (6270)",
+    ),
+    _e(
+        CLASS_INACTIVE_IN_QUICKBOOKS,
+        "Class is inactive in QuickBooks",
+        '[The class "{name}"|A class] used on this record has been made inactive in '
+        "QuickBooks, so QuickBooks won't accept it.",
+        (
+            "Click Reactivate to make the class active again in QuickBooks.",
+            "Or choose another class in the class mapping or on the record in the app.",
+        ),
+        ("reactivate",),
+        detected="P/F (610)",
+    ),
+    _e(
+        TAX_RATE_NOT_MAPPED,
+        "Tax rate isn't matched to a QuickBooks tax code",
+        '[The tax rate "{name}"|A tax rate used here] has no matching QuickBooks tax code, or '
+        "the matching code isn't valid, so ledgerbridge can't tell QuickBooks how to tax this "
+        "record. Every rate needs a match, a 0% rate too.",
+        (
+            "Open the tax mapping screen and choose the QuickBooks tax code for this rate.",
+            "Then click Retry.",
+        ),
+        ("retry",),
+        detected="P",
+    ),
+    # --- invoices -----------------------------------------------------------------------------
+    _e(
+        INVOICE_NO_LINES,
+        "Invoice has no lines",
+        "QuickBooks needs at least one line on an invoice, and this one has none.",
+        ("Add at least one line to the invoice in the app and save; it is sent again by itself.",),
+        ("edit_in_app",),
+        detected="P (2020)",
+    ),
+    _e(
+        INVOICE_CUSTOMER_NOT_SYNCED,
+        "Waiting for the customer",
+        "[The customer \"{name}\"|The invoice's customer] isn't in QuickBooks yet. ledgerbridge "
+        "sends the customer first, then the invoice, by itself.",
+        (
+            "Nothing to do, unless the customer shows a problem of its own: fix that one and the "
+            "invoice follows.",
+        ),
+        detected="P",
+        retriable=True,
+    ),
+    _e(
+        INVOICE_CUSTOMER_INACTIVE,
+        "The invoice's customer is inactive in QuickBooks",
+        '[The customer "{name}"|The customer on this invoice] is inactive in QuickBooks, so '
+        "QuickBooks won't accept the invoice.",
+        (
+            "Click Reactivate to make the customer active again in QuickBooks; the invoice is then "
+            "sent by itself.",
+        ),
+        ("reactivate",),
+        detected="P/F (610, 6250)",
+    ),
+    _e(
+        INVOICE_ITEM_NOT_SYNCED,
+        "Waiting for an item",
+        '[The item "{name}"|An item on this invoice] isn\'t in QuickBooks yet. ledgerbridge '
+        "adds it first, then sends the invoice, by itself.",
+        (
+            "Nothing to do, unless the item shows a problem of its own: fix that one and the "
+            "invoice follows.",
+        ),
+        detected="P",
+        retriable=True,
+    ),
+    _e(
+        INVOICE_NUMBER_CONFLICT,
+        "Invoice number[ {number}|] is already used in QuickBooks",
+        "QuickBooks already has a different invoice[ numbered {number}| with this number], so "
+        "this one can't use that number.",
+        (
+            "If the other invoice in QuickBooks can take another number (for example it was "
+            "entered there by mistake), change its number in QuickBooks, then click Retry.",
+            "Otherwise click Renumber: this invoice gets the next free number in QuickBooks, "
+            "and the app is told its new number.",
+        ),
+        ("renumber", "retry"),
+        detected="P/F (6140)",
+    ),
+    _e(
+        INVOICE_NUMBER_SEQUENCE_OVERLAP,
+        "The app's invoice numbers overlap with QuickBooks",
+        "The next invoice numbers the app will use are already taken by invoices in "
+        "QuickBooks, so new invoices would clash with them.[ The first safe starting number is "
+        "{number}.|]",
+        (
+            "Click Apply numbering start to have the app continue from[ {number}| the first "
+            "free number].",
+            "Or change the invoice numbering in the app yourself.",
+        ),
+        ("apply_numbering_start",),
+        detected="C (at connect and daily)",
+        level="connection",
+    ),
+    _e(
+        INVOICE_CLOSED_PERIOD,
+        "Dated in a closed period",
+        "This record is dated on or before the closing date of your books in QuickBooks[ "
+        "({closing_date})|]. QuickBooks doesn't accept new entries or changes in a closed "
+        "period.",
+        (
+            "Click Move to open period to date it on the first open day instead (offered when "
+            "the connection's settings allow it).",
+            "Or ask your accountant to reopen the period in QuickBooks by changing the closing "
+            "date, then click Retry.",
+        ),
+        ("shift_to_open_period", "retry"),
+        detected="P/F (6210, 6200)",
+    ),
+    _e(
+        INVOICE_DELETED_IN_QUICKBOOKS,
+        "Invoice was deleted in QuickBooks",
+        "[Invoice {number}|This invoice] was deleted in QuickBooks but still exists in the app, "
+        "so QuickBooks and the app now disagree about what the customer owes.",
+        (
+            "Click Recreate to add the invoice to QuickBooks again, as it was last sent.",
+            "Or click Unlink to forget the deleted invoice and send the app's current version "
+            "as a new one.",
+            "Or click Accept deletion if it was deleted on purpose; the app is told.",
+        ),
+        ("recreate", "unlink", "accept_deletion"),
+        detected="S/F (610)",
+    ),
+    _e(
+        INVOICE_MOVED_IN_QUICKBOOKS,
+        "Invoice was moved to another customer in QuickBooks",
+        "In QuickBooks, [invoice {number}|this invoice] now belongs to a different customer, "
+        'property or job[ ("{name}")|] than in the app.',
+        (
+            "Click Move back to put it back under the app's customer in QuickBooks.",
+            "Or click Keep QuickBooks' version; the app is told about the new customer.",
+        ),
+        ("move_back", "accept_quickbooks"),
+        detected="S",
+    ),
+    _e(
+        INVOICE_VOIDED_IN_QUICKBOOKS,
+        "Invoice was voided in QuickBooks",
+        "[Invoice {number}|This invoice] was voided in QuickBooks: it stays on record, but its "
+        "amounts are now zero. The app has been told and shows it as voided.",
+        (
+            "Nothing to do if it was voided on purpose.",
+            "If it was voided by mistake, create a new invoice for the amount in the app.",
+        ),
+        detected="S",
+    ),
+    _e(
+        INVOICE_PAID_IN_QUICKBOOKS,
+        "Invoice was paid in QuickBooks",
+        "[Invoice {number}|This invoice] was marked paid in QuickBooks while the app still had "
+        "payments for it waiting to be sent. So that the money isn't recorded twice, those "
+        "payments are set aside (bypassed) and not sent. The app has been told.",
+        (
+            "Nothing to do if the payment in QuickBooks is the right one.",
+            "If it isn't, delete that payment in QuickBooks, then open the app's payment here "
+            "and click Undo bypass so it is sent.",
+        ),
+        detected="S/P",
+    ),
+    _e(
+        INVOICE_AMOUNT_MISMATCH,
+        "Invoice total differs in QuickBooks",
+        "The total of[ invoice {number}| this invoice] in QuickBooks[ ({quickbooks_total})|] "
+        "is not the app's total[ ({app_total})|], usually because tax was worked out "
+        "differently.",
+        (
+            "Compare the two in the reconciliation report.",
+            "Check the tax mapping and the tax settings of the customer and the items, then "
+            "correct the invoice in the app or in QuickBooks.",
+        ),
+        detected="S",
+    ),
+    # --- payments -----------------------------------------------------------------------------
+    _e(
+        PAYMENT_INVOICE_NOT_SYNCED,
+        "Waiting for the invoice",
+        "[Invoice {number}|The invoice this payment pays] isn't in QuickBooks yet. ledgerbridge "
+        "sends the invoice first, then the payment, by itself.",
+        (
+            "Nothing to do, unless the invoice shows a problem of its own: fix that one and the "
+            "payment follows.",
+        ),
+        detected="P",
+        retriable=True,
+    ),
+    _e(
+        PAYMENT_ALREADY_IN_QUICKBOOKS,
+        "This payment is already in QuickBooks",
+        "QuickBooks already has a payment that looks like this one (same customer, amount and "
+        "date), probably entered there by hand. Sending it too would record the money twice. "
+        "When the two match exactly, ledgerbridge links them by itself.",
+        (
+            "If it's the same payment, click Link to connect them.",
+            "Or click Bypass to mark this payment as already handled; it is never sent.",
+        ),
+        ("link", "bypass"),
+        detected="P/F",
+    ),
+    _e(
+        PAYMENT_INVOICE_ALREADY_PAID,
+        "Invoice is already paid in QuickBooks",
+        "[Invoice {number}|The invoice this payment is for] is already paid in QuickBooks, or "
+        "has less left to pay than this payment puts on it.[ QuickBooks shows {open_balance} "
+        "still owed.|] The payment was probably also entered in QuickBooks directly.",
+        (
+            "If the payment is already in QuickBooks, click Bypass: this one is marked as "
+            "handled and never sent.",
+            "If the payment in QuickBooks is wrong, delete it in QuickBooks, then click Retry to "
+            "send this one.",
+        ),
+        ("bypass", "retry"),
+        detected="P/F (6000)",
+    ),
+    _e(
+        PAYMENT_CUSTOMER_MISMATCH,
+        "Payment and invoice are for different customers",
+        "This payment is for a different customer than[ invoice {number}| the invoice] it "
+        "pays. QuickBooks only lets a payment pay its own customer's invoices.",
+        ("In the app, correct the customer on the payment or choose the right invoice, and save.",),
+        ("edit_in_app",),
+        detected="P",
+    ),
+    _e(
+        PAYMENT_NOT_POSTED,
+        "Payment not posted yet",
+        "The payment is saved in the app but not posted yet, so it isn't sent to QuickBooks. "
+        "It is shown as a draft, not as an error.",
+        ("Post the payment in the app when it's final; it is then sent by itself.",),
+        detected="P",
+    ),
+    _e(
+        PAYMENT_REFERENCE_TOO_LONG,
+        "Payment reference is too long",
+        "The payment's reference or confirmation code is too long for QuickBooks[: it has "
+        "{length} characters|]. QuickBooks accepts at most [{limit}|21] characters there.",
+        (
+            "Click Shorten to send only the first [{limit}|21] characters.",
+            "Or edit the reference in the app and save.",
+        ),
+        ("shorten", "edit_in_app"),
+        detected="P (2050)",
+    ),
+    _e(
+        PAYMENT_METHOD_NOT_MAPPED,
+        "Payment method isn't matched to QuickBooks",
+        '[The payment method "{name}"|This payment\'s method] (cash, check, credit card...) '
+        "has no matching payment method in QuickBooks, so ledgerbridge can't tell QuickBooks "
+        "how it was paid.",
+        (
+            "Open the payment method mapping screen and choose the QuickBooks payment method to "
+            "use.",
+            "Then click Retry.",
+        ),
+        ("retry",),
+        detected="P",
+    ),
+    _e(
+        PAYMENT_DELETED_IN_QUICKBOOKS,
+        "Payment was deleted in QuickBooks",
+        "This payment was deleted in QuickBooks but still exists in the app, so in QuickBooks "
+        "the invoice it paid looks unpaid again.",
+        (
+            "Click Recreate to add the payment to QuickBooks again, as it was last sent.",
+            "Or click Unlink to forget the deleted payment and send the app's current version "
+            "as a new one.",
+            "Or click Accept deletion if it was deleted on purpose; the app is told.",
+        ),
+        ("recreate", "unlink", "accept_deletion"),
+        detected="S/F (610)",
+    ),
+    _e(
+        PAYMENT_DEPOSITED,
+        "A deposited payment can't be changed",
+        "This payment is part of a bank deposit in QuickBooks. QuickBooks doesn't allow "
+        "changing or deleting a deposited payment, so the app's change can't be sent.",
+        (
+            "If QuickBooks doesn't need the change, click Bypass to leave it as it is.",
+            "Otherwise, in QuickBooks, open the deposit and remove this payment from it, then "
+            "click Retry. Afterwards, add the payment back to the deposit in QuickBooks.",
+        ),
+        ("bypass", "retry"),
+        detected="F (6540)",
+    ),
+    # --- vendor documents ---------------------------------------------------------------------
+    _e(
+        VENDOR_EXISTS_IN_QUICKBOOKS,
+        "A vendor with this name is already in QuickBooks",
+        'QuickBooks already has a vendor called[ "{name}"| by this name] that isn\'t linked to '
+        "this vendor in the app. Sending it as a new vendor would create a duplicate. When the "
+        "email addresses match, ledgerbridge links the two by itself.",
+        (
+            "If it's the same vendor, click Link to connect this vendor to the one already in "
+            "QuickBooks.",
+            "If it's a different vendor, click Differentiate to send it with a number added to "
+            'its name, such as " - 2".',
+        ),
+        ("link", "differentiate"),
+        detected="P/F (6240)",
+    ),
+    _e(
+        VENDOR_NAME_USED_BY_OTHER_TYPE,
+        "This name belongs to a [{quickbooks_type}|customer or employee] in QuickBooks",
+        'In QuickBooks, customers, vendors and employees can\'t share a name, and[ "{name}"| '
+        "this name] is already used by a [{quickbooks_type}|customer or employee]. So the "
+        "vendor can't be added under that name.",
+        (
+            "Click Differentiate to send the vendor with a number added to its name, such as "
+            '" - 2".',
+            "Or rename the [{quickbooks_type}|customer or employee] in QuickBooks, then click "
+            "Retry.",
+        ),
+        ("differentiate", "retry"),
+        detected="P/F (6240)",
+    ),
+    _e(
+        VENDOR_INACTIVE_IN_QUICKBOOKS,
+        "Vendor is inactive in QuickBooks",
+        '[The vendor "{name}"|The vendor on this record] has been made inactive in '
+        "QuickBooks, so QuickBooks won't accept new or changed receipts, bills or purchase "
+        "orders for it.",
+        (
+            "Click Reactivate to make the vendor active again in QuickBooks; anything waiting "
+            "for it is then sent by itself.",
+            "If the vendor should stay inactive, choose another vendor on the record in the app.",
+        ),
+        ("reactivate",),
+        detected="S/F (610)",
+    ),
+    _e(
+        RECEIPT_VENDOR_DOCUMENT_NUMBER_TAKEN,
+        "The vendor's document number is already used",
+        "QuickBooks already has a document from this vendor numbered[ {number}| the same], and "
+        "it doesn't accept the same number twice for one vendor.",
+        (
+            "Click Differentiate to send it with a number made unique[, such as {suggested}| "
+            "by adding the date to it].",
+            "If it's really the same document entered twice, delete the copy in the app.",
+        ),
+        ("differentiate",),
+        detected="P/F (6140)",
+    ),
+    _e(
+        RECEIPT_STALE_REFERENCE,
+        "Record points to an old QuickBooks entry",
+        "This record still points to an entry in QuickBooks that has since been deleted, "
+        "usually because the record was deleted and created again in the app. ledgerbridge "
+        "never reuses one record's QuickBooks entry for another.",
+        ("Click Unlink to clear the old link; the record is then sent as a new entry.",),
+        ("unlink",),
+        detected="P/F (610)",
+    ),
+    _e(
+        PURCHASE_ORDER_DELETED_IN_QUICKBOOKS,
+        "Purchase order was deleted in QuickBooks",
+        "[Purchase order {number}|This purchase order] was deleted in QuickBooks but still "
+        "exists in the app.",
+        (
+            "Click Recreate to add the purchase order to QuickBooks again, as it was last sent.",
+            "Or click Unlink to forget the deleted purchase order and send the app's current "
+            "version as a new one.",
+            "Or click Accept deletion if it was deleted on purpose; the app is told.",
+        ),
+        ("recreate", "unlink", "accept_deletion"),
+        detected="S/F (610)",
+    ),
+    # --- pull side and the rest ---------------------------------------------------------------
+    _e(
+        MIRROR_STALE,
+        "ledgerbridge hasn't seen the latest QuickBooks changes yet",
+        "Something was just added or changed in QuickBooks and ledgerbridge hasn't caught up "
+        "with it yet. It normally catches up within seconds, and it always checks QuickBooks "
+        "before adding anything, so this never causes a duplicate.",
+        (
+            "Usually nothing to do; it catches up by itself.",
+            "Click Refresh from QuickBooks to fetch the latest changes right now.",
+        ),
+        ("refresh",),
+        detected="S",
+        retriable=True,
+        level="connection",
+    ),
+    _e(
+        QUICKBOOKS_UNKNOWN_ERROR,
+        "QuickBooks refused this record",
+        "QuickBooks refused this record with a message ledgerbridge doesn't recognise[: "
+        '"{message}"|][ (QuickBooks error {code})|].[ Details: {detail}|]',
+        (
+            "Read QuickBooks' message; it often names what to change in the app.",
+            "Click Retry to try again.",
+            "If it keeps failing, click Copy details and send them to your support contact; "
+            "they include the reference Intuit needs to trace the problem.",
+        ),
+        ("retry", "copy_details"),
+        detected="F",
+    ),
+    _e(
+        INPUT_INVALID,
+        "[The {field}|A detail] isn't valid",
+        "[The {field}|One of the details of this record] isn't in a form that can be sent to "
+        "QuickBooks[: {reason}|].",
+        (_FIX_IN_APP,),
+        ("edit_in_app",),
+        detected="P",
+    ),
+    _e(
+        INPUT_REQUIRED,
+        "[The {field}|A required detail] is missing",
+        "This record has no[ {field}| value for a detail it needs], so it can't be sent to "
+        "QuickBooks.",
+        ("Fill it in in the app and save; the record is sent again by itself.",),
+        ("edit_in_app",),
+        detected="P",
+    ),
+    _e(
+        INPUT_UNKNOWN_FIELD,
+        "The app sent a detail ledgerbridge doesn't know",
+        'The app sent a detail[ called "{field}"|] that ledgerbridge doesn\'t recognise, '
+        "perhaps because of a spelling mistake. The record is held back rather than sent "
+        "without it, so that nothing is silently lost.",
+        (
+            "Ask whoever looks after the app's link to ledgerbridge to correct or remove this "
+            "detail.",
+            "Then save the record in the app again.",
+        ),
+        ("edit_in_app",),
+        detected="P",
+    ),
+)
+
+ENTRIES: Final[Mapping[str, CatalogEntry]] = MappingProxyType({e.code: e for e in _ALL})
+"""Every entry by code, in catalog order (the order of the documentation)."""
+
+
+def entry(code: str) -> CatalogEntry:
+    """The entry for a code; `KeyError` for a code the catalog doesn't know."""
+    return ENTRIES[code]
+
+
+def codes() -> tuple[str, ...]:
+    """Every code, in catalog order."""
+    return tuple(ENTRIES)
+
+
+# --- rendering --------------------------------------------------------------------------------
+
+_TOKEN = re.compile(
+    r"\[(?P<body>[^\[\]|]*)(?:\|(?P<fallback>[^\[\]|{}]*))?\]|\{(?P<key>[a-z_][a-z0-9_]*)\}"
+)
+_PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
+_SPACES = re.compile(r"\s+")
+
+MAX_VALUE_LENGTH: Final = 300
+"""Longer param values are cut (with "...") so that no text grows without bound."""
+
+
+def _clean(value: object) -> str:
+    if value is None:
+        return ""
+    text = _SPACES.sub(" ", str(value)).strip()
+    if len(text) > MAX_VALUE_LENGTH:
+        text = text[: MAX_VALUE_LENGTH - 3].rstrip() + "..."
+    return text
+
+
+def fill(template: str, params: Mapping[str, object]) -> str:
+    """A text with its placeholders and segments filled from params (see the module doc).
+
+    One pass over the template: values are inserted as they are and never read as templates,
+    so a value holding ``{x}`` or brackets stays literal. A param that is absent, ``None`` or
+    blank counts as missing. A bare ``{key}`` with no value becomes "this" (the catalog never
+    relies on it: its placeholders all sit in segments).
+    """
+    values = {key: _clean(value) for key, value in params.items()}
+
+    def replace(match: re.Match[str]) -> str:
+        key = match.group("key")
+        if key is not None:
+            return values.get(key) or "this"
+        body = match.group("body")
+        keys = _PLACEHOLDER.findall(body)
+        if all(values.get(k) for k in keys):
+            return _PLACEHOLDER.sub(lambda p: values[p.group(1)], body)
+        return match.group("fallback") or ""
+
+    return _TOKEN.sub(replace, template)
+
+
+def render(entry: CatalogEntry, params: Mapping[str, object] | None = None) -> RenderedProblem:
+    """The entry's texts with a problem's params filled in; never raises for missing params."""
+    given = params or {}
+    return RenderedProblem(
+        code=entry.code,
+        title=fill(entry.title, given),
+        meaning=fill(entry.meaning, given),
+        fix=tuple(fill(step, given) for step in entry.fix),
+        actions=entry.actions,
+        retriable=entry.retriable,
+    )
+
+
+def placeholders(entry: CatalogEntry) -> frozenset[str]:
+    """The param names an entry's texts can show."""
+    return frozenset(name for text in _texts(entry) for name in _PLACEHOLDER.findall(text))
+
+
+def _texts(entry: CatalogEntry) -> Iterator[str]:
+    yield entry.title
+    yield entry.meaning
+    yield from entry.fix

@@ -1,0 +1,149 @@
+"""The database: engine, sessions and migrations, on SQLite (default) or PostgreSQL.
+
+    db = Database(default_sqlite_url(data_dir))      # or "postgresql://user@host/name"
+    db.migrate()                                     # Alembic upgrade to head
+    with db.session() as session:                    # commits on success, rolls back on error
+        ...
+    db.dispose()
+
+SQLite runs in WAL mode with `busy_timeout` 5000 ms, foreign keys on and `synchronous=NORMAL`,
+set on every new connection. A read-then-write transaction in WAL mode cannot wait for a
+concurrent writer (SQLite answers "database is locked" at once), so a session takes the write
+lock when it begins (`BEGIN IMMEDIATE`), where the busy timeout applies; read-only work can ask
+for `session(readonly=True)`, which starts a plain deferred transaction, never waits, and
+refuses writes (`PRAGMA query_only`; a READ ONLY transaction on PostgreSQL).
+
+Creating a `Database` opens nothing; the first session does. Nothing here runs at import time.
+
+To write a new migration (developers), autogenerate it against a database at head:
+
+    with Database(url).engine.begin() as connection:
+        command.revision(alembic_config(connection), "what changed",
+                         autogenerate=True, rev_id="0002")
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+__all__ = ["MIGRATIONS_DIR", "Database", "alembic_config", "default_sqlite_url"]
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+SQLITE_FILE_NAME = "ledgerbridge.db"
+SQLITE_BUSY_TIMEOUT_MS = 5000
+
+_SQLITE_PRAGMAS = (
+    "PRAGMA journal_mode=WAL",
+    f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}",
+    "PRAGMA foreign_keys=ON",
+    "PRAGMA synchronous=NORMAL",
+)
+_POSTGRES_DRIVERS = {"postgres", "postgresql", "postgresql+psycopg"}
+_READONLY = "ledgerbridge_readonly"
+
+
+def default_sqlite_url(data_dir: Path) -> str:
+    """The URL of the SQLite database file in `data_dir` (the directory must exist)."""
+    return f"sqlite:///{(data_dir / SQLITE_FILE_NAME).resolve()}"
+
+
+def alembic_config(connection: Connection) -> Config:
+    """An Alembic configuration for the packaged migrations, running on `connection`."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.attributes["connection"] = connection
+    return config
+
+
+def _normalize(url: str) -> URL:
+    parsed = make_url(url)
+    backend = parsed.get_backend_name()
+    if parsed.drivername in _POSTGRES_DRIVERS:
+        return parsed.set(drivername="postgresql+psycopg")
+    if backend == "sqlite" and parsed.get_driver_name() == "pysqlite":
+        return parsed
+    raise ValueError(
+        f"unsupported database URL {parsed.render_as_string(hide_password=True)!r}: "
+        "use sqlite:///path or postgresql://..."
+    )
+
+
+def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    # Hand transaction control to SQLAlchemy (the "begin" hook), then set the pragmas, which
+    # must run outside a transaction.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    try:
+        for pragma in _SQLITE_PRAGMAS:
+            cursor.execute(pragma)
+    finally:
+        cursor.close()
+
+
+def _sqlite_begin(connection: Connection) -> None:
+    # query_only is a flag of the connection, so every transaction sets it, before BEGIN
+    # (it refuses BEGIN IMMEDIATE).
+    if connection.get_execution_options().get(_READONLY, False):
+        connection.exec_driver_sql("PRAGMA query_only=ON")
+        connection.exec_driver_sql("BEGIN")
+    else:
+        connection.exec_driver_sql("PRAGMA query_only=OFF")
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+class Database:
+    """One database: its engine, its sessions, its migrations."""
+
+    def __init__(self, url: str) -> None:
+        self._url = _normalize(url)
+        if self._url.get_backend_name() == "sqlite":
+            self._engine = create_engine(self._url)
+            event.listen(self._engine, "connect", _sqlite_connect)
+            event.listen(self._engine, "begin", _sqlite_begin)
+        else:
+            self._engine = create_engine(self._url, pool_pre_ping=True)
+        self._sessions = sessionmaker(self._engine, expire_on_commit=False)
+        readonly = self._engine.execution_options(**{_READONLY: True, "postgresql_readonly": True})
+        self._readonly_sessions = sessionmaker(readonly, expire_on_commit=False)
+
+    def __repr__(self) -> str:
+        return f"Database({self._url.render_as_string(hide_password=True)!r})"
+
+    @property
+    def engine(self) -> Engine:
+        """The SQLAlchemy engine (on SQLite its transactions, too, take the write lock)."""
+        return self._engine
+
+    @property
+    def dialect(self) -> str:
+        """The backend: "sqlite" or "postgresql"."""
+        return self._url.get_backend_name()
+
+    @contextmanager
+    def session(self, *, readonly: bool = False) -> Iterator[Session]:
+        """A unit of work: committed when the block ends, rolled back if it raises.
+
+        On SQLite a session takes the write lock at once (waiting up to the busy timeout);
+        `readonly=True` does not, and refuses writes (as it does on PostgreSQL).
+        """
+        factory = self._readonly_sessions if readonly else self._sessions
+        with factory() as session, session.begin():
+            yield session
+
+    def migrate(self) -> None:
+        """Bring the schema to the newest migration (Alembic upgrade to head)."""
+        with self._engine.begin() as connection:
+            command.upgrade(alembic_config(connection), "head")
+
+    def dispose(self) -> None:
+        """Close every pooled connection; the object can still open new ones afterwards."""
+        self._engine.dispose()

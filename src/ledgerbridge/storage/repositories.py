@@ -1,0 +1,449 @@
+"""Repositories: the small storage interfaces the engine uses, one per concern.
+
+Each works inside a `Session` it is given (the caller owns the unit of work) and returns frozen
+values, never ORM rows. They hold no business rules: what a status means, when a record is due
+or how settings merge is decided above them. Time comes from an injected clock.
+
+They read columns and write with INSERT/UPDATE statements, never through ORM objects: the ORM
+would skip writing a JSON document equal in Python to the old one (`{"q": 1}` == `{"q": True}`)
+and would serve objects from its identity map instead of what the database holds.
+
+    with db.session() as session:
+        version = Records(session).upsert(connection_id, "customer", "c-1", {"display_name": "A"})
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+import secrets
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, fields
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import ColumnElement, Insert, Row, insert, select, text, tuple_, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import InstrumentedAttribute, Session
+
+from ledgerbridge.storage import tables
+from ledgerbridge.storage.tables import utcnow
+
+__all__ = [
+    "ApiKeys",
+    "Clock",
+    "Connections",
+    "Events",
+    "InvalidCursor",
+    "Page",
+    "Records",
+    "StoredConnection",
+    "StoredEvent",
+    "StoredRecord",
+]
+
+Clock = Callable[[], datetime]
+T = TypeVar("T")
+
+API_KEY_PREFIX = "key_"
+API_SECRET_PREFIX = "lbk_"
+CONNECTION_PREFIX = "con_"
+NOT_CONNECTED = "not_connected"
+# Namespace of the PostgreSQL advisory locks that order event ids per connection.
+_EVENTS_LOCK_CLASS = 0x4C42_4576  # "LBEv"
+
+
+class InvalidCursor(ValueError):
+    """A paging cursor that this module did not produce."""
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    """One page of a listing; `next_cursor` is None on the last page."""
+
+    items: Sequence[T]
+    next_cursor: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredConnection:
+    id: str
+    api_key_id: str
+    name: str
+    environment: str
+    status: str
+    realm_id: str | None
+    company_name: str | None
+    settings: Mapping[str, Any]
+    mappings: Mapping[str, Any]
+    last_pull_at: datetime | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class StoredRecord:
+    connection_id: str
+    type: str
+    app_id: str
+    data: Mapping[str, Any]
+    version: int
+    deleted: bool
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEvent:
+    id: int
+    connection_id: str
+    type: str
+    payload: Mapping[str, Any]
+    created_at: datetime
+    delivered_at: datetime | None
+
+
+def _columns(entity: type[tables.Base], value: type[Any]) -> list[InstrumentedAttribute[Any]]:
+    """The entity's columns named like the fields of the dataclass `value`, in field order."""
+    return [getattr(entity, field.name) for field in fields(value)]
+
+
+_NO_SYNC = {"synchronize_session": False}
+
+
+def _sha256(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+class ApiKeys:
+    """API keys. The secret is shown once, at creation; only its SHA-256 is stored."""
+
+    def __init__(self, session: Session, *, clock: Clock = utcnow) -> None:
+        self._session = session
+        self._clock = clock
+
+    def create(self, name: str) -> tuple[str, str]:
+        """A new key: returns (key id, secret)."""
+        key_id = API_KEY_PREFIX + secrets.token_urlsafe(12)
+        secret = API_SECRET_PREFIX + secrets.token_urlsafe(32)
+        self._session.execute(
+            insert(tables.ApiKey).values(
+                id=key_id, name=name, key_hash=_sha256(secret), created_at=self._clock()
+            )
+        )
+        return key_id, secret
+
+    def authenticate(self, secret: str) -> str | None:
+        """The id of the live key whose secret this is, or None."""
+        digest = _sha256(secret)
+        key = tables.ApiKey
+        row = self._session.execute(
+            select(key.id, key.key_hash).where(key.key_hash == digest, key.revoked_at.is_(None))
+        ).one_or_none()
+        if row is None or not hmac.compare_digest(row.key_hash, digest):
+            return None
+        return str(row.id)
+
+    def revoke(self, key_id: str) -> bool:
+        """Revoke a key; False when there is no such live key."""
+        key = tables.ApiKey
+        statement = (
+            update(key)
+            .where(key.id == key_id, key.revoked_at.is_(None))
+            .values(revoked_at=self._clock())
+            .returning(key.id)
+        )
+        return self._session.execute(statement, execution_options=_NO_SYNC).first() is not None
+
+
+class Connections:
+    """App connections, each owned by one API key."""
+
+    def __init__(self, session: Session, *, clock: Clock = utcnow) -> None:
+        self._session = session
+        self._clock = clock
+
+    def create(
+        self,
+        api_key_id: str,
+        name: str,
+        environment: str,
+        settings: Mapping[str, Any] | None = None,
+    ) -> StoredConnection:
+        stored = StoredConnection(
+            id=CONNECTION_PREFIX + secrets.token_urlsafe(12),
+            api_key_id=api_key_id,
+            name=name,
+            environment=environment,
+            status=NOT_CONNECTED,
+            realm_id=None,
+            company_name=None,
+            settings=dict(settings or {}),
+            mappings={},
+            last_pull_at=None,
+            created_at=self._clock(),
+        )
+        values = {field.name: getattr(stored, field.name) for field in fields(StoredConnection)}
+        self._session.execute(insert(tables.Connection).values(values))
+        return stored
+
+    def get(self, connection_id: str, api_key_id: str) -> StoredConnection | None:
+        """The connection, if it exists and belongs to this API key."""
+        return self._one(
+            tables.Connection.id == connection_id, tables.Connection.api_key_id == api_key_id
+        )
+
+    def get_unscoped(self, connection_id: str) -> StoredConnection | None:
+        """The connection whoever owns it: for the engine, never for API callers."""
+        return self._one(tables.Connection.id == connection_id)
+
+    def list(self, api_key_id: str) -> list[StoredConnection]:
+        """The key's connections, oldest first."""
+        connection = tables.Connection
+        rows = self._session.execute(
+            select(*_columns(connection, StoredConnection))
+            .where(connection.api_key_id == api_key_id)
+            .order_by(connection.created_at, connection.id)
+        )
+        return [StoredConnection(**row._mapping) for row in rows]
+
+    def set_status(self, connection_id: str, status: str) -> bool:
+        return self._update(connection_id, status=status)
+
+    def set_company(
+        self, connection_id: str, realm_id: str | None, company_name: str | None
+    ) -> bool:
+        return self._update(connection_id, realm_id=realm_id, company_name=company_name)
+
+    def set_settings(self, connection_id: str, settings: Mapping[str, Any]) -> bool:
+        """Replace the settings document (merging is the caller's business)."""
+        return self._update(connection_id, settings=dict(settings))
+
+    def _one(self, *conditions: ColumnElement[bool]) -> StoredConnection | None:
+        query = select(*_columns(tables.Connection, StoredConnection)).where(*conditions)
+        row = self._session.execute(query).one_or_none()
+        return None if row is None else StoredConnection(**row._mapping)
+
+    def _update(self, connection_id: str, **values: Any) -> bool:
+        connection = tables.Connection
+        statement = (
+            update(connection)
+            .where(connection.id == connection_id)
+            .values(**values)
+            .returning(connection.id)
+        )
+        return self._session.execute(statement, execution_options=_NO_SYNC).first() is not None
+
+
+def _canonical(data: Mapping[str, Any]) -> str:
+    # Compared as JSON text: `1`, `1.0` and `true` are equal in Python, not to the app.
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def _encode_cursor(record: StoredRecord) -> str:
+    raw = json.dumps([record.updated_at.isoformat(), record.type, record.app_id])
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, str, str]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        at, type_, app_id = json.loads(raw)
+        moment = datetime.fromisoformat(at)
+    except (binascii.Error, ValueError, TypeError) as error:
+        raise InvalidCursor(cursor) from error
+    if moment.tzinfo is None or not isinstance(type_, str) or not isinstance(app_id, str):
+        raise InvalidCursor(cursor)
+    return moment, type_, app_id
+
+
+# A record row as upsert and mark_deleted see it: id, data, version, deleted.
+_Current = Row[int, dict[str, Any], int, bool]
+
+
+def _insert_ignoring_conflicts(session: Session) -> Insert:
+    """INSERT INTO records ... ON CONFLICT (connection_id, type, app_id) DO NOTHING."""
+    keys = ["connection_id", "type", "app_id"]
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(tables.Record).on_conflict_do_nothing(index_elements=keys)
+    return sqlite.insert(tables.Record).on_conflict_do_nothing(index_elements=keys)
+
+
+class Records:
+    """The app's records: the latest version of each, with a version that counts changes."""
+
+    def __init__(self, session: Session, *, clock: Clock = utcnow) -> None:
+        self._session = session
+        self._clock = clock
+
+    def upsert(self, connection_id: str, type: str, app_id: str, data: Mapping[str, Any]) -> int:
+        """Store the record's latest data; returns its version, which grows only on change.
+
+        A deleted record that comes back counts as a change, even with the same data.
+        """
+        key = (connection_id, type, app_id)
+        current = self._locked(*key)
+        if current is None:
+            if self._insert_first_version(*key, data):
+                return 1
+            current = self._locked(*key)  # a concurrent transaction inserted it first
+            if current is None:
+                raise RuntimeError(f"record {key} vanished while being upserted")
+        if not current.deleted and _canonical(current.data) == _canonical(data):
+            return int(current.version)
+        return self._change(current.id, current.version, data=dict(data), deleted=False)
+
+    def get(self, connection_id: str, type: str, app_id: str) -> StoredRecord | None:
+        query = select(*_columns(tables.Record, StoredRecord)).where(
+            *self._key(connection_id, type, app_id)
+        )
+        row = self._session.execute(query).one_or_none()
+        return None if row is None else StoredRecord(**row._mapping)
+
+    def mark_deleted(self, connection_id: str, type: str, app_id: str) -> int | None:
+        """The app deleted the record: returns the new version, or None if it is unknown.
+
+        Deleting a deleted record changes nothing.
+        """
+        current = self._locked(connection_id, type, app_id)
+        if current is None:
+            return None
+        if current.deleted:
+            return int(current.version)
+        return self._change(current.id, current.version, deleted=True)
+
+    def list(
+        self,
+        connection_id: str,
+        *,
+        status: str | None = None,
+        type: str | None = None,
+        code: str | None = None,
+        cursor: str | None = None,
+        limit: int = 50,
+    ) -> Page[StoredRecord]:
+        """Records in (updated_at, type, app_id) order, after `cursor`, `limit` at most.
+
+        `status` and `code` filter on the record's sync state (its status, its problem's code).
+        A record changed while a client pages moves to the end, so it is seen again later.
+        """
+        if limit < 1:
+            raise ValueError("limit must be at least 1")
+        record = tables.Record
+        query = select(*_columns(record, StoredRecord)).where(record.connection_id == connection_id)
+        if type is not None:
+            query = query.where(record.type == type)
+        if status is not None or code is not None:
+            state = tables.SyncState
+            query = query.join(
+                state,
+                (state.connection_id == record.connection_id)
+                & (state.type == record.type)
+                & (state.app_id == record.app_id),
+            )
+            if status is not None:
+                query = query.where(state.status == status)
+            if code is not None:
+                query = query.where(state.problem["code"].as_string() == code)
+        order = (record.updated_at, record.type, record.app_id)
+        if cursor is not None:
+            query = query.where(tuple_(*order) > _decode_cursor(cursor))
+        rows = self._session.execute(query.order_by(*order).limit(limit + 1)).all()
+        items = [StoredRecord(**row._mapping) for row in rows[:limit]]
+        more = len(rows) > limit
+        return Page(items=items, next_cursor=_encode_cursor(items[-1]) if more else None)
+
+    @staticmethod
+    def _key(connection_id: str, type: str, app_id: str) -> tuple[ColumnElement[bool], ...]:
+        record = tables.Record
+        return (
+            record.connection_id == connection_id,
+            record.type == type,
+            record.app_id == app_id,
+        )
+
+    def _locked(self, connection_id: str, type: str, app_id: str) -> _Current | None:
+        record = tables.Record
+        query = (
+            select(record.id, record.data, record.version, record.deleted)
+            .where(*self._key(connection_id, type, app_id))
+            .with_for_update()
+        )
+        return self._session.execute(query).one_or_none()
+
+    def _insert_first_version(
+        self, connection_id: str, type: str, app_id: str, data: Mapping[str, Any]
+    ) -> bool:
+        """Insert version 1 unless the row exists; True when this call inserted it."""
+        statement = (
+            _insert_ignoring_conflicts(self._session)
+            .values(
+                connection_id=connection_id,
+                type=type,
+                app_id=app_id,
+                data=dict(data),
+                version=1,
+                deleted=False,
+                updated_at=self._clock(),
+            )
+            .returning(tables.Record.id)
+        )
+        return self._session.execute(statement).first() is not None
+
+    def _change(self, record_id: int, version: int, **values: Any) -> int:
+        statement = (
+            update(tables.Record)
+            .where(tables.Record.id == record_id)
+            .values(version=version + 1, updated_at=self._clock(), **values)
+        )
+        self._session.execute(statement, execution_options=_NO_SYNC)
+        return version + 1
+
+
+def _events_lock_key(connection_id: str) -> int:
+    return int.from_bytes(hashlib.sha256(connection_id.encode()).digest()[:4], signed=True)
+
+
+class Events:
+    """Events for the app, read back in id order.
+
+    Within a connection, ids become visible in ascending order: on PostgreSQL an append holds a
+    per-connection advisory lock until its transaction ends (SQLite writers are serial anyway),
+    so a reader polling `after=<last id>` never skips an event committed late.
+    """
+
+    def __init__(self, session: Session, *, clock: Clock = utcnow) -> None:
+        self._session = session
+        self._clock = clock
+
+    def append(self, connection_id: str, type: str, payload: Mapping[str, Any]) -> int:
+        if self._session.get_bind().dialect.name == "postgresql":
+            self._session.execute(
+                text("SELECT pg_advisory_xact_lock(CAST(:space AS int), CAST(:key AS int))"),
+                {"space": _EVENTS_LOCK_CLASS, "key": _events_lock_key(connection_id)},
+            )
+        statement = (
+            insert(tables.Event)
+            .values(
+                connection_id=connection_id,
+                type=type,
+                payload=dict(payload),
+                created_at=self._clock(),
+            )
+            .returning(tables.Event.id)
+        )
+        return int(self._session.execute(statement).scalar_one())
+
+    def list_after(
+        self, connection_id: str, after_id: int = 0, limit: int = 100
+    ) -> list[StoredEvent]:
+        """Events of the connection with an id above `after_id`, oldest first."""
+        event = tables.Event
+        rows = self._session.execute(
+            select(*_columns(event, StoredEvent))
+            .where(event.connection_id == connection_id, event.id > after_id)
+            .order_by(event.id)
+            .limit(limit)
+        )
+        return [StoredEvent(**row._mapping) for row in rows]

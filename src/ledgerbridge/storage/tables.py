@@ -1,0 +1,326 @@
+"""The schema: one typed declarative model per table of docs/architecture.md ("Storage").
+
+Conventions, the same on SQLite and PostgreSQL:
+
+- timestamps are `UtcDateTime`: aware datetimes in, aware UTC datetimes out (SQLite keeps no
+  offset, so UTC is stored and the offset restored on read; a naive datetime is refused);
+- JSON documents are `JsonDocument`: JSONB on PostgreSQL, JSON text on SQLite; Python `None`
+  is SQL NULL. Money never has a column of its own: it lives inside documents as decimal strings;
+- string ids for api keys and connections (`key_...`, `con_...`), integer ids for the logs;
+- rows that belong to a connection go with it (`ON DELETE CASCADE`), except the audit log,
+  which outlives what it describes;
+- constraint names follow `NAMING_CONVENTION`, so migrations can name what they alter.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import DateTime, TypeDecorator, TypeEngine
+
+__all__ = [
+    "NAMING_CONVENTION",
+    "ApiKey",
+    "AuditEntry",
+    "Base",
+    "CompanyLease",
+    "Connection",
+    "Event",
+    "HistoryEntry",
+    "JsonDocument",
+    "Link",
+    "MirrorEntry",
+    "RateWindow",
+    "Record",
+    "SyncState",
+    "Token",
+    "UtcDateTime",
+    "utcnow",
+]
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    """The current time, aware, in UTC: the default clock of the storage layer."""
+    return datetime.now(UTC)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """`DateTime(timezone=True)` that gives aware UTC datetimes on every backend."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"naive datetime refused (store aware UTC datetimes): {value!r}")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+JsonDocument: TypeEngine[Any] = JSON(none_as_null=True).with_variant(
+    JSONB(none_as_null=True), "postgresql"
+)
+"""A JSON document column: JSONB on PostgreSQL; `None` is SQL NULL, never JSON `null`."""
+
+# BIGINT on PostgreSQL; INTEGER on SQLite, where only INTEGER PRIMARY KEY autoincrements.
+_BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+_CONNECTION_FK = "connections.id"
+
+
+def _connection_id() -> Mapped[str]:
+    return mapped_column(ForeignKey(_CONNECTION_FK, ondelete="CASCADE"))
+
+
+class Base(DeclarativeBase):
+    """Declarative base: shared metadata and the Python type -> column type map."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {
+        datetime: UtcDateTime(),
+        dict[str, Any]: JsonDocument,
+        str: String(),
+    }
+
+
+class ApiKey(Base):
+    """An API key; only the SHA-256 of its secret is kept."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[str] = mapped_column(primary_key=True)
+    name: Mapped[str]
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None]
+
+
+class Connection(Base):
+    """An app connection to one QuickBooks company."""
+
+    __tablename__ = "connections"
+
+    id: Mapped[str] = mapped_column(primary_key=True)
+    api_key_id: Mapped[str] = mapped_column(ForeignKey("api_keys.id"), index=True)
+    name: Mapped[str]
+    environment: Mapped[str]
+    realm_id: Mapped[str | None] = mapped_column(index=True)
+    company_name: Mapped[str | None]
+    status: Mapped[str]
+    settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    mappings: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    oauth_state: Mapped[str | None] = mapped_column(unique=True)
+    cdc_cursor: Mapped[datetime | None]
+    last_pull_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Token(Base):
+    """The OAuth tokens of a connection, encrypted; `version` guards concurrent rotation."""
+
+    __tablename__ = "tokens"
+
+    connection_id: Mapped[str] = mapped_column(
+        ForeignKey(_CONNECTION_FK, ondelete="CASCADE"), primary_key=True
+    )
+    access_token: Mapped[str]
+    refresh_token: Mapped[str]
+    access_expires_at: Mapped[datetime]
+    refresh_expires_at: Mapped[datetime]
+    key_id: Mapped[str]
+    version: Mapped[int] = mapped_column(default=1)
+
+
+class Record(Base):
+    """The app's latest version of one record."""
+
+    __tablename__ = "records"
+    __table_args__ = (
+        UniqueConstraint("connection_id", "type", "app_id"),
+        Index(None, "connection_id", "updated_at", "type", "app_id"),
+    )
+
+    id: Mapped[int] = mapped_column(_BigId, primary_key=True)
+    connection_id: Mapped[str] = _connection_id()
+    type: Mapped[str]
+    app_id: Mapped[str]
+    data: Mapped[dict[str, Any]]
+    version: Mapped[int]
+    deleted: Mapped[bool] = mapped_column(default=False)
+    updated_at: Mapped[datetime]
+
+
+class SyncState(Base):
+    """Where one app record stands with QuickBooks: the source of truth for due work."""
+
+    __tablename__ = "sync_state"
+    __table_args__ = (
+        UniqueConstraint("connection_id", "type", "app_id"),
+        Index(None, "connection_id", "status", "next_attempt_at"),
+        Index(None, "connection_id", "blocked_by_type", "blocked_by_id"),
+    )
+
+    id: Mapped[int] = mapped_column(_BigId, primary_key=True)
+    connection_id: Mapped[str] = _connection_id()
+    type: Mapped[str]
+    app_id: Mapped[str]
+    status: Mapped[str]
+    problem: Mapped[dict[str, Any] | None]
+    blocked_by_type: Mapped[str | None]
+    blocked_by_id: Mapped[str | None]
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime | None]
+    pending_request_id: Mapped[str | None]
+    pending_operation: Mapped[str | None]
+    pending_body: Mapped[dict[str, Any] | None]
+    desired_version: Mapped[int]
+    synced_version: Mapped[int | None]
+    updated_at: Mapped[datetime]
+
+
+class Link(Base):
+    """An app record linked to one QuickBooks object (and that object to one app record)."""
+
+    __tablename__ = "links"
+    __table_args__ = (
+        UniqueConstraint("connection_id", "type", "app_id"),
+        UniqueConstraint("connection_id", "qbo_entity", "qbo_id"),
+    )
+
+    id: Mapped[int] = mapped_column(_BigId, primary_key=True)
+    connection_id: Mapped[str] = _connection_id()
+    type: Mapped[str]
+    app_id: Mapped[str]
+    qbo_entity: Mapped[str]
+    qbo_id: Mapped[str]
+    sync_token: Mapped[str]
+    doc_number: Mapped[str | None]
+    pushed: Mapped[dict[str, Any] | None]
+    linked_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class MirrorEntry(Base):
+    """A QuickBooks object as last seen, with the keys preflight looks things up by."""
+
+    __tablename__ = "mirror"
+    __table_args__ = (
+        UniqueConstraint("connection_id", "qbo_entity", "qbo_id"),
+        Index(None, "connection_id", "qbo_entity", "name_key"),
+        Index(None, "connection_id", "qbo_entity", "email_key"),
+        Index(None, "connection_id", "qbo_entity", "doc_number"),
+        Index(None, "connection_id", "qbo_entity", "sku"),
+    )
+
+    id: Mapped[int] = mapped_column(_BigId, primary_key=True)
+    connection_id: Mapped[str] = _connection_id()
+    qbo_entity: Mapped[str]
+    qbo_id: Mapped[str]
+    sync_token: Mapped[str]
+    active: Mapped[bool] = mapped_column(default=True)
+    name_key: Mapped[str | None]
+    email_key: Mapped[str | None]
+    doc_number: Mapped[str | None]
+    sku: Mapped[str | None]
+    parent_id: Mapped[str | None]
+    data: Mapped[dict[str, Any]]
+    deleted: Mapped[bool] = mapped_column(default=False)
+    updated_at: Mapped[datetime]
+
+
+class HistoryEntry(Base):
+    """One attempt or outcome in a record's history."""
+
+    __tablename__ = "history"
+    __table_args__ = (Index(None, "connection_id", "type", "app_id", "at"),)
+
+    id: Mapped[int] = mapped_column(_BigId, primary_key=True)
+    connection_id: Mapped[str] = _connection_id()
+    type: Mapped[str]
+    app_id: Mapped[str]
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    kind: Mapped[str]
+    request_id: Mapped[str | None]
+    detail: Mapped[dict[str, Any] | None]
+
+
+class Event(Base):
+    """An event for the app; ids ascend in commit order within a connection."""
+
+    __tablename__ = "events"
+    __table_args__ = (Index(None, "connection_id", "id"),)
+
+    id: Mapped[int] = mapped_column(_BigId, primary_key=True)
+    connection_id: Mapped[str] = _connection_id()
+    type: Mapped[str]
+    payload: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    delivered_at: Mapped[datetime | None]
+
+
+class AuditEntry(Base):
+    """An action someone took; kept after its connection is deleted (no foreign key)."""
+
+    __tablename__ = "audit"
+    __table_args__ = (Index(None, "connection_id", "at"),)
+
+    id: Mapped[int] = mapped_column(_BigId, primary_key=True)
+    connection_id: Mapped[str | None]
+    actor: Mapped[str]
+    action: Mapped[str]
+    record_type: Mapped[str | None]
+    record_id: Mapped[str | None]
+    before: Mapped[dict[str, Any] | None]
+    after: Mapped[dict[str, Any] | None]
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RateWindow(Base):
+    """Requests and batches one QuickBooks company received in one minute, all processes."""
+
+    __tablename__ = "rate_windows"
+
+    realm_id: Mapped[str] = mapped_column(primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(primary_key=True)
+    requests: Mapped[int] = mapped_column(default=0)
+    batches: Mapped[int] = mapped_column(default=0)
+
+
+class CompanyLease(Base):
+    """Which worker holds a QuickBooks company, until when."""
+
+    __tablename__ = "company_leases"
+
+    realm_id: Mapped[str] = mapped_column(primary_key=True)
+    holder: Mapped[str]
+    expires_at: Mapped[datetime]

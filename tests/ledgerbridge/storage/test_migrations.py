@@ -1,0 +1,63 @@
+"""Migrations: from an empty database to head, and the models agree with them."""
+
+from __future__ import annotations
+
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import inspect
+
+from ledgerbridge.storage.db import MIGRATIONS_DIR, Database, alembic_config
+from ledgerbridge.storage.tables import Base
+
+TABLES = {
+    "api_keys",
+    "connections",
+    "tokens",
+    "records",
+    "sync_state",
+    "links",
+    "mirror",
+    "history",
+    "events",
+    "audit",
+    "rate_windows",
+    "company_leases",
+}
+
+
+def _tables(db: Database) -> set[str]:
+    with db.engine.connect() as connection:
+        return set(inspect(connection).get_table_names()) - {"alembic_version"}
+
+
+def test_migrate_from_empty_creates_every_table_at_head(empty_db: Database) -> None:
+    assert _tables(empty_db) == set()
+    empty_db.migrate()
+    assert _tables(empty_db) == TABLES == set(Base.metadata.tables)
+    with empty_db.engine.connect() as connection:
+        assert MigrationContext.configure(connection).get_current_revision() == "0001"
+    empty_db.migrate()  # at head already: nothing to do
+    assert _tables(empty_db) == TABLES
+
+
+def test_models_and_migrations_agree(db: Database) -> None:
+    with db.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        assert compare_metadata(context, Base.metadata) == []
+        command.check(alembic_config(connection))  # `alembic check`: raises on any difference
+
+
+def test_downgrade_to_base_and_back(empty_db: Database) -> None:
+    empty_db.migrate()
+    with empty_db.engine.begin() as connection:
+        command.downgrade(alembic_config(connection), "base")
+    assert _tables(empty_db) == set()
+    empty_db.migrate()
+    assert _tables(empty_db) == TABLES
+
+
+def test_migrations_ship_inside_the_package() -> None:
+    assert MIGRATIONS_DIR.parent.name == "storage"
+    assert {"env.py", "script.py.mako", "__init__.py"} <= {p.name for p in MIGRATIONS_DIR.iterdir()}
+    assert (MIGRATIONS_DIR / "versions" / "0001_initial.py").is_file()

@@ -1,0 +1,73 @@
+"""PostgreSQL only: concurrent transactions meet the guarantees the repositories promise."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
+
+from ledgerbridge.storage.db import Database
+from ledgerbridge.storage.repositories import Events, Records
+
+from .conftest import Owner, make_owner
+
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.parametrize("backend", ["postgresql"], indirect=True),
+]
+
+
+def _wait_until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        time.sleep(0.005)
+
+
+def _waits_for(db: Database, pid: int) -> bool:
+    """Whether some backend is blocked by the backend `pid`."""
+    query = text("SELECT count(*) FROM pg_stat_activity WHERE :pid = ANY(pg_blocking_pids(pid))")
+    with db.engine.connect() as connection:
+        return bool(connection.execute(query, {"pid": pid}).scalar_one())
+
+
+def test_event_appends_are_serialized_per_connection(db: Database, owner: Owner) -> None:
+    """A reader polling `after=<last id>` cannot miss an event that commits late."""
+    other = make_owner(db, "globex")
+    with db.session() as first:
+        first_id = Events(first).append(owner.connection_id, "a", {})
+        with db.session() as second:  # same connection: waits for `first` to end
+            second.execute(text("SET LOCAL lock_timeout = '50ms'"))
+            with pytest.raises(OperationalError, match="lock timeout"):
+                Events(second).append(owner.connection_id, "b", {})
+        with db.session() as third:  # another connection: not held up
+            Events(third).append(other.connection_id, "c", {})
+    with db.session() as fourth:
+        assert Events(fourth).append(owner.connection_id, "d", {}) > first_id
+
+
+def test_concurrent_first_upserts_of_one_record_both_succeed(db: Database, owner: Owner) -> None:
+    results: list[int] = []
+    failures: list[BaseException] = []
+
+    def second_writer() -> None:
+        try:
+            with db.session() as session:
+                results.append(Records(session).upsert(owner.connection_id, "item", "i-1", {}))
+        except BaseException as error:  # reported by the main thread
+            failures.append(error)
+
+    with db.session() as session:
+        assert Records(session).upsert(owner.connection_id, "item", "i-1", {}) == 1
+        me = session.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        thread = threading.Thread(target=second_writer)
+        thread.start()
+        _wait_until(lambda: _waits_for(db, me))  # its insert waits on ours, then finds the row
+    thread.join()
+    assert failures == []
+    assert results == [1]
