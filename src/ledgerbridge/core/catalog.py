@@ -362,7 +362,7 @@ _ALL: Final[tuple[CatalogEntry, ...]] = (
     _e(
         CUSTOMER_DUPLICATE_IN_APP,
         "Two customers would have the same name in QuickBooks",
-        'Another customer in the app would also be called[ "{name}"| by the same name] in '
+        'Another customer in the app would [also be named "{name}"|get the same name] in '
         "QuickBooks. QuickBooks needs every customer name to be different, so both can't be "
         "sent as they are.",
         (
@@ -376,7 +376,7 @@ _ALL: Final[tuple[CatalogEntry, ...]] = (
     _e(
         CUSTOMER_EXISTS_IN_QUICKBOOKS,
         "A customer with this name is already in QuickBooks",
-        'QuickBooks already has a customer called[ "{name}"| by this name] that isn\'t linked '
+        'QuickBooks already has a customer [named "{name}"|with this name] that isn\'t linked '
         "to this customer in the app. Sending it as a new customer would create a duplicate. "
         "When the email addresses match, ledgerbridge links the two by itself.",
         (
@@ -471,7 +471,7 @@ _ALL: Final[tuple[CatalogEntry, ...]] = (
     _e(
         PROPERTY_DUPLICATE_NAME,
         "Two properties of this customer would have the same name",
-        'Another property of the same customer is also called[ "{name}"| by this name]. In '
+        'Another property of the same customer [is also named "{name}"|has the same name]. In '
         "QuickBooks, properties are listed under their customer and each one needs a different "
         "name.",
         (
@@ -529,7 +529,7 @@ _ALL: Final[tuple[CatalogEntry, ...]] = (
     _e(
         ITEM_EXISTS_IN_QUICKBOOKS,
         "An item with this name is already in QuickBooks",
-        'QuickBooks already has a product or service called[ "{name}"| by this name] that '
+        'QuickBooks already has a product or service [named "{name}"|with this name] that '
         "isn't linked to this item in the app. QuickBooks needs every item name to be "
         "different. When the SKUs match, ledgerbridge links the two by itself.",
         (
@@ -572,8 +572,9 @@ _ALL: Final[tuple[CatalogEntry, ...]] = (
     _e(
         ITEM_ACCOUNT_MISSING,
         "An account is missing or inactive in QuickBooks",
-        '[The {field}|An account] used here[ ("{account}")|] doesn\'t exist in QuickBooks or '
-        "has been made inactive there, so QuickBooks can't tell where to record the money.",
+        '[The account "{name}"|An account] used here[ as the {field}|] doesn\'t exist in '
+        "QuickBooks or has been made inactive there, so QuickBooks can't tell where to record "
+        "the money.",
         (
             "Open the account mapping screen and choose an active QuickBooks account[ for the "
             "{field}|].",
@@ -917,7 +918,7 @@ _ALL: Final[tuple[CatalogEntry, ...]] = (
     _e(
         VENDOR_EXISTS_IN_QUICKBOOKS,
         "A vendor with this name is already in QuickBooks",
-        'QuickBooks already has a vendor called[ "{name}"| by this name] that isn\'t linked to '
+        'QuickBooks already has a vendor [named "{name}"|with this name] that isn\'t linked to '
         "this vendor in the app. Sending it as a new vendor would create a duplicate. When the "
         "email addresses match, ledgerbridge links the two by itself.",
         (
@@ -961,8 +962,8 @@ _ALL: Final[tuple[CatalogEntry, ...]] = (
     _e(
         RECEIPT_VENDOR_DOCUMENT_NUMBER_TAKEN,
         "The vendor's document number is already used",
-        "QuickBooks already has a document from this vendor numbered[ {number}| the same], and "
-        "it doesn't accept the same number twice for one vendor.",
+        "QuickBooks already has a document from this vendor [numbered {number}|with the same "
+        "number], and it doesn't accept the same number twice for one vendor.",
         (
             "Click Differentiate to send it with a number made unique[, such as {suggested}| "
             "by adding the date to it].",
@@ -1039,7 +1040,7 @@ _ALL: Final[tuple[CatalogEntry, ...]] = (
         "[The {field}|A required detail] is missing",
         "This record has no[ {field}| value for a detail it needs], so it can't be sent to "
         "QuickBooks.",
-        ("Fill it in in the app and save; the record is sent again by itself.",),
+        ("Enter it in the app and save; the record is sent again by itself.",),
         ("edit_in_app",),
         detected="P",
     ),

@@ -105,11 +105,19 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Final, Literal
+from typing import Final, Literal, Protocol
 
 from ledgerbridge.core import catalog
 
-__all__ = ["Classification", "FaultContext", "Operation", "QboFault", "classify", "field_label"]
+__all__ = [
+    "Classification",
+    "Fault",
+    "FaultContext",
+    "Operation",
+    "QboFault",
+    "classify",
+    "field_label",
+]
 
 Operation = Literal["create", "update", "delete", "void", "read"]
 
@@ -124,6 +132,24 @@ class QboFault:
     detail: str
     element: str | None  # the field at fault, "" or None when not named
     intuit_tid: str | None  # Intuit's trace id, for support
+
+
+class Fault(Protocol):
+    """What `classify` reads of a fault: `QboFault`, or the adapter's own value of the same
+    shape (``adapters.qbo.errors.QboFault``), without converting one into the other."""
+
+    @property
+    def status(self) -> int: ...
+    @property
+    def code(self) -> str: ...
+    @property
+    def message(self) -> str: ...
+    @property
+    def detail(self) -> str: ...
+    @property
+    def element(self) -> str | None: ...
+    @property
+    def intuit_tid(self) -> str | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,12 +298,12 @@ def _named(ctx: FaultContext, **params: str) -> dict[str, str]:
 
 # --- rules by fault code ----------------------------------------------------------------------
 
-Rule = Callable[[QboFault, FaultContext], Classification | None]
+Rule = Callable[[Fault, FaultContext], Classification | None]
 
 _CUSTOMER_ID = re.compile(r"customer ID is:\s*(\S+?)\.?\s*$", re.IGNORECASE)
 
 
-def _duplicate_name(fault: QboFault, ctx: FaultContext) -> Classification | None:
+def _duplicate_name(fault: Fault, ctx: FaultContext) -> Classification | None:
     entity = _entity(ctx)
     found = _CUSTOMER_ID.search(fault.detail)
     quickbooks_id = found.group(1) if found else ""
@@ -297,7 +323,7 @@ _DOC_NUMBER = re.compile(
 )
 
 
-def _duplicate_number(fault: QboFault, ctx: FaultContext) -> Classification | None:
+def _duplicate_number(fault: Fault, ctx: FaultContext) -> Classification | None:
     found = _DOC_NUMBER.search(fault.detail)
     params = {"number": found["number"], "txn_id": found["id"]} if found else {}
     entity = _entity(ctx)
@@ -308,7 +334,7 @@ def _duplicate_number(fault: QboFault, ctx: FaultContext) -> Classification | No
     return None
 
 
-def _stale_object(fault: QboFault, ctx: FaultContext) -> Classification | None:
+def _stale_object(fault: Fault, ctx: FaultContext) -> Classification | None:
     return Classification(catalog.CUSTOMER_EDITED_CONCURRENTLY)
 
 
@@ -340,7 +366,7 @@ _INACTIVE_PARENT: Final = {
 }
 
 
-def _object_not_found(fault: QboFault, ctx: FaultContext) -> Classification | None:
+def _object_not_found(fault: Fault, ctx: FaultContext) -> Classification | None:
     leaf = _leaf(fault.element)
     entity = _entity(ctx)
     deleted = "deleted" in fault.detail.lower()
@@ -359,7 +385,7 @@ def _object_not_found(fault: QboFault, ctx: FaultContext) -> Classification | No
     return _reference(fault, leaf)
 
 
-def _reference(fault: QboFault, leaf: str) -> Classification | None:
+def _reference(fault: Fault, leaf: str) -> Classification | None:
     if _is_account_ref(leaf):
         return Classification(catalog.ITEM_ACCOUNT_MISSING, {"field": field_label(fault.element)})
     if leaf == "PaymentMethodRef":
@@ -369,11 +395,11 @@ def _reference(fault: QboFault, leaf: str) -> Classification | None:
     return None
 
 
-def _invalid_customer(fault: QboFault, ctx: FaultContext) -> Classification | None:
+def _invalid_customer(fault: Fault, ctx: FaultContext) -> Classification | None:
     return _inactive_customer(ctx)
 
 
-def _invalid_reference(fault: QboFault, ctx: FaultContext) -> Classification | None:
+def _invalid_reference(fault: Fault, ctx: FaultContext) -> Classification | None:
     leaf = _leaf(fault.element)
     if _is_account_ref(leaf):
         return Classification(catalog.ITEM_ACCOUNT_MISSING, {"field": field_label(fault.element)})
@@ -384,7 +410,7 @@ _LIMIT = re.compile(r"Max\s*:\s*(\d+)", re.IGNORECASE)
 _LENGTH = re.compile(r"Supplied length\s*:\s*(\d+)", re.IGNORECASE)
 
 
-def _string_length(fault: QboFault, ctx: FaultContext) -> Classification | None:
+def _string_length(fault: Fault, ctx: FaultContext) -> Classification | None:
     limit = _LIMIT.search(fault.detail)
     length = _LENGTH.search(fault.detail)
     params = {
@@ -402,7 +428,7 @@ def _present(params: dict[str, str]) -> dict[str, str]:
     return {k: v for k, v in params.items() if v}
 
 
-def _required(fault: QboFault, ctx: FaultContext) -> Classification | None:
+def _required(fault: Fault, ctx: FaultContext) -> Classification | None:
     leaf = _leaf(fault.element)
     if leaf == "Line" and _entity(ctx) in _SALES_FORMS:
         return Classification(catalog.INVOICE_NO_LINES)
@@ -419,7 +445,7 @@ _AMOUNTS = re.compile(
 )
 
 
-def _business_validation(fault: QboFault, ctx: FaultContext) -> Classification | None:
+def _business_validation(fault: Fault, ctx: FaultContext) -> Classification | None:
     detail = fault.detail.lower()
     entity = _entity(ctx)
     if entity == "payment":
@@ -441,14 +467,14 @@ def _business_validation(fault: QboFault, ctx: FaultContext) -> Classification |
     return None
 
 
-def _unsupported(fault: QboFault, ctx: FaultContext) -> Classification | None:
+def _unsupported(fault: Fault, ctx: FaultContext) -> Classification | None:
     text = fault.detail.lower()
     if _entity(ctx) == "item" and ("group" in text or "bundle" in text):
         return Classification(catalog.ITEM_BUNDLE_READ_ONLY, _named(ctx))
     return None
 
 
-def _no_name(fault: QboFault, ctx: FaultContext) -> Classification | None:
+def _no_name(fault: Fault, ctx: FaultContext) -> Classification | None:
     if _entity(ctx) == "customer":
         return Classification(catalog.CUSTOMER_NAME_MISSING)
     return Classification(catalog.INPUT_REQUIRED, {"field": "name"})
@@ -457,7 +483,7 @@ def _no_name(fault: QboFault, ctx: FaultContext) -> Classification | None:
 _EMAIL = re.compile(r":\s*(?P<email>\S+) is not a valid e-mail address")
 
 
-def _invalid_email(fault: QboFault, ctx: FaultContext) -> Classification | None:
+def _invalid_email(fault: Fault, ctx: FaultContext) -> Classification | None:
     found = _EMAIL.search(fault.detail)
     params = {"email": found["email"]} if found else {}
     if _entity(ctx) == "vendor":
@@ -467,7 +493,7 @@ def _invalid_email(fault: QboFault, ctx: FaultContext) -> Classification | None:
 
 
 def _invalid_value(reason: str) -> Rule:
-    def rule(fault: QboFault, ctx: FaultContext) -> Classification | None:
+    def rule(fault: Fault, ctx: FaultContext) -> Classification | None:
         params = _present({"field": field_label(fault.element), "reason": reason})
         return Classification(catalog.INPUT_INVALID, params)
 
@@ -477,25 +503,25 @@ def _invalid_value(reason: str) -> Rule:
 _INVENTORY = re.compile(r"inventory item (?P<item>.+?) \(start date (?P<date>[\d-]+)\)")
 
 
-def _inventory_start(fault: QboFault, ctx: FaultContext) -> Classification | None:
+def _inventory_start(fault: Fault, ctx: FaultContext) -> Classification | None:
     found = _INVENTORY.search(fault.detail)
     params = {"item": found["item"], "start_date": found["date"]} if found else {}
     return Classification(catalog.ITEM_INVENTORY_START_DATE, params)
 
 
-def _account_type(fault: QboFault, ctx: FaultContext) -> Classification | None:
+def _account_type(fault: Fault, ctx: FaultContext) -> Classification | None:
     params = _named(ctx, field=field_label(fault.element))
     return Classification(catalog.ITEM_ACCOUNT_MISMATCH, params)
 
 
-def _authorization(fault: QboFault, ctx: FaultContext) -> Classification | None:
+def _authorization(fault: Fault, ctx: FaultContext) -> Classification | None:
     if "scope" in fault.detail.lower():
         return Classification(catalog.CONNECTION_PERMISSION_MISSING)
     return Classification(catalog.CONNECTION_DISCONNECTED)
 
 
 def _always(code: str) -> Rule:
-    def rule(fault: QboFault, ctx: FaultContext) -> Classification | None:
+    def rule(fault: Fault, ctx: FaultContext) -> Classification | None:
         return Classification(code)
 
     return rule
@@ -543,7 +569,7 @@ _BY_STATUS: Final[dict[int, Rule]] = {
 }
 
 
-def classify(fault: QboFault, ctx: FaultContext) -> Classification:
+def classify(fault: Fault, ctx: FaultContext) -> Classification:
     """The catalog code for a QuickBooks fault met by a call (see the table above)."""
     rule = _RULES.get(fault.code.strip().lstrip("0") or "0")
     found = rule(fault, ctx) if rule is not None else None
@@ -557,7 +583,7 @@ def classify(fault: QboFault, ctx: FaultContext) -> Classification:
     return found or _unknown(fault)
 
 
-def _unknown(fault: QboFault) -> Classification:
+def _unknown(fault: Fault) -> Classification:
     return Classification(
         catalog.QUICKBOOKS_UNKNOWN_ERROR,
         {

@@ -100,6 +100,22 @@ def _sqlite_begin(connection: Connection) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+@contextmanager
+def _sqlite_foreign_keys_off(connection: Connection) -> Iterator[None]:
+    # Outside any transaction (SQLite ignores the pragma inside one), so on the driver's
+    # connection: SQLAlchemy would begin a transaction first.
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    driver = connection.connection.driver_connection
+    assert driver is not None
+    driver.execute("PRAGMA foreign_keys=OFF")
+    try:
+        yield
+    finally:
+        driver.execute("PRAGMA foreign_keys=ON")
+
+
 class Database:
     """One database: its engine, its sessions, its migrations."""
 
@@ -140,9 +156,22 @@ class Database:
             yield session
 
     def migrate(self) -> None:
-        """Bring the schema to the newest migration (Alembic upgrade to head)."""
-        with self._engine.begin() as connection:
+        """Bring the schema to the newest migration (Alembic upgrade to head), atomically.
+
+        On SQLite foreign keys are off while migrating (a batch migration rebuilds a table by
+        copy, drop and rename, and dropping a parent with them on would cascade into its
+        children), then checked before the commit.
+        """
+        with (
+            self._engine.connect() as connection,
+            _sqlite_foreign_keys_off(connection),
+            connection.begin(),
+        ):
             command.upgrade(alembic_config(connection), "head")
+            if self.dialect == "sqlite":
+                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+                if broken:
+                    raise RuntimeError(f"migration broke foreign keys: {broken[:5]}")
 
     def dispose(self) -> None:
         """Close every pooled connection; the object can still open new ones afterwards."""

@@ -358,7 +358,7 @@ def test_render_ignores_unrelated_and_odd_params() -> None:
     odd: dict[str, object] = {"unrelated": 1, "name": None, "0": "x", "{name}": "y"}
     assert catalog.render(item, odd) == catalog.render(item)
     assert catalog.render(item, {"name": "Acme"}).meaning.startswith(
-        'QuickBooks already has a customer called "Acme" that'
+        'QuickBooks already has a customer named "Acme" that'
     )
 
 

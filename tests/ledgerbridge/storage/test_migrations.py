@@ -39,6 +39,9 @@ def test_migrate_from_empty_creates_every_table_at_head(empty_db: Database) -> N
         assert MigrationContext.configure(connection).get_current_revision() == "0001"
     empty_db.migrate()  # at head already: nothing to do
     assert _tables(empty_db) == TABLES
+    if empty_db.dialect == "sqlite":  # foreign keys are back on after migrating
+        with empty_db.engine.connect() as connection:
+            assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
 
 
 def test_models_and_migrations_agree(db: Database) -> None:

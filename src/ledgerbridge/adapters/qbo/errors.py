@@ -6,7 +6,8 @@
      │                                   3100, or a fresh token refused: the connection must be
      │                                   made again by a person; stop all work for the company
      ├── Throttled(retry_after)          429 / 3001: back off company-wide (default 60 s)
-     ├── Unavailable(ambiguous)          5xx, 10000, timeouts, broken connections: retry later
+     ├── Unavailable(ambiguous)          5xx, 10000, 150 (maintenance), timeouts, broken
+     │                                   connections, unreadable answers: retry later
      │                                   with backoff; ambiguous=True when a write may have been
      │                                   applied (settle it by replaying the same requestid)
      ├── SubscriptionLapsed              6190: the company cannot take writes; reads still work
@@ -50,20 +51,15 @@ DEFAULT_RETRY_AFTER = 60.0
 _DETAIL_LIMIT = 300
 # OAuth token-endpoint errors after which only a new consent (or new app credentials) helps.
 _OAUTH_CONNECTION_ERRORS = frozenset({"invalid_grant", "invalid_client", "unauthorized_client"})
-# The HTTP status a batch item's fault would have had as a request of its own.
-_STATUS_BY_FAULT_TYPE = {
-    "validationfault": 400,
-    "systemfault": 500,
-    "authenticationfault": 401,
-    "authentication": 401,
-    "authorizationfault": 403,
-}
+# The HTTP status of a batch answer, which its items' faults carry.
+BATCH_STATUS = 200
 
 
 @dataclass(frozen=True, slots=True)
 class QboFault:
-    """One error QuickBooks reported. `element` is the offending field (None when not named);
-    `intuit_tid` is the response's trace id."""
+    """One error QuickBooks reported. `status` is the HTTP status of the answer (200 for an
+    item of a batch), `element` the offending field (None when not named), `intuit_tid` the
+    answer's trace id."""
 
     status: int
     code: str
@@ -149,8 +145,9 @@ def translate(
 
     `source` is an httpx exception, a response the caller cannot use (an error status, a fault
     body, an unreadable body), or the bare `Fault` object of one batch item (then `intuit_tid`
-    is the batch response's). `write` says whether the request could have changed data: a lost
-    answer to a write is ambiguous, a lost answer to a read never is.
+    is the batch answer's, and the faults carry its status, 200). `write` says whether the
+    request could have changed data: a lost answer to a write is ambiguous, a lost answer to a
+    read never is.
     """
     if isinstance(source, httpx.HTTPError):
         return _from_transport(source, write)
@@ -169,12 +166,10 @@ def translate(
         if not faults:
             faults = (_synthetic(status, source.text, tid),)
         return _classify(faults, status, write=write, retry_after=_retry_after(source))
-    fault_type = str(source.get("type", "")).lower()
-    status = _STATUS_BY_FAULT_TYPE.get(fault_type, 400)
-    faults = _fault_entries(source, status, intuit_tid)
+    faults = _fault_entries(source, BATCH_STATUS, intuit_tid)
     if not faults:
-        faults = (_synthetic(status, json.dumps(source, default=str), intuit_tid),)
-    return _classify(faults, status, write=write, retry_after=DEFAULT_RETRY_AFTER)
+        faults = (_synthetic(BATCH_STATUS, json.dumps(source, default=str), intuit_tid),)
+    return _classify(faults, BATCH_STATUS, write=write, retry_after=DEFAULT_RETRY_AFTER)
 
 
 # --- classification ------------------------------------------------------------------------
