@@ -31,7 +31,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -49,6 +49,7 @@ _SQLITE_PRAGMAS = (
 )
 _POSTGRES_DRIVERS = {"postgres", "postgresql", "postgresql+psycopg"}
 _READONLY = "ledgerbridge_readonly"
+_MIGRATE_LOCK = 0x4C42_4D69_6772_6174  # PostgreSQL advisory lock key: "LBMigrat"
 
 
 def default_sqlite_url(data_dir: Path) -> str:
@@ -158,7 +159,8 @@ class Database:
     def migrate(self) -> None:
         """Bring the schema to the newest migration (Alembic upgrade to head), atomically.
 
-        On SQLite foreign keys are off while migrating (a batch migration rebuilds a table by
+        Processes that migrate at once take turns: the write lock on SQLite, an advisory lock
+        on PostgreSQL. On SQLite foreign keys are off while migrating (a batch migration rebuilds a table by
         copy, drop and rename, and dropping a parent with them on would cascade into its
         children), then checked before the commit.
         """
@@ -167,6 +169,10 @@ class Database:
             _sqlite_foreign_keys_off(connection),
             connection.begin(),
         ):
+            if self.dialect == "postgresql":
+                connection.execute(
+                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATE_LOCK}
+                )
             command.upgrade(alembic_config(connection), "head")
             if self.dialect == "sqlite":
                 broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()

@@ -391,3 +391,13 @@ def test_docs_have_every_entry_with_its_anchor_and_steps() -> None:
         assert catalog.render(item).title in page
     assert "1. Click Reconnect QuickBooks" in page
     assert not _JARGON.search(page.replace("`", " ").split("## Contents")[0])
+
+
+def test_account_missing_with_the_params_of_preflight_and_of_a_fault() -> None:
+    item = catalog.entry(catalog.ITEM_ACCOUNT_MISSING)
+    assert catalog.render(item, {"name": "Sales"}).meaning.startswith(
+        'The account "Sales" used here doesn\'t exist in QuickBooks'
+    )
+    assert catalog.render(item, {"field": "income account"}).meaning.startswith(
+        "An account used here as the income account doesn't exist"
+    )

@@ -1097,3 +1097,23 @@ def test_fixtures_match_the_emulator_faults() -> None:
     assert faults.token_invalid("x").fault.status == 401
     assert faults.authorization_failed("x").fault.status == 403
     assert faults.throttled().fault.status == 429
+
+
+@dataclass(frozen=True)
+class OtherFault:
+    """A fault value of the same shape defined elsewhere (as the adapter does)."""
+
+    status: int
+    code: str
+    message: str
+    detail: str
+    element: str | None
+    intuit_tid: str | None
+
+
+def test_any_fault_of_the_same_shape_is_accepted() -> None:
+    other = OtherFault(
+        400, "6240", MSG_DUPLICATE_NAME, DETAIL_DUPLICATE_PERSON, "DisplayName", None
+    )
+    ours = QboFault(400, "6240", MSG_DUPLICATE_NAME, DETAIL_DUPLICATE_PERSON, "DisplayName", None)
+    assert classify(other, ctx("Vendor")) == classify(ours, ctx("Vendor"))

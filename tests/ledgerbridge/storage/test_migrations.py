@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -42,6 +44,27 @@ def test_migrate_from_empty_creates_every_table_at_head(empty_db: Database) -> N
     if empty_db.dialect == "sqlite":  # foreign keys are back on after migrating
         with empty_db.engine.connect() as connection:
             assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+def test_concurrent_migrations_take_turns(empty_db: Database, database_url: str) -> None:
+    """Two processes starting at once: one migrates, the other finds the schema at head."""
+    other = Database(database_url)
+    failures: list[BaseException] = []
+
+    def migrate(database: Database) -> None:
+        try:
+            database.migrate()
+        except BaseException as error:  # reported by the main thread
+            failures.append(error)
+
+    threads = [threading.Thread(target=migrate, args=(d,)) for d in (empty_db, other)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    other.dispose()
+    assert failures == []
+    assert _tables(empty_db) == TABLES
 
 
 def test_models_and_migrations_agree(db: Database) -> None:

@@ -143,7 +143,8 @@ def _legacy(notifications: Any) -> list[ChangeNotice]:
             at = f"{where}.dataChangeEvent.entities[{e}]"
             operation = _required(entity, "operation", at)
             if operation not in _OPERATIONS:
-                raise MalformedNotification(f"{at}.operation {operation!r} is not known")
+                # A verb Intuit adds later still says "this object changed": read it again.
+                operation = "Update"
             deleted = entity.get("deletedId", entity.get("deletedID"))
             notices.append(
                 ChangeNotice(
@@ -164,9 +165,8 @@ def _cloudevent(event: Any, index: int) -> ChangeNotice:
     parts = kind.split(".")
     if len(parts) != 4 or parts[0] != "qbo" or not parts[3].startswith("v"):
         raise MalformedNotification(f"{where}.type {kind!r} is not qbo.<entity>.<verb>.v<n>")
-    operation = _VERBS.get(parts[2].lower())
-    if operation is None:
-        raise MalformedNotification(f"{where}.type {kind!r} names an unknown operation")
+    # A verb Intuit adds later still says "this object changed": read it again.
+    operation = _VERBS.get(parts[2].lower(), "Update")
     data = event.get("data")
     deleted = data.get("deletedid") if isinstance(data, Mapping) else None
     return ChangeNotice(

@@ -150,16 +150,10 @@ def test_cloudevents_body() -> None:
         (b'{"eventNotifications": [{"realmId": "1"}]}', "dataChangeEvent"),
         (
             b'{"eventNotifications": [{"realmId": "1", "dataChangeEvent": {"entities": '
-            b'[{"name": "Customer", "id": "1", "operation": "Explode"}]}}]}',
-            "Explode",
-        ),
-        (
-            b'{"eventNotifications": [{"realmId": "1", "dataChangeEvent": {"entities": '
             b'[{"name": "Customer", "id": "1", "operation": "Create", "lastUpdated": "soon"}]}}]}',
             "ISO 8601",
         ),
         (b'[{"type": "qbo.customer.created", "intuitaccountid": "1"}]', "qbo.<entity>"),
-        (b'[{"type": "qbo.customer.exploded.v1"}]', "unknown operation"),
         (b'[{"type": "qbo.customer.created.v1", "intuitaccountid": "1"}]', "intuitentityid"),
         (b"[1]", "must be an object"),
     ],
@@ -232,3 +226,13 @@ def test_notifications_the_emulator_delivers(
     merge = next(n for n in notices if n.operation == "Merge")
     assert merge.deleted_id == ids["duplicate"]
     assert all(n.deleted_id is None for n in notices if n.operation != "Merge")
+
+
+def test_a_verb_added_later_reads_as_an_update() -> None:
+    legacy = (
+        b'{"eventNotifications": [{"realmId": "1", "dataChangeEvent": {"entities": '
+        b'[{"name": "Customer", "id": "1", "operation": "Archive"}]}}]}'
+    )
+    cloud = b'[{"type": "qbo.customer.archived.v1", "intuitaccountid": "1", "intuitentityid": "2"}]'
+    assert [n.operation for n in parse_notification(legacy)] == ["Update"]
+    assert [n.operation for n in parse_notification(cloud)] == ["Update"]
