@@ -6,6 +6,10 @@ catalog code with the params its texts show. Anything not recognised becomes
 ``quickbooks.unknown_error`` with the raw fault kept in the params. Every code returned is a
 catalog constant, so it exists in the catalog.
 
+QuickBooks' texts rarely name the record, so the ``name`` param comes from ``ctx.name`` (the
+name the write sent), when given. Field params are in office words (`field_label`), with the
+raw QuickBooks path beside them as ``quickbooks_field``.
+
 Entities are compared case-insensitively. "Sales forms" are Invoice and SalesReceipt;
 "vendor documents" are Bill and Purchase. An element is matched on its last part
 (``Line.SalesItemLineDetail.ItemRef`` -> ``ItemRef``).

@@ -171,7 +171,7 @@ class Database:
         ):
             if self.dialect == "postgresql":
                 connection.execute(
-                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATE_LOCK}
+                    text("SELECT :key"), {"key": _MIGRATE_LOCK}
                 )
             command.upgrade(alembic_config(connection), "head")
             if self.dialect == "sqlite":
