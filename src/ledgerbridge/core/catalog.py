@@ -158,6 +158,7 @@ PAYMENT_DEPOSITED: Final = "payment.deposited"  # added
 VENDOR_EXISTS_IN_QUICKBOOKS: Final = "vendor.exists_in_quickbooks"
 VENDOR_NAME_USED_BY_OTHER_TYPE: Final = "vendor.name_used_by_other_type"
 VENDOR_INACTIVE_IN_QUICKBOOKS: Final = "vendor.inactive_in_quickbooks"  # added
+VENDOR_NOT_SYNCED: Final = "vendor.not_synced"  # added
 RECEIPT_VENDOR_DOCUMENT_NUMBER_TAKEN: Final = "receipt.vendor_document_number_taken"
 RECEIPT_STALE_REFERENCE: Final = "receipt.stale_reference"
 PURCHASE_ORDER_DELETED_IN_QUICKBOOKS: Final = "purchase_order.deleted_in_quickbooks"
@@ -944,6 +945,18 @@ _ALL: Final[tuple[CatalogEntry, ...]] = (
         ),
         ("differentiate", "retry"),
         detected="P/F (6240)",
+    ),
+    _e(
+        VENDOR_NOT_SYNCED,
+        "Waiting for the vendor",
+        '[The vendor "{name}"|The vendor on this record] isn\'t in QuickBooks yet. ledgerbridge '
+        "sends the vendor first, then this receipt, bill or purchase order, by itself.",
+        (
+            "Nothing to do, unless the vendor shows a problem of its own: fix that one and this "
+            "record follows.",
+        ),
+        detected="P",
+        retriable=True,
     ),
     _e(
         VENDOR_INACTIVE_IN_QUICKBOOKS,

@@ -49,9 +49,6 @@ ITEM_TYPE = {"service": "Service", "non_inventory": "NonInventory", "inventory":
 PAYMENT_TYPE = {"cash": "Cash", "check": "Check", "credit_card": "CreditCard"}
 
 Lookup = Callable[[str], str | None]
-# A vendor document waits for its vendor like an invoice for its customer; failure-modes.md
-# has no code for it, so it gets one in the same style.
-VENDOR_NOT_SYNCED = "vendor.not_synced"
 
 
 @dataclass(frozen=True)
@@ -377,7 +374,7 @@ def _expense_lines(builder: _Builder, lines: tuple[ExpenseLine, ...]) -> list[Bo
 
 
 def _vendor_ref(builder: _Builder, vendor_id: str) -> dict[str, str] | None:
-    return builder.record(RecordKey("vendor", vendor_id), "vendor_id", VENDOR_NOT_SYNCED)
+    return builder.record(RecordKey("vendor", vendor_id), "vendor_id", catalog.VENDOR_NOT_SYNCED)
 
 
 def _receipt(builder: _Builder, record: Receipt) -> Body:

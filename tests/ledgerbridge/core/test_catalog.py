@@ -22,6 +22,7 @@ ADDED_CODES = {
     "input.unknown_field",
     "payment.deposited",
     "vendor.inactive_in_quickbooks",
+    "vendor.not_synced",
     "connection.permission_missing",
     "customer.has_open_balance",
 }
@@ -38,6 +39,7 @@ RETRIABLE = {
     "invoice.customer_not_synced",
     "invoice.item_not_synced",
     "payment.invoice_not_synced",
+    "vendor.not_synced",
     "item.not_matched",
 }
 
