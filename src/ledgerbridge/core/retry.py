@@ -24,7 +24,7 @@ class Backoff:
         """The wait before attempt number `attempt` + 1 (attempt counts from 1)."""
         if attempt < 1:
             return timedelta(0)
-        ceiling = min(self.cap, self.base * (2 ** min(attempt - 1, 20)))
+        ceiling: timedelta = min(self.cap, self.base * (2 ** min(attempt - 1, 20)))
         return ceiling * rand()
 
     def next_attempt(

@@ -1,0 +1,239 @@
+"""What to do next for one record: the reconciler's decision, as a value.
+
+    plan(situation) -> Step
+
+The order of questions: is a write of ours still unsettled? did the app delete the record? is
+it a draft? is anything it depends on missing or failed? does preflight refuse it, or find it
+already in QuickBooks? and finally: create it, update what changed, or nothing. Pure: the
+caller gathers the situation (storage, mirror) and carries the step out (adapter).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from ledgerbridge.core import catalog
+from ledgerbridge.core.mapping import Body, changed_fields
+from ledgerbridge.core.mirror import MirrorObject
+from ledgerbridge.core.problems import Problem
+from ledgerbridge.core.records import Customer, Invoice, Item, Payment, Record, RecordKey, Vendor
+
+Status = Literal["pending", "synced", "error", "blocked", "bypassed", "draft"]
+
+
+@dataclass(frozen=True)
+class Dependency:
+    key: RecordKey
+    status: Status | None  # None: the app never sent this record
+    linked: bool
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A write that was started and whose outcome is not known yet."""
+
+    request_id: str
+    operation: Literal["create", "update", "delete", "void"]
+    body: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Link:
+    """What this record is linked to in QuickBooks, and what was last pushed there."""
+
+    qbo_id: str
+    sync_token: str
+    pushed: Mapping[str, Any] | None
+    synced_version: int | None
+
+
+@dataclass(frozen=True)
+class Situation:
+    key: RecordKey
+    record: Record | None  # None: deleted in the app
+    version: int
+    link: Link | None = None
+    pending: Pending | None = None
+    dependencies: Sequence[Dependency] = ()
+    bypassed: bool = False
+
+
+# --- steps --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Nothing:
+    synced: bool = True  # the QuickBooks side already matches
+
+
+@dataclass(frozen=True)
+class Draft:
+    pass
+
+
+@dataclass(frozen=True)
+class Wait:
+    on: RecordKey
+
+
+@dataclass(frozen=True)
+class Block:
+    by: RecordKey
+    problem: Problem
+
+
+@dataclass(frozen=True)
+class Refuse:
+    problems: tuple[Problem, ...]
+
+
+@dataclass(frozen=True)
+class LinkExisting:
+    target: MirrorObject
+
+
+@dataclass(frozen=True)
+class Create:
+    body: Body
+    record: Record  # the record as pushed (a policy may have adjusted it)
+
+
+@dataclass(frozen=True)
+class Update:
+    body: Body  # sparse: only the changed fields
+    full: Body
+    record: Record
+
+
+@dataclass(frozen=True)
+class Remove:
+    operation: Literal["delete", "void", "deactivate"]
+
+
+@dataclass(frozen=True)
+class Settle:
+    pending: Pending
+
+
+Step = Nothing | Draft | Wait | Block | Refuse | LinkExisting | Create | Update | Remove | Settle
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Preflight's answer, as the planner needs it (see core.preflight)."""
+
+    problems: tuple[Problem, ...] = ()
+    link_to: MirrorObject | None = None
+    adjusted: Record | None = None
+    warnings: tuple[Problem, ...] = field(default=())
+
+
+WAITING_CODES = {
+    "customer": catalog.INVOICE_CUSTOMER_NOT_SYNCED,
+    "item": catalog.INVOICE_ITEM_NOT_SYNCED,
+    "invoice": catalog.PAYMENT_INVOICE_NOT_SYNCED,
+    "vendor": catalog.VENDOR_NOT_SYNCED,
+}
+
+
+def plan(
+    situation: Situation,
+    preflight: Callable[[Record], Verdict],
+    body_for: Callable[[Record], Body | list[Problem]],
+) -> Step:
+    if situation.pending is not None:
+        return Settle(situation.pending)
+    record = situation.record
+    if record is None:
+        return _removed(situation)
+    if situation.bypassed:
+        return Nothing(synced=False)
+    if _is_draft(record):
+        return Draft()
+    if isinstance(record, Invoice) and record.status == "void":
+        return Remove("void") if situation.link is not None else Nothing(synced=False)
+    waiting = _dependencies(situation)
+    if waiting is not None:
+        return waiting
+    verdict = preflight(record)
+    if verdict.problems:
+        return Refuse(verdict.problems)
+    if situation.link is None and verdict.link_to is not None:
+        return LinkExisting(verdict.link_to)
+    pushed_record = verdict.adjusted or record
+    body = body_for(pushed_record)
+    if isinstance(body, list):
+        return Refuse(tuple(body))
+    if situation.link is None:
+        return Create(body, pushed_record)
+    link = situation.link
+    if link.synced_version == situation.version and verdict.adjusted is None:
+        return Nothing()
+    changes = changed_fields(link.pushed, body)
+    if not changes:
+        return Nothing()
+    return Update(changes, body, pushed_record)
+
+
+def _is_draft(record: Record) -> bool:
+    return (isinstance(record, Invoice) and record.status == "draft") or (
+        isinstance(record, Payment) and not record.posted
+    )
+
+
+def _removed(situation: Situation) -> Step:
+    if situation.link is None:
+        return Nothing(synced=False)
+    if situation.key.type in ("customer", "vendor", "item"):
+        return Remove("deactivate")
+    return Remove("delete")
+
+
+def _dependencies(situation: Situation) -> Step | None:
+    for dependency in situation.dependencies:
+        if dependency.linked:
+            continue
+        code = _waiting_code(situation.key, dependency.key)
+        if dependency.status is None:
+            problem = Problem(
+                code,
+                _field_for(situation, dependency.key),
+                f"{dependency.key} was never sent to ledgerbridge",
+                {"type": dependency.key.type, "id": dependency.key.app_id},
+            )
+            return Block(dependency.key, problem)
+        if dependency.status in ("error", "blocked", "bypassed"):
+            problem = Problem(
+                code,
+                _field_for(situation, dependency.key),
+                f"{dependency.key} is {dependency.status}",
+                {"type": dependency.key.type, "id": dependency.key.app_id},
+            )
+            return Block(dependency.key, problem)
+        return Wait(dependency.key)
+    return None
+
+
+def _waiting_code(key: RecordKey, dependency: RecordKey) -> str:
+    if key.type == "customer":
+        return catalog.CUSTOMER_PARENT_NOT_SYNCED
+    if key.type == "payment" and dependency.type == "customer":
+        return catalog.INVOICE_CUSTOMER_NOT_SYNCED
+    return WAITING_CODES.get(dependency.type, catalog.INVOICE_CUSTOMER_NOT_SYNCED)
+
+
+def _field_for(situation: Situation, dependency: RecordKey) -> str:
+    record = situation.record
+    if isinstance(record, Customer):
+        return "parent_id"
+    if dependency.type == "vendor":
+        return "vendor_id"
+    if dependency.type == "invoice":
+        return "applied_to"
+    if dependency.type == "item":
+        return "lines"
+    if isinstance(record, Vendor | Item):
+        return "id"
+    return "customer_id"
