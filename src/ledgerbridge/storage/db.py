@@ -160,9 +160,9 @@ class Database:
         """Bring the schema to the newest migration (Alembic upgrade to head), atomically.
 
         Processes that migrate at once take turns: the write lock on SQLite, an advisory lock
-        on PostgreSQL. On SQLite foreign keys are off while migrating (a batch migration rebuilds a table by
-        copy, drop and rename, and dropping a parent with them on would cascade into its
-        children), then checked before the commit.
+        on PostgreSQL. On SQLite foreign keys are off while migrating (a batch migration
+        rebuilds a table by copy, drop and rename, and dropping a parent with them on would
+        cascade into its children), then checked before the commit.
         """
         with (
             self._engine.connect() as connection,
@@ -171,7 +171,7 @@ class Database:
         ):
             if self.dialect == "postgresql":
                 connection.execute(
-                    text("SELECT :key"), {"key": _MIGRATE_LOCK}
+                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATE_LOCK}
                 )
             command.upgrade(alembic_config(connection), "head")
             if self.dialect == "sqlite":
