@@ -216,6 +216,34 @@ class Connections:
     ) -> bool:
         return self._update(connection_id, realm_id=realm_id, company_name=company_name)
 
+    def set_mappings(self, connection_id: str, mappings: Mapping[str, Any]) -> bool:
+        return self._update(connection_id, mappings=dict(mappings))
+
+    def set_oauth_state(self, connection_id: str, state: str | None) -> bool:
+        return self._update(connection_id, oauth_state=state)
+
+    def by_oauth_state(self, state: str) -> StoredConnection | None:
+        return self._one(tables.Connection.oauth_state == state)
+
+    def cdc_cursor(self, connection_id: str) -> datetime | None:
+        value: datetime | None = self._session.execute(
+            select(tables.Connection.cdc_cursor).where(tables.Connection.id == connection_id)
+        ).scalar_one_or_none()
+        return value
+
+    def set_pulled(self, connection_id: str, cursor: datetime, at: datetime) -> bool:
+        return self._update(connection_id, cdc_cursor=cursor, last_pull_at=at)
+
+    def all_connected(self) -> Sequence[StoredConnection]:
+        """Every connection with a QuickBooks company, for workers and schedulers."""
+        connection = tables.Connection
+        rows = self._session.execute(
+            select(*_columns(connection, StoredConnection))
+            .where(connection.realm_id.is_not(None))
+            .order_by(connection.id)
+        )
+        return [StoredConnection(**row._mapping) for row in rows]
+
     def set_settings(self, connection_id: str, settings: Mapping[str, Any]) -> bool:
         """Replace the settings document (merging is the caller's business)."""
         return self._update(connection_id, settings=dict(settings))

@@ -1,0 +1,122 @@
+"""The composition root: settings -> database, cipher, QuickBooks app credentials, clients.
+
+Nothing here runs at import time; `build(settings)` wires one `Ledger` per process.
+With the emulator environment and no client id configured, ledgerbridge registers itself as an
+app with the emulator once and keeps the credentials in the data directory.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+
+from ledgerbridge.adapters.qbo import OAuthEndpoints, QboClient, TokenSource, api_base, oauth
+from ledgerbridge.crypto import TokenCipher, development_key
+from ledgerbridge.settings import Secret, Settings
+from ledgerbridge.storage.db import Database
+
+DEFAULT_REDIRECT = "http://127.0.0.1:8000/v1/oauth/callback"
+
+
+@dataclass(frozen=True)
+class QboApp:
+    """The QuickBooks app ledgerbridge connects as (one per environment)."""
+
+    client_id: str
+    client_secret: Secret
+    redirect_uri: str
+    verifier_token: Secret
+
+
+@dataclass
+class Ledger:
+    settings: Settings
+    db: Database
+    cipher: TokenCipher
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    transport: httpx.BaseTransport | None = None
+    _apps: dict[str, QboApp] = field(default_factory=dict)
+    _endpoints: dict[str, OAuthEndpoints] = field(default_factory=dict)
+
+    def app(self, environment: str) -> QboApp:
+        """The app credentials for an environment (registering with the emulator if needed)."""
+        if environment in self._apps:
+            return self._apps[environment]
+        s = self.settings
+        if s.qbo_client_id:
+            app = QboApp(
+                s.qbo_client_id,
+                s.qbo_client_secret,
+                s.qbo_redirect_uri or DEFAULT_REDIRECT,
+                s.qbo_webhook_verifier_token,
+            )
+        elif environment == "emulator":
+            app = self._emulator_app()
+        else:
+            raise ValueError(
+                f"connecting to QuickBooks {environment} needs LEDGERBRIDGE_QBO_CLIENT_ID and "
+                "LEDGERBRIDGE_QBO_CLIENT_SECRET"
+            )
+        self._apps[environment] = app
+        return app
+
+    def _emulator_app(self) -> QboApp:
+        url = self.emulator_url()
+        redirect = self.settings.qbo_redirect_uri or DEFAULT_REDIRECT
+        path = self.settings.data_dir / "emulator-app.json"
+        saved: dict[str, dict[str, str]] = json.loads(path.read_text()) if path.exists() else {}
+        entry = saved.get(url)
+        if entry is None or entry.get("redirect_uri") != redirect:
+            with httpx.Client(transport=self.transport, timeout=10) as http:
+                response = http.post(
+                    f"{url}/_emulator/apps",
+                    json={"redirect_uris": [redirect], "name": "ledgerbridge"},
+                )
+                response.raise_for_status()
+                body = response.json()
+            entry = {
+                "client_id": body["client_id"],
+                "client_secret": body["client_secret"],
+                "verifier_token": body["verifier_token"],
+                "redirect_uri": redirect,
+            }
+            saved[url] = entry
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(saved, indent=2))
+            path.chmod(0o600)
+        return QboApp(
+            entry["client_id"],
+            Secret(entry["client_secret"]),
+            entry["redirect_uri"],
+            Secret(entry["verifier_token"]),
+        )
+
+    def emulator_url(self) -> str:
+        if not self.settings.qbo_emulator_url:
+            raise ValueError("the emulator environment needs LEDGERBRIDGE_QBO_EMULATOR_URL")
+        return self.settings.qbo_emulator_url
+
+    def endpoints(self, environment: str) -> OAuthEndpoints:
+        if environment not in self._endpoints:
+            emulator = self.settings.qbo_emulator_url if environment == "emulator" else None
+            url = oauth.discovery_url(environment, emulator)  # type: ignore[arg-type]
+            self._endpoints[environment] = oauth.discover(url, self.transport)
+        return self._endpoints[environment]
+
+    def client(self, environment: str, realm_id: str, tokens: TokenSource) -> QboClient:
+        emulator = self.settings.qbo_emulator_url if environment == "emulator" else None
+        base = api_base(environment, emulator)  # type: ignore[arg-type]
+        return QboClient(base, realm_id, tokens, transport=self.transport)
+
+
+def build(settings: Settings, *, transport: httpx.BaseTransport | None = None) -> Ledger:
+    keys = settings.secret_keys or (development_key(settings.data_dir),)
+    if settings.is_sqlite:
+        Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
+    db = Database(settings.database_url)
+    return Ledger(settings=settings, db=db, cipher=TokenCipher(keys), transport=transport)

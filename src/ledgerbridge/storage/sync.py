@@ -1,0 +1,623 @@
+"""Repositories for the reconciler: sync state, links, the mirror, history, tokens, company
+leases and the shared rate window. Same rules as `repositories`: a session given by the caller,
+frozen values out, INSERT/UPDATE statements in, no business rules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy.orm import Session
+
+from ledgerbridge.core.mirror import PERSON_ENTITIES, MirrorObject, name_key
+from ledgerbridge.storage import tables
+from ledgerbridge.storage.repositories import Clock
+from ledgerbridge.storage.tables import utcnow
+
+Key = tuple[str, str]  # (type, app_id)
+
+DUE_STATUSES = ("pending", "blocked")
+
+
+@dataclass(frozen=True, slots=True)
+class StoredState:
+    type: str
+    app_id: str
+    status: str
+    problem: Mapping[str, Any] | None
+    blocked_by_type: str | None
+    blocked_by_id: str | None
+    attempts: int
+    next_attempt_at: datetime | None
+    pending_request_id: str | None
+    pending_operation: str | None
+    pending_body: Mapping[str, Any] | None
+    desired_version: int
+    synced_version: int | None
+    updated_at: datetime
+
+
+def _state(row: Any) -> StoredState:
+    return StoredState(
+        type=row.type,
+        app_id=row.app_id,
+        status=row.status,
+        problem=row.problem,
+        blocked_by_type=row.blocked_by_type,
+        blocked_by_id=row.blocked_by_id,
+        attempts=row.attempts,
+        next_attempt_at=row.next_attempt_at,
+        pending_request_id=row.pending_request_id,
+        pending_operation=row.pending_operation,
+        pending_body=row.pending_body,
+        desired_version=row.desired_version,
+        synced_version=row.synced_version,
+        updated_at=row.updated_at,
+    )
+
+
+class SyncStates:
+    def __init__(self, session: Session, *, clock: Clock = utcnow) -> None:
+        self._session = session
+        self._clock = clock
+
+    def _where(self, connection_id: str, type: str, app_id: str) -> tuple[Any, ...]:
+        t = tables.SyncState
+        return (t.connection_id == connection_id, t.type == type, t.app_id == app_id)
+
+    def get(self, connection_id: str, type: str, app_id: str) -> StoredState | None:
+        row = self._session.execute(
+            select(tables.SyncState).where(*self._where(connection_id, type, app_id))
+        ).scalar_one_or_none()
+        return None if row is None else _state(row)
+
+    def want(self, connection_id: str, type: str, app_id: str, version: int) -> None:
+        """The app sent a new version: make the record due now (its pending write stays)."""
+        now = self._clock()
+        existing = self.get(connection_id, type, app_id)
+        if existing is None:
+            self._session.execute(
+                insert(tables.SyncState).values(
+                    connection_id=connection_id,
+                    type=type,
+                    app_id=app_id,
+                    status="pending",
+                    attempts=0,
+                    next_attempt_at=now,
+                    desired_version=version,
+                    updated_at=now,
+                )
+            )
+            return
+        status = existing.status if existing.status == "bypassed" else "pending"
+        self._session.execute(
+            update(tables.SyncState)
+            .where(*self._where(connection_id, type, app_id))
+            .values(
+                status=status,
+                desired_version=version,
+                attempts=0,
+                next_attempt_at=now,
+                problem=None if status == "pending" else existing.problem,
+                blocked_by_type=None,
+                blocked_by_id=None,
+                updated_at=now,
+            )
+        )
+
+    def due(self, connection_id: str, now: datetime, limit: int = 500) -> list[StoredState]:
+        t = tables.SyncState
+        rows = self._session.execute(
+            select(t)
+            .where(
+                t.connection_id == connection_id,
+                t.status.in_(DUE_STATUSES),
+                or_(t.next_attempt_at.is_(None), t.next_attempt_at <= now),
+            )
+            .order_by(t.id)
+            .limit(limit)
+        ).scalars()
+        return [_state(r) for r in rows]
+
+    def next_due_at(self, connection_id: str) -> datetime | None:
+        t = tables.SyncState
+        value: datetime | None = self._session.execute(
+            select(func.min(t.next_attempt_at)).where(
+                t.connection_id == connection_id, t.status.in_(DUE_STATUSES)
+            )
+        ).scalar_one_or_none()
+        return value
+
+    def statuses(self, connection_id: str, keys: Iterable[Key]) -> dict[Key, str]:
+        wanted = set(keys)
+        if not wanted:
+            return {}
+        t = tables.SyncState
+        rows = self._session.execute(
+            select(t.type, t.app_id, t.status).where(
+                t.connection_id == connection_id, t.app_id.in_({k[1] for k in wanted})
+            )
+        )
+        return {(r.type, r.app_id): r.status for r in rows if (r.type, r.app_id) in wanted}
+
+    def start_write(
+        self,
+        connection_id: str,
+        type: str,
+        app_id: str,
+        request_id: str,
+        operation: str,
+        body: Mapping[str, Any],
+    ) -> None:
+        """Remember a write before it is sent (the caller commits before calling QuickBooks)."""
+        self._session.execute(
+            update(tables.SyncState)
+            .where(*self._where(connection_id, type, app_id))
+            .values(
+                pending_request_id=request_id,
+                pending_operation=operation,
+                pending_body=dict(body),
+                updated_at=self._clock(),
+            )
+        )
+
+    def finish(
+        self,
+        connection_id: str,
+        type: str,
+        app_id: str,
+        *,
+        status: str,
+        problem: Mapping[str, Any] | None = None,
+        blocked_by: Key | None = None,
+        synced_version: int | None = None,
+        next_attempt_at: datetime | None = None,
+        attempts: int | None = None,
+        keep_pending: bool = False,
+    ) -> None:
+        values: dict[str, Any] = {
+            "status": status,
+            "problem": dict(problem) if problem is not None else None,
+            "blocked_by_type": blocked_by[0] if blocked_by else None,
+            "blocked_by_id": blocked_by[1] if blocked_by else None,
+            "next_attempt_at": next_attempt_at,
+            "updated_at": self._clock(),
+        }
+        if not keep_pending:
+            values.update(pending_request_id=None, pending_operation=None, pending_body=None)
+        if synced_version is not None:
+            values["synced_version"] = synced_version
+        if attempts is not None:
+            values["attempts"] = attempts
+        self._session.execute(
+            update(tables.SyncState)
+            .where(*self._where(connection_id, type, app_id))
+            .values(**values)
+        )
+
+    def release_blocked(self, connection_id: str, by: Key) -> int:
+        """Records blocked by `by` become due again (their blocker synced)."""
+        t = tables.SyncState
+        result = self._session.execute(
+            update(t)
+            .where(
+                t.connection_id == connection_id,
+                t.status == "blocked",
+                t.blocked_by_type == by[0],
+                t.blocked_by_id == by[1],
+            )
+            .values(
+                status="pending",
+                next_attempt_at=self._clock(),
+                problem=None,
+                blocked_by_type=None,
+                blocked_by_id=None,
+            )
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    def delay_all(self, connection_id: str, until: datetime) -> None:
+        """A company-wide wait (throttled, unavailable): nothing is due before `until`."""
+        t = tables.SyncState
+        self._session.execute(
+            update(t)
+            .where(t.connection_id == connection_id, t.status.in_(DUE_STATUSES))
+            .where(or_(t.next_attempt_at.is_(None), t.next_attempt_at < until))
+            .values(next_attempt_at=until)
+        )
+
+    def counts(self, connection_id: str) -> dict[str, int]:
+        t = tables.SyncState
+        rows = self._session.execute(
+            select(t.status, func.count())
+            .where(t.connection_id == connection_id)
+            .group_by(t.status)
+        )
+        return {status: int(count) for status, count in rows}
+
+
+@dataclass(frozen=True, slots=True)
+class StoredLink:
+    type: str
+    app_id: str
+    qbo_entity: str
+    qbo_id: str
+    sync_token: str
+    doc_number: str | None
+    pushed: Mapping[str, Any] | None
+
+
+class Links:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def get(self, connection_id: str, type: str, app_id: str) -> StoredLink | None:
+        t = tables.Link
+        row = self._session.execute(
+            select(t).where(t.connection_id == connection_id, t.type == type, t.app_id == app_id)
+        ).scalar_one_or_none()
+        return None if row is None else _link(row)
+
+    def by_quickbooks(self, connection_id: str, entity: str, qbo_id: str) -> StoredLink | None:
+        t = tables.Link
+        row = self._session.execute(
+            select(t).where(
+                t.connection_id == connection_id, t.qbo_entity == entity, t.qbo_id == qbo_id
+            )
+        ).scalar_one_or_none()
+        return None if row is None else _link(row)
+
+    def put(
+        self,
+        connection_id: str,
+        type: str,
+        app_id: str,
+        *,
+        entity: str,
+        qbo_id: str,
+        sync_token: str,
+        doc_number: str | None,
+        pushed: Mapping[str, Any] | None,
+    ) -> None:
+        t = tables.Link
+        values = {
+            "qbo_entity": entity,
+            "qbo_id": qbo_id,
+            "sync_token": sync_token,
+            "doc_number": doc_number,
+            "pushed": dict(pushed) if pushed is not None else None,
+        }
+        result = self._session.execute(
+            update(t)
+            .where(t.connection_id == connection_id, t.type == type, t.app_id == app_id)
+            .values(**values)
+        )
+        if not getattr(result, "rowcount", 0):
+            self._session.execute(
+                insert(t).values(connection_id=connection_id, type=type, app_id=app_id, **values)
+            )
+
+    def remove(self, connection_id: str, type: str, app_id: str) -> None:
+        t = tables.Link
+        self._session.execute(
+            delete(t).where(t.connection_id == connection_id, t.type == type, t.app_id == app_id)
+        )
+
+
+def _link(row: Any) -> StoredLink:
+    return StoredLink(
+        type=row.type,
+        app_id=row.app_id,
+        qbo_entity=row.qbo_entity,
+        qbo_id=row.qbo_id,
+        sync_token=row.sync_token,
+        doc_number=row.doc_number,
+        pushed=row.pushed,
+    )
+
+
+class Mirror:
+    """The stored mirror of one company, with the look-ups of `core.mirror.MirrorView`."""
+
+    PREFERENCES = ("Preferences", "1")
+
+    def __init__(self, session: Session, connection_id: str, *, clock: Clock = utcnow) -> None:
+        self._session = session
+        self._cid = connection_id
+        self._clock = clock
+
+    def put(self, obj: MirrorObject) -> None:
+        t = tables.MirrorEntry
+        values = {
+            "sync_token": obj.sync_token,
+            "active": obj.active,
+            "name_key": name_key(obj.name),
+            "email_key": name_key(obj.email),
+            "doc_number": obj.doc_number,
+            "sku": name_key(obj.sku),
+            "parent_id": obj.parent_id,
+            "data": dict(obj.data),
+            "deleted": False,
+            "updated_at": self._clock(),
+        }
+        result = self._session.execute(
+            update(t)
+            .where(t.connection_id == self._cid, t.qbo_entity == obj.entity, t.qbo_id == obj.qbo_id)
+            .values(**values)
+        )
+        if not getattr(result, "rowcount", 0):
+            self._session.execute(
+                insert(t).values(
+                    connection_id=self._cid, qbo_entity=obj.entity, qbo_id=obj.qbo_id, **values
+                )
+            )
+
+    def mark_deleted(self, entity: str, qbo_id: str) -> None:
+        t = tables.MirrorEntry
+        self._session.execute(
+            update(t)
+            .where(t.connection_id == self._cid, t.qbo_entity == entity, t.qbo_id == qbo_id)
+            .values(deleted=True, updated_at=self._clock())
+        )
+
+    def _select(self, *conditions: Any) -> list[MirrorObject]:
+        t = tables.MirrorEntry
+        rows = self._session.execute(
+            select(t)
+            .where(t.connection_id == self._cid, t.deleted.is_(False), *conditions)
+            .order_by(t.id)
+        ).scalars()
+        return [
+            MirrorObject.from_quickbooks(row.qbo_entity, row.data)
+            if row.data.get("Id")
+            else MirrorObject(row.qbo_entity, row.qbo_id, row.sync_token, data=row.data)
+            for row in rows
+        ]
+
+    def get(self, entity: str, qbo_id: str) -> MirrorObject | None:
+        t = tables.MirrorEntry
+        found = self._select(t.qbo_entity == entity, t.qbo_id == qbo_id)
+        return found[0] if found else None
+
+    def is_deleted(self, entity: str, qbo_id: str) -> bool:
+        t = tables.MirrorEntry
+        return bool(
+            self._session.execute(
+                select(t.deleted).where(
+                    t.connection_id == self._cid, t.qbo_entity == entity, t.qbo_id == qbo_id
+                )
+            ).scalar_one_or_none()
+        )
+
+    def person_named(self, name: str) -> MirrorObject | None:
+        t = tables.MirrorEntry
+        for entity in PERSON_ENTITIES:
+            found = self._select(t.qbo_entity == entity, t.name_key == name_key(name))
+            if found:
+                return found[0]
+        return None
+
+    def named(self, entity: str, name: str) -> MirrorObject | None:
+        t = tables.MirrorEntry
+        found = self._select(t.qbo_entity == entity, t.name_key == name_key(name))
+        return found[0] if found else None
+
+    def with_email(self, entity: str, email: str) -> list[MirrorObject]:
+        t = tables.MirrorEntry
+        return self._select(t.qbo_entity == entity, t.email_key == name_key(email))
+
+    def with_sku(self, sku: str) -> MirrorObject | None:
+        t = tables.MirrorEntry
+        found = self._select(t.qbo_entity == "Item", t.sku == name_key(sku))
+        return found[0] if found else None
+
+    def numbered(self, entity: str, doc_number: str) -> list[MirrorObject]:
+        t = tables.MirrorEntry
+        return self._select(t.qbo_entity == entity, t.doc_number == doc_number)
+
+    def preferences(self) -> Mapping[str, Any]:
+        found = self.get(*self.PREFERENCES)
+        return found.data if found else {}
+
+    def put_preferences(self, prefs: Mapping[str, Any]) -> None:
+        self.put(
+            MirrorObject("Preferences", "1", str(prefs.get("SyncToken", "0")), data=dict(prefs))
+        )
+
+    def count(self, entity: str) -> int:
+        t = tables.MirrorEntry
+        return int(
+            self._session.execute(
+                select(func.count()).where(
+                    t.connection_id == self._cid, t.qbo_entity == entity, t.deleted.is_(False)
+                )
+            ).scalar_one()
+        )
+
+
+class History:
+    def __init__(self, session: Session, *, clock: Clock = utcnow) -> None:
+        self._session = session
+        self._clock = clock
+
+    def add(
+        self,
+        connection_id: str,
+        type: str,
+        app_id: str,
+        kind: str,
+        *,
+        request_id: str | None = None,
+        detail: Mapping[str, Any] | None = None,
+    ) -> None:
+        self._session.execute(
+            insert(tables.HistoryEntry).values(
+                connection_id=connection_id,
+                type=type,
+                app_id=app_id,
+                kind=kind,
+                request_id=request_id,
+                detail=dict(detail) if detail else None,
+                at=self._clock(),
+            )
+        )
+
+    def of(
+        self, connection_id: str, type: str, app_id: str, limit: int = 100
+    ) -> list[dict[str, Any]]:
+        t = tables.HistoryEntry
+        rows = self._session.execute(
+            select(t)
+            .where(t.connection_id == connection_id, t.type == type, t.app_id == app_id)
+            .order_by(t.id.desc())
+            .limit(limit)
+        ).scalars()
+        return [
+            {"at": r.at.isoformat(), "kind": r.kind, "request_id": r.request_id, "detail": r.detail}
+            for r in rows
+        ]
+
+
+@dataclass(frozen=True, slots=True)
+class StoredTokens:
+    access_token: str  # encrypted
+    refresh_token: str  # encrypted
+    access_expires_at: datetime
+    refresh_expires_at: datetime
+    key_id: str
+    version: int
+
+
+class Tokens:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def get(self, connection_id: str, *, for_update: bool = False) -> StoredTokens | None:
+        t = tables.Token
+        query = select(t).where(t.connection_id == connection_id)
+        if for_update:
+            query = query.with_for_update()
+        row = self._session.execute(query).scalar_one_or_none()
+        if row is None:
+            return None
+        return StoredTokens(
+            row.access_token,
+            row.refresh_token,
+            row.access_expires_at,
+            row.refresh_expires_at,
+            row.key_id,
+            row.version,
+        )
+
+    def put(
+        self,
+        connection_id: str,
+        *,
+        access_token: str,
+        refresh_token: str,
+        access_expires_at: datetime,
+        refresh_expires_at: datetime,
+        key_id: str,
+    ) -> int:
+        t = tables.Token
+        values = {
+            "access_token": access_token,
+            "refresh_token": refresh_token,
+            "access_expires_at": access_expires_at,
+            "refresh_expires_at": refresh_expires_at,
+            "key_id": key_id,
+        }
+        current = self.get(connection_id)
+        if current is None:
+            self._session.execute(
+                insert(t).values(connection_id=connection_id, version=1, **values)
+            )
+            return 1
+        self._session.execute(
+            update(t)
+            .where(t.connection_id == connection_id)
+            .values(version=current.version + 1, **values)
+        )
+        return current.version + 1
+
+    def remove(self, connection_id: str) -> None:
+        self._session.execute(
+            delete(tables.Token).where(tables.Token.connection_id == connection_id)
+        )
+
+
+class Leases:
+    """One worker per QuickBooks company at a time, across processes, with an expiry."""
+
+    def __init__(self, session: Session, *, clock: Clock = utcnow) -> None:
+        self._session = session
+        self._clock = clock
+
+    def acquire(self, name: str, holder: str, ttl: timedelta) -> bool:
+        now = self._clock()
+        t = tables.CompanyLease
+        result = self._session.execute(
+            update(t)
+            .where(t.realm_id == name, or_(t.holder == holder, t.expires_at <= now))
+            .values(holder=holder, expires_at=now + ttl)
+        )
+        if getattr(result, "rowcount", 0):
+            return True
+        exists = self._session.execute(
+            select(t.holder).where(t.realm_id == name)
+        ).scalar_one_or_none()
+        if exists is not None:
+            return False
+        self._session.execute(insert(t).values(realm_id=name, holder=holder, expires_at=now + ttl))
+        return True
+
+    def release(self, name: str, holder: str) -> None:
+        t = tables.CompanyLease
+        self._session.execute(delete(t).where(t.realm_id == name, t.holder == holder))
+
+
+class RateWindows:
+    """Requests to one QuickBooks company per minute, counted for every process."""
+
+    def __init__(self, session: Session, *, clock: Clock = utcnow) -> None:
+        self._session = session
+        self._clock = clock
+
+    def take(self, realm_id: str, *, limit: int, batch: bool = False) -> float:
+        """Count one request in this minute; 0 when allowed, else seconds until the next minute."""
+        now = self._clock()
+        start = now.replace(second=0, microsecond=0)
+        t = tables.RateWindow
+        used = self._session.execute(
+            select(t.requests)
+            .where(t.realm_id == realm_id, t.window_start == start)
+            .with_for_update()
+        ).scalar_one_or_none()
+        if used is None:
+            self._session.execute(
+                insert(t).values(
+                    realm_id=realm_id, window_start=start, requests=1, batches=int(batch)
+                )
+            )
+            self._session.execute(
+                delete(t).where(
+                    t.realm_id == realm_id, t.window_start < start - timedelta(minutes=5)
+                )
+            )
+            return 0.0
+        if used >= limit:
+            return (start + timedelta(minutes=1) - now).total_seconds()
+        self._session.execute(
+            update(t)
+            .where(t.realm_id == realm_id, t.window_start == start)
+            .values(requests=t.requests + 1, batches=t.batches + int(batch))
+        )
+        return 0.0
+
+
+def keys_of(states: Sequence[StoredState]) -> list[Key]:
+    return [(s.type, s.app_id) for s in states]
