@@ -96,6 +96,13 @@ class Ledger:
             Secret(entry["verifier_token"]),
         )
 
+    def known_apps(self) -> list[QboApp]:
+        """The apps used so far (for webhook signatures), plus the configured one."""
+        apps = list(self._apps.values())
+        if self.settings.qbo_client_id and not apps:
+            apps.append(self.app("production"))
+        return apps
+
     def emulator_url(self) -> str:
         if not self.settings.qbo_emulator_url:
             raise ValueError("the emulator environment needs LEDGERBRIDGE_QBO_EMULATOR_URL")

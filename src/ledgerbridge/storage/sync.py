@@ -123,6 +123,17 @@ class SyncStates:
         ).scalars()
         return [_state(r) for r in rows]
 
+    def all(
+        self, connection_id: str, *, record_type: str | None = None, status: str | None = None
+    ) -> list[StoredState]:
+        t = tables.SyncState
+        query = select(t).where(t.connection_id == connection_id)
+        if record_type:
+            query = query.where(t.type == record_type)
+        if status:
+            query = query.where(t.status == status)
+        return [_state(r) for r in self._session.execute(query.order_by(t.id)).scalars()]
+
     def next_due_at(self, connection_id: str) -> datetime | None:
         t = tables.SyncState
         value: datetime | None = self._session.execute(

@@ -1,0 +1,436 @@
+"""The application layer: what the HTTP API, the CLI and the dashboard ask of ledgerbridge.
+
+Every method takes the caller's API key id and only sees that key's connections. Record
+changes and the sync work they cause are committed together; `wake(connection_id)` then tells
+the dispatcher there is work (a lost wake-up only delays it: due work is derived from the
+sync state).
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ledgerbridge.adapters.qbo import oauth
+from ledgerbridge.bootstrap import Ledger
+from ledgerbridge.core.problems import Problem
+from ledgerbridge.core.records import RECORD_TYPES, parse_record, record_to_json
+from ledgerbridge.engine.tokens import store_grant
+from ledgerbridge.engine.views import ConnectionView, ProblemView, RecordView
+from ledgerbridge.storage.repositories import (
+    ApiKeys,
+    Connections,
+    Events,
+    Page,
+    Records,
+    StoredConnection,
+)
+from ledgerbridge.storage.sync import History, Links, SyncStates, Tokens
+
+ENVIRONMENTS = ("emulator", "sandbox", "production")
+SETTINGS = {
+    "name_conflicts": ("ask", "differentiate", "link_on_email"),
+    "numbering": ("app", "quickbooks", "prefix"),
+    "closed_periods": ("error", "move_to_open_day"),
+}
+DEFAULT_SETTINGS: dict[str, Any] = {
+    "name_conflicts": "ask",
+    "numbering": "app",
+    "number_prefix": "",
+    "closed_periods": "error",
+    "customer_email_required": False,
+    "auto_push": list(RECORD_TYPES),
+}
+
+
+class NotFound(LookupError):
+    def __init__(self, what: str) -> None:
+        super().__init__(what)
+        self.what = what
+
+
+class Invalid(ValueError):
+    """Input the caller must correct; `problems` name the fields."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("; ".join(f"{p.field}: {p.message}" for p in problems))
+        self.problems = problems
+
+
+def _invalid(field: str, message: str) -> Invalid:
+    return Invalid([Problem("input.invalid", field, message)])
+
+
+@dataclass
+class Service:
+    ledger: Ledger
+    wake: Callable[[str], None] = lambda connection_id: None
+    wake_pull: Callable[[str], None] = lambda connection_id: None
+
+    # --- keys ---------------------------------------------------------------------------------
+
+    def create_key(self, name: str) -> tuple[str, str]:
+        with self.ledger.db.session() as session:
+            return ApiKeys(session).create(name)
+
+    def authenticate(self, secret: str) -> str | None:
+        with self.ledger.db.session(readonly=True) as session:
+            return ApiKeys(session).authenticate(secret)
+
+    # --- connections ----------------------------------------------------------------------------
+
+    def _connection(self, session: Any, key_id: str, connection_id: str) -> StoredConnection:
+        found = Connections(session).get(connection_id, key_id)
+        if found is None:
+            raise NotFound(f"connection {connection_id}")
+        return found
+
+    def _view(self, session: Any, connection: StoredConnection) -> ConnectionView:
+        return ConnectionView(
+            id=connection.id,
+            name=connection.name,
+            environment=connection.environment,
+            status=connection.status,
+            realm_id=connection.realm_id,
+            company_name=connection.company_name,
+            counts=SyncStates(session).counts(connection.id),
+            last_pull_at=connection.last_pull_at.isoformat() if connection.last_pull_at else None,
+            settings={**DEFAULT_SETTINGS, **connection.settings},
+        )
+
+    def create_connection(
+        self, key_id: str, name: str, environment: str, settings: Mapping[str, Any] | None = None
+    ) -> ConnectionView:
+        if not name or not name.strip():
+            raise _invalid("name", "name is required")
+        if environment not in ENVIRONMENTS:
+            raise _invalid("environment", f"environment must be one of {', '.join(ENVIRONMENTS)}")
+        checked = validate_settings(settings or {})
+        with self.ledger.db.session() as session:
+            stored = Connections(session).create(key_id, name.strip(), environment, checked)
+            return self._view(session, stored)
+
+    def connections(self, key_id: str) -> list[ConnectionView]:
+        with self.ledger.db.session(readonly=True) as session:
+            return [self._view(session, c) for c in Connections(session).list(key_id)]
+
+    def connection(self, key_id: str, connection_id: str) -> ConnectionView:
+        with self.ledger.db.session(readonly=True) as session:
+            return self._view(session, self._connection(session, key_id, connection_id))
+
+    def update_settings(
+        self, key_id: str, connection_id: str, patch: Mapping[str, Any]
+    ) -> ConnectionView:
+        checked = validate_settings(patch)
+        with self.ledger.db.session() as session:
+            current = self._connection(session, key_id, connection_id)
+            Connections(session).set_settings(connection_id, {**current.settings, **checked})
+            return self._view(session, self._connection(session, key_id, connection_id))
+
+    def mappings(self, key_id: str, connection_id: str) -> dict[str, Any]:
+        with self.ledger.db.session(readonly=True) as session:
+            return dict(self._connection(session, key_id, connection_id).mappings)
+
+    def set_mappings(
+        self, key_id: str, connection_id: str, mappings: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        for section, values in mappings.items():
+            if section not in ("tax_rates", "payment_methods", "accounts", "classes"):
+                raise _invalid(
+                    section, "mappings hold tax_rates, payment_methods, accounts, classes"
+                )
+            if not isinstance(values, Mapping) or not all(
+                isinstance(k, str) and isinstance(v, str) and v for k, v in values.items()
+            ):
+                raise _invalid(section, f"{section} maps app values to QuickBooks ids (strings)")
+        with self.ledger.db.session() as session:
+            self._connection(session, key_id, connection_id)
+            Connections(session).set_mappings(connection_id, dict(mappings))
+        self.wake(connection_id)
+        return dict(mappings)
+
+    def connect_url(self, key_id: str, connection_id: str) -> str:
+        state = secrets.token_urlsafe(24)
+        with self.ledger.db.session() as session:
+            connection = self._connection(session, key_id, connection_id)
+            Connections(session).set_oauth_state(connection_id, state)
+        app = self.ledger.app(connection.environment)
+        endpoints = self.ledger.endpoints(connection.environment)
+        return oauth.authorize_url(endpoints, app.client_id, app.redirect_uri, state)
+
+    def complete_connect(self, state: str, code: str, realm_id: str) -> ConnectionView:
+        """The OAuth callback: the state must be one we issued; tokens are stored encrypted."""
+        with self.ledger.db.session(readonly=True) as session:
+            connection = Connections(session).by_oauth_state(state) if state else None
+        if connection is None:
+            raise _invalid("state", "this sign-in link is unknown or was already used")
+        ledger = self.ledger
+        app = ledger.app(connection.environment)
+        grant = oauth.exchange_code(
+            ledger.endpoints(connection.environment),
+            app.client_id,
+            app.client_secret.value,
+            code,
+            app.redirect_uri,
+            transport=ledger.transport,
+        )
+        with ledger.db.session() as session:
+            connections = Connections(session)
+            connections.set_oauth_state(connection.id, None)
+            store_grant(ledger, Tokens(session), connection.id, grant)
+            if connection.realm_id and connection.realm_id != realm_id:
+                connections.set_status(connection.id, "wrong_company")
+            else:
+                connections.set_company(connection.id, realm_id, connection.company_name)
+                connections.set_status(connection.id, "active")
+            view = self._view(
+                session, Connections(session).get_unscoped(connection.id) or connection
+            )
+        self.wake(connection.id)
+        return view
+
+    def disconnect(self, key_id: str, connection_id: str) -> ConnectionView:
+        with self.ledger.db.session() as session:
+            self._connection(session, key_id, connection_id)
+            Tokens(session).remove(connection_id)
+            Connections(session).set_status(connection_id, "disconnected")
+            return self._view(session, self._connection(session, key_id, connection_id))
+
+    # --- records --------------------------------------------------------------------------------
+
+    def put_record(
+        self,
+        key_id: str,
+        connection_id: str,
+        record_type: str,
+        app_id: str,
+        data: Mapping[str, Any],
+    ) -> RecordView:
+        if record_type not in RECORD_TYPES:
+            raise NotFound(f"record type {record_type}")
+        if not app_id or len(app_id) > 200:
+            raise _invalid("id", "the record id must be 1 to 200 characters")
+        parsed = parse_record(record_type, data)
+        if isinstance(parsed, list):
+            raise Invalid(parsed)
+        canonical = record_to_json(parsed)
+        with self.ledger.db.session() as session:
+            self._connection(session, key_id, connection_id)
+            version = Records(session).upsert(connection_id, record_type, app_id, canonical)
+            states = SyncStates(session)
+            state = states.get(connection_id, record_type, app_id)
+            if state is None or state.desired_version != version:
+                states.want(connection_id, record_type, app_id, version)
+                History(session).add(
+                    connection_id, record_type, app_id, "received", detail={"version": version}
+                )
+        self.wake(connection_id)
+        return self.record(key_id, connection_id, record_type, app_id)
+
+    def delete_record(
+        self, key_id: str, connection_id: str, record_type: str, app_id: str
+    ) -> RecordView:
+        with self.ledger.db.session() as session:
+            self._connection(session, key_id, connection_id)
+            version = Records(session).mark_deleted(connection_id, record_type, app_id)
+            if version is None:
+                raise NotFound(f"{record_type} {app_id}")
+            SyncStates(session).want(connection_id, record_type, app_id, version)
+            History(session).add(connection_id, record_type, app_id, "deleted_in_app")
+        self.wake(connection_id)
+        return self.record(key_id, connection_id, record_type, app_id)
+
+    def record(self, key_id: str, connection_id: str, record_type: str, app_id: str) -> RecordView:
+        with self.ledger.db.session(readonly=True) as session:
+            connection = self._connection(session, key_id, connection_id)
+            return record_view(self.ledger, session, connection, record_type, app_id)
+
+    def records(
+        self,
+        key_id: str,
+        connection_id: str,
+        *,
+        status: str | None = None,
+        record_type: str | None = None,
+        code: str | None = None,
+        cursor: str | None = None,
+        limit: int = 50,
+    ) -> Page[RecordView]:
+        with self.ledger.db.session(readonly=True) as session:
+            connection = self._connection(session, key_id, connection_id)
+            page = Records(session).list(
+                connection_id,
+                status=status,
+                type=record_type,
+                code=code,
+                cursor=cursor,
+                limit=limit,
+            )
+            items = [
+                record_view(self.ledger, session, connection, r.type, r.app_id, history=False)
+                for r in page.items
+            ]
+            return Page(items, page.next_cursor)
+
+    def events(
+        self, key_id: str, connection_id: str, after: int = 0, limit: int = 100
+    ) -> list[dict[str, Any]]:
+        with self.ledger.db.session(readonly=True) as session:
+            self._connection(session, key_id, connection_id)
+            return [
+                {
+                    "id": e.id,
+                    "type": e.type,
+                    "payload": dict(e.payload),
+                    "created_at": e.created_at.isoformat(),
+                }
+                for e in Events(session).list_after(connection_id, after, limit)
+            ]
+
+    # --- actions ----------------------------------------------------------------------------------
+
+    def action(
+        self, key_id: str, connection_id: str, record_type: str, app_id: str, action: str
+    ) -> RecordView:
+        with self.ledger.db.session() as session:
+            self._connection(session, key_id, connection_id)
+            states = SyncStates(session)
+            state = states.get(connection_id, record_type, app_id)
+            if state is None:
+                raise NotFound(f"{record_type} {app_id}")
+            if action == "retry":
+                states.want(connection_id, record_type, app_id, state.desired_version)
+            elif action == "bypass":
+                states.finish(
+                    connection_id,
+                    record_type,
+                    app_id,
+                    status="bypassed",
+                    problem=state.problem,
+                    keep_pending=False,
+                )
+            elif action == "undo_bypass":
+                if state.status != "bypassed":
+                    raise _invalid("action", "only a bypassed record can be un-bypassed")
+                states.finish(connection_id, record_type, app_id, status="pending")
+                states.want(connection_id, record_type, app_id, state.desired_version)
+            else:
+                raise _invalid("action", f"{action} is not available for this record yet")
+            History(session).add(connection_id, record_type, app_id, f"action:{action}")
+        self.wake(connection_id)
+        return self.record(key_id, connection_id, record_type, app_id)
+
+    def request_sync(
+        self, key_id: str, connection_id: str, selection: Mapping[str, Any] | None = None
+    ) -> int:
+        """Bulk resync: every record matching the selection (type, status, ids) is due again."""
+        selection = selection or {}
+        with self.ledger.db.session() as session:
+            self._connection(session, key_id, connection_id)
+            states = SyncStates(session)
+            count = 0
+            wanted_ids = set(selection.get("ids") or [])
+            for state in states.all(
+                connection_id, record_type=selection.get("type"), status=selection.get("status")
+            ):
+                if wanted_ids and state.app_id not in wanted_ids:
+                    continue
+                if state.status == "bypassed":
+                    continue
+                states.want(connection_id, state.type, state.app_id, state.desired_version)
+                count += 1
+        self.wake(connection_id)
+        return count
+
+    def request_pull(self, key_id: str, connection_id: str) -> None:
+        with self.ledger.db.session(readonly=True) as session:
+            self._connection(session, key_id, connection_id)
+        self.wake_pull(connection_id)
+
+    def receive_webhook(self, body: bytes, signature: str | None) -> int:
+        """Intuit's notification: checked, then every connection of the realms it names pulls.
+        Returns how many connections were woken; raises `Invalid` for a bad signature."""
+        from ledgerbridge.adapters.qbo import webhooks
+
+        verifiers = {
+            app.verifier_token.value for app in self.ledger.known_apps() if app.verifier_token
+        }
+        if not any(webhooks.verify_signature(body, signature, v) for v in verifiers):
+            raise _invalid("intuit-signature", "the notification's signature does not match")
+        notices = webhooks.parse_notification(body)
+        realms = {n.realm_id for n in notices}
+        with self.ledger.db.session(readonly=True) as session:
+            targets = [c.id for c in Connections(session).all_connected() if c.realm_id in realms]
+        for connection_id in targets:
+            self.wake_pull(connection_id)
+        return len(targets)
+
+
+def validate_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
+    checked: dict[str, Any] = {}
+    for key, value in settings.items():
+        if key in SETTINGS:
+            if value not in SETTINGS[key]:
+                raise _invalid(
+                    f"settings.{key}", f"{key} must be one of {', '.join(SETTINGS[key])}"
+                )
+        elif key == "number_prefix":
+            if not isinstance(value, str) or len(value) > 10:
+                raise _invalid(
+                    "settings.number_prefix", "number_prefix is text of at most 10 characters"
+                )
+        elif key == "customer_email_required":
+            if not isinstance(value, bool):
+                raise _invalid("settings.customer_email_required", "must be true or false")
+        elif key == "auto_push":
+            if not isinstance(value, list) or not set(value) <= set(RECORD_TYPES):
+                raise _invalid("settings.auto_push", "a list of record types")
+        else:
+            raise _invalid(f"settings.{key}", f"unknown setting {key}")
+        checked[key] = value
+    return checked
+
+
+def record_view(
+    ledger: Ledger,
+    session: Any,
+    connection: StoredConnection,
+    record_type: str,
+    app_id: str,
+    *,
+    history: bool = True,
+) -> RecordView:
+    stored = Records(session).get(connection.id, record_type, app_id)
+    if stored is None:
+        raise NotFound(f"{record_type} {app_id}")
+    state = SyncStates(session).get(connection.id, record_type, app_id)
+    link = Links(session).get(connection.id, record_type, app_id)
+    problem = ProblemView.of(state.problem) if state and state.problem else None
+    return RecordView(
+        type=record_type,
+        id=app_id,
+        status=state.status if state else "pending",
+        version=stored.version,
+        deleted=stored.deleted,
+        data=stored.data,
+        quickbooks_id=link.qbo_id if link else None,
+        quickbooks_number=link.doc_number if link else None,
+        quickbooks_url=_qbo_url(ledger, connection, link.qbo_entity, link.qbo_id) if link else None,
+        problem=problem,
+        blocked_by=(state.blocked_by_type, state.blocked_by_id)
+        if state and state.blocked_by_type and state.blocked_by_id
+        else None,
+        history=tuple(History(session).of(connection.id, record_type, app_id)) if history else (),
+    )
+
+
+def _qbo_url(ledger: Ledger, connection: StoredConnection, entity: str, qbo_id: str) -> str:
+    page = {"Purchase": "expense", "SalesReceipt": "salesreceipt"}.get(entity, entity.lower())
+    if connection.environment == "production":
+        return f"https://app.qbo.intuit.com/app/{page}?txnId={qbo_id}"
+    if connection.environment == "sandbox":
+        return f"https://app.sandbox.qbo.intuit.com/app/{page}?txnId={qbo_id}"
+    base = ledger.settings.qbo_emulator_url or ""
+    return f"{base}/_emulator/companies/{connection.realm_id}/export#{entity}/{qbo_id}"
