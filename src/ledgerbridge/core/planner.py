@@ -154,6 +154,9 @@ def plan(
         return Draft()
     if isinstance(record, Invoice) and record.status == "void":
         return Remove("void") if situation.link is not None else Nothing(synced=False)
+    link = situation.link
+    if link is not None and link.synced_version == situation.version:
+        return Nothing()  # already pushed; preflight is for what will be sent
     waiting = _dependencies(situation)
     if waiting is not None:
         return waiting
@@ -168,9 +171,6 @@ def plan(
         return Refuse(tuple(body))
     if situation.link is None:
         return Create(body, pushed_record)
-    link = situation.link
-    if link.synced_version == situation.version and verdict.adjusted is None:
-        return Nothing()
     changes = changed_fields(link.pushed, body)
     if not changes:
         return Nothing()

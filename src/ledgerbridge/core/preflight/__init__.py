@@ -64,7 +64,8 @@ records a dependency is missing for (``core.graph``: the planner waits or blocks
 
 Look-up before create links a customer on email (never on name alone), an item on SKU (or on
 name when it has no SKU), a vendor on name with equal or no emails, a payment on customer,
-amount, date and reference; never to an object linked to another app record.
+amount, date and reference; never to an object linked to another app record (known through
+``Subject.linked_by`` when given, else only among the same-name app records of ``siblings``).
 """
 
 from __future__ import annotations

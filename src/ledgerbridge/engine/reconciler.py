@@ -1,0 +1,743 @@
+"""One sync pass over a company: drain its due records in dependency order.
+
+    report = sync_company(ledger, connection_id)
+
+See docs/architecture.md ("The reconciler"). Each record goes through `core.planner.plan`; the
+step is carried out here. A write's `requestid` is stored and committed before the call and
+reused when the write is settled after a crash or a lost answer. Connection-level failures stop
+the pass without touching the records; record-level faults become the record's problem.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from ledgerbridge.adapters.qbo import (
+    Disconnected,
+    QboClient,
+    QuickBooksError,
+    Rejected,
+    SubscriptionLapsed,
+    Throttled,
+    Unavailable,
+)
+from ledgerbridge.bootstrap import Ledger
+from ledgerbridge.core import catalog, classify, graph, mapping, planner
+from ledgerbridge.core.mirror import MirrorObject, name_key
+from ledgerbridge.core.preflight import Mappings, Policies, Subject, preflight
+from ledgerbridge.core.problems import Problem
+from ledgerbridge.core.records import (
+    Customer,
+    Item,
+    Record,
+    RecordKey,
+    Vendor,
+    display_name,
+    parse_record,
+)
+from ledgerbridge.core.retry import Backoff, throttled_until
+from ledgerbridge.engine.tokens import ConnectionTokens
+from ledgerbridge.storage.repositories import Connections, Events, Records, StoredConnection
+from ledgerbridge.storage.sync import (
+    History,
+    Leases,
+    Links,
+    Mirror,
+    RateWindows,
+    StoredLink,
+    StoredState,
+    SyncStates,
+)
+
+log = logging.getLogger(__name__)
+LEASE = timedelta(minutes=5)
+WAIT = timedelta(seconds=2)
+REQUESTS_PER_MINUTE = 500
+BACKOFF = Backoff()
+
+
+@dataclass
+class PassReport:
+    created: int = 0
+    updated: int = 0
+    linked: int = 0
+    removed: int = 0
+    failed: int = 0
+    blocked: int = 0
+    waiting: int = 0
+    unchanged: int = 0
+    stopped: str | None = None  # why the pass ended early (connection-level)
+    seen: set[tuple[str, str]] = field(default_factory=set)
+
+    @property
+    def progressed(self) -> int:
+        return self.created + self.updated + self.linked + self.removed + self.unchanged
+
+
+class _Stop(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def sync_company(
+    ledger: Ledger, connection_id: str, *, holder: str | None = None, max_rounds: int = 20
+) -> PassReport:
+    report = PassReport()
+    holder = holder or f"worker-{uuid.uuid4().hex[:8]}"
+    with ledger.db.session(readonly=True) as session:
+        connection = Connections(session).get_unscoped(connection_id)
+    if connection is None or connection.realm_id is None or connection.status != "active":
+        report.stopped = "not_active"
+        return report
+    lease = f"connection:{connection_id}"
+    with ledger.db.session() as session:
+        if not Leases(session, clock=ledger.clock).acquire(lease, holder, LEASE):
+            report.stopped = "busy"
+            return report
+    tokens = ConnectionTokens(ledger, connection_id, connection.environment)
+    client = ledger.client(connection.environment, connection.realm_id, tokens)
+    try:
+        worker = _Pass(ledger, connection, client, report)
+        for _ in range(max_rounds):
+            if not worker.round():
+                break
+    except _Stop as stop:
+        report.stopped = stop.reason
+    finally:
+        client.close()
+        with ledger.db.session() as session:
+            Leases(session, clock=ledger.clock).release(lease, holder)
+    return report
+
+
+class _Pass:
+    def __init__(
+        self, ledger: Ledger, connection: StoredConnection, client: QboClient, report: PassReport
+    ) -> None:
+        self.ledger = ledger
+        self.connection = connection
+        self.cid = connection.id
+        self.client = client
+        self.report = report
+        settings = connection.settings
+        self.policies = Policies(
+            name_conflicts=settings.get("name_conflicts", "ask"),
+            numbering=settings.get("numbering", "app"),
+            number_prefix=settings.get("number_prefix", ""),
+            closed_periods=settings.get("closed_periods", "error"),
+            customer_email_required=bool(settings.get("customer_email_required", False)),
+        )
+        m = connection.mappings
+        self.mappings = Mappings(
+            tax_codes=dict(m.get("tax_rates", {})),
+            payment_methods=dict(m.get("payment_methods", {})),
+            accounts=dict(m.get("accounts", {})),
+            classes=dict(m.get("classes", {})),
+        )
+
+    # --- the round ------------------------------------------------------------------------------
+
+    def round(self) -> bool:
+        """Work every due record once; True when another round may make progress."""
+        now = self.ledger.clock()
+        with self.ledger.db.session(readonly=True) as session:
+            due = SyncStates(session).due(self.cid, now)
+            parents = self._customer_parents(session, due)
+        if not due:
+            return False
+        keys = [RecordKey(s.type, s.app_id) for s in due]  # type: ignore[arg-type]
+        by_key = {RecordKey(s.type, s.app_id): s for s in due}  # type: ignore[arg-type]
+        before = self.report.progressed
+        for key in graph.depth_order(keys, parents):
+            self._one(key, by_key[key])
+        return self.report.progressed > before
+
+    def _customer_parents(
+        self, session: Any, due: list[StoredState]
+    ) -> dict[RecordKey, RecordKey | None]:
+        parents: dict[RecordKey, RecordKey | None] = {}
+        records = Records(session)
+        for state in due:
+            if state.type != "customer":
+                continue
+            stored = records.get(self.cid, "customer", state.app_id)
+            parent = (stored.data.get("parent_id") if stored else None) or None
+            parents[RecordKey("customer", state.app_id)] = (
+                RecordKey("customer", parent) if parent else None
+            )
+        return parents
+
+    # --- one record -------------------------------------------------------------------------------
+
+    def _one(self, key: RecordKey, state: StoredState) -> None:
+        ledger = self.ledger
+        with ledger.db.session(readonly=True) as session:
+            situation, context = self._situation(session, key, state)
+            if situation is None:
+                return
+            step = planner.plan(
+                situation,
+                lambda record: self._preflight(session, key, record, context),
+                lambda record: mapping.to_quickbooks(key, record, self._refs(session)),
+            )
+        self.report.seen.add((key.type, key.app_id))
+        try:
+            self._carry_out(key, state, situation, step, context)
+        except (Disconnected, SubscriptionLapsed, Throttled) as exc:
+            self._connection_level(exc)
+        except Unavailable as exc:
+            self._retry_later(key, state, exc)
+
+    def _situation(
+        self, session: Any, key: RecordKey, state: StoredState
+    ) -> tuple[planner.Situation | None, dict[str, Any]]:
+        stored = Records(session).get(self.cid, key.type, key.app_id)
+        if stored is None:
+            return None, {}
+        record: Record | None = None
+        if not stored.deleted:
+            parsed = parse_record(key.type, stored.data)
+            if isinstance(parsed, list):
+                self._finish(key, "error", problem=parsed[0])
+                return None, {}
+            record = parsed
+        links = Links(session)
+        link = links.get(self.cid, key.type, key.app_id)
+        dependencies = []
+        if record is not None:
+            deps = graph.dependencies(record)
+            statuses = SyncStates(session).statuses(self.cid, [(d.type, d.app_id) for d in deps])
+            for dep in deps:
+                dependencies.append(
+                    planner.Dependency(
+                        dep,
+                        statuses.get((dep.type, dep.app_id)),  # type: ignore[arg-type]
+                        links.get(self.cid, dep.type, dep.app_id) is not None,
+                    )
+                )
+        pending = None
+        if state.pending_request_id and state.pending_operation and state.pending_body is not None:
+            pending = planner.Pending(
+                state.pending_request_id,
+                state.pending_operation,  # type: ignore[arg-type]
+                state.pending_body,
+            )
+        situation = planner.Situation(
+            key=key,
+            record=record,
+            version=stored.version,
+            link=planner.Link(link.qbo_id, link.sync_token, link.pushed, state.synced_version)
+            if link
+            else None,
+            pending=pending,
+            dependencies=tuple(dependencies),
+            bypassed=state.status == "bypassed",
+        )
+        return situation, {"link": link, "version": stored.version, "record": record}
+
+    def _refs(self, session: Any) -> mapping.Refs:
+        links = Links(session)
+        mirror = Mirror(session, self.cid)
+        m = self.mappings
+
+        def linked(key: RecordKey) -> str | None:
+            found = links.get(self.cid, key.type, key.app_id)
+            return found.qbo_id if found else None
+
+        def by_name(entity: str, table: Mapping[str, str]) -> mapping.Lookup:
+            def look(name: str) -> str | None:
+                if name in table:
+                    return table[name]
+                obj = mirror.named(entity, name)
+                return obj.qbo_id if obj is not None and obj.active else None
+
+            return look
+
+        return mapping.Refs(
+            linked=linked,
+            account=by_name("Account", m.accounts),
+            tax_code=lambda rate: m.tax_codes.get(rate),
+            payment_method=by_name("PaymentMethod", m.payment_methods),
+            klass=by_name("Class", m.classes),
+        )
+
+    def _preflight(
+        self, session: Any, key: RecordKey, record: Record, context: Mapping[str, Any]
+    ) -> planner.Verdict:
+        links = Links(session)
+        mirror = Mirror(session, self.cid)
+        records = Records(session)
+        link: StoredLink | None = context.get("link")
+
+        def linked_object(other: RecordKey) -> MirrorObject | None:
+            found = links.get(self.cid, other.type, other.app_id)
+            if found is None:
+                return None
+            return mirror.get(found.qbo_entity, found.qbo_id) or MirrorObject(
+                found.qbo_entity, found.qbo_id, found.sync_token
+            )
+
+        def app_record(other: RecordKey) -> Record | None:
+            stored = records.get(self.cid, other.type, other.app_id)
+            if stored is None or stored.deleted:
+                return None
+            parsed = parse_record(other.type, stored.data)
+            return None if isinstance(parsed, list) else parsed
+
+        def linked_by(entity: str, qbo_id: str) -> RecordKey | None:
+            found = links.by_quickbooks(self.cid, entity, qbo_id)
+            return RecordKey(found.type, found.app_id) if found else None  # type: ignore[arg-type]
+
+        subject = Subject(
+            key=key,
+            record=record,
+            linked=linked_object(key) if link else None,
+            links=linked_object,
+            app_records=app_record,
+            siblings=lambda record_type, name: self._siblings(session, record_type, name),
+            pushed_type=(link.pushed or {}).get("Type") if link else None,
+            linked_by=linked_by,
+        )
+        verdict = preflight(subject, mirror, self.policies, self.mappings)
+        return planner.Verdict(
+            problems=verdict.problems,
+            link_to=verdict.link_to,
+            adjusted=verdict.adjusted,
+            warnings=verdict.warnings,
+        )
+
+    def _siblings(self, session: Any, record_type: str, name: str) -> list[RecordKey]:
+        cache: dict[str, dict[str, list[RecordKey]]] = self.__dict__.setdefault("_names", {})
+        if record_type not in cache:
+            index: dict[str, list[RecordKey]] = {}
+            page_cursor = None
+            records = Records(session)
+            while True:
+                page = records.list(self.cid, type=record_type, cursor=page_cursor, limit=500)
+                for stored in page.items:
+                    if stored.deleted:
+                        continue
+                    parsed = parse_record(record_type, stored.data)
+                    if isinstance(parsed, Customer | Vendor):
+                        label = display_name(parsed)
+                    elif isinstance(parsed, Item):
+                        label = parsed.name
+                    else:
+                        continue
+                    index.setdefault(name_key(label) or "", []).append(
+                        RecordKey(record_type, stored.app_id)  # type: ignore[arg-type]
+                    )
+                if page.next_cursor is None:
+                    break
+                page_cursor = page.next_cursor
+            cache[record_type] = index
+        return list(cache[record_type].get(name_key(name) or "", []))
+
+    # --- carrying a step out ---------------------------------------------------------------------
+
+    def _carry_out(
+        self,
+        key: RecordKey,
+        state: StoredState,
+        situation: planner.Situation,
+        step: planner.Step,
+        context: Mapping[str, Any],
+    ) -> None:
+        version = int(context["version"])
+        entity = mapping.ENTITY[key.type]
+        if isinstance(step, planner.Nothing):
+            if situation.bypassed:
+                return
+            self._finish(key, "synced", synced_version=version)
+            self.report.unchanged += 1
+        elif isinstance(step, planner.Draft):
+            self._finish(key, "draft", synced_version=None)
+        elif isinstance(step, planner.Wait):
+            self._finish(
+                key, "pending", next_attempt_at=self.ledger.clock() + WAIT, keep_pending=True
+            )
+            self.report.waiting += 1
+        elif isinstance(step, planner.Block):
+            self._finish(
+                key, "blocked", problem=step.problem, blocked_by=(step.by.type, step.by.app_id)
+            )
+            self.report.blocked += 1
+        elif isinstance(step, planner.Refuse):
+            self._finish(key, "error", problem=step.problems[0])
+            self.report.failed += 1
+        elif isinstance(step, planner.LinkExisting):
+            target = step.target
+            self._store_success(
+                key,
+                version,
+                entity,
+                dict(target.data) or {"Id": target.qbo_id, "SyncToken": target.sync_token},
+                pushed=None,
+                kind="linked",
+            )
+            self.report.linked += 1
+        elif isinstance(step, planner.Create):
+            self._write(key, state, entity, "create", step.body, version)
+        elif isinstance(step, planner.Update):
+            link = context["link"]
+            body = {**step.body, "Id": link.qbo_id, "SyncToken": link.sync_token, "sparse": True}
+            self._write(key, state, entity, "update", body, version, full=step.full)
+        elif isinstance(step, planner.Remove):
+            link = context["link"]
+            if step.operation == "deactivate":
+                body = {
+                    "Id": link.qbo_id,
+                    "SyncToken": link.sync_token,
+                    "sparse": True,
+                    "Active": False,
+                }
+                self._write(key, state, entity, "update", body, version, full=None)
+            else:
+                body = {"Id": link.qbo_id, "SyncToken": link.sync_token}
+                self._write(key, state, entity, step.operation, body, version)
+        elif isinstance(step, planner.Settle):
+            pending = step.pending
+            self._send(
+                key,
+                entity,
+                pending.operation,
+                dict(pending.body),
+                pending.request_id,
+                version,
+                full=None if pending.operation != "create" else dict(pending.body),
+            )
+
+    def _write(
+        self,
+        key: RecordKey,
+        state: StoredState,
+        entity: str,
+        operation: str,
+        body: dict[str, Any],
+        version: int,
+        *,
+        full: Mapping[str, Any] | None = None,
+    ) -> None:
+        request_id = uuid.uuid4().hex
+        with self.ledger.db.session() as session:
+            SyncStates(session, clock=self.ledger.clock).start_write(
+                self.cid, key.type, key.app_id, request_id, operation, body
+            )
+            History(session, clock=self.ledger.clock).add(
+                self.cid, key.type, key.app_id, f"{operation}_sent", request_id=request_id
+            )
+        # committed: a crash from here on is settled by replaying this requestid
+        self._send(
+            key,
+            entity,
+            operation,
+            body,
+            request_id,
+            version,
+            full=full if full is not None else body,
+        )
+
+    def _send(
+        self,
+        key: RecordKey,
+        entity: str,
+        operation: str,
+        body: dict[str, Any],
+        request_id: str,
+        version: int,
+        *,
+        full: Mapping[str, Any] | None,
+    ) -> None:
+        self._take_rate()
+        try:
+            if operation == "create":
+                result = self.client.create(entity, body, request_id=request_id)
+            elif operation == "update":
+                result = self.client.update(entity, body, request_id=request_id, sparse=True)
+            elif operation == "delete":
+                self.client.delete(entity, body["Id"], body["SyncToken"], request_id=request_id)
+                result = None
+            else:
+                result = self.client.void(
+                    entity, body["Id"], body["SyncToken"], request_id=request_id
+                )
+        except Rejected as exc:
+            if exc.first.code == "5010" and operation == "update":
+                self._stale(key, entity, body, version, full)
+                return
+            if exc.first.code == "610" and operation in ("delete", "void"):
+                self._removed(key, version)
+                return
+            self._rejected(key, entity, operation, exc)
+            return
+        if operation in ("delete",) or result is None:
+            self._removed(key, version)
+            return
+        pushed = dict(full) if full is not None else None
+        if pushed is not None:
+            pushed = {k: v for k, v in pushed.items() if k not in ("Id", "SyncToken", "sparse")}
+        self._store_success(key, version, entity, result, pushed=pushed, kind=f"{operation}d")
+        if operation == "create":
+            self.report.created += 1
+        elif operation == "void":
+            self.report.removed += 1
+        else:
+            self.report.updated += 1
+
+    def _stale(
+        self,
+        key: RecordKey,
+        entity: str,
+        body: dict[str, Any],
+        version: int,
+        full: Mapping[str, Any] | None,
+    ) -> None:
+        """5010: someone edited it in QuickBooks; re-read and re-apply only our changes, once."""
+        current = self.client.read(entity, str(body["Id"]))
+        if current is None:
+            self._finish(
+                key,
+                "error",
+                problem=Problem(_deleted_code(key.type), None, "deleted in QuickBooks", {}),
+            )
+            return
+        retry = {**body, "SyncToken": current["SyncToken"]}
+        request_id = uuid.uuid4().hex
+        with self.ledger.db.session() as session:
+            SyncStates(session).start_write(
+                self.cid, key.type, key.app_id, request_id, "update", retry
+            )
+            History(session).add(
+                self.cid, key.type, key.app_id, "stale_reapplied", request_id=request_id
+            )
+        try:
+            result = self.client.update(entity, retry, request_id=request_id, sparse=True)
+        except Rejected as exc:
+            self._rejected(key, entity, "update", exc)
+            return
+        pushed = {k: v for k, v in (full or {}).items() if k not in ("Id", "SyncToken", "sparse")}
+        self._store_success(key, version, entity, result, pushed=pushed or None, kind="updated")
+        self.report.updated += 1
+
+    def _removed(self, key: RecordKey, version: int) -> None:
+        with self.ledger.db.session() as session:
+            Links(session).remove(self.cid, key.type, key.app_id)
+            SyncStates(session, clock=self.ledger.clock).finish(
+                self.cid, key.type, key.app_id, status="synced", synced_version=version
+            )
+            History(session, clock=self.ledger.clock).add(self.cid, key.type, key.app_id, "removed")
+        self.report.removed += 1
+
+    # --- outcomes ---------------------------------------------------------------------------------
+
+    def _store_success(
+        self,
+        key: RecordKey,
+        version: int,
+        entity: str,
+        result: Mapping[str, Any],
+        *,
+        pushed: Mapping[str, Any] | None,
+        kind: str,
+    ) -> None:
+        with self.ledger.db.session() as session:
+            links = Links(session)
+            previous = links.get(self.cid, key.type, key.app_id)
+            links.put(
+                self.cid,
+                key.type,
+                key.app_id,
+                entity=entity,
+                qbo_id=str(result["Id"]),
+                sync_token=str(result.get("SyncToken", "0")),
+                doc_number=result.get("DocNumber"),
+                pushed=pushed if pushed is not None else (previous.pushed if previous else None),
+            )
+            if "Id" in result and len(result) > 2:
+                Mirror(session, self.cid, clock=self.ledger.clock).put(
+                    MirrorObject.from_quickbooks(entity, result)
+                )
+            states = SyncStates(session, clock=self.ledger.clock)
+            states.finish(
+                self.cid, key.type, key.app_id, status="synced", synced_version=version, attempts=0
+            )
+            states.release_blocked(self.cid, (key.type, key.app_id))
+            History(session, clock=self.ledger.clock).add(
+                self.cid,
+                key.type,
+                key.app_id,
+                kind,
+                detail={
+                    "quickbooks_id": str(result["Id"]),
+                    "sync_token": str(result.get("SyncToken", "")),
+                },
+            )
+            Events(session, clock=self.ledger.clock).append(
+                self.cid,
+                "record.synced",
+                {
+                    "type": key.type,
+                    "id": key.app_id,
+                    "quickbooks_id": str(result["Id"]),
+                    "quickbooks_number": result.get("DocNumber"),
+                    "how": kind,
+                },
+            )
+
+    def _finish(
+        self,
+        key: RecordKey,
+        status: str,
+        *,
+        problem: Problem | None = None,
+        blocked_by: tuple[str, str] | None = None,
+        synced_version: int | None = None,
+        next_attempt_at: datetime | None = None,
+        keep_pending: bool = False,
+    ) -> None:
+        with self.ledger.db.session() as session:
+            states = SyncStates(session, clock=self.ledger.clock)
+            before = states.get(self.cid, key.type, key.app_id)
+            states.finish(
+                self.cid,
+                key.type,
+                key.app_id,
+                status=status,
+                problem=problem.to_json() if problem else None,
+                blocked_by=blocked_by,
+                synced_version=synced_version,
+                next_attempt_at=next_attempt_at,
+                keep_pending=keep_pending,
+            )
+            if status == "synced":
+                states.release_blocked(self.cid, (key.type, key.app_id))
+            changed = (
+                before is None
+                or before.status != status
+                or (problem is not None and (before.problem or {}).get("code") != problem.code)
+            )
+            if changed and status in ("error", "blocked"):
+                History(session, clock=self.ledger.clock).add(
+                    self.cid,
+                    key.type,
+                    key.app_id,
+                    status,
+                    detail=problem.to_json() if problem else None,
+                )
+                Events(session, clock=self.ledger.clock).append(
+                    self.cid,
+                    f"record.{'failed' if status == 'error' else 'blocked'}",
+                    {"type": key.type, "id": key.app_id, "code": problem.code if problem else None},
+                )
+
+    def _rejected(self, key: RecordKey, entity: str, operation: str, exc: Rejected) -> None:
+        fault = exc.first
+        result = classify.classify(
+            classify.QboFault(
+                status=fault.status,
+                code=fault.code,
+                message=fault.message,
+                detail=fault.detail,
+                element=fault.element,
+                intuit_tid=fault.intuit_tid,
+            ),
+            classify.FaultContext(entity=entity, operation=operation, record_type=key.type),  # type: ignore[arg-type]
+        )
+        code = result.code
+        if code in (catalog.CUSTOMER_EXISTS_IN_QUICKBOOKS, catalog.VENDOR_EXISTS_IN_QUICKBOOKS):
+            code = self._name_holder_code(key, code)
+        params = {**result.params, "quickbooks_code": fault.code}
+        self._finish(
+            key,
+            "error",
+            problem=Problem(code, fault.element, fault.detail or fault.message, params),
+        )
+        self.report.failed += 1
+
+    def _name_holder_code(self, key: RecordKey, code: str) -> str:
+        """6240 says only "the name is taken": the mirror tells by whom."""
+        with self.ledger.db.session(readonly=True) as session:
+            stored = Records(session).get(self.cid, key.type, key.app_id)
+            record = parse_record(key.type, stored.data) if stored else None
+            if not isinstance(record, Customer | Vendor):
+                return code
+            holder = Mirror(session, self.cid).person_named(display_name(record))
+        own = "Customer" if key.type == "customer" else "Vendor"
+        if holder is not None and holder.entity != own:
+            return (
+                catalog.CUSTOMER_NAME_USED_BY_OTHER_TYPE
+                if key.type == "customer"
+                else catalog.VENDOR_NAME_USED_BY_OTHER_TYPE
+            )
+        return code
+
+    def _retry_later(self, key: RecordKey, state: StoredState, exc: Unavailable) -> None:
+        attempts = state.attempts + 1
+        when = BACKOFF.next_attempt(self.ledger.clock(), attempts)
+        with self.ledger.db.session() as session:
+            SyncStates(session, clock=self.ledger.clock).finish(
+                self.cid,
+                key.type,
+                key.app_id,
+                status="pending",
+                problem=Problem(
+                    catalog.CONNECTION_QUICKBOOKS_UNAVAILABLE, None, str(exc), {}
+                ).to_json(),
+                next_attempt_at=when,
+                attempts=attempts,
+                keep_pending=True,
+            )
+            History(session, clock=self.ledger.clock).add(
+                self.cid,
+                key.type,
+                key.app_id,
+                "unavailable",
+                detail={"ambiguous": exc.ambiguous, "retry_at": when.isoformat()},
+            )
+
+    def _connection_level(self, exc: QuickBooksError) -> None:
+        now = self.ledger.clock()
+        with self.ledger.db.session() as session:
+            states = SyncStates(session, clock=self.ledger.clock)
+            connections = Connections(session)
+            if isinstance(exc, Throttled):
+                states.delay_all(self.cid, throttled_until(now, exc.retry_after))
+                raise _Stop("throttled")
+            status = "disconnected" if isinstance(exc, Disconnected) else "suspended"
+            connections.set_status(self.cid, status)
+            Events(session, clock=self.ledger.clock).append(
+                self.cid, "connection.status_changed", {"status": status}
+            )
+        raise _Stop(status)
+
+    def _take_rate(self) -> None:
+        realm = self.connection.realm_id or ""
+        with self.ledger.db.session() as session:
+            wait = RateWindows(session, clock=self.ledger.clock).take(
+                realm, limit=REQUESTS_PER_MINUTE
+            )
+            if wait > 0:
+                SyncStates(session).delay_all(
+                    self.cid, self.ledger.clock() + timedelta(seconds=wait)
+                )
+        if wait > 0:
+            raise _Stop("rate_limited")
+
+
+def _deleted_code(record_type: str) -> str:
+    return {
+        "invoice": catalog.INVOICE_DELETED_IN_QUICKBOOKS,
+        "payment": catalog.PAYMENT_DELETED_IN_QUICKBOOKS,
+        "purchase_order": catalog.PURCHASE_ORDER_DELETED_IN_QUICKBOOKS,
+    }.get(record_type, catalog.RECEIPT_STALE_REFERENCE)
+
+
+def new_holder() -> str:
+    return f"worker-{secrets.token_hex(4)}"
