@@ -169,7 +169,7 @@ def plan(
     body = body_for(pushed_record)
     if isinstance(body, list):
         return Refuse(tuple(body))
-    if situation.link is None:
+    if link is None:
         return Create(body, pushed_record)
     changes = changed_fields(link.pushed, body)
     if not changes:
