@@ -24,8 +24,11 @@ To write a new migration (developers), autogenerate it against a database at hea
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +41,21 @@ from sqlalchemy.orm import Session, sessionmaker
 __all__ = ["MIGRATIONS_DIR", "Database", "alembic_config", "default_sqlite_url"]
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+
+def _json_default(value: object) -> str:
+    if isinstance(value, Decimal):
+        return str(value)  # money stays exact: stored as a decimal string
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} cannot be stored as JSON")
+
+
+def dumps_json(value: object) -> str:
+    """JSON for JSON columns: Decimal amounts become exact decimal strings."""
+    return json.dumps(value, default=_json_default, separators=(",", ":"))
+
+
 SQLITE_FILE_NAME = "ledgerbridge.db"
 SQLITE_BUSY_TIMEOUT_MS = 5000
 
@@ -123,11 +141,11 @@ class Database:
     def __init__(self, url: str) -> None:
         self._url = _normalize(url)
         if self._url.get_backend_name() == "sqlite":
-            self._engine = create_engine(self._url)
+            self._engine = create_engine(self._url, json_serializer=dumps_json)
             event.listen(self._engine, "connect", _sqlite_connect)
             event.listen(self._engine, "begin", _sqlite_begin)
         else:
-            self._engine = create_engine(self._url, pool_pre_ping=True)
+            self._engine = create_engine(self._url, pool_pre_ping=True, json_serializer=dumps_json)
         self._sessions = sessionmaker(self._engine, expire_on_commit=False)
         readonly = self._engine.execution_options(**{_READONLY: True, "postgresql_readonly": True})
         self._readonly_sessions = sessionmaker(readonly, expire_on_commit=False)

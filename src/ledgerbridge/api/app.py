@@ -1,0 +1,54 @@
+"""`create_app(service)`: the HTTP API v1 (design.md) as a FastAPI application.
+
+The app holds no state of its own: every route asks the `Service` it is given, so the CLI,
+tests and any other host decide how the service is wired. Handlers are plain functions
+(the service is synchronous); FastAPI runs them in its thread pool.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from ledgerbridge.api import errors
+from ledgerbridge.api.routes import ROUTERS
+from ledgerbridge.engine.service import Service
+
+__all__ = ["create_app"]
+
+_DESCRIPTION = """\
+ledgerbridge keeps the app's records in step with QuickBooks Online and tells the app, per
+record, what happened.
+
+Authenticate with `Authorization: Bearer <key>` (`ledgerbridge keys create --name NAME`); a key
+only sees its own connections. Errors answer `{"error": {"code", "message", "problems"?}}`;
+invalid input is a 422 whose `problems` name the fields (`lines[0].unit_price`).
+"""
+
+_TAGS = [
+    {"name": "connections", "description": "Connections to QuickBooks companies"},
+    {"name": "oauth", "description": "Connecting a company (OAuth 2.0 consent)"},
+    {"name": "records", "description": "The app's records and their sync status"},
+    {"name": "events", "description": "What the app must know, as a pollable feed"},
+    {"name": "webhooks", "description": "Notifications from QuickBooks"},
+    {"name": "health", "description": "Liveness"},
+]
+
+
+def create_app(service: Service) -> FastAPI:
+    """The API served by `ledgerbridge serve`; OpenAPI at /openapi.json, Swagger UI at /docs."""
+    from ledgerbridge import __version__
+
+    app = FastAPI(
+        title="ledgerbridge",
+        version=__version__,
+        description=_DESCRIPTION,
+        openapi_tags=_TAGS,
+        docs_url="/docs",
+        redoc_url=None,
+        openapi_url="/openapi.json",
+    )
+    app.state.service = service
+    errors.install(app)
+    for router in ROUTERS:
+        app.include_router(router)
+    return app

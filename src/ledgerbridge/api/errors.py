@@ -1,0 +1,197 @@
+"""Errors as the API answers them: one JSON shape, a machine code and a human message.
+
+    {"error": {"code": "input.invalid", "message": "...", "problems": [
+        {"code": "input.invalid", "field": "lines[0].unit_price", "message": "...", "params": {}}
+    ]}}
+
+What becomes what (`install(app)` registers the handlers):
+
+    ApiError(status, code)          raised by routes and dependencies: as given (401 auth...)
+    engine.service.Invalid          422 input.invalid, with the engine's problems
+    RequestValidationError          422 input.invalid, FastAPI's own checks in the same shape
+    storage InvalidCursor           422 input.invalid naming `cursor`
+    engine.service.NotFound         404 not_found
+    Starlette HTTPException         its status (404 not_found, 405 method_not_allowed, ...)
+    QuickBooksError, httpx errors   502 quickbooks.unavailable (QuickBooks did not answer well)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import httpx
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from ledgerbridge.adapters.qbo import QuickBooksError
+from ledgerbridge.core.problems import INPUT_INVALID, INPUT_REQUIRED, INPUT_UNKNOWN_FIELD
+from ledgerbridge.engine.service import Invalid, NotFound
+from ledgerbridge.storage.repositories import InvalidCursor
+
+__all__ = [
+    "ERRORS",
+    "ApiError",
+    "ErrorResponse",
+    "error_response",
+    "field_path",
+    "install",
+    "validation_problems",
+]
+
+_LOCATIONS = frozenset({"body", "query", "path", "header", "cookie"})
+_PYDANTIC_CODES = {"missing": INPUT_REQUIRED, "extra_forbidden": INPUT_UNKNOWN_FIELD}
+_HTTP_CODES = {404: "not_found", 405: "method_not_allowed"}
+
+
+class ApiError(Exception):
+    """An answer other than success, decided by a route or a dependency."""
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.headers = dict(headers or {})
+
+
+class ProblemOut(BaseModel):
+    code: str = Field(examples=["input.invalid"])
+    field: str | None = Field(examples=["lines[0].unit_price"])
+    message: str
+    params: dict[str, Any]
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(examples=["not_found"])
+    message: str
+    problems: list[ProblemOut] | None = None
+
+
+class ErrorResponse(BaseModel):
+    """Every error the API answers."""
+
+    error: ErrorDetail
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorResponse, "description": "Missing or unknown API key"},
+    404: {"model": ErrorResponse, "description": "No such connection or record for this key"},
+    422: {"model": ErrorResponse, "description": "Invalid input; `problems` name the fields"},
+}
+"""The error answers every authenticated route documents."""
+
+
+def error_response(
+    status: int,
+    code: str,
+    message: str,
+    *,
+    problems: Sequence[Mapping[str, Any]] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> JSONResponse:
+    error: dict[str, Any] = {"code": code, "message": message}
+    if problems is not None:
+        error["problems"] = [dict(p) for p in problems]
+    return JSONResponse({"error": error}, status_code=status, headers=dict(headers or {}))
+
+
+def field_path(loc: Sequence[int | str], *, prefix: str | None = None) -> str | None:
+    """A pydantic location as the field path the engine uses: ("body", "lines", 0, "x") ->
+    "lines[0].x"; the location kind ("body", "query"...) is dropped; None for the whole body."""
+    parts = list(loc)
+    if parts and parts[0] in _LOCATIONS:
+        parts = parts[1:]
+    path = prefix or ""
+    for part in parts:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path += f".{part}" if path else str(part)
+    return path or None
+
+
+def validation_problems(
+    errors: Sequence[Any], *, prefix: str | None = None
+) -> list[dict[str, Any]]:
+    """Pydantic's errors as problems: missing -> input.required, an unexpected key ->
+    input.unknown_field, anything else -> input.invalid."""
+    problems = []
+    for error in errors:
+        kind = str(error.get("type", ""))
+        loc = error.get("loc", ())
+        if kind == "json_invalid":
+            field, message = None, f"the body is not valid JSON ({error.get('msg', '')})"
+        else:
+            field, message = field_path(loc, prefix=prefix), str(error.get("msg", "invalid"))
+        code = _PYDANTIC_CODES.get(kind, INPUT_INVALID)
+        problems.append({"code": code, "field": field, "message": message, "params": {}})
+    return problems
+
+
+def _invalid_input(problems: list[dict[str, Any]]) -> JSONResponse:
+    named = "; ".join(f"{p['field']}: {p['message']}" if p["field"] else p["message"] for p in problems)
+    return error_response(422, INPUT_INVALID, named or "invalid input", problems=problems)
+
+
+async def _api_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ApiError)
+    return error_response(exc.status, exc.code, exc.message, headers=exc.headers)
+
+
+async def _invalid(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, Invalid)
+    return _invalid_input([p.to_json() for p in exc.problems])
+
+
+async def _request_validation(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    return _invalid_input(validation_problems(exc.errors()))
+
+
+async def _invalid_cursor(request: Request, exc: Exception) -> JSONResponse:
+    problem = {
+        "code": INPUT_INVALID,
+        "field": "cursor",
+        "message": "this cursor was not given out by this listing; start again without it",
+        "params": {},
+    }
+    return _invalid_input([problem])
+
+
+async def _not_found(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, NotFound)
+    return error_response(404, "not_found", f"{exc.what} was not found")
+
+
+async def _http(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    code = _HTTP_CODES.get(exc.status_code, f"http.{exc.status_code}")
+    return error_response(exc.status_code, code, str(exc.detail), headers=exc.headers)
+
+
+async def _quickbooks(request: Request, exc: Exception) -> JSONResponse:
+    message = f"QuickBooks did not answer as expected: {exc}"
+    return error_response(502, "quickbooks.unavailable", message)
+
+
+def install(app: FastAPI) -> None:
+    """Register the handlers that give every error the shape above."""
+    app.add_exception_handler(ApiError, _api_error)
+    app.add_exception_handler(Invalid, _invalid)
+    app.add_exception_handler(RequestValidationError, _request_validation)
+    app.add_exception_handler(InvalidCursor, _invalid_cursor)
+    app.add_exception_handler(NotFound, _not_found)
+    app.add_exception_handler(StarletteHTTPException, _http)
+    app.add_exception_handler(QuickBooksError, _quickbooks)
+    app.add_exception_handler(httpx.HTTPError, _quickbooks)

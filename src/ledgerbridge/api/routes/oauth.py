@@ -1,0 +1,97 @@
+"""Connecting a company: the consent redirect and Intuit's callback.
+
+`GET /v1/connections/{cid}/connect` sends the person (302) to QuickBooks' consent page, with a
+fresh `state`; scripts can ask `?format=json` for the URL instead. QuickBooks sends the person
+back to `GET /v1/oauth/callback?code&state&realmId`, which needs no API key (the state is the
+credential) and answers a small HTML page, since a person in a browser reads it.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+
+from ledgerbridge.adapters.qbo import QuickBooksError
+from ledgerbridge.api.auth import KeyId, ServiceDep
+from ledgerbridge.api.errors import ERRORS, ApiError
+from ledgerbridge.engine.service import Invalid
+
+__all__ = ["router"]
+
+router = APIRouter(tags=["oauth"])
+
+_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{title}</title></head>
+<body><h1>{title}</h1><p>{text}</p></body></html>
+"""
+
+
+def _page(status: int, title: str, text: str) -> HTMLResponse:
+    body = _PAGE.format(title=html.escape(title), text=html.escape(text))
+    return HTMLResponse(body, status_code=status)
+
+
+@router.get(
+    "/v1/connections/{connection_id}/connect",
+    summary="Go to QuickBooks to connect a company",
+    status_code=302,
+    response_model=None,
+    responses={
+        **ERRORS,
+        302: {"description": "Redirect to QuickBooks' consent page"},
+        200: {"description": "With format=json: `{\"url\": ...}`"},
+        503: {"description": "This server has no QuickBooks app for the environment"},
+    },
+)
+def connect(
+    connection_id: str,
+    key_id: KeyId,
+    service: ServiceDep,
+    answer: Annotated[
+        Literal["redirect", "json"],
+        Query(alias="format", description="json: answer the URL instead of redirecting"),
+    ] = "redirect",
+) -> Response:
+    try:
+        url = service.connect_url(key_id, connection_id)
+    except (Invalid, QuickBooksError):
+        raise
+    except ValueError as exc:  # no app credentials for this environment
+        raise ApiError(503, "connection.not_configured", str(exc)) from None
+    if answer == "json":
+        return JSONResponse({"url": url})
+    return RedirectResponse(url, status_code=302)
+
+
+@router.get(
+    "/v1/oauth/callback",
+    summary="Where QuickBooks sends the person back (no API key: the state is the credential)",
+    response_class=HTMLResponse,
+    responses={400: {"description": "Unknown state, or the person declined"}},
+)
+def oauth_callback(
+    service: ServiceDep,
+    state: str = "",
+    code: str = "",
+    realm_id: Annotated[str, Query(alias="realmId")] = "",
+    error: str | None = None,
+) -> HTMLResponse:
+    if error:
+        return _page(400, "Not connected", f"QuickBooks did not connect the company: {error}.")
+    if not (state and code and realm_id):
+        return _page(400, "Not connected", "The link lacks its code, state or realmId.")
+    try:
+        view = service.complete_connect(state, code, realm_id)
+    except Invalid:
+        text = "This sign-in link is unknown or was already used. Start connecting again."
+        return _page(400, "Not connected", text)
+    except QuickBooksError as exc:
+        return _page(502, "Not connected", f"QuickBooks refused the sign-in: {exc}")
+    company = view.company_name or f"QuickBooks company {view.realm_id}"
+    if view.status != "active":
+        text = f"{company} is not the company this connection belongs to ({view.status})."
+        return _page(409, "Not connected", text)
+    return _page(200, f"Connected to {company}", "You can close this page.")

@@ -1,0 +1,126 @@
+"""Records: upsert, read, delete, the sync log, and the actions on a record's problem."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Query
+
+from ledgerbridge.api.auth import KeyId, ServiceDep
+from ledgerbridge.api.errors import ERRORS
+from ledgerbridge.api.schemas import RecordOut, RecordsPage
+from ledgerbridge.core.planner import Status
+from ledgerbridge.core.records import RecordType
+
+__all__ = ["router"]
+
+router = APIRouter(
+    prefix="/v1/connections/{connection_id}/records", tags=["records"], responses=ERRORS
+)
+
+_RECORD: dict[int | str, dict[str, Any]] = {200: {"model": RecordOut}}
+_EXAMPLE = {
+    "customer_id": "c-1",
+    "date": "2025-03-01",
+    "lines": [{"item_id": "i-1", "quantity": "2", "unit_price": "12.50"}],
+}
+RecordBody = Annotated[
+    dict[str, Any],
+    Body(
+        description="The canonical record (design.md): amounts and quantities are decimal "
+        "strings, dates YYYY-MM-DD; unknown fields are refused.",
+        examples=[_EXAMPLE],
+    ),
+]
+
+
+@router.get(
+    "",
+    summary="The sync log: records by status, type or problem code",
+    response_model=None,
+    responses={200: {"model": RecordsPage}},
+)
+def list_records(
+    connection_id: str,
+    key_id: KeyId,
+    service: ServiceDep,
+    status: Status | None = None,
+    record_type: Annotated[RecordType | None, Query(alias="type")] = None,
+    code: Annotated[str | None, Query(description="The current problem's code")] = None,
+    q: Annotated[str | None, Query(description="Keep records whose id contains this")] = None,
+    cursor: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> dict[str, Any]:
+    page = service.records(
+        key_id,
+        connection_id,
+        status=status,
+        record_type=record_type,
+        code=code,
+        cursor=cursor,
+        limit=limit,
+    )
+    items = [view.to_json() for view in page.items]
+    if q:
+        # Within the page: a page may come back shorter, even empty, with a next cursor.
+        needle = q.casefold()
+        items = [item for item in items if needle in item["id"].casefold()]
+    return {"items": items, "next_cursor": page.next_cursor}
+
+
+@router.put(
+    "/{record_type}/{record_id}",
+    summary="Upsert the app's record (the change and its sync work are committed together)",
+    response_model=None,
+    responses=_RECORD,
+)
+def put_record(
+    connection_id: str,
+    record_type: str,
+    record_id: str,
+    record: RecordBody,
+    key_id: KeyId,
+    service: ServiceDep,
+) -> dict[str, Any]:
+    return service.put_record(key_id, connection_id, record_type, record_id, record).to_json()
+
+
+@router.get(
+    "/{record_type}/{record_id}",
+    summary="A record's sync status, QuickBooks id, problem and history",
+    response_model=None,
+    responses=_RECORD,
+)
+def get_record(
+    connection_id: str, record_type: str, record_id: str, key_id: KeyId, service: ServiceDep
+) -> dict[str, Any]:
+    return service.record(key_id, connection_id, record_type, record_id).to_json()
+
+
+@router.delete(
+    "/{record_type}/{record_id}",
+    summary="The app deleted the record",
+    response_model=None,
+    responses=_RECORD,
+)
+def delete_record(
+    connection_id: str, record_type: str, record_id: str, key_id: KeyId, service: ServiceDep
+) -> dict[str, Any]:
+    return service.delete_record(key_id, connection_id, record_type, record_id).to_json()
+
+
+@router.post(
+    "/{record_type}/{record_id}/actions/{action}",
+    summary="Act on the record's problem: retry, bypass, undo_bypass, ...",
+    response_model=None,
+    responses=_RECORD,
+)
+def record_action(
+    connection_id: str,
+    record_type: str,
+    record_id: str,
+    action: str,
+    key_id: KeyId,
+    service: ServiceDep,
+) -> dict[str, Any]:
+    return service.action(key_id, connection_id, record_type, record_id, action).to_json()

@@ -1,0 +1,166 @@
+"""Request bodies and documented answers of the HTTP API (pydantic, for validation and OpenAPI).
+
+Records are not here: a record is a free-form JSON object that the engine validates
+(`core.records.parse_record`), so its problems name fields exactly as the engine knows them.
+The settings choices repeat `engine.service.SETTINGS` as `Literal`s for the schema; a test keeps
+the two equal, and the service checks them again.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ledgerbridge.adapters.qbo.client import Environment
+from ledgerbridge.core.planner import Status
+from ledgerbridge.core.records import RecordType
+
+__all__ = [
+    "ClosedPeriods",
+    "ConnectionOut",
+    "ConnectionSettings",
+    "EventsPage",
+    "Mappings",
+    "NameConflicts",
+    "NewConnection",
+    "Numbering",
+    "PullQueued",
+    "Queued",
+    "RecordOut",
+    "RecordsPage",
+    "SyncSelection",
+]
+
+NameConflicts = Literal["ask", "differentiate", "link_on_email"]
+Numbering = Literal["app", "quickbooks", "prefix"]
+ClosedPeriods = Literal["error", "move_to_open_day"]
+
+_INPUT = ConfigDict(extra="forbid", strict=True)
+_OUTPUT = ConfigDict(extra="allow")
+QboId = Annotated[str, Field(min_length=1)]
+
+
+class ConnectionSettings(BaseModel):
+    """How a connection syncs; every field is optional, a PATCH changes only those sent."""
+
+    model_config = _INPUT
+
+    name_conflicts: NameConflicts | None = Field(
+        None, description="A name already used in QuickBooks: ask, differentiate or link"
+    )
+    numbering: Numbering | None = Field(
+        None, description="Who numbers documents: the app, QuickBooks, or the app with a prefix"
+    )
+    number_prefix: str | None = Field(None, max_length=10, description="For numbering=prefix")
+    closed_periods: ClosedPeriods | None = Field(
+        None, description="A document dated in a closed period: error, or move to the open day"
+    )
+    customer_email_required: bool | None = Field(
+        None, description="Refuse customers without an email"
+    )
+    auto_push: list[RecordType] | None = Field(
+        None, description="The record types pushed as soon as they arrive"
+    )
+
+
+class NewConnection(BaseModel):
+    """A connection from the app to one QuickBooks company (connected later, by OAuth)."""
+
+    model_config = _INPUT
+
+    name: str = Field(min_length=1, max_length=200, examples=["Main office"])
+    environment: Environment = Field(examples=["sandbox"])
+    settings: ConnectionSettings | None = None
+
+
+class Mappings(BaseModel):
+    """App values -> QuickBooks ids (strings), per list. A PUT replaces all of them."""
+
+    model_config = _INPUT
+
+    tax_rates: dict[str, QboId] | None = Field(None, examples=[{"CA": "3"}])
+    payment_methods: dict[str, QboId] | None = Field(None, examples=[{"card": "2"}])
+    accounts: dict[str, QboId] | None = None
+    classes: dict[str, QboId] | None = None
+
+
+class SyncSelection(BaseModel):
+    """Which records to sync again; all of them when empty."""
+
+    model_config = _INPUT
+
+    type: RecordType | None = None
+    status: Status | None = None
+    ids: list[Annotated[str, Field(min_length=1)]] | None = Field(None, max_length=10_000)
+
+
+class Queued(BaseModel):
+    queued: int = Field(description="How many records are due again")
+
+
+class PullQueued(BaseModel):
+    status: Literal["queued"]
+
+
+class ConnectionOut(BaseModel):
+    model_config = _OUTPUT
+
+    id: str
+    name: str
+    environment: Environment
+    status: str = Field(examples=["active"])
+    realm_id: str | None
+    company_name: str | None
+    counts: dict[str, int] = Field(description="Records per sync status")
+    last_pull_at: str | None
+    settings: dict[str, Any]
+
+
+class RecordProblemOut(BaseModel):
+    model_config = _OUTPUT
+
+    code: str
+    title: str
+    meaning: str
+    fix: list[str]
+    actions: list[str]
+    retriable: bool
+    field: str | None
+    params: dict[str, Any]
+
+
+class RecordOut(BaseModel):
+    model_config = _OUTPUT
+
+    type: RecordType
+    id: str
+    status: Status
+    version: int
+    deleted: bool
+    data: dict[str, Any] = Field(description="The record as last received, in canonical form")
+    quickbooks_id: str | None
+    quickbooks_number: str | None
+    quickbooks_url: str | None
+    problem: RecordProblemOut | None
+    blocked_by: dict[str, str] | None
+    history: list[dict[str, Any]]
+
+
+class RecordsPage(BaseModel):
+    items: list[RecordOut]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page")
+
+
+class EventOut(BaseModel):
+    model_config = _OUTPUT
+
+    id: int
+    type: str
+    payload: dict[str, Any]
+    created_at: str
+
+
+class EventsPage(BaseModel):
+    items: list[EventOut]
+    next_after: int = Field(description="Pass as `after` to poll for newer events")

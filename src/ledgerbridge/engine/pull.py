@@ -1,0 +1,127 @@
+"""The pull side: keep the mirror of a QuickBooks company current.
+
+The first pull reads every list (customers, vendors, employees, items, accounts, classes, tax
+codes, payment methods, terms), the documents a sync can collide with (invoices, payments,
+bills, purchases, purchase orders) and the preferences. Later pulls use change data capture from
+a per-connection cursor (with a minute of overlap, since clocks differ); a cursor older than
+QuickBooks' 30-day window means a full reload. Webhooks only wake a pull: the data always comes
+from a read, never from the notification itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from ledgerbridge.adapters.qbo import Disconnected, QuickBooksError, SubscriptionLapsed
+from ledgerbridge.bootstrap import Ledger
+from ledgerbridge.core.mirror import MirrorObject
+from ledgerbridge.engine.tokens import ConnectionTokens
+from ledgerbridge.storage.repositories import Connections, Events
+from ledgerbridge.storage.sync import Links, Mirror
+
+LISTS = (
+    "Customer",
+    "Vendor",
+    "Employee",
+    "Item",
+    "Account",
+    "Class",
+    "TaxCode",
+    "PaymentMethod",
+    "Term",
+)
+DOCUMENTS = (
+    "Invoice",
+    "Payment",
+    "Bill",
+    "Purchase",
+    "PurchaseOrder",
+    "SalesReceipt",
+    "CreditMemo",
+)
+CDC_ENTITIES = tuple(e for e in LISTS + DOCUMENTS if e != "TaxCode")
+OVERLAP = timedelta(minutes=1)
+CDC_WINDOW = timedelta(days=29)
+
+
+@dataclass
+class PullReport:
+    objects: int = 0
+    deleted: int = 0
+    full: bool = False
+    stopped: str | None = None
+
+
+def pull_company(ledger: Ledger, connection_id: str) -> PullReport:
+    report = PullReport()
+    with ledger.db.session(readonly=True) as session:
+        connections = Connections(session)
+        connection = connections.get_unscoped(connection_id)
+        cursor = connections.cdc_cursor(connection_id)
+    if connection is None or connection.realm_id is None or connection.status != "active":
+        report.stopped = "not_active"
+        return report
+    started = ledger.clock()
+    tokens = ConnectionTokens(ledger, connection_id, connection.environment)
+    with ledger.client(connection.environment, connection.realm_id, tokens) as client:
+        try:
+            if cursor is None or started - cursor > CDC_WINDOW:
+                report.full = True
+                batches: dict[str, list[dict[str, Any]]] = {}
+                for entity in LISTS:
+                    suffix = " WHERE Active IN (true, false)" if entity != "TaxCode" else ""
+                    batches[entity] = client.query(f"SELECT * FROM {entity}{suffix}")
+                for entity in DOCUMENTS:
+                    batches[entity] = client.query(f"SELECT * FROM {entity}")
+                preferences = client.preferences()
+                info = client.company_info()
+            else:
+                batches = client.cdc(CDC_ENTITIES, cursor - OVERLAP)
+                preferences = client.preferences()
+                info = None
+        except (Disconnected, SubscriptionLapsed) as exc:
+            status = "disconnected" if isinstance(exc, Disconnected) else "suspended"
+            with ledger.db.session() as session:
+                Connections(session).set_status(connection_id, status)
+                Events(session).append(
+                    connection_id, "connection.status_changed", {"status": status}
+                )
+            report.stopped = status
+            return report
+        except QuickBooksError as exc:
+            report.stopped = type(exc).__name__
+            return report
+    with ledger.db.session() as session:
+        mirror = Mirror(session, connection_id, clock=ledger.clock)
+        links = Links(session)
+        for entity, objects in batches.items():
+            for obj in objects:
+                if obj.get("status") == "Deleted":
+                    mirror.mark_deleted(entity, str(obj["Id"]))
+                    report.deleted += 1
+                    if links.by_quickbooks(connection_id, entity, str(obj["Id"])) is not None:
+                        Events(session).append(
+                            connection_id,
+                            "quickbooks.deleted",
+                            {"entity": entity, "quickbooks_id": str(obj["Id"])},
+                        )
+                else:
+                    mirror.put(MirrorObject.from_quickbooks(entity, obj))
+                    report.objects += 1
+        mirror.put_preferences(preferences)
+        connections = Connections(session)
+        if info is not None and info.get("CompanyName"):
+            connections.set_company(connection_id, connection.realm_id, str(info["CompanyName"]))
+        connections.set_pulled(connection_id, started, ledger.clock())
+    return report
+
+
+def mirror_is_empty(ledger: Ledger, connection_id: str) -> bool:
+    with ledger.db.session(readonly=True) as session:
+        return Mirror(session, connection_id).preferences() == {}
+
+
+def changed_since(now: datetime, cursor: datetime | None) -> bool:
+    return cursor is None or now - cursor > CDC_WINDOW

@@ -1,0 +1,73 @@
+"""An engine wired to a real emulator over HTTP, on SQLite in a temporary directory."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+import httpx
+import pytest
+
+from ledgerbridge.bootstrap import Ledger, build
+from ledgerbridge.engine.service import Service
+from ledgerbridge.settings import load_settings
+from qbo_emulator.server import EmulatorServer
+
+
+@pytest.fixture(scope="module")
+def emulator() -> Iterator[EmulatorServer]:
+    with EmulatorServer(webhook_time_scale=0.001, webhook_batch_window=0.05) as server:
+        yield server
+
+
+@dataclass
+class World:
+    emulator: EmulatorServer
+    ledger: Ledger
+    service: Service
+    key_id: str
+    connection_id: str
+    realm_id: str
+
+    def admin(self, method: str, path: str, body: Any = None) -> Any:
+        response = httpx.request(
+            method, f"{self.emulator.url}/_emulator{path}", json=body, timeout=30
+        )
+        response.raise_for_status()
+        return response.json()
+
+    def export(self) -> dict[str, Any]:
+        result: dict[str, Any] = self.admin("GET", f"/companies/{self.realm_id}/export")
+        return result
+
+    def entities(self, entity: str) -> list[dict[str, Any]]:
+        rows: list[dict[str, Any]] = self.export()["entities"].get(entity, [])
+        return rows
+
+
+def connect(service: Service, key_id: str, connection_id: str, realm_id: str) -> None:
+    """The OAuth dance: our authorize URL, the emulator's consent shortcut, our callback."""
+    url = service.connect_url(key_id, connection_id)
+    response = httpx.get(f"{url}&realm_id={realm_id}&approve=true", follow_redirects=False)
+    assert response.status_code in (302, 303), response.text
+    query = parse_qs(urlparse(response.headers["location"]).query)
+    service.complete_connect(query["state"][0], query["code"][0], query["realmId"][0])
+
+
+@pytest.fixture
+def world(emulator: EmulatorServer, tmp_path: Path) -> Iterator[World]:
+    settings = load_settings({"LEDGERBRIDGE_QBO_EMULATOR_URL": emulator.url}, data_dir=tmp_path)
+    ledger = build(settings)
+    ledger.db.migrate()
+    service = Service(ledger)
+    key_id, _ = service.create_key("test")
+    realm = httpx.post(
+        f"{emulator.url}/_emulator/companies", json={"name": "Sync Test Co"}, timeout=30
+    ).json()["realm_id"]
+    connection = service.create_connection(key_id, "Test", "emulator")
+    connect(service, key_id, connection.id, realm)
+    yield World(emulator, ledger, service, key_id, connection.id, realm)
+    ledger.db.dispose()
