@@ -1,0 +1,109 @@
+"""The embedded dispatcher: one background thread that syncs and pulls companies.
+
+`wake(connection_id)` asks for a sync pass soon; `wake_pull(connection_id)` for a pull. Besides
+wake-ups, the thread looks at every connected company each `poll` seconds (records whose retry
+time has come become due without anyone waking them) and pulls each company every
+`pull_every` (change data capture), so nothing depends on a wake-up arriving.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+
+from ledgerbridge.bootstrap import Ledger
+from ledgerbridge.engine.pull import pull_company
+from ledgerbridge.engine.reconciler import new_holder, sync_company
+from ledgerbridge.storage.repositories import Connections
+from ledgerbridge.storage.sync import SyncStates
+
+log = logging.getLogger(__name__)
+
+
+class InProcessDispatcher:
+    def __init__(
+        self,
+        ledger: Ledger,
+        *,
+        poll: float = 5.0,
+        pull_every: float = 300.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._ledger = ledger
+        self._poll = poll
+        self._pull_every = pull_every
+        self._clock = clock
+        self._holder = new_holder()
+        self._wakeup = threading.Condition()
+        self._sync_wanted: set[str] = set()
+        self._pull_wanted: set[str] = set()
+        self._last_pull: dict[str, float] = {}
+        self._stopping = False
+        self._thread: threading.Thread | None = None
+        self.passes = 0
+
+    def wake(self, connection_id: str) -> None:
+        with self._wakeup:
+            self._sync_wanted.add(connection_id)
+            self._wakeup.notify()
+
+    def wake_pull(self, connection_id: str) -> None:
+        with self._wakeup:
+            self._pull_wanted.add(connection_id)
+            self._wakeup.notify()
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(
+                target=self._run, name="ledgerbridge-dispatch", daemon=True
+            )
+            self._thread.start()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        with self._wakeup:
+            self._stopping = True
+            self._wakeup.notify()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+    def run_once(self) -> None:
+        """One round over every connected company (also what tests call directly)."""
+        with self._wakeup:
+            wanted_sync = set(self._sync_wanted)
+            wanted_pull = set(self._pull_wanted)
+            self._sync_wanted.clear()
+            self._pull_wanted.clear()
+        now = self._clock()
+        with self._ledger.db.session(readonly=True) as session:
+            connections = [c for c in Connections(session).all_connected() if c.status == "active"]
+        for connection in connections:
+            cid = connection.id
+            try:
+                due_pull = now - self._last_pull.get(cid, -1e18) >= self._pull_every
+                if cid in wanted_pull or due_pull:
+                    self._last_pull[cid] = now
+                    pull_company(self._ledger, cid)
+                if cid in wanted_sync or self._has_due(cid):
+                    sync_company(self._ledger, cid, holder=self._holder)
+                    self.passes += 1
+            except Exception:  # one company's failure must not stop the others
+                log.exception("sync of connection %s failed", cid)
+
+    def _has_due(self, connection_id: str) -> bool:
+        with self._ledger.db.session(readonly=True) as session:
+            due = SyncStates(session).next_due_at(connection_id)
+        return due is not None and due <= self._ledger.clock()
+
+    def _run(self) -> None:
+        while True:
+            with self._wakeup:
+                if self._stopping:
+                    return
+                if not (self._sync_wanted or self._pull_wanted):
+                    self._wakeup.wait(self._poll)
+                if self._stopping:
+                    return
+            self.run_once()
