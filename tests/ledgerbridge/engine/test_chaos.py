@@ -1,0 +1,144 @@
+"""Nothing is created twice and nothing is lost when QuickBooks or the worker misbehaves."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+from ledgerbridge.engine.pull import pull_company
+from ledgerbridge.engine.reconciler import sync_company
+from ledgerbridge.engine.tokens import ConnectionTokens
+from ledgerbridge.storage.sync import SyncStates, Tokens
+from tests.ledgerbridge.engine.conftest import World
+
+
+def put_customers(world: World, count: int, prefix: str = "Cust") -> None:
+    for n in range(count):
+        world.service.put_record(
+            world.key_id,
+            world.connection_id,
+            "customer",
+            f"c{n}",
+            {"display_name": f"{prefix} {n}"},
+        )
+
+
+def statuses(world: World) -> dict[str, int]:
+    return dict(world.service.connection(world.key_id, world.connection_id).counts)
+
+
+def later(world: World, minutes: float) -> None:
+    """Move the engine's clock forward (retry and throttle waits are real minutes)."""
+    base = world.ledger.clock
+    world.ledger.clock = lambda: base() + timedelta(minutes=minutes)
+
+
+def test_a_lost_answer_is_settled_by_replay_not_recreated(world: World) -> None:
+    pull_company(world.ledger, world.connection_id)
+    world.admin(
+        "POST",
+        f"/companies/{world.realm_id}/faults",
+        {
+            "match": {"method": "POST", "entity": "customer"},
+            "times": 1,
+            "action": {"drop_after_commit": True},
+        },
+    )
+    put_customers(world, 1)
+    first = sync_company(world.ledger, world.connection_id)
+    assert first.created == 0
+    assert statuses(world) == {"pending": 1}  # not an error: the outcome is unknown
+    assert len(world.entities("Customer")) == 1  # QuickBooks did commit it
+    later(world, 60)
+    second = sync_company(world.ledger, world.connection_id)
+    assert second.created == 1  # settled by replaying the same requestid
+    assert len(world.entities("Customer")) == 1
+    assert statuses(world) == {"synced": 1}
+
+
+def test_a_worker_that_died_after_sending_leaves_a_write_that_is_settled(world: World) -> None:
+    pull_company(world.ledger, world.connection_id)
+    put_customers(world, 1)
+    request_id = uuid.uuid4().hex
+    body = {"DisplayName": "Cust 0"}
+    with world.ledger.db.session() as session:
+        SyncStates(session).start_write(
+            world.connection_id, "customer", "c0", request_id, "create", body
+        )
+    # the dead worker's request did reach QuickBooks
+    tokens = ConnectionTokens(world.ledger, world.connection_id, "emulator")
+    with world.ledger.client("emulator", world.realm_id, tokens) as client:
+        client.create("Customer", body, request_id=request_id)
+    report = sync_company(world.ledger, world.connection_id)
+    assert report.created == 1
+    assert len(world.entities("Customer")) == 1
+
+
+def test_a_429_storm_delays_the_company_and_errors_nothing(world: World) -> None:
+    pull_company(world.ledger, world.connection_id)
+    world.admin("PATCH", f"/companies/{world.realm_id}", {"throttle": {"requests_per_minute": 3}})
+    put_customers(world, 8)
+    report = sync_company(world.ledger, world.connection_id)
+    assert report.stopped == "throttled"
+    assert statuses(world).get("error", 0) == 0
+    world.admin(
+        "PATCH", f"/companies/{world.realm_id}", {"throttle": {"requests_per_minute": None}}
+    )
+    for _ in range(5):
+        later(world, 2)
+        sync_company(world.ledger, world.connection_id)
+        if statuses(world) == {"synced": 8}:
+            break
+    assert statuses(world) == {"synced": 8}
+    assert len(world.entities("Customer")) == 8
+
+
+def test_token_expiry_mid_run_is_a_silent_refresh(world: World) -> None:
+    pull_company(world.ledger, world.connection_id)
+    with world.ledger.db.session() as session:
+        before = Tokens(session).get(world.connection_id)
+    put_customers(world, 3)
+    world.admin("POST", "/tokens/expire", {"realm_id": world.realm_id})
+    report = sync_company(world.ledger, world.connection_id)
+    assert report.created == 3 and report.stopped is None
+    with world.ledger.db.session() as session:
+        after = Tokens(session).get(world.connection_id)
+    assert before is not None and after is not None
+    assert after.version == before.version + 1  # the rotated refresh token was stored
+    assert world.ledger.cipher.decrypt(after.refresh_token) != world.ledger.cipher.decrypt(
+        before.refresh_token
+    )
+
+
+def test_server_faults_retry_later_without_errors(world: World) -> None:
+    pull_company(world.ledger, world.connection_id)
+    world.admin(
+        "POST",
+        f"/companies/{world.realm_id}/faults",
+        {
+            "match": {"method": "POST", "entity": "customer"},
+            "times": 2,
+            "action": {"status": 500, "code": "10000"},
+        },
+    )
+    put_customers(world, 2)
+    sync_company(world.ledger, world.connection_id)
+    assert statuses(world) == {"pending": 2}
+    later(world, 60)
+    sync_company(world.ledger, world.connection_id)
+    assert statuses(world) == {"synced": 2}
+    assert len(world.entities("Customer")) == 2
+
+
+def test_a_disconnected_company_keeps_its_backlog_pending(world: World) -> None:
+    pull_company(world.ledger, world.connection_id)
+    world.admin("POST", f"/companies/{world.realm_id}/disconnect")
+    world.admin("POST", "/tokens/expire", {"realm_id": world.realm_id})
+    put_customers(world, 4)
+    report = sync_company(world.ledger, world.connection_id)
+    assert report.stopped == "disconnected"
+    view = world.service.connection(world.key_id, world.connection_id)
+    assert view.status == "disconnected"
+    assert view.counts == {"pending": 4}
+    assert world.entities("Customer") == []
+
