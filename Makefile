@@ -28,10 +28,10 @@ typecheck: install
 	$(PY) -m mypy
 
 unit: install
-	$(PY) -m pytest -m "not slow"
+	$(PY) -m pytest
 
 test: install services lint typecheck
-	$(PY) -m pytest
+	$(PY) -m pytest -m "slow or not slow"
 
 demo: install
 	$(VENV)/bin/qbo-emulator demo --host 127.0.0.1 --port $(EMULATOR_PORT)
