@@ -1,7 +1,9 @@
-"""An engine wired to a real emulator over HTTP, on SQLite in a temporary directory."""
+"""An engine wired to a real emulator over HTTP, on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
+import os
+import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,6 +12,8 @@ from urllib.parse import parse_qs, urlparse
 
 import httpx
 import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 from ledgerbridge.bootstrap import Ledger, build
 from ledgerbridge.engine.service import Service
@@ -21,6 +25,30 @@ from qbo_emulator.server import EmulatorServer
 def emulator() -> Iterator[EmulatorServer]:
     with EmulatorServer(webhook_time_scale=0.001, webhook_batch_window=0.05) as server:
         yield server
+
+
+POSTGRES_URL = os.environ.get(
+    "LEDGERBRIDGE_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """SQLite in the test's directory, or a private schema of the PostgreSQL `test` database."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'ledgerbridge.db'}"
+        return
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    schema = f"lb_engine_{secrets.token_hex(5)}"
+    with admin.connect() as connection:
+        connection.execute(text(f"CREATE SCHEMA {schema}"))
+    url = make_url(POSTGRES_URL).update_query_dict({"options": f"-csearch_path={schema}"})
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
 
 
 @dataclass
@@ -58,8 +86,11 @@ def connect(service: Service, key_id: str, connection_id: str, realm_id: str) ->
 
 
 @pytest.fixture
-def world(emulator: EmulatorServer, tmp_path: Path) -> Iterator[World]:
-    settings = load_settings({"LEDGERBRIDGE_QBO_EMULATOR_URL": emulator.url}, data_dir=tmp_path)
+def world(emulator: EmulatorServer, tmp_path: Path, database_url: str) -> Iterator[World]:
+    settings = load_settings(
+        {"LEDGERBRIDGE_QBO_EMULATOR_URL": emulator.url, "LEDGERBRIDGE_DATABASE_URL": database_url},
+        data_dir=tmp_path,
+    )
     ledger = build(settings)
     ledger.db.migrate()
     service = Service(ledger)

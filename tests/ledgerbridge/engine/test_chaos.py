@@ -141,4 +141,3 @@ def test_a_disconnected_company_keeps_its_backlog_pending(world: World) -> None:
     assert view.status == "disconnected"
     assert view.counts == {"pending": 4}
     assert world.entities("Customer") == []
-

@@ -37,7 +37,8 @@ WORKER = textwrap.dedent(
     from ledgerbridge.engine.reconciler import sync_company
     from ledgerbridge.settings import load_settings
     settings = load_settings(
-        {"LEDGERBRIDGE_QBO_EMULATOR_URL": sys.argv[1]}, data_dir=Path(sys.argv[2])
+        {"LEDGERBRIDGE_QBO_EMULATOR_URL": sys.argv[1], "LEDGERBRIDGE_DATABASE_URL": sys.argv[4]},
+        data_dir=Path(sys.argv[2]),
     )
     ledger = build(settings)
     while True:
