@@ -21,7 +21,7 @@ from ledgerbridge.engine.pull import pull_company
 from ledgerbridge.engine.reconciler import sync_company
 from tests.ledgerbridge.engine.conftest import World
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
 CUSTOMERS = 120
 PROPERTIES_PER_CUSTOMER = 2
@@ -152,6 +152,7 @@ def test_a_contractor_company_syncs_exactly_once_through_chaos(
 
     # a worker process that is killed (SIGKILL) part-way through
     env = {**os.environ, "PYTHONPATH": str(Path.cwd() / "src")}
+    log = (tmp_path / "worker.log").open("w")
     worker = subprocess.Popen(
         [
             sys.executable,
@@ -160,10 +161,11 @@ def test_a_contractor_company_syncs_exactly_once_through_chaos(
             world.emulator.url,
             str(world.ledger.settings.data_dir),
             cid,
+            world.ledger.settings.database_url,
         ],
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=log,
     )
     try:
         deadline = time.monotonic() + 120
@@ -175,6 +177,8 @@ def test_a_contractor_company_syncs_exactly_once_through_chaos(
     finally:
         worker.send_signal(signal.SIGKILL)
         worker.wait(timeout=10)
+        log.close()
+    assert synced > 0, (tmp_path / "worker.log").read_text()[-2000:]
 
     # the lease of the dead worker expires; token expiry and a 429 storm on the way
     base = world.ledger.clock
