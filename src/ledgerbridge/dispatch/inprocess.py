@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 
 from ledgerbridge.bootstrap import Ledger
+from ledgerbridge.engine.notify import deliver_events
 from ledgerbridge.engine.pull import pull_company
 from ledgerbridge.engine.reconciler import new_holder, sync_company
 from ledgerbridge.storage.repositories import Connections
@@ -89,6 +90,7 @@ class InProcessDispatcher:
                 if cid in wanted_sync or self._has_due(cid):
                     sync_company(self._ledger, cid, holder=self._holder)
                     self.passes += 1
+                deliver_events(self._ledger, cid)
             except Exception:  # one company's failure must not stop the others
                 log.exception("sync of connection %s failed", cid)
 

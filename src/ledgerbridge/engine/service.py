@@ -108,6 +108,7 @@ class Service:
         if environment not in ENVIRONMENTS:
             raise _invalid("environment", f"environment must be one of {', '.join(ENVIRONMENTS)}")
         checked = validate_settings(settings or {})
+        checked.setdefault("events_secret", secrets.token_urlsafe(32))
         with self.ledger.db.session() as session:
             stored = Connections(session).create(key_id, name.strip(), environment, checked)
             return self._view(session, stored)
@@ -384,6 +385,11 @@ def validate_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
         elif key == "customer_email_required":
             if not isinstance(value, bool):
                 raise _invalid("settings.customer_email_required", "must be true or false")
+        elif key == "events_url":
+            if value is not None and (
+                not isinstance(value, str) or not value.startswith(("http://", "https://"))
+            ):
+                raise _invalid("settings.events_url", "events_url must be an http(s) URL or null")
         elif key == "auto_push":
             if not isinstance(value, list) or not set(value) <= set(RECORD_TYPES):
                 raise _invalid("settings.auto_push", "a list of record types")

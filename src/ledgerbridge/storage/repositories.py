@@ -475,3 +475,22 @@ class Events:
             .limit(limit)
         )
         return [StoredEvent(**row._mapping) for row in rows]
+
+    def undelivered(self, connection_id: str, limit: int = 100) -> list[StoredEvent]:
+        """Events not yet delivered to the app's URL, oldest first."""
+        event = tables.Event
+        rows = self._session.execute(
+            select(*_columns(event, StoredEvent))
+            .where(event.connection_id == connection_id, event.delivered_at.is_(None))
+            .order_by(event.id)
+            .limit(limit)
+        )
+        return [StoredEvent(**row._mapping) for row in rows]
+
+    def mark_delivered(self, ids: Sequence[int]) -> None:
+        if ids:
+            self._session.execute(
+                update(tables.Event)
+                .where(tables.Event.id.in_(ids))
+                .values(delivered_at=self._clock())
+            )
