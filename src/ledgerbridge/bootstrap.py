@@ -40,6 +40,9 @@ class Ledger:
     cipher: TokenCipher
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     transport: httpx.BaseTransport | None = None
+    # Where Intuit (or the emulator) can reach this process: its webhooks go to
+    # <public_url>/v1/qbo/webhooks. Set by `ledgerbridge serve`.
+    public_url: str | None = None
     _apps: dict[str, QboApp] = field(default_factory=dict)
     _endpoints: dict[str, OAuthEndpoints] = field(default_factory=dict)
 
@@ -71,11 +74,27 @@ class Ledger:
         path = self.settings.data_dir / "emulator-app.json"
         saved: dict[str, dict[str, str]] = json.loads(path.read_text()) if path.exists() else {}
         entry = saved.get(url)
+        webhook = f"{self.public_url.rstrip('/')}/v1/qbo/webhooks" if self.public_url else None
+        if entry is not None and webhook and entry.get("webhook_url") != webhook:
+            with httpx.Client(transport=self.transport, timeout=10) as http:
+                response = http.patch(
+                    f"{url}/_emulator/apps/{entry['client_id']}", json={"webhook_url": webhook}
+                )
+            if response.is_success:
+                entry["webhook_url"] = webhook
+                saved[url] = entry
+                path.write_text(json.dumps(saved, indent=2))
+            else:
+                entry = None  # the emulator forgot us (a restart without state): register again
         if entry is None or entry.get("redirect_uri") != redirect:
             with httpx.Client(transport=self.transport, timeout=10) as http:
                 response = http.post(
                     f"{url}/_emulator/apps",
-                    json={"redirect_uris": [redirect], "name": "ledgerbridge"},
+                    json={
+                        "redirect_uris": [redirect],
+                        "name": "ledgerbridge",
+                        "webhook_url": webhook,
+                    },
                 )
                 response.raise_for_status()
                 body = response.json()
@@ -84,6 +103,7 @@ class Ledger:
                 "client_secret": body["client_secret"],
                 "verifier_token": body["verifier_token"],
                 "redirect_uri": redirect,
+                "webhook_url": webhook or "",
             }
             saved[url] = entry
             path.parent.mkdir(parents=True, exist_ok=True)
