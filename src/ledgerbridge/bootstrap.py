@@ -117,11 +117,14 @@ class Ledger:
         )
 
     def known_apps(self) -> list[QboApp]:
-        """The apps used so far (for webhook signatures), plus the configured one."""
-        apps = list(self._apps.values())
-        if self.settings.qbo_client_id and not apps:
-            apps.append(self.app("production"))
-        return apps
+        """Every app whose webhooks this process may receive: the configured one, and the
+        emulator's (loaded from the data directory, or registered) when an emulator is set."""
+        apps = dict(self._apps)
+        if self.settings.qbo_client_id and "production" not in apps:
+            apps["production"] = self.app("production")
+        if self.settings.qbo_emulator_url and "emulator" not in apps:
+            apps["emulator"] = self.app("emulator")
+        return list(apps.values())
 
     def emulator_url(self) -> str:
         if not self.settings.qbo_emulator_url:

@@ -1,13 +1,244 @@
-"""`ledgerbridge` command line (serve, worker, migrate, keys): arriving with the engine."""
+"""`ledgerbridge`: serve the API, run a worker, migrate the database, make API keys.
+
+    ledgerbridge serve --host 127.0.0.1 --port 8000   the HTTP API, with the in-process dispatcher
+    ledgerbridge worker                               the dispatcher alone, until interrupted
+    ledgerbridge migrate                              bring the database schema up to date
+    ledgerbridge keys create --name NAME              a new API key: its secret is the last line
+
+Settings come from the environment (`ledgerbridge.settings`). An expected failure (a malformed
+setting, a database that cannot be opened) prints one line on stderr and exits 1; usage errors
+exit 2. `serve`, `worker` and `keys create` migrate the database first (an atomic no-op when it
+is up to date).
+"""
 
 from __future__ import annotations
 
+import importlib
+import logging
+import signal
 import sys
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from enum import StrEnum
+from types import FrameType
+from typing import Annotated, Protocol, cast
+
+import httpx
+import typer
+import uvicorn
+from alembic.util.exc import CommandError
+from sqlalchemy.exc import SQLAlchemyError
+
+from ledgerbridge.api import create_app
+from ledgerbridge.bootstrap import DEFAULT_REDIRECT, Ledger, build
+from ledgerbridge.engine.service import Service
+from ledgerbridge.settings import SettingsError, load_settings
+
+__all__ = ["CliError", "Dispatcher", "app", "main"]
+
+log = logging.getLogger("ledgerbridge.cli")
+
+DISPATCHER_MODULE = "ledgerbridge.dispatch.inprocess"
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+
+app = typer.Typer(
+    name="ledgerbridge",
+    help="Keep a business application's records in step with QuickBooks.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+keys_app = typer.Typer(help="API keys for the HTTP API.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+
+
+class CliError(Exception):
+    """A failure the user can act on: printed as one line, no traceback."""
+
+    def __init__(self, message: str, exit_code: int = EXIT_FAILURE) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+class Dispatcher(Protocol):
+    """What the CLI needs of `ledgerbridge.dispatch.inprocess.InProcessDispatcher(ledger)`."""
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+    def wake(self, connection_id: str) -> None: ...
+
+    def wake_pull(self, connection_id: str) -> None: ...
+
+
+def _first_line(exc: BaseException) -> str:
+    # A driver error says what is wrong on its first line; SQLAlchemy appends SQL and a link.
+    cause = getattr(exc, "orig", None) or exc
+    text = str(cause).strip() or type(cause).__name__
+    return text.splitlines()[0]
+
+
+@contextmanager
+def _ledger() -> Iterator[Ledger]:
+    """The composition root from the environment, migrated; disposed at the end."""
+    try:
+        ledger = build(load_settings())
+        ledger.db.migrate()
+    except SettingsError as exc:
+        raise CliError(str(exc)) from None
+    except (SQLAlchemyError, CommandError, OSError, ValueError) as exc:
+        # ValueError: a database URL that SQLAlchemy or `Database` cannot take.
+        raise CliError(f"the database cannot be used: {_first_line(exc)}") from None
+    try:
+        yield ledger
+    finally:
+        ledger.db.dispose()
+
+
+def _dispatcher_factory() -> Callable[[Ledger], Dispatcher] | None:
+    """The in-process dispatcher class, or None when this build has none yet."""
+    try:
+        module = importlib.import_module(DISPATCHER_MODULE)
+    except ModuleNotFoundError as exc:
+        if exc.name in ("ledgerbridge.dispatch", DISPATCHER_MODULE):
+            return None
+        raise
+    factory = getattr(module, "InProcessDispatcher", None)
+    return cast("Callable[[Ledger], Dispatcher] | None", factory)
+
+
+def _service(ledger: Ledger, dispatcher: Dispatcher | None) -> Service:
+    if dispatcher is None:
+        return Service(ledger)
+    return Service(ledger, wake=dispatcher.wake, wake_pull=dispatcher.wake_pull)
+
+
+def _check_redirect(ledger: Ledger, host: str, port: int) -> None:
+    redirect = ledger.settings.qbo_redirect_uri
+    if redirect is None and (host, port) != ("127.0.0.1", 8000):
+        log.warning(
+            "LEDGERBRIDGE_QBO_REDIRECT_URI is not set: QuickBooks will send people back to %s, "
+            "not to this server; set it to http://%s:%d/v1/oauth/callback (or your public URL)",
+            DEFAULT_REDIRECT,
+            host,
+            port,
+        )
+    else:
+        log.info("QuickBooks sends people back to %s", redirect or DEFAULT_REDIRECT)
+
+
+class Level(StrEnum):
+    critical = "critical"
+    error = "error"
+    warning = "warning"
+    info = "info"
+    debug = "debug"
+
+
+def _configure_logging(level: Level) -> None:
+    logging.basicConfig(
+        level=level.value.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+
+
+LogLevel = Annotated[Level, typer.Option(help="How much to log.")]
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="The address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="The port to listen on.", min=1, max=65535)] = 8000,
+    log_level: LogLevel = Level.info,
+) -> None:
+    """Serve the HTTP API (and run the sync work in this process)."""
+    _configure_logging(log_level)
+    factory = _dispatcher_factory()
+    with _ledger() as ledger:
+        dispatcher = factory(ledger) if factory is not None else None
+        if dispatcher is None:
+            log.warning(
+                "no in-process dispatcher in this build (%s): not syncing", DISPATCHER_MODULE
+            )
+        _check_redirect(ledger, host, port)
+        api = create_app(_service(ledger, dispatcher))
+        if dispatcher is not None:
+            dispatcher.start()
+        try:
+            uvicorn.run(api, host=host, port=port, log_level=log_level.value, lifespan="off")
+        finally:
+            if dispatcher is not None:
+                dispatcher.stop()
+
+
+@app.command()
+def worker(log_level: LogLevel = Level.info) -> None:
+    """Run the sync work without the HTTP API, until interrupted."""
+    factory = _dispatcher_factory()
+    if factory is None:
+        raise CliError(
+            f"this build has no dispatcher ({DISPATCHER_MODULE}); run `ledgerbridge serve`",
+            EXIT_USAGE,
+        )
+    _configure_logging(log_level)
+    with _ledger() as ledger:
+        dispatcher = factory(ledger)
+        stop = threading.Event()
+
+        def _terminate(signum: int, frame: FrameType | None) -> None:
+            stop.set()
+
+        previous = signal.signal(signal.SIGTERM, _terminate)
+        dispatcher.start()
+        log.info("worker running; Ctrl-C or SIGTERM stops it")
+        try:
+            while not stop.wait(1.0):
+                pass
+        except KeyboardInterrupt:
+            pass
+        finally:
+            dispatcher.stop()
+            signal.signal(signal.SIGTERM, previous)
+
+
+@app.command()
+def migrate() -> None:
+    """Bring the database schema up to date."""
+    with _ledger():
+        typer.echo("The database schema is up to date.")
+
+
+@keys_app.command("create")
+def keys_create(
+    name: Annotated[str, typer.Option("--name", help="Who or what the key is for.")],
+) -> None:
+    """Make an API key. The secret is printed once, as the last line."""
+    if not name.strip():
+        raise CliError("--name must not be blank", EXIT_USAGE)
+    with _ledger() as ledger:
+        key_id, secret = Service(ledger).create_key(name.strip())
+    typer.echo(f"Created API key {key_id} ({name.strip()}). It is shown only now:")
+    typer.echo(secret)
 
 
 def main(argv: list[str] | None = None) -> int:
-    print("ledgerbridge: the sync engine is under construction; see README.md", file=sys.stderr)
-    return 2
+    """Run the command line; returns the exit status."""
+    command = typer.main.get_command(app)
+    try:
+        command.main(args=argv, prog_name="ledgerbridge", standalone_mode=True)
+    except CliError as exc:
+        print(f"ledgerbridge: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except (httpx.HTTPError, OSError) as exc:
+        print(f"ledgerbridge: error: {_first_line(exc)}", file=sys.stderr)
+        return EXIT_FAILURE
+    except SystemExit as exc:  # the parser's way out, and uvicorn's when it cannot listen
+        if exc.code is None or isinstance(exc.code, int):
+            return exc.code or 0
+        print(exc.code, file=sys.stderr)
+        return EXIT_FAILURE
+    return 0
 
 
 if __name__ == "__main__":

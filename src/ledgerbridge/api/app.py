@@ -7,6 +7,8 @@ tests and any other host decide how the service is wired. Handlers are plain fun
 
 from __future__ import annotations
 
+from importlib import metadata
+
 from fastapi import FastAPI
 
 from ledgerbridge.api import errors
@@ -34,13 +36,18 @@ _TAGS = [
 ]
 
 
+def _version() -> str:
+    try:
+        return metadata.version("ledgerbridge")
+    except metadata.PackageNotFoundError:  # pragma: no cover - running from a bare checkout
+        return "0"
+
+
 def create_app(service: Service) -> FastAPI:
     """The API served by `ledgerbridge serve`; OpenAPI at /openapi.json, Swagger UI at /docs."""
-    from ledgerbridge import __version__
-
     app = FastAPI(
         title="ledgerbridge",
-        version=__version__,
+        version=_version(),
         description=_DESCRIPTION,
         openapi_tags=_TAGS,
         docs_url="/docs",

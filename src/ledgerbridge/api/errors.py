@@ -13,6 +13,7 @@ What becomes what (`install(app)` registers the handlers):
     engine.service.NotFound         404 not_found
     Starlette HTTPException         its status (404 not_found, 405 method_not_allowed, ...)
     QuickBooksError, httpx errors   502 quickbooks.unavailable (QuickBooks did not answer well)
+    anything else                   500 internal (and the server logs the traceback)
 """
 
 from __future__ import annotations
@@ -126,7 +127,7 @@ def validation_problems(
 ) -> list[dict[str, Any]]:
     """Pydantic's errors as problems: missing -> input.required, an unexpected key ->
     input.unknown_field, anything else -> input.invalid."""
-    problems = []
+    problems: list[dict[str, Any]] = []
     for error in errors:
         kind = str(error.get("type", ""))
         loc = error.get("loc", ())
@@ -140,7 +141,9 @@ def validation_problems(
 
 
 def _invalid_input(problems: list[dict[str, Any]]) -> JSONResponse:
-    named = "; ".join(f"{p['field']}: {p['message']}" if p["field"] else p["message"] for p in problems)
+    named = "; ".join(
+        f"{p['field']}: {p['message']}" if p["field"] else p["message"] for p in problems
+    )
     return error_response(422, INPUT_INVALID, named or "invalid input", problems=problems)
 
 
@@ -185,6 +188,10 @@ async def _quickbooks(request: Request, exc: Exception) -> JSONResponse:
     return error_response(502, "quickbooks.unavailable", message)
 
 
+async def _internal(request: Request, exc: Exception) -> JSONResponse:
+    return error_response(500, "internal", "something went wrong on our side; it was logged")
+
+
 def install(app: FastAPI) -> None:
     """Register the handlers that give every error the shape above."""
     app.add_exception_handler(ApiError, _api_error)
@@ -195,3 +202,4 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http)
     app.add_exception_handler(QuickBooksError, _quickbooks)
     app.add_exception_handler(httpx.HTTPError, _quickbooks)
+    app.add_exception_handler(Exception, _internal)

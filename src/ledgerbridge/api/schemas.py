@@ -3,7 +3,7 @@
 Records are not here: a record is a free-form JSON object that the engine validates
 (`core.records.parse_record`), so its problems name fields exactly as the engine knows them.
 The settings choices repeat `engine.service.SETTINGS` as `Literal`s for the schema; a test keeps
-the two equal, and the service checks them again.
+the two equal, and the service checks every setting again.
 """
 
 from __future__ import annotations
@@ -42,9 +42,13 @@ QboId = Annotated[str, Field(min_length=1)]
 
 
 class ConnectionSettings(BaseModel):
-    """How a connection syncs; every field is optional, a PATCH changes only those sent."""
+    """How a connection syncs; every field is optional, a PATCH changes only those sent.
 
-    model_config = _INPUT
+    Keys not listed here go on to the service, which knows every setting and refuses the
+    unknown ones; the schema types the ones it lists.
+    """
+
+    model_config = ConfigDict(extra="allow", strict=True)
 
     name_conflicts: NameConflicts | None = Field(
         None, description="A name already used in QuickBooks: ask, differentiate or link"
@@ -61,6 +65,12 @@ class ConnectionSettings(BaseModel):
     )
     auto_push: list[RecordType] | None = Field(
         None, description="The record types pushed as soon as they arrive"
+    )
+    events_url: str | None = Field(
+        None,
+        pattern="^https?://",
+        description="Where events are POSTed, signed with the connection's events_secret "
+        "(null: only the pollable feed)",
     )
 
 

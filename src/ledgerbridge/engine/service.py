@@ -180,15 +180,32 @@ class Service:
         with ledger.db.session() as session:
             connections = Connections(session)
             connections.set_oauth_state(connection.id, None)
-            store_grant(ledger, Tokens(session), connection.id, grant)
             if connection.realm_id and connection.realm_id != realm_id:
+                # The links were made in another company: keep the tokens of that one and
+                # stop, so nothing is pushed into the wrong books.
                 connections.set_status(connection.id, "wrong_company")
+                Events(session).append(
+                    connection.id,
+                    "connection.status_changed",
+                    {
+                        "status": "wrong_company",
+                        "expected_realm": connection.realm_id,
+                        "connected_realm": realm_id,
+                    },
+                )
             else:
+                store_grant(ledger, Tokens(session), connection.id, grant)
                 connections.set_company(connection.id, realm_id, connection.company_name)
                 connections.set_status(connection.id, "active")
+                Events(session).append(
+                    connection.id,
+                    "connection.status_changed",
+                    {"status": "active", "realm_id": realm_id},
+                )
             view = self._view(
                 session, Connections(session).get_unscoped(connection.id) or connection
             )
+        self.wake_pull(connection.id)
         self.wake(connection.id)
         return view
 
@@ -394,7 +411,9 @@ def validate_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
             if not isinstance(value, list) or not set(value) <= set(RECORD_TYPES):
                 raise _invalid("settings.auto_push", "a list of record types")
         else:
-            raise _invalid(f"settings.{key}", f"unknown setting {key}")
+            raise Invalid(
+                [Problem("input.unknown_field", f"settings.{key}", f"unknown setting {key}")]
+            )
         checked[key] = value
     return checked
 

@@ -71,8 +71,8 @@ def test_events_are_signed_and_delivered_once(world: World, receiver: tuple[Rece
     expected = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
     assert state.signatures[0] == expected
     events = json.loads(body)["events"]
-    assert [e["type"] for e in events] == ["record.synced"]
-    assert events[0]["payload"]["id"] == "c1"
+    assert [e["type"] for e in events] == ["connection.status_changed", "record.synced"]
+    assert events[1]["payload"]["id"] == "c1"
     feed = service.events(world.key_id, world.connection_id)
     assert [e["id"] for e in feed] == [e["id"] for e in events]
 

@@ -42,7 +42,7 @@ def _page(status: int, title: str, text: str) -> HTMLResponse:
     responses={
         **ERRORS,
         302: {"description": "Redirect to QuickBooks' consent page"},
-        200: {"description": "With format=json: `{\"url\": ...}`"},
+        200: {"description": 'With format=json: `{"url": ...}`'},
         503: {"description": "This server has no QuickBooks app for the environment"},
     },
 )

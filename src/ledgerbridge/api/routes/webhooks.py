@@ -53,7 +53,9 @@ def receive_webhook(
     try:
         service.receive_webhook(body, signature)
     except Invalid:
-        raise ApiError(401, "webhook.bad_signature", "the intuit-signature does not match") from None
+        raise ApiError(
+            401, "webhook.bad_signature", "the intuit-signature does not match"
+        ) from None
     except MalformedNotification as exc:
         raise ApiError(400, "webhook.malformed", str(exc)) from None
     return {"received": True}

@@ -1,0 +1,190 @@
+"""Fixtures: the HTTP API on a real socket, over SQLite in `tmp_path`, next to a real emulator.
+
+`served` is one module's set-up: a migrated database, a `Service` whose wake-ups are recorded
+(no dispatcher runs, so records stay where the API put them) and the API served by uvicorn from
+a thread on a free port, next to an emulator. `stack` gives each test a new API key and an
+authenticated `httpx.Client`; since a key sees only its own connections, and each test makes
+its own emulator companies, tests do not see each other's data.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+
+from ledgerbridge.api import create_app
+from ledgerbridge.bootstrap import Ledger, build
+from ledgerbridge.engine.service import Service
+from ledgerbridge.settings import load_settings
+from qbo_emulator.server import EmulatorServer, free_port
+
+
+class ApiServer:
+    """`create_app(service)` served by uvicorn from a background thread."""
+
+    def __init__(self, service: Service, port: int, host: str = "127.0.0.1") -> None:
+        self.url = f"http://{host}:{port}"
+        config = uvicorn.Config(
+            create_app(service),
+            host=host,
+            port=port,
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
+        )
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, name="ledgerbridge-api")
+
+    def __enter__(self) -> ApiServer:
+        self._thread.start()
+        deadline = time.monotonic() + 10
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError(f"the API did not start on {self.url}")
+            time.sleep(0.01)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=10)
+
+
+@dataclass
+class Stack:
+    url: str
+    emulator_url: str
+    data_dir: Path
+    ledger: Ledger
+    service: Service
+    key: str
+    http: httpx.Client
+    wakes: list[str] = field(default_factory=list)
+    pulls: list[str] = field(default_factory=list)
+    _clients: list[httpx.Client] = field(default_factory=list)
+
+    def client(self, key: str | None = None, **headers: str) -> httpx.Client:
+        """Another client of the API: with `key` as its API key, or with none."""
+        if key is not None:
+            headers["Authorization"] = f"Bearer {key}"
+        client = httpx.Client(base_url=self.url, headers=headers, timeout=10)
+        self._clients.append(client)
+        return client
+
+    def new_key(self, name: str = "other") -> str:
+        return self.service.create_key(name)[1]
+
+    def connection(self, name: str = "Main office", **body: Any) -> dict[str, Any]:
+        """A new connection to the emulator, made through the API."""
+        response = self.http.post(
+            "/v1/connections", json={"name": name, "environment": "emulator", **body}
+        )
+        assert response.status_code == 201, response.text
+        created: dict[str, Any] = response.json()
+        return created
+
+    def company(self, name: str = "Test Company") -> str:
+        """A new emulator company: its realm id."""
+        response = httpx.post(f"{self.emulator_url}/_emulator/companies", json={"name": name})
+        assert response.status_code == 201, response.text
+        realm: str = response.json()["realm_id"]
+        return realm
+
+    def close(self) -> None:
+        for client in [self.http, *self._clients]:
+            client.close()
+
+
+@dataclass
+class Served:
+    """One module's API: its database, service (wake-ups recorded) and server."""
+
+    url: str
+    data_dir: Path
+    ledger: Ledger
+    service: Service
+    wakes: list[str]
+    pulls: list[str]
+
+
+@pytest.fixture(scope="module")
+def emulator() -> Iterator[EmulatorServer]:
+    with EmulatorServer(webhook_time_scale=0.001, webhook_batch_window=0.05) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory, emulator: EmulatorServer) -> Iterator[Served]:
+    data_dir = tmp_path_factory.mktemp("ledgerbridge")
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {
+        "LEDGERBRIDGE_QBO_EMULATOR_URL": emulator.url,
+        "LEDGERBRIDGE_QBO_REDIRECT_URI": f"{url}/v1/oauth/callback",
+    }
+    ledger = build(load_settings(env, data_dir=data_dir))
+    ledger.db.migrate()
+    wakes: list[str] = []
+    pulls: list[str] = []
+    service = Service(ledger, wake=wakes.append, wake_pull=pulls.append)
+    try:
+        with ApiServer(service, port):
+            yield Served(url, data_dir, ledger, service, wakes, pulls)
+    finally:
+        ledger.db.dispose()
+
+
+@pytest.fixture
+def stack(served: Served, emulator: EmulatorServer) -> Iterator[Stack]:
+    """A new API key on the module's server: tests are apart because a key sees only its
+    own connections (and each test makes its own emulator companies)."""
+    served.wakes.clear()
+    served.pulls.clear()
+    _, secret = served.service.create_key("test")
+    http = httpx.Client(
+        base_url=served.url, headers={"Authorization": f"Bearer {secret}"}, timeout=10
+    )
+    stack = Stack(
+        served.url,
+        emulator.url,
+        served.data_dir,
+        served.ledger,
+        served.service,
+        secret,
+        http,
+        served.wakes,
+        served.pulls,
+    )
+    try:
+        yield stack
+    finally:
+        stack.close()
+
+
+def error_of(response: httpx.Response) -> dict[str, Any]:
+    """The `error` object of an error answer."""
+    body = response.json()
+    assert set(body) == {"error"}, body
+    error: dict[str, Any] = body["error"]
+    return error
+
+
+def fields_of(response: httpx.Response) -> list[str | None]:
+    """The fields a 422 answer names, in order."""
+    assert response.status_code == 422, response.text
+    error = error_of(response)
+    assert error["code"] == "input.invalid"
+    return [problem["field"] for problem in error["problems"]]

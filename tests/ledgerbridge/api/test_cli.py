@@ -1,0 +1,176 @@
+"""The `ledgerbridge` command line: in-process through `main(argv)`, and as real processes."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import create_engine, inspect
+
+from ledgerbridge.bootstrap import build
+from ledgerbridge.cli import main
+from ledgerbridge.engine.service import Service
+from ledgerbridge.settings import load_settings
+from qbo_emulator.server import free_port
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
+    """The process environment with ledgerbridge's settings pointing into `tmp_path`."""
+    for name in list(os.environ):
+        if name.startswith("LEDGERBRIDGE_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("LEDGERBRIDGE_DATA_DIR", str(tmp_path))
+    yield {"LEDGERBRIDGE_DATA_DIR": str(tmp_path)}
+
+
+def _authenticate(env: dict[str, str], secret: str) -> str | None:
+    ledger = build(load_settings(env))
+    try:
+        return Service(ledger).authenticate(secret)
+    finally:
+        ledger.db.dispose()
+
+
+def test_keys_create_prints_the_secret_last(
+    env: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["keys", "create", "--name", "billing app"]) == 0
+    out = capsys.readouterr().out
+    assert out.endswith("\n")
+    lines = out.splitlines()
+    secret = lines[-1]
+    assert secret.startswith("lbk_")
+    key_id = _authenticate(env, secret)
+    assert key_id is not None
+    assert key_id in out
+    assert _authenticate(env, secret + "x") is None
+
+
+def test_migrate_makes_a_fresh_sqlite_database(
+    env: dict[str, str],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    database = tmp_path / "fresh" / "lb.db"
+    database.parent.mkdir()
+    monkeypatch.setenv("LEDGERBRIDGE_DATABASE_URL", f"sqlite:///{database}")
+    assert main(["migrate"]) == 0
+    assert main(["migrate"]) == 0
+    assert "up to date" in capsys.readouterr().out
+    engine = create_engine(f"sqlite:///{database}")
+    try:
+        assert {"api_keys", "connections", "records"} <= set(inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("url", "says"),
+    [
+        ("mysql://db.example/ledger", "LEDGERBRIDGE_DATABASE_URL"),
+        ("sqlite:////nonexistent-dir/ledgerbridge.db", "unable to open database file"),
+        ("sqlite+aiosqlite:///x.db", "unsupported database URL"),
+    ],
+)
+def test_a_bad_database_url_is_one_line_and_no_traceback(
+    env: dict[str, str],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    url: str,
+    says: str,
+) -> None:
+    monkeypatch.setenv("LEDGERBRIDGE_DATABASE_URL", url)
+    for argv in (["migrate"], ["keys", "create", "--name", "x"]):
+        assert main(argv) == 1
+        captured = capsys.readouterr()
+        assert captured.out == ""
+        lines = captured.err.splitlines()
+        assert len(lines) == 1, captured.err
+        assert lines[0].startswith("ledgerbridge: error: ")
+        assert says in lines[0]
+
+
+def test_usage_errors_exit_2(env: dict[str, str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([]) == 2
+    assert "serve" in capsys.readouterr().out
+    assert main(["keys", "create"]) == 2
+    assert "--name" in capsys.readouterr().err
+    assert main(["keys", "create", "--name", " "]) == 2
+    assert main(["serve", "--port", "0"]) == 2
+    assert main(["--help"]) == 0
+
+
+def _process(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("LEDGERBRIDGE_")}
+    with log.open("wb") as sink:
+        return subprocess.Popen(
+            [sys.executable, "-m", "ledgerbridge.cli", *args],
+            env={**clean, **env},
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
+
+
+def _wait_for(predicate: Callable[[], bool], what: str, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 20
+    while not predicate():
+        assert process.poll() is None, f"exited {process.returncode} before {what}"
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
+
+
+def _stop(process: subprocess.Popen[bytes], signum: int) -> int:
+    process.send_signal(signum)
+    try:
+        return process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+        raise
+
+
+def test_serve_answers_with_keys_made_by_the_cli(
+    env: dict[str, str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["keys", "create", "--name", "app"]) == 0
+    secret = capsys.readouterr().out.splitlines()[-1]
+    port = free_port()
+    log = tmp_path / "serve.log"
+    process = _process(["serve", "--port", str(port), "--log-level", "warning"], env, log)
+    base = f"http://127.0.0.1:{port}"
+
+    def healthy() -> bool:
+        try:
+            return httpx.get(f"{base}/v1/health", timeout=1).status_code == 200
+        except httpx.TransportError:
+            return False
+
+    try:
+        _wait_for(healthy, "the API to answer", process)
+        with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {secret}"}) as http:
+            assert http.get("/v1/connections").json() == []
+            assert http.get("/v1/connections", headers={"Authorization": "Bearer x"}).is_error
+    finally:
+        code = _stop(process, signal.SIGINT)
+    assert code == 0, log.read_text()
+    assert "Traceback" not in log.read_text()
+
+
+def test_worker_runs_until_terminated(env: dict[str, str], tmp_path: Path) -> None:
+    log = tmp_path / "worker.log"
+    process = _process(["worker"], env, log)
+    try:
+        _wait_for(lambda: "worker running" in log.read_text(), "the worker to start", process)
+    finally:
+        code = _stop(process, signal.SIGTERM)
+    assert code == 0, log.read_text()
+    assert "Traceback" not in log.read_text()

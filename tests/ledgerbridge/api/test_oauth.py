@@ -1,0 +1,93 @@
+"""Connecting a company through the API, against the emulator's real OAuth server."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlparse
+
+import httpx
+
+from tests.ledgerbridge.api.conftest import Stack, error_of
+
+
+def _consent(stack: Stack, connection_id: str, realm_id: str) -> httpx.Response:
+    """Connect -> the emulator's consent page, approved for `realm_id` -> our callback."""
+    start = stack.http.get(f"/v1/connections/{connection_id}/connect")
+    assert start.status_code == 302, start.text
+    authorize = start.headers["location"]
+    assert authorize.startswith(f"{stack.emulator_url}/")
+    query = parse_qs(urlparse(authorize).query)
+    assert query["redirect_uri"] == [f"{stack.url}/v1/oauth/callback"]
+    assert query["state"][0]
+
+    consent = httpx.get(f"{authorize}&realm_id={realm_id}&approve=true", timeout=10)
+    assert consent.status_code in (302, 303), consent.text
+    callback = consent.headers["location"]
+    assert callback.startswith(f"{stack.url}/v1/oauth/callback?")
+    return stack.client().get(callback)
+
+
+def test_connect_completes_with_the_company_chosen(stack: Stack) -> None:
+    cid = stack.connection()["id"]
+    realm = stack.company("Summit Ridge Builders")
+
+    page = _consent(stack, cid, realm)
+    assert page.status_code == 200, page.text
+    assert page.headers["content-type"].startswith("text/html")
+    assert "Connected to" in page.text
+
+    connection = stack.http.get(f"/v1/connections/{cid}").json()
+    assert connection["status"] == "active"
+    assert connection["realm_id"] == realm
+    assert cid in stack.wakes
+
+
+def test_a_callback_is_used_once(stack: Stack) -> None:
+    cid = stack.connection()["id"]
+    start = stack.http.get(f"/v1/connections/{cid}/connect", params={"format": "json"})
+    assert start.status_code == 200
+    authorize = start.json()["url"]
+    consent = httpx.get(f"{authorize}&realm_id={stack.company()}&approve=true", timeout=10)
+    callback = consent.headers["location"]
+    assert stack.client().get(callback).status_code == 200
+
+    replay = stack.client().get(callback)
+    assert replay.status_code == 400
+    assert "unknown or was already used" in replay.text
+
+
+def test_an_unknown_state_is_a_400_page(stack: Stack) -> None:
+    stack.connection()
+    response = stack.client().get(
+        "/v1/oauth/callback", params={"code": "c", "state": "forged", "realmId": "1"}
+    )
+    assert response.status_code == 400
+    assert response.headers["content-type"].startswith("text/html")
+    assert "Not connected" in response.text
+
+
+def test_a_declined_or_incomplete_callback_is_a_400_page(stack: Stack) -> None:
+    declined = stack.client().get(
+        "/v1/oauth/callback", params={"error": "access_denied", "state": "s"}
+    )
+    assert declined.status_code == 400
+    assert "access_denied" in declined.text
+    incomplete = stack.client().get("/v1/oauth/callback", params={"state": "s"})
+    assert incomplete.status_code == 400
+
+
+def test_connecting_another_company_is_refused(stack: Stack) -> None:
+    cid = stack.connection()["id"]
+    assert _consent(stack, cid, stack.company("First")).status_code == 200
+    page = _consent(stack, cid, stack.company("Second"))
+    assert page.status_code == 409
+    assert stack.http.get(f"/v1/connections/{cid}").json()["status"] == "wrong_company"
+
+
+def test_a_production_connection_without_app_credentials_is_a_503(stack: Stack) -> None:
+    response = stack.http.post(
+        "/v1/connections", json={"name": "Live", "environment": "production"}
+    )
+    response = stack.http.get(f"/v1/connections/{response.json()['id']}/connect")
+    assert response.status_code == 503
+    assert error_of(response)["code"] == "connection.not_configured"
+    assert "LEDGERBRIDGE_QBO_CLIENT_ID" in error_of(response)["message"]

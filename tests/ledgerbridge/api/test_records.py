@@ -1,0 +1,157 @@
+"""Records: upsert, validation problems, read, delete, the sync log, and actions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.ledgerbridge.api.conftest import Stack, error_of, fields_of
+
+INVOICE: dict[str, Any] = {
+    "customer_id": "c-1",
+    "date": "2025-03-01",
+    "lines": [{"item_id": "i-1", "quantity": "2", "unit_price": "12.50"}],
+}
+
+
+@pytest.fixture
+def records(stack: Stack) -> str:
+    """The records path of a new connection."""
+    return f"/v1/connections/{stack.connection()['id']}/records"
+
+
+def test_put_returns_the_view_pending(stack: Stack, records: str) -> None:
+    response = stack.http.put(f"{records}/invoice/inv-1", json=INVOICE)
+    assert response.status_code == 200, response.text
+    view = response.json()
+    assert view["type"] == "invoice"
+    assert view["id"] == "inv-1"
+    assert view["status"] == "pending"
+    assert view["version"] == 1
+    assert view["deleted"] is False
+    assert view["data"]["customer_id"] == "c-1"
+    assert view["data"]["lines"][0]["unit_price"] == "12.5"
+    assert view["quickbooks_id"] is None
+    assert view["problem"] is None
+    assert [h["kind"] for h in view["history"]] == ["received"]
+
+    same = stack.http.put(f"{records}/invoice/inv-1", json=INVOICE).json()
+    assert same["version"] == 1
+    changed = stack.http.put(f"{records}/invoice/inv-1", json={**INVOICE, "memo": "x"}).json()
+    assert changed["version"] == 2
+    assert stack.http.get(f"{records}/invoice/inv-1").json() == changed
+
+
+def test_a_float_amount_is_a_422_naming_the_line_field(stack: Stack, records: str) -> None:
+    bad = {**INVOICE, "lines": [{"quantity": "1", "unit_price": 12.5}]}
+    response = stack.http.put(f"{records}/invoice/inv-1", json=bad)
+    assert fields_of(response) == ["lines[0].unit_price"]
+    problem = error_of(response)["problems"][0]
+    assert problem["code"] == "input.invalid"
+    assert "12.5" in problem["message"]
+    assert problem["params"] == {}
+    assert "lines[0].unit_price" in error_of(response)["message"]
+    assert stack.http.get(f"{records}/invoice/inv-1").status_code == 404
+
+
+def test_an_unknown_field_is_a_422_input_unknown_field(stack: Stack, records: str) -> None:
+    response = stack.http.put(f"{records}/customer/c-1", json={"display_name": "A", "colour": 1})
+    assert fields_of(response) == ["colour"]
+    assert error_of(response)["problems"][0]["code"] == "input.unknown_field"
+
+
+def test_a_body_that_is_not_an_object_is_a_422(stack: Stack, records: str) -> None:
+    response = stack.http.put(f"{records}/customer/c-1", json=["display_name"])
+    assert fields_of(response) == [None]
+
+
+def test_an_unknown_record_type_is_a_404(stack: Stack, records: str) -> None:
+    response = stack.http.put(f"{records}/estimate/e-1", json={})
+    assert response.status_code == 404
+    assert error_of(response)["code"] == "not_found"
+    assert stack.http.get(f"{records}/customer/nobody").status_code == 404
+
+
+def test_delete_marks_the_record_deleted(stack: Stack, records: str) -> None:
+    stack.http.put(f"{records}/customer/c-1", json={"display_name": "Acme"})
+    response = stack.http.delete(f"{records}/customer/c-1")
+    assert response.status_code == 200
+    view = response.json()
+    assert view["deleted"] is True
+    assert view["version"] == 2
+    assert view["status"] == "pending"
+    assert stack.http.get(f"{records}/customer/c-1").json()["deleted"] is True
+    assert stack.http.delete(f"{records}/customer/c-2").status_code == 404
+
+
+def test_the_sync_log_pages_with_a_cursor(stack: Stack, records: str) -> None:
+    ids = [f"c-{n}" for n in range(5)]
+    for app_id in ids:
+        stack.http.put(f"{records}/customer/{app_id}", json={"display_name": app_id})
+    stack.http.put(f"{records}/vendor/v-1", json={"display_name": "Supplier"})
+
+    seen: list[str] = []
+    cursor: str | None = None
+    pages = 0
+    while True:
+        params: dict[str, Any] = {"type": "customer", "limit": 2}
+        if cursor:
+            params["cursor"] = cursor
+        page = stack.http.get(records, params=params).json()
+        assert page["items"], page
+        assert all(item["type"] == "customer" for item in page["items"])
+        assert all(item["history"] == [] for item in page["items"])
+        seen += [item["id"] for item in page["items"]]
+        pages += 1
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert sorted(seen) == ids
+    assert pages == 3
+
+    everything = stack.http.get(records).json()
+    assert len(everything["items"]) == 6
+    assert everything["next_cursor"] is None
+    assert [i["id"] for i in stack.http.get(records, params={"q": "V-"}).json()["items"]] == ["v-1"]
+    assert stack.http.get(records, params={"status": "synced"}).json()["items"] == []
+    assert len(stack.http.get(records, params={"status": "pending"}).json()["items"]) == 6
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"cursor": "not-a-cursor"}, "cursor"),
+        ({"limit": 0}, "limit"),
+        ({"limit": 201}, "limit"),
+        ({"type": "estimate"}, "type"),
+        ({"status": "lost"}, "status"),
+    ],
+)
+def test_bad_listing_parameters_are_a_422(
+    stack: Stack, records: str, params: dict[str, Any], field: str
+) -> None:
+    assert fields_of(stack.http.get(records, params=params)) == [field]
+
+
+def test_bypass_undo_bypass_and_retry(stack: Stack, records: str) -> None:
+    stack.http.put(f"{records}/customer/c-1", json={"display_name": "Acme"})
+    actions = f"{records}/customer/c-1/actions"
+
+    bypassed = stack.http.post(f"{actions}/bypass")
+    assert bypassed.status_code == 200, bypassed.text
+    assert bypassed.json()["status"] == "bypassed"
+    listed = stack.http.get(records, params={"status": "bypassed"}).json()["items"]
+    assert [item["id"] for item in listed] == ["c-1"]
+
+    back = stack.http.post(f"{actions}/undo_bypass").json()
+    assert back["status"] == "pending"
+    assert fields_of(stack.http.post(f"{actions}/undo_bypass")) == ["action"]
+
+    retried = stack.http.post(f"{actions}/retry").json()
+    assert retried["status"] == "pending"
+    kinds = [h["kind"] for h in retried["history"]]
+    assert kinds[:3] == ["action:retry", "action:undo_bypass", "action:bypass"]
+
+    assert fields_of(stack.http.post(f"{actions}/teleport")) == ["action"]
+    assert stack.http.post(f"{records}/customer/c-9/actions/retry").status_code == 404
