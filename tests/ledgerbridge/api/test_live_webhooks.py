@@ -1,0 +1,117 @@
+"""The whole loop with real parts: a person creates a customer in QuickBooks, the emulator's
+signed webhook reaches ledgerbridge's API, the dispatcher pulls, and seconds later the app's
+customer with the same email is linked to it instead of being created twice."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+import httpx
+import pytest
+
+from ledgerbridge.bootstrap import build
+from ledgerbridge.dispatch.inprocess import InProcessDispatcher
+from ledgerbridge.engine.service import Service
+from ledgerbridge.settings import load_settings
+from ledgerbridge.storage.sync import Mirror
+from qbo_emulator.server import EmulatorServer, free_port
+from tests.ledgerbridge.api.conftest import ApiServer
+
+
+@pytest.fixture
+def live(tmp_path: Path) -> Iterator[tuple[EmulatorServer, Service, str]]:
+    with EmulatorServer(webhook_time_scale=0.001, webhook_batch_window=0.1) as emulator:
+        port = free_port()
+        url = f"http://127.0.0.1:{port}"
+        settings = load_settings(
+            {
+                "LEDGERBRIDGE_QBO_EMULATOR_URL": emulator.url,
+                "LEDGERBRIDGE_QBO_REDIRECT_URI": f"{url}/v1/oauth/callback",
+            },
+            data_dir=tmp_path,
+        )
+        ledger = build(settings)
+        ledger.public_url = url
+        ledger.db.migrate()
+        # a long poll and pull period: only the webhook can make the pull happen quickly
+        dispatcher = InProcessDispatcher(ledger, poll=30, pull_every=3600)
+        service = Service(ledger, wake=dispatcher.wake, wake_pull=dispatcher.wake_pull)
+        dispatcher.start()
+        try:
+            with ApiServer(service, port):
+                yield emulator, service, url
+        finally:
+            dispatcher.stop()
+            ledger.db.dispose()
+
+
+def test_a_customer_made_in_quickbooks_is_matched_seconds_after_its_webhook(
+    live: tuple[EmulatorServer, Service, str],
+) -> None:
+    emulator, service, url = live
+    _, secret = service.create_key("app")
+    http = httpx.Client(base_url=url, headers={"Authorization": f"Bearer {secret}"}, timeout=10)
+    try:
+        realm = httpx.post(f"{emulator.url}/_emulator/companies", json={"name": "Live Co"}).json()[
+            "realm_id"
+        ]
+        cid = http.post("/v1/connections", json={"name": "Live", "environment": "emulator"}).json()[
+            "id"
+        ]
+        consent = httpx.get(
+            http.get(f"/v1/connections/{cid}/connect").headers["location"]
+            + f"&realm_id={realm}&approve=true"
+        )
+        callback = urlparse(consent.headers["location"])
+        assert http.get(f"{callback.path}?{callback.query}").status_code == 200
+        client_id = parse_qs(
+            urlparse(http.get(f"/v1/connections/{cid}/connect?format=json").json()["url"]).query
+        )["client_id"][0]
+
+        # a person adds the customer in QuickBooks (through the API, with the app's tokens)
+        tokens = httpx.post(
+            f"{emulator.url}/_emulator/companies/{realm}/connect", json={"client_id": client_id}
+        ).json()
+        made = httpx.post(
+            f"{emulator.url}/v3/company/{realm}/customer",
+            json={"DisplayName": "Gale Ortiz", "PrimaryEmailAddr": {"Address": "gale@example.com"}},
+            headers={
+                "Authorization": f"Bearer {tokens['access_token']}",
+                "Accept": "application/json",
+            },
+        ).json()["Customer"]
+        created_at = time.monotonic()
+
+        ledger = service.ledger
+        seen = None
+        while time.monotonic() - created_at < 15:
+            with ledger.db.session(readonly=True) as session:
+                seen = Mirror(session, cid).get("Customer", made["Id"])
+            if seen is not None:
+                break
+            time.sleep(0.05)
+        assert seen is not None, "the webhook did not bring the customer into the mirror"
+        lag = time.monotonic() - created_at
+        assert lag < 10
+
+        # the app now sends the same customer: linked, not duplicated
+        put = http.put(
+            f"/v1/connections/{cid}/records/customer/gale",
+            json={"first_name": "Gale", "last_name": "Ortiz", "email": "gale@example.com"},
+        )
+        assert put.status_code == 200, put.text
+        deadline = time.monotonic() + 15
+        view = put.json()
+        while view["status"] != "synced" and time.monotonic() < deadline:
+            time.sleep(0.05)
+            view = http.get(f"/v1/connections/{cid}/records/customer/gale").json()
+        assert view["status"] == "synced", view
+        assert view["quickbooks_id"] == made["Id"]
+        export = httpx.get(f"{emulator.url}/_emulator/companies/{realm}/export").json()
+        assert len(export["entities"]["Customer"]) == 1
+        print(f"\nmirror had the QuickBooks customer {lag:.2f} s after it was created")
+    finally:
+        http.close()
