@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ledgerbridge.adapters.qbo import oauth
+from ledgerbridge.adapters.qbo import QuickBooksError, oauth
 from ledgerbridge.bootstrap import Ledger
 from ledgerbridge.core.problems import Problem
 from ledgerbridge.core.records import RECORD_TYPES, parse_record, record_to_json
@@ -195,7 +195,9 @@ class Service:
                 )
             else:
                 store_grant(ledger, Tokens(session), connection.id, grant)
-                connections.set_company(connection.id, realm_id, connection.company_name)
+                connections.set_company(
+                    connection.id, realm_id, self._company_name(connection, realm_id, grant)
+                )
                 connections.set_status(connection.id, "active")
                 Events(session).append(
                     connection.id,
@@ -208,6 +210,23 @@ class Service:
         self.wake_pull(connection.id)
         self.wake(connection.id)
         return view
+
+    def _company_name(self, connection: StoredConnection, realm_id: str, grant: Any) -> str | None:
+        """The company's name, for the confirmation page (best effort: the pull fills it too)."""
+
+        class _Once:
+            def access_token(self) -> str:
+                return str(grant.access_token)
+
+            def refreshed_access_token(self, stale: str) -> str:
+                return str(grant.access_token)
+
+        try:
+            with self.ledger.client(connection.environment, realm_id, _Once()) as client:
+                name = client.company_info().get("CompanyName")
+        except QuickBooksError:  # the name is a nicety; connecting must not fail for it
+            return connection.company_name
+        return str(name) if name else connection.company_name
 
     def disconnect(self, key_id: str, connection_id: str) -> ConnectionView:
         with self.ledger.db.session() as session:

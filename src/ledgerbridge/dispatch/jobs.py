@@ -1,0 +1,571 @@
+"""Dispatch on PostgreSQL: procrastinate jobs, shared by any number of `ledgerbridge worker`s.
+
+The same entry points as the embedded dispatcher (`dispatch.inprocess`), run as jobs of a
+procrastinate queue that lives in ledgerbridge's own database (and schema: the tables follow
+the connection's `search_path`):
+
+    apply_job_schema(ledger)              `ledgerbridge migrate`: procrastinate's tables, once
+    defer_sync_in(session, connection_id) a sync job, inside the caller's transaction
+    JobDispatcher(ledger)                 `wake` / `wake_pull` for `Service` in `ledgerbridge serve`
+    run_worker(ledger, concurrency=1)     `ledgerbridge worker`: runs jobs until SIGINT/SIGTERM
+    job_app(ledger)                       the procrastinate `App` itself (opens nothing)
+
+Jobs (all in the queue `ledgerbridge`, so a database shared with other procrastinate apps is
+fine):
+
+- `ledgerbridge.sync_connection(connection_id)`: one `sync_company` pass (after a first pull
+  when the company was never pulled). `ledgerbridge.pull_connection(connection_id)`:
+  `pull_company`. Both carry `lock="connection:<id>"` (one job at a time per company, across
+  all workers) and a queueing lock per task and company (`sync:<id>`, `pull:<id>`), so a burst
+  of record changes leaves at most one job waiting per company; a second deferral while one
+  waits is not an error (it is the same work).
+- When a pass leaves due work (rate limit, QuickBooks unavailable, a dependency to wait for),
+  the job queues the next pass for when that work comes due (at least `FOLLOW_UP_GAP` later,
+  at most one sweep away). A sync or pull that raises is retried with exponential backoff
+  (`RETRY_BASE` doubling up to `RETRY_CAP`, `MAX_ATTEMPTS` times): the failed job stays
+  `failed` in procrastinate's table and a new job is queued for later. procrastinate's own
+  retry is not used: it moves the same row back to `todo`, which fails on the queueing lock
+  when another job for the company is already waiting and leaves the job `doing` forever
+  (procrastinate issues #1446, #1543).
+- `ledgerbridge.sweep`, periodic (every 5 minutes, deduplicated across workers by
+  procrastinate): a pull for every active connection and a sync for every connection with
+  due work, so nothing depends on a wake-up. `ledgerbridge.remove_old_jobs`, daily: finished
+  jobs older than `KEEP_JOBS_HOURS` are deleted.
+- Stalled jobs: every worker sends procrastinate heartbeats (`heartbeat_every`) and, at start
+  and every `stalled_after / 2` seconds, looks for `doing` jobs whose worker stopped sending
+  them for `stalled_after` seconds (or was pruned). Such a job is marked `failed` and, for a
+  sync or pull, a fresh job is queued for the company (the reconciler settles any write the
+  dead worker had started with its stored `requestid`, so nothing is sent twice).
+
+The reconciler's own company lease is taken with one holder for every job (`JOB_HOLDER`):
+procrastinate's `lock` already keeps two jobs of a company apart (a unique index), and a job
+that replaces a dead worker's job must not wait for the dead worker's lease to expire. The
+lease still keeps jobs apart from any other process syncing with another holder.
+
+Deferring "in the same transaction": `defer_sync_in(session, connection_id)` inserts the job
+through the SQLAlchemy session's own psycopg connection (procrastinate's `connection=` option
+of `configure`), inside a savepoint, so the job exists if and only if the caller's transaction
+commits, and a queueing-lock conflict rolls back only the savepoint. `Service(ledger,
+defer_in=defer_sync_in)` calls it in `put_record`, `delete_record`, `action` and
+`request_sync`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import os
+import re
+import signal
+from collections.abc import Iterator
+from contextlib import suppress
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import procrastinate
+from procrastinate import exceptions as procrastinate_errors
+from procrastinate import schema as procrastinate_schema
+from procrastinate.jobs import Job
+from psycopg.conninfo import make_conninfo
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+from ledgerbridge.bootstrap import Ledger
+from ledgerbridge.engine.pull import mirror_is_empty, pull_company
+from ledgerbridge.engine.reconciler import sync_company
+from ledgerbridge.storage.repositories import Connections
+from ledgerbridge.storage.sync import SyncStates
+
+__all__ = [
+    "JOB_HOLDER",
+    "PULL_TASK",
+    "QUEUE",
+    "SYNC_TASK",
+    "JobDispatcher",
+    "apply_job_schema",
+    "company_lock",
+    "defer_pull",
+    "defer_pull_in",
+    "defer_sync",
+    "defer_sync_in",
+    "job_app",
+    "run_worker",
+    "sweep",
+]
+
+log = logging.getLogger(__name__)
+
+QUEUE = "ledgerbridge"
+SYNC_TASK = "ledgerbridge.sync_connection"
+PULL_TASK = "ledgerbridge.pull_connection"
+SWEEP_TASK = "ledgerbridge.sweep"
+CLEANUP_TASK = "ledgerbridge.remove_old_jobs"
+COMPANY_TASKS = {SYNC_TASK: "sync", PULL_TASK: "pull"}
+
+JOB_HOLDER = "procrastinate"  # the reconciler's lease holder for every job (see above)
+SWEEP_CRON = "*/5 * * * *"
+SWEEP_PERIOD = timedelta(minutes=5)
+CLEANUP_CRON = "17 3 * * *"
+KEEP_JOBS_HOURS = 72
+FOLLOW_UP_GAP = timedelta(seconds=5)  # a pass that leaves due work waits at least this much
+RETRY_BASE = 10.0  # seconds before the first retry of a job that raised; doubles each time
+RETRY_CAP = 300.0
+MAX_ATTEMPTS = 5  # retries of one failing job; after that the sweep picks the company up
+BUSY_RETRY = 30.0  # the company's lease is held by a process that is not a job
+
+_SCHEMA_LOCK = 0x4C42_4A6F_6253_6368  # PostgreSQL advisory lock key: "LBJobSch"
+_STAMP = "procrastinate {version} (applied by ledgerbridge)"
+_STAMP_PATTERN = re.compile(r"^procrastinate (\d+(?:\.\d+)*)")
+
+
+def company_lock(connection_id: str) -> str:
+    """The procrastinate lock of a company: one job at a time, whatever its task."""
+    return f"connection:{connection_id}"
+
+
+def _queueing_lock(task_name: str, connection_id: str) -> str:
+    return f"{COMPANY_TASKS[task_name]}:{connection_id}"
+
+
+# --- deferring --------------------------------------------------------------------------------
+
+
+@functools.cache
+def _deferral_app() -> procrastinate.App:
+    """An app that only defers, on connections it is given (its own pool is never opened)."""
+    return procrastinate.App(connector=procrastinate.SyncPsycopgConnector())
+
+
+def _defer_on(
+    session: Session,
+    task_name: str,
+    connection_id: str,
+    *,
+    delay: float = 0.0,
+    attempt: int = 0,
+) -> int | None:
+    """Insert a company job through `session`'s connection, in its transaction.
+
+    Returns the job id, or None when a job of this task is already waiting for the company
+    (its queueing lock): the waiting job does the same work. The insert runs in a savepoint,
+    so that conflict leaves the caller's transaction usable.
+    """
+    bind = session.get_bind()
+    if bind.dialect.name != "postgresql":
+        raise ValueError("procrastinate jobs need PostgreSQL; SQLite uses the in-process dispatcher")
+    driver = session.connection().connection.driver_connection
+    deferrer = _deferral_app().configure_task(
+        task_name,
+        queue=QUEUE,
+        lock=company_lock(connection_id),
+        queueing_lock=_queueing_lock(task_name, connection_id),
+        schedule_at=datetime.now(UTC) + timedelta(seconds=delay) if delay > 0 else None,
+        connection=driver,
+    )
+    kwargs: dict[str, Any] = {"connection_id": connection_id}
+    if attempt:
+        kwargs["attempt"] = attempt
+    try:
+        with session.begin_nested():
+            return deferrer.defer(**kwargs)
+    except procrastinate_errors.AlreadyEnqueued:
+        return None
+
+
+def defer_sync_in(session: Session, connection_id: str) -> int | None:
+    """A sync job for the company, committed (or rolled back) with `session`'s transaction.
+
+    What `Service.defer_in` calls inside the transaction that changes records. Returns the
+    job id, or None when a sync job is already waiting for this company.
+    """
+    return _defer_on(session, SYNC_TASK, connection_id)
+
+
+def defer_pull_in(session: Session, connection_id: str) -> int | None:
+    """A pull job for the company, in `session`'s transaction (None: one is waiting)."""
+    return _defer_on(session, PULL_TASK, connection_id)
+
+
+def defer_sync(ledger: Ledger, connection_id: str) -> int | None:
+    """A sync job for the company, in a transaction of its own."""
+    with ledger.db.session() as session:
+        return defer_sync_in(session, connection_id)
+
+
+def defer_pull(ledger: Ledger, connection_id: str) -> int | None:
+    """A pull job for the company, in a transaction of its own."""
+    with ledger.db.session() as session:
+        return defer_pull_in(session, connection_id)
+
+
+class JobDispatcher:
+    """What `ledgerbridge serve` wires into `Service` on PostgreSQL (no work in that process).
+
+        dispatcher = JobDispatcher(ledger)
+        Service(ledger, wake=dispatcher.wake, wake_pull=dispatcher.wake_pull,
+                defer_in=dispatcher.defer_in)
+
+    `wake` and `wake_pull` queue a job after the fact (a connection made, mappings changed, a
+    webhook); a failure to queue is logged, not raised: the periodic sweep finds the work.
+    `start` and `stop` do nothing: `ledgerbridge worker` processes run the jobs.
+    """
+
+    def __init__(self, ledger: Ledger) -> None:
+        self._ledger = ledger
+
+    @staticmethod
+    def defer_in(session: Session, connection_id: str) -> None:
+        defer_sync_in(session, connection_id)
+
+    def wake(self, connection_id: str) -> None:
+        try:
+            defer_sync(self._ledger, connection_id)
+        except Exception:
+            log.exception("could not queue a sync of connection %s", connection_id)
+
+    def wake_pull(self, connection_id: str) -> None:
+        try:
+            defer_pull(self._ledger, connection_id)
+        except Exception:
+            log.exception("could not queue a pull of connection %s", connection_id)
+
+    def start(self) -> None:
+        pass
+
+    def stop(self) -> None:
+        pass
+
+
+# --- the schema -------------------------------------------------------------------------------
+
+
+def _version(text_value: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in text_value.split("."))
+
+
+def _migrations(after: tuple[int, ...], upto: tuple[int, ...]) -> Iterator[Path]:
+    folder = Path(procrastinate_schema.SchemaManager.get_migrations_path())
+    for path in sorted(folder.glob("*.sql")):
+        version = _version(path.name.split("_", 1)[0])
+        if after < version <= upto:
+            yield path
+
+
+def apply_job_schema(ledger: Ledger) -> bool:
+    """Create (or upgrade) procrastinate's tables in the ledger's database; True if it did.
+
+    Idempotent and safe to run from several processes at once (an advisory lock). The tables,
+    types and functions go to the first schema of the connection's `search_path`. The
+    procrastinate version is stamped on `procrastinate_jobs` (a table comment); a newer
+    procrastinate applies its migrations since that version. A schema found without the
+    stamp was installed by someone else and is left alone.
+    """
+    if ledger.db.dialect != "postgresql":
+        raise ValueError("procrastinate jobs need PostgreSQL")
+    current = procrastinate.__version__
+    with ledger.db.engine.connect() as connection, connection.begin():
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK})
+        found = connection.execute(text("SELECT to_regclass('procrastinate_jobs')")).scalar()
+        driver = connection.connection.driver_connection
+        assert driver is not None
+        if found is None:
+            driver.execute(procrastinate_schema.SchemaManager.get_schema())
+        else:
+            comment = connection.execute(
+                text("SELECT obj_description('procrastinate_jobs'::regclass, 'pg_class')")
+            ).scalar()
+            match = _STAMP_PATTERN.match(comment or "")
+            if match is None:
+                log.info("procrastinate's schema is present and managed elsewhere: left alone")
+                return False
+            stamped = _version(match.group(1))
+            if stamped >= _version(current):
+                return False
+            for path in _migrations(stamped, _version(current)):
+                log.info("applying procrastinate migration %s", path.name)
+                driver.execute(path.read_text(encoding="utf-8"))
+        stamp = _STAMP.format(version=current).replace("'", "''")
+        driver.execute(f"COMMENT ON TABLE procrastinate_jobs IS '{stamp}'")
+    return True
+
+
+# --- the jobs ---------------------------------------------------------------------------------
+
+
+def _conninfo(ledger: Ledger) -> str:
+    """libpq connection string of the ledger's database (with its `options`, search_path)."""
+    url = make_url(ledger.settings.database_url)
+    extra = {key: value for key, value in url.query.items() if isinstance(value, str)}
+    return make_conninfo(
+        "",
+        host=url.host,
+        port=url.port,
+        user=url.username,
+        password=url.password,
+        dbname=url.database,
+        **extra,
+    )
+
+
+def _active(ledger: Ledger, connection_id: str) -> bool:
+    with ledger.db.session(readonly=True) as session:
+        connection = Connections(session).get_unscoped(connection_id)
+    return connection is not None and connection.status == "active"
+
+
+def _follow_up(ledger: Ledger, connection_id: str, *, gap: timedelta) -> int | None:
+    """Queue the next sync for when the company's earliest due record comes due, if soon."""
+    now = ledger.clock()
+    with ledger.db.session() as session:
+        due = SyncStates(session).next_due_at(connection_id)
+        if due is None or due > now + SWEEP_PERIOD:
+            return None  # nothing due, or the sweep comes first
+        connection = Connections(session).get_unscoped(connection_id)
+        if connection is None or connection.status != "active":
+            return None
+        delay = max(due - now, gap).total_seconds()
+        return _defer_on(session, SYNC_TASK, connection_id, delay=delay)
+
+
+def _retry_later(ledger: Ledger, task_name: str, connection_id: str, attempt: int) -> None:
+    """After a job raised: the same work again later, with exponential backoff."""
+    if attempt >= MAX_ATTEMPTS:
+        log.error(
+            "%s of connection %s failed %d times: left to the periodic sweep",
+            COMPANY_TASKS[task_name],
+            connection_id,
+            attempt + 1,
+        )
+        return
+    delay = min(RETRY_BASE * 2**attempt, RETRY_CAP)
+    try:
+        with ledger.db.session() as session:
+            _defer_on(session, task_name, connection_id, delay=delay, attempt=attempt + 1)
+    except Exception:
+        log.exception("could not queue a retry for connection %s", connection_id)
+
+
+def run_sync(ledger: Ledger, connection_id: str, attempt: int = 0) -> str:
+    """The body of a sync job (also callable directly): one pass, then what comes next."""
+    try:
+        if _active(ledger, connection_id) and mirror_is_empty(ledger, connection_id):
+            pull_company(ledger, connection_id)  # never pulled: learn the company first
+        report = sync_company(ledger, connection_id, holder=JOB_HOLDER)
+    except Exception:
+        _retry_later(ledger, SYNC_TASK, connection_id, attempt)
+        raise
+    if report.stopped == "busy":
+        with ledger.db.session() as session:
+            _defer_on(session, SYNC_TASK, connection_id, delay=BUSY_RETRY)
+    elif report.stopped != "not_active":
+        _follow_up(ledger, connection_id, gap=FOLLOW_UP_GAP)
+    return (
+        f"created={report.created} updated={report.updated} linked={report.linked} "
+        f"failed={report.failed} stopped={report.stopped}"
+    )
+
+
+def run_pull(ledger: Ledger, connection_id: str, attempt: int = 0) -> str:
+    """The body of a pull job: the mirror brought up to date, then any sync it made due."""
+    try:
+        report = pull_company(ledger, connection_id)
+    except Exception:
+        _retry_later(ledger, PULL_TASK, connection_id, attempt)
+        raise
+    if report.stopped is None:
+        _follow_up(ledger, connection_id, gap=timedelta(0))
+    return f"objects={report.objects} deleted={report.deleted} stopped={report.stopped}"
+
+
+def sweep(ledger: Ledger) -> tuple[int, int]:
+    """A pull for every active connection, a sync for those with due work: (pulls, syncs).
+
+    Counts the jobs queued now (a job already waiting is not counted).
+    """
+    now = ledger.clock()
+    pulls = syncs = 0
+    with ledger.db.session() as session:
+        states = SyncStates(session)
+        for connection in Connections(session).all_connected():
+            if connection.status != "active":
+                continue
+            pulls += _defer_on(session, PULL_TASK, connection.id) is not None
+            due = states.next_due_at(connection.id)
+            if due is not None and due <= now:
+                syncs += _defer_on(session, SYNC_TASK, connection.id) is not None
+    return pulls, syncs
+
+
+def job_app(ledger: Ledger, *, pool_size: int = 4, sweep_cron: str = SWEEP_CRON) -> procrastinate.App:
+    """The procrastinate app of this ledger: its connector and its tasks. Opens nothing."""
+    if ledger.db.dialect != "postgresql":
+        raise ValueError("procrastinate jobs need PostgreSQL; SQLite uses the in-process dispatcher")
+    app = procrastinate.App(
+        connector=procrastinate.PsycopgConnector(
+            conninfo=_conninfo(ledger), min_size=1, max_size=max(2, pool_size)
+        ),
+        worker_defaults={"queues": [QUEUE]},
+    )
+
+    @app.task(name=SYNC_TASK, queue=QUEUE)
+    def sync_connection(connection_id: str, attempt: int = 0) -> str:
+        return run_sync(ledger, connection_id, attempt)
+
+    @app.task(name=PULL_TASK, queue=QUEUE)
+    def pull_connection(connection_id: str, attempt: int = 0) -> str:
+        return run_pull(ledger, connection_id, attempt)
+
+    @app.periodic(cron=sweep_cron)
+    @app.task(name=SWEEP_TASK, queue=QUEUE, queueing_lock=SWEEP_TASK)
+    def sweep_connections(timestamp: int) -> str:
+        pulls, syncs = sweep(ledger)
+        return f"pulls={pulls} syncs={syncs}"
+
+    @app.periodic(cron=CLEANUP_CRON)
+    @app.task(name=CLEANUP_TASK, queue=QUEUE, queueing_lock=CLEANUP_TASK)
+    async def remove_old_jobs(timestamp: int) -> None:
+        await app.job_manager.delete_old_jobs(
+            nb_hours=KEEP_JOBS_HOURS,
+            queue=QUEUE,
+            include_failed=True,
+            include_cancelled=True,
+            include_aborted=True,
+        )
+
+    return app
+
+
+# --- stalled jobs -----------------------------------------------------------------------------
+
+
+def _requeue_stalled(ledger: Ledger, job: Job) -> bool:
+    """Mark a stalled job failed and queue its work again, in one transaction."""
+    with ledger.db.session() as session:
+        status = session.execute(
+            text("SELECT status FROM procrastinate_jobs WHERE id = :id FOR UPDATE SKIP LOCKED"),
+            {"id": job.id},
+        ).scalar()
+        if status != "doing":
+            return False  # finished meanwhile, or another worker is recovering it
+        session.execute(
+            text("SELECT procrastinate_finish_job_v1(:id, 'failed', false)"), {"id": job.id}
+        )
+        connection_id = job.task_kwargs.get("connection_id")
+        if job.task_name in COMPANY_TASKS and isinstance(connection_id, str):
+            _defer_on(session, job.task_name, connection_id)
+    log.warning("job %s was stalled (its worker stopped): its work is queued again", job.id)
+    return True
+
+
+async def recover_stalled(app: procrastinate.App, ledger: Ledger, stalled_after: float) -> int:
+    """Requeue the jobs of workers silent for `stalled_after` seconds; how many were."""
+    stalled = await app.job_manager.get_stalled_jobs(
+        queue=QUEUE, seconds_since_heartbeat=stalled_after
+    )
+    recovered = 0
+    for job in stalled:
+        recovered += await asyncio.to_thread(_requeue_stalled, ledger, job)
+    return recovered
+
+
+async def _recovery_loop(app: procrastinate.App, ledger: Ledger, stalled_after: float) -> None:
+    while True:
+        try:
+            await recover_stalled(app, ledger, stalled_after)
+        except Exception:
+            log.exception("looking for stalled jobs failed")
+        await asyncio.sleep(max(stalled_after / 2, 0.1))
+
+
+# --- the worker -------------------------------------------------------------------------------
+
+
+def run_worker(
+    ledger: Ledger,
+    *,
+    concurrency: int = 1,
+    wait: bool = True,
+    name: str | None = None,
+    poll_every: float = 5.0,
+    heartbeat_every: float = 10.0,
+    stalled_after: float = 60.0,
+) -> None:
+    """Run jobs until SIGINT or SIGTERM (or, with `wait=False`, until none is left).
+
+    The first signal stops fetching jobs and lets the running ones finish (a sync pass is
+    bounded); a second one exits at once (a job cut short is recovered as stalled by the
+    other workers, and the write it had started is settled with its `requestid`).
+    `concurrency` jobs run at once, each in a thread. `poll_every` is the fallback polling
+    interval (new jobs are announced by LISTEN/NOTIFY); a worker silent for `stalled_after`
+    seconds (heartbeats every `heartbeat_every`) is presumed dead.
+    """
+    if concurrency < 1:
+        raise ValueError("concurrency must be at least 1")
+    app = job_app(ledger, pool_size=concurrency + 3)
+    asyncio.run(
+        _serve(
+            app,
+            ledger,
+            concurrency=concurrency,
+            wait=wait,
+            name=name or f"ledgerbridge-{os.getpid()}",
+            poll_every=poll_every,
+            heartbeat_every=heartbeat_every,
+            stalled_after=stalled_after,
+        )
+    )
+
+
+async def _serve(
+    app: procrastinate.App,
+    ledger: Ledger,
+    *,
+    concurrency: int,
+    wait: bool,
+    name: str,
+    poll_every: float,
+    heartbeat_every: float,
+    stalled_after: float,
+) -> None:
+    loop = asyncio.get_running_loop()
+    async with app.open_async():
+        worker = asyncio.create_task(
+            app.run_worker_async(
+                name=name,
+                concurrency=concurrency,
+                wait=wait,
+                fetch_job_polling_interval=poll_every,
+                update_heartbeat_interval=heartbeat_every,
+                stalled_worker_timeout=stalled_after,
+                install_signal_handlers=False,
+            )
+        )
+        stops = 0
+
+        def on_signal(signum: int) -> None:
+            nonlocal stops
+            stops += 1
+            if stops == 1:
+                log.info("%s: finishing the running jobs, then stopping", signal.strsignal(signum))
+                worker.cancel()  # procrastinate stops gracefully when cancelled
+            else:
+                log.warning("stopping at once")
+                os._exit(128 + signum)
+
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, on_signal, signum)
+        recovery = asyncio.create_task(_recovery_loop(app, ledger, stalled_after))
+        try:
+            await asyncio.wait({worker})
+        finally:
+            recovery.cancel()
+            with suppress(asyncio.CancelledError):
+                await recovery
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(signum)
+        if not worker.cancelled():
+            worker.result()  # a worker that failed raises here
+    log.info("worker %s stopped", name)
