@@ -13,16 +13,15 @@ is up to date).
 
 from __future__ import annotations
 
-import importlib
 import logging
 import signal
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from types import FrameType
-from typing import Annotated, Protocol, cast
+from typing import Annotated, Protocol
 
 import httpx
 import typer
@@ -32,6 +31,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ledgerbridge.api import create_app
 from ledgerbridge.bootstrap import DEFAULT_REDIRECT, Ledger, build
+from ledgerbridge.dispatch import jobs
+from ledgerbridge.dispatch.inprocess import InProcessDispatcher
 from ledgerbridge.engine.service import Service
 from ledgerbridge.settings import SettingsError, load_settings
 
@@ -39,7 +40,6 @@ __all__ = ["CliError", "Dispatcher", "app", "main"]
 
 log = logging.getLogger("ledgerbridge.cli")
 
-DISPATCHER_MODULE = "ledgerbridge.dispatch.inprocess"
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
 
@@ -86,6 +86,8 @@ def _ledger() -> Iterator[Ledger]:
     try:
         ledger = build(load_settings())
         ledger.db.migrate()
+        if ledger.db.dialect == "postgresql":
+            jobs.apply_job_schema(ledger)
     except SettingsError as exc:
         raise CliError(str(exc)) from None
     except (SQLAlchemyError, CommandError, OSError, ValueError) as exc:
@@ -97,22 +99,16 @@ def _ledger() -> Iterator[Ledger]:
         ledger.db.dispose()
 
 
-def _dispatcher_factory() -> Callable[[Ledger], Dispatcher] | None:
-    """The in-process dispatcher class, or None when this build has none yet."""
-    try:
-        module = importlib.import_module(DISPATCHER_MODULE)
-    except ModuleNotFoundError as exc:
-        if exc.name in ("ledgerbridge.dispatch", DISPATCHER_MODULE):
-            return None
-        raise
-    factory = getattr(module, "InProcessDispatcher", None)
-    return cast("Callable[[Ledger], Dispatcher] | None", factory)
+def _dispatcher(ledger: Ledger) -> Dispatcher:
+    """In-process on SQLite; procrastinate jobs (run by `ledgerbridge worker`) on PostgreSQL."""
+    if ledger.db.dialect == "postgresql":
+        return jobs.JobDispatcher(ledger)
+    return InProcessDispatcher(ledger)
 
 
-def _service(ledger: Ledger, dispatcher: Dispatcher | None) -> Service:
-    if dispatcher is None:
-        return Service(ledger)
-    return Service(ledger, wake=dispatcher.wake, wake_pull=dispatcher.wake_pull)
+def _service(ledger: Ledger, dispatcher: Dispatcher) -> Service:
+    defer_in = jobs.defer_sync_in if isinstance(dispatcher, jobs.JobDispatcher) else None
+    return Service(ledger, wake=dispatcher.wake, wake_pull=dispatcher.wake_pull, defer_in=defer_in)
 
 
 def _check_redirect(ledger: Ledger, host: str, port: int) -> None:
@@ -154,36 +150,32 @@ def serve(
 ) -> None:
     """Serve the HTTP API (and run the sync work in this process)."""
     _configure_logging(log_level)
-    factory = _dispatcher_factory()
     with _ledger() as ledger:
-        dispatcher = factory(ledger) if factory is not None else None
-        if dispatcher is None:
-            log.warning(
-                "no in-process dispatcher in this build (%s): not syncing", DISPATCHER_MODULE
+        ledger.public_url = f"http://{host}:{port}"
+        dispatcher = _dispatcher(ledger)
+        if isinstance(dispatcher, jobs.JobDispatcher):
+            log.info(
+                "PostgreSQL: sync and pull jobs run in `ledgerbridge worker` processes; "
+                "start at least one"
             )
         _check_redirect(ledger, host, port)
         api = create_app(_service(ledger, dispatcher))
-        if dispatcher is not None:
-            dispatcher.start()
+        dispatcher.start()
         try:
             uvicorn.run(api, host=host, port=port, log_level=log_level.value, lifespan="off")
         finally:
-            if dispatcher is not None:
-                dispatcher.stop()
+            dispatcher.stop()
 
 
 @app.command()
 def worker(log_level: LogLevel = Level.info) -> None:
     """Run the sync work without the HTTP API, until interrupted."""
-    factory = _dispatcher_factory()
-    if factory is None:
-        raise CliError(
-            f"this build has no dispatcher ({DISPATCHER_MODULE}); run `ledgerbridge serve`",
-            EXIT_USAGE,
-        )
     _configure_logging(log_level)
     with _ledger() as ledger:
-        dispatcher = factory(ledger)
+        if ledger.db.dialect == "postgresql":
+            jobs.run_worker(ledger)  # stops cleanly on SIGINT/SIGTERM
+            return
+        dispatcher = _dispatcher(ledger)
         stop = threading.Event()
 
         def _terminate(signum: int, frame: FrameType | None) -> None:

@@ -65,11 +65,13 @@ from pathlib import Path
 from typing import Any
 
 import procrastinate
+import psycopg
 from procrastinate import exceptions as procrastinate_errors
 from procrastinate import schema as procrastinate_schema
 from procrastinate.jobs import Job
 from psycopg.conninfo import make_conninfo
-from sqlalchemy import text
+from psycopg.pq import TransactionStatus
+from sqlalchemy import Connection, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
@@ -92,6 +94,9 @@ __all__ = [
     "defer_sync",
     "defer_sync_in",
     "job_app",
+    "recover_stalled",
+    "run_pull",
+    "run_sync",
     "run_worker",
     "sweep",
 ]
@@ -155,8 +160,16 @@ def _defer_on(
     """
     bind = session.get_bind()
     if bind.dialect.name != "postgresql":
-        raise ValueError("procrastinate jobs need PostgreSQL; SQLite uses the in-process dispatcher")
+        raise ValueError(
+            "procrastinate jobs need PostgreSQL; SQLite uses the in-process dispatcher"
+        )
     driver = session.connection().connection.driver_connection
+    if not isinstance(driver, psycopg.Connection):
+        raise ValueError("procrastinate jobs need the psycopg (3) driver")
+    if driver.info.transaction_status == TransactionStatus.IDLE:
+        # nothing ran yet: begin the caller's transaction, or the savepoint below would be a
+        # transaction of its own, committed whatever the caller does
+        session.execute(text("SELECT 1"))
     deferrer = _deferral_app().configure_task(
         task_name,
         queue=QUEUE,
@@ -169,7 +182,9 @@ def _defer_on(
     if attempt:
         kwargs["attempt"] = attempt
     try:
-        with session.begin_nested():
+        # psycopg's savepoint, on the very connection the insert uses (SQLAlchemy would emit
+        # its own only when it next runs a statement, too late to undo a failed insert)
+        with driver.transaction():
             return deferrer.defer(**kwargs)
     except procrastinate_errors.AlreadyEnqueued:
         return None
@@ -243,7 +258,8 @@ class JobDispatcher:
 
 
 def _version(text_value: str) -> tuple[int, ...]:
-    return tuple(int(part) for part in text_value.split("."))
+    """(3, 10, 0) from "3.10.0", "03.10.00" or "3.10.0rc1" (a pre-release counts as its release)."""
+    return tuple(int(part) for part in re.findall(r"\d+", text_value)[:3])
 
 
 def _migrations(after: tuple[int, ...], upto: tuple[int, ...]) -> Iterator[Path]:
@@ -252,6 +268,12 @@ def _migrations(after: tuple[int, ...], upto: tuple[int, ...]) -> Iterator[Path]
         version = _version(path.name.split("_", 1)[0])
         if after < version <= upto:
             yield path
+
+
+def _run_script(connection: Connection, script: str) -> None:
+    # several statements, no parameters: the driver's placeholders escaped, as procrastinate's
+    # own SchemaManager does; errors arrive as SQLAlchemy's
+    connection.exec_driver_sql(script.replace("%", "%%"))
 
 
 def apply_job_schema(ledger: Ledger) -> bool:
@@ -269,10 +291,8 @@ def apply_job_schema(ledger: Ledger) -> bool:
     with ledger.db.engine.connect() as connection, connection.begin():
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK})
         found = connection.execute(text("SELECT to_regclass('procrastinate_jobs')")).scalar()
-        driver = connection.connection.driver_connection
-        assert driver is not None
         if found is None:
-            driver.execute(procrastinate_schema.SchemaManager.get_schema())
+            _run_script(connection, procrastinate_schema.SchemaManager.get_schema())
         else:
             comment = connection.execute(
                 text("SELECT obj_description('procrastinate_jobs'::regclass, 'pg_class')")
@@ -286,9 +306,9 @@ def apply_job_schema(ledger: Ledger) -> bool:
                 return False
             for path in _migrations(stamped, _version(current)):
                 log.info("applying procrastinate migration %s", path.name)
-                driver.execute(path.read_text(encoding="utf-8"))
+                _run_script(connection, path.read_text(encoding="utf-8"))
         stamp = _STAMP.format(version=current).replace("'", "''")
-        driver.execute(f"COMMENT ON TABLE procrastinate_jobs IS '{stamp}'")
+        _run_script(connection, f"COMMENT ON TABLE procrastinate_jobs IS '{stamp}'")
     return True
 
 
@@ -399,10 +419,14 @@ def sweep(ledger: Ledger) -> tuple[int, int]:
     return pulls, syncs
 
 
-def job_app(ledger: Ledger, *, pool_size: int = 4, sweep_cron: str = SWEEP_CRON) -> procrastinate.App:
+def job_app(
+    ledger: Ledger, *, pool_size: int = 4, sweep_cron: str = SWEEP_CRON
+) -> procrastinate.App:
     """The procrastinate app of this ledger: its connector and its tasks. Opens nothing."""
     if ledger.db.dialect != "postgresql":
-        raise ValueError("procrastinate jobs need PostgreSQL; SQLite uses the in-process dispatcher")
+        raise ValueError(
+            "procrastinate jobs need PostgreSQL; SQLite uses the in-process dispatcher"
+        )
     app = procrastinate.App(
         connector=procrastinate.PsycopgConnector(
             conninfo=_conninfo(ledger), min_size=1, max_size=max(2, pool_size)

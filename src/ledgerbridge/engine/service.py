@@ -4,6 +4,11 @@ Every method takes the caller's API key id and only sees that key's connections.
 changes and the sync work they cause are committed together; `wake(connection_id)` then tells
 the dispatcher there is work (a lost wake-up only delays it: due work is derived from the
 sync state).
+
+`defer_in(session, connection_id)`, when set (PostgreSQL: `dispatch.jobs.defer_sync_in`), is
+called inside the transaction of `put_record`, `delete_record`, `action` and `request_sync`,
+so the sync job commits with the record change, or not at all; those methods then do not call
+`wake`. It must absorb "a job is already waiting" itself.
 """
 
 from __future__ import annotations
@@ -12,6 +17,8 @@ import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from sqlalchemy.orm import Session
 
 from ledgerbridge.adapters.qbo import QuickBooksError, oauth
 from ledgerbridge.bootstrap import Ledger
@@ -68,6 +75,18 @@ class Service:
     ledger: Ledger
     wake: Callable[[str], None] = lambda connection_id: None
     wake_pull: Callable[[str], None] = lambda connection_id: None
+    # dispatch.jobs: a sync job deferred inside the record change's transaction (see above)
+    defer_in: Callable[[Session, str], object] | None = None
+
+    def _changed(self, session: Session, connection_id: str) -> None:
+        """Inside the transaction of a record change: its sync job, if jobs are wired."""
+        if self.defer_in is not None:
+            self.defer_in(session, connection_id)
+
+    def _wake_after_change(self, connection_id: str) -> None:
+        """After the commit: a wake-up, unless the job was deferred in the transaction."""
+        if self.defer_in is None:
+            self.wake(connection_id)
 
     # --- keys ---------------------------------------------------------------------------------
 
@@ -263,7 +282,8 @@ class Service:
                 History(session).add(
                     connection_id, record_type, app_id, "received", detail={"version": version}
                 )
-        self.wake(connection_id)
+                self._changed(session, connection_id)
+        self._wake_after_change(connection_id)
         return self.record(key_id, connection_id, record_type, app_id)
 
     def delete_record(
@@ -276,7 +296,8 @@ class Service:
                 raise NotFound(f"{record_type} {app_id}")
             SyncStates(session).want(connection_id, record_type, app_id, version)
             History(session).add(connection_id, record_type, app_id, "deleted_in_app")
-        self.wake(connection_id)
+            self._changed(session, connection_id)
+        self._wake_after_change(connection_id)
         return self.record(key_id, connection_id, record_type, app_id)
 
     def record(self, key_id: str, connection_id: str, record_type: str, app_id: str) -> RecordView:
@@ -356,7 +377,8 @@ class Service:
             else:
                 raise _invalid("action", f"{action} is not available for this record yet")
             History(session).add(connection_id, record_type, app_id, f"action:{action}")
-        self.wake(connection_id)
+            self._changed(session, connection_id)
+        self._wake_after_change(connection_id)
         return self.record(key_id, connection_id, record_type, app_id)
 
     def request_sync(
@@ -378,7 +400,9 @@ class Service:
                     continue
                 states.want(connection_id, state.type, state.app_id, state.desired_version)
                 count += 1
-        self.wake(connection_id)
+            if count:
+                self._changed(session, connection_id)
+        self._wake_after_change(connection_id)
         return count
 
     def request_pull(self, key_id: str, connection_id: str) -> None:

@@ -1,0 +1,399 @@
+"""Procrastinate jobs on PostgreSQL: one waiting job per company, shared by worker processes.
+
+Against the in-process emulator over HTTP and a private PostgreSQL schema (procrastinate's
+tables go there too). The workers are real subprocesses running `run_worker`, with short
+heartbeats so a killed one is presumed dead within seconds.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import IO, Any
+
+import httpx
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from ledgerbridge.bootstrap import Ledger, build
+from ledgerbridge.dispatch import jobs as jobs_module
+from ledgerbridge.dispatch.jobs import (
+    BUSY_RETRY,
+    PULL_TASK,
+    RETRY_BASE,
+    SYNC_TASK,
+    JobDispatcher,
+    apply_job_schema,
+    defer_sync_in,
+    run_sync,
+    run_worker,
+    sweep,
+)
+from ledgerbridge.engine.service import Service
+from ledgerbridge.settings import load_settings
+from ledgerbridge.storage.repositories import Records
+from ledgerbridge.storage.sync import Leases
+from qbo_emulator.server import EmulatorServer
+from tests.ledgerbridge.engine.conftest import POSTGRES_URL, connect
+
+pytestmark = pytest.mark.postgres
+
+WORKER = """
+import logging, sys
+from ledgerbridge.bootstrap import build
+from ledgerbridge.dispatch.jobs import run_worker
+from ledgerbridge.settings import load_settings
+
+logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+logging.getLogger("httpx").setLevel(logging.WARNING)
+ledger = build(load_settings())
+try:
+    run_worker(ledger, name=sys.argv[1], poll_every=0.5, heartbeat_every=0.5, stalled_after=2.0)
+finally:
+    ledger.db.dispose()
+"""
+
+
+@pytest.fixture(scope="module")
+def emulator() -> Iterator[EmulatorServer]:
+    with EmulatorServer(webhook_time_scale=0.001, webhook_batch_window=0.05) as server:
+        yield server
+
+
+@pytest.fixture
+def database_url() -> Iterator[str]:
+    """A private schema of the `test` database, through the connection's search_path."""
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    schema = f"lb_jobs_{secrets.token_hex(5)}"
+    with admin.connect() as connection:
+        connection.execute(text(f"CREATE SCHEMA {schema}"))
+    url = make_url(POSTGRES_URL).update_query_dict({"options": f"-csearch_path={schema}"})
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
+
+
+@dataclass
+class Bench:
+    emulator: EmulatorServer
+    ledger: Ledger
+    service: Service
+    key_id: str
+    environ: dict[str, str]
+    tmp_path: Path
+    workers: list[Worker] = field(default_factory=list)
+
+    def company(self, name: str) -> tuple[str, str]:
+        """A connected company: (connection id, realm id)."""
+        realm = httpx.post(
+            f"{self.emulator.url}/_emulator/companies", json={"name": name}, timeout=30
+        ).json()["realm_id"]
+        connection = self.service.create_connection(self.key_id, name, "emulator")
+        connect(self.service, self.key_id, connection.id, realm)
+        return connection.id, realm
+
+    def put_customers(self, connection_id: str, count: int, prefix: str) -> set[str]:
+        names = {f"{prefix} {n}" for n in range(count)}
+        for n in range(count):
+            self.service.put_record(
+                self.key_id, connection_id, "customer", f"c{n}", {"display_name": f"{prefix} {n}"}
+            )
+        return names
+
+    def admin(self, method: str, path: str, body: Any = None) -> Any:
+        response = httpx.request(
+            method, f"{self.emulator.url}/_emulator{path}", json=body, timeout=30
+        )
+        response.raise_for_status()
+        return response.json()
+
+    def customers(self, realm_id: str) -> list[str]:
+        export = self.admin("GET", f"/companies/{realm_id}/export")
+        return [c["DisplayName"] for c in export["entities"].get("Customer", [])]
+
+    def rows(self, sql: str, **params: Any) -> list[Any]:
+        with self.ledger.db.engine.connect() as connection:
+            return list(connection.execute(text(sql), params))
+
+    def jobs(self, task_name: str = SYNC_TASK) -> list[Any]:
+        return self.rows(
+            "SELECT id, status, lock, queueing_lock, args, worker_id,"
+            " extract(epoch FROM scheduled_at - now()) AS wait"
+            " FROM procrastinate_jobs WHERE task_name = :task ORDER BY id",
+            task=task_name,
+        )
+
+    def forget_jobs(self) -> None:
+        with self.ledger.db.engine.begin() as connection:
+            connection.execute(text("DELETE FROM procrastinate_jobs"))
+
+    def synced(self) -> int:
+        return int(self.rows("SELECT count(*) FROM sync_state WHERE status = 'synced'")[0][0])
+
+    def start_worker(self, name: str) -> Worker:
+        worker = Worker.start(name, self.environ, self.tmp_path / f"{name}.log")
+        self.workers.append(worker)
+        return worker
+
+    def registered_workers(self) -> int:
+        return int(self.rows("SELECT count(*) FROM procrastinate_workers")[0][0])
+
+
+@dataclass
+class Worker:
+    name: str
+    process: subprocess.Popen[bytes]
+    log: IO[bytes]
+    log_path: Path
+
+    @classmethod
+    def start(cls, name: str, environ: dict[str, str], log_path: Path) -> Worker:
+        log = log_path.open("wb")
+        process = subprocess.Popen(
+            [sys.executable, "-c", WORKER, name], env=environ, stdout=log, stderr=log
+        )
+        return cls(name, process, log, log_path)
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 20.0) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+        try:
+            return self.process.wait(timeout)
+        finally:
+            if self.process.poll() is None:
+                self.process.kill()
+                self.process.wait()
+            self.log.close()
+
+    def output(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+@pytest.fixture
+def bench(emulator: EmulatorServer, tmp_path: Path, database_url: str) -> Iterator[Bench]:
+    environ = {
+        "LEDGERBRIDGE_QBO_EMULATOR_URL": emulator.url,
+        "LEDGERBRIDGE_DATABASE_URL": database_url,
+        "LEDGERBRIDGE_DATA_DIR": str(tmp_path),
+    }
+    ledger = build(load_settings(environ, data_dir=tmp_path))
+    ledger.db.migrate()
+    apply_job_schema(ledger)
+    service = Service(ledger, defer_in=defer_sync_in)
+    key_id, _ = service.create_key("jobs")
+    run = Bench(emulator, ledger, service, key_id, {**os.environ, **environ}, tmp_path)
+    try:
+        yield run
+    finally:
+        for worker in run.workers:
+            worker.stop(signal.SIGKILL)
+        ledger.db.dispose()
+
+
+def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+class _Rollback(Exception):
+    pass
+
+
+def test_the_schema_lives_in_the_private_schema_and_applies_once(bench: Bench) -> None:
+    assert apply_job_schema(bench.ledger) is False  # the fixture applied it
+    tables = {
+        row[0]
+        for row in bench.rows(
+            "SELECT table_name FROM information_schema.tables"
+            " WHERE table_schema = current_schema() AND table_name LIKE 'procrastinate%'"
+        )
+    }
+    assert {"procrastinate_jobs", "procrastinate_workers", "procrastinate_events"} <= tables
+    assert bench.rows("SELECT to_regclass('public.procrastinate_jobs')")[0][0] is None
+
+
+def test_a_burst_of_changes_queues_one_sync_job_per_company(bench: Bench) -> None:
+    first, _ = bench.company("Burst One")
+    second, _ = bench.company("Burst Two")
+
+    # a transaction that rolls back takes its job with it
+    with pytest.raises(_Rollback), bench.ledger.db.session() as session:
+        Records(session).upsert(second, "customer", "ghost", {"display_name": "Ghost"})
+        assert defer_sync_in(session, second) is not None
+        raise _Rollback
+    assert bench.jobs() == []
+
+    bench.put_customers(first, 20, "First")
+    bench.put_customers(second, 20, "Second")
+
+    jobs = bench.jobs()
+    assert [(j.status, j.args["connection_id"]) for j in jobs] == [
+        ("todo", first),
+        ("todo", second),
+    ]
+    assert [(j.lock, j.queueing_lock) for j in jobs] == [
+        (f"connection:{first}", f"sync:{first}"),
+        (f"connection:{second}", f"sync:{second}"),
+    ]
+    # every change committed although its job was already waiting
+    for connection_id in (first, second):
+        page = bench.service.records(bench.key_id, connection_id, limit=100)
+        assert len(page.items) == 20
+        assert {r.status for r in page.items} == {"pending"}
+
+    # the sweep: a pull for every company; their syncs are already waiting
+    assert sweep(bench.ledger) == (2, 0)
+    assert sweep(bench.ledger) == (0, 0)
+    assert len(bench.jobs(PULL_TASK)) == 2
+    assert len(bench.jobs()) == 2
+
+    # wake-ups after the fact (serve's dispatcher) find the same waiting jobs
+    dispatcher = JobDispatcher(bench.ledger)
+    dispatcher.wake(first)
+    dispatcher.wake_pull(second)
+    assert len(bench.jobs()) == 2 and len(bench.jobs(PULL_TASK)) == 2
+
+
+def test_a_pass_that_raises_is_retried_later_with_backoff(
+    bench: Bench, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    connection_id, _ = bench.company("Flaky Co")
+    bench.put_customers(connection_id, 1, "Flaky")
+    bench.forget_jobs()  # as if a worker had taken the job: this test runs it in-process
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("unexpected")
+
+    monkeypatch.setattr(jobs_module, "sync_company", broken)
+    with pytest.raises(RuntimeError):
+        run_sync(bench.ledger, connection_id)
+    (retry,) = bench.jobs()
+    assert retry.status == "todo"
+    assert retry.args == {"connection_id": connection_id, "attempt": 1}
+    assert RETRY_BASE - 2 < retry.wait <= RETRY_BASE
+
+    bench.forget_jobs()
+    with pytest.raises(RuntimeError):
+        run_sync(bench.ledger, connection_id, attempt=jobs_module.MAX_ATTEMPTS)
+    assert bench.jobs() == []  # given up: the sweep picks the company up
+
+
+def test_leftover_work_is_followed_up_when_it_comes_due(bench: Bench) -> None:
+    connection_id, realm = bench.company("Later Co")
+    bench.put_customers(connection_id, 2, "Later")
+    bench.forget_jobs()
+    bench.admin(
+        "POST",
+        f"/companies/{realm}/faults",
+        {"match": {"method": "POST", "entity": "customer"}, "times": 1, "action": {"status": 503}},
+    )
+    run_sync(bench.ledger, connection_id)
+    assert bench.synced() == 1  # the other one waits for its retry time (1 to 5 s)
+    (follow_up,) = bench.jobs()
+    assert follow_up.status == "todo"
+    assert jobs_module.FOLLOW_UP_GAP.total_seconds() - 2 < follow_up.wait <= 6
+
+    # the company's lease held by some other process: try again a little later
+    bench.forget_jobs()
+    with bench.ledger.db.session() as session:
+        Leases(session).acquire(f"connection:{connection_id}", "someone", timedelta(minutes=1))
+    run_sync(bench.ledger, connection_id)
+    (busy,) = bench.jobs()
+    assert BUSY_RETRY - 2 < busy.wait <= BUSY_RETRY
+
+
+def test_two_worker_processes_share_the_companies(bench: Bench) -> None:
+    companies = [bench.company(f"Shared {n}") for n in range(4)]
+    expected: dict[str, set[str]] = {}
+    for n, (connection_id, realm) in enumerate(companies):
+        expected[realm] = bench.put_customers(connection_id, 50, f"Shared{n} Customer")
+        # a slow first create makes every pass last over a second, so both workers get work
+        bench.admin(
+            "POST",
+            f"/companies/{realm}/faults",
+            {
+                "match": {"method": "POST", "entity": "customer"},
+                "times": 1,
+                "action": {"latency_ms": 1000},
+            },
+        )
+    assert len(bench.jobs()) == 4
+
+    one = bench.start_worker("one")
+    two = bench.start_worker("two")
+    wait_for(lambda: bench.synced() == 200, 45, "200 synced customers")
+
+    # while both are registered: who ran what (procrastinate clears it when a worker leaves)
+    workers = {j.worker_id for j in bench.jobs() if j.status == "succeeded"}
+    assert len(workers) == 2 and None not in workers, bench.jobs()
+    assert bench.registered_workers() == 2
+
+    for realm, names in expected.items():
+        customers = bench.customers(realm)
+        assert len(customers) == 50
+        assert set(customers) == names
+
+    assert one.stop(signal.SIGINT) == 0, one.output()
+    assert two.stop(signal.SIGTERM) == 0, two.output()
+    assert bench.registered_workers() == 0  # both left cleanly
+    for worker in (one, two):
+        assert "Starting job ledgerbridge.sync_connection" in worker.output()
+        assert "Traceback" not in worker.output(), worker.output()
+
+
+def test_a_killed_worker_is_replaced_and_nothing_is_sent_twice(bench: Bench) -> None:
+    connection_id, realm = bench.company("Crash Co")
+    names = bench.put_customers(connection_id, 30, "Crash Customer")
+    faults = f"/companies/{realm}/faults"
+    customer_post = {"method": "POST", "entity": "customer"}
+    # ten quick creates, then one that hangs: the worker is killed while it is in flight
+    bench.admin("POST", faults, {"match": customer_post, "times": 10, "action": {"latency_ms": 1}})
+    bench.admin(
+        "POST", faults, {"match": customer_post, "times": 1, "action": {"latency_ms": 3000}}
+    )
+
+    doomed = bench.start_worker("doomed")
+
+    def hanging() -> bool:
+        return bool(bench.admin("GET", faults)["faults"][1]["hits"] == 1)
+
+    wait_for(hanging, 30, "the eleventh create")
+    assert doomed.stop(signal.SIGKILL) == -signal.SIGKILL
+    assert bench.synced() == 10
+    (stalled,) = bench.jobs()
+    assert stalled.status == "doing"
+
+    heir = bench.start_worker("heir")
+    wait_for(lambda: bench.synced() == 30, 30, "30 synced customers")
+
+    customers = bench.customers(realm)
+    assert sorted(customers) == sorted(names)  # each exactly once
+    jobs = bench.jobs()
+    assert jobs[0].id == stalled.id and jobs[0].status == "failed"
+    assert [j.status for j in jobs[1:]][-1] == "succeeded"
+    assert heir.stop() == 0, heir.output()
+    assert "was stalled" in heir.output()
+
+
+def test_a_worker_that_does_not_wait_drains_the_queue_and_returns(bench: Bench) -> None:
+    connection_id, realm = bench.company("Drain Co")
+    names = bench.put_customers(connection_id, 5, "Drain")
+    run_worker(bench.ledger, wait=False, poll_every=0.2)
+    assert sorted(bench.customers(realm)) == sorted(names)
+    assert [j.status for j in bench.jobs()] == ["succeeded"]
+    assert bench.registered_workers() == 0
