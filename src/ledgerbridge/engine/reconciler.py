@@ -640,14 +640,7 @@ class _Pass:
     def _rejected(self, key: RecordKey, entity: str, operation: str, exc: Rejected) -> None:
         fault = exc.first
         result = classify.classify(
-            classify.QboFault(
-                status=fault.status,
-                code=fault.code,
-                message=fault.message,
-                detail=fault.detail,
-                element=fault.element,
-                intuit_tid=fault.intuit_tid,
-            ),
+            fault,
             classify.FaultContext(entity=entity, operation=operation, record_type=key.type),  # type: ignore[arg-type]
         )
         code = result.code

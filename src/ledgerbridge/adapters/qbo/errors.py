@@ -29,11 +29,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 from xml.etree import ElementTree
 
 import httpx
+
+from ledgerbridge.core.classify import QboFault as _CoreFault
 
 __all__ = [
     "AuthExpired",
@@ -55,18 +56,8 @@ _OAUTH_CONNECTION_ERRORS = frozenset({"invalid_grant", "invalid_client", "unauth
 BATCH_STATUS = 200
 
 
-@dataclass(frozen=True, slots=True)
-class QboFault:
-    """One error QuickBooks reported. `status` is the HTTP status of the answer (200 for an
-    item of a batch), `element` the offending field (None when not named), `intuit_tid` the
-    answer's trace id."""
-
-    status: int
-    code: str
-    message: str
-    detail: str
-    element: str | None
-    intuit_tid: str | None
+# One fault value for the whole engine: the adapter fills it, `core.classify` reads it.
+QboFault = _CoreFault
 
 
 class QuickBooksError(Exception):
