@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from ledgerbridge.adapters.qbo import (
+    BatchItem,
     Disconnected,
     QboClient,
     QuickBooksError,
@@ -59,6 +60,7 @@ log = logging.getLogger(__name__)
 LEASE = timedelta(minutes=5)
 WAIT = timedelta(seconds=2)
 REQUESTS_PER_MINUTE = 500
+BATCH_SIZE = 30  # QuickBooks' limit of operations in one batch request
 BACKOFF = Backoff()
 
 
@@ -134,6 +136,8 @@ class _Pass:
             closed_periods=settings.get("closed_periods", "error"),
             customer_email_required=bool(settings.get("customer_email_required", False)),
         )
+        # creates waiting to go out together: entity -> [(key, state, body, version)]
+        self._queue: dict[str, list[tuple[RecordKey, StoredState, dict[str, Any], int]]] = {}
         m = connection.mappings
         self.mappings = Mappings(
             tax_codes=dict(m.get("tax_rates", {})),
@@ -157,6 +161,7 @@ class _Pass:
         before = self.report.progressed
         for key in graph.depth_order(keys, parents):
             self._one(key, by_key[key])
+        self._flush_all()
         return self.report.progressed > before
 
     def _customer_parents(
@@ -178,6 +183,8 @@ class _Pass:
 
     def _one(self, key: RecordKey, state: StoredState) -> None:
         ledger = self.ledger
+        if self._queue and self._depends_on_queued(key):
+            self._flush_all()
         with ledger.db.session(readonly=True) as session:
             situation, context = self._situation(session, key, state)
             if situation is None:
@@ -188,6 +195,16 @@ class _Pass:
                 lambda record: mapping.to_quickbooks(key, record, self._refs(session)),
             )
         self.report.seen.add((key.type, key.app_id))
+        if isinstance(step, planner.Create):
+            entity = mapping.ENTITY[key.type]
+            queue = self._queue.setdefault(entity, [])
+            queue.append((key, state, step.body, int(context["version"])))
+            if len(queue) == BATCH_SIZE:
+                self._flush(entity)
+            return
+        if isinstance(step, planner.Settle) and ":" in step.pending.request_id:
+            self._settle_batch(step.pending.request_id.split(":", 1)[0])
+            return
         try:
             self._carry_out(key, state, situation, step, context)
         except (Disconnected, SubscriptionLapsed, Throttled) as exc:
@@ -339,6 +356,97 @@ class _Pass:
                 page_cursor = page.next_cursor
             cache[record_type] = index
         return list(cache[record_type].get(name_key(name) or "", []))
+
+    # --- batches of creates ------------------------------------------------------------------
+
+    def _depends_on_queued(self, key: RecordKey) -> bool:
+        queued = {k for items in self._queue.values() for k, *_ in items}
+        with self.ledger.db.session(readonly=True) as session:
+            stored = Records(session).get(self.cid, key.type, key.app_id)
+        if stored is None or stored.deleted:
+            return False
+        record = parse_record(key.type, stored.data)
+        return not isinstance(record, list) and any(
+            dep in queued for dep in graph.dependencies(record)
+        )
+
+    def _flush_all(self) -> None:
+        for entity in list(self._queue):
+            self._flush(entity)
+
+    def _flush(self, entity: str) -> None:
+        """Send up to 30 queued creates as one batch, each item's requestid stored first."""
+        items = self._queue.pop(entity, [])
+        if not items:
+            return
+        batch_id = uuid.uuid4().hex
+        with self.ledger.db.session() as session:
+            states = SyncStates(session, clock=self.ledger.clock)
+            history = History(session, clock=self.ledger.clock)
+            for index, (key, _, body, _) in enumerate(items):
+                request_id = f"{batch_id}:{index}"
+                states.start_write(self.cid, key.type, key.app_id, request_id, "create", body)
+                history.add(self.cid, key.type, key.app_id, "create_sent", request_id=request_id)
+        # committed: a lost answer is settled by replaying the whole batch under its requestid
+        self._send_batch(
+            entity,
+            batch_id,
+            [(key, body, version) for key, _, body, version in items],
+            {key: state for key, state, _, _ in items},
+        )
+
+    def _settle_batch(self, batch_id: str) -> None:
+        with self.ledger.db.session(readonly=True) as session:
+            members = SyncStates(session).in_batch(self.cid, batch_id)
+            versions = {
+                (m.type, m.app_id): (Records(session).get(self.cid, m.type, m.app_id) or None)
+                for m in members
+            }
+        members.sort(key=lambda m: int((m.pending_request_id or ":0").split(":", 1)[1]))
+        if not members:
+            return
+        entity = mapping.ENTITY[members[0].type]  # type: ignore[index]
+        items = []
+        states = {}
+        for member in members:
+            key = RecordKey(member.type, member.app_id)  # type: ignore[arg-type]
+            stored = versions[(member.type, member.app_id)]
+            items.append((key, dict(member.pending_body or {}), stored.version if stored else 0))
+            states[key] = member
+            self.report.seen.add((member.type, member.app_id))
+        self._send_batch(entity, batch_id, items, states)
+
+    def _send_batch(
+        self,
+        entity: str,
+        batch_id: str,
+        items: list[tuple[RecordKey, dict[str, Any], int]],
+        states: Mapping[RecordKey, StoredState],
+    ) -> None:
+        try:
+            self._take_rate()
+            results = self.client.batch(
+                [
+                    BatchItem(f"b{n}", "create", entity, body)
+                    for n, (_, body, _) in enumerate(items)
+                ],
+                request_id=batch_id,
+            )
+        except (Disconnected, SubscriptionLapsed, Throttled) as exc:
+            self._connection_level(exc)
+            return
+        except Unavailable as exc:
+            for key, _, _ in items:
+                self._retry_later(key, states[key], exc)
+            return
+        for (key, body, version), result in zip(items, results, strict=True):
+            if result.fault is not None:
+                self._rejected(key, entity, "create", result.fault)
+            elif result.entity is not None:
+                self._store_success(
+                    key, version, entity, result.entity, pushed=body, kind="created"
+                )
+                self.report.created += 1
 
     # --- carrying a step out ---------------------------------------------------------------------
 

@@ -134,6 +134,16 @@ class SyncStates:
             query = query.where(t.status == status)
         return [_state(r) for r in self._session.execute(query.order_by(t.id)).scalars()]
 
+    def in_batch(self, connection_id: str, batch_id: str) -> list[StoredState]:
+        """The records whose pending write is an item of the batch `batch_id`."""
+        t = tables.SyncState
+        rows = self._session.execute(
+            select(t).where(
+                t.connection_id == connection_id, t.pending_request_id.like(f"{batch_id}:%")
+            )
+        ).scalars()
+        return [_state(r) for r in rows]
+
     def next_due_at(self, connection_id: str) -> datetime | None:
         t = tables.SyncState
         value: datetime | None = self._session.execute(

@@ -300,10 +300,10 @@ def test_leftover_work_is_followed_up_when_it_comes_due(bench: Bench) -> None:
     bench.admin(
         "POST",
         f"/companies/{realm}/faults",
-        {"match": {"method": "POST", "entity": "customer"}, "times": 1, "action": {"status": 503}},
+        {"match": {"method": "POST", "entity": "batch"}, "times": 1, "action": {"status": 503}},
     )
     run_sync(bench.ledger, connection_id)
-    assert bench.synced() == 1  # the other one waits for its retry time (1 to 5 s)
+    assert bench.synced() == 0  # the batch of both creates waits for its retry time
     (follow_up,) = bench.jobs()
     assert follow_up.status == "todo"
     assert jobs_module.FOLLOW_UP_GAP.total_seconds() - 2 < follow_up.wait <= 6
@@ -322,12 +322,12 @@ def test_two_worker_processes_share_the_companies(bench: Bench) -> None:
     expected: dict[str, set[str]] = {}
     for n, (connection_id, realm) in enumerate(companies):
         expected[realm] = bench.put_customers(connection_id, 50, f"Shared{n} Customer")
-        # a slow first create makes every pass last over a second, so both workers get work
+        # a slow first batch makes every pass last over a second, so both workers get work
         bench.admin(
             "POST",
             f"/companies/{realm}/faults",
             {
-                "match": {"method": "POST", "entity": "customer"},
+                "match": {"method": "POST", "entity": "batch"},
                 "times": 1,
                 "action": {"latency_ms": 1000},
             },
@@ -358,28 +358,27 @@ def test_two_worker_processes_share_the_companies(bench: Bench) -> None:
 
 def test_a_killed_worker_is_replaced_and_nothing_is_sent_twice(bench: Bench) -> None:
     connection_id, realm = bench.company("Crash Co")
-    names = bench.put_customers(connection_id, 30, "Crash Customer")
+    names = bench.put_customers(connection_id, 40, "Crash Customer")
     faults = f"/companies/{realm}/faults"
-    customer_post = {"method": "POST", "entity": "customer"}
-    # ten quick creates, then one that hangs: the worker is killed while it is in flight
-    bench.admin("POST", faults, {"match": customer_post, "times": 10, "action": {"latency_ms": 1}})
-    bench.admin(
-        "POST", faults, {"match": customer_post, "times": 1, "action": {"latency_ms": 3000}}
-    )
+    batch_post = {"method": "POST", "entity": "batch"}
+    # a quick batch of 30 creates, then a batch of 10 that hangs: the worker is killed while
+    # it is in flight
+    bench.admin("POST", faults, {"match": batch_post, "times": 1, "action": {"latency_ms": 1}})
+    bench.admin("POST", faults, {"match": batch_post, "times": 1, "action": {"latency_ms": 3000}})
 
     doomed = bench.start_worker("doomed")
 
     def hanging() -> bool:
         return bool(bench.admin("GET", faults)["faults"][1]["hits"] == 1)
 
-    wait_for(hanging, 30, "the eleventh create")
+    wait_for(hanging, 30, "the second batch")
     assert doomed.stop(signal.SIGKILL) == -signal.SIGKILL
-    assert bench.synced() == 10
+    assert bench.synced() == 30
     (stalled,) = bench.jobs()
     assert stalled.status == "doing"
 
     heir = bench.start_worker("heir")
-    wait_for(lambda: bench.synced() == 30, 30, "30 synced customers")
+    wait_for(lambda: bench.synced() == 40, 30, "40 synced customers")
 
     customers = bench.customers(realm)
     assert sorted(customers) == sorted(names)  # each exactly once

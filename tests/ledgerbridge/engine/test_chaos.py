@@ -39,7 +39,7 @@ def test_a_lost_answer_is_settled_by_replay_not_recreated(world: World) -> None:
         "POST",
         f"/companies/{world.realm_id}/faults",
         {
-            "match": {"method": "POST", "entity": "customer"},
+            "match": {"method": "POST", "entity": "batch"},
             "times": 1,
             "action": {"drop_after_commit": True},
         },
@@ -116,7 +116,7 @@ def test_server_faults_retry_later_without_errors(world: World) -> None:
         "POST",
         f"/companies/{world.realm_id}/faults",
         {
-            "match": {"method": "POST", "entity": "customer"},
+            "match": {"method": "POST", "entity": "batch"},
             "times": 2,
             "action": {"status": 500, "code": "10000"},
         },

@@ -23,11 +23,11 @@ from tests.ledgerbridge.engine.conftest import World
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
-CUSTOMERS = 120
+CUSTOMERS = 150
 PROPERTIES_PER_CUSTOMER = 2
-ITEMS = 25
-INVOICES = 1000
-PAID = 600
+ITEMS = 100
+INVOICES = 1500
+PAID = 1000
 
 WORKER = textwrap.dedent(
     """
@@ -139,12 +139,12 @@ def test_a_contractor_company_syncs_exactly_once_through_chaos(
     total_records = ITEMS + CUSTOMERS * (1 + PROPERTIES_PER_CUSTOMER) + INVOICES + PAID
     intake = time.monotonic() - started
 
-    # chaos: 6 invoice answers lost after commit
+    # chaos: the answers to 6 batches of creates lost after commit
     world.admin(
         "POST",
         f"/companies/{world.realm_id}/faults",
         {
-            "match": {"method": "POST", "entity": "invoice"},
+            "match": {"method": "POST", "entity": "batch"},
             "times": 6,
             "action": {"drop_after_commit": True},
         },
