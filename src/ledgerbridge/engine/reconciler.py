@@ -61,6 +61,7 @@ LEASE = timedelta(minutes=5)
 WAIT = timedelta(seconds=2)
 REQUESTS_PER_MINUTE = 500
 BATCH_SIZE = 30  # QuickBooks' limit of operations in one batch request
+BATCHES_PER_MINUTE = 40  # per company and app
 BACKOFF = Backoff()
 
 
@@ -424,7 +425,7 @@ class _Pass:
         states: Mapping[RecordKey, StoredState],
     ) -> None:
         try:
-            self._take_rate()
+            self._take_rate(batch=True)
             results = self.client.batch(
                 [
                     BatchItem(f"b{n}", "create", entity, body)
@@ -818,11 +819,13 @@ class _Pass:
             )
         raise _Stop(status)
 
-    def _take_rate(self) -> None:
+    def _take_rate(self, *, batch: bool = False) -> None:
+        """QuickBooks' limits for one company, counted for every process: 500 requests and 40
+        batch requests a minute. Over them, the company waits for the next minute."""
         realm = self.connection.realm_id or ""
         with self.ledger.db.session() as session:
             wait = RateWindows(session, clock=self.ledger.clock).take(
-                realm, limit=REQUESTS_PER_MINUTE
+                realm, limit=REQUESTS_PER_MINUTE, batch=batch, batch_limit=BATCHES_PER_MINUTE
             )
             if wait > 0:
                 SyncStates(session).delay_all(

@@ -608,16 +608,19 @@ class RateWindows:
         self._session = session
         self._clock = clock
 
-    def take(self, realm_id: str, *, limit: int, batch: bool = False) -> float:
-        """Count one request in this minute; 0 when allowed, else seconds until the next minute."""
+    def take(
+        self, realm_id: str, *, limit: int, batch: bool = False, batch_limit: int = 40
+    ) -> float:
+        """Count one request (and one batch) in this minute; 0 when allowed, else seconds until
+        the next minute."""
         now = self._clock()
         start = now.replace(second=0, microsecond=0)
         t = tables.RateWindow
         used = self._session.execute(
-            select(t.requests)
+            select(t.requests, t.batches)
             .where(t.realm_id == realm_id, t.window_start == start)
             .with_for_update()
-        ).scalar_one_or_none()
+        ).one_or_none()
         if used is None:
             self._session.execute(
                 insert(t).values(
@@ -630,7 +633,8 @@ class RateWindows:
                 )
             )
             return 0.0
-        if used >= limit:
+        requests, batches = used
+        if requests >= limit or (batch and batches >= batch_limit):
             return (start + timedelta(minutes=1) - now).total_seconds()
         self._session.execute(
             update(t)

@@ -53,7 +53,9 @@ def test_a_contractor_company_syncs_exactly_once_through_chaos(
     rng = random.Random(7)
     service, key, cid = world.service, world.key_id, world.connection_id
     world.admin(
-        "PATCH", f"/companies/{world.realm_id}", {"throttle": {"requests_per_minute": None}}
+        "PATCH",
+        f"/companies/{world.realm_id}",
+        {"throttle": {"requests_per_minute": None, "batch_per_minute": None}},
     )
     pull_company(world.ledger, cid)
     service.set_mappings(key, cid, {"payment_methods": {"check": "2", "card": "3"}})
@@ -191,7 +193,9 @@ def test_a_contractor_company_syncs_exactly_once_through_chaos(
         report = sync_company(world.ledger, cid, max_rounds=100)
         if rounds == 2:
             world.admin(
-                "PATCH", f"/companies/{world.realm_id}", {"throttle": {"requests_per_minute": None}}
+                "PATCH",
+                f"/companies/{world.realm_id}",
+                {"throttle": {"requests_per_minute": None, "batch_per_minute": None}},
             )
         counts = world.service.connection(key, cid).counts
         if counts.get("synced", 0) == total_records:
@@ -202,7 +206,11 @@ def test_a_contractor_company_syncs_exactly_once_through_chaos(
         )
     elapsed = time.monotonic() - started
     counts = world.service.connection(key, cid).counts
-    assert counts == {"synced": total_records}, (counts, report)
+    if counts != {"synced": total_records}:
+        stuck = [
+            r.to_json() for r in world.service.records(key, cid, status="pending", limit=3).items
+        ]
+        raise AssertionError(f"{counts} {report.stopped} {stuck}")
 
     # the emulator's own word: everything exactly once, amounts right
     export = world.export()["entities"]
