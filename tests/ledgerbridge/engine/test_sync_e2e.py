@@ -156,3 +156,40 @@ def httpx_post(world: World, entity: str, body: dict[str, object]) -> dict[str, 
 
 def httpx_post_customer(world: World, body: dict[str, object]) -> dict[str, object]:
     return httpx_post(world, "customer", body)
+
+
+def test_an_edit_in_quickbooks_meanwhile_is_kept_and_ours_reapplied(world: World) -> None:
+    """5010: someone changed the customer in QuickBooks after our last push; the engine
+    re-reads it and re-applies only the field the app changed, keeping the person's edit."""
+    pull_company(world.ledger, world.connection_id)
+    put(world, "customer", "d", display_name="Dana Fox", email="dana@example.com", notes="gate 4")
+    sync_company(world.ledger, world.connection_id)
+    (customer,) = world.entities("Customer")
+    tokens = world.admin(
+        "POST",
+        f"/companies/{world.realm_id}/connect",
+        {"client_id": world.ledger.app("emulator").client_id},
+    )
+    import httpx
+
+    httpx.post(
+        f"{world.emulator.url}/v3/company/{world.realm_id}/customer",
+        json={
+            "Id": customer["Id"],
+            "SyncToken": customer["SyncToken"],
+            "sparse": True,
+            "PrimaryPhone": {"FreeFormNumber": "916-555-0100"},
+        },
+        headers={"Authorization": f"Bearer {tokens['access_token']}", "Accept": "application/json"},
+        timeout=10,
+    ).raise_for_status()
+    put(world, "customer", "d", display_name="Dana Fox", email="dana@example.com", notes="gate 7")
+    report = sync_company(world.ledger, world.connection_id)
+    assert report.updated == 1 and report.failed == 0
+    (after,) = world.entities("Customer")
+    assert after["Notes"] == "gate 7"  # ours, re-applied
+    assert after["PrimaryPhone"]["FreeFormNumber"] == "916-555-0100"  # theirs, kept
+    assert after["SyncToken"] == "2"
+    view = world.service.record(world.key_id, world.connection_id, "customer", "d")
+    assert view.status == "synced"
+    assert any(h["kind"] == "stale_reapplied" for h in view.history)
