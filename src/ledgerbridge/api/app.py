@@ -10,6 +10,10 @@ from __future__ import annotations
 from importlib import metadata
 
 from fastapi import FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
+from swagger_ui_bundle import swagger_ui_path  # type: ignore[import-untyped]
 
 from ledgerbridge.api import errors
 from ledgerbridge.api.routes import ROUTERS
@@ -50,7 +54,7 @@ def create_app(service: Service) -> FastAPI:
         version=_version(),
         description=_DESCRIPTION,
         openapi_tags=_TAGS,
-        docs_url="/docs",
+        docs_url=None,  # served below from packaged assets: no CDN
         redoc_url=None,
         openapi_url="/openapi.json",
     )
@@ -58,4 +62,20 @@ def create_app(service: Service) -> FastAPI:
     errors.install(app)
     for router in ROUTERS:
         app.include_router(router)
+    _docs(app)
     return app
+
+
+def _docs(app: FastAPI) -> None:
+    """Swagger UI at /docs with its scripts served by this process (works offline)."""
+    app.mount("/docs-assets", StaticFiles(directory=swagger_ui_path), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="ledgerbridge API",
+            swagger_js_url="/docs-assets/swagger-ui-bundle.js",
+            swagger_css_url="/docs-assets/swagger-ui.css",
+            swagger_favicon_url="/docs-assets/favicon-32x32.png",
+        )

@@ -52,3 +52,12 @@ def test_swagger_ui_is_served(stack: Stack) -> None:
     assert response.status_code == 200
     assert "swagger-ui" in response.text
     assert "/openapi.json" in response.text
+
+
+def test_swagger_ui_needs_no_network(stack: Stack) -> None:
+    page = stack.client().get("/docs").text
+    assert "cdn" not in page.lower() and "https://" not in page
+    client = stack.client()
+    for asset in ("swagger-ui-bundle.js", "swagger-ui.css"):
+        response = client.get(f"/docs-assets/{asset}")
+        assert response.status_code == 200 and len(response.content) > 10_000
