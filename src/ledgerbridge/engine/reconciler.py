@@ -397,22 +397,20 @@ class _Pass:
         )
 
     def _settle_batch(self, batch_id: str) -> None:
+        """Replay a batch whose answer was lost, under its own requestid: QuickBooks answers
+        with what it did the first time, and every item is settled from that answer."""
         with self.ledger.db.session(readonly=True) as session:
             members = SyncStates(session).in_batch(self.cid, batch_id)
-            versions = {
-                (m.type, m.app_id): (Records(session).get(self.cid, m.type, m.app_id) or None)
-                for m in members
-            }
         members.sort(key=lambda m: int((m.pending_request_id or ":0").split(":", 1)[1]))
         if not members:
             return
         entity = mapping.ENTITY[members[0].type]  # type: ignore[index]
-        items = []
+        items: list[tuple[RecordKey, dict[str, Any], int | None]] = []
         states = {}
         for member in members:
             key = RecordKey(member.type, member.app_id)  # type: ignore[arg-type]
-            stored = versions[(member.type, member.app_id)]
-            items.append((key, dict(member.pending_body or {}), stored.version if stored else 0))
+            # settled writes are compared with the app's current version afterwards
+            items.append((key, dict(member.pending_body or {}), None))
             states[key] = member
             self.report.seen.add((member.type, member.app_id))
         self._send_batch(entity, batch_id, items, states)
@@ -421,7 +419,7 @@ class _Pass:
         self,
         entity: str,
         batch_id: str,
-        items: list[tuple[RecordKey, dict[str, Any], int]],
+        items: list[tuple[RecordKey, dict[str, Any], int | None]],
         states: Mapping[RecordKey, StoredState],
     ) -> None:
         try:
@@ -519,7 +517,7 @@ class _Pass:
                 pending.operation,
                 dict(pending.body),
                 pending.request_id,
-                version,
+                None,  # settled: re-checked against the app's current version afterwards
                 full=None if pending.operation != "create" else dict(pending.body),
             )
 
@@ -560,7 +558,7 @@ class _Pass:
         operation: str,
         body: dict[str, Any],
         request_id: str,
-        version: int,
+        version: int | None,
         *,
         full: Mapping[str, Any] | None,
     ) -> None:
@@ -605,7 +603,7 @@ class _Pass:
         key: RecordKey,
         entity: str,
         body: dict[str, Any],
-        version: int,
+        version: int | None,
         full: Mapping[str, Any] | None,
     ) -> None:
         """5010: someone edited it in QuickBooks; re-read and re-apply only our changes, once."""
@@ -635,7 +633,7 @@ class _Pass:
         self._store_success(key, version, entity, result, pushed=pushed or None, kind="updated")
         self.report.updated += 1
 
-    def _removed(self, key: RecordKey, version: int) -> None:
+    def _removed(self, key: RecordKey, version: int | None) -> None:
         with self.ledger.db.session() as session:
             Links(session).remove(self.cid, key.type, key.app_id)
             SyncStates(session, clock=self.ledger.clock).finish(
@@ -649,7 +647,7 @@ class _Pass:
     def _store_success(
         self,
         key: RecordKey,
-        version: int,
+        version: int | None,
         entity: str,
         result: Mapping[str, Any],
         *,
@@ -674,10 +672,27 @@ class _Pass:
                     MirrorObject.from_quickbooks(entity, result)
                 )
             states = SyncStates(session, clock=self.ledger.clock)
-            states.finish(
-                self.cid, key.type, key.app_id, status="synced", synced_version=version, attempts=0
-            )
-            states.release_blocked(self.cid, (key.type, key.app_id))
+            if version is None:
+                # a settled write: which app version it carried is not known, so the record is
+                # compared with the app's current version once more before it counts as synced
+                states.finish(
+                    self.cid,
+                    key.type,
+                    key.app_id,
+                    status="pending",
+                    next_attempt_at=self.ledger.clock(),
+                    attempts=0,
+                )
+            else:
+                states.finish(
+                    self.cid,
+                    key.type,
+                    key.app_id,
+                    status="synced",
+                    synced_version=version,
+                    attempts=0,
+                )
+                states.release_blocked(self.cid, (key.type, key.app_id))
             History(session, clock=self.ledger.clock).add(
                 self.cid,
                 key.type,

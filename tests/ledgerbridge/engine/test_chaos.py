@@ -141,3 +141,30 @@ def test_a_disconnected_company_keeps_its_backlog_pending(world: World) -> None:
     assert view.status == "disconnected"
     assert view.counts == {"pending": 4}
     assert world.entities("Customer") == []
+
+
+def test_a_change_made_while_a_write_was_unsettled_still_reaches_quickbooks(world: World) -> None:
+    pull_company(world.ledger, world.connection_id)
+    world.admin(
+        "POST",
+        f"/companies/{world.realm_id}/faults",
+        {
+            "match": {"method": "POST", "entity": "batch"},
+            "times": 1,
+            "action": {"drop_after_commit": True},
+        },
+    )
+    put_customers(world, 1)
+    sync_company(world.ledger, world.connection_id)  # created, answer lost
+    world.service.put_record(
+        world.key_id,
+        world.connection_id,
+        "customer",
+        "c0",
+        {"display_name": "Cust 0", "email": "new@example.com"},
+    )
+    later(world, 60)
+    sync_company(world.ledger, world.connection_id)  # settles the old create, then updates
+    (customer,) = world.entities("Customer")
+    assert customer["PrimaryEmailAddr"]["Address"] == "new@example.com"
+    assert statuses(world) == {"synced": 1}
