@@ -392,7 +392,7 @@ class _Pass:
         self._send_batch(
             entity,
             batch_id,
-            [(key, body, version) for key, _, body, version in items],
+            [(index, key, body, version) for index, (key, _, body, version) in enumerate(items)],
             {key: state for key, state, _, _ in items},
         )
 
@@ -405,12 +405,15 @@ class _Pass:
         if not members:
             return
         entity = mapping.ENTITY[members[0].type]  # type: ignore[index]
-        items: list[tuple[RecordKey, dict[str, Any], int | None]] = []
+        items: list[tuple[int, RecordKey, dict[str, Any], int | None]] = []
         states = {}
         for member in members:
             key = RecordKey(member.type, member.app_id)  # type: ignore[arg-type]
-            # settled writes are compared with the app's current version afterwards
-            items.append((key, dict(member.pending_body or {}), None))
+            index = int((member.pending_request_id or ":0").split(":", 1)[1])
+            # the item keeps its place (bId) of the first send: QuickBooks answers a replay with
+            # its first answer, keyed by those bIds; settled writes are compared with the app's
+            # current version afterwards
+            items.append((index, key, dict(member.pending_body or {}), None))
             states[key] = member
             self.report.seen.add((member.type, member.app_id))
         self._send_batch(entity, batch_id, items, states)
@@ -419,26 +422,23 @@ class _Pass:
         self,
         entity: str,
         batch_id: str,
-        items: list[tuple[RecordKey, dict[str, Any], int | None]],
+        items: list[tuple[int, RecordKey, dict[str, Any], int | None]],
         states: Mapping[RecordKey, StoredState],
     ) -> None:
         try:
             self._take_rate(batch=True)
             results = self.client.batch(
-                [
-                    BatchItem(f"b{n}", "create", entity, body)
-                    for n, (_, body, _) in enumerate(items)
-                ],
+                [BatchItem(f"b{index}", "create", entity, body) for index, _, body, _ in items],
                 request_id=batch_id,
             )
         except (Disconnected, SubscriptionLapsed, Throttled) as exc:
             self._connection_level(exc)
             return
         except Unavailable as exc:
-            for key, _, _ in items:
+            for _, key, _, _ in items:
                 self._retry_later(key, states[key], exc)
             return
-        for (key, body, version), result in zip(items, results, strict=True):
+        for (_, key, body, version), result in zip(items, results, strict=True):
             if result.fault is not None:
                 self._rejected(key, entity, "create", result.fault)
             elif result.entity is not None:

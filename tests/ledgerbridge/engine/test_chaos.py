@@ -168,3 +168,52 @@ def test_a_change_made_while_a_write_was_unsettled_still_reaches_quickbooks(worl
     (customer,) = world.entities("Customer")
     assert customer["PrimaryEmailAddr"]["Address"] == "new@example.com"
     assert statuses(world) == {"synced": 1}
+
+
+def test_a_batch_half_stored_before_a_crash_settles_each_item_to_its_own_object(
+    world: World,
+) -> None:
+    """The worker got the batch's answer and died while storing it item by item: the rest is
+    settled by replaying the batch, and every record links to its own QuickBooks customer."""
+    from ledgerbridge.storage.sync import Links
+
+    pull_company(world.ledger, world.connection_id)
+    world.admin(
+        "POST",
+        f"/companies/{world.realm_id}/faults",
+        {
+            "match": {"method": "POST", "entity": "batch"},
+            "times": 1,
+            "action": {"drop_after_commit": True},
+        },
+    )
+    put_customers(world, 5)
+    sync_company(world.ledger, world.connection_id)  # all five created, answer lost
+    made = {c["DisplayName"]: c for c in world.entities("Customer")}
+    assert len(made) == 5
+    # what the dead worker managed to store: the outcome of the first two items
+    with world.ledger.db.session() as session:
+        states = SyncStates(session)
+        for n in (0, 1):
+            obj = made[f"Cust {n}"]
+            Links(session).put(
+                world.connection_id,
+                "customer",
+                f"c{n}",
+                entity="Customer",
+                qbo_id=obj["Id"],
+                sync_token=obj["SyncToken"],
+                doc_number=None,
+                pushed={"DisplayName": f"Cust {n}"},
+            )
+            states.finish(
+                world.connection_id, "customer", f"c{n}", status="synced", synced_version=1
+            )
+    later(world, 60)
+    sync_company(world.ledger, world.connection_id)
+    assert statuses(world) == {"synced": 5}
+    assert len(world.entities("Customer")) == 5
+    with world.ledger.db.session() as session:
+        for n in range(5):
+            link = Links(session).get(world.connection_id, "customer", f"c{n}")
+            assert link is not None and link.qbo_id == made[f"Cust {n}"]["Id"], n
