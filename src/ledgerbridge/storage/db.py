@@ -6,7 +6,7 @@
         ...
     db.dispose()
 
-SQLite runs in WAL mode with `busy_timeout` 5000 ms, foreign keys on and `synchronous=NORMAL`,
+SQLite runs in WAL mode with `busy_timeout` 30 s, foreign keys on and `synchronous=NORMAL`,
 set on every new connection. A read-then-write transaction in WAL mode cannot wait for a
 concurrent writer (SQLite answers "database is locked" at once), so a session takes the write
 lock when it begins (`BEGIN IMMEDIATE`), where the busy timeout applies; read-only work can ask
@@ -25,6 +25,7 @@ To write a new migration (developers), autogenerate it against a database at hea
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
@@ -36,6 +37,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 __all__ = ["MIGRATIONS_DIR", "Database", "alembic_config", "default_sqlite_url"]
@@ -57,11 +59,12 @@ def dumps_json(value: object) -> str:
 
 
 SQLITE_FILE_NAME = "ledgerbridge.db"
-SQLITE_BUSY_TIMEOUT_MS = 5000
+SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 _SQLITE_PRAGMAS = (
-    "PRAGMA journal_mode=WAL",
+    # the wait for a lock first: switching a new file to WAL needs one too
     f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}",
+    "PRAGMA journal_mode=WAL",
     "PRAGMA foreign_keys=ON",
     "PRAGMA synchronous=NORMAL",
 )
@@ -141,7 +144,11 @@ class Database:
     def __init__(self, url: str) -> None:
         self._url = _normalize(url)
         if self._url.get_backend_name() == "sqlite":
-            self._engine = create_engine(self._url, json_serializer=dumps_json)
+            self._engine = create_engine(
+                self._url,
+                json_serializer=dumps_json,
+                connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+            )
             event.listen(self._engine, "connect", _sqlite_connect)
             event.listen(self._engine, "begin", _sqlite_begin)
         else:
@@ -182,6 +189,19 @@ class Database:
         rebuilds a table by copy, drop and rename, and dropping a parent with them on would
         cascade into its children), then checked before the commit.
         """
+        attempts = 5 if self.dialect == "sqlite" else 1
+        for attempt in range(1, attempts + 1):
+            try:
+                self._migrate_once()
+                return
+            except OperationalError as error:
+                # SQLite refuses a lock upgrade at once (no waiting) when that could deadlock,
+                # as when two processes migrate a new file together; migrating is idempotent.
+                if attempt == attempts or "database is locked" not in str(error):
+                    raise
+                time.sleep(0.2 * attempt)
+
+    def _migrate_once(self) -> None:
         with (
             self._engine.connect() as connection,
             _sqlite_foreign_keys_off(connection),

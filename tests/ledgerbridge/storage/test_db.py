@@ -50,7 +50,7 @@ def test_sqlite_pragmas_hold_on_every_connection(tmp_path: Path) -> None:
                 (value,) = cursor.fetchone() or (None,)
                 pragmas.append(value)
             cursor.close()
-            assert pragmas == ["wal", 5000, 1, 1]  # synchronous 1 is NORMAL
+            assert pragmas == ["wal", 30_000, 1, 1]  # synchronous 1 is NORMAL
     finally:
         first.close()
         second.close()
