@@ -137,6 +137,8 @@ class _Pass:
             closed_periods=settings.get("closed_periods", "error"),
             customer_email_required=bool(settings.get("customer_email_required", False)),
         )
+        # app records by QuickBooks name key, per type, built once a pass (for preflight)
+        self._names: dict[str, dict[str, list[RecordKey]]] = {}
         # creates waiting to go out together: entity -> [(key, state, body, version)]
         self._queue: dict[str, list[tuple[RecordKey, StoredState, dict[str, Any], int]]] = {}
         m = connection.mappings
@@ -332,7 +334,7 @@ class _Pass:
         )
 
     def _siblings(self, session: Any, record_type: str, name: str) -> list[RecordKey]:
-        cache: dict[str, dict[str, list[RecordKey]]] = self.__dict__.setdefault("_names", {})
+        cache = self._names
         if record_type not in cache:
             index: dict[str, list[RecordKey]] = {}
             page_cursor = None

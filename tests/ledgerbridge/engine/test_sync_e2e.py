@@ -92,7 +92,6 @@ def test_an_edit_becomes_a_sparse_update(world: World) -> None:
 
 
 def test_a_customer_that_already_exists_is_linked_not_duplicated(world: World) -> None:
-    world.admin("POST", f"/companies/{world.realm_id}/connect", None) if False else None
     # someone created the customer in QuickBooks before the first sync
     existing = httpx_post_customer(
         world, {"DisplayName": "Cara Moss", "PrimaryEmailAddr": {"Address": "cara@example.com"}}
