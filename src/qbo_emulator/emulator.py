@@ -180,8 +180,6 @@ class Seeder:
         ctx = self._ctx()
         table = self.company.table(entity)
         entity_id = "1" if entity in ("Preferences", "CompanyInfo") else table.allocate_id()
-        if entity == "CompanyInfo":
-            entity_id = "1"
         row: Row = {**obj, "Id": entity_id, "SyncToken": "0", "domain": "QBO", "sparse": False}
         stamp = clock.format_timestamp(ctx.now)
         row["MetaData"] = {"CreateTime": stamp, "LastUpdatedTime": stamp}

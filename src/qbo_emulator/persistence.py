@@ -29,7 +29,6 @@ from qbo_emulator.model.store import (
 )
 from qbo_emulator.oauth import OAuthServer
 from qbo_emulator.operations import money_default
-from qbo_emulator.rules.context import Ctx
 from qbo_emulator.rules.transactions import numeric, payment_links
 
 FORMAT_VERSION = 1
@@ -204,4 +203,4 @@ class Autosaver:
         self._save_if_changed()
 
 
-__all__ = ["Autosaver", "Ctx", "load", "restore", "save", "snapshot"]
+__all__ = ["Autosaver", "load", "restore", "save", "snapshot"]

@@ -11,12 +11,13 @@ caller gathers the situation (storage, mirror) and carries the step out (adapter
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from ledgerbridge.core import catalog
 from ledgerbridge.core.mapping import Body, changed_fields
 from ledgerbridge.core.mirror import MirrorObject
+from ledgerbridge.core.preflight import Verdict
 from ledgerbridge.core.problems import Problem
 from ledgerbridge.core.records import Customer, Invoice, Item, Payment, Record, RecordKey, Vendor
 
@@ -118,16 +119,6 @@ class Settle:
 
 
 Step = Nothing | Draft | Wait | Block | Refuse | LinkExisting | Create | Update | Remove | Settle
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """Preflight's answer, as the planner needs it (see core.preflight)."""
-
-    problems: tuple[Problem, ...] = ()
-    link_to: MirrorObject | None = None
-    adjusted: Record | None = None
-    warnings: tuple[Problem, ...] = field(default=())
 
 
 WAITING_CODES = {

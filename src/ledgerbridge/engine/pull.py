@@ -11,7 +11,7 @@ from a read, never from the notification itself.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from ledgerbridge.adapters.qbo import Disconnected, QuickBooksError, SubscriptionLapsed
@@ -121,7 +121,3 @@ def pull_company(ledger: Ledger, connection_id: str) -> PullReport:
 def mirror_is_empty(ledger: Ledger, connection_id: str) -> bool:
     with ledger.db.session(readonly=True) as session:
         return Mirror(session, connection_id).preferences() == {}
-
-
-def changed_since(now: datetime, cursor: datetime | None) -> bool:
-    return cursor is None or now - cursor > CDC_WINDOW

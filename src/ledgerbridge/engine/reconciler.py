@@ -14,7 +14,7 @@ import logging
 import secrets
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -31,7 +31,7 @@ from ledgerbridge.adapters.qbo import (
 from ledgerbridge.bootstrap import Ledger
 from ledgerbridge.core import catalog, classify, graph, mapping, planner
 from ledgerbridge.core.mirror import MirrorObject, name_key
-from ledgerbridge.core.preflight import Mappings, Policies, Subject, preflight
+from ledgerbridge.core.preflight import Mappings, Policies, Subject, Verdict, preflight
 from ledgerbridge.core.problems import Problem
 from ledgerbridge.core.records import (
     Customer,
@@ -76,7 +76,6 @@ class PassReport:
     waiting: int = 0
     unchanged: int = 0
     stopped: str | None = None  # why the pass ended early (connection-level)
-    seen: set[tuple[str, str]] = field(default_factory=set)
 
     @property
     def progressed(self) -> int:
@@ -93,7 +92,7 @@ def sync_company(
     ledger: Ledger, connection_id: str, *, holder: str | None = None, max_rounds: int = 20
 ) -> PassReport:
     report = PassReport()
-    holder = holder or f"worker-{uuid.uuid4().hex[:8]}"
+    holder = holder or new_holder()
     with ledger.db.session(readonly=True) as session:
         connection = Connections(session).get_unscoped(connection_id)
     if connection is None or connection.realm_id is None or connection.status != "active":
@@ -186,18 +185,22 @@ class _Pass:
 
     def _one(self, key: RecordKey, state: StoredState) -> None:
         ledger = self.ledger
-        if self._queue and self._depends_on_queued(key):
-            self._flush_all()
         with ledger.db.session(readonly=True) as session:
             situation, context = self._situation(session, key, state)
             if situation is None:
                 return
-            step = planner.plan(
-                situation,
-                lambda record: self._preflight(session, key, record, context),
-                lambda record: mapping.to_quickbooks(key, record, self._refs(session)),
-            )
-        self.report.seen.add((key.type, key.app_id))
+            flush_first = self._waits_on_queue(situation)
+            if not flush_first:
+                step = planner.plan(
+                    situation,
+                    lambda record: self._preflight(session, key, record, context),
+                    lambda record: mapping.to_quickbooks(key, record, self._refs(session)),
+                )
+        if flush_first:
+            # a record it depends on is queued for a batch: send that first, then plan again
+            self._flush_all()
+            self._one(key, state)
+            return
         if isinstance(step, planner.Create):
             entity = mapping.ENTITY[key.type]
             queue = self._queue.setdefault(entity, [])
@@ -290,7 +293,7 @@ class _Pass:
 
     def _preflight(
         self, session: Any, key: RecordKey, record: Record, context: Mapping[str, Any]
-    ) -> planner.Verdict:
+    ) -> Verdict:
         links = Links(session)
         mirror = Mirror(session, self.cid)
         records = Records(session)
@@ -325,13 +328,7 @@ class _Pass:
             pushed_type=(link.pushed or {}).get("Type") if link else None,
             linked_by=linked_by,
         )
-        verdict = preflight(subject, mirror, self.policies, self.mappings)
-        return planner.Verdict(
-            problems=verdict.problems,
-            link_to=verdict.link_to,
-            adjusted=verdict.adjusted,
-            warnings=verdict.warnings,
-        )
+        return preflight(subject, mirror, self.policies, self.mappings)
 
     def _siblings(self, session: Any, record_type: str, name: str) -> list[RecordKey]:
         cache = self._names
@@ -362,16 +359,11 @@ class _Pass:
 
     # --- batches of creates ------------------------------------------------------------------
 
-    def _depends_on_queued(self, key: RecordKey) -> bool:
-        queued = {k for items in self._queue.values() for k, *_ in items}
-        with self.ledger.db.session(readonly=True) as session:
-            stored = Records(session).get(self.cid, key.type, key.app_id)
-        if stored is None or stored.deleted:
+    def _waits_on_queue(self, situation: planner.Situation) -> bool:
+        if not self._queue:
             return False
-        record = parse_record(key.type, stored.data)
-        return not isinstance(record, list) and any(
-            dep in queued for dep in graph.dependencies(record)
-        )
+        queued = {k for items in self._queue.values() for k, *_ in items}
+        return any(d.key in queued for d in situation.dependencies)
 
     def _flush_all(self) -> None:
         for entity in list(self._queue):
@@ -417,7 +409,6 @@ class _Pass:
             # current version afterwards
             items.append((index, key, dict(member.pending_body or {}), None))
             states[key] = member
-            self.report.seen.add((member.type, member.app_id))
         self._send_batch(entity, batch_id, items, states)
 
     def _send_batch(

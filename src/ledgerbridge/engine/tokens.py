@@ -8,8 +8,6 @@ handed out. A process that waited finds the token already refreshed and uses it.
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from ledgerbridge.adapters.qbo import Disconnected, TokenGrant, oauth
 from ledgerbridge.bootstrap import Ledger
 from ledgerbridge.storage.sync import Tokens
@@ -60,7 +58,3 @@ def store_grant(ledger: Ledger, tokens: Tokens, connection_id: str, grant: Token
         refresh_expires_at=grant.refresh_expires_at,
         key_id="1",
     )
-
-
-def expires_soon(expires_at: datetime, now: datetime) -> bool:
-    return (expires_at - now).total_seconds() < 60

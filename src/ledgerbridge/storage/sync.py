@@ -5,7 +5,7 @@ frozen values out, INSERT/UPDATE statements in, no business rules.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -642,7 +642,3 @@ class RateWindows:
             .values(requests=t.requests + 1, batches=t.batches + int(batch))
         )
         return 0.0
-
-
-def keys_of(states: Sequence[StoredState]) -> list[Key]:
-    return [(s.type, s.app_id) for s in states]

@@ -8,6 +8,7 @@ Invalid input is a 422 whose body names the field: `{"error": "invalid_request",
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
@@ -21,6 +22,7 @@ from qbo_emulator import clock, operations
 from qbo_emulator.emulator import Emulator, Seeder, UnknownCompany
 from qbo_emulator.http.responses import json_response, loads
 from qbo_emulator.model.store import Company, ScriptedFault, Throttle
+from qbo_emulator.rules import effects
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
@@ -461,8 +463,6 @@ class _Admin:
         )
 
     async def flush(self, request: Request) -> Response:
-        import asyncio
-
         done = await asyncio.to_thread(self.emulator.webhooks.flush)
         return json_response({"flushed": done, "pending": self.emulator.webhooks.pending()})
 
@@ -500,8 +500,6 @@ def merge_records(ctx: Any, entity: str, source_id: str, target_id: str) -> dict
             }
             touch("Customer", moved)
     table.remove(source_id, ctx.now)
-    from qbo_emulator.rules import effects
-
     if entity == "Customer":
         effects.refresh_customer_balance(ctx, target_id)
     else:

@@ -8,7 +8,7 @@ scripted faults, replayed when its `requestid` was seen, and then run under the 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 from starlette.requests import Request
@@ -24,7 +24,6 @@ from qbo_emulator.http.responses import (
     loads,
     raw_json,
 )
-from qbo_emulator.model.specs import SPECS
 from qbo_emulator.model.store import Company, ScriptedFault, StoredResponse, remember_response
 from qbo_emulator.rules.context import Ctx
 
@@ -289,4 +288,4 @@ def _truthy(value: Any) -> bool:
     return value is True or (isinstance(value, str) and value.lower() == "true")
 
 
-__all__ = ["SPECS", "Awaitable", "routes"]
+__all__ = ["routes"]

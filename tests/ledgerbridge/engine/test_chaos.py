@@ -23,6 +23,15 @@ def put_customers(world: World, count: int, prefix: str = "Cust") -> None:
         )
 
 
+def fault_on_batches(world: World, times: int, action: dict[str, object]) -> None:
+    """The next `times` batch requests (creates go out in batches) meet `action`."""
+    world.admin(
+        "POST",
+        f"/companies/{world.realm_id}/faults",
+        {"match": {"method": "POST", "entity": "batch"}, "times": times, "action": action},
+    )
+
+
 def statuses(world: World) -> dict[str, int]:
     return dict(world.service.connection(world.key_id, world.connection_id).counts)
 
@@ -35,15 +44,7 @@ def later(world: World, minutes: float) -> None:
 
 def test_a_lost_answer_is_settled_by_replay_not_recreated(world: World) -> None:
     pull_company(world.ledger, world.connection_id)
-    world.admin(
-        "POST",
-        f"/companies/{world.realm_id}/faults",
-        {
-            "match": {"method": "POST", "entity": "batch"},
-            "times": 1,
-            "action": {"drop_after_commit": True},
-        },
-    )
+    fault_on_batches(world, 1, {"drop_after_commit": True})
     put_customers(world, 1)
     first = sync_company(world.ledger, world.connection_id)
     assert first.created == 0
@@ -112,15 +113,7 @@ def test_token_expiry_mid_run_is_a_silent_refresh(world: World) -> None:
 
 def test_server_faults_retry_later_without_errors(world: World) -> None:
     pull_company(world.ledger, world.connection_id)
-    world.admin(
-        "POST",
-        f"/companies/{world.realm_id}/faults",
-        {
-            "match": {"method": "POST", "entity": "batch"},
-            "times": 2,
-            "action": {"status": 500, "code": "10000"},
-        },
-    )
+    fault_on_batches(world, 2, {"status": 500, "code": "10000"})
     put_customers(world, 2)
     sync_company(world.ledger, world.connection_id)
     assert statuses(world) == {"pending": 2}
@@ -145,15 +138,7 @@ def test_a_disconnected_company_keeps_its_backlog_pending(world: World) -> None:
 
 def test_a_change_made_while_a_write_was_unsettled_still_reaches_quickbooks(world: World) -> None:
     pull_company(world.ledger, world.connection_id)
-    world.admin(
-        "POST",
-        f"/companies/{world.realm_id}/faults",
-        {
-            "match": {"method": "POST", "entity": "batch"},
-            "times": 1,
-            "action": {"drop_after_commit": True},
-        },
-    )
+    fault_on_batches(world, 1, {"drop_after_commit": True})
     put_customers(world, 1)
     sync_company(world.ledger, world.connection_id)  # created, answer lost
     world.service.put_record(
@@ -178,15 +163,7 @@ def test_a_batch_half_stored_before_a_crash_settles_each_item_to_its_own_object(
     from ledgerbridge.storage.sync import Links
 
     pull_company(world.ledger, world.connection_id)
-    world.admin(
-        "POST",
-        f"/companies/{world.realm_id}/faults",
-        {
-            "match": {"method": "POST", "entity": "batch"},
-            "times": 1,
-            "action": {"drop_after_commit": True},
-        },
-    )
+    fault_on_batches(world, 1, {"drop_after_commit": True})
     put_customers(world, 5)
     sync_company(world.ledger, world.connection_id)  # all five created, answer lost
     made = {c["DisplayName"]: c for c in world.entities("Customer")}
