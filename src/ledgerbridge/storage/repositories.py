@@ -34,12 +34,14 @@ from ledgerbridge.storage.tables import utcnow
 
 __all__ = [
     "ApiKeys",
+    "Audit",
     "Clock",
     "Connections",
     "Events",
     "InvalidCursor",
     "Page",
     "Records",
+    "StoredAudit",
     "StoredConnection",
     "StoredEvent",
     "StoredRecord",
@@ -81,6 +83,8 @@ class StoredConnection:
     mappings: Mapping[str, Any]
     last_pull_at: datetime | None
     created_at: datetime
+    checks: Mapping[str, Any] | None = None
+    checks_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,6 +247,14 @@ class Connections:
             .order_by(connection.id)
         )
         return [StoredConnection(**row._mapping) for row in rows]
+
+    def set_checks(self, connection_id: str, checks: Mapping[str, Any], at: datetime) -> bool:
+        """Store the setup checklist made at `at`."""
+        return self._update(connection_id, checks=dict(checks), checks_at=at)
+
+    def set_realm(self, connection_id: str, realm_id: str | None) -> bool:
+        """Forget (None) or set the company; starting fresh in another company needs None."""
+        return self._update(connection_id, realm_id=realm_id, company_name=None)
 
     def set_settings(self, connection_id: str, settings: Mapping[str, Any]) -> bool:
         """Replace the settings document (merging is the caller's business)."""
@@ -494,3 +506,68 @@ class Events:
                 .where(tables.Event.id.in_(ids))
                 .values(delivered_at=self._clock())
             )
+
+
+@dataclass(frozen=True, slots=True)
+class StoredAudit:
+    id: int
+    connection_id: str | None
+    actor: str
+    action: str
+    record_type: str | None
+    record_id: str | None
+    before: Mapping[str, Any] | None
+    after: Mapping[str, Any] | None
+    at: datetime
+
+
+class Audit:
+    """Who did what, when, to which record, with the state before and after: append-only."""
+
+    def __init__(self, session: Session, *, clock: Clock = utcnow) -> None:
+        self._session = session
+        self._clock = clock
+
+    def add(
+        self,
+        connection_id: str | None,
+        actor: str,
+        action: str,
+        *,
+        record_type: str | None = None,
+        record_id: str | None = None,
+        before: Mapping[str, Any] | None = None,
+        after: Mapping[str, Any] | None = None,
+    ) -> int:
+        statement = (
+            insert(tables.AuditEntry)
+            .values(
+                connection_id=connection_id,
+                actor=actor,
+                action=action,
+                record_type=record_type,
+                record_id=record_id,
+                before=dict(before) if before is not None else None,
+                after=dict(after) if after is not None else None,
+                at=self._clock(),
+            )
+            .returning(tables.AuditEntry.id)
+        )
+        return int(self._session.execute(statement).scalar_one())
+
+    def of(
+        self,
+        connection_id: str,
+        *,
+        record_type: str | None = None,
+        record_id: str | None = None,
+        limit: int = 200,
+    ) -> list[StoredAudit]:
+        t = tables.AuditEntry
+        query = select(*_columns(t, StoredAudit)).where(t.connection_id == connection_id)
+        if record_type is not None:
+            query = query.where(t.record_type == record_type)
+        if record_id is not None:
+            query = query.where(t.record_id == record_id)
+        rows = self._session.execute(query.order_by(t.id.desc()).limit(limit))
+        return [StoredAudit(**row._mapping) for row in rows]

@@ -39,6 +39,7 @@ class StoredState:
     desired_version: int
     synced_version: int | None
     updated_at: datetime
+    overrides: Mapping[str, Any] | None = None
 
 
 def _state(row: Any) -> StoredState:
@@ -57,6 +58,7 @@ def _state(row: Any) -> StoredState:
         desired_version=row.desired_version,
         synced_version=row.synced_version,
         updated_at=row.updated_at,
+        overrides=row.overrides,
     )
 
 
@@ -218,6 +220,16 @@ class SyncStates:
             update(tables.SyncState)
             .where(*self._where(connection_id, type, app_id))
             .values(**values)
+        )
+
+    def set_overrides(
+        self, connection_id: str, type: str, app_id: str, overrides: Mapping[str, Any] | None
+    ) -> None:
+        """Replace the record's overrides (None or empty: the app's values go as they are)."""
+        self._session.execute(
+            update(tables.SyncState)
+            .where(*self._where(connection_id, type, app_id))
+            .values(overrides=dict(overrides) if overrides else None, updated_at=self._clock())
         )
 
     def release_blocked(self, connection_id: str, by: Key) -> int:

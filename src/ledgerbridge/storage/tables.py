@@ -144,6 +144,8 @@ class Connection(Base):
     cdc_cursor: Mapped[datetime | None]
     last_pull_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    checks: Mapped[dict[str, Any] | None]  # the last setup checklist
+    checks_at: Mapped[datetime | None]
 
 
 class Token(Base):
@@ -206,6 +208,7 @@ class SyncState(Base):
     pending_body: Mapped[dict[str, Any] | None]
     desired_version: Mapped[int]
     synced_version: Mapped[int | None]
+    overrides: Mapped[dict[str, Any] | None]  # field path -> {"app": value, "quickbooks": value}
     updated_at: Mapped[datetime]
 
 
