@@ -30,6 +30,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ledgerbridge.adapters.qbo import QuickBooksError
 from ledgerbridge.core.problems import INPUT_INVALID, INPUT_REQUIRED, INPUT_UNKNOWN_FIELD
+from ledgerbridge.engine.actions import Refused
 from ledgerbridge.engine.service import Invalid, NotFound
 from ledgerbridge.storage.repositories import InvalidCursor
 
@@ -177,6 +178,11 @@ async def _not_found(request: Request, exc: Exception) -> JSONResponse:
     return error_response(404, "not_found", f"{exc.what} was not found")
 
 
+async def _refused(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, Refused)
+    return error_response(409, "action.refused", exc.reason)
+
+
 async def _http(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     code = _HTTP_CODES.get(exc.status_code, f"http.{exc.status_code}")
@@ -199,6 +205,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _request_validation)
     app.add_exception_handler(InvalidCursor, _invalid_cursor)
     app.add_exception_handler(NotFound, _not_found)
+    app.add_exception_handler(Refused, _refused)
     app.add_exception_handler(StarletteHTTPException, _http)
     app.add_exception_handler(QuickBooksError, _quickbooks)
     app.add_exception_handler(httpx.HTTPError, _quickbooks)

@@ -155,6 +155,10 @@ class RecordOut(BaseModel):
     problem: RecordProblemOut | None
     blocked_by: dict[str, str] | None
     history: list[dict[str, Any]]
+    actions: list[str] = Field(description="The actions the record offers now")
+    overrides: dict[str, Any] = Field(
+        description="Fields sent to QuickBooks with another value than the app's, by an action"
+    )
 
 
 class RecordsPage(BaseModel):

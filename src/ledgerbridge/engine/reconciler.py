@@ -10,13 +10,14 @@ the pass without touching the records; record-level faults become the record's p
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import secrets
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal, cast
 
 from ledgerbridge.adapters.qbo import (
     BatchItem,
@@ -29,7 +30,7 @@ from ledgerbridge.adapters.qbo import (
     Unavailable,
 )
 from ledgerbridge.bootstrap import Ledger
-from ledgerbridge.core import catalog, classify, graph, mapping, planner
+from ledgerbridge.core import catalog, classify, graph, mapping, overrides, planner
 from ledgerbridge.core.mirror import MirrorObject, name_key
 from ledgerbridge.core.preflight import Mappings, Policies, Subject, Verdict, preflight
 from ledgerbridge.core.problems import Problem
@@ -226,7 +227,7 @@ class _Pass:
             return None, {}
         record: Record | None = None
         if not stored.deleted:
-            parsed = parse_record(key.type, stored.data)
+            parsed = parse_record(key.type, overrides.apply(stored.data, state.overrides))
             if isinstance(parsed, list):
                 self._finish(key, "error", problem=parsed[0])
                 return None, {}
@@ -311,7 +312,9 @@ class _Pass:
             stored = records.get(self.cid, other.type, other.app_id)
             if stored is None or stored.deleted:
                 return None
-            parsed = parse_record(other.type, stored.data)
+            state = SyncStates(session).get(self.cid, other.type, other.app_id)
+            data = overrides.apply(stored.data, state.overrides if state else None)
+            parsed = parse_record(other.type, data)
             return None if isinstance(parsed, list) else parsed
 
         def linked_by(entity: str, qbo_id: str) -> RecordKey | None:
@@ -336,12 +339,18 @@ class _Pass:
             index: dict[str, list[RecordKey]] = {}
             page_cursor = None
             records = Records(session)
+            changed = {
+                s.app_id: s.overrides
+                for s in SyncStates(session).all(self.cid, record_type=record_type)
+                if s.overrides
+            }
             while True:
                 page = records.list(self.cid, type=record_type, cursor=page_cursor, limit=500)
                 for stored in page.items:
                     if stored.deleted:
                         continue
-                    parsed = parse_record(record_type, stored.data)
+                    data = overrides.apply(stored.data, changed.get(stored.app_id))
+                    parsed = parse_record(record_type, data)
                     if isinstance(parsed, Customer | Vendor):
                         label = display_name(parsed)
                     elif isinstance(parsed, Item):
@@ -841,6 +850,30 @@ class _Pass:
                 )
         if wait > 0:
             raise _Stop("rate_limited")
+
+
+def preview(
+    ledger: Ledger,
+    connection: StoredConnection,
+    key: RecordKey,
+    *,
+    name_conflicts: Literal["ask", "differentiate", "link_on_email"] | None = None,
+) -> tuple[Record, Verdict] | None:
+    """What preflight says of one record now (None: deleted or not a valid record), optionally
+    under another name-conflict policy. Reads only; calls nobody."""
+    worker = _Pass(ledger, connection, cast(QboClient, None), PassReport())
+    if name_conflicts is not None:
+        worker.policies = dataclasses.replace(worker.policies, name_conflicts=name_conflicts)
+    with ledger.db.session(readonly=True) as session:
+        state = SyncStates(session).get(connection.id, key.type, key.app_id)
+        stored = Records(session).get(connection.id, key.type, key.app_id)
+        if state is None or stored is None or stored.deleted:
+            return None
+        parsed = parse_record(key.type, overrides.apply(stored.data, state.overrides))
+        if isinstance(parsed, list):
+            return None
+        context = {"link": Links(session).get(connection.id, key.type, key.app_id)}
+        return parsed, worker._preflight(session, key, parsed, context)
 
 
 def _deleted_code(record_type: str) -> str:

@@ -23,7 +23,8 @@ from sqlalchemy.orm import Session
 from ledgerbridge.adapters.qbo import QuickBooksError, oauth
 from ledgerbridge.bootstrap import Ledger
 from ledgerbridge.core.problems import Problem
-from ledgerbridge.core.records import RECORD_TYPES, parse_record, record_to_json
+from ledgerbridge.core.records import RECORD_TYPES, RecordKey, parse_record, record_to_json
+from ledgerbridge.engine import actions
 from ledgerbridge.engine.tokens import store_grant
 from ledgerbridge.engine.views import ConnectionView, ProblemView, RecordView
 from ledgerbridge.storage.repositories import (
@@ -50,6 +51,21 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "customer_email_required": False,
     "auto_push": list(RECORD_TYPES),
 }
+
+
+@dataclass(frozen=True)
+class ActionResult:
+    action: str
+    summary: str
+    detail: dict[str, Any]
+    record: RecordView
+
+    def to_json(self) -> dict[str, Any]:
+        """The record as `GET` shows it, with what the action did under `result`."""
+        return {
+            **self.record.to_json(),
+            "result": {"action": self.action, "summary": self.summary, "detail": self.detail},
+        }
 
 
 class NotFound(LookupError):
@@ -350,36 +366,40 @@ class Service:
     # --- actions ----------------------------------------------------------------------------------
 
     def action(
-        self, key_id: str, connection_id: str, record_type: str, app_id: str, action: str
-    ) -> RecordView:
-        with self.ledger.db.session() as session:
-            self._connection(session, key_id, connection_id)
-            states = SyncStates(session)
-            state = states.get(connection_id, record_type, app_id)
-            if state is None:
-                raise NotFound(f"{record_type} {app_id}")
-            if action == "retry":
-                states.want(connection_id, record_type, app_id, state.desired_version)
-            elif action == "bypass":
-                states.finish(
-                    connection_id,
-                    record_type,
-                    app_id,
-                    status="bypassed",
-                    problem=state.problem,
-                    keep_pending=False,
-                )
-            elif action == "undo_bypass":
-                if state.status != "bypassed":
-                    raise _invalid("action", "only a bypassed record can be un-bypassed")
-                states.finish(connection_id, record_type, app_id, status="pending")
-                states.want(connection_id, record_type, app_id, state.desired_version)
-            else:
-                raise _invalid("action", f"{action} is not available for this record yet")
-            History(session).add(connection_id, record_type, app_id, f"action:{action}")
-            self._changed(session, connection_id)
-        self._wake_after_change(connection_id)
-        return self.record(key_id, connection_id, record_type, app_id)
+        self,
+        key_id: str,
+        connection_id: str,
+        record_type: str,
+        app_id: str,
+        action: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        actor: str | None = None,
+    ) -> ActionResult:
+        """Run one of the record's actions (`engine.actions`); `Refused` says why it cannot."""
+        with self.ledger.db.session(readonly=True) as session:
+            connection = self._connection(session, key_id, connection_id)
+        if record_type not in RECORD_TYPES:
+            raise NotFound(f"record type {record_type}")
+        try:
+            done = actions.run(
+                self.ledger,
+                connection,
+                RecordKey(record_type, app_id),
+                action,
+                dict(params or {}),
+                actor or f"api-key:{key_id}",
+            )
+        except LookupError as missing:
+            raise NotFound(f"{record_type} {app_id}") from missing
+        if done.wake:
+            self.wake(connection_id)
+        return ActionResult(
+            action,
+            done.summary,
+            dict(done.detail),
+            self.record(key_id, connection_id, record_type, app_id),
+        )
 
     def request_sync(
         self, key_id: str, connection_id: str, selection: Mapping[str, Any] | None = None
@@ -491,6 +511,8 @@ def record_view(
         if state and state.blocked_by_type and state.blocked_by_id
         else None,
         history=tuple(History(session).of(connection.id, record_type, app_id)) if history else (),
+        actions=actions.offered(state, link is not None) if state else (),
+        overrides=dict(state.overrides) if state and state.overrides else {},
     )
 
 

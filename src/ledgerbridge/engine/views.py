@@ -68,6 +68,8 @@ class RecordView:
     problem: ProblemView | None = None
     blocked_by: tuple[str, str] | None = None
     history: tuple[Mapping[str, Any], ...] = ()
+    actions: tuple[str, ...] = ()  # what can be done about it now (engine.actions.offered)
+    overrides: Mapping[str, Any] = dataclasses.field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -85,6 +87,8 @@ class RecordView:
                 {"type": self.blocked_by[0], "id": self.blocked_by[1]} if self.blocked_by else None
             ),
             "history": [dict(h) for h in self.history],
+            "actions": list(self.actions),
+            "overrides": dict(self.overrides),
         }
 
 

@@ -232,6 +232,14 @@ class SyncStates:
             .values(overrides=dict(overrides) if overrides else None, updated_at=self._clock())
         )
 
+    def unsync(self, connection_id: str, type: str, app_id: str) -> None:
+        """Forget which version was pushed: the record is compared with QuickBooks again."""
+        self._session.execute(
+            update(tables.SyncState)
+            .where(*self._where(connection_id, type, app_id))
+            .values(synced_version=None, updated_at=self._clock())
+        )
+
     def release_blocked(self, connection_id: str, by: Key) -> int:
         """Records blocked by `by` become due again (their blocker synced)."""
         t = tables.SyncState
@@ -451,6 +459,19 @@ class Mirror:
     def numbered(self, entity: str, doc_number: str) -> list[MirrorObject]:
         t = tables.MirrorEntry
         return self._select(t.qbo_entity == entity, t.doc_number == doc_number)
+
+    def doc_numbers(self, entity: str) -> set[str]:
+        """Every document number used by a (not deleted) object of `entity`."""
+        t = tables.MirrorEntry
+        rows = self._session.execute(
+            select(t.doc_number).where(
+                t.connection_id == self._cid,
+                t.qbo_entity == entity,
+                t.deleted.is_(False),
+                t.doc_number.is_not(None),
+            )
+        ).scalars()
+        return {str(number) for number in rows}
 
     def preferences(self) -> Mapping[str, Any]:
         found = self.get(*self.PREFERENCES)

@@ -146,12 +146,15 @@ def test_bypass_undo_bypass_and_retry(stack: Stack, records: str) -> None:
 
     back = stack.http.post(f"{actions}/undo_bypass").json()
     assert back["status"] == "pending"
-    assert fields_of(stack.http.post(f"{actions}/undo_bypass")) == ["action"]
+    refused = stack.http.post(f"{actions}/undo_bypass")
+    assert refused.status_code == 409
+    assert refused.json()["error"]["code"] == "action.refused"
+    assert "offers retry, bypass, link" in refused.json()["error"]["message"]
 
     retried = stack.http.post(f"{actions}/retry").json()
     assert retried["status"] == "pending"
     kinds = [h["kind"] for h in retried["history"]]
     assert kinds[:3] == ["action:retry", "action:undo_bypass", "action:bypass"]
 
-    assert fields_of(stack.http.post(f"{actions}/teleport")) == ["action"]
+    assert stack.http.post(f"{actions}/teleport").json()["error"]["code"] == "action.refused"
     assert stack.http.post(f"{records}/customer/c-9/actions/retry").status_code == 404

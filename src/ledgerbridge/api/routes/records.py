@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Query
 
 from ledgerbridge.api.auth import KeyId, ServiceDep
-from ledgerbridge.api.errors import ERRORS
+from ledgerbridge.api.errors import ERRORS, ErrorResponse
 from ledgerbridge.api.schemas import RecordOut, RecordsPage
 from ledgerbridge.core.planner import Status
 from ledgerbridge.core.records import RecordType
@@ -109,11 +109,25 @@ def delete_record(
     return service.delete_record(key_id, connection_id, record_type, record_id).to_json()
 
 
+ActionParams = Annotated[
+    dict[str, Any] | None,
+    Body(
+        description="Optional choices: `quickbooks_id` (link), `number` and `target`: "
+        "ours|quickbooks (renumber), `direction`: push|take (align_account), `value` "
+        "(differentiate a vendor document number)",
+        examples=[{"quickbooks_id": "58"}],
+    ),
+]
+
+
 @router.post(
     "/{record_type}/{record_id}/actions/{action}",
-    summary="Act on the record's problem: retry, bypass, undo_bypass, ...",
+    summary="Act on the record's problem: retry, bypass, differentiate, link, reactivate, ...",
+    description="Runs one of the actions the record offers (`actions` in the record). A 409 "
+    "`action.refused` says why an action does not apply; nothing is changed then. Every "
+    "action is audited.",
     response_model=None,
-    responses=_RECORD,
+    responses={**_RECORD, 409: {"model": ErrorResponse, "description": "Refused, and why"}},
 )
 def record_action(
     connection_id: str,
@@ -122,5 +136,7 @@ def record_action(
     action: str,
     key_id: KeyId,
     service: ServiceDep,
+    params: ActionParams = None,
 ) -> dict[str, Any]:
-    return service.action(key_id, connection_id, record_type, record_id, action).to_json()
+    result = service.action(key_id, connection_id, record_type, record_id, action, params)
+    return result.to_json()

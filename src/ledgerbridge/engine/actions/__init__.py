@@ -1,0 +1,158 @@
+"""One-click fixes: what a person (or the app) can do about one record's problem.
+
+    done = run(ledger, connection, key, action, params, actor)
+
+Which actions a record offers (`offered`): its problem's catalog actions, plus ``retry`` and
+``bypass`` while it is not synced, ``undo_bypass`` once bypassed, and ``link`` while it is not
+linked (to confirm a proposed match). ``edit_in_app`` is advice, not an action. Anything else is
+refused with the reason, as `Refused`. Every action that runs is audited (who, when, what, the
+record's state before and after) and leaves a history entry; those that change what goes to
+QuickBooks tell the app through an event (``record.overridden``, ``record.number_assigned``...).
+
+`local` holds the actions that change only what goes to QuickBooks next (carried out by the
+reconciler, with its stored requestids); `remote` those that read or change QuickBooks at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, Final
+
+from ledgerbridge.bootstrap import Ledger
+from ledgerbridge.core import catalog
+from ledgerbridge.core.records import RecordKey
+from ledgerbridge.engine.actions import local, remote
+from ledgerbridge.engine.actions._target import Done, Refused, Target
+from ledgerbridge.storage.repositories import Audit, Records, StoredConnection
+from ledgerbridge.storage.sync import History, Links, StoredState, SyncStates
+
+__all__ = ["HANDLERS", "Done", "Refused", "offered", "run"]
+
+Handler = Callable[[Target], Done]
+
+
+def _refresh(t: Target) -> Done:
+    from ledgerbridge.engine.pull import pull_company
+
+    report = pull_company(t.ledger, t.cid)
+    if report.stopped:
+        raise Refused(f"QuickBooks could not be read now ({report.stopped})")
+    with t.ledger.db.session() as session:
+        t.want(session)
+    return Done(f"refreshed from QuickBooks ({report.objects} objects read)")
+
+
+def _copy_details(t: Target) -> Done:
+    return Done("details of the problem", {"problem": dict(t.problem)}, wake=False)
+
+
+HANDLERS: Final[Mapping[str, Handler]] = {
+    "retry": local.retry,
+    "bypass": local.bypass,
+    "undo_bypass": local.undo_bypass,
+    "differentiate": local.differentiate,
+    "shorten": local.shorten,
+    "shift_to_open_period": local.shift_to_open_period,
+    "unlink": local.unlink,
+    "recreate": local.recreate,
+    "accept_deletion": local.accept_deletion,
+    "accept_quickbooks": local.accept_quickbooks,
+    "link": remote.link,
+    "reactivate": remote.reactivate,
+    "renumber": remote.renumber,
+    "move_back": remote.move_back,
+    "align_account": remote.align_account,
+    "refresh": _refresh,
+    "copy_details": _copy_details,
+}
+
+_ELSEWHERE = {
+    "edit_in_app": "this is fixed in the app: correct the record there and save it",
+    "reconnect": "reconnecting is done on the connection: use Reconnect QuickBooks there",
+    "apply_numbering_start": "the numbering start is applied on the connection's setup checklist",
+}
+
+
+def offered(state: StoredState, linked: bool) -> tuple[str, ...]:
+    """The actions a record in `state` offers now, in the order the dashboard shows them."""
+    found: list[str] = []
+    code = (state.problem or {}).get("code")
+    if code:
+        try:
+            found += [a for a in catalog.entry(str(code)).actions if a in HANDLERS]
+        except KeyError:
+            found += ["retry", "copy_details"]
+    if state.status == "bypassed":
+        found = [a for a in found if a not in ("bypass", "retry")] + ["undo_bypass"]
+    elif state.status in ("error", "blocked", "pending", "draft"):
+        found += ["retry", "bypass"]
+    if not linked and state.status != "synced":
+        found.append("link")
+    return tuple(dict.fromkeys(found))
+
+
+def run(
+    ledger: Ledger,
+    connection: StoredConnection,
+    key: RecordKey,
+    action: str,
+    params: Mapping[str, Any],
+    actor: str,
+) -> Done:
+    """Carry out `action` on the record, or raise `Refused` (nothing changed) saying why."""
+    with ledger.db.session(readonly=True) as session:
+        state = SyncStates(session).get(connection.id, key.type, key.app_id)
+        stored = Records(session).get(connection.id, key.type, key.app_id)
+        link = Links(session).get(connection.id, key.type, key.app_id)
+    if state is None or stored is None:
+        raise LookupError(f"{key.type} {key.app_id}")
+    if action in _ELSEWHERE:
+        raise Refused(_ELSEWHERE[action])
+    if action not in HANDLERS:
+        raise Refused(f"there is no action {action!r}")
+    choices = offered(state, link is not None)
+    if action not in choices:
+        code = (state.problem or {}).get("code")
+        why = f"its problem ({code})" if code else f"a {state.status} record"
+        raise Refused(
+            f"{action} does not apply to this record: {why} offers "
+            f"{', '.join(choices) or 'no action'}"
+        )
+    target = Target(ledger, connection, key, state, stored, link, params)
+    done = HANDLERS[action](target)
+    with ledger.db.session() as session:
+        after = SyncStates(session).get(connection.id, key.type, key.app_id)
+        after_link = Links(session).get(connection.id, key.type, key.app_id)
+        Audit(session, clock=ledger.clock).add(
+            connection.id,
+            actor,
+            action,
+            record_type=key.type,
+            record_id=key.app_id,
+            before=_snapshot(state, link.qbo_id if link else None),
+            after={
+                **_snapshot(after, after_link.qbo_id if after_link else None),
+                "params": dict(params),
+                "result": done.summary,
+                "detail": dict(done.detail),
+            },
+        )
+        History(session, clock=ledger.clock).add(
+            connection.id,
+            key.type,
+            key.app_id,
+            f"action:{action}",
+            detail={"by": actor, "result": done.summary},
+        )
+    return done
+
+
+def _snapshot(state: StoredState | None, quickbooks_id: str | None) -> dict[str, Any]:
+    if state is None:
+        return {}
+    return {
+        "status": state.status,
+        "problem": dict(state.problem) if state.problem else None,
+        "overrides": dict(state.overrides) if state.overrides else None,
+        "quickbooks_id": quickbooks_id,
+    }

@@ -1,0 +1,120 @@
+"""What an action works on: one record with its state, link and problem, and the shared moves
+actions make (re-queue, override a field, tell the app, talk to QuickBooks)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from ledgerbridge.adapters.qbo import QboClient
+from ledgerbridge.bootstrap import Ledger
+from ledgerbridge.core import overrides
+from ledgerbridge.core.records import RecordKey
+from ledgerbridge.engine.tokens import ConnectionTokens
+from ledgerbridge.storage.repositories import Events, StoredConnection, StoredRecord
+from ledgerbridge.storage.sync import History, StoredLink, StoredState, SyncStates
+
+__all__ = ["Done", "Refused", "Target"]
+
+
+class Refused(Exception):
+    """The action does not apply to this record now; `reason` says why, for a person."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Done:
+    """What an action did: a sentence for the person, and the figures for the audit log."""
+
+    summary: str
+    detail: Mapping[str, Any] = field(default_factory=dict)
+    wake: bool = True  # the record (or others) became due: wake the dispatcher
+
+
+@dataclass(frozen=True)
+class Target:
+    ledger: Ledger
+    connection: StoredConnection
+    key: RecordKey
+    state: StoredState
+    stored: StoredRecord
+    link: StoredLink | None
+    params: Mapping[str, Any]  # what the caller passed with the action
+
+    @property
+    def cid(self) -> str:
+        return self.connection.id
+
+    @property
+    def problem(self) -> Mapping[str, Any]:
+        return self.state.problem or {}
+
+    @property
+    def code(self) -> str | None:
+        code = self.problem.get("code")
+        return str(code) if code else None
+
+    def problem_param(self, name: str) -> Any:
+        return (self.problem.get("params") or {}).get(name)
+
+    def param(self, name: str) -> Any:
+        """The caller's value for `name`, else the problem's."""
+        value = self.params.get(name)
+        return value if value not in (None, "") else self.problem_param(name)
+
+    # --- moves on the record -----------------------------------------------------------------
+
+    def want(self, session: Session) -> None:
+        """Make the record due again (a pending write stays to be settled)."""
+        SyncStates(session, clock=self.ledger.clock).want(
+            self.cid, self.key.type, self.key.app_id, self.state.desired_version
+        )
+
+    def override(self, session: Session, path: str, value: Any, *, action: str) -> None:
+        """Send `value` at `path` to QuickBooks instead of the app's value; tell the app."""
+        data = self.stored.data
+        current = overrides.active(data, self.state.overrides)
+        current[path] = overrides.make(data, path, value)
+        SyncStates(session, clock=self.ledger.clock).set_overrides(
+            self.cid, self.key.type, self.key.app_id, current
+        )
+        Events(session, clock=self.ledger.clock).append(
+            self.cid,
+            "record.overridden",
+            {
+                "type": self.key.type,
+                "id": self.key.app_id,
+                "field": path,
+                "app_value": current[path]["app"],
+                "quickbooks_value": value,
+                "action": action,
+            },
+        )
+
+    def note(self, session: Session, kind: str, detail: Mapping[str, Any] | None = None) -> None:
+        History(session, clock=self.ledger.clock).add(
+            self.cid, self.key.type, self.key.app_id, kind, detail=dict(detail or {})
+        )
+
+    def event(self, session: Session, type: str, payload: Mapping[str, Any]) -> None:
+        Events(session, clock=self.ledger.clock).append(
+            self.cid, type, {"type": self.key.type, "id": self.key.app_id, **payload}
+        )
+
+    @contextmanager
+    def client(self) -> Iterator[QboClient]:
+        connection = self.connection
+        if connection.realm_id is None or connection.status != "active":
+            raise Refused(
+                f"the connection is {connection.status}: reconnect QuickBooks first, then try again"
+            )
+        tokens = ConnectionTokens(self.ledger, self.cid, connection.environment)
+        with self.ledger.client(connection.environment, connection.realm_id, tokens) as client:
+            yield client

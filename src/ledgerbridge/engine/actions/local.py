@@ -1,0 +1,410 @@
+"""Actions that change only ledgerbridge's side: what goes to QuickBooks next, and when.
+
+Anything these decide reaches QuickBooks through the reconciler (a `requestid` stored before
+the first attempt, stale edits re-read): they re-queue the record, override a field, or queue
+the write itself as the record's pending write.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import uuid
+from typing import Any
+
+from ledgerbridge.core import catalog, overrides
+from ledgerbridge.core.mirror import MirrorObject
+from ledgerbridge.core.records import Customer, Item, Vendor, display_name
+from ledgerbridge.engine import reconciler
+from ledgerbridge.engine.actions._target import Done, Refused, Target
+from ledgerbridge.storage.sync import Links, Mirror, SyncStates
+
+__all__ = [
+    "accept_deletion",
+    "accept_quickbooks",
+    "bypass",
+    "differentiate",
+    "push_again",
+    "recreate",
+    "retry",
+    "shift_to_open_period",
+    "shorten",
+    "undo_bypass",
+    "unlink",
+]
+
+NAME_CODES = {
+    catalog.CUSTOMER_DUPLICATE_IN_APP,
+    catalog.CUSTOMER_EXISTS_IN_QUICKBOOKS,
+    catalog.CUSTOMER_NAME_USED_BY_OTHER_TYPE,
+    catalog.PROPERTY_DUPLICATE_NAME,
+    catalog.ITEM_EXISTS_IN_QUICKBOOKS,
+    catalog.VENDOR_EXISTS_IN_QUICKBOOKS,
+    catalog.VENDOR_NAME_USED_BY_OTHER_TYPE,
+}
+_QUICKBOOKS_ONLY = ("Id", "SyncToken", "sparse", "MetaData", "domain", "status")
+
+
+def _no_write_in_flight(t: Target) -> None:
+    if t.state.pending_request_id:
+        raise Refused(
+            "a write to QuickBooks for this record is still being settled; try again in a minute"
+        )
+
+
+def retry(t: Target) -> Done:
+    with t.ledger.db.session() as session:
+        t.want(session)
+    return Done("queued to be sent again")
+
+
+def bypass(t: Target) -> Done:
+    _no_write_in_flight(t)
+    if t.state.status == "bypassed":
+        raise Refused("the record is already bypassed")
+    with t.ledger.db.session() as session:
+        SyncStates(session, clock=t.ledger.clock).finish(
+            t.cid, t.key.type, t.key.app_id, status="bypassed", problem=t.state.problem
+        )
+        t.event(session, "record.bypassed", {"code": t.code})
+    return Done("bypassed: it will not be sent to QuickBooks", wake=False)
+
+
+def undo_bypass(t: Target) -> Done:
+    if t.state.status != "bypassed":
+        raise Refused("only a bypassed record can be un-bypassed")
+    with t.ledger.db.session() as session:
+        SyncStates(session, clock=t.ledger.clock).finish(
+            t.cid, t.key.type, t.key.app_id, status="pending"
+        )
+        t.want(session)
+    return Done("no longer bypassed: queued to be sent")
+
+
+def differentiate(t: Target) -> Done:
+    """A free name (" - 2", " - 3"...) or, for a vendor document number, a dated variant."""
+    if t.code == catalog.RECEIPT_VENDOR_DOCUMENT_NUMBER_TAKEN:
+        return _unique_vendor_number(t)
+    if t.code not in NAME_CODES:
+        raise Refused("differentiate applies to a name or number that is already taken")
+    found = reconciler.preview(t.ledger, t.connection, t.key, name_conflicts="differentiate")
+    if found is None:
+        raise Refused("the record cannot be read; correct it in the app first")
+    record, verdict = found
+    adjusted = verdict.adjusted
+    if adjusted is None or adjusted == record:
+        raise Refused("the name is free now: use Retry")
+    if isinstance(adjusted, Customer | Vendor):
+        path, new_name = "display_name", display_name(adjusted)
+    elif isinstance(adjusted, Item):
+        path, new_name = "name", adjusted.name
+    else:  # pragma: no cover - NAME_CODES only come from named records
+        raise Refused("this record has no name to differentiate")
+    with t.ledger.db.session() as session:
+        t.override(session, path, new_name, action="differentiate")
+        t.want(session)
+    return Done(f'renamed to "{new_name}" in QuickBooks', {"field": path, "value": new_name})
+
+
+def _unique_vendor_number(t: Target) -> Done:
+    current = overrides.get_path(
+        overrides.apply(t.stored.data, t.state.overrides), "vendor_document_number"
+    )
+    if not isinstance(current, str) or not current:
+        raise Refused("the record has no vendor document number")
+    day = str(t.stored.data.get("date") or "")[:10]
+    stamp = day.replace("-", "")[2:] or dt.date.today().strftime("%y%m%d")
+    taken = {
+        str(o.data.get("DocNumber"))
+        for entity in ("Bill", "Purchase")
+        for o in _numbered_like(t, entity, current)
+    }
+    wanted = str(t.params.get("value") or "")
+    candidates = (
+        [wanted]
+        if wanted
+        else [f"{current}-{stamp}"] + [f"{current}-{stamp}-{n}" for n in range(2, 100)]
+    )
+    for candidate in candidates:
+        fitted = candidate if len(candidate) <= 21 else candidate[-21:]
+        if fitted not in taken:
+            with t.ledger.db.session() as session:
+                t.override(session, "vendor_document_number", fitted, action="differentiate")
+                t.want(session)
+            return Done(f"sent with number {fitted}", {"value": fitted})
+    raise Refused("no free variant of that number was found; change it in the app")
+
+
+def _numbered_like(t: Target, entity: str, number: str) -> list[MirrorObject]:
+    with t.ledger.db.session(readonly=True) as session:
+        mirror = Mirror(session, t.cid)
+        found = mirror.numbered(entity, number)
+        for suffix in range(0, 100):
+            found += mirror.numbered(entity, f"{number}-{suffix}")
+        return found
+
+
+def shorten(t: Target) -> Done:
+    if t.code not in (catalog.RECORD_FIELD_TOO_LONG, catalog.PAYMENT_REFERENCE_TOO_LONG):
+        raise Refused("shorten applies to a text longer than QuickBooks accepts")
+    path = t.problem.get("field")
+    limit = t.problem_param("limit") or (21 if t.code == catalog.PAYMENT_REFERENCE_TOO_LONG else 0)
+    data = overrides.apply(t.stored.data, t.state.overrides)
+    value = overrides.get_path(data, str(path)) if path else None
+    if not isinstance(value, str) or not int(limit):
+        raise Refused("the text to shorten was not found; correct it in the app")
+    short = value[: int(limit)].rstrip()
+    with t.ledger.db.session() as session:
+        t.override(session, str(path), short, action="shorten")
+        t.want(session)
+    return Done(f"{path} shortened to {len(short)} characters", {"field": path, "value": short})
+
+
+def shift_to_open_period(t: Target) -> Done:
+    if t.code != catalog.INVOICE_CLOSED_PERIOD:
+        raise Refused("this applies to a record dated in a closed period")
+    if t.problem_param("quickbooks_id"):
+        raise Refused(
+            "the copy in QuickBooks is itself in the closed period and QuickBooks refuses "
+            "changes to it; reopen the period in QuickBooks to change it"
+        )
+    closing = t.problem_param("closing_date")
+    if not closing:
+        raise Refused("the books closing date is not known; refresh from QuickBooks")
+    moved = (dt.date.fromisoformat(str(closing)) + dt.timedelta(days=1)).isoformat()
+    with t.ledger.db.session() as session:
+        t.override(session, "date", moved, action="shift_to_open_period")
+        t.want(session)
+    return Done(f"dated {moved}, the first open day", {"date": moved})
+
+
+def unlink(t: Target) -> Done:
+    _no_write_in_flight(t)
+    if t.link is None:
+        raise Refused("the record is not linked to anything in QuickBooks")
+    with t.ledger.db.session() as session:
+        Links(session).remove(t.cid, t.key.type, t.key.app_id)
+        SyncStates(session, clock=t.ledger.clock).unsync(t.cid, t.key.type, t.key.app_id)
+        t.want(session)
+        t.event(
+            session,
+            "record.unlinked",
+            {"quickbooks_id": t.link.qbo_id, "quickbooks_number": t.link.doc_number},
+        )
+    return Done(
+        f"unlinked from QuickBooks {t.link.qbo_entity} {t.link.qbo_id}; it will be matched or "
+        "created again",
+        {"quickbooks_id": t.link.qbo_id},
+    )
+
+
+def accept_deletion(t: Target) -> Done:
+    _no_write_in_flight(t)
+    with t.ledger.db.session() as session:
+        if t.link is not None:
+            Links(session).remove(t.cid, t.key.type, t.key.app_id)
+        SyncStates(session, clock=t.ledger.clock).finish(
+            t.cid, t.key.type, t.key.app_id, status="bypassed", problem=t.state.problem
+        )
+        t.event(session, "record.deletion_accepted", {"code": t.code})
+    return Done("left deleted in QuickBooks; the record will not be sent again", wake=False)
+
+
+def recreate(t: Target) -> Done:
+    """A new QuickBooks object from the stored copy of what was last pushed, queued as the
+    record's pending create (its requestid stored now, replayed until settled)."""
+    _no_write_in_flight(t)
+    if t.link is None or not t.link.pushed:
+        raise Refused("there is no stored copy of what was sent: use Unlink, then Retry")
+    body = {k: v for k, v in t.link.pushed.items() if k not in _QUICKBOOKS_ONLY}
+    with t.ledger.db.session() as session:
+        Links(session).remove(t.cid, t.key.type, t.key.app_id)
+        states = SyncStates(session, clock=t.ledger.clock)
+        states.unsync(t.cid, t.key.type, t.key.app_id)
+        states.start_write(t.cid, t.key.type, t.key.app_id, uuid.uuid4().hex, "create", body)
+        t.want(session)
+    return Done(
+        f"a new {t.link.qbo_entity} is being created from the copy last sent",
+        {"old_quickbooks_id": t.link.qbo_id},
+    )
+
+
+def push_again(t: Target, fields: tuple[str, ...], summary: str) -> Done:
+    """Send the app's values of `fields` (QuickBooks names) again, whatever QuickBooks holds."""
+    _no_write_in_flight(t)
+    if t.link is None:
+        raise Refused("the record is not linked to anything in QuickBooks")
+    pushed = {k: v for k, v in (t.link.pushed or {}).items() if k not in fields}
+    with t.ledger.db.session() as session:
+        links = Links(session)
+        links.put(
+            t.cid,
+            t.key.type,
+            t.key.app_id,
+            entity=t.link.qbo_entity,
+            qbo_id=t.link.qbo_id,
+            sync_token=_fresh_token(session, t),
+            doc_number=t.link.doc_number,
+            pushed=pushed,
+        )
+        SyncStates(session, clock=t.ledger.clock).unsync(t.cid, t.key.type, t.key.app_id)
+        t.want(session)
+    return Done(summary, {"fields": list(fields)})
+
+
+def _fresh_token(session: Any, t: Target) -> str:
+    assert t.link is not None
+    seen = Mirror(session, t.cid).get(t.link.qbo_entity, t.link.qbo_id)
+    return seen.sync_token if seen is not None else t.link.sync_token
+
+
+# --- keeping QuickBooks' version --------------------------------------------------------------
+
+
+def accept_quickbooks(t: Target) -> Done:
+    code = t.code
+    if code == catalog.INVOICE_MOVED_IN_QUICKBOOKS:
+        return _accept_customer(t)
+    if code == catalog.ITEM_ACCOUNT_MISMATCH:
+        return _accept_account(t)
+    if code in (
+        catalog.CUSTOMER_INACTIVE_IN_QUICKBOOKS,
+        catalog.ITEM_INACTIVE_IN_QUICKBOOKS,
+        catalog.VENDOR_INACTIVE_IN_QUICKBOOKS,
+    ):
+        return _accept_inactive(t)
+    if code == catalog.CUSTOMER_EDITED_CONCURRENTLY:
+        return _accept_edit(t)
+    if code in (catalog.INVOICE_VOIDED_IN_QUICKBOOKS, catalog.ITEM_BUNDLE_READ_ONLY):
+        with t.ledger.db.session() as session:
+            SyncStates(session, clock=t.ledger.clock).finish(
+                t.cid, t.key.type, t.key.app_id, status="bypassed", problem=t.state.problem
+            )
+            t.event(session, "record.quickbooks_accepted", {"code": code})
+        return Done("QuickBooks' version is kept; the record is no longer sent", wake=False)
+    raise Refused("there is no QuickBooks version to keep for this problem")
+
+
+def _settle_as_synced(t: Target, session: Any, pushed_patch: dict[str, Any]) -> None:
+    """QuickBooks now matches what goes there: record the pushed copy and mark it synced."""
+    assert t.link is not None
+    Links(session).put(
+        t.cid,
+        t.key.type,
+        t.key.app_id,
+        entity=t.link.qbo_entity,
+        qbo_id=t.link.qbo_id,
+        sync_token=_fresh_token(session, t),
+        doc_number=t.link.doc_number,
+        pushed={**(t.link.pushed or {}), **pushed_patch},
+    )
+    SyncStates(session, clock=t.ledger.clock).finish(
+        t.cid, t.key.type, t.key.app_id, status="synced", synced_version=t.state.desired_version
+    )
+
+
+def _accept_customer(t: Target) -> Done:
+    qbo_customer = t.param("quickbooks_customer_id")
+    if not qbo_customer or t.link is None:
+        raise Refused("QuickBooks' customer for this invoice is not known; refresh first")
+    with t.ledger.db.session() as session:
+        holder = Links(session).by_quickbooks(t.cid, "Customer", str(qbo_customer))
+        if holder is None:
+            raise Refused(
+                f"QuickBooks customer {qbo_customer} is not linked to a customer of the app; "
+                "link it first, or move the invoice back"
+            )
+        t.override(session, "customer_id", holder.app_id, action="accept_quickbooks")
+        _settle_as_synced(t, session, {"CustomerRef": {"value": str(qbo_customer)}})
+        t.event(
+            session,
+            "invoice.customer_changed",
+            {"customer_id": holder.app_id, "quickbooks_customer_id": str(qbo_customer)},
+        )
+    return Done(
+        f"kept in QuickBooks under customer {holder.app_id}", {"customer_id": holder.app_id}
+    )
+
+
+def _accept_account(t: Target) -> Done:
+    field = str(t.problem_param("field") or "income_account")
+    account = t.problem_param("quickbooks_account")
+    account_id = t.problem_param("quickbooks_account_id")
+    if not account or t.link is None or field not in ("income_account", "expense_account"):
+        raise Refused("QuickBooks' account for this item is not known; refresh first")
+    ref = "IncomeAccountRef" if field == "income_account" else "ExpenseAccountRef"
+    with t.ledger.db.session() as session:
+        t.override(session, field, str(account), action="accept_quickbooks")
+        _settle_as_synced(t, session, {ref: {"value": str(account_id)}} if account_id else {})
+    return Done(f"{field} is now {account}, as in QuickBooks", {field: account})
+
+
+def _accept_inactive(t: Target) -> Done:
+    if t.link is None:
+        raise Refused("the record is not linked to anything in QuickBooks")
+    with t.ledger.db.session() as session:
+        t.override(session, "active", False, action="accept_quickbooks")
+        _settle_as_synced(t, session, {"Active": False})
+    return Done("left inactive, as in QuickBooks", {"active": False})
+
+
+# QuickBooks fields of a concurrent edit and the app's field they come from
+_APP_FIELDS = {
+    "DisplayName": "display_name",
+    "GivenName": "first_name",
+    "FamilyName": "last_name",
+    "CompanyName": "company_name",
+    "Notes": "notes",
+    "Name": "name",
+    "Description": "description",
+    "Sku": "sku",
+    "PrivateNote": "memo",
+    "DocNumber": "number",
+    "TxnDate": "date",
+    "DueDate": "due_date",
+}
+
+
+def _accept_edit(t: Target) -> Done:
+    field = str(t.problem_param("quickbooks_field") or "")
+    value = t.problem_param("quickbooks_value")
+    path = _APP_FIELDS.get(field) or {"PrimaryEmailAddr": "email", "PrimaryPhone": "phone"}.get(
+        field
+    )
+    if path is None or t.link is None:
+        raise Refused("this edit cannot be taken over automatically; correct it in the app")
+    qbo_value: Any = value
+    if field == "PrimaryEmailAddr":
+        qbo_value = {"Address": value}
+    elif field == "PrimaryPhone":
+        qbo_value = {"FreeFormNumber": value}
+    with t.ledger.db.session() as session:
+        t.override(session, path, value, action="accept_quickbooks")
+        links = Links(session)
+        links.put(
+            t.cid,
+            t.key.type,
+            t.key.app_id,
+            entity=t.link.qbo_entity,
+            qbo_id=t.link.qbo_id,
+            sync_token=_fresh_token(session, t),
+            doc_number=t.link.doc_number,
+            pushed={**(t.link.pushed or {}), field: qbo_value},
+        )
+        SyncStates(session, clock=t.ledger.clock).unsync(t.cid, t.key.type, t.key.app_id)
+        t.want(session)
+    return Done(f"{path} kept as in QuickBooks", {path: value})
+
+
+def next_free_number(taken: set[str], start: str) -> str:
+    """The first number after `start` (its digits counted up, any prefix kept) not taken."""
+    match = re.fullmatch(r"(.*?)(\d+)", start)
+    if match is None:
+        prefix, number, width = f"{start}-", 1, 1
+    else:
+        prefix, number, width = match.group(1), int(match.group(2)), len(match.group(2))
+    for step in range(1, 1_000_000):
+        candidate = f"{prefix}{str(number + step).zfill(width)}"
+        if candidate not in taken:
+            return candidate
+    raise Refused("no free number was found")

@@ -1,0 +1,291 @@
+"""Actions that read or change QuickBooks itself, at once, while the person waits.
+
+They touch QuickBooks objects that are not this record's own write (a customer to reactivate,
+someone else's invoice to renumber, an object to link to), so the answer is shown straight
+away; QuickBooks' own refusal becomes the action's refusal, in QuickBooks' words.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from ledgerbridge.adapters.qbo import QboClient, QuickBooksError, Rejected
+from ledgerbridge.core import catalog, mapping, overrides
+from ledgerbridge.core.mirror import MirrorObject
+from ledgerbridge.core.preflight import Policies
+from ledgerbridge.core.preflight._refs import pushed_number
+from ledgerbridge.engine.actions._target import Done, Refused, Target
+from ledgerbridge.engine.actions.local import next_free_number, push_again
+from ledgerbridge.storage.repositories import Records
+from ledgerbridge.storage.sync import Links, Mirror, SyncStates
+
+__all__ = ["align_account", "link", "move_back", "reactivate", "renumber"]
+
+INACTIVE_CODES = {
+    catalog.CUSTOMER_INACTIVE_IN_QUICKBOOKS: "Customer",
+    catalog.INVOICE_CUSTOMER_INACTIVE: "Customer",
+    catalog.ITEM_INACTIVE_IN_QUICKBOOKS: "Item",
+    catalog.VENDOR_INACTIVE_IN_QUICKBOOKS: "Vendor",
+    catalog.CLASS_INACTIVE_IN_QUICKBOOKS: "Class",
+}
+
+
+def _refused_by_quickbooks(error: QuickBooksError) -> Refused:
+    if isinstance(error, Rejected):
+        fault = error.first
+        return Refused(f"QuickBooks refused: {fault.detail or fault.message} (code {fault.code})")
+    return Refused(f"QuickBooks could not be reached ({error}); try again in a moment")
+
+
+def _remember(t: Target, entity: str, obj: dict[str, Any]) -> None:
+    with t.ledger.db.session() as session:
+        Mirror(session, t.cid, clock=t.ledger.clock).put(MirrorObject.from_quickbooks(entity, obj))
+
+
+def _read(client: QboClient, entity: str, qbo_id: str) -> dict[str, Any]:
+    try:
+        found = client.read(entity, qbo_id)
+    except QuickBooksError as error:
+        raise _refused_by_quickbooks(error) from error
+    if found is None:
+        raise Refused(f"QuickBooks has no {entity} {qbo_id} (it may have been deleted)")
+    return found
+
+
+# --- reactivate -------------------------------------------------------------------------------
+
+
+def reactivate(t: Target) -> Done:
+    entity = INACTIVE_CODES.get(t.code or "")
+    if entity is None:
+        raise Refused("reactivate applies to something made inactive in QuickBooks")
+    qbo_id = t.problem_param("quickbooks_id") or _own_or_dependency_id(t, entity)
+    if not qbo_id:
+        raise Refused(f"which QuickBooks {entity.lower()} to reactivate is not known")
+    with t.client() as client:
+        current = _read(client, entity, str(qbo_id))
+        if current.get("Active") is False:
+            body = {"Id": current["Id"], "SyncToken": current["SyncToken"], "sparse": True}
+            body["Active"] = True
+            if entity in ("Customer", "Vendor", "Item", "Class"):
+                body["Name" if entity in ("Item", "Class") else "DisplayName"] = current.get(
+                    "Name" if entity in ("Item", "Class") else "DisplayName"
+                )
+            try:
+                current = client.update(entity, body, request_id=uuid.uuid4().hex, sparse=True)
+            except QuickBooksError as error:
+                raise _refused_by_quickbooks(error) from error
+    _remember(t, entity, current)
+    requeued = _requeue_inactive(t)
+    return Done(
+        f"QuickBooks {entity.lower()} {current.get('DisplayName') or current.get('Name')} is "
+        f"active again; {requeued} record(s) queued again",
+        {"entity": entity, "quickbooks_id": str(qbo_id)},
+    )
+
+
+def _own_or_dependency_id(t: Target, entity: str) -> str | None:
+    with t.ledger.db.session(readonly=True) as session:
+        links = Links(session)
+        if mapping.ENTITY.get(t.key.type) == entity and t.link is not None:
+            return t.link.qbo_id
+        if entity == "Customer":
+            customer_id = t.stored.data.get("customer_id")
+            found = links.get(t.cid, "customer", str(customer_id)) if customer_id else None
+            return found.qbo_id if found else None
+    return None
+
+
+def _requeue_inactive(t: Target) -> int:
+    """This record and every record stopped by something inactive: they try again."""
+    count = 0
+    with t.ledger.db.session() as session:
+        states = SyncStates(session, clock=t.ledger.clock)
+        for state in states.all(t.cid, status="error"):
+            code = (state.problem or {}).get("code")
+            if code in INACTIVE_CODES or (state.type, state.app_id) == (t.key.type, t.key.app_id):
+                states.want(t.cid, state.type, state.app_id, state.desired_version)
+                count += 1
+    return count
+
+
+# --- link -------------------------------------------------------------------------------------
+
+
+def link(t: Target) -> Done:
+    """Link the record to a QuickBooks object a person chose (or the one its problem names)."""
+    if t.link is not None:
+        raise Refused(
+            f"the record is already linked to QuickBooks {t.link.qbo_entity} {t.link.qbo_id}; "
+            "unlink it first"
+        )
+    if t.state.pending_request_id:
+        raise Refused("a write to QuickBooks for this record is still being settled")
+    qbo_id = t.param("quickbooks_id")
+    if not qbo_id:
+        raise Refused("choose the QuickBooks record to link to (quickbooks_id)")
+    entity = mapping.ENTITY[t.key.type]
+    with t.ledger.db.session(readonly=True) as session:
+        holder = Links(session).by_quickbooks(t.cid, entity, str(qbo_id))
+    if holder is not None:
+        raise Refused(
+            f"QuickBooks {entity} {qbo_id} is already linked to app {holder.type} {holder.app_id}"
+        )
+    with t.client() as client:
+        found = _read(client, entity, str(qbo_id))
+    with t.ledger.db.session() as session:
+        Mirror(session, t.cid, clock=t.ledger.clock).put(
+            MirrorObject.from_quickbooks(entity, found)
+        )
+        Links(session).put(
+            t.cid,
+            t.key.type,
+            t.key.app_id,
+            entity=entity,
+            qbo_id=str(found["Id"]),
+            sync_token=str(found.get("SyncToken", "0")),
+            doc_number=found.get("DocNumber"),
+            pushed=None,
+        )
+        states = SyncStates(session, clock=t.ledger.clock)
+        states.finish(
+            t.cid,
+            t.key.type,
+            t.key.app_id,
+            status="synced",
+            synced_version=t.state.desired_version,
+            attempts=0,
+        )
+        states.release_blocked(t.cid, (t.key.type, t.key.app_id))
+        t.event(
+            session,
+            "record.synced",
+            {
+                "quickbooks_id": str(found["Id"]),
+                "quickbooks_number": found.get("DocNumber"),
+                "how": "linked_by_person",
+            },
+        )
+    return Done(f"linked to QuickBooks {entity} {found['Id']}", {"quickbooks_id": str(found["Id"])})
+
+
+# --- numbers ----------------------------------------------------------------------------------
+
+
+def renumber(t: Target) -> Done:
+    """``target: quickbooks`` renumbers the other QuickBooks document (when it is editable and
+    not one of ours); ``ours`` (the default) gives this record the next free number."""
+    if t.code != catalog.INVOICE_NUMBER_CONFLICT:
+        raise Refused("renumber applies to a number already used in QuickBooks")
+    entity = mapping.ENTITY[t.key.type]
+    taken = _taken_numbers(t, entity)
+    if str(t.params.get("target") or "ours") == "quickbooks":
+        return _renumber_theirs(t, entity, taken)
+    data = overrides.apply(t.stored.data, t.state.overrides)
+    current = str(data.get("number") or t.problem_param("number") or "")
+    if not current:
+        raise Refused("the record has no number to change")
+    policies = _policies(t)
+    wanted = t.params.get("number")
+    if wanted:
+        sent = pushed_number(str(wanted), policies)
+        if sent in taken:
+            raise Refused(f"number {wanted} is taken in QuickBooks too")
+        new = str(wanted)
+    else:
+        prefix = policies.number_prefix if policies.numbering == "prefix" else ""
+        free = next_free_number({n[len(prefix) :] for n in taken if n.startswith(prefix)}, current)
+        new = free
+    with t.ledger.db.session() as session:
+        t.override(session, "number", new, action="renumber")
+        t.event(session, "record.number_assigned", {"number": new, "previous": current})
+        t.want(session)
+    return Done(f"this {t.key.type} is sent with number {new}", {"number": new})
+
+
+def _renumber_theirs(t: Target, entity: str, taken: set[str]) -> Done:
+    qbo_id = t.problem_param("quickbooks_id")
+    if not qbo_id:
+        raise Refused("which QuickBooks document holds the number is not known; refresh first")
+    with t.ledger.db.session(readonly=True) as session:
+        owner = Links(session).by_quickbooks(t.cid, entity, str(qbo_id))
+    if owner is not None:
+        raise Refused(
+            f"QuickBooks {entity} {qbo_id} belongs to app {owner.type} {owner.app_id}; renumber "
+            "this one instead"
+        )
+    with t.client() as client:
+        theirs = _read(client, entity, str(qbo_id))
+        if str(theirs.get("PrivateNote") or "").startswith("Voided"):
+            raise Refused(f"QuickBooks {entity} {qbo_id} is voided and cannot be edited")
+        old = str(theirs.get("DocNumber") or "")
+        new = str(t.params.get("number") or next_free_number(taken, old or "0"))
+        if new in taken:
+            raise Refused(f"number {new} is taken in QuickBooks too")
+        body = {"Id": theirs["Id"], "SyncToken": theirs["SyncToken"], "sparse": True}
+        body["DocNumber"] = new
+        if entity == "Invoice":
+            body["CustomerRef"] = theirs.get("CustomerRef")
+        try:
+            changed = client.update(entity, body, request_id=uuid.uuid4().hex, sparse=True)
+        except QuickBooksError as error:
+            raise _refused_by_quickbooks(error) from error
+    _remember(t, entity, changed)
+    with t.ledger.db.session() as session:
+        t.want(session)
+    return Done(
+        f"QuickBooks {entity} {qbo_id} renumbered from {old} to {new}; this record keeps its "
+        "number",
+        {"quickbooks_id": str(qbo_id), "from": old, "to": new},
+    )
+
+
+def _taken_numbers(t: Target, entity: str) -> set[str]:
+    """Numbers used in QuickBooks and by the app's other records of the type."""
+    taken: set[str] = set()
+    with t.ledger.db.session(readonly=True) as session:
+        taken |= Mirror(session, t.cid).doc_numbers(entity)
+        policies = _policies(t)
+        records = Records(session)
+        cursor = None
+        while True:
+            page = records.list(t.cid, type=t.key.type, cursor=cursor, limit=500)
+            for stored in page.items:
+                if stored.app_id != t.key.app_id and stored.data.get("number"):
+                    sent = pushed_number(str(stored.data["number"]), policies)
+                    if sent:
+                        taken.add(sent)
+            if page.next_cursor is None:
+                break
+            cursor = page.next_cursor
+    return taken
+
+
+def _policies(t: Target) -> Policies:
+    settings = t.connection.settings
+    return Policies(
+        numbering=settings.get("numbering", "app"),
+        number_prefix=settings.get("number_prefix", ""),
+    )
+
+
+# --- pushing ours back ----------------------------------------------------------------------
+
+
+def move_back(t: Target) -> Done:
+    if t.code != catalog.INVOICE_MOVED_IN_QUICKBOOKS:
+        raise Refused("move back applies to an invoice moved to another customer in QuickBooks")
+    return push_again(t, ("CustomerRef",), "queued to be moved back to the app's customer")
+
+
+def align_account(t: Target) -> Done:
+    if t.code != catalog.ITEM_ACCOUNT_MISMATCH:
+        raise Refused("align account applies to an item whose account differs in QuickBooks")
+    if str(t.params.get("direction") or "push") == "take":
+        from ledgerbridge.engine.actions.local import accept_quickbooks
+
+        return accept_quickbooks(t)
+    field = str(t.problem_param("field") or "income_account")
+    ref = "IncomeAccountRef" if field == "income_account" else "ExpenseAccountRef"
+    return push_again(t, (ref,), f"queued: the app's {field.replace('_', ' ')} goes to QuickBooks")
