@@ -1,0 +1,119 @@
+"""The failure-mode suite: each test provokes one entry of failure-modes.md against the
+emulator, checks the code and the offered actions, runs the action, and checks the outcome in
+the emulator itself (its export), not in the engine's own word.
+
+Tests name the entries they cover with ``@pytest.mark.failure_mode("code", ...)``;
+test_coverage.py checks that every entry of the list has one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from ledgerbridge.engine.pull import PullReport, pull_company
+from ledgerbridge.engine.reconciler import PassReport, sync_company
+from ledgerbridge.engine.service import ActionResult
+from ledgerbridge.engine.views import RecordView
+from tests.ledgerbridge.engine.conftest import World
+
+__all__ = ["Person", "act", "events", "person", "pull", "put", "sync", "view"]
+
+
+def put(world: World, record_type: str, app_id: str, **data: object) -> RecordView:
+    """The app sends (or changes) a record."""
+    return world.service.put_record(world.key_id, world.connection_id, record_type, app_id, data)
+
+
+def sync(world: World) -> PassReport:
+    return sync_company(world.ledger, world.connection_id)
+
+
+def pull(world: World) -> PullReport:
+    return pull_company(world.ledger, world.connection_id)
+
+
+def view(world: World, record_type: str, app_id: str) -> RecordView:
+    return world.service.record(world.key_id, world.connection_id, record_type, app_id)
+
+
+def act(world: World, record_type: str, app_id: str, action: str, **params: object) -> ActionResult:
+    """An office user clicks `action` on the record (as the dashboard and the API do)."""
+    return world.service.action(
+        world.key_id, world.connection_id, record_type, app_id, action, params, actor="test"
+    )
+
+
+def events(world: World, type_: str | None = None) -> list[dict[str, Any]]:
+    found = world.service.events(world.key_id, world.connection_id, 0, 1000)
+    return [e for e in found if type_ is None or e["type"] == type_]
+
+
+class Person:
+    """Someone working in QuickBooks itself: plain API calls with a token of their own."""
+
+    def __init__(self, world: World) -> None:
+        self.world = world
+        tokens = world.admin(
+            "POST",
+            f"/companies/{world.realm_id}/connect",
+            {"client_id": world.ledger.app("emulator").client_id},
+        )
+        self._headers = {
+            "Authorization": f"Bearer {tokens['access_token']}",
+            "Accept": "application/json",
+        }
+        self._base = f"{world.emulator.url}/v3/company/{world.realm_id}"
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        response = httpx.request(
+            method, f"{self._base}/{path}", headers=self._headers, timeout=30, **kwargs
+        )
+        assert response.status_code == 200, response.text
+        result: dict[str, Any] = response.json()
+        return result
+
+    def create(self, entity: str, body: dict[str, Any]) -> dict[str, Any]:
+        result: dict[str, Any] = self._call("POST", entity.lower(), json=body)[entity]
+        return result
+
+    def read(self, entity: str, qbo_id: str) -> dict[str, Any]:
+        result: dict[str, Any] = self._call("GET", f"{entity.lower()}/{qbo_id}")[entity]
+        return result
+
+    def update(self, entity: str, qbo_id: str, **fields: Any) -> dict[str, Any]:
+        """A sparse update of the current version (a person edits what they see)."""
+        current = self.read(entity, qbo_id)
+        body = {"Id": qbo_id, "SyncToken": current["SyncToken"], "sparse": True, **fields}
+        result: dict[str, Any] = self._call("POST", entity.lower(), json=body)[entity]
+        return result
+
+    def delete(self, entity: str, qbo_id: str) -> None:
+        current = self.read(entity, qbo_id)
+        self._call(
+            "POST",
+            entity.lower(),
+            params={"operation": "delete"},
+            json={"Id": qbo_id, "SyncToken": current["SyncToken"]},
+        )
+
+    def void(self, entity: str, qbo_id: str) -> None:
+        current = self.read(entity, qbo_id)
+        self._call(
+            "POST",
+            entity.lower(),
+            params={"operation": "void"},
+            json={"Id": qbo_id, "SyncToken": current["SyncToken"]},
+        )
+
+    def query(self, text: str) -> list[dict[str, Any]]:
+        found = self._call("GET", "query", params={"query": text})["QueryResponse"]
+        rows: list[dict[str, Any]] = next((v for k, v in found.items() if isinstance(v, list)), [])
+        return rows
+
+
+@pytest.fixture
+def person(world: World) -> Person:
+    return Person(world)
