@@ -91,6 +91,13 @@ class Refuse:
 
 
 @dataclass(frozen=True)
+class Bypass:
+    """Never send it: QuickBooks already has what it would do (an invoice paid there)."""
+
+    problem: Problem
+
+
+@dataclass(frozen=True)
 class LinkExisting:
     target: MirrorObject
 
@@ -118,7 +125,19 @@ class Settle:
     pending: Pending
 
 
-Step = Nothing | Draft | Wait | Block | Refuse | LinkExisting | Create | Update | Remove | Settle
+Step = (
+    Nothing
+    | Draft
+    | Wait
+    | Block
+    | Refuse
+    | Bypass
+    | LinkExisting
+    | Create
+    | Update
+    | Remove
+    | Settle
+)
 
 
 WAITING_CODES = {
@@ -153,7 +172,8 @@ def plan(
         return waiting
     verdict = preflight(record)
     if verdict.problems:
-        return Refuse(verdict.problems)
+        paid = _paid_in_quickbooks(record, verdict.problems)
+        return Bypass(paid) if paid is not None else Refuse(verdict.problems)
     if situation.link is None and verdict.link_to is not None:
         return LinkExisting(verdict.link_to)
     pushed_record = verdict.adjusted or record
@@ -166,6 +186,28 @@ def plan(
     if not changes:
         return Nothing()
     return Update(changes, body, pushed_record)
+
+
+def _paid_in_quickbooks(record: Record, problems: Sequence[Problem]) -> Problem | None:
+    """An unsynced payment whose every invoice QuickBooks shows fully paid: sending it would
+    pay them twice, so it is bypassed (invoice.paid_in_quickbooks) instead of failing."""
+    if not isinstance(record, Payment) or not problems:
+        return None
+    if any(
+        p.code != catalog.PAYMENT_INVOICE_ALREADY_PAID or p.params.get("open_balance") != "0.00"
+        for p in problems
+    ):
+        return None
+    if len(problems) != len(record.applied_to):
+        return None
+    first = problems[0]
+    return Problem(
+        catalog.INVOICE_PAID_IN_QUICKBOOKS,
+        first.field,
+        "QuickBooks shows every invoice of this payment fully paid; it is not sent, so "
+        "nothing is paid twice",
+        {"number": first.params.get("number"), "quickbooks_id": first.params.get("quickbooks_id")},
+    )
 
 
 def _is_draft(record: Record) -> bool:

@@ -30,7 +30,7 @@ from ledgerbridge.adapters.qbo import (
     Unavailable,
 )
 from ledgerbridge.bootstrap import Ledger
-from ledgerbridge.core import catalog, classify, graph, mapping, overrides, planner
+from ledgerbridge.core import catalog, classify, conflicts, graph, mapping, overrides, planner
 from ledgerbridge.core.mirror import MirrorObject, name_key
 from ledgerbridge.core.preflight import Mappings, Policies, Subject, Verdict, preflight
 from ledgerbridge.core.problems import Problem
@@ -481,6 +481,8 @@ class _Pass:
         elif isinstance(step, planner.Refuse):
             self._finish(key, "error", problem=step.problems[0])
             self.report.failed += 1
+        elif isinstance(step, planner.Bypass):
+            self._bypass(key, step.problem)
         elif isinstance(step, planner.LinkExisting):
             target = step.target
             self._store_success(
@@ -617,6 +619,12 @@ class _Pass:
                 problem=Problem(_deleted_code(key.type), None, "deleted in QuickBooks", {}),
             )
             return
+        with self.ledger.db.session(readonly=True) as session:
+            link = Links(session).get(self.cid, key.type, key.app_id)
+        clashes = conflicts.conflicts(body, link.pushed if link else None, current)
+        if clashes and link is not None:
+            self._conflict(key, entity, link, current, clashes)
+            return
         retry = {**body, "SyncToken": current["SyncToken"]}
         request_id = uuid.uuid4().hex
         with self.ledger.db.session() as session:
@@ -634,6 +642,49 @@ class _Pass:
         pushed = {k: v for k, v in (full or {}).items() if k not in ("Id", "SyncToken", "sparse")}
         self._store_success(key, version, entity, result, pushed=pushed or None, kind="updated")
         self.report.updated += 1
+
+    def _conflict(
+        self,
+        key: RecordKey,
+        entity: str,
+        link: StoredLink,
+        current: Mapping[str, Any],
+        clashes: list[conflicts.Conflict],
+    ) -> None:
+        """Someone changed in QuickBooks a field we change too: shown, not overwritten. What
+        QuickBooks holds becomes the last-known copy, so Retry sends ours over it knowingly."""
+        first = clashes[0]
+        with self.ledger.db.session() as session:
+            Links(session).put(
+                self.cid,
+                key.type,
+                key.app_id,
+                entity=entity,
+                qbo_id=link.qbo_id,
+                sync_token=str(current["SyncToken"]),
+                doc_number=current.get("DocNumber"),
+                pushed={**(link.pushed or {}), **{c.field: c.theirs for c in clashes}},
+            )
+            Mirror(session, self.cid, clock=self.ledger.clock).put(
+                MirrorObject.from_quickbooks(entity, current)
+            )
+        fields = ", ".join(c.field for c in clashes)
+        self._finish(
+            key,
+            "error",
+            problem=Problem(
+                catalog.CUSTOMER_EDITED_CONCURRENTLY,
+                None,
+                f"{fields} changed in QuickBooks since the last push and in the app too",
+                {
+                    "quickbooks_field": first.field,
+                    "quickbooks_value": conflicts.shown(first.theirs),
+                    "app_value": conflicts.shown(first.ours),
+                    "fields": fields,
+                },
+            ),
+        )
+        self.report.failed += 1
 
     def _removed(self, key: RecordKey, version: int | None) -> None:
         with self.ledger.db.session() as session:
@@ -762,6 +813,21 @@ class _Pass:
                     f"record.{'failed' if status == 'error' else 'blocked'}",
                     {"type": key.type, "id": key.app_id, "code": problem.code if problem else None},
                 )
+
+    def _bypass(self, key: RecordKey, problem: Problem) -> None:
+        with self.ledger.db.session() as session:
+            SyncStates(session, clock=self.ledger.clock).finish(
+                self.cid, key.type, key.app_id, status="bypassed", problem=problem.to_json()
+            )
+            History(session, clock=self.ledger.clock).add(
+                self.cid, key.type, key.app_id, "bypassed", detail=problem.to_json()
+            )
+            Events(session, clock=self.ledger.clock).append(
+                self.cid,
+                "payment.bypassed",
+                {"type": key.type, "id": key.app_id, "code": problem.code, **problem.params},
+            )
+        self.report.blocked += 1
 
     def _rejected(self, key: RecordKey, entity: str, operation: str, exc: Rejected) -> None:
         fault = exc.first
