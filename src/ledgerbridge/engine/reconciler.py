@@ -60,6 +60,7 @@ from ledgerbridge.storage.sync import (
 log = logging.getLogger(__name__)
 LEASE = timedelta(minutes=5)
 WAIT = timedelta(seconds=2)
+MIRROR_FRESH = timedelta(seconds=30)  # older than this, a pass reads QuickBooks' changes first
 REQUESTS_PER_MINUTE = 500
 BATCH_SIZE = 30  # QuickBooks' limit of operations in one batch request
 BATCHES_PER_MINUTE = 40  # per company and app
@@ -104,6 +105,7 @@ def sync_company(
         if not Leases(session, clock=ledger.clock).acquire(lease, holder, LEASE):
             report.stopped = "busy"
             return report
+    _freshen_mirror(ledger, connection)
     tokens = ConnectionTokens(ledger, connection_id, connection.environment)
     client = ledger.client(connection.environment, connection.realm_id, tokens)
     try:
@@ -118,6 +120,22 @@ def sync_company(
         with ledger.db.session() as session:
             Leases(session, clock=ledger.clock).release(lease, holder)
     return report
+
+
+def _freshen_mirror(ledger: Ledger, connection: StoredConnection) -> None:
+    """Look-up before create, for a whole pass at once: when the mirror is older than
+    MIRROR_FRESH and there is work, QuickBooks' changes are read first (one change-data-capture
+    call), so something just created in QuickBooks is linked to, not created again."""
+    now = ledger.clock()
+    if connection.last_pull_at is not None and now - connection.last_pull_at < MIRROR_FRESH:
+        return
+    with ledger.db.session(readonly=True) as session:
+        due = SyncStates(session).next_due_at(connection.id)
+    if due is None or due > now:
+        return
+    from ledgerbridge.engine.pull import pull_company
+
+    pull_company(ledger, connection.id)
 
 
 class _Pass:
