@@ -4,6 +4,7 @@
     ledgerbridge worker                               the dispatcher alone, until interrupted
     ledgerbridge migrate                              bring the database schema up to date
     ledgerbridge keys create --name NAME              a new API key: its secret is the last line
+    ledgerbridge resolve CONNECTION TYPE ID ACTION    run a one-click fix on a record's problem
 
 Settings come from the environment (`ledgerbridge.settings`). An expected failure (a malformed
 setting, a database that cannot be opened) prints one line on stderr and exits 1; usage errors
@@ -212,6 +213,66 @@ def keys_create(
         key_id, secret = Service(ledger).create_key(name.strip())
     typer.echo(f"Created API key {key_id} ({name.strip()}). It is shown only now:")
     typer.echo(secret)
+
+
+@app.command()
+def resolve(
+    connection_id: Annotated[str, typer.Argument(help="The connection (con_...).")],
+    record_type: Annotated[str, typer.Argument(help="customer, item, invoice, payment, ...")],
+    record_id: Annotated[str, typer.Argument(help="The app's id of the record.")],
+    action: Annotated[str, typer.Argument(help="retry, bypass, differentiate, link, ...")],
+    param: Annotated[
+        list[str] | None,
+        typer.Option("--param", "-p", help="A choice for the action, as key=value (repeatable)."),
+    ] = None,
+    actor: Annotated[str, typer.Option(help="Who acts, for the audit log.")] = "",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Run one of the actions a record's problem offers; refused ones say why (exit 1)."""
+    import getpass
+    import json
+
+    from ledgerbridge.engine.actions import Refused
+    from ledgerbridge.engine.service import NotFound
+    from ledgerbridge.storage.repositories import Connections
+
+    params: dict[str, str] = {}
+    for item in param or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise CliError(f"--param takes key=value, not {item!r}", EXIT_USAGE)
+        params[key] = value
+    with _ledger() as ledger:
+        with ledger.db.session(readonly=True) as session:
+            connection = Connections(session).get_unscoped(connection_id)
+        if connection is None:
+            raise CliError(f"no connection {connection_id}")
+        service = Service(ledger)
+        who = actor or f"cli:{getpass.getuser()}"
+        try:
+            result = service.action(
+                connection.api_key_id,
+                connection_id,
+                record_type,
+                record_id,
+                action,
+                params,
+                actor=who,
+            )
+        except Refused as refused:
+            raise CliError(f"{action} refused: {refused.reason}") from None
+        except NotFound as missing:
+            raise CliError(f"{missing.what} was not found") from None
+    if as_json:
+        typer.echo(json.dumps(result.to_json(), indent=2, default=str))
+        return
+    record = result.record
+    typer.echo(f"{action}: {result.summary}")
+    typer.echo(f"{record_type} {record_id} is now {record.status}")
+    if record.problem is not None:
+        typer.echo(f"problem: {record.problem.code}: {record.problem.title}")
+    if record.actions:
+        typer.echo(f"actions: {', '.join(record.actions)}")
 
 
 def main(argv: list[str] | None = None) -> int:

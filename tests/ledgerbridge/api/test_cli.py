@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -18,6 +19,7 @@ from ledgerbridge.bootstrap import build
 from ledgerbridge.cli import main
 from ledgerbridge.engine.service import Service
 from ledgerbridge.settings import load_settings
+from ledgerbridge.storage.repositories import Audit
 from qbo_emulator.server import free_port
 
 
@@ -174,3 +176,45 @@ def test_worker_runs_until_terminated(env: dict[str, str], tmp_path: Path) -> No
         code = _stop(process, signal.SIGTERM)
     assert code == 0, log.read_text()
     assert "Traceback" not in log.read_text()
+
+
+def test_resolve_runs_an_action_and_says_why_one_is_refused(
+    env: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    ledger = build(load_settings(env))
+    try:
+        ledger.db.migrate()
+        service = Service(ledger)
+        key_id, _ = service.create_key("app")
+        connection = service.create_connection(key_id, "Shop", "emulator")
+        service.put_record(key_id, connection.id, "customer", "c-1", {"display_name": "Acme"})
+    finally:
+        ledger.db.dispose()
+
+    assert main(["resolve", connection.id, "customer", "c-1", "bypass", "--actor", "ann"]) == 0
+    out = capsys.readouterr().out
+    assert "customer c-1 is now bypassed" in out
+    assert "actions: undo_bypass" in out
+
+    assert main(["resolve", connection.id, "customer", "c-1", "shorten"]) == 1
+    err = capsys.readouterr().err
+    assert "shorten refused: shorten does not apply to this record" in err
+
+    assert main(["resolve", connection.id, "customer", "c-1", "undo_bypass", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["status"] == "pending"
+    assert result["result"]["action"] == "undo_bypass"
+
+    assert main(["resolve", connection.id, "customer", "nope", "retry"]) == 1
+    assert "customer nope was not found" in capsys.readouterr().err
+    assert main(["resolve", connection.id, "customer", "c-1", "retry", "-p", "oops"]) == 2
+
+    ledger = build(load_settings(env))
+    try:
+        with ledger.db.session(readonly=True) as session:
+            audit = Audit(session).of(connection.id, record_type="customer", record_id="c-1")
+    finally:
+        ledger.db.dispose()
+    assert [(a.actor, a.action) for a in reversed(audit)][:1] == [("ann", "bypass")]
+    assert audit[0].before is not None and audit[0].before["status"] == "bypassed"
+    assert audit[0].after is not None and audit[0].after["status"] == "pending"
