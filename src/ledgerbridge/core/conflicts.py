@@ -44,7 +44,7 @@ def same(ours: Any, theirs: Any) -> bool:
     if ours is None or theirs is None:
         return ours is None and theirs in (None, "")
     if isinstance(ours, bool) or isinstance(theirs, bool):
-        return ours == theirs
+        return bool(ours == theirs)
     if isinstance(ours, int | float | Decimal) or isinstance(theirs, int | float | Decimal):
         try:
             return Decimal(str(ours)) == Decimal(str(theirs))

@@ -458,6 +458,10 @@ class _Pass:
             for _, key, _, _ in items:
                 self._retry_later(key, states[key], exc)
             return
+        except Rejected as exc:  # the batch request itself was refused: each item says so
+            for _, key, _, _ in items:
+                self._rejected(key, entity, "create", exc)
+            return
         for (_, key, body, version), result in zip(items, results, strict=True):
             if result.fault is not None:
                 self._rejected(key, entity, "create", result.fault)

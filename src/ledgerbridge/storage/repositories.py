@@ -252,9 +252,17 @@ class Connections:
         """Store the setup checklist made at `at`."""
         return self._update(connection_id, checks=dict(checks), checks_at=at)
 
-    def set_realm(self, connection_id: str, realm_id: str | None) -> bool:
-        """Forget (None) or set the company; starting fresh in another company needs None."""
-        return self._update(connection_id, realm_id=realm_id, company_name=None)
+    def forget_company(self, connection_id: str) -> bool:
+        """Forget the QuickBooks company (starting fresh): the next connect may pick any."""
+        return self._update(
+            connection_id,
+            realm_id=None,
+            company_name=None,
+            cdc_cursor=None,
+            last_pull_at=None,
+            checks=None,
+            checks_at=None,
+        )
 
     def set_settings(self, connection_id: str, settings: Mapping[str, Any]) -> bool:
         """Replace the settings document (merging is the caller's business)."""

@@ -342,6 +342,12 @@ class Links:
                 insert(t).values(connection_id=connection_id, type=type, app_id=app_id, **values)
             )
 
+    def remove_all(self, connection_id: str) -> int:
+        """Forget every link of the connection (starting fresh in another company)."""
+        t = tables.Link
+        result = self._session.execute(delete(t).where(t.connection_id == connection_id))
+        return int(getattr(result, "rowcount", 0) or 0)
+
     def remove(self, connection_id: str, type: str, app_id: str) -> None:
         t = tables.Link
         self._session.execute(
@@ -396,6 +402,11 @@ class Mirror:
                     connection_id=self._cid, qbo_entity=obj.entity, qbo_id=obj.qbo_id, **values
                 )
             )
+
+    def forget(self) -> None:
+        """Drop the whole mirror of the connection (its company changes)."""
+        t = tables.MirrorEntry
+        self._session.execute(delete(t).where(t.connection_id == self._cid))
 
     def mark_deleted(self, entity: str, qbo_id: str) -> None:
         t = tables.MirrorEntry
