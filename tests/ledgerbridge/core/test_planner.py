@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from ledgerbridge.core import catalog
@@ -9,6 +10,7 @@ from ledgerbridge.core.mapping import Body
 from ledgerbridge.core.mirror import MirrorObject
 from ledgerbridge.core.planner import (
     Block,
+    Bypass,
     Create,
     Dependency,
     Draft,
@@ -146,3 +148,32 @@ def test_voided_invoice_is_voided_in_quickbooks_once_linked() -> None:
 
 def test_bypassed_records_are_left_alone() -> None:
     assert plan(situation(ANN, bypassed=True), fine, body_of) == Nothing(synced=False)
+
+
+def test_a_payment_for_invoices_paid_in_quickbooks_is_bypassed_not_failed() -> None:
+    payment = parse(
+        "payment",
+        customer_id="c1",
+        date="2026-11-03",
+        amount="50.00",
+        method="check",
+        applied_to=[{"invoice_id": "inv1", "amount": "50.00"}],
+        posted=True,
+    )
+    key = RecordKey("payment", "p1")
+
+    def paid(balance: str) -> Callable[[Record], Verdict]:
+        problem = Problem(
+            catalog.PAYMENT_INVOICE_ALREADY_PAID,
+            "applied_to[0].invoice_id",
+            "paid",
+            {"open_balance": balance, "number": "1001", "quickbooks_id": "9"},
+        )
+        return lambda _: Verdict(problems=(problem,))
+
+    step = plan(situation(payment, key=key), paid("0.00"), body_of)
+    assert isinstance(step, Bypass)
+    assert step.problem.code == catalog.INVOICE_PAID_IN_QUICKBOOKS
+    assert step.problem.params["number"] == "1001"
+    # partly open: paying more than is left is a problem for a person, not a bypass
+    assert isinstance(plan(situation(payment, key=key), paid("20.00"), body_of), Refuse)
