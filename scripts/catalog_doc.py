@@ -21,7 +21,10 @@ SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Items, accounts, classes and tax", ("item", "class", "tax")),
     ("Invoices", ("invoice",)),
     ("Payments", ("payment",)),
-    ("Vendors, receipts, bills and purchase orders", ("vendor", "receipt", "purchase_order")),
+    (
+        "Vendors, receipts, bills and purchase orders",
+        ("vendor", "receipt", "bill", "purchase_order"),
+    ),
     ("Keeping up with QuickBooks", ("mirror",)),
     ("Other QuickBooks refusals", ("quickbooks",)),
     ("Details the app sent", ("input",)),

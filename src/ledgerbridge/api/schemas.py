@@ -57,6 +57,9 @@ class ConnectionSettings(BaseModel):
         None, description="Who numbers documents: the app, QuickBooks, or the app with a prefix"
     )
     number_prefix: str | None = Field(None, max_length=10, description="For numbering=prefix")
+    number_start: int | None = Field(
+        None, ge=1, description="The app's invoice numbers continue from this number"
+    )
     closed_periods: ClosedPeriods | None = Field(
         None, description="A document dated in a closed period: error, or move to the open day"
     )

@@ -161,6 +161,8 @@ VENDOR_INACTIVE_IN_QUICKBOOKS: Final = "vendor.inactive_in_quickbooks"  # added
 VENDOR_NOT_SYNCED: Final = "vendor.not_synced"  # added
 RECEIPT_VENDOR_DOCUMENT_NUMBER_TAKEN: Final = "receipt.vendor_document_number_taken"
 RECEIPT_STALE_REFERENCE: Final = "receipt.stale_reference"
+RECEIPT_DELETED_IN_QUICKBOOKS: Final = "receipt.deleted_in_quickbooks"  # added
+BILL_DELETED_IN_QUICKBOOKS: Final = "bill.deleted_in_quickbooks"  # added
 PURCHASE_ORDER_DELETED_IN_QUICKBOOKS: Final = "purchase_order.deleted_in_quickbooks"
 
 MIRROR_STALE: Final = "mirror.stale"
@@ -412,9 +414,10 @@ _ALL: Final[tuple[CatalogEntry, ...]] = (
         (
             "Click Reactivate to make the customer active again in QuickBooks; anything waiting "
             "for it is then sent by itself.",
-            "If the customer should stay inactive, make it inactive in the app too.",
+            "If the customer should stay inactive, click Keep QuickBooks' version: the app is "
+            "told the customer is inactive, and this message goes away.",
         ),
-        ("reactivate",),
+        ("reactivate", "accept_quickbooks"),
         detected="S/F (610)",
     ),
     _e(
@@ -432,10 +435,19 @@ _ALL: Final[tuple[CatalogEntry, ...]] = (
     _e(
         CUSTOMER_MERGED_IN_QUICKBOOKS,
         "Customer was merged in QuickBooks",
-        'Someone merged this customer into another one in QuickBooks[ ("{name}")|]. '
-        "ledgerbridge has linked the app's customer to the customer that remains, so its future "
-        "invoices and payments go there.",
-        ("Nothing to do; this is shown so you know what happened.",),
+        "Someone merged this customer into another one in QuickBooks. ledgerbridge normally "
+        "links the app's customer to the customer that remains by itself, so that its future "
+        "invoices and payments go there. [This time it couldn't, because the customer that "
+        "remains is already linked to another customer in the app ({other_app_id}).|This time "
+        "it couldn't tell which customer remains.]",
+        (
+            "If the two customers in the app are really the same, merge them in the app too; "
+            "ledgerbridge then links the one that is left by itself.",
+            "Otherwise click Link and pick the QuickBooks customer this one should follow[ "
+            "(QuickBooks customer {into_quickbooks_id} is the one that remains)|].",
+            "Or click Unlink to forget the merged customer and send this one as a new customer.",
+        ),
+        ("link", "unlink"),
         detected="S (merge)",
         retriable=True,
     ),
@@ -550,8 +562,10 @@ _ALL: Final[tuple[CatalogEntry, ...]] = (
             "Click Reactivate to make the item active again in QuickBooks; anything waiting for "
             "it is then sent by itself.",
             "If the item should no longer be used, replace it on the record in the app.",
+            "If the item should stay inactive, click Keep QuickBooks' version: the app is told "
+            "the item is inactive, and this message goes away.",
         ),
-        ("reactivate",),
+        ("reactivate", "accept_quickbooks"),
         detected="S/F (610)",
     ),
     _e(
@@ -744,8 +758,8 @@ _ALL: Final[tuple[CatalogEntry, ...]] = (
     _e(
         INVOICE_DELETED_IN_QUICKBOOKS,
         "Invoice was deleted in QuickBooks",
-        "[Invoice {number}|This invoice] was deleted in QuickBooks but still exists in the app, "
-        "so QuickBooks and the app now disagree about what the customer owes.",
+        "[Invoice {quickbooks_number}|This invoice] was deleted in QuickBooks but still exists "
+        "in the app, so QuickBooks and the app now disagree about what the customer owes.",
         (
             "Click Recreate to add the invoice to QuickBooks again, as it was last sent.",
             "Or click Unlink to forget the deleted invoice and send the app's current version "
@@ -758,8 +772,8 @@ _ALL: Final[tuple[CatalogEntry, ...]] = (
     _e(
         INVOICE_MOVED_IN_QUICKBOOKS,
         "Invoice was moved to another customer in QuickBooks",
-        "In QuickBooks, [invoice {number}|this invoice] now belongs to a different customer, "
-        'property or job[ ("{name}")|] than in the app.',
+        "In QuickBooks, [invoice {quickbooks_number}|this invoice] now belongs to a different "
+        'customer, property or job[ ("{quickbooks_customer_name}")|] than in the app.',
         (
             "Click Move back to put it back under the app's customer in QuickBooks.",
             "Or click Keep QuickBooks' version; the app is told about the new customer.",
@@ -770,20 +784,24 @@ _ALL: Final[tuple[CatalogEntry, ...]] = (
     _e(
         INVOICE_VOIDED_IN_QUICKBOOKS,
         "Invoice was voided in QuickBooks",
-        "[Invoice {number}|This invoice] was voided in QuickBooks: it stays on record, but its "
-        "amounts are now zero. The app has been told and shows it as voided.",
+        "[Invoice {quickbooks_number}|This invoice] was voided in QuickBooks: it stays on "
+        "record there, but its amounts are now zero, while the app still shows it as a valid "
+        "invoice. The app has been told.",
         (
-            "Nothing to do if it was voided on purpose.",
-            "If it was voided by mistake, create a new invoice for the amount in the app.",
+            "If it was voided on purpose, click Keep QuickBooks' version: the invoice stays "
+            "voided in QuickBooks and is no longer sent from the app.",
+            "If it was voided by mistake, click Recreate: a new invoice is added to QuickBooks "
+            "as it was last sent, and the app is told about it.",
         ),
+        ("accept_quickbooks", "recreate"),
         detected="S",
     ),
     _e(
         INVOICE_PAID_IN_QUICKBOOKS,
         "Invoice was paid in QuickBooks",
-        "[Invoice {number}|This invoice] was marked paid in QuickBooks while the app still had "
-        "payments for it waiting to be sent. So that the money isn't recorded twice, those "
-        "payments are set aside (bypassed) and not sent. The app has been told.",
+        "[Invoice {quickbooks_number}|This invoice] was marked paid in QuickBooks while the app "
+        "still had payments for it waiting to be sent. So that the money isn't recorded twice, "
+        "those payments are set aside (bypassed) and not sent. The app has been told.",
         (
             "Nothing to do if the payment in QuickBooks is the right one.",
             "If it isn't, delete that payment in QuickBooks, then open the app's payment here "
@@ -968,8 +986,10 @@ _ALL: Final[tuple[CatalogEntry, ...]] = (
             "Click Reactivate to make the vendor active again in QuickBooks; anything waiting "
             "for it is then sent by itself.",
             "If the vendor should stay inactive, choose another vendor on the record in the app.",
+            "If this is the vendor itself and it should stay inactive, click Keep QuickBooks' "
+            "version: the app is told the vendor is inactive, and this message goes away.",
         ),
-        ("reactivate",),
+        ("reactivate", "accept_quickbooks"),
         detected="S/F (610)",
     ),
     _e(
@@ -996,10 +1016,38 @@ _ALL: Final[tuple[CatalogEntry, ...]] = (
         detected="P/F (610)",
     ),
     _e(
+        RECEIPT_DELETED_IN_QUICKBOOKS,
+        "Expense was deleted in QuickBooks",
+        "This receipt (an expense paid on the spot) was deleted in QuickBooks but still exists "
+        "in the app, so the money spent no longer shows in QuickBooks.",
+        (
+            "Click Recreate to add the expense to QuickBooks again, as it was last sent.",
+            "Or click Unlink to forget the deleted expense and send the app's current version "
+            "as a new one.",
+            "Or click Accept deletion if it was deleted on purpose; the app is told.",
+        ),
+        ("recreate", "unlink", "accept_deletion"),
+        detected="S/F (610)",
+    ),
+    _e(
+        BILL_DELETED_IN_QUICKBOOKS,
+        "Bill was deleted in QuickBooks",
+        "[The bill {quickbooks_number}|This bill] was deleted in QuickBooks but still exists in "
+        "the app, so QuickBooks no longer shows what is owed to the vendor for it.",
+        (
+            "Click Recreate to add the bill to QuickBooks again, as it was last sent.",
+            "Or click Unlink to forget the deleted bill and send the app's current version as a "
+            "new one.",
+            "Or click Accept deletion if it was deleted on purpose; the app is told.",
+        ),
+        ("recreate", "unlink", "accept_deletion"),
+        detected="S/F (610)",
+    ),
+    _e(
         PURCHASE_ORDER_DELETED_IN_QUICKBOOKS,
         "Purchase order was deleted in QuickBooks",
-        "[Purchase order {number}|This purchase order] was deleted in QuickBooks but still "
-        "exists in the app.",
+        "[Purchase order {quickbooks_number}|This purchase order] was deleted in QuickBooks but "
+        "still exists in the app.",
         (
             "Click Recreate to add the purchase order to QuickBooks again, as it was last sent.",
             "Or click Unlink to forget the deleted purchase order and send the app's current "

@@ -4,6 +4,10 @@
 wake-ups, the thread looks at every connected company each `poll` seconds (records whose retry
 time has come become due without anyone waking them) and pulls each company every
 `pull_every` (change data capture), so nothing depends on a wake-up arriving.
+
+Health (`engine.health`): every `health_every` seconds an active company's stalled records are
+queued again; a suspended company is checked again `check_every` seconds after it was first
+seen suspended (and every `check_every` after that), and synced at once when it is back.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import time
 from collections.abc import Callable
 
 from ledgerbridge.bootstrap import Ledger
+from ledgerbridge.engine.health import check_connection, requeue_stalled
 from ledgerbridge.engine.notify import deliver_events
 from ledgerbridge.engine.pull import pull_company
 from ledgerbridge.engine.reconciler import new_holder, sync_company
@@ -30,11 +35,17 @@ class InProcessDispatcher:
         *,
         poll: float = 5.0,
         pull_every: float = 300.0,
+        health_every: float = 60.0,
+        check_every: float = 300.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._ledger = ledger
         self._poll = poll
         self._pull_every = pull_every
+        self._health_every = health_every
+        self._check_every = check_every
+        self._last_health: dict[str, float] = {}
+        self._last_check: dict[str, float] = {}  # suspended companies: when last checked
         self._clock = clock
         self._holder = new_holder()
         self._wakeup = threading.Condition()
@@ -79,10 +90,25 @@ class InProcessDispatcher:
             self._pull_wanted.clear()
         now = self._clock()
         with self._ledger.db.session(readonly=True) as session:
-            connections = [c for c in Connections(session).all_connected() if c.status == "active"]
+            connections = [
+                c
+                for c in Connections(session).all_connected()
+                if c.status in ("active", "suspended")
+            ]
         for connection in connections:
             cid = connection.id
             try:
+                if connection.status == "suspended":
+                    back = self._check_due(cid, now) and check_connection(self._ledger, cid)
+                    if back != "active":
+                        deliver_events(self._ledger, cid)
+                        continue
+                    wanted_sync.add(cid)  # back: the backlog drains now
+                else:
+                    self._last_check.pop(cid, None)
+                    if now - self._last_health.get(cid, -1e18) >= self._health_every:
+                        self._last_health[cid] = now
+                        requeue_stalled(self._ledger, cid)
                 due_pull = now - self._last_pull.get(cid, -1e18) >= self._pull_every
                 if cid in wanted_pull or due_pull:
                     self._last_pull[cid] = now
@@ -93,6 +119,15 @@ class InProcessDispatcher:
                 deliver_events(self._ledger, cid)
             except Exception:  # one company's failure must not stop the others
                 log.exception("sync of connection %s failed", cid)
+
+    def _check_due(self, connection_id: str, now: float) -> bool:
+        """Whether a suspended company is due for a check (`check_every` after it was first
+        seen suspended, then every `check_every`)."""
+        last = self._last_check.setdefault(connection_id, now)
+        if now - last < self._check_every:
+            return False
+        self._last_check[connection_id] = now
+        return True
 
     def _has_due(self, connection_id: str) -> bool:
         with self._ledger.db.session(readonly=True) as session:

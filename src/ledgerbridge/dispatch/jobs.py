@@ -29,8 +29,11 @@ fine):
   (procrastinate issues #1446, #1543).
 - `ledgerbridge.sweep`, periodic (every 5 minutes, deduplicated across workers by
   procrastinate): a pull for every active connection and a sync for every connection with
-  due work, so nothing depends on a wake-up. `ledgerbridge.remove_old_jobs`, daily: finished
-  jobs older than `KEEP_JOBS_HOURS` are deleted.
+  due work, so nothing depends on a wake-up. Before that, its health round (`engine.health`):
+  suspended connections are checked again (inline; one back to active gets its pull and sync
+  here) and the stalled records of active ones are made due again.
+  `ledgerbridge.remove_old_jobs`, daily: finished jobs older than `KEEP_JOBS_HOURS` are
+  deleted.
 - Stalled jobs: every worker sends procrastinate heartbeats (`heartbeat_every`) and, at start
   and every `stalled_after / 2` seconds, looks for `doing` jobs whose worker stopped sending
   them for `stalled_after` seconds (or was pruned). Such a job is marked `failed` and, for a
@@ -76,6 +79,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from ledgerbridge.bootstrap import Ledger
+from ledgerbridge.engine.health import check_connection, requeue_stalled
 from ledgerbridge.engine.pull import mirror_is_empty, pull_company
 from ledgerbridge.engine.reconciler import sync_company
 from ledgerbridge.storage.repositories import Connections
@@ -403,8 +407,10 @@ def run_pull(ledger: Ledger, connection_id: str, attempt: int = 0) -> str:
 def sweep(ledger: Ledger) -> tuple[int, int]:
     """A pull for every active connection, a sync for those with due work: (pulls, syncs).
 
-    Counts the jobs queued now (a job already waiting is not counted).
+    Counts the jobs queued now (a job already waiting is not counted). Suspended connections
+    are checked first, and stalled records made due again (`_health`).
     """
+    _health(ledger)
     now = ledger.clock()
     pulls = syncs = 0
     with ledger.db.session() as session:
@@ -417,6 +423,20 @@ def sweep(ledger: Ledger) -> tuple[int, int]:
             if due is not None and due <= now:
                 syncs += _defer_on(session, SYNC_TASK, connection.id) is not None
     return pulls, syncs
+
+
+def _health(ledger: Ledger) -> None:
+    """Suspended connections checked again; stalled records of active ones due again."""
+    with ledger.db.session(readonly=True) as session:
+        connections = [(c.id, c.status) for c in Connections(session).all_connected()]
+    for connection_id, status in connections:
+        try:
+            if status == "suspended":
+                check_connection(ledger, connection_id)
+            elif status == "active":
+                requeue_stalled(ledger, connection_id)
+        except Exception:  # one company's failure must not stop the sweep
+            log.exception("health check of connection %s failed", connection_id)
 
 
 def job_app(

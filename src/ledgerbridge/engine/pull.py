@@ -17,9 +17,11 @@ from typing import Any
 from ledgerbridge.adapters.qbo import Disconnected, QuickBooksError, SubscriptionLapsed
 from ledgerbridge.bootstrap import Ledger
 from ledgerbridge.core.mirror import MirrorObject
+from ledgerbridge.engine import checks as setup_checks
+from ledgerbridge.engine import drift
 from ledgerbridge.engine.tokens import ConnectionTokens
 from ledgerbridge.storage.repositories import Connections, Events
-from ledgerbridge.storage.sync import Links, Mirror
+from ledgerbridge.storage.sync import Mirror
 
 LISTS = (
     "Customer",
@@ -52,6 +54,7 @@ class PullReport:
     deleted: int = 0
     full: bool = False
     stopped: str | None = None
+    drift_report: drift.DriftReport | None = None
 
 
 def pull_company(ledger: Ledger, connection_id: str) -> PullReport:
@@ -95,26 +98,28 @@ def pull_company(ledger: Ledger, connection_id: str) -> PullReport:
             return report
     with ledger.db.session() as session:
         mirror = Mirror(session, connection_id, clock=ledger.clock)
-        links = Links(session)
+        changes = drift.Changes(full_entities=frozenset(batches) if report.full else frozenset())
         for entity, objects in batches.items():
             for obj in objects:
+                qbo_id = str(obj["Id"])
                 if obj.get("status") == "Deleted":
-                    mirror.mark_deleted(entity, str(obj["Id"]))
+                    mirror.mark_deleted(entity, qbo_id)
+                    changes.gone.add((entity, qbo_id))
                     report.deleted += 1
-                    if links.by_quickbooks(connection_id, entity, str(obj["Id"])) is not None:
-                        Events(session).append(
-                            connection_id,
-                            "quickbooks.deleted",
-                            {"entity": entity, "quickbooks_id": str(obj["Id"])},
-                        )
                 else:
-                    mirror.put(MirrorObject.from_quickbooks(entity, obj))
+                    after = MirrorObject.from_quickbooks(entity, obj)
+                    before = mirror.get(entity, qbo_id) if entity in drift.WATCHED else None
+                    mirror.put(after)
+                    changes.saw(before, after)
                     report.objects += 1
         mirror.put_preferences(preferences)
+        # what people changed under linked records: same transaction as the mirror
+        report.drift_report = drift.detect(session, connection_id, changes, clock=ledger.clock)
         connections = Connections(session)
         if info is not None and info.get("CompanyName"):
             connections.set_company(connection_id, connection.realm_id, str(info["CompanyName"]))
         connections.set_pulled(connection_id, started, ledger.clock())
+    setup_checks.after_pull(ledger, connection, full=report.full)  # first pull, then daily
     return report
 
 

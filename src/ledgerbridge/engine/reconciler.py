@@ -233,7 +233,7 @@ class _Pass:
         try:
             self._carry_out(key, state, situation, step, context)
         except (Disconnected, SubscriptionLapsed, Throttled) as exc:
-            self._connection_level(exc)
+            self._connection_level(exc, [key])
         except Unavailable as exc:
             self._retry_later(key, state, exc)
 
@@ -452,7 +452,7 @@ class _Pass:
                 request_id=batch_id,
             )
         except (Disconnected, SubscriptionLapsed, Throttled) as exc:
-            self._connection_level(exc)
+            self._connection_level(exc, [key for _, key, _, _ in items])
             return
         except Unavailable as exc:
             for _, key, _, _ in items:
@@ -909,7 +909,10 @@ class _Pass:
                 detail={"ambiguous": exc.ambiguous, "retry_at": when.isoformat()},
             )
 
-    def _connection_level(self, exc: QuickBooksError) -> None:
+    def _connection_level(self, exc: QuickBooksError, keys: list[RecordKey]) -> None:
+        """Stop the pass: the company waits (throttled) or changes status; its records stay
+        pending. A write refused for a lapsed subscription (6190) was not applied, so its
+        stored requestid is dropped: replaying it would only repeat the refusal."""
         now = self.ledger.clock()
         with self.ledger.db.session() as session:
             states = SyncStates(session, clock=self.ledger.clock)
@@ -917,6 +920,9 @@ class _Pass:
             if isinstance(exc, Throttled):
                 states.delay_all(self.cid, throttled_until(now, exc.retry_after))
                 raise _Stop("throttled")
+            if isinstance(exc, SubscriptionLapsed):
+                for key in keys:
+                    states.finish(self.cid, key.type, key.app_id, status="pending")
             status = "disconnected" if isinstance(exc, Disconnected) else "suspended"
             connections.set_status(self.cid, status)
             Events(session, clock=self.ledger.clock).append(

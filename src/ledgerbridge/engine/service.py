@@ -29,13 +29,14 @@ from ledgerbridge.engine.tokens import store_grant
 from ledgerbridge.engine.views import ConnectionView, ProblemView, RecordView
 from ledgerbridge.storage.repositories import (
     ApiKeys,
+    Audit,
     Connections,
     Events,
     Page,
     Records,
     StoredConnection,
 )
-from ledgerbridge.storage.sync import History, Links, SyncStates, Tokens
+from ledgerbridge.storage.sync import History, Links, Mirror, SyncStates, Tokens
 
 ENVIRONMENTS = ("emulator", "sandbox", "production")
 SETTINGS = {
@@ -47,6 +48,7 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "name_conflicts": "ask",
     "numbering": "app",
     "number_prefix": "",
+    "number_start": None,
     "closed_periods": "error",
     "customer_email_required": False,
     "auto_push": list(RECORD_TYPES),
@@ -270,6 +272,43 @@ class Service:
             Connections(session).set_status(connection_id, "disconnected")
             return self._view(session, self._connection(session, key_id, connection_id))
 
+    def start_fresh(self, key_id: str, connection_id: str, actor: str) -> ConnectionView:
+        """After connection.wrong_company, when the move to another company is meant: every
+        link and the mirror of the old company are forgotten, the records wait (pending), and
+        the next connect may pick any company; records are then matched against it."""
+        with self.ledger.db.session() as session:
+            connection = self._connection(session, key_id, connection_id)
+            if connection.status not in ("wrong_company", "disconnected", "not_connected"):
+                raise _invalid(
+                    "action",
+                    f"starting fresh is for a connection to the wrong company, not an "
+                    f"{connection.status} one: disconnect it first",
+                )
+            unlinked = Links(session).remove_all(connection_id)
+            Mirror(session, connection_id).forget()
+            Tokens(session).remove(connection_id)
+            connections = Connections(session)
+            connections.forget_company(connection_id)
+            connections.set_status(connection_id, "not_connected")
+            states = SyncStates(session)
+            for state in states.all(connection_id):
+                states.unsync(connection_id, state.type, state.app_id)
+                if state.status != "bypassed":
+                    states.want(connection_id, state.type, state.app_id, state.desired_version)
+            Audit(session).add(
+                connection_id,
+                actor,
+                "start_fresh",
+                before={"realm_id": connection.realm_id, "status": connection.status},
+                after={"realm_id": None, "status": "not_connected", "unlinked": unlinked},
+            )
+            Events(session).append(
+                connection_id,
+                "connection.status_changed",
+                {"status": "not_connected", "reason": "start_fresh", "unlinked": unlinked},
+            )
+            return self._view(session, self._connection(session, key_id, connection_id))
+
     # --- records --------------------------------------------------------------------------------
 
     def put_record(
@@ -329,9 +368,11 @@ class Service:
         status: str | None = None,
         record_type: str | None = None,
         code: str | None = None,
+        q: str | None = None,
         cursor: str | None = None,
         limit: int = 50,
     ) -> Page[RecordView]:
+        """The sync log; `q` keeps records whose id, name or number contains it."""
         with self.ledger.db.session(readonly=True) as session:
             connection = self._connection(session, key_id, connection_id)
             page = Records(session).list(
@@ -339,6 +380,7 @@ class Service:
                 status=status,
                 type=record_type,
                 code=code,
+                q=q,
                 cursor=cursor,
                 limit=limit,
             )
@@ -401,6 +443,22 @@ class Service:
             self.record(key_id, connection_id, record_type, app_id),
         )
 
+    def reconciliation(self, key_id: str, connection_id: str) -> dict[str, Any]:
+        """The drift report: app and QuickBooks side by side (engine.reconciliation)."""
+        from ledgerbridge.engine.reconciliation import reconciliation
+
+        with self.ledger.db.session(readonly=True) as session:
+            self._connection(session, key_id, connection_id)
+        return reconciliation(self.ledger, connection_id)
+
+    def plan(self, key_id: str, connection_id: str) -> dict[str, Any]:
+        """The dry run: what a sync would do now, writing nothing (engine.dryrun)."""
+        from ledgerbridge.engine.dryrun import dry_run
+
+        with self.ledger.db.session(readonly=True) as session:
+            self._connection(session, key_id, connection_id)
+        return dry_run(self.ledger, connection_id)
+
     def request_sync(
         self, key_id: str, connection_id: str, selection: Mapping[str, Any] | None = None
     ) -> int:
@@ -430,6 +488,33 @@ class Service:
             self._connection(session, key_id, connection_id)
         self.wake_pull(connection_id)
 
+    # --- setup checks (engine.checks) ------------------------------------------------------------
+
+    def checks(self, key_id: str, connection_id: str, *, run: bool = False) -> dict[str, Any]:
+        """The last setup checklist with `checked_at`; made now if there is none, or `run`."""
+        from ledgerbridge.engine import checks
+
+        with self.ledger.db.session(readonly=True) as session:
+            connection = self._connection(session, key_id, connection_id)
+        if run or connection.checks is None:
+            checks.run_checks(self.ledger, connection_id)
+        return checks.stored_checks(self.ledger, connection_id) or {}
+
+    def apply_numbering_start(
+        self, key_id: str, connection_id: str, number: int | None = None
+    ) -> dict[str, Any]:
+        """The app continues its invoice numbers from the first safe number (or `number`)."""
+        from ledgerbridge.engine import checks
+
+        with self.ledger.db.session(readonly=True) as session:
+            self._connection(session, key_id, connection_id)
+        if number is not None and (type(number) is not int or number < 1):
+            raise _invalid("number", "number must be a positive whole number")
+        try:
+            return checks.apply_numbering_start(self.ledger, connection_id, key_id, number)
+        except checks.NoNumberToApply as exc:
+            raise _invalid("number", str(exc)) from None
+
     def receive_webhook(self, body: bytes, signature: str | None) -> int:
         """Intuit's notification: checked, then every connection of the realms it names pulls.
         Returns how many connections were woken; raises `Invalid` for a bad signature."""
@@ -443,7 +528,13 @@ class Service:
         notices = webhooks.parse_notification(body)
         realms = {n.realm_id for n in notices}
         with self.ledger.db.session(readonly=True) as session:
-            targets = [c.id for c in Connections(session).all_connected() if c.realm_id in realms]
+            found = [c for c in Connections(session).all_connected() if c.realm_id in realms]
+        targets = [c.id for c in found]
+        if any(n.operation == "Merge" for n in notices):
+            from ledgerbridge.engine.drift import remember_merges
+
+            with self.ledger.db.session() as session:  # the pull re-links the merged customer
+                remember_merges(session, [(c.id, c.realm_id) for c in found], notices)
         for connection_id in targets:
             self.wake_pull(connection_id)
         return len(targets)
@@ -462,6 +553,9 @@ def validate_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
                 raise _invalid(
                     "settings.number_prefix", "number_prefix is text of at most 10 characters"
                 )
+        elif key == "number_start":
+            if value is not None and (type(value) is not int or value < 1):
+                raise _invalid("settings.number_start", "a positive whole number, or null")
         elif key == "customer_email_required":
             if not isinstance(value, bool):
                 raise _invalid("settings.customer_email_required", "must be true or false")

@@ -233,6 +233,7 @@ class _Admin:
                 company.name = changes["name"]
             if "subscription_status" in changes:
                 company.subscription_status = changes["subscription_status"]
+                _show_subscription(company)
             if "throttle" in changes:
                 for key, value in changes["throttle"].items():
                     setattr(company.throttle, key, value)
@@ -469,6 +470,16 @@ class _Admin:
     async def reset(self, request: Request) -> Response:
         self.emulator.reset()
         return json_response({"reset": True})
+
+
+def _show_subscription(company: Company) -> None:
+    """CompanyInfo's ``SubscriptionStatus`` name-value says what the subscription is."""
+    info = company.table("CompanyInfo").get("1")
+    if info is None:
+        return
+    pairs = [p for p in info.get("NameValue") or [] if p.get("Name") != "SubscriptionStatus"]
+    pairs.append({"Name": "SubscriptionStatus", "Value": company.subscription_status})
+    info["NameValue"] = pairs
 
 
 def merge_records(ctx: Any, entity: str, source_id: str, target_id: str) -> dict[str, Any]:

@@ -19,6 +19,10 @@ PATHS = {
     "/v1/connections/{connection_id}/sync": {"post"},
     "/v1/connections/{connection_id}/pull": {"post"},
     "/v1/connections/{connection_id}/events": {"get"},
+    "/v1/connections/{connection_id}/checks": {"get", "post"},
+    "/v1/connections/{connection_id}/actions/apply_numbering_start": {"post"},
+    "/v1/connections/{connection_id}/reconciliation": {"get"},
+    "/v1/connections/{connection_id}/plan": {"post"},
     "/v1/qbo/webhooks": {"post"},
 }
 

@@ -25,6 +25,8 @@ ADDED_CODES = {
     "vendor.not_synced",
     "connection.permission_missing",
     "customer.has_open_balance",
+    "receipt.deleted_in_quickbooks",
+    "bill.deleted_in_quickbooks",
 }
 
 RETRIABLE = {
@@ -203,7 +205,13 @@ def test_every_action_has_a_label_and_most_are_offered() -> None:
         ("connection.wrong_company", ("reconnect", "unlink")),
         ("customer.duplicate_in_app", ("differentiate", "edit_in_app")),
         ("customer.exists_in_quickbooks", ("link", "differentiate")),
-        ("customer.inactive_in_quickbooks", ("reactivate",)),
+        ("customer.inactive_in_quickbooks", ("reactivate", "accept_quickbooks")),
+        ("vendor.inactive_in_quickbooks", ("reactivate", "accept_quickbooks")),
+        ("item.inactive_in_quickbooks", ("reactivate", "accept_quickbooks")),
+        ("customer.merged_in_quickbooks", ("link", "unlink")),
+        ("invoice.voided_in_quickbooks", ("accept_quickbooks", "recreate")),
+        ("receipt.deleted_in_quickbooks", ("recreate", "unlink", "accept_deletion")),
+        ("bill.deleted_in_quickbooks", ("recreate", "unlink", "accept_deletion")),
         ("property.duplicate_name", ("differentiate",)),
         ("record.field_too_long", ("shorten", "edit_in_app")),
         ("item.account_mismatch", ("accept_quickbooks", "align_account")),

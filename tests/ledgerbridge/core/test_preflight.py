@@ -1346,6 +1346,157 @@ def test_purchase_order_number_conflicts(
         assert single(verdict) == {"number": "PO-5", "quickbooks_id": "500"}
 
 
+# --- documents already in QuickBooks (the first push) -----------------------------------------
+
+
+def linked_to(verdict: Verdict) -> str | None:
+    return verdict.link_to.qbo_id if verdict.link_to is not None else None
+
+
+def test_an_invoice_with_the_same_number_customer_and_total_is_linked() -> None:
+    world = World(document("Invoice", "150", "2001", "58", TotalAmt="200.00"))
+    world.add("invoice/x1", {**INVOICE, "number": "2001"})
+    verdict = world.check("invoice/x1")
+    assert linked_to(verdict) == "150"
+    assert verdict.ok
+
+
+@pytest.mark.parametrize(
+    ("fields", "expected"),
+    [
+        ({"TotalAmt": "200.00"}, "150"),
+        ({"TotalAmt": 200}, "150"),  # a JSON number, as QuickBooks sends it
+        ({"TotalAmt": "216.00", "TxnTaxDetail": {"TotalTax": "16.00"}}, "150"),  # tax added
+        ({"TotalAmt": "199.99"}, None),  # another amount
+        ({"TotalAmt": "216.00", "TxnTaxDetail": {"TotalTax": "15.00"}}, None),
+        ({"TotalAmt": "216.00"}, None),  # more, with no tax to explain it
+        ({}, None),  # no total known
+        ({"TotalAmt": "0", "PrivateNote": "Voided"}, None),  # voided there
+    ],
+)
+def test_an_invoice_matches_only_on_its_total(fields: dict[str, Any], expected: str | None) -> None:
+    world = World(document("Invoice", "150", "2001", "58", **fields))
+    world.add("invoice/x1", {**INVOICE, "number": "2001"})
+    assert linked_to(world.check("invoice/x1")) == expected
+
+
+def test_an_invoice_of_another_customer_with_the_number_is_not_linked() -> None:
+    world = World(
+        person("Customer", "59", "Bay Homes"),
+        document("Invoice", "150", "2001", "59", TotalAmt="200.00"),
+    )
+    world.add("invoice/x1", {**INVOICE, "number": "2001"})
+    assert linked_to(world.check("invoice/x1")) is None
+    world.add("customer/c2", {"display_name": "Bay Homes"}, "Customer/59")
+    world.add("invoice/x2", {**INVOICE, "number": "2001", "customer_id": "c2"})
+    assert linked_to(world.check("invoice/x2")) == "150"
+
+
+def test_an_invoice_whose_customer_is_not_in_quickbooks_is_not_matched() -> None:
+    world = World(document("Invoice", "150", "2001", "58", TotalAmt="200.00"))
+    world.add("customer/c9", {"display_name": "New Customer"})
+    world.add("invoice/x1", {**INVOICE, "number": "2001", "customer_id": "c9"})
+    assert linked_to(world.check("invoice/x1")) is None
+
+
+def test_an_invoice_linked_to_another_app_invoice_is_not_linked_again() -> None:
+    world = World(document("Invoice", "150", "2001", "58", TotalAmt="200.00"))
+    world.add("invoice/x0", {**INVOICE, "number": "2001"}, "Invoice/150")
+    world.add("invoice/x1", {**INVOICE, "number": "2001"})
+    assert linked_to(world.check("invoice/x1")) is None
+
+
+def test_a_linked_invoice_is_never_matched_to_another() -> None:
+    world = World(
+        document("Invoice", "150", "2001", "58", TotalAmt="200.00"),
+        document("Invoice", "151", "2001", "58", TotalAmt="200.00"),
+    )
+    world.add("invoice/x1", {**INVOICE, "number": "2001"}, "Invoice/150")
+    assert linked_to(world.check("invoice/x1")) is None
+
+
+@pytest.mark.parametrize(
+    ("policies", "number", "expected"),
+    [
+        (ASK, "2001", "150"),
+        (Policies(numbering="quickbooks"), "2001", None),  # no number is sent to compare
+        (Policies(numbering="prefix", number_prefix="FS-"), "2001", "151"),
+    ],
+)
+def test_the_number_compared_is_the_number_sent(
+    policies: Policies, number: str, expected: str | None
+) -> None:
+    world = World(
+        document("Invoice", "150", "2001", "58", TotalAmt="200.00"),
+        document("Invoice", "151", "FS-2001", "58", TotalAmt="200.00"),
+    )
+    world.add("invoice/x1", {**INVOICE, "number": number})
+    assert linked_to(world.check("invoice/x1", policies)) == expected
+
+
+def test_a_matched_invoice_is_linked_without_the_checks_of_a_write() -> None:
+    """Linking sends nothing: books closed on its date, its number held (by itself), an
+    unmapped tax rate do not stop it."""
+    prefs = {**CLOSED_MARCH, **CUSTOM_NUMBERS}
+    world = World(document("Invoice", "150", "2001", "58", TotalAmt="200.00"), preferences=prefs)
+    data = {**INVOICE, "number": "2001", "date": "2026-03-02", "tax_rate_id": "unmapped"}
+    world.add("invoice/x1", data)
+    verdict = world.check("invoice/x1")
+    assert linked_to(verdict) == "150"
+    assert verdict.ok and verdict.adjusted is None
+
+
+def test_a_near_invoice_still_conflicts_on_its_number() -> None:
+    world = World(
+        document("Invoice", "150", "2001", "58", TotalAmt="250.00"), preferences=CUSTOM_NUMBERS
+    )
+    world.add("invoice/x1", {**INVOICE, "number": "2001"})
+    verdict = world.check("invoice/x1")
+    assert linked_to(verdict) is None
+    assert found(verdict) == [(catalog.INVOICE_NUMBER_CONFLICT, "number")]
+
+
+@pytest.mark.parametrize(
+    ("record_type", "entity", "data", "total"),
+    [
+        ("receipt", "Purchase", RECEIPT, "12.50"),
+        ("bill", "Bill", BILL, "80.00"),
+        ("purchase_order", "PurchaseOrder", PURCHASE_ORDER, "450.00"),
+    ],
+)
+@pytest.mark.parametrize(
+    ("party", "amount", "linked"),
+    [("12", None, True), ("13", None, False), ("12", "1.00", False)],
+)
+def test_vendor_documents_match_on_vendor_number_and_total(
+    record_type: str,
+    entity: str,
+    data: dict[str, Any],
+    total: str,
+    party: str,
+    amount: str | None,
+    linked: bool,
+) -> None:
+    number = str(data.get("vendor_document_number") or data.get("number"))
+    world = World(document(entity, "400", number, party, TotalAmt=amount or total))
+    world.add(f"{record_type}/x1", data)
+    verdict = world.check(f"{record_type}/x1")
+    assert linked_to(verdict) == ("400" if linked else None)
+    if linked:
+        assert verdict.ok
+    elif record_type != "purchase_order" and party == "12":
+        # the vendor's number on another total: still the vendor's number taken
+        assert found(verdict) == [
+            (catalog.RECEIPT_VENDOR_DOCUMENT_NUMBER_TAKEN, "vendor_document_number")
+        ]
+
+
+def test_a_receipt_without_a_vendor_document_number_is_never_matched() -> None:
+    world = World(document("Purchase", "400", "", "12", TotalAmt="12.50"))
+    world.add("receipt/x1", {**RECEIPT, "vendor_document_number": None})
+    assert linked_to(world.check("receipt/x1")) is None
+
+
 # --- the catalog ------------------------------------------------------------------------------
 
 

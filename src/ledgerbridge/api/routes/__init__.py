@@ -1,13 +1,24 @@
 """The `/v1` routes, one module per resource; each exposes `router`."""
 
-from ledgerbridge.api.routes import connections, events, health, oauth, records, webhooks
+from ledgerbridge.api.routes import (
+    checks,
+    connections,
+    events,
+    health,
+    oauth,
+    records,
+    reports,
+    webhooks,
+)
 
 ROUTERS = (
     health.router,
     connections.router,
+    checks.router,
     oauth.router,
     records.router,
     events.router,
+    reports.router,
     webhooks.router,
 )
 

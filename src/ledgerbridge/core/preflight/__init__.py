@@ -64,7 +64,9 @@ records a dependency is missing for (``core.graph``: the planner waits or blocks
 
 Look-up before create links a customer on email (never on name alone), an item on SKU (or on
 name when it has no SKU), a vendor on name with equal or no emails, a payment on customer,
-amount, date and reference; never to an object linked to another app record (known through
+amount, date and reference, an invoice, receipt, bill or purchase order on number, customer or
+vendor and total (a matched document is linked without the other checks: a link writes
+nothing); never to an object linked to another app record (known through
 ``Subject.linked_by`` when given, else only among the same-name app records of ``siblings``).
 """
 
@@ -74,7 +76,7 @@ from typing import assert_never
 
 from ledgerbridge.core.mirror import CompanyPreferences, MirrorView
 from ledgerbridge.core.preflight._context import Context, Mappings, Policies, Subject, Verdict
-from ledgerbridge.core.preflight._refs import pushed_number
+from ledgerbridge.core.preflight._refs import mirror_amount, mirror_date, pushed_number, same_total
 from ledgerbridge.core.preflight.items import check_item
 from ledgerbridge.core.preflight.parties import check_customer, check_vendor
 from ledgerbridge.core.preflight.purchases import (
@@ -100,8 +102,11 @@ __all__ = [
     "Policies",
     "Subject",
     "Verdict",
+    "mirror_amount",
+    "mirror_date",
     "preflight",
     "pushed_number",
+    "same_total",
     "suggested_number",
 ]
 

@@ -1,6 +1,7 @@
 """What transactions (and a few parties) refer to, checked against the mappings and the mirror:
 accounts, classes, tax codes, payment methods, the linked customers, vendors and items; and the
-two rules on a transaction's date (closed books, inventory start dates) and on its number.
+two rules on a transaction's date (closed books, inventory start dates) and on its number; and
+the document already in QuickBooks that is the record (same number, party and total).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ __all__ = [
     "account_missing",
     "class_inactive",
     "closed_period",
+    "document_match",
     "inactive_item",
     "inactive_party",
     "inventory_start",
@@ -29,6 +31,7 @@ __all__ = [
     "number_conflict",
     "payment_method_not_mapped",
     "pushed_number",
+    "same_total",
     "tax_rate_not_mapped",
 ]
 
@@ -285,4 +288,42 @@ def number_conflict(ctx: Context, entity: str, number: str, path: str) -> Proble
             number=number,
             quickbooks_id=other.qbo_id,
         )
+    return None
+
+
+# Documents already in QuickBooks
+
+
+def same_total(data: Mapping[str, object], total: Decimal) -> bool:
+    """Whether a QuickBooks document's total is ``total``: its ``TotalAmt``, or that less the
+    tax QuickBooks added (the app sends lines, and QuickBooks works the tax out)."""
+    amount = mirror_amount(data.get("TotalAmt"))
+    if amount is None:
+        return False
+    if amount == total:
+        return True
+    detail = data.get("TxnTaxDetail")
+    tax = mirror_amount(detail.get("TotalTax")) if isinstance(detail, Mapping) else None
+    return tax is not None and tax != 0 and amount - tax == total
+
+
+def document_match(
+    ctx: Context,
+    entity: str,
+    record_type: RecordType,
+    number: str | None,
+    party: MirrorObject | None,
+    total: Decimal,
+) -> MirrorObject | None:
+    """The unlinked QuickBooks document of ``entity`` that is this record: the same number,
+    customer or vendor (``party``, the QuickBooks object the record's party is linked to) and
+    total. None for a record linked already, without a number, or whose party is not in
+    QuickBooks yet."""
+    if ctx.subject.linked is not None or not number or party is None:
+        return None
+    for candidate in ctx.mirror.numbered(entity, number):
+        if candidate.parent_id != party.qbo_id or not same_total(candidate.data, total):
+            continue
+        if ctx.owner(candidate, record_type) is None:
+            return candidate
     return None

@@ -5,6 +5,11 @@ QuickBooks refuses a receipt or bill whose vendor document number the same vendo
 and the record's date as YYMMDD). A purchase order's own number is checked like an invoice's,
 against the vendor-side custom numbers preference
 (``OtherPrefs`` ``VendorAndPurchasesPrefs.UseCustomTxnNumbers``).
+
+Look-up before create, for documents not linked yet: the unlinked QuickBooks document of the
+linked vendor with the same number (a receipt's or bill's vendor document number, a purchase
+order's number as sent) and the same total is this record: link to it. A link writes nothing
+to QuickBooks, so nothing else is checked then.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ledgerbridge.core import catalog
+from ledgerbridge.core.mirror import MirrorObject
 from ledgerbridge.core.preflight._context import (
     Context,
     Outcome,
@@ -26,6 +32,7 @@ from ledgerbridge.core.preflight._refs import (
     account_missing,
     class_inactive,
     closed_period,
+    document_match,
     inactive_item,
     inactive_party,
     inventory_start,
@@ -39,6 +46,7 @@ from ledgerbridge.core.records import (
     PurchaseOrder,
     PurchaseOrderLine,
     Receipt,
+    RecordType,
 )
 
 __all__ = ["check_bill", "check_purchase_order", "check_receipt", "suggested_number"]
@@ -50,6 +58,9 @@ _CUSTOM_NUMBERS = "VendorAndPurchasesPrefs.UseCustomTxnNumbers"
 
 def check_receipt(ctx: Context, receipt: Receipt) -> Verdict:
     out = Outcome(receipt)
+    out.link_to = _match(ctx, "Purchase", "receipt", receipt.vendor_document_number, receipt)
+    if out.link_to is not None:
+        return out.verdict()
     out.add(account_missing(ctx, receipt.payment_account, "payment_account", "payment account"))
     out.extend(_vendor_document(ctx, receipt, "Purchase"))
     closed_period(ctx, out)
@@ -59,6 +70,9 @@ def check_receipt(ctx: Context, receipt: Receipt) -> Verdict:
 
 def check_bill(ctx: Context, bill: Bill) -> Verdict:
     out = Outcome(bill)
+    out.link_to = _match(ctx, "Bill", "bill", bill.vendor_document_number, bill)
+    if out.link_to is not None:
+        return out.verdict()
     out.extend(_vendor_document(ctx, bill, "Bill"))
     closed_period(ctx, out)
     out.extend(_inventory_dates(ctx, out.record))
@@ -68,6 +82,9 @@ def check_bill(ctx: Context, bill: Bill) -> Verdict:
 def check_purchase_order(ctx: Context, order: PurchaseOrder) -> Verdict:
     out = Outcome(order)
     number = pushed_number(order.number, ctx.policies)
+    out.link_to = _match(ctx, "PurchaseOrder", "purchase_order", number, order)
+    if out.link_to is not None:
+        return out.verdict()
     texts = [
         Text("number", "purchase order number", number, NUMBER_LIMIT),
         Text("memo", "memo", order.memo, TEXT_LIMIT),
@@ -87,6 +104,17 @@ def suggested_number(number: str, record: Receipt | Bill) -> str:
     """A vendor document number made unique with the record's date, within 21 characters."""
     suffix = f"-{record.date:%y%m%d}"
     return number[: NUMBER_LIMIT - len(suffix)] + suffix
+
+
+def _match(
+    ctx: Context,
+    entity: str,
+    record_type: RecordType,
+    number: str | None,
+    record: Receipt | Bill | PurchaseOrder,
+) -> MirrorObject | None:
+    vendor = ctx.linked("vendor", record.vendor_id)
+    return document_match(ctx, entity, record_type, number, vendor, record.total)
 
 
 def _vendor_document(ctx: Context, record: Receipt | Bill, entity: str) -> list[Problem | None]:

@@ -4,6 +4,11 @@ An invoice's number is checked against QuickBooks only when QuickBooks would ref
 duplicate (the company uses custom transaction numbers) and the app's number is sent (numbering
 policy ``app``, or ``prefix`` with the prefix in front).
 
+Look-up before create, for invoices not linked yet (the first push into a company that already
+holds them): the unlinked QuickBooks invoice with the number the app would send, the linked
+customer, and the app's total (QuickBooks' total, or that total less its tax) is this invoice:
+link to it. A link writes nothing to QuickBooks, so nothing else is checked then.
+
 Look-up before create, for payments not linked yet: the QuickBooks payments applied to the
 payment's invoices (the invoices' ``LinkedTxn``), and any the mirror numbers with the payment's
 reference, are compared with it. Same customer, amount, date and reference: link to it. Same
@@ -21,6 +26,7 @@ from ledgerbridge.core.preflight._context import Context, Outcome, Text, Verdict
 from ledgerbridge.core.preflight._refs import (
     class_inactive,
     closed_period,
+    document_match,
     inactive_item,
     inactive_party,
     inventory_start,
@@ -44,6 +50,10 @@ CENT = Decimal("0.01")
 def check_invoice(ctx: Context, invoice: Invoice) -> Verdict:
     out = Outcome(invoice)
     number = pushed_number(invoice.number, ctx.policies)
+    customer = ctx.linked("customer", invoice.customer_id)
+    out.link_to = document_match(ctx, "Invoice", "invoice", number, customer, invoice.total)
+    if out.link_to is not None:
+        return out.verdict()
     out.extend(too_long(_invoice_texts(invoice, number), catalog.RECORD_FIELD_TOO_LONG))
     out.add(
         inactive_party(

@@ -12,8 +12,8 @@ import re
 import uuid
 from typing import Any
 
-from ledgerbridge.core import catalog, overrides
-from ledgerbridge.core.mirror import MirrorObject
+from ledgerbridge.core import catalog, drift, overrides
+from ledgerbridge.core.mirror import MirrorObject, name_key
 from ledgerbridge.core.records import Customer, Item, Vendor, display_name
 from ledgerbridge.engine import reconciler
 from ledgerbridge.engine.actions._target import Done, Refused, Target
@@ -93,17 +93,49 @@ def differentiate(t: Target) -> Done:
     record, verdict = found
     adjusted = verdict.adjusted
     if adjusted is None or adjusted == record:
-        raise Refused("the name is free now: use Retry")
+        raise _keeps_its_name(t)
     if isinstance(adjusted, Customer | Vendor):
         path, new_name = "display_name", display_name(adjusted)
     elif isinstance(adjusted, Item):
         path, new_name = "name", adjusted.name
     else:  # pragma: no cover - NAME_CODES only come from named records
         raise Refused("this record has no name to differentiate")
+    old_name = display_name(record) if isinstance(record, Customer | Vendor) else None
     with t.ledger.db.session() as session:
         t.override(session, path, new_name, action="differentiate")
         t.want(session)
+        if old_name is not None:
+            _release_namesakes(t, session, old_name)
     return Done(f'renamed to "{new_name}" in QuickBooks', {"field": path, "value": new_name})
+
+
+_IN_APP_CODES = (catalog.CUSTOMER_DUPLICATE_IN_APP, catalog.PROPERTY_DUPLICATE_NAME)
+
+
+def _keeps_its_name(t: Target) -> Refused:
+    """Why differentiate leaves this record's name alone: the name is free, or this record is
+    the one of several app records that keeps it (the others are renamed)."""
+    now = reconciler.preview(t.ledger, t.connection, t.key)
+    clashing = now is not None and any(p.code in NAME_CODES for p in now[1].problems)
+    other = t.problem_param("app_id")
+    if clashing and t.code in _IN_APP_CODES and other:
+        return Refused(
+            f"this {t.key.type} keeps its name: differentiate {t.key.type} {other}, which "
+            "wants the same name, or merge the two in the app"
+        )
+    return Refused("the name is free now: use Retry")
+
+
+def _release_namesakes(t: Target, session: Any, name: str) -> None:
+    """The app records that failed only because this one wanted their name too: the name is
+    theirs now, so they are due again (they keep it, or meet whoever still holds it)."""
+    states = SyncStates(session, clock=t.ledger.clock)
+    for state in states.all(t.cid, record_type=t.key.type, status="error"):
+        problem = state.problem or {}
+        if state.app_id == t.key.app_id or problem.get("code") not in _IN_APP_CODES:
+            continue
+        if name_key(str((problem.get("params") or {}).get("name") or "")) == name_key(name):
+            states.want(t.cid, state.type, state.app_id, state.desired_version)
 
 
 def _unique_vendor_number(t: Target) -> Done:
@@ -178,12 +210,22 @@ def shift_to_open_period(t: Target) -> Done:
     return Done(f"dated {moved}, the first open day", {"date": moved})
 
 
+# problems that say the linked QuickBooks object is gone (QuickBooks answered 610, or a pull)
+GONE_CODES = frozenset({*drift.DELETED_CODES.values(), catalog.RECEIPT_STALE_REFERENCE})
+
+
 def unlink(t: Target) -> Done:
     _no_write_in_flight(t)
     if t.link is None:
         raise Refused("the record is not linked to anything in QuickBooks")
     with t.ledger.db.session() as session:
         Links(session).remove(t.cid, t.key.type, t.key.app_id)
+        if t.code in GONE_CODES:
+            # the mirror may not know yet (no pull since QuickBooks said so): without this,
+            # look-up before create would match the gone object and link to it again
+            Mirror(session, t.cid, clock=t.ledger.clock).mark_deleted(
+                t.link.qbo_entity, t.link.qbo_id
+            )
         SyncStates(session, clock=t.ledger.clock).unsync(t.cid, t.key.type, t.key.app_id)
         t.want(session)
         t.event(
@@ -339,7 +381,19 @@ def _accept_account(t: Target) -> Done:
     return Done(f"{field} is now {account}, as in QuickBooks", {field: account})
 
 
+# the record type each "made inactive in QuickBooks" code is about
+_INACTIVE_TYPES: dict[str, str] = {code: type_ for type_, code in drift.INACTIVE_CODES.items()}
+
+
 def _accept_inactive(t: Target) -> Done:
+    inactive = _INACTIVE_TYPES.get(str(t.code))
+    if inactive is not None and inactive != t.key.type:
+        raise Refused(
+            f"this {t.key.type} uses a {inactive} made inactive in QuickBooks, and QuickBooks "
+            f"refuses it as long as that {inactive} is inactive: click Reactivate, or keep the "
+            f"{inactive} inactive from the {inactive} itself and change this {t.key.type} in "
+            "the app"
+        )
     if t.link is None:
         raise Refused("the record is not linked to anything in QuickBooks")
     with t.ledger.db.session() as session:

@@ -60,41 +60,75 @@ def reactivate(t: Target) -> Done:
     entity = INACTIVE_CODES.get(t.code or "")
     if entity is None:
         raise Refused("reactivate applies to something made inactive in QuickBooks")
-    qbo_id = t.problem_param("quickbooks_id") or _own_or_dependency_id(t, entity)
-    if not qbo_id:
+    named = t.problem_param("quickbooks_id")
+    candidates = [str(named)] if named else _own_or_dependency_ids(t, entity)
+    if not candidates:
         raise Refused(f"which QuickBooks {entity.lower()} to reactivate is not known")
+    changed: list[dict[str, Any]] = []
     with t.client() as client:
-        current = _read(client, entity, str(qbo_id))
-        if current.get("Active") is False:
-            body = {"Id": current["Id"], "SyncToken": current["SyncToken"], "sparse": True}
-            body["Active"] = True
-            if entity in ("Customer", "Vendor", "Item", "Class"):
-                body["Name" if entity in ("Item", "Class") else "DisplayName"] = current.get(
-                    "Name" if entity in ("Item", "Class") else "DisplayName"
-                )
-            try:
-                current = client.update(entity, body, request_id=uuid.uuid4().hex, sparse=True)
-            except QuickBooksError as error:
-                raise _refused_by_quickbooks(error) from error
-    _remember(t, entity, current)
+        # QuickBooks' refusal (610) does not say which one: every candidate found inactive
+        found = [_read(client, entity, qbo_id) for qbo_id in candidates]
+        for current in found:
+            if current.get("Active") is False:
+                changed.append(_activate(client, entity, current))
+    shown = changed or found
+    for current in shown:
+        _remember(t, entity, current)
     requeued = _requeue_inactive(t)
+    names = ", ".join(str(c.get("DisplayName") or c.get("Name")) for c in shown)
     return Done(
-        f"QuickBooks {entity.lower()} {current.get('DisplayName') or current.get('Name')} is "
-        f"active again; {requeued} record(s) queued again",
-        {"entity": entity, "quickbooks_id": str(qbo_id)},
+        f"QuickBooks {entity.lower()} {names} is active again; {requeued} record(s) queued again",
+        {
+            "entity": entity,
+            "quickbooks_id": str(shown[0]["Id"]),
+            "quickbooks_ids": [str(c["Id"]) for c in shown],
+        },
     )
 
 
-def _own_or_dependency_id(t: Target, entity: str) -> str | None:
+def _activate(client: QboClient, entity: str, current: dict[str, Any]) -> dict[str, Any]:
+    name = "Name" if entity in ("Item", "Class") else "DisplayName"
+    body = {"Id": current["Id"], "SyncToken": current["SyncToken"], "sparse": True}
+    body["Active"] = True
+    body[name] = current.get(name)
+    try:
+        return client.update(entity, body, request_id=uuid.uuid4().hex, sparse=True)
+    except QuickBooksError as error:
+        raise _refused_by_quickbooks(error) from error
+
+
+def _own_or_dependency_ids(t: Target, entity: str) -> list[str]:
+    """The QuickBooks objects of `entity` the record is, or uses: its own link, its customer
+    or vendor, the items or classes of its lines."""
+    if mapping.ENTITY.get(t.key.type) == entity and t.link is not None:
+        return [t.link.qbo_id]
+    data = overrides.apply(t.stored.data, t.state.overrides)
+    lines = [line for line in data.get("lines") or [] if isinstance(line, dict)]
+    found: list[str] = []
     with t.ledger.db.session(readonly=True) as session:
         links = Links(session)
-        if mapping.ENTITY.get(t.key.type) == entity and t.link is not None:
-            return t.link.qbo_id
-        if entity == "Customer":
-            customer_id = t.stored.data.get("customer_id")
-            found = links.get(t.cid, "customer", str(customer_id)) if customer_id else None
-            return found.qbo_id if found else None
-    return None
+        if entity in ("Customer", "Vendor", "Item"):
+            record_type = entity.lower()
+            app_ids = (
+                [data.get(f"{record_type}_id")]
+                if entity != "Item"
+                else [line.get("item_id") for line in lines]
+            )
+            for app_id in app_ids:
+                link = links.get(t.cid, record_type, str(app_id)) if app_id else None
+                if link is not None:
+                    found.append(link.qbo_id)
+        elif entity == "Class":
+            mapped = t.connection.mappings.get("classes") or {}
+            mirror = Mirror(session, t.cid)
+            for name in [data.get("class")] + [line.get("class") for line in lines]:
+                if not name:
+                    continue
+                obj = mirror.named("Class", str(name))
+                qbo_id = mapped.get(name) or (obj.qbo_id if obj is not None else None)
+                if qbo_id:
+                    found.append(str(qbo_id))
+    return list(dict.fromkeys(found))
 
 
 def _requeue_inactive(t: Target) -> int:
@@ -114,15 +148,17 @@ def _requeue_inactive(t: Target) -> int:
 
 
 def link(t: Target) -> Done:
-    """Link the record to a QuickBooks object a person chose (or the one its problem names)."""
-    if t.link is not None:
+    """Link the record to a QuickBooks object a person chose (or the one its problem names).
+    A customer merged away in QuickBooks is re-linked: its old link points at nothing."""
+    merged = t.code == catalog.CUSTOMER_MERGED_IN_QUICKBOOKS
+    if t.link is not None and not merged:
         raise Refused(
             f"the record is already linked to QuickBooks {t.link.qbo_entity} {t.link.qbo_id}; "
             "unlink it first"
         )
     if t.state.pending_request_id:
         raise Refused("a write to QuickBooks for this record is still being settled")
-    qbo_id = t.param("quickbooks_id")
+    qbo_id = t.param("quickbooks_id") or (t.problem_param("into_quickbooks_id") if merged else None)
     if not qbo_id:
         raise Refused("choose the QuickBooks record to link to (quickbooks_id)")
     entity = mapping.ENTITY[t.key.type]
@@ -205,7 +241,8 @@ def renumber(t: Target) -> Done:
 
 
 def _renumber_theirs(t: Target, entity: str, taken: set[str]) -> Done:
-    qbo_id = t.problem_param("quickbooks_id")
+    # preflight names the holder "quickbooks_id"; QuickBooks' own refusal (6140), "txn_id"
+    qbo_id = t.problem_param("quickbooks_id") or t.problem_param("txn_id")
     if not qbo_id:
         raise Refused("which QuickBooks document holds the number is not known; refresh first")
     with t.ledger.db.session(readonly=True) as session:

@@ -1,0 +1,36 @@
+"""Reports on a connection: the reconciliation (drift) report and the dry-run plan."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from ledgerbridge.api.auth import KeyId, ServiceDep
+from ledgerbridge.api.errors import ERRORS
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/v1/connections", tags=["reports"], responses=ERRORS)
+
+_JSON = {"content": {"application/json": {"schema": {"type": "object"}}}}
+
+
+@router.get(
+    "/{connection_id}/reconciliation",
+    summary="The drift report: links, totals, mismatches, deleted, moved, voided, paid",
+    response_model=None,
+    responses={200: {"description": "The report (see engine/reconciliation.py)", **_JSON}},
+)
+def get_reconciliation(connection_id: str, key_id: KeyId, service: ServiceDep) -> dict[str, Any]:
+    return service.reconciliation(key_id, connection_id)
+
+
+@router.post(
+    "/{connection_id}/plan",
+    summary="A dry run: what a sync would create, link, update or refuse now (writes nothing)",
+    response_model=None,
+    responses={200: {"description": "The plan (see engine/dryrun.py)", **_JSON}},
+)
+def post_plan(connection_id: str, key_id: KeyId, service: ServiceDep) -> dict[str, Any]:
+    return service.plan(key_id, connection_id)

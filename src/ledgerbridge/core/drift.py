@@ -1,0 +1,360 @@
+"""Drift: what people changed in QuickBooks under a linked record, as values.
+
+    found = drift(Linked(key, record, qbo_id, doc_number, pushed, current), customer_qbo_id=...)
+    step = decide(Standing(status, code, params, writing), found, qbo_id)   # Flag | Clear | None
+
+`drift` compares one linked app record with its QuickBooks object as the mirror now shows it
+(``current``; ``None`` when it is gone) and with what was last pushed there:
+
+- a document gone from QuickBooks: ``<type>.deleted_in_quickbooks``;
+- an invoice voided in QuickBooks while the app's invoice is not void:
+  ``invoice.voided_in_quickbooks``; one under another customer than the one the app's customer
+  is linked to: ``invoice.moved_in_quickbooks``;
+- a customer, vendor or item made inactive while the app's record is active:
+  ``<type>.inactive_in_quickbooks``;
+- an item whose income or expense account is not the one pushed: ``item.account_mismatch``.
+
+`decide` turns a finding into what happens to the record's sync state, so that each change is
+told once: only a synced record (or one already failing with a drift) is flagged, never one
+with a write in flight; the same finding twice changes nothing; a drift that went away by
+itself (moved back, account changed back) clears. The pull side also settles merges
+(`merge_survivor`) and payments of invoices paid in QuickBooks (`is_paid`, `paid_problem`).
+Pure: the engine (`engine.drift`) reads storage and carries the outcome out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any, Final
+
+from ledgerbridge.core import catalog
+from ledgerbridge.core.mirror import MirrorObject
+from ledgerbridge.core.problems import ParamValue, Problem
+from ledgerbridge.core.records import (
+    Customer,
+    Invoice,
+    Item,
+    Record,
+    RecordKey,
+    RecordType,
+    Vendor,
+)
+
+__all__ = [
+    "CLEARS_BY_ITSELF",
+    "DELETED_CODES",
+    "DRIFT_CODES",
+    "INACTIVE_CODES",
+    "Clear",
+    "Drift",
+    "Flag",
+    "Linked",
+    "Standing",
+    "decide",
+    "drift",
+    "is_paid",
+    "is_stale",
+    "is_voided",
+    "merge_survivor",
+    "merged_problem",
+    "paid_problem",
+]
+
+DELETED_CODES: Final[Mapping[RecordType, str]] = {
+    "invoice": catalog.INVOICE_DELETED_IN_QUICKBOOKS,
+    "payment": catalog.PAYMENT_DELETED_IN_QUICKBOOKS,
+    "purchase_order": catalog.PURCHASE_ORDER_DELETED_IN_QUICKBOOKS,
+    "receipt": catalog.RECEIPT_DELETED_IN_QUICKBOOKS,
+    "bill": catalog.BILL_DELETED_IN_QUICKBOOKS,
+}
+INACTIVE_CODES: Final[Mapping[RecordType, str]] = {
+    "customer": catalog.CUSTOMER_INACTIVE_IN_QUICKBOOKS,
+    "vendor": catalog.VENDOR_INACTIVE_IN_QUICKBOOKS,
+    "item": catalog.ITEM_INACTIVE_IN_QUICKBOOKS,
+}
+CLEARS_BY_ITSELF: Final[frozenset[str]] = frozenset(
+    {
+        catalog.INVOICE_MOVED_IN_QUICKBOOKS,
+        catalog.ITEM_ACCOUNT_MISMATCH,
+        *INACTIVE_CODES.values(),
+    }
+)
+"""Drifts a later change in QuickBooks can undo (moved back, changed back, reactivated)."""
+DRIFT_CODES: Final[frozenset[str]] = CLEARS_BY_ITSELF | {
+    *DELETED_CODES.values(),
+    catalog.INVOICE_VOIDED_IN_QUICKBOOKS,
+    catalog.CUSTOMER_MERGED_IN_QUICKBOOKS,
+}
+"""Every code the pull side sets on a linked record."""
+
+_ACCOUNTS: Final = (
+    ("income_account", "IncomeAccountRef"),
+    ("expense_account", "ExpenseAccountRef"),
+)
+_CUSTOMER_PARTIES: Final = frozenset(
+    {"Customer", "Invoice", "Payment", "SalesReceipt", "CreditMemo", "Estimate"}
+)
+"""Objects whose `parent_id` is a customer (sub-customers: ParentRef; sales: CustomerRef)."""
+
+
+@dataclass(frozen=True)
+class Linked:
+    """A linked app record and its QuickBooks side."""
+
+    key: RecordKey
+    record: Record
+    qbo_id: str
+    doc_number: str | None
+    pushed: Mapping[str, Any] | None  # the body last pushed (None: linked, never pushed)
+    current: MirrorObject | None  # the QuickBooks object now; None: gone from QuickBooks
+
+
+@dataclass(frozen=True)
+class Drift:
+    """A finding: the record's problem, and the event that tells the app."""
+
+    problem: Problem
+    event: str
+
+    def payload(self, key: RecordKey) -> dict[str, ParamValue]:
+        return {"type": key.type, "id": key.app_id, **self.problem.params}
+
+
+@dataclass(frozen=True)
+class Standing:
+    """Where the record stands now (its sync state)."""
+
+    status: str
+    code: str | None = None
+    params: Mapping[str, Any] | None = None
+    writing: bool = False  # a write of ours is in flight (pending_request_id)
+
+
+@dataclass(frozen=True)
+class Flag:
+    drift: Drift
+
+
+@dataclass(frozen=True)
+class Clear:
+    code: str
+
+
+def drift(linked: Linked, *, customer_qbo_id: str | None = None) -> Drift | None:
+    """What drifted under `linked`, if anything. `customer_qbo_id`: the live QuickBooks
+    customer the app's invoice customer is linked to (None: not linked, or merged away)."""
+    record, current = linked.record, linked.current
+    if current is None:
+        return _deleted(linked)
+    if isinstance(record, Invoice):
+        if record.status == "void":
+            return None
+        if is_voided(current, linked.pushed):
+            return _invoice_drift(linked, catalog.INVOICE_VOIDED_IN_QUICKBOOKS, "voided", {})
+        moved_to = current.parent_id
+        if customer_qbo_id is not None and moved_to and moved_to != customer_qbo_id:
+            ref = current.data.get("CustomerRef")
+            params: dict[str, ParamValue] = {
+                "quickbooks_customer_id": moved_to,
+                "quickbooks_customer_name": _name_of(ref),
+                "app_customer_id": record.customer_id,
+            }
+            return _invoice_drift(linked, catalog.INVOICE_MOVED_IN_QUICKBOOKS, "moved", params)
+        return None
+    if isinstance(record, Customer | Vendor | Item):
+        if not current.active and record.active:
+            code = INACTIVE_CODES[linked.key.type]
+            problem = Problem(
+                code,
+                "active",
+                f"QuickBooks {current.entity} {current.qbo_id} was made inactive in QuickBooks",
+                {"quickbooks_id": current.qbo_id, "name": current.name},
+            )
+            return Drift(problem, "record.inactive_in_quickbooks")
+        if isinstance(record, Item):
+            return _account_mismatch(linked, record, current)
+    return None
+
+
+def decide(standing: Standing, found: Drift | None, qbo_id: str) -> Flag | Clear | None:
+    """What a finding does to the record: flag it, clear an old drift, or nothing."""
+    if standing.writing:
+        return None  # the write settles first; a pull after it looks again
+    drifted = standing.status == "error" and standing.code in DRIFT_CODES
+    if standing.status != "synced" and not drifted:
+        return None
+    if found is not None:
+        same = (
+            drifted
+            and standing.code == found.problem.code
+            and dict(standing.params or {}) == dict(found.problem.params)
+        )
+        return None if same else Flag(found)
+    if (
+        drifted
+        and standing.code in CLEARS_BY_ITSELF
+        and (standing.params or {}).get("quickbooks_id") == qbo_id
+    ):
+        return Clear(str(standing.code))
+    return None
+
+
+# --- QuickBooks values ---------------------------------------------------------------------------
+
+
+def _amount(value: object) -> Decimal | None:
+    if isinstance(value, bool) or not isinstance(value, str | int | float | Decimal):
+        return None
+    try:
+        amount = Decimal(str(value))
+    except InvalidOperation:
+        return None
+    return amount if amount.is_finite() else None
+
+
+def is_paid(obj: MirrorObject) -> bool:
+    """An invoice with something to pay and nothing left to pay."""
+    total = _amount(obj.data.get("TotalAmt"))
+    balance = _amount(obj.data.get("Balance"))
+    return total is not None and balance is not None and total > 0 and balance == 0
+
+
+def is_voided(obj: MirrorObject, pushed: Mapping[str, Any] | None) -> bool:
+    """QuickBooks voids a document in place: amounts zeroed, "Voided" put before its note."""
+    note = str(obj.data.get("PrivateNote") or "")
+    if not (note == "Voided" or note.startswith("Voided - ")):
+        return False
+    if note == (pushed or {}).get("PrivateNote"):
+        return False  # the app's own memo says so
+    return _amount(obj.data.get("TotalAmt")) == 0
+
+
+def is_stale(obj: MirrorObject, sync_token: str) -> bool:
+    """The mirror's copy is older than the version we last wrote (a read raced our write)."""
+    try:
+        return int(obj.sync_token) < int(sync_token)
+    except ValueError:
+        return False
+
+
+def merge_survivor(
+    gone_id: str,
+    moves: Iterable[tuple[MirrorObject | None, MirrorObject]],
+    hint: str | None = None,
+) -> str | None:
+    """The customer `gone_id` was merged into: the merge notice's word when there is one, else
+    the one customer its transactions and sub-customers moved to (None: unknown or unclear)."""
+    if hint and hint != gone_id:
+        return hint
+    found = {
+        after.parent_id
+        for before, after in moves
+        if before is not None
+        and after.entity in _CUSTOMER_PARTIES
+        and before.parent_id == gone_id
+        and after.parent_id
+        and after.parent_id != gone_id
+    }
+    return found.pop() if len(found) == 1 else None
+
+
+def merged_problem(gone_id: str, into_id: str | None, other_app_id: str | None = None) -> Problem:
+    """A merge the engine could not follow: the survivor is unknown, or linked to another."""
+    params: dict[str, ParamValue] = {"from_quickbooks_id": gone_id}
+    if into_id is not None:
+        params["into_quickbooks_id"] = into_id
+    if other_app_id is not None:
+        params["other_app_id"] = other_app_id
+    why = (
+        f"it is already linked to app customer {other_app_id}"
+        if other_app_id is not None
+        else "the customer that remains is unknown"
+    )
+    return Problem(
+        catalog.CUSTOMER_MERGED_IN_QUICKBOOKS,
+        None,
+        f"QuickBooks customer {gone_id} was merged into another; not re-linked: {why}",
+        params,
+    )
+
+
+def paid_problem(invoice_id: str, quickbooks_number: str | None) -> Problem:
+    return Problem(
+        catalog.INVOICE_PAID_IN_QUICKBOOKS,
+        "applied_to",
+        f"invoice {invoice_id} is already paid in QuickBooks; this payment is not sent",
+        {"invoice_id": invoice_id, "quickbooks_number": quickbooks_number},
+    )
+
+
+# --- findings ------------------------------------------------------------------------------------
+
+
+def _deleted(linked: Linked) -> Drift | None:
+    code = DELETED_CODES.get(linked.key.type)
+    record = linked.record
+    if code is None or (isinstance(record, Invoice) and record.status == "void"):
+        return None  # lists are merged or made inactive, not deleted; a void one is gone anyway
+    problem = Problem(
+        code,
+        None,
+        f"QuickBooks {linked.key.type} {linked.qbo_id} was deleted in QuickBooks",
+        {"quickbooks_id": linked.qbo_id, "quickbooks_number": linked.doc_number},
+    )
+    return Drift(problem, "record.deleted_in_quickbooks")
+
+
+def _invoice_drift(linked: Linked, code: str, verb: str, extra: Mapping[str, ParamValue]) -> Drift:
+    params: dict[str, ParamValue] = {
+        "quickbooks_id": linked.qbo_id,
+        "quickbooks_number": linked.doc_number,
+        **extra,
+    }
+    field = "customer_id" if code == catalog.INVOICE_MOVED_IN_QUICKBOOKS else "status"
+    problem = Problem(
+        code, field, f"QuickBooks invoice {linked.qbo_id} was {verb} in QuickBooks", params
+    )
+    return Drift(problem, f"invoice.{verb}_in_quickbooks")
+
+
+def _account_mismatch(linked: Linked, item: Item, current: MirrorObject) -> Drift | None:
+    pushed = linked.pushed or {}
+    for field, ref_key in _ACCOUNTS:
+        sent = _ref_id(pushed.get(ref_key))
+        if sent is None:
+            continue  # the app never chose this account: QuickBooks' choice stands
+        ref = current.data.get(ref_key)
+        held = _ref_id(ref)
+        if held == sent:
+            continue
+        problem = Problem(
+            catalog.ITEM_ACCOUNT_MISMATCH,
+            field,
+            f"QuickBooks item {current.qbo_id} uses account {held} as its {field}, "
+            f"not account {sent} as pushed",
+            {
+                "quickbooks_id": current.qbo_id,
+                "name": item.name,
+                "field": field,
+                "app_account": getattr(item, field),
+                "quickbooks_account": _name_of(ref),
+                "quickbooks_account_id": held,
+            },
+        )
+        return Drift(problem, "item.account_mismatch")
+    return None
+
+
+def _ref_id(ref: object) -> str | None:
+    if isinstance(ref, Mapping):
+        value = ref.get("value")
+        return str(value) if value not in (None, "") else None
+    return None
+
+
+def _name_of(ref: object) -> str | None:
+    if isinstance(ref, Mapping) and ref.get("name"):
+        return str(ref["name"])
+    return None

@@ -1,0 +1,281 @@
+"""A connection's setup checklist, made from the database only (see `core.checks`).
+
+    checklist = run_checks(ledger, connection_id)    # made, stored, the app told of changes
+    stored_checks(ledger, connection_id)             # the last one, as the API shows it
+    apply_numbering_start(ledger, connection_id, actor, number=None)
+    after_pull(ledger, connection, full=report.full) # from pull_company: first pull, then daily
+
+The checklist is stored on the connection (`Connections.set_checks`); when a check's status
+differs from the stored one, the event ``connection.checks`` tells the app
+(``{"status": <worst>, "changed": [{"id", "status", "previous"}]}``).
+
+`apply_numbering_start` is the action of ``invoice.number_sequence_overlap``: the connection's
+``number_start`` setting becomes the first safe starting number (or the number given), the
+change is audited, the event ``connection.numbering_start_applied``
+(``{"number": 1251, "next_number": "1251"}``) tells the app to continue its invoice numbers from
+there, and the checklist is made again.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Mapping
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ledgerbridge.bootstrap import Ledger
+from ledgerbridge.core import checks
+from ledgerbridge.core.mirror import CompanyPreferences
+from ledgerbridge.core.preflight import Mappings
+from ledgerbridge.core.records import Invoice, PurchaseOrder, Record, RecordKey, parse_record
+from ledgerbridge.storage import tables
+from ledgerbridge.storage.repositories import (
+    Audit,
+    Connections,
+    Events,
+    Records,
+    StoredConnection,
+)
+from ledgerbridge.storage.sync import Mirror, SyncStates
+
+__all__ = [
+    "CHECK_EVERY",
+    "NoNumberToApply",
+    "after_pull",
+    "apply_numbering_start",
+    "run_checks",
+    "stored_checks",
+]
+
+log = logging.getLogger(__name__)
+
+CHECK_EVERY = timedelta(hours=24)
+# the record types whose records the checks read (customers and vendors use no mapped values)
+_READ = ("item", "invoice", "payment", "receipt", "bill", "purchase_order")
+
+
+class NoNumberToApply(ValueError):
+    """No number was given and QuickBooks uses no number to start after."""
+
+
+def run_checks(ledger: Ledger, connection_id: str) -> checks.Checklist:
+    """Make the checklist now, store it, and tell the app which checks changed status."""
+    with ledger.db.session() as session:
+        connections = Connections(session, clock=ledger.clock)
+        connection = connections.get_unscoped(connection_id)
+        if connection is None:
+            raise LookupError(f"connection {connection_id}")
+        checklist = make_checklist(session, connection)
+        changes = checks.status_changes(connection.checks, checklist)
+        connections.set_checks(connection_id, checklist.to_json(), ledger.clock())
+        if changes:
+            Events(session, clock=ledger.clock).append(
+                connection_id,
+                "connection.checks",
+                {"status": checklist.status, "changed": changes},
+            )
+    return checklist
+
+
+def stored_checks(ledger: Ledger, connection_id: str) -> dict[str, Any] | None:
+    """The last checklist: ``{"checked_at", "status", "checks"}``, or None if never made."""
+    with ledger.db.session(readonly=True) as session:
+        connection = Connections(session).get_unscoped(connection_id)
+    if connection is None or connection.checks is None:
+        return None
+    return {
+        "checked_at": connection.checks_at.isoformat() if connection.checks_at else None,
+        "status": connection.checks.get("status", "ok"),
+        "checks": list(connection.checks.get("checks") or []),
+    }
+
+
+def after_pull(ledger: Ledger, connection: StoredConnection, *, full: bool) -> None:
+    """After a pull: the checklist, when the pull was a full one or the last is a day old.
+
+    A failing check is logged, never a failed pull.
+    """
+    last = connection.checks_at
+    if not full and last is not None and ledger.clock() - last < CHECK_EVERY:
+        return
+    try:
+        run_checks(ledger, connection.id)
+    except Exception:
+        log.exception("setup checks of connection %s failed", connection.id)
+
+
+def apply_numbering_start(
+    ledger: Ledger, connection_id: str, actor: str, number: int | None = None
+) -> dict[str, Any]:
+    """Set ``number_start`` to the first safe starting number (or `number`), audit it, tell
+    the app, and check again. Returns ``{"number", "next_number", "checks"}``."""
+    if number is not None and (isinstance(number, bool) or number < 1):
+        raise ValueError("number must be a positive whole number")
+    with ledger.db.session() as session:
+        connections = Connections(session, clock=ledger.clock)
+        connection = connections.get_unscoped(connection_id)
+        if connection is None:
+            raise LookupError(f"connection {connection_id}")
+        # suggested as if no start were set: the first number after QuickBooks' own
+        numbering = _numbering(session, connection, with_start=False)
+        invoice = numbering.details["invoice"]
+        if number is None:
+            number = invoice.get("suggested_start_number")
+            if not isinstance(number, int):
+                raise NoNumberToApply(
+                    "QuickBooks uses no invoice number to start after: give the number to start at"
+                )
+        next_number = _as_app_writes(invoice, number)
+        before = connection.settings.get("number_start")
+        connections.set_settings(connection_id, {**connection.settings, "number_start": number})
+        Audit(session, clock=ledger.clock).add(
+            connection_id,
+            actor,
+            "apply_numbering_start",
+            before={"number_start": before},
+            after={"number_start": number},
+        )
+        Events(session, clock=ledger.clock).append(
+            connection_id,
+            "connection.numbering_start_applied",
+            {"number": number, "next_number": next_number},
+        )
+    checklist = run_checks(ledger, connection_id)
+    return {"number": number, "next_number": next_number, "checks": checklist.to_json()}
+
+
+def _as_app_writes(invoice: Mapping[str, Any], number: int) -> str:
+    """The number as the app writes it: the family prefix of its numbers, zero padding kept."""
+    suggested = invoice.get("suggested_start")
+    family = str(invoice.get("family") or "")
+    if isinstance(suggested, str) and suggested.startswith(family):
+        digits = suggested[len(family) :]
+        width = len(digits) if digits.startswith("0") else 0
+        return family + str(number).zfill(width)
+    return family + str(number)
+
+
+# --- the facts ----------------------------------------------------------------------------------
+
+
+def make_checklist(session: Session, connection: StoredConnection) -> checks.Checklist:
+    """The checklist from what the database holds for the connection."""
+    mirror = Mirror(session, connection.id)
+    preferences = mirror.preferences()
+    if not preferences:
+        return checks.not_read_yet()
+    settings = connection.settings
+    records = list(_records(session, connection.id))
+    states = {(s.type, s.app_id): s for s in SyncStates(session).all(connection.id)}
+    stopped: dict[str, int] = {}
+    for state in states.values():
+        if state.status == "error" and state.problem:
+            code = str(state.problem.get("code"))
+            stopped[code] = stopped.get(code, 0) + 1
+    mappings = _mappings(connection)
+    used = checks.uses(records)
+    dated = []
+    for key, record in records:
+        day = checks.transaction_date(record)
+        found = states.get((key.type, key.app_id))
+        if day is not None and found is not None:
+            dated.append(checks.Dated(key, day, found.status))
+    return checks.Checklist(
+        (
+            _numbering(session, connection, records=records),
+            checks.tax_check(preferences, used["tax_rates"], mappings, mirror, stopped),
+            checks.closed_books_check(
+                preferences,
+                dated,
+                policy=str(settings.get("closed_periods", "error")),
+                stopped=stopped,
+            ),
+            checks.mapping_check(used, mappings, mirror, stopped),
+        )
+    )
+
+
+def _numbering(
+    session: Session,
+    connection: StoredConnection,
+    *,
+    records: list[tuple[RecordKey, Record]] | None = None,
+    with_start: bool = True,
+) -> checks.Check:
+    if records is None:
+        records = list(_records(session, connection.id, ("invoice", "purchase_order")))
+    settings = connection.settings
+    start = settings.get("number_start") if with_start else None
+    preferences = CompanyPreferences.from_quickbooks(Mirror(session, connection.id).preferences())
+    invoices = [r.number for _, r in records if isinstance(r, Invoice) and r.number]
+    orders = [r.number for _, r in records if isinstance(r, PurchaseOrder) and r.number]
+    return checks.numbering_check(
+        checks.NumberFacts(tuple(invoices), _unlinked_numbers(session, connection.id, "Invoice")),
+        checks.NumberFacts(
+            tuple(orders), _unlinked_numbers(session, connection.id, "PurchaseOrder")
+        ),
+        numbering=str(settings.get("numbering", "app")),
+        prefix=str(settings.get("number_prefix", "")),
+        number_start=start if isinstance(start, int) and not isinstance(start, bool) else None,
+        refuses_duplicates=preferences.custom_txn_numbers,
+    )
+
+
+def _mappings(connection: StoredConnection) -> Mappings:
+    m = connection.mappings
+    return Mappings(
+        tax_codes=dict(m.get("tax_rates", {})),
+        payment_methods=dict(m.get("payment_methods", {})),
+        accounts=dict(m.get("accounts", {})),
+        classes=dict(m.get("classes", {})),
+    )
+
+
+def _records(
+    session: Session, connection_id: str, types: tuple[str, ...] = _READ
+) -> Iterator[tuple[RecordKey, Record]]:
+    """The app's records of `types` that are not deleted and parse."""
+    stored = Records(session)
+    for record_type in types:
+        cursor = None
+        while True:
+            page = stored.list(connection_id, type=record_type, cursor=cursor, limit=500)
+            for row in page.items:
+                if row.deleted:
+                    continue
+                parsed = parse_record(record_type, row.data)
+                if not isinstance(parsed, list):
+                    yield RecordKey(record_type, row.app_id), parsed  # type: ignore[arg-type]
+            if page.next_cursor is None:
+                break
+            cursor = page.next_cursor
+
+
+def _unlinked_numbers(session: Session, connection_id: str, entity: str) -> tuple[str, ...]:
+    """The DocNumbers of the mirror's documents of `entity` that no app record is linked to.
+
+    A read the storage layer has no repository method for yet (`Mirror` looks numbers up one
+    at a time); it reads the two tables and writes nothing.
+    """
+    mirror, link = tables.MirrorEntry, tables.Link
+    linked = set(
+        session.execute(
+            select(link.qbo_id).where(
+                link.connection_id == connection_id, link.qbo_entity == entity
+            )
+        ).scalars()
+    )
+    rows = session.execute(
+        select(mirror.qbo_id, mirror.doc_number)
+        .where(
+            mirror.connection_id == connection_id,
+            mirror.qbo_entity == entity,
+            mirror.deleted.is_(False),
+            mirror.doc_number.is_not(None),
+        )
+        .order_by(mirror.id)
+    )
+    return tuple(str(row.doc_number) for row in rows if row.qbo_id not in linked and row.doc_number)

@@ -1,0 +1,285 @@
+"""What surrounds a record when the engine decides its next step, read from the database.
+
+    surroundings = Surroundings(connection)
+    gathered = surroundings.situation(session, key, state)  # the planner's Situation
+    step = surroundings.plan(session, gathered)             # core.planner.plan, wired
+
+The reconciler (`engine.reconciler`) and the dry run (`engine.dryrun`) decide with these same
+pieces: the situation (record with the overrides of actions applied, link, dependencies,
+pending write), preflight's subject (links, app records, same-name siblings, the mirror) and
+the references a QuickBooks body needs. Read-only: nothing here writes.
+
+A dry run also tells the surroundings what it expects the records before to become
+(`assume`): a dependency it would create or link counts as linked for the records after it,
+and one it would refuse or block counts with that status; the reconciler assumes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from ledgerbridge.core import graph, mapping, overrides, planner
+from ledgerbridge.core.mirror import MirrorObject, name_key
+from ledgerbridge.core.preflight import Mappings, Policies, Subject, Verdict, preflight
+from ledgerbridge.core.problems import Problem
+from ledgerbridge.core.records import (
+    Customer,
+    Item,
+    Record,
+    RecordKey,
+    RecordType,
+    Vendor,
+    display_name,
+    parse_record,
+)
+from ledgerbridge.storage.repositories import Records, StoredConnection, StoredRecord
+from ledgerbridge.storage.sync import Links, Mirror, StoredLink, StoredState, SyncStates
+
+__all__ = ["NEW_ID", "Gathered", "Surroundings", "all_records", "mappings_of", "policies_of"]
+
+NEW_ID = "new:"  # the QuickBooks id a dry run gives an object it would create: "new:item/i-1"
+
+
+def policies_of(settings: Mapping[str, Any]) -> Policies:
+    """The connection's settings that preflight applies."""
+    return Policies(
+        name_conflicts=settings.get("name_conflicts", "ask"),
+        numbering=settings.get("numbering", "app"),
+        number_prefix=settings.get("number_prefix", ""),
+        closed_periods=settings.get("closed_periods", "error"),
+        customer_email_required=bool(settings.get("customer_email_required", False)),
+    )
+
+
+def mappings_of(stored: Mapping[str, Any]) -> Mappings:
+    """The connection's mappings as preflight and the bodies read them."""
+    return Mappings(
+        tax_codes=dict(stored.get("tax_rates", {})),
+        payment_methods=dict(stored.get("payment_methods", {})),
+        accounts=dict(stored.get("accounts", {})),
+        classes=dict(stored.get("classes", {})),
+    )
+
+
+def all_records(session: Session, connection_id: str) -> dict[RecordKey, StoredRecord]:
+    """Every record of the connection (the deleted ones too), by key."""
+    found: dict[RecordKey, StoredRecord] = {}
+    records = Records(session)
+    cursor = None
+    while True:
+        page = records.list(connection_id, cursor=cursor, limit=500)
+        for stored in page.items:
+            found[RecordKey(stored.type, stored.app_id)] = stored  # type: ignore[arg-type]
+        if page.next_cursor is None:
+            return found
+        cursor = page.next_cursor
+
+
+@dataclass(frozen=True)
+class Gathered:
+    """A record's situation and what carrying its step out needs."""
+
+    situation: planner.Situation
+    link: StoredLink | None
+    version: int
+
+
+class Surroundings:
+    """One company's records, links and mirror as the planner and preflight see them."""
+
+    def __init__(self, connection: StoredConnection) -> None:
+        self.cid = connection.id
+        self.policies = policies_of(connection.settings)
+        self.mappings = mappings_of(connection.mappings)
+        # app records by QuickBooks name key, per type, built once (for preflight)
+        self._names: dict[str, dict[str, list[RecordKey]]] = {}
+        # a dry run's expectations: links it would make, statuses it would leave
+        self._assumed_links: dict[RecordKey, StoredLink] = {}
+        self._assumed_owners: dict[tuple[str, str], RecordKey] = {}
+        self._assumed_statuses: dict[RecordKey, str] = {}
+
+    # --- a dry run's expectations ------------------------------------------------------------
+
+    def assume(self, key: RecordKey, *, status: str, link: StoredLink | None = None) -> None:
+        """Plan the records after `key` as if it had been worked: linked to `link` (created or
+        found) and left with `status`."""
+        self._assumed_statuses[key] = status
+        if link is not None:
+            self._assumed_links[key] = link
+            self._assumed_owners[(link.qbo_entity, link.qbo_id)] = key
+
+    def link(self, session: Session, key: RecordKey) -> StoredLink | None:
+        """What `key` is (or would be) linked to."""
+        assumed = self._assumed_links.get(key)
+        if assumed is not None:
+            return assumed
+        return Links(session).get(self.cid, key.type, key.app_id)
+
+    def owner(self, session: Session, entity: str, qbo_id: str) -> RecordKey | None:
+        """The app record a QuickBooks object is (or would be) linked to."""
+        assumed = self._assumed_owners.get((entity, qbo_id))
+        if assumed is not None:
+            return assumed
+        found = Links(session).by_quickbooks(self.cid, entity, qbo_id)
+        return RecordKey(found.type, found.app_id) if found else None  # type: ignore[arg-type]
+
+    # --- the planner's situation -------------------------------------------------------------
+
+    def situation(
+        self, session: Session, key: RecordKey, state: StoredState
+    ) -> Gathered | list[Problem] | None:
+        """The record's situation; its problems when the stored data does not parse; None
+        when the app never sent it."""
+        stored = Records(session).get(self.cid, key.type, key.app_id)
+        if stored is None:
+            return None
+        record: Record | None = None
+        if not stored.deleted:
+            parsed = parse_record(key.type, overrides.apply(stored.data, state.overrides))
+            if isinstance(parsed, list):
+                return parsed
+            record = parsed
+        link = self.link(session, key)
+        dependencies = []
+        if record is not None:
+            deps = graph.dependencies(record)
+            statuses = SyncStates(session).statuses(self.cid, [(d.type, d.app_id) for d in deps])
+            for dep in deps:
+                status = self._assumed_statuses.get(dep) or statuses.get((dep.type, dep.app_id))
+                dependencies.append(
+                    planner.Dependency(
+                        dep,
+                        status,  # type: ignore[arg-type]
+                        self.link(session, dep) is not None,
+                    )
+                )
+        pending = None
+        if state.pending_request_id and state.pending_operation and state.pending_body is not None:
+            pending = planner.Pending(
+                state.pending_request_id,
+                state.pending_operation,  # type: ignore[arg-type]
+                state.pending_body,
+            )
+        situation = planner.Situation(
+            key=key,
+            record=record,
+            version=stored.version,
+            link=planner.Link(link.qbo_id, link.sync_token, link.pushed, state.synced_version)
+            if link
+            else None,
+            pending=pending,
+            dependencies=tuple(dependencies),
+            bypassed=state.status == "bypassed",
+        )
+        return Gathered(situation, link, stored.version)
+
+    def plan(self, session: Session, gathered: Gathered) -> planner.Step:
+        """`core.planner.plan` with this company's preflight and bodies."""
+        key = gathered.situation.key
+        return planner.plan(
+            gathered.situation,
+            lambda record: self.preflight(session, key, record, gathered.link),
+            lambda record: mapping.to_quickbooks(key, record, self.refs(session)),
+        )
+
+    # --- bodies and preflight ----------------------------------------------------------------
+
+    def refs(self, session: Session) -> mapping.Refs:
+        mirror = Mirror(session, self.cid)
+        m = self.mappings
+
+        def linked(key: RecordKey) -> str | None:
+            found = self.link(session, key)
+            return found.qbo_id if found else None
+
+        def by_name(entity: str, table: Mapping[str, str]) -> mapping.Lookup:
+            def look(name: str) -> str | None:
+                if name in table:
+                    return table[name]
+                obj = mirror.named(entity, name)
+                return obj.qbo_id if obj is not None and obj.active else None
+
+            return look
+
+        return mapping.Refs(
+            linked=linked,
+            account=by_name("Account", m.accounts),
+            tax_code=lambda rate: m.tax_codes.get(rate),
+            payment_method=by_name("PaymentMethod", m.payment_methods),
+            klass=by_name("Class", m.classes),
+        )
+
+    def linked_object(self, session: Session, key: RecordKey) -> MirrorObject | None:
+        """The QuickBooks object `key` is (or would be) linked to, as the mirror has it."""
+        found = self.link(session, key)
+        if found is None:
+            return None
+        return Mirror(session, self.cid).get(found.qbo_entity, found.qbo_id) or MirrorObject(
+            found.qbo_entity, found.qbo_id, found.sync_token
+        )
+
+    def app_record(self, session: Session, key: RecordKey) -> Record | None:
+        """Another app record, with the overrides of actions applied (None: absent, deleted or
+        not parsable)."""
+        stored = Records(session).get(self.cid, key.type, key.app_id)
+        if stored is None or stored.deleted:
+            return None
+        state = SyncStates(session).get(self.cid, key.type, key.app_id)
+        data = overrides.apply(stored.data, state.overrides if state else None)
+        parsed = parse_record(key.type, data)
+        return None if isinstance(parsed, list) else parsed
+
+    def preflight(
+        self, session: Session, key: RecordKey, record: Record, link: StoredLink | None
+    ) -> Verdict:
+        subject = Subject(
+            key=key,
+            record=record,
+            linked=self.linked_object(session, key) if link else None,
+            links=lambda other: self.linked_object(session, other),
+            app_records=lambda other: self.app_record(session, other),
+            siblings=lambda record_type, name: self.siblings(session, record_type, name),
+            pushed_type=(link.pushed or {}).get("Type") if link else None,
+            linked_by=lambda entity, qbo_id: self.owner(session, entity, qbo_id),
+        )
+        return preflight(subject, Mirror(session, self.cid), self.policies, self.mappings)
+
+    def siblings(self, session: Session, record_type: RecordType, name: str) -> list[RecordKey]:
+        """The app records of a type that would get this name in QuickBooks."""
+        cache = self._names
+        if record_type not in cache:
+            cache[record_type] = self._name_index(session, record_type)
+        return list(cache[record_type].get(name_key(name) or "", []))
+
+    def _name_index(self, session: Session, record_type: RecordType) -> dict[str, list[RecordKey]]:
+        index: dict[str, list[RecordKey]] = {}
+        records = Records(session)
+        changed = {
+            s.app_id: s.overrides
+            for s in SyncStates(session).all(self.cid, record_type=record_type)
+            if s.overrides
+        }
+        cursor = None
+        while True:
+            page = records.list(self.cid, type=record_type, cursor=cursor, limit=500)
+            for stored in page.items:
+                if stored.deleted:
+                    continue
+                data = overrides.apply(stored.data, changed.get(stored.app_id))
+                parsed = parse_record(record_type, data)
+                if isinstance(parsed, Customer | Vendor):
+                    label = display_name(parsed)
+                elif isinstance(parsed, Item):
+                    label = parsed.name
+                else:
+                    continue
+                index.setdefault(name_key(label) or "", []).append(
+                    RecordKey(record_type, stored.app_id)
+                )
+            if page.next_cursor is None:
+                return index
+            cursor = page.next_cursor

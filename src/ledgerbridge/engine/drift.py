@@ -1,0 +1,322 @@
+"""Drift seen from the pull side: what people changed in QuickBooks under linked records.
+
+    changes = Changes(full_entities=...)      # filled by the pull while it updates the mirror
+    report = detect(session, connection_id, changes, clock=clock)
+
+Called by `engine.pull.pull_company` in the transaction that updated the mirror. In order:
+
+1. a full load makes every linked object it no longer returns "gone";
+2. merges first: a linked customer gone from QuickBooks was merged into another (QuickBooks
+   never deletes customers). The survivor is the one a merge notice named (`remember_merges`,
+   from webhooks) or the one its transactions and sub-customers moved to; the app's customer
+   is re-linked to it and stays synced. When the survivor is unknown, or already linked to
+   another app customer, the customer fails with ``customer.merged_in_quickbooks`` and is
+   looked at again on every pull. Invoices moved by a merge are therefore never "moved";
+3. every other changed or gone object linked to an app record is compared with it
+   (`core.drift.drift`), and `core.drift.decide` says whether the record is flagged, cleared
+   (it becomes due again) or left alone;
+4. an invoice paid in QuickBooks sets its app payments that are not in QuickBooks aside
+   (`payments`);
+5. a customer, vendor, item or class active in QuickBooks releases the records that failed
+   because it was inactive (dependents retry by themselves).
+
+Each change is told once (history entry and event), since a finding equal to the record's
+current problem changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from ledgerbridge.adapters.qbo.webhooks import ChangeNotice
+from ledgerbridge.core import catalog, mapping, overrides
+from ledgerbridge.core import drift as rules
+from ledgerbridge.core.mirror import MirrorObject
+from ledgerbridge.core.records import Invoice, Record, RecordKey, parse_record
+from ledgerbridge.engine.paid import settle_paid_invoices
+from ledgerbridge.storage.repositories import Clock, Events, Records, StoredRecord
+from ledgerbridge.storage.sync import History, Links, Mirror, StoredState, SyncStates
+from ledgerbridge.storage.tables import utcnow
+
+__all__ = ["MERGE_HINT", "WATCHED", "Changes", "DriftReport", "detect", "remember_merges"]
+
+WATCHED = frozenset(mapping.ENTITY.values()) | {"SalesReceipt", "CreditMemo"}
+"""Entities whose earlier mirror copy drift needs (links, merges, payments)."""
+MERGE_HINT = "CustomerMerge"
+"""Mirror entries keyed by a merged-away customer id: ``{"into": survivor id}``."""
+
+_DOCUMENTS = frozenset(mapping.ENTITY[t] for t in rules.DELETED_CODES)
+_RELEASED_BY: Mapping[str, tuple[str, ...]] = {
+    "Customer": (catalog.CUSTOMER_INACTIVE_IN_QUICKBOOKS, catalog.INVOICE_CUSTOMER_INACTIVE),
+    "Vendor": (catalog.VENDOR_INACTIVE_IN_QUICKBOOKS,),
+    "Item": (catalog.ITEM_INACTIVE_IN_QUICKBOOKS,),
+    "Class": (catalog.CLASS_INACTIVE_IN_QUICKBOOKS,),
+}
+
+ObjectKey = tuple[str, str]  # (entity, QuickBooks id)
+
+
+@dataclass
+class Changes:
+    """What one pull saw: objects changed (with the mirror's copy from before) and gone."""
+
+    full_entities: frozenset[str] = frozenset()  # read in full: a linked object missing is gone
+    seen: dict[ObjectKey, tuple[MirrorObject | None, MirrorObject]] = field(default_factory=dict)
+    gone: set[ObjectKey] = field(default_factory=set)
+
+    def saw(self, before: MirrorObject | None, after: MirrorObject) -> None:
+        self.seen[(after.entity, after.qbo_id)] = (before, after)
+
+
+@dataclass
+class DriftReport:
+    flagged: int = 0
+    cleared: int = 0
+    merged: int = 0
+    bypassed: int = 0
+
+
+def detect(
+    session: Session, connection_id: str, changes: Changes, *, clock: Clock = utcnow
+) -> DriftReport:
+    return _Detector(session, connection_id, changes, clock).run()
+
+
+def remember_merges(
+    session: Session,
+    connections: Iterable[tuple[str, str | None]],
+    notices: Iterable[ChangeNotice],
+) -> int:
+    """Keep what merge notices say (customer X went into Y) for the next pull of each
+    connection (id, realm id) of the notice's company. Returns how many were kept."""
+    merges = [
+        n for n in notices if n.operation == "Merge" and n.entity == "Customer" and n.deleted_id
+    ]
+    kept = 0
+    for connection_id, realm_id in connections:
+        mirror = Mirror(session, connection_id)
+        for notice in merges:
+            if notice.realm_id == realm_id:
+                hint = {"into": notice.entity_id}
+                mirror.put(MirrorObject(MERGE_HINT, str(notice.deleted_id), data=hint))
+                kept += 1
+    return kept
+
+
+class _Detector:
+    def __init__(self, session: Session, cid: str, changes: Changes, clock: Clock) -> None:
+        self.session = session
+        self.cid = cid
+        self.changes = changes
+        self.clock = clock
+        self.links = Links(session)
+        self.states = SyncStates(session, clock=clock)
+        self.records = Records(session, clock=clock)
+        self.mirror = Mirror(session, cid, clock=clock)
+        self.history = History(session, clock=clock)
+        self.events = Events(session, clock=clock)
+        self.report = DriftReport()
+
+    def run(self) -> DriftReport:
+        if self.changes.full_entities:
+            self._missing()
+        self._merges()
+        for entity, qbo_id in sorted(self.changes.gone):
+            if entity in _DOCUMENTS:  # lists are merged or made inactive, never deleted
+                self._look_at(entity, qbo_id, None)
+        for (entity, qbo_id), (_, after) in self.changes.seen.items():
+            if entity in WATCHED:
+                self._look_at(entity, qbo_id, after)
+        paid = [
+            (before, after)
+            for (entity, _), (before, after) in self.changes.seen.items()
+            if entity == "Invoice" and rules.is_paid(after)
+        ]
+        if paid:
+            self.report.bypassed += settle_paid_invoices(
+                self.session, self.cid, paid, clock=self.clock
+            )
+        self._reactivated()
+        return self.report
+
+    # --- 1. a full load: linked objects it no longer returns are gone ---------------------------
+
+    def _missing(self) -> None:
+        for state in self.states.all(self.cid):
+            link = self.links.get(self.cid, state.type, state.app_id)
+            if link is None or link.qbo_entity not in self.changes.full_entities:
+                continue
+            key = (link.qbo_entity, link.qbo_id)
+            if key not in self.changes.seen and key not in self.changes.gone:
+                self.mirror.mark_deleted(*key)
+                self.changes.gone.add(key)
+
+    # --- 2. merges --------------------------------------------------------------------------------
+
+    def _merges(self) -> None:
+        moves = list(self.changes.seen.values())
+        done = set()
+        for entity, qbo_id in sorted(self.changes.gone):
+            if entity == "Customer":
+                self._merged(qbo_id, moves)
+                done.add(qbo_id)
+        # merges not followed yet: a notice or a move may tell the survivor now, or it is free
+        for stored in self._failing(catalog.CUSTOMER_MERGED_IN_QUICKBOOKS, "customer"):
+            link = self.links.get(self.cid, "customer", stored.app_id)
+            if link is None or link.qbo_id in done:
+                continue
+            if self.mirror.is_deleted("Customer", link.qbo_id):
+                self._merged(link.qbo_id, moves)
+
+    def _merged(self, gone_id: str, moves: list[tuple[MirrorObject | None, MirrorObject]]) -> None:
+        link = self.links.by_quickbooks(self.cid, "Customer", gone_id)
+        if link is None:
+            return
+        key = RecordKey("customer", link.app_id)
+        state = self.states.get(self.cid, key.type, key.app_id)
+        if state is None or state.pending_request_id or self._record(key, state) is None:
+            return  # the write in flight settles first; a record the app deleted stays gone
+        hint = self.mirror.get(MERGE_HINT, gone_id)
+        named = str(hint.data.get("into") or "") if hint is not None else ""
+        survivor = rules.merge_survivor(gone_id, moves, named or None) or _told_into(state)
+        target = self.mirror.get("Customer", survivor) if survivor else None
+        other = self.links.by_quickbooks(self.cid, "Customer", survivor) if survivor else None
+        if target is None or (other is not None and other.app_id != key.app_id):
+            problem = rules.merged_problem(
+                gone_id, survivor, other.app_id if other is not None else None
+            )
+            self._apply(key, state, rules.Drift(problem, "customer.merged_in_quickbooks"), gone_id)
+            return
+        self.links.put(
+            self.cid,
+            key.type,
+            key.app_id,
+            entity="Customer",
+            qbo_id=target.qbo_id,
+            sync_token=target.sync_token,
+            doc_number=None,
+            pushed=link.pushed,
+        )
+        detail = {"from_quickbooks_id": gone_id, "into_quickbooks_id": target.qbo_id}
+        self.history.add(self.cid, key.type, key.app_id, "merged", detail=detail)
+        self.events.append(
+            self.cid,
+            "customer.merged_in_quickbooks",
+            {"type": key.type, "id": key.app_id, **detail},
+        )
+        if state.status == "error" and _code(state) == catalog.CUSTOMER_MERGED_IN_QUICKBOOKS:
+            self.states.want(self.cid, key.type, key.app_id, state.desired_version)
+        self.report.merged += 1
+
+    # --- 3. one linked record -------------------------------------------------------------------
+
+    def _look_at(self, entity: str, qbo_id: str, current: MirrorObject | None) -> None:
+        link = self.links.by_quickbooks(self.cid, entity, qbo_id)
+        if link is None:
+            return
+        if current is not None and rules.is_stale(current, link.sync_token):
+            return  # read before our last write: the next pull brings the newer copy
+        key = RecordKey(link.type, link.app_id)  # type: ignore[arg-type]
+        state = self.states.get(self.cid, key.type, key.app_id)
+        record = self._record(key, state) if state is not None else None
+        if state is None or record is None:
+            return
+        linked = rules.Linked(key, record, link.qbo_id, link.doc_number, link.pushed, current)
+        found = rules.drift(linked, customer_qbo_id=self._customer_of(record))
+        self._apply(key, state, found, link.qbo_id)
+
+    def _apply(
+        self, key: RecordKey, state: StoredState, found: rules.Drift | None, qbo_id: str
+    ) -> None:
+        step = rules.decide(_standing(state), found, qbo_id)
+        if isinstance(step, rules.Flag):
+            problem = step.drift.problem.to_json()
+            self.states.finish(self.cid, key.type, key.app_id, status="error", problem=problem)
+            self.history.add(self.cid, key.type, key.app_id, "drift", detail=problem)
+            self.events.append(self.cid, step.drift.event, step.drift.payload(key))
+            self.report.flagged += 1
+        elif isinstance(step, rules.Clear):
+            self._clear(key, state, step.code)
+
+    def _clear(self, key: RecordKey, state: StoredState, code: str) -> None:
+        """The drift went away in QuickBooks: the record is due again, its problem gone."""
+        self.states.want(self.cid, key.type, key.app_id, state.desired_version)
+        self.history.add(self.cid, key.type, key.app_id, "drift_cleared", detail={"code": code})
+        self.events.append(
+            self.cid, "record.drift_cleared", {"type": key.type, "id": key.app_id, "code": code}
+        )
+        self.report.cleared += 1
+
+    def _record(self, key: RecordKey, state: StoredState) -> Record | None:
+        """The record as it goes to QuickBooks: the app's data with the actions' overrides."""
+        stored = self.records.get(self.cid, key.type, key.app_id)
+        if stored is None or stored.deleted:
+            return None  # the app deleted it: the reconciler removes it from QuickBooks
+        parsed = parse_record(key.type, overrides.apply(stored.data, state.overrides))
+        return None if isinstance(parsed, list) else parsed
+
+    def _customer_of(self, record: Record) -> str | None:
+        """The live QuickBooks customer an invoice's customer is linked to."""
+        if not isinstance(record, Invoice):
+            return None
+        link = self.links.get(self.cid, "customer", record.customer_id)
+        if link is None or self.mirror.is_deleted("Customer", link.qbo_id):
+            return None
+        return link.qbo_id
+
+    # --- 5. reactivated in QuickBooks: what failed because of it is due again --------------------
+
+    def _reactivated(self) -> None:
+        active: dict[str, set[str]] = {}
+        for (entity, qbo_id), (_, after) in self.changes.seen.items():
+            if after.active:
+                for code in _RELEASED_BY.get(entity, ()):
+                    active.setdefault(code, set()).add(qbo_id)
+        for code, ids in active.items():
+            for stored in self._failing(code):
+                key = RecordKey(stored.type, stored.app_id)  # type: ignore[arg-type]
+                state = self.states.get(self.cid, key.type, key.app_id)
+                if state is None or state.status != "error" or state.pending_request_id:
+                    continue
+                params = (state.problem or {}).get("params") or {}
+                if _code(state) == code and str(params.get("quickbooks_id")) in ids:
+                    self._clear(key, state, code)
+
+    def _failing(self, code: str, record_type: str | None = None) -> list[StoredRecord]:
+        found: list[StoredRecord] = []
+        cursor = None
+        while True:
+            page = self.records.list(
+                self.cid, status="error", code=code, type=record_type, cursor=cursor, limit=500
+            )
+            found.extend(page.items)
+            if page.next_cursor is None:
+                return found
+            cursor = page.next_cursor
+
+
+def _told_into(state: StoredState) -> str | None:
+    """The survivor an earlier pull found for a merge it could not follow."""
+    if _code(state) != catalog.CUSTOMER_MERGED_IN_QUICKBOOKS:
+        return None
+    into = ((state.problem or {}).get("params") or {}).get("into_quickbooks_id")
+    return str(into) if into else None
+
+
+def _code(state: StoredState) -> str | None:
+    code = (state.problem or {}).get("code")
+    return str(code) if code else None
+
+
+def _standing(state: StoredState) -> rules.Standing:
+    problem: Mapping[str, Any] = state.problem or {}
+    return rules.Standing(
+        status=state.status,
+        code=_code(state),
+        params=problem.get("params") or {},
+        writing=state.pending_request_id is not None,
+    )

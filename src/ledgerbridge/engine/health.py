@@ -1,0 +1,138 @@
+"""Connection health, run by the dispatchers' periodic paths.
+
+    check_connection(ledger, connection_id) -> str   # a suspended company asked again
+    requeue_stalled(ledger, connection_id) -> int    # records pending far too long, due again
+
+A connection is ``suspended`` when QuickBooks refused a write with 6190 (the subscription
+lapsed: ``connection.subscription_inactive``). Nothing is sent to it until a check succeeds:
+`check_connection` reads CompanyInfo (its ``SubscriptionStatus``, when QuickBooks gives one,
+must not name a lapsed subscription). On success the connection becomes ``active`` again
+(event ``connection.status_changed``) and its backlog drains; on 6190 it stays suspended. (The
+write QuickBooks refused with 6190 holds no stored ``requestid``: the reconciler drops it, since
+QuickBooks applied nothing and a replay of that id would only repeat the refusal.)
+
+A record is stalled (``record.stalled``) when it has been ``pending`` and due for
+`STALLED_AFTER` with nobody working it, or has had a write in flight that long: it is made due
+again (the "edit and save to re-trigger" fix, done by the engine; a pending write stays, for the
+reconciler to settle) and the history shows ``stalled_requeued``. Records waiting for a retry
+time still in the future are not stalled.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Any
+
+from ledgerbridge.adapters.qbo import (
+    Disconnected,
+    QuickBooksError,
+    SubscriptionLapsed,
+)
+from ledgerbridge.bootstrap import Ledger
+from ledgerbridge.core.retry import is_stalled
+from ledgerbridge.engine.tokens import ConnectionTokens
+from ledgerbridge.storage.repositories import Connections, Events
+from ledgerbridge.storage.sync import History, SyncStates
+
+__all__ = [
+    "STALLED_AFTER",
+    "check_connection",
+    "requeue_stalled",
+    "subscription_lapsed",
+]
+
+log = logging.getLogger(__name__)
+
+STALLED_AFTER = timedelta(minutes=15)
+# CompanyInfo's SubscriptionStatus values that mean the company takes no writes (QuickBooks
+# documents only "PAID"; anything else is taken as active unless it names a lapse)
+_LAPSED_WORDS = ("CANCEL", "EXPIRE", "SUSPEND", "LAPSE", "INACTIVE", "PAST_DUE", "DELINQUENT")
+
+
+def subscription_lapsed(company_info: Mapping[str, Any]) -> bool:
+    """Whether CompanyInfo's ``SubscriptionStatus`` names a lapsed subscription."""
+    for pair in company_info.get("NameValue") or []:
+        if isinstance(pair, Mapping) and pair.get("Name") == "SubscriptionStatus":
+            value = str(pair.get("Value") or "").upper()
+            return any(word in value for word in _LAPSED_WORDS)
+    return False
+
+
+def check_connection(ledger: Ledger, connection_id: str) -> str:
+    """Ask QuickBooks again about a suspended connection; returns its status afterwards.
+
+    Connections that are not suspended are left alone (their status is returned).
+    """
+    with ledger.db.session(readonly=True) as session:
+        connection = Connections(session).get_unscoped(connection_id)
+    if connection is None:
+        return "unknown"
+    if connection.status != "suspended" or connection.realm_id is None:
+        return connection.status
+    tokens = ConnectionTokens(ledger, connection_id, connection.environment)
+    with ledger.client(connection.environment, connection.realm_id, tokens) as client:
+        try:
+            if subscription_lapsed(client.company_info()):
+                return "suspended"
+        except SubscriptionLapsed:
+            return "suspended"
+        except Disconnected:
+            return _set_status(ledger, connection_id, "disconnected", {})
+        except QuickBooksError as exc:
+            log.info("connection %s: QuickBooks did not answer the check: %s", connection_id, exc)
+            return "suspended"
+    return _set_status(ledger, connection_id, "active", {})
+
+
+def _set_status(ledger: Ledger, connection_id: str, status: str, detail: dict[str, Any]) -> str:
+    """Move a still-suspended connection to `status` (with the event); its status after."""
+    with ledger.db.session() as session:
+        connections = Connections(session, clock=ledger.clock)
+        current = connections.get_unscoped(connection_id)
+        if current is None:
+            return "unknown"
+        if current.status != "suspended":
+            return current.status  # changed meanwhile (disconnected, reconnected...)
+        connections.set_status(connection_id, status)
+        Events(session, clock=ledger.clock).append(
+            connection_id,
+            "connection.status_changed",
+            {"status": status, "previous": "suspended", **detail},
+        )
+    return status
+
+
+def requeue_stalled(ledger: Ledger, connection_id: str, *, after: timedelta = STALLED_AFTER) -> int:
+    """Make records pending far longer than expected due again; how many were."""
+    count = 0
+    with ledger.db.session() as session:
+        connection = Connections(session).get_unscoped(connection_id)
+        if connection is None or connection.status != "active":
+            return 0
+        now = ledger.clock()
+        states = SyncStates(session, clock=ledger.clock)
+        history = History(session, clock=ledger.clock)
+        for state in states.all(connection_id, status="pending"):
+            since = state.updated_at
+            if state.next_attempt_at is not None and state.next_attempt_at > since:
+                since = state.next_attempt_at  # waiting for a retry time is not stalling
+            if not is_stalled(since, now, after):
+                continue
+            states.want(connection_id, state.type, state.app_id, state.desired_version)
+            history.add(
+                connection_id,
+                state.type,
+                state.app_id,
+                "stalled_requeued",
+                request_id=state.pending_request_id,
+                detail={
+                    "minutes": int((now - since).total_seconds() // 60),
+                    "pending_write": state.pending_request_id is not None,
+                },
+            )
+            count += 1
+    if count:
+        log.warning("connection %s: %d stalled records queued again", connection_id, count)
+    return count

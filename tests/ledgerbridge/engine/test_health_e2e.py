@@ -1,0 +1,264 @@
+"""Connection health against the emulator: a lapsed subscription and stalled records.
+
+A lapsed subscription (6190) suspends the connection with its records still pending; nothing
+is sent until a check succeeds, then the backlog drains, each record once. Records pending far
+longer than expected are queued again by themselves, and the log says so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+
+from ledgerbridge.dispatch.inprocess import InProcessDispatcher
+from ledgerbridge.engine.health import check_connection, requeue_stalled, subscription_lapsed
+from ledgerbridge.engine.pull import pull_company
+from ledgerbridge.engine.reconciler import sync_company
+from ledgerbridge.storage.repositories import Connections
+from ledgerbridge.storage.sync import SyncStates
+from tests.ledgerbridge.engine.conftest import World
+
+
+def put(world: World, record_type: str, app_id: str, **data: Any) -> None:
+    world.service.put_record(world.key_id, world.connection_id, record_type, app_id, data)
+
+
+def status(world: World) -> str:
+    return world.service.connection(world.key_id, world.connection_id).status
+
+
+def subscription(world: World, value: str) -> None:
+    world.admin("PATCH", f"/companies/{world.realm_id}", {"subscription_status": value})
+
+
+def statuses(world: World) -> dict[str, str]:
+    page = world.service.records(world.key_id, world.connection_id, limit=100)
+    return {view.id: view.status for view in page.items}
+
+
+def status_events(world: World) -> list[dict[str, Any]]:
+    found = world.service.events(world.key_id, world.connection_id, limit=1000)
+    return [e["payload"] for e in found if e["type"] == "connection.status_changed"]
+
+
+def history(world: World, record_type: str, app_id: str) -> list[str]:
+    view = world.service.record(world.key_id, world.connection_id, record_type, app_id)
+    return [h["kind"] for h in view.history]
+
+
+def later(world: World, minutes: int) -> None:
+    """From now on the engine's clock runs `minutes` ahead (the ledger is the test's own)."""
+    real: Callable[[], datetime] = world.ledger.clock
+    world.ledger.clock = lambda: real() + timedelta(minutes=minutes)
+
+
+def suspend(world: World) -> None:
+    """Records waiting, then the subscription lapses: the sync pass suspends the connection."""
+    pull_company(world.ledger, world.connection_id)
+    put(world, "customer", "c1", display_name="Rosa Diaz")
+    put(world, "customer", "c2", display_name="Sam Cole")
+    put(
+        world,
+        "invoice",
+        "i1",
+        customer_id="c1",
+        date=world.ledger.clock().date().isoformat(),
+        lines=[{"description": "Gutter cleaning", "quantity": "1", "unit_price": "120.00"}],
+    )
+    subscription(world, "CANCELLED")
+    report = sync_company(world.ledger, world.connection_id)
+    assert report.stopped == "suspended", report
+
+
+def test_a_lapsed_subscription_waits_for_a_check_then_drains(world: World) -> None:
+    suspend(world)
+    assert status(world) == "suspended"
+    assert set(statuses(world).values()) == {"pending"}  # waiting, not failed
+    assert status_events(world)[-1] == {"status": "suspended"}
+    assert world.entities("Customer") == []
+
+    # nothing is sent while suspended
+    assert sync_company(world.ledger, world.connection_id).stopped == "not_active"
+
+    # the check while QuickBooks still refuses (6190): stays suspended
+    world.admin(
+        "POST",
+        f"/companies/{world.realm_id}/faults",
+        {
+            "match": {"method": "GET", "entity": "companyinfo"},
+            "action": {"status": 400, "code": "6190"},
+        },
+    )
+    assert check_connection(world.ledger, world.connection_id) == "suspended"
+    assert status(world) == "suspended"
+
+    # paid again: the check succeeds, the refused writes are released, the backlog drains
+    subscription(world, "PAID")
+    assert check_connection(world.ledger, world.connection_id) == "active"
+    assert status(world) == "active"
+    back = status_events(world)[-1]
+    assert back["status"] == "active" and back["previous"] == "suspended"
+    with world.ledger.db.session() as session:  # the refused write left no requestid behind
+        assert not any(s.pending_request_id for s in SyncStates(session).all(world.connection_id))
+
+    report = sync_company(world.ledger, world.connection_id)
+    assert report.stopped is None and report.failed == 0, report
+    assert set(statuses(world).values()) == {"synced"}
+    assert sorted(c["DisplayName"] for c in world.entities("Customer")) == ["Rosa Diaz", "Sam Cole"]
+    assert len(world.entities("Invoice")) == 1
+    assert sync_company(world.ledger, world.connection_id).created == 0  # once each
+
+
+def test_an_update_refused_while_suspended_is_sent_again_when_back(world: World) -> None:
+    pull_company(world.ledger, world.connection_id)
+    put(world, "customer", "c", display_name="Tia Ruiz", email="tia@example.com")
+    sync_company(world.ledger, world.connection_id)
+    subscription(world, "CANCELLED")
+    put(world, "customer", "c", display_name="Tia Ruiz", email="tia.ruiz@example.com")
+    assert sync_company(world.ledger, world.connection_id).stopped == "suspended"
+    assert statuses(world) == {"c": "pending"}
+
+    subscription(world, "PAID")
+    assert check_connection(world.ledger, world.connection_id) == "active"
+    report = sync_company(world.ledger, world.connection_id)
+    assert report.updated == 1 and report.failed == 0, report
+    (customer,) = world.entities("Customer")
+    assert customer["PrimaryEmailAddr"]["Address"] == "tia.ruiz@example.com"
+
+
+def test_the_check_leaves_connections_that_are_not_suspended_alone(world: World) -> None:
+    before = len(status_events(world))
+    assert check_connection(world.ledger, world.connection_id) == "active"
+    assert check_connection(world.ledger, "con_missing") == "unknown"
+    assert len(status_events(world)) == before
+
+
+def test_a_disconnected_company_found_by_the_check(world: World) -> None:
+    suspend(world)
+    subscription(world, "PAID")
+    world.admin(
+        "POST",
+        f"/companies/{world.realm_id}/disconnect",
+        {"client_id": world.ledger.app("emulator").client_id},
+    )
+    assert check_connection(world.ledger, world.connection_id) == "disconnected"
+    assert status(world) == "disconnected"
+    assert set(statuses(world).values()) == {"pending"}
+
+
+def test_the_dispatcher_checks_a_suspended_company_and_syncs_it_when_back(world: World) -> None:
+    suspend(world)
+    subscription(world, "PAID")
+    now = [0.0]
+    dispatcher = InProcessDispatcher(world.ledger, check_every=60.0, clock=lambda: now[0])
+    dispatcher.run_once()  # just suspended: the first check waits `check_every`
+    assert status(world) == "suspended"
+    now[0] = 61.0
+    dispatcher.run_once()
+    assert status(world) == "active"
+    assert set(statuses(world).values()) == {"synced"}
+    assert len(world.entities("Customer")) == 2
+
+
+def test_stalled_records_are_queued_again_and_the_log_says_so(world: World) -> None:
+    pull_company(world.ledger, world.connection_id)
+    put(world, "customer", "due", display_name="Una Park")
+    put(world, "customer", "later", display_name="Vic Moss")
+    put(world, "customer", "writing", display_name="Wen Ito")
+    put(world, "customer", "fresh", display_name="Xan Bell")
+    future = world.ledger.clock() + timedelta(hours=1)
+    with world.ledger.db.session() as session:
+        states = SyncStates(session)
+        # waiting for a retry time still ahead: not stalled
+        states.finish(
+            world.connection_id, "customer", "later", status="pending", next_attempt_at=future
+        )
+        # a write in flight whose worker went away
+        states.start_write(
+            world.connection_id,
+            "customer",
+            "writing",
+            "req-1",
+            "create",
+            {"DisplayName": "Wen Ito"},
+        )
+
+    assert requeue_stalled(world.ledger, world.connection_id) == 0  # nothing is late yet
+
+    later(world, 20)
+    with world.ledger.db.session() as session:  # changed just now
+        SyncStates(session, clock=world.ledger.clock).want(
+            world.connection_id, "customer", "fresh", 1
+        )
+    assert requeue_stalled(world.ledger, world.connection_id) == 2
+    assert "stalled_requeued" in history(world, "customer", "due")
+    assert "stalled_requeued" in history(world, "customer", "writing")
+    assert "stalled_requeued" not in history(world, "customer", "later")
+    assert "stalled_requeued" not in history(world, "customer", "fresh")
+    with world.ledger.db.session(readonly=True) as session:
+        states = SyncStates(session)
+        writing = states.get(world.connection_id, "customer", "writing")
+        due = states.get(world.connection_id, "customer", "due")
+    assert writing is not None and writing.pending_request_id == "req-1"  # settled, not re-sent
+    assert due is not None and due.problem is None and due.status == "pending"
+
+    report = sync_company(world.ledger, world.connection_id)
+    assert report.failed == 0, report
+    assert statuses(world) == {
+        "due": "synced",
+        "later": "pending",
+        "writing": "synced",
+        "fresh": "synced",
+    }
+    names = sorted(c["DisplayName"] for c in world.entities("Customer"))
+    assert names == ["Una Park", "Wen Ito", "Xan Bell"]
+
+
+def test_stalled_records_of_a_suspended_connection_wait(world: World) -> None:
+    suspend(world)
+    later(world, 60)
+    assert requeue_stalled(world.ledger, world.connection_id) == 0
+
+
+def test_the_dispatcher_queues_stalled_records_again(world: World) -> None:
+    pull_company(world.ledger, world.connection_id)
+    put(world, "customer", "c", display_name="Yul Gray")
+    later(world, 30)
+    InProcessDispatcher(world.ledger, pull_every=1e9).run_once()
+    assert "stalled_requeued" in history(world, "customer", "c")
+    assert statuses(world) == {"c": "synced"}
+
+
+@pytest.mark.parametrize(
+    ("value", "lapsed"),
+    [("PAID", False), ("TRIAL", False), ("CANCELLED", True), ("Expired", True), (None, False)],
+)
+def test_subscription_status_in_company_info(value: str | None, lapsed: bool) -> None:
+    info: dict[str, Any] = {
+        "CompanyName": "X",
+        "NameValue": [{"Name": "NeoEnabled", "Value": "true"}],
+    }
+    if value is not None:
+        info["NameValue"].append({"Name": "SubscriptionStatus", "Value": value})
+    assert subscription_lapsed(info) is lapsed
+
+
+@pytest.mark.postgres
+def test_the_job_sweep_checks_suspended_companies(world: World) -> None:
+    if world.ledger.db.dialect != "postgresql":
+        pytest.skip("procrastinate jobs need PostgreSQL")
+    from ledgerbridge.dispatch.jobs import apply_job_schema, run_sync, sweep
+
+    apply_job_schema(world.ledger)
+    suspend(world)
+    subscription(world, "PAID")
+    pulls, syncs = sweep(world.ledger)
+    with world.ledger.db.session(readonly=True) as session:
+        connection = Connections(session).get_unscoped(world.connection_id)
+    assert connection is not None and connection.status == "active"
+    assert (pulls, syncs) == (1, 1)  # back: its pull and its sync are queued
+    run_sync(world.ledger, world.connection_id)
+    assert set(statuses(world).values()) == {"synced"}
