@@ -272,6 +272,17 @@ class Service:
             Connections(session).set_status(connection_id, "disconnected")
             return self._view(session, self._connection(session, key_id, connection_id))
 
+    def check_connection(self, key_id: str, connection_id: str) -> ConnectionView:
+        """A suspended connection's Retry: QuickBooks is asked again; active again on success
+        (its backlog drains by itself)."""
+        from ledgerbridge.engine.health import check_connection
+
+        with self.ledger.db.session(readonly=True) as session:
+            self._connection(session, key_id, connection_id)
+        if check_connection(self.ledger, connection_id) == "active":
+            self.wake(connection_id)
+        return self.connection(key_id, connection_id)
+
     def start_fresh(self, key_id: str, connection_id: str, actor: str) -> ConnectionView:
         """After connection.wrong_company, when the move to another company is meant: every
         link and the mirror of the old company are forgotten, the records wait (pending), and

@@ -183,3 +183,27 @@ def test_disconnect(stack: Stack) -> None:
     assert response.status_code == 200
     assert response.json()["status"] == "disconnected"
     assert stack.http.get(f"/v1/connections/{cid}").json()["status"] == "disconnected"
+
+
+def test_start_fresh_is_refused_for_an_active_connection_and_resets_a_disconnected_one(
+    stack: Stack,
+) -> None:
+    from tests.ledgerbridge.api.test_checks import _connected
+
+    cid = _connected(stack, preset="empty")
+    refused = stack.http.post(f"/v1/connections/{cid}/start_fresh")
+    assert refused.status_code == 422
+    assert "wrong company" in error_of(refused)["message"]
+    checked = stack.http.post(f"/v1/connections/{cid}/check")  # not suspended: unchanged
+    assert checked.status_code == 200 and checked.json()["status"] == "active"
+
+    stack.http.post(f"/v1/connections/{cid}/disconnect")
+    fresh = stack.http.post(f"/v1/connections/{cid}/start_fresh")
+    assert fresh.status_code == 200, fresh.text
+    assert fresh.json()["status"] == "not_connected"
+    assert fresh.json()["realm_id"] is None
+    other = stack.http.post(f"/v1/connections/{cid}/start_fresh", headers={})
+    assert other.status_code == 200  # still allowed: nothing left to forget
+    assert (
+        stack.client(stack.new_key()).post(f"/v1/connections/{cid}/start_fresh").status_code == 404
+    )

@@ -11,6 +11,8 @@ PATHS = {
     "/v1/connections/{connection_id}/connect": {"get"},
     "/v1/oauth/callback": {"get"},
     "/v1/connections/{connection_id}/disconnect": {"post"},
+    "/v1/connections/{connection_id}/start_fresh": {"post"},
+    "/v1/connections/{connection_id}/check": {"post"},
     "/v1/connections/{connection_id}/settings": {"patch"},
     "/v1/connections/{connection_id}/mappings": {"get", "put"},
     "/v1/connections/{connection_id}/records": {"get"},

@@ -130,6 +130,29 @@ def disconnect(connection_id: str, key_id: KeyId, service: ServiceDep) -> dict[s
 
 
 @router.post(
+    "/{connection_id}/start_fresh",
+    summary="After a reconnect to another company: forget the old company's links and start fresh",
+    description="Only for a connection to the wrong company (or a disconnected one): every link "
+    "and the copy of the old company are forgotten, the records wait as pending, and the next "
+    "connect may pick any company; the records are then matched against it. Audited.",
+    response_model=None,
+    responses=_CONNECTION,
+)
+def start_fresh(connection_id: str, key_id: KeyId, service: ServiceDep) -> dict[str, Any]:
+    return service.start_fresh(key_id, connection_id, f"api-key:{key_id}").to_json()
+
+
+@router.post(
+    "/{connection_id}/check",
+    summary="Ask QuickBooks again about a suspended connection (its Retry)",
+    response_model=None,
+    responses=_CONNECTION,
+)
+def check(connection_id: str, key_id: KeyId, service: ServiceDep) -> dict[str, Any]:
+    return service.check_connection(key_id, connection_id).to_json()
+
+
+@router.post(
     "/{connection_id}/sync",
     summary="Sync records again (a selection, or all)",
     response_model=None,
