@@ -81,6 +81,17 @@ def render_markdown() -> str:
         out.append(f"## {title}\n")
         for item in entries:
             out.append(_entry_markdown(item))
+    out.append("## The one-click fixes\n")
+    out.append(
+        "Every fix is refused, with the reason, when it does not apply to the record's problem "
+        "at that moment, and every fix that runs is written to the audit log: who, when, and the "
+        "record's state before and after.\n"
+    )
+    for action in catalog.ACTIONS:
+        out.append(
+            f"- **{catalog.ACTION_LABELS[action]}** (`{action}`): {catalog.ACTION_HELP[action]}"
+        )
+    out.append("")
     return "\n".join(out).rstrip("\n") + "\n"
 
 

@@ -29,6 +29,7 @@ from ledgerbridge.core import problems
 
 __all__ = [
     "ACTIONS",
+    "ACTION_HELP",
     "ACTION_LABELS",
     "ENTRIES",
     "Action",
@@ -95,6 +96,45 @@ ACTION_LABELS: Final[Mapping[Action, str]] = MappingProxyType(
     }
 )
 """What the dashboard's buttons say."""
+
+ACTION_HELP: Final[Mapping[Action, str]] = MappingProxyType(
+    {
+        "retry": "Sends the record again now. Nothing in QuickBooks changes until it is sent.",
+        "bypass": "Stops sending this record: it stays as it is in QuickBooks (or absent) and "
+        "is never retried, until you undo the bypass.",
+        "undo_bypass": "Makes a bypassed record part of the sync again; it is sent at once.",
+        "differentiate": "Gives the record a name (or vendor document number) nobody in "
+        'QuickBooks uses yet, such as "Maria Delgado - 2". The app keeps its own name and is '
+        "told the one used in QuickBooks.",
+        "link": "Connects the record to a QuickBooks record you choose, instead of creating a "
+        "new one. Nothing is created or changed in QuickBooks.",
+        "unlink": "Forgets which QuickBooks record this one was connected to; the next sync "
+        "matches or creates it again. The old QuickBooks record is left as it is.",
+        "reactivate": "Makes the customer, vendor, item or class active again in QuickBooks; "
+        "the records waiting for it are then sent by themselves.",
+        "recreate": "Creates the record in QuickBooks again, from the copy ledgerbridge sent "
+        "last time.",
+        "move_back": "Puts the invoice back under the customer it has in the app.",
+        "accept_quickbooks": "Keeps what QuickBooks shows (a new customer, an inactive record, "
+        "another account, a void) and tells the app; nothing is sent back over it.",
+        "renumber": "Gives this record the next free number (the app is told), or, if the "
+        "QuickBooks record holding the number is not one of ours, gives that one a new number.",
+        "shorten": "Cuts the text to the length QuickBooks accepts; the app keeps the full text "
+        "and is told.",
+        "shift_to_open_period": "Dates the record on the first day after the books closing date; "
+        "the app is told.",
+        "align_account": "Sends the app's account for the item to QuickBooks (or, if you "
+        "choose, takes QuickBooks' account into the app).",
+        "apply_numbering_start": "Continues the app's invoice numbers from the first number "
+        "QuickBooks has not used; the app is told.",
+        "accept_deletion": "Leaves the record deleted in QuickBooks and stops sending it.",
+        "reconnect": "Opens the QuickBooks sign-in to connect the company again.",
+        "refresh": "Reads the latest changes from QuickBooks now.",
+        "copy_details": "Copies the technical details for your support contact.",
+        "edit_in_app": "No button: correct the record in the app and save it.",
+    }
+)
+"""What each button does, in a sentence for the office user (the dashboard and the docs)."""
 
 # --- codes ------------------------------------------------------------------------------------
 
