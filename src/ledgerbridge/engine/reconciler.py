@@ -31,12 +31,11 @@ from ledgerbridge.adapters.qbo import (
 )
 from ledgerbridge.bootstrap import Ledger
 from ledgerbridge.core import catalog, classify, conflicts, graph, mapping, overrides, planner
-from ledgerbridge.core.mirror import MirrorObject, name_key
-from ledgerbridge.core.preflight import Mappings, Policies, Subject, Verdict, preflight
+from ledgerbridge.core.mirror import MirrorObject
+from ledgerbridge.core.preflight import Verdict
 from ledgerbridge.core.problems import Problem
 from ledgerbridge.core.records import (
     Customer,
-    Item,
     Record,
     RecordKey,
     Vendor,
@@ -44,6 +43,7 @@ from ledgerbridge.core.records import (
     parse_record,
 )
 from ledgerbridge.core.retry import Backoff, throttled_until
+from ledgerbridge.engine.context import Surroundings
 from ledgerbridge.engine.tokens import ConnectionTokens
 from ledgerbridge.storage.repositories import Connections, Events, Records, StoredConnection
 from ledgerbridge.storage.sync import (
@@ -147,25 +147,10 @@ class _Pass:
         self.cid = connection.id
         self.client = client
         self.report = report
-        settings = connection.settings
-        self.policies = Policies(
-            name_conflicts=settings.get("name_conflicts", "ask"),
-            numbering=settings.get("numbering", "app"),
-            number_prefix=settings.get("number_prefix", ""),
-            closed_periods=settings.get("closed_periods", "error"),
-            customer_email_required=bool(settings.get("customer_email_required", False)),
-        )
-        # app records by QuickBooks name key, per type, built once a pass (for preflight)
-        self._names: dict[str, dict[str, list[RecordKey]]] = {}
+        # how the records, links and mirror look to the planner (shared with engine.dryrun)
+        self.surroundings = Surroundings(connection)
         # creates waiting to go out together: entity -> [(key, state, body, version)]
         self._queue: dict[str, list[tuple[RecordKey, StoredState, dict[str, Any], int]]] = {}
-        m = connection.mappings
-        self.mappings = Mappings(
-            tax_codes=dict(m.get("tax_rates", {})),
-            payment_methods=dict(m.get("payment_methods", {})),
-            accounts=dict(m.get("accounts", {})),
-            classes=dict(m.get("classes", {})),
-        )
 
     # --- the round ------------------------------------------------------------------------------
 
@@ -240,149 +225,23 @@ class _Pass:
     def _situation(
         self, session: Any, key: RecordKey, state: StoredState
     ) -> tuple[planner.Situation | None, dict[str, Any]]:
-        stored = Records(session).get(self.cid, key.type, key.app_id)
-        if stored is None:
+        gathered = self.surroundings.situation(session, key, state)
+        if gathered is None:
             return None, {}
-        record: Record | None = None
-        if not stored.deleted:
-            parsed = parse_record(key.type, overrides.apply(stored.data, state.overrides))
-            if isinstance(parsed, list):
-                self._finish(key, "error", problem=parsed[0])
-                return None, {}
-            record = parsed
-        links = Links(session)
-        link = links.get(self.cid, key.type, key.app_id)
-        dependencies = []
-        if record is not None:
-            deps = graph.dependencies(record)
-            statuses = SyncStates(session).statuses(self.cid, [(d.type, d.app_id) for d in deps])
-            for dep in deps:
-                dependencies.append(
-                    planner.Dependency(
-                        dep,
-                        statuses.get((dep.type, dep.app_id)),  # type: ignore[arg-type]
-                        links.get(self.cid, dep.type, dep.app_id) is not None,
-                    )
-                )
-        pending = None
-        if state.pending_request_id and state.pending_operation and state.pending_body is not None:
-            pending = planner.Pending(
-                state.pending_request_id,
-                state.pending_operation,  # type: ignore[arg-type]
-                state.pending_body,
-            )
-        situation = planner.Situation(
-            key=key,
-            record=record,
-            version=stored.version,
-            link=planner.Link(link.qbo_id, link.sync_token, link.pushed, state.synced_version)
-            if link
-            else None,
-            pending=pending,
-            dependencies=tuple(dependencies),
-            bypassed=state.status == "bypassed",
-        )
-        return situation, {"link": link, "version": stored.version, "record": record}
+        if isinstance(gathered, list):  # what the app sent no longer parses
+            self._finish(key, "error", problem=gathered[0])
+            return None, {}
+        situation = gathered.situation
+        context = {"link": gathered.link, "version": gathered.version, "record": situation.record}
+        return situation, context
 
     def _refs(self, session: Any) -> mapping.Refs:
-        links = Links(session)
-        mirror = Mirror(session, self.cid)
-        m = self.mappings
-
-        def linked(key: RecordKey) -> str | None:
-            found = links.get(self.cid, key.type, key.app_id)
-            return found.qbo_id if found else None
-
-        def by_name(entity: str, table: Mapping[str, str]) -> mapping.Lookup:
-            def look(name: str) -> str | None:
-                if name in table:
-                    return table[name]
-                obj = mirror.named(entity, name)
-                return obj.qbo_id if obj is not None and obj.active else None
-
-            return look
-
-        return mapping.Refs(
-            linked=linked,
-            account=by_name("Account", m.accounts),
-            tax_code=lambda rate: m.tax_codes.get(rate),
-            payment_method=by_name("PaymentMethod", m.payment_methods),
-            klass=by_name("Class", m.classes),
-        )
+        return self.surroundings.refs(session)
 
     def _preflight(
         self, session: Any, key: RecordKey, record: Record, context: Mapping[str, Any]
     ) -> Verdict:
-        links = Links(session)
-        mirror = Mirror(session, self.cid)
-        records = Records(session)
-        link: StoredLink | None = context.get("link")
-
-        def linked_object(other: RecordKey) -> MirrorObject | None:
-            found = links.get(self.cid, other.type, other.app_id)
-            if found is None:
-                return None
-            return mirror.get(found.qbo_entity, found.qbo_id) or MirrorObject(
-                found.qbo_entity, found.qbo_id, found.sync_token
-            )
-
-        def app_record(other: RecordKey) -> Record | None:
-            stored = records.get(self.cid, other.type, other.app_id)
-            if stored is None or stored.deleted:
-                return None
-            state = SyncStates(session).get(self.cid, other.type, other.app_id)
-            data = overrides.apply(stored.data, state.overrides if state else None)
-            parsed = parse_record(other.type, data)
-            return None if isinstance(parsed, list) else parsed
-
-        def linked_by(entity: str, qbo_id: str) -> RecordKey | None:
-            found = links.by_quickbooks(self.cid, entity, qbo_id)
-            return RecordKey(found.type, found.app_id) if found else None  # type: ignore[arg-type]
-
-        subject = Subject(
-            key=key,
-            record=record,
-            linked=linked_object(key) if link else None,
-            links=linked_object,
-            app_records=app_record,
-            siblings=lambda record_type, name: self._siblings(session, record_type, name),
-            pushed_type=(link.pushed or {}).get("Type") if link else None,
-            linked_by=linked_by,
-        )
-        return preflight(subject, mirror, self.policies, self.mappings)
-
-    def _siblings(self, session: Any, record_type: str, name: str) -> list[RecordKey]:
-        cache = self._names
-        if record_type not in cache:
-            index: dict[str, list[RecordKey]] = {}
-            page_cursor = None
-            records = Records(session)
-            changed = {
-                s.app_id: s.overrides
-                for s in SyncStates(session).all(self.cid, record_type=record_type)
-                if s.overrides
-            }
-            while True:
-                page = records.list(self.cid, type=record_type, cursor=page_cursor, limit=500)
-                for stored in page.items:
-                    if stored.deleted:
-                        continue
-                    data = overrides.apply(stored.data, changed.get(stored.app_id))
-                    parsed = parse_record(record_type, data)
-                    if isinstance(parsed, Customer | Vendor):
-                        label = display_name(parsed)
-                    elif isinstance(parsed, Item):
-                        label = parsed.name
-                    else:
-                        continue
-                    index.setdefault(name_key(label) or "", []).append(
-                        RecordKey(record_type, stored.app_id)  # type: ignore[arg-type]
-                    )
-                if page.next_cursor is None:
-                    break
-                page_cursor = page.next_cursor
-            cache[record_type] = index
-        return list(cache[record_type].get(name_key(name) or "", []))
+        return self.surroundings.preflight(session, key, record, context.get("link"))
 
     # --- batches of creates ------------------------------------------------------------------
 
@@ -957,7 +816,10 @@ def preview(
     under another name-conflict policy. Reads only; calls nobody."""
     worker = _Pass(ledger, connection, cast(QboClient, None), PassReport())
     if name_conflicts is not None:
-        worker.policies = dataclasses.replace(worker.policies, name_conflicts=name_conflicts)
+        surroundings = worker.surroundings
+        surroundings.policies = dataclasses.replace(
+            surroundings.policies, name_conflicts=name_conflicts
+        )
     with ledger.db.session(readonly=True) as session:
         state = SyncStates(session).get(connection.id, key.type, key.app_id)
         stored = Records(session).get(connection.id, key.type, key.app_id)
