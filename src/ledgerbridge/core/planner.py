@@ -106,6 +106,7 @@ class LinkExisting:
 class Create:
     body: Body
     record: Record  # the record as pushed (a policy may have adjusted it)
+    adjustments: tuple[Problem, ...] = ()  # what a policy changed, for the app to be told
 
 
 @dataclass(frozen=True)
@@ -113,6 +114,7 @@ class Update:
     body: Body  # sparse: only the changed fields
     full: Body
     record: Record
+    adjustments: tuple[Problem, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -180,12 +182,13 @@ def plan(
     body = body_for(pushed_record)
     if isinstance(body, list):
         return Refuse(tuple(body))
+    adjustments = verdict.warnings if verdict.adjusted is not None else ()
     if link is None:
-        return Create(body, pushed_record)
+        return Create(body, pushed_record, adjustments)
     changes = changed_fields(link.pushed, body)
     if not changes:
         return Nothing()
-    return Update(changes, body, pushed_record)
+    return Update(changes, body, pushed_record, adjustments)
 
 
 def _paid_in_quickbooks(record: Record, problems: Sequence[Problem]) -> Problem | None:

@@ -31,6 +31,8 @@ from ledgerbridge.adapters.qbo import (
     SubscriptionLapsed,
 )
 from ledgerbridge.bootstrap import Ledger
+from ledgerbridge.core import catalog
+from ledgerbridge.core.problems import Problem
 from ledgerbridge.core.retry import is_stalled
 from ledgerbridge.engine.tokens import ConnectionTokens
 from ledgerbridge.storage.repositories import Connections, Events
@@ -121,6 +123,20 @@ def requeue_stalled(ledger: Ledger, connection_id: str, *, after: timedelta = ST
             if not is_stalled(since, now, after):
                 continue
             states.want(connection_id, state.type, state.app_id, state.desired_version)
+            states.finish(  # visible in the log until the record moves on
+                connection_id,
+                state.type,
+                state.app_id,
+                status="pending",
+                problem=Problem(
+                    catalog.RECORD_STALLED,
+                    None,
+                    f"pending for {int((now - since).total_seconds() // 60)} minutes; queued again",
+                    {"minutes": int((now - since).total_seconds() // 60)},
+                ).to_json(),
+                next_attempt_at=now,
+                keep_pending=True,
+            )
             history.add(
                 connection_id,
                 state.type,

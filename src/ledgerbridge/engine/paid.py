@@ -23,8 +23,10 @@ from sqlalchemy.orm import Session
 from ledgerbridge.core import catalog, overrides
 from ledgerbridge.core import drift as rules
 from ledgerbridge.core.mirror import MirrorObject
+from ledgerbridge.core.preflight import mirror_amount, mirror_date
 from ledgerbridge.core.records import Payment, parse_record
 from ledgerbridge.storage.repositories import Clock, Events, Records
+from ledgerbridge.storage.scans import Scans
 from ledgerbridge.storage.sync import History, Links, Mirror, StoredLink, SyncStates
 from ledgerbridge.storage.tables import utcnow
 
@@ -46,6 +48,7 @@ def settle_paid_invoices(
 class _Paid:
     def __init__(self, session: Session, cid: str, clock: Clock) -> None:
         self.cid = cid
+        self.session = session
         self.links = Links(session)
         self.mirror = Mirror(session, cid, clock=clock)
         self.records = Records(session, clock=clock)
@@ -86,6 +89,8 @@ class _Paid:
         payment = self._payment(app_id, state.overrides)
         if payment is None or not all(self._is_paid(a.invoice_id) for a in payment.applied_to):
             return False
+        if self._in_quickbooks(payment):
+            return False  # QuickBooks' payment is this one: the next pass links it
         problem = rules.paid_problem(invoice.app_id, invoice.doc_number).to_json()
         self.states.finish(self.cid, "payment", app_id, status="bypassed", problem=problem)
         self.history.add(self.cid, "payment", app_id, "bypassed", detail=problem)
@@ -100,6 +105,24 @@ class _Paid:
             },
         )
         return True
+
+    def _in_quickbooks(self, payment: Payment) -> bool:
+        """An unlinked QuickBooks payment of the same customer, amount, date and reference."""
+        customer = self.links.get(self.cid, "customer", payment.customer_id)
+        if customer is None:
+            return False
+        reference = (payment.reference or "").strip()
+        for seen in Scans(self.session, self.cid).mirror("Payment", party=customer.qbo_id):
+            data = seen.obj.data
+            if self.links.by_quickbooks(self.cid, "Payment", seen.obj.qbo_id) is not None:
+                continue
+            if (
+                mirror_amount(data.get("TotalAmt")) == payment.amount
+                and mirror_date(data.get("TxnDate")) == payment.date
+                and str(data.get("PaymentRefNum") or "").strip() == reference
+            ):
+                return True
+        return False
 
     def _is_paid(self, invoice_id: str) -> bool:
         link = self.links.get(self.cid, "invoice", invoice_id)

@@ -31,11 +31,12 @@ from ledgerbridge.adapters.qbo import (
 )
 from ledgerbridge.bootstrap import Ledger
 from ledgerbridge.core import catalog, classify, conflicts, graph, mapping, overrides, planner
-from ledgerbridge.core.mirror import MirrorObject
+from ledgerbridge.core.mirror import PERSON_ENTITIES, MirrorObject
 from ledgerbridge.core.preflight import Verdict
 from ledgerbridge.core.problems import Problem
 from ledgerbridge.core.records import (
     Customer,
+    Item,
     Record,
     RecordKey,
     Vendor,
@@ -77,11 +78,13 @@ class PassReport:
     blocked: int = 0
     waiting: int = 0
     unchanged: int = 0
+    looked_up: int = 0  # name holders read from QuickBooks after a 6240: planned again
     stopped: str | None = None  # why the pass ended early (connection-level)
 
     @property
     def progressed(self) -> int:
-        return self.created + self.updated + self.linked + self.removed + self.unchanged
+        done = self.created + self.updated + self.linked + self.removed + self.unchanged
+        return done + self.looked_up
 
 
 class _Stop(Exception):
@@ -149,6 +152,7 @@ class _Pass:
         self.report = report
         # how the records, links and mirror look to the planner (shared with engine.dryrun)
         self.surroundings = Surroundings(connection)
+        self._looked_up: set[RecordKey] = set()  # 6240 holders read from QuickBooks this pass
         # creates waiting to go out together: entity -> [(key, state, body, version)]
         self._queue: dict[str, list[tuple[RecordKey, StoredState, dict[str, Any], int]]] = {}
 
@@ -205,6 +209,8 @@ class _Pass:
             self._flush_all()
             self._one(key, state)
             return
+        if isinstance(step, planner.Create | planner.Update) and step.adjustments:
+            self._adjusted(key, step.adjustments)
         if isinstance(step, planner.Create):
             entity = mapping.ENTITY[key.type]
             queue = self._queue.setdefault(entity, [])
@@ -348,7 +354,12 @@ class _Pass:
             self._finish(key, "synced", synced_version=version)
             self.report.unchanged += 1
         elif isinstance(step, planner.Draft):
-            self._finish(key, "draft", synced_version=None)
+            waiting = (
+                Problem(catalog.PAYMENT_NOT_POSTED, "posted", "not posted in the app yet", {})
+                if key.type == "payment"
+                else None
+            )
+            self._finish(key, "draft", problem=waiting)
         elif isinstance(step, planner.Wait):
             self._finish(
                 key, "pending", next_attempt_at=self.ledger.clock() + WAIT, keep_pending=True
@@ -568,8 +579,16 @@ class _Pass:
         self.report.failed += 1
 
     def _removed(self, key: RecordKey, version: int | None) -> None:
+        """Deleted in QuickBooks (by us, or gone already): unlinked, and gone from the mirror
+        too, so no later look-up links a new record to it."""
         with self.ledger.db.session() as session:
-            Links(session).remove(self.cid, key.type, key.app_id)
+            links = Links(session)
+            gone = links.get(self.cid, key.type, key.app_id)
+            if gone is not None:
+                Mirror(session, self.cid, clock=self.ledger.clock).mark_deleted(
+                    gone.qbo_entity, gone.qbo_id
+                )
+            links.remove(self.cid, key.type, key.app_id)
             SyncStates(session, clock=self.ledger.clock).finish(
                 self.cid, key.type, key.app_id, status="synced", synced_version=version
             )
@@ -695,6 +714,33 @@ class _Pass:
                     {"type": key.type, "id": key.app_id, "code": problem.code if problem else None},
                 )
 
+    def _adjusted(self, key: RecordKey, adjustments: tuple[Problem, ...]) -> None:
+        """A policy changed what goes to QuickBooks (a date moved to the open period, a name
+        differentiated): the app is told, once per change, before it is sent."""
+        with self.ledger.db.session() as session:
+            history = History(session, clock=self.ledger.clock)
+            told = {
+                (h["detail"] or {}).get("code")
+                for h in history.of(self.cid, key.type, key.app_id)
+                if h["kind"] == "adjusted"
+            }
+            for adjustment in adjustments:
+                if adjustment.code in told:
+                    continue
+                history.add(self.cid, key.type, key.app_id, "adjusted", detail=adjustment.to_json())
+                Events(session, clock=self.ledger.clock).append(
+                    self.cid,
+                    "record.adjusted",
+                    {
+                        "type": key.type,
+                        "id": key.app_id,
+                        "code": adjustment.code,
+                        "field": adjustment.field,
+                        "message": adjustment.message,
+                        **adjustment.params,
+                    },
+                )
+
     def _bypass(self, key: RecordKey, problem: Problem) -> None:
         with self.ledger.db.session() as session:
             SyncStates(session, clock=self.ledger.clock).finish(
@@ -717,6 +763,13 @@ class _Pass:
             classify.FaultContext(entity=entity, operation=operation, record_type=key.type),  # type: ignore[arg-type]
         )
         code = result.code
+        if code in _NAME_TAKEN and operation == "create" and self._look_up_holder(key):
+            # someone created it in QuickBooks since the last pull: now that the mirror knows
+            # the holder, preflight decides at once (linked on its email or SKU, or a problem
+            # naming it)
+            self._finish(key, "pending", next_attempt_at=self.ledger.clock())
+            self.report.looked_up += 1
+            return
         if code in (catalog.CUSTOMER_EXISTS_IN_QUICKBOOKS, catalog.VENDOR_EXISTS_IN_QUICKBOOKS):
             code = self._name_holder_code(key, code)
         params = {**result.params, "quickbooks_code": fault.code}
@@ -726,6 +779,44 @@ class _Pass:
             problem=Problem(code, fault.element, fault.detail or fault.message, params),
         )
         self.report.failed += 1
+
+    def _look_up_holder(self, key: RecordKey) -> bool:
+        """6240 on a create: read who holds the name from QuickBooks into the mirror; True when
+        the mirror did not know the holder (worth planning the record again), once a pass."""
+        if key in self._looked_up:
+            return False
+        self._looked_up.add(key)
+        with self.ledger.db.session(readonly=True) as session:
+            stored = Records(session).get(self.cid, key.type, key.app_id)
+            state = SyncStates(session).get(self.cid, key.type, key.app_id)
+            data = (
+                overrides.apply(stored.data, state.overrides if state else None) if stored else {}
+            )
+        record = parse_record(key.type, data) if stored else None
+        entities: tuple[str, ...]
+        if isinstance(record, Customer | Vendor):
+            name, entities = display_name(record), PERSON_ENTITIES
+        elif isinstance(record, Item):
+            name, entities = record.name, ("Item",)
+        else:
+            return False
+        quoted = name.replace("\\", "\\\\").replace("'", "\\'")
+        found: list[tuple[str, dict[str, Any]]] = []
+        for entity in entities:
+            field = "Name" if entity == "Item" else "DisplayName"
+            try:
+                rows = self.client.query(
+                    f"SELECT * FROM {entity} WHERE {field} = '{quoted}' AND Active IN (true, false)"
+                )
+            except Rejected:
+                continue
+            found += [(entity, row) for row in rows]
+        with self.ledger.db.session() as session:
+            mirror = Mirror(session, self.cid, clock=self.ledger.clock)
+            new = [(e, row) for e, row in found if mirror.get(e, str(row["Id"])) is None]
+            for entity, row in found:
+                mirror.put(MirrorObject.from_quickbooks(entity, row))
+        return bool(new)
 
     def _name_holder_code(self, key: RecordKey, code: str) -> str:
         """6240 says only "the name is taken": the mirror tells by whom."""
@@ -830,6 +921,15 @@ def preview(
             return None
         context = {"link": Links(session).get(connection.id, key.type, key.app_id)}
         return parsed, worker._preflight(session, key, parsed, context)
+
+
+_NAME_TAKEN = (
+    catalog.CUSTOMER_EXISTS_IN_QUICKBOOKS,
+    catalog.VENDOR_EXISTS_IN_QUICKBOOKS,
+    catalog.ITEM_EXISTS_IN_QUICKBOOKS,
+    catalog.CUSTOMER_NAME_USED_BY_OTHER_TYPE,
+    catalog.VENDOR_NAME_USED_BY_OTHER_TYPE,
+)
 
 
 def _deleted_code(record_type: str) -> str:

@@ -203,7 +203,8 @@ def test_stalled_records_are_queued_again_and_the_log_says_so(world: World) -> N
         writing = states.get(world.connection_id, "customer", "writing")
         due = states.get(world.connection_id, "customer", "due")
     assert writing is not None and writing.pending_request_id == "req-1"  # settled, not re-sent
-    assert due is not None and due.problem is None and due.status == "pending"
+    assert due is not None and due.status == "pending"
+    assert due.problem is not None and due.problem["code"] == "record.stalled"  # shown
 
     report = sync_company(world.ledger, world.connection_id)
     assert report.failed == 0, report

@@ -53,9 +53,26 @@ def _no_write_in_flight(t: Target) -> None:
 
 
 def retry(t: Target) -> Done:
+    """Send it again, judged against QuickBooks as it is now: a fix just made there (a vendor
+    renamed, an invoice renumbered) is read first, so the retry does not fail on old news."""
+    if t.connection.status == "active" and t.code not in _NOT_ABOUT_QUICKBOOKS:
+        from ledgerbridge.engine.pull import pull_company
+
+        pull_company(t.ledger, t.cid)  # change data capture: one call; a failure only delays
     with t.ledger.db.session() as session:
         t.want(session)
     return Done("queued to be sent again")
+
+
+# problems a pull cannot change: retrying them needs no fresh look at QuickBooks
+_NOT_ABOUT_QUICKBOOKS = {
+    catalog.RECORD_FIELD_TOO_LONG,
+    catalog.PAYMENT_REFERENCE_TOO_LONG,
+    catalog.INVOICE_NO_LINES,
+    catalog.PAYMENT_CUSTOMER_MISMATCH,
+    catalog.CUSTOMER_NAME_MISSING,
+    catalog.INPUT_INVALID,
+}
 
 
 def bypass(t: Target) -> Done:

@@ -202,25 +202,28 @@ def test_an_outage_and_a_lost_answer_never_create_twice(world: World) -> None:
 def test_a_customer_just_created_in_quickbooks_is_linked_not_duplicated(
     world: World, person: Person
 ) -> None:
-    """A person creates a customer in QuickBooks; seconds later the app sends the same one.
-    A pass reads QuickBooks' changes first when its copy is older than half a minute, and a
-    Refresh from QuickBooks forces that at once: either way the customer is linked."""
-    pull(world)  # the mirror is fresh now
-    made = person.create(
+    """A person creates customers in QuickBooks; the app sends the same ones soon after. When
+    the engine's copy of QuickBooks is older than half a minute a pass reads QuickBooks' changes
+    first; when it is fresher and QuickBooks refuses the name, the engine reads the holder at
+    once. Either way the customer is linked, never created twice."""
+    pull(world)  # the copy is fresh now
+    gil = person.create(
         "Customer", {"DisplayName": "Gil Park", "PrimaryEmailAddr": {"Address": "gil@example.com"}}
     )
     put(world, "customer", "gil", display_name="Gil Park", email="gil@example.com")
-    sync(world)  # within the fresh window: QuickBooks itself refuses the name
-    stuck = view(world, "customer", "gil")
-    assert stuck.problem is not None and stuck.problem.code == "customer.exists_in_quickbooks"
-    done = act(world, "customer", "gil", "retry")
-    assert done.record.status == "pending"
-    world.service.request_pull(world.key_id, world.connection_id)  # a no-op without a worker
-    later(world, 1)  # the copy is stale now: the pass refreshes it first
-    sync(world)
+    sync(world)  # within the fresh window: refused (6240), the holder read, linked on its email
     linked = view(world, "customer", "gil")
-    assert linked.status == "synced" and linked.quickbooks_id == made["Id"]
-    assert [c["DisplayName"] for c in world.entities("Customer")] == ["Gil Park"]
+    assert linked.status == "synced" and linked.quickbooks_id == gil["Id"]
+
+    ivy = person.create(
+        "Customer", {"DisplayName": "Ivy Chen", "PrimaryEmailAddr": {"Address": "ivy@example.com"}}
+    )
+    put(world, "customer", "ivy", display_name="Ivy Chen", email="ivy@example.com")
+    later(world, 1)  # the copy is stale: the pass reads QuickBooks' changes first
+    report = sync(world)
+    assert report.linked == 1 and report.looked_up == 0 and report.created == 0
+    assert view(world, "customer", "ivy").quickbooks_id == ivy["Id"]
+    assert sorted(c["DisplayName"] for c in world.entities("Customer")) == ["Gil Park", "Ivy Chen"]
 
 
 @pytest.mark.failure_mode("quickbooks.unknown_error")
@@ -251,3 +254,32 @@ def test_an_unknown_fault_keeps_the_raw_details_and_can_be_retried(world: World)
     sync(world)
     assert view(world, "customer", "z").status == "synced"
     assert [c["DisplayName"] for c in world.entities("Customer")] == ["Zed Hill"]
+
+
+@pytest.mark.failure_mode("connection.subscription_inactive")
+def test_a_lapsed_subscription_suspends_until_a_check_succeeds(world: World) -> None:
+    """The company's subscription lapses: QuickBooks refuses writes (6190). The connection is
+    suspended, nothing is retried and no record fails; once the subscription is paid, the
+    connection's Retry (a check) makes it active and the backlog drains, each record once."""
+    world.admin("PATCH", f"/companies/{world.realm_id}", {"subscription_status": "CANCELLED"})
+    customers(world, 3)
+    assert sync(world).stopped == "suspended"
+    connection = world.service.connection(world.key_id, world.connection_id)
+    assert connection.status == "suspended"
+    assert counts(world) == {"pending": 3}
+    assert sync(world).stopped == "not_active"  # nothing retried while suspended
+    still = world.service.check_connection(world.key_id, world.connection_id)
+    assert still.status == "suspended"  # QuickBooks still says the subscription lapsed
+
+    world.admin("PATCH", f"/companies/{world.realm_id}", {"subscription_status": "PAID"})
+    back = world.service.check_connection(world.key_id, world.connection_id)
+    assert back.status == "active"
+    sync(world)
+    assert counts(world) == {"synced": 3}
+    assert sorted(c["DisplayName"] for c in world.entities("Customer")) == [
+        "Client 0",
+        "Client 1",
+        "Client 2",
+    ]
+    statuses = [e["payload"]["status"] for e in events(world, "connection.status_changed")]
+    assert statuses[-2:] == ["suspended", "active"]

@@ -62,6 +62,7 @@ def test_a_customer_without_a_name_is_refused_at_the_door(world: World) -> None:
     assert problem.code == catalog.CUSTOMER_NAME_MISSING
     assert problem.field == "display_name"
     assert "display_name" in problem.message
+    assert problem.to_json()["field"] == "display_name"  # what the API's 422 lists
     with pytest.raises(NotFound):
         view(world, "customer", "nameless")
     assert sync(world).created == 0
@@ -168,12 +169,6 @@ def test_a_customer_already_in_quickbooks_with_the_same_email_is_linked(
     assert list(customers(world)) == ["Cara Moss"]
 
 
-@pytest.mark.xfail(
-    reason="on 6240 the reconciler records the fault as it is: it does not look the holder up, "
-    "so a customer a person created since the last pull is not linked on its email (and the "
-    "problem names no quickbooks_id to link to); fix in engine/reconciler.py _Pass._rejected",
-    strict=True,
-)
 @pytest.mark.failure_mode("customer.exists_in_quickbooks")
 def test_a_customer_created_in_quickbooks_since_the_last_pull_is_still_linked(
     world: World, person: Person
@@ -685,11 +680,6 @@ def test_a_record_nobody_worked_is_queued_again(world: World) -> None:
     assert list(customers(world)) == ["Sam Ruiz"]
 
 
-@pytest.mark.xfail(
-    reason="requeue_stalled makes the record due again but leaves no problem on it, so the "
-    "record shows no record.stalled while it waits; fix in engine/health.py requeue_stalled",
-    strict=True,
-)
 @pytest.mark.failure_mode("record.stalled")
 def test_a_stalled_record_shows_it_until_it_goes_through(world: World) -> None:
     """While a re-queued record waits for its turn, the dashboard says why it is late
@@ -710,10 +700,11 @@ def test_a_stalled_record_shows_it_until_it_goes_through(world: World) -> None:
 
 
 @pytest.mark.failure_mode("record.stalled")
-def test_a_write_left_behind_by_a_dead_worker_is_settled_not_repeated(world: World) -> None:
-    """A worker sent the customer to QuickBooks and died before writing down the answer. The
-    record sits pending with its write in flight; the periodic check re-queues it and the
-    next pass settles the write under its stored requestid: one customer, not two."""
+def test_a_write_whose_answer_was_lost_is_settled_not_repeated(world: World) -> None:
+    """QuickBooks created the customer but its answer was lost on the way back, and then
+    nobody worked the company for hours. The record sits pending with its write in flight;
+    the periodic check re-queues it and the next pass settles the write under its stored
+    requestid: one customer, not two."""
     pull(world)
     world.admin(
         "POST",

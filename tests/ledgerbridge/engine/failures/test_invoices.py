@@ -428,11 +428,6 @@ def test_a_connection_set_to_move_closed_dates_sends_them_on_the_first_open_day(
 
 
 @pytest.mark.failure_mode("invoice.closed_period")
-@pytest.mark.xfail(
-    reason="a preflight adjustment (closed_periods=move_to_open_day) reaches QuickBooks "
-    "without the app being told: the reconciler drops Verdict.warnings",
-    strict=True,
-)
 def test_a_date_moved_by_the_policy_is_told_to_the_app(world: World) -> None:
     """Under "move to open day" the app is told the date QuickBooks holds, as when a person
     clicks Move to open period."""

@@ -146,11 +146,6 @@ def test_a_payment_already_entered_in_quickbooks_is_linked_when_it_matches_exact
 
 
 @pytest.mark.failure_mode("payment.already_in_quickbooks")
-@pytest.mark.xfail(
-    reason="engine/paid.py bypasses every waiting app payment of an invoice paid in "
-    "QuickBooks, even the one that matches QuickBooks' payment exactly (which should be linked)",
-    strict=True,
-)
 def test_a_waiting_payment_matching_one_keyed_into_quickbooks_is_linked_not_bypassed(
     world: World, person: Person
 ) -> None:
@@ -333,11 +328,6 @@ def test_an_unposted_payment_is_a_draft_until_posted(world: World, person: Perso
 
 
 @pytest.mark.failure_mode("payment.not_posted")
-@pytest.mark.xfail(
-    reason="a draft shows no problem: the catalog's payment.not_posted text never reaches "
-    "the office (reconciler: Draft step finishes without a problem)",
-    strict=True,
-)
 def test_an_unposted_payment_says_why_it_waits(world: World, person: Person) -> None:
     """The draft explains itself with payment.not_posted ("post it in the app")."""
     synced_invoice(world)

@@ -251,12 +251,6 @@ def test_two_bills_with_one_vendor_number_sent_together_are_made_unique(world: W
     assert view(world, "bill", "b2").status == "synced"
 
 
-@pytest.mark.xfail(
-    reason="the reconciler deletes the old expense but leaves it in the mirror, so the new "
-    "receipt's look-up before create links to the deleted expense (same vendor, number, "
-    "total); fix in engine/reconciler.py _Pass._removed: mark the object deleted in the mirror",
-    strict=True,
-)
 @pytest.mark.failure_mode("receipt.stale_reference")
 def test_a_receipt_deleted_and_recreated_in_the_app_never_reuses_the_old_entry(
     world: World,
