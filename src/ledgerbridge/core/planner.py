@@ -232,6 +232,8 @@ def _dependencies(situation: Situation) -> Step | None:
         if dependency.linked:
             continue
         code = _waiting_code(situation.key, dependency.key)
+        if dependency.status is None and dependency.key.type == "item":
+            code = catalog.ITEM_NOT_MATCHED  # no link, and nothing in the app to create it from
         if dependency.status is None:
             problem = Problem(
                 code,

@@ -740,3 +740,24 @@ def test_an_invoice_with_an_unmapped_tax_rate_waits_for_the_mapping(
     invoice = invoice_in_quickbooks(world, "inv-1")
     assert invoice["TxnTaxDetail"]["TxnTaxCodeRef"]["value"] == str(tax_code["Id"])
     assert invoice["Line"][0]["SalesItemLineDetail"]["TaxCodeRef"]["value"] == "TAX"
+
+
+@pytest.mark.failure_mode("item.not_matched")
+def test_an_invoice_naming_an_item_the_app_never_sent_waits_for_it(world: World) -> None:
+    """The invoice names an item that is neither linked nor sent by the app: nothing can be
+    matched or created, so the invoice is blocked with item.not_matched, naming the item; once
+    the app sends the item, both go through by themselves."""
+    pull(world)
+    invoice_for_gutters(world)
+    sync(world)
+    blocked = view(world, "invoice", "inv-1")
+    assert blocked.status == "blocked"
+    assert blocked.problem is not None and blocked.problem.code == "item.not_matched"
+    assert blocked.blocked_by == ("item", "gutters")
+    assert world.entities("Invoice") == []
+
+    put(world, "item", "gutters", name="Gutter Cleaning", income_account="Services")
+    sync(world)
+    assert view(world, "invoice", "inv-1").status == "synced"
+    item = one(world.entities("Item"), Name="Gutter Cleaning")
+    assert line_items(invoice_in_quickbooks(world, "inv-1")) == [item["Id"]]
