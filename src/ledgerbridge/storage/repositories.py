@@ -25,7 +25,7 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, Insert, Row, insert, select, text, tuple_, update
+from sqlalchemy import ColumnElement, Insert, Row, insert, or_, select, text, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
@@ -306,6 +306,40 @@ def _decode_cursor(cursor: str) -> tuple[datetime, str, str]:
     return moment, type_, app_id
 
 
+# The fields of a record's data that a search (`Records.list(q=...)`) looks in.
+_SEARCHED_FIELDS = (
+    "display_name",
+    "name",
+    "company_name",
+    "first_name",
+    "last_name",
+    "number",
+    "vendor_document_number",
+    "reference",
+)
+
+
+def _matching(q: str) -> ColumnElement[bool]:
+    """The record's app id, one of `_SEARCHED_FIELDS`, or its QuickBooks number contains `q`
+    (case-insensitive; `%` and `_` match themselves)."""
+    record = tables.Record
+    link = tables.Link
+    numbered = (
+        select(link.id)
+        .where(
+            link.connection_id == record.connection_id,
+            link.type == record.type,
+            link.app_id == record.app_id,
+            link.doc_number.icontains(q, autoescape=True),
+        )
+        .exists()
+    )
+    fields = [
+        record.data[name].as_string().icontains(q, autoescape=True) for name in _SEARCHED_FIELDS
+    ]
+    return or_(record.app_id.icontains(q, autoescape=True), *fields, numbered)
+
+
 # A record row as upsert and mark_deleted see it: id, data, version, deleted.
 _Current = Row[int, dict[str, Any], int, bool]
 
@@ -368,12 +402,14 @@ class Records:
         status: str | None = None,
         type: str | None = None,
         code: str | None = None,
+        q: str | None = None,
         cursor: str | None = None,
         limit: int = 50,
     ) -> Page[StoredRecord]:
         """Records in (updated_at, type, app_id) order, after `cursor`, `limit` at most.
 
         `status` and `code` filter on the record's sync state (its status, its problem's code).
+        `q` keeps records whose app id, name or number contains it (any case; see `_matching`).
         A record changed while a client pages moves to the end, so it is seen again later.
         """
         if limit < 1:
@@ -394,6 +430,8 @@ class Records:
                 query = query.where(state.status == status)
             if code is not None:
                 query = query.where(state.problem["code"].as_string() == code)
+        if q is not None and q.strip():
+            query = query.where(_matching(q.strip()))
         order = (record.updated_at, record.type, record.app_id)
         if cursor is not None:
             query = query.where(tuple_(*order) > _decode_cursor(cursor))
