@@ -4,6 +4,7 @@
     ledgerbridge worker                               the dispatcher alone, until interrupted
     ledgerbridge migrate                              bring the database schema up to date
     ledgerbridge keys create --name NAME              a new API key: its secret is the last line
+    ledgerbridge users create --email E --key-id K    a dashboard user (asks for the password)
     ledgerbridge resolve CONNECTION TYPE ID ACTION    run a one-click fix on a record's problem
 
 Settings come from the environment (`ledgerbridge.settings`). An expected failure (a malformed
@@ -52,6 +53,8 @@ app = typer.Typer(
 )
 keys_app = typer.Typer(help="API keys for the HTTP API.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
+users_app = typer.Typer(help="People who sign in to the dashboard.", no_args_is_help=True)
+app.add_typer(users_app, name="users")
 
 
 class CliError(Exception):
@@ -213,6 +216,30 @@ def keys_create(
         key_id, secret = Service(ledger).create_key(name.strip())
     typer.echo(f"Created API key {key_id} ({name.strip()}). It is shown only now:")
     typer.echo(secret)
+
+
+@users_app.command("create")
+def users_create(
+    email: Annotated[str, typer.Option("--email", help="What the person signs in with.")],
+    key_id: Annotated[
+        str, typer.Option("--key-id", help="The API key (key_...) whose connections they see.")
+    ],
+    password: Annotated[
+        str | None,
+        typer.Option(help="The password; asked for (hidden, twice) when left out."),
+    ] = None,
+) -> None:
+    """Let a person sign in to the dashboard at /dashboard."""
+    from ledgerbridge.dashboard.accounts import UserRefused, create_user
+
+    if password is None:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    with _ledger() as ledger:
+        try:
+            user = create_user(ledger, email, key_id, password)
+        except UserRefused as refused:
+            raise CliError(str(refused)) from None
+    typer.echo(f"Created dashboard user {user.email} ({user.id}) for API key {user.key_id}.")
 
 
 @app.command()

@@ -17,6 +17,7 @@ from swagger_ui_bundle import swagger_ui_path  # type: ignore[import-untyped]
 
 from ledgerbridge.api import errors
 from ledgerbridge.api.routes import ROUTERS
+from ledgerbridge.dashboard import mount_dashboard
 from ledgerbridge.engine.service import Service
 
 __all__ = ["create_app"]
@@ -63,6 +64,7 @@ def create_app(service: Service) -> FastAPI:
     for router in ROUTERS:
         app.include_router(router)
     _docs(app)
+    mount_dashboard(app, service)  # /dashboard, and / redirects there
     return app
 
 

@@ -48,6 +48,7 @@ __all__ = [
     "Record",
     "SyncState",
     "Token",
+    "User",
     "UtcDateTime",
     "utcnow",
 ]
@@ -327,3 +328,15 @@ class CompanyLease(Base):
     realm_id: Mapped[str] = mapped_column(primary_key=True)
     holder: Mapped[str]
     expires_at: Mapped[datetime]
+
+
+class User(Base):
+    """A person who signs in to the dashboard; sees the connections of one API key."""
+
+    __tablename__ = "users"
+
+    id: Mapped[str] = mapped_column(primary_key=True)
+    api_key_id: Mapped[str] = mapped_column(ForeignKey("api_keys.id"), index=True)
+    email: Mapped[str] = mapped_column(unique=True)
+    password_hash: Mapped[str]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

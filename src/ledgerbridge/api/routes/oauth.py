@@ -3,7 +3,8 @@
 `GET /v1/connections/{cid}/connect` sends the person (302) to QuickBooks' consent page, with a
 fresh `state`; scripts can ask `?format=json` for the URL instead. QuickBooks sends the person
 back to `GET /v1/oauth/callback?code&state&realmId`, which needs no API key (the state is the
-credential) and answers a small HTML page, since a person in a browser reads it.
+credential) and answers a small HTML page, since a person in a browser reads it; a person who
+started from the dashboard is sent back to it instead (`app.state.oauth_return`).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import html
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from ledgerbridge.adapters.qbo import QuickBooksError
@@ -73,25 +74,42 @@ def connect(
     responses={400: {"description": "Unknown state, or the person declined"}},
 )
 def oauth_callback(
+    request: Request,
     service: ServiceDep,
     state: str = "",
     code: str = "",
     realm_id: Annotated[str, Query(alias="realmId")] = "",
     error: str | None = None,
-) -> HTMLResponse:
+) -> Response:
     if error:
-        return _page(400, "Not connected", f"QuickBooks did not connect the company: {error}.")
+        return _back(request, state, "declined") or _page(
+            400, "Not connected", f"QuickBooks did not connect the company: {error}."
+        )
     if not (state and code and realm_id):
         return _page(400, "Not connected", "The link lacks its code, state or realmId.")
     try:
         view = service.complete_connect(state, code, realm_id)
     except Invalid:
         text = "This sign-in link is unknown or was already used. Start connecting again."
-        return _page(400, "Not connected", text)
+        return _back(request, state, "unknown") or _page(400, "Not connected", text)
     except QuickBooksError as exc:
-        return _page(502, "Not connected", f"QuickBooks refused the sign-in: {exc}")
+        return _back(request, state, "failed") or _page(
+            502, "Not connected", f"QuickBooks refused the sign-in: {exc}"
+        )
     company = view.company_name or f"QuickBooks company {view.realm_id}"
     if view.status != "active":
         text = f"{company} is not the company this connection belongs to ({view.status})."
-        return _page(409, "Not connected", text)
-    return _page(200, f"Connected to {company}", "You can close this page.")
+        return _back(request, state, view.status) or _page(409, "Not connected", text)
+    return _back(request, state, "connected") or _page(
+        200, f"Connected to {company}", "You can close this page."
+    )
+
+
+def _back(request: Request, state: str, outcome: str) -> Response | None:
+    """A person who started connecting in the dashboard goes back to it (the dashboard sets
+    `app.state.oauth_return`, which recognises its own browser); anyone else gets the page."""
+    back = getattr(request.app.state, "oauth_return", None)
+    if back is None:
+        return None
+    answer: Response | None = back(request, state, outcome)
+    return answer

@@ -1,0 +1,123 @@
+"""`create_dashboard(service)`: the dashboard as an ASGI application of its own, and
+`mount_dashboard(app, service)`, which serves it under ``/dashboard`` of the API's app.
+
+Being its own application, the dashboard answers errors as pages (the API answers JSON), stays
+out of the OpenAPI document, and runs the CSRF check before every one of its routes.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+
+from ledgerbridge.adapters.qbo import QuickBooksError
+from ledgerbridge.dashboard import web
+from ledgerbridge.dashboard.routes import ROUTERS
+from ledgerbridge.dashboard.routes.connections import oauth_return
+from ledgerbridge.dashboard.sessions import Signer, session_secret
+from ledgerbridge.engine.service import NotFound, Service
+
+__all__ = ["PREFIX", "create_dashboard", "mount_dashboard"]
+
+PREFIX = "/dashboard"
+STATIC = Path(__file__).parent / "static"
+
+
+def create_dashboard(service: Service, *, signer: Signer | None = None) -> FastAPI:
+    app = FastAPI(
+        title="ledgerbridge dashboard",
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
+        dependencies=[Depends(web.csrf_protect)],
+    )
+    if signer is None:
+        signer = Signer(lambda: session_secret(service.ledger.settings))
+    app.state.dashboard = web.Dashboard(service, signer, web.templates())
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.middleware("http")(_security_headers)
+    for router in ROUTERS:
+        app.include_router(router)
+    _errors(app)
+    return app
+
+
+# Scripts, styles and everything else only from this server; no framing. (No form-action:
+# connecting posts a form whose answer redirects to QuickBooks.)
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        "object-src 'none'; base-uri 'self'; frame-ancestors 'none'"
+    ),
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
+
+
+async def _security_headers(
+    request: Request, call_next: Callable[[Request], Awaitable[Response]]
+) -> Response:
+    response = await call_next(request)
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    if response.headers.get("content-type", "").startswith("text/html"):
+        response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+def mount_dashboard(app: FastAPI, service: Service) -> None:
+    """Serve the dashboard under /dashboard, send / there, and let the OAuth callback bring a
+    person who connected from the dashboard back to it."""
+    signer = Signer(lambda: session_secret(service.ledger.settings))  # read on first use
+    app.mount(PREFIX, create_dashboard(service, signer=signer), name="dashboard")
+    app.state.oauth_return = functools.partial(oauth_return, signer)
+
+    @app.get("/", include_in_schema=False)
+    def home() -> RedirectResponse:
+        return RedirectResponse(f"{PREFIX}/", status_code=307)
+
+
+def _errors(app: FastAPI) -> None:
+    @app.exception_handler(web.SignInRequired)
+    def sign_in_required(request: Request, exc: web.SignInRequired) -> Response:
+        wanted = request.url.path if request.method == "GET" and not web.is_htmx(request) else ""
+        target = web.path(request, "login_page", {"next": wanted})
+        response = web.redirect(request, target)
+        return response
+
+    @app.exception_handler(web.CsrfRefused)
+    def csrf_refused(request: Request, exc: web.CsrfRefused) -> Response:
+        return web.render(
+            request,
+            "error.html",
+            status=403,
+            title="This form has expired",
+            message="The page was open too long, or you signed in elsewhere since. Go back, "
+            "reload the page and try again.",
+        )
+
+    @app.exception_handler(NotFound)
+    def not_found(request: Request, exc: NotFound) -> Response:
+        return web.render(
+            request,
+            "error.html",
+            status=404,
+            title="Not found",
+            message=f"There is no {exc.what} here, or it belongs to another account.",
+        )
+
+    @app.exception_handler(QuickBooksError)
+    def quickbooks_error(request: Request, exc: QuickBooksError) -> Response:
+        return web.render(
+            request,
+            "error.html",
+            status=502,
+            title="QuickBooks could not be reached",
+            message=f"{exc}. Try again in a moment.",
+        )

@@ -1,0 +1,105 @@
+"""Charts drawn on the server as inline SVG: no script, nothing to download.
+
+Each chart is an ``<svg role="img">`` whose ``<title>`` and ``<desc>`` say what it shows and
+every figure in it, so a screen reader reads the chart as a sentence; the pages also show the
+same figures as a table. Sizes are in the viewBox: the SVG scales with the page.
+
+    bar_chart("by-status", "Records per status", [("Synced", 12), ("Needs attention", 3)])
+    column_chart("per-hour", "Synced per hour", [("13:00", 4), ("14:00", 9)])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from markupsafe import Markup, escape
+
+__all__ = ["bar_chart", "column_chart"]
+
+_WIDTH = 480  # narrow enough that 15px text stays legible when a phone shrinks it
+_ROW = 50  # a label line above each bar
+
+
+def _number(value: int) -> str:
+    return f"{value:,}"
+
+
+def _describe(title: str, points: Sequence[tuple[str, int]]) -> str:
+    if not points:
+        return f"{title}: nothing to show yet."
+    return f"{title}: " + "; ".join(f"{label} {_number(value)}" for label, value in points) + "."
+
+
+def _short(label: str, limit: int = 52) -> str:
+    return label if len(label) <= limit else label[: limit - 1].rstrip() + "…"
+
+
+def _open(chart_id: str, title: str, desc: str, height: int) -> str:
+    return (
+        f'<svg class="chart" id="{escape(chart_id)}" role="img" viewBox="0 0 {_WIDTH} {height}" '
+        f'preserveAspectRatio="xMinYMin meet" aria-labelledby="{escape(chart_id)}-title '
+        f'{escape(chart_id)}-desc" xmlns="http://www.w3.org/2000/svg">'
+        f'<title id="{escape(chart_id)}-title">{escape(title)}</title>'
+        f'<desc id="{escape(chart_id)}-desc">{escape(desc)}</desc>'
+    )
+
+
+def bar_chart(
+    chart_id: str, title: str, bars: Sequence[tuple[str, int]], *, tone: str = ""
+) -> Markup:
+    """Horizontal bars, one per (label, value), each under its label; the longest value
+    takes the full width."""
+    desc = _describe(title, bars)
+    height = max(1, len(bars)) * _ROW + 6
+    parts = [_open(chart_id, title, desc, height)]
+    if not bars:
+        parts.append('<text x="0" y="22" class="chart-empty">Nothing to show yet</text>')
+    top = max((value for _, value in bars), default=0) or 1
+    room = _WIDTH - 70
+    css = escape(f"bar {tone}".strip())
+    for index, (label, value) in enumerate(bars):
+        y = index * _ROW
+        width = max(round(room * value / top), 2)
+        parts.append(
+            f'<g class="chart-row"><title>{escape(label)}: {_number(value)}</title>'
+            f'<text x="0" y="{y + 18}" class="chart-label">{escape(_short(label))}</text>'
+            f'<rect x="0" y="{y + 26}" width="{width}" height="18" rx="3" class="{css}"/>'
+            f'<text x="{width + 8}" y="{y + 41}" class="chart-value">{_number(value)}</text></g>'
+        )
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+def column_chart(chart_id: str, title: str, columns: Sequence[tuple[str, int]]) -> Markup:
+    """Vertical columns over time (oldest left), every few labels shown under the axis."""
+    desc = (
+        _describe(title, [(label, value) for label, value in columns if value])
+        if any(value for _, value in columns)
+        else f"{title}: nothing synced in this period."
+    )
+    height, axis, left = 230, 190, 44
+    parts = [_open(chart_id, title, desc, height)]
+    top = max((value for _, value in columns), default=0) or 1
+    slot = (_WIDTH - left - 10) / max(1, len(columns))
+    parts.append(
+        f'<line x1="{left}" y1="{axis}" x2="{_WIDTH - 10}" y2="{axis}" class="chart-axis"/>'
+        f'<text x="{left - 6}" y="{axis - 150 + 4}" text-anchor="end" class="chart-value">'
+        f"{_number(top)}</text>"
+        f'<text x="{left - 6}" y="{axis + 4}" text-anchor="end" class="chart-value">0</text>'
+    )
+    step = max(1, len(columns) // 4)
+    for index, (label, value) in enumerate(columns):
+        x = left + index * slot
+        h = round(150 * value / top)
+        parts.append(
+            f'<g class="chart-row"><title>{escape(label)}: {_number(value)}</title>'
+            f'<rect x="{x + 2:.1f}" y="{axis - h}" width="{max(slot - 4, 1):.1f}" '
+            f'height="{max(h, 0)}" class="bar"/></g>'
+        )
+        if index % step == 0:
+            parts.append(
+                f'<text x="{x + slot / 2:.1f}" y="{axis + 22}" text-anchor="middle" '
+                f'class="chart-label">{escape(label)}</text>'
+            )
+    parts.append("</svg>")
+    return Markup("".join(parts))

@@ -1,0 +1,150 @@
+"""How values read on the dashboard: labels of statuses, types, actions and history entries,
+dates, and a record's name. Pure functions, installed as Jinja filters by `install`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import jinja2
+
+from ledgerbridge.core import catalog
+from ledgerbridge.engine.views import ProblemView
+
+__all__ = [
+    "CONNECTION_STATUSES",
+    "RECORD_STATUSES",
+    "action_label",
+    "connection_status",
+    "history_text",
+    "install",
+    "record_name",
+    "record_status",
+    "type_label",
+    "when",
+]
+
+RECORD_STATUSES: Mapping[str, str] = {
+    "synced": "Synced",
+    "pending": "Pending",
+    "error": "Needs attention",
+    "blocked": "Blocked",
+    "bypassed": "Bypassed",
+    "draft": "Draft",
+}
+CONNECTION_STATUSES: Mapping[str, str] = {
+    "active": "Active",
+    "disconnected": "Disconnected",
+    "suspended": "Suspended",
+    "wrong_company": "Wrong company",
+    "not_connected": "Not connected",
+    "connector_offline": "Connector offline",
+}
+_TYPES: Mapping[str, str] = {
+    "customer": "Customer",
+    "vendor": "Vendor",
+    "item": "Item",
+    "invoice": "Invoice",
+    "payment": "Payment",
+    "receipt": "Receipt",
+    "bill": "Bill",
+    "purchase_order": "Purchase order",
+}
+_HISTORY: Mapping[str, str] = {
+    "received": "Received from the app",
+    "deleted_in_app": "Deleted in the app",
+    "create_sent": "Sent to QuickBooks (create)",
+    "update_sent": "Sent to QuickBooks (update)",
+    "delete_sent": "Sent to QuickBooks (delete)",
+    "void_sent": "Sent to QuickBooks (void)",
+    "created": "Created in QuickBooks",
+    "updated": "Updated in QuickBooks",
+    "linked": "Linked to a QuickBooks record",
+    "removed": "Removed from QuickBooks",
+    "error": "Stopped by a problem",
+    "blocked": "Waiting for another record",
+    "bypassed": "Bypassed",
+    "unavailable": "QuickBooks did not answer; will retry",
+    "stale_reapplied": "Sent again over a newer QuickBooks version",
+    "drift": "Changed in QuickBooks",
+}
+
+
+def record_status(status: str) -> str:
+    return RECORD_STATUSES.get(status, status.replace("_", " ").capitalize())
+
+
+def connection_status(status: str) -> str:
+    return CONNECTION_STATUSES.get(status, status.replace("_", " ").capitalize())
+
+
+def type_label(record_type: str) -> str:
+    return _TYPES.get(record_type, record_type.replace("_", " ").capitalize())
+
+
+def action_label(action: str) -> str:
+    labels = {str(k): v for k, v in catalog.ACTION_LABELS.items()}
+    return labels.get(action, action.replace("_", " ").capitalize())
+
+
+def when(value: datetime | str | None) -> str:
+    """``2026-11-22 14:05 UTC``; empty for nothing."""
+    if value is None or value == "":
+        return ""
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def record_name(record_type: str, data: Mapping[str, Any]) -> str:
+    """What a person calls the record: a name, or the document's number."""
+    for field in ("display_name", "name", "company_name"):
+        if data.get(field):
+            return str(data[field])
+    person = " ".join(str(data[f]) for f in ("first_name", "last_name") if data.get(f))
+    if person:
+        return person
+    for field in ("number", "vendor_document_number", "reference"):
+        if data.get(field):
+            return f"No. {data[field]}"
+    return ""
+
+
+def history_text(entry: Mapping[str, Any]) -> str:
+    """One line for a history entry: what happened, and the figures that say how."""
+    kind = str(entry.get("kind") or "")
+    if kind.startswith("action:"):
+        label = f"{action_label(kind.removeprefix('action:'))} clicked"
+    else:
+        label = _HISTORY.get(kind, kind.replace("_", " ").capitalize())
+    detail = entry.get("detail") or {}
+    extra = ""
+    if isinstance(detail, Mapping):
+        if detail.get("result"):
+            who = f" by {detail['by']}" if detail.get("by") else ""
+            extra = f"{who}: {detail['result']}"
+        elif detail.get("code"):
+            extra = f": {_problem_title(detail)}"
+        elif detail.get("quickbooks_id"):
+            extra = f" (QuickBooks id {detail['quickbooks_id']})"
+    return label + extra
+
+
+def _problem_title(problem: Mapping[str, Any]) -> str:
+    return ProblemView.of(problem).title
+
+
+def install(env: jinja2.Environment) -> None:
+    env.filters.update(
+        {
+            "record_status": record_status,
+            "connection_status": connection_status,
+            "type_label": type_label,
+            "action_label": action_label,
+            "when": when,
+            "history_text": history_text,
+        }
+    )
+    env.globals.update({"record_name": record_name, "RECORD_STATUSES": RECORD_STATUSES})

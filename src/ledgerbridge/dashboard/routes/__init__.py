@@ -1,0 +1,23 @@
+"""The dashboard's pages, one module per page; each exposes `router`."""
+
+from ledgerbridge.dashboard.routes import (
+    auth,
+    connections,
+    health,
+    log,
+    mappings,
+    record,
+    setup,
+)
+
+ROUTERS = (
+    auth.router,
+    connections.router,
+    log.router,
+    record.router,
+    mappings.router,
+    setup.router,
+    health.router,
+)
+
+__all__ = ["ROUTERS"]

@@ -1,0 +1,227 @@
+"""Connections: their status, connecting a company (OAuth), disconnecting, starting fresh.
+
+Connecting leaves the dashboard for QuickBooks' consent page; QuickBooks sends the person back
+to the API's `/v1/oauth/callback`. So that they land on the connection's page again, the
+dashboard remembers the state it sent in a short-lived signed cookie scoped to the callback's
+path; `oauth_return`, which the callback consults, answers a redirect when the cookie names
+the state being completed, and nothing otherwise (scripts using the JSON API see no change).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated
+from urllib.parse import parse_qs, urlparse
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+
+from ledgerbridge.dashboard import web
+from ledgerbridge.dashboard.sessions import Signer
+from ledgerbridge.engine.service import ENVIRONMENTS, Invalid
+
+__all__ = ["NOTICES", "oauth_return", "router"]
+
+router = APIRouter()
+
+RETURN_COOKIE = "lb_oauth_return"
+RETURN_LIFETIME = 30 * 60
+
+NOTICES = {
+    "connected": ("ok", "QuickBooks is connected. Records are being sent."),
+    "wrong_company": (
+        "error",
+        "That is a different QuickBooks company from the one this connection works with. "
+        "Nothing was sent. Reconnect and choose the original company, or start fresh.",
+    ),
+    "declined": ("error", "QuickBooks did not connect: the consent was declined."),
+    "failed": ("error", "QuickBooks refused the sign-in. Try connecting again."),
+    "unknown": ("error", "That connection link had expired or was already used. Try again."),
+    "pulled": ("ok", "Asked QuickBooks for its latest changes."),
+    "disconnected": ("ok", "Disconnected. Records wait until you reconnect."),
+    "fresh": ("ok", "Started fresh: connect the new company; records are matched against it."),
+    "created": ("ok", "Connection added. Connect it to a QuickBooks company."),
+}
+
+
+@router.get("/connections", name="connections")
+def connections(request: Request, user: web.SignedIn, board: web.Board) -> Response:
+    found = board.service.connections(user.key_id)
+    return web.render(
+        request,
+        "connections.html",
+        title="Connections",
+        connections=found,
+        environments=ENVIRONMENTS,
+    )
+
+
+@router.post("/connections", name="create_connection")
+def create_connection(
+    request: Request,
+    user: web.SignedIn,
+    board: web.Board,
+    name: Annotated[str, Form()] = "",
+    environment: Annotated[str, Form()] = "emulator",
+) -> Response:
+    try:
+        created = board.service.create_connection(user.key_id, name, environment)
+    except Invalid as invalid:
+        return web.render(
+            request,
+            "connections.html",
+            status=422,
+            title="Connections",
+            connections=board.service.connections(user.key_id),
+            environments=ENVIRONMENTS,
+            error=str(invalid.problems[0].message),
+            name=name,
+        )
+    target = web.path(request, "connection", {"notice": "created"}, connection_id=created.id)
+    return web.redirect(request, target)
+
+
+@router.get("/connections/{connection_id}", name="connection")
+def connection(
+    request: Request, connection_id: str, user: web.SignedIn, board: web.Board, notice: str = ""
+) -> Response:
+    view = board.service.connection(user.key_id, connection_id)
+    return web.render(
+        request,
+        "connection.html",
+        title=view.name,
+        connection=view,
+        notice=NOTICES.get(notice),
+    )
+
+
+@router.post("/connections/{connection_id}/connect", name="connect")
+def connect(request: Request, connection_id: str, user: web.SignedIn, board: web.Board) -> Response:
+    service = board.service
+    view = service.connection(user.key_id, connection_id)
+    try:
+        url = service.connect_url(user.key_id, connection_id)
+    except ValueError as exc:  # no QuickBooks app for this environment
+        return web.render(
+            request,
+            "connection.html",
+            status=503,
+            title=view.name,
+            connection=view,
+            notice=("error", f"This server cannot connect to QuickBooks {view.environment}: {exc}"),
+        )
+    state = parse_qs(urlparse(url).query).get("state", [""])[0]
+    back = web.path(request, "connection", connection_id=connection_id)
+    response = web.redirect(request, url)
+    remembered = board.signer.sign(
+        "oauth-return", {"state": state, "to": back, "exp": int(time.time()) + RETURN_LIFETIME}
+    )
+    callback_path = urlparse(service.ledger.app(view.environment).redirect_uri).path or "/"
+    response.set_cookie(
+        RETURN_COOKIE,
+        remembered,
+        max_age=RETURN_LIFETIME,
+        path=callback_path,
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https",
+    )
+    return response
+
+
+def oauth_return(signer: Signer, request: Request, state: str, outcome: str) -> Response | None:
+    """For the API's OAuth callback: back to the dashboard page the person connected from,
+    when this browser started the connection there (see the module docstring)."""
+    token = request.cookies.get(RETURN_COOKIE)
+    if not token or not state:
+        return None
+    value = signer.unsign("oauth-return", token)
+    if value is None or value.get("state") != state or int(value.get("exp", 0)) < time.time():
+        return None
+    to = str(value.get("to") or "")
+    if not to.startswith("/") or to.startswith("//"):
+        return None
+    response = RedirectResponse(f"{to}?notice={outcome}", status_code=303)
+    response.delete_cookie(RETURN_COOKIE, path=request.url.path, httponly=True, samesite="lax")
+    return response
+
+
+def _confirm(
+    request: Request, *, title: str, text: str, action: str, button: str, back: str
+) -> Response:
+    return web.render(
+        request, "confirm.html", title=title, text=text, action=action, button=button, back=back
+    )
+
+
+@router.post("/connections/{connection_id}/disconnect", name="disconnect")
+def disconnect(
+    request: Request,
+    connection_id: str,
+    user: web.SignedIn,
+    board: web.Board,
+    confirmed: Annotated[str, Form()] = "",
+) -> Response:
+    view = board.service.connection(user.key_id, connection_id)
+    back = web.path(request, "connection", connection_id=connection_id)
+    if confirmed != "yes":
+        return _confirm(
+            request,
+            title=f"Disconnect {view.name}?",
+            text="ledgerbridge stops sending records to QuickBooks and forgets its sign-in. "
+            "Nothing is deleted: records wait, and are sent when you reconnect.",
+            action=web.path(request, "disconnect", connection_id=connection_id),
+            button="Yes, disconnect",
+            back=back,
+        )
+    board.service.disconnect(user.key_id, connection_id)
+    return web.redirect(
+        request,
+        web.path(request, "connection", {"notice": "disconnected"}, connection_id=connection_id),
+    )
+
+
+@router.post("/connections/{connection_id}/start-fresh", name="start_fresh")
+def start_fresh(
+    request: Request,
+    connection_id: str,
+    user: web.SignedIn,
+    board: web.Board,
+    confirmed: Annotated[str, Form()] = "",
+) -> Response:
+    view = board.service.connection(user.key_id, connection_id)
+    back = web.path(request, "connection", connection_id=connection_id)
+    if confirmed != "yes":
+        return _confirm(
+            request,
+            title="Start fresh in another QuickBooks company?",
+            text=f"Every link between the app's records and the QuickBooks company "
+            f"{view.company_name or view.realm_id or ''} is forgotten. Nothing is deleted in "
+            "either QuickBooks company. Then connect the new company: the app's records are "
+            "matched against it and sent again.",
+            action=web.path(request, "start_fresh", connection_id=connection_id),
+            button="Yes, start fresh",
+            back=back,
+        )
+    try:
+        board.service.start_fresh(user.key_id, connection_id, user.actor)
+    except Invalid as invalid:
+        return web.render(
+            request,
+            "connection.html",
+            status=409,
+            title=view.name,
+            connection=view,
+            notice=("error", invalid.problems[0].message),
+        )
+    return web.redirect(
+        request, web.path(request, "connection", {"notice": "fresh"}, connection_id=connection_id)
+    )
+
+
+@router.post("/connections/{connection_id}/pull", name="pull")
+def pull(request: Request, connection_id: str, user: web.SignedIn, board: web.Board) -> Response:
+    board.service.request_pull(user.key_id, connection_id)
+    return web.redirect(
+        request, web.path(request, "connection", {"notice": "pulled"}, connection_id=connection_id)
+    )

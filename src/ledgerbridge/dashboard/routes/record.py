@@ -1,0 +1,189 @@
+"""A record: its status, its problem (what it means, how to fix it), one button per action it
+offers, the app's values beside QuickBooks' where they drifted, and its history.
+
+Actions that change QuickBooks itself ask first: the first POST answers a confirmation, the
+second (``confirmed=yes``) acts. The outcome, or why the action was refused, is announced in
+the page's live region. With htmx only the record's panel is replaced.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import Response
+
+from ledgerbridge.dashboard import queries, web
+from ledgerbridge.dashboard.accounts import DashboardUser
+from ledgerbridge.dashboard.present import action_label, record_name, type_label
+from ledgerbridge.engine.actions import Refused
+from ledgerbridge.engine.service import Invalid
+from ledgerbridge.engine.views import RecordView
+
+__all__ = ["CONFIRMED_ACTIONS", "Button", "buttons", "router"]
+
+router = APIRouter()
+
+# Actions that change QuickBooks (at once, or by what they send next): they ask first.
+CONFIRMED_ACTIONS = {
+    "reactivate": "This makes the {what} active again in QuickBooks, right now.",
+    "renumber": "This changes the number of the other document in QuickBooks, right now. "
+    "This record keeps its number.",
+    "move_back": "This moves the invoice back to the app's customer in QuickBooks.",
+    "align_account": "This changes the item's account in QuickBooks to the app's account.",
+    "recreate": "This creates the {what} again in QuickBooks, as it was last sent.",
+    "link": "This links the record to QuickBooks {entity} {quickbooks_id}. Nothing new is "
+    "created in QuickBooks; later changes in the app update that QuickBooks record.",
+}
+
+
+@dataclass(frozen=True)
+class Button:
+    action: str
+    label: str
+    params: dict[str, str] = field(default_factory=dict)
+    confirm: bool = False
+
+    @property
+    def key(self) -> str:
+        return self.action + "".join(f"-{v}" for v in self.params.values())
+
+
+def buttons(view: RecordView) -> list[Button]:
+    """The buttons of the record's offered actions (link has its own form)."""
+    found: list[Button] = []
+    for action in view.actions:
+        if action == "link":
+            continue
+        if action == "renumber":
+            found.append(Button("renumber", "Renumber", {"target": "ours"}))
+            found.append(
+                Button(
+                    "renumber", "Renumber the QuickBooks document", {"target": "quickbooks"}, True
+                )
+            )
+        elif action == "align_account":
+            found.append(Button("align_account", action_label(action), {"direction": "push"}, True))
+            found.append(Button("align_account", "Keep QuickBooks' account", {"direction": "take"}))
+        else:
+            found.append(Button(action, action_label(action), {}, action in CONFIRMED_ACTIONS))
+    return found
+
+
+def _context(
+    request: Request,
+    board: web.Dashboard,
+    user: DashboardUser,
+    connection_id: str,
+    record_type: str,
+    app_id: str,
+) -> dict[str, Any]:
+    service = board.service
+    connection = service.connection(user.key_id, connection_id)
+    view = service.record(user.key_id, connection_id, record_type, app_id)
+    name = record_name(record_type, view.data)
+    return {
+        "title": f"{type_label(record_type)} {name or app_id}",
+        "connection": connection,
+        "record": view,
+        "name": name,
+        "buttons": buttons(view),
+        "drift": queries.quickbooks_drift(service.ledger, connection_id, record_type, app_id),
+        # the QuickBooks object a problem names is offered only when linking to it is its fix
+        "suggested_link": (
+            view.problem.params.get("quickbooks_id")
+            if view.problem and "link" in view.problem.actions
+            else None
+        )
+        or "",
+        "result": None,
+        "confirm": None,
+    }
+
+
+def _answer(request: Request, context: dict[str, Any], status: int = 200) -> Response:
+    template = "record_panel.html" if web.is_htmx(request) else "record.html"
+    return web.render(request, template, status=status, **context)
+
+
+@router.get("/connections/{connection_id}/records/{record_type}/{app_id:path}", name="record")
+def record(
+    request: Request,
+    connection_id: str,
+    record_type: str,
+    app_id: str,
+    user: web.SignedIn,
+    board: web.Board,
+) -> Response:
+    return _answer(request, _context(request, board, user, connection_id, record_type, app_id))
+
+
+@router.post("/connections/{connection_id}/actions/{action}", name="action")
+def act(
+    request: Request,
+    connection_id: str,
+    action: str,
+    user: web.SignedIn,
+    board: web.Board,
+    record_type: Annotated[str, Form(alias="type")],
+    app_id: Annotated[str, Form(alias="id")],
+    confirmed: Annotated[str, Form()] = "",
+    quickbooks_id: Annotated[str, Form()] = "",
+    target: Annotated[str, Form()] = "",
+    direction: Annotated[str, Form()] = "",
+    number: Annotated[str, Form()] = "",
+) -> Response:
+    context = _context(request, board, user, connection_id, record_type, app_id)
+    view: RecordView = context["record"]
+    given = {"quickbooks_id": quickbooks_id, "target": target, "direction": direction}
+    params = {k: v.strip() for k, v in {**given, "number": number}.items() if v.strip()}
+    label = action_label(action)
+    if action == "renumber" and params.get("target") == "quickbooks":
+        label = "Renumber the QuickBooks document"
+    asks = action in CONFIRMED_ACTIONS and (action != "renumber" or target == "quickbooks")
+    if asks and confirmed != "yes":
+        if action == "link" and not params.get("quickbooks_id"):
+            context["result"] = ("error", "Enter the id of the QuickBooks record to link to.")
+            return _answer(request, context, 422)
+        what = type_label(view.type).lower()
+        if view.problem and view.problem.params.get("quickbooks_type"):
+            what = str(view.problem.params["quickbooks_type"])
+        entity = {"purchase_order": "purchase order"}.get(view.type, what)
+        text = CONFIRMED_ACTIONS[action].format(
+            what=what if action != "reactivate" else _inactive_what(view),
+            entity=entity,
+            quickbooks_id=params.get("quickbooks_id", ""),
+        )
+        button = f"Yes, {label[0].lower()}{label[1:]}"
+        context["confirm"] = {
+            "action": action,
+            "label": label,
+            "button": button,
+            "text": text,
+            "params": params,
+        }
+        return _answer(request, context)
+    try:
+        done = board.service.action(
+            user.key_id, connection_id, record_type, app_id, action, params, actor=user.actor
+        )
+    except Refused as refused:
+        context["result"] = ("error", f"{label} was refused: {refused.reason}.")
+        return _answer(request, context, 409)
+    except Invalid as invalid:
+        context["result"] = ("error", f"{label} was refused: {invalid}.")
+        return _answer(request, context, 422)
+    fresh = _context(request, board, user, connection_id, record_type, app_id)
+    fresh["result"] = ("ok", f"{label}: {done.summary}.")
+    if action == "copy_details":
+        fresh["details"] = done.detail
+    return _answer(request, fresh)
+
+
+def _inactive_what(view: RecordView) -> str:
+    code = view.problem.code if view.problem else ""
+    for word in ("customer", "item", "vendor", "class"):
+        if word in code:
+            return f"QuickBooks {word}"
+    return "QuickBooks record"

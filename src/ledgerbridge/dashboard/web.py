@@ -1,0 +1,184 @@
+"""What every dashboard route shares: the `Dashboard` (service, signer, templates), who is
+signed in, the CSRF check, and rendering a page.
+
+Routes declare what they need:
+
+    def page(request: Request, user: SignedIn, board: Board) -> HTMLResponse:
+        return render(request, "page.html", title="...", ...)
+
+`SignedIn` answers a redirect to the sign-in page (`HX-Redirect` for htmx) when nobody is
+signed in; `csrf_protect` runs before every route of the dashboard and refuses (403) a POST
+without the session's token.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Annotated, Any
+from urllib.parse import quote, urlencode
+
+import jinja2
+from fastapi import Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from markupsafe import Markup
+
+from ledgerbridge.dashboard import present
+from ledgerbridge.dashboard.accounts import DashboardUser, user_by_id
+from ledgerbridge.dashboard.sessions import COOKIE, Signer, WebSession
+from ledgerbridge.engine.service import Service
+
+__all__ = [
+    "Board",
+    "CsrfRefused",
+    "Dashboard",
+    "SignInRequired",
+    "SignedIn",
+    "csrf_protect",
+    "is_htmx",
+    "redirect",
+    "render",
+    "set_session",
+    "templates",
+]
+
+_SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+_UNREAD = object()
+_FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+def templates() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("ledgerbridge.dashboard", "templates"),
+        autoescape=jinja2.select_autoescape(["html"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    present.install(env)
+    return env
+
+
+@dataclass
+class Dashboard:
+    service: Service
+    signer: Signer
+    env: jinja2.Environment
+
+
+def _dashboard(request: Request) -> Dashboard:
+    board = request.app.state.dashboard
+    assert isinstance(board, Dashboard)
+    return board
+
+
+Board = Annotated[Dashboard, Depends(_dashboard)]
+
+
+class SignInRequired(Exception):
+    """Nobody is signed in (or the session ended)."""
+
+
+class CsrfRefused(Exception):
+    """A POST without the session's CSRF token."""
+
+
+def web_session(request: Request) -> WebSession | None:
+    """The session in the request's cookie (valid and unexpired), if any."""
+    found = getattr(request.state, "web_session", _UNREAD)
+    if found is _UNREAD:
+        found = _dashboard(request).signer.read_cookie(request.cookies.get(COOKIE))
+        request.state.web_session = found
+    assert found is None or isinstance(found, WebSession)
+    return found
+
+
+def _signed_in(request: Request) -> DashboardUser:
+    session = web_session(request)
+    if session is None or session.user_id is None:
+        raise SignInRequired()
+    user = user_by_id(_dashboard(request).service.ledger, session.user_id)
+    if user is None:  # the user was removed since signing in
+        raise SignInRequired()
+    request.state.user = user
+    return user
+
+
+SignedIn = Annotated[DashboardUser, Depends(_signed_in)]
+
+
+async def csrf_protect(request: Request) -> None:
+    """Refuse a POST (or any unsafe method) that lacks this session's CSRF token."""
+    if request.method in _SAFE_METHODS:
+        return
+    token = request.headers.get("x-csrf-token")
+    if not token and request.headers.get("content-type", "").startswith(_FORM_TYPES):
+        form = await request.form()
+        value = form.get("csrf_token")
+        token = value if isinstance(value, str) else None
+    if not _dashboard(request).signer.csrf_matches(web_session(request), token):
+        raise CsrfRefused()
+
+
+def is_htmx(request: Request) -> bool:
+    return request.headers.get("hx-request") == "true"
+
+
+def set_session(request: Request, response: Response, session: WebSession) -> None:
+    """Put `session` in the response's cookie (and in this request's state)."""
+    request.state.web_session = session
+    signer = _dashboard(request).signer
+    response.set_cookie(
+        COOKIE,
+        signer.cookie(session),
+        max_age=max(0, session.expires - int(_now())),
+        path=_root(request) or "/",
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https",
+    )
+
+
+def _now() -> float:
+    return time.time()
+
+
+def _root(request: Request) -> str:
+    root: str = request.scope.get("root_path", "")
+    return root.rstrip("/")
+
+
+def path(request: Request, name: str, query: Mapping[str, Any] | None = None, **params: Any) -> str:
+    """The path of the dashboard route `name` (with `query`, leaving out empty values)."""
+    # the dashboard's own router: the dashboard does not know the name it is mounted under
+    quoted = {k: quote(str(v), safe="/") for k, v in params.items()}  # ids may hold "?", "#"
+    found = _root(request) + str(request.app.router.url_path_for(name, **quoted))
+    kept = {k: v for k, v in (query or {}).items() if v not in (None, "")}
+    return f"{found}?{urlencode(kept, doseq=True)}" if kept else found
+
+
+def redirect(request: Request, url: str) -> Response:
+    """303 to `url`; for htmx, an `HX-Redirect` so the whole page changes."""
+    if is_htmx(request):
+        return Response(status_code=204, headers={"HX-Redirect": url})
+    return RedirectResponse(url, status_code=303)
+
+
+def render(request: Request, template: str, *, status: int = 200, **context: Any) -> HTMLResponse:
+    """The page (or fragment) `template`, with what every template may use."""
+    board = _dashboard(request)
+    session = web_session(request)
+    user: DashboardUser | None = getattr(request.state, "user", None)
+    csrf = board.signer.csrf_token(session) if session else ""
+    values = {
+        "request": request,
+        "user": user,
+        "csrf_token": csrf,
+        "csrf_field": Markup('<input type="hidden" name="csrf_token" value="{}">').format(csrf),
+        "url": lambda name, query=None, **params: path(request, name, query, **params),
+        "static": lambda file: path(request, "static", path=file),
+        "htmx": is_htmx(request),
+        **context,
+    }
+    body = board.env.get_template(template).render(values)
+    return HTMLResponse(body, status_code=status)

@@ -1,0 +1,181 @@
+"""Dashboard users: an email, a password (kept only as a salted scrypt hash) and the API key
+whose connections the person sees.
+
+    with db.session() as session:
+        user = Users(session).create("office@example.com", key_id, "a long password")
+    with db.session(readonly=True) as session:
+        signed_in = Users(session).authenticate("office@example.com", "a long password")
+
+`authenticate` answers None alike for an unknown email and a wrong password, and spends the
+same work on both (a hash is computed either way), so a failed sign-in tells nothing about
+which emails exist. A user whose API key was revoked is treated as unknown. Same rules as
+`repositories`: a session given by the caller, frozen values out, INSERT/UPDATE statements in.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, insert, select, update
+from sqlalchemy.orm import Session
+
+from ledgerbridge.storage import tables
+from ledgerbridge.storage.repositories import Clock
+from ledgerbridge.storage.tables import utcnow
+
+__all__ = [
+    "EmailTaken",
+    "StoredUser",
+    "UnknownKey",
+    "Users",
+    "hash_password",
+    "normalize_email",
+    "verify_password",
+]
+
+USER_PREFIX = "usr_"
+# scrypt's cost: 16 MiB and about 50 ms per hash on a small machine (OWASP's minimum is N=2^17
+# with r=8 for a single-factor login; this is 2^14 with r=8 and p=1, scaled for 2 cores).
+_N, _R, _P, _LENGTH = 2**14, 8, 1, 32
+_SCHEME = "scrypt"
+
+
+class EmailTaken(ValueError):
+    """Another user already signs in with this email."""
+
+
+class UnknownKey(ValueError):
+    """There is no live API key with this id."""
+
+
+@dataclass(frozen=True, slots=True)
+class StoredUser:
+    id: str
+    api_key_id: str
+    email: str
+    created_at: datetime
+
+
+def normalize_email(email: str) -> str:
+    """Emails compare without regard to case or surrounding spaces."""
+    return email.strip().casefold()
+
+
+def _b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def hash_password(password: str, *, salt: bytes | None = None) -> str:
+    """``scrypt$N$r$p$salt$hash``: the parameters travel with the hash, so they can grow."""
+    salt = salt if salt is not None else secrets.token_bytes(16)
+    digest = hashlib.scrypt(password.encode(), salt=salt, n=_N, r=_R, p=_P, dklen=_LENGTH)
+    return f"{_SCHEME}${_N}${_R}${_P}${_b64(salt)}${_b64(digest)}"
+
+
+def verify_password(password: str, stored: str) -> bool:
+    """Whether `password` is the one `stored` was made from (constant-time comparison)."""
+    try:
+        scheme, n, r, p, salt, digest = stored.split("$")
+        if scheme != _SCHEME:
+            return False
+        expected = _unb64(digest)
+        computed = hashlib.scrypt(
+            password.encode(),
+            salt=_unb64(salt),
+            n=int(n),
+            r=int(r),
+            p=int(p),
+            dklen=len(expected),
+            maxmem=2**26,
+        )
+    except ValueError:
+        return False
+    return hmac.compare_digest(computed, expected)
+
+
+# Compared against when the email is unknown, so that both failures cost the same.
+_DUMMY_HASH = hash_password("not a password", salt=b"\0" * 16)
+
+
+class Users:
+    def __init__(self, session: Session, *, clock: Clock = utcnow) -> None:
+        self._session = session
+        self._clock = clock
+
+    def create(self, email: str, api_key_id: str, password: str) -> StoredUser:
+        """A new user of the key's connections; `EmailTaken`, `UnknownKey` otherwise."""
+        address = normalize_email(email)
+        key = tables.ApiKey
+        live = self._session.execute(
+            select(key.id).where(key.id == api_key_id, key.revoked_at.is_(None))
+        ).first()
+        if live is None:
+            raise UnknownKey(api_key_id)
+        taken = self._session.execute(
+            select(tables.User.id).where(tables.User.email == address)
+        ).first()
+        if taken is not None:
+            raise EmailTaken(address)
+        user = StoredUser(
+            USER_PREFIX + secrets.token_urlsafe(12), api_key_id, address, self._clock()
+        )
+        self._session.execute(
+            insert(tables.User).values(
+                id=user.id,
+                api_key_id=user.api_key_id,
+                email=user.email,
+                password_hash=hash_password(password),
+                created_at=user.created_at,
+            )
+        )
+        return user
+
+    def get(self, user_id: str) -> StoredUser | None:
+        found = self._row(tables.User.id == user_id)
+        return found[0] if found else None
+
+    def by_email(self, email: str) -> StoredUser | None:
+        found = self._row(tables.User.email == normalize_email(email))
+        return found[0] if found else None
+
+    def authenticate(self, email: str, password: str) -> StoredUser | None:
+        """The user, when the email and password match; None for any failure."""
+        found = self._row(tables.User.email == normalize_email(email))
+        stored_hash = found[1] if found else _DUMMY_HASH
+        matches = verify_password(password, stored_hash)
+        if found is None or not matches:
+            return None
+        return found[0]
+
+    def set_password(self, user_id: str, password: str) -> bool:
+        user = tables.User
+        result = self._session.execute(
+            update(user)
+            .where(user.id == user_id)
+            .values(password_hash=hash_password(password))
+            .returning(user.id),
+            execution_options={"synchronize_session": False},
+        )
+        return result.first() is not None
+
+    def _row(self, condition: ColumnElement[bool]) -> tuple[StoredUser, str] | None:
+        """The user matching `condition` whose API key is live (revoking the key ends its
+        users' sign-ins and sessions), with the password hash."""
+        user, key = tables.User, tables.ApiKey
+        row = self._session.execute(
+            select(user.id, user.api_key_id, user.email, user.created_at, user.password_hash)
+            .join(key, key.id == user.api_key_id)
+            .where(condition, key.revoked_at.is_(None))
+        ).one_or_none()
+        if row is None:
+            return None
+        return StoredUser(row.id, row.api_key_id, row.email, row.created_at), row.password_hash

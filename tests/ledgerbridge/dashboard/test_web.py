@@ -1,0 +1,346 @@
+"""The dashboard in-process (FastAPI's TestClient): signing in, the CSRF check, every page,
+an action, the log's search and bulk buttons, and coming back from QuickBooks' consent."""
+
+from __future__ import annotations
+
+import html
+import re
+from urllib.parse import parse_qs, urlparse
+
+import httpx
+
+from ledgerbridge.api import create_app
+from ledgerbridge.core.mirror import MirrorObject
+from ledgerbridge.dashboard.routes.auth import FAILED
+from ledgerbridge.storage.repositories import Connections
+from ledgerbridge.storage.sync import Links, Mirror
+from tests.ledgerbridge.dashboard.conftest import (
+    PASSWORD,
+    Office,
+    Site,
+    csrf_of,
+    in_process_client,
+    sign_in,
+)
+
+
+def notices(html: str) -> list[str]:
+    return re.findall(r'class="notice notice-\w+"[^>]*><p>([^<]*)</p>', html)
+
+
+def test_the_root_and_the_dashboard_send_a_stranger_to_sign_in(site: Site) -> None:
+    client = in_process_client(create_app(site.service))
+    assert client.get("/").headers["location"] == "/dashboard/"
+    assert client.get("/dashboard/").headers["location"] == "/dashboard/login"
+    page = client.get("/dashboard/connections")
+    assert page.status_code == 303
+    assert page.headers["location"] == "/dashboard/login?next=%2Fdashboard%2Fconnections"
+    login = client.get("/dashboard/login")
+    assert login.status_code == 200
+    assert '<label for="email">Email</label>' in login.text
+    assert 'name="viewport"' in login.text and 'class="skip-link"' in login.text
+    cookie = login.headers["set-cookie"].lower()
+    assert "httponly" in cookie and "samesite=lax" in cookie and "path=/dashboard" in cookie
+    htmx = client.get("/dashboard/connections", headers={"HX-Request": "true"})
+    assert htmx.status_code == 204 and htmx.headers["HX-Redirect"].startswith("/dashboard/login")
+
+
+def test_a_failed_sign_in_never_tells_whether_the_email_exists(office: Office) -> None:
+    client = in_process_client(create_app(office.service))
+    wrong_password = sign_in(client, office.email, "not the password")
+    unknown_email = sign_in(client, "nobody@example.com", PASSWORD)
+    assert wrong_password.status_code == unknown_email.status_code == 401
+    assert notices(wrong_password.text) == notices(unknown_email.text) == [FAILED]
+    assert "set-cookie" not in wrong_password.headers  # still the sign-in form's session
+    signed_in = sign_in(client, office.email.upper())  # emails compare without case
+    assert signed_in.status_code == 303
+    assert signed_in.headers["location"] == "/dashboard/connections"
+
+
+def test_signing_in_goes_back_to_the_page_asked_for_but_never_elsewhere(office: Office) -> None:
+    client = in_process_client(create_app(office.service))
+    for wanted, landing in [
+        ("/dashboard/connections?x=1", "/dashboard/connections?x=1"),
+        ("https://evil.example/", "/dashboard/connections"),
+        ("//evil.example/dashboard/", "/dashboard/connections"),
+    ]:
+        client.cookies.clear()
+        page = client.get("/dashboard/login")
+        response = client.post(
+            "/dashboard/login",
+            data={
+                "email": office.email,
+                "password": PASSWORD,
+                "next": wanted,
+                "csrf_token": csrf_of(page.text),
+            },
+        )
+        assert response.headers["location"] == landing
+
+
+def test_a_post_without_the_sessions_csrf_token_is_refused(office: Office) -> None:
+    cid = office.connection()
+    office.service.put_record(office.key_id, cid, "customer", "c-1", {"display_name": "Ann"})
+    path = f"/dashboard/connections/{cid}/actions/bypass"
+    form = {"type": "customer", "id": "c-1"}
+    assert office.client.post(path, data=form).status_code == 403
+    assert office.client.post(path, data={**form, "csrf_token": "forged"}).status_code == 403
+    # the token of another session does not do either
+    other = in_process_client(create_app(office.service))
+    foreign = csrf_of(other.get("/dashboard/login").text)
+    assert office.client.post(path, data={**form, "csrf_token": foreign}).status_code == 403
+    assert office.service.record(office.key_id, cid, "customer", "c-1").status == "pending"
+    # signing in needs the sign-in form's token too
+    fresh = in_process_client(create_app(office.service))
+    refused = fresh.post("/dashboard/login", data={"email": office.email, "password": PASSWORD})
+    assert refused.status_code == 403
+    # the header htmx sends counts as the form field
+    token = csrf_of(office.client.get("/dashboard/connections").text)
+    done = office.client.post(path, data=form, headers={"X-CSRF-Token": token})
+    assert done.status_code == 200
+
+
+def test_a_forged_session_cookie_signs_nobody_in(office: Office) -> None:
+    client = in_process_client(create_app(office.service))
+    client.cookies.set("lb_dashboard", office.client.cookies["lb_dashboard"][:-3] + "AAA")
+    assert client.get("/dashboard/connections").status_code == 303
+
+
+def test_every_page_renders(office: Office) -> None:
+    cid = office.connection()
+    put = office.service.put_record
+    put(office.key_id, cid, "customer", "c-1", {"display_name": "Ann Lee", "email": "a@b.co"})
+    put(office.key_id, cid, "item", "svc", {"name": "Service Call", "unit_price": "100.00"})
+    base = f"/dashboard/connections/{cid}"
+    pages = {
+        "/dashboard/connections": "Main office",
+        base: "Connect to QuickBooks",
+        f"{base}/log": "Ann Lee",
+        f"{base}/records/customer/c-1": "History",
+        f"{base}/mappings": "Payment methods",
+        f"{base}/setup": "Setup checklist",
+        f"{base}/health": "Records per status",
+        f"{base}/reconciliation": "Invoice totals",
+    }
+    for path, expected in pages.items():
+        response = office.client.get(path)
+        assert response.status_code == 200, (path, response.text[:500])
+        assert expected in response.text, path
+        assert 'href="#main"' in response.text and '<main id="main"' in response.text
+        assert "X-CSRF-Token" in response.text  # hx-headers on the body
+    headers = office.client.get(base).headers
+    assert "script-src 'self'" in headers["content-security-policy"]
+    assert headers["x-frame-options"] == "DENY" and headers["cache-control"] == "no-store"
+    health = office.client.get(f"{base}/health").text
+    assert health.count('role="img"') == 3 and "<desc" in health
+    assert "<table" in health  # the figures again, for screen readers
+
+
+def test_another_accounts_connection_and_records_are_not_found(office: Office, site: Site) -> None:
+    other_key, _ = site.service.create_key("other")
+    theirs = site.service.create_connection(other_key, "Theirs", "emulator").id
+    for path in ["", "/log", "/records/customer/c-1", "/mappings", "/health"]:
+        response = office.client.get(f"/dashboard/connections/{theirs}{path}")
+        assert response.status_code == 404, path
+    mine = office.connection()
+    assert (
+        office.client.get(f"/dashboard/connections/{mine}/records/customer/nope").status_code == 404
+    )
+
+
+def test_an_action_runs_through_the_dashboard_and_says_what_it_did(office: Office) -> None:
+    cid = office.connection()
+    office.service.put_record(office.key_id, cid, "customer", "c-1", {"display_name": "Ann"})
+    page = office.client.get(f"/dashboard/connections/{cid}/records/customer/c-1").text
+    assert 'data-action="bypass"' in page and 'data-action="retry"' in page
+    done = office.post(
+        f"/dashboard/connections/{cid}/actions/bypass", {"type": "customer", "id": "c-1"}
+    )
+    assert done.status_code == 200
+    assert notices(done.text) == ["Bypass: bypassed: it will not be sent to QuickBooks."]
+    assert office.service.record(office.key_id, cid, "customer", "c-1").status == "bypassed"
+    assert 'data-action="undo_bypass"' in done.text
+    # with htmx: only the panel, with the outcome for the live region (out of band)
+    undo = office.post(
+        f"/dashboard/connections/{cid}/actions/undo_bypass",
+        {"type": "customer", "id": "c-1"},
+        headers={"HX-Request": "true"},
+    )
+    assert undo.status_code == 200
+    assert "<html" not in undo.text and 'id="record-panel"' in undo.text
+    assert 'id="live" hx-swap-oob="innerHTML"' in undo.text
+    assert office.service.record(office.key_id, cid, "customer", "c-1").status == "pending"
+    history = office.client.get(f"/dashboard/connections/{cid}/records/customer/c-1").text
+    assert "Undo bypass clicked by dashboard:" in history
+
+
+def test_a_refused_action_says_why_and_changes_nothing(office: Office) -> None:
+    cid = office.connection()
+    office.service.put_record(office.key_id, cid, "customer", "c-1", {"display_name": "Ann"})
+    refused = office.post(
+        f"/dashboard/connections/{cid}/actions/reactivate", {"type": "customer", "id": "c-1"}
+    )
+    assert refused.status_code == 200  # the confirmation comes first
+    assert "Confirm: Reactivate" in refused.text
+    refused = office.post(
+        f"/dashboard/connections/{cid}/actions/reactivate",
+        {"type": "customer", "id": "c-1", "confirmed": "yes"},
+    )
+    assert refused.status_code == 409
+    (said,) = notices(refused.text)
+    assert said.startswith("Reactivate was refused: reactivate does not apply to this record")
+
+
+def test_the_log_filters_searches_and_resyncs_or_bypasses_in_bulk(office: Office) -> None:
+    cid = office.connection()
+    put = office.service.put_record
+    put(office.key_id, cid, "customer", "ann", {"display_name": "Ann Lee"})
+    put(office.key_id, cid, "customer", "bo", {"display_name": "Bo Diaz"})
+    put(office.key_id, cid, "vendor", "v-1", {"display_name": "Lumber Yard"})
+    log = f"/dashboard/connections/{cid}/log"
+    found = office.client.get(log, params={"q": "diaz"}).text
+    assert "Bo Diaz" in found and "Ann Lee" not in found
+    vendors = office.client.get(log, params={"type": "vendor"}).text
+    assert "Lumber Yard" in vendors and "Ann Lee" not in vendors
+    partial = office.client.get(
+        log, params={"q": "ann"}, headers={"HX-Request": "true", "HX-Target": "log-results"}
+    )
+    assert "<html" not in partial.text and "Ann Lee" in partial.text
+
+    bypassed = office.post(
+        f"{log}/bulk", {"operation": "bypass", "selected": ["customer:ann", "customer:bo"]}
+    )
+    assert notices(bypassed.text) == ["2 records bypassed."]
+    office.site.wakes.clear()
+    resynced = office.post(
+        f"{log}/bulk", {"operation": "resync", "selected": ["customer:ann", "vendor:v-1"]}
+    )
+    assert notices(resynced.text) == [
+        "1 record queued to be sent again. 1 record left as they are (bypassed records are "
+        "not resent)."
+    ]
+    assert set(office.site.wakes) == {cid}
+    nothing = office.post(f"{log}/bulk", {"operation": "resync"})
+    assert notices(nothing.text) == ["Tick at least one record first."]
+
+
+def test_mappings_are_saved_per_section(office: Office) -> None:
+    cid = office.connection()
+    office.service.set_mappings(office.key_id, cid, {"tax_rates": {"ca": "7"}})
+    saved = office.post(
+        f"/dashboard/connections/{cid}/mappings/payment_methods",
+        {"app_value": ["zelle", "  ", "card"], "quickbooks_id": ["3", "", ""]},
+    )
+    assert saved.status_code == 200
+    assert notices(saved.text) == ["Payment methods saved: 1 mapped."]
+    assert office.service.mappings(office.key_id, cid) == {
+        "tax_rates": {"ca": "7"},
+        "payment_methods": {"zelle": "3"},
+    }
+
+
+def test_connecting_from_the_dashboard_comes_back_to_the_connection(office: Office) -> None:
+    cid = office.connection()
+    emulator = office.site.emulator.url
+    realm = httpx.post(f"{emulator}/_emulator/companies", json={"name": "Back Again"}).json()
+    go = office.post(f"/dashboard/connections/{cid}/connect")
+    assert go.status_code == 303 and go.headers["location"].startswith(emulator)
+    consent = httpx.get(
+        go.headers["location"] + f"&realm_id={realm['realm_id']}&approve=true",
+        follow_redirects=False,
+    )
+    callback = urlparse(consent.headers["location"])
+    back = office.client.get(f"{callback.path}?{callback.query}")
+    assert back.status_code == 303
+    assert back.headers["location"] == f"/dashboard/connections/{cid}?notice=connected"
+    page = office.client.get(back.headers["location"]).text
+    assert "QuickBooks is connected." in page and "Back Again" in page
+    assert office.service.connection(office.key_id, cid).status == "active"
+
+
+def test_the_callback_without_the_dashboards_cookie_answers_its_page(office: Office) -> None:
+    """Scripts and people who connected through the API see the callback's page as before."""
+    cid = office.connection()
+    emulator = office.site.emulator.url
+    realm = httpx.post(f"{emulator}/_emulator/companies", json={"name": "Scripted"}).json()
+    url = office.service.connect_url(office.key_id, cid)
+    consent = httpx.get(f"{url}&realm_id={realm['realm_id']}&approve=true", follow_redirects=False)
+    query = parse_qs(urlparse(consent.headers["location"]).query)
+    stranger = in_process_client(create_app(office.service))
+    answer = stranger.get("/v1/oauth/callback", params={k: v[0] for k, v in query.items()})
+    assert answer.status_code == 200
+    assert "Connected to Scripted" in answer.text
+
+
+def test_signing_out_ends_the_session(office: Office) -> None:
+    out = office.post("/dashboard/logout")
+    assert out.headers["location"] == "/dashboard/login?signed_out=1"
+    assert office.client.get("/dashboard/connections").status_code == 303
+
+
+def test_a_record_whose_id_holds_a_slash_or_a_question_mark_has_its_page(office: Office) -> None:
+    cid = office.connection()
+    office.service.put_record(office.key_id, cid, "customer", "a/b?c#d", {"display_name": "Odd"})
+    log = office.client.get(f"/dashboard/connections/{cid}/log").text
+    found = re.search(r'href="([^"]*/records/customer/[^"]+)"', log)
+    assert found is not None
+    page = office.client.get(html.unescape(found.group(1)))
+    assert page.status_code == 200 and "a/b?c#d" in html.unescape(page.text)
+
+
+def test_the_record_page_shows_what_changed_in_quickbooks_since_it_was_sent(
+    office: Office,
+) -> None:
+    cid = office.connection()
+    office.service.put_record(office.key_id, cid, "customer", "c-1", {"display_name": "Ann Lee"})
+    sent = {
+        "DisplayName": "Ann Lee",
+        "PrimaryEmailAddr": {"Address": "ann@example.com"},
+        "Balance": "0.00",
+        "Line": [{"Amount": "1.00"}],
+    }
+    now = {
+        "Id": "58",
+        "SyncToken": "3",
+        "DisplayName": "Ann Lee-Smith",
+        "PrimaryEmailAddr": {"Address": "ann@example.com"},
+        "Balance": 0,
+        "Line": [{"Amount": 1.0, "Id": "1"}],
+    }
+    with office.site.ledger.db.session() as session:
+        Links(session).put(
+            cid,
+            "customer",
+            "c-1",
+            entity="Customer",
+            qbo_id="58",
+            sync_token="0",
+            doc_number=None,
+            pushed=sent,
+        )
+        Mirror(session, cid).put(MirrorObject.from_quickbooks("Customer", now))
+    page = office.client.get(f"/dashboard/connections/{cid}/records/customer/c-1").text
+    table = page[page.index("Changed in QuickBooks since") :]
+    table = table[: table.index("</table>")]
+    assert '<th scope="row">DisplayName</th><td>Ann Lee</td><td>Ann Lee-Smith</td>' in table
+    assert "Balance" not in table and "Line" not in table and "PrimaryEmailAddr" not in table
+
+
+def test_start_fresh_and_disconnect_ask_first(office: Office) -> None:
+    cid = office.connection()
+    with office.site.ledger.db.session() as session:
+        Connections(session).set_status(cid, "wrong_company")
+    page = office.client.get(f"/dashboard/connections/{cid}").text
+    assert "Wrong company" in page and "Reconnect QuickBooks" in page and "Start fresh" in page
+    asked = office.post(f"/dashboard/connections/{cid}/start-fresh")
+    assert asked.status_code == 200 and "Yes, start fresh" in asked.text
+    assert office.service.connection(office.key_id, cid).status == "wrong_company"
+    done = office.post(f"/dashboard/connections/{cid}/start-fresh", {"confirmed": "yes"})
+    assert done.headers["location"] == f"/dashboard/connections/{cid}?notice=fresh"
+    assert office.service.connection(office.key_id, cid).status == "not_connected"
+    with office.site.ledger.db.session() as session:
+        Connections(session).set_status(cid, "active")
+    asked = office.post(f"/dashboard/connections/{cid}/disconnect")
+    assert "Yes, disconnect" in asked.text
+    office.post(f"/dashboard/connections/{cid}/disconnect", {"confirmed": "yes"})
+    assert office.service.connection(office.key_id, cid).status == "disconnected"

@@ -1,0 +1,114 @@
+"""Dashboard users (`storage.users`) and the sync log's search (`Records.list(q=...)`), on
+SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from ledgerbridge.storage import tables
+from ledgerbridge.storage.db import Database
+from ledgerbridge.storage.repositories import ApiKeys, Records
+from ledgerbridge.storage.sync import Links
+from ledgerbridge.storage.users import (
+    EmailTaken,
+    UnknownKey,
+    Users,
+    hash_password,
+    verify_password,
+)
+
+from .conftest import Owner, make_owner
+
+PASSWORD = "correct horse battery staple"
+
+
+def test_a_password_is_kept_only_as_a_salted_hash() -> None:
+    first, second = hash_password(PASSWORD), hash_password(PASSWORD)
+    assert first != second  # a salt of its own each time
+    assert first.startswith("scrypt$") and PASSWORD not in first
+    assert verify_password(PASSWORD, first) and verify_password(PASSWORD, second)
+    assert not verify_password(PASSWORD + "!", first)
+    assert not verify_password(PASSWORD, "garbage")
+    assert not verify_password(PASSWORD, "md5$1$2$3$abc$def")
+
+
+def test_a_user_signs_in_with_the_email_in_any_case_and_the_right_password(
+    db: Database, owner: Owner
+) -> None:
+    with db.session() as session:
+        user = Users(session).create("  Office@Example.com ", owner.api_key_id, PASSWORD)
+    assert user.email == "office@example.com" and user.id.startswith("usr_")
+    with db.session(readonly=True) as session:
+        users = Users(session)
+        assert users.authenticate("OFFICE@example.com", PASSWORD) == user
+        assert users.authenticate("office@example.com", "wrong") is None
+        assert users.authenticate("nobody@example.com", PASSWORD) is None
+        assert users.get(user.id) == user
+        stored = session.scalars(select(tables.User.password_hash)).one()
+    assert PASSWORD not in stored
+
+
+def test_an_email_signs_in_one_user_and_a_user_needs_a_live_key(db: Database, owner: Owner) -> None:
+    with db.session() as session:
+        Users(session).create("office@example.com", owner.api_key_id, PASSWORD)
+    with db.session() as session, pytest.raises(EmailTaken):
+        Users(session).create("OFFICE@example.com", owner.api_key_id, PASSWORD)
+    with db.session() as session, pytest.raises(UnknownKey):
+        Users(session).create("new@example.com", "key_nope", PASSWORD)
+    with db.session() as session:
+        ApiKeys(session).revoke(owner.api_key_id)
+    with db.session() as session, pytest.raises(UnknownKey):
+        Users(session).create("new@example.com", owner.api_key_id, PASSWORD)
+    with db.session(readonly=True) as session:  # revoking the key ends its users' sign-ins
+        assert Users(session).authenticate("office@example.com", PASSWORD) is None
+        assert Users(session).by_email("office@example.com") is None
+    with db.session() as session, pytest.raises(EmailTaken):
+        Users(session).create("office@example.com", make_owner(db, "b").api_key_id, PASSWORD)
+
+
+def test_a_password_can_be_changed(db: Database, owner: Owner) -> None:
+    with db.session() as session:
+        user = Users(session).create("office@example.com", owner.api_key_id, PASSWORD)
+    with db.session() as session:
+        assert Users(session).set_password(user.id, "another long password")
+    with db.session(readonly=True) as session:
+        assert Users(session).authenticate(user.email, PASSWORD) is None
+        assert Users(session).authenticate(user.email, "another long password") == user
+
+
+def test_the_log_search_finds_ids_names_and_numbers(db: Database, owner: Owner) -> None:
+    cid = owner.connection_id
+    with db.session() as session:
+        records = Records(session)
+        records.upsert(cid, "customer", "c-1", {"display_name": "Ann Lee"})
+        records.upsert(cid, "customer", "c-2", {"first_name": "Bo", "last_name": "Diaz"})
+        records.upsert(cid, "invoice", "inv-1", {"number": "1001"})
+        records.upsert(cid, "invoice", "inv-2", {"customer_id": "c-1"})
+        records.upsert(cid, "customer", "100%_off", {"display_name": "Sale"})
+        Links(session).put(
+            cid,
+            "invoice",
+            "inv-2",
+            entity="Invoice",
+            qbo_id="9",
+            sync_token="0",
+            doc_number="QB-7731",
+            pushed=None,
+        )
+
+    def found(q: str) -> list[str]:
+        with db.session(readonly=True) as session:
+            return sorted(r.app_id for r in Records(session).list(cid, q=q).items)
+
+    assert found("ann") == ["c-1"]
+    assert found("DIAZ") == ["c-2"]
+    assert found("100") == ["100%_off", "inv-1"]
+    assert found("7731") == ["inv-2"]  # the number QuickBooks gave it
+    assert found("inv-") == ["inv-1", "inv-2"]
+    assert found("%") == ["100%_off"]  # wildcards match themselves
+    assert found("_") == ["100%_off"]
+    assert found("   ") == ["100%_off", "c-1", "c-2", "inv-1", "inv-2"]
+    with db.session(readonly=True) as session:
+        typed = Records(session).list(cid, q="100", type="invoice").items
+    assert [r.app_id for r in typed] == ["inv-1"]
