@@ -6,6 +6,8 @@ same figures as a table. Sizes are in the viewBox: the SVG scales with the page.
 
     bar_chart("by-status", "Records per status", [("Synced", 12), ("Needs attention", 3)])
     column_chart("per-hour", "Synced per hour", [("13:00", 4), ("14:00", 9)])
+    stacked_chart("over-time", "Records by status", ["Nov 21", "Nov 22"],
+                  [("synced", "Synced", [3, 5]), ("error", "Needs attention", [1, 0])])
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from collections.abc import Sequence
 
 from markupsafe import Markup, escape
 
-__all__ = ["bar_chart", "column_chart"]
+__all__ = ["bar_chart", "column_chart", "stacked_chart"]
 
 _WIDTH = 480  # narrow enough that 15px text stays legible when a phone shrinks it
 _ROW = 50  # a label line above each bar
@@ -96,6 +98,83 @@ def column_chart(chart_id: str, title: str, columns: Sequence[tuple[str, int]]) 
             f'<rect x="{x + 2:.1f}" y="{axis - h}" width="{max(slot - 4, 1):.1f}" '
             f'height="{max(h, 0)}" class="bar"/></g>'
         )
+        if index % step == 0:
+            parts.append(
+                f'<text x="{x + slot / 2:.1f}" y="{axis + 22}" text-anchor="middle" '
+                f'class="chart-label">{escape(label)}</text>'
+            )
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+def stacked_chart(
+    chart_id: str,
+    title: str,
+    labels: Sequence[str],
+    series: Sequence[tuple[str, str, Sequence[int]]],
+) -> Markup:
+    """Stacked columns over time (oldest left), one column per label; `series` are
+    (key, legend label, one value per column), stacked from the bottom in that order and
+    coloured by the CSS class ``seg-<key>``. A legend above names the series."""
+    columns = [
+        [(key, name, values[index]) for key, name, values in series] for index in range(len(labels))
+    ]
+    totals = [sum(value for _, _, value in column) for column in columns]
+    if any(totals):
+        desc = (
+            f"{title}: "
+            + "; ".join(
+                f"{label}: "
+                + (", ".join(f"{name} {_number(v)}" for _, name, v in column if v) or "none")
+                for label, column in zip(labels, columns, strict=True)
+            )
+            + "."
+        )
+    else:
+        desc = f"{title}: nothing to show yet."
+    legend_rows = (len(series) + 1) // 2
+    top_y = legend_rows * 28 + 16
+    axis, left, room = top_y + 150, 44, 150
+    height = axis + 30
+    parts = [_open(chart_id, title, desc, height)]
+    for index, (key, name, _) in enumerate(series):
+        at_x, at_y = (index % 2) * 240, (index // 2) * 28
+        parts.append(
+            f'<rect x="{at_x}" y="{at_y + 4}" width="16" height="16" rx="2" '
+            f'class="seg seg-{escape(key)}"/>'
+            f'<text x="{at_x + 24}" y="{at_y + 18}" class="chart-label">'
+            f"{escape(_short(name, 24))}</text>"
+        )
+    if not any(totals):
+        parts.append(
+            f'<text x="{left}" y="{axis - 60}" class="chart-empty">Nothing to show yet</text>'
+        )
+    top = max(totals, default=0) or 1
+    slot = (_WIDTH - left - 10) / max(1, len(labels))
+    parts.append(
+        f'<line x1="{left}" y1="{axis}" x2="{_WIDTH - 10}" y2="{axis}" class="chart-axis"/>'
+        f'<text x="{left - 6}" y="{axis - room + 4}" text-anchor="end" class="chart-value">'
+        f"{_number(top)}</text>"
+        f'<text x="{left - 6}" y="{axis + 4}" text-anchor="end" class="chart-value">0</text>'
+    )
+    step = max(1, len(labels) // 4)
+    width = max(slot - 4, 1)
+    for index, (label, column) in enumerate(zip(labels, columns, strict=True)):
+        x = left + index * slot
+        figures = ", ".join(f"{name} {_number(v)}" for _, name, v in column if v) or "none"
+        parts.append(f'<g class="chart-row"><title>{escape(label)}: {escape(figures)}</title>')
+        below = 0
+        for key, _, value in column:
+            if value <= 0:
+                continue
+            bottom = axis - round(room * below / top)
+            below += value
+            upper = axis - round(room * below / top)
+            parts.append(
+                f'<rect x="{x + 2:.1f}" y="{upper}" width="{width:.1f}" '
+                f'height="{max(bottom - upper, 1)}" class="seg seg-{escape(key)}"/>'
+            )
+        parts.append("</g>")
         if index % step == 0:
             parts.append(
                 f'<text x="{x + slot / 2:.1f}" y="{axis + 22}" text-anchor="middle" '

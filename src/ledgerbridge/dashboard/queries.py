@@ -1,6 +1,7 @@
 """Read-only look-ups the dashboard needs beyond `Service`: QuickBooks' own lists (from the
 mirror) to map to, the last activity of the log's records, problem counts, throughput per
-hour, and what changed in QuickBooks since a record was last sent.
+hour, records per status over time, and what changed in QuickBooks since a record was last
+sent.
 
 Each opens a read-only session through the ledger and writes nothing. They take a connection
 id the caller has already checked belongs to the signed-in user (`Service.connection` raises
@@ -11,13 +12,14 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from itertools import groupby
 from typing import Any
 
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import Case, SQLColumnExpression, and_, case, func, or_, select, tuple_
 
 from ledgerbridge.bootstrap import Ledger
 from ledgerbridge.storage import tables
@@ -27,10 +29,12 @@ __all__ = [
     "SUCCESS_KINDS",
     "Choice",
     "DriftRow",
+    "StatusHistory",
     "last_activity",
     "problem_counts",
     "quickbooks_choices",
     "quickbooks_drift",
+    "status_history",
     "synced_per_hour",
 ]
 
@@ -127,6 +131,151 @@ def synced_per_hour(
         ((start + timedelta(hours=index)).strftime("%H:00"), counts.get(index, 0))
         for index in range(hours)
     ]
+
+
+# What a history entry says about the record's status from then on (`status_history`). Only
+# changes: the entries of a write in progress (create_sent, unavailable, ...) are written while
+# the record is pending anyway, and leaving them out roughly halves the rows read (every write
+# has one besides its outcome).
+_STATUS_OF_KIND: Mapping[str, str] = {
+    "received": "pending",
+    "deleted_in_app": "pending",
+    "drift_cleared": "pending",
+    "created": "synced",
+    "updated": "synced",
+    "linked": "synced",
+    "removed": "synced",
+    "error": "error",
+    "drift": "error",
+    "blocked": "blocked",
+    "bypassed": "bypassed",
+}
+# New work from the app (or a drift gone) leaves a bypassed record bypassed (`SyncStates.want`).
+_KEEPS_BYPASSED = frozenset({"received", "deleted_in_app", "drift_cleared"})
+# Actions (history kind "action:<name>"): most queue the record again; these settle it. What
+# accept_quickbooks leaves depends on the problem (synced or bypassed): it tells nothing here.
+_STATUS_OF_ACTION: Mapping[str, str | None] = {
+    "bypass": "bypassed",
+    "accept_deletion": "bypassed",
+    "link": "synced",
+    "accept_quickbooks": None,
+}
+_ACTION = "action:"
+HOURLY_UNDER = timedelta(days=2)  # a younger connection's chart is per hour
+
+
+@dataclass(frozen=True)
+class StatusHistory:
+    """Records per status at the end of each bucket (a day, or an hour for a connection
+    younger than two days), oldest first; the last bucket ends now and holds the current counts.
+
+    `starts[i]` is when bucket i began (UTC); `counts[i]` maps a status to its records then;
+    `statuses` are the statuses seen in any bucket, in the dashboard's order."""
+
+    unit: str  # "day" or "hour"
+    starts: Sequence[datetime]
+    statuses: Sequence[str]
+    counts: Sequence[Mapping[str, int]]
+
+
+def _buckets(now: datetime, created: datetime | None) -> tuple[str, list[datetime]]:
+    if created is not None and now - created < HOURLY_UNDER:
+        hour = now.replace(minute=0, second=0, microsecond=0)
+        return "hour", [hour - timedelta(hours=47 - i) for i in range(48)]
+    day = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    return "day", [day - timedelta(days=13 - i) for i in range(14)]
+
+
+def _status_after(kind: str, before: str | None) -> str | None:
+    """The status a history entry of `kind` leaves (None: it says nothing of the status)."""
+    if kind.startswith(_ACTION):
+        return _STATUS_OF_ACTION.get(kind.removeprefix(_ACTION), "pending")
+    if before == "bypassed" and kind in _KEEPS_BYPASSED:
+        return "bypassed"
+    return _STATUS_OF_KIND.get(kind)
+
+
+def _bucket_of(moment: SQLColumnExpression[datetime], ends: Sequence[datetime]) -> Case[int]:
+    """The index of the first bucket that ends at or after `moment` (the last one for later
+    moments), as SQL."""
+    last = len(ends) - 1
+    return case(*((moment <= end, index) for index, end in enumerate(ends[:last])), else_=last)
+
+
+def status_history(
+    ledger: Ledger, connection_id: str, now: datetime, *, order: Sequence[str] = ()
+) -> StatusHistory:
+    """How many records had each status at the end of each of the last 14 days (UTC), or of
+    the last 48 hours when the connection is younger than two days.
+
+    Rebuilt in one query from the sync state rows and the history: a record holds its current
+    status since its row last changed (`updated_at`), and before that what its history entries
+    left (`_STATUS_OF_KIND`); only records whose row changed after the first bucket ended need
+    their history. A record counts from its first entry on, so the last bucket is the current
+    count per status. One approximation: a blocked record released when its blocker synced
+    gets no history entry and keeps its row's `updated_at`, so until its next write it counts
+    as pending from the moment it was blocked. Statuses come in the order `order`, then the
+    others by name.
+    """
+    s = tables.SyncState
+    h = tables.HistoryEntry
+    with ledger.db.session(readonly=True) as session:
+        created = session.execute(
+            select(tables.Connection.created_at).where(tables.Connection.id == connection_id)
+        ).scalar_one_or_none()
+        unit, starts = _buckets(now, created)
+        step = timedelta(hours=1) if unit == "hour" else timedelta(days=1)
+        ends = [start + step for start in starts]
+        ends[-1] = now
+        # Per record in time order: its status now and the bucket from which it holds it,
+        # then each history entry (kind, bucket) before that. The database finds the buckets.
+        joined = and_(
+            h.connection_id == s.connection_id,
+            h.type == s.type,
+            h.app_id == s.app_id,
+            s.updated_at > ends[0],  # else the status is the same in every bucket
+            h.at < s.updated_at,  # nothing later changed what the row shows
+            or_(h.kind.in_(list(_STATUS_OF_KIND)), h.kind.startswith(_ACTION)),
+        )
+        rows = session.execute(
+            select(
+                s.type,
+                s.app_id,
+                s.status,
+                _bucket_of(s.updated_at, ends),
+                h.kind,
+                _bucket_of(h.at, ends),
+            )
+            .outerjoin(h, joined)
+            .where(s.connection_id == connection_id)
+            .order_by(s.type, s.app_id, h.at, h.id)
+        ).all()
+    deltas = [Counter[str]() for _ in ends]
+
+    def move(bucket: int, before: str | None, after: str) -> None:
+        if before is not None:
+            deltas[bucket][before] -= 1
+        deltas[bucket][after] += 1
+
+    # one group per record: the same (type, app id, status now, since) on each of its rows
+    for (_, _, current, since), entries in groupby(rows, key=lambda r: (r[0], r[1], r[2], r[3])):
+        status: str | None = None
+        for *_, kind, bucket in entries:
+            after = None if kind is None else _status_after(kind, status)
+            if after is not None and after != status:
+                move(bucket, status, after)
+                status = after
+        if current != status:  # the row's status, held since it last changed
+            move(since, status, current)
+    counts: list[dict[str, int]] = []
+    running: Counter[str] = Counter()
+    for delta in deltas:
+        running.update(delta)
+        counts.append({name: n for name, n in running.items() if n})
+    seen = {name for bucket in counts for name in bucket}
+    statuses = [name for name in order if name in seen]
+    statuses += sorted(seen.difference(statuses))
+    return StatusHistory(unit, starts, statuses, counts)
 
 
 def quickbooks_drift(

@@ -118,6 +118,41 @@ def test_the_sync_log_pages_with_a_cursor(stack: Stack, records: str) -> None:
     assert len(stack.http.get(records, params={"status": "pending"}).json()["items"]) == 6
 
 
+def test_a_search_finds_matches_across_pages(stack: Stack, records: str) -> None:
+    # The matches are the oldest and the newest of 13 records: the search is made by the
+    # database over all of them, so one page of 3 holds both (and a page is never empty).
+    stack.http.put(f"{records}/customer/c-0", json={"display_name": "Harbor Plumbing"})
+    for n in range(1, 11):
+        stack.http.put(f"{records}/customer/c-{n}", json={"display_name": f"Client {n}"})
+    stack.http.put(f"{records}/vendor/v-1", json={"display_name": "Harbour Supplies"})
+    stack.http.put(f"{records}/vendor/v-2", json={"display_name": "harbor freight"})
+
+    page = stack.http.get(records, params={"q": "HARBOR", "limit": 3}).json()
+    assert [(i["type"], i["id"]) for i in page["items"]] == [
+        ("customer", "c-0"),
+        ("vendor", "v-2"),
+    ]
+    assert page["next_cursor"] is None
+
+    found: list[str] = []
+    cursor: str | None = None
+    while True:
+        params: dict[str, Any] = {"q": "c-1", "limit": 1}  # by id: c-1 and c-10
+        if cursor:
+            params["cursor"] = cursor
+        page = stack.http.get(records, params=params).json()
+        assert len(page["items"]) == 1, page  # never an empty page with a cursor
+        found += [item["id"] for item in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert found == ["c-1", "c-10"]
+    assert stack.http.get(records, params={"q": "nobody"}).json() == {
+        "items": [],
+        "next_cursor": None,
+    }
+
+
 @pytest.mark.parametrize(
     ("params", "field"),
     [

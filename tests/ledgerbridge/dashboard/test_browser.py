@@ -258,7 +258,7 @@ def test_a_mapping_is_edited_and_the_stopped_payments_resynced_in_bulk(desk: Des
     page.goto(desk.url("/log"))
     page.get_by_label("Status").select_option(label="Needs attention")
     page.get_by_role("button", name="Show").click()
-    expect(page.get_by_role("checkbox")).to_have_count(2)
+    expect(page.locator("table.log tbody").get_by_role("checkbox")).to_have_count(2)
     page.get_by_role("checkbox", name=re.compile("pay-1")).check()
     page.get_by_role("checkbox", name=re.compile("pay-2")).check()
     desk.shot("log-ticked")
@@ -274,3 +274,42 @@ def test_a_mapping_is_edited_and_the_stopped_payments_resynced_in_bulk(desk: Des
     page.goto(desk.url("/health"))
     expect(page.get_by_role("img", name="Records per status")).to_be_visible()
     desk.shot("health-phone")
+
+
+def test_select_all_on_this_page_ticks_the_pages_records_from_the_keyboard(desk: Desk) -> None:
+    world = desk.world
+    for app_id, name in (("ann", "Ann Lee"), ("bo", "Bo Diaz"), ("cy", "Cy Young")):
+        put(world, "customer", app_id, display_name=name)
+    put(world, "vendor", "v-1", display_name="Lumber Yard")
+    page = desk.page
+    page.goto(desk.url("/log"))
+    # filtered with htmx: the results are swapped in, and the script enables them too
+    page.get_by_label("Record type").select_option(label="Customer")
+    page.get_by_role("button", name="Show").click()
+    rows = page.locator("table.log tbody").get_by_role("checkbox")
+    expect(rows).to_have_count(3)
+    everything = page.get_by_role("checkbox", name="Select all on this page")
+    expect(everything).to_be_visible()
+
+    page.get_by_role("button", name="Bypass").focus()
+    page.keyboard.press("Tab")  # the next stop after the bulk buttons
+    expect(everything).to_be_focused()
+    page.keyboard.press("Space")
+    for index in range(3):
+        expect(rows.nth(index)).to_be_checked()
+    page.get_by_role("checkbox", name=re.compile("Bo Diaz")).uncheck()
+    expect(everything).not_to_be_checked()
+    assert everything.evaluate("box => box.indeterminate") is True  # some, not all
+    page.get_by_role("checkbox", name=re.compile("Bo Diaz")).check()
+    expect(everything).to_be_checked()
+    assert everything.evaluate("box => box.indeterminate") is False
+    desk.shot("log-select-all")
+
+    page.get_by_role("button", name="Resync").click()
+    desk.said("3 records queued to be sent again.")
+    expect(rows).to_have_count(3)  # the page again, nothing ticked
+    expect(everything).not_to_be_checked()
+    everything.press("Space")
+    everything.press("Space")  # and cleared again
+    for index in range(3):
+        expect(rows.nth(index)).not_to_be_checked()

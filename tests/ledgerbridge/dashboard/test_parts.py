@@ -89,6 +89,25 @@ def test_a_column_chart_has_a_column_per_hour() -> None:
     assert "nothing synced in this period" in quiet
 
 
+def test_a_stacked_chart_stacks_each_columns_statuses_under_a_legend() -> None:
+    series = [("synced", "Synced", [3, 5]), ("error", "<Needs attention>", [1, 0])]
+    svg = charts.stacked_chart("s", "Records by status", ["Nov 21", "Nov 22"], series)
+    assert 'role="img"' in svg and 'aria-labelledby="s-title s-desc"' in svg
+    assert (
+        "Records by status: Nov 21: Synced 3, &lt;Needs attention&gt; 1; Nov 22: Synced 5." in svg
+    )
+    assert ">&lt;Needs attention&gt;</text>" in svg  # the legend, escaped
+    heights = {
+        key: [int(h) for h in re.findall(rf'height="(\d+)" class="seg seg-{key}"', svg)]
+        for key in ("synced", "error")
+    }
+    # a segment per non-zero value, stacked; the tallest column takes the full 150
+    assert heights == {"synced": [90, 150], "error": [30]}
+    assert svg.count('rx="2" class="seg seg-') == 2  # the legend's swatches
+    empty = charts.stacked_chart("e", "Nothing", ["Nov 21"], [])
+    assert "Nothing to show yet" in empty and "Nothing: nothing to show yet." in empty
+
+
 def test_labels_read_as_an_office_user_says_them() -> None:
     assert present.record_status("error") == "Needs attention"
     assert present.connection_status("wrong_company") == "Wrong company"

@@ -132,7 +132,7 @@ def test_every_page_renders(office: Office) -> None:
     assert "script-src 'self'" in headers["content-security-policy"]
     assert headers["x-frame-options"] == "DENY" and headers["cache-control"] == "no-store"
     health = office.client.get(f"{base}/health").text
-    assert health.count('role="img"') == 3 and "<desc" in health
+    assert health.count('role="img"') == 4 and "<desc" in health
     assert "<table" in health  # the figures again, for screen readers
 
 
@@ -222,6 +222,34 @@ def test_the_log_filters_searches_and_resyncs_or_bypasses_in_bulk(office: Office
     assert set(office.site.wakes) == {cid}
     nothing = office.post(f"{log}/bulk", {"operation": "resync"})
     assert notices(nothing.text) == ["Tick at least one record first."]
+
+
+def test_the_log_offers_select_all_on_this_page_through_the_dashboards_script(
+    office: Office,
+) -> None:
+    cid = office.connection()
+    log = f"/dashboard/connections/{cid}/log"
+    assert "data-select-all" not in office.client.get(log).text  # no records, nothing to tick
+    office.service.put_record(office.key_id, cid, "customer", "ann", {"display_name": "Ann Lee"})
+    page = office.client.get(log).text
+    # labelled, and hidden until the script runs (without it the checkbox would do nothing)
+    found = re.search(r'<span class="select-all" data-needs-script hidden>(.*?)</span>', page)
+    assert found, page
+    assert re.search(r'<input type="checkbox" id="select-all" data-select-all[^>]*>', found[1])
+    assert (
+        '<label for="select-all" class="visually-hidden">Select all on this page</label>'
+        in (found[1])
+    )
+    assert 'name="selected"' not in found[1]  # never posted itself
+    partial = office.client.get(log, headers={"HX-Request": "true", "HX-Target": "log-results"})
+    assert "data-select-all" in partial.text  # after htmx swaps the results in, too
+    # the script: from this server, as the CSP allows (no inline script, no eval)
+    assert re.search(r'<script src="/dashboard/static/dashboard\.js" defer></script>', page)
+    assert "<script>" not in page and not re.search(r"<[^>]+\son[a-z]+=", page)
+    script = office.client.get("/dashboard/static/dashboard.js")
+    assert script.status_code == 200
+    assert script.headers["content-type"].startswith(("text/javascript", "application/javascript"))
+    assert "data-select-all" in script.text
 
 
 def test_mappings_are_saved_per_section(office: Office) -> None:

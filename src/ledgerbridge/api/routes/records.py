@@ -47,7 +47,13 @@ def list_records(
     status: Status | None = None,
     record_type: Annotated[RecordType | None, Query(alias="type")] = None,
     code: Annotated[str | None, Query(description="The current problem's code")] = None,
-    q: Annotated[str | None, Query(description="Keep records whose id contains this")] = None,
+    q: Annotated[
+        str | None,
+        Query(
+            description="Keep records whose id, name or QuickBooks number contains this "
+            "(any case), across all pages"
+        ),
+    ] = None,
     cursor: str | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> dict[str, Any]:
@@ -57,15 +63,11 @@ def list_records(
         status=status,
         record_type=record_type,
         code=code,
+        q=q,
         cursor=cursor,
         limit=limit,
     )
-    items = [view.to_json() for view in page.items]
-    if q:
-        # Within the page: a page may come back shorter, even empty, with a next cursor.
-        needle = q.casefold()
-        items = [item for item in items if needle in item["id"].casefold()]
-    return {"items": items, "next_cursor": page.next_cursor}
+    return {"items": [view.to_json() for view in page.items], "next_cursor": page.next_cursor}
 
 
 @router.put(

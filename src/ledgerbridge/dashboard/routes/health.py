@@ -1,10 +1,14 @@
-"""Health and reconciliation: charts of records per status, problems by code and records
-synced per hour (inline SVG with the same figures as tables), and the drift report."""
+"""Health and reconciliation: charts of records per status (now, and day by day), problems
+by code and records synced per hour (inline SVG with the same figures as tables), and the
+drift report."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from markupsafe import Markup
 
 from ledgerbridge.core import catalog
 from ledgerbridge.dashboard import charts, queries, web
@@ -19,6 +23,40 @@ def _title(code: str) -> str:
     return catalog.entry(code).title if code in catalog.ENTRIES else code
 
 
+def _over_time(
+    history: queries.StatusHistory,
+) -> tuple[str, Markup, list[str], list[list[str | int]]]:
+    """The chart of records per status over time, its title, and its table (head, rows)."""
+    hourly = history.unit == "hour"
+    title = (
+        "Records by status at the end of each hour, last 48 hours (UTC)"
+        if hourly
+        else "Records by status at the end of each day, last 14 days (UTC)"
+    )
+
+    def short(start: datetime) -> str:
+        return start.strftime("%H:00") if hourly else start.strftime("%b %d")
+
+    def long(index: int, start: datetime) -> str:
+        text = start.strftime("%Y-%m-%d %H:00" if hourly else "%Y-%m-%d")
+        return f"{text} (now)" if index == len(history.starts) - 1 else text
+
+    series = [
+        (s, record_status(s), [bucket.get(s, 0) for bucket in history.counts])
+        for s in history.statuses
+    ]
+    chart = charts.stacked_chart(
+        "chart-over-time", title, [short(start) for start in history.starts], series
+    )
+    head = ["Hour (UTC)" if hourly else "Day (UTC)"]
+    head += [record_status(s) for s in history.statuses] + ["All records"]
+    rows: list[list[str | int]] = [
+        [long(index, start), *(bucket.get(s, 0) for s in history.statuses), sum(bucket.values())]
+        for index, (start, bucket) in enumerate(zip(history.starts, history.counts, strict=True))
+    ]
+    return title, chart, head, rows
+
+
 @router.get("/connections/{connection_id}/health", name="health")
 def health(request: Request, connection_id: str, user: web.SignedIn, board: web.Board) -> Response:
     service = board.service
@@ -29,7 +67,10 @@ def health(request: Request, connection_id: str, user: web.SignedIn, board: web.
     problems = [
         (code, _title(code), n) for code, n in queries.problem_counts(ledger, connection_id)
     ]
-    hourly = queries.synced_per_hour(ledger, connection_id, ledger.clock())
+    now = ledger.clock()
+    hourly = queries.synced_per_hour(ledger, connection_id, now)
+    over_time = queries.status_history(ledger, connection_id, now, order=list(RECORD_STATUSES))
+    over_time_title, over_time_chart, over_time_head, over_time_rows = _over_time(over_time)
     return web.render(
         request,
         "health.html",
@@ -53,6 +94,11 @@ def health(request: Request, connection_id: str, user: web.SignedIn, board: web.
             "chart-hourly", "Records synced per hour, last 24 hours (UTC)", hourly
         ),
         synced_today=sum(n for _, n in hourly),
+        over_time_title=over_time_title,
+        over_time_chart=over_time_chart,
+        over_time_head=over_time_head,
+        over_time_rows=over_time_rows,
+        over_time_hourly=over_time.unit == "hour",
     )
 
 

@@ -1,5 +1,6 @@
 """The sync log: every record with its status and problem, filtered and searched, with bulk
-Resync and Bypass of the records ticked.
+Resync and Bypass of the records ticked ("Select all on this page" ticks the page's records,
+through `static/dashboard.js`; the box stays hidden without script).
 
 With htmx the filters and the bulk buttons replace only the results (`#log-results`) and the
 outcome is announced in the page's live region; without script they load the whole page.
