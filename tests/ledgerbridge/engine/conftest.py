@@ -102,3 +102,15 @@ def world(emulator: EmulatorServer, tmp_path: Path, database_url: str) -> Iterat
     connect(service, key_id, connection.id, realm)
     yield World(emulator, ledger, service, key_id, connection.id, realm)
     ledger.db.dispose()
+
+
+# The default `pytest` run keeps one quick end-to-end sample of the engine; the other suites
+# here (failure modes, drift, checks, health, chaos, reports) are `slow`: `make test` runs them.
+_QUICK = {"test_sync_e2e.py", "test_tokens.py", "test_notify.py"}
+_HERE = Path(__file__).parent
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if _HERE in item.path.parents and item.path.name not in _QUICK:
+            item.add_marker(pytest.mark.slow)
