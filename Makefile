@@ -4,6 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 EMULATOR_PORT ?= 8765
+DEMO_PORT ?= 8000
 
 .PHONY: install test lint typecheck unit demo bench clean services
 
@@ -33,8 +34,11 @@ unit: install
 test: install services lint typecheck
 	$(PY) -m pytest -m "slow or not slow"
 
+# The whole product here: an emulated QuickBooks company, a field-service business synced into
+# it, a summary, then the API and the dashboard until Ctrl-C (`ledgerbridge demo --help`).
+# The emulator alone, with a demo company: .venv/bin/qbo-emulator demo --port 8765
 demo: install
-	$(VENV)/bin/qbo-emulator demo --host 127.0.0.1 --port $(EMULATOR_PORT)
+	$(VENV)/bin/ledgerbridge demo --port $(DEMO_PORT) --emulator-port $(EMULATOR_PORT)
 
 bench: install
 	$(PY) bench/emulator.py

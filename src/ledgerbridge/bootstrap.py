@@ -33,6 +33,16 @@ class QboApp:
     verifier_token: Secret
 
 
+@dataclass(frozen=True)
+class RateLimits:
+    """What the engine asks of one QuickBooks company per minute, counted for every process:
+    QuickBooks Online's limits. Only a company whose limits are known to be others (a local
+    emulator company with its throttle off, as `ledgerbridge demo` makes) changes them."""
+
+    requests_per_minute: int = 500
+    batches_per_minute: int = 40
+
+
 @dataclass
 class Ledger:
     settings: Settings
@@ -40,6 +50,7 @@ class Ledger:
     cipher: TokenCipher
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     transport: httpx.BaseTransport | None = None
+    rate_limits: RateLimits = field(default_factory=RateLimits)
     # Where Intuit (or the emulator) can reach this process: its webhooks go to
     # <public_url>/v1/qbo/webhooks. Set by `ledgerbridge serve`.
     public_url: str | None = None

@@ -321,5 +321,11 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+# The operator commands (connections, sync, log, pull, reconcile, checks, plan, emulator, demo)
+# register themselves on `app`.
+from ledgerbridge import cli_ops  # noqa: E402, F401
+
 if __name__ == "__main__":
-    sys.exit(main())
+    from ledgerbridge.cli import main as _main  # the imported module's `app` has cli_ops' commands
+
+    sys.exit(_main())

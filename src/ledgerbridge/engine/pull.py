@@ -4,17 +4,19 @@ The first pull reads every list (customers, vendors, employees, items, accounts,
 codes, payment methods, terms), the documents a sync can collide with (invoices, payments,
 bills, purchases, purchase orders) and the preferences. Later pulls use change data capture from
 a per-connection cursor (with a minute of overlap, since clocks differ); a cursor older than
-QuickBooks' 30-day window means a full reload. Webhooks only wake a pull: the data always comes
+QuickBooks' 30-day window means a full reload. QuickBooks answers change data capture with at
+most 1000 objects, silently cutting the rest: a full answer is asked again entity by entity
+(`_changes_since`). Webhooks only wake a pull: the data always comes
 from a read, never from the notification itself.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from ledgerbridge.adapters.qbo import Disconnected, QuickBooksError, SubscriptionLapsed
+from ledgerbridge.adapters.qbo import Disconnected, QboClient, QuickBooksError, SubscriptionLapsed
 from ledgerbridge.bootstrap import Ledger
 from ledgerbridge.core.mirror import MirrorObject
 from ledgerbridge.engine import checks as setup_checks
@@ -45,6 +47,7 @@ DOCUMENTS = (
 )
 CDC_ENTITIES = tuple(e for e in LISTS + DOCUMENTS if e != "TaxCode")
 OVERLAP = timedelta(minutes=1)
+CDC_LIMIT = 1000  # the most objects QuickBooks answers one change-data-capture call with
 CDC_WINDOW = timedelta(days=29)
 
 
@@ -70,18 +73,15 @@ def pull_company(ledger: Ledger, connection_id: str) -> PullReport:
     tokens = ConnectionTokens(ledger, connection_id, connection.environment)
     with ledger.client(connection.environment, connection.realm_id, tokens) as client:
         try:
+            read_in_full: frozenset[str] = frozenset()
             if cursor is None or started - cursor > CDC_WINDOW:
                 report.full = True
-                batches: dict[str, list[dict[str, Any]]] = {}
-                for entity in LISTS:
-                    suffix = " WHERE Active IN (true, false)" if entity != "TaxCode" else ""
-                    batches[entity] = client.query(f"SELECT * FROM {entity}{suffix}")
-                for entity in DOCUMENTS:
-                    batches[entity] = client.query(f"SELECT * FROM {entity}")
+                batches = {entity: client.query(_select(entity)) for entity in LISTS + DOCUMENTS}
+                read_in_full = frozenset(batches)
                 preferences = client.preferences()
                 info = client.company_info()
             else:
-                batches = client.cdc(CDC_ENTITIES, cursor - OVERLAP)
+                batches, read_in_full = _changes_since(client, cursor - OVERLAP)
                 preferences = client.preferences()
                 info = None
         except (Disconnected, SubscriptionLapsed) as exc:
@@ -98,7 +98,7 @@ def pull_company(ledger: Ledger, connection_id: str) -> PullReport:
             return report
     with ledger.db.session() as session:
         mirror = Mirror(session, connection_id, clock=ledger.clock)
-        changes = drift.Changes(full_entities=frozenset(batches) if report.full else frozenset())
+        changes = drift.Changes(full_entities=read_in_full)
         for entity, objects in batches.items():
             for obj in objects:
                 qbo_id = str(obj["Id"])
@@ -121,6 +121,35 @@ def pull_company(ledger: Ledger, connection_id: str) -> PullReport:
         connections.set_pulled(connection_id, started, ledger.clock())
     setup_checks.after_pull(ledger, connection, full=report.full)  # first pull, then daily
     return report
+
+
+def _select(entity: str) -> str:
+    """The query reading every object of `entity` (inactive ones of a list too)."""
+    suffix = " WHERE Active IN (true, false)" if entity in LISTS and entity != "TaxCode" else ""
+    return f"SELECT * FROM {entity}{suffix}"
+
+
+def _changes_since(
+    client: QboClient, since: datetime
+) -> tuple[dict[str, list[dict[str, Any]]], frozenset[str]]:
+    """QuickBooks' changes since `since`, and the entities read in full instead.
+
+    QuickBooks answers a change-data-capture call with at most CDC_LIMIT objects and says
+    nothing of the rest (the entities asked last lose theirs). An answer that full is asked
+    again one entity at a time; an entity with that many changes on its own is read in full
+    (a linked object it no longer holds is then gone, as after a full load).
+    """
+    batches = client.cdc(CDC_ENTITIES, since)
+    if sum(len(rows) for rows in batches.values()) < CDC_LIMIT:
+        return batches, frozenset()
+    full: set[str] = set()
+    for entity in CDC_ENTITIES:
+        rows = client.cdc([entity], since).get(entity, [])
+        if len(rows) >= CDC_LIMIT:
+            rows = client.query(_select(entity))
+            full.add(entity)
+        batches[entity] = rows
+    return batches, frozenset(full)
 
 
 def mirror_is_empty(ledger: Ledger, connection_id: str) -> bool:

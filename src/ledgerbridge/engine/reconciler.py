@@ -62,9 +62,7 @@ log = logging.getLogger(__name__)
 LEASE = timedelta(minutes=5)
 WAIT = timedelta(seconds=2)
 MIRROR_FRESH = timedelta(seconds=30)  # older than this, a pass reads QuickBooks' changes first
-REQUESTS_PER_MINUTE = 500
 BATCH_SIZE = 30  # QuickBooks' limit of operations in one batch request
-BATCHES_PER_MINUTE = 40  # per company and app
 BACKOFF = Backoff()
 
 
@@ -882,11 +880,16 @@ class _Pass:
 
     def _take_rate(self, *, batch: bool = False) -> None:
         """QuickBooks' limits for one company, counted for every process: 500 requests and 40
-        batch requests a minute. Over them, the company waits for the next minute."""
+        batch requests a minute (`ledger.rate_limits`). Over them, the company waits for the
+        next minute."""
         realm = self.connection.realm_id or ""
+        limits = self.ledger.rate_limits
         with self.ledger.db.session() as session:
             wait = RateWindows(session, clock=self.ledger.clock).take(
-                realm, limit=REQUESTS_PER_MINUTE, batch=batch, batch_limit=BATCHES_PER_MINUTE
+                realm,
+                limit=limits.requests_per_minute,
+                batch=batch,
+                batch_limit=limits.batches_per_minute,
             )
             if wait > 0:
                 SyncStates(session).delay_all(

@@ -45,7 +45,7 @@ from typing import Any, get_args
 from sqlalchemy.orm import Session
 
 from ledgerbridge.bootstrap import Ledger
-from ledgerbridge.core import catalog, overrides, reconcile
+from ledgerbridge.core import catalog, drift, overrides, reconcile
 from ledgerbridge.core.money import ZERO, total
 from ledgerbridge.core.planner import Status
 from ledgerbridge.core.records import (
@@ -54,6 +54,7 @@ from ledgerbridge.core.records import (
     Payment,
     Record,
     RecordKey,
+    RecordType,
     parse_record,
 )
 from ledgerbridge.engine.context import all_records
@@ -65,10 +66,11 @@ from ledgerbridge.storage.sync import StoredState, SyncStates
 __all__ = ["reconciliation"]
 
 STATUSES: tuple[str, ...] = get_args(Status)
-_DELETED_CODES = {
-    "invoice": catalog.INVOICE_DELETED_IN_QUICKBOOKS,
-    "payment": catalog.PAYMENT_DELETED_IN_QUICKBOOKS,
-    "purchase_order": catalog.PURCHASE_ORDER_DELETED_IN_QUICKBOOKS,
+# A document gone from QuickBooks has the code the pull gives it; a customer can only be gone
+# by a merge (QuickBooks makes name lists inactive instead of deleting them).
+_DELETED_CODES: dict[RecordType, str] = {
+    **drift.DELETED_CODES,
+    "customer": catalog.CUSTOMER_MERGED_IN_QUICKBOOKS,
 }
 
 

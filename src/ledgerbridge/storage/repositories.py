@@ -212,6 +212,17 @@ class Connections:
         )
         return [StoredConnection(**row._mapping) for row in rows]
 
+    def list_all(self) -> Sequence[StoredConnection]:
+        """Every connection, whoever owns it, oldest first: for operators (the CLI), never for
+        API callers."""
+        connection = tables.Connection
+        rows = self._session.execute(
+            select(*_columns(connection, StoredConnection)).order_by(
+                connection.created_at, connection.id
+            )
+        )
+        return [StoredConnection(**row._mapping) for row in rows]
+
     def set_status(self, connection_id: str, status: str) -> bool:
         return self._update(connection_id, status=status)
 

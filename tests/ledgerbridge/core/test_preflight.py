@@ -1225,6 +1225,25 @@ def test_a_matching_payment_linked_to_another_app_payment_is_not_linked() -> Non
     assert verdict.ok
 
 
+def test_a_payment_typed_into_quickbooks_before_its_books_closed_is_still_linked() -> None:
+    """Linking writes nothing to QuickBooks: closed books do not stop it (found by the demo)."""
+    paid = document(
+        "Invoice",
+        "130",
+        "1001",
+        "58",
+        Balance=0,
+        LinkedTxn=[{"TxnId": "300", "TxnType": "Payment"}],
+    )
+    closed_june = {"AccountingInfoPrefs": {"BookCloseDate": "2026-06-30"}}  # after 2026-04-10
+    world = World(paid, quickbooks_payment("CHK-1"), preferences=closed_june)
+    world.add("invoice/inv1", INVOICE, "Invoice/130")
+    world.add("payment/x1", PAYMENT)
+    verdict = world.check("payment/x1")
+    assert verdict.link_to is not None and verdict.link_to.qbo_id == "300"
+    assert verdict.ok
+
+
 # --- receipts, bills, purchase orders ---------------------------------------------------------
 
 

@@ -91,7 +91,8 @@ def check_payment(ctx: Context, payment: Payment) -> Verdict:
         out.add(duplicate)
         if out.link_to is None:
             out.extend(_already_paid(ctx, payment))
-    closed_period(ctx, out)
+    if out.link_to is None:  # a link writes nothing to QuickBooks: closed books do not matter
+        closed_period(ctx, out)
     return out.verdict()
 
 

@@ -1,0 +1,429 @@
+"""`ledgerbridge demo`: the emulator, a demo company, a connection, a business's records synced,
+changes made in QuickBooks pulled back, a summary, then the HTTP API serving it all.
+
+    outcome = run(Options(records="small", serve=False), console)
+
+Steps (each printed as it goes):
+
+1. start fresh in the data directory (the demo's own database, nothing else is touched);
+2. start the QuickBooks Online emulator (a child process) and create the demo company;
+3. start the HTTP API (and the dashboard), so QuickBooks' webhooks have somewhere to go;
+4. make an API key and a connection, connect it through the emulator's consent shortcut
+   (no browser), read the company, map tax rates and payment methods (a few on purpose not);
+5. hand the dataset (`dataset.generate`) to ledgerbridge through `Service.put_record`;
+6. sync, with a progress bar (`terminal.drain`);
+7. a person changes things in QuickBooks; the app sends a payment QuickBooks already has;
+   pull (drift shows), the app changes a few records, sync again, run the setup checklist;
+8. print the summary (`report`), and keep serving until Ctrl-C (unless `serve=False`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib.util
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from types import FrameType
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+import httpx
+import uvicorn
+from rich.console import Console
+
+from ledgerbridge.adapters.qbo import QuickBooksError
+from ledgerbridge.api import create_app
+from ledgerbridge.bootstrap import Ledger, RateLimits, build
+from ledgerbridge.demo import report
+from ledgerbridge.demo.cases import Sale
+from ledgerbridge.demo.dataset import Dataset, Size, generate
+from ledgerbridge.demo.quickbooks import COMPANY_NAME, DemoCompany
+from ledgerbridge.dispatch.inprocess import InProcessDispatcher
+from ledgerbridge.engine.pull import pull_company
+from ledgerbridge.engine.service import Invalid, Service
+from ledgerbridge.settings import load_settings
+from ledgerbridge.terminal import DrainReport, drain
+
+__all__ = ["DemoError", "Options", "Outcome", "run"]
+
+FRESH = ("ledgerbridge.db", "ledgerbridge.db-wal", "ledgerbridge.db-shm", "emulator-app.json")
+DEMO_EMAIL = "office@summitridge.example"
+UNLIMITED = 1_000_000  # requests a minute: no limit the demo can reach
+
+
+class DemoError(Exception):
+    """The demo cannot go on; the message says why (printed without a traceback)."""
+
+
+@dataclass(frozen=True)
+class Options:
+    port: int = 8000
+    emulator_port: int = 8765
+    data_dir: Path = Path("var/demo")
+    records: Size = "full"
+    serve: bool = True
+    host: str = "127.0.0.1"
+    # QuickBooks' own limits (40 batch requests a minute) on the emulated company and in the
+    # engine; off by default, so the demo takes minutes, not a quarter of an hour
+    quickbooks_pace: bool = False
+
+
+@dataclass
+class Outcome:
+    """What the demo did, up to the summary."""
+
+    emulator_url: str
+    realm_id: str
+    key_id: str
+    key_secret: str
+    connection_id: str
+    records: int
+    syncs: list[DrainReport] = field(default_factory=list)
+    summary: report.Summary | None = None
+    seconds_to_summary: float = 0.0
+
+
+def run(options: Options, out: Console) -> Outcome:
+    started = time.monotonic()
+    _start_fresh(options.data_dir, out)
+    if options.serve:
+        _check_free(options.host, options.port, "--port")
+    _check_free(options.host, options.emulator_port, "--emulator-port")
+    with ExitStack() as stack:
+        url = stack.enter_context(_emulator(options, out))
+        company = DemoCompany.create(url)
+        out.print(f"Demo company [bold]{COMPANY_NAME}[/]: realm {company.realm_id}")
+        ledger = _ledger(options, url)
+        stack.callback(ledger.db.dispose)
+        if not options.quickbooks_pace:
+            _unthrottle(company, ledger, out)
+        dispatcher = InProcessDispatcher(ledger)
+        service = Service(ledger, wake=dispatcher.wake, wake_pull=dispatcher.wake_pull)
+        if options.serve:
+            stack.enter_context(_api_server(service, options.host, options.port))
+        demo = _Demo(ledger, service, company, out)
+        outcome = demo.prepare(url)
+        dataset = generate(
+            options.records,
+            today=ledger.clock().date(),
+            closed_through=demo.closed,
+            existing=demo.existing_sales(),
+        )
+        outcome.records = demo.load(dataset)
+        outcome.syncs.append(drain(ledger, demo.connection_id, out, label="First sync"))
+        demo.after_first_sync(dataset)
+        outcome.syncs.append(drain(ledger, demo.connection_id, out, label="Sync again"))
+        service.checks(demo.key_id, demo.connection_id, run=True)
+        outcome.summary = report.summarize(service, demo.key_id, demo.connection_id, demo.refused)
+        outcome.seconds_to_summary = time.monotonic() - started
+        report.show(out, outcome.summary, outcome.syncs, outcome.seconds_to_summary)
+        if options.serve:
+            _serve(ledger, dispatcher, outcome, options, out)
+    return outcome
+
+
+# --- set-up ----------------------------------------------------------------------------------
+
+
+def _start_fresh(data_dir: Path, out: Console) -> None:
+    data_dir.mkdir(parents=True, exist_ok=True)
+    for name in FRESH:
+        (data_dir / name).unlink(missing_ok=True)
+    out.print(f"Starting fresh in {data_dir}")
+
+
+def _check_free(host: str, port: int, option: str) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the servers will
+        try:
+            sock.bind((host, port))
+        except OSError:
+            raise DemoError(
+                f"port {port} on {host} is in use; pick another with {option}"
+            ) from None
+
+
+@contextmanager
+def _emulator(options: Options, out: Console) -> Iterator[str]:
+    """The QuickBooks Online emulator as a child process (it has a CPU of its own)."""
+    url = f"http://{options.host}:{options.emulator_port}"
+    log_path = options.data_dir / "emulator.log"
+    command = [sys.executable, "-m", "qbo_emulator.cli", "serve", "--host", options.host]
+    command += ["--port", str(options.emulator_port), "--log-level", "warning"]
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 30
+        while not _answers(f"{url}/_emulator/health"):
+            if process.poll() is not None or time.monotonic() > deadline:
+                tail = log_path.read_text(errors="replace")[-500:]
+                raise DemoError(f"the QuickBooks emulator did not start on {url}: {tail}")
+            time.sleep(0.1)
+        out.print(f"QuickBooks Online emulator on {url} (log: {log_path})")
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _answers(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=1).status_code == 200
+    except httpx.TransportError:
+        return False
+
+
+def _ledger(options: Options, emulator_url: str) -> Ledger:
+    base = f"http://{options.host}:{options.port}"
+    settings = load_settings(
+        {
+            "LEDGERBRIDGE_DATABASE_URL": f"sqlite:///{options.data_dir / 'ledgerbridge.db'}",
+            "LEDGERBRIDGE_QBO_EMULATOR_URL": emulator_url,
+            "LEDGERBRIDGE_QBO_REDIRECT_URI": f"{base}/v1/oauth/callback",
+        },
+        data_dir=options.data_dir,
+    )
+    ledger = build(settings)
+    ledger.db.migrate()
+    if options.serve:
+        ledger.public_url = base  # QuickBooks' webhooks come to this server
+    return ledger
+
+
+def _unthrottle(company: DemoCompany, ledger: Ledger, out: Console) -> None:
+    """The emulated company takes as much as the machine can send, and the engine knows it."""
+    off = {"requests_per_minute": None, "batch_per_minute": None}
+    company.admin("PATCH", "", {"throttle": off})
+    ledger.rate_limits = RateLimits(UNLIMITED, UNLIMITED)
+    out.print(
+        "QuickBooks' rate limits are off for this emulated company "
+        "(--quickbooks-pace keeps them: the first sync then takes about 9 minutes)"
+    )
+
+
+@contextmanager
+def _api_server(service: Service, host: str, port: int) -> Iterator[None]:
+    """The HTTP API (and the dashboard) from a thread, started early: QuickBooks' webhooks
+    find it, and a port already taken is found before the long sync, not after."""
+    config = uvicorn.Config(
+        create_app(service), host=host, port=port, log_level="warning", lifespan="off"
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name="ledgerbridge-api", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise DemoError(f"the HTTP API could not listen on {host}:{port}")
+        time.sleep(0.05)
+    try:
+        yield
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+class _Demo:
+    def __init__(self, ledger: Ledger, service: Service, company: DemoCompany, out: Console):
+        self.ledger = ledger
+        self.service = service
+        self.company = company
+        self.out = out
+        self.key_id = ""
+        self.connection_id = ""
+        self.closed = dt.date.min
+        self.refused: dict[str, str] = {}  # app id -> the code it was refused with
+
+    def prepare(self, emulator_url: str) -> Outcome:
+        """An API key, a connection, connected and read, its mappings set."""
+        service = self.service
+        self.key_id, secret = service.create_key("Summit Ridge field-service app")
+        connection = service.create_connection(self.key_id, COMPANY_NAME, "emulator")
+        self.connection_id = connection.id
+        url = service.connect_url(self.key_id, connection.id)
+        consent = httpx.get(f"{url}&realm_id={self.company.realm_id}&approve=true", timeout=30)
+        query = parse_qs(urlparse(consent.headers.get("location", "")).query)
+        if consent.status_code not in (302, 303) or "code" not in query:
+            raise DemoError(f"the emulator's consent did not answer with a code: {consent.text}")
+        view = service.complete_connect(query["state"][0], query["code"][0], query["realmId"][0])
+        self.out.print(f"Connected {connection.id} to {view.company_name} ({view.status})")
+        pull_company(self.ledger, connection.id)
+        exported = self.company.export()
+        prefs = exported["entities"]["Preferences"][0]
+        self.closed = dt.date.fromisoformat(prefs["AccountingInfoPrefs"]["BookCloseDate"])
+        self._entities: dict[str, Any] = exported["entities"]
+        return Outcome(emulator_url, self.company.realm_id, self.key_id, secret, connection.id, 0)
+
+    def existing_sales(self) -> list[Sale]:
+        """Invoices the bookkeeper typed into QuickBooks for a person (not a property), each
+        with one payment: one paid in full (the app's copy of the payment is linked), one in
+        part (the app's copy has another reference: payment.already_in_quickbooks)."""
+        taken = {"Emily Carter", "Daniel Okafor"}  # the dataset's own cases use these two
+        customers = {
+            c["Id"]: c
+            for c in self._entities.get("Customer", [])
+            if not c.get("ParentRef")
+            and (c.get("PrimaryEmailAddr") or {}).get("Address")
+            and c.get("DisplayName") == f"{c.get('GivenName')} {c.get('FamilyName')}"
+            and c["DisplayName"] not in taken
+        }
+        paid_by: dict[str, list[dict[str, Any]]] = {}
+        for payment in self._entities.get("Payment", []):
+            for line in payment.get("Line", []):
+                for linked in line.get("LinkedTxn", []):
+                    paid_by.setdefault(str(linked["TxnId"]), []).append(payment)
+        found: dict[bool, Sale] = {}  # paid in full -> the sale
+        for invoice in self._entities.get("Invoice", []):
+            customer = customers.get(str(invoice["CustomerRef"]["value"]))
+            payments = paid_by.get(str(invoice["Id"]), [])
+            if customer is None or len(payments) != 1 or len(payments[0]["Line"]) != 1:
+                continue
+            (payment,) = payments
+            total, paid = Decimal(str(invoice["TotalAmt"])), Decimal(str(payment["TotalAmt"]))
+            in_full = paid == total
+            if paid > total or in_full in found:
+                continue
+            tax = Decimal(str((invoice.get("TxnTaxDetail") or {}).get("TotalTax") or 0))
+            found[in_full] = Sale(
+                first_name=customer["GivenName"],
+                last_name=customer["FamilyName"],
+                email=customer["PrimaryEmailAddr"]["Address"],
+                number=str(invoice["DocNumber"]),
+                date=dt.date.fromisoformat(invoice["TxnDate"]),
+                amount=total - tax,
+                paid=paid,
+                paid_on=dt.date.fromisoformat(payment["TxnDate"]),
+                reference=payment.get("PaymentRefNum"),
+            )
+            del customers[str(invoice["CustomerRef"]["value"])]  # one sale per customer
+        return [found[full] for full in (True, False) if full in found]
+
+    def load(self, dataset: Dataset) -> int:
+        """Map what the dataset maps, then hand every record over."""
+        entities = self._entities
+        codes = {t["Name"]: t["Id"] for t in entities.get("TaxCode", [])}
+        methods = {m["Name"]: m["Id"] for m in entities.get("PaymentMethod", [])}
+        accounts = {a["FullyQualifiedName"]: a["Id"] for a in entities.get("Account", [])}
+        mappings = {
+            "tax_rates": {app: codes[name] for app, name in dataset.tax_rates.items()},
+            "payment_methods": {app: methods[n] for app, n in dataset.payment_methods.items()},
+            "accounts": {app: accounts[name] for app, name in dataset.accounts.items()},
+        }
+        self.service.set_mappings(self.key_id, self.connection_id, mappings)
+        self.out.print(
+            f"Mapped {len(mappings['tax_rates'])} tax rates, "
+            f"{len(mappings['payment_methods'])} payment methods and "
+            f"{len(mappings['accounts'])} account (on purpose not: tax rate nv-washoe, "
+            "payment method venmo, account Landscaping Income)"
+        )
+        records = dataset.records
+        with report.counting(self.out, "Handing records over", len(records)) as advance:
+            for record in records:
+                self.service.put_record(
+                    self.key_id, self.connection_id, record.type, record.id, record.data
+                )
+                advance()
+        for record in dataset.refused:
+            try:
+                self.service.put_record(
+                    self.key_id, self.connection_id, record.type, record.id, record.data
+                )
+            except Invalid as refused:
+                self.refused[record.id] = refused.problems[0].code
+        counts = ", ".join(f"{n} {t}" for t, n in dataset.counts().items())
+        self.out.print(f"Handed over {len(records)} records ({counts})")
+        return len(records)
+
+    def after_first_sync(self, dataset: Dataset) -> None:
+        """A person changes things in QuickBooks; the app goes on; the pull shows the drift."""
+        scenario = dataset.scenario
+        client_id = self.ledger.app("emulator").client_id
+        self.out.print("[bold]Meanwhile, in QuickBooks[/], a person:")
+        with self.company.person(client_id) as person:
+            for change in scenario.quickbooks_changes:
+                self._change(person.apply, change)
+            for record in scenario.unsynced:
+                self._put(record.type, record.id, record.data)
+            pull_company(self.ledger, self.connection_id)
+            self.out.print("Pulled the changes from QuickBooks")
+            for change in scenario.late_changes:
+                self._change(person.apply, change)
+        for record in scenario.app_changes:
+            self._put(record.type, record.id, record.data)
+        self.out.print(f"The app changed {len(scenario.app_changes)} records meanwhile")
+
+    def _change(self, apply: Any, change: Any) -> None:
+        try:
+            apply(change, self._quickbooks_id)
+        except (QuickBooksError, LookupError) as failed:
+            self.out.print(f"  [yellow]could not {change.describe()}: {failed}")
+            return
+        self.out.print(f"  - {change.describe()}")
+
+    def _quickbooks_id(self, record_type: str, app_id: str) -> str:
+        found = self.service.record(self.key_id, self.connection_id, record_type, app_id)
+        if found.quickbooks_id is None:
+            raise LookupError(f"{record_type} {app_id} is not in QuickBooks ({found.status})")
+        return found.quickbooks_id
+
+    def _put(self, record_type: str, app_id: str, data: Any) -> None:
+        self.service.put_record(self.key_id, self.connection_id, record_type, app_id, data)
+
+
+# --- serving -------------------------------------------------------------------------------
+
+
+def _serve(
+    ledger: Ledger,
+    dispatcher: InProcessDispatcher,
+    outcome: Outcome,
+    options: Options,
+    out: Console,
+) -> None:
+    base = f"http://{options.host}:{options.port}"
+    sign_in = _dashboard_user(ledger, outcome.key_id)
+    report.show_access(out, base, outcome, sign_in, options.data_dir)
+    stop = threading.Event()
+
+    def _terminate(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = signal.signal(signal.SIGTERM, _terminate)
+    dispatcher.start()
+    try:
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        out.print("Stopping.")
+        dispatcher.stop()
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _dashboard_user(ledger: Ledger, key_id: str) -> tuple[str, str] | None:
+    """A dashboard user for the demo's key, when this build has a dashboard."""
+    if importlib.util.find_spec("ledgerbridge.dashboard.accounts") is None:
+        return None
+    try:
+        from ledgerbridge.dashboard.accounts import create_user
+
+        password = secrets.token_urlsafe(12)
+        create_user(ledger, DEMO_EMAIL, key_id, password)
+    except Exception:  # the dashboard is optional: the demo serves the API without it
+        return None
+    return DEMO_EMAIL, password

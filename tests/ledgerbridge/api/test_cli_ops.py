@@ -1,0 +1,268 @@
+"""The operator commands (`ledgerbridge.cli_ops`) through `main(argv)`, against a connection to
+a real emulator company whose records are partly synced and partly failing."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+import httpx
+import pytest
+
+from ledgerbridge.bootstrap import Ledger, build
+from ledgerbridge.cli import main
+from ledgerbridge.engine.pull import pull_company
+from ledgerbridge.engine.reconciler import sync_company
+from ledgerbridge.engine.service import Service
+from ledgerbridge.settings import load_settings
+from qbo_emulator.server import EmulatorServer
+
+
+@dataclass
+class Shop:
+    emulator: EmulatorServer
+    ledger: Ledger
+    service: Service
+    key_id: str
+    connection_id: str
+    realm_id: str
+
+    def put(self, record_type: str, app_id: str, **data: Any) -> None:
+        self.service.put_record(self.key_id, self.connection_id, record_type, app_id, data)
+
+
+def _connect(service: Service, key_id: str, connection_id: str, realm_id: str) -> None:
+    url = service.connect_url(key_id, connection_id)
+    answer = httpx.get(f"{url}&realm_id={realm_id}&approve=true", follow_redirects=False)
+    query = parse_qs(urlparse(answer.headers["location"]).query)
+    service.complete_connect(query["state"][0], query["code"][0], query["realmId"][0])
+
+
+@pytest.fixture(scope="module")
+def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shop]:
+    """A connected company: Ann and her invoice synced, two customers named alike failing,
+    a payment in an unmapped method failing; the CLI reads the same data directory."""
+    data_dir = tmp_path_factory.mktemp("cli-ops")
+    with EmulatorServer() as emulator, pytest.MonkeyPatch.context() as patch:
+        for name in list(os.environ):
+            if name.startswith("LEDGERBRIDGE_"):
+                patch.delenv(name)
+        patch.setenv("LEDGERBRIDGE_DATA_DIR", str(data_dir))
+        patch.setenv("LEDGERBRIDGE_QBO_EMULATOR_URL", emulator.url)
+        ledger = build(load_settings())
+        ledger.db.migrate()
+        service = Service(ledger)
+        key_id, _ = service.create_key("shop app")
+        realm = httpx.post(
+            f"{emulator.url}/_emulator/companies", json={"name": "CLI Shop"}, timeout=30
+        ).json()["realm_id"]
+        connection = service.create_connection(key_id, "Shop", "emulator")
+        _connect(service, key_id, connection.id, realm)
+        pull_company(ledger, connection.id)
+        found = Shop(emulator, ledger, service, key_id, connection.id, realm)
+        found.put("customer", "ann", display_name="Ann Lee", email="ann@example.com")
+        found.put("item", "svc", name="Service Call", unit_price="90.00", income_account="Services")
+        line = [{"item_id": "svc", "quantity": "2", "unit_price": "90.00"}]
+        found.put(
+            "invoice", "inv-1", customer_id="ann", date="2026-11-02", number="501", lines=line
+        )
+        found.put("customer", "js-1", first_name="John", last_name="Smith")
+        found.put("customer", "js-2", first_name="John", last_name="Smith")
+        found.put(
+            "payment",
+            "pay-1",
+            customer_id="ann",
+            date="2026-11-03",
+            amount="180.00",
+            method="venmo",
+            applied_to=[{"invoice_id": "inv-1", "amount": "180.00"}],
+        )
+        sync_company(ledger, connection.id)
+        yield found
+        ledger.db.dispose()
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str, code: int = 0) -> str:
+    assert main(list(argv)) == code, capsys.readouterr()
+    return capsys.readouterr().out
+
+
+def run_json(capsys: pytest.CaptureFixture[str], *argv: str) -> Any:
+    return json.loads(run(capsys, *argv, "--json"))
+
+
+# --- connections ----------------------------------------------------------------------------
+
+
+def test_connections_list_and_show(shop: Shop, capsys: pytest.CaptureFixture[str]) -> None:
+    listed = run_json(capsys, "connections", "list")
+    mine = next(c for c in listed if c["id"] == shop.connection_id)
+    assert mine["status"] == "active" and mine["api_key_id"] == shop.key_id
+    assert mine["company_name"] == "CLI Shop"
+    assert run_json(capsys, "connections", "list", "--key-id", "key_nobody") == []
+
+    table = run(capsys, "connections", "list")
+    assert shop.connection_id in table and "CLI Shop" in table and "active" in table
+
+    shown = run_json(capsys, "connections", "show", shop.connection_id)
+    assert shown["counts"]["synced"] == 3
+    assert shown["problems"] == {"customer.duplicate_in_app": 2, "payment.method_not_mapped": 1}
+    text = run(capsys, "connections", "show", shop.connection_id)
+    assert "customer.duplicate_in_app" in text and "needs attention (error)" in text
+
+
+def test_a_connection_made_connected_and_disconnected_from_the_command_line(
+    shop: Shop, capsys: pytest.CaptureFixture[str]
+) -> None:
+    made = run_json(capsys, "connections", "create", "--name", "Second", "--key-id", shop.key_id)
+    assert made["status"] == "not_connected" and made["environment"] == "emulator"
+    url = run_json(capsys, "connections", "connect-url", made["id"])["url"]
+    assert url.startswith(shop.emulator.url) and "state=" in url
+    text = run(capsys, "connections", "connect-url", made["id"])
+    assert "approve=true" in text  # the emulator's shortcut is named
+    url = text.splitlines()[0]  # a new link: the one before is no longer valid
+
+    realm = httpx.post(f"{shop.emulator.url}/_emulator/companies", json={"name": "Two"}).json()
+    answer = httpx.get(f"{url}&realm_id={realm['realm_id']}&approve=true")
+    query = parse_qs(urlparse(answer.headers["location"]).query)
+    shop.service.complete_connect(query["state"][0], query["code"][0], query["realmId"][0])
+    assert run_json(capsys, "connections", "show", made["id"])["status"] == "active"
+
+    assert "is now disconnected" in run(capsys, "connections", "disconnect", made["id"])
+    assert run_json(capsys, "connections", "show", made["id"])["status"] == "disconnected"
+    argv = ["connections", "create", "--name", "x", "--key-id", shop.key_id, "--environment"]
+    assert main([*argv, "moon"]) == 1
+    assert "environment must be one of emulator, sandbox, production" in capsys.readouterr().err
+
+
+def test_an_unknown_connection_is_one_line_and_exit_1(
+    shop: Shop, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for argv in (["connections", "show", "con_nope"], ["log", "con_nope"], ["plan", "con_nope"]):
+        assert main(argv) == 1
+        err = capsys.readouterr().err
+        assert err.strip() == "ledgerbridge: error: no connection con_nope"
+
+
+# --- sync, pull -------------------------------------------------------------------------------
+
+
+def test_sync_runs_a_pass_now_and_queues_a_bulk_resync(
+    shop: Shop, capsys: pytest.CaptureFixture[str]
+) -> None:
+    shop.put("customer", "bo", display_name="Bo Diaz", email="bo@example.com")
+    report = run_json(capsys, "sync", shop.connection_id)["sync"]
+    assert report["created"] == 1 and report["stopped"] is None
+    assert report["counts"]["synced"] == 4
+    names = [c["DisplayName"] for c in _entities(shop, "Customer")]
+    assert names.count("Bo Diaz") == 1
+
+    queued = run_json(capsys, "sync", shop.connection_id, "--status", "error", "--queue")
+    assert queued == {"queued": 3}  # the two John Smiths and the payment
+    text = run(capsys, "sync", shop.connection_id, "--type", "customer", "--id", "ann")
+    assert "1 records are due again" in text
+    assert "synced" in text and "needs attention (error)" in text
+    assert main(["sync", shop.connection_id, "--status", "lost"]) == 2
+
+
+# --- the sync log -----------------------------------------------------------------------------
+
+
+def test_log_filters_like_the_dashboard_and_pages(
+    shop: Shop, capsys: pytest.CaptureFixture[str]
+) -> None:
+    failing = run_json(capsys, "log", shop.connection_id, "--status", "error")
+    assert {(r["type"], r["id"]) for r in failing["items"]} == {
+        ("customer", "js-1"),
+        ("customer", "js-2"),
+        ("payment", "pay-1"),
+    }
+    assert all("history" not in r for r in failing["items"])
+    by_code = run_json(capsys, "log", shop.connection_id, "--code", "payment.method_not_mapped")
+    assert [r["id"] for r in by_code["items"]] == ["pay-1"]
+    invoices = run_json(capsys, "log", shop.connection_id, "--type", "invoice", "--q", "501")
+    assert [r["quickbooks_number"] for r in invoices["items"]] == ["501"]
+
+    first = run_json(capsys, "log", shop.connection_id, "--limit", "2")
+    assert len(first["items"]) == 2 and first["next_cursor"]
+    rest = run_json(capsys, "log", shop.connection_id, "--cursor", first["next_cursor"])
+    seen = [r["id"] for r in first["items"] + rest["items"]]
+    assert len(seen) == len(set(seen)) >= 6
+
+    table = run(capsys, "log", shop.connection_id, "--status", "error", "--limit", "2")
+    assert "customer.duplicate_in_app" in table and "More: --cursor" in table
+    assert main(["log", shop.connection_id, "--code", "no.such_code"]) == 2
+    assert main(["log", shop.connection_id, "--cursor", "garbage"]) == 2
+
+
+def test_pull_reads_quickbooks_now(shop: Shop, capsys: pytest.CaptureFixture[str]) -> None:
+    pulled = run_json(capsys, "pull", shop.connection_id)
+    assert pulled["stopped"] is None and pulled["full"] is False
+    assert set(pulled["drift"]) == {"flagged", "cleared", "merged", "bypassed"}
+    assert "Pulled" in run(capsys, "pull", shop.connection_id)
+
+
+# --- reports ----------------------------------------------------------------------------------
+
+
+def test_reconcile_as_a_table_csv_and_json(shop: Shop, capsys: pytest.CaptureFixture[str]) -> None:
+    report = json.loads(run(capsys, "reconcile", shop.connection_id, "--format", "json"))
+    assert report["totals"]["invoices"] == 1
+    assert report["totals"]["app_total"] == "180.00"
+    assert report["links"]["invoice"]["linked"] == 1
+
+    table = run(capsys, "reconcile", shop.connection_id)
+    assert "1 linked invoices" in table and "Links" in table
+
+    text = run(capsys, "reconcile", shop.connection_id, "--format", "csv")
+    assert list(csv.DictReader(io.StringIO(text))) == []  # nothing differs: the header alone
+    header = run(capsys, "reconcile", shop.connection_id, "--format", "csv").splitlines()[0]
+    assert header.startswith("section,type,id,number,quickbooks_id,code")
+    assert main(["reconcile", shop.connection_id, "--format", "xml"]) == 2
+
+
+def test_checks_and_the_dry_run(shop: Shop, capsys: pytest.CaptureFixture[str]) -> None:
+    checklist = run_json(capsys, "checks", shop.connection_id, "--run")
+    assert {c["id"] for c in checklist["checks"]} == {
+        "numbering",
+        "tax",
+        "closed_books",
+        "mappings",
+    }
+    mappings = next(c for c in checklist["checks"] if c["id"] == "mappings")
+    assert mappings["status"] == "error" and "venmo" in mappings["summary"]
+    assert "Setup checklist" in run(capsys, "checks", shop.connection_id)
+
+    shop.put("customer", "cy", display_name="Cy Park", email="cy@example.com")
+    dry = run_json(capsys, "plan", shop.connection_id)
+    steps = {(r["type"], r["id"]): r["step"] for r in dry["records"]}
+    assert steps[("customer", "cy")] == "create"
+    assert steps[("payment", "pay-1")] == "refuse"
+    assert dry["counts"]["create"] >= 1
+    table = run(capsys, "plan", shop.connection_id, "--limit", "1")
+    assert "What a sync would do" in table and "more" in table
+    assert not any(c["DisplayName"] == "Cy Park" for c in _entities(shop, "Customer"))
+
+
+# --- the emulator -----------------------------------------------------------------------------
+
+
+def test_emulator_is_the_qbo_emulator_command(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["emulator", "--help"]) == 0
+    out = capsys.readouterr().out
+    assert "qbo-emulator" in out and "serve" in out and "demo" in out
+    assert main(["emulator", "fly"]) == 2
+
+
+def _entities(shop: Shop, entity: str) -> list[dict[str, Any]]:
+    exported = httpx.get(
+        f"{shop.emulator.url}/_emulator/companies/{shop.realm_id}/export", timeout=30
+    ).json()
+    rows: list[dict[str, Any]] = exported["entities"].get(entity, [])
+    return rows

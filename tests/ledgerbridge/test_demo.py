@@ -1,0 +1,231 @@
+"""`ledgerbridge demo`: the dataset generator (pure), and the demo end to end against the
+emulator (a child process), up to its summary, and serving afterwards."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Sequence
+from decimal import Decimal
+from pathlib import Path
+
+import httpx
+import pytest
+
+from ledgerbridge.bootstrap import build
+from ledgerbridge.cli import main
+from ledgerbridge.core import catalog
+from ledgerbridge.core.records import parse_record
+from ledgerbridge.demo import cases, codes
+from ledgerbridge.demo.builder import AppRecord
+from ledgerbridge.demo.dataset import Dataset, Size, generate
+from ledgerbridge.demo.report import summarize
+from ledgerbridge.engine.service import Service
+from ledgerbridge.settings import load_settings
+from ledgerbridge.storage.repositories import Connections
+from qbo_emulator.emulator import Emulator
+from qbo_emulator.server import free_port
+
+TODAY = dt.date(2026, 11, 21)
+CLOSED = dt.date(2026, 9, 30)
+SALE = cases.Sale(
+    "Robert", "Kim", "robert.kim@example.com", "1030", dt.date(2026, 4, 5),
+    Decimal("1692.00"), Decimal("1744.08"), dt.date(2026, 4, 20), "2008",
+)  # fmt: skip
+
+
+def dataset(size: Size = "small", existing: Sequence[cases.Sale] = ()) -> Dataset:
+    return generate(size, today=TODAY, closed_through=CLOSED, existing=existing)
+
+
+def customers(records: tuple[AppRecord, ...], kind: str) -> list[AppRecord]:
+    return [r for r in records if r.type == "customer" and r.data.get("kind", "customer") == kind]
+
+
+# --- the dataset ---------------------------------------------------------------------------------
+
+
+def test_the_full_dataset_has_the_figures_of_the_issue() -> None:
+    full = dataset("full")
+    counts = full.counts()
+    assert 290 <= len(customers(full.records, "customer")) <= 310
+    assert len(customers(full.records, "property")) >= 300
+    assert counts["item"] == 80
+    assert counts["invoice"] == 3000
+    assert counts["payment"] == 2500
+    assert counts["receipt"] >= 1000 and counts["bill"] >= 800 and counts["purchase_order"] >= 300
+    assert 8000 <= len(full.records) <= 9000
+    ids = Counter((r.type, r.id) for r in full.records)
+    assert ids.most_common(1)[0][1] == 1  # each record handed over once
+
+
+def test_the_dataset_is_deterministic() -> None:
+    assert dataset() == dataset()
+    assert dataset("full") == dataset("full")
+    later = generate("small", today=TODAY + dt.timedelta(days=1), closed_through=CLOSED)
+    assert [(r.type, r.id) for r in later.records] == [(r.type, r.id) for r in dataset().records]
+
+
+def test_every_record_is_valid_input_but_the_ones_refused_at_the_door() -> None:
+    sizes: tuple[Size, ...] = ("small", "full")
+    for size in sizes:
+        data = dataset(size, existing=[SALE, SALE])
+        scenario = data.scenario
+        for record in (*data.records, *scenario.unsynced, *scenario.app_changes):
+            parsed = parse_record(record.type, record.data)
+            assert not isinstance(parsed, list), (record.id, parsed)
+        refused = set()
+        for record in data.refused:
+            parsed = parse_record(record.type, record.data)
+            assert isinstance(parsed, list)
+            refused.add(parsed[0].code)
+        assert refused == codes.REFUSED_CODES
+
+
+def test_the_business_is_dated_in_the_open_period_but_the_deliberate_cases() -> None:
+    data = dataset("full")
+    closed = {
+        r.id for r in data.records if "date" in r.data and r.data["date"] <= CLOSED.isoformat()
+    }
+    assert closed == {"inv-x-closed-1", "inv-x-closed-2", "inv-x-closed-3", "pay-x-closed"}
+
+
+def test_names_clash_with_the_demo_company_only_on_purpose() -> None:
+    company = Emulator().create_company("Summit Ridge Builders", preset="demo")
+    taken = {
+        str(row.get("DisplayName") or row.get("Name"))
+        for entity in ("Customer", "Vendor", "Employee", "Item")
+        for row in company.tables[entity].rows.values()
+    }
+    ours = set()
+    for record in dataset("full").records:
+        data = record.data
+        first_last = f"{data.get('first_name')} {data.get('last_name')}"
+        name = data.get("display_name") or data.get("name") or data.get("company_name")
+        ours.add(str(name) if name else first_last)
+    assert ours & taken == {
+        "Maria Delgado",  # a vendor of the demo company
+        "Jordan Reyes",  # its employee
+        "Emily Carter",  # a customer of it, with another email
+        "Daniel Okafor",  # a customer of it, with the same email: linked
+        "Placer Lumber & Supply",  # a vendor of it, same email: linked
+        "Sierra Plumbing Supply",  # a vendor of it, another email
+        "Blue Heron Cafe",  # a customer of it, as the app's vendor
+        "Painting",  # an item of it, without the app's SKU
+        "Labor",  # an item of it: linked by name
+        "Drywall Sheet",  # an item of it: linked by SKU
+    }
+
+
+def test_the_demo_shows_every_failure_mode_data_can_cause() -> None:
+    shown = codes.EXPECTED_CODES
+    assert set(catalog.codes()) - shown == set(codes.NOT_SHOWN)
+    assert shown <= set(catalog.codes())
+    assert dataset().expected_codes == shown - codes.FROM_EXISTING_SALES
+    assert dataset(existing=[SALE, SALE]).expected_codes == shown
+
+
+def test_the_scenario_changes_records_the_app_synced() -> None:
+    data = dataset()
+    handed = {(r.type, r.id) for r in data.records}
+    for change in (*data.scenario.quickbooks_changes, *data.scenario.late_changes):
+        assert (change.record_type, change.app_id) in handed, change
+        assert change.other_id is None or ("customer", change.other_id) in handed
+        assert change.describe()
+    payment = data.scenario.unsynced[0]
+    assert (payment.type, payment.id) not in handed
+
+
+# --- the demo, end to end -----------------------------------------------------------------------
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_the_small_demo_reaches_its_summary_with_every_code(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in list(os.environ):
+        if name.startswith("LEDGERBRIDGE_"):
+            monkeypatch.delenv(name)
+    data_dir = tmp_path / "demo"
+    argv = ["demo", "--records", "small", "--no-serve", "--data-dir", str(data_dir)]
+    assert main([*argv, "--emulator-port", str(free_port())]) == 0
+    out = capsys.readouterr().out
+    for text in ("Meanwhile, in QuickBooks", "Records by status", "Problems by code"):
+        assert text in out
+    assert "Reached the summary in" in out
+    assert "customer.name_missing" in out and "invoice.no_lines" in out  # refused at the door
+
+    ledger = build(load_settings({}, data_dir=data_dir))
+    try:
+        with ledger.db.session(readonly=True) as session:
+            (connection,) = Connections(session).list_all()
+        service = Service(ledger)
+        refused = {"cus-x-nameless": "customer.name_missing", "inv-x-no-lines": "invoice.no_lines"}
+        summary = summarize(service, connection.api_key_id, connection.id, refused)
+    finally:
+        ledger.db.dispose()
+    assert summary.record_codes == codes.RECORD_CODES | codes.FROM_EXISTING_SALES
+    assert summary.check_codes >= codes.CHECK_CODES
+    assert set(summary.findings) >= codes.REPORT_CODES
+    assert summary.codes == codes.EXPECTED_CODES
+    assert summary.counts.get("pending", 0) == 0
+    assert summary.counts["synced"] > 200
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_the_demo_serves_the_api_until_interrupted(tmp_path: Path) -> None:
+    port, emulator_port = free_port(), free_port()
+    log = tmp_path / "demo.log"
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("LEDGERBRIDGE_")}
+    argv = ["demo", "--records", "small", "--data-dir", str(tmp_path / "demo")]
+    argv += ["--port", str(port), "--emulator-port", str(emulator_port)]
+    with log.open("wb") as sink:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "ledgerbridge.cli", *argv],
+            env={**clean, "COLUMNS": "200"},
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + 240
+        while "Ctrl-C stops." not in log.read_text():
+            assert process.poll() is None, log.read_text()[-3000:]
+            assert time.monotonic() < deadline, log.read_text()[-3000:]
+            time.sleep(0.2)
+        text = log.read_text()
+        key = re.search(r"API key\s+(lbk_\S+)", text)
+        assert key is not None, text
+        base = f"http://127.0.0.1:{port}"
+        listed = httpx.get(
+            f"{base}/v1/connections", headers={"Authorization": f"Bearer {key.group(1)}"}
+        )
+        assert listed.status_code == 200
+        (connection,) = listed.json()
+        assert connection["company_name"] == "Summit Ridge Builders"
+        assert connection["counts"]["error"] > 0
+        sign_in = re.search(r"sign in as (\S+) / (\S+)", text)
+        if sign_in is not None:  # a build with the dashboard
+            assert httpx.get(f"{base}/dashboard/login").status_code == 200
+    finally:
+        process.send_signal(signal.SIGINT)
+        code = process.wait(timeout=30)
+    assert code == 0, log.read_text()[-3000:]
+    assert "Traceback" not in log.read_text()
+    with pytest.raises(httpx.TransportError):  # the emulator stopped with it
+        httpx.get(f"http://127.0.0.1:{emulator_port}/_emulator/health", timeout=2)
+    if sign_in is not None:
+        from ledgerbridge.dashboard.accounts import sign_in as check
+
+        ledger = build(load_settings({}, data_dir=tmp_path / "demo"))
+        try:
+            assert check(ledger, sign_in.group(1), sign_in.group(2)) is not None
+        finally:
+            ledger.db.dispose()
