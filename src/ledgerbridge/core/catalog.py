@@ -433,7 +433,8 @@ _ALL: Final[tuple[CatalogEntry, ...]] = (
     ),
     _e(
         CUSTOMER_NAME_USED_BY_OTHER_TYPE,
-        "This name belongs to a [{quickbooks_type}|vendor or employee] in QuickBooks",
+        "This name is already taken in QuickBooks"
+        "[ by one of its {quickbooks_type}s| by a vendor or employee]",
         'In QuickBooks, customers, vendors and employees can\'t share a name, and[ "{name}"| '
         "this name] is already used by a [{quickbooks_type}|vendor or employee]. So the "
         "customer can't be added under that name.",
@@ -991,7 +992,8 @@ _ALL: Final[tuple[CatalogEntry, ...]] = (
     ),
     _e(
         VENDOR_NAME_USED_BY_OTHER_TYPE,
-        "This name belongs to a [{quickbooks_type}|customer or employee] in QuickBooks",
+        "This name is already taken in QuickBooks"
+        "[ by one of its {quickbooks_type}s| by a customer or employee]",
         'In QuickBooks, customers, vendors and employees can\'t share a name, and[ "{name}"| '
         "this name] is already used by a [{quickbooks_type}|customer or employee]. So the "
         "vendor can't be added under that name.",
