@@ -26,11 +26,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
 from typing import Any, Final
 
 from ledgerbridge.core import catalog
 from ledgerbridge.core.mirror import MirrorObject
+from ledgerbridge.core.preflight import mirror_amount
 from ledgerbridge.core.problems import ParamValue, Problem
 from ledgerbridge.core.records import (
     Customer,
@@ -204,20 +204,10 @@ def decide(standing: Standing, found: Drift | None, qbo_id: str) -> Flag | Clear
 # --- QuickBooks values ---------------------------------------------------------------------------
 
 
-def _amount(value: object) -> Decimal | None:
-    if isinstance(value, bool) or not isinstance(value, str | int | float | Decimal):
-        return None
-    try:
-        amount = Decimal(str(value))
-    except InvalidOperation:
-        return None
-    return amount if amount.is_finite() else None
-
-
 def is_paid(obj: MirrorObject) -> bool:
     """An invoice with something to pay and nothing left to pay."""
-    total = _amount(obj.data.get("TotalAmt"))
-    balance = _amount(obj.data.get("Balance"))
+    total = mirror_amount(obj.data.get("TotalAmt"))
+    balance = mirror_amount(obj.data.get("Balance"))
     return total is not None and balance is not None and total > 0 and balance == 0
 
 
@@ -228,7 +218,7 @@ def is_voided(obj: MirrorObject, pushed: Mapping[str, Any] | None) -> bool:
         return False
     if note == (pushed or {}).get("PrivateNote"):
         return False  # the app's own memo says so
-    return _amount(obj.data.get("TotalAmt")) == 0
+    return mirror_amount(obj.data.get("TotalAmt")) == 0
 
 
 def is_stale(obj: MirrorObject, sync_token: str) -> bool:

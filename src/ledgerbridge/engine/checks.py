@@ -23,7 +23,6 @@ from collections.abc import Iterator, Mapping
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ledgerbridge.bootstrap import Ledger
@@ -31,7 +30,6 @@ from ledgerbridge.core import checks
 from ledgerbridge.core.mirror import CompanyPreferences
 from ledgerbridge.core.preflight import Mappings
 from ledgerbridge.core.records import Invoice, PurchaseOrder, Record, RecordKey, parse_record
-from ledgerbridge.storage import tables
 from ledgerbridge.storage.repositories import (
     Audit,
     Connections,
@@ -209,14 +207,13 @@ def _numbering(
         records = list(_records(session, connection.id, ("invoice", "purchase_order")))
     settings = connection.settings
     start = settings.get("number_start") if with_start else None
-    preferences = CompanyPreferences.from_quickbooks(Mirror(session, connection.id).preferences())
+    mirror = Mirror(session, connection.id)
+    preferences = CompanyPreferences.from_quickbooks(mirror.preferences())
     invoices = [r.number for _, r in records if isinstance(r, Invoice) and r.number]
     orders = [r.number for _, r in records if isinstance(r, PurchaseOrder) and r.number]
     return checks.numbering_check(
-        checks.NumberFacts(tuple(invoices), _unlinked_numbers(session, connection.id, "Invoice")),
-        checks.NumberFacts(
-            tuple(orders), _unlinked_numbers(session, connection.id, "PurchaseOrder")
-        ),
+        checks.NumberFacts(tuple(invoices), mirror.unlinked_doc_numbers("Invoice")),
+        checks.NumberFacts(tuple(orders), mirror.unlinked_doc_numbers("PurchaseOrder")),
         numbering=str(settings.get("numbering", "app")),
         prefix=str(settings.get("number_prefix", "")),
         number_start=start if isinstance(start, int) and not isinstance(start, bool) else None,
@@ -252,30 +249,3 @@ def _records(
             if page.next_cursor is None:
                 break
             cursor = page.next_cursor
-
-
-def _unlinked_numbers(session: Session, connection_id: str, entity: str) -> tuple[str, ...]:
-    """The DocNumbers of the mirror's documents of `entity` that no app record is linked to.
-
-    A read the storage layer has no repository method for yet (`Mirror` looks numbers up one
-    at a time); it reads the two tables and writes nothing.
-    """
-    mirror, link = tables.MirrorEntry, tables.Link
-    linked = set(
-        session.execute(
-            select(link.qbo_id).where(
-                link.connection_id == connection_id, link.qbo_entity == entity
-            )
-        ).scalars()
-    )
-    rows = session.execute(
-        select(mirror.qbo_id, mirror.doc_number)
-        .where(
-            mirror.connection_id == connection_id,
-            mirror.qbo_entity == entity,
-            mirror.deleted.is_(False),
-            mirror.doc_number.is_not(None),
-        )
-        .order_by(mirror.id)
-    )
-    return tuple(str(row.doc_number) for row in rows if row.qbo_id not in linked and row.doc_number)

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from ledgerbridge.core import catalog, overrides
 from ledgerbridge.core import drift as rules
 from ledgerbridge.core.mirror import MirrorObject
-from ledgerbridge.core.preflight import mirror_amount, mirror_date
+from ledgerbridge.core.preflight.sales import is_same_payment
 from ledgerbridge.core.records import Payment, parse_record
 from ledgerbridge.storage.repositories import Clock, Events, Records
 from ledgerbridge.storage.scans import Scans
@@ -111,18 +111,11 @@ class _Paid:
         customer = self.links.get(self.cid, "customer", payment.customer_id)
         if customer is None:
             return False
-        reference = (payment.reference or "").strip()
-        for seen in Scans(self.session, self.cid).mirror("Payment", party=customer.qbo_id):
-            data = seen.obj.data
-            if self.links.by_quickbooks(self.cid, "Payment", seen.obj.qbo_id) is not None:
-                continue
-            if (
-                mirror_amount(data.get("TotalAmt")) == payment.amount
-                and mirror_date(data.get("TxnDate")) == payment.date
-                and str(data.get("PaymentRefNum") or "").strip() == reference
-            ):
-                return True
-        return False
+        return any(
+            is_same_payment(seen.obj.data, payment)
+            and self.links.by_quickbooks(self.cid, "Payment", seen.obj.qbo_id) is None
+            for seen in Scans(self.session, self.cid).mirror("Payment", party=customer.qbo_id)
+        )
 
     def _is_paid(self, invoice_id: str) -> bool:
         link = self.links.get(self.cid, "invoice", invoice_id)

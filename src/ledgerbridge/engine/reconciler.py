@@ -17,7 +17,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Literal, cast
+from typing import Any, Literal
 
 from ledgerbridge.adapters.qbo import (
     BatchItem,
@@ -30,7 +30,16 @@ from ledgerbridge.adapters.qbo import (
     Unavailable,
 )
 from ledgerbridge.bootstrap import Ledger
-from ledgerbridge.core import catalog, classify, conflicts, graph, mapping, overrides, planner
+from ledgerbridge.core import (
+    catalog,
+    classify,
+    conflicts,
+    drift,
+    graph,
+    mapping,
+    overrides,
+    planner,
+)
 from ledgerbridge.core.mirror import PERSON_ENTITIES, MirrorObject
 from ledgerbridge.core.preflight import Verdict
 from ledgerbridge.core.problems import Problem
@@ -506,7 +515,12 @@ class _Pass:
             self._finish(
                 key,
                 "error",
-                problem=Problem(_deleted_code(key.type), None, "deleted in QuickBooks", {}),
+                problem=Problem(
+                    drift.DELETED_CODES.get(key.type, catalog.RECEIPT_STALE_REFERENCE),
+                    None,
+                    "deleted in QuickBooks",
+                    {},
+                ),
             )
             return
         with self.ledger.db.session(readonly=True) as session:
@@ -908,9 +922,8 @@ def preview(
 ) -> tuple[Record, Verdict] | None:
     """What preflight says of one record now (None: deleted or not a valid record), optionally
     under another name-conflict policy. Reads only; calls nobody."""
-    worker = _Pass(ledger, connection, cast(QboClient, None), PassReport())
+    surroundings = Surroundings(connection)
     if name_conflicts is not None:
-        surroundings = worker.surroundings
         surroundings.policies = dataclasses.replace(
             surroundings.policies, name_conflicts=name_conflicts
         )
@@ -922,8 +935,8 @@ def preview(
         parsed = parse_record(key.type, overrides.apply(stored.data, state.overrides))
         if isinstance(parsed, list):
             return None
-        context = {"link": Links(session).get(connection.id, key.type, key.app_id)}
-        return parsed, worker._preflight(session, key, parsed, context)
+        link = Links(session).get(connection.id, key.type, key.app_id)
+        return parsed, surroundings.preflight(session, key, parsed, link)
 
 
 _NAME_TAKEN = (
@@ -933,14 +946,6 @@ _NAME_TAKEN = (
     catalog.CUSTOMER_NAME_USED_BY_OTHER_TYPE,
     catalog.VENDOR_NAME_USED_BY_OTHER_TYPE,
 )
-
-
-def _deleted_code(record_type: str) -> str:
-    return {
-        "invoice": catalog.INVOICE_DELETED_IN_QUICKBOOKS,
-        "payment": catalog.PAYMENT_DELETED_IN_QUICKBOOKS,
-        "purchase_order": catalog.PURCHASE_ORDER_DELETED_IN_QUICKBOOKS,
-    }.get(record_type, catalog.RECEIPT_STALE_REFERENCE)
 
 
 def new_holder() -> str:

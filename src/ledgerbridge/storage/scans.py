@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from ledgerbridge.core.mirror import MirrorObject
 from ledgerbridge.storage import tables
-from ledgerbridge.storage.sync import StoredLink
+from ledgerbridge.storage.sync import StoredLink, mirror_object, stored_link
 
 __all__ = ["Scans", "SeenObject"]
 
@@ -38,18 +38,7 @@ class Scans:
         rows = self._session.execute(
             select(t).where(t.connection_id == self._cid).order_by(t.id)
         ).scalars()
-        return [
-            StoredLink(
-                type=row.type,
-                app_id=row.app_id,
-                qbo_entity=row.qbo_entity,
-                qbo_id=row.qbo_id,
-                sync_token=row.sync_token,
-                doc_number=row.doc_number,
-                pushed=row.pushed,
-            )
-            for row in rows
-        ]
+        return [stored_link(row) for row in rows]
 
     def mirror(
         self, entity: str, *, party: str | None = None, deleted: bool = False
@@ -63,12 +52,4 @@ class Scans:
         if not deleted:
             query = query.where(t.deleted.is_(False))
         rows = self._session.execute(query.order_by(t.id)).scalars()
-        return [
-            SeenObject(
-                MirrorObject.from_quickbooks(row.qbo_entity, row.data)
-                if row.data.get("Id")
-                else MirrorObject(row.qbo_entity, row.qbo_id, row.sync_token, data=row.data),
-                bool(row.deleted),
-            )
-            for row in rows
-        ]
+        return [SeenObject(mirror_object(row), bool(row.deleted)) for row in rows]

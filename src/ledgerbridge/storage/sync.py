@@ -301,7 +301,7 @@ class Links:
         row = self._session.execute(
             select(t).where(t.connection_id == connection_id, t.type == type, t.app_id == app_id)
         ).scalar_one_or_none()
-        return None if row is None else _link(row)
+        return None if row is None else stored_link(row)
 
     def by_quickbooks(self, connection_id: str, entity: str, qbo_id: str) -> StoredLink | None:
         t = tables.Link
@@ -310,7 +310,7 @@ class Links:
                 t.connection_id == connection_id, t.qbo_entity == entity, t.qbo_id == qbo_id
             )
         ).scalar_one_or_none()
-        return None if row is None else _link(row)
+        return None if row is None else stored_link(row)
 
     def put(
         self,
@@ -355,7 +355,8 @@ class Links:
         )
 
 
-def _link(row: Any) -> StoredLink:
+def stored_link(row: Any) -> StoredLink:
+    """A `links` row as the engine sees it."""
     return StoredLink(
         type=row.type,
         app_id=row.app_id,
@@ -365,6 +366,13 @@ def _link(row: Any) -> StoredLink:
         doc_number=row.doc_number,
         pushed=row.pushed,
     )
+
+
+def mirror_object(row: Any) -> MirrorObject:
+    """A `mirror` row as the QuickBooks object it holds."""
+    if row.data.get("Id"):
+        return MirrorObject.from_quickbooks(row.qbo_entity, row.data)
+    return MirrorObject(row.qbo_entity, row.qbo_id, row.sync_token, data=row.data)
 
 
 class Mirror:
@@ -423,12 +431,7 @@ class Mirror:
             .where(t.connection_id == self._cid, t.deleted.is_(False), *conditions)
             .order_by(t.id)
         ).scalars()
-        return [
-            MirrorObject.from_quickbooks(row.qbo_entity, row.data)
-            if row.data.get("Id")
-            else MirrorObject(row.qbo_entity, row.qbo_id, row.sync_token, data=row.data)
-            for row in rows
-        ]
+        return [mirror_object(row) for row in rows]
 
     def get(self, entity: str, qbo_id: str) -> MirrorObject | None:
         t = tables.MirrorEntry
@@ -483,6 +486,32 @@ class Mirror:
             )
         ).scalars()
         return {str(number) for number in rows}
+
+    def unlinked_doc_numbers(self, entity: str) -> tuple[str, ...]:
+        """The numbers of the (not deleted) documents of `entity` no app record is linked to,
+        in the order they were first seen."""
+        mirror, link = tables.MirrorEntry, tables.Link
+        linked = (
+            select(link.id)
+            .where(
+                link.connection_id == mirror.connection_id,
+                link.qbo_entity == mirror.qbo_entity,
+                link.qbo_id == mirror.qbo_id,
+            )
+            .exists()
+        )
+        rows = self._session.execute(
+            select(mirror.doc_number)
+            .where(
+                mirror.connection_id == self._cid,
+                mirror.qbo_entity == entity,
+                mirror.deleted.is_(False),
+                mirror.doc_number.is_not(None),
+                ~linked,
+            )
+            .order_by(mirror.id)
+        ).scalars()
+        return tuple(str(number) for number in rows if number)
 
     def preferences(self) -> Mapping[str, Any]:
         found = self.get(*self.PREFERENCES)

@@ -179,9 +179,7 @@ def _match(ctx: Context, payment: Payment) -> tuple[MirrorObject | None, Problem
             continue
         if ctx.owner(candidate, "payment") is not None:
             continue
-        if mirror_amount(candidate.data.get("TotalAmt")) != payment.amount:
-            continue
-        if mirror_date(candidate.data.get("TxnDate")) != payment.date:
+        if not same_amount_and_date(candidate.data, payment):
             continue
         if _reference(candidate.data) == _clean(payment.reference):
             return candidate, None
@@ -198,6 +196,20 @@ def _match(ctx: Context, payment: Payment) -> tuple[MirrorObject | None, Problem
         date=payment.date.isoformat(),
         reference=_reference(near.data),
     )
+
+
+def same_amount_and_date(data: Mapping[str, object], payment: Payment) -> bool:
+    """Whether a QuickBooks payment has this payment's amount and date."""
+    return (
+        mirror_amount(data.get("TotalAmt")) == payment.amount
+        and mirror_date(data.get("TxnDate")) == payment.date
+    )
+
+
+def is_same_payment(data: Mapping[str, object], payment: Payment) -> bool:
+    """Whether a QuickBooks payment (of the right customer) is exactly this one: amount, date
+    and reference."""
+    return same_amount_and_date(data, payment) and _reference(data) == _clean(payment.reference)
 
 
 def _reference(data: Mapping[str, object]) -> str | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
 from ledgerbridge.core import catalog, drift, overrides
@@ -295,26 +296,27 @@ def push_again(t: Target, fields: tuple[str, ...], summary: str) -> Done:
         raise Refused("the record is not linked to anything in QuickBooks")
     pushed = {k: v for k, v in (t.link.pushed or {}).items() if k not in fields}
     with t.ledger.db.session() as session:
-        links = Links(session)
-        links.put(
-            t.cid,
-            t.key.type,
-            t.key.app_id,
-            entity=t.link.qbo_entity,
-            qbo_id=t.link.qbo_id,
-            sync_token=_fresh_token(session, t),
-            doc_number=t.link.doc_number,
-            pushed=pushed,
-        )
+        _relink(t, session, pushed)
         SyncStates(session, clock=t.ledger.clock).unsync(t.cid, t.key.type, t.key.app_id)
         t.want(session)
     return Done(summary, {"fields": list(fields)})
 
 
-def _fresh_token(session: Any, t: Target) -> str:
+def _relink(t: Target, session: Any, pushed: Mapping[str, Any]) -> None:
+    """The record's link again, with `pushed` as the last-pushed copy and the SyncToken the
+    mirror last saw (an edit in QuickBooks since our push moved it on)."""
     assert t.link is not None
     seen = Mirror(session, t.cid).get(t.link.qbo_entity, t.link.qbo_id)
-    return seen.sync_token if seen is not None else t.link.sync_token
+    Links(session).put(
+        t.cid,
+        t.key.type,
+        t.key.app_id,
+        entity=t.link.qbo_entity,
+        qbo_id=t.link.qbo_id,
+        sync_token=seen.sync_token if seen is not None else t.link.sync_token,
+        doc_number=t.link.doc_number,
+        pushed=pushed,
+    )
 
 
 # --- keeping QuickBooks' version --------------------------------------------------------------
@@ -347,16 +349,7 @@ def accept_quickbooks(t: Target) -> Done:
 def _settle_as_synced(t: Target, session: Any, pushed_patch: dict[str, Any]) -> None:
     """QuickBooks now matches what goes there: record the pushed copy and mark it synced."""
     assert t.link is not None
-    Links(session).put(
-        t.cid,
-        t.key.type,
-        t.key.app_id,
-        entity=t.link.qbo_entity,
-        qbo_id=t.link.qbo_id,
-        sync_token=_fresh_token(session, t),
-        doc_number=t.link.doc_number,
-        pushed={**(t.link.pushed or {}), **pushed_patch},
-    )
+    _relink(t, session, {**(t.link.pushed or {}), **pushed_patch})
     SyncStates(session, clock=t.ledger.clock).finish(
         t.cid, t.key.type, t.key.app_id, status="synced", synced_version=t.state.desired_version
     )
@@ -451,17 +444,7 @@ def _accept_edit(t: Target) -> Done:
         qbo_value = {"FreeFormNumber": value}
     with t.ledger.db.session() as session:
         t.override(session, path, value, action="accept_quickbooks")
-        links = Links(session)
-        links.put(
-            t.cid,
-            t.key.type,
-            t.key.app_id,
-            entity=t.link.qbo_entity,
-            qbo_id=t.link.qbo_id,
-            sync_token=_fresh_token(session, t),
-            doc_number=t.link.doc_number,
-            pushed={**(t.link.pushed or {}), field: qbo_value},
-        )
+        _relink(t, session, {**(t.link.pushed or {}), field: qbo_value})
         SyncStates(session, clock=t.ledger.clock).unsync(t.cid, t.key.type, t.key.app_id)
         t.want(session)
     return Done(f"{path} kept as in QuickBooks", {path: value})

@@ -13,10 +13,10 @@ from typing import Any
 from ledgerbridge.adapters.qbo import QboClient, QuickBooksError, Rejected
 from ledgerbridge.core import catalog, mapping, overrides
 from ledgerbridge.core.mirror import MirrorObject
-from ledgerbridge.core.preflight import Policies
 from ledgerbridge.core.preflight._refs import pushed_number
 from ledgerbridge.engine.actions._target import Done, Refused, Target
 from ledgerbridge.engine.actions.local import next_free_number, push_again
+from ledgerbridge.engine.context import policies_of
 from ledgerbridge.storage.repositories import Records
 from ledgerbridge.storage.sync import Links, Mirror, SyncStates
 
@@ -222,7 +222,7 @@ def renumber(t: Target) -> Done:
     current = str(data.get("number") or t.problem_param("number") or "")
     if not current:
         raise Refused("the record has no number to change")
-    policies = _policies(t)
+    policies = policies_of(t.connection.settings)
     wanted = t.params.get("number")
     if wanted:
         sent = pushed_number(str(wanted), policies)
@@ -283,7 +283,7 @@ def _taken_numbers(t: Target, entity: str) -> set[str]:
     taken: set[str] = set()
     with t.ledger.db.session(readonly=True) as session:
         taken |= Mirror(session, t.cid).doc_numbers(entity)
-        policies = _policies(t)
+        policies = policies_of(t.connection.settings)
         records = Records(session)
         cursor = None
         while True:
@@ -297,14 +297,6 @@ def _taken_numbers(t: Target, entity: str) -> set[str]:
                 break
             cursor = page.next_cursor
     return taken
-
-
-def _policies(t: Target) -> Policies:
-    settings = t.connection.settings
-    return Policies(
-        numbering=settings.get("numbering", "app"),
-        number_prefix=settings.get("number_prefix", ""),
-    )
 
 
 # --- pushing ours back ----------------------------------------------------------------------
