@@ -4,6 +4,7 @@
     ledgerbridge worker                               the dispatcher alone, until interrupted
     ledgerbridge migrate                              bring the database schema up to date
     ledgerbridge keys create --name NAME              a new API key: its secret is the last line
+    ledgerbridge keys list | revoke KEY_ID            the keys (never their secrets); revoke one
     ledgerbridge users create --email E --key-id K    a dashboard user (asks for the password)
     ledgerbridge resolve CONNECTION TYPE ID ACTION    run a one-click fix on a record's problem
 
@@ -15,6 +16,7 @@ is up to date).
 
 from __future__ import annotations
 
+import json
 import logging
 import signal
 import sys
@@ -208,12 +210,18 @@ def migrate() -> None:
 @keys_app.command("create")
 def keys_create(
     name: Annotated[str, typer.Option("--name", help="Who or what the key is for.")],
+    as_json: Annotated[
+        bool, typer.Option("--json", help='Print {"id", "name", "key"} for scripts.')
+    ] = False,
 ) -> None:
     """Make an API key. The secret is printed once, as the last line."""
     if not name.strip():
         raise CliError("--name must not be blank", EXIT_USAGE)
     with _ledger() as ledger:
         key_id, secret = Service(ledger).create_key(name.strip())
+    if as_json:
+        typer.echo(json.dumps({"id": key_id, "name": name.strip(), "key": secret}))
+        return
     typer.echo(f"Created API key {key_id} ({name.strip()}). It is shown only now:")
     typer.echo(secret)
 

@@ -34,12 +34,17 @@ from rich.console import Console
 from rich.table import Table
 
 from ledgerbridge.bootstrap import Ledger
-from ledgerbridge.cli import EXIT_USAGE, CliError, _ledger, app
+from ledgerbridge.cli import EXIT_USAGE, CliError, _ledger, app, keys_app
 from ledgerbridge.core import catalog
 from ledgerbridge.core.records import RECORD_TYPES
 from ledgerbridge.engine.service import Invalid, NotFound, Service
 from ledgerbridge.engine.views import ConnectionView
-from ledgerbridge.storage.repositories import Connections, InvalidCursor, StoredConnection
+from ledgerbridge.storage.repositories import (
+    ApiKeys,
+    Connections,
+    InvalidCursor,
+    StoredConnection,
+)
 from ledgerbridge.terminal import (
     STATUSES,
     console,
@@ -563,3 +568,54 @@ def demo(
         run(options, console())
     except DemoError as failed:
         raise CliError(str(failed)) from None
+
+
+# --- API keys ------------------------------------------------------------------------------
+
+
+@keys_app.command("list")
+def keys_list(as_json: AsJson = False) -> None:
+    """Every API key (never its secret), with its connections; revoked ones say when."""
+    with _ledger() as ledger, ledger.db.session(readonly=True) as session:
+        keys = ApiKeys(session).list_all()
+        owned: dict[str, int] = {}
+        for connection in Connections(session).list_all():
+            owned[connection.api_key_id] = owned.get(connection.api_key_id, 0) + 1
+    rows = [
+        {
+            "id": key.id,
+            "name": key.name,
+            "created_at": key.created_at.isoformat(),
+            "revoked_at": key.revoked_at.isoformat() if key.revoked_at else None,
+            "connections": owned.get(key.id, 0),
+        }
+        for key in keys
+    ]
+    if as_json:
+        _echo_json(rows)
+        return
+    table = Table(title="API keys", title_justify="left")
+    for column in ("id", "name", "created", "revoked"):
+        table.add_column(column, overflow="fold")
+    table.add_column("connections", justify="right")
+    for row in rows:
+        table.add_row(
+            str(row["id"]),
+            str(row["name"]),
+            str(row["created_at"])[:19],
+            str(row["revoked_at"] or "")[:19],
+            str(row["connections"]),
+        )
+    console().print(table)
+
+
+@keys_app.command("revoke")
+def keys_revoke(
+    key_id: Annotated[str, typer.Argument(help="The key (key_...).", show_default=False)],
+) -> None:
+    """Revoke a key: its API calls stop, and its dashboard users are signed out."""
+    with _ledger() as ledger, ledger.db.session() as session:
+        revoked = ApiKeys(session).revoke(key_id)
+    if not revoked:
+        raise CliError(f"there is no live API key {key_id}")
+    typer.echo(f"Revoked {key_id}.")

@@ -44,6 +44,7 @@ __all__ = [
     "StoredAudit",
     "StoredConnection",
     "StoredEvent",
+    "StoredKey",
     "StoredRecord",
 ]
 
@@ -120,6 +121,14 @@ def _sha256(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+@dataclass(frozen=True)
+class StoredKey:
+    id: str
+    name: str
+    created_at: datetime
+    revoked_at: datetime | None
+
+
 class ApiKeys:
     """API keys. The secret is shown once, at creation; only its SHA-256 is stored."""
 
@@ -148,6 +157,14 @@ class ApiKeys:
         if row is None or not hmac.compare_digest(row.key_hash, digest):
             return None
         return str(row.id)
+
+    def list_all(self) -> list[StoredKey]:
+        """Every key, oldest first, revoked ones included (never a secret or its hash)."""
+        key = tables.ApiKey
+        rows = self._session.execute(
+            select(*_columns(key, StoredKey)).order_by(key.created_at, key.id)
+        )
+        return [StoredKey(**row._mapping) for row in rows]
 
     def revoke(self, key_id: str) -> bool:
         """Revoke a key; False when there is no such live key."""
@@ -579,7 +596,11 @@ class StoredAudit:
 
 
 class Audit:
-    """Who did what, when, to which record, with the state before and after: append-only."""
+    """Who did what, when, to which record, with the state before and after.
+
+    An entry is added before the action runs (`after` empty) and completed once, after it;
+    entries are never removed.
+    """
 
     def __init__(self, session: Session, *, clock: Clock = utcnow) -> None:
         self._session = session
@@ -611,6 +632,13 @@ class Audit:
             .returning(tables.AuditEntry.id)
         )
         return int(self._session.execute(statement).scalar_one())
+
+    def complete(self, entry_id: int, after: Mapping[str, Any]) -> None:
+        """What the action left behind; an entry already completed keeps its first answer."""
+        t = tables.AuditEntry
+        self._session.execute(
+            update(t).where(t.id == entry_id, t.after.is_(None)).values(after=dict(after))
+        )
 
     def of(
         self,

@@ -20,6 +20,7 @@ from ledgerbridge.cli import main
 from ledgerbridge.engine.service import Service
 from ledgerbridge.settings import load_settings
 from ledgerbridge.storage.repositories import Audit
+from ledgerbridge.storage.sync import SyncStates
 from qbo_emulator.server import free_port
 
 
@@ -218,3 +219,36 @@ def test_resolve_runs_an_action_and_says_why_one_is_refused(
     assert [(a.actor, a.action) for a in reversed(audit)][:1] == [("ann", "bypass")]
     assert audit[0].before is not None and audit[0].before["status"] == "bypassed"
     assert audit[0].after is not None and audit[0].after["status"] == "pending"
+
+
+def test_an_action_refused_half_way_is_audited_with_its_reason(
+    env: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    ledger = build(load_settings(env))
+    try:
+        ledger.db.migrate()
+        service = Service(ledger)
+        key_id, _ = service.create_key("app")
+        connection = service.create_connection(key_id, "Shop", "emulator")
+        service.put_record(key_id, connection.id, "customer", "c-1", {"display_name": "Acme"})
+        with ledger.db.session() as session:  # a write to QuickBooks not yet settled
+            SyncStates(session).start_write(
+                connection.id, "customer", "c-1", "req-1", "create", {"DisplayName": "Acme"}
+            )
+    finally:
+        ledger.db.dispose()
+
+    assert main(["resolve", connection.id, "customer", "c-1", "bypass", "--actor", "ann"]) == 1
+    assert "still being settled" in capsys.readouterr().err
+
+    ledger = build(load_settings(env))
+    try:
+        with ledger.db.session(readonly=True) as session:
+            (entry,) = Audit(session).of(connection.id, record_type="customer", record_id="c-1")
+            state = SyncStates(session).get(connection.id, "customer", "c-1")
+    finally:
+        ledger.db.dispose()
+    assert (entry.actor, entry.action) == ("ann", "bypass")
+    assert entry.before is not None and entry.before["status"] == "pending"
+    assert entry.after is not None and "still being settled" in entry.after["refused"]
+    assert state is not None and state.status == "pending"

@@ -266,3 +266,26 @@ def _entities(shop: Shop, entity: str) -> list[dict[str, Any]]:
     ).json()
     rows: list[dict[str, Any]] = exported["entities"].get(entity, [])
     return rows
+
+
+def test_keys_are_listed_without_secrets_and_revoked(
+    shop: Shop, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["keys", "create", "--name", "spare", "--json"]) == 0
+    made = json.loads(capsys.readouterr().out)
+    assert made["name"] == "spare" and made["key"].startswith("lbk_")
+    assert shop.service.authenticate(made["key"]) == made["id"]
+
+    assert main(["keys", "list", "--json"]) == 0
+    listed = {key["id"]: key for key in json.loads(capsys.readouterr().out)}
+    assert listed[shop.key_id]["connections"] >= 1
+    assert listed[made["id"]]["revoked_at"] is None
+    assert not any("lbk_" in json.dumps(key) for key in listed.values())
+
+    assert main(["keys", "revoke", made["id"]]) == 0
+    assert shop.service.authenticate(made["key"]) is None
+    assert main(["keys", "revoke", made["id"]]) == 1
+    assert f"there is no live API key {made['id']}" in capsys.readouterr().err
+    assert main(["keys", "list"]) == 0
+    table = capsys.readouterr().out
+    assert "spare" in table and shop.key_id in table

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import pytest
@@ -193,3 +194,29 @@ def test_bypass_undo_bypass_and_retry(stack: Stack, records: str) -> None:
 
     assert stack.http.post(f"{actions}/teleport").json()["error"]["code"] == "action.refused"
     assert stack.http.post(f"{records}/customer/c-9/actions/retry").status_code == 404
+
+
+def test_a_read_with_wait_answers_once_the_record_leaves_pending(
+    stack: Stack, records: str
+) -> None:
+    stack.http.put(f"{records}/customer/c-1", json={"display_name": "Acme"})
+    settled = threading.Timer(
+        0.3, lambda: stack.http.post(f"{records}/customer/c-1/actions/bypass")
+    )
+    settled.start()
+    try:
+        view = stack.http.get(f"{records}/customer/c-1", params={"wait": 20}, timeout=30).json()
+    finally:
+        settled.join()
+    assert view["status"] == "bypassed"
+    # a record that is not pending answers at once, whatever the wait
+    again = stack.http.get(f"{records}/customer/c-1", params={"wait": 20}).json()
+    assert again["status"] == "bypassed"
+    assert again["history"][0]["kind"] == "action:bypass"
+
+
+def test_a_wait_beyond_thirty_seconds_is_a_422_naming_it(stack: Stack, records: str) -> None:
+    stack.http.put(f"{records}/customer/c-1", json={"display_name": "Acme"})
+    response = stack.http.get(f"{records}/customer/c-1", params={"wait": 31})
+    assert response.status_code == 422
+    assert "wait" in fields_of(response)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query
@@ -18,6 +19,7 @@ router = APIRouter(
     prefix="/v1/connections/{connection_id}/records", tags=["records"], responses=ERRORS
 )
 
+_POLL_SECONDS = 0.1
 _RECORD: dict[int | str, dict[str, Any]] = {200: {"model": RecordOut}}
 _EXAMPLE = {
     "customer_id": "c-1",
@@ -94,9 +96,27 @@ def put_record(
     responses=_RECORD,
 )
 def get_record(
-    connection_id: str, record_type: str, record_id: str, key_id: KeyId, service: ServiceDep
+    connection_id: str,
+    record_type: str,
+    record_id: str,
+    key_id: KeyId,
+    service: ServiceDep,
+    wait: Annotated[
+        float,
+        Query(
+            ge=0,
+            le=30,
+            description="Seconds to wait while the record is pending: the answer comes as soon "
+            "as it is synced, blocked, failed or bypassed, or when the time is up",
+        ),
+    ] = 0,
 ) -> dict[str, Any]:
-    return service.record(key_id, connection_id, record_type, record_id).to_json()
+    deadline = time.monotonic() + wait
+    view = service.record(key_id, connection_id, record_type, record_id)
+    while view.status == "pending" and time.monotonic() < deadline:
+        time.sleep(min(_POLL_SECONDS, max(0.0, deadline - time.monotonic())))
+        view = service.record(key_id, connection_id, record_type, record_id)
+    return view.to_json()
 
 
 @router.delete(

@@ -119,18 +119,29 @@ def run(
             f"{', '.join(choices) or 'no action'}"
         )
     target = Target(ledger, connection, key, state, stored, link, params)
-    done = HANDLERS[action](target)
+    # The audit entry is written before the action runs and completed after it: an action cut
+    # off half-way (a crash, QuickBooks gone) still shows who started what, and with `after`
+    # missing, that it did not finish.
     with ledger.db.session() as session:
-        after = SyncStates(session).get(connection.id, key.type, key.app_id)
-        after_link = Links(session).get(connection.id, key.type, key.app_id)
-        Audit(session, clock=ledger.clock).add(
+        entry = Audit(session, clock=ledger.clock).add(
             connection.id,
             actor,
             action,
             record_type=key.type,
             record_id=key.app_id,
             before=_snapshot(state, link.qbo_id if link else None),
-            after={
+        )
+    try:
+        done = HANDLERS[action](target)
+    except Refused as refused:
+        _complete(ledger, entry, {"params": dict(params), "refused": str(refused)})
+        raise
+    with ledger.db.session() as session:
+        after = SyncStates(session).get(connection.id, key.type, key.app_id)
+        after_link = Links(session).get(connection.id, key.type, key.app_id)
+        Audit(session, clock=ledger.clock).complete(
+            entry,
+            {
                 **_snapshot(after, after_link.qbo_id if after_link else None),
                 "params": dict(params),
                 "result": done.summary,
@@ -145,6 +156,11 @@ def run(
             detail={"by": actor, "result": done.summary},
         )
     return done
+
+
+def _complete(ledger: Ledger, entry: int, after: Mapping[str, Any]) -> None:
+    with ledger.db.session() as session:
+        Audit(session, clock=ledger.clock).complete(entry, after)
 
 
 def _snapshot(state: StoredState | None, quickbooks_id: str | None) -> dict[str, Any]:
