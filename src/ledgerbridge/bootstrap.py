@@ -66,7 +66,7 @@ class Ledger:
             app = QboApp(
                 s.qbo_client_id,
                 s.qbo_client_secret,
-                s.qbo_redirect_uri or DEFAULT_REDIRECT,
+                self.redirect_uri(),
                 s.qbo_webhook_verifier_token,
             )
         elif environment == "emulator":
@@ -79,9 +79,18 @@ class Ledger:
         self._apps[environment] = app
         return app
 
+    def redirect_uri(self) -> str:
+        """Where QuickBooks sends people back after consent: the setting, or else this
+        process's own callback when it serves (`public_url`), or else the default."""
+        if self.settings.qbo_redirect_uri:
+            return self.settings.qbo_redirect_uri
+        if self.public_url:
+            return f"{self.public_url.rstrip('/')}/v1/oauth/callback"
+        return DEFAULT_REDIRECT
+
     def _emulator_app(self) -> QboApp:
         url = self.emulator_url()
-        redirect = self.settings.qbo_redirect_uri or DEFAULT_REDIRECT
+        redirect = self.redirect_uri()
         path = self.settings.data_dir / "emulator-app.json"
         saved: dict[str, dict[str, str]] = json.loads(path.read_text()) if path.exists() else {}
         entry = saved.get(url)

@@ -34,7 +34,7 @@ from alembic.util.exc import CommandError
 from sqlalchemy.exc import SQLAlchemyError
 
 from ledgerbridge.api import create_app
-from ledgerbridge.bootstrap import DEFAULT_REDIRECT, Ledger, build
+from ledgerbridge.bootstrap import Ledger, build
 from ledgerbridge.dispatch import jobs
 from ledgerbridge.dispatch.inprocess import InProcessDispatcher
 from ledgerbridge.engine.service import Service
@@ -117,18 +117,24 @@ def _service(ledger: Ledger, dispatcher: Dispatcher) -> Service:
     return Service(ledger, wake=dispatcher.wake, wake_pull=dispatcher.wake_pull, defer_in=defer_in)
 
 
-def _check_redirect(ledger: Ledger, host: str, port: int) -> None:
-    redirect = ledger.settings.qbo_redirect_uri
-    if redirect is None and (host, port) != ("127.0.0.1", 8000):
+def _public_url(host: str, port: int) -> str:
+    """This server's URL for QuickBooks' redirects and webhooks (all addresses: loopback)."""
+    reachable = "127.0.0.1" if host in ("0.0.0.0", "", "::") else host
+    if ":" in reachable:
+        reachable = f"[{reachable}]"
+    return f"http://{reachable}:{port}"
+
+
+def _check_redirect(ledger: Ledger) -> None:
+    if ledger.settings.qbo_client_id and ledger.settings.qbo_redirect_uri is None:
         log.warning(
             "LEDGERBRIDGE_QBO_REDIRECT_URI is not set: QuickBooks will send people back to %s, "
-            "not to this server; set it to http://%s:%d/v1/oauth/callback (or your public URL)",
-            DEFAULT_REDIRECT,
-            host,
-            port,
+            "which must be a redirect URI of the app's keys; set it to your public URL's "
+            "/v1/oauth/callback",
+            ledger.redirect_uri(),
         )
     else:
-        log.info("QuickBooks sends people back to %s", redirect or DEFAULT_REDIRECT)
+        log.info("QuickBooks sends people back to %s", ledger.redirect_uri())
 
 
 class Level(StrEnum):
@@ -157,14 +163,14 @@ def serve(
     """Serve the HTTP API (and run the sync work in this process)."""
     _configure_logging(log_level)
     with _ledger() as ledger:
-        ledger.public_url = f"http://{host}:{port}"
+        ledger.public_url = _public_url(host, port)
         dispatcher = _dispatcher(ledger)
         if isinstance(dispatcher, jobs.JobDispatcher):
             log.info(
                 "PostgreSQL: sync and pull jobs run in `ledgerbridge worker` processes; "
                 "start at least one"
             )
-        _check_redirect(ledger, host, port)
+        _check_redirect(ledger)
         api = create_app(_service(ledger, dispatcher))
         dispatcher.start()
         try:

@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 from cryptography.fernet import Fernet
 
+from ledgerbridge.bootstrap import DEFAULT_REDIRECT, build
+from ledgerbridge.cli import _public_url
 from ledgerbridge.crypto import CipherError, TokenCipher, development_key
 from ledgerbridge.settings import Secret, SettingsError, load_settings
 
@@ -77,3 +79,33 @@ def test_development_key_is_kept(tmp_path: Path, caplog: pytest.LogCaptureFixtur
     first = development_key(tmp_path)
     assert development_key(tmp_path).value == first.value
     assert (tmp_path / "dev-secret.key").stat().st_mode & 0o777 == 0o600
+
+
+def test_quickbooks_sends_people_back_to_the_setting_else_to_this_server(tmp_path: Path) -> None:
+    ledger = build(load_settings({}, data_dir=tmp_path))
+    try:
+        assert ledger.redirect_uri() == DEFAULT_REDIRECT
+        ledger.public_url = "http://127.0.0.1:9123/"
+        assert ledger.redirect_uri() == "http://127.0.0.1:9123/v1/oauth/callback"
+    finally:
+        ledger.db.dispose()
+    configured = {"LEDGERBRIDGE_QBO_REDIRECT_URI": "https://app.example/v1/oauth/callback"}
+    ledger = build(load_settings(configured, data_dir=tmp_path))
+    try:
+        ledger.public_url = "http://127.0.0.1:9123"
+        assert ledger.redirect_uri() == "https://app.example/v1/oauth/callback"
+    finally:
+        ledger.db.dispose()
+
+
+@pytest.mark.parametrize(
+    ("host", "url"),
+    [
+        ("127.0.0.1", "http://127.0.0.1:8000"),
+        ("0.0.0.0", "http://127.0.0.1:8000"),
+        ("::1", "http://[::1]:8000"),
+        ("ledger.internal", "http://ledger.internal:8000"),
+    ],
+)
+def test_a_server_on_every_address_is_reached_on_loopback(host: str, url: str) -> None:
+    assert _public_url(host, 8000) == url
