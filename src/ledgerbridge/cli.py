@@ -242,6 +242,9 @@ def users_create(
         str | None,
         typer.Option(help="The password; asked for (hidden, twice) when left out."),
     ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help='Print {"id", "email", "key_id"} for scripts.')
+    ] = False,
 ) -> None:
     """Let a person sign in to the dashboard at /dashboard."""
     from ledgerbridge.dashboard.accounts import UserRefused, create_user
@@ -253,6 +256,9 @@ def users_create(
             user = create_user(ledger, email, key_id, password)
         except UserRefused as refused:
             raise CliError(str(refused)) from None
+    if as_json:
+        typer.echo(json.dumps({"id": user.id, "email": user.email, "key_id": user.key_id}))
+        return
     typer.echo(f"Created dashboard user {user.email} ({user.id}) for API key {user.key_id}.")
 
 

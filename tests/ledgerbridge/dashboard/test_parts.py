@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections.abc import Iterator
@@ -188,4 +189,9 @@ def test_users_create_lets_a_person_sign_in(env: Path, capsys: pytest.CaptureFix
     ]
     assert main(short) == 1
     assert "at least 10 characters" in capsys.readouterr().err
+    scripted = ["users", "create", "--email", "bo@example.com", "--key-id", key_id]
+    assert main([*scripted, "--password", password, "--json"]) == 0
+    made = json.loads(capsys.readouterr().out)
+    assert (made["email"], made["key_id"]) == ("bo@example.com", key_id)
+    assert made["id"].startswith("usr_")
     ledger.db.dispose()
