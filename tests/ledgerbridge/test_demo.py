@@ -212,8 +212,8 @@ def test_the_demo_serves_the_api_until_interrupted(tmp_path: Path) -> None:
         assert connection["company_name"] == "Summit Ridge Builders"
         assert connection["counts"]["error"] > 0
         sign_in = re.search(r"sign in as (\S+) / (\S+)", text)
-        if sign_in is not None:  # a build with the dashboard
-            assert httpx.get(f"{base}/dashboard/login").status_code == 200
+        if sign_in is not None:  # a build with the dashboard: what it prints shows the problems
+            _dashboard_shows_problems(base, connection["id"], sign_in.group(1), sign_in.group(2))
     finally:
         process.send_signal(signal.SIGINT)
         code = process.wait(timeout=30)
@@ -229,3 +229,23 @@ def test_the_demo_serves_the_api_until_interrupted(tmp_path: Path) -> None:
             assert check(ledger, sign_in.group(1), sign_in.group(2)) is not None
         finally:
             ledger.db.dispose()
+
+
+def _dashboard_shows_problems(base: str, connection_id: str, email: str, password: str) -> None:
+    """Sign in with the account the demo printed, as a browser would, and read the sync log
+    filtered on the records that need attention."""
+    with httpx.Client(base_url=base, timeout=30) as browser:
+        form = browser.get("/dashboard/login")
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+        assert csrf is not None, form.text
+        signed_in = browser.post(
+            "/dashboard/login",
+            data={"email": email, "password": password, "csrf_token": csrf.group(1), "next": ""},
+        )
+        assert signed_in.status_code in (200, 303), signed_in.text
+        log = browser.get(f"/dashboard/connections/{connection_id}/log", params={"status": "error"})
+        assert log.status_code == 200, log.text
+        assert "This name is already taken in QuickBooks by one of its vendors" in log.text
+        assert "Payment method isn&#39;t matched to QuickBooks" in log.text or (
+            "Payment method isn't matched to QuickBooks" in log.text
+        )
