@@ -4,7 +4,7 @@
     ledgerbridge worker                               the dispatcher alone, until interrupted
     ledgerbridge migrate                              bring the database schema up to date
     ledgerbridge keys create --name NAME              a new API key: its secret is the last line
-    ledgerbridge keys list | revoke KEY_ID            the keys (never their secrets); revoke one
+    ledgerbridge keys list | rotate K | revoke K      keys (no secrets); a new secret; revoke one
     ledgerbridge users create --email E --key-id K    a dashboard user (asks for the password)
     ledgerbridge resolve CONNECTION TYPE ID ACTION    run a one-click fix on a record's problem
 

@@ -609,6 +609,24 @@ def keys_list(as_json: AsJson = False) -> None:
     console().print(table)
 
 
+@keys_app.command("rotate")
+def keys_rotate(
+    key_id: Annotated[str, typer.Argument(help="The key (key_...).", show_default=False)],
+    as_json: AsJson = False,
+) -> None:
+    """A new secret for a key (printed once, as the last line); the old one stops at once.
+    The key keeps its id, its connections and its dashboard users."""
+    with _ledger() as ledger, ledger.db.session() as session:
+        secret = ApiKeys(session).rotate(key_id)
+    if secret is None:
+        raise CliError(f"there is no live API key {key_id}")
+    if as_json:
+        _echo_json({"id": key_id, "key": secret})
+        return
+    typer.echo(f"New secret for {key_id}; the old one no longer works. It is shown only now:")
+    typer.echo(secret)
+
+
 @keys_app.command("revoke")
 def keys_revoke(
     key_id: Annotated[str, typer.Argument(help="The key (key_...).", show_default=False)],

@@ -166,6 +166,20 @@ class ApiKeys:
         )
         return [StoredKey(**row._mapping) for row in rows]
 
+    def rotate(self, key_id: str) -> str | None:
+        """A new secret for a live key (the old one stops at once); None when there is no
+        such live key. The key keeps its id, so its connections and dashboard users stay."""
+        secret = API_SECRET_PREFIX + secrets.token_urlsafe(32)
+        key = tables.ApiKey
+        statement = (
+            update(key)
+            .where(key.id == key_id, key.revoked_at.is_(None))
+            .values(key_hash=_sha256(secret))
+            .returning(key.id)
+        )
+        found = self._session.execute(statement, execution_options=_NO_SYNC).first()
+        return secret if found is not None else None
+
     def revoke(self, key_id: str) -> bool:
         """Revoke a key; False when there is no such live key."""
         key = tables.ApiKey
