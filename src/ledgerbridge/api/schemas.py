@@ -67,7 +67,10 @@ class ConnectionSettings(BaseModel):
         None, description="Refuse customers without an email"
     )
     auto_push: list[RecordType] | None = Field(
-        None, description="The record types pushed as soon as they arrive"
+        None,
+        description="The record types pushed as soon as they arrive (default: all); records "
+        "of the other types are held until a sync request, the retry action or a record that "
+        "needs them pushes them",
     )
     events_url: str | None = Field(
         None,
@@ -161,6 +164,11 @@ class RecordOut(BaseModel):
     actions: list[str] = Field(description="The actions the record offers now")
     overrides: dict[str, Any] = Field(
         description="Fields sent to QuickBooks with another value than the app's, by an action"
+    )
+    held: bool = Field(
+        description="Pending, and not pushed by itself: the connection's auto_push leaves its "
+        "type out. A sync request that selects it, the retry action, a pushed record that needs "
+        "it, or auto_push taking its type in releases it"
     )
 
 

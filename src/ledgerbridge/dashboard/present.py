@@ -68,6 +68,8 @@ _HISTORY: Mapping[str, str] = {
     "unavailable": "QuickBooks did not answer; will retry",
     "stale_reapplied": "Sent again over a newer QuickBooks version",
     "drift": "Changed in QuickBooks",
+    "held": "Held: waits for a push request",
+    "released": "Released to be pushed",
 }
 
 
@@ -129,6 +131,8 @@ def history_text(entry: Mapping[str, Any]) -> str:
             extra = f": {_problem_title(detail)}"
         elif detail.get("quickbooks_id"):
             extra = f" (QuickBooks id {detail['quickbooks_id']})"
+        elif detail.get("message"):
+            extra = f": {detail['message']}"
     return label + extra
 
 

@@ -19,7 +19,7 @@ The answer (JSON-ready)::
                 "nothing": 0, "remove": 0, "settle": 0},
      "records": [{"type": "invoice", "id": "inv-1", "status": "pending", "step": "create",
                   "quickbooks_id": null, "problems": [...], "proposed_matches": [...],
-                  "blocked_by": null, "changes": [], "operation": null}]}
+                  "blocked_by": null, "changes": [], "operation": null, "held": false}]}
 
 ``step`` is one of the counts; ``status`` the record's sync status now; ``quickbooks_id`` is
 what it would link to (``link``) or is linked to already; ``problems`` ({code, field, message,
@@ -28,7 +28,9 @@ only) are {quickbooks_entity, quickbooks_id, name, number, amount, date, why}: a
 customers, vendors and items, a number, amount and date for documents; ``changes`` name the
 QuickBooks fields an update would send; ``operation`` is ``delete``, ``void`` or ``deactivate``
 for a removal; ``settle``: a write of an earlier sync whose outcome is still unknown would be
-settled first.
+settled first. ``held``: the record waits for a push request (the connection's auto_push
+leaves its type out, `engine.holding`); its step is what that push would do, and a record a
+sync pushes that needs it releases it, so records after it are planned as if it went first.
 """
 
 from __future__ import annotations
@@ -261,4 +263,5 @@ def _entry(
         "blocked_by": {"type": by.type, "id": by.app_id} if by is not None else None,
         "changes": changes or [],
         "operation": operation,
+        "held": state.held,
     }

@@ -117,6 +117,8 @@ def requeue_stalled(ledger: Ledger, connection_id: str, *, after: timedelta = ST
         states = SyncStates(session, clock=ledger.clock)
         history = History(session, clock=ledger.clock)
         for state in states.all(connection_id, status="pending"):
+            if state.held and state.pending_request_id is None:
+                continue  # waits for a push request (auto_push), not for a worker
             since = state.updated_at
             if state.next_attempt_at is not None and state.next_attempt_at > since:
                 since = state.next_attempt_at  # waiting for a retry time is not stalling

@@ -53,6 +53,7 @@ from ledgerbridge.core.records import (
     parse_record,
 )
 from ledgerbridge.core.retry import Backoff, throttled_until
+from ledgerbridge.engine import holding
 from ledgerbridge.engine.context import Surroundings
 from ledgerbridge.engine.tokens import ConnectionTokens
 from ledgerbridge.storage.repositories import Connections, Events, Records, StoredConnection
@@ -86,12 +87,13 @@ class PassReport:
     waiting: int = 0
     unchanged: int = 0
     looked_up: int = 0  # name holders read from QuickBooks after a 6240: planned again
+    released: int = 0  # held records a record being pushed needs first (engine.holding)
     stopped: str | None = None  # why the pass ended early (connection-level)
 
     @property
     def progressed(self) -> int:
         done = self.created + self.updated + self.linked + self.removed + self.unchanged
-        return done + self.looked_up
+        return done + self.looked_up + self.released
 
 
 class _Stop(Exception):
@@ -160,6 +162,7 @@ class _Pass:
         # how the records, links and mirror look to the planner (shared with engine.dryrun)
         self.surroundings = Surroundings(connection)
         self._looked_up: set[RecordKey] = set()  # 6240 holders read from QuickBooks this pass
+        self._released: set[RecordKey] = set()  # held records released for a dependent (Wait)
         # creates waiting to go out together: entity -> [(key, state, body, version)]
         self._queue: dict[str, list[tuple[RecordKey, StoredState, dict[str, Any], int]]] = {}
 
@@ -368,9 +371,12 @@ class _Pass:
             )
             self._finish(key, "draft", problem=waiting)
         elif isinstance(step, planner.Wait):
-            self._finish(
-                key, "pending", next_attempt_at=self.ledger.clock() + WAIT, keep_pending=True
-            )
+            self.report.released += self._release_held(key, situation)
+            # what waits for records released in this pass goes again in the next round, after
+            # them (dependency order), instead of a while later
+            soon = any(d.key in self._released for d in situation.dependencies)
+            later = self.ledger.clock() + (timedelta(0) if soon else WAIT)
+            self._finish(key, "pending", next_attempt_at=later, keep_pending=True)
             self.report.waiting += 1
         elif isinstance(step, planner.Block):
             self._finish(
@@ -423,6 +429,25 @@ class _Pass:
                 None,  # settled: re-checked against the app's current version afterwards
                 full=None if pending.operation != "create" else dict(pending.body),
             )
+
+    def _release_held(self, key: RecordKey, situation: planner.Situation) -> int:
+        """A record that is pushed never waits for a held one (auto_push leaves its type out):
+        the held records it needs in QuickBooks first are released, their history naming it."""
+        needed = [d.key for d in situation.dependencies if not d.linked and d.status == "pending"]
+        if not needed:
+            return 0
+        released = 0
+        with self.ledger.db.session() as session:
+            states = SyncStates(session, clock=self.ledger.clock)
+            history = History(session, clock=self.ledger.clock)
+            for dependency in needed:
+                state = states.get(self.cid, dependency.type, dependency.app_id)
+                if state is not None and holding.release(
+                    states, history, self.cid, state, by="dependency", needed_by=key
+                ):
+                    self._released.add(dependency)
+                    released += 1
+        return released
 
     def _write(
         self,

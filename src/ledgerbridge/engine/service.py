@@ -24,7 +24,7 @@ from ledgerbridge.adapters.qbo import QuickBooksError, oauth
 from ledgerbridge.bootstrap import Ledger
 from ledgerbridge.core.problems import Problem
 from ledgerbridge.core.records import RECORD_TYPES, RecordKey, parse_record, record_to_json
-from ledgerbridge.engine import actions
+from ledgerbridge.engine import actions, holding
 from ledgerbridge.engine.tokens import store_grant
 from ledgerbridge.engine.views import ConnectionView, ProblemView, RecordView
 from ledgerbridge.storage.repositories import (
@@ -36,7 +36,7 @@ from ledgerbridge.storage.repositories import (
     Records,
     StoredConnection,
 )
-from ledgerbridge.storage.sync import History, Links, Mirror, SyncStates, Tokens
+from ledgerbridge.storage.sync import History, Links, Mirror, StoredState, SyncStates, Tokens
 
 ENVIRONMENTS = ("emulator", "sandbox", "production")
 SETTINGS = {
@@ -162,10 +162,27 @@ class Service:
         self, key_id: str, connection_id: str, patch: Mapping[str, Any]
     ) -> ConnectionView:
         checked = validate_settings(patch)
+        released = 0
         with self.ledger.db.session() as session:
             current = self._connection(session, key_id, connection_id)
             Connections(session).set_settings(connection_id, {**current.settings, **checked})
-            return self._view(session, self._connection(session, key_id, connection_id))
+            if "auto_push" in checked:
+                released = self._release_types(session, connection_id, checked["auto_push"])
+            view = self._view(session, self._connection(session, key_id, connection_id))
+        if released:
+            self._wake_after_change(connection_id)
+        return view
+
+    def _release_types(self, session: Session, connection_id: str, types: list[str]) -> int:
+        """auto_push takes these types in: their held records are due now."""
+        states, history = SyncStates(session), History(session)
+        released = 0
+        for record_type in dict.fromkeys(types):
+            for state in states.all(connection_id, record_type=record_type, held=True):
+                released += holding.release(states, history, connection_id, state, by="settings")
+        if released:
+            self._changed(session, connection_id)
+        return released
 
     def mappings(self, key_id: str, connection_id: str) -> dict[str, Any]:
         with self.ledger.db.session(readonly=True) as session:
@@ -339,31 +356,56 @@ class Service:
             raise Invalid(parsed)
         canonical = record_to_json(parsed)
         with self.ledger.db.session() as session:
-            self._connection(session, key_id, connection_id)
+            connection = self._connection(session, key_id, connection_id)
+            hold = not holding.auto_pushed(connection.settings, record_type)
             version = Records(session).upsert(connection_id, record_type, app_id, canonical)
             states = SyncStates(session)
             state = states.get(connection_id, record_type, app_id)
             if state is None or state.desired_version != version:
-                states.want(connection_id, record_type, app_id, version)
+                states.want(connection_id, record_type, app_id, version, hold=hold)
                 History(session).add(
                     connection_id, record_type, app_id, "received", detail={"version": version}
                 )
-                self._changed(session, connection_id)
-        self._wake_after_change(connection_id)
+                self._queued(session, connection_id, RecordKey(record_type, app_id), state, hold)
+        if not hold:
+            self._wake_after_change(connection_id)
         return self.record(key_id, connection_id, record_type, app_id)
+
+    def _queued(
+        self,
+        session: Session,
+        connection_id: str,
+        key: RecordKey,
+        before: StoredState | None,
+        hold: bool,
+    ) -> None:
+        """After `want`: a held record's history says so (once, when it starts waiting);
+        otherwise the sync job is deferred with the change."""
+        if not hold:
+            self._changed(session, connection_id)
+        elif before is None or not before.held:
+            holding.note_held(History(session), connection_id, key)
 
     def delete_record(
         self, key_id: str, connection_id: str, record_type: str, app_id: str
     ) -> RecordView:
         with self.ledger.db.session() as session:
-            self._connection(session, key_id, connection_id)
+            connection = self._connection(session, key_id, connection_id)
             version = Records(session).mark_deleted(connection_id, record_type, app_id)
             if version is None:
                 raise NotFound(f"{record_type} {app_id}")
-            SyncStates(session).want(connection_id, record_type, app_id, version)
+            # only what is in QuickBooks has a removal to push; anything else settles locally
+            hold = not holding.auto_pushed(connection.settings, record_type) and (
+                Links(session).get(connection_id, record_type, app_id) is not None
+            )
+            states = SyncStates(session)
+            before = states.get(connection_id, record_type, app_id)
+            states.want(connection_id, record_type, app_id, version, hold=hold)
             History(session).add(connection_id, record_type, app_id, "deleted_in_app")
-            self._changed(session, connection_id)
-        self._wake_after_change(connection_id)
+            key = RecordKey(record_type, app_id)  # type: ignore[arg-type]
+            self._queued(session, connection_id, key, before, hold)
+        if not hold:
+            self._wake_after_change(connection_id)
         return self.record(key_id, connection_id, record_type, app_id)
 
     def record(self, key_id: str, connection_id: str, record_type: str, app_id: str) -> RecordView:
@@ -473,11 +515,12 @@ class Service:
     def request_sync(
         self, key_id: str, connection_id: str, selection: Mapping[str, Any] | None = None
     ) -> int:
-        """Bulk resync: every record matching the selection (type, status, ids) is due again."""
+        """Bulk resync: every record matching the selection (type, status, ids) is due again;
+        this is also the push request that releases held records (`engine.holding`)."""
         selection = selection or {}
         with self.ledger.db.session() as session:
             self._connection(session, key_id, connection_id)
-            states = SyncStates(session)
+            states, history = SyncStates(session), History(session)
             count = 0
             wanted_ids = set(selection.get("ids") or [])
             for state in states.all(
@@ -487,7 +530,8 @@ class Service:
                     continue
                 if state.status == "bypassed":
                     continue
-                states.want(connection_id, state.type, state.app_id, state.desired_version)
+                if not holding.release(states, history, connection_id, state, by="sync_request"):
+                    states.want(connection_id, state.type, state.app_id, state.desired_version)
                 count += 1
             if count:
                 self._changed(session, connection_id)
@@ -618,6 +662,7 @@ def record_view(
         history=tuple(History(session).of(connection.id, record_type, app_id)) if history else (),
         actions=actions.offered(state, link is not None) if state else (),
         overrides=dict(state.overrides) if state and state.overrides else {},
+        held=bool(state and state.held),
     )
 
 

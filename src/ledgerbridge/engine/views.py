@@ -70,6 +70,8 @@ class RecordView:
     history: tuple[Mapping[str, Any], ...] = ()
     actions: tuple[str, ...] = ()  # what can be done about it now (engine.actions.offered)
     overrides: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    # pending, and waits for a push request: auto_push leaves its type out (engine.holding)
+    held: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -89,6 +91,7 @@ class RecordView:
             "history": [dict(h) for h in self.history],
             "actions": list(self.actions),
             "overrides": dict(self.overrides),
+            "held": self.held,
         }
 
 

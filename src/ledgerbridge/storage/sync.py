@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from ledgerbridge.core.mirror import PERSON_ENTITIES, MirrorObject, name_key
@@ -21,6 +21,13 @@ from ledgerbridge.storage.tables import utcnow
 Key = tuple[str, str]  # (type, app_id)
 
 DUE_STATUSES = ("pending", "blocked")
+
+
+def _workable() -> ColumnElement[bool]:
+    """Rows the reconciler may work: not held, or held with a write of ours still to settle
+    (a held record waits for a push request, but what was already sent is always settled)."""
+    t = tables.SyncState
+    return or_(t.held.is_(False), t.pending_request_id.is_not(None))
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +47,7 @@ class StoredState:
     synced_version: int | None
     updated_at: datetime
     overrides: Mapping[str, Any] | None = None
+    held: bool = False  # waits for a push request (auto_push leaves its type out)
 
 
 def _state(row: Any) -> StoredState:
@@ -59,6 +67,7 @@ def _state(row: Any) -> StoredState:
         synced_version=row.synced_version,
         updated_at=row.updated_at,
         overrides=row.overrides,
+        held=row.held,
     )
 
 
@@ -77,8 +86,14 @@ class SyncStates:
         ).scalar_one_or_none()
         return None if row is None else _state(row)
 
-    def want(self, connection_id: str, type: str, app_id: str, version: int) -> None:
-        """The app sent a new version: make the record due now (its pending write stays)."""
+    def want(
+        self, connection_id: str, type: str, app_id: str, version: int, *, hold: bool | None = None
+    ) -> None:
+        """The app sent a new version: make the record due now (its pending write stays).
+
+        `hold=True` keeps it pending but out of the due work until a later `hold=False`
+        releases it (the connection's auto_push leaves its type out); `None` leaves the
+        record held or not as it was (a new record is not held)."""
         now = self._clock()
         existing = self.get(connection_id, type, app_id)
         if existing is None:
@@ -91,6 +106,7 @@ class SyncStates:
                     attempts=0,
                     next_attempt_at=now,
                     desired_version=version,
+                    held=bool(hold),
                     updated_at=now,
                 )
             )
@@ -107,6 +123,7 @@ class SyncStates:
                 problem=None if status == "pending" else existing.problem,
                 blocked_by_type=None,
                 blocked_by_id=None,
+                held=existing.held if hold is None else hold,
                 updated_at=now,
             )
         )
@@ -118,6 +135,7 @@ class SyncStates:
             .where(
                 t.connection_id == connection_id,
                 t.status.in_(DUE_STATUSES),
+                _workable(),
                 or_(t.next_attempt_at.is_(None), t.next_attempt_at <= now),
             )
             .order_by(t.id)
@@ -126,7 +144,12 @@ class SyncStates:
         return [_state(r) for r in rows]
 
     def all(
-        self, connection_id: str, *, record_type: str | None = None, status: str | None = None
+        self,
+        connection_id: str,
+        *,
+        record_type: str | None = None,
+        status: str | None = None,
+        held: bool | None = None,
     ) -> list[StoredState]:
         t = tables.SyncState
         query = select(t).where(t.connection_id == connection_id)
@@ -134,6 +157,8 @@ class SyncStates:
             query = query.where(t.type == record_type)
         if status:
             query = query.where(t.status == status)
+        if held is not None:
+            query = query.where(t.held.is_(held))
         return [_state(r) for r in self._session.execute(query.order_by(t.id)).scalars()]
 
     def in_batch(self, connection_id: str, batch_id: str) -> list[StoredState]:
@@ -150,7 +175,7 @@ class SyncStates:
         t = tables.SyncState
         value: datetime | None = self._session.execute(
             select(func.min(t.next_attempt_at)).where(
-                t.connection_id == connection_id, t.status.in_(DUE_STATUSES)
+                t.connection_id == connection_id, t.status.in_(DUE_STATUSES), _workable()
             )
         ).scalar_one_or_none()
         return value
@@ -202,6 +227,8 @@ class SyncStates:
         attempts: int | None = None,
         keep_pending: bool = False,
     ) -> None:
+        """Store the outcome of working the record. Only a `pending` record stays held: any
+        other outcome ends the hold (the next change from the app may hold it again)."""
         values: dict[str, Any] = {
             "status": status,
             "problem": dict(problem) if problem is not None else None,
@@ -212,6 +239,8 @@ class SyncStates:
         }
         if not keep_pending:
             values.update(pending_request_id=None, pending_operation=None, pending_body=None)
+        if status != "pending":
+            values["held"] = False
         if synced_version is not None:
             values["synced_version"] = synced_version
         if attempts is not None:
@@ -266,7 +295,7 @@ class SyncStates:
         t = tables.SyncState
         self._session.execute(
             update(t)
-            .where(t.connection_id == connection_id, t.status.in_(DUE_STATUSES))
+            .where(t.connection_id == connection_id, t.status.in_(DUE_STATUSES), _workable())
             .where(or_(t.next_attempt_at.is_(None), t.next_attempt_at < until))
             .values(next_attempt_at=until)
         )

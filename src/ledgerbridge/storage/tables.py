@@ -27,6 +27,7 @@ from sqlalchemy import (
     MetaData,
     String,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -210,6 +211,8 @@ class SyncState(Base):
     desired_version: Mapped[int]
     synced_version: Mapped[int | None]
     overrides: Mapped[dict[str, Any] | None]  # field path -> {"app": value, "quickbooks": value}
+    # the connection's auto_push leaves the type out: not due until a push request releases it
+    held: Mapped[bool] = mapped_column(default=False, server_default=false())
     updated_at: Mapped[datetime]
 
 

@@ -171,6 +171,33 @@ def test_sync_runs_a_pass_now_and_queues_a_bulk_resync(
     assert main(["sync", shop.connection_id, "--status", "lost"]) == 2
 
 
+def test_sync_with_a_selection_pushes_held_records(
+    shop: Shop, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """auto_push leaves vendors out: `sync` leaves a vendor held; `sync --type vendor` is the
+    push request that sends it."""
+    realm = httpx.post(f"{shop.emulator.url}/_emulator/companies", json={"name": "Held"}).json()
+    connection = shop.service.create_connection(
+        shop.key_id, "Held", "emulator", {"auto_push": ["invoice"]}
+    )
+    _connect(shop.service, shop.key_id, connection.id, realm["realm_id"])
+    shop.service.put_record(
+        shop.key_id, connection.id, "vendor", "v-1", {"display_name": "Pipe Supply Co"}
+    )
+    assert run_json(capsys, "sync", connection.id)["sync"]["created"] == 0
+    view = shop.service.record(shop.key_id, connection.id, "vendor", "v-1")
+    assert (view.status, view.held) == ("pending", True)
+
+    text = run(capsys, "sync", connection.id, "--type", "vendor")
+    assert "1 records are due again" in text and "1 created" in text
+    view = shop.service.record(shop.key_id, connection.id, "vendor", "v-1")
+    assert (view.status, view.held) == ("synced", False)
+    exported = httpx.get(
+        f"{shop.emulator.url}/_emulator/companies/{realm['realm_id']}/export"
+    ).json()
+    assert [v["DisplayName"] for v in exported["entities"]["Vendor"]] == ["Pipe Supply Co"]
+
+
 # --- the sync log -----------------------------------------------------------------------------
 
 
@@ -282,10 +309,18 @@ def test_keys_are_listed_without_secrets_and_revoked(
     assert listed[made["id"]]["revoked_at"] is None
     assert not any("lbk_" in json.dumps(key) for key in listed.values())
 
+    assert main(["keys", "rotate", made["id"], "--json"]) == 0
+    rotated = json.loads(capsys.readouterr().out)
+    assert rotated["id"] == made["id"] and rotated["key"] != made["key"]
+    assert shop.service.authenticate(made["key"]) is None
+    assert shop.service.authenticate(rotated["key"]) == made["id"]
+    made = {**made, "key": rotated["key"]}
+
     assert main(["keys", "revoke", made["id"]]) == 0
     assert shop.service.authenticate(made["key"]) is None
     assert main(["keys", "revoke", made["id"]]) == 1
     assert f"there is no live API key {made['id']}" in capsys.readouterr().err
+    assert main(["keys", "rotate", made["id"]]) == 1
     assert main(["keys", "list"]) == 0
     table = capsys.readouterr().out
     assert "spare" in table and shop.key_id in table

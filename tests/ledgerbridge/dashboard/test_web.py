@@ -224,6 +224,22 @@ def test_the_log_filters_searches_and_resyncs_or_bypasses_in_bulk(office: Office
     assert notices(nothing.text) == ["Tick at least one record first."]
 
 
+def test_a_held_record_says_it_waits_for_a_push_and_resync_releases_it(office: Office) -> None:
+    cid = office.service.create_connection(
+        office.key_id, "Held", "emulator", {"auto_push": ["invoice"]}
+    ).id
+    office.service.put_record(office.key_id, cid, "vendor", "v-1", {"display_name": "Lumber"})
+    log = f"/dashboard/connections/{cid}/log"
+    assert "held: waits for a push" in office.client.get(log).text
+    page = office.client.get(f"/dashboard/connections/{cid}/records/vendor/v-1").text
+    assert "(held: vendor records are not pushed automatically" in page
+    assert "Held: waits for a push request: vendor records are not pushed" in page
+    office.post(f"{log}/bulk", {"operation": "resync", "selected": ["vendor:v-1"]})
+    page = office.client.get(f"/dashboard/connections/{cid}/records/vendor/v-1").text
+    assert "(held:" not in page
+    assert "Released to be pushed: a sync was requested for it" in page
+
+
 def test_the_log_offers_select_all_on_this_page_through_the_dashboards_script(
     office: Office,
 ) -> None:

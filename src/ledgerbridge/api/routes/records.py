@@ -107,13 +107,14 @@ def get_record(
             ge=0,
             le=30,
             description="Seconds to wait while the record is pending: the answer comes as soon "
-            "as it is synced, blocked, failed or bypassed, or when the time is up",
+            "as it is synced, blocked, failed or bypassed, or when the time is up (at once for "
+            "a record held back by auto_push)",
         ),
     ] = 0,
 ) -> dict[str, Any]:
     deadline = time.monotonic() + wait
     view = service.record(key_id, connection_id, record_type, record_id)
-    while view.status == "pending" and time.monotonic() < deadline:
+    while view.status == "pending" and not view.held and time.monotonic() < deadline:
         time.sleep(min(_POLL_SECONDS, max(0.0, deadline - time.monotonic())))
         view = service.record(key_id, connection_id, record_type, record_id)
     return view.to_json()

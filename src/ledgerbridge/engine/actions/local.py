@@ -16,9 +16,9 @@ from typing import Any
 from ledgerbridge.core import catalog, drift, overrides
 from ledgerbridge.core.mirror import MirrorObject, name_key
 from ledgerbridge.core.records import Customer, Item, Vendor, display_name
-from ledgerbridge.engine import reconciler
+from ledgerbridge.engine import holding, reconciler
 from ledgerbridge.engine.actions._target import Done, Refused, Target
-from ledgerbridge.storage.sync import Links, Mirror, SyncStates
+from ledgerbridge.storage.sync import History, Links, Mirror, SyncStates
 
 __all__ = [
     "accept_deletion",
@@ -55,14 +55,19 @@ def _no_write_in_flight(t: Target) -> None:
 
 def retry(t: Target) -> Done:
     """Send it again, judged against QuickBooks as it is now: a fix just made there (a vendor
-    renamed, an invoice renumbered) is read first, so the retry does not fail on old news."""
+    renamed, an invoice renumbered) is read first, so the retry does not fail on old news.
+    A record held by the connection's auto_push is released: this is its push request."""
     if t.connection.status == "active" and t.code not in _NOT_ABOUT_QUICKBOOKS:
         from ledgerbridge.engine.pull import pull_company
 
         pull_company(t.ledger, t.cid)  # change data capture: one call; a failure only delays
     with t.ledger.db.session() as session:
-        t.want(session)
-    return Done("queued to be sent again")
+        states = SyncStates(session, clock=t.ledger.clock)
+        history = History(session, clock=t.ledger.clock)
+        released = holding.release(states, history, t.cid, t.state, by="retry")
+        if not released:
+            t.want(session)
+    return Done("released: queued to be sent" if released else "queued to be sent again")
 
 
 # problems a pull cannot change: retrying them needs no fresh look at QuickBooks
