@@ -202,11 +202,7 @@ def problem_counts(ledger: Ledger, connection_id: str) -> list[tuple[str, int]]:
     return sorted(found.items(), key=lambda row: (-row[1], row[0]))
 
 
-def title(code: str) -> str:
-    """The catalog's title of a code, without figures (a code it lacks is shown as is)."""
-    if code not in catalog.ENTRIES:
-        return code
-    return catalog.render(catalog.entry(code)).title
+title = catalog.title  # a code's title without figures, for tables
 
 
 def statuses_table(by_status: Mapping[str, int], *, heading: str = "Records") -> Table:

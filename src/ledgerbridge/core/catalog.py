@@ -1172,6 +1172,14 @@ def entry(code: str) -> CatalogEntry:
     return ENTRIES[code]
 
 
+def title(code: str) -> str:
+    """A code's title without a problem's figures, for lists and filters (a code the catalog
+    doesn't know is shown as is)."""
+    if code not in ENTRIES:
+        return code
+    return fill(ENTRIES[code].title, {})
+
+
 def codes() -> tuple[str, ...]:
     """Every code, in catalog order."""
     return tuple(ENTRIES)

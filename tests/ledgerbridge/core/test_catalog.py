@@ -411,3 +411,13 @@ def test_account_missing_with_the_params_of_preflight_and_of_a_fault() -> None:
     assert catalog.render(item, {"field": "income account"}).meaning.startswith(
         "An account used here as the income account doesn't exist"
     )
+
+
+@pytest.mark.parametrize("code", catalog.codes())
+def test_a_title_for_lists_shows_no_template_syntax(code: str) -> None:
+    shown = catalog.title(code)
+    assert shown and not any(mark in shown for mark in "{}[]|"), shown
+
+
+def test_an_unknown_code_is_listed_as_it_is() -> None:
+    assert catalog.title("custom.thing") == "custom.thing"

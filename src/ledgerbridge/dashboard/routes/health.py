@@ -19,10 +19,6 @@ __all__ = ["router"]
 router = APIRouter()
 
 
-def _title(code: str) -> str:
-    return catalog.entry(code).title if code in catalog.ENTRIES else code
-
-
 def _over_time(
     history: queries.StatusHistory,
 ) -> tuple[str, Markup, list[str], list[list[str | int]]]:
@@ -65,7 +61,7 @@ def health(request: Request, connection_id: str, user: web.SignedIn, board: web.
     statuses = [(status, int(view.counts.get(status, 0))) for status in RECORD_STATUSES]
     statuses += [(s, int(n)) for s, n in view.counts.items() if s not in RECORD_STATUSES]
     problems = [
-        (code, _title(code), n) for code, n in queries.problem_counts(ledger, connection_id)
+        (code, catalog.title(code), n) for code, n in queries.problem_counts(ledger, connection_id)
     ]
     now = ledger.clock()
     hourly = queries.synced_per_hour(ledger, connection_id, now)

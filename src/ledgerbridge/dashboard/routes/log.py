@@ -67,11 +67,11 @@ def _page(
         service.ledger, connection_id, [(r.type, r.id) for r in page.items]
     )
     codes = [
-        (code, catalog.entry(code).title if code in catalog.ENTRIES else code)
+        (code, catalog.title(code))
         for code, _ in queries.problem_counts(service.ledger, connection_id)
     ]
     if filters["code"] and filters["code"] not in dict(codes):
-        codes.append((filters["code"], catalog.entry(filters["code"]).title))
+        codes.append((filters["code"], catalog.title(filters["code"])))
     context: dict[str, Any] = {
         "title": f"Sync log: {view.name}",
         "connection": view,
