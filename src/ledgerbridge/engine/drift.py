@@ -26,7 +26,7 @@ current problem changes nothing.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -70,6 +70,11 @@ class Changes:
 
     def saw(self, before: MirrorObject | None, after: MirrorObject) -> None:
         self.seen[(after.entity, after.qbo_id)] = (before, after)
+
+    def changed(self) -> Iterator[tuple[ObjectKey, tuple[MirrorObject | None, MirrorObject]]]:
+        """What differs from the mirror's copy. An object read back exactly as the mirror
+        holds it (above all, what the reconciler itself just wrote) cannot show drift."""
+        return ((key, pair) for key, pair in self.seen.items() if pair[0] != pair[1])
 
 
 @dataclass
@@ -128,12 +133,13 @@ class _Detector:
         for entity, qbo_id in sorted(self.changes.gone):
             if entity in _DOCUMENTS:  # lists are merged or made inactive, never deleted
                 self._look_at(entity, qbo_id, None)
-        for (entity, qbo_id), (_, after) in self.changes.seen.items():
+        changed = list(self.changes.changed())
+        for (entity, qbo_id), (_, after) in changed:
             if entity in WATCHED:
                 self._look_at(entity, qbo_id, after)
         paid = [
             (before, after)
-            for (entity, _), (before, after) in self.changes.seen.items()
+            for (entity, _), (before, after) in changed
             if entity == "Invoice" and rules.is_paid(after)
         ]
         if paid:
@@ -272,7 +278,7 @@ class _Detector:
 
     def _reactivated(self) -> None:
         active: dict[str, set[str]] = {}
-        for (entity, qbo_id), (_, after) in self.changes.seen.items():
+        for (entity, qbo_id), (_, after) in self.changes.changed():
             if after.active:
                 for code in _RELEASED_BY.get(entity, ()):
                     active.setdefault(code, set()).add(qbo_id)

@@ -109,7 +109,8 @@ def pull_company(ledger: Ledger, connection_id: str) -> PullReport:
                 else:
                     after = MirrorObject.from_quickbooks(entity, obj)
                     before = mirror.get(entity, qbo_id) if entity in drift.WATCHED else None
-                    mirror.put(after)
+                    if before != after:  # what the reconciler just wrote is there already
+                        mirror.put(after)
                     changes.saw(before, after)
                     report.objects += 1
         mirror.put_preferences(preferences)
