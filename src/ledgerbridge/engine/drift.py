@@ -67,14 +67,21 @@ class Changes:
     full_entities: frozenset[str] = frozenset()  # read in full: a linked object missing is gone
     seen: dict[ObjectKey, tuple[MirrorObject | None, MirrorObject]] = field(default_factory=dict)
     gone: set[ObjectKey] = field(default_factory=set)
+    _changed: set[ObjectKey] = field(default_factory=set)
 
-    def saw(self, before: MirrorObject | None, after: MirrorObject) -> None:
-        self.seen[(after.entity, after.qbo_id)] = (before, after)
+    def saw(
+        self, before: MirrorObject | None, after: MirrorObject, *, changed: bool = True
+    ) -> None:
+        """`changed=False`: read back exactly as the mirror held it (above all, what the
+        reconciler itself just wrote), which cannot show drift."""
+        key = (after.entity, after.qbo_id)
+        self.seen[key] = (before, after)
+        if changed:
+            self._changed.add(key)
 
     def changed(self) -> Iterator[tuple[ObjectKey, tuple[MirrorObject | None, MirrorObject]]]:
-        """What differs from the mirror's copy. An object read back exactly as the mirror
-        holds it (above all, what the reconciler itself just wrote) cannot show drift."""
-        return ((key, pair) for key, pair in self.seen.items() if pair[0] != pair[1])
+        """What differs from the mirror's copy, of what was seen."""
+        return ((key, pair) for key, pair in self.seen.items() if key in self._changed)
 
 
 @dataclass

@@ -23,7 +23,7 @@ from ledgerbridge.engine import checks as setup_checks
 from ledgerbridge.engine import drift
 from ledgerbridge.engine.tokens import ConnectionTokens
 from ledgerbridge.storage.repositories import Connections, Events
-from ledgerbridge.storage.sync import Mirror
+from ledgerbridge.storage.sync import Mirror, same_as_stored
 
 LISTS = (
     "Customer",
@@ -54,6 +54,7 @@ CDC_WINDOW = timedelta(days=29)
 @dataclass
 class PullReport:
     objects: int = 0
+    unchanged: int = 0  # of `objects`: read back exactly as the mirror held them
     deleted: int = 0
     full: bool = False
     stopped: str | None = None
@@ -108,10 +109,14 @@ def pull_company(ledger: Ledger, connection_id: str) -> PullReport:
                     report.deleted += 1
                 else:
                     after = MirrorObject.from_quickbooks(entity, obj)
-                    before = mirror.get(entity, qbo_id) if entity in drift.WATCHED else None
-                    if before != after:  # what the reconciler just wrote is there already
+                    stored = mirror.get(entity, qbo_id)
+                    same = same_as_stored(stored, after)
+                    if same:  # what the reconciler just wrote, or a re-read: held already
+                        report.unchanged += 1
+                    else:
                         mirror.put(after)
-                    changes.saw(before, after)
+                    before = stored if entity in drift.WATCHED else None
+                    changes.saw(before, after, changed=not same)
                     report.objects += 1
         mirror.put_preferences(preferences)
         # what people changed under linked records: same transaction as the mirror

@@ -58,6 +58,12 @@ def dumps_json(value: object) -> str:
     return json.dumps(value, default=_json_default, separators=(",", ":"))
 
 
+def canonical_json(value: object) -> str:
+    """`value` as a JSON column stores it, keys sorted (PostgreSQL's JSONB reorders them):
+    equal for a document and its stored copy."""
+    return json.dumps(value, default=_json_default, separators=(",", ":"), sort_keys=True)
+
+
 SQLITE_FILE_NAME = "ledgerbridge.db"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 

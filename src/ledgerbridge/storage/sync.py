@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from ledgerbridge.core.mirror import PERSON_ENTITIES, MirrorObject, name_key
 from ledgerbridge.storage import tables
+from ledgerbridge.storage.db import canonical_json
 from ledgerbridge.storage.repositories import Clock
 from ledgerbridge.storage.tables import utcnow
 
@@ -319,6 +320,14 @@ class StoredLink:
     sync_token: str
     doc_number: str | None
     pushed: Mapping[str, Any] | None
+
+
+def same_as_stored(stored: MirrorObject | None, fresh: MirrorObject) -> bool:
+    """Whether a copy just read from QuickBooks is the one the mirror holds already (the
+    stored one has decimal strings where the fresh one has Decimals)."""
+    if stored is None or stored.sync_token != fresh.sync_token:
+        return False
+    return canonical_json(dict(stored.data)) == canonical_json(dict(fresh.data))
 
 
 class Links:

@@ -357,6 +357,21 @@ def test_a_payment_received_in_quickbooks_sets_the_apps_payments_aside(
     assert len(events(world, "payment.bypassed", "invoice.paid_in_quickbooks")) == 3
 
 
+def test_what_the_engine_wrote_itself_is_read_back_without_a_second_look(
+    world: World, person: Person
+) -> None:
+    sales_setup(world)
+    first = pull_company(world.ledger, world.connection_id)
+    assert first.stopped is None
+    # the customer, the item and the invoice come back exactly as they were written
+    assert first.unchanged >= 2  # the item and the invoice (the customer's balance moved)
+
+    person.update("Customer", qbo_id(world, "customer", "ann"), Notes="Gate code 4411")
+    second = pull_company(world.ledger, world.connection_id)
+    assert second.objects - second.unchanged == 1  # the customer a person changed
+    synced(world, ("customer", "ann"), ("item", "svc"), ("invoice", "inv-1"))
+
+
 def test_an_invoice_paid_by_our_own_payment_is_not_news(world: World) -> None:
     sales_setup(world)
     put(
