@@ -249,3 +249,30 @@ def _dashboard_shows_problems(base: str, connection_id: str, email: str, passwor
         assert "Payment method isn&#39;t matched to QuickBooks" in log.text or (
             "Payment method isn't matched to QuickBooks" in log.text
         )
+
+
+def test_a_demo_stopped_half_way_stops_its_emulator_too(tmp_path: Path) -> None:
+    port, emulator_port = free_port(), free_port()
+    log = tmp_path / "demo.log"
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("LEDGERBRIDGE_")}
+    argv = ["demo", "--records", "small", "--data-dir", str(tmp_path / "demo")]
+    argv += ["--port", str(port), "--emulator-port", str(emulator_port)]
+    with log.open("wb") as sink:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "ledgerbridge.cli", *argv],
+            env={**clean, "COLUMNS": "200"},
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + 120
+        while "Demo company" not in log.read_text():
+            assert process.poll() is None, log.read_text()[-3000:]
+            assert time.monotonic() < deadline, log.read_text()[-3000:]
+            time.sleep(0.1)
+    finally:
+        process.send_signal(signal.SIGTERM)  # as a service manager stops it, mid-way
+        process.wait(timeout=30)
+    assert "Traceback" not in log.read_text()
+    with pytest.raises(httpx.TransportError):  # no emulator left behind on its port
+        httpx.get(f"http://127.0.0.1:{emulator_port}/_emulator/health", timeout=2)

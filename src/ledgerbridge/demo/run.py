@@ -94,6 +94,21 @@ class Outcome:
 
 
 def run(options: Options, out: Console) -> Outcome:
+    """The demo; SIGTERM stops it like Ctrl-C does, the emulator child with it."""
+    if threading.current_thread() is not threading.main_thread():
+        return _run(options, out)
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        return _run(options, out)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def _run(options: Options, out: Console) -> Outcome:
     started = time.monotonic()
     _start_fresh(options.data_dir, out)
     if options.serve:
