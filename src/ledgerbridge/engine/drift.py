@@ -39,7 +39,14 @@ from ledgerbridge.core.mirror import MirrorObject
 from ledgerbridge.core.records import Invoice, Record, RecordKey, parse_record
 from ledgerbridge.engine.paid import settle_paid_invoices
 from ledgerbridge.storage.repositories import Clock, Events, Records, StoredRecord
-from ledgerbridge.storage.sync import History, Links, Mirror, StoredState, SyncStates
+from ledgerbridge.storage.sync import (
+    History,
+    Links,
+    Mirror,
+    StoredLink,
+    StoredState,
+    SyncStates,
+)
 from ledgerbridge.storage.tables import utcnow
 
 __all__ = ["MERGE_HINT", "WATCHED", "Changes", "DriftReport", "detect", "remember_merges"]
@@ -139,11 +146,17 @@ class _Detector:
         self._merges()
         for entity, qbo_id in sorted(self.changes.gone):
             if entity in _DOCUMENTS:  # lists are merged or made inactive, never deleted
-                self._look_at(entity, qbo_id, None)
+                self._look_at(self.links.by_quickbooks(self.cid, entity, qbo_id), None)
         changed = list(self.changes.changed())
-        for (entity, qbo_id), (_, after) in changed:
+        watched: dict[str, list[str]] = {}
+        for (entity, qbo_id), _ in changed:
             if entity in WATCHED:
-                self._look_at(entity, qbo_id, after)
+                watched.setdefault(entity, []).append(qbo_id)
+        for entity, ids in watched.items():  # the links of what changed, a query per 500
+            links = self.links.by_quickbooks_many(self.cid, entity, ids)
+            for qbo_id in ids:
+                after = self.changes.seen[(entity, qbo_id)][1]
+                self._look_at(links.get(qbo_id), after)
         paid = [
             (before, after)
             for (entity, _), (before, after) in changed
@@ -227,8 +240,8 @@ class _Detector:
 
     # --- 3. one linked record -------------------------------------------------------------------
 
-    def _look_at(self, entity: str, qbo_id: str, current: MirrorObject | None) -> None:
-        link = self.links.by_quickbooks(self.cid, entity, qbo_id)
+    def _look_at(self, link: StoredLink | None, current: MirrorObject | None) -> None:
+        """A linked record whose QuickBooks object changed (`current`) or is gone (None)."""
         if link is None:
             return
         if current is not None and rules.is_stale(current, link.sync_token):

@@ -101,23 +101,28 @@ def pull_company(ledger: Ledger, connection_id: str) -> PullReport:
         mirror = Mirror(session, connection_id, clock=ledger.clock)
         changes = drift.Changes(full_entities=read_in_full)
         for entity, objects in batches.items():
+            live = [str(obj["Id"]) for obj in objects if obj.get("status") != "Deleted"]
+            held = mirror.get_many(entity, live)
+            fresh: dict[str, MirrorObject] = {}  # to store, in the order read
             for obj in objects:
                 qbo_id = str(obj["Id"])
                 if obj.get("status") == "Deleted":
+                    fresh.pop(qbo_id, None)
                     mirror.mark_deleted(entity, qbo_id)
                     changes.gone.add((entity, qbo_id))
                     report.deleted += 1
+                    continue
+                after = MirrorObject.from_quickbooks(entity, obj)
+                stored = fresh.get(qbo_id) or held.get(qbo_id)
+                same = same_as_stored(stored, after)
+                if same:  # what the reconciler just wrote, or a re-read: held already
+                    report.unchanged += 1
                 else:
-                    after = MirrorObject.from_quickbooks(entity, obj)
-                    stored = mirror.get(entity, qbo_id)
-                    same = same_as_stored(stored, after)
-                    if same:  # what the reconciler just wrote, or a re-read: held already
-                        report.unchanged += 1
-                    else:
-                        mirror.put(after)
-                    before = stored if entity in drift.WATCHED else None
-                    changes.saw(before, after, changed=not same)
-                    report.objects += 1
+                    fresh[qbo_id] = after
+                before = stored if entity in drift.WATCHED else None
+                changes.saw(before, after, changed=not same)
+                report.objects += 1
+            mirror.put_many(fresh.values())
         mirror.put_preferences(preferences)
         # what people changed under linked records: same transaction as the mirror
         report.drift_report = drift.detect(session, connection_id, changes, clock=ledger.clock)

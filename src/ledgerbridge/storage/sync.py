@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, delete, func, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from ledgerbridge.core.mirror import PERSON_ENTITIES, MirrorObject, name_key
@@ -22,6 +23,7 @@ from ledgerbridge.storage.tables import utcnow
 Key = tuple[str, str]  # (type, app_id)
 
 DUE_STATUSES = ("pending", "blocked")
+_CHUNK = 500  # ids per IN (...) and rows per upsert statement
 
 
 def _workable() -> ColumnElement[bool]:
@@ -350,6 +352,25 @@ class Links:
         ).scalar_one_or_none()
         return None if row is None else stored_link(row)
 
+    def by_quickbooks_many(
+        self, connection_id: str, entity: str, qbo_ids: Iterable[str]
+    ) -> dict[str, StoredLink]:
+        """`by_quickbooks` for many ids of one entity (a query per 500): id -> link."""
+        t = tables.Link
+        wanted = list(dict.fromkeys(qbo_ids))
+        found: dict[str, StoredLink] = {}
+        for start in range(0, len(wanted), _CHUNK):
+            rows = self._session.execute(
+                select(t).where(
+                    t.connection_id == connection_id,
+                    t.qbo_entity == entity,
+                    t.qbo_id.in_(wanted[start : start + _CHUNK]),
+                )
+            ).scalars()
+            for row in rows:
+                found[row.qbo_id] = stored_link(row)
+        return found
+
     def put(
         self,
         connection_id: str,
@@ -423,9 +444,8 @@ class Mirror:
         self._cid = connection_id
         self._clock = clock
 
-    def put(self, obj: MirrorObject) -> None:
-        t = tables.MirrorEntry
-        values = {
+    def _values(self, obj: MirrorObject) -> dict[str, Any]:
+        return {
             "sync_token": obj.sync_token,
             "active": obj.active,
             "name_key": name_key(obj.name),
@@ -437,6 +457,10 @@ class Mirror:
             "deleted": False,
             "updated_at": self._clock(),
         }
+
+    def put(self, obj: MirrorObject) -> None:
+        t = tables.MirrorEntry
+        values = self._values(obj)
         result = self._session.execute(
             update(t)
             .where(t.connection_id == self._cid, t.qbo_entity == obj.entity, t.qbo_id == obj.qbo_id)
@@ -448,6 +472,28 @@ class Mirror:
                     connection_id=self._cid, qbo_entity=obj.entity, qbo_id=obj.qbo_id, **values
                 )
             )
+
+    def put_many(self, objects: Iterable[MirrorObject]) -> None:
+        """`put` for many objects, a few statements in all (an upsert per 500); the last copy
+        of an object given twice wins."""
+        latest = {(obj.entity, obj.qbo_id): obj for obj in objects}
+        rows = [
+            {"connection_id": self._cid, "qbo_entity": e, "qbo_id": i, **self._values(obj)}
+            for (e, i), obj in latest.items()
+        ]
+        if not rows:
+            return
+        t = tables.MirrorEntry
+        dialect = self._session.get_bind().dialect.name
+        upsert = postgresql.insert(t) if dialect == "postgresql" else sqlite.insert(t)
+        keys = ("connection_id", "qbo_entity", "qbo_id")
+        changed = [name for name in rows[0] if name not in keys]
+        statement = upsert.on_conflict_do_update(
+            index_elements=[t.connection_id, t.qbo_entity, t.qbo_id],
+            set_={name: getattr(upsert.excluded, name) for name in changed},
+        )
+        for start in range(0, len(rows), _CHUNK):
+            self._session.execute(statement, rows[start : start + _CHUNK])
 
     def forget(self) -> None:
         """Drop the whole mirror of the connection (its company changes)."""
@@ -475,6 +521,17 @@ class Mirror:
         t = tables.MirrorEntry
         found = self._select(t.qbo_entity == entity, t.qbo_id == qbo_id)
         return found[0] if found else None
+
+    def get_many(self, entity: str, qbo_ids: Iterable[str]) -> dict[str, MirrorObject]:
+        """`get` for many ids of one entity (a query per 500): id -> object, for those held."""
+        t = tables.MirrorEntry
+        wanted = list(dict.fromkeys(qbo_ids))
+        found: dict[str, MirrorObject] = {}
+        for start in range(0, len(wanted), _CHUNK):
+            chunk = wanted[start : start + _CHUNK]
+            for obj in self._select(t.qbo_entity == entity, t.qbo_id.in_(chunk)):
+                found[obj.qbo_id] = obj
+        return found
 
     def is_deleted(self, entity: str, qbo_id: str) -> bool:
         t = tables.MirrorEntry

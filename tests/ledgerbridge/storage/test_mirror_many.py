@@ -1,0 +1,77 @@
+"""The mirror's batch reads and writes (a pull stores thousands of objects at once), on SQLite
+and PostgreSQL: the same answers as one object at a time, and a fresh copy compared with its
+stored form."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from ledgerbridge.core.mirror import MirrorObject
+from ledgerbridge.storage.db import Database
+from ledgerbridge.storage.sync import Links, Mirror, same_as_stored
+
+from .conftest import Owner
+
+
+def _invoice(qbo_id: str, number: str, balance: str, token: str = "0") -> MirrorObject:
+    return MirrorObject.from_quickbooks(
+        "Invoice",
+        {
+            "Id": qbo_id,
+            "SyncToken": token,
+            "DocNumber": number,
+            "CustomerRef": {"value": "7"},
+            "TotalAmt": Decimal("125.00"),
+            "Balance": Decimal(balance),
+        },
+    )
+
+
+def test_many_objects_are_stored_and_read_back_like_one(db: Database, owner: Owner) -> None:
+    cid = owner.connection_id
+    with db.session() as session:
+        mirror = Mirror(session, cid)
+        mirror.put(_invoice("1", "1001", "125.00"))
+        # 1 is stored again (updated), 2..1200 are new; 5 comes twice: the last copy wins
+        fresh = [_invoice(str(n), str(1000 + n), "0.00") for n in range(1, 1201)]
+        mirror.put_many([*fresh, _invoice("5", "1005", "12.00", token="1")])
+    with db.session(readonly=True) as session:
+        mirror = Mirror(session, cid)
+        held = mirror.get_many("Invoice", [str(n) for n in range(1, 1300)])
+        assert len(held) == 1200
+        assert held["1"].data["Balance"] == "0.00" and held["1"] == mirror.get("Invoice", "1")
+        assert (held["5"].sync_token, held["5"].data["Balance"]) == ("1", "12.00")
+        assert mirror.numbered("Invoice", "1005")[0].qbo_id == "5"
+        assert mirror.get_many("Customer", ["1"]) == {}
+
+
+def test_a_copy_read_again_is_the_same_as_its_stored_form(db: Database, owner: Owner) -> None:
+    cid = owner.connection_id
+    with db.session() as session:
+        Mirror(session, cid).put(_invoice("1", "1001", "125.00"))
+    with db.session(readonly=True) as session:
+        stored = Mirror(session, cid).get("Invoice", "1")
+    assert same_as_stored(stored, _invoice("1", "1001", "125.00"))
+    assert not same_as_stored(stored, _invoice("1", "1001", "25.00"))  # paid in part
+    assert not same_as_stored(stored, _invoice("1", "1001", "125.00", token="1"))
+    assert not same_as_stored(None, _invoice("1", "1001", "125.00"))
+
+
+def test_links_are_found_for_many_quickbooks_ids(db: Database, owner: Owner) -> None:
+    cid = owner.connection_id
+    with db.session() as session:
+        links = Links(session)
+        for n in range(1, 601):
+            links.put(
+                cid,
+                "invoice",
+                f"inv-{n}",
+                entity="Invoice",
+                qbo_id=str(n),
+                sync_token="0",
+                doc_number=None,
+                pushed=None,
+            )
+    with db.session(readonly=True) as session:
+        found = Links(session).by_quickbooks_many(cid, "Invoice", ["3", "599", "700"])
+    assert {k: v.app_id for k, v in found.items()} == {"3": "inv-3", "599": "inv-599"}
