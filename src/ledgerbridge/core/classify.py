@@ -207,7 +207,7 @@ _FIELD_LABELS: Final = {
     "Mobile": "mobile number",
     "Fax": "fax number",
     "WebAddr": "website",
-    "Notes": "notes",
+    "Notes": "notes text",
     "DocNumber": "number",
     "PrivateNote": "memo",
     "Memo": "memo",

@@ -286,7 +286,7 @@ LENGTHS = [
         30,
     ),
     ("customer", CUSTOMER, "billing_address.country", "x" * 256, "billing address country", 255),
-    ("customer", CUSTOMER, "notes", "n" * 2001, "notes", 2000),
+    ("customer", CUSTOMER, "notes", "n" * 2001, "notes text", 2000),
     ("vendor", {"display_name": "Pipe Co"}, "company_name", "C" * 101, "company name", 100),
     (
         "vendor",

@@ -100,7 +100,7 @@ def _customer_texts(customer: Customer) -> list[Text]:
     return [
         *_party_texts(customer),
         *address_texts("billing_address", "billing address", customer.billing_address),
-        Text("notes", "notes", customer.notes, 2000),
+        Text("notes", "notes text", customer.notes, 2000),
     ]
 
 
