@@ -181,7 +181,9 @@ def test_the_small_demo_reaches_its_summary_with_every_code(
 
 @pytest.mark.slow
 @pytest.mark.timeout(300)
-def test_the_demo_serves_the_api_until_interrupted(tmp_path: Path) -> None:
+def _start_small_demo(tmp_path: Path) -> tuple[subprocess.Popen[bytes], Path, int, int]:
+    """`ledgerbridge demo --records small` as a child process on free ports, its output in
+    a log file: (process, log, API port, emulator port)."""
     port, emulator_port = free_port(), free_port()
     log = tmp_path / "demo.log"
     clean = {k: v for k, v in os.environ.items() if not k.startswith("LEDGERBRIDGE_")}
@@ -194,6 +196,11 @@ def test_the_demo_serves_the_api_until_interrupted(tmp_path: Path) -> None:
             stdout=sink,
             stderr=subprocess.STDOUT,
         )
+    return process, log, port, emulator_port
+
+
+def test_the_demo_serves_the_api_until_interrupted(tmp_path: Path) -> None:
+    process, log, port, emulator_port = _start_small_demo(tmp_path)
     try:
         deadline = time.monotonic() + 240
         while "Ctrl-C stops." not in log.read_text():
@@ -252,18 +259,7 @@ def _dashboard_shows_problems(base: str, connection_id: str, email: str, passwor
 
 
 def test_a_demo_stopped_half_way_stops_its_emulator_too(tmp_path: Path) -> None:
-    port, emulator_port = free_port(), free_port()
-    log = tmp_path / "demo.log"
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("LEDGERBRIDGE_")}
-    argv = ["demo", "--records", "small", "--data-dir", str(tmp_path / "demo")]
-    argv += ["--port", str(port), "--emulator-port", str(emulator_port)]
-    with log.open("wb") as sink:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "ledgerbridge.cli", *argv],
-            env={**clean, "COLUMNS": "200"},
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-        )
+    process, log, _, emulator_port = _start_small_demo(tmp_path)
     try:
         deadline = time.monotonic() + 120
         while "Demo company" not in log.read_text():

@@ -179,9 +179,8 @@ def test_worker_runs_until_terminated(env: dict[str, str], tmp_path: Path) -> No
     assert "Traceback" not in log.read_text()
 
 
-def test_resolve_runs_an_action_and_says_why_one_is_refused(
-    env: dict[str, str], capsys: pytest.CaptureFixture[str]
-) -> None:
+def _shop_with_a_customer(env: dict[str, str]) -> str:
+    """A connection (not connected) holding customer c-1; returns its id."""
     ledger = build(load_settings(env))
     try:
         ledger.db.migrate()
@@ -191,29 +190,35 @@ def test_resolve_runs_an_action_and_says_why_one_is_refused(
         service.put_record(key_id, connection.id, "customer", "c-1", {"display_name": "Acme"})
     finally:
         ledger.db.dispose()
+    return connection.id
 
-    assert main(["resolve", connection.id, "customer", "c-1", "bypass", "--actor", "ann"]) == 0
+
+def test_resolve_runs_an_action_and_says_why_one_is_refused(
+    env: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    connection_id = _shop_with_a_customer(env)
+    assert main(["resolve", connection_id, "customer", "c-1", "bypass", "--actor", "ann"]) == 0
     out = capsys.readouterr().out
     assert "customer c-1 is now bypassed" in out
     assert "actions: undo_bypass" in out
 
-    assert main(["resolve", connection.id, "customer", "c-1", "shorten"]) == 1
+    assert main(["resolve", connection_id, "customer", "c-1", "shorten"]) == 1
     err = capsys.readouterr().err
     assert "shorten refused: shorten does not apply to this record" in err
 
-    assert main(["resolve", connection.id, "customer", "c-1", "undo_bypass", "--json"]) == 0
+    assert main(["resolve", connection_id, "customer", "c-1", "undo_bypass", "--json"]) == 0
     result = json.loads(capsys.readouterr().out)
     assert result["status"] == "pending"
     assert result["result"]["action"] == "undo_bypass"
 
-    assert main(["resolve", connection.id, "customer", "nope", "retry"]) == 1
+    assert main(["resolve", connection_id, "customer", "nope", "retry"]) == 1
     assert "customer nope was not found" in capsys.readouterr().err
-    assert main(["resolve", connection.id, "customer", "c-1", "retry", "-p", "oops"]) == 2
+    assert main(["resolve", connection_id, "customer", "c-1", "retry", "-p", "oops"]) == 2
 
     ledger = build(load_settings(env))
     try:
         with ledger.db.session(readonly=True) as session:
-            audit = Audit(session).of(connection.id, record_type="customer", record_id="c-1")
+            audit = Audit(session).of(connection_id, record_type="customer", record_id="c-1")
     finally:
         ledger.db.dispose()
     assert [(a.actor, a.action) for a in reversed(audit)][:1] == [("ann", "bypass")]
@@ -224,28 +229,24 @@ def test_resolve_runs_an_action_and_says_why_one_is_refused(
 def test_an_action_refused_half_way_is_audited_with_its_reason(
     env: dict[str, str], capsys: pytest.CaptureFixture[str]
 ) -> None:
+    connection_id = _shop_with_a_customer(env)
     ledger = build(load_settings(env))
     try:
-        ledger.db.migrate()
-        service = Service(ledger)
-        key_id, _ = service.create_key("app")
-        connection = service.create_connection(key_id, "Shop", "emulator")
-        service.put_record(key_id, connection.id, "customer", "c-1", {"display_name": "Acme"})
         with ledger.db.session() as session:  # a write to QuickBooks not yet settled
             SyncStates(session).start_write(
-                connection.id, "customer", "c-1", "req-1", "create", {"DisplayName": "Acme"}
+                connection_id, "customer", "c-1", "req-1", "create", {"DisplayName": "Acme"}
             )
     finally:
         ledger.db.dispose()
 
-    assert main(["resolve", connection.id, "customer", "c-1", "bypass", "--actor", "ann"]) == 1
+    assert main(["resolve", connection_id, "customer", "c-1", "bypass", "--actor", "ann"]) == 1
     assert "still being settled" in capsys.readouterr().err
 
     ledger = build(load_settings(env))
     try:
         with ledger.db.session(readonly=True) as session:
-            (entry,) = Audit(session).of(connection.id, record_type="customer", record_id="c-1")
-            state = SyncStates(session).get(connection.id, "customer", "c-1")
+            (entry,) = Audit(session).of(connection_id, record_type="customer", record_id="c-1")
+            state = SyncStates(session).get(connection_id, "customer", "c-1")
     finally:
         ledger.db.dispose()
     assert (entry.actor, entry.action) == ("ann", "bypass")
