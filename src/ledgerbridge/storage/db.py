@@ -25,9 +25,10 @@ To write a new migration (developers), autogenerate it against a database at hea
 from __future__ import annotations
 
 import json
+import sqlite3
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -141,7 +142,10 @@ def _sqlite_foreign_keys_off(connection: Connection) -> Iterator[None]:
     try:
         yield
     finally:
-        driver.execute("PRAGMA foreign_keys=ON")
+        # an interrupted migration may have closed the connection already: then there is
+        # nothing to restore, and the interruption, not this, is what the caller must see
+        with suppress(sqlite3.ProgrammingError):
+            driver.execute("PRAGMA foreign_keys=ON")
 
 
 class Database:
