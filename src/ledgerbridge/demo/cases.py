@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal
 
+from ledgerbridge.core.records import RecordType
 from ledgerbridge.demo.builder import AppRecord, Billable, Builder, SoldInvoice
 from ledgerbridge.demo.pools import City
 
@@ -51,7 +52,7 @@ class Change:
     """Something a person does in QuickBooks to a record the app synced."""
 
     action: Action
-    record_type: str
+    record_type: RecordType
     app_id: str
     other_id: str | None = None  # move: the app customer it goes to; merge: the survivor
     value: str | None = None  # change_account: the account; edit_notes: the text

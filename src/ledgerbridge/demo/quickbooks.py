@@ -18,21 +18,12 @@ from typing import Any
 import httpx
 
 from ledgerbridge.adapters.qbo import QboClient
+from ledgerbridge.core.mapping import ENTITY
 from ledgerbridge.demo.cases import Change
 
 __all__ = ["COMPANY_NAME", "DemoCompany", "Person"]
 
 COMPANY_NAME = "Summit Ridge Builders"
-ENTITIES = {
-    "customer": "Customer",
-    "vendor": "Vendor",
-    "item": "Item",
-    "invoice": "Invoice",
-    "payment": "Payment",
-    "receipt": "Purchase",
-    "bill": "Bill",
-    "purchase_order": "PurchaseOrder",
-}
 
 
 @dataclass(frozen=True)
@@ -90,7 +81,7 @@ class Person:
 
     def apply(self, change: Change, quickbooks_id: Callable[[str, str], str]) -> None:
         """Carry `change` out; `quickbooks_id(type, app_id)` finds what a record is linked to."""
-        entity = ENTITIES[change.record_type]
+        entity = ENTITY[change.record_type]
         qbo_id = quickbooks_id(change.record_type, change.app_id)
         other = quickbooks_id("customer", change.other_id) if change.other_id else None
         if change.action == "delete":
