@@ -1,7 +1,8 @@
 """Request bodies and documented answers of the HTTP API (pydantic, for validation and OpenAPI).
 
 Records are not here: a record is a free-form JSON object that the engine validates
-(`core.records.parse_record`), so its problems name fields exactly as the engine knows them.
+(`core.records.parse_record`), so its problems name fields exactly as the engine knows them
+(`RecordIn.data` of a bulk upsert too).
 The settings choices repeat `engine.service.SETTINGS` as `Literal`s for the schema; a test keeps
 the two equal, and the service checks every setting again.
 """
@@ -15,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ledgerbridge.adapters.qbo.client import Environment
 from ledgerbridge.core.planner import Status
 from ledgerbridge.core.records import RecordType
+from ledgerbridge.engine.service import PUT_MANY
 
 __all__ = [
     "ClosedPeriods",
@@ -27,7 +29,11 @@ __all__ = [
     "Numbering",
     "PullQueued",
     "Queued",
+    "ReceivedOut",
+    "ReceivedPage",
+    "RecordIn",
     "RecordOut",
+    "RecordsIn",
     "RecordsPage",
     "SyncSelection",
 ]
@@ -170,6 +176,37 @@ class RecordOut(BaseModel):
         "type out. A sync request that selects it, the retry action, a pushed record that needs "
         "it, or auto_push taking its type in releases it"
     )
+
+
+class RecordIn(BaseModel):
+    model_config = _INPUT
+
+    type: str = Field(description="customer, property, item, vendor, invoice, ...")
+    id: str = Field(description="The app's id of the record")
+    data: dict[str, Any] = Field(description="The canonical record, as its own PUT takes it")
+
+
+class RecordsIn(BaseModel):
+    model_config = _INPUT
+
+    records: list[RecordIn] = Field(max_length=PUT_MANY)
+
+
+class ReceivedOut(BaseModel):
+    type: str
+    id: str
+    stored: bool = Field(description="False: refused, nothing stored; `problems` say why")
+    version: int | None = None
+    held: bool | None = Field(
+        default=None, description="Stored but not pushed by itself (the connection's auto_push)"
+    )
+    problems: list[dict[str, Any]] | None = None
+
+
+class ReceivedPage(BaseModel):
+    items: list[ReceivedOut] = Field(description="One answer per record, in order")
+    stored: int
+    refused: int
 
 
 class RecordsPage(BaseModel):

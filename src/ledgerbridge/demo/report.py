@@ -127,8 +127,8 @@ def show_access(
 
 
 @contextmanager
-def counting(out: Console, label: str, total: int) -> Iterator[Callable[[], None]]:
-    """A progress bar the body advances by one per call."""
+def counting(out: Console, label: str, total: int) -> Iterator[Callable[[int], None]]:
+    """A progress bar the body advances by `done` per call."""
     columns = (
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -137,4 +137,8 @@ def counting(out: Console, label: str, total: int) -> Iterator[Callable[[], None
     )
     with Progress(*columns, console=out) as progress:
         task = progress.add_task(label, total=total)
-        yield lambda: progress.advance(task)
+
+        def advance(done: int) -> None:
+            progress.advance(task, done)
+
+        yield advance

@@ -50,7 +50,7 @@ from ledgerbridge.demo.dataset import Dataset, Size, generate
 from ledgerbridge.demo.quickbooks import COMPANY_NAME, DemoCompany
 from ledgerbridge.dispatch.inprocess import InProcessDispatcher
 from ledgerbridge.engine.pull import pull_company
-from ledgerbridge.engine.service import Invalid, Service
+from ledgerbridge.engine.service import Incoming, Invalid, Service
 from ledgerbridge.settings import load_settings
 from ledgerbridge.terminal import DrainReport, drain
 
@@ -59,6 +59,7 @@ __all__ = ["DemoError", "Options", "Outcome", "run"]
 FRESH = ("ledgerbridge.db", "ledgerbridge.db-wal", "ledgerbridge.db-shm", "emulator-app.json")
 DEMO_EMAIL = "office@summitridge.example"
 UNLIMITED = 1_000_000  # requests a minute: no limit the demo can reach
+_HANDOVER_CHUNK = 500  # records per put_records: one transaction each
 
 
 class DemoError(Exception):
@@ -347,11 +348,17 @@ class _Demo:
         )
         records = dataset.records
         with report.counting(self.out, "Handing records over", len(records)) as advance:
-            for record in records:
-                self.service.put_record(
-                    self.key_id, self.connection_id, record.type, record.id, record.data
-                )
-                advance()
+            for start in range(0, len(records), _HANDOVER_CHUNK):
+                chunk = [
+                    Incoming(r.type, r.id, r.data) for r in records[start : start + _HANDOVER_CHUNK]
+                ]
+                for answer in self.service.put_records(self.key_id, self.connection_id, chunk):
+                    if not answer.stored:
+                        raise RuntimeError(
+                            f"the demo's {answer.type} {answer.id} was refused: "
+                            f"{answer.problems[0].message}"
+                        )
+                advance(len(chunk))
         for record in dataset.refused:
             try:
                 self.service.put_record(

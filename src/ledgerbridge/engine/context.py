@@ -12,13 +12,19 @@ the references a QuickBooks body needs. Read-only: nothing here writes.
 A dry run also tells the surroundings what it expects the records before to become
 (`assume`): a dependency it would create or link counts as linked for the records after it,
 and one it would refuse or block counts with that status; the reconciler assumes nothing.
+
+Other records' links, linked objects and app data are remembered for `MEMO_SECONDS` (an item
+on a thousand invoices is read once, not a thousand times); the record being planned is always
+read afresh: its own link decides between creating and updating. Whoever writes a link tells
+the surroundings (`learned`), and the reconciler starts every round with a clean memo.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
 
@@ -39,9 +45,21 @@ from ledgerbridge.core.records import (
 from ledgerbridge.storage.repositories import Records, StoredConnection, StoredRecord
 from ledgerbridge.storage.sync import Links, Mirror, StoredLink, StoredState, SyncStates
 
-__all__ = ["NEW_ID", "Gathered", "Surroundings", "all_records", "mappings_of", "policies_of"]
+__all__ = [
+    "MEMO_SECONDS",
+    "NEW_ID",
+    "Gathered",
+    "Surroundings",
+    "all_records",
+    "mappings_of",
+    "policies_of",
+]
 
 NEW_ID = "new:"  # the QuickBooks id a dry run gives an object it would create: "new:item/i-1"
+MEMO_SECONDS = 10.0  # how long other records' links and data are taken as read
+
+_K = TypeVar("_K")
+_V = TypeVar("_V")
 
 
 def policies_of(settings: Mapping[str, Any]) -> Policies:
@@ -91,7 +109,13 @@ class Gathered:
 class Surroundings:
     """One company's records, links and mirror as the planner and preflight see them."""
 
-    def __init__(self, connection: StoredConnection) -> None:
+    def __init__(
+        self,
+        connection: StoredConnection,
+        *,
+        memo_seconds: float = MEMO_SECONDS,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.cid = connection.id
         self.policies = policies_of(connection.settings)
         self.mappings = mappings_of(connection.mappings)
@@ -101,6 +125,40 @@ class Surroundings:
         self._assumed_links: dict[RecordKey, StoredLink] = {}
         self._assumed_owners: dict[tuple[str, str], RecordKey] = {}
         self._assumed_statuses: dict[RecordKey, str] = {}
+        # what was read already (see the module's docstring)
+        self._memo_seconds = memo_seconds
+        self._monotonic = monotonic
+        self._memo_since = monotonic()
+        self._links: dict[RecordKey, StoredLink | None] = {}
+        self._objects: dict[tuple[str, str], MirrorObject | None] = {}
+        self._records: dict[RecordKey, Record | None] = {}
+        self._named: dict[tuple[str, str], MirrorObject | None] = {}  # accounts, classes...
+        self._preferences: dict[str, Mapping[str, Any]] = {}
+
+    # --- the memo ------------------------------------------------------------------------------
+
+    def forget(self) -> None:
+        """Read everything afresh from now on."""
+        self._links.clear()
+        self._objects.clear()
+        self._records.clear()
+        self._named.clear()
+        self._preferences.clear()
+        self._memo_since = self._monotonic()
+
+    def learned(self, key: RecordKey, link: StoredLink | None, obj: MirrorObject | None) -> None:
+        """`key` was just linked to `link` (None: unlinked), whose object is now `obj`."""
+        self._links[key] = link
+        if link is not None:
+            self._objects[(link.qbo_entity, link.qbo_id)] = obj
+
+    def _remembered(self, memo: dict[_K, _V], key: _K, read: Callable[[], _V]) -> _V:
+        if self._monotonic() - self._memo_since > self._memo_seconds:
+            self.forget()
+        if key in memo:
+            return memo[key]
+        found = memo[key] = read()
+        return found
 
     # --- a dry run's expectations ------------------------------------------------------------
 
@@ -112,12 +170,16 @@ class Surroundings:
             self._assumed_links[key] = link
             self._assumed_owners[(link.qbo_entity, link.qbo_id)] = key
 
-    def link(self, session: Session, key: RecordKey) -> StoredLink | None:
-        """What `key` is (or would be) linked to."""
+    def link(self, session: Session, key: RecordKey, *, fresh: bool = False) -> StoredLink | None:
+        """What `key` is (or would be) linked to; `fresh`: read now, whatever the memo holds."""
         assumed = self._assumed_links.get(key)
         if assumed is not None:
             return assumed
-        return Links(session).get(self.cid, key.type, key.app_id)
+        if fresh:
+            self._links.pop(key, None)
+        return self._remembered(
+            self._links, key, lambda: Links(session).get(self.cid, key.type, key.app_id)
+        )
 
     def owner(self, session: Session, entity: str, qbo_id: str) -> RecordKey | None:
         """The app record a QuickBooks object is (or would be) linked to."""
@@ -143,7 +205,7 @@ class Surroundings:
             if isinstance(parsed, list):
                 return parsed
             record = parsed
-        link = self.link(session, key)
+        link = self.link(session, key, fresh=True)
         dependencies = []
         if record is not None:
             deps = graph.dependencies(record)
@@ -200,7 +262,9 @@ class Surroundings:
             def look(name: str) -> str | None:
                 if name in table:
                     return table[name]
-                obj = mirror.named(entity, name)
+                obj = self._remembered(
+                    self._named, (entity, name), lambda: mirror.named(entity, name)
+                )
                 return obj.qbo_id if obj is not None and obj.active else None
 
             return look
@@ -213,18 +277,25 @@ class Surroundings:
             klass=by_name("Class", m.classes),
         )
 
-    def linked_object(self, session: Session, key: RecordKey) -> MirrorObject | None:
+    def linked_object(
+        self, session: Session, key: RecordKey, *, fresh: bool = False
+    ) -> MirrorObject | None:
         """The QuickBooks object `key` is (or would be) linked to, as the mirror has it."""
-        found = self.link(session, key)
+        found = self.link(session, key, fresh=fresh)
         if found is None:
             return None
-        return Mirror(session, self.cid).get(found.qbo_entity, found.qbo_id) or MirrorObject(
-            found.qbo_entity, found.qbo_id, found.sync_token
-        )
+        where = (found.qbo_entity, found.qbo_id)
+        if fresh:
+            self._objects.pop(where, None)
+        obj = self._remembered(self._objects, where, lambda: Mirror(session, self.cid).get(*where))
+        return obj or MirrorObject(found.qbo_entity, found.qbo_id, found.sync_token)
 
     def app_record(self, session: Session, key: RecordKey) -> Record | None:
         """Another app record, with the overrides of actions applied (None: absent, deleted or
         not parsable)."""
+        return self._remembered(self._records, key, lambda: self._read_record(session, key))
+
+    def _read_record(self, session: Session, key: RecordKey) -> Record | None:
         stored = Records(session).get(self.cid, key.type, key.app_id)
         if stored is None or stored.deleted:
             return None
@@ -239,14 +310,22 @@ class Surroundings:
         subject = Subject(
             key=key,
             record=record,
-            linked=self.linked_object(session, key) if link else None,
+            linked=self.linked_object(session, key, fresh=True) if link else None,
             links=lambda other: self.linked_object(session, other),
             app_records=lambda other: self.app_record(session, other),
             siblings=lambda record_type, name: self.siblings(session, record_type, name),
             pushed_type=(link.pushed or {}).get("Type") if link else None,
             linked_by=lambda entity, qbo_id: self.owner(session, entity, qbo_id),
         )
-        return preflight(subject, Mirror(session, self.cid), self.policies, self.mappings)
+        mirror = _PreferencesRemembered(session, self.cid, self.preferences)
+        return preflight(subject, mirror, self.policies, self.mappings)
+
+    def preferences(self, session: Session) -> Mapping[str, Any]:
+        """The company's preferences as the mirror holds them (every record's preflight reads
+        them)."""
+        return self._remembered(
+            self._preferences, "", lambda: Mirror(session, self.cid).preferences()
+        )
 
     def siblings(self, session: Session, record_type: RecordType, name: str) -> list[RecordKey]:
         """The app records of a type that would get this name in QuickBooks."""
@@ -283,3 +362,17 @@ class Surroundings:
             if page.next_cursor is None:
                 return index
             cursor = page.next_cursor
+
+
+class _PreferencesRemembered(Mirror):
+    """The stored mirror, with the company's preferences from the surroundings' memo."""
+
+    def __init__(
+        self, session: Session, cid: str, remembered: Callable[[Session], Mapping[str, Any]]
+    ) -> None:
+        super().__init__(session, cid)
+        self._remembered = remembered
+        self._own_session = session
+
+    def preferences(self) -> Mapping[str, Any]:
+        return self._remembered(self._own_session)

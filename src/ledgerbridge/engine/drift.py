@@ -39,6 +39,7 @@ from ledgerbridge.core.mirror import MirrorObject
 from ledgerbridge.core.records import Invoice, Record, RecordKey, parse_record
 from ledgerbridge.engine.paid import settle_paid_invoices
 from ledgerbridge.storage.repositories import Clock, Events, Records, StoredRecord
+from ledgerbridge.storage.scans import Scans
 from ledgerbridge.storage.sync import (
     History,
     Links,
@@ -172,9 +173,8 @@ class _Detector:
     # --- 1. a full load: linked objects it no longer returns are gone ---------------------------
 
     def _missing(self) -> None:
-        for state in self.states.all(self.cid):
-            link = self.links.get(self.cid, state.type, state.app_id)
-            if link is None or link.qbo_entity not in self.changes.full_entities:
+        for link in Scans(self.session, self.cid).links():
+            if link.qbo_entity not in self.changes.full_entities:
                 continue
             key = (link.qbo_entity, link.qbo_id)
             if key not in self.changes.seen and key not in self.changes.gone:

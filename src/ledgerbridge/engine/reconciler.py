@@ -58,6 +58,7 @@ from ledgerbridge.engine.context import Surroundings
 from ledgerbridge.engine.tokens import ConnectionTokens
 from ledgerbridge.storage.repositories import Connections, Events, Records, StoredConnection
 from ledgerbridge.storage.sync import (
+    Happened,
     History,
     Leases,
     Links,
@@ -94,6 +95,18 @@ class PassReport:
     def progressed(self) -> int:
         done = self.created + self.updated + self.linked + self.removed + self.unchanged
         return done + self.looked_up + self.released
+
+
+@dataclass(frozen=True, slots=True)
+class _Success:
+    """A write QuickBooks carried out (or an object found to link to), to be stored."""
+
+    key: RecordKey
+    version: int | None  # the app version it carried; None: settled, not known
+    entity: str
+    result: Mapping[str, Any]  # the object as QuickBooks answered
+    pushed: Mapping[str, Any] | None  # what was sent; None: keep what the link had
+    kind: str  # the history entry: created, linked, updated, ...
 
 
 class _Stop(Exception):
@@ -176,6 +189,7 @@ class _Pass:
             parents = self._customer_parents(session, due)
         if not due:
             return False
+        self.surroundings.forget()  # what others did meanwhile is read again
         keys = [RecordKey(s.type, s.app_id) for s in due]  # type: ignore[arg-type]
         by_key = {RecordKey(s.type, s.app_id): s for s in due}  # type: ignore[arg-type]
         before = self.report.progressed
@@ -279,11 +293,12 @@ class _Pass:
         batch_id = uuid.uuid4().hex
         with self.ledger.db.session() as session:
             states = SyncStates(session, clock=self.ledger.clock)
-            history = History(session, clock=self.ledger.clock)
+            sent = []
             for index, (key, _, body, _) in enumerate(items):
                 request_id = f"{batch_id}:{index}"
                 states.start_write(self.cid, key.type, key.app_id, request_id, "create", body)
-                history.add(self.cid, key.type, key.app_id, "create_sent", request_id=request_id)
+                sent.append(Happened(key.type, key.app_id, "create_sent", request_id=request_id))
+            History(session, clock=self.ledger.clock).add_many(self.cid, sent)
         # committed: a lost answer is settled by replaying the whole batch under its requestid
         self._send_batch(
             entity,
@@ -337,14 +352,14 @@ class _Pass:
             for _, key, _, _ in items:
                 self._rejected(key, entity, "create", exc)
             return
+        created = []
         for (_, key, body, version), result in zip(items, results, strict=True):
             if result.fault is not None:
                 self._rejected(key, entity, "create", result.fault)
             elif result.entity is not None:
-                self._store_success(
-                    key, version, entity, result.entity, pushed=body, kind="created"
-                )
-                self.report.created += 1
+                created.append(_Success(key, version, entity, result.entity, body, "created"))
+        self._store_successes(created)
+        self.report.created += len(created)
 
     # --- carrying a step out ---------------------------------------------------------------------
 
@@ -597,6 +612,7 @@ class _Pass:
             Mirror(session, self.cid, clock=self.ledger.clock).put(
                 MirrorObject.from_quickbooks(entity, current)
             )
+        self.surroundings.forget()
         fields = ", ".join(c.field for c in clashes)
         self._finish(
             key,
@@ -630,6 +646,7 @@ class _Pass:
                 self.cid, key.type, key.app_id, status="synced", synced_version=version
             )
             History(session, clock=self.ledger.clock).add(self.cid, key.type, key.app_id, "removed")
+        self.surroundings.learned(key, None, None)
         self.report.removed += 1
 
     # --- outcomes ---------------------------------------------------------------------------------
@@ -644,66 +661,92 @@ class _Pass:
         pushed: Mapping[str, Any] | None,
         kind: str,
     ) -> None:
+        self._store_successes([_Success(key, version, entity, result, pushed, kind)])
+
+    def _store_successes(self, successes: list[_Success]) -> None:
+        """What QuickBooks did, stored in one transaction (a batch's creates together): the
+        link, the object in the mirror, the record synced, its history and event."""
+        learned: list[tuple[RecordKey, StoredLink, MirrorObject | None]] = []
         with self.ledger.db.session() as session:
             links = Links(session)
-            previous = links.get(self.cid, key.type, key.app_id)
-            links.put(
-                self.cid,
-                key.type,
-                key.app_id,
-                entity=entity,
-                qbo_id=str(result["Id"]),
-                sync_token=str(result.get("SyncToken", "0")),
-                doc_number=result.get("DocNumber"),
-                pushed=pushed if pushed is not None else (previous.pushed if previous else None),
-            )
-            if "Id" in result and len(result) > 2:
-                Mirror(session, self.cid, clock=self.ledger.clock).put(
-                    MirrorObject.from_quickbooks(entity, result)
-                )
             states = SyncStates(session, clock=self.ledger.clock)
-            if version is None:
-                # a settled write: which app version it carried is not known, so the record is
-                # compared with the app's current version once more before it counts as synced
-                states.finish(
-                    self.cid,
-                    key.type,
-                    key.app_id,
-                    status="pending",
-                    next_attempt_at=self.ledger.clock(),
-                    attempts=0,
+            for done in successes:
+                key, result = done.key, done.result
+                pushed = done.pushed
+                if pushed is None:
+                    previous = links.get(self.cid, key.type, key.app_id)
+                    pushed = previous.pushed if previous else None
+                link = StoredLink(
+                    type=key.type,
+                    app_id=key.app_id,
+                    qbo_entity=done.entity,
+                    qbo_id=str(result["Id"]),
+                    sync_token=str(result.get("SyncToken", "0")),
+                    doc_number=result.get("DocNumber"),
+                    pushed=pushed,
                 )
-            else:
-                states.finish(
-                    self.cid,
-                    key.type,
-                    key.app_id,
-                    status="synced",
-                    synced_version=version,
-                    attempts=0,
-                )
-                states.release_blocked(self.cid, (key.type, key.app_id))
-            History(session, clock=self.ledger.clock).add(
-                self.cid,
-                key.type,
-                key.app_id,
-                kind,
-                detail={
-                    "quickbooks_id": str(result["Id"]),
-                    "sync_token": str(result.get("SyncToken", "")),
-                },
+                obj = None
+                if "Id" in result and len(result) > 2:
+                    obj = MirrorObject.from_quickbooks(done.entity, result)
+                learned.append((key, link, obj))
+                if done.version is None:
+                    # a settled write: which app version it carried is not known, so the record
+                    # is compared with the app's current version once more before it counts as
+                    # synced
+                    states.finish(
+                        self.cid,
+                        key.type,
+                        key.app_id,
+                        status="pending",
+                        next_attempt_at=self.ledger.clock(),
+                        attempts=0,
+                    )
+                else:
+                    states.finish(
+                        self.cid,
+                        key.type,
+                        key.app_id,
+                        status="synced",
+                        synced_version=done.version,
+                        attempts=0,
+                    )
+            links.put_many(self.cid, [link for _, link, _ in learned])
+            Mirror(session, self.cid, clock=self.ledger.clock).put_many(
+                obj for _, _, obj in learned if obj is not None
             )
-            Events(session, clock=self.ledger.clock).append(
-                self.cid,
-                "record.synced",
-                {
-                    "type": key.type,
-                    "id": key.app_id,
-                    "quickbooks_id": str(result["Id"]),
-                    "quickbooks_number": result.get("DocNumber"),
-                    "how": kind,
-                },
+            states.release_blocked_many(
+                self.cid, [(d.key.type, d.key.app_id) for d in successes if d.version is not None]
             )
+            History(session, clock=self.ledger.clock).add_many(
+                self.cid,
+                [
+                    Happened(
+                        d.key.type,
+                        d.key.app_id,
+                        d.kind,
+                        detail={"quickbooks_id": link.qbo_id, "sync_token": link.sync_token},
+                    )
+                    for d, (_, link, _) in zip(successes, learned, strict=True)
+                ],
+            )
+            Events(session, clock=self.ledger.clock).append_many(
+                self.cid,
+                [
+                    (
+                        "record.synced",
+                        {
+                            "type": d.key.type,
+                            "id": d.key.app_id,
+                            "quickbooks_id": link.qbo_id,
+                            "quickbooks_number": d.result.get("DocNumber"),
+                            "how": d.kind,
+                        },
+                    )
+                    for d, (_, link, _) in zip(successes, learned, strict=True)
+                ],
+            )
+        for key, link, obj in learned:
+            self.surroundings.learned(key, link, obj)
 
     def _finish(
         self,
@@ -853,6 +896,7 @@ class _Pass:
             new = [(e, row) for e, row in found if mirror.get(e, str(row["Id"])) is None]
             for entity, row in found:
                 mirror.put(MirrorObject.from_quickbooks(entity, row))
+        self.surroundings.forget()  # objects it knew may have changed
         return bool(new)
 
     def _name_holder_code(self, key: RecordKey, code: str) -> str:

@@ -6,15 +6,15 @@ the dispatcher there is work (a lost wake-up only delays it: due work is derived
 sync state).
 
 `defer_in(session, connection_id)`, when set (PostgreSQL: `dispatch.jobs.defer_sync_in`), is
-called inside the transaction of `put_record`, `delete_record`, `action` and `request_sync`,
-so the sync job commits with the record change, or not at all; those methods then do not call
-`wake`. It must absorb "a job is already waiting" itself.
+called inside the transaction of `put_record`, `put_records`, `delete_record`, `action` and
+`request_sync`, so the sync job commits with the record change, or not at all; those methods
+then do not call `wake`. It must absorb "a job is already waiting" itself.
 """
 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,6 +39,7 @@ from ledgerbridge.storage.repositories import (
 from ledgerbridge.storage.sync import History, Links, Mirror, StoredState, SyncStates, Tokens
 
 ENVIRONMENTS = ("emulator", "sandbox", "production")
+PUT_MANY = 1000  # records at most in one put_records
 SETTINGS = {
     "name_conflicts": ("ask", "differentiate", "link_on_email"),
     "numbering": ("app", "quickbooks", "prefix"),
@@ -86,6 +87,57 @@ class Invalid(ValueError):
 
 def _invalid(field: str, message: str) -> Invalid:
     return Invalid([Problem("input.invalid", field, message)])
+
+
+def _canonical(record_type: str, app_id: str, data: Mapping[str, Any]) -> dict[str, Any]:
+    """The record as stored, or Invalid naming the fields to correct."""
+    if not app_id or len(app_id) > 200:
+        raise _invalid("id", "the record id must be 1 to 200 characters")
+    parsed = parse_record(record_type, data)
+    if isinstance(parsed, list):
+        raise Invalid(parsed)
+    return record_to_json(parsed)
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """One record of `Service.put_records`: its type, the app's id and its data."""
+
+    type: str
+    id: str
+    data: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Received:
+    """What `put_records` did with one record: stored (its version; held when auto_push leaves
+    its type out) or refused (its problems; nothing stored)."""
+
+    type: str
+    id: str
+    version: int | None = None
+    held: bool = False
+    problems: tuple[Problem, ...] = ()
+
+    @property
+    def stored(self) -> bool:
+        return not self.problems
+
+    def to_json(self) -> dict[str, Any]:
+        if self.problems:
+            return {
+                "type": self.type,
+                "id": self.id,
+                "stored": False,
+                "problems": [problem.to_json() for problem in self.problems],
+            }
+        return {
+            "type": self.type,
+            "id": self.id,
+            "stored": True,
+            "version": self.version,
+            "held": self.held,
+        }
 
 
 @dataclass
@@ -349,27 +401,64 @@ class Service:
     ) -> RecordView:
         if record_type not in RECORD_TYPES:
             raise NotFound(f"record type {record_type}")
-        if not app_id or len(app_id) > 200:
-            raise _invalid("id", "the record id must be 1 to 200 characters")
-        parsed = parse_record(record_type, data)
-        if isinstance(parsed, list):
-            raise Invalid(parsed)
-        canonical = record_to_json(parsed)
+        canonical = _canonical(record_type, app_id, data)
         with self.ledger.db.session() as session:
             connection = self._connection(session, key_id, connection_id)
-            hold = not holding.auto_pushed(connection.settings, record_type)
-            version = Records(session).upsert(connection_id, record_type, app_id, canonical)
-            states = SyncStates(session)
-            state = states.get(connection_id, record_type, app_id)
-            if state is None or state.desired_version != version:
-                states.want(connection_id, record_type, app_id, version, hold=hold)
-                History(session).add(
-                    connection_id, record_type, app_id, "received", detail={"version": version}
-                )
-                self._queued(session, connection_id, RecordKey(record_type, app_id), state, hold)
+            _, hold = self._receive(session, connection, record_type, app_id, canonical)
         if not hold:
             self._wake_after_change(connection_id)
         return self.record(key_id, connection_id, record_type, app_id)
+
+    def put_records(
+        self, key_id: str, connection_id: str, records: Sequence[Incoming]
+    ) -> list[Received]:
+        """Many records in one transaction, at most PUT_MANY: each is stored as `put_record`
+        stores one, and one that does not parse is refused alone, with its problems (the
+        others are stored all the same). One answer per record, in order."""
+        if len(records) > PUT_MANY:
+            raise _invalid("records", f"at most {PUT_MANY} records at a time")
+        answers: list[Received] = []
+        woken = False
+        with self.ledger.db.session() as session:
+            connection = self._connection(session, key_id, connection_id)
+            for incoming in records:
+                record_type, app_id = incoming.type, incoming.id
+                try:
+                    if record_type not in RECORD_TYPES:
+                        raise _invalid("type", f"unknown record type {record_type!r}")
+                    canonical = _canonical(record_type, app_id, incoming.data)
+                except Invalid as refused:
+                    answers.append(Received(record_type, app_id, problems=tuple(refused.problems)))
+                    continue
+                version, hold = self._receive(session, connection, record_type, app_id, canonical)
+                answers.append(Received(record_type, app_id, version=version, held=hold))
+                woken = woken or not hold
+        if woken:
+            self._wake_after_change(connection_id)
+        return answers
+
+    def _receive(
+        self,
+        session: Session,
+        connection: StoredConnection,
+        record_type: str,
+        app_id: str,
+        canonical: Mapping[str, Any],
+    ) -> tuple[int, bool]:
+        """Store a checked record and, when it changed, its sync work: (version, held)."""
+        connection_id = connection.id
+        hold = not holding.auto_pushed(connection.settings, record_type)
+        version = Records(session).upsert(connection_id, record_type, app_id, canonical)
+        states = SyncStates(session)
+        state = states.get(connection_id, record_type, app_id)
+        if state is None or state.desired_version != version:
+            states.want(connection_id, record_type, app_id, version, hold=hold, current=state)
+            History(session).add(
+                connection_id, record_type, app_id, "received", detail={"version": version}
+            )
+            key = RecordKey(record_type, app_id)  # type: ignore[arg-type]
+            self._queued(session, connection_id, key, state, hold)
+        return version, hold
 
     def _queued(
         self,

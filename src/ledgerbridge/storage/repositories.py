@@ -20,7 +20,7 @@ import hashlib
 import hmac
 import json
 import secrets
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any, Generic, TypeVar
@@ -545,12 +545,28 @@ class Events:
         self._session = session
         self._clock = clock
 
-    def append(self, connection_id: str, type: str, payload: Mapping[str, Any]) -> int:
+    def _lock(self, connection_id: str) -> None:
         if self._session.get_bind().dialect.name == "postgresql":
             self._session.execute(
                 text("SELECT pg_advisory_xact_lock(CAST(:space AS int), CAST(:key AS int))"),
                 {"space": _EVENTS_LOCK_CLASS, "key": _events_lock_key(connection_id)},
             )
+
+    def append_many(
+        self, connection_id: str, events: Iterable[tuple[str, Mapping[str, Any]]]
+    ) -> None:
+        """`append` for many (type, payload) events, in order, one statement."""
+        now = self._clock()
+        rows = [
+            {"connection_id": connection_id, "type": t, "payload": dict(p), "created_at": now}
+            for t, p in events
+        ]
+        if rows:
+            self._lock(connection_id)
+            self._session.execute(insert(tables.Event), rows)
+
+    def append(self, connection_id: str, type: str, payload: Mapping[str, Any]) -> int:
+        self._lock(connection_id)
         statement = (
             insert(tables.Event)
             .values(

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, delete, func, insert, or_, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -24,6 +24,23 @@ Key = tuple[str, str]  # (type, app_id)
 
 DUE_STATUSES = ("pending", "blocked")
 _CHUNK = 500  # ids per IN (...) and rows per upsert statement
+
+
+def _upsert(
+    session: Session, table: Any, keys: tuple[str, ...], rows: list[dict[str, Any]]
+) -> None:
+    """Insert the rows, or update those whose `keys` exist already: a statement per 500."""
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name
+    upsert = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
+    changed = [name for name in rows[0] if name not in keys]
+    statement = upsert.on_conflict_do_update(
+        index_elements=[getattr(table, name) for name in keys],
+        set_={name: getattr(upsert.excluded, name) for name in changed},
+    )
+    for start in range(0, len(rows), _CHUNK):
+        session.execute(statement, rows[start : start + _CHUNK])
 
 
 def _workable() -> ColumnElement[bool]:
@@ -74,6 +91,13 @@ def _state(row: Any) -> StoredState:
     )
 
 
+class _Unread:
+    """Not read by the caller."""
+
+
+_UNREAD = _Unread()
+
+
 class SyncStates:
     def __init__(self, session: Session, *, clock: Clock = utcnow) -> None:
         self._session = session
@@ -90,15 +114,25 @@ class SyncStates:
         return None if row is None else _state(row)
 
     def want(
-        self, connection_id: str, type: str, app_id: str, version: int, *, hold: bool | None = None
+        self,
+        connection_id: str,
+        type: str,
+        app_id: str,
+        version: int,
+        *,
+        hold: bool | None = None,
+        current: StoredState | _Unread | None = _UNREAD,
     ) -> None:
         """The app sent a new version: make the record due now (its pending write stays).
 
         `hold=True` keeps it pending but out of the due work until a later `hold=False`
         releases it (the connection's auto_push leaves its type out); `None` leaves the
-        record held or not as it was (a new record is not held)."""
+        record held or not as it was (a new record is not held). `current`: its state as the
+        caller just read it in this transaction (not read again)."""
         now = self._clock()
-        existing = self.get(connection_id, type, app_id)
+        existing = (
+            self.get(connection_id, type, app_id) if isinstance(current, _Unread) else current
+        )
         if existing is None:
             self._session.execute(
                 insert(tables.SyncState).values(
@@ -293,6 +327,30 @@ class SyncStates:
         )
         return int(getattr(result, "rowcount", 0) or 0)
 
+    def release_blocked_many(self, connection_id: str, blockers: Iterable[Key]) -> int:
+        """`release_blocked` for many blockers, a statement per 500."""
+        t = tables.SyncState
+        wanted = list(dict.fromkeys(blockers))
+        released = 0
+        for start in range(0, len(wanted), _CHUNK):
+            result = self._session.execute(
+                update(t)
+                .where(
+                    t.connection_id == connection_id,
+                    t.status == "blocked",
+                    tuple_(t.blocked_by_type, t.blocked_by_id).in_(wanted[start : start + _CHUNK]),
+                )
+                .values(
+                    status="pending",
+                    next_attempt_at=self._clock(),
+                    problem=None,
+                    blocked_by_type=None,
+                    blocked_by_id=None,
+                )
+            )
+            released += int(getattr(result, "rowcount", 0) or 0)
+        return released
+
     def delay_all(self, connection_id: str, until: datetime) -> None:
         """A company-wide wait (throttled, unavailable): nothing is due before `until`."""
         t = tables.SyncState
@@ -401,6 +459,24 @@ class Links:
                 insert(t).values(connection_id=connection_id, type=type, app_id=app_id, **values)
             )
 
+    def put_many(self, connection_id: str, links: Iterable[StoredLink]) -> None:
+        """`put` for many links, a statement per 500; the last of a record given twice wins."""
+        latest = {(link.type, link.app_id): link for link in links}
+        rows = [
+            {
+                "connection_id": connection_id,
+                "type": link.type,
+                "app_id": link.app_id,
+                "qbo_entity": link.qbo_entity,
+                "qbo_id": link.qbo_id,
+                "sync_token": link.sync_token,
+                "doc_number": link.doc_number,
+                "pushed": dict(link.pushed) if link.pushed is not None else None,
+            }
+            for link in latest.values()
+        ]
+        _upsert(self._session, tables.Link, ("connection_id", "type", "app_id"), rows)
+
     def remove_all(self, connection_id: str) -> int:
         """Forget every link of the connection (starting fresh in another company)."""
         t = tables.Link
@@ -481,19 +557,7 @@ class Mirror:
             {"connection_id": self._cid, "qbo_entity": e, "qbo_id": i, **self._values(obj)}
             for (e, i), obj in latest.items()
         ]
-        if not rows:
-            return
-        t = tables.MirrorEntry
-        dialect = self._session.get_bind().dialect.name
-        upsert = postgresql.insert(t) if dialect == "postgresql" else sqlite.insert(t)
-        keys = ("connection_id", "qbo_entity", "qbo_id")
-        changed = [name for name in rows[0] if name not in keys]
-        statement = upsert.on_conflict_do_update(
-            index_elements=[t.connection_id, t.qbo_entity, t.qbo_id],
-            set_={name: getattr(upsert.excluded, name) for name in changed},
-        )
-        for start in range(0, len(rows), _CHUNK):
-            self._session.execute(statement, rows[start : start + _CHUNK])
+        _upsert(self._session, tables.MirrorEntry, ("connection_id", "qbo_entity", "qbo_id"), rows)
 
     def forget(self) -> None:
         """Drop the whole mirror of the connection (its company changes)."""
@@ -628,6 +692,17 @@ class Mirror:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class Happened:
+    """One entry of `History.add_many`."""
+
+    type: str
+    app_id: str
+    kind: str
+    request_id: str | None = None
+    detail: Mapping[str, Any] | None = None
+
+
 class History:
     def __init__(self, session: Session, *, clock: Clock = utcnow) -> None:
         self._session = session
@@ -654,6 +729,24 @@ class History:
                 at=self._clock(),
             )
         )
+
+    def add_many(self, connection_id: str, entries: Iterable[Happened]) -> None:
+        """`add` for many entries, one statement."""
+        now = self._clock()
+        rows = [
+            {
+                "connection_id": connection_id,
+                "type": entry.type,
+                "app_id": entry.app_id,
+                "kind": entry.kind,
+                "request_id": entry.request_id,
+                "detail": dict(entry.detail) if entry.detail else None,
+                "at": now,
+            }
+            for entry in entries
+        ]
+        if rows:
+            self._session.execute(insert(tables.HistoryEntry), rows)
 
     def of(
         self, connection_id: str, type: str, app_id: str, limit: int = 100

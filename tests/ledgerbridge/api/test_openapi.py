@@ -15,7 +15,7 @@ PATHS = {
     "/v1/connections/{connection_id}/check": {"post"},
     "/v1/connections/{connection_id}/settings": {"patch"},
     "/v1/connections/{connection_id}/mappings": {"get", "put"},
-    "/v1/connections/{connection_id}/records": {"get"},
+    "/v1/connections/{connection_id}/records": {"get", "post"},
     "/v1/connections/{connection_id}/records/{record_type}/{record_id}": {"get", "put", "delete"},
     "/v1/connections/{connection_id}/records/{record_type}/{record_id}/actions/{action}": {"post"},
     "/v1/connections/{connection_id}/sync": {"post"},

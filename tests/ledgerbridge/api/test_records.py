@@ -220,3 +220,64 @@ def test_a_wait_beyond_thirty_seconds_is_a_422_naming_it(stack: Stack, records: 
     response = stack.http.get(f"{records}/customer/c-1", params={"wait": 31})
     assert response.status_code == 422
     assert "wait" in fields_of(response)
+
+
+def test_a_bulk_upsert_stores_the_good_records_and_refuses_each_bad_one(
+    stack: Stack, records: str
+) -> None:
+    body = {
+        "records": [
+            {"type": "customer", "id": "c-1", "data": {"display_name": "Acme"}},
+            {"type": "invoice", "id": "inv-1", "data": {**INVOICE, "memo": 7}},
+            {"type": "estimate", "id": "e-1", "data": {}},
+            {"type": "invoice", "id": "inv-2", "data": INVOICE},
+            {"type": "customer", "id": "", "data": {"display_name": "Nobody"}},
+        ]
+    }
+    response = stack.http.post(records, json=body)
+    assert response.status_code == 200, response.text
+    answer = response.json()
+    assert (answer["stored"], answer["refused"]) == (2, 3)
+    items = answer["items"]
+    assert [(i["type"], i["id"], i["stored"]) for i in items] == [
+        ("customer", "c-1", True),
+        ("invoice", "inv-1", False),
+        ("estimate", "e-1", False),
+        ("invoice", "inv-2", True),
+        ("customer", "", False),
+    ]
+    assert items[0]["version"] == 1 and items[0]["held"] is False
+    assert [p["field"] for p in items[1]["problems"]] == ["memo"]
+    assert items[2]["problems"][0]["field"] == "type"
+    assert items[4]["problems"][0]["field"] == "id"
+
+    # each stored one reads as its own PUT would have left it; the refused ones do not exist
+    view = stack.http.get(f"{records}/invoice/inv-2").json()
+    assert (view["status"], view["version"]) == ("pending", 1)
+    assert [h["kind"] for h in view["history"]] == ["received"]
+    assert stack.http.get(f"{records}/invoice/inv-1").status_code == 404
+
+    # the same again changes nothing; a change is a new version
+    again = stack.http.post(
+        records,
+        json={
+            "records": [
+                {"type": "customer", "id": "c-1", "data": {"display_name": "Acme"}},
+                {"type": "invoice", "id": "inv-2", "data": {**INVOICE, "memo": "x"}},
+            ]
+        },
+    ).json()
+    assert [i["version"] for i in again["items"]] == [1, 2]
+    history = stack.http.get(f"{records}/customer/c-1").json()["history"]
+    assert [h["kind"] for h in history] == ["received"]
+
+
+def test_a_bulk_upsert_of_too_many_records_is_a_422_naming_records(
+    stack: Stack, records: str
+) -> None:
+    one = {"type": "customer", "id": "c", "data": {"display_name": "A"}}
+    response = stack.http.post(records, json={"records": [one] * 1001})
+    assert fields_of(response) == ["records"]
+    assert stack.http.get(f"{records}/customer/c").status_code == 404
+    response = stack.http.post(records, json={"records": [{"type": "customer", "id": "c"}]})
+    assert fields_of(response) == ["records[0].data"]

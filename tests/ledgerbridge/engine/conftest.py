@@ -106,7 +106,7 @@ def world(emulator: EmulatorServer, tmp_path: Path, database_url: str) -> Iterat
 
 # The default `pytest` run keeps one quick end-to-end sample of the engine; the other suites
 # here (failure modes, drift, checks, health, chaos, reports) are `slow`: `make test` runs them.
-_QUICK = {"test_sync_e2e.py", "test_tokens.py", "test_notify.py"}
+_QUICK = {"test_sync_e2e.py", "test_tokens.py", "test_notify.py", "test_surroundings_memo.py"}
 _HERE = Path(__file__).parent
 
 

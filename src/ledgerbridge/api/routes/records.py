@@ -9,9 +9,10 @@ from fastapi import APIRouter, Body, Query
 
 from ledgerbridge.api.auth import KeyId, ServiceDep
 from ledgerbridge.api.errors import ERRORS, ErrorResponse
-from ledgerbridge.api.schemas import RecordOut, RecordsPage
+from ledgerbridge.api.schemas import ReceivedPage, RecordOut, RecordsIn, RecordsPage
 from ledgerbridge.core.planner import Status
 from ledgerbridge.core.records import RecordType
+from ledgerbridge.engine.service import PUT_MANY, Incoming
 
 __all__ = ["router"]
 
@@ -87,6 +88,26 @@ def put_record(
     service: ServiceDep,
 ) -> dict[str, Any]:
     return service.put_record(key_id, connection_id, record_type, record_id, record).to_json()
+
+
+@router.post(
+    "",
+    summary=f"Upsert many records at once (at most {PUT_MANY}, committed together)",
+    response_model=None,
+    responses={200: {"model": ReceivedPage}},
+)
+def put_records(
+    connection_id: str, body: RecordsIn, key_id: KeyId, service: ServiceDep
+) -> dict[str, Any]:
+    """For an import or a catch-up: each record is stored as its own PUT would store it; one
+    that does not parse is refused alone, with its problems, and the others are stored."""
+    incoming = [Incoming(r.type, r.id, r.data) for r in body.records]
+    answers = service.put_records(key_id, connection_id, incoming)
+    return {
+        "items": [answer.to_json() for answer in answers],
+        "stored": sum(answer.stored for answer in answers),
+        "refused": sum(not answer.stored for answer in answers),
+    }
 
 
 @router.get(

@@ -1,0 +1,83 @@
+"""The writes a pass makes for a whole batch of creates at once (links, releases, history,
+events), on SQLite and PostgreSQL: the same rows as one at a time."""
+
+from __future__ import annotations
+
+from ledgerbridge.storage.db import Database
+from ledgerbridge.storage.repositories import Events, Records
+from ledgerbridge.storage.sync import Happened, History, Links, StoredLink, SyncStates
+
+from .conftest import Owner
+
+
+def _link(app_id: str, qbo_id: str, token: str = "0") -> StoredLink:
+    return StoredLink("invoice", app_id, "Invoice", qbo_id, token, f"A-{qbo_id}", {"Line": []})
+
+
+def test_many_links_are_stored_and_updated_like_one(db: Database, owner: Owner) -> None:
+    cid = owner.connection_id
+    with db.session() as session:
+        links = Links(session)
+        links.put(
+            cid,
+            "invoice",
+            "inv-1",
+            entity="Invoice",
+            qbo_id="1",
+            sync_token="0",
+            doc_number=None,
+            pushed=None,
+        )
+        many = [_link(f"inv-{n}", str(n)) for n in range(1, 701)]
+        links.put_many(cid, [*many, _link("inv-2", "2", token="3")])
+    with db.session(readonly=True) as session:
+        links = Links(session)
+        assert links.get(cid, "invoice", "inv-1") == _link("inv-1", "1")
+        assert links.get(cid, "invoice", "inv-2") == _link("inv-2", "2", token="3")
+        assert links.get(cid, "invoice", "inv-700") == _link("inv-700", "700")
+        assert links.by_quickbooks(cid, "Invoice", "699") == _link("inv-699", "699")
+
+
+def test_records_blocked_by_any_of_many_are_released(db: Database, owner: Owner) -> None:
+    cid = owner.connection_id
+    with db.session() as session:
+        states = SyncStates(session)
+        for app_id, blocker in (("p-1", "c-1"), ("p-2", "c-2"), ("p-3", "c-3")):
+            version = Records(session).upsert(cid, "payment", app_id, {})
+            states.want(cid, "payment", app_id, version)
+            states.finish(
+                cid, "payment", app_id, status="blocked", blocked_by=("customer", blocker)
+            )
+        released = states.release_blocked_many(cid, [("customer", "c-1"), ("customer", "c-3")])
+    assert released == 2
+    with db.session(readonly=True) as session:
+        found = SyncStates(session).statuses(cid, [("payment", f"p-{n}") for n in (1, 2, 3)])
+    assert found == {
+        ("payment", "p-1"): "pending",
+        ("payment", "p-2"): "blocked",
+        ("payment", "p-3"): "pending",
+    }
+
+
+def test_many_history_entries_and_events_keep_their_order(db: Database, owner: Owner) -> None:
+    cid = owner.connection_id
+    with db.session() as session:
+        History(session).add_many(
+            cid,
+            [
+                Happened("invoice", "inv-1", "create_sent", request_id="b:0"),
+                Happened("invoice", "inv-1", "created", detail={"quickbooks_id": "7"}),
+            ],
+        )
+        Events(session).append_many(
+            cid, [("record.synced", {"id": f"inv-{n}"}) for n in range(1, 4)]
+        )
+        History(session).add_many(cid, [])
+        Events(session).append_many(cid, [])
+    with db.session(readonly=True) as session:
+        entries = History(session).of(cid, "invoice", "inv-1")
+        events = Events(session).list_after(cid)
+    kinds = sorted((e["kind"], e.get("request_id"), e.get("detail")) for e in entries)
+    assert kinds == [("create_sent", "b:0", None), ("created", None, {"quickbooks_id": "7"})]
+    assert [e.payload["id"] for e in events] == ["inv-1", "inv-2", "inv-3"]
+    assert [e.id for e in events] == sorted(e.id for e in events)
