@@ -118,6 +118,7 @@ def test_the_readme_commands_work_as_written(tmp_path: Path) -> None:
     statuses = re.findall(r"^(synced|pending|error|blocked)$", out, re.MULTILINE)
     assert statuses == ["synced", "synced"], out
     assert re.search(r"^synced \d+ None$", out, re.MULTILINE), out  # the Python embedding
+    assert re.search(r"^1 1 colour$", out, re.MULTILINE), out  # its bulk upsert
     assert "Created dashboard user office@example.com" in out
     assert 'renamed to "Maria Delgado - 2" in QuickBooks' in out
 

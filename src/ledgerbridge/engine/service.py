@@ -430,9 +430,13 @@ class Service:
                 except Invalid as refused:
                     answers.append(Received(record_type, app_id, problems=tuple(refused.problems)))
                     continue
-                version, hold = self._receive(session, connection, record_type, app_id, canonical)
+                version, hold = self._receive(
+                    session, connection, record_type, app_id, canonical, defer=False
+                )
                 answers.append(Received(record_type, app_id, version=version, held=hold))
                 woken = woken or not hold
+            if woken:
+                self._changed(session, connection_id)  # one sync job for them all
         if woken:
             self._wake_after_change(connection_id)
         return answers
@@ -444,8 +448,11 @@ class Service:
         record_type: str,
         app_id: str,
         canonical: Mapping[str, Any],
+        *,
+        defer: bool = True,
     ) -> tuple[int, bool]:
-        """Store a checked record and, when it changed, its sync work: (version, held)."""
+        """Store a checked record and, when it changed, its sync work: (version, held).
+        `defer=False`: the caller defers the sync job itself, once for many records."""
         connection_id = connection.id
         hold = not holding.auto_pushed(connection.settings, record_type)
         version = Records(session).upsert(connection_id, record_type, app_id, canonical)
@@ -457,7 +464,7 @@ class Service:
                 connection_id, record_type, app_id, "received", detail={"version": version}
             )
             key = RecordKey(record_type, app_id)  # type: ignore[arg-type]
-            self._queued(session, connection_id, key, state, hold)
+            self._queued(session, connection_id, key, state, hold, defer=defer)
         return version, hold
 
     def _queued(
@@ -467,11 +474,15 @@ class Service:
         key: RecordKey,
         before: StoredState | None,
         hold: bool,
+        *,
+        defer: bool = True,
     ) -> None:
         """After `want`: a held record's history says so (once, when it starts waiting);
-        otherwise the sync job is deferred with the change."""
+        otherwise the sync job is deferred with the change (unless the caller defers it once
+        for many: `defer=False`)."""
         if not hold:
-            self._changed(session, connection_id)
+            if defer:
+                self._changed(session, connection_id)
         elif before is None or not before.held:
             holding.note_held(History(session), connection_id, key)
 

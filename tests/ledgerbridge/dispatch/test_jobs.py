@@ -38,7 +38,7 @@ from ledgerbridge.dispatch.jobs import (
     run_worker,
     sweep,
 )
-from ledgerbridge.engine.service import Service
+from ledgerbridge.engine.service import Incoming, Service
 from ledgerbridge.settings import load_settings
 from ledgerbridge.storage.repositories import Records
 from ledgerbridge.storage.sync import Leases
@@ -267,6 +267,19 @@ def test_a_burst_of_changes_queues_one_sync_job_per_company(bench: Bench) -> Non
     dispatcher.wake(first)
     dispatcher.wake_pull(second)
     assert len(bench.jobs()) == 2 and len(bench.jobs(PULL_TASK)) == 2
+
+
+def test_a_bulk_upsert_queues_one_sync_job_with_its_records(bench: Bench) -> None:
+    connection_id, _ = bench.company("Bulk")
+    incoming = [Incoming("customer", f"c{n}", {"display_name": f"Bulk {n}"}) for n in range(50)]
+    answers = bench.service.put_records(
+        bench.key_id, connection_id, [*incoming, Incoming("customer", "bad", {"colour": 1})]
+    )
+    assert [a.stored for a in answers] == [True] * 50 + [False]
+    jobs = bench.jobs()
+    assert [(j.status, j.args["connection_id"]) for j in jobs] == [("todo", connection_id)]
+    page = bench.service.records(bench.key_id, connection_id, limit=100)
+    assert len(page.items) == 50 and {r.status for r in page.items} == {"pending"}
 
 
 def test_a_pass_that_raises_is_retried_later_with_backoff(
