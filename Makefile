@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 EMULATOR_PORT ?= 8765
 DEMO_PORT ?= 8000
 
-.PHONY: install test lint typecheck unit demo bench clean services
+.PHONY: install test lint typecheck unit demo bench bench-sync clean services
 
 install: $(STAMP)
 
@@ -42,6 +42,11 @@ demo: install
 
 bench: install
 	$(PY) bench/emulator.py
+
+# The engine's first sync against the bare QuickBooks calls, and the handover, bulk against one at
+# a time (about two minutes; `.venv/bin/python -m bench.sync --quick` for a smoke run).
+bench-sync: install
+	$(PY) -m bench.sync
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -15,7 +15,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -125,13 +125,18 @@ def drain(
     *,
     label: str = "Syncing",
     sleep: Callable[[float], None] = time.sleep,
+    progress: bool = True,
 ) -> DrainReport:
-    """Sync passes until the connection has no work due soon (see the module docstring)."""
+    """Sync passes until the connection has no work due soon (see the module docstring);
+    `progress=False`: no bar (nor its thread), nothing printed."""
     report = DrainReport()
     started = time.monotonic()
     holder = new_holder()
     idle = 0
-    with progress_bar(ledger, connection_id, out or console(), label):
+    bar = (
+        progress_bar(ledger, connection_id, out or console(), label) if progress else nullcontext()
+    )
+    with bar:
         while True:
             one = sync_company(ledger, connection_id, holder=holder, max_rounds=3)
             report.add(one)

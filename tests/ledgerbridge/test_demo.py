@@ -21,9 +21,8 @@ import pytest
 from ledgerbridge.bootstrap import build
 from ledgerbridge.cli import main
 from ledgerbridge.core import catalog
-from ledgerbridge.core.records import parse_record
+from ledgerbridge.core.records import Incoming, parse_record
 from ledgerbridge.demo import cases, codes
-from ledgerbridge.demo.builder import AppRecord
 from ledgerbridge.demo.dataset import Dataset, Size, generate
 from ledgerbridge.demo.report import summarize
 from ledgerbridge.engine.service import Service
@@ -44,7 +43,7 @@ def dataset(size: Size = "small", existing: Sequence[cases.Sale] = ()) -> Datase
     return generate(size, today=TODAY, closed_through=CLOSED, existing=existing)
 
 
-def customers(records: tuple[AppRecord, ...], kind: str) -> list[AppRecord]:
+def customers(records: tuple[Incoming, ...], kind: str) -> list[Incoming]:
     return [r for r in records if r.type == "customer" and r.data.get("kind", "customer") == kind]
 
 

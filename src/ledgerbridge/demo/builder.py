@@ -13,24 +13,16 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from ledgerbridge.core.records import Incoming
 from ledgerbridge.demo.pools import CITIES, STREETS, City, Product
 
-__all__ = ["AppRecord", "Billable", "Builder", "Line", "SoldInvoice", "cents"]
+__all__ = ["Billable", "Builder", "Line", "SoldInvoice", "cents"]
 
 CENT = Decimal("0.01")
 
 
 def cents(value: Decimal) -> str:
     return str(value.quantize(CENT))
-
-
-@dataclass(frozen=True)
-class AppRecord:
-    """One record as the app hands it over: `PUT .../records/{type}/{id}` with `data`."""
-
-    type: str
-    id: str
-    data: Mapping[str, Any]
 
 
 @dataclass(frozen=True)
@@ -69,7 +61,7 @@ class Builder:
     rng: random.Random
     today: dt.date
     closed_through: dt.date  # the books closing date of the QuickBooks company
-    records: list[AppRecord] = field(default_factory=list)
+    records: list[Incoming] = field(default_factory=list)
     prices: dict[str, Decimal] = field(default_factory=dict)  # item id -> unit price
     costs: dict[str, Decimal] = field(default_factory=dict)  # item id -> purchase cost
     _addresses: set[str] = field(default_factory=set)
@@ -97,8 +89,8 @@ class Builder:
 
     # --- helpers ------------------------------------------------------------------------------
 
-    def add(self, record_type: str, app_id: str, data: Mapping[str, Any]) -> AppRecord:
-        record = AppRecord(record_type, app_id, dict(data))
+    def add(self, record_type: str, app_id: str, data: Mapping[str, Any]) -> Incoming:
+        record = Incoming(record_type, app_id, dict(data))
         self.records.append(record)
         return record
 

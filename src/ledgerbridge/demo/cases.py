@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal
 
-from ledgerbridge.core.records import RecordType
-from ledgerbridge.demo.builder import AppRecord, Billable, Builder, SoldInvoice
+from ledgerbridge.core.records import Incoming, RecordType
+from ledgerbridge.demo.builder import Billable, Builder, SoldInvoice
 from ledgerbridge.demo.pools import City
 
 __all__ = [
@@ -94,9 +94,9 @@ class Scenario:
     """What happens after the first sync, in order."""
 
     quickbooks_changes: tuple[Change, ...]  # a person in QuickBooks, before the pull
-    unsynced: tuple[AppRecord, ...]  # the app sends these; they are not synced before the pull
+    unsynced: tuple[Incoming, ...]  # the app sends these; they are not synced before the pull
     late_changes: tuple[Change, ...]  # in QuickBooks just after the pull, while the app edits too
-    app_changes: tuple[AppRecord, ...]  # the app's changes after the pull
+    app_changes: tuple[Incoming, ...]  # the app's changes after the pull
 
 
 class CaseBook:
@@ -439,11 +439,11 @@ class CaseBook:
 
     # --- refused at the door, and what happens after the first sync ---------------------------
 
-    def refused(self) -> tuple[AppRecord, ...]:
+    def refused(self) -> tuple[Incoming, ...]:
         day = self.b.open_day().isoformat()
         return (
-            AppRecord("customer", "cus-x-nameless", {"email": "someone@example.net"}),
-            AppRecord(
+            Incoming("customer", "cus-x-nameless", {"email": "someone@example.net"}),
+            Incoming(
                 "invoice", "inv-x-no-lines", {"customer_id": "cus-0001", "date": day, "lines": []}
             ),
         )
@@ -452,7 +452,7 @@ class CaseBook:
         b = self.b
         r = self._reserved
         paying = _find(b, "payment", "pay-00002")
-        changed_payment = AppRecord(
+        changed_payment = Incoming(
             "payment", paying.id, {**paying.data, "reference": "REISSUED-77"}
         )
         filter_item = _find(b, "item", "itm-x-filter")
@@ -478,7 +478,7 @@ class CaseBook:
                 Change("change_quantity", "invoice", r["quantity"].id, value="5"),
             ),
             unsynced=(
-                AppRecord(
+                Incoming(
                     "payment",
                     "pay-x-paid-in-quickbooks",
                     {
@@ -495,9 +495,9 @@ class CaseBook:
                 Change("edit_notes", "customer", "cus-x-notes", value="Gate code 4411 (lockbox)"),
             ),
             app_changes=(
-                AppRecord("customer", notes.id, {**notes.data, "notes": "Gate code 9902"}),
-                AppRecord("customer", closing.id, {**closing.data, "active": False}),
-                AppRecord(
+                Incoming("customer", notes.id, {**notes.data, "notes": "Gate code 9902"}),
+                Incoming("customer", closing.id, {**closing.data, "active": False}),
+                Incoming(
                     "item",
                     filter_item.id,
                     {
@@ -509,7 +509,7 @@ class CaseBook:
                     },
                 ),
                 changed_payment,
-                AppRecord(
+                Incoming(
                     "invoice",
                     "inv-x-inactive-customer",
                     {
@@ -528,7 +528,7 @@ class CaseBook:
         )
 
 
-def _find(b: Builder, record_type: str, app_id: str) -> AppRecord:
+def _find(b: Builder, record_type: str, app_id: str) -> Incoming:
     for record in b.records:
         if record.type == record_type and record.id == app_id:
             return record

@@ -22,8 +22,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal
 
+from ledgerbridge.core.records import Incoming
 from ledgerbridge.demo import cases, codes
-from ledgerbridge.demo.builder import AppRecord, Billable, Builder, SoldInvoice
+from ledgerbridge.demo.builder import Billable, Builder, SoldInvoice
 from ledgerbridge.demo.pools import (
     BUSINESS_KINDS,
     BUSINESS_PREFIXES,
@@ -93,8 +94,8 @@ METHOD_WEIGHTS: tuple[tuple[str, int], ...] = (
 @dataclass(frozen=True)
 class Dataset:
     size: Size
-    records: tuple[AppRecord, ...]  # handed to ledgerbridge before the first sync, in order
-    refused: tuple[AppRecord, ...]  # sent too, but refused at the door (the API's 422)
+    records: tuple[Incoming, ...]  # handed to ledgerbridge before the first sync, in order
+    refused: tuple[Incoming, ...]  # sent too, but refused at the door (the API's 422)
     tax_rates: Mapping[str, str]  # app tax rate -> QuickBooks TaxCode name (the mapped ones)
     payment_methods: Mapping[str, str]  # app method -> QuickBooks PaymentMethod name
     accounts: Mapping[str, str]  # app account name -> QuickBooks Account (full name)

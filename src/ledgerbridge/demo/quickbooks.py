@@ -32,9 +32,10 @@ class DemoCompany:
     realm_id: str
 
     @staticmethod
-    def create(url: str) -> DemoCompany:
-        """A fresh copy of the emulator's demo company."""
-        body = _admin(url, "POST", "/companies", {"name": COMPANY_NAME, "preset": "demo"})
+    def create(url: str, *, name: str = COMPANY_NAME, preset: str = "demo") -> DemoCompany:
+        """A fresh copy of the emulator's demo company (`preset="blank"`: only the lists
+        QuickBooks sets up itself, such as the chart of accounts)."""
+        body = _admin(url, "POST", "/companies", {"name": name, "preset": preset})
         return DemoCompany(url, str(body["realm_id"]))
 
     def export(self) -> dict[str, Any]:

@@ -50,11 +50,21 @@ from ledgerbridge.demo.dataset import Dataset, Size, generate
 from ledgerbridge.demo.quickbooks import COMPANY_NAME, DemoCompany
 from ledgerbridge.dispatch.inprocess import InProcessDispatcher
 from ledgerbridge.engine.pull import pull_company
-from ledgerbridge.engine.service import Incoming, Invalid, Service
+from ledgerbridge.engine.service import Invalid, Service
+from ledgerbridge.engine.views import ConnectionView
 from ledgerbridge.settings import load_settings
 from ledgerbridge.terminal import DrainReport, drain
 
-__all__ = ["DemoError", "Options", "Outcome", "run"]
+__all__ = [
+    "Connected",
+    "DemoError",
+    "Options",
+    "Outcome",
+    "connect",
+    "run",
+    "sqlite_ledger",
+    "unthrottle",
+]
 
 FRESH = ("ledgerbridge.db", "ledgerbridge.db-wal", "ledgerbridge.db-shm", "emulator-app.json")
 DEMO_EMAIL = "office@summitridge.example"
@@ -205,26 +215,37 @@ def _answers(url: str) -> bool:
 
 def _ledger(options: Options, emulator_url: str) -> Ledger:
     base = f"http://{options.host}:{options.port}"
-    settings = load_settings(
-        {
-            "LEDGERBRIDGE_DATABASE_URL": f"sqlite:///{options.data_dir / 'ledgerbridge.db'}",
-            "LEDGERBRIDGE_QBO_EMULATOR_URL": emulator_url,
-            "LEDGERBRIDGE_QBO_REDIRECT_URI": f"{base}/v1/oauth/callback",
-        },
-        data_dir=options.data_dir,
-    )
-    ledger = build(settings)
-    ledger.db.migrate()
+    ledger = sqlite_ledger(options.data_dir, emulator_url, f"{base}/v1/oauth/callback")
     if options.serve:
         ledger.public_url = base  # QuickBooks' webhooks come to this server
     return ledger
 
 
-def _unthrottle(company: DemoCompany, ledger: Ledger, out: Console) -> None:
+def sqlite_ledger(data_dir: Path, emulator_url: str, redirect_uri: str) -> Ledger:
+    """ledgerbridge on `data_dir`/ledgerbridge.db (migrated), with the emulator at
+    `emulator_url` as its QuickBooks (its app registers there on first use)."""
+    settings = load_settings(
+        {
+            "LEDGERBRIDGE_DATABASE_URL": f"sqlite:///{data_dir / 'ledgerbridge.db'}",
+            "LEDGERBRIDGE_QBO_EMULATOR_URL": emulator_url,
+            "LEDGERBRIDGE_QBO_REDIRECT_URI": redirect_uri,
+        },
+        data_dir=data_dir,
+    )
+    ledger = build(settings)
+    ledger.db.migrate()
+    return ledger
+
+
+def unthrottle(company: DemoCompany, ledger: Ledger) -> None:
     """The emulated company takes as much as the machine can send, and the engine knows it."""
     off = {"requests_per_minute": None, "batch_per_minute": None}
     company.admin("PATCH", "", {"throttle": off})
     ledger.rate_limits = RateLimits(UNLIMITED, UNLIMITED)
+
+
+def _unthrottle(company: DemoCompany, ledger: Ledger, out: Console) -> None:
+    unthrottle(company, ledger)
     out.print(
         "QuickBooks' rate limits are off for this emulated company "
         "(--quickbooks-pace keeps them: the first sync then takes about 9 minutes)"
@@ -253,6 +274,29 @@ def _api_server(service: Service, host: str, port: int) -> Iterator[None]:
         thread.join(timeout=10)
 
 
+@dataclass(frozen=True)
+class Connected:
+    key_id: str
+    key_secret: str
+    connection: ConnectionView  # as it is once connected
+
+
+def connect(
+    service: Service, company: DemoCompany, key_name: str, connection_name: str
+) -> Connected:
+    """A new API key and an emulator connection of it, connected to `company` through the
+    emulator's consent shortcut (no browser). QuickBooks is not read yet (`pull_company`)."""
+    key_id, secret = service.create_key(key_name)
+    connection = service.create_connection(key_id, connection_name, "emulator")
+    url = service.connect_url(key_id, connection.id)
+    consent = httpx.get(f"{url}&realm_id={company.realm_id}&approve=true", timeout=30)
+    query = parse_qs(urlparse(consent.headers.get("location", "")).query)
+    if consent.status_code not in (302, 303) or "code" not in query:
+        raise DemoError(f"the emulator's consent did not answer with a code: {consent.text}")
+    view = service.complete_connect(query["state"][0], query["code"][0], query["realmId"][0])
+    return Connected(key_id, secret, view)
+
+
 class _Demo:
     def __init__(self, ledger: Ledger, service: Service, company: DemoCompany, out: Console):
         self.ledger = ledger
@@ -266,23 +310,19 @@ class _Demo:
 
     def prepare(self, emulator_url: str) -> Outcome:
         """An API key, a connection, connected and read, its mappings set."""
-        service = self.service
-        self.key_id, secret = service.create_key("Summit Ridge field-service app")
-        connection = service.create_connection(self.key_id, COMPANY_NAME, "emulator")
-        self.connection_id = connection.id
-        url = service.connect_url(self.key_id, connection.id)
-        consent = httpx.get(f"{url}&realm_id={self.company.realm_id}&approve=true", timeout=30)
-        query = parse_qs(urlparse(consent.headers.get("location", "")).query)
-        if consent.status_code not in (302, 303) or "code" not in query:
-            raise DemoError(f"the emulator's consent did not answer with a code: {consent.text}")
-        view = service.complete_connect(query["state"][0], query["code"][0], query["realmId"][0])
-        self.out.print(f"Connected {connection.id} to {view.company_name} ({view.status})")
-        pull_company(self.ledger, connection.id)
+        connected = connect(
+            self.service, self.company, "Summit Ridge field-service app", COMPANY_NAME
+        )
+        self.key_id, secret = connected.key_id, connected.key_secret
+        view = connected.connection
+        self.connection_id = view.id
+        self.out.print(f"Connected {view.id} to {view.company_name} ({view.status})")
+        pull_company(self.ledger, view.id)
         exported = self.company.export()
         prefs = exported["entities"]["Preferences"][0]
         self.closed = dt.date.fromisoformat(prefs["AccountingInfoPrefs"]["BookCloseDate"])
         self._entities: dict[str, Any] = exported["entities"]
-        return Outcome(emulator_url, self.company.realm_id, self.key_id, secret, connection.id, 0)
+        return Outcome(emulator_url, self.company.realm_id, self.key_id, secret, view.id, 0)
 
     def existing_sales(self) -> list[Sale]:
         """Invoices the bookkeeper typed into QuickBooks for a person (not a property), each
@@ -349,12 +389,10 @@ class _Demo:
         records = dataset.records
         with report.counting(self.out, "Handing records over", len(records)) as advance:
             for start in range(0, len(records), _HANDOVER_CHUNK):
-                chunk = [
-                    Incoming(r.type, r.id, r.data) for r in records[start : start + _HANDOVER_CHUNK]
-                ]
+                chunk = records[start : start + _HANDOVER_CHUNK]
                 for answer in self.service.put_records(self.key_id, self.connection_id, chunk):
                     if not answer.stored:
-                        raise RuntimeError(
+                        raise DemoError(
                             f"the demo's {answer.type} {answer.id} was refused: "
                             f"{answer.problems[0].message}"
                         )

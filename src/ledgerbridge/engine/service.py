@@ -23,7 +23,13 @@ from sqlalchemy.orm import Session
 from ledgerbridge.adapters.qbo import QuickBooksError, oauth
 from ledgerbridge.bootstrap import Ledger
 from ledgerbridge.core.problems import Problem
-from ledgerbridge.core.records import RECORD_TYPES, RecordKey, parse_record, record_to_json
+from ledgerbridge.core.records import (
+    RECORD_TYPES,
+    Incoming,
+    RecordKey,
+    parse_record,
+    record_to_json,
+)
 from ledgerbridge.engine import actions, holding
 from ledgerbridge.engine.tokens import store_grant
 from ledgerbridge.engine.views import ConnectionView, ProblemView, RecordView
@@ -97,15 +103,6 @@ def _canonical(record_type: str, app_id: str, data: Mapping[str, Any]) -> dict[s
     if isinstance(parsed, list):
         raise Invalid(parsed)
     return record_to_json(parsed)
-
-
-@dataclass(frozen=True)
-class Incoming:
-    """One record of `Service.put_records`: its type, the app's id and its data."""
-
-    type: str
-    id: str
-    data: Mapping[str, Any]
 
 
 @dataclass(frozen=True)

@@ -308,27 +308,10 @@ class SyncStates:
 
     def release_blocked(self, connection_id: str, by: Key) -> int:
         """Records blocked by `by` become due again (their blocker synced)."""
-        t = tables.SyncState
-        result = self._session.execute(
-            update(t)
-            .where(
-                t.connection_id == connection_id,
-                t.status == "blocked",
-                t.blocked_by_type == by[0],
-                t.blocked_by_id == by[1],
-            )
-            .values(
-                status="pending",
-                next_attempt_at=self._clock(),
-                problem=None,
-                blocked_by_type=None,
-                blocked_by_id=None,
-            )
-        )
-        return int(getattr(result, "rowcount", 0) or 0)
+        return self.release_blocked_many(connection_id, [by])
 
     def release_blocked_many(self, connection_id: str, blockers: Iterable[Key]) -> int:
-        """`release_blocked` for many blockers, a statement per 500."""
+        """Records blocked by any of `blockers` become due again: a statement per 500."""
         t = tables.SyncState
         wanted = list(dict.fromkeys(blockers))
         released = 0

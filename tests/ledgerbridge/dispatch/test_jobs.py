@@ -25,6 +25,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from ledgerbridge.bootstrap import Ledger, build
+from ledgerbridge.core.records import Incoming
 from ledgerbridge.dispatch import jobs as jobs_module
 from ledgerbridge.dispatch.jobs import (
     BUSY_RETRY,
@@ -38,7 +39,7 @@ from ledgerbridge.dispatch.jobs import (
     run_worker,
     sweep,
 )
-from ledgerbridge.engine.service import Incoming, Service
+from ledgerbridge.engine.service import Service
 from ledgerbridge.settings import load_settings
 from ledgerbridge.storage.repositories import Records
 from ledgerbridge.storage.sync import Leases

@@ -11,8 +11,8 @@ from ledgerbridge.api.auth import KeyId, ServiceDep
 from ledgerbridge.api.errors import ERRORS, ErrorResponse
 from ledgerbridge.api.schemas import ReceivedPage, RecordOut, RecordsIn, RecordsPage
 from ledgerbridge.core.planner import Status
-from ledgerbridge.core.records import RecordType
-from ledgerbridge.engine.service import PUT_MANY, Incoming
+from ledgerbridge.core.records import Incoming, RecordType
+from ledgerbridge.engine.service import PUT_MANY
 
 __all__ = ["router"]
 

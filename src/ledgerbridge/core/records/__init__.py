@@ -84,6 +84,7 @@ __all__ = [
     "Customer",
     "CustomerKind",
     "ExpenseLine",
+    "Incoming",
     "Invoice",
     "InvoiceLine",
     "InvoiceStatus",
@@ -120,6 +121,16 @@ RECORD_TYPES: tuple[RecordType, ...] = (
 )
 
 Record: TypeAlias = Customer | Vendor | Item | Invoice | Payment | Receipt | Bill | PurchaseOrder
+
+
+@dataclass(frozen=True, slots=True)
+class Incoming:
+    """A record as the app hands it over, not checked yet: its type, the app's id, its data
+    (`PUT .../records/{type}/{id}`, or one of many at once)."""
+
+    type: str
+    id: str
+    data: Mapping[str, Any]
 
 
 @dataclass(frozen=True, slots=True)
