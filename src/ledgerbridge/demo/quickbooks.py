@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 
-from ledgerbridge.adapters.qbo import QboClient
+from ledgerbridge.adapters.qbo import FixedToken, QboClient
 from ledgerbridge.core.mapping import ENTITY
 from ledgerbridge.demo.cases import Change
 
@@ -49,7 +49,7 @@ class DemoCompany:
     def person(self, client_id: str) -> Iterator[Person]:
         """Someone signed in to this company (tokens of their own, for ledgerbridge's app)."""
         tokens = self.admin("POST", "/connect", {"client_id": client_id})
-        client = QboClient(f"{self.url}/v3", self.realm_id, _Token(str(tokens["access_token"])))
+        client = QboClient(f"{self.url}/v3", self.realm_id, FixedToken(str(tokens["access_token"])))
         try:
             yield Person(self, client)
         finally:
@@ -60,17 +60,6 @@ def _admin(url: str, method: str, path: str, body: Any = None) -> Any:
     response = httpx.request(method, f"{url}/_emulator{path}", json=body, timeout=60)
     response.raise_for_status()
     return response.json()
-
-
-class _Token:
-    def __init__(self, token: str) -> None:
-        self._token = token
-
-    def access_token(self) -> str:
-        return self._token
-
-    def refreshed_access_token(self, stale: str) -> str:
-        return self._token
 
 
 class Person:

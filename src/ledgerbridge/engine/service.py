@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from ledgerbridge.adapters.qbo import QuickBooksError, oauth
+from ledgerbridge.adapters.qbo import FixedToken, QuickBooksError, oauth
 from ledgerbridge.bootstrap import Ledger
 from ledgerbridge.core.problems import Problem
 from ledgerbridge.core.records import (
@@ -316,16 +316,9 @@ class Service:
 
     def _company_name(self, connection: StoredConnection, realm_id: str, grant: Any) -> str | None:
         """The company's name, for the confirmation page (best effort: the pull fills it too)."""
-
-        class _Once:
-            def access_token(self) -> str:
-                return str(grant.access_token)
-
-            def refreshed_access_token(self, stale: str) -> str:
-                return str(grant.access_token)
-
+        token = FixedToken(str(grant.access_token))
         try:
-            with self.ledger.client(connection.environment, realm_id, _Once()) as client:
+            with self.ledger.client(connection.environment, realm_id, token) as client:
                 name = client.company_info().get("CompanyName")
         except QuickBooksError:  # the name is a nicety; connecting must not fail for it
             return connection.company_name

@@ -8,20 +8,9 @@ from typing import Any
 
 from sqlalchemy import select
 
-from ledgerbridge.adapters.qbo import QboClient
+from ledgerbridge.adapters.qbo import FixedToken, QboClient
 from ledgerbridge.storage import tables
 from tests.ledgerbridge.engine.conftest import World
-
-
-class _Token:
-    def __init__(self, token: str) -> None:
-        self._token = token
-
-    def access_token(self) -> str:
-        return self._token
-
-    def refreshed_access_token(self, stale: str) -> str:
-        return self._token
 
 
 class Person:
@@ -34,7 +23,7 @@ class Person:
             {"client_id": world.ledger.app("emulator").client_id},
         )
         self.client = QboClient(
-            f"{world.emulator.url}/v3", world.realm_id, _Token(tokens["access_token"])
+            f"{world.emulator.url}/v3", world.realm_id, FixedToken(tokens["access_token"])
         )
 
     def close(self) -> None:

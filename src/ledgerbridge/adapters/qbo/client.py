@@ -42,6 +42,7 @@ __all__ = [
     "BatchItem",
     "BatchResult",
     "Environment",
+    "FixedToken",
     "QboClient",
     "QuickBooks",
     "TokenSource",
@@ -91,6 +92,20 @@ class TokenSource(Protocol):
         """A token newer than `stale`, refreshing unless someone already has. Raises
         `Disconnected` when the refresh is refused, `Unavailable` when it cannot be made."""
         ...
+
+
+@dataclass(frozen=True)
+class FixedToken:
+    """A `TokenSource` with one access token that it never refreshes: a token just granted,
+    or a person's own session with a company."""
+
+    token: str
+
+    def access_token(self) -> str:
+        return self.token
+
+    def refreshed_access_token(self, stale: str) -> str:
+        return self.token
 
 
 @dataclass(frozen=True, slots=True)
