@@ -71,25 +71,18 @@ def console() -> Console:
 
 
 @dataclass
-class DrainReport:
+class DrainReport(PassReport):
+    """The passes of one `drain`, their work added up."""
+
     passes: int = 0
-    created: int = 0
-    updated: int = 0
-    linked: int = 0
-    failed: int = 0
-    blocked: int = 0
     seconds: float = 0.0
     waited: float = 0.0  # seconds spent waiting for QuickBooks' rate limit
-    stopped: str | None = None  # the connection cannot sync (not_active, disconnected, ...)
     counts: dict[str, int] = field(default_factory=dict)
+    # `stopped`: the connection cannot sync (not_active, disconnected, ...)
 
     def add(self, report: PassReport) -> None:
+        super().add(report)
         self.passes += 1
-        self.created += report.created
-        self.updated += report.updated
-        self.linked += report.linked
-        self.failed += report.failed
-        self.blocked += report.blocked
 
     def to_json(self) -> dict[str, Any]:
         return {

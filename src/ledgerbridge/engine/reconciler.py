@@ -96,6 +96,13 @@ class PassReport:
         done = self.created + self.updated + self.linked + self.removed + self.unchanged
         return done + self.looked_up + self.released
 
+    def add(self, other: PassReport) -> None:
+        """Count `other`'s work in too (a run of several passes)."""
+        for counter in dataclasses.fields(PassReport):
+            mine, theirs = getattr(self, counter.name), getattr(other, counter.name)
+            if isinstance(mine, int) and isinstance(theirs, int):
+                setattr(self, counter.name, mine + theirs)
+
 
 @dataclass(frozen=True, slots=True)
 class _Success:
