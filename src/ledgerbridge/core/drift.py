@@ -47,6 +47,7 @@ __all__ = [
     "DELETED_CODES",
     "DRIFT_CODES",
     "INACTIVE_CODES",
+    "STOPPED_BY_INACTIVE",
     "Clear",
     "Drift",
     "Flag",
@@ -74,6 +75,15 @@ INACTIVE_CODES: Final[Mapping[RecordType, str]] = {
     "vendor": catalog.VENDOR_INACTIVE_IN_QUICKBOOKS,
     "item": catalog.ITEM_INACTIVE_IN_QUICKBOOKS,
 }
+STOPPED_BY_INACTIVE: Final[Mapping[str, str]] = {
+    catalog.CUSTOMER_INACTIVE_IN_QUICKBOOKS: "Customer",
+    catalog.INVOICE_CUSTOMER_INACTIVE: "Customer",
+    catalog.ITEM_INACTIVE_IN_QUICKBOOKS: "Item",
+    catalog.VENDOR_INACTIVE_IN_QUICKBOOKS: "Vendor",
+    catalog.CLASS_INACTIVE_IN_QUICKBOOKS: "Class",
+}
+"""The problems of a record stopped by a QuickBooks object being inactive: code -> the
+object's entity (the problem's `quickbooks_id` names it). Reactivating it clears them."""
 CLEARS_BY_ITSELF: Final[frozenset[str]] = frozenset(
     {
         catalog.INVOICE_MOVED_IN_QUICKBOOKS,

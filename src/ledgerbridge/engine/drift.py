@@ -59,11 +59,9 @@ MERGE_HINT = "CustomerMerge"
 
 _DOCUMENTS = frozenset(mapping.ENTITY[t] for t in rules.DELETED_CODES)
 _RELEASED_BY: Mapping[str, tuple[str, ...]] = {
-    "Customer": (catalog.CUSTOMER_INACTIVE_IN_QUICKBOOKS, catalog.INVOICE_CUSTOMER_INACTIVE),
-    "Vendor": (catalog.VENDOR_INACTIVE_IN_QUICKBOOKS,),
-    "Item": (catalog.ITEM_INACTIVE_IN_QUICKBOOKS,),
-    "Class": (catalog.CLASS_INACTIVE_IN_QUICKBOOKS,),
-}
+    entity: tuple(c for c, e in rules.STOPPED_BY_INACTIVE.items() if e == entity)
+    for entity in dict.fromkeys(rules.STOPPED_BY_INACTIVE.values())
+}  # entity -> the codes its reactivation clears
 
 ObjectKey = tuple[str, str]  # (entity, QuickBooks id)
 
@@ -104,6 +102,14 @@ def detect(
     session: Session, connection_id: str, changes: Changes, *, clock: Clock = utcnow
 ) -> DriftReport:
     return _Detector(session, connection_id, changes, clock).run()
+
+
+def release_reactivated(
+    session: Session, connection_id: str, active: Iterable[ObjectKey], *, clock: Clock = utcnow
+) -> list[RecordKey]:
+    """The records that failed because one of these QuickBooks objects was inactive, due again
+    now that it is active (history and event `drift_cleared`); returns them."""
+    return _Detector(session, connection_id, Changes(), clock).release(active)
 
 
 def remember_merges(
@@ -297,20 +303,26 @@ class _Detector:
     # --- 5. reactivated in QuickBooks: what failed because of it is due again --------------------
 
     def _reactivated(self) -> None:
-        active: dict[str, set[str]] = {}
-        for (entity, qbo_id), (_, after) in self.changes.changed():
-            if after.active:
-                for code in _RELEASED_BY.get(entity, ()):
-                    active.setdefault(code, set()).add(qbo_id)
-        for code, ids in active.items():
+        changed = self.changes.changed()
+        self.release(key for key, (_, after) in changed if after.active)
+
+    def release(self, active: Iterable[ObjectKey]) -> list[RecordKey]:
+        ids: dict[str, set[str]] = {}  # code -> the QuickBooks ids active again
+        for entity, qbo_id in active:
+            for code in _RELEASED_BY.get(entity, ()):
+                ids.setdefault(code, set()).add(qbo_id)
+        released: list[RecordKey] = []
+        for code, active_ids in ids.items():
             for stored in self._failing(code):
                 key = RecordKey(stored.type, stored.app_id)  # type: ignore[arg-type]
                 state = self.states.get(self.cid, key.type, key.app_id)
                 if state is None or state.status != "error" or state.pending_request_id:
                     continue
                 params = (state.problem or {}).get("params") or {}
-                if _code(state) == code and str(params.get("quickbooks_id")) in ids:
+                if _code(state) == code and str(params.get("quickbooks_id")) in active_ids:
                     self._clear(key, state, code)
+                    released.append(key)
+        return released
 
     def _failing(self, code: str, record_type: str | None = None) -> list[StoredRecord]:
         found: list[StoredRecord] = []

@@ -12,8 +12,10 @@ from typing import Any
 
 from ledgerbridge.adapters.qbo import QboClient, QuickBooksError, Rejected
 from ledgerbridge.core import catalog, mapping, overrides
+from ledgerbridge.core import drift as rules
 from ledgerbridge.core.mirror import MirrorObject
 from ledgerbridge.core.preflight._refs import pushed_number
+from ledgerbridge.engine import drift
 from ledgerbridge.engine.actions._target import Done, Refused, Target
 from ledgerbridge.engine.actions.local import next_free_number, push_again
 from ledgerbridge.engine.context import policies_of
@@ -21,14 +23,6 @@ from ledgerbridge.storage.repositories import Records
 from ledgerbridge.storage.sync import Links, Mirror, SyncStates
 
 __all__ = ["align_account", "link", "move_back", "reactivate", "renumber"]
-
-INACTIVE_CODES = {
-    catalog.CUSTOMER_INACTIVE_IN_QUICKBOOKS: "Customer",
-    catalog.INVOICE_CUSTOMER_INACTIVE: "Customer",
-    catalog.ITEM_INACTIVE_IN_QUICKBOOKS: "Item",
-    catalog.VENDOR_INACTIVE_IN_QUICKBOOKS: "Vendor",
-    catalog.CLASS_INACTIVE_IN_QUICKBOOKS: "Class",
-}
 
 
 def _refused_by_quickbooks(error: QuickBooksError) -> Refused:
@@ -57,7 +51,7 @@ def _read(client: QboClient, entity: str, qbo_id: str) -> dict[str, Any]:
 
 
 def reactivate(t: Target) -> Done:
-    entity = INACTIVE_CODES.get(t.code or "")
+    entity = rules.STOPPED_BY_INACTIVE.get(t.code or "")
     if entity is None:
         raise Refused("reactivate applies to something made inactive in QuickBooks")
     named = t.problem_param("quickbooks_id")
@@ -74,7 +68,7 @@ def reactivate(t: Target) -> Done:
     shown = changed or found
     for current in shown:
         _remember(t, entity, current)
-    requeued = _requeue_inactive(t)
+    requeued = _requeue_reactivated(t, entity, [str(c["Id"]) for c in shown])
     names = ", ".join(str(c.get("DisplayName") or c.get("Name")) for c in shown)
     return Done(
         f"QuickBooks {entity.lower()} {names} is active again; {requeued} record(s) queued again",
@@ -131,17 +125,17 @@ def _own_or_dependency_ids(t: Target, entity: str) -> list[str]:
     return list(dict.fromkeys(found))
 
 
-def _requeue_inactive(t: Target) -> int:
-    """This record and every record stopped by something inactive: they try again."""
-    count = 0
+def _requeue_reactivated(t: Target, entity: str, qbo_ids: list[str]) -> int:
+    """This record and every record stopped by one of these objects being inactive: they try
+    again."""
     with t.ledger.db.session() as session:
-        states = SyncStates(session, clock=t.ledger.clock)
-        for state in states.all(t.cid, status="error"):
-            code = (state.problem or {}).get("code")
-            if code in INACTIVE_CODES or (state.type, state.app_id) == (t.key.type, t.key.app_id):
-                states.want(t.cid, state.type, state.app_id, state.desired_version)
-                count += 1
-    return count
+        active = [(entity, qbo_id) for qbo_id in qbo_ids]
+        released = drift.release_reactivated(session, t.cid, active, clock=t.ledger.clock)
+        if t.key not in released:
+            states = SyncStates(session, clock=t.ledger.clock)
+            states.want(t.cid, t.key.type, t.key.app_id, t.state.desired_version)
+            released.append(t.key)
+    return len(released)
 
 
 # --- link -------------------------------------------------------------------------------------
