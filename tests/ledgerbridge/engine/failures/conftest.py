@@ -46,6 +46,16 @@ def act(world: World, record_type: str, app_id: str, action: str, **params: obje
     )
 
 
+def by_name(world: World, entity: str) -> dict[str, dict[str, Any]]:
+    """QuickBooks' customers or vendors by display name (the emulator's own word); each name
+    must be there once."""
+    found: dict[str, dict[str, Any]] = {}
+    for obj in world.entities(entity):
+        assert obj["DisplayName"] not in found, f"twice in QuickBooks: {obj}"
+        found[obj["DisplayName"]] = obj
+    return found
+
+
 def events(world: World, type_: str | None = None) -> list[dict[str, Any]]:
     found = world.service.events(world.key_id, world.connection_id, 0, 1000)
     return [e for e in found if type_ is None or e["type"] == type_]

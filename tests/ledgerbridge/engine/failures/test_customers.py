@@ -7,7 +7,6 @@ the name an action chose, nothing created twice.
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 import pytest
 
@@ -20,21 +19,13 @@ from tests.ledgerbridge.engine.conftest import World
 from tests.ledgerbridge.engine.failures.conftest import (
     Person,
     act,
+    by_name,
     events,
     pull,
     put,
     sync,
     view,
 )
-
-
-def customers(world: World) -> dict[str, dict[str, Any]]:
-    """QuickBooks' customers by display name (the emulator's own word)."""
-    found: dict[str, dict[str, Any]] = {}
-    for customer in world.entities("Customer"):
-        assert customer["DisplayName"] not in found, f"twice in QuickBooks: {customer}"
-        found[customer["DisplayName"]] = customer
-    return found
 
 
 def invoice_lines(item: str = "svc") -> list[dict[str, str]]:
@@ -71,7 +62,7 @@ def test_a_customer_without_a_name_is_refused_at_the_door(world: World) -> None:
     put(world, "customer", "nameless", company_name="Someone Ltd", email="someone@example.com")
     sync(world)
     assert view(world, "customer", "nameless").status == "synced"
-    assert list(customers(world)) == ["Someone Ltd"]
+    assert list(by_name(world, "Customer")) == ["Someone Ltd"]
 
 
 @pytest.mark.failure_mode("customer.email_invalid")
@@ -106,7 +97,9 @@ def test_a_connection_that_requires_emails_holds_back_a_customer_without_one(
     put(world, "customer", "eve", display_name="Eve Park", email="eve@example.com")
     sync(world)
     assert view(world, "customer", "eve").status == "synced"
-    assert customers(world)["Eve Park"]["PrimaryEmailAddr"]["Address"] == "eve@example.com"
+    assert (
+        by_name(world, "Customer")["Eve Park"]["PrimaryEmailAddr"]["Address"] == "eve@example.com"
+    )
 
 
 @pytest.mark.failure_mode("customer.duplicate_in_app")
@@ -135,7 +128,7 @@ def test_two_app_customers_with_one_name_are_told_apart(world: World) -> None:
     assert done.detail == {"field": "display_name", "value": "John Smith - 2"}
     sync(world)
 
-    found = customers(world)
+    found = by_name(world, "Customer")
     assert set(found) == {"John Smith", "John Smith - 2"}
     assert found["John Smith"]["PrimaryEmailAddr"]["Address"] == "js1@example.com"
     assert found["John Smith - 2"]["PrimaryEmailAddr"]["Address"] == "js2@example.com"
@@ -166,7 +159,7 @@ def test_a_customer_already_in_quickbooks_with_the_same_email_is_linked(
     record = view(world, "customer", "cara")
     assert record.status == "synced" and record.problem is None
     assert record.quickbooks_id == existing["Id"]
-    assert list(customers(world)) == ["Cara Moss"]
+    assert list(by_name(world, "Customer")) == ["Cara Moss"]
 
 
 @pytest.mark.failure_mode("customer.exists_in_quickbooks")
@@ -182,7 +175,7 @@ def test_a_customer_created_in_quickbooks_since_the_last_pull_is_still_linked(
     )
     put(world, "customer", "cara", first_name="Cara", last_name="Moss", email="cara@ex.com")
     sync(world)
-    assert list(customers(world)) == ["Cara Moss"]  # never a duplicate, even now
+    assert list(by_name(world, "Customer")) == ["Cara Moss"]  # never a duplicate, even now
     record = view(world, "customer", "cara")
     assert record.status == "synced"
     assert record.quickbooks_id == existing["Id"]
@@ -207,15 +200,15 @@ def test_a_same_name_customer_with_another_email_is_linked_when_a_person_says_so
     assert record.problem.params["quickbooks_id"] == existing["Id"]
     assert record.problem.actions == ("link", "differentiate")
     assert {"link", "differentiate"} <= set(record.actions)
-    assert list(customers(world)) == ["Cara Moss"]
+    assert list(by_name(world, "Customer")) == ["Cara Moss"]
 
     done = act(world, "customer", "cara", "link", quickbooks_id=existing["Id"])
     assert done.record.status == "synced"
     assert done.record.quickbooks_id == existing["Id"]
     report = sync(world)
     assert report.created == 0
-    assert list(customers(world)) == ["Cara Moss"]
-    assert customers(world)["Cara Moss"]["Id"] == existing["Id"]
+    assert list(by_name(world, "Customer")) == ["Cara Moss"]
+    assert by_name(world, "Customer")["Cara Moss"]["Id"] == existing["Id"]
     (linked,) = events(world, "record.synced")
     assert linked["payload"]["how"] == "linked_by_person"
 
@@ -244,7 +237,7 @@ def test_a_same_name_customer_that_is_someone_else_is_differentiated(
 
     act(world, "customer", "cara", "differentiate")
     sync(world)
-    found = customers(world)
+    found = by_name(world, "Customer")
     assert set(found) == {"Cara Moss", "Cara Moss - 2"}
     assert found["Cara Moss"]["Id"] == existing["Id"]
     assert found["Cara Moss"]["SyncToken"] == "0"  # theirs untouched
@@ -277,7 +270,7 @@ def test_a_customer_named_like_a_vendor_is_differentiated(world: World, person: 
 
     act(world, "customer", "maria", "differentiate")
     sync(world)
-    assert list(customers(world)) == ["Maria Delgado - 2"]
+    assert list(by_name(world, "Customer")) == ["Maria Delgado - 2"]
     (still,) = world.entities("Vendor")
     assert still["Id"] == vendor["Id"]
     assert still["DisplayName"] == "Maria Delgado"
@@ -303,7 +296,7 @@ def test_a_customer_named_like_a_vendor_goes_as_it_is_once_the_vendor_is_renamed
     pull(world)
     act(world, "customer", "maria", "retry")
     sync(world)
-    assert list(customers(world)) == ["Maria Delgado"]
+    assert list(by_name(world, "Customer")) == ["Maria Delgado"]
     assert [v["DisplayName"] for v in world.entities("Vendor")] == ["Maria Delgado (vendor)"]
     record = view(world, "customer", "maria")
     assert record.status == "synced" and record.overrides == {}
@@ -325,7 +318,7 @@ def test_a_customer_made_inactive_in_quickbooks_is_reactivated_and_its_invoice_f
     put(world, "item", "svc", name="Service Call", income_account="Services")
     put(world, "customer", "bo", display_name="Bo Diaz", email="bo@ex.com")
     sync(world)
-    bo = customers(world)["Bo Diaz"]
+    bo = by_name(world, "Customer")["Bo Diaz"]
     person.update("Customer", bo["Id"], DisplayName="Bo Diaz", Active=False)
     pull(world)
     seen = view(world, "customer", "bo")
@@ -346,14 +339,14 @@ def test_a_customer_made_inactive_in_quickbooks_is_reactivated_and_its_invoice_f
     invoice = view(world, "invoice", "inv-1")
     assert invoice.problem is not None
     assert invoice.problem.code == catalog.INVOICE_CUSTOMER_INACTIVE
-    assert customers(world)["Bo Diaz"]["Active"] is False
+    assert by_name(world, "Customer")["Bo Diaz"]["Active"] is False
     assert world.entities("Invoice") == []
 
     done = act(world, "customer", "bo", "reactivate")
     assert "active again" in done.summary
-    assert customers(world)["Bo Diaz"]["Active"] is True
+    assert by_name(world, "Customer")["Bo Diaz"]["Active"] is True
     sync(world)
-    bo_after = customers(world)["Bo Diaz"]
+    bo_after = by_name(world, "Customer")["Bo Diaz"]
     assert bo_after["Id"] == bo["Id"]
     assert bo_after["PrimaryPhone"]["FreeFormNumber"] == "555-0101"
     (created,) = world.entities("Invoice")
@@ -372,7 +365,7 @@ def test_a_customer_made_inactive_in_quickbooks_can_be_left_inactive(
     pull(world)
     put(world, "customer", "bo", display_name="Bo Diaz", email="bo@ex.com")
     sync(world)
-    bo = customers(world)["Bo Diaz"]
+    bo = by_name(world, "Customer")["Bo Diaz"]
     deactivated = person.update("Customer", bo["Id"], DisplayName="Bo Diaz", Active=False)
     pull(world)
     assert view(world, "customer", "bo").status == "error"
@@ -386,7 +379,7 @@ def test_a_customer_made_inactive_in_quickbooks_can_be_left_inactive(
     sync(world)
     pull(world)
     assert view(world, "customer", "bo").status == "synced"
-    after = customers(world)["Bo Diaz"]
+    after = by_name(world, "Customer")["Bo Diaz"]
     assert after["Active"] is False
     assert after["SyncToken"] == deactivated["SyncToken"]  # nothing pushed over it
 
@@ -418,7 +411,7 @@ def test_a_property_waits_for_its_failed_parent_and_follows_it(
 
     act(world, "customer", "top", "differentiate")
     sync(world)
-    found = customers(world)
+    found = by_name(world, "Customer")
     assert set(found) == {"Top Co - 2", "1 Elm St"}
     assert found["1 Elm St"]["ParentRef"]["value"] == found["Top Co - 2"]["Id"]
     assert view(world, "customer", "elm").status == "synced"
@@ -433,12 +426,12 @@ def test_an_edit_of_another_field_in_quickbooks_meanwhile_is_kept(
     pull(world)
     put(world, "customer", "d", display_name="Dana Fox", email="dana@ex.com", notes="gate 4")
     sync(world)
-    dana = customers(world)["Dana Fox"]
+    dana = by_name(world, "Customer")["Dana Fox"]
     person.update("Customer", dana["Id"], PrimaryPhone={"FreeFormNumber": "916-555-0100"})
     put(world, "customer", "d", display_name="Dana Fox", email="dana@ex.com", notes="gate 7")
     report = sync(world)
     assert report.updated == 1 and report.failed == 0
-    after = customers(world)["Dana Fox"]
+    after = by_name(world, "Customer")["Dana Fox"]
     assert after["Notes"] == "gate 7"
     assert after["PrimaryPhone"]["FreeFormNumber"] == "916-555-0100"
     record = view(world, "customer", "d")
@@ -451,7 +444,7 @@ def _both_change_notes(world: World, person: Person) -> str:
     pull(world)
     put(world, "customer", "d", display_name="Dana Fox", email="dana@ex.com", notes="gate 4")
     sync(world)
-    dana = customers(world)["Dana Fox"]
+    dana = by_name(world, "Customer")["Dana Fox"]
     person.update("Customer", dana["Id"], Notes="gate 5")
     put(world, "customer", "d", display_name="Dana Fox", email="dana@ex.com", notes="gate 7")
     sync(world)
@@ -465,7 +458,7 @@ def test_the_same_field_edited_on_both_sides_is_shown_and_quickbooks_version_kep
     """Both sides changed Dana's notes. Nothing is overwritten silently: the record shows
     both values; Keep QuickBooks' version leaves "gate 5" and tells the app."""
     qbo_id = _both_change_notes(world, person)
-    assert customers(world)["Dana Fox"]["Notes"] == "gate 5"  # not overwritten
+    assert by_name(world, "Customer")["Dana Fox"]["Notes"] == "gate 5"  # not overwritten
     record = view(world, "customer", "d")
     assert record.status == "error"
     assert record.problem is not None
@@ -478,7 +471,7 @@ def test_the_same_field_edited_on_both_sides_is_shown_and_quickbooks_version_kep
 
     act(world, "customer", "d", "accept_quickbooks")
     sync(world)
-    after = customers(world)["Dana Fox"]
+    after = by_name(world, "Customer")["Dana Fox"]
     assert after["Id"] == qbo_id
     assert after["Notes"] == "gate 5"
     assert view(world, "customer", "d").status == "synced"
@@ -498,7 +491,7 @@ def test_the_same_field_edited_on_both_sides_is_overwritten_only_on_retry(
     assert view(world, "customer", "d").status == "error"
     act(world, "customer", "d", "retry")
     sync(world)
-    after = customers(world)["Dana Fox"]
+    after = by_name(world, "Customer")["Dana Fox"]
     assert after["Id"] == qbo_id
     assert after["Notes"] == "gate 7"
     assert view(world, "customer", "d").status == "synced"
@@ -524,7 +517,7 @@ def test_a_customer_merged_in_quickbooks_follows_the_survivor(world: World, pers
     put(world, "customer", "ann", display_name="Ann Lee", email="ann@ex.com")
     put(world, "invoice", "inv-1", customer_id="ann", date="2026-11-02", lines=invoice_lines())
     sync(world)
-    ours = customers(world)["Ann Lee"]
+    ours = by_name(world, "Customer")["Ann Lee"]
     theirs = person.create("Customer", {"DisplayName": "Ann Lee (Lee Plumbing)"})
     _merge(world, ours["Id"], theirs["Id"])
     pull(world)
@@ -545,7 +538,7 @@ def test_a_customer_merged_in_quickbooks_follows_the_survivor(world: World, pers
     sync(world)
     assert {i["CustomerRef"]["value"] for i in world.entities("Invoice")} == {theirs["Id"]}
     assert len(world.entities("Invoice")) == 2
-    assert list(customers(world)) == ["Ann Lee (Lee Plumbing)"]
+    assert list(by_name(world, "Customer")) == ["Ann Lee (Lee Plumbing)"]
 
 
 @pytest.mark.failure_mode("customer.merged_in_quickbooks")
@@ -558,7 +551,7 @@ def test_a_merge_the_engine_cannot_follow_is_linked_by_a_person(
     pull(world)
     put(world, "customer", "ann", display_name="Ann Lee", email="ann@ex.com")
     sync(world)
-    ours = customers(world)["Ann Lee"]
+    ours = by_name(world, "Customer")["Ann Lee"]
     theirs = person.create("Customer", {"DisplayName": "Ann Lee (Lee Plumbing)"})
     _merge(world, ours["Id"], theirs["Id"])
     pull(world)
@@ -575,7 +568,7 @@ def test_a_merge_the_engine_cannot_follow_is_linked_by_a_person(
     assert done.record.status == "synced"
     report = sync(world)
     assert report.created == 0
-    assert list(customers(world)) == ["Ann Lee (Lee Plumbing)"]
+    assert list(by_name(world, "Customer")) == ["Ann Lee (Lee Plumbing)"]
 
 
 # --- properties and long texts -------------------------------------------------------------------
@@ -597,7 +590,7 @@ def test_two_properties_of_one_customer_with_one_name_are_told_apart(world: Worl
 
     act(world, "customer", "p2", "differentiate")
     sync(world)
-    found = customers(world)
+    found = by_name(world, "Customer")
     assert set(found) == {"Ann Lee", "Rental", "Rental - 2"}
     assert found["Rental"]["ParentRef"]["value"] == found["Ann Lee"]["Id"]
     assert found["Rental - 2"]["ParentRef"]["value"] == found["Ann Lee"]["Id"]
@@ -625,7 +618,7 @@ def test_notes_too_long_for_quickbooks_are_shortened(world: World) -> None:
 
     act(world, "customer", "k", "shorten")
     sync(world)
-    sent = customers(world)["Kim Ode"]["Notes"]
+    sent = by_name(world, "Customer")["Kim Ode"]["Notes"]
     assert len(sent) <= 2000
     assert notes.startswith(sent)
     assert view(world, "customer", "k").status == "synced"
@@ -652,7 +645,7 @@ def test_an_address_line_too_long_for_quickbooks_is_shortened(world: World) -> N
 
     act(world, "customer", "o", "shorten")
     sync(world)
-    sent = customers(world)["Oak Farm"]["BillAddr"]
+    sent = by_name(world, "Customer")["Oak Farm"]["BillAddr"]
     assert len(sent["Line1"]) <= 500 and line1.startswith(sent["Line1"])
     assert sent["City"] == "Davis"
     assert events(world, "record.overridden")[0]["payload"]["field"] == "billing_address.line1"
@@ -677,7 +670,7 @@ def test_a_record_nobody_worked_is_queued_again(world: World) -> None:
     assert stalled["detail"]["minutes"] >= 15
     sync(world)
     assert view(world, "customer", "s").status == "synced"
-    assert list(customers(world)) == ["Sam Ruiz"]
+    assert list(by_name(world, "Customer")) == ["Sam Ruiz"]
 
 
 @pytest.mark.failure_mode("record.stalled")
@@ -728,4 +721,4 @@ def test_a_write_whose_answer_was_lost_is_settled_not_repeated(world: World) -> 
     report = sync(world)
     assert report.created == 1  # settled by replay
     assert view(world, "customer", "s").status == "synced"
-    assert list(customers(world)) == ["Sam Ruiz"]
+    assert list(by_name(world, "Customer")) == ["Sam Ruiz"]

@@ -4,7 +4,6 @@ explained, fixed, and the outcome read back from QuickBooks itself."""
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
 
 import pytest
 
@@ -14,21 +13,13 @@ from tests.ledgerbridge.engine.conftest import World
 from tests.ledgerbridge.engine.failures.conftest import (
     Person,
     act,
+    by_name,
     events,
     pull,
     put,
     sync,
     view,
 )
-
-
-def vendors(world: World) -> dict[str, dict[str, Any]]:
-    """QuickBooks' vendors by display name (the emulator's own word)."""
-    found: dict[str, dict[str, Any]] = {}
-    for vendor in world.entities("Vendor"):
-        assert vendor["DisplayName"] not in found, f"twice in QuickBooks: {vendor}"
-        found[vendor["DisplayName"]] = vendor
-    return found
 
 
 def put_receipt(world: World, app_id: str, vendor_id: str, **changes: object) -> None:
@@ -62,7 +53,7 @@ def test_a_vendor_already_in_quickbooks_with_no_other_email_is_linked(
     report = sync(world)
     assert report.linked == 1 and report.created == 0
     assert view(world, "vendor", "pine").quickbooks_id == existing["Id"]
-    assert list(vendors(world)) == ["Pine Supply"]
+    assert list(by_name(world, "Vendor")) == ["Pine Supply"]
 
 
 @pytest.mark.failure_mode("vendor.exists_in_quickbooks")
@@ -95,8 +86,8 @@ def test_a_same_name_vendor_with_another_email_is_linked_when_a_person_says_so(
     assert done.detail == {"quickbooks_id": existing["Id"]}
     report = sync(world)
     assert report.created == 1  # the receipt, nothing else
-    assert list(vendors(world)) == ["Pine Supply"]
-    assert vendors(world)["Pine Supply"]["Id"] == existing["Id"]
+    assert list(by_name(world, "Vendor")) == ["Pine Supply"]
+    assert by_name(world, "Vendor")["Pine Supply"]["Id"] == existing["Id"]
     (purchase,) = world.entities("Purchase")
     assert purchase["EntityRef"]["value"] == existing["Id"]
     assert view(world, "vendor", "pine").status == "synced"
@@ -122,7 +113,7 @@ def test_a_vendor_named_like_a_customer_is_differentiated(world: World, person: 
 
     act(world, "vendor", "pine", "differentiate")
     sync(world)
-    assert list(vendors(world)) == ["Pine Supply - 2"]
+    assert list(by_name(world, "Vendor")) == ["Pine Supply - 2"]
     (still,) = world.entities("Customer")
     assert (still["Id"], still["DisplayName"], still["SyncToken"]) == (
         customer["Id"],
@@ -146,7 +137,7 @@ def test_a_vendor_made_inactive_in_quickbooks_is_reactivated_and_its_receipt_fol
     pull(world)
     put(world, "vendor", "pine", display_name="Pine Supply", email="ap@pine.example")
     sync(world)
-    pine = vendors(world)["Pine Supply"]
+    pine = by_name(world, "Vendor")["Pine Supply"]
     person.update("Vendor", pine["Id"], Active=False)
     pull(world)
     record = view(world, "vendor", "pine")
@@ -171,14 +162,14 @@ def test_a_vendor_made_inactive_in_quickbooks_is_reactivated_and_its_receipt_fol
 
     done = act(world, "receipt", "r1", "reactivate")
     assert "active again" in done.summary
-    assert vendors(world)["Pine Supply"]["Active"] is True
+    assert by_name(world, "Vendor")["Pine Supply"]["Active"] is True
     sync(world)
     (purchase,) = world.entities("Purchase")
     assert purchase["EntityRef"]["value"] == pine["Id"]
     assert view(world, "receipt", "r1").status == "synced"
     assert view(world, "vendor", "pine").status == "synced"
-    assert list(vendors(world)) == ["Pine Supply"]
-    assert vendors(world)["Pine Supply"]["Active"] is True
+    assert list(by_name(world, "Vendor")) == ["Pine Supply"]
+    assert by_name(world, "Vendor")["Pine Supply"]["Active"] is True
 
 
 # --- vendor documents ------------------------------------------------------------------------
