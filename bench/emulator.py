@@ -887,16 +887,18 @@ def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = _settings(argv)
-    signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops the run as Ctrl-C does
-    server_cpus, client_cpus = cpu_plan(not args.no_pin)
-    server = EmulatorProcess(args.host, free_port(args.host), server_cpus)
+def with_emulator(host: str, pin: bool, body: Callable[[EmulatorProcess], None]) -> int:
+    """`body` against an emulator process of its own (on a CPU of its own when `pin`), this
+    process on the others; the exit status: 0, 1 when the run broke, 130 when interrupted
+    (Ctrl-C or `kill`)."""
+    signal.signal(signal.SIGTERM, _interrupt)
+    server_cpus, own_cpus = cpu_plan(pin)
+    server = EmulatorProcess(host, free_port(host), server_cpus)
     try:
         server.start()
-        if client_cpus is not None:
-            os.sched_setaffinity(0, client_cpus)  # inherited by the client processes
-        run(args, server)
+        if own_cpus is not None:
+            os.sched_setaffinity(0, own_cpus)  # inherited by the client processes
+        body(server)
     except KeyboardInterrupt:
         print("\ninterrupted", file=sys.stderr)
         return 130
@@ -906,6 +908,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         server.stop()
     return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _settings(argv)
+    return with_emulator(args.host, not args.no_pin, lambda server: run(args, server))
 
 
 if __name__ == "__main__":

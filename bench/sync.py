@@ -44,7 +44,6 @@ import logging
 import os
 import random
 import resource
-import signal
 import socket
 import sys
 import tempfile
@@ -61,14 +60,14 @@ from typing import Any
 import orjson
 
 from bench.emulator import (
+    BUSY_MACHINE,
     REDIRECT_URI,
     BenchError,
     EmulatorProcess,
     Realm,
-    cpu_plan,
-    free_port,
     machine_cpu_seconds,
     new_company,
+    with_emulator,
 )
 from ledgerbridge.bootstrap import DEFAULT_REDIRECT, Ledger
 from ledgerbridge.core import mapping
@@ -81,8 +80,7 @@ from ledgerbridge.engine.reconciler import BATCH_SIZE
 from ledgerbridge.engine.service import PUT_MANY, Service
 from ledgerbridge.terminal import DrainReport, drain, problem_counts
 
-BUSY_MACHINE = 0.25  # other processes using more than this share of a core disturb the rates
-ENTITIES = {"customer": "Customer", "item": "Item", "invoice": "Invoice"}
+ENTITIES = {t: mapping.ENTITY[t] for t in ("customer", "item", "invoice")}  # what is measured
 INCOME = {"service": "Services", "non_inventory": "Sales of Product Income"}
 
 # The three measured paths, as the results name them.
@@ -658,32 +656,16 @@ def run(args: argparse.Namespace, server: EmulatorProcess, scratch: Path) -> Non
     report(rounds, sizes, server, traced)
 
 
-def _interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     args = _settings(argv)
     # every scratch database gets a development key, as it should: no warning for each
     logging.getLogger("ledgerbridge.crypto").setLevel(logging.ERROR)
-    signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops the run as Ctrl-C does
-    server_cpus, own_cpus = cpu_plan(not args.no_pin)
-    server = EmulatorProcess(args.host, free_port(args.host), server_cpus)
-    try:
-        server.start()
-        if own_cpus is not None:
-            os.sched_setaffinity(0, own_cpus)
+
+    def body(server: EmulatorProcess) -> None:
         with tempfile.TemporaryDirectory(prefix="bench-sync-") as scratch:
             run(args, server, Path(scratch))
-    except KeyboardInterrupt:
-        print("\ninterrupted", file=sys.stderr)
-        return 130
-    except BenchError as exc:
-        print(f"\nbenchmark failed: {exc}", file=sys.stderr)
-        return 1
-    finally:
-        server.stop()
-    return 0
+
+    return with_emulator(args.host, not args.no_pin, body)
 
 
 if __name__ == "__main__":
