@@ -5,10 +5,10 @@ frozen values out, INSERT/UPDATE statements in, no business rules.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, delete, func, insert, or_, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -23,7 +23,15 @@ from ledgerbridge.storage.tables import utcnow
 Key = tuple[str, str]  # (type, app_id)
 
 DUE_STATUSES = ("pending", "blocked")
+_T = TypeVar("_T")
 _CHUNK = 500  # ids per IN (...) and rows per upsert statement
+
+
+def _chunks(values: Iterable[_T]) -> Iterator[list[_T]]:
+    """`values` without repeats, _CHUNK at a time (for IN (...) lists)."""
+    wanted = list(dict.fromkeys(values))
+    for start in range(0, len(wanted), _CHUNK):
+        yield wanted[start : start + _CHUNK]
 
 
 def _upsert(
@@ -313,15 +321,14 @@ class SyncStates:
     def release_blocked_many(self, connection_id: str, blockers: Iterable[Key]) -> int:
         """Records blocked by any of `blockers` become due again: a statement per 500."""
         t = tables.SyncState
-        wanted = list(dict.fromkeys(blockers))
         released = 0
-        for start in range(0, len(wanted), _CHUNK):
+        for chunk in _chunks(blockers):
             result = self._session.execute(
                 update(t)
                 .where(
                     t.connection_id == connection_id,
                     t.status == "blocked",
-                    tuple_(t.blocked_by_type, t.blocked_by_id).in_(wanted[start : start + _CHUNK]),
+                    tuple_(t.blocked_by_type, t.blocked_by_id).in_(chunk),
                 )
                 .values(
                     status="pending",
@@ -398,14 +405,11 @@ class Links:
     ) -> dict[str, StoredLink]:
         """`by_quickbooks` for many ids of one entity (a query per 500): id -> link."""
         t = tables.Link
-        wanted = list(dict.fromkeys(qbo_ids))
         found: dict[str, StoredLink] = {}
-        for start in range(0, len(wanted), _CHUNK):
+        for chunk in _chunks(qbo_ids):
             rows = self._session.execute(
                 select(t).where(
-                    t.connection_id == connection_id,
-                    t.qbo_entity == entity,
-                    t.qbo_id.in_(wanted[start : start + _CHUNK]),
+                    t.connection_id == connection_id, t.qbo_entity == entity, t.qbo_id.in_(chunk)
                 )
             ).scalars()
             for row in rows:
@@ -424,26 +428,11 @@ class Links:
         doc_number: str | None,
         pushed: Mapping[str, Any] | None,
     ) -> None:
-        t = tables.Link
-        values = {
-            "qbo_entity": entity,
-            "qbo_id": qbo_id,
-            "sync_token": sync_token,
-            "doc_number": doc_number,
-            "pushed": dict(pushed) if pushed is not None else None,
-        }
-        result = self._session.execute(
-            update(t)
-            .where(t.connection_id == connection_id, t.type == type, t.app_id == app_id)
-            .values(**values)
-        )
-        if not getattr(result, "rowcount", 0):
-            self._session.execute(
-                insert(t).values(connection_id=connection_id, type=type, app_id=app_id, **values)
-            )
+        link = StoredLink(type, app_id, entity, qbo_id, sync_token, doc_number, pushed)
+        self.put_many(connection_id, [link])
 
     def put_many(self, connection_id: str, links: Iterable[StoredLink]) -> None:
-        """`put` for many links, a statement per 500; the last of a record given twice wins."""
+        """Links made or renewed, an upsert per 500; the last of a record given twice wins."""
         latest = {(link.type, link.app_id): link for link in links}
         rows = [
             {
@@ -518,19 +507,7 @@ class Mirror:
         }
 
     def put(self, obj: MirrorObject) -> None:
-        t = tables.MirrorEntry
-        values = self._values(obj)
-        result = self._session.execute(
-            update(t)
-            .where(t.connection_id == self._cid, t.qbo_entity == obj.entity, t.qbo_id == obj.qbo_id)
-            .values(**values)
-        )
-        if not getattr(result, "rowcount", 0):
-            self._session.execute(
-                insert(t).values(
-                    connection_id=self._cid, qbo_entity=obj.entity, qbo_id=obj.qbo_id, **values
-                )
-            )
+        self.put_many([obj])
 
     def put_many(self, objects: Iterable[MirrorObject]) -> None:
         """`put` for many objects, a few statements in all (an upsert per 500); the last copy
@@ -572,10 +549,8 @@ class Mirror:
     def get_many(self, entity: str, qbo_ids: Iterable[str]) -> dict[str, MirrorObject]:
         """`get` for many ids of one entity (a query per 500): id -> object, for those held."""
         t = tables.MirrorEntry
-        wanted = list(dict.fromkeys(qbo_ids))
         found: dict[str, MirrorObject] = {}
-        for start in range(0, len(wanted), _CHUNK):
-            chunk = wanted[start : start + _CHUNK]
+        for chunk in _chunks(qbo_ids):
             for obj in self._select(t.qbo_entity == entity, t.qbo_id.in_(chunk)):
                 found[obj.qbo_id] = obj
         return found
@@ -701,20 +676,10 @@ class History:
         request_id: str | None = None,
         detail: Mapping[str, Any] | None = None,
     ) -> None:
-        self._session.execute(
-            insert(tables.HistoryEntry).values(
-                connection_id=connection_id,
-                type=type,
-                app_id=app_id,
-                kind=kind,
-                request_id=request_id,
-                detail=dict(detail) if detail else None,
-                at=self._clock(),
-            )
-        )
+        self.add_many(connection_id, [Happened(type, app_id, kind, request_id, detail)])
 
     def add_many(self, connection_id: str, entries: Iterable[Happened]) -> None:
-        """`add` for many entries, one statement."""
+        """Many entries, one statement."""
         now = self._clock()
         rows = [
             {
