@@ -26,7 +26,7 @@ from typing import Any, Literal
 from ledgerbridge.core.records import RECORD_TYPES, RecordKey
 from ledgerbridge.storage.sync import History, StoredState, SyncStates
 
-__all__ = ["ReleasedBy", "auto_pushed", "note_held", "release"]
+__all__ = ["ReleasedBy", "auto_pushed", "note_held", "push_request", "release"]
 
 ReleasedBy = Literal["sync_request", "retry", "settings", "dependency"]
 
@@ -79,3 +79,14 @@ def release(
         detail["message"] = _WHY.get(by, by.replace("_", " "))
     history.add(connection_id, state.type, state.app_id, "released", detail=detail)
     return True
+
+
+def push_request(
+    states: SyncStates, history: History, connection_id: str, state: StoredState, *, by: ReleasedBy
+) -> bool:
+    """A person or the app asks for the record to be pushed: released when held, otherwise
+    due again; True when it was held."""
+    if release(states, history, connection_id, state, by=by):
+        return True
+    states.want(connection_id, state.type, state.app_id, state.desired_version)
+    return False

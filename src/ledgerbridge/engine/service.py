@@ -394,7 +394,9 @@ class Service:
         canonical = _canonical(record_type, app_id, data)
         with self.ledger.db.session() as session:
             connection = self._connection(session, key_id, connection_id)
-            _, hold = self._receive(session, connection, record_type, app_id, canonical)
+            _, hold, queued = self._receive(session, connection, record_type, app_id, canonical)
+            if queued:
+                self._changed(session, connection_id)
         if not hold:
             self._wake_after_change(connection_id)
         return self.record(key_id, connection_id, record_type, app_id)
@@ -408,7 +410,7 @@ class Service:
         if len(records) > PUT_MANY:
             raise _invalid("records", f"at most {PUT_MANY} records at a time")
         answers: list[Received] = []
-        woken = False
+        woken = queued = False
         with self.ledger.db.session() as session:
             connection = self._connection(session, key_id, connection_id)
             for incoming in records:
@@ -420,12 +422,12 @@ class Service:
                 except Invalid as refused:
                     answers.append(Received(record_type, app_id, problems=tuple(refused.problems)))
                     continue
-                version, hold = self._receive(
-                    session, connection, record_type, app_id, canonical, defer=False
+                version, hold, changed = self._receive(
+                    session, connection, record_type, app_id, canonical
                 )
                 answers.append(Received(record_type, app_id, version=version, held=hold))
-                woken = woken or not hold
-            if woken:
+                woken, queued = woken or not hold, queued or changed
+            if queued:
                 self._changed(session, connection_id)  # one sync job for them all
         if woken:
             self._wake_after_change(connection_id)
@@ -438,42 +440,30 @@ class Service:
         record_type: str,
         app_id: str,
         canonical: Mapping[str, Any],
-        *,
-        defer: bool = True,
-    ) -> tuple[int, bool]:
-        """Store a checked record and, when it changed, its sync work: (version, held).
-        `defer=False`: the caller defers the sync job itself, once for many records."""
+    ) -> tuple[int, bool, bool]:
+        """Store a checked record and, when it changed, its sync work: (version, held, queued:
+        there is sync work for the caller to defer in the transaction)."""
         connection_id = connection.id
         hold = not holding.auto_pushed(connection.settings, record_type)
         version = Records(session).upsert(connection_id, record_type, app_id, canonical)
         states = SyncStates(session)
         state = states.get(connection_id, record_type, app_id)
-        if state is None or state.desired_version != version:
-            states.want(connection_id, record_type, app_id, version, hold=hold, current=state)
-            History(session).add(
-                connection_id, record_type, app_id, "received", detail={"version": version}
-            )
-            key = RecordKey(record_type, app_id)  # type: ignore[arg-type]
-            self._queued(session, connection_id, key, state, hold, defer=defer)
-        return version, hold
+        if state is not None and state.desired_version == version:
+            return version, hold, False
+        states.want(connection_id, record_type, app_id, version, hold=hold, current=state)
+        History(session).add(
+            connection_id, record_type, app_id, "received", detail={"version": version}
+        )
+        key = RecordKey(record_type, app_id)  # type: ignore[arg-type]
+        self._note_held(session, connection_id, key, state, hold)
+        return version, hold, not hold
 
-    def _queued(
-        self,
-        session: Session,
-        connection_id: str,
-        key: RecordKey,
-        before: StoredState | None,
-        hold: bool,
-        *,
-        defer: bool = True,
+    @staticmethod
+    def _note_held(
+        session: Session, connection_id: str, key: RecordKey, before: StoredState | None, hold: bool
     ) -> None:
-        """After `want`: a held record's history says so (once, when it starts waiting);
-        otherwise the sync job is deferred with the change (unless the caller defers it once
-        for many: `defer=False`)."""
-        if not hold:
-            if defer:
-                self._changed(session, connection_id)
-        elif before is None or not before.held:
+        """A held record's history says so, once, when it starts waiting."""
+        if hold and (before is None or not before.held):
             holding.note_held(History(session), connection_id, key)
 
     def delete_record(
@@ -493,7 +483,9 @@ class Service:
             states.want(connection_id, record_type, app_id, version, hold=hold)
             History(session).add(connection_id, record_type, app_id, "deleted_in_app")
             key = RecordKey(record_type, app_id)  # type: ignore[arg-type]
-            self._queued(session, connection_id, key, before, hold)
+            self._note_held(session, connection_id, key, before, hold)
+            if not hold:
+                self._changed(session, connection_id)
         if not hold:
             self._wake_after_change(connection_id)
         return self.record(key_id, connection_id, record_type, app_id)
@@ -620,8 +612,7 @@ class Service:
                     continue
                 if state.status == "bypassed":
                     continue
-                if not holding.release(states, history, connection_id, state, by="sync_request"):
-                    states.want(connection_id, state.type, state.app_id, state.desired_version)
+                holding.push_request(states, history, connection_id, state, by="sync_request")
                 count += 1
             if count:
                 self._changed(session, connection_id)

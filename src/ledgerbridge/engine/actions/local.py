@@ -64,9 +64,7 @@ def retry(t: Target) -> Done:
     with t.ledger.db.session() as session:
         states = SyncStates(session, clock=t.ledger.clock)
         history = History(session, clock=t.ledger.clock)
-        released = holding.release(states, history, t.cid, t.state, by="retry")
-        if not released:
-            t.want(session)
+        released = holding.push_request(states, history, t.cid, t.state, by="retry")
     return Done("released: queued to be sent" if released else "queued to be sent again")
 
 
