@@ -52,7 +52,6 @@ from ledgerbridge.terminal import (
     problem_counts,
     problems_table,
     statuses_table,
-    title,
 )
 
 __all__ = ["connections_app"]
@@ -495,7 +494,7 @@ def plan(
     listed = [r for r in dry["records"] if r["step"] != "nothing"]
     for record in listed[:limit]:
         problems = record.get("problems") or []
-        first = f"{problems[0]['code']}: {title(problems[0]['code'])}" if problems else ""
+        first = f"{problems[0]['code']}: {catalog.title(problems[0]['code'])}" if problems else ""
         table.add_row(
             record["step"], record["type"], record["id"], record.get("quickbooks_id") or "", first
         )

@@ -13,7 +13,6 @@ from __future__ import annotations
 import sys
 import threading
 import time
-from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
@@ -195,12 +194,7 @@ def progress_bar(ledger: Ledger, connection_id: str, out: Console, label: str) -
 def problem_counts(ledger: Ledger, connection_id: str) -> list[tuple[str, int]]:
     """How many records each problem code holds now, most first."""
     with ledger.db.session(readonly=True) as session:
-        states = SyncStates(session).all(connection_id)
-    found = Counter(str(s.problem.get("code")) for s in states if s.problem)
-    return sorted(found.items(), key=lambda row: (-row[1], row[0]))
-
-
-title = catalog.title  # a code's title without figures, for tables
+        return SyncStates(session).problem_counts(connection_id)
 
 
 def statuses_table(by_status: Mapping[str, int], *, heading: str = "Records") -> Table:
@@ -219,5 +213,5 @@ def problems_table(rows: list[tuple[str, int]], *, heading: str = "Problems by c
     table.add_column("what it means", overflow="fold")
     table.add_column("records", justify="right")
     for code, count in rows:
-        table.add_row(code, title(code), str(count))
+        table.add_row(code, catalog.title(code), str(count))
     return table

@@ -23,7 +23,7 @@ from sqlalchemy import Case, SQLColumnExpression, and_, case, func, or_, select,
 
 from ledgerbridge.bootstrap import Ledger
 from ledgerbridge.storage import tables
-from ledgerbridge.storage.sync import Links, Mirror
+from ledgerbridge.storage.sync import Links, Mirror, SyncStates
 
 __all__ = [
     "SUCCESS_KINDS",
@@ -102,15 +102,8 @@ def last_activity(
 
 def problem_counts(ledger: Ledger, connection_id: str) -> list[tuple[str, int]]:
     """How many records each problem code stops now, most first."""
-    s = tables.SyncState
-    code = s.problem["code"].as_string()
     with ledger.db.session(readonly=True) as session:
-        rows = session.execute(
-            select(code, func.count())
-            .where(s.connection_id == connection_id, s.problem.is_not(None), code.is_not(None))
-            .group_by(code)
-        ).all()
-    return sorted(((str(c), int(n)) for c, n in rows), key=lambda row: (-row[1], row[0]))
+        return SyncStates(session).problem_counts(connection_id)
 
 
 def synced_per_hour(

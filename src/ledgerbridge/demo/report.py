@@ -13,8 +13,9 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from ledgerbridge.core import catalog
 from ledgerbridge.engine.service import Service
-from ledgerbridge.terminal import DrainReport, problem_counts, problems_table, statuses_table, title
+from ledgerbridge.terminal import DrainReport, problem_counts, problems_table, statuses_table
 
 if TYPE_CHECKING:
     from ledgerbridge.demo.run import Outcome
@@ -86,10 +87,10 @@ def show(out: Console, summary: Summary, syncs: Sequence[DrainReport], seconds: 
         table.add_column("what it means", overflow="fold")
         table.add_column("findings", justify="right")
         for code, count in sorted(summary.findings.items()):
-            table.add_row(code, title(code), str(count))
+            table.add_row(code, catalog.title(code), str(count))
         out.print(table)
     for app_id, code in summary.refused.items():
-        out.print(f"Refused at the door (HTTP 422): {app_id}: {code}: {title(code)}")
+        out.print(f"Refused at the door (HTTP 422): {app_id}: {code}: {catalog.title(code)}")
     for n, sync in enumerate(syncs, 1):
         out.print(
             f"Sync {n}: {sync.created} created, {sync.linked} linked, {sync.updated} updated "

@@ -351,6 +351,17 @@ class SyncStates:
             .values(next_attempt_at=until)
         )
 
+    def problem_counts(self, connection_id: str) -> list[tuple[str, int]]:
+        """How many records each problem code stops now, most first."""
+        t = tables.SyncState
+        code = t.problem["code"].as_string()
+        rows = self._session.execute(
+            select(code, func.count())
+            .where(t.connection_id == connection_id, t.problem.is_not(None), code.is_not(None))
+            .group_by(code)
+        ).all()
+        return sorted(((str(c), int(n)) for c, n in rows), key=lambda row: (-row[1], row[0]))
+
     def counts(self, connection_id: str) -> dict[str, int]:
         t = tables.SyncState
         rows = self._session.execute(
