@@ -605,21 +605,17 @@ class _Pass:
         """Someone changed in QuickBooks a field we change too: shown, not overwritten. What
         QuickBooks holds becomes the last-known copy, so Retry sends ours over it knowingly."""
         first = clashes[0]
+        known = dataclasses.replace(
+            link,
+            sync_token=str(current["SyncToken"]),
+            doc_number=current.get("DocNumber"),
+            pushed={**(link.pushed or {}), **{c.field: c.theirs for c in clashes}},
+        )
+        obj = MirrorObject.from_quickbooks(entity, current)
         with self.ledger.db.session() as session:
-            Links(session).put(
-                self.cid,
-                key.type,
-                key.app_id,
-                entity=entity,
-                qbo_id=link.qbo_id,
-                sync_token=str(current["SyncToken"]),
-                doc_number=current.get("DocNumber"),
-                pushed={**(link.pushed or {}), **{c.field: c.theirs for c in clashes}},
-            )
-            Mirror(session, self.cid, clock=self.ledger.clock).put(
-                MirrorObject.from_quickbooks(entity, current)
-            )
-        self.surroundings.forget()
+            Links(session).put_many(self.cid, [known])
+            Mirror(session, self.cid, clock=self.ledger.clock).put(obj)
+        self.surroundings.learned(key, known, obj)
         fields = ", ".join(c.field for c in clashes)
         self._finish(
             key,
@@ -673,7 +669,7 @@ class _Pass:
     def _store_successes(self, successes: list[_Success]) -> None:
         """What QuickBooks did, stored in one transaction (a batch's creates together): the
         link, the object in the mirror, the record synced, its history and event."""
-        learned: list[tuple[RecordKey, StoredLink, MirrorObject | None]] = []
+        stored: list[tuple[_Success, StoredLink, MirrorObject | None]] = []
         with self.ledger.db.session() as session:
             links = Links(session)
             states = SyncStates(session, clock=self.ledger.clock)
@@ -692,34 +688,29 @@ class _Pass:
                     doc_number=result.get("DocNumber"),
                     pushed=pushed,
                 )
-                obj = None
-                if "Id" in result and len(result) > 2:
-                    obj = MirrorObject.from_quickbooks(done.entity, result)
-                learned.append((key, link, obj))
-                if done.version is None:
-                    # a settled write: which app version it carried is not known, so the record
-                    # is compared with the app's current version once more before it counts as
-                    # synced
-                    states.finish(
-                        self.cid,
-                        key.type,
-                        key.app_id,
-                        status="pending",
-                        next_attempt_at=self.ledger.clock(),
-                        attempts=0,
+                whole = "Id" in result and len(result) > 2  # more than a bare reference
+                stored.append(
+                    (
+                        done,
+                        link,
+                        MirrorObject.from_quickbooks(done.entity, result) if whole else None,
                     )
-                else:
-                    states.finish(
-                        self.cid,
-                        key.type,
-                        key.app_id,
-                        status="synced",
-                        synced_version=done.version,
-                        attempts=0,
-                    )
-            links.put_many(self.cid, [link for _, link, _ in learned])
+                )
+                # a settled write (version None): which app version it carried is not known,
+                # so the record is compared with the app's current version once more
+                settled = done.version is None
+                states.finish(
+                    self.cid,
+                    key.type,
+                    key.app_id,
+                    status="pending" if settled else "synced",
+                    synced_version=done.version,
+                    next_attempt_at=self.ledger.clock() if settled else None,
+                    attempts=0,
+                )
+            links.put_many(self.cid, [link for _, link, _ in stored])
             Mirror(session, self.cid, clock=self.ledger.clock).put_many(
-                obj for _, _, obj in learned if obj is not None
+                obj for _, _, obj in stored if obj is not None
             )
             states.release_blocked_many(
                 self.cid, [(d.key.type, d.key.app_id) for d in successes if d.version is not None]
@@ -733,7 +724,7 @@ class _Pass:
                         d.kind,
                         detail={"quickbooks_id": link.qbo_id, "sync_token": link.sync_token},
                     )
-                    for d, (_, link, _) in zip(successes, learned, strict=True)
+                    for d, link, _ in stored
                 ],
             )
             Events(session, clock=self.ledger.clock).append_many(
@@ -749,11 +740,11 @@ class _Pass:
                             "how": d.kind,
                         },
                     )
-                    for d, (_, link, _) in zip(successes, learned, strict=True)
+                    for d, link, _ in stored
                 ],
             )
-        for key, link, obj in learned:
-            self.surroundings.learned(key, link, obj)
+        for done, link, obj in stored:
+            self.surroundings.learned(done.key, link, obj)
 
     def _finish(
         self,
