@@ -278,18 +278,21 @@ class Surroundings:
             klass=by_name("Class", m.classes),
         )
 
-    def linked_object(
-        self, session: Session, key: RecordKey, *, fresh: bool = False
-    ) -> MirrorObject | None:
+    def linked_object(self, session: Session, key: RecordKey) -> MirrorObject | None:
         """The QuickBooks object `key` is (or would be) linked to, as the mirror has it."""
-        found = self.link(session, key, fresh=fresh)
-        if found is None:
-            return None
-        where = (found.qbo_entity, found.qbo_id)
+        found = self.link(session, key)
+        return None if found is None else self._object_of(session, found)
+
+    def _object_of(
+        self, session: Session, link: StoredLink, *, fresh: bool = False
+    ) -> MirrorObject:
+        """The mirror's copy of what `link` points at (a bare reference if it has none);
+        `fresh`: read now, whatever the memo holds."""
+        where = (link.qbo_entity, link.qbo_id)
         if fresh:
             self._objects.pop(where, None)
         obj = self._remembered(self._objects, where, lambda: Mirror(session, self.cid).get(*where))
-        return obj or MirrorObject(found.qbo_entity, found.qbo_id, found.sync_token)
+        return obj or MirrorObject(link.qbo_entity, link.qbo_id, link.sync_token)
 
     def app_record(self, session: Session, key: RecordKey) -> Record | None:
         """Another app record, with the overrides of actions applied (None: absent, deleted or
@@ -311,7 +314,7 @@ class Surroundings:
         subject = Subject(
             key=key,
             record=record,
-            linked=self.linked_object(session, key, fresh=True) if link else None,
+            linked=self._object_of(session, link, fresh=True) if link else None,
             links=lambda other: self.linked_object(session, other),
             app_records=lambda other: self.app_record(session, other),
             siblings=lambda record_type, name: self.siblings(session, record_type, name),
