@@ -7,6 +7,7 @@ this module at its end):
     ledgerbridge log CID [--status S --type T --code C --q TEXT --limit N --cursor C]
     ledgerbridge pull CID                      refresh from QuickBooks now
     ledgerbridge reconcile CID [--format table|csv|json]
+    ledgerbridge verify CID [--json] [--no-flag] read QuickBooks afresh, check every "synced"
     ledgerbridge checks CID [--run]            the setup checklist
     ledgerbridge plan CID                      the dry run: what a sync would do now
     ledgerbridge emulator serve|demo ...       the QuickBooks Online emulator (qbo-emulator)
@@ -21,6 +22,7 @@ usage errors exit 2 (`ledgerbridge.cli.main`).
 from __future__ import annotations
 
 import csv
+import getpass
 import io
 import json
 import sys
@@ -240,11 +242,16 @@ def sync(
     result: dict[str, Any] = {}
     with _operating(connection_id) as (ledger, service, key_id):
         if selection or queue:
-            result["queued"] = _asked(
-                lambda: service.request_sync(key_id, connection_id, selection)
+            resync = _asked(
+                lambda: service.resync(
+                    key_id, connection_id, selection, actor=f"cli:{getpass.getuser()}"
+                )
             )
+            result["queued"], result["left"] = resync.queued, resync.left
             if not as_json:
-                typer.echo(f"{result['queued']} records are due again.")
+                typer.echo(f"{resync.queued} records are due again.")
+                for item in resync.left:
+                    typer.echo(f"Left as it is: {item['type']} {item['id']}: {item['reason']}")
         if not queue:
             out = Console(stderr=True) if as_json else console()
             report = drain(ledger, connection_id, out)
@@ -295,6 +302,58 @@ def pull(connection_id: ConnectionId, as_json: AsJson = False) -> None:
             f"Drift: {drift.flagged} records flagged, {drift.cleared} cleared, "
             f"{drift.merged} merged, {drift.bypassed} payments bypassed."
         )
+
+
+@app.command()
+def verify(
+    connection_id: ConnectionId,
+    as_json: AsJson = False,
+    flag: Annotated[
+        bool,
+        typer.Option(
+            "--flag/--no-flag", help="Turn each mismatch into the record's problem (default)."
+        ),
+    ] = True,
+) -> None:
+    """Read QuickBooks afresh and check every synced record against it. Exits 1 when a record
+    said synced while QuickBooks holds something else (each is listed with both values)."""
+    from ledgerbridge.engine.verify import verify as run_verify
+
+    with (
+        _operating(connection_id) as (ledger, _, _key),
+        Console(stderr=True).status("Reading QuickBooks..."),
+    ):
+        report = run_verify(ledger, connection_id, flag=flag)
+    found = report.to_json()
+    if as_json:
+        _echo_json(found)
+    if report.stopped is not None:
+        raise CliError(f"QuickBooks could not be read: {report.stopped}")
+    if not as_json:
+        out = console()
+        out.print(
+            f"Checked {report.checked} linked records against {report.read} objects read from "
+            f"QuickBooks in {report.requests} queries: {report.agreed} synced and agreeing, "
+            f"{report.confirmed} with a problem QuickBooks bears out, {report.not_synced} not "
+            f"synced, {len(report.mismatches)} mismatches."
+        )
+        if report.mismatches:
+            table = Table(title="Said synced, but QuickBooks disagrees", title_justify="left")
+            for column in ("record", "code", "field", "app", "QuickBooks"):
+                table.add_column(column)
+            for m in report.mismatches:
+                table.add_row(
+                    f"{m.type} {m.id}",
+                    m.code,
+                    m.field or "",
+                    m.app_value or "",
+                    m.quickbooks_value or "",
+                )
+            out.print(table)
+            if flag:
+                out.print(f"{report.flagged} records now show their problem in the sync log.")
+    if report.mismatches:
+        raise typer.Exit(1)
 
 
 # --- the sync log -----------------------------------------------------------------------------

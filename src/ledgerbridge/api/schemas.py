@@ -117,8 +117,20 @@ class SyncSelection(BaseModel):
     ids: list[Annotated[str, Field(min_length=1)]] | None = Field(None, max_length=10_000)
 
 
+class LeftAsItIs(BaseModel):
+    type: str
+    id: str
+    code: str = Field(description="The record's problem, which still holds in QuickBooks")
+    reason: str = Field(description="Why it was not sent again, and what fixes it")
+
+
 class Queued(BaseModel):
     queued: int = Field(description="How many records are due again")
+    left: list[LeftAsItIs] = Field(
+        default_factory=list,
+        description="Records whose problem comes from QuickBooks and still holds there: "
+        "sending them again would change nothing, so they are left as they are",
+    )
 
 
 class PullQueued(BaseModel):

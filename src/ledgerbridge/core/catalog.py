@@ -56,6 +56,7 @@ Action = Literal[
     "recreate",
     "move_back",
     "accept_quickbooks",
+    "send_app_version",
     "renumber",
     "shorten",
     "shift_to_open_period",
@@ -83,6 +84,7 @@ ACTION_LABELS: Final[Mapping[Action, str]] = MappingProxyType(
         "recreate": "Recreate",
         "move_back": "Move back",
         "accept_quickbooks": "Keep QuickBooks' version",
+        "send_app_version": "Send the app's version",
         "renumber": "Renumber",
         "shorten": "Shorten",
         "shift_to_open_period": "Move to open period",
@@ -117,6 +119,8 @@ ACTION_HELP: Final[Mapping[Action, str]] = MappingProxyType(
         "move_back": "Puts the invoice back under the customer it has in the app.",
         "accept_quickbooks": "Keeps what QuickBooks shows (a new customer, an inactive record, "
         "another account, a void) and tells the app; nothing is sent back over it.",
+        "send_app_version": "Sends the app's values over what was changed in QuickBooks, so "
+        "QuickBooks holds the record as the app has it again.",
         "renumber": "Gives this record the next free number (the app is told), or, if the "
         "QuickBooks record holding the number is not one of ours, gives that one a new number.",
         "shorten": "Cuts the text to the length QuickBooks accepts; the app keeps the full text "
@@ -160,6 +164,7 @@ CUSTOMER_HAS_OPEN_BALANCE: Final = "customer.has_open_balance"  # added
 PROPERTY_DUPLICATE_NAME: Final = "property.duplicate_name"
 RECORD_FIELD_TOO_LONG: Final = "record.field_too_long"
 RECORD_STALLED: Final = "record.stalled"
+RECORD_CHANGED_IN_QUICKBOOKS: Final = "record.changed_in_quickbooks"  # added
 
 ITEM_NOT_MATCHED: Final = "item.not_matched"
 ITEM_EXISTS_IN_QUICKBOOKS: Final = "item.exists_in_quickbooks"
@@ -563,6 +568,25 @@ _ALL: Final[tuple[CatalogEntry, ...]] = (
         ("retry",),
         detected="C",
         retriable=True,
+    ),
+    _e(
+        RECORD_CHANGED_IN_QUICKBOOKS,
+        "Changed in QuickBooks",
+        "Someone changed this record in QuickBooks after it was sent[: {field} is "
+        "{quickbooks_value} in QuickBooks and {app_value} in the app|][ (the total is "
+        "{quickbooks_total} in QuickBooks and {app_total} in the app)|][; changed: {fields}|]. "
+        "Until one side is "
+        "chosen, the app and QuickBooks disagree about it.",
+        (
+            "If the app is right, click Send the app's version: QuickBooks gets the app's values "
+            "again.",
+            "If QuickBooks is right, click Keep QuickBooks' version: nothing is sent over it and "
+            "the app is told QuickBooks' values, to take them over.",
+            "To decide by itself next time, set what happens to changes made in QuickBooks in the "
+            "connection's settings (the app wins, QuickBooks wins, or ask).",
+        ),
+        ("send_app_version", "accept_quickbooks"),
+        detected="S",
     ),
     # --- items, accounts, classes, tax --------------------------------------------------------
     _e(

@@ -1,41 +1,54 @@
-"""Drift: what people changed in QuickBooks under a linked record, as values.
+"""Drift: what people changed in QuickBooks under a linked record, as values. This is the
+one place the product's invariant is checked: a record is synced only while QuickBooks holds
+what the engine sends for the app's current version.
 
     found = drift(Linked(key, record, qbo_id, doc_number, pushed, current), customer_qbo_id=...)
     step = decide(Standing(status, code, params, writing), found, qbo_id)   # Flag | Clear | None
 
-`drift` compares one linked app record with its QuickBooks object as the mirror now shows it
-(``current``; ``None`` when it is gone) and with what was last pushed there:
+`drift` compares one linked app record with its QuickBooks object (``current``: the mirror's
+copy, or a fresh read for `verify`; ``None`` when it is gone) and with what was last pushed
+there. `stopped` asks the questions that make any write pointless, `changed` compares values:
 
-- a document gone from QuickBooks: ``<type>.deleted_in_quickbooks``;
+- a document gone from QuickBooks: ``<type>.deleted_in_quickbooks``; a customer gone (QuickBooks
+  never deletes one: it was merged away and not re-linked): ``customer.merged_in_quickbooks``;
 - an invoice voided in QuickBooks while the app's invoice is not void:
   ``invoice.voided_in_quickbooks``; one under another customer than the one the app's customer
   is linked to: ``invoice.moved_in_quickbooks``;
 - a customer, vendor or item made inactive while the app's record is active:
   ``<type>.inactive_in_quickbooks``;
-- an item whose income or expense account is not the one pushed: ``item.account_mismatch``.
+- an item whose income or expense account is not the one pushed: ``item.account_mismatch``;
+- any other value QuickBooks holds otherwise than it was sent, compared normalized
+  (`core.compare`: amounts, quantities, dates, references, lines in order; never formatting):
+  ``record.changed_in_quickbooks``, with both values. A difference a person chose to keep
+  (``kept``: QuickBooks' value of a field, and the app's value it was kept over) is none.
 
 `decide` turns a finding into what happens to the record's sync state, so that each change is
 told once: only a synced record (or one already failing with a drift) is flagged, never one
 with a write in flight; the same finding twice changes nothing; a drift that went away by
 itself (moved back, account changed back) clears. The pull side also settles merges
 (`merge_survivor`) and payments of invoices paid in QuickBooks (`is_paid`, `paid_problem`).
-Pure: the engine (`engine.drift`) reads storage and carries the outcome out.
+Pure: the engine (`engine.drift`, `core.planner`, `engine.verify`) reads and carries out.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, Final
 
-from ledgerbridge.core import catalog
+from ledgerbridge.core import catalog, compare
 from ledgerbridge.core.mirror import MirrorObject
 from ledgerbridge.core.preflight import mirror_amount
 from ledgerbridge.core.problems import ParamValue, Problem
 from ledgerbridge.core.records import (
+    Bill,
     Customer,
     Invoice,
     Item,
+    Payment,
+    PurchaseOrder,
+    Receipt,
     Record,
     RecordKey,
     RecordType,
@@ -47,20 +60,28 @@ __all__ = [
     "DELETED_CODES",
     "DRIFT_CODES",
     "INACTIVE_CODES",
+    "INVOICE_PARTY",
     "STOPPED_BY_INACTIVE",
     "Clear",
     "Drift",
     "Flag",
     "Linked",
     "Standing",
+    "changed",
     "decide",
     "drift",
+    "holds",
+    "is_invoice",
     "is_paid",
     "is_stale",
     "is_voided",
+    "kept_values",
+    "lacking",
     "merge_survivor",
     "merged_problem",
     "paid_problem",
+    "parties",
+    "stopped",
 ]
 
 DELETED_CODES: Final[Mapping[RecordType, str]] = {
@@ -89,6 +110,7 @@ CLEARS_BY_ITSELF: Final[frozenset[str]] = frozenset(
         catalog.INVOICE_MOVED_IN_QUICKBOOKS,
         catalog.ITEM_ACCOUNT_MISMATCH,
         *INACTIVE_CODES.values(),
+        catalog.RECORD_CHANGED_IN_QUICKBOOKS,
     }
 )
 """Drifts a later change in QuickBooks can undo (moved back, changed back, reactivated)."""
@@ -119,6 +141,8 @@ class Linked:
     doc_number: str | None
     pushed: Mapping[str, Any] | None  # the body last pushed (None: linked, never pushed)
     current: MirrorObject | None  # the QuickBooks object now; None: gone from QuickBooks
+    kept: Mapping[str, Any] | None = None  # QuickBooks' values a person chose (`kept_values`)
+    parties: Mapping[str, str] | None = None  # body field -> the party's live QuickBooks id
 
 
 @dataclass(frozen=True)
@@ -152,19 +176,82 @@ class Clear:
     code: str
 
 
+INVOICE_PARTY: Final = "CustomerRef"
+"""Where an invoice sits: asked by the "moved" rule, not compared as a value."""
+
+
+def is_invoice(record: Record) -> bool:
+    return isinstance(record, Invoice)
+
+
+def parties(record: Record) -> dict[str, RecordKey]:
+    """The body fields that name another app record's QuickBooks object (the customer a
+    payment, invoice or sub-customer belongs to, the vendor of a bill): compared with that
+    record's live link, since a merge in QuickBooks re-links it."""
+    if isinstance(record, Customer):
+        return {"ParentRef": RecordKey("customer", record.parent_id)} if record.parent_id else {}
+    if isinstance(record, Invoice | Payment):
+        return {"CustomerRef": RecordKey("customer", record.customer_id)}
+    if isinstance(record, Bill | PurchaseOrder):
+        return {"VendorRef": RecordKey("vendor", record.vendor_id)}
+    if isinstance(record, Receipt):
+        return {"EntityRef": RecordKey("vendor", record.vendor_id)}
+    return {}
+
+
 def drift(linked: Linked, *, customer_qbo_id: str | None = None) -> Drift | None:
-    """What drifted under `linked`, if anything. `customer_qbo_id`: the live QuickBooks
-    customer the app's invoice customer is linked to (None: not linked, or merged away)."""
+    """What drifted under `linked`, if anything: `stopped`, else `changed` against what was
+    last pushed. `customer_qbo_id`: the live QuickBooks customer the app's invoice customer is
+    linked to (None: not linked, or merged away)."""
+    return stopped(linked) or changed(linked, linked.pushed, customer_qbo_id=customer_qbo_id)
+
+
+def stopped(linked: Linked) -> Drift | None:
+    """What makes the QuickBooks object unfit whatever values are sent: gone, merged away,
+    voided, or made inactive while the app has it active."""
     record, current = linked.record, linked.current
     if current is None:
+        if isinstance(record, Customer):
+            return Drift(merged_problem(linked.qbo_id, None), "customer.merged_in_quickbooks")
         return _deleted(linked)
     if isinstance(record, Invoice):
-        if record.status == "void":
-            return None
-        if is_voided(current, linked.pushed):
+        if record.status != "void" and is_voided(current, linked.pushed):
             return _invoice_drift(linked, catalog.INVOICE_VOIDED_IN_QUICKBOOKS, "voided", {})
+        return None
+    if isinstance(record, Customer | Vendor | Item) and not current.active and record.active:
+        code = INACTIVE_CODES[linked.key.type]
+        problem = Problem(
+            code,
+            "active",
+            f"QuickBooks {current.entity} {current.qbo_id} was made inactive in QuickBooks",
+            {"quickbooks_id": current.qbo_id, "name": current.name},
+        )
+        return Drift(problem, "record.inactive_in_quickbooks")
+    return None
+
+
+def changed(
+    linked: Linked,
+    expected: Mapping[str, Any] | None,
+    *,
+    customer_qbo_id: str | None = None,
+    leave: frozenset[str] = frozenset(),
+) -> Drift | None:
+    """What QuickBooks holds otherwise than `expected` (the body the engine sends for the app's
+    version; None: nothing to compare with). `leave`: fields about to be sent anyway."""
+    record, current = linked.record, linked.current
+    if current is None or not current.data:
+        return None
+    if isinstance(record, Invoice):
+        if record.status == "void" or is_voided(current, linked.pushed):
+            return None
         moved_to = current.parent_id
-        if customer_qbo_id is not None and moved_to and moved_to != customer_qbo_id:
+        if (
+            "CustomerRef" not in leave
+            and customer_qbo_id is not None
+            and moved_to
+            and moved_to != customer_qbo_id
+        ):
             ref = current.data.get("CustomerRef")
             params: dict[str, ParamValue] = {
                 "quickbooks_customer_id": moved_to,
@@ -172,20 +259,110 @@ def drift(linked: Linked, *, customer_qbo_id: str | None = None) -> Drift | None
                 "app_customer_id": record.customer_id,
             }
             return _invoice_drift(linked, catalog.INVOICE_MOVED_IN_QUICKBOOKS, "moved", params)
+    if isinstance(record, Item):
+        mismatch = _account_mismatch(linked, record, current)
+        if mismatch is not None:
+            return mismatch
+    if expected is None:
         return None
-    if isinstance(record, Customer | Vendor | Item):
-        if not current.active and record.active:
-            code = INACTIVE_CODES[linked.key.type]
-            problem = Problem(
-                code,
-                "active",
-                f"QuickBooks {current.entity} {current.qbo_id} was made inactive in QuickBooks",
-                {"quickbooks_id": current.qbo_id, "name": current.name},
-            )
-            return Drift(problem, "record.inactive_in_quickbooks")
-        if isinstance(record, Item):
-            return _account_mismatch(linked, record, current)
-    return None
+    body = {k: v for k, v in _comparable(record, expected, current).items() if k not in leave}
+    if isinstance(record, Invoice):
+        body.pop("CustomerRef", None)  # where an invoice sits is the "moved" question above
+    for field, qbo_id in (linked.parties or {}).items():
+        if isinstance(body.get(field), Mapping):
+            body[field] = {**body[field], "value": qbo_id}  # merged: the survivor is right
+    found = [
+        d
+        for d in compare.differences(body, current.data)
+        if not _kept(linked.kept, d.field, body, current.data)
+    ]
+    return _changed_drift(linked, found) if found else None
+
+
+def holds(record: Record, body: Mapping[str, Any], current: MirrorObject) -> bool:
+    """Whether QuickBooks' object already holds what `body` sends (an object found to link to)."""
+    return not lacking(record, body, current)
+
+
+def lacking(record: Record, body: Mapping[str, Any], current: MirrorObject) -> set[str]:
+    """The top-level fields of `body` QuickBooks' object does not hold as sent."""
+    found = compare.differences(_comparable(record, body, current), current.data)
+    return {d.field for d in found}
+
+
+def _comparable(
+    record: Record, body: Mapping[str, Any], current: MirrorObject
+) -> Mapping[str, Any]:
+    """What of `body` QuickBooks can hold: a bundle (Group item, read-only through the API)
+    keeps only its name and whether it is active; edits to it are refused before sending."""
+    if isinstance(record, Item) and current.data.get("Type") == "Group":
+        return {k: v for k, v in body.items() if k in ("Name", "Active")}
+    return body
+
+
+def kept_values(
+    fields: Iterable[str], expected: Mapping[str, Any], held: Mapping[str, Any]
+) -> dict[str, Any]:
+    """What "keep QuickBooks' version" remembers per field: QuickBooks' value, and the app's
+    value it is kept over (the app changing that field later sends the app's value again)."""
+    return {
+        field: {
+            "app": compare.normalized(expected.get(field)),
+            "quickbooks": compare.normalized(held.get(field)),
+        }
+        for field in fields
+    }
+
+
+def _kept(
+    kept: Mapping[str, Any] | None, field: str, body: Mapping[str, Any], held: Mapping[str, Any]
+) -> bool:
+    entry = (kept or {}).get(field)
+    if not isinstance(entry, Mapping):
+        return False
+    return bool(
+        entry.get("app") == compare.normalized(body.get(field))
+        and entry.get("quickbooks") == compare.normalized(held.get(field))
+    )
+
+
+def _changed_drift(linked: Linked, found: list[compare.Difference]) -> Drift:
+    first = found[0]
+    fields = list(dict.fromkeys(d.field for d in found))
+    params: dict[str, ParamValue] = {
+        "quickbooks_id": linked.qbo_id,
+        "quickbooks_number": linked.doc_number,
+        "field": first.path,
+        "app_value": compare.shown(first.ours, first.path),
+        "quickbooks_value": compare.shown(first.theirs, first.path),
+        "fields": ", ".join(fields),
+    }
+    current = linked.current
+    assert current is not None
+    lines = (linked.pushed or {}).get("Line")
+    if isinstance(lines, list) and "TotalAmt" in current.data and "Line" in fields:
+        total = sum(
+            (
+                mirror_amount(line.get("Amount")) or Decimal(0)
+                for line in lines
+                if isinstance(line, Mapping)
+            ),
+            Decimal(0),
+        )
+        params["app_total"] = compare.shown(total)
+        params["quickbooks_total"] = compare.shown(current.data.get("TotalAmt"))
+    problem = Problem(
+        catalog.RECORD_CHANGED_IN_QUICKBOOKS,
+        None,
+        f"QuickBooks {current.entity} {linked.qbo_id} was changed in QuickBooks: "
+        + "; ".join(
+            f"{d.path} is {compare.shown(d.theirs, d.path)} there, "
+            f"{compare.shown(d.ours, d.path)} here"
+            for d in found[:5]
+        ),
+        params,
+    )
+    return Drift(problem, "record.changed_in_quickbooks")
 
 
 def decide(standing: Standing, found: Drift | None, qbo_id: str) -> Flag | Clear | None:

@@ -18,9 +18,23 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["Override", "active", "apply", "get_path", "make", "set_path"]
+__all__ = [
+    "KEPT",
+    "Override",
+    "active",
+    "apply",
+    "get_path",
+    "kept",
+    "make",
+    "set_path",
+    "with_kept",
+]
 
 Override = Mapping[str, Any]  # {"app": value the app sent, "quickbooks": value to send}
+
+KEPT = "@kept"
+"""Not a field path: QuickBooks' values a person chose to keep over the app's, per QuickBooks
+field (`core.drift.kept_values`). Stored beside the overrides; never applied to the app's data."""
 
 _STEP = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)((?:\[\d+\])*)")
 _MISSING = object()
@@ -73,8 +87,24 @@ def active(data: Mapping[str, Any], overrides: Mapping[str, Override] | None) ->
     return {
         path: override
         for path, override in (overrides or {}).items()
-        if get_path(data, path) == override.get("app")
+        if path != KEPT and get_path(data, path) == override.get("app")
     }
+
+
+def kept(overrides: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
+    """The QuickBooks values kept over the app's (`KEPT`), if any."""
+    found = (overrides or {}).get(KEPT)
+    return found if isinstance(found, Mapping) and found else None
+
+
+def with_kept(
+    overrides: Mapping[str, Any], kept_values: Mapping[str, Any] | None
+) -> dict[str, Any]:
+    """`overrides` with `kept_values` as its kept QuickBooks values (None: none)."""
+    result = {k: v for k, v in overrides.items() if k != KEPT}
+    if kept_values:
+        result[KEPT] = dict(kept_values)
+    return result
 
 
 def apply(data: Mapping[str, Any], overrides: Mapping[str, Override] | None) -> dict[str, Any]:

@@ -3,8 +3,12 @@
     plan(situation) -> Step
 
 The order of questions: is a write of ours still unsettled? did the app delete the record? is
-it a draft? is anything it depends on missing or failed? does preflight refuse it, or find it
-already in QuickBooks? and finally: create it, update what changed, or nothing. Pure: the
+it a draft? does QuickBooks still hold the linked object fit to write to (not gone, merged,
+voided, or made inactive: `core.drift.stopped`)? is anything it depends on missing or failed?
+does preflight refuse it, or find it already in QuickBooks? and finally: create it, update
+what changed, or nothing, but "nothing" (synced) only when QuickBooks holds what the engine
+sends (`core.drift.changed`, on the mirror's copy): a change made in QuickBooks is sent over,
+kept or shown as a problem as the connection's `quickbooks_changes` setting says. Pure: the
 caller gathers the situation (storage, mirror) and carries the step out (adapter).
 """
 
@@ -14,7 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from ledgerbridge.core import catalog
+from ledgerbridge.core import catalog, drift
 from ledgerbridge.core.mapping import Body, changed_fields
 from ledgerbridge.core.mirror import MirrorObject
 from ledgerbridge.core.preflight import Verdict
@@ -22,6 +26,9 @@ from ledgerbridge.core.problems import Problem
 from ledgerbridge.core.records import Customer, Invoice, Item, Payment, Record, RecordKey, Vendor
 
 Status = Literal["pending", "synced", "error", "blocked", "bypassed", "draft"]
+OnChange = Literal["ask", "app_wins", "quickbooks_wins"]
+"""What a change made in QuickBooks to a synced record leads to: a problem for a person to
+decide (``ask``), the app's values sent over it, or QuickBooks' values kept (the app told)."""
 
 
 @dataclass(frozen=True)
@@ -41,6 +48,16 @@ class Pending:
 
 
 @dataclass(frozen=True)
+class Held:
+    """The linked object as QuickBooks holds it (the mirror's copy), for the invariant."""
+
+    current: MirrorObject | None  # None: gone from QuickBooks
+    customer_qbo_id: str | None = None  # an invoice: the live customer the app's is linked to
+    parties: Mapping[str, str] | None = None  # body field -> the party's live QuickBooks id
+    kept: Mapping[str, Any] | None = None  # QuickBooks' values a person chose to keep
+
+
+@dataclass(frozen=True)
 class Link:
     """What this record is linked to in QuickBooks, and what was last pushed there."""
 
@@ -48,6 +65,8 @@ class Link:
     sync_token: str
     pushed: Mapping[str, Any] | None
     synced_version: int | None
+    doc_number: str | None = None
+    held: Held | None = None  # None: the mirror has not seen the object
 
 
 @dataclass(frozen=True)
@@ -59,6 +78,7 @@ class Situation:
     pending: Pending | None = None
     dependencies: Sequence[Dependency] = ()
     bypassed: bool = False
+    on_change: OnChange = "ask"
 
 
 # --- steps --------------------------------------------------------------------------------------
@@ -67,6 +87,7 @@ class Situation:
 @dataclass(frozen=True)
 class Nothing:
     synced: bool = True  # the QuickBooks side already matches
+    pushed: Body | None = None  # the body QuickBooks was found to hold, when none was pushed
 
 
 @dataclass(frozen=True)
@@ -100,6 +121,16 @@ class Bypass:
 @dataclass(frozen=True)
 class LinkExisting:
     target: MirrorObject
+    holds: Body | None = None  # the body, when the target already holds it (else: update next)
+
+
+@dataclass(frozen=True)
+class Keep:
+    """QuickBooks' values of these fields are kept over the app's (the app is told)."""
+
+    drift: drift.Drift
+    kept: Mapping[str, Any]  # `core.drift.kept_values`
+    then_update: bool = False  # the app changed other fields: plan again to send them
 
 
 @dataclass(frozen=True)
@@ -115,6 +146,7 @@ class Update:
     full: Body
     record: Record
     adjustments: tuple[Problem, ...] = ()
+    over_quickbooks: bool = False  # sent over a change seen in QuickBooks, knowingly
 
 
 @dataclass(frozen=True)
@@ -135,6 +167,7 @@ Step = (
     | Refuse
     | Bypass
     | LinkExisting
+    | Keep
     | Create
     | Update
     | Remove
@@ -167,8 +200,19 @@ def plan(
     if isinstance(record, Invoice) and record.status == "void":
         return Remove("void") if situation.link is not None else Nothing(synced=False)
     link = situation.link
+    held = link.held if link is not None else None
+    linked = _linked(situation, record, link, held) if link is not None and held else None
+    if linked is not None:
+        stop = drift.stopped(linked)
+        if stop is not None:
+            return Refuse((stop.problem,))
     if link is not None and link.synced_version == situation.version:
-        return Nothing()  # already pushed; preflight is for what will be sent
+        if linked is None or held is None or link.pushed is None:
+            return Nothing()  # already pushed; preflight is for what will be sent
+        found = drift.changed(linked, link.pushed, customer_qbo_id=held.customer_qbo_id)
+        if found is None:
+            return Nothing()
+        return _changed_in_quickbooks(situation, found, dict(link.pushed), record, {})
     waiting = _dependencies(situation)
     if waiting is not None:
         return waiting
@@ -176,19 +220,74 @@ def plan(
     if verdict.problems:
         paid = _paid_in_quickbooks(record, verdict.problems)
         return Bypass(paid) if paid is not None else Refuse(verdict.problems)
-    if situation.link is None and verdict.link_to is not None:
-        return LinkExisting(verdict.link_to)
     pushed_record = verdict.adjusted or record
+    if situation.link is None and verdict.link_to is not None:
+        target = verdict.link_to
+        found_body = body_for(pushed_record)
+        holds = (
+            found_body
+            if not isinstance(found_body, list) and drift.holds(record, found_body, target)
+            else None
+        )
+        return LinkExisting(target, holds)
     body = body_for(pushed_record)
     if isinstance(body, list):
         return Refuse(tuple(body))
     adjustments = verdict.warnings if verdict.adjusted is not None else ()
     if link is None:
         return Create(body, pushed_record, adjustments)
-    changes = changed_fields(link.pushed, body)
+    if link.pushed is None and held is not None and held.current is not None:
+        # linked to an object found in QuickBooks, never pushed: send what it lacks
+        fields = drift.lacking(record, body, held.current)
+        changes = {k: v for k, v in body.items() if k in fields}
+    else:
+        changes = changed_fields(link.pushed, body)
+    if linked is not None and held is not None:
+        found = drift.changed(
+            linked, body, customer_qbo_id=held.customer_qbo_id, leave=frozenset(changes)
+        )
+        if found is not None:
+            return _changed_in_quickbooks(situation, found, body, pushed_record, changes)
     if not changes:
-        return Nothing()
+        return Nothing(pushed=body if link.pushed is None else None)
     return Update(changes, body, pushed_record, adjustments)
+
+
+def _linked(situation: Situation, record: Record, link: Link, held: Held) -> drift.Linked:
+    return drift.Linked(
+        situation.key,
+        record,
+        link.qbo_id,
+        link.doc_number,
+        link.pushed,
+        held.current,
+        kept=held.kept,
+        parties=held.parties,
+    )
+
+
+def _changed_in_quickbooks(
+    situation: Situation,
+    found: drift.Drift,
+    expected: Body,
+    record: Record,
+    changes: Mapping[str, Any],
+) -> Step:
+    """QuickBooks holds the record otherwise than the engine sends it: what the connection's
+    setting says (a person decides by default). Where it sits and its accounts are always
+    a person's question (move back, align account)."""
+    problem = found.problem
+    if problem.code != catalog.RECORD_CHANGED_IN_QUICKBOOKS or situation.on_change == "ask":
+        return Refuse((problem,))
+    link = situation.link
+    assert link is not None and link.held is not None and link.held.current is not None
+    fields = [f for f in str(problem.params.get("fields") or "").split(", ") if f]
+    if situation.on_change == "app_wins":
+        body = {**changes, **{f: expected[f] for f in fields if f in expected}}
+        return Update(body, expected, record, over_quickbooks=True)
+    kept = {**(link.held.kept or {})}
+    kept.update(drift.kept_values(fields, expected, link.held.current.data))
+    return Keep(found, kept, then_update=bool(changes))
 
 
 def _paid_in_quickbooks(record: Record, problems: Sequence[Problem]) -> Problem | None:

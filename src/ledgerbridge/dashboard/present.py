@@ -149,6 +149,7 @@ def install(env: jinja2.Environment) -> None:
             "action_label": action_label,
             "when": when,
             "history_text": history_text,
+            "problem_title": catalog.title,
         }
     )
     env.globals.update({"record_name": record_name, "RECORD_STATUSES": RECORD_STATUSES})

@@ -15,13 +15,13 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import Decimal, InvalidOperation
 from itertools import groupby
 from typing import Any
 
 from sqlalchemy import Case, SQLColumnExpression, and_, case, func, or_, select, tuple_
 
 from ledgerbridge.bootstrap import Ledger
+from ledgerbridge.core import compare
 from ledgerbridge.storage import tables
 from ledgerbridge.storage.sync import Links, Mirror, SyncStates
 
@@ -40,7 +40,6 @@ __all__ = [
 
 SUCCESS_KINDS = ("created", "updated", "linked", "removed")
 # QuickBooks' bookkeeping fields: never a difference a person made.
-_IGNORED = {"Id", "SyncToken", "sparse", "MetaData", "domain", "status", "time"}
 
 
 @dataclass(frozen=True)
@@ -274,7 +273,8 @@ def status_history(
 def quickbooks_drift(
     ledger: Ledger, connection_id: str, record_type: str, app_id: str
 ) -> list[DriftRow]:
-    """The fields ledgerbridge last sent that QuickBooks now holds differently."""
+    """The values ledgerbridge last sent that QuickBooks now holds otherwise, compared as the
+    invariant compares them (`core.compare`: by value, never by number format)."""
     with ledger.db.session(readonly=True) as session:
         link = Links(session).get(connection_id, record_type, app_id)
         if link is None or not link.pushed:
@@ -282,54 +282,16 @@ def quickbooks_drift(
         current = Mirror(session, connection_id).get(link.qbo_entity, link.qbo_id)
     if current is None:
         return []
-    sent = _flatten(link.pushed)
-    now = _flatten(current.data)
-    rows = []
-    for field, value in sent.items():
-        if field.split(".")[0] in _IGNORED:
-            continue
-        other = now.get(field)
-        if not _same(value, other):
-            rows.append(DriftRow(field, _text(value), _text(other)))
-    return rows
+    return [
+        DriftRow(d.path, _text(d.ours, d.path), _text(d.theirs, d.path))
+        for d in compare.differences(link.pushed, current.data)
+    ]
 
 
-def _flatten(obj: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
-    flat: dict[str, Any] = {}
-    for key, value in obj.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, Mapping):
-            flat.update(_flatten(value, name + "."))
-        else:
-            flat[name] = value
-    return flat
-
-
-def _same(sent: Any, now: Any) -> bool:
-    """Whether QuickBooks still holds what was sent: the sent keys of objects (QuickBooks adds
-    its own, such as line ids), lists item by item, numbers by value ("200.00" == 200.0)."""
-    if isinstance(sent, Mapping):
-        return isinstance(now, Mapping) and all(_same(v, now.get(k)) for k, v in sent.items())
-    if isinstance(sent, list):
-        return (
-            isinstance(now, list)
-            and len(sent) == len(now)
-            and all(_same(a, b) for a, b in zip(sent, now, strict=True))
-        )
-    if sent == now:
-        return True
-    if isinstance(sent, bool) or isinstance(now, bool) or sent is None or now is None:
-        return False
-    try:
-        return Decimal(str(sent)) == Decimal(str(now))
-    except (InvalidOperation, ValueError):
-        return str(sent) == str(now)
-
-
-def _text(value: Any) -> str:
+def _text(value: Any, path: str) -> str:
     if value is None:
         return "(nothing)"
-    if isinstance(value, list | dict):
+    if isinstance(value, list | dict) and not (isinstance(value, dict) and "value" in value):
         text = json.dumps(value, default=str)
         return text if len(text) <= 160 else text[:157] + "..."
-    return str(value)
+    return compare.shown(value, path) or "(nothing)"

@@ -29,7 +29,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
 
-from ledgerbridge.core import graph, mapping, overrides, planner
+from ledgerbridge.core import drift, graph, mapping, overrides, planner
 from ledgerbridge.core.mirror import MirrorObject, name_key
 from ledgerbridge.core.preflight import Mappings, Policies, Subject, Verdict, preflight
 from ledgerbridge.core.problems import Problem
@@ -119,6 +119,7 @@ class Surroundings:
     ) -> None:
         self.cid = connection.id
         self.policies = policies_of(connection.settings)
+        self.on_change: planner.OnChange = connection.settings.get("quickbooks_changes", "ask")
         self.mappings = mappings_of(connection.mappings)
         # app records by QuickBooks name key, per type, built once (for preflight)
         self._names: dict[str, dict[str, list[RecordKey]]] = {}
@@ -231,14 +232,43 @@ class Surroundings:
             key=key,
             record=record,
             version=stored.version,
-            link=planner.Link(link.qbo_id, link.sync_token, link.pushed, state.synced_version)
+            link=planner.Link(
+                link.qbo_id,
+                link.sync_token,
+                link.pushed,
+                state.synced_version,
+                link.doc_number,
+                self.held(session, link, record, state),
+            )
             if link
             else None,
             pending=pending,
             dependencies=tuple(dependencies),
             bypassed=state.status == "bypassed",
+            on_change=self.on_change,
         )
         return Gathered(situation, link, stored.version)
+
+    def held(
+        self, session: Session, link: StoredLink, record: Record | None, state: StoredState
+    ) -> planner.Held | None:
+        """The linked object as the mirror holds it now (read afresh), with the live QuickBooks
+        ids of the record's parties; None when the mirror has never seen it."""
+        mirror = Mirror(session, self.cid)
+        current = mirror.get(link.qbo_entity, link.qbo_id)
+        if current is None and not mirror.is_deleted(link.qbo_entity, link.qbo_id):
+            return None
+        self._objects[(link.qbo_entity, link.qbo_id)] = current
+        parties: dict[str, str] = {}
+        customer: str | None = None
+        if record is not None:
+            for field, party in drift.parties(record).items():
+                found = self.link(session, party)
+                if found is None or mirror.is_deleted(found.qbo_entity, found.qbo_id):
+                    continue
+                parties[field] = found.qbo_id
+            customer = parties.pop(drift.INVOICE_PARTY, None) if drift.is_invoice(record) else None
+        return planner.Held(current, customer, parties, overrides.kept(state.overrides))
 
     def plan(self, session: Session, gathered: Gathered) -> planner.Step:
         """`core.planner.plan` with this company's preflight and bodies."""

@@ -33,12 +33,12 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from ledgerbridge.adapters.qbo.webhooks import ChangeNotice
-from ledgerbridge.core import catalog, mapping, overrides
+from ledgerbridge.core import catalog, compare, mapping, overrides
 from ledgerbridge.core import drift as rules
 from ledgerbridge.core.mirror import MirrorObject
-from ledgerbridge.core.records import Invoice, Record, RecordKey, parse_record
+from ledgerbridge.core.records import Record, RecordKey, parse_record
 from ledgerbridge.engine.paid import settle_paid_invoices
-from ledgerbridge.storage.repositories import Clock, Events, Records, StoredRecord
+from ledgerbridge.storage.repositories import Clock, Connections, Events, Records, StoredRecord
 from ledgerbridge.storage.scans import Scans
 from ledgerbridge.storage.sync import (
     History,
@@ -146,6 +146,7 @@ class _Detector:
         self.history = History(session, clock=clock)
         self.events = Events(session, clock=clock)
         self.report = DriftReport()
+        self._policy: str | None = None
 
     def run(self) -> DriftReport:
         if self.changes.full_entities:
@@ -233,6 +234,7 @@ class _Detector:
             doc_number=None,
             pushed=link.pushed,
         )
+        self._keep_survivor(key, state, link.pushed, target)
         detail = {"from_quickbooks_id": gone_id, "into_quickbooks_id": target.qbo_id}
         self.history.add(self.cid, key.type, key.app_id, "merged", detail=detail)
         self.events.append(
@@ -243,6 +245,27 @@ class _Detector:
         if state.status == "error" and _code(state) == catalog.CUSTOMER_MERGED_IN_QUICKBOOKS:
             self.states.want(self.cid, key.type, key.app_id, state.desired_version)
         self.report.merged += 1
+
+    def _keep_survivor(
+        self,
+        key: RecordKey,
+        state: StoredState,
+        pushed: Mapping[str, Any] | None,
+        survivor: MirrorObject,
+    ) -> None:
+        """A merge is a person's choice in QuickBooks: what the survivor holds otherwise than
+        the app's customer (its name, its email...) is kept, not reported as a change; the
+        app is told the survivor in the merge event, and a later change of the app's own
+        values is sent again."""
+        found = compare.differences(pushed or {}, survivor.data)
+        if not found:
+            return
+        fields = list(dict.fromkeys(d.field for d in found))
+        kept = {**(overrides.kept(state.overrides) or {})}
+        kept.update(rules.kept_values(fields, pushed or {}, survivor.data))
+        self.states.set_overrides(
+            self.cid, key.type, key.app_id, overrides.with_kept(state.overrides or {}, kept)
+        )
 
     # --- 3. one linked record -------------------------------------------------------------------
 
@@ -257,14 +280,40 @@ class _Detector:
         record = self._record(key, state) if state is not None else None
         if state is None or record is None:
             return
-        linked = rules.Linked(key, record, link.qbo_id, link.doc_number, link.pushed, current)
-        found = rules.drift(linked, customer_qbo_id=self._customer_of(record))
+        parties = self._parties(record)
+        customer = parties.pop(rules.INVOICE_PARTY, None) if rules.is_invoice(record) else None
+        linked = rules.Linked(
+            key,
+            record,
+            link.qbo_id,
+            link.doc_number,
+            link.pushed,
+            current,
+            kept=overrides.kept(state.overrides),
+            parties=parties,
+        )
+        found = rules.drift(linked, customer_qbo_id=customer)
         self._apply(key, state, found, link.qbo_id)
 
     def _apply(
         self, key: RecordKey, state: StoredState, found: rules.Drift | None, qbo_id: str
     ) -> None:
         step = rules.decide(_standing(state), found, qbo_id)
+        if (
+            isinstance(step, rules.Flag)
+            and step.drift.problem.code == catalog.RECORD_CHANGED_IN_QUICKBOOKS
+            and self._on_change() != "ask"
+        ):
+            # the connection decides without asking (`quickbooks_changes`): the sync pass
+            # sends the app's values back, or keeps QuickBooks' and tells the app
+            self.states.want(self.cid, key.type, key.app_id, state.desired_version)
+            self.states.unsync(self.cid, key.type, key.app_id)
+            problem = step.drift.problem.to_json()
+            self.history.add(
+                self.cid, key.type, key.app_id, "changed_in_quickbooks", detail=problem
+            )
+            self.report.flagged += 1
+            return
         if isinstance(step, rules.Flag):
             problem = step.drift.problem.to_json()
             self.states.finish(self.cid, key.type, key.app_id, status="error", problem=problem)
@@ -283,6 +332,14 @@ class _Detector:
         )
         self.report.cleared += 1
 
+    def _on_change(self) -> str:
+        """The connection's `quickbooks_changes` setting (ask, app_wins, quickbooks_wins)."""
+        if self._policy is None:
+            connection = Connections(self.session).get_unscoped(self.cid)
+            settings = connection.settings if connection is not None else {}
+            self._policy = str(settings.get("quickbooks_changes", "ask"))
+        return self._policy
+
     def _record(self, key: RecordKey, state: StoredState) -> Record | None:
         """The record as it goes to QuickBooks: the app's data with the actions' overrides."""
         stored = self.records.get(self.cid, key.type, key.app_id)
@@ -291,14 +348,14 @@ class _Detector:
         parsed = parse_record(key.type, overrides.apply(stored.data, state.overrides))
         return None if isinstance(parsed, list) else parsed
 
-    def _customer_of(self, record: Record) -> str | None:
-        """The live QuickBooks customer an invoice's customer is linked to."""
-        if not isinstance(record, Invoice):
-            return None
-        link = self.links.get(self.cid, "customer", record.customer_id)
-        if link is None or self.mirror.is_deleted("Customer", link.qbo_id):
-            return None
-        return link.qbo_id
+    def _parties(self, record: Record) -> dict[str, str]:
+        """The live QuickBooks ids of the records `record` names (`core.drift.parties`)."""
+        found: dict[str, str] = {}
+        for where, party in rules.parties(record).items():
+            link = self.links.get(self.cid, party.type, party.app_id)
+            if link is not None and not self.mirror.is_deleted(link.qbo_entity, link.qbo_id):
+                found[where] = link.qbo_id
+        return found
 
     # --- 5. reactivated in QuickBooks: what failed because of it is due again --------------------
 

@@ -383,8 +383,15 @@ class _Pass:
         if isinstance(step, planner.Nothing):
             if situation.bypassed:
                 return
+            if step.pushed is not None and context["link"] is not None:
+                found = dataclasses.replace(context["link"], pushed=dict(step.pushed))
+                with self.ledger.db.session() as session:
+                    Links(session).put_many(self.cid, [found])
+                self.surroundings.learned(key, found, None)
             self._finish(key, "synced", synced_version=version)
             self.report.unchanged += 1
+        elif isinstance(step, planner.Keep):
+            self._keep(key, state, step, version)
         elif isinstance(step, planner.Draft):
             waiting = (
                 Problem(catalog.PAYMENT_NOT_POSTED, "posted", "not posted in the app yet", {})
@@ -412,12 +419,14 @@ class _Pass:
             self._bypass(key, step.problem)
         elif isinstance(step, planner.LinkExisting):
             target = step.target
+            # synced when it already holds what the record sends; otherwise planned once more,
+            # to send what it lacks
             self._store_success(
                 key,
-                version,
+                version if step.holds is not None else None,
                 entity,
                 dict(target.data) or {"Id": target.qbo_id, "SyncToken": target.sync_token},
-                pushed=None,
+                pushed=step.holds,
                 kind="linked",
             )
             self.report.linked += 1
@@ -425,7 +434,12 @@ class _Pass:
             self._write(key, state, entity, "create", step.body, version)
         elif isinstance(step, planner.Update):
             link = context["link"]
-            body = {**step.body, "Id": link.qbo_id, "SyncToken": link.sync_token, "sparse": True}
+            token = (
+                _newest_token(link.sync_token, situation)
+                if step.over_quickbooks
+                else link.sync_token  # an edit in QuickBooks meanwhile: 5010, then compared
+            )
+            body = {**step.body, "Id": link.qbo_id, "SyncToken": token, "sparse": True}
             self._write(key, state, entity, "update", body, version, full=step.full)
         elif isinstance(step, planner.Remove):
             link = context["link"]
@@ -451,6 +465,46 @@ class _Pass:
                 None,  # settled: re-checked against the app's current version afterwards
                 full=None if pending.operation != "create" else dict(pending.body),
             )
+
+    def _keep(self, key: RecordKey, state: StoredState, step: planner.Keep, version: int) -> None:
+        """The connection keeps QuickBooks' changes (`quickbooks_changes: quickbooks_wins`): its
+        values are remembered as kept, the app is told them, and the record is synced (or
+        planned again, when the app changed other fields to send)."""
+        problem = step.drift.problem
+        with self.ledger.db.session() as session:
+            links = Links(session)
+            link = links.get(self.cid, key.type, key.app_id)
+            seen = Mirror(session, self.cid).get(link.qbo_entity, link.qbo_id) if link else None
+            if link is not None and seen is not None:  # the next write is not stale
+                fresh = dataclasses.replace(link, sync_token=seen.sync_token)
+                links.put_many(self.cid, [fresh])
+                self.surroundings.learned(key, fresh, seen)
+            states = SyncStates(session, clock=self.ledger.clock)
+            current = states.get(self.cid, key.type, key.app_id)
+            states.set_overrides(
+                self.cid,
+                key.type,
+                key.app_id,
+                overrides.with_kept(current.overrides or {} if current else {}, step.kept),
+            )
+            states.finish(
+                self.cid,
+                key.type,
+                key.app_id,
+                status="pending" if step.then_update else "synced",
+                synced_version=None if step.then_update else version,
+                next_attempt_at=self.ledger.clock() if step.then_update else None,
+            )
+            detail = {"by": "quickbooks_changes", **problem.params}
+            History(session, clock=self.ledger.clock).add(
+                self.cid, key.type, key.app_id, "quickbooks_kept", detail=detail
+            )
+            Events(session, clock=self.ledger.clock).append(
+                self.cid,
+                "record.quickbooks_kept",
+                {"type": key.type, "id": key.app_id, **problem.params},
+            )
+        self.report.unchanged += 1
 
     def _release_held(self, key: RecordKey, situation: planner.Situation) -> int:
         """A record that is pushed never waits for a held one (auto_push leaves its type out):
@@ -1013,6 +1067,18 @@ _NAME_TAKEN = (
     catalog.CUSTOMER_NAME_USED_BY_OTHER_TYPE,
     catalog.VENDOR_NAME_USED_BY_OTHER_TYPE,
 )
+
+
+def _newest_token(ours: str, situation: planner.Situation) -> str:
+    """The SyncToken of the QuickBooks copy the planner compared the record with, when a
+    person's edit there moved it on and the update was decided knowing that edit (sending the
+    app's values over it is the point); else the link's."""
+    held = situation.link.held if situation.link is not None else None
+    seen = held.current.sync_token if held is not None and held.current is not None else None
+    try:
+        return seen if seen is not None and int(seen) > int(ours) else ours
+    except ValueError:
+        return ours
 
 
 def new_holder() -> str:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -30,7 +30,9 @@ from ledgerbridge.core.records import (
     parse_record,
     record_to_json,
 )
-from ledgerbridge.engine import actions, holding
+from ledgerbridge.engine import actions, holding, recheck, waiting
+from ledgerbridge.engine.context import Surroundings
+from ledgerbridge.engine.pull import pull_company
 from ledgerbridge.engine.tokens import store_grant
 from ledgerbridge.engine.views import ConnectionView, ProblemView, RecordView
 from ledgerbridge.storage.repositories import (
@@ -50,6 +52,7 @@ SETTINGS = {
     "name_conflicts": ("ask", "differentiate", "link_on_email"),
     "numbering": ("app", "quickbooks", "prefix"),
     "closed_periods": ("error", "move_to_open_day"),
+    "quickbooks_changes": ("ask", "app_wins", "quickbooks_wins"),
 }
 DEFAULT_SETTINGS: dict[str, Any] = {
     "name_conflicts": "ask",
@@ -57,9 +60,21 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "number_prefix": "",
     "number_start": None,
     "closed_periods": "error",
+    "quickbooks_changes": "ask",
     "customer_email_required": False,
     "auto_push": list(RECORD_TYPES),
 }
+
+
+@dataclass
+class Resync:
+    """What a bulk resync did: records queued, and those left as they are (with the reason)."""
+
+    queued: int = 0
+    left: list[dict[str, str]] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"queued": self.queued, "left": list(self.left)}
 
 
 @dataclass(frozen=True)
@@ -217,6 +232,15 @@ class Service:
             Connections(session).set_settings(connection_id, {**current.settings, **checked})
             if "auto_push" in checked:
                 released = self._release_types(session, connection_id, checked["auto_push"])
+            before = {**DEFAULT_SETTINGS, **current.settings}
+            waiting_for = waiting.for_settings(before, checked)
+            if waiting_for:
+                found = waiting.release(
+                    session, connection_id, waiting_for, by="settings", clock=self.ledger.clock
+                )
+                if found:
+                    self._changed(session, connection_id)
+                released += len(found)
             view = self._view(session, self._connection(session, key_id, connection_id))
         if released:
             self._wake_after_change(connection_id)
@@ -250,8 +274,17 @@ class Service:
             ):
                 raise _invalid(section, f"{section} maps app values to QuickBooks ids (strings)")
         with self.ledger.db.session() as session:
-            self._connection(session, key_id, connection_id)
+            before = self._connection(session, key_id, connection_id).mappings
             Connections(session).set_mappings(connection_id, dict(mappings))
+            found = waiting.release(
+                session,
+                connection_id,
+                waiting.for_mappings(before, mappings),
+                by="mapping",
+                clock=self.ledger.clock,
+            )
+            if found:
+                self._changed(session, connection_id)
         self.wake(connection_id)
         return dict(mappings)
 
@@ -586,6 +619,15 @@ class Service:
             self._connection(session, key_id, connection_id)
         return reconciliation(self.ledger, connection_id)
 
+    def verify(self, key_id: str, connection_id: str, *, flag: bool = True) -> dict[str, Any]:
+        """Read QuickBooks afresh and check every synced record against it; each mismatch
+        becomes the record's problem (engine.verify)."""
+        from ledgerbridge.engine.verify import verify
+
+        with self.ledger.db.session(readonly=True) as session:
+            self._connection(session, key_id, connection_id)
+        return verify(self.ledger, connection_id, flag=flag).to_json()
+
     def plan(self, key_id: str, connection_id: str) -> dict[str, Any]:
         """The dry run: what a sync would do now, writing nothing (engine.dryrun)."""
         from ledgerbridge.engine.dryrun import dry_run
@@ -595,15 +637,43 @@ class Service:
         return dry_run(self.ledger, connection_id)
 
     def request_sync(
-        self, key_id: str, connection_id: str, selection: Mapping[str, Any] | None = None
+        self,
+        key_id: str,
+        connection_id: str,
+        selection: Mapping[str, Any] | None = None,
+        *,
+        actor: str | None = None,
     ) -> int:
-        """Bulk resync: every record matching the selection (type, status, ids) is due again;
-        this is also the push request that releases held records (`engine.holding`)."""
+        """Bulk resync (`resync`): how many records are due again."""
+        return self.resync(key_id, connection_id, selection, actor=actor).queued
+
+    def resync(
+        self,
+        key_id: str,
+        connection_id: str,
+        selection: Mapping[str, Any] | None = None,
+        *,
+        actor: str | None = None,
+    ) -> Resync:
+        """Bulk resync: every record matching the selection (type, status, ids) is due again,
+        like Retry on each: this is also the push request that releases held records
+        (`engine.holding`), and a record whose problem comes from QuickBooks and still holds
+        there is left in place with the reason (`engine.recheck`), after QuickBooks' latest
+        changes are read. Each record gets a history entry and an audit entry, as a single
+        action would."""
         selection = selection or {}
+        actor = actor or f"api-key:{key_id}"
+        with self.ledger.db.session(readonly=True) as session:
+            connection = self._connection(session, key_id, connection_id)
+        if connection.status == "active":
+            pull_company(self.ledger, connection_id)  # one change-data-capture call
+            with self.ledger.db.session(readonly=True) as session:
+                connection = self._connection(session, key_id, connection_id)
+        result = Resync()
+        surroundings = Surroundings(connection)
         with self.ledger.db.session() as session:
-            self._connection(session, key_id, connection_id)
             states, history = SyncStates(session), History(session)
-            count = 0
+            audit = Audit(session, clock=self.ledger.clock)
             wanted_ids = set(selection.get("ids") or [])
             for state in states.all(
                 connection_id, record_type=selection.get("type"), status=selection.get("status")
@@ -612,12 +682,41 @@ class Service:
                     continue
                 if state.status == "bypassed":
                     continue
-                holding.push_request(states, history, connection_id, state, by="sync_request")
-                count += 1
-            if count:
+                left = recheck.still_holds(session, surroundings, state)
+                if left is not None:
+                    summary = f"left as it is: {left.reason}"
+                    result.left.append(
+                        {
+                            "type": state.type,
+                            "id": state.app_id,
+                            "code": left.problem.code,
+                            "reason": left.reason,
+                        }
+                    )
+                else:
+                    holding.push_request(states, history, connection_id, state, by="sync_request")
+                    summary = "queued to be sent again"
+                    result.queued += 1
+                history.add(
+                    connection_id,
+                    state.type,
+                    state.app_id,
+                    "action:resync",
+                    detail={"by": actor, "result": summary},
+                )
+                audit.add(
+                    connection_id,
+                    actor,
+                    "resync",
+                    record_type=state.type,
+                    record_id=state.app_id,
+                    before={"status": state.status, "problem": state.problem},
+                    after={"result": summary, "selection": dict(selection)},
+                )
+            if result.queued:
                 self._changed(session, connection_id)
         self._wake_after_change(connection_id)
-        return count
+        return result
 
     def request_pull(self, key_id: str, connection_id: str) -> None:
         with self.ledger.db.session(readonly=True) as session:

@@ -27,6 +27,7 @@ ADDED_CODES = {
     "customer.has_open_balance",
     "receipt.deleted_in_quickbooks",
     "bill.deleted_in_quickbooks",
+    "record.changed_in_quickbooks",
 }
 
 RETRIABLE = {

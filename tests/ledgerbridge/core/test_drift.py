@@ -85,7 +85,10 @@ def test_a_document_gone_from_quickbooks_is_deleted(record_type: RecordType, cod
 
 
 def test_lists_and_void_invoices_gone_are_not_deletions() -> None:
-    assert rules.drift(linked(RecordKey("customer", "c1"), CUSTOMER, None)) is None
+    # QuickBooks never deletes a customer: one gone was merged away (and not re-linked)
+    gone = rules.drift(linked(RecordKey("customer", "c1"), CUSTOMER, None))
+    assert gone is not None and gone.problem.code == "customer.merged_in_quickbooks"
+    assert gone.problem.params == {"from_quickbooks_id": "7"}
     void = record(
         "invoice",
         customer_id="c1",

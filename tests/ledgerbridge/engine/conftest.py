@@ -17,6 +17,8 @@ from sqlalchemy.engine import make_url
 
 from ledgerbridge.bootstrap import Ledger, build
 from ledgerbridge.engine.service import Service
+from ledgerbridge.engine.verify import verify
+from ledgerbridge.storage.repositories import Connections
 from ledgerbridge.settings import load_settings
 from qbo_emulator.server import EmulatorServer
 
@@ -86,7 +88,9 @@ def connect(service: Service, key_id: str, connection_id: str, realm_id: str) ->
 
 
 @pytest.fixture
-def world(emulator: EmulatorServer, tmp_path: Path, database_url: str) -> Iterator[World]:
+def world(
+    request: pytest.FixtureRequest, emulator: EmulatorServer, tmp_path: Path, database_url: str
+) -> Iterator[World]:
     settings = load_settings(
         {"LEDGERBRIDGE_QBO_EMULATOR_URL": emulator.url, "LEDGERBRIDGE_DATABASE_URL": database_url},
         data_dir=tmp_path,
@@ -101,7 +105,30 @@ def world(emulator: EmulatorServer, tmp_path: Path, database_url: str) -> Iterat
     connection = service.create_connection(key_id, "Test", "emulator")
     connect(service, key_id, connection.id, realm)
     yield World(emulator, ledger, service, key_id, connection.id, realm)
-    ledger.db.dispose()
+    try:
+        verify_every_connection(request, emulator, ledger)
+    finally:
+        ledger.db.dispose()
+
+
+def verify_every_connection(
+    request: pytest.FixtureRequest, emulator: EmulatorServer, ledger: Ledger
+) -> None:
+    """The invariant, after every end-to-end test of the engine: QuickBooks itself (read
+    afresh, not the engine's account) holds every record that says synced, in every company
+    the test connected. A test that leaves a mismatch on purpose names its code with
+    ``@pytest.mark.verify_expects("code", ...)``. Scripted faults are cleared first: verify
+    reads QuickBooks as it is, not as the test made it misbehave."""
+    marker = request.node.get_closest_marker("verify_expects")
+    expected = set(marker.args) if marker is not None else set()
+    with ledger.db.session(readonly=True) as session:
+        connected = [c for c in Connections(session).all_connected() if c.status == "active"]
+    for connection in connected:
+        httpx.delete(f"{emulator.url}/_emulator/companies/{connection.realm_id}/faults", timeout=30)
+        report = verify(ledger, connection.id, flag=False)
+        assert report.stopped is None, f"verify could not read QuickBooks: {report.stopped}"
+        unexpected = [m.to_json() for m in report.mismatches if m.code not in expected]
+        assert not unexpected, f"synced, but QuickBooks disagrees: {unexpected}"
 
 
 # The default `pytest` run keeps one quick end-to-end sample of the engine; the other suites

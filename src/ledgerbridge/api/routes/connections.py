@@ -165,7 +165,7 @@ def sync(
     body: SyncSelection | None = None,
 ) -> dict[str, Any]:
     selection = body.model_dump(exclude_none=True) if body else {}
-    return {"queued": service.request_sync(key_id, connection_id, selection)}
+    return service.resync(key_id, connection_id, selection).to_json()
 
 
 @router.post(

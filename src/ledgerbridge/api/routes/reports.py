@@ -1,4 +1,4 @@
-"""Reports on a connection: the reconciliation (drift) report and the dry-run plan."""
+"""Reports on a connection: the reconciliation (drift) report, verify and the dry-run plan."""
 
 from __future__ import annotations
 
@@ -34,3 +34,17 @@ def get_reconciliation(connection_id: str, key_id: KeyId, service: ServiceDep) -
 )
 def post_plan(connection_id: str, key_id: KeyId, service: ServiceDep) -> dict[str, Any]:
     return service.plan(key_id, connection_id)
+
+
+@router.post(
+    "/{connection_id}/verify",
+    summary="Read QuickBooks afresh and check every synced record against it",
+    description="Every linked record is compared with its QuickBooks object read now "
+    "(present, active, not voided or deleted, under the linked parent, same values). A record "
+    "that says synced while QuickBooks disagrees is a mismatch, listed with both values, and "
+    "becomes that record's problem. `stopped` says why QuickBooks could not be read.",
+    response_model=None,
+    responses={200: {"description": "The report (see engine/verify.py)", **_JSON}},
+)
+def post_verify(connection_id: str, key_id: KeyId, service: ServiceDep) -> dict[str, Any]:
+    return service.verify(key_id, connection_id)

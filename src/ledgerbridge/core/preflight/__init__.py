@@ -76,6 +76,7 @@ from typing import assert_never
 
 from ledgerbridge.core.mirror import CompanyPreferences, MirrorView
 from ledgerbridge.core.preflight._context import Context, Mappings, Policies, Subject, Verdict
+from ledgerbridge.core.preflight._names import CUSTOMERS, ITEMS, VENDORS, NameSpace
 from ledgerbridge.core.preflight._refs import mirror_amount, mirror_date, pushed_number, same_total
 from ledgerbridge.core.preflight.items import check_item
 from ledgerbridge.core.preflight.parties import check_customer, check_vendor
@@ -98,7 +99,11 @@ from ledgerbridge.core.records import (
 )
 
 __all__ = [
+    "CUSTOMERS",
+    "ITEMS",
+    "VENDORS",
     "Mappings",
+    "NameSpace",
     "Policies",
     "Subject",
     "Verdict",

@@ -6,9 +6,10 @@ for a record when no QuickBooks object other than the record's own holds it and 
 record of the type would get it too.
 
 When several app records want one name, they are ranked: records already linked first, then
-by app id. Under ``differentiate`` the first keeps the name (if QuickBooks does not hold it)
-and the n-th takes the n-th free suffix, so records differentiated in the same pass never
-pick the same new name.
+by app id. The first keeps the name (if QuickBooks does not hold it) and is sent with it,
+whatever the policy and whichever process plans it when: only the others ask (``ask``) or take
+the n-th free suffix (``differentiate``), so records differentiated in the same pass never pick
+the same new name, and the outcome never depends on which record was planned first.
 """
 
 from __future__ import annotations
@@ -24,7 +25,15 @@ from ledgerbridge.core.preflight._context import Context, Outcome, problem, same
 from ledgerbridge.core.problems import Problem
 from ledgerbridge.core.records import Customer, Item, RecordKey, RecordType, Vendor, display_name
 
-__all__ = ["CUSTOMERS", "ITEMS", "VENDORS", "NameSpace", "check_name", "forbidden_characters"]
+__all__ = [
+    "CUSTOMERS",
+    "ITEMS",
+    "VENDORS",
+    "NameSpace",
+    "check_name",
+    "forbidden_characters",
+    "free_names",
+]
 
 Named = TypeVar("Named", Customer, Vendor, Item)
 
@@ -125,14 +134,14 @@ def check_name(
         found = _in_app(ctx, space, name, others)
     if found is None:
         return
-    if ctx.policies.name_conflicts != "differentiate":
-        out.add(found)
-        return
     rank = _rank(ctx, space, name, holder)
     if holder is None and rank == 0:  # the first of several app records keeps the name
         return
+    if ctx.policies.name_conflicts != "differentiate":
+        out.add(found)
+        return
     skip = rank if holder is not None else rank - 1
-    new = next(islice(_free_names(ctx, space, name, own), skip, None), None)
+    new = next(islice(free_names(ctx, space, name, own), skip, None), None)
     if new is None:
         out.add(found)
         return
@@ -218,7 +227,7 @@ def _rank(ctx: Context, space: NameSpace, name: str, holder: MirrorObject | None
     return contenders.index(subject.key)
 
 
-def _free_names(
+def free_names(
     ctx: Context, space: NameSpace, name: str, own: MirrorObject | None
 ) -> Iterator[str]:
     """``name - 2``, ``name - 3``... (shortened to fit the limit), those nobody holds."""

@@ -38,6 +38,7 @@ NOTICES = {
     "failed": ("error", "QuickBooks refused the sign-in. Try connecting again."),
     "unknown": ("error", "That connection link had expired or was already used. Try again."),
     "pulled": ("ok", "Asked QuickBooks for its latest changes."),
+    "verified": ("ok", "QuickBooks was read again and every synced record checked against it."),
     "disconnected": ("ok", "Disconnected. Records wait until you reconnect."),
     "fresh": ("ok", "Started fresh: connect the new company; records are matched against it."),
     "created": ("ok", "Connection added. Connect it to a QuickBooks company."),
@@ -224,4 +225,30 @@ def pull(request: Request, connection_id: str, user: web.SignedIn, board: web.Bo
     board.service.request_pull(user.key_id, connection_id)
     return web.redirect(
         request, web.path(request, "connection", {"notice": "pulled"}, connection_id=connection_id)
+    )
+
+
+@router.post("/connections/{connection_id}/verify", name="verify")
+def verify(request: Request, connection_id: str, user: web.SignedIn, board: web.Board) -> Response:
+    """Check every synced record against QuickBooks now; the page shows what disagreed."""
+    view = board.service.connection(user.key_id, connection_id)
+    report = board.service.verify(user.key_id, connection_id)
+    if report["stopped"]:
+        notice = ("error", "QuickBooks could not be read now; nothing was checked. Try again.")
+    elif report["mismatches"]:
+        count = len(report["mismatches"])
+        notice = (
+            "error",
+            f"{count} record{'s' if count != 1 else ''} said synced while QuickBooks holds "
+            "something else; each now shows its problem in the sync log.",
+        )
+    else:
+        notice = NOTICES["verified"]
+    return web.render(
+        request,
+        "connection.html",
+        title=view.name,
+        connection=board.service.connection(user.key_id, connection_id),
+        notice=notice,
+        verified=report,
     )

@@ -143,14 +143,21 @@ def _resync(
     by_type: dict[str, list[str]] = defaultdict(list)
     for record_type, app_id in keys:
         by_type[record_type].append(app_id)
-    queued = sum(
-        board.service.request_sync(user.key_id, connection_id, {"type": t, "ids": ids})
+    results = [
+        board.service.resync(user.key_id, connection_id, {"type": t, "ids": ids}, actor=user.actor)
         for t, ids in by_type.items()
-    )
-    skipped = len(keys) - queued
+    ]
+    queued = sum(r.queued for r in results)
+    left = [item for r in results for item in r.left]
+    bypassed = len(keys) - queued - len(left)
     text = f"{_records(queued)} queued to be sent again."
-    if skipped:
-        text += f" {_records(skipped)} left as they are (bypassed records are not resent)."
+    if left:
+        shown = "; ".join(f"{i['type']} {i['id']}: {i['reason']}" for i in left[:5])
+        more = f" and {len(left) - 5} more" if len(left) > 5 else ""
+        text += f" {_records(len(left))} left as they are, their problem is in QuickBooks: "
+        text += f"{shown}{more}."
+    if bypassed:
+        text += f" {_records(bypassed)} left as they are (bypassed records are not resent)."
     return ("ok", text)
 
 

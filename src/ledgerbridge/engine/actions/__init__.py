@@ -21,7 +21,7 @@ from typing import Any, Final
 from ledgerbridge.bootstrap import Ledger
 from ledgerbridge.core import catalog
 from ledgerbridge.core.records import RecordKey
-from ledgerbridge.engine.actions import local, remote
+from ledgerbridge.engine.actions import local, remote, resend
 from ledgerbridge.engine.actions._target import Done, Refused, Target
 from ledgerbridge.storage.repositories import Audit, Records, StoredConnection
 from ledgerbridge.storage.sync import History, Links, StoredState, SyncStates
@@ -47,7 +47,7 @@ def _copy_details(t: Target) -> Done:
 
 
 HANDLERS: Final[Mapping[str, Handler]] = {
-    "retry": local.retry,
+    "retry": resend.retry,
     "bypass": local.bypass,
     "undo_bypass": local.undo_bypass,
     "differentiate": local.differentiate,
@@ -57,6 +57,7 @@ HANDLERS: Final[Mapping[str, Handler]] = {
     "recreate": local.recreate,
     "accept_deletion": local.accept_deletion,
     "accept_quickbooks": local.accept_quickbooks,
+    "send_app_version": local.send_app_version,
     "link": remote.link,
     "reactivate": remote.reactivate,
     "renumber": remote.renumber,

@@ -80,7 +80,9 @@ class Target:
     def override(self, session: Session, path: str, value: Any, *, action: str) -> None:
         """Send `value` at `path` to QuickBooks instead of the app's value; tell the app."""
         data = self.stored.data
-        current = overrides.active(data, self.state.overrides)
+        current = overrides.with_kept(
+            overrides.active(data, self.state.overrides), overrides.kept(self.state.overrides)
+        )
         current[path] = overrides.make(data, path, value)
         SyncStates(session, clock=self.ledger.clock).set_overrides(
             self.cid, self.key.type, self.key.app_id, current

@@ -7,6 +7,7 @@ the write itself as the record's pending write.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 import uuid
@@ -14,11 +15,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from ledgerbridge.core import catalog, drift, overrides
+from ledgerbridge.core import preflight as names
 from ledgerbridge.core.mirror import MirrorObject, name_key
 from ledgerbridge.core.records import Customer, Item, Vendor, display_name
-from ledgerbridge.engine import holding, reconciler
+from ledgerbridge.engine import reconciler
 from ledgerbridge.engine.actions._target import Done, Refused, Target
-from ledgerbridge.storage.sync import History, Links, Mirror, SyncStates
+from ledgerbridge.engine.context import Surroundings
+from ledgerbridge.storage.sync import Links, Mirror, SyncStates
 
 __all__ = [
     "accept_deletion",
@@ -27,7 +30,7 @@ __all__ = [
     "differentiate",
     "push_again",
     "recreate",
-    "retry",
+    "send_app_version",
     "shift_to_open_period",
     "shorten",
     "undo_bypass",
@@ -53,23 +56,8 @@ def _no_write_in_flight(t: Target) -> None:
         )
 
 
-def retry(t: Target) -> Done:
-    """Send it again, judged against QuickBooks as it is now: a fix just made there (a vendor
-    renamed, an invoice renumbered) is read first, so the retry does not fail on old news.
-    A record held by the connection's auto_push is released: this is its push request."""
-    if t.connection.status == "active" and t.code not in _NOT_ABOUT_QUICKBOOKS:
-        from ledgerbridge.engine.pull import pull_company
-
-        pull_company(t.ledger, t.cid)  # change data capture: one call; a failure only delays
-    with t.ledger.db.session() as session:
-        states = SyncStates(session, clock=t.ledger.clock)
-        history = History(session, clock=t.ledger.clock)
-        released = holding.push_request(states, history, t.cid, t.state, by="retry")
-    return Done("released: queued to be sent" if released else "queued to be sent again")
-
-
 # problems a pull cannot change: retrying them needs no fresh look at QuickBooks
-_NOT_ABOUT_QUICKBOOKS = {
+NOT_ABOUT_QUICKBOOKS = {
     catalog.RECORD_FIELD_TOO_LONG,
     catalog.PAYMENT_REFERENCE_TOO_LONG,
     catalog.INVOICE_NO_LINES,
@@ -114,7 +102,11 @@ def differentiate(t: Target) -> Done:
     record, verdict = found
     adjusted = verdict.adjusted
     if adjusted is None or adjusted == record:
-        raise _keeps_its_name(t)
+        adjusted = _renamed_anyway(t, record)
+    if adjusted is None:  # nobody else wants the name now, and QuickBooks does not hold it
+        with t.ledger.db.session() as session:
+            t.want(session)
+        return Done("the name is free now: queued to be sent with it")
     if isinstance(adjusted, Customer | Vendor):
         path, new_name = "display_name", display_name(adjusted)
     elif isinstance(adjusted, Item):
@@ -133,18 +125,33 @@ def differentiate(t: Target) -> Done:
 _IN_APP_CODES = (catalog.CUSTOMER_DUPLICATE_IN_APP, catalog.PROPERTY_DUPLICATE_NAME)
 
 
-def _keeps_its_name(t: Target) -> Refused:
-    """Why differentiate leaves this record's name alone: the name is free, or this record is
-    the one of several app records that keeps it (the others are renamed)."""
-    now = reconciler.preview(t.ledger, t.connection, t.key)
-    clashing = now is not None and any(p.code in NAME_CODES for p in now[1].problems)
-    other = t.problem_param("app_id")
-    if clashing and t.code in _IN_APP_CODES and other:
-        return Refused(
-            f"this {t.key.type} keeps its name: differentiate {t.key.type} {other}, which "
-            "wants the same name, or merge the two in the app"
-        )
-    return Refused("the name is free now: use Retry")
+def _renamed_anyway(t: Target, record: Any) -> Customer | Vendor | Item | None:
+    """This record keeps its name under the policy (it ranks first of the app records that
+    want it), yet the person chose it to be the one renamed: the first free name, which the
+    others then no longer meet. None when nobody else wants the name any more."""
+    if not isinstance(record, Customer | Vendor | Item):
+        return None
+    name = record.name if isinstance(record, Item) else display_name(record)
+    space = {"customer": names.CUSTOMERS, "vendor": names.VENDORS}.get(t.key.type, names.ITEMS)
+    with t.ledger.db.session(readonly=True) as session:
+        surroundings = Surroundings(t.connection)
+        others = [k for k in surroundings.siblings(session, space.record_type, name) if k != t.key]
+        mirror = Mirror(session, t.cid)
+        holder = space.holder(mirror, name)
+        if not others and (holder is None or (t.link and holder.qbo_id == t.link.qbo_id)):
+            return None
+        for number in range(2, 1000):
+            suffix = f" - {number}"
+            candidate = name[: space.limit - len(suffix)].rstrip() + suffix
+            held = space.holder(mirror, candidate)
+            if held is not None and not (t.link and held.qbo_id == t.link.qbo_id):
+                continue
+            if surroundings.siblings(session, space.record_type, candidate):
+                continue
+            if isinstance(record, Item):
+                return dataclasses.replace(record, name=candidate)
+            return dataclasses.replace(record, display_name=candidate)
+    return None
 
 
 def _release_namesakes(t: Target, session: Any, name: str) -> None:
@@ -292,6 +299,28 @@ def recreate(t: Target) -> Done:
     )
 
 
+def send_app_version(t: Target) -> Done:
+    """What was changed in QuickBooks gets the app's values again: the fields it changed are
+    forgotten as pushed, so the next pass sends them (with its requestid, on a fresh
+    SyncToken), and any value kept from QuickBooks before is dropped."""
+    if t.code != catalog.RECORD_CHANGED_IN_QUICKBOOKS:
+        raise Refused("send the app's version applies to a record changed in QuickBooks")
+    fields = tuple(f for f in str(t.problem_param("fields") or "").split(", ") if f)
+    if not fields:
+        raise Refused("which fields were changed in QuickBooks is not known; refresh first")
+    kept = {k: v for k, v in (overrides.kept(t.state.overrides) or {}).items() if k not in fields}
+    with t.ledger.db.session() as session:
+        SyncStates(session, clock=t.ledger.clock).set_overrides(
+            t.cid,
+            t.key.type,
+            t.key.app_id,
+            overrides.with_kept(overrides.active(t.stored.data, t.state.overrides), kept),
+        )
+    return push_again(
+        t, fields, f"the app's {', '.join(fields)} will be sent over QuickBooks' changes"
+    )
+
+
 def push_again(t: Target, fields: tuple[str, ...], summary: str) -> Done:
     """Send the app's values of `fields` (QuickBooks names) again, whatever QuickBooks holds."""
     _no_write_in_flight(t)
@@ -339,6 +368,8 @@ def accept_quickbooks(t: Target) -> Done:
         return _accept_inactive(t)
     if code == catalog.CUSTOMER_EDITED_CONCURRENTLY:
         return _accept_edit(t)
+    if code == catalog.RECORD_CHANGED_IN_QUICKBOOKS:
+        return _accept_changed(t)
     if code in (catalog.INVOICE_VOIDED_IN_QUICKBOOKS, catalog.ITEM_BUNDLE_READ_ONLY):
         with t.ledger.db.session() as session:
             SyncStates(session, clock=t.ledger.clock).finish(
@@ -413,6 +444,40 @@ def _accept_inactive(t: Target) -> Done:
         t.override(session, "active", False, action="accept_quickbooks")
         _settle_as_synced(t, session, {"Active": False})
     return Done("left inactive, as in QuickBooks", {"active": False})
+
+
+def _accept_changed(t: Target) -> Done:
+    """QuickBooks' values of the fields changed there are kept (`core.drift.kept_values`):
+    nothing is sent over them while the app's values of those fields stay as they are, and the
+    app is told QuickBooks' values (event ``record.quickbooks_kept``) to take them over."""
+    fields = [f for f in str(t.problem_param("fields") or "").split(", ") if f]
+    with t.ledger.db.session() as session:
+        seen = Mirror(session, t.cid).get(t.link.qbo_entity, t.link.qbo_id) if t.link else None
+        if t.link is None or seen is None or not fields or not t.link.pushed:
+            raise Refused("QuickBooks' version of this record is not known; refresh first")
+        kept = {**(overrides.kept(t.state.overrides) or {})}
+        kept.update(drift.kept_values(fields, t.link.pushed, seen.data))
+        SyncStates(session, clock=t.ledger.clock).set_overrides(
+            t.cid,
+            t.key.type,
+            t.key.app_id,
+            overrides.with_kept(overrides.active(t.stored.data, t.state.overrides), kept),
+        )
+        _relink(t, session, t.link.pushed)  # QuickBooks' SyncToken: the next write is not stale
+        SyncStates(session, clock=t.ledger.clock).finish(
+            t.cid, t.key.type, t.key.app_id, status="synced", synced_version=t.state.desired_version
+        )
+        values = {f: seen.data.get(f) for f in fields}
+        t.event(
+            session,
+            "record.quickbooks_kept",
+            {"fields": fields, "quickbooks_values": values, "quickbooks_id": t.link.qbo_id},
+        )
+    return Done(
+        f"QuickBooks' {', '.join(fields)} kept; the app is told QuickBooks' values",
+        {"fields": fields},
+        wake=False,
+    )
 
 
 # QuickBooks fields of a concurrent edit and the app's field they come from

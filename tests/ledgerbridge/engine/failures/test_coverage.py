@@ -22,6 +22,7 @@ ADDED = {
     catalog.VENDOR_NOT_SYNCED,
     "receipt.deleted_in_quickbooks",
     "bill.deleted_in_quickbooks",
+    catalog.RECORD_CHANGED_IN_QUICKBOOKS,
 }
 # QuickBooks Desktop only: built with the Desktop adapter, not before (failure-modes.md).
 DESKTOP_ONLY = {catalog.CONNECTION_WEB_CONNECTOR_SILENT}

@@ -1,0 +1,259 @@
+"""Verify: read QuickBooks afresh and check every "synced" against it.
+
+    report = verify(ledger, connection_id)          # VerifyReport; report.mismatches
+
+The promise the product rests on is that a record is `synced` only while QuickBooks holds what
+the engine sent for the app's current version: the object present, active, not voided or
+deleted, under the linked parent, with the same values compared normalized. The sync pass and
+the pull check that against the mirror; `verify` checks it against QuickBooks itself, with the
+same rule (`core.drift.drift`), for every linked record:
+
+1. every linked object is read again, an entity at a time, in queries of `CHUNK` ids (lists with
+   `Active IN (true, false)`, since QuickBooks leaves inactive ones out by default), counted in
+   the company's rate window like every other call;
+2. each linked record is compared with its fresh object; an object the read does not return is
+   gone;
+3. a record that says `synced` while QuickBooks disagrees is a mismatch: it becomes the
+   record's problem (history ``verify_mismatch``, and the drift's event for the app), unless
+   `flag` is off. A record already failing is not a mismatch: it says so already
+   (`confirmed` counts those QuickBooks still bears out).
+
+Nothing else is written: the mirror keeps what the pull side saw (what the pull compares its
+next read with).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ledgerbridge.adapters.qbo import QuickBooks, QuickBooksError
+from ledgerbridge.bootstrap import Ledger
+from ledgerbridge.core import compare, overrides
+from ledgerbridge.core import drift as rules
+from ledgerbridge.core.mirror import MirrorObject
+from ledgerbridge.core.records import Record, RecordKey, parse_record
+from ledgerbridge.engine.tokens import ConnectionTokens
+from ledgerbridge.storage.repositories import Connections, Events, Records
+from ledgerbridge.storage.scans import Scans
+from ledgerbridge.storage.sync import History, Links, RateWindows, StoredLink, SyncStates
+
+__all__ = ["CHUNK", "LISTS", "Mismatch", "VerifyReport", "verify"]
+
+CHUNK = 100  # ids per query: well inside QuickBooks' query length and its 1000 rows a page
+LISTS = frozenset({"Customer", "Vendor", "Item"})
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    """A record that said `synced` while QuickBooks holds something else."""
+
+    type: str
+    id: str
+    quickbooks_id: str
+    code: str
+    field: str | None
+    app_value: str | None
+    quickbooks_value: str | None
+    message: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "type": self.type,
+            "id": self.id,
+            "quickbooks_id": self.quickbooks_id,
+            "code": self.code,
+            "field": self.field,
+            "app_value": self.app_value,
+            "quickbooks_value": self.quickbooks_value,
+            "message": self.message,
+        }
+
+
+@dataclass
+class VerifyReport:
+    checked: int = 0  # linked records compared with QuickBooks
+    agreed: int = 0  # synced, and QuickBooks agrees
+    confirmed: int = 0  # already failing with a problem QuickBooks still bears out
+    not_synced: int = 0  # pending, blocked, bypassed, draft or failing for another reason
+    read: int = 0  # objects read from QuickBooks
+    requests: int = 0  # queries sent
+    flagged: int = 0  # mismatches turned into the record's problem
+    by_type: dict[str, int] = field(default_factory=dict)  # checked per record type
+    mismatches: list[Mismatch] = field(default_factory=list)
+    stopped: str | None = None  # why QuickBooks could not be read (nothing was compared)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "checked": self.checked,
+            "agreed": self.agreed,
+            "confirmed": self.confirmed,
+            "not_synced": self.not_synced,
+            "read": self.read,
+            "requests": self.requests,
+            "flagged": self.flagged,
+            "by_type": dict(self.by_type),
+            "mismatches": [m.to_json() for m in self.mismatches],
+            "stopped": self.stopped,
+        }
+
+
+def verify(
+    ledger: Ledger,
+    connection_id: str,
+    *,
+    flag: bool = True,
+    sleep: Callable[[float], None] = time.sleep,
+) -> VerifyReport:
+    """Compare every linked record of the connection with QuickBooks as it is now."""
+    report = VerifyReport()
+    with ledger.db.session(readonly=True) as session:
+        connection = Connections(session).get_unscoped(connection_id)
+        links = Scans(session, connection_id).links() if connection is not None else []
+    if connection is None or connection.realm_id is None or connection.status != "active":
+        report.stopped = "not_active"
+        return report
+    realm = connection.realm_id
+    tokens = ConnectionTokens(ledger, connection_id, connection.environment)
+    wanted: dict[str, list[str]] = {}
+    for link in links:
+        wanted.setdefault(link.qbo_entity, []).append(link.qbo_id)
+    fresh: dict[tuple[str, str], MirrorObject] = {}
+    with ledger.client(connection.environment, realm, tokens) as client:
+        try:
+            for entity, ids in wanted.items():
+                unique = list(dict.fromkeys(ids))
+                for start in range(0, len(unique), CHUNK):
+                    _pace(ledger, realm, sleep)
+                    rows = _read(client, entity, unique[start : start + CHUNK])
+                    report.requests += 1
+                    for row in rows:
+                        fresh[(entity, str(row["Id"]))] = MirrorObject.from_quickbooks(entity, row)
+        except QuickBooksError as exc:
+            report.stopped = type(exc).__name__
+            return report
+    report.read = len(fresh)
+    for link in links:
+        _compare(ledger, connection_id, link, fresh, report, flag=flag)
+    return report
+
+
+def _read(client: QuickBooks, entity: str, ids: list[str]) -> list[dict[str, Any]]:
+    quoted = ", ".join(f"'{qbo_id}'" for qbo_id in ids if qbo_id.isalnum())
+    if not quoted:
+        return []
+    active = " AND Active IN (true, false)" if entity in LISTS else ""
+    return client.query(f"SELECT * FROM {entity} WHERE Id IN ({quoted}){active}")
+
+
+def _pace(ledger: Ledger, realm: str, sleep: Callable[[float], None]) -> None:
+    """Take a request in the company's rate window (shared with every process), waiting for
+    the next minute when it is full."""
+    limits = ledger.rate_limits
+    while True:
+        with ledger.db.session() as session:
+            wait = RateWindows(session, clock=ledger.clock).take(
+                realm, limit=limits.requests_per_minute
+            )
+        if wait <= 0:
+            return
+        sleep(wait)
+
+
+def _compare(
+    ledger: Ledger,
+    cid: str,
+    link: StoredLink,
+    fresh: Mapping[tuple[str, str], MirrorObject],
+    report: VerifyReport,
+    *,
+    flag: bool,
+) -> None:
+    key = RecordKey(link.type, link.app_id)  # type: ignore[arg-type]
+    with ledger.db.session(readonly=True) as session:
+        state = SyncStates(session).get(cid, key.type, key.app_id)
+        stored = Records(session).get(cid, key.type, key.app_id)
+        record = _record(stored.data, state.overrides if state else None, key) if stored else None
+        if state is None or record is None or stored is None or stored.deleted:
+            return
+        parties: dict[str, str] = {}
+        for where, party in rules.parties(record).items():
+            party_link = Links(session).get(cid, party.type, party.app_id)
+            if party_link is not None and (party_link.qbo_entity, party_link.qbo_id) in fresh:
+                parties[where] = party_link.qbo_id
+    report.checked += 1
+    report.by_type[key.type] = report.by_type.get(key.type, 0) + 1
+    customer = parties.pop(rules.INVOICE_PARTY, None) if rules.is_invoice(record) else None
+    current = fresh.get((link.qbo_entity, link.qbo_id))
+    linked = rules.Linked(
+        key,
+        record,
+        link.qbo_id,
+        link.doc_number,
+        link.pushed,
+        current,
+        kept=overrides.kept(state.overrides),
+        parties=parties,
+    )
+    found = rules.drift(linked, customer_qbo_id=customer)
+    if state.status != "synced" or state.pending_request_id:
+        code = (state.problem or {}).get("code")
+        if found is not None and state.status == "error" and code == found.problem.code:
+            report.confirmed += 1
+        else:
+            report.not_synced += 1
+        return
+    if found is None:
+        report.agreed += 1
+        return
+    problem = found.problem
+    params = problem.params
+    shown_field, ours, theirs = _values(problem.code, params, record, current)
+    report.mismatches.append(
+        Mismatch(
+            key.type,
+            key.app_id,
+            link.qbo_id,
+            problem.code,
+            shown_field,
+            ours,
+            theirs,
+            problem.message,
+        )
+    )
+    if flag:
+        with ledger.db.session() as session:
+            SyncStates(session, clock=ledger.clock).finish(
+                cid, key.type, key.app_id, status="error", problem=problem.to_json()
+            )
+            History(session, clock=ledger.clock).add(
+                cid, key.type, key.app_id, "verify_mismatch", detail=problem.to_json()
+            )
+            Events(session, clock=ledger.clock).append(cid, found.event, found.payload(key))
+        report.flagged += 1
+
+
+def _record(
+    data: Mapping[str, Any], changed: Mapping[str, Any] | None, key: RecordKey
+) -> Record | None:
+    parsed = parse_record(key.type, overrides.apply(data, changed))
+    return None if isinstance(parsed, list) else parsed
+
+
+def _values(
+    code: str, params: Mapping[str, Any], record: Record, current: MirrorObject | None
+) -> tuple[str | None, str | None, str | None]:
+    """The field a mismatch is about, with the app's and QuickBooks' values, for the report."""
+    if "field" in params and "app_value" in params:
+        return str(params["field"]), params.get("app_value"), params.get("quickbooks_value")
+    if current is None:
+        return None, "present", "gone"
+    if "quickbooks_customer_id" in params:
+        return "CustomerRef", params.get("app_customer_id"), params.get("quickbooks_customer_id")
+    if code.endswith("inactive_in_quickbooks"):
+        return "Active", compare.shown(True), compare.shown(current.active)
+    if code.endswith("voided_in_quickbooks"):
+        return "status", getattr(record, "status", None), "voided"
+    return None, None, None
