@@ -40,6 +40,7 @@ __all__ = [
 
 NameConflicts = Literal["ask", "differentiate", "link_on_email"]
 Numbering = Literal["app", "quickbooks", "prefix"]
+QuickBooksChanges = Literal["ask", "app_wins", "quickbooks_wins"]
 ClosedPeriods = Literal["error", "move_to_open_day"]
 
 _INPUT = ConfigDict(extra="forbid", strict=True)
@@ -71,6 +72,12 @@ class ConnectionSettings(BaseModel):
     )
     customer_email_required: bool | None = Field(
         None, description="Refuse customers without an email"
+    )
+    quickbooks_changes: QuickBooksChanges | None = Field(
+        None,
+        description="A synced record changed in QuickBooks: ask a person (a problem with both "
+        "values), send the app's values back (app_wins), or keep QuickBooks' values and tell "
+        "the app (quickbooks_wins)",
     )
     auto_push: list[RecordType] | None = Field(
         None,

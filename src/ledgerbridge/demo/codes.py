@@ -69,6 +69,7 @@ RECORD_CODES: frozenset[str] = frozenset(
         catalog.RECEIPT_DELETED_IN_QUICKBOOKS,
         catalog.BILL_DELETED_IN_QUICKBOOKS,
         catalog.PURCHASE_ORDER_DELETED_IN_QUICKBOOKS,
+        catalog.RECORD_CHANGED_IN_QUICKBOOKS,
     }
 )
 # Codes shown only when the dataset is given sales the demo company already holds (`Sale`).

@@ -58,15 +58,16 @@ def test_a_sync_request_releases_what_it_selects(stack: Stack) -> None:
     stack.http.put(f"{records}/vendor/v-1", json={"display_name": "Supplier"})
 
     sync = f"/v1/connections/{cid}/sync"
-    assert stack.http.post(sync, json={"type": "vendor"}).json() == {"queued": 1}
+    assert stack.http.post(sync, json={"type": "vendor"}).json() == {"queued": 1, "left": []}
     vendor = stack.http.get(f"{records}/vendor/v-1").json()
     assert (vendor["status"], vendor["held"]) == ("pending", False)
-    released = vendor["history"][0]
+    assert vendor["history"][0]["kind"] == "action:resync"  # audited like a single action
+    released = vendor["history"][1]
     assert released["kind"] == "released"
     assert released["detail"]["by"] == "sync_request"
     assert stack.http.get(f"{records}/customer/c-1").json()["held"] is True
 
-    assert stack.http.post(sync, json={"ids": ["c-2"]}).json() == {"queued": 1}
+    assert stack.http.post(sync, json={"ids": ["c-2"]}).json() == {"queued": 1, "left": []}
     assert stack.http.get(f"{records}/customer/c-2").json()["held"] is False
     assert stack.http.get(f"{records}/customer/c-1").json()["held"] is True
     assert stack.wakes == [cid, cid]

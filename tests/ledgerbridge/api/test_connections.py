@@ -116,6 +116,7 @@ def test_the_settings_schema_offers_the_service_choices() -> None:
     assert get_args(schemas.NameConflicts) == SETTINGS["name_conflicts"]
     assert get_args(schemas.Numbering) == SETTINGS["numbering"]
     assert get_args(schemas.ClosedPeriods) == SETTINGS["closed_periods"]
+    assert get_args(schemas.QuickBooksChanges) == SETTINGS["quickbooks_changes"]
     assert set(DEFAULT_SETTINGS) <= set(schemas.ConnectionSettings.model_fields)
 
 
@@ -159,11 +160,11 @@ def test_sync_queues_a_selection_or_everything(stack: Stack) -> None:
     stack.wakes.clear()
 
     sync = f"/v1/connections/{cid}/sync"
-    assert stack.http.post(sync).json() == {"queued": 3}
-    assert stack.http.post(sync, json={}).json() == {"queued": 3}
-    assert stack.http.post(sync, json={"type": "customer"}).json() == {"queued": 2}
-    assert stack.http.post(sync, json={"ids": ["c-2", "v-1"]}).json() == {"queued": 2}
-    assert stack.http.post(sync, json={"status": "error"}).json() == {"queued": 0}
+    assert stack.http.post(sync).json() == {"queued": 3, "left": []}
+    assert stack.http.post(sync, json={}).json() == {"queued": 3, "left": []}
+    assert stack.http.post(sync, json={"type": "customer"}).json() == {"queued": 2, "left": []}
+    assert stack.http.post(sync, json={"ids": ["c-2", "v-1"]}).json() == {"queued": 2, "left": []}
+    assert stack.http.post(sync, json={"status": "error"}).json() == {"queued": 0, "left": []}
     assert stack.wakes == [cid] * 5
     assert fields_of(stack.http.post(sync, json={"type": "estimate"})) == ["type"]
     assert fields_of(stack.http.post(sync, json={"ids": "c-1"})) == ["ids"]

@@ -25,6 +25,7 @@ PATHS = {
     "/v1/connections/{connection_id}/actions/apply_numbering_start": {"post"},
     "/v1/connections/{connection_id}/reconciliation": {"get"},
     "/v1/connections/{connection_id}/plan": {"post"},
+    "/v1/connections/{connection_id}/verify": {"post"},
     "/v1/qbo/webhooks": {"post"},
 }
 

@@ -18,8 +18,8 @@ from sqlalchemy.engine import make_url
 from ledgerbridge.bootstrap import Ledger, build
 from ledgerbridge.engine.service import Service
 from ledgerbridge.engine.verify import verify
-from ledgerbridge.storage.repositories import Connections
 from ledgerbridge.settings import load_settings
+from ledgerbridge.storage.repositories import Connections
 from qbo_emulator.server import EmulatorServer
 
 
