@@ -331,7 +331,7 @@ def verify(
         raise CliError(f"QuickBooks could not be read: {report.stopped}")
     if not as_json:
         out = console()
-        out.print(
+        typer.echo(
             f"Checked {report.checked} linked records against {report.read} objects read from "
             f"QuickBooks in {report.requests} queries: {report.agreed} synced and agreeing, "
             f"{report.confirmed} with a problem QuickBooks bears out, {report.not_synced} not "

@@ -15,6 +15,7 @@ from urllib.parse import parse_qs, urlparse
 import httpx
 import pytest
 
+from ledgerbridge.adapters.qbo import FixedToken, QboClient
 from ledgerbridge.bootstrap import Ledger, build
 from ledgerbridge.cli import main
 from ledgerbridge.engine.pull import pull_company
@@ -251,6 +252,52 @@ def test_reconcile_as_a_table_csv_and_json(shop: Shop, capsys: pytest.CaptureFix
     header = run(capsys, "reconcile", shop.connection_id, "--format", "csv").splitlines()[0]
     assert header.startswith("section,type,id,number,quickbooks_id,code")
     assert main(["reconcile", shop.connection_id, "--format", "xml"]) == 2
+
+
+def test_verify_reads_quickbooks_and_lists_what_disagrees(
+    shop: Shop, capsys: pytest.CaptureFixture[str]
+) -> None:
+    clean = run_json(capsys, "verify", shop.connection_id)
+    assert clean["mismatches"] == [] and clean["stopped"] is None
+    assert clean["agreed"] == clean["checked"] - clean["not_synced"] - clean["confirmed"] >= 4
+    assert "0 mismatches" in run(capsys, "verify", shop.connection_id)
+
+    client = QboClient(f"{shop.emulator.url}/v3", shop.realm_id, FixedToken(_person_token(shop)))
+    try:
+        (ann,) = client.query("SELECT * FROM Customer WHERE DisplayName = 'Ann Lee'")
+        edit = {"Id": ann["Id"], "SyncToken": ann["SyncToken"], "sparse": True}
+        changed = client.update(
+            "Customer",
+            {**edit, "PrimaryEmailAddr": {"Address": "ann@typo.example"}},
+            request_id="verify-1",
+            sparse=True,
+        )
+        table = run(capsys, "verify", shop.connection_id, "--no-flag", code=1)
+        assert "Said synced, but QuickBooks disagrees" in table
+        assert "customer ann" in table and "ann@example.com" in table
+        assert "ann@typo.example" in table and "1 mismatches" in table
+        assert shop.service.record(shop.key_id, shop.connection_id, "customer", "ann").status == (
+            "synced"  # --no-flag: reported only
+        )
+    finally:  # the module's other tests see Ann as she was
+        back = {**edit, "SyncToken": changed["SyncToken"]}
+        client.update(
+            "Customer",
+            {**back, "PrimaryEmailAddr": {"Address": "ann@example.com"}},
+            request_id="verify-2",
+            sparse=True,
+        )
+        client.close()
+    assert run_json(capsys, "verify", shop.connection_id)["mismatches"] == []
+
+
+def _person_token(shop: Shop) -> str:
+    tokens = httpx.post(
+        f"{shop.emulator.url}/_emulator/companies/{shop.realm_id}/connect",
+        json={"client_id": shop.ledger.app("emulator").client_id},
+        timeout=30,
+    ).json()
+    return str(tokens["access_token"])
 
 
 def test_checks_and_the_dry_run(shop: Shop, capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,4 +1,4 @@
-"""The reconciliation report and the dry-run plan over HTTP: shapes, scoping, errors."""
+"""The reconciliation report, verify and the dry-run plan over HTTP: shapes, scoping, errors."""
 
 from __future__ import annotations
 
@@ -91,7 +91,7 @@ def test_the_plan_of_a_company_not_connected_creates_everything(stack: Stack) ->
 def test_a_key_sees_only_its_own_connections(stack: Stack) -> None:
     cid = stack.connection()["id"]
     other = stack.client(stack.new_key())
-    for method, path in (("GET", "reconciliation"), ("POST", "plan")):
+    for method, path in (("GET", "reconciliation"), ("POST", "plan"), ("POST", "verify")):
         response = other.request(method, f"/v1/connections/{cid}/{path}")
         assert response.status_code == 404, response.text
         assert error_of(response)["code"] == "not_found"
@@ -142,3 +142,53 @@ def test_the_plan_links_what_the_company_holds_and_the_report_follows(stack: Sta
     assert report["links"]["customer"]["linked"] == 1
     assert report["statuses"]["synced"] == 1
     assert stack.http.get(f"{records}/customer/cara").json()["quickbooks_id"] == created["Id"]
+
+
+def test_verify_checks_every_synced_record_against_quickbooks_read_afresh(stack: Stack) -> None:
+    cid = stack.connection()["id"]
+    not_yet = stack.http.post(f"/v1/connections/{cid}/verify").json()
+    assert not_yet["stopped"] == "not_active" and not_yet["checked"] == 0
+    realm = stack.company("Verify Co")
+    _connect(stack, cid, realm)
+    records = f"/v1/connections/{cid}/records"
+    stack.http.put(f"{records}/customer/dee", json={"display_name": "Dee Ray", "email": "d@x.io"})
+    sync_company(stack.ledger, cid)
+
+    clean = stack.http.post(f"/v1/connections/{cid}/verify")
+    assert clean.status_code == 200, clean.text
+    assert {k: clean.json()[k] for k in ("checked", "agreed", "read", "mismatches")} == {
+        "checked": 1,
+        "agreed": 1,
+        "read": 1,
+        "mismatches": [],
+    }
+
+    tokens = httpx.post(
+        f"{stack.emulator_url}/_emulator/companies/{realm}/connect",
+        json={"client_id": stack.ledger.app("emulator").client_id},
+        timeout=10,
+    ).json()
+    person = {"Authorization": f"Bearer {tokens['access_token']}", "Accept": "application/json"}
+    base = f"{stack.emulator_url}/v3/company/{realm}"
+    (dee,) = httpx.get(
+        f"{base}/query", params={"query": "SELECT * FROM Customer"}, headers=person
+    ).json()["QueryResponse"]["Customer"]
+    changed = {"Id": dee["Id"], "SyncToken": dee["SyncToken"], "sparse": True, "Active": False}
+    assert httpx.post(f"{base}/customer", json=changed, headers=person).status_code == 200
+
+    report = stack.http.post(f"/v1/connections/{cid}/verify").json()
+    (found,) = report["mismatches"]
+    assert found == {
+        "type": "customer",
+        "id": "dee",
+        "quickbooks_id": dee["Id"],
+        "code": "customer.inactive_in_quickbooks",
+        "field": "Active",
+        "app_value": "yes",
+        "quickbooks_value": "no",
+        "message": f"QuickBooks Customer {dee['Id']} was made inactive in QuickBooks",
+    }
+    assert report["flagged"] == 1
+    shown = stack.http.get(f"{records}/customer/dee").json()
+    assert shown["status"] == "error"
+    assert shown["problem"]["code"] == "customer.inactive_in_quickbooks"

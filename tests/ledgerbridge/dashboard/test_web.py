@@ -12,6 +12,7 @@ import httpx
 from ledgerbridge.api import create_app
 from ledgerbridge.core.mirror import MirrorObject
 from ledgerbridge.dashboard.routes.auth import FAILED
+from ledgerbridge.engine.reconciler import sync_company
 from ledgerbridge.storage.repositories import Connections
 from ledgerbridge.storage.sync import Links, Mirror
 from tests.ledgerbridge.dashboard.conftest import (
@@ -301,6 +302,16 @@ def test_connecting_from_the_dashboard_comes_back_to_the_connection(office: Offi
     assert "QuickBooks is connected." in page and "Back Again" in page
     assert office.service.connection(office.key_id, cid).status == "active"
 
+    # Verify against QuickBooks: offered on an active connection, it reads QuickBooks afresh
+    assert "Verify against QuickBooks" in page
+    office.service.put_record(office.key_id, cid, "customer", "c-1", {"display_name": "Ann Lee"})
+    sync_company(office.site.ledger, cid)
+    checked = office.post(f"/dashboard/connections/{cid}/verify")
+    assert checked.status_code == 200, checked.text
+    assert "Checked against QuickBooks" in checked.text
+    assert "1 linked records compared with 1 objects read from QuickBooks" in checked.text
+    assert "<strong>0 that disagreed</strong>" in checked.text
+
 
 def test_the_callback_without_the_dashboards_cookie_answers_its_page(office: Office) -> None:
     """Scripts and people who connected through the API see the callback's page as before."""
@@ -368,6 +379,52 @@ def test_the_record_page_shows_what_changed_in_quickbooks_since_it_was_sent(
     table = table[: table.index("</table>")]
     assert '<th scope="row">DisplayName</th><td>Ann Lee</td><td>Ann Lee-Smith</td>' in table
     assert "Balance" not in table and "Line" not in table and "PrimaryEmailAddr" not in table
+
+
+def test_the_record_page_shows_a_real_edit_in_quickbooks_and_never_number_formats(
+    office: Office,
+) -> None:
+    """QuickBooks answers "129.0" for "129.00", "1.0" for a quantity of "1" and adds a
+    sub-total line: none of that is a change. A quantity changed there is."""
+    cid = office.connection()
+    office.service.put_record(office.key_id, cid, "item", "i-1", {"name": "Call"})
+    line = {"Qty": "1", "UnitPrice": "129.00", "ItemRef": {"value": "3"}}
+    sent = {
+        "Line": [
+            {"DetailType": "SalesItemLineDetail", "Amount": "129.00", "SalesItemLineDetail": line}
+        ],
+        "TxnDate": "2026-11-02",
+    }
+
+    def held(qty: str, amount: str) -> dict[str, object]:
+        detail = {"Qty": qty, "UnitPrice": "129.0", "ItemRef": {"value": "3", "name": "Call"}}
+        return {
+            "Id": "77",
+            "SyncToken": "1",
+            "TxnDate": "2026-11-02",
+            "Line": [
+                {"Id": "1", "LineNum": 1, "DetailType": "SalesItemLineDetail",
+                 "Amount": amount, "SalesItemLineDetail": detail},
+                {"Amount": amount, "DetailType": "SubTotalLineDetail", "SubTotalLineDetail": {}},
+            ],
+        }  # fmt: skip
+
+    def page_after(now: dict[str, object]) -> str:
+        with office.site.ledger.db.session() as session:
+            Links(session).put(
+                cid, "item", "i-1", entity="Invoice", qbo_id="77", sync_token="0",
+                doc_number=None, pushed=sent,
+            )  # fmt: skip
+            Mirror(session, cid).put(MirrorObject.from_quickbooks("Invoice", now))
+        return office.client.get(f"/dashboard/connections/{cid}/records/item/i-1").text
+
+    assert "Changed in QuickBooks since" not in page_after(held("1.0", "129.0"))
+    page = page_after(held("5", "645.0"))
+    table = page[page.index("Changed in QuickBooks since") :]
+    table = table[: table.index("</table>")]
+    assert '<th scope="row">Line[0].Amount</th><td>129.00</td><td>645.00</td>' in table
+    assert '<th scope="row">Line[0].SalesItemLineDetail.Qty</th><td>1</td><td>5</td>' in table
+    assert "UnitPrice" not in table and "SubTotal" not in table
 
 
 def test_start_fresh_and_disconnect_ask_first(office: Office) -> None:
