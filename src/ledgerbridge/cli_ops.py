@@ -279,7 +279,10 @@ def pull(connection_id: ConnectionId, as_json: AsJson = False) -> None:
         _operating(connection_id) as (ledger, _, _key),
         Console(stderr=True).status("Reading QuickBooks..."),
     ):
-        report = pull_company(ledger, connection_id)
+        try:
+            report = pull_company(ledger, connection_id)
+        except ValueError as exc:  # no way to reach this connection's QuickBooks from here
+            raise CliError(f"{exc} (LEDGERBRIDGE_QBO_EMULATOR_URL)") from None
     drift = report.drift_report
     found = {
         "objects": report.objects,
@@ -323,7 +326,10 @@ def verify(
         _operating(connection_id) as (ledger, _, _key),
         Console(stderr=True).status("Reading QuickBooks..."),
     ):
-        report = run_verify(ledger, connection_id, flag=flag)
+        try:
+            report = run_verify(ledger, connection_id, flag=flag)
+        except ValueError as exc:  # no way to reach this connection's QuickBooks from here
+            raise CliError(f"{exc} (LEDGERBRIDGE_QBO_EMULATOR_URL)") from None
     found = report.to_json()
     if as_json:
         _echo_json(found)

@@ -360,7 +360,7 @@ def _press_every_button(api: httpx.Client, base: str) -> tuple[Counter[str], lis
             if action == "bypass":
                 ended = True
                 undone = api.post(f"{path}/actions/undo_bypass", json={})
-                assert undone.status_code == 200, undone.text
+                assert undone.status_code == 200, (path, answer.text, undone.text)
     return pressed, refused
 
 

@@ -124,6 +124,11 @@ def show_access(
     cli = f"LEDGERBRIDGE_DATA_DIR={data_dir} .venv/bin/ledgerbridge"
     out.print(f"CLI           {cli} log {outcome.connection_id} --status error")
     out.print(f"              {cli} reconcile {outcome.connection_id}")
+    reads = (
+        f"LEDGERBRIDGE_DATA_DIR={data_dir} LEDGERBRIDGE_QBO_EMULATOR_URL={outcome.emulator_url} "
+        ".venv/bin/ledgerbridge"
+    )
+    out.print(f"              {reads} verify {outcome.connection_id}", soft_wrap=True)
     out.print("Ctrl-C stops.")
 
 

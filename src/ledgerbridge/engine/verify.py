@@ -12,7 +12,8 @@ same rule (`core.drift.drift`), for every linked record:
    `Active IN (true, false)`, since QuickBooks leaves inactive ones out by default), counted in
    the company's rate window like every other call;
 2. each linked record is compared with its fresh object; an object the read does not return is
-   gone;
+   gone. A record found disagreeing is looked at a second time (its state and its object read
+   again, alone) before it counts: a sync pass or a pull may have been working it meanwhile;
 3. a record that says `synced` while QuickBooks disagrees is a mismatch: it becomes the
    record's problem (history ``verify_mismatch``, and the drift's event for the app), unless
    `flag` is off. A record already failing is not a mismatch: it says so already
@@ -131,13 +132,42 @@ def verify(
                     report.requests += 1
                     for row in rows:
                         fresh[(entity, str(row["Id"]))] = MirrorObject.from_quickbooks(entity, row)
+            report.read = len(fresh)
+            for link in links:
+                found = _judge(ledger, connection_id, link, fresh, report)
+                if found is None:
+                    continue
+                # a second look, at this record alone: the sync pass or a pull may have been
+                # working it while QuickBooks was read (a live system moves on)
+                _pace(ledger, realm, sleep)
+                again = client.read(link.qbo_entity, link.qbo_id)
+                report.requests += 1
+                if again is None:
+                    fresh.pop((link.qbo_entity, link.qbo_id), None)
+                else:
+                    fresh[(link.qbo_entity, link.qbo_id)] = MirrorObject.from_quickbooks(
+                        link.qbo_entity, again
+                    )
+                with ledger.db.session(readonly=True) as session:
+                    now = Links(session).get(connection_id, link.type, link.app_id)
+                second = _judge(ledger, connection_id, now, fresh, None) if now else None
+                if second is not None:
+                    _mismatch(ledger, connection_id, second, report, flag=flag)
+                else:
+                    report.agreed += 1
         except QuickBooksError as exc:
             report.stopped = type(exc).__name__
             return report
-    report.read = len(fresh)
-    for link in links:
-        _compare(ledger, connection_id, link, fresh, report, flag=flag)
     return report
+
+
+@dataclass(frozen=True)
+class _Found:
+    key: RecordKey
+    link: StoredLink
+    record: Record
+    current: MirrorObject | None
+    drift: rules.Drift
 
 
 def _read(client: QuickBooks, entity: str, ids: list[str]) -> list[dict[str, Any]]:
@@ -162,29 +192,30 @@ def _pace(ledger: Ledger, realm: str, sleep: Callable[[float], None]) -> None:
         sleep(wait)
 
 
-def _compare(
+def _judge(
     ledger: Ledger,
     cid: str,
     link: StoredLink,
     fresh: Mapping[tuple[str, str], MirrorObject],
-    report: VerifyReport,
-    *,
-    flag: bool,
-) -> None:
+    report: VerifyReport | None,
+) -> _Found | None:
+    """A synced record QuickBooks disagrees with (counted in `report` when given, except the
+    mismatches, which the caller looks at twice)."""
     key = RecordKey(link.type, link.app_id)  # type: ignore[arg-type]
     with ledger.db.session(readonly=True) as session:
         state = SyncStates(session).get(cid, key.type, key.app_id)
         stored = Records(session).get(cid, key.type, key.app_id)
         record = _record(stored.data, state.overrides if state else None, key) if stored else None
         if state is None or record is None or stored is None or stored.deleted:
-            return
+            return None
         parties: dict[str, str] = {}
         for where, party in rules.parties(record).items():
             party_link = Links(session).get(cid, party.type, party.app_id)
             if party_link is not None and (party_link.qbo_entity, party_link.qbo_id) in fresh:
                 parties[where] = party_link.qbo_id
-    report.checked += 1
-    report.by_type[key.type] = report.by_type.get(key.type, 0) + 1
+    if report is not None:
+        report.checked += 1
+        report.by_type[key.type] = report.by_type.get(key.type, 0) + 1
     customer = parties.pop(rules.INVOICE_PARTY, None) if rules.is_invoice(record) else None
     current = fresh.get((link.qbo_entity, link.qbo_id))
     linked = rules.Linked(
@@ -199,23 +230,28 @@ def _compare(
     )
     found = rules.drift(linked, customer_qbo_id=customer)
     if state.status != "synced" or state.pending_request_id:
-        code = (state.problem or {}).get("code")
-        if found is not None and state.status == "error" and code == found.problem.code:
-            report.confirmed += 1
-        else:
-            report.not_synced += 1
-        return
+        if report is not None:
+            code = (state.problem or {}).get("code")
+            if found is not None and state.status == "error" and code == found.problem.code:
+                report.confirmed += 1
+            else:
+                report.not_synced += 1
+        return None
     if found is None:
-        report.agreed += 1
-        return
-    problem = found.problem
-    params = problem.params
-    shown_field, ours, theirs = _values(problem.code, params, record, current)
+        if report is not None:
+            report.agreed += 1
+        return None
+    return _Found(key, link, record, current, found)
+
+
+def _mismatch(ledger: Ledger, cid: str, found: _Found, report: VerifyReport, *, flag: bool) -> None:
+    key, problem = found.key, found.drift.problem
+    shown_field, ours, theirs = _values(problem.code, problem.params, found.record, found.current)
     report.mismatches.append(
         Mismatch(
             key.type,
             key.app_id,
-            link.qbo_id,
+            found.link.qbo_id,
             problem.code,
             shown_field,
             ours,
@@ -223,16 +259,17 @@ def _compare(
             problem.message,
         )
     )
-    if flag:
-        with ledger.db.session() as session:
-            SyncStates(session, clock=ledger.clock).finish(
-                cid, key.type, key.app_id, status="error", problem=problem.to_json()
-            )
-            History(session, clock=ledger.clock).add(
-                cid, key.type, key.app_id, "verify_mismatch", detail=problem.to_json()
-            )
-            Events(session, clock=ledger.clock).append(cid, found.event, found.payload(key))
-        report.flagged += 1
+    if not flag:
+        return
+    with ledger.db.session() as session:
+        SyncStates(session, clock=ledger.clock).finish(
+            cid, key.type, key.app_id, status="error", problem=problem.to_json()
+        )
+        History(session, clock=ledger.clock).add(
+            cid, key.type, key.app_id, "verify_mismatch", detail=problem.to_json()
+        )
+        Events(session, clock=ledger.clock).append(cid, found.drift.event, found.drift.payload(key))
+    report.flagged += 1
 
 
 def _record(

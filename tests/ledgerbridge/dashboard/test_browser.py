@@ -224,7 +224,7 @@ def test_a_record_is_bypassed_and_the_bypass_undone(desk: Desk) -> None:
     desk.shot("bypass-undone")
 
 
-def test_a_mapping_is_edited_and_the_stopped_payments_resynced_in_bulk(desk: Desk) -> None:
+def test_a_mapping_is_edited_and_the_stopped_payments_go_on_by_themselves(desk: Desk) -> None:
     desk.connect()
     world = desk.world
     synced_invoice(world)
@@ -255,9 +255,17 @@ def test_a_mapping_is_edited_and_the_stopped_payments_resynced_in_bulk(desk: Des
     mappings = desk.live.service.mappings(world.key_id, desk.cid)
     assert set(mappings["payment_methods"]) == {"zelle"}
 
+    # saving the mapping released the payments that waited for it: nobody resyncs them
+    assert status_of(desk, "payment", "pay-1") == "pending"
+    sync(world)
+    assert len(entities(desk, "Payment")) == 2
     page.goto(desk.url("/log"))
     page.get_by_label("Status").select_option(label="Needs attention")
     page.get_by_role("button", name="Show").click()
+    expect(page.locator("table.log tbody").get_by_role("checkbox")).to_have_count(0)
+
+    # a bulk resync of the two (synced) payments: queued, audited, and nothing made twice
+    page.goto(desk.url("/log?type=payment"))
     expect(page.locator("table.log tbody").get_by_role("checkbox")).to_have_count(2)
     page.get_by_role("checkbox", name=re.compile("pay-1")).check()
     page.get_by_role("checkbox", name=re.compile("pay-2")).check()

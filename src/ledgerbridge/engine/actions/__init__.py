@@ -80,7 +80,11 @@ def offered(state: StoredState, linked: bool) -> tuple[str, ...]:
     code = (state.problem or {}).get("code")
     if code:
         try:
-            found += [a for a in catalog.entry(str(code)).actions if a in HANDLERS]
+            found += [
+                a
+                for a in catalog.entry(str(code)).actions
+                if a in HANDLERS and _applies(a, str(code), state.problem or {})
+            ]
         except KeyError:
             found += ["retry", "copy_details"]
     if state.status == "bypassed":
@@ -90,6 +94,17 @@ def offered(state: StoredState, linked: bool) -> tuple[str, ...]:
     if not linked and state.status != "synced":
         found.append("link")
     return tuple(dict.fromkeys(found))
+
+
+def _applies(action: str, code: str, problem: Mapping[str, Any]) -> bool:
+    """Whether a catalog action can do anything for this problem (a button offered is never
+    one that can only be refused)."""
+    params = problem.get("params") or {}
+    if action == "reactivate" and code == catalog.CLASS_INACTIVE_IN_QUICKBOOKS:
+        return bool(params.get("quickbooks_id"))  # no such class in QuickBooks: map one
+    if action == "shift_to_open_period":
+        return not params.get("quickbooks_id")  # the QuickBooks copy is in the closed books
+    return True
 
 
 def run(
@@ -112,6 +127,8 @@ def run(
     if action not in HANDLERS:
         raise Refused(f"there is no action {action!r}")
     choices = offered(state, link is not None)
+    if action == "retry" and state.status == "synced":
+        choices = (*choices, "retry")  # it synced meanwhile: sending it again is still asked
     if action not in choices:
         code = (state.problem or {}).get("code")
         why = f"its problem ({code})" if code else f"a {state.status} record"
