@@ -166,9 +166,11 @@ class Service:
             self.defer_in(session, connection_id)
 
     def _wake_after_change(self, connection_id: str) -> None:
-        """After the commit: a wake-up, unless the job was deferred in the transaction."""
-        if self.defer_in is None:
-            self.wake(connection_id)
+        """After the commit: a wake-up. With jobs, the one deferred in the transaction may have
+        been a no-op: a job already waiting holds the company's queueing lock, and that job
+        may start before this change commits and find nothing due. A deferral after the commit
+        closes the gap (a no-op in turn when a job still waits, which then sees the change)."""
+        self.wake(connection_id)
 
     # --- keys ---------------------------------------------------------------------------------
 

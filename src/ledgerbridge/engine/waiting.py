@@ -24,7 +24,15 @@ from ledgerbridge.storage.repositories import Clock, Records
 from ledgerbridge.storage.sync import History, SyncStates
 from ledgerbridge.storage.tables import utcnow
 
-__all__ = ["MAPPED_BY", "SETTLED_BY", "for_mappings", "for_settings", "release"]
+__all__ = [
+    "MAPPED_BY",
+    "REFERRED_BY",
+    "SETTLED_BY",
+    "for_mappings",
+    "for_settings",
+    "recheck_dependents",
+    "release",
+]
 
 MAPPED_BY: Final[Mapping[str, str]] = {
     "payment_methods": catalog.PAYMENT_METHOD_NOT_MAPPED,
@@ -120,6 +128,49 @@ _MESSAGES: Final = {
     "mapping": "the mapping it waited for was saved",
     "settings": "a connection setting that decides its problem changed",
 }
+
+
+REFERRED_BY: Final[Mapping[str, tuple[tuple[str, ...], str]]] = {
+    "customer": (("invoice", "payment"), "customer_id"),
+    "vendor": (("bill", "receipt", "purchase_order"), "vendor_id"),
+}
+"""A party type -> the record types that name it, and the field they name it in."""
+
+
+def recheck_dependents(
+    session: Session, connection_id: str, key: RecordKey, *, by: str, clock: Clock = utcnow
+) -> int:
+    """A customer or vendor linked anew (unlinked, re-created, linked to another QuickBooks
+    object): its synced documents and sub-customers are planned again, so the invariant is
+    asked of them too (a document QuickBooks keeps under the old one is then "moved")."""
+    found: list[tuple[str, str]] = []
+    records = Records(session)
+    if key.type in REFERRED_BY:
+        types, field = REFERRED_BY[key.type]
+        found += records.referring(connection_id, types, field, key.app_id)
+    if key.type == "customer":
+        found += records.referring(connection_id, ("customer",), "parent_id", key.app_id)
+    states = SyncStates(session, clock=clock)
+    history = History(session, clock=clock)
+    count = 0
+    for record_type, app_id in found:
+        state = states.get(connection_id, record_type, app_id)
+        if state is None or state.status != "synced" or state.pending_request_id:
+            continue
+        states.want(connection_id, record_type, app_id, state.desired_version, current=state)
+        states.unsync(connection_id, record_type, app_id)
+        history.add(
+            connection_id,
+            record_type,
+            app_id,
+            "released",
+            detail={
+                "by": by,
+                "message": f"{key.type} {key.app_id} is linked anew in QuickBooks: checked again",
+            },
+        )
+        count += 1
+    return count
 
 
 def _failing(session: Session, connection_id: str, code: str) -> Iterable[tuple[str, str]]:

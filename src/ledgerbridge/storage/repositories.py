@@ -437,6 +437,22 @@ class Records:
             return int(current.version)
         return self._change(current.id, current.version, deleted=True)
 
+    def referring(
+        self, connection_id: str, types: Sequence[str], field: str, app_id: str
+    ) -> list[tuple[str, str]]:
+        """The (type, app id) of the records of `types` whose `field` names `app_id` (the
+        invoices and payments of a customer, the bills of a vendor, a customer's properties)."""
+        t = tables.Record
+        rows = self._session.execute(
+            select(t.type, t.app_id).where(
+                t.connection_id == connection_id,
+                t.type.in_(list(types)),
+                t.deleted.is_(False),
+                t.data[field].as_string() == app_id,
+            )
+        )
+        return [(row.type, row.app_id) for row in rows]
+
     def list(
         self,
         connection_id: str,

@@ -10,14 +10,12 @@ from __future__ import annotations
 import os
 import secrets
 import signal
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import httpx
 import pytest
@@ -45,23 +43,9 @@ from ledgerbridge.storage.repositories import Records
 from ledgerbridge.storage.sync import Leases
 from qbo_emulator.server import EmulatorServer
 from tests.ledgerbridge.engine.conftest import POSTGRES_URL, connect
+from tests.ledgerbridge.workers import Worker
 
 pytestmark = pytest.mark.postgres
-
-WORKER = """
-import logging, sys
-from ledgerbridge.bootstrap import build
-from ledgerbridge.dispatch.jobs import run_worker
-from ledgerbridge.settings import load_settings
-
-logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-logging.getLogger("httpx").setLevel(logging.WARNING)
-ledger = build(load_settings())
-try:
-    run_worker(ledger, name=sys.argv[1], poll_every=0.5, heartbeat_every=0.5, stalled_after=2.0)
-finally:
-    ledger.db.dispose()
-"""
 
 
 @pytest.fixture(scope="module")
@@ -150,36 +134,6 @@ class Bench:
 
     def registered_workers(self) -> int:
         return int(self.rows("SELECT count(*) FROM procrastinate_workers")[0][0])
-
-
-@dataclass
-class Worker:
-    name: str
-    process: subprocess.Popen[bytes]
-    log: IO[bytes]
-    log_path: Path
-
-    @classmethod
-    def start(cls, name: str, environ: dict[str, str], log_path: Path) -> Worker:
-        log = log_path.open("wb")
-        process = subprocess.Popen(
-            [sys.executable, "-c", WORKER, name], env=environ, stdout=log, stderr=log
-        )
-        return cls(name, process, log, log_path)
-
-    def stop(self, sig: int = signal.SIGTERM, timeout: float = 20.0) -> int:
-        if self.process.poll() is None:
-            self.process.send_signal(sig)
-        try:
-            return self.process.wait(timeout)
-        finally:
-            if self.process.poll() is None:
-                self.process.kill()
-                self.process.wait()
-            self.log.close()
-
-    def output(self) -> str:
-        return self.log_path.read_text(errors="replace")
 
 
 @pytest.fixture

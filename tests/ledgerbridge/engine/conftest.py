@@ -1,11 +1,16 @@
-"""An engine wired to a real emulator over HTTP, on SQLite and on PostgreSQL."""
+"""An engine wired to a real emulator over HTTP, on SQLite and on PostgreSQL, and, for the
+suites of the folders in `SCALE_OUT`, in the scale-out shape too: PostgreSQL, the service (what
+the API runs) in the test's process deferring jobs, and two `ledgerbridge worker` processes
+doing every sync pass (`World.sync` waits for them to drain the company)."""
 
 from __future__ import annotations
 
 import os
 import secrets
+import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
@@ -16,11 +21,21 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from ledgerbridge.bootstrap import Ledger, build
+from ledgerbridge.dispatch.jobs import (
+    SYNC_TASK,
+    JobDispatcher,
+    apply_job_schema,
+    defer_sync,
+    defer_sync_in,
+)
+from ledgerbridge.engine.reconciler import PassReport, sync_company
 from ledgerbridge.engine.service import Service
 from ledgerbridge.engine.verify import verify
 from ledgerbridge.settings import load_settings
 from ledgerbridge.storage.repositories import Connections
+from ledgerbridge.storage.sync import SyncStates
 from qbo_emulator.server import EmulatorServer
+from tests.ledgerbridge.workers import Worker
 
 
 @pytest.fixture(scope="module")
@@ -34,10 +49,39 @@ POSTGRES_URL = os.environ.get(
 )
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+SHAPES = {
+    "sqlite": (),
+    "postgresql": (pytest.mark.postgres,),
+    "postgresql-workers": (pytest.mark.postgres, pytest.mark.slow),
+}
+SCALE_OUT = {Path(__file__).parent / "failures"}
+"""The folders whose suites also run in the scale-out shape (`postgresql-workers`)."""
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "shape" not in metafunc.fixturenames:
+        return
+    shapes = ["sqlite", "postgresql"]
+    if metafunc.definition.path.parent in SCALE_OUT:
+        shapes.append("postgresql-workers")
+    metafunc.parametrize(
+        "shape", [pytest.param(s, marks=SHAPES[s], id=s) for s in shapes], indirect=True
+    )
+
+
+@pytest.fixture
+def shape(request: pytest.FixtureRequest) -> str:
+    """How the engine runs: `sqlite`, `postgresql`, or `postgresql-workers`."""
+    found: str = request.param
+    if found == "postgresql-workers" and request.node.get_closest_marker("in_process"):
+        pytest.skip(str(request.node.get_closest_marker("in_process").args[0]))
+    return found
+
+
+@pytest.fixture
+def database_url(shape: str, tmp_path: Path) -> Iterator[str]:
     """SQLite in the test's directory, or a private schema of the PostgreSQL `test` database."""
-    if request.param == "sqlite":
+    if shape == "sqlite":
         yield f"sqlite:///{tmp_path / 'ledgerbridge.db'}"
         return
     admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
@@ -61,6 +105,16 @@ class World:
     key_id: str
     connection_id: str
     realm_id: str
+    workers: list[Worker] = field(default_factory=list)  # the scale-out shape's
+
+    def sync(self, connection_id: str | None = None) -> PassReport:
+        """A sync pass over the connection: in this process, or, in the scale-out shape, by
+        the worker processes, waited for until the company has no work left (the report is
+        then read back from what the records' histories say happened)."""
+        cid = connection_id or self.connection_id
+        if not self.workers:
+            return sync_company(self.ledger, cid)
+        return drain(self, cid)
 
     def admin(self, method: str, path: str, body: Any = None) -> Any:
         response = httpx.request(
@@ -89,26 +143,123 @@ def connect(service: Service, key_id: str, connection_id: str, realm_id: str) ->
 
 @pytest.fixture
 def world(
-    request: pytest.FixtureRequest, emulator: EmulatorServer, tmp_path: Path, database_url: str
+    request: pytest.FixtureRequest,
+    emulator: EmulatorServer,
+    tmp_path: Path,
+    database_url: str,
+    shape: str,
 ) -> Iterator[World]:
-    settings = load_settings(
-        {"LEDGERBRIDGE_QBO_EMULATOR_URL": emulator.url, "LEDGERBRIDGE_DATABASE_URL": database_url},
-        data_dir=tmp_path,
-    )
-    ledger = build(settings)
+    environ = {
+        "LEDGERBRIDGE_QBO_EMULATOR_URL": emulator.url,
+        "LEDGERBRIDGE_DATABASE_URL": database_url,
+        "LEDGERBRIDGE_DATA_DIR": str(tmp_path),
+    }
+    ledger = build(load_settings(environ, data_dir=tmp_path))
     ledger.db.migrate()
-    service = Service(ledger)
+    workers: list[Worker] = []
+    if shape == "postgresql-workers":  # as `ledgerbridge serve` wires it on PostgreSQL
+        apply_job_schema(ledger)
+        dispatcher = JobDispatcher(ledger)
+        service = Service(
+            ledger, wake=dispatcher.wake, wake_pull=dispatcher.wake_pull, defer_in=defer_sync_in
+        )
+        workers = [
+            Worker.start(name, {**os.environ, **environ}, tmp_path / f"{name}.log")
+            for name in ("worker-one", "worker-two")
+        ]
+    else:
+        service = Service(ledger)
     key_id, _ = service.create_key("test")
     realm = httpx.post(
         f"{emulator.url}/_emulator/companies", json={"name": "Sync Test Co"}, timeout=30
     ).json()["realm_id"]
     connection = service.create_connection(key_id, "Test", "emulator")
     connect(service, key_id, connection.id, realm)
-    yield World(emulator, ledger, service, key_id, connection.id, realm)
+    yield World(emulator, ledger, service, key_id, connection.id, realm, workers)
     try:
         verify_every_connection(request, emulator, ledger)
     finally:
+        for worker in workers:
+            worker.stop()
+        for worker in workers:
+            assert "Traceback" not in worker.output(), worker.output()[-3000:]
         ledger.db.dispose()
+
+
+DRAIN_TIMEOUT = 90.0
+
+
+def drain(world: World, connection_id: str) -> PassReport:
+    """Ask for a sync (as the API does after a change) and wait until the workers have left
+    the company nothing due and no job waiting or running; what they did is read back from
+    the records' histories."""
+    ledger = world.ledger
+    with ledger.db.session(readonly=True) as session:
+        connection = Connections(session).get_unscoped(connection_id)
+        since = session.execute(text("SELECT coalesce(max(id), 0) FROM history")).scalar_one()
+    report = PassReport()
+    if connection is None or connection.status != "active":
+        report.stopped = "not_active"
+        return report
+    defer_sync(ledger, connection_id)
+    deadline = time.monotonic() + DRAIN_TIMEOUT
+    while not _drained(ledger, connection_id):
+        assert time.monotonic() < deadline, (
+            f"the workers did not drain {connection_id}: {_jobs(ledger)}\n"
+            + "\n".join(w.output()[-2000:] for w in world.workers)
+        )
+        time.sleep(0.1)
+    with ledger.db.session(readonly=True) as session:
+        kinds = session.execute(
+            text(
+                "SELECT kind, count(*) FROM history WHERE connection_id = :cid AND id > :since"
+                " GROUP BY kind"
+            ),
+            {"cid": connection_id, "since": since},
+        ).all()
+        status = Connections(session).get_unscoped(connection_id)
+    done = {kind: int(count) for kind, count in kinds}
+    report.created = done.get("created", 0)
+    report.updated = done.get("updated", 0)
+    report.linked = done.get("linked", 0)
+    report.removed = done.get("removed", 0)
+    report.failed = done.get("error", 0)
+    report.blocked = done.get("blocked", 0) + done.get("bypassed", 0)
+    if status is not None and status.status in ("disconnected", "suspended"):
+        report.stopped = status.status
+    return report
+
+
+def _jobs(ledger: Ledger) -> list[Any]:
+    with ledger.db.session(readonly=True) as session:
+        jobs = session.execute(
+            text(
+                "SELECT id, task_name, status, lock, queueing_lock, scheduled_at, args"
+                " FROM procrastinate_jobs ORDER BY id"
+            )
+        ).all()
+        due = session.execute(
+            text("SELECT type, app_id, status, held, next_attempt_at FROM sync_state")
+        ).all()
+    return [*map(tuple, jobs), "due:", *map(tuple, due), "now:", ledger.clock()]
+
+
+def _drained(ledger: Ledger, connection_id: str) -> bool:
+    with ledger.db.session(readonly=True) as session:
+        waiting = session.execute(
+            text(
+                "SELECT count(*) FROM procrastinate_jobs WHERE status IN ('todo', 'doing')"
+                " AND args->>'connection_id' = :cid AND task_name = :task"
+                " AND (status = 'doing' OR scheduled_at IS NULL OR scheduled_at < now()"
+                " + interval '10 seconds')"
+            ),
+            {"cid": connection_id, "task": SYNC_TASK},
+        ).scalar_one()
+        due = SyncStates(session).next_due_at(connection_id)
+        connection = Connections(session).get_unscoped(connection_id)
+    if connection is None or connection.status != "active":
+        return waiting == 0  # disconnected or suspended: its records wait, nothing runs
+    return waiting == 0 and (due is None or due > ledger.clock() + timedelta(seconds=10))
 
 
 def verify_every_connection(

@@ -118,6 +118,7 @@ def class_inactive(ctx: Context, name: str | None, path: str) -> Problem | None:
         f"{path}: {_why_unusable('Class', name, obj, mapped)}",
         name=name,
         quickbooks_id=obj.qbo_id if obj is not None else mapped,
+        in_quickbooks=False if obj is None and mapped is None else None,  # nothing to reactivate
     )
 
 

@@ -96,12 +96,23 @@ def offered(state: StoredState, linked: bool) -> tuple[str, ...]:
     return tuple(dict.fromkeys(found))
 
 
+def _withheld(state: StoredState) -> tuple[str, ...]:
+    """The problem's catalog actions `_applies` keeps from being offered."""
+    problem = state.problem or {}
+    code = str(problem.get("code") or "")
+    try:
+        listed = catalog.entry(code).actions if code else ()
+    except KeyError:
+        return ()
+    return tuple(a for a in listed if a in HANDLERS and not _applies(a, code, problem))
+
+
 def _applies(action: str, code: str, problem: Mapping[str, Any]) -> bool:
     """Whether a catalog action can do anything for this problem (a button offered is never
     one that can only be refused)."""
     params = problem.get("params") or {}
     if action == "reactivate" and code == catalog.CLASS_INACTIVE_IN_QUICKBOOKS:
-        return bool(params.get("quickbooks_id"))  # no such class in QuickBooks: map one
+        return params.get("in_quickbooks") is not False  # no such class there: map one
     if action == "shift_to_open_period":
         return not params.get("quickbooks_id")  # the QuickBooks copy is in the closed books
     return True
@@ -129,6 +140,8 @@ def run(
     choices = offered(state, link is not None)
     if action == "retry" and state.status == "synced":
         choices = (*choices, "retry")  # it synced meanwhile: sending it again is still asked
+    if action in _withheld(state):
+        choices = (*choices, action)  # not offered: the handler refuses it, saying why
     if action not in choices:
         code = (state.problem or {}).get("code")
         why = f"its problem ({code})" if code else f"a {state.status} record"

@@ -18,7 +18,7 @@ from ledgerbridge.core import catalog, drift, overrides
 from ledgerbridge.core import preflight as names
 from ledgerbridge.core.mirror import MirrorObject, name_key
 from ledgerbridge.core.records import Customer, Item, Vendor, display_name
-from ledgerbridge.engine import reconciler
+from ledgerbridge.engine import reconciler, waiting
 from ledgerbridge.engine.actions._target import Done, Refused, Target
 from ledgerbridge.engine.context import Surroundings
 from ledgerbridge.storage.sync import Links, Mirror, SyncStates
@@ -256,6 +256,7 @@ def unlink(t: Target) -> Done:
             )
         SyncStates(session, clock=t.ledger.clock).unsync(t.cid, t.key.type, t.key.app_id)
         t.want(session)
+        waiting.recheck_dependents(session, t.cid, t.key, by="unlink", clock=t.ledger.clock)
         t.event(
             session,
             "record.unlinked",
@@ -293,6 +294,7 @@ def recreate(t: Target) -> Done:
         states.unsync(t.cid, t.key.type, t.key.app_id)
         states.start_write(t.cid, t.key.type, t.key.app_id, uuid.uuid4().hex, "create", body)
         t.want(session)
+        waiting.recheck_dependents(session, t.cid, t.key, by="recreate", clock=t.ledger.clock)
     return Done(
         f"a new {t.link.qbo_entity} is being created from the copy last sent",
         {"old_quickbooks_id": t.link.qbo_id},

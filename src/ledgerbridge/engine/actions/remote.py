@@ -15,10 +15,11 @@ from ledgerbridge.core import catalog, mapping, overrides
 from ledgerbridge.core import drift as rules
 from ledgerbridge.core.mirror import MirrorObject
 from ledgerbridge.core.preflight._refs import pushed_number
-from ledgerbridge.engine import drift
+from ledgerbridge.core.records import Record, parse_record
+from ledgerbridge.engine import drift, waiting
 from ledgerbridge.engine.actions._target import Done, Refused, Target
 from ledgerbridge.engine.actions.local import next_free_number, push_again
-from ledgerbridge.engine.context import policies_of
+from ledgerbridge.engine.context import Surroundings, policies_of
 from ledgerbridge.storage.repositories import Records
 from ledgerbridge.storage.sync import Links, Mirror, SyncStates
 
@@ -164,10 +165,16 @@ def link(t: Target) -> Done:
         )
     with t.client() as client:
         found = _read(client, entity, str(qbo_id))
+    obj = MirrorObject.from_quickbooks(entity, found)
+    body = _body(t)
+    # a person says this QuickBooks object is the record: what it holds otherwise than the app
+    # (a longer name, another phone) is theirs and is kept, not overwritten; the app is told
+    kept_fields = sorted(rules.lacking(_parsed(t), body, obj)) if body is not None else []
+    kept = dict(overrides.kept(t.state.overrides) or {})
+    if body is not None:
+        kept.update(rules.kept_values(kept_fields, body, found))
     with t.ledger.db.session() as session:
-        Mirror(session, t.cid, clock=t.ledger.clock).put(
-            MirrorObject.from_quickbooks(entity, found)
-        )
+        Mirror(session, t.cid, clock=t.ledger.clock).put(obj)
         Links(session).put(
             t.cid,
             t.key.type,
@@ -176,28 +183,70 @@ def link(t: Target) -> Done:
             qbo_id=str(found["Id"]),
             sync_token=str(found.get("SyncToken", "0")),
             doc_number=found.get("DocNumber"),
-            pushed=None,
+            pushed=body,
         )
         states = SyncStates(session, clock=t.ledger.clock)
-        states.finish(
+        states.set_overrides(
             t.cid,
             t.key.type,
             t.key.app_id,
-            status="synced",
-            synced_version=t.state.desired_version,
-            attempts=0,
+            overrides.with_kept(overrides.active(t.stored.data, t.state.overrides), kept),
         )
+        if body is None:  # the record cannot be sent as it is: the next pass says why
+            states.finish(t.cid, t.key.type, t.key.app_id, status="pending", attempts=0)
+            states.unsync(t.cid, t.key.type, t.key.app_id)
+            t.want(session)
+        else:
+            states.finish(
+                t.cid,
+                t.key.type,
+                t.key.app_id,
+                status="synced",
+                synced_version=t.state.desired_version,
+                attempts=0,
+            )
         states.release_blocked(t.cid, (t.key.type, t.key.app_id))
+        waiting.recheck_dependents(session, t.cid, t.key, by="link", clock=t.ledger.clock)
         t.event(
             session,
-            "record.synced",
+            "record.synced" if body is not None else "record.linked",
             {
                 "quickbooks_id": str(found["Id"]),
                 "quickbooks_number": found.get("DocNumber"),
                 "how": "linked_by_person",
             },
         )
-    return Done(f"linked to QuickBooks {entity} {found['Id']}", {"quickbooks_id": str(found["Id"])})
+        if kept_fields:
+            t.event(
+                session,
+                "record.quickbooks_kept",
+                {
+                    "fields": kept_fields,
+                    "quickbooks_values": {f: found.get(f) for f in kept_fields},
+                    "quickbooks_id": str(found["Id"]),
+                },
+            )
+    kept_note = f"; QuickBooks' {', '.join(kept_fields)} kept" if kept_fields else ""
+    return Done(
+        f"linked to QuickBooks {entity} {found['Id']}{kept_note}",
+        {"quickbooks_id": str(found["Id"])},
+    )
+
+
+def _parsed(t: Target) -> Record:
+    parsed = parse_record(t.key.type, overrides.apply(t.stored.data, t.state.overrides))
+    if isinstance(parsed, list):
+        raise Refused("the record cannot be read; correct it in the app first")
+    return parsed
+
+
+def _body(t: Target) -> dict[str, Any] | None:
+    """What the record sends to QuickBooks now (None: a reference it needs is missing)."""
+    record = _parsed(t)
+    with t.ledger.db.session(readonly=True) as session:
+        refs = Surroundings(t.connection).refs(session)
+        body = mapping.to_quickbooks(t.key, record, refs)
+    return None if isinstance(body, list) else body
 
 
 # --- numbers ----------------------------------------------------------------------------------

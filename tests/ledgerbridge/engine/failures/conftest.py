@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from ledgerbridge.engine.pull import PullReport, pull_company
-from ledgerbridge.engine.reconciler import PassReport, sync_company
+from ledgerbridge.engine.reconciler import PassReport
 from ledgerbridge.engine.service import ActionResult
 from ledgerbridge.engine.views import RecordView
 from tests.ledgerbridge.engine.conftest import World
@@ -28,7 +28,8 @@ def put(world: World, record_type: str, app_id: str, **data: object) -> RecordVi
 
 
 def sync(world: World) -> PassReport:
-    return sync_company(world.ledger, world.connection_id)
+    """A sync pass: in this process, or by the worker processes in the scale-out shape."""
+    return world.sync()
 
 
 def pull(world: World) -> PullReport:

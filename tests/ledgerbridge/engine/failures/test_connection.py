@@ -20,6 +20,11 @@ from tests.ledgerbridge.engine.failures.conftest import (
     view,
 )
 
+# QuickBooks' connection faults (throttling, outages, expired and revoked tokens, a lapsed
+# subscription) are met and timed by the pass itself, with the engine's clock moved by the
+# tests: they run with the pass in this process, on SQLite and on PostgreSQL.
+pytestmark = pytest.mark.in_process("the pass's own clock and connection faults")
+
 
 def customers(world: World, count: int) -> None:
     for n in range(count):

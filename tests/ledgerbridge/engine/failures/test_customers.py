@@ -654,6 +654,7 @@ def test_an_address_line_too_long_for_quickbooks_is_shortened(world: World) -> N
 
 
 @pytest.mark.failure_mode("record.stalled")
+@pytest.mark.in_process("moves the engine's clock, which the workers do not share")
 def test_a_record_nobody_worked_is_queued_again(world: World) -> None:
     """The wake-up for a new customer was lost and no worker looked at it for twenty
     minutes. The engine's periodic check puts it back in line (the "edit and save again"
@@ -673,6 +674,7 @@ def test_a_record_nobody_worked_is_queued_again(world: World) -> None:
 
 
 @pytest.mark.failure_mode("record.stalled")
+@pytest.mark.in_process("moves the engine's clock, which the workers do not share")
 def test_a_stalled_record_shows_it_until_it_goes_through(world: World) -> None:
     """While a re-queued record waits for its turn, the dashboard says why it is late
     ("Taking longer than expected", with the minutes); the message goes once it is sent."""
@@ -692,6 +694,7 @@ def test_a_stalled_record_shows_it_until_it_goes_through(world: World) -> None:
 
 
 @pytest.mark.failure_mode("record.stalled")
+@pytest.mark.in_process("moves the engine's clock, which the workers do not share")
 def test_a_write_whose_answer_was_lost_is_settled_not_repeated(world: World) -> None:
     """QuickBooks created the customer but its answer was lost on the way back, and then
     nobody worked the company for hours. The record sits pending with its write in flight;

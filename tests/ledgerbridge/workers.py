@@ -1,0 +1,59 @@
+"""`ledgerbridge worker` processes for the tests: real subprocesses running `run_worker` on the
+test's PostgreSQL schema, with short polls and heartbeats (a killed one is presumed dead within
+seconds). Used by the job tests and by the engine suites' scale-out shape."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+__all__ = ["WORKER", "Worker"]
+
+WORKER = """
+import logging, sys
+from ledgerbridge.bootstrap import build
+from ledgerbridge.dispatch.jobs import run_worker
+from ledgerbridge.settings import load_settings
+
+logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+logging.getLogger("httpx").setLevel(logging.WARNING)
+ledger = build(load_settings())
+try:
+    run_worker(ledger, name=sys.argv[1], poll_every=0.5, heartbeat_every=0.5, stalled_after=2.0)
+finally:
+    ledger.db.dispose()
+"""
+
+
+@dataclass
+class Worker:
+    name: str
+    process: subprocess.Popen[bytes]
+    log: IO[bytes]
+    log_path: Path
+
+    @classmethod
+    def start(cls, name: str, environ: dict[str, str], log_path: Path) -> Worker:
+        log = log_path.open("wb")
+        process = subprocess.Popen(
+            [sys.executable, "-c", WORKER, name], env=environ, stdout=log, stderr=log
+        )
+        return cls(name, process, log, log_path)
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 20.0) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+        try:
+            return self.process.wait(timeout)
+        finally:
+            if self.process.poll() is None:
+                self.process.kill()
+                self.process.wait()
+            self.log.close()
+
+    def output(self) -> str:
+        return self.log_path.read_text(errors="replace")
