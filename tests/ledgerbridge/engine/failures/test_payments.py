@@ -146,6 +146,7 @@ def test_a_payment_already_entered_in_quickbooks_is_linked_when_it_matches_exact
 
 
 @pytest.mark.failure_mode("payment.already_in_quickbooks")
+@pytest.mark.in_process("the payment must still be waiting when the office keys theirs")
 def test_a_waiting_payment_matching_one_keyed_into_quickbooks_is_linked_not_bypassed(
     world: World, person: Person
 ) -> None:
