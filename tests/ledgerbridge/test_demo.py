@@ -339,8 +339,8 @@ def _press_every_button(api: httpx.Client, base: str) -> tuple[Counter[str], lis
         path = f"{base}/records/{listed['type']}/{listed['id']}"
         for action in api.get(path).json()["actions"]:
             current = api.get(path).json()
-            if action not in current["actions"]:
-                continue  # an earlier button settled it
+            if action not in current["actions"] or current["status"] not in ("error", "blocked"):
+                continue  # an earlier button settled it (or the worker is sending it now)
             if action in _NOT_PRESSED and (ended or action != "bypass"):
                 continue
             params: dict[str, Any] = {}

@@ -14,10 +14,14 @@ that is a change. So:
   side gives as a JSON number, compares as a `Decimal`, so ``"1.0"``, ``"1"`` and ``1`` are
   the same quantity, while other text (a DocNumber ``"01001"`` against ``"1001"``, a postal
   code) compares exactly;
-- lines compare in order, against QuickBooks' lines of the detail types the body sends (the
-  sub-total line QuickBooks adds to an invoice is not one of ours); a line more or fewer is a
+- lines compare in order, against QuickBooks' lines but the sub-total line it adds to an
+  invoice (a discount line someone added there is a line more); a line more or fewer is a
   difference;
-- a field the body sends empty (``""``) matches a field QuickBooks leaves out.
+- text compares without the spaces around it (QuickBooks trims names and numbers), and a field
+  the body sends empty (``""``) matches a field QuickBooks leaves out;
+- what QuickBooks moves on by itself as the books move is the same value (`MOVES_ON`): an
+  expense line billed to the customer (``Billable`` -> ``HasBeenBilled``), a purchase order
+  closed by its bill (``Open`` -> ``Closed``).
 
 Fields that QuickBooks changes by itself as the books move on are not compared
 (`NOT_COMPARED`): an inventory item's quantity on hand (sales and purchases change it) and its
@@ -41,6 +45,15 @@ NUMBERS: Final = frozenset(
 )
 """QuickBooks fields holding amounts and quantities, whatever form (string or number) they
 come in."""
+
+MOVES_ON: Final[Mapping[str, frozenset[tuple[str, str]]]] = {
+    "BillableStatus": frozenset({("Billable", "HasBeenBilled")}),
+    "POStatus": frozenset({("Open", "Closed")}),
+}
+"""Field -> (what we send, what QuickBooks may hold later) pairs that are no change."""
+_QUICKBOOKS_LINES: Final = frozenset({"SubTotalLineDetail"})
+"""Lines QuickBooks adds to a document by itself."""
+_LINE_BOOKKEEPING: Final = frozenset({"Id", "LineNum"})
 
 _MISSING: Final = object()
 
@@ -70,19 +83,31 @@ def differences(body: Mapping[str, Any], held: Mapping[str, Any]) -> list[Differ
 
 
 def normalized(value: Any, key: str = "") -> Any:
-    """A value in the form comparisons use (amounts and quantities as canonical decimals,
-    whatever form they came in), for storing what a person chose to keep and comparing it
-    later; `key`: the field's name."""
+    """A value in the form comparisons use, for storing what a person chose to keep and
+    comparing it later: amounts and quantities as canonical decimals whatever form they came
+    in, text without surrounding spaces, references without QuickBooks' label (`name`), lines
+    without QuickBooks' own ids, line numbers and sub-total line; `key`: the field's name."""
     if isinstance(value, bool) or value is None:
         return value
     if isinstance(value, int | float | Decimal) or (key in NUMBERS and isinstance(value, str)):
         number = _decimal(value)
         return str(number.normalize()) if number is not None else value
+    if isinstance(value, str):
+        return value.strip()
     if isinstance(value, Mapping):
-        return {k: normalized(v, k) for k, v in sorted(value.items())}
+        reference = "value" in value
+        return {
+            k: normalized(v, k)
+            for k, v in sorted(value.items())
+            if not (reference and k == "name") and k not in _LINE_BOOKKEEPING
+        }
     if isinstance(value, list | tuple):
-        return [normalized(v, key) for v in value]
+        return [normalized(v, key) for v in value if not _quickbooks_line(v)]
     return value
+
+
+def _quickbooks_line(line: Any) -> bool:
+    return isinstance(line, Mapping) and line.get("DetailType") in _QUICKBOOKS_LINES
 
 
 _QUANTITIES: Final = frozenset({"Qty", "QtyOnHand"})
@@ -133,17 +158,16 @@ def _compare(path: str, ours: Any, theirs: Any, found: list[Difference]) -> None
     if isinstance(ours, list):
         _compare_lines(path, ours, theirs, found)
         return
-    if not _same(ours, theirs, path.rsplit(".", 1)[-1] in NUMBERS):
+    last = path.rsplit(".", 1)[-1]
+    if (ours, theirs) in MOVES_ON.get(last, ()):
+        return
+    if not _same(ours, theirs, last in NUMBERS):
         found.append(Difference(path, ours, None if theirs is _MISSING else theirs))
 
 
 def _compare_lines(path: str, ours: list[Any], theirs: Any, found: list[Difference]) -> None:
     held: Sequence[Any] = theirs if isinstance(theirs, list) else []
-    kinds = {line.get("DetailType") for line in ours if isinstance(line, Mapping)}
-    if kinds and kinds != {None}:
-        held = [
-            line for line in held if isinstance(line, Mapping) and line.get("DetailType") in kinds
-        ]
+    held = [line for line in held if not _quickbooks_line(line)]
     if len(held) != len(ours):
         found.append(Difference(path, ours, list(held)))
         return
@@ -162,7 +186,7 @@ def _same(ours: Any, theirs: Any, number: bool) -> bool:
         left, right = _decimal(ours), _decimal(theirs)
         return left is not None and left == right
     if isinstance(ours, str) and isinstance(theirs, str):
-        return ours == theirs
+        return ours.strip() == theirs.strip()
     return bool(ours == theirs)
 
 

@@ -276,7 +276,7 @@ def changed(
         for d in compare.differences(body, current.data)
         if not _kept(linked.kept, d.field, body, current.data)
     ]
-    return _changed_drift(linked, found) if found else None
+    return _changed_drift(linked, found, expected) if found else None
 
 
 def holds(record: Record, body: Mapping[str, Any], current: MirrorObject) -> bool:
@@ -326,7 +326,9 @@ def _kept(
     )
 
 
-def _changed_drift(linked: Linked, found: list[compare.Difference]) -> Drift:
+def _changed_drift(
+    linked: Linked, found: list[compare.Difference], expected: Mapping[str, Any]
+) -> Drift:
     first = found[0]
     fields = list(dict.fromkeys(d.field for d in found))
     params: dict[str, ParamValue] = {
@@ -339,7 +341,7 @@ def _changed_drift(linked: Linked, found: list[compare.Difference]) -> Drift:
     }
     current = linked.current
     assert current is not None
-    lines = (linked.pushed or {}).get("Line")
+    lines = expected.get("Line")  # the app's total, from what it sends now
     if isinstance(lines, list) and "TotalAmt" in current.data and "Line" in fields:
         total = sum(
             (

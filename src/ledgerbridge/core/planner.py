@@ -207,12 +207,18 @@ def plan(
         if stop is not None:
             return Refuse((stop.problem,))
     if link is not None and link.synced_version == situation.version:
-        if linked is None or held is None or link.pushed is None:
+        if linked is None or held is None:
             return Nothing()  # already pushed; preflight is for what will be sent
-        found = drift.changed(linked, link.pushed, customer_qbo_id=held.customer_qbo_id)
+        expected = link.pushed
+        if expected is None:  # linked, never pushed: compare with what the record sends
+            built = body_for(record)
+            if isinstance(built, list):
+                return Nothing()
+            expected = built
+        found = drift.changed(linked, expected, customer_qbo_id=held.customer_qbo_id)
         if found is None:
-            return Nothing()
-        return _changed_in_quickbooks(situation, found, dict(link.pushed), record, {})
+            return Nothing(pushed=dict(expected) if link.pushed is None else None)
+        return _changed_in_quickbooks(situation, found, dict(expected), record, {})
     waiting = _dependencies(situation)
     if waiting is not None:
         return waiting

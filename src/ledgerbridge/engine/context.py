@@ -253,11 +253,14 @@ class Surroundings:
         self, session: Session, link: StoredLink, record: Record | None, state: StoredState
     ) -> planner.Held | None:
         """The linked object as the mirror holds it now (read afresh), with the live QuickBooks
-        ids of the record's parties; None when the mirror has never seen it."""
+        ids of the record's parties; None when the mirror has never seen it, or holds a copy
+        older than our last write."""
         mirror = Mirror(session, self.cid)
         current = mirror.get(link.qbo_entity, link.qbo_id)
         if current is None and not mirror.is_deleted(link.qbo_entity, link.qbo_id):
             return None
+        if current is not None and drift.is_stale(current, link.sync_token):
+            return None  # a copy read before our last write: not what QuickBooks holds now
         self._objects[(link.qbo_entity, link.qbo_id)] = current
         parties: dict[str, str] = {}
         customer: str | None = None

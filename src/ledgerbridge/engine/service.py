@@ -30,7 +30,7 @@ from ledgerbridge.core.records import (
     parse_record,
     record_to_json,
 )
-from ledgerbridge.engine import actions, holding, recheck, waiting
+from ledgerbridge.engine import actions, holding, recheck, verify, waiting
 from ledgerbridge.engine.context import Surroundings
 from ledgerbridge.engine.pull import pull_company
 from ledgerbridge.engine.tokens import store_grant
@@ -624,11 +624,9 @@ class Service:
     def verify(self, key_id: str, connection_id: str, *, flag: bool = True) -> dict[str, Any]:
         """Read QuickBooks afresh and check every synced record against it; each mismatch
         becomes the record's problem (engine.verify)."""
-        from ledgerbridge.engine.verify import verify
-
         with self.ledger.db.session(readonly=True) as session:
             self._connection(session, key_id, connection_id)
-        return verify(self.ledger, connection_id, flag=flag).to_json()
+        return verify.verify(self.ledger, connection_id, flag=flag).to_json()
 
     def plan(self, key_id: str, connection_id: str) -> dict[str, Any]:
         """The dry run: what a sync would do now, writing nothing (engine.dryrun)."""

@@ -19,8 +19,9 @@ same rule (`core.drift.drift`), for every linked record:
    `flag` is off. A record already failing is not a mismatch: it says so already
    (`confirmed` counts those QuickBooks still bears out).
 
-Nothing else is written: the mirror keeps what the pull side saw (what the pull compares its
-next read with).
+Besides the flagged records, only the mirror's copy of each object found disagreeing is
+written (so Retry and Keep QuickBooks' version see what verify saw); the rest of the mirror
+keeps what the pull side saw, which the pull compares its next read with.
 """
 
 from __future__ import annotations
@@ -39,7 +40,14 @@ from ledgerbridge.core.records import Record, RecordKey, parse_record
 from ledgerbridge.engine.tokens import ConnectionTokens
 from ledgerbridge.storage.repositories import Connections, Events, Records
 from ledgerbridge.storage.scans import Scans
-from ledgerbridge.storage.sync import History, Links, RateWindows, StoredLink, SyncStates
+from ledgerbridge.storage.sync import (
+    History,
+    Links,
+    Mirror,
+    RateWindows,
+    StoredLink,
+    SyncStates,
+)
 
 __all__ = ["CHUNK", "LISTS", "Mismatch", "VerifyReport", "verify"]
 
@@ -262,9 +270,17 @@ def _mismatch(ledger: Ledger, cid: str, found: _Found, report: VerifyReport, *, 
     if not flag:
         return
     with ledger.db.session() as session:
-        SyncStates(session, clock=ledger.clock).finish(
-            cid, key.type, key.app_id, status="error", problem=problem.to_json()
-        )
+        states = SyncStates(session, clock=ledger.clock)
+        now = states.get(cid, key.type, key.app_id)
+        if now is None or now.status != "synced" or now.pending_request_id:
+            return  # a pass took it up meanwhile: it plans it against QuickBooks itself
+        if found.current is not None:  # what the pull side missed: Retry and Keep see it too
+            Mirror(session, cid, clock=ledger.clock).put(found.current)
+        elif found.link.qbo_entity != "Customer":  # a customer gone was merged: not deleted
+            Mirror(session, cid, clock=ledger.clock).mark_deleted(
+                found.link.qbo_entity, found.link.qbo_id
+            )
+        states.finish(cid, key.type, key.app_id, status="error", problem=problem.to_json())
         History(session, clock=ledger.clock).add(
             cid, key.type, key.app_id, "verify_mismatch", detail=problem.to_json()
         )

@@ -466,9 +466,10 @@ def _accept_changed(t: Target) -> Done:
             overrides.with_kept(overrides.active(t.stored.data, t.state.overrides), kept),
         )
         _relink(t, session, t.link.pushed)  # QuickBooks' SyncToken: the next write is not stale
-        SyncStates(session, clock=t.ledger.clock).finish(
-            t.cid, t.key.type, t.key.app_id, status="synced", synced_version=t.state.desired_version
-        )
+        # planned again with the kept values: synced at once, or what the app changed since
+        # (other fields) is sent first
+        SyncStates(session, clock=t.ledger.clock).unsync(t.cid, t.key.type, t.key.app_id)
+        t.want(session)
         values = {f: seen.data.get(f) for f in fields}
         t.event(
             session,
@@ -478,7 +479,6 @@ def _accept_changed(t: Target) -> Done:
     return Done(
         f"QuickBooks' {', '.join(fields)} kept; the app is told QuickBooks' values",
         {"fields": fields},
-        wake=False,
     )
 
 

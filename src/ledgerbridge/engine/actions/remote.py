@@ -169,7 +169,9 @@ def link(t: Target) -> Done:
     body = _body(t)
     # a person says this QuickBooks object is the record: what it holds otherwise than the app
     # (a longer name, another phone) is theirs and is kept, not overwritten; the app is told
-    kept_fields = sorted(rules.lacking(_parsed(t), body, obj)) if body is not None else []
+    lacking = sorted(rules.lacking(_parsed(t), body, obj)) if body is not None else []
+    # ...but never money: a document whose lines or total differ is the person's question
+    kept_fields = [f for f in lacking if f not in _MONEY]
     kept = dict(overrides.kept(t.state.overrides) or {})
     if body is not None:
         kept.update(rules.kept_values(kept_fields, body, found))
@@ -192,7 +194,8 @@ def link(t: Target) -> Done:
             t.key.app_id,
             overrides.with_kept(overrides.active(t.stored.data, t.state.overrides), kept),
         )
-        if body is None:  # the record cannot be sent as it is: the next pass says why
+        if body is None or len(kept_fields) < len(lacking):
+            # the record cannot be sent as it is, or its amounts differ: the next pass says why
             states.finish(t.cid, t.key.type, t.key.app_id, status="pending", attempts=0)
             states.unsync(t.cid, t.key.type, t.key.app_id)
             t.want(session)
@@ -209,7 +212,7 @@ def link(t: Target) -> Done:
         waiting.recheck_dependents(session, t.cid, t.key, by="link", clock=t.ledger.clock)
         t.event(
             session,
-            "record.synced" if body is not None else "record.linked",
+            "record.synced" if body is not None and kept_fields == lacking else "record.linked",
             {
                 "quickbooks_id": str(found["Id"]),
                 "quickbooks_number": found.get("DocNumber"),
@@ -231,6 +234,10 @@ def link(t: Target) -> Done:
         f"linked to QuickBooks {entity} {found['Id']}{kept_note}",
         {"quickbooks_id": str(found["Id"])},
     )
+
+
+_MONEY = frozenset({"Line", "TotalAmt", "UnitPrice", "PurchaseCost"})
+"""Fields a link never keeps from QuickBooks over the record's: amounts are asked about."""
 
 
 def _parsed(t: Target) -> Record:

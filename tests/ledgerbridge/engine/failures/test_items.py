@@ -543,7 +543,15 @@ def demo_world(world: World, realm: str) -> World:
     """A second connection of the same app and key, to another QuickBooks company."""
     connection = world.service.create_connection(world.key_id, "Demo", "emulator")
     connect(world.service, world.key_id, connection.id, realm)
-    return World(world.emulator, world.ledger, world.service, world.key_id, connection.id, realm)
+    return World(
+        world.emulator,
+        world.ledger,
+        world.service,
+        world.key_id,
+        connection.id,
+        realm,
+        world.workers,  # the same worker processes (the scale-out shape) work it
+    )
 
 
 # --- item.type_change_not_allowed -------------------------------------------------------------
