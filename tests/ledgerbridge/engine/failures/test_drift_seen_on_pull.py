@@ -14,7 +14,6 @@ from typing import Any
 import pytest
 
 from ledgerbridge.engine.pull import pull_company
-from ledgerbridge.engine.reconciler import sync_company
 from ledgerbridge.engine.views import RecordView
 from ledgerbridge.storage.repositories import Connections
 from tests.ledgerbridge.engine.conftest import World
@@ -47,7 +46,7 @@ def pull(world: World) -> None:
 
 
 def sync(world: World) -> None:
-    report = sync_company(world.ledger, world.connection_id)
+    report = world.sync()
     assert report.stopped is None, report
 
 
@@ -227,6 +226,7 @@ def test_a_full_load_finds_a_deleted_invoice_missing(world: World, person: Perso
     assert len(events(world, "record.deleted_in_quickbooks")) == 1
 
 
+@pytest.mark.in_process("the app's change must still be waiting when the pull comes")
 def test_a_pending_change_is_not_disturbed_and_nothing_is_created_twice(
     world: World, person: Person
 ) -> None:
