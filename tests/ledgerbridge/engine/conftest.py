@@ -54,7 +54,7 @@ SHAPES = {
     "postgresql": (pytest.mark.postgres,),
     "postgresql-workers": (pytest.mark.postgres, pytest.mark.slow),
 }
-SCALE_OUT = {Path(__file__).parent / "failures"}
+SCALE_OUT = {Path(__file__).parent / "failures", Path(__file__).parent / "e2e"}
 """The folders whose suites also run in the scale-out shape (`postgresql-workers`)."""
 
 

@@ -13,7 +13,6 @@ import pytest
 from ledgerbridge.core import catalog
 from ledgerbridge.engine.dryrun import dry_run
 from ledgerbridge.engine.pull import pull_company
-from ledgerbridge.engine.reconciler import sync_company
 from tests.ledgerbridge.engine.conftest import World
 from tests.ledgerbridge.engine.quickbooks_person import Person, company, database, sale_line
 
@@ -243,7 +242,7 @@ def test_the_dry_run_matches_what_the_company_holds_and_the_sync_does_it(
         entity: {str(row["Id"]) for row in rows}
         for entity, rows in before_quickbooks["entities"].items()
     }
-    report = sync_company(world.ledger, world.connection_id)
+    report = world.sync()
     assert report.stopped is None, report
     assert report.linked == 5
     assert report.created == 6
@@ -304,7 +303,7 @@ def test_look_alikes_by_name_when_the_policy_renames(world: World, person: Perso
         (heater["Id"], "same name, different SKU")
     ]
 
-    sync_company(world.ledger, world.connection_id)
+    world.sync()
     names = {c["DisplayName"] for c in world.entities("Customer")}
     assert names == {"Gus Hale", "Gus Hale - 2"}
 
@@ -323,7 +322,7 @@ def test_the_dry_run_of_linked_records_updates_and_removals(world: World) -> Non
         status="draft",
         lines=[{"item_id": "i", "quantity": "1", "unit_price": "10"}],
     )
-    sync_company(world.ledger, world.connection_id)
+    world.sync()
     put(world, "customer", "c", display_name="Bo Diaz", email="bo.diaz@example.com")
     world.service.delete_record(world.key_id, world.connection_id, "customer", "d")
     put(world, "customer", "e", display_name="New Person")

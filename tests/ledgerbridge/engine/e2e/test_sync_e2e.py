@@ -5,7 +5,6 @@ from __future__ import annotations
 from decimal import Decimal
 
 from ledgerbridge.engine.pull import pull_company
-from ledgerbridge.engine.reconciler import sync_company
 from tests.ledgerbridge.engine.conftest import World
 
 
@@ -54,7 +53,7 @@ def test_records_reach_quickbooks_once_in_dependency_order(world: World) -> None
         applied_to=[{"invoice_id": "inv-1", "amount": "125.00"}],
     )
 
-    report = sync_company(world.ledger, world.connection_id)
+    report = world.sync()
     assert report.stopped is None, report
     assert report.failed == 0, world.service.records(world.key_id, world.connection_id).items
 
@@ -74,7 +73,7 @@ def test_records_reach_quickbooks_once_in_dependency_order(world: World) -> None
         assert view.quickbooks_id
 
     # a second pass changes nothing and creates nothing
-    again = sync_company(world.ledger, world.connection_id)
+    again = world.sync()
     assert again.created == 0
     assert len(world.entities("Invoice")) == 1
 
@@ -82,9 +81,9 @@ def test_records_reach_quickbooks_once_in_dependency_order(world: World) -> None
 def test_an_edit_becomes_a_sparse_update(world: World) -> None:
     pull_company(world.ledger, world.connection_id)
     put(world, "customer", "c", display_name="Bo Diaz", email="bo@example.com")
-    sync_company(world.ledger, world.connection_id)
+    world.sync()
     put(world, "customer", "c", display_name="Bo Diaz", email="bo.diaz@example.com")
-    report = sync_company(world.ledger, world.connection_id)
+    report = world.sync()
     assert report.updated == 1
     (customer,) = world.entities("Customer")
     assert customer["PrimaryEmailAddr"]["Address"] == "bo.diaz@example.com"
@@ -98,7 +97,7 @@ def test_a_customer_that_already_exists_is_linked_not_duplicated(world: World) -
     )
     pull_company(world.ledger, world.connection_id)
     put(world, "customer", "cara", first_name="Cara", last_name="Moss", email="cara@example.com")
-    report = sync_company(world.ledger, world.connection_id)
+    report = world.sync()
     assert report.linked == 1
     assert len(world.entities("Customer")) == 1
     view = world.service.record(world.key_id, world.connection_id, "customer", "cara")
@@ -109,7 +108,7 @@ def test_a_name_held_by_a_vendor_is_explained(world: World) -> None:
     httpx_post(world, "vendor", {"DisplayName": "Maria Delgado"})
     pull_company(world.ledger, world.connection_id)
     put(world, "customer", "maria", display_name="Maria Delgado")
-    sync_company(world.ledger, world.connection_id)
+    world.sync()
     view = world.service.record(world.key_id, world.connection_id, "customer", "maria")
     assert view.status == "error"
     assert view.problem is not None
@@ -123,12 +122,12 @@ def test_a_failed_parent_blocks_its_children_until_it_syncs(world: World) -> Non
     pull_company(world.ledger, world.connection_id)
     put(world, "customer", "top", display_name="Top Co")
     put(world, "customer", "child", display_name="1 Elm", kind="property", parent_id="top")
-    sync_company(world.ledger, world.connection_id)
+    world.sync()
     child = world.service.record(world.key_id, world.connection_id, "customer", "child")
     assert child.status == "blocked"
     assert child.blocked_by == ("customer", "top")
     put(world, "customer", "top", display_name="Top Co (customer)")
-    sync_company(world.ledger, world.connection_id)
+    world.sync()
     child = world.service.record(world.key_id, world.connection_id, "customer", "child")
     assert child.status == "synced"
 
@@ -162,7 +161,7 @@ def test_an_edit_in_quickbooks_meanwhile_is_kept_and_ours_reapplied(world: World
     re-reads it and re-applies only the field the app changed, keeping the person's edit."""
     pull_company(world.ledger, world.connection_id)
     put(world, "customer", "d", display_name="Dana Fox", email="dana@example.com", notes="gate 4")
-    sync_company(world.ledger, world.connection_id)
+    world.sync()
     (customer,) = world.entities("Customer")
     tokens = world.admin(
         "POST",
@@ -183,7 +182,7 @@ def test_an_edit_in_quickbooks_meanwhile_is_kept_and_ours_reapplied(world: World
         timeout=10,
     ).raise_for_status()
     put(world, "customer", "d", display_name="Dana Fox", email="dana@example.com", notes="gate 7")
-    report = sync_company(world.ledger, world.connection_id)
+    report = world.sync()
     assert report.updated == 1 and report.failed == 0
     (after,) = world.entities("Customer")
     assert after["Notes"] == "gate 7"  # ours, re-applied

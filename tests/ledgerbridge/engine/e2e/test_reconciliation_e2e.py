@@ -9,7 +9,6 @@ import pytest
 
 from ledgerbridge.core import catalog
 from ledgerbridge.engine.pull import pull_company
-from ledgerbridge.engine.reconciler import sync_company
 from ledgerbridge.engine.reconciliation import reconciliation
 from tests.ledgerbridge.engine.conftest import World
 from tests.ledgerbridge.engine.quickbooks_person import Person, company, database, sale_line
@@ -69,7 +68,7 @@ def test_the_report_shows_what_people_changed_in_quickbooks(world: World, person
         method="check",
         applied_to=[{"invoice_id": "inv-2", "amount": "200.00"}],
     )
-    report = sync_company(world.ledger, world.connection_id)
+    report = world.sync()
     assert report.stopped is None and report.failed == 1, report
 
     pull_company(world.ledger, world.connection_id)  # the invoice's balance after the payment
