@@ -225,6 +225,7 @@ def drain(world: World, connection_id: str) -> PassReport:
     report.removed = done.get("removed", 0)
     report.failed = done.get("error", 0)
     report.blocked = done.get("blocked", 0) + done.get("bypassed", 0)
+    report.released = done.get("released", 0)  # held records a pushed one needed first
     if status is not None and status.status in ("disconnected", "suspended"):
         report.stopped = status.status
     return report

@@ -11,7 +11,6 @@ import pytest
 
 from ledgerbridge.adapters.qbo import BatchItem
 from ledgerbridge.engine.pull import CDC_LIMIT, pull_company
-from ledgerbridge.engine.reconciler import sync_company
 from tests.ledgerbridge.engine.conftest import World
 from tests.ledgerbridge.engine.quickbooks_person import Person
 
@@ -38,7 +37,7 @@ def test_a_deletion_after_a_thousand_changes_is_still_seen(world: World, person:
     line = {"item_id": "svc", "quantity": "1", "unit_price": "90.00"}
     invoice = {"customer_id": "ann", "date": "2026-11-02", "number": "77", "lines": [line]}
     service.put_record(key, cid, "invoice", "inv-1", invoice)
-    sync_company(world.ledger, cid)
+    world.sync(cid)
     linked = service.record(key, cid, "invoice", "inv-1").quickbooks_id
     assert linked is not None
 

@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from ledgerbridge.engine.pull import pull_company
-from ledgerbridge.engine.reconciler import PassReport, sync_company
+from ledgerbridge.engine.reconciler import PassReport
 from qbo_emulator.server import free_port
 from tests.ledgerbridge.api.conftest import ApiServer
 from tests.ledgerbridge.engine.conftest import World, connect
@@ -61,8 +61,8 @@ class App:
         return queued
 
     def sync(self) -> PassReport:
-        """A worker's pass over the company (no dispatcher runs in these tests)."""
-        report = sync_company(self.world.ledger, self.cid)
+        """A pass over the company: in this process, or by the workers (the scale-out shape)."""
+        report = self.world.sync(self.cid)
         assert report.stopped is None, report
         return report
 
