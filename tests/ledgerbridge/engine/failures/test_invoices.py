@@ -666,6 +666,7 @@ def test_an_invoice_voided_by_mistake_is_recreated(world: World, person: Person)
 
 
 @pytest.mark.failure_mode("invoice.paid_in_quickbooks")
+@pytest.mark.in_process("the app's payment must still be waiting when the office is paid")
 def test_an_invoice_paid_in_quickbooks_sets_the_apps_payment_aside(
     world: World, person: Person
 ) -> None:
