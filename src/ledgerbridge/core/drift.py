@@ -32,6 +32,7 @@ Pure: the engine (`engine.drift`, `core.planner`, `engine.verify`) reads and car
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -75,6 +76,7 @@ __all__ = [
     "is_paid",
     "is_stale",
     "is_voided",
+    "judge",
     "kept_values",
     "lacking",
     "merge_survivor",
@@ -197,6 +199,14 @@ def parties(record: Record) -> dict[str, RecordKey]:
     if isinstance(record, Receipt):
         return {"EntityRef": RecordKey("vendor", record.vendor_id)}
     return {}
+
+
+def judge(linked: Linked) -> Drift | None:
+    """`drift` of a linked record whose `parties` hold every party's live QuickBooks id: an
+    invoice's customer is asked by the "moved" rule, the others compared as values."""
+    parties = dict(linked.parties or {})
+    customer = parties.pop(INVOICE_PARTY, None) if isinstance(linked.record, Invoice) else None
+    return drift(dataclasses.replace(linked, parties=parties), customer_qbo_id=customer)
 
 
 def drift(linked: Linked, *, customer_qbo_id: str | None = None) -> Drift | None:

@@ -281,7 +281,6 @@ class _Detector:
         if state is None or record is None:
             return
         parties = self._parties(record)
-        customer = parties.pop(rules.INVOICE_PARTY, None) if rules.is_invoice(record) else None
         linked = rules.Linked(
             key,
             record,
@@ -292,7 +291,7 @@ class _Detector:
             kept=overrides.kept(state.overrides),
             parties=parties,
         )
-        found = rules.drift(linked, customer_qbo_id=customer)
+        found = rules.judge(linked)
         self._apply(key, state, found, link.qbo_id)
 
     def _apply(

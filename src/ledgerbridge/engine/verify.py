@@ -224,7 +224,6 @@ def _judge(
     if report is not None:
         report.checked += 1
         report.by_type[key.type] = report.by_type.get(key.type, 0) + 1
-    customer = parties.pop(rules.INVOICE_PARTY, None) if rules.is_invoice(record) else None
     current = fresh.get((link.qbo_entity, link.qbo_id))
     linked = rules.Linked(
         key,
@@ -236,7 +235,7 @@ def _judge(
         kept=overrides.kept(state.overrides),
         parties=parties,
     )
-    found = rules.drift(linked, customer_qbo_id=customer)
+    found = rules.judge(linked)
     if state.status != "synced" or state.pending_request_id:
         if report is not None:
             code = (state.problem or {}).get("code")
