@@ -285,7 +285,7 @@ def verify_every_connection(
 
 # The default `pytest` run keeps one quick end-to-end sample of the engine; the other suites
 # here (failure modes, drift, checks, health, chaos, reports) are `slow`: `make test` runs them.
-_QUICK = {"test_sync_e2e.py", "test_tokens.py", "test_notify.py", "test_surroundings_memo.py"}
+_QUICK = {"test_sync_e2e.py", "test_tokens.py", "test_notify_e2e.py", "test_surroundings_memo.py"}
 _HERE = Path(__file__).parent
 
 

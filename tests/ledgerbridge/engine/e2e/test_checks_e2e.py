@@ -15,7 +15,6 @@ import pytest
 
 from ledgerbridge.engine.checks import apply_numbering_start, run_checks, stored_checks
 from ledgerbridge.engine.pull import pull_company
-from ledgerbridge.engine.reconciler import sync_company
 from ledgerbridge.storage.repositories import Audit, Connections
 from tests.ledgerbridge.engine.conftest import World, connect
 
@@ -278,7 +277,7 @@ def test_closed_books_count_the_waiting_records_and_follow_the_policy(world: Wor
     assert closed["status"] == "ok" and "2026-01-01" in closed["summary"]
 
     world.service.update_settings(world.key_id, world.connection_id, {"closed_periods": "error"})
-    sync_company(world.ledger, world.connection_id)  # the two are refused: stopped now
+    world.sync()  # the two are refused: stopped now
     run_checks(world.ledger, world.connection_id)
     closed = checklist(world)["closed_books"]
     assert closed["status"] == "error", closed

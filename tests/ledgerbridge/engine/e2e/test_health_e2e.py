@@ -16,7 +16,6 @@ import pytest
 from ledgerbridge.dispatch.inprocess import InProcessDispatcher
 from ledgerbridge.engine.health import check_connection, requeue_stalled, subscription_lapsed
 from ledgerbridge.engine.pull import pull_company
-from ledgerbridge.engine.reconciler import sync_company
 from ledgerbridge.storage.repositories import Connections
 from ledgerbridge.storage.sync import SyncStates
 from tests.ledgerbridge.engine.conftest import World
@@ -56,8 +55,10 @@ def later(world: World, minutes: int) -> None:
 
 
 def suspend(world: World) -> None:
-    """Records waiting, then the subscription lapses: the sync pass suspends the connection."""
+    """The subscription lapses, then records arrive: the sync pass suspends the connection
+    (in this order, so that no worker has sent them before QuickBooks starts refusing)."""
     pull_company(world.ledger, world.connection_id)
+    subscription(world, "CANCELLED")
     put(world, "customer", "c1", display_name="Rosa Diaz")
     put(world, "customer", "c2", display_name="Sam Cole")
     put(
@@ -68,8 +69,7 @@ def suspend(world: World) -> None:
         date=world.ledger.clock().date().isoformat(),
         lines=[{"description": "Gutter cleaning", "quantity": "1", "unit_price": "120.00"}],
     )
-    subscription(world, "CANCELLED")
-    report = sync_company(world.ledger, world.connection_id)
+    report = world.sync()
     assert report.stopped == "suspended", report
 
 
@@ -81,7 +81,7 @@ def test_a_lapsed_subscription_waits_for_a_check_then_drains(world: World) -> No
     assert world.entities("Customer") == []
 
     # nothing is sent while suspended
-    assert sync_company(world.ledger, world.connection_id).stopped == "not_active"
+    assert world.sync().stopped == "not_active"
 
     # the check while QuickBooks still refuses (6190): stays suspended
     world.admin(
@@ -104,26 +104,26 @@ def test_a_lapsed_subscription_waits_for_a_check_then_drains(world: World) -> No
     with world.ledger.db.session() as session:  # the refused write left no requestid behind
         assert not any(s.pending_request_id for s in SyncStates(session).all(world.connection_id))
 
-    report = sync_company(world.ledger, world.connection_id)
+    report = world.sync()
     assert report.stopped is None and report.failed == 0, report
     assert set(statuses(world).values()) == {"synced"}
     assert sorted(c["DisplayName"] for c in world.entities("Customer")) == ["Rosa Diaz", "Sam Cole"]
     assert len(world.entities("Invoice")) == 1
-    assert sync_company(world.ledger, world.connection_id).created == 0  # once each
+    assert world.sync().created == 0  # once each
 
 
 def test_an_update_refused_while_suspended_is_sent_again_when_back(world: World) -> None:
     pull_company(world.ledger, world.connection_id)
     put(world, "customer", "c", display_name="Tia Ruiz", email="tia@example.com")
-    sync_company(world.ledger, world.connection_id)
+    world.sync()
     subscription(world, "CANCELLED")
     put(world, "customer", "c", display_name="Tia Ruiz", email="tia.ruiz@example.com")
-    assert sync_company(world.ledger, world.connection_id).stopped == "suspended"
+    assert world.sync().stopped == "suspended"
     assert statuses(world) == {"c": "pending"}
 
     subscription(world, "PAID")
     assert check_connection(world.ledger, world.connection_id) == "active"
-    report = sync_company(world.ledger, world.connection_id)
+    report = world.sync()
     assert report.updated == 1 and report.failed == 0, report
     (customer,) = world.entities("Customer")
     assert customer["PrimaryEmailAddr"]["Address"] == "tia.ruiz@example.com"
@@ -149,6 +149,7 @@ def test_a_disconnected_company_found_by_the_check(world: World) -> None:
     assert set(statuses(world).values()) == {"pending"}
 
 
+@pytest.mark.in_process("the in-process dispatcher is what is tested")
 def test_the_dispatcher_checks_a_suspended_company_and_syncs_it_when_back(world: World) -> None:
     suspend(world)
     subscription(world, "PAID")
@@ -163,6 +164,7 @@ def test_the_dispatcher_checks_a_suspended_company_and_syncs_it_when_back(world:
     assert len(world.entities("Customer")) == 2
 
 
+@pytest.mark.in_process("the engine's clock runs ahead in this process only")
 def test_stalled_records_are_queued_again_and_the_log_says_so(world: World) -> None:
     pull_company(world.ledger, world.connection_id)
     put(world, "customer", "due", display_name="Una Park")
@@ -206,7 +208,7 @@ def test_stalled_records_are_queued_again_and_the_log_says_so(world: World) -> N
     assert due is not None and due.status == "pending"
     assert due.problem is not None and due.problem["code"] == "record.stalled"  # shown
 
-    report = sync_company(world.ledger, world.connection_id)
+    report = world.sync()
     assert report.failed == 0, report
     assert statuses(world) == {
         "due": "synced",
@@ -218,12 +220,14 @@ def test_stalled_records_are_queued_again_and_the_log_says_so(world: World) -> N
     assert names == ["Una Park", "Wen Ito", "Xan Bell"]
 
 
+@pytest.mark.in_process("the engine's clock runs ahead in this process only")
 def test_stalled_records_of_a_suspended_connection_wait(world: World) -> None:
     suspend(world)
     later(world, 60)
     assert requeue_stalled(world.ledger, world.connection_id) == 0
 
 
+@pytest.mark.in_process("the in-process dispatcher is what is tested")
 def test_the_dispatcher_queues_stalled_records_again(world: World) -> None:
     pull_company(world.ledger, world.connection_id)
     put(world, "customer", "c", display_name="Yul Gray")
@@ -248,6 +252,7 @@ def test_subscription_status_in_company_info(value: str | None, lapsed: bool) ->
 
 
 @pytest.mark.postgres
+@pytest.mark.in_process("the sweep and the sync are run by the test, not by workers")
 def test_the_job_sweep_checks_suspended_companies(world: World) -> None:
     if world.ledger.db.dialect != "postgresql":
         pytest.skip("procrastinate jobs need PostgreSQL")

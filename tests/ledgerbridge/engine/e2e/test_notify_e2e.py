@@ -13,7 +13,6 @@ import pytest
 
 from ledgerbridge.engine.notify import SIGNATURE_HEADER, deliver_events
 from ledgerbridge.engine.pull import pull_company
-from ledgerbridge.engine.reconciler import sync_company
 from tests.ledgerbridge.engine.conftest import World
 
 
@@ -59,7 +58,7 @@ def test_events_are_signed_and_delivered_once(world: World, receiver: tuple[Rece
     secret = service.connection(world.key_id, world.connection_id).settings["events_secret"]
     pull_company(world.ledger, world.connection_id)
     service.put_record(world.key_id, world.connection_id, "customer", "c1", {"display_name": "Eve"})
-    sync_company(world.ledger, world.connection_id)
+    world.sync()
 
     state.fail = 1
     assert deliver_events(world.ledger, world.connection_id) == 0  # 503: kept for later

@@ -32,6 +32,9 @@ def by_record(plan: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {f"{entry['type']}/{entry['id']}": entry for entry in plan["records"]}
 
 
+pytestmark = pytest.mark.in_process("the dry run comes before the push: workers would push first")
+
+
 def test_the_dry_run_matches_what_the_company_holds_and_the_sync_does_it(
     world: World, person: Person
 ) -> None:
