@@ -20,11 +20,12 @@ CompanyInfo is read with the new token before anything is stored: QuickBooks ans
 token for another company (`Disconnected`), and then nothing is stored.
 
 A grant that is not kept (another company than the connection's, a realm QuickBooks did not
-confirm) is revoked at Intuit, and so is the grant a new one replaces when it is for another
-company. Intuit keeps one connection per app and company, and revoking any token of it ends all
-of them (the emulator's `revoke` does the same): a grant is therefore revoked only when no
+confirm) is revoked at Intuit. Tokens a connection already keeps are always for the company it
+is connected again to (another company is `wrong_company`, and `start_fresh` forgets tokens
+with the company), and Intuit keeps one connection per app and company: revoking any token of
+it ends all of them (the emulator's `revoke` does the same). So a grant is revoked only when no
 token we keep is for the same company, and a reconnection to the same company, which continues
-Intuit's connection, leaves the earlier token to Intuit (it is no longer stored here).
+Intuit's connection, stores the new grant and leaves the earlier token to Intuit.
 """
 
 from __future__ import annotations
