@@ -33,7 +33,7 @@ import uvicorn
 from alembic.util.exc import CommandError
 from sqlalchemy.exc import SQLAlchemyError
 
-from ledgerbridge.api import create_app
+from ledgerbridge.api import create_app, logs
 from ledgerbridge.bootstrap import Ledger, build
 from ledgerbridge.dispatch import jobs
 from ledgerbridge.dispatch.inprocess import InProcessDispatcher
@@ -174,7 +174,14 @@ def serve(
         api = create_app(_service(ledger, dispatcher))
         dispatcher.start()
         try:
-            uvicorn.run(api, host=host, port=port, log_level=log_level.value, lifespan="off")
+            uvicorn.run(
+                api,
+                host=host,
+                port=port,
+                log_level=log_level.value,
+                log_config=logs.uvicorn_log_config(),
+                lifespan="off",
+            )
         finally:
             dispatcher.stop()
 

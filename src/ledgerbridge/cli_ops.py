@@ -190,16 +190,20 @@ def connections_create(
 
 @connections_app.command("connect-url")
 def connections_connect_url(connection_id: ConnectionId, as_json: AsJson = False) -> None:
-    """The QuickBooks consent URL a person opens to connect the company."""
+    """A link a person opens (once, within minutes) to connect the company: it leads through
+    the running server, which remembers that browser, to QuickBooks' consent page."""
     with _operating(connection_id) as (_, service, key_id):
-        url = _asked(lambda: service.connect_url(key_id, connection_id))
+        url = _asked(lambda: service.connect_link(key_id, connection_id))
         environment = service.connection(key_id, connection_id).environment
     if as_json:
         _echo_json({"url": url})
         return
     typer.echo(url)
     if environment == "emulator":
-        typer.echo("(emulator: add &realm_id=REALM&approve=true to connect without a browser)")
+        typer.echo(
+            "(emulator: on its consent page, add &realm_id=REALM&approve=true to the address "
+            "to skip the form)"
+        )
 
 
 @connections_app.command("disconnect")

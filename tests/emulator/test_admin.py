@@ -9,6 +9,7 @@ from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import parse_qs, urljoin, urlparse
 
+import jwt
 import pytest
 import requests
 from intuitlib.client import AuthClient
@@ -106,6 +107,41 @@ def test_token_of_one_company_on_another(connect: Callable[..., Connection]) -> 
         assert "403" in raised.value.message
     finally:
         wrong.session.close()
+
+
+def test_a_code_grants_the_company_consented_to_whatever_the_callback_says(
+    emulator: EmulatorServer, admin: Admin
+) -> None:
+    """As at Intuit, `realmId` on the redirect only reports the company chosen: an app that
+    reads another one there (an edited link) still holds a token for the one consented to,
+    which the id_token's `realmid` names and QuickBooks refuses (403, 3100) anywhere else."""
+    chosen, named = admin.create_company("Chosen"), admin.create_company("Named")
+    app = admin.create_app()
+    auth = AuthClient(
+        app["client_id"],
+        app["client_secret"],
+        REDIRECT_URI,
+        environment=f"{emulator.url}/.well-known/openid_configuration",
+    )
+    url = auth.get_authorization_url([Scopes.ACCOUNTING, Scopes.OPENID], state_token="s")
+    consent = requests.get(f"{url}&realm_id={chosen}&approve=true", allow_redirects=False)
+    query = parse_qs(urlparse(consent.headers["location"]).query)
+    assert query["realmId"] == [chosen]
+    auth.get_bearer_token(query["code"][0], realm_id=named)  # the app believes the edit
+    try:
+        claims = jwt.decode(auth.id_token, options={"verify_signature": False})
+        assert claims["realmid"] == chosen
+        bearer = {"Authorization": f"Bearer {auth.access_token}", "Accept": "application/json"}
+        there = requests.get(
+            f"{emulator.url}/v3/company/{named}/companyinfo/{named}", headers=bearer
+        )
+        assert there.status_code == 403 and gateway_fault(there)["code"] == "3100"
+        here = requests.get(
+            f"{emulator.url}/v3/company/{chosen}/companyinfo/{chosen}", headers=bearer
+        )
+        assert here.status_code == 200
+    finally:
+        auth.close()
 
 
 def test_revoked_grant(conn: Connection) -> None:

@@ -42,7 +42,7 @@ import uvicorn
 from rich.console import Console
 
 from ledgerbridge.adapters.qbo import QuickBooksError
-from ledgerbridge.api import create_app
+from ledgerbridge.api import create_app, logs
 from ledgerbridge.bootstrap import Ledger, RateLimits, build
 from ledgerbridge.demo import report
 from ledgerbridge.demo.cases import Sale
@@ -257,7 +257,12 @@ def _api_server(service: Service, host: str, port: int) -> Iterator[None]:
     """The HTTP API (and the dashboard) from a thread, started early: QuickBooks' webhooks
     find it, and a port already taken is found before the long sync, not after."""
     config = uvicorn.Config(
-        create_app(service), host=host, port=port, log_level="warning", lifespan="off"
+        create_app(service),
+        host=host,
+        port=port,
+        log_level="warning",
+        log_config=logs.uvicorn_log_config(),
+        lifespan="off",
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="ledgerbridge-api", daemon=True)
@@ -288,12 +293,15 @@ def connect(
     emulator's consent shortcut (no browser). QuickBooks is not read yet (`pull_company`)."""
     key_id, secret = service.create_key(key_name)
     connection = service.create_connection(key_id, connection_name, "emulator")
-    url = service.connect_url(key_id, connection.id)
+    started = service.begin_connect(key_id, connection.id)
+    url = started.authorize_url
     consent = httpx.get(f"{url}&realm_id={company.realm_id}&approve=true", timeout=30)
     query = parse_qs(urlparse(consent.headers.get("location", "")).query)
     if consent.status_code not in (302, 303) or "code" not in query:
         raise DemoError(f"the emulator's consent did not answer with a code: {consent.text}")
-    view = service.complete_connect(query["state"][0], query["code"][0], query["realmId"][0])
+    view = service.complete_connect(
+        query["state"][0], query["code"][0], query["realmId"][0], started.binding or ""
+    )
     return Connected(key_id, secret, view)
 
 

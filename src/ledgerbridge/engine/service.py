@@ -20,7 +20,6 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from ledgerbridge.adapters.qbo import FixedToken, QuickBooksError, oauth
 from ledgerbridge.bootstrap import Ledger
 from ledgerbridge.core.problems import Problem
 from ledgerbridge.core.records import (
@@ -30,10 +29,9 @@ from ledgerbridge.core.records import (
     parse_record,
     record_to_json,
 )
-from ledgerbridge.engine import actions, holding, recheck, verify, waiting
+from ledgerbridge.engine import actions, connecting, holding, recheck, verify, waiting
 from ledgerbridge.engine.context import Surroundings
 from ledgerbridge.engine.pull import pull_company
-from ledgerbridge.engine.tokens import store_grant
 from ledgerbridge.engine.views import ConnectionView, ProblemView, RecordView
 from ledgerbridge.storage.repositories import (
     ApiKeys,
@@ -290,74 +288,45 @@ class Service:
         self.wake(connection_id)
         return dict(mappings)
 
-    def connect_url(self, key_id: str, connection_id: str) -> str:
-        state = secrets.token_urlsafe(24)
-        with self.ledger.db.session() as session:
-            connection = self._connection(session, key_id, connection_id)
-            Connections(session).set_oauth_state(connection_id, state)
-        app = self.ledger.app(connection.environment)
-        endpoints = self.ledger.endpoints(connection.environment)
-        return oauth.authorize_url(endpoints, app.client_id, app.redirect_uri, state)
+    # --- connecting a company (engine.connecting says what guards a sign-in) ------------------
 
-    def complete_connect(self, state: str, code: str, realm_id: str) -> ConnectionView:
-        """The OAuth callback: the state must be one we issued; tokens are stored encrypted."""
+    def begin_connect(self, key_id: str, connection_id: str) -> connecting.Consent:
+        """A sign-in bound to the browser that will keep `binding` in its cookie.
+        `ValueError` when the environment has no QuickBooks app."""
         with self.ledger.db.session(readonly=True) as session:
-            connection = Connections(session).by_oauth_state(state) if state else None
-        if connection is None:
-            raise _invalid("state", "this sign-in link is unknown or was already used")
-        ledger = self.ledger
-        app = ledger.app(connection.environment)
-        grant = oauth.exchange_code(
-            ledger.endpoints(connection.environment),
-            app.client_id,
-            app.client_secret.value,
-            code,
-            app.redirect_uri,
-            transport=ledger.transport,
-        )
-        with ledger.db.session() as session:
-            connections = Connections(session)
-            connections.set_oauth_state(connection.id, None)
-            if connection.realm_id and connection.realm_id != realm_id:
-                # The links were made in another company: keep the tokens of that one and
-                # stop, so nothing is pushed into the wrong books.
-                connections.set_status(connection.id, "wrong_company")
-                Events(session).append(
-                    connection.id,
-                    "connection.status_changed",
-                    {
-                        "status": "wrong_company",
-                        "expected_realm": connection.realm_id,
-                        "connected_realm": realm_id,
-                    },
-                )
-            else:
-                store_grant(ledger, Tokens(session), connection.id, grant)
-                connections.set_company(
-                    connection.id, realm_id, self._company_name(connection, realm_id, grant)
-                )
-                connections.set_status(connection.id, "active")
-                Events(session).append(
-                    connection.id,
-                    "connection.status_changed",
-                    {"status": "active", "realm_id": realm_id},
-                )
-            view = self._view(
-                session, Connections(session).get_unscoped(connection.id) or connection
-            )
-        self.wake_pull(connection.id)
-        self.wake(connection.id)
-        return view
+            connection = self._connection(session, key_id, connection_id)
+        return connecting.begin(self.ledger, connection, bind=True)
 
-    def _company_name(self, connection: StoredConnection, realm_id: str, grant: Any) -> str | None:
-        """The company's name, for the confirmation page (best effort: the pull fills it too)."""
-        token = FixedToken(str(grant.access_token))
+    def connect_link(self, key_id: str, connection_id: str) -> str:
+        """A link for a script or the CLI to hand to the person's browser: it opens once and
+        binds the sign-in to the browser that opened it (`/v1/oauth/start`)."""
+        with self.ledger.db.session(readonly=True) as session:
+            connection = self._connection(session, key_id, connection_id)
+        consent = connecting.begin(self.ledger, connection, bind=False)
+        return connecting.start_link(self.ledger, connection.environment, consent.state)
+
+    def bind_connect(self, state: str) -> connecting.Consent | None:
+        """A browser opening a link of `connect_link`: None when it is unknown, expired or was
+        opened before."""
+        return connecting.bind(self.ledger, state)
+
+    def complete_connect(
+        self, state: str, code: str, realm_id: str, binding: str
+    ) -> ConnectionView:
+        """The OAuth callback, from the browser holding `binding`: tokens stored encrypted for
+        the company the grant proves. `Invalid` naming `state` or `realmId` when nothing was
+        stored; `QuickBooksError` when Intuit refused the code."""
         try:
-            with self.ledger.client(connection.environment, realm_id, token) as client:
-                name = client.company_info().get("CompanyName")
-        except QuickBooksError:  # the name is a nicety; connecting must not fail for it
-            return connection.company_name
-        return str(name) if name else connection.company_name
+            taken = connecting.complete(self.ledger, state, code, realm_id, binding)
+        except connecting.NotSignedIn as refused:
+            raise _invalid(refused.field, refused.message) from None
+        with self.ledger.db.session(readonly=True) as session:
+            connection = Connections(session).get_unscoped(taken.connection_id)
+            assert connection is not None
+            view = self._view(session, connection)
+        self.wake_pull(taken.connection_id)
+        self.wake(taken.connection_id)
+        return view
 
     def disconnect(self, key_id: str, connection_id: str) -> ConnectionView:
         with self.ledger.db.session() as session:

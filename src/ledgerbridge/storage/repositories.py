@@ -25,7 +25,18 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, Insert, Row, insert, or_, select, text, tuple_, update
+from sqlalchemy import (
+    ColumnElement,
+    Insert,
+    Row,
+    Update,
+    insert,
+    or_,
+    select,
+    text,
+    tuple_,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
@@ -265,11 +276,67 @@ class Connections:
     def set_mappings(self, connection_id: str, mappings: Mapping[str, Any]) -> bool:
         return self._update(connection_id, mappings=dict(mappings))
 
-    def set_oauth_state(self, connection_id: str, state: str | None) -> bool:
-        return self._update(connection_id, oauth_state=state)
+    # A sign-in (OAuth consent) under way: one at a time per connection. Only SHA-256 digests
+    # of the state and of the browser's secret are kept, so a copy of the database completes
+    # nothing. Binding and taking are single UPDATE ... RETURNING statements: of two requests
+    # racing for one state, the database lets exactly one through (the other finds the row
+    # changed: PostgreSQL re-reads it after the first commits; SQLite runs writes one at a time).
 
-    def by_oauth_state(self, state: str) -> StoredConnection | None:
-        return self._one(tables.Connection.oauth_state == state)
+    def open_sign_in(
+        self, connection_id: str, state: str, binding: str | None, expires_at: datetime
+    ) -> bool:
+        """Remember a new sign-in's state (any earlier one of the connection stops working),
+        bound to a browser's secret now, or, when `binding` is None, by `bind_sign_in` later."""
+        return self._update(
+            connection_id,
+            oauth_state=_sha256(state),
+            oauth_binding=None if binding is None else _sha256(binding),
+            oauth_expires_at=expires_at,
+        )
+
+    def bind_sign_in(self, state: str, binding: str, now: datetime) -> StoredConnection | None:
+        """Bind a live, still unbound state to a browser's secret; None when the state is
+        unknown, expired or already bound (a link opens once)."""
+        connection = tables.Connection
+        return self._claim(
+            update(connection)
+            .where(
+                connection.oauth_state == _sha256(state),
+                connection.oauth_binding.is_(None),
+                connection.oauth_expires_at > now,
+            )
+            .values(oauth_binding=_sha256(binding))
+        )
+
+    def take_sign_in(self, state: str, binding: str, now: datetime) -> StoredConnection | None:
+        """Use a state up: the connection it was issued for, when the state is live and bound
+        to this browser's secret, and never twice; None otherwise, and then nothing changes."""
+        connection = tables.Connection
+        return self._claim(
+            update(connection)
+            .where(
+                connection.oauth_state == _sha256(state),
+                connection.oauth_binding == _sha256(binding),
+                connection.oauth_expires_at > now,
+            )
+            .values(oauth_state=None, oauth_binding=None, oauth_expires_at=None)
+        )
+
+    def holding_company(self, environment: str, realm_id: str) -> bool:
+        """Whether any connection keeps tokens for this company (of this environment)."""
+        connection, token = tables.Connection, tables.Token
+        query = (
+            select(connection.id)
+            .join(token, token.connection_id == connection.id)
+            .where(connection.environment == environment, connection.realm_id == realm_id)
+            .limit(1)
+        )
+        return self._session.execute(query).first() is not None
+
+    def _claim(self, statement: Update) -> StoredConnection | None:
+        returning = statement.returning(*_columns(tables.Connection, StoredConnection))
+        row = self._session.execute(returning, execution_options=_NO_SYNC).one_or_none()
+        return None if row is None else StoredConnection(**row._mapping)
 
     def cdc_cursor(self, connection_id: str) -> datetime | None:
         value: datetime | None = self._session.execute(

@@ -142,7 +142,9 @@ class Connection(Base):
     status: Mapped[str]
     settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
     mappings: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    oauth_state: Mapped[str | None] = mapped_column(unique=True)
+    oauth_state: Mapped[str | None] = mapped_column(unique=True)  # SHA-256 of the state
+    oauth_binding: Mapped[str | None]  # SHA-256 of the starting browser's cookie secret
+    oauth_expires_at: Mapped[datetime | None]
     cdc_cursor: Mapped[datetime | None]
     last_pull_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

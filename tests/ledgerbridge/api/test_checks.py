@@ -23,7 +23,7 @@ def _connected(stack: Stack, preset: str = "demo") -> str:
     consent = httpx.get(f"{authorize}&realm_id={realm}&approve=true", timeout=10)
     callback = urlparse(consent.headers["location"])
     assert parse_qs(callback.query)["realmId"] == [realm]
-    assert stack.client().get(consent.headers["location"]).status_code == 200
+    assert stack.http.get(consent.headers["location"]).status_code == 200  # the same browser
     pull_company(stack.ledger, cid)  # what the dispatcher does after connecting
     return cid
 

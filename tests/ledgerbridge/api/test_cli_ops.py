@@ -39,10 +39,12 @@ class Shop:
 
 
 def _connect(service: Service, key_id: str, connection_id: str, realm_id: str) -> None:
-    url = service.connect_url(key_id, connection_id)
+    consent = service.begin_connect(key_id, connection_id)
+    url = consent.authorize_url
     answer = httpx.get(f"{url}&realm_id={realm_id}&approve=true", follow_redirects=False)
     query = parse_qs(urlparse(answer.headers["location"]).query)
-    service.complete_connect(query["state"][0], query["code"][0], query["realmId"][0])
+    binding = consent.binding or ""
+    service.complete_connect(query["state"][0], query["code"][0], query["realmId"][0], binding)
 
 
 @pytest.fixture(scope="module")
@@ -124,15 +126,21 @@ def test_a_connection_made_connected_and_disconnected_from_the_command_line(
     made = run_json(capsys, "connections", "create", "--name", "Second", "--key-id", shop.key_id)
     assert made["status"] == "not_connected" and made["environment"] == "emulator"
     url = run_json(capsys, "connections", "connect-url", made["id"])["url"]
-    assert url.startswith(shop.emulator.url) and "state=" in url
+    assert "/v1/oauth/start?state=" in url  # a link through the server, which binds the browser
     text = run(capsys, "connections", "connect-url", made["id"])
     assert "approve=true" in text  # the emulator's shortcut is named
     url = text.splitlines()[0]  # a new link: the one before is no longer valid
+    first = parse_qs(urlparse(url).query)["state"][0]
+    assert shop.service.bind_connect(parse_qs(urlparse(url).query)["state"][0] + "x") is None
 
     realm = httpx.post(f"{shop.emulator.url}/_emulator/companies", json={"name": "Two"}).json()
-    answer = httpx.get(f"{url}&realm_id={realm['realm_id']}&approve=true")
+    opened = shop.service.bind_connect(first)  # what /v1/oauth/start does for the browser
+    assert opened is not None and opened.binding
+    answer = httpx.get(f"{opened.authorize_url}&realm_id={realm['realm_id']}&approve=true")
     query = parse_qs(urlparse(answer.headers["location"]).query)
-    shop.service.complete_connect(query["state"][0], query["code"][0], query["realmId"][0])
+    shop.service.complete_connect(
+        query["state"][0], query["code"][0], query["realmId"][0], opened.binding
+    )
     assert run_json(capsys, "connections", "show", made["id"])["status"] == "active"
 
     assert "is now disconnected" in run(capsys, "connections", "disconnect", made["id"])

@@ -61,15 +61,11 @@ def test_a_customer_made_in_quickbooks_is_matched_seconds_after_its_webhook(
         cid = http.post("/v1/connections", json={"name": "Live", "environment": "emulator"}).json()[
             "id"
         ]
-        consent = httpx.get(
-            http.get(f"/v1/connections/{cid}/connect").headers["location"]
-            + f"&realm_id={realm}&approve=true"
-        )
+        authorize = http.get(f"/v1/connections/{cid}/connect").headers["location"]
+        consent = httpx.get(f"{authorize}&realm_id={realm}&approve=true")
         callback = urlparse(consent.headers["location"])
         assert http.get(f"{callback.path}?{callback.query}").status_code == 200
-        client_id = parse_qs(
-            urlparse(http.get(f"/v1/connections/{cid}/connect?format=json").json()["url"]).query
-        )["client_id"][0]
+        client_id = parse_qs(urlparse(authorize).query)["client_id"][0]
 
         # a person adds the customer in QuickBooks (through the API, with the app's tokens)
         tokens = httpx.post(

@@ -1,4 +1,8 @@
-"""Connecting a company through the API, against the emulator's real OAuth server."""
+"""Connecting a company through the API, against the emulator's real OAuth server.
+
+The client that asks `/connect` is the browser: it keeps the sign-in cookie and follows the
+callback; `stack.client()` is another browser, without it.
+"""
 
 from __future__ import annotations
 
@@ -23,7 +27,7 @@ def _consent(stack: Stack, connection_id: str, realm_id: str) -> httpx.Response:
     assert consent.status_code in (302, 303), consent.text
     callback = consent.headers["location"]
     assert callback.startswith(f"{stack.url}/v1/oauth/callback?")
-    return stack.client().get(callback)
+    return stack.http.get(callback)
 
 
 def test_connect_completes_with_the_company_chosen(stack: Stack) -> None:
@@ -43,16 +47,66 @@ def test_connect_completes_with_the_company_chosen(stack: Stack) -> None:
 
 def test_a_callback_is_used_once(stack: Stack) -> None:
     cid = stack.connection()["id"]
-    start = stack.http.get(f"/v1/connections/{cid}/connect", params={"format": "json"})
-    assert start.status_code == 200
-    authorize = start.json()["url"]
+    authorize = stack.http.get(f"/v1/connections/{cid}/connect").headers["location"]
     consent = httpx.get(f"{authorize}&realm_id={stack.company()}&approve=true", timeout=10)
     callback = consent.headers["location"]
-    assert stack.client().get(callback).status_code == 200
+    assert stack.http.get(callback).status_code == 200
 
-    replay = stack.client().get(callback)
+    replay = stack.http.get(callback)
     assert replay.status_code == 400
-    assert "unknown or was already used" in replay.text
+    assert "unknown, expired or was already used" in replay.text
+
+
+def test_a_callback_in_another_browser_is_refused_and_uses_nothing_up(stack: Stack) -> None:
+    """Someone else's browser (a link sent to a victim, a URL read over a shoulder) cannot
+    complete a sign-in; the browser that started it still can."""
+    cid = stack.connection()["id"]
+    realm = stack.company()
+    authorize = stack.http.get(f"/v1/connections/{cid}/connect").headers["location"]
+    callback = httpx.get(f"{authorize}&realm_id={realm}&approve=true").headers["location"]
+
+    elsewhere = stack.client().get(callback)
+    assert elsewhere.status_code == 400
+    assert "Not connected" in elsewhere.text
+    assert stack.http.get(f"/v1/connections/{cid}").json()["status"] == "not_connected"
+
+    assert stack.http.get(callback).status_code == 200
+    assert stack.http.get(f"/v1/connections/{cid}").json()["status"] == "active"
+
+
+def test_a_script_gets_a_link_that_binds_the_browser_that_opens_it(stack: Stack) -> None:
+    cid = stack.connection()["id"]
+    start = stack.http.get(f"/v1/connections/{cid}/connect", params={"format": "json"})
+    assert start.status_code == 200
+    link = start.json()["url"]
+    assert link.startswith(f"{stack.url}/v1/oauth/start?state=")
+
+    person = stack.client()  # the script sends its person's browser to the link
+    opened = person.get(link)
+    assert opened.status_code == 302
+    authorize = opened.headers["location"]
+    assert authorize.startswith(f"{stack.emulator_url}/")
+    assert stack.client().get(link).status_code == 400  # it opens once
+
+    callback = httpx.get(f"{authorize}&realm_id={stack.company()}&approve=true")
+    assert stack.client().get(callback.headers["location"]).status_code == 400
+    done = person.get(callback.headers["location"])
+    assert done.status_code == 200, done.text
+    assert stack.http.get(f"/v1/connections/{cid}").json()["status"] == "active"
+
+
+def test_the_realm_in_the_link_is_not_trusted_over_the_grant(stack: Stack) -> None:
+    """A code for company R1 with `realmId=R2` never makes the connection active on R2."""
+    cid = stack.connection()["id"]
+    granted, named = stack.company("Granted"), stack.company("Named")
+    authorize = stack.http.get(f"/v1/connections/{cid}/connect").headers["location"]
+    callback = httpx.get(f"{authorize}&realm_id={granted}&approve=true").headers["location"]
+    edited = callback.replace(f"realmId={granted}", f"realmId={named}")
+    assert edited != callback
+
+    assert stack.http.get(edited).status_code == 200
+    connection = stack.http.get(f"/v1/connections/{cid}").json()
+    assert (connection["status"], connection["realm_id"]) == ("active", granted)
 
 
 def test_an_unknown_state_is_a_400_page(stack: Stack) -> None:

@@ -107,7 +107,7 @@ def _connect(stack: Stack, cid: str, realm: str) -> None:
     consent = httpx.get(f"{start.headers['location']}&realm_id={realm}&approve=true", timeout=10)
     callback = consent.headers["location"]
     assert parse_qs(urlparse(callback).query)["realmId"] == [realm]
-    assert stack.client().get(callback).status_code == 200
+    assert stack.http.get(callback).status_code == 200  # the browser that started
 
 
 def test_the_plan_links_what_the_company_holds_and_the_report_follows(stack: Stack) -> None:

@@ -38,7 +38,7 @@ def connected(stack: Stack) -> tuple[str, str, str]:
     realm = stack.company()
     authorize = stack.http.get(f"/v1/connections/{cid}/connect").headers["location"]
     consent = httpx.get(f"{authorize}&realm_id={realm}&approve=true", timeout=10)
-    assert stack.client().get(consent.headers["location"]).status_code == 200
+    assert stack.http.get(consent.headers["location"]).status_code == 200  # the same browser
     client_id = parse_qs(urlparse(authorize).query)["client_id"][0]
     saved = json.loads((stack.data_dir / "emulator-app.json").read_text())
     app = saved[stack.emulator_url]

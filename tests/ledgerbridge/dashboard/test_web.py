@@ -8,10 +8,12 @@ import re
 from urllib.parse import parse_qs, urlparse
 
 import httpx
+from starlette.responses import Response
 
-from ledgerbridge.api import create_app
+from ledgerbridge.api import create_app, signin
 from ledgerbridge.core.mirror import MirrorObject
 from ledgerbridge.dashboard.routes.auth import FAILED
+from ledgerbridge.engine.connecting import Consent
 from ledgerbridge.engine.reconciler import sync_company
 from ledgerbridge.storage.repositories import Connections
 from ledgerbridge.storage.sync import Links, Mirror
@@ -23,6 +25,14 @@ from tests.ledgerbridge.dashboard.conftest import (
     in_process_client,
     sign_in,
 )
+
+
+def _sign_in_cookie(consent: Consent) -> dict[str, str]:
+    """The cookie the API's connect redirect sets on the browser that follows it."""
+    response = Response()
+    signin.keep(response, consent)
+    name, _, rest = response.headers["set-cookie"].partition("=")
+    return {name: rest.split(";")[0]}
 
 
 def notices(html: str) -> list[str]:
@@ -318,11 +328,13 @@ def test_the_callback_without_the_dashboards_cookie_answers_its_page(office: Off
     cid = office.connection()
     emulator = office.site.emulator.url
     realm = httpx.post(f"{emulator}/_emulator/companies", json={"name": "Scripted"}).json()
-    url = office.service.connect_url(office.key_id, cid)
+    started = office.service.begin_connect(office.key_id, cid)
+    url = started.authorize_url
     consent = httpx.get(f"{url}&realm_id={realm['realm_id']}&approve=true", follow_redirects=False)
     query = parse_qs(urlparse(consent.headers["location"]).query)
-    stranger = in_process_client(create_app(office.service))
-    answer = stranger.get("/v1/oauth/callback", params={k: v[0] for k, v in query.items()})
+    script = in_process_client(create_app(office.service))
+    script.cookies.update(_sign_in_cookie(started))  # the browser the script started
+    answer = script.get("/v1/oauth/callback", params={k: v[0] for k, v in query.items()})
     assert answer.status_code == 200
     assert "Connected to Scripted" in answer.text
 

@@ -134,11 +134,13 @@ class World:
 
 def connect(service: Service, key_id: str, connection_id: str, realm_id: str) -> None:
     """The OAuth dance: our authorize URL, the emulator's consent shortcut, our callback."""
-    url = service.connect_url(key_id, connection_id)
+    consent = service.begin_connect(key_id, connection_id)
+    url = consent.authorize_url
     response = httpx.get(f"{url}&realm_id={realm_id}&approve=true", follow_redirects=False)
     assert response.status_code in (302, 303), response.text
     query = parse_qs(urlparse(response.headers["location"]).query)
-    service.complete_connect(query["state"][0], query["code"][0], query["realmId"][0])
+    binding = consent.binding or ""
+    service.complete_connect(query["state"][0], query["code"][0], query["realmId"][0], binding)
 
 
 @pytest.fixture

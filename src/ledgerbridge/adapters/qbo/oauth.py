@@ -14,6 +14,9 @@ message. Each call opens and closes its own `httpx.Client` on `transport` (tests
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -27,17 +30,20 @@ from ledgerbridge.adapters.qbo.errors import Unavailable, translate
 
 __all__ = [
     "ACCOUNTING_SCOPE",
+    "OPENID_SCOPE",
     "OAuthEndpoints",
     "TokenGrant",
     "authorize_url",
     "discover",
     "discovery_url",
     "exchange_code",
+    "granted_realm",
     "refresh",
     "revoke",
 ]
 
 ACCOUNTING_SCOPE = "com.intuit.quickbooks.accounting"
+OPENID_SCOPE = "openid"  # adds an id_token, whose `realmid` claim names the company granted
 PRODUCTION_DISCOVERY = "https://developer.intuit.com/.well-known/openid_configuration/"
 SANDBOX_DISCOVERY = "https://developer.intuit.com/.well-known/openid_sandbox_configuration/"
 TIMEOUT = 30.0
@@ -62,12 +68,16 @@ class OAuthEndpoints:
 
 @dataclass(frozen=True, slots=True)
 class TokenGrant:
-    """Tokens from the token endpoint; the tokens themselves stay out of `repr`."""
+    """Tokens from the token endpoint; the tokens themselves stay out of `repr`.
+
+    `realm_id` is the company the grant is for, as the id_token's `realmid` claim says (only
+    when the openid scope was granted; None otherwise, and after a refresh)."""
 
     access_token: str = field(repr=False)
     refresh_token: str = field(repr=False)
     access_expires_at: datetime
     refresh_expires_at: datetime
+    realm_id: str | None = None
 
 
 def discovery_url(environment: Environment, emulator_url: str | None = None) -> str:
@@ -151,6 +161,30 @@ def exchange_code(
     return _token_request(endpoints, client_id, client_secret, form, transport, timeout, clock)
 
 
+def granted_realm(id_token: object, client_id: str, issuer: str | None) -> str | None:
+    """The `realmid` claim of an id_token issued to `client_id` (and by `issuer`, when known),
+    or None when there is none or the token is not one for us.
+
+    The signature is not checked: the id_token comes straight from the token endpoint, over
+    TLS, in the answer to our authenticated request, which OpenID Connect Core (3.1.3.7)
+    accepts in place of the signature. Never use this on an id_token from anywhere else."""
+    if not isinstance(id_token, str) or id_token.count(".") != 2:
+        return None
+    payload = id_token.split(".")[1]
+    try:
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    except (ValueError, binascii.Error):
+        return None
+    if not isinstance(claims, dict):
+        return None
+    audience = claims.get("aud")
+    audiences = audience if isinstance(audience, list) else [audience]
+    if client_id not in audiences or (issuer is not None and claims.get("iss") != issuer):
+        return None
+    realm = claims.get("realmid")
+    return realm if isinstance(realm, str) and realm else None
+
+
 def refresh(
     endpoints: OAuthEndpoints,
     client_id: str,
@@ -219,6 +253,7 @@ def _token_request(
             refresh_token=_string(body, "refresh_token"),
             access_expires_at=issued + timedelta(seconds=int(body["expires_in"])),
             refresh_expires_at=issued + timedelta(seconds=int(body["x_refresh_token_expires_in"])),
+            realm_id=granted_realm(body.get("id_token"), client_id, endpoints.issuer),
         )
     except (KeyError, TypeError, ValueError) as exc:
         # The grant may have been issued (and the refresh token rotated) all the same. Name the

@@ -1,10 +1,15 @@
-"""Connecting a company: the consent redirect and Intuit's callback.
+"""Connecting a company: the consent redirect, the link for scripts, and Intuit's callback.
 
-`GET /v1/connections/{cid}/connect` sends the person (302) to QuickBooks' consent page, with a
-fresh `state`; scripts can ask `?format=json` for the URL instead. QuickBooks sends the person
-back to `GET /v1/oauth/callback?code&state&realmId`, which needs no API key (the state is the
-credential) and answers a small HTML page, since a person in a browser reads it; a person who
-started from the dashboard is sent back to it instead (`app.state.oauth_return`).
+`GET /v1/connections/{cid}/connect` sends the caller (302) to QuickBooks' consent page with a
+fresh `state`, and sets the cookie that binds the sign-in to the browser that follows it
+(`api.signin`). A script asks `?format=json` instead: the answer's `url` is a one-time link,
+`/v1/oauth/start?state=...`, for the script to send its person's browser to; the first browser
+that opens it gets the cookie and goes on to QuickBooks. QuickBooks sends the person back to
+`GET /v1/oauth/callback?code&state&realmId`, which needs no API key (the state and the cookie
+are the credential; `engine.connecting` says what else guards them) and answers a small HTML
+page, since a person in a browser reads it; a person who started from the dashboard is sent
+back to it instead (`app.state.oauth_return`). The access log never shows these URLs' query
+strings (`api.logs`).
 """
 
 from __future__ import annotations
@@ -16,8 +21,10 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from ledgerbridge.adapters.qbo import QuickBooksError
+from ledgerbridge.api import signin
 from ledgerbridge.api.auth import KeyId, ServiceDep
 from ledgerbridge.api.errors import ERRORS, ApiError
+from ledgerbridge.core.text import refused
 from ledgerbridge.engine.service import Invalid
 
 __all__ = ["router"]
@@ -43,7 +50,7 @@ def _page(status: int, title: str, text: str) -> HTMLResponse:
     responses={
         **ERRORS,
         302: {"description": "Redirect to QuickBooks' consent page"},
-        200: {"description": 'With format=json: `{"url": ...}`'},
+        200: {"description": 'With format=json: `{"url": ...}`, a link that opens once'},
         503: {"description": "This server has no QuickBooks app for the environment"},
     },
 )
@@ -53,25 +60,53 @@ def connect(
     service: ServiceDep,
     answer: Annotated[
         Literal["redirect", "json"],
-        Query(alias="format", description="json: answer the URL instead of redirecting"),
+        Query(alias="format", description="json: answer a one-time link instead of redirecting"),
     ] = "redirect",
 ) -> Response:
     try:
-        url = service.connect_url(key_id, connection_id)
+        if answer == "json":
+            return JSONResponse({"url": service.connect_link(key_id, connection_id)})
+        consent = service.begin_connect(key_id, connection_id)
     except (Invalid, QuickBooksError):
         raise
     except ValueError as exc:  # no app credentials for this environment
         raise ApiError(503, "connection.not_configured", str(exc)) from None
-    if answer == "json":
-        return JSONResponse({"url": url})
-    return RedirectResponse(url, status_code=302)
+    response = RedirectResponse(consent.authorize_url, status_code=302)
+    signin.keep(response, consent)
+    return response
+
+
+_UNKNOWN = "This sign-in link is unknown, expired or was already used. Start connecting again."
+
+
+@router.get(
+    "/v1/oauth/start",
+    summary="Where a script sends its person's browser (the link of connect?format=json)",
+    response_class=HTMLResponse,
+    status_code=302,
+    responses={
+        302: {"description": "Redirect to QuickBooks' consent page, with the sign-in cookie"},
+        400: {"description": "The link is unknown, expired or was opened before"},
+    },
+)
+def start(service: ServiceDep, state: str = "") -> Response:
+    consent = service.bind_connect(state) if state and refused(state) is None else None
+    if consent is None:
+        return _page(400, "Not connected", _UNKNOWN)
+    response = RedirectResponse(consent.authorize_url, status_code=302)
+    signin.keep(response, consent)
+    return response
 
 
 @router.get(
     "/v1/oauth/callback",
     summary="Where QuickBooks sends the person back (no API key: the state is the credential)",
     response_class=HTMLResponse,
-    responses={400: {"description": "Unknown state, or the person declined"}},
+    responses={
+        400: {"description": "Unknown, expired, used or another browser's state, or declined"},
+        409: {"description": "A company other than the connection's"},
+        502: {"description": "QuickBooks refused the code or could not be asked"},
+    },
 )
 def oauth_callback(
     request: Request,
@@ -81,6 +116,17 @@ def oauth_callback(
     realm_id: Annotated[str, Query(alias="realmId")] = "",
     error: str | None = None,
 ) -> Response:
+    if any(refused(value) for value in (state, code, realm_id, error or "")):
+        return _page(400, "Not connected", "The link is damaged: start connecting again.")
+    answer = _completed(request, service, state, code, realm_id, error)
+    if state:
+        signin.forget(request, answer, state)
+    return answer
+
+
+def _completed(
+    request: Request, service: ServiceDep, state: str, code: str, realm_id: str, error: str | None
+) -> Response:
     if error:
         return _back(request, state, "declined") or _page(
             400, "Not connected", f"QuickBooks did not connect the company: {error}."
@@ -88,10 +134,12 @@ def oauth_callback(
     if not (state and code and realm_id):
         return _page(400, "Not connected", "The link lacks its code, state or realmId.")
     try:
-        view = service.complete_connect(state, code, realm_id)
-    except Invalid:
-        text = "This sign-in link is unknown or was already used. Start connecting again."
-        return _back(request, state, "unknown") or _page(400, "Not connected", text)
+        view = service.complete_connect(state, code, realm_id, signin.kept(request, state))
+    except Invalid as invalid:
+        if invalid.problems[0].field == "realmId":
+            text = f"{invalid.problems[0].message}. Start connecting again."
+            return _back(request, state, "unconfirmed") or _page(400, "Not connected", text)
+        return _back(request, state, "unknown") or _page(400, "Not connected", _UNKNOWN)
     except QuickBooksError as exc:
         return _back(request, state, "failed") or _page(
             502, "Not connected", f"QuickBooks refused the sign-in: {exc}"

@@ -1,21 +1,23 @@
 """Connections: their status, connecting a company (OAuth), disconnecting, starting fresh.
 
 Connecting leaves the dashboard for QuickBooks' consent page; QuickBooks sends the person back
-to the API's `/v1/oauth/callback`. So that they land on the connection's page again, the
-dashboard remembers the state it sent in a short-lived signed cookie scoped to the callback's
-path; `oauth_return`, which the callback consults, answers a redirect when the cookie names
-the state being completed, and nothing otherwise (scripts using the JSON API see no change).
+to the API's `/v1/oauth/callback`. The sign-in cookie of `api.signin` binds the state to this
+browser. So that the person lands on the connection's page again, the dashboard also remembers
+the state it sent in a short-lived signed cookie scoped to the callback's path; `oauth_return`,
+which the callback consults, answers a redirect when that cookie names the state being
+completed, and nothing otherwise (scripts using the JSON API see no change).
 """
 
 from __future__ import annotations
 
 import time
 from typing import Annotated
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import urlparse
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
+from ledgerbridge.api import signin
 from ledgerbridge.dashboard import web
 from ledgerbridge.dashboard.sessions import Signer
 from ledgerbridge.engine.service import ENVIRONMENTS, Invalid
@@ -37,6 +39,10 @@ NOTICES = {
     "declined": ("error", "QuickBooks did not connect: the consent was declined."),
     "failed": ("error", "QuickBooks refused the sign-in. Try connecting again."),
     "unknown": ("error", "That connection link had expired or was already used. Try again."),
+    "unconfirmed": (
+        "error",
+        "QuickBooks did not confirm the company in that link. Nothing was stored. Try again.",
+    ),
     "pulled": ("ok", "Asked QuickBooks for its latest changes."),
     "verified": ("ok", "QuickBooks was read again and every synced record checked against it."),
     "disconnected": ("ok", "Disconnected. Records wait until you reconnect."),
@@ -101,7 +107,7 @@ def connect(request: Request, connection_id: str, user: web.SignedIn, board: web
     service = board.service
     view = service.connection(user.key_id, connection_id)
     try:
-        url = service.connect_url(user.key_id, connection_id)
+        consent = service.begin_connect(user.key_id, connection_id)
     except ValueError as exc:  # no QuickBooks app for this environment
         return web.render(
             request,
@@ -111,13 +117,14 @@ def connect(request: Request, connection_id: str, user: web.SignedIn, board: web
             connection=view,
             notice=("error", f"This server cannot connect to QuickBooks {view.environment}: {exc}"),
         )
-    state = parse_qs(urlparse(url).query).get("state", [""])[0]
     back = web.path(request, "connection", connection_id=connection_id)
-    response = web.redirect(request, url)
+    response = web.redirect(request, consent.authorize_url)
+    signin.keep(response, consent)
     remembered = board.signer.sign(
-        "oauth-return", {"state": state, "to": back, "exp": int(time.time()) + RETURN_LIFETIME}
+        "oauth-return",
+        {"state": consent.state, "to": back, "exp": int(time.time()) + RETURN_LIFETIME},
     )
-    callback_path = urlparse(service.ledger.app(view.environment).redirect_uri).path or "/"
+    callback_path = urlparse(consent.callback).path or "/"
     response.set_cookie(
         RETURN_COOKIE,
         remembered,
