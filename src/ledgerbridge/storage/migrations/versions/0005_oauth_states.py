@@ -1,8 +1,8 @@
 """Connect links that expire, are used once and belong to the browser that started them.
 
-Revision ID: 0006
+Revision ID: 0005
 Revises: 0004
-Create Date: 2026-12-10
+Create Date: 2026-12-04
 
 - ``connections.oauth_state`` now holds the SHA-256 (hex) of the state sent to Intuit, not the
   state itself, so a copy of the database completes no sign-in.
@@ -21,7 +21,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0006"
+revision: str = "0005"
 down_revision: str | Sequence[str] | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
