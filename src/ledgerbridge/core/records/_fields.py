@@ -239,7 +239,7 @@ class Fields:
         if isinstance(raw, str):
             why = _text.too_large(raw) or _text.refused(raw, lines=lines)
             if why is not None:
-                self.report(INPUT_INVALID, key, f"{self.path(key)} {why}", reason=why)
+                self.report(INPUT_INVALID, key, why, reason=why)
                 return None
         try:
             return convert(raw)
