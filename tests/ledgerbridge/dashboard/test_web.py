@@ -460,3 +460,19 @@ def test_start_fresh_and_disconnect_ask_first(office: Office) -> None:
     assert "Yes, disconnect" in asked.text
     office.post(f"/dashboard/connections/{cid}/disconnect", {"confirmed": "yes"})
     assert office.service.connection(office.key_id, cid).status == "disconnected"
+
+
+def test_form_and_query_values_that_are_not_text_are_a_422_page(office: Office) -> None:
+    """The dashboard's fields are checked like the API's (core.text): nothing is stored."""
+    cid = office.connection()
+    search = office.client.get(f"/dashboard/connections/{cid}/log", params={"q": "a\x00b"})
+    assert search.status_code == 422 and "q: holds a NUL character" in search.text
+    saved = office.post(
+        f"/dashboard/connections/{cid}/mappings/payment_methods",
+        {"app_value": "ven\x00mo", "quickbooks_id": "2"},
+    )
+    assert saved.status_code == 422 and "app_value" in saved.text
+    assert office.service.mappings(office.key_id, cid) == {}
+    named = office.post("/dashboard/connections", {"name": "Main\x07", "environment": "emulator"})
+    assert named.status_code == 422
+    assert [c.name for c in office.service.connections(office.key_id)] == ["Main office"]
