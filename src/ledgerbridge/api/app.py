@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from importlib import metadata
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from swagger_ui_bundle import swagger_ui_path  # type: ignore[import-untyped]
 
-from ledgerbridge.api import errors
+from ledgerbridge.api import errors, params
+from ledgerbridge.api.responses import JsonAnswer
 from ledgerbridge.api.routes import ROUTERS
 from ledgerbridge.dashboard import mount_dashboard
 from ledgerbridge.engine.service import Service
@@ -58,11 +59,12 @@ def create_app(service: Service) -> FastAPI:
         docs_url=None,  # served below from packaged assets: no CDN
         redoc_url=None,
         openapi_url="/openapi.json",
+        default_response_class=JsonAnswer,
     )
     app.state.service = service
     errors.install(app)
     for router in ROUTERS:
-        app.include_router(router)
+        app.include_router(router, dependencies=[Depends(params.text_params)])
     _docs(app)
     mount_dashboard(app, service)  # /dashboard, and / redirects there
     return app

@@ -29,6 +29,7 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ledgerbridge.adapters.qbo import QuickBooksError
+from ledgerbridge.api.responses import JsonAnswer
 from ledgerbridge.core.problems import INPUT_INVALID, INPUT_REQUIRED, INPUT_UNKNOWN_FIELD
 from ledgerbridge.engine.actions import Refused
 from ledgerbridge.engine.service import Invalid, NotFound
@@ -105,7 +106,7 @@ def error_response(
     error: dict[str, Any] = {"code": code, "message": message}
     if problems is not None:
         error["problems"] = [dict(p) for p in problems]
-    return JSONResponse({"error": error}, status_code=status, headers=dict(headers or {}))
+    return JsonAnswer({"error": error}, status_code=status, headers=dict(headers or {}))
 
 
 def field_path(loc: Sequence[int | str], *, prefix: str | None = None) -> str | None:

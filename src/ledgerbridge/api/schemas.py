@@ -85,6 +85,15 @@ class ConnectionSettings(BaseModel):
         "of the other types are held until a sync request, the retry action or a record that "
         "needs them pushes them",
     )
+    field_limit_margin: int | None = Field(
+        None,
+        ge=0,
+        le=1000,
+        description="How far past QuickBooks' limit a text may go and still be stored, in "
+        "percent of the limit (default 100: up to twice the limit). Within it the record is "
+        "stored and stops with record.field_too_long, which Shorten fixes; beyond it (or over "
+        "1 MB) the record is refused with a 422 naming the field",
+    )
     events_url: str | None = Field(
         None,
         pattern="^https?://",

@@ -165,6 +165,7 @@ PROPERTY_DUPLICATE_NAME: Final = "property.duplicate_name"
 RECORD_FIELD_TOO_LONG: Final = "record.field_too_long"
 RECORD_STALLED: Final = "record.stalled"
 RECORD_CHANGED_IN_QUICKBOOKS: Final = "record.changed_in_quickbooks"  # added
+RECORD_UNREADABLE: Final = "record.unreadable"  # added
 
 ITEM_NOT_MATCHED: Final = "item.not_matched"
 ITEM_EXISTS_IN_QUICKBOOKS: Final = "item.exists_in_quickbooks"
@@ -587,6 +588,19 @@ _ALL: Final[tuple[CatalogEntry, ...]] = (
         ),
         ("send_app_version", "accept_quickbooks"),
         detected="S",
+    ),
+    _e(
+        RECORD_UNREADABLE,
+        "ledgerbridge can't read this record",
+        "The copy of this record that ledgerbridge keeps is damaged[ ({reason})|], so it "
+        "can't be sent to QuickBooks. Only this record is held back; the others go on.",
+        (
+            "Save the record in the app again: the new copy replaces the damaged one and is "
+            "sent by itself.",
+            "If it keeps coming back, click Copy details and send them to your support contact.",
+        ),
+        ("edit_in_app", "copy_details"),
+        detected="P",
     ),
     # --- items, accounts, classes, tax --------------------------------------------------------
     _e(

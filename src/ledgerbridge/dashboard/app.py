@@ -20,7 +20,7 @@ from ledgerbridge.dashboard import web
 from ledgerbridge.dashboard.routes import ROUTERS
 from ledgerbridge.dashboard.routes.connections import oauth_return
 from ledgerbridge.dashboard.sessions import Signer, session_secret
-from ledgerbridge.engine.service import NotFound, Service
+from ledgerbridge.engine.service import Invalid, NotFound, Service
 
 __all__ = ["PREFIX", "create_dashboard", "mount_dashboard"]
 
@@ -34,7 +34,7 @@ def create_dashboard(service: Service, *, signer: Signer | None = None) -> FastA
         openapi_url=None,
         docs_url=None,
         redoc_url=None,
-        dependencies=[Depends(web.csrf_protect)],
+        dependencies=[Depends(web.csrf_protect), Depends(web.text_fields)],
     )
     if signer is None:
         signer = Signer(lambda: session_secret(service.ledger.settings))
@@ -110,6 +110,17 @@ def _errors(app: FastAPI) -> None:
             status=404,
             title="Not found",
             message=f"There is no {exc.what} here, or it belongs to another account.",
+        )
+
+    @app.exception_handler(Invalid)
+    def invalid(request: Request, exc: Invalid) -> Response:
+        named = "; ".join(f"{p.field}: {p.message}" if p.field else p.message for p in exc.problems)
+        return web.render(
+            request,
+            "error.html",
+            status=422,
+            title="This can't be used as it is",
+            message=f"{named}. Go back, correct it and try again.",
         )
 
     @app.exception_handler(QuickBooksError)

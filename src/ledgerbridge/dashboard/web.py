@@ -8,7 +8,10 @@ Routes declare what they need:
 
 `SignedIn` answers a redirect to the sign-in page (`HX-Redirect` for htmx) when nobody is
 signed in; `csrf_protect` runs before every route of the dashboard and refuses (403) a POST
-without the session's token.
+without the session's token; `text_fields` runs after it and refuses (422, naming the field)
+a path, query or form value that is not single-line text (`core.text`). Every page is written
+with the characters that cannot be sent replaced (`core.text.shown`), so text stored before
+that rule can never stop a page.
 """
 
 from __future__ import annotations
@@ -24,10 +27,12 @@ from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 
+from ledgerbridge.core.problems import INPUT_INVALID, Problem
+from ledgerbridge.core.text import refused, shown
 from ledgerbridge.dashboard import present
 from ledgerbridge.dashboard.accounts import DashboardUser, user_by_id
 from ledgerbridge.dashboard.sessions import COOKIE, Signer, WebSession
-from ledgerbridge.engine.service import Service
+from ledgerbridge.engine.service import Invalid, Service
 
 __all__ = [
     "Board",
@@ -41,11 +46,14 @@ __all__ = [
     "render",
     "set_session",
     "templates",
+    "text_fields",
 ]
 
 _SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 _UNREAD = object()
 _FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+# Signing in is checked by its own route (sign-in throttling owns what it answers).
+_OWN_CHECKS = frozenset({"login", "login_page"})
 
 
 def templates() -> jinja2.Environment:
@@ -120,6 +128,30 @@ async def csrf_protect(request: Request) -> None:
         raise CsrfRefused()
 
 
+async def text_fields(request: Request) -> None:
+    """Refuse (`Invalid`, a 422 page) a path, query or form value that is not single-line
+    text: each goes on to the service, the database or QuickBooks."""
+    route = request.scope.get("route")
+    if getattr(route, "name", None) in _OWN_CHECKS:
+        return
+    values: list[tuple[str, Any]] = [
+        *request.path_params.items(),
+        *request.query_params.multi_items(),
+    ]
+    if request.method not in _SAFE_METHODS and request.headers.get("content-type", "").startswith(
+        _FORM_TYPES
+    ):
+        values += (await request.form()).multi_items()
+    problems: list[Problem] = []
+    for name, value in values:
+        why = refused(name) or (refused(value) if isinstance(value, str) else None)
+        if why is not None:
+            field = shown(name)
+            problems.append(Problem(INPUT_INVALID, field, why, {"reason": why}))
+    if problems:
+        raise Invalid(problems)
+
+
 def is_htmx(request: Request) -> bool:
     return request.headers.get("hx-request") == "true"
 
@@ -181,4 +213,4 @@ def render(request: Request, template: str, *, status: int = 200, **context: Any
         **context,
     }
     body = board.env.get_template(template).render(values)
-    return HTMLResponse(body, status_code=status)
+    return HTMLResponse(shown(body), status_code=status)

@@ -100,6 +100,8 @@ NOT_SHOWN: Mapping[str, str] = {
     catalog.RECEIPT_STALE_REFERENCE: "a QuickBooks reference carried over by hand; the app "
     "sends no references",
     catalog.QUICKBOOKS_UNKNOWN_ERROR: "a fault nobody has classified yet",
+    catalog.RECORD_UNREADABLE: "a stored copy damaged outside ledgerbridge; the app's data "
+    "cannot cause it",
     catalog.INPUT_INVALID: "input validation, not a sync failure",
     catalog.INPUT_REQUIRED: "input validation, not a sync failure",
     catalog.INPUT_UNKNOWN_FIELD: "input validation, not a sync failure",

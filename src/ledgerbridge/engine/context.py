@@ -29,7 +29,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
 
-from ledgerbridge.core import drift, graph, mapping, overrides, planner
+from ledgerbridge.core import catalog, drift, graph, mapping, overrides, planner
 from ledgerbridge.core.mirror import MirrorObject, name_key
 from ledgerbridge.core.preflight import Mappings, Policies, Subject, Verdict, preflight
 from ledgerbridge.core.problems import Problem
@@ -54,6 +54,7 @@ __all__ = [
     "all_records",
     "mappings_of",
     "policies_of",
+    "unreadable",
 ]
 
 NEW_ID = "new:"  # the QuickBooks id a dry run gives an object it would create: "new:item/i-1"
@@ -81,6 +82,17 @@ def mappings_of(stored: Mapping[str, Any]) -> Mappings:
         payment_methods=dict(stored.get("payment_methods", {})),
         accounts=dict(stored.get("accounts", {})),
         classes=dict(stored.get("classes", {})),
+    )
+
+
+def unreadable(stored: StoredRecord) -> Problem:
+    """The problem of a record whose stored copy cannot be read back (it fails alone)."""
+    reason = stored.unreadable or "its stored copy cannot be read"
+    return Problem(
+        catalog.RECORD_UNREADABLE,
+        None,
+        f"{stored.type} {stored.app_id!a} cannot be read back: {reason}; send it again",
+        {"reason": reason},
     )
 
 
@@ -201,6 +213,8 @@ class Surroundings:
         stored = Records(session).get(self.cid, key.type, key.app_id)
         if stored is None:
             return None
+        if stored.unreadable is not None:
+            return [unreadable(stored)]
         record: Record | None = None
         if not stored.deleted:
             parsed = parse_record(key.type, overrides.apply(stored.data, state.overrides))
@@ -334,7 +348,7 @@ class Surroundings:
 
     def _read_record(self, session: Session, key: RecordKey) -> Record | None:
         stored = Records(session).get(self.cid, key.type, key.app_id)
-        if stored is None or stored.deleted:
+        if stored is None or stored.deleted or stored.unreadable is not None:
             return None
         state = SyncStates(session).get(self.cid, key.type, key.app_id)
         data = overrides.apply(stored.data, state.overrides if state else None)

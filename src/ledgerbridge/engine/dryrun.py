@@ -93,9 +93,10 @@ class _Run:
         parents: dict[RecordKey, RecordKey | None] = {}
         for record in stored.values():
             if record.type == "customer":
-                parent = record.data.get("parent_id") or None
+                parent = record.data.get("parent_id")
                 child = RecordKey("customer", record.app_id)
-                parents[child] = RecordKey("customer", parent) if parent else None
+                known = parent if isinstance(parent, str) else None  # not so when damaged
+                parents[child] = RecordKey("customer", known) if known else None
         order = graph.depth_order(list(stored), parents)
         planned = []
         for key in order:

@@ -214,9 +214,9 @@ class _Pass:
             if state.type != "customer":
                 continue
             stored = records.get(self.cid, "customer", state.app_id)
-            parent = (stored.data.get("parent_id") if stored else None) or None
+            parent = stored.data.get("parent_id") if stored else None
             parents[RecordKey("customer", state.app_id)] = (
-                RecordKey("customer", parent) if parent else None
+                RecordKey("customer", parent) if parent and isinstance(parent, str) else None
             )
         return parents
 

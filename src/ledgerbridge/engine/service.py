@@ -13,6 +13,7 @@ then do not call `wake`. It must absorb "a job is already waiting" itself.
 
 from __future__ import annotations
 
+import json
 import secrets
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -21,11 +22,14 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from ledgerbridge.bootstrap import Ledger
+from ledgerbridge.core import text
+from ledgerbridge.core.preflight import limits
 from ledgerbridge.core.problems import Problem
 from ledgerbridge.core.records import (
     RECORD_TYPES,
     Incoming,
     RecordKey,
+    id_refused,
     parse_record,
     record_to_json,
 )
@@ -61,7 +65,9 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "quickbooks_changes": "ask",
     "customer_email_required": False,
     "auto_push": list(RECORD_TYPES),
+    "field_limit_margin": limits.DEFAULT_MARGIN,
 }
+MAX_MARGIN = 1000  # percent: field_limit_margin at most
 
 
 @dataclass
@@ -108,14 +114,65 @@ def _invalid(field: str, message: str) -> Invalid:
     return Invalid([Problem("input.invalid", field, message)])
 
 
-def _canonical(record_type: str, app_id: str, data: Mapping[str, Any]) -> dict[str, Any]:
-    """The record as stored, or Invalid naming the fields to correct."""
-    if not app_id or len(app_id) > 200:
-        raise _invalid("id", "the record id must be 1 to 200 characters")
+def _canonical(
+    record_type: str, app_id: str, data: Mapping[str, Any], settings: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The record as stored, or Invalid naming the fields to correct: an id outside the
+    grammar (`core.records.id_refused`), what does not parse (text that is not text included),
+    and a text so far over its QuickBooks limit (the connection's `field_limit_margin`) that
+    it could only ever fail."""
+    why = id_refused(app_id)
+    if why is not None:
+        raise _invalid("id", why)
     parsed = parse_record(record_type, data)
     if isinstance(parsed, list):
         raise Invalid(parsed)
+    margin = settings.get("field_limit_margin", limits.DEFAULT_MARGIN)
+    too_long = limits.beyond_margin(parsed, margin)
+    if too_long:
+        raise Invalid(too_long)
     return record_to_json(parsed)
+
+
+def _text_field(field: str, value: object, *, what: str = "") -> None:
+    """Invalid naming `field` when `value` is a string that is not text (`core.text`)."""
+    if isinstance(value, str):
+        why = text.refused(value) or text.too_large(value)
+        if why is not None:
+            raise _invalid(field, f"{what or field} {why}")
+
+
+def _app_id(app_id: str) -> None:
+    """A record id read from a path or a form: text, or Invalid naming `id` (the grammar is
+    asked only where an id enters, so a record stored before it stays reachable)."""
+    _text_field("id", app_id, what="the record id")
+
+
+def _duplicates(records: Sequence[Incoming]) -> list[Problem]:
+    """Every position of a (type, id) sent more than once in one request: which copy would win
+    is not for the server to guess."""
+    positions: dict[tuple[str, str], list[int]] = {}
+    for index, incoming in enumerate(records):
+        positions.setdefault((incoming.type, incoming.id), []).append(index)
+    found: list[tuple[int, Problem]] = []
+    for (record_type, app_id), where in positions.items():
+        if len(where) < 2:
+            continue
+        named = ", ".join(f"records[{index}]" for index in where)
+        for index in where:
+            found.append(
+                (
+                    index,
+                    Problem(
+                        "input.invalid",
+                        f"records[{index}].id",
+                        f"{record_type} {app_id!a} is sent {len(where)} times ({named}); send each "
+                        "record once",
+                        {"positions": named},
+                    ),
+                )
+            )
+    return [problem for _, problem in sorted(found, key=lambda pair: pair[0])]
 
 
 @dataclass(frozen=True)
@@ -206,6 +263,7 @@ class Service:
     ) -> ConnectionView:
         if not name or not name.strip():
             raise _invalid("name", "name is required")
+        _text_field("name", name)
         if environment not in ENVIRONMENTS:
             raise _invalid("environment", f"environment must be one of {', '.join(ENVIRONMENTS)}")
         checked = validate_settings(settings or {})
@@ -273,6 +331,10 @@ class Service:
                 isinstance(k, str) and isinstance(v, str) and v for k, v in values.items()
             ):
                 raise _invalid(section, f"{section} maps app values to QuickBooks ids (strings)")
+            for key, value in values.items():
+                shown = json.dumps(key)[:60]  # escaped: the answer never quotes it raw
+                _text_field(section, key, what=f"the app value {shown}")
+                _text_field(section, value, what=f"the QuickBooks id of {shown}")
         with self.ledger.db.session() as session:
             before = self._connection(session, key_id, connection_id).mappings
             Connections(session).set_mappings(connection_id, dict(mappings))
@@ -395,9 +457,9 @@ class Service:
     ) -> RecordView:
         if record_type not in RECORD_TYPES:
             raise NotFound(f"record type {record_type}")
-        canonical = _canonical(record_type, app_id, data)
         with self.ledger.db.session() as session:
             connection = self._connection(session, key_id, connection_id)
+            canonical = _canonical(record_type, app_id, data, connection.settings)
             _, hold, queued = self._receive(session, connection, record_type, app_id, canonical)
             if queued:
                 self._changed(session, connection_id)
@@ -410,9 +472,13 @@ class Service:
     ) -> list[Received]:
         """Many records in one transaction, at most PUT_MANY: each is stored as `put_record`
         stores one, and one that does not parse is refused alone, with its problems (the
-        others are stored all the same). One answer per record, in order."""
+        others are stored all the same). One answer per record, in order. The same record
+        (type and id) twice is Invalid, naming every position, and nothing is stored."""
         if len(records) > PUT_MANY:
             raise _invalid("records", f"at most {PUT_MANY} records at a time")
+        duplicates = _duplicates(records)
+        if duplicates:
+            raise Invalid(duplicates)
         answers: list[Received] = []
         woken = queued = False
         with self.ledger.db.session() as session:
@@ -422,7 +488,7 @@ class Service:
                 try:
                     if record_type not in RECORD_TYPES:
                         raise _invalid("type", f"unknown record type {record_type!r}")
-                    canonical = _canonical(record_type, app_id, incoming.data)
+                    canonical = _canonical(record_type, app_id, incoming.data, connection.settings)
                 except Invalid as refused:
                     answers.append(Received(record_type, app_id, problems=tuple(refused.problems)))
                     continue
@@ -473,6 +539,7 @@ class Service:
     def delete_record(
         self, key_id: str, connection_id: str, record_type: str, app_id: str
     ) -> RecordView:
+        _app_id(app_id)
         with self.ledger.db.session() as session:
             connection = self._connection(session, key_id, connection_id)
             version = Records(session).mark_deleted(connection_id, record_type, app_id)
@@ -495,6 +562,7 @@ class Service:
         return self.record(key_id, connection_id, record_type, app_id)
 
     def record(self, key_id: str, connection_id: str, record_type: str, app_id: str) -> RecordView:
+        _app_id(app_id)
         with self.ledger.db.session(readonly=True) as session:
             connection = self._connection(session, key_id, connection_id)
             return record_view(self.ledger, session, connection, record_type, app_id)
@@ -558,6 +626,10 @@ class Service:
         actor: str | None = None,
     ) -> ActionResult:
         """Run one of the record's actions (`engine.actions`); `Refused` says why it cannot."""
+        _app_id(app_id)
+        for name, value in (params or {}).items():
+            _text_field(str(name), name, what="a choice's name")
+            _text_field(str(name), value)
         with self.ledger.db.session(readonly=True) as session:
             connection = self._connection(session, key_id, connection_id)
         if record_type not in RECORD_TYPES:
@@ -631,6 +703,8 @@ class Service:
         changes are read. Each record gets a history entry and an audit entry, as a single
         action would."""
         selection = selection or {}
+        for index, app_id in enumerate(selection.get("ids") or []):
+            _text_field(f"ids[{index}]", app_id, what="the record id")
         actor = actor or f"api-key:{key_id}"
         with self.ledger.db.session(readonly=True) as session:
             connection = self._connection(session, key_id, connection_id)
@@ -747,6 +821,8 @@ class Service:
 def validate_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
     checked: dict[str, Any] = {}
     for key, value in settings.items():
+        _text_field(f"settings.{json.dumps(key)[1:-1]}", key, what="a setting's name")
+        _text_field(f"settings.{key}", value)
         if key in SETTINGS:
             if value not in SETTINGS[key]:
                 raise _invalid(
@@ -771,6 +847,11 @@ def validate_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
         elif key == "auto_push":
             if not isinstance(value, list) or not set(value) <= set(RECORD_TYPES):
                 raise _invalid("settings.auto_push", "a list of record types")
+        elif key == "field_limit_margin":
+            if type(value) is not int or not 0 <= value <= MAX_MARGIN:
+                raise _invalid(
+                    "settings.field_limit_margin", f"a whole number of percent, 0 to {MAX_MARGIN}"
+                )
         else:
             raise Invalid(
                 [Problem("input.unknown_field", f"settings.{key}", f"unknown setting {key}")]

@@ -19,17 +19,22 @@ import binascii
 import hashlib
 import hmac
 import json
+import re
 import secrets
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, NamedTuple, TypeVar
 
 from sqlalchemy import (
     ColumnElement,
     Insert,
-    Row,
+    LargeBinary,
+    Text,
     Update,
+    case,
+    cast,
+    func,
     insert,
     or_,
     select,
@@ -101,6 +106,10 @@ class StoredConnection:
 
 @dataclass(frozen=True, slots=True)
 class StoredRecord:
+    """A record as stored. `unreadable` says why its stored data could not be read back (not
+    text, not JSON, not an object: written by something else, or damaged); `data` is then
+    empty, and only this record is affected (see `Records`)."""
+
     connection_id: str
     type: str
     app_id: str
@@ -108,6 +117,7 @@ class StoredRecord:
     version: int
     deleted: bool
     updated_at: datetime
+    unreadable: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -403,6 +413,9 @@ def _encode_cursor(record: StoredRecord) -> str:
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
 def _decode_cursor(cursor: str) -> tuple[datetime, str, str]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
@@ -411,6 +424,8 @@ def _decode_cursor(cursor: str) -> tuple[datetime, str, str]:
     except (binascii.Error, ValueError, TypeError) as error:
         raise InvalidCursor(cursor) from error
     if moment.tzinfo is None or not isinstance(type_, str) or not isinstance(app_id, str):
+        raise InvalidCursor(cursor)
+    if _UNSTORABLE.search(type_ + app_id):  # PostgreSQL could not even compare them
         raise InvalidCursor(cursor)
     return moment, type_, app_id
 
@@ -428,9 +443,10 @@ _SEARCHED_FIELDS = (
 )
 
 
-def _matching(q: str) -> ColumnElement[bool]:
+def _matching(q: str, sqlite: bool) -> ColumnElement[bool]:
     """The record's app id, one of `_SEARCHED_FIELDS`, or its QuickBooks number contains `q`
-    (case-insensitive; `%` and `_` match themselves)."""
+    (case-insensitive; `%` and `_` match themselves). On SQLite a row whose data is not JSON
+    is matched on its id and number only (its fields would stop the whole query)."""
     record = tables.Record
     link = tables.Link
     numbered = (
@@ -443,14 +459,65 @@ def _matching(q: str) -> ColumnElement[bool]:
         )
         .exists()
     )
-    fields = [
-        record.data[name].as_string().icontains(q, autoescape=True) for name in _SEARCHED_FIELDS
-    ]
-    return or_(record.app_id.icontains(q, autoescape=True), *fields, numbered)
+    named = (_data_field(name, sqlite).icontains(q, autoescape=True) for name in _SEARCHED_FIELDS)
+    return or_(record.app_id.icontains(q, autoescape=True), *named, numbered)
 
 
-# A record row as upsert and mark_deleted see it: id, data, version, deleted.
-_Current = Row[int, dict[str, Any], int, bool]
+def _data_field(name: str, sqlite: bool) -> ColumnElement[str]:
+    """A field of a record's data as a string; on SQLite only where the data is JSON (SQLite
+    stops the whole statement at a row it cannot read; CASE reads only the rows that are)."""
+    found: ColumnElement[str] = tables.Record.data[name].as_string()
+    if not sqlite:
+        return found
+    readable: ColumnElement[str] = case(
+        (func.json_valid(tables.Record.data) == 1, found), else_=None
+    )
+    return readable
+
+
+class _Current(NamedTuple):
+    """A record row as upsert and mark_deleted see it (data None: unreadable)."""
+
+    id: int
+    data: Mapping[str, Any] | None
+    version: int
+    deleted: bool
+
+
+def _document(raw: bytes | str | None) -> tuple[Mapping[str, Any], str | None]:
+    """A record's stored data decoded: (data, None), or ({}, why it cannot be read)."""
+    if raw is None:
+        return {}, "nothing is stored for it"
+    try:
+        text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+    except UnicodeDecodeError:
+        return {}, "its stored copy holds bytes that are not text"
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return {}, "its stored copy is cut off or garbled"
+    if not isinstance(data, dict):
+        return {}, "its stored copy is not a set of details"
+    return data, None
+
+
+def _stored_data(sqlite: bool) -> ColumnElement[Any]:
+    """records.data as the stored text (bytes on SQLite, so that even bytes that are not
+    UTF-8 come back), decoded by `_document`, not by the driver."""
+    as_stored = LargeBinary() if sqlite else Text()
+    return cast(tables.Record.data, as_stored).label("data")
+
+
+def _record_columns(sqlite: bool) -> list[ColumnElement[Any]]:
+    """The columns of a `StoredRecord`, data as stored."""
+    record = tables.Record
+    named = [getattr(record, f.name) for f in fields(StoredRecord) if f.name != "unreadable"]
+    return [_stored_data(sqlite) if column.key == "data" else column for column in named]
+
+
+def _stored_record(row: Any) -> StoredRecord:
+    data, unreadable = _document(row["data"])
+    return StoredRecord(**{**row, "data": data, "unreadable": unreadable})
 
 
 def _insert_ignoring_conflicts(session: Session) -> Insert:
@@ -462,7 +529,12 @@ def _insert_ignoring_conflicts(session: Session) -> Insert:
 
 
 class Records:
-    """The app's records: the latest version of each, with a version that counts changes."""
+    """The app's records: the latest version of each, with a version that counts changes.
+
+    Each row's data is read as stored text and decoded here, one row at a time: a row that
+    does not decode (`StoredRecord.unreadable`) cannot make a listing, a read or the upsert
+    that replaces it fail. On SQLite the search (`list(q=...)`) also passes such rows by.
+    """
 
     def __init__(self, session: Session, *, clock: Clock = utcnow) -> None:
         self._session = session
@@ -481,16 +553,18 @@ class Records:
             current = self._locked(*key)  # a concurrent transaction inserted it first
             if current is None:
                 raise RuntimeError(f"record {key} vanished while being upserted")
-        if not current.deleted and _canonical(current.data) == _canonical(data):
+        if (
+            not current.deleted
+            and current.data is not None
+            and _canonical(current.data) == _canonical(data)
+        ):
             return int(current.version)
         return self._change(current.id, current.version, data=dict(data), deleted=False)
 
     def get(self, connection_id: str, type: str, app_id: str) -> StoredRecord | None:
-        query = select(*_columns(tables.Record, StoredRecord)).where(
-            *self._key(connection_id, type, app_id)
-        )
+        query = select(*self._record_columns()).where(*self._key(connection_id, type, app_id))
         row = self._session.execute(query).one_or_none()
-        return None if row is None else StoredRecord(**row._mapping)
+        return None if row is None else _stored_record(row._mapping)
 
     def mark_deleted(self, connection_id: str, type: str, app_id: str) -> int | None:
         """The app deleted the record: returns the new version, or None if it is unknown.
@@ -515,7 +589,7 @@ class Records:
                 t.connection_id == connection_id,
                 t.type.in_(list(types)),
                 t.deleted.is_(False),
-                t.data[field].as_string() == app_id,
+                _data_field(field, self._dialect() == "sqlite") == app_id,
             )
         )
         return [(row.type, row.app_id) for row in rows]
@@ -540,7 +614,7 @@ class Records:
         if limit < 1:
             raise ValueError("limit must be at least 1")
         record = tables.Record
-        query = select(*_columns(record, StoredRecord)).where(record.connection_id == connection_id)
+        query = select(*self._record_columns()).where(record.connection_id == connection_id)
         if type is not None:
             query = query.where(record.type == type)
         if status is not None or code is not None:
@@ -556,12 +630,12 @@ class Records:
             if code is not None:
                 query = query.where(state.problem["code"].as_string() == code)
         if q is not None and q.strip():
-            query = query.where(_matching(q.strip()))
+            query = query.where(_matching(q.strip(), self._dialect() == "sqlite"))
         order = (record.updated_at, record.type, record.app_id)
         if cursor is not None:
             query = query.where(tuple_(*order) > _decode_cursor(cursor))
         rows = self._session.execute(query.order_by(*order).limit(limit + 1)).all()
-        items = [StoredRecord(**row._mapping) for row in rows[:limit]]
+        items = [_stored_record(row._mapping) for row in rows[:limit]]
         more = len(rows) > limit
         return Page(items=items, next_cursor=_encode_cursor(items[-1]) if more else None)
 
@@ -577,11 +651,25 @@ class Records:
     def _locked(self, connection_id: str, type: str, app_id: str) -> _Current | None:
         record = tables.Record
         query = (
-            select(record.id, record.data, record.version, record.deleted)
+            select(record.id, self._data(), record.version, record.deleted)
             .where(*self._key(connection_id, type, app_id))
             .with_for_update()
         )
-        return self._session.execute(query).one_or_none()
+        row = self._session.execute(query).one_or_none()
+        if row is None:
+            return None
+        data, unreadable = _document(row.data)
+        # a damaged row is never equal to what the app sends: its upsert replaces it
+        return _Current(row.id, None if unreadable else data, row.version, row.deleted)
+
+    def _dialect(self) -> str:
+        return self._session.get_bind().dialect.name
+
+    def _data(self) -> ColumnElement[Any]:
+        return _stored_data(self._dialect() == "sqlite")
+
+    def _record_columns(self) -> Sequence[ColumnElement[Any]]:
+        return _record_columns(self._dialect() == "sqlite")
 
     def _insert_first_version(
         self, connection_id: str, type: str, app_id: str, data: Mapping[str, Any]

@@ -28,6 +28,7 @@ ADDED_CODES = {
     "receipt.deleted_in_quickbooks",
     "bill.deleted_in_quickbooks",
     "record.changed_in_quickbooks",
+    "record.unreadable",
 }
 
 RETRIABLE = {

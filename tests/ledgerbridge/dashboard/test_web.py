@@ -15,7 +15,7 @@ from ledgerbridge.core.mirror import MirrorObject
 from ledgerbridge.dashboard.routes.auth import FAILED
 from ledgerbridge.engine.connecting import Consent
 from ledgerbridge.engine.reconciler import sync_company
-from ledgerbridge.storage.repositories import Connections
+from ledgerbridge.storage.repositories import Connections, Records
 from ledgerbridge.storage.sync import Links, Mirror
 from tests.ledgerbridge.dashboard.conftest import (
     PASSWORD,
@@ -345,14 +345,29 @@ def test_signing_out_ends_the_session(office: Office) -> None:
     assert office.client.get("/dashboard/connections").status_code == 303
 
 
-def test_a_record_whose_id_holds_a_slash_or_a_question_mark_has_its_page(office: Office) -> None:
+def test_a_record_whose_id_holds_a_question_mark_or_a_hash_has_its_page(office: Office) -> None:
     cid = office.connection()
-    office.service.put_record(office.key_id, cid, "customer", "a/b?c#d", {"display_name": "Odd"})
+    office.service.put_record(office.key_id, cid, "customer", "a?b#c", {"display_name": "Odd"})
     log = office.client.get(f"/dashboard/connections/{cid}/log").text
     found = re.search(r'href="([^"]*/records/customer/[^"]+)"', log)
     assert found is not None
     page = office.client.get(html.unescape(found.group(1)))
-    assert page.status_code == 200 and "a/b?c#d" in html.unescape(page.text)
+    assert page.status_code == 200 and "a?b#c" in html.unescape(page.text)
+
+
+def test_a_record_stored_with_a_slash_in_its_id_before_the_id_rule_keeps_its_page(
+    office: Office,
+) -> None:
+    """Ids with "/" are refused where they enter now (core.records.id_refused); one stored
+    before (the bulk endpoint took them) is still listed and has its page."""
+    cid = office.connection()
+    with office.site.ledger.db.session() as session:
+        Records(session).upsert(cid, "customer", "a/b", {"display_name": "Odd"})
+    log = office.client.get(f"/dashboard/connections/{cid}/log").text
+    found = re.search(r'href="([^"]*/records/customer/[^"]+)"', log)
+    assert found is not None
+    page = office.client.get(html.unescape(found.group(1)))
+    assert page.status_code == 200 and "a/b" in html.unescape(page.text)
 
 
 def test_the_record_page_shows_what_changed_in_quickbooks_since_it_was_sent(
@@ -457,3 +472,19 @@ def test_start_fresh_and_disconnect_ask_first(office: Office) -> None:
     assert "Yes, disconnect" in asked.text
     office.post(f"/dashboard/connections/{cid}/disconnect", {"confirmed": "yes"})
     assert office.service.connection(office.key_id, cid).status == "disconnected"
+
+
+def test_form_and_query_values_that_are_not_text_are_a_422_page(office: Office) -> None:
+    """The dashboard's fields are checked like the API's (core.text): nothing is stored."""
+    cid = office.connection()
+    search = office.client.get(f"/dashboard/connections/{cid}/log", params={"q": "a\x00b"})
+    assert search.status_code == 422 and "q: holds a NUL character" in search.text
+    saved = office.post(
+        f"/dashboard/connections/{cid}/mappings/payment_methods",
+        {"app_value": "ven\x00mo", "quickbooks_id": "2"},
+    )
+    assert saved.status_code == 422 and "app_value" in saved.text
+    assert office.service.mappings(office.key_id, cid) == {}
+    named = office.post("/dashboard/connections", {"name": "Main\x07", "environment": "emulator"})
+    assert named.status_code == 422
+    assert [c.name for c in office.service.connections(office.key_id)] == ["Main office"]

@@ -14,7 +14,8 @@ import dataclasses
 from ledgerbridge.core import catalog
 from ledgerbridge.core.mapping import ITEM_TYPE
 from ledgerbridge.core.mirror import MirrorObject
-from ledgerbridge.core.preflight._context import Context, Outcome, Text, Verdict, problem, too_long
+from ledgerbridge.core.preflight import limits
+from ledgerbridge.core.preflight._context import Context, Outcome, Verdict, problem, too_long
 from ledgerbridge.core.preflight._names import ITEMS, check_name, forbidden_characters
 from ledgerbridge.core.preflight._refs import account_missing
 from ledgerbridge.core.problems import Problem
@@ -32,7 +33,7 @@ def check_item(ctx: Context, item: Item) -> Verdict:
     if item.type == "bundle" or (own is not None and own.data.get("Type") == _BUNDLE):
         out.add(_bundle(item))
         return out.verdict()
-    out.extend(too_long(_texts(item), catalog.RECORD_FIELD_TOO_LONG))
+    out.extend(too_long(limits.texts(item), catalog.RECORD_FIELD_TOO_LONG))
     out.add(forbidden_characters("name", "name", item.name))
     out.extend(_accounts(ctx, item))
     if own is None:
@@ -46,14 +47,6 @@ def check_item(ctx: Context, item: Item) -> Verdict:
 
 def _rename(item: Item, new: str) -> Item:
     return dataclasses.replace(item, name=new)
-
-
-def _texts(item: Item) -> list[Text]:
-    return [
-        Text("name", "name", item.name, 100),
-        Text("sku", "SKU", item.sku, 100),
-        Text("description", "description", item.description, 4000),
-    ]
 
 
 def _bundle(item: Item) -> Problem:

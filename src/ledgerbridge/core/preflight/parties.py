@@ -16,15 +16,8 @@ from typing import TypeVar
 
 from ledgerbridge.core import catalog
 from ledgerbridge.core.mirror import MirrorObject, name_key
-from ledgerbridge.core.preflight._context import (
-    Context,
-    Outcome,
-    Text,
-    Verdict,
-    address_texts,
-    problem,
-    too_long,
-)
+from ledgerbridge.core.preflight import limits
+from ledgerbridge.core.preflight._context import Context, Outcome, Verdict, problem, too_long
 from ledgerbridge.core.preflight._names import (
     CUSTOMERS,
     VENDORS,
@@ -39,12 +32,10 @@ __all__ = ["check_customer", "check_vendor"]
 
 Party = TypeVar("Party", Customer, Vendor)
 
-NAME_LIMIT = 100  # first, last and company names
-
 
 def check_customer(ctx: Context, customer: Customer) -> Verdict:
     out = Outcome(customer)
-    out.extend(too_long(_customer_texts(customer), catalog.RECORD_FIELD_TOO_LONG))
+    out.extend(too_long(limits.texts(customer), catalog.RECORD_FIELD_TOO_LONG))
     out.extend(_name_characters(customer))
     out.add(_email_missing(ctx, customer))
     out.add(
@@ -67,7 +58,7 @@ def check_customer(ctx: Context, customer: Customer) -> Verdict:
 
 def check_vendor(ctx: Context, vendor: Vendor) -> Verdict:
     out = Outcome(vendor)
-    out.extend(too_long(_vendor_texts(vendor), catalog.RECORD_FIELD_TOO_LONG))
+    out.extend(too_long(limits.texts(vendor), catalog.RECORD_FIELD_TOO_LONG))
     out.extend(_name_characters(vendor))
     own = ctx.subject.linked
     if own is None:
@@ -83,29 +74,6 @@ def _rename(party: Party, new: str) -> Party:
 
 
 # Texts
-
-
-def _party_texts(party: Customer | Vendor) -> list[Text]:
-    return [
-        Text("display_name", "display name", display_name(party), 500),
-        Text("first_name", "first name", party.first_name, NAME_LIMIT),
-        Text("last_name", "last name", party.last_name, NAME_LIMIT),
-        Text("company_name", "company name", party.company_name, NAME_LIMIT),
-        Text("email", "email address", party.email, 100),
-        Text("phone", "phone number", party.phone, 30),
-    ]
-
-
-def _customer_texts(customer: Customer) -> list[Text]:
-    return [
-        *_party_texts(customer),
-        *address_texts("billing_address", "billing address", customer.billing_address),
-        Text("notes", "notes text", customer.notes, 2000),
-    ]
-
-
-def _vendor_texts(vendor: Vendor) -> list[Text]:
-    return [*_party_texts(vendor), *address_texts("address", "address", vendor.address)]
 
 
 def _has_text(value: str | None) -> bool:

@@ -14,15 +14,16 @@ to QuickBooks, so nothing else is checked then.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import functools
+from collections.abc import Mapping
 from typing import Any
 
 from ledgerbridge.core import catalog
 from ledgerbridge.core.mirror import MirrorObject
+from ledgerbridge.core.preflight import limits
 from ledgerbridge.core.preflight._context import (
     Context,
     Outcome,
-    Text,
     Verdict,
     problem,
     same_object,
@@ -44,15 +45,13 @@ from ledgerbridge.core.records import (
     Bill,
     ExpenseLine,
     PurchaseOrder,
-    PurchaseOrderLine,
     Receipt,
     RecordType,
 )
 
 __all__ = ["check_bill", "check_purchase_order", "check_receipt", "suggested_number"]
 
-NUMBER_LIMIT = 21
-TEXT_LIMIT = 4000
+NUMBER_LIMIT = limits.NUMBER_LIMIT
 _CUSTOM_NUMBERS = "VendorAndPurchasesPrefs.UseCustomTxnNumbers"
 
 
@@ -85,12 +84,8 @@ def check_purchase_order(ctx: Context, order: PurchaseOrder) -> Verdict:
     out.link_to = _match(ctx, "PurchaseOrder", "purchase_order", number, order)
     if out.link_to is not None:
         return out.verdict()
-    texts = [
-        Text("number", "purchase order number", number, NUMBER_LIMIT),
-        Text("memo", "memo", order.memo, TEXT_LIMIT),
-        *_descriptions(order.lines),
-    ]
-    out.extend(too_long(texts, catalog.RECORD_FIELD_TOO_LONG))
+    sent = functools.partial(pushed_number, policies=ctx.policies)
+    out.extend(too_long(limits.texts(order, sent), catalog.RECORD_FIELD_TOO_LONG))
     out.add(_inactive_vendor(ctx, order.vendor_id))
     for index, line in enumerate(order.lines):
         out.add(inactive_item(ctx, line.item_id, f"lines[{index}].item_id"))
@@ -119,14 +114,8 @@ def _match(
 
 def _vendor_document(ctx: Context, record: Receipt | Bill, entity: str) -> list[Problem | None]:
     """What receipts and bills share, but their date."""
-    number = record.vendor_document_number
-    texts = [
-        Text("vendor_document_number", "vendor document number", number, NUMBER_LIMIT),
-        Text("memo", "memo", record.memo, TEXT_LIMIT),
-        *_descriptions(record.lines),
-    ]
     return [
-        *too_long(texts, catalog.RECORD_FIELD_TOO_LONG),
+        *too_long(limits.texts(record), catalog.RECORD_FIELD_TOO_LONG),
         _inactive_vendor(ctx, record.vendor_id),
         *_expense_lines(ctx, record.lines),
         _number_taken(ctx, record, entity),
@@ -136,13 +125,6 @@ def _vendor_document(ctx: Context, record: Receipt | Bill, entity: str) -> list[
 def _inventory_dates(ctx: Context, record: Receipt | Bill) -> list[Problem]:
     items = [(f"lines[{index}].item_id", line.item_id) for index, line in enumerate(record.lines)]
     return inventory_start(ctx, record.date, items)
-
-
-def _descriptions(lines: Sequence[ExpenseLine | PurchaseOrderLine]) -> list[Text]:
-    return [
-        Text(f"lines[{index}].description", "line description", line.description, TEXT_LIMIT)
-        for index, line in enumerate(lines)
-    ]
 
 
 def _inactive_vendor(ctx: Context, vendor_id: str) -> Problem | None:

@@ -17,12 +17,14 @@ customer, amount and date with another reference: ``payment.already_in_quickbook
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Mapping
 from decimal import Decimal
 
 from ledgerbridge.core import catalog
 from ledgerbridge.core.mirror import MirrorObject
-from ledgerbridge.core.preflight._context import Context, Outcome, Text, Verdict, problem, too_long
+from ledgerbridge.core.preflight import limits
+from ledgerbridge.core.preflight._context import Context, Outcome, Verdict, problem, too_long
 from ledgerbridge.core.preflight._refs import (
     class_inactive,
     closed_period,
@@ -42,8 +44,6 @@ from ledgerbridge.core.records import Invoice, Payment, RecordKey
 
 __all__ = ["check_invoice", "check_payment"]
 
-NUMBER_LIMIT = 21
-TEXT_LIMIT = 4000  # memos and line descriptions
 CENT = Decimal("0.01")
 
 
@@ -54,7 +54,8 @@ def check_invoice(ctx: Context, invoice: Invoice) -> Verdict:
     out.link_to = document_match(ctx, "Invoice", "invoice", number, customer, invoice.total)
     if out.link_to is not None:
         return out.verdict()
-    out.extend(too_long(_invoice_texts(invoice, number), catalog.RECORD_FIELD_TOO_LONG))
+    sent = functools.partial(pushed_number, policies=ctx.policies)
+    out.extend(too_long(limits.texts(invoice, sent), catalog.RECORD_FIELD_TOO_LONG))
     out.add(
         inactive_party(
             ctx, "customer", invoice.customer_id, "customer_id", catalog.INVOICE_CUSTOMER_INACTIVE
@@ -73,8 +74,7 @@ def check_invoice(ctx: Context, invoice: Invoice) -> Verdict:
 
 def check_payment(ctx: Context, payment: Payment) -> Verdict:
     out = Outcome(payment)
-    reference = Text("reference", "payment reference", payment.reference, NUMBER_LIMIT)
-    out.extend(too_long([reference], catalog.PAYMENT_REFERENCE_TOO_LONG))
+    out.extend(too_long(limits.texts(payment), catalog.PAYMENT_REFERENCE_TOO_LONG))
     out.add(payment_method_not_mapped(ctx, payment.method, "method"))
     out.add(
         inactive_party(
@@ -97,17 +97,6 @@ def check_payment(ctx: Context, payment: Payment) -> Verdict:
 
 
 # Invoices
-
-
-def _invoice_texts(invoice: Invoice, number: str | None) -> list[Text]:
-    return [
-        Text("number", "invoice number", number, NUMBER_LIMIT),
-        Text("memo", "memo", invoice.memo, TEXT_LIMIT),
-        *(
-            Text(f"lines[{index}].description", "line description", line.description, TEXT_LIMIT)
-            for index, line in enumerate(invoice.lines)
-        ),
-    ]
 
 
 def _invoice_lines(ctx: Context, invoice: Invoice) -> list[Problem | None]:

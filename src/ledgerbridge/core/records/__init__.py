@@ -18,6 +18,11 @@ to six places; dates are ``YYYY-MM-DD``; booleans are JSON booleans; ids and doc
 are strings (integers are taken as their decimal string); null, a missing key and a blank string
 all mean "absent"; unknown keys are problems. `record_to_json` writes the canonical JSON back,
 every field present, and ``parse_record(t, record_to_json(r)) == r`` for every parsed record.
+
+The app's id of a record follows one grammar wherever it enters (`id_refused`): 1 to
+`MAX_ID_LENGTH` characters of single-line text (`core.text`), not blank, without ``/`` and
+not ``.`` or ``..``: exactly the ids that ``/records/{type}/{id}`` can reach, since a client
+resolves ``.`` and ``..`` in a path and ``/`` separates its segments.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, TypeAlias, assert_never
 
+from ledgerbridge.core import text
 from ledgerbridge.core.problems import INPUT_INVALID, Problem
 from ledgerbridge.core.records._fields import Fields, read_record
 from ledgerbridge.core.records.items import ITEM_TYPES, Item, ItemType, item_to_json, parse_item
@@ -75,6 +81,7 @@ __all__ = [
     "CUSTOMER_KINDS",
     "INVOICE_STATUSES",
     "ITEM_TYPES",
+    "MAX_ID_LENGTH",
     "PAYMENT_TYPES",
     "PURCHASE_ORDER_STATUSES",
     "RECORD_TYPES",
@@ -101,6 +108,7 @@ __all__ = [
     "RecordType",
     "Vendor",
     "display_name",
+    "id_refused",
     "parse_record",
     "record_to_json",
     "record_type",
@@ -119,6 +127,8 @@ RECORD_TYPES: tuple[RecordType, ...] = (
     "bill",
     "purchase_order",
 )
+
+MAX_ID_LENGTH = 200
 
 Record: TypeAlias = Customer | Vendor | Item | Invoice | Payment | Receipt | Bill | PurchaseOrder
 
@@ -142,6 +152,22 @@ class RecordKey:
 
     def __str__(self) -> str:
         return f"{self.type}/{self.app_id}"
+
+
+def id_refused(app_id: object) -> str | None:
+    """Why `app_id` cannot be the app's id of a record (a sentence), or None when it can."""
+    if not isinstance(app_id, str):
+        return "the record id must be a string"
+    if not app_id.strip() or len(app_id) > MAX_ID_LENGTH:
+        return f"the record id must be 1 to {MAX_ID_LENGTH} characters, not blank"
+    why = text.refused(app_id)
+    if why is not None:
+        return f"the record id {why}"
+    if "/" in app_id:
+        return 'the record id must not hold "/" (it could not be read back by its own URL)'
+    if app_id in (".", ".."):
+        return f'the record id must not be "{app_id}" (it could not be read back by its own URL)'
+    return None
 
 
 _PARSERS: Mapping[RecordType, Callable[[Fields], Record]] = {

@@ -14,6 +14,12 @@ carries on, so one pass reports everything wrong with a record:
 - ``nested`` and ``each`` read an object or a list of objects with a parser of their own;
 - `Fields.finish` reports the keys no reader asked for (a typo must not vanish).
 
+Every string a reader takes must be text (`core.text`): a lone surrogate, NUL or another
+control character, or more than 1 MB, is an ``input.invalid`` problem naming the field, whatever
+the field is (an amount, a date, a choice...). Tab and line breaks are text only in the
+free-text fields (``text(key, lines=True)``: notes, memos, descriptions, address lines). A key
+that is not text is reported under its JSON spelling, so no answer ever quotes it raw.
+
 Parsers never raise on bad input. Conversion helpers signal a bad value with `_Invalid`, which
 never leaves this module.
 """
@@ -29,6 +35,7 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from ledgerbridge.core import money as _money
+from ledgerbridge.core import text as _text
 from ledgerbridge.core.problems import (
     INPUT_INVALID,
     INPUT_REQUIRED,
@@ -95,11 +102,12 @@ class Fields:
 
     # Scalars
 
-    def text(self, key: str) -> str | None:
-        return self._read(key, _to_text, required=False)
+    def text(self, key: str, *, lines: bool = False) -> str | None:
+        """A string; `lines`: a free-text field, where tabs and line breaks are text."""
+        return self._read(key, _to_text, required=False, lines=lines)
 
-    def required_text(self, key: str) -> str:
-        return self._read(key, _to_text, required=True) or ""
+    def required_text(self, key: str, *, lines: bool = False) -> str:
+        return self._read(key, _to_text, required=True, lines=lines) or ""
 
     def ref(self, key: str) -> str | None:
         """An id or document number: a string, or an integer taken as its decimal string."""
@@ -199,7 +207,11 @@ class Fields:
         for key in self._data:
             if key in self._seen:
                 continue
-            name = key if isinstance(key, str) else describe(key)
+            if not isinstance(key, str) or _text.refused(key) or _text.too_large(key):
+                name = describe(key)  # quoted and escaped: never the raw characters
+                self.report(INPUT_UNKNOWN_FIELD, name, f"unknown field {name}")
+                continue
+            name = key
             close = difflib.get_close_matches(name, known, n=1)
             if close:
                 message = f'unknown field "{name}"; did you mean "{close[0]}"?'
@@ -216,12 +228,19 @@ class Fields:
             return None
         return raw
 
-    def _read(self, key: str, convert: Callable[[object], T], *, required: bool) -> T | None:
+    def _read(
+        self, key: str, convert: Callable[[object], T], *, required: bool, lines: bool = False
+    ) -> T | None:
         raw = self._take(key)
         if raw is None:
             if required:
                 self.report(INPUT_REQUIRED, key, f"{self.path(key)} is required")
             return None
+        if isinstance(raw, str):
+            why = _text.too_large(raw) or _text.refused(raw, lines=lines)
+            if why is not None:
+                self.report(INPUT_INVALID, key, why, reason=why)
+                return None
         try:
             return convert(raw)
         except _Invalid as invalid:

@@ -42,7 +42,7 @@ def parse_item(fields: Fields) -> Item:
         name=fields.required_text("name"),
         sku=fields.text("sku"),
         type=fields.choice("type", ITEM_TYPES, default="service"),
-        description=fields.text("description"),
+        description=fields.text("description", lines=True),
         unit_price=fields.number("unit_price"),
         purchase_cost=fields.number("purchase_cost"),
         income_account=fields.text("income_account"),

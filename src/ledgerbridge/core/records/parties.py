@@ -104,8 +104,8 @@ def is_email(text: str) -> bool:
 
 def parse_address(fields: Fields) -> Address:
     return Address(
-        line1=fields.text("line1"),
-        line2=fields.text("line2"),
+        line1=fields.text("line1", lines=True),
+        line2=fields.text("line2", lines=True),
         city=fields.text("city"),
         region=fields.text("region"),
         postal_code=fields.text("postal_code"),
@@ -125,7 +125,7 @@ def parse_customer(fields: Fields) -> Customer:
         parent_id=fields.ref("parent_id"),
         kind=fields.choice("kind", CUSTOMER_KINDS, default="customer"),
         active=fields.flag("active", default=True),
-        notes=fields.text("notes"),
+        notes=fields.text("notes", lines=True),
     )
     if fields.ok(*_NAME_FIELDS) and not display_name(customer):
         fields.report(

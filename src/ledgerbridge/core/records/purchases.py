@@ -124,7 +124,7 @@ def parse_receipt(fields: Fields) -> Receipt:
             _parse_expense_line,
             if_empty=(INPUT_REQUIRED, "a receipt needs at least one line"),
         ),
-        memo=fields.text("memo"),
+        memo=fields.text("memo", lines=True),
     )
 
 
@@ -139,7 +139,7 @@ def parse_bill(fields: Fields) -> Bill:
             _parse_expense_line,
             if_empty=(INPUT_REQUIRED, "a bill needs at least one line"),
         ),
-        memo=fields.text("memo"),
+        memo=fields.text("memo", lines=True),
     )
 
 
@@ -148,7 +148,7 @@ def _parse_expense_line(fields: Fields) -> ExpenseLine:
         expense_account=fields.text("expense_account"),
         item_id=fields.ref("item_id"),
         amount=fields.required_amount("amount"),
-        description=fields.text("description"),
+        description=fields.text("description", lines=True),
         class_name=fields.text("class"),
         customer_id=fields.ref("customer_id"),
     )
@@ -178,14 +178,14 @@ def parse_purchase_order(fields: Fields) -> PurchaseOrder:
             if_empty=(INPUT_REQUIRED, "a purchase order needs at least one line"),
         ),
         status=fields.choice("status", PURCHASE_ORDER_STATUSES, default="open"),
-        memo=fields.text("memo"),
+        memo=fields.text("memo", lines=True),
     )
 
 
 def _parse_purchase_order_line(fields: Fields) -> PurchaseOrderLine:
     line = PurchaseOrderLine(
         item_id=fields.ref("item_id"),
-        description=fields.text("description"),
+        description=fields.text("description", lines=True),
         quantity=fields.required_number("quantity"),
         unit_price=fields.required_number("unit_price"),
     )

@@ -103,14 +103,14 @@ def parse_invoice(fields: Fields) -> Invoice:
         ),
         tax_rate_id=fields.ref("tax_rate_id"),
         class_name=fields.text("class"),
-        memo=fields.text("memo"),
+        memo=fields.text("memo", lines=True),
         status=fields.choice("status", INVOICE_STATUSES, default="issued"),
     )
 
 
 def _parse_invoice_line(fields: Fields) -> InvoiceLine:
     item_id = fields.ref("item_id")
-    description = fields.text("description")
+    description = fields.text("description", lines=True)
     quantity = fields.required_number("quantity")
     unit_price = fields.required_number("unit_price")
     given = fields.amount("amount")

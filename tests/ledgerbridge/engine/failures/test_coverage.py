@@ -23,6 +23,7 @@ ADDED = {
     "receipt.deleted_in_quickbooks",
     "bill.deleted_in_quickbooks",
     catalog.RECORD_CHANGED_IN_QUICKBOOKS,
+    catalog.RECORD_UNREADABLE,
 }
 # QuickBooks Desktop only: built with the Desktop adapter, not before (failure-modes.md).
 DESKTOP_ONLY = {catalog.CONNECTION_WEB_CONNECTOR_SILENT}

@@ -1,0 +1,46 @@
+"""`text_params`: every path and query parameter of the API is text, or the request is a 422.
+
+A path or a query string can carry what a JSON body can (``%00`` decodes to NUL), and each
+such value goes on to the database (a connection id, a search, a cursor): PostgreSQL refuses
+NUL with an error, SQLite stores it. The rule is `core.text.refused` for single-line values,
+asked once for every route (`create_app` adds it to each router) before the route runs.
+
+The OAuth callback answers a person's browser, not an app, and checks its own parameters.
+"""
+
+from __future__ import annotations
+
+import json
+
+from fastapi import Request
+
+from ledgerbridge.core.problems import INPUT_INVALID, Problem
+from ledgerbridge.core.text import refused
+from ledgerbridge.engine.service import Invalid
+
+__all__ = ["OWN_CHECKS", "text_params"]
+
+OWN_CHECKS = frozenset({"/v1/oauth/callback"})
+"""Routes that check their parameters themselves."""
+
+# path parameters as the service names them in its problems
+_NAMES = {"record_id": "id", "record_type": "type"}
+
+
+def text_params(request: Request) -> None:
+    """Invalid (422) naming each path or query parameter that is not single-line text."""
+    route = request.scope.get("route")
+    if getattr(route, "path", None) in OWN_CHECKS:
+        return
+    problems: list[Problem] = []
+    given = [(_NAMES.get(k, k), v) for k, v in request.path_params.items()]
+    for name, value in [*given, *request.query_params.multi_items()]:
+        shown = name if refused(name) is None else json.dumps(name)
+        for part, what in ((name, "its name"), (value, "it")):
+            why = refused(part) if isinstance(part, str) else None
+            if why is not None:
+                message = f"{shown}: {what} {why}"
+                problems.append(Problem(INPUT_INVALID, shown, message, {"reason": why}))
+                break
+    if problems:
+        raise Invalid(problems)
