@@ -111,11 +111,13 @@ class SignInAttempts:
         """Delete the tallies `core.sign_in` would forget (never a lock), skipping rows another
         attempt holds; how many went."""
         t = tables.SignInTally
+        cutoff = self._clock() - self.policy.forget_after
         stale = (
             select(t.subject)
             .where(
                 t.locked_at.is_(None),
-                t.last_failed_at < self._clock() - self.policy.forget_after,
+                # a row made for an attempt refused has no failure at all
+                t.last_failed_at.is_(None) | (t.last_failed_at < cutoff),
             )
             .with_for_update(skip_locked=True)
         )

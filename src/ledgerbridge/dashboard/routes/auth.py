@@ -69,7 +69,7 @@ def _login_form(
 
 def _client_address(request: Request) -> str:
     """The address failures are counted for: the peer's (uvicorn puts a proxy's
-    X-Forwarded-For there only when the proxy is trusted, `--forwarded-allow-ips`)."""
+    X-Forwarded-For there only when the proxy is trusted: `FORWARDED_ALLOW_IPS`)."""
     return request.client.host if request.client else "unknown"
 
 
