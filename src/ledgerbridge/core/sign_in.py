@@ -92,7 +92,10 @@ class Policy:
 
 @dataclass(frozen=True, slots=True)
 class Go:
-    """Check the password (the attempt is counted as a failure until it proves right)."""
+    """Check the password (the attempt is counted as a failure until it proves right).
+    `locks`: a wrong one locks the account (worth telling the operator)."""
+
+    locks: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,9 +115,13 @@ class Locked:
 Verdict = Go | Wait | Locked
 
 
-def judge(policy: Policy, account: Tally, address: Tally, now: datetime) -> Verdict:
-    """Whether an attempt on `account` from `address` may be checked now."""
+def judge(
+    policy: Policy, account: Tally, address: Tally, now: datetime, share: Tally | None = None
+) -> Verdict:
+    """Whether an attempt on `account` from `address` (with the address's `share` of the
+    account) may be checked now."""
     account = policy.current(account, now)
+    share = policy.current(share or Tally(), now)
     if account.locked_at is not None:
         return Locked(account.locked_at)
     wait = max(
@@ -123,7 +130,8 @@ def judge(policy: Policy, account: Tally, address: Tally, now: datetime) -> Verd
     )
     if wait > timedelta(0):
         return Wait(max(1, math.ceil(wait.total_seconds())))
-    return Go()
+    locks = account.failures + 1 >= policy.lock_after and share.failures < policy.address_share
+    return Go(locks)
 
 
 def after_failure(

@@ -13,6 +13,7 @@ user's sessions), `delete_user` (ends them too), `unlock`.
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -21,7 +22,7 @@ from ledgerbridge.bootstrap import Ledger
 from ledgerbridge.core import sign_in as throttle
 from ledgerbridge.core.text import refused
 from ledgerbridge.storage.sign_in_attempts import SignInAttempts
-from ledgerbridge.storage.users import EmailTaken, StoredUser, UnknownKey, Users
+from ledgerbridge.storage.users import EmailTaken, StoredUser, UnknownKey, Users, normalize_email
 from ledgerbridge.storage.web_sessions import WebSessions
 
 __all__ = [
@@ -43,6 +44,8 @@ __all__ = [
     "sign_out",
     "unlock",
 ]
+
+log = logging.getLogger(__name__)
 
 MIN_PASSWORD = 10
 SESSION_LIFETIME = timedelta(hours=12)
@@ -137,6 +140,13 @@ def sign_in(ledger: Ledger, email: str, password: str, *, address: str) -> SignI
         return verdict
     user = check_password(ledger, email, password)  # the hash is computed outside any lock
     if user is None:
+        if verdict.locks:
+            log.warning(
+                "dashboard sign-in for %r locked after too many failed attempts (the last from "
+                "%s); `ledgerbridge users unlock` lifts it",
+                normalize_email(email),
+                address,
+            )
         with ledger.db.session() as session:
             SignInAttempts(session, clock=ledger.clock).forget_stale()
         return Failed()

@@ -63,7 +63,9 @@ class SignInAttempts:
         tallies = self._held(
             {account: ("account", None), by_address: ("address", None), share: ("share", account)}
         )
-        verdict = sign_in.judge(self.policy, tallies[account], tallies[by_address], now)
+        verdict = sign_in.judge(
+            self.policy, tallies[account], tallies[by_address], now, tallies[share]
+        )
         if isinstance(verdict, sign_in.Go):
             counted = sign_in.after_failure(
                 self.policy, tallies[account], tallies[by_address], tallies[share], now

@@ -31,7 +31,13 @@ class Attacker:
         self.checked = 0  # attempts whose password was looked at
 
     def attempt(self, address: str) -> Go | Wait | Locked:
-        verdict = judge(POLICY, self.account, self.addresses.get(address, Tally()), self.now)
+        verdict = judge(
+            POLICY,
+            self.account,
+            self.addresses.get(address, Tally()),
+            self.now,
+            self.shares.get(address, Tally()),
+        )
         if isinstance(verdict, Go):
             self.checked += 1
             self.account, self.addresses[address], self.shares[address] = after_failure(
@@ -81,6 +87,7 @@ def test_five_addresses_lock_the_account_until_a_person_unlocks_it() -> None:
         attacker.now += timedelta(minutes=20)  # past the account's longest delay
         verdicts.append(attacker.attempt(f"10.0.0.{n % 16}"))
     assert attacker.checked == 50
+    assert verdicts[:50] == [Go()] * 49 + [Go(locks=True)]  # the last one is worth a warning
     assert all(isinstance(v, Locked) for v in verdicts[50:])
     later = attacker.now + timedelta(days=30)
     assert isinstance(judge(POLICY, attacker.account, Tally(), later), Locked)

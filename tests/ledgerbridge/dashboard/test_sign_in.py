@@ -105,11 +105,16 @@ def cli(desk: Desk, monkeypatch: pytest.MonkeyPatch) -> Desk:
     return desk
 
 
-def attempt(client: httpx.Client, email: str, password: str, **fields: str) -> httpx.Response:
-    """The sign-in form, filled in and sent (a new form each time, as a browser would)."""
-    page = client.get("/dashboard/login")
-    assert page.status_code == 200, page.text
-    data = {"email": email, "password": password, "csrf_token": csrf_of(page.text), **fields}
+def attempt(
+    client: httpx.Client, email: str, password: str, token: str = "", **fields: str
+) -> httpx.Response:
+    """The sign-in form, filled in and sent: a new form each time, as a browser would, unless
+    the form's `token` is given (a script sending the same form again)."""
+    if not token:
+        page = client.get("/dashboard/login")
+        assert page.status_code == 200, page.text
+        token = csrf_of(page.text)
+    data = {"email": email, "password": password, "csrf_token": token, **fields}
     return client.post("/dashboard/login", data=data)
 
 
@@ -169,7 +174,10 @@ def test_400_wrong_passwords_lock_the_account_until_a_person_unlocks_it(cli: Des
 def test_a_burst_from_16_addresses_has_five_passwords_checked(desk: Desk) -> None:
     email = desk.user("burst")
     browsers = [desk.client(f"198.51.100.{100 + n}") for n in range(16)]
-    answers = [attempt(browsers[n % 16], email, f"guess number {n}") for n in range(400)]
+    forms = [csrf_of(browser.get("/dashboard/login").text) for browser in browsers]
+    answers = [
+        attempt(browsers[n % 16], email, f"guess number {n}", forms[n % 16]) for n in range(400)
+    ]
     assert [a.status_code for a in answers] == [401] * 5 + [429] * 395
     assert {error_of(a) for a in answers[5:]} == {
         "Too many attempts to sign in. Try again in 1 second."
@@ -201,6 +209,19 @@ def test_signing_out_makes_the_old_cookie_worthless(desk: Desk) -> None:
     create = thief.post("/dashboard/connections", data={"name": "x", "csrf_token": token})
     assert create.status_code in (303, 403)  # signed out and the form refused alike
     assert desk.service.connections(desk.keys[email]) == []
+
+
+def test_signing_in_again_ends_the_session_it_replaces(desk: Desk) -> None:
+    email = desk.user("again")
+    browser = desk.client("203.0.113.25")
+    assert attempt(browser, email, PASSWORD).status_code == 303
+    first = browser.cookies["lb_dashboard"]
+    token = csrf_of(browser.get("/dashboard/connections").text)
+    assert attempt(browser, email, PASSWORD, token).status_code == 303
+    assert browser.cookies["lb_dashboard"] != first and signed_in(browser)
+    copy = desk.client("203.0.113.26")
+    copy.cookies.set("lb_dashboard", first)
+    assert not signed_in(copy)
 
 
 def test_a_new_password_ends_every_session_of_the_user(cli: Desk, monkeypatch: Any) -> None:

@@ -127,6 +127,9 @@ def login(
             request, board, status=TOO_MANY_STATUS, error=LOCKED, email=email, next=next
         )
     assert isinstance(outcome, SignedIn)
+    previous = web.web_session(request)
+    if previous is not None and previous.signed_in:  # signing in again ends the last session
+        sign_out(board.service.ledger, previous.sid)
     session = WebSession(outcome.session_id, outcome.user.id, int(outcome.expires_at.timestamp()))
     response = web.redirect(request, _safe_next(request, next))
     web.set_session(request, response, session)  # a new id: the sign-in form's is spent
