@@ -108,14 +108,6 @@ class WebSessions:
         )
         return result.first() is not None
 
-    def count(self, user_id: str) -> int:
-        """How many sessions of the user are live."""
-        s = tables.UserSession
-        found = self._session.execute(
-            select(s.id_hash).where(s.user_id == user_id, s.expires_at > self._clock())
-        )
-        return len(found.all())
-
     def forget_expired(self) -> int:
         """Delete expired sessions' rows; how many went."""
         s = tables.UserSession
