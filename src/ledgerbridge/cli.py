@@ -5,7 +5,7 @@
     ledgerbridge migrate                              bring the database schema up to date
     ledgerbridge keys create --name NAME              a new API key: its secret is the last line
     ledgerbridge keys list | rotate K | revoke K      keys (no secrets); a new secret; revoke one
-    ledgerbridge users create --email E --key-id K    a dashboard user (asks for the password)
+    ledgerbridge users create | list | delete | reset-password | unlock   dashboard users
     ledgerbridge resolve CONNECTION TYPE ID ACTION    run a one-click fix on a record's problem
 
 Settings come from the environment (`ledgerbridge.settings`). An expected failure (a malformed
@@ -239,36 +239,6 @@ def keys_create(
     typer.echo(secret)
 
 
-@users_app.command("create")
-def users_create(
-    email: Annotated[str, typer.Option("--email", help="What the person signs in with.")],
-    key_id: Annotated[
-        str, typer.Option("--key-id", help="The API key (key_...) whose connections they see.")
-    ],
-    password: Annotated[
-        str | None,
-        typer.Option(help="The password; asked for (hidden, twice) when left out."),
-    ] = None,
-    as_json: Annotated[
-        bool, typer.Option("--json", help='Print {"id", "email", "key_id"} for scripts.')
-    ] = False,
-) -> None:
-    """Let a person sign in to the dashboard at /dashboard."""
-    from ledgerbridge.dashboard.accounts import UserRefused, create_user
-
-    if password is None:
-        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
-    with _ledger() as ledger:
-        try:
-            user = create_user(ledger, email, key_id, password)
-        except UserRefused as refused:
-            raise CliError(str(refused)) from None
-    if as_json:
-        typer.echo(json.dumps({"id": user.id, "email": user.email, "key_id": user.key_id}))
-        return
-    typer.echo(f"Created dashboard user {user.email} ({user.id}) for API key {user.key_id}.")
-
-
 @app.command()
 def resolve(
     connection_id: Annotated[str, typer.Argument(help="The connection (con_...).")],
@@ -349,8 +319,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 # The operator commands (connections, sync, log, pull, reconcile, checks, plan, emulator, demo)
-# register themselves on `app`.
-from ledgerbridge import cli_ops  # noqa: E402, F401
+# and the dashboard users' register themselves on `app`.
+from ledgerbridge import cli_ops, cli_users  # noqa: E402, F401
 
 if __name__ == "__main__":
     from ledgerbridge.cli import main as _main  # the imported module's `app` has cli_ops' commands

@@ -229,11 +229,11 @@ def test_the_demo_serves_the_api_until_interrupted(tmp_path: Path) -> None:
     with pytest.raises(httpx.TransportError):  # the emulator stopped with it
         httpx.get(f"http://127.0.0.1:{emulator_port}/_emulator/health", timeout=2)
     if sign_in is not None:
-        from ledgerbridge.dashboard.accounts import sign_in as check
+        from ledgerbridge.dashboard.accounts import check_password
 
         ledger = build(load_settings({}, data_dir=tmp_path / "demo"))
         try:
-            assert check(ledger, sign_in.group(1), sign_in.group(2)) is not None
+            assert check_password(ledger, sign_in.group(1), sign_in.group(2)) is not None
         finally:
             ledger.db.dispose()
 

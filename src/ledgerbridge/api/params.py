@@ -5,7 +5,8 @@ such value goes on to the database (a connection id, a search, a cursor): Postgr
 NUL with an error, SQLite stores it. The rule is `core.text.refused` for single-line values,
 asked once for every route (`create_app` adds it to each router) before the route runs.
 
-The OAuth callback answers a person's browser, not an app, and checks its own parameters.
+The OAuth callback and the connect link answer a person's browser, not an app, and check
+their own parameters.
 """
 
 from __future__ import annotations
@@ -20,8 +21,8 @@ from ledgerbridge.engine.service import Invalid
 
 __all__ = ["OWN_CHECKS", "text_params"]
 
-OWN_CHECKS = frozenset({"/v1/oauth/callback"})
-"""Routes that check their parameters themselves."""
+OWN_CHECKS = frozenset({"/v1/oauth/callback", "/v1/oauth/start"})
+"""Routes that check their parameters themselves (they answer a browser with a page)."""
 
 # path parameters as the service names them in its problems
 _NAMES = {"record_id": "id", "record_type": "type"}
@@ -39,7 +40,7 @@ def text_params(request: Request) -> None:
         for part, what in ((name, "its name"), (value, "it")):
             why = refused(part) if isinstance(part, str) else None
             if why is not None:
-                message = f"{shown}: {what} {why}"
+                message = f"{what} {why}"  # the error's answer puts the field first
                 problems.append(Problem(INPUT_INVALID, shown, message, {"reason": why}))
                 break
     if problems:

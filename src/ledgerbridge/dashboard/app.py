@@ -37,7 +37,7 @@ def create_dashboard(service: Service, *, signer: Signer | None = None) -> FastA
         dependencies=[Depends(web.csrf_protect), Depends(web.text_fields)],
     )
     if signer is None:
-        signer = Signer(lambda: session_secret(service.ledger.settings))
+        signer = _signer(service)
     app.state.dashboard = web.Dashboard(service, signer, web.templates())
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.middleware("http")(_security_headers)
@@ -45,6 +45,12 @@ def create_dashboard(service: Service, *, signer: Signer | None = None) -> FastA
         app.include_router(router)
     _errors(app)
     return app
+
+
+def _signer(service: Service) -> Signer:
+    """The secret is read on first use; the time is the ledger's, like the sessions' rows."""
+    ledger = service.ledger
+    return Signer(lambda: session_secret(ledger.settings), clock=lambda: ledger.clock().timestamp())
 
 
 # Scripts, styles and everything else only from this server; no framing. (No form-action:
@@ -74,7 +80,7 @@ async def _security_headers(
 def mount_dashboard(app: FastAPI, service: Service) -> None:
     """Serve the dashboard under /dashboard, send / there, and let the OAuth callback bring a
     person who connected from the dashboard back to it."""
-    signer = Signer(lambda: session_secret(service.ledger.settings))  # read on first use
+    signer = _signer(service)
     app.mount(PREFIX, create_dashboard(service, signer=signer), name="dashboard")
     app.state.oauth_return = functools.partial(oauth_return, signer)
 

@@ -1,9 +1,12 @@
 """Dashboard sessions: a signed cookie, and the CSRF token that goes with it.
 
-The cookie holds ``{"sid", "uid", "exp"}`` as base64 JSON followed by its HMAC-SHA256; nothing
-in it is secret, and nothing is kept on the server. A visitor who has not signed in yet gets a
-session without ``uid`` (the sign-in form needs a CSRF token too); signing in issues a new
-session id, so a session id known before sign-in is worth nothing after it.
+The cookie holds ``{"sid", "uid", "exp"}`` as base64 JSON followed by its HMAC-SHA256. A
+visitor who has not signed in yet gets a session without ``uid`` that nothing on the server
+remembers (the sign-in form needs a CSRF token too, and strangers must not be able to fill a
+table). Signing in starts a session on the server (`storage.web_sessions`, kept hashed): its id
+is the cookie's ``sid``, a new one, so a session id known before sign-in is worth nothing after
+it; the cookie signs someone in only while that row lives, so sign-out, a new password or the
+user's removal end it at once. The signature keeps forged cookies from costing a query.
 
 The CSRF token is the HMAC of the session id under the same secret, so it is per session and
 cannot be made without the secret. Every POST to the dashboard must carry it, as the form
@@ -31,7 +34,6 @@ from ledgerbridge.settings import Settings
 
 __all__ = [
     "COOKIE",
-    "LIFETIME",
     "Signer",
     "WebSession",
     "session_secret",
@@ -40,7 +42,6 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 COOKIE = "lb_dashboard"
-LIFETIME = 12 * 3600  # seconds a session lasts after sign-in
 ANONYMOUS_LIFETIME = 2 * 3600  # the sign-in form's session
 _KEY_FILE = "dashboard-session.key"
 
@@ -95,6 +96,10 @@ class Signer:
         self._secret: bytes | None = None
         self._clock = clock
 
+    def now(self) -> float:
+        """The time the signer goes by (unix seconds)."""
+        return self._clock()
+
     @property
     def _key(self) -> bytes:
         if self._secret is None:
@@ -128,9 +133,9 @@ class Signer:
 
     # --- sessions ------------------------------------------------------------------------------
 
-    def new_session(self, user_id: str | None) -> WebSession:
-        lifetime = LIFETIME if user_id else ANONYMOUS_LIFETIME
-        return WebSession(secrets.token_urlsafe(18), user_id, int(self._clock()) + lifetime)
+    def anonymous(self) -> WebSession:
+        """A session for a visitor who has not signed in (the sign-in form's)."""
+        return WebSession(secrets.token_urlsafe(18), None, int(self._clock()) + ANONYMOUS_LIFETIME)
 
     def cookie(self, session: WebSession) -> str:
         return self.sign(

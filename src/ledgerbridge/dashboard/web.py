@@ -16,7 +16,6 @@ that rule can never stop a page.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -30,7 +29,7 @@ from markupsafe import Markup
 from ledgerbridge.core.problems import INPUT_INVALID, Problem
 from ledgerbridge.core.text import refused, shown
 from ledgerbridge.dashboard import present
-from ledgerbridge.dashboard.accounts import DashboardUser, user_by_id
+from ledgerbridge.dashboard.accounts import DashboardUser, session_user
 from ledgerbridge.dashboard.sessions import COOKIE, Signer, WebSession
 from ledgerbridge.engine.service import Invalid, Service
 
@@ -92,10 +91,19 @@ class CsrfRefused(Exception):
 
 
 def web_session(request: Request) -> WebSession | None:
-    """The session in the request's cookie (valid and unexpired), if any."""
+    """The session in the request's cookie (valid and unexpired), if any. A signed-in one
+    counts only while the server keeps it (signed out, a new password, the user removed or
+    their key revoked: it is no session at all)."""
     found = getattr(request.state, "web_session", _UNREAD)
     if found is _UNREAD:
-        found = _dashboard(request).signer.read_cookie(request.cookies.get(COOKIE))
+        board = _dashboard(request)
+        found = board.signer.read_cookie(request.cookies.get(COOKIE))
+        if found is not None and found.user_id is not None:
+            user = session_user(board.service.ledger, found.sid)
+            if user is None or user.id != found.user_id:
+                found = None
+            else:
+                request.state.session_user = user
         request.state.web_session = found
     assert found is None or isinstance(found, WebSession)
     return found
@@ -103,10 +111,8 @@ def web_session(request: Request) -> WebSession | None:
 
 def _signed_in(request: Request) -> DashboardUser:
     session = web_session(request)
-    if session is None or session.user_id is None:
-        raise SignInRequired()
-    user = user_by_id(_dashboard(request).service.ledger, session.user_id)
-    if user is None:  # the user was removed since signing in
+    user = getattr(request.state, "session_user", None)
+    if session is None or session.user_id is None or not isinstance(user, DashboardUser):
         raise SignInRequired()
     request.state.user = user
     return user
@@ -163,16 +169,12 @@ def set_session(request: Request, response: Response, session: WebSession) -> No
     response.set_cookie(
         COOKIE,
         signer.cookie(session),
-        max_age=max(0, session.expires - int(_now())),
+        max_age=max(0, session.expires - int(signer.now())),
         path=_root(request) or "/",
         httponly=True,
         samesite="lax",
         secure=request.url.scheme == "https",
     )
-
-
-def _now() -> float:
-    return time.time()
 
 
 def _root(request: Request) -> str:

@@ -47,9 +47,11 @@ __all__ = [
     "MirrorEntry",
     "RateWindow",
     "Record",
+    "SignInTally",
     "SyncState",
     "Token",
     "User",
+    "UserSession",
     "UtcDateTime",
     "utcnow",
 ]
@@ -345,3 +347,32 @@ class User(Base):
     email: Mapped[str] = mapped_column(unique=True)
     password_hash: Mapped[str]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_sign_in_at: Mapped[datetime | None]
+
+
+class UserSession(Base):
+    """A signed-in dashboard session; only the SHA-256 of its id is kept (the cookie holds the
+    id). Deleting the row ends the session: sign-out, a new password, the user deleted."""
+
+    __tablename__ = "user_sessions"
+
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class SignInTally(Base):
+    """Failed dashboard sign-ins counted for one subject (`core.sign_in`): an account (the
+    email typed), a client address, or an address's share of an account. `subject` is the
+    SHA-256 of what is counted, so nothing typed in the email field is kept as typed."""
+
+    __tablename__ = "sign_in_tallies"
+
+    subject: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str]  # account, address or share
+    account: Mapped[str | None] = mapped_column(String(64), index=True)  # a share's account
+    failures: Mapped[int] = mapped_column(default=0)
+    last_failed_at: Mapped[datetime | None] = mapped_column(index=True)
+    locked_at: Mapped[datetime | None]

@@ -8,7 +8,8 @@ whose connections the person sees.
 
 `authenticate` answers None alike for an unknown email and a wrong password, and spends the
 same work on both (a hash is computed either way), so a failed sign-in tells nothing about
-which emails exist. A user whose API key was revoked is treated as unknown. Same rules as
+which emails exist. A user whose API key was revoked is treated as unknown. A new password and
+deleting the user end the user's dashboard sessions in the same transaction. Same rules as
 `repositories`: a session given by the caller, frozen values out, INSERT/UPDATE statements in.
 """
 
@@ -21,7 +22,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, insert, select, update
+from sqlalchemy import ColumnElement, delete, insert, select, true, update
 from sqlalchemy.orm import Session
 
 from ledgerbridge.storage import tables
@@ -43,6 +44,7 @@ USER_PREFIX = "usr_"
 # with r=8 for a single-factor login; this is 2^14 with r=8 and p=1, scaled for 2 cores).
 _N, _R, _P, _LENGTH = 2**14, 8, 1, 32
 _SCHEME = "scrypt"
+_NO_SYNC = {"synchronize_session": False}
 
 
 class EmailTaken(ValueError):
@@ -59,6 +61,7 @@ class StoredUser:
     api_key_id: str
     email: str
     created_at: datetime
+    last_sign_in_at: datetime | None = None
 
 
 def normalize_email(email: str) -> str:
@@ -157,25 +160,77 @@ class Users:
         return found[0]
 
     def set_password(self, user_id: str, password: str) -> bool:
+        """A new password; every session the user has is ended. False: no such user."""
         user = tables.User
         result = self._session.execute(
             update(user)
             .where(user.id == user_id)
             .values(password_hash=hash_password(password))
             .returning(user.id),
-            execution_options={"synchronize_session": False},
+            execution_options=_NO_SYNC,
+        )
+        changed = result.first() is not None
+        self._end_sessions(user_id)
+        return changed
+
+    def signed_in(self, user_id: str) -> None:
+        """Note that the user signed in now."""
+        user = tables.User
+        self._session.execute(
+            update(user).where(user.id == user_id).values(last_sign_in_at=self._clock()),
+            execution_options=_NO_SYNC,
+        )
+
+    def delete(self, user_id: str) -> bool:
+        """Remove the user and end their sessions; False when there was no such user."""
+        self._end_sessions(user_id)
+        user = tables.User
+        result = self._session.execute(
+            delete(user).where(user.id == user_id).returning(user.id), execution_options=_NO_SYNC
         )
         return result.first() is not None
+
+    def named(self, email: str) -> StoredUser | None:
+        """The user with this email, whether or not their key is live (for operators)."""
+        found = self._listed(tables.User.email == normalize_email(email))
+        return found[0] if found else None
+
+    def list_all(self) -> list[StoredUser]:
+        """Every user, whether or not their key is live, by email."""
+        return self._listed(true())
+
+    def _listed(self, condition: ColumnElement[bool]) -> list[StoredUser]:
+        user = tables.User
+        rows = self._session.execute(
+            select(user.id, user.api_key_id, user.email, user.created_at, user.last_sign_in_at)
+            .where(condition)
+            .order_by(user.email)
+        )
+        return [StoredUser(*row) for row in rows]
+
+    def _end_sessions(self, user_id: str) -> None:
+        sessions = tables.UserSession
+        self._session.execute(
+            delete(sessions).where(sessions.user_id == user_id), execution_options=_NO_SYNC
+        )
 
     def _row(self, condition: ColumnElement[bool]) -> tuple[StoredUser, str] | None:
         """The user matching `condition` whose API key is live (revoking the key ends its
         users' sign-ins and sessions), with the password hash."""
         user, key = tables.User, tables.ApiKey
         row = self._session.execute(
-            select(user.id, user.api_key_id, user.email, user.created_at, user.password_hash)
+            select(
+                user.id,
+                user.api_key_id,
+                user.email,
+                user.created_at,
+                user.last_sign_in_at,
+                user.password_hash,
+            )
             .join(key, key.id == user.api_key_id)
             .where(condition, key.revoked_at.is_(None))
         ).one_or_none()
         if row is None:
             return None
-        return StoredUser(row.id, row.api_key_id, row.email, row.created_at), row.password_hash
+        stored = StoredUser(row.id, row.api_key_id, row.email, row.created_at, row.last_sign_in_at)
+        return stored, row.password_hash

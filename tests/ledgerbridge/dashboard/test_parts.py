@@ -14,8 +14,8 @@ import pytest
 from ledgerbridge.bootstrap import build
 from ledgerbridge.cli import main
 from ledgerbridge.dashboard import charts, present
-from ledgerbridge.dashboard.accounts import sign_in
-from ledgerbridge.dashboard.sessions import Signer, session_secret
+from ledgerbridge.dashboard.accounts import check_password
+from ledgerbridge.dashboard.sessions import Signer, WebSession, session_secret
 from ledgerbridge.engine.service import Service
 from ledgerbridge.settings import load_settings
 
@@ -33,7 +33,7 @@ class Clock:
 def test_a_session_cookie_reads_back_until_it_expires_and_only_unaltered() -> None:
     clock = Clock()
     signer = Signer(SECRET, clock=clock)
-    session = signer.new_session("usr_1")
+    session = WebSession("sid", "usr_1", int(clock.now) + 3600)
     cookie = signer.cookie(session)
     assert signer.read_cookie(cookie) == session
     assert signer.read_cookie(cookie[:-2] + "xx") is None
@@ -47,7 +47,7 @@ def test_a_session_cookie_reads_back_until_it_expires_and_only_unaltered() -> No
 
 def test_the_csrf_token_belongs_to_one_session() -> None:
     signer = Signer(SECRET, clock=Clock())
-    one, two = signer.new_session(None), signer.new_session(None)
+    one, two = signer.anonymous(), signer.anonymous()
     assert signer.csrf_matches(one, signer.csrf_token(one))
     assert not signer.csrf_matches(one, signer.csrf_token(two))
     assert not signer.csrf_matches(None, signer.csrf_token(one))
@@ -151,7 +151,7 @@ def test_users_create_lets_a_person_sign_in(env: Path, capsys: pytest.CaptureFix
     )
     assert code == 0
     assert "Created dashboard user ann@example.com" in capsys.readouterr().out
-    user = sign_in(ledger, "ann@example.com", password)
+    user = check_password(ledger, "ann@example.com", password)
     assert user is not None and user.key_id == key_id
     again = [
         "users",

@@ -26,6 +26,8 @@ TABLES = {
     "rate_windows",
     "company_leases",
     "users",
+    "user_sessions",
+    "sign_in_tallies",
 }
 
 
@@ -39,7 +41,7 @@ def test_migrate_from_empty_creates_every_table_at_head(empty_db: Database) -> N
     empty_db.migrate()
     assert _tables(empty_db) == TABLES == set(Base.metadata.tables)
     with empty_db.engine.connect() as connection:
-        assert MigrationContext.configure(connection).get_current_revision() == "0005"
+        assert MigrationContext.configure(connection).get_current_revision() == "0006"
     empty_db.migrate()  # at head already: nothing to do
     assert _tables(empty_db) == TABLES
     if empty_db.dialect == "sqlite":  # foreign keys are back on after migrating

@@ -1,8 +1,12 @@
 """Signing in and out.
 
 The sign-in form comes with a session of its own (no user yet) so that its POST carries a CSRF
-token like every other; signing in replaces it with a new session. A failed sign-in says the
-same whatever was wrong, so it never tells whether an email has an account.
+token like every other; signing in replaces it with a new session, kept on the server, which
+signing out ends. A failed sign-in says the same whatever was wrong, so it never tells whether
+an email has an account. Too many failures answer 429 with how long to wait, or that the
+account is locked, without the password being looked at (`core.sign_in`); the wait is never
+spent in the request. Text that is not text (a NUL in the email) is refused naming the field
+before anything is looked up.
 """
 
 from __future__ import annotations
@@ -12,15 +16,23 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
+from ledgerbridge.core import sign_in as throttle
+from ledgerbridge.core.text import refused
 from ledgerbridge.dashboard import web
-from ledgerbridge.dashboard.accounts import sign_in
-from ledgerbridge.dashboard.sessions import COOKIE
+from ledgerbridge.dashboard.accounts import Failed, SignedIn, sign_in, sign_out
+from ledgerbridge.dashboard.sessions import COOKIE, WebSession
 
 __all__ = ["router"]
 
 router = APIRouter()
 
 FAILED = "That email and password do not match an account. Check both and try again."
+TOO_MANY = "Too many attempts to sign in. Try again in {wait}."
+LOCKED = (
+    "Too many failed attempts to sign in: this account is locked. Ask whoever runs "
+    "ledgerbridge to unlock it (ledgerbridge users unlock)."
+)
+TOO_MANY_STATUS = 429
 
 
 def _safe_next(request: Request, wanted: str | None) -> str:
@@ -45,7 +57,7 @@ def _login_form(
     session = web.web_session(request)
     fresh = session is None or session.signed_in
     if fresh:
-        session = board.signer.new_session(None)
+        session = board.signer.anonymous()
         request.state.web_session = session
     response = web.render(
         request, "login.html", status=status, title="Sign in", error=error, **values
@@ -53,6 +65,20 @@ def _login_form(
     if fresh and session is not None:
         web.set_session(request, response, session)
     return response
+
+
+def _client_address(request: Request) -> str:
+    """The address failures are counted for: the peer's (uvicorn puts a proxy's
+    X-Forwarded-For there only when the proxy is trusted: `FORWARDED_ALLOW_IPS`)."""
+    return request.client.host if request.client else "unknown"
+
+
+def _refused_field(email: str, password: str) -> str:
+    for label, value in (("email", email), ("password", password)):
+        why = refused(value)
+        if why:
+            return f"The {label} {why}."
+    return ""
 
 
 @router.get("/login", name="login_page")
@@ -74,17 +100,47 @@ def login(
     password: Annotated[str, Form()] = "",
     next: Annotated[str, Form()] = "",
 ) -> Response:
-    user = sign_in(board.service.ledger, email, password) if email and password else None
-    if user is None:
+    if refused(next):
+        next = ""
+    problem = _refused_field(email, password)
+    if problem:
+        return _login_form(request, board, status=422, error=problem, next=next)
+    if not email or not password:
         return _login_form(request, board, status=401, error=FAILED, email=email, next=next)
-    session = board.signer.new_session(user.id)  # a new id: the sign-in form's is spent
+    outcome = sign_in(board.service.ledger, email, password, address=_client_address(request))
+    if isinstance(outcome, Failed):
+        return _login_form(request, board, status=401, error=FAILED, email=email, next=next)
+    if isinstance(outcome, throttle.Wait):
+        wait = throttle.wait_words(outcome.seconds)
+        response = _login_form(
+            request,
+            board,
+            status=TOO_MANY_STATUS,
+            error=TOO_MANY.format(wait=wait),
+            email=email,
+            next=next,
+        )
+        response.headers["Retry-After"] = str(outcome.seconds)
+        return response
+    if isinstance(outcome, throttle.Locked):
+        return _login_form(
+            request, board, status=TOO_MANY_STATUS, error=LOCKED, email=email, next=next
+        )
+    assert isinstance(outcome, SignedIn)
+    previous = web.web_session(request)
+    if previous is not None and previous.signed_in:  # signing in again ends the last session
+        sign_out(board.service.ledger, previous.sid)
+    session = WebSession(outcome.session_id, outcome.user.id, int(outcome.expires_at.timestamp()))
     response = web.redirect(request, _safe_next(request, next))
-    web.set_session(request, response, session)
+    web.set_session(request, response, session)  # a new id: the sign-in form's is spent
     return response
 
 
 @router.post("/logout", name="logout")
-def logout(request: Request) -> Response:
+def logout(request: Request, board: web.Board) -> Response:
+    session = web.web_session(request)
+    if session is not None and session.signed_in:
+        sign_out(board.service.ledger, session.sid)
     response = web.redirect(request, web.path(request, "login_page", {"signed_out": "1"}))
     root = request.scope.get("root_path", "").rstrip("/") or "/"
     response.delete_cookie(COOKIE, path=root, httponly=True, samesite="lax")
