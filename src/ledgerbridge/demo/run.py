@@ -108,15 +108,39 @@ def run(options: Options, out: Console) -> Outcome:
     """The demo; SIGTERM stops it like Ctrl-C does, the emulator child with it."""
     if threading.current_thread() is not threading.main_thread():
         return _run(options, out)
+    _stop_asked.clear()
     previous = signal.signal(signal.SIGTERM, _interrupt)
+    unraisable = sys.unraisablehook
+    sys.unraisablehook = _quiet_when_stopping
     try:
         return _run(options, out)
     finally:
         signal.signal(signal.SIGTERM, previous)
+        sys.unraisablehook = unraisable
+
+
+_stop_asked = threading.Event()
+"""Set by SIGTERM. The KeyboardInterrupt its handler raises can land where Python swallows
+it (a garbage collector's callback prints "Exception ignored" and goes on), so every step of
+the demo asks again (`_stop_if_asked`) and serving does not begin."""
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:
+    _stop_asked.set()
     raise KeyboardInterrupt
+
+
+def _stop_if_asked() -> None:
+    if _stop_asked.is_set():
+        raise KeyboardInterrupt
+
+
+def _quiet_when_stopping(unraisable: Any) -> None:
+    """A stop swallowed where Python cannot raise is not an error to print: the next step
+    stops (`_stop_if_asked`)."""
+    if _stop_asked.is_set() and isinstance(unraisable.exc_value, KeyboardInterrupt):
+        return
+    sys.__unraisablehook__(unraisable)
 
 
 def _run(options: Options, out: Console) -> Outcome:
@@ -129,6 +153,7 @@ def _run(options: Options, out: Console) -> Outcome:
         url = stack.enter_context(_emulator(options, out))
         company = DemoCompany.create(url)
         out.print(f"Demo company [bold]{COMPANY_NAME}[/]: realm {company.realm_id}")
+        _stop_if_asked()
         ledger = _ledger(options, url)
         stack.callback(ledger.db.dispose)
         if not options.quickbooks_pace:
@@ -139,6 +164,7 @@ def _run(options: Options, out: Console) -> Outcome:
             stack.enter_context(_api_server(service, options.host, options.port))
         demo = _Demo(ledger, service, company, out)
         outcome = demo.prepare(url)
+        _stop_if_asked()
         dataset = generate(
             options.records,
             today=ledger.clock().date(),
@@ -146,13 +172,18 @@ def _run(options: Options, out: Console) -> Outcome:
             existing=demo.existing_sales(),
         )
         outcome.records = demo.load(dataset)
+        _stop_if_asked()
         outcome.syncs.append(drain(ledger, demo.connection_id, out, label="First sync"))
+        _stop_if_asked()
         demo.after_first_sync(dataset)
+        _stop_if_asked()
         outcome.syncs.append(drain(ledger, demo.connection_id, out, label="Sync again"))
+        _stop_if_asked()
         service.checks(demo.key_id, demo.connection_id, run=True)
         outcome.summary = report.summarize(service, demo.key_id, demo.connection_id, demo.refused)
         outcome.seconds_to_summary = time.monotonic() - started
         report.show(out, outcome.summary, outcome.syncs, outcome.seconds_to_summary)
+        _stop_if_asked()
         if options.serve:
             _serve(ledger, dispatcher, outcome, options, out)
     return outcome
