@@ -106,6 +106,7 @@ class World:
     connection_id: str
     realm_id: str
     workers: list[Worker] = field(default_factory=list)  # the scale-out shape's
+    reported: int = 0  # the scale-out shape's: the last history entry a drained sync reported
 
     def sync(self, connection_id: str | None = None) -> PassReport:
         """A sync pass over the connection: in this process, or, in the scale-out shape, by
@@ -194,11 +195,12 @@ DRAIN_TIMEOUT = 90.0
 def drain(world: World, connection_id: str) -> PassReport:
     """Ask for a sync (as the API does after a change) and wait until the workers have left
     the company nothing due and no job waiting or running; what they did is read back from
-    the records' histories."""
+    the records' histories: everything since the last drain, since the workers start as soon
+    as a record arrives, before the test asks."""
     ledger = world.ledger
+    since = world.reported
     with ledger.db.session(readonly=True) as session:
         connection = Connections(session).get_unscoped(connection_id)
-        since = session.execute(text("SELECT coalesce(max(id), 0) FROM history")).scalar_one()
     report = PassReport()
     if connection is None or connection.status != "active":
         report.stopped = "not_active"
@@ -219,6 +221,9 @@ def drain(world: World, connection_id: str) -> PassReport:
             ),
             {"cid": connection_id, "since": since},
         ).all()
+        world.reported = session.execute(
+            text("SELECT coalesce(max(id), 0) FROM history")
+        ).scalar_one()
         status = Connections(session).get_unscoped(connection_id)
     done = {kind: int(count) for kind, count in kinds}
     report.created = done.get("created", 0)
