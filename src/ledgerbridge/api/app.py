@@ -16,6 +16,7 @@ from fastapi.staticfiles import StaticFiles
 from swagger_ui_bundle import swagger_ui_path  # type: ignore[import-untyped]
 
 from ledgerbridge.api import errors
+from ledgerbridge.api.limits import BodyGuard
 from ledgerbridge.api.routes import ROUTERS
 from ledgerbridge.dashboard import mount_dashboard
 from ledgerbridge.engine.service import Service
@@ -65,6 +66,9 @@ def create_app(service: Service) -> FastAPI:
         app.include_router(router)
     _docs(app)
     mount_dashboard(app, service)  # /dashboard, and / redirects there
+    # The last added runs first: a failure anywhere, the guard's included, is contained.
+    app.add_middleware(BodyGuard)
+    app.add_middleware(errors.Contained)
     return app
 
 

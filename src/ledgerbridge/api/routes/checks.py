@@ -14,10 +14,16 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ledgerbridge.api.auth import KeyId, ServiceDep
 from ledgerbridge.api.errors import ERRORS
+from ledgerbridge.api.limits import JsonRoute
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/v1/connections/{connection_id}", tags=["checks"], responses=ERRORS)
+router = APIRouter(
+    route_class=JsonRoute,
+    prefix="/v1/connections/{connection_id}",
+    tags=["checks"],
+    responses=ERRORS,
+)
 
 
 class CheckOut(BaseModel):

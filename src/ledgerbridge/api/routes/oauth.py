@@ -18,11 +18,12 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from ledgerbridge.adapters.qbo import QuickBooksError
 from ledgerbridge.api.auth import KeyId, ServiceDep
 from ledgerbridge.api.errors import ERRORS, ApiError
+from ledgerbridge.api.limits import JsonRoute
 from ledgerbridge.engine.service import Invalid
 
 __all__ = ["router"]
 
-router = APIRouter(tags=["oauth"])
+router = APIRouter(route_class=JsonRoute, tags=["oauth"])
 
 _PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{title}</title></head>
