@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from swagger_ui_bundle import swagger_ui_path  # type: ignore[import-untyped]
 
-from ledgerbridge.api import errors
+from ledgerbridge.api import errors, limits
 from ledgerbridge.api.limits import BodyGuard
 from ledgerbridge.api.routes import ROUTERS
 from ledgerbridge.dashboard import mount_dashboard
@@ -68,6 +68,8 @@ def create_app(service: Service) -> FastAPI:
     mount_dashboard(app, service)  # /dashboard, and / redirects there
     # The last added runs first: a failure anywhere, the guard's included, is contained.
     app.add_middleware(BodyGuard)
+    generate = app.openapi
+    app.openapi = lambda: limits.document(generate())  # type: ignore[method-assign]
     app.add_middleware(errors.Contained)
     return app
 

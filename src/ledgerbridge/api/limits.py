@@ -50,6 +50,7 @@ __all__ = [
     "WEBHOOK_BYTES",
     "BodyGuard",
     "JsonRoute",
+    "document",
 ]
 
 MiB: Final = 1024 * 1024
@@ -104,6 +105,19 @@ class BodyGuard:
             await answer(scope, receive, send)
             return
         await self.app(scope, _counted(receive, limit), send)
+
+
+def document(schema: dict[str, Any]) -> dict[str, Any]:
+    """The OpenAPI document with the 413 on every operation that takes a body."""
+    too_large = {
+        "description": "The body is larger than this operation takes",
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}},
+    }
+    for item in schema.get("paths", {}).values():
+        for operation in item.values():
+            if isinstance(operation, dict) and "requestBody" in operation:
+                operation.setdefault("responses", {}).setdefault("413", too_large)
+    return schema
 
 
 def _counted(receive: Receive, limit: int) -> Receive:

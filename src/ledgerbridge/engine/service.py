@@ -802,6 +802,8 @@ def validate_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
         elif key == "auto_push":
             if not isinstance(value, list) or not set(value) <= set(RECORD_TYPES):
                 raise _invalid("settings.auto_push", "a list of record types")
+            if len(set(value)) != len(value):
+                raise _invalid("settings.auto_push", "a list of record types, each once")
         else:
             raise Invalid(
                 [Problem("input.unknown_field", f"settings.{key}", f"unknown setting {key}")]

@@ -29,6 +29,7 @@ from sqlalchemy import ColumnElement, Insert, Row, insert, or_, select, text, tu
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
+from ledgerbridge.core import json_limits
 from ledgerbridge.storage import tables
 from ledgerbridge.storage.tables import utcnow
 
@@ -339,7 +340,7 @@ def _encode_cursor(record: StoredRecord) -> str:
 def _decode_cursor(cursor: str) -> tuple[datetime, str, str]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        at, type_, app_id = json.loads(raw)
+        at, type_, app_id = json_limits.parse(raw)  # a crafted cursor may nest 1,000 deep
         moment = datetime.fromisoformat(at)
     except (binascii.Error, ValueError, TypeError) as error:
         raise InvalidCursor(cursor) from error

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ledgerbridge.api.auth import KeyId, ServiceDep
 from ledgerbridge.api.errors import ERRORS
 from ledgerbridge.api.limits import JsonRoute
+from ledgerbridge.api.schemas import PositiveWhole
 
 __all__ = ["router"]
 
@@ -51,7 +52,7 @@ class NumberingStart(BaseModel):
 
     model_config = ConfigDict(extra="forbid", strict=True)
 
-    number: int | None = Field(None, ge=1, examples=[1251])
+    number: PositiveWhole | None = Field(None, examples=[1251])
 
 
 class NumberingStartOut(BaseModel):

@@ -14,10 +14,11 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from pydantic import BaseModel, Field
 
 from ledgerbridge.adapters.qbo import QuickBooksError
 from ledgerbridge.api.auth import KeyId, ServiceDep
-from ledgerbridge.api.errors import ERRORS, ApiError
+from ledgerbridge.api.errors import ERRORS, ApiError, ErrorResponse
 from ledgerbridge.api.limits import JsonRoute
 from ledgerbridge.engine.service import Invalid
 
@@ -31,6 +32,13 @@ _PAGE = """<!doctype html>
 """
 
 
+_HTML = {"content": {"text/html": {"schema": {"type": "string"}}}}
+
+
+class ConnectUrl(BaseModel):
+    url: str = Field(description="QuickBooks' consent page for this connection")
+
+
 def _page(status: int, title: str, text: str) -> HTMLResponse:
     body = _PAGE.format(title=html.escape(title), text=html.escape(text))
     return HTMLResponse(body, status_code=status)
@@ -40,12 +48,16 @@ def _page(status: int, title: str, text: str) -> HTMLResponse:
     "/v1/connections/{connection_id}/connect",
     summary="Go to QuickBooks to connect a company",
     status_code=302,
+    response_class=RedirectResponse,  # the 302 has no body (a JSON one was documented)
     response_model=None,
     responses={
         **ERRORS,
-        302: {"description": "Redirect to QuickBooks' consent page"},
-        200: {"description": 'With format=json: `{"url": ...}`'},
-        503: {"description": "This server has no QuickBooks app for the environment"},
+        302: {"description": "Redirect to QuickBooks' consent page (`Location`)"},
+        200: {"description": "With format=json: the consent page's URL", "model": ConnectUrl},
+        409: {
+            "model": ErrorResponse,
+            "description": "This server has no QuickBooks app for the connection's environment",
+        },
     },
 )
 def connect(
@@ -61,8 +73,8 @@ def connect(
         url = service.connect_url(key_id, connection_id)
     except (Invalid, QuickBooksError):
         raise
-    except ValueError as exc:  # no app credentials for this environment
-        raise ApiError(503, "connection.not_configured", str(exc)) from None
+    except ValueError as exc:  # no app credentials for this environment: the server's set-up
+        raise ApiError(409, "connection.not_configured", str(exc)) from None
     if answer == "json":
         return JSONResponse({"url": url})
     return RedirectResponse(url, status_code=302)
@@ -72,7 +84,12 @@ def connect(
     "/v1/oauth/callback",
     summary="Where QuickBooks sends the person back (no API key: the state is the credential)",
     response_class=HTMLResponse,
-    responses={400: {"description": "Unknown state, or the person declined"}},
+    responses={
+        400: {"description": "Unknown state, or the person declined", **_HTML},
+        409: {"description": "Connected to another company than the connection's", **_HTML},
+        422: {"model": ErrorResponse, "description": "A parameter is not valid text"},
+        502: {"description": "QuickBooks refused the sign-in", **_HTML},
+    },
 )
 def oauth_callback(
     request: Request,

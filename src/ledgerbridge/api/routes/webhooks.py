@@ -44,6 +44,7 @@ _BODY = {
     responses={
         401: {"model": ErrorResponse, "description": "The signature does not match"},
         400: {"model": ErrorResponse, "description": "Not a notification"},
+        422: {"model": ErrorResponse, "description": "A header is not valid"},
     },
 )
 def receive_webhook(
