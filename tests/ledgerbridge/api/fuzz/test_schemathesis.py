@@ -5,9 +5,9 @@ the examples, the boundary values of every parameter (coverage), generated reque
 invalid (fuzzing) and sequences that follow the document's links (stateful). The API is served
 by uvicorn with a real key and a connection connected to the emulator, on SQLite and on
 PostgreSQL; every check schemathesis has runs (its default; `schemathesis.toml` beside this
-file says where one does not apply, and why). The run must end with no failure at all: no 5xx, no status,
-content type, header or body that the document does not describe, nothing the schema allows
-refused, nothing it forbids taken.
+file says where one does not apply, and why). The run must end with no failure at all: no 5xx,
+no status, content type, header or body that the document does not describe, nothing the
+schema allows refused, nothing it forbids taken.
 
 Sized for `make test` (about a minute a database); `LEDGERBRIDGE_FUZZ_EXAMPLES` and
 `LEDGERBRIDGE_FUZZ_SEED` run it longer or otherwise.
