@@ -15,7 +15,8 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from swagger_ui_bundle import swagger_ui_path  # type: ignore[import-untyped]
 
-from ledgerbridge.api import errors, params
+from ledgerbridge.api import errors, limits, params
+from ledgerbridge.api.limits import BodyGuard
 from ledgerbridge.api.responses import JsonAnswer
 from ledgerbridge.api.routes import ROUTERS
 from ledgerbridge.dashboard import mount_dashboard
@@ -67,6 +68,11 @@ def create_app(service: Service) -> FastAPI:
         app.include_router(router, dependencies=[Depends(params.text_params)])
     _docs(app)
     mount_dashboard(app, service)  # /dashboard, and / redirects there
+    # The last added runs first: a failure anywhere, the guard's included, is contained.
+    app.add_middleware(BodyGuard)
+    generate = app.openapi
+    app.openapi = lambda: params.document(limits.document(generate()))  # type: ignore[method-assign]
+    app.add_middleware(errors.Contained)
     return app
 
 

@@ -7,17 +7,22 @@
 What becomes what (`install(app)` registers the handlers):
 
     ApiError(status, code)          raised by routes and dependencies: as given (401 auth...)
+    BodyTooLarge                    413 input.too_large (api.limits: a body over its route's limit)
+    BodyRefused                     422 input.invalid naming the body (not UTF-8, nested too deep)
     engine.service.Invalid          422 input.invalid, with the engine's problems
     RequestValidationError          422 input.invalid, FastAPI's own checks in the same shape
     storage InvalidCursor           422 input.invalid naming `cursor`
     engine.service.NotFound         404 not_found
     Starlette HTTPException         its status (404 not_found, 405 method_not_allowed, ...)
     QuickBooksError, httpx errors   502 quickbooks.unavailable (QuickBooks did not answer well)
-    anything else                   500 internal (and the server logs the traceback)
+    anything else                   500 internal (the traceback is logged, see `Contained`)
+
+A 405 lists in `Allow` every method of the path, not only those of the first route matched.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -27,8 +32,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ledgerbridge.adapters.qbo import QuickBooksError
+from ledgerbridge.api import paths
 from ledgerbridge.api.responses import JsonAnswer
 from ledgerbridge.core.problems import INPUT_INVALID, INPUT_REQUIRED, INPUT_UNKNOWN_FIELD
 from ledgerbridge.engine.actions import Refused
@@ -38,6 +45,9 @@ from ledgerbridge.storage.repositories import InvalidCursor
 __all__ = [
     "ERRORS",
     "ApiError",
+    "BodyRefused",
+    "BodyTooLarge",
+    "Contained",
     "ErrorResponse",
     "error_response",
     "field_path",
@@ -48,6 +58,7 @@ __all__ = [
 _LOCATIONS = frozenset({"body", "query", "path", "header", "cookie"})
 _PYDANTIC_CODES = {"missing": INPUT_REQUIRED, "extra_forbidden": INPUT_UNKNOWN_FIELD}
 _HTTP_CODES = {404: "not_found", 405: "method_not_allowed"}
+_log = logging.getLogger("ledgerbridge.api")
 
 
 class ApiError(Exception):
@@ -66,6 +77,23 @@ class ApiError(Exception):
         self.code = code
         self.message = message
         self.headers = dict(headers or {})
+
+
+class BodyTooLarge(StarletteHTTPException):
+    """The body is over its route's limit (413); raised while the body streams in. An
+    `HTTPException`, so that FastAPI passes it on as it is instead of a bare 400."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"the body is larger than {limit:,} bytes, the most this takes")
+        self.limit = limit
+
+
+class BodyRefused(StarletteHTTPException):
+    """A JSON body that is not read (not UTF-8, nested too deep): 422 naming the body."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(422, reason)
+        self.reason = reason
 
 
 class ProblemOut(BaseModel):
@@ -184,10 +212,36 @@ async def _refused(request: Request, exc: Exception) -> JSONResponse:
     return error_response(409, "action.refused", exc.reason)
 
 
+async def _too_large(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, BodyTooLarge)
+    return error_response(413, "input.too_large", str(exc.detail))
+
+
+async def _body_refused(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, BodyRefused)
+    problem: dict[str, Any] = {
+        "code": INPUT_INVALID,
+        "field": None,
+        "message": exc.reason,
+        "params": {},
+    }
+    return _invalid_input([problem])
+
+
 async def _http(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     code = _HTTP_CODES.get(exc.status_code, f"http.{exc.status_code}")
-    return error_response(exc.status_code, code, str(exc.detail), headers=exc.headers)
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        headers["Allow"] = _allowed(request, headers.get("Allow"))
+    return error_response(exc.status_code, code, str(exc.detail), headers=headers)
+
+
+def _allowed(request: Request, fallback: str | None) -> str:
+    """Every method of the path by the OpenAPI document (Starlette names only those of the
+    first route it tried); a path outside the document keeps Starlette's list."""
+    methods = paths.paths_of(request.app).methods(paths.route_path(request.scope))
+    return ", ".join(methods) if methods else fallback or ""
 
 
 async def _quickbooks(request: Request, exc: Exception) -> JSONResponse:
@@ -195,8 +249,41 @@ async def _quickbooks(request: Request, exc: Exception) -> JSONResponse:
     return error_response(502, "quickbooks.unavailable", message)
 
 
-async def _internal(request: Request, exc: Exception) -> JSONResponse:
+def _internal() -> JSONResponse:
     return error_response(500, "internal", "something went wrong on our side; it was logged")
+
+
+class Contained:
+    """The outermost middleware of the app: an unexpected failure is logged here and answered
+    500 `internal`, and goes no further.
+
+    Starlette's own last resort answers and then raises the failure again for the server to
+    log, and uvicorn closes the connection of any request that raised: a client keeping its
+    connection alive lost it after every 500. Only a failure after the answer has begun still
+    reaches the server (the connection cannot be saved then)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watched(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watched)
+        except Exception:
+            if started:
+                raise
+            _log.exception("unexpected failure answering %s %s", scope["method"], scope["path"])
+            await _internal()(scope, receive, send)
 
 
 def install(app: FastAPI) -> None:
@@ -210,4 +297,5 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http)
     app.add_exception_handler(QuickBooksError, _quickbooks)
     app.add_exception_handler(httpx.HTTPError, _quickbooks)
-    app.add_exception_handler(Exception, _internal)
+    app.add_exception_handler(BodyTooLarge, _too_large)
+    app.add_exception_handler(BodyRefused, _body_refused)

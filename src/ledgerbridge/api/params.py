@@ -12,14 +12,16 @@ their own parameters.
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from fastapi import Request
 
+from ledgerbridge.api.schemas import TEXT_PATTERN
 from ledgerbridge.core.problems import INPUT_INVALID, Problem
 from ledgerbridge.core.text import refused
 from ledgerbridge.engine.service import Invalid
 
-__all__ = ["OWN_CHECKS", "text_params"]
+__all__ = ["OWN_CHECKS", "document", "text_params"]
 
 OWN_CHECKS = frozenset({"/v1/oauth/callback", "/v1/oauth/start"})
 """Routes that check their parameters themselves (they answer a browser with a page)."""
@@ -45,3 +47,26 @@ def text_params(request: Request) -> None:
                 break
     if problems:
         raise Invalid(problems)
+
+
+def document(schema: dict[str, Any]) -> dict[str, Any]:
+    """The OpenAPI document saying the rule: every string path or query parameter without a
+    pattern or a list of values of its own takes `TEXT_PATTERN`."""
+    for path, item in schema.get("paths", {}).items():
+        if path in OWN_CHECKS:
+            continue
+        for operation in item.values():
+            if not isinstance(operation, dict):
+                continue
+            for parameter in operation.get("parameters", []):
+                for typed in _strings(parameter.get("schema", {})):
+                    if "pattern" not in typed and "enum" not in typed and "const" not in typed:
+                        typed["pattern"] = TEXT_PATTERN
+    return schema
+
+
+def _strings(schema: dict[str, Any]) -> list[dict[str, Any]]:
+    """The string schemas of a parameter's schema (itself, or the branches of an anyOf)."""
+    if schema.get("type") == "string":
+        return [schema]
+    return [branch for branch in schema.get("anyOf", []) if branch.get("type") == "string"]

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic.config import JsonDict
 
 from ledgerbridge.adapters.qbo.client import Environment
 from ledgerbridge.core.planner import Status
@@ -27,6 +28,7 @@ __all__ = [
     "NameConflicts",
     "NewConnection",
     "Numbering",
+    "PositiveWhole",
     "PullQueued",
     "Queued",
     "ReceivedOut",
@@ -45,48 +47,84 @@ ClosedPeriods = Literal["error", "move_to_open_day"]
 
 _INPUT = ConfigDict(extra="forbid", strict=True)
 _OUTPUT = ConfigDict(extra="allow")
-QboId = Annotated[str, Field(min_length=1)]
+TEXT_PATTERN = "^[^\\u0000-\\u001f\\ufffe\\uffff]*$"
+"""What `core.text.refused` keeps of a single-line value, as a JSON Schema pattern (documented
+only: the service's own check names the character; JSON cannot carry a lone surrogate in
+valid UTF-8, so the pattern does not name them)."""
+_TEXT: JsonDict = {"pattern": TEXT_PATTERN}
+Text = Annotated[str, Field(json_schema_extra=_TEXT)]
+QboId = Annotated[str, Field(min_length=1, json_schema_extra=_TEXT)]
+_KEYS_ARE_TEXT: JsonDict = {"propertyNames": _TEXT}
+
+
+def _absent_not_null(schema: dict[str, Any]) -> None:
+    """A field left out is left as it is; null is not a value of the fields typed without it,
+    so their schema shows no null default (the server answers 422 to a null there)."""
+    for field in schema.get("properties", {}).values():
+        if "default" in field and field["default"] is None:
+            del field["default"]
+
+
+def _whole_number(value: Any) -> Any:
+    """JSON Schema's integer holds 1251.0 too; strict validation would refuse it."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _distinct(types: list[RecordType] | None) -> list[RecordType] | None:
+    if types is not None:
+        for index, kind in enumerate(types):
+            if kind in types[:index]:
+                raise ValueError(f"{kind} is listed twice (at {types.index(kind)} and {index})")
+    return types
+
+
+PositiveWhole = Annotated[int, Field(ge=1), BeforeValidator(_whole_number)]
+_ABSENT: Any = None
+"""The default of a field that may be left out but not be null: read with
+`model_dump(exclude_unset=True)`, it is never seen (typed `Any` to keep the field's own type)."""
 
 
 class ConnectionSettings(BaseModel):
     """How a connection syncs; every field is optional, a PATCH changes only those sent.
 
-    Keys not listed here go on to the service, which knows every setting and refuses the
-    unknown ones; the schema types the ones it lists.
+    Unknown names are refused (`input.unknown_field`); the service knows every setting and
+    checks each value again.
     """
 
-    model_config = ConfigDict(extra="allow", strict=True)
+    model_config = ConfigDict(extra="forbid", strict=True, json_schema_extra=_absent_not_null)
 
-    name_conflicts: NameConflicts | None = Field(
-        None, description="A name already used in QuickBooks: ask, differentiate or link"
+    name_conflicts: NameConflicts = Field(
+        _ABSENT, description="A name already used in QuickBooks: ask, differentiate or link"
     )
-    numbering: Numbering | None = Field(
-        None, description="Who numbers documents: the app, QuickBooks, or the app with a prefix"
+    numbering: Numbering = Field(
+        _ABSENT, description="Who numbers documents: the app, QuickBooks, or the app with a prefix"
     )
-    number_prefix: str | None = Field(None, max_length=10, description="For numbering=prefix")
-    number_start: int | None = Field(
-        None, ge=1, description="The app's invoice numbers continue from this number"
-    )
-    closed_periods: ClosedPeriods | None = Field(
-        None, description="A document dated in a closed period: error, or move to the open day"
-    )
-    customer_email_required: bool | None = Field(
-        None, description="Refuse customers without an email"
-    )
-    quickbooks_changes: QuickBooksChanges | None = Field(
+    number_prefix: Text = Field(_ABSENT, max_length=10, description="For numbering=prefix")
+    number_start: PositiveWhole | None = Field(
         None,
+        description="The app's invoice numbers continue from this number (null: no start)",
+    )
+    closed_periods: ClosedPeriods = Field(
+        _ABSENT, description="A document dated in a closed period: error, or move to the open day"
+    )
+    customer_email_required: bool = Field(_ABSENT, description="Refuse customers without an email")
+    quickbooks_changes: QuickBooksChanges = Field(
+        _ABSENT,
         description="A synced record changed in QuickBooks: ask a person (a problem with both "
         "values), send the app's values back (app_wins), or keep QuickBooks' values and tell "
         "the app (quickbooks_wins)",
     )
-    auto_push: list[RecordType] | None = Field(
-        None,
-        description="The record types pushed as soon as they arrive (default: all); records "
-        "of the other types are held until a sync request, the retry action or a record that "
-        "needs them pushes them",
+    auto_push: Annotated[list[RecordType], AfterValidator(_distinct)] = Field(
+        _ABSENT,
+        json_schema_extra={"uniqueItems": True},
+        description="The record types pushed as soon as they arrive (default: all), each "
+        "once; records of the other types are held until a sync request, the retry action or "
+        "a record that needs them pushes them",
     )
-    field_limit_margin: int | None = Field(
-        None,
+    field_limit_margin: Annotated[int, BeforeValidator(_whole_number)] = Field(
+        _ABSENT,
         ge=0,
         le=1000,
         description="How far past QuickBooks' limit a text may go and still be stored, in "
@@ -96,7 +134,7 @@ class ConnectionSettings(BaseModel):
     )
     events_url: str | None = Field(
         None,
-        pattern="^https?://",
+        pattern="^https?://[^\\u0000-\\u001f\\ufffe\\uffff]*$",
         description="Where events are POSTed, signed with the connection's events_secret "
         "(null: only the pollable feed)",
     )
@@ -107,7 +145,7 @@ class NewConnection(BaseModel):
 
     model_config = _INPUT
 
-    name: str = Field(min_length=1, max_length=200, examples=["Main office"])
+    name: Text = Field(min_length=1, max_length=200, examples=["Main office"])
     environment: Environment = Field(examples=["sandbox"])
     settings: ConnectionSettings | None = None
 
@@ -115,12 +153,16 @@ class NewConnection(BaseModel):
 class Mappings(BaseModel):
     """App values -> QuickBooks ids (strings), per list. A PUT replaces all of them."""
 
-    model_config = _INPUT
+    model_config = ConfigDict(extra="forbid", strict=True, json_schema_extra=_absent_not_null)
 
-    tax_rates: dict[str, QboId] | None = Field(None, examples=[{"CA": "3"}])
-    payment_methods: dict[str, QboId] | None = Field(None, examples=[{"card": "2"}])
-    accounts: dict[str, QboId] | None = None
-    classes: dict[str, QboId] | None = None
+    tax_rates: dict[str, QboId] = Field(
+        _ABSENT, examples=[{"CA": "3"}], json_schema_extra=_KEYS_ARE_TEXT
+    )
+    payment_methods: dict[str, QboId] = Field(
+        _ABSENT, examples=[{"card": "2"}], json_schema_extra=_KEYS_ARE_TEXT
+    )
+    accounts: dict[str, QboId] = Field(_ABSENT, json_schema_extra=_KEYS_ARE_TEXT)
+    classes: dict[str, QboId] = Field(_ABSENT, json_schema_extra=_KEYS_ARE_TEXT)
 
 
 class SyncSelection(BaseModel):

@@ -847,6 +847,8 @@ def validate_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
         elif key == "auto_push":
             if not isinstance(value, list) or not set(value) <= set(RECORD_TYPES):
                 raise _invalid("settings.auto_push", "a list of record types")
+            if len(set(value)) != len(value):
+                raise _invalid("settings.auto_push", "a list of record types, each once")
         elif key == "field_limit_margin":
             if type(value) is not int or not 0 <= value <= MAX_MARGIN:
                 raise _invalid(

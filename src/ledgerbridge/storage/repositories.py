@@ -45,6 +45,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
+from ledgerbridge.core import json_limits
 from ledgerbridge.storage import tables
 from ledgerbridge.storage.tables import utcnow
 
@@ -419,7 +420,7 @@ _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 def _decode_cursor(cursor: str) -> tuple[datetime, str, str]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        at, type_, app_id = json.loads(raw)
+        at, type_, app_id = json_limits.parse(raw)  # a crafted cursor may nest 1,000 deep
         moment = datetime.fromisoformat(at)
     except (binascii.Error, ValueError, TypeError) as error:
         raise InvalidCursor(cursor) from error

@@ -9,6 +9,7 @@ its own emulator companies, tests do not see each other's data.
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import Any
+from urllib.parse import urlparse
 
 import httpx
 import pytest
@@ -172,6 +174,50 @@ def stack(served: Served, emulator: EmulatorServer) -> Iterator[Stack]:
         yield stack
     finally:
         stack.close()
+
+
+class Raw:
+    """One HTTP/1.1 connection over a plain socket: what a client that announces a body and
+    then waits does, which no HTTP library lets a test do."""
+
+    def __init__(self, url: str) -> None:
+        where = urlparse(url)
+        self.host = f"{where.hostname}:{where.port}"
+        self.sock = socket.create_connection((where.hostname, where.port), timeout=30)
+        self.buffer = b""
+
+    def send_head(self, method: str, path: str, headers: dict[str, str]) -> None:
+        lines = [f"{method} {path} HTTP/1.1", f"Host: {self.host}"]
+        lines += [f"{name}: {value}" for name, value in headers.items()]
+        self.sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
+
+    def send_chunk(self, data: bytes) -> None:
+        self.sock.sendall(f"{len(data):x}\r\n".encode() + data + b"\r\n")
+
+    def answer(self) -> tuple[int, dict[str, str], bytes]:
+        """The next response: status, headers (lower-case names) and body."""
+        while b"\r\n\r\n" not in self.buffer:
+            self._read()
+        head, _, self.buffer = self.buffer.partition(b"\r\n\r\n")
+        status_line, *header_lines = head.decode("latin-1").split("\r\n")
+        headers = {}
+        for line in header_lines:
+            name, _, value = line.partition(":")
+            headers[name.strip().lower()] = value.strip()
+        length = int(headers.get("content-length", "0"))
+        while len(self.buffer) < length:
+            self._read()
+        body, self.buffer = self.buffer[:length], self.buffer[length:]
+        return int(status_line.split()[1]), headers, body
+
+    def _read(self) -> None:
+        data = self.sock.recv(65536)
+        if not data:
+            raise ConnectionError("the server closed the connection")
+        self.buffer += data
+
+    def close(self) -> None:
+        self.sock.close()
 
 
 def error_of(response: httpx.Response) -> dict[str, Any]:

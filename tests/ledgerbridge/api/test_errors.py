@@ -12,7 +12,7 @@ from ledgerbridge.bootstrap import Ledger
 from ledgerbridge.engine.service import Service
 from ledgerbridge.engine.views import ConnectionView
 from qbo_emulator.server import free_port
-from tests.ledgerbridge.api.conftest import ApiServer
+from tests.ledgerbridge.api.conftest import ApiServer, Raw
 
 
 @pytest.mark.parametrize(
@@ -59,3 +59,21 @@ def test_an_unexpected_failure_is_a_500_in_the_error_shape() -> None:
     assert response.status_code == 500
     assert response.json()["error"]["code"] == "internal"
     assert "fire" not in response.text
+
+
+def test_a_500_leaves_the_kept_alive_connection_open() -> None:
+    """The failure is logged and answered, and goes no further: the server used to close the
+    connection of every request that raised (issue 13, failure 8)."""
+    port = free_port()
+    with ApiServer(_Broken(cast(Ledger, None)), port) as server:
+        raw = Raw(server.url)
+        try:
+            for _ in range(2):  # the same connection, twice
+                raw.send_head("GET", "/v1/connections", {"Authorization": "Bearer k"})
+                status, headers, _ = raw.answer()
+                assert status == 500
+                assert headers.get("connection") != "close"
+            raw.send_head("GET", "/v1/health", {})
+            assert raw.answer()[0] == 200
+        finally:
+            raw.close()

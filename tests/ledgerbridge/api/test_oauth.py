@@ -137,11 +137,12 @@ def test_connecting_another_company_is_refused(stack: Stack) -> None:
     assert stack.http.get(f"/v1/connections/{cid}").json()["status"] == "wrong_company"
 
 
-def test_a_production_connection_without_app_credentials_is_a_503(stack: Stack) -> None:
+def test_a_production_connection_without_app_credentials_is_a_409(stack: Stack) -> None:
+    """The server's set-up, not a failure of it: no 5xx (issue 13, the schemathesis run)."""
     response = stack.http.post(
         "/v1/connections", json={"name": "Live", "environment": "production"}
     )
     response = stack.http.get(f"/v1/connections/{response.json()['id']}/connect")
-    assert response.status_code == 503
+    assert response.status_code == 409
     assert error_of(response)["code"] == "connection.not_configured"
     assert "LEDGERBRIDGE_QBO_CLIENT_ID" in error_of(response)["message"]

@@ -21,11 +21,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final, Literal, cast
+
+from ledgerbridge.core import json_limits
 
 __all__ = [
     "SIGNATURE_HEADER",
@@ -116,8 +117,10 @@ def verify_signature(body: bytes, signature: str | None, verifier_token: str) ->
 def parse_notification(body: bytes) -> list[ChangeNotice]:
     """The changes a notification body announces, in the order sent (either format)."""
     try:
-        payload = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+        payload = json_limits.parse(body)
+    except json_limits.Unreadable as exc:
+        raise MalformedNotification(exc.reason) from None
+    except ValueError:
         raise MalformedNotification("the notification body is not JSON") from None
     if isinstance(payload, list):
         return [_cloudevent(event, index) for index, event in enumerate(payload)]

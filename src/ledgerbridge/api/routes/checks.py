@@ -14,10 +14,17 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ledgerbridge.api.auth import KeyId, ServiceDep
 from ledgerbridge.api.errors import ERRORS
+from ledgerbridge.api.limits import JsonRoute
+from ledgerbridge.api.schemas import PositiveWhole
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/v1/connections/{connection_id}", tags=["checks"], responses=ERRORS)
+router = APIRouter(
+    route_class=JsonRoute,
+    prefix="/v1/connections/{connection_id}",
+    tags=["checks"],
+    responses=ERRORS,
+)
 
 
 class CheckOut(BaseModel):
@@ -45,7 +52,7 @@ class NumberingStart(BaseModel):
 
     model_config = ConfigDict(extra="forbid", strict=True)
 
-    number: int | None = Field(None, ge=1, examples=[1251])
+    number: PositiveWhole | None = Field(None, examples=[1251])
 
 
 class NumberingStartOut(BaseModel):

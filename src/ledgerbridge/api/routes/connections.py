@@ -9,6 +9,7 @@ from pydantic import BaseModel, ValidationError
 
 from ledgerbridge.api.auth import KeyId, ServiceDep
 from ledgerbridge.api.errors import ERRORS, validation_problems
+from ledgerbridge.api.limits import JsonRoute
 from ledgerbridge.api.schemas import (
     ConnectionOut,
     ConnectionSettings,
@@ -23,7 +24,9 @@ from ledgerbridge.engine.service import Invalid
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/v1/connections", tags=["connections"], responses=ERRORS)
+router = APIRouter(
+    route_class=JsonRoute, prefix="/v1/connections", tags=["connections"], responses=ERRORS
+)
 
 _CONNECTION: dict[int | str, dict[str, Any]] = {200: {"model": ConnectionOut}}
 # PATCH /settings takes the settings object itself, but names its fields `settings.<name>` as

@@ -8,11 +8,21 @@ from fastapi import APIRouter, Query
 
 from ledgerbridge.api.auth import KeyId, ServiceDep
 from ledgerbridge.api.errors import ERRORS
+from ledgerbridge.api.limits import JsonRoute
 from ledgerbridge.api.schemas import EventsPage
 
-__all__ = ["router"]
+__all__ = ["LAST_EVENT_ID", "router"]
 
-router = APIRouter(prefix="/v1/connections/{connection_id}", tags=["events"], responses=ERRORS)
+LAST_EVENT_ID = 2**63 - 1
+"""Event ids are 64-bit signed integers in both databases; a larger `after` is a 422, not a
+number the database driver cannot even bind."""
+
+router = APIRouter(
+    route_class=JsonRoute,
+    prefix="/v1/connections/{connection_id}",
+    tags=["events"],
+    responses=ERRORS,
+)
 
 
 @router.get(
@@ -25,7 +35,7 @@ def list_events(
     connection_id: str,
     key_id: KeyId,
     service: ServiceDep,
-    after: Annotated[int, Query(ge=0, description="The last event id seen")] = 0,
+    after: Annotated[int, Query(ge=0, le=LAST_EVENT_ID, description="The last event id seen")] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> dict[str, Any]:
     items = service.events(key_id, connection_id, after=after, limit=limit)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from ledgerbridge.api.limits import JsonRoute
+
 __all__ = ["router"]
 
-router = APIRouter(tags=["health"])
+router = APIRouter(route_class=JsonRoute, tags=["health"])
 
 
 @router.get("/v1/health", summary="Liveness")

@@ -19,22 +19,31 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from pydantic import BaseModel, Field
 
 from ledgerbridge.adapters.qbo import QuickBooksError
 from ledgerbridge.api import signin
 from ledgerbridge.api.auth import KeyId, ServiceDep
-from ledgerbridge.api.errors import ERRORS, ApiError
+from ledgerbridge.api.errors import ERRORS, ApiError, ErrorResponse
+from ledgerbridge.api.limits import JsonRoute
 from ledgerbridge.core.text import refused
 from ledgerbridge.engine.service import Invalid
 
 __all__ = ["router"]
 
-router = APIRouter(tags=["oauth"])
+router = APIRouter(route_class=JsonRoute, tags=["oauth"])
 
 _PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{title}</title></head>
 <body><h1>{title}</h1><p>{text}</p></body></html>
 """
+
+
+_HTML = {"content": {"text/html": {"schema": {"type": "string"}}}}
+
+
+class ConnectUrl(BaseModel):
+    url: str = Field(description="QuickBooks' consent page for this connection")
 
 
 def _page(status: int, title: str, text: str) -> HTMLResponse:
@@ -46,12 +55,19 @@ def _page(status: int, title: str, text: str) -> HTMLResponse:
     "/v1/connections/{connection_id}/connect",
     summary="Go to QuickBooks to connect a company",
     status_code=302,
+    response_class=RedirectResponse,  # the 302 has no body (a JSON one was documented)
     response_model=None,
     responses={
         **ERRORS,
-        302: {"description": "Redirect to QuickBooks' consent page"},
-        200: {"description": 'With format=json: `{"url": ...}`, a link that opens once'},
-        503: {"description": "This server has no QuickBooks app for the environment"},
+        302: {"description": "Redirect to QuickBooks' consent page (`Location`)"},
+        200: {
+            "description": "With format=json: a link to the consent page that opens once",
+            "model": ConnectUrl,
+        },
+        409: {
+            "model": ErrorResponse,
+            "description": "This server has no QuickBooks app for the connection's environment",
+        },
     },
 )
 def connect(
@@ -69,8 +85,8 @@ def connect(
         consent = service.begin_connect(key_id, connection_id)
     except (Invalid, QuickBooksError):
         raise
-    except ValueError as exc:  # no app credentials for this environment
-        raise ApiError(503, "connection.not_configured", str(exc)) from None
+    except ValueError as exc:  # no app credentials for this environment: the server's set-up
+        raise ApiError(409, "connection.not_configured", str(exc)) from None
     response = RedirectResponse(consent.authorize_url, status_code=302)
     signin.keep(response, consent)
     return response
@@ -86,7 +102,8 @@ _UNKNOWN = "This sign-in link is unknown, expired or was already used. Start con
     status_code=302,
     responses={
         302: {"description": "Redirect to QuickBooks' consent page, with the sign-in cookie"},
-        400: {"description": "The link is unknown, expired or was opened before"},
+        400: {"description": "The link is unknown, expired or was opened before", **_HTML},
+        422: {"model": ErrorResponse, "description": "A parameter is not valid text"},
     },
 )
 def start(service: ServiceDep, state: str = "") -> Response:
@@ -103,9 +120,13 @@ def start(service: ServiceDep, state: str = "") -> Response:
     summary="Where QuickBooks sends the person back (no API key: the state is the credential)",
     response_class=HTMLResponse,
     responses={
-        400: {"description": "Unknown, expired, used or another browser's state, or declined"},
-        409: {"description": "A company other than the connection's"},
-        502: {"description": "QuickBooks refused the code or could not be asked"},
+        400: {
+            "description": "Unknown, expired, used or another browser's state, or declined",
+            **_HTML,
+        },
+        409: {"description": "Connected to another company than the connection's", **_HTML},
+        422: {"model": ErrorResponse, "description": "A parameter is not valid text"},
+        502: {"description": "QuickBooks refused the code or could not be asked", **_HTML},
     },
 )
 def oauth_callback(

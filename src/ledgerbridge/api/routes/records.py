@@ -9,6 +9,7 @@ from fastapi import APIRouter, Body, Query
 
 from ledgerbridge.api.auth import KeyId, ServiceDep
 from ledgerbridge.api.errors import ERRORS, ErrorResponse
+from ledgerbridge.api.limits import JsonRoute
 from ledgerbridge.api.schemas import ReceivedPage, RecordOut, RecordsIn, RecordsPage
 from ledgerbridge.core.planner import Status
 from ledgerbridge.core.records import Incoming, RecordType
@@ -17,7 +18,10 @@ from ledgerbridge.engine.service import PUT_MANY
 __all__ = ["router"]
 
 router = APIRouter(
-    prefix="/v1/connections/{connection_id}/records", tags=["records"], responses=ERRORS
+    route_class=JsonRoute,
+    prefix="/v1/connections/{connection_id}/records",
+    tags=["records"],
+    responses=ERRORS,
 )
 
 _POLL_SECONDS = 0.1

@@ -8,10 +8,13 @@ from fastapi import APIRouter
 
 from ledgerbridge.api.auth import KeyId, ServiceDep
 from ledgerbridge.api.errors import ERRORS
+from ledgerbridge.api.limits import JsonRoute
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/v1/connections", tags=["reports"], responses=ERRORS)
+router = APIRouter(
+    route_class=JsonRoute, prefix="/v1/connections", tags=["reports"], responses=ERRORS
+)
 
 _JSON = {"content": {"application/json": {"schema": {"type": "object"}}}}
 

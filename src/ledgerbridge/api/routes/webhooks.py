@@ -14,11 +14,12 @@ from fastapi import APIRouter, Depends, Header, Request
 from ledgerbridge.adapters.qbo import MalformedNotification
 from ledgerbridge.api.auth import ServiceDep
 from ledgerbridge.api.errors import ApiError, ErrorResponse
+from ledgerbridge.api.limits import JsonRoute
 from ledgerbridge.engine.service import Invalid
 
 __all__ = ["router"]
 
-router = APIRouter(tags=["webhooks"])
+router = APIRouter(route_class=JsonRoute, tags=["webhooks"])
 
 
 async def _raw_body(request: Request) -> bytes:
@@ -43,6 +44,7 @@ _BODY = {
     responses={
         401: {"model": ErrorResponse, "description": "The signature does not match"},
         400: {"model": ErrorResponse, "description": "Not a notification"},
+        422: {"model": ErrorResponse, "description": "A header is not valid"},
     },
 )
 def receive_webhook(
