@@ -530,6 +530,14 @@ class Service:
             connection = self._connection(session, key_id, connection_id)
             return record_view(self.ledger, session, connection, record_type, app_id)
 
+    def still_pending(self, key_id: str, connection_id: str, record_type: str, app_id: str) -> bool:
+        """Whether a `?wait=` on the record has something left to wait for: it is pending and
+        due (not held back by auto_push). One small query, asked again and again by a wait."""
+        with self.ledger.db.session(readonly=True) as session:
+            self._connection(session, key_id, connection_id)
+            state = SyncStates(session).get(connection_id, record_type, app_id)
+        return state is None or (state.status == "pending" and not state.held)
+
     def records(
         self,
         key_id: str,
