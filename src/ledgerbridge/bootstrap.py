@@ -168,5 +168,6 @@ def build(settings: Settings, *, transport: httpx.BaseTransport | None = None) -
     keys = settings.secret_keys or (development_key(settings.data_dir),)
     if settings.is_sqlite:
         Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
-    db = Database(settings.database_url)
-    return Ledger(settings=settings, db=db, cipher=TokenCipher(keys), transport=transport)
+    cipher = TokenCipher(keys)
+    db = Database(settings.database_url, sealer=cipher)
+    return Ledger(settings=settings, db=db, cipher=cipher, transport=transport)

@@ -13,6 +13,8 @@ What becomes what (`install(app)` registers the handlers):
     engine.service.NotFound         404 not_found
     Starlette HTTPException         its status (404 not_found, 405 method_not_allowed, ...)
     QuickBooksError, httpx errors   502 quickbooks.unavailable (QuickBooks did not answer well)
+    crypto.CipherError              503 connection.secret_keys_changed (the server's keys do not
+                                    open the stored tokens; the connection shows the problem)
     anything else                   500 internal (and the server logs the traceback)
 """
 
@@ -29,7 +31,9 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ledgerbridge.adapters.qbo import QuickBooksError
+from ledgerbridge.core.catalog import CONNECTION_SECRET_KEYS_CHANGED
 from ledgerbridge.core.problems import INPUT_INVALID, INPUT_REQUIRED, INPUT_UNKNOWN_FIELD
+from ledgerbridge.crypto import CipherError
 from ledgerbridge.engine.actions import Refused
 from ledgerbridge.engine.service import Invalid, NotFound
 from ledgerbridge.storage.repositories import InvalidCursor
@@ -194,6 +198,14 @@ async def _quickbooks(request: Request, exc: Exception) -> JSONResponse:
     return error_response(502, "quickbooks.unavailable", message)
 
 
+async def _keys_changed(request: Request, exc: Exception) -> JSONResponse:
+    message = (
+        "the server's secret keys cannot decrypt this connection's stored tokens: restore the "
+        "key that encrypted them, or reconnect the connection"
+    )
+    return error_response(503, CONNECTION_SECRET_KEYS_CHANGED, message)
+
+
 async def _internal(request: Request, exc: Exception) -> JSONResponse:
     return error_response(500, "internal", "something went wrong on our side; it was logged")
 
@@ -209,4 +221,5 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http)
     app.add_exception_handler(QuickBooksError, _quickbooks)
     app.add_exception_handler(httpx.HTTPError, _quickbooks)
+    app.add_exception_handler(CipherError, _keys_changed)
     app.add_exception_handler(Exception, _internal)

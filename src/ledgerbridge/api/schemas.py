@@ -156,6 +156,12 @@ class ConnectionOut(BaseModel):
     counts: dict[str, int] = Field(description="Records per sync status")
     last_pull_at: str | None
     settings: dict[str, Any]
+    problem: RecordProblemOut | None = Field(
+        None,
+        description="What stops the whole connection beyond its status, from the catalog "
+        "(`connection.secret_keys_changed`: the server's secret keys no longer open its "
+        "stored QuickBooks tokens); null when nothing does",
+    )
 
 
 class RecordProblemOut(BaseModel):

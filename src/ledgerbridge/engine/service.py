@@ -201,6 +201,7 @@ class Service:
             counts=SyncStates(session).counts(connection.id),
             last_pull_at=connection.last_pull_at.isoformat() if connection.last_pull_at else None,
             settings={**DEFAULT_SETTINGS, **connection.settings},
+            problem=ProblemView.of(connection.problem) if connection.problem else None,
         )
 
     def create_connection(

@@ -32,7 +32,7 @@ from contextlib import contextmanager, suppress
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from alembic import command
 from alembic.config import Config
@@ -41,7 +41,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-__all__ = ["MIGRATIONS_DIR", "Database", "alembic_config", "default_sqlite_url"]
+__all__ = ["MIGRATIONS_DIR", "Database", "Sealer", "alembic_config", "default_sqlite_url"]
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -85,11 +85,22 @@ def default_sqlite_url(data_dir: Path) -> str:
     return f"sqlite:///{(data_dir / SQLITE_FILE_NAME).resolve()}"
 
 
-def alembic_config(connection: Connection) -> Config:
+class Sealer(Protocol):
+    """What encrypts secrets at rest (`ledgerbridge.crypto.TokenCipher`, built from the secret
+    keys). The storage layer never encrypts by itself; a migration that moves a plain secret
+    into an encrypted column is handed one (`config.attributes["sealer"]`)."""
+
+    def encrypt(self, plaintext: str) -> str: ...
+
+    def decrypt(self, ciphertext: str) -> str: ...
+
+
+def alembic_config(connection: Connection, *, sealer: Sealer | None = None) -> Config:
     """An Alembic configuration for the packaged migrations, running on `connection`."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.attributes["connection"] = connection
+    config.attributes["sealer"] = sealer
     return config
 
 
@@ -149,10 +160,12 @@ def _sqlite_foreign_keys_off(connection: Connection) -> Iterator[None]:
 
 
 class Database:
-    """One database: its engine, its sessions, its migrations."""
+    """One database: its engine, its sessions, its migrations (`sealer`: what encrypts the
+    secrets a migration moves into encrypted columns; without it they stay as they were)."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, sealer: Sealer | None = None) -> None:
         self._url = _normalize(url)
+        self._sealer = sealer
         if self._url.get_backend_name() == "sqlite":
             self._engine = create_engine(
                 self._url,
@@ -221,7 +234,7 @@ class Database:
                 connection.execute(
                     text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATE_LOCK}
                 )
-            command.upgrade(alembic_config(connection), "head")
+            command.upgrade(alembic_config(connection, sealer=self._sealer), "head")
             if self.dialect == "sqlite":
                 broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
                 if broken:
