@@ -30,7 +30,8 @@ from ledgerbridge.core.records import (
     parse_record,
     record_to_json,
 )
-from ledgerbridge.engine import actions, holding, recheck, verify, waiting
+from ledgerbridge.crypto import CipherError
+from ledgerbridge.engine import actions, holding, notify, recheck, verify, waiting
 from ledgerbridge.engine.context import Surroundings
 from ledgerbridge.engine.pull import pull_company
 from ledgerbridge.engine.tokens import store_grant
@@ -200,9 +201,21 @@ class Service:
             company_name=connection.company_name,
             counts=SyncStates(session).counts(connection.id),
             last_pull_at=connection.last_pull_at.isoformat() if connection.last_pull_at else None,
-            settings={**DEFAULT_SETTINGS, **connection.settings},
+            settings={
+                **DEFAULT_SETTINGS,
+                **connection.settings,
+                "events_secret": self._events_secret(session, connection),
+            },
             problem=ProblemView.of(connection.problem) if connection.problem else None,
         )
+
+    def _events_secret(self, session: Session, connection: StoredConnection) -> str | None:
+        """Shown to the connection's owner in its settings; None when this server's keys
+        cannot decrypt it (the connection's problem then says why)."""
+        try:
+            return notify.events_secret(self.ledger, session, connection)
+        except CipherError:
+            return None
 
     def create_connection(
         self, key_id: str, name: str, environment: str, settings: Mapping[str, Any] | None = None
@@ -212,9 +225,9 @@ class Service:
         if environment not in ENVIRONMENTS:
             raise _invalid("environment", f"environment must be one of {', '.join(ENVIRONMENTS)}")
         checked = validate_settings(settings or {})
-        checked.setdefault("events_secret", secrets.token_urlsafe(32))
         with self.ledger.db.session() as session:
             stored = Connections(session).create(key_id, name.strip(), environment, checked)
+            notify.new_events_secret(self.ledger, session, stored.id)
             return self._view(session, stored)
 
     def connections(self, key_id: str) -> list[ConnectionView]:
@@ -232,7 +245,9 @@ class Service:
         released = 0
         with self.ledger.db.session() as session:
             current = self._connection(session, key_id, connection_id)
-            Connections(session).set_settings(connection_id, {**current.settings, **checked})
+            merged = {**current.settings, **checked}
+            notify.seal_plain_secret(self.ledger, session, connection_id, merged)
+            Connections(session).set_settings(connection_id, merged)
             if "auto_push" in checked:
                 released = self._release_types(session, connection_id, checked["auto_push"])
             before = {**DEFAULT_SETTINGS, **current.settings}

@@ -6,12 +6,13 @@
         ...
     db.dispose()
 
-SQLite runs in WAL mode with `busy_timeout` 30 s, foreign keys on and `synchronous=NORMAL`,
-set on every new connection. A read-then-write transaction in WAL mode cannot wait for a
-concurrent writer (SQLite answers "database is locked" at once), so a session takes the write
-lock when it begins (`BEGIN IMMEDIATE`), where the busy timeout applies; read-only work can ask
-for `session(readonly=True)`, which starts a plain deferred transaction, never waits, and
-refuses writes (`PRAGMA query_only`; a READ ONLY transaction on PostgreSQL).
+The SQLite file is created owner-only (0600; its -wal and -shm files follow), and one found
+wider is narrowed. SQLite runs in WAL mode with `busy_timeout` 30 s, foreign keys on and
+`synchronous=NORMAL`, set on every new connection. A read-then-write transaction in WAL mode
+cannot wait for a concurrent writer (SQLite answers "database is locked" at once), so a session
+takes the write lock when it begins (`BEGIN IMMEDIATE`), where the busy timeout applies;
+read-only work can ask for `session(readonly=True)`, which starts a plain deferred transaction,
+never waits, and refuses writes (`PRAGMA query_only`; a READ ONLY transaction on PostgreSQL).
 
 Creating a `Database` opens nothing; the first session does. Nothing here runs at import time.
 
@@ -25,7 +26,10 @@ To write a new migration (developers), autogenerate it against a database at hea
 from __future__ import annotations
 
 import json
+import logging
+import os
 import sqlite3
+import stat
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -44,6 +48,8 @@ from sqlalchemy.orm import Session, sessionmaker
 __all__ = ["MIGRATIONS_DIR", "Database", "Sealer", "alembic_config", "default_sqlite_url"]
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+log = logging.getLogger(__name__)
+_PRIVATE = 0o600  # the SQLite database file and its -wal and -shm: owner only
 
 
 def _json_default(value: object) -> str:
@@ -129,6 +135,29 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
         cursor.close()
 
 
+def _sqlite_private_file(url: URL) -> None:
+    """Create the database file owner-only (0600) before SQLite opens it, and narrow one made
+    wider: it holds every record, the encrypted tokens and the password hashes. SQLite gives
+    its -wal and -shm files the database file's permissions, so they follow."""
+    name = url.database
+    if not name or name == ":memory:" or name.startswith("file:"):
+        return
+    path = Path(name)
+    try:
+        os.close(os.open(path, os.O_RDONLY | os.O_CREAT | os.O_EXCL, _PRIVATE))
+        return
+    except FileExistsError:
+        pass
+    except OSError:
+        return  # SQLite reports what is wrong with the path (a missing directory...)
+    for each in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        with suppress(FileNotFoundError):
+            mode = stat.S_IMODE(each.stat().st_mode)
+            if mode & ~_PRIVATE:
+                each.chmod(_PRIVATE)
+                log.warning("%s was readable by others (%o): made owner-only", each, mode)
+
+
 def _sqlite_begin(connection: Connection) -> None:
     # query_only is a flag of the connection, so every transaction sets it, before BEGIN
     # (it refuses BEGIN IMMEDIATE).
@@ -172,6 +201,8 @@ class Database:
                 json_serializer=dumps_json,
                 connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
             )
+            sqlite_url = self._url
+            event.listen(self._engine, "do_connect", lambda *_: _sqlite_private_file(sqlite_url))
             event.listen(self._engine, "connect", _sqlite_connect)
             event.listen(self._engine, "begin", _sqlite_begin)
         else:
