@@ -89,7 +89,10 @@ class ConnectionSettings(BaseModel):
         None,
         pattern="^https?://",
         description="Where events are POSTed, signed with the connection's events_secret "
-        "(null: only the pollable feed)",
+        "(null: only the pollable feed). https, to a host whose every address is public (not "
+        "loopback, link-local or private), checked when set and at each delivery; plain http "
+        "and other addresses only for hosts the server's operator allows "
+        "(LEDGERBRIDGE_EVENTS_ALLOW_HTTP_HOSTS). Redirects are not followed",
     )
 
 

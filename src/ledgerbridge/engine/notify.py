@@ -8,7 +8,9 @@ else leaves them for the next round (the app dedupes by event id). The pollable 
 (`GET /v1/connections/{cid}/events?after=`) carries the same events either way.
 
 The events secret is kept encrypted with the secret keys, like the OAuth tokens: whoever reads
-the database (a backup, a copied file) cannot forge signed events with it.
+the database (a backup, a copied file) cannot forge signed events with it. Where events may go
+is `core.destinations`' rule, applied by `adapters.delivery` at every delivery (https, public
+addresses, the address checked is the one connected to, no redirects followed).
 """
 
 from __future__ import annotations
@@ -20,9 +22,9 @@ import logging
 import secrets
 from typing import Any
 
-import httpx
 from sqlalchemy.orm import Session
 
+from ledgerbridge.adapters import delivery
 from ledgerbridge.bootstrap import Ledger
 from ledgerbridge.crypto import CipherError
 from ledgerbridge.storage.repositories import Connections, Events, StoredConnection
@@ -118,17 +120,22 @@ def deliver_events(ledger: Ledger, connection_id: str, *, timeout: float = 5.0) 
         separators=(",", ":"),
     ).encode()
     try:
-        with httpx.Client(transport=ledger.transport, timeout=timeout) as http:
-            response = http.post(
-                url,
-                content=body,
-                headers={"Content-Type": "application/json", SIGNATURE_HEADER: sign(body, secret)},
-            )
-    except httpx.HTTPError as exc:
+        status = delivery.post(
+            url,
+            body,
+            {"Content-Type": "application/json", SIGNATURE_HEADER: sign(body, secret)},
+            allowed=ledger.settings.events_allow_http_hosts,
+            transport=ledger.transport,
+            timeout=timeout,
+        )
+    except delivery.Refused as refused:
+        log.warning("events of %s not sent: events_url %s", connection_id, refused.reason)
+        return 0
+    except delivery.DeliveryError as exc:
         log.warning("event delivery to %s failed: %s", url, exc)
         return 0
-    if not response.is_success:
-        log.warning("event delivery to %s answered %s", url, response.status_code)
+    if not 200 <= status < 300:  # a redirect too: never followed
+        log.warning("event delivery to %s answered %s", url, status)
         return 0
     with ledger.db.session() as session:
         Events(session, clock=ledger.clock).mark_delivered([e.id for e in pending])

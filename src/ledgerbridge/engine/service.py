@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from ledgerbridge.adapters import delivery
 from ledgerbridge.adapters.qbo import FixedToken, QuickBooksError, oauth
 from ledgerbridge.bootstrap import Ledger
 from ledgerbridge.core.problems import Problem
@@ -209,6 +210,16 @@ class Service:
             problem=ProblemView.of(connection.problem) if connection.problem else None,
         )
 
+    def _check_events_url(self, settings: Mapping[str, Any]) -> None:
+        """An events_url must be https to a public address (http and other addresses only to
+        hosts the operator allows): its name is resolved now, and again at every delivery."""
+        url = settings.get("events_url")
+        if url is None:
+            return
+        reason = delivery.check(url, self.ledger.settings.events_allow_http_hosts)
+        if reason is not None:
+            raise _invalid("settings.events_url", f"events_url {reason}")
+
     def _events_secret(self, session: Session, connection: StoredConnection) -> str | None:
         """Shown to the connection's owner in its settings; None when this server's keys
         cannot decrypt it (the connection's problem then says why)."""
@@ -225,6 +236,7 @@ class Service:
         if environment not in ENVIRONMENTS:
             raise _invalid("environment", f"environment must be one of {', '.join(ENVIRONMENTS)}")
         checked = validate_settings(settings or {})
+        self._check_events_url(checked)
         with self.ledger.db.session() as session:
             stored = Connections(session).create(key_id, name.strip(), environment, checked)
             notify.new_events_secret(self.ledger, session, stored.id)
@@ -242,6 +254,7 @@ class Service:
         self, key_id: str, connection_id: str, patch: Mapping[str, Any]
     ) -> ConnectionView:
         checked = validate_settings(patch)
+        self._check_events_url(checked)
         released = 0
         with self.ledger.db.session() as session:
             current = self._connection(session, key_id, connection_id)
