@@ -30,7 +30,7 @@ from sqlalchemy.engine import make_url
 from ledgerbridge.bootstrap import Ledger, build
 from ledgerbridge.engine.notify import deliver_events
 from ledgerbridge.engine.service import Invalid, Service
-from ledgerbridge.settings import load_settings
+from ledgerbridge.settings import SettingsError, load_settings
 from ledgerbridge.storage.repositories import Connections, Events
 from tests.ledgerbridge.api.conftest import Stack, fields_of
 
@@ -319,3 +319,12 @@ def test_the_operators_allowance_keeps_local_receivers_possible(
     allowed.store_url(url)
     deliver_events(allowed.ledger, allowed.connection_id)  # the listener answers nothing
     assert listener.connections == 1  # but it was reached
+
+
+def test_the_allowance_is_read_from_the_environment(tmp_path: Path) -> None:
+    environ = {"LEDGERBRIDGE_EVENTS_ALLOW_HTTP_HOSTS": "127.0.0.1, Hooks.Internal. ,[::1],"}
+    settings = load_settings(environ, data_dir=tmp_path)
+    assert settings.events_allow_http_hosts == frozenset({"127.0.0.1", "hooks.internal", "::1"})
+    assert load_settings({}, data_dir=tmp_path).events_allow_http_hosts == frozenset()
+    with pytest.raises(SettingsError, match="LEDGERBRIDGE_EVENTS_ALLOW_HTTP_HOSTS"):
+        load_settings({"LEDGERBRIDGE_EVENTS_ALLOW_HTTP_HOSTS": "http://x/"}, data_dir=tmp_path)
