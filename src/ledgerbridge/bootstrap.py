@@ -17,6 +17,7 @@ import httpx
 
 from ledgerbridge.adapters.qbo import OAuthEndpoints, QboClient, TokenSource, api_base, oauth
 from ledgerbridge.crypto import TokenCipher, development_key
+from ledgerbridge.files import private_dir, write_private
 from ledgerbridge.settings import Secret, Settings
 from ledgerbridge.storage.db import Database
 
@@ -103,7 +104,7 @@ class Ledger:
             if response.is_success:
                 entry["webhook_url"] = webhook
                 saved[url] = entry
-                path.write_text(json.dumps(saved, indent=2))
+                write_private(path, json.dumps(saved, indent=2))
             else:
                 entry = None  # the emulator forgot us (a restart without state): register again
         if entry is None or entry.get("redirect_uri") != redirect:
@@ -126,9 +127,8 @@ class Ledger:
                 "webhook_url": webhook or "",
             }
             saved[url] = entry
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(json.dumps(saved, indent=2))
-            path.chmod(0o600)
+            private_dir(path.parent)
+            write_private(path, json.dumps(saved, indent=2))
         return QboApp(
             entry["client_id"],
             Secret(entry["client_secret"]),
@@ -167,6 +167,7 @@ class Ledger:
 def build(settings: Settings, *, transport: httpx.BaseTransport | None = None) -> Ledger:
     keys = settings.secret_keys or (development_key(settings.data_dir),)
     if settings.is_sqlite:
-        Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
-    db = Database(settings.database_url)
-    return Ledger(settings=settings, db=db, cipher=TokenCipher(keys), transport=transport)
+        private_dir(Path(settings.data_dir))
+    cipher = TokenCipher(keys)
+    db = Database(settings.database_url, sealer=cipher)
+    return Ledger(settings=settings, db=db, cipher=cipher, transport=transport)

@@ -1,4 +1,4 @@
-"""Encryption of OAuth tokens at rest, with key rotation.
+"""Encryption of OAuth tokens (and the events secrets) at rest, with key rotation.
 
 Keys come from `LEDGERBRIDGE_SECRET_KEYS` (comma-separated Fernet keys). The first key encrypts;
 every key decrypts, so an operator rotates by putting a new key first, running
@@ -15,6 +15,7 @@ from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
+from ledgerbridge.files import private_dir, write_private
 from ledgerbridge.settings import Secret
 
 log = logging.getLogger(__name__)
@@ -29,12 +30,14 @@ class TokenCipher:
         if not keys:
             raise ValueError("at least one key is needed")
         try:
-            self._fernet = MultiFernet([Fernet(k.value.encode()) for k in keys])
+            fernets = [Fernet(k.value.encode()) for k in keys]
         except ValueError:
             raise ValueError(
                 "LEDGERBRIDGE_SECRET_KEYS holds a key that is not a Fernet key "
                 "(32 url-safe base64-encoded bytes)"
             ) from None
+        self._newest = fernets[0]
+        self._fernet = MultiFernet(fernets)
 
     def encrypt(self, plaintext: str) -> str:
         return self._fernet.encrypt(plaintext.encode()).decode()
@@ -46,6 +49,14 @@ class TokenCipher:
             raise CipherError(
                 "a stored token cannot be decrypted with the configured keys"
             ) from None
+
+    def is_current(self, ciphertext: str) -> bool:
+        """Whether the first (newest) key encrypted it: nothing to rotate."""
+        try:
+            self._newest.decrypt(ciphertext.encode())
+        except InvalidToken:
+            return False
+        return True
 
     def rotate(self, ciphertext: str) -> str:
         """The same plaintext, encrypted with the first (newest) key."""
@@ -62,10 +73,9 @@ def development_key(data_dir: Path) -> Secret:
     path = data_dir / "dev-secret.key"
     if path.exists():
         return Secret(path.read_text().strip())
-    data_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(data_dir)
     key = Fernet.generate_key().decode()
-    path.write_text(key)
-    path.chmod(0o600)
+    write_private(path, key)
     log.warning(
         "LEDGERBRIDGE_SECRET_KEYS is not set: tokens are encrypted with a development key kept "
         "in %s. Set LEDGERBRIDGE_SECRET_KEYS in production.",

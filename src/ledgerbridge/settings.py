@@ -9,6 +9,8 @@ Names are part of the operator's contract (keep them):
     LEDGERBRIDGE_QBO_REDIRECT_URI     where Intuit sends the user back after consent
     LEDGERBRIDGE_QBO_WEBHOOK_VERIFIER_TOKEN   the app's webhook verifier token
     LEDGERBRIDGE_QBO_EMULATOR_URL     base URL of a QuickBooks Online emulator
+    LEDGERBRIDGE_EVENTS_ALLOW_HTTP_HOSTS  comma-separated hosts an events_url may name over
+                                      plain http and on a non-public address (local receivers)
 
 Secrets never appear in `repr`, logs or error messages.
 """
@@ -19,6 +21,8 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from ledgerbridge.core.destinations import host_key
 
 
 class SettingsError(ValueError):
@@ -51,6 +55,9 @@ class Settings:
     qbo_webhook_verifier_token: Secret
     qbo_emulator_url: str | None
     data_dir: Path
+    # hosts (names or addresses, lower case) an events_url may name over http and on a
+    # loopback, link-local or private address: the operator's allowance (core.destinations)
+    events_allow_http_hosts: frozenset[str] = frozenset()
 
     @property
     def is_sqlite(self) -> bool:
@@ -79,6 +86,14 @@ def load_settings(
     emulator_url = (env.get(f"{PREFIX}QBO_EMULATOR_URL") or "").rstrip("/") or None
     if emulator_url is not None and not emulator_url.startswith(("http://", "https://")):
         raise SettingsError(f"{PREFIX}QBO_EMULATOR_URL must be an http(s) URL")
+    allow_http = frozenset(
+        host_key(part) for part in env.get(f"{PREFIX}EVENTS_ALLOW_HTTP_HOSTS", "").split(",")
+    ) - {""}
+    if any("/" in host or " " in host for host in allow_http):
+        raise SettingsError(
+            f"{PREFIX}EVENTS_ALLOW_HTTP_HOSTS is a comma-separated list of host names or "
+            "addresses (no scheme, path or spaces)"
+        )
     return Settings(
         database_url=database_url,
         secret_keys=keys,
@@ -88,4 +103,5 @@ def load_settings(
         qbo_webhook_verifier_token=Secret(env.get(f"{PREFIX}QBO_WEBHOOK_VERIFIER_TOKEN", "")),
         qbo_emulator_url=emulator_url,
         data_dir=base,
+        events_allow_http_hosts=allow_http,
     )

@@ -1,8 +1,10 @@
 """`create_app(service)`: the HTTP API v1 (design.md) as a FastAPI application.
 
-The app holds no state of its own: every route asks the `Service` it is given, so the CLI,
-tests and any other host decide how the service is wired. Handlers are plain functions
-(the service is synchronous); FastAPI runs them in its thread pool.
+The app holds no state of its own beyond the open waits (`api.waits`): every route asks the
+`Service` it is given, so the CLI, tests and any other host decide how the service is wired.
+Handlers are plain functions (the service is synchronous); FastAPI runs them in its thread
+pool. The one exception is a record's `GET`, which may wait up to 30 s: it is a coroutine, so
+waits hold no thread of that shared pool.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from ledgerbridge.api import errors, limits, params
 from ledgerbridge.api.limits import BodyGuard
 from ledgerbridge.api.responses import JsonAnswer
 from ledgerbridge.api.routes import ROUTERS
+from ledgerbridge.api.waits import Waits
 from ledgerbridge.dashboard import mount_dashboard
 from ledgerbridge.engine.service import Service
 
@@ -63,6 +66,7 @@ def create_app(service: Service) -> FastAPI:
         default_response_class=JsonAnswer,
     )
     app.state.service = service
+    app.state.waits = Waits()  # ?wait= on a record: off the shared thread pool (api/waits.py)
     errors.install(app)
     for router in ROUTERS:
         app.include_router(router, dependencies=[Depends(params.text_params)])

@@ -15,6 +15,8 @@ What becomes what (`install(app)` registers the handlers):
     engine.service.NotFound         404 not_found
     Starlette HTTPException         its status (404 not_found, 405 method_not_allowed, ...)
     QuickBooksError, httpx errors   502 quickbooks.unavailable (QuickBooks did not answer well)
+    crypto.CipherError              503 connection.secret_keys_changed (the server's keys do not
+                                    open the stored tokens; the connection shows the problem)
     anything else                   500 internal (the traceback is logged, see `Contained`)
 
 A 405 lists in `Allow` every method of the path, not only those of the first route matched.
@@ -37,7 +39,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from ledgerbridge.adapters.qbo import QuickBooksError
 from ledgerbridge.api import paths
 from ledgerbridge.api.responses import JsonAnswer
+from ledgerbridge.core.catalog import CONNECTION_SECRET_KEYS_CHANGED
 from ledgerbridge.core.problems import INPUT_INVALID, INPUT_REQUIRED, INPUT_UNKNOWN_FIELD
+from ledgerbridge.crypto import CipherError
 from ledgerbridge.engine.actions import Refused
 from ledgerbridge.engine.service import Invalid, NotFound
 from ledgerbridge.storage.repositories import InvalidCursor
@@ -249,6 +253,14 @@ async def _quickbooks(request: Request, exc: Exception) -> JSONResponse:
     return error_response(502, "quickbooks.unavailable", message)
 
 
+async def _keys_changed(request: Request, exc: Exception) -> JSONResponse:
+    message = (
+        "the server's secret keys cannot decrypt this connection's stored tokens: restore the "
+        "key that encrypted them, or reconnect the connection"
+    )
+    return error_response(503, CONNECTION_SECRET_KEYS_CHANGED, message)
+
+
 def _internal() -> JSONResponse:
     return error_response(500, "internal", "something went wrong on our side; it was logged")
 
@@ -299,3 +311,4 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(httpx.HTTPError, _quickbooks)
     app.add_exception_handler(BodyTooLarge, _too_large)
     app.add_exception_handler(BodyRefused, _body_refused)
+    app.add_exception_handler(CipherError, _keys_changed)

@@ -136,7 +136,10 @@ class ConnectionSettings(BaseModel):
         None,
         pattern="^https?://[^\\u0000-\\u001f\\ufffe\\uffff]*$",
         description="Where events are POSTed, signed with the connection's events_secret "
-        "(null: only the pollable feed)",
+        "(null: only the pollable feed). https, to a host whose every address is public (not "
+        "loopback, link-local or private), checked when set and at each delivery; plain http "
+        "and other addresses only for hosts the server's operator allows "
+        "(LEDGERBRIDGE_EVENTS_ALLOW_HTTP_HOSTS). Redirects are not followed",
     )
 
 
@@ -207,6 +210,12 @@ class ConnectionOut(BaseModel):
     counts: dict[str, int] = Field(description="Records per sync status")
     last_pull_at: str | None
     settings: dict[str, Any]
+    problem: RecordProblemOut | None = Field(
+        None,
+        description="What stops the whole connection beyond its status, from the catalog "
+        "(`connection.secret_keys_changed`: the server's secret keys no longer open its "
+        "stored QuickBooks tokens); null when nothing does",
+    )
 
 
 class RecordProblemOut(BaseModel):

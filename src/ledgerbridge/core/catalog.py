@@ -150,6 +150,7 @@ CONNECTION_THROTTLED: Final = "connection.throttled"
 CONNECTION_QUICKBOOKS_UNAVAILABLE: Final = "connection.quickbooks_unavailable"
 CONNECTION_WEB_CONNECTOR_SILENT: Final = "connection.web_connector_silent"
 CONNECTION_PERMISSION_MISSING: Final = "connection.permission_missing"  # added
+CONNECTION_SECRET_KEYS_CHANGED: Final = "connection.secret_keys_changed"  # added
 
 CUSTOMER_NAME_MISSING: Final = "customer.name_missing"
 CUSTOMER_EMAIL_INVALID: Final = "customer.email_invalid"
@@ -383,6 +384,24 @@ _ALL: Final[tuple[CatalogEntry, ...]] = (
         ),
         ("reconnect",),
         detected="F (3100, 120)",
+        level="connection",
+    ),
+    _e(
+        CONNECTION_SECRET_KEYS_CHANGED,
+        "ledgerbridge's secret keys were changed",
+        "ledgerbridge keeps its QuickBooks sign-in for this company locked with secret keys "
+        "that the person who runs ledgerbridge sets. The keys it has now cannot unlock that "
+        "sign-in, so nothing is sent to QuickBooks or read from it. Nothing is lost: records "
+        "wait and are sent once this is fixed.",
+        (
+            "Ask the person who runs ledgerbridge to put back the secret key that was in use "
+            "before (the new key first, the old one after it, in LEDGERBRIDGE_SECRET_KEYS) and "
+            "restart it; sending resumes by itself within seconds.",
+            "If that key is lost, click Reconnect QuickBooks and sign in again: the new "
+            "sign-in is kept with the current keys.",
+        ),
+        ("reconnect",),
+        detected="C (the stored sign-in cannot be decrypted)",
         level="connection",
     ),
     # --- customers, properties, jobs ----------------------------------------------------------

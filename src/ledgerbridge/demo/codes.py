@@ -93,6 +93,7 @@ NOT_SHOWN: Mapping[str, str] = {
     catalog.CONNECTION_QUICKBOOKS_UNAVAILABLE: "QuickBooks' outage, not the data's",
     catalog.CONNECTION_WEB_CONNECTOR_SILENT: "QuickBooks Desktop only",
     catalog.CONNECTION_PERMISSION_MISSING: "the connection's grant, not the data's",
+    catalog.CONNECTION_SECRET_KEYS_CHANGED: "the server's keys, not the data's",
     catalog.CUSTOMER_EMAIL_INVALID: "malformed: refused at the door as input.invalid; missing: "
     "only on connections that require emails",
     catalog.RECORD_STALLED: "only time shows it (due for 15 minutes with nobody working)",

@@ -52,6 +52,7 @@ from ledgerbridge.dispatch.inprocess import InProcessDispatcher
 from ledgerbridge.engine.pull import pull_company
 from ledgerbridge.engine.service import Invalid, Service
 from ledgerbridge.engine.views import ConnectionView
+from ledgerbridge.files import open_private, private_dir
 from ledgerbridge.settings import load_settings
 from ledgerbridge.terminal import DrainReport, drain
 
@@ -193,7 +194,7 @@ def _run(options: Options, out: Console) -> Outcome:
 
 
 def _start_fresh(data_dir: Path, out: Console) -> None:
-    data_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(data_dir)
     for name in FRESH:
         (data_dir / name).unlink(missing_ok=True)
     out.print(f"Starting fresh in {data_dir}")
@@ -217,7 +218,7 @@ def _emulator(options: Options, out: Console) -> Iterator[str]:
     log_path = options.data_dir / "emulator.log"
     command = [sys.executable, "-m", "qbo_emulator.cli", "serve", "--host", options.host]
     command += ["--port", str(options.emulator_port), "--log-level", "warning"]
-    with log_path.open("wb") as log:
+    with open_private(log_path) as log:
         process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 30

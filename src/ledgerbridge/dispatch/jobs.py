@@ -384,7 +384,7 @@ def run_sync(ledger: Ledger, connection_id: str, attempt: int = 0) -> str:
     if report.stopped == "busy":
         with ledger.db.session() as session:
             _defer_on(session, SYNC_TASK, connection_id, delay=BUSY_RETRY)
-    elif report.stopped != "not_active":
+    elif report.stopped not in ("not_active", "keys_changed"):  # those wait for the sweep
         _follow_up(ledger, connection_id, gap=FOLLOW_UP_GAP)
     return (
         f"created={report.created} updated={report.updated} linked={report.linked} "

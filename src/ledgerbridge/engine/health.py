@@ -34,6 +34,7 @@ from ledgerbridge.bootstrap import Ledger
 from ledgerbridge.core import catalog
 from ledgerbridge.core.problems import Problem
 from ledgerbridge.core.retry import is_stalled
+from ledgerbridge.engine import keys
 from ledgerbridge.engine.tokens import ConnectionTokens
 from ledgerbridge.storage.repositories import Connections, Events
 from ledgerbridge.storage.sync import History, SyncStates
@@ -73,6 +74,8 @@ def check_connection(ledger: Ledger, connection_id: str) -> str:
         return "unknown"
     if connection.status != "suspended" or connection.realm_id is None:
         return connection.status
+    if not keys.tokens_open(ledger, connection_id):
+        return "suspended"  # nothing can be asked: the connection's problem says why
     tokens = ConnectionTokens(ledger, connection_id, connection.environment)
     with ledger.client(connection.environment, connection.realm_id, tokens) as client:
         try:

@@ -20,7 +20,7 @@ from ledgerbridge.adapters.qbo import Disconnected, QboClient, QuickBooksError, 
 from ledgerbridge.bootstrap import Ledger
 from ledgerbridge.core.mirror import MirrorObject
 from ledgerbridge.engine import checks as setup_checks
-from ledgerbridge.engine import drift
+from ledgerbridge.engine import drift, keys
 from ledgerbridge.engine.tokens import ConnectionTokens
 from ledgerbridge.storage.repositories import Connections, Events
 from ledgerbridge.storage.sync import Mirror, same_as_stored
@@ -69,6 +69,9 @@ def pull_company(ledger: Ledger, connection_id: str) -> PullReport:
         cursor = connections.cdc_cursor(connection_id)
     if connection is None or connection.realm_id is None or connection.status != "active":
         report.stopped = "not_active"
+        return report
+    if not keys.tokens_open(ledger, connection_id):
+        report.stopped = "keys_changed"
         return report
     started = ledger.clock()
     tokens = ConnectionTokens(ledger, connection_id, connection.environment)

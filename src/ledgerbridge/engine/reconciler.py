@@ -53,7 +53,7 @@ from ledgerbridge.core.records import (
     parse_record,
 )
 from ledgerbridge.core.retry import Backoff, throttled_until
-from ledgerbridge.engine import holding
+from ledgerbridge.engine import holding, keys
 from ledgerbridge.engine.context import Surroundings
 from ledgerbridge.engine.tokens import ConnectionTokens
 from ledgerbridge.storage.repositories import Connections, Events, Records, StoredConnection
@@ -137,21 +137,33 @@ def sync_company(
         if not Leases(session, clock=ledger.clock).acquire(lease, holder, LEASE):
             report.stopped = "busy"
             return report
-    _freshen_mirror(ledger, connection)
-    tokens = ConnectionTokens(ledger, connection_id, connection.environment)
-    client = ledger.client(connection.environment, connection.realm_id, tokens)
+    # from here on the lease is released on every path, whatever fails: a lease kept by a
+    # failed pass would stop every other process from syncing the company for LEASE
     try:
-        worker = _Pass(ledger, connection, client, report)
-        for _ in range(max_rounds):
-            if not worker.round():
-                break
-    except _Stop as stop:
-        report.stopped = stop.reason
+        _run(ledger, connection, report, max_rounds)
     finally:
-        client.close()
         with ledger.db.session() as session:
             Leases(session, clock=ledger.clock).release(lease, holder)
     return report
+
+
+def _run(ledger: Ledger, connection: StoredConnection, report: PassReport, rounds: int) -> None:
+    """The pass under the company's lease: the keys checked, the mirror freshened, then up to
+    `rounds` rounds over the due records."""
+    assert connection.realm_id is not None
+    if not keys.tokens_open(ledger, connection.id):
+        report.stopped = "keys_changed"
+        return
+    _freshen_mirror(ledger, connection)
+    tokens = ConnectionTokens(ledger, connection.id, connection.environment)
+    with ledger.client(connection.environment, connection.realm_id, tokens) as client:
+        try:
+            worker = _Pass(ledger, connection, client, report)
+            for _ in range(rounds):
+                if not worker.round():
+                    break
+        except _Stop as stop:
+            report.stopped = stop.reason
 
 
 def _freshen_mirror(ledger: Ledger, connection: StoredConnection) -> None:

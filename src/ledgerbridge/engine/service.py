@@ -14,13 +14,13 @@ then do not call `wake`. It must absorb "a job is already waiting" itself.
 from __future__ import annotations
 
 import json
-import secrets
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from ledgerbridge.adapters import delivery
 from ledgerbridge.bootstrap import Ledger
 from ledgerbridge.core import text
 from ledgerbridge.core.preflight import limits
@@ -33,7 +33,8 @@ from ledgerbridge.core.records import (
     parse_record,
     record_to_json,
 )
-from ledgerbridge.engine import actions, connecting, holding, recheck, verify, waiting
+from ledgerbridge.crypto import CipherError
+from ledgerbridge.engine import actions, connecting, holding, notify, recheck, verify, waiting
 from ledgerbridge.engine.context import Surroundings
 from ledgerbridge.engine.pull import pull_company
 from ledgerbridge.engine.views import ConnectionView, ProblemView, RecordView
@@ -255,8 +256,31 @@ class Service:
             company_name=connection.company_name,
             counts=SyncStates(session).counts(connection.id),
             last_pull_at=connection.last_pull_at.isoformat() if connection.last_pull_at else None,
-            settings={**DEFAULT_SETTINGS, **connection.settings},
+            settings={
+                **DEFAULT_SETTINGS,
+                **connection.settings,
+                "events_secret": self._events_secret(session, connection),
+            },
+            problem=ProblemView.of(connection.problem) if connection.problem else None,
         )
+
+    def _check_events_url(self, settings: Mapping[str, Any]) -> None:
+        """An events_url must be https to a public address (http and other addresses only to
+        hosts the operator allows): its name is resolved now, and again at every delivery."""
+        url = settings.get("events_url")
+        if url is None:
+            return
+        reason = delivery.check(url, self.ledger.settings.events_allow_http_hosts)
+        if reason is not None:
+            raise _invalid("settings.events_url", f"events_url {reason}")
+
+    def _events_secret(self, session: Session, connection: StoredConnection) -> str | None:
+        """Shown to the connection's owner in its settings; None when this server's keys
+        cannot decrypt it (the connection's problem then says why)."""
+        try:
+            return notify.events_secret(self.ledger, session, connection)
+        except CipherError:
+            return None
 
     def create_connection(
         self, key_id: str, name: str, environment: str, settings: Mapping[str, Any] | None = None
@@ -267,9 +291,10 @@ class Service:
         if environment not in ENVIRONMENTS:
             raise _invalid("environment", f"environment must be one of {', '.join(ENVIRONMENTS)}")
         checked = validate_settings(settings or {})
-        checked.setdefault("events_secret", secrets.token_urlsafe(32))
+        self._check_events_url(checked)
         with self.ledger.db.session() as session:
             stored = Connections(session).create(key_id, name.strip(), environment, checked)
+            notify.new_events_secret(self.ledger, session, stored.id)
             return self._view(session, stored)
 
     def connections(self, key_id: str) -> list[ConnectionView]:
@@ -284,10 +309,13 @@ class Service:
         self, key_id: str, connection_id: str, patch: Mapping[str, Any]
     ) -> ConnectionView:
         checked = validate_settings(patch)
+        self._check_events_url(checked)
         released = 0
         with self.ledger.db.session() as session:
             current = self._connection(session, key_id, connection_id)
-            Connections(session).set_settings(connection_id, {**current.settings, **checked})
+            merged = {**current.settings, **checked}
+            notify.seal_plain_secret(self.ledger, session, connection_id, merged)
+            Connections(session).set_settings(connection_id, merged)
             if "auto_push" in checked:
                 released = self._release_types(session, connection_id, checked["auto_push"])
             before = {**DEFAULT_SETTINGS, **current.settings}
@@ -566,6 +594,14 @@ class Service:
         with self.ledger.db.session(readonly=True) as session:
             connection = self._connection(session, key_id, connection_id)
             return record_view(self.ledger, session, connection, record_type, app_id)
+
+    def still_pending(self, key_id: str, connection_id: str, record_type: str, app_id: str) -> bool:
+        """Whether a `?wait=` on the record has something left to wait for: it is pending and
+        due (not held back by auto_push). One small query, asked again and again by a wait."""
+        with self.ledger.db.session(readonly=True) as session:
+            self._connection(session, key_id, connection_id)
+            state = SyncStates(session).get(connection_id, record_type, app_id)
+        return state is None or (state.status == "pending" and not state.held)
 
     def records(
         self,

@@ -106,6 +106,8 @@ class ConnectionView:
     counts: Mapping[str, int]
     last_pull_at: str | None
     settings: Mapping[str, Any]
+    # what stops the whole connection beyond its status (the secret keys changed); None: nothing
+    problem: ProblemView | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -118,4 +120,5 @@ class ConnectionView:
             "counts": dict(self.counts),
             "last_pull_at": self.last_pull_at,
             "settings": dict(self.settings),
+            "problem": self.problem.to_json() if self.problem else None,
         }

@@ -6,12 +6,13 @@
         ...
     db.dispose()
 
-SQLite runs in WAL mode with `busy_timeout` 30 s, foreign keys on and `synchronous=NORMAL`,
-set on every new connection. A read-then-write transaction in WAL mode cannot wait for a
-concurrent writer (SQLite answers "database is locked" at once), so a session takes the write
-lock when it begins (`BEGIN IMMEDIATE`), where the busy timeout applies; read-only work can ask
-for `session(readonly=True)`, which starts a plain deferred transaction, never waits, and
-refuses writes (`PRAGMA query_only`; a READ ONLY transaction on PostgreSQL).
+The SQLite file is created owner-only (0600; its -wal and -shm files follow), and one found
+wider is narrowed. SQLite runs in WAL mode with `busy_timeout` 30 s, foreign keys on and
+`synchronous=NORMAL`, set on every new connection. A read-then-write transaction in WAL mode
+cannot wait for a concurrent writer (SQLite answers "database is locked" at once), so a session
+takes the write lock when it begins (`BEGIN IMMEDIATE`), where the busy timeout applies;
+read-only work can ask for `session(readonly=True)`, which starts a plain deferred transaction,
+never waits, and refuses writes (`PRAGMA query_only`; a READ ONLY transaction on PostgreSQL).
 
 Creating a `Database` opens nothing; the first session does. Nothing here runs at import time.
 
@@ -25,14 +26,17 @@ To write a new migration (developers), autogenerate it against a database at hea
 from __future__ import annotations
 
 import json
+import logging
+import os
 import sqlite3
+import stat
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from alembic import command
 from alembic.config import Config
@@ -41,9 +45,11 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-__all__ = ["MIGRATIONS_DIR", "Database", "alembic_config", "default_sqlite_url"]
+__all__ = ["MIGRATIONS_DIR", "Database", "Sealer", "alembic_config", "default_sqlite_url"]
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+log = logging.getLogger(__name__)
+_PRIVATE = 0o600  # the SQLite database file and its -wal and -shm: owner only
 
 
 def _json_default(value: object) -> str:
@@ -85,11 +91,22 @@ def default_sqlite_url(data_dir: Path) -> str:
     return f"sqlite:///{(data_dir / SQLITE_FILE_NAME).resolve()}"
 
 
-def alembic_config(connection: Connection) -> Config:
+class Sealer(Protocol):
+    """What encrypts secrets at rest (`ledgerbridge.crypto.TokenCipher`, built from the secret
+    keys). The storage layer never encrypts by itself; a migration that moves a plain secret
+    into an encrypted column is handed one (`config.attributes["sealer"]`)."""
+
+    def encrypt(self, plaintext: str) -> str: ...
+
+    def decrypt(self, ciphertext: str) -> str: ...
+
+
+def alembic_config(connection: Connection, *, sealer: Sealer | None = None) -> Config:
     """An Alembic configuration for the packaged migrations, running on `connection`."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.attributes["connection"] = connection
+    config.attributes["sealer"] = sealer
     return config
 
 
@@ -116,6 +133,29 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
             cursor.execute(pragma)
     finally:
         cursor.close()
+
+
+def _sqlite_private_file(url: URL) -> None:
+    """Create the database file owner-only (0600) before SQLite opens it, and narrow one made
+    wider: it holds every record, the encrypted tokens and the password hashes. SQLite gives
+    its -wal and -shm files the database file's permissions, so they follow."""
+    name = url.database
+    if not name or name == ":memory:" or name.startswith("file:"):
+        return
+    path = Path(name)
+    try:
+        os.close(os.open(path, os.O_RDONLY | os.O_CREAT | os.O_EXCL, _PRIVATE))
+        return
+    except FileExistsError:
+        pass
+    except OSError:
+        return  # SQLite reports what is wrong with the path (a missing directory...)
+    for each in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        with suppress(FileNotFoundError):
+            mode = stat.S_IMODE(each.stat().st_mode)
+            if mode & ~_PRIVATE:
+                each.chmod(_PRIVATE)
+                log.warning("%s was readable by others (%o): made owner-only", each, mode)
 
 
 def _sqlite_begin(connection: Connection) -> None:
@@ -149,16 +189,20 @@ def _sqlite_foreign_keys_off(connection: Connection) -> Iterator[None]:
 
 
 class Database:
-    """One database: its engine, its sessions, its migrations."""
+    """One database: its engine, its sessions, its migrations (`sealer`: what encrypts the
+    secrets a migration moves into encrypted columns; without it they stay as they were)."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, sealer: Sealer | None = None) -> None:
         self._url = _normalize(url)
+        self._sealer = sealer
         if self._url.get_backend_name() == "sqlite":
             self._engine = create_engine(
                 self._url,
                 json_serializer=dumps_json,
                 connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
             )
+            sqlite_url = self._url
+            event.listen(self._engine, "do_connect", lambda *_: _sqlite_private_file(sqlite_url))
             event.listen(self._engine, "connect", _sqlite_connect)
             event.listen(self._engine, "begin", _sqlite_begin)
         else:
@@ -221,7 +265,7 @@ class Database:
                 connection.execute(
                     text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATE_LOCK}
                 )
-            command.upgrade(alembic_config(connection), "head")
+            command.upgrade(alembic_config(connection, sealer=self._sealer), "head")
             if self.dialect == "sqlite":
                 broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
                 if broken:

@@ -103,6 +103,7 @@ class StoredConnection:
     created_at: datetime
     checks: Mapping[str, Any] | None = None
     checks_at: datetime | None = None
+    problem: Mapping[str, Any] | None = None  # the connection's own problem (tables.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -387,6 +388,27 @@ class Connections:
     def set_settings(self, connection_id: str, settings: Mapping[str, Any]) -> bool:
         """Replace the settings document (merging is the caller's business)."""
         return self._update(connection_id, settings=dict(settings))
+
+    def set_problem(self, connection_id: str, problem: Mapping[str, Any] | None) -> bool:
+        """Set (or clear, with None) the connection's own problem; True when it changed."""
+        connection = tables.Connection
+        current = self._session.execute(
+            select(connection.problem).where(connection.id == connection_id)
+        ).scalar_one_or_none()
+        if current == (dict(problem) if problem is not None else None):
+            return False
+        return self._update(connection_id, problem=dict(problem) if problem else None)
+
+    def events_secret(self, connection_id: str) -> str | None:
+        """The events secret as stored: encrypted (the engine holds the keys)."""
+        value: str | None = self._session.execute(
+            select(tables.Connection.events_secret).where(tables.Connection.id == connection_id)
+        ).scalar_one_or_none()
+        return value
+
+    def set_events_secret(self, connection_id: str, sealed: str) -> bool:
+        """Store the events secret, encrypted by the caller."""
+        return self._update(connection_id, events_secret=sealed)
 
     def _one(self, *conditions: ColumnElement[bool]) -> StoredConnection | None:
         query = select(*_columns(tables.Connection, StoredConnection)).where(*conditions)

@@ -152,6 +152,11 @@ class Connection(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     checks: Mapped[dict[str, Any] | None]  # the last setup checklist
     checks_at: Mapped[datetime | None]
+    # a problem of the whole connection that its status does not say (the secret keys no
+    # longer open its tokens): {code, message, params}; None when there is none
+    problem: Mapped[dict[str, Any] | None]
+    # the secret that signs its events, encrypted with the secret keys like the tokens
+    events_secret: Mapped[str | None]
 
 
 class Token(Base):

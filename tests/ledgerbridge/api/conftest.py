@@ -35,8 +35,9 @@ class ApiServer:
 
     def __init__(self, service: Service, port: int, host: str = "127.0.0.1") -> None:
         self.url = f"http://{host}:{port}"
+        self.app = create_app(service)
         config = uvicorn.Config(
-            create_app(service),
+            self.app,
             host=host,
             port=port,
             log_level="warning",

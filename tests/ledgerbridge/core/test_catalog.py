@@ -24,6 +24,7 @@ ADDED_CODES = {
     "vendor.inactive_in_quickbooks",
     "vendor.not_synced",
     "connection.permission_missing",
+    "connection.secret_keys_changed",
     "customer.has_open_balance",
     "receipt.deleted_in_quickbooks",
     "bill.deleted_in_quickbooks",

@@ -156,6 +156,8 @@ def world(
         "LEDGERBRIDGE_QBO_EMULATOR_URL": emulator.url,
         "LEDGERBRIDGE_DATABASE_URL": database_url,
         "LEDGERBRIDGE_DATA_DIR": str(tmp_path),
+        # the event-delivery suites' receivers listen on this machine: the operator allows it
+        "LEDGERBRIDGE_EVENTS_ALLOW_HTTP_HOSTS": "127.0.0.1",
     }
     ledger = build(load_settings(environ, data_dir=tmp_path))
     ledger.db.migrate()

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-import time
+from functools import partial
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Query
+from fastapi import APIRouter, Body, Query, Request
+from starlette.concurrency import run_in_threadpool
 
 from ledgerbridge.api.auth import KeyId, ServiceDep
 from ledgerbridge.api.errors import ERRORS, ErrorResponse
 from ledgerbridge.api.limits import JsonRoute
 from ledgerbridge.api.schemas import ReceivedPage, RecordOut, RecordsIn, RecordsPage
+from ledgerbridge.api.waits import WAITS_PER_KEY, Waits
 from ledgerbridge.core.planner import Status
 from ledgerbridge.core.records import Incoming, RecordType
 from ledgerbridge.engine.service import PUT_MANY
@@ -24,7 +26,6 @@ router = APIRouter(
     responses=ERRORS,
 )
 
-_POLL_SECONDS = 0.1
 _RECORD: dict[int | str, dict[str, Any]] = {200: {"model": RecordOut}}
 _EXAMPLE = {
     "customer_id": "c-1",
@@ -118,9 +119,18 @@ def put_records(
     "/{record_type}/{record_id}",
     summary="A record's sync status, QuickBooks id, problem and history",
     response_model=None,
-    responses=_RECORD,
+    responses={
+        **_RECORD,
+        429: {
+            "model": ErrorResponse,
+            "description": f"`wait.too_many`: the key already waits on {WAITS_PER_KEY} records "
+            "(see `Retry-After`)",
+            "headers": {"Retry-After": {"schema": {"type": "integer"}, "description": "Seconds"}},
+        },
+    },
 )
-def get_record(
+async def get_record(
+    request: Request,
     connection_id: str,
     record_type: str,
     record_id: str,
@@ -133,15 +143,23 @@ def get_record(
             le=30,
             description="Seconds to wait while the record is pending: the answer comes as soon "
             "as it is synced, blocked, failed or bypassed, or when the time is up (at once for "
-            "a record held back by auto_push)",
+            f"a record held back by auto_push). A key may hold {WAITS_PER_KEY} waits at once; "
+            "one more is a 429 `wait.too_many` with `Retry-After`",
         ),
     ] = 0,
 ) -> dict[str, Any]:
-    deadline = time.monotonic() + wait
-    view = service.record(key_id, connection_id, record_type, record_id)
-    while view.status == "pending" and not view.held and time.monotonic() < deadline:
-        time.sleep(min(_POLL_SECONDS, max(0.0, deadline - time.monotonic())))
-        view = service.record(key_id, connection_id, record_type, record_id)
+    """Async so that a wait holds no thread of the shared pool (api/waits.py)."""
+    read = partial(service.record, key_id, connection_id, record_type, record_id)
+    view = await run_in_threadpool(read)
+    if wait > 0 and view.status == "pending" and not view.held:
+        waits: Waits = request.app.state.waits
+        async with waits.hold(key_id):
+            await waits.until(
+                partial(service.still_pending, key_id, connection_id, record_type, record_id),
+                wait,
+                gone=request.is_disconnected,
+            )
+        view = await run_in_threadpool(read)
     return view.to_json()
 
 

@@ -1,0 +1,45 @@
+"""Issue 13, failure 6 on the dashboard: a server whose secret keys no longer open a
+connection's tokens says so on the connection's page and in the list, from the next pass, and
+stops saying it once the right key is back."""
+
+from __future__ import annotations
+
+import dataclasses
+import html
+
+import httpx
+from cryptography.fernet import Fernet
+
+from ledgerbridge.bootstrap import build
+from ledgerbridge.engine.reconciler import sync_company
+from ledgerbridge.settings import Secret
+from tests.ledgerbridge.dashboard.conftest import Office
+from tests.ledgerbridge.engine.conftest import connect
+
+TITLE = "ledgerbridge's secret keys were changed"
+
+
+def test_the_connection_page_shows_that_the_secret_keys_changed(office: Office) -> None:
+    cid = office.connection()
+    emulator = office.site.emulator.url
+    realm = httpx.post(f"{emulator}/_emulator/companies", json={"name": "Locked Out"}).json()
+    connect(office.service, office.key_id, cid, realm["realm_id"])
+    office.service.put_record(office.key_id, cid, "customer", "c-1", {"display_name": "Ann Lee"})
+
+    settings = dataclasses.replace(
+        office.site.ledger.settings, secret_keys=(Secret(Fernet.generate_key().decode()),)
+    )
+    wrong = build(settings)  # the same database, served with another key
+    try:
+        assert sync_company(wrong, cid).stopped == "keys_changed"
+    finally:
+        wrong.db.dispose()
+    page = html.unescape(office.client.get(f"/dashboard/connections/{cid}").text)
+    assert TITLE in page
+    assert "put back the secret key that was in use before" in page
+    assert "connection.secret_keys_changed" in page
+    listed = html.unescape(office.client.get("/dashboard/connections").text)
+    assert TITLE in listed
+
+    assert sync_company(office.site.ledger, cid).stopped is None  # the right key again
+    assert TITLE not in html.unescape(office.client.get(f"/dashboard/connections/{cid}").text)
