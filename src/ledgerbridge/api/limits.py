@@ -12,7 +12,7 @@ front of the routes, decides first:
    refused with the same 413 as soon as it passes the limit (`BodyTooLarge`).
 
 Intuit's webhook needs its body to check its signature, so its size limit is what protects
-it. The limits are in the README (API section) and docs/security/limits.md:
+it. The limits are in the README (API section) and docs/security.md:
 
     PUT  .../records/{type}/{id}   2 MiB   one record; QuickBooks' own text limits (4,000
                                            characters a memo or line) keep real ones far below
