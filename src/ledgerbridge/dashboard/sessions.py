@@ -30,6 +30,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ledgerbridge.files import private_dir, write_private
 from ledgerbridge.settings import Settings
 
 __all__ = [
@@ -54,10 +55,9 @@ def session_secret(settings: Settings) -> bytes:
     path = settings.data_dir / _KEY_FILE
     if path.exists():
         return bytes.fromhex(path.read_text().strip())
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(settings.data_dir)
     secret = secrets.token_bytes(32)
-    path.write_text(secret.hex())
-    path.chmod(0o600)
+    write_private(path, secret.hex())
     log.warning(
         "LEDGERBRIDGE_SECRET_KEYS is not set: dashboard sessions are signed with a key kept in "
         "%s; processes on other machines will not accept them.",

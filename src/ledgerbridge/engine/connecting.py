@@ -44,6 +44,7 @@ from ledgerbridge.adapters.qbo import (
     oauth,
 )
 from ledgerbridge.bootstrap import Ledger
+from ledgerbridge.core import catalog
 from ledgerbridge.engine.tokens import store_grant
 from ledgerbridge.storage.repositories import Connections, Events, StoredConnection
 from ledgerbridge.storage.sync import Tokens
@@ -173,6 +174,8 @@ def complete(ledger: Ledger, state: str, code: str, claimed_realm: str, binding:
             # Any tokens kept so far are for this same company (start_fresh forgets both
             # together): Intuit's connection goes on, with the new grant.
             store_grant(ledger, Tokens(session), connection.id, grant)
+            if (connection.problem or {}).get("code") == catalog.CONNECTION_SECRET_KEYS_CHANGED:
+                connections.set_problem(connection.id, None)  # new tokens, under today's keys
             connections.set_company(connection.id, realm, company_name or connection.company_name)
             connections.set_status(connection.id, "active")
             Events(session).append(

@@ -25,7 +25,7 @@ from ledgerbridge.dispatch.inprocess import InProcessDispatcher
 from ledgerbridge.engine.reconciler import new_holder, sync_company
 from ledgerbridge.engine.service import Service
 from ledgerbridge.settings import Secret
-from tests.ledgerbridge.engine.conftest import World
+from tests.ledgerbridge.engine.conftest import World, connect
 from tests.ledgerbridge.engine.failures.conftest import put, view
 
 # A second ledger with other keys, and passes run under chosen lease holders: in this process.
@@ -92,6 +92,36 @@ def test_a_wrong_key_is_the_connections_problem_and_goes_when_the_key_is_back(
         "After",
         "Before The Change",
     ]
+
+
+def test_reconnecting_under_the_new_keys_ends_the_problem_at_once(world: World) -> None:
+    """The other way out: the person reconnects on the server with the new keys; the new
+    tokens are stored under them, and the connection shows no problem from that moment, before
+    any pass (the dashboard's page after the callback says so), and the waiting record goes."""
+    put(world, "customer", "c1", display_name="Before The Change")
+    assert world.sync().created == 1
+    with other_keys(world) as wrong:
+        service = Service(wrong)
+        service.put_record(
+            world.key_id, world.connection_id, "customer", "c2", {"display_name": "After"}
+        )
+        assert sync_company(wrong, world.connection_id).stopped == "keys_changed"
+        shown = service.connection(world.key_id, world.connection_id).problem
+        assert shown is not None and shown.code == catalog.CONNECTION_SECRET_KEYS_CHANGED
+
+        connect(service, world.key_id, world.connection_id, world.realm_id)
+        connection = service.connection(world.key_id, world.connection_id)
+        assert connection.problem is None and connection.status == "active"
+        report = sync_company(wrong, world.connection_id)
+        assert report.stopped is None and report.created == 1, report
+    assert sorted(c["DisplayName"] for c in world.entities("Customer")) == [
+        "After",
+        "Before The Change",
+    ]
+    # the old key no longer opens what the reconnect stored (the new keys' server now holds it)
+    assert sync_company(world.ledger, world.connection_id).stopped == "keys_changed"
+    connect(world.service, world.key_id, world.connection_id, world.realm_id)  # and back
+    assert world.service.connection(world.key_id, world.connection_id).problem is None
 
 
 @contextmanager
