@@ -2,7 +2,7 @@
 
 `GET /v1/connections/{cid}/connect` sends the caller (302) to QuickBooks' consent page with a
 fresh `state`, and sets the cookie that binds the sign-in to the browser that follows it
-(`api.signin`). A script asks `?format=json` instead: the answer's `url` is a one-time link,
+(`ledgerbridge.consent_cookie`). A script asks `?format=json` instead: the answer's `url` is a one-time link,
 `/v1/oauth/start?state=...`, for the script to send its person's browser to; the first browser
 that opens it gets the cookie and goes on to QuickBooks. QuickBooks sends the person back to
 `GET /v1/oauth/callback?code&state&realmId`, which needs no API key (the state and the cookie
@@ -21,8 +21,8 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
+from ledgerbridge import consent_cookie as signin
 from ledgerbridge.adapters.qbo import QuickBooksError
-from ledgerbridge.api import signin
 from ledgerbridge.api.auth import KeyId, ServiceDep
 from ledgerbridge.api.errors import ERRORS, ApiError, ErrorResponse
 from ledgerbridge.api.limits import JsonRoute

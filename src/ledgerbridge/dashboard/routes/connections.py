@@ -1,7 +1,7 @@
 """Connections: their status, connecting a company (OAuth), disconnecting, starting fresh.
 
 Connecting leaves the dashboard for QuickBooks' consent page; QuickBooks sends the person back
-to the API's `/v1/oauth/callback`. The sign-in cookie of `api.signin` binds the state to this
+to the API's `/v1/oauth/callback`. The sign-in cookie of `ledgerbridge.consent_cookie` binds the state to this
 browser. So that the person lands on the connection's page again, the dashboard also remembers
 the state it sent in a short-lived signed cookie scoped to the callback's path; `oauth_return`,
 which the callback consults, answers a redirect when that cookie names the state being
@@ -17,7 +17,7 @@ from urllib.parse import urlparse
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from ledgerbridge.api import signin
+from ledgerbridge import consent_cookie as signin
 from ledgerbridge.dashboard import web
 from ledgerbridge.dashboard.sessions import Signer
 from ledgerbridge.engine.service import ENVIRONMENTS, Invalid
