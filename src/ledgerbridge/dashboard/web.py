@@ -121,12 +121,19 @@ def _signed_in(request: Request) -> DashboardUser:
 SignedIn = Annotated[DashboardUser, Depends(_signed_in)]
 
 
+def _is_form(request: Request) -> bool:
+    """Whether the body is a form, as Starlette will read it: media types are case-blind
+    (`Application/X-WWW-Form-Urlencoded` is a form too, and must be checked as one)."""
+    media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    return media.startswith(_FORM_TYPES)
+
+
 async def csrf_protect(request: Request) -> None:
     """Refuse a POST (or any unsafe method) that lacks this session's CSRF token."""
     if request.method in _SAFE_METHODS:
         return
     token = request.headers.get("x-csrf-token")
-    if not token and request.headers.get("content-type", "").startswith(_FORM_TYPES):
+    if not token and _is_form(request):
         form = await request.form()
         value = form.get("csrf_token")
         token = value if isinstance(value, str) else None
@@ -144,9 +151,7 @@ async def text_fields(request: Request) -> None:
         *request.path_params.items(),
         *request.query_params.multi_items(),
     ]
-    if request.method not in _SAFE_METHODS and request.headers.get("content-type", "").startswith(
-        _FORM_TYPES
-    ):
+    if request.method not in _SAFE_METHODS and _is_form(request):
         values += (await request.form()).multi_items()
     problems: list[Problem] = []
     for name, value in values:

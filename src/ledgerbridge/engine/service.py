@@ -616,6 +616,8 @@ class Service:
         limit: int = 50,
     ) -> Page[RecordView]:
         """The sync log; `q` keeps records whose id, name or number contains it."""
+        for name, value in (("q", q), ("code", code), ("status", status), ("cursor", cursor)):
+            _text_field(name, value)  # whichever edge asked: API, dashboard or CLI
         with self.ledger.db.session(readonly=True) as session:
             connection = self._connection(session, key_id, connection_id)
             page = Records(session).list(

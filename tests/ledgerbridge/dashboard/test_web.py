@@ -8,13 +8,16 @@ import re
 from urllib.parse import parse_qs, urlparse
 
 import httpx
+import pytest
 from starlette.responses import Response
 
-from ledgerbridge.api import create_app, signin
+from ledgerbridge import consent_cookie as signin
+from ledgerbridge.api import create_app
 from ledgerbridge.core.mirror import MirrorObject
 from ledgerbridge.dashboard.routes.auth import FAILED
 from ledgerbridge.engine.connecting import Consent
 from ledgerbridge.engine.reconciler import sync_company
+from ledgerbridge.engine.service import Invalid
 from ledgerbridge.storage.repositories import Connections, Records
 from ledgerbridge.storage.sync import Links, Mirror
 from tests.ledgerbridge.dashboard.conftest import (
@@ -488,3 +491,20 @@ def test_form_and_query_values_that_are_not_text_are_a_422_page(office: Office) 
     named = office.post("/dashboard/connections", {"name": "Main\x07", "environment": "emulator"})
     assert named.status_code == 422
     assert [c.name for c in office.service.connections(office.key_id)] == ["Main office"]
+
+
+def test_a_form_sent_with_a_capitalised_media_type_is_checked_as_a_form(office: Office) -> None:
+    """Media types are case-blind: Starlette reads `Application/X-WWW-Form-Urlencoded` as a
+    form, so the text check (and the CSRF token from the form) must read it as one too; the
+    service checks a search itself in any case."""
+    cid = office.connection()
+    token = csrf_of(office.client.get("/dashboard/connections").text)
+    sent = office.client.post(
+        f"/dashboard/connections/{cid}/log/bulk",
+        content=f"q=a%00b&action=resync&csrf_token={token}",
+        headers={"Content-Type": "Application/X-WWW-Form-Urlencoded"},
+    )
+    assert sent.status_code == 422, sent.text
+    assert "holds a NUL character" in sent.text
+    with pytest.raises(Invalid):
+        office.service.records(office.key_id, cid, q="a\x00b")

@@ -2,8 +2,8 @@
 
 `GET /v1/connections/{cid}/connect` sends the caller (302) to QuickBooks' consent page with a
 fresh `state`, and sets the cookie that binds the sign-in to the browser that follows it
-(`ledgerbridge.consent_cookie`). A script asks `?format=json` instead: the answer's `url` is a one-time link,
-`/v1/oauth/start?state=...`, for the script to send its person's browser to; the first browser
+(`ledgerbridge.consent_cookie`). A script asks `?format=json` instead: the answer's `url` is
+a one-time link, `/v1/oauth/start?state=...`, for the script to send its person's browser to; the first browser
 that opens it gets the cookie and goes on to QuickBooks. QuickBooks sends the person back to
 `GET /v1/oauth/callback?code&state&realmId`, which needs no API key (the state and the cookie
 are the credential; `engine.connecting` says what else guards them) and answers a small HTML
