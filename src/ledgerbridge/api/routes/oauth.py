@@ -2,15 +2,14 @@
 
 `GET /v1/connections/{cid}/connect` sends the caller (302) to QuickBooks' consent page with a
 fresh `state`, and sets the cookie that binds the sign-in to the browser that follows it
-(`ledgerbridge.consent_cookie`). A script asks `?format=json` instead: the answer's `url` is
-a one-time link, `/v1/oauth/start?state=...`, for the script to send its person's browser to; the first browser
-that opens it gets the cookie and goes on to QuickBooks. QuickBooks sends the person back to
-`GET /v1/oauth/callback?code&state&realmId`, which needs no API key (the state and the cookie
-are the credential; `engine.connecting` says what else guards them) and answers a small HTML
-page, since a person in a browser reads it; a person who started from the dashboard is sent
-back to it instead (`app.state.oauth_return`). The access log never shows these URLs' query
-strings (`api.logs`).
-"""
+(`ledgerbridge.consent_cookie`). A script asks `?format=json` instead: the answer's `url` is a
+one-time link, `/v1/oauth/start?state=...`, for the script to send its person's browser to; the
+first browser that opens it gets the cookie and goes on to QuickBooks. QuickBooks sends the
+person back to `GET /v1/oauth/callback?code&state&realmId`, which needs no API key (the state
+and the cookie are the credential; `engine.connecting` says what else guards them) and answers a
+small HTML page, since a person in a browser reads it; a person who started from the dashboard
+is sent back to it instead (`app.state.oauth_return`). The access log never shows these URLs'
+query strings (`api.logs`)."""
 
 from __future__ import annotations
 

@@ -1,12 +1,11 @@
 """Connections: their status, connecting a company (OAuth), disconnecting, starting fresh.
 
 Connecting leaves the dashboard for QuickBooks' consent page; QuickBooks sends the person back
-to the API's `/v1/oauth/callback`. The sign-in cookie of `ledgerbridge.consent_cookie` binds
-the state to this browser. So that the person lands on the connection's page again, the dashboard also remembers
-the state it sent in a short-lived signed cookie scoped to the callback's path; `oauth_return`,
-which the callback consults, answers a redirect when that cookie names the state being
-completed, and nothing otherwise (scripts using the JSON API see no change).
-"""
+to the API's `/v1/oauth/callback`. The sign-in cookie of `ledgerbridge.consent_cookie` binds the
+state to this browser. So that the person lands on the connection's page again, the dashboard
+also remembers the state it sent in a short-lived signed cookie scoped to the callback's path;
+`oauth_return`, which the callback consults, answers a redirect when that cookie names the state
+being completed, and nothing otherwise (scripts using the JSON API see no change)."""
 
 from __future__ import annotations
 
