@@ -26,6 +26,7 @@ A refused attempt counts nothing and costs no password hash; failures nobody rep
 
 from __future__ import annotations
 
+import ipaddress
 import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -40,6 +41,7 @@ __all__ = [
     "Wait",
     "after_failure",
     "after_success",
+    "client_of",
     "judge",
     "wait_words",
 ]
@@ -163,3 +165,18 @@ def wait_words(seconds: int) -> str:
     else:
         value, unit = math.ceil(seconds / 3600), "hour"
     return f"{value} {unit}" if value == 1 else f"{value} {unit}s"
+
+
+def client_of(address: str) -> str:
+    """The client an address stands for when counting: an IPv4 address itself, an IPv6 one
+    by its /64 (one host is given a whole /64 and can pick any address in it; counting each
+    /128 apart would let one machine dodge the per-address delay and share cap)."""
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address  # not an address (a test client's name): itself
+    if isinstance(parsed, ipaddress.IPv6Address):
+        if parsed.ipv4_mapped is not None:
+            return str(parsed.ipv4_mapped)
+        return str(ipaddress.IPv6Network((parsed, 64), strict=False))
+    return str(parsed)

@@ -134,6 +134,10 @@ def check_password(ledger: Ledger, email: str, password: str) -> DashboardUser |
 def sign_in(ledger: Ledger, email: str, password: str, *, address: str) -> SignInOutcome:
     """Sign in from the client `address`: refused without looking at the password while the
     account or the address must wait (`core.sign_in`); a new session when it matches."""
+    with ledger.db.session(readonly=True) as session:
+        refused = SignInAttempts(session, clock=ledger.clock).refusal(email, address)
+    if refused is not None:
+        return refused
     with ledger.db.session() as session:
         verdict = SignInAttempts(session, clock=ledger.clock).begin(email, address)
     if not isinstance(verdict, throttle.Go):

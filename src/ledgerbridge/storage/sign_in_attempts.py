@@ -45,6 +45,17 @@ def _account(email: str) -> str:
     return _subject("account", normalize_email(email))
 
 
+def _subjects(email: str, address: str) -> tuple[str, str, str]:
+    """The account, the client (`core.sign_in.client_of`) and the client's share of the
+    account, as the rows' keys."""
+    client = sign_in.client_of(address)
+    return (
+        _account(email),
+        _subject("address", client),
+        _subject("share", normalize_email(email), client),
+    )
+
+
 class SignInAttempts:
     def __init__(
         self, session: Session, *, clock: Clock = utcnow, policy: sign_in.Policy | None = None
@@ -53,13 +64,27 @@ class SignInAttempts:
         self._clock = clock
         self.policy = policy or sign_in.Policy()
 
+    def refusal(self, email: str, address: str) -> sign_in.Wait | sign_in.Locked | None:
+        """The verdict when the attempt must wait or is locked, read without writing or holding
+        anything (None: it may go, which `begin` decides again under its locks). A throttled
+        attempt then costs one read: no row, no write lock, however many are sent."""
+        account, by_address, share = _subjects(email, address)
+        found = self._tallies([account, by_address, share])
+        empty = sign_in.Tally()
+        verdict = sign_in.judge(
+            self.policy,
+            found.get(account, empty),
+            found.get(by_address, empty),
+            self._clock(),
+            found.get(share, empty),
+        )
+        return None if isinstance(verdict, sign_in.Go) else verdict
+
     def begin(self, email: str, address: str) -> sign_in.Verdict:
         """Whether an attempt on `email` from `address` may be checked now; when it may, it is
         counted as a failed one until `succeeded` says otherwise."""
         now = self._clock()
-        account = _account(email)
-        by_address = _subject("address", address)
-        share = _subject("share", normalize_email(email), address)
+        account, by_address, share = _subjects(email, address)
         tallies = self._held(
             {account: ("account", None), by_address: ("address", None), share: ("share", account)}
         )
@@ -83,7 +108,7 @@ class SignInAttempts:
             delete(t).where((t.subject == account) | (t.account == account)),
             execution_options=_NO_SYNC,
         )
-        subject = _subject("address", address)
+        subject = _subject("address", sign_in.client_of(address))
         found = self._tallies([subject]).get(subject)
         if found is not None:
             self._write(subject, sign_in.after_success(found))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from ledgerbridge.core.sign_in import (
     Go,
     Locked,
@@ -12,6 +14,7 @@ from ledgerbridge.core.sign_in import (
     Wait,
     after_failure,
     after_success,
+    client_of,
     judge,
     wait_words,
 )
@@ -129,3 +132,17 @@ def test_a_wait_reads_in_words() -> None:
         "1 hour",
         "3 hours",
     ]
+
+
+@pytest.mark.parametrize(
+    ("address", "client"),
+    [
+        ("198.51.100.7", "198.51.100.7"),
+        ("2001:db8:1:2::abcd", "2001:db8:1:2::/64"),
+        ("2001:db8:1:2:ffff::1", "2001:db8:1:2::/64"),
+        ("::ffff:198.51.100.7", "198.51.100.7"),
+        ("testclient", "testclient"),
+    ],
+)
+def test_a_client_is_an_ipv4_address_or_an_ipv6_slash_64(address: str, client: str) -> None:
+    assert client_of(address) == client

@@ -294,3 +294,37 @@ def test_a_second_server_process_counts_the_same_failures(desk: Desk, tmp_path: 
     finally:
         other_ledger.db.dispose()
     assert codes == [401] * 5 + [429]
+
+
+def _tallies(desk: Desk) -> int:
+    from sqlalchemy import func, select
+
+    from ledgerbridge.storage.tables import SignInTally
+
+    with desk.ledger.db.session(readonly=True) as session:
+        return int(session.execute(select(func.count()).select_from(SignInTally)).scalar_one())
+
+
+def test_a_throttled_attempt_writes_nothing(desk: Desk) -> None:
+    """Once an address must wait, its attempts are refused from a read alone: 300 attempts on
+    300 made-up emails leave the rows of the few that were checked, not one row per guess."""
+    before = _tallies(desk)  # the module's other tests share the database
+    browser = desk.client("198.51.100.200")
+    form = csrf_of(browser.get("/dashboard/login").text)
+    answers = [attempt(browser, f"nobody{n}@example.com", "guess", form) for n in range(300)]
+    checked = sum(1 for a in answers if a.status_code == 401)
+    assert checked == 10 and {a.status_code for a in answers[checked:]} == {429}
+    assert _tallies(desk) - before == 1 + 2 * checked  # the address; each checked email's two
+
+
+def test_one_ipv6_host_counts_as_one_client(desk: Desk) -> None:
+    """A host holds a whole /64 and may send each attempt from another address of it: they
+    count as one client, so the per-client delay holds (here guessing a new email each time,
+    where no account's own count is reached)."""
+    answers = [
+        attempt(desk.client(f"2001:db8:1:2::{n:x}"), f"v6-{n}@example.com", "guess")
+        for n in range(12)
+    ]
+    assert [a.status_code for a in answers] == [401] * 10 + [429] * 2
+    # another /64 is another client
+    assert attempt(desk.client("2001:db8:1:3::1"), "v6-x@example.com", "guess").status_code == 401
