@@ -516,7 +516,9 @@ def _document(raw: bytes | str | None) -> tuple[Mapping[str, Any], str | None]:
     except UnicodeDecodeError:
         return {}, "its stored copy holds bytes that are not text"
     try:
-        data = json.loads(text)
+        data = json_limits.parse(text)
+    except json_limits.Unreadable:
+        return {}, "its stored copy nests too deep to read"
     except ValueError:
         return {}, "its stored copy is cut off or garbled"
     if not isinstance(data, dict):

@@ -66,6 +66,7 @@ BAD_ON_SQLITE: dict[tuple[str, str], tuple[dict[str, Any], str]] = {
     ("customer", "c-nul"): ({"display_name": "Bad \x00 name"}, "display_name"),
 }
 UNREADABLE = ("customer", "c-garbled")
+DEEP = ("customer", "c-deep")
 # an id the edge refuses now, stored before on SQLite: listed and synced, not readable by URL
 NUL_ID = ("customer", "c-nul-\x00-id")
 
@@ -134,7 +135,17 @@ def test_stored_bad_records_fail_alone(world: World, desk: Desk, shape: str) -> 
                 store(world, cid, key, data)
         assert desk.records("/customer/c-nul").status_code == 404
 
+    # a stored copy nested 3,000 deep (the standard parser gives up near 1,000), on both
+    store(world, cid, DEEP, {"display_name": "Soon deep"})
+    nested = '{"display_name": "Deep", "notes": ' + "[" * 3000 + "]" * 3000 + "}"
+    as_json = ":data" if shape == "sqlite" else "CAST(:data AS jsonb)"
+    with world.ledger.db.session() as session:
+        session.execute(
+            text(f"UPDATE records SET data = {as_json} WHERE app_id = :id"),
+            {"data": nested, "id": DEEP[1]},
+        )
     legacy = {UNREADABLE: {}, NUL_ID: {}} if shape == "sqlite" else {}
+    legacy[DEEP] = {}
     everything = {**GOOD, **bad, **legacy}
     shows_every_record(desk, everything)
     planned = desk.api.post(f"/v1/connections/{cid}/plan")
@@ -162,9 +173,12 @@ def test_stored_bad_records_fail_alone(world: World, desk: Desk, shape: str) -> 
         assert garbled["problem"]["code"] == catalog.RECORD_UNREADABLE
         assert garbled["problem"]["title"] == "ledgerbridge can't read this record"
         assert "cut off or garbled" in garbled["problem"]["meaning"]
+    deep = record_of(desk, DEEP)
+    assert deep["status"] == "error" and deep["problem"]["code"] == catalog.RECORD_UNREADABLE
+    assert "nests too deep" in deep["problem"]["meaning"]
     shows_every_record(desk, everything)
     errors = desk.records(status="error", limit=200).json()["items"]
-    assert len(errors) == len(bad) + (shape == "sqlite")
+    assert len(errors) == len(bad) + (shape == "sqlite") + 1
     found = desk.records(q="Bad", limit=200)  # the search reads the stored copies too
     assert found.status_code == 200, found.text
 
