@@ -140,7 +140,10 @@ def users_delete(email: Email) -> None:
 def users_unlock(email: Email) -> None:
     """Let an account sign in again after too many failed attempts (its count starts over)."""
     with _ledger() as ledger:
-        unlocked = accounts.unlock(ledger, email)
+        try:
+            unlocked = accounts.unlock(ledger, email)
+        except accounts.UserRefused as refused:
+            raise CliError(str(refused)) from None
     if unlocked:
         typer.echo(f"Unlocked {email.strip()}: its failed sign-ins are forgotten.")
     else:

@@ -135,9 +135,9 @@ def sign_in(ledger: Ledger, email: str, password: str, *, address: str) -> SignI
     """Sign in from the client `address`: refused without looking at the password while the
     account or the address must wait (`core.sign_in`); a new session when it matches."""
     with ledger.db.session(readonly=True) as session:
-        refused = SignInAttempts(session, clock=ledger.clock).refusal(email, address)
-    if refused is not None:
-        return refused
+        must_wait = SignInAttempts(session, clock=ledger.clock).refusal(email, address)
+    if must_wait is not None:
+        return must_wait
     with ledger.db.session() as session:
         verdict = SignInAttempts(session, clock=ledger.clock).begin(email, address)
     if not isinstance(verdict, throttle.Go):
@@ -194,8 +194,16 @@ def list_users(ledger: Ledger) -> list[UserSummary]:
     ]
 
 
+def _checked(email: str) -> str:
+    """`email` when it is text; `UserRefused` naming it otherwise (it goes to the database)."""
+    why = refused(email)
+    if why is not None:
+        raise UserRefused(f"the email {why}")
+    return email
+
+
 def _user(users: Users, email: str) -> StoredUser:
-    found = users.named(email)
+    found = users.named(_checked(email))
     if found is None:
         raise UserRefused(f"there is no user {email.strip()}")
     return found
@@ -227,4 +235,4 @@ def unlock(ledger: Ledger, email: str) -> bool:
     """Lift the lock on the account and forget its failed sign-ins; False when it had none
     (the email need not belong to a user: failures are counted for any email typed)."""
     with ledger.db.session() as session:
-        return SignInAttempts(session, clock=ledger.clock).unlock(email)
+        return SignInAttempts(session, clock=ledger.clock).unlock(_checked(email))

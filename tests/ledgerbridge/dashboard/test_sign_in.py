@@ -260,6 +260,9 @@ def test_users_are_listed_and_deleted_from_the_command_line(
     monkeypatch.setattr(sys, "stdin", io.StringIO("short\n"))
     assert main(["users", "reset-password", "nobody@example.com", "--password-stdin"]) == 1
     assert "at least 10 characters" in capsys.readouterr().err
+    for command in (["delete"], ["unlock"]):  # a NUL reached PostgreSQL: a traceback
+        assert main(["users", *command, "a\x00b@example.com"]) == 1
+        assert "the email holds a NUL character" in capsys.readouterr().err
 
 
 def _users(desk: Desk) -> list[dict[str, Any]]:
