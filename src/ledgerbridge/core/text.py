@@ -1,4 +1,4 @@
-"""What counts as text: the one rule every edge (API, dashboard forms, webhooks, SOAP bodies)
+"""What counts as text: the one rule every edge (the API, the dashboard's forms, the CLI)
 applies before a string is stored or sent on.
 
 Python's `str` holds more than Unicode text: a lone surrogate (``"\\ud800"``, what an app that
