@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ledgerbridge.core.destinations import host_key
+from ledgerbridge.core.destinations import allowance
 
 
 class SettingsError(ValueError):
@@ -87,7 +87,7 @@ def load_settings(
     if emulator_url is not None and not emulator_url.startswith(("http://", "https://")):
         raise SettingsError(f"{PREFIX}QBO_EMULATOR_URL must be an http(s) URL")
     allow_http = frozenset(
-        host_key(part) for part in env.get(f"{PREFIX}EVENTS_ALLOW_HTTP_HOSTS", "").split(",")
+        allowance(part) for part in env.get(f"{PREFIX}EVENTS_ALLOW_HTTP_HOSTS", "").split(",")
     ) - {""}
     if any("/" in host or " " in host for host in allow_http):
         raise SettingsError(

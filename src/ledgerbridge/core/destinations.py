@@ -23,7 +23,7 @@ import ipaddress
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-__all__ = ["Destination", "destination", "host_key", "refused_address"]
+__all__ = ["Destination", "allowance", "destination", "host_key", "refused_address"]
 
 _SHARED = ipaddress.ip_network("100.64.0.0/10")  # carrier-grade NAT: not global either
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")  # IPv4 behind a NAT64 gateway: the last 32 bits
@@ -46,6 +46,25 @@ def host_key(host: str) -> str:
     return host.strip().strip("[]").rstrip(".").lower()
 
 
+def allowance(entry: str) -> str:
+    """An entry of the operator's list as `destination` compares it: a host (any port), or a
+    host and one port (`localhost:8080`, `[::1]:8080`), which is the safer grant: allowing
+    `localhost` also lets an events_url reach the database's port on it."""
+    entry = entry.strip()
+    if entry.startswith("["):
+        host, _, rest = entry[1:].partition("]")
+        port = rest.removeprefix(":")
+    elif entry.count(":") == 1:
+        host, port = entry.split(":")
+    else:
+        host, port = entry, ""
+    return _keyed(host_key(host), int(port)) if port.isdigit() else host_key(entry)
+
+
+def _keyed(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
 def destination(url: str, allowed: frozenset[str]) -> Destination | str:
     """The URL's destination, or why events may not go there (a phrase: "must be https")."""
     try:
@@ -61,13 +80,13 @@ def destination(url: str, allowed: frozenset[str]) -> Destination | str:
     host = host_key(parts.hostname or "")
     if not host:
         return "must name a host"
-    is_allowed = host in allowed
+    default = 443 if scheme == "https" else 80
+    is_allowed = host in allowed or _keyed(host, port or default) in allowed
     if scheme == "http" and not is_allowed:
         return (
             "must be https (http only to a host the operator allows in "
             "LEDGERBRIDGE_EVENTS_ALLOW_HTTP_HOSTS)"
         )
-    default = 443 if scheme == "https" else 80
     return Destination(url, scheme, host, port or default, is_allowed)
 
 

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from ledgerbridge.core.destinations import Destination, destination, refused_address
+from ledgerbridge.core.destinations import (
+    Destination,
+    allowance,
+    destination,
+    refused_address,
+)
 
 NOT_PUBLIC = [
     ("127.0.0.1", "loopback"),
@@ -60,3 +65,16 @@ def test_https_passes_and_http_needs_the_operators_allowance() -> None:
 def test_malformed_urls_say_why(url: str, why: str) -> None:
     reason = destination(url, frozenset())
     assert isinstance(reason, str) and why in reason
+
+
+def test_an_allowance_may_name_one_port_and_then_grants_only_that_one() -> None:
+    allowed = frozenset(allowance(e) for e in ("localhost:8080", "[::1]:9000", "Sidecar."))
+    assert allowed == {"localhost:8080", "[::1]:9000", "sidecar"}
+    to_receiver = destination("http://localhost:8080/hooks", allowed)
+    assert isinstance(to_receiver, Destination) and to_receiver.allowed
+    to_database = destination("http://localhost:5432/", allowed)
+    assert isinstance(to_database, str) and "must be https" in to_database
+    assert isinstance(destination("http://[::1]:9000/in", allowed), Destination)
+    assert isinstance(destination("http://[::1]:9001/in", allowed), str)
+    anywhere = destination("http://sidecar:7000/in", allowed)  # a host alone: any port
+    assert isinstance(anywhere, Destination) and anywhere.allowed
