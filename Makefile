@@ -24,6 +24,7 @@ services:
 lint: install
 	$(PY) -m ruff check src tests bench
 	$(PY) -m ruff format --check src tests bench
+	$(VENV)/bin/lint-imports
 
 typecheck: install
 	$(PY) -m mypy

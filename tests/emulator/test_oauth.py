@@ -42,6 +42,7 @@ from qbo_emulator.oauth import (
     App,
     OAuthServer,
 )
+from qbo_emulator.oauth.routes import build_routes
 
 REALM = "9130350000000001"
 OTHER_REALM = "9130350000000002"
@@ -89,7 +90,7 @@ def build_app(oauth: OAuthServer) -> Starlette:
             return JSONResponse(body, status_code=exc.fault.status)
         return JSONResponse({"realmId": grant.realm_id, "clientId": grant.client_id})
 
-    return Starlette(routes=[*oauth.routes(), Route("/v3/company/{realm}/ping", ping)])
+    return Starlette(routes=[*build_routes(oauth), Route("/v3/company/{realm}/ping", ping)])
 
 
 @dataclass

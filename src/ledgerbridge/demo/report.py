@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -17,10 +17,7 @@ from ledgerbridge.core import catalog
 from ledgerbridge.engine.service import Service
 from ledgerbridge.terminal import DrainReport, problem_counts, problems_table, statuses_table
 
-if TYPE_CHECKING:
-    from ledgerbridge.demo.run import Outcome
-
-__all__ = ["Summary", "counting", "show", "show_access", "summarize"]
+__all__ = ["Outcome", "Summary", "counting", "show", "show_access", "summarize"]
 
 _REPORT_LISTS = ("deleted_in_quickbooks", "moved_in_quickbooks", "voided_in_quickbooks")
 
@@ -50,6 +47,21 @@ class Summary:
             | frozenset(self.findings)
             | frozenset(self.refused.values())
         )
+
+
+@dataclass
+class Outcome:
+    """What the demo did, up to the summary."""
+
+    emulator_url: str
+    realm_id: str
+    key_id: str
+    key_secret: str
+    connection_id: str
+    records: int
+    syncs: list[DrainReport] = field(default_factory=list)
+    summary: Summary | None = None
+    seconds_to_summary: float = 0.0
 
 
 def summarize(

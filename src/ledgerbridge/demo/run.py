@@ -30,7 +30,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from types import FrameType
@@ -54,13 +54,12 @@ from ledgerbridge.engine.service import Invalid, Service
 from ledgerbridge.engine.views import ConnectionView
 from ledgerbridge.files import open_private, private_dir
 from ledgerbridge.settings import load_settings
-from ledgerbridge.terminal import DrainReport, drain
+from ledgerbridge.terminal import drain
 
 __all__ = [
     "Connected",
     "DemoError",
     "Options",
-    "Outcome",
     "connect",
     "run",
     "sqlite_ledger",
@@ -90,22 +89,7 @@ class Options:
     quickbooks_pace: bool = False
 
 
-@dataclass
-class Outcome:
-    """What the demo did, up to the summary."""
-
-    emulator_url: str
-    realm_id: str
-    key_id: str
-    key_secret: str
-    connection_id: str
-    records: int
-    syncs: list[DrainReport] = field(default_factory=list)
-    summary: report.Summary | None = None
-    seconds_to_summary: float = 0.0
-
-
-def run(options: Options, out: Console) -> Outcome:
+def run(options: Options, out: Console) -> report.Outcome:
     """The demo; SIGTERM stops it like Ctrl-C does, the emulator child with it."""
     if threading.current_thread() is not threading.main_thread():
         return _run(options, out)
@@ -144,7 +128,7 @@ def _quiet_when_stopping(unraisable: Any) -> None:
     sys.__unraisablehook__(unraisable)
 
 
-def _run(options: Options, out: Console) -> Outcome:
+def _run(options: Options, out: Console) -> report.Outcome:
     started = time.monotonic()
     _start_fresh(options.data_dir, out)
     if options.serve:
@@ -348,7 +332,7 @@ class _Demo:
         self.closed = dt.date.min
         self.refused: dict[str, str] = {}  # app id -> the code it was refused with
 
-    def prepare(self, emulator_url: str) -> Outcome:
+    def prepare(self, emulator_url: str) -> report.Outcome:
         """An API key, a connection, connected and read, its mappings set."""
         connected = connect(
             self.service, self.company, "Summit Ridge field-service app", COMPANY_NAME
@@ -362,7 +346,7 @@ class _Demo:
         prefs = exported["entities"]["Preferences"][0]
         self.closed = dt.date.fromisoformat(prefs["AccountingInfoPrefs"]["BookCloseDate"])
         self._entities: dict[str, Any] = exported["entities"]
-        return Outcome(emulator_url, self.company.realm_id, self.key_id, secret, view.id, 0)
+        return report.Outcome(emulator_url, self.company.realm_id, self.key_id, secret, view.id, 0)
 
     def existing_sales(self) -> list[Sale]:
         """Invoices the bookkeeper typed into QuickBooks for a person (not a property), each
@@ -490,7 +474,7 @@ class _Demo:
 def _serve(
     ledger: Ledger,
     dispatcher: InProcessDispatcher,
-    outcome: Outcome,
+    outcome: report.Outcome,
     options: Options,
     out: Console,
 ) -> None:

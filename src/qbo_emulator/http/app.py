@@ -13,6 +13,7 @@ from starlette.routing import Route
 from qbo_emulator.emulator import Emulator
 from qbo_emulator.http import admin, api
 from qbo_emulator.http.responses import ConnectionDropped
+from qbo_emulator.oauth.routes import build_routes
 
 
 class _QuietDrops(logging.Filter):
@@ -40,7 +41,7 @@ def create_app(emulator: Emulator) -> Starlette:
 
     routes: list[Any] = [
         Route("/", index, methods=["GET"]),
-        *emulator.oauth.routes(),
+        *build_routes(emulator.oauth),
         *api.routes(emulator),
         *admin.routes(emulator),
     ]

@@ -2,7 +2,7 @@
 
     server = OAuthServer(companies)            # companies: a CompanyDirectory
     app = server.create_app(["http://localhost:8000/callback"])
-    routes = server.routes()                   # discovery, authorize, token, revoke, userinfo, JWKS
+    routes = build_routes(server)              # discovery, authorize, token, revoke, userinfo, JWKS
     grant = server.authenticate(request.headers.get("authorization"), realm_id)   # data-API calls
 
 Intuit clients (intuit-oauth's AuthClient, for one) work against it unchanged: point them at

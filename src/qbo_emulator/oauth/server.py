@@ -1,4 +1,4 @@
-"""OAuthServer: Intuit's authorization server, minus the HTTP (see `routes` for that).
+"""OAuthServer: Intuit's authorization server, minus the HTTP (`routes.build_routes` is that).
 
 It registers apps, validates authorization requests, issues single-use codes, exchanges them for
 rotating refresh tokens and one-hour access tokens, revokes grants, and checks the bearer token
@@ -18,8 +18,6 @@ from datetime import UTC, datetime
 from types import EllipsisType
 from typing import Any, Protocol
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
-
-from starlette.routing import BaseRoute
 
 from .. import clock, faults
 from .keys import SigningKey
@@ -642,11 +640,6 @@ class OAuthServer:
             self._revoke_grant(realm_id, None)
 
     # --- HTTP and persistence -------------------------------------------------------------
-
-    def routes(self) -> list[BaseRoute]:
-        from .routes import build_routes
-
-        return build_routes(self)
 
     def to_dict(self) -> dict[str, Any]:
         with self._lock:
