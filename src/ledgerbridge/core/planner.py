@@ -24,8 +24,9 @@ from ledgerbridge.core.mirror import MirrorObject
 from ledgerbridge.core.preflight import Verdict
 from ledgerbridge.core.problems import Problem
 from ledgerbridge.core.records import Customer, Invoice, Item, Payment, Record, RecordKey, Vendor
+from ledgerbridge.core.status import StatusName
 
-Status = Literal["pending", "synced", "error", "blocked", "bypassed", "draft"]
+Status = StatusName  # the statuses and their rules: core.status
 OnChange = Literal["ask", "app_wins", "quickbooks_wins"]
 """What a change made in QuickBooks to a synced record leads to: a problem for a person to
 decide (``ask``), the app's values sent over it, or QuickBooks' values kept (the app told)."""

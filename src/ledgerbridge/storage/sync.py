@@ -1,6 +1,7 @@
 """Repositories for the reconciler: sync state, links, the mirror, history, tokens, company
 leases and the shared rate window. Same rules as `repositories`: a session given by the caller,
-frozen values out, INSERT/UPDATE statements in, no business rules.
+frozen values out, INSERT/UPDATE statements in, no business rules: what a change does to a
+record's status is asked of `core.status`.
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ from sqlalchemy import ColumnElement, delete, func, insert, or_, select, tuple_,
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from ledgerbridge.core import status as statuses
 from ledgerbridge.core.mirror import PERSON_ENTITIES, MirrorObject, name_key
+from ledgerbridge.core.status import Status
 from ledgerbridge.storage import tables
 from ledgerbridge.storage.db import canonical_json
 from ledgerbridge.storage.repositories import Clock
@@ -22,7 +25,7 @@ from ledgerbridge.storage.tables import utcnow
 
 Key = tuple[str, str]  # (type, app_id)
 
-DUE_STATUSES = ("pending", "blocked")
+DUE_STATUSES = statuses.DUE
 _T = TypeVar("_T")
 _CHUNK = 500  # ids per IN (...) and rows per upsert statement
 
@@ -147,7 +150,7 @@ class SyncStates:
                     connection_id=connection_id,
                     type=type,
                     app_id=app_id,
-                    status="pending",
+                    status=statuses.after_new_version(None),
                     attempts=0,
                     next_attempt_at=now,
                     desired_version=version,
@@ -156,7 +159,7 @@ class SyncStates:
                 )
             )
             return
-        status = existing.status if existing.status == "bypassed" else "pending"
+        status = statuses.after_new_version(existing.status)
         self._session.execute(
             update(tables.SyncState)
             .where(*self._where(connection_id, type, app_id))
@@ -165,7 +168,7 @@ class SyncStates:
                 desired_version=version,
                 attempts=0,
                 next_attempt_at=now,
-                problem=None if status == "pending" else existing.problem,
+                problem=existing.problem if statuses.problem_stays(status) else None,
                 blocked_by_type=None,
                 blocked_by_id=None,
                 held=existing.held if hold is None else hold,
@@ -284,7 +287,7 @@ class SyncStates:
         }
         if not keep_pending:
             values.update(pending_request_id=None, pending_operation=None, pending_body=None)
-        if status != "pending":
+        if not statuses.keeps_hold(status):
             values["held"] = False
         if synced_version is not None:
             values["synced_version"] = synced_version
@@ -327,11 +330,11 @@ class SyncStates:
                 update(t)
                 .where(
                     t.connection_id == connection_id,
-                    t.status == "blocked",
+                    t.status == Status.BLOCKED,
                     tuple_(t.blocked_by_type, t.blocked_by_id).in_(chunk),
                 )
                 .values(
-                    status="pending",
+                    status=statuses.after_blocker_synced(Status.BLOCKED),
                     next_attempt_at=self._clock(),
                     problem=None,
                     blocked_by_type=None,
