@@ -256,8 +256,7 @@ def resolve(
     import getpass
     import json
 
-    from ledgerbridge.engine.actions import Refused
-    from ledgerbridge.engine.service import NotFound
+    from ledgerbridge.engine.errors import NotFound, Refused
     from ledgerbridge.storage.repositories import Connections
 
     params: dict[str, str] = {}

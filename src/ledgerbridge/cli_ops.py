@@ -39,7 +39,8 @@ from ledgerbridge.bootstrap import Ledger
 from ledgerbridge.cli import EXIT_USAGE, CliError, _ledger, app, keys_app
 from ledgerbridge.core import catalog
 from ledgerbridge.core.records import RECORD_TYPES
-from ledgerbridge.engine.service import Invalid, NotFound, Service
+from ledgerbridge.engine.errors import Invalid, NotFound
+from ledgerbridge.engine.service import Service
 from ledgerbridge.engine.views import ConnectionView
 from ledgerbridge.storage.repositories import (
     ApiKeys,

@@ -42,9 +42,7 @@ from ledgerbridge.api.responses import JsonAnswer
 from ledgerbridge.core.catalog import CONNECTION_SECRET_KEYS_CHANGED
 from ledgerbridge.core.problems import INPUT_INVALID, INPUT_REQUIRED, INPUT_UNKNOWN_FIELD
 from ledgerbridge.crypto import CipherError
-from ledgerbridge.engine.actions import Refused
-from ledgerbridge.engine.service import Invalid, NotFound
-from ledgerbridge.storage.repositories import InvalidCursor
+from ledgerbridge.engine.errors import Invalid, InvalidCursor, NotFound, Refused
 
 __all__ = [
     "ERRORS",

@@ -19,7 +19,7 @@ from fastapi import Request
 from ledgerbridge.api.schemas import TEXT_PATTERN
 from ledgerbridge.core.problems import INPUT_INVALID, Problem
 from ledgerbridge.core.text import refused
-from ledgerbridge.engine.service import Invalid
+from ledgerbridge.engine.errors import Invalid
 
 __all__ = ["OWN_CHECKS", "document", "text_params"]
 

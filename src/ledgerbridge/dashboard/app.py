@@ -20,7 +20,8 @@ from ledgerbridge.dashboard import web
 from ledgerbridge.dashboard.routes import ROUTERS
 from ledgerbridge.dashboard.routes.connections import oauth_return
 from ledgerbridge.dashboard.sessions import Signer, session_secret
-from ledgerbridge.engine.service import Invalid, NotFound, Service
+from ledgerbridge.engine.errors import Invalid, NotFound
+from ledgerbridge.engine.service import Service
 
 __all__ = ["PREFIX", "create_dashboard", "mount_dashboard"]
 

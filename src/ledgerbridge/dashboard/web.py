@@ -31,7 +31,8 @@ from ledgerbridge.core.text import refused, shown
 from ledgerbridge.dashboard import present
 from ledgerbridge.dashboard.accounts import DashboardUser, session_user
 from ledgerbridge.dashboard.sessions import COOKIE, Signer, WebSession
-from ledgerbridge.engine.service import Invalid, Service
+from ledgerbridge.engine.errors import Invalid
+from ledgerbridge.engine.service import Service
 
 __all__ = [
     "Board",

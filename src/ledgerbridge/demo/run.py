@@ -49,8 +49,9 @@ from ledgerbridge.demo.cases import Sale
 from ledgerbridge.demo.dataset import Dataset, Size, generate
 from ledgerbridge.demo.quickbooks import COMPANY_NAME, DemoCompany
 from ledgerbridge.dispatch.inprocess import InProcessDispatcher
+from ledgerbridge.engine.errors import Invalid
 from ledgerbridge.engine.pull import pull_company
-from ledgerbridge.engine.service import Invalid, Service
+from ledgerbridge.engine.service import Service
 from ledgerbridge.engine.views import ConnectionView
 from ledgerbridge.files import open_private, private_dir
 from ledgerbridge.settings import load_settings

@@ -30,6 +30,7 @@ from ledgerbridge.core import checks
 from ledgerbridge.core.mirror import CompanyPreferences
 from ledgerbridge.core.preflight import Mappings
 from ledgerbridge.core.records import Invoice, PurchaseOrder, Record, RecordKey, parse_record
+from ledgerbridge.engine.errors import NoNumberToApply
 from ledgerbridge.storage.repositories import (
     Audit,
     Connections,
@@ -53,10 +54,6 @@ log = logging.getLogger(__name__)
 CHECK_EVERY = timedelta(hours=24)
 # the record types whose records the checks read (customers and vendors use no mapped values)
 _READ = ("item", "invoice", "payment", "receipt", "bill", "purchase_order")
-
-
-class NoNumberToApply(ValueError):
-    """No number was given and QuickBooks uses no number to start after."""
 
 
 def run_checks(ledger: Ledger, connection_id: str) -> checks.Checklist:

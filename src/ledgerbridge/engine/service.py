@@ -36,6 +36,7 @@ from ledgerbridge.core.records import (
 from ledgerbridge.crypto import CipherError
 from ledgerbridge.engine import actions, connecting, holding, notify, recheck, verify, waiting
 from ledgerbridge.engine.context import Surroundings
+from ledgerbridge.engine.errors import Invalid, NotFound
 from ledgerbridge.engine.pull import pull_company
 from ledgerbridge.engine.views import ConnectionView, ProblemView, RecordView
 from ledgerbridge.storage.repositories import (
@@ -95,20 +96,6 @@ class ActionResult:
             **self.record.to_json(),
             "result": {"action": self.action, "summary": self.summary, "detail": self.detail},
         }
-
-
-class NotFound(LookupError):
-    def __init__(self, what: str) -> None:
-        super().__init__(what)
-        self.what = what
-
-
-class Invalid(ValueError):
-    """Input the caller must correct; `problems` name the fields."""
-
-    def __init__(self, problems: list[Problem]) -> None:
-        super().__init__("; ".join(f"{p.field}: {p.message}" for p in problems))
-        self.problems = problems
 
 
 def _invalid(field: str, message: str) -> Invalid:

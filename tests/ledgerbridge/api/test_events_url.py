@@ -28,8 +28,9 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from ledgerbridge.bootstrap import Ledger, build
+from ledgerbridge.engine.errors import Invalid
 from ledgerbridge.engine.notify import deliver_events
-from ledgerbridge.engine.service import Invalid, Service
+from ledgerbridge.engine.service import Service
 from ledgerbridge.settings import SettingsError, load_settings
 from ledgerbridge.storage.repositories import Connections, Events
 from tests.ledgerbridge.api.conftest import Stack, fields_of

@@ -26,7 +26,8 @@ from ledgerbridge.adapters.qbo import Disconnected, oauth
 from ledgerbridge.api import create_app
 from ledgerbridge.bootstrap import Ledger, build
 from ledgerbridge.engine.connecting import STATE_LIFETIME, Consent
-from ledgerbridge.engine.service import Invalid, Service
+from ledgerbridge.engine.errors import Invalid
+from ledgerbridge.engine.service import Service
 from ledgerbridge.settings import load_settings
 from ledgerbridge.storage.sync import Tokens
 from qbo_emulator.server import EmulatorServer

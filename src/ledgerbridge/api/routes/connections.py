@@ -20,7 +20,7 @@ from ledgerbridge.api.schemas import (
     SyncSelection,
 )
 from ledgerbridge.core.problems import Problem
-from ledgerbridge.engine.service import Invalid
+from ledgerbridge.engine.errors import Invalid
 
 __all__ = ["router"]
 

@@ -26,7 +26,7 @@ from ledgerbridge.api.auth import KeyId, ServiceDep
 from ledgerbridge.api.errors import ERRORS, ApiError, ErrorResponse
 from ledgerbridge.api.limits import JsonRoute
 from ledgerbridge.core.text import refused
-from ledgerbridge.engine.service import Invalid
+from ledgerbridge.engine.errors import Invalid
 
 __all__ = ["router"]
 

@@ -15,7 +15,7 @@ from ledgerbridge.adapters.qbo import MalformedNotification
 from ledgerbridge.api.auth import ServiceDep
 from ledgerbridge.api.errors import ApiError, ErrorResponse
 from ledgerbridge.api.limits import JsonRoute
-from ledgerbridge.engine.service import Invalid
+from ledgerbridge.engine.errors import Invalid
 
 __all__ = ["router"]
 

@@ -19,7 +19,8 @@ from fastapi.responses import RedirectResponse, Response
 from ledgerbridge import consent_cookie as signin
 from ledgerbridge.dashboard import web
 from ledgerbridge.dashboard.sessions import Signer
-from ledgerbridge.engine.service import ENVIRONMENTS, Invalid
+from ledgerbridge.engine.errors import Invalid
+from ledgerbridge.engine.service import ENVIRONMENTS
 
 __all__ = ["NOTICES", "oauth_return", "router"]
 

@@ -17,8 +17,7 @@ from fastapi.responses import Response
 from ledgerbridge.dashboard import queries, web
 from ledgerbridge.dashboard.accounts import DashboardUser
 from ledgerbridge.dashboard.present import action_label, record_name, type_label
-from ledgerbridge.engine.actions import Refused
-from ledgerbridge.engine.service import Invalid
+from ledgerbridge.engine.errors import Invalid, Refused
 from ledgerbridge.engine.views import RecordView
 
 __all__ = ["CONFIRMED_ACTIONS", "Button", "buttons", "router"]

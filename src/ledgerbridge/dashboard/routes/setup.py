@@ -10,7 +10,7 @@ from fastapi.responses import Response
 
 from ledgerbridge.dashboard import web
 from ledgerbridge.dashboard.accounts import DashboardUser
-from ledgerbridge.engine.service import Invalid
+from ledgerbridge.engine.errors import Invalid
 
 __all__ = ["router"]
 

@@ -14,19 +14,12 @@ from ledgerbridge.adapters.qbo import QboClient
 from ledgerbridge.bootstrap import Ledger
 from ledgerbridge.core import overrides
 from ledgerbridge.core.records import RecordKey
+from ledgerbridge.engine.errors import Refused
 from ledgerbridge.engine.tokens import ConnectionTokens
 from ledgerbridge.storage.repositories import Events, StoredConnection, StoredRecord
 from ledgerbridge.storage.sync import History, StoredLink, StoredState, SyncStates
 
 __all__ = ["Done", "Refused", "Target"]
-
-
-class Refused(Exception):
-    """The action does not apply to this record now; `reason` says why, for a person."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
 
 
 @dataclass(frozen=True)

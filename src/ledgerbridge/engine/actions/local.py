@@ -19,8 +19,9 @@ from ledgerbridge.core import preflight as names
 from ledgerbridge.core.mirror import MirrorObject, name_key
 from ledgerbridge.core.records import Customer, Item, Vendor, display_name
 from ledgerbridge.engine import reconciler, waiting
-from ledgerbridge.engine.actions._target import Done, Refused, Target
+from ledgerbridge.engine.actions._target import Done, Target
 from ledgerbridge.engine.context import Surroundings
+from ledgerbridge.engine.errors import Refused
 from ledgerbridge.storage.sync import Links, Mirror, SyncStates
 
 __all__ = [

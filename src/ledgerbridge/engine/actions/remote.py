@@ -17,9 +17,10 @@ from ledgerbridge.core.mirror import MirrorObject
 from ledgerbridge.core.preflight._refs import pushed_number
 from ledgerbridge.core.records import Record, parse_record
 from ledgerbridge.engine import drift, waiting
-from ledgerbridge.engine.actions._target import Done, Refused, Target
+from ledgerbridge.engine.actions._target import Done, Target
 from ledgerbridge.engine.actions.local import next_free_number, push_again
 from ledgerbridge.engine.context import Surroundings, policies_of
+from ledgerbridge.engine.errors import Refused
 from ledgerbridge.storage.repositories import Records
 from ledgerbridge.storage.sync import Links, Mirror, SyncStates
 

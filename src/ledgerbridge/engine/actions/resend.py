@@ -14,9 +14,10 @@ from __future__ import annotations
 from ledgerbridge.core import drift
 from ledgerbridge.engine import holding, recheck
 from ledgerbridge.engine.actions import remote
-from ledgerbridge.engine.actions._target import Done, Refused, Target
+from ledgerbridge.engine.actions._target import Done, Target
 from ledgerbridge.engine.actions.local import NOT_ABOUT_QUICKBOOKS
 from ledgerbridge.engine.context import Surroundings
+from ledgerbridge.engine.errors import Refused
 from ledgerbridge.engine.pull import pull_company
 from ledgerbridge.storage.repositories import Records
 from ledgerbridge.storage.sync import History, Links, SyncStates

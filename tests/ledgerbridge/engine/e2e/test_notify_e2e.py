@@ -77,7 +77,7 @@ def test_events_are_signed_and_delivered_once(world: World, receiver: tuple[Rece
 
 
 def test_bad_events_url_is_refused_naming_the_setting(world: World) -> None:
-    from ledgerbridge.engine.service import Invalid
+    from ledgerbridge.engine.errors import Invalid
 
     with pytest.raises(Invalid) as exc:
         world.service.update_settings(world.key_id, world.connection_id, {"events_url": "ftp://x"})

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from ledgerbridge.engine.actions import Refused
+from ledgerbridge.engine.errors import Refused
 from ledgerbridge.storage.sync import Tokens
 from tests.ledgerbridge.engine.conftest import World, connect
 from tests.ledgerbridge.engine.failures.conftest import (

@@ -11,9 +11,8 @@ from datetime import timedelta
 import pytest
 
 from ledgerbridge.core import catalog
-from ledgerbridge.engine.actions import Refused
+from ledgerbridge.engine.errors import Invalid, NotFound, Refused
 from ledgerbridge.engine.health import requeue_stalled
-from ledgerbridge.engine.service import Invalid, NotFound
 from ledgerbridge.storage.sync import SyncStates
 from tests.ledgerbridge.engine.conftest import World
 from tests.ledgerbridge.engine.failures.conftest import (

@@ -8,8 +8,7 @@ from typing import Any
 
 import pytest
 
-from ledgerbridge.engine.actions import Refused
-from ledgerbridge.engine.service import Invalid, NotFound
+from ledgerbridge.engine.errors import Invalid, NotFound, Refused
 from tests.ledgerbridge.engine.conftest import World
 from tests.ledgerbridge.engine.failures._sales import (
     account_id,

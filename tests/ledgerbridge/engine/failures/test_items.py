@@ -9,7 +9,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from ledgerbridge.engine.actions import Refused
+from ledgerbridge.engine.errors import Refused
 from tests.ledgerbridge.engine.conftest import World, connect
 from tests.ledgerbridge.engine.failures._sales import (
     account_id,

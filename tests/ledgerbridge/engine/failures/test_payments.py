@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from ledgerbridge.engine.actions import Refused
+from ledgerbridge.engine.errors import Refused
 from tests.ledgerbridge.engine.conftest import World
 from tests.ledgerbridge.engine.failures._sales import (
     amount,

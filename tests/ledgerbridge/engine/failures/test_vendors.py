@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from ledgerbridge.core import catalog
-from ledgerbridge.engine.actions import Refused
+from ledgerbridge.engine.errors import Refused
 from tests.ledgerbridge.engine.conftest import World
 from tests.ledgerbridge.engine.failures.conftest import (
     Person,

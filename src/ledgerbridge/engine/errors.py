@@ -1,0 +1,42 @@
+"""What the engine refuses, as exceptions its callers (the API, the dashboard, the command
+line) translate in one place each (`api/errors.py`'s table for HTTP).
+
+    NotFound         no such connection or record for this key          404
+    Invalid          input to correct; `problems` name the fields        422
+    Refused          an action that does not apply to the record now     409
+    NoNumberToApply  a numbering start asked with no number to go on     422
+    InvalidCursor    a listing cursor this server did not give out       422 (raised by storage)
+"""
+
+from __future__ import annotations
+
+from ledgerbridge.core.problems import Problem
+from ledgerbridge.storage.repositories import InvalidCursor
+
+__all__ = ["Invalid", "InvalidCursor", "NoNumberToApply", "NotFound", "Refused"]
+
+
+class NotFound(LookupError):
+    def __init__(self, what: str) -> None:
+        super().__init__(what)
+        self.what = what
+
+
+class Invalid(ValueError):
+    """Input the caller must correct; `problems` name the fields."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("; ".join(f"{p.field}: {p.message}" for p in problems))
+        self.problems = problems
+
+
+class Refused(Exception):
+    """The action does not apply to this record now; `reason` says why, for a person."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class NoNumberToApply(ValueError):
+    """No number was given and QuickBooks uses no number to start after."""
