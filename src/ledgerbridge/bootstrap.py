@@ -1,13 +1,12 @@
 """The composition root: settings -> database, cipher, QuickBooks app credentials, clients.
 
 Nothing here runs at import time; `build(settings)` wires one `Ledger` per process.
-With the emulator environment and no client id configured, ledgerbridge registers itself as an
-app with the emulator once and keeps the credentials in the data directory.
+With the emulator environment and no client id configured, the app's credentials are the ones
+`adapters.qbo.emulator_app` registered with the emulator and keeps in the data directory.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -16,8 +15,9 @@ from pathlib import Path
 import httpx
 
 from ledgerbridge.adapters.qbo import OAuthEndpoints, QboClient, TokenSource, api_base, oauth
+from ledgerbridge.adapters.qbo.emulator_app import emulator_app
 from ledgerbridge.crypto import TokenCipher, development_key
-from ledgerbridge.files import private_dir, write_private
+from ledgerbridge.files import private_dir
 from ledgerbridge.settings import Secret, Settings
 from ledgerbridge.storage.db import Database
 
@@ -90,50 +90,16 @@ class Ledger:
         return DEFAULT_REDIRECT
 
     def _emulator_app(self) -> QboApp:
-        url = self.emulator_url()
-        redirect = self.redirect_uri()
-        path = self.settings.data_dir / "emulator-app.json"
-        saved: dict[str, dict[str, str]] = json.loads(path.read_text()) if path.exists() else {}
-        entry = saved.get(url)
         webhook = f"{self.public_url.rstrip('/')}/v1/qbo/webhooks" if self.public_url else None
-        if entry is not None and webhook and entry.get("webhook_url") != webhook:
-            with httpx.Client(transport=self.transport, timeout=10) as http:
-                response = http.patch(
-                    f"{url}/_emulator/apps/{entry['client_id']}", json={"webhook_url": webhook}
-                )
-            if response.is_success:
-                entry["webhook_url"] = webhook
-                saved[url] = entry
-                write_private(path, json.dumps(saved, indent=2))
-            else:
-                entry = None  # the emulator forgot us (a restart without state): register again
-        if entry is None or entry.get("redirect_uri") != redirect:
-            with httpx.Client(transport=self.transport, timeout=10) as http:
-                response = http.post(
-                    f"{url}/_emulator/apps",
-                    json={
-                        "redirect_uris": [redirect],
-                        "name": "ledgerbridge",
-                        "webhook_url": webhook,
-                    },
-                )
-                response.raise_for_status()
-                body = response.json()
-            entry = {
-                "client_id": body["client_id"],
-                "client_secret": body["client_secret"],
-                "verifier_token": body["verifier_token"],
-                "redirect_uri": redirect,
-                "webhook_url": webhook or "",
-            }
-            saved[url] = entry
-            private_dir(path.parent)
-            write_private(path, json.dumps(saved, indent=2))
+        kept_in = self.settings.data_dir / "emulator-app.json"
+        found = emulator_app(
+            self.emulator_url(), self.redirect_uri(), webhook, kept_in, self.transport
+        )
         return QboApp(
-            entry["client_id"],
-            Secret(entry["client_secret"]),
-            entry["redirect_uri"],
-            Secret(entry["verifier_token"]),
+            found.client_id,
+            Secret(found.client_secret),
+            found.redirect_uri,
+            Secret(found.verifier_token),
         )
 
     def known_apps(self) -> list[QboApp]:
