@@ -345,10 +345,11 @@ def _press_every_button(api: httpx.Client, base: str) -> tuple[Counter[str], lis
                 continue
             params: dict[str, Any] = {}
             if action == "link":
-                suggested = ((current.get("problem") or {}).get("params") or {}).get(
-                    "quickbooks_id"
-                )
-                if not suggested:
+                problem = current.get("problem") or {}
+                # as the record page: the object a problem names is suggested only when
+                # linking to it is one of the problem's fixes
+                suggested = (problem.get("params") or {}).get("quickbooks_id")
+                if not suggested or "link" not in problem.get("actions", ()):
                     continue  # the page asks for an id to type: nothing to press
                 params = {"quickbooks_id": suggested}
             answer = api.post(f"{path}/actions/{action}", json=params)

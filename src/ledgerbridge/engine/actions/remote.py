@@ -143,6 +143,16 @@ def _requeue_reactivated(t: Target, entity: str, qbo_ids: list[str]) -> int:
 # --- link -------------------------------------------------------------------------------------
 
 
+def _replan_suggesting(states: SyncStates, t: Target, qbo_id: str) -> None:
+    """Other records whose problem suggested linking to the object this record now holds (two
+    app invoices matching one QuickBooks invoice) are planned again: their suggestion is taken,
+    and a Link button offering it could only be refused."""
+    for other in states.all(t.cid, record_type=t.key.type, status="error"):
+        params = (other.problem or {}).get("params") or {}
+        if other.app_id != t.key.app_id and str(params.get("quickbooks_id")) == qbo_id:
+            states.want(t.cid, other.type, other.app_id, other.desired_version, current=other)
+
+
 def link(t: Target) -> Done:
     """Link the record to a QuickBooks object a person chose (or the one its problem names).
     A customer merged away in QuickBooks is re-linked: its old link points at nothing."""
@@ -210,6 +220,7 @@ def link(t: Target) -> Done:
                 attempts=0,
             )
         states.release_blocked(t.cid, (t.key.type, t.key.app_id))
+        _replan_suggesting(states, t, str(found["Id"]))
         waiting.recheck_dependents(session, t.cid, t.key, by="link", clock=t.ledger.clock)
         t.event(
             session,

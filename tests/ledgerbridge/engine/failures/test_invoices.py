@@ -272,6 +272,40 @@ def number_taken(world: World, person: Person, *, pulled: bool = True) -> dict[s
 
 
 @pytest.mark.failure_mode("invoice.number_conflict")
+@pytest.mark.verify_expects("record.changed_in_quickbooks", "invoice.amount_mismatch")
+@pytest.mark.in_process("the second invoice must still be waiting when the first is linked")
+def test_linking_one_of_two_invoices_to_their_number_takes_the_suggestion_from_the_other(
+    world: World, person: Person
+) -> None:
+    """Two app invoices carry the number of one invoice typed into QuickBooks: both suggest
+    linking to it. Once a person links the first, the second no longer suggests it (its Link
+    would only be refused: "already linked"); it is planned again."""
+    use_custom_numbers(world)
+    pull(world)
+    theirs = their_invoice(person, "1001")
+    pull(world)
+    customer_and_item(world)
+    invoice(world)
+    invoice(world, "inv-2")
+    sync(world)
+    for app_id in ("inv-1", "inv-2"):
+        seen = view(world, "invoice", app_id)
+        assert seen.problem is not None and seen.problem.code == "invoice.number_conflict"
+        assert seen.problem.params.get("quickbooks_id") == theirs["Id"]
+
+    act(world, "invoice", "inv-1", "link", quickbooks_id=theirs["Id"])
+    other = view(world, "invoice", "inv-2")  # planned again at once, its old problem gone
+    assert other.status == "pending" and other.problem is None, other
+    sync(world)
+    other = view(world, "invoice", "inv-2")
+    assert other.problem is not None and other.problem.code == "invoice.number_conflict"
+    assert "link" not in other.problem.actions  # the dashboard suggests no link for it
+    with pytest.raises(Refused, match="already linked to app invoice inv-1"):
+        act(world, "invoice", "inv-2", "link", quickbooks_id=theirs["Id"])
+    assert [i["Id"] for i in world.entities("Invoice")] == [theirs["Id"]]
+
+
+@pytest.mark.failure_mode("invoice.number_conflict")
 def test_a_number_used_in_quickbooks_gives_our_invoice_the_next_free_number(
     world: World, person: Person
 ) -> None:
