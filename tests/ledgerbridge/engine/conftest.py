@@ -292,13 +292,14 @@ def verify_every_connection(
         assert not unexpected, f"synced, but QuickBooks disagrees: {unexpected}"
 
 
-# The default `pytest` run keeps one quick end-to-end sample of the engine; the other suites
-# here (failure modes, drift, checks, health, chaos, reports) are `slow`: `make test` runs them.
-_QUICK = {"test_sync_e2e.py", "test_tokens.py", "test_notify_e2e.py", "test_surroundings_memo.py"}
+# The folder says what kind a test is: the end-to-end suites (e2e/), the failure modes
+# (failures/) and chaos (chaos/) are `slow`, run by `make test`; the tests directly in this
+# folder run in the default `pytest` too.
 _HERE = Path(__file__).parent
+SLOW_FOLDERS = {_HERE / "e2e", _HERE / "failures", _HERE / "chaos"}
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
-        if _HERE in item.path.parents and item.path.name not in _QUICK:
+        if any(folder in item.path.parents for folder in SLOW_FOLDERS):
             item.add_marker(pytest.mark.slow)

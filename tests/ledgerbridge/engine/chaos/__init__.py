@@ -1,0 +1,1 @@
+"""Chaos: workers killed, answers lost, faults scripted; the company still syncs once."""
