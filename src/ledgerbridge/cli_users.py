@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Annotated
 
@@ -47,6 +49,15 @@ def read_password(from_stdin: bool) -> str:
     return line.removesuffix("\n").removesuffix("\r")
 
 
+@contextmanager
+def _refusals() -> Iterator[None]:
+    """What `accounts` refuses (`UserRefused`) is the command's error, in its words."""
+    try:
+        yield
+    except accounts.UserRefused as refused:
+        raise CliError(str(refused)) from None
+
+
 def _when(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment else None
 
@@ -66,11 +77,8 @@ def users_create(
     """Let a person sign in to the dashboard at /dashboard (asks for the password)."""
     if password is None:
         password = read_password(password_stdin)
-    with _ledger() as ledger:
-        try:
-            user = accounts.create_user(ledger, email, key_id, password)
-        except accounts.UserRefused as refused:
-            raise CliError(str(refused)) from None
+    with _ledger() as ledger, _refusals():
+        user = accounts.create_user(ledger, email, key_id, password)
     if as_json:
         typer.echo(json.dumps({"id": user.id, "email": user.email, "key_id": user.key_id}))
         return
@@ -117,33 +125,24 @@ def users_list(
 def users_reset_password(email: Email, password_stdin: PasswordStdin = False) -> None:
     """Give a user a new password (asked for); every session they have ends."""
     password = read_password(password_stdin)
-    with _ledger() as ledger:
-        try:
-            user = accounts.reset_password(ledger, email, password)
-        except accounts.UserRefused as refused:
-            raise CliError(str(refused)) from None
+    with _ledger() as ledger, _refusals():
+        user = accounts.reset_password(ledger, email, password)
     typer.echo(f"New password for {user.email}; their sessions have ended.")
 
 
 @users_app.command("delete")
 def users_delete(email: Email) -> None:
     """Remove a user: their sessions end and they can no longer sign in."""
-    with _ledger() as ledger:
-        try:
-            user = accounts.delete_user(ledger, email)
-        except accounts.UserRefused as refused:
-            raise CliError(str(refused)) from None
+    with _ledger() as ledger, _refusals():
+        user = accounts.delete_user(ledger, email)
     typer.echo(f"Deleted dashboard user {user.email} ({user.id}).")
 
 
 @users_app.command("unlock")
 def users_unlock(email: Email) -> None:
     """Let an account sign in again after too many failed attempts (its count starts over)."""
-    with _ledger() as ledger:
-        try:
-            unlocked = accounts.unlock(ledger, email)
-        except accounts.UserRefused as refused:
-            raise CliError(str(refused)) from None
+    with _ledger() as ledger, _refusals():
+        unlocked = accounts.unlock(ledger, email)
     if unlocked:
         typer.echo(f"Unlocked {email.strip()}: its failed sign-ins are forgotten.")
     else:

@@ -8,7 +8,6 @@ heartbeats so a killed one is presumed dead within seconds.
 from __future__ import annotations
 
 import os
-import secrets
 import signal
 import time
 from collections.abc import Callable, Iterator
@@ -19,8 +18,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import text
 
 from ledgerbridge.bootstrap import Ledger, build
 from ledgerbridge.core.records import Incoming
@@ -42,7 +40,8 @@ from ledgerbridge.settings import load_settings
 from ledgerbridge.storage.repositories import Records
 from ledgerbridge.storage.sync import Leases
 from qbo_emulator.server import EmulatorServer
-from tests.ledgerbridge.engine.conftest import POSTGRES_URL, connect
+from tests.ledgerbridge.engine.conftest import connect
+from tests.ledgerbridge.postgres import private_schema
 from tests.ledgerbridge.workers import Worker
 
 pytestmark = pytest.mark.postgres
@@ -57,17 +56,8 @@ def emulator() -> Iterator[EmulatorServer]:
 @pytest.fixture
 def database_url() -> Iterator[str]:
     """A private schema of the `test` database, through the connection's search_path."""
-    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    schema = f"lb_jobs_{secrets.token_hex(5)}"
-    with admin.connect() as connection:
-        connection.execute(text(f"CREATE SCHEMA {schema}"))
-    url = make_url(POSTGRES_URL).update_query_dict({"options": f"-csearch_path={schema}"})
-    try:
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
+    with private_schema("lb_jobs") as url:
+        yield url
 
 
 @dataclass

@@ -6,7 +6,6 @@ doing every sync pass (`World.sync` waits for them to drain the company)."""
 from __future__ import annotations
 
 import os
-import secrets
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -17,8 +16,7 @@ from urllib.parse import parse_qs, urlparse
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import text
 
 from ledgerbridge.bootstrap import Ledger, build
 from ledgerbridge.dispatch.jobs import (
@@ -35,6 +33,7 @@ from ledgerbridge.settings import load_settings
 from ledgerbridge.storage.repositories import Connections
 from ledgerbridge.storage.sync import SyncStates
 from qbo_emulator.server import EmulatorServer
+from tests.ledgerbridge.postgres import private_schema
 from tests.ledgerbridge.workers import Worker
 
 
@@ -42,11 +41,6 @@ from tests.ledgerbridge.workers import Worker
 def emulator() -> Iterator[EmulatorServer]:
     with EmulatorServer(webhook_time_scale=0.001, webhook_batch_window=0.05) as server:
         yield server
-
-
-POSTGRES_URL = os.environ.get(
-    "LEDGERBRIDGE_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
 
 
 SHAPES = {
@@ -84,17 +78,8 @@ def database_url(shape: str, tmp_path: Path) -> Iterator[str]:
     if shape == "sqlite":
         yield f"sqlite:///{tmp_path / 'ledgerbridge.db'}"
         return
-    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    schema = f"lb_engine_{secrets.token_hex(5)}"
-    with admin.connect() as connection:
-        connection.execute(text(f"CREATE SCHEMA {schema}"))
-    url = make_url(POSTGRES_URL).update_query_dict({"options": f"-csearch_path={schema}"})
-    try:
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
+    with private_schema("lb_engine") as url:
+        yield url
 
 
 @dataclass

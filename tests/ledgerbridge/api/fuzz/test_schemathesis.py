@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -26,8 +25,6 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from ledgerbridge.bootstrap import build
 from ledgerbridge.engine.service import Service
@@ -35,10 +32,8 @@ from ledgerbridge.settings import load_settings
 from qbo_emulator.server import EmulatorServer, free_port
 from tests.ledgerbridge.api.conftest import ApiServer
 from tests.ledgerbridge.engine.conftest import connect
+from tests.ledgerbridge.postgres import private_schema
 
-POSTGRES_URL = os.environ.get(
-    "LEDGERBRIDGE_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
 CONFIG = Path(__file__).with_name("schemathesis.toml")
 EXAMPLES = int(os.environ.get("LEDGERBRIDGE_FUZZ_EXAMPLES", "40"))
 SEED = int(os.environ.get("LEDGERBRIDGE_FUZZ_SEED", "13"))
@@ -55,17 +50,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'ledgerbridge.db'}"
         return
-    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    schema = f"lb_fuzz_{secrets.token_hex(5)}"
-    with admin.connect() as connection:
-        connection.execute(text(f"CREATE SCHEMA {schema}"))
-    url = make_url(POSTGRES_URL).update_query_dict({"options": f"-csearch_path={schema}"})
-    try:
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
+    with private_schema("lb_fuzz") as url:
+        yield url
 
 
 @pytest.mark.timeout(900)
