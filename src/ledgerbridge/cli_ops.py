@@ -39,6 +39,7 @@ from ledgerbridge.bootstrap import Ledger
 from ledgerbridge.cli import EXIT_USAGE, CliError, _ledger, app, keys_app
 from ledgerbridge.core import catalog
 from ledgerbridge.core.records import RECORD_TYPES
+from ledgerbridge.core.status import DUE, Status
 from ledgerbridge.engine.errors import Invalid, NotFound
 from ledgerbridge.engine.service import Service
 from ledgerbridge.engine.views import ConnectionView
@@ -116,9 +117,9 @@ def _connection_row(table: Table, view: ConnectionView) -> None:
         view.environment,
         view.status,
         view.company_name or "",
-        str(counts.get("synced", 0)),
-        str(counts.get("pending", 0) + counts.get("blocked", 0)),
-        str(counts.get("error", 0)),
+        str(counts.get(Status.SYNCED, 0)),
+        str(sum(counts.get(s, 0) for s in DUE)),
+        str(counts.get(Status.ERROR, 0)),
         (view.last_pull_at or "")[:19],
     )
 

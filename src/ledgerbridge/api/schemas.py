@@ -15,8 +15,8 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from pydantic.config import JsonDict
 
 from ledgerbridge.adapters.qbo.client import Environment
-from ledgerbridge.core.planner import Status
 from ledgerbridge.core.records import RecordType
+from ledgerbridge.core.status import StatusName
 from ledgerbridge.engine.service import PUT_MANY
 
 __all__ = [
@@ -174,7 +174,7 @@ class SyncSelection(BaseModel):
     model_config = _INPUT
 
     type: RecordType | None = None
-    status: Status | None = None
+    status: StatusName | None = None
     ids: list[Annotated[str, Field(min_length=1)]] | None = Field(None, max_length=10_000)
 
 
@@ -236,7 +236,7 @@ class RecordOut(BaseModel):
 
     type: RecordType
     id: str
-    status: Status
+    status: StatusName
     version: int
     deleted: bool
     data: dict[str, Any] = Field(description="The record as last received, in canonical form")

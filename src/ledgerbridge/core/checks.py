@@ -58,6 +58,7 @@ from ledgerbridge.core.records import (
     Record,
     RecordKey,
 )
+from ledgerbridge.core.status import Status as SyncStatus
 
 __all__ = [
     "EXAMPLES",
@@ -604,7 +605,7 @@ class Dated:
     status: str
 
 
-_WAITING = frozenset({"pending", "blocked", "error"})
+_WAITING = frozenset({SyncStatus.PENDING, SyncStatus.BLOCKED, SyncStatus.ERROR})
 
 
 def transaction_date(record: Record) -> dt.date | None:

@@ -55,6 +55,7 @@ from ledgerbridge.core.records import (
     RecordType,
     Vendor,
 )
+from ledgerbridge.core.status import Status
 
 __all__ = [
     "CLEARS_BY_ITSELF",
@@ -381,8 +382,8 @@ def decide(standing: Standing, found: Drift | None, qbo_id: str) -> Flag | Clear
     """What a finding does to the record: flag it, clear an old drift, or nothing."""
     if standing.writing:
         return None  # the write settles first; a pull after it looks again
-    drifted = standing.status == "error" and standing.code in DRIFT_CODES
-    if standing.status != "synced" and not drifted:
+    drifted = standing.status == Status.ERROR and standing.code in DRIFT_CODES
+    if standing.status != Status.SYNCED and not drifted:
         return None
     if found is not None:
         same = (

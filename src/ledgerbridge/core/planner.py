@@ -24,9 +24,8 @@ from ledgerbridge.core.mirror import MirrorObject
 from ledgerbridge.core.preflight import Verdict
 from ledgerbridge.core.problems import Problem
 from ledgerbridge.core.records import Customer, Invoice, Item, Payment, Record, RecordKey, Vendor
-from ledgerbridge.core.status import StatusName
+from ledgerbridge.core.status import Status, StatusName
 
-Status = StatusName  # the statuses and their rules: core.status
 OnChange = Literal["ask", "app_wins", "quickbooks_wins"]
 """What a change made in QuickBooks to a synced record leads to: a problem for a person to
 decide (``ask``), the app's values sent over it, or QuickBooks' values kept (the app told)."""
@@ -35,7 +34,7 @@ decide (``ask``), the app's values sent over it, or QuickBooks' values kept (the
 @dataclass(frozen=True)
 class Dependency:
     key: RecordKey
-    status: Status | None  # None: the app never sent this record
+    status: StatusName | None  # None: the app never sent this record
     linked: bool
 
 
@@ -348,7 +347,7 @@ def _dependencies(situation: Situation) -> Step | None:
                 {"type": dependency.key.type, "id": dependency.key.app_id},
             )
             return Block(dependency.key, problem)
-        if dependency.status in ("error", "blocked", "bypassed"):
+        if dependency.status in (Status.ERROR, Status.BLOCKED, Status.BYPASSED):
             problem = Problem(
                 code,
                 _field_for(situation, dependency.key),

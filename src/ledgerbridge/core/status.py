@@ -19,6 +19,7 @@ from typing import Literal
 
 __all__ = [
     "DUE",
+    "SETTLED",
     "Status",
     "StatusName",
     "after_blocker_synced",
@@ -43,6 +44,10 @@ StatusName = Literal["pending", "synced", "error", "blocked", "bypassed", "draft
 DUE: tuple[Status, ...] = (Status.PENDING, Status.BLOCKED)
 """The statuses of records a sync pass works (when their time has come and they are not
 held): a blocked record is looked at again in case its blocker has synced."""
+
+SETTLED: frozenset[Status] = frozenset({Status.SYNCED, Status.BYPASSED})
+"""The statuses that leave nothing to send for the app's version: QuickBooks holds it, or a
+person chose not to sync the record."""
 
 
 def after_new_version(current: str | None) -> Status:

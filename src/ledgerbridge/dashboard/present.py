@@ -10,6 +10,7 @@ from typing import Any
 import jinja2
 
 from ledgerbridge.core import catalog
+from ledgerbridge.core.status import Status
 from ledgerbridge.engine.views import ProblemView
 
 __all__ = [
@@ -26,12 +27,12 @@ __all__ = [
 ]
 
 RECORD_STATUSES: Mapping[str, str] = {
-    "synced": "Synced",
-    "pending": "Pending",
-    "error": "Needs attention",
-    "blocked": "Blocked",
-    "bypassed": "Bypassed",
-    "draft": "Draft",
+    Status.SYNCED: "Synced",
+    Status.PENDING: "Pending",
+    Status.ERROR: "Needs attention",
+    Status.BLOCKED: "Blocked",
+    Status.BYPASSED: "Bypassed",
+    Status.DRAFT: "Draft",
 }
 CONNECTION_STATUSES: Mapping[str, str] = {
     "active": "Active",

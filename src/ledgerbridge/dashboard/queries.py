@@ -22,6 +22,7 @@ from sqlalchemy import Case, SQLColumnExpression, and_, case, func, or_, select,
 
 from ledgerbridge.bootstrap import Ledger
 from ledgerbridge.core import compare
+from ledgerbridge.core.status import Status
 from ledgerbridge.storage import tables
 from ledgerbridge.storage.sync import Links, Mirror, SyncStates
 
@@ -129,27 +130,27 @@ def synced_per_hour(
 # changes: the entries of a write in progress (create_sent, unavailable, ...) are written while
 # the record is pending anyway, and leaving them out roughly halves the rows read (every write
 # has one besides its outcome).
-_STATUS_OF_KIND: Mapping[str, str] = {
-    "received": "pending",
-    "deleted_in_app": "pending",
-    "drift_cleared": "pending",
-    "created": "synced",
-    "updated": "synced",
-    "linked": "synced",
-    "removed": "synced",
-    "error": "error",
-    "drift": "error",
-    "blocked": "blocked",
-    "bypassed": "bypassed",
+_STATUS_OF_KIND: Mapping[str, Status] = {
+    "received": Status.PENDING,
+    "deleted_in_app": Status.PENDING,
+    "drift_cleared": Status.PENDING,
+    "created": Status.SYNCED,
+    "updated": Status.SYNCED,
+    "linked": Status.SYNCED,
+    "removed": Status.SYNCED,
+    "error": Status.ERROR,
+    "drift": Status.ERROR,
+    "blocked": Status.BLOCKED,
+    "bypassed": Status.BYPASSED,
 }
 # New work from the app (or a drift gone) leaves a bypassed record bypassed (`SyncStates.want`).
 _KEEPS_BYPASSED = frozenset({"received", "deleted_in_app", "drift_cleared"})
 # Actions (history kind "action:<name>"): most queue the record again; these settle it. What
 # accept_quickbooks leaves depends on the problem (synced or bypassed): it tells nothing here.
-_STATUS_OF_ACTION: Mapping[str, str | None] = {
-    "bypass": "bypassed",
-    "accept_deletion": "bypassed",
-    "link": "synced",
+_STATUS_OF_ACTION: Mapping[str, Status | None] = {
+    "bypass": Status.BYPASSED,
+    "accept_deletion": Status.BYPASSED,
+    "link": Status.SYNCED,
     "accept_quickbooks": None,
 }
 _ACTION = "action:"
@@ -181,9 +182,9 @@ def _buckets(now: datetime, created: datetime | None) -> tuple[str, list[datetim
 def _status_after(kind: str, before: str | None) -> str | None:
     """The status a history entry of `kind` leaves (None: it says nothing of the status)."""
     if kind.startswith(_ACTION):
-        return _STATUS_OF_ACTION.get(kind.removeprefix(_ACTION), "pending")
-    if before == "bypassed" and kind in _KEEPS_BYPASSED:
-        return "bypassed"
+        return _STATUS_OF_ACTION.get(kind.removeprefix(_ACTION), Status.PENDING)
+    if before == Status.BYPASSED and kind in _KEEPS_BYPASSED:
+        return Status.BYPASSED
     return _STATUS_OF_KIND.get(kind)
 
 

@@ -30,6 +30,7 @@ from ledgerbridge.core import checks
 from ledgerbridge.core.mirror import CompanyPreferences
 from ledgerbridge.core.preflight import Mappings
 from ledgerbridge.core.records import Invoice, PurchaseOrder, Record, RecordKey, parse_record
+from ledgerbridge.core.status import Status
 from ledgerbridge.engine.errors import NoNumberToApply
 from ledgerbridge.storage.repositories import (
     Audit,
@@ -167,7 +168,7 @@ def make_checklist(session: Session, connection: StoredConnection) -> checks.Che
     states = {(s.type, s.app_id): s for s in SyncStates(session).all(connection.id)}
     stopped: dict[str, int] = {}
     for state in states.values():
-        if state.status == "error" and state.problem:
+        if state.status == Status.ERROR and state.problem:
             code = str(state.problem.get("code"))
             stopped[code] = stopped.get(code, 0) + 1
     mappings = _mappings(connection)

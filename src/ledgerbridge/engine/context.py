@@ -43,6 +43,7 @@ from ledgerbridge.core.records import (
     display_name,
     parse_record,
 )
+from ledgerbridge.core.status import Status
 from ledgerbridge.storage.repositories import Records, StoredConnection, StoredRecord
 from ledgerbridge.storage.sync import Links, Mirror, StoredLink, StoredState, SyncStates
 
@@ -258,7 +259,7 @@ class Surroundings:
             else None,
             pending=pending,
             dependencies=tuple(dependencies),
-            bypassed=state.status == "bypassed",
+            bypassed=state.status == Status.BYPASSED,
             on_change=self.on_change,
         )
         return Gathered(situation, link, stored.version)

@@ -37,6 +37,7 @@ from ledgerbridge.core import catalog, compare, mapping, overrides
 from ledgerbridge.core import drift as rules
 from ledgerbridge.core.mirror import MirrorObject
 from ledgerbridge.core.records import Record, RecordKey, parse_record
+from ledgerbridge.core.status import Status
 from ledgerbridge.engine.paid import settle_paid_invoices
 from ledgerbridge.storage.repositories import Clock, Connections, Events, Records, StoredRecord
 from ledgerbridge.storage.scans import Scans
@@ -242,7 +243,7 @@ class _Detector:
             "customer.merged_in_quickbooks",
             {"type": key.type, "id": key.app_id, **detail},
         )
-        if state.status == "error" and _code(state) == catalog.CUSTOMER_MERGED_IN_QUICKBOOKS:
+        if state.status == Status.ERROR and _code(state) == catalog.CUSTOMER_MERGED_IN_QUICKBOOKS:
             self.states.want(self.cid, key.type, key.app_id, state.desired_version)
         self.report.merged += 1
 
@@ -315,7 +316,7 @@ class _Detector:
             return
         if isinstance(step, rules.Flag):
             problem = step.drift.problem.to_json()
-            self.states.finish(self.cid, key.type, key.app_id, status="error", problem=problem)
+            self.states.finish(self.cid, key.type, key.app_id, status=Status.ERROR, problem=problem)
             self.history.add(self.cid, key.type, key.app_id, "drift", detail=problem)
             self.events.append(self.cid, step.drift.event, step.drift.payload(key))
             self.report.flagged += 1
@@ -372,7 +373,7 @@ class _Detector:
             for stored in self._failing(code):
                 key = RecordKey(stored.type, stored.app_id)  # type: ignore[arg-type]
                 state = self.states.get(self.cid, key.type, key.app_id)
-                if state is None or state.status != "error" or state.pending_request_id:
+                if state is None or state.status != Status.ERROR or state.pending_request_id:
                     continue
                 params = (state.problem or {}).get("params") or {}
                 if _code(state) == code and str(params.get("quickbooks_id")) in active_ids:
@@ -385,7 +386,7 @@ class _Detector:
         cursor = None
         while True:
             page = self.records.list(
-                self.cid, status="error", code=code, type=record_type, cursor=cursor, limit=500
+                self.cid, status=Status.ERROR, code=code, type=record_type, cursor=cursor, limit=500
             )
             found.extend(page.items)
             if page.next_cursor is None:

@@ -46,6 +46,7 @@ from ledgerbridge.core.matches import Around, proposals
 from ledgerbridge.core.mirror import MirrorObject
 from ledgerbridge.core.problems import Problem
 from ledgerbridge.core.records import RecordKey, RecordType
+from ledgerbridge.core.status import Status
 from ledgerbridge.engine.context import NEW_ID, Gathered, Surroundings, all_records
 from ledgerbridge.engine.views import ProblemView
 from ledgerbridge.storage.repositories import Connections
@@ -111,7 +112,7 @@ class _Run:
         if gathered is None:
             return None
         if isinstance(gathered, list):  # what the app sent does not parse
-            self.surroundings.assume(key, status="error")
+            self.surroundings.assume(key, status=Status.ERROR)
             return _entry(key, state, "refuse", problems=gathered)
         situation = gathered.situation
         if situation.record is None and gathered.link is None:
@@ -127,14 +128,14 @@ class _Run:
         entity = mapping.ENTITY[key.type]
         assume = self.surroundings.assume
         if isinstance(step, planner.Create):
-            assume(key, status="synced", link=_new_link(key, entity))
+            assume(key, status=Status.SYNCED, link=_new_link(key, entity))
             # the look-alikes of the record as the app has it (a policy may rename what is sent)
             record = gathered.situation.record or step.record
             proposed = [proposal.to_json() for proposal in proposals(record, self.around())]
             return _entry(key, state, "create", proposed=proposed)
         if isinstance(step, planner.LinkExisting):
             target = step.target
-            assume(key, status="synced", link=_link_to(key, target))
+            assume(key, status=Status.SYNCED, link=_link_to(key, target))
             return _entry(key, state, "link", quickbooks_id=target.qbo_id)
         if isinstance(step, planner.Update):
             return _entry(key, state, "update", quickbooks_id=linked_id, changes=sorted(step.body))
@@ -145,16 +146,16 @@ class _Run:
                 key, state, "settle", quickbooks_id=linked_id, operation=step.pending.operation
             )
         if isinstance(step, planner.Refuse):
-            assume(key, status="error")
+            assume(key, status=Status.ERROR)
             return _entry(key, state, "refuse", quickbooks_id=linked_id, problems=step.problems)
         if isinstance(step, planner.Block):
-            assume(key, status="blocked")
+            assume(key, status=Status.BLOCKED)
             return _entry(
                 key, state, "blocked", quickbooks_id=linked_id, problems=[step.problem], by=step.by
             )
         if isinstance(step, planner.Wait):
             # a dependency that this run neither creates nor links: a sync would wait for it
-            assume(key, status="blocked")
+            assume(key, status=Status.BLOCKED)
             return _entry(
                 key,
                 state,
@@ -164,7 +165,7 @@ class _Run:
                 by=step.on,
             )
         if isinstance(step, planner.Draft):
-            assume(key, status="draft")
+            assume(key, status=Status.DRAFT)
             return _entry(key, state, "draft", quickbooks_id=linked_id)
         return _entry(key, state, "nothing", quickbooks_id=linked_id)
 
@@ -189,7 +190,7 @@ def _fresh(key: RecordKey) -> StoredState:
     return StoredState(
         type=key.type,
         app_id=key.app_id,
-        status="pending",
+        status=Status.PENDING,
         problem=None,
         blocked_by_type=None,
         blocked_by_id=None,

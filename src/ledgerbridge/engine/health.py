@@ -34,6 +34,7 @@ from ledgerbridge.bootstrap import Ledger
 from ledgerbridge.core import catalog
 from ledgerbridge.core.problems import Problem
 from ledgerbridge.core.retry import is_stalled
+from ledgerbridge.core.status import Status
 from ledgerbridge.engine import keys
 from ledgerbridge.engine.tokens import ConnectionTokens
 from ledgerbridge.storage.repositories import Connections, Events
@@ -119,7 +120,7 @@ def requeue_stalled(ledger: Ledger, connection_id: str, *, after: timedelta = ST
         now = ledger.clock()
         states = SyncStates(session, clock=ledger.clock)
         history = History(session, clock=ledger.clock)
-        for state in states.all(connection_id, status="pending"):
+        for state in states.all(connection_id, status=Status.PENDING):
             if state.held and state.pending_request_id is None:
                 continue  # waits for a push request (auto_push), not for a worker
             since = state.updated_at
@@ -132,7 +133,7 @@ def requeue_stalled(ledger: Ledger, connection_id: str, *, after: timedelta = ST
                 connection_id,
                 state.type,
                 state.app_id,
-                status="pending",
+                status=Status.PENDING,
                 problem=Problem(
                     catalog.RECORD_STALLED,
                     None,

@@ -25,14 +25,13 @@ from ledgerbridge.core import drift as rules
 from ledgerbridge.core.mirror import MirrorObject
 from ledgerbridge.core.preflight.sales import is_same_payment
 from ledgerbridge.core.records import Payment, parse_record
+from ledgerbridge.core.status import SETTLED, Status
 from ledgerbridge.storage.repositories import Clock, Events, Records
 from ledgerbridge.storage.scans import Scans
 from ledgerbridge.storage.sync import History, Links, Mirror, StoredLink, SyncStates
 from ledgerbridge.storage.tables import utcnow
 
 __all__ = ["settle_paid_invoices"]
-
-_SETTLED = ("synced", "bypassed")
 
 
 def settle_paid_invoices(
@@ -82,7 +81,7 @@ class _Paid:
 
     def _bypass(self, app_id: str, invoice: StoredLink) -> bool:
         state = self.states.get(self.cid, "payment", app_id)
-        if state is None or state.status in _SETTLED or state.pending_request_id:
+        if state is None or state.status in SETTLED or state.pending_request_id:
             return False
         if self.links.get(self.cid, "payment", app_id) is not None:
             return False
@@ -92,7 +91,7 @@ class _Paid:
         if self._in_quickbooks(payment):
             return False  # QuickBooks' payment is this one: the next pass links it
         problem = rules.paid_problem(invoice.app_id, invoice.doc_number).to_json()
-        self.states.finish(self.cid, "payment", app_id, status="bypassed", problem=problem)
+        self.states.finish(self.cid, "payment", app_id, status=Status.BYPASSED, problem=problem)
         self.history.add(self.cid, "payment", app_id, "bypassed", detail=problem)
         self.events.append(
             self.cid,

@@ -23,6 +23,7 @@ from ledgerbridge.core import catalog, planner
 from ledgerbridge.core import drift as rules
 from ledgerbridge.core.problems import Problem
 from ledgerbridge.core.records import RecordKey
+from ledgerbridge.core.status import Status
 from ledgerbridge.engine.context import Gathered, Surroundings
 from ledgerbridge.storage.sync import StoredState
 
@@ -61,7 +62,7 @@ class Left:
 def still_holds(session: Session, surroundings: Surroundings, state: StoredState) -> Left | None:
     """The record's QuickBooks-side problem, when planning it now meets it again."""
     code = str((state.problem or {}).get("code") or "")
-    if state.status != "error" or code not in FROM_QUICKBOOKS or state.pending_request_id:
+    if state.status != Status.ERROR or code not in FROM_QUICKBOOKS or state.pending_request_id:
         return None
     key = RecordKey(state.type, state.app_id)  # type: ignore[arg-type]
     gathered = surroundings.situation(session, key, state)

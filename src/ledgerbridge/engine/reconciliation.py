@@ -47,7 +47,6 @@ from sqlalchemy.orm import Session
 from ledgerbridge.bootstrap import Ledger
 from ledgerbridge.core import catalog, drift, overrides, reconcile
 from ledgerbridge.core.money import ZERO, total
-from ledgerbridge.core.planner import Status
 from ledgerbridge.core.records import (
     RECORD_TYPES,
     Invoice,
@@ -57,6 +56,7 @@ from ledgerbridge.core.records import (
     RecordType,
     parse_record,
 )
+from ledgerbridge.core.status import StatusName
 from ledgerbridge.engine.context import all_records
 from ledgerbridge.engine.views import ProblemView
 from ledgerbridge.storage.repositories import Connections, StoredRecord
@@ -65,7 +65,7 @@ from ledgerbridge.storage.sync import StoredState, SyncStates
 
 __all__ = ["reconciliation"]
 
-STATUSES: tuple[str, ...] = get_args(Status)
+STATUSES: tuple[str, ...] = get_args(StatusName)
 # A document gone from QuickBooks has the code the pull gives it; a customer can only be gone
 # by a merge (QuickBooks makes name lists inactive instead of deleting them).
 _DELETED_CODES: dict[RecordType, str] = {

@@ -33,6 +33,7 @@ from ledgerbridge.core.records import (
     parse_record,
     record_to_json,
 )
+from ledgerbridge.core.status import Status
 from ledgerbridge.crypto import CipherError
 from ledgerbridge.engine import actions, connecting, holding, notify, recheck, verify, waiting
 from ledgerbridge.engine.context import Surroundings
@@ -444,7 +445,7 @@ class Service:
             states = SyncStates(session)
             for state in states.all(connection_id):
                 states.unsync(connection_id, state.type, state.app_id)
-                if state.status != "bypassed":
+                if state.status != Status.BYPASSED:
                     states.want(connection_id, state.type, state.app_id, state.desired_version)
             Audit(session).add(
                 connection_id,
@@ -588,7 +589,7 @@ class Service:
         with self.ledger.db.session(readonly=True) as session:
             self._connection(session, key_id, connection_id)
             state = SyncStates(session).get(connection_id, record_type, app_id)
-        return state is None or (state.status == "pending" and not state.held)
+        return state is None or (state.status == Status.PENDING and not state.held)
 
     def records(
         self,
@@ -748,7 +749,7 @@ class Service:
             ):
                 if wanted_ids and state.app_id not in wanted_ids:
                     continue
-                if state.status == "bypassed":
+                if state.status == Status.BYPASSED:
                     continue
                 left = recheck.still_holds(session, surroundings, state)
                 if left is not None:
@@ -905,7 +906,7 @@ def record_view(
     return RecordView(
         type=record_type,
         id=app_id,
-        status=state.status if state else "pending",
+        status=state.status if state else Status.PENDING,
         version=stored.version,
         deleted=stored.deleted,
         data=stored.data,

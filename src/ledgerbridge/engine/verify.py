@@ -37,6 +37,7 @@ from ledgerbridge.core import compare, overrides
 from ledgerbridge.core import drift as rules
 from ledgerbridge.core.mirror import MirrorObject
 from ledgerbridge.core.records import Record, RecordKey, parse_record
+from ledgerbridge.core.status import Status
 from ledgerbridge.engine.tokens import ConnectionTokens
 from ledgerbridge.storage.repositories import Connections, Events, Records
 from ledgerbridge.storage.scans import Scans
@@ -236,10 +237,10 @@ def _judge(
         parties=parties,
     )
     found = rules.judge(linked)
-    if state.status != "synced" or state.pending_request_id:
+    if state.status != Status.SYNCED or state.pending_request_id:
         if report is not None:
             code = (state.problem or {}).get("code")
-            if found is not None and state.status == "error" and code == found.problem.code:
+            if found is not None and state.status == Status.ERROR and code == found.problem.code:
                 report.confirmed += 1
             else:
                 report.not_synced += 1
@@ -271,7 +272,7 @@ def _mismatch(ledger: Ledger, cid: str, found: _Found, report: VerifyReport, *, 
     with ledger.db.session() as session:
         states = SyncStates(session, clock=ledger.clock)
         now = states.get(cid, key.type, key.app_id)
-        if now is None or now.status != "synced" or now.pending_request_id:
+        if now is None or now.status != Status.SYNCED or now.pending_request_id:
             return  # a pass took it up meanwhile: it plans it against QuickBooks itself
         if found.current is not None:  # what the pull side missed: Retry and Keep see it too
             Mirror(session, cid, clock=ledger.clock).put(found.current)
@@ -279,7 +280,7 @@ def _mismatch(ledger: Ledger, cid: str, found: _Found, report: VerifyReport, *, 
             Mirror(session, cid, clock=ledger.clock).mark_deleted(
                 found.link.qbo_entity, found.link.qbo_id
             )
-        states.finish(cid, key.type, key.app_id, status="error", problem=problem.to_json())
+        states.finish(cid, key.type, key.app_id, status=Status.ERROR, problem=problem.to_json())
         History(session, clock=ledger.clock).add(
             cid, key.type, key.app_id, "verify_mismatch", detail=problem.to_json()
         )

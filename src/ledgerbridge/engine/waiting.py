@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from ledgerbridge.core import catalog
 from ledgerbridge.core.records import RecordKey
+from ledgerbridge.core.status import Status
 from ledgerbridge.storage.repositories import Clock, Records
 from ledgerbridge.storage.sync import History, SyncStates
 from ledgerbridge.storage.tables import utcnow
@@ -107,7 +108,7 @@ def release(
     for code, names in wanted.items():
         for record_type, app_id in list(_failing(session, connection_id, code)):
             state = states.get(connection_id, record_type, app_id)
-            if state is None or state.status != "error" or state.pending_request_id:
+            if state is None or state.status != Status.ERROR or state.pending_request_id:
                 continue
             params = (state.problem or {}).get("params") or {}
             if names is not None and str(params.get("name")) not in names:
@@ -155,7 +156,7 @@ def recheck_dependents(
     count = 0
     for record_type, app_id in found:
         state = states.get(connection_id, record_type, app_id)
-        if state is None or state.status != "synced" or state.pending_request_id:
+        if state is None or state.status != Status.SYNCED or state.pending_request_id:
             continue
         states.want(connection_id, record_type, app_id, state.desired_version, current=state)
         states.unsync(connection_id, record_type, app_id)
@@ -177,7 +178,7 @@ def _failing(session: Session, connection_id: str, code: str) -> Iterable[tuple[
     records = Records(session)
     cursor = None
     while True:
-        page = records.list(connection_id, status="error", code=code, cursor=cursor, limit=500)
+        page = records.list(connection_id, status=Status.ERROR, code=code, cursor=cursor, limit=500)
         yield from ((r.type, r.app_id) for r in page.items)
         if page.next_cursor is None:
             return

@@ -48,3 +48,7 @@ def test_a_blocked_record_is_pending_once_its_blocker_synced() -> None:
 
 def test_due_work_is_pending_and_blocked_records() -> None:
     assert status.DUE == (Status.PENDING, Status.BLOCKED)
+
+
+def test_settled_records_are_synced_or_bypassed() -> None:
+    assert [s for s in Status if s in status.SETTLED] == [Status.SYNCED, Status.BYPASSED]

@@ -13,8 +13,8 @@ from ledgerbridge.api.errors import ERRORS, ErrorResponse
 from ledgerbridge.api.limits import JsonRoute
 from ledgerbridge.api.schemas import ReceivedPage, RecordOut, RecordsIn, RecordsPage
 from ledgerbridge.api.waits import WAITS_PER_KEY, Waits
-from ledgerbridge.core.planner import Status
 from ledgerbridge.core.records import Incoming, RecordType
+from ledgerbridge.core.status import Status, StatusName
 from ledgerbridge.engine.service import PUT_MANY
 
 __all__ = ["router"]
@@ -52,7 +52,7 @@ def list_records(
     connection_id: str,
     key_id: KeyId,
     service: ServiceDep,
-    status: Status | None = None,
+    status: StatusName | None = None,
     record_type: Annotated[RecordType | None, Query(alias="type")] = None,
     code: Annotated[str | None, Query(description="The current problem's code")] = None,
     q: Annotated[
@@ -151,7 +151,7 @@ async def get_record(
     """Async so that a wait holds no thread of the shared pool (api/waits.py)."""
     read = partial(service.record, key_id, connection_id, record_type, record_id)
     view = await run_in_threadpool(read)
-    if wait > 0 and view.status == "pending" and not view.held:
+    if wait > 0 and view.status == Status.PENDING and not view.held:
         waits: Waits = request.app.state.waits
         async with waits.hold(key_id):
             await waits.until(

@@ -21,6 +21,7 @@ from typing import Any, Final
 from ledgerbridge.bootstrap import Ledger
 from ledgerbridge.core import catalog
 from ledgerbridge.core.records import RecordKey
+from ledgerbridge.core.status import SETTLED, Status
 from ledgerbridge.engine.actions import local, remote, resend
 from ledgerbridge.engine.actions._target import Done, Target
 from ledgerbridge.engine.errors import Refused
@@ -88,11 +89,11 @@ def offered(state: StoredState, linked: bool) -> tuple[str, ...]:
             ]
         except KeyError:
             found += ["retry", "copy_details"]
-    if state.status == "bypassed":
+    if state.status == Status.BYPASSED:
         found = [a for a in found if a not in ("bypass", "retry")] + ["undo_bypass"]
-    elif state.status in ("error", "blocked", "pending", "draft"):
+    elif state.status not in SETTLED:
         found += ["retry", "bypass"]
-    if not linked and state.status != "synced":
+    if not linked and state.status != Status.SYNCED:
         found.append("link")
     return tuple(dict.fromkeys(found))
 
@@ -139,7 +140,7 @@ def run(
     if action not in HANDLERS:
         raise Refused(f"there is no action {action!r}")
     choices = offered(state, link is not None)
-    if action == "retry" and state.status == "synced":
+    if action == "retry" and state.status == Status.SYNCED:
         choices = (*choices, "retry")  # it synced meanwhile: sending it again is still asked
     if action in _withheld(state):
         choices = (*choices, action)  # not offered: the handler refuses it, saying why

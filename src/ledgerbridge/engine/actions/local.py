@@ -18,6 +18,7 @@ from ledgerbridge.core import catalog, drift, overrides
 from ledgerbridge.core import preflight as names
 from ledgerbridge.core.mirror import MirrorObject, name_key
 from ledgerbridge.core.records import Customer, Item, Vendor, display_name
+from ledgerbridge.core.status import Status
 from ledgerbridge.engine import reconciler, waiting
 from ledgerbridge.engine.actions._target import Done, Target
 from ledgerbridge.engine.context import Surroundings
@@ -70,22 +71,22 @@ NOT_ABOUT_QUICKBOOKS = {
 
 def bypass(t: Target) -> Done:
     _no_write_in_flight(t)
-    if t.state.status == "bypassed":
+    if t.state.status == Status.BYPASSED:
         raise Refused("the record is already bypassed")
     with t.ledger.db.session() as session:
         SyncStates(session, clock=t.ledger.clock).finish(
-            t.cid, t.key.type, t.key.app_id, status="bypassed", problem=t.state.problem
+            t.cid, t.key.type, t.key.app_id, status=Status.BYPASSED, problem=t.state.problem
         )
         t.event(session, "record.bypassed", {"code": t.code})
     return Done("bypassed: it will not be sent to QuickBooks", wake=False)
 
 
 def undo_bypass(t: Target) -> Done:
-    if t.state.status != "bypassed":
+    if t.state.status != Status.BYPASSED:
         raise Refused("only a bypassed record can be un-bypassed")
     with t.ledger.db.session() as session:
         SyncStates(session, clock=t.ledger.clock).finish(
-            t.cid, t.key.type, t.key.app_id, status="pending"
+            t.cid, t.key.type, t.key.app_id, status=Status.PENDING
         )
         t.want(session)
     return Done("no longer bypassed: queued to be sent")
@@ -159,7 +160,7 @@ def _release_namesakes(t: Target, session: Any, name: str) -> None:
     """The app records that failed only because this one wanted their name too: the name is
     theirs now, so they are due again (they keep it, or meet whoever still holds it)."""
     states = SyncStates(session, clock=t.ledger.clock)
-    for state in states.all(t.cid, record_type=t.key.type, status="error"):
+    for state in states.all(t.cid, record_type=t.key.type, status=Status.ERROR):
         problem = state.problem or {}
         if state.app_id == t.key.app_id or problem.get("code") not in _IN_APP_CODES:
             continue
@@ -276,7 +277,7 @@ def accept_deletion(t: Target) -> Done:
         if t.link is not None:
             Links(session).remove(t.cid, t.key.type, t.key.app_id)
         SyncStates(session, clock=t.ledger.clock).finish(
-            t.cid, t.key.type, t.key.app_id, status="bypassed", problem=t.state.problem
+            t.cid, t.key.type, t.key.app_id, status=Status.BYPASSED, problem=t.state.problem
         )
         t.event(session, "record.deletion_accepted", {"code": t.code})
     return Done("left deleted in QuickBooks; the record will not be sent again", wake=False)
@@ -376,7 +377,7 @@ def accept_quickbooks(t: Target) -> Done:
     if code in (catalog.INVOICE_VOIDED_IN_QUICKBOOKS, catalog.ITEM_BUNDLE_READ_ONLY):
         with t.ledger.db.session() as session:
             SyncStates(session, clock=t.ledger.clock).finish(
-                t.cid, t.key.type, t.key.app_id, status="bypassed", problem=t.state.problem
+                t.cid, t.key.type, t.key.app_id, status=Status.BYPASSED, problem=t.state.problem
             )
             t.event(session, "record.quickbooks_accepted", {"code": code})
         return Done("QuickBooks' version is kept; the record is no longer sent", wake=False)
@@ -388,7 +389,11 @@ def _settle_as_synced(t: Target, session: Any, pushed_patch: dict[str, Any]) -> 
     assert t.link is not None
     _relink(t, session, {**(t.link.pushed or {}), **pushed_patch})
     SyncStates(session, clock=t.ledger.clock).finish(
-        t.cid, t.key.type, t.key.app_id, status="synced", synced_version=t.state.desired_version
+        t.cid,
+        t.key.type,
+        t.key.app_id,
+        status=Status.SYNCED,
+        synced_version=t.state.desired_version,
     )
 
 

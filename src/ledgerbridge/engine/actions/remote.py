@@ -16,6 +16,7 @@ from ledgerbridge.core import drift as rules
 from ledgerbridge.core.mirror import MirrorObject
 from ledgerbridge.core.preflight._refs import pushed_number
 from ledgerbridge.core.records import Record, parse_record
+from ledgerbridge.core.status import Status
 from ledgerbridge.engine import drift, waiting
 from ledgerbridge.engine.actions._target import Done, Target
 from ledgerbridge.engine.actions.local import next_free_number, push_again
@@ -147,7 +148,7 @@ def _replan_suggesting(states: SyncStates, t: Target, qbo_id: str) -> None:
     """Other records whose problem suggested linking to the object this record now holds (two
     app invoices matching one QuickBooks invoice) are planned again: their suggestion is taken,
     and a Link button offering it could only be refused."""
-    for other in states.all(t.cid, record_type=t.key.type, status="error"):
+    for other in states.all(t.cid, record_type=t.key.type, status=Status.ERROR):
         params = (other.problem or {}).get("params") or {}
         if other.app_id != t.key.app_id and str(params.get("quickbooks_id")) == qbo_id:
             states.want(t.cid, other.type, other.app_id, other.desired_version, current=other)
@@ -207,7 +208,7 @@ def link(t: Target) -> Done:
         )
         if body is None or len(kept_fields) < len(lacking):
             # the record cannot be sent as it is, or its amounts differ: the next pass says why
-            states.finish(t.cid, t.key.type, t.key.app_id, status="pending", attempts=0)
+            states.finish(t.cid, t.key.type, t.key.app_id, status=Status.PENDING, attempts=0)
             states.unsync(t.cid, t.key.type, t.key.app_id)
             t.want(session)
         else:
@@ -215,7 +216,7 @@ def link(t: Target) -> Done:
                 t.cid,
                 t.key.type,
                 t.key.app_id,
-                status="synced",
+                status=Status.SYNCED,
                 synced_version=t.state.desired_version,
                 attempts=0,
             )

@@ -12,6 +12,7 @@ QuickBooks) is left in place, with the reason and the buttons that do fix it
 from __future__ import annotations
 
 from ledgerbridge.core import drift
+from ledgerbridge.core.status import Status
 from ledgerbridge.engine import holding, recheck
 from ledgerbridge.engine.actions import remote
 from ledgerbridge.engine.actions._target import Done, Target
@@ -34,7 +35,7 @@ def retry(t: Target) -> Done:
     if t.connection.status == "active" and t.code not in NOT_ABOUT_QUICKBOOKS:
         pull_company(t.ledger, t.cid)  # change data capture: one call; a failure only delays
     t = _afresh(t)
-    if t.code in _OWN_INACTIVE and t.state.status == "error" and _active_in_app(t):
+    if t.code in _OWN_INACTIVE and t.state.status == Status.ERROR and _active_in_app(t):
         try:
             done = remote.reactivate(t)
         except Refused as refused:
