@@ -23,7 +23,9 @@ from sqlalchemy import Case, SQLColumnExpression, and_, case, func, or_, select,
 from ledgerbridge.bootstrap import Ledger
 from ledgerbridge.core import compare
 from ledgerbridge.storage import tables
-from ledgerbridge.storage.sync import Links, Mirror, SyncStates
+from ledgerbridge.storage.links import Links
+from ledgerbridge.storage.mirror import Mirror
+from ledgerbridge.storage.sync_states import SyncStates
 
 __all__ = [
     "SUCCESS_KINDS",

@@ -43,8 +43,11 @@ from ledgerbridge.core.records import (
     display_name,
     parse_record,
 )
-from ledgerbridge.storage.repositories import Records, StoredConnection, StoredRecord
-from ledgerbridge.storage.sync import Links, Mirror, StoredLink, StoredState, SyncStates
+from ledgerbridge.storage.connections import StoredConnection
+from ledgerbridge.storage.links import Links, StoredLink
+from ledgerbridge.storage.mirror import Mirror
+from ledgerbridge.storage.records import Records, StoredRecord
+from ledgerbridge.storage.sync_states import StoredState, SyncStates
 
 __all__ = [
     "MEMO_SECONDS",

@@ -48,9 +48,11 @@ from ledgerbridge.core.problems import Problem
 from ledgerbridge.core.records import RecordKey, RecordType
 from ledgerbridge.engine.context import NEW_ID, Gathered, Surroundings, all_records
 from ledgerbridge.engine.views import ProblemView
-from ledgerbridge.storage.repositories import Connections
+from ledgerbridge.storage.connections import Connections
+from ledgerbridge.storage.links import StoredLink
+from ledgerbridge.storage.mirror import Mirror
 from ledgerbridge.storage.scans import Scans
-from ledgerbridge.storage.sync import Mirror, StoredLink, StoredState, SyncStates
+from ledgerbridge.storage.sync_states import StoredState, SyncStates
 from ledgerbridge.storage.tables import utcnow
 
 __all__ = ["STEPS", "dry_run"]
