@@ -257,7 +257,7 @@ def resolve(
     import json
 
     from ledgerbridge.engine.errors import NotFound, Refused
-    from ledgerbridge.storage.repositories import Connections
+    from ledgerbridge.storage.connections import Connections
 
     params: dict[str, str] = {}
     for item in param or []:

@@ -43,12 +43,9 @@ from ledgerbridge.core.status import DUE, Status
 from ledgerbridge.engine.errors import Invalid, NotFound
 from ledgerbridge.engine.service import Service
 from ledgerbridge.engine.views import ConnectionView
-from ledgerbridge.storage.repositories import (
-    ApiKeys,
-    Connections,
-    InvalidCursor,
-    StoredConnection,
-)
+from ledgerbridge.storage.api_keys import ApiKeys
+from ledgerbridge.storage.connections import Connections, StoredConnection
+from ledgerbridge.storage.records import InvalidCursor
 from ledgerbridge.terminal import (
     STATUSES,
     console,

@@ -33,7 +33,7 @@ from rich.table import Table
 from ledgerbridge.bootstrap import Ledger
 from ledgerbridge.core import catalog
 from ledgerbridge.engine.reconciler import PassReport, new_holder, sync_company
-from ledgerbridge.storage.sync import SyncStates
+from ledgerbridge.storage.sync_states import SyncStates
 
 __all__ = [
     "STATUSES",

@@ -28,7 +28,7 @@ from ledgerbridge.demo.dataset import Dataset, Size, generate
 from ledgerbridge.demo.report import summarize
 from ledgerbridge.engine.service import Service
 from ledgerbridge.settings import load_settings
-from ledgerbridge.storage.repositories import Connections
+from ledgerbridge.storage.connections import Connections
 from qbo_emulator.emulator import Emulator
 from qbo_emulator.server import free_port
 

@@ -17,8 +17,8 @@ import pytest
 from ledgerbridge.bootstrap import build
 from ledgerbridge.files import open_private, write_private
 from ledgerbridge.settings import load_settings
+from ledgerbridge.storage.api_keys import ApiKeys
 from ledgerbridge.storage.db import Database, default_sqlite_url
-from ledgerbridge.storage.repositories import ApiKeys
 from qbo_emulator.server import EmulatorServer
 
 

@@ -24,7 +24,9 @@ from ledgerbridge.bootstrap import Ledger
 from ledgerbridge.core import compare
 from ledgerbridge.core.status import Status
 from ledgerbridge.storage import tables
-from ledgerbridge.storage.sync import Links, Mirror, SyncStates
+from ledgerbridge.storage.links import Links
+from ledgerbridge.storage.mirror import Mirror
+from ledgerbridge.storage.sync_states import SyncStates
 
 __all__ = [
     "SUCCESS_KINDS",

@@ -22,8 +22,8 @@ from ledgerbridge.engine.health import check_connection, requeue_stalled
 from ledgerbridge.engine.notify import deliver_events
 from ledgerbridge.engine.pull import pull_company
 from ledgerbridge.engine.reconciler import new_holder, sync_company
-from ledgerbridge.storage.repositories import Connections
-from ledgerbridge.storage.sync import SyncStates
+from ledgerbridge.storage.connections import Connections
+from ledgerbridge.storage.sync_states import SyncStates
 
 log = logging.getLogger(__name__)
 

@@ -82,8 +82,8 @@ from ledgerbridge.bootstrap import Ledger
 from ledgerbridge.engine.health import check_connection, requeue_stalled
 from ledgerbridge.engine.pull import mirror_is_empty, pull_company
 from ledgerbridge.engine.reconciler import sync_company
-from ledgerbridge.storage.repositories import Connections
-from ledgerbridge.storage.sync import SyncStates
+from ledgerbridge.storage.connections import Connections
+from ledgerbridge.storage.sync_states import SyncStates
 
 __all__ = [
     "JOB_HOLDER",

@@ -32,14 +32,12 @@ from ledgerbridge.core.preflight import Mappings
 from ledgerbridge.core.records import Invoice, PurchaseOrder, Record, RecordKey, parse_record
 from ledgerbridge.core.status import Status
 from ledgerbridge.engine.errors import NoNumberToApply
-from ledgerbridge.storage.repositories import (
-    Audit,
-    Connections,
-    Events,
-    Records,
-    StoredConnection,
-)
-from ledgerbridge.storage.sync import Mirror, SyncStates
+from ledgerbridge.storage.audit import Audit
+from ledgerbridge.storage.connections import Connections, StoredConnection
+from ledgerbridge.storage.events import Events
+from ledgerbridge.storage.mirror import Mirror
+from ledgerbridge.storage.records import Records
+from ledgerbridge.storage.sync_states import SyncStates
 
 __all__ = [
     "CHECK_EVERY",

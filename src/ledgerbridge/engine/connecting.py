@@ -46,8 +46,9 @@ from ledgerbridge.adapters.qbo import (
 from ledgerbridge.bootstrap import Ledger
 from ledgerbridge.core import catalog
 from ledgerbridge.engine.tokens import store_grant
-from ledgerbridge.storage.repositories import Connections, Events, StoredConnection
-from ledgerbridge.storage.sync import Tokens
+from ledgerbridge.storage.connections import Connections, StoredConnection
+from ledgerbridge.storage.events import Events
+from ledgerbridge.storage.tokens import Tokens
 
 __all__ = [
     "SCOPES",

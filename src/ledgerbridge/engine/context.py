@@ -44,8 +44,11 @@ from ledgerbridge.core.records import (
     parse_record,
 )
 from ledgerbridge.core.status import Status
-from ledgerbridge.storage.repositories import Records, StoredConnection, StoredRecord
-from ledgerbridge.storage.sync import Links, Mirror, StoredLink, StoredState, SyncStates
+from ledgerbridge.storage.connections import StoredConnection
+from ledgerbridge.storage.links import Links, StoredLink
+from ledgerbridge.storage.mirror import Mirror
+from ledgerbridge.storage.records import Records, StoredRecord
+from ledgerbridge.storage.sync_states import StoredState, SyncStates
 
 __all__ = [
     "MEMO_SECONDS",

@@ -39,17 +39,15 @@ from ledgerbridge.core.mirror import MirrorObject
 from ledgerbridge.core.records import Record, RecordKey, parse_record
 from ledgerbridge.core.status import Status
 from ledgerbridge.engine.paid import settle_paid_invoices
-from ledgerbridge.storage.repositories import Clock, Connections, Events, Records, StoredRecord
+from ledgerbridge.storage.connections import Connections
+from ledgerbridge.storage.events import Events
+from ledgerbridge.storage.history import History
+from ledgerbridge.storage.links import Links, StoredLink
+from ledgerbridge.storage.mirror import Mirror
+from ledgerbridge.storage.records import Records, StoredRecord
 from ledgerbridge.storage.scans import Scans
-from ledgerbridge.storage.sync import (
-    History,
-    Links,
-    Mirror,
-    StoredLink,
-    StoredState,
-    SyncStates,
-)
-from ledgerbridge.storage.tables import utcnow
+from ledgerbridge.storage.sync_states import StoredState, SyncStates
+from ledgerbridge.storage.tables import Clock, utcnow
 
 __all__ = ["MERGE_HINT", "WATCHED", "Changes", "DriftReport", "detect", "remember_merges"]
 

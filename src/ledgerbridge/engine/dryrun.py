@@ -49,9 +49,11 @@ from ledgerbridge.core.records import RecordKey, RecordType
 from ledgerbridge.core.status import Status
 from ledgerbridge.engine.context import NEW_ID, Gathered, Surroundings, all_records
 from ledgerbridge.engine.views import ProblemView
-from ledgerbridge.storage.repositories import Connections
+from ledgerbridge.storage.connections import Connections
+from ledgerbridge.storage.links import StoredLink
+from ledgerbridge.storage.mirror import Mirror
 from ledgerbridge.storage.scans import Scans
-from ledgerbridge.storage.sync import Mirror, StoredLink, StoredState, SyncStates
+from ledgerbridge.storage.sync_states import StoredState, SyncStates
 from ledgerbridge.storage.tables import utcnow
 
 __all__ = ["STEPS", "dry_run"]

@@ -11,7 +11,7 @@ line) translate in one place each (`api/errors.py`'s table for HTTP).
 from __future__ import annotations
 
 from ledgerbridge.core.problems import Problem
-from ledgerbridge.storage.repositories import InvalidCursor
+from ledgerbridge.storage.records import InvalidCursor
 
 __all__ = ["Invalid", "InvalidCursor", "NoNumberToApply", "NotFound", "Refused"]
 

@@ -37,8 +37,10 @@ from ledgerbridge.core.retry import is_stalled
 from ledgerbridge.core.status import Status
 from ledgerbridge.engine import keys
 from ledgerbridge.engine.tokens import ConnectionTokens
-from ledgerbridge.storage.repositories import Connections, Events
-from ledgerbridge.storage.sync import History, SyncStates
+from ledgerbridge.storage.connections import Connections
+from ledgerbridge.storage.events import Events
+from ledgerbridge.storage.history import History
+from ledgerbridge.storage.sync_states import SyncStates
 
 __all__ = [
     "STALLED_AFTER",

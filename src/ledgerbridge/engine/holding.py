@@ -14,7 +14,7 @@ whose `by` says what released it) by:
   releases it rather than letting the dependent wait, and names the dependent (`needed_by`).
 
 Once pushed, a record is held again by the next change the app sends. A write already sent
-for a held record is still settled (`storage.sync`); any outcome other than `pending` ends the
+for a held record is still settled (`SyncStates.due`); any outcome other than `pending` ends the
 hold. Records already queued when a type leaves `auto_push` are not held retroactively.
 """
 
@@ -24,7 +24,8 @@ from collections.abc import Mapping
 from typing import Any, Literal
 
 from ledgerbridge.core.records import RECORD_TYPES, RecordKey
-from ledgerbridge.storage.sync import History, StoredState, SyncStates
+from ledgerbridge.storage.history import History
+from ledgerbridge.storage.sync_states import StoredState, SyncStates
 
 __all__ = ["ReleasedBy", "auto_pushed", "note_held", "push_request", "release"]
 

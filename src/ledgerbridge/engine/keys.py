@@ -21,8 +21,8 @@ from ledgerbridge.bootstrap import Ledger
 from ledgerbridge.core import catalog
 from ledgerbridge.core.problems import Problem
 from ledgerbridge.crypto import CipherError
-from ledgerbridge.storage.repositories import Connections
-from ledgerbridge.storage.sync import Tokens
+from ledgerbridge.storage.connections import Connections
+from ledgerbridge.storage.tokens import Tokens
 
 __all__ = ["KEYS_CHANGED", "tokens_open"]
 

@@ -27,7 +27,8 @@ from sqlalchemy.orm import Session
 from ledgerbridge.adapters import delivery
 from ledgerbridge.bootstrap import Ledger
 from ledgerbridge.crypto import CipherError
-from ledgerbridge.storage.repositories import Connections, Events, StoredConnection
+from ledgerbridge.storage.connections import Connections, StoredConnection
+from ledgerbridge.storage.events import Events
 
 log = logging.getLogger(__name__)
 SIGNATURE_HEADER = "X-Ledgerbridge-Signature"

@@ -26,10 +26,14 @@ from ledgerbridge.core.mirror import MirrorObject
 from ledgerbridge.core.preflight.sales import is_same_payment
 from ledgerbridge.core.records import Payment, parse_record
 from ledgerbridge.core.status import SETTLED, Status
-from ledgerbridge.storage.repositories import Clock, Events, Records
+from ledgerbridge.storage.events import Events
+from ledgerbridge.storage.history import History
+from ledgerbridge.storage.links import Links, StoredLink
+from ledgerbridge.storage.mirror import Mirror
+from ledgerbridge.storage.records import Records
 from ledgerbridge.storage.scans import Scans
-from ledgerbridge.storage.sync import History, Links, Mirror, StoredLink, SyncStates
-from ledgerbridge.storage.tables import utcnow
+from ledgerbridge.storage.sync_states import SyncStates
+from ledgerbridge.storage.tables import Clock, utcnow
 
 __all__ = ["settle_paid_invoices"]
 

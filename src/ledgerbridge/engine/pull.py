@@ -22,8 +22,9 @@ from ledgerbridge.core.mirror import MirrorObject
 from ledgerbridge.engine import checks as setup_checks
 from ledgerbridge.engine import drift, keys
 from ledgerbridge.engine.tokens import ConnectionTokens
-from ledgerbridge.storage.repositories import Connections, Events
-from ledgerbridge.storage.sync import Mirror, same_as_stored
+from ledgerbridge.storage.connections import Connections
+from ledgerbridge.storage.events import Events
+from ledgerbridge.storage.mirror import Mirror, same_as_stored
 
 LISTS = (
     "Customer",

@@ -25,7 +25,7 @@ from ledgerbridge.core.problems import Problem
 from ledgerbridge.core.records import RecordKey
 from ledgerbridge.core.status import Status
 from ledgerbridge.engine.context import Gathered, Surroundings
-from ledgerbridge.storage.sync import StoredState
+from ledgerbridge.storage.sync_states import StoredState
 
 __all__ = ["FROM_QUICKBOOKS", "Left", "still_holds"]
 

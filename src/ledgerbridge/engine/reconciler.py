@@ -56,18 +56,15 @@ from ledgerbridge.core.retry import Backoff, throttled_until
 from ledgerbridge.engine import holding, keys
 from ledgerbridge.engine.context import Surroundings
 from ledgerbridge.engine.tokens import ConnectionTokens
-from ledgerbridge.storage.repositories import Connections, Events, Records, StoredConnection
-from ledgerbridge.storage.sync import (
-    Happened,
-    History,
-    Leases,
-    Links,
-    Mirror,
-    RateWindows,
-    StoredLink,
-    StoredState,
-    SyncStates,
-)
+from ledgerbridge.storage.connections import Connections, StoredConnection
+from ledgerbridge.storage.events import Events
+from ledgerbridge.storage.history import Happened, History
+from ledgerbridge.storage.leases import Leases
+from ledgerbridge.storage.links import Links, StoredLink
+from ledgerbridge.storage.mirror import Mirror
+from ledgerbridge.storage.rate_windows import RateWindows
+from ledgerbridge.storage.records import Records
+from ledgerbridge.storage.sync_states import StoredState, SyncStates
 
 log = logging.getLogger(__name__)
 LEASE = timedelta(minutes=5)

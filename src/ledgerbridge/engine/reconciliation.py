@@ -59,9 +59,10 @@ from ledgerbridge.core.records import (
 from ledgerbridge.core.status import StatusName
 from ledgerbridge.engine.context import all_records
 from ledgerbridge.engine.views import ProblemView
-from ledgerbridge.storage.repositories import Connections, StoredRecord
+from ledgerbridge.storage.connections import Connections
+from ledgerbridge.storage.records import StoredRecord
 from ledgerbridge.storage.scans import Scans, SeenObject
-from ledgerbridge.storage.sync import StoredState, SyncStates
+from ledgerbridge.storage.sync_states import StoredState, SyncStates
 
 __all__ = ["reconciliation"]
 

@@ -40,16 +40,16 @@ from ledgerbridge.engine.context import Surroundings
 from ledgerbridge.engine.errors import Invalid, NotFound
 from ledgerbridge.engine.pull import pull_company
 from ledgerbridge.engine.views import ConnectionView, ProblemView, RecordView
-from ledgerbridge.storage.repositories import (
-    ApiKeys,
-    Audit,
-    Connections,
-    Events,
-    Page,
-    Records,
-    StoredConnection,
-)
-from ledgerbridge.storage.sync import History, Links, Mirror, StoredState, SyncStates, Tokens
+from ledgerbridge.storage.api_keys import ApiKeys
+from ledgerbridge.storage.audit import Audit
+from ledgerbridge.storage.connections import Connections, StoredConnection
+from ledgerbridge.storage.events import Events
+from ledgerbridge.storage.history import History
+from ledgerbridge.storage.links import Links
+from ledgerbridge.storage.mirror import Mirror
+from ledgerbridge.storage.records import Page, Records
+from ledgerbridge.storage.sync_states import StoredState, SyncStates
+from ledgerbridge.storage.tokens import Tokens
 
 ENVIRONMENTS = ("emulator", "sandbox", "production")
 PUT_MANY = 1000  # records at most in one put_records

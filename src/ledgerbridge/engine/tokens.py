@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from ledgerbridge.adapters.qbo import Disconnected, TokenGrant, oauth
 from ledgerbridge.bootstrap import Ledger
-from ledgerbridge.storage.sync import Tokens
+from ledgerbridge.storage.tokens import Tokens
 
 
 class ConnectionTokens:

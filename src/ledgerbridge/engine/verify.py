@@ -39,16 +39,15 @@ from ledgerbridge.core.mirror import MirrorObject
 from ledgerbridge.core.records import Record, RecordKey, parse_record
 from ledgerbridge.core.status import Status
 from ledgerbridge.engine.tokens import ConnectionTokens
-from ledgerbridge.storage.repositories import Connections, Events, Records
+from ledgerbridge.storage.connections import Connections
+from ledgerbridge.storage.events import Events
+from ledgerbridge.storage.history import History
+from ledgerbridge.storage.links import Links, StoredLink
+from ledgerbridge.storage.mirror import Mirror
+from ledgerbridge.storage.rate_windows import RateWindows
+from ledgerbridge.storage.records import Records
 from ledgerbridge.storage.scans import Scans
-from ledgerbridge.storage.sync import (
-    History,
-    Links,
-    Mirror,
-    RateWindows,
-    StoredLink,
-    SyncStates,
-)
+from ledgerbridge.storage.sync_states import SyncStates
 
 __all__ = ["CHUNK", "LISTS", "Mismatch", "VerifyReport", "verify"]
 

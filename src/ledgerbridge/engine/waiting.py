@@ -21,9 +21,10 @@ from sqlalchemy.orm import Session
 from ledgerbridge.core import catalog
 from ledgerbridge.core.records import RecordKey
 from ledgerbridge.core.status import Status
-from ledgerbridge.storage.repositories import Clock, Records
-from ledgerbridge.storage.sync import History, SyncStates
-from ledgerbridge.storage.tables import utcnow
+from ledgerbridge.storage.history import History
+from ledgerbridge.storage.records import Records
+from ledgerbridge.storage.sync_states import SyncStates
+from ledgerbridge.storage.tables import Clock, utcnow
 
 __all__ = [
     "MAPPED_BY",

@@ -1,8 +1,8 @@
 """Whole-company reads for reports and dry runs: every link, every mirror object of an entity.
 
-The repositories of `storage.sync` answer one record or one key at a time, as the reconciler
-asks; a report over a whole company reads each table once instead. Read-only, in a session the
-caller gives; frozen values out.
+The repositories of `storage.links` and `storage.mirror` answer one record or one key at a time,
+as the reconciler asks; a report over a whole company reads each table once instead. Read-only,
+in a session the caller gives; frozen values out.
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 
 from ledgerbridge.core.mirror import MirrorObject
 from ledgerbridge.storage import tables
-from ledgerbridge.storage.sync import StoredLink, mirror_object, stored_link
+from ledgerbridge.storage.links import StoredLink, stored_link
+from ledgerbridge.storage.mirror import mirror_object
 
 __all__ = ["Scans", "SeenObject"]
 

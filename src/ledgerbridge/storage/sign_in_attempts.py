@@ -28,8 +28,7 @@ from sqlalchemy.orm import Session
 
 from ledgerbridge.core import sign_in
 from ledgerbridge.storage import tables
-from ledgerbridge.storage.repositories import Clock
-from ledgerbridge.storage.tables import utcnow
+from ledgerbridge.storage.tables import Clock, utcnow
 from ledgerbridge.storage.users import normalize_email
 
 __all__ = ["SignInAttempts"]

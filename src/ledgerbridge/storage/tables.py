@@ -14,6 +14,7 @@ Conventions, the same on SQLite and PostgreSQL:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -38,6 +39,7 @@ __all__ = [
     "ApiKey",
     "AuditEntry",
     "Base",
+    "Clock",
     "CompanyLease",
     "Connection",
     "Event",
@@ -68,6 +70,9 @@ NAMING_CONVENTION = {
 def utcnow() -> datetime:
     """The current time, aware, in UTC: the default clock of the storage layer."""
     return datetime.now(UTC)
+
+
+Clock = Callable[[], datetime]  # what a repository asks for the time (`utcnow` unless given)
 
 
 class UtcDateTime(TypeDecorator[datetime]):

@@ -26,8 +26,7 @@ from sqlalchemy import ColumnElement, delete, insert, select, true, update
 from sqlalchemy.orm import Session
 
 from ledgerbridge.storage import tables
-from ledgerbridge.storage.repositories import Clock
-from ledgerbridge.storage.tables import utcnow
+from ledgerbridge.storage.tables import Clock, utcnow
 
 __all__ = [
     "EmailTaken",

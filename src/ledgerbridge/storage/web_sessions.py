@@ -22,8 +22,7 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from ledgerbridge.storage import tables
-from ledgerbridge.storage.repositories import Clock
-from ledgerbridge.storage.tables import utcnow
+from ledgerbridge.storage.tables import Clock, utcnow
 from ledgerbridge.storage.users import StoredUser
 
 __all__ = ["StoredWebSession", "WebSessions"]

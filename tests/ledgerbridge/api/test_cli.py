@@ -19,8 +19,8 @@ from ledgerbridge.bootstrap import build
 from ledgerbridge.cli import main
 from ledgerbridge.engine.service import Service
 from ledgerbridge.settings import load_settings
-from ledgerbridge.storage.repositories import Audit
-from ledgerbridge.storage.sync import SyncStates
+from ledgerbridge.storage.audit import Audit
+from ledgerbridge.storage.sync_states import SyncStates
 from qbo_emulator.server import free_port
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ledgerbridge.storage.repositories import Events
+from ledgerbridge.storage.events import Events
 from tests.ledgerbridge.api.conftest import Stack, fields_of
 
 

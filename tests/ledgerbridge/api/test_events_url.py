@@ -32,7 +32,8 @@ from ledgerbridge.engine.errors import Invalid
 from ledgerbridge.engine.notify import deliver_events
 from ledgerbridge.engine.service import Service
 from ledgerbridge.settings import SettingsError, load_settings
-from ledgerbridge.storage.repositories import Connections, Events
+from ledgerbridge.storage.connections import Connections
+from ledgerbridge.storage.events import Events
 from tests.ledgerbridge.api.conftest import Stack, fields_of
 
 POSTGRES_URL = os.environ.get(

@@ -16,7 +16,7 @@ from ledgerbridge.bootstrap import build
 from ledgerbridge.dispatch.inprocess import InProcessDispatcher
 from ledgerbridge.engine.service import Service
 from ledgerbridge.settings import load_settings
-from ledgerbridge.storage.sync import Mirror
+from ledgerbridge.storage.mirror import Mirror
 from qbo_emulator.server import EmulatorServer, free_port
 from tests.ledgerbridge.api.conftest import ApiServer
 

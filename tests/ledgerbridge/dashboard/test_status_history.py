@@ -19,7 +19,7 @@ from ledgerbridge.dashboard.present import RECORD_STATUSES
 from ledgerbridge.engine.service import Service
 from ledgerbridge.settings import load_settings
 from ledgerbridge.storage import tables
-from ledgerbridge.storage.sync import SyncStates
+from ledgerbridge.storage.sync_states import SyncStates
 from tests.ledgerbridge.dashboard.conftest import Office
 from tests.ledgerbridge.storage.conftest import (  # noqa: F401 (postgres_admin: a fixture)
     BACKENDS,

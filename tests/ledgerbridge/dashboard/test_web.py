@@ -18,8 +18,10 @@ from ledgerbridge.dashboard.routes.auth import FAILED
 from ledgerbridge.engine.connecting import Consent
 from ledgerbridge.engine.errors import Invalid
 from ledgerbridge.engine.reconciler import sync_company
-from ledgerbridge.storage.repositories import Connections, Records
-from ledgerbridge.storage.sync import Links, Mirror
+from ledgerbridge.storage.connections import Connections
+from ledgerbridge.storage.links import Links
+from ledgerbridge.storage.mirror import Mirror
+from ledgerbridge.storage.records import Records
 from tests.ledgerbridge.dashboard.conftest import (
     PASSWORD,
     Office,

@@ -37,8 +37,8 @@ from ledgerbridge.dispatch.jobs import (
 )
 from ledgerbridge.engine.service import Service
 from ledgerbridge.settings import load_settings
-from ledgerbridge.storage.repositories import Records
-from ledgerbridge.storage.sync import Leases
+from ledgerbridge.storage.leases import Leases
+from ledgerbridge.storage.records import Records
 from qbo_emulator.server import EmulatorServer
 from tests.ledgerbridge.engine.conftest import connect
 from tests.ledgerbridge.postgres import private_schema

@@ -30,8 +30,8 @@ from ledgerbridge.engine.reconciler import PassReport, sync_company
 from ledgerbridge.engine.service import Service
 from ledgerbridge.engine.verify import verify
 from ledgerbridge.settings import load_settings
-from ledgerbridge.storage.repositories import Connections
-from ledgerbridge.storage.sync import SyncStates
+from ledgerbridge.storage.connections import Connections
+from ledgerbridge.storage.sync_states import SyncStates
 from qbo_emulator.server import EmulatorServer
 from tests.ledgerbridge.postgres import private_schema
 from tests.ledgerbridge.workers import Worker

@@ -24,8 +24,8 @@ from sqlalchemy.exc import DBAPIError
 from ledgerbridge.api import create_app
 from ledgerbridge.core import catalog
 from ledgerbridge.dashboard.accounts import create_user
-from ledgerbridge.storage.repositories import Records
-from ledgerbridge.storage.sync import SyncStates
+from ledgerbridge.storage.records import Records
+from ledgerbridge.storage.sync_states import SyncStates
 from tests.ledgerbridge.dashboard.conftest import PASSWORD, in_process_client, sign_in
 from tests.ledgerbridge.engine.conftest import World, connect
 

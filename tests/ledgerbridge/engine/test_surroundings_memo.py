@@ -10,9 +10,12 @@ import pytest
 
 from ledgerbridge.core.records import RecordKey
 from ledgerbridge.engine.context import Surroundings
+from ledgerbridge.storage.api_keys import ApiKeys
+from ledgerbridge.storage.connections import Connections, StoredConnection
 from ledgerbridge.storage.db import Database, default_sqlite_url
-from ledgerbridge.storage.repositories import ApiKeys, Connections, Records, StoredConnection
-from ledgerbridge.storage.sync import Links, StoredLink, SyncStates
+from ledgerbridge.storage.links import Links, StoredLink
+from ledgerbridge.storage.records import Records
+from ledgerbridge.storage.sync_states import SyncStates
 
 ITEM = RecordKey("item", "i-1")
 INVOICE = RecordKey("invoice", "inv-1")

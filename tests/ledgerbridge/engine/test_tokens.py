@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 
 from ledgerbridge.engine.tokens import ConnectionTokens
-from ledgerbridge.storage.sync import Tokens
+from ledgerbridge.storage.tokens import Tokens
 from tests.ledgerbridge.engine.conftest import World
 
 

@@ -22,8 +22,9 @@ import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
+from ledgerbridge.storage.api_keys import ApiKeys
+from ledgerbridge.storage.connections import Connections
 from ledgerbridge.storage.db import Database, default_sqlite_url
-from ledgerbridge.storage.repositories import ApiKeys, Connections
 from ledgerbridge.storage.tables import Base
 
 POSTGRES_URL = os.environ.get(

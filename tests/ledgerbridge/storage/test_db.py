@@ -11,7 +11,7 @@ from sqlalchemy.exc import DBAPIError
 
 from ledgerbridge.storage import tables
 from ledgerbridge.storage.db import Database, default_sqlite_url
-from ledgerbridge.storage.repositories import Records
+from ledgerbridge.storage.records import Records
 
 from .conftest import Owner
 

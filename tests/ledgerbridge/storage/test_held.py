@@ -9,7 +9,7 @@ from alembic import command
 from sqlalchemy import inspect, text
 
 from ledgerbridge.storage.db import Database, alembic_config
-from ledgerbridge.storage.sync import SyncStates
+from ledgerbridge.storage.sync_states import SyncStates
 
 from .conftest import Owner
 

@@ -4,8 +4,11 @@ events), on SQLite and PostgreSQL: the same rows as one at a time."""
 from __future__ import annotations
 
 from ledgerbridge.storage.db import Database
-from ledgerbridge.storage.repositories import Events, Records
-from ledgerbridge.storage.sync import Happened, History, Links, StoredLink, SyncStates
+from ledgerbridge.storage.events import Events
+from ledgerbridge.storage.history import Happened, History
+from ledgerbridge.storage.links import Links, StoredLink
+from ledgerbridge.storage.records import Records
+from ledgerbridge.storage.sync_states import SyncStates
 
 from .conftest import Owner
 

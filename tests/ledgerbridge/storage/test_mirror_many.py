@@ -8,7 +8,8 @@ from decimal import Decimal
 
 from ledgerbridge.core.mirror import MirrorObject
 from ledgerbridge.storage.db import Database
-from ledgerbridge.storage.sync import Links, Mirror, same_as_stored
+from ledgerbridge.storage.links import Links
+from ledgerbridge.storage.mirror import Mirror, same_as_stored
 
 from .conftest import Owner
 

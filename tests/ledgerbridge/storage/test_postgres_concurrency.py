@@ -11,7 +11,8 @@ from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
 from ledgerbridge.storage.db import Database
-from ledgerbridge.storage.repositories import Events, Records
+from ledgerbridge.storage.events import Events
+from ledgerbridge.storage.records import Records
 
 from .conftest import Owner, make_owner
 

@@ -10,15 +10,11 @@ import pytest
 from sqlalchemy import select
 
 from ledgerbridge.storage import tables
+from ledgerbridge.storage.api_keys import ApiKeys
+from ledgerbridge.storage.connections import Connections
 from ledgerbridge.storage.db import Database
-from ledgerbridge.storage.repositories import (
-    ApiKeys,
-    Connections,
-    Events,
-    InvalidCursor,
-    Records,
-    StoredRecord,
-)
+from ledgerbridge.storage.events import Events
+from ledgerbridge.storage.records import InvalidCursor, Records, StoredRecord
 
 from .conftest import Owner, make_owner
 

@@ -15,8 +15,8 @@ from ledgerbridge.bootstrap import build
 from ledgerbridge.crypto import CipherError, TokenCipher
 from ledgerbridge.engine.service import Service
 from ledgerbridge.settings import Secret, load_settings
+from ledgerbridge.storage.connections import Connections
 from ledgerbridge.storage.db import Database, alembic_config
-from ledgerbridge.storage.repositories import Connections
 
 PLAIN = "a-plain-secret-from-before-0007"
 

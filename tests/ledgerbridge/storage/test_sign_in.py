@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from ledgerbridge.core.sign_in import Go, Locked, Wait
 from ledgerbridge.storage import tables
+from ledgerbridge.storage.api_keys import ApiKeys
 from ledgerbridge.storage.db import Database
-from ledgerbridge.storage.repositories import ApiKeys
 from ledgerbridge.storage.sign_in_attempts import SignInAttempts
 from ledgerbridge.storage.users import Users
 from ledgerbridge.storage.web_sessions import WebSessions

@@ -7,9 +7,10 @@ import pytest
 from sqlalchemy import select
 
 from ledgerbridge.storage import tables
+from ledgerbridge.storage.api_keys import ApiKeys
 from ledgerbridge.storage.db import Database
-from ledgerbridge.storage.repositories import ApiKeys, Records
-from ledgerbridge.storage.sync import Links
+from ledgerbridge.storage.links import Links
+from ledgerbridge.storage.records import Records
 from ledgerbridge.storage.users import (
     EmailTaken,
     UnknownKey,

@@ -20,7 +20,7 @@ from ledgerbridge.dashboard import queries, web
 from ledgerbridge.dashboard.accounts import DashboardUser
 from ledgerbridge.dashboard.present import RECORD_STATUSES
 from ledgerbridge.engine.errors import NotFound, Refused
-from ledgerbridge.storage.repositories import InvalidCursor
+from ledgerbridge.storage.records import InvalidCursor
 
 __all__ = ["router"]
 

@@ -25,8 +25,12 @@ from ledgerbridge.core.status import SETTLED, Status
 from ledgerbridge.engine.actions import local, remote, resend
 from ledgerbridge.engine.actions._target import Done, Target
 from ledgerbridge.engine.errors import Refused
-from ledgerbridge.storage.repositories import Audit, Records, StoredConnection
-from ledgerbridge.storage.sync import History, Links, StoredState, SyncStates
+from ledgerbridge.storage.audit import Audit
+from ledgerbridge.storage.connections import StoredConnection
+from ledgerbridge.storage.history import History
+from ledgerbridge.storage.links import Links
+from ledgerbridge.storage.records import Records
+from ledgerbridge.storage.sync_states import StoredState, SyncStates
 
 __all__ = ["HANDLERS", "Done", "Refused", "offered", "run"]
 

@@ -16,8 +16,12 @@ from ledgerbridge.core import overrides
 from ledgerbridge.core.records import RecordKey
 from ledgerbridge.engine.errors import Refused
 from ledgerbridge.engine.tokens import ConnectionTokens
-from ledgerbridge.storage.repositories import Events, StoredConnection, StoredRecord
-from ledgerbridge.storage.sync import History, StoredLink, StoredState, SyncStates
+from ledgerbridge.storage.connections import StoredConnection
+from ledgerbridge.storage.events import Events
+from ledgerbridge.storage.history import History
+from ledgerbridge.storage.links import StoredLink
+from ledgerbridge.storage.records import StoredRecord
+from ledgerbridge.storage.sync_states import StoredState, SyncStates
 
 __all__ = ["Done", "Refused", "Target"]
 

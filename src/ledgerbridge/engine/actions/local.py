@@ -23,7 +23,9 @@ from ledgerbridge.engine import reconciler, waiting
 from ledgerbridge.engine.actions._target import Done, Target
 from ledgerbridge.engine.context import Surroundings
 from ledgerbridge.engine.errors import Refused
-from ledgerbridge.storage.sync import Links, Mirror, SyncStates
+from ledgerbridge.storage.links import Links
+from ledgerbridge.storage.mirror import Mirror
+from ledgerbridge.storage.sync_states import SyncStates
 
 __all__ = [
     "accept_deletion",

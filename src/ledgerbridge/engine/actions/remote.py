@@ -22,8 +22,10 @@ from ledgerbridge.engine.actions._target import Done, Target
 from ledgerbridge.engine.actions.local import next_free_number, push_again
 from ledgerbridge.engine.context import Surroundings, policies_of
 from ledgerbridge.engine.errors import Refused
-from ledgerbridge.storage.repositories import Records
-from ledgerbridge.storage.sync import Links, Mirror, SyncStates
+from ledgerbridge.storage.links import Links
+from ledgerbridge.storage.mirror import Mirror
+from ledgerbridge.storage.records import Records
+from ledgerbridge.storage.sync_states import SyncStates
 
 __all__ = ["align_account", "link", "move_back", "reactivate", "renumber"]
 

@@ -20,8 +20,10 @@ from ledgerbridge.engine.actions.local import NOT_ABOUT_QUICKBOOKS
 from ledgerbridge.engine.context import Surroundings
 from ledgerbridge.engine.errors import Refused
 from ledgerbridge.engine.pull import pull_company
-from ledgerbridge.storage.repositories import Records
-from ledgerbridge.storage.sync import History, Links, SyncStates
+from ledgerbridge.storage.history import History
+from ledgerbridge.storage.links import Links
+from ledgerbridge.storage.records import Records
+from ledgerbridge.storage.sync_states import SyncStates
 
 __all__ = ["retry"]
 

@@ -8,7 +8,8 @@ from datetime import timedelta
 from ledgerbridge.engine.pull import pull_company
 from ledgerbridge.engine.reconciler import sync_company
 from ledgerbridge.engine.tokens import ConnectionTokens
-from ledgerbridge.storage.sync import SyncStates, Tokens
+from ledgerbridge.storage.sync_states import SyncStates
+from ledgerbridge.storage.tokens import Tokens
 from tests.ledgerbridge.engine.conftest import World
 
 
@@ -160,7 +161,7 @@ def test_a_batch_half_stored_before_a_crash_settles_each_item_to_its_own_object(
 ) -> None:
     """The worker got the batch's answer and died while storing it item by item: the rest is
     settled by replaying the batch, and every record links to its own QuickBooks customer."""
-    from ledgerbridge.storage.sync import Links
+    from ledgerbridge.storage.links import Links
 
     pull_company(world.ledger, world.connection_id)
     fault_on_batches(world, 1, {"drop_after_commit": True})

@@ -15,7 +15,8 @@ import pytest
 
 from ledgerbridge.engine.checks import apply_numbering_start, run_checks, stored_checks
 from ledgerbridge.engine.pull import pull_company
-from ledgerbridge.storage.repositories import Audit, Connections
+from ledgerbridge.storage.audit import Audit
+from ledgerbridge.storage.connections import Connections
 from tests.ledgerbridge.engine.conftest import World, connect
 
 

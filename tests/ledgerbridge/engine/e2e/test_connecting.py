@@ -29,7 +29,7 @@ from ledgerbridge.engine.connecting import STATE_LIFETIME, Consent
 from ledgerbridge.engine.errors import Invalid
 from ledgerbridge.engine.service import Service
 from ledgerbridge.settings import load_settings
-from ledgerbridge.storage.sync import Tokens
+from ledgerbridge.storage.tokens import Tokens
 from qbo_emulator.server import EmulatorServer
 from tests.ledgerbridge.dashboard.conftest import in_process_client
 

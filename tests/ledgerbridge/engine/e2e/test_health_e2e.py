@@ -16,8 +16,8 @@ import pytest
 from ledgerbridge.dispatch.inprocess import InProcessDispatcher
 from ledgerbridge.engine.health import check_connection, requeue_stalled, subscription_lapsed
 from ledgerbridge.engine.pull import pull_company
-from ledgerbridge.storage.repositories import Connections
-from ledgerbridge.storage.sync import SyncStates
+from ledgerbridge.storage.connections import Connections
+from ledgerbridge.storage.sync_states import SyncStates
 from tests.ledgerbridge.engine.conftest import World
 
 

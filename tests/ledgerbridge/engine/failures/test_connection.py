@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from ledgerbridge.engine.errors import Refused
-from ledgerbridge.storage.sync import Tokens
+from ledgerbridge.storage.tokens import Tokens
 from tests.ledgerbridge.engine.conftest import World, connect
 from tests.ledgerbridge.engine.failures.conftest import (
     Person,

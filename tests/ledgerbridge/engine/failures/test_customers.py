@@ -13,7 +13,7 @@ import pytest
 from ledgerbridge.core import catalog
 from ledgerbridge.engine.errors import Invalid, NotFound, Refused
 from ledgerbridge.engine.health import requeue_stalled
-from ledgerbridge.storage.sync import SyncStates
+from ledgerbridge.storage.sync_states import SyncStates
 from tests.ledgerbridge.engine.conftest import World
 from tests.ledgerbridge.engine.failures.conftest import (
     Person,

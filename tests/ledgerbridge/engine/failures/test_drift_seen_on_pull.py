@@ -15,7 +15,7 @@ import pytest
 
 from ledgerbridge.engine.pull import pull_company
 from ledgerbridge.engine.views import RecordView
-from ledgerbridge.storage.repositories import Connections
+from ledgerbridge.storage.connections import Connections
 from tests.ledgerbridge.engine.conftest import World
 from tests.ledgerbridge.engine.quickbooks_person import Person
 

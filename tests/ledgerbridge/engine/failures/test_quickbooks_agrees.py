@@ -14,8 +14,8 @@ import pytest
 
 from ledgerbridge.core import catalog
 from ledgerbridge.engine.verify import verify
-from ledgerbridge.storage.repositories import Audit
-from ledgerbridge.storage.sync import SyncStates
+from ledgerbridge.storage.audit import Audit
+from ledgerbridge.storage.sync_states import SyncStates
 from tests.ledgerbridge.engine.conftest import World
 from tests.ledgerbridge.engine.failures.conftest import (
     Person,

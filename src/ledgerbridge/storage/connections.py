@@ -1,0 +1,252 @@
+"""App connections (`connections`), each owned by one API key: the QuickBooks company, the
+settings and mappings, the setup checklist, the connection's own problem, a sign-in under way and
+the events secret."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, fields
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Update, insert, select, update
+from sqlalchemy.orm import Session
+
+from ledgerbridge.storage import tables
+from ledgerbridge.storage._sql import NO_SYNC, columns, sha256
+from ledgerbridge.storage.tables import Clock, utcnow
+
+__all__ = ["CONNECTION_PREFIX", "NOT_CONNECTED", "Connections", "StoredConnection"]
+
+CONNECTION_PREFIX = "con_"
+NOT_CONNECTED = "not_connected"
+
+
+@dataclass(frozen=True, slots=True)
+class StoredConnection:
+    id: str
+    api_key_id: str
+    name: str
+    environment: str
+    status: str
+    realm_id: str | None
+    company_name: str | None
+    settings: Mapping[str, Any]
+    mappings: Mapping[str, Any]
+    last_pull_at: datetime | None
+    created_at: datetime
+    checks: Mapping[str, Any] | None = None
+    checks_at: datetime | None = None
+    problem: Mapping[str, Any] | None = None  # the connection's own problem (tables.py)
+
+
+class Connections:
+    """App connections, each owned by one API key."""
+
+    def __init__(self, session: Session, *, clock: Clock = utcnow) -> None:
+        self._session = session
+        self._clock = clock
+
+    def create(
+        self,
+        api_key_id: str,
+        name: str,
+        environment: str,
+        settings: Mapping[str, Any] | None = None,
+    ) -> StoredConnection:
+        stored = StoredConnection(
+            id=CONNECTION_PREFIX + secrets.token_urlsafe(12),
+            api_key_id=api_key_id,
+            name=name,
+            environment=environment,
+            status=NOT_CONNECTED,
+            realm_id=None,
+            company_name=None,
+            settings=dict(settings or {}),
+            mappings={},
+            last_pull_at=None,
+            created_at=self._clock(),
+        )
+        values = {field.name: getattr(stored, field.name) for field in fields(StoredConnection)}
+        self._session.execute(insert(tables.Connection).values(values))
+        return stored
+
+    def get(self, connection_id: str, api_key_id: str) -> StoredConnection | None:
+        """The connection, if it exists and belongs to this API key."""
+        return self._one(
+            tables.Connection.id == connection_id, tables.Connection.api_key_id == api_key_id
+        )
+
+    def get_unscoped(self, connection_id: str) -> StoredConnection | None:
+        """The connection whoever owns it: for the engine, never for API callers."""
+        return self._one(tables.Connection.id == connection_id)
+
+    def list(self, api_key_id: str) -> list[StoredConnection]:
+        """The key's connections, oldest first."""
+        connection = tables.Connection
+        rows = self._session.execute(
+            select(*columns(connection, StoredConnection))
+            .where(connection.api_key_id == api_key_id)
+            .order_by(connection.created_at, connection.id)
+        )
+        return [StoredConnection(**row._mapping) for row in rows]
+
+    def list_all(self) -> Sequence[StoredConnection]:
+        """Every connection, whoever owns it, oldest first: for operators (the CLI), never for
+        API callers."""
+        connection = tables.Connection
+        rows = self._session.execute(
+            select(*columns(connection, StoredConnection)).order_by(
+                connection.created_at, connection.id
+            )
+        )
+        return [StoredConnection(**row._mapping) for row in rows]
+
+    def set_status(self, connection_id: str, status: str) -> bool:
+        return self._update(connection_id, status=status)
+
+    def set_company(
+        self, connection_id: str, realm_id: str | None, company_name: str | None
+    ) -> bool:
+        return self._update(connection_id, realm_id=realm_id, company_name=company_name)
+
+    def set_mappings(self, connection_id: str, mappings: Mapping[str, Any]) -> bool:
+        return self._update(connection_id, mappings=dict(mappings))
+
+    # A sign-in (OAuth consent) under way: one at a time per connection. Only SHA-256 digests
+    # of the state and of the browser's secret are kept, so a copy of the database completes
+    # nothing. Binding and taking are single UPDATE ... RETURNING statements: of two requests
+    # racing for one state, the database lets exactly one through (the other finds the row
+    # changed: PostgreSQL re-reads it after the first commits; SQLite runs writes one at a time).
+
+    def open_sign_in(
+        self, connection_id: str, state: str, binding: str | None, expires_at: datetime
+    ) -> bool:
+        """Remember a new sign-in's state (any earlier one of the connection stops working),
+        bound to a browser's secret now, or, when `binding` is None, by `bind_sign_in` later."""
+        return self._update(
+            connection_id,
+            oauth_state=sha256(state),
+            oauth_binding=None if binding is None else sha256(binding),
+            oauth_expires_at=expires_at,
+        )
+
+    def bind_sign_in(self, state: str, binding: str, now: datetime) -> StoredConnection | None:
+        """Bind a live, still unbound state to a browser's secret; None when the state is
+        unknown, expired or already bound (a link opens once)."""
+        connection = tables.Connection
+        return self._claim(
+            update(connection)
+            .where(
+                connection.oauth_state == sha256(state),
+                connection.oauth_binding.is_(None),
+                connection.oauth_expires_at > now,
+            )
+            .values(oauth_binding=sha256(binding))
+        )
+
+    def take_sign_in(self, state: str, binding: str, now: datetime) -> StoredConnection | None:
+        """Use a state up: the connection it was issued for, when the state is live and bound
+        to this browser's secret, and never twice; None otherwise, and then nothing changes."""
+        connection = tables.Connection
+        return self._claim(
+            update(connection)
+            .where(
+                connection.oauth_state == sha256(state),
+                connection.oauth_binding == sha256(binding),
+                connection.oauth_expires_at > now,
+            )
+            .values(oauth_state=None, oauth_binding=None, oauth_expires_at=None)
+        )
+
+    def holding_company(self, environment: str, realm_id: str) -> bool:
+        """Whether any connection keeps tokens for this company (of this environment)."""
+        connection, token = tables.Connection, tables.Token
+        query = (
+            select(connection.id)
+            .join(token, token.connection_id == connection.id)
+            .where(connection.environment == environment, connection.realm_id == realm_id)
+            .limit(1)
+        )
+        return self._session.execute(query).first() is not None
+
+    def _claim(self, statement: Update) -> StoredConnection | None:
+        returning = statement.returning(*columns(tables.Connection, StoredConnection))
+        row = self._session.execute(returning, execution_options=NO_SYNC).one_or_none()
+        return None if row is None else StoredConnection(**row._mapping)
+
+    def cdc_cursor(self, connection_id: str) -> datetime | None:
+        value: datetime | None = self._session.execute(
+            select(tables.Connection.cdc_cursor).where(tables.Connection.id == connection_id)
+        ).scalar_one_or_none()
+        return value
+
+    def set_pulled(self, connection_id: str, cursor: datetime, at: datetime) -> bool:
+        return self._update(connection_id, cdc_cursor=cursor, last_pull_at=at)
+
+    def all_connected(self) -> Sequence[StoredConnection]:
+        """Every connection with a QuickBooks company, for workers and schedulers."""
+        connection = tables.Connection
+        rows = self._session.execute(
+            select(*columns(connection, StoredConnection))
+            .where(connection.realm_id.is_not(None))
+            .order_by(connection.id)
+        )
+        return [StoredConnection(**row._mapping) for row in rows]
+
+    def set_checks(self, connection_id: str, checks: Mapping[str, Any], at: datetime) -> bool:
+        """Store the setup checklist made at `at`."""
+        return self._update(connection_id, checks=dict(checks), checks_at=at)
+
+    def forget_company(self, connection_id: str) -> bool:
+        """Forget the QuickBooks company (starting fresh): the next connect may pick any."""
+        return self._update(
+            connection_id,
+            realm_id=None,
+            company_name=None,
+            cdc_cursor=None,
+            last_pull_at=None,
+            checks=None,
+            checks_at=None,
+        )
+
+    def set_settings(self, connection_id: str, settings: Mapping[str, Any]) -> bool:
+        """Replace the settings document (merging is the caller's business)."""
+        return self._update(connection_id, settings=dict(settings))
+
+    def set_problem(self, connection_id: str, problem: Mapping[str, Any] | None) -> bool:
+        """Set (or clear, with None) the connection's own problem; True when it changed."""
+        connection = tables.Connection
+        current = self._session.execute(
+            select(connection.problem).where(connection.id == connection_id)
+        ).scalar_one_or_none()
+        if current == (dict(problem) if problem is not None else None):
+            return False
+        return self._update(connection_id, problem=dict(problem) if problem else None)
+
+    def events_secret(self, connection_id: str) -> str | None:
+        """The events secret as stored: encrypted (the engine holds the keys)."""
+        value: str | None = self._session.execute(
+            select(tables.Connection.events_secret).where(tables.Connection.id == connection_id)
+        ).scalar_one_or_none()
+        return value
+
+    def set_events_secret(self, connection_id: str, sealed: str) -> bool:
+        """Store the events secret, encrypted by the caller."""
+        return self._update(connection_id, events_secret=sealed)
+
+    def _one(self, *conditions: ColumnElement[bool]) -> StoredConnection | None:
+        query = select(*columns(tables.Connection, StoredConnection)).where(*conditions)
+        row = self._session.execute(query).one_or_none()
+        return None if row is None else StoredConnection(**row._mapping)
+
+    def _update(self, connection_id: str, **values: Any) -> bool:
+        connection = tables.Connection
+        statement = (
+            update(connection)
+            .where(connection.id == connection_id)
+            .values(**values)
+            .returning(connection.id)
+        )
+        return self._session.execute(statement, execution_options=NO_SYNC).first() is not None

@@ -1,0 +1,77 @@
+"""Each record's attempts and outcomes (`history`)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from ledgerbridge.storage import tables
+from ledgerbridge.storage.tables import Clock, utcnow
+
+__all__ = ["Happened", "History"]
+
+
+@dataclass(frozen=True, slots=True)
+class Happened:
+    """One entry of `History.add_many`."""
+
+    type: str
+    app_id: str
+    kind: str
+    request_id: str | None = None
+    detail: Mapping[str, Any] | None = None
+
+
+class History:
+    def __init__(self, session: Session, *, clock: Clock = utcnow) -> None:
+        self._session = session
+        self._clock = clock
+
+    def add(
+        self,
+        connection_id: str,
+        type: str,
+        app_id: str,
+        kind: str,
+        *,
+        request_id: str | None = None,
+        detail: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.add_many(connection_id, [Happened(type, app_id, kind, request_id, detail)])
+
+    def add_many(self, connection_id: str, entries: Iterable[Happened]) -> None:
+        """Many entries, one statement."""
+        now = self._clock()
+        rows = [
+            {
+                "connection_id": connection_id,
+                "type": entry.type,
+                "app_id": entry.app_id,
+                "kind": entry.kind,
+                "request_id": entry.request_id,
+                "detail": dict(entry.detail) if entry.detail else None,
+                "at": now,
+            }
+            for entry in entries
+        ]
+        if rows:
+            self._session.execute(insert(tables.HistoryEntry), rows)
+
+    def of(
+        self, connection_id: str, type: str, app_id: str, limit: int = 100
+    ) -> list[dict[str, Any]]:
+        t = tables.HistoryEntry
+        rows = self._session.execute(
+            select(t)
+            .where(t.connection_id == connection_id, t.type == type, t.app_id == app_id)
+            .order_by(t.id.desc())
+            .limit(limit)
+        ).scalars()
+        return [
+            {"at": r.at.isoformat(), "kind": r.kind, "request_id": r.request_id, "detail": r.detail}
+            for r in rows
+        ]

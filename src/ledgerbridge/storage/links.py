@@ -1,0 +1,121 @@
+"""Which QuickBooks object each app record is linked to (`links`), and what was last pushed."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from ledgerbridge.storage import tables
+from ledgerbridge.storage._sql import chunks, upsert
+
+__all__ = ["Links", "StoredLink", "stored_link"]
+
+
+@dataclass(frozen=True, slots=True)
+class StoredLink:
+    type: str
+    app_id: str
+    qbo_entity: str
+    qbo_id: str
+    sync_token: str
+    doc_number: str | None
+    pushed: Mapping[str, Any] | None
+
+
+class Links:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def get(self, connection_id: str, type: str, app_id: str) -> StoredLink | None:
+        t = tables.Link
+        row = self._session.execute(
+            select(t).where(t.connection_id == connection_id, t.type == type, t.app_id == app_id)
+        ).scalar_one_or_none()
+        return None if row is None else stored_link(row)
+
+    def by_quickbooks(self, connection_id: str, entity: str, qbo_id: str) -> StoredLink | None:
+        t = tables.Link
+        row = self._session.execute(
+            select(t).where(
+                t.connection_id == connection_id, t.qbo_entity == entity, t.qbo_id == qbo_id
+            )
+        ).scalar_one_or_none()
+        return None if row is None else stored_link(row)
+
+    def by_quickbooks_many(
+        self, connection_id: str, entity: str, qbo_ids: Iterable[str]
+    ) -> dict[str, StoredLink]:
+        """`by_quickbooks` for many ids of one entity (a query per 500): id -> link."""
+        t = tables.Link
+        found: dict[str, StoredLink] = {}
+        for chunk in chunks(qbo_ids):
+            rows = self._session.execute(
+                select(t).where(
+                    t.connection_id == connection_id, t.qbo_entity == entity, t.qbo_id.in_(chunk)
+                )
+            ).scalars()
+            for row in rows:
+                found[row.qbo_id] = stored_link(row)
+        return found
+
+    def put(
+        self,
+        connection_id: str,
+        type: str,
+        app_id: str,
+        *,
+        entity: str,
+        qbo_id: str,
+        sync_token: str,
+        doc_number: str | None,
+        pushed: Mapping[str, Any] | None,
+    ) -> None:
+        link = StoredLink(type, app_id, entity, qbo_id, sync_token, doc_number, pushed)
+        self.put_many(connection_id, [link])
+
+    def put_many(self, connection_id: str, links: Iterable[StoredLink]) -> None:
+        """Links made or renewed, an upsert per 500; the last of a record given twice wins."""
+        latest = {(link.type, link.app_id): link for link in links}
+        rows = [
+            {
+                "connection_id": connection_id,
+                "type": link.type,
+                "app_id": link.app_id,
+                "qbo_entity": link.qbo_entity,
+                "qbo_id": link.qbo_id,
+                "sync_token": link.sync_token,
+                "doc_number": link.doc_number,
+                "pushed": dict(link.pushed) if link.pushed is not None else None,
+            }
+            for link in latest.values()
+        ]
+        upsert(self._session, tables.Link, ("connection_id", "type", "app_id"), rows)
+
+    def remove_all(self, connection_id: str) -> int:
+        """Forget every link of the connection (starting fresh in another company)."""
+        t = tables.Link
+        result = self._session.execute(delete(t).where(t.connection_id == connection_id))
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    def remove(self, connection_id: str, type: str, app_id: str) -> None:
+        t = tables.Link
+        self._session.execute(
+            delete(t).where(t.connection_id == connection_id, t.type == type, t.app_id == app_id)
+        )
+
+
+def stored_link(row: Any) -> StoredLink:
+    """A `links` row as the engine sees it."""
+    return StoredLink(
+        type=row.type,
+        app_id=row.app_id,
+        qbo_entity=row.qbo_entity,
+        qbo_id=row.qbo_id,
+        sync_token=row.sync_token,
+        doc_number=row.doc_number,
+        pushed=row.pushed,
+    )

@@ -1,0 +1,201 @@
+"""What was seen of a company's QuickBooks objects (`mirror`), with the look-ups of
+`core.mirror.MirrorView`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session
+
+from ledgerbridge.core.mirror import PERSON_ENTITIES, MirrorObject, name_key
+from ledgerbridge.storage import tables
+from ledgerbridge.storage._sql import chunks, upsert
+from ledgerbridge.storage.db import canonical_json
+from ledgerbridge.storage.tables import Clock, utcnow
+
+__all__ = ["Mirror", "mirror_object", "same_as_stored"]
+
+
+def same_as_stored(stored: MirrorObject | None, fresh: MirrorObject) -> bool:
+    """Whether a copy just read from QuickBooks is the one the mirror holds already (the
+    stored one has decimal strings where the fresh one has Decimals)."""
+    if stored is None or stored.sync_token != fresh.sync_token:
+        return False
+    return canonical_json(dict(stored.data)) == canonical_json(dict(fresh.data))
+
+
+def mirror_object(row: Any) -> MirrorObject:
+    """A `mirror` row as the QuickBooks object it holds."""
+    if row.data.get("Id"):
+        return MirrorObject.from_quickbooks(row.qbo_entity, row.data)
+    return MirrorObject(row.qbo_entity, row.qbo_id, row.sync_token, data=row.data)
+
+
+class Mirror:
+    """The stored mirror of one company, with the look-ups of `core.mirror.MirrorView`."""
+
+    PREFERENCES = ("Preferences", "1")
+
+    def __init__(self, session: Session, connection_id: str, *, clock: Clock = utcnow) -> None:
+        self._session = session
+        self._cid = connection_id
+        self._clock = clock
+
+    def _values(self, obj: MirrorObject) -> dict[str, Any]:
+        return {
+            "sync_token": obj.sync_token,
+            "active": obj.active,
+            "name_key": name_key(obj.name),
+            "email_key": name_key(obj.email),
+            "doc_number": obj.doc_number,
+            "sku": name_key(obj.sku),
+            "parent_id": obj.parent_id,
+            "data": dict(obj.data),
+            "deleted": False,
+            "updated_at": self._clock(),
+        }
+
+    def put(self, obj: MirrorObject) -> None:
+        self.put_many([obj])
+
+    def put_many(self, objects: Iterable[MirrorObject]) -> None:
+        """`put` for many objects, a few statements in all (an upsert per 500); the last copy
+        of an object given twice wins."""
+        latest = {(obj.entity, obj.qbo_id): obj for obj in objects}
+        rows = [
+            {"connection_id": self._cid, "qbo_entity": e, "qbo_id": i, **self._values(obj)}
+            for (e, i), obj in latest.items()
+        ]
+        upsert(self._session, tables.MirrorEntry, ("connection_id", "qbo_entity", "qbo_id"), rows)
+
+    def forget(self) -> None:
+        """Drop the whole mirror of the connection (its company changes)."""
+        t = tables.MirrorEntry
+        self._session.execute(delete(t).where(t.connection_id == self._cid))
+
+    def mark_deleted(self, entity: str, qbo_id: str) -> None:
+        t = tables.MirrorEntry
+        self._session.execute(
+            update(t)
+            .where(t.connection_id == self._cid, t.qbo_entity == entity, t.qbo_id == qbo_id)
+            .values(deleted=True, updated_at=self._clock())
+        )
+
+    def _select(self, *conditions: Any) -> list[MirrorObject]:
+        t = tables.MirrorEntry
+        rows = self._session.execute(
+            select(t)
+            .where(t.connection_id == self._cid, t.deleted.is_(False), *conditions)
+            .order_by(t.id)
+        ).scalars()
+        return [mirror_object(row) for row in rows]
+
+    def get(self, entity: str, qbo_id: str) -> MirrorObject | None:
+        t = tables.MirrorEntry
+        found = self._select(t.qbo_entity == entity, t.qbo_id == qbo_id)
+        return found[0] if found else None
+
+    def get_many(self, entity: str, qbo_ids: Iterable[str]) -> dict[str, MirrorObject]:
+        """`get` for many ids of one entity (a query per 500): id -> object, for those held."""
+        t = tables.MirrorEntry
+        found: dict[str, MirrorObject] = {}
+        for chunk in chunks(qbo_ids):
+            for obj in self._select(t.qbo_entity == entity, t.qbo_id.in_(chunk)):
+                found[obj.qbo_id] = obj
+        return found
+
+    def is_deleted(self, entity: str, qbo_id: str) -> bool:
+        t = tables.MirrorEntry
+        return bool(
+            self._session.execute(
+                select(t.deleted).where(
+                    t.connection_id == self._cid, t.qbo_entity == entity, t.qbo_id == qbo_id
+                )
+            ).scalar_one_or_none()
+        )
+
+    def person_named(self, name: str) -> MirrorObject | None:
+        t = tables.MirrorEntry
+        for entity in PERSON_ENTITIES:
+            found = self._select(t.qbo_entity == entity, t.name_key == name_key(name))
+            if found:
+                return found[0]
+        return None
+
+    def named(self, entity: str, name: str) -> MirrorObject | None:
+        t = tables.MirrorEntry
+        found = self._select(t.qbo_entity == entity, t.name_key == name_key(name))
+        return found[0] if found else None
+
+    def with_email(self, entity: str, email: str) -> list[MirrorObject]:
+        t = tables.MirrorEntry
+        return self._select(t.qbo_entity == entity, t.email_key == name_key(email))
+
+    def with_sku(self, sku: str) -> MirrorObject | None:
+        t = tables.MirrorEntry
+        found = self._select(t.qbo_entity == "Item", t.sku == name_key(sku))
+        return found[0] if found else None
+
+    def numbered(self, entity: str, doc_number: str) -> list[MirrorObject]:
+        t = tables.MirrorEntry
+        return self._select(t.qbo_entity == entity, t.doc_number == doc_number)
+
+    def doc_numbers(self, entity: str) -> set[str]:
+        """Every document number used by a (not deleted) object of `entity`."""
+        t = tables.MirrorEntry
+        rows = self._session.execute(
+            select(t.doc_number).where(
+                t.connection_id == self._cid,
+                t.qbo_entity == entity,
+                t.deleted.is_(False),
+                t.doc_number.is_not(None),
+            )
+        ).scalars()
+        return {str(number) for number in rows}
+
+    def unlinked_doc_numbers(self, entity: str) -> tuple[str, ...]:
+        """The numbers of the (not deleted) documents of `entity` no app record is linked to,
+        in the order they were first seen."""
+        mirror, link = tables.MirrorEntry, tables.Link
+        linked = (
+            select(link.id)
+            .where(
+                link.connection_id == mirror.connection_id,
+                link.qbo_entity == mirror.qbo_entity,
+                link.qbo_id == mirror.qbo_id,
+            )
+            .exists()
+        )
+        rows = self._session.execute(
+            select(mirror.doc_number)
+            .where(
+                mirror.connection_id == self._cid,
+                mirror.qbo_entity == entity,
+                mirror.deleted.is_(False),
+                mirror.doc_number.is_not(None),
+                ~linked,
+            )
+            .order_by(mirror.id)
+        ).scalars()
+        return tuple(str(number) for number in rows if number)
+
+    def preferences(self) -> Mapping[str, Any]:
+        found = self.get(*self.PREFERENCES)
+        return found.data if found else {}
+
+    def put_preferences(self, prefs: Mapping[str, Any]) -> None:
+        self.put(
+            MirrorObject("Preferences", "1", str(prefs.get("SyncToken", "0")), data=dict(prefs))
+        )
+
+    def count(self, entity: str) -> int:
+        t = tables.MirrorEntry
+        return int(
+            self._session.execute(
+                select(func.count()).where(
+                    t.connection_id == self._cid, t.qbo_entity == entity, t.deleted.is_(False)
+                )
+            ).scalar_one()
+        )

@@ -1,0 +1,372 @@
+"""The app's records (`records`): the latest version of each, listed a page at a time (`Page`,
+after a cursor made here; `InvalidCursor` when it was not), searched by id, name or number.
+
+Each row's data is read as stored text and decoded here, one row at a time, so one damaged row is
+`StoredRecord.unreadable`, never a failed listing.
+
+    with db.session() as session:
+        version = Records(session).upsert(connection_id, "customer", "c-1", {"display_name": "A"})
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, fields
+from datetime import datetime
+from typing import Any, Generic, NamedTuple, TypeVar
+
+from sqlalchemy import (
+    ColumnElement,
+    Insert,
+    LargeBinary,
+    Text,
+    case,
+    cast,
+    func,
+    or_,
+    select,
+    tuple_,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from ledgerbridge.core import json_limits
+from ledgerbridge.storage import tables
+from ledgerbridge.storage._sql import NO_SYNC
+from ledgerbridge.storage.tables import Clock, utcnow
+
+__all__ = ["InvalidCursor", "Page", "Records", "StoredRecord"]
+
+T = TypeVar("T")
+
+
+class InvalidCursor(ValueError):
+    """A paging cursor that this module did not produce."""
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    """One page of a listing; `next_cursor` is None on the last page."""
+
+    items: Sequence[T]
+    next_cursor: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredRecord:
+    """A record as stored. `unreadable` says why its stored data could not be read back (not
+    text, not JSON, not an object: written by something else, or damaged); `data` is then
+    empty, and only this record is affected (see `Records`)."""
+
+    connection_id: str
+    type: str
+    app_id: str
+    data: Mapping[str, Any]
+    version: int
+    deleted: bool
+    updated_at: datetime
+    unreadable: str | None = None
+
+
+def _canonical(data: Mapping[str, Any]) -> str:
+    # Compared as JSON text: `1`, `1.0` and `true` are equal in Python, not to the app.
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def _encode_cursor(record: StoredRecord) -> str:
+    raw = json.dumps([record.updated_at.isoformat(), record.type, record.app_id])
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, str, str]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        at, type_, app_id = json_limits.parse(raw)  # a crafted cursor may nest 1,000 deep
+        moment = datetime.fromisoformat(at)
+    except (binascii.Error, ValueError, TypeError) as error:
+        raise InvalidCursor(cursor) from error
+    if moment.tzinfo is None or not isinstance(type_, str) or not isinstance(app_id, str):
+        raise InvalidCursor(cursor)
+    if _UNSTORABLE.search(type_ + app_id):  # PostgreSQL could not even compare them
+        raise InvalidCursor(cursor)
+    return moment, type_, app_id
+
+
+# The fields of a record's data that a search (`Records.list(q=...)`) looks in.
+_SEARCHED_FIELDS = (
+    "display_name",
+    "name",
+    "company_name",
+    "first_name",
+    "last_name",
+    "number",
+    "vendor_document_number",
+    "reference",
+)
+
+
+def _matching(q: str, sqlite: bool) -> ColumnElement[bool]:
+    """The record's app id, one of `_SEARCHED_FIELDS`, or its QuickBooks number contains `q`
+    (case-insensitive; `%` and `_` match themselves). On SQLite a row whose data is not JSON
+    is matched on its id and number only (its fields would stop the whole query)."""
+    record = tables.Record
+    link = tables.Link
+    numbered = (
+        select(link.id)
+        .where(
+            link.connection_id == record.connection_id,
+            link.type == record.type,
+            link.app_id == record.app_id,
+            link.doc_number.icontains(q, autoescape=True),
+        )
+        .exists()
+    )
+    named = (_data_field(name, sqlite).icontains(q, autoescape=True) for name in _SEARCHED_FIELDS)
+    return or_(record.app_id.icontains(q, autoescape=True), *named, numbered)
+
+
+def _data_field(name: str, sqlite: bool) -> ColumnElement[str]:
+    """A field of a record's data as a string; on SQLite only where the data is JSON (SQLite
+    stops the whole statement at a row it cannot read; CASE reads only the rows that are)."""
+    found: ColumnElement[str] = tables.Record.data[name].as_string()
+    if not sqlite:
+        return found
+    readable: ColumnElement[str] = case(
+        (func.json_valid(tables.Record.data) == 1, found), else_=None
+    )
+    return readable
+
+
+class _Current(NamedTuple):
+    """A record row as upsert and mark_deleted see it (data None: unreadable)."""
+
+    id: int
+    data: Mapping[str, Any] | None
+    version: int
+    deleted: bool
+
+
+def _document(raw: bytes | str | None) -> tuple[Mapping[str, Any], str | None]:
+    """A record's stored data decoded: (data, None), or ({}, why it cannot be read)."""
+    if raw is None:
+        return {}, "nothing is stored for it"
+    try:
+        text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+    except UnicodeDecodeError:
+        return {}, "its stored copy holds bytes that are not text"
+    try:
+        data = json_limits.parse(text)
+    except json_limits.Unreadable:
+        return {}, "its stored copy nests too deep to read"
+    except ValueError:
+        return {}, "its stored copy is cut off or garbled"
+    if not isinstance(data, dict):
+        return {}, "its stored copy is not a set of details"
+    return data, None
+
+
+def _stored_data(sqlite: bool) -> ColumnElement[Any]:
+    """records.data as the stored text (bytes on SQLite, so that even bytes that are not
+    UTF-8 come back), decoded by `_document`, not by the driver."""
+    as_stored = LargeBinary() if sqlite else Text()
+    return cast(tables.Record.data, as_stored).label("data")
+
+
+def _record_columns(sqlite: bool) -> list[ColumnElement[Any]]:
+    """The columns of a `StoredRecord`, data as stored."""
+    record = tables.Record
+    named = [getattr(record, f.name) for f in fields(StoredRecord) if f.name != "unreadable"]
+    return [_stored_data(sqlite) if column.key == "data" else column for column in named]
+
+
+def _stored_record(row: Any) -> StoredRecord:
+    data, unreadable = _document(row["data"])
+    return StoredRecord(**{**row, "data": data, "unreadable": unreadable})
+
+
+def _insert_ignoring_conflicts(session: Session) -> Insert:
+    """INSERT INTO records ... ON CONFLICT (connection_id, type, app_id) DO NOTHING."""
+    keys = ["connection_id", "type", "app_id"]
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(tables.Record).on_conflict_do_nothing(index_elements=keys)
+    return sqlite.insert(tables.Record).on_conflict_do_nothing(index_elements=keys)
+
+
+class Records:
+    """The app's records: the latest version of each, with a version that counts changes.
+
+    Each row's data is read as stored text and decoded here, one row at a time: a row that
+    does not decode (`StoredRecord.unreadable`) cannot make a listing, a read or the upsert
+    that replaces it fail. On SQLite the search (`list(q=...)`) also passes such rows by.
+    """
+
+    def __init__(self, session: Session, *, clock: Clock = utcnow) -> None:
+        self._session = session
+        self._clock = clock
+
+    def upsert(self, connection_id: str, type: str, app_id: str, data: Mapping[str, Any]) -> int:
+        """Store the record's latest data; returns its version, which grows only on change.
+
+        A deleted record that comes back counts as a change, even with the same data.
+        """
+        key = (connection_id, type, app_id)
+        current = self._locked(*key)
+        if current is None:
+            if self._insert_first_version(*key, data):
+                return 1
+            current = self._locked(*key)  # a concurrent transaction inserted it first
+            if current is None:
+                raise RuntimeError(f"record {key} vanished while being upserted")
+        if (
+            not current.deleted
+            and current.data is not None
+            and _canonical(current.data) == _canonical(data)
+        ):
+            return int(current.version)
+        return self._change(current.id, current.version, data=dict(data), deleted=False)
+
+    def get(self, connection_id: str, type: str, app_id: str) -> StoredRecord | None:
+        query = select(*self._record_columns()).where(*self._key(connection_id, type, app_id))
+        row = self._session.execute(query).one_or_none()
+        return None if row is None else _stored_record(row._mapping)
+
+    def mark_deleted(self, connection_id: str, type: str, app_id: str) -> int | None:
+        """The app deleted the record: returns the new version, or None if it is unknown.
+
+        Deleting a deleted record changes nothing.
+        """
+        current = self._locked(connection_id, type, app_id)
+        if current is None:
+            return None
+        if current.deleted:
+            return int(current.version)
+        return self._change(current.id, current.version, deleted=True)
+
+    def referring(
+        self, connection_id: str, types: Sequence[str], field: str, app_id: str
+    ) -> list[tuple[str, str]]:
+        """The (type, app id) of the records of `types` whose `field` names `app_id` (the
+        invoices and payments of a customer, the bills of a vendor, a customer's properties)."""
+        t = tables.Record
+        rows = self._session.execute(
+            select(t.type, t.app_id).where(
+                t.connection_id == connection_id,
+                t.type.in_(list(types)),
+                t.deleted.is_(False),
+                _data_field(field, self._dialect() == "sqlite") == app_id,
+            )
+        )
+        return [(row.type, row.app_id) for row in rows]
+
+    def list(
+        self,
+        connection_id: str,
+        *,
+        status: str | None = None,
+        type: str | None = None,
+        code: str | None = None,
+        q: str | None = None,
+        cursor: str | None = None,
+        limit: int = 50,
+    ) -> Page[StoredRecord]:
+        """Records in (updated_at, type, app_id) order, after `cursor`, `limit` at most.
+
+        `status` and `code` filter on the record's sync state (its status, its problem's code).
+        `q` keeps records whose app id, name or number contains it (any case; see `_matching`).
+        A record changed while a client pages moves to the end, so it is seen again later.
+        """
+        if limit < 1:
+            raise ValueError("limit must be at least 1")
+        record = tables.Record
+        query = select(*self._record_columns()).where(record.connection_id == connection_id)
+        if type is not None:
+            query = query.where(record.type == type)
+        if status is not None or code is not None:
+            state = tables.SyncState
+            query = query.join(
+                state,
+                (state.connection_id == record.connection_id)
+                & (state.type == record.type)
+                & (state.app_id == record.app_id),
+            )
+            if status is not None:
+                query = query.where(state.status == status)
+            if code is not None:
+                query = query.where(state.problem["code"].as_string() == code)
+        if q is not None and q.strip():
+            query = query.where(_matching(q.strip(), self._dialect() == "sqlite"))
+        order = (record.updated_at, record.type, record.app_id)
+        if cursor is not None:
+            query = query.where(tuple_(*order) > _decode_cursor(cursor))
+        rows = self._session.execute(query.order_by(*order).limit(limit + 1)).all()
+        items = [_stored_record(row._mapping) for row in rows[:limit]]
+        more = len(rows) > limit
+        return Page(items=items, next_cursor=_encode_cursor(items[-1]) if more else None)
+
+    @staticmethod
+    def _key(connection_id: str, type: str, app_id: str) -> tuple[ColumnElement[bool], ...]:
+        record = tables.Record
+        return (
+            record.connection_id == connection_id,
+            record.type == type,
+            record.app_id == app_id,
+        )
+
+    def _locked(self, connection_id: str, type: str, app_id: str) -> _Current | None:
+        record = tables.Record
+        query = (
+            select(record.id, self._data(), record.version, record.deleted)
+            .where(*self._key(connection_id, type, app_id))
+            .with_for_update()
+        )
+        row = self._session.execute(query).one_or_none()
+        if row is None:
+            return None
+        data, unreadable = _document(row.data)
+        # a damaged row is never equal to what the app sends: its upsert replaces it
+        return _Current(row.id, None if unreadable else data, row.version, row.deleted)
+
+    def _dialect(self) -> str:
+        return self._session.get_bind().dialect.name
+
+    def _data(self) -> ColumnElement[Any]:
+        return _stored_data(self._dialect() == "sqlite")
+
+    def _record_columns(self) -> Sequence[ColumnElement[Any]]:
+        return _record_columns(self._dialect() == "sqlite")
+
+    def _insert_first_version(
+        self, connection_id: str, type: str, app_id: str, data: Mapping[str, Any]
+    ) -> bool:
+        """Insert version 1 unless the row exists; True when this call inserted it."""
+        statement = (
+            _insert_ignoring_conflicts(self._session)
+            .values(
+                connection_id=connection_id,
+                type=type,
+                app_id=app_id,
+                data=dict(data),
+                version=1,
+                deleted=False,
+                updated_at=self._clock(),
+            )
+            .returning(tables.Record.id)
+        )
+        return self._session.execute(statement).first() is not None
+
+    def _change(self, record_id: int, version: int, **values: Any) -> int:
+        statement = (
+            update(tables.Record)
+            .where(tables.Record.id == record_id)
+            .values(version=version + 1, updated_at=self._clock(), **values)
+        )
+        self._session.execute(statement, execution_options=NO_SYNC)
+        return version + 1

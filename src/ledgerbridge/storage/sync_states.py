@@ -1,0 +1,345 @@
+"""Where each record stands (`sync_state`): its status and problem, what blocks it, when it is
+due, the write it has under way. No business rules here: what a change does to a record's status
+is asked of `core.status`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, func, insert, or_, select, tuple_, update
+from sqlalchemy.orm import Session
+
+from ledgerbridge.core import status as statuses
+from ledgerbridge.core.status import Status
+from ledgerbridge.storage import tables
+from ledgerbridge.storage._sql import chunks
+from ledgerbridge.storage.tables import Clock, utcnow
+
+__all__ = ["DUE_STATUSES", "Key", "StoredState", "SyncStates"]
+
+Key = tuple[str, str]  # (type, app_id)
+DUE_STATUSES = statuses.DUE
+
+
+def _workable() -> ColumnElement[bool]:
+    """Rows the reconciler may work: not held, or held with a write of ours still to settle
+    (a held record waits for a push request, but what was already sent is always settled)."""
+    t = tables.SyncState
+    return or_(t.held.is_(False), t.pending_request_id.is_not(None))
+
+
+@dataclass(frozen=True, slots=True)
+class StoredState:
+    type: str
+    app_id: str
+    status: str
+    problem: Mapping[str, Any] | None
+    blocked_by_type: str | None
+    blocked_by_id: str | None
+    attempts: int
+    next_attempt_at: datetime | None
+    pending_request_id: str | None
+    pending_operation: str | None
+    pending_body: Mapping[str, Any] | None
+    desired_version: int
+    synced_version: int | None
+    updated_at: datetime
+    overrides: Mapping[str, Any] | None = None
+    held: bool = False  # waits for a push request (auto_push leaves its type out)
+
+
+def _state(row: Any) -> StoredState:
+    return StoredState(
+        type=row.type,
+        app_id=row.app_id,
+        status=row.status,
+        problem=row.problem,
+        blocked_by_type=row.blocked_by_type,
+        blocked_by_id=row.blocked_by_id,
+        attempts=row.attempts,
+        next_attempt_at=row.next_attempt_at,
+        pending_request_id=row.pending_request_id,
+        pending_operation=row.pending_operation,
+        pending_body=row.pending_body,
+        desired_version=row.desired_version,
+        synced_version=row.synced_version,
+        updated_at=row.updated_at,
+        overrides=row.overrides,
+        held=row.held,
+    )
+
+
+class _Unread:
+    """Not read by the caller."""
+
+
+_UNREAD = _Unread()
+
+
+class SyncStates:
+    def __init__(self, session: Session, *, clock: Clock = utcnow) -> None:
+        self._session = session
+        self._clock = clock
+
+    def _where(self, connection_id: str, type: str, app_id: str) -> tuple[Any, ...]:
+        t = tables.SyncState
+        return (t.connection_id == connection_id, t.type == type, t.app_id == app_id)
+
+    def get(self, connection_id: str, type: str, app_id: str) -> StoredState | None:
+        row = self._session.execute(
+            select(tables.SyncState).where(*self._where(connection_id, type, app_id))
+        ).scalar_one_or_none()
+        return None if row is None else _state(row)
+
+    def want(
+        self,
+        connection_id: str,
+        type: str,
+        app_id: str,
+        version: int,
+        *,
+        hold: bool | None = None,
+        current: StoredState | _Unread | None = _UNREAD,
+    ) -> None:
+        """The app sent a new version: make the record due now (its pending write stays).
+
+        `hold=True` keeps it pending but out of the due work until a later `hold=False`
+        releases it (the connection's auto_push leaves its type out); `None` leaves the
+        record held or not as it was (a new record is not held). `current`: its state as the
+        caller just read it in this transaction (not read again)."""
+        now = self._clock()
+        existing = (
+            self.get(connection_id, type, app_id) if isinstance(current, _Unread) else current
+        )
+        if existing is None:
+            self._session.execute(
+                insert(tables.SyncState).values(
+                    connection_id=connection_id,
+                    type=type,
+                    app_id=app_id,
+                    status=statuses.after_new_version(None),
+                    attempts=0,
+                    next_attempt_at=now,
+                    desired_version=version,
+                    held=bool(hold),
+                    updated_at=now,
+                )
+            )
+            return
+        status = statuses.after_new_version(existing.status)
+        self._session.execute(
+            update(tables.SyncState)
+            .where(*self._where(connection_id, type, app_id))
+            .values(
+                status=status,
+                desired_version=version,
+                attempts=0,
+                next_attempt_at=now,
+                problem=existing.problem if statuses.problem_stays(status) else None,
+                blocked_by_type=None,
+                blocked_by_id=None,
+                held=existing.held if hold is None else hold,
+                updated_at=now,
+            )
+        )
+
+    def due(self, connection_id: str, now: datetime, limit: int = 500) -> list[StoredState]:
+        t = tables.SyncState
+        rows = self._session.execute(
+            select(t)
+            .where(
+                t.connection_id == connection_id,
+                t.status.in_(DUE_STATUSES),
+                _workable(),
+                or_(t.next_attempt_at.is_(None), t.next_attempt_at <= now),
+            )
+            .order_by(t.id)
+            .limit(limit)
+        ).scalars()
+        return [_state(r) for r in rows]
+
+    def all(
+        self,
+        connection_id: str,
+        *,
+        record_type: str | None = None,
+        status: str | None = None,
+        held: bool | None = None,
+    ) -> list[StoredState]:
+        t = tables.SyncState
+        query = select(t).where(t.connection_id == connection_id)
+        if record_type:
+            query = query.where(t.type == record_type)
+        if status:
+            query = query.where(t.status == status)
+        if held is not None:
+            query = query.where(t.held.is_(held))
+        return [_state(r) for r in self._session.execute(query.order_by(t.id)).scalars()]
+
+    def in_batch(self, connection_id: str, batch_id: str) -> list[StoredState]:
+        """The records whose pending write is an item of the batch `batch_id`."""
+        t = tables.SyncState
+        rows = self._session.execute(
+            select(t).where(
+                t.connection_id == connection_id, t.pending_request_id.like(f"{batch_id}:%")
+            )
+        ).scalars()
+        return [_state(r) for r in rows]
+
+    def next_due_at(self, connection_id: str) -> datetime | None:
+        t = tables.SyncState
+        value: datetime | None = self._session.execute(
+            select(func.min(t.next_attempt_at)).where(
+                t.connection_id == connection_id, t.status.in_(DUE_STATUSES), _workable()
+            )
+        ).scalar_one_or_none()
+        return value
+
+    def statuses(self, connection_id: str, keys: Iterable[Key]) -> dict[Key, str]:
+        wanted = set(keys)
+        if not wanted:
+            return {}
+        t = tables.SyncState
+        rows = self._session.execute(
+            select(t.type, t.app_id, t.status).where(
+                t.connection_id == connection_id, t.app_id.in_({k[1] for k in wanted})
+            )
+        )
+        return {(r.type, r.app_id): r.status for r in rows if (r.type, r.app_id) in wanted}
+
+    def start_write(
+        self,
+        connection_id: str,
+        type: str,
+        app_id: str,
+        request_id: str,
+        operation: str,
+        body: Mapping[str, Any],
+    ) -> None:
+        """Remember a write before it is sent (the caller commits before calling QuickBooks)."""
+        self._session.execute(
+            update(tables.SyncState)
+            .where(*self._where(connection_id, type, app_id))
+            .values(
+                pending_request_id=request_id,
+                pending_operation=operation,
+                pending_body=dict(body),
+                updated_at=self._clock(),
+            )
+        )
+
+    def finish(
+        self,
+        connection_id: str,
+        type: str,
+        app_id: str,
+        *,
+        status: str,
+        problem: Mapping[str, Any] | None = None,
+        blocked_by: Key | None = None,
+        synced_version: int | None = None,
+        next_attempt_at: datetime | None = None,
+        attempts: int | None = None,
+        keep_pending: bool = False,
+    ) -> None:
+        """Store the outcome of working the record. Only a `pending` record stays held: any
+        other outcome ends the hold (the next change from the app may hold it again)."""
+        values: dict[str, Any] = {
+            "status": status,
+            "problem": dict(problem) if problem is not None else None,
+            "blocked_by_type": blocked_by[0] if blocked_by else None,
+            "blocked_by_id": blocked_by[1] if blocked_by else None,
+            "next_attempt_at": next_attempt_at,
+            "updated_at": self._clock(),
+        }
+        if not keep_pending:
+            values.update(pending_request_id=None, pending_operation=None, pending_body=None)
+        if not statuses.keeps_hold(status):
+            values["held"] = False
+        if synced_version is not None:
+            values["synced_version"] = synced_version
+        if attempts is not None:
+            values["attempts"] = attempts
+        self._session.execute(
+            update(tables.SyncState)
+            .where(*self._where(connection_id, type, app_id))
+            .values(**values)
+        )
+
+    def set_overrides(
+        self, connection_id: str, type: str, app_id: str, overrides: Mapping[str, Any] | None
+    ) -> None:
+        """Replace the record's overrides (None or empty: the app's values go as they are)."""
+        self._session.execute(
+            update(tables.SyncState)
+            .where(*self._where(connection_id, type, app_id))
+            .values(overrides=dict(overrides) if overrides else None, updated_at=self._clock())
+        )
+
+    def unsync(self, connection_id: str, type: str, app_id: str) -> None:
+        """Forget which version was pushed: the record is compared with QuickBooks again."""
+        self._session.execute(
+            update(tables.SyncState)
+            .where(*self._where(connection_id, type, app_id))
+            .values(synced_version=None, updated_at=self._clock())
+        )
+
+    def release_blocked(self, connection_id: str, by: Key) -> int:
+        """Records blocked by `by` become due again (their blocker synced)."""
+        return self.release_blocked_many(connection_id, [by])
+
+    def release_blocked_many(self, connection_id: str, blockers: Iterable[Key]) -> int:
+        """Records blocked by any of `blockers` become due again: a statement per 500."""
+        t = tables.SyncState
+        released = 0
+        for chunk in chunks(blockers):
+            result = self._session.execute(
+                update(t)
+                .where(
+                    t.connection_id == connection_id,
+                    t.status == Status.BLOCKED,
+                    tuple_(t.blocked_by_type, t.blocked_by_id).in_(chunk),
+                )
+                .values(
+                    status=statuses.after_blocker_synced(Status.BLOCKED),
+                    next_attempt_at=self._clock(),
+                    problem=None,
+                    blocked_by_type=None,
+                    blocked_by_id=None,
+                )
+            )
+            released += int(getattr(result, "rowcount", 0) or 0)
+        return released
+
+    def delay_all(self, connection_id: str, until: datetime) -> None:
+        """A company-wide wait (throttled, unavailable): nothing is due before `until`."""
+        t = tables.SyncState
+        self._session.execute(
+            update(t)
+            .where(t.connection_id == connection_id, t.status.in_(DUE_STATUSES), _workable())
+            .where(or_(t.next_attempt_at.is_(None), t.next_attempt_at < until))
+            .values(next_attempt_at=until)
+        )
+
+    def problem_counts(self, connection_id: str) -> list[tuple[str, int]]:
+        """How many records each problem code stops now, most first."""
+        t = tables.SyncState
+        code = t.problem["code"].as_string()
+        rows = self._session.execute(
+            select(code, func.count())
+            .where(t.connection_id == connection_id, t.problem.is_not(None), code.is_not(None))
+            .group_by(code)
+        ).all()
+        return sorted(((str(c), int(n)) for c, n in rows), key=lambda row: (-row[1], row[0]))
+
+    def counts(self, connection_id: str) -> dict[str, int]:
+        t = tables.SyncState
+        rows = self._session.execute(
+            select(t.status, func.count())
+            .where(t.connection_id == connection_id)
+            .group_by(t.status)
+        )
+        return {status: int(count) for status, count in rows}
