@@ -9,7 +9,7 @@ admin API and even unknown URLs carry one.
 
 from __future__ import annotations
 
-import uuid
+import os
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -18,7 +18,8 @@ HEADER = b"intuit_tid"
 
 def new_tid() -> str:
     """A transaction id shaped like Intuit's current ones: `1-<8 hex>-<24 hex>`."""
-    return f"1-{uuid.uuid4().hex[:8]}-{uuid.uuid4().hex[:24]}"
+    digits = os.urandom(16).hex()
+    return f"1-{digits[:8]}-{digits[8:]}"
 
 
 class TransactionIds:
@@ -34,7 +35,7 @@ class TransactionIds:
 
         async def send_with_tid(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
+                headers = list(message.get("headers", ()))
                 if not any(name.lower() == HEADER for name, _ in headers):
                     headers.append((HEADER, new_tid().encode("ascii")))
                     message = {**message, "headers": headers}
