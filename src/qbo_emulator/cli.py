@@ -1,6 +1,6 @@
 """`qbo-emulator`: run the QuickBooks Online emulator.
 
-qbo-emulator serve --host 127.0.0.1 --port 8765 [--state FILE]
+qbo-emulator serve --host 127.0.0.1 --port 8765 [--state FILE] [--refresh-token-policy strict]
 qbo-emulator demo  --host 127.0.0.1 --port 8765 [--state FILE]   (adds a demo company + app)
 """
 
@@ -12,6 +12,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from qbo_emulator.emulator import Emulator
+from qbo_emulator.oauth import GRACE, REFRESH_TOKEN_POLICIES
 from qbo_emulator.persistence import load
 from qbo_emulator.server import serve_forever
 
@@ -41,6 +42,14 @@ def _parser() -> argparse.ArgumentParser:
             default=1.0,
             help="seconds webhook notifications are gathered before a POST",
         )
+        sub.add_argument(
+            "--refresh-token-policy",
+            choices=REFRESH_TOKEN_POLICIES,
+            default=GRACE,
+            help="grace: a refresh token is reused for a day and works a day after it is "
+            "replaced, as Intuit documents; strict: single use, rotated on every refresh "
+            "(apps and companies can override it through the admin API)",
+        )
         sub.add_argument("--log-level", default="info")
     return parser
 
@@ -48,7 +57,9 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     emulator = Emulator(
-        webhook_time_scale=args.webhook_time_scale, webhook_batch_window=args.webhook_batch_window
+        webhook_time_scale=args.webhook_time_scale,
+        webhook_batch_window=args.webhook_batch_window,
+        refresh_token_policy=args.refresh_token_policy,
     )
     if args.state is not None:
         load(emulator, args.state)

@@ -17,7 +17,7 @@ from typing import Any, cast
 from qbo_emulator import clock, operations
 from qbo_emulator.model.specs import SPECS
 from qbo_emulator.model.store import Company, Row
-from qbo_emulator.oauth import OAuthServer
+from qbo_emulator.oauth import GRACE, OAuthServer
 from qbo_emulator.presets import apply_preset
 from qbo_emulator.presets.base import default_company_info, default_preferences
 from qbo_emulator.rules.context import Ctx
@@ -43,10 +43,11 @@ class Emulator:
         *,
         webhook_time_scale: float = 1.0,
         webhook_batch_window: float = 1.0,
+        refresh_token_policy: str = GRACE,
     ) -> None:
         self.lock = threading.RLock()
         self.companies: dict[str, Company] = {}
-        self.oauth = OAuthServer(self)
+        self.oauth = OAuthServer(self, refresh_token_policy=refresh_token_policy)
         self.webhooks = WebhookDispatcher(
             time_scale=webhook_time_scale, batch_window=webhook_batch_window
         )
@@ -109,7 +110,7 @@ class Emulator:
         """Forget every company (and the connections to them); registered apps stay."""
         with self.lock:
             for realm_id in list(self.companies):
-                self.oauth.revoke_realm(realm_id)
+                self.oauth.forget_realm(realm_id)
                 self.limiter.forget(realm_id)
             self.companies.clear()
             self.webhooks.clear()

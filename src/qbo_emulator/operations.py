@@ -7,6 +7,7 @@ was. The caller holds the emulator's lock and publishes `ctx.events` once the wr
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -19,6 +20,7 @@ from qbo_emulator.query import QueryResult, execute, parse, require_entity
 from qbo_emulator.rules import effects, names, transactions
 from qbo_emulator.rules.context import Ctx
 from qbo_emulator.rules.lines import ZERO
+from qbo_emulator.rules.tax_codes import pseudo_tax_code, pseudo_tax_codes
 from qbo_emulator.rules.values import blank, check_refs, check_string_limits
 
 SYSTEM_FIELDS = frozenset({"Id", "SyncToken", "MetaData", "domain", "sparse", "status"})
@@ -325,6 +327,8 @@ def _unapply_payments(
 def read(ctx: Ctx, spec: EntitySpec, entity_id: str) -> Row:
     table = ctx.company.table(spec.name)
     row = table.get(entity_id)
+    if row is None and spec.name == "TaxCode":
+        row = pseudo_tax_code(ctx.company, entity_id)
     if row is not None:
         return row
     if spec.kind is Kind.SINGLETON:
@@ -339,8 +343,9 @@ def read(ctx: Ctx, spec: EntitySpec, entity_id: str) -> Row:
 class TableSource:
     """A table seen by the query executor."""
 
-    def __init__(self, table: Table) -> None:
+    def __init__(self, table: Table, extra: Sequence[Row] = ()) -> None:
         self._table = table
+        self._extra = list(extra)  # rows that are not in the table (pseudo tax codes), first
         self.entity = table.spec.name
         self.is_name_list = table.spec.is_name_list
         paths = {f.casefold(): f for f in table.spec.fields}
@@ -352,16 +357,23 @@ class TableSource:
         return self._paths.get(path.casefold())
 
     def rows(self) -> Iterator[Mapping[str, Any]]:
-        return iter(self._table.rows.values())
+        return itertools.chain(self._extra, self._table.rows.values())
 
     def lookup(self, path: str, values: Sequence[str]) -> list[Row] | None:
-        return self._table.lookup(path, values)
+        found = self._table.lookup(path, values)
+        if found is None or not self._extra:
+            return found
+        wanted = {str(v).casefold() for v in values}
+        extra = [r for r in self._extra if str(r.get(path, "")).casefold() in wanted]
+        return extra + found
 
 
 def query(ctx: Ctx, text: str) -> dict[str, Any]:
     parsed = parse(text)
     entity = require_entity(parsed.entity, SPECS)
-    result: QueryResult = execute(parsed, TableSource(ctx.company.table(entity)), ctx.today)
+    extra = pseudo_tax_codes(ctx.company) if entity == "TaxCode" else ()
+    source = TableSource(ctx.company.table(entity), extra)
+    result: QueryResult = execute(parsed, source, ctx.today)
     if result.total_count is not None:
         return {"totalCount": result.total_count}
     if not result.rows:

@@ -80,7 +80,11 @@ def restore(emulator: Emulator, raw: bytes) -> None:
         for data in state["companies"]:
             company = _company_from_json(data)
             emulator.companies[company.realm_id] = company
-        emulator.oauth = OAuthServer.from_dict(state["oauth"], emulator)
+        emulator.oauth = OAuthServer.from_dict(
+            state["oauth"],
+            emulator,
+            refresh_token_policy=emulator.oauth.refresh_token_policy,
+        )
 
 
 def _company_from_json(data: Mapping[str, Any]) -> Company:

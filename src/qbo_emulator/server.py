@@ -17,6 +17,7 @@ import uvicorn
 
 from qbo_emulator.emulator import Emulator
 from qbo_emulator.http.app import create_app
+from qbo_emulator.oauth import GRACE
 from qbo_emulator.persistence import Autosaver, load
 
 
@@ -40,11 +41,14 @@ class EmulatorServer:
         webhook_batch_window: float = 1.0,
         emulator: Emulator | None = None,
         log_level: str = "warning",
+        refresh_token_policy: str = GRACE,
     ) -> None:
         self.host = host
         self.port = port or free_port(host)
         self.emulator = emulator or Emulator(
-            webhook_time_scale=webhook_time_scale, webhook_batch_window=webhook_batch_window
+            webhook_time_scale=webhook_time_scale,
+            webhook_batch_window=webhook_batch_window,
+            refresh_token_policy=refresh_token_policy,
         )
         self.state_file = state_file
         self._autosaver: Autosaver | None = None

@@ -52,8 +52,9 @@ def assert_invalid_grant(raised: pytest.ExceptionInfo[AuthClientError]) -> None:
 
 
 def test_expired_access_token_then_refresh_and_rotation(
-    conn: Connection, admin: Admin, fresh_clients: list[QuickBooks]
+    connect: Callable[..., Connection], admin: Admin, fresh_clients: list[QuickBooks]
 ) -> None:
+    conn = connect(app=admin.create_app(refresh_token_policy="strict"))
     new_customer(conn.qb, "Before Expiry")
     expired = admin.call("POST", "/tokens/expire", {"realm_id": conn.realm_id})
     assert expired.status_code == 200
@@ -83,6 +84,57 @@ def test_expired_access_token_then_refresh_and_rotation(
     current = conn.auth.refresh_token
     conn.auth.refresh()
     assert conn.auth.refresh_token != current
+
+
+def test_refreshing_twice_with_the_same_token_works_by_default(
+    conn: Connection, fresh_clients: list[QuickBooks]
+) -> None:
+    """Intuit's documented behaviour: a client that refreshes twice with one refresh token
+    (two processes, or a retry after a lost answer) gets the same token back both times."""
+    first = conn.auth.refresh_token
+    conn.auth.refresh()
+    conn.auth.refresh(refresh_token=first)
+    assert conn.auth.refresh_token == first
+    qb = client_for(conn)
+    fresh_clients.append(qb)
+    assert Customer.all(qb=qb) == []
+
+
+@pytest.mark.parametrize("where", ["app", "company"])
+def test_strict_rotation_is_an_app_or_company_setting(
+    connect: Callable[..., Connection], admin: Admin, where: str
+) -> None:
+    if where == "app":
+        app = admin.create_app(refresh_token_policy="strict")
+        assert app["refresh_token_policy"] == "strict"
+        conn = connect(app=app)
+    else:
+        conn = connect()
+        summary = admin.patch_company(conn.realm_id, {"refresh_token_policy": "strict"})
+        assert summary["refresh_token_policy"] == "strict"
+    first = conn.auth.refresh_token
+    conn.auth.refresh()
+    assert conn.auth.refresh_token != first
+    with pytest.raises(AuthClientError) as stale:
+        conn.auth.refresh(refresh_token=first)
+    assert_invalid_grant(stale)
+    assert stale.value.intuit_tid  # intuit-oauth keeps the answer's intuit_tid for support
+    if where == "company":
+        summary = admin.patch_company(conn.realm_id, {"refresh_token_policy": None})
+        assert summary["refresh_token_policy"] is None
+        kept = conn.auth.refresh_token
+        conn.auth.refresh()
+        assert conn.auth.refresh_token == kept
+
+
+def test_refresh_token_policy_is_validated(admin: Admin, conn: Connection) -> None:
+    for path, method in ((f"/companies/{conn.realm_id}", "PATCH"), ("/apps", "POST")):
+        response = admin.call(method, path, {"refresh_token_policy": "sometimes"})
+        assert response.status_code == 422
+        assert response.json()["field"] == "refresh_token_policy"
+    app = conn.app["client_id"]
+    response = admin.call("PATCH", f"/apps/{app}", {"refresh_token_policy": "strict"})
+    assert response.status_code == 200 and response.json()["refresh_token_policy"] == "strict"
 
 
 def test_token_of_one_company_on_another(connect: Callable[..., Connection]) -> None:

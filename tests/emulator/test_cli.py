@@ -24,6 +24,8 @@ from quickbooks.objects.invoice import Invoice
 
 from qbo_emulator.server import free_port
 
+REDIRECT = "http://localhost:8000/callback"
+
 
 def command() -> list[str]:
     script = Path(sys.executable).parent / "qbo-emulator"
@@ -217,3 +219,26 @@ def test_demo_with_state_reuses_its_company_and_app(
         assert process.interrupt() == 0
     assert printed[0] == printed[1]
     assert len(json.loads(state.read_text())["companies"]) == 1
+
+
+def test_serve_with_strict_refresh_tokens(processes: list[Process]) -> None:
+    process = Process("serve", "--refresh-token-policy", "strict")
+    processes.append(process)
+    admin = f"{process.base}/_emulator"
+    realm = requests.post(f"{admin}/companies", json={"name": "Strict Co"}, timeout=10).json()
+    app = requests.post(f"{admin}/apps", json={"redirect_uris": [REDIRECT]}, timeout=10).json()
+    auth = AuthClient(
+        app["client_id"],
+        app["client_secret"],
+        REDIRECT,
+        environment=f"{process.base}/.well-known/openid_configuration",
+    )
+    tokens = requests.post(
+        f"{admin}/companies/{realm['realm_id']}/connect",
+        json={"client_id": app["client_id"]},
+        timeout=10,
+    ).json()
+    auth.refresh(refresh_token=tokens["refresh_token"])
+    assert auth.refresh_token != tokens["refresh_token"]  # strict: a new one every time
+    auth.close()
+    assert process.interrupt() == 0

@@ -37,7 +37,10 @@ from qbo_emulator.oauth import (
     CODE_LIFETIME,
     OPENID,
     PAYMENT,
+    REFRESH_TOKEN_GRACE,
     REFRESH_TOKEN_LIFETIME,
+    REFRESH_TOKEN_ROTATION,
+    STRICT,
     USER_SUB,
     App,
     OAuthServer,
@@ -141,8 +144,12 @@ class Env:
         self.oauth = oauth
         self.holder.target = build_app(oauth)
 
-    def new_app(self, name: str | None = None) -> App:
-        return self.oauth.create_app([REDIRECT, "https://example.com/oauth"], name=name)
+    def new_app(self, name: str | None = None, refresh_token_policy: str | None = None) -> App:
+        return self.oauth.create_app(
+            [REDIRECT, "https://example.com/oauth"],
+            name=name,
+            refresh_token_policy=refresh_token_policy,
+        )
 
     def client(
         self, app: App, redirect_uri: str = REDIRECT, secret: str | None = None
@@ -302,7 +309,7 @@ def test_jwks_publishes_one_rsa_signing_key(env: Env) -> None:
 
 
 def test_full_flow_with_intuit_oauth(env: Env) -> None:
-    app = env.new_app("Ledger Sync")
+    app = env.new_app("Ledger Sync", refresh_token_policy=STRICT)
     client = env.client(app)
     params = env.authorize(client, [Scopes.ACCOUNTING, *ALL_OPENID], state="csrf-42")
     assert params["state"] == "csrf-42" and params["realmId"] == REALM
@@ -410,6 +417,82 @@ def test_refresh_reports_the_rolling_lifetime_left(env: Env) -> None:
         auth=(app.client_id, app.client_secret),
     ).json()
     assert body["x_refresh_token_expires_in"] == REFRESH_TOKEN_LIFETIME
+
+
+# -- refresh-token policies ------------------------------------------------------------------
+
+
+def test_grace_is_the_default_the_same_refresh_token_for_a_day(env: Env) -> None:
+    """Intuit: the refresh token stays the same for about a day; refreshing twice with it works."""
+    client = env.connect(env.new_app())
+    first_access, first_refresh = client.access_token, client.refresh_token
+    client.refresh()
+    assert client.refresh_token == first_refresh and client.access_token != first_access
+    assert client.x_refresh_token_expires_in == REFRESH_TOKEN_LIFETIME
+    client.refresh(refresh_token=first_refresh)  # the same token, again: still fine
+    assert client.refresh_token == first_refresh
+    assert env.ping(client.access_token).status_code == 200
+
+
+def test_grace_a_replaced_refresh_token_works_one_more_day(env: Env) -> None:
+    client = env.connect(env.new_app())
+    old = client.refresh_token
+    env.clock.advance(REFRESH_TOKEN_ROTATION)  # a day old: the next refresh replaces it
+    client.refresh()
+    new = client.refresh_token
+    assert new != old
+    env.clock.advance(REFRESH_TOKEN_GRACE - 1)
+    client.refresh(refresh_token=old)  # the older one still works inside its day ...
+    assert client.refresh_token not in (old, new)  # ... and hands out the newest
+    client.refresh(refresh_token=new)  # so does the one it replaced, for its own day
+    env.clock.advance(2)
+    with pytest.raises(AuthClientError) as excinfo:
+        client.refresh(refresh_token=old)  # the day is over
+    assert error_of(excinfo) == (
+        400,
+        {"error": "invalid_grant", "error_description": "Token invalid"},
+    )
+
+
+def test_strict_rotates_on_every_refresh(env: Env) -> None:
+    client = env.connect(env.new_app(refresh_token_policy=STRICT))
+    first = client.refresh_token
+    client.refresh()
+    assert client.refresh_token != first
+    with pytest.raises(AuthClientError) as excinfo:
+        client.refresh(refresh_token=first)
+    assert error_of(excinfo)[1]["error"] == "invalid_grant"
+
+
+def test_the_company_policy_overrides_the_app_and_the_server(env: Env) -> None:
+    app = env.new_app()
+    client = env.connect(app)
+    env.oauth.set_realm_policy(REALM, STRICT)
+    first = client.refresh_token
+    client.refresh()
+    assert client.refresh_token != first
+    env.oauth.set_realm_policy(REALM, None)  # back to the app's (the server's: grace)
+    kept = client.refresh_token
+    client.refresh()
+    assert client.refresh_token == kept
+    strict_server = OAuthServer(env.companies, now=env.clock, refresh_token_policy=STRICT)
+    env.install(strict_server)
+    client = env.connect(env.new_app())
+    first = client.refresh_token
+    client.refresh()
+    assert client.refresh_token != first
+
+
+def test_grace_tokens_survive_persistence(env: Env) -> None:
+    client = env.connect(env.new_app())
+    old = client.refresh_token
+    env.clock.advance(REFRESH_TOKEN_ROTATION)
+    client.refresh()
+    env.oauth.set_realm_policy(OTHER_REALM, STRICT)
+    state = env.oauth.to_dict()
+    env.install(OAuthServer.from_dict(state, env.companies, now=env.clock))
+    assert env.oauth.realm_policy(OTHER_REALM) == STRICT
+    client.refresh(refresh_token=old)  # still inside its grace day after a restart
 
 
 # -- the consent page -----------------------------------------------------------------------

@@ -94,7 +94,10 @@ def test_state_survives_a_restart(tmp_path: Path, clients: list[Client]) -> None
         admin = Admin(first.url)
         realm = admin.create_company("Persistent Plumbing")
         other_realm = admin.create_company("Second Company", preset="demo")
-        app = admin.create_app(webhook_url="http://127.0.0.1:9/hooks", name="Kept App")
+        app = admin.create_app(
+            webhook_url="http://127.0.0.1:9/hooks", name="Kept App", refresh_token_policy="strict"
+        )
+        admin.patch_company(other_realm, {"refresh_token_policy": "strict"})
         admin.patch_company(
             realm,
             {
@@ -141,6 +144,7 @@ def test_state_survives_a_restart(tmp_path: Path, clients: list[Client]) -> None
         assert after["deleted"] == {"Invoice": [gone_id]}
         assert after["voided"] == {"Invoice": [voided["Id"]]}
         assert after["throttle"]["requests_per_minute"] == 321
+        assert admin.export(other_realm)["refresh_token_policy"] == "strict"
         apps = admin.call("GET", "/apps").json()["apps"]
         assert [(a["client_id"], a["name"], a["verifier_token"]) for a in apps] == [
             (app["client_id"], "Kept App", app["verifier_token"])

@@ -328,3 +328,60 @@ def test_apostrophes_are_escaped_with_a_backslash(made: Connection) -> None:
         made, "SELECT * FROM Customer WHERE DisplayName = 'adam\\'s candy shop'", "Customer"
     )
     assert len(raw) == 1
+
+
+# --- operators beyond the documented ones (issue 17) ---------------------------------------
+
+
+def test_not_equal_as_real_clients_send_it(demo: Connection) -> None:
+    rows = all_invoices(demo)
+    open_ids = {r["Id"] for r in rows if Decimal(str(r["Balance"])) != 0}
+    assert open_ids and len(open_ids) < INVOICES
+    found = Invoice.where("Balance != '0'", max_results=1000, qb=demo.qb)
+    assert {i.Id for i in found} == open_ids
+    assert Invoice.count("Balance != '0.00'", qb=demo.qb) == len(open_ids)
+    bare = query_rows(demo, "select * from Invoice where Balance != 0 maxresults 1000", "Invoice")
+    assert {r["Id"] for r in bare} == open_ids
+    first = rows[0]["DocNumber"]
+    others = Invoice.where(f"DocNumber != '{first}'", max_results=1000, qb=demo.qb)
+    assert len(others) == INVOICES - 1 and first not in {i.DocNumber for i in others}
+    services = Item.where("Type != 'Category'", qb=demo.qb)
+    assert services and all(i.Type != "Category" for i in services)
+
+
+def test_blank_string_is_null(conn: Connection) -> None:
+    with_email = new_customer(conn.qb, "Has Email", PrimaryEmailAddr={"Address": "a@example.com"})
+    without = new_customer(conn.qb, "No Email")
+    null = Customer.where("PrimaryEmailAddr = ' '", qb=conn.qb)
+    assert [c.Id for c in null] == [without.Id]
+    present = Customer.where("PrimaryEmailAddr != ' '", qb=conn.qb)
+    assert [c.Id for c in present] == [with_email.Id]
+    either = Customer.where("PrimaryEmailAddr IN (' ', 'a@example.com')", qb=conn.qb)
+    assert sorted(c.Id for c in either) == sorted([with_email.Id, without.Id])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "SELECT * FROM Invoice WHERE Balance <> '0'",
+        "SELECT * FROM Invoice WHERE DocNumber NOT IN ('1001')",
+        "SELECT * FROM Invoice WHERE DocNumber NOT LIKE '10%'",
+        "SELECT * FROM Invoice WHERE NOT DocNumber = '1001'",
+        "SELECT * FROM Invoice WHERE (DocNumber = '1001')",
+        "SELECT * FROM Invoice WHERE DocNumber IS NULL",
+        "SELECT * FROM Invoice WHERE TxnDate BETWEEN '2024-01-01' AND '2024-12-31'",
+        "SELECT * FROM Invoice GROUP BY CustomerRef",
+    ],
+)
+def test_what_is_still_refused(conn: Connection, text: str) -> None:
+    response = conn.query(text)
+    assert response.status_code == 400
+    assert fault(response)["code"] == "4000"
+    with pytest.raises(ValidationException):
+        Invoice.query(text, qb=conn.qb)
+
+
+def test_id_takes_only_equality_and_in(demo: Connection) -> None:
+    response = demo.query("SELECT * FROM Invoice WHERE Id != '1'")
+    assert response.status_code == 400
+    assert fault(response)["code"] == "4001"

@@ -22,6 +22,7 @@ from qbo_emulator import clock, operations
 from qbo_emulator.emulator import Emulator, Seeder, UnknownCompany
 from qbo_emulator.http.responses import json_response, loads
 from qbo_emulator.model.store import Company, ScriptedFault, Throttle
+from qbo_emulator.oauth import REFRESH_TOKEN_POLICIES, OAuthServer
 from qbo_emulator.rules import effects
 
 Endpoint = Callable[[Request], Awaitable[Response]]
@@ -124,13 +125,26 @@ def _app_json(app: Any) -> dict[str, Any]:
         "webhook_url": app.webhook_url,
         "webhook_format": app.webhook_format,
         "name": app.name,
+        "refresh_token_policy": app.refresh_token_policy,
     }
 
 
-def company_summary(company: Company) -> dict[str, Any]:
+def _policy(body: Mapping[str, Any]) -> str | None:
+    """`refresh_token_policy` from a body: `grace`, `strict`, or null (inherit)."""
+    value = body.get("refresh_token_policy")
+    if value is not None and value not in REFRESH_TOKEN_POLICIES:
+        raise Invalid(
+            "refresh_token_policy",
+            f"refresh_token_policy must be {' or '.join(REFRESH_TOKEN_POLICIES)}, or null",
+        )
+    return value
+
+
+def company_summary(company: Company, oauth: OAuthServer) -> dict[str, Any]:
     return {
         "realm_id": company.realm_id,
         "name": company.name,
+        "refresh_token_policy": oauth.realm_policy(company.realm_id),
         "subscription_status": company.subscription_status,
         "throttle": company.throttle.to_json(),
         "clock": company.clock.isoformat() if company.clock else None,
@@ -165,6 +179,7 @@ class _Admin:
                 webhook_url=_string(body, "webhook_url"),
                 webhook_format=webhook_format,
                 name=_string(body, "name"),
+                refresh_token_policy=_policy(body),
             )
         except ValueError as exc:
             raise Invalid("redirect_uris", str(exc)) from None
@@ -182,6 +197,8 @@ class _Admin:
             changes["webhook_url"] = body["webhook_url"]
         if "webhook_format" in body:
             changes["webhook_format"] = body["webhook_format"]
+        if "refresh_token_policy" in body:
+            changes["refresh_token_policy"] = _policy(body)
         try:
             app = self.emulator.oauth.update_app(request.path_params["client_id"], **changes)
         except KeyError:
@@ -202,6 +219,7 @@ class _Admin:
         realm_id = _string(body, "realm_id")
         if realm_id is not None and not realm_id.isdigit():
             raise Invalid("realm_id", "realm_id must be digits")
+        policy = _policy(body)
         try:
             company = self.emulator.create_company(
                 name, preset=preset, preferences=preferences, realm_id=realm_id
@@ -209,22 +227,36 @@ class _Admin:
         except ValueError as exc:
             field = "preset" if "preset" in str(exc) else "realm_id"
             raise Invalid(field, str(exc)) from None
-        return json_response({"realm_id": company.realm_id, "name": company.name}, 201)
+        self.emulator.oauth.set_realm_policy(company.realm_id, policy)
+        return json_response(
+            {"realm_id": company.realm_id, "name": company.name, "refresh_token_policy": policy},
+            201,
+        )
 
     async def list_companies(self, request: Request) -> Response:
         with self.emulator.lock:
-            companies = [company_summary(c) for c in self.emulator.companies.values()]
+            companies = [
+                company_summary(c, self.emulator.oauth) for c in self.emulator.companies.values()
+            ]
         return json_response({"companies": companies})
 
     async def get_company(self, request: Request) -> Response:
         company = self._company(request)
         with self.emulator.lock:
-            return json_response(company_summary(company))
+            return json_response(company_summary(company, self.emulator.oauth))
 
     async def patch_company(self, request: Request) -> Response:
         company = self._company(request)
         body = await _body(request)
-        unknown = set(body) - {"preferences", "subscription_status", "throttle", "clock", "name"}
+        allowed = {
+            "preferences",
+            "subscription_status",
+            "throttle",
+            "clock",
+            "name",
+            "refresh_token_policy",
+        }
+        unknown = set(body) - allowed
         if unknown:
             raise Invalid(sorted(unknown)[0], f"unknown setting {sorted(unknown)[0]}")
         changes = self._validate_patch(body)
@@ -240,14 +272,18 @@ class _Admin:
             if "clock" in changes:
                 company.clock = changes["clock"]
                 company.clock_set_at = clock.utcnow() if changes["clock"] else None
+            if "refresh_token_policy" in body:
+                self.emulator.oauth.set_realm_policy(company.realm_id, changes["policy"])
             if "preferences" in changes:
                 Seeder(company).update_preferences(changes["preferences"])
                 ctx.events.append(("Preferences", "1", "Update", None))
             self.emulator.changes += 1
-            return json_response(company_summary(company))
+            return json_response(company_summary(company, self.emulator.oauth))
 
     def _validate_patch(self, body: Mapping[str, Any]) -> dict[str, Any]:
         changes: dict[str, Any] = {}
+        if "refresh_token_policy" in body:
+            changes["policy"] = _policy(body)
         if "name" in body:
             changes["name"] = _string(body, "name", required=True)
         if "subscription_status" in body:
@@ -296,7 +332,7 @@ class _Admin:
         company = self._company(request)
         with self.emulator.lock:
             body = {
-                **company_summary(company),
+                **company_summary(company, self.emulator.oauth),
                 "entities": {
                     name: list(table.rows.values())
                     for name, table in company.tables.items()

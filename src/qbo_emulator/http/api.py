@@ -25,6 +25,7 @@ from qbo_emulator.http.responses import (
     raw_json,
 )
 from qbo_emulator.model.store import Company, ScriptedFault, StoredResponse, remember_response
+from qbo_emulator.rules import invoice_links
 from qbo_emulator.rules.context import Ctx
 
 MAX_REQUEST_ID = 50
@@ -157,7 +158,7 @@ class _Api:
         def handle(ctx: Ctx, req: Request, _: Any) -> dict[str, Any]:
             spec = operations.entity_spec(req.path_params["resource"])
             row = operations.read(ctx, spec, req.path_params["entity_id"])
-            return {spec.name: row}
+            return {spec.name: _linked(ctx, spec.name, row, req)}
 
         return await self._run(request, handle, write=False)
 
@@ -192,7 +193,7 @@ class _Api:
                 row = operations.create(ctx, spec, payload)
             else:
                 raise faults.invalid_enumeration("operation", operation)
-            return {spec.name: row}
+            return {spec.name: _linked(ctx, spec.name, row, req)}
 
         return await self._run(request, handle, write=True)
 
@@ -247,7 +248,10 @@ class _Api:
         def handle(ctx: Ctx, req: Request, _: Any) -> dict[str, Any]:
             if not text or not text.strip():
                 raise faults.query_parse_error('Encountered "<EOF>" at line 1, column 1.')
-            return {"QueryResponse": operations.query(ctx, text)}
+            answer = operations.query(ctx, text)
+            if "Invoice" in answer:
+                answer["Invoice"] = [_linked(ctx, "Invoice", r, req) for r in answer["Invoice"]]
+            return {"QueryResponse": answer}
 
         return await self._run(request, handle, write=False)
 
@@ -278,6 +282,13 @@ class _Api:
             return {"BatchItemResponse": [operations.batch_item(ctx, item) for item in items]}
 
         return await self._run(request, handle, write=True, batch=True)
+
+
+def _linked(ctx: Ctx, entity: str, row: dict[str, Any], request: Request) -> dict[str, Any]:
+    """An invoice with its `InvoiceLink` when the request has `include=invoiceLink`."""
+    if entity != "Invoice" or "status" in row:  # a delete answer is no invoice
+        return row
+    return invoice_links.with_link(ctx.company, row, str(request.base_url), ctx.include)
 
 
 def _blank(value: Any) -> bool:

@@ -9,10 +9,12 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp
 
 from qbo_emulator.emulator import Emulator
 from qbo_emulator.http import admin, api
 from qbo_emulator.http.responses import ConnectionDropped
+from qbo_emulator.http.tracing import TransactionIds
 from qbo_emulator.oauth.routes import build_routes
 
 
@@ -29,7 +31,7 @@ class _QuietDrops(logging.Filter):
 _filter = _QuietDrops()
 
 
-def create_app(emulator: Emulator) -> Starlette:
+def create_app(emulator: Emulator) -> ASGIApp:
     for name in ("uvicorn.error", "uvicorn.asgi"):
         logger = logging.getLogger(name)
         if _filter not in logger.filters:
@@ -45,7 +47,7 @@ def create_app(emulator: Emulator) -> Starlette:
         *api.routes(emulator),
         *admin.routes(emulator),
     ]
-    return Starlette(routes=routes)
+    return TransactionIds(Starlette(routes=routes))
 
 
 _INDEX = """<!doctype html><html lang="en"><head><meta charset="utf-8">

@@ -1,11 +1,11 @@
-"""JSON responses as QuickBooks sends them: `intuit_tid` header, money as numbers, faults in
-their envelopes, and the "answer lost" response for scripted connection drops."""
+"""JSON responses as QuickBooks sends them: money as numbers, faults in their envelopes, and the
+"answer lost" response for scripted connection drops. (The `intuit_tid` header every answer
+carries is added by `qbo_emulator.http.tracing`.)"""
 
 from __future__ import annotations
 
 import json
 import time
-import uuid
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -34,19 +34,13 @@ def json_response(body: Any, status: int = 200) -> Response:
 
 
 def raw_json(content: bytes, status: int = 200) -> Response:
-    return Response(
-        content, status_code=status, media_type=JSON_TYPE, headers={"intuit_tid": _tid()}
-    )
+    return Response(content, status_code=status, media_type=JSON_TYPE)
 
 
 def fault_response(fault: faults.Fault, now: datetime | None = None) -> Response:
     moment = now or clock.utcnow()
     body = fault.body(clock.format_time_field(moment), int(time.time() * 1000))
     return json_response(body, fault.status)
-
-
-def _tid() -> str:
-    return f"1-{uuid.uuid4().hex[:8]}-{uuid.uuid4().hex[:24]}"
 
 
 class DroppedResponse(Response):

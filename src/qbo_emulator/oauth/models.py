@@ -3,9 +3,18 @@
 Secrets handed to clients (codes, access and refresh tokens) are never stored: the server keys
 its tables by the SHA-256 of each value, so a persisted state file holds no usable token.
 
-A *token family* is what one authorization-code exchange starts: one refresh token at a time
-(rotated on every refresh) and the access tokens issued along the way. Every family belongs to
-one app and one company (realm); revoking "the grant" revokes every family of that pair.
+A *token family* is what one authorization-code exchange starts: its current refresh token, the
+earlier ones still inside their grace period, and the access tokens issued along the way. Every
+family belongs to one app and one company (realm); revoking "the grant" revokes every family of
+that pair.
+
+How refresh tokens turn over is a *refresh-token policy*:
+
+- `grace` (Intuit's documented behaviour, the default): a refresh answers with the same refresh
+  token while it is younger than a day; after that it answers with a new one, and the previous
+  one keeps working for another day.
+- `strict`: every refresh answers with a new refresh token and the one sent stops working at
+  once (for testing clients that must always keep the latest token).
 """
 
 from __future__ import annotations
@@ -39,9 +48,23 @@ KNOWN_SCOPES = frozenset(SCOPE_DESCRIPTIONS)
 ACCESS_TOKEN_LIFETIME = 3600  # one hour
 REFRESH_TOKEN_LIFETIME = 8_640_000  # 100 days, rolling: every refresh starts a new period
 CODE_LIFETIME = 300  # five minutes
+GRACE = "grace"
+STRICT = "strict"
+REFRESH_TOKEN_POLICIES = (GRACE, STRICT)
+REFRESH_TOKEN_ROTATION = 86_400  # grace: a refresh token is answered unchanged for a day
+REFRESH_TOKEN_GRACE = 86_400  # grace: a replaced refresh token works a day longer
 WEBHOOK_FORMATS = ("legacy", "cloudevents")
 
 _ALNUM = string.ascii_letters + string.digits
+
+
+def check_refresh_token_policy(policy: str) -> str:
+    """`policy` if it names a refresh-token policy; ValueError otherwise."""
+    if policy not in REFRESH_TOKEN_POLICIES:
+        raise ValueError(
+            f"refresh_token_policy must be one of {', '.join(REFRESH_TOKEN_POLICIES)}: {policy!r}"
+        )
+    return policy
 
 
 def token_hash(value: str) -> str:
@@ -100,6 +123,7 @@ class App:
     webhook_url: str | None
     webhook_format: str  # "legacy" | "cloudevents"
     name: str
+    refresh_token_policy: str | None = None  # None: the server's default
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -110,6 +134,7 @@ class App:
             "webhook_url": self.webhook_url,
             "webhook_format": self.webhook_format,
             "name": self.name,
+            "refresh_token_policy": self.refresh_token_policy,
         }
 
     @classmethod
@@ -122,7 +147,12 @@ class App:
             webhook_url=None if data.get("webhook_url") is None else str(data["webhook_url"]),
             webhook_format=str(data.get("webhook_format", "legacy")),
             name=str(data["name"]),
+            refresh_token_policy=_optional_str(data.get("refresh_token_policy")),
         )
+
+
+def _optional_str(value: Any) -> str | None:
+    return None if value is None else str(value)
 
 
 @dataclass(frozen=True)
@@ -180,6 +210,8 @@ class TokenFamily:
     refresh_expires_at: float
     revoked_at: float | None = None
     access_tokens: dict[str, float] = field(default_factory=dict)  # hash -> expires_at
+    refresh_issued_at: float = 0.0  # when the current refresh token was first handed out
+    previous: dict[str, float] = field(default_factory=dict)  # replaced hash -> works until
 
     @property
     def grant(self) -> Grant:
@@ -210,6 +242,8 @@ class TokenFamily:
             "refresh_expires_at": self.refresh_expires_at,
             "revoked_at": self.revoked_at,
             "access_tokens": dict(self.access_tokens),
+            "refresh_issued_at": self.refresh_issued_at,
+            "previous": dict(self.previous),
         }
 
     @classmethod
@@ -225,6 +259,8 @@ class TokenFamily:
             refresh_expires_at=float(data["refresh_expires_at"]),
             revoked_at=None if revoked_at is None else float(revoked_at),
             access_tokens={str(k): float(v) for k, v in data.get("access_tokens", {}).items()},
+            refresh_issued_at=float(data.get("refresh_issued_at", data["auth_time"])),
+            previous={str(k): float(v) for k, v in data.get("previous", {}).items()},
         )
 
 

@@ -1,7 +1,8 @@
 """OAuthServer: Intuit's authorization server, minus the HTTP (`routes.build_routes` is that).
 
 It registers apps, validates authorization requests, issues single-use codes, exchanges them for
-rotating refresh tokens and one-hour access tokens, revokes grants, and checks the bearer token
+refresh tokens (turned over by the refresh-token policy of the company, else of the app, else of
+the server: see `models`) and one-hour access tokens, revokes grants, and checks the bearer token
 of every data-API call (`authenticate`). All state is in memory, guarded by one lock (the HTTP
 server and the tests' thread share it), and round-trips through `to_dict` / `from_dict`.
 """
@@ -27,11 +28,15 @@ from .models import (
     ADDRESS,
     CODE_LIFETIME,
     EMAIL,
+    GRACE,
     KNOWN_SCOPES,
     OPENID,
     PHONE,
     PROFILE,
+    REFRESH_TOKEN_GRACE,
     REFRESH_TOKEN_LIFETIME,
+    REFRESH_TOKEN_ROTATION,
+    STRICT,
     WEBHOOK_FORMATS,
     App,
     AuthCode,
@@ -39,6 +44,7 @@ from .models import (
     Grant,
     TokenFamily,
     TokenSet,
+    check_refresh_token_policy,
     new_access_token,
     new_authorization_code,
     new_refresh_token,
@@ -170,15 +176,21 @@ class OAuthServer:
     """Apps, codes and tokens of the emulated Intuit authorization server."""
 
     def __init__(
-        self, companies: CompanyDirectory, *, now: Callable[[], float] = time.time
+        self,
+        companies: CompanyDirectory,
+        *,
+        now: Callable[[], float] = time.time,
+        refresh_token_policy: str = GRACE,
     ) -> None:
         self._companies = companies
         self._now = now
+        self.refresh_token_policy = check_refresh_token_policy(refresh_token_policy)
         self._lock = threading.RLock()
         self._apps: dict[str, App] = {}
+        self._realm_policies: dict[str, str] = {}  # realm -> refresh-token policy
         self._codes: dict[str, AuthCode] = {}  # code hash -> code
         self._families: dict[str, TokenFamily] = {}
-        self._refresh_index: dict[str, str] = {}  # current refresh-token hash -> family id
+        self._refresh_index: dict[str, str] = {}  # live refresh-token hash -> family id
         self._access_index: dict[str, str] = {}  # access-token hash -> family id
         self._realm_index: dict[str, dict[str, None]] = {}  # realm -> family ids, in order
         self._tickets: dict[str, _ConsentTicket] = {}  # consent-page nonce -> request
@@ -193,10 +205,13 @@ class OAuthServer:
         webhook_url: str | None = None,
         webhook_format: str = "legacy",
         name: str | None = None,
+        refresh_token_policy: str | None = None,
     ) -> App:
         for uri in redirect_uris:
             _check_redirect_uri(uri)
         _check_webhook_format(webhook_format)
+        if refresh_token_policy is not None:
+            check_refresh_token_policy(refresh_token_policy)
         with self._lock:
             app = App(
                 client_id="AB" + random_alnum(48),
@@ -206,6 +221,7 @@ class OAuthServer:
                 webhook_url=webhook_url,
                 webhook_format=webhook_format,
                 name=name if name is not None else f"Emulator App {len(self._apps) + 1}",
+                refresh_token_policy=refresh_token_policy,
             )
             self._apps[app.client_id] = app
             return app
@@ -217,8 +233,10 @@ class OAuthServer:
         redirect_uris: list[str] | None = None,
         webhook_url: str | EllipsisType | None = ...,
         webhook_format: str | None = None,
+        refresh_token_policy: str | EllipsisType | None = ...,
     ) -> App:
-        """Change an app's registration (`webhook_url=None` removes the webhook).
+        """Change an app's registration (`webhook_url=None` removes the webhook,
+        `refresh_token_policy=None` goes back to the server's default).
 
         KeyError if no app has that client_id; ValueError for an invalid value.
         """
@@ -229,12 +247,16 @@ class OAuthServer:
                     _check_redirect_uri(uri)
             if webhook_format is not None:
                 _check_webhook_format(webhook_format)
+            if isinstance(refresh_token_policy, str):
+                check_refresh_token_policy(refresh_token_policy)
             if redirect_uris is not None:
                 app.redirect_uris = list(redirect_uris)
             if not isinstance(webhook_url, EllipsisType):
                 app.webhook_url = webhook_url
             if webhook_format is not None:
                 app.webhook_format = webhook_format
+            if not isinstance(refresh_token_policy, EllipsisType):
+                app.refresh_token_policy = refresh_token_policy
             return app
 
     def get_app(self, client_id: str) -> App | None:
@@ -244,6 +266,29 @@ class OAuthServer:
     def apps(self) -> list[App]:
         with self._lock:
             return list(self._apps.values())
+
+    # --- refresh-token policy ---------------------------------------------------------------
+
+    def set_realm_policy(self, realm_id: str, policy: str | None) -> None:
+        """The company's refresh-token policy (`None`: the app's, else the server's)."""
+        with self._lock:
+            if policy is None:
+                self._realm_policies.pop(realm_id, None)
+            else:
+                self._realm_policies[realm_id] = check_refresh_token_policy(policy)
+
+    def realm_policy(self, realm_id: str) -> str | None:
+        with self._lock:
+            return self._realm_policies.get(realm_id)
+
+    def _policy(self, family: TokenFamily) -> str:
+        realm = self._realm_policies.get(family.realm_id)
+        if realm is not None:
+            return realm
+        app = self._apps.get(family.client_id)
+        if app is not None and app.refresh_token_policy is not None:
+            return app.refresh_token_policy
+        return self.refresh_token_policy
 
     # --- the authorization endpoint -------------------------------------------------------
 
@@ -397,22 +442,50 @@ class OAuthServer:
             )
 
     def refresh(self, app: App, refresh_token: str) -> TokenSet:
-        """`grant_type=refresh_token`: rotate the refresh token, issue a new access token."""
+        """`grant_type=refresh_token`: a new access token, and the refresh token to keep.
+
+        Under `grace` the same refresh token comes back while it is younger than a day, and
+        a replaced one keeps working a day after its successor was issued; under `strict`
+        every refresh issues a new one and the one sent stops working at once.
+        """
         with self._lock:
             now = self._now()
-            old_hash = token_hash(refresh_token)
-            family = self._family_of(self._refresh_index.get(old_hash))
+            key = token_hash(refresh_token)
+            family = self._family_of(self._refresh_index.get(key))
             if family is None or family.client_id != app.client_id:
                 raise _invalid_grant()
             if not family.live(now):
                 raise _invalid_grant(EXPIRED_OR_REVOKED)
-            new_token = new_refresh_token()
-            del self._refresh_index[old_hash]
-            family.refresh_hash = token_hash(new_token)
+            policy = self._policy(family)
+            current = key == family.refresh_hash
+            if not current and (policy == STRICT or family.previous.get(key, 0.0) <= now):
+                family.previous.pop(key, None)
+                self._refresh_index.pop(key, None)
+                raise _invalid_grant()
             family.refresh_expires_at = now + REFRESH_TOKEN_LIFETIME
-            self._refresh_index[family.refresh_hash] = family.family_id
+            keep = (
+                policy == GRACE
+                and current
+                and now - family.refresh_issued_at < REFRESH_TOKEN_ROTATION
+            )
+            token = refresh_token if keep else self._rotate(family, policy, now)
             access = self._issue_access(family, now)
-            return TokenSet(access, new_token, ACCESS_TOKEN_LIFETIME, REFRESH_TOKEN_LIFETIME)
+            return TokenSet(access, token, ACCESS_TOKEN_LIFETIME, REFRESH_TOKEN_LIFETIME)
+
+    def _rotate(self, family: TokenFamily, policy: str, now: float) -> str:
+        """A new current refresh token; the replaced one gets its grace day, or dies (strict)."""
+        token = new_refresh_token()
+        if policy == GRACE:
+            family.previous[family.refresh_hash] = now + REFRESH_TOKEN_GRACE
+        else:
+            self._refresh_index.pop(family.refresh_hash, None)
+            for old in family.previous:
+                self._refresh_index.pop(old, None)
+            family.previous.clear()
+        family.refresh_hash = token_hash(token)
+        family.refresh_issued_at = now
+        self._refresh_index[family.refresh_hash] = family.family_id
+        return token
 
     def revoke(self, app: App, token: str) -> None:
         """Revoke the grant a refresh or access token belongs to; unknown tokens are ignored."""
@@ -449,6 +522,7 @@ class OAuthServer:
             auth_time=now,
             refresh_hash=token_hash(refresh_token),
             refresh_expires_at=now + REFRESH_TOKEN_LIFETIME,
+            refresh_issued_at=now,
         )
         self._add_family(family)
         access = self._issue_access(family, now)
@@ -457,6 +531,8 @@ class OAuthServer:
     def _add_family(self, family: TokenFamily) -> None:
         self._families[family.family_id] = family
         self._refresh_index[family.refresh_hash] = family.family_id
+        for key in family.previous:
+            self._refresh_index[key] = family.family_id
         for key in family.access_tokens:
             self._access_index[key] = family.family_id
         self._realm_index.setdefault(family.realm_id, {})[family.family_id] = None
@@ -493,9 +569,15 @@ class OAuthServer:
                 if expires_at <= horizon:
                     del family.access_tokens[key]
                     self._access_index.pop(key, None)
+            for key, until in list(family.previous.items()):
+                if until <= now:
+                    del family.previous[key]
+                    self._refresh_index.pop(key, None)
             if not family.access_tokens and family.dead_since() <= horizon:
                 del self._families[family.family_id]
                 self._refresh_index.pop(family.refresh_hash, None)
+                for key in family.previous:
+                    self._refresh_index.pop(key, None)
                 realm = self._realm_index.get(family.realm_id, {})
                 realm.pop(family.family_id, None)
                 if not realm:
@@ -639,6 +721,12 @@ class OAuthServer:
         with self._lock:
             self._revoke_grant(realm_id, None)
 
+    def forget_realm(self, realm_id: str) -> None:
+        """The company is gone: its connections are revoked and its settings dropped."""
+        with self._lock:
+            self._revoke_grant(realm_id, None)
+            self._realm_policies.pop(realm_id, None)
+
     # --- HTTP and persistence -------------------------------------------------------------
 
     def to_dict(self) -> dict[str, Any]:
@@ -649,6 +737,7 @@ class OAuthServer:
                 "apps": [app.to_dict() for app in self._apps.values()],
                 "codes": {key: code.to_dict() for key, code in self._codes.items()},
                 "families": [family.to_dict() for family in self._families.values()],
+                "realm_policies": dict(self._realm_policies),
             }
 
     @classmethod
@@ -658,10 +747,11 @@ class OAuthServer:
         companies: CompanyDirectory,
         *,
         now: Callable[[], float] = time.time,
+        refresh_token_policy: str = GRACE,
     ) -> OAuthServer:
         if data.get("version") != STATE_VERSION:
             raise ValueError(f"unsupported OAuth state version: {data.get('version')!r}")
-        server = cls(companies, now=now)
+        server = cls(companies, now=now, refresh_token_policy=refresh_token_policy)
         pem = data.get("signing_key")
         if pem:
             server._key = SigningKey.from_pem(str(pem))
@@ -672,5 +762,7 @@ class OAuthServer:
             server._codes[str(key)] = AuthCode.from_dict(raw_code)
         for raw_family in data.get("families", []):
             server._add_family(TokenFamily.from_dict(raw_family))
+        for realm_id, policy in data.get("realm_policies", {}).items():
+            server._realm_policies[str(realm_id)] = check_refresh_token_policy(str(policy))
         server._prune_at = max(PRUNE_MIN, 2 * len(server._access_index))
         return server

@@ -10,7 +10,10 @@ Value rules, applied per comparison:
   * booleans compare as booleans, numbers (or numeric strings) as decimals, ISO dates and
     datetimes as instants (a bare date against a datetime means midnight US Pacific time),
     anything else as case-insensitive text;
-  * LIKE takes `%` as its only wildcard, case-insensitively.
+  * LIKE takes `%` as its only wildcard, case-insensitively;
+  * `' '` (a blank string) stands for null, as Intuit documents: `= ' '` and `IN (' ', ...)`
+    match a missing value, `!= ' '` any present one;
+  * `!=` matches present values that differ (a missing value matches no `!=` but `!= ' '`).
 Name-list entities return only active rows unless a condition mentions `Active`.
 """
 
@@ -182,6 +185,7 @@ class _Operand:
     boolean: bool | None
     number: Decimal | None
     moment: Moment | None
+    null: bool = False  # `' '`: Intuit's way of writing null
 
     @classmethod
     def of(cls, literal: Literal, today: date) -> _Operand:
@@ -192,6 +196,8 @@ class _Operand:
             return cls(text, text, literal, None, None)
         if isinstance(literal, Decimal):
             return cls(str(literal), str(literal), None, literal, None)
+        if not literal.strip():
+            return cls(literal, literal, None, None, None, null=True)
         folded = literal.casefold()
         return cls(
             literal, folded, _boolean(literal), _parse_number(literal), _parse_moment(literal)
@@ -220,8 +226,8 @@ class _Operand:
 
     def lookup_keys(self) -> list[str] | None:
         """The strings an index must be asked for so that every row this operand equals is
-        among its answers; None when equality is not textual (dates), so no index fits."""
-        if self.moment is not None:
+        among its answers; None when equality is not textual (dates, null), so no index fits."""
+        if self.moment is not None or self.null:
             return None
         keys = [self.text]
         if self.number is not None:
@@ -281,14 +287,26 @@ class _Filter:
                 return value is not None and regex.fullmatch(_text(value)) is not None
 
             return like
-        test = _COMPARISONS[self.op]
         operands = self.operands
+        if self.op == "!=":
+            operand = operands[0]
+
+            def differs(row: Row) -> bool:
+                value = _resolve(row, parts)
+                if value is None:
+                    return False
+                return operand.null or operand.compare(value) != 0
+
+            return differs
+        test = _COMPARISONS[self.op]
+        nullable = self.op in ("=", "IN") and any(o.null for o in operands)
+        values = tuple(o for o in operands if not o.null)
 
         def compare(row: Row) -> bool:
             value = _resolve(row, parts)
             if value is None:
-                return False
-            for operand in operands:
+                return nullable
+            for operand in values:
                 sign = operand.compare(value)
                 if sign is not None and test(sign):
                     return True

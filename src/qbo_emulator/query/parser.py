@@ -6,9 +6,11 @@
       [STARTPOSITION n] [MAXRESULTS n]
 
 Keywords, entity and property names are case-insensitive. A condition is `<prop> <op> <value>`
-(`=`, `<`, `>`, `<=`, `>=`, `LIKE`) or `<prop> IN (<value>, ...)`; there is no OR, NOT or
-grouping. Values are single-quoted strings (backslash escapes the next character), bare numbers,
-`true` / `false` and `CURRENT_DATE`.
+(`=`, `!=`, `<`, `>`, `<=`, `>=`, `LIKE`) or `<prop> IN (<value>, ...)`; there is no OR, NOT,
+`<>`, `NOT IN`, `NOT LIKE` or grouping. Values are single-quoted strings (backslash escapes the
+next character; `' '` stands for null), bare numbers, `true` / `false` and `CURRENT_DATE`.
+Intuit documents `=`, `<`, `>`, `<=`, `>=`, `IN` and `LIKE`; `!=` is undocumented but accepted by
+QuickBooks and sent by real clients (`Balance != '0'`).
 
 Syntax errors raise fault 4000 with a JavaCC-style detail naming the offending token and its
 position, as the real service does; out-of-range paging values raise 4001. Property and entity
@@ -30,7 +32,7 @@ MAX_RESULTS_LIMIT = 1000
 DEFAULT_MAX_RESULTS = 100
 DEFAULT_START_POSITION = 1
 
-OPERATORS = frozenset({"=", "<", ">", "<=", ">=", "LIKE", "IN"})
+OPERATORS = frozenset({"=", "!=", "<", ">", "<=", ">=", "LIKE", "IN"})
 
 
 class CurrentDate(enum.Enum):
@@ -111,7 +113,7 @@ _WORD = r"[^\W\d]\w*"
 _IDENT_RE = re.compile(rf"{_WORD}(?:\.{_WORD})*")
 _NUMBER_RE = re.compile(r"-?\d+(?:\.\d+)?")
 _INTEGER_RE = re.compile(r"-?\d+")
-_SYMBOLS = ("<=", ">=", "=", "<", ">", "*", "(", ")", ",", ";")
+_SYMBOLS = ("<=", ">=", "!=", "=", "<", ">", "*", "(", ")", ",", ";")
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,6 +16,7 @@ from qbo_emulator import faults
 from qbo_emulator.model.specs import SALES_FORMS
 from qbo_emulator.model.store import Row
 from qbo_emulator.rules.context import Ctx
+from qbo_emulator.rules.invoice_links import online_payments_enabled
 from qbo_emulator.rules.lines import ZERO, expense_lines, sales_lines, tax_detail
 from qbo_emulator.rules.names import USD, _email
 from qbo_emulator.rules.values import (
@@ -205,8 +206,10 @@ def _prepare_sales(ctx: Ctx, entity: str, obj: Row, existing: Row | None) -> Row
         obj["HomeBalance"] = obj["Balance"]
         obj.setdefault("AllowIPNPayment", False)
         obj.setdefault("AllowOnlinePayment", False)
-        obj.setdefault("AllowOnlineCreditCardPayment", False)
-        obj.setdefault("AllowOnlineACHPayment", False)
+        # "True by default if the company allows invoices to be paid" online (Invoice reference)
+        online = online_payments_enabled(ctx.company)
+        obj.setdefault("AllowOnlineCreditCardPayment", online)
+        obj.setdefault("AllowOnlineACHPayment", online)
     elif entity == "CreditMemo":
         obj["Balance"] = money(total - applied)
         obj["RemainingCredit"] = obj["Balance"]
@@ -478,7 +481,9 @@ PREPARE: dict[str, Callable[[Ctx, Row, Row | None], Row]] = {
 
 # Fields QuickBooks computes; a value a client sends for them is ignored.
 COMPUTED: dict[str, frozenset[str]] = {
-    "Invoice": frozenset({"TotalAmt", "Balance", "HomeBalance", "HomeTotalAmt", "LinkedTxn"}),
+    "Invoice": frozenset(
+        {"TotalAmt", "Balance", "HomeBalance", "HomeTotalAmt", "LinkedTxn", "InvoiceLink"}
+    ),
     "SalesReceipt": frozenset({"TotalAmt", "Balance", "HomeBalance", "HomeTotalAmt", "LinkedTxn"}),
     "CreditMemo": frozenset(
         {"TotalAmt", "Balance", "RemainingCredit", "HomeTotalAmt", "HomeBalance", "LinkedTxn"}

@@ -11,6 +11,7 @@ from qbo_emulator import faults
 from qbo_emulator.model.specs import EntitySpec
 from qbo_emulator.model.store import Row
 from qbo_emulator.rules.context import Ctx
+from qbo_emulator.rules.tax_codes import pseudo_tax_code
 
 CENT = Decimal("0.01")
 
@@ -96,6 +97,8 @@ def resolve_ref(
     """The row a reference names: 2500 when it names nothing, 610 when it is inactive."""
     entity_id = ref_id(ref, element)
     row = ctx.company.table(entity).get(entity_id)
+    if row is None and entity == "TaxCode":
+        row = pseudo_tax_code(ctx.company, entity_id)
     if row is None:
         raise faults.invalid_reference(element, entity_id)
     if not allow_inactive and row.get("Active") is False:

@@ -1,14 +1,27 @@
-"""One refresh at a time per company: racing callers share one rotation, stored first."""
+"""One refresh at a time per company: racing callers share one rotation, stored first; under
+each of the emulator's refresh-token policies (Intuit's `grace`, where the refresh token may come
+back unchanged, and single-use `strict`)."""
 
 from __future__ import annotations
 
 import threading
+
+import pytest
 
 from ledgerbridge.engine.tokens import ConnectionTokens
 from ledgerbridge.storage.tokens import Tokens
 from tests.ledgerbridge.engine.conftest import World
 
 
+@pytest.fixture(params=["grace", "strict"])
+def refresh_token_policy(request: pytest.FixtureRequest, world: World) -> str:
+    """The connected company's refresh-token policy, each in turn."""
+    policy: str = request.param
+    world.admin("PATCH", f"/companies/{world.realm_id}", {"refresh_token_policy": policy})
+    return policy
+
+
+@pytest.mark.usefixtures("refresh_token_policy")
 def test_racing_refreshes_rotate_once(world: World) -> None:
     tokens = ConnectionTokens(world.ledger, world.connection_id, "emulator")
     stale = tokens.access_token()

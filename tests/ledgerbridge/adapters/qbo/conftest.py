@@ -25,6 +25,9 @@ from ledgerbridge.adapters.qbo.oauth import OAuthEndpoints, TokenGrant
 from qbo_emulator.server import EmulatorServer
 
 REDIRECT_URI = "http://localhost:8000/callback"
+REFRESH_TOKEN_POLICIES = ("grace", "strict")
+"""The emulator's refresh-token policies: Intuit's (the same token for a day, a replaced one
+working a day longer) and single-use rotation. The token tests run under both."""
 
 
 def new_request_id() -> str:
@@ -176,6 +179,13 @@ def connect(
     yield _connect
     for client in opened:
         client.close()
+
+
+@pytest.fixture(params=REFRESH_TOKEN_POLICIES)
+def refresh_token_policy(request: pytest.FixtureRequest) -> str:
+    """Each refresh-token policy in turn (for the tests about tokens)."""
+    policy: str = request.param
+    return policy
 
 
 @pytest.fixture

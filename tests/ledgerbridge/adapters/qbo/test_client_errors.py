@@ -24,8 +24,10 @@ from tests.ledgerbridge.adapters.qbo.conftest import Admin, Company, customer, n
 
 
 def test_an_expired_access_token_is_refreshed_once_and_the_request_retried(
-    company: Company, admin: Admin
+    connect: Callable[..., Company], admin: Admin
 ) -> None:
+    # strict: the refresh hands out a new refresh token, which the token source must keep
+    company = connect(app=admin.create_app(refresh_token_policy="strict"))
     qb = company.client
     customer(qb, "Before Expiry")
     old_grant = company.tokens.grant
@@ -45,7 +47,10 @@ def test_an_expired_access_token_is_refreshed_once_and_the_request_retried(
     assert len(ids) == 1
 
 
-def test_a_disconnected_company_is_disconnected(company: Company, admin: Admin) -> None:
+def test_a_disconnected_company_is_disconnected(
+    connect: Callable[..., Company], admin: Admin, refresh_token_policy: str
+) -> None:
+    company = connect(app=admin.create_app(refresh_token_policy=refresh_token_policy))
     qb = company.client
     customer(qb, "Connected Once")
     admin.call("POST", f"/companies/{company.realm_id}/disconnect")
@@ -57,7 +62,10 @@ def test_a_disconnected_company_is_disconnected(company: Company, admin: Admin) 
     assert company.tokens.grant.refresh_token not in str(gone.value)
 
 
-def test_a_fresh_token_refused_again_is_disconnected(company: Company, admin: Admin) -> None:
+def test_a_fresh_token_refused_again_is_disconnected(
+    connect: Callable[..., Company], admin: Admin, refresh_token_policy: str
+) -> None:
+    company = connect(app=admin.create_app(refresh_token_policy=refresh_token_policy))
     admin.add_fault(company.realm_id, {"method": "GET"}, {"status": 401}, times=2)
     with pytest.raises(Disconnected) as refused:
         company.client.preferences()

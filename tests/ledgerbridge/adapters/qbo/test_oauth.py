@@ -17,8 +17,10 @@ from tests.ledgerbridge.adapters.qbo.conftest import REDIRECT_URI, Admin, consen
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 
-def first_grant(admin: Admin, endpoints: OAuthEndpoints) -> tuple[dict[str, Any], TokenGrant]:
-    app = admin.create_app()
+def first_grant(
+    admin: Admin, endpoints: OAuthEndpoints, refresh_token_policy: str = "grace"
+) -> tuple[dict[str, Any], TokenGrant]:
+    app = admin.create_app(refresh_token_policy=refresh_token_policy)
     realm = admin.create_company(name="OAuth Co")
     url = oauth.authorize_url(endpoints, app["client_id"], REDIRECT_URI, "st")
     code, _ = consent_code(url, realm)
@@ -91,7 +93,7 @@ def test_a_code_is_single_use(admin: Admin, endpoints: OAuthEndpoints) -> None:
 
 
 def test_refresh_rotates_the_refresh_token(admin: Admin, endpoints: OAuthEndpoints) -> None:
-    app, grant = first_grant(admin, endpoints)
+    app, grant = first_grant(admin, endpoints, refresh_token_policy="strict")
     later = NOW + timedelta(minutes=30)
     fresh = oauth.refresh(
         endpoints, app["client_id"], app["client_secret"], grant.refresh_token, clock=lambda: later
@@ -107,10 +109,32 @@ def test_refresh_rotates_the_refresh_token(admin: Admin, endpoints: OAuthEndpoin
     oauth.refresh(endpoints, app["client_id"], app["client_secret"], fresh.refresh_token)
 
 
-def test_wrong_client_credentials_are_disconnected_without_the_secret(
+def test_refresh_may_hand_back_the_same_refresh_token(
     admin: Admin, endpoints: OAuthEndpoints
 ) -> None:
+    """Intuit's documented behaviour: the refresh token stays the same for about a day, so a
+    refresh (or two callers refreshing with one token) gets it back unchanged."""
     app, grant = first_grant(admin, endpoints)
+    later = NOW + timedelta(minutes=30)
+    again = [
+        oauth.refresh(
+            endpoints,
+            app["client_id"],
+            app["client_secret"],
+            grant.refresh_token,
+            clock=lambda: later,
+        )
+        for _ in range(2)
+    ]
+    assert [fresh.refresh_token for fresh in again] == [grant.refresh_token] * 2
+    assert again[0].access_token != again[1].access_token != grant.access_token
+    assert again[1].refresh_expires_at == later + timedelta(days=100)
+
+
+def test_wrong_client_credentials_are_disconnected_without_the_secret(
+    admin: Admin, endpoints: OAuthEndpoints, refresh_token_policy: str
+) -> None:
+    app, grant = first_grant(admin, endpoints, refresh_token_policy)
     wrong = "wrong-secret-that-must-not-leak"
     with pytest.raises(Disconnected) as refused:
         oauth.refresh(endpoints, app["client_id"], wrong, grant.refresh_token)
@@ -119,8 +143,10 @@ def test_wrong_client_credentials_are_disconnected_without_the_secret(
         assert wrong not in text and grant.refresh_token not in text
 
 
-def test_revoke_disconnects(admin: Admin, endpoints: OAuthEndpoints) -> None:
-    app, grant = first_grant(admin, endpoints)
+def test_revoke_disconnects(
+    admin: Admin, endpoints: OAuthEndpoints, refresh_token_policy: str
+) -> None:
+    app, grant = first_grant(admin, endpoints, refresh_token_policy)
     oauth.revoke(endpoints, app["client_id"], app["client_secret"], grant.refresh_token)
     with pytest.raises(Disconnected):
         oauth.refresh(endpoints, app["client_id"], app["client_secret"], grant.refresh_token)
