@@ -20,8 +20,8 @@ from typing import Any
 
 from sqlalchemy import Case, SQLColumnExpression, and_, case, func, or_, select, tuple_
 
-from ledgerbridge.bootstrap import Ledger
 from ledgerbridge.core import compare
+from ledgerbridge.engine.ports import Ledger
 from ledgerbridge.storage import tables
 from ledgerbridge.storage.sync import Links, Mirror, SyncStates
 

@@ -40,13 +40,13 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from ledgerbridge.bootstrap import Ledger
 from ledgerbridge.core import catalog, graph, mapping, planner
 from ledgerbridge.core.matches import Around, proposals
 from ledgerbridge.core.mirror import MirrorObject
 from ledgerbridge.core.problems import Problem
 from ledgerbridge.core.records import RecordKey, RecordType
 from ledgerbridge.engine.context import NEW_ID, Gathered, Surroundings, all_records
+from ledgerbridge.engine.ports import Ledger
 from ledgerbridge.engine.views import ProblemView
 from ledgerbridge.storage.repositories import Connections
 from ledgerbridge.storage.scans import Scans

@@ -18,12 +18,12 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
-from ledgerbridge.bootstrap import Ledger
 from ledgerbridge.core import catalog
 from ledgerbridge.core.records import RecordKey
 from ledgerbridge.engine.actions import local, remote, resend
 from ledgerbridge.engine.actions._target import Done, Target
 from ledgerbridge.engine.errors import Refused
+from ledgerbridge.engine.ports import Ledger
 from ledgerbridge.storage.repositories import Audit, Records, StoredConnection
 from ledgerbridge.storage.sync import History, Links, StoredState, SyncStates
 
