@@ -148,8 +148,10 @@ def _run(options: Options, out: Console) -> report.Outcome:
             _unthrottle(company, ledger, out)
         dispatcher = dispatcher_for(ledger)  # in-process: the demo's database is SQLite
         service = service_for(ledger, dispatcher)
-        if options.serve:  # started early: QuickBooks' webhooks find it, and a port already
-            try:  # taken is found before the long sync, not after
+        if options.serve:
+            # started early: QuickBooks' webhooks find it, and a port already taken is found
+            # before the long sync, not after
+            try:
                 stack.enter_context(api_in_thread(service, options.host, options.port))
             except CannotListen as failed:
                 raise DemoError(str(failed)) from None
