@@ -69,16 +69,17 @@ from bench.emulator import (
     new_company,
     with_emulator,
 )
-from ledgerbridge.bootstrap import DEFAULT_REDIRECT, Ledger
+from ledgerbridge.bootstrap import DEFAULT_REDIRECT, Ledger, sqlite_ledger
 from ledgerbridge.core import mapping
 from ledgerbridge.core.records import Incoming, Record, RecordKey, parse_record, record_type
 from ledgerbridge.demo import pools
 from ledgerbridge.demo.quickbooks import DemoCompany
-from ledgerbridge.demo.run import connect, sqlite_ledger, unthrottle
+from ledgerbridge.demo.run import connect, unthrottle
+from ledgerbridge.engine.drain import DrainReport, problem_counts
 from ledgerbridge.engine.pull import pull_company
 from ledgerbridge.engine.reconciler import BATCH_SIZE
 from ledgerbridge.engine.service import PUT_MANY, Service
-from ledgerbridge.terminal import DrainReport, drain, problem_counts
+from ledgerbridge.terminal import drain
 
 ENTITIES = {t: mapping.ENTITY[t] for t in ("customer", "item", "invoice")}  # what is measured
 INCOME = {"service": "Services", "non_inventory": "Sales of Product Income"}

@@ -1,11 +1,11 @@
 """What the command line shows: sync passes with a progress bar, and tables of statuses and
-problems. Shared by `ledgerbridge sync` (cli_ops) and `ledgerbridge demo`.
+problems. Shared by `ledgerbridge sync` (the cli package) and `ledgerbridge demo`.
 
     report = drain(ledger, connection_id, console)   # sync until only far-off retries remain
 
-`drain` runs `engine.reconciler.sync_company` in passes in this thread, waits out QuickBooks'
-rate limit between them, and shows records done / total from the sync state, read by a
-second thread (the passes themselves report per pass, not per record).
+`drain` runs the engine's `engine.drain.drain` in this thread and shows records done / total
+from the sync state (`engine.drain.counts`), read by a second thread (the passes themselves
+report per pass, not per record). Drawing only: the passes and the queries are the engine's.
 """
 
 from __future__ import annotations
@@ -15,9 +15,6 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, nullcontext
-from dataclasses import dataclass, field
-from datetime import timedelta
-from typing import Any
 
 from rich.console import Console
 from rich.progress import (
@@ -30,17 +27,15 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from ledgerbridge.bootstrap import Ledger
 from ledgerbridge.core import catalog
-from ledgerbridge.engine.reconciler import PassReport, new_holder, sync_company
-from ledgerbridge.storage.sync_states import SyncStates
+from ledgerbridge.engine import drain as draining
+from ledgerbridge.engine.drain import DrainReport
+from ledgerbridge.engine.ports import Ledger
 
 __all__ = [
     "STATUSES",
-    "DrainReport",
     "console",
     "drain",
-    "problem_counts",
     "problems_table",
     "progress_bar",
     "statuses_table",
@@ -55,9 +50,6 @@ STATUS_LABELS = {
     "bypassed": "bypassed",
     "draft": "draft",
 }
-WAITING = ("rate_limited", "throttled", "busy")  # the pass stopped early; the work is still due
-QUIET = timedelta(seconds=20)  # due later than this: a retry for later, not this run's work
-IDLE_PASSES = 5  # passes in a row without progress: the rest is stuck, stop
 
 
 PIPED_WIDTH = 160  # tables written to a file or a pipe are not squeezed into 80 columns
@@ -69,47 +61,6 @@ def console() -> Console:
     return Console(highlight=False, soft_wrap=False, width=width)
 
 
-@dataclass
-class DrainReport(PassReport):
-    """The passes of one `drain`, their work added up."""
-
-    passes: int = 0
-    seconds: float = 0.0
-    waited: float = 0.0  # seconds spent waiting for QuickBooks' rate limit
-    counts: dict[str, int] = field(default_factory=dict)
-    # `stopped`: the connection cannot sync (not_active, disconnected, ...)
-
-    def add(self, report: PassReport) -> None:
-        super().add(report)
-        self.passes += 1
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "passes": self.passes,
-            "created": self.created,
-            "updated": self.updated,
-            "linked": self.linked,
-            "failed": self.failed,
-            "blocked": self.blocked,
-            "seconds": round(self.seconds, 1),
-            "waited_for_rate_limit": round(self.waited, 1),
-            "stopped": self.stopped,
-            "counts": dict(self.counts),
-        }
-
-
-def counts(ledger: Ledger, connection_id: str) -> dict[str, int]:
-    with ledger.db.session(readonly=True) as session:
-        return SyncStates(session).counts(connection_id)
-
-
-def _next_due(ledger: Ledger, connection_id: str) -> float | None:
-    """Seconds until the next record is due (negative: due now); None: nothing is due."""
-    with ledger.db.session(readonly=True) as session:
-        due = SyncStates(session).next_due_at(connection_id)
-    return None if due is None else (due - ledger.clock()).total_seconds()
-
-
 def drain(
     ledger: Ledger,
     connection_id: str,
@@ -119,36 +70,13 @@ def drain(
     sleep: Callable[[float], None] = time.sleep,
     progress: bool = True,
 ) -> DrainReport:
-    """Sync passes until the connection has no work due soon (see the module docstring);
+    """`engine.drain.drain` under a progress bar on `out` (the console by default);
     `progress=False`: no bar (nor its thread), nothing printed."""
-    report = DrainReport()
-    started = time.monotonic()
-    holder = new_holder()
-    idle = 0
     bar = (
         progress_bar(ledger, connection_id, out or console(), label) if progress else nullcontext()
     )
     with bar:
-        while True:
-            one = sync_company(ledger, connection_id, holder=holder, max_rounds=3)
-            report.add(one)
-            if one.stopped is not None and one.stopped not in WAITING:
-                report.stopped = one.stopped
-                break
-            due = _next_due(ledger, connection_id)
-            if one.stopped in WAITING:
-                pause = 1.0 if due is None else min(max(due, 0.2), 65.0)
-                report.waited += pause
-                sleep(pause)
-                continue
-            idle = 0 if one.progressed or one.failed or one.blocked else idle + 1
-            if due is None or due > QUIET.total_seconds() or idle >= IDLE_PASSES:
-                break
-            if due > 0:
-                sleep(due)
-    report.seconds = time.monotonic() - started
-    report.counts = counts(ledger, connection_id)
-    return report
+        return draining.drain(ledger, connection_id, sleep=sleep)
 
 
 @contextmanager
@@ -168,7 +96,7 @@ def progress_bar(ledger: Ledger, connection_id: str, out: Console, label: str) -
         task = progress.add_task(label, total=None, detail="")
 
         def refresh() -> None:
-            now = counts(ledger, connection_id)
+            now = draining.counts(ledger, connection_id)
             total = sum(now.values())
             done = total - now.get("pending", 0)
             detail = ", ".join(f"{now[s]} {s}" for s in STATUSES if now.get(s) and s != "pending")
@@ -189,12 +117,6 @@ def progress_bar(ledger: Ledger, connection_id: str, out: Console, label: str) -
 
 
 # --- tables -----------------------------------------------------------------------------------
-
-
-def problem_counts(ledger: Ledger, connection_id: str) -> list[tuple[str, int]]:
-    """How many records each problem code holds now, most first."""
-    with ledger.db.session(readonly=True) as session:
-        return SyncStates(session).problem_counts(connection_id)
 
 
 def statuses_table(by_status: Mapping[str, int], *, heading: str = "Records") -> Table:

@@ -8,7 +8,7 @@ import pytest
 from cryptography.fernet import Fernet
 
 from ledgerbridge.bootstrap import DEFAULT_REDIRECT, build
-from ledgerbridge.cli import _public_url
+from ledgerbridge.bootstrap.wiring import public_url as _public_url
 from ledgerbridge.crypto import CipherError, TokenCipher, development_key
 from ledgerbridge.settings import Secret, SettingsError, load_settings
 

@@ -18,9 +18,9 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from ledgerbridge.bootstrap import Ledger
 from ledgerbridge.core import sign_in as throttle
 from ledgerbridge.core.text import refused
+from ledgerbridge.engine.ports import Ledger
 from ledgerbridge.storage.sign_in_attempts import SignInAttempts
 from ledgerbridge.storage.users import EmailTaken, StoredUser, UnknownKey, Users, normalize_email
 from ledgerbridge.storage.web_sessions import WebSessions

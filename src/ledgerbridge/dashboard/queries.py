@@ -20,9 +20,9 @@ from typing import Any
 
 from sqlalchemy import Case, SQLColumnExpression, and_, case, func, or_, select, tuple_
 
-from ledgerbridge.bootstrap import Ledger
 from ledgerbridge.core import compare
 from ledgerbridge.core.status import Status
+from ledgerbridge.engine.ports import Ledger
 from ledgerbridge.storage import tables
 from ledgerbridge.storage.links import Links
 from ledgerbridge.storage.mirror import Mirror

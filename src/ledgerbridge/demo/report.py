@@ -14,8 +14,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from ledgerbridge.core import catalog
+from ledgerbridge.engine.drain import DrainReport, problem_counts
 from ledgerbridge.engine.service import Service
-from ledgerbridge.terminal import DrainReport, problem_counts, problems_table, statuses_table
+from ledgerbridge.terminal import problems_table, statuses_table
 
 __all__ = ["Outcome", "Summary", "counting", "show", "show_access", "summarize"]
 

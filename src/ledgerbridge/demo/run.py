@@ -38,23 +38,26 @@ from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import httpx
-import uvicorn
 from rich.console import Console
 
 from ledgerbridge.adapters.qbo import QuickBooksError
-from ledgerbridge.api import create_app, logs
-from ledgerbridge.bootstrap import Ledger, RateLimits, build
+from ledgerbridge.bootstrap import Ledger, RateLimits, sqlite_ledger
+from ledgerbridge.bootstrap.wiring import (
+    CannotListen,
+    Dispatcher,
+    api_in_thread,
+    dispatcher_for,
+    service_for,
+)
 from ledgerbridge.demo import report
 from ledgerbridge.demo.cases import Sale
 from ledgerbridge.demo.dataset import Dataset, Size, generate
 from ledgerbridge.demo.quickbooks import COMPANY_NAME, DemoCompany
-from ledgerbridge.dispatch.inprocess import InProcessDispatcher
 from ledgerbridge.engine.errors import Invalid
 from ledgerbridge.engine.pull import pull_company
 from ledgerbridge.engine.service import Service
 from ledgerbridge.engine.views import ConnectionView
 from ledgerbridge.files import open_private, private_dir
-from ledgerbridge.settings import load_settings
 from ledgerbridge.terminal import drain
 
 __all__ = [
@@ -63,7 +66,6 @@ __all__ = [
     "Options",
     "connect",
     "run",
-    "sqlite_ledger",
     "unthrottle",
 ]
 
@@ -144,10 +146,15 @@ def _run(options: Options, out: Console) -> report.Outcome:
         stack.callback(ledger.db.dispose)
         if not options.quickbooks_pace:
             _unthrottle(company, ledger, out)
-        dispatcher = InProcessDispatcher(ledger)
-        service = Service(ledger, wake=dispatcher.wake, wake_pull=dispatcher.wake_pull)
+        dispatcher = dispatcher_for(ledger)  # in-process: the demo's database is SQLite
+        service = service_for(ledger, dispatcher)
         if options.serve:
-            stack.enter_context(_api_server(service, options.host, options.port))
+            # started early: QuickBooks' webhooks find it, and a port already taken is found
+            # before the long sync, not after
+            try:
+                stack.enter_context(api_in_thread(service, options.host, options.port))
+            except CannotListen as failed:
+                raise DemoError(str(failed)) from None
         demo = _Demo(ledger, service, company, out)
         outcome = demo.prepare(url)
         _stop_if_asked()
@@ -238,22 +245,6 @@ def _ledger(options: Options, emulator_url: str) -> Ledger:
     return ledger
 
 
-def sqlite_ledger(data_dir: Path, emulator_url: str, redirect_uri: str) -> Ledger:
-    """ledgerbridge on `data_dir`/ledgerbridge.db (migrated), with the emulator at
-    `emulator_url` as its QuickBooks (its app registers there on first use)."""
-    settings = load_settings(
-        {
-            "LEDGERBRIDGE_DATABASE_URL": f"sqlite:///{data_dir / 'ledgerbridge.db'}",
-            "LEDGERBRIDGE_QBO_EMULATOR_URL": emulator_url,
-            "LEDGERBRIDGE_QBO_REDIRECT_URI": redirect_uri,
-        },
-        data_dir=data_dir,
-    )
-    ledger = build(settings)
-    ledger.db.migrate()
-    return ledger
-
-
 def unthrottle(company: DemoCompany, ledger: Ledger) -> None:
     """The emulated company takes as much as the machine can send, and the engine knows it."""
     off = {"requests_per_minute": None, "batch_per_minute": None}
@@ -267,33 +258,6 @@ def _unthrottle(company: DemoCompany, ledger: Ledger, out: Console) -> None:
         "QuickBooks' rate limits are off for this emulated company "
         "(--quickbooks-pace keeps them: the first sync then takes about 9 minutes)"
     )
-
-
-@contextmanager
-def _api_server(service: Service, host: str, port: int) -> Iterator[None]:
-    """The HTTP API (and the dashboard) from a thread, started early: QuickBooks' webhooks
-    find it, and a port already taken is found before the long sync, not after."""
-    config = uvicorn.Config(
-        create_app(service),
-        host=host,
-        port=port,
-        log_level="warning",
-        log_config=logs.uvicorn_log_config(),
-        lifespan="off",
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="ledgerbridge-api", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise DemoError(f"the HTTP API could not listen on {host}:{port}")
-        time.sleep(0.05)
-    try:
-        yield
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 @dataclass(frozen=True)
@@ -474,7 +438,7 @@ class _Demo:
 
 def _serve(
     ledger: Ledger,
-    dispatcher: InProcessDispatcher,
+    dispatcher: Dispatcher,
     outcome: report.Outcome,
     options: Options,
     out: Console,

@@ -65,7 +65,7 @@ from collections.abc import Iterator
 from contextlib import suppress
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import procrastinate
 import psycopg
@@ -78,11 +78,12 @@ from sqlalchemy import Connection, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from ledgerbridge.bootstrap import Ledger
 from ledgerbridge.engine.health import check_connection, requeue_stalled
+from ledgerbridge.engine.ports import Ledger
 from ledgerbridge.engine.pull import mirror_is_empty, pull_company
 from ledgerbridge.engine.reconciler import sync_company
 from ledgerbridge.storage.connections import Connections
+from ledgerbridge.storage.db import Database
 from ledgerbridge.storage.sync_states import SyncStates
 
 __all__ = [
@@ -91,6 +92,7 @@ __all__ = [
     "QUEUE",
     "SYNC_TASK",
     "JobDispatcher",
+    "JobsLedger",
     "apply_job_schema",
     "company_lock",
     "defer_pull",
@@ -106,6 +108,15 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+
+
+class JobsLedger(Ledger, Protocol):
+    """The engine's ports with the database itself: procrastinate keeps its tables, and opens
+    its own connections, in the ledger's PostgreSQL database."""
+
+    @property
+    def db(self) -> Database: ...
+
 
 QUEUE = "ledgerbridge"
 SYNC_TASK = "ledgerbridge.sync_connection"
@@ -280,7 +291,7 @@ def _run_script(connection: Connection, script: str) -> None:
     connection.exec_driver_sql(script.replace("%", "%%"))
 
 
-def apply_job_schema(ledger: Ledger) -> bool:
+def apply_job_schema(ledger: JobsLedger) -> bool:
     """Create (or upgrade) procrastinate's tables in the ledger's database; True if it did.
 
     Idempotent and safe to run from several processes at once (an advisory lock). The tables,
@@ -377,7 +388,8 @@ def run_sync(ledger: Ledger, connection_id: str, attempt: int = 0) -> str:
     try:
         if _active(ledger, connection_id) and mirror_is_empty(ledger, connection_id):
             pull_company(ledger, connection_id)  # never pulled: learn the company first
-        report = sync_company(ledger, connection_id, holder=JOB_HOLDER)
+        # until the push package takes the engine's ports (issue 14)
+        report = sync_company(ledger, connection_id, holder=JOB_HOLDER)  # type: ignore[arg-type]
     except Exception:
         _retry_later(ledger, SYNC_TASK, connection_id, attempt)
         raise
@@ -440,7 +452,7 @@ def _health(ledger: Ledger) -> None:
 
 
 def job_app(
-    ledger: Ledger, *, pool_size: int = 4, sweep_cron: str = SWEEP_CRON
+    ledger: JobsLedger, *, pool_size: int = 4, sweep_cron: str = SWEEP_CRON
 ) -> procrastinate.App:
     """The procrastinate app of this ledger: its connector and its tasks. Opens nothing."""
     if ledger.db.dialect != "postgresql":
@@ -528,7 +540,7 @@ async def _recovery_loop(app: procrastinate.App, ledger: Ledger, stalled_after: 
 
 
 def run_worker(
-    ledger: Ledger,
+    ledger: JobsLedger,
     *,
     concurrency: int = 1,
     wait: bool = True,

@@ -25,13 +25,13 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from ledgerbridge.bootstrap import Ledger
 from ledgerbridge.core import checks
 from ledgerbridge.core.mirror import CompanyPreferences
 from ledgerbridge.core.preflight import Mappings
 from ledgerbridge.core.records import Invoice, PurchaseOrder, Record, RecordKey, parse_record
 from ledgerbridge.core.status import Status
 from ledgerbridge.engine.errors import NoNumberToApply
+from ledgerbridge.engine.ports import Ledger
 from ledgerbridge.storage.audit import Audit
 from ledgerbridge.storage.connections import Connections, StoredConnection
 from ledgerbridge.storage.events import Events

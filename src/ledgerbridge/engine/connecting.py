@@ -43,8 +43,8 @@ from ledgerbridge.adapters.qbo import (
     TokenGrant,
     oauth,
 )
-from ledgerbridge.bootstrap import Ledger
 from ledgerbridge.core import catalog
+from ledgerbridge.engine.ports import OnlineLedger
 from ledgerbridge.engine.tokens import store_grant
 from ledgerbridge.storage.connections import Connections, StoredConnection
 from ledgerbridge.storage.events import Events
@@ -100,7 +100,7 @@ class Taken:
     status: str
 
 
-def begin(ledger: Ledger, connection: StoredConnection, *, bind: bool) -> Consent:
+def begin(ledger: OnlineLedger, connection: StoredConnection, *, bind: bool) -> Consent:
     """A new state for `connection` (any earlier one stops working), bound to a new browser
     secret now when `bind`, else by `bind` later. `ValueError` when the connection's
     environment has no QuickBooks app."""
@@ -114,7 +114,7 @@ def begin(ledger: Ledger, connection: StoredConnection, *, bind: bool) -> Consen
     return Consent(connection.id, _callback(ledger, connection), url, state, binding)
 
 
-def bind(ledger: Ledger, state: str) -> Consent | None:
+def bind(ledger: OnlineLedger, state: str) -> Consent | None:
     """The first browser to open a link made with `bind=False`: its new secret and Intuit's
     URL; None when the state is unknown, expired or already bound."""
     binding = secrets.token_urlsafe(32)
@@ -126,13 +126,15 @@ def bind(ledger: Ledger, state: str) -> Consent | None:
     return Consent(connection.id, _callback(ledger, connection), url, state, binding)
 
 
-def start_link(ledger: Ledger, environment: str, state: str) -> str:
+def start_link(ledger: OnlineLedger, environment: str, state: str) -> str:
     """The link a script hands to its person's browser: `start` next to the callback."""
     redirect = ledger.app(environment).redirect_uri
     return f"{urljoin(redirect, 'start')}?{urlencode({'state': state})}"
 
 
-def complete(ledger: Ledger, state: str, code: str, claimed_realm: str, binding: str) -> Taken:
+def complete(
+    ledger: OnlineLedger, state: str, code: str, claimed_realm: str, binding: str
+) -> Taken:
     """The callback: use the state up, exchange the code, prove the company, store the tokens.
 
     `NotSignedIn` when the state is not good for this browser (nothing changes) or QuickBooks
@@ -189,7 +191,7 @@ def complete(ledger: Ledger, state: str, code: str, claimed_realm: str, binding:
 
 
 def _proven(
-    ledger: Ledger, connection: StoredConnection, grant: TokenGrant, realm: str
+    ledger: OnlineLedger, connection: StoredConnection, grant: TokenGrant, realm: str
 ) -> str | None:
     """The company's name, read with the new token from `realm`: the proof that the grant is
     for it. `NotSignedIn` when QuickBooks refuses the token there (the grant is revoked when
@@ -214,7 +216,9 @@ def _proven(
     return str(name) if name else None
 
 
-def _revoke(ledger: Ledger, connection: StoredConnection, refresh_token: str, realm: str) -> None:
+def _revoke(
+    ledger: OnlineLedger, connection: StoredConnection, refresh_token: str, realm: str
+) -> None:
     """Revoke a grant we do not keep, unless a token we keep is for the same company (revoking
     would end that one too, see the module docstring). Best effort: a failure is logged."""
     with ledger.db.session(readonly=True) as session:
@@ -239,11 +243,11 @@ def _revoke(ledger: Ledger, connection: StoredConnection, refresh_token: str, re
         )
 
 
-def _callback(ledger: Ledger, connection: StoredConnection) -> str:
+def _callback(ledger: OnlineLedger, connection: StoredConnection) -> str:
     return ledger.app(connection.environment).redirect_uri
 
 
-def _authorize_url(ledger: Ledger, environment: str, state: str) -> str:
+def _authorize_url(ledger: OnlineLedger, environment: str, state: str) -> str:
     app = ledger.app(environment)
     return oauth.authorize_url(
         ledger.endpoints(environment), app.client_id, app.redirect_uri, state, SCOPES

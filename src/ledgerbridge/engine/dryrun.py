@@ -40,7 +40,6 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from ledgerbridge.bootstrap import Ledger
 from ledgerbridge.core import catalog, graph, mapping, planner
 from ledgerbridge.core.matches import Around, proposals
 from ledgerbridge.core.mirror import MirrorObject
@@ -48,6 +47,7 @@ from ledgerbridge.core.problems import Problem
 from ledgerbridge.core.records import RecordKey, RecordType
 from ledgerbridge.core.status import Status
 from ledgerbridge.engine.context import NEW_ID, Gathered, Surroundings, all_records
+from ledgerbridge.engine.ports import Ledger
 from ledgerbridge.engine.views import ProblemView
 from ledgerbridge.storage.connections import Connections
 from ledgerbridge.storage.links import StoredLink

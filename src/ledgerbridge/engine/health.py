@@ -30,13 +30,12 @@ from ledgerbridge.adapters.qbo import (
     QuickBooksError,
     SubscriptionLapsed,
 )
-from ledgerbridge.bootstrap import Ledger
 from ledgerbridge.core import catalog
 from ledgerbridge.core.problems import Problem
 from ledgerbridge.core.retry import is_stalled
 from ledgerbridge.core.status import Status
 from ledgerbridge.engine import keys
-from ledgerbridge.engine.tokens import ConnectionTokens
+from ledgerbridge.engine.ports import Ledger
 from ledgerbridge.storage.connections import Connections
 from ledgerbridge.storage.events import Events
 from ledgerbridge.storage.history import History
@@ -79,8 +78,7 @@ def check_connection(ledger: Ledger, connection_id: str) -> str:
         return connection.status
     if not keys.tokens_open(ledger, connection_id):
         return "suspended"  # nothing can be asked: the connection's problem says why
-    tokens = ConnectionTokens(ledger, connection_id, connection.environment)
-    with ledger.client(connection.environment, connection.realm_id, tokens) as client:
+    with ledger.quickbooks(connection) as client:
         try:
             if subscription_lapsed(client.company_info()):
                 return "suspended"

@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import logging
 
-from ledgerbridge.bootstrap import Ledger
 from ledgerbridge.core import catalog
 from ledgerbridge.core.problems import Problem
 from ledgerbridge.crypto import CipherError
+from ledgerbridge.engine.ports import Ledger
 from ledgerbridge.storage.connections import Connections
 from ledgerbridge.storage.tokens import Tokens
 

@@ -25,8 +25,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from ledgerbridge.adapters import delivery
-from ledgerbridge.bootstrap import Ledger
 from ledgerbridge.crypto import CipherError
+from ledgerbridge.engine.ports import Ledger
 from ledgerbridge.storage.connections import Connections, StoredConnection
 from ledgerbridge.storage.events import Events
 

@@ -16,12 +16,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from ledgerbridge.adapters.qbo import Disconnected, QboClient, QuickBooksError, SubscriptionLapsed
-from ledgerbridge.bootstrap import Ledger
+from ledgerbridge.adapters.qbo import Disconnected, QuickBooks, QuickBooksError, SubscriptionLapsed
 from ledgerbridge.core.mirror import MirrorObject
 from ledgerbridge.engine import checks as setup_checks
 from ledgerbridge.engine import drift, keys
-from ledgerbridge.engine.tokens import ConnectionTokens
+from ledgerbridge.engine.ports import Ledger
 from ledgerbridge.storage.connections import Connections
 from ledgerbridge.storage.events import Events
 from ledgerbridge.storage.mirror import Mirror, same_as_stored
@@ -75,8 +74,7 @@ def pull_company(ledger: Ledger, connection_id: str) -> PullReport:
         report.stopped = "keys_changed"
         return report
     started = ledger.clock()
-    tokens = ConnectionTokens(ledger, connection_id, connection.environment)
-    with ledger.client(connection.environment, connection.realm_id, tokens) as client:
+    with ledger.quickbooks(connection) as client:
         try:
             read_in_full: frozenset[str] = frozenset()
             if cursor is None or started - cursor > CDC_WINDOW:
@@ -145,7 +143,7 @@ def _select(entity: str) -> str:
 
 
 def _changes_since(
-    client: QboClient, since: datetime
+    client: QuickBooks, since: datetime
 ) -> tuple[dict[str, list[dict[str, Any]]], frozenset[str]]:
     """QuickBooks' changes since `since`, and the entities read in full instead.
 

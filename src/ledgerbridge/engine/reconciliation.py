@@ -44,7 +44,6 @@ from typing import Any, get_args
 
 from sqlalchemy.orm import Session
 
-from ledgerbridge.bootstrap import Ledger
 from ledgerbridge.core import catalog, drift, overrides, reconcile
 from ledgerbridge.core.money import ZERO, total
 from ledgerbridge.core.records import (
@@ -58,6 +57,7 @@ from ledgerbridge.core.records import (
 )
 from ledgerbridge.core.status import StatusName
 from ledgerbridge.engine.context import all_records
+from ledgerbridge.engine.ports import Ledger
 from ledgerbridge.engine.views import ProblemView
 from ledgerbridge.storage.connections import Connections
 from ledgerbridge.storage.records import StoredRecord

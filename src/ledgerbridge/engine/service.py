@@ -21,7 +21,6 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from ledgerbridge.adapters import delivery
-from ledgerbridge.bootstrap import Ledger
 from ledgerbridge.core import text
 from ledgerbridge.core.preflight import limits
 from ledgerbridge.core.problems import Problem
@@ -38,6 +37,7 @@ from ledgerbridge.crypto import CipherError
 from ledgerbridge.engine import actions, connecting, holding, notify, recheck, verify, waiting
 from ledgerbridge.engine.context import Surroundings
 from ledgerbridge.engine.errors import Invalid, NotFound
+from ledgerbridge.engine.ports import Ledger, OnlineLedger
 from ledgerbridge.engine.pull import pull_company
 from ledgerbridge.engine.views import ConnectionView, ProblemView, RecordView
 from ledgerbridge.storage.api_keys import ApiKeys
@@ -198,7 +198,7 @@ class Received:
 
 @dataclass
 class Service:
-    ledger: Ledger
+    ledger: OnlineLedger
     wake: Callable[[str], None] = lambda connection_id: None
     wake_pull: Callable[[str], None] = lambda connection_id: None
     # dispatch.jobs: a sync job deferred inside the record change's transaction (see above)

@@ -9,12 +9,12 @@ handed out. A process that waited finds the token already refreshed and uses it.
 from __future__ import annotations
 
 from ledgerbridge.adapters.qbo import Disconnected, TokenGrant, oauth
-from ledgerbridge.bootstrap import Ledger
+from ledgerbridge.engine.ports import Ledger, OnlineLedger
 from ledgerbridge.storage.tokens import Tokens
 
 
 class ConnectionTokens:
-    def __init__(self, ledger: Ledger, connection_id: str, environment: str) -> None:
+    def __init__(self, ledger: OnlineLedger, connection_id: str, environment: str) -> None:
         self._ledger = ledger
         self._connection_id = connection_id
         self._environment = environment

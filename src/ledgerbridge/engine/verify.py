@@ -32,13 +32,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ledgerbridge.adapters.qbo import QuickBooks, QuickBooksError
-from ledgerbridge.bootstrap import Ledger
 from ledgerbridge.core import compare, overrides
 from ledgerbridge.core import drift as rules
 from ledgerbridge.core.mirror import MirrorObject
 from ledgerbridge.core.records import Record, RecordKey, parse_record
 from ledgerbridge.core.status import Status
-from ledgerbridge.engine.tokens import ConnectionTokens
+from ledgerbridge.engine.ports import Ledger
 from ledgerbridge.storage.connections import Connections
 from ledgerbridge.storage.events import Events
 from ledgerbridge.storage.history import History
@@ -125,12 +124,11 @@ def verify(
         report.stopped = "not_active"
         return report
     realm = connection.realm_id
-    tokens = ConnectionTokens(ledger, connection_id, connection.environment)
     wanted: dict[str, list[str]] = {}
     for link in links:
         wanted.setdefault(link.qbo_entity, []).append(link.qbo_id)
     fresh: dict[tuple[str, str], MirrorObject] = {}
-    with ledger.client(connection.environment, realm, tokens) as client:
+    with ledger.quickbooks(connection) as client:
         try:
             for entity, ids in wanted.items():
                 unique = list(dict.fromkeys(ids))

@@ -1,4 +1,4 @@
-"""The operator commands (`ledgerbridge.cli_ops`) through `main(argv)`, against a connection to
+"""The operator commands (`ledgerbridge.cli`) through `main(argv)`, against a connection to
 a real emulator company whose records are partly synced and partly failing."""
 
 from __future__ import annotations

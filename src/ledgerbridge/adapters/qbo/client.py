@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from types import TracebackType
-from typing import Any, Literal, NamedTuple, Protocol
+from typing import Any, Literal, NamedTuple, Protocol, Self
 from urllib.parse import quote
 
 import httpx
@@ -129,7 +129,30 @@ class BatchResult:
 
 
 class QuickBooks(Protocol):
-    """What the engine needs from QuickBooks (docs/architecture.md, "Adapter contract")."""
+    """What the engine needs from one QuickBooks company (docs/architecture.md, "Adapter
+    contract"). The engine asks its port for one (`engine.ports.Ledger.quickbooks(connection)`)
+    and never names an adapter; `QboClient` is QuickBooks Online's. Close it when done (or use
+    it in a `with`).
+
+    Still QuickBooks Online's in its shape, for another adapter (QuickBooks Desktop) to
+    translate to and from: objects and bodies are the Accounting API's JSON (its entity names,
+    `Id` and `SyncToken`, sparse updates), `query` and `count` take its SQL-like query
+    language, `batch` its batch items (at most `MAX_BATCH_ITEMS`), `cdc` is its change data
+    capture, `preferences` and `company_info` answer its Preferences and CompanyInfo objects,
+    a `request_id` is its `requestid` (at most 50 characters, 36 for a batch), and failures are
+    the tree of `adapters.qbo.errors`.
+    """
+
+    def close(self) -> None: ...
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
 
     def create(
         self, entity: str, body: Mapping[str, Any], *, request_id: str

@@ -18,13 +18,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
-from ledgerbridge.bootstrap import Ledger
 from ledgerbridge.core import catalog
 from ledgerbridge.core.records import RecordKey
 from ledgerbridge.core.status import SETTLED, Status
 from ledgerbridge.engine.actions import local, remote, resend
 from ledgerbridge.engine.actions._target import Done, Target
 from ledgerbridge.engine.errors import Refused
+from ledgerbridge.engine.ports import Ledger
 from ledgerbridge.storage.audit import Audit
 from ledgerbridge.storage.connections import StoredConnection
 from ledgerbridge.storage.history import History

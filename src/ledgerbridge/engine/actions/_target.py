@@ -10,12 +10,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from ledgerbridge.adapters.qbo import QboClient
-from ledgerbridge.bootstrap import Ledger
+from ledgerbridge.adapters.qbo import QuickBooks
 from ledgerbridge.core import overrides
 from ledgerbridge.core.records import RecordKey
 from ledgerbridge.engine.errors import Refused
-from ledgerbridge.engine.tokens import ConnectionTokens
+from ledgerbridge.engine.ports import Ledger
 from ledgerbridge.storage.connections import StoredConnection
 from ledgerbridge.storage.events import Events
 from ledgerbridge.storage.history import History
@@ -108,12 +107,11 @@ class Target:
         )
 
     @contextmanager
-    def client(self) -> Iterator[QboClient]:
+    def client(self) -> Iterator[QuickBooks]:
         connection = self.connection
         if connection.realm_id is None or connection.status != "active":
             raise Refused(
                 f"the connection is {connection.status}: reconnect QuickBooks first, then try again"
             )
-        tokens = ConnectionTokens(self.ledger, self.cid, connection.environment)
-        with self.ledger.client(connection.environment, connection.realm_id, tokens) as client:
+        with self.ledger.quickbooks(connection) as client:
             yield client

@@ -100,7 +100,12 @@ def differentiate(t: Target) -> Done:
         return _unique_vendor_number(t)
     if t.code not in NAME_CODES:
         raise Refused("differentiate applies to a name or number that is already taken")
-    found = reconciler.preview(t.ledger, t.connection, t.key, name_conflicts="differentiate")
+    found = reconciler.preview(
+        t.ledger,  # type: ignore[arg-type]  # until the push package takes the ports (issue 14)
+        t.connection,
+        t.key,
+        name_conflicts="differentiate",
+    )
     if found is None:
         raise Refused("the record cannot be read; correct it in the app first")
     record, verdict = found

@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from ledgerbridge.adapters.qbo import QboClient, QuickBooksError, Rejected
+from ledgerbridge.adapters.qbo import QuickBooks, QuickBooksError, Rejected
 from ledgerbridge.core import catalog, mapping, overrides
 from ledgerbridge.core import drift as rules
 from ledgerbridge.core.mirror import MirrorObject
@@ -42,7 +42,7 @@ def _remember(t: Target, entity: str, obj: dict[str, Any]) -> None:
         Mirror(session, t.cid, clock=t.ledger.clock).put(MirrorObject.from_quickbooks(entity, obj))
 
 
-def _read(client: QboClient, entity: str, qbo_id: str) -> dict[str, Any]:
+def _read(client: QuickBooks, entity: str, qbo_id: str) -> dict[str, Any]:
     try:
         found = client.read(entity, qbo_id)
     except QuickBooksError as error:
@@ -85,7 +85,7 @@ def reactivate(t: Target) -> Done:
     )
 
 
-def _activate(client: QboClient, entity: str, current: dict[str, Any]) -> dict[str, Any]:
+def _activate(client: QuickBooks, entity: str, current: dict[str, Any]) -> dict[str, Any]:
     name = "Name" if entity in ("Item", "Class") else "DisplayName"
     body = {"Id": current["Id"], "SyncToken": current["SyncToken"], "sparse": True}
     body["Active"] = True

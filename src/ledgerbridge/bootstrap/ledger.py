@@ -1,4 +1,4 @@
-"""The composition root: settings -> database, cipher, QuickBooks app credentials, clients.
+"""The engine's ports, filled: settings -> database, cipher, QuickBooks apps and clients.
 
 Nothing here runs at import time; `build(settings)` wires one `Ledger` per process.
 With the emulator environment and no client id configured, the app's credentials are the ones
@@ -17,35 +17,30 @@ import httpx
 from ledgerbridge.adapters.qbo import OAuthEndpoints, QboClient, TokenSource, api_base, oauth
 from ledgerbridge.adapters.qbo.emulator_app import emulator_app
 from ledgerbridge.crypto import TokenCipher, development_key
+from ledgerbridge.engine.ports import QboApp, RateLimits
+from ledgerbridge.engine.tokens import ConnectionTokens
 from ledgerbridge.files import private_dir
-from ledgerbridge.settings import Secret, Settings
+from ledgerbridge.settings import Secret, Settings, load_settings
+from ledgerbridge.storage.connections import StoredConnection
 from ledgerbridge.storage.db import Database
+
+__all__ = [
+    "DEFAULT_REDIRECT",
+    "Ledger",
+    "QboApp",
+    "RateLimits",
+    "build",
+    "sqlite_ledger",
+]
 
 DEFAULT_REDIRECT = "http://127.0.0.1:8000/v1/oauth/callback"
 
 
-@dataclass(frozen=True)
-class QboApp:
-    """The QuickBooks app ledgerbridge connects as (one per environment)."""
-
-    client_id: str
-    client_secret: Secret
-    redirect_uri: str
-    verifier_token: Secret
-
-
-@dataclass(frozen=True)
-class RateLimits:
-    """What the engine asks of one QuickBooks company per minute, counted for every process:
-    QuickBooks Online's limits. Only a company whose limits are known to be others (a local
-    emulator company with its throttle off, as `ledgerbridge demo` makes) changes them."""
-
-    requests_per_minute: int = 500
-    batches_per_minute: int = 40
-
-
 @dataclass
 class Ledger:
+    """One process's ledgerbridge: fills the engine's ports (`engine.ports.OnlineLedger`)
+    structurally. Tests set `clock`, `transport` and `rate_limits`."""
+
     settings: Settings
     db: Database
     cipher: TokenCipher
@@ -129,6 +124,14 @@ class Ledger:
         base = api_base(environment, emulator)  # type: ignore[arg-type]
         return QboClient(base, realm_id, tokens, transport=self.transport)
 
+    def quickbooks(self, connection: StoredConnection) -> QboClient:
+        """The connection's company through QuickBooks Online's API, with its stored tokens
+        (refreshed once at a time across processes: `engine.tokens`)."""
+        if connection.realm_id is None:
+            raise ValueError(f"connection {connection.id} is not connected to a company")
+        tokens = ConnectionTokens(self, connection.id, connection.environment)
+        return self.client(connection.environment, connection.realm_id, tokens)
+
 
 def build(settings: Settings, *, transport: httpx.BaseTransport | None = None) -> Ledger:
     keys = settings.secret_keys or (development_key(settings.data_dir),)
@@ -137,3 +140,19 @@ def build(settings: Settings, *, transport: httpx.BaseTransport | None = None) -
     cipher = TokenCipher(keys)
     db = Database(settings.database_url, sealer=cipher)
     return Ledger(settings=settings, db=db, cipher=cipher, transport=transport)
+
+
+def sqlite_ledger(data_dir: Path, emulator_url: str, redirect_uri: str) -> Ledger:
+    """ledgerbridge on `data_dir`/ledgerbridge.db (migrated), with the emulator at
+    `emulator_url` as its QuickBooks (its app registers there on first use)."""
+    settings = load_settings(
+        {
+            "LEDGERBRIDGE_DATABASE_URL": f"sqlite:///{data_dir / 'ledgerbridge.db'}",
+            "LEDGERBRIDGE_QBO_EMULATOR_URL": emulator_url,
+            "LEDGERBRIDGE_QBO_REDIRECT_URI": redirect_uri,
+        },
+        data_dir=data_dir,
+    )
+    ledger = build(settings)
+    ledger.db.migrate()
+    return ledger

@@ -1,5 +1,4 @@
-"""`ledgerbridge users`: the people who sign in to the dashboard, registered into
-`ledgerbridge.cli.app` (cli.py imports this module at its end):
+"""`ledgerbridge users`: the people who sign in to the dashboard:
 
     ledgerbridge users create --email E --key-id K [--password-stdin] [--json]
     ledgerbridge users list [--json]              email, key, created, last sign-in, locked
@@ -24,11 +23,13 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from ledgerbridge.cli import EXIT_USAGE, CliError, _ledger, users_app
+from ledgerbridge.cli.common import EXIT_USAGE, CliError, opened
 from ledgerbridge.dashboard import accounts
 from ledgerbridge.terminal import console
 
-__all__ = ["read_password"]
+__all__ = ["read_password", "users_app"]
+
+users_app = typer.Typer(help="People who sign in to the dashboard.", no_args_is_help=True)
 
 Email = Annotated[str, typer.Argument(help="The user's email.", show_default=False)]
 PasswordStdin = Annotated[
@@ -77,7 +78,7 @@ def users_create(
     """Let a person sign in to the dashboard at /dashboard (asks for the password)."""
     if password is None:
         password = read_password(password_stdin)
-    with _ledger() as ledger, _refusals():
+    with opened() as ledger, _refusals():
         user = accounts.create_user(ledger, email, key_id, password)
     if as_json:
         typer.echo(json.dumps({"id": user.id, "email": user.email, "key_id": user.key_id}))
@@ -91,7 +92,7 @@ def users_list(
 ) -> None:
     """Every dashboard user: their key, when they were made and last signed in, and whether
     too many failed sign-ins locked them out."""
-    with _ledger() as ledger:
+    with opened() as ledger:
         users = accounts.list_users(ledger)
     rows = [
         {
@@ -125,7 +126,7 @@ def users_list(
 def users_reset_password(email: Email, password_stdin: PasswordStdin = False) -> None:
     """Give a user a new password (asked for); every session they have ends."""
     password = read_password(password_stdin)
-    with _ledger() as ledger, _refusals():
+    with opened() as ledger, _refusals():
         user = accounts.reset_password(ledger, email, password)
     typer.echo(f"New password for {user.email}; their sessions have ended.")
 
@@ -133,7 +134,7 @@ def users_reset_password(email: Email, password_stdin: PasswordStdin = False) ->
 @users_app.command("delete")
 def users_delete(email: Email) -> None:
     """Remove a user: their sessions end and they can no longer sign in."""
-    with _ledger() as ledger, _refusals():
+    with opened() as ledger, _refusals():
         user = accounts.delete_user(ledger, email)
     typer.echo(f"Deleted dashboard user {user.email} ({user.id}).")
 
@@ -141,7 +142,7 @@ def users_delete(email: Email) -> None:
 @users_app.command("unlock")
 def users_unlock(email: Email) -> None:
     """Let an account sign in again after too many failed attempts (its count starts over)."""
-    with _ledger() as ledger, _refusals():
+    with opened() as ledger, _refusals():
         unlocked = accounts.unlock(ledger, email)
     if unlocked:
         typer.echo(f"Unlocked {email.strip()}: its failed sign-ins are forgotten.")

@@ -1,0 +1,149 @@
+"""What the engine needs from outside itself, as ports the composition root fills.
+
+    def pull_company(ledger: Ledger, connection_id: str) -> PullReport:
+        with ledger.db.session() as session: ...          # a unit of work
+        now = ledger.clock()                              # the time, injected
+        with ledger.quickbooks(connection) as qb: ...     # one company's QuickBooks
+
+The engine types against these `Protocol`s and never imports the composition root:
+`bootstrap.Ledger` fills them structurally (tests fill them the same way, moving its `clock`,
+swapping its `transport`, lowering its `rate_limits`).
+
+- `Ledger`: a session factory (`db`), a clock, the token cipher, the settings, the rate limits,
+  the HTTP transport of every outgoing call, and `quickbooks(connection)`: the company's
+  QuickBooks behind the adapter-neutral `adapters.qbo.QuickBooks` protocol, its tokens (and
+  their refresh) already wired. A QuickBooks Desktop adapter fits behind `quickbooks`.
+- `OAuthApps`: QuickBooks Online's OAuth look-ups (the app's credentials and Intuit's
+  endpoints per environment, a client for a grant not stored yet), needed only where a company
+  is connected and its tokens refreshed (`engine.connecting`, `engine.tokens`) and where
+  Intuit's webhooks are checked (`Service`). `OnlineLedger` is both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+import httpx
+from sqlalchemy.orm import Session
+
+from ledgerbridge.adapters.qbo import OAuthEndpoints, QuickBooks, TokenSource
+from ledgerbridge.settings import Secret, Settings
+from ledgerbridge.storage.connections import StoredConnection
+
+__all__ = [
+    "Cipher",
+    "Clock",
+    "Database",
+    "Ledger",
+    "OAuthApps",
+    "OnlineLedger",
+    "QboApp",
+    "RateLimits",
+]
+
+Clock = Callable[[], datetime]
+"""The time now, timezone-aware (UTC): every "now" of the engine comes from here."""
+
+
+class Database(Protocol):
+    """A session factory: one unit of work per `with`, committed when the block ends and rolled
+    back when it raises; `readonly=True` refuses writes (and takes no write lock on SQLite)."""
+
+    def session(self, *, readonly: bool = False) -> AbstractContextManager[Session]: ...
+
+
+class Cipher(Protocol):
+    """What encrypts the secrets kept in the database (tokens, events secrets)."""
+
+    def encrypt(self, plaintext: str) -> str: ...
+
+    def decrypt(self, ciphertext: str) -> str:
+        """The plaintext; `crypto.CipherError` when none of the keys opens it."""
+        ...
+
+    def is_current(self, ciphertext: str) -> bool:
+        """True when the first (current) key encrypted it."""
+        ...
+
+
+@dataclass(frozen=True)
+class RateLimits:
+    """What the engine asks of one QuickBooks company per minute, counted for every process:
+    QuickBooks Online's limits. Only a company whose limits are known to be others (a local
+    emulator company with its throttle off, as `ledgerbridge demo` makes) changes them."""
+
+    requests_per_minute: int = 500
+    batches_per_minute: int = 40
+
+
+class Ledger(Protocol):
+    """The engine's ports (see the module docstring). Read-only here: only the composition root
+    and tests set them."""
+
+    @property
+    def db(self) -> Database: ...
+
+    @property
+    def clock(self) -> Clock: ...
+
+    @property
+    def cipher(self) -> Cipher: ...
+
+    @property
+    def settings(self) -> Settings:
+        """The typed settings, read once at the edge (the engine reads
+        `events_allow_http_hosts` and `qbo_emulator_url`)."""
+        ...
+
+    @property
+    def rate_limits(self) -> RateLimits: ...
+
+    @property
+    def transport(self) -> httpx.BaseTransport | None:
+        """What every outgoing HTTP request goes through (None: the network)."""
+        ...
+
+    def quickbooks(self, connection: StoredConnection) -> QuickBooks:
+        """The QuickBooks company of `connection` (connected: it has a `realm_id`), asking for
+        and refreshing its stored tokens as needed. Close it when done (`with`)."""
+        ...
+
+
+@dataclass(frozen=True)
+class QboApp:
+    """The QuickBooks Online app ledgerbridge connects as (one per environment)."""
+
+    client_id: str
+    client_secret: Secret
+    redirect_uri: str
+    verifier_token: Secret
+
+
+class OAuthApps(Protocol):
+    """QuickBooks Online's OAuth look-ups, per environment (emulator, sandbox, production)."""
+
+    def app(self, environment: str) -> QboApp:
+        """The app's credentials; `ValueError` when the environment has none configured."""
+        ...
+
+    def endpoints(self, environment: str) -> OAuthEndpoints:
+        """Intuit's authorization server (from its discovery document)."""
+        ...
+
+    def known_apps(self) -> list[QboApp]:
+        """Every app whose webhooks this process may receive."""
+        ...
+
+    def client(self, environment: str, realm_id: str, tokens: TokenSource) -> QuickBooks:
+        """A company's QuickBooks with the tokens given: a grant being proven before it is
+        stored (a stored connection's: `Ledger.quickbooks`)."""
+        ...
+
+
+class OnlineLedger(Ledger, OAuthApps, Protocol):
+    """The engine's ports with QuickBooks Online's OAuth look-ups: what connecting a company,
+    refreshing its tokens and the `Service` facade need."""
