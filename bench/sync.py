@@ -76,7 +76,7 @@ from ledgerbridge.demo import pools
 from ledgerbridge.demo.quickbooks import DemoCompany
 from ledgerbridge.demo.run import connect, sqlite_ledger, unthrottle
 from ledgerbridge.engine.pull import pull_company
-from ledgerbridge.engine.reconciler import BATCH_SIZE
+from ledgerbridge.engine.push import BATCH_SIZE
 from ledgerbridge.engine.service import PUT_MANY, Service
 from ledgerbridge.terminal import DrainReport, drain, problem_counts
 

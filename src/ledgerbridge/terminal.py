@@ -32,7 +32,7 @@ from rich.table import Table
 
 from ledgerbridge.bootstrap import Ledger
 from ledgerbridge.core import catalog
-from ledgerbridge.engine.reconciler import PassReport, new_holder, sync_company
+from ledgerbridge.engine.push import PassReport, new_holder, sync_company
 from ledgerbridge.storage.sync import SyncStates
 
 __all__ = [

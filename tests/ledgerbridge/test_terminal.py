@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ledgerbridge.engine.reconciler import PassReport
+from ledgerbridge.engine.push import PassReport
 from ledgerbridge.terminal import DrainReport
 
 

@@ -21,7 +21,7 @@ from ledgerbridge.bootstrap import Ledger
 from ledgerbridge.engine.health import check_connection, requeue_stalled
 from ledgerbridge.engine.notify import deliver_events
 from ledgerbridge.engine.pull import pull_company
-from ledgerbridge.engine.reconciler import new_holder, sync_company
+from ledgerbridge.engine.push import new_holder, sync_company
 from ledgerbridge.storage.repositories import Connections
 from ledgerbridge.storage.sync import SyncStates
 

@@ -81,7 +81,7 @@ from sqlalchemy.orm import Session
 from ledgerbridge.bootstrap import Ledger
 from ledgerbridge.engine.health import check_connection, requeue_stalled
 from ledgerbridge.engine.pull import mirror_is_empty, pull_company
-from ledgerbridge.engine.reconciler import sync_company
+from ledgerbridge.engine.push import sync_company
 from ledgerbridge.storage.repositories import Connections
 from ledgerbridge.storage.sync import SyncStates
 
