@@ -7,8 +7,9 @@ step is carried out here. A write's `requestid` is stored and committed before t
 reused when the write is settled after a crash or a lost answer. Connection-level failures stop
 the pass without touching the records; record-level faults become the record's problem.
 
-One module per stage, each a function of the pass (`work.Pass`) and the record at hand
-(`work.Due`):
+One module per stage; the stages are functions of the pass (`work.Pass`: the QuickBooks
+client, what the planner sees, the report, the creates queued for a batch), and `work.Due` is
+the record at hand:
 
     lease.py     sync_company: the company's lease, the keys, a fresh mirror, the rounds
     rounds.py    a round: each due record read, planned, and its step sent where it belongs

@@ -3,12 +3,12 @@ sent where it belongs.
 
     progressed = rounds.work(p)
 
-Each record's situation is read afresh and planned (`core.planner.plan`, with preflight and
-the QuickBooks body from `engine.context`); a record that depends on a create still queued for
-a batch waits for that batch to go first. A create joins the batch queue, a batch's pending
-write is settled by replaying the batch, and any other step is carried out alone
-(`push.steps`), where connection-level failures stop the pass and an unavailable QuickBooks
-puts the record off. Whatever is queued goes out at the end of the round.
+Each record's situation is read afresh and planned (`core.planner.plan`; preflight and the
+references a QuickBooks body names are read through `engine.context`); a record that depends on
+a create still queued for a batch waits for that batch to go first. A create joins the batch
+queue, a batch's pending write is settled by replaying the batch, and any other step is carried
+out alone (`push.steps`), where connection-level failures stop the pass and an unavailable
+QuickBooks puts the record off. Whatever is queued goes out at the end of the round.
 """
 
 from __future__ import annotations

@@ -56,19 +56,7 @@ def carry_out(p: Pass, due: Due, step: planner.Step) -> None:
         case planner.Bypass():
             outcomes.bypass(p, key, step.problem)
         case planner.LinkExisting():
-            target = step.target
-            # synced when it already holds what the record sends; otherwise planned once more,
-            # to send what it lacks
-            outcomes.store_success(
-                p,
-                key,
-                version if step.holds is not None else None,
-                entity,
-                dict(target.data) or {"Id": target.qbo_id, "SyncToken": target.sync_token},
-                pushed=step.holds,
-                kind="linked",
-            )
-            p.report.linked += 1
+            _link_existing(p, key, entity, step, version)
         case planner.Create():
             write.write(p, key, entity, "create", step.body, version)
         case planner.Update():
@@ -76,17 +64,7 @@ def carry_out(p: Pass, due: Due, step: planner.Step) -> None:
         case planner.Remove():
             _remove(p, due, entity, step, version)
         case planner.Settle():
-            pending = step.pending
-            write.send(
-                p,
-                key,
-                entity,
-                pending.operation,
-                dict(pending.body),
-                pending.request_id,
-                None,  # settled: re-checked against the app's current version afterwards
-                full=None if pending.operation != "create" else dict(pending.body),
-            )
+            _settle(p, key, entity, step)
         case _:
             assert_never(step)
 
@@ -101,6 +79,39 @@ def _nothing(p: Pass, due: Due, step: planner.Nothing, version: int) -> None:
         p.surroundings.learned(due.key, found, None)
     outcomes.finish(p, due.key, "synced", synced_version=version)
     p.report.unchanged += 1
+
+
+def _link_existing(
+    p: Pass, key: RecordKey, entity: str, step: planner.LinkExisting, version: int
+) -> None:
+    target = step.target
+    # synced when it already holds what the record sends; otherwise planned once more,
+    # to send what it lacks
+    outcomes.store_success(
+        p,
+        key,
+        version if step.holds is not None else None,
+        entity,
+        dict(target.data) or {"Id": target.qbo_id, "SyncToken": target.sync_token},
+        pushed=step.holds,
+        kind="linked",
+    )
+    p.report.linked += 1
+
+
+def _settle(p: Pass, key: RecordKey, entity: str, step: planner.Settle) -> None:
+    """A write started earlier whose outcome is unknown: sent again with its stored requestid."""
+    pending = step.pending
+    write.send(
+        p,
+        key,
+        entity,
+        pending.operation,
+        dict(pending.body),
+        pending.request_id,
+        None,  # settled: re-checked against the app's current version afterwards
+        full=None if pending.operation != "create" else dict(pending.body),
+    )
 
 
 def _wait(p: Pass, due: Due) -> None:
