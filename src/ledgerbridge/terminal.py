@@ -3,7 +3,7 @@ problems. Shared by `ledgerbridge sync` (cli_ops) and `ledgerbridge demo`.
 
     report = drain(ledger, connection_id, console)   # sync until only far-off retries remain
 
-`drain` runs `engine.reconciler.sync_company` in passes in this thread, waits out QuickBooks'
+`drain` runs `engine.push.sync_company` in passes in this thread, waits out QuickBooks'
 rate limit between them, and shows records done / total from the sync state, read by a
 second thread (the passes themselves report per pass, not per record).
 """
