@@ -77,7 +77,7 @@ from ledgerbridge.demo.quickbooks import DemoCompany
 from ledgerbridge.demo.run import connect, unthrottle
 from ledgerbridge.engine.drain import DrainReport, problem_counts
 from ledgerbridge.engine.pull import pull_company
-from ledgerbridge.engine.reconciler import BATCH_SIZE
+from ledgerbridge.engine.push import BATCH_SIZE
 from ledgerbridge.engine.service import PUT_MANY, Service
 from ledgerbridge.terminal import drain
 

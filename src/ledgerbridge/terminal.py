@@ -28,6 +28,7 @@ from rich.progress import (
 from rich.table import Table
 
 from ledgerbridge.core import catalog
+from ledgerbridge.core.status import Status
 from ledgerbridge.engine import drain as draining
 from ledgerbridge.engine.drain import DrainReport
 from ledgerbridge.engine.ports import Ledger
@@ -41,14 +42,17 @@ __all__ = [
     "statuses_table",
 ]
 
-STATUSES = ("synced", "pending", "blocked", "error", "bypassed", "draft")
-STATUS_LABELS = {
-    "synced": "synced",
-    "pending": "pending",
-    "blocked": "blocked",
-    "error": "needs attention (error)",
-    "bypassed": "bypassed",
-    "draft": "draft",
+STATUSES = (
+    Status.SYNCED,
+    Status.PENDING,
+    Status.BLOCKED,
+    Status.ERROR,
+    Status.BYPASSED,
+    Status.DRAFT,
+)
+"""The order the terminal lists statuses in."""
+STATUS_LABELS = {status: str(status) for status in STATUSES} | {
+    Status.ERROR: "needs attention (error)"
 }
 
 
@@ -98,8 +102,9 @@ def progress_bar(ledger: Ledger, connection_id: str, out: Console, label: str) -
         def refresh() -> None:
             now = draining.counts(ledger, connection_id)
             total = sum(now.values())
-            done = total - now.get("pending", 0)
-            detail = ", ".join(f"{now[s]} {s}" for s in STATUSES if now.get(s) and s != "pending")
+            done = total - now.get(Status.PENDING, 0)
+            others = [s for s in STATUSES if now.get(s) and s != Status.PENDING]
+            detail = ", ".join(f"{now[s]} {s}" for s in others)
             progress.update(task, completed=done, total=total or None, detail=detail)
 
         def poll() -> None:

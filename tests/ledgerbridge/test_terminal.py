@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ledgerbridge.engine.drain import DrainReport
-from ledgerbridge.engine.reconciler import PassReport
+from ledgerbridge.engine.push import PassReport
 
 
 def test_a_drain_adds_up_the_work_of_its_passes() -> None:

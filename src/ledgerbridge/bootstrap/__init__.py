@@ -5,9 +5,8 @@
   here.
 - `bootstrap.wiring`: what the entry points start from a ledger: the migrated ledger of the
   environment, the dispatcher of its database, the `Service` wired to it, the HTTP API served,
-  the job worker. Imported by its own name: it imports the service, the dispatchers and the
-  web, and `engine.reconciler` still imports `Ledger` from this package until the push package
-  takes the engine's ports (issue 14), so this package must not import them back.
+  the job worker. Imported by its own name (`from ledgerbridge.bootstrap import wiring`), so
+  that building a ledger does not load the web.
 """
 
 from ledgerbridge.bootstrap.ledger import (

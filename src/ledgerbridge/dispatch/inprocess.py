@@ -21,7 +21,7 @@ from ledgerbridge.engine.health import check_connection, requeue_stalled
 from ledgerbridge.engine.notify import deliver_events
 from ledgerbridge.engine.ports import Ledger
 from ledgerbridge.engine.pull import pull_company
-from ledgerbridge.engine.reconciler import new_holder, sync_company
+from ledgerbridge.engine.push import new_holder, sync_company
 from ledgerbridge.storage.connections import Connections
 from ledgerbridge.storage.sync_states import SyncStates
 
@@ -114,8 +114,7 @@ class InProcessDispatcher:
                     self._last_pull[cid] = now
                     pull_company(self._ledger, cid)
                 if cid in wanted_sync or self._has_due(cid):
-                    # until the push package takes the engine's ports (issue 14)
-                    sync_company(self._ledger, cid, holder=self._holder)  # type: ignore[arg-type]
+                    sync_company(self._ledger, cid, holder=self._holder)
                     self.passes += 1
                 deliver_events(self._ledger, cid)
             except Exception:  # one company's failure must not stop the others

@@ -81,7 +81,7 @@ from sqlalchemy.orm import Session
 from ledgerbridge.engine.health import check_connection, requeue_stalled
 from ledgerbridge.engine.ports import Ledger
 from ledgerbridge.engine.pull import mirror_is_empty, pull_company
-from ledgerbridge.engine.reconciler import sync_company
+from ledgerbridge.engine.push import sync_company
 from ledgerbridge.storage.connections import Connections
 from ledgerbridge.storage.db import Database
 from ledgerbridge.storage.sync_states import SyncStates
@@ -388,8 +388,7 @@ def run_sync(ledger: Ledger, connection_id: str, attempt: int = 0) -> str:
     try:
         if _active(ledger, connection_id) and mirror_is_empty(ledger, connection_id):
             pull_company(ledger, connection_id)  # never pulled: learn the company first
-        # until the push package takes the engine's ports (issue 14)
-        report = sync_company(ledger, connection_id, holder=JOB_HOLDER)  # type: ignore[arg-type]
+        report = sync_company(ledger, connection_id, holder=JOB_HOLDER)
     except Exception:
         _retry_later(ledger, SYNC_TASK, connection_id, attempt)
         raise

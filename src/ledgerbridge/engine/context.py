@@ -4,7 +4,7 @@
     gathered = surroundings.situation(session, key, state)  # the planner's Situation
     step = surroundings.plan(session, gathered)             # core.planner.plan, wired
 
-The reconciler (`engine.reconciler`) and the dry run (`engine.dryrun`) decide with these same
+The push pass (`engine.push`) and the dry run (`engine.dryrun`) decide with these same
 pieces: the situation (record with the overrides of actions applied, link, dependencies,
 pending write), preflight's subject (links, app records, same-name siblings, the mirror) and
 the references a QuickBooks body needs. Read-only: nothing here writes.

@@ -17,7 +17,7 @@ from datetime import timedelta
 from typing import Any
 
 from ledgerbridge.engine.ports import Ledger
-from ledgerbridge.engine.reconciler import PassReport, new_holder, sync_company
+from ledgerbridge.engine.push import PassReport, new_holder, sync_company
 from ledgerbridge.storage.sync_states import SyncStates
 
 __all__ = ["IDLE_PASSES", "QUIET", "WAITING", "DrainReport", "counts", "drain", "problem_counts"]
@@ -65,8 +65,7 @@ def drain(
     holder = new_holder()
     idle = 0
     while True:
-        # until the push package takes the engine's ports (issue 14)
-        one = sync_company(ledger, connection_id, holder=holder, max_rounds=3)  # type: ignore[arg-type]
+        one = sync_company(ledger, connection_id, holder=holder, max_rounds=3)
         report.add(one)
         if one.stopped is not None and one.stopped not in WAITING:
             report.stopped = one.stopped

@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlparse
 import httpx
 
 from ledgerbridge.engine.pull import pull_company
-from ledgerbridge.engine.reconciler import sync_company
+from ledgerbridge.engine.push import sync_company
 from tests.ledgerbridge.api.conftest import Stack, error_of
 
 STEPS = {"create", "link", "update", "refuse", "blocked", "draft", "nothing", "remove", "settle"}

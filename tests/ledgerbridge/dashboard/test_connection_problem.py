@@ -11,7 +11,7 @@ import httpx
 from cryptography.fernet import Fernet
 
 from ledgerbridge.bootstrap import build
-from ledgerbridge.engine.reconciler import sync_company
+from ledgerbridge.engine.push import sync_company
 from ledgerbridge.settings import Secret
 from tests.ledgerbridge.dashboard.conftest import Office
 from tests.ledgerbridge.engine.conftest import connect

@@ -17,7 +17,7 @@ from ledgerbridge.core.mirror import MirrorObject
 from ledgerbridge.dashboard.routes.auth import FAILED
 from ledgerbridge.engine.connecting import Consent
 from ledgerbridge.engine.errors import Invalid
-from ledgerbridge.engine.reconciler import sync_company
+from ledgerbridge.engine.push import sync_company
 from ledgerbridge.storage.connections import Connections
 from ledgerbridge.storage.links import Links
 from ledgerbridge.storage.mirror import Mirror

@@ -26,7 +26,7 @@ from ledgerbridge.dispatch.jobs import (
     defer_sync,
     defer_sync_in,
 )
-from ledgerbridge.engine.reconciler import PassReport, sync_company
+from ledgerbridge.engine.push import PassReport, sync_company
 from ledgerbridge.engine.service import Service
 from ledgerbridge.engine.verify import verify
 from ledgerbridge.settings import load_settings

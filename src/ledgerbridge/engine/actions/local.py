@@ -19,7 +19,7 @@ from ledgerbridge.core import preflight as names
 from ledgerbridge.core.mirror import MirrorObject, name_key
 from ledgerbridge.core.records import Customer, Item, Vendor, display_name
 from ledgerbridge.core.status import Status
-from ledgerbridge.engine import reconciler, waiting
+from ledgerbridge.engine import push, waiting
 from ledgerbridge.engine.actions._target import Done, Target
 from ledgerbridge.engine.context import Surroundings
 from ledgerbridge.engine.errors import Refused
@@ -100,12 +100,7 @@ def differentiate(t: Target) -> Done:
         return _unique_vendor_number(t)
     if t.code not in NAME_CODES:
         raise Refused("differentiate applies to a name or number that is already taken")
-    found = reconciler.preview(
-        t.ledger,  # type: ignore[arg-type]  # until the push package takes the ports (issue 14)
-        t.connection,
-        t.key,
-        name_conflicts="differentiate",
-    )
+    found = push.preview(t.ledger, t.connection, t.key, name_conflicts="differentiate")
     if found is None:
         raise Refused("the record cannot be read; correct it in the app first")
     record, verdict = found

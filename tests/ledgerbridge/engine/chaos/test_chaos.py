@@ -6,7 +6,7 @@ import uuid
 from datetime import timedelta
 
 from ledgerbridge.engine.pull import pull_company
-from ledgerbridge.engine.reconciler import sync_company
+from ledgerbridge.engine.push import sync_company
 from ledgerbridge.engine.tokens import ConnectionTokens
 from ledgerbridge.storage.sync_states import SyncStates
 from ledgerbridge.storage.tokens import Tokens

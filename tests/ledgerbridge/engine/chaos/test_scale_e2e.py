@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from ledgerbridge.engine.pull import pull_company
-from ledgerbridge.engine.reconciler import sync_company
+from ledgerbridge.engine.push import sync_company
 from tests.ledgerbridge.engine.conftest import World
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
@@ -34,7 +34,7 @@ WORKER = textwrap.dedent(
     import sys
     from pathlib import Path
     from ledgerbridge.bootstrap import build
-    from ledgerbridge.engine.reconciler import sync_company
+    from ledgerbridge.engine.push import sync_company
     from ledgerbridge.settings import load_settings
     settings = load_settings(
         {"LEDGERBRIDGE_QBO_EMULATOR_URL": sys.argv[1], "LEDGERBRIDGE_DATABASE_URL": sys.argv[4]},

@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from ledgerbridge.engine.pull import pull_company
-from ledgerbridge.engine.reconciler import PassReport
+from ledgerbridge.engine.push import PassReport
 from qbo_emulator.server import free_port
 from tests.ledgerbridge.api.conftest import ApiServer
 from tests.ledgerbridge.engine.conftest import World, connect

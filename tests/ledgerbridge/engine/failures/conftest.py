@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from ledgerbridge.engine.pull import PullReport, pull_company
-from ledgerbridge.engine.reconciler import PassReport
+from ledgerbridge.engine.push import PassReport
 from ledgerbridge.engine.service import ActionResult
 from ledgerbridge.engine.views import RecordView
 from tests.ledgerbridge.engine.conftest import World

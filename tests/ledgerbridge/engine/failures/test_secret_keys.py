@@ -22,7 +22,7 @@ from sqlalchemy.exc import DBAPIError
 from ledgerbridge.bootstrap import Ledger, build
 from ledgerbridge.core import catalog
 from ledgerbridge.dispatch.inprocess import InProcessDispatcher
-from ledgerbridge.engine.reconciler import new_holder, sync_company
+from ledgerbridge.engine.push import new_holder, sync_company
 from ledgerbridge.engine.service import Service
 from ledgerbridge.settings import Secret
 from tests.ledgerbridge.engine.conftest import World, connect

@@ -1,0 +1,139 @@
+"""Creates sent together: up to `BATCH_SIZE` of one entity in one batch request.
+
+A create the planner decides is queued (`enqueue`); the queue goes out when it is full, when a
+record depends on one of its creates, and at the end of every round. Each item's requestid
+(`<batch id>:<index>`) is stored and committed before the batch is sent, and the batch request
+carries the batch id: a batch whose answer was lost is replayed whole under that id (`settle`),
+and QuickBooks answers with what it did the first time.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from ledgerbridge.adapters.qbo import (
+    BatchItem,
+    Disconnected,
+    Rejected,
+    SubscriptionLapsed,
+    Throttled,
+    Unavailable,
+)
+from ledgerbridge.core import mapping, planner
+from ledgerbridge.core.records import RecordKey
+from ledgerbridge.engine.push import faults, outcomes
+from ledgerbridge.engine.push.work import Due, Pass
+from ledgerbridge.storage.history import Happened, History
+from ledgerbridge.storage.sync_states import StoredState, SyncStates
+
+__all__ = ["BATCH_SIZE", "enqueue", "flush_all", "settle", "waits_on_queue"]
+
+BATCH_SIZE = 30  # QuickBooks' limit of operations in one batch request
+
+# an item of a batch: (its place, bId "b<index>"; key; body; the app version it carries)
+_Item = tuple[int, RecordKey, dict[str, Any], int | None]
+
+
+def enqueue(p: Pass, due: Due, body: dict[str, Any]) -> None:
+    """Queue a create; a full queue goes out at once."""
+    key = due.key
+    entity = mapping.ENTITY[key.type]
+    queue = p.queue.setdefault(entity, [])
+    queue.append((key, due.state, body, due.version))
+    if len(queue) == BATCH_SIZE:
+        _flush(p, entity)
+
+
+def waits_on_queue(p: Pass, situation: planner.Situation) -> bool:
+    """Does the record depend on a create still queued (to be sent first)?"""
+    if not p.queue:
+        return False
+    queued = {k for items in p.queue.values() for k, *_ in items}
+    return any(d.key in queued for d in situation.dependencies)
+
+
+def flush_all(p: Pass) -> None:
+    for entity in list(p.queue):
+        _flush(p, entity)
+
+
+def _flush(p: Pass, entity: str) -> None:
+    """Send up to 30 queued creates as one batch, each item's requestid stored first."""
+    items = p.queue.pop(entity, [])
+    if not items:
+        return
+    batch_id = uuid.uuid4().hex
+    with p.ledger.db.session() as session:
+        states = SyncStates(session, clock=p.ledger.clock)
+        sent = []
+        for index, (key, _, body, _) in enumerate(items):
+            request_id = f"{batch_id}:{index}"
+            states.start_write(p.cid, key.type, key.app_id, request_id, "create", body)
+            sent.append(Happened(key.type, key.app_id, "create_sent", request_id=request_id))
+        History(session, clock=p.ledger.clock).add_many(p.cid, sent)
+    # committed: a lost answer is settled by replaying the whole batch under its requestid
+    _send(
+        p,
+        entity,
+        batch_id,
+        [(index, key, body, version) for index, (key, _, body, version) in enumerate(items)],
+        {key: state for key, state, _, _ in items},
+    )
+
+
+def settle(p: Pass, batch_id: str) -> None:
+    """Replay a batch whose answer was lost, under its own requestid: QuickBooks answers
+    with what it did the first time, and every item is settled from that answer."""
+    with p.ledger.db.session(readonly=True) as session:
+        members = SyncStates(session).in_batch(p.cid, batch_id)
+    members.sort(key=lambda m: int((m.pending_request_id or ":0").split(":", 1)[1]))
+    if not members:
+        return
+    entity = mapping.ENTITY[members[0].type]  # type: ignore[index]
+    items: list[_Item] = []
+    states = {}
+    for member in members:
+        key = RecordKey(member.type, member.app_id)  # type: ignore[arg-type]
+        index = int((member.pending_request_id or ":0").split(":", 1)[1])
+        # the item keeps its place (bId) of the first send: QuickBooks answers a replay with
+        # its first answer, keyed by those bIds; settled writes are compared with the app's
+        # current version afterwards
+        items.append((index, key, dict(member.pending_body or {}), None))
+        states[key] = member
+    _send(p, entity, batch_id, items, states)
+
+
+def _send(
+    p: Pass,
+    entity: str,
+    batch_id: str,
+    items: list[_Item],
+    states: Mapping[RecordKey, StoredState],
+) -> None:
+    try:
+        faults.take_rate(p, batch=True)
+        results = p.client.batch(
+            [BatchItem(f"b{index}", "create", entity, body) for index, _, body, _ in items],
+            request_id=batch_id,
+        )
+    except (Disconnected, SubscriptionLapsed, Throttled) as exc:
+        faults.connection_level(p, exc, [key for _, key, _, _ in items])
+        return
+    except Unavailable as exc:
+        for _, key, _, _ in items:
+            faults.retry_later(p, key, states[key], exc)
+        return
+    except Rejected as exc:  # the batch request itself was refused: each item says so
+        for _, key, _, _ in items:
+            faults.rejected(p, key, entity, "create", exc)
+        return
+    created = []
+    for (_, key, body, version), result in zip(items, results, strict=True):
+        if result.fault is not None:
+            faults.rejected(p, key, entity, "create", result.fault)
+        elif result.entity is not None:
+            created.append(outcomes.Success(key, version, entity, result.entity, body, "created"))
+    outcomes.store_successes(p, created)
+    p.report.created += len(created)

@@ -1,0 +1,208 @@
+"""What a write that did not succeed comes to, by what the caller must do.
+
+    Rejected            a business fault: classified (core.classify) into the record's problem;
+                        a name taken (6240) is first looked up in QuickBooks, once a pass
+    Unavailable         the record is retried later (core.retry's backoff), its write kept
+    Throttled           the whole company waits; the pass stops ("throttled")
+    Disconnected,       the connection's status changes and the pass stops; the records stay
+    SubscriptionLapsed  pending (a lapsed subscription's refused writes are dropped)
+
+`take_rate` counts a request against QuickBooks' limits for the company before it is sent,
+and stops the pass ("rate_limited") when they are reached.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from ledgerbridge.adapters.qbo import (
+    Disconnected,
+    QuickBooksError,
+    Rejected,
+    SubscriptionLapsed,
+    Throttled,
+    Unavailable,
+)
+from ledgerbridge.core import catalog, classify, overrides
+from ledgerbridge.core.mirror import PERSON_ENTITIES, MirrorObject
+from ledgerbridge.core.problems import Problem
+from ledgerbridge.core.records import (
+    Customer,
+    Item,
+    RecordKey,
+    Vendor,
+    display_name,
+    parse_record,
+)
+from ledgerbridge.core.retry import Backoff, throttled_until
+from ledgerbridge.core.status import Status
+from ledgerbridge.engine.push import outcomes
+from ledgerbridge.engine.push.work import Pass, Stop
+from ledgerbridge.storage.connections import Connections
+from ledgerbridge.storage.events import Events
+from ledgerbridge.storage.history import History
+from ledgerbridge.storage.mirror import Mirror
+from ledgerbridge.storage.rate_windows import RateWindows
+from ledgerbridge.storage.records import Records
+from ledgerbridge.storage.sync_states import StoredState, SyncStates
+
+__all__ = ["BACKOFF", "connection_level", "rejected", "retry_later", "take_rate"]
+
+BACKOFF = Backoff()
+
+_NAME_TAKEN = (
+    catalog.CUSTOMER_EXISTS_IN_QUICKBOOKS,
+    catalog.VENDOR_EXISTS_IN_QUICKBOOKS,
+    catalog.ITEM_EXISTS_IN_QUICKBOOKS,
+    catalog.CUSTOMER_NAME_USED_BY_OTHER_TYPE,
+    catalog.VENDOR_NAME_USED_BY_OTHER_TYPE,
+)
+
+
+def rejected(p: Pass, key: RecordKey, entity: str, operation: str, exc: Rejected) -> None:
+    fault = exc.first
+    result = classify.classify(
+        fault,
+        classify.FaultContext(entity=entity, operation=operation, record_type=key.type),  # type: ignore[arg-type]
+    )
+    code = result.code
+    if code in _NAME_TAKEN and operation == "create" and _look_up_holder(p, key):
+        # someone created it in QuickBooks since the last pull: now that the mirror knows
+        # the holder, preflight decides at once (linked on its email or SKU, or a problem
+        # naming it)
+        outcomes.finish(p, key, Status.PENDING, next_attempt_at=p.ledger.clock())
+        p.report.looked_up += 1
+        return
+    if code in (catalog.CUSTOMER_EXISTS_IN_QUICKBOOKS, catalog.VENDOR_EXISTS_IN_QUICKBOOKS):
+        code = _name_holder_code(p, key, code)
+    params = {**result.params, "quickbooks_code": fault.code}
+    outcomes.finish(
+        p,
+        key,
+        Status.ERROR,
+        problem=Problem(code, fault.element, fault.detail or fault.message, params),
+    )
+    p.report.failed += 1
+
+
+def _look_up_holder(p: Pass, key: RecordKey) -> bool:
+    """6240 on a create: read who holds the name from QuickBooks into the mirror; True when
+    the mirror did not know the holder (worth planning the record again), once a pass."""
+    if key in p.looked_up:
+        return False
+    p.looked_up.add(key)
+    with p.ledger.db.session(readonly=True) as session:
+        stored = Records(session).get(p.cid, key.type, key.app_id)
+        state = SyncStates(session).get(p.cid, key.type, key.app_id)
+        data = overrides.apply(stored.data, state.overrides if state else None) if stored else {}
+    record = parse_record(key.type, data) if stored else None
+    entities: tuple[str, ...]
+    if isinstance(record, Customer | Vendor):
+        name, entities = display_name(record), PERSON_ENTITIES
+    elif isinstance(record, Item):
+        name, entities = record.name, ("Item",)
+    else:
+        return False
+    quoted = name.replace("\\", "\\\\").replace("'", "\\'")
+    found: list[tuple[str, dict[str, Any]]] = []
+    for entity in entities:
+        field = "Name" if entity == "Item" else "DisplayName"
+        try:
+            rows = p.client.query(
+                f"SELECT * FROM {entity} WHERE {field} = '{quoted}' AND Active IN (true, false)"
+            )
+        except Rejected:
+            continue
+        found += [(entity, row) for row in rows]
+    with p.ledger.db.session() as session:
+        mirror = Mirror(session, p.cid, clock=p.ledger.clock)
+        new = [(e, row) for e, row in found if mirror.get(e, str(row["Id"])) is None]
+        for entity, row in found:
+            mirror.put(MirrorObject.from_quickbooks(entity, row))
+    p.surroundings.forget()  # objects it knew may have changed
+    return bool(new)
+
+
+def _name_holder_code(p: Pass, key: RecordKey, code: str) -> str:
+    """6240 says only "the name is taken": the mirror tells by whom."""
+    with p.ledger.db.session(readonly=True) as session:
+        stored = Records(session).get(p.cid, key.type, key.app_id)
+        record = parse_record(key.type, stored.data) if stored else None
+        if not isinstance(record, Customer | Vendor):
+            return code
+        holder = Mirror(session, p.cid).person_named(display_name(record))
+    own = "Customer" if key.type == "customer" else "Vendor"
+    if holder is not None and holder.entity != own:
+        return (
+            catalog.CUSTOMER_NAME_USED_BY_OTHER_TYPE
+            if key.type == "customer"
+            else catalog.VENDOR_NAME_USED_BY_OTHER_TYPE
+        )
+    return code
+
+
+def retry_later(p: Pass, key: RecordKey, state: StoredState, exc: Unavailable) -> None:
+    attempts = state.attempts + 1
+    when = BACKOFF.next_attempt(p.ledger.clock(), attempts)
+    with p.ledger.db.session() as session:
+        SyncStates(session, clock=p.ledger.clock).finish(
+            p.cid,
+            key.type,
+            key.app_id,
+            status=Status.PENDING,
+            problem=Problem(
+                catalog.CONNECTION_QUICKBOOKS_UNAVAILABLE, None, str(exc), {}
+            ).to_json(),
+            next_attempt_at=when,
+            attempts=attempts,
+            keep_pending=True,
+        )
+        History(session, clock=p.ledger.clock).add(
+            p.cid,
+            key.type,
+            key.app_id,
+            "unavailable",
+            detail={"ambiguous": exc.ambiguous, "retry_at": when.isoformat()},
+        )
+
+
+def connection_level(p: Pass, exc: QuickBooksError, keys: list[RecordKey]) -> None:
+    """Stop the pass: the company waits (throttled) or changes status; its records stay
+    pending. A write refused for a lapsed subscription (6190) was not applied, so its
+    stored requestid is dropped: replaying it would only repeat the refusal."""
+    now = p.ledger.clock()
+    with p.ledger.db.session() as session:
+        states = SyncStates(session, clock=p.ledger.clock)
+        connections = Connections(session)
+        if isinstance(exc, Throttled):
+            states.delay_all(p.cid, throttled_until(now, exc.retry_after))
+            raise Stop("throttled")
+        if isinstance(exc, SubscriptionLapsed):
+            for key in keys:
+                states.finish(p.cid, key.type, key.app_id, status=Status.PENDING)
+        status = "disconnected" if isinstance(exc, Disconnected) else "suspended"
+        connections.set_status(p.cid, status)
+        Events(session, clock=p.ledger.clock).append(
+            p.cid, "connection.status_changed", {"status": status}
+        )
+    raise Stop(status)
+
+
+def take_rate(p: Pass, *, batch: bool = False) -> None:
+    """QuickBooks' limits for one company, counted for every process: 500 requests and 40
+    batch requests a minute (`ledger.rate_limits`). Over them, the company waits for the
+    next minute."""
+    realm = p.connection.realm_id or ""
+    limits = p.ledger.rate_limits
+    with p.ledger.db.session() as session:
+        wait = RateWindows(session, clock=p.ledger.clock).take(
+            realm,
+            limit=limits.requests_per_minute,
+            batch=batch,
+            batch_limit=limits.batches_per_minute,
+        )
+        if wait > 0:
+            SyncStates(session).delay_all(p.cid, p.ledger.clock() + timedelta(seconds=wait))
+    if wait > 0:
+        raise Stop("rate_limited")

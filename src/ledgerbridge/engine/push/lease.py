@@ -1,0 +1,91 @@
+"""One pass over a company, under its lease.
+
+    report = sync_company(ledger, connection_id)
+
+The company's lease (`connection:<id>`) is taken first, so one worker works one company at a
+time, and released on every path after it, whatever fails. Under it: this process's keys must
+open the connection's tokens (else the pass stops, `keys_changed`), a stale mirror is brought
+up to date (look-up before create), then up to `max_rounds` rounds (`push.rounds`) run while
+they make progress. A connection-level failure stops the pass (`PassReport.stopped`) without
+touching the records.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+from ledgerbridge.engine import keys, pull
+from ledgerbridge.engine.context import Surroundings
+from ledgerbridge.engine.ports import Ledger
+from ledgerbridge.engine.push import rounds
+from ledgerbridge.engine.push.work import Pass, PassReport, Stop
+from ledgerbridge.storage.connections import Connections, StoredConnection
+from ledgerbridge.storage.leases import Leases
+from ledgerbridge.storage.sync_states import SyncStates
+
+__all__ = ["LEASE", "MIRROR_FRESH", "new_holder", "sync_company"]
+
+LEASE = timedelta(minutes=5)
+MIRROR_FRESH = timedelta(seconds=30)  # older than this, a pass reads QuickBooks' changes first
+
+
+def sync_company(
+    ledger: Ledger, connection_id: str, *, holder: str | None = None, max_rounds: int = 20
+) -> PassReport:
+    report = PassReport()
+    holder = holder or new_holder()
+    with ledger.db.session(readonly=True) as session:
+        connection = Connections(session).get_unscoped(connection_id)
+    if connection is None or connection.realm_id is None or connection.status != "active":
+        report.stopped = "not_active"
+        return report
+    lease = f"connection:{connection_id}"
+    with ledger.db.session() as session:
+        if not Leases(session, clock=ledger.clock).acquire(lease, holder, LEASE):
+            report.stopped = "busy"
+            return report
+    # from here on the lease is released on every path, whatever fails: a lease kept by a
+    # failed pass would stop every other process from syncing the company for LEASE
+    try:
+        _run(ledger, connection, report, max_rounds)
+    finally:
+        with ledger.db.session() as session:
+            Leases(session, clock=ledger.clock).release(lease, holder)
+    return report
+
+
+def new_holder() -> str:
+    return f"worker-{secrets.token_hex(4)}"
+
+
+def _run(ledger: Ledger, connection: StoredConnection, report: PassReport, max_rounds: int) -> None:
+    """The pass under the company's lease: the keys checked, the mirror freshened, then up to
+    `max_rounds` rounds over the due records."""
+    assert connection.realm_id is not None
+    if not keys.tokens_open(ledger, connection.id):
+        report.stopped = "keys_changed"
+        return
+    _freshen_mirror(ledger, connection)
+    with ledger.quickbooks(connection) as client:
+        try:
+            p = Pass(ledger, connection, client, report, Surroundings(connection))
+            for _ in range(max_rounds):
+                if not rounds.work(p):
+                    break
+        except Stop as stop:
+            report.stopped = stop.reason
+
+
+def _freshen_mirror(ledger: Ledger, connection: StoredConnection) -> None:
+    """Look-up before create, for a whole pass at once: when the mirror is older than
+    MIRROR_FRESH and there is work, QuickBooks' changes are read first (one change-data-capture
+    call), so something just created in QuickBooks is linked to, not created again."""
+    now = ledger.clock()
+    if connection.last_pull_at is not None and now - connection.last_pull_at < MIRROR_FRESH:
+        return
+    with ledger.db.session(readonly=True) as session:
+        due = SyncStates(session).next_due_at(connection.id)
+    if due is None or due > now:
+        return
+    pull.pull_company(ledger, connection.id)

@@ -1,0 +1,95 @@
+"""What one push pass carries from stage to stage.
+
+`Pass` is the pass over one company under its lease: the QuickBooks client, what the planner
+sees (`Surroundings`), the report, and what the pass remembers between records (creates queued
+for a batch, names looked up, held records released). `Due` is the record at hand, as it was
+read for planning its step. `Stop` ends the pass early for a connection-level reason.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+from ledgerbridge.adapters.qbo import QuickBooks
+from ledgerbridge.core import planner
+from ledgerbridge.core.records import RecordKey
+from ledgerbridge.engine.context import Surroundings
+from ledgerbridge.engine.ports import Ledger
+from ledgerbridge.storage.connections import StoredConnection
+from ledgerbridge.storage.links import StoredLink
+from ledgerbridge.storage.sync_states import StoredState
+
+__all__ = ["Due", "Pass", "PassReport", "Queued", "Stop"]
+
+
+@dataclass
+class PassReport:
+    created: int = 0
+    updated: int = 0
+    linked: int = 0
+    removed: int = 0
+    failed: int = 0
+    blocked: int = 0
+    waiting: int = 0
+    unchanged: int = 0
+    looked_up: int = 0  # name holders read from QuickBooks after a 6240: planned again
+    released: int = 0  # held records a record being pushed needs first (engine.holding)
+    stopped: str | None = None  # why the pass ended early (connection-level)
+
+    @property
+    def progressed(self) -> int:
+        done = self.created + self.updated + self.linked + self.removed + self.unchanged
+        return done + self.looked_up + self.released
+
+    def add(self, other: PassReport) -> None:
+        """Count `other`'s work in too (a run of several passes)."""
+        for counter in dataclasses.fields(PassReport):
+            mine, theirs = getattr(self, counter.name), getattr(other, counter.name)
+            if isinstance(mine, int) and isinstance(theirs, int):
+                setattr(self, counter.name, mine + theirs)
+
+
+class Stop(Exception):
+    """The pass ends here (`reason` becomes `PassReport.stopped`); the records stay due."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+# a create waiting to go out in a batch: (key, state, body, the app version it carries)
+Queued = tuple[RecordKey, StoredState, dict[str, Any], int]
+
+
+@dataclass(frozen=True, slots=True)
+class Pass:
+    """One pass over a company, under its lease."""
+
+    ledger: Ledger
+    connection: StoredConnection
+    client: QuickBooks
+    report: PassReport
+    # how the records, links and mirror look to the planner (shared with engine.dryrun)
+    surroundings: Surroundings
+    looked_up: set[RecordKey] = field(default_factory=set)  # 6240 holders read this pass
+    released: set[RecordKey] = field(default_factory=set)  # held records released (Wait)
+    # creates waiting to go out together: entity -> [(key, state, body, version)]
+    queue: dict[str, list[Queued]] = field(default_factory=dict)
+
+    @property
+    def cid(self) -> str:
+        return self.connection.id
+
+
+@dataclass(frozen=True, slots=True)
+class Due:
+    """One due record as the pass read it to plan its step: what carrying the step out needs
+    (the record itself is `situation.record`)."""
+
+    key: RecordKey
+    state: StoredState  # its sync state when the round began
+    situation: planner.Situation
+    link: StoredLink | None  # its link, read with the situation
+    version: int  # the app version the step carries
