@@ -33,7 +33,7 @@ The checks:
     Every tax rate, payment method, account and class the app's records use that resolves to no
     active QuickBooks object: tax rates and payment methods must be mapped (a QuickBooks object
     of the same name is offered as the suggestion); accounts and classes may also match an
-    active QuickBooks object by name, as the reconciler resolves them.
+    active QuickBooks object by name, as the push pass resolves them.
 """
 
 from __future__ import annotations
@@ -467,7 +467,7 @@ def _table(mappings: Mappings, section: Section) -> Mapping[str, str]:
 
 
 def resolve(section: Section, value: str, mappings: Mappings, mirror: MirrorView) -> Resolution:
-    """As preflight and the reconciler resolve it: a mapping (trusted unless its object is
+    """As preflight and the push pass resolve it: a mapping (trusted unless its object is
     inactive) or, for accounts and classes, an active QuickBooks object of that name."""
     entity = _ENTITIES[section]
     mapped = _table(mappings, section).get(value)

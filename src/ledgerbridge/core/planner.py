@@ -1,4 +1,4 @@
-"""What to do next for one record: the reconciler's decision, as a value.
+"""What to do next for one record: the push pass's decision, as a value.
 
     plan(situation) -> Step
 

@@ -37,10 +37,10 @@ fine):
 - Stalled jobs: every worker sends procrastinate heartbeats (`heartbeat_every`) and, at start
   and every `stalled_after / 2` seconds, looks for `doing` jobs whose worker stopped sending
   them for `stalled_after` seconds (or was pruned). Such a job is marked `failed` and, for a
-  sync or pull, a fresh job is queued for the company (the reconciler settles any write the
+  sync or pull, a fresh job is queued for the company (the push pass settles any write the
   dead worker had started with its stored `requestid`, so nothing is sent twice).
 
-The reconciler's own company lease is taken with one holder for every job (`JOB_HOLDER`):
+The push pass's own company lease is taken with one holder for every job (`JOB_HOLDER`):
 procrastinate's `lock` already keeps two jobs of a company apart (a unique index), and a job
 that replaces a dead worker's job must not wait for the dead worker's lease to expire. The
 lease still keeps jobs apart from any other process syncing with another holder.
@@ -125,7 +125,7 @@ SWEEP_TASK = "ledgerbridge.sweep"
 CLEANUP_TASK = "ledgerbridge.remove_old_jobs"
 COMPANY_TASKS = {SYNC_TASK: "sync", PULL_TASK: "pull"}
 
-JOB_HOLDER = "procrastinate"  # the reconciler's lease holder for every job (see above)
+JOB_HOLDER = "procrastinate"  # the push pass's lease holder for every job (see above)
 SWEEP_CRON = "*/5 * * * *"
 SWEEP_PERIOD = timedelta(minutes=5)
 CLEANUP_CRON = "17 3 * * *"

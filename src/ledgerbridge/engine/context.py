@@ -11,13 +11,13 @@ the references a QuickBooks body needs. Read-only: nothing here writes.
 
 A dry run also tells the surroundings what it expects the records before to become
 (`assume`): a dependency it would create or link counts as linked for the records after it,
-and one it would refuse or block counts with that status; the reconciler assumes nothing.
+and one it would refuse or block counts with that status; the push pass assumes nothing.
 
 Other records' links, linked objects and app data, the lists a body names (accounts, classes,
 payment methods) and the company's preferences are remembered for `MEMO_SECONDS` (an item on a
 thousand invoices is read once, not a thousand times); the record being planned is always read
 afresh: its own link decides between creating and updating. Whoever writes a link tells
-the surroundings (`learned`), and the reconciler starts every round with a clean memo.
+the surroundings (`learned`), and the push pass starts every round with a clean memo.
 """
 
 from __future__ import annotations

@@ -78,7 +78,7 @@ class Changes:
         self, before: MirrorObject | None, after: MirrorObject, *, changed: bool = True
     ) -> None:
         """`changed=False`: read back exactly as the mirror held it (above all, what the
-        reconciler itself just wrote), which cannot show drift."""
+        push pass itself just wrote), which cannot show drift."""
         key = (after.entity, after.qbo_id)
         self.seen[key] = (before, after)
         if changed:
@@ -342,7 +342,7 @@ class _Detector:
         """The record as it goes to QuickBooks: the app's data with the actions' overrides."""
         stored = self.records.get(self.cid, key.type, key.app_id)
         if stored is None or stored.deleted:
-            return None  # the app deleted it: the reconciler removes it from QuickBooks
+            return None  # the app deleted it: the push pass removes it from QuickBooks
         parsed = parse_record(key.type, overrides.apply(stored.data, state.overrides))
         return None if isinstance(parsed, list) else parsed
 

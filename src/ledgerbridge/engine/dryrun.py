@@ -3,7 +3,7 @@
     plan = dry_run(ledger, connection_id)
 
 Used before the first push into a company that already holds data. Every app record (and every
-record the app deleted that is still linked) goes through the reconciler's own decision
+record the app deleted that is still linked) goes through the push pass's own decision
 (`engine.context.Surroundings`, `core.planner.plan`) in dependency order, against the mirror as
 the last pull left it. Nothing is written: no database row, no QuickBooks call.
 

@@ -8,13 +8,13 @@ lapsed: ``connection.subscription_inactive``). Nothing is sent to it until a che
 `check_connection` reads CompanyInfo (its ``SubscriptionStatus``, when QuickBooks gives one,
 must not name a lapsed subscription). On success the connection becomes ``active`` again
 (event ``connection.status_changed``) and its backlog drains; on 6190 it stays suspended. (The
-write QuickBooks refused with 6190 holds no stored ``requestid``: the reconciler drops it, since
+write QuickBooks refused with 6190 holds no stored ``requestid``: the push pass drops it, since
 QuickBooks applied nothing and a replay of that id would only repeat the refusal.)
 
 A record is stalled (``record.stalled``) when it has been ``pending`` and due for
 `STALLED_AFTER` with nobody working it, or has had a write in flight that long: it is made due
 again (the "edit and save to re-trigger" fix, done by the engine; a pending write stays, for the
-reconciler to settle) and the history shows ``stalled_requeued``. Records waiting for a retry
+push pass to settle) and the history shows ``stalled_requeued``. Records waiting for a retry
 time still in the future are not stalled.
 """
 

@@ -10,7 +10,7 @@ whose `by` says what released it) by:
 - ``retry``: the retry action on the record;
 - ``settings``: the setting taking its type in (``PATCH .../settings``);
 - ``dependency``: a record that is being pushed needs it in QuickBooks first (an invoice's
-  customer or items, a payment's invoice, a bill's vendor, a property's parent); the reconciler
+  customer or items, a payment's invoice, a bill's vendor, a property's parent); the push pass
   releases it rather than letting the dependent wait, and names the dependent (`needed_by`).
 
 Once pushed, a record is held again by the next change the app sends. A write already sent

@@ -117,7 +117,7 @@ def pull_company(ledger: Ledger, connection_id: str) -> PullReport:
                 after = MirrorObject.from_quickbooks(entity, obj)
                 stored = fresh.get(qbo_id) or held.get(qbo_id)
                 same = same_as_stored(stored, after)
-                if same:  # what the reconciler just wrote, or a re-read: held already
+                if same:  # what the push pass just wrote, or a re-read: held already
                     report.unchanged += 1
                 else:
                     fresh[qbo_id] = after

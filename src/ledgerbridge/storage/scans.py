@@ -1,7 +1,7 @@
 """Whole-company reads for reports and dry runs: every link, every mirror object of an entity.
 
 The repositories of `storage.links` and `storage.mirror` answer one record or one key at a time,
-as the reconciler asks; a report over a whole company reads each table once instead. Read-only,
+as the push pass asks; a report over a whole company reads each table once instead. Read-only,
 in a session the caller gives; frozen values out.
 """
 

@@ -25,7 +25,7 @@ DUE_STATUSES = statuses.DUE
 
 
 def _workable() -> ColumnElement[bool]:
-    """Rows the reconciler may work: not held, or held with a write of ours still to settle
+    """Rows the push pass may work: not held, or held with a write of ours still to settle
     (a held record waits for a push request, but what was already sent is always settled)."""
     t = tables.SyncState
     return or_(t.held.is_(False), t.pending_request_id.is_not(None))

@@ -82,7 +82,7 @@ class Live:
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     """ledgerbridge (API and dashboard) and an emulator, each on a real port. Nothing syncs
-    by itself: tests call the reconciler, so that every step is deterministic."""
+    by itself: tests call the push pass, so that every step is deterministic."""
     data_dir = tmp_path_factory.mktemp("ledgerbridge-live")
     port = free_port()
     url = f"http://127.0.0.1:{port}"

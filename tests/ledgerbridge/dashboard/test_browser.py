@@ -2,7 +2,7 @@
 company through the emulator's consent page, resolves problems by clicking, resyncs from the
 log in bulk and edits a mapping. Every outcome is read back from the emulator's export.
 
-Syncing is explicit (`sync`: the reconciler, called directly) so that each step is
+Syncing is explicit (`sync`: the push pass, called directly) so that each step is
 deterministic; each test leaves a screenshot (see `browser.py`).
 """
 

@@ -10,7 +10,7 @@ record's state before and after) and leaves a history entry; those that change w
 QuickBooks tell the app through an event (``record.overridden``, ``record.number_assigned``...).
 
 `local` holds the actions that change only what goes to QuickBooks next (carried out by the
-reconciler, with its stored requestids); `remote` those that read or change QuickBooks at once.
+push pass, with its stored requestids); `remote` those that read or change QuickBooks at once.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Actions that change only ledgerbridge's side: what goes to QuickBooks next, and when.
 
-Anything these decide reaches QuickBooks through the reconciler (a `requestid` stored before
+Anything these decide reaches QuickBooks through the push pass (a `requestid` stored before
 the first attempt, stale edits re-read): they re-queue the record, override a field, or queue
 the write itself as the record's pending write.
 """

@@ -2,7 +2,7 @@
 
     report = sync_company(ledger, connection_id)
 
-See docs/architecture.md ("The reconciler"). Each record goes through `core.planner.plan`; the
+See docs/architecture.md ("The push pass"). Each record goes through `core.planner.plan`; the
 step is carried out here. A write's `requestid` is stored and committed before the call and
 reused when the write is settled after a crash or a lost answer. Connection-level failures stop
 the pass without touching the records; record-level faults become the record's problem.
