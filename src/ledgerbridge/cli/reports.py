@@ -34,7 +34,7 @@ from ledgerbridge.cli.common import (
 )
 from ledgerbridge.core import catalog
 from ledgerbridge.core.records import RECORD_TYPES
-from ledgerbridge.storage.records import InvalidCursor
+from ledgerbridge.engine.errors import InvalidCursor
 from ledgerbridge.terminal import STATUSES, console
 
 __all__ = ["app"]

@@ -19,8 +19,7 @@ from ledgerbridge.core.records import RECORD_TYPES
 from ledgerbridge.dashboard import queries, web
 from ledgerbridge.dashboard.accounts import DashboardUser
 from ledgerbridge.dashboard.present import RECORD_STATUSES
-from ledgerbridge.engine.errors import NotFound, Refused
-from ledgerbridge.storage.records import InvalidCursor
+from ledgerbridge.engine.errors import InvalidCursor, NotFound, Refused
 
 __all__ = ["router"]
 
