@@ -22,11 +22,11 @@ from sqlalchemy import Case, SQLColumnExpression, and_, case, func, or_, select,
 
 from ledgerbridge.core import compare
 from ledgerbridge.core.status import Status
+from ledgerbridge.engine.drain import problem_counts
 from ledgerbridge.engine.ports import Ledger
 from ledgerbridge.storage import tables
 from ledgerbridge.storage.links import Links
 from ledgerbridge.storage.mirror import Mirror
-from ledgerbridge.storage.sync_states import SyncStates
 
 __all__ = [
     "SUCCESS_KINDS",
@@ -100,12 +100,6 @@ def last_activity(
         ).all()
     # max() keeps the column's type: aware UTC datetimes on every backend
     return {(record_type, app_id): at for record_type, app_id, at in rows if at is not None}
-
-
-def problem_counts(ledger: Ledger, connection_id: str) -> list[tuple[str, int]]:
-    """How many records each problem code stops now, most first."""
-    with ledger.db.session(readonly=True) as session:
-        return SyncStates(session).problem_counts(connection_id)
 
 
 def synced_per_hour(
