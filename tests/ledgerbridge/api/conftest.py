@@ -28,6 +28,7 @@ from ledgerbridge.bootstrap import Ledger, build
 from ledgerbridge.engine.service import Service
 from ledgerbridge.settings import load_settings
 from qbo_emulator.server import EmulatorServer, free_port
+from tests.ledgerbridge.sqlite_template import SqliteTemplate
 
 
 class ApiServer:
@@ -130,8 +131,13 @@ def emulator() -> Iterator[EmulatorServer]:
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory, emulator: EmulatorServer) -> Iterator[Served]:
+def served(
+    tmp_path_factory: pytest.TempPathFactory,
+    emulator: EmulatorServer,
+    sqlite_template: SqliteTemplate,
+) -> Iterator[Served]:
     data_dir = tmp_path_factory.mktemp("ledgerbridge")
+    sqlite_template.copy_into(data_dir)  # at head: no migration to run
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = {
@@ -139,7 +145,6 @@ def served(tmp_path_factory: pytest.TempPathFactory, emulator: EmulatorServer) -
         "LEDGERBRIDGE_QBO_REDIRECT_URI": f"{url}/v1/oauth/callback",
     }
     ledger = build(load_settings(env, data_dir=data_dir))
-    ledger.db.migrate()
     wakes: list[str] = []
     pulls: list[str] = []
     service = Service(ledger, wake=wakes.append, wake_pull=pulls.append)
