@@ -44,6 +44,7 @@ from qbo_emulator.server import EmulatorServer
 from qbo_emulator.testing import EmulatorTransport, in_process
 from tests.ledgerbridge.postgres import private_schema
 from tests.ledgerbridge.sqlite_template import SqliteTemplate
+from tests.ledgerbridge.tls import shared_tls
 from tests.ledgerbridge.workers import Worker
 
 
@@ -193,7 +194,7 @@ def world(
     ledger = build(load_settings(environ, data_dir=tmp_path), transport=quickbooks_transport)
     if shape != "sqlite":  # a SQLite database is a copy of the migrated template
         ledger.db.migrate()
-    http = httpx.Client(transport=quickbooks_transport, timeout=30)
+    http = httpx.Client(transport=quickbooks_transport, timeout=30, verify=shared_tls())
     workers: list[Worker] = []
     if shape == "postgresql-workers":  # as `ledgerbridge serve` wires it on PostgreSQL
         apply_job_schema(ledger)
