@@ -28,6 +28,8 @@ from ledgerbridge.bootstrap import Ledger, build
 from ledgerbridge.engine.service import Service
 from ledgerbridge.settings import load_settings
 from qbo_emulator.server import EmulatorServer, free_port
+from tests.ledgerbridge.sqlite_template import SqliteTemplate
+from tests.ledgerbridge.tls import shared_tls
 
 
 class ApiServer:
@@ -83,7 +85,7 @@ class Stack:
         """Another client of the API: with `key` as its API key, or with none."""
         if key is not None:
             headers["Authorization"] = f"Bearer {key}"
-        client = httpx.Client(base_url=self.url, headers=headers, timeout=10)
+        client = httpx.Client(base_url=self.url, headers=headers, timeout=10, verify=shared_tls())
         self._clients.append(client)
         return client
 
@@ -101,7 +103,9 @@ class Stack:
 
     def company(self, name: str = "Test Company") -> str:
         """A new emulator company: its realm id."""
-        response = httpx.post(f"{self.emulator_url}/_emulator/companies", json={"name": name})
+        response = httpx.post(
+            f"{self.emulator_url}/_emulator/companies", json={"name": name}, verify=shared_tls()
+        )
         assert response.status_code == 201, response.text
         realm: str = response.json()["realm_id"]
         return realm
@@ -130,8 +134,13 @@ def emulator() -> Iterator[EmulatorServer]:
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory, emulator: EmulatorServer) -> Iterator[Served]:
+def served(
+    tmp_path_factory: pytest.TempPathFactory,
+    emulator: EmulatorServer,
+    sqlite_template: SqliteTemplate,
+) -> Iterator[Served]:
     data_dir = tmp_path_factory.mktemp("ledgerbridge")
+    sqlite_template.copy_into(data_dir)  # at head: no migration to run
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = {
@@ -139,7 +148,6 @@ def served(tmp_path_factory: pytest.TempPathFactory, emulator: EmulatorServer) -
         "LEDGERBRIDGE_QBO_REDIRECT_URI": f"{url}/v1/oauth/callback",
     }
     ledger = build(load_settings(env, data_dir=data_dir))
-    ledger.db.migrate()
     wakes: list[str] = []
     pulls: list[str] = []
     service = Service(ledger, wake=wakes.append, wake_pull=pulls.append)
@@ -158,7 +166,10 @@ def stack(served: Served, emulator: EmulatorServer) -> Iterator[Stack]:
     served.pulls.clear()
     _, secret = served.service.create_key("test")
     http = httpx.Client(
-        base_url=served.url, headers={"Authorization": f"Bearer {secret}"}, timeout=10
+        base_url=served.url,
+        headers={"Authorization": f"Bearer {secret}"},
+        timeout=10,
+        verify=shared_tls(),
     )
     stack = Stack(
         served.url,

@@ -26,6 +26,7 @@ from tests.ledgerbridge.storage.conftest import (  # noqa: F401 (postgres_admin:
     _fresh_database,
     postgres_admin,
 )
+from tests.ledgerbridge.tls import shared_tls
 
 JSON = {"content-type": "application/json"}
 
@@ -52,7 +53,7 @@ def http(server: tuple[str, Service]) -> Iterator[httpx.Client]:
     url, service = server
     _, secret = service.create_key("text")
     with httpx.Client(
-        base_url=url, headers={"Authorization": f"Bearer {secret}"}, timeout=30
+        base_url=url, headers={"Authorization": f"Bearer {secret}"}, timeout=30, verify=shared_tls()
     ) as client:
         yield client
 

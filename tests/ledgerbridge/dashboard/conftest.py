@@ -25,6 +25,7 @@ from ledgerbridge.dashboard.accounts import create_user
 from ledgerbridge.engine.service import Service
 from ledgerbridge.settings import load_settings
 from qbo_emulator.server import EmulatorServer
+from tests.ledgerbridge.sqlite_template import SqliteTemplate
 
 PASSWORD = "correct horse battery staple"
 BASE = "http://testserver"
@@ -62,14 +63,18 @@ def emulator() -> Iterator[EmulatorServer]:
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory, emulator: EmulatorServer) -> Iterator[Site]:
+def site(
+    tmp_path_factory: pytest.TempPathFactory,
+    emulator: EmulatorServer,
+    sqlite_template: SqliteTemplate,
+) -> Iterator[Site]:
     data_dir = tmp_path_factory.mktemp("dashboard")
+    sqlite_template.copy_into(data_dir)  # at head: no migration to run
     env = {
         "LEDGERBRIDGE_QBO_EMULATOR_URL": emulator.url,
         "LEDGERBRIDGE_QBO_REDIRECT_URI": f"{BASE}/v1/oauth/callback",
     }
     ledger = build(load_settings(env, data_dir=data_dir))
-    ledger.db.migrate()
     wakes: list[str] = []
     service = Service(ledger, wake=wakes.append, wake_pull=lambda connection_id: None)
     try:

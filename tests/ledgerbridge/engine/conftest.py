@@ -1,7 +1,15 @@
-"""An engine wired to a real emulator over HTTP, on SQLite and on PostgreSQL, and, for the
-suites of the folders in `SCALE_OUT`, in the scale-out shape too: PostgreSQL, the service (what
-the API runs) in the test's process deferring jobs, and two `ledgerbridge worker` processes
-doing every sync pass (`World.sync` waits for them to drain the company)."""
+"""An engine wired to the emulator, on SQLite and on PostgreSQL, and, for the suites of the
+folders in `SCALE_OUT`, in the scale-out shape too: PostgreSQL, the service (what the API runs)
+in the test's process deferring jobs, and two `ledgerbridge worker` processes doing every sync
+pass (`World.sync` waits for them to drain the company).
+
+How the engine reaches the emulator (`quickbooks_transport`): on SQLite through the emulator's
+app in this process (`qbo_emulator.testing.EmulatorTransport`: no socket, no TLS context per
+client); over a real socket on PostgreSQL, in the scale-out shape (the workers are other
+processes) and for a test marked ``@pytest.mark.emulator_socket("why")`` (a dropped connection,
+a timeout). Either way one `Emulator` answers, so a test's own HTTP calls to `emulator.url`
+see what the engine did. A SQLite database starts as a copy of the session's migrated
+template (`sqlite_template`), not migrated again."""
 
 from __future__ import annotations
 
@@ -33,7 +41,10 @@ from ledgerbridge.settings import load_settings
 from ledgerbridge.storage.connections import Connections
 from ledgerbridge.storage.sync_states import SyncStates
 from qbo_emulator.server import EmulatorServer
+from qbo_emulator.testing import EmulatorTransport, in_process
 from tests.ledgerbridge.postgres import private_schema
+from tests.ledgerbridge.sqlite_template import SqliteTemplate
+from tests.ledgerbridge.tls import shared_tls
 from tests.ledgerbridge.workers import Worker
 
 
@@ -41,6 +52,25 @@ from tests.ledgerbridge.workers import Worker
 def emulator() -> Iterator[EmulatorServer]:
     with EmulatorServer(webhook_time_scale=0.001, webhook_batch_window=0.05) as server:
         yield server
+
+
+@pytest.fixture(scope="module")
+def emulator_in_process(emulator: EmulatorServer) -> Iterator[EmulatorTransport]:
+    """The module's emulator (the same state as `emulator`) as an in-process transport; what
+    goes elsewhere (an app's events receiver) still goes over a socket."""
+    with in_process(emulator.emulator, origin=emulator.url) as transport:
+        yield transport
+
+
+@pytest.fixture
+def quickbooks_transport(request: pytest.FixtureRequest, shape: str) -> httpx.BaseTransport | None:
+    """How this test's engine reaches the emulator: the in-process transport on SQLite, or
+    None (a real socket) on PostgreSQL, with workers, or when the test is marked
+    `emulator_socket`."""
+    if shape != "sqlite" or request.node.get_closest_marker("emulator_socket"):
+        return None
+    transport: EmulatorTransport = request.getfixturevalue("emulator_in_process")
+    return transport
 
 
 SHAPES = {
@@ -73,10 +103,11 @@ def shape(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def database_url(shape: str, tmp_path: Path) -> Iterator[str]:
-    """SQLite in the test's directory, or a private schema of the PostgreSQL `test` database."""
+def database_url(shape: str, tmp_path: Path, sqlite_template: SqliteTemplate) -> Iterator[str]:
+    """SQLite in the test's directory (a copy of the migrated template: at head already), or a
+    private schema of the PostgreSQL `test` database (empty: `world` migrates it)."""
     if shape == "sqlite":
-        yield f"sqlite:///{tmp_path / 'ledgerbridge.db'}"
+        yield sqlite_template.copy_into(tmp_path)
         return
     with private_schema("lb_engine") as url:
         yield url
@@ -92,6 +123,9 @@ class World:
     realm_id: str
     workers: list[Worker] = field(default_factory=list)  # the scale-out shape's
     reported: int = 0  # the scale-out shape's: the last history entry a drained sync reported
+    # the test's own calls to the emulator (admin, export), by the engine's way to it; a World
+    # made without one calls over a socket
+    http: httpx.Client | None = None
 
     def sync(self, connection_id: str | None = None) -> PassReport:
         """A sync pass over the connection: in this process, or, in the scale-out shape, by
@@ -103,9 +137,11 @@ class World:
         return drain(self, cid)
 
     def admin(self, method: str, path: str, body: Any = None) -> Any:
-        response = httpx.request(
-            method, f"{self.emulator.url}/_emulator{path}", json=body, timeout=30
-        )
+        url = f"{self.emulator.url}/_emulator{path}"
+        if self.http is not None:
+            response = self.http.request(method, url, json=body)
+        else:
+            response = httpx.request(method, url, json=body, timeout=30)
         response.raise_for_status()
         return response.json()
 
@@ -118,11 +154,21 @@ class World:
         return rows
 
 
-def connect(service: Service, key_id: str, connection_id: str, realm_id: str) -> None:
-    """The OAuth dance: our authorize URL, the emulator's consent shortcut, our callback."""
+def connect(
+    service: Service,
+    key_id: str,
+    connection_id: str,
+    realm_id: str,
+    http: httpx.Client | None = None,
+) -> None:
+    """The OAuth dance: our authorize URL, the emulator's consent shortcut, our callback
+    (`http`: the client that plays the browser; a new one over a socket without it)."""
     consent = service.begin_connect(key_id, connection_id)
-    url = consent.authorize_url
-    response = httpx.get(f"{url}&realm_id={realm_id}&approve=true", follow_redirects=False)
+    url = f"{consent.authorize_url}&realm_id={realm_id}&approve=true"
+    if http is not None:
+        response = http.get(url, follow_redirects=False)
+    else:
+        response = httpx.get(url, follow_redirects=False)
     assert response.status_code in (302, 303), response.text
     query = parse_qs(urlparse(response.headers["location"]).query)
     binding = consent.binding or ""
@@ -136,6 +182,7 @@ def world(
     tmp_path: Path,
     database_url: str,
     shape: str,
+    quickbooks_transport: httpx.BaseTransport | None,
 ) -> Iterator[World]:
     environ = {
         "LEDGERBRIDGE_QBO_EMULATOR_URL": emulator.url,
@@ -144,8 +191,10 @@ def world(
         # the event-delivery suites' receivers listen on this machine: the operator allows it
         "LEDGERBRIDGE_EVENTS_ALLOW_HTTP_HOSTS": "127.0.0.1",
     }
-    ledger = build(load_settings(environ, data_dir=tmp_path))
-    ledger.db.migrate()
+    ledger = build(load_settings(environ, data_dir=tmp_path), transport=quickbooks_transport)
+    if shape != "sqlite":  # a SQLite database is a copy of the migrated template
+        ledger.db.migrate()
+    http = httpx.Client(transport=quickbooks_transport, timeout=30, verify=shared_tls())
     workers: list[Worker] = []
     if shape == "postgresql-workers":  # as `ledgerbridge serve` wires it on PostgreSQL
         apply_job_schema(ledger)
@@ -160,15 +209,16 @@ def world(
     else:
         service = Service(ledger)
     key_id, _ = service.create_key("test")
-    realm = httpx.post(
-        f"{emulator.url}/_emulator/companies", json={"name": "Sync Test Co"}, timeout=30
-    ).json()["realm_id"]
+    realm = http.post(f"{emulator.url}/_emulator/companies", json={"name": "Sync Test Co"}).json()[
+        "realm_id"
+    ]
     connection = service.create_connection(key_id, "Test", "emulator")
-    connect(service, key_id, connection.id, realm)
-    yield World(emulator, ledger, service, key_id, connection.id, realm, workers)
+    connect(service, key_id, connection.id, realm, http)
+    yield World(emulator, ledger, service, key_id, connection.id, realm, workers, http=http)
     try:
-        verify_every_connection(request, emulator, ledger)
+        verify_every_connection(request, emulator, ledger, http)
     finally:
+        http.close()
         for worker in workers:
             worker.stop()
         for worker in workers:
@@ -258,7 +308,7 @@ def _drained(ledger: Ledger, connection_id: str) -> bool:
 
 
 def verify_every_connection(
-    request: pytest.FixtureRequest, emulator: EmulatorServer, ledger: Ledger
+    request: pytest.FixtureRequest, emulator: EmulatorServer, ledger: Ledger, http: httpx.Client
 ) -> None:
     """The invariant, after every end-to-end test of the engine: QuickBooks itself (read
     afresh, not the engine's account) holds every record that says synced, in every company
@@ -270,18 +320,19 @@ def verify_every_connection(
     with ledger.db.session(readonly=True) as session:
         connected = [c for c in Connections(session).all_connected() if c.status == "active"]
     for connection in connected:
-        httpx.delete(f"{emulator.url}/_emulator/companies/{connection.realm_id}/faults", timeout=30)
+        http.delete(f"{emulator.url}/_emulator/companies/{connection.realm_id}/faults")
         report = verify(ledger, connection.id, flag=False)
         assert report.stopped is None, f"verify could not read QuickBooks: {report.stopped}"
         unexpected = [m.to_json() for m in report.mismatches if m.code not in expected]
         assert not unexpected, f"synced, but QuickBooks disagrees: {unexpected}"
 
 
-# The folder says what kind a test is: the end-to-end suites (e2e/), the failure modes
-# (failures/) and chaos (chaos/) are `slow`, run by `make test`; the tests directly in this
-# folder run in the default `pytest` too.
+# The folder says what kind a test is: the tests directly in this folder, the end-to-end
+# suites (e2e/) and the failure modes (failures/) run in the default `pytest` on SQLite (their
+# PostgreSQL shapes are marked `postgres`, the scale-out shape `slow` too: see SHAPES); chaos
+# (chaos/: the chaos and scale suites) is `slow`, run by `make test` only.
 _HERE = Path(__file__).parent
-SLOW_FOLDERS = {_HERE / "e2e", _HERE / "failures", _HERE / "chaos"}
+SLOW_FOLDERS = {_HERE / "chaos"}
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

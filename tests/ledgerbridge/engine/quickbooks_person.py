@@ -23,7 +23,10 @@ class Person:
             {"client_id": world.ledger.app("emulator").client_id},
         )
         self.client = QboClient(
-            f"{world.emulator.url}/v3", world.realm_id, FixedToken(tokens["access_token"])
+            f"{world.emulator.url}/v3",
+            world.realm_id,
+            FixedToken(tokens["access_token"]),
+            transport=world.ledger.transport,  # the engine's way to the emulator
         )
 
     def close(self) -> None:

@@ -26,6 +26,7 @@ from ledgerbridge.storage.api_keys import ApiKeys
 from ledgerbridge.storage.connections import Connections
 from ledgerbridge.storage.db import Database, default_sqlite_url
 from ledgerbridge.storage.tables import Base
+from tests.ledgerbridge.sqlite_template import SqliteTemplate
 
 POSTGRES_URL = os.environ.get(
     "LEDGERBRIDGE_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -87,10 +88,18 @@ def empty_db(database_url: str) -> Iterator[Database]:
 
 @pytest.fixture(scope="module")
 def migrated_url(
-    backend: str, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+    backend: str,
+    tmp_path_factory: pytest.TempPathFactory,
+    request: pytest.FixtureRequest,
+    sqlite_template: SqliteTemplate,
 ) -> Iterator[str]:
-    """A database migrated to head, shared by the tests of a module (`db` empties it)."""
+    """A database migrated to head, shared by the tests of a module (`db` empties it): on
+    SQLite a copy of the session's migrated template."""
     directory = tmp_path_factory.mktemp("storage") / "migrated"
+    if backend == "sqlite":
+        directory.mkdir()
+        yield sqlite_template.copy_into(directory)
+        return
     with _fresh_database(backend, directory, request) as url:
         database = Database(url)
         database.migrate()

@@ -23,6 +23,7 @@ from ledgerbridge.adapters.qbo import oauth
 from ledgerbridge.adapters.qbo.client import QboClient, api_base
 from ledgerbridge.adapters.qbo.oauth import OAuthEndpoints, TokenGrant
 from qbo_emulator.server import EmulatorServer
+from tests.ledgerbridge.tls import shared_tls
 
 REDIRECT_URI = "http://localhost:8000/callback"
 REFRESH_TOKEN_POLICIES = ("grace", "strict")
@@ -40,7 +41,7 @@ class Admin:
 
     def __init__(self, base: str) -> None:
         self.base = base
-        self.http = httpx.Client(base_url=f"{base}/_emulator", timeout=30)
+        self.http = httpx.Client(base_url=f"{base}/_emulator", timeout=30, verify=shared_tls())
 
     def call(self, method: str, path: str, body: Any = None) -> Any:
         response = self.http.request(method, path, json=body)
@@ -111,7 +112,7 @@ class Tokens:
 
 def consent_code(authorize: str, realm_id: str) -> tuple[str, dict[str, list[str]]]:
     """The consent page's non-interactive shortcut: the code Intuit would redirect with."""
-    with httpx.Client(timeout=10) as http:
+    with httpx.Client(timeout=10, verify=shared_tls()) as http:
         response = http.get(f"{authorize}&realm_id={realm_id}&approve=true")
     assert response.status_code in (302, 303), response.text
     query = parse_qs(urlparse(response.headers["location"]).query)

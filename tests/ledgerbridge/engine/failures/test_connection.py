@@ -178,6 +178,7 @@ def test_throttling_delays_the_company_and_fails_nothing(world: World) -> None:
 
 
 @pytest.mark.failure_mode("connection.quickbooks_unavailable")
+@pytest.mark.emulator_socket("the answer to a write is lost: a dropped connection")
 def test_an_outage_and_a_lost_answer_never_create_twice(world: World) -> None:
     """QuickBooks fails with 500s, then commits a write but the answer is lost: the records wait
     (pending, with the reason), and the lost write is settled by replaying its requestid."""

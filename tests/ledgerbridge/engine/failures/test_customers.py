@@ -694,6 +694,7 @@ def test_a_stalled_record_shows_it_until_it_goes_through(world: World) -> None:
 
 @pytest.mark.failure_mode("record.stalled")
 @pytest.mark.in_process("moves the engine's clock, which the workers do not share")
+@pytest.mark.emulator_socket("the answer to a write is lost: a dropped connection")
 def test_a_write_whose_answer_was_lost_is_settled_not_repeated(world: World) -> None:
     """QuickBooks created the customer but its answer was lost on the way back, and then
     nobody worked the company for hours. The record sits pending with its write in flight;
