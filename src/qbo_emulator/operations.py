@@ -17,7 +17,7 @@ from qbo_emulator import clock, faults
 from qbo_emulator.model.specs import SPECS, EntitySpec, Kind, resolve
 from qbo_emulator.model.store import Company, Row, Table
 from qbo_emulator.query import QueryResult, execute, parse, require_entity
-from qbo_emulator.rules import effects, names, transactions
+from qbo_emulator.rules import banking, effects, names, time_activity, transactions
 from qbo_emulator.rules.context import Ctx
 from qbo_emulator.rules.lines import ZERO
 from qbo_emulator.rules.tax_codes import pseudo_tax_code, pseudo_tax_codes
@@ -27,6 +27,10 @@ SYSTEM_FIELDS = frozenset({"Id", "SyncToken", "MetaData", "domain", "sparse", "s
 PREPARE: dict[str, Callable[[Ctx, Row, Row | None], Row]] = {
     **names.PREPARE,
     **transactions.PREPARE,
+    "Deposit": banking.prepare_deposit,
+    "Transfer": banking.prepare_transfer,
+    "CreditCardPayment": banking.prepare_credit_card_payment,
+    "TimeActivity": time_activity.prepare_time_activity,
 }
 MAX_BATCH_ITEMS = 30
 CDC_WINDOW = timedelta(days=30)
@@ -119,7 +123,7 @@ def _require_payload(payload: Any) -> Mapping[str, Any]:
 
 def create(ctx: Ctx, spec: EntitySpec, payload: Any) -> Row:
     payload = _require_payload(payload)
-    if spec.kind is not Kind.NAME_LIST and spec.kind is not Kind.TRANSACTION:
+    if not spec.allows("create"):
         raise faults.unsupported_operation(f"Create for {spec.name}")
     check_writable(ctx)
     if spec.name == "Item" and str(payload.get("Type", "")) == "Group":
@@ -159,7 +163,7 @@ def update(ctx: Ctx, spec: EntitySpec, payload: Any, *, sparse: bool) -> Row:
     payload = _require_payload(payload)
     if spec.kind is Kind.SINGLETON:
         return update_singleton(ctx, spec, payload, sparse=sparse)
-    if spec.kind is Kind.READ_ONLY:
+    if not spec.allows("update"):
         raise faults.unsupported_operation(f"Update for {spec.name}")
     check_writable(ctx)
     existing = _existing(ctx, spec, payload)
@@ -228,10 +232,12 @@ def deep_merge(base: Mapping[str, Any], patch: Mapping[str, Any]) -> dict[str, A
 
 def delete(ctx: Ctx, spec: EntitySpec, payload: Any) -> Row:
     payload = _require_payload(payload)
-    if spec.kind is not Kind.TRANSACTION:
-        raise faults.unsupported_operation(
-            f"Delete for {spec.name} (list entities are made inactive instead: Active=false)"
-        )
+    if not spec.allows("delete"):
+        if spec.kind is Kind.NAME_LIST:
+            raise faults.unsupported_operation(
+                f"Delete for {spec.name} (list entities are made inactive instead: Active=false)"
+            )
+        raise faults.unsupported_operation(f"Delete for {spec.name}")
     check_writable(ctx)
     existing = _existing(ctx, spec, payload)
     _check_token(spec, payload, existing)
@@ -251,7 +257,7 @@ def delete(ctx: Ctx, spec: EntitySpec, payload: Any) -> Row:
 
 def void(ctx: Ctx, spec: EntitySpec, payload: Any) -> Row:
     payload = _require_payload(payload)
-    if not spec.voidable:
+    if not spec.allows("void"):
         raise faults.unsupported_operation(f"Void for {spec.name}")
     check_writable(ctx)
     existing = _existing(ctx, spec, payload)
@@ -267,10 +273,17 @@ def void(ctx: Ctx, spec: EntitySpec, payload: Any) -> Row:
         if spec.name == "Payment":
             row["UnappliedAmt"] = ZERO
     else:
-        row["Line"] = [_zero_line(line) for line in existing.get("Line", [])]
-        row["TotalAmt"] = ZERO
+        if "Line" in existing:
+            row["Line"] = [_zero_line(line) for line in existing["Line"]]
         row["PrivateNote"] = f"Voided - {note}" if note else "Voided"
-        for key in ("Balance", "HomeBalance", "HomeTotalAmt", "RemainingCredit"):
+        for key in (
+            "TotalAmt",
+            "Amount",
+            "Balance",
+            "HomeBalance",
+            "HomeTotalAmt",
+            "RemainingCredit",
+        ):
             if key in row:
                 row[key] = ZERO
         if isinstance(row.get("TxnTaxDetail"), dict):
@@ -379,7 +392,7 @@ def query(ctx: Ctx, text: str) -> dict[str, Any]:
     if not result.rows:
         return {}
     return {
-        entity: result.rows,
+        SPECS[entity].key: result.rows,
         "startPosition": parsed.start_position,
         "maxResults": len(result.rows),
     }
@@ -441,7 +454,7 @@ def cdc(ctx: Ctx, entities: str | None, changed_since: str | None) -> list[dict[
         if objects:
             groups.append(
                 {
-                    spec.name: objects,
+                    spec.key: objects,
                     "startPosition": 1,
                     "maxResults": len(objects),
                     "totalCount": len(objects),
@@ -483,7 +496,8 @@ def batch_item(ctx: Ctx, item: Mapping[str, Any]) -> dict[str, Any]:
             row = void(ctx, spec, payload)
         else:
             raise faults.invalid_enumeration("operation", operation or "(empty)")
-        return {"bId": bid, spec.name: row}
+        # Answered under the key the item used (CreditCardPayment or CreditCardPaymentTxn).
+        return {"bId": bid, entity_key if spec.json_name else spec.name: row}
     except faults.QBOFault as exc:
         return {"bId": bid, "Fault": exc.fault.fault_object()}
 

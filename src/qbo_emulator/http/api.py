@@ -158,7 +158,7 @@ class _Api:
         def handle(ctx: Ctx, req: Request, _: Any) -> dict[str, Any]:
             spec = operations.entity_spec(req.path_params["resource"])
             row = operations.read(ctx, spec, req.path_params["entity_id"])
-            return {spec.name: _linked(ctx, spec.name, row, req)}
+            return {spec.key: _linked(ctx, spec.name, row, req)}
 
         return await self._run(request, handle, write=False)
 
@@ -167,7 +167,7 @@ class _Api:
             spec = operations.entity_spec(req.path_params["resource"])
             if spec.name != "Preferences":
                 raise faults.unsupported_operation(f"GET without an id for {spec.name}")
-            return {spec.name: operations.read(ctx, spec, "1")}
+            return {spec.key: operations.read(ctx, spec, "1")}
 
         return await self._run(request, handle, write=False)
 
@@ -193,7 +193,7 @@ class _Api:
                 row = operations.create(ctx, spec, payload)
             else:
                 raise faults.invalid_enumeration("operation", operation)
-            return {spec.name: _linked(ctx, spec.name, row, req)}
+            return {spec.key: _linked(ctx, spec.name, row, req)}
 
         return await self._run(request, handle, write=True)
 

@@ -15,7 +15,7 @@ class Kind(Enum):
     NAME_LIST = "name_list"  # never deleted; made inactive
     TRANSACTION = "transaction"  # deleted for good
     SINGLETON = "singleton"  # Preferences, CompanyInfo
-    READ_ONLY = "read_only"  # TaxCode, TaxRate
+    READ_ONLY = "read_only"  # TaxCode, TaxRate, ExchangeRate (changed through their own calls)
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,10 +30,22 @@ class EntitySpec:
     voidable: bool = False
     cdc: bool = True
     webhooks: bool = True
+    # The writes QuickBooks allows: "create", "update", "delete", "void".
+    operations: frozenset[str] = frozenset()
+    # The key of the entity in JSON answers, when it differs from the name (CreditCardPayment).
+    json_name: str = ""
 
     @property
     def url_name(self) -> str:
         return self.name.lower()
+
+    @property
+    def key(self) -> str:
+        """The entity's key in request and response bodies."""
+        return self.json_name or self.name
+
+    def allows(self, operation: str) -> bool:
+        return operation in self.operations
 
     @property
     def is_name_list(self) -> bool:
@@ -148,6 +160,14 @@ _SALES_LIMITS = {
 }
 
 
+_DEFAULT_OPERATIONS: dict[Kind, tuple[str, ...]] = {
+    Kind.NAME_LIST: ("create", "update"),
+    Kind.TRANSACTION: ("create", "update", "delete"),
+    Kind.SINGLETON: ("update",),
+    Kind.READ_ONLY: (),
+}
+
+
 def _spec(
     name: str,
     kind: Kind,
@@ -160,7 +180,11 @@ def _spec(
     voidable: bool = False,
     cdc: bool = True,
     webhooks: bool = True,
+    operations: tuple[str, ...] | None = None,
+    json_name: str = "",
 ) -> EntitySpec:
+    if operations is None:
+        operations = _DEFAULT_OPERATIONS[kind] + (("void",) if voidable else ())
     return EntitySpec(
         name=name,
         kind=kind,
@@ -172,6 +196,8 @@ def _spec(
         voidable=voidable,
         cdc=cdc,
         webhooks=webhooks,
+        operations=frozenset(operations),
+        json_name=json_name,
     )
 
 
@@ -583,6 +609,139 @@ SPECS: dict[str, EntitySpec] = {
             indexed=("DocNumber", "VendorRef"),
         ),
         _spec(
+            "Estimate",
+            Kind.TRANSACTION,
+            (
+                *_TXN_COMMON,
+                *_SALES_FIELDS,
+                "ExpirationDate",
+                "TxnStatus",
+                "AcceptedBy",
+                "AcceptedDate",
+            ),
+            limits={**_SALES_LIMITS, "AcceptedBy": 100},
+            refs={
+                "CustomerRef": "Customer",
+                "SalesTermRef": "Term",
+                "ClassRef": "Class",
+                "DepartmentRef": "Department",
+            },
+            indexed=("DocNumber", "CustomerRef"),
+        ),
+        _spec(
+            "RefundReceipt",
+            Kind.TRANSACTION,
+            (
+                *_TXN_COMMON,
+                *_SALES_FIELDS,
+                "PaymentMethodRef",
+                "PaymentRefNum",
+                "PaymentType",
+                "CheckPayment",
+                "CreditCardPayment",
+            ),
+            limits={**_SALES_LIMITS, "PaymentRefNum": 21},
+            refs={
+                "CustomerRef": "Customer",
+                "ClassRef": "Class",
+                "PaymentMethodRef": "PaymentMethod",
+                "DepartmentRef": "Department",
+            },
+            indexed=("DocNumber", "CustomerRef"),
+            voidable=True,
+        ),
+        _spec(
+            "Deposit",
+            Kind.TRANSACTION,
+            (
+                *_TXN_COMMON,
+                "DepositToAccountRef",
+                "CashBack",
+                "TxnTaxDetail",
+                "GlobalTaxCalculation",
+            ),
+            limits={**_TXN_LIMITS, "CashBack.Memo": 4000},
+            refs={"DepartmentRef": "Department"},
+            indexed=("DocNumber", "DepositToAccountRef"),
+        ),
+        _spec(
+            "Transfer",
+            Kind.TRANSACTION,
+            (
+                "TxnDate",
+                "PrivateNote",
+                "FromAccountRef",
+                "ToAccountRef",
+                "Amount",
+                "CurrencyRef",
+                "ExchangeRate",
+                "TransactionLocationType",
+                "RecurDataRef",
+            ),
+            limits={"PrivateNote": 4000},
+            indexed=("FromAccountRef", "ToAccountRef"),
+            voidable=True,
+        ),
+        _spec(
+            "CreditCardPayment",
+            Kind.TRANSACTION,
+            (
+                "TxnDate",
+                "PrivateNote",
+                "Memo",
+                "CreditCardAccountRef",
+                "BankAccountRef",
+                "Amount",
+                "VendorRef",
+                "PrintStatus",
+                "CheckNum",
+                "CurrencyRef",
+            ),
+            limits={"PrivateNote": 4000, "Memo": 4000, "CheckNum": 21},
+            refs={"VendorRef": "Vendor"},
+            indexed=("CreditCardAccountRef", "BankAccountRef"),
+            webhooks=False,
+            json_name="CreditCardPaymentTxn",
+        ),
+        _spec(
+            "TimeActivity",
+            Kind.TRANSACTION,
+            (
+                "TxnDate",
+                "NameOf",
+                "EmployeeRef",
+                "VendorRef",
+                "CustomerRef",
+                "ItemRef",
+                "ClassRef",
+                "DepartmentRef",
+                "PayrollItemRef",
+                "BillableStatus",
+                "Taxable",
+                "HourlyRate",
+                "CostRate",
+                "Hours",
+                "Minutes",
+                "BreakHours",
+                "BreakMinutes",
+                "StartTime",
+                "EndTime",
+                "Description",
+                "TimeZone",
+                "ProjectRef",
+                "TransactionLocationType",
+            ),
+            limits={"Description": 4000},
+            refs={
+                "CustomerRef": "Customer",
+                "ItemRef": "Item",
+                "ClassRef": "Class",
+                "DepartmentRef": "Department",
+            },
+            indexed=("EmployeeRef", "VendorRef", "CustomerRef"),
+            cdc=False,  # "Not supported for: JournalCode, TaxAgency, TimeActivity, ..." (CDC)
+        ),
+        _spec(
             "Preferences",
             Kind.SINGLETON,
             (
@@ -625,10 +784,12 @@ SPECS: dict[str, EntitySpec] = {
 }
 
 BY_URL_NAME: dict[str, EntitySpec] = {s.url_name: s for s in SPECS.values()}
+# Batch items and CDC name an entity by its JSON key too (CreditCardPaymentTxn).
+BY_URL_NAME.update({s.json_name.lower(): s for s in SPECS.values() if s.json_name})
 
 # Customer, Vendor and Employee share one display-name space in QuickBooks Online.
 PERSON_ENTITIES = frozenset({"Customer", "Vendor", "Employee"})
-SALES_FORMS = frozenset({"Invoice", "SalesReceipt", "CreditMemo"})
+SALES_FORMS = frozenset({"Invoice", "SalesReceipt", "CreditMemo", "Estimate", "RefundReceipt"})
 VENDOR_DOC_ENTITIES = frozenset({"Bill", "Purchase"})
 HIERARCHICAL = {"Customer": "Job", "Item": "SubItem", "Account": "SubAccount", "Class": "SubClass"}
 HIERARCHICAL["Department"] = "SubDepartment"
