@@ -25,7 +25,7 @@ from qbo_emulator.http.responses import (
     raw_json,
 )
 from qbo_emulator.model.store import Company, ScriptedFault, StoredResponse, remember_response
-from qbo_emulator.rules import invoice_links
+from qbo_emulator.rules import invoice_links, tax_service
 from qbo_emulator.rules.context import Ctx
 
 MAX_REQUEST_ID = 50
@@ -61,6 +61,7 @@ def routes(emulator: Emulator) -> list[BaseRoute]:
         Route(f"{prefix}/query", api.query, methods=["GET", "POST"]),
         Route(f"{prefix}/batch", api.batch, methods=["POST"]),
         Route(f"{prefix}/cdc", api.cdc, methods=["GET", "POST"]),
+        Route(f"{prefix}/taxservice/taxcode", api.tax_service, methods=["POST"]),
         Route(f"{prefix}/{{resource}}/{{entity_id}}/send", api.send, methods=["POST"]),
         Route(f"{prefix}/{{resource}}/{{entity_id}}", api.read, methods=["GET"]),
         Route(f"{prefix}/{{resource}}", api.write, methods=["POST"]),
@@ -237,6 +238,15 @@ class _Api:
             ctx.company.table(spec.name).put(updated, ctx.now)
             ctx.events.append((spec.name, updated["Id"], "Emailed", None))
             return {spec.name: updated}
+
+        return await self._run(request, handle, write=True)
+
+    async def tax_service(self, request: Request) -> Response:
+        def handle(ctx: Ctx, req: Request, payload: Any) -> dict[str, Any]:
+            operations.check_writable(ctx)
+            if payload is None:
+                raise faults.required_param("TaxCode", "TaxCode", "the request body is empty")
+            return tax_service.create_tax_code(ctx, payload)
 
         return await self._run(request, handle, write=True)
 

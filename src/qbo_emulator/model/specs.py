@@ -49,7 +49,8 @@ class EntitySpec:
 
     @property
     def is_name_list(self) -> bool:
-        return self.kind in (Kind.NAME_LIST, Kind.READ_ONLY)
+        """A list whose queries return active rows only (TaxAgency has no `Active`)."""
+        return self.kind in (Kind.NAME_LIST, Kind.READ_ONLY) and "Active" in self.fields
 
 
 _COMMON = ("Id", "SyncToken", "MetaData", "domain", "sparse")
@@ -454,6 +455,24 @@ SPECS: dict[str, EntitySpec] = {
             name_field="Name",
             cdc=False,
             webhooks=False,
+        ),
+        _spec(
+            "TaxAgency",
+            Kind.NAME_LIST,
+            (
+                "DisplayName",
+                "TaxTrackedOnSales",
+                "TaxTrackedOnPurchases",
+                "TaxRegistrationNumber",
+                "TaxAgencyConfig",
+                "LastFileDate",
+                "ReportingMethod",
+            ),
+            limits={"DisplayName": 100, "TaxRegistrationNumber": 30},
+            indexed=("DisplayName",),
+            name_field="DisplayName",
+            cdc=False,  # "Not supported for: JournalCode, TaxAgency, ..." (CDC reference)
+            operations=("create",),  # the TaxAgency reference documents create, read, query
         ),
         _spec(
             "Invoice",

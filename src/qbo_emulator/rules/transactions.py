@@ -554,6 +554,7 @@ COMPUTED: dict[str, frozenset[str]] = {
     "Estimate": frozenset({"TotalAmt", "HomeTotalAmt", "LinkedTxn", "Balance", "HomeBalance"}),
     "RefundReceipt": frozenset({"TotalAmt", "HomeTotalAmt", "Balance", "HomeBalance"}),
     "Deposit": frozenset({"TotalAmt", "HomeTotalAmt"}),
+    "TaxAgency": frozenset({"TaxAgencyConfig"}),
     "Customer": frozenset(
         {"Balance", "BalanceWithJobs", "FullyQualifiedName", "Level", "IsProject"}
     ),
