@@ -17,7 +17,15 @@ from qbo_emulator import clock, faults
 from qbo_emulator.model.specs import SPECS, EntitySpec, Kind, resolve
 from qbo_emulator.model.store import Company, Row, Table
 from qbo_emulator.query import QueryResult, execute, parse, require_entity
-from qbo_emulator.rules import banking, effects, names, tax_service, time_activity, transactions
+from qbo_emulator.rules import (
+    attachments,
+    banking,
+    effects,
+    names,
+    tax_service,
+    time_activity,
+    transactions,
+)
 from qbo_emulator.rules.context import Ctx
 from qbo_emulator.rules.lines import ZERO
 from qbo_emulator.rules.tax_codes import pseudo_tax_code, pseudo_tax_codes
@@ -32,6 +40,7 @@ PREPARE: dict[str, Callable[[Ctx, Row, Row | None], Row]] = {
     "CreditCardPayment": banking.prepare_credit_card_payment,
     "TimeActivity": time_activity.prepare_time_activity,
     "TaxAgency": tax_service.prepare_tax_agency,
+    "Attachable": attachments.prepare_attachable,
 }
 MAX_BATCH_ITEMS = 30
 CDC_WINDOW = timedelta(days=30)

@@ -761,6 +761,29 @@ SPECS: dict[str, EntitySpec] = {
             cdc=False,  # "Not supported for: JournalCode, TaxAgency, TimeActivity, ..." (CDC)
         ),
         _spec(
+            "Attachable",
+            Kind.TRANSACTION,
+            (
+                "FileName",
+                "Note",
+                "Category",
+                "ContentType",
+                "PlaceName",
+                "AttachableRef",
+                "Long",
+                "Lat",
+                "Tag",
+                "FileAccessUri",
+                "Size",
+                "ThumbnailFileAccessUri",
+                "TempDownloadUri",
+                "ThumbnailTempDownloadUri",
+            ),
+            limits={"FileName": 1000, "Note": 2000, "Tag": 100, "PlaceName": 100},
+            indexed=("FileName",),
+            webhooks=False,  # not in Intuit's list of webhook entities
+        ),
+        _spec(
             "Preferences",
             Kind.SINGLETON,
             (

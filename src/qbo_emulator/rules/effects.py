@@ -39,6 +39,8 @@ def after_write(ctx: Ctx, entity: str, old: Row | None, new: Row | None, touch: 
         _inventory(ctx, entity, old, new)
     if entity == "Deposit":
         after_deposit(ctx, old, new)
+    if entity == "Attachable" and new is None and old is not None:
+        ctx.company.files.pop(old["Id"], None)  # a deleted attachable takes its file along
     if new is not None and new.get("DocNumber"):
         number = numeric(str(new["DocNumber"]))
         if number is not None and number > ctx.company.doc_counters.get(entity, 0):

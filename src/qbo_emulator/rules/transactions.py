@@ -555,6 +555,15 @@ COMPUTED: dict[str, frozenset[str]] = {
     "RefundReceipt": frozenset({"TotalAmt", "HomeTotalAmt", "Balance", "HomeBalance"}),
     "Deposit": frozenset({"TotalAmt", "HomeTotalAmt"}),
     "TaxAgency": frozenset({"TaxAgencyConfig"}),
+    "Attachable": frozenset(
+        {
+            "Size",
+            "FileAccessUri",
+            "TempDownloadUri",
+            "ThumbnailFileAccessUri",
+            "ThumbnailTempDownloadUri",
+        }
+    ),
     "Customer": frozenset(
         {"Balance", "BalanceWithJobs", "FullyQualifiedName", "Level", "IsProject"}
     ),
