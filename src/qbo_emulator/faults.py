@@ -101,6 +101,7 @@ NAME_SPACE_DETAIL = {
     "TaxAgency": "Another tax agency is already using this name.",
     "TaxCode": "Another tax code is already using this name.",
     "TaxRate": "Another tax rate is already using this name.",
+    "CompanyCurrency": "This currency is already in the company's currency list.",
     "PaymentMethod": "Another payment method is already using this name.",
 }
 

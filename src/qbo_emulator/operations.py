@@ -20,6 +20,7 @@ from qbo_emulator.query import QueryResult, execute, parse, require_entity
 from qbo_emulator.rules import (
     attachments,
     banking,
+    currencies,
     effects,
     names,
     tax_service,
@@ -41,6 +42,7 @@ PREPARE: dict[str, Callable[[Ctx, Row, Row | None], Row]] = {
     "TimeActivity": time_activity.prepare_time_activity,
     "TaxAgency": tax_service.prepare_tax_agency,
     "Attachable": attachments.prepare_attachable,
+    "CompanyCurrency": currencies.prepare_company_currency,
 }
 MAX_BATCH_ITEMS = 30
 CDC_WINDOW = timedelta(days=30)
@@ -173,6 +175,9 @@ def update(ctx: Ctx, spec: EntitySpec, payload: Any, *, sparse: bool) -> Row:
     payload = _require_payload(payload)
     if spec.kind is Kind.SINGLETON:
         return update_singleton(ctx, spec, payload, sparse=sparse)
+    if spec.name == "ExchangeRate":  # no Id: by currency and date
+        check_writable(ctx)
+        return currencies.presented_rate(currencies.set_exchange_rate(ctx, payload))
     if not spec.allows("update"):
         raise faults.unsupported_operation(f"Update for {spec.name}")
     check_writable(ctx)

@@ -28,7 +28,7 @@ from qbo_emulator.http.responses import (
 )
 from qbo_emulator.model.specs import SPECS
 from qbo_emulator.model.store import Company, ScriptedFault, StoredResponse, remember_response
-from qbo_emulator.rules import attachments, invoice_links, tax_service
+from qbo_emulator.rules import attachments, currencies, invoice_links, tax_service
 from qbo_emulator.rules.context import Ctx
 
 MAX_REQUEST_ID = 50
@@ -184,6 +184,12 @@ class _Api:
     async def read_singleton(self, request: Request) -> Response:
         def handle(ctx: Ctx, req: Request, _: Any) -> dict[str, Any]:
             spec = operations.entity_spec(req.path_params["resource"])
+            if spec.name == "ExchangeRate":
+                params = req.query_params
+                row = currencies.read_exchange_rate(
+                    ctx, params.get("sourcecurrencycode"), params.get("asofdate")
+                )
+                return {spec.key: currencies.presented_rate(row)}
             if spec.name != "Preferences":
                 raise faults.unsupported_operation(f"GET without an id for {spec.name}")
             return {spec.key: operations.read(ctx, spec, "1")}
@@ -197,6 +203,8 @@ class _Api:
             includes = {i.lower() for i in ctx.include}
             if payload is None:
                 raise faults.required_param(spec.name, spec.name, "the request body is empty")
+            if spec.name == "ExchangeRate" and operation in ("", "update"):
+                return {spec.key: operations.update(ctx, spec, payload, sparse=False)}
             if operation == "delete":
                 row = operations.delete(ctx, spec, payload)
             elif operation == "void" or (operation == "update" and "void" in includes):
@@ -325,6 +333,10 @@ class _Api:
             for entity in ("Invoice", "Attachable"):
                 if entity in answer:
                     answer[entity] = [_linked(ctx, entity, r, req) for r in answer[entity]]
+            if "ExchangeRate" in answer:
+                answer["ExchangeRate"] = [
+                    currencies.presented_rate(r) for r in answer["ExchangeRate"]
+                ]
             return {"QueryResponse": answer}
 
         return await self._run(request, handle, write=False)

@@ -34,6 +34,8 @@ class EntitySpec:
     operations: frozenset[str] = frozenset()
     # The key of the entity in JSON answers, when it differs from the name (CreditCardPayment).
     json_name: str = ""
+    # The entity's name in webhook notifications, when it differs (CompanyCurrency: Currency).
+    webhook_name: str = ""
 
     @property
     def url_name(self) -> str:
@@ -183,6 +185,7 @@ def _spec(
     webhooks: bool = True,
     operations: tuple[str, ...] | None = None,
     json_name: str = "",
+    webhook_name: str = "",
 ) -> EntitySpec:
     if operations is None:
         operations = _DEFAULT_OPERATIONS[kind] + (("void",) if voidable else ())
@@ -199,6 +202,7 @@ def _spec(
         webhooks=webhooks,
         operations=frozenset(operations),
         json_name=json_name,
+        webhook_name=webhook_name,
     )
 
 
@@ -782,6 +786,23 @@ SPECS: dict[str, EntitySpec] = {
             limits={"FileName": 1000, "Note": 2000, "Tag": 100, "PlaceName": 100},
             indexed=("FileName",),
             webhooks=False,  # not in Intuit's list of webhook entities
+        ),
+        _spec(
+            "CompanyCurrency",
+            Kind.NAME_LIST,
+            ("Code", "Name", "Active", "CustomField"),
+            indexed=("Code",),
+            name_field="Code",
+            webhook_name="Currency",  # Intuit's webhook list names it Currency
+        ),
+        _spec(
+            "ExchangeRate",
+            Kind.READ_ONLY,
+            ("SourceCurrencyCode", "TargetCurrencyCode", "Rate", "AsOfDate", "CustomField"),
+            indexed=("SourceCurrencyCode", "AsOfDate"),
+            cdc=False,
+            webhooks=False,
+            operations=("update",),  # POST /exchangerate, by currency and date (no Id)
         ),
         _spec(
             "Preferences",
