@@ -23,6 +23,7 @@ from qbo_emulator.rules import (
     currencies,
     effects,
     names,
+    recurring,
     tax_service,
     time_activity,
     transactions,
@@ -118,6 +119,19 @@ def _toucher(ctx: Ctx) -> Callable[[str, Row], None]:
         ctx.events.append((entity, row["Id"], "Update", None))
 
     return touch
+
+
+def _prepare_template(ctx: Ctx, entity: str, obj: Row) -> Row:
+    """A recurring transaction's template, checked by its own entity's rules."""
+    spec = SPECS[entity]
+    return _prepare(ctx, spec, _input(spec, obj), None)
+
+
+def _prepare_recurring(ctx: Ctx, obj: Row, existing: Row | None) -> Row:
+    return recurring.prepare(ctx, obj, existing, _prepare_template)
+
+
+PREPARE["RecurringTransaction"] = _prepare_recurring
 
 
 def _prepare(ctx: Ctx, spec: EntitySpec, obj: Row, existing: Row | None) -> Row:
@@ -501,6 +515,8 @@ def batch_item(ctx: Ctx, item: Mapping[str, Any]) -> dict[str, Any]:
             raise faults.required_param("operation", "BatchItemRequest")
         spec = entity_spec(entity_key)
         payload = item[entity_key]
+        if spec.name == "RecurringTransaction":
+            payload = recurring.lift(payload)
         if operation == "create":
             row = create(ctx, spec, payload)
         elif operation == "update":
@@ -511,6 +527,8 @@ def batch_item(ctx: Ctx, item: Mapping[str, Any]) -> dict[str, Any]:
             row = void(ctx, spec, payload)
         else:
             raise faults.invalid_enumeration("operation", operation or "(empty)")
+        if spec.name == "RecurringTransaction":
+            row = recurring.presented(row)
         # Answered under the key the item used (CreditCardPayment or CreditCardPaymentTxn).
         return {"bId": bid, entity_key if spec.json_name else spec.name: row}
     except faults.QBOFault as exc:

@@ -28,7 +28,7 @@ from qbo_emulator.http.responses import (
 )
 from qbo_emulator.model.specs import SPECS
 from qbo_emulator.model.store import Company, ScriptedFault, StoredResponse, remember_response
-from qbo_emulator.rules import attachments, currencies, invoice_links, tax_service
+from qbo_emulator.rules import attachments, currencies, invoice_links, recurring, tax_service
 from qbo_emulator.rules.context import Ctx
 
 MAX_REQUEST_ID = 50
@@ -203,6 +203,8 @@ class _Api:
             includes = {i.lower() for i in ctx.include}
             if payload is None:
                 raise faults.required_param(spec.name, spec.name, "the request body is empty")
+            if spec.name == "RecurringTransaction":
+                payload = recurring.lift(payload)
             if spec.name == "ExchangeRate" and operation in ("", "update"):
                 return {spec.key: operations.update(ctx, spec, payload, sparse=False)}
             if operation == "delete":
@@ -330,7 +332,7 @@ class _Api:
             if not text or not text.strip():
                 raise faults.query_parse_error('Encountered "<EOF>" at line 1, column 1.')
             answer = operations.query(ctx, text)
-            for entity in ("Invoice", "Attachable"):
+            for entity in ("Invoice", "Attachable", "RecurringTransaction"):
                 if entity in answer:
                     answer[entity] = [_linked(ctx, entity, r, req) for r in answer[entity]]
             if "ExchangeRate" in answer:
@@ -375,6 +377,8 @@ def _linked(ctx: Ctx, entity: str, row: dict[str, Any], request: Request) -> dic
     attachable with the `TempDownloadUri` of its file."""
     if entity == "Attachable":
         return attachments.with_download_link(ctx.company, row, str(request.base_url))
+    if entity == "RecurringTransaction":
+        return recurring.presented(row)
     if entity != "Invoice" or "status" in row:  # a delete answer is no invoice
         return row
     return invoice_links.with_link(ctx.company, row, str(request.base_url), ctx.include)

@@ -805,6 +805,26 @@ SPECS: dict[str, EntitySpec] = {
             operations=("update",),  # POST /exchangerate, by currency and date (no Id)
         ),
         _spec(
+            "RecurringTransaction",
+            Kind.TRANSACTION,
+            (
+                "Bill",
+                "Purchase",
+                "CreditMemo",
+                "Deposit",
+                "Estimate",
+                "Invoice",
+                "JournalEntry",
+                "RefundReceipt",
+                "SalesReceipt",
+                "Transfer",
+                "VendorCredit",
+                "PurchaseOrder",
+            ),
+            cdc=False,
+            webhooks=False,
+        ),
+        _spec(
             "Preferences",
             Kind.SINGLETON,
             (
