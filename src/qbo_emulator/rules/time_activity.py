@@ -8,7 +8,6 @@ break); billable time names the customer it is billed to.
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
 
 from qbo_emulator import faults
 from qbo_emulator.model.store import Row
@@ -17,7 +16,6 @@ from qbo_emulator.rules.transactions import check_open_period
 from qbo_emulator.rules.values import (
     blank,
     boolean,
-    decimal,
     optional_decimal,
     ref_to,
     resolve_ref,
@@ -117,15 +115,3 @@ def prepare_time_activity(ctx: Ctx, obj: Row, existing: Row | None) -> Row:
                 raise faults.invalid_value(key, f"NegativeAmount : {key} must not be negative")
             obj[key] = rate
     return obj
-
-
-def hours_worked(row: Row) -> Decimal:
-    """The time a TimeActivity records, in hours (for reports and tests)."""
-    if row.get("StartTime") and row.get("EndTime"):
-        start, end = _moment(row, "StartTime"), _moment(row, "EndTime")
-        seconds = Decimal((end - start).total_seconds())
-        seconds -= (int(row.get("BreakHours") or 0) * 60 + int(row.get("BreakMinutes") or 0)) * 60
-        return seconds / 3600
-    return (
-        decimal(row.get("Hours") or 0, "Hours") + decimal(row.get("Minutes") or 0, "Minutes") / 60
-    )
