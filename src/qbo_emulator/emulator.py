@@ -147,7 +147,7 @@ class Emulator:
                 continue
             event = ChangeEvent(
                 realm_id=company.realm_id,
-                entity=entity,
+                entity=SPECS[entity].webhook_name or entity,
                 entity_id=entity_id,
                 operation=_operation(operation),
                 last_updated=when,

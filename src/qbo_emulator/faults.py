@@ -98,6 +98,10 @@ NAME_SPACE_DETAIL = {
     "Class": "Another class is already using this name.",
     "Department": "Another location is already using this name.",
     "Term": "Another term is already using this name.",
+    "TaxAgency": "Another tax agency is already using this name.",
+    "TaxCode": "Another tax code is already using this name.",
+    "TaxRate": "Another tax rate is already using this name.",
+    "CompanyCurrency": "This currency is already in the company's currency list.",
     "PaymentMethod": "Another payment method is already using this name.",
 }
 
@@ -109,7 +113,7 @@ def duplicate_name(space: str) -> QBOFault:
         "6240",
         "Duplicate Name Exists Error",
         f"The name supplied already exists. : {what} Please use a different name.",
-        "DisplayName" if space == "person" else "Name",
+        "DisplayName" if space in ("person", "TaxAgency") else "Name",
     )
 
 

@@ -17,7 +17,17 @@ from qbo_emulator import clock, faults
 from qbo_emulator.model.specs import SPECS, EntitySpec, Kind, resolve
 from qbo_emulator.model.store import Company, Row, Table
 from qbo_emulator.query import QueryResult, execute, parse, require_entity
-from qbo_emulator.rules import effects, names, transactions
+from qbo_emulator.rules import (
+    attachments,
+    banking,
+    currencies,
+    effects,
+    names,
+    recurring,
+    tax_service,
+    time_activity,
+    transactions,
+)
 from qbo_emulator.rules.context import Ctx
 from qbo_emulator.rules.lines import ZERO
 from qbo_emulator.rules.tax_codes import pseudo_tax_code, pseudo_tax_codes
@@ -27,6 +37,13 @@ SYSTEM_FIELDS = frozenset({"Id", "SyncToken", "MetaData", "domain", "sparse", "s
 PREPARE: dict[str, Callable[[Ctx, Row, Row | None], Row]] = {
     **names.PREPARE,
     **transactions.PREPARE,
+    "Deposit": banking.prepare_deposit,
+    "Transfer": banking.prepare_transfer,
+    "CreditCardPayment": banking.prepare_credit_card_payment,
+    "TimeActivity": time_activity.prepare_time_activity,
+    "TaxAgency": tax_service.prepare_tax_agency,
+    "Attachable": attachments.prepare_attachable,
+    "CompanyCurrency": currencies.prepare_company_currency,
 }
 MAX_BATCH_ITEMS = 30
 CDC_WINDOW = timedelta(days=30)
@@ -104,6 +121,19 @@ def _toucher(ctx: Ctx) -> Callable[[str, Row], None]:
     return touch
 
 
+def _prepare_template(ctx: Ctx, entity: str, obj: Row) -> Row:
+    """A recurring transaction's template, checked by its own entity's rules."""
+    spec = SPECS[entity]
+    return _prepare(ctx, spec, _input(spec, obj), None)
+
+
+def _prepare_recurring(ctx: Ctx, obj: Row, existing: Row | None) -> Row:
+    return recurring.prepare(ctx, obj, existing, _prepare_template)
+
+
+PREPARE["RecurringTransaction"] = _prepare_recurring
+
+
 def _prepare(ctx: Ctx, spec: EntitySpec, obj: Row, existing: Row | None) -> Row:
     prepared = PREPARE[spec.name](ctx, obj, existing)
     check_refs(ctx, spec, prepared)
@@ -119,7 +149,7 @@ def _require_payload(payload: Any) -> Mapping[str, Any]:
 
 def create(ctx: Ctx, spec: EntitySpec, payload: Any) -> Row:
     payload = _require_payload(payload)
-    if spec.kind is not Kind.NAME_LIST and spec.kind is not Kind.TRANSACTION:
+    if not spec.allows("create"):
         raise faults.unsupported_operation(f"Create for {spec.name}")
     check_writable(ctx)
     if spec.name == "Item" and str(payload.get("Type", "")) == "Group":
@@ -159,7 +189,10 @@ def update(ctx: Ctx, spec: EntitySpec, payload: Any, *, sparse: bool) -> Row:
     payload = _require_payload(payload)
     if spec.kind is Kind.SINGLETON:
         return update_singleton(ctx, spec, payload, sparse=sparse)
-    if spec.kind is Kind.READ_ONLY:
+    if spec.name == "ExchangeRate":  # no Id: by currency and date
+        check_writable(ctx)
+        return currencies.presented_rate(currencies.set_exchange_rate(ctx, payload))
+    if not spec.allows("update"):
         raise faults.unsupported_operation(f"Update for {spec.name}")
     check_writable(ctx)
     existing = _existing(ctx, spec, payload)
@@ -228,10 +261,12 @@ def deep_merge(base: Mapping[str, Any], patch: Mapping[str, Any]) -> dict[str, A
 
 def delete(ctx: Ctx, spec: EntitySpec, payload: Any) -> Row:
     payload = _require_payload(payload)
-    if spec.kind is not Kind.TRANSACTION:
-        raise faults.unsupported_operation(
-            f"Delete for {spec.name} (list entities are made inactive instead: Active=false)"
-        )
+    if not spec.allows("delete"):
+        if spec.kind is Kind.NAME_LIST:
+            raise faults.unsupported_operation(
+                f"Delete for {spec.name} (list entities are made inactive instead: Active=false)"
+            )
+        raise faults.unsupported_operation(f"Delete for {spec.name}")
     check_writable(ctx)
     existing = _existing(ctx, spec, payload)
     _check_token(spec, payload, existing)
@@ -251,7 +286,7 @@ def delete(ctx: Ctx, spec: EntitySpec, payload: Any) -> Row:
 
 def void(ctx: Ctx, spec: EntitySpec, payload: Any) -> Row:
     payload = _require_payload(payload)
-    if not spec.voidable:
+    if not spec.allows("void"):
         raise faults.unsupported_operation(f"Void for {spec.name}")
     check_writable(ctx)
     existing = _existing(ctx, spec, payload)
@@ -267,10 +302,17 @@ def void(ctx: Ctx, spec: EntitySpec, payload: Any) -> Row:
         if spec.name == "Payment":
             row["UnappliedAmt"] = ZERO
     else:
-        row["Line"] = [_zero_line(line) for line in existing.get("Line", [])]
-        row["TotalAmt"] = ZERO
+        if "Line" in existing:
+            row["Line"] = [_zero_line(line) for line in existing["Line"]]
         row["PrivateNote"] = f"Voided - {note}" if note else "Voided"
-        for key in ("Balance", "HomeBalance", "HomeTotalAmt", "RemainingCredit"):
+        for key in (
+            "TotalAmt",
+            "Amount",
+            "Balance",
+            "HomeBalance",
+            "HomeTotalAmt",
+            "RemainingCredit",
+        ):
             if key in row:
                 row[key] = ZERO
         if isinstance(row.get("TxnTaxDetail"), dict):
@@ -379,7 +421,7 @@ def query(ctx: Ctx, text: str) -> dict[str, Any]:
     if not result.rows:
         return {}
     return {
-        entity: result.rows,
+        SPECS[entity].key: result.rows,
         "startPosition": parsed.start_position,
         "maxResults": len(result.rows),
     }
@@ -441,7 +483,7 @@ def cdc(ctx: Ctx, entities: str | None, changed_since: str | None) -> list[dict[
         if objects:
             groups.append(
                 {
-                    spec.name: objects,
+                    spec.key: objects,
                     "startPosition": 1,
                     "maxResults": len(objects),
                     "totalCount": len(objects),
@@ -473,6 +515,8 @@ def batch_item(ctx: Ctx, item: Mapping[str, Any]) -> dict[str, Any]:
             raise faults.required_param("operation", "BatchItemRequest")
         spec = entity_spec(entity_key)
         payload = item[entity_key]
+        if spec.name == "RecurringTransaction":
+            payload = recurring.lift(payload)
         if operation == "create":
             row = create(ctx, spec, payload)
         elif operation == "update":
@@ -483,7 +527,10 @@ def batch_item(ctx: Ctx, item: Mapping[str, Any]) -> dict[str, Any]:
             row = void(ctx, spec, payload)
         else:
             raise faults.invalid_enumeration("operation", operation or "(empty)")
-        return {"bId": bid, spec.name: row}
+        if spec.name == "RecurringTransaction":
+            row = recurring.presented(row)
+        # Answered under the key the item used (CreditCardPayment or CreditCardPaymentTxn).
+        return {"bId": bid, entity_key if spec.json_name else spec.name: row}
     except faults.QBOFault as exc:
         return {"bId": bid, "Fault": exc.fault.fault_object()}
 

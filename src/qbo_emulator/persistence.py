@@ -7,6 +7,7 @@ Indexes, payment links and number counters are rebuilt on load, never stored.
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import os
@@ -24,6 +25,7 @@ from qbo_emulator.model.store import (
     Company,
     Deleted,
     ScriptedFault,
+    StoredFile,
     StoredResponse,
     Throttle,
 )
@@ -56,6 +58,10 @@ def _company_json(company: Company) -> dict[str, Any]:
         "throttle": company.throttle.to_json(),
         "faults": [f.to_json() for f in company.faults],
         "replays": {k: [v.status, v.body.decode()] for k, v in company.replays.items()},
+        "files": {
+            k: [base64.b64encode(f.content).decode("ascii"), f.content_type, f.token]
+            for k, f in company.files.items()
+        },
         "tables": {
             name: {
                 "next_id": table.next_id,
@@ -118,6 +124,10 @@ def _company_from_json(data: Mapping[str, Any]) -> Company:
     company.replays = {
         key: StoredResponse(int(status), body.encode())
         for key, (status, body) in data.get("replays", {}).items()
+    }
+    company.files = {
+        key: StoredFile(base64.b64decode(content), content_type, token)
+        for key, (content, content_type, token) in data.get("files", {}).items()
     }
     for name, saved in data["tables"].items():
         table = company.table(name)

@@ -8,6 +8,7 @@ scripted faults, replayed when its `requestid` was seen, and then run under the 
 from __future__ import annotations
 
 import asyncio
+import secrets
 from collections.abc import Callable
 from typing import Any
 
@@ -17,6 +18,7 @@ from starlette.routing import BaseRoute, Route
 
 from qbo_emulator import clock, faults, operations
 from qbo_emulator.emulator import Emulator
+from qbo_emulator.http import multipart
 from qbo_emulator.http.responses import (
     DroppedResponse,
     dumps,
@@ -24,8 +26,9 @@ from qbo_emulator.http.responses import (
     loads,
     raw_json,
 )
+from qbo_emulator.model.specs import SPECS
 from qbo_emulator.model.store import Company, ScriptedFault, StoredResponse, remember_response
-from qbo_emulator.rules import invoice_links
+from qbo_emulator.rules import attachments, currencies, invoice_links, recurring, tax_service
 from qbo_emulator.rules.context import Ctx
 
 MAX_REQUEST_ID = 50
@@ -61,6 +64,9 @@ def routes(emulator: Emulator) -> list[BaseRoute]:
         Route(f"{prefix}/query", api.query, methods=["GET", "POST"]),
         Route(f"{prefix}/batch", api.batch, methods=["POST"]),
         Route(f"{prefix}/cdc", api.cdc, methods=["GET", "POST"]),
+        Route(f"{prefix}/taxservice/taxcode", api.tax_service, methods=["POST"]),
+        Route(f"{prefix}/upload", api.upload, methods=["POST"]),
+        Route("/attachments/{realm}/{attachable_id}/{token}", api.download, methods=["GET"]),
         Route(f"{prefix}/{{resource}}/{{entity_id}}/send", api.send, methods=["POST"]),
         Route(f"{prefix}/{{resource}}/{{entity_id}}", api.read, methods=["GET"]),
         Route(f"{prefix}/{{resource}}", api.write, methods=["POST"]),
@@ -81,6 +87,7 @@ class _Api:
         *,
         write: bool,
         batch: bool = False,
+        raw_body: bool = False,
     ) -> Response:
         call = _Call(request)
         emulator = self.emulator
@@ -93,12 +100,21 @@ class _Api:
         except faults.QBOFault as exc:
             return fault_response(exc.fault)
         try:
-            return await self._serve(call, company, request, handler, write=write)
+            return await self._serve(
+                call, company, request, handler, write=write, raw_body=raw_body
+            )
         finally:
             emulator.limiter.release(call.realm_id, grant.client_id)
 
     async def _serve(
-        self, call: _Call, company: Company, request: Request, handler: Handler, *, write: bool
+        self,
+        call: _Call,
+        company: Company,
+        request: Request,
+        handler: Handler,
+        *,
+        write: bool,
+        raw_body: bool = False,
     ) -> Response:
         emulator = self.emulator
         scripted = self._scripted(company, call)
@@ -123,7 +139,10 @@ class _Api:
             if stored is not None:
                 return raw_json(stored.body, stored.status)
             try:
-                payload = loads(raw) if write and raw.strip() else None
+                if raw_body:
+                    payload: Any = raw
+                else:
+                    payload = loads(raw) if write and raw.strip() else None
                 body = handler(ctx, request, payload)
                 status = 200
                 content = dumps({**body, "time": clock.format_time_field(ctx.now)})
@@ -158,16 +177,22 @@ class _Api:
         def handle(ctx: Ctx, req: Request, _: Any) -> dict[str, Any]:
             spec = operations.entity_spec(req.path_params["resource"])
             row = operations.read(ctx, spec, req.path_params["entity_id"])
-            return {spec.name: _linked(ctx, spec.name, row, req)}
+            return {spec.key: _linked(ctx, spec.name, row, req)}
 
         return await self._run(request, handle, write=False)
 
     async def read_singleton(self, request: Request) -> Response:
         def handle(ctx: Ctx, req: Request, _: Any) -> dict[str, Any]:
             spec = operations.entity_spec(req.path_params["resource"])
+            if spec.name == "ExchangeRate":
+                params = req.query_params
+                row = currencies.read_exchange_rate(
+                    ctx, params.get("sourcecurrencycode"), params.get("asofdate")
+                )
+                return {spec.key: currencies.presented_rate(row)}
             if spec.name != "Preferences":
                 raise faults.unsupported_operation(f"GET without an id for {spec.name}")
-            return {spec.name: operations.read(ctx, spec, "1")}
+            return {spec.key: operations.read(ctx, spec, "1")}
 
         return await self._run(request, handle, write=False)
 
@@ -178,6 +203,10 @@ class _Api:
             includes = {i.lower() for i in ctx.include}
             if payload is None:
                 raise faults.required_param(spec.name, spec.name, "the request body is empty")
+            if spec.name == "RecurringTransaction":
+                payload = recurring.lift(payload)
+            if spec.name == "ExchangeRate" and operation in ("", "update"):
+                return {spec.key: operations.update(ctx, spec, payload, sparse=False)}
             if operation == "delete":
                 row = operations.delete(ctx, spec, payload)
             elif operation == "void" or (operation == "update" and "void" in includes):
@@ -193,7 +222,7 @@ class _Api:
                 row = operations.create(ctx, spec, payload)
             else:
                 raise faults.invalid_enumeration("operation", operation)
-            return {spec.name: _linked(ctx, spec.name, row, req)}
+            return {spec.key: _linked(ctx, spec.name, row, req)}
 
         return await self._run(request, handle, write=True)
 
@@ -240,6 +269,60 @@ class _Api:
 
         return await self._run(request, handle, write=True)
 
+    async def tax_service(self, request: Request) -> Response:
+        def handle(ctx: Ctx, req: Request, payload: Any) -> dict[str, Any]:
+            operations.check_writable(ctx)
+            if payload is None:
+                raise faults.required_param("TaxCode", "TaxCode", "the request body is empty")
+            return tax_service.create_tax_code(ctx, payload)
+
+        return await self._run(request, handle, write=True)
+
+    async def upload(self, request: Request) -> Response:
+        """`POST /upload`: files with their Attachable metadata, each answered on its own."""
+        content_type = request.headers.get("content-type", "")
+
+        def handle(ctx: Ctx, req: Request, raw: bytes) -> dict[str, Any]:
+            operations.check_writable(ctx)
+            if len(raw) > attachments.MAX_UPLOAD:
+                raise attachments.upload_too_large(len(raw))
+            try:
+                parts = multipart.parse(raw, content_type)
+            except multipart.MultipartError as exc:
+                raise faults.invalid_value("", f"Invalid multipart request : {exc}") from None
+            answers: list[dict[str, Any]] = []
+            for item in attachments.upload_items(parts):
+                try:
+                    row = _upload_one(ctx, item)
+                except faults.QBOFault as exc:
+                    answers.append({"Fault": exc.fault.fault_object()})
+                    continue
+                link = attachments.with_download_link(ctx.company, row, str(req.base_url))
+                answers.append({"Attachable": link})
+            return {"AttachableResponse": answers}
+
+        return await self._run(request, handle, write=True, raw_body=True)
+
+    async def download(self, request: Request) -> Response:
+        """A `TempDownloadUri`: the file itself, to whoever holds the link (no token needed)."""
+        params = request.path_params
+        company = self.emulator.companies.get(params["realm"])
+        with self.emulator.lock:
+            stored = company.files.get(params["attachable_id"]) if company else None
+            row = company.table("Attachable").get(params["attachable_id"]) if company else None
+        if (
+            stored is None
+            or row is None
+            or not secrets.compare_digest(stored.token, params["token"])
+        ):
+            return Response("Not Found", status_code=404, media_type="text/plain")
+        name = str(row.get("FileName") or "attachment").replace('"', "")
+        return Response(
+            stored.content,
+            media_type=stored.content_type,
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        )
+
     async def query(self, request: Request) -> Response:
         text = request.query_params.get("query")
         if text is None and request.method == "POST":
@@ -249,8 +332,13 @@ class _Api:
             if not text or not text.strip():
                 raise faults.query_parse_error('Encountered "<EOF>" at line 1, column 1.')
             answer = operations.query(ctx, text)
-            if "Invoice" in answer:
-                answer["Invoice"] = [_linked(ctx, "Invoice", r, req) for r in answer["Invoice"]]
+            for entity in ("Invoice", "Attachable", "RecurringTransaction"):
+                if entity in answer:
+                    answer[entity] = [_linked(ctx, entity, r, req) for r in answer[entity]]
+            if "ExchangeRate" in answer:
+                answer["ExchangeRate"] = [
+                    currencies.presented_rate(r) for r in answer["ExchangeRate"]
+                ]
             return {"QueryResponse": answer}
 
         return await self._run(request, handle, write=False)
@@ -285,10 +373,34 @@ class _Api:
 
 
 def _linked(ctx: Ctx, entity: str, row: dict[str, Any], request: Request) -> dict[str, Any]:
-    """An invoice with its `InvoiceLink` when the request has `include=invoiceLink`."""
+    """An invoice with its `InvoiceLink` when the request has `include=invoiceLink`; an
+    attachable with the `TempDownloadUri` of its file."""
+    if entity == "Attachable":
+        return attachments.with_download_link(ctx.company, row, str(request.base_url))
+    if entity == "RecurringTransaction":
+        return recurring.presented(row)
     if entity != "Invoice" or "status" in row:  # a delete answer is no invoice
         return row
     return invoice_links.with_link(ctx.company, row, str(request.base_url), ctx.include)
+
+
+def _upload_one(ctx: Ctx, item: dict[str, Any]) -> dict[str, Any]:
+    """One uploaded file: a new attachable (or, with an Id in its metadata, a new file for an
+    existing one), its file kept in the company."""
+    metadata = dict(item["metadata"])
+    if _blank(metadata.get("FileName")):
+        metadata["FileName"] = item["filename"]
+    content_type = str(metadata.get("ContentType") or item["content_type"])
+    metadata["ContentType"] = content_type
+    spec = SPECS["Attachable"]
+    if _blank(metadata.get("Id")):
+        row = operations.create(ctx, spec, metadata)
+    else:
+        existing = operations.read(ctx, spec, str(metadata["Id"]).strip())
+        ctx.company.files.pop(existing["Id"], None)  # the new file's name and type count
+        row = operations.update(ctx, spec, {**metadata, "sparse": True}, sparse=True)
+    attachments.keep_file(ctx.company, row, item["content"], content_type)
+    return row
 
 
 def _blank(value: Any) -> bool:

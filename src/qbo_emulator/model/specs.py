@@ -15,7 +15,7 @@ class Kind(Enum):
     NAME_LIST = "name_list"  # never deleted; made inactive
     TRANSACTION = "transaction"  # deleted for good
     SINGLETON = "singleton"  # Preferences, CompanyInfo
-    READ_ONLY = "read_only"  # TaxCode, TaxRate
+    READ_ONLY = "read_only"  # TaxCode, TaxRate, ExchangeRate (changed through their own calls)
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,14 +30,29 @@ class EntitySpec:
     voidable: bool = False
     cdc: bool = True
     webhooks: bool = True
+    # The writes QuickBooks allows: "create", "update", "delete", "void".
+    operations: frozenset[str] = frozenset()
+    # The key of the entity in JSON answers, when it differs from the name (CreditCardPayment).
+    json_name: str = ""
+    # The entity's name in webhook notifications, when it differs (CompanyCurrency: Currency).
+    webhook_name: str = ""
 
     @property
     def url_name(self) -> str:
         return self.name.lower()
 
     @property
+    def key(self) -> str:
+        """The entity's key in request and response bodies."""
+        return self.json_name or self.name
+
+    def allows(self, operation: str) -> bool:
+        return operation in self.operations
+
+    @property
     def is_name_list(self) -> bool:
-        return self.kind in (Kind.NAME_LIST, Kind.READ_ONLY)
+        """A list whose queries return active rows only (TaxAgency has no `Active`)."""
+        return self.kind in (Kind.NAME_LIST, Kind.READ_ONLY) and "Active" in self.fields
 
 
 _COMMON = ("Id", "SyncToken", "MetaData", "domain", "sparse")
@@ -148,6 +163,14 @@ _SALES_LIMITS = {
 }
 
 
+_DEFAULT_OPERATIONS: dict[Kind, tuple[str, ...]] = {
+    Kind.NAME_LIST: ("create", "update"),
+    Kind.TRANSACTION: ("create", "update", "delete"),
+    Kind.SINGLETON: ("update",),
+    Kind.READ_ONLY: (),
+}
+
+
 def _spec(
     name: str,
     kind: Kind,
@@ -160,7 +183,12 @@ def _spec(
     voidable: bool = False,
     cdc: bool = True,
     webhooks: bool = True,
+    operations: tuple[str, ...] | None = None,
+    json_name: str = "",
+    webhook_name: str = "",
 ) -> EntitySpec:
+    if operations is None:
+        operations = _DEFAULT_OPERATIONS[kind] + (("void",) if voidable else ())
     return EntitySpec(
         name=name,
         kind=kind,
@@ -172,6 +200,9 @@ def _spec(
         voidable=voidable,
         cdc=cdc,
         webhooks=webhooks,
+        operations=frozenset(operations),
+        json_name=json_name,
+        webhook_name=webhook_name,
     )
 
 
@@ -430,6 +461,24 @@ SPECS: dict[str, EntitySpec] = {
             webhooks=False,
         ),
         _spec(
+            "TaxAgency",
+            Kind.NAME_LIST,
+            (
+                "DisplayName",
+                "TaxTrackedOnSales",
+                "TaxTrackedOnPurchases",
+                "TaxRegistrationNumber",
+                "TaxAgencyConfig",
+                "LastFileDate",
+                "ReportingMethod",
+            ),
+            limits={"DisplayName": 100, "TaxRegistrationNumber": 30},
+            indexed=("DisplayName",),
+            name_field="DisplayName",
+            cdc=False,  # "Not supported for: JournalCode, TaxAgency, ..." (CDC reference)
+            operations=("create",),  # the TaxAgency reference documents create, read, query
+        ),
+        _spec(
             "Invoice",
             Kind.TRANSACTION,
             (*_TXN_COMMON, *_SALES_FIELDS),
@@ -583,6 +632,199 @@ SPECS: dict[str, EntitySpec] = {
             indexed=("DocNumber", "VendorRef"),
         ),
         _spec(
+            "Estimate",
+            Kind.TRANSACTION,
+            (
+                *_TXN_COMMON,
+                *_SALES_FIELDS,
+                "ExpirationDate",
+                "TxnStatus",
+                "AcceptedBy",
+                "AcceptedDate",
+            ),
+            limits={**_SALES_LIMITS, "AcceptedBy": 100},
+            refs={
+                "CustomerRef": "Customer",
+                "SalesTermRef": "Term",
+                "ClassRef": "Class",
+                "DepartmentRef": "Department",
+            },
+            indexed=("DocNumber", "CustomerRef"),
+        ),
+        _spec(
+            "RefundReceipt",
+            Kind.TRANSACTION,
+            (
+                *_TXN_COMMON,
+                *_SALES_FIELDS,
+                "PaymentMethodRef",
+                "PaymentRefNum",
+                "PaymentType",
+                "CheckPayment",
+                "CreditCardPayment",
+            ),
+            limits={**_SALES_LIMITS, "PaymentRefNum": 21},
+            refs={
+                "CustomerRef": "Customer",
+                "ClassRef": "Class",
+                "PaymentMethodRef": "PaymentMethod",
+                "DepartmentRef": "Department",
+            },
+            indexed=("DocNumber", "CustomerRef"),
+            voidable=True,
+        ),
+        _spec(
+            "Deposit",
+            Kind.TRANSACTION,
+            (
+                *_TXN_COMMON,
+                "DepositToAccountRef",
+                "CashBack",
+                "TxnTaxDetail",
+                "GlobalTaxCalculation",
+            ),
+            limits={**_TXN_LIMITS, "CashBack.Memo": 4000},
+            refs={"DepartmentRef": "Department"},
+            indexed=("DocNumber", "DepositToAccountRef"),
+        ),
+        _spec(
+            "Transfer",
+            Kind.TRANSACTION,
+            (
+                "TxnDate",
+                "PrivateNote",
+                "FromAccountRef",
+                "ToAccountRef",
+                "Amount",
+                "CurrencyRef",
+                "ExchangeRate",
+                "TransactionLocationType",
+                "RecurDataRef",
+            ),
+            limits={"PrivateNote": 4000},
+            indexed=("FromAccountRef", "ToAccountRef"),
+            voidable=True,
+        ),
+        _spec(
+            "CreditCardPayment",
+            Kind.TRANSACTION,
+            (
+                "TxnDate",
+                "PrivateNote",
+                "Memo",
+                "CreditCardAccountRef",
+                "BankAccountRef",
+                "Amount",
+                "VendorRef",
+                "PrintStatus",
+                "CheckNum",
+                "CurrencyRef",
+            ),
+            limits={"PrivateNote": 4000, "Memo": 4000, "CheckNum": 21},
+            refs={"VendorRef": "Vendor"},
+            indexed=("CreditCardAccountRef", "BankAccountRef"),
+            webhooks=False,
+            json_name="CreditCardPaymentTxn",
+        ),
+        _spec(
+            "TimeActivity",
+            Kind.TRANSACTION,
+            (
+                "TxnDate",
+                "NameOf",
+                "EmployeeRef",
+                "VendorRef",
+                "CustomerRef",
+                "ItemRef",
+                "ClassRef",
+                "DepartmentRef",
+                "PayrollItemRef",
+                "BillableStatus",
+                "Taxable",
+                "HourlyRate",
+                "CostRate",
+                "Hours",
+                "Minutes",
+                "BreakHours",
+                "BreakMinutes",
+                "StartTime",
+                "EndTime",
+                "Description",
+                "TimeZone",
+                "ProjectRef",
+                "TransactionLocationType",
+            ),
+            limits={"Description": 4000},
+            refs={
+                "CustomerRef": "Customer",
+                "ItemRef": "Item",
+                "ClassRef": "Class",
+                "DepartmentRef": "Department",
+            },
+            indexed=("EmployeeRef", "VendorRef", "CustomerRef"),
+            cdc=False,  # "Not supported for: JournalCode, TaxAgency, TimeActivity, ..." (CDC)
+        ),
+        _spec(
+            "Attachable",
+            Kind.TRANSACTION,
+            (
+                "FileName",
+                "Note",
+                "Category",
+                "ContentType",
+                "PlaceName",
+                "AttachableRef",
+                "Long",
+                "Lat",
+                "Tag",
+                "FileAccessUri",
+                "Size",
+                "ThumbnailFileAccessUri",
+                "TempDownloadUri",
+                "ThumbnailTempDownloadUri",
+            ),
+            limits={"FileName": 1000, "Note": 2000, "Tag": 100, "PlaceName": 100},
+            indexed=("FileName",),
+            webhooks=False,  # not in Intuit's list of webhook entities
+        ),
+        _spec(
+            "CompanyCurrency",
+            Kind.NAME_LIST,
+            ("Code", "Name", "Active", "CustomField"),
+            indexed=("Code",),
+            name_field="Code",
+            webhook_name="Currency",  # Intuit's webhook list names it Currency
+        ),
+        _spec(
+            "ExchangeRate",
+            Kind.READ_ONLY,
+            ("SourceCurrencyCode", "TargetCurrencyCode", "Rate", "AsOfDate", "CustomField"),
+            indexed=("SourceCurrencyCode", "AsOfDate"),
+            cdc=False,
+            webhooks=False,
+            operations=("update",),  # POST /exchangerate, by currency and date (no Id)
+        ),
+        _spec(
+            "RecurringTransaction",
+            Kind.TRANSACTION,
+            (
+                "Bill",
+                "Purchase",
+                "CreditMemo",
+                "Deposit",
+                "Estimate",
+                "Invoice",
+                "JournalEntry",
+                "RefundReceipt",
+                "SalesReceipt",
+                "Transfer",
+                "VendorCredit",
+                "PurchaseOrder",
+            ),
+            cdc=False,
+            webhooks=False,
+        ),
+        _spec(
             "Preferences",
             Kind.SINGLETON,
             (
@@ -625,10 +867,12 @@ SPECS: dict[str, EntitySpec] = {
 }
 
 BY_URL_NAME: dict[str, EntitySpec] = {s.url_name: s for s in SPECS.values()}
+# Batch items and CDC name an entity by its JSON key too (CreditCardPaymentTxn).
+BY_URL_NAME.update({s.json_name.lower(): s for s in SPECS.values() if s.json_name})
 
 # Customer, Vendor and Employee share one display-name space in QuickBooks Online.
 PERSON_ENTITIES = frozenset({"Customer", "Vendor", "Employee"})
-SALES_FORMS = frozenset({"Invoice", "SalesReceipt", "CreditMemo"})
+SALES_FORMS = frozenset({"Invoice", "SalesReceipt", "CreditMemo", "Estimate", "RefundReceipt"})
 VENDOR_DOC_ENTITIES = frozenset({"Bill", "Purchase"})
 HIERARCHICAL = {"Customer": "Job", "Item": "SubItem", "Account": "SubAccount", "Class": "SubClass"}
 HIERARCHICAL["Department"] = "SubDepartment"

@@ -187,6 +187,15 @@ class ScriptedFault:
 
 
 @dataclass(slots=True)
+class StoredFile:
+    """An uploaded attachment's content; `token` makes its download link unguessable."""
+
+    content: bytes
+    content_type: str
+    token: str
+
+
+@dataclass(slots=True)
 class StoredResponse:
     status: int
     body: bytes
@@ -210,6 +219,8 @@ class Company:
     applied: dict[str, dict[str, Any]] = field(default_factory=dict)
     # Highest numeric DocNumber per entity, for QuickBooks-assigned numbers.
     doc_counters: dict[str, int] = field(default_factory=dict)
+    # Attachable Id -> the file uploaded for it.
+    files: dict[str, StoredFile] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for name, spec in SPECS.items():
@@ -253,6 +264,7 @@ __all__ = [
     "Deleted",
     "Row",
     "ScriptedFault",
+    "StoredFile",
     "StoredResponse",
     "Table",
     "Throttle",

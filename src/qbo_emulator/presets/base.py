@@ -306,8 +306,7 @@ ACCOUNTS: tuple[AccountRow, ...] = (
 
 # --- sales tax ----------------------------------------------------------------------------
 
-# TaxAgency is not an entity the emulator stores; rates point at agency Id 1, as the first
-# agency of a real company does.
+# The company's one tax agency, created first (Id 1) so the rates can point at it.
 TAX_AGENCY_ID = "1"
 TAX_AGENCY_NAME = "California Department of Tax and Fee Administration"
 
@@ -398,6 +397,7 @@ class BaseRefs:
 def seed_base(target: SeedTarget) -> BaseRefs:
     """Create the lists every company starts with; returns their Ids by name."""
     accounts, full_names = _seed_accounts(target)
+    target.create("TaxAgency", {"DisplayName": TAX_AGENCY_NAME, "TaxTrackedOnSales": True})
     tax_rates = _seed_tax_rates(target)
     tax_codes = _seed_tax_codes(target, tax_rates)
     payment_methods = {

@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from qbo_emulator.model.specs import HIERARCHICAL
 from qbo_emulator.model.store import Row
+from qbo_emulator.rules.banking import after_deposit
 from qbo_emulator.rules.context import Ctx
 from qbo_emulator.rules.lines import ZERO
 from qbo_emulator.rules.transactions import numeric, payment_links
@@ -20,7 +21,14 @@ from qbo_emulator.rules.values import money
 
 Touch = Callable[[str, Row], None]
 
-INVENTORY_SIGN = {"Invoice": -1, "SalesReceipt": -1, "CreditMemo": 1, "Bill": 1, "Purchase": 1}
+INVENTORY_SIGN = {
+    "Invoice": -1,
+    "SalesReceipt": -1,
+    "CreditMemo": 1,
+    "RefundReceipt": 1,
+    "Bill": 1,
+    "Purchase": 1,
+}
 PAYMENT_TARGETS = {"Payment": ("Invoice", "CreditMemo"), "BillPayment": ("Bill",)}
 
 
@@ -29,6 +37,10 @@ def after_write(ctx: Ctx, entity: str, old: Row | None, new: Row | None, touch: 
         _relink(ctx, entity, old, new, touch)
     if entity in INVENTORY_SIGN:
         _inventory(ctx, entity, old, new)
+    if entity == "Deposit":
+        after_deposit(ctx, old, new)
+    if entity == "Attachable" and new is None and old is not None:
+        ctx.company.files.pop(old["Id"], None)  # a deleted attachable takes its file along
     if new is not None and new.get("DocNumber"):
         number = numeric(str(new["DocNumber"]))
         if number is not None and number > ctx.company.doc_counters.get(entity, 0):

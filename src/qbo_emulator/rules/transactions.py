@@ -169,8 +169,14 @@ def _existing_date(existing: Row | None) -> str | None:
 # --- sales forms ----------------------------------------------------------------------------
 
 
+ESTIMATE_STATUSES = ("Pending", "Accepted", "Closed", "Rejected")
+
+
 def _prepare_sales(ctx: Ctx, entity: str, obj: Row, existing: Row | None) -> Row:
-    customer = _required_party(ctx, obj, "CustomerRef", "Customer")
+    if entity == "RefundReceipt":  # a refund may be to no one in particular
+        customer = _optional_party(ctx, obj, "CustomerRef", "Customer")
+    else:
+        customer = _required_party(ctx, obj, "CustomerRef", "Customer")
     when = txn_date(ctx, obj)
     check_open_period(ctx, when, _existing_date(existing))
     totals = sales_lines(ctx, obj, existing, when)
@@ -213,6 +219,11 @@ def _prepare_sales(ctx: Ctx, entity: str, obj: Row, existing: Row | None) -> Row
     elif entity == "CreditMemo":
         obj["Balance"] = money(total - applied)
         obj["RemainingCredit"] = obj["Balance"]
+    elif entity == "Estimate":
+        _estimate(obj)
+    elif entity == "RefundReceipt":
+        obj["Balance"] = ZERO
+        _refund_account(ctx, obj)
     else:  # SalesReceipt: paid on the spot
         obj["Balance"] = ZERO
         if blank(obj.get("DepositToAccountRef")):
@@ -220,6 +231,51 @@ def _prepare_sales(ctx: Ctx, entity: str, obj: Row, existing: Row | None) -> Row
             if undeposited:
                 obj["DepositToAccountRef"] = undeposited
     return obj
+
+
+def _optional_party(ctx: Ctx, obj: Row, key: str, entity: str) -> Row:
+    ref = obj.get(key)
+    if blank(ref) or (isinstance(ref, dict) and blank(ref.get("value"))):
+        obj.pop(key, None)
+        return {}
+    return _required_party(ctx, obj, key, entity)
+
+
+def _estimate(obj: Row) -> None:
+    """TxnStatus (Pending by default), ExpirationDate and AcceptedDate; an estimate has no
+    balance: it is no sale until it becomes an invoice."""
+    status = obj.get("TxnStatus") or "Pending"
+    if status not in ESTIMATE_STATUSES:
+        raise faults.invalid_enumeration("TxnStatus", str(status))
+    obj["TxnStatus"] = status
+    for key in ("ExpirationDate", "AcceptedDate"):
+        if not blank(obj.get(key)):
+            obj[key] = iso_date(obj[key], key)
+    for key in ("Balance", "HomeBalance", "DepositToAccountRef"):
+        obj.pop(key, None)
+
+
+def _refund_account(ctx: Ctx, obj: Row) -> None:
+    """RefundReceipt.DepositToAccountRef: required, a Bank or Other Current Asset account (the
+    account the money is refunded from)."""
+    if blank(obj.get("DepositToAccountRef")):
+        raise faults.required_param("DepositToAccountRef")
+    account = resolve_ref(ctx, "Account", obj["DepositToAccountRef"], "DepositToAccountRef")
+    if account.get("AccountType") not in ("Bank", "Other Current Asset"):
+        raise faults.business_validation(
+            "A refund is paid from a Bank or Other Current Asset account; "
+            f"{account.get('Name')} is a {account.get('AccountType')} account.",
+            "DepositToAccountRef",
+        )
+    obj["DepositToAccountRef"] = ref_to(account, "Name")
+
+
+def prepare_estimate(ctx: Ctx, obj: Row, existing: Row | None) -> Row:
+    return _prepare_sales(ctx, "Estimate", obj, existing)
+
+
+def prepare_refund_receipt(ctx: Ctx, obj: Row, existing: Row | None) -> Row:
+    return _prepare_sales(ctx, "RefundReceipt", obj, existing)
 
 
 def prepare_invoice(ctx: Ctx, obj: Row, existing: Row | None) -> Row:
@@ -477,6 +533,8 @@ PREPARE: dict[str, Callable[[Ctx, Row, Row | None], Row]] = {
     "Purchase": prepare_purchase,
     "Bill": prepare_bill,
     "PurchaseOrder": prepare_purchase_order,
+    "Estimate": prepare_estimate,
+    "RefundReceipt": prepare_refund_receipt,
 }
 
 # Fields QuickBooks computes; a value a client sends for them is ignored.
@@ -493,6 +551,19 @@ COMPUTED: dict[str, frozenset[str]] = {
     "Purchase": frozenset({"TotalAmt", "HomeTotalAmt"}),
     "Bill": frozenset({"TotalAmt", "Balance", "HomeBalance", "HomeTotalAmt", "LinkedTxn"}),
     "PurchaseOrder": frozenset({"TotalAmt", "HomeTotalAmt"}),
+    "Estimate": frozenset({"TotalAmt", "HomeTotalAmt", "LinkedTxn", "Balance", "HomeBalance"}),
+    "RefundReceipt": frozenset({"TotalAmt", "HomeTotalAmt", "Balance", "HomeBalance"}),
+    "Deposit": frozenset({"TotalAmt", "HomeTotalAmt"}),
+    "TaxAgency": frozenset({"TaxAgencyConfig"}),
+    "Attachable": frozenset(
+        {
+            "Size",
+            "FileAccessUri",
+            "TempDownloadUri",
+            "ThumbnailFileAccessUri",
+            "ThumbnailTempDownloadUri",
+        }
+    ),
     "Customer": frozenset(
         {"Balance", "BalanceWithJobs", "FullyQualifiedName", "Level", "IsProject"}
     ),
