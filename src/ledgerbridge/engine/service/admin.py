@@ -51,6 +51,8 @@ __all__ = [
 
 
 def connection_view(service: Wiring, session: Any, connection: StoredConnection) -> ConnectionView:
+    """The connection as its owner sees it: counts per status, its settings over the defaults
+    (its events secret included), its problem."""
     return ConnectionView(
         id=connection.id,
         name=connection.name,
