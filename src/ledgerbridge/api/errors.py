@@ -9,10 +9,10 @@ What becomes what (`install(app)` registers the handlers):
     ApiError(status, code)          raised by routes and dependencies: as given (401 auth...)
     BodyTooLarge                    413 input.too_large (api.limits: a body over its route's limit)
     BodyRefused                     422 input.invalid naming the body (not UTF-8, nested too deep)
-    engine.service.Invalid          422 input.invalid, with the engine's problems
+    engine.errors.Invalid           422 input.invalid, with the engine's problems
     RequestValidationError          422 input.invalid, FastAPI's own checks in the same shape
     storage InvalidCursor           422 input.invalid naming `cursor`
-    engine.service.NotFound         404 not_found
+    engine.errors.NotFound          404 not_found
     Starlette HTTPException         its status (404 not_found, 405 method_not_allowed, ...)
     QuickBooksError, httpx errors   502 quickbooks.unavailable (QuickBooks did not answer well)
     crypto.CipherError              503 connection.secret_keys_changed (the server's keys do not

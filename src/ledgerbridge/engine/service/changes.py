@@ -1,0 +1,236 @@
+"""The app's record changes: one record put, many in one transaction, one deleted. Each is
+stored with its sync work in one transaction (held when auto_push leaves its type out)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from ledgerbridge.core.preflight import limits
+from ledgerbridge.core.problems import Problem
+from ledgerbridge.core.records import (
+    RECORD_TYPES,
+    Incoming,
+    RecordKey,
+    id_refused,
+    parse_record,
+    record_to_json,
+)
+from ledgerbridge.engine import holding
+from ledgerbridge.engine.errors import Invalid, NotFound
+from ledgerbridge.engine.service._shared import (
+    Wiring,
+    check_app_id,
+    defer_sync,
+    invalid,
+    owned_connection,
+    wake_after_change,
+)
+from ledgerbridge.engine.service.sync_log import record
+from ledgerbridge.engine.views import RecordView
+from ledgerbridge.storage.connections import StoredConnection
+from ledgerbridge.storage.history import History
+from ledgerbridge.storage.links import Links
+from ledgerbridge.storage.records import Records
+from ledgerbridge.storage.sync_states import StoredState, SyncStates
+
+__all__ = ["PUT_MANY", "Received", "delete_record", "put_record", "put_records"]
+
+PUT_MANY = 1000  # records at most in one put_records
+
+
+def _canonical(
+    record_type: str, app_id: str, data: Mapping[str, Any], settings: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The record as stored, or Invalid naming the fields to correct: an id outside the
+    grammar (`core.records.id_refused`), what does not parse (text that is not text included),
+    and a text so far over its QuickBooks limit (the connection's `field_limit_margin`) that
+    it could only ever fail."""
+    why = id_refused(app_id)
+    if why is not None:
+        raise invalid("id", why)
+    parsed = parse_record(record_type, data)
+    if isinstance(parsed, list):
+        raise Invalid(parsed)
+    margin = settings.get("field_limit_margin", limits.DEFAULT_MARGIN)
+    too_long = limits.beyond_margin(parsed, margin)
+    if too_long:
+        raise Invalid(too_long)
+    return record_to_json(parsed)
+
+
+def _duplicates(records: Sequence[Incoming]) -> list[Problem]:
+    """Every position of a (type, id) sent more than once in one request: which copy would win
+    is not for the server to guess."""
+    positions: dict[tuple[str, str], list[int]] = {}
+    for index, incoming in enumerate(records):
+        positions.setdefault((incoming.type, incoming.id), []).append(index)
+    found: list[tuple[int, Problem]] = []
+    for (record_type, app_id), where in positions.items():
+        if len(where) < 2:
+            continue
+        named = ", ".join(f"records[{index}]" for index in where)
+        for index in where:
+            found.append(
+                (
+                    index,
+                    Problem(
+                        "input.invalid",
+                        f"records[{index}].id",
+                        f"{record_type} {app_id!a} is sent {len(where)} times ({named}); send each "
+                        "record once",
+                        {"positions": named},
+                    ),
+                )
+            )
+    return [problem for _, problem in sorted(found, key=lambda pair: pair[0])]
+
+
+@dataclass(frozen=True)
+class Received:
+    """What `put_records` did with one record: stored (its version; held when auto_push leaves
+    its type out) or refused (its problems; nothing stored)."""
+
+    type: str
+    id: str
+    version: int | None = None
+    held: bool = False
+    problems: tuple[Problem, ...] = ()
+
+    @property
+    def stored(self) -> bool:
+        return not self.problems
+
+    def to_json(self) -> dict[str, Any]:
+        if self.problems:
+            return {
+                "type": self.type,
+                "id": self.id,
+                "stored": False,
+                "problems": [problem.to_json() for problem in self.problems],
+            }
+        return {
+            "type": self.type,
+            "id": self.id,
+            "stored": True,
+            "version": self.version,
+            "held": self.held,
+        }
+
+
+def put_record(
+    service: Wiring,
+    key_id: str,
+    connection_id: str,
+    record_type: str,
+    app_id: str,
+    data: Mapping[str, Any],
+) -> RecordView:
+    if record_type not in RECORD_TYPES:
+        raise NotFound(f"record type {record_type}")
+    with service.ledger.db.session() as session:
+        connection = owned_connection(session, key_id, connection_id)
+        canonical = _canonical(record_type, app_id, data, connection.settings)
+        _, hold, queued = _receive(session, connection, record_type, app_id, canonical)
+        if queued:
+            defer_sync(service, session, connection_id)
+    if not hold:
+        wake_after_change(service, connection_id)
+    return record(service, key_id, connection_id, record_type, app_id)
+
+
+def put_records(
+    service: Wiring, key_id: str, connection_id: str, records: Sequence[Incoming]
+) -> list[Received]:
+    """Many records in one transaction, at most PUT_MANY: each is stored as `put_record`
+    stores one, and one that does not parse is refused alone, with its problems (the
+    others are stored all the same). One answer per record, in order. The same record
+    (type and id) twice is Invalid, naming every position, and nothing is stored."""
+    if len(records) > PUT_MANY:
+        raise invalid("records", f"at most {PUT_MANY} records at a time")
+    duplicates = _duplicates(records)
+    if duplicates:
+        raise Invalid(duplicates)
+    answers: list[Received] = []
+    woken = queued = False
+    with service.ledger.db.session() as session:
+        connection = owned_connection(session, key_id, connection_id)
+        for incoming in records:
+            record_type, app_id = incoming.type, incoming.id
+            try:
+                if record_type not in RECORD_TYPES:
+                    raise invalid("type", f"unknown record type {record_type!r}")
+                canonical = _canonical(record_type, app_id, incoming.data, connection.settings)
+            except Invalid as refused:
+                answers.append(Received(record_type, app_id, problems=tuple(refused.problems)))
+                continue
+            version, hold, changed = _receive(session, connection, record_type, app_id, canonical)
+            answers.append(Received(record_type, app_id, version=version, held=hold))
+            woken, queued = woken or not hold, queued or changed
+        if queued:
+            defer_sync(service, session, connection_id)  # one sync job for them all
+    if woken:
+        wake_after_change(service, connection_id)
+    return answers
+
+
+def _receive(
+    session: Session,
+    connection: StoredConnection,
+    record_type: str,
+    app_id: str,
+    canonical: Mapping[str, Any],
+) -> tuple[int, bool, bool]:
+    """Store a checked record and, when it changed, its sync work: (version, held, queued:
+    there is sync work for the caller to defer in the transaction)."""
+    connection_id = connection.id
+    hold = not holding.auto_pushed(connection.settings, record_type)
+    version = Records(session).upsert(connection_id, record_type, app_id, canonical)
+    states = SyncStates(session)
+    state = states.get(connection_id, record_type, app_id)
+    if state is not None and state.desired_version == version:
+        return version, hold, False
+    states.want(connection_id, record_type, app_id, version, hold=hold, current=state)
+    History(session).add(
+        connection_id, record_type, app_id, "received", detail={"version": version}
+    )
+    key = RecordKey(record_type, app_id)  # type: ignore[arg-type]
+    _note_held(session, connection_id, key, state, hold)
+    return version, hold, not hold
+
+
+def _note_held(
+    session: Session, connection_id: str, key: RecordKey, before: StoredState | None, hold: bool
+) -> None:
+    """A held record's history says so, once, when it starts waiting."""
+    if hold and (before is None or not before.held):
+        holding.note_held(History(session), connection_id, key)
+
+
+def delete_record(
+    service: Wiring, key_id: str, connection_id: str, record_type: str, app_id: str
+) -> RecordView:
+    check_app_id(app_id)
+    with service.ledger.db.session() as session:
+        connection = owned_connection(session, key_id, connection_id)
+        version = Records(session).mark_deleted(connection_id, record_type, app_id)
+        if version is None:
+            raise NotFound(f"{record_type} {app_id}")
+        # only what is in QuickBooks has a removal to push; anything else settles locally
+        hold = not holding.auto_pushed(connection.settings, record_type) and (
+            Links(session).get(connection_id, record_type, app_id) is not None
+        )
+        states = SyncStates(session)
+        before = states.get(connection_id, record_type, app_id)
+        states.want(connection_id, record_type, app_id, version, hold=hold)
+        History(session).add(connection_id, record_type, app_id, "deleted_in_app")
+        key = RecordKey(record_type, app_id)  # type: ignore[arg-type]
+        _note_held(session, connection_id, key, before, hold)
+        if not hold:
+            defer_sync(service, session, connection_id)
+    if not hold:
+        wake_after_change(service, connection_id)
+    return record(service, key_id, connection_id, record_type, app_id)
