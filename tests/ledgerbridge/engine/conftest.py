@@ -6,10 +6,11 @@ pass (`World.sync` waits for them to drain the company).
 How the engine reaches the emulator (`quickbooks_transport`): on SQLite through the emulator's
 app in this process (`qbo_emulator.testing.EmulatorTransport`: no socket, no TLS context per
 client); over a real socket on PostgreSQL, in the scale-out shape (the workers are other
-processes) and for a test marked ``@pytest.mark.emulator_socket("why")`` (a dropped connection,
-a timeout). Either way one `Emulator` answers, so a test's own HTTP calls to `emulator.url`
-see what the engine did. A SQLite database starts as a copy of the session's migrated
-template (`sqlite_template`), not migrated again."""
+processes), in the chaos folder (`SOCKET_FOLDERS`) and for a test marked
+``@pytest.mark.emulator_socket("why")`` (a dropped connection, a timeout). Either way one
+`Emulator` answers, so a test's own HTTP calls to `emulator.url` see what the engine did.
+A SQLite database starts as a copy of the session's migrated template (`sqlite_template`),
+not migrated again."""
 
 from __future__ import annotations
 
@@ -68,6 +69,8 @@ def quickbooks_transport(request: pytest.FixtureRequest, shape: str) -> httpx.Ba
     None (a real socket) on PostgreSQL, with workers, or when the test is marked
     `emulator_socket`."""
     if shape != "sqlite" or request.node.get_closest_marker("emulator_socket"):
+        return None
+    if any(folder in request.node.path.parents for folder in SOCKET_FOLDERS):
         return None
     transport: EmulatorTransport = request.getfixturevalue("emulator_in_process")
     return transport
@@ -333,6 +336,9 @@ def verify_every_connection(
 # (chaos/: the chaos and scale suites) is `slow`, run by `make test` only.
 _HERE = Path(__file__).parent
 SLOW_FOLDERS = {_HERE / "chaos"}
+SOCKET_FOLDERS = {_HERE / "chaos"}
+"""The folders whose suites always reach the emulator over a real socket: chaos drops
+connections and answers, which only a socket can do."""
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
