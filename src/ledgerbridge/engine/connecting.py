@@ -44,6 +44,7 @@ from ledgerbridge.adapters.qbo import (
     oauth,
 )
 from ledgerbridge.core import catalog
+from ledgerbridge.engine import reconnecting
 from ledgerbridge.engine.ports import OnlineLedger
 from ledgerbridge.engine.tokens import store_grant
 from ledgerbridge.storage.connections import Connections, StoredConnection
@@ -187,6 +188,8 @@ def complete(
             status = "active"
     if dropped:
         _revoke(ledger, connection, grant.refresh_token, realm)
+    else:
+        reconnecting.check(ledger, connection.id)  # a new sign-in: a warning clears
     return Taken(connection.id, realm, status)
 
 
