@@ -1,6 +1,7 @@
 """`qbo-emulator`: run the QuickBooks Online emulator.
 
 qbo-emulator serve --host 127.0.0.1 --port 8765 [--state FILE] [--refresh-token-policy strict]
+                   [--refresh-token-max-life SECONDS]
 qbo-emulator demo  --host 127.0.0.1 --port 8765 [--state FILE]   (adds a demo company + app)
 """
 
@@ -12,7 +13,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from qbo_emulator.emulator import Emulator
-from qbo_emulator.oauth import GRACE, REFRESH_TOKEN_POLICIES
+from qbo_emulator.oauth import GRACE, REFRESH_TOKEN_MAX_LIFE, REFRESH_TOKEN_POLICIES, check_max_life
 from qbo_emulator.persistence import load
 from qbo_emulator.server import serve_forever
 
@@ -50,8 +51,24 @@ def _parser() -> argparse.ArgumentParser:
             "replaced, as Intuit documents; strict: single use, rotated on every refresh "
             "(apps and companies can override it through the admin API)",
         )
+        sub.add_argument(
+            "--refresh-token-max-life",
+            type=_max_life,
+            default=REFRESH_TOKEN_MAX_LIFE,
+            metavar="SECONDS",
+            help="how long an authorization's refresh token works at most, counted from its first "
+            "grant (default five years, as Intuit announced in November 2025; apps and "
+            "companies can override it through the admin API)",
+        )
         sub.add_argument("--log-level", default="info")
     return parser
+
+
+def _max_life(text: str) -> int:
+    try:
+        return check_max_life(int(text))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"a whole number of seconds above 0: {text!r}") from None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -60,6 +77,7 @@ def main(argv: list[str] | None = None) -> int:
         webhook_time_scale=args.webhook_time_scale,
         webhook_batch_window=args.webhook_batch_window,
         refresh_token_policy=args.refresh_token_policy,
+        refresh_token_max_life=args.refresh_token_max_life,
     )
     if args.state is not None:
         load(emulator, args.state)

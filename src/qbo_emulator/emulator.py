@@ -17,7 +17,7 @@ from typing import Any, cast
 from qbo_emulator import clock, operations
 from qbo_emulator.model.specs import SPECS
 from qbo_emulator.model.store import Company, Row
-from qbo_emulator.oauth import GRACE, OAuthServer
+from qbo_emulator.oauth import GRACE, REFRESH_TOKEN_MAX_LIFE, OAuthServer
 from qbo_emulator.presets import apply_preset
 from qbo_emulator.presets.base import default_company_info, default_preferences
 from qbo_emulator.rules.context import Ctx
@@ -44,10 +44,15 @@ class Emulator:
         webhook_time_scale: float = 1.0,
         webhook_batch_window: float = 1.0,
         refresh_token_policy: str = GRACE,
+        refresh_token_max_life: int = REFRESH_TOKEN_MAX_LIFE,
     ) -> None:
         self.lock = threading.RLock()
         self.companies: dict[str, Company] = {}
-        self.oauth = OAuthServer(self, refresh_token_policy=refresh_token_policy)
+        self.oauth = OAuthServer(
+            self,
+            refresh_token_policy=refresh_token_policy,
+            refresh_token_max_life=refresh_token_max_life,
+        )
         self.webhooks = WebhookDispatcher(
             time_scale=webhook_time_scale, batch_window=webhook_batch_window
         )

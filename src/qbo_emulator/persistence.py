@@ -90,6 +90,7 @@ def restore(emulator: Emulator, raw: bytes) -> None:
             state["oauth"],
             emulator,
             refresh_token_policy=emulator.oauth.refresh_token_policy,
+            refresh_token_max_life=emulator.oauth.refresh_token_max_life,
         )
 
 

@@ -17,7 +17,7 @@ import uvicorn
 
 from qbo_emulator.emulator import Emulator
 from qbo_emulator.http.app import create_app
-from qbo_emulator.oauth import GRACE
+from qbo_emulator.oauth import GRACE, REFRESH_TOKEN_MAX_LIFE
 from qbo_emulator.persistence import Autosaver, load
 
 
@@ -42,6 +42,7 @@ class EmulatorServer:
         emulator: Emulator | None = None,
         log_level: str = "warning",
         refresh_token_policy: str = GRACE,
+        refresh_token_max_life: int = REFRESH_TOKEN_MAX_LIFE,
     ) -> None:
         self.host = host
         self.port = port or free_port(host)
@@ -49,6 +50,7 @@ class EmulatorServer:
             webhook_time_scale=webhook_time_scale,
             webhook_batch_window=webhook_batch_window,
             refresh_token_policy=refresh_token_policy,
+            refresh_token_max_life=refresh_token_max_life,
         )
         self.state_file = state_file
         self._autosaver: Autosaver | None = None

@@ -4,6 +4,8 @@ consent page of the full app."""
 
 from __future__ import annotations
 
+import json
+import time
 from collections.abc import Callable, Iterator
 from html.parser import HTMLParser
 from typing import Any
@@ -469,3 +471,38 @@ def test_reset_forgets_companies_and_connections() -> None:
             timeout=10,
         )
         assert response.status_code == 401
+
+
+def test_the_maximum_life_of_refresh_tokens_is_an_app_or_company_setting(
+    connect: Callable[..., Connection], admin: Admin
+) -> None:
+    app = admin.create_app(refresh_token_max_life=5_000)
+    assert app["refresh_token_max_life"] == 5_000
+    conn = connect(app=app)
+    assert 4_990 <= conn.auth.x_refresh_token_expires_in <= 5_000  # never beyond the end
+    summary = admin.patch_company(conn.realm_id, {"refresh_token_max_life": 3_000})
+    assert summary["refresh_token_max_life"] == 3_000
+    conn.auth.refresh()
+    assert 2_990 <= conn.auth.x_refresh_token_expires_in <= 3_000
+    admin.patch_company(conn.realm_id, {"refresh_token_max_life": 1})  # the end has passed
+    time.sleep(1.1)
+    with pytest.raises(AuthClientError) as ended:
+        conn.auth.refresh()
+    assert ended.value.status_code == 400
+    assert json.loads(ended.value.content)["error"] == "invalid_grant"
+    summary = admin.patch_company(conn.realm_id, {"refresh_token_max_life": None})
+    assert summary["refresh_token_max_life"] is None
+    conn.auth.refresh()  # the app's five thousand seconds again: the grant works once more
+
+
+def test_refresh_token_max_life_is_validated(admin: Admin, conn: Connection) -> None:
+    for value in (0, -5, "soon", 1.5, True):
+        for path, method in ((f"/companies/{conn.realm_id}", "PATCH"), ("/apps", "POST")):
+            response = admin.call(method, path, {"refresh_token_max_life": value})
+            assert response.status_code == 422, (path, value)
+            assert response.json()["field"] == "refresh_token_max_life"
+    app = conn.app["client_id"]
+    response = admin.call("PATCH", f"/apps/{app}", {"refresh_token_max_life": 60})
+    assert response.status_code == 200 and response.json()["refresh_token_max_life"] == 60
+    response = admin.call("PATCH", f"/apps/{app}", {"refresh_token_max_life": None})
+    assert response.status_code == 200 and response.json()["refresh_token_max_life"] is None

@@ -22,6 +22,7 @@ from intuitlib.client import AuthClient
 from quickbooks import QuickBooks
 from quickbooks.objects.invoice import Invoice
 
+from qbo_emulator import cli
 from qbo_emulator.server import free_port
 
 REDIRECT = "http://localhost:8000/callback"
@@ -242,3 +243,23 @@ def test_serve_with_strict_refresh_tokens(processes: list[Process]) -> None:
     assert auth.refresh_token != tokens["refresh_token"]  # strict: a new one every time
     auth.close()
     assert process.interrupt() == 0
+
+
+def test_serve_with_a_short_refresh_token_max_life(processes: list[Process]) -> None:
+    process = Process("serve", "--refresh-token-max-life", "3000")
+    processes.append(process)
+    admin = f"{process.base}/_emulator"
+    realm = requests.post(f"{admin}/companies", json={"name": "Brief Co"}, timeout=10).json()
+    app = requests.post(f"{admin}/apps", json={"redirect_uris": [REDIRECT]}, timeout=10).json()
+    tokens = requests.post(
+        f"{admin}/companies/{realm['realm_id']}/connect",
+        json={"client_id": app["client_id"]},
+        timeout=10,
+    ).json()
+    assert 2_990 <= tokens["x_refresh_token_expires_in"] <= 3_000
+    assert process.interrupt() == 0
+
+
+def test_refresh_token_max_life_must_be_seconds() -> None:
+    with pytest.raises(SystemExit):
+        cli._parser().parse_args(["serve", "--refresh-token-max-life", "0"])

@@ -39,6 +39,7 @@ from qbo_emulator.oauth import (
     PAYMENT,
     REFRESH_TOKEN_GRACE,
     REFRESH_TOKEN_LIFETIME,
+    REFRESH_TOKEN_MAX_LIFE,
     REFRESH_TOKEN_ROTATION,
     STRICT,
     USER_SUB,
@@ -1070,3 +1071,89 @@ def test_many_tokens_are_pruned_once_long_dead(env: Env, monkeypatch: pytest.Mon
             oauth.authenticate(f"Bearer {tokens.access_token}", REALM)
     for tokens in fresh:
         assert oauth.authenticate(f"Bearer {tokens.access_token}", REALM).realm_id == REALM
+
+
+# -- the maximum life of an authorization (Intuit, November 2025: five years) ----------------
+
+
+def test_refresh_tokens_count_down_to_the_authorizations_maximum_life(env: Env) -> None:
+    """The rolling 100 days never reach past the end, which is counted from the first grant."""
+    days = 86_400
+    env.install(OAuthServer(env.companies, now=env.clock, refresh_token_max_life=150 * days))
+    client = env.connect(env.new_app())
+    assert client.x_refresh_token_expires_in == REFRESH_TOKEN_LIFETIME  # 100 of the 150 days
+    env.clock.advance(90 * days)
+    client.refresh()
+    assert client.x_refresh_token_expires_in == 60 * days  # not 100: the end is 60 days away
+    env.clock.advance(60 * days - 1)
+    client.refresh()
+    assert client.x_refresh_token_expires_in == 1
+    env.clock.advance(1)
+    with pytest.raises(AuthClientError) as excinfo:
+        client.refresh()
+    assert error_of(excinfo) == (
+        400,
+        {"error": "invalid_grant", "error_description": "Token has been expired or revoked."},
+    )
+    again = env.connect(env.new_app())  # a new authorization starts a new maximum life
+    assert again.x_refresh_token_expires_in == REFRESH_TOKEN_LIFETIME
+
+
+def test_the_default_maximum_life_is_five_years(env: Env) -> None:
+    app = env.new_app()
+    client = env.connect(app)
+    step = REFRESH_TOKEN_LIFETIME - 10
+    for _ in range(REFRESH_TOKEN_MAX_LIFE // step):
+        env.clock.advance(step)
+        client.refresh()
+    assert client.x_refresh_token_expires_in == REFRESH_TOKEN_MAX_LIFE % step
+    assert REFRESH_TOKEN_MAX_LIFE == 5 * 365 * 86_400
+    env.clock.advance(REFRESH_TOKEN_MAX_LIFE % step)
+    with pytest.raises(AuthClientError) as excinfo:
+        client.refresh()
+    assert error_of(excinfo)[1]["error"] == "invalid_grant"
+
+
+def test_the_company_maximum_life_overrides_the_app_and_applies_to_given_grants(
+    env: Env,
+) -> None:
+    app = env.oauth.create_app([REDIRECT], refresh_token_max_life=3_000_000)
+    client = env.connect(app)
+    assert client.x_refresh_token_expires_in == 3_000_000
+    env.clock.advance(100)
+    env.oauth.set_realm_max_life(REALM, 1_000)  # shortened for a grant already given
+    client.refresh()
+    assert client.x_refresh_token_expires_in == 900
+    env.oauth.set_realm_max_life(REALM, None)  # back to the app's
+    client.refresh()
+    assert client.x_refresh_token_expires_in == 3_000_000 - 100
+    env.oauth.set_realm_max_life(REALM, 50)  # already past: the authorization has ended
+    with pytest.raises(AuthClientError) as excinfo:
+        client.refresh()
+    assert error_of(excinfo)[1]["error"] == "invalid_grant"
+    assert env.oauth.apps_connected_to(REALM) == []
+    state = env.oauth.to_dict()
+    env.install(OAuthServer.from_dict(state, env.companies, now=env.clock))
+    assert env.oauth.realm_max_life(REALM) == 50
+    assert env.oauth.get_app(app.client_id).refresh_token_max_life == 3_000_000  # type: ignore[union-attr]
+    for bad in (0, -1, 1.5, True):
+        with pytest.raises(ValueError):
+            env.oauth.set_realm_max_life(REALM, bad)  # type: ignore[arg-type]
+
+
+def test_the_hard_expiry_is_told_to_a_client_that_asks(env: Env) -> None:
+    app = env.oauth.create_app([REDIRECT], refresh_token_max_life=500_000)
+    client = env.connect(app)
+    auth = (app.client_id, app.client_secret)
+    data = {"grant_type": "refresh_token", "refresh_token": client.refresh_token}
+    env.clock.advance(1_000)
+    plain = env.token_request(data, auth=auth).json()
+    assert "x_refresh_token_hard_expires_in" not in plain
+    assert plain["x_refresh_token_expires_in"] == 499_000
+    asked = env.http.post(
+        f"{env.base}/oauth2/v1/tokens/bearer",
+        data=data,
+        auth=auth,
+        headers={"x-include-refresh-token-hard-expires-in": "true"},
+    ).json()
+    assert asked["x_refresh_token_hard_expires_in"] == 499_000

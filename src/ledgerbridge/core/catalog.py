@@ -151,6 +151,7 @@ CONNECTION_QUICKBOOKS_UNAVAILABLE: Final = "connection.quickbooks_unavailable"
 CONNECTION_WEB_CONNECTOR_SILENT: Final = "connection.web_connector_silent"
 CONNECTION_PERMISSION_MISSING: Final = "connection.permission_missing"  # added
 CONNECTION_SECRET_KEYS_CHANGED: Final = "connection.secret_keys_changed"  # added
+CONNECTION_RECONNECT_SOON: Final = "connection.reconnect_soon"  # added
 
 CUSTOMER_NAME_MISSING: Final = "customer.name_missing"
 CUSTOMER_EMAIL_INVALID: Final = "customer.email_invalid"
@@ -402,6 +403,22 @@ _ALL: Final[tuple[CatalogEntry, ...]] = (
         ),
         ("reconnect",),
         detected="C (the stored sign-in cannot be decrypted)",
+        level="connection",
+    ),
+    _e(
+        CONNECTION_RECONNECT_SOON,
+        "Reconnect QuickBooks soon",
+        "QuickBooks will stop accepting ledgerbridge's sign-in for this company[ on {date}| "
+        "soon]; reconnect before then. QuickBooks ends every sign-in after five years at most "
+        "(and after 100 days without use). Until then everything is sent as usual; after it, "
+        "nothing is sent until someone reconnects, though nothing is lost.",
+        (
+            "Click Reconnect QuickBooks[ (or open {reconnect_url})|] and sign in as an "
+            "administrator of the same QuickBooks company; this takes a minute.",
+            "The warning goes away once QuickBooks has accepted the new sign-in.",
+        ),
+        ("reconnect",),
+        detected="C (the end of the refresh token, from each token answer)",
         level="connection",
     ),
     # --- customers, properties, jobs ----------------------------------------------------------

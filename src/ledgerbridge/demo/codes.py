@@ -94,6 +94,7 @@ NOT_SHOWN: Mapping[str, str] = {
     catalog.CONNECTION_WEB_CONNECTOR_SILENT: "QuickBooks Desktop only",
     catalog.CONNECTION_PERMISSION_MISSING: "the connection's grant, not the data's",
     catalog.CONNECTION_SECRET_KEYS_CHANGED: "the server's keys, not the data's",
+    catalog.CONNECTION_RECONNECT_SOON: "the sign-in's age, not the data's",
     catalog.CUSTOMER_EMAIL_INVALID: "malformed: refused at the door as input.invalid; missing: "
     "only on connections that require emails",
     catalog.RECORD_STALLED: "only time shows it (due for 15 minutes with nobody working)",

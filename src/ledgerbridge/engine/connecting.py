@@ -13,6 +13,15 @@ The callback needs no API key: the state is the credential, so a state is
   the other changes nothing (its code is never exchanged);
 - good for `STATE_LIFETIME` only.
 
+A sign-in started from the reconnect page (`reconnect`: the app's Reconnect URL, which anyone can
+open with any realmId and which needs no API key) is moreover bound to the company the
+connection already has: its state starts with `RECONNECT_PREFIX` (states are made here and
+stored as digests, so nobody else can make one that does), and a grant for another company is
+revoked and refused (`NotSignedIn`) with nothing changed, where a sign-in from the app would
+make the connection `wrong_company`. The page serves only connections that need a reconnect
+(disconnected, or warned that their sign-in ends soon), and only when one connection holds the
+company, so a stranger can neither stop a working connection nor pick among several.
+
 The company is the one the grant proves, never the callback's `realmId`, which anyone can edit:
 the openid scope is asked for, so the token answer holds an id_token whose `realmid` names the
 company consented to; the link's `realmId` is only a candidate when there is none. Either way
@@ -44,6 +53,7 @@ from ledgerbridge.adapters.qbo import (
     oauth,
 )
 from ledgerbridge.core import catalog
+from ledgerbridge.engine import reconnecting
 from ledgerbridge.engine.ports import OnlineLedger
 from ledgerbridge.engine.tokens import store_grant
 from ledgerbridge.storage.connections import Connections, StoredConnection
@@ -51,6 +61,7 @@ from ledgerbridge.storage.events import Events
 from ledgerbridge.storage.tokens import Tokens
 
 __all__ = [
+    "RECONNECT_PREFIX",
     "SCOPES",
     "STATE_LIFETIME",
     "Consent",
@@ -59,6 +70,7 @@ __all__ = [
     "begin",
     "bind",
     "complete",
+    "reconnect",
     "start_link",
 ]
 
@@ -68,6 +80,12 @@ STATE_LIFETIME = timedelta(minutes=10)
 """How long a sign-in link works: time to read Intuit's consent page and choose a company."""
 
 SCOPES = (oauth.ACCOUNTING_SCOPE, oauth.OPENID_SCOPE)
+
+RECONNECT_PREFIX = "rc."
+"""The start of the states the reconnect page makes: such a sign-in may only keep its company."""
+
+NEEDS_RECONNECT = (catalog.CONNECTION_RECONNECT_SOON,)
+"""Problems of an active connection for which the reconnect page starts a sign-in."""
 
 
 class NotSignedIn(Exception):
@@ -100,11 +118,14 @@ class Taken:
     status: str
 
 
-def begin(ledger: OnlineLedger, connection: StoredConnection, *, bind: bool) -> Consent:
+def begin(
+    ledger: OnlineLedger, connection: StoredConnection, *, bind: bool, same_company: bool = False
+) -> Consent:
     """A new state for `connection` (any earlier one stops working), bound to a new browser
-    secret now when `bind`, else by `bind` later. `ValueError` when the connection's
+    secret now when `bind`, else by `bind` later; with `same_company` the sign-in may only
+    keep the connection's company (`reconnect`). `ValueError` when the connection's
     environment has no QuickBooks app."""
-    state = secrets.token_urlsafe(32)
+    state = (RECONNECT_PREFIX if same_company else "") + secrets.token_urlsafe(32)
     binding = secrets.token_urlsafe(32) if bind else None
     url = _authorize_url(ledger, connection.environment, state)
     with ledger.db.session() as session:
@@ -124,6 +145,24 @@ def bind(ledger: OnlineLedger, state: str) -> Consent | None:
         return None
     url = _authorize_url(ledger, connection.environment, state)
     return Consent(connection.id, _callback(ledger, connection), url, state, binding)
+
+
+def reconnect(ledger: OnlineLedger, realm_id: str) -> Consent | None:
+    """The reconnect page: a sign-in bound to a new browser secret for the one connection that
+    holds `realm_id` and needs a reconnect (disconnected, or warned that its sign-in ends soon);
+    None when no connection, or more than one, does. `ValueError` when the connection's
+    environment has no QuickBooks app."""
+    with ledger.db.session(readonly=True) as session:
+        holding = Connections(session).with_company(realm_id)
+    wanted = [
+        c
+        for c in holding
+        if c.status == "disconnected"
+        or (c.status == "active" and (c.problem or {}).get("code") in NEEDS_RECONNECT)
+    ]
+    if len(wanted) != 1:
+        return None
+    return begin(ledger, wanted[0], bind=True, same_company=True)
 
 
 def start_link(ledger: OnlineLedger, environment: str, state: str) -> str:
@@ -155,6 +194,14 @@ def complete(
     )
     realm = grant.realm_id or claimed_realm
     company_name = _proven(ledger, connection, grant, realm)
+    if state.startswith(RECONNECT_PREFIX) and realm != connection.realm_id:
+        # The reconnect page keeps the connection's company or nothing: whoever opened it.
+        _revoke(ledger, connection, grant.refresh_token, realm)
+        raise NotSignedIn(
+            "realmId",
+            f"this reconnect was for QuickBooks company {connection.realm_id}, and the sign-in "
+            "was for another company: nothing was changed",
+        )
 
     dropped = False
     with ledger.db.session() as session:
@@ -187,6 +234,8 @@ def complete(
             status = "active"
     if dropped:
         _revoke(ledger, connection, grant.refresh_token, realm)
+    else:
+        reconnecting.check(ledger, connection.id)  # a new sign-in: a warning clears
     return Taken(connection.id, realm, status)
 
 

@@ -19,7 +19,7 @@ from typing import Any
 from ledgerbridge.adapters.qbo import Disconnected, QuickBooks, QuickBooksError, SubscriptionLapsed
 from ledgerbridge.core.mirror import MirrorObject
 from ledgerbridge.engine import checks as setup_checks
-from ledgerbridge.engine import drift, keys
+from ledgerbridge.engine import drift, keys, reconnecting
 from ledgerbridge.engine.ports import Ledger
 from ledgerbridge.storage.connections import Connections
 from ledgerbridge.storage.events import Events
@@ -73,6 +73,7 @@ def pull_company(ledger: Ledger, connection_id: str) -> PullReport:
     if not keys.tokens_open(ledger, connection_id):
         report.stopped = "keys_changed"
         return report
+    reconnecting.check(ledger, connection_id)  # days pass without a token answer too
     started = ledger.clock()
     with ledger.quickbooks(connection) as client:
         try:

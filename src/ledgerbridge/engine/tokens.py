@@ -4,11 +4,15 @@ Refreshing happens once at a time per connection across every process: the refre
 a transaction that holds the connection's token row (SELECT ... FOR UPDATE on PostgreSQL, the
 write lock on SQLite), and the rotated refresh token is committed before the new access token is
 handed out. A process that waited finds the token already refreshed and uses it.
+
+Every answer also tells when the refresh token ends (`refresh_expires_at`, stored with the
+tokens); after each refresh `engine.reconnecting` shows or clears the warning ahead of that end.
 """
 
 from __future__ import annotations
 
 from ledgerbridge.adapters.qbo import Disconnected, TokenGrant, oauth
+from ledgerbridge.engine import reconnecting
 from ledgerbridge.engine.ports import Ledger, OnlineLedger
 from ledgerbridge.storage.tokens import Tokens
 
@@ -46,6 +50,7 @@ class ConnectionTokens:
             )
             store_grant(ledger, tokens, self._connection_id, grant)
         # committed: the rotated refresh token is safe before the access token is used
+        reconnecting.check(ledger, self._connection_id)  # the answer told the refresh token's end
         return grant.access_token
 
 

@@ -103,6 +103,17 @@ class Connections:
         )
         return [StoredConnection(**row._mapping) for row in rows]
 
+    def with_company(self, realm_id: str) -> Sequence[StoredConnection]:
+        """The connections that work with this QuickBooks company, whoever owns them, oldest
+        first (for the reconnect page, which Intuit opens with the company's realmId)."""
+        connection = tables.Connection
+        rows = self._session.execute(
+            select(*columns(connection, StoredConnection))
+            .where(connection.realm_id == realm_id)
+            .order_by(connection.created_at, connection.id)
+        )
+        return [StoredConnection(**row._mapping) for row in rows]
+
     def set_status(self, connection_id: str, status: str) -> bool:
         return self._update(connection_id, status=status)
 

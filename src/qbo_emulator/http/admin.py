@@ -22,7 +22,7 @@ from qbo_emulator import clock, operations
 from qbo_emulator.emulator import Emulator, Seeder, UnknownCompany
 from qbo_emulator.http.responses import json_response, loads
 from qbo_emulator.model.store import Company, ScriptedFault, Throttle
-from qbo_emulator.oauth import REFRESH_TOKEN_POLICIES, OAuthServer
+from qbo_emulator.oauth import REFRESH_TOKEN_POLICIES, OAuthServer, check_max_life
 from qbo_emulator.rules import effects
 
 Endpoint = Callable[[Request], Awaitable[Response]]
@@ -126,6 +126,7 @@ def _app_json(app: Any) -> dict[str, Any]:
         "webhook_format": app.webhook_format,
         "name": app.name,
         "refresh_token_policy": app.refresh_token_policy,
+        "refresh_token_max_life": app.refresh_token_max_life,
     }
 
 
@@ -140,11 +141,23 @@ def _policy(body: Mapping[str, Any]) -> str | None:
     return value
 
 
+def _max_life(body: Mapping[str, Any]) -> int | None:
+    """`refresh_token_max_life` from a body: seconds above 0, or null (inherit)."""
+    value = body.get("refresh_token_max_life")
+    if value is None:
+        return None
+    try:
+        return check_max_life(value)
+    except ValueError as exc:
+        raise Invalid("refresh_token_max_life", f"{exc}, or null") from None
+
+
 def company_summary(company: Company, oauth: OAuthServer) -> dict[str, Any]:
     return {
         "realm_id": company.realm_id,
         "name": company.name,
         "refresh_token_policy": oauth.realm_policy(company.realm_id),
+        "refresh_token_max_life": oauth.realm_max_life(company.realm_id),
         "subscription_status": company.subscription_status,
         "throttle": company.throttle.to_json(),
         "clock": company.clock.isoformat() if company.clock else None,
@@ -180,6 +193,7 @@ class _Admin:
                 webhook_format=webhook_format,
                 name=_string(body, "name"),
                 refresh_token_policy=_policy(body),
+                refresh_token_max_life=_max_life(body),
             )
         except ValueError as exc:
             raise Invalid("redirect_uris", str(exc)) from None
@@ -199,6 +213,8 @@ class _Admin:
             changes["webhook_format"] = body["webhook_format"]
         if "refresh_token_policy" in body:
             changes["refresh_token_policy"] = _policy(body)
+        if "refresh_token_max_life" in body:
+            changes["refresh_token_max_life"] = _max_life(body)
         try:
             app = self.emulator.oauth.update_app(request.path_params["client_id"], **changes)
         except KeyError:
@@ -220,6 +236,7 @@ class _Admin:
         if realm_id is not None and not realm_id.isdigit():
             raise Invalid("realm_id", "realm_id must be digits")
         policy = _policy(body)
+        max_life = _max_life(body)
         try:
             company = self.emulator.create_company(
                 name, preset=preset, preferences=preferences, realm_id=realm_id
@@ -228,8 +245,14 @@ class _Admin:
             field = "preset" if "preset" in str(exc) else "realm_id"
             raise Invalid(field, str(exc)) from None
         self.emulator.oauth.set_realm_policy(company.realm_id, policy)
+        self.emulator.oauth.set_realm_max_life(company.realm_id, max_life)
         return json_response(
-            {"realm_id": company.realm_id, "name": company.name, "refresh_token_policy": policy},
+            {
+                "realm_id": company.realm_id,
+                "name": company.name,
+                "refresh_token_policy": policy,
+                "refresh_token_max_life": max_life,
+            },
             201,
         )
 
@@ -255,6 +278,7 @@ class _Admin:
             "clock",
             "name",
             "refresh_token_policy",
+            "refresh_token_max_life",
         }
         unknown = set(body) - allowed
         if unknown:
@@ -274,6 +298,8 @@ class _Admin:
                 company.clock_set_at = clock.utcnow() if changes["clock"] else None
             if "refresh_token_policy" in body:
                 self.emulator.oauth.set_realm_policy(company.realm_id, changes["policy"])
+            if "refresh_token_max_life" in body:
+                self.emulator.oauth.set_realm_max_life(company.realm_id, changes["max_life"])
             if "preferences" in changes:
                 Seeder(company).update_preferences(changes["preferences"])
                 ctx.events.append(("Preferences", "1", "Update", None))
@@ -284,6 +310,8 @@ class _Admin:
         changes: dict[str, Any] = {}
         if "refresh_token_policy" in body:
             changes["policy"] = _policy(body)
+        if "refresh_token_max_life" in body:
+            changes["max_life"] = _max_life(body)
         if "name" in body:
             changes["name"] = _string(body, "name", required=True)
         if "subscription_status" in body:

@@ -25,12 +25,14 @@ from .models import (
     PROFILE,
     REFRESH_TOKEN_GRACE,
     REFRESH_TOKEN_LIFETIME,
+    REFRESH_TOKEN_MAX_LIFE,
     REFRESH_TOKEN_POLICIES,
     REFRESH_TOKEN_ROTATION,
     STRICT,
     App,
     Grant,
     TokenSet,
+    check_max_life,
 )
 from .server import USER_SUB, AuthorizeError, CompanyDirectory, OAuthError, OAuthServer
 
@@ -48,6 +50,7 @@ __all__ = [
     "PROFILE",
     "REFRESH_TOKEN_GRACE",
     "REFRESH_TOKEN_LIFETIME",
+    "REFRESH_TOKEN_MAX_LIFE",
     "REFRESH_TOKEN_POLICIES",
     "REFRESH_TOKEN_ROTATION",
     "STRICT",
@@ -59,4 +62,5 @@ __all__ = [
     "OAuthError",
     "OAuthServer",
     "TokenSet",
+    "check_max_life",
 ]

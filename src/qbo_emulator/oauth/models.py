@@ -15,6 +15,12 @@ How refresh tokens turn over is a *refresh-token policy*:
   one keeps working for another day.
 - `strict`: every refresh answers with a new refresh token and the one sent stops working at
   once (for testing clients that must always keep the latest token).
+
+Every authorization also has a *maximum life* (Intuit, November 2025: five years at most): the
+refresh token stops working that long after the authorization was first granted, however often
+it was refreshed; `x_refresh_token_expires_in` counts down to that end and never beyond it. Like
+the policy, it is a setting of the company, else of the app, else of the server (seconds, so tests
+can scale it down).
 """
 
 from __future__ import annotations
@@ -53,6 +59,7 @@ STRICT = "strict"
 REFRESH_TOKEN_POLICIES = (GRACE, STRICT)
 REFRESH_TOKEN_ROTATION = 86_400  # grace: a refresh token is answered unchanged for a day
 REFRESH_TOKEN_GRACE = 86_400  # grace: a replaced refresh token works a day longer
+REFRESH_TOKEN_MAX_LIFE = 5 * 365 * 86_400  # five years from the first grant of an authorization
 WEBHOOK_FORMATS = ("legacy", "cloudevents")
 
 _ALNUM = string.ascii_letters + string.digits
@@ -65,6 +72,16 @@ def check_refresh_token_policy(policy: str) -> str:
             f"refresh_token_policy must be one of {', '.join(REFRESH_TOKEN_POLICIES)}: {policy!r}"
         )
     return policy
+
+
+def check_max_life(value: object) -> int:
+    """`value` if it is a whole number of seconds above zero (a maximum life); ValueError
+    otherwise."""
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ValueError(
+            f"refresh_token_max_life must be a whole number of seconds above 0: {value!r}"
+        )
+    return value
 
 
 def token_hash(value: str) -> str:
@@ -124,6 +141,7 @@ class App:
     webhook_format: str  # "legacy" | "cloudevents"
     name: str
     refresh_token_policy: str | None = None  # None: the server's default
+    refresh_token_max_life: int | None = None  # seconds; None: the server's default
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -135,6 +153,7 @@ class App:
             "webhook_format": self.webhook_format,
             "name": self.name,
             "refresh_token_policy": self.refresh_token_policy,
+            "refresh_token_max_life": self.refresh_token_max_life,
         }
 
     @classmethod
@@ -148,6 +167,11 @@ class App:
             webhook_format=str(data.get("webhook_format", "legacy")),
             name=str(data["name"]),
             refresh_token_policy=_optional_str(data.get("refresh_token_policy")),
+            refresh_token_max_life=(
+                None
+                if data.get("refresh_token_max_life") is None
+                else int(data["refresh_token_max_life"])
+            ),
         )
 
 
@@ -287,6 +311,9 @@ class TokenSet:
     expires_in: int
     x_refresh_token_expires_in: int
     id_token: str | None = None
+    # seconds left of the authorization's maximum life; answered only to a request that asks
+    # with `x-include-refresh-token-hard-expires-in: true` (see docs/emulator.md)
+    x_refresh_token_hard_expires_in: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -296,6 +323,8 @@ class TokenSet:
             "expires_in": self.expires_in,
             "x_refresh_token_expires_in": self.x_refresh_token_expires_in,
         }
+        if self.x_refresh_token_hard_expires_in is not None:
+            body["x_refresh_token_hard_expires_in"] = self.x_refresh_token_hard_expires_in
         if self.id_token is not None:
             body["id_token"] = self.id_token
         return body

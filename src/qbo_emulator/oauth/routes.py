@@ -21,6 +21,9 @@ if TYPE_CHECKING:
     from .server import OAuthServer
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+# Asked on a token request, the answer also tells the seconds left of the authorization's
+# maximum life (`x_refresh_token_hard_expires_in`); both names are assumed (docs/emulator.md).
+HARD_EXPIRY_HEADER = "x-include-refresh-token-hard-expires-in"
 _AUTHORIZE_PARAMS = ("client_id", "redirect_uri", "response_type", "scope", "state")
 _TRUE = ("true", "1", "yes")
 _FALSE = ("false", "0", "no")
@@ -127,13 +130,14 @@ class _Endpoints:
             client_id, secret = _client_credentials(request.headers.get("authorization"), fields)
             app = self.server.authenticate_client(client_id, secret)
             grant_type = _required(fields, "grant_type")
+            hard = request.headers.get(HARD_EXPIRY_HEADER, "").strip().lower() == "true"
             if grant_type == "authorization_code":
                 code = _required(fields, "code")
                 redirect_uri = _required(fields, "redirect_uri")
                 issuer = discovery_document(_base_url(request))["issuer"]
-                tokens = self.server.exchange_code(app, code, redirect_uri, issuer)
+                tokens = self.server.exchange_code(app, code, redirect_uri, issuer, hard=hard)
             elif grant_type == "refresh_token":
-                tokens = self.server.refresh(app, _required(fields, "refresh_token"))
+                tokens = self.server.refresh(app, _required(fields, "refresh_token"), hard=hard)
             else:
                 raise OAuthError(400, "unsupported_grant_type")
         except OAuthError as exc:

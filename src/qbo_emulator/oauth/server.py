@@ -2,7 +2,8 @@
 
 It registers apps, validates authorization requests, issues single-use codes, exchanges them for
 refresh tokens (turned over by the refresh-token policy of the company, else of the app, else of
-the server: see `models`) and one-hour access tokens, revokes grants, and checks the bearer token
+the server, and ending at the maximum life chosen the same way: see `models`) and one-hour access
+tokens, revokes grants, and checks the bearer token
 of every data-API call (`authenticate`). All state is in memory, guarded by one lock (the HTTP
 server and the tests' thread share it), and round-trips through `to_dict` / `from_dict`.
 """
@@ -35,6 +36,7 @@ from .models import (
     PROFILE,
     REFRESH_TOKEN_GRACE,
     REFRESH_TOKEN_LIFETIME,
+    REFRESH_TOKEN_MAX_LIFE,
     REFRESH_TOKEN_ROTATION,
     STRICT,
     WEBHOOK_FORMATS,
@@ -44,6 +46,7 @@ from .models import (
     Grant,
     TokenFamily,
     TokenSet,
+    check_max_life,
     check_refresh_token_policy,
     new_access_token,
     new_authorization_code,
@@ -127,6 +130,20 @@ def _timestamp(epoch: float) -> str:
     return clock.format_timestamp(datetime.fromtimestamp(epoch, UTC))
 
 
+def _token_set(
+    access: str, refresh: str, refresh_expires_at: float, end: float, now: float, hard: bool
+) -> TokenSet:
+    """A token answer: the refresh token's seconds left, counted down to the authorization's
+    end and never beyond it (and that end's own countdown when the client asked for it)."""
+    return TokenSet(
+        access,
+        refresh,
+        ACCESS_TOKEN_LIFETIME,
+        max(0, int(refresh_expires_at - now)),
+        x_refresh_token_hard_expires_in=max(0, int(end - now)) if hard else None,
+    )
+
+
 def add_query(uri: str, params: Iterable[tuple[str, str]]) -> str:
     """`uri` with `params` appended to whatever query it already has."""
     parts = urlsplit(uri)
@@ -181,13 +198,16 @@ class OAuthServer:
         *,
         now: Callable[[], float] = time.time,
         refresh_token_policy: str = GRACE,
+        refresh_token_max_life: int = REFRESH_TOKEN_MAX_LIFE,
     ) -> None:
         self._companies = companies
         self._now = now
         self.refresh_token_policy = check_refresh_token_policy(refresh_token_policy)
+        self.refresh_token_max_life = check_max_life(refresh_token_max_life)
         self._lock = threading.RLock()
         self._apps: dict[str, App] = {}
         self._realm_policies: dict[str, str] = {}  # realm -> refresh-token policy
+        self._realm_max_lives: dict[str, int] = {}  # realm -> refresh-token maximum life
         self._codes: dict[str, AuthCode] = {}  # code hash -> code
         self._families: dict[str, TokenFamily] = {}
         self._refresh_index: dict[str, str] = {}  # live refresh-token hash -> family id
@@ -206,12 +226,15 @@ class OAuthServer:
         webhook_format: str = "legacy",
         name: str | None = None,
         refresh_token_policy: str | None = None,
+        refresh_token_max_life: int | None = None,
     ) -> App:
         for uri in redirect_uris:
             _check_redirect_uri(uri)
         _check_webhook_format(webhook_format)
         if refresh_token_policy is not None:
             check_refresh_token_policy(refresh_token_policy)
+        if refresh_token_max_life is not None:
+            check_max_life(refresh_token_max_life)
         with self._lock:
             app = App(
                 client_id="AB" + random_alnum(48),
@@ -222,6 +245,7 @@ class OAuthServer:
                 webhook_format=webhook_format,
                 name=name if name is not None else f"Emulator App {len(self._apps) + 1}",
                 refresh_token_policy=refresh_token_policy,
+                refresh_token_max_life=refresh_token_max_life,
             )
             self._apps[app.client_id] = app
             return app
@@ -234,9 +258,11 @@ class OAuthServer:
         webhook_url: str | EllipsisType | None = ...,
         webhook_format: str | None = None,
         refresh_token_policy: str | EllipsisType | None = ...,
+        refresh_token_max_life: int | EllipsisType | None = ...,
     ) -> App:
         """Change an app's registration (`webhook_url=None` removes the webhook,
-        `refresh_token_policy=None` goes back to the server's default).
+        `refresh_token_policy=None` and `refresh_token_max_life=None` go back to the server's
+        defaults).
 
         KeyError if no app has that client_id; ValueError for an invalid value.
         """
@@ -249,6 +275,8 @@ class OAuthServer:
                 _check_webhook_format(webhook_format)
             if isinstance(refresh_token_policy, str):
                 check_refresh_token_policy(refresh_token_policy)
+            if not isinstance(refresh_token_max_life, EllipsisType | None):
+                check_max_life(refresh_token_max_life)
             if redirect_uris is not None:
                 app.redirect_uris = list(redirect_uris)
             if not isinstance(webhook_url, EllipsisType):
@@ -257,6 +285,8 @@ class OAuthServer:
                 app.webhook_format = webhook_format
             if not isinstance(refresh_token_policy, EllipsisType):
                 app.refresh_token_policy = refresh_token_policy
+            if not isinstance(refresh_token_max_life, EllipsisType):
+                app.refresh_token_max_life = refresh_token_max_life
             return app
 
     def get_app(self, client_id: str) -> App | None:
@@ -280,6 +310,37 @@ class OAuthServer:
     def realm_policy(self, realm_id: str) -> str | None:
         with self._lock:
             return self._realm_policies.get(realm_id)
+
+    def set_realm_max_life(self, realm_id: str, seconds: int | None) -> None:
+        """The company's refresh-token maximum life (`None`: the app's, else the server's).
+
+        It is counted from each authorization's first grant and applies to the authorizations
+        already given too, so a test can shorten it and see a connection end."""
+        with self._lock:
+            if seconds is None:
+                self._realm_max_lives.pop(realm_id, None)
+            else:
+                self._realm_max_lives[realm_id] = check_max_life(seconds)
+
+    def realm_max_life(self, realm_id: str) -> int | None:
+        with self._lock:
+            return self._realm_max_lives.get(realm_id)
+
+    def _max_life(self, family: TokenFamily) -> int:
+        realm = self._realm_max_lives.get(family.realm_id)
+        if realm is not None:
+            return realm
+        app = self._apps.get(family.client_id)
+        if app is not None and app.refresh_token_max_life is not None:
+            return app.refresh_token_max_life
+        return self.refresh_token_max_life
+
+    def _hard_end(self, family: TokenFamily) -> float:
+        """When the authorization ends for good, whatever the refreshes."""
+        return family.auth_time + self._max_life(family)
+
+    def _alive(self, family: TokenFamily, now: float) -> bool:
+        return family.live(now) and now < self._hard_end(family)
 
     def _policy(self, family: TokenFamily) -> str:
         realm = self._realm_policies.get(family.realm_id)
@@ -415,8 +476,11 @@ class OAuthServer:
             raise OAuthError(401, "invalid_client")
         return app
 
-    def exchange_code(self, app: App, code: str, redirect_uri: str, issuer: str) -> TokenSet:
-        """`grant_type=authorization_code`: start a token family from a code."""
+    def exchange_code(
+        self, app: App, code: str, redirect_uri: str, issuer: str, *, hard: bool = False
+    ) -> TokenSet:
+        """`grant_type=authorization_code`: start a token family from a code (`hard`: the
+        answer also tells `x_refresh_token_hard_expires_in`)."""
         with self._lock:
             now = self._now()
             key = token_hash(code)
@@ -429,7 +493,9 @@ class OAuthServer:
             if record.redirect_uri != redirect_uri:
                 raise _invalid_grant()
             del self._codes[key]
-            tokens = self._start_family(record.client_id, record.realm_id, record.scopes, now)
+            tokens = self._start_family(
+                record.client_id, record.realm_id, record.scopes, now, hard=hard
+            )
             if OPENID not in record.scopes:
                 return tokens
             id_token = self.id_token(record.client_id, record.realm_id, record.auth_time, issuer)
@@ -439,14 +505,17 @@ class OAuthServer:
                 tokens.expires_in,
                 tokens.x_refresh_token_expires_in,
                 id_token,
+                tokens.x_refresh_token_hard_expires_in,
             )
 
-    def refresh(self, app: App, refresh_token: str) -> TokenSet:
+    def refresh(self, app: App, refresh_token: str, *, hard: bool = False) -> TokenSet:
         """`grant_type=refresh_token`: a new access token, and the refresh token to keep.
 
         Under `grace` the same refresh token comes back while it is younger than a day, and
         a replaced one keeps working a day after its successor was issued; under `strict`
-        every refresh issues a new one and the one sent stops working at once.
+        every refresh issues a new one and the one sent stops working at once. The refresh
+        token's life restarts (100 days) but never goes past the authorization's maximum life;
+        after that end every refresh is `invalid_grant`.
         """
         with self._lock:
             now = self._now()
@@ -454,7 +523,7 @@ class OAuthServer:
             family = self._family_of(self._refresh_index.get(key))
             if family is None or family.client_id != app.client_id:
                 raise _invalid_grant()
-            if not family.live(now):
+            if not self._alive(family, now):
                 raise _invalid_grant(EXPIRED_OR_REVOKED)
             policy = self._policy(family)
             current = key == family.refresh_hash
@@ -462,7 +531,8 @@ class OAuthServer:
                 family.previous.pop(key, None)
                 self._refresh_index.pop(key, None)
                 raise _invalid_grant()
-            family.refresh_expires_at = now + REFRESH_TOKEN_LIFETIME
+            end = self._hard_end(family)
+            family.refresh_expires_at = min(now + REFRESH_TOKEN_LIFETIME, end)
             keep = (
                 policy == GRACE
                 and current
@@ -470,7 +540,7 @@ class OAuthServer:
             )
             token = refresh_token if keep else self._rotate(family, policy, now)
             access = self._issue_access(family, now)
-            return TokenSet(access, token, ACCESS_TOKEN_LIFETIME, REFRESH_TOKEN_LIFETIME)
+            return _token_set(access, token, family.refresh_expires_at, end, now, hard)
 
     def _rotate(self, family: TokenFamily, policy: str, now: float) -> str:
         """A new current refresh token; the replaced one gets its grace day, or dies (strict)."""
@@ -511,7 +581,13 @@ class OAuthServer:
             return self._start_family(client_id, realm_id, wanted, self._now())
 
     def _start_family(
-        self, client_id: str, realm_id: str, scopes: frozenset[str], now: float
+        self,
+        client_id: str,
+        realm_id: str,
+        scopes: frozenset[str],
+        now: float,
+        *,
+        hard: bool = False,
     ) -> TokenSet:
         refresh_token = new_refresh_token()
         family = TokenFamily(
@@ -524,9 +600,11 @@ class OAuthServer:
             refresh_expires_at=now + REFRESH_TOKEN_LIFETIME,
             refresh_issued_at=now,
         )
+        end = self._hard_end(family)
+        family.refresh_expires_at = min(family.refresh_expires_at, end)
         self._add_family(family)
         access = self._issue_access(family, now)
-        return TokenSet(access, refresh_token, ACCESS_TOKEN_LIFETIME, REFRESH_TOKEN_LIFETIME)
+        return _token_set(access, refresh_token, family.refresh_expires_at, end, now, hard)
 
     def _add_family(self, family: TokenFamily) -> None:
         self._families[family.family_id] = family
@@ -688,7 +766,7 @@ class OAuthServer:
         """Apps holding a live grant on the company: the ones that get its webhooks."""
         with self._lock:
             now = self._now()
-            connected = {f.client_id for f in self._realm_families(realm_id) if f.live(now)}
+            connected = {f.client_id for f in self._realm_families(realm_id) if self._alive(f, now)}
             return [app for app in self._apps.values() if app.client_id in connected]
 
     def expire_access_tokens(self, realm_id: str) -> int:
@@ -711,7 +789,7 @@ class OAuthServer:
             now = self._now()
             count = 0
             for family in self._realm_families(realm_id):
-                if family.live(now):
+                if self._alive(family, now):
                     family.refresh_expires_at = now
                     count += 1
             return count
@@ -726,6 +804,7 @@ class OAuthServer:
         with self._lock:
             self._revoke_grant(realm_id, None)
             self._realm_policies.pop(realm_id, None)
+            self._realm_max_lives.pop(realm_id, None)
 
     # --- HTTP and persistence -------------------------------------------------------------
 
@@ -738,6 +817,7 @@ class OAuthServer:
                 "codes": {key: code.to_dict() for key, code in self._codes.items()},
                 "families": [family.to_dict() for family in self._families.values()],
                 "realm_policies": dict(self._realm_policies),
+                "realm_max_lives": dict(self._realm_max_lives),
             }
 
     @classmethod
@@ -748,10 +828,16 @@ class OAuthServer:
         *,
         now: Callable[[], float] = time.time,
         refresh_token_policy: str = GRACE,
+        refresh_token_max_life: int = REFRESH_TOKEN_MAX_LIFE,
     ) -> OAuthServer:
         if data.get("version") != STATE_VERSION:
             raise ValueError(f"unsupported OAuth state version: {data.get('version')!r}")
-        server = cls(companies, now=now, refresh_token_policy=refresh_token_policy)
+        server = cls(
+            companies,
+            now=now,
+            refresh_token_policy=refresh_token_policy,
+            refresh_token_max_life=refresh_token_max_life,
+        )
         pem = data.get("signing_key")
         if pem:
             server._key = SigningKey.from_pem(str(pem))
@@ -764,5 +850,7 @@ class OAuthServer:
             server._add_family(TokenFamily.from_dict(raw_family))
         for realm_id, policy in data.get("realm_policies", {}).items():
             server._realm_policies[str(realm_id)] = check_refresh_token_policy(str(policy))
+        for realm_id, seconds in data.get("realm_max_lives", {}).items():
+            server._realm_max_lives[str(realm_id)] = check_max_life(int(seconds))
         server._prune_at = max(PRUNE_MIN, 2 * len(server._access_index))
         return server

@@ -11,6 +11,7 @@ PATHS = {
     "/v1/connections/{connection_id}/connect": {"get"},
     "/v1/oauth/start": {"get"},
     "/v1/oauth/callback": {"get"},
+    "/v1/oauth/reconnect": {"get"},
     "/v1/connections/{connection_id}/disconnect": {"post"},
     "/v1/connections/{connection_id}/start_fresh": {"post"},
     "/v1/connections/{connection_id}/check": {"post"},
@@ -50,6 +51,7 @@ def test_the_openapi_document_describes_every_route(stack: Stack) -> None:
     assert "401" in create["responses"] and "422" in create["responses"]
     assert "security" not in spec["paths"]["/v1/oauth/callback"]["get"]
     assert "security" not in spec["paths"]["/v1/oauth/start"]["get"]
+    assert "security" not in spec["paths"]["/v1/oauth/reconnect"]["get"]
     assert "security" not in spec["paths"]["/v1/qbo/webhooks"]["post"]
     settings_body = spec["paths"]["/v1/connections/{connection_id}/settings"]["patch"]
     schema = settings_body["requestBody"]["content"]["application/json"]["schema"]

@@ -25,6 +25,7 @@ ADDED_CODES = {
     "vendor.not_synced",
     "connection.permission_missing",
     "connection.secret_keys_changed",
+    "connection.reconnect_soon",
     "customer.has_open_balance",
     "receipt.deleted_in_quickbooks",
     "bill.deleted_in_quickbooks",

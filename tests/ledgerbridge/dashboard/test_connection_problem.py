@@ -43,3 +43,23 @@ def test_the_connection_page_shows_that_the_secret_keys_changed(office: Office) 
 
     assert sync_company(office.site.ledger, cid).stopped is None  # the right key again
     assert TITLE not in html.unescape(office.client.get(f"/dashboard/connections/{cid}").text)
+
+
+def test_the_connection_page_warns_ahead_of_the_end_of_the_sign_in(office: Office) -> None:
+    """Issue 17, deliverable 7: the warning with its date, the reconnect link and the
+    Reconnect QuickBooks button, on a connection that is still active."""
+    cid = office.connection()
+    emulator = office.site.emulator.url
+    realm = httpx.post(
+        f"{emulator}/_emulator/companies",
+        json={"name": "Ending Soon", "refresh_token_max_life": 12 * 86_400},
+    ).json()["realm_id"]
+    connect(office.service, office.key_id, cid, realm)
+    page = html.unescape(office.client.get(f"/dashboard/connections/{cid}").text)
+    assert "Reconnect QuickBooks soon" in page
+    assert "QuickBooks will stop accepting ledgerbridge's sign-in for this company on " in page
+    assert f"/v1/oauth/reconnect?realmId={realm}" in page
+    assert "Reconnect QuickBooks</button>" in page
+    assert "Refresh from QuickBooks</button>" in page  # still active: everything else works
+    listed = html.unescape(office.client.get("/dashboard/connections").text)
+    assert "Reconnect QuickBooks soon" in listed

@@ -5,10 +5,13 @@ back unchanged, and single-use `strict`)."""
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 
 import pytest
 
+from ledgerbridge.core import catalog
 from ledgerbridge.engine.tokens import ConnectionTokens
+from ledgerbridge.storage.connections import Connections
 from ledgerbridge.storage.tokens import Tokens
 from tests.ledgerbridge.engine.conftest import World
 
@@ -49,3 +52,29 @@ def test_racing_refreshes_rotate_once(world: World) -> None:
     assert after is not None
     assert after.version == before.version + 1  # exactly one rotation
     assert tokens.access_token() == results[0]
+
+
+@pytest.mark.usefixtures("refresh_token_policy")
+def test_each_refresh_stores_when_the_refresh_token_ends_and_warns_ahead(world: World) -> None:
+    """The answer's `x_refresh_token_expires_in` is stored as the tokens' `refresh_expires_at`;
+    within 30 days of it the connection shows `connection.reconnect_soon`."""
+    tokens = ConnectionTokens(world.ledger, world.connection_id, "emulator")
+    world.admin("PATCH", f"/companies/{world.realm_id}", {"refresh_token_max_life": 10 * 86_400})
+    try:
+        tokens.refreshed_access_token(tokens.access_token())
+        with world.ledger.db.session(readonly=True) as session:
+            stored = Tokens(session).get(world.connection_id)
+            connection = Connections(session).get_unscoped(world.connection_id)
+        assert stored is not None and connection is not None
+        left = stored.refresh_expires_at - world.ledger.clock()
+        assert timedelta(0) < left <= timedelta(days=10)  # the end, not 100 days
+        assert (connection.problem or {}).get("code") == catalog.CONNECTION_RECONNECT_SOON
+    finally:
+        world.admin("PATCH", f"/companies/{world.realm_id}", {"refresh_token_max_life": None})
+    tokens.refreshed_access_token(tokens.access_token())
+    with world.ledger.db.session(readonly=True) as session:
+        stored = Tokens(session).get(world.connection_id)
+        connection = Connections(session).get_unscoped(world.connection_id)
+    assert stored is not None and connection is not None
+    assert stored.refresh_expires_at - world.ledger.clock() > timedelta(days=99)
+    assert connection.problem is None  # the next answer ends far off: the warning clears

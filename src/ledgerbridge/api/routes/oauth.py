@@ -9,11 +9,18 @@ person back to `GET /v1/oauth/callback?code&state&realmId`, which needs no API k
 and the cookie are the credential; `engine.connecting` says what else guards them) and answers a
 small HTML page, since a person in a browser reads it; a person who started from the dashboard
 is sent back to it instead (`app.state.oauth_return`). The access log never shows these URLs'
-query strings (`api.logs`)."""
+query strings (`api.logs`).
+
+`GET /v1/oauth/reconnect?realmId=...` is the page to register at Intuit as the app's Reconnect
+URL (and the link the `connection.reconnect_soon` warning shows): no API key, like the callback;
+for the one connection of that company that needs a reconnect it starts the same sign-in as
+`connect` (cookie and all), bound to that company (`engine.connecting.reconnect`); anything
+else gets a plain page."""
 
 from __future__ import annotations
 
 import html
+import re
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
@@ -86,6 +93,42 @@ def connect(
         raise
     except ValueError as exc:  # no app credentials for this environment: the server's set-up
         raise ApiError(409, "connection.not_configured", str(exc)) from None
+    response = RedirectResponse(consent.authorize_url, status_code=302)
+    signin.keep(response, consent)
+    return response
+
+
+_REALM = re.compile(r"[0-9]{1,32}")
+_NOTHING_TO_RECONNECT = (
+    "There is nothing to reconnect here for this QuickBooks company: it is connected and "
+    "working, or not connected through this server. If it should be, reconnect from the app "
+    "or from ledgerbridge's dashboard."
+)
+
+
+@router.get(
+    "/v1/oauth/reconnect",
+    summary="The app's Reconnect URL: QuickBooks' sign-in again for the company (no API key)",
+    response_class=HTMLResponse,
+    status_code=302,
+    responses={
+        302: {"description": "Redirect to QuickBooks' consent page, with the sign-in cookie"},
+        400: {"description": "The realmId is missing or is not a company id", **_HTML},
+        404: {"description": "No connection of this company needs a reconnect", **_HTML},
+        422: {"model": ErrorResponse, "description": "A parameter is not valid text"},
+    },
+)
+def reconnect(
+    service: ServiceDep, realm_id: Annotated[str, Query(alias="realmId")] = ""
+) -> Response:
+    if refused(realm_id) is not None or not _REALM.fullmatch(realm_id):
+        return _page(400, "Not reconnected", "The link does not name a QuickBooks company.")
+    try:
+        consent = service.reconnect(realm_id)
+    except ValueError:  # no app credentials for the connection's environment
+        consent = None
+    if consent is None:
+        return _page(404, "Nothing to reconnect", _NOTHING_TO_RECONNECT)
     response = RedirectResponse(consent.authorize_url, status_code=302)
     signin.keep(response, consent)
     return response

@@ -17,7 +17,7 @@ use case, taking the service as its first argument (`_shared.Wiring`):
     admin.py         a key's connections: created, read, settings and mappings, disconnect,
                      check_connection, start_fresh (settings.py: the settings' choices)
     connect.py       connecting a company: begin_connect, connect_link, bind_connect,
-                     complete_connect
+                     complete_connect, reconnect
     changes.py       the app's record changes: put_record, put_records, delete_record
     sync_log.py      what is read back: record, records, still_pending, events
     actions.py       asked done now: action, resync, request_sync, request_pull
@@ -99,6 +99,7 @@ class Service:
     connect_link = connect.connect_link
     bind_connect = connect.bind_connect
     complete_connect = connect.complete_connect
+    reconnect = connect.reconnect
 
     # --- records --------------------------------------------------------------------------------
     put_record = changes.put_record

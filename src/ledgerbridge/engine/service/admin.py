@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from ledgerbridge.core.status import Status
 from ledgerbridge.crypto import CipherError
-from ledgerbridge.engine import health, holding, notify, waiting
+from ledgerbridge.engine import health, holding, notify, reconnecting, waiting
 from ledgerbridge.engine.service._shared import (
     Wiring,
     defer_sync,
@@ -53,6 +53,7 @@ __all__ = [
 def connection_view(service: Wiring, session: Any, connection: StoredConnection) -> ConnectionView:
     """The connection as its owner sees it: counts per status, its settings over the defaults
     (its events secret included), its problem."""
+    problem = reconnecting.shown(service.ledger, connection)
     return ConnectionView(
         id=connection.id,
         name=connection.name,
@@ -67,7 +68,7 @@ def connection_view(service: Wiring, session: Any, connection: StoredConnection)
             **connection.settings,
             "events_secret": _events_secret(service, session, connection),
         },
-        problem=ProblemView.of(connection.problem) if connection.problem else None,
+        problem=ProblemView.of(problem) if problem else None,
     )
 
 

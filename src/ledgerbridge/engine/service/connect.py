@@ -9,7 +9,7 @@ from ledgerbridge.engine.service.admin import connection_view
 from ledgerbridge.engine.views import ConnectionView
 from ledgerbridge.storage.connections import Connections
 
-__all__ = ["begin_connect", "bind_connect", "complete_connect", "connect_link"]
+__all__ = ["begin_connect", "bind_connect", "complete_connect", "connect_link", "reconnect"]
 
 
 def begin_connect(service: Wiring, key_id: str, connection_id: str) -> connecting.Consent:
@@ -27,6 +27,13 @@ def connect_link(service: Wiring, key_id: str, connection_id: str) -> str:
         connection = owned_connection(session, key_id, connection_id)
     consent = connecting.begin(service.ledger, connection, bind=False)
     return connecting.start_link(service.ledger, connection.environment, consent.state)
+
+
+def reconnect(service: Wiring, realm_id: str) -> connecting.Consent | None:
+    """The reconnect page (no API key: Intuit opens it with the company's realmId): a sign-in
+    for the one connection of that company that needs a reconnect, bound to the browser that
+    keeps its secret; None when there is none (`engine.connecting.reconnect`)."""
+    return connecting.reconnect(service.ledger, realm_id)
 
 
 def bind_connect(service: Wiring, state: str) -> connecting.Consent | None:

@@ -3,6 +3,7 @@ into errors, and the backlog drains by itself once the cause is gone."""
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -93,6 +94,40 @@ def test_a_disconnected_company_waits_and_drains_after_reconnect(world: World) -
         "Client 1",
         "Client 2",
     ]
+
+
+@pytest.mark.failure_mode("connection.reconnect_soon", "connection.disconnected")
+def test_a_sign_in_that_ends_is_announced_then_disconnects_and_drains_after_reconnect(
+    world: World,
+) -> None:
+    """QuickBooks ends a sign-in after five years at most (scaled down to 10 days here): the
+    connection warns ahead and keeps syncing; at the end it is disconnected, records wait; one
+    reconnect clears everything and the backlog drains."""
+    world.admin("PATCH", f"/companies/{world.realm_id}", {"refresh_token_max_life": 10 * 86_400})
+    world.admin("POST", "/tokens/expire", {"realm_id": world.realm_id})  # the next call refreshes
+    customers(world, 1)
+    sync(world)
+    shown = world.service.connection(world.key_id, world.connection_id)
+    assert shown.status == "active" and counts(world) == {"synced": 1}
+    assert shown.problem is not None and shown.problem.code == "connection.reconnect_soon"
+    assert shown.problem.params["reconnect_url"].endswith(f"realmId={world.realm_id}")
+
+    world.admin("PATCH", f"/companies/{world.realm_id}", {"refresh_token_max_life": 1})
+    time.sleep(1.1)  # the emulator's end of the grant, on the real clock
+    world.admin("POST", "/tokens/expire", {"realm_id": world.realm_id})
+    customers(world, 3)
+    assert sync(world).stopped == "disconnected"
+    ended = world.service.connection(world.key_id, world.connection_id)
+    assert ended.status == "disconnected" and ended.problem is None
+    assert counts(world) == {"synced": 1, "pending": 2}
+    assert view(world, "customer", "c1").problem is None
+
+    world.admin("PATCH", f"/companies/{world.realm_id}", {"refresh_token_max_life": None})
+    connect(world.service, world.key_id, world.connection_id, world.realm_id)  # Reconnect
+    back = world.service.connection(world.key_id, world.connection_id)
+    assert back.status == "active" and back.problem is None
+    sync(world)
+    assert counts(world) == {"synced": 3}
 
 
 @pytest.mark.failure_mode("connection.wrong_company")
