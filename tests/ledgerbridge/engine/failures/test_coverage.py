@@ -25,6 +25,7 @@ ADDED = {
     "bill.deleted_in_quickbooks",
     catalog.RECORD_CHANGED_IN_QUICKBOOKS,
     catalog.RECORD_UNREADABLE,
+    catalog.CONNECTION_RECONNECT_SOON,
 }
 # QuickBooks Desktop only: built with the Desktop adapter, not before (failure-modes.md).
 DESKTOP_ONLY = {catalog.CONNECTION_WEB_CONNECTOR_SILENT}
