@@ -15,12 +15,13 @@ serves a sort by name or by problem, and SQLite sorts 8,000 short rows in millis
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, case, exists, func, literal, select
+from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import UnaryExpression
 
 from ledgerbridge.core import catalog
@@ -103,8 +104,8 @@ class ExportRow:
     problem_code: str | None
 
 
-def _sqlite(ledger: Ledger) -> bool:
-    return ledger.db.dialect == "sqlite"
+def _sqlite(session: Session) -> bool:
+    return session.get_bind().dialect.name == "sqlite"
 
 
 def _joined(state: type[tables.SyncState]) -> ColumnElement[bool]:
@@ -125,7 +126,8 @@ def _activity() -> ColumnElement[datetime]:
 
 
 def _problem_code() -> ColumnElement[str]:
-    return tables.SyncState.problem["code"].as_string()
+    code: ColumnElement[str] = tables.SyncState.problem["code"].as_string()
+    return code
 
 
 def _name(sqlite: bool) -> ColumnElement[str]:
@@ -144,7 +146,9 @@ def _name(sqlite: bool) -> ColumnElement[str]:
     return readable
 
 
-def _filtered(query: Select[Any], connection_id: str, wanted: LogQuery, sqlite: bool) -> Select[Any]:
+def _filtered(
+    query: Select[Any], connection_id: str, wanted: LogQuery, sqlite: bool
+) -> Select[Any]:
     record = tables.Record
     query = query.where(record.connection_id == connection_id)
     if wanted.type is not None:
@@ -175,7 +179,7 @@ def _order(wanted: LogQuery, sqlite: bool) -> list[UnaryExpression[Any]]:
         ranks = {str(s): i for i, s in enumerate(_STATUS_ORDER)}
         first: ColumnElement[Any] = case(ranks, value=_status(), else_=len(ranks))
     elif wanted.sort == "type":
-        first = record.type
+        first = record.type.expression
     elif wanted.sort == "name":
         first = _name(sqlite)
     elif wanted.sort == "problem":
@@ -189,26 +193,25 @@ def _order(wanted: LogQuery, sqlite: bool) -> list[UnaryExpression[Any]]:
         keys.append((_activity(), True))
     if wanted.sort != "name":
         keys.append((_name(sqlite), False))
-    keys += [(record.type, False), (record.app_id, False)]
+    keys += [(record.type.expression, False), (record.app_id.expression, False)]
     return [(key.desc() if down else key.asc()).nulls_last() for key, down in keys]
 
 
-def _base(sqlite: bool) -> Select[Any]:
+def _base() -> Select[Any]:
     record, state = tables.Record, tables.SyncState
-    return select(record.type, record.app_id).outerjoin(state, _joined(state))
+    return select(record.type, record.app_id).outerjoin(state, _joined(state))  # type: ignore[return-value]
 
 
 def count(ledger: Ledger, connection_id: str, wanted: LogQuery) -> int:
     """How many records match the filters."""
-    sqlite = _sqlite(ledger)
     record, state = tables.Record, tables.SyncState
-    query = _filtered(
-        select(func.count()).select_from(record).outerjoin(state, _joined(state)),
-        connection_id,
-        wanted,
-        sqlite,
-    )
     with ledger.db.session(readonly=True) as session:
+        query = _filtered(
+            select(func.count()).select_from(record).outerjoin(state, _joined(state)),
+            connection_id,
+            wanted,
+            _sqlite(session),
+        )
         return int(session.execute(query).scalar_one())
 
 
@@ -216,12 +219,12 @@ def keys(
     ledger: Ledger, connection_id: str, wanted: LogQuery, *, offset: int = 0, limit: int | None
 ) -> list[tuple[str, str, datetime | None]]:
     """(type, app id, activity) of the matching records in the log's order, from `offset`."""
-    sqlite = _sqlite(ledger)
-    query = _filtered(_base(sqlite).add_columns(_activity()), connection_id, wanted, sqlite)
-    query = query.order_by(*_order(wanted, sqlite)).offset(offset)
-    if limit is not None:
-        query = query.limit(limit)
     with ledger.db.session(readonly=True) as session:
+        sqlite = _sqlite(session)
+        query = _filtered(_base().add_columns(_activity()), connection_id, wanted, sqlite)
+        query = query.order_by(*_order(wanted, sqlite)).offset(offset)
+        if limit is not None:
+            query = query.limit(limit)
         return [(t, a, at) for t, a, at in session.execute(query).all()]
 
 
@@ -242,42 +245,41 @@ def page(
         ]
 
 
+def _export_query(connection_id: str, wanted: LogQuery, sqlite: bool) -> Select[Any]:
+    record, state, link = tables.Record, tables.SyncState, tables.Link
+    data: ColumnElement[Any] = (
+        case((func.json_valid(record.data) == 1, record.data), else_=None)
+        if sqlite
+        else record.data.expression
+    )
+    columns = (
+        record.type,
+        record.app_id,
+        data,
+        _status(),
+        link.qbo_id,
+        link.doc_number,
+        _activity(),
+        _problem_code(),
+    )
+    linked = and_(
+        link.connection_id == record.connection_id,
+        link.type == record.type,
+        link.app_id == record.app_id,
+    )
+    query: Select[Any] = select(*columns).outerjoin(state, _joined(state)).outerjoin(link, linked)
+    return _filtered(query, connection_id, wanted, sqlite).order_by(*_order(wanted, sqlite))
+
+
 def export_rows(
     ledger: Ledger, connection_id: str, wanted: LogQuery, *, chunk: int = 500
 ) -> Iterator[ExportRow]:
     """Every matching record in the log's order, read `chunk` at a time (each chunk in its own
     short read, so a long download never holds the database)."""
-    sqlite = _sqlite(ledger)
-    record, state, link = tables.Record, tables.SyncState, tables.Link
-    query = _filtered(
-        select(
-            record.type,
-            record.app_id,
-            record.data if not sqlite else case(
-                (func.json_valid(record.data) == 1, record.data), else_=None
-            ),
-            _status(),
-            link.qbo_id,
-            link.doc_number,
-            _activity(),
-            _problem_code(),
-        )
-        .outerjoin(state, _joined(state))
-        .outerjoin(
-            link,
-            and_(
-                link.connection_id == record.connection_id,
-                link.type == record.type,
-                link.app_id == record.app_id,
-            ),
-        ),
-        connection_id,
-        wanted,
-        sqlite,
-    ).order_by(*_order(wanted, sqlite))
     offset = 0
     while True:
         with ledger.db.session(readonly=True) as session:
+            query = _export_query(connection_id, wanted, _sqlite(session))
             rows = session.execute(query.offset(offset).limit(chunk)).all()
         for row in rows:
             yield ExportRow(*row)

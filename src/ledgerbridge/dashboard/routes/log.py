@@ -19,7 +19,7 @@ import csv
 import io
 from collections import defaultdict
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
@@ -156,9 +156,7 @@ def _page(
     if filters["code"] and filters["code"] not in dict(codes):
         codes.append((filters["code"], catalog.title(filters["code"])))
     state = _url_state(filters, view)
-    working = [
-        r for r in rows if r.record.status == Status.PENDING and not r.record.held
-    ]
+    working = [r for r in rows if r.record.status == Status.PENDING and not r.record.held]
     context: dict[str, Any] = {
         "title": f"Sync log: {connection.name}",
         "connection": connection,
@@ -322,9 +320,9 @@ def bulk(
         keys = [(t, a) for t, a, _ in matched]
     else:
         keys = list(dict.fromkeys(_key(item) for item in selected or [] if ":" in item))
-    # the records this action touches are shown afterwards (`LogQuery.acted_since`): from a
-    # second before it, on either clock the history may be written with
-    since = min(board.service.ledger.clock(), utcnow()) - timedelta(seconds=1)
+    # the records this action touches are shown afterwards (`LogQuery.acted_since`): from
+    # this moment, on whichever clock the history is written with (the ledger's or the wall's)
+    since = min(board.service.ledger.clock(), utcnow())
     if not keys:
         result = ("error", "Tick at least one record first.")
     elif operation == "resync":
