@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import statistics
 import tempfile
 import time
@@ -150,7 +151,8 @@ def main(argv: list[str] | None = None) -> None:
         print(f"{'':34} {'best ms':>9} {'median ms':>10} {'KB':>8}")
         client.get(log)  # first calls are slower (templates compiled, caches warm)
         for label, params, path in cases:
-            best, median, size = _timed(args.repeat, lambda: client.get(path, params=params))
+            ask = functools.partial(client.get, path, params=params)
+            best, median, size = _timed(args.repeat, ask)
             print(f"{label:34} {best:9.1f} {median:10.1f} {size / 1024:8.1f}")
         client.close()
         ledger.db.dispose()
