@@ -386,7 +386,8 @@ def _bypass(
             refused.append(f"{record_type} {app_id}: {why}")
     text = f"{_records(done)} bypassed."
     if refused:
-        text += f" Not bypassed: {'; '.join(refused)}."
+        more = f" and {len(refused) - 5} more" if len(refused) > 5 else ""
+        text += f" Not bypassed: {'; '.join(refused[:5])}{more}."
     return ("error" if refused and not done else "ok", text)
 
 
