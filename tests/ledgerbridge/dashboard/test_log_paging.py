@@ -15,6 +15,8 @@ import pytest
 from ledgerbridge.api import create_app
 from ledgerbridge.core.status import Status
 from ledgerbridge.dashboard.routes.log import csv_cell
+from ledgerbridge.dashboard.routes.record import confirmed_at
+from ledgerbridge.engine.views import RecordView
 from tests.ledgerbridge.dashboard.conftest import (
     Office,
     Site,
@@ -240,3 +242,31 @@ def test_signing_in_again_returns_to_the_filtered_log(office: Office, site: Site
     )
     assert "next" not in foreign.headers["location"]
     assert sign_in(office.client, office.email).status_code == 303
+
+
+def test_a_record_page_asks_again_only_while_it_is_being_sent(office: Office) -> None:
+    cid = office.connection()  # never connected: a pending record is not being sent
+    office.service.put_record(office.key_id, cid, "customer", "ann", {"display_name": "Ann"})
+    path = f"/dashboard/connections/{cid}/records/customer/ann"
+    page = office.client.get(path).text
+    assert (
+        'id="record-panel">' in page and "hx-trigger" not in page.split('id="record-panel"')[1][:5]
+    )
+    assert "QuickBooks confirmed it" not in page  # pending: nothing to confirm
+    polled = office.client.get(
+        path, headers={"HX-Request": "true", "HX-Trigger": "record-panel"}
+    ).text
+    clicked = office.client.get(path, headers={"HX-Request": "true"}).text
+    assert 'id="live"' in clicked and "Synced: QuickBooks confirmed it" not in polled
+
+
+def test_confirmed_at_is_the_newest_successful_write_of_a_synced_record() -> None:
+    history = (
+        {"at": "2026-12-05T10:00:00+00:00", "kind": "action:resync"},
+        {"at": "2026-12-05T09:59:00+00:00", "kind": "updated"},
+        {"at": "2026-12-05T09:00:00+00:00", "kind": "created"},
+    )
+    synced = RecordView("customer", "a", "synced", 2, False, {}, history=history)
+    assert confirmed_at(synced) == "2026-12-05T09:59:00+00:00"
+    pending = RecordView("customer", "a", "pending", 2, False, {}, history=history)
+    assert confirmed_at(pending) is None

@@ -182,6 +182,7 @@ def _page(
         "live": connection.status == "active" and bool(working),
         "working": len(working),
         "bulk_limit": BULK_LIMIT,
+        "poll": POLL,
     }
     wanted_target = request.headers.get("hx-target")
     if web.is_htmx(request) and wanted_target == "log-results":
