@@ -11,7 +11,8 @@ The records (customers, vendors, items, invoices, as many as `--records`) go in 
 `Service.put_records`; a tenth are then bypassed and a tenth marked failed with a problem, so
 that the statuses and problems vary. Each page is asked of the dashboard in this process
 (FastAPI's test client: routing, the reads, the template, the whole answer), signed in, `--repeat`
-times; the best and the median are printed in milliseconds. Nothing is asserted: the exit status
+times; the best and the median are printed in milliseconds, then the same for the reads alone
+(the count and one page's keys, `dashboard.log_listing`). Nothing is asserted: the exit status
 is 0 unless the run breaks.
 """
 
@@ -34,7 +35,9 @@ from sqlalchemy import update
 from ledgerbridge.api import create_app
 from ledgerbridge.bootstrap import build
 from ledgerbridge.core.records import Incoming
+from ledgerbridge.dashboard import log_listing
 from ledgerbridge.dashboard.accounts import create_user
+from ledgerbridge.dashboard.log_listing import LogQuery
 from ledgerbridge.engine.service import Service
 from ledgerbridge.settings import load_settings
 from ledgerbridge.storage import tables
@@ -154,6 +157,24 @@ def main(argv: list[str] | None = None) -> None:
             ask = functools.partial(client.get, path, params=params)
             best, median, size = _timed(args.repeat, ask)
             print(f"{label:34} {best:9.1f} {median:10.1f} {size / 1024:8.1f}")
+        # the reads alone (`dashboard.log_listing`: the count and one page's keys), no template
+        print("reads alone (count + one page of keys):")
+        for label, query, page in (
+            ("first page, newest first", LogQuery(), 1),
+            ("last page, newest first", LogQuery(), pages_50),
+            ("last page by name", LogQuery(sort="name", descending=False), pages_50),
+        ):
+
+            def read(query: LogQuery = query, page: int = page) -> None:
+                log_listing.count(ledger, cid, query)
+                log_listing.keys(ledger, cid, query, offset=(page - 1) * 50, limit=50)
+
+            spent = []
+            for _ in range(args.repeat):
+                start = time.perf_counter()
+                read()
+                spent.append((time.perf_counter() - start) * 1000)
+            print(f"{label:34} {min(spent):9.1f} {statistics.median(spent):10.1f}")
         client.close()
         ledger.db.dispose()
 

@@ -272,7 +272,7 @@ def _export_query(connection_id: str, wanted: LogQuery, sqlite: bool) -> Select[
 
 
 def export_rows(
-    ledger: Ledger, connection_id: str, wanted: LogQuery, *, chunk: int = 500
+    ledger: Ledger, connection_id: str, wanted: LogQuery, *, chunk: int = 2_000
 ) -> Iterator[ExportRow]:
     """Every matching record in the log's order, read `chunk` at a time (each chunk in its own
     short read, so a long download never holds the database)."""
