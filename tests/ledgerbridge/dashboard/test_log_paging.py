@@ -276,3 +276,16 @@ def test_confirmed_at_is_the_newest_successful_write_of_a_synced_record() -> Non
     assert confirmed_at(synced) == "2026-12-05T09:59:00+00:00"
     pending = RecordView("customer", "a", "pending", 2, False, {}, history=history)
     assert confirmed_at(pending) is None
+
+
+def test_a_new_filter_keeps_the_sort_and_page_size_chosen_with_htmx(office: Office) -> None:
+    cid = office.connection()
+    log = f"/dashboard/connections/{cid}/log"
+    whole = office.client.get(log, params={"sort": "name", "size": "25"}).text
+    keep = whole.split('<div id="log-keep" hidden>', 1)[1].split("</div>", 1)[0]
+    assert 'name="sort" value="name"' in keep and 'name="size" value="25"' in keep
+    # sorted again with htmx: the filter form's kept values are swapped in with the results
+    swapped = office.client.get(log, params={"sort": "type", "dir": "desc"}, headers=RESULTS)
+    keep = swapped.text.split('<div id="log-keep" hidden hx-swap-oob="true">', 1)[1]
+    assert keep.startswith('<input type="hidden" name="sort" value="type">')
+    assert 'name="size"' not in keep.split("</div>", 1)[0]
