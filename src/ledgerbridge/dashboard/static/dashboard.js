@@ -11,6 +11,9 @@
    shows them, sends them all with Resync or Bypass, and says how many are ticked; "Clear
    ticks" forgets them. After a bulk action they are forgotten (the log then shows them).
 
+   A page that asks again by itself (data-live) skips a refresh while someone types in one of
+   its fields (the jump-to-page box, a select).
+
    Sign out keeps the page's address (filters, sort, page) as the next sign-in's next=, also
    after htmx changed the address. */
 (function () {
@@ -168,6 +171,22 @@
       sent.selected = ticked;
     }
     remember(form, []);
+  });
+
+  // a page that asks again by itself (data-live: the log's results, a record's panel) waits
+  // while someone types in one of its fields, so that the refresh never wipes what they type
+  document.addEventListener("htmx:confirm", function (event) {
+    var live = event.detail.elt;
+    var typing = document.activeElement;
+    if (!(live instanceof HTMLElement) || !live.hasAttribute("data-live") ||
+        !(typing instanceof HTMLElement) || !live.contains(typing)) {
+      return;
+    }
+    var field = typing instanceof HTMLSelectElement || typing instanceof HTMLTextAreaElement ||
+      (typing instanceof HTMLInputElement && !/^(checkbox|radio|button|submit)$/.test(typing.type));
+    if (field) {  // only the element's own poll comes here: its forms send their own requests
+      event.preventDefault();
+    }
   });
 
   // sign out from where the person is now (htmx may have changed the address)
