@@ -240,7 +240,8 @@ def test_the_demo_serves_the_api_until_interrupted(tmp_path: Path) -> None:
 
 def _dashboard_shows_problems(base: str, connection_id: str, email: str, password: str) -> None:
     """Sign in with the account the demo printed, as a browser would, and read the sync log
-    filtered on the records that need attention."""
+    filtered on the records that need attention (one problem at a time: the log shows the newest
+    first, and the demo has more than a page of them)."""
     with httpx.Client(base_url=base, timeout=30) as browser:
         form = browser.get("/dashboard/login")
         csrf = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
@@ -250,9 +251,13 @@ def _dashboard_shows_problems(base: str, connection_id: str, email: str, passwor
             data={"email": email, "password": password, "csrf_token": csrf.group(1), "next": ""},
         )
         assert signed_in.status_code in (200, 303), signed_in.text
-        log = browser.get(f"/dashboard/connections/{connection_id}/log", params={"status": "error"})
+        path = f"/dashboard/connections/{connection_id}/log"
+        log = browser.get(
+            path, params={"status": "error", "code": "customer.name_used_by_other_type"}
+        )
         assert log.status_code == 200, log.text
         assert "This name is already taken in QuickBooks by one of its vendors" in log.text
+        log = browser.get(path, params={"status": "error", "code": "payment.method_not_mapped"})
         assert "Payment method isn&#39;t matched to QuickBooks" in log.text or (
             "Payment method isn't matched to QuickBooks" in log.text
         )

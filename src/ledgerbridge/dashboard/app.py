@@ -93,8 +93,7 @@ def mount_dashboard(app: FastAPI, service: Service) -> None:
 def _errors(app: FastAPI) -> None:
     @app.exception_handler(web.SignInRequired)
     def sign_in_required(request: Request, exc: web.SignInRequired) -> Response:
-        wanted = request.url.path if request.method == "GET" and not web.is_htmx(request) else ""
-        target = web.path(request, "login_page", {"next": wanted})
+        target = web.path(request, "login_page", {"next": web.place(request)})
         response = web.redirect(request, target)
         return response
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, urlencode, urlsplit
 
 import jinja2
 from fastapi import Depends, Request
@@ -42,6 +42,7 @@ __all__ = [
     "SignedIn",
     "csrf_protect",
     "is_htmx",
+    "place",
     "redirect",
     "render",
     "set_session",
@@ -166,6 +167,24 @@ async def text_fields(request: Request) -> None:
 
 def is_htmx(request: Request) -> bool:
     return request.headers.get("hx-request") == "true"
+
+
+def place(request: Request) -> str:
+    """The page the person is on, path and query (the filter, sort and page of the log), for
+    `next=` when they must sign in again; "" when it cannot be told. For htmx (which may have
+    changed the address since the page loaded) the page htmx reports, on this server only."""
+    if is_htmx(request):
+        current = urlsplit(request.headers.get("hx-current-url", ""))
+        if current.netloc and current.netloc != request.url.netloc:
+            return ""
+        found, query = current.path, current.query
+    elif request.method == "GET":
+        found, query = request.url.path, request.url.query
+    else:
+        return ""
+    if not found.startswith(_root(request) + "/") or found.startswith("//"):
+        return ""
+    return f"{found}?{query}" if query else found
 
 
 def set_session(request: Request, response: Response, session: WebSession) -> None:

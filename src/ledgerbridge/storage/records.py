@@ -40,7 +40,7 @@ from ledgerbridge.storage import tables
 from ledgerbridge.storage._sql import NO_SYNC
 from ledgerbridge.storage.tables import Clock, utcnow
 
-__all__ = ["InvalidCursor", "Page", "Records", "StoredRecord"]
+__all__ = ["InvalidCursor", "Page", "Records", "StoredRecord", "matching"]
 
 T = TypeVar("T")
 
@@ -131,6 +131,12 @@ def _matching(q: str, sqlite: bool) -> ColumnElement[bool]:
     )
     named = (_data_field(name, sqlite).icontains(q, autoescape=True) for name in _SEARCHED_FIELDS)
     return or_(record.app_id.icontains(q, autoescape=True), *named, numbered)
+
+
+def matching(q: str, sqlite: bool) -> ColumnElement[bool]:
+    """The search of `Records.list(q=...)` as a condition on `tables.Record`, for other
+    listings of the same records (the dashboard's sorted sync log)."""
+    return _matching(q, sqlite)
 
 
 def _data_field(name: str, sqlite: bool) -> ColumnElement[str]:

@@ -137,11 +137,15 @@ def login(
 
 
 @router.post("/logout", name="logout")
-def logout(request: Request, board: web.Board) -> Response:
+def logout(request: Request, board: web.Board, next: Annotated[str, Form()] = "") -> Response:
+    """Sign out; signing in again returns to the page signed out from (`next`, this
+    dashboard's pages only), its filter included."""
     session = web.web_session(request)
     if session is not None and session.signed_in:
         sign_out(board.service.ledger, session.sid)
-    response = web.redirect(request, web.path(request, "login_page", {"signed_out": "1"}))
+    back = _safe_next(request, next) if next and not refused(next) else ""
+    query = {"signed_out": "1", "next": back if back == next else ""}
+    response = web.redirect(request, web.path(request, "login_page", query))
     root = request.scope.get("root_path", "").rstrip("/") or "/"
     response.delete_cookie(COOKIE, path=root, httponly=True, samesite="lax")
     return response

@@ -1,6 +1,13 @@
-"""The sync log: every record with its status and problem, filtered and searched, with bulk
-Resync and Bypass of the records ticked ("Select all on this page" ticks the page's records,
-through `static/dashboard.js`; the box stays hidden without script).
+"""The sync log: every record with its status and problem, filtered, searched, sorted by any
+column (newest activity first), counted and paged (any page, 25 to 200 a page), all of it kept
+in the page's address; the current filter as CSV; bulk Resync and Bypass of the records ticked
+(on any page: `static/dashboard.js` remembers ticks across pages) or of every record that
+matches.
+
+After a bulk action the log shows the records it touched (`acted=`), whatever the filter was,
+and while any record shown is being sent, the results ask again every few seconds (htmx
+polling, which stops once nothing shown is pending). Bad paging or sorting values are refused
+naming the field (422); a page past the end shows the last page.
 
 With htmx the filters and the bulk buttons replace only the results (`#log-results`) and the
 outcome is announced in the page's live region; without script they load the whole page.
@@ -8,24 +15,37 @@ outcome is announced in the page's live region; without script they load the who
 
 from __future__ import annotations
 
+import csv
+import io
 from collections import defaultdict
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import Response
+from fastapi.responses import Response, StreamingResponse
 
 from ledgerbridge.core import catalog
+from ledgerbridge.core.problems import INPUT_INVALID, Problem
 from ledgerbridge.core.records import RECORD_TYPES
-from ledgerbridge.dashboard import queries, web
+from ledgerbridge.core.status import Status
+from ledgerbridge.dashboard import log_listing, queries, web
 from ledgerbridge.dashboard.accounts import DashboardUser
-from ledgerbridge.dashboard.present import RECORD_STATUSES
-from ledgerbridge.engine.errors import InvalidCursor, NotFound, Refused
+from ledgerbridge.dashboard.log_listing import LogQuery
+from ledgerbridge.dashboard.present import RECORD_STATUSES, record_name, record_status
+from ledgerbridge.engine.errors import Invalid, NotFound, Refused
+from ledgerbridge.storage.tables import utcnow
 
-__all__ = ["router"]
+__all__ = ["PAGE_SIZES", "csv_cell", "router"]
 
 router = APIRouter()
 
+PAGE_SIZES = (25, 50, 100, 200)
 PAGE_SIZE = 50
+BULK_LIMIT = 10_000  # "all that match" acts on this many records at most
+POLL = "every 3s"  # how often a page with work under way asks again
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_FILTER_KEYS = ("status", "type", "code", "q")
 
 
 def _filters(status: str, record_type: str, code: str, q: str) -> dict[str, str]:
@@ -37,32 +57,97 @@ def _filters(status: str, record_type: str, code: str, q: str) -> dict[str, str]
     }
 
 
+def _refuse(field: str, why: str) -> Invalid:
+    return Invalid([Problem(INPUT_INVALID, field, why, {"reason": why})])
+
+
+def _view(sort: str, direction: str, page: str, size: str, acted: str) -> dict[str, Any]:
+    """The log's sort, page, page size and bulk-action view, checked: a value that cannot be
+    used is refused naming its field (422), never guessed."""
+    sort = sort or "activity"
+    if sort not in log_listing.SORTS:
+        raise _refuse("sort", f"sort by one of {', '.join(log_listing.SORTS)}")
+    direction = direction or ("desc" if sort == "activity" else "asc")
+    if direction not in ("asc", "desc"):
+        raise _refuse("dir", "the order is asc or desc")
+    try:
+        number = int(page or "1")
+    except ValueError:
+        raise _refuse("page", "the page is a whole number, 1 or more") from None
+    if number < 1:
+        raise _refuse("page", "the page is a whole number, 1 or more")
+    try:
+        per_page = int(size or PAGE_SIZE)
+    except ValueError:
+        per_page = 0
+    if per_page not in PAGE_SIZES:
+        raise _refuse("size", f"show {', '.join(map(str, PAGE_SIZES))} records a page")
+    since: datetime | None = None
+    if acted:
+        try:
+            since = datetime.fromisoformat(acted)
+        except ValueError:
+            raise _refuse("acted", "the moment of a bulk action, as the log wrote it") from None
+        since = since if since.tzinfo else since.replace(tzinfo=UTC)
+    return {"sort": sort, "dir": direction, "page": number, "size": per_page, "acted": since}
+
+
+def _query(filters: dict[str, str], view: dict[str, Any], user: DashboardUser) -> LogQuery:
+    return LogQuery(
+        status=filters["status"] or None,
+        type=filters["type"] or None,
+        code=filters["code"] or None,
+        q=filters["q"] or None,
+        acted_since=view["acted"],
+        actor=user.actor if view["acted"] else None,
+        sort=view["sort"],
+        descending=view["dir"] == "desc",
+    )
+
+
+def _url_state(filters: dict[str, str], view: dict[str, Any]) -> dict[str, str]:
+    """What the log's address keeps (defaults left out)."""
+    state = dict(filters)
+    if view["acted"] is not None:
+        state["acted"] = view["acted"].isoformat()
+    if view["sort"] != "activity" or view["dir"] != "desc":
+        state["sort"] = view["sort"]
+        state["dir"] = view["dir"]
+    if view["size"] != PAGE_SIZE:
+        state["size"] = str(view["size"])
+    return state
+
+
+def _polled(request: Request) -> bool:
+    """A request of the page's own polling (nobody clicked: the live region keeps its text)."""
+    return web.is_htmx(request) and request.headers.get("hx-trigger") in (
+        "log-results",
+        "record-panel",
+    )
+
+
 def _page(
     request: Request,
     connection_id: str,
     user: DashboardUser,
     board: web.Dashboard,
     filters: dict[str, str],
-    cursor: str = "",
+    view: dict[str, Any],
     result: tuple[str, str] | None = None,
 ) -> Response:
     service = board.service
-    view = service.connection(user.key_id, connection_id)
-    try:
-        page = service.records(
-            user.key_id,
-            connection_id,
-            status=filters["status"] or None,
-            record_type=filters["type"] or None,
-            code=filters["code"] or None,
-            q=filters["q"] or None,
-            cursor=cursor or None,
-            limit=PAGE_SIZE,
-        )
-    except InvalidCursor:
-        return web.redirect(request, web.path(request, "log", filters, connection_id=connection_id))
-    activity = queries.last_activity(
-        service.ledger, connection_id, [(r.type, r.id) for r in page.items]
+    connection = service.connection(user.key_id, connection_id)
+    wanted = _query(filters, view, user)
+    total = log_listing.count(service.ledger, connection_id, wanted)
+    pages = max(1, -(-total // view["size"]))
+    number = min(view["page"], pages)  # a page past the end (the filter shrank): the last
+    rows = log_listing.page(
+        service.ledger,
+        connection_id,
+        user.key_id,
+        wanted,
+        offset=(number - 1) * view["size"],
+        limit=view["size"],
     )
     codes = [
         (code, catalog.title(code))
@@ -70,23 +155,45 @@ def _page(
     ]
     if filters["code"] and filters["code"] not in dict(codes):
         codes.append((filters["code"], catalog.title(filters["code"])))
+    state = _url_state(filters, view)
+    working = [r for r in rows if r.record.status == Status.PENDING and not r.record.held]
     context: dict[str, Any] = {
-        "title": f"Sync log: {view.name}",
-        "connection": view,
-        "records": page.items,
-        "next_cursor": page.next_cursor,
-        "activity": activity,
+        "title": f"Sync log: {connection.name}",
+        "connection": connection,
+        "rows": rows,
+        "records": [r.record for r in rows],
         "filters": filters,
+        "view": view,
+        "state": state,
+        "this_page": dict(state, page=str(number)) if number > 1 else state,
+        "total": total,
+        "page": number,
+        "pages": pages,
+        "first_row": (number - 1) * view["size"] + 1 if rows else 0,
+        "last_row": (number - 1) * view["size"] + len(rows),
+        "window": _window(number, pages),
+        "sizes": PAGE_SIZES,
+        "sorts": log_listing.SORTS,
         "codes": codes,
         "types": RECORD_TYPES,
         "statuses": RECORD_STATUSES,
         "result": result,
-        "first_page": not cursor,
+        "polled": _polled(request),
+        "live": connection.status == "active" and bool(working),
+        "working": len(working),
+        "bulk_limit": BULK_LIMIT,
+        "poll": POLL,
     }
-    wanted = request.headers.get("hx-target")
-    if web.is_htmx(request) and wanted == "log-results":
+    wanted_target = request.headers.get("hx-target")
+    if web.is_htmx(request) and wanted_target == "log-results":
         return web.render(request, "log_results.html", **context)
     return web.render(request, "log.html", **context)
+
+
+def _window(number: int, pages: int) -> list[int]:
+    """The page numbers the pager names: the first, the last and two either side of this one."""
+    shown = {1, pages, *range(max(1, number - 2), min(pages, number + 2) + 1)}
+    return sorted(shown)
 
 
 @router.get("/connections/{connection_id}/log", name="log")
@@ -99,9 +206,88 @@ def log(
     type: str = "",
     code: str = "",
     q: str = "",
-    cursor: str = "",
+    sort: str = "",
+    dir: str = "",
+    page: str = "",
+    size: str = "",
+    acted: str = "",
 ) -> Response:
-    return _page(request, connection_id, user, board, _filters(status, type, code, q), cursor)
+    view = _view(sort, dir, page, size, acted)
+    filters = _filters(status, type, code, q)
+    return _page(request, connection_id, user, board, filters, view)
+
+
+def csv_cell(value: object) -> str:
+    """A cell as text a spreadsheet shows and never runs: one that starts like a formula
+    (= + - @, a tab or a carriage return) gets a leading apostrophe."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+
+
+_CSV_HEADER = (
+    "Type",
+    "App id",
+    "Name",
+    "Status",
+    "QuickBooks id",
+    "QuickBooks number",
+    "Last activity (UTC)",
+    "Problem code",
+    "Problem",
+)
+
+
+@router.get("/connections/{connection_id}/log.csv", name="log_csv")
+def log_csv(
+    request: Request,
+    connection_id: str,
+    user: web.SignedIn,
+    board: web.Board,
+    status: str = "",
+    type: str = "",
+    code: str = "",
+    q: str = "",
+    sort: str = "",
+    dir: str = "",
+    acted: str = "",
+) -> Response:
+    """Every record of the current filter, in the log's order, as CSV (written as it is read)."""
+    view = _view(sort, dir, "", "", acted)
+    filters = _filters(status, type, code, q)
+    connection = board.service.connection(user.key_id, connection_id)
+    wanted = _query(filters, view, user)
+    ledger = board.service.ledger
+
+    def lines() -> Iterator[str]:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(_CSV_HEADER)
+        for row in log_listing.export_rows(ledger, connection_id, wanted):
+            data = row.data if isinstance(row.data, dict) else {}
+            cells = (
+                row.type,
+                row.app_id,
+                record_name(row.type, data),
+                record_status(row.status),
+                row.quickbooks_id,
+                row.quickbooks_number,
+                row.activity.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S") if row.activity else "",
+                row.problem_code,
+                catalog.title(row.problem_code) if row.problem_code else "",
+            )
+            writer.writerow([csv_cell(cell) for cell in cells])
+            if buffer.tell() > 16_384:
+                yield buffer.getvalue()
+                buffer.seek(0)
+                buffer.truncate()
+        yield buffer.getvalue()
+
+    name = "".join(ch if ch.isalnum() else "-" for ch in connection.name).strip("-") or "log"
+    return StreamingResponse(
+        lines(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="sync-log-{name}.csv"'},
+    )
 
 
 @router.post("/connections/{connection_id}/log/bulk", name="bulk")
@@ -112,13 +298,32 @@ def bulk(
     board: web.Board,
     operation: Annotated[str, Form()] = "",
     selected: Annotated[list[str] | None, Form()] = None,
+    scope: Annotated[str, Form()] = "",
     status: Annotated[str, Form()] = "",
     type: Annotated[str, Form()] = "",
     code: Annotated[str, Form()] = "",
     q: Annotated[str, Form()] = "",
+    sort: Annotated[str, Form()] = "",
+    dir: Annotated[str, Form()] = "",
+    size: Annotated[str, Form()] = "",
+    acted: Annotated[str, Form()] = "",
 ) -> Response:
     filters = _filters(status, type, code, q)
-    keys = [_key(item) for item in selected or [] if ":" in item]  # "type:app id"
+    view = _view(sort, dir, "", size, acted)
+    board.service.connection(user.key_id, connection_id)  # NotFound before anything is read
+    if scope == "all":  # every record that matches, on every page
+        matched = log_listing.keys(
+            board.service.ledger,
+            connection_id,
+            _query(filters, view, user),
+            limit=BULK_LIMIT,
+        )
+        keys = [(t, a) for t, a, _ in matched]
+    else:
+        keys = list(dict.fromkeys(_key(item) for item in selected or [] if ":" in item))
+    # the records this action touches are shown afterwards (`LogQuery.acted_since`): from
+    # this moment, on whichever clock the history is written with (the ledger's or the wall's)
+    since = min(board.service.ledger.clock(), utcnow())
     if not keys:
         result = ("error", "Tick at least one record first.")
     elif operation == "resync":
@@ -127,7 +332,15 @@ def bulk(
         result = _bypass(board, user, connection_id, keys)
     else:
         result = ("error", "Choose Resync or Bypass.")
-    return _page(request, connection_id, user, board, filters, result=result)
+    if not keys or operation not in ("resync", "bypass"):
+        return _page(request, connection_id, user, board, filters, view, result=result)
+    # the records acted on stay in view (not the filter, which they may have left)
+    empty = {k: "" for k in _FILTER_KEYS}
+    acted_view = dict(view, acted=since, page=1, sort="activity", dir="desc")
+    response = _page(request, connection_id, user, board, empty, acted_view, result=result)
+    url = web.path(request, "log", _url_state(empty, acted_view), connection_id=connection_id)
+    response.headers["HX-Push-Url"] = url
+    return response
 
 
 def _key(item: str) -> tuple[str, str]:
@@ -174,7 +387,8 @@ def _bypass(
             refused.append(f"{record_type} {app_id}: {why}")
     text = f"{_records(done)} bypassed."
     if refused:
-        text += f" Not bypassed: {'; '.join(refused)}."
+        more = f" and {len(refused) - 5} more" if len(refused) > 5 else ""
+        text += f" Not bypassed: {'; '.join(refused[:5])}{more}."
     return ("error" if refused and not done else "ok", text)
 
 

@@ -4,6 +4,11 @@ offers, the app's values beside QuickBooks' where they drifted, and its history.
 Actions that change QuickBooks itself ask first: the first POST answers a confirmation, the
 second (``confirmed=yes``) acts. The outcome, or why the action was refused, is announced in
 the page's live region. With htmx only the record's panel is replaced.
+
+While the record is being sent (pending, not held) its panel asks again every two seconds
+(htmx polling of the panel, which stops once the record is no longer pending), and the moment
+it leaves pending the live region says so. A synced record says when QuickBooks confirmed it:
+the time of its last write QuickBooks answered (the engine stores synced only then).
 """
 
 from __future__ import annotations
@@ -14,13 +19,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
+from ledgerbridge.core.status import Status
 from ledgerbridge.dashboard import queries, web
 from ledgerbridge.dashboard.accounts import DashboardUser
 from ledgerbridge.dashboard.present import action_label, record_name, type_label
 from ledgerbridge.engine.errors import Invalid, Refused
 from ledgerbridge.engine.views import RecordView
 
-__all__ = ["CONFIRMED_ACTIONS", "Button", "buttons", "router"]
+__all__ = ["CONFIRMED_ACTIONS", "Button", "buttons", "confirmed_at", "router"]
 
 router = APIRouter()
 
@@ -70,6 +76,22 @@ def buttons(view: RecordView) -> list[Button]:
     return found
 
 
+def confirmed_at(view: RecordView) -> str | None:
+    """When QuickBooks last confirmed the synced record (its newest successful write), as
+    stored (ISO); None unless the record is synced."""
+    if view.status != Status.SYNCED:
+        return None
+    for entry in view.history:  # newest first
+        if entry.get("kind") in queries.SUCCESS_KINDS:
+            return str(entry["at"])
+    return None
+
+
+def _polled(request: Request) -> bool:
+    """A request of the panel's own polling (nobody clicked)."""
+    return web.is_htmx(request) and request.headers.get("hx-trigger") == "record-panel"
+
+
 def _context(
     request: Request,
     board: web.Dashboard,
@@ -98,10 +120,16 @@ def _context(
         or "",
         "result": None,
         "confirm": None,
+        "confirmed_at": confirmed_at(view),
+        "polled": _polled(request),
+        # work under way: the panel asks again until the record is no longer pending
+        "live": view.status == Status.PENDING and not view.held and connection.status == "active",
     }
 
 
 def _answer(request: Request, context: dict[str, Any], status: int = 200) -> Response:
+    if context["confirm"]:
+        context["live"] = False  # a question waits for its answer: nothing replaces it
     template = "record_panel.html" if web.is_htmx(request) else "record.html"
     return web.render(request, template, status=status, **context)
 
