@@ -25,7 +25,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from ledgerbridge.core import checks
+from ledgerbridge.core import checks, overrides
 from ledgerbridge.core.mirror import CompanyPreferences
 from ledgerbridge.core.preflight import Mappings
 from ledgerbridge.core.records import Invoice, PurchaseOrder, Record, RecordKey, parse_record
@@ -230,8 +230,14 @@ def _mappings(connection: StoredConnection) -> Mappings:
 def _records(
     session: Session, connection_id: str, types: tuple[str, ...] = _READ
 ) -> Iterator[tuple[RecordKey, Record]]:
-    """The app's records of `types` that are not deleted and parse."""
+    """The app's records of `types` that are not deleted and parse, as they are sent now: with
+    the values actions gave them (a number given by Renumber replaces the app's)."""
     stored = Records(session)
+    given = {
+        (state.type, state.app_id): state.overrides
+        for state in SyncStates(session).all(connection_id)
+        if state.overrides and state.type in types
+    }
     for record_type in types:
         cursor = None
         while True:
@@ -239,7 +245,8 @@ def _records(
             for row in page.items:
                 if row.deleted:
                     continue
-                parsed = parse_record(record_type, row.data)
+                data = overrides.apply(row.data, given.get((record_type, row.app_id)))
+                parsed = parse_record(record_type, data)
                 if not isinstance(parsed, list):
                     yield RecordKey(record_type, row.app_id), parsed  # type: ignore[arg-type]
             if page.next_cursor is None:

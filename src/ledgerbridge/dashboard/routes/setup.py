@@ -1,5 +1,6 @@
 """The setup checklist: what in the connection's set-up will stop records (numbering, tax,
-closed books, mappings), with "Check again" and "Apply numbering start"."""
+closed books, mappings), made afresh from the current data on every visit, with "Check again"
+and "Apply numbering start"."""
 
 from __future__ import annotations
 
@@ -52,7 +53,9 @@ def _page(
 
 @router.get("/connections/{connection_id}/setup", name="setup")
 def setup(request: Request, connection_id: str, user: web.SignedIn, board: web.Board) -> Response:
-    return _page(request, board, user, connection_id)
+    # made afresh from the current records and mirror: a checklist stored at the last pull
+    # would still count a number renumbered since as a clash
+    return _page(request, board, user, connection_id, run=True)
 
 
 @router.post("/connections/{connection_id}/setup/run", name="run_checks")
