@@ -22,19 +22,12 @@ router = APIRouter()
 def _over_time(
     history: queries.StatusHistory,
 ) -> tuple[str, Markup, list[str], list[list[str | int]]]:
-    """The chart of records per status over time, its title, and its table (head, rows)."""
-    hourly = history.unit == "hour"
-    title = (
-        "Records by status at the end of each hour, last 48 hours (UTC)"
-        if hourly
-        else "Records by status at the end of each day, last 14 days (UTC)"
-    )
-
-    def short(start: datetime) -> str:
-        return start.strftime("%H:00") if hourly else start.strftime("%b %d")
+    """The chart of records per status over the last 14 days, its title, and its table (head,
+    rows)."""
+    title = f"Records by status at the end of each day, last {len(history.starts)} days (UTC)"
 
     def long(index: int, start: datetime) -> str:
-        text = start.strftime("%Y-%m-%d %H:00" if hourly else "%Y-%m-%d")
+        text = start.strftime("%Y-%m-%d")
         return f"{text} (now)" if index == len(history.starts) - 1 else text
 
     series = [
@@ -42,10 +35,9 @@ def _over_time(
         for s in history.statuses
     ]
     chart = charts.stacked_chart(
-        "chart-over-time", title, [short(start) for start in history.starts], series
+        "chart-over-time", title, [start.strftime("%b %d") for start in history.starts], series
     )
-    head = ["Hour (UTC)" if hourly else "Day (UTC)"]
-    head += [record_status(s) for s in history.statuses] + ["All records"]
+    head = ["Day (UTC)", *(record_status(s) for s in history.statuses), "All records"]
     rows: list[list[str | int]] = [
         [long(index, start), *(bucket.get(s, 0) for s in history.statuses), sum(bucket.values())]
         for index, (start, bucket) in enumerate(zip(history.starts, history.counts, strict=True))
@@ -94,7 +86,6 @@ def health(request: Request, connection_id: str, user: web.SignedIn, board: web.
         over_time_chart=over_time_chart,
         over_time_head=over_time_head,
         over_time_rows=over_time_rows,
-        over_time_hourly=over_time.unit == "hour",
     )
 
 
