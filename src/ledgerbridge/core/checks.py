@@ -18,7 +18,8 @@ The checks:
     setting, against the numbers of QuickBooks documents not linked to app records: the numbers
     already taken, the QuickBooks numbers the app's sequence will run into, and the first safe
     starting number (one above the highest number of the app's family in either system, prefix
-    kept: a start below the app's own numbers would reuse them). With the ``number_start`` setting, app numbers before the start are the old sequence:
+    kept: a start below the app's own numbers would reuse them). With the ``number_start``
+    setting, app numbers before the start are the old sequence:
     their clashes are listed as resolved (each such record is handled by its own
     ``invoice.number_conflict``). Never ``error``: a clash of one record is that record's problem.
 ``tax``

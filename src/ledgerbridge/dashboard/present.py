@@ -5,21 +5,27 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import jinja2
+from markupsafe import Markup, escape
 
-from ledgerbridge.core import catalog
+from ledgerbridge.core import catalog, money
 from ledgerbridge.core.status import Status
 from ledgerbridge.engine.views import ProblemView
 
 __all__ = [
     "CONNECTION_STATUSES",
+    "EXCEPTION_KINDS",
     "RECORD_STATUSES",
     "action_label",
     "connection_status",
+    "exception_kind",
     "history_text",
     "install",
+    "local_time",
+    "money_text",
     "record_name",
     "record_status",
     "type_label",
@@ -51,6 +57,17 @@ _TYPES: Mapping[str, str] = {
     "receipt": "Receipt",
     "bill": "Bill",
     "purchase_order": "Purchase order",
+}
+# What each kind of reconciliation exception means (`core.reconcile.KINDS`), as a heading.
+EXCEPTION_KINDS: Mapping[str, str] = {
+    "deleted": "Deleted in QuickBooks",
+    "voided": "Voided in QuickBooks",
+    "moved": "Moved to another customer in QuickBooks",
+    "paid": "Paid in QuickBooks, not by the app's payments",
+    "balance": "Payments in QuickBooks differ from the app's",
+    "amount": "Total changed in QuickBooks",
+    "tax": "Sales tax added by QuickBooks",
+    "inactive": "Made inactive in QuickBooks",
 }
 _HISTORY: Mapping[str, str] = {
     "received": "Received from the app",
@@ -101,6 +118,36 @@ def when(value: datetime | str | None) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
+def exception_kind(kind: str) -> str:
+    return EXCEPTION_KINDS.get(kind, kind.replace("_", " ").capitalize())
+
+
+def local_time(value: datetime | str | None) -> Markup:
+    """A moment as ``<time>``: the UTC text (``2026-11-22 14:05 UTC``), which the shipped
+    script `static/times.js` turns into the viewer's own time zone; empty for nothing."""
+    text = when(value)
+    if not text:
+        return Markup("")
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    assert moment is not None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    stamp = moment.astimezone(UTC).isoformat(timespec="seconds")
+    return Markup('<time datetime="{}" data-local-time>{}</time>').format(stamp, text)
+
+
+def money_text(amount: Decimal | str | None, currency: str = "USD") -> str:
+    """An amount as the company writes it (``$1,439,954.40``); empty for nothing. Amounts
+    arrive as the report's decimal strings and stay `Decimal`."""
+    if amount is None or amount == "":
+        return ""
+    try:
+        value = amount if isinstance(amount, Decimal) else Decimal(str(amount))
+    except InvalidOperation:
+        return str(escape(amount))
+    return money.formatted(value, currency)
+
+
 def record_name(record_type: str, data: Mapping[str, Any]) -> str:
     """What a person calls the record: a name, or the document's number."""
     for field in ("display_name", "name", "company_name"):
@@ -149,6 +196,9 @@ def install(env: jinja2.Environment) -> None:
             "type_label": type_label,
             "action_label": action_label,
             "when": when,
+            "local_time": local_time,
+            "money": money_text,
+            "exception_kind": exception_kind,
             "history_text": history_text,
             "problem_title": catalog.title,
         }

@@ -31,7 +31,8 @@ state; it calls nothing and writes nothing. The figures come from `core.reconcil
                   "draft": 0},
      "statuses_by_type": {"invoice": {"synced": 2, ...}, ...},
      "currency": "USD",
-     "exceptions": [{"kind": "paid", "type": "invoice", "id": "inv-7", "number": "1007",
+     "exceptions": [{"kind": "paid", "type": "invoice", "id": "inv-7", "name": null,
+                     "number": "1007",
                      "quickbooks_entity": "Invoice", "quickbooks_id": "131",
                      "code": "invoice.paid_in_quickbooks", "app_amount": "100.00",
                      "quickbooks_amount": "0.00", "difference": "-100.00",
@@ -47,7 +48,7 @@ in QuickBooks, for showing the amounts), ``exceptions`` (what disagrees because 
 in QuickBooks and not by ledgerbridge, most urgent kind first: deleted, voided, moved, paid
 (in full in QuickBooks, not by the app's synced payments), balance (payments differ), amount
 (total changed), tax (total differs by the sales tax QuickBooks worked out), inactive (a name
-the app still uses); see
+the app still uses); ``name`` is a customer's, vendor's or item's name in the app; see
 `core.reconcile`) and ``summary`` (their counts, and the rest counted: ``paid_by_the_app`` are
 the invoices ``paid_in_quickbooks`` lists that the app's own payments, synced by ledgerbridge,
 paid; they are not exceptions).
@@ -132,6 +133,7 @@ class _Report:
         stored = [r for r in scans.records(read=_READ) if not r.deleted]
         self.records: dict[RecordKey, Record | None] = {}
         self.inactive_in_app: set[RecordKey] = set()
+        self.names: dict[RecordKey, str | None] = {}
         for row in stored:
             key = RecordKey(row.type, row.app_id)  # type: ignore[arg-type]
             state = self.states.get(key)
@@ -139,6 +141,8 @@ class _Report:
             self.records[key] = parsed
             if row.data is not None and row.data.get("active") is False:
                 self.inactive_in_app.add(key)
+            if row.data is not None and row.type not in _PARSED:
+                self.names[key] = _name_of(row.data)
         preferences = Mirror(session, connection_id).preferences()
         self.currency = CompanyPreferences.from_quickbooks(preferences).home_currency
         self.links = {
@@ -167,7 +171,7 @@ class _Report:
         exceptions = self._exceptions(comparisons)
         return {
             "currency": self.currency,
-            "exceptions": [_exception(d) for d in exceptions],
+            "exceptions": [_exception(d, self.names.get(d.key)) for d in exceptions],
             "summary": _summary(exceptions, comparisons, health),
             "links": {record_type: counts.to_json() for record_type, counts in health.items()},
             "totals": reconcile.totals(comparisons).to_json(),
@@ -332,11 +336,21 @@ def _money(amount: Decimal | None) -> str | None:
     return str(amount) if amount is not None else None
 
 
-def _exception(found: reconcile.Disagreement) -> dict[str, Any]:
+def _name_of(data: Mapping[str, Any]) -> str | None:
+    """A customer's, vendor's or item's name as the app has it."""
+    for field in ("display_name", "name", "company_name"):
+        if isinstance(data.get(field), str) and data[field]:
+            return str(data[field])
+    person = " ".join(str(data[f]) for f in ("first_name", "last_name") if data.get(f))
+    return person or None
+
+
+def _exception(found: reconcile.Disagreement, name: str | None) -> dict[str, Any]:
     return {
         "kind": found.kind,
         "type": found.key.type,
         "id": found.key.app_id,
+        "name": name,
         "number": found.number,
         "quickbooks_entity": found.qbo_entity,
         "quickbooks_id": found.qbo_id,

@@ -1,6 +1,6 @@
-"""Health and reconciliation: charts of records per status (now, and day by day), problems
-by code and records synced per hour (inline SVG with the same figures as tables), and the
-drift report."""
+"""Health and reconciliation: charts of records per status (now, and day by day over 14 days),
+problems by code and records synced per hour (inline SVG with the same figures as tables), and
+the drift report: its exceptions first, paged, the rest counted."""
 
 from __future__ import annotations
 
@@ -10,9 +10,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from markupsafe import Markup
 
-from ledgerbridge.core import catalog
-from ledgerbridge.dashboard import charts, queries, web
+from ledgerbridge.core import catalog, reconcile
+from ledgerbridge.core.problems import INPUT_INVALID, Problem
+from ledgerbridge.dashboard import charts, present, queries, web
 from ledgerbridge.dashboard.present import RECORD_STATUSES, record_status
+from ledgerbridge.engine.errors import Invalid
 
 __all__ = ["router"]
 
@@ -89,17 +91,59 @@ def health(request: Request, connection_id: str, user: web.SignedIn, board: web.
     )
 
 
+PAGE_SIZE = 25  # exceptions a page: the page stays small however many there are
+
+
+def _page_number(text: str) -> int:
+    """The `page` query parameter: a whole number from 1; anything else is refused, named."""
+    if not text.strip():
+        return 1
+    if not text.strip().isdigit() or int(text.strip()) < 1 or len(text.strip()) > 6:
+        raise Invalid([Problem(INPUT_INVALID, "page", "page must be a whole number from 1")])
+    return int(text.strip())
+
+
 @router.get("/connections/{connection_id}/reconciliation", name="reconciliation")
 def reconciliation(
-    request: Request, connection_id: str, user: web.SignedIn, board: web.Board
+    request: Request,
+    connection_id: str,
+    user: web.SignedIn,
+    board: web.Board,
+    page: str = "",
+    kind: str = "",
 ) -> Response:
+    """What disagrees between the app and QuickBooks first (`exceptions`, most urgent kind
+    first, PAGE_SIZE a page, of one kind when `kind` is given), then the rest counted: the
+    totals, the invoices paid by the app's own payments, the links per record type."""
+    if kind and kind not in reconcile.KINDS:
+        choices = ", ".join(reconcile.KINDS)
+        raise Invalid([Problem(INPUT_INVALID, "kind", f"kind must be one of {choices}")])
+    number = _page_number(page)
     service = board.service
     view = service.connection(user.key_id, connection_id)
     report = service.reconciliation(user.key_id, connection_id)
+    exceptions = report.get("exceptions") or []
+    shown = [e for e in exceptions if e.get("kind") == kind] if kind else exceptions
+    pages = max(1, -(-len(shown) // PAGE_SIZE))
+    number = min(number, pages)
+    start = (number - 1) * PAGE_SIZE
+    summary = report.get("summary") or {}
     return web.render(
         request,
         "reconciliation.html",
         title=f"Reconciliation: {view.name}",
         connection=view,
         report=report,
+        summary=summary,
+        currency=str(report.get("currency") or "USD"),
+        kinds=[
+            (k, present.EXCEPTION_KINDS[k], summary.get("exceptions_by_kind", {}).get(k, 0))
+            for k in reconcile.KINDS
+        ],
+        kind=kind,
+        rows=shown[start : start + PAGE_SIZE],
+        total=len(shown),
+        first=start + 1,
+        page=number,
+        pages=pages,
     )
