@@ -30,6 +30,7 @@ __all__ = [
     "record_status",
     "type_label",
     "when",
+    "words",
 ]
 
 RECORD_STATUSES: Mapping[str, str] = {
@@ -88,24 +89,38 @@ _HISTORY: Mapping[str, str] = {
     "drift": "Changed in QuickBooks",
     "held": "Held: waits for a push request",
     "released": "Released to be pushed",
+    "paid_in_quickbooks": "Paid in QuickBooks",
+    "changed_in_quickbooks": "Changed in QuickBooks",
+    "merged": "Merged into another customer in QuickBooks",
+    "verify_mismatch": "Checked against QuickBooks: not what the app has",
+    "adjusted": "Adjusted to what QuickBooks accepts",
 }
 
 
+def words(name: str) -> str:
+    """A name from the code as words: ``paid_in_quickbooks`` -> "Paid in QuickBooks" (the
+    first letter capitalised, the rest kept, QuickBooks spelt as Intuit spells it)."""
+    text = " ".join(
+        "QuickBooks" if part.lower() == "quickbooks" else part for part in name.split("_") if part
+    )
+    return text[:1].upper() + text[1:]
+
+
 def record_status(status: str) -> str:
-    return RECORD_STATUSES.get(status, status.replace("_", " ").capitalize())
+    return RECORD_STATUSES.get(status, words(status))
 
 
 def connection_status(status: str) -> str:
-    return CONNECTION_STATUSES.get(status, status.replace("_", " ").capitalize())
+    return CONNECTION_STATUSES.get(status, words(status))
 
 
 def type_label(record_type: str) -> str:
-    return _TYPES.get(record_type, record_type.replace("_", " ").capitalize())
+    return _TYPES.get(record_type, words(record_type))
 
 
 def action_label(action: str) -> str:
     labels = {str(k): v for k, v in catalog.ACTION_LABELS.items()}
-    return labels.get(action, action.replace("_", " ").capitalize())
+    return labels.get(action, words(action))
 
 
 def when(value: datetime | str | None) -> str:
@@ -119,7 +134,7 @@ def when(value: datetime | str | None) -> str:
 
 
 def exception_kind(kind: str) -> str:
-    return EXCEPTION_KINDS.get(kind, kind.replace("_", " ").capitalize())
+    return EXCEPTION_KINDS.get(kind, words(kind))
 
 
 def local_time(value: datetime | str | None) -> Markup:
@@ -168,7 +183,7 @@ def history_text(entry: Mapping[str, Any]) -> str:
     if kind.startswith("action:"):
         label = f"{action_label(kind.removeprefix('action:'))} clicked"
     else:
-        label = _HISTORY.get(kind, kind.replace("_", " ").capitalize())
+        label = _HISTORY.get(kind, words(kind))
     detail = entry.get("detail") or {}
     extra = ""
     if isinstance(detail, Mapping):

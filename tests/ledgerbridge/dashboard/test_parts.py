@@ -8,6 +8,7 @@ import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -15,6 +16,7 @@ from ledgerbridge.bootstrap import build
 from ledgerbridge.cli import main
 from ledgerbridge.dashboard import charts, present
 from ledgerbridge.dashboard.accounts import check_password
+from ledgerbridge.dashboard.routes.record import buttons
 from ledgerbridge.dashboard.sessions import Signer, WebSession, session_secret
 from ledgerbridge.engine.service import Service
 from ledgerbridge.settings import load_settings
@@ -221,3 +223,20 @@ def test_users_create_lets_a_person_sign_in(env: Path, capsys: pytest.CaptureFix
     assert (made["email"], made["key_id"]) == ("bo@example.com", key_id)
     assert made["id"].startswith("usr_")
     ledger.db.dispose()
+
+
+def test_names_from_the_code_read_as_words() -> None:
+    assert present.words("paid_in_quickbooks") == "Paid in QuickBooks"
+    assert present.history_text({"kind": "paid_in_quickbooks"}) == "Paid in QuickBooks"
+    assert present.history_text({"kind": "something_new"}) == "Something new"
+    assert present.record_status("on_hold") == "On hold"
+
+
+def test_one_outcome_has_one_button_on_a_record_page() -> None:
+    """An item's account differs: "Keep QuickBooks' version" and Align account's "take" do
+    the same, so only the first is offered (with Align account, which sends the app's)."""
+    both = buttons(SimpleNamespace(actions=("accept_quickbooks", "align_account")))  # type: ignore[arg-type]
+    labels = [b.label for b in both]
+    assert labels == ["Keep QuickBooks' version", "Align account"]
+    alone = buttons(SimpleNamespace(actions=("align_account",)))  # type: ignore[arg-type]
+    assert [b.label for b in alone] == ["Align account", "Keep QuickBooks' version"]
