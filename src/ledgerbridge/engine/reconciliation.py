@@ -151,7 +151,13 @@ class _Report:
         }
         seen: dict[tuple[str, str], SeenObject] = {}
         for entity in sorted({link.qbo_entity for link in self.links.values()}):
-            for one in scans.mirror(entity, deleted=True):
+            # invoices are compared figure by figure; of the rest only the state counts
+            objects = (
+                scans.mirror(entity, deleted=True)
+                if entity == "Invoice"
+                else scans.mirror_states(entity)
+            )
+            for one in objects:
                 seen[(entity, one.obj.qbo_id)] = one
         self.linked: dict[RecordKey, reconcile.LinkedObject] = {}
         for key, link in self.links.items():

@@ -102,6 +102,45 @@ class Scans:
             for r in rows
         ]
 
+    def mirror_states(self, entity: str) -> list[SeenObject]:
+        """The mirror's objects of `entity` (the deleted ones too) with what a report needs to
+        tell their state: the keys (active, number, party) without the document, which is read
+        only for those whose note says "Voided" (`core.reconcile.is_voided` reads its total).
+        A fraction of the cost of `mirror` for thousands of payments, expenses and bills."""
+        t = tables.MirrorEntry
+        note = t.data["PrivateNote"].as_string()
+        rows = self._session.execute(
+            select(t.qbo_id, t.sync_token, t.active, t.doc_number, t.parent_id, t.deleted, note)
+            .where(t.connection_id == self._cid, t.qbo_entity == entity)
+            .order_by(t.id)
+        ).all()
+        voided = {r.qbo_id for r in rows if isinstance(r[6], str) and r[6].startswith("Voided")}
+        full = {one.obj.qbo_id: one for one in (self._documents(entity, voided) if voided else [])}
+        found = []
+        for r in rows:
+            if r.qbo_id in full:
+                found.append(full[r.qbo_id])
+                continue
+            obj = MirrorObject(
+                entity,
+                r.qbo_id,
+                r.sync_token,
+                active=bool(r.active),
+                doc_number=r.doc_number,
+                parent_id=r.parent_id,
+            )
+            found.append(SeenObject(obj, bool(r.deleted)))
+        return found
+
+    def _documents(self, entity: str, qbo_ids: Collection[str]) -> list[SeenObject]:
+        t = tables.MirrorEntry
+        rows = self._session.execute(
+            select(t.qbo_entity, t.qbo_id, t.sync_token, t.data, t.deleted).where(
+                t.connection_id == self._cid, t.qbo_entity == entity, t.qbo_id.in_(list(qbo_ids))
+            )
+        ).all()
+        return [SeenObject(mirror_object(row), bool(row.deleted)) for row in rows]
+
     def mirror(
         self, entity: str, *, party: str | None = None, deleted: bool = False
     ) -> list[SeenObject]:
