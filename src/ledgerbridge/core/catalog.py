@@ -1271,10 +1271,17 @@ MAX_VALUE_LENGTH: Final = 300
 """Longer param values are cut (with "...") so that no text grows without bound."""
 
 
-def _clean(value: object) -> str:
+_FIELD_NAME = re.compile(r"[a-z]+(?:_[a-z]+)+")
+# the article before a word: "an" before a vowel sound (a, e, i, o; "u" is too often "you")
+_ARTICLE_BEFORE = re.compile(r"(?:^|(?<=\s)|(?<=\())([Aa]) $")
+
+
+def _clean(value: object, key: str = "") -> str:
     if value is None:
         return ""
     text = _SPACES.sub(" ", str(value)).strip()
+    if key == "field" and _FIELD_NAME.fullmatch(text):
+        text = text.replace("_", " ")  # a field of the app's record, as words: income account
     if len(text) > MAX_VALUE_LENGTH:
         text = text[: MAX_VALUE_LENGTH - 3].rstrip() + "..."
     return text
@@ -1288,7 +1295,7 @@ def fill(template: str, params: Mapping[str, object]) -> str:
     blank counts as missing. A bare ``{key}`` with no value becomes "this" (the catalog never
     relies on it: its placeholders all sit in segments).
     """
-    values = {key: _clean(value) for key, value in params.items()}
+    values = {key: _clean(value, key) for key, value in params.items()}
 
     def replace(match: re.Match[str]) -> str:
         key = match.group("key")
@@ -1300,7 +1307,19 @@ def fill(template: str, params: Mapping[str, object]) -> str:
             return _PLACEHOLDER.sub(lambda p: values[p.group(1)], body)
         return match.group("fallback") or ""
 
-    return _TOKEN.sub(replace, template)
+    parts: list[str] = []
+    at = 0
+    for match in _TOKEN.finditer(template):
+        parts.append(template[at : match.start()])
+        filled = replace(match)
+        before = parts[-1]
+        # "used by a {quickbooks_type}" with "employee": "an employee"
+        if filled[:1].lower() in "aeio" and filled[:1] and _ARTICLE_BEFORE.search(before):
+            parts[-1] = before[:-1] + "n "
+        parts.append(filled)
+        at = match.end()
+    parts.append(template[at:])
+    return "".join(parts)
 
 
 def render(entry: CatalogEntry, params: Mapping[str, object] | None = None) -> RenderedProblem:

@@ -17,8 +17,9 @@ The checks:
     The app's invoice (and purchase order) numbers, as they are sent under the numbering
     setting, against the numbers of QuickBooks documents not linked to app records: the numbers
     already taken, the QuickBooks numbers the app's sequence will run into, and the first safe
-    starting number (one above the highest number of the app's family in QuickBooks, prefix
-    kept). With the ``number_start`` setting, app numbers before the start are the old sequence:
+    starting number (one above the highest number of the app's family in either system, prefix
+    kept: a start below the app's own numbers would reuse them). With the ``number_start``
+    setting, app numbers before the start are the old sequence:
     their clashes are listed as resolved (each such record is handled by its own
     ``invoice.number_conflict``). Never ``error``: a clash of one record is that record's problem.
 ``tax``
@@ -291,20 +292,25 @@ def number_overlap(
     overlapping: list[str] = []
     resolved: list[str] = []
     high: int | None = None if start is None else start - 1
+    in_app: list[tuple[int, int]] = []  # (value, digits) of every app number of the family
     for number in sorted(set(facts.app_numbers), key=_number_order):
         parts = split_number(number)
         before_start = (
             parts is not None and parts[0] == family and start is not None and parts[1] < start
         )
-        if parts is not None and parts[0] == family and not before_start:
-            high = parts[1] if high is None else max(high, parts[1])
+        if parts is not None and parts[0] == family:
+            in_app.append((parts[1], parts[2]))
+            if not before_start:
+                high = parts[1] if high is None else max(high, parts[1])
         if sent + number in taken:
             (resolved if before_start else overlapping).append(number)
     ahead = [text for value, _, text in in_quickbooks if high is not None and value > high]
     suggested: int | None = None
     suggested_text: str | None = None
     if in_quickbooks:
-        value, digits, _ = in_quickbooks[-1]
+        # above the highest number of the family in either system: a start below the app's
+        # own numbers would hand out numbers the app has already used
+        value, digits = max([in_quickbooks[-1][:2], *in_app])
         suggested = value + 1
         width = digits if len(str(value)) < digits else 0  # keep zero padding
         suggested_text = family + str(suggested).zfill(width)

@@ -78,6 +78,7 @@ class CompanyPreferences:
     book_close_date: date | None = None
     automated_sales_tax: bool = True
     class_tracking: bool = False
+    home_currency: str = "USD"  # CurrencyPrefs.HomeCurrency: what the company's amounts are in
 
     @staticmethod
     def from_quickbooks(prefs: Mapping[str, Any]) -> CompanyPreferences:
@@ -85,6 +86,8 @@ class CompanyPreferences:
         accounting = prefs.get("AccountingInfoPrefs") or {}
         tax = prefs.get("TaxPrefs") or {}
         close = accounting.get("BookCloseDate")
+        home = (prefs.get("CurrencyPrefs") or {}).get("HomeCurrency")
+        currency = home.get("value") if isinstance(home, Mapping) else None
         return CompanyPreferences(
             custom_txn_numbers=bool(sales.get("CustomTxnNumbers", False)),
             book_close_date=date.fromisoformat(str(close)[:10]) if close else None,
@@ -92,6 +95,9 @@ class CompanyPreferences:
             class_tracking=bool(
                 accounting.get("ClassTrackingPerTxn") or accounting.get("ClassTrackingPerTxnLine")
             ),
+            home_currency=str(currency).upper()
+            if isinstance(currency, str) and currency
+            else "USD",
         )
 
 

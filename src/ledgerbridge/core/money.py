@@ -15,6 +15,10 @@ names the value:
 - at most `MAX_INTEGER_DIGITS` digits before the point, so that no arithmetic on them ever
   loses a digit.
 
+`formatted` writes an amount as a person reads it in the company's currency:
+``formatted(Decimal("1439954.4"), "USD") == "$1,439,954.40"``, ``"-$12.00"`` below zero, the
+code after the figure for a currency without a symbol of its own here (``"1,200.00 CHF"``).
+
 `line_amount` multiplies a quantity by a unit price and rounds half-up to the cent, the way
 QuickBooks checks ``Amount == Qty * UnitPrice`` (fault 6070); `total` adds amounts up. All
 arithmetic here runs in a private context, so a caller's `decimal.localcontext` cannot change
@@ -33,7 +37,9 @@ __all__ = [
     "MAX_INTEGER_DIGITS",
     "MONEY_PLACES",
     "QUANTITY_PLACES",
+    "SYMBOLS",
     "ZERO",
+    "formatted",
     "line_amount",
     "money",
     "quantity",
@@ -52,6 +58,23 @@ _CONTEXT = Context(prec=2 * (MAX_INTEGER_DIGITS + QUANTITY_PLACES) + 4, rounding
 _ONE = Decimal(1)
 _SHOWN_LIMIT = 60
 _HUGE_BITS = 256
+# The sign each QuickBooks home currency is written with (ISO 4217 code -> symbol); others are
+# written with their code after the figure.
+SYMBOLS = {
+    "USD": "$",
+    "CAD": "$",
+    "AUD": "$",
+    "NZD": "$",
+    "SGD": "$",
+    "HKD": "$",
+    "MXN": "$",
+    "GBP": "£",
+    "EUR": "€",
+    "INR": "₹",
+    "JPY": "¥",
+    "ZAR": "R",
+    "PHP": "₱",
+}
 
 
 def money(value: str | int | Decimal) -> Decimal:
@@ -96,6 +119,18 @@ def total(amounts: Iterable[Decimal]) -> Decimal:
     for amount in amounts:
         result = _CONTEXT.add(result, amount)
     return _positive_zero(result.quantize(CENT, context=_CONTEXT))
+
+
+def formatted(amount: Decimal, currency: str = "USD") -> str:
+    """`amount` as a person reads it: thousands grouped, two places, the currency's sign
+    (``"$1,439,954.40"``, ``"-$12.00"``, ``"1,200.00 CHF"``)."""
+    if not isinstance(amount, Decimal) or not amount.is_finite():
+        raise TypeError(f"an amount must be a finite Decimal, not {amount!r}")
+    cents = _positive_zero(amount.quantize(CENT, context=_CONTEXT))
+    figure = f"{cents.copy_abs():,.2f}"
+    sign = "-" if cents < 0 else ""
+    symbol = SYMBOLS.get(currency.upper())
+    return f"{sign}{symbol}{figure}" if symbol else f"{sign}{figure} {currency.upper()}"
 
 
 def _decimal(value: object, what: str, *, example: str) -> Decimal:

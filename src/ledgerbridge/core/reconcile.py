@@ -10,6 +10,23 @@ inactive) or ``voided`` (a transaction voided: QuickBooks keeps it with a zero t
 "Voided" note). An invoice is ``moved`` when its CustomerRef is no longer the customer its app
 customer is linked to; ``paid`` in QuickBooks when its balance is zero on a non-zero total.
 
+Exceptions (`invoice_disagreements`, `link_disagreement`): what disagrees between the app and
+QuickBooks because of something done in QuickBooks and not by ledgerbridge, one `Disagreement`
+per record and kind, most urgent kind first (`KINDS`):
+
+- ``deleted``: the QuickBooks object is gone (a customer: merged into another);
+- ``voided``: a transaction voided in QuickBooks that the app has not voided;
+- ``moved``: an invoice now under another QuickBooks customer;
+- ``paid``: an invoice paid in full in QuickBooks that the app's own payments, synced, do not
+  cover: someone received a payment in QuickBooks. An invoice fully paid by payments the app
+  sent and ledgerbridge synced agrees (`paid_by_the_app`), and is only counted;
+- ``balance``: an invoice's open balance differs by more than its total does: payments were
+  received, changed or deleted in QuickBooks;
+- ``amount``: an invoice's total differs: changed in QuickBooks;
+- ``tax``: an invoice's total differs by exactly the sales tax QuickBooks worked out (the app
+  sends no tax figure): nobody changed it, but the customer owes QuickBooks' figure;
+- ``inactive``: a customer, vendor or item made inactive in QuickBooks that the app still uses.
+
 The app's total of an invoice is the sum of its lines (zero once the app voided it); the app
 sends no tax figure, so an invoice taxed in QuickBooks shows its tax as a difference
 (`invoice.amount_mismatch`, with QuickBooks' tax beside it). Its open balance in the app is
@@ -22,7 +39,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
 from ledgerbridge.core import catalog
 from ledgerbridge.core.mirror import MirrorObject
@@ -32,6 +49,9 @@ from ledgerbridge.core.problems import Problem
 from ledgerbridge.core.records import RECORD_TYPES, Invoice, RecordKey
 
 __all__ = [
+    "KINDS",
+    "Disagreement",
+    "DisagreementKind",
     "Health",
     "InvoiceComparison",
     "InvoiceSide",
@@ -40,13 +60,28 @@ __all__ = [
     "Totals",
     "compare_invoice",
     "health",
+    "invoice_disagreements",
     "is_voided",
+    "link_disagreement",
     "mismatch_problem",
     "object_state",
     "totals",
 ]
 
 ObjectState = Literal["ok", "missing", "deleted", "inactive", "voided"]
+DisagreementKind = Literal[
+    "deleted", "voided", "moved", "paid", "balance", "amount", "tax", "inactive"
+]
+KINDS: tuple[DisagreementKind, ...] = (
+    "deleted",
+    "voided",
+    "moved",
+    "paid",
+    "balance",
+    "amount",
+    "tax",
+    "inactive",
+)
 _NAMES = ("Customer", "Vendor", "Item")
 
 
@@ -150,6 +185,7 @@ class InvoiceComparison:
     quickbooks_customer: str | None  # CustomerRef in QuickBooks
     expected_customer: str | None
     customer_name: str | None  # CustomerRef's name in QuickBooks
+    app_paid: Decimal = ZERO  # what the app's payments in QuickBooks put on it
 
     @property
     def comparable(self) -> bool:
@@ -189,6 +225,116 @@ class InvoiceComparison:
             and self.quickbooks_total != 0
         )
 
+    @property
+    def paid_by_the_app(self) -> bool:
+        """Paid in QuickBooks by the app's own payments, synced: they cover QuickBooks' total
+        (tax QuickBooks added included). Nothing to look at."""
+        return (
+            self.paid_in_quickbooks
+            and self.quickbooks_total is not None
+            and self.app_paid >= self.quickbooks_total
+        )
+
+    @property
+    def paid_elsewhere(self) -> bool:
+        """Paid in full in QuickBooks, and not by the app's synced payments alone."""
+        return self.paid_in_quickbooks and not self.paid_by_the_app
+
+    @property
+    def tax_only(self) -> bool:
+        """The totals differ by exactly the tax QuickBooks worked out."""
+        return (
+            self.amount_differs
+            and self.quickbooks_tax is not None
+            and self.quickbooks_tax != 0
+            and total([self.quickbooks_total or ZERO, -self.app_total]) == self.quickbooks_tax
+        )
+
+    @property
+    def payments_differ(self) -> bool:
+        """The open balances differ by more (or less) than the totals do: payments made,
+        changed or deleted in QuickBooks, not only a different total."""
+        if not self.balance_differs or self.quickbooks_balance is None:
+            return False
+        balance = total([self.quickbooks_balance, -self.app_open])
+        amount = total([self.quickbooks_total or ZERO, -self.app_total])
+        return balance != amount
+
+
+@dataclass(frozen=True)
+class Disagreement:
+    """One thing that disagrees between the app and QuickBooks for one record.
+
+    `app_amount` and `quickbooks_amount` are the figures that differ (totals for ``amount``,
+    open balances for ``paid`` and ``balance``); `other` is the QuickBooks customer an invoice
+    was moved to (its name, or its id)."""
+
+    kind: DisagreementKind
+    key: RecordKey
+    number: str | None
+    qbo_entity: str
+    qbo_id: str
+    code: str
+    app_amount: Decimal | None = None
+    quickbooks_amount: Decimal | None = None
+    other: str | None = None
+
+    @property
+    def difference(self) -> Decimal | None:
+        if self.app_amount is None or self.quickbooks_amount is None:
+            return None
+        return total([self.quickbooks_amount, -self.app_amount])
+
+    @property
+    def order(self) -> tuple[int, int, str]:
+        """Most urgent kind first, then in push order, then by app id."""
+        return (KINDS.index(self.kind), RECORD_TYPES.index(self.key.type), self.key.app_id)
+
+
+def invoice_disagreements(comparison: InvoiceComparison) -> list[Disagreement]:
+    """What disagrees on one linked invoice QuickBooks still holds (deleted and voided ones
+    are `link_disagreement`'s): moved, paid elsewhere, payments differing, total differing."""
+    key = RecordKey("invoice", comparison.app_id)
+
+    def one(kind: DisagreementKind, code: str, **figures: Any) -> Disagreement:
+        return Disagreement(
+            kind, key, comparison.number, "Invoice", comparison.qbo_id, code, **figures
+        )
+
+    found: list[Disagreement] = []
+    if comparison.moved:
+        other = comparison.customer_name or comparison.quickbooks_customer
+        found.append(one("moved", catalog.INVOICE_MOVED_IN_QUICKBOOKS, other=other))
+    balances = {
+        "app_amount": comparison.app_open,
+        "quickbooks_amount": comparison.quickbooks_balance,
+    }
+    if comparison.paid_elsewhere:
+        found.append(one("paid", catalog.INVOICE_PAID_IN_QUICKBOOKS, **balances))
+    elif comparison.payments_differ:
+        found.append(one("balance", catalog.INVOICE_PAID_IN_QUICKBOOKS, **balances))
+    if comparison.amount_differs:
+        found.append(
+            one(
+                "tax" if comparison.tax_only else "amount",
+                catalog.INVOICE_AMOUNT_MISMATCH,
+                app_amount=comparison.app_total,
+                quickbooks_amount=comparison.quickbooks_total,
+            )
+        )
+    return found
+
+
+def link_disagreement(
+    link: LinkedObject, *, code: str, number: str | None, settled_in_app: bool
+) -> Disagreement | None:
+    """A record whose QuickBooks object was deleted, voided or made inactive there, unless the
+    app did the same (`settled_in_app`: an invoice voided, a name made inactive in the app)."""
+    state = object_state(link)
+    if state not in ("deleted", "voided", "inactive") or settled_in_app:
+        return None
+    return Disagreement(state, link.key, number, link.entity, link.qbo_id, code)
+
 
 def compare_invoice(side: InvoiceSide) -> InvoiceComparison:
     invoice = side.invoice
@@ -213,6 +359,7 @@ def compare_invoice(side: InvoiceSide) -> InvoiceComparison:
         quickbooks_customer=seen.parent_id if seen is not None else None,
         expected_customer=side.customer_qbo_id,
         customer_name=_name(customer),
+        app_paid=total([side.applied]),
     )
 
 

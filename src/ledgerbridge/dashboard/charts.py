@@ -16,14 +16,30 @@ from collections.abc import Sequence
 
 from markupsafe import Markup, escape
 
-__all__ = ["bar_chart", "column_chart", "stacked_chart"]
+__all__ = ["bar_chart", "column_chart", "stacked_chart", "text_width"]
 
 _WIDTH = 480  # narrow enough that 15px text stays legible when a phone shrinks it
 _ROW = 50  # a label line above each bar
 
 
+_FONT = 17  # the labels' font size in viewBox units (dashboard.css: svg.chart .chart-label)
+_NARROW = frozenset(",.:;!|il1 ")  # characters about half as wide as a digit
+
+
 def _number(value: int) -> str:
     return f"{value:,}"
+
+
+def text_width(text: str, size: int = _FONT) -> int:
+    """A generous estimate of `text`'s width at `size` (no font metrics on the server):
+    0.62 em a character, 0.3 em for the narrow ones, so a label sized by it is never cut."""
+    ems = sum(0.3 if char in _NARROW else 0.62 for char in text)
+    return int(ems * size + 0.999)
+
+
+def _left(top: str) -> int:
+    """The room left of the y axis: the widest of its labels (the top one) and a gap."""
+    return max(36, text_width(top) + 12)
 
 
 def _describe(title: str, points: Sequence[tuple[str, int]]) -> str:
@@ -79,9 +95,10 @@ def column_chart(chart_id: str, title: str, columns: Sequence[tuple[str, int]]) 
         if any(value for _, value in columns)
         else f"{title}: nothing synced in this period."
     )
-    height, axis, left = 230, 190, 44
+    height, axis = 230, 190
     parts = [_open(chart_id, title, desc, height)]
     top = max((value for _, value in columns), default=0) or 1
+    left = _left(_number(top))
     slot = (_WIDTH - left - 10) / max(1, len(columns))
     parts.append(
         f'<line x1="{left}" y1="{axis}" x2="{_WIDTH - 10}" y2="{axis}" class="chart-axis"/>'
@@ -107,6 +124,25 @@ def column_chart(chart_id: str, title: str, columns: Sequence[tuple[str, int]]) 
     return Markup("".join(parts))
 
 
+def _legend(entries: Sequence[tuple[str, str]]) -> tuple[list[str], int]:
+    """A swatch and its name per (key, name), each as wide as its text, in rows that wrap at
+    the chart's width; the parts and the number of rows."""
+    parts: list[str] = []
+    at_x, row = 0, 0
+    for key, name in entries:
+        width = 24 + text_width(name)
+        if at_x and at_x + width > _WIDTH:
+            at_x, row = 0, row + 1
+        at_y = row * 28
+        parts.append(
+            f'<g class="chart-key"><rect x="{at_x}" y="{at_y + 4}" width="16" height="16" '
+            f'rx="2" class="seg seg-{escape(key)}"/>'
+            f'<text x="{at_x + 24}" y="{at_y + 18}" class="chart-label">{escape(name)}</text></g>'
+        )
+        at_x += width + 18
+    return parts, row + 1 if entries else 0
+
+
 def stacked_chart(
     chart_id: str,
     title: str,
@@ -115,7 +151,8 @@ def stacked_chart(
 ) -> Markup:
     """Stacked columns over time (oldest left), one column per label; `series` are
     (key, legend label, one value per column), stacked from the bottom in that order and
-    coloured by the CSS class ``seg-<key>``. A legend above names the series."""
+    coloured by the CSS class ``seg-<key>``. A legend above names the series, each entry as
+    wide as its name; the y axis leaves room for its widest label ("8,432")."""
     columns = [
         [(key, name, values[index]) for key, name, values in series] for index in range(len(labels))
     ]
@@ -132,24 +169,17 @@ def stacked_chart(
         )
     else:
         desc = f"{title}: nothing to show yet."
-    legend_rows = (len(series) + 1) // 2
+    legend, legend_rows = _legend([(key, _short(name, 24)) for key, name, _ in series])
     top_y = legend_rows * 28 + 16
-    axis, left, room = top_y + 150, 44, 150
+    axis, room = top_y + 150, 150
     height = axis + 30
-    parts = [_open(chart_id, title, desc, height)]
-    for index, (key, name, _) in enumerate(series):
-        at_x, at_y = (index % 2) * 240, (index // 2) * 28
-        parts.append(
-            f'<rect x="{at_x}" y="{at_y + 4}" width="16" height="16" rx="2" '
-            f'class="seg seg-{escape(key)}"/>'
-            f'<text x="{at_x + 24}" y="{at_y + 18}" class="chart-label">'
-            f"{escape(_short(name, 24))}</text>"
-        )
+    top = max(totals, default=0) or 1
+    left = _left(_number(top))
+    parts = [_open(chart_id, title, desc, height), *legend]
     if not any(totals):
         parts.append(
             f'<text x="{left}" y="{axis - 60}" class="chart-empty">Nothing to show yet</text>'
         )
-    top = max(totals, default=0) or 1
     slot = (_WIDTH - left - 10) / max(1, len(labels))
     parts.append(
         f'<line x1="{left}" y1="{axis}" x2="{_WIDTH - 10}" y2="{axis}" class="chart-axis"/>'

@@ -5,25 +5,32 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import jinja2
+from markupsafe import Markup, escape
 
-from ledgerbridge.core import catalog
+from ledgerbridge.core import catalog, money
 from ledgerbridge.core.status import Status
 from ledgerbridge.engine.views import ProblemView
 
 __all__ = [
     "CONNECTION_STATUSES",
+    "EXCEPTION_KINDS",
     "RECORD_STATUSES",
     "action_label",
     "connection_status",
+    "exception_kind",
     "history_text",
     "install",
+    "local_time",
+    "money_text",
     "record_name",
     "record_status",
     "type_label",
     "when",
+    "words",
 ]
 
 RECORD_STATUSES: Mapping[str, str] = {
@@ -52,6 +59,17 @@ _TYPES: Mapping[str, str] = {
     "bill": "Bill",
     "purchase_order": "Purchase order",
 }
+# What each kind of reconciliation exception means (`core.reconcile.KINDS`), as a heading.
+EXCEPTION_KINDS: Mapping[str, str] = {
+    "deleted": "Deleted in QuickBooks",
+    "voided": "Voided in QuickBooks",
+    "moved": "Moved to another customer in QuickBooks",
+    "paid": "Paid in QuickBooks, not by the app's payments",
+    "balance": "Payments in QuickBooks differ from the app's",
+    "amount": "Total changed in QuickBooks",
+    "tax": "Sales tax added by QuickBooks",
+    "inactive": "Made inactive in QuickBooks",
+}
 _HISTORY: Mapping[str, str] = {
     "received": "Received from the app",
     "deleted_in_app": "Deleted in the app",
@@ -71,24 +89,38 @@ _HISTORY: Mapping[str, str] = {
     "drift": "Changed in QuickBooks",
     "held": "Held: waits for a push request",
     "released": "Released to be pushed",
+    "paid_in_quickbooks": "Paid in QuickBooks",
+    "changed_in_quickbooks": "Changed in QuickBooks",
+    "merged": "Merged into another customer in QuickBooks",
+    "verify_mismatch": "Checked against QuickBooks: not what the app has",
+    "adjusted": "Adjusted to what QuickBooks accepts",
 }
 
 
+def words(name: str) -> str:
+    """A name from the code as words: ``paid_in_quickbooks`` -> "Paid in QuickBooks" (the
+    first letter capitalised, the rest kept, QuickBooks spelt as Intuit spells it)."""
+    text = " ".join(
+        "QuickBooks" if part.lower() == "quickbooks" else part for part in name.split("_") if part
+    )
+    return text[:1].upper() + text[1:]
+
+
 def record_status(status: str) -> str:
-    return RECORD_STATUSES.get(status, status.replace("_", " ").capitalize())
+    return RECORD_STATUSES.get(status, words(status))
 
 
 def connection_status(status: str) -> str:
-    return CONNECTION_STATUSES.get(status, status.replace("_", " ").capitalize())
+    return CONNECTION_STATUSES.get(status, words(status))
 
 
 def type_label(record_type: str) -> str:
-    return _TYPES.get(record_type, record_type.replace("_", " ").capitalize())
+    return _TYPES.get(record_type, words(record_type))
 
 
 def action_label(action: str) -> str:
     labels = {str(k): v for k, v in catalog.ACTION_LABELS.items()}
-    return labels.get(action, action.replace("_", " ").capitalize())
+    return labels.get(action, words(action))
 
 
 def when(value: datetime | str | None) -> str:
@@ -99,6 +131,36 @@ def when(value: datetime | str | None) -> str:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def exception_kind(kind: str) -> str:
+    return EXCEPTION_KINDS.get(kind, words(kind))
+
+
+def local_time(value: datetime | str | None) -> Markup:
+    """A moment as ``<time>``: the UTC text (``2026-11-22 14:05 UTC``), which the shipped
+    script `static/times.js` turns into the viewer's own time zone; empty for nothing."""
+    text = when(value)
+    if not text:
+        return Markup("")
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    assert moment is not None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    stamp = moment.astimezone(UTC).isoformat(timespec="seconds")
+    return Markup('<time datetime="{}" data-local-time>{}</time>').format(stamp, text)
+
+
+def money_text(amount: Decimal | str | None, currency: str = "USD") -> str:
+    """An amount as the company writes it (``$1,439,954.40``); empty for nothing. Amounts
+    arrive as the report's decimal strings and stay `Decimal`."""
+    if amount is None or amount == "":
+        return ""
+    try:
+        value = amount if isinstance(amount, Decimal) else Decimal(str(amount))
+    except InvalidOperation:
+        return str(escape(amount))
+    return money.formatted(value, currency)
 
 
 def record_name(record_type: str, data: Mapping[str, Any]) -> str:
@@ -121,7 +183,7 @@ def history_text(entry: Mapping[str, Any]) -> str:
     if kind.startswith("action:"):
         label = f"{action_label(kind.removeprefix('action:'))} clicked"
     else:
-        label = _HISTORY.get(kind, kind.replace("_", " ").capitalize())
+        label = _HISTORY.get(kind, words(kind))
     detail = entry.get("detail") or {}
     extra = ""
     if isinstance(detail, Mapping):
@@ -149,6 +211,9 @@ def install(env: jinja2.Environment) -> None:
             "type_label": type_label,
             "action_label": action_label,
             "when": when,
+            "local_time": local_time,
+            "money": money_text,
+            "exception_kind": exception_kind,
             "history_text": history_text,
             "problem_title": catalog.title,
         }

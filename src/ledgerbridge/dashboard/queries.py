@@ -150,29 +150,29 @@ _STATUS_OF_ACTION: Mapping[str, Status | None] = {
     "accept_quickbooks": None,
 }
 _ACTION = "action:"
-HOURLY_UNDER = timedelta(days=2)  # a younger connection's chart is per hour
+DAYS = 14  # the chart's period, as the README states it: the last 14 days, day by day
 
 
 @dataclass(frozen=True)
 class StatusHistory:
-    """Records per status at the end of each bucket (a day, or an hour for a connection
-    younger than two days), oldest first; the last bucket ends now and holds the current counts.
+    """Records per status at the end of each bucket (a day), oldest first; the last bucket
+    ends now and holds the current counts.
 
     `starts[i]` is when bucket i began (UTC); `counts[i]` maps a status to its records then;
     `statuses` are the statuses seen in any bucket, in the dashboard's order."""
 
-    unit: str  # "day" or "hour"
+    unit: str  # "day" (the field is kept for the callers; it was "hour" for a young connection)
     starts: Sequence[datetime]
     statuses: Sequence[str]
     counts: Sequence[Mapping[str, int]]
 
 
-def _buckets(now: datetime, created: datetime | None) -> tuple[str, list[datetime]]:
-    if created is not None and now - created < HOURLY_UNDER:
-        hour = now.replace(minute=0, second=0, microsecond=0)
-        return "hour", [hour - timedelta(hours=47 - i) for i in range(48)]
+def _buckets(now: datetime) -> tuple[str, list[datetime]]:
+    """The last 14 days (UTC), whatever the connection's age: a bookkeeper's question is how
+    the backlog went from day to day; the last 24 hours hour by hour are the Health page's
+    "Records synced per hour"."""
     day = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    return "day", [day - timedelta(days=13 - i) for i in range(14)]
+    return "day", [day - timedelta(days=DAYS - 1 - i) for i in range(DAYS)]
 
 
 def _status_after(kind: str, before: str | None) -> str | None:
@@ -194,8 +194,7 @@ def _bucket_of(moment: SQLColumnExpression[datetime], ends: Sequence[datetime]) 
 def status_history(
     ledger: Ledger, connection_id: str, now: datetime, *, order: Sequence[str] = ()
 ) -> StatusHistory:
-    """How many records had each status at the end of each of the last 14 days (UTC), or of
-    the last 48 hours when the connection is younger than two days.
+    """How many records had each status at the end of each of the last 14 days (UTC).
 
     Rebuilt in one query from the sync state rows and the history: a record holds its current
     status since its row last changed (`updated_at`), and before that what its history entries
@@ -209,12 +208,8 @@ def status_history(
     s = tables.SyncState
     h = tables.HistoryEntry
     with ledger.db.session(readonly=True) as session:
-        created = session.execute(
-            select(tables.Connection.created_at).where(tables.Connection.id == connection_id)
-        ).scalar_one_or_none()
-        unit, starts = _buckets(now, created)
-        step = timedelta(hours=1) if unit == "hour" else timedelta(days=1)
-        ends = [start + step for start in starts]
+        unit, starts = _buckets(now)
+        ends = [start + timedelta(days=1) for start in starts]
         ends[-1] = now
         # Per record in time order: its status now and the bucket from which it holds it,
         # then each history entry (kind, bucket) before that. The database finds the buckets.

@@ -25,10 +25,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from ledgerbridge.core import checks
+from ledgerbridge.core import checks, overrides
 from ledgerbridge.core.mirror import CompanyPreferences
 from ledgerbridge.core.preflight import Mappings
-from ledgerbridge.core.records import Invoice, PurchaseOrder, Record, RecordKey, parse_record
+from ledgerbridge.core.records import Record, RecordKey, parse_record
 from ledgerbridge.core.status import Status
 from ledgerbridge.engine.errors import NoNumberToApply
 from ledgerbridge.engine.ports import Ledger
@@ -37,6 +37,7 @@ from ledgerbridge.storage.connections import Connections, StoredConnection
 from ledgerbridge.storage.events import Events
 from ledgerbridge.storage.mirror import Mirror
 from ledgerbridge.storage.records import Records
+from ledgerbridge.storage.scans import Scans
 from ledgerbridge.storage.sync_states import SyncStates
 
 __all__ = [
@@ -44,6 +45,7 @@ __all__ = [
     "NoNumberToApply",
     "after_pull",
     "apply_numbering_start",
+    "refresh_numbering",
     "run_checks",
     "stored_checks",
 ]
@@ -179,7 +181,7 @@ def make_checklist(session: Session, connection: StoredConnection) -> checks.Che
             dated.append(checks.Dated(key, day, found.status))
     return checks.Checklist(
         (
-            _numbering(session, connection, records=records),
+            _numbering(session, connection),
             checks.tax_check(preferences, used["tax_rates"], mappings, mirror, stopped),
             checks.closed_books_check(
                 preferences,
@@ -192,21 +194,52 @@ def make_checklist(session: Session, connection: StoredConnection) -> checks.Che
     )
 
 
+def refresh_numbering(ledger: Ledger, connection_id: str) -> bool:
+    """The stored checklist's numbering check made again now from the current numbers and
+    mirror (the others stay as they were made); the app is told when its status changed.
+    False when there is no checklist to refresh yet (`run_checks` makes the whole of it).
+
+    What the Setup page does on every visit: a number given since by Renumber, or an invoice
+    renumbered in QuickBooks, must not still count as a clash. It reads the numbers only, so it
+    costs a fraction of the whole checklist."""
+    with ledger.db.session() as session:
+        connections = Connections(session, clock=ledger.clock)
+        connection = connections.get_unscoped(connection_id)
+        if connection is None or connection.checks is None:
+            return False
+        if not Mirror(session, connection_id).preferences():
+            return False
+        fresh = _numbering(session, connection)
+        stored = [c for c in connection.checks.get("checks") or [] if isinstance(c, Mapping)]
+        if not any(c.get("id") == "numbering" for c in stored):
+            return False
+        kept = [fresh.to_json() if c.get("id") == "numbering" else dict(c) for c in stored]
+        checklist = {"status": checks.worst(str(c.get("status")) for c in kept), "checks": kept}
+        changes = checks.status_changes(connection.checks, checks.Checklist((fresh,)))
+        if connection.checks.get("checks") == kept:
+            return True
+        at = connection.checks_at or ledger.clock()
+        connections.set_checks(connection_id, checklist, at)
+        if changes:
+            Events(session, clock=ledger.clock).append(
+                connection_id,
+                "connection.checks",
+                {"status": checklist["status"], "changed": changes},
+            )
+    return True
+
+
 def _numbering(
     session: Session,
     connection: StoredConnection,
     *,
-    records: list[tuple[RecordKey, Record]] | None = None,
     with_start: bool = True,
 ) -> checks.Check:
-    if records is None:
-        records = list(_records(session, connection.id, ("invoice", "purchase_order")))
     settings = connection.settings
     start = settings.get("number_start") if with_start else None
     mirror = Mirror(session, connection.id)
     preferences = CompanyPreferences.from_quickbooks(mirror.preferences())
-    invoices = [r.number for _, r in records if isinstance(r, Invoice) and r.number]
-    orders = [r.number for _, r in records if isinstance(r, PurchaseOrder) and r.number]
+    invoices, orders = _numbers(session, connection.id)
     return checks.numbering_check(
         checks.NumberFacts(tuple(invoices), mirror.unlinked_doc_numbers("Invoice")),
         checks.NumberFacts(tuple(orders), mirror.unlinked_doc_numbers("PurchaseOrder")),
@@ -215,6 +248,22 @@ def _numbering(
         number_start=start if isinstance(start, int) and not isinstance(start, bool) else None,
         refuses_duplicates=preferences.custom_txn_numbers,
     )
+
+
+def _numbers(session: Session, connection_id: str) -> tuple[list[str], list[str]]:
+    """The invoice and purchase order numbers of the app's records (not deleted) as they are
+    sent now: a number an action gave (Renumber) replaces the app's."""
+    scans = Scans(session, connection_id)
+    given = {(s.type, s.app_id): s.overrides for s in scans.states() if s.overrides}
+    found: dict[str, list[str]] = {"invoice": [], "purchase_order": []}
+    for row in scans.records(read=tuple(found)):
+        if row.deleted or row.data is None or row.type not in found:
+            continue
+        data = overrides.apply(row.data, given.get((row.type, row.app_id)))
+        number = data.get("number")
+        if isinstance(number, str | int) and not isinstance(number, bool) and str(number).strip():
+            found[row.type].append(str(number).strip())
+    return found["invoice"], found["purchase_order"]
 
 
 def _mappings(connection: StoredConnection) -> Mappings:
@@ -230,8 +279,14 @@ def _mappings(connection: StoredConnection) -> Mappings:
 def _records(
     session: Session, connection_id: str, types: tuple[str, ...] = _READ
 ) -> Iterator[tuple[RecordKey, Record]]:
-    """The app's records of `types` that are not deleted and parse."""
+    """The app's records of `types` that are not deleted and parse, as they are sent now: with
+    the values actions gave them (a number given by Renumber replaces the app's)."""
     stored = Records(session)
+    given = {
+        (state.type, state.app_id): state.overrides
+        for state in SyncStates(session).all(connection_id)
+        if state.overrides and state.type in types
+    }
     for record_type in types:
         cursor = None
         while True:
@@ -239,7 +294,8 @@ def _records(
             for row in page.items:
                 if row.deleted:
                     continue
-                parsed = parse_record(record_type, row.data)
+                data = overrides.apply(row.data, given.get((record_type, row.app_id)))
+                parsed = parse_record(record_type, data)
                 if not isinstance(parsed, list):
                     yield RecordKey(record_type, row.app_id), parsed  # type: ignore[arg-type]
             if page.next_cursor is None:

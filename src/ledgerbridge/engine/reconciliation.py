@@ -29,7 +29,29 @@ state; it calls nothing and writes nothing. The figures come from `core.reconcil
                                "code"}],
      "statuses": {"pending": 0, "synced": 5, "error": 1, "blocked": 0, "bypassed": 0,
                   "draft": 0},
-     "statuses_by_type": {"invoice": {"synced": 2, ...}, ...}}
+     "statuses_by_type": {"invoice": {"synced": 2, ...}, ...},
+     "currency": "USD",
+     "exceptions": [{"kind": "paid", "type": "invoice", "id": "inv-7", "name": null,
+                     "number": "1007",
+                     "quickbooks_entity": "Invoice", "quickbooks_id": "131",
+                     "code": "invoice.paid_in_quickbooks", "app_amount": "100.00",
+                     "quickbooks_amount": "0.00", "difference": "-100.00",
+                     "quickbooks_customer": null}, ...],
+     "summary": {"exceptions": 1, "exceptions_by_kind": {"deleted": 0, "voided": 0,
+                 "moved": 0, "paid": 1, "balance": 0, "amount": 0, "tax": 0,
+                 "inactive": 0},
+                 "invoices_compared": 2, "invoices_agreeing": 1, "paid_in_quickbooks": 2,
+                 "paid_by_the_app": 1, "not_in_mirror": 0}}
+
+Added in issue 15 (additive; nothing above changed): ``currency`` (the company's home currency
+in QuickBooks, for showing the amounts), ``exceptions`` (what disagrees because of something done
+in QuickBooks and not by ledgerbridge, most urgent kind first: deleted, voided, moved, paid
+(in full in QuickBooks, not by the app's synced payments), balance (payments differ), amount
+(total changed), tax (total differs by the sales tax QuickBooks worked out), inactive (a name
+the app still uses); ``name`` is a customer's, vendor's or item's name in the app; see
+`core.reconcile`) and ``summary`` (their counts, and the rest counted: ``paid_by_the_app`` are
+the invoices ``paid_in_quickbooks`` lists that the app's own payments, synced by ledgerbridge,
+paid; they are not exceptions).
 
 Totals cover the linked invoices QuickBooks still holds (a voided one counts as zero there);
 "difference" is always QuickBooks minus the app. A record the app deleted is left out: its
@@ -45,6 +67,7 @@ from typing import Any, get_args
 from sqlalchemy.orm import Session
 
 from ledgerbridge.core import catalog, drift, overrides, reconcile
+from ledgerbridge.core.mirror import CompanyPreferences
 from ledgerbridge.core.money import ZERO, total
 from ledgerbridge.core.records import (
     RECORD_TYPES,
@@ -56,13 +79,11 @@ from ledgerbridge.core.records import (
     parse_record,
 )
 from ledgerbridge.core.status import StatusName
-from ledgerbridge.engine.context import all_records
 from ledgerbridge.engine.ports import Ledger
 from ledgerbridge.engine.views import ProblemView
 from ledgerbridge.storage.connections import Connections
-from ledgerbridge.storage.records import StoredRecord
-from ledgerbridge.storage.scans import Scans, SeenObject
-from ledgerbridge.storage.sync_states import StoredState, SyncStates
+from ledgerbridge.storage.mirror import Mirror
+from ledgerbridge.storage.scans import RecordRow, Scans, SeenObject, StateRow
 
 __all__ = ["reconciliation"]
 
@@ -72,6 +93,11 @@ STATUSES: tuple[str, ...] = get_args(StatusName)
 _DELETED_CODES: dict[RecordType, str] = {
     **drift.DELETED_CODES,
     "customer": catalog.CUSTOMER_MERGED_IN_QUICKBOOKS,
+}
+_INACTIVE_CODES: dict[str, str] = {
+    "customer": catalog.CUSTOMER_INACTIVE_IN_QUICKBOOKS,
+    "vendor": catalog.VENDOR_INACTIVE_IN_QUICKBOOKS,
+    "item": catalog.ITEM_INACTIVE_IN_QUICKBOOKS,
 }
 
 
@@ -91,26 +117,47 @@ def reconciliation(ledger: Ledger, connection_id: str) -> dict[str, Any]:
     }
 
 
+# The record types whose records the report reads field by field; of the others it needs only
+# that they exist (and whether a name is active in the app).
+_PARSED: frozenset[str] = frozenset({"invoice", "payment"})
+_READ = (*_PARSED, "customer", "vendor", "item")
+
+
 class _Report:
     def __init__(self, session: Session, connection_id: str) -> None:
         scans = Scans(session, connection_id)
         self.states = {
             RecordKey(s.type, s.app_id): s  # type: ignore[arg-type]
-            for s in SyncStates(session).all(connection_id)
+            for s in scans.states()
         }
-        stored = all_records(session, connection_id)
-        self.records: dict[RecordKey, Record | None] = {
-            key: _parse(record, self.states.get(key))
-            for key, record in stored.items()
-            if not record.deleted
-        }
+        stored = [r for r in scans.records(read=_READ) if not r.deleted]
+        self.records: dict[RecordKey, Record | None] = {}
+        self.inactive_in_app: set[RecordKey] = set()
+        self.names: dict[RecordKey, str | None] = {}
+        for row in stored:
+            key = RecordKey(row.type, row.app_id)  # type: ignore[arg-type]
+            state = self.states.get(key)
+            parsed = _parse(row, state) if row.type in _PARSED else None
+            self.records[key] = parsed
+            if row.data is not None and row.data.get("active") is False:
+                self.inactive_in_app.add(key)
+            if row.data is not None and row.type not in _PARSED:
+                self.names[key] = _name_of(row.data)
+        preferences = Mirror(session, connection_id).preferences()
+        self.currency = CompanyPreferences.from_quickbooks(preferences).home_currency
         self.links = {
             RecordKey(link.type, link.app_id): link  # type: ignore[arg-type]
-            for link in scans.links()
+            for link in scans.link_keys()
         }
         seen: dict[tuple[str, str], SeenObject] = {}
         for entity in sorted({link.qbo_entity for link in self.links.values()}):
-            for one in scans.mirror(entity, deleted=True):
+            # invoices are compared figure by figure; of the rest only the state counts
+            objects = (
+                scans.mirror(entity, deleted=True)
+                if entity == "Invoice"
+                else scans.mirror_states(entity)
+            )
+            for one in objects:
                 seen[(entity, one.obj.qbo_id)] = one
         self.linked: dict[RecordKey, reconcile.LinkedObject] = {}
         for key, link in self.links.items():
@@ -122,11 +169,16 @@ class _Report:
                 found.obj if found is not None else None,
                 found.deleted if found is not None else False,
             )
+        self.state = {key: reconcile.object_state(link) for key, link in self.linked.items()}
 
     def build(self) -> dict[str, Any]:
         health = reconcile.health(self.records, self.linked.values())
         comparisons = self._invoices()
+        exceptions = self._exceptions(comparisons)
         return {
+            "currency": self.currency,
+            "exceptions": [_exception(d, self.names.get(d.key)) for d in exceptions],
+            "summary": _summary(exceptions, comparisons, health),
             "links": {record_type: counts.to_json() for record_type, counts in health.items()},
             "totals": reconcile.totals(comparisons).to_json(),
             "mismatches": [_mismatch(c) for c in comparisons if c.amount_differs],
@@ -169,7 +221,7 @@ class _Report:
             link = self._live(key)
             if not isinstance(payment, Payment) or link is None:
                 continue
-            if reconcile.object_state(link) != "ok":
+            if self.state[key] != "ok":
                 continue  # deleted or voided in QuickBooks: it pays nothing there
             for part in payment.applied_to:
                 applied.setdefault(part.invoice_id, []).append(part.amount)
@@ -179,7 +231,7 @@ class _Report:
         found = []
         for key in sorted(self.records, key=lambda k: (RECORD_TYPES.index(k.type), k.app_id)):
             link = self._live(key)
-            if link is None or reconcile.object_state(link) != state:
+            if link is None or self.state[key] != state:
                 continue
             record = self.records[key]
             if state == "voided" and isinstance(record, Invoice) and record.status == "void":
@@ -201,6 +253,37 @@ class _Report:
                 }
             )
         return found
+
+    def _exceptions(
+        self, comparisons: list[reconcile.InvoiceComparison]
+    ) -> list[reconcile.Disagreement]:
+        found = [d for c in comparisons for d in reconcile.invoice_disagreements(c)]
+        for key in self.records:
+            link = self._live(key)
+            if link is None:
+                continue
+            record = self.records[key]
+            state = self.state[key]
+            if state == "deleted":
+                code = _DELETED_CODES.get(key.type, catalog.RECEIPT_STALE_REFERENCE)
+            elif state == "voided":
+                code = catalog.INVOICE_VOIDED_IN_QUICKBOOKS
+            elif state == "inactive":
+                code = _INACTIVE_CODES.get(key.type, catalog.CUSTOMER_INACTIVE_IN_QUICKBOOKS)
+            else:
+                continue
+            settled = (
+                isinstance(record, Invoice) and record.status == "void"
+                if state == "voided"
+                else state == "inactive" and key in self.inactive_in_app
+            )
+            number = (link.seen.doc_number if link.seen else None) or self.links[key].doc_number
+            one = reconcile.link_disagreement(
+                link, code=code, number=number, settled_in_app=settled
+            )
+            if one is not None:
+                found.append(one)
+        return sorted(found, key=lambda d: d.order)
 
     def _moved(self, comparison: reconcile.InvoiceComparison) -> dict[str, Any]:
         invoice = self.records[RecordKey("invoice", comparison.app_id)]
@@ -231,8 +314,8 @@ class _Report:
         return counts
 
 
-def _parse(stored: StoredRecord, state: StoredState | None) -> Record | None:
-    data: Mapping[str, Any] = overrides.apply(stored.data, state.overrides if state else None)
+def _parse(stored: RecordRow, state: StateRow | None) -> Record | None:
+    data: Mapping[str, Any] = overrides.apply(stored.data or {}, state.overrides if state else None)
     parsed = parse_record(stored.type, data)
     return None if isinstance(parsed, list) else parsed
 
@@ -252,6 +335,57 @@ def _mismatch(comparison: reconcile.InvoiceComparison) -> dict[str, Any]:
         "quickbooks_total": problem.params["quickbooks_total"],
         "difference": problem.params["difference"],
         "quickbooks_tax": problem.params.get("quickbooks_tax"),
+    }
+
+
+def _money(amount: Decimal | None) -> str | None:
+    return str(amount) if amount is not None else None
+
+
+def _name_of(data: Mapping[str, Any]) -> str | None:
+    """A customer's, vendor's or item's name as the app has it."""
+    for field in ("display_name", "name", "company_name"):
+        if isinstance(data.get(field), str) and data[field]:
+            return str(data[field])
+    person = " ".join(str(data[f]) for f in ("first_name", "last_name") if data.get(f))
+    return person or None
+
+
+def _exception(found: reconcile.Disagreement, name: str | None) -> dict[str, Any]:
+    return {
+        "kind": found.kind,
+        "type": found.key.type,
+        "id": found.key.app_id,
+        "name": name,
+        "number": found.number,
+        "quickbooks_entity": found.qbo_entity,
+        "quickbooks_id": found.qbo_id,
+        "code": found.code,
+        "app_amount": _money(found.app_amount),
+        "quickbooks_amount": _money(found.quickbooks_amount),
+        "difference": _money(found.difference),
+        "quickbooks_customer": found.other,
+    }
+
+
+def _summary(
+    exceptions: list[reconcile.Disagreement],
+    comparisons: list[reconcile.InvoiceComparison],
+    health: Mapping[str, reconcile.Health],
+) -> dict[str, Any]:
+    by_kind = dict.fromkeys(reconcile.KINDS, 0)
+    for found in exceptions:
+        by_kind[found.kind] += 1
+    disagreeing = {d.key.app_id for d in exceptions if d.key.type == "invoice"}
+    compared = [c for c in comparisons if c.comparable]
+    return {
+        "exceptions": len(exceptions),
+        "exceptions_by_kind": by_kind,
+        "invoices_compared": len(compared),
+        "invoices_agreeing": sum(1 for c in compared if c.app_id not in disagreeing),
+        "paid_in_quickbooks": sum(1 for c in comparisons if c.paid_in_quickbooks),
+        "paid_by_the_app": sum(1 for c in comparisons if c.paid_by_the_app),
+        "not_in_mirror": sum(counts.missing for counts in health.values()),
     }
 
 

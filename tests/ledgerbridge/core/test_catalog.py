@@ -425,3 +425,21 @@ def test_a_title_for_lists_shows_no_template_syntax(code: str) -> None:
 
 def test_an_unknown_code_is_listed_as_it_is() -> None:
     assert catalog.title("custom.thing") == "custom.thing"
+
+
+def test_the_article_fits_the_word_put_after_it() -> None:
+    """ "used by a employee" read wrong: the article before a filled-in word follows it."""
+    code = catalog.CUSTOMER_NAME_USED_BY_OTHER_TYPE
+    employee = catalog.render(catalog.entry(code), {"quickbooks_type": "employee"}).meaning
+    vendor = catalog.render(catalog.entry(code), {"quickbooks_type": "vendor"}).meaning
+    assert "used by an employee." in employee and "used by a vendor." in vendor
+    assert catalog.fill("a [{x}|thing] and a [{y}|other]", {"x": "item"}) == "an item and an other"
+    assert catalog.fill("Say a [{x}|y].", {"x": "user"}) == "Say a user."  # "u": left as it is
+
+
+def test_a_field_of_the_record_reads_as_words() -> None:
+    shown = catalog.render(
+        catalog.entry(catalog.ITEM_ACCOUNT_MISMATCH), {"name": "Svc", "field": "income_account"}
+    )
+    assert 'the item "Svc" uses as its income account is not' in shown.meaning
+    assert "income_account" not in " ".join(texts(shown))

@@ -73,7 +73,27 @@ def test_overlapping_numbers_and_the_next_ones_that_will_clash() -> None:
 def test_an_app_sequence_above_quickbooks_is_fine() -> None:
     found = number_overlap(facts(["5001", "5002"], ["1001", "1050"]), numbering="app")
     assert not found.clash
-    assert found.start_text == "1051"  # still the first safe number, should the app ask
+    assert found.start_text == "5003"  # still a safe number, should the app ask: above both
+
+
+def test_the_proposed_start_is_above_the_highest_number_in_either_system() -> None:
+    """The demo: QuickBooks' own 1001..1250, the app's numbers run to 4,244 (some in
+    QuickBooks' range): starting at 1251 would hand out numbers the app already used."""
+    app = [str(n) for n in range(1001, 4245)]
+    found = number_overlap(facts(app, [str(n) for n in range(1001, 1251)]), numbering="app")
+    assert (found.start, found.start_text, found.highest) == (4245, "4245", "1250")
+    padded = number_overlap(facts(["INV-0042"], ["INV-0007"]), numbering="app")
+    assert padded.start_text == "INV-0043"  # the app's zero padding kept
+    started = number_overlap(facts(app, ["1001"]), numbering="app", start=4245)
+    assert started.start == 4245 and not started.clash  # the app's old numbers count too
+
+
+def test_a_number_no_longer_used_by_the_app_no_longer_clashes() -> None:
+    """Recomputed from the current numbers: once the app's 1001 went as 1251 (Renumber),
+    QuickBooks' 1001 clashes with nothing."""
+    before = number_overlap(facts(["1001", "1002"], ["1001"]), numbering="app")
+    after = number_overlap(facts(["1251", "1002"], ["1001"]), numbering="app")
+    assert before.overlapping == ("1001",) and after.overlapping == ()
 
 
 def test_numbers_outside_the_apps_family_do_not_count() -> None:

@@ -12,6 +12,7 @@ from ledgerbridge.core.money import (
     CENT,
     MAX_INTEGER_DIGITS,
     ZERO,
+    formatted,
     line_amount,
     money,
     quantity,
@@ -231,3 +232,12 @@ def test_total_adds_amounts_with_two_places() -> None:
 def test_constants() -> None:
     assert Decimal("0.01") == CENT
     assert str(ZERO) == "0.00"
+
+
+def test_amounts_are_formatted_in_the_companys_currency() -> None:
+    assert formatted(Decimal("1439954.4")) == "$1,439,954.40"
+    assert formatted(Decimal("-12"), "USD") == "-$12.00"
+    assert formatted(Decimal("-0.00"), "GBP") == "£0.00"
+    assert formatted(Decimal("1200"), "chf") == "1,200.00 CHF"
+    with pytest.raises(TypeError):
+        formatted(12.5, "USD")  # type: ignore[arg-type]

@@ -10,11 +10,14 @@ import pytest
 from ledgerbridge.core import catalog
 from ledgerbridge.core.mirror import MirrorObject
 from ledgerbridge.core.reconcile import (
+    KINDS,
     InvoiceSide,
     LinkedObject,
     compare_invoice,
     health,
+    invoice_disagreements,
     is_voided,
+    link_disagreement,
     mismatch_problem,
     object_state,
     totals,
@@ -230,3 +233,77 @@ def test_totals_over_the_invoices_quickbooks_holds() -> None:
         "open_balance_difference": "-100.10",
     }
     assert totals([]).to_json()["app_total"] == "0.00"
+
+
+# --- exceptions: what disagrees because of something done in QuickBooks ---------------------
+
+
+def kinds(obj: MirrorObject, *, applied: str = "0", **changes: Any) -> list[str]:
+    comparison = compare_invoice(side(obj, applied=applied, **changes))
+    return [found.kind for found in invoice_disagreements(comparison)]
+
+
+def test_an_invoice_paid_by_the_apps_own_synced_payments_is_not_an_exception() -> None:
+    paid = quickbooks_invoice(Balance="0")
+    comparison = compare_invoice(side(paid, applied="100.10"))
+    assert comparison.paid_in_quickbooks and comparison.paid_by_the_app
+    assert invoice_disagreements(comparison) == []
+    # in two payments of the app, both synced, as well
+    assert kinds(paid, applied="100.10") == []
+
+
+def test_an_invoice_paid_in_quickbooks_and_not_by_the_app_is_an_exception() -> None:
+    paid = quickbooks_invoice(Balance="0")
+    (found,) = invoice_disagreements(compare_invoice(side(paid)))
+    assert found.kind == "paid" and found.code == catalog.INVOICE_PAID_IN_QUICKBOOKS
+    assert (found.app_amount, found.quickbooks_amount) == (Decimal("100.10"), Decimal("0.00"))
+    assert found.difference == Decimal("-100.10")
+    # the app's payments (synced) pay part of it; someone received the rest in QuickBooks
+    assert kinds(paid, applied="40.00") == ["paid"]
+
+
+def test_tax_quickbooks_added_and_paid_by_the_apps_payments_is_only_a_tax_difference() -> None:
+    """The demo's inv-x-existing-1: QuickBooks added 52.08 of tax, the app's payments paid
+    QuickBooks' total: paid by the app; the totals differ by exactly the tax."""
+    taxed = quickbooks_invoice(TotalAmt="105.10", Balance="0", TxnTaxDetail={"TotalTax": "5.00"})
+    comparison = compare_invoice(side(taxed, applied="105.10"))
+    assert comparison.paid_by_the_app and comparison.tax_only
+    assert kinds(taxed, applied="105.10") == ["tax"]
+
+
+def test_payments_made_in_quickbooks_show_as_a_balance_difference() -> None:
+    partly = quickbooks_invoice(Balance="60.10")  # 40.00 received in QuickBooks
+    assert kinds(partly) == ["balance"]
+    # a balance that differs only as much as the total does is the total's difference
+    changed = quickbooks_invoice(TotalAmt="150.10", Balance="150.10")
+    assert kinds(changed) == ["amount"]
+
+
+def test_a_moved_invoice_names_the_customer_it_is_under_now() -> None:
+    moved = quickbooks_invoice(CustomerRef={"value": "99", "name": "Tess Albright-Cole"})
+    (found,) = invoice_disagreements(compare_invoice(side(moved)))
+    assert (found.kind, found.other) == ("moved", "Tess Albright-Cole")
+
+
+def test_deleted_voided_and_inactive_unless_the_app_did_the_same() -> None:
+    voided = linked(
+        "invoice/i1", "Invoice", "130", seen("Invoice", "130", TotalAmt=0, PrivateNote="Voided")
+    )
+    found = link_disagreement(voided, code="c", number="1001", settled_in_app=False)
+    assert found is not None and found.kind == "voided" and found.number == "1001"
+    assert link_disagreement(voided, code="c", number=None, settled_in_app=True) is None
+    inactive = linked("item/svc", "Item", "7", seen("Item", "7", Name="Old", Active=False))
+    assert link_disagreement(inactive, code="c", number=None, settled_in_app=False) is not None
+    gone = linked("customer/c1", "Customer", "58", seen("Customer", "58"), deleted=True)
+    found = link_disagreement(gone, code="c", number=None, settled_in_app=False)
+    assert found is not None and found.kind == "deleted"
+    fine = linked("customer/c1", "Customer", "58", seen("Customer", "58", DisplayName="A"))
+    assert link_disagreement(fine, code="c", number=None, settled_in_app=False) is None
+
+
+def test_the_most_urgent_kind_comes_first() -> None:
+    assert KINDS[:4] == ("deleted", "voided", "moved", "paid")
+    moved_and_paid = quickbooks_invoice(CustomerRef={"value": "99"}, Balance="0")
+    found = invoice_disagreements(compare_invoice(side(moved_and_paid)))
+    assert sorted(found, key=lambda d: d.order) == found
+    assert [d.kind for d in found] == ["moved", "paid"]

@@ -8,6 +8,7 @@ import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -15,6 +16,7 @@ from ledgerbridge.bootstrap import build
 from ledgerbridge.cli import main
 from ledgerbridge.dashboard import charts, present
 from ledgerbridge.dashboard.accounts import check_password
+from ledgerbridge.dashboard.routes.record import buttons
 from ledgerbridge.dashboard.sessions import Signer, WebSession, session_secret
 from ledgerbridge.engine.service import Service
 from ledgerbridge.settings import load_settings
@@ -109,6 +111,32 @@ def test_a_stacked_chart_stacks_each_columns_statuses_under_a_legend() -> None:
     assert "Nothing to show yet" in empty and "Nothing: nothing to show yet." in empty
 
 
+def test_the_y_axis_leaves_room_for_its_top_label_and_the_legend_fits_its_text() -> None:
+    """The demo's 8,432 records: the top label ends left of the axis with room to spare, not
+    cut to ",432"; each legend entry is as wide as its name, wrapping at the chart's width."""
+    series = [
+        ("synced", "Synced", [8000, 8427]),
+        ("pending", "Pending", [0, 1]),
+        ("error", "Needs attention", [3, 1]),
+        ("blocked", "Blocked", [0, 2]),
+        ("bypassed", "Bypassed", [1, 1]),
+    ]
+    svg = str(charts.stacked_chart("s", "Records by status", ["Nov 21", "Nov 22"], series))
+    axis = re.search(r'<line x1="(\d+)"', svg)
+    top = re.search(r'<text x="(\d+)" y="\d+" text-anchor="end" class="chart-value">8,432<', svg)
+    assert axis and top
+    assert int(top.group(1)) - charts.text_width("8,432") >= 0  # starts inside the picture
+    assert int(axis.group(1)) > int(top.group(1))
+    keys = re.findall(r'<rect x="(\d+)" y="(\d+)" width="16"', svg)
+    assert len(keys) == 5 and {y for _, y in keys} == {"4", "32"}  # two rows, not three
+    xs = [int(x) for x, _ in keys]
+    assert xs[1] - xs[0] == 24 + charts.text_width("Synced") + 18  # its own width, no more
+    assert all(x + 24 + charts.text_width("Needs attention") <= 480 for x in xs)
+    column = str(charts.column_chart("c", "Synced per hour", [("00:00", 12345)]))
+    found = re.search(r'<text x="(\d+)" [^>]*>12,345<', column)
+    assert found and int(found.group(1)) >= charts.text_width("12,345")
+
+
 def test_labels_read_as_an_office_user_says_them() -> None:
     assert present.record_status("error") == "Needs attention"
     assert present.connection_status("wrong_company") == "Wrong company"
@@ -195,3 +223,20 @@ def test_users_create_lets_a_person_sign_in(env: Path, capsys: pytest.CaptureFix
     assert (made["email"], made["key_id"]) == ("bo@example.com", key_id)
     assert made["id"].startswith("usr_")
     ledger.db.dispose()
+
+
+def test_names_from_the_code_read_as_words() -> None:
+    assert present.words("paid_in_quickbooks") == "Paid in QuickBooks"
+    assert present.history_text({"kind": "paid_in_quickbooks"}) == "Paid in QuickBooks"
+    assert present.history_text({"kind": "something_new"}) == "Something new"
+    assert present.record_status("on_hold") == "On hold"
+
+
+def test_one_outcome_has_one_button_on_a_record_page() -> None:
+    """An item's account differs: "Keep QuickBooks' version" and Align account's "take" do
+    the same, so only the first is offered (with Align account, which sends the app's)."""
+    both = buttons(SimpleNamespace(actions=("accept_quickbooks", "align_account")))  # type: ignore[arg-type]
+    labels = [b.label for b in both]
+    assert labels == ["Keep QuickBooks' version", "Align account"]
+    alone = buttons(SimpleNamespace(actions=("align_account",)))  # type: ignore[arg-type]
+    assert [b.label for b in alone] == ["Align account", "Keep QuickBooks' version"]

@@ -1,5 +1,5 @@
 """Records per status over time (`queries.status_history`): each record's status at the end of
-each day (or hour, for a young connection) rebuilt from its history and its sync state row,
+each of the last 14 days rebuilt from its history and its sync state row,
 on SQLite and PostgreSQL, and the Health page's chart and table of it."""
 
 from __future__ import annotations
@@ -170,7 +170,9 @@ def test_each_records_status_at_the_end_of_each_day_is_rebuilt(books: Books) -> 
         assert by_day[22] == SyncStates(session).counts(cid)  # the last day is now
 
 
-def test_a_connection_younger_than_two_days_is_shown_hour_by_hour(books: Books) -> None:
+def test_a_young_connection_is_shown_day_by_day_too(books: Books) -> None:
+    """The README's period, whatever the connection's age: 14 days, day by day (the last 24
+    hours hour by hour are the chart of records synced per hour)."""
     cid = books.connection()
     created(books, cid, NOW - timedelta(hours=5))
     record(books, cid, "a", [(at(22, 13, 10), "received")], "synced", at(22, 14, 20))
@@ -181,16 +183,14 @@ def test_a_connection_younger_than_two_days_is_shown_hour_by_hour(books: Books) 
 
     history = queries.status_history(books.ledger, cid, NOW, order=ORDER)
 
-    assert history.unit == "hour"
-    assert len(history.starts) == 48
-    assert history.starts[0] == datetime(2026, 11, 20, 16, tzinfo=UTC)
-    assert history.starts[-1] == datetime(2026, 11, 22, 15, tzinfo=UTC)
+    assert history.unit == "day"
+    assert len(history.starts) == 14
+    assert history.starts[0] == datetime(2026, 11, 9, tzinfo=UTC)
+    assert history.starts[-1] == datetime(2026, 11, 22, tzinfo=UTC)
     counts = [dict(c) for c in history.counts]
-    assert counts[:45] == [{}] * 45
-    assert counts[45] == {"pending": 1}  # 13:00-14:00
-    assert counts[46] == {"synced": 1}  # 14:00-15:00
-    # the last hour ends now; a row changed after `now` (another clock) still counts in it
-    assert counts[47] == {"synced": 1, "error": 1, "pending": 1}
+    assert counts[:13] == [{}] * 13
+    # the last day ends now; a row changed after `now` (another clock) still counts in it
+    assert counts[13] == {"synced": 1, "error": 1, "pending": 1}
 
 
 def test_a_connection_without_records_has_empty_days(books: Books) -> None:
@@ -210,16 +210,16 @@ def test_the_health_page_draws_statuses_over_time_with_a_table(office: Office) -
     svg = re.search(r'<svg class="chart" id="chart-over-time".*?</svg>', page, re.S)
     assert svg, "no chart of statuses over time"
     chart = svg.group(0)
-    title = "Records by status at the end of each hour, last 48 hours (UTC)"  # a new connection
+    title = "Records by status at the end of each day, last 14 days (UTC)"  # a new one too
     assert f'<title id="chart-over-time-title">{title}</title>' in chart
     assert re.search(r'<desc id="chart-over-time-desc">[^<]*: Pending 2\.</desc>', chart)
     assert 'class="seg seg-pending"' in chart and ">Pending</text>" in chart  # bar and legend
     table = re.search(rf"<caption>{re.escape(title)}</caption>.*?</table>", page, re.S)
     assert table, "no table of statuses over time"
     head = re.findall(r'<th scope="col">([^<]*)</th>', table.group(0))
-    assert head == ["Hour (UTC)", "Pending", "All records"]
+    assert head == ["Day (UTC)", "Pending", "All records"]
     rows = re.findall(
         r"<tr><th scope=\"row\">([^<]*)</th><td>(\d+)</td><td>(\d+)</td></tr>", table.group(0)
     )
-    assert len(rows) == 48
+    assert len(rows) == 14
     assert rows[-1][0].endswith("(now)") and rows[-1][1:] == ("2", "2")

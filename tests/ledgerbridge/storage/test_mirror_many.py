@@ -7,9 +7,11 @@ from __future__ import annotations
 from decimal import Decimal
 
 from ledgerbridge.core.mirror import MirrorObject
+from ledgerbridge.core.reconcile import is_voided
 from ledgerbridge.storage.db import Database
 from ledgerbridge.storage.links import Links
 from ledgerbridge.storage.mirror import Mirror, same_as_stored
+from ledgerbridge.storage.scans import Scans
 
 from .conftest import Owner
 
@@ -76,3 +78,33 @@ def test_links_are_found_for_many_quickbooks_ids(db: Database, owner: Owner) -> 
     with db.session(readonly=True) as session:
         found = Links(session).by_quickbooks_many(cid, "Invoice", ["3", "599", "700"])
     assert {k: v.app_id for k, v in found.items()} == {"3": "inv-3", "599": "inv-599"}
+
+
+def test_a_reports_light_read_of_the_mirror_tells_the_same_states(
+    db: Database, owner: Owner
+) -> None:
+    """`Scans.mirror_states` (keys without the documents; a voided one's document read
+    whole) gives the report the same states as reading every document."""
+    cid = owner.connection_id
+    voided = MirrorObject.from_quickbooks(
+        "Payment",
+        {
+            "Id": "2",
+            "TotalAmt": Decimal("0"),
+            "PrivateNote": "Voided",
+            "CustomerRef": {"value": "7"},
+        },
+    )
+    paid = MirrorObject.from_quickbooks(
+        "Payment", {"Id": "1", "TotalAmt": Decimal("50.00"), "CustomerRef": {"value": "7"}}
+    )
+    with db.session() as session:
+        Mirror(session, cid).put_many([paid, voided])
+    with db.session(readonly=True) as session:
+        light = Scans(session, cid).mirror_states("Payment")
+        whole = Scans(session, cid).mirror("Payment", deleted=True)
+    assert [(o.obj.qbo_id, o.obj.parent_id, o.deleted) for o in light] == [
+        (o.obj.qbo_id, o.obj.parent_id, o.deleted) for o in whole
+    ]
+    states = {o.obj.qbo_id: is_voided(o.obj.data) for o in light}
+    assert states == {"1": False, "2": True}

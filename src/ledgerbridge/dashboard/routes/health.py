@@ -1,6 +1,6 @@
-"""Health and reconciliation: charts of records per status (now, and day by day), problems
-by code and records synced per hour (inline SVG with the same figures as tables), and the
-drift report."""
+"""Health and reconciliation: charts of records per status (now, and day by day over 14 days),
+problems by code and records synced per hour (inline SVG with the same figures as tables), and
+the drift report: its exceptions first, paged, the rest counted."""
 
 from __future__ import annotations
 
@@ -10,9 +10,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from markupsafe import Markup
 
-from ledgerbridge.core import catalog
-from ledgerbridge.dashboard import charts, queries, web
+from ledgerbridge.core import catalog, reconcile
+from ledgerbridge.core.problems import INPUT_INVALID, Problem
+from ledgerbridge.dashboard import charts, present, queries, web
 from ledgerbridge.dashboard.present import RECORD_STATUSES, record_status
+from ledgerbridge.engine.errors import Invalid
 
 __all__ = ["router"]
 
@@ -22,19 +24,12 @@ router = APIRouter()
 def _over_time(
     history: queries.StatusHistory,
 ) -> tuple[str, Markup, list[str], list[list[str | int]]]:
-    """The chart of records per status over time, its title, and its table (head, rows)."""
-    hourly = history.unit == "hour"
-    title = (
-        "Records by status at the end of each hour, last 48 hours (UTC)"
-        if hourly
-        else "Records by status at the end of each day, last 14 days (UTC)"
-    )
-
-    def short(start: datetime) -> str:
-        return start.strftime("%H:00") if hourly else start.strftime("%b %d")
+    """The chart of records per status over the last 14 days, its title, and its table (head,
+    rows)."""
+    title = f"Records by status at the end of each day, last {len(history.starts)} days (UTC)"
 
     def long(index: int, start: datetime) -> str:
-        text = start.strftime("%Y-%m-%d %H:00" if hourly else "%Y-%m-%d")
+        text = start.strftime("%Y-%m-%d")
         return f"{text} (now)" if index == len(history.starts) - 1 else text
 
     series = [
@@ -42,10 +37,9 @@ def _over_time(
         for s in history.statuses
     ]
     chart = charts.stacked_chart(
-        "chart-over-time", title, [short(start) for start in history.starts], series
+        "chart-over-time", title, [start.strftime("%b %d") for start in history.starts], series
     )
-    head = ["Hour (UTC)" if hourly else "Day (UTC)"]
-    head += [record_status(s) for s in history.statuses] + ["All records"]
+    head = ["Day (UTC)", *(record_status(s) for s in history.statuses), "All records"]
     rows: list[list[str | int]] = [
         [long(index, start), *(bucket.get(s, 0) for s in history.statuses), sum(bucket.values())]
         for index, (start, bucket) in enumerate(zip(history.starts, history.counts, strict=True))
@@ -94,21 +88,62 @@ def health(request: Request, connection_id: str, user: web.SignedIn, board: web.
         over_time_chart=over_time_chart,
         over_time_head=over_time_head,
         over_time_rows=over_time_rows,
-        over_time_hourly=over_time.unit == "hour",
     )
+
+
+PAGE_SIZE = 25  # exceptions a page: the page stays small however many there are
+
+
+def _page_number(text: str) -> int:
+    """The `page` query parameter: a whole number from 1; anything else is refused, named."""
+    if not text.strip():
+        return 1
+    if not text.strip().isdigit() or int(text.strip()) < 1 or len(text.strip()) > 6:
+        raise Invalid([Problem(INPUT_INVALID, "page", "page must be a whole number from 1")])
+    return int(text.strip())
 
 
 @router.get("/connections/{connection_id}/reconciliation", name="reconciliation")
 def reconciliation(
-    request: Request, connection_id: str, user: web.SignedIn, board: web.Board
+    request: Request,
+    connection_id: str,
+    user: web.SignedIn,
+    board: web.Board,
+    page: str = "",
+    kind: str = "",
 ) -> Response:
+    """What disagrees between the app and QuickBooks first (`exceptions`, most urgent kind
+    first, PAGE_SIZE a page, of one kind when `kind` is given), then the rest counted: the
+    totals, the invoices paid by the app's own payments, the links per record type."""
+    if kind and kind not in reconcile.KINDS:
+        choices = ", ".join(reconcile.KINDS)
+        raise Invalid([Problem(INPUT_INVALID, "kind", f"kind must be one of {choices}")])
+    number = _page_number(page)
     service = board.service
     view = service.connection(user.key_id, connection_id)
     report = service.reconciliation(user.key_id, connection_id)
+    exceptions = report.get("exceptions") or []
+    shown = [e for e in exceptions if e.get("kind") == kind] if kind else exceptions
+    pages = max(1, -(-len(shown) // PAGE_SIZE))
+    number = min(number, pages)
+    start = (number - 1) * PAGE_SIZE
+    summary = report.get("summary") or {}
     return web.render(
         request,
         "reconciliation.html",
         title=f"Reconciliation: {view.name}",
         connection=view,
         report=report,
+        summary=summary,
+        currency=str(report.get("currency") or "USD"),
+        kinds=[
+            (k, present.EXCEPTION_KINDS[k], summary.get("exceptions_by_kind", {}).get(k, 0))
+            for k in reconcile.KINDS
+        ],
+        kind=kind,
+        rows=shown[start : start + PAGE_SIZE],
+        total=len(shown),
+        first=start + 1,
+        page=number,
+        pages=pages,
     )

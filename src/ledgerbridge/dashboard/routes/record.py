@@ -70,7 +70,12 @@ def buttons(view: RecordView) -> list[Button]:
             )
         elif action == "align_account":
             found.append(Button("align_account", action_label(action), {"direction": "push"}, True))
-            found.append(Button("align_account", "Keep QuickBooks' account", {"direction": "take"}))
+            if "accept_quickbooks" not in view.actions:  # one name for one outcome
+                found.append(
+                    Button(
+                        "align_account", action_label("accept_quickbooks"), {"direction": "take"}
+                    )
+                )
         else:
             found.append(Button(action, action_label(action), {}, action in CONFIRMED_ACTIONS))
     return found

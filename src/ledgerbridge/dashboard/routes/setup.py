@@ -1,5 +1,6 @@
 """The setup checklist: what in the connection's set-up will stop records (numbering, tax,
-closed books, mappings), with "Check again" and "Apply numbering start"."""
+closed books, mappings), its numbering check made afresh from the current numbers on every
+visit, with "Check again" and "Apply numbering start"."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from fastapi.responses import Response
 
 from ledgerbridge.dashboard import web
 from ledgerbridge.dashboard.accounts import DashboardUser
+from ledgerbridge.engine import checks
 from ledgerbridge.engine.errors import Invalid
 
 __all__ = ["router"]
@@ -24,11 +26,16 @@ def _page(
     connection_id: str,
     *,
     run: bool = False,
+    refresh: bool = False,
     result: tuple[str, str] | None = None,
     status: int = 200,
 ) -> Response:
     service = board.service
     view = service.connection(user.key_id, connection_id)
+    if refresh and not run:
+        # the numbering check made afresh from the current numbers: one stored at the last
+        # pull would still count a number renumbered since as a clash
+        checks.refresh_numbering(service.ledger, connection_id)
     checklist: dict[str, Any] | None
     try:
         checklist = service.checks(user.key_id, connection_id, run=run) or None
@@ -52,7 +59,7 @@ def _page(
 
 @router.get("/connections/{connection_id}/setup", name="setup")
 def setup(request: Request, connection_id: str, user: web.SignedIn, board: web.Board) -> Response:
-    return _page(request, board, user, connection_id)
+    return _page(request, board, user, connection_id, refresh=True)
 
 
 @router.post("/connections/{connection_id}/setup/run", name="run_checks")

@@ -13,7 +13,12 @@ from typing import Any
 import httpx
 import pytest
 
-from ledgerbridge.engine.checks import apply_numbering_start, run_checks, stored_checks
+from ledgerbridge.engine.checks import (
+    apply_numbering_start,
+    refresh_numbering,
+    run_checks,
+    stored_checks,
+)
 from ledgerbridge.engine.pull import pull_company
 from ledgerbridge.storage.audit import Audit
 from ledgerbridge.storage.connections import Connections
@@ -356,3 +361,39 @@ def test_applying_needs_a_number_when_quickbooks_has_none(world: World, number: 
         return
     applied = apply_numbering_start(world.ledger, world.connection_id, "office", number)
     assert applied["number"] == 40 and applied["next_number"] == "40"
+
+
+def test_the_numbering_check_is_made_again_from_the_current_numbers(world: World) -> None:
+    """What the Setup page does on a visit (`refresh_numbering`): a number the app no longer
+    uses stops counting as a clash at once, and the start proposed is above the highest number
+    in either system (the app's 4244 here, QuickBooks' 1250)."""
+    cid = demo_connection(world)
+    day = world.ledger.clock().date().isoformat()
+    lines = [{"description": "Service call", "quantity": "1", "unit_price": "90.00"}]
+    for number in ("1001", "1002", "4244"):
+        put(
+            world,
+            "invoice",
+            f"inv-{number}",
+            cid,
+            number=number,
+            customer_id="c1",
+            date=day,
+            lines=lines,
+        )
+    pull_company(world.ledger, cid)
+    numbering = checklist(world, cid)["numbering"]
+    assert numbering["details"]["invoice"]["overlapping"]["examples"] == ["1001", "1002"]
+    assert numbering["details"]["suggested_start"] == "4245"
+    assert "4245" in numbering["summary"]
+    others = [c for c in checklist(world, cid).values() if c["id"] != "numbering"]
+
+    # the app renumbers two of its invoices; nothing is pulled, nobody presses Check again
+    put(world, "invoice", "inv-1001", cid, number="4245", customer_id="c1", date=day, lines=lines)
+    put(world, "invoice", "inv-1002", cid, number="4246", customer_id="c1", date=day, lines=lines)
+    assert refresh_numbering(world.ledger, cid) is True
+    numbering = checklist(world, cid)["numbering"]
+    assert numbering["details"]["invoice"]["overlapping"]["count"] == 0
+    assert numbering["details"]["suggested_start"] == "4247"
+    assert [c for c in checklist(world, cid).values() if c["id"] != "numbering"] == others
+    assert refresh_numbering(world.ledger, world.connection_id) is False  # none made yet

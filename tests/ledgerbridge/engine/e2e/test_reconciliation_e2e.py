@@ -4,6 +4,7 @@ payments, a deletion, a void, a move; read from the database alone."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from decimal import Decimal
 
 import pytest
 
@@ -183,3 +184,36 @@ def test_the_report_shows_what_people_changed_in_quickbooks(world: World, person
     assert sum(found["statuses"].values()) == 11
     assert found["statuses"]["error"] >= 1
     assert sum(found["statuses_by_type"]["invoice"].values()) == 5
+
+    # what to look at first: what people did in QuickBooks, most urgent first; inv-2, paid by
+    # the app's own payment that ledgerbridge synced, is counted and not listed
+    assert [(e["kind"], e["id"]) for e in found["exceptions"]] == [
+        ("deleted", "inv-3"),
+        ("voided", "inv-4"),
+        ("moved", "inv-5"),
+        ("paid", "inv-1"),
+        ("amount", "inv-1"),
+        ("inactive", "cy"),
+    ]
+    paid_there = found["exceptions"][3]
+    assert (paid_there["app_amount"], paid_there["quickbooks_amount"]) == ("100.00", "0.00")
+    assert found["exceptions"][2]["quickbooks_customer"] == "Bo Diaz"
+    assert found["exceptions"][5]["name"] == "Cy Young"
+    assert found["currency"] == "USD"
+    summary = found["summary"]
+    assert (summary["paid_in_quickbooks"], summary["paid_by_the_app"]) == (2, 1)
+    assert summary["exceptions"] == 6 and summary["exceptions_by_kind"]["paid"] == 1
+    assert (summary["invoices_compared"], summary["invoices_agreeing"]) == (4, 1)
+
+    # the claims, against QuickBooks itself: both invoices are paid there, inv-2 by the app's
+    # payment (linked to pay-1), inv-1 by a payment no app record is linked to
+    invoices = {i["Id"]: i for i in world.entities("Invoice")}
+    inv2 = quickbooks_id(world, "invoice", "inv-2")
+    assert Decimal(str(invoices[inv1]["Balance"])) == Decimal(str(invoices[inv2]["Balance"])) == 0
+    ours = quickbooks_id(world, "payment", "pay-1")
+    paying = {
+        p["Id"]: {t["TxnId"] for line in p["Line"] for t in line.get("LinkedTxn", [])}
+        for p in world.entities("Payment")
+    }
+    assert paying[ours] == {inv2}
+    assert [pid for pid, paid_for in paying.items() if inv1 in paid_for] != [ours]

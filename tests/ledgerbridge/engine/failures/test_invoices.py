@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from ledgerbridge.engine.checks import run_checks
 from ledgerbridge.engine.errors import Invalid, NotFound, Refused
 from tests.ledgerbridge.engine.conftest import World
 from tests.ledgerbridge.engine.failures._sales import (
@@ -253,6 +254,14 @@ def their_invoice(person: Person, number: str) -> dict[str, Any]:
     )
 
 
+def numbering_of(world: World) -> dict[str, Any]:
+    """The setup checklist's invoice numbers, made now from the current data."""
+    check = run_checks(world.ledger, world.connection_id).get("numbering")
+    assert check is not None
+    found: dict[str, Any] = check.details["invoice"]
+    return found
+
+
 def number_taken(world: World, person: Person, *, pulled: bool = True) -> dict[str, Any]:
     """QuickBooks refuses duplicate numbers, and someone used 1001 there before the app."""
     use_custom_numbers(world)
@@ -310,10 +319,13 @@ def test_a_number_used_in_quickbooks_gives_our_invoice_the_next_free_number(
     world: World, person: Person
 ) -> None:
     """Renumber (ours): the app's invoice goes in as 1002, the app is told its new number, and
-    QuickBooks' own 1001 is untouched."""
+    QuickBooks' own 1001 is untouched. The setup checklist, made again, no longer counts 1001
+    as a clash."""
     theirs = number_taken(world, person)
+    assert numbering_of(world)["overlapping"]["examples"] == ["1001"]
 
     done = act(world, "invoice", "inv-1", "renumber", target="ours")
+    assert numbering_of(world)["overlapping"]["count"] == 0  # the number it is sent with now
     assert done.detail["number"] == "1002"
     (told,) = events(world, "record.number_assigned")
     assert told["payload"] == {
