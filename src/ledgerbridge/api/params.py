@@ -23,7 +23,7 @@ from ledgerbridge.engine.errors import Invalid
 
 __all__ = ["OWN_CHECKS", "document", "text_params"]
 
-OWN_CHECKS = frozenset({"/v1/oauth/callback", "/v1/oauth/start"})
+OWN_CHECKS = frozenset({"/v1/oauth/callback", "/v1/oauth/reconnect", "/v1/oauth/start"})
 """Routes that check their parameters themselves (they answer a browser with a page)."""
 
 # path parameters as the service names them in its problems
