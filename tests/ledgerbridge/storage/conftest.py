@@ -11,26 +11,20 @@ PostgreSQL cases carry the `postgres` marker and fail, rather than skip, when th
 
 from __future__ import annotations
 
-import os
-import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, create_engine, text
-from sqlalchemy.engine import make_url
 
 from ledgerbridge.storage.api_keys import ApiKeys
 from ledgerbridge.storage.connections import Connections
 from ledgerbridge.storage.db import Database, default_sqlite_url
 from ledgerbridge.storage.tables import Base
+from tests.ledgerbridge.postgres import private_schema
 from tests.ledgerbridge.sqlite_template import SqliteTemplate
 
-POSTGRES_URL = os.environ.get(
-    "LEDGERBRIDGE_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 
 
@@ -40,41 +34,26 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
-@pytest.fixture(scope="session")
-def postgres_admin() -> Iterator[Engine]:
-    engine = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    yield engine
-    engine.dispose()
-
-
 @pytest.fixture(scope="module", params=BACKENDS)
 def backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
 @contextmanager
-def _fresh_database(backend: str, directory: Path, request: pytest.FixtureRequest) -> Iterator[str]:
+def _fresh_database(backend: str, directory: Path) -> Iterator[str]:
     """The URL of a new, empty database of the backend, removed afterwards."""
     if backend == "sqlite":
         directory.mkdir()
         yield default_sqlite_url(directory)
         return
-    admin: Engine = request.getfixturevalue("postgres_admin")
-    schema = f"lb_test_{secrets.token_hex(6)}"
-    with admin.connect() as connection:
-        connection.execute(text(f"CREATE SCHEMA {schema}"))
-    url = make_url(POSTGRES_URL).update_query_dict({"options": f"-csearch_path={schema}"})
-    try:
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+    with private_schema("lb_test") as url:
+        yield url
 
 
 @pytest.fixture
-def database_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[str]:
+def database_url(backend: str, tmp_path: Path) -> Iterator[str]:
     """An empty database private to this test."""
-    with _fresh_database(backend, tmp_path / "fresh", request) as url:
+    with _fresh_database(backend, tmp_path / "fresh") as url:
         yield url
 
 
@@ -90,7 +69,6 @@ def empty_db(database_url: str) -> Iterator[Database]:
 def migrated_url(
     backend: str,
     tmp_path_factory: pytest.TempPathFactory,
-    request: pytest.FixtureRequest,
     sqlite_template: SqliteTemplate,
 ) -> Iterator[str]:
     """A database migrated to head, shared by the tests of a module (`db` empties it): on
@@ -100,7 +78,7 @@ def migrated_url(
         directory.mkdir()
         yield sqlite_template.copy_into(directory)
         return
-    with _fresh_database(backend, directory, request) as url:
+    with _fresh_database(backend, directory) as url:
         database = Database(url)
         database.migrate()
         database.dispose()
