@@ -21,10 +21,9 @@ from ledgerbridge.engine.service import Service
 from ledgerbridge.settings import load_settings
 from qbo_emulator.server import free_port
 from tests.ledgerbridge.api.conftest import ApiServer, error_of, fields_of
-from tests.ledgerbridge.storage.conftest import (  # noqa: F401 (postgres_admin: a fixture)
+from tests.ledgerbridge.storage.conftest import (
     BACKENDS,
     _fresh_database,
-    postgres_admin,
 )
 from tests.ledgerbridge.tls import shared_tls
 
@@ -36,7 +35,7 @@ def server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[str, Service]]:
     directory = tmp_path_factory.mktemp("text-edge")
-    with _fresh_database(str(request.param), directory / "db", request) as url:
+    with _fresh_database(str(request.param), directory / "db") as url:
         ledger = build(load_settings({"LEDGERBRIDGE_DATABASE_URL": url}, data_dir=directory))
         ledger.db.migrate()
         service = Service(ledger)

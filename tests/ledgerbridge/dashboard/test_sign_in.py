@@ -30,10 +30,9 @@ from ledgerbridge.dashboard.routes.auth import FAILED, LOCKED
 from ledgerbridge.engine.service import Service
 from ledgerbridge.settings import load_settings
 from tests.ledgerbridge.dashboard.conftest import BASE, PASSWORD, csrf_of
-from tests.ledgerbridge.storage.conftest import (  # noqa: F401 (postgres_admin: a fixture)
+from tests.ledgerbridge.storage.conftest import (
     BACKENDS,
     _fresh_database,
-    postgres_admin,
 )
 
 NEW_PASSWORD = "a different long password"
@@ -81,7 +80,7 @@ def desk(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Desk]:
     data_dir = tmp_path_factory.mktemp("sign-in")
-    with _fresh_database(str(request.param), data_dir / "db", request) as url:
+    with _fresh_database(str(request.param), data_dir / "db") as url:
         env = {"LEDGERBRIDGE_DATABASE_URL": url, "LEDGERBRIDGE_DATA_DIR": str(data_dir)}
         ledger = build(load_settings(env, data_dir=data_dir))
         ledger.db.migrate()

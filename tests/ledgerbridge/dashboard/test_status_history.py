@@ -21,10 +21,9 @@ from ledgerbridge.settings import load_settings
 from ledgerbridge.storage import tables
 from ledgerbridge.storage.sync_states import SyncStates
 from tests.ledgerbridge.dashboard.conftest import Office
-from tests.ledgerbridge.storage.conftest import (  # noqa: F401 (postgres_admin: a fixture)
+from tests.ledgerbridge.storage.conftest import (
     BACKENDS,
     _fresh_database,
-    postgres_admin,
 )
 
 NOW = datetime(2026, 11, 22, 15, 30, tzinfo=UTC)
@@ -48,7 +47,7 @@ def ledger(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Ledger]:
     directory = tmp_path_factory.mktemp("status-history")
-    with _fresh_database(str(request.param), directory / "db", request) as url:
+    with _fresh_database(str(request.param), directory / "db") as url:
         env = {"LEDGERBRIDGE_DATABASE_URL": url}
         built = build(load_settings(env, data_dir=Path(directory)))
         built.db.migrate()
