@@ -1,6 +1,9 @@
 """`ledgerbridge worker` processes for the tests: real subprocesses running `run_worker` on the
 test's PostgreSQL schema, with short polls and heartbeats (a killed one is presumed dead within
-seconds). Used by the job tests and by the engine suites' scale-out shape."""
+seconds) and no periodic sweep: on a new job table procrastinate would defer one at each
+worker's start, and its pull of every company would land at a moment no test chose (a test
+that says "no pull has seen this change" would race it). The sweep has tests of its own.
+Used by the job tests and by the engine suites' scale-out shape."""
 
 from __future__ import annotations
 
@@ -23,7 +26,8 @@ logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name
 logging.getLogger("httpx").setLevel(logging.WARNING)
 ledger = build(load_settings())
 try:
-    run_worker(ledger, name=sys.argv[1], poll_every=0.5, heartbeat_every=0.5, stalled_after=2.0)
+    run_worker(ledger, name=sys.argv[1], poll_every=0.5, heartbeat_every=0.5, stalled_after=2.0,
+               sweep_cron=None)
 finally:
     ledger.db.dispose()
 """

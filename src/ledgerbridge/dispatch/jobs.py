@@ -451,9 +451,13 @@ def _health(ledger: Ledger) -> None:
 
 
 def job_app(
-    ledger: JobsLedger, *, pool_size: int = 4, sweep_cron: str = SWEEP_CRON
+    ledger: JobsLedger, *, pool_size: int = 4, sweep_cron: str | None = SWEEP_CRON
 ) -> procrastinate.App:
-    """The procrastinate app of this ledger: its connector and its tasks. Opens nothing."""
+    """The procrastinate app of this ledger: its connector and its tasks. Opens nothing.
+
+    `sweep_cron=None`: the sweep task exists (another worker may schedule it) but this app
+    schedules none. procrastinate defers, at a worker's start, a periodic task whose last tick
+    it has not deferred yet (within ten minutes), so a worker on a new job table sweeps at once."""
     if ledger.db.dialect != "postgresql":
         raise ValueError(
             "procrastinate jobs need PostgreSQL; SQLite uses the in-process dispatcher"
@@ -473,11 +477,13 @@ def job_app(
     def pull_connection(connection_id: str, attempt: int = 0) -> str:
         return run_pull(ledger, connection_id, attempt)
 
-    @app.periodic(cron=sweep_cron)
     @app.task(name=SWEEP_TASK, queue=QUEUE, queueing_lock=SWEEP_TASK)
     def sweep_connections(timestamp: int) -> str:
         pulls, syncs = sweep(ledger)
         return f"pulls={pulls} syncs={syncs}"
+
+    if sweep_cron is not None:
+        app.periodic(cron=sweep_cron)(sweep_connections)
 
     @app.periodic(cron=CLEANUP_CRON)
     @app.task(name=CLEANUP_TASK, queue=QUEUE, queueing_lock=CLEANUP_TASK)
@@ -547,6 +553,7 @@ def run_worker(
     poll_every: float = 5.0,
     heartbeat_every: float = 10.0,
     stalled_after: float = 60.0,
+    sweep_cron: str | None = SWEEP_CRON,
 ) -> None:
     """Run jobs until SIGINT or SIGTERM (or, with `wait=False`, until none is left).
 
@@ -555,11 +562,13 @@ def run_worker(
     other workers, and the write it had started is settled with its `requestid`).
     `concurrency` jobs run at once, each in a thread. `poll_every` is the fallback polling
     interval (new jobs are announced by LISTEN/NOTIFY); a worker silent for `stalled_after`
-    seconds (heartbeats every `heartbeat_every`) is presumed dead.
+    seconds (heartbeats every `heartbeat_every`) is presumed dead. `sweep_cron`: when the
+    sweep runs (None: this worker schedules none; the test suites' workers, whose tests say
+    when a company is pulled).
     """
     if concurrency < 1:
         raise ValueError("concurrency must be at least 1")
-    app = job_app(ledger, pool_size=concurrency + 3)
+    app = job_app(ledger, pool_size=concurrency + 3, sweep_cron=sweep_cron)
     asyncio.run(
         _serve(
             app,

@@ -172,6 +172,16 @@ def test_the_schema_lives_in_the_private_schema_and_applies_once(bench: Bench) -
     assert bench.rows("SELECT to_regclass('public.procrastinate_jobs')")[0][0] is None
 
 
+def test_a_worker_schedules_the_sweep_unless_told_not_to(bench: Bench) -> None:
+    def scheduled(app: Any) -> list[str]:
+        return [t.task.name for t in app.periodic_registry.periodic_tasks.values()]
+
+    assert jobs_module.SWEEP_TASK in scheduled(jobs_module.job_app(bench.ledger))
+    quiet = jobs_module.job_app(bench.ledger, sweep_cron=None)
+    assert jobs_module.SWEEP_TASK not in scheduled(quiet)
+    assert jobs_module.SWEEP_TASK in quiet.tasks  # still runs when another worker queues it
+
+
 def test_a_burst_of_changes_queues_one_sync_job_per_company(bench: Bench) -> None:
     first, _ = bench.company("Burst One")
     second, _ = bench.company("Burst Two")
