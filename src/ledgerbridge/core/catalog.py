@@ -168,6 +168,8 @@ RECORD_FIELD_TOO_LONG: Final = "record.field_too_long"
 RECORD_STALLED: Final = "record.stalled"
 RECORD_CHANGED_IN_QUICKBOOKS: Final = "record.changed_in_quickbooks"  # added
 RECORD_UNREADABLE: Final = "record.unreadable"  # added
+RECORD_LINK_TARGET_MISSING: Final = "record.link_target_missing"  # added
+RECORD_LINK_TARGET_TAKEN: Final = "record.link_target_taken"  # added
 
 ITEM_NOT_MATCHED: Final = "item.not_matched"
 ITEM_EXISTS_IN_QUICKBOOKS: Final = "item.exists_in_quickbooks"
@@ -639,6 +641,37 @@ _ALL: Final[tuple[CatalogEntry, ...]] = (
         detected="P",
     ),
     # --- items, accounts, classes, tax --------------------------------------------------------
+    _e(
+        RECORD_LINK_TARGET_MISSING,
+        "The QuickBooks entry to link to was not found",
+        "The app said this record is an entry that already exists in QuickBooks[ ({entity} "
+        "{quickbooks_id})|], so ledgerbridge links the two instead of creating a new one. "
+        "QuickBooks has no such entry, or ledgerbridge has not read it yet.",
+        (
+            "If the entry was created in QuickBooks only a moment ago, wait until ledgerbridge "
+            "has read QuickBooks' latest changes (seconds when QuickBooks sends its "
+            "notifications, otherwise at the next regular read), then click Retry.",
+            "Otherwise check which QuickBooks entry the app meant and send the record again "
+            "with it, or click Link to pick it from QuickBooks' list.",
+        ),
+        ("retry", "link"),
+        detected="P",
+    ),
+    _e(
+        RECORD_LINK_TARGET_TAKEN,
+        "The QuickBooks entry is already linked to another record",
+        "The app said this record is an entry that already exists in QuickBooks[ ({entity} "
+        "{quickbooks_id})|], but that entry is already linked to another record of the "
+        "app[ ({other})|]. One QuickBooks entry stands for one record only, so nothing was "
+        "linked.",
+        (
+            "Check which of the two records the QuickBooks entry belongs to.",
+            "Unlink the other record first if this one is the right match, then click Retry; "
+            "or send this record again with another QuickBooks entry.",
+        ),
+        ("retry", "link"),
+        detected="P",
+    ),
     _e(
         ITEM_NOT_MATCHED,
         "Item not found in QuickBooks",

@@ -5,7 +5,8 @@
 The order of questions: is a write of ours still unsettled? did the app delete the record? is
 it a draft? does QuickBooks still hold the linked object fit to write to (not gone, merged,
 voided, or made inactive: `core.drift.stopped`)? is anything it depends on missing or failed?
-does preflight refuse it, or find it already in QuickBooks? and finally: create it, update
+did the app name the QuickBooks object it is (adopt)? does preflight refuse it, or find it
+already in QuickBooks? and finally: create it, update
 what changed, or nothing, but "nothing" (synced) only when QuickBooks holds what the engine
 sends (`core.drift.changed`, on the mirror's copy): a change made in QuickBooks is sent over,
 kept or shown as a problem as the connection's `quickbooks_changes` setting says. Pure: the
@@ -70,6 +71,18 @@ class Link:
 
 
 @dataclass(frozen=True)
+class Adopt:
+    """The app said the record already exists in QuickBooks as this object (`PUT` with
+    ``link.quickbooks_id``): linked to it, never created. `target`: the object as the mirror
+    holds it (None: not seen there); `taken_by`: the other app record it is linked to."""
+
+    entity: str
+    qbo_id: str
+    target: MirrorObject | None
+    taken_by: RecordKey | None = None
+
+
+@dataclass(frozen=True)
 class Situation:
     key: RecordKey
     record: Record | None  # None: deleted in the app
@@ -79,6 +92,7 @@ class Situation:
     dependencies: Sequence[Dependency] = ()
     bypassed: bool = False
     on_change: OnChange = "ask"
+    adopt: Adopt | None = None  # only while not linked
 
 
 # --- steps --------------------------------------------------------------------------------------
@@ -122,6 +136,9 @@ class Bypass:
 class LinkExisting:
     target: MirrorObject
     holds: Body | None = None  # the body, when the target already holds it (else: update next)
+    adopted: bool = False  # the app named the object (else: preflight's look-up found it)
+    # adopted and not holding it all: what the record sends, compared next with the object
+    expected: Body | None = None
 
 
 @dataclass(frozen=True)
@@ -222,6 +239,8 @@ def plan(
     waiting = _dependencies(situation)
     if waiting is not None:
         return waiting
+    if link is None and situation.adopt is not None:
+        return _adopt(situation.adopt, record, body_for)
     verdict = preflight(record)
     if verdict.problems:
         paid = _paid_in_quickbooks(record, verdict.problems)
@@ -257,6 +276,48 @@ def plan(
     if not changes:
         return Nothing(pushed=body if link.pushed is None else None)
     return Update(changes, body, pushed_record, adjustments)
+
+
+def _adopt(
+    adopt: Adopt, record: Record, body_for: Callable[[Record], Body | list[Problem]]
+) -> Step:
+    """Link to the object the app named: nothing is created. What the record holds otherwise
+    is then sent or asked about as for any linked record (`quickbooks_changes`); preflight's
+    look-up is not asked (the object the app named holds the record's name by design)."""
+    params = {"entity": adopt.entity, "quickbooks_id": adopt.qbo_id}
+    if adopt.target is None:
+        return Refuse(
+            (
+                Problem(
+                    catalog.RECORD_LINK_TARGET_MISSING,
+                    "link.quickbooks_id",
+                    f"QuickBooks has no {adopt.entity} {adopt.qbo_id} (as last read)",
+                    params,
+                ),
+            )
+        )
+    if adopt.taken_by is not None:
+        other = str(adopt.taken_by)
+        return Refuse(
+            (
+                Problem(
+                    catalog.RECORD_LINK_TARGET_TAKEN,
+                    "link.quickbooks_id",
+                    f"QuickBooks {adopt.entity} {adopt.qbo_id} is linked to app record {other}",
+                    {**params, "other": other},
+                ),
+            )
+        )
+    built = body_for(record)
+    holds = (
+        built if not isinstance(built, list) and drift.holds(record, built, adopt.target) else None
+    )
+    return LinkExisting(
+        adopt.target,
+        holds,
+        adopted=True,
+        expected=None if holds is not None or isinstance(built, list) else built,
+    )
 
 
 def _linked(situation: Situation, record: Record, link: Link, held: Held) -> drift.Linked:

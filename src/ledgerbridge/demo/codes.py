@@ -104,6 +104,8 @@ NOT_SHOWN: Mapping[str, str] = {
     catalog.QUICKBOOKS_UNKNOWN_ERROR: "a fault nobody has classified yet",
     catalog.RECORD_UNREADABLE: "a stored copy damaged outside ledgerbridge; the app's data "
     "cannot cause it",
+    catalog.RECORD_LINK_TARGET_MISSING: "the demo's app names no QuickBooks object to adopt",
+    catalog.RECORD_LINK_TARGET_TAKEN: "the demo's app names no QuickBooks object to adopt",
     catalog.INPUT_INVALID: "input validation, not a sync failure",
     catalog.INPUT_REQUIRED: "input validation, not a sync failure",
     catalog.INPUT_UNKNOWN_FIELD: "input validation, not a sync failure",

@@ -264,8 +264,20 @@ class Surroundings:
             dependencies=tuple(dependencies),
             bypassed=state.status == Status.BYPASSED,
             on_change=self.on_change,
+            adopt=self.adopt(session, key, state.adopt_qbo_id) if link is None else None,
         )
         return Gathered(situation, link, stored.version)
+
+    def adopt(self, session: Session, key: RecordKey, qbo_id: str | None) -> planner.Adopt | None:
+        """The QuickBooks object the app said the record is, as the mirror holds it now, and
+        the other app record already linked to it, if any."""
+        if qbo_id is None:
+            return None
+        entity = mapping.ENTITY[key.type]
+        mirror = Mirror(session, self.cid)
+        target = None if mirror.is_deleted(entity, qbo_id) else mirror.get(entity, qbo_id)
+        owner = self.owner(session, entity, qbo_id)
+        return planner.Adopt(entity, qbo_id, target, owner if owner != key else None)
 
     def held(
         self, session: Session, link: StoredLink, record: Record | None, state: StoredState

@@ -15,14 +15,15 @@ but not exactly (`core.matches`) are proposed, never linked.
 The answer (JSON-ready)::
 
     {"connection_id": "con_...", "generated_at": "...", "mirror_pulled_at": "..." | null,
-     "counts": {"create": 0, "link": 0, "update": 0, "refuse": 0, "blocked": 0, "draft": 0,
-                "nothing": 0, "remove": 0, "settle": 0},
+     "counts": {"create": 0, "link": 0, "adopt": 0, "update": 0, "refuse": 0, "blocked": 0,
+                "draft": 0, "nothing": 0, "remove": 0, "settle": 0},
      "records": [{"type": "invoice", "id": "inv-1", "status": "pending", "step": "create",
                   "quickbooks_id": null, "problems": [...], "proposed_matches": [...],
                   "blocked_by": null, "changes": [], "operation": null, "held": false}]}
 
 ``step`` is one of the counts; ``status`` the record's sync status now; ``quickbooks_id`` is
-what it would link to (``link``) or is linked to already; ``problems`` ({code, field, message,
+what it would link to (``link``: found by look-up; ``adopt``: the object the app named when it
+sent the record) or is linked to already; ``problems`` ({code, field, message,
 title, actions, params}) say why it is refused or blocked; ``proposed_matches`` (``create``
 only) are {quickbooks_entity, quickbooks_id, name, number, amount, date, why}: a name for
 customers, vendors and items, a number, amount and date for documents; ``changes`` name the
@@ -58,7 +59,18 @@ from ledgerbridge.storage.tables import utcnow
 
 __all__ = ["STEPS", "dry_run"]
 
-STEPS = ("create", "link", "update", "refuse", "blocked", "draft", "nothing", "remove", "settle")
+STEPS = (
+    "create",
+    "link",
+    "adopt",
+    "update",
+    "refuse",
+    "blocked",
+    "draft",
+    "nothing",
+    "remove",
+    "settle",
+)
 
 
 def dry_run(ledger: Ledger, connection_id: str) -> dict[str, Any]:
@@ -138,7 +150,8 @@ class _Run:
         if isinstance(step, planner.LinkExisting):
             target = step.target
             assume(key, status=Status.SYNCED, link=_link_to(key, target))
-            return _entry(key, state, "link", quickbooks_id=target.qbo_id)
+            adopted = "adopt" if step.adopted else "link"
+            return _entry(key, state, adopted, quickbooks_id=target.qbo_id)
         if isinstance(step, planner.Update):
             return _entry(key, state, "update", quickbooks_id=linked_id, changes=sorted(step.body))
         if isinstance(step, planner.Remove):

@@ -49,6 +49,7 @@ class StoredState:
     updated_at: datetime
     overrides: Mapping[str, Any] | None = None
     held: bool = False  # waits for a push request (auto_push leaves its type out)
+    adopt_qbo_id: str | None = None  # the QuickBooks object the app said it is, until linked
 
 
 def _state(row: Any) -> StoredState:
@@ -69,6 +70,7 @@ def _state(row: Any) -> StoredState:
         updated_at=row.updated_at,
         overrides=row.overrides,
         held=row.held,
+        adopt_qbo_id=row.adopt_qbo_id,
     )
 
 
@@ -277,6 +279,15 @@ class SyncStates:
             update(tables.SyncState)
             .where(*self._where(connection_id, type, app_id))
             .values(overrides=dict(overrides) if overrides else None, updated_at=self._clock())
+        )
+
+    def set_adopt(self, connection_id: str, type: str, app_id: str, qbo_id: str | None) -> None:
+        """The QuickBooks object the record is to be linked to instead of created (None:
+        none, or linked now)."""
+        self._session.execute(
+            update(tables.SyncState)
+            .where(*self._where(connection_id, type, app_id))
+            .values(adopt_qbo_id=qbo_id)
         )
 
     def unsync(self, connection_id: str, type: str, app_id: str) -> None:

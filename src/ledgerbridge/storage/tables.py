@@ -227,6 +227,9 @@ class SyncState(Base):
     overrides: Mapped[dict[str, Any] | None]  # field path -> {"app": value, "quickbooks": value}
     # the connection's auto_push leaves the type out: not due until a push request releases it
     held: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # the QuickBooks object the app said the record already is (`link.quickbooks_id` of a
+    # PUT): linked to it instead of created; cleared once linked
+    adopt_qbo_id: Mapped[str | None]
     updated_at: Mapped[datetime]
 
 

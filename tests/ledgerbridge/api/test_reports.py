@@ -10,7 +10,18 @@ from ledgerbridge.engine.pull import pull_company
 from ledgerbridge.engine.push import sync_company
 from tests.ledgerbridge.api.conftest import Stack, error_of
 
-STEPS = {"create", "link", "update", "refuse", "blocked", "draft", "nothing", "remove", "settle"}
+STEPS = {
+    "create",
+    "link",
+    "adopt",
+    "update",
+    "refuse",
+    "blocked",
+    "draft",
+    "nothing",
+    "remove",
+    "settle",
+}
 TYPES = {"customer", "vendor", "item", "invoice", "payment", "receipt", "bill", "purchase_order"}
 
 

@@ -31,6 +31,8 @@ ADDED_CODES = {
     "bill.deleted_in_quickbooks",
     "record.changed_in_quickbooks",
     "record.unreadable",
+    "record.link_target_missing",
+    "record.link_target_taken",
 }
 
 RETRIABLE = {

@@ -9,6 +9,7 @@ from ledgerbridge.core import catalog
 from ledgerbridge.core.mapping import Body
 from ledgerbridge.core.mirror import MirrorObject
 from ledgerbridge.core.planner import (
+    Adopt,
     Block,
     Bypass,
     Create,
@@ -117,6 +118,52 @@ def test_preflight_refuses_or_links() -> None:
     )
     found = MirrorObject("Customer", "77", name="Ann Lee", email="ann@example.com")
     assert plan(situation(ANN), lambda _: Verdict(link_to=found), body_of) == LinkExisting(found)
+
+
+def test_an_adopted_record_is_linked_to_the_object_the_app_named() -> None:
+    def refuses(_: Record) -> Verdict:  # the named object holds the name: not asked
+        raise AssertionError("preflight is not asked for an adoption")
+
+    same = MirrorObject("Customer", "58", data={"DisplayName": "Ann Lee", "Active": True})
+    step = plan(situation(ANN, adopt=Adopt("Customer", "58", same)), refuses, body_of)
+    assert step == LinkExisting(same, body_of(ANN), adopted=True)  # type: ignore[arg-type]
+
+    other = MirrorObject("Customer", "58", data={"DisplayName": "Ann B. Lee", "Active": True})
+    step = plan(situation(ANN, adopt=Adopt("Customer", "58", other)), refuses, body_of)
+    assert step == LinkExisting(other, None, adopted=True, expected=body_of(ANN))  # type: ignore[arg-type]
+
+    missing = plan(situation(ANN, adopt=Adopt("Customer", "58", None)), refuses, body_of)
+    assert isinstance(missing, Refuse)
+    assert [(p.code, p.field) for p in missing.problems] == [
+        (catalog.RECORD_LINK_TARGET_MISSING, "link.quickbooks_id")
+    ]
+    taken = plan(
+        situation(ANN, adopt=Adopt("Customer", "58", same, RecordKey("customer", "c2"))),
+        refuses,
+        body_of,
+    )
+    assert isinstance(taken, Refuse)
+    assert taken.problems[0].code == catalog.RECORD_LINK_TARGET_TAKEN
+    assert taken.problems[0].params["other"] == "customer/c2"
+
+
+def test_an_adoption_waits_for_what_the_record_needs_and_ends_once_linked() -> None:
+    named = MirrorObject("Invoice", "9", data={})
+    invoice = parse(
+        "invoice",
+        customer_id="c1",
+        date="2026-11-02",
+        lines=[{"description": "x", "quantity": "1", "unit_price": "1.00"}],
+    )
+    waiting = situation(
+        invoice,
+        key=INVOICE,
+        adopt=Adopt("Invoice", "9", named),
+        dependencies=(Dependency(CUSTOMER, "pending", False),),
+    )
+    assert isinstance(plan(waiting, fine, body_of), Wait)
+    linked = situation(ANN, adopt=Adopt("Customer", "58", None), link=Link("58", "0", None, None))
+    assert not isinstance(plan(linked, fine, body_of), Refuse)
 
 
 def test_policy_adjusted_record_is_what_gets_pushed() -> None:

@@ -36,7 +36,11 @@ RecordBody = Annotated[
     dict[str, Any],
     Body(
         description="The canonical record (design.md): amounts and quantities are decimal "
-        "strings, dates YYYY-MM-DD; unknown fields are refused.",
+        "strings, dates YYYY-MM-DD; unknown fields are refused. Beside its fields, "
+        '`"link": {"quickbooks_id": "58"}` says the record already exists in QuickBooks as '
+        "that object: it is linked to it, never created (the dry run counts it as `adopt`), "
+        "and what it holds otherwise is sent or reported as the connection's "
+        "`quickbooks_changes` setting says.",
         examples=[_EXAMPLE],
     ),
 ]

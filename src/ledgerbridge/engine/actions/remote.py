@@ -208,6 +208,7 @@ def link(t: Target) -> Done:
             t.key.app_id,
             overrides.with_kept(overrides.active(t.stored.data, t.state.overrides), kept),
         )
+        states.set_adopt(t.cid, t.key.type, t.key.app_id, None)  # a person chose for the app
         if body is None or len(kept_fields) < len(lacking):
             # the record cannot be sent as it is, or its amounts differ: the next pass says why
             states.finish(t.cid, t.key.type, t.key.app_id, status=Status.PENDING, attempts=0)

@@ -88,17 +88,22 @@ def _link_existing(
     p: Pass, key: RecordKey, entity: str, step: planner.LinkExisting, version: int
 ) -> None:
     target = step.target
-    # synced when it already holds what the record sends; otherwise planned once more,
-    # to send what it lacks
+    # synced when it already holds what the record sends; otherwise planned once more, to
+    # send what it lacks (found by look-up) or, for an object the app named, to compare it
+    # with what the app holds, as the connection's `quickbooks_changes` setting says
+    pushed = step.holds if step.holds is not None else step.expected
     outcomes.store_success(
         p,
         key,
         version if step.holds is not None else None,
         entity,
         dict(target.data) or {"Id": target.qbo_id, "SyncToken": target.sync_token},
-        pushed=step.holds,
+        pushed=pushed,
         kind="linked",
     )
+    if step.adopted:
+        with p.ledger.db.session() as session:
+            SyncStates(session, clock=p.ledger.clock).set_adopt(p.cid, key.type, key.app_id, None)
     p.report.linked += 1
 
 

@@ -9,6 +9,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from ledgerbridge.core import mapping
+from ledgerbridge.core.adoption import Split, split_link
 from ledgerbridge.core.preflight import limits
 from ledgerbridge.core.problems import Problem
 from ledgerbridge.core.records import (
@@ -44,22 +46,26 @@ PUT_MANY = 1000  # records at most in one put_records
 
 def _canonical(
     record_type: str, app_id: str, data: Mapping[str, Any], settings: Mapping[str, Any]
-) -> dict[str, Any]:
-    """The record as stored, or Invalid naming the fields to correct: an id outside the
-    grammar (`core.records.id_refused`), what does not parse (text that is not text included),
-    and a text so far over its QuickBooks limit (the connection's `field_limit_margin`) that
-    it could only ever fail."""
+) -> tuple[dict[str, Any], str | None]:
+    """The record as stored and the QuickBooks id its `link` names (`core.adoption`), or
+    Invalid naming the fields to correct: an id outside the grammar (`core.records.id_refused`),
+    a `link` that is not one, what does not parse (text that is not text included), and a text
+    so far over its QuickBooks limit (the connection's `field_limit_margin`) that it could
+    only ever fail."""
     why = id_refused(app_id)
     if why is not None:
         raise invalid("id", why)
-    parsed = parse_record(record_type, data)
+    split = split_link(data)
+    if not isinstance(split, Split):
+        raise Invalid(split)
+    parsed = parse_record(record_type, split.data)
     if isinstance(parsed, list):
         raise Invalid(parsed)
     margin = settings.get("field_limit_margin", limits.DEFAULT_MARGIN)
     too_long = limits.beyond_margin(parsed, margin)
     if too_long:
         raise Invalid(too_long)
-    return record_to_json(parsed)
+    return record_to_json(parsed), split.quickbooks_id
 
 
 def _duplicates(records: Sequence[Incoming]) -> list[Problem]:
@@ -133,8 +139,9 @@ def put_record(
         raise NotFound(f"record type {record_type}")
     with service.ledger.db.session() as session:
         connection = owned_connection(session, key_id, connection_id)
-        canonical = _canonical(record_type, app_id, data, connection.settings)
-        _, hold, queued = _receive(session, connection, record_type, app_id, canonical)
+        canonical, adopt = _canonical(record_type, app_id, data, connection.settings)
+        _check_adoption(session, connection_id, record_type, app_id, adopt)
+        _, hold, queued = _receive(session, connection, record_type, app_id, canonical, adopt)
         if queued:
             defer_sync(service, session, connection_id)
     if not hold:
@@ -163,11 +170,16 @@ def put_records(
             try:
                 if record_type not in RECORD_TYPES:
                     raise invalid("type", f"unknown record type {record_type!r}")
-                canonical = _canonical(record_type, app_id, incoming.data, connection.settings)
+                canonical, adopt = _canonical(
+                    record_type, app_id, incoming.data, connection.settings
+                )
+                _check_adoption(session, connection_id, record_type, app_id, adopt)
             except Invalid as refused:
                 answers.append(Received(record_type, app_id, problems=tuple(refused.problems)))
                 continue
-            version, hold, changed = _receive(session, connection, record_type, app_id, canonical)
+            version, hold, changed = _receive(
+                session, connection, record_type, app_id, canonical, adopt
+            )
             answers.append(Received(record_type, app_id, version=version, held=hold))
             woken, queued = woken or not hold, queued or changed
         if queued:
@@ -177,23 +189,56 @@ def put_records(
     return answers
 
 
+def _check_adoption(
+    session: Session, connection_id: str, record_type: str, app_id: str, adopt: str | None
+) -> None:
+    """Invalid when the record cannot be the QuickBooks object its `link` names: it is linked
+    to another one already, or that one is linked to another app record."""
+    if adopt is None:
+        return
+    links = Links(session)
+    entity = mapping.ENTITY[record_type]  # type: ignore[index]
+    own = links.get(connection_id, record_type, app_id)
+    if own is not None and own.qbo_id != adopt:
+        raise invalid(
+            "link.quickbooks_id",
+            f"{record_type} {app_id!a} is linked to QuickBooks {own.qbo_entity} {own.qbo_id} "
+            f"already; unlink it first to link it to {adopt}",
+        )
+    holder = links.by_quickbooks(connection_id, entity, adopt)
+    if holder is not None and (holder.type, holder.app_id) != (record_type, app_id):
+        raise invalid(
+            "link.quickbooks_id",
+            f"QuickBooks {entity} {adopt} is linked to app {holder.type} {holder.app_id!a} already",
+        )
+
+
 def _receive(
     session: Session,
     connection: StoredConnection,
     record_type: str,
     app_id: str,
     canonical: Mapping[str, Any],
+    adopt: str | None = None,
 ) -> tuple[int, bool, bool]:
     """Store a checked record and, when it changed, its sync work: (version, held, queued:
-    there is sync work for the caller to defer in the transaction)."""
+    there is sync work for the caller to defer in the transaction). `adopt`: the QuickBooks
+    object the app said the record is (checked), kept until the record is linked to it."""
     connection_id = connection.id
     hold = not holding.auto_pushed(connection.settings, record_type)
     version = Records(session).upsert(connection_id, record_type, app_id, canonical)
     states = SyncStates(session)
     state = states.get(connection_id, record_type, app_id)
-    if state is not None and state.desired_version == version:
+    adopting = (
+        adopt is not None
+        and (state is None or state.adopt_qbo_id != adopt)
+        and Links(session).get(connection_id, record_type, app_id) is None
+    )
+    if state is not None and state.desired_version == version and not adopting:
         return version, hold, False
     states.want(connection_id, record_type, app_id, version, hold=hold, current=state)
+    if adopting:
+        states.set_adopt(connection_id, record_type, app_id, adopt)
     History(session).add(
         connection_id, record_type, app_id, "received", detail={"version": version}
     )

@@ -176,6 +176,7 @@ def test_the_dry_run_matches_what_the_company_holds_and_the_sync_does_it(
     assert plan["counts"] == {
         "create": 6,
         "link": 5,
+        "adopt": 0,
         "update": 0,
         "refuse": 1,
         "blocked": 1,

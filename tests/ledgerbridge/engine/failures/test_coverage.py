@@ -26,6 +26,8 @@ ADDED = {
     catalog.RECORD_CHANGED_IN_QUICKBOOKS,
     catalog.RECORD_UNREADABLE,
     catalog.CONNECTION_RECONNECT_SOON,
+    catalog.RECORD_LINK_TARGET_MISSING,
+    catalog.RECORD_LINK_TARGET_TAKEN,
 }
 # QuickBooks Desktop only: built with the Desktop adapter, not before (failure-modes.md).
 DESKTOP_ONLY = {catalog.CONNECTION_WEB_CONNECTOR_SILENT}
