@@ -26,6 +26,7 @@ from sqlalchemy.sql.elements import UnaryExpression
 
 from ledgerbridge.core import catalog
 from ledgerbridge.core.status import Status
+from ledgerbridge.dashboard import overview
 from ledgerbridge.engine.ports import Ledger
 from ledgerbridge.engine.service import record_view
 from ledgerbridge.engine.views import RecordView
@@ -82,6 +83,10 @@ class LogQuery:
     q: str | None = None
     acted_since: datetime | None = None
     actor: str | None = None
+    # records a change made in QuickBooks reached since `changed_since` (`overview`): of this
+    # problem code, or of any ("any")
+    changed: str | None = None
+    changed_since: datetime | None = None
     sort: str = "activity"
     descending: bool = True
 
@@ -170,6 +175,17 @@ def _filtered(
             *([h.detail["by"].as_string() == wanted.actor] if wanted.actor else []),
         )
         query = query.where(touched)
+    if wanted.changed is not None and wanted.changed_since is not None:
+        h = tables.HistoryEntry
+        reached = exists().where(
+            h.connection_id == record.connection_id,
+            h.type == record.type,
+            h.app_id == record.app_id,
+            h.kind.in_(list(overview.CHANGE_KINDS)),
+            h.at >= wanted.changed_since,
+            *([overview.change_code() == wanted.changed] if wanted.changed != "any" else []),
+        )
+        query = query.where(reached)
     return query
 
 

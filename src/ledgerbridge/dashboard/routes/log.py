@@ -29,7 +29,8 @@ from ledgerbridge.core import catalog
 from ledgerbridge.core.problems import INPUT_INVALID, Problem
 from ledgerbridge.core.records import RECORD_TYPES
 from ledgerbridge.core.status import Status
-from ledgerbridge.dashboard import log_listing, queries, web
+from ledgerbridge.dashboard import log_listing, overview, queries, web
+from ledgerbridge.dashboard import needs as needs_listing
 from ledgerbridge.dashboard.accounts import DashboardUser
 from ledgerbridge.dashboard.log_listing import LogQuery
 from ledgerbridge.dashboard.present import RECORD_STATUSES, record_name, record_status
@@ -45,15 +46,16 @@ PAGE_SIZE = 50
 BULK_LIMIT = 10_000  # "all that match" acts on this many records at most
 POLL = "every 3s"  # how often a page with work under way asks again
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-_FILTER_KEYS = ("status", "type", "code", "q")
+_FILTER_KEYS = ("status", "type", "code", "q", "changed")
 
 
-def _filters(status: str, record_type: str, code: str, q: str) -> dict[str, str]:
+def _filters(status: str, record_type: str, code: str, q: str, changed: str = "") -> dict[str, str]:
     return {
         "status": status if status in RECORD_STATUSES else "",
         "type": record_type if record_type in RECORD_TYPES else "",
         "code": code if code in catalog.ENTRIES else "",
         "q": q.strip()[:100],
+        "changed": _changed(changed),
     }
 
 
@@ -92,8 +94,28 @@ def _view(sort: str, direction: str, page: str, size: str, acted: str) -> dict[s
     return {"sort": sort, "dir": direction, "page": number, "size": per_page, "acted": since}
 
 
-def _query(filters: dict[str, str], view: dict[str, Any], user: DashboardUser) -> LogQuery:
+def _changed(value: str) -> str:
+    """The `changed` filter: a problem code a change in QuickBooks stands for, or "any";
+    anything else is refused naming the field."""
+    value = value.strip()
+    if value and value != "any" and value not in catalog.ENTRIES:
+        raise _refuse("changed", "a problem code from the overview's changes, or any")
+    return value
+
+
+def _needs(value: str) -> bool:
+    if value not in ("", "person"):
+        raise _refuse("needs", "the only view of this kind is needs=person")
+    return value == "person"
+
+
+def _query(
+    filters: dict[str, str], view: dict[str, Any], user: DashboardUser, now: datetime
+) -> LogQuery:
+    changed = filters.get("changed") or None
     return LogQuery(
+        changed=changed,
+        changed_since=overview.changed_since(now) if changed else None,
         status=filters["status"] or None,
         type=filters["type"] or None,
         code=filters["code"] or None,
@@ -137,7 +159,7 @@ def _page(
 ) -> Response:
     service = board.service
     connection = service.connection(user.key_id, connection_id)
-    wanted = _query(filters, view, user)
+    wanted = _query(filters, view, user, board.service.ledger.clock())
     total = log_listing.count(service.ledger, connection_id, wanted)
     pages = max(1, -(-total // view["size"]))
     number = min(view["page"], pages)  # a page past the end (the filter shrank): the last
@@ -211,10 +233,53 @@ def log(
     page: str = "",
     size: str = "",
     acted: str = "",
+    changed: str = "",
+    needs: str = "",
 ) -> Response:
     view = _view(sort, dir, page, size, acted)
-    filters = _filters(status, type, code, q)
+    if _needs(needs):
+        return _needs_page(request, connection_id, user, board, view)
+    filters = _filters(status, type, code, q, changed)
     return _page(request, connection_id, user, board, filters, view)
+
+
+def _needs_page(
+    request: Request,
+    connection_id: str,
+    user: DashboardUser,
+    board: web.Dashboard,
+    view: dict[str, Any],
+) -> Response:
+    """Everything that needs a person: the records in error and the blocked ones, each
+    blocked record under the record that stops it (`dashboard.needs`), a page of groups."""
+    service = board.service
+    connection = service.connection(user.key_id, connection_id)
+    size = view["size"]
+    first = needs_listing.page(
+        service.ledger, connection_id, user.key_id, offset=(view["page"] - 1) * size, limit=size
+    )
+    pages = max(1, -(-first.total_groups // size))
+    number = min(view["page"], pages)
+    found = first
+    if number != view["page"]:  # past the end: the last page
+        found = needs_listing.page(
+            service.ledger, connection_id, user.key_id, offset=(number - 1) * size, limit=size
+        )
+    state = {"needs": "person", **({"size": str(size)} if size != PAGE_SIZE else {})}
+    return web.render(
+        request,
+        "log_needs.html",
+        title=f"Everything that needs a person: {connection.name}",
+        connection=connection,
+        found=found,
+        page=number,
+        pages=pages,
+        state=state,
+        window=_window(number, pages),
+        sizes=PAGE_SIZES,
+        view=view,
+        shown=needs_listing.SHOWN,
+    )
 
 
 def csv_cell(value: object) -> str:
@@ -250,12 +315,13 @@ def log_csv(
     sort: str = "",
     dir: str = "",
     acted: str = "",
+    changed: str = "",
 ) -> Response:
     """Every record of the current filter, in the log's order, as CSV (written as it is read)."""
     view = _view(sort, dir, "", "", acted)
-    filters = _filters(status, type, code, q)
+    filters = _filters(status, type, code, q, changed)
     connection = board.service.connection(user.key_id, connection_id)
-    wanted = _query(filters, view, user)
+    wanted = _query(filters, view, user, board.service.ledger.clock())
     ledger = board.service.ledger
 
     def lines() -> Iterator[str]:
@@ -307,15 +373,16 @@ def bulk(
     dir: Annotated[str, Form()] = "",
     size: Annotated[str, Form()] = "",
     acted: Annotated[str, Form()] = "",
+    changed: Annotated[str, Form()] = "",
 ) -> Response:
-    filters = _filters(status, type, code, q)
+    filters = _filters(status, type, code, q, changed)
     view = _view(sort, dir, "", size, acted)
     board.service.connection(user.key_id, connection_id)  # NotFound before anything is read
     if scope == "all":  # every record that matches, on every page
         matched = log_listing.keys(
             board.service.ledger,
             connection_id,
-            _query(filters, view, user),
+            _query(filters, view, user, board.service.ledger.clock()),
             limit=BULK_LIMIT,
         )
         keys = [(t, a) for t, a, _ in matched]
