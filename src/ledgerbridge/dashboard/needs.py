@@ -32,7 +32,7 @@ from ledgerbridge.engine.views import RecordView
 from ledgerbridge.storage import tables
 from ledgerbridge.storage.connections import Connections
 
-__all__ = ["SHOWN", "Group", "NeedsPage", "Waiting", "page"]
+__all__ = ["SHOWN", "Group", "NeedsPage", "Waiting", "name_of", "page"]
 
 SHOWN = 20  # waiting records named under a group; the rest are counted
 _CHUNK = 500  # keys per IN list
@@ -114,6 +114,11 @@ def _names(ledger: Ledger, connection_id: str, keys: Sequence[Key]) -> dict[Key,
             for t, a, data in rows:
                 found[(t, a)] = (record_name(t, data) if isinstance(data, dict) else "") or a
     return found
+
+
+def name_of(ledger: Ledger, connection_id: str, record_type: str, app_id: str) -> str:
+    """What a person calls the record; its app id when the app never sent it."""
+    return _names(ledger, connection_id, [(record_type, app_id)]).get((record_type, app_id), app_id)
 
 
 def _heads(ledger: Ledger, connection_id: str) -> tuple[list[_Head], int, int]:

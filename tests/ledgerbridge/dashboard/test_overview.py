@@ -130,6 +130,14 @@ def test_everything_that_needs_a_person_groups_the_blocked_under_their_blocker(
     # QuickBooks holds neither waiting invoice
     numbers = {str(i.get("DocNumber")) for i in world.entities("Invoice")}
     assert not numbers & {"1002", "1003"}
+    # the log lists everything waiting for Maria, directly or through her property
+    waiting = office.client.get(f"{base}/log?waits_for=customer:cus-maria")
+    assert waiting.status_code == 200
+    keys = sorted(re.findall(r'<tr data-key="([^"]+)"', waiting.text))
+    assert keys == ["customer:prop-maria", "invoice:inv-maria"]
+    assert f"Waiting for {MARIA}, directly or through another waiting record" in text(waiting.text)
+    csv = office.client.get(f"{base}/log.csv?waits_for=customer:cus-maria").text
+    assert "prop-maria" in csv and "inv-maria" in csv and "inv-lost" not in csv
 
 
 def test_every_status_badge_says_what_it_means_on_hover_and_on_a_tap(office: Office) -> None:
@@ -157,6 +165,10 @@ def test_every_status_badge_says_what_it_means_on_hover_and_on_a_tap(office: Off
         ("changed=%00", "changed"),
         ("changed=" + "x" * 5000, "changed"),
         ("needs=%00", "needs"),
+        ("waits_for=customer", "waits_for"),
+        ("waits_for=robot:cus-1", "waits_for"),
+        ("waits_for=customer:%00", "waits_for"),
+        ("waits_for=customer:" + "y" * 201, "waits_for"),
     ],
 )
 def test_hostile_overview_and_needs_values_are_refused_naming_the_field(

@@ -46,16 +46,19 @@ PAGE_SIZE = 50
 BULK_LIMIT = 10_000  # "all that match" acts on this many records at most
 POLL = "every 3s"  # how often a page with work under way asks again
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-_FILTER_KEYS = ("status", "type", "code", "q", "changed")
+_FILTER_KEYS = ("status", "type", "code", "q", "changed", "waits_for")
 
 
-def _filters(status: str, record_type: str, code: str, q: str, changed: str = "") -> dict[str, str]:
+def _filters(
+    status: str, record_type: str, code: str, q: str, changed: str = "", waits_for: str = ""
+) -> dict[str, str]:
     return {
         "status": status if status in RECORD_STATUSES else "",
         "type": record_type if record_type in RECORD_TYPES else "",
         "code": code if code in catalog.ENTRIES else "",
         "q": q.strip()[:100],
         "changed": _changed(changed),
+        "waits_for": _waits_for(waits_for),
     }
 
 
@@ -103,6 +106,21 @@ def _changed(value: str) -> str:
     return value
 
 
+def _waits_for(value: str) -> str:
+    """The `waits_for` filter: ``type:app id`` of the record the listed ones wait for."""
+    if not value:
+        return ""
+    record_type, _, app_id = value.partition(":")
+    if (
+        record_type not in RECORD_TYPES
+        or not app_id
+        or len(app_id) > 200
+        or any(ord(ch) < 32 for ch in app_id)
+    ):
+        raise _refuse("waits_for", "a record as type:app id, such as customer:cus-1")
+    return value
+
+
 def _needs(value: str) -> bool:
     if value not in ("", "person"):
         raise _refuse("needs", "the only view of this kind is needs=person")
@@ -113,7 +131,9 @@ def _query(
     filters: dict[str, str], view: dict[str, Any], user: DashboardUser, now: datetime
 ) -> LogQuery:
     changed = filters.get("changed") or None
+    waits_for = filters.get("waits_for") or ""
     return LogQuery(
+        waits_for=_key(waits_for) if waits_for else None,
         changed=changed,
         changed_since=overview.changed_since(now) if changed else None,
         status=filters["status"] or None,
@@ -178,6 +198,10 @@ def _page(
     if filters["code"] and filters["code"] not in dict(codes):
         codes.append((filters["code"], catalog.title(filters["code"])))
     state = _url_state(filters, view)
+    waited = ""
+    if filters["waits_for"]:
+        record_type, app_id = _key(filters["waits_for"])
+        waited = needs_listing.name_of(service.ledger, connection_id, record_type, app_id)
     working = [r for r in rows if r.record.status == Status.PENDING and not r.record.held]
     context: dict[str, Any] = {
         "title": f"Sync log: {connection.name}",
@@ -200,6 +224,7 @@ def _page(
         "types": RECORD_TYPES,
         "statuses": RECORD_STATUSES,
         "result": result,
+        "waited": waited,
         "polled": _polled(request),
         "live": connection.status == "active" and bool(working),
         "working": len(working),
@@ -234,12 +259,13 @@ def log(
     size: str = "",
     acted: str = "",
     changed: str = "",
+    waits_for: str = "",
     needs: str = "",
 ) -> Response:
     view = _view(sort, dir, page, size, acted)
     if _needs(needs):
         return _needs_page(request, connection_id, user, board, view)
-    filters = _filters(status, type, code, q, changed)
+    filters = _filters(status, type, code, q, changed, waits_for)
     return _page(request, connection_id, user, board, filters, view)
 
 
@@ -316,10 +342,11 @@ def log_csv(
     dir: str = "",
     acted: str = "",
     changed: str = "",
+    waits_for: str = "",
 ) -> Response:
     """Every record of the current filter, in the log's order, as CSV (written as it is read)."""
     view = _view(sort, dir, "", "", acted)
-    filters = _filters(status, type, code, q, changed)
+    filters = _filters(status, type, code, q, changed, waits_for)
     connection = board.service.connection(user.key_id, connection_id)
     wanted = _query(filters, view, user, board.service.ledger.clock())
     ledger = board.service.ledger
@@ -374,8 +401,9 @@ def bulk(
     size: Annotated[str, Form()] = "",
     acted: Annotated[str, Form()] = "",
     changed: Annotated[str, Form()] = "",
+    waits_for: Annotated[str, Form()] = "",
 ) -> Response:
-    filters = _filters(status, type, code, q, changed)
+    filters = _filters(status, type, code, q, changed, waits_for)
     view = _view(sort, dir, "", size, acted)
     board.service.connection(user.key_id, connection_id)  # NotFound before anything is read
     if scope == "all":  # every record that matches, on every page
