@@ -121,7 +121,9 @@ def name_of(ledger: Ledger, connection_id: str, record_type: str, app_id: str) -
     return _names(ledger, connection_id, [(record_type, app_id)]).get((record_type, app_id), app_id)
 
 
-def _heads(ledger: Ledger, connection_id: str) -> tuple[list[_Head], int, int]:
+def _heads(ledger: Ledger, connection_id: str) -> tuple[list[_Head], dict[Key, Key], int]:
+    """The groups' heads in the order to work them, what each blocked record waits for
+    directly, and how many records are in error."""
     s = tables.SyncState
     with ledger.db.session(readonly=True) as session:
         errors = session.execute(
@@ -150,7 +152,7 @@ def _heads(ledger: Ledger, connection_id: str) -> tuple[list[_Head], int, int]:
     ordered = sorted(
         heads.values(), key=lambda h: (h.rank, -len(h.under), -_stamp(h.activity), h.key)
     )
-    return ordered, len(errors), len(edges)
+    return ordered, waits_for, len(errors)
 
 
 def _stamp(moment: datetime | None) -> float:
@@ -160,9 +162,8 @@ def _stamp(moment: datetime | None) -> float:
 def page(ledger: Ledger, connection_id: str, key_id: str, *, offset: int, limit: int) -> NeedsPage:
     """One page of groups (`limit` groups from `offset`), each head as the log shows it and
     its first `SHOWN` waiting records named."""
-    heads, in_error, blocked = _heads(ledger, connection_id)
+    heads, waits_for, in_error = _heads(ledger, connection_id)
     shown = heads[offset : offset + limit]
-    waits_for = {edge.key: edge.blocker for edge in blocked_edges(ledger, connection_id)}
     wanted: list[Key] = []
     for head in shown:
         wanted.append(head.key)
@@ -198,4 +199,4 @@ def page(ledger: Ledger, connection_id: str, key_id: str, *, offset: int, limit:
                     len(head.under),
                 )
             )
-    return NeedsPage(groups, len(heads), in_error, blocked)
+    return NeedsPage(groups, len(heads), in_error, len(waits_for))

@@ -1,4 +1,6 @@
-"""Connections: their status, connecting a company (OAuth), disconnecting, starting fresh.
+"""Connections: their status, a connection's overview (what to do first, the setup
+checklist's flags, what changed in QuickBooks since yesterday: `dashboard.overview`),
+connecting a company (OAuth), disconnecting, starting fresh.
 
 Connecting leaves the dashboard for QuickBooks' consent page; QuickBooks sends the person back
 to the API's `/v1/oauth/callback`. The sign-in cookie of `ledgerbridge.consent_cookie` binds the
@@ -89,6 +91,9 @@ def create_connection(
     return web.redirect(request, target)
 
 
+TOP = 8  # problems listed before "more problems" opens the rest
+
+
 def _overview(board: web.Dashboard, connection_id: str) -> dict[str, Any]:
     """What the overview shows beyond the connection: what to do first (problems by code,
     worst and biggest first), the setup checklist's errors and warnings, and what changed in
@@ -108,9 +113,6 @@ def _overview(board: web.Dashboard, connection_id: str) -> dict[str, Any]:
         "new_in_quickbooks": new,
         "top": TOP,
     }
-
-
-TOP = 8  # problems listed before "more problems" opens the rest
 
 
 @router.get("/connections/{connection_id}", name="connection")

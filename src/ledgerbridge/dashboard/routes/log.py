@@ -4,6 +4,12 @@ in the page's address; the current filter as CSV; bulk Resync and Bypass of the 
 (on any page: `static/dashboard.js` remembers ticks across pages) or of every record that
 matches.
 
+Besides the filters of the form: `changed=<code>|any` (the records a change made in QuickBooks
+reached in the last 24 hours, the overview's links), `waits_for=<type>:<id>` (every record
+waiting for that one) and `needs=person`, Everything that needs a person (`dashboard.needs`:
+the records in error and the blocked ones, each blocked one under the record holding it up).
+A value these cannot use is refused naming its field (422).
+
 After a bulk action the log shows the records it touched (`acted=`), whatever the filter was,
 and while any record shown is being sent, the results ask again every few seconds (htmx
 polling, which stops once nothing shown is pending). Bad paging or sorting values are refused
