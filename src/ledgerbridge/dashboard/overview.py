@@ -6,9 +6,9 @@
 A problem *holds* the records it stops (status error with that code) and every record
 waiting for one of them, directly or through another waiting record (an invoice waits for a
 property that waits for the customer in error: the customer's problem holds all three).
-Records are counted in SQL (one grouped count per question); the waiting records are followed
+Records are counted in SQL (one grouped count per problem); the waiting records are followed
 to the record that stops them in Python, over the blocked rows only (their keys, a few
-hundred bytes each).
+hundred bytes each), and the problems of those records read by key.
 
 "Changed in QuickBooks" is what the pulls learnt of changes made there and not by ledgerbridge:
 the history entries the pull side writes under the app's records (deleted, voided, moved, made
@@ -23,12 +23,12 @@ Read-only; the connection id must already be checked to belong to the signed-in 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, exists, func, literal, select
+from sqlalchemy import and_, case, exists, func, literal, select, tuple_
 
 from ledgerbridge.core import catalog
 from ledgerbridge.core.status import Status
@@ -81,6 +81,7 @@ _NEW_KINDS: Mapping[str, tuple[str, str]] = {
 # How severe a problem is, for the order of "what to do first" (lower first): one that stops
 # the whole connection, then one only a person can clear, then one the engine retries itself.
 _CONNECTION, _PERSON, _RETRIES = 0, 1, 2
+_CHUNK = 500  # keys per IN list
 
 Key = tuple[str, str]  # (record type, app id)
 
@@ -182,20 +183,21 @@ def problem_groups(ledger: Ledger, connection_id: str) -> FirstSteps:
     s = tables.SyncState
     code = s.problem["code"].as_string()
     with ledger.db.session(readonly=True) as session:
-        stopped = session.execute(
-            select(s.type, s.app_id, code).where(
-                s.connection_id == connection_id, s.status == Status.ERROR
-            )
+        counted = session.execute(
+            select(code, func.count())
+            .where(s.connection_id == connection_id, s.status == Status.ERROR)
+            .group_by(code)
         ).all()
-    code_of: dict[Key, str] = {
-        (t, a): str(c or catalog.QUICKBOOKS_UNKNOWN_ERROR) for t, a, c in stopped
-    }
-    records = Counter(code_of.values())
+    records: Counter[str] = Counter()
+    for c, n in counted:
+        records[str(c or catalog.QUICKBOOKS_UNKNOWN_ERROR)] += int(n)
+    # the waiting records, each counted under the problem of the record at the end of its chain
     waits_for = {edge.key: edge.blocker for edge in blocked_edges(ledger, connection_id)}
+    roots = {key: root_of(key, waits_for) for key in waits_for}
+    code_of = _error_codes(ledger, connection_id, sorted(set(roots.values())))
     waiting: Counter[str] = Counter()
     elsewhere = 0
-    for key in waits_for:
-        root = root_of(key, waits_for)
+    for root in roots.values():
         if root in code_of:
             waiting[code_of[root]] += 1
         else:
@@ -215,6 +217,25 @@ def change_code() -> Any:
         *((h.kind == kind, literal(c)) for kind, c in CHANGE_KINDS.items() if c is not None),
         else_=h.detail["code"].as_string(),
     )
+
+
+def _error_codes(ledger: Ledger, connection_id: str, keys: Sequence[Key]) -> dict[Key, str]:
+    """The problem code of each of these records that is in error (the others are left out)."""
+    s = tables.SyncState
+    code = s.problem["code"].as_string()
+    found: dict[Key, str] = {}
+    with ledger.db.session(readonly=True) as session:
+        for start in range(0, len(keys), _CHUNK):
+            chunk = list(keys[start : start + _CHUNK])
+            rows = session.execute(
+                select(s.type, s.app_id, code).where(
+                    s.connection_id == connection_id,
+                    s.status == Status.ERROR,
+                    tuple_(s.type, s.app_id).in_(chunk),
+                )
+            ).all()
+            found.update({(t, a): str(c or catalog.QUICKBOOKS_UNKNOWN_ERROR) for t, a, c in rows})
+    return found
 
 
 def changed_since(now: datetime) -> datetime:
