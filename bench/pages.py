@@ -38,11 +38,13 @@ from ledgerbridge.storage import tables
 EMAIL = "bench@example.com"
 PASSWORD = "bench pages correct horse staple"
 PAGES = (
+    "",  # the overview: what to do first, setup, changed in QuickBooks since yesterday
+    "/log?needs=person",
+    "/log?changed=any",
     "/reconciliation",
     "/reconciliation?kind=paid",
     "/health",
     "/setup",
-    "",
 )
 
 

@@ -20,12 +20,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, exists, func, literal, select
+from sqlalchemy import ColumnElement, Select, and_, case, exists, func, literal, select, tuple_
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import UnaryExpression
 
 from ledgerbridge.core import catalog
 from ledgerbridge.core.status import Status
+from ledgerbridge.dashboard import overview
 from ledgerbridge.engine.ports import Ledger
 from ledgerbridge.engine.service import record_view
 from ledgerbridge.engine.views import RecordView
@@ -82,6 +83,12 @@ class LogQuery:
     q: str | None = None
     acted_since: datetime | None = None
     actor: str | None = None
+    # records a change made in QuickBooks reached since `changed_since` (`overview`): of this
+    # problem code, or of any ("any")
+    changed: str | None = None
+    changed_since: datetime | None = None
+    # the records waiting for this one (type, app id), directly or through other waiting ones
+    waits_for: tuple[str, str] | None = None
     sort: str = "activity"
     descending: bool = True
 
@@ -170,7 +177,39 @@ def _filtered(
             *([h.detail["by"].as_string() == wanted.actor] if wanted.actor else []),
         )
         query = query.where(touched)
+    if wanted.changed is not None and wanted.changed_since is not None:
+        h = tables.HistoryEntry
+        reached = exists().where(
+            h.connection_id == record.connection_id,
+            h.type == record.type,
+            h.app_id == record.app_id,
+            h.kind.in_(list(overview.CHANGE_KINDS)),
+            h.at >= wanted.changed_since,
+            *([overview.change_code() == wanted.changed] if wanted.changed != "any" else []),
+        )
+        query = query.where(reached)
+    if wanted.waits_for is not None:
+        chain = _waiting_for(connection_id, wanted.waits_for)
+        query = query.where(
+            tuple_(record.type, record.app_id).in_(select(chain.c.type, chain.c.app_id))
+        )
     return query
+
+
+def _waiting_for(connection_id: str, key: tuple[str, str]) -> Any:
+    """The blocked records waiting for `key`, directly or through other blocked records, as a
+    recursive query (UNION: a loop of waiting records ends)."""
+    s = tables.SyncState
+    blocked = and_(s.connection_id == connection_id, s.status == Status.BLOCKED)
+    chain = (
+        select(s.type, s.app_id)
+        .where(blocked, s.blocked_by_type == key[0], s.blocked_by_id == key[1])
+        .cte("waiting", recursive=True)
+    )
+    step = select(s.type, s.app_id).join(
+        chain, and_(s.blocked_by_type == chain.c.type, s.blocked_by_id == chain.c.app_id)
+    )
+    return chain.union(step.where(blocked))
 
 
 def _order(wanted: LogQuery, sqlite: bool) -> list[UnaryExpression[Any]]:

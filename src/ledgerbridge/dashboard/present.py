@@ -16,16 +16,22 @@ from ledgerbridge.core.status import Status
 from ledgerbridge.engine.views import ProblemView
 
 __all__ = [
+    "CHECKLIST_MEANINGS",
+    "CHECK_MEANINGS",
+    "CONNECTION_MEANINGS",
     "CONNECTION_STATUSES",
     "EXCEPTION_KINDS",
+    "RECORD_MEANINGS",
     "RECORD_STATUSES",
     "action_label",
+    "connection_meaning",
     "connection_status",
     "exception_kind",
     "history_text",
     "install",
     "local_time",
     "money_text",
+    "record_meaning",
     "record_name",
     "record_status",
     "type_label",
@@ -41,6 +47,21 @@ RECORD_STATUSES: Mapping[str, str] = {
     Status.BYPASSED: "Bypassed",
     Status.DRAFT: "Draft",
 }
+# What each status means, in a sentence a bookkeeper reads when hovering, tapping or tabbing
+# to its badge. No meaning names another status by its label (a page that says "Synced" says
+# so because of the badge, never because of another badge's explanation).
+RECORD_MEANINGS: Mapping[str, str] = {
+    Status.SYNCED: "QuickBooks holds this record as the app has it now.",
+    Status.PENDING: "Not in QuickBooks as the app has it yet: it is waiting its turn or being "
+    "sent, and goes by itself.",
+    Status.ERROR: "Stopped by a problem a person has to look at. The record's page says what "
+    "happened and how to fix it.",
+    Status.BLOCKED: "Waits for another record to reach QuickBooks first, and goes by itself "
+    "as soon as that one is there.",
+    Status.BYPASSED: "Left out of the sync on purpose (someone chose so, or QuickBooks had it "
+    "settled already): nothing is sent until the bypass is undone.",
+    Status.DRAFT: "A draft in the app: nothing is sent until the app issues it.",
+}
 CONNECTION_STATUSES: Mapping[str, str] = {
     "active": "Active",
     "disconnected": "Disconnected",
@@ -48,6 +69,29 @@ CONNECTION_STATUSES: Mapping[str, str] = {
     "wrong_company": "Wrong company",
     "not_connected": "Not connected",
     "connector_offline": "Connector offline",
+}
+CONNECTION_MEANINGS: Mapping[str, str] = {
+    "active": "ledgerbridge is signed in to this QuickBooks company and sends records to it.",
+    "disconnected": "ledgerbridge lost its permission to work in this QuickBooks company. "
+    "Records wait and are sent once someone reconnects.",
+    "suspended": "This company's QuickBooks subscription is not active. Records wait until it is.",
+    "wrong_company": "The last sign-in chose another QuickBooks company. Nothing is sent until "
+    "the original company is connected again, or the connection starts fresh.",
+    "not_connected": "No QuickBooks company is connected yet. Connect one to start sending "
+    "records.",
+    "connector_offline": "QuickBooks Desktop's Web Connector has not called in lately. Records "
+    "wait until it does.",
+}
+# The setup checklist's statuses: (label, meaning), for one check and for the whole list.
+CHECK_MEANINGS: Mapping[str, tuple[str, str]] = {
+    "ok": ("OK", "Nothing here stops records."),
+    "warning": ("Warning", "Worth a look: it stops nothing now, but may later."),
+    "error": ("Error", "This stops records until it is put right."),
+}
+CHECKLIST_MEANINGS: Mapping[str, tuple[str, str]] = {
+    "ok": ("All good", "No check found anything that stops records."),
+    "warning": ("Needs a look", "A check found something worth a look; nothing is stopped."),
+    "error": ("Stopping records", "A check found something that stops records."),
 }
 _TYPES: Mapping[str, str] = {
     "customer": "Customer",
@@ -112,6 +156,14 @@ def record_status(status: str) -> str:
 
 def connection_status(status: str) -> str:
     return CONNECTION_STATUSES.get(status, words(status))
+
+
+def record_meaning(status: str) -> str:
+    return RECORD_MEANINGS.get(status, "")
+
+
+def connection_meaning(status: str) -> str:
+    return CONNECTION_MEANINGS.get(status, "")
 
 
 def type_label(record_type: str) -> str:
@@ -208,6 +260,8 @@ def install(env: jinja2.Environment) -> None:
         {
             "record_status": record_status,
             "connection_status": connection_status,
+            "record_meaning": record_meaning,
+            "connection_meaning": connection_meaning,
             "type_label": type_label,
             "action_label": action_label,
             "when": when,
@@ -218,4 +272,11 @@ def install(env: jinja2.Environment) -> None:
             "problem_title": catalog.title,
         }
     )
-    env.globals.update({"record_name": record_name, "RECORD_STATUSES": RECORD_STATUSES})
+    env.globals.update(
+        {
+            "record_name": record_name,
+            "RECORD_STATUSES": RECORD_STATUSES,
+            "CHECK_MEANINGS": CHECK_MEANINGS,
+            "CHECKLIST_MEANINGS": CHECKLIST_MEANINGS,
+        }
+    )

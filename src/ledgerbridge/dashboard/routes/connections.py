@@ -1,4 +1,6 @@
-"""Connections: their status, connecting a company (OAuth), disconnecting, starting fresh.
+"""Connections: their status, a connection's overview (what to do first, the setup
+checklist's flags, what changed in QuickBooks since yesterday: `dashboard.overview`),
+connecting a company (OAuth), disconnecting, starting fresh.
 
 Connecting leaves the dashboard for QuickBooks' consent page; QuickBooks sends the person back
 to the API's `/v1/oauth/callback`. The sign-in cookie of `ledgerbridge.consent_cookie` binds the
@@ -10,15 +12,16 @@ being completed, and nothing otherwise (scripts using the JSON API see no change
 from __future__ import annotations
 
 import time
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import urlparse
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from ledgerbridge import consent_cookie as signin
-from ledgerbridge.dashboard import web
+from ledgerbridge.dashboard import overview, web
 from ledgerbridge.dashboard.sessions import Signer
+from ledgerbridge.engine import checks
 from ledgerbridge.engine.errors import Invalid
 from ledgerbridge.engine.service import ENVIRONMENTS
 
@@ -88,6 +91,30 @@ def create_connection(
     return web.redirect(request, target)
 
 
+TOP = 8  # problems listed before "more problems" opens the rest
+
+
+def _overview(board: web.Dashboard, connection_id: str) -> dict[str, Any]:
+    """What the overview shows beyond the connection: what to do first (problems by code,
+    worst and biggest first), the setup checklist's errors and warnings, and what changed in
+    QuickBooks since yesterday (`dashboard.overview`)."""
+    ledger = board.service.ledger
+    first = overview.problem_groups(ledger, connection_id)
+    checklist = checks.stored_checks(ledger, connection_id)
+    flagged = [c for c in (checklist or {}).get("checks") or [] if c.get("status") != "ok"]
+    flagged.sort(key=lambda c: (c.get("status") != "error", str(c.get("title") or "")))
+    changes, new = overview.quickbooks_changes(ledger, connection_id, ledger.clock())
+    return {
+        "first": first,
+        "checklist": checklist,
+        "flagged_checks": flagged,
+        "setup_errors": [c for c in flagged if c.get("status") == "error"],
+        "changes": changes,
+        "new_in_quickbooks": new,
+        "top": TOP,
+    }
+
+
 @router.get("/connections/{connection_id}", name="connection")
 def connection(
     request: Request, connection_id: str, user: web.SignedIn, board: web.Board, notice: str = ""
@@ -99,6 +126,7 @@ def connection(
         title=view.name,
         connection=view,
         notice=NOTICES.get(notice),
+        **_overview(board, connection_id),
     )
 
 
@@ -116,6 +144,7 @@ def connect(request: Request, connection_id: str, user: web.SignedIn, board: web
             title=view.name,
             connection=view,
             notice=("error", f"This server cannot connect to QuickBooks {view.environment}: {exc}"),
+            **_overview(board, connection_id),
         )
     back = web.path(request, "connection", connection_id=connection_id)
     response = web.redirect(request, consent.authorize_url)
@@ -221,6 +250,7 @@ def start_fresh(
             title=view.name,
             connection=view,
             notice=("error", invalid.problems[0].message),
+            **_overview(board, connection_id),
         )
     return web.redirect(
         request, web.path(request, "connection", {"notice": "fresh"}, connection_id=connection_id)
@@ -258,4 +288,5 @@ def verify(request: Request, connection_id: str, user: web.SignedIn, board: web.
         connection=board.service.connection(user.key_id, connection_id),
         notice=notice,
         verified=report,
+        **_overview(board, connection_id),
     )

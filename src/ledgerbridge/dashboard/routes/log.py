@@ -4,6 +4,12 @@ in the page's address; the current filter as CSV; bulk Resync and Bypass of the 
 (on any page: `static/dashboard.js` remembers ticks across pages) or of every record that
 matches.
 
+Besides the filters of the form: `changed=<code>|any` (the records a change made in QuickBooks
+reached in the last 24 hours, the overview's links), `waits_for=<type>:<id>` (every record
+waiting for that one) and `needs=person`, Everything that needs a person (`dashboard.needs`:
+the records in error and the blocked ones, each blocked one under the record holding it up).
+A value these cannot use is refused naming its field (422).
+
 After a bulk action the log shows the records it touched (`acted=`), whatever the filter was,
 and while any record shown is being sent, the results ask again every few seconds (htmx
 polling, which stops once nothing shown is pending). Bad paging or sorting values are refused
@@ -29,7 +35,8 @@ from ledgerbridge.core import catalog
 from ledgerbridge.core.problems import INPUT_INVALID, Problem
 from ledgerbridge.core.records import RECORD_TYPES
 from ledgerbridge.core.status import Status
-from ledgerbridge.dashboard import log_listing, queries, web
+from ledgerbridge.dashboard import log_listing, overview, queries, web
+from ledgerbridge.dashboard import needs as needs_listing
 from ledgerbridge.dashboard.accounts import DashboardUser
 from ledgerbridge.dashboard.log_listing import LogQuery
 from ledgerbridge.dashboard.present import RECORD_STATUSES, record_name, record_status
@@ -45,15 +52,19 @@ PAGE_SIZE = 50
 BULK_LIMIT = 10_000  # "all that match" acts on this many records at most
 POLL = "every 3s"  # how often a page with work under way asks again
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-_FILTER_KEYS = ("status", "type", "code", "q")
+_FILTER_KEYS = ("status", "type", "code", "q", "changed", "waits_for")
 
 
-def _filters(status: str, record_type: str, code: str, q: str) -> dict[str, str]:
+def _filters(
+    status: str, record_type: str, code: str, q: str, changed: str = "", waits_for: str = ""
+) -> dict[str, str]:
     return {
         "status": status if status in RECORD_STATUSES else "",
         "type": record_type if record_type in RECORD_TYPES else "",
         "code": code if code in catalog.ENTRIES else "",
         "q": q.strip()[:100],
+        "changed": _changed(changed),
+        "waits_for": _waits_for(waits_for),
     }
 
 
@@ -92,8 +103,45 @@ def _view(sort: str, direction: str, page: str, size: str, acted: str) -> dict[s
     return {"sort": sort, "dir": direction, "page": number, "size": per_page, "acted": since}
 
 
-def _query(filters: dict[str, str], view: dict[str, Any], user: DashboardUser) -> LogQuery:
+def _changed(value: str) -> str:
+    """The `changed` filter: a problem code a change in QuickBooks stands for, or "any";
+    anything else is refused naming the field."""
+    value = value.strip()
+    if value and value != "any" and value not in catalog.ENTRIES:
+        raise _refuse("changed", "a problem code from the overview's changes, or any")
+    return value
+
+
+def _waits_for(value: str) -> str:
+    """The `waits_for` filter: ``type:app id`` of the record the listed ones wait for."""
+    if not value:
+        return ""
+    record_type, _, app_id = value.partition(":")
+    if (
+        record_type not in RECORD_TYPES
+        or not app_id
+        or len(app_id) > 200
+        or any(ord(ch) < 32 for ch in app_id)
+    ):
+        raise _refuse("waits_for", "a record as type:app id, such as customer:cus-1")
+    return value
+
+
+def _needs(value: str) -> bool:
+    if value not in ("", "person"):
+        raise _refuse("needs", "the only view of this kind is needs=person")
+    return value == "person"
+
+
+def _query(
+    filters: dict[str, str], view: dict[str, Any], user: DashboardUser, now: datetime
+) -> LogQuery:
+    changed = filters.get("changed") or None
+    waits_for = filters.get("waits_for") or ""
     return LogQuery(
+        waits_for=_key(waits_for) if waits_for else None,
+        changed=changed,
+        changed_since=overview.changed_since(now) if changed else None,
         status=filters["status"] or None,
         type=filters["type"] or None,
         code=filters["code"] or None,
@@ -137,7 +185,7 @@ def _page(
 ) -> Response:
     service = board.service
     connection = service.connection(user.key_id, connection_id)
-    wanted = _query(filters, view, user)
+    wanted = _query(filters, view, user, board.service.ledger.clock())
     total = log_listing.count(service.ledger, connection_id, wanted)
     pages = max(1, -(-total // view["size"]))
     number = min(view["page"], pages)  # a page past the end (the filter shrank): the last
@@ -156,6 +204,10 @@ def _page(
     if filters["code"] and filters["code"] not in dict(codes):
         codes.append((filters["code"], catalog.title(filters["code"])))
     state = _url_state(filters, view)
+    waited = ""
+    if filters["waits_for"]:
+        record_type, app_id = _key(filters["waits_for"])
+        waited = needs_listing.name_of(service.ledger, connection_id, record_type, app_id)
     working = [r for r in rows if r.record.status == Status.PENDING and not r.record.held]
     context: dict[str, Any] = {
         "title": f"Sync log: {connection.name}",
@@ -178,6 +230,7 @@ def _page(
         "types": RECORD_TYPES,
         "statuses": RECORD_STATUSES,
         "result": result,
+        "waited": waited,
         "polled": _polled(request),
         "live": connection.status == "active" and bool(working),
         "working": len(working),
@@ -211,10 +264,54 @@ def log(
     page: str = "",
     size: str = "",
     acted: str = "",
+    changed: str = "",
+    waits_for: str = "",
+    needs: str = "",
 ) -> Response:
     view = _view(sort, dir, page, size, acted)
-    filters = _filters(status, type, code, q)
+    if _needs(needs):
+        return _needs_page(request, connection_id, user, board, view)
+    filters = _filters(status, type, code, q, changed, waits_for)
     return _page(request, connection_id, user, board, filters, view)
+
+
+def _needs_page(
+    request: Request,
+    connection_id: str,
+    user: DashboardUser,
+    board: web.Dashboard,
+    view: dict[str, Any],
+) -> Response:
+    """Everything that needs a person: the records in error and the blocked ones, each
+    blocked record under the record that stops it (`dashboard.needs`), a page of groups."""
+    service = board.service
+    connection = service.connection(user.key_id, connection_id)
+    size = view["size"]
+    first = needs_listing.page(
+        service.ledger, connection_id, user.key_id, offset=(view["page"] - 1) * size, limit=size
+    )
+    pages = max(1, -(-first.total_groups // size))
+    number = min(view["page"], pages)
+    found = first
+    if number != view["page"]:  # past the end: the last page
+        found = needs_listing.page(
+            service.ledger, connection_id, user.key_id, offset=(number - 1) * size, limit=size
+        )
+    state = {"needs": "person", **({"size": str(size)} if size != PAGE_SIZE else {})}
+    return web.render(
+        request,
+        "log_needs.html",
+        title=f"Everything that needs a person: {connection.name}",
+        connection=connection,
+        found=found,
+        page=number,
+        pages=pages,
+        state=state,
+        window=_window(number, pages),
+        sizes=PAGE_SIZES,
+        view=view,
+        shown=needs_listing.SHOWN,
+    )
 
 
 def csv_cell(value: object) -> str:
@@ -250,12 +347,14 @@ def log_csv(
     sort: str = "",
     dir: str = "",
     acted: str = "",
+    changed: str = "",
+    waits_for: str = "",
 ) -> Response:
     """Every record of the current filter, in the log's order, as CSV (written as it is read)."""
     view = _view(sort, dir, "", "", acted)
-    filters = _filters(status, type, code, q)
+    filters = _filters(status, type, code, q, changed, waits_for)
     connection = board.service.connection(user.key_id, connection_id)
-    wanted = _query(filters, view, user)
+    wanted = _query(filters, view, user, board.service.ledger.clock())
     ledger = board.service.ledger
 
     def lines() -> Iterator[str]:
@@ -307,15 +406,17 @@ def bulk(
     dir: Annotated[str, Form()] = "",
     size: Annotated[str, Form()] = "",
     acted: Annotated[str, Form()] = "",
+    changed: Annotated[str, Form()] = "",
+    waits_for: Annotated[str, Form()] = "",
 ) -> Response:
-    filters = _filters(status, type, code, q)
+    filters = _filters(status, type, code, q, changed, waits_for)
     view = _view(sort, dir, "", size, acted)
     board.service.connection(user.key_id, connection_id)  # NotFound before anything is read
     if scope == "all":  # every record that matches, on every page
         matched = log_listing.keys(
             board.service.ledger,
             connection_id,
-            _query(filters, view, user),
+            _query(filters, view, user, board.service.ledger.clock()),
             limit=BULK_LIMIT,
         )
         keys = [(t, a) for t, a, _ in matched]
