@@ -67,7 +67,6 @@ def process(company: Company, session: Session, text: str | bytes) -> str:
     """The answer to one qbXML document; raises `ProcessorError` when QuickBooks would refuse
     the whole document (unreadable, not qbXML, schema violations, an unsupported version)."""
     raw = text.encode("utf-8") if isinstance(text, str) else text
-    fault = _message_fault(company)
     try:
         root = parse(raw)
     except Unreadable:
@@ -90,6 +89,7 @@ def process(company: Company, session: Session, text: str | bytes) -> str:
     if "newMessageSetID" in messages.attrib or "oldMessageSetID" in messages.attrib:
         session.log.append("message-set error recovery attributes ignored")
     requests = [_read_request(child) for child in messages if isinstance(child.tag, str)]
+    fault = _message_fault(company, {r.name for r in requests})
     if fault is not None:
         raise fault
     out = etree.Element("QBXML")
@@ -105,9 +105,9 @@ def process(company: Company, session: Session, text: str | bytes) -> str:
     return '<?xml version="1.0" ?>\n' + body
 
 
-def _message_fault(company: Company) -> statuses.ProcessorError | None:
+def _message_fault(company: Company, names: set[str]) -> statuses.ProcessorError | None:
     for fault in list(company.faults):
-        if fault.hresult is None:
+        if fault.hresult is None or (fault.request != "*" and fault.request not in names):
             continue
         _spend(company, fault)
         return statuses.ProcessorError(fault.hresult, fault.message)
