@@ -24,7 +24,8 @@ def _parser() -> argparse.ArgumentParser:
         ("serve", "serve the emulator"),
         (
             "demo",
-            "serve the emulator with a demo company file (and a Web Connector when --service is given)",
+            "serve the emulator with a demo company file "
+            "(and a Web Connector when --service is given)",
         ),
     ):
         sub = commands.add_parser(name, help=text)
@@ -56,13 +57,14 @@ def _prepare_demo(emulator: Emulator, args: argparse.Namespace) -> None:
     base = f"http://{args.host}:{args.port}"
     company = emulator.create_company("Summit Ridge Builders", preset="demo", company_id="demo")
     counts = company.counts()
+    items = sum(v for k, v in counts.items() if k.startswith("Item"))
     lines = [
         "",
         f"QuickBooks Desktop emulator: {base}",
         f'  demo company file  "{company.name}"  id {company.id}',
         f"                     {company.file_path}",
-        f"                     {counts.get('Customer', 0)} customers and jobs, {counts.get('Vendor', 0)} vendors, "
-        f"{sum(v for k, v in counts.items() if k.startswith('Item'))} items, {counts.get('Account', 0)} accounts",
+        f"                     {counts.get('Customer', 0)} customers and jobs, "
+        f"{counts.get('Vendor', 0)} vendors, {items} items, {counts.get('Account', 0)} accounts",
     ]
     if args.service:
         connector = emulator.add_connector(

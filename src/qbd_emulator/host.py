@@ -40,7 +40,7 @@ def supported(company: Company) -> tuple[str, ...]:
 
 
 def host(parent: etree._Element, company: Company, *, single_user: bool = False) -> None:
-    major, minor = (company.product.rsplit(" ", 1)[-1].split(".") + ["0"])[:2]
+    major, minor = [*company.product.rsplit(" ", 1)[-1].split("."), "0"][:2]
     tree: dict[str, Any] = {
         "ProductName": company.product,
         "MajorVersion": major,

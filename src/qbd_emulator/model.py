@@ -52,7 +52,7 @@ class Record:
 
     @property
     def active(self) -> bool:
-        return self.data.get("IsActive", "true") != "false"
+        return str(self.data.get("IsActive", "true")) != "false"
 
 
 @dataclass

@@ -146,7 +146,7 @@ def _read_request(element: etree._Element) -> Request:
     found = schema.request(name)
     if found is None:
         if name in schema.KNOWN_REQUESTS:
-            return Request(name, element, dict(element.attrib), {}, [statuses.unsupported(name)])
+            return Request(name, element, {}, {}, [statuses.unsupported(name)])
         raise statuses.parse_error()
     allowed, node = found
     attrs = {str(k): str(v) for k, v in element.attrib.items()}

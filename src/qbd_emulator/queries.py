@@ -147,14 +147,9 @@ def _lists(company: Company, kinds: tuple[str, ...], query: Tree) -> list[Record
     records = _modified(records, query.get("FromModifiedDate"), query.get("ToModifiedDate"))
     name_filter = query.get("NameFilter")
     if name_filter:
-        needle = name_filter["Name"].casefold()
-        how = name_filter["MatchCriterion"]
-        test = {
-            "StartsWith": lambda s: s.startswith(needle),
-            "Contains": lambda s: needle in s,
-            "EndsWith": lambda s: s.endswith(needle),
-        }[how]
-        records = [r for r in records if test(objects.full_name(r).casefold())]
+        needle = str(name_filter["Name"]).casefold()
+        how = str(name_filter["MatchCriterion"])
+        records = [r for r in records if _matches(objects.full_name(r).casefold(), needle, how)]
     name_range = query.get("NameRangeFilter")
     if name_range:
         low = name_range.get("FromName", "").casefold()
@@ -166,6 +161,14 @@ def _lists(company: Company, kinds: tuple[str, ...], query: Tree) -> list[Record
             and (not high or objects.full_name(r).casefold() <= high)
         ]
     return sorted(records, key=lambda r: objects.full_name(r).casefold())
+
+
+def _matches(text: str, needle: str, how: str) -> bool:
+    if how == "StartsWith":
+        return text.startswith(needle)
+    if how == "EndsWith":
+        return text.endswith(needle)
+    return needle in text
 
 
 def _modified(records: list[Record], low: str | None, high: str | None) -> list[Record]:
@@ -210,16 +213,10 @@ def _txns(company: Company, kind: str, query: Tree) -> list[Record]:
         records = [r for r in records if _entity_matches(company, r, entity)]
     number = query.get("RefNumberFilter")
     if number:
-        needle = number["RefNumber"].casefold()
-        how = number["MatchCriterion"]
+        needle = str(number["RefNumber"]).casefold()
+        how = str(number["MatchCriterion"])
         records = [
-            r
-            for r in records
-            if {
-                "StartsWith": str(r.data.get("RefNumber", "")).casefold().startswith(needle),
-                "Contains": needle in str(r.data.get("RefNumber", "")).casefold(),
-                "EndsWith": str(r.data.get("RefNumber", "")).casefold().endswith(needle),
-            }[how]
+            r for r in records if _matches(str(r.data.get("RefNumber", "")).casefold(), needle, how)
         ]
     paid = query.get("PaidStatus", "All")
     if paid != "All" and kind == "Invoice":
@@ -243,9 +240,9 @@ def _entity_matches(company: Company, record: Record, entity: Tree) -> bool:
         target = company.list_record(family, list_id) or target
     name = objects.full_name(target).casefold() if target else ""
     if "ListID" in entity:
-        return list_id == entity["ListID"]
+        return bool(list_id == entity["ListID"])
     if "FullName" in entity:
-        return name == entity["FullName"].casefold()
+        return name == str(entity["FullName"]).casefold()
     if "ListIDWithChildren" in entity:
         parent = None
         for family in ("Customer", "Vendor"):

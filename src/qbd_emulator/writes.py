@@ -247,7 +247,7 @@ def _build_lines(company: Company, kind: str, base: str, lines: list[Tree]) -> l
 
 
 def _amount(company: Company, base: str, line: Tree) -> None:
-    """A line's Amount: as sent, or Quantity × Rate (Cost on purchase item lines), the Rate
+    """A line's Amount: as sent, or Quantity times Rate (Cost on purchase item lines), the Rate
     defaulting to the item's price."""
     if "Amount" in line:
         line["Amount"] = objects.money(objects.dec(line["Amount"]))
@@ -267,10 +267,12 @@ def _amount(company: Company, base: str, line: Tree) -> None:
 def _item_price(item: Record, *, purchase: bool) -> str | None:
     data = item.data
     if "SalesOrPurchase" in data:
-        return data["SalesOrPurchase"].get("Price")
-    if "SalesAndPurchase" in data:
-        return data["SalesAndPurchase"].get("PurchaseCost" if purchase else "SalesPrice")
-    return data.get("PurchaseCost" if purchase else "SalesPrice")
+        found = data["SalesOrPurchase"].get("Price")
+    elif "SalesAndPurchase" in data:
+        found = data["SalesAndPurchase"].get("PurchaseCost" if purchase else "SalesPrice")
+    else:
+        found = data.get("PurchaseCost" if purchase else "SalesPrice")
+    return None if found is None else str(found)
 
 
 def _next_number(company: Company, kind: str) -> str:

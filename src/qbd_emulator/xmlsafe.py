@@ -3,6 +3,8 @@ huge trees, and a size cap. Anything that is not a plain XML document is refused
 
 from __future__ import annotations
 
+from typing import Any
+
 from lxml import etree
 
 MAX_BYTES = 8 * 1024 * 1024
@@ -34,8 +36,8 @@ def parse(data: str | bytes) -> etree._Element:
         raise Unreadable(str(exc)) from None
     if root is None:
         raise Unreadable("empty document")
-    tree = root.getroottree()
-    if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
+    info: Any = root.getroottree().docinfo
+    if info.doctype or info.internalDTD is not None:
         raise Unreadable("a document type declaration is not allowed")
     for node in root.iter():
         if isinstance(node, etree._Entity):

@@ -16,7 +16,9 @@ def message(*requests: str, on_error: str = "stopOnError", version: str = "13.0"
     )
 
 
-def send(emulator: Emulator, company: Company, *requests: str, on_error: str = "stopOnError") -> list[etree._Element]:
+def send(
+    emulator: Emulator, company: Company, *requests: str, on_error: str = "stopOnError"
+) -> list[etree._Element]:
     """The `…Rs` elements answering the requests (a processor error is raised)."""
     answer, error = emulator.process_direct(company, message(*requests, on_error=on_error))
     if error is not None:
@@ -36,13 +38,24 @@ def code(rs: etree._Element) -> int:
 
 def customer_add(name: str, parent: str | None = None, rid: str = "1") -> str:
     ref = f"<ParentRef><FullName>{parent}</FullName></ParentRef>" if parent else ""
-    return f'<CustomerAddRq requestID="{rid}"><CustomerAdd><Name>{name}</Name>{ref}</CustomerAdd></CustomerAddRq>'
+    return (
+        f'<CustomerAddRq requestID="{rid}"><CustomerAdd><Name>{name}</Name>'
+        f"{ref}</CustomerAdd></CustomerAddRq>"
+    )
 
 
-def invoice_add(customer: str, *, ref: str | None = "1001", date: str = "2026-11-20", item: str = "Labor", qty: str = "2") -> str:
+def invoice_add(
+    customer: str,
+    *,
+    ref: str | None = "1001",
+    date: str = "2026-11-20",
+    item: str = "Labor",
+    qty: str = "2",
+) -> str:
     number = f"<RefNumber>{ref}</RefNumber>" if ref is not None else ""
     return (
         f"<InvoiceAddRq><InvoiceAdd><CustomerRef><FullName>{customer}</FullName></CustomerRef>"
-        f"<TxnDate>{date}</TxnDate>{number}<InvoiceLineAdd><ItemRef><FullName>{item}</FullName></ItemRef>"
+        f"<TxnDate>{date}</TxnDate>{number}<InvoiceLineAdd><ItemRef><FullName>"
+        f"{item}</FullName></ItemRef>"
         f"<Quantity>{qty}</Quantity></InvoiceLineAdd></InvoiceAdd></InvoiceAddRq>"
     )

@@ -44,7 +44,9 @@ def service() -> Iterator[tuple[str, TinyService]]:
 
 
 def test_companies_qbxml_and_export(api: httpx.Client) -> None:
-    created = api.post("/companies", json={"name": "Admin Co", "preset": "demo", "closing_date": "2026-01-31"})
+    created = api.post(
+        "/companies", json={"name": "Admin Co", "preset": "demo", "closing_date": "2026-01-31"}
+    )
     assert created.status_code == 201
     company = created.json()["company_id"]
     answer = api.post(f"/companies/{company}/qbxml", content=message(customer_add("From Admin")))
@@ -61,7 +63,14 @@ def test_companies_qbxml_and_export(api: httpx.Client) -> None:
 
 def test_faults_and_locks(api: httpx.Client) -> None:
     company = api.post("/companies", json={"name": "Faulty"}).json()["company_id"]
-    fault = api.post(f"/companies/{company}/faults", json={"request": "CustomerAddRq", "status_code": 3180, "status_message": "There was an error when saving."})
+    fault = api.post(
+        f"/companies/{company}/faults",
+        json={
+            "request": "CustomerAddRq",
+            "status_code": 3180,
+            "status_message": "There was an error when saving.",
+        },
+    )
     assert fault.status_code == 201
     answer = api.post(f"/companies/{company}/qbxml", content=message(customer_add("F1")))
     assert 'statusCode="3180"' in answer.text
@@ -69,18 +78,38 @@ def test_faults_and_locks(api: httpx.Client) -> None:
     assert 'statusCode="0"' in answer.text
     list_id = answer.text.split("<ListID>")[1].split("<")[0]
     sequence = answer.text.split("<EditSequence>")[1].split("<")[0]
-    assert api.post(f"/companies/{company}/locks", json={"id": list_id, "code": 3176}).status_code == 201
-    mod = f"<CustomerModRq><CustomerMod><ListID>{list_id}</ListID><EditSequence>{sequence}</EditSequence><Phone>1</Phone></CustomerMod></CustomerModRq>"
+    assert (
+        api.post(f"/companies/{company}/locks", json={"id": list_id, "code": 3176}).status_code
+        == 201
+    )
+    mod = (
+        f"<CustomerModRq><CustomerMod><ListID>{list_id}</ListID><EditSequence>"
+        f"{sequence}</EditSequence><Phone>1</Phone></CustomerMod></CustomerModRq>"
+    )
     assert 'statusCode="3176"' in api.post(f"/companies/{company}/qbxml", content=message(mod)).text
     assert api.request("DELETE", f"/companies/{company}/locks").json() == {"released": 1}
     assert 'statusCode="0"' in api.post(f"/companies/{company}/qbxml", content=message(mod)).text
-    assert api.post(f"/companies/{company}/locks", json={"id": list_id, "code": 1}).json()["field"] == "code"
+    assert (
+        api.post(f"/companies/{company}/locks", json={"id": list_id, "code": 1}).json()["field"]
+        == "code"
+    )
 
 
-def test_a_web_connector_run_through_the_admin_api(api: httpx.Client, service: tuple[str, TinyService]) -> None:
-    url, app = service
+def test_a_web_connector_run_through_the_admin_api(
+    api: httpx.Client, service: tuple[str, TinyService]
+) -> None:
+    url, _app = service
     company = api.post("/companies", json={"name": "Polled", "preset": "demo"}).json()["company_id"]
-    created = api.post("/webconnectors", json={"url": url, "username": "acme", "password": "secret", "company_id": company, "noop_delay": 0})
+    created = api.post(
+        "/webconnectors",
+        json={
+            "url": url,
+            "username": "acme",
+            "password": "secret",
+            "company_id": company,
+            "noop_delay": 0,
+        },
+    )
     assert created.status_code == 201
     connector = created.json()["id"]
     log = api.post(f"/webconnectors/{connector}/run").json()

@@ -10,12 +10,14 @@ from qbd_emulator.model import Company
 from tests.qbd_emulator.helpers import code, customer_add, message, one, send
 
 LAUGHS = (
-    '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;">]>'
+    '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY '
+    'lol2 "&lol;&lol;&lol;&lol;">]>'
     '<?qbxml version="13.0"?><QBXML><QBXMLMsgsRq onError="stopOnError"><CustomerAddRq><CustomerAdd>'
     "<Name>&lol2;</Name></CustomerAdd></CustomerAddRq></QBXMLMsgsRq></QBXML>"
 )
 XXE = (
-    '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY xxe SYSTEM "file:///etc/passwd">]><?qbxml version="13.0"?>'
+    '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY xxe SYSTEM "file:///etc/passwd">'
+    ']><?qbxml version="13.0"?>'
     '<QBXML><QBXMLMsgsRq onError="stopOnError"><CustomerAddRq><CustomerAdd><Name>&xxe;</Name>'
     "</CustomerAdd></CustomerAddRq></QBXMLMsgsRq></QBXML>"
 )
@@ -31,16 +33,27 @@ XXE = (
         "<QBXML><QBXMLMsgsRq onError='stopOnError'/></QBXML>",  # no <?qbxml?>
         message("<CustomerAddRq><CustomerAdd><Name>X</Name>"),  # not well formed
         message(customer_add("X"), on_error="rollbackOnError"),
-        message("<CustomerAddRq><CustomerAdd><CompanyName>C</CompanyName><Name>X</Name></CustomerAdd></CustomerAddRq>"),
-        message("<CustomerAddRq><CustomerAdd><Name>X</Name><Bogus>1</Bogus></CustomerAdd></CustomerAddRq>"),
-        message("<CustomerAddRq><CustomerAdd><CompanyName>no name</CompanyName></CustomerAdd></CustomerAddRq>"),
+        message(
+            "<CustomerAddRq><CustomerAdd><CompanyName>C</CompanyName><Name>"
+            "X</Name></CustomerAdd></CustomerAddRq>"
+        ),
+        message(
+            "<CustomerAddRq><CustomerAdd><Name>X</Name><Bogus>1</Bogus></CustomerAdd>"
+            "</CustomerAddRq>"
+        ),
+        message(
+            "<CustomerAddRq><CustomerAdd><CompanyName>no name</CompanyName>"
+            "</CustomerAdd></CustomerAddRq>"
+        ),
         message("<NoSuchThingRq />"),
         message("<AccountQueryRq iterator='Start' />"),  # Account queries take no iterator
         message(customer_add("X")) + "<trailing/>",
         "\x00\x01\x02",
     ],
 )
-def test_unreadable_messages_get_the_parse_error_and_change_nothing(emulator: Emulator, company: Company, text: str) -> None:
+def test_unreadable_messages_get_the_parse_error_and_change_nothing(
+    emulator: Emulator, company: Company, text: str
+) -> None:
     before = company.counts()
     answer, error = emulator.process_direct(company, text)
     assert answer == "" and error is not None
@@ -54,7 +67,11 @@ def test_a_newer_qbxml_version_than_the_file_takes(emulator: Emulator, company: 
 
 
 def test_bad_values_are_statuses_not_crashes(emulator: Emulator, company: Company) -> None:
-    bad_date = "<InvoiceAddRq><InvoiceAdd><CustomerRef><FullName>Okafor, Dan</FullName></CustomerRef><TxnDate>2026-02-30</TxnDate></InvoiceAdd></InvoiceAddRq>"
+    bad_date = (
+        "<InvoiceAddRq><InvoiceAdd><CustomerRef><FullName>Okafor, Dan<"
+        "/FullName></CustomerRef><TxnDate>2026-02-30</TxnDate></InvoiceAdd>"
+        "</InvoiceAddRq>"
+    )
     assert code(one(emulator, company, bad_date)) == 3020
     long_id = "r" * 51
     rs = one(emulator, company, f'<CustomerQueryRq requestID="{long_id}" />')
@@ -63,15 +80,37 @@ def test_bad_values_are_statuses_not_crashes(emulator: Emulator, company: Compan
 
 def test_an_iterator_pages_through_a_query(emulator: Emulator, company: Company) -> None:
     send(emulator, company, *(customer_add(f"Iter {i:02}", rid=str(i)) for i in range(7)))
-    start = one(emulator, company, '<CustomerQueryRq iterator="Start"><MaxReturned>3</MaxReturned><NameFilter><MatchCriterion>StartsWith</MatchCriterion><Name>Iter</Name></NameFilter></CustomerQueryRq>')
+    start = one(
+        emulator,
+        company,
+        (
+            '<CustomerQueryRq iterator="Start"><MaxReturned>3</MaxReturned>'
+            "<NameFilter><MatchCriterion>StartsWith</MatchCriterion><Name>"
+            "Iter</Name></NameFilter></CustomerQueryRq>"
+        ),
+    )
     iterator = start.get("iteratorID")
     assert start.get("iteratorRemainingCount") == "4"
     names = [r.findtext("Name") for r in start.findall("CustomerRet")]
     while start.get("iteratorRemainingCount") != "0":
-        start = one(emulator, company, f'<CustomerQueryRq iterator="Continue" iteratorID="{iterator}"><MaxReturned>3</MaxReturned></CustomerQueryRq>')
+        start = one(
+            emulator,
+            company,
+            (
+                f'<CustomerQueryRq iterator="Continue" iteratorID="{iterator}">'
+                "<MaxReturned>3</MaxReturned></CustomerQueryRq>"
+            ),
+        )
         names += [r.findtext("Name") for r in start.findall("CustomerRet")]
     assert names == [f"Iter {i:02}" for i in range(7)]
-    gone = one(emulator, company, f'<CustomerQueryRq iterator="Continue" iteratorID="{iterator}"><MaxReturned>3</MaxReturned></CustomerQueryRq>')
+    gone = one(
+        emulator,
+        company,
+        (
+            f'<CustomerQueryRq iterator="Continue" iteratorID="{iterator}">'
+            "<MaxReturned>3</MaxReturned></CustomerQueryRq>"
+        ),
+    )
     assert code(gone) == 3000
 
 
@@ -79,9 +118,20 @@ def test_an_iterator_does_not_outlive_its_session(emulator: Emulator, company: C
     from qbd_emulator.processor import Session
 
     session = Session("wc-1")
-    answer = emulator.process(company, session, message('<CustomerQueryRq iterator="Start"><MaxReturned>1</MaxReturned></CustomerQueryRq>'))
+    answer = emulator.process(
+        company,
+        session,
+        message('<CustomerQueryRq iterator="Start"><MaxReturned>1</MaxReturned></CustomerQueryRq>'),
+    )
     iterator = answer.split('iteratorID="')[1].split('"')[0]
     emulator.end_session(session)
     other = Session("wc-2")
-    answer = emulator.process(company, other, message(f'<CustomerQueryRq iterator="Continue" iteratorID="{iterator}"><MaxReturned>1</MaxReturned></CustomerQueryRq>'))
+    answer = emulator.process(
+        company,
+        other,
+        message(
+            f'<CustomerQueryRq iterator="Continue" iteratorID="{iterator}">'
+            "<MaxReturned>1</MaxReturned></CustomerQueryRq>"
+        ),
+    )
     assert 'statusCode="3000"' in answer

@@ -10,16 +10,26 @@ from qbd_emulator.model import Company, Lock
 from tests.qbd_emulator.helpers import code, customer_add, invoice_add, one, send
 
 
-def test_customer_vendor_employee_other_name_share_one_name_space(emulator: Emulator, company: Company) -> None:
+def test_customer_vendor_employee_other_name_share_one_name_space(
+    emulator: Emulator, company: Company
+) -> None:
     assert code(one(emulator, company, customer_add("Harbor Homes"))) == 0
-    rs = one(emulator, company, "<VendorAddRq><VendorAdd><Name>HARBOR homes</Name></VendorAdd></VendorAddRq>")
+    rs = one(
+        emulator,
+        company,
+        "<VendorAddRq><VendorAdd><Name>HARBOR homes</Name></VendorAdd></VendorAddRq>",
+    )
     assert code(rs) == 3100
-    assert rs.get("statusMessage") == 'The name "HARBOR homes" of the list element is already in use.'
+    assert (
+        rs.get("statusMessage") == 'The name "HARBOR homes" of the list element is already in use.'
+    )
     assert code(one(emulator, company, customer_add("Jordan Lee"))) == 3100  # the demo's employee
     assert code(one(emulator, company, customer_add("County Permit Office"))) == 3100  # other name
 
 
-def test_a_job_is_named_under_its_parent_and_may_repeat_a_name_elsewhere(emulator: Emulator, company: Company) -> None:
+def test_a_job_is_named_under_its_parent_and_may_repeat_a_name_elsewhere(
+    emulator: Emulator, company: Company
+) -> None:
     rs = one(emulator, company, customer_add("Kitchen", parent="Alvarez, Maria"))
     assert code(rs) == 0
     assert rs.findtext("CustomerRet/FullName") == "Alvarez, Maria:Kitchen"
@@ -32,7 +42,11 @@ def test_a_job_is_named_under_its_parent_and_may_repeat_a_name_elsewhere(emulato
 def test_mod_needs_the_current_edit_sequence(emulator: Emulator, company: Company) -> None:
     ret = one(emulator, company, customer_add("Lopez")).find("CustomerRet")
     list_id, sequence = ret.findtext("ListID"), ret.findtext("EditSequence")
-    mod = f"<CustomerModRq><CustomerMod><ListID>{list_id}</ListID><EditSequence>{{}}</EditSequence><CompanyName>Lopez LLC</CompanyName></CustomerMod></CustomerModRq>"
+    mod = (
+        f"<CustomerModRq><CustomerMod><ListID>{list_id}</ListID><EditSequence>"
+        f"{{}}</EditSequence><CompanyName>Lopez LLC</CompanyName></CustomerMod>"
+        "</CustomerModRq>"
+    )
     first = one(emulator, company, mod.format(sequence))
     assert code(first) == 0
     assert first.findtext("CustomerRet/EditSequence") != sequence
@@ -44,21 +58,35 @@ def test_mod_needs_the_current_edit_sequence(emulator: Emulator, company: Compan
 def test_renaming_a_parent_renames_its_jobs(emulator: Emulator, company: Company) -> None:
     parent = one(emulator, company, customer_add("Reyes")).find("CustomerRet")
     one(emulator, company, customer_add("Garage", parent="Reyes"))
-    mod = (f"<CustomerModRq><CustomerMod><ListID>{parent.findtext('ListID')}</ListID><EditSequence>"
-           f"{parent.findtext('EditSequence')}</EditSequence><Name>Reyes Family</Name></CustomerMod></CustomerModRq>")
+    mod = (
+        f"<CustomerModRq><CustomerMod><ListID>{parent.findtext('ListID')}</ListID><EditSequence>"
+        f"{parent.findtext('EditSequence')}</EditSequence><Name>Reyes "
+        "Family</Name></CustomerMod></CustomerModRq>"
+    )
     assert code(one(emulator, company, mod)) == 0
-    rs = one(emulator, company, "<CustomerQueryRq><FullName>Reyes Family:Garage</FullName></CustomerQueryRq>")
+    rs = one(
+        emulator,
+        company,
+        "<CustomerQueryRq><FullName>Reyes Family:Garage</FullName></CustomerQueryRq>",
+    )
     assert code(rs) == 0
 
 
 def test_unknown_records_and_references(emulator: Emulator, company: Company) -> None:
-    mod = "<CustomerModRq><CustomerMod><ListID>80000999-1</ListID><EditSequence>1</EditSequence></CustomerMod></CustomerModRq>"
+    mod = (
+        "<CustomerModRq><CustomerMod><ListID>80000999-1</ListID><EditSequence>"
+        "1</EditSequence></CustomerMod></CustomerModRq>"
+    )
     rs = one(emulator, company, mod)
     assert code(rs) == 3120
-    assert rs.get("statusMessage").startswith('Object "80000999-1" specified in the request cannot be found.')
+    assert rs.get("statusMessage").startswith(
+        'Object "80000999-1" specified in the request cannot be found.'
+    )
     rs = one(emulator, company, invoice_add("Nobody"))
     assert code(rs) == 3140
-    assert rs.get("statusMessage").startswith('There is an invalid reference to QuickBooks Customer "Nobody" in the Invoice.')
+    assert rs.get("statusMessage").startswith(
+        'There is an invalid reference to QuickBooks Customer "Nobody" in the Invoice.'
+    )
     rs = one(emulator, company, invoice_add("Alvarez, Maria", item="Unobtainium"))
     assert code(rs) == 3140 and 'Item "Unobtainium" in the Invoice line' in rs.get("statusMessage")
 
@@ -73,22 +101,33 @@ def test_field_limits(emulator: Emulator, company: Company) -> None:
     assert code(one(emulator, company, item.format("j" * 32))) == 3070
     assert code(one(emulator, company, invoice_add("Alvarez, Maria", ref="1" * 11))) == 0
     assert code(one(emulator, company, invoice_add("Alvarez, Maria", ref="2" * 12))) == 3070
-    part = "<ItemInventoryAddRq><ItemInventoryAdd><Name>Pump</Name><ManufacturerPartNumber>{}</ManufacturerPartNumber></ItemInventoryAdd></ItemInventoryAddRq>"
+    part = (
+        "<ItemInventoryAddRq><ItemInventoryAdd><Name>Pump</Name><ManufacturerPartNumber>"
+        "{}</ManufacturerPartNumber></ItemInventoryAdd></ItemInventoryAddRq>"
+    )
     assert code(one(emulator, company, part.format("P" * 32))) == 3070
     rs = one(emulator, company, part.format("P-100"))
     assert rs.findtext("ItemInventoryRet/ManufacturerPartNumber") == "P-100"
 
 
 def test_invoice_amounts_and_a_payment_that_pays_it(emulator: Emulator, company: Company) -> None:
-    invoice = one(emulator, company, invoice_add("Alvarez, Maria:Main House", qty="3")).find("InvoiceRet")
+    invoice = one(emulator, company, invoice_add("Alvarez, Maria:Main House", qty="3")).find(
+        "InvoiceRet"
+    )
     assert invoice.findtext("InvoiceLineRet/Rate") == "95.00"
     assert invoice.findtext("BalanceRemaining") == "285.00"
     txn = invoice.findtext("TxnID")
-    pay = ("<ReceivePaymentAddRq><ReceivePaymentAdd><CustomerRef><FullName>Alvarez, Maria:Main House</FullName></CustomerRef>"
-           "<TotalAmount>{total}</TotalAmount><AppliedToTxnAdd><TxnID>{txn}</TxnID><PaymentAmount>{amount}</PaymentAmount>"
-           "</AppliedToTxnAdd></ReceivePaymentAdd></ReceivePaymentAddRq>")
+    pay = (
+        "<ReceivePaymentAddRq><ReceivePaymentAdd><CustomerRef><FullName>"
+        "Alvarez, Maria:Main House</FullName></CustomerRef>"
+        "<TotalAmount>{total}</TotalAmount><AppliedToTxnAdd><TxnID>{txn}<"
+        "/TxnID><PaymentAmount>{amount}</PaymentAmount>"
+        "</AppliedToTxnAdd></ReceivePaymentAdd></ReceivePaymentAddRq>"
+    )
     over = one(emulator, company, pay.format(total="300.00", txn=txn, amount="300.00"))
-    assert code(over) == 3210 and over.get("statusMessage").endswith("You cannot pay more than the amount due.")
+    assert code(over) == 3210 and over.get("statusMessage").endswith(
+        "You cannot pay more than the amount due."
+    )
     ok = one(emulator, company, pay.format(total="285.00", txn=txn, amount="285.00"))
     assert code(ok) == 0
     rs = one(emulator, company, f"<InvoiceQueryRq><TxnID>{txn}</TxnID></InvoiceQueryRq>")
@@ -99,14 +138,20 @@ def test_invoice_amounts_and_a_payment_that_pays_it(emulator: Emulator, company:
 def test_locked_records_answer_the_lock_codes(emulator: Emulator, company: Company) -> None:
     ret = one(emulator, company, customer_add("Locked Co")).find("CustomerRet")
     list_id = ret.findtext("ListID")
-    mod = f"<CustomerModRq><CustomerMod><ListID>{list_id}</ListID><EditSequence>{ret.findtext('EditSequence')}</EditSequence><Phone>555</Phone></CustomerMod></CustomerModRq>"
+    mod = (
+        f"<CustomerModRq><CustomerMod><ListID>{list_id}</ListID><EditSequence>"
+        f"{ret.findtext('EditSequence')}</EditSequence><Phone>555</Phone>"
+        "</CustomerMod></CustomerModRq>"
+    )
     for lock_code in (3170, 3175, 3176):
         company.locks[list_id] = Lock(list_id, lock_code, 1)
         assert code(one(emulator, company, mod)) == lock_code
     assert code(one(emulator, company, mod)) == 0
 
 
-def test_the_closing_date_refuses_transactions_on_or_before_it(emulator: Emulator, company: Company) -> None:
+def test_the_closing_date_refuses_transactions_on_or_before_it(
+    emulator: Emulator, company: Company
+) -> None:
     company.closing_date = date(2026, 10, 31)
     rs = one(emulator, company, invoice_add("Alvarez, Maria", date="2026-10-31"))
     assert code(rs) == 3180 and "closing date" in rs.get("statusMessage")
@@ -115,39 +160,100 @@ def test_the_closing_date_refuses_transactions_on_or_before_it(emulator: Emulato
     assert answer.findtext("PreferencesRet/AccountingPreferences/ClosingDate") == "2026-10-31"
 
 
-def test_stop_on_error_leaves_the_rest_unprocessed_and_echoes_request_ids(emulator: Emulator, company: Company) -> None:
-    answers = send(emulator, company, customer_add("A1", rid="a"), customer_add("A1", rid="b"), customer_add("A2", rid="c"))
-    assert [(rs.get("requestID"), code(rs)) for rs in answers] == [("a", 0), ("b", 3100), ("c", 3231)]
-    answers = send(emulator, company, customer_add("B1", rid="a"), customer_add("B1", rid="b"), customer_add("B2", rid="c"), on_error="continueOnError")
+def test_stop_on_error_leaves_the_rest_unprocessed_and_echoes_request_ids(
+    emulator: Emulator, company: Company
+) -> None:
+    answers = send(
+        emulator,
+        company,
+        customer_add("A1", rid="a"),
+        customer_add("A1", rid="b"),
+        customer_add("A2", rid="c"),
+    )
+    assert [(rs.get("requestID"), code(rs)) for rs in answers] == [
+        ("a", 0),
+        ("b", 3100),
+        ("c", 3231),
+    ]
+    answers = send(
+        emulator,
+        company,
+        customer_add("B1", rid="a"),
+        customer_add("B1", rid="b"),
+        customer_add("B2", rid="c"),
+        on_error="continueOnError",
+    )
     assert [code(rs) for rs in answers] == [0, 3100, 0]
 
 
 def test_delete_and_void(emulator: Emulator, company: Company) -> None:
     ret = one(emulator, company, customer_add("Gone Soon")).find("CustomerRet")
-    rs = one(emulator, company, f"<ListDelRq><ListDelType>Customer</ListDelType><ListID>{ret.findtext('ListID')}</ListID></ListDelRq>")
+    rs = one(
+        emulator,
+        company,
+        (
+            f"<ListDelRq><ListDelType>Customer</ListDelType><ListID>{ret.findtext('ListID')}<"
+            "/ListID></ListDelRq>"
+        ),
+    )
     assert code(rs) == 0 and rs.findtext("FullName") == "Gone Soon"
     invoice = one(emulator, company, invoice_add("Okafor, Dan")).find("InvoiceRet")
     txn = invoice.findtext("TxnID")
     customer = company.by_full_name("Customer", "Okafor, Dan")
     assert customer is not None
-    rs = one(emulator, company, f"<ListDelRq><ListDelType>Customer</ListDelType><ListID>{customer.id}</ListID></ListDelRq>")
+    rs = one(
+        emulator,
+        company,
+        f"<ListDelRq><ListDelType>Customer</ListDelType><ListID>{customer.id}</ListID></ListDelRq>",
+    )
     assert code(rs) != 0  # has jobs and transactions
-    rs = one(emulator, company, f"<TxnVoidRq><TxnVoidType>Invoice</TxnVoidType><TxnID>{txn}</TxnID></TxnVoidRq>")
+    rs = one(
+        emulator,
+        company,
+        f"<TxnVoidRq><TxnVoidType>Invoice</TxnVoidType><TxnID>{txn}</TxnID></TxnVoidRq>",
+    )
     assert code(rs) == 0
     assert company.txns[txn].voided
-    rs = one(emulator, company, f"<TxnDelRq><TxnDelType>Invoice</TxnDelType><TxnID>{txn}</TxnID></TxnDelRq>")
+    rs = one(
+        emulator,
+        company,
+        f"<TxnDelRq><TxnDelType>Invoice</TxnDelType><TxnID>{txn}</TxnID></TxnDelRq>",
+    )
     assert code(rs) == 0 and txn not in company.txns
-    assert code(one(emulator, company, f"<TxnDelRq><TxnDelType>Invoice</TxnDelType><TxnID>{txn}</TxnID></TxnDelRq>")) == 3120
+    assert (
+        code(
+            one(
+                emulator,
+                company,
+                f"<TxnDelRq><TxnDelType>Invoice</TxnDelType><TxnID>{txn}</TxnID></TxnDelRq>",
+            )
+        )
+        == 3120
+    )
 
 
 def test_active_status_filters(emulator: Emulator, company: Company) -> None:
     ret = one(emulator, company, customer_add("Sleepy")).find("CustomerRet")
-    mod = f"<CustomerModRq><CustomerMod><ListID>{ret.findtext('ListID')}</ListID><EditSequence>{ret.findtext('EditSequence')}</EditSequence><IsActive>false</IsActive></CustomerMod></CustomerModRq>"
+    mod = (
+        f"<CustomerModRq><CustomerMod><ListID>{ret.findtext('ListID')}<"
+        f"/ListID><EditSequence>{ret.findtext('EditSequence')}</EditSequence>"
+        "<IsActive>false</IsActive></CustomerMod></CustomerModRq>"
+    )
     assert code(one(emulator, company, mod)) == 0
     names = lambda rs: [r.findtext("FullName") for r in rs.findall("CustomerRet")]  # noqa: E731
     assert "Sleepy" not in names(one(emulator, company, "<CustomerQueryRq />"))
-    assert names(one(emulator, company, "<CustomerQueryRq><ActiveStatus>InactiveOnly</ActiveStatus></CustomerQueryRq>")) == ["Sleepy"]
-    assert "Sleepy" in names(one(emulator, company, "<CustomerQueryRq><ActiveStatus>All</ActiveStatus></CustomerQueryRq>"))
+    assert names(
+        one(
+            emulator,
+            company,
+            "<CustomerQueryRq><ActiveStatus>InactiveOnly</ActiveStatus></CustomerQueryRq>",
+        )
+    ) == ["Sleepy"]
+    assert "Sleepy" in names(
+        one(
+            emulator, company, "<CustomerQueryRq><ActiveStatus>All</ActiveStatus></CustomerQueryRq>"
+        )
+    )
     assert code(one(emulator, company, customer_add("Sleepy"))) == 3100  # inactive names stay taken
 
 
@@ -159,11 +265,26 @@ def test_modified_date_filters(emulator: Emulator, company: Company) -> None:
     company.clock = datetime(2030, 1, 2, 9, 0, tzinfo=PACIFIC)
     company.clock_set_at = datetime.now(PACIFIC)
     one(emulator, company, customer_add("Newcomer"))
-    rs = one(emulator, company, "<CustomerQueryRq><FromModifiedDate>2030-01-02</FromModifiedDate></CustomerQueryRq>")
+    rs = one(
+        emulator,
+        company,
+        "<CustomerQueryRq><FromModifiedDate>2030-01-02</FromModifiedDate></CustomerQueryRq>",
+    )
     assert [r.findtext("Name") for r in rs.findall("CustomerRet")] == ["Newcomer"]
-    rs = one(emulator, company, "<CustomerQueryRq><FromModifiedDate>2030-01-03T00:00:00</FromModifiedDate></CustomerQueryRq>")
+    rs = one(
+        emulator,
+        company,
+        (
+            "<CustomerQueryRq><FromModifiedDate>2030-01-03T00:00:00</FromModifiedDate>"
+            "</CustomerQueryRq>"
+        ),
+    )
     assert code(rs) == 1
-    rs = one(emulator, company, "<CustomerQueryRq><ToModifiedDate>2030-01-01</ToModifiedDate></CustomerQueryRq>")
+    rs = one(
+        emulator,
+        company,
+        "<CustomerQueryRq><ToModifiedDate>2030-01-01</ToModifiedDate></CustomerQueryRq>",
+    )
     assert "Newcomer" not in [r.findtext("Name") for r in rs.findall("CustomerRet")]
 
 

@@ -14,17 +14,31 @@ from qbd_emulator.webconnector.simulator import WebConnector
 from tests.qbd_emulator.tiny_service import TinyService
 
 FULL = [
-    "serverVersion", "clientVersion", "authenticate",
-    "sendRequestXML", "receiveResponseXML", "sendRequestXML", "receiveResponseXML",
+    "serverVersion",
+    "clientVersion",
+    "authenticate",
+    "sendRequestXML",
+    "receiveResponseXML",
+    "sendRequestXML",
+    "receiveResponseXML",
     "closeConnection",
 ]
 
 
-def connector(emulator: Emulator, company: Company, service: TinyService, password: str = "secret") -> WebConnector:
-    return emulator.add_connector(WebConnector(
-        emulator, url="https://service.test/qbwc", username="acme", password=password,
-        company_id=company.id, noop_delay=0, transport=httpx.WSGITransport(app=service),
-    ))
+def connector(
+    emulator: Emulator, company: Company, service: TinyService, password: str = "secret"
+) -> WebConnector:
+    return emulator.add_connector(
+        WebConnector(
+            emulator,
+            url="https://service.test/qbwc",
+            username="acme",
+            password=password,
+            company_id=company.id,
+            noop_delay=0,
+            transport=httpx.WSGITransport(app=service),
+        )
+    )
 
 
 def test_a_session_adds_and_queries_a_customer(emulator: Emulator, company: Company) -> None:
@@ -32,15 +46,23 @@ def test_a_session_adds_and_queries_a_customer(emulator: Emulator, company: Comp
     log = connector(emulator, company, service).run_session()
     assert service.methods() == FULL
     assert log.outcome == "done"
-    method, params, headers = service.calls[2]
+    _method, params, headers = service.calls[2]
     assert headers["SOAPAction"] == '"http://developer.intuit.com/authenticate"'
     assert headers["Content-Type"] == "text/xml; charset=utf-8"
     assert params == {"strUserName": "acme", "strPassword": "secret"}
     first, second = service.calls[3][1], service.calls[5][1]
     assert first["ticket"] == "ticket-1" and first["strCompanyFileName"] == company.file_path
-    assert (first["qbXMLCountry"], first["qbXMLMajorVers"], first["qbXMLMinorVers"]) == ("US", "13", "0")
+    assert (first["qbXMLCountry"], first["qbXMLMajorVers"], first["qbXMLMinorVers"]) == (
+        "US",
+        "13",
+        "0",
+    )
     hcp = etree.fromstring(first["strHCPResponse"].encode())
-    assert [rs.tag for rs in hcp.find("QBXMLMsgsRs")] == ["HostQueryRs", "CompanyQueryRs", "PreferencesQueryRs"]
+    assert [rs.tag for rs in hcp.find("QBXMLMsgsRs")] == [
+        "HostQueryRs",
+        "CompanyQueryRs",
+        "PreferencesQueryRs",
+    ]
     assert hcp.findtext(".//CompanyRet/DataExtRet/DataExtName") == "FileID"
     assert second["strHCPResponse"] == ""
     added = etree.fromstring(service.calls[4][1]["response"].encode())
@@ -53,16 +75,28 @@ def test_a_session_adds_and_queries_a_customer(emulator: Emulator, company: Comp
 def test_noop_asks_again(emulator: Emulator, company: Company) -> None:
     service = TinyService(noops=2)
     connector(emulator, company, service).run_session()
-    assert service.methods()[3:9] == ["sendRequestXML", "getLastError"] * 2 + ["sendRequestXML", "receiveResponseXML"]
+    assert service.methods()[3:9] == ["sendRequestXML", "getLastError"] * 2 + [
+        "sendRequestXML",
+        "receiveResponseXML",
+    ]
     hcp_calls = [p["strHCPResponse"] for m, p, _ in service.calls if m == "sendRequestXML"]
     assert hcp_calls[0] and not any(hcp_calls[1:])
 
 
-@pytest.mark.parametrize(("status", "outcome"), [("none", "nothing to do"), ("busy", "service busy")])
-def test_authenticate_none_or_busy_closes(emulator: Emulator, company: Company, status: str, outcome: str) -> None:
+@pytest.mark.parametrize(
+    ("status", "outcome"), [("none", "nothing to do"), ("busy", "service busy")]
+)
+def test_authenticate_none_or_busy_closes(
+    emulator: Emulator, company: Company, status: str, outcome: str
+) -> None:
     service = TinyService(auth_status=status)
     log = connector(emulator, company, service).run_session()
-    assert service.methods() == ["serverVersion", "clientVersion", "authenticate", "closeConnection"]
+    assert service.methods() == [
+        "serverVersion",
+        "clientVersion",
+        "authenticate",
+        "closeConnection",
+    ]
     assert log.outcome == outcome
 
 
@@ -78,7 +112,13 @@ def test_quickbooks_closed_is_a_connection_error(emulator: Emulator, company: Co
     wc = connector(emulator, company, service)
     wc.quickbooks = "closed"
     log = wc.run_session()
-    assert service.methods() == ["serverVersion", "clientVersion", "authenticate", "connectionError", "closeConnection"]
+    assert service.methods() == [
+        "serverVersion",
+        "clientVersion",
+        "authenticate",
+        "connectionError",
+        "closeConnection",
+    ]
     assert service.calls[3][1]["hresult"] == "0x80040416"
     assert log.outcome == "connection error"
 
@@ -89,7 +129,9 @@ def test_a_company_path_that_is_not_the_open_file(emulator: Emulator, company: C
     wc = connector(emulator, company, service)
     wc.open_company_id = other.id
     wc.run_session()
-    assert service.calls[3][0] == "connectionError" and service.calls[3][1]["hresult"] == "0x80040409"
+    assert (
+        service.calls[3][0] == "connectionError" and service.calls[3][1]["hresult"] == "0x80040409"
+    )
     # with "" (the open file) the service is handed the other file, and must notice
     service = TinyService()
     wc = connector(emulator, company, service)
@@ -97,7 +139,9 @@ def test_a_company_path_that_is_not_the_open_file(emulator: Emulator, company: C
     wc.run_session()
     first = service.calls[3][1]
     assert first["strCompanyFileName"] == other.file_path
-    assert etree.fromstring(first["strHCPResponse"].encode()).find(".//CompanyRet/DataExtRet") is None
+    assert (
+        etree.fromstring(first["strHCPResponse"].encode()).find(".//CompanyRet/DataExtRet") is None
+    )
 
 
 def test_the_file_busy_and_a_retry_path(emulator: Emulator, company: Company) -> None:
@@ -130,7 +174,15 @@ def test_a_halt_after_one_exchange(emulator: Emulator, company: Company) -> None
 def test_a_refused_message_arrives_as_hresult(emulator: Emulator, company: Company) -> None:
     from qbd_emulator.model import Fault
 
-    company.faults.append(Fault("f1", "CustomerAddRq", 1, hresult="0x80040400", message="QuickBooks found an error when parsing the provided XML text stream."))
+    company.faults.append(
+        Fault(
+            "f1",
+            "CustomerAddRq",
+            1,
+            hresult="0x80040400",
+            message="QuickBooks found an error when parsing the provided XML text stream.",
+        )
+    )
     service = TinyService()
     log = connector(emulator, company, service).run_session()
     params = service.calls[4][1]
@@ -143,5 +195,12 @@ def test_the_service_unreachable(emulator: Emulator, company: Company) -> None:
     def refuse(request: httpx.Request) -> httpx.Response:
         raise httpx.ConnectError("refused", request=request)
 
-    wc = WebConnector(emulator, url="https://nowhere.test/", username="a", password="b", company_id=company.id, transport=httpx.MockTransport(refuse))
+    wc = WebConnector(
+        emulator,
+        url="https://nowhere.test/",
+        username="a",
+        password="b",
+        company_id=company.id,
+        transport=httpx.MockTransport(refuse),
+    )
     assert wc.run_session().outcome == "connection failed"

@@ -14,17 +14,23 @@ from lxml import etree
 NS = "http://developer.intuit.com/"
 SOAP = "http://schemas.xmlsoap.org/soap/envelope/"
 REQUESTS = (
-    '<?xml version="1.0" encoding="utf-8"?><?qbxml version="13.0"?><QBXML><QBXMLMsgsRq onError="stopOnError">'
-    '<CustomerAddRq requestID="add-1"><CustomerAdd><Name>Tiny Service Customer</Name></CustomerAdd></CustomerAddRq>'
+    '<?xml version="1.0" encoding="utf-8"?><?qbxml version="13.0"?>'
+    '<QBXML><QBXMLMsgsRq onError="stopOnError">'
+    '<CustomerAddRq requestID="add-1"><CustomerAdd><Name>Tiny Service '
+    "Customer</Name></CustomerAdd></CustomerAddRq>"
     "</QBXMLMsgsRq></QBXML>",
-    '<?xml version="1.0" encoding="utf-8"?><?qbxml version="13.0"?><QBXML><QBXMLMsgsRq onError="stopOnError">'
-    '<CustomerQueryRq requestID="query-1"><FullName>Tiny Service Customer</FullName></CustomerQueryRq>'
+    '<?xml version="1.0" encoding="utf-8"?><?qbxml version="13.0"?>'
+    '<QBXML><QBXMLMsgsRq onError="stopOnError">'
+    '<CustomerQueryRq requestID="query-1"><FullName>Tiny Service '
+    "Customer</FullName></CustomerQueryRq>"
     "</QBXMLMsgsRq></QBXML>",
 )
 
 
 class TinyService:
-    def __init__(self, auth_status: str = "", noops: int = 0, connection_answer: str = "done") -> None:
+    def __init__(
+        self, auth_status: str = "", noops: int = 0, connection_answer: str = "done"
+    ) -> None:
         self.auth_status = auth_status
         self.noops = noops
         self.connection_answer = connection_answer
@@ -39,7 +45,10 @@ class TinyService:
         call = root.find(f"{{{SOAP}}}Body")[0]
         method = etree.QName(call).localname
         params = {etree.QName(c).localname: c.text or "" for c in call}
-        headers = {"SOAPAction": environ.get("HTTP_SOAPACTION", ""), "Content-Type": environ.get("CONTENT_TYPE", "")}
+        headers = {
+            "SOAPAction": environ.get("HTTP_SOAPACTION", ""),
+            "Content-Type": environ.get("CONTENT_TYPE", ""),
+        }
         self.calls.append((method, params, headers))
         result = self.answer(method, params)
         if isinstance(result, list):
@@ -48,10 +57,14 @@ class TinyService:
             inner = escape(str(result))
         body = (
             f'<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="{SOAP}"><soap:Body>'
-            f'<{method}Response xmlns="{NS}"><{method}Result>{inner}</{method}Result></{method}Response>'
+            f'<{method}Response xmlns="{NS}"><{method}Result>{inner}</{method}Result>'
+            f"</{method}Response>"
             "</soap:Body></soap:Envelope>"
         ).encode()
-        start("200 OK", [("Content-Type", "text/xml; charset=utf-8"), ("Content-Length", str(len(body)))])
+        start(
+            "200 OK",
+            [("Content-Type", "text/xml; charset=utf-8"), ("Content-Length", str(len(body)))],
+        )
         return [body]
 
     def answer(self, method: str, params: dict[str, str]) -> Any:
@@ -60,7 +73,11 @@ class TinyService:
         if method == "clientVersion":
             return ""
         if method == "authenticate":
-            return ["ticket-1", self.auth_status] if params.get("strPassword") == "secret" else ["", "nvu"]
+            return (
+                ["ticket-1", self.auth_status]
+                if params.get("strPassword") == "secret"
+                else ["", "nvu"]
+            )
         if method == "sendRequestXML":
             if self.noops > 0:
                 self.noops -= 1

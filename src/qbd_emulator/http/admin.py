@@ -282,7 +282,7 @@ class _Admin:
             )
         return Response(answer, media_type="text/xml; charset=utf-8")
 
-    # --- faults and locks ---------------------------------------------------------------------------
+    # --- faults and locks -------------------------------------------------------------------
 
     async def add_fault(self, request: Request) -> Response:
         company = self._company(request)
@@ -358,7 +358,7 @@ class _Admin:
                 company.locks.clear()
         return _json({"released": released})
 
-    # --- Web Connectors -----------------------------------------------------------------------------
+    # --- Web Connectors ---------------------------------------------------------------------
 
     async def create_connector(self, request: Request) -> Response:
         body = await _body(request)

@@ -99,9 +99,8 @@ def _leaf(element: etree._Element, spec: Node, problems: list[statuses.StatusErr
     elif kind == "guid":
         if not _GUID.match(value):
             problems.append(statuses.invalid_id(value, spec.name))
-    elif kind == "id":
-        if not value or len(value) > 36:
-            problems.append(statuses.invalid_id(value, spec.name))
+    elif kind == "id" and (not value or len(value) > 36):
+        problems.append(statuses.invalid_id(value, spec.name))
     return value
 
 

@@ -49,7 +49,8 @@ OTHER_FILE_OPEN = (
 )
 FILE_BUSY = (
     "0x80040422",
-    "This application requires Single User file access mode and there is already more than one user logged in to this company file.",
+    "This application requires Single User file access mode and there is already more than one "
+    "user logged in to this company file.",
 )
 MAX_CONNECTION_RETRIES = 2
 
