@@ -146,11 +146,16 @@ class Company:
         return next(self._counters[counter])
 
     def new_list_id(self, family: str) -> str:
-        """`80000001-1734567890`: a counter per list (ListIDs are unique per list only)."""
-        return f"{self._next(family, 0x80000001):08X}-{self._stamp}"
+        """`80000001-1734567890`: a counter per list (ListIDs are unique per list type only); the
+        four name lists count together, as one reference (`PayeeEntityRef`) may name any."""
+        counter = "Entity" if family in ENTITY_FAMILIES else family
+        return f"{self._next(counter, 0x80000001):08X}-{self._stamp}"
 
     def new_txn_id(self) -> str:
         return f"{self._next('txn', 0x1):X}-{self._stamp}"
+
+    def new_txn_number(self) -> int:
+        return self._next("txn-number", 1)
 
     def new_line_id(self) -> str:
         return f"{self._next('line', 0x1):X}-{self._stamp}"

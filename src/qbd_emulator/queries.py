@@ -68,17 +68,13 @@ def run(company: Company, session: str, request: str, attrs: dict[str, str], que
             query.get("IncludeLineItems") == "true",
         )
         status = statuses.OK
-    wanted_ids = (
-        query.get("ListID") or query.get("TxnID") or query.get("FullName") or query.get("RefNumber")
-    )
+    # ids and full names must all be found (500 names the first missing); a RefNumber is a
+    # filter that may match any number of transactions
+    wanted_ids = query.get("ListID") or query.get("TxnID") or query.get("FullName")
     if wanted_ids and not records:
         status = statuses.partial(wanted_ids[0])
     elif wanted_ids and len(records) < len(wanted_ids):
-        found = (
-            {r.id for r in records}
-            | {objects.full_name(r).casefold() for r in records}
-            | {str(r.data.get("RefNumber", "")).casefold() for r in records}
-        )
+        found = {r.id for r in records} | {objects.full_name(r).casefold() for r in records}
         missing = next(w for w in wanted_ids if w not in found and w.casefold() not in found)
         status = statuses.partial(missing)
     limit = int(query["MaxReturned"]) if "MaxReturned" in query else None

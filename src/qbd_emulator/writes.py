@@ -305,7 +305,7 @@ def add_txn(company: Company, kind: str, add: Tree) -> Record:
             company, data, add.get("AppliedToTxnAdd", []), exclude=None
         )
     data["TxnID"] = company.new_txn_id()
-    data["TxnNumber"] = str(1 + sum(1 for _ in company.txns))
+    data["TxnNumber"] = str(company.new_txn_number())
     now = company.now()
     record = Record(kind, data, company.new_edit_sequence(), now, now)
     company.txns[record.id] = record
@@ -371,7 +371,10 @@ def mod_txn(company: Company, kind: str, mod: Tree) -> Record:
     if "TxnDate" in changes:
         _closed(company, kind, changes["TxnDate"], element)
     data = copy.deepcopy(record.data)
+    clear = {base for base in LINE_KEYS.get(kind, ()) if changes.pop(f"Clear{base}s", "") == "true"}
     _merge(data, changes)
+    for base in clear:
+        data.pop(f"{base}Ret", None)
     for base in LINE_KEYS.get(kind, ()):
         if f"{base}Mod" in lines_in:
             data[f"{base}Ret"] = _mod_lines(
