@@ -323,6 +323,7 @@ def _applications(
         invoice = company.txns.get(entry["TxnID"])
         if invoice is None or invoice.type != "Invoice":
             raise statuses.not_found(entry["TxnID"])
+        _check_lock(company, invoice, "Invoice")  # a payment changes the invoice it pays
         if (invoice.data.get("CustomerRef") or {}).get("ListID") != customer:
             raise statuses.invalid_value(
                 "AppliedToTxnAdd TxnID",

@@ -304,3 +304,15 @@ def test_queries_of_the_reference_lists(emulator: Emulator, company: Company) ->
     ):
         rs = one(emulator, company, f"<{request} />")
         assert expected in [r.findtext("Name") for r in rs.findall(ret)], request
+
+
+def test_a_payment_on_a_locked_invoice_is_in_use(emulator: Emulator, company: Company) -> None:
+    invoice = one(emulator, company, invoice_add("Shah, Priya")).find("InvoiceRet")
+    txn = invoice.findtext("TxnID")
+    company.locks[txn] = Lock(txn, 3175, None)
+    pay = (
+        "<ReceivePaymentAddRq><ReceivePaymentAdd><CustomerRef><FullName>Shah, Priya</FullName>"
+        f"</CustomerRef><TotalAmount>10.00</TotalAmount><AppliedToTxnAdd><TxnID>{txn}</TxnID>"
+        "<PaymentAmount>10.00</PaymentAmount></AppliedToTxnAdd></ReceivePaymentAdd></ReceivePaymentAddRq>"
+    )
+    assert one(emulator, company, pay).get("statusCode") == "3175"

@@ -204,3 +204,93 @@ def test_the_service_unreachable(emulator: Emulator, company: Company) -> None:
         transport=httpx.MockTransport(refuse),
     )
     assert wc.run_session().outcome == "connection failed"
+
+
+def test_an_asgi_service_in_process(emulator: Emulator, company: Company) -> None:
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import Response
+    from starlette.routing import Route
+
+    from qbd_emulator.testing import asgi_transport
+
+    tiny = TinyService()
+
+    async def endpoint(request: Request) -> Response:
+        body = await request.body()
+        environ = {
+            "CONTENT_LENGTH": str(len(body)),
+            "wsgi.input": __import__("io").BytesIO(body),
+            "HTTP_SOAPACTION": request.headers.get("soapaction", ""),
+            "CONTENT_TYPE": request.headers.get("content-type", ""),
+        }
+        (content,) = tiny(environ, lambda status, headers: None)
+        return Response(content, media_type="text/xml; charset=utf-8")
+
+    app = Starlette(routes=[Route("/qbwc", endpoint, methods=["POST"])])
+    with asgi_transport(app) as transport:
+        wc = WebConnector(
+            emulator,
+            url="https://service.test/qbwc",
+            username="acme",
+            password="secret",
+            company_id=company.id,
+            transport=transport,
+        )
+        assert wc.run_session().outcome == "done"
+    assert tiny.methods() == FULL
+
+
+def test_a_hostile_answer_ends_the_session(emulator: Emulator, company: Company) -> None:
+    laughs = (
+        b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;">]>'
+        b'<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body>'
+        b"<serverVersionResponse xmlns='http://developer.intuit.com/'><serverVersionResult>&b;"
+        b"</serverVersionResult></serverVersionResponse></soap:Body></soap:Envelope>"
+    )
+    wc = WebConnector(
+        emulator,
+        url="https://service.test/",
+        username="a",
+        password="b",
+        company_id=company.id,
+        transport=httpx.MockTransport(lambda request: httpx.Response(200, content=laughs)),
+    )
+    log = wc.run_session()
+    assert log.outcome == "bad answer" and "not well-formed" in (log.calls[0].error or "")
+
+
+def test_postpone_and_minimum_interval(emulator: Emulator, company: Company) -> None:
+    class Postponing(TinyService):
+        def answer(self, method: str, params: dict[str, str]) -> object:
+            if method == "authenticate":
+                return ["ticket-1", "none", "120", "900"]
+            return super().answer(method, params)
+
+    wc = connector(emulator, company, Postponing())
+    wc.every_seconds = 60  # as if scheduled (no thread started here)
+    log = wc.run_session()
+    assert wc.every_seconds == 900
+    assert any("postponed by 120 seconds" in note for note in log.notes)
+
+
+def test_a_schedule_polls_until_stopped(emulator: Emulator, company: Company) -> None:
+    import threading
+
+    service = TinyService(auth_status="none")
+    two = threading.Event()
+    original = service.answer
+
+    def counting(method: str, params: dict[str, str]) -> object:
+        if method == "closeConnection" and service.methods().count("closeConnection") >= 2:
+            two.set()
+        return original(method, params)
+
+    service.answer = counting  # type: ignore[method-assign]
+    wc = connector(emulator, company, service)
+    wc.schedule(0.01)
+    assert two.wait(timeout=30), "the schedule never ran twice"
+    wc.stop()
+    assert wc.state()["every_seconds"] is None
+    runs = len(wc.sessions)
+    assert wc._thread is None and runs >= 2

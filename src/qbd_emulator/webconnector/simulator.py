@@ -212,6 +212,7 @@ class WebConnector:
             "noop_delay": self.noop_delay,
             "max_noops": self.max_noops,
             "sessions": len(self.sessions),
+            "last_outcome": self.sessions[-1].outcome if self.sessions else None,
             "last_seen": self.last_seen.isoformat() if self.last_seen else None,
         }
 
