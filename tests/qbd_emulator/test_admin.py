@@ -127,3 +127,44 @@ def test_a_web_connector_run_through_the_admin_api(
     assert api.patch(f"/webconnectors/{connector}", json={"quickbooks": "maybe"}).status_code == 422
     export = api.get(f"/companies/{company}/export").json()
     assert "Tiny Service Customer" in [c["Name"] for c in export["lists"]["Customer"]]
+
+
+def test_a_refused_message_fault_and_settings(api: httpx.Client) -> None:
+    company = api.post("/companies", json={"name": "Refusing"}).json()["company_id"]
+    fault = api.post(
+        f"/companies/{company}/faults",
+        json={
+            "request": "CustomerAddRq",
+            "hresult": "0x80040408",
+            "message": "Could not start QuickBooks.",
+        },
+    )
+    assert fault.status_code == 201
+    refused = api.post(f"/companies/{company}/qbxml", content=message(customer_add("R1")))
+    assert refused.status_code == 400
+    assert refused.json() == {
+        "error": "processor_error",
+        "hresult": "0x80040408",
+        "message": "Could not start QuickBooks.",
+    }
+    assert api.get(f"/companies/{company}/faults").json() == {"faults": []}  # used up
+    patched = api.patch(
+        f"/companies/{company}", json={"closing_date": "2026-06-30", "qbxml_version": "16.0"}
+    )
+    assert (
+        patched.json()["closing_date"] == "2026-06-30" and patched.json()["qbxml_version"] == "16.0"
+    )
+    assert (
+        api.patch(f"/companies/{company}", json={"closing_date": "June"}).json()["field"]
+        == "closing_date"
+    )
+    assert api.patch(f"/companies/{company}", json={"color": "red"}).status_code == 422
+    assert api.get("/webconnectors/nope").status_code == 404
+    assert (
+        api.post("/webconnectors", json={"url": "ftp://x", "company_id": company}).json()["field"]
+        == "url"
+    )
+    assert (
+        api.post(f"/companies/{company}/faults", json={"request": "*"}).json()["field"]
+        == "status_code"
+    )

@@ -294,3 +294,40 @@ def test_a_schedule_polls_until_stopped(emulator: Emulator, company: Company) ->
     assert wc.state()["every_seconds"] is None
     runs = len(wc.sessions)
     assert wc._thread is None and runs >= 2
+
+
+@pytest.mark.parametrize(
+    ("verdict", "methods", "outcome"),
+    [
+        ("W:Please upgrade soon", FULL, "done"),
+        (
+            "E:This service needs a newer Web Connector",
+            ["serverVersion", "clientVersion"],
+            "client version refused",
+        ),
+        ("O:2.3.0.300", ["serverVersion", "clientVersion"], "client version refused"),
+    ],
+)
+def test_client_version_answers(
+    emulator: Emulator, company: Company, verdict: str, methods: list[str], outcome: str
+) -> None:
+    class Versioned(TinyService):
+        def answer(self, method: str, params: dict[str, str]) -> object:
+            if method == "clientVersion":
+                assert params == {"strVersion": "2.3.0.215"}
+                return verdict
+            return super().answer(method, params)
+
+    service = Versioned()
+    log = connector(emulator, company, service).run_session()
+    assert service.methods() == methods and log.outcome == outcome
+
+
+def test_a_newer_company_file_reports_its_qbxml_version(emulator: Emulator) -> None:
+    newer = emulator.create_company("Newer", qbxml_version="16.0")
+    service = TinyService()
+    connector(emulator, newer, service).run_session()
+    first = service.calls[3][1]
+    assert (first["qbXMLMajorVers"], first["qbXMLMinorVers"]) == ("16", "0")
+    hcp = etree.fromstring(first["strHCPResponse"].encode())
+    assert "16.0" in [v.text for v in hcp.iter("SupportedQBXMLVersion")]
