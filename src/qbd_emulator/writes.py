@@ -309,6 +309,8 @@ def add_txn(company: Company, kind: str, add: Tree) -> Record:
     now = company.now()
     record = Record(kind, data, company.new_edit_sequence(), now, now)
     company.txns[record.id] = record
+    if kind == "ReceivePayment":
+        _touch_paid(company, [], data["AppliedToTxnRet"])
     return record
 
 
@@ -395,8 +397,11 @@ def mod_txn(company: Company, kind: str, mod: Tree) -> Record:
                 ],
                 exclude=record,
             )
+    before = record.data.get("AppliedToTxnRet", [])
     record.data = data
     _saved(company, record)
+    if kind == "ReceivePayment":
+        _touch_paid(company, before, data.get("AppliedToTxnRet", []))
     return record
 
 
@@ -433,6 +438,8 @@ def delete_txn(company: Company, kind: str, txn_id: str) -> Record:
     _closed(company, kind, record.data.get("TxnDate", ""), str(record.data.get("RefNumber") or ""))
     del company.txns[txn_id]
     _unapply(company, record)
+    if kind == "ReceivePayment":
+        _touch_paid(company, record.data.get("AppliedToTxnRet", []), [])
     company.deleted.append(
         {
             "kind": kind,
@@ -461,6 +468,17 @@ def void_txn(company: Company, kind: str, txn_id: str) -> Record:
         _unapply(company, record)
         _saved(company, record)
     return record
+
+
+def _touch_paid(company: Company, before: list[Tree], after: list[Tree]) -> None:
+    """An invoice whose payments change is saved too: a new EditSequence and TimeModified, so
+    that a pull by modified date sees it paid (or unpaid again)."""
+    old = {x["TxnID"]: x.get("Amount") for x in before}
+    new = {x["TxnID"]: x.get("Amount") for x in after}
+    for txn_id in sorted(set(old) | set(new)):
+        invoice = company.txns.get(txn_id)
+        if invoice is not None and old.get(txn_id) != new.get(txn_id):
+            _saved(company, invoice)
 
 
 def _unapply(company: Company, record: Record) -> None:

@@ -316,3 +316,27 @@ def test_a_payment_on_a_locked_invoice_is_in_use(emulator: Emulator, company: Co
         "<PaymentAmount>10.00</PaymentAmount></AppliedToTxnAdd></ReceivePaymentAdd></ReceivePaymentAddRq>"
     )
     assert one(emulator, company, pay).get("statusCode") == "3175"
+
+
+def test_a_payment_saves_the_invoice_it_pays(emulator: Emulator, company: Company) -> None:
+    invoice = one(emulator, company, invoice_add("Shah, Priya:Main House")).find("InvoiceRet")
+    txn, sequence = invoice.findtext("TxnID"), invoice.findtext("EditSequence")
+    pay = (
+        "<ReceivePaymentAddRq><ReceivePaymentAdd><CustomerRef><FullName>Shah, Priya:Main House"
+        f"</FullName></CustomerRef><TotalAmount>190.00</TotalAmount><AppliedToTxnAdd><TxnID>{txn}"
+        "</TxnID><PaymentAmount>190.00</PaymentAmount></AppliedToTxnAdd></ReceivePaymentAdd>"
+        "</ReceivePaymentAddRq>"
+    )
+    payment = one(emulator, company, pay).find("ReceivePaymentRet")
+    assert payment.findtext("AppliedToTxnRet/BalanceRemaining") == "0.00"
+    paid = one(emulator, company, f"<InvoiceQueryRq><TxnID>{txn}</TxnID></InvoiceQueryRq>")
+    assert paid.findtext("InvoiceRet/EditSequence") != sequence
+    assert paid.findtext("InvoiceRet/IsPaid") == "true"
+    delete = (
+        "<TxnDelRq><TxnDelType>ReceivePayment</TxnDelType>"
+        f"<TxnID>{payment.findtext('TxnID')}</TxnID></TxnDelRq>"
+    )
+    assert code(one(emulator, company, delete)) == 0
+    unpaid = one(emulator, company, f"<InvoiceQueryRq><TxnID>{txn}</TxnID></InvoiceQueryRq>")
+    assert unpaid.findtext("InvoiceRet/BalanceRemaining") == "190.00"
+    assert unpaid.findtext("InvoiceRet/EditSequence") != paid.findtext("InvoiceRet/EditSequence")
