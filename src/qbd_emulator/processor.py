@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from lxml import etree
@@ -219,6 +220,8 @@ def _handler(name: str) -> Handler:
         return _query
     if name in ("ListDelRq", "TxnDelRq", "TxnVoidRq"):
         return _delete
+    if name in ("ListDeletedQueryRq", "TxnDeletedQueryRq"):
+        return _deleted
     if name.endswith(("AddRq", "ModRq")):
         return _write
     raise statuses.unsupported(name)
@@ -275,6 +278,43 @@ def _write(
     rs = _rs(answers, request, statuses.OK)
     objects.ret_xml(rs, company, record, only=request.tree.get("IncludeRetElement"))
     return statuses.OK
+
+
+def _deleted(
+    company: Company, session: Session, request: Request, answers: etree._Element
+) -> statuses.Status:
+    """What was deleted, of the types asked, within the deleted-date range."""
+    tree = request.tree
+    lists = request.name == "ListDeletedQueryRq"
+    kinds = set(tree["ListDelType"] if lists else tree["TxnDelType"])
+    dates = tree.get("DeletedDateRangeFilter") or {}
+    low = (
+        queries.moment(dates["FromDeletedDate"], end=False) if "FromDeletedDate" in dates else None
+    )
+    high = queries.moment(dates["ToDeletedDate"], end=True) if "ToDeletedDate" in dates else None
+    key = "ListID" if lists else "TxnID"
+    found = []
+    for entry in company.deleted:
+        if key not in entry or entry["kind"] not in kinds:
+            continue
+        when = datetime.fromisoformat(entry["TimeDeleted"])
+        if (low is None or when >= low) and (high is None or when <= high):
+            found.append(entry)
+    status = statuses.OK if found else statuses.NOTHING_FOUND
+    rs = _rs(answers, request, status)
+    ret = "ListDeletedRet" if lists else "TxnDeletedRet"
+    for entry in found:
+        shown = {
+            ("ListDelType" if lists else "TxnDelType"): entry["kind"],
+            key: entry[key],
+            "TimeCreated": entry["TimeCreated"],
+            "TimeDeleted": entry["TimeDeleted"],
+        }
+        extra = "FullName" if lists else "RefNumber"
+        if entry.get(extra):
+            shown[extra] = entry[extra]
+        objects.to_xml(rs, ret, schema.ret(ret), shown)
+    return status
 
 
 def _delete(

@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from qbd_emulator import objects, statuses
-from qbd_emulator.model import ENTITY_FAMILIES, LIST_FAMILY, Company, Record
+from qbd_emulator.model import ENTITY_FAMILIES, LIST_FAMILY, Company, Record, format_time
 
 Tree = dict[str, Any]
 
@@ -189,7 +189,13 @@ def delete_list(company: Company, kind: str, list_id: str) -> Record:
         raise statuses.cannot_delete(f"{kind} list", name, "This list element is in use.")
     del company.family(family or "")[record.id]
     company.deleted.append(
-        {"kind": kind, "ListID": record.id, "FullName": name, "TimeDeleted": _stamp(company)}
+        {
+            "kind": kind,
+            "ListID": record.id,
+            "FullName": name,
+            "TimeCreated": format_time(record.created),
+            "TimeDeleted": _stamp(company),
+        }
     )
     return record
 
@@ -218,8 +224,6 @@ def _used(company: Company, family: str, list_id: str) -> bool:
 
 
 def _stamp(company: Company) -> str:
-    from qbd_emulator.model import format_time
-
     return format_time(company.now())
 
 
@@ -445,6 +449,7 @@ def delete_txn(company: Company, kind: str, txn_id: str) -> Record:
             "kind": kind,
             "TxnID": txn_id,
             "RefNumber": str(record.data.get("RefNumber", "")),
+            "TimeCreated": format_time(record.created),
             "TimeDeleted": _stamp(company),
         }
     )

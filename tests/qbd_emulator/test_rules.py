@@ -340,3 +340,32 @@ def test_a_payment_saves_the_invoice_it_pays(emulator: Emulator, company: Compan
     unpaid = one(emulator, company, f"<InvoiceQueryRq><TxnID>{txn}</TxnID></InvoiceQueryRq>")
     assert unpaid.findtext("InvoiceRet/BalanceRemaining") == "190.00"
     assert unpaid.findtext("InvoiceRet/EditSequence") != paid.findtext("InvoiceRet/EditSequence")
+
+
+def test_deleted_records_are_listed(emulator: Emulator, company: Company) -> None:
+    gone = one(emulator, company, customer_add("Short Lived")).find("CustomerRet")
+    list_id = gone.findtext("ListID")
+    delete = f"<ListDelRq><ListDelType>Customer</ListDelType><ListID>{list_id}</ListID></ListDelRq>"
+    assert code(one(emulator, company, delete)) == 0
+    invoice = one(emulator, company, invoice_add("Okafor, Dan", ref="DEL-1")).find("InvoiceRet")
+    txn = invoice.findtext("TxnID")
+    delete = f"<TxnDelRq><TxnDelType>Invoice</TxnDelType><TxnID>{txn}</TxnID></TxnDelRq>"
+    assert code(one(emulator, company, delete)) == 0
+    rs = one(
+        emulator,
+        company,
+        "<ListDeletedQueryRq><ListDelType>Customer</ListDelType><ListDelType>Vendor</ListDelType>"
+        "</ListDeletedQueryRq>",
+    )
+    assert [(r.findtext("ListID"), r.findtext("FullName")) for r in rs] == [
+        (list_id, "Short Lived")
+    ]
+    rs = one(
+        emulator, company, "<TxnDeletedQueryRq><TxnDelType>Invoice</TxnDelType></TxnDeletedQueryRq>"
+    )
+    assert [(r.findtext("TxnID"), r.findtext("RefNumber")) for r in rs] == [(txn, "DEL-1")]
+    later = (
+        "<TxnDeletedQueryRq><TxnDelType>Invoice</TxnDelType><DeletedDateRangeFilter>"
+        "<FromDeletedDate>2037-01-01</FromDeletedDate></DeletedDateRangeFilter></TxnDeletedQueryRq>"
+    )
+    assert code(one(emulator, company, later)) == 1
