@@ -120,7 +120,9 @@ def mod_list(company: Company, kind: str, mod: Tree) -> Record:
         raise statuses.not_found(mod["ListID"])
     _check_lock(company, record, f"{kind} list")
     _check_sequence(record, mod["EditSequence"])
-    changes = _resolve(company, kind, kind, {k: v for k, v in mod.items() if k not in _SKIP})
+    changes = _resolve(
+        company, kind, kind, _as_ret({k: v for k, v in mod.items() if k not in _SKIP})
+    )
     old_full = objects.full_name(record)
     name = str(changes.get("Name", record.data.get("Name", "")))
     parent = changes.get("ParentRef", record.data.get("ParentRef"))
@@ -161,6 +163,13 @@ def mod_list(company: Company, kind: str, mod: Tree) -> Record:
         if touched:
             _saved(company, child)
     return record
+
+
+def _as_ret(changes: Tree) -> Tree:
+    """A Mod's groups under their Ret names (`SalesOrPurchaseMod` changes `SalesOrPurchase`)."""
+    return {
+        key.removesuffix("Mod") if key.endswith("Mod") else key: v for key, v in changes.items()
+    }
 
 
 def _merge(data: Tree, changes: Tree) -> None:
@@ -374,7 +383,7 @@ def mod_txn(company: Company, kind: str, mod: Tree) -> Record:
         k: mod[k] for k in mod if k.endswith(("LineMod", "AppliedToTxnMod", "AppliedToTxnAdd"))
     }
     header = {k: v for k, v in mod.items() if k not in _SKIP and k not in lines_in}
-    changes = _resolve(company, kind, kind, header)
+    changes = _resolve(company, kind, kind, _as_ret(header))
     if "TxnDate" in changes:
         _closed(company, kind, changes["TxnDate"], element)
     data = copy.deepcopy(record.data)

@@ -369,3 +369,18 @@ def test_deleted_records_are_listed(emulator: Emulator, company: Company) -> Non
         "<FromDeletedDate>2037-01-01</FromDeletedDate></DeletedDateRangeFilter></TxnDeletedQueryRq>"
     )
     assert code(one(emulator, company, later)) == 1
+
+
+def test_an_item_mod_changes_its_price(emulator: Emulator, company: Company) -> None:
+    item = company.by_full_name("Item", "Labor")
+    assert item is not None
+    mod = (
+        f"<ItemServiceModRq><ItemServiceMod><ListID>{item.id}</ListID><EditSequence>"
+        f"{item.edit_sequence}</EditSequence><SalesOrPurchaseMod><Price>105.00</Price>"
+        "</SalesOrPurchaseMod></ItemServiceMod></ItemServiceModRq>"
+    )
+    changed = one(emulator, company, mod).find("ItemServiceRet")
+    assert changed.findtext("SalesOrPurchase/Price") == "105.00"
+    assert changed.findtext("SalesOrPurchase/Desc") == "Labor, per hour"  # kept
+    invoice = one(emulator, company, invoice_add("Okafor, Dan", qty="1"))
+    assert invoice.findtext("InvoiceRet/Subtotal") == "105.00"
