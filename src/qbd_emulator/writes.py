@@ -298,6 +298,7 @@ def _next_number(company: Company, kind: str) -> str:
 
 def add_txn(company: Company, kind: str, add: Tree) -> Record:
     lines_in = {k: add[k] for k in add if k.endswith(("LineAdd", "AppliedToTxnAdd"))}
+    _no_group_lines(kind, {k: v for k, v in add.items() if "Group" in k})
     header = {
         k: v
         for k, v in add.items()
@@ -314,9 +315,10 @@ def add_txn(company: Company, kind: str, add: Tree) -> Record:
         if lines:
             data[f"{base}Ret"] = _build_lines(company, kind, base, lines)
     if kind == "ReceivePayment":
-        data["AppliedToTxnRet"] = _applications(
-            company, data, add.get("AppliedToTxnAdd", []), exclude=None
-        )
+        applied = add.get("AppliedToTxnAdd", [])
+        if add.get("IsAutoApply") == "true":
+            applied = _auto_apply(company, data)
+        data["AppliedToTxnRet"] = _applications(company, data, applied, exclude=None)
     data["TxnID"] = company.new_txn_id()
     data["TxnNumber"] = str(company.new_txn_number())
     now = company.now()
@@ -325,6 +327,40 @@ def add_txn(company: Company, kind: str, add: Tree) -> Record:
     if kind == "ReceivePayment":
         _touch_paid(company, [], data["AppliedToTxnRet"])
     return record
+
+
+def _no_group_lines(kind: str, groups: Tree) -> None:
+    """Group items are not emulated: a line naming one names an item that does not exist."""
+    for lines in groups.values():
+        for line in lines:
+            ref = line.get("ItemGroupRef") or {}
+            shown = str(ref.get("ListID") or ref.get("FullName") or "")
+            raise statuses.invalid_reference("ItemGroup", shown, f"{kind} line")
+
+
+def _auto_apply(company: Company, data: Tree) -> list[Tree]:
+    """`IsAutoApply`: the payment goes to the customer's open invoices, oldest first."""
+    customer = (data.get("CustomerRef") or {}).get("ListID")
+    left = objects.dec(data.get("TotalAmount"))
+    applied: list[Tree] = []
+    invoices = sorted(
+        (
+            r
+            for r in company.txns.values()
+            if r.type == "Invoice" and (r.data.get("CustomerRef") or {}).get("ListID") == customer
+        ),
+        key=lambda r: (str(r.data.get("TxnDate", "")), r.created, r.id),
+    )
+    for invoice in invoices:
+        due = objects.invoice_balance(company, invoice)
+        if left <= 0:
+            break
+        if due <= 0:
+            continue
+        amount = min(due, left)
+        applied.append({"TxnID": invoice.id, "PaymentAmount": objects.money(amount)})
+        left -= amount
+    return applied
 
 
 def _applications(

@@ -384,3 +384,28 @@ def test_an_item_mod_changes_its_price(emulator: Emulator, company: Company) -> 
     assert changed.findtext("SalesOrPurchase/Desc") == "Labor, per hour"  # kept
     invoice = one(emulator, company, invoice_add("Okafor, Dan", qty="1"))
     assert invoice.findtext("InvoiceRet/Subtotal") == "105.00"
+
+
+def test_auto_apply_pays_the_oldest_invoices_first(emulator: Emulator, company: Company) -> None:
+    older = one(emulator, company, invoice_add("Alvarez, Maria", ref="OLD", date="2026-11-01"))
+    newer = one(emulator, company, invoice_add("Alvarez, Maria", ref="NEW", date="2026-11-15"))
+    pay = (
+        "<ReceivePaymentAddRq><ReceivePaymentAdd><CustomerRef><FullName>Alvarez, Maria</FullName>"
+        "</CustomerRef><TotalAmount>250.00</TotalAmount><IsAutoApply>true</IsAutoApply>"
+        "</ReceivePaymentAdd></ReceivePaymentAddRq>"
+    )
+    applied = one(emulator, company, pay).findall("ReceivePaymentRet/AppliedToTxnRet")
+    assert [(a.findtext("TxnID"), a.findtext("Amount")) for a in applied] == [
+        (older.findtext("InvoiceRet/TxnID"), "190.00"),
+        (newer.findtext("InvoiceRet/TxnID"), "60.00"),
+    ]
+
+
+def test_group_lines_name_items_that_do_not_exist(emulator: Emulator, company: Company) -> None:
+    add = invoice_add("Okafor, Dan").replace(
+        "</InvoiceAdd>",
+        "<InvoiceLineGroupAdd><ItemGroupRef><FullName>Bathroom Kit</FullName></ItemGroupRef>"
+        "</InvoiceLineGroupAdd></InvoiceAdd>",
+    )
+    rs = one(emulator, company, add)
+    assert code(rs) == 3140 and 'ItemGroup "Bathroom Kit"' in rs.get("statusMessage")
