@@ -42,6 +42,20 @@ REQUIRED = {
     "CreditCardChargeAdd": ("AccountRef",),
     "PurchaseOrderAdd": (),
 }
+# Inside a request: elements the schema requires there (OPS), checked like the top ones.
+REQUIRED_INSIDE = {
+    "AppliedToTxnAdd": ("TxnID",),
+    "AppliedToTxnMod": ("TxnID",),
+    "InvoiceLineMod": ("TxnLineID",),
+    "ExpenseLineMod": ("TxnLineID",),
+    "ItemLineMod": ("TxnLineID",),
+    "PurchaseOrderLineMod": ("TxnLineID",),
+    "NameFilter": ("MatchCriterion", "Name"),
+    "RefNumberFilter": ("MatchCriterion", "RefNumber"),
+    "InvoiceLineGroupAdd": ("ItemGroupRef",),
+    "ItemGroupLineAdd": ("ItemGroupRef",),
+    "PurchaseOrderLineGroupAdd": ("ItemGroupRef",),
+}
 ON_ERROR = ("stopOnError", "continueOnError")
 
 
@@ -153,15 +167,13 @@ def _read_request(element: etree._Element) -> Request:
     attrs = {str(k): str(v) for k, v in element.attrib.items()}
     if set(attrs) - set(allowed):
         raise statuses.parse_error()
+    if attrs.get("metaData") not in (None, "NoMetaData", "MetaDataOnly", "MetaDataAndResponseData"):
+        raise statuses.parse_error()
     if attrs.get("iterator") not in (None, "Start", "Continue", "Stop"):
         raise statuses.parse_error()
     problems: list[statuses.StatusError] = []
     tree = read(element, node, problems)
-    for key, value in tree.items():
-        if isinstance(value, dict):
-            for required in REQUIRED.get(key, ()):
-                if required not in value:
-                    raise statuses.parse_error()
+    _check_required(tree)
     if name in ("ListDelRq", "TxnDelRq", "TxnVoidRq") and len(tree) != 2:
         raise statuses.parse_error()
     if len(attrs.get("requestID", "")) > 50:
@@ -169,6 +181,17 @@ def _read_request(element: etree._Element) -> Request:
     if attrs.get("iterator") in ("Continue", "Stop") and "iteratorID" not in attrs:
         raise statuses.parse_error()
     return Request(name, element, attrs, tree, problems)
+
+
+def _check_required(tree: Tree) -> None:
+    for key, value in tree.items():
+        for item in value if isinstance(value, list) else [value]:
+            if not isinstance(item, dict):
+                continue
+            for required in REQUIRED.get(key, ()) + REQUIRED_INSIDE.get(key, ()):
+                if required not in item:
+                    raise statuses.parse_error()
+            _check_required(item)
 
 
 def _rs(answers: etree._Element, request: Request, status: statuses.Status) -> etree._Element:
@@ -197,6 +220,13 @@ def _run(
     except statuses.StatusError as exc:
         _rs(answers, request, exc.status)
         return exc.status
+    except Exception as exc:  # a bug of the emulator's: answered, logged, never a crash
+        status = statuses.Status(
+            1000, "Error", "There has been an internal error when processing the request."
+        )
+        session.log.append(f"internal error in {request.name}: {type(exc).__name__}: {exc}")
+        _rs(answers, request, status)
+        return status
 
 
 def _request_fault(company: Company, name: str) -> None:
@@ -245,9 +275,14 @@ def _query(
 ) -> statuses.Status:
     answer = queries.run(company, session.id, request.name, request.attrs, request.tree)
     rs = _rs(answers, request, answer.status)
+    meta = request.attrs.get("metaData", "NoMetaData")
+    if meta != "NoMetaData":
+        rs.set("retCount", str(len(answer.records)))
     if answer.iterator_id is not None:
         rs.set("iteratorRemainingCount", str(answer.remaining or 0))
         rs.set("iteratorID", answer.iterator_id)
+    if meta == "MetaDataOnly":
+        return answer.status
     only = request.tree.get("IncludeRetElement")
     for record in answer.records:
         objects.ret_xml(rs, company, record, include_lines=answer.include_lines, only=only)

@@ -158,10 +158,23 @@ def test_mutated_messages_never_crash(emulator: Emulator, company: Company) -> N
             "</ItemRef><Quantity>2</Quantity><Rate>10.5</Rate></InvoiceLineAdd></InvoiceAdd>"
             "</InvoiceAddRq>"
         ),
+        message(
+            "<ReceivePaymentAddRq><ReceivePaymentAdd><CustomerRef><FullName>Okafor, Dan</FullName>"
+            "</CustomerRef><TotalAmount>10.00</TotalAmount><AppliedToTxnAdd><TxnID>1-1</TxnID>"
+            "<PaymentAmount>10.00</PaymentAmount></AppliedToTxnAdd></ReceivePaymentAdd>"
+            "</ReceivePaymentAddRq>"
+            "<ItemQueryRq><NameFilter><MatchCriterion>Contains</MatchCriterion><Name>a</Name>"
+            "</NameFilter></ItemQueryRq>"
+            "<InvoiceModRq><InvoiceMod><TxnID>1-1</TxnID><EditSequence>1</EditSequence>"
+            "<InvoiceLineMod><TxnLineID>-1</TxnLineID><Amount>5</Amount></InvoiceLineMod>"
+            "</InvoiceMod></InvoiceModRq>",
+            on_error="continueOnError",
+        ),
     ]
     alphabet = '<>/"=&;:[]!?-x0 \x00\xff'
     rng = random.Random(18)
-    for _ in range(600):
+    session = Session("fuzz")
+    for _ in range(1000):
         text = list(rng.choice(seeds))
         for _ in range(rng.randint(1, 4)):
             at = rng.randrange(len(text))
@@ -173,6 +186,7 @@ def test_mutated_messages_never_crash(emulator: Emulator, company: Company) -> N
             else:
                 text.insert(at, rng.choice(alphabet))
         try:
-            emulator.process(company, Session("fuzz"), "".join(text))
+            emulator.process(company, session, "".join(text))
         except ProcessorError as exc:
             assert exc.hresult in ("0x80040400", "0x80040428")
+    assert not [note for note in session.log if note.startswith("internal error")]
