@@ -167,3 +167,10 @@ def test_a_list_query_by_ids_reports_what_is_missing(emulator: Emulator, company
     assert code(rs) == 500 and '("80000999-1")' in rs.get("statusMessage")
     assert [r.findtext("Name") for r in rs.findall("VendorRet")] == ["Summit Lumber"]
     assert etree.iselement(rs)
+
+
+def test_metadata_only_counts(emulator: Emulator, company: Company) -> None:
+    rs = one(emulator, company, '<VendorQueryRq metaData="MetaDataOnly" />')
+    assert rs.get("retCount") == "3" and len(rs) == 0
+    rs = one(emulator, company, '<VendorQueryRq metaData="MetaDataAndResponseData" />')
+    assert rs.get("retCount") == "3" and len(rs) == 3
