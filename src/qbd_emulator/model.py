@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -123,6 +124,8 @@ class Company:
     _counters: dict[str, itertools.count[int]] = field(default_factory=dict)
     _last_sequence: int = 0
     _stamp: int = 0
+    revision: int = 0  # bumped on every change of a record; derived values are cached by it
+    _memo: dict[str, tuple[int, Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._stamp = int(self.created.timestamp())
@@ -166,6 +169,17 @@ class Company:
         return self._last_sequence
 
     # --- records ----------------------------------------------------------------------------------
+
+    def changed(self) -> None:
+        self.revision += 1
+
+    def memo(self, key: str, build: Callable[[], Any]) -> Any:
+        """`build()`, computed once per revision of the records."""
+        cached = self._memo.get(key)
+        if cached is None or cached[0] != self.revision:
+            cached = (self.revision, build())
+            self._memo[key] = cached
+        return cached[1]
 
     def family(self, family: str) -> dict[str, Record]:
         return self.lists.setdefault(family, {})

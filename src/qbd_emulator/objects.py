@@ -87,14 +87,19 @@ def dec(value: Any, default: str = "0") -> Decimal:
 
 def applied_to(company: Company, txn_id: str) -> Decimal:
     """What received payments apply to an invoice."""
-    total = Decimal(0)
+    applied: dict[str, Decimal] = company.memo("applied", lambda: _applied(company))
+    return applied.get(txn_id, Decimal(0))
+
+
+def _applied(company: Company) -> dict[str, Decimal]:
+    totals: dict[str, Decimal] = {}
     for record in company.txns.values():
         if record.type != "ReceivePayment" or record.voided:
             continue
         for line in record.data.get("AppliedToTxnRet", []):
-            if line.get("TxnID") == txn_id:
-                total += dec(line.get("Amount"))
-    return total
+            key = str(line.get("TxnID"))
+            totals[key] = totals.get(key, Decimal(0)) + dec(line.get("Amount"))
+    return totals
 
 
 def invoice_total(record: Record) -> Decimal:
@@ -118,16 +123,19 @@ def lines_total(record: Record) -> Decimal:
 
 
 def customer_balance(company: Company, list_id: str) -> Decimal:
-    balance = Decimal(0)
+    balances: dict[str, Decimal] = company.memo("balances", lambda: _balances(company))
+    return balances.get(list_id, Decimal(0))
+
+
+def _balances(company: Company) -> dict[str, Decimal]:
+    balances: dict[str, Decimal] = {}
     for record in company.txns.values():
-        ref = record.data.get("CustomerRef") or {}
-        if ref.get("ListID") != list_id:
-            continue
+        key = str((record.data.get("CustomerRef") or {}).get("ListID"))
         if record.type == "Invoice":
-            balance += invoice_balance(company, record)
+            balances[key] = balances.get(key, Decimal(0)) + invoice_balance(company, record)
         elif record.type == "ReceivePayment" and not record.voided:
-            balance -= unused_payment(record)
-    return balance
+            balances[key] = balances.get(key, Decimal(0)) - unused_payment(record)
+    return balances
 
 
 def unused_payment(record: Record) -> Decimal:

@@ -54,6 +54,7 @@ def seed(company: Company, kind: str, data: dict[str, Any]) -> Record:
     now = company.now()
     record = Record(kind, data, company.new_edit_sequence(), now, now)
     company.family(family)[record.id] = record
+    company.changed()
     return record
 
 

@@ -82,6 +82,7 @@ def _check_sequence(record: Record, sent: str) -> None:
 
 
 def _saved(company: Company, record: Record) -> None:
+    company.changed()
     record.edit_sequence = company.new_edit_sequence()
     record.modified = company.now()
 
@@ -110,6 +111,7 @@ def add_list(company: Company, kind: str, add: Tree) -> Record:
     now = company.now()
     record = Record(kind, data, company.new_edit_sequence(), now, now)
     company.family(family)[record.id] = record
+    company.changed()
     return record
 
 
@@ -197,6 +199,7 @@ def delete_list(company: Company, kind: str, list_id: str) -> Record:
     if _used(company, family or "", record.id):
         raise statuses.cannot_delete(f"{kind} list", name, "This list element is in use.")
     del company.family(family or "")[record.id]
+    company.changed()
     company.deleted.append(
         {
             "kind": kind,
@@ -324,6 +327,7 @@ def add_txn(company: Company, kind: str, add: Tree) -> Record:
     now = company.now()
     record = Record(kind, data, company.new_edit_sequence(), now, now)
     company.txns[record.id] = record
+    company.changed()
     if kind == "ReceivePayment":
         _touch_paid(company, [], data["AppliedToTxnRet"])
     return record
@@ -486,6 +490,7 @@ def delete_txn(company: Company, kind: str, txn_id: str) -> Record:
     _check_lock(company, record, kind)
     _closed(company, kind, record.data.get("TxnDate", ""), str(record.data.get("RefNumber") or ""))
     del company.txns[txn_id]
+    company.changed()
     _unapply(company, record)
     if kind == "ReceivePayment":
         _touch_paid(company, record.data.get("AppliedToTxnRet", []), [])
