@@ -45,10 +45,14 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
     emulator = Emulator()
     if args.command == "demo":
-        _prepare_demo(emulator, args)
+        try:
+            _prepare_demo(emulator, args)
+        except ValueError as exc:
+            parser.error(f"--service: {exc}")
     serve_forever(args.host, args.port, emulator, log_level=args.log_level)
     return 0
 

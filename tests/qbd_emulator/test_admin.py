@@ -38,7 +38,7 @@ def service() -> Iterator[tuple[str, TinyService]]:
     httpd = make_server("127.0.0.1", 0, app, handler_class=_Quiet)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{httpd.server_port}/qbwc", app
+    yield f"http://localhost:{httpd.server_port}/qbwc", app
     httpd.shutdown()
     httpd.server_close()
 

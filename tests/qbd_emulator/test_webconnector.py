@@ -331,3 +331,21 @@ def test_a_newer_company_file_reports_its_qbxml_version(emulator: Emulator) -> N
     assert (first["qbXMLMajorVers"], first["qbXMLMinorVers"]) == ("16", "0")
     hcp = etree.fromstring(first["strHCPResponse"].encode())
     assert "16.0" in [v.text for v in hcp.iter("SupportedQBXMLVersion")]
+
+
+@pytest.mark.parametrize(
+    ("url", "taken"),
+    [
+        ("https://books.example.com/qbwc", True),
+        ("http://localhost:8000/qbwc", True),
+        ("http://127.0.0.1:8000/qbwc", False),
+        ("http://books.example.com/qbwc", False),
+        ("ftp://books.example.com/", False),
+    ],
+)
+def test_the_app_url_rule(emulator: Emulator, company: Company, url: str, taken: bool) -> None:
+    if taken:
+        WebConnector(emulator, url=url, username="a", password="b", company_id=company.id)
+    else:
+        with pytest.raises(ValueError, match="QBWC1010"):
+            WebConnector(emulator, url=url, username="a", password="b", company_id=company.id)

@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from datetime import date, datetime
 from typing import Any
 
+import httpx
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -22,7 +23,7 @@ from starlette.routing import BaseRoute, Route
 from qbd_emulator import host, objects, presets
 from qbd_emulator.emulator import Emulator, UnknownCompany
 from qbd_emulator.model import PACIFIC, Company, Fault, Lock, format_time
-from qbd_emulator.webconnector.simulator import WebConnector
+from qbd_emulator.webconnector.simulator import WebConnector, check_url
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 LOCK_CODES = (3170, 3175, 3176)
@@ -363,8 +364,10 @@ class _Admin:
     async def create_connector(self, request: Request) -> Response:
         body = await _body(request)
         url = _string(body, "url", required=True) or ""
-        if not url.startswith(("http://", "https://")):
-            raise Invalid("url", "url must be an http:// or https:// URL")
+        try:
+            check_url(url)
+        except (ValueError, httpx.InvalidURL) as exc:
+            raise Invalid("url", str(exc)) from None
         company_id = _string(body, "company_id", required=True) or ""
         self.emulator.company(company_id)
         options: dict[str, Any] = {}
@@ -378,6 +381,8 @@ class _Admin:
         max_noops = _count(body, "max_noops")
         if max_noops is not None:
             options["max_noops"] = max_noops
+        if "ca_file" in body:
+            options["verify"] = _string(body, "ca_file", required=True)
         connector = WebConnector(
             self.emulator,
             url=url,
@@ -442,7 +447,12 @@ class _Admin:
         if "password" in body:
             connector.password = str(body["password"])
         if "url" in body:
-            connector.url = _string(body, "url", required=True) or connector.url
+            url = _string(body, "url", required=True) or connector.url
+            try:
+                check_url(url)
+            except (ValueError, httpx.InvalidURL) as exc:
+                raise Invalid("url", str(exc)) from None
+            connector.url = url
         if "qbwc_version" in body:
             connector.qbwc_version = (
                 _string(body, "qbwc_version", required=True) or connector.qbwc_version

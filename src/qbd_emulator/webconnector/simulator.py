@@ -55,6 +55,19 @@ FILE_BUSY = (
 MAX_CONNECTION_RETRIES = 2
 
 
+def check_url(url: str) -> None:
+    """The AppURL rule the Web Connector applies when a .qwc is added: https, or http on
+    localhost only (G p.35, App. A: QBWC1010)."""
+    parsed = httpx.URL(url)
+    if parsed.scheme == "https" and parsed.host:
+        return
+    if parsed.scheme == "http" and parsed.host == "localhost":
+        return
+    raise ValueError(
+        "the Web Connector takes an https:// URL, or http:// on localhost only (QBWC1010)"
+    )
+
+
 class CompanyFiles(Protocol):
     def company(self, company_id: str) -> Company: ...
 
@@ -128,8 +141,11 @@ class WebConnector:
         timeout: float = 30.0,
         transport: httpx.BaseTransport | None = None,
         connector_id: str | None = None,
+        verify: bool | str = True,
     ) -> None:
+        check_url(url)
         self.files = files
+        self.verify = verify
         self.id = connector_id or "qbwc-" + secrets.token_hex(4)
         self.url = url
         self.username = username
@@ -166,6 +182,7 @@ class WebConnector:
     def schedule(self, every_seconds: float) -> None:
         """Run a session every `every_seconds` (the .qwc's RunEveryNSeconds with Auto-Run on)."""
         self.every_seconds = every_seconds
+        self._silenced = False
         self.next_run = time.monotonic()
         if self._thread is None or not self._thread.is_alive():
             self._stop.clear()
@@ -191,7 +208,8 @@ class WebConnector:
             if self._stop.wait(wait):
                 return
             self.next_run = time.monotonic() + every
-            self.run_session()
+            if not self._silenced:
+                self._run()
 
     def state(self) -> dict[str, Any]:
         return {
@@ -219,17 +237,25 @@ class WebConnector:
     # --- one session ------------------------------------------------------------------------------
 
     def run_session(self) -> SessionLog:
-        """One update, start to end (sessions of one connector never overlap)."""
-        with self._running:
-            self._silenced = False
+        """One update now, start to end, even when stopped (as "Update Selected" in QBWC)."""
+        self._silenced = False
+        return self._run()
+
+    def _run(self) -> SessionLog:
+        with self._running:  # sessions of one connector never overlap
             log = SessionLog(len(self.sessions) + 1, datetime.now(UTC))
             self.sessions.append(log)
             session = Session(f"{self.id}-{log.number}")
-            with httpx.Client(transport=self.transport, timeout=self.timeout) as client:
+            with httpx.Client(
+                transport=self.transport, timeout=self.timeout, verify=self.verify
+            ) as client:
                 try:
                     self._session(client, log, session)
                 except _End as end:
                     log.outcome = end.outcome
+                except Exception as exc:  # never let a schedule die on a bug
+                    log.outcome = "simulator error"
+                    log.notes.append(f"{type(exc).__name__}: {exc}")
                 finally:
                     self.files.end_session(session)
                     log.ended = datetime.now(UTC)
