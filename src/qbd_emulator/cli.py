@@ -1,18 +1,21 @@
 """`qbd-emulator`: run the QuickBooks Desktop emulator.
 
-qbd-emulator serve --host 127.0.0.1 --port 8766
-qbd-emulator demo  --host 127.0.0.1 --port 8766 [--service URL --username U --password P
-                   [--every-seconds N]]   (adds a demo company file, and a Web Connector for it)
+qbd-emulator serve --host 127.0.0.1 --port 8766 [--state FILE]
+qbd-emulator demo  --host 127.0.0.1 --port 8766 [--state FILE] [--service URL --username U
+                   --password P [--every-seconds N]]
+                   (adds a demo company file, and a Web Connector for it)
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from qbd_emulator.emulator import Emulator
+from qbd_emulator.persistence import load
 from qbd_emulator.server import serve_forever
-from qbd_emulator.webconnector.simulator import WebConnector
+from qbd_emulator.webconnector.simulator import WebConnector, check_url
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -32,6 +35,12 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_argument("--host", default="127.0.0.1")
         sub.add_argument("--port", type=int, default=8766)
         sub.add_argument("--log-level", default="info")
+        sub.add_argument(
+            "--state",
+            type=Path,
+            default=None,
+            help="read the state from this file, write it back on exit",
+        )
         if name == "demo":
             sub.add_argument(
                 "--service", default=None, help="the SOAP endpoint the Web Connector polls"
@@ -48,18 +57,22 @@ def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     emulator = Emulator()
+    if args.state is not None:
+        load(emulator, args.state)
     if args.command == "demo":
         try:
             _prepare_demo(emulator, args)
         except ValueError as exc:
             parser.error(f"--service: {exc}")
-    serve_forever(args.host, args.port, emulator, log_level=args.log_level)
+    serve_forever(args.host, args.port, emulator, log_level=args.log_level, state_file=args.state)
     return 0
 
 
 def _prepare_demo(emulator: Emulator, args: argparse.Namespace) -> None:
     base = f"http://{args.host}:{args.port}"
-    company = emulator.create_company("Summit Ridge Builders", preset="demo", company_id="demo")
+    company = emulator.companies.get("demo") or emulator.create_company(
+        "Summit Ridge Builders", preset="demo", company_id="demo"
+    )
     counts = company.counts()
     items = sum(v for k, v in counts.items() if k.startswith("Item"))
     lines = [
@@ -70,7 +83,10 @@ def _prepare_demo(emulator: Emulator, args: argparse.Namespace) -> None:
         f"                     {counts.get('Customer', 0)} customers and jobs, "
         f"{counts.get('Vendor', 0)} vendors, {items} items, {counts.get('Account', 0)} accounts",
     ]
-    if args.service:
+    if args.service and "demo" in emulator.connectors:
+        check_url(args.service)
+        emulator.connectors["demo"].url = args.service
+    elif args.service:
         connector = emulator.add_connector(
             WebConnector(
                 emulator,

@@ -8,7 +8,6 @@ is answered (`qbd_emulator.objects`).
 
 from __future__ import annotations
 
-import itertools
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -121,14 +120,14 @@ class Company:
     locks: dict[str, Lock] = field(default_factory=dict)
     iterators: dict[str, Iterator] = field(default_factory=dict)
     data_ext: dict[str, dict[str, str]] = field(default_factory=dict)  # OwnerID -> name -> value
-    _counters: dict[str, itertools.count[int]] = field(default_factory=dict)
-    _last_sequence: int = 0
-    _stamp: int = 0
+    counters: dict[str, int] = field(default_factory=dict)  # the next value of each counter
+    last_sequence: int = 0
+    stamp: int = 0
     revision: int = 0  # bumped on every change of a record; derived values are cached by it
     _memo: dict[str, tuple[int, Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self._stamp = int(self.created.timestamp())
+        self.stamp = int(self.created.timestamp())
 
     # --- time -------------------------------------------------------------------------------------
 
@@ -144,29 +143,29 @@ class Company:
     # --- identities -------------------------------------------------------------------------------
 
     def _next(self, counter: str, start: int) -> int:
-        if counter not in self._counters:
-            self._counters[counter] = itertools.count(start)
-        return next(self._counters[counter])
+        value = self.counters.get(counter, start)
+        self.counters[counter] = value + 1
+        return value
 
     def new_list_id(self, family: str) -> str:
         """`80000001-1734567890`: a counter per list (ListIDs are unique per list type only); the
         four name lists count together, as one reference (`PayeeEntityRef`) may name any."""
         counter = "Entity" if family in ENTITY_FAMILIES else family
-        return f"{self._next(counter, 0x80000001):08X}-{self._stamp}"
+        return f"{self._next(counter, 0x80000001):08X}-{self.stamp}"
 
     def new_txn_id(self) -> str:
-        return f"{self._next('txn', 0x1):X}-{self._stamp}"
+        return f"{self._next('txn', 0x1):X}-{self.stamp}"
 
     def new_txn_number(self) -> int:
         return self._next("txn-number", 1)
 
     def new_line_id(self) -> str:
-        return f"{self._next('line', 0x1):X}-{self._stamp}"
+        return f"{self._next('line', 0x1):X}-{self.stamp}"
 
     def new_edit_sequence(self) -> int:
         """Every save changes it: the clock's seconds, or one more than the last one given."""
-        self._last_sequence = max(self._last_sequence + 1, int(self.now().timestamp()))
-        return self._last_sequence
+        self.last_sequence = max(self.last_sequence + 1, int(self.now().timestamp()))
+        return self.last_sequence
 
     # --- records ----------------------------------------------------------------------------------
 

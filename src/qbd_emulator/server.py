@@ -10,12 +10,14 @@ from __future__ import annotations
 import socket
 import threading
 import time
+from pathlib import Path
 from types import TracebackType
 
 import uvicorn
 
 from qbd_emulator.emulator import Emulator
 from qbd_emulator.http.app import create_app
+from qbd_emulator.persistence import save
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -82,8 +84,16 @@ class EmulatorServer:
         self.stop()
 
 
-def serve_forever(host: str, port: int, emulator: Emulator, *, log_level: str = "info") -> None:
-    """Serve in the foreground until interrupted (the `qbd-emulator serve` command)."""
+def serve_forever(
+    host: str,
+    port: int,
+    emulator: Emulator,
+    *,
+    log_level: str = "info",
+    state_file: Path | None = None,
+) -> None:
+    """Serve in the foreground until interrupted (the `qbd-emulator serve` command); with a
+    state file, the state is written to it when the server stops."""
     try:
         uvicorn.run(
             create_app(emulator),
@@ -94,4 +104,8 @@ def serve_forever(host: str, port: int, emulator: Emulator, *, log_level: str = 
             access_log=False,
         )
     finally:
+        for connector in list(emulator.connectors.values()):
+            connector.stop()
+        if state_file is not None:
+            save(emulator, state_file)
         emulator.reset()

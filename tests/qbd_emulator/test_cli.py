@@ -73,3 +73,58 @@ def test_demo_serves_the_demo_company_and_stops_cleanly() -> None:
         if proc.poll() is None:
             proc.kill()
             proc.communicate(timeout=15)
+
+
+def test_serve_with_state_keeps_a_customer(tmp_path: Path) -> None:
+    state = tmp_path / "qbd-state.json"
+    for round_ in (1, 2):
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        argv = [
+            *command(),
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--state",
+            str(state),
+            "--log-level",
+            "warning",
+        ]
+        proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            deadline = time.monotonic() + 20
+            while True:
+                assert proc.poll() is None
+                try:
+                    if httpx.get(f"{base}/_emulator/health", timeout=1).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                assert time.monotonic() < deadline
+                time.sleep(0.05)
+            if round_ == 1:
+                made = httpx.post(
+                    f"{base}/_emulator/companies", json={"name": "Kept", "company_id": "kept"}
+                )
+                assert made.status_code == 201
+                answer = httpx.post(
+                    f"{base}/_emulator/companies/kept/qbxml",
+                    content=message(
+                        "<CustomerAddRq><CustomerAdd><Name>Stays</Name></CustomerAdd>"
+                        "</CustomerAddRq>"
+                    ),
+                )
+                assert 'statusCode="0"' in answer.text
+            else:
+                export = httpx.get(f"{base}/_emulator/companies/kept/export").json()
+                assert [c["Name"] for c in export["lists"]["Customer"]] == ["Stays"]
+            proc.send_signal(signal.SIGINT)
+            _, err = proc.communicate(timeout=15)
+            assert proc.returncode == 0 and "Traceback" not in err
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.communicate(timeout=15)
+    assert state.exists()
