@@ -167,6 +167,18 @@ def computed(company: Company, record: Record, *, include_lines: bool = True) ->
         )
         tree["Balance"] = money(own)
         tree["TotalBalance"] = money(own + jobs)
+    elif kind == "Vendor":
+        tree["Balance"] = money(
+            sum(
+                (
+                    lines_total(r)
+                    for r in company.txns.values()
+                    if r.type == "Bill"
+                    and (r.data.get("VendorRef") or {}).get("ListID") == record.id
+                ),
+                Decimal(0),
+            )
+        )
     elif kind == "Invoice":
         subtotal = invoice_total(record)
         applied = Decimal(0) if record.voided else applied_to(company, record.id)

@@ -27,6 +27,10 @@ def test_a_bill_with_expense_and_item_lines(emulator: Emulator, company: Company
     assert ret.findtext("AmountDue") == "279.00"  # 250 + 4 x 7.25 (the item's cost)
     assert ret.findtext("ItemLineRet/Cost") == "7.25"
     assert ret.findtext("ExpenseLineRet/CustomerRef/FullName") == "Shah, Priya:Main House"
+    vendor = one(
+        emulator, company, "<VendorQueryRq><FullName>Summit Lumber</FullName></VendorQueryRq>"
+    )
+    assert vendor.findtext("VendorRet/Balance") == "279.00"  # what its bills leave to pay
     assert code(one(emulator, company, bill(ref="B" * 20))) == 0
     assert code(one(emulator, company, bill(ref="B" * 21))) == 3070
 
