@@ -1,6 +1,6 @@
 """qbXML 7.0 request and answer structures, generated from Intuit's catalogue qbxmlops70.xml
-(see docs/emulator-desktop.md); ExternalGUID (qbXML 8.0+) added where OSR 16 places it.
-Do not edit by hand."""
+by scripts/qbd_catalog.py (see docs/emulator-desktop.md); ExternalGUID (qbXML 8.0+) added
+before the lines. Do not edit by hand."""
 
 from qbd_emulator.schema.nodes import L, N
 
