@@ -349,3 +349,20 @@ def test_the_app_url_rule(emulator: Emulator, company: Company, url: str, taken:
     else:
         with pytest.raises(ValueError, match="QBWC1010"):
             WebConnector(emulator, url=url, username="a", password="b", company_id=company.id)
+
+
+def test_stop_breaks_off_a_running_session(emulator: Emulator, company: Company) -> None:
+    holder: list[WebConnector] = []
+
+    class Stopping(TinyService):
+        def answer(self, method: str, params: dict[str, str]) -> object:
+            if method == "receiveResponseXML" and self.sent == 1:
+                holder[0].stop()  # the PC's user quits the Web Connector mid-session
+            return super().answer(method, params)
+
+    service = Stopping()
+    holder.append(connector(emulator, company, service))
+    log = holder[0].run_session()
+    assert log.outcome == "stopped"
+    assert service.methods()[-1] == "receiveResponseXML"  # no further call, no closeConnection
+    assert holder[0].run_session().outcome == "done"  # "Update Selected" runs it again
