@@ -26,6 +26,7 @@ REQUESTS = [f"{o}{verb}Rq" for o in LISTS + TXNS for verb in ("Add", "Mod", "Que
     "HostQueryRq", "CompanyQueryRq", "PreferencesQueryRq", "AccountQueryRq", "EmployeeQueryRq",
     "OtherNameQueryRq", "PaymentMethodQueryRq", "TermsQueryRq", "SalesTaxCodeQueryRq",
     "ItemQueryRq", "ListDelRq", "TxnDelRq", "TxnVoidRq", "ListDeletedQueryRq", "TxnDeletedQueryRq",
+    "ListMergeRq",
 ]  # fmt: skip
 RETS = [f"{o}Ret" for o in LISTS + TXNS] + [
     "HostRet", "CompanyRet", "PreferencesRet", "AccountRet", "EmployeeRet", "OtherNameRet",

@@ -22,7 +22,7 @@ from typing import Any
 from lxml import etree
 
 from qbd_emulator import host, objects, queries, schema, statuses, writes
-from qbd_emulator.model import LIST_FAMILY, Company, Record
+from qbd_emulator.model import LIST_FAMILY, Company, Record, format_time
 from qbd_emulator.schema.read import read
 from qbd_emulator.xmlsafe import Unreadable, local, parse
 
@@ -53,6 +53,8 @@ REQUIRED_INSIDE = {
     "NameFilter": ("MatchCriterion", "Name"),
     "RefNumberFilter": ("MatchCriterion", "RefNumber"),
     "InvoiceLineGroupAdd": ("ItemGroupRef",),
+    "MergeFrom": ("ListID", "EditSequence"),
+    "MergeTo": ("ListID", "EditSequence"),
     "ItemGroupLineAdd": ("ItemGroupRef",),
     "PurchaseOrderLineGroupAdd": ("ItemGroupRef",),
 }
@@ -176,6 +178,8 @@ def _read_request(element: etree._Element) -> Request:
     _check_required(tree)
     if name in ("ListDelRq", "TxnDelRq", "TxnVoidRq") and len(tree) != 2:
         raise statuses.parse_error()
+    if name == "ListMergeRq" and len(tree) != 3:
+        raise statuses.parse_error()
     if len(attrs.get("requestID", "")) > 50:
         problems.insert(0, statuses.bad_request_id(attrs["requestID"]))
     if attrs.get("iterator") in ("Continue", "Stop") and "iteratorID" not in attrs:
@@ -252,6 +256,8 @@ def _handler(name: str) -> Handler:
         return _delete
     if name in ("ListDeletedQueryRq", "TxnDeletedQueryRq"):
         return _deleted
+    if name == "ListMergeRq":
+        return _merge
     if name.endswith(("AddRq", "ModRq")):
         return _write
     raise statuses.unsupported(name)
@@ -312,6 +318,39 @@ def _write(
         raise statuses.unsupported(request.name)
     rs = _rs(answers, request, statuses.OK)
     objects.ret_xml(rs, company, record, only=request.tree.get("IncludeRetElement"))
+    return statuses.OK
+
+
+def _merge(
+    company: Company, session: Session, request: Request, answers: etree._Element
+) -> statuses.Status:
+    tree = request.tree
+    source, target = writes.merge_list(
+        company,
+        tree["ListMergeType"],
+        tree["MergeFrom"]["ListID"],
+        tree["MergeFrom"]["EditSequence"],
+        tree["MergeTo"]["ListID"],
+        tree["MergeTo"]["EditSequence"],
+    )
+    rs = _rs(answers, request, statuses.OK)
+    etree.SubElement(rs, "ListMergeType").text = tree["ListMergeType"]
+    merged_from = etree.SubElement(rs, "MergedFrom")
+    for key, value in (
+        ("ListID", source.id),
+        ("TimeDeleted", company.deleted[-1]["TimeDeleted"]),
+        ("FullName", company.deleted[-1]["FullName"]),
+    ):
+        etree.SubElement(merged_from, key).text = value
+    merged_to = etree.SubElement(rs, "MergedTo")
+    for key, value in (
+        ("ListID", target.id),
+        ("TimeCreated", format_time(target.created)),
+        ("TimeModified", format_time(target.modified)),
+        ("EditSequence", str(target.edit_sequence)),
+        ("FullName", objects.full_name(target)),
+    ):
+        etree.SubElement(merged_to, key).text = value
     return statuses.OK
 
 

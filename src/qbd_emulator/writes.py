@@ -212,6 +212,78 @@ def delete_list(company: Company, kind: str, list_id: str) -> Record:
     return record
 
 
+def merge_list(
+    company: Company, kind: str, source_id: str, source_seq: str, target_id: str, target_seq: str
+) -> tuple[Record, Record]:
+    """ListMerge (Account, Customer, Vendor): what names the source names the target, the
+    source's sub-records move under the target, the source is deleted."""
+    source = company.list_record(kind, source_id)
+    target = company.list_record(kind, target_id)
+    if source is None or source.type != kind:
+        raise statuses.not_found(source_id)
+    if target is None or target.type != kind or target is source:
+        raise statuses.not_found(target_id)
+    _check_lock(company, source, f"{kind} list")
+    _check_lock(company, target, f"{kind} list")
+    _check_sequence(source, source_seq)
+    _check_sequence(target, target_seq)
+    old = objects.full_name(source)
+    new = objects.full_name(target)
+    prefix = old.casefold() + ":"
+    children = [
+        r
+        for r in company.family(kind).values()
+        if objects.full_name(r).casefold().startswith(prefix)
+    ]
+    for child in children:
+        moved = new + objects.full_name(child)[len(old) :]
+        if company.name_taken(NAME_SPACE.get(kind, (kind,)), moved, but=child):
+            raise statuses.name_in_use(str(child.data.get("Name", "")))
+    for child in children:
+        child.data["FullName"] = new + objects.full_name(child)[len(old) :]
+        child.data["Sublevel"] = str(child.data["FullName"].count(":"))
+        if (child.data.get("ParentRef") or {}).get("ListID") == source.id:
+            child.data["ParentRef"] = {"ListID": target.id, "FullName": new}
+        _saved(company, child)
+    for record in company.all_records():
+        if record is source or record in children:
+            continue
+        if _repoint(record.type, record.data, kind, source.id, target):
+            _saved(company, record)
+    del company.family(kind)[source.id]
+    company.deleted.append(
+        {
+            "kind": kind,
+            "ListID": source.id,
+            "FullName": old,
+            "TimeCreated": format_time(source.created),
+            "TimeDeleted": _stamp(company),
+        }
+    )
+    _saved(company, target)
+    return source, target
+
+
+def _repoint(owner: str, tree: Any, family: str, source_id: str, target: Record) -> bool:
+    """References to the source (of that list) now name the target; True when any did."""
+    changed = False
+    items = tree if isinstance(tree, list) else [tree]
+    for item in items:
+        if not isinstance(item, dict):
+            continue
+        for key, value in item.items():
+            if key.endswith("Ref") and isinstance(value, dict):
+                named = objects.ref_family(key, owner)
+                if value.get("ListID") == source_id and (
+                    named == family or (named == "Entity" and family in ENTITY_FAMILIES)
+                ):
+                    item[key] = {"ListID": target.id, "FullName": objects.full_name(target)}
+                    changed = True
+            elif isinstance(value, dict | list):
+                changed = _repoint(owner, value, family, source_id, target) or changed
+    return changed
+
+
 def _used(company: Company, family: str, list_id: str) -> bool:
     def walk(owner: str, tree: Any) -> bool:
         if isinstance(tree, list):

@@ -313,7 +313,8 @@ def test_a_payment_on_a_locked_invoice_is_in_use(emulator: Emulator, company: Co
     pay = (
         "<ReceivePaymentAddRq><ReceivePaymentAdd><CustomerRef><FullName>Shah, Priya</FullName>"
         f"</CustomerRef><TotalAmount>10.00</TotalAmount><AppliedToTxnAdd><TxnID>{txn}</TxnID>"
-        "<PaymentAmount>10.00</PaymentAmount></AppliedToTxnAdd></ReceivePaymentAdd></ReceivePaymentAddRq>"
+        "<PaymentAmount>10.00</PaymentAmount></AppliedToTxnAdd></ReceivePaymentAdd>"
+        "</ReceivePaymentAddRq>"
     )
     assert one(emulator, company, pay).get("statusCode") == "3175"
 
@@ -409,3 +410,54 @@ def test_group_lines_name_items_that_do_not_exist(emulator: Emulator, company: C
     )
     rs = one(emulator, company, add)
     assert code(rs) == 3140 and 'ItemGroup "Bathroom Kit"' in rs.get("statusMessage")
+
+
+def test_merging_a_customer_moves_its_jobs_and_transactions(
+    emulator: Emulator, company: Company
+) -> None:
+    source = one(emulator, company, customer_add("Dupe Homes")).find("CustomerRet")
+    one(emulator, company, customer_add("Porch", parent="Dupe Homes"))
+    invoice = one(emulator, company, invoice_add("Dupe Homes", ref="M-1")).find("InvoiceRet")
+    target = company.by_full_name("Customer", "Okafor, Dan")
+    assert target is not None
+    merge = (
+        "<ListMergeRq><ListMergeType>Customer</ListMergeType><MergeFrom><ListID>{}</ListID>"
+        "<EditSequence>{}</EditSequence></MergeFrom><MergeTo><ListID>{}</ListID><EditSequence>{}"
+        "</EditSequence></MergeTo></ListMergeRq>"
+    )
+    stale = merge.format(source.findtext("ListID"), "1", target.id, target.edit_sequence)
+    assert code(one(emulator, company, stale)) == 3200
+    rs = one(
+        emulator,
+        company,
+        merge.format(
+            source.findtext("ListID"),
+            source.findtext("EditSequence"),
+            target.id,
+            target.edit_sequence,
+        ),
+    )
+    assert code(rs) == 0 and rs.findtext("MergedFrom/FullName") == "Dupe Homes"
+    assert rs.findtext("MergedTo/FullName") == "Okafor, Dan"
+    moved = one(
+        emulator,
+        company,
+        f"<InvoiceQueryRq><TxnID>{invoice.findtext('TxnID')}</TxnID></InvoiceQueryRq>",
+    )
+    assert moved.findtext("InvoiceRet/CustomerRef/FullName") == "Okafor, Dan"
+    assert (
+        code(
+            one(
+                emulator,
+                company,
+                "<CustomerQueryRq><FullName>Okafor, Dan:Porch</FullName></CustomerQueryRq>",
+            )
+        )
+        == 0
+    )
+    deleted = one(
+        emulator,
+        company,
+        "<ListDeletedQueryRq><ListDelType>Customer</ListDelType></ListDeletedQueryRq>",
+    )
+    assert [r.findtext("FullName") for r in deleted] == ["Dupe Homes"]

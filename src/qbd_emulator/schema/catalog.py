@@ -4682,6 +4682,28 @@ REQUESTS = {
             L("IncludeRetElement", "str", "or", 50),
         ),
     ),
+    "ListMergeRq": (
+        ("requestID",),
+        (
+            L("ListMergeType", "enum", "", 0, ("Account", "Customer", "Vendor")),
+            N(
+                "MergeFrom",
+                "",
+                (
+                    L("ListID", "id", "", 0),
+                    L("EditSequence", "str", "", 16),
+                ),
+            ),
+            N(
+                "MergeTo",
+                "",
+                (
+                    L("ListID", "id", "", 0),
+                    L("EditSequence", "str", "", 16),
+                ),
+            ),
+        ),
+    ),
 }
 
 RETS = {
