@@ -58,6 +58,7 @@ REQUIRED_INSIDE = {
     "ItemGroupLineAdd": ("ItemGroupRef",),
     "PurchaseOrderLineGroupAdd": ("ItemGroupRef",),
 }
+_REQUIRED_TOP = {"ListDeletedQueryRq": "ListDelType", "TxnDeletedQueryRq": "TxnDelType"}
 ON_ERROR = ("stopOnError", "continueOnError")
 
 
@@ -179,6 +180,9 @@ def _read_request(element: etree._Element) -> Request:
     if name in ("ListDelRq", "TxnDelRq", "TxnVoidRq") and len(tree) != 2:
         raise statuses.parse_error()
     if name == "ListMergeRq" and len(tree) != 3:
+        raise statuses.parse_error()
+    body = name[:-2] if name.endswith(("AddRq", "ModRq")) else _REQUIRED_TOP.get(name)
+    if body is not None and body not in tree:
         raise statuses.parse_error()
     if len(attrs.get("requestID", "")) > 50:
         problems.insert(0, statuses.bad_request_id(attrs["requestID"]))
