@@ -10,6 +10,7 @@ import sys
 import pytest
 
 import ledgerbridge
+import qbd_emulator
 import qbo_emulator
 
 pytestmark = pytest.mark.slow  # an interpreter per module: about 20 s
@@ -19,7 +20,7 @@ def _modules() -> list[str]:
     """Every package, and every module directly under the top ones (where cycles between the
     layers show: a package's `__init__` importing what imports it back)."""
     names = []
-    for package in (ledgerbridge, qbo_emulator):
+    for package in (ledgerbridge, qbo_emulator, qbd_emulator):
         prefix = f"{package.__name__}."
         for found in pkgutil.walk_packages(package.__path__, prefix):
             if found.ispkg or found.name.count(".") == 1:

@@ -1,0 +1,1 @@
+"""The emulator's HTTP side: the admin API under `/_emulator`."""
