@@ -93,17 +93,24 @@ class Options:
 
 
 def run(options: Options, out: Console) -> report.Outcome:
-    """The demo; SIGTERM stops it like Ctrl-C does, the emulator child with it."""
+    """The demo; Ctrl-C (SIGINT) or SIGTERM stops it, the emulator child with it.
+
+    SIGINT is taken explicitly, as a server's own handler would: a demo started in the
+    background by a non-interactive shell (`make demo &`, a test run started so) inherits
+    SIGINT ignored, and Python then never raises KeyboardInterrupt: "Ctrl-C stops" would be
+    false and the process would be left running."""
     if threading.current_thread() is not threading.main_thread():
         return _run(options, out)
     _stop_asked.clear()
     previous = signal.signal(signal.SIGTERM, _interrupt)
+    previous_int = signal.signal(signal.SIGINT, _interrupt)
     unraisable = sys.unraisablehook
     sys.unraisablehook = _quiet_when_stopping
     try:
         return _run(options, out)
     finally:
         signal.signal(signal.SIGTERM, previous)
+        signal.signal(signal.SIGINT, previous_int)
         sys.unraisablehook = unraisable
 
 
