@@ -32,10 +32,12 @@ __all__ = [
     "ACTION_HELP",
     "ACTION_LABELS",
     "ENTRIES",
+    "SCREENS",
     "Action",
     "CatalogEntry",
     "Level",
     "RenderedProblem",
+    "Screen",
     "codes",
     "entry",
     "fill",
@@ -69,6 +71,21 @@ Action = Literal[
     "edit_in_app",
 ]
 """The one-click actions (``POST .../actions/{action}``); ``edit_in_app``: no automatic fix."""
+
+Screen = Literal[
+    "connection",
+    "reconnect",
+    "setup",
+    "reconciliation",
+    "mappings.tax_rates",
+    "mappings.payment_methods",
+    "mappings.accounts",
+    "mappings.classes",
+]
+"""A screen a fix step sends the person to, by what it is: each edge maps it to its address
+(the dashboard to its pages, with the section a mapping step names)."""
+
+SCREENS: Final[tuple[Screen, ...]] = get_args(Screen)
 
 ACTIONS: Final[tuple[Action, ...]] = get_args(Action)
 
@@ -237,6 +254,8 @@ class CatalogEntry:
     level: Level
     detected: str  # how it is found: P preflight, F fault (code), S pull side, C connection
     docs_anchor: str  # fragment of docs/catalog.md: "invoice-number-conflict"
+    # per fix step, the screen it names ("open the tax mapping screen"), or None
+    screens: tuple[Screen | None, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -249,6 +268,7 @@ class RenderedProblem:
     fix: tuple[str, ...]
     actions: tuple[Action, ...]
     retriable: bool
+    screens: tuple[Screen | None, ...] = ()  # per fix step (`CatalogEntry.screens`)
 
 
 def _e(
@@ -261,9 +281,15 @@ def _e(
     detected: str,
     retriable: bool = False,
     level: Level = "record",
+    screens: tuple[Screen | None, ...] = (),
 ) -> CatalogEntry:
     anchor = code.replace(".", "-").replace("_", "-")
-    return CatalogEntry(code, title, meaning, fix, actions, retriable, level, detected, anchor)
+    linked = screens + (None,) * (len(fix) - len(screens))
+    if len(linked) != len(fix):
+        raise ValueError(f"{code}: more screens than fix steps")
+    return CatalogEntry(
+        code, title, meaning, fix, actions, retriable, level, detected, anchor, linked
+    )
 
 
 _FIX_IN_APP = "Correct it in the app and save; the record is sent again by itself."
@@ -280,6 +306,7 @@ _ALL: Final[tuple[CatalogEntry, ...]] = (
             "If QuickBooks then says the connection was lost, reconnect QuickBooks from the "
             "connection page.",
         ),
+        screens=(None, "connection"),
         detected="F (3200, 401)",
         retriable=True,
         level="connection",
@@ -297,6 +324,7 @@ _ALL: Final[tuple[CatalogEntry, ...]] = (
             "send them again.",
         ),
         ("reconnect",),
+        screens=("reconnect",),
         detected="C",
         level="connection",
     ),
@@ -314,6 +342,7 @@ _ALL: Final[tuple[CatalogEntry, ...]] = (
             "are removed and records are matched again against this company.",
         ),
         ("reconnect", "unlink"),
+        screens=("reconnect",),
         detected="C",
         level="connection",
     ),
@@ -384,6 +413,7 @@ _ALL: Final[tuple[CatalogEntry, ...]] = (
             "When QuickBooks asks, allow access to the accounting data.",
         ),
         ("reconnect",),
+        screens=("reconnect",),
         detected="F (3100, 120)",
         level="connection",
     ),
@@ -402,6 +432,7 @@ _ALL: Final[tuple[CatalogEntry, ...]] = (
             "sign-in is kept with the current keys.",
         ),
         ("reconnect",),
+        screens=(None, "reconnect"),
         detected="C (the stored sign-in cannot be decrypted)",
         level="connection",
     ),
@@ -418,6 +449,7 @@ _ALL: Final[tuple[CatalogEntry, ...]] = (
             "The warning goes away once QuickBooks has accepted the new sign-in.",
         ),
         ("reconnect",),
+        screens=("reconnect",),
         detected="C (the end of the refresh token, from each token answer)",
         level="connection",
     ),
@@ -697,6 +729,7 @@ _ALL: Final[tuple[CatalogEntry, ...]] = (
             "accounts payable), choose another account in the account mapping first.",
         ),
         ("accept_quickbooks", "align_account"),
+        screens=(None, None, "mappings.accounts"),
         detected="S/P/F (6430)",
     ),
     _e(
@@ -712,6 +745,7 @@ _ALL: Final[tuple[CatalogEntry, ...]] = (
             "Then click Retry.",
         ),
         ("retry",),
+        screens=("mappings.accounts",),
         detected="P/F (2500)",
     ),
     _e(
@@ -766,6 +800,7 @@ _ALL: Final[tuple[CatalogEntry, ...]] = (
             "Or choose another class in the class mapping or on the record in the app.",
         ),
         ("reactivate",),
+        screens=(None, "mappings.classes"),
         detected="P/F (610)",
     ),
     _e(
@@ -779,6 +814,7 @@ _ALL: Final[tuple[CatalogEntry, ...]] = (
             "Then click Retry.",
         ),
         ("retry",),
+        screens=("mappings.tax_rates",),
         detected="P",
     ),
     # --- invoices -----------------------------------------------------------------------------
@@ -852,6 +888,7 @@ _ALL: Final[tuple[CatalogEntry, ...]] = (
             "Or change the invoice numbering in the app yourself.",
         ),
         ("apply_numbering_start",),
+        screens=("setup",),
         detected="C (at connect and daily)",
         level="connection",
     ),
@@ -935,6 +972,7 @@ _ALL: Final[tuple[CatalogEntry, ...]] = (
             "Check the tax mapping and the tax settings of the customer and the items, then "
             "correct the invoice in the app or in QuickBooks.",
         ),
+        screens=("reconciliation", "mappings.tax_rates"),
         detected="S",
     ),
     # --- payments -----------------------------------------------------------------------------
@@ -1019,6 +1057,7 @@ _ALL: Final[tuple[CatalogEntry, ...]] = (
             "Then click Retry.",
         ),
         ("retry",),
+        screens=("mappings.payment_methods",),
         detected="P",
     ),
     _e(
@@ -1332,6 +1371,7 @@ def render(entry: CatalogEntry, params: Mapping[str, object] | None = None) -> R
         fix=tuple(fill(step, given) for step in entry.fix),
         actions=entry.actions,
         retriable=entry.retriable,
+        screens=entry.screens,
     )
 
 

@@ -19,9 +19,11 @@ __all__ = [
     "CONNECTION_STATUSES",
     "EXCEPTION_KINDS",
     "RECORD_STATUSES",
+    "SCREEN_PAGES",
     "action_label",
     "connection_status",
     "exception_kind",
+    "fix_steps",
     "history_text",
     "install",
     "local_time",
@@ -203,6 +205,34 @@ def _problem_title(problem: Mapping[str, Any]) -> str:
     return ProblemView.of(problem).title
 
 
+# Where each screen a fix step names is (`catalog.Screen`): the route, the part of its page,
+# and what the link says.
+SCREEN_PAGES: Mapping[str, tuple[str, str, str]] = {
+    "connection": ("connection", "", "Open the connection page"),
+    "reconnect": ("connection", "#reconnect", "Go to Reconnect QuickBooks"),
+    "setup": ("setup", "", "Open the setup checklist"),
+    "reconciliation": ("reconciliation", "", "Open the reconciliation report"),
+    "mappings.tax_rates": ("mappings", "#h-tax_rates", "Open the tax rate mappings"),
+    "mappings.payment_methods": (
+        "mappings",
+        "#h-payment_methods",
+        "Open the payment method mappings",
+    ),
+    "mappings.accounts": ("mappings", "#h-accounts", "Open the account mappings"),
+    "mappings.classes": ("mappings", "#h-classes", "Open the class mappings"),
+}
+
+
+def fix_steps(problem: ProblemView) -> list[tuple[str, tuple[str, str, str] | None]]:
+    """A problem's fix steps, each with the page of the screen it names (route, part, link
+    text), or None."""
+    screens = list(problem.screens) + [None] * (len(problem.fix) - len(problem.screens))
+    return [
+        (step, SCREEN_PAGES.get(screen) if screen else None)
+        for step, screen in zip(problem.fix, screens, strict=False)
+    ]
+
+
 def install(env: jinja2.Environment) -> None:
     env.filters.update(
         {
@@ -218,4 +248,6 @@ def install(env: jinja2.Environment) -> None:
             "problem_title": catalog.title,
         }
     )
-    env.globals.update({"record_name": record_name, "RECORD_STATUSES": RECORD_STATUSES})
+    env.globals.update(
+        {"record_name": record_name, "RECORD_STATUSES": RECORD_STATUSES, "fix_steps": fix_steps}
+    )

@@ -13,20 +13,31 @@ the time of its last write QuickBooks answered (the engine stores synced only th
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
+from ledgerbridge.core import overrides, shorten
 from ledgerbridge.core.status import Status
-from ledgerbridge.dashboard import queries, web
+from ledgerbridge.dashboard import names, queries, web
 from ledgerbridge.dashboard.accounts import DashboardUser
 from ledgerbridge.dashboard.present import action_label, record_name, type_label
 from ledgerbridge.engine.errors import Invalid, Refused
-from ledgerbridge.engine.views import RecordView
+from ledgerbridge.engine.views import ProblemView, RecordView
 
-__all__ = ["CONFIRMED_ACTIONS", "Button", "buttons", "confirmed_at", "router"]
+__all__ = [
+    "CONFIRMED_ACTIONS",
+    "Button",
+    "OverrideRow",
+    "Shortening",
+    "buttons",
+    "confirmed_at",
+    "router",
+    "shortening",
+]
 
 router = APIRouter()
 
@@ -56,10 +67,10 @@ class Button:
 
 
 def buttons(view: RecordView) -> list[Button]:
-    """The buttons of the record's offered actions (link has its own form)."""
+    """The buttons of the record's offered actions (link and shorten have their own forms)."""
     found: list[Button] = []
     for action in view.actions:
-        if action == "link":
+        if action == "link" or (action == "shorten" and shortening(view) is not None):
             continue
         if action == "renumber":
             found.append(Button("renumber", "Renumber", {"target": "ours"}))
@@ -92,6 +103,96 @@ def confirmed_at(view: RecordView) -> str | None:
     return None
 
 
+@dataclass(frozen=True)
+class Shortening:
+    """What the Shorten form shows: the field, its value now, QuickBooks' limit, and the cuts
+    with exactly what each sends (the recommended one first, and in the edit box)."""
+
+    label: str
+    value: str
+    limit: int
+    cuts: list[shorten.Cut]
+
+    @property
+    def recommended(self) -> shorten.Cut:
+        return self.cuts[0]
+
+
+def shortening(view: RecordView) -> Shortening | None:
+    """The Shorten form of a record whose text is too long, or None when it offers none."""
+    problem = view.problem
+    if problem is None or "shorten" not in view.actions or not problem.field:
+        return None
+    limit = problem.params.get("limit")
+    value = overrides.get_path(overrides.apply(view.data, view.overrides), problem.field)
+    if not isinstance(value, str) or not str(limit or "").isdigit() or not int(str(limit)):
+        return None
+    cuts = shorten.choices(value, int(str(limit)), problem.field)
+    return Shortening(names.field_label(problem.field), value, int(str(limit)), cuts)
+
+
+@dataclass(frozen=True)
+class OverrideRow:
+    field: str
+    app: names.Named
+    quickbooks: names.Named
+
+
+def _override_rows(board: web.Dashboard, connection_id: str, view: RecordView) -> list[OverrideRow]:
+    """The values sent differently from the app's, labelled, references by name (one
+    look-up for all)."""
+    pairs = [
+        (path, pair.get("app"), pair.get("quickbooks"))
+        if isinstance(pair, dict)
+        else (path, None, pair)
+        for path, pair in view.overrides.items()
+    ]
+    keys = [
+        key
+        for path, app, sent in pairs
+        for key in (names.app_reference(path, app), names.app_reference(path, sent))
+        if key is not None
+    ]
+    known = names.app_names(board.service.ledger, connection_id, keys)
+
+    def named(path: str, value: object) -> names.Named:
+        key = names.app_reference(path, value)
+        if key is None:
+            return names.Named("" if value is None else str(value))
+        name = known.get(key)
+        return names.Named(name, key[1]) if name else names.Named(key[1], key[1], known=False)
+
+    return [
+        OverrideRow(names.field_label(path), named(path, app), named(path, sent))
+        for path, app, sent in pairs
+    ]
+
+
+def _with_names(
+    board: web.Dashboard, connection_id: str, view: RecordView
+) -> tuple[RecordView, names.Named | None]:
+    """The record with its problem naming the record it waits for (``name``), and that
+    record (the blocker) by its name, its app id beside it: one look-up for both."""
+    problem = view.problem
+    about = None
+    if problem is not None and not problem.params.get("name"):
+        kind, app_id = problem.params.get("type"), problem.params.get("id")
+        if isinstance(kind, str) and isinstance(app_id, str) and kind and app_id:
+            about = (kind, app_id)
+    blocker = (view.blocked_by[0], view.blocked_by[1]) if view.blocked_by else None
+    wanted = [key for key in (blocker, about) if key is not None]
+    known = names.app_names(board.service.ledger, connection_id, wanted)
+    if problem is not None and about is not None and about in known:
+        params = {**problem.params, "name": known[about]}
+        raw = {"code": problem.code, "field": problem.field, "params": params}
+        view = dataclasses.replace(view, problem=ProblemView.of(raw))
+    if blocker is None:
+        return view, None
+    name = known.get(blocker)
+    shown = names.Named(name, blocker[1]) if name else names.Named(blocker[1], blocker[1], False)
+    return view, shown
+
+
 def _polled(request: Request) -> bool:
     """A request of the panel's own polling (nobody clicked)."""
     return web.is_htmx(request) and request.headers.get("hx-trigger") == "record-panel"
@@ -107,7 +208,9 @@ def _context(
 ) -> dict[str, Any]:
     service = board.service
     connection = service.connection(user.key_id, connection_id)
-    view = service.record(user.key_id, connection_id, record_type, app_id)
+    view, blocker = _with_names(
+        board, connection_id, service.record(user.key_id, connection_id, record_type, app_id)
+    )
     name = record_name(record_type, view.data)
     return {
         "title": f"{type_label(record_type)} {name or app_id}",
@@ -115,6 +218,9 @@ def _context(
         "record": view,
         "name": name,
         "buttons": buttons(view),
+        "blocker": blocker,
+        "override_rows": _override_rows(board, connection_id, view),
+        "shortening": shortening(view),
         "drift": queries.quickbooks_drift(service.ledger, connection_id, record_type, app_id),
         # the QuickBooks object a problem names is offered only when linking to it is its fix
         "suggested_link": (
@@ -165,11 +271,16 @@ def act(
     target: Annotated[str, Form()] = "",
     direction: Annotated[str, Form()] = "",
     number: Annotated[str, Form()] = "",
+    keep: Annotated[str, Form()] = "",
+    value: Annotated[str, Form()] = "",
 ) -> Response:
     context = _context(request, board, user, connection_id, record_type, app_id)
     view: RecordView = context["record"]
     given = {"quickbooks_id": quickbooks_id, "target": target, "direction": direction}
     params = {k: v.strip() for k, v in {**given, "number": number}.items() if v.strip()}
+    if action == "shorten":  # a cut by name, or the text typed in the edit box
+        params.update({"value": value} if keep == "edit" or (value and not keep) else {})
+        params.update({"keep": keep} if keep and keep != "edit" else {})
     label = action_label(action)
     if action == "renumber" and params.get("target") == "quickbooks":
         label = "Renumber the QuickBooks document"

@@ -1,0 +1,286 @@
+"""Names where an id was shown: a field's plain label instead of its path (``CustomerRef.value``
+is "Customer", ``lines[1].item_id`` is "Line 2: item"), and the names of the records and
+QuickBooks objects references point at, each looked up in batches (one query for the app's
+records, one per QuickBooks list), never one query per value.
+
+A reference whose target is unknown (not in the app's records, not in the copy of QuickBooks'
+lists) keeps its id, and says so (`Named.known` is False).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+from sqlalchemy import select, tuple_
+
+from ledgerbridge.dashboard.present import record_name
+from ledgerbridge.engine.ports import Ledger
+from ledgerbridge.storage import tables
+from ledgerbridge.storage.records import Records
+
+__all__ = [
+    "Named",
+    "app_names",
+    "app_reference",
+    "field_label",
+    "quickbooks_name",
+    "quickbooks_names",
+    "quickbooks_reference",
+]
+
+AppKey = tuple[str, str]  # (type, app id)
+QuickBooksKey = tuple[str, str]  # (entity, QuickBooks id)
+
+
+@dataclass(frozen=True, slots=True)
+class Named:
+    """A value as shown: a name (`text`) and the id behind it, shown small; `known` is False
+    when the id names nothing ledgerbridge knows, and `text` is then the id itself."""
+
+    text: str
+    id: str | None = None
+    known: bool = True
+
+
+# --- labels -----------------------------------------------------------------------------------
+
+_QUICKBOOKS_LABELS: Final[Mapping[str, str]] = {
+    "CustomerRef": "Customer",
+    "VendorRef": "Vendor",
+    "EntityRef": "Payee",
+    "ItemRef": "Item",
+    "ParentRef": "Parent customer",
+    "ClassRef": "Class",
+    "TaxCodeRef": "Tax code",
+    "TxnTaxCodeRef": "Tax code",
+    "PaymentMethodRef": "Payment method",
+    "AccountRef": "Account",
+    "IncomeAccountRef": "Income account",
+    "ExpenseAccountRef": "Expense account",
+    "AssetAccountRef": "Inventory asset account",
+    "DepositToAccountRef": "Deposit account",
+    "APAccountRef": "Accounts payable account",
+    "SalesTermRef": "Terms",
+    "DisplayName": "Name",
+    "GivenName": "First name",
+    "FamilyName": "Last name",
+    "CompanyName": "Company name",
+    "PrimaryEmailAddr": "Email",
+    "PrimaryPhone": "Phone",
+    "FreeFormNumber": "",
+    "Address": "",
+    "BillAddr": "Billing address",
+    "ShipAddr": "Shipping address",
+    "Line1": "line 1",
+    "Line2": "line 2",
+    "City": "city",
+    "CountrySubDivisionCode": "region",
+    "PostalCode": "postal code",
+    "Country": "country",
+    "Notes": "Notes",
+    "Active": "Active",
+    "Name": "Name",
+    "Sku": "SKU",
+    "Description": "Description",
+    "UnitPrice": "Unit price",
+    "PurchaseCost": "Purchase cost",
+    "QtyOnHand": "Quantity on hand",
+    "InvStartDate": "Inventory start date",
+    "Taxable": "Taxable",
+    "Type": "Type",
+    "DocNumber": "Number",
+    "TxnDate": "Date",
+    "DueDate": "Due date",
+    "PrivateNote": "Memo",
+    "CustomerMemo": "Message to the customer",
+    "Line": "Lines",
+    "Amount": "amount",
+    "Qty": "quantity",
+    "TotalAmt": "Total",
+    "PaymentRefNum": "Payment reference",
+    "PaymentType": "Payment type",
+    "LinkedTxn": "invoice paid",
+    "TxnId": "",
+    "POStatus": "Status",
+}
+# QuickBooks' reference fields and the list each points into
+_REFERENCES: Final[Mapping[str, str]] = {
+    "CustomerRef": "Customer",
+    "VendorRef": "Vendor",
+    "EntityRef": "Vendor",
+    "ItemRef": "Item",
+    "ParentRef": "Customer",
+    "ClassRef": "Class",
+    "TaxCodeRef": "TaxCode",
+    "TxnTaxCodeRef": "TaxCode",
+    "PaymentMethodRef": "PaymentMethod",
+    "AccountRef": "Account",
+    "IncomeAccountRef": "Account",
+    "ExpenseAccountRef": "Account",
+    "AssetAccountRef": "Account",
+    "DepositToAccountRef": "Account",
+    "APAccountRef": "Account",
+    "SalesTermRef": "Term",
+}
+_APP_LABELS: Final[Mapping[str, str]] = {
+    "display_name": "Name",
+    "first_name": "First name",
+    "last_name": "Last name",
+    "company_name": "Company name",
+    "email": "Email",
+    "phone": "Phone",
+    "billing_address": "Billing address",
+    "address": "Address",
+    "line1": "line 1",
+    "line2": "line 2",
+    "city": "city",
+    "region": "region",
+    "postal_code": "postal code",
+    "country": "country",
+    "parent_id": "Parent customer",
+    "customer_id": "Customer",
+    "vendor_id": "Vendor",
+    "item_id": "item",
+    "invoice_id": "invoice",
+    "notes": "Notes",
+    "active": "Active",
+    "name": "Name",
+    "sku": "SKU",
+    "description": "description",
+    "unit_price": "unit price",
+    "income_account": "Income account",
+    "expense_account": "Expense account",
+    "asset_account": "Inventory asset account",
+    "number": "Number",
+    "date": "Date",
+    "due_date": "Due date",
+    "memo": "Memo",
+    "reference": "Payment reference",
+    "method": "Payment method",
+    "vendor_document_number": "Vendor document number",
+    "payment_account": "Payment account",
+    "tax_rate_id": "Tax rate",
+    "class": "Class",
+    "amount": "amount",
+    "quantity": "quantity",
+    "lines": "Lines",
+    "applied_to": "Applied to",
+}
+# the app's reference fields and the record type each names
+_APP_REFERENCES: Final[Mapping[str, str]] = {
+    "customer_id": "customer",
+    "parent_id": "customer",
+    "vendor_id": "vendor",
+    "item_id": "item",
+    "invoice_id": "invoice",
+}
+_STEP = re.compile(r"^(?P<name>[A-Za-z_0-9]+)(?:\[(?P<index>\d+)\])?$")
+_LINE_DETAILS = re.compile(r"(LineDetail|Detail)$")
+
+
+def field_label(path: str) -> str:
+    """A field's path (QuickBooks' ``Line[0].SalesItemLineDetail.ItemRef.value`` or the app's
+    ``lines[0].item_id``) as a person reads it: "Line 1: Item"."""
+    words: list[str] = []
+    line = ""
+    for step in path.split("."):
+        found = _STEP.match(step)
+        if found is None:
+            words.append(step)
+            continue
+        name, index = found["name"], found["index"]
+        if name == "value" or _LINE_DETAILS.search(name):
+            continue  # a reference's id, the detail a line keeps its fields in
+        if index is not None and name in ("Line", "lines", "applied_to"):
+            line = f"{'Payment line' if name == 'applied_to' else 'Line'} {int(index) + 1}"
+            continue
+        label = _QUICKBOOKS_LABELS.get(name, _APP_LABELS.get(name))
+        if label is None:
+            label = re.sub(r"(?<!^)(?=[A-Z])", " ", name).replace("_", " ").lower()
+        if label:
+            words.append(label)
+    text = " ".join(words).strip()
+    if line:
+        return f"{line}: {text[:1].lower()}{text[1:]}" if text else line
+    return text[:1].upper() + text[1:] if text else path
+
+
+def quickbooks_reference(path: str, value: Any) -> QuickBooksKey | None:
+    """(entity, id) when `path` is a QuickBooks reference's id (``CustomerRef.value``) or a
+    reference object (``CustomerRef`` with ``{"value": "58"}``); else None."""
+    steps = path.split(".")
+    field = steps[-2] if steps[-1] == "value" and len(steps) > 1 else steps[-1]
+    field = field.split("[", 1)[0]
+    entity = _REFERENCES.get(field)
+    if entity is None:
+        return None
+    if isinstance(value, Mapping):
+        entity = str(value.get("type") or entity) if field == "EntityRef" else entity
+        value = value.get("value")
+    if value is None or value == "" or isinstance(value, list | Mapping | bool):
+        return None
+    return entity, str(value)
+
+
+def app_reference(path: str, value: Any) -> AppKey | None:
+    """(type, app id) when `path` is one of the app's reference fields (``customer_id``)."""
+    field = path.rsplit(".", 1)[-1].split("[", 1)[0]
+    record_type = _APP_REFERENCES.get(field)
+    if record_type is None or not isinstance(value, str) or not value:
+        return None
+    return record_type, value
+
+
+# --- look-ups ---------------------------------------------------------------------------------
+
+
+def app_names(ledger: Ledger, connection_id: str, keys: Iterable[AppKey]) -> dict[AppKey, str]:
+    """The names of the app's records (those that have one), in one query per 500 keys."""
+    wanted = list(dict.fromkeys(keys))
+    if not wanted:
+        return {}
+    with ledger.db.session(readonly=True) as session:
+        found = Records(session).get_many(connection_id, wanted)
+    named: dict[AppKey, str] = {}
+    for key, stored in found.items():
+        name = record_name(stored.type, stored.data)
+        if name:
+            named[key] = name
+    return named
+
+
+def quickbooks_names(
+    ledger: Ledger, connection_id: str, keys: Iterable[QuickBooksKey]
+) -> dict[QuickBooksKey, str]:
+    """The names of QuickBooks objects from the copy of QuickBooks' lists (the mirror), in
+    one query per 500 keys."""
+    wanted = list(dict.fromkeys(keys))
+    if not wanted:
+        return {}
+    t = tables.MirrorEntry
+    named: dict[QuickBooksKey, str] = {}
+    with ledger.db.session(readonly=True) as session:
+        for start in range(0, len(wanted), 500):
+            rows = session.execute(
+                select(t.qbo_entity, t.qbo_id, t.data).where(
+                    t.connection_id == connection_id,
+                    tuple_(t.qbo_entity, t.qbo_id).in_(wanted[start : start + 500]),
+                )
+            ).all()
+            for entity, qbo_id, data in rows:
+                name = quickbooks_name(data if isinstance(data, Mapping) else {})
+                if name:
+                    named[(entity, qbo_id)] = name
+    return named
+
+
+def quickbooks_name(data: Mapping[str, Any]) -> str | None:
+    """How QuickBooks names an object: its display name, full name or name."""
+    for key in ("DisplayName", "FullyQualifiedName", "Name", "DocNumber"):
+        value = data.get(key)
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+    return None
