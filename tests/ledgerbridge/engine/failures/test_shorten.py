@@ -20,7 +20,7 @@ from tests.ledgerbridge.engine.failures.conftest import (
     view,
 )
 
-STRIPE = "pi_3OaBcDeFgHiJkLmN0pQrStUv9XyZ"  # 30 characters; QuickBooks takes 21
+STRIPE = "pi_3OaBcDeFgHiJkLmN0pQrStUv9XyZ"  # 31 characters; QuickBooks takes 21
 
 
 def too_long_payment(world: World, person: Person, reference: str = STRIPE) -> None:
