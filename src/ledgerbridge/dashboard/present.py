@@ -11,7 +11,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup, escape
 
-from ledgerbridge.core import catalog, money
+from ledgerbridge.core import catalog, money, reconcile
 from ledgerbridge.core.status import Status
 from ledgerbridge.engine.views import ProblemView
 
@@ -62,16 +62,7 @@ _TYPES: Mapping[str, str] = {
     "purchase_order": "Purchase order",
 }
 # What each kind of reconciliation exception means (`core.reconcile.KINDS`), as a heading.
-EXCEPTION_KINDS: Mapping[str, str] = {
-    "deleted": "Deleted in QuickBooks",
-    "voided": "Voided in QuickBooks",
-    "moved": "Moved to another customer in QuickBooks",
-    "paid": "Paid in QuickBooks, not by the app's payments",
-    "balance": "Payments in QuickBooks differ from the app's",
-    "amount": "Total changed in QuickBooks",
-    "tax": "Sales tax added by QuickBooks",
-    "inactive": "Made inactive in QuickBooks",
-}
+EXCEPTION_KINDS: Mapping[str, str] = reconcile.KIND_LABELS
 _HISTORY: Mapping[str, str] = {
     "received": "Received from the app",
     "deleted_in_app": "Deleted in the app",
