@@ -140,8 +140,9 @@ ACTION_HELP: Final[Mapping[Action, str]] = MappingProxyType(
         "QuickBooks holds the record as the app has it again.",
         "renumber": "Gives this record the next free number (the app is told), or, if the "
         "QuickBooks record holding the number is not one of ours, gives that one a new number.",
-        "shorten": "Cuts the text to the length QuickBooks accepts; the app keeps the full text "
-        "and is told.",
+        "shorten": "Cuts the text to the length QuickBooks accepts, keeping the part you choose "
+        "(its start, its end, or both) or sending the text you type instead; each choice shows "
+        "exactly what QuickBooks gets. The app keeps the full text and is told.",
         "shift_to_open_period": "Dates the record on the first day after the books closing date; "
         "the app is told.",
         "align_account": "Sends the app's account for the item to QuickBooks (or, if you "
@@ -617,8 +618,9 @@ _ALL: Final[tuple[CatalogEntry, ...]] = (
         "{length} characters|]. [QuickBooks accepts at most {limit} characters there.|"
         "QuickBooks limits how long it can be.]",
         (
-            "Click Shorten: ledgerbridge cuts it to[ {limit} characters| the length QuickBooks "
-            "accepts] when sending it.",
+            "Click Shorten and choose which part to keep (the start, the end, or both), or type "
+            "the text to send yourself[ (at most {limit} characters)|]; each choice shows exactly "
+            "what QuickBooks gets.",
             "Or shorten it in the app and save.",
         ),
         ("shorten", "edit_in_app"),
@@ -1039,7 +1041,9 @@ _ALL: Final[tuple[CatalogEntry, ...]] = (
         "The payment's reference or confirmation code is too long for QuickBooks[: it has "
         "{length} characters|]. QuickBooks accepts at most [{limit}|21] characters there.",
         (
-            "Click Shorten to send only the first [{limit}|21] characters.",
+            "Click Shorten and choose which part of the reference to keep. The end is "
+            "suggested: it is the part that tells one card processor's code from the next. Or "
+            "type the text to send yourself (at most [{limit}|21] characters).",
             "Or edit the reference in the app and save.",
         ),
         ("shorten", "edit_in_app"),

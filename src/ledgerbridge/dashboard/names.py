@@ -43,6 +43,7 @@ class Named:
     text: str
     id: str | None = None
     known: bool = True
+    where: str = "app"  # whose id it is: "app" or "QuickBooks"
 
 
 # --- labels -----------------------------------------------------------------------------------

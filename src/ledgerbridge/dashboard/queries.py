@@ -306,8 +306,8 @@ def _named(value: Any, path: str, known: Mapping[tuple[str, str], str]) -> names
         return names.Named(_text(value, path))
     name = known.get(ref)
     if name is None:
-        return names.Named(ref[1], ref[1], known=False)
-    return names.Named(name, ref[1])
+        return names.Named(ref[1], ref[1], known=False, where="QuickBooks")
+    return names.Named(name, ref[1], where="QuickBooks")
 
 
 def _text(value: Any, path: str) -> str:

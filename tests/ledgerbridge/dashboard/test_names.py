@@ -92,7 +92,7 @@ def test_a_blocked_invoice_names_its_blocker_and_links_to_its_page(office: Offic
     link = f'href="/dashboard/connections/{cid}/records/customer/prop-x-maria-1"'
     assert link in blocker
     assert ">Customer 55 Meadowlark Ct</a>" in blocker
-    assert '<span class="sub">prop-x-maria-1</span>' in blocker  # the id, small
+    assert '<span class="sub">app id prop-x-maria-1</span>' in blocker  # the id, small
     assert "The customer &#34;55 Meadowlark Ct&#34; isn" in page  # the meaning names it too
 
 
@@ -133,14 +133,15 @@ def test_a_customer_moved_in_quickbooks_shows_both_customers_by_name(office: Off
         mirror.put(MirrorObject.from_quickbooks("Class", klass))
     table = section(page_of(office, cid, "invoice", "inv-1"), "Changed in QuickBooks since")
     assert (
-        '<th scope="row">Customer</th><td>Maria Delgado <span class="sub">587</span></td>'
-        '<td>55 Meadowlark Ct <span class="sub">784</span></td>'
+        '<th scope="row">Customer</th>'
+        '<td>Maria Delgado <span class="sub">QuickBooks id 587</span></td>'
+        '<td>55 Meadowlark Ct <span class="sub">QuickBooks id 784</span></td>'
     ) in table
     assert "CustomerRef" not in table.replace('data-path="CustomerRef.value"', "")
     # class 13 is not in the copy of QuickBooks' lists: its id, said to be one
     assert (
-        '<th scope="row">Class</th><td>Residential <span class="sub">12</span></td>'
-        '<td>13 <span class="sub">(name not known: this is its id)</span></td>'
+        '<th scope="row">Class</th><td>Residential <span class="sub">QuickBooks id 12</span></td>'
+        '<td>13 <span class="sub">(name not known: this is its QuickBooks id)</span></td>'
     ) in table
 
 
@@ -158,8 +159,8 @@ def test_a_value_sent_instead_of_the_apps_names_both_records(office: Office) -> 
         )
     table = section(page_of(office, cid, "invoice", "inv-1"), "Sent to QuickBooks differently")
     assert (
-        '<th scope="row">Customer</th><td>Maria Delgado <span class="sub">maria</span></td>'
-        '<td>55 Meadowlark Ct <span class="sub">prop-x-maria-1</span></td>'
+        '<th scope="row">Customer</th><td>Maria Delgado <span class="sub">app id maria</span></td>'
+        '<td>55 Meadowlark Ct <span class="sub">app id prop-x-maria-1</span></td>'
     ) in table
 
 
