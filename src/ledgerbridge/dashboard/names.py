@@ -22,10 +22,12 @@ from ledgerbridge.storage import tables
 from ledgerbridge.storage.records import Records
 
 __all__ = [
+    "MismatchRow",
     "Named",
     "app_names",
     "app_reference",
     "field_label",
+    "mismatch_rows",
     "quickbooks_name",
     "quickbooks_names",
     "quickbooks_reference",
@@ -285,3 +287,77 @@ def quickbooks_name(data: Mapping[str, Any]) -> str | None:
         if isinstance(value, str) and value.strip():
             return value.strip()
     return None
+
+
+@dataclass(frozen=True, slots=True)
+class MismatchRow:
+    """A verify mismatch as the connection page shows it: the record by its name, the field's
+    label, both values with references by name."""
+
+    type: str
+    id: str
+    code: str
+    record: Named
+    field: str
+    app: Named
+    quickbooks: Named
+
+
+def mismatch_rows(
+    ledger: Ledger, connection_id: str, mismatches: Iterable[Mapping[str, Any]]
+) -> list[MismatchRow]:
+    """`verify`'s mismatches in words, in two look-ups for all of them (the app's records, the
+    copy of QuickBooks' lists)."""
+    found = [
+        m for m in mismatches if isinstance(m.get("type"), str) and isinstance(m.get("id"), str)
+    ]
+    app_keys: list[AppKey] = [(m["type"], m["id"]) for m in found]
+    qbo_keys: list[QuickBooksKey] = []
+    for m in found:
+        field = str(m.get("field") or "")
+        if field == "CustomerRef":  # moved: the app's customer against QuickBooks' customer
+            key = app_reference("customer_id", m.get("app_value"))
+            app_keys += [key] if key else []
+            ref = quickbooks_reference(field, m.get("quickbooks_value"))
+            qbo_keys += [ref] if ref else []
+        else:
+            for value in (m.get("app_value"), m.get("quickbooks_value")):
+                ref = quickbooks_reference(field, value)
+                qbo_keys += [ref] if ref else []
+    apps = app_names(ledger, connection_id, app_keys)
+    books = quickbooks_names(ledger, connection_id, qbo_keys)
+
+    def app_named(key: AppKey | None, value: Any) -> Named:
+        if key is None:
+            return Named("" if value is None else str(value))
+        name = apps.get(key)
+        return Named(name, key[1]) if name else Named(key[1], key[1], known=False)
+
+    def book_named(field: str, value: Any) -> Named:
+        ref = quickbooks_reference(field, value)
+        if ref is None:
+            return Named("" if value is None else str(value))
+        name = books.get(ref)
+        where = "QuickBooks"
+        return Named(name, ref[1], where=where) if name else Named(ref[1], ref[1], False, where)
+
+    rows = []
+    for m in found:
+        field = str(m.get("field") or "")
+        if field == "CustomerRef":
+            app = app_named(app_reference("customer_id", m.get("app_value")), m.get("app_value"))
+        else:
+            app = book_named(field, m.get("app_value"))
+        record_key: AppKey = (m["type"], m["id"])
+        rows.append(
+            MismatchRow(
+                m["type"],
+                m["id"],
+                str(m.get("code") or ""),
+                app_named(record_key, m["id"]),
+                field_label(field) if field else "",
+                app,
+                book_named(field, m.get("quickbooks_value")),
+            )
+        )
+    return rows

@@ -17,6 +17,7 @@ from sqlalchemy import event
 
 from ledgerbridge.core import catalog
 from ledgerbridge.core.mirror import MirrorObject
+from ledgerbridge.dashboard import names
 from ledgerbridge.dashboard.present import SCREEN_PAGES
 from ledgerbridge.storage.links import Links
 from ledgerbridge.storage.mirror import Mirror
@@ -131,7 +132,25 @@ def test_a_customer_moved_in_quickbooks_shows_both_customers_by_name(office: Off
             mirror.put(MirrorObject.from_quickbooks("Customer", customer))
         klass = {"Id": "12", "SyncToken": "0", "Name": "Residential", "Active": True}
         mirror.put(MirrorObject.from_quickbooks("Class", klass))
-    table = section(page_of(office, cid, "invoice", "inv-1"), "Changed in QuickBooks since")
+    changed = {
+        "code": "record.changed_in_quickbooks",
+        "field": "CustomerRef.value",
+        "params": {
+            "field": "CustomerRef.value",
+            "app_value": "587",
+            "quickbooks_value": "784",
+            "fields": "CustomerRef, ClassRef",
+        },
+    }
+    set_problem(office, cid, "invoice", "inv-1", changed)
+    page = page_of(office, cid, "invoice", "inv-1")
+    meaning = html.unescape(section(page, 'class="meaning"', "</p>"))
+    assert (
+        "Customer is 55 Meadowlark Ct in QuickBooks and Maria Delgado in the app; "
+        "changed: Customer, Class." in meaning
+    )
+    assert "Ref" not in meaning and "587" not in meaning
+    table = section(page, "Changed in QuickBooks since")
     assert (
         '<th scope="row">Customer</th>'
         '<td>Maria Delgado <span class="sub">QuickBooks id 587</span></td>'
@@ -338,3 +357,41 @@ def test_the_log_reads_a_page_in_the_same_queries_whatever_its_size(office: Offi
         assert page.text.count('name="selected"') == size
         sizes[size] = len(statements)
     assert sizes[25] == sizes[50], sizes
+
+
+def test_verifys_mismatches_name_the_record_the_field_and_both_customers(office: Office) -> None:
+    cid = office.connection()
+    for app_id, name in (("maria", "Maria Delgado"), ("prop-x-maria-1", "55 Meadowlark Ct")):
+        office.service.put_record(office.key_id, cid, "customer", app_id, {"display_name": name})
+    office.service.put_record(
+        office.key_id, cid, "item", "svc", {"name": "Service Call", "unit_price": "90.00"}
+    )
+    with office.site.ledger.db.session() as session:
+        mirror = Mirror(session, cid)
+        for qbo_id, name in (("784", "Bob Stone"), ("31", "Gutter Clean")):
+            entity = "Customer" if qbo_id == "784" else "Item"
+            key = "DisplayName" if entity == "Customer" else "Name"
+            mirror.put(MirrorObject.from_quickbooks(entity, {"Id": qbo_id, key: name}))
+    moved = {
+        "type": "customer",
+        "id": "prop-x-maria-1",
+        "code": "invoice.moved_in_quickbooks",
+        "field": "CustomerRef",
+        "app_value": "maria",
+        "quickbooks_value": "784",
+    }
+    item = {
+        "type": "item",
+        "id": "svc",
+        "code": "record.changed_in_quickbooks",
+        "field": "Line[0].SalesItemLineDetail.ItemRef.value",
+        "app_value": "30",
+        "quickbooks_value": "31",
+    }
+    first, second = names.mismatch_rows(office.site.ledger, cid, [moved, item])
+    assert (first.record.text, first.field) == ("55 Meadowlark Ct", "Customer")
+    assert (first.app.text, first.app.id, first.app.where) == ("Maria Delgado", "maria", "app")
+    assert (first.quickbooks.text, first.quickbooks.where) == ("Bob Stone", "QuickBooks")
+    assert (second.record.text, second.field) == ("Service Call", "Line 1: item")
+    assert (second.app.text, second.app.known) == ("30", False)  # not in the copy: its id
+    assert second.quickbooks.text == "Gutter Clean"

@@ -17,7 +17,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from ledgerbridge import consent_cookie as signin
-from ledgerbridge.dashboard import web
+from ledgerbridge.dashboard import names, web
 from ledgerbridge.dashboard.sessions import Signer
 from ledgerbridge.engine.errors import Invalid
 from ledgerbridge.engine.service import ENVIRONMENTS
@@ -258,4 +258,5 @@ def verify(request: Request, connection_id: str, user: web.SignedIn, board: web.
         connection=board.service.connection(user.key_id, connection_id),
         notice=notice,
         verified=report,
+        mismatches=names.mismatch_rows(board.service.ledger, connection_id, report["mismatches"]),
     )

@@ -193,6 +193,29 @@ def _with_names(
     return view, shown
 
 
+def _problem_in_words(view: RecordView, drift: list[queries.DriftRow]) -> RecordView:
+    """The problem's text with QuickBooks' field paths as labels ("Customer", not
+    ``CustomerRef.value``) and a reference's values by name, as the side-by-side table has
+    them (no look-up of its own)."""
+    problem = view.problem
+    if problem is None:
+        return view
+    params = dict(problem.params)
+    path, fields = params.get("field"), params.get("fields")
+    if isinstance(path, str) and path[:1].isupper():  # QuickBooks' path, not an app field
+        row = next((r for r in drift if r.path == path), None)
+        if row is not None and "app_value" in params:
+            params["app_value"], params["quickbooks_value"] = row.sent.text, row.now.text
+        params["field"] = names.field_label(path)
+    if isinstance(fields, str) and fields[:1].isupper():
+        labels = (names.field_label(f.strip()) for f in fields.split(",") if f.strip())
+        params["fields"] = ", ".join(dict.fromkeys(labels))
+    if params == dict(problem.params):
+        return view
+    raw = {"code": problem.code, "field": problem.field, "params": params}
+    return dataclasses.replace(view, problem=ProblemView.of(raw))
+
+
 def _polled(request: Request) -> bool:
     """A request of the panel's own polling (nobody clicked)."""
     return web.is_htmx(request) and request.headers.get("hx-trigger") == "record-panel"
@@ -211,6 +234,8 @@ def _context(
     view, blocker = _with_names(
         board, connection_id, service.record(user.key_id, connection_id, record_type, app_id)
     )
+    drift = queries.quickbooks_drift(service.ledger, connection_id, record_type, app_id)
+    view = _problem_in_words(view, drift)
     name = record_name(record_type, view.data)
     return {
         "title": f"{type_label(record_type)} {name or app_id}",
@@ -221,7 +246,7 @@ def _context(
         "blocker": blocker,
         "override_rows": _override_rows(board, connection_id, view),
         "shortening": shortening(view),
-        "drift": queries.quickbooks_drift(service.ledger, connection_id, record_type, app_id),
+        "drift": drift,
         # the QuickBooks object a problem names is offered only when linking to it is its fix
         "suggested_link": (
             view.problem.params.get("quickbooks_id")
