@@ -395,3 +395,26 @@ def test_verifys_mismatches_name_the_record_the_field_and_both_customers(office:
     assert (second.record.text, second.field) == ("Service Call", "Line 1: item")
     assert (second.app.text, second.app.known) == ("30", False)  # not in the copy: its id
     assert second.quickbooks.text == "Gutter Clean"
+
+
+def test_values_kept_as_in_quickbooks_are_labelled_and_named(office: Office) -> None:
+    cid = office.connection()
+    invoice(office, cid, customer_id="maria")
+    kept = {
+        "CustomerRef": {"app": {"value": "587"}, "quickbooks": {"value": "784"}},
+        "Line": {"app": [{"Amount": "90"}], "quickbooks": [{"Amount": "90"}, {"Amount": "5"}]},
+    }
+    with office.site.ledger.db.session() as session:
+        SyncStates(session).set_overrides(cid, "invoice", "inv-1", {"@kept": kept})
+        customer = {"Id": "784", "DisplayName": "Bob Stone", "Active": True}
+        Mirror(session, cid).put(MirrorObject.from_quickbooks("Customer", customer))
+    table = section(page_of(office, cid, "invoice", "inv-1"), "Sent to QuickBooks differently")
+    assert "@kept" not in table and "{" not in table
+    assert (
+        '<th scope="row">Customer (kept as in QuickBooks)</th>'
+        '<td>587 <span class="sub">(name not known: this is its QuickBooks id)</span></td>'
+        '<td>Bob Stone <span class="sub">QuickBooks id 784</span></td>'
+    ) in table
+    assert '<th scope="row">Lines (kept as in QuickBooks)</th><td>1 line</td><td>2 lines</td>' in (
+        table
+    )

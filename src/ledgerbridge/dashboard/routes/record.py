@@ -14,13 +14,14 @@ the time of its last write QuickBooks answered (the engine stores synced only th
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
-from ledgerbridge.core import overrides, shorten
+from ledgerbridge.core import compare, overrides, shorten
 from ledgerbridge.core.status import Status
 from ledgerbridge.dashboard import names, queries, web
 from ledgerbridge.dashboard.accounts import DashboardUser
@@ -139,21 +140,36 @@ class OverrideRow:
 
 
 def _override_rows(board: web.Dashboard, connection_id: str, view: RecordView) -> list[OverrideRow]:
-    """The values sent differently from the app's, labelled, references by name (one
-    look-up for all)."""
+    """The values sent differently from the app's, then QuickBooks' values a person chose to
+    keep over the app's, each labelled and with references by name (one look-up of the app's
+    records and one of QuickBooks' lists for all of them)."""
     pairs = [
         (path, pair.get("app"), pair.get("quickbooks"))
         if isinstance(pair, dict)
         else (path, None, pair)
         for path, pair in view.overrides.items()
+        if path != overrides.KEPT
     ]
-    keys = [
+    kept = [
+        (path, pair.get("app"), pair.get("quickbooks"))
+        for path, pair in (overrides.kept(view.overrides) or {}).items()
+        if isinstance(pair, Mapping)
+    ]
+    app_keys = [
         key
         for path, app, sent in pairs
         for key in (names.app_reference(path, app), names.app_reference(path, sent))
         if key is not None
     ]
-    known = names.app_names(board.service.ledger, connection_id, keys)
+    book_keys = [
+        key
+        for path, app, held in kept
+        for key in (names.quickbooks_reference(path, app), names.quickbooks_reference(path, held))
+        if key is not None
+    ]
+    ledger = board.service.ledger
+    known = names.app_names(ledger, connection_id, app_keys)
+    books = names.quickbooks_names(ledger, connection_id, book_keys)
 
     def named(path: str, value: object) -> names.Named:
         key = names.app_reference(path, value)
@@ -162,10 +178,33 @@ def _override_rows(board: web.Dashboard, connection_id: str, view: RecordView) -
         name = known.get(key)
         return names.Named(name, key[1]) if name else names.Named(key[1], key[1], known=False)
 
+    def held(path: str, value: object) -> names.Named:
+        ref = names.quickbooks_reference(path, value)
+        if ref is None:
+            return names.Named(_brief(value, path))
+        name = books.get(ref)
+        if name is None:
+            return names.Named(ref[1], ref[1], known=False, where="QuickBooks")
+        return names.Named(name, ref[1], where="QuickBooks")
+
     return [
         OverrideRow(names.field_label(path), named(path, app), named(path, sent))
         for path, app, sent in pairs
+    ] + [
+        OverrideRow(
+            f"{names.field_label(path)} (kept as in QuickBooks)", *map(held, (path, path), v)
+        )
+        for path, *v in kept
     ]
+
+
+def _brief(value: object, path: str) -> str:
+    """A kept QuickBooks value in a few words: lines counted, an address on one line."""
+    if isinstance(value, list):
+        return f"{len(value)} line{'' if len(value) == 1 else 's'}"
+    if isinstance(value, Mapping):
+        return ", ".join(str(v) for v in value.values() if v not in (None, "")) or "(nothing)"
+    return compare.shown(value, path) or "(nothing)"
 
 
 def _with_names(
