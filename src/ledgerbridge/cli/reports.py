@@ -250,10 +250,6 @@ def reconcile(
         out.print(findings)
 
 
-def _lower_first(text: str) -> str:
-    return text[:1].lower() + text[1:]
-
-
 def _counted(n: int, noun: str) -> str:
     return f"{n:,} {noun}{'' if n == 1 else 's'}"
 
@@ -277,16 +273,14 @@ def _print_exceptions(out: Console, report: dict[str, Any], limit: int) -> None:
         )
         return
     by_kind = (report.get("summary") or {}).get("exceptions_by_kind") or {}
-    counted = "; ".join(
-        f"{n:,} {_lower_first(KIND_LABELS.get(k, k))}" for k, n in by_kind.items() if n
-    )
+    counted = "; ".join(f"{KIND_LABELS.get(k, k)}: {n:,}" for k, n in by_kind.items() if n)
     out.print(
         f"Exceptions: {len(exceptions):,} thing{'s' if len(exceptions) != 1 else ''} "
         f"disagree{'s' if len(exceptions) == 1 else ''} between the app and QuickBooks, "
         f"not caused by ledgerbridge ({counted})."
     )
     table = Table(title="Exceptions, most urgent first", title_justify="left")
-    for column in ("what happened", "record", "app id", "QuickBooks"):
+    for column in ("what happened", "record", "app id", "QuickBooks id"):
         table.add_column(column, overflow="fold")
     for column in ("app", "QuickBooks amount", "difference"):
         table.add_column(column, justify="right", no_wrap=True)
@@ -296,7 +290,7 @@ def _print_exceptions(out: Console, report: dict[str, Any], limit: int) -> None:
             KIND_LABELS.get(str(found.get("kind")), str(found.get("kind"))),
             f"{str(found.get('type', '')).replace('_', ' ').capitalize()} {record}".strip(),
             str(found.get("id") or ""),
-            f"{found.get('quickbooks_entity') or ''} {found.get('quickbooks_id') or ''}".strip(),
+            str(found.get("quickbooks_id") or ""),
             _amount(found.get("app_amount"), currency),
             _amount(found.get("quickbooks_amount"), currency),
             _amount(found.get("difference"), currency),

@@ -88,7 +88,7 @@ def test_the_exceptions_come_first_and_the_rest_is_summarised(
 
     text = run(capsys, "reconcile", books.connection_id)
     assert "Exceptions: 1 thing disagrees between the app and QuickBooks" in text
-    assert "(1 deleted in QuickBooks)" in text
+    assert "(Deleted in QuickBooks: 1)" in text
     assert text.index("Exceptions, most urgent first") < text.index("The rest, summarised")
     exceptions = text[: text.index("The rest, summarised")]
     assert "Deleted in QuickBooks" in exceptions and "inv-2" in exceptions
