@@ -136,7 +136,7 @@ def test_shorten_shows_each_cut_and_sends_a_typed_value(desk: Desk) -> None:
     assert desk.world.entities("Payment") == []
     page.get_by_label("Sent to QuickBooks").fill("stripe 9XyZ")
     page.get_by_role("button", name="Shorten", exact=True).click()
-    desk.said("Shorten: reference shortened to 11 characters")
+    desk.said('Shorten: the payment reference goes to QuickBooks as "stripe 9XyZ" (11 characters).')
     sync(desk.world)
     (paid,) = desk.world.entities("Payment")
     assert paid["PaymentRefNum"] == "stripe 9XyZ"
@@ -163,7 +163,7 @@ def test_shorten_from_the_keyboard_alone_keeps_the_end(desk: Desk) -> None:
     expect(page.get_by_role("button", name="Shorten", exact=True)).to_be_focused()
     desk.shot("shorten-keyboard-before")
     page.keyboard.press("Enter")
-    desk.said("Shorten: reference shortened to 21 characters")
+    desk.said(f'Shorten: the payment reference goes to QuickBooks as "{STRIPE[-21:]}"')
     # the outcome is announced and the focus is on the record's status again
     expect(page.locator("#record-panel section.panel").first).to_be_focused()
     sync(desk.world)

@@ -302,7 +302,7 @@ def test_shorten_sends_the_cut_chosen_or_the_value_typed(
     )
     assert done.status_code == 200, done.text
     assert sent(office, cid) == expected
-    assert "Shorten: reference shortened to" in html.unescape(done.text)
+    assert "Shorten: the payment reference goes to QuickBooks as" in html.unescape(done.text)
 
 
 @pytest.mark.parametrize(

@@ -257,7 +257,13 @@ def shorten(t: Target) -> Done:
     with t.ledger.db.session() as session:
         t.override(session, path, short, action="shorten")
         t.want(session)
-    return Done(f"{path} shortened to {len(short)} characters", {"field": path, "value": short})
+    label = str(t.problem_param("field") or path.replace("_", " "))
+    said = f'as "{short}" ({len(short)} characters)' if len(short) <= 60 else "shortened"
+    return Done(
+        f"the {label} goes to QuickBooks {said}"
+        + ("" if len(short) <= 60 else f" to {len(short)} characters"),
+        {"field": path, "value": short},
+    )
 
 
 def shift_to_open_period(t: Target) -> Done:
