@@ -1,7 +1,7 @@
 """Names where an id was shown: a field's plain label instead of its path (``CustomerRef.value``
 is "Customer", ``lines[1].item_id`` is "Line 2: item"), and the names of the records and
 QuickBooks objects references point at, each looked up in batches (one query for the app's
-records, one per QuickBooks list), never one query per value.
+records, one per QuickBooks list), never one query per value; through the repositories.
 
 A reference whose target is unknown (not in the app's records, not in the copy of QuickBooks'
 lists) keeps its id, and says so (`Named.known` is False).
@@ -14,11 +14,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
-from sqlalchemy import select, tuple_
-
 from ledgerbridge.dashboard.present import record_name
 from ledgerbridge.engine.ports import Ledger
-from ledgerbridge.storage import tables
+from ledgerbridge.storage.mirror import Mirror
 from ledgerbridge.storage.records import Records
 
 __all__ = [
@@ -259,22 +257,18 @@ def quickbooks_names(
     ledger: Ledger, connection_id: str, keys: Iterable[QuickBooksKey]
 ) -> dict[QuickBooksKey, str]:
     """The names of QuickBooks objects from the copy of QuickBooks' lists (the mirror), in
-    one query per 500 keys."""
-    wanted = list(dict.fromkeys(keys))
-    if not wanted:
-        return {}
-    t = tables.MirrorEntry
+    one query per list named (and per 500 ids)."""
+    by_entity: dict[str, list[str]] = {}
+    for entity, qbo_id in keys:
+        by_entity.setdefault(entity, []).append(qbo_id)
     named: dict[QuickBooksKey, str] = {}
+    if not by_entity:
+        return named
     with ledger.db.session(readonly=True) as session:
-        for start in range(0, len(wanted), 500):
-            rows = session.execute(
-                select(t.qbo_entity, t.qbo_id, t.data).where(
-                    t.connection_id == connection_id,
-                    tuple_(t.qbo_entity, t.qbo_id).in_(wanted[start : start + 500]),
-                )
-            ).all()
-            for entity, qbo_id, data in rows:
-                name = quickbooks_name(data if isinstance(data, Mapping) else {})
+        mirror = Mirror(session, connection_id)
+        for entity, ids in by_entity.items():
+            for qbo_id, obj in mirror.get_many(entity, ids).items():
+                name = quickbooks_name(obj.data)
                 if name:
                     named[(entity, qbo_id)] = name
     return named
