@@ -30,6 +30,18 @@ SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Details the app sent", ("input",)),
 )
 
+# What each screen a fix step links to is called here (`catalog.Screen`)
+SCREENS: dict[str, str] = {
+    "connection": "connection page",
+    "reconnect": "connection page's Reconnect QuickBooks button",
+    "setup": "setup checklist",
+    "reconciliation": "reconciliation report",
+    "mappings.tax_rates": "tax rate mappings",
+    "mappings.payment_methods": "payment method mappings",
+    "mappings.accounts": "account mappings",
+    "mappings.classes": "class mappings",
+}
+
 INTRO = """\
 # Sync problems and how to fix them
 
@@ -40,7 +52,9 @@ and explanation as here, and the buttons listed under "One-click fixes".
 For each problem you will find:
 
 - **What it means**: what happened and why it matters.
-- **How to fix it**: the steps, in order. Many problems need nothing from you.
+- **How to fix it**: the steps, in order. Many problems need nothing from you. A step that
+  names a screen (the mappings, the setup checklist, the connection page...) links to it on
+  the dashboard.
 - **Retried by itself**: "Yes" means ledgerbridge keeps trying on its own; "No" means it waits
   for you (or for a change in the app) before trying again.
 - **One-click fixes**: the buttons the dashboard offers for it.
@@ -110,7 +124,10 @@ def _entry_markdown(item: catalog.CatalogEntry) -> str:
         "**How to fix it.**",
         "",
     ]
-    lines.extend(f"{number}. {step}" for number, step in enumerate(shown.fix, start=1))
+    lines.extend(
+        f"{number}. {step}" + (f" *(The dashboard links the {SCREENS[screen]}.)*" if screen else "")
+        for number, (step, screen) in enumerate(zip(shown.fix, shown.screens, strict=True), 1)
+    )
     lines.append("")
     retried = "Yes" if item.retriable else "No"
     lines.append(f"**Retried by itself:** {retried}.")

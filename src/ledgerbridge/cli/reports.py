@@ -2,7 +2,8 @@
 
     ledgerbridge verify CID [--json] [--no-flag] read QuickBooks afresh, check every "synced"
     ledgerbridge log CID [--status S --type T --code C --q TEXT --limit N --cursor C]
-    ledgerbridge reconcile CID [--format table|csv|json]
+    ledgerbridge reconcile CID [--format table|csv|json] [--all] [--limit N]
+                                               the exceptions first, the rest summarised
     ledgerbridge checks CID [--run]            the setup checklist
     ledgerbridge plan CID                      the dry run: what a sync would do now
 
@@ -16,6 +17,7 @@ import csv
 import io
 import sys
 from collections.abc import Iterator
+from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
 import typer
@@ -32,7 +34,8 @@ from ledgerbridge.cli.common import (
     echo_json,
     operating,
 )
-from ledgerbridge.core import catalog
+from ledgerbridge.core import catalog, money
+from ledgerbridge.core.reconcile import KIND_LABELS
 from ledgerbridge.core.records import RECORD_TYPES
 from ledgerbridge.engine.errors import InvalidCursor
 from ledgerbridge.terminal import STATUSES, console
@@ -157,14 +160,16 @@ def log(
 
 # --- reports ----------------------------------------------------------------------------------
 
-_FINDINGS = (
-    "mismatches",
-    "open_balance_mismatches",
-    "paid_in_quickbooks",
-    "deleted_in_quickbooks",
-    "moved_in_quickbooks",
-    "voided_in_quickbooks",
-)
+# the report's sections of findings, and what the summary calls them
+_FINDINGS = {
+    "mismatches": "totals that differ",
+    "open_balance_mismatches": "open balances that differ",
+    "paid_in_quickbooks": "paid in QuickBooks (by anyone)",
+    "deleted_in_quickbooks": "deleted in QuickBooks",
+    "moved_in_quickbooks": "moved in QuickBooks",
+    "voided_in_quickbooks": "voided in QuickBooks",
+}
+_FINDING_COLUMNS = ("section", "type", "id", "number", "code", "app", "QuickBooks", "difference")
 _CSV_COLUMNS = (
     "section",
     "type",
@@ -202,8 +207,15 @@ def reconcile(
     output: Annotated[
         str, typer.Option("--format", help="table, csv (one row per finding) or json.")
     ] = "table",
+    everything: Annotated[
+        bool,
+        typer.Option("--all", help="With the table: list every finding, not only the exceptions."),
+    ] = False,
+    limit: Annotated[int, typer.Option(min=1, help="Exceptions listed at most (table).")] = 50,
 ) -> None:
-    """The reconciliation report: the app and QuickBooks side by side."""
+    """The reconciliation report: first the exceptions (what disagrees between the app and
+    QuickBooks because of something done in QuickBooks, not by ledgerbridge), most urgent
+    first, as the dashboard's reconciliation page lists them; then the rest summarised."""
     choice(output, ("table", "csv", "json"), "--format")
     with operating(connection_id) as (_, service, key_id):
         report = service.reconciliation(key_id, connection_id)
@@ -218,35 +230,109 @@ def reconcile(
         sys.stdout.write(buffer.getvalue())
         return
     out = console()
-    totals = report["totals"]
+    _print_exceptions(out, report, limit)
+    _print_summary(out, report)
+    if everything:
+        findings = Table(title="Every finding", title_justify="left")
+        for column in _FINDING_COLUMNS:
+            findings.add_column(column, overflow="fold")
+        for row in _finding_rows(report):
+            findings.add_row(
+                row["section"],
+                row["type"],
+                row["id"],
+                str(row["number"]),
+                row["code"],
+                str(row["app_amount"]),
+                str(row["quickbooks_amount"]),
+                str(row["difference"]),
+            )
+        out.print(findings)
+
+
+def _counted(n: int, noun: str) -> str:
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
+def _amount(value: Any, currency: str) -> str:
+    if value is None or value == "":
+        return ""
+    try:
+        return money.formatted(Decimal(str(value)), currency)
+    except InvalidOperation:
+        return str(value)
+
+
+def _print_exceptions(out: Console, report: dict[str, Any], limit: int) -> None:
+    exceptions = report.get("exceptions") or []
+    currency = str(report.get("currency") or "USD")
+    if not exceptions:
+        out.print(
+            "Exceptions: none. Nothing disagrees between the app and QuickBooks beyond what "
+            "ledgerbridge itself sent."
+        )
+        return
+    by_kind = (report.get("summary") or {}).get("exceptions_by_kind") or {}
+    counted = "; ".join(f"{KIND_LABELS.get(k, k)}: {n:,}" for k, n in by_kind.items() if n)
     out.print(
-        f"{totals['invoices']} linked invoices: app {totals['app_total']}, QuickBooks "
-        f"{totals['quickbooks_total']} (difference {totals['difference']}); open balance app "
-        f"{totals['app_open_balance']}, QuickBooks {totals['quickbooks_open_balance']}"
+        f"Exceptions: {len(exceptions):,} thing{'s' if len(exceptions) != 1 else ''} "
+        f"disagree{'s' if len(exceptions) == 1 else ''} between the app and QuickBooks, "
+        f"not caused by ledgerbridge ({counted})."
     )
+    table = Table(title="Exceptions, most urgent first", title_justify="left")
+    for column in ("what happened", "record", "app id", "QuickBooks id"):
+        table.add_column(column, overflow="fold")
+    for column in ("app", "QuickBooks amount", "difference"):
+        table.add_column(column, justify="right", no_wrap=True)
+    for found in exceptions[:limit]:
+        record = found.get("name") or (f"No. {found['number']}" if found.get("number") else "")
+        table.add_row(
+            KIND_LABELS.get(str(found.get("kind")), str(found.get("kind"))),
+            f"{str(found.get('type', '')).replace('_', ' ').capitalize()} {record}".strip(),
+            str(found.get("id") or ""),
+            str(found.get("quickbooks_id") or ""),
+            _amount(found.get("app_amount"), currency),
+            _amount(found.get("quickbooks_amount"), currency),
+            _amount(found.get("difference"), currency),
+        )
+    out.print(table)
+    if len(exceptions) > limit:
+        out.print(f"... and {len(exceptions) - limit:,} more (--limit, or --format json)")
+
+
+def _print_summary(out: Console, report: dict[str, Any]) -> None:
+    currency = str(report.get("currency") or "USD")
+    summary = report.get("summary") or {}
+    totals = report["totals"]
+    out.print("The rest, summarised:")
+    compared, agreeing = summary.get("invoices_compared", 0), summary.get("invoices_agreeing", 0)
+    paid, unread = summary.get("paid_by_the_app", 0), summary.get("not_in_mirror", 0)
+    out.print(
+        f"  {_counted(compared, 'invoice')} compared, {agreeing:,} "
+        f"{'agrees' if agreeing == 1 else 'agree'}; {_counted(paid, 'invoice')} paid in "
+        "QuickBooks by the app's own payments (sent by ledgerbridge: not exceptions); "
+        f"{_counted(unread, 'linked record')} not yet read from QuickBooks."
+    )
+    out.print(
+        f"  {totals['invoices']} linked invoices: app "
+        f"{_amount(totals['app_total'], currency)}, QuickBooks "
+        f"{_amount(totals['quickbooks_total'], currency)} (difference "
+        f"{_amount(totals['difference'], currency)}); open balance app "
+        f"{_amount(totals['app_open_balance'], currency)}, QuickBooks "
+        f"{_amount(totals['quickbooks_open_balance'], currency)}"
+    )
+    sections = "; ".join(
+        f"{len(report.get(section) or []):,} {label}" for section, label in _FINDINGS.items()
+    )
+    out.print(f"  Findings by section: {sections} (--all lists them)")
     links = Table(title="Links", title_justify="left")
     columns = ("records", "linked", "unlinked", "missing", "deleted", "inactive", "voided")
     links.add_column("type")
     for column in columns:
         links.add_column(column, justify="right")
     for record_type, health in report["links"].items():
-        links.add_row(record_type, *(str(health.get(c, 0)) for c in columns))
+        links.add_row(record_type, *(f"{health.get(c, 0):,}" for c in columns))
     out.print(links)
-    findings = Table(title="Findings", title_justify="left")
-    for column in ("section", "type", "id", "number", "code", "app", "QuickBooks", "difference"):
-        findings.add_column(column, overflow="fold")
-    for row in _finding_rows(report):
-        findings.add_row(
-            row["section"],
-            row["type"],
-            row["id"],
-            str(row["number"]),
-            row["code"],
-            str(row["app_amount"]),
-            str(row["quickbooks_amount"]),
-            str(row["difference"]),
-        )
-    out.print(findings)
 
 
 @app.command()

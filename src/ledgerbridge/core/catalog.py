@@ -32,10 +32,12 @@ __all__ = [
     "ACTION_HELP",
     "ACTION_LABELS",
     "ENTRIES",
+    "SCREENS",
     "Action",
     "CatalogEntry",
     "Level",
     "RenderedProblem",
+    "Screen",
     "codes",
     "entry",
     "fill",
@@ -69,6 +71,21 @@ Action = Literal[
     "edit_in_app",
 ]
 """The one-click actions (``POST .../actions/{action}``); ``edit_in_app``: no automatic fix."""
+
+Screen = Literal[
+    "connection",
+    "reconnect",
+    "setup",
+    "reconciliation",
+    "mappings.tax_rates",
+    "mappings.payment_methods",
+    "mappings.accounts",
+    "mappings.classes",
+]
+"""A screen a fix step sends the person to, by what it is: each edge maps it to its address
+(the dashboard to its pages, with the section a mapping step names)."""
+
+SCREENS: Final[tuple[Screen, ...]] = get_args(Screen)
 
 ACTIONS: Final[tuple[Action, ...]] = get_args(Action)
 
@@ -123,8 +140,9 @@ ACTION_HELP: Final[Mapping[Action, str]] = MappingProxyType(
         "QuickBooks holds the record as the app has it again.",
         "renumber": "Gives this record the next free number (the app is told), or, if the "
         "QuickBooks record holding the number is not one of ours, gives that one a new number.",
-        "shorten": "Cuts the text to the length QuickBooks accepts; the app keeps the full text "
-        "and is told.",
+        "shorten": "Cuts the text to the length QuickBooks accepts, keeping the part you choose "
+        "(its start, its end, or both) or sending the text you type instead; each choice shows "
+        "exactly what QuickBooks gets. The app keeps the full text and is told.",
         "shift_to_open_period": "Dates the record on the first day after the books closing date; "
         "the app is told.",
         "align_account": "Sends the app's account for the item to QuickBooks (or, if you "
@@ -239,6 +257,8 @@ class CatalogEntry:
     level: Level
     detected: str  # how it is found: P preflight, F fault (code), S pull side, C connection
     docs_anchor: str  # fragment of docs/catalog.md: "invoice-number-conflict"
+    # per fix step, the screen it names ("open the tax mapping screen"), or None
+    screens: tuple[Screen | None, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,6 +271,7 @@ class RenderedProblem:
     fix: tuple[str, ...]
     actions: tuple[Action, ...]
     retriable: bool
+    screens: tuple[Screen | None, ...] = ()  # per fix step (`CatalogEntry.screens`)
 
 
 def _e(
@@ -263,9 +284,15 @@ def _e(
     detected: str,
     retriable: bool = False,
     level: Level = "record",
+    screens: tuple[Screen | None, ...] = (),
 ) -> CatalogEntry:
     anchor = code.replace(".", "-").replace("_", "-")
-    return CatalogEntry(code, title, meaning, fix, actions, retriable, level, detected, anchor)
+    linked = screens + (None,) * (len(fix) - len(screens))
+    if len(linked) != len(fix):
+        raise ValueError(f"{code}: more screens than fix steps")
+    return CatalogEntry(
+        code, title, meaning, fix, actions, retriable, level, detected, anchor, linked
+    )
 
 
 _FIX_IN_APP = "Correct it in the app and save; the record is sent again by itself."
@@ -282,6 +309,7 @@ _ALL: Final[tuple[CatalogEntry, ...]] = (
             "If QuickBooks then says the connection was lost, reconnect QuickBooks from the "
             "connection page.",
         ),
+        screens=(None, "connection"),
         detected="F (3200, 401)",
         retriable=True,
         level="connection",
@@ -299,6 +327,7 @@ _ALL: Final[tuple[CatalogEntry, ...]] = (
             "send them again.",
         ),
         ("reconnect",),
+        screens=("reconnect",),
         detected="C",
         level="connection",
     ),
@@ -316,6 +345,7 @@ _ALL: Final[tuple[CatalogEntry, ...]] = (
             "are removed and records are matched again against this company.",
         ),
         ("reconnect", "unlink"),
+        screens=("reconnect",),
         detected="C",
         level="connection",
     ),
@@ -386,6 +416,7 @@ _ALL: Final[tuple[CatalogEntry, ...]] = (
             "When QuickBooks asks, allow access to the accounting data.",
         ),
         ("reconnect",),
+        screens=("reconnect",),
         detected="F (3100, 120)",
         level="connection",
     ),
@@ -404,6 +435,7 @@ _ALL: Final[tuple[CatalogEntry, ...]] = (
             "sign-in is kept with the current keys.",
         ),
         ("reconnect",),
+        screens=(None, "reconnect"),
         detected="C (the stored sign-in cannot be decrypted)",
         level="connection",
     ),
@@ -420,6 +452,7 @@ _ALL: Final[tuple[CatalogEntry, ...]] = (
             "The warning goes away once QuickBooks has accepted the new sign-in.",
         ),
         ("reconnect",),
+        screens=("reconnect",),
         detected="C (the end of the refresh token, from each token answer)",
         level="connection",
     ),
@@ -587,8 +620,9 @@ _ALL: Final[tuple[CatalogEntry, ...]] = (
         "{length} characters|]. [QuickBooks accepts at most {limit} characters there.|"
         "QuickBooks limits how long it can be.]",
         (
-            "Click Shorten: ledgerbridge cuts it to[ {limit} characters| the length QuickBooks "
-            "accepts] when sending it.",
+            "Click Shorten and choose which part to keep (the start, the end, or both), or type "
+            "the text to send yourself[ (at most {limit} characters)|]; each choice shows exactly "
+            "what QuickBooks gets.",
             "Or shorten it in the app and save.",
         ),
         ("shorten", "edit_in_app"),
@@ -730,6 +764,7 @@ _ALL: Final[tuple[CatalogEntry, ...]] = (
             "accounts payable), choose another account in the account mapping first.",
         ),
         ("accept_quickbooks", "align_account"),
+        screens=(None, None, "mappings.accounts"),
         detected="S/P/F (6430)",
     ),
     _e(
@@ -745,6 +780,7 @@ _ALL: Final[tuple[CatalogEntry, ...]] = (
             "Then click Retry.",
         ),
         ("retry",),
+        screens=("mappings.accounts",),
         detected="P/F (2500)",
     ),
     _e(
@@ -799,6 +835,7 @@ _ALL: Final[tuple[CatalogEntry, ...]] = (
             "Or choose another class in the class mapping or on the record in the app.",
         ),
         ("reactivate",),
+        screens=(None, "mappings.classes"),
         detected="P/F (610)",
     ),
     _e(
@@ -812,6 +849,7 @@ _ALL: Final[tuple[CatalogEntry, ...]] = (
             "Then click Retry.",
         ),
         ("retry",),
+        screens=("mappings.tax_rates",),
         detected="P",
     ),
     # --- invoices -----------------------------------------------------------------------------
@@ -885,6 +923,7 @@ _ALL: Final[tuple[CatalogEntry, ...]] = (
             "Or change the invoice numbering in the app yourself.",
         ),
         ("apply_numbering_start",),
+        screens=("setup",),
         detected="C (at connect and daily)",
         level="connection",
     ),
@@ -968,6 +1007,7 @@ _ALL: Final[tuple[CatalogEntry, ...]] = (
             "Check the tax mapping and the tax settings of the customer and the items, then "
             "correct the invoice in the app or in QuickBooks.",
         ),
+        screens=("reconciliation", "mappings.tax_rates"),
         detected="S",
     ),
     # --- payments -----------------------------------------------------------------------------
@@ -1034,7 +1074,9 @@ _ALL: Final[tuple[CatalogEntry, ...]] = (
         "The payment's reference or confirmation code is too long for QuickBooks[: it has "
         "{length} characters|]. QuickBooks accepts at most [{limit}|21] characters there.",
         (
-            "Click Shorten to send only the first [{limit}|21] characters.",
+            "Click Shorten and choose which part of the reference to keep. The end is "
+            "suggested: it is the part that tells one card processor's code from the next. Or "
+            "type the text to send yourself (at most [{limit}|21] characters).",
             "Or edit the reference in the app and save.",
         ),
         ("shorten", "edit_in_app"),
@@ -1052,6 +1094,7 @@ _ALL: Final[tuple[CatalogEntry, ...]] = (
             "Then click Retry.",
         ),
         ("retry",),
+        screens=("mappings.payment_methods",),
         detected="P",
     ),
     _e(
@@ -1365,6 +1408,7 @@ def render(entry: CatalogEntry, params: Mapping[str, object] | None = None) -> R
         fix=tuple(fill(step, given) for step in entry.fix),
         actions=entry.actions,
         retriable=entry.retriable,
+        screens=entry.screens,
     )
 
 

@@ -50,6 +50,7 @@ from ledgerbridge.core.records import RECORD_TYPES, Invoice, RecordKey
 
 __all__ = [
     "KINDS",
+    "KIND_LABELS",
     "Disagreement",
     "DisagreementKind",
     "Health",
@@ -82,6 +83,17 @@ KINDS: tuple[DisagreementKind, ...] = (
     "tax",
     "inactive",
 )
+KIND_LABELS: Mapping[str, str] = {
+    "deleted": "Deleted in QuickBooks",
+    "voided": "Voided in QuickBooks",
+    "moved": "Moved to another customer in QuickBooks",
+    "paid": "Paid in QuickBooks, not by the app's payments",
+    "balance": "Payments in QuickBooks differ from the app's",
+    "amount": "Total changed in QuickBooks",
+    "tax": "Sales tax added by QuickBooks",
+    "inactive": "Made inactive in QuickBooks",
+}
+"""What each kind of exception is called where a person reads it (the dashboard, the CLI)."""
 _NAMES = ("Customer", "Vendor", "Item")
 
 

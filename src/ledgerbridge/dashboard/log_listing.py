@@ -28,7 +28,7 @@ from ledgerbridge.core import catalog
 from ledgerbridge.core.status import Status
 from ledgerbridge.dashboard import overview
 from ledgerbridge.engine.ports import Ledger
-from ledgerbridge.engine.service import record_view
+from ledgerbridge.engine.service import record_views
 from ledgerbridge.engine.views import RecordView
 from ledgerbridge.storage import tables
 from ledgerbridge.storage.connections import Connections
@@ -278,10 +278,9 @@ def page(
         connection = Connections(session).get(connection_id, key_id)
         if connection is None:
             return []
-        return [
-            LogRow(record_view(ledger, session, connection, t, a, history=False), at)
-            for t, a, at in found
-        ]
+        activity = {(t, a): at for t, a, at in found}
+        views = record_views(ledger, session, connection, [(t, a) for t, a, _ in found])
+        return [LogRow(view, activity[(view.type, view.id)]) for view in views]
 
 
 def _export_query(connection_id: str, wanted: LogQuery, sqlite: bool) -> Select[Any]:

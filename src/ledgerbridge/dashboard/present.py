@@ -11,7 +11,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup, escape
 
-from ledgerbridge.core import catalog, money
+from ledgerbridge.core import catalog, money, reconcile
 from ledgerbridge.core.status import Status
 from ledgerbridge.engine.views import ProblemView
 
@@ -23,10 +23,12 @@ __all__ = [
     "EXCEPTION_KINDS",
     "RECORD_MEANINGS",
     "RECORD_STATUSES",
+    "SCREEN_PAGES",
     "action_label",
     "connection_meaning",
     "connection_status",
     "exception_kind",
+    "fix_steps",
     "history_text",
     "install",
     "local_time",
@@ -104,16 +106,7 @@ _TYPES: Mapping[str, str] = {
     "purchase_order": "Purchase order",
 }
 # What each kind of reconciliation exception means (`core.reconcile.KINDS`), as a heading.
-EXCEPTION_KINDS: Mapping[str, str] = {
-    "deleted": "Deleted in QuickBooks",
-    "voided": "Voided in QuickBooks",
-    "moved": "Moved to another customer in QuickBooks",
-    "paid": "Paid in QuickBooks, not by the app's payments",
-    "balance": "Payments in QuickBooks differ from the app's",
-    "amount": "Total changed in QuickBooks",
-    "tax": "Sales tax added by QuickBooks",
-    "inactive": "Made inactive in QuickBooks",
-}
+EXCEPTION_KINDS: Mapping[str, str] = reconcile.KIND_LABELS
 _HISTORY: Mapping[str, str] = {
     "received": "Received from the app",
     "deleted_in_app": "Deleted in the app",
@@ -255,6 +248,34 @@ def _problem_title(problem: Mapping[str, Any]) -> str:
     return ProblemView.of(problem).title
 
 
+# Where each screen a fix step names is (`catalog.Screen`): the route, the part of its page,
+# and what the link says.
+SCREEN_PAGES: Mapping[str, tuple[str, str, str]] = {
+    "connection": ("connection", "", "Open the connection page"),
+    "reconnect": ("connection", "#reconnect", "Go to Reconnect QuickBooks"),
+    "setup": ("setup", "", "Open the setup checklist"),
+    "reconciliation": ("reconciliation", "", "Open the reconciliation report"),
+    "mappings.tax_rates": ("mappings", "#h-tax_rates", "Open the tax rate mappings"),
+    "mappings.payment_methods": (
+        "mappings",
+        "#h-payment_methods",
+        "Open the payment method mappings",
+    ),
+    "mappings.accounts": ("mappings", "#h-accounts", "Open the account mappings"),
+    "mappings.classes": ("mappings", "#h-classes", "Open the class mappings"),
+}
+
+
+def fix_steps(problem: ProblemView) -> list[tuple[str, tuple[str, str, str] | None]]:
+    """A problem's fix steps, each with the page of the screen it names (route, part, link
+    text), or None."""
+    screens = list(problem.screens) + [None] * (len(problem.fix) - len(problem.screens))
+    return [
+        (step, SCREEN_PAGES.get(screen) if screen else None)
+        for step, screen in zip(problem.fix, screens, strict=False)
+    ]
+
+
 def install(env: jinja2.Environment) -> None:
     env.filters.update(
         {
@@ -278,5 +299,6 @@ def install(env: jinja2.Environment) -> None:
             "RECORD_STATUSES": RECORD_STATUSES,
             "CHECK_MEANINGS": CHECK_MEANINGS,
             "CHECKLIST_MEANINGS": CHECKLIST_MEANINGS,
+            "fix_steps": fix_steps,
         }
     )

@@ -22,6 +22,8 @@ from sqlalchemy import Case, SQLColumnExpression, and_, case, func, or_, select,
 
 from ledgerbridge.core import compare
 from ledgerbridge.core.status import Status
+from ledgerbridge.dashboard import names
+from ledgerbridge.dashboard.names import Named
 from ledgerbridge.engine.drain import problem_counts
 from ledgerbridge.engine.ports import Ledger
 from ledgerbridge.storage import tables
@@ -55,9 +57,10 @@ class Choice:
 
 @dataclass(frozen=True)
 class DriftRow:
-    field: str
-    sent: str  # what ledgerbridge last sent
-    now: str  # what QuickBooks holds now (as the last pull saw it)
+    field: str  # the field's plain label ("Customer")
+    sent: Named  # what ledgerbridge last sent (a reference by its name, its id beside it)
+    now: Named  # what QuickBooks holds now (as the last pull saw it)
+    path: str = ""  # QuickBooks' path of the field (CustomerRef.value)
 
 
 def quickbooks_choices(ledger: Ledger, connection_id: str, entity: str) -> list[Choice]:
@@ -266,7 +269,8 @@ def quickbooks_drift(
     ledger: Ledger, connection_id: str, record_type: str, app_id: str
 ) -> list[DriftRow]:
     """The values ledgerbridge last sent that QuickBooks now holds otherwise, compared as the
-    invariant compares them (`core.compare`: by value, never by number format)."""
+    invariant compares them (`core.compare`: by value, never by number format); references
+    by the names the copy of QuickBooks' lists holds (one look-up for all of them)."""
     with ledger.db.session(readonly=True) as session:
         link = Links(session).get(connection_id, record_type, app_id)
         if link is None or not link.pushed:
@@ -274,10 +278,36 @@ def quickbooks_drift(
         current = Mirror(session, connection_id).get(link.qbo_entity, link.qbo_id)
     if current is None:
         return []
-    return [
-        DriftRow(d.path, _text(d.ours, d.path), _text(d.theirs, d.path))
-        for d in compare.differences(link.pushed, current.data)
+    found = compare.differences(link.pushed, current.data)
+    refs = [
+        ref
+        for d in found
+        for ref in (
+            names.quickbooks_reference(d.path, d.ours),
+            names.quickbooks_reference(d.path, d.theirs),
+        )
+        if ref is not None
     ]
+    known = names.quickbooks_names(ledger, connection_id, refs)
+    return [
+        DriftRow(
+            names.field_label(d.path),
+            _named(d.ours, d.path, known),
+            _named(d.theirs, d.path, known),
+            d.path,
+        )
+        for d in found
+    ]
+
+
+def _named(value: Any, path: str, known: Mapping[tuple[str, str], str]) -> names.Named:
+    ref = names.quickbooks_reference(path, value)
+    if ref is None:
+        return names.Named(_text(value, path))
+    name = known.get(ref)
+    if name is None:
+        return names.Named(ref[1], ref[1], known=False, where="QuickBooks")
+    return names.Named(name, ref[1], where="QuickBooks")
 
 
 def _text(value: Any, path: str) -> str:

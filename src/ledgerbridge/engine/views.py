@@ -20,6 +20,8 @@ class ProblemView:
     retriable: bool
     field: str | None = None
     params: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    # per fix step, the screen it names (`catalog.Screen`), or None; the dashboard links them
+    screens: tuple[str | None, ...] = ()
 
     @staticmethod
     def of(problem: Mapping[str, Any]) -> ProblemView:
@@ -39,6 +41,7 @@ class ProblemView:
             retriable=rendered.retriable,
             field=problem.get("field"),
             params=params,
+            screens=tuple(rendered.screens),
         )
 
     def to_json(self) -> dict[str, Any]:

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, tuple_
 from sqlalchemy.orm import Session
 
 from ledgerbridge.storage import tables
@@ -36,6 +36,22 @@ class Links:
             select(t).where(t.connection_id == connection_id, t.type == type, t.app_id == app_id)
         ).scalar_one_or_none()
         return None if row is None else stored_link(row)
+
+    def get_many(
+        self, connection_id: str, keys: Iterable[tuple[str, str]]
+    ) -> dict[tuple[str, str], StoredLink]:
+        """`get` for many (type, app id) keys (a query per 500): key -> link, those linked."""
+        t = tables.Link
+        found: dict[tuple[str, str], StoredLink] = {}
+        for chunk in chunks(keys):
+            rows = self._session.execute(
+                select(t).where(
+                    t.connection_id == connection_id, tuple_(t.type, t.app_id).in_(chunk)
+                )
+            ).scalars()
+            for row in rows:
+                found[(row.type, row.app_id)] = stored_link(row)
+        return found
 
     def by_quickbooks(self, connection_id: str, entity: str, qbo_id: str) -> StoredLink | None:
         t = tables.Link

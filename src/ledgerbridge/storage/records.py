@@ -14,7 +14,7 @@ import base64
 import binascii
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any, Generic, NamedTuple, TypeVar
@@ -37,7 +37,7 @@ from sqlalchemy.orm import Session
 
 from ledgerbridge.core import json_limits
 from ledgerbridge.storage import tables
-from ledgerbridge.storage._sql import NO_SYNC
+from ledgerbridge.storage._sql import NO_SYNC, chunks
 from ledgerbridge.storage.tables import Clock, utcnow
 
 __all__ = ["InvalidCursor", "Page", "Records", "StoredRecord", "matching"]
@@ -243,6 +243,22 @@ class Records:
         query = select(*self._record_columns()).where(*self._key(connection_id, type, app_id))
         row = self._session.execute(query).one_or_none()
         return None if row is None else _stored_record(row._mapping)
+
+    def get_many(
+        self, connection_id: str, keys: Iterable[tuple[str, str]]
+    ) -> dict[tuple[str, str], StoredRecord]:
+        """`get` for many (type, app id) keys (a query per 500): key -> record, those held."""
+        record = tables.Record
+        found: dict[tuple[str, str], StoredRecord] = {}
+        for chunk in chunks(keys):
+            query = select(*self._record_columns()).where(
+                record.connection_id == connection_id,
+                tuple_(record.type, record.app_id).in_(chunk),
+            )
+            for row in self._session.execute(query):
+                stored = _stored_record(row._mapping)
+                found[(stored.type, stored.app_id)] = stored
+        return found
 
     def mark_deleted(self, connection_id: str, type: str, app_id: str) -> int | None:
         """The app deleted the record: returns the new version, or None if it is unknown.

@@ -96,6 +96,20 @@ class SyncStates:
         ).scalar_one_or_none()
         return None if row is None else _state(row)
 
+    def get_many(self, connection_id: str, keys: Iterable[Key]) -> dict[Key, StoredState]:
+        """`get` for many keys (a query per 500): key -> state, for those held."""
+        t = tables.SyncState
+        found: dict[Key, StoredState] = {}
+        for chunk in chunks(keys):
+            rows = self._session.execute(
+                select(t).where(
+                    t.connection_id == connection_id, tuple_(t.type, t.app_id).in_(chunk)
+                )
+            ).scalars()
+            for row in rows:
+                found[(row.type, row.app_id)] = _state(row)
+        return found
+
     def want(
         self,
         connection_id: str,

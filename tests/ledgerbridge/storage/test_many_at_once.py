@@ -84,3 +84,27 @@ def test_many_history_entries_and_events_keep_their_order(db: Database, owner: O
     assert kinds == [("create_sent", "b:0", None), ("created", None, {"quickbooks_id": "7"})]
     assert [e.payload["id"] for e in events] == ["inv-1", "inv-2", "inv-3"]
     assert [e.id for e in events] == sorted(e.id for e in events)
+
+
+def test_many_records_states_and_links_are_read_like_one(db: Database, owner: Owner) -> None:
+    """The log's page reads its records in three queries (a query per 500 keys), not three a
+    row: the same values as `get`, the keys not held left out."""
+    cid = owner.connection_id
+    keys = [("invoice", f"inv-{n}") for n in range(1, 701)]
+    with db.session() as session:
+        states = SyncStates(session)
+        for record_type, app_id in keys:
+            version = Records(session).upsert(cid, record_type, app_id, {"number": app_id})
+            states.want(cid, record_type, app_id, version)
+        Links(session).put_many(cid, [_link(f"inv-{n}", str(n)) for n in range(1, 701, 2)])
+    wanted = [*keys, ("invoice", "inv-none"), ("customer", "inv-1")]
+    with db.session(readonly=True) as session:
+        records = Records(session).get_many(cid, wanted)
+        found = SyncStates(session).get_many(cid, wanted)
+        links = Links(session).get_many(cid, wanted)
+        assert set(records) == set(found) == set(keys)
+        assert set(links) == {("invoice", f"inv-{n}") for n in range(1, 701, 2)}
+        for key in (keys[0], keys[1], keys[699]):
+            assert records[key] == Records(session).get(cid, *key)
+            assert found[key] == SyncStates(session).get(cid, *key)
+            assert links.get(key) == Links(session).get(cid, *key)

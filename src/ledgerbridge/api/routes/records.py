@@ -184,7 +184,9 @@ ActionParams = Annotated[
     Body(
         description="Optional choices: `quickbooks_id` (link), `number` and `target`: "
         "ours|quickbooks (renumber), `direction`: push|take (align_account), `value` "
-        "(differentiate a vendor document number)",
+        "(differentiate a vendor document number), `keep`: start|end|both or `value` (shorten: "
+        "which part of the text to keep, or the exact text to send, at most QuickBooks' limit; "
+        "without either the start is kept)",
         examples=[{"quickbooks_id": "58"}],
     ),
 ]

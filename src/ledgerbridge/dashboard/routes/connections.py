@@ -19,7 +19,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from ledgerbridge import consent_cookie as signin
-from ledgerbridge.dashboard import overview, web
+from ledgerbridge.dashboard import names, overview, web
 from ledgerbridge.dashboard.sessions import Signer
 from ledgerbridge.engine import checks
 from ledgerbridge.engine.errors import Invalid
@@ -289,4 +289,5 @@ def verify(request: Request, connection_id: str, user: web.SignedIn, board: web.
         notice=notice,
         verified=report,
         **_overview(board, connection_id),
+        mismatches=names.mismatch_rows(board.service.ledger, connection_id, report["mismatches"]),
     )

@@ -14,6 +14,11 @@
    A page that asks again by itself (data-live) skips a refresh while someone types in one of
    its fields (the jump-to-page box, a select).
 
+   Shorten on a record's page: picking a cut (keep the start, the end, both) puts exactly what
+   it sends in the edit box; typing in the box picks "Type it yourself"; the hint under it
+   counts the characters against QuickBooks' limit. Without the script the chosen cut is sent
+   as it is, and the box only when "Type it yourself" is picked.
+
    Sign out keeps the page's address (filters, sort, page) as the next sign-in's next=, also
    after htmx changed the address. */
 (function () {
@@ -116,6 +121,7 @@
       found.push(root);
     }
     found.forEach(function (element) { element.hidden = false; });
+    Array.prototype.slice.call(root.querySelectorAll("form.shorten-form")).forEach(countShortened);
     var forms = Array.prototype.slice.call(root.querySelectorAll("form[data-selection]"));
     if (root.matches && root.matches("form[data-selection]")) {
       forms.push(root);
@@ -139,6 +145,45 @@
       showState(target.form);
       syncStored(target.form);
     }
+  });
+
+  function countShortened(form) {
+    var box = form.querySelector('input[name="value"]');
+    var hint = form.querySelector("#shorten-count");
+    var limit = parseInt(form.getAttribute("data-limit") || "0", 10);
+    if (!box || !hint || !limit) {
+      return;
+    }
+    var length = box.value.trim().length;
+    hint.textContent = length + " of at most " + limit + " characters" +
+      (length > limit ? ": too long for QuickBooks." : ".") +
+      " The app keeps its full text and is told what was sent.";
+  }
+
+  document.addEventListener("change", function (event) {
+    var target = event.target;
+    if (!(target instanceof HTMLInputElement) || !target.form ||
+        !target.form.classList.contains("shorten-form") || target.name !== "keep") {
+      return;
+    }
+    var box = target.form.querySelector('input[name="value"]');
+    if (box && target.hasAttribute("data-preview")) {
+      box.value = target.getAttribute("data-preview");
+    }
+    countShortened(target.form);
+  });
+
+  document.addEventListener("input", function (event) {
+    var target = event.target;
+    if (!(target instanceof HTMLInputElement) || !target.form ||
+        !target.form.classList.contains("shorten-form") || target.name !== "value") {
+      return;
+    }
+    var own = target.form.querySelector('input[name="keep"][value="edit"]');
+    if (own) {
+      own.checked = true;
+    }
+    countShortened(target.form);
   });
 
   document.addEventListener("click", function (event) {

@@ -32,7 +32,7 @@ from ledgerbridge.storage.links import Links
 from ledgerbridge.storage.records import Records
 from ledgerbridge.storage.sync_states import StoredState, SyncStates
 
-__all__ = ["HANDLERS", "Done", "Refused", "offered", "run"]
+__all__ = ["CHECKS", "HANDLERS", "Done", "Refused", "offered", "run"]
 
 Handler = Callable[[Target], Done]
 
@@ -71,6 +71,12 @@ HANDLERS: Final[Mapping[str, Handler]] = {
     "align_account": remote.align_account,
     "refresh": _refresh,
     "copy_details": _copy_details,
+}
+
+# Checks of an action's choices made before anything is audited or stored: `Invalid` (a 422
+# naming the choice) leaves no trace, as any other input refused at the edge.
+CHECKS: Final[Mapping[str, Callable[[Target], None]]] = {
+    "shorten": local.shorten_check,
 }
 
 _ELSEWHERE = {
@@ -156,6 +162,8 @@ def run(
             f"{', '.join(choices) or 'no action'}"
         )
     target = Target(ledger, connection, key, state, stored, link, params)
+    if action in CHECKS:
+        CHECKS[action](target)
     # The audit entry is written before the action runs and completed after it: an action cut
     # off half-way (a crash, QuickBooks gone) still shows who started what, and with `after`
     # missing, that it did not finish.

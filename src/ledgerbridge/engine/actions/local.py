@@ -7,6 +7,7 @@ the write itself as the record's pending write.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import re
@@ -16,13 +17,16 @@ from typing import Any
 
 from ledgerbridge.core import catalog, drift, overrides
 from ledgerbridge.core import preflight as names
+from ledgerbridge.core import shorten as shorten_rules
 from ledgerbridge.core.mirror import MirrorObject, name_key
+from ledgerbridge.core.problems import INPUT_INVALID, Problem
 from ledgerbridge.core.records import Customer, Item, Vendor, display_name
+from ledgerbridge.core.shorten import Keep
 from ledgerbridge.core.status import Status
 from ledgerbridge.engine import push, waiting
 from ledgerbridge.engine.actions._target import Done, Target
 from ledgerbridge.engine.context import Surroundings
-from ledgerbridge.engine.errors import Refused
+from ledgerbridge.engine.errors import Invalid, Refused
 from ledgerbridge.storage.links import Links
 from ledgerbridge.storage.mirror import Mirror
 from ledgerbridge.storage.sync_states import SyncStates
@@ -37,6 +41,8 @@ __all__ = [
     "send_app_version",
     "shift_to_open_period",
     "shorten",
+    "shorten_check",
+    "shortening",
     "undo_bypass",
     "unlink",
 ]
@@ -208,20 +214,56 @@ def _numbered_like(t: Target, entity: str, number: str) -> list[MirrorObject]:
         return found
 
 
-def shorten(t: Target) -> Done:
+SHORTEN_DEFAULT: Keep = "start"
+"""What Shorten keeps when the caller chooses nothing: the start (what it always did)."""
+
+
+def shortening(t: Target) -> tuple[str, str]:
+    """The field Shorten changes and the value it would send: the caller's ``value`` (checked
+    against the field's limit and rules), else the cut ``keep`` names (start, end or both;
+    `SHORTEN_DEFAULT` when none). `Invalid` names ``value`` or ``keep`` when it cannot be
+    sent; `Refused` when the record has no text to shorten."""
     if t.code not in (catalog.RECORD_FIELD_TOO_LONG, catalog.PAYMENT_REFERENCE_TOO_LONG):
         raise Refused("shorten applies to a text longer than QuickBooks accepts")
-    path = t.problem.get("field")
+    path = str(t.problem.get("field") or "")
     limit = t.problem_param("limit") or (21 if t.code == catalog.PAYMENT_REFERENCE_TOO_LONG else 0)
     data = overrides.apply(t.stored.data, t.state.overrides)
-    value = overrides.get_path(data, str(path)) if path else None
+    value = overrides.get_path(data, path) if path else None
     if not isinstance(value, str) or not int(limit):
         raise Refused("the text to shorten was not found; correct it in the app")
-    short = value[: int(limit)].rstrip()
+    given = t.params.get("value")
+    if given is not None and given != "":
+        if not isinstance(given, str):
+            raise Invalid([Problem(INPUT_INVALID, "value", "value must be text")])
+        why = shorten_rules.refused(given, int(limit), path)
+        if why is not None:
+            raise Invalid([Problem(INPUT_INVALID, "value", f"value {why}")])
+        return path, given.strip()
+    keep = t.params.get("keep") or SHORTEN_DEFAULT
+    if keep not in shorten_rules.KEEPS:
+        named = ", ".join(shorten_rules.KEEPS)
+        raise Invalid([Problem(INPUT_INVALID, "keep", f"keep must be one of {named}")])
+    return path, shorten_rules.cut(value, int(limit), keep)
+
+
+def shorten_check(t: Target) -> None:
+    """Shorten's choice checked before anything is stored or audited (a 422 naming it)."""
+    with contextlib.suppress(Refused):  # the action itself refuses it, audited as any refusal
+        shortening(t)
+
+
+def shorten(t: Target) -> Done:
+    path, short = shortening(t)
     with t.ledger.db.session() as session:
-        t.override(session, str(path), short, action="shorten")
+        t.override(session, path, short, action="shorten")
         t.want(session)
-    return Done(f"{path} shortened to {len(short)} characters", {"field": path, "value": short})
+    label = str(t.problem_param("field") or path.replace("_", " "))
+    said = f'as "{short}" ({len(short)} characters)' if len(short) <= 60 else "shortened"
+    return Done(
+        f"the {label} goes to QuickBooks {said}"
+        + ("" if len(short) <= 60 else f" to {len(short)} characters"),
+        {"field": path, "value": short},
+    )
 
 
 def shift_to_open_period(t: Target) -> Done:

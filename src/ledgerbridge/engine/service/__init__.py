@@ -54,7 +54,7 @@ from ledgerbridge.engine.service.settings import (
     SETTINGS,
     validate_settings,
 )
-from ledgerbridge.engine.service.sync_log import record_view
+from ledgerbridge.engine.service.sync_log import record_view, record_views
 
 __all__ = [
     "DEFAULT_SETTINGS",
@@ -67,6 +67,7 @@ __all__ = [
     "Resync",
     "Service",
     "record_view",
+    "record_views",
     "validate_settings",
 ]
 

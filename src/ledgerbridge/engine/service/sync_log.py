@@ -3,6 +3,7 @@ a record is still pending (for `?wait=`), and the events of a connection."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ledgerbridge.core.status import Status
@@ -14,11 +15,11 @@ from ledgerbridge.engine.views import ProblemView, RecordView
 from ledgerbridge.storage.connections import StoredConnection
 from ledgerbridge.storage.events import Events
 from ledgerbridge.storage.history import History
-from ledgerbridge.storage.links import Links
-from ledgerbridge.storage.records import Page, Records
-from ledgerbridge.storage.sync_states import SyncStates
+from ledgerbridge.storage.links import Links, StoredLink
+from ledgerbridge.storage.records import Page, Records, StoredRecord
+from ledgerbridge.storage.sync_states import StoredState, SyncStates
 
-__all__ = ["events", "record", "record_view", "records", "still_pending"]
+__all__ = ["events", "record", "record_view", "record_views", "records", "still_pending"]
 
 
 def record(
@@ -67,10 +68,8 @@ def records(
             cursor=cursor,
             limit=limit,
         )
-        items = [
-            record_view(service.ledger, session, connection, r.type, r.app_id, history=False)
-            for r in page.items
-        ]
+        keys = [(r.type, r.app_id) for r in page.items]
+        items = record_views(service.ledger, session, connection, keys)
         return Page(items, page.next_cursor)
 
 
@@ -104,10 +103,37 @@ def record_view(
         raise NotFound(f"{record_type} {app_id}")
     state = SyncStates(session).get(connection.id, record_type, app_id)
     link = Links(session).get(connection.id, record_type, app_id)
+    found = History(session).of(connection.id, record_type, app_id) if history else ()
+    return _view(ledger, connection, stored, state, link, tuple(found))
+
+
+def record_views(
+    ledger: Ledger, session: Any, connection: StoredConnection, keys: Sequence[tuple[str, str]]
+) -> list[RecordView]:
+    """`record_view` without history for many records in three queries (not three a record),
+    in the order of `keys`; a key whose record is gone is left out."""
+    stored = Records(session).get_many(connection.id, keys)
+    states = SyncStates(session).get_many(connection.id, keys)
+    links = Links(session).get_many(connection.id, keys)
+    return [
+        _view(ledger, connection, stored[key], states.get(key), links.get(key), ())
+        for key in keys
+        if key in stored
+    ]
+
+
+def _view(
+    ledger: Ledger,
+    connection: StoredConnection,
+    stored: StoredRecord,
+    state: StoredState | None,
+    link: StoredLink | None,
+    history: tuple[Mapping[str, Any], ...],
+) -> RecordView:
     problem = ProblemView.of(state.problem) if state and state.problem else None
     return RecordView(
-        type=record_type,
-        id=app_id,
+        type=stored.type,
+        id=stored.app_id,
         status=state.status if state else Status.PENDING,
         version=stored.version,
         deleted=stored.deleted,
@@ -119,7 +145,7 @@ def record_view(
         blocked_by=(state.blocked_by_type, state.blocked_by_id)
         if state and state.blocked_by_type and state.blocked_by_id
         else None,
-        history=tuple(History(session).of(connection.id, record_type, app_id)) if history else (),
+        history=history,
         actions=actions.offered(state, link is not None) if state else (),
         overrides=dict(state.overrides) if state and state.overrides else {},
         held=bool(state and state.held),
