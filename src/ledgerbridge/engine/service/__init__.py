@@ -22,6 +22,8 @@ use case, taking the service as its first argument (`_shared.Wiring`):
     sync_log.py      what is read back: record, records, still_pending, events
     actions.py       asked done now: action, resync, request_sync, request_pull
     reports.py       reconciliation, verify, plan
+    quickbooks_lists.py  QuickBooks' own lists read from the mirror: quickbooks_list,
+                     refresh_quickbooks (the mirror brought up to date now)
     setup_checks.py  checks, apply_numbering_start
     webhooks.py      receive_webhook
 """
@@ -40,6 +42,7 @@ from ledgerbridge.engine.service import (
     api_keys,
     changes,
     connect,
+    quickbooks_lists,
     reports,
     setup_checks,
     sync_log,
@@ -115,6 +118,11 @@ class Service:
     request_sync = actions.request_sync
     resync = actions.resync
     request_pull = actions.request_pull
+
+    # --- QuickBooks' own lists (the mirror) ----------------------------------------------------
+    quickbooks_list = quickbooks_lists.quickbooks_list
+    refresh_quickbooks = quickbooks_lists.refresh_quickbooks
+    quickbooks_freshness = quickbooks_lists.mirror_freshness
 
     # --- reports ----------------------------------------------------------------------------------
     reconciliation = reports.reconciliation
