@@ -294,7 +294,8 @@ def test_an_unknown_list_and_a_bad_wait_are_refused_naming_the_field(
         answer = lists(api, world, name)
         assert answer.status_code == 422, (name, answer.text)
         assert problem_fields(answer) == ["list"], answer.text
-    assert lists(api, world, "refresh").status_code == 422  # a GET of the refresh is no list
+    by_get = lists(api, world, "refresh")  # a GET of the refresh is no list
+    assert by_get.status_code == 405 and by_get.headers["Allow"] == "POST"
     for wait in ("-1", "61", "soon", "nan"):
         answer = refresh(api, world, wait=wait)
         assert answer.status_code == 422, (wait, answer.text)

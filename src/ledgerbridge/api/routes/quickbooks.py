@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, HTTPException, Path, Query
 from fastapi.responses import JSONResponse
 
 from ledgerbridge.api.auth import KeyId, ServiceDep
@@ -74,6 +74,12 @@ def refresh(
 ) -> JSONResponse:
     done = service.refresh_quickbooks(key_id, connection_id, wait=wait)
     return JsonAnswer(done.to_json(), status_code=200 if done.current else 202)
+
+
+@router.get("/refresh", include_in_schema=False)
+def refresh_by_get(connection_id: str) -> None:
+    """A GET of the refresh is no list: 405 (Allow: POST), not a 422 naming `list`."""
+    raise HTTPException(405, "Method Not Allowed")
 
 
 @router.get(
