@@ -122,7 +122,6 @@ class Service:
     # --- QuickBooks' own lists (the mirror) ----------------------------------------------------
     quickbooks_list = quickbooks_lists.quickbooks_list
     refresh_quickbooks = quickbooks_lists.refresh_quickbooks
-    quickbooks_freshness = quickbooks_lists.mirror_freshness
 
     # --- reports ----------------------------------------------------------------------------------
     reconciliation = reports.reconciliation

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from ledgerbridge.core.lists import LISTS, SEARCHABLE, canonical
 from ledgerbridge.engine.errors import Unreachable
 from ledgerbridge.engine.pull import READ_IN_FULL_ONLY, PullReport, pull_company
@@ -35,7 +37,6 @@ __all__ = [
     "QuickBooksEntry",
     "QuickBooksPage",
     "Refreshed",
-    "mirror_freshness",
     "quickbooks_list",
     "refresh_quickbooks",
 ]
@@ -159,19 +160,15 @@ def _search_text(field: str, value: str | None) -> str | None:
     return value
 
 
-def mirror_freshness(service: Wiring, key_id: str, connection_id: str) -> Freshness:
-    """How current the connection's mirror is."""
-    with service.ledger.db.session(readonly=True) as session:
-        owned_connection(session, key_id, connection_id)
-    return freshness(service, connection_id)
+def _freshness(session: Session, connection_id: str) -> Freshness:
+    connections = Connections(session)
+    found = connections.get_unscoped(connection_id)
+    return Freshness(connections.cdc_cursor(connection_id), found.last_pull_at if found else None)
 
 
 def freshness(service: Wiring, connection_id: str) -> Freshness:
     with service.ledger.db.session(readonly=True) as session:
-        connections = Connections(session)
-        found = connections.get_unscoped(connection_id)
-        as_of = connections.cdc_cursor(connection_id)
-    return Freshness(as_of, found.last_pull_at if found else None)
+        return _freshness(session, connection_id)
 
 
 def quickbooks_list(
@@ -195,7 +192,8 @@ def quickbooks_list(
     entity = LISTS.get(list_name)
     if entity is None:
         raise invalid(
-            "list", f"there is no QuickBooks list {list_name!r}: use one of " + ", ".join(LISTS)
+            "list",
+            f"there is no QuickBooks list {list_name[:40]!r}: use one of " + ", ".join(LISTS),
         )
     given = {"q": q, "name": name, "email": email, "sku": sku, "parent": parent}
     search = {field: _search_text(field, value) for field, value in given.items()}
@@ -210,6 +208,7 @@ def quickbooks_list(
         raise invalid("limit", f"limit is between 1 and {MAX_LIMIT}")
     with service.ledger.db.session(readonly=True) as session:
         owned_connection(session, key_id, connection_id)
+        fresh = _freshness(session, connection_id)  # read first: the list is at least as new
         page: Page[ListedObject] = MirrorLists(session).page(
             connection_id,
             entity,
@@ -221,7 +220,7 @@ def quickbooks_list(
         list_name,
         tuple(_entry(list_name, listed) for listed in page.items),
         page.next_cursor,
-        freshness(service, connection_id),
+        fresh,
         service.ledger.clock(),
     )
 
