@@ -17,7 +17,7 @@ from fastapi.responses import Response
 
 from ledgerbridge.dashboard import web
 from ledgerbridge.dashboard.present import record_name, type_label
-from ledgerbridge.engine.errors import Unreachable
+from ledgerbridge.engine.errors import InvalidCursor, Unreachable
 
 __all__ = ["PICKED_LISTS", "router"]
 
@@ -94,14 +94,19 @@ def link_picker(
             ),
         )
     search = q.strip()
-    page = service.quickbooks_list(
-        user.key_id,
-        connection_id,
-        list_name,
-        q=search or None,
-        cursor=cursor or None,
-        limit=PAGE,
-    )
+    try:
+        page = service.quickbooks_list(
+            user.key_id,
+            connection_id,
+            list_name,
+            q=search or None,
+            cursor=cursor or None,
+            limit=PAGE,
+        )
+    except InvalidCursor:  # an address edited by hand, or from an older server: page one
+        page = service.quickbooks_list(
+            user.key_id, connection_id, list_name, q=search or None, limit=PAGE
+        )
     notice = _REFRESHED.get(refreshed)
     return web.render(
         request,
