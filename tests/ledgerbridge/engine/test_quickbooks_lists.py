@@ -338,3 +338,22 @@ def test_a_company_that_cannot_be_read_gets_a_clear_answer_at_once(
     assert gone.status_code == 409, gone.text
     assert gone.json()["error"]["code"] == "connection.disconnected"
     world.admin("DELETE", f"/companies/{world.realm_id}/faults")
+
+
+def test_a_refresh_answers_after_its_wait_while_quickbooks_is_slow_and_the_read_goes_on(
+    world: World, api: httpx.Client, person: Person
+) -> None:
+    assert refresh(api, world).status_code == 200
+    person.create("Customer", DisplayName="Slow Lane Dairy")
+    world.admin(
+        "POST",
+        f"/companies/{world.realm_id}/faults",
+        {"match": {"method": "GET"}, "times": 1, "action": {"latency_ms": 3000}},
+    )
+    waited = refresh(api, world, wait="0.2")
+    assert waited.status_code == 202, waited.text
+    assert waited.json()["current"] is False
+    assert waited.json()["mirror"]["as_of"] is not None  # as current as the last read
+    done = refresh(api, world, wait="60")  # the slow answer is spent: this one is quick
+    assert done.status_code == 200 and done.json()["current"] is True
+    assert "Slow Lane Dairy" in names(listed(api, world, "customers", q="slow lane"))
