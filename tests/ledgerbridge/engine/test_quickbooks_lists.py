@@ -354,6 +354,7 @@ def test_a_refresh_answers_after_its_wait_while_quickbooks_is_slow_and_the_read_
     assert waited.status_code == 202, waited.text
     assert waited.json()["current"] is False
     assert waited.json()["mirror"]["as_of"] is not None  # as current as the last read
-    done = refresh(api, world, wait="60")  # the slow answer is spent: this one is quick
+    done = refresh(api, world, wait="60")  # waits for the read under way, not a second one
     assert done.status_code == 200 and done.json()["current"] is True
+    assert done.json()["mirror"]["as_of"] > waited.json()["mirror"]["as_of"]
     assert "Slow Lane Dairy" in names(listed(api, world, "customers", q="slow lane"))

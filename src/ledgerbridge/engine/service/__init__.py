@@ -31,7 +31,7 @@ use case, taking the service as its first argument (`_shared.Wiring`):
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
@@ -81,6 +81,8 @@ class Service:
     wake_pull: Callable[[str], None] = lambda connection_id: None
     # dispatch.jobs: a sync job deferred inside the record change's transaction (see above)
     defer_in: Callable[[Session, str], object] | None = None
+    # the refreshes of QuickBooks' lists under way in this process (one per connection)
+    refreshes: quickbooks_lists.Refreshes = field(default_factory=quickbooks_lists.Refreshes)
 
     # --- keys ---------------------------------------------------------------------------------
     create_key = api_keys.create_key

@@ -7,7 +7,9 @@ changes are in the mirror (the start of its last successful read) and when that 
 
 A refresh is the engine's pull (`engine.pull`: change data capture, the tax codes and rates
 read whole), run while the caller waits at most `wait` seconds: past that the answer says the
-mirror is not current yet (`current` False) and the read goes on by itself. A company that
+mirror is not current yet (`current` False) and the read goes on by itself. A refresh asked
+while one of the same connection is under way in this process waits for that one
+(`Refreshes`) instead of reading QuickBooks twice at once. A company that
 cannot be read gets `Unreachable` at once, naming why: not connected, disconnected, suspended,
 over QuickBooks' rate limit (with its wait), QuickBooks not answering, the secret keys changed.
 """
@@ -15,10 +17,10 @@ over QuickBooks' rate limit (with its wait), QuickBooks not answering, the secre
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
 
@@ -37,6 +39,7 @@ __all__ = [
     "QuickBooksEntry",
     "QuickBooksPage",
     "Refreshed",
+    "Refreshes",
     "quickbooks_list",
     "refresh_quickbooks",
 ]
@@ -134,6 +137,49 @@ class Refreshed:
         }
 
 
+@dataclass
+class _Run:
+    """One refresh's read of QuickBooks, in its own thread: its report, or what it raised."""
+
+    read: Callable[[], PullReport]
+    report: PullReport | None = None
+    failure: BaseException | None = None
+    thread: threading.Thread = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.thread = threading.Thread(target=self._run, name="refresh", daemon=True)
+
+    def _run(self) -> None:
+        try:
+            self.report = self.read()
+        except BaseException as failure:  # handed to the caller, who answers for it
+            self.failure = failure
+
+
+class Refreshes:
+    """The refreshes under way in this process, at most one per connection."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._runs: dict[str, _Run] = {}
+
+    def start(self, connection_id: str, read: Callable[[], PullReport]) -> _Run:
+        """The connection's refresh under way, or a new one running `read`."""
+        with self._lock:
+            run = self._runs.get(connection_id)
+            if run is None or not run.thread.is_alive():
+                run = self._runs[connection_id] = _Run(read)
+                run.thread.start()
+            return run
+
+
+class Refreshing(Wiring, Protocol):
+    """The service's wiring with the refreshes under way (`Service.refreshes`)."""
+
+    @property
+    def refreshes(self) -> Refreshes: ...
+
+
 def _entry(list_name: str, listed: ListedObject) -> QuickBooksEntry:
     obj = listed.obj
     read = canonical(obj.entity, obj.data)
@@ -196,10 +242,10 @@ def quickbooks_list(
             f"there is no QuickBooks list {list_name[:40]!r}: use one of " + ", ".join(LISTS),
         )
     given = {"q": q, "name": name, "email": email, "sku": sku, "parent": parent}
-    search = {field: _search_text(field, value) for field, value in given.items()}
-    for field, lists in SEARCHABLE.items():
-        if search[field] is not None and list_name not in lists:
-            raise invalid(field, f"{field} applies only to " + " and ".join(sorted(lists)))
+    search = {key: _search_text(key, value) for key, value in given.items()}
+    for only, lists in SEARCHABLE.items():
+        if search[only] is not None and list_name not in lists:
+            raise invalid(only, f"{only} applies only to " + " and ".join(sorted(lists)))
     if cursor is not None:
         text_field("cursor", cursor)
         if len(cursor) > 4 * MAX_SEARCH:
@@ -264,7 +310,7 @@ def _stopped(report: PullReport, status: str) -> Unreachable:
 
 
 def refresh_quickbooks(
-    service: Wiring, key_id: str, connection_id: str, *, wait: float = 30.0
+    service: Refreshing, key_id: str, connection_id: str, *, wait: float = 30.0
 ) -> Refreshed:
     """Read QuickBooks' changes into the mirror now, waiting `wait` seconds at most."""
     if not 0 <= wait <= MAX_WAIT:
@@ -273,26 +319,17 @@ def refresh_quickbooks(
         connection = owned_connection(session, key_id, connection_id)
     if connection.status != "active" or connection.realm_id is None:
         raise _stopped(PullReport(stopped="not_active"), connection.status)
-    reports: list[PullReport] = []
-    failures: list[BaseException] = []
-
-    def read() -> None:
-        try:
-            reports.append(
-                pull_company(service.ledger, connection_id, also_in_full=READ_IN_FULL_ONLY)
-            )
-        except BaseException as failure:  # handed to the caller, who answers for it
-            failures.append(failure)
-
-    reader = threading.Thread(target=read, name=f"refresh-{connection_id}", daemon=True)
-    reader.start()
-    reader.join(wait)
+    run = service.refreshes.start(
+        connection_id,
+        lambda: pull_company(service.ledger, connection_id, also_in_full=READ_IN_FULL_ONLY),
+    )
+    run.thread.join(wait)
     now = service.ledger.clock()
-    if failures:
-        raise failures[0]
-    if not reports:  # still reading: it goes on by itself
+    if run.failure is not None:
+        raise run.failure
+    if run.report is None:  # still reading: it goes on by itself
         return Refreshed(False, freshness(service, connection_id), now)
-    report = reports[0]
+    report = run.report
     if report.stopped is not None:
         with service.ledger.db.session(readonly=True) as session:
             status = owned_connection(session, key_id, connection_id).status
