@@ -13,6 +13,8 @@ What becomes what (`install(app)` registers the handlers):
     RequestValidationError          422 input.invalid, FastAPI's own checks in the same shape
     storage InvalidCursor           422 input.invalid naming `cursor`
     engine.errors.NotFound          404 not_found
+    engine.errors.Unreachable       its code: 409 for the connection's state, 429 throttled
+                                    (with Retry-After), 502 unavailable, 503 secret keys
     Starlette HTTPException         its status (404 not_found, 405 method_not_allowed, ...)
     QuickBooksError, httpx errors   502 quickbooks.unavailable (QuickBooks did not answer well)
     crypto.CipherError              503 connection.secret_keys_changed (the server's keys do not
@@ -42,7 +44,7 @@ from ledgerbridge.api.responses import JsonAnswer
 from ledgerbridge.core.catalog import CONNECTION_SECRET_KEYS_CHANGED
 from ledgerbridge.core.problems import INPUT_INVALID, INPUT_REQUIRED, INPUT_UNKNOWN_FIELD
 from ledgerbridge.crypto import CipherError
-from ledgerbridge.engine.errors import Invalid, InvalidCursor, NotFound, Refused
+from ledgerbridge.engine.errors import Invalid, InvalidCursor, NotFound, Refused, Unreachable
 
 __all__ = [
     "ERRORS",
@@ -214,6 +216,22 @@ async def _refused(request: Request, exc: Exception) -> JSONResponse:
     return error_response(409, "action.refused", exc.reason)
 
 
+_UNREACHABLE_STATUS = {
+    "quickbooks.throttled": 429,
+    "quickbooks.unavailable": 502,
+    CONNECTION_SECRET_KEYS_CHANGED: 503,
+}
+
+
+async def _unreachable(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, Unreachable)
+    status = _UNREACHABLE_STATUS.get(exc.code, 409)
+    headers = {}
+    if status == 429:
+        headers["Retry-After"] = str(max(1, round(exc.retry_after or 60)))
+    return error_response(status, exc.code, exc.message, headers=headers)
+
+
 async def _too_large(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, BodyTooLarge)
     return error_response(413, "input.too_large", str(exc.detail))
@@ -304,6 +322,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(InvalidCursor, _invalid_cursor)
     app.add_exception_handler(NotFound, _not_found)
     app.add_exception_handler(Refused, _refused)
+    app.add_exception_handler(Unreachable, _unreachable)
     app.add_exception_handler(StarletteHTTPException, _http)
     app.add_exception_handler(QuickBooksError, _quickbooks)
     app.add_exception_handler(httpx.HTTPError, _quickbooks)

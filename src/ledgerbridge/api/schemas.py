@@ -31,12 +31,15 @@ __all__ = [
     "PositiveWhole",
     "PullQueued",
     "Queued",
+    "QuickBooksEntryOut",
+    "QuickBooksPage",
     "ReceivedOut",
     "ReceivedPage",
     "RecordIn",
     "RecordOut",
     "RecordsIn",
     "RecordsPage",
+    "Refreshed",
     "SyncSelection",
 ]
 
@@ -305,3 +308,56 @@ class EventOut(BaseModel):
 class EventsPage(BaseModel):
     items: list[EventOut]
     next_after: int = Field(description="Pass as `after` to poll for newer events")
+
+
+class MirrorFreshness(BaseModel):
+    """How current ledgerbridge's copy of QuickBooks' lists is."""
+
+    as_of: str | None = Field(
+        description="QuickBooks' changes up to this moment are in the lists (null: never read)"
+    )
+    pulled_at: str | None = Field(description="When the read that brought them ended")
+    age_seconds: int | None = Field(description="Seconds since `as_of`, when this answered")
+
+
+class LinkedTo(BaseModel):
+    type: RecordType
+    id: str
+
+
+class QuickBooksEntryOut(BaseModel):
+    model_config = _OUTPUT
+
+    quickbooks_id: str
+    name: str
+    active: bool
+    record_type: Literal["customer", "vendor", "item"] | None = Field(
+        description="The app's record type this is in the shape of (null: a list the app has "
+        "no records of)"
+    )
+    record: dict[str, Any] = Field(
+        description="The object in the shape of the app's records of `record_type` (design.md); "
+        "for other lists, the fields it is picked by"
+    )
+    parent_quickbooks_id: str | None = Field(
+        description="The parent customer (a job or property), item category or account"
+    )
+    linked_to: LinkedTo | None = Field(description="The app record linked to it, if any")
+    sync_token: str
+
+
+class QuickBooksPage(BaseModel):
+    list_name: str = Field(alias="list")
+    items: list[QuickBooksEntryOut]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page")
+    mirror: MirrorFreshness
+
+
+class Refreshed(BaseModel):
+    current: bool = Field(
+        description="True: QuickBooks' changes are read (200). False: the read goes on past "
+        "the wait (202); the lists' freshness says how current they are"
+    )
+    changed: int = Field(description="Objects read that were new or changed")
+    deleted: int = Field(description="Objects QuickBooks said were deleted")
+    mirror: MirrorFreshness

@@ -25,6 +25,7 @@ __all__ = [
     "RECORD_STATUSES",
     "SCREEN_PAGES",
     "action_label",
+    "ago",
     "connection_meaning",
     "connection_status",
     "exception_kind",
@@ -196,6 +197,20 @@ def local_time(value: datetime | str | None) -> Markup:
     return Markup('<time datetime="{}" data-local-time>{}</time>').format(stamp, text)
 
 
+def ago(seconds: int | None) -> str:
+    """How long ago, in words: "just now", "3 minutes ago", "1 hour ago", "2 days ago";
+    "never" for nothing."""
+    if seconds is None:
+        return "never"
+    if seconds < 60:
+        return "just now"
+    for size, unit in ((86_400, "day"), (3_600, "hour"), (60, "minute")):
+        if seconds >= size:
+            count = seconds // size
+            return f"{count} {unit}{'s' if count != 1 else ''} ago"
+    return "just now"
+
+
 def money_text(amount: Decimal | str | None, currency: str = "USD") -> str:
     """An amount as the company writes it (``$1,439,954.40``); empty for nothing. Amounts
     arrive as the report's decimal strings and stay `Decimal`."""
@@ -286,6 +301,7 @@ def install(env: jinja2.Environment) -> None:
             "type_label": type_label,
             "action_label": action_label,
             "when": when,
+            "ago": ago,
             "local_time": local_time,
             "money": money_text,
             "exception_kind": exception_kind,

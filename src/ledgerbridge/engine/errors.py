@@ -6,6 +6,8 @@ line) translate in one place each (`api/errors.py`'s table for HTTP).
     Refused          an action that does not apply to the record now     409
     NoNumberToApply  a numbering start asked with no number to go on     422
     InvalidCursor    a listing cursor this server did not give out       422 (raised by storage)
+    Unreachable      QuickBooks cannot be read for the connection now    409 / 429 / 502 / 503
+                     (`code` says why; `retry_after` when QuickBooks said how long to wait)
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 from ledgerbridge.core.problems import Problem
 from ledgerbridge.storage.records import InvalidCursor
 
-__all__ = ["Invalid", "InvalidCursor", "NoNumberToApply", "NotFound", "Refused"]
+__all__ = ["Invalid", "InvalidCursor", "NoNumberToApply", "NotFound", "Refused", "Unreachable"]
 
 
 class NotFound(LookupError):
@@ -40,3 +42,16 @@ class Refused(Exception):
 
 class NoNumberToApply(ValueError):
     """No number was given and QuickBooks uses no number to start after."""
+
+
+class Unreachable(Exception):
+    """QuickBooks cannot be read for this connection now. `code`: connection.not_connected,
+    connection.disconnected, connection.suspended, connection.wrong_company,
+    connection.secret_keys_changed, quickbooks.throttled (with `retry_after` seconds) or
+    quickbooks.unavailable; `message` says it for a person."""
+
+    def __init__(self, code: str, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.retry_after = retry_after

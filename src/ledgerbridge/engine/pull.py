@@ -1,7 +1,7 @@
 """The pull side: keep the mirror of a QuickBooks company current.
 
 The first pull reads every list (customers, vendors, employees, items, accounts, classes, tax
-codes, payment methods, terms), the documents a sync can collide with (invoices, payments,
+codes and rates, payment methods, terms), the documents a sync can collide with (invoices, payments,
 bills, purchases, purchase orders) and the preferences. Later pulls use change data capture from
 a per-connection cursor (with a minute of overlap, since clocks differ); a cursor older than
 QuickBooks' 30-day window means a full reload. QuickBooks answers change data capture with at
@@ -16,7 +16,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from ledgerbridge.adapters.qbo import Disconnected, QuickBooks, QuickBooksError, SubscriptionLapsed
+from ledgerbridge.adapters.qbo import (
+    Disconnected,
+    QuickBooks,
+    QuickBooksError,
+    SubscriptionLapsed,
+    Throttled,
+)
 from ledgerbridge.core.mirror import MirrorObject
 from ledgerbridge.engine import checks as setup_checks
 from ledgerbridge.engine import drift, keys, reconnecting
@@ -33,6 +39,7 @@ LISTS = (
     "Account",
     "Class",
     "TaxCode",
+    "TaxRate",
     "PaymentMethod",
     "Term",
 )
@@ -45,7 +52,9 @@ DOCUMENTS = (
     "SalesReceipt",
     "CreditMemo",
 )
-CDC_ENTITIES = tuple(e for e in LISTS + DOCUMENTS if e != "TaxCode")
+# change data capture does not carry tax codes and rates: a full read brings them
+READ_IN_FULL_ONLY = ("TaxCode", "TaxRate")
+CDC_ENTITIES = tuple(e for e in LISTS + DOCUMENTS if e not in READ_IN_FULL_ONLY)
 OVERLAP = timedelta(minutes=1)
 CDC_LIMIT = 1000  # the most objects QuickBooks answers one change-data-capture call with
 CDC_WINDOW = timedelta(days=29)
@@ -58,10 +67,15 @@ class PullReport:
     deleted: int = 0
     full: bool = False
     stopped: str | None = None
+    retry_after: float | None = None  # when stopped by QuickBooks' throttling: its wait
     drift_report: drift.DriftReport | None = None
 
 
-def pull_company(ledger: Ledger, connection_id: str) -> PullReport:
+def pull_company(
+    ledger: Ledger, connection_id: str, *, also_in_full: tuple[str, ...] = ()
+) -> PullReport:
+    """QuickBooks' changes into the mirror; `also_in_full`: entities read whole even on a
+    change-data-capture pull (a refresh asked by a person reads READ_IN_FULL_ONLY so)."""
     report = PullReport()
     with ledger.db.session(readonly=True) as session:
         connections = Connections(session)
@@ -86,6 +100,9 @@ def pull_company(ledger: Ledger, connection_id: str) -> PullReport:
                 info = client.company_info()
             else:
                 batches, read_in_full = _changes_since(client, cursor - OVERLAP)
+                for entity in also_in_full:
+                    batches[entity] = client.query(_select(entity))
+                read_in_full |= frozenset(also_in_full)
                 preferences = client.preferences()
                 info = None
         except (Disconnected, SubscriptionLapsed) as exc:
@@ -99,6 +116,8 @@ def pull_company(ledger: Ledger, connection_id: str) -> PullReport:
             return report
         except QuickBooksError as exc:
             report.stopped = type(exc).__name__
+            if isinstance(exc, Throttled):
+                report.retry_after = exc.retry_after
             return report
     with ledger.db.session() as session:
         mirror = Mirror(session, connection_id, clock=ledger.clock)
@@ -139,7 +158,8 @@ def pull_company(ledger: Ledger, connection_id: str) -> PullReport:
 
 def _select(entity: str) -> str:
     """The query reading every object of `entity` (inactive ones of a list too)."""
-    suffix = " WHERE Active IN (true, false)" if entity in LISTS and entity != "TaxCode" else ""
+    listed = entity in LISTS and entity not in READ_IN_FULL_ONLY
+    suffix = " WHERE Active IN (true, false)" if listed else ""
     return f"SELECT * FROM {entity}{suffix}"
 
 

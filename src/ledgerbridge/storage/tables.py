@@ -260,7 +260,7 @@ class MirrorEntry(Base):
     __tablename__ = "mirror"
     __table_args__ = (
         UniqueConstraint("connection_id", "qbo_entity", "qbo_id"),
-        Index(None, "connection_id", "qbo_entity", "name_key"),
+        Index(None, "connection_id", "qbo_entity", "name_key", "id"),  # lists in name order
         Index(None, "connection_id", "qbo_entity", "email_key"),
         Index(None, "connection_id", "qbo_entity", "doc_number"),
         Index(None, "connection_id", "qbo_entity", "sku"),

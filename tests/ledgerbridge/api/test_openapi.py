@@ -28,6 +28,8 @@ PATHS = {
     "/v1/connections/{connection_id}/reconciliation": {"get"},
     "/v1/connections/{connection_id}/plan": {"post"},
     "/v1/connections/{connection_id}/verify": {"post"},
+    "/v1/connections/{connection_id}/quickbooks/refresh": {"post"},
+    "/v1/connections/{connection_id}/quickbooks/{list}": {"get"},
     "/v1/qbo/webhooks": {"post"},
 }
 
@@ -56,6 +58,10 @@ def test_the_openapi_document_describes_every_route(stack: Stack) -> None:
     settings_body = spec["paths"]["/v1/connections/{connection_id}/settings"]["patch"]
     schema = settings_body["requestBody"]["content"]["application/json"]["schema"]
     assert "numbering" in schema["properties"]
+    lists = spec["paths"]["/v1/connections/{connection_id}/quickbooks/{list}"]["get"]
+    (which,) = [p for p in lists["parameters"] if p["in"] == "path" and p["name"] == "list"]
+    assert set(which["schema"]["enum"]) >= {"customers", "vendors", "items", "tax_rates", "terms"}
+    assert "QuickBooksPage" in schemas and "Refreshed" in schemas
 
 
 def test_swagger_ui_is_served(stack: Stack) -> None:

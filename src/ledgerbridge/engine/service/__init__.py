@@ -22,6 +22,8 @@ use case, taking the service as its first argument (`_shared.Wiring`):
     sync_log.py      what is read back: record, records, still_pending, events
     actions.py       asked done now: action, resync, request_sync, request_pull
     reports.py       reconciliation, verify, plan
+    quickbooks_lists.py  QuickBooks' own lists read from the mirror: quickbooks_list,
+                     refresh_quickbooks (the mirror brought up to date now)
     setup_checks.py  checks, apply_numbering_start
     webhooks.py      receive_webhook
 """
@@ -29,7 +31,7 @@ use case, taking the service as its first argument (`_shared.Wiring`):
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
@@ -40,6 +42,7 @@ from ledgerbridge.engine.service import (
     api_keys,
     changes,
     connect,
+    quickbooks_lists,
     reports,
     setup_checks,
     sync_log,
@@ -79,6 +82,8 @@ class Service:
     wake_pull: Callable[[str], None] = lambda connection_id: None
     # dispatch.jobs: a sync job deferred inside the record change's transaction (see above)
     defer_in: Callable[[Session, str], object] | None = None
+    # the refreshes of QuickBooks' lists under way in this process (one per connection)
+    refreshes: quickbooks_lists.Refreshes = field(default_factory=quickbooks_lists.Refreshes)
 
     # --- keys ---------------------------------------------------------------------------------
     create_key = api_keys.create_key
@@ -116,6 +121,10 @@ class Service:
     request_sync = actions.request_sync
     resync = actions.resync
     request_pull = actions.request_pull
+
+    # --- QuickBooks' own lists (the mirror) ----------------------------------------------------
+    quickbooks_list = quickbooks_lists.quickbooks_list
+    refresh_quickbooks = quickbooks_lists.refresh_quickbooks
 
     # --- reports ----------------------------------------------------------------------------------
     reconciliation = reports.reconciliation
