@@ -32,6 +32,8 @@ from ledgerbridge.storage.connections import Connections
 from qbo_emulator.emulator import Emulator
 from qbo_emulator.server import free_port
 
+pytestmark = pytest.mark.early("the demo as a child process: about half a minute")
+
 TODAY = dt.date(2026, 11, 21)
 CLOSED = dt.date(2026, 9, 30)
 SALE = cases.Sale(

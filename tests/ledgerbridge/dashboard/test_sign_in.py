@@ -35,6 +35,8 @@ from tests.ledgerbridge.storage.conftest import (
     _fresh_database,
 )
 
+pytestmark = pytest.mark.early("hundreds of sign-in attempts, on both databases")
+
 NEW_PASSWORD = "a different long password"
 
 
