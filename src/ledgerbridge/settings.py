@@ -32,7 +32,7 @@ DEFAULT_PASSWORD_SCRYPT_N = 2**14
 (OWASP's minimum is N=2^17 with r=8 for a single-factor login; 2^14 with r=8 and p=1 is that
 scaled for 2 cores). A hash keeps its own N, so a stored one is checked at the cost it was made
 with whatever the setting says now."""
-_SCRYPT_N_RANGE = (2, 2**20)
+_SCRYPT_N_RANGE = (2, 2**15)  # 2^15 needs 32 MiB, within what checking a hash may use
 
 
 class SettingsError(ValueError):

@@ -54,7 +54,7 @@ def test_reads_every_documented_variable(tmp_path: Path) -> None:
         ("LEDGERBRIDGE_QBO_EMULATOR_URL", "localhost:8765"),
         ("LEDGERBRIDGE_PASSWORD_SCRYPT_N", "1000"),  # not a power of two
         ("LEDGERBRIDGE_PASSWORD_SCRYPT_N", "1"),
-        ("LEDGERBRIDGE_PASSWORD_SCRYPT_N", str(2**21)),
+        ("LEDGERBRIDGE_PASSWORD_SCRYPT_N", str(2**16)),
         ("LEDGERBRIDGE_PASSWORD_SCRYPT_N", "lots"),
     ],
 )
@@ -77,6 +77,9 @@ def test_passwords_are_hashed_at_the_production_cost_unless_told_otherwise(
     assert cheap.password_scrypt_n == 16
     made = hash_password("a long password", n=cheap.password_scrypt_n)
     assert made.startswith("scrypt$16$8$1$") and verify_password("a long password", made)
+    dear = load_settings({"LEDGERBRIDGE_PASSWORD_SCRYPT_N": str(2**15)}, data_dir=tmp_path)
+    made = hash_password("a long password", n=dear.password_scrypt_n)  # the most allowed
+    assert made.startswith("scrypt$32768$8$1$") and verify_password("a long password", made)
 
 
 def test_secret_hides_itself() -> None:

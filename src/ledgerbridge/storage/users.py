@@ -44,6 +44,7 @@ USER_PREFIX = "usr_"
 # scrypt's cost: N from the settings (`DEFAULT_PASSWORD_SCRYPT_N` unless an operator, or a test
 # suite, says otherwise), r=8 and p=1.
 _R, _P, _LENGTH = 8, 1, 32
+_MAXMEM = 2**26  # 64 MiB: room for N up to 2^15 (the settings' range)
 _SCHEME = "scrypt"
 _NO_SYNC = {"synchronize_session": False}
 
@@ -83,7 +84,9 @@ def hash_password(
 ) -> str:
     """``scrypt$N$r$p$salt$hash``: the parameters travel with the hash, so they can grow."""
     salt = salt if salt is not None else secrets.token_bytes(16)
-    digest = hashlib.scrypt(password.encode(), salt=salt, n=n, r=_R, p=_P, dklen=_LENGTH)
+    digest = hashlib.scrypt(
+        password.encode(), salt=salt, n=n, r=_R, p=_P, dklen=_LENGTH, maxmem=_MAXMEM
+    )
     return f"{_SCHEME}${n}${_R}${_P}${_b64(salt)}${_b64(digest)}"
 
 
@@ -101,7 +104,7 @@ def verify_password(password: str, stored: str) -> bool:
             r=int(r),
             p=int(p),
             dklen=len(expected),
-            maxmem=2**26,
+            maxmem=_MAXMEM,
         )
     except ValueError:
         return False
