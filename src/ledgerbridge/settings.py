@@ -11,6 +11,9 @@ Names are part of the operator's contract (keep them):
     LEDGERBRIDGE_QBO_EMULATOR_URL     base URL of a QuickBooks Online emulator
     LEDGERBRIDGE_EVENTS_ALLOW_HTTP_HOSTS  comma-separated hosts an events_url may name over
                                       plain http and on a non-public address (local receivers)
+    LEDGERBRIDGE_PASSWORD_SCRYPT_N    the cost of hashing a new dashboard password (scrypt's N,
+                                      a power of two; default 16384). Lower it only for tests:
+                                      each password checked costs N x 1 KiB of memory and time
 
 Secrets never appear in `repr`, logs or error messages.
 """
@@ -23,6 +26,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ledgerbridge.core.destinations import allowance
+
+DEFAULT_PASSWORD_SCRYPT_N = 2**14
+"""scrypt's N for new password hashes: 16 MiB and about 50 ms per hash on a small machine
+(OWASP's minimum is N=2^17 with r=8 for a single-factor login; 2^14 with r=8 and p=1 is that
+scaled for 2 cores). A hash keeps its own N, so a stored one is checked at the cost it was made
+with whatever the setting says now."""
+_SCRYPT_N_RANGE = (2, 2**15)  # 2^15 needs 32 MiB, within what checking a hash may use
 
 
 class SettingsError(ValueError):
@@ -58,6 +68,8 @@ class Settings:
     # hosts (names or addresses, lower case) an events_url may name over http and on a
     # loopback, link-local or private address: the operator's allowance (core.destinations)
     events_allow_http_hosts: frozenset[str] = frozenset()
+    # scrypt's N for new dashboard password hashes (and the unknown-email decoy's)
+    password_scrypt_n: int = DEFAULT_PASSWORD_SCRYPT_N
 
     @property
     def is_sqlite(self) -> bool:
@@ -96,6 +108,7 @@ def load_settings(
         )
     return Settings(
         database_url=database_url,
+        password_scrypt_n=_scrypt_n(env.get(f"{PREFIX}PASSWORD_SCRYPT_N", "")),
         secret_keys=keys,
         qbo_client_id=env.get(f"{PREFIX}QBO_CLIENT_ID") or None,
         qbo_client_secret=Secret(env.get(f"{PREFIX}QBO_CLIENT_SECRET", "")),
@@ -105,3 +118,19 @@ def load_settings(
         data_dir=base,
         events_allow_http_hosts=allow_http,
     )
+
+
+def _scrypt_n(text: str) -> int:
+    """The password hashing cost: the default when unset, else a power of two in range."""
+    if not text.strip():
+        return DEFAULT_PASSWORD_SCRYPT_N
+    low, high = _SCRYPT_N_RANGE
+    try:
+        n = int(text.strip())
+    except ValueError:
+        n = 0
+    if not low <= n <= high or n & (n - 1):
+        raise SettingsError(
+            f"{PREFIX}PASSWORD_SCRYPT_N must be a power of two from {low} to {high}"
+        )
+    return n

@@ -25,6 +25,8 @@ from quickbooks.objects.invoice import Invoice
 from qbo_emulator import cli
 from qbo_emulator.server import free_port
 
+pytestmark = pytest.mark.early("the emulator's commands as child processes")
+
 REDIRECT = "http://localhost:8000/callback"
 
 

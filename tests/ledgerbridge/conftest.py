@@ -2,9 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
+from ledgerbridge.storage import db
+from tests.ledgerbridge.compiled_sql import sharing_compiled_sql
 from tests.ledgerbridge.sqlite_template import SqliteTemplate, migrate_template
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _compiled_sql_shared() -> Iterator[None]:
+    """The SQLite engines of the session share their compiled SQL (tests/ledgerbridge/
+    compiled_sql.py): a statement is compiled once per worker, not once per test."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(db, "create_engine", sharing_compiled_sql(db.create_engine))
+        yield
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,13 @@ from cryptography.fernet import Fernet
 from ledgerbridge.bootstrap import DEFAULT_REDIRECT, build
 from ledgerbridge.bootstrap.wiring import public_url as _public_url
 from ledgerbridge.crypto import CipherError, TokenCipher, development_key
-from ledgerbridge.settings import Secret, SettingsError, load_settings
+from ledgerbridge.settings import (
+    DEFAULT_PASSWORD_SCRYPT_N,
+    Secret,
+    SettingsError,
+    load_settings,
+)
+from ledgerbridge.storage.users import hash_password, verify_password
 
 
 def test_defaults_to_sqlite_in_the_data_dir(tmp_path: Path) -> None:
@@ -46,11 +52,34 @@ def test_reads_every_documented_variable(tmp_path: Path) -> None:
     [
         ("LEDGERBRIDGE_DATABASE_URL", "mysql://x"),
         ("LEDGERBRIDGE_QBO_EMULATOR_URL", "localhost:8765"),
+        ("LEDGERBRIDGE_PASSWORD_SCRYPT_N", "1000"),  # not a power of two
+        ("LEDGERBRIDGE_PASSWORD_SCRYPT_N", "1"),
+        ("LEDGERBRIDGE_PASSWORD_SCRYPT_N", str(2**16)),
+        ("LEDGERBRIDGE_PASSWORD_SCRYPT_N", "lots"),
     ],
 )
 def test_malformed_values_name_the_variable(tmp_path: Path, name: str, value: str) -> None:
     with pytest.raises(SettingsError, match=name):
         load_settings({name: value}, data_dir=tmp_path)
+
+
+def test_passwords_are_hashed_at_the_production_cost_unless_told_otherwise(
+    tmp_path: Path,
+) -> None:
+    """The test suites hash at a tiny cost (`CHEAP_PASSWORDS`); the product's default stays
+    scrypt with N=2^14, r=8, p=1, and a hash made by default says so."""
+    assert DEFAULT_PASSWORD_SCRYPT_N == 2**14
+    assert load_settings({}, data_dir=tmp_path).password_scrypt_n == 2**14
+    blank = {"LEDGERBRIDGE_PASSWORD_SCRYPT_N": " "}
+    assert load_settings(blank, data_dir=tmp_path).password_scrypt_n == 2**14
+    assert hash_password("a long password").startswith("scrypt$16384$8$1$")
+    cheap = load_settings({"LEDGERBRIDGE_PASSWORD_SCRYPT_N": "16"}, data_dir=tmp_path)
+    assert cheap.password_scrypt_n == 16
+    made = hash_password("a long password", n=cheap.password_scrypt_n)
+    assert made.startswith("scrypt$16$8$1$") and verify_password("a long password", made)
+    dear = load_settings({"LEDGERBRIDGE_PASSWORD_SCRYPT_N": str(2**15)}, data_dir=tmp_path)
+    made = hash_password("a long password", n=dear.password_scrypt_n)  # the most allowed
+    assert made.startswith("scrypt$32768$8$1$") and verify_password("a long password", made)
 
 
 def test_secret_hides_itself() -> None:

@@ -18,6 +18,8 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy.orm import Session
+
 from ledgerbridge.core import sign_in as throttle
 from ledgerbridge.core.text import refused
 from ledgerbridge.engine.ports import Ledger
@@ -99,6 +101,11 @@ class UserSummary:
     locked_since: datetime | None
 
 
+def _users(ledger: Ledger, session: Session) -> Users:
+    """The users, hashing new passwords at the configured cost."""
+    return Users(session, clock=ledger.clock, scrypt_n=ledger.settings.password_scrypt_n)
+
+
 def _password_refused(password: str) -> str | None:
     if len(password) < MIN_PASSWORD:
         return f"the password must have at least {MIN_PASSWORD} characters"
@@ -114,7 +121,7 @@ def create_user(ledger: Ledger, email: str, key_id: str, password: str) -> Dashb
         raise UserRefused(problem)
     try:
         with ledger.db.session() as session:
-            stored = Users(session, clock=ledger.clock).create(email, key_id, password)
+            stored = _users(ledger, session).create(email, key_id, password)
             SignInAttempts(session, clock=ledger.clock).unlock(email)  # a past user's count
     except UnknownKey:
         raise UserRefused(f"there is no live API key {key_id}") from None
@@ -127,7 +134,7 @@ def check_password(ledger: Ledger, email: str, password: str) -> DashboardUser |
     """The user, when the email and password match; None whatever went wrong. Nothing is
     counted and no session starts: for operators' tools; people sign in with `sign_in`."""
     with ledger.db.session(readonly=True) as session:
-        stored = Users(session).authenticate(email, password)
+        stored = _users(ledger, session).authenticate(email, password)
     return DashboardUser.of(stored) if stored else None
 
 
@@ -215,7 +222,7 @@ def reset_password(ledger: Ledger, email: str, password: str) -> DashboardUser:
     if problem:
         raise UserRefused(problem)
     with ledger.db.session() as session:
-        users = Users(session, clock=ledger.clock)
+        users = _users(ledger, session)
         stored = _user(users, email)
         users.set_password(stored.id, password)
     return DashboardUser.of(stored)

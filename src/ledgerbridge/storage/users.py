@@ -16,6 +16,7 @@ deleting the user end the user's dashboard sessions in the same transaction. Sam
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import secrets
@@ -25,6 +26,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, delete, insert, select, true, update
 from sqlalchemy.orm import Session
 
+from ledgerbridge.settings import DEFAULT_PASSWORD_SCRYPT_N
 from ledgerbridge.storage import tables
 from ledgerbridge.storage.tables import Clock, utcnow
 
@@ -39,9 +41,10 @@ __all__ = [
 ]
 
 USER_PREFIX = "usr_"
-# scrypt's cost: 16 MiB and about 50 ms per hash on a small machine (OWASP's minimum is N=2^17
-# with r=8 for a single-factor login; this is 2^14 with r=8 and p=1, scaled for 2 cores).
-_N, _R, _P, _LENGTH = 2**14, 8, 1, 32
+# scrypt's cost: N from the settings (`DEFAULT_PASSWORD_SCRYPT_N` unless an operator, or a test
+# suite, says otherwise), r=8 and p=1.
+_R, _P, _LENGTH = 8, 1, 32
+_MAXMEM = 2**26  # 64 MiB: room for N up to 2^15 (the settings' range)
 _SCHEME = "scrypt"
 _NO_SYNC = {"synchronize_session": False}
 
@@ -76,11 +79,15 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-def hash_password(password: str, *, salt: bytes | None = None) -> str:
+def hash_password(
+    password: str, *, salt: bytes | None = None, n: int = DEFAULT_PASSWORD_SCRYPT_N
+) -> str:
     """``scrypt$N$r$p$salt$hash``: the parameters travel with the hash, so they can grow."""
     salt = salt if salt is not None else secrets.token_bytes(16)
-    digest = hashlib.scrypt(password.encode(), salt=salt, n=_N, r=_R, p=_P, dklen=_LENGTH)
-    return f"{_SCHEME}${_N}${_R}${_P}${_b64(salt)}${_b64(digest)}"
+    digest = hashlib.scrypt(
+        password.encode(), salt=salt, n=n, r=_R, p=_P, dklen=_LENGTH, maxmem=_MAXMEM
+    )
+    return f"{_SCHEME}${n}${_R}${_P}${_b64(salt)}${_b64(digest)}"
 
 
 def verify_password(password: str, stored: str) -> bool:
@@ -97,21 +104,27 @@ def verify_password(password: str, stored: str) -> bool:
             r=int(r),
             p=int(p),
             dklen=len(expected),
-            maxmem=2**26,
+            maxmem=_MAXMEM,
         )
     except ValueError:
         return False
     return hmac.compare_digest(computed, expected)
 
 
-# Compared against when the email is unknown, so that both failures cost the same.
-_DUMMY_HASH = hash_password("not a password", salt=b"\0" * 16)
+@functools.cache
+def _decoy_hash(n: int) -> str:
+    """Compared against when the email is unknown, so that both failures cost the same (made
+    on first use, once per cost, not at import)."""
+    return hash_password("not a password", salt=b"\0" * 16, n=n)
 
 
 class Users:
-    def __init__(self, session: Session, *, clock: Clock = utcnow) -> None:
+    def __init__(
+        self, session: Session, *, clock: Clock = utcnow, scrypt_n: int = DEFAULT_PASSWORD_SCRYPT_N
+    ) -> None:
         self._session = session
         self._clock = clock
+        self._scrypt_n = scrypt_n  # the cost of the hashes made here (`Settings`)
 
     def create(self, email: str, api_key_id: str, password: str) -> StoredUser:
         """A new user of the key's connections; `EmailTaken`, `UnknownKey` otherwise."""
@@ -135,7 +148,7 @@ class Users:
                 id=user.id,
                 api_key_id=user.api_key_id,
                 email=user.email,
-                password_hash=hash_password(password),
+                password_hash=hash_password(password, n=self._scrypt_n),
                 created_at=user.created_at,
             )
         )
@@ -152,7 +165,7 @@ class Users:
     def authenticate(self, email: str, password: str) -> StoredUser | None:
         """The user, when the email and password match; None for any failure."""
         found = self._row(tables.User.email == normalize_email(email))
-        stored_hash = found[1] if found else _DUMMY_HASH
+        stored_hash = found[1] if found else _decoy_hash(self._scrypt_n)
         matches = verify_password(password, stored_hash)
         if found is None or not matches:
             return None
@@ -164,7 +177,7 @@ class Users:
         result = self._session.execute(
             update(user)
             .where(user.id == user_id)
-            .values(password_hash=hash_password(password))
+            .values(password_hash=hash_password(password, n=self._scrypt_n))
             .returning(user.id),
             execution_options=_NO_SYNC,
         )

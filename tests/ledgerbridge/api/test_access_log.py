@@ -22,6 +22,8 @@ import pytest
 
 from qbo_emulator.server import EmulatorServer, free_port
 
+pytestmark = pytest.mark.early("`ledgerbridge serve` as a child process")
+
 CLI = [sys.executable, "-c", "from ledgerbridge.cli import main; raise SystemExit(main())"]
 
 

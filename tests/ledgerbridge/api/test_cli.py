@@ -23,6 +23,8 @@ from ledgerbridge.storage.audit import Audit
 from ledgerbridge.storage.sync_states import SyncStates
 from qbo_emulator.server import free_port
 
+pytestmark = pytest.mark.early("`ledgerbridge serve` and `worker` as child processes")
+
 
 @pytest.fixture
 def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:

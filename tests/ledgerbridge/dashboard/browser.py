@@ -90,6 +90,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
         env = {
             "LEDGERBRIDGE_QBO_EMULATOR_URL": emulator.url,
             "LEDGERBRIDGE_QBO_REDIRECT_URI": f"{url}/v1/oauth/callback",
+            "LEDGERBRIDGE_PASSWORD_SCRYPT_N": "16",  # as the other dashboard suites (conftest)
         }
         ledger = build(load_settings(env, data_dir=data_dir))
         ledger.db.migrate()

@@ -29,6 +29,11 @@ from tests.ledgerbridge.sqlite_template import SqliteTemplate
 
 PASSWORD = "correct horse battery staple"
 BASE = "http://testserver"
+CHEAP_PASSWORDS = {"LEDGERBRIDGE_PASSWORD_SCRYPT_N": "16"}
+"""The settings of a test suite's dashboard: passwords hashed at a tiny cost (scrypt's N=16, not
+the production 16384), since every test signs a user in and the suites try hundreds of wrong
+passwords. What is checked is the same: a salted scrypt hash, compared in constant time. The
+production cost is the default of the settings (tests/ledgerbridge/test_settings.py)."""
 
 
 def in_process_client(app: Any) -> httpx.Client:
@@ -73,6 +78,7 @@ def site(
     env = {
         "LEDGERBRIDGE_QBO_EMULATOR_URL": emulator.url,
         "LEDGERBRIDGE_QBO_REDIRECT_URI": f"{BASE}/v1/oauth/callback",
+        **CHEAP_PASSWORDS,
     }
     ledger = build(load_settings(env, data_dir=data_dir))
     wakes: list[str] = []

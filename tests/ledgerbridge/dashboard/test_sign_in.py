@@ -29,11 +29,13 @@ from ledgerbridge.dashboard.accounts import create_user
 from ledgerbridge.dashboard.routes.auth import FAILED, LOCKED
 from ledgerbridge.engine.service import Service
 from ledgerbridge.settings import load_settings
-from tests.ledgerbridge.dashboard.conftest import BASE, PASSWORD, csrf_of
+from tests.ledgerbridge.dashboard.conftest import BASE, CHEAP_PASSWORDS, PASSWORD, csrf_of
 from tests.ledgerbridge.storage.conftest import (
     BACKENDS,
     _fresh_database,
 )
+
+pytestmark = pytest.mark.early("hundreds of sign-in attempts, on both databases")
 
 NEW_PASSWORD = "a different long password"
 
@@ -81,7 +83,11 @@ def desk(
 ) -> Iterator[Desk]:
     data_dir = tmp_path_factory.mktemp("sign-in")
     with _fresh_database(str(request.param), data_dir / "db") as url:
-        env = {"LEDGERBRIDGE_DATABASE_URL": url, "LEDGERBRIDGE_DATA_DIR": str(data_dir)}
+        env = {
+            "LEDGERBRIDGE_DATABASE_URL": url,
+            "LEDGERBRIDGE_DATA_DIR": str(data_dir),
+            **CHEAP_PASSWORDS,
+        }
         ledger = build(load_settings(env, data_dir=data_dir))
         ledger.db.migrate()
         clock = Clock()

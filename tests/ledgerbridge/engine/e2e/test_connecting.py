@@ -32,6 +32,7 @@ from ledgerbridge.settings import load_settings
 from ledgerbridge.storage.tokens import Tokens
 from qbo_emulator.server import EmulatorServer
 from tests.ledgerbridge.dashboard.conftest import in_process_client
+from tests.ledgerbridge.tls import shared_tls
 
 EXCHANGE = "/oauth2/v1/tokens/bearer"
 
@@ -74,12 +75,14 @@ class Rig:
 
     def company(self, name: str = "Company") -> str:
         url = f"{self.emulator.url}/_emulator/companies"
-        realm: str = httpx.post(url, json={"name": name}, timeout=30).json()["realm_id"]
+        made = httpx.post(url, json={"name": name}, timeout=30, verify=shared_tls())
+        realm: str = made.json()["realm_id"]
         return realm
 
     def consent(self, started: Consent, realm_id: str) -> dict[str, str]:
         """The person approves `realm_id` on Intuit's page: the callback's query."""
-        answer = httpx.get(f"{started.authorize_url}&realm_id={realm_id}&approve=true")
+        url = f"{started.authorize_url}&realm_id={realm_id}&approve=true"
+        answer = httpx.get(url, verify=shared_tls())
         assert answer.status_code in (302, 303), answer.text
         query = parse_qs(urlparse(answer.headers["location"]).query)
         return {name: values[0] for name, values in query.items()}

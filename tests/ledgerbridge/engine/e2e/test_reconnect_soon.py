@@ -27,6 +27,7 @@ from ledgerbridge.storage.events import Events
 from ledgerbridge.storage.tokens import Tokens
 from qbo_emulator.server import EmulatorServer
 from tests.ledgerbridge.dashboard.conftest import in_process_client
+from tests.ledgerbridge.tls import shared_tls
 
 DAY = 86_400
 
@@ -40,7 +41,8 @@ class Rig:
     secret: str
 
     def admin(self, method: str, path: str, body: Any = None) -> httpx.Response:
-        answer = httpx.request(method, f"{self.emulator.url}/_emulator{path}", json=body)
+        url = f"{self.emulator.url}/_emulator{path}"
+        answer = httpx.request(method, url, json=body, verify=shared_tls())
         assert answer.is_success, answer.text
         return answer
 
@@ -69,7 +71,7 @@ class Rig:
 
 def approve(authorize_url: str, realm: str) -> dict[str, str]:
     """The person approves `realm` on Intuit's page: the callback's query."""
-    answer = httpx.get(f"{authorize_url}&realm_id={realm}&approve=true")
+    answer = httpx.get(f"{authorize_url}&realm_id={realm}&approve=true", verify=shared_tls())
     assert answer.status_code in (302, 303), answer.text
     query = parse_qs(urlparse(answer.headers["location"]).query)
     return {name: values[0] for name, values in query.items()}
