@@ -181,16 +181,6 @@ def test_the_small_demo_reaches_its_summary_with_every_code(
     assert summary.counts["synced"] > 200
 
 
-_CLI_WITH_CTRL_C = (
-    "import signal; signal.signal(signal.SIGINT, signal.default_int_handler); "
-    "from ledgerbridge.cli import main; raise SystemExit(main())"
-)
-"""`ledgerbridge` as a terminal starts it: Ctrl-C interrupts. A child inherits an ignored SIGINT,
-and Python then installs no handler of its own; the test's worker process is sometimes found
-with SIGINT (and SIGQUIT) ignored, and the demo it started then slept through the SIGINT the
-test sent it (a 30 s timeout, a demo left running, a ResourceWarning failing a later test)."""
-
-
 @pytest.mark.slow
 @pytest.mark.timeout(300)
 def _start_small_demo(tmp_path: Path) -> tuple[subprocess.Popen[bytes], Path, int, int]:
@@ -203,7 +193,7 @@ def _start_small_demo(tmp_path: Path) -> tuple[subprocess.Popen[bytes], Path, in
     argv += ["--port", str(port), "--emulator-port", str(emulator_port)]
     with log.open("wb") as sink:
         process = subprocess.Popen(
-            [sys.executable, "-c", _CLI_WITH_CTRL_C, *argv],
+            [sys.executable, "-m", "ledgerbridge.cli", *argv],
             env={**clean, "COLUMNS": "200"},
             stdout=sink,
             stderr=subprocess.STDOUT,
