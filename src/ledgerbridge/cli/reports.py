@@ -219,8 +219,9 @@ def reconcile(
         return
     out = console()
     totals = report["totals"]
+    invoices = "invoice" if totals["invoices"] == 1 else "invoices"
     out.print(
-        f"{totals['invoices']} linked invoices: app {totals['app_total']}, QuickBooks "
+        f"{totals['invoices']} linked {invoices}: app {totals['app_total']}, QuickBooks "
         f"{totals['quickbooks_total']} (difference {totals['difference']}); open balance app "
         f"{totals['app_open_balance']}, QuickBooks {totals['quickbooks_open_balance']}"
     )

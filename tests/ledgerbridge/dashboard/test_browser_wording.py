@@ -1,7 +1,8 @@
 """The dashboard's words as a bookkeeper reads them, in a real browser (headless Chromium): the
 main pages of a busy day (overview, sync log, records with problems, setup checklist,
 reconciliation, health) show no field names (``CustomerRef``, ``income_account``, ``_id``), no
-"a employee" or "a item", "QuickBooks" spelt so every time, and one name per action on a page.
+"a employee" or "a item", no "1 linked invoices", "QuickBooks" spelt so every time, and one name
+per action on a page.
 
 What is read is the text a person sees (`innerText`), without the problem code and the details
 for support (`code`, `pre`), which are meant to be copied as they are. Each page leaves a
@@ -28,6 +29,11 @@ FIELD_NAME = re.compile(
 )
 # "a employee", "a item", "a invoice", "a account", "a estimate" ("a one", "a user" are right)
 ARTICLE = re.compile(r"\b[Aa] (?=[aeioAEIO][a-z])")
+# one of a thing spoken of as many: "1 linked invoices", "1 records"
+ONE_AS_MANY = re.compile(
+    r"(?<![\d,.$])\b1 (?:[a-z]+ )?(?:records|invoices|customers|vendors|items|payments|things|"
+    r"problems|bills|receipts|changes|numbers|accounts)\b"
+)
 QUICKBOOKS = re.compile(r"quick\s*books", re.IGNORECASE)
 
 SEEN_TEXT = """() => {
@@ -59,6 +65,7 @@ def read(desk: Desk, path: str, shot: str) -> str:
     desk.shot(f"wording-{shot}")
     assert not FIELD_NAME.findall(text), (path, FIELD_NAME.findall(text))
     assert not [m.group(0) + text[m.end() : m.end() + 12] for m in ARTICLE.finditer(text)], path
+    assert not ONE_AS_MANY.findall(text), (path, ONE_AS_MANY.findall(text))
     spelt = {m.group(0) for m in QUICKBOOKS.finditer(text)}
     assert spelt <= {"QuickBooks"}, (path, spelt)
     labels: dict[str, set[str]] = {}
