@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from tests.ledgerbridge.dashboard.browser import Desk
-from tests.ledgerbridge.dashboard.busy_day import busy_day
+from tests.ledgerbridge.dashboard.busy_day import MARIA, busy_day
 from tests.ledgerbridge.engine.failures.conftest import Person, pull, put, sync, view
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -110,3 +110,20 @@ def test_the_main_pages_speak_plainly_with_one_name_per_action(desk: Desk) -> No
     read(desk, "/setup", "setup")
     read(desk, "/reconciliation", "reconciliation")
     read(desk, "/health", "health")
+
+    # the side-by-side tables: what an action sent differently, what QuickBooks changed since
+    desk.open_record("customer", "cus-maria")
+    desk.click_action("Differentiate")
+    desk.said("Differentiate:")
+    sync(world)
+    (ann,) = [c for c in world.entities("Customer") if c["DisplayName"] == "Ann Lee"]
+    person = Person(world)
+    person.update("Customer", ann["Id"], PrimaryEmailAddr={"Address": "ann.lee@example.com"})
+    pull(world)
+    emails = {
+        c["DisplayName"]: c.get("PrimaryEmailAddr", {}).get("Address")
+        for c in world.entities("Customer")
+    }
+    assert emails["Ann Lee"] == "ann.lee@example.com" and f"{MARIA} - 2" in emails
+    read(desk, "/records/customer/cus-maria", "record-sent-differently")
+    read(desk, "/records/customer/ann", "record-changed-in-quickbooks")
