@@ -287,7 +287,9 @@ def history_text(entry: Mapping[str, Any]) -> str:
     extra = ""
     if isinstance(detail, Mapping):
         if detail.get("result"):
-            who = f" by {detail['by']}" if detail.get("by") else ""
+            # the actor as audited ("dashboard:ann@example.com"): the person, by their email
+            by = str(detail.get("by") or "").removeprefix("dashboard:")
+            who = f" by {by}" if by else ""
             extra = f"{who}: {detail['result']}"
         elif detail.get("code"):
             title = _problem_title(detail)

@@ -108,6 +108,7 @@ def test_the_main_pages_speak_plainly_with_one_name_per_action(desk: Desk) -> No
     read(desk, "/records/invoice/inv-ok", "record-deleted-in-quickbooks")
     read(desk, "/records/invoice/inv-maria", "record-blocked")
     read(desk, "/setup", "setup")
+    read(desk, "/mappings", "mappings")
     read(desk, "/reconciliation", "reconciliation")
     read(desk, "/health", "health")
 
@@ -125,5 +126,6 @@ def test_the_main_pages_speak_plainly_with_one_name_per_action(desk: Desk) -> No
         for c in world.entities("Customer")
     }
     assert emails["Ann Lee"] == "ann.lee@example.com" and f"{MARIA} - 2" in emails
-    read(desk, "/records/customer/cus-maria", "record-sent-differently")
+    maria = read(desk, "/records/customer/cus-maria", "record-sent-differently")
+    assert f"Differentiate clicked by {desk.email}: renamed to" in maria
     read(desk, "/records/customer/ann", "record-changed-in-quickbooks")
