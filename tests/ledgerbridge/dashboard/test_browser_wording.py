@@ -60,7 +60,6 @@ def read(desk: Desk, path: str, shot: str) -> str:
     """The page's words, after checking them; a screenshot of it."""
     page = desk.page
     page.goto(desk.url(path))
-    page.wait_for_load_state("networkidle")
     text: str = page.evaluate(SEEN_TEXT)
     desk.shot(f"wording-{shot}")
     assert not FIELD_NAME.findall(text), (path, FIELD_NAME.findall(text))
