@@ -1,5 +1,6 @@
 """The sync log, a record's page and reconciliation on a phone (390x844) in a real browser
-(headless Chromium): nothing makes the page scroll sideways, and the controls a bookkeeper needs
+(headless Chromium): nothing makes the page scroll sideways (nor the log's table inside its
+box), and the controls a bookkeeper needs
 there are in view and take a tap (Playwright's actionability checks: visible, stable, not covered
 by anything). A fix made with a tap on a phone shows on the page by itself once QuickBooks
 confirmed it, checked against the emulator's export. Each page leaves a screenshot."""
@@ -32,6 +33,16 @@ def fits_a_phone(page: Page) -> None:
     assert wide == []
 
 
+def log_fits(page: Page) -> None:
+    """The log's table reads without scrolling it sideways: every column it shows on a phone
+    (record, status, last activity, problem) inside its box."""
+    widths = page.evaluate(
+        """() => [document.querySelector('.table-wrap').clientWidth,
+                  document.querySelector('table.log').getBoundingClientRect().width]"""
+    )
+    assert widths[1] <= widths[0] + 1, widths
+
+
 def tappable(*controls: Locator) -> None:
     for control in controls:
         control.scroll_into_view_if_needed()
@@ -54,6 +65,7 @@ def test_the_log_a_record_and_reconciliation_work_on_a_phone(desk: Desk) -> None
     page.goto(desk.url("/log?size=25"))
     expect(page.locator("#log-total")).to_contain_text("records, showing 1\u201325")
     fits_a_phone(page)
+    log_fits(page)
     tappable(
         page.get_by_role("button", name="Show"),
         page.get_by_role("link", name="Last activity"),
@@ -70,6 +82,8 @@ def test_the_log_a_record_and_reconciliation_work_on_a_phone(desk: Desk) -> None
     page.get_by_role("link", name="Next", exact=True).click()
     expect(page.locator(".pager")).to_contain_text("Page 2 of 2")
     fits_a_phone(page)
+    log_fits(page)
+    expect(page.locator("table.log")).to_contain_text("This name is already taken in QuickBooks")
     desk.shot("phone-log-page-2")
 
     # a record with a problem (point 3): read, fixed with a tap, and updated by itself
