@@ -128,3 +128,12 @@ def test_the_main_pages_speak_plainly_with_one_name_per_action(desk: Desk) -> No
     maria = read(desk, "/records/customer/cus-maria", "record-sent-differently")
     assert f"Differentiate clicked by {desk.email}: renamed to" in maria
     read(desk, "/records/customer/ann", "record-changed-in-quickbooks")
+    # what an action says it did is in words too, and it is so in QuickBooks
+    desk.click_action("Send the app's version")
+    desk.said("the app's email address will be sent over QuickBooks' changes")
+    said: str = desk.page.locator("#live").inner_text()
+    assert not FIELD_NAME.findall(said), said
+    desk.shot("wording-action-said")
+    sync(world)
+    (ann,) = [c for c in world.entities("Customer") if c["DisplayName"] == "Ann Lee"]
+    assert ann["PrimaryEmailAddr"]["Address"] == "ann@example.com"
