@@ -314,7 +314,7 @@ def _print_summary(out: Console, report: dict[str, Any]) -> None:
         f"{_counted(unread, 'linked record')} not yet read from QuickBooks."
     )
     out.print(
-        f"  {totals['invoices']} linked invoices: app "
+        f"  {_counted(totals['invoices'], 'linked invoice')}: app "
         f"{_amount(totals['app_total'], currency)}, QuickBooks "
         f"{_amount(totals['quickbooks_total'], currency)} (difference "
         f"{_amount(totals['difference'], currency)}); open balance app "

@@ -645,9 +645,10 @@ _ALL: Final[tuple[CatalogEntry, ...]] = (
     _e(
         RECORD_CHANGED_IN_QUICKBOOKS,
         "Changed in QuickBooks",
-        "Someone changed this record in QuickBooks after it was sent[: {field} is "
+        "Someone changed this record in QuickBooks after it was sent[: its {detail} is "
         "{quickbooks_value} in QuickBooks and {app_value} in the app|][ (the total is "
-        "{quickbooks_total} in QuickBooks and {app_total} in the app)|][; changed: {fields}|]. "
+        "{quickbooks_total} in QuickBooks and {app_total} in the app)|][; also changed: "
+        "{other_details}|]. "
         "Until one side is "
         "chosen, the app and QuickBooks disagree about it.",
         (

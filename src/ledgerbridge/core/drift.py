@@ -39,6 +39,7 @@ from decimal import Decimal
 from typing import Any, Final
 
 from ledgerbridge.core import catalog, compare
+from ledgerbridge.core.classify import field_label
 from ledgerbridge.core.mirror import MirrorObject
 from ledgerbridge.core.preflight import mirror_amount
 from ledgerbridge.core.problems import ParamValue, Problem
@@ -342,13 +343,20 @@ def _changed_drift(
 ) -> Drift:
     first = found[0]
     fields = list(dict.fromkeys(d.field for d in found))
+    # the texts a bookkeeper reads name the details in words ("email address"); `field` and
+    # `fields` stay QuickBooks' names, which the actions use
+    detail = field_label(first.path)
+    others = dict.fromkeys(field_label(d.path) for d in found)
+    others.pop(detail, None)
     params: dict[str, ParamValue] = {
         "quickbooks_id": linked.qbo_id,
         "quickbooks_number": linked.doc_number,
         "field": first.path,
+        "detail": detail,
         "app_value": compare.shown(first.ours, first.path),
         "quickbooks_value": compare.shown(first.theirs, first.path),
         "fields": ", ".join(fields),
+        "other_details": ", ".join(o for o in others if o),
     }
     current = linked.current
     assert current is not None

@@ -3,6 +3,7 @@ dates, and a record's name. Pure functions, installed as Jinja filters by `insta
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
@@ -12,6 +13,7 @@ import jinja2
 from markupsafe import Markup, escape
 
 from ledgerbridge.core import catalog, money, reconcile
+from ledgerbridge.core.classify import field_label
 from ledgerbridge.core.status import Status
 from ledgerbridge.engine.views import ProblemView
 
@@ -29,6 +31,7 @@ __all__ = [
     "connection_meaning",
     "connection_status",
     "exception_kind",
+    "field_words",
     "fix_steps",
     "history_text",
     "install",
@@ -111,10 +114,10 @@ EXCEPTION_KINDS: Mapping[str, str] = reconcile.KIND_LABELS
 _HISTORY: Mapping[str, str] = {
     "received": "Received from the app",
     "deleted_in_app": "Deleted in the app",
-    "create_sent": "Sent to QuickBooks (create)",
-    "update_sent": "Sent to QuickBooks (update)",
-    "delete_sent": "Sent to QuickBooks (delete)",
-    "void_sent": "Sent to QuickBooks (void)",
+    "create_sent": "Sent to QuickBooks to be created",
+    "update_sent": "Sent to QuickBooks to be updated",
+    "delete_sent": "Sent to QuickBooks to be deleted",
+    "void_sent": "Sent to QuickBooks to be voided",
     "created": "Created in QuickBooks",
     "updated": "Updated in QuickBooks",
     "linked": "Linked to a QuickBooks record",
@@ -162,6 +165,50 @@ def connection_meaning(status: str) -> str:
 
 def type_label(record_type: str) -> str:
     return _TYPES.get(record_type, words(record_type))
+
+
+_APP_FIELDS: Mapping[str, str] = {
+    "display_name": "name",
+    "email": "email address",
+    "phone": "phone number",
+    "number": "number",
+    "memo": "memo",
+    "lines": "line",
+}
+_STEP = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)((?:\[\d+\])*)")
+_DIGITS = re.compile(r"(?<=[a-z])(?=\d)")
+
+
+_LINE = re.compile(r"Line\[(\d+)\]\.?(.*)")
+
+
+def _quickbooks_words(path: str) -> str:
+    """``Line[0].SalesItemLineDetail.Qty`` -> "line 1 quantity", ``DisplayName`` -> "name"."""
+    found = _LINE.fullmatch(path)
+    rest = found.group(2) if found else path
+    parts = [p for p in rest.split(".") if p and not p.endswith("LineDetail")]
+    text = "quantity" if parts[-1:] == ["Qty"] else field_label(".".join(parts))
+    if found:
+        return " ".join(w for w in ("line", str(int(found.group(1)) + 1), text) if w)
+    return text
+
+
+def field_words(path: str) -> str:
+    """A field's path in office words, for the side-by-side tables: the app's
+    (``display_name`` -> "name", ``lines[2].description`` -> "line 3 description",
+    ``billing_address.line1`` -> "billing address line 1") or QuickBooks' (``CustomerRef.value``
+    -> "customer", ``PrimaryEmailAddr.Address`` -> "email address")."""
+    text = str(path or "")
+    if not text or text.startswith("@"):
+        return ""
+    if text[:1].isupper():
+        return _quickbooks_words(text)
+    parts: list[str] = []
+    for name, indexes in _STEP.findall(text):
+        word = _APP_FIELDS.get(name, _DIGITS.sub(" ", name.replace("_", " ")))
+        numbers = [int(n) + 1 for n in re.findall(r"\d+", indexes)]
+        parts.append(" ".join([word, *map(str, numbers)]))
+    return " ".join(parts)
 
 
 def action_label(action: str) -> str:
@@ -248,10 +295,13 @@ def history_text(entry: Mapping[str, Any]) -> str:
     extra = ""
     if isinstance(detail, Mapping):
         if detail.get("result"):
-            who = f" by {detail['by']}" if detail.get("by") else ""
+            # the actor as audited ("dashboard:ann@example.com"): the person, by their email
+            by = str(detail.get("by") or "").removeprefix("dashboard:")
+            who = f" by {by}" if by else ""
             extra = f"{who}: {detail['result']}"
         elif detail.get("code"):
-            extra = f": {_problem_title(detail)}"
+            title = _problem_title(detail)
+            extra = "" if title == label else f": {title}"  # not "Changed in QuickBooks" twice
         elif detail.get("quickbooks_id"):
             extra = f" (QuickBooks id {detail['quickbooks_id']})"
         elif detail.get("message"):
@@ -299,6 +349,7 @@ def install(env: jinja2.Environment) -> None:
             "record_meaning": record_meaning,
             "connection_meaning": connection_meaning,
             "type_label": type_label,
+            "field_words": field_words,
             "action_label": action_label,
             "when": when,
             "ago": ago,

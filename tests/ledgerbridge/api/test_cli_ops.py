@@ -253,7 +253,7 @@ def test_reconcile_as_a_table_csv_and_json(shop: Shop, capsys: pytest.CaptureFix
     assert report["links"]["invoice"]["linked"] == 1
 
     table = run(capsys, "reconcile", shop.connection_id)
-    assert "1 linked invoices" in table and "Links" in table
+    assert "1 linked invoice:" in table and "Links" in table
 
     text = run(capsys, "reconcile", shop.connection_id, "--format", "csv")
     assert list(csv.DictReader(io.StringIO(text))) == []  # nothing differs: the header alone

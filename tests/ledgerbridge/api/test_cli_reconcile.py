@@ -94,7 +94,7 @@ def test_the_exceptions_come_first_and_the_rest_is_summarised(
     assert "Deleted in QuickBooks" in exceptions and "inv-2" in exceptions
     assert "Invoice No. 502" in exceptions and "inv-1" not in exceptions
     rest = text[text.index("The rest, summarised") :]
-    assert "1 linked invoices: app $180.00, QuickBooks $180.00" in rest
+    assert "1 linked invoice: app $180.00, QuickBooks $180.00" in rest
     assert "1 invoice compared, 1 agrees" in rest
     assert "1 deleted in QuickBooks" in rest and "(--all lists them)" in rest
     assert "Links" in rest and "Every finding" not in rest

@@ -146,8 +146,8 @@ def test_a_customer_moved_in_quickbooks_shows_both_customers_by_name(office: Off
     page = page_of(office, cid, "invoice", "inv-1")
     meaning = html.unescape(section(page, 'class="meaning"', "</p>"))
     assert (
-        "Customer is 55 Meadowlark Ct in QuickBooks and Maria Delgado in the app; "
-        "changed: Customer, Class." in meaning
+        "its customer is 55 Meadowlark Ct in QuickBooks and Maria Delgado in the app; "
+        "also changed: class." in meaning
     )
     assert "Ref" not in meaning and "587" not in meaning
     table = section(page, "Changed in QuickBooks since")

@@ -146,7 +146,7 @@ def test_labels_read_as_an_office_user_says_them() -> None:
     assert present.record_name("invoice", {"number": "1001"}) == "No. 1001"
     assert present.when("2026-11-22T14:05:09+01:00") == "2026-11-22 13:05 UTC"
     entry = {"kind": "action:renumber", "detail": {"by": "dashboard:a@b.co", "result": "done"}}
-    assert present.history_text(entry) == "Renumber clicked by dashboard:a@b.co: done"
+    assert present.history_text(entry) == "Renumber clicked by a@b.co: done"
     problem = {"kind": "error", "detail": {"code": "invoice.number_conflict", "params": {}}}
     assert present.history_text(problem).startswith("Stopped by a problem: Invoice number")
 

@@ -246,13 +246,21 @@ def _problem_in_words(view: RecordView, drift: list[queries.DriftRow]) -> Record
         if row is not None and "app_value" in params:
             params["app_value"], params["quickbooks_value"] = row.sent.text, row.now.text
         params["field"] = names.field_label(path)
+        params["detail"] = params["field"].lower()
     if isinstance(fields, str) and fields[:1].isupper():
         labels = (names.field_label(f.strip()) for f in fields.split(",") if f.strip())
         params["fields"] = ", ".join(dict.fromkeys(labels))
+        others = [label.lower() for label in dict.fromkeys(labels_of(fields))]
+        params["other_details"] = ", ".join(o for o in others if o != params.get("detail"))
     if params == dict(problem.params):
         return view
     raw = {"code": problem.code, "field": problem.field, "params": params}
     return dataclasses.replace(view, problem=ProblemView.of(raw))
+
+
+def labels_of(fields: str) -> list[str]:
+    """The labels of a comma-separated list of QuickBooks' field paths, in order."""
+    return [names.field_label(f.strip()) for f in fields.split(",") if f.strip()]
 
 
 def _polled(request: Request) -> bool:

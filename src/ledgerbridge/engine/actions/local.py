@@ -18,6 +18,7 @@ from typing import Any
 from ledgerbridge.core import catalog, drift, overrides
 from ledgerbridge.core import preflight as names
 from ledgerbridge.core import shorten as shorten_rules
+from ledgerbridge.core.classify import field_label
 from ledgerbridge.core.mirror import MirrorObject, name_key
 from ledgerbridge.core.problems import INPUT_INVALID, Problem
 from ledgerbridge.core.records import Customer, Item, Vendor, display_name
@@ -365,8 +366,13 @@ def send_app_version(t: Target) -> Done:
             overrides.with_kept(overrides.active(t.stored.data, t.state.overrides), kept),
         )
     return push_again(
-        t, fields, f"the app's {', '.join(fields)} will be sent over QuickBooks' changes"
+        t, fields, f"the app's {_in_words(fields)} will be sent over QuickBooks' changes"
     )
+
+
+def _in_words(fields: tuple[str, ...]) -> str:
+    """QuickBooks' field names as a bookkeeper reads them: "email address, name"."""
+    return ", ".join(dict.fromkeys(field_label(f) or f for f in fields))
 
 
 def push_again(t: Target, fields: tuple[str, ...], summary: str) -> Done:
@@ -474,7 +480,8 @@ def _accept_account(t: Target) -> Done:
     with t.ledger.db.session() as session:
         t.override(session, field, str(account), action="accept_quickbooks")
         _settle_as_synced(t, session, {ref: {"value": str(account_id)}} if account_id else {})
-    return Done(f"{field} is now {account}, as in QuickBooks", {field: account})
+    words = field.replace("_", " ")
+    return Done(f"the {words} is now {account}, as in QuickBooks", {field: account})
 
 
 # the record type each "made inactive in QuickBooks" code is about
@@ -567,7 +574,7 @@ def _accept_edit(t: Target) -> Done:
         _relink(t, session, {**(t.link.pushed or {}), field: qbo_value})
         SyncStates(session, clock=t.ledger.clock).unsync(t.cid, t.key.type, t.key.app_id)
         t.want(session)
-    return Done(f"{path} kept as in QuickBooks", {path: value})
+    return Done(f"the {field_label(field)} kept as in QuickBooks", {path: value})
 
 
 def next_free_number(taken: set[str], start: str) -> str:
