@@ -93,7 +93,7 @@ def test_the_log_a_record_and_reconciliation_work_on_a_phone(desk: Desk) -> None
     expect(page.locator("#problem-heading")).to_be_visible()
     fits_a_phone(page)
     differentiate = page.get_by_role("button", name="Differentiate", exact=True)
-    tappable(differentiate, page.get_by_role("button", name="Link", exact=True))
+    tappable(differentiate, page.get_by_role("button", name="Find in QuickBooks", exact=True))
     desk.shot("phone-record-problem")
     differentiate.click()
     desk.said("Differentiate:")
