@@ -23,6 +23,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from ledgerbridge.cli.common import (
     EXIT_USAGE,
@@ -46,6 +47,11 @@ app = typer.Typer()
 
 
 @app.command()
+def _row(table: Table, *cells: object) -> None:
+    """A row of data, printed as it is: a name holding "[/b]" is text, not console markup."""
+    table.add_row(*(Text(str(cell)) for cell in cells))
+
+
 def verify(
     connection_id: ConnectionId,
     as_json: AsJson = False,
@@ -86,7 +92,8 @@ def verify(
             for column in ("record", "code", "field", "app", "QuickBooks"):
                 table.add_column(column)
             for m in report.mismatches:
-                table.add_row(
+                _row(
+                    table,
                     f"{m.type} {m.id}",
                     m.code,
                     m.field or "",
@@ -151,7 +158,7 @@ def log(
             problem = f"{record.problem.code}: {record.problem.title}"
         if record.blocked_by is not None:
             problem += f" (waits for {record.blocked_by[0]} {record.blocked_by[1]})"
-        table.add_row(record.type, record.id, record.status, linked, problem)
+        _row(table, record.type, record.id, record.status, linked, problem)
     out = console()
     out.print(table)
     if page.next_cursor:
@@ -237,7 +244,8 @@ def reconcile(
         for column in _FINDING_COLUMNS:
             findings.add_column(column, overflow="fold")
         for row in _finding_rows(report):
-            findings.add_row(
+            _row(
+                findings,
                 row["section"],
                 row["type"],
                 row["id"],
@@ -286,7 +294,8 @@ def _print_exceptions(out: Console, report: dict[str, Any], limit: int) -> None:
         table.add_column(column, justify="right", no_wrap=True)
     for found in exceptions[:limit]:
         record = found.get("name") or (f"No. {found['number']}" if found.get("number") else "")
-        table.add_row(
+        _row(
+            table,
             KIND_LABELS.get(str(found.get("kind")), str(found.get("kind"))),
             f"{str(found.get('type', '')).replace('_', ' ').capitalize()} {record}".strip(),
             str(found.get("id") or ""),
@@ -331,7 +340,7 @@ def _print_summary(out: Console, report: dict[str, Any]) -> None:
     for column in columns:
         links.add_column(column, justify="right")
     for record_type, health in report["links"].items():
-        links.add_row(record_type, *(f"{health.get(c, 0):,}" for c in columns))
+        _row(links, record_type, *(f"{health.get(c, 0):,}" for c in columns))
     out.print(links)
 
 
@@ -351,7 +360,7 @@ def checks(
     for column in ("check", "status", "code", "summary"):
         table.add_column(column, overflow="fold")
     for check in checklist.get("checks", []):
-        table.add_row(check["title"], check["status"], check.get("code") or "", check["summary"])
+        _row(table, check["title"], check["status"], check.get("code") or "", check["summary"])
     out = console()
     out.print(table)
     if checklist.get("checked_at"):
@@ -381,8 +390,13 @@ def plan(
     for record in listed[:limit]:
         problems = record.get("problems") or []
         first = f"{problems[0]['code']}: {catalog.title(problems[0]['code'])}" if problems else ""
-        table.add_row(
-            record["step"], record["type"], record["id"], record.get("quickbooks_id") or "", first
+        _row(
+            table,
+            record["step"],
+            record["type"],
+            record["id"],
+            record.get("quickbooks_id") or "",
+            first,
         )
     out.print(table)
     if len(listed) > limit:

@@ -28,17 +28,20 @@ groups joined by a dash ("80000001-1234567890")."""
 class Split:
     data: Mapping[str, Any]  # the record's fields, without `link`
     quickbooks_id: str | None  # None: the app named no QuickBooks object
+    given: bool = False  # `link` was sent: an id, or null (no object any more: cancelled)
 
 
 def split_link(data: Mapping[str, Any]) -> Split | list[Problem]:
     """The record's fields and the QuickBooks id of its ``link``, or the problems of a
-    ``link`` that is not ``{"quickbooks_id": "<id>"}``."""
+    ``link`` that is not ``{"quickbooks_id": "<id>"}``. ``"link": null`` says the record is
+    no QuickBooks object after all (an adoption not done yet is cancelled); no ``link`` at
+    all leaves an earlier one as it was."""
     if LINK_FIELD not in data:
         return Split(data, None)
     rest = {k: v for k, v in data.items() if k != LINK_FIELD}
     link = data[LINK_FIELD]
     if link is None:
-        return Split(rest, None)
+        return Split(rest, None, given=True)
     if not isinstance(link, Mapping):
         return [_invalid(LINK_FIELD, 'link must be an object: {"quickbooks_id": "58"}')]
     unknown = sorted(str(k) for k in link if k != "quickbooks_id")
@@ -61,7 +64,7 @@ def split_link(data: Mapping[str, Any]) -> Split | list[Problem]:
                 'or dashes ("58")',
             )
         ]
-    return Split(rest, qbo_id)
+    return Split(rest, qbo_id, given=True)
 
 
 def _invalid(field: str, message: str) -> Problem:

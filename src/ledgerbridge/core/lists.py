@@ -103,7 +103,9 @@ def _decimal(value: Any) -> str | None:
         number = Decimal(str(value))
     except (InvalidOperation, ValueError):
         return None
-    return str(number) if number.is_finite() else None
+    # fixed-point, as the app's records are written ("100", not "1E+2"): what is listed can
+    # be sent back as it is
+    return format(number, "f") if number.is_finite() else None
 
 
 def _bool(value: Any, default: bool | None = None) -> bool | None:

@@ -304,6 +304,16 @@ class SyncStates:
             .values(adopt_qbo_id=qbo_id)
         )
 
+    def clear_adopt(self, connection_id: str, type: str, app_id: str, qbo_id: str) -> None:
+        """The record's adoption of `qbo_id` is done: forgotten, unless the app has named
+        another object since."""
+        t = tables.SyncState
+        self._session.execute(
+            update(t)
+            .where(*self._where(connection_id, type, app_id), t.adopt_qbo_id == qbo_id)
+            .values(adopt_qbo_id=None)
+        )
+
     def unsync(self, connection_id: str, type: str, app_id: str) -> None:
         """Forget which version was pushed: the record is compared with QuickBooks again."""
         self._session.execute(

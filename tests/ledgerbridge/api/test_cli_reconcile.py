@@ -105,3 +105,21 @@ def test_the_exceptions_come_first_and_the_rest_is_summarised(
 
 def test_a_limit_below_one_is_refused(books: Books) -> None:
     assert main(["reconcile", books.connection_id, "--limit", "0"]) == 2
+
+
+def test_data_in_a_table_is_printed_as_it_is_not_as_console_markup() -> None:
+    """A name typed in the app or in QuickBooks may hold brackets: "[/b]" once crashed the
+    report (rich read it as a closing tag) and "[red]" recoloured it."""
+    import io
+
+    from rich.console import Console
+    from rich.table import Table
+
+    from ledgerbridge.cli.reports import _row
+
+    table = Table()
+    table.add_column("name")
+    _row(table, "Smith [/b] & [red]Sons[/red]")
+    out = io.StringIO()
+    Console(file=out, width=80).print(table)
+    assert "Smith [/b] & [red]Sons[/red]" in out.getvalue()

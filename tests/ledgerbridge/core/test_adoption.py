@@ -10,13 +10,13 @@ from ledgerbridge.core.adoption import Split, split_link
 def test_a_record_without_link_is_left_as_it_is() -> None:
     data = {"display_name": "Bo"}
     assert split_link(data) == Split(data, None)
-    assert split_link({**data, "link": None}) == Split(data, None)
+    assert split_link({**data, "link": None}) == Split(data, None, given=True)  # cancelled
 
 
 @pytest.mark.parametrize("qbo_id", ["58", "1", "80000001-1234567890", "A" * 40])
 def test_online_and_desktop_ids_are_taken(qbo_id: str) -> None:
     found = split_link({"display_name": "Bo", "link": {"quickbooks_id": qbo_id}})
-    assert found == Split({"display_name": "Bo"}, qbo_id)
+    assert found == Split({"display_name": "Bo"}, qbo_id, given=True)
 
 
 @pytest.mark.parametrize(

@@ -301,7 +301,10 @@ def unlink(t: Target) -> Done:
             Mirror(session, t.cid, clock=t.ledger.clock).mark_deleted(
                 t.link.qbo_entity, t.link.qbo_id
             )
-        SyncStates(session, clock=t.ledger.clock).unsync(t.cid, t.key.type, t.key.app_id)
+        states = SyncStates(session, clock=t.ledger.clock)
+        states.unsync(t.cid, t.key.type, t.key.app_id)
+        # a person unlinked it: an object the app once named is not linked to again
+        states.set_adopt(t.cid, t.key.type, t.key.app_id, None)
         t.want(session)
         waiting.recheck_dependents(session, t.cid, t.key, by="unlink", clock=t.ledger.clock)
         t.event(

@@ -36,6 +36,7 @@ class Success:
     result: Mapping[str, Any]  # the object as QuickBooks answered
     pushed: Mapping[str, Any] | None  # what was sent; None: keep what the link had
     kind: str  # the history entry: created, linked, updated, ...
+    adopted: bool = False  # linked to the object the app named: its request is done
 
 
 def store_success(
@@ -47,8 +48,9 @@ def store_success(
     *,
     pushed: Mapping[str, Any] | None,
     kind: str,
+    adopted: bool = False,
 ) -> None:
-    store_successes(p, [Success(key, version, entity, result, pushed, kind)])
+    store_successes(p, [Success(key, version, entity, result, pushed, kind, adopted)])
 
 
 def store_successes(p: Pass, successes: list[Success]) -> None:
@@ -93,6 +95,9 @@ def store_successes(p: Pass, successes: list[Success]) -> None:
                 next_attempt_at=p.ledger.clock() if settled else None,
                 attempts=0,
             )
+        for done, link, _ in stored:
+            if done.adopted:  # only the request carried out: one sent since stays
+                states.clear_adopt(p.cid, done.key.type, done.key.app_id, link.qbo_id)
         links.put_many(p.cid, [link for _, link, _ in stored])
         Mirror(session, p.cid, clock=p.ledger.clock).put_many(
             obj for _, _, obj in stored if obj is not None

@@ -100,10 +100,8 @@ def _link_existing(
         dict(target.data) or {"Id": target.qbo_id, "SyncToken": target.sync_token},
         pushed=pushed,
         kind="linked",
+        adopted=step.adopted,
     )
-    if step.adopted:
-        with p.ledger.db.session() as session:
-            SyncStates(session, clock=p.ledger.clock).set_adopt(p.cid, key.type, key.app_id, None)
     p.report.linked += 1
 
 

@@ -46,7 +46,7 @@ PUT_MANY = 1000  # records at most in one put_records
 
 def _canonical(
     record_type: str, app_id: str, data: Mapping[str, Any], settings: Mapping[str, Any]
-) -> tuple[dict[str, Any], str | None]:
+) -> tuple[dict[str, Any], Split]:
     """The record as stored and the QuickBooks id its `link` names (`core.adoption`), or
     Invalid naming the fields to correct: an id outside the grammar (`core.records.id_refused`),
     a `link` that is not one, what does not parse (text that is not text included), and a text
@@ -65,7 +65,7 @@ def _canonical(
     too_long = limits.beyond_margin(parsed, margin)
     if too_long:
         raise Invalid(too_long)
-    return record_to_json(parsed), split.quickbooks_id
+    return record_to_json(parsed), split
 
 
 def _duplicates(records: Sequence[Incoming]) -> list[Problem]:
@@ -139,9 +139,9 @@ def put_record(
         raise NotFound(f"record type {record_type}")
     with service.ledger.db.session() as session:
         connection = owned_connection(session, key_id, connection_id)
-        canonical, adopt = _canonical(record_type, app_id, data, connection.settings)
-        _check_adoption(session, connection_id, record_type, app_id, adopt)
-        _, hold, queued = _receive(session, connection, record_type, app_id, canonical, adopt)
+        canonical, link = _canonical(record_type, app_id, data, connection.settings)
+        _check_adoption(session, connection_id, record_type, app_id, link)
+        _, hold, queued = _receive(session, connection, record_type, app_id, canonical, link)
         if queued:
             defer_sync(service, session, connection_id)
     if not hold:
@@ -170,15 +170,15 @@ def put_records(
             try:
                 if record_type not in RECORD_TYPES:
                     raise invalid("type", f"unknown record type {record_type!r}")
-                canonical, adopt = _canonical(
+                canonical, link = _canonical(
                     record_type, app_id, incoming.data, connection.settings
                 )
-                _check_adoption(session, connection_id, record_type, app_id, adopt)
+                _check_adoption(session, connection_id, record_type, app_id, link)
             except Invalid as refused:
                 answers.append(Received(record_type, app_id, problems=tuple(refused.problems)))
                 continue
             version, hold, changed = _receive(
-                session, connection, record_type, app_id, canonical, adopt
+                session, connection, record_type, app_id, canonical, link
             )
             answers.append(Received(record_type, app_id, version=version, held=hold))
             woken, queued = woken or not hold, queued or changed
@@ -190,12 +190,21 @@ def put_records(
 
 
 def _check_adoption(
-    session: Session, connection_id: str, record_type: str, app_id: str, adopt: str | None
+    session: Session, connection_id: str, record_type: str, app_id: str, link: Split
 ) -> None:
-    """Invalid when the record cannot be the QuickBooks object its `link` names: it is linked
-    to another one already, or that one is linked to another app record."""
+    """Invalid when the record cannot be the QuickBooks object its `link` names: a write of it
+    is still being settled (it may be creating one), it is linked to another one already, or
+    that one is linked to another app record."""
+    adopt = link.quickbooks_id
     if adopt is None:
         return
+    state = SyncStates(session).get(connection_id, record_type, app_id)
+    if state is not None and state.pending_request_id:
+        raise invalid(
+            "link.quickbooks_id",
+            f"{record_type} {app_id!a} is being written to QuickBooks now; send the link again "
+            "once that write is settled (the record's status says when)",
+        )
     links = Links(session)
     entity = mapping.ENTITY[record_type]  # type: ignore[index]
     own = links.get(connection_id, record_type, app_id)
@@ -219,25 +228,31 @@ def _receive(
     record_type: str,
     app_id: str,
     canonical: Mapping[str, Any],
-    adopt: str | None = None,
+    link: Split | None = None,
 ) -> tuple[int, bool, bool]:
     """Store a checked record and, when it changed, its sync work: (version, held, queued:
-    there is sync work for the caller to defer in the transaction). `adopt`: the QuickBooks
-    object the app said the record is (checked), kept until the record is linked to it."""
+    there is sync work for the caller to defer in the transaction). `link`: the QuickBooks
+    object the app said the record is (checked), kept until the record is linked to it, or
+    null: an adoption not done yet is cancelled. Either plans the record again (a `link`
+    sent again after QuickBooks' object was read is how the app says "try now")."""
     connection_id = connection.id
     hold = not holding.auto_pushed(connection.settings, record_type)
     version = Records(session).upsert(connection_id, record_type, app_id, canonical)
     states = SyncStates(session)
     state = states.get(connection_id, record_type, app_id)
-    adopting = (
-        adopt is not None
-        and (state is None or state.adopt_qbo_id != adopt)
-        and Links(session).get(connection_id, record_type, app_id) is None
+    adopt = link.quickbooks_id if link is not None and link.given else None
+    adopting = adopt is not None and Links(session).get(connection_id, record_type, app_id) is None
+    cancelling = (
+        link is not None
+        and link.given
+        and adopt is None
+        and state is not None
+        and state.adopt_qbo_id is not None
     )
-    if state is not None and state.desired_version == version and not adopting:
+    if state is not None and state.desired_version == version and not (adopting or cancelling):
         return version, hold, False
     states.want(connection_id, record_type, app_id, version, hold=hold, current=state)
-    if adopting:
+    if adopting or cancelling:
         states.set_adopt(connection_id, record_type, app_id, adopt)
     History(session).add(
         connection_id, record_type, app_id, "received", detail={"version": version}

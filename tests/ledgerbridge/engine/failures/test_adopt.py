@@ -5,6 +5,7 @@ back from the emulator's own export."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -263,3 +264,66 @@ def test_two_records_naming_one_object_link_one_and_the_other_says_why(
     assert problem is not None and problem.code == catalog.RECORD_LINK_TARGET_TAKEN
     assert problem.params["other"] == f"customer/{linked[0].id}"
     assert [c["Id"] for c in customers(world)] == [made["Id"]]
+
+
+def test_link_null_cancels_an_adoption_and_the_record_is_sent_as_new(world: World) -> None:
+    pull(world)
+    put(world, "customer", "c-maria", **MARIA, link={"quickbooks_id": "9999"})
+    sync(world)
+    assert view(world, "customer", "c-maria").status == "error"
+    put(world, "customer", "c-maria", **MARIA)  # no link: the request stands
+    sync(world)
+    assert view(world, "customer", "c-maria").status == "error"
+    assert customers(world) == []
+
+    put(world, "customer", "c-maria", **MARIA, link=None)  # the app takes it back
+    sync(world)
+    (made,) = customers(world)
+    seen = view(world, "customer", "c-maria")
+    assert seen.status == "synced" and seen.quickbooks_id == made["Id"]
+
+
+def test_the_same_link_sent_again_once_quickbooks_has_it_is_tried_again(
+    world: World, person: Person
+) -> None:
+    """The app named an object QuickBooks did not hold yet (as last read); once it is there,
+    sending the record again with the same link is "try now"."""
+    pull(world)
+    made = maria_in_quickbooks(person)  # not read yet: the mirror does not know it
+    put(world, "customer", "c-maria", **MARIA, link={"quickbooks_id": made["Id"]})
+    report = sync(world)
+    seen = view(world, "customer", "c-maria")
+    if seen.quickbooks_id is None:  # the pass did not read QuickBooks' changes first
+        assert seen.problem is not None
+        assert seen.problem.code == catalog.RECORD_LINK_TARGET_MISSING
+        pull(world)
+        put(world, "customer", "c-maria", **MARIA, link={"quickbooks_id": made["Id"]})
+        report = sync(world)
+    assert report.created == 0
+    assert view(world, "customer", "c-maria").quickbooks_id == made["Id"]
+    assert [c["Id"] for c in customers(world)] == [made["Id"]]
+
+
+@pytest.mark.in_process("a write left unsettled between two steps of the test")
+@pytest.mark.emulator_socket("an answer dropped after QuickBooks committed the write")
+def test_a_link_is_refused_while_a_create_of_the_record_is_unsettled(world: World) -> None:
+    """The create's answer was lost: QuickBooks may hold the customer now. Naming another
+    object then would make two; the link waits until the write is settled."""
+    pull(world)
+    put(world, "customer", "c-maria", **MARIA)
+    world.admin(
+        "POST",
+        f"/companies/{world.realm_id}/faults",
+        {"match": {"method": "POST"}, "times": 1, "action": {"drop_after_commit": True}},
+    )
+    sync(world)
+    assert view(world, "customer", "c-maria").quickbooks_id is None  # the answer was lost
+    with pytest.raises(Invalid) as refused:
+        put(world, "customer", "c-maria", **MARIA, link={"quickbooks_id": "1"})
+    assert problem_fields(refused.value) == ["link.quickbooks_id"]
+    for _ in range(4):  # the write is settled with its requestid when it comes due again
+        base = world.ledger.clock
+        world.ledger.clock = lambda base=base: base() + timedelta(minutes=30)  # type: ignore[misc]
+        sync(world)
+    (only,) = customers(world)
+    assert view(world, "customer", "c-maria").quickbooks_id == only["Id"]
