@@ -5,6 +5,7 @@ and changes to linked objects never do."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -12,6 +13,9 @@ import pytest
 
 from ledgerbridge.core import catalog
 from ledgerbridge.engine.errors import Invalid
+from ledgerbridge.engine.health import requeue_stalled
+from ledgerbridge.engine.twoway import HELD
+from ledgerbridge.storage.mirror import Mirror
 from tests.ledgerbridge.engine.conftest import World
 from tests.ledgerbridge.engine.failures._sales import (
     map_check,
@@ -91,6 +95,36 @@ def test_what_ledgerbridge_wrote_and_changes_to_linked_objects_are_not_told(
     person.update("Vendor", quickbooks_id(world, "vendor", "rain"), DisplayName="Rain Supply Co")
     pull(world)
     assert told(world) == []  # drift's business, not a change of an unlinked object
+
+
+@pytest.mark.in_process("moves the engine's clock, which the workers do not share")
+@pytest.mark.emulator_socket("the answer to a write is lost: a dropped connection")
+def test_a_create_whose_answer_was_lost_is_not_told_as_made_in_quickbooks(
+    world: World,
+) -> None:
+    """QuickBooks created ledgerbridge's customer but the answer was lost: QuickBooks holds an
+    unlinked customer while the create is under way. The pull holds it back; once the create
+    is settled (linked by replaying its requestid) it is known as ledgerbridge's own."""
+    pull(world)
+    world.admin(
+        "POST",
+        f"/companies/{world.realm_id}/faults",
+        {"match": {"method": "POST", "entity": "batch"}, "action": {"drop_after_commit": True}},
+    )
+    put(world, "customer", "s", display_name="Sam Ruiz", email="sam@ex.com")
+    assert sync(world).created == 0
+    assert len(world.entities("Customer")) == 1  # QuickBooks did take it
+    pull(world)
+    assert told(world) == []  # held while the create is under way
+
+    base = world.ledger.clock
+    world.ledger.clock = lambda: base() + timedelta(minutes=240)
+    assert requeue_stalled(world.ledger, world.connection_id) == 1
+    assert sync(world).created == 1  # settled by replay: linked
+    pull(world)
+    assert told(world) == []
+    with world.ledger.db.session(readonly=True) as session:
+        assert Mirror(session, world.connection_id).all_of(HELD) == []
 
 
 def test_a_payment_made_in_quickbooks_comes_back_as_the_apps_payment(
