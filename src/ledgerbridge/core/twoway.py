@@ -31,6 +31,7 @@ __all__ = [
     "SETTING",
     "TYPES",
     "Told",
+    "invoices_paid",
     "methods_back",
     "mode",
     "payment",
@@ -114,13 +115,17 @@ def _ref(value: Any) -> tuple[str | None, str | None]:
     )
 
 
+def _listed(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
 def invoices_paid(obj: Mapping[str, Any]) -> list[tuple[str, str | None]]:
     """The invoices a QuickBooks payment pays: (QuickBooks id, amount) in line order."""
     paid: list[tuple[str, str | None]] = []
-    for line in obj.get("Line") or []:
+    for line in _listed(obj.get("Line")):
         if not isinstance(line, Mapping):
             continue
-        for txn in line.get("LinkedTxn") or []:
+        for txn in _listed(line.get("LinkedTxn")):
             if isinstance(txn, Mapping) and txn.get("TxnType") == "Invoice" and txn.get("TxnId"):
                 paid.append((str(txn["TxnId"]), lists.decimal_text(line.get("Amount"))))
     return paid
