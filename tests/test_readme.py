@@ -120,6 +120,8 @@ def test_the_readme_commands_work_as_written(tmp_path: Path) -> None:
     assert re.search(r"^synced \d+ None$", out, re.MULTILINE), out  # the Python embedding
     assert re.search(r"^1 1 colour$", out, re.MULTILINE), out  # its bulk upsert
     assert "Created dashboard user office@example.com" in out
+    # Two-way: the vendor a person made in QuickBooks, told to the app
+    assert "[('quickbooks.created', 'Rain Gutter Supply')]" in out, out
     assert 'renamed to "Maria Delgado - 2" in QuickBooks' in out
 
     company = json.loads((tmp_path / "export.json").read_text())

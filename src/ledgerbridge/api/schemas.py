@@ -47,6 +47,7 @@ NameConflicts = Literal["ask", "differentiate", "link_on_email"]
 Numbering = Literal["app", "quickbooks", "prefix"]
 QuickBooksChanges = Literal["ask", "app_wins", "quickbooks_wins"]
 ClosedPeriods = Literal["error", "move_to_open_day"]
+FromQuickBooks = Literal["off", "events"]  # core.twoway.MODES
 
 _INPUT = ConfigDict(extra="forbid", strict=True)
 _OUTPUT = ConfigDict(extra="allow")
@@ -134,6 +135,23 @@ class ConnectionSettings(BaseModel):
         "percent of the limit (default 100: up to twice the limit). Within it the record is "
         "stored and stops with record.field_too_long, which Shorten fixes; beyond it (or over "
         "1 MB) the record is refused with a 422 naming the field",
+    )
+    from_quickbooks_customers: FromQuickBooks = Field(
+        _ABSENT,
+        description="Customers made or changed in QuickBooks that no app record is linked to: "
+        "off, or told as quickbooks.created/updated/deactivated/deleted events (events; the "
+        "default of connections made since this setting exists, off for older ones)",
+    )
+    from_quickbooks_vendors: FromQuickBooks = Field(
+        _ABSENT, description="As from_quickbooks_customers, for vendors"
+    )
+    from_quickbooks_items: FromQuickBooks = Field(
+        _ABSENT, description="As from_quickbooks_customers, for items"
+    )
+    from_quickbooks_payments: FromQuickBooks = Field(
+        _ABSENT,
+        description="As from_quickbooks_customers, for payments recorded in QuickBooks against "
+        "the app's invoices (as the app's payments: method through the mappings read backwards)",
     )
     events_url: str | None = Field(
         None,

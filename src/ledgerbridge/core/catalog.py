@@ -222,6 +222,7 @@ PAYMENT_REFERENCE_TOO_LONG: Final = "payment.reference_too_long"
 PAYMENT_METHOD_NOT_MAPPED: Final = "payment.method_not_mapped"
 PAYMENT_DELETED_IN_QUICKBOOKS: Final = "payment.deleted_in_quickbooks"
 PAYMENT_DEPOSITED: Final = "payment.deposited"  # added
+PAYMENT_METHOD_NOT_TAKEN_BY_APP: Final = "payment.method_not_taken_by_app"  # added
 
 VENDOR_EXISTS_IN_QUICKBOOKS: Final = "vendor.exists_in_quickbooks"
 VENDOR_NAME_USED_BY_OTHER_TYPE: Final = "vendor.name_used_by_other_type"
@@ -1124,6 +1125,21 @@ _ALL: Final[tuple[CatalogEntry, ...]] = (
         ),
         ("bypass", "retry"),
         detected="F (6540)",
+    ),
+    _e(
+        PAYMENT_METHOD_NOT_TAKEN_BY_APP,
+        "Payment method from QuickBooks isn't one the app takes",
+        "A payment recorded in QuickBooks against one of the app's invoices was paid "
+        '[with "{name}"|without a payment method], which matches none of the app\'s payment '
+        "methods. The app is told about the payment with this problem instead of a payment "
+        "method, so nothing is lost, but it can't record the payment as it is.",
+        (
+            "Open the payment method mapping screen and match the QuickBooks payment method to "
+            "the app's method it stands for (cash, check, credit card...).",
+            "Or, in QuickBooks, change the payment to a payment method the app takes.",
+        ),
+        screens=("mappings.payment_methods",),
+        detected="S",
     ),
     # --- vendor documents ---------------------------------------------------------------------
     _e(

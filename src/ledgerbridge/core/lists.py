@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any, Final, Literal
 
-__all__ = ["LISTS", "SEARCHABLE", "Canonical", "ListName", "canonical"]
+__all__ = ["LISTS", "SEARCHABLE", "Canonical", "ListName", "canonical", "decimal_text"]
 
 ListName = Literal[
     "customers",
@@ -94,6 +94,11 @@ def _ref_name(value: Any) -> str | None:
 def _inner(obj: Mapping[str, Any], field: str, key: str) -> str | None:
     found = obj.get(field)
     return _text(found.get(key)) if isinstance(found, Mapping) else None
+
+
+def decimal_text(value: Any) -> str | None:
+    """A QuickBooks amount as the app's decimal string (None: not a finite number)."""
+    return _decimal(value)
 
 
 def _decimal(value: Any) -> str | None:

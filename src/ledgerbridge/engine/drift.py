@@ -72,6 +72,8 @@ class Changes:
     full_entities: frozenset[str] = frozenset()  # read in full: a linked object missing is gone
     seen: dict[ObjectKey, tuple[MirrorObject | None, MirrorObject]] = field(default_factory=dict)
     gone: set[ObjectKey] = field(default_factory=set)
+    # the mirror's last copy of what was deleted (of the entities QuickBooks deletes)
+    gone_copies: dict[ObjectKey, MirrorObject] = field(default_factory=dict)
     _changed: set[ObjectKey] = field(default_factory=set)
 
     def saw(

@@ -25,7 +25,7 @@ from ledgerbridge.adapters.qbo import (
 )
 from ledgerbridge.core.mirror import MirrorObject
 from ledgerbridge.engine import checks as setup_checks
-from ledgerbridge.engine import drift, keys, reconnecting
+from ledgerbridge.engine import drift, keys, reconnecting, twoway
 from ledgerbridge.engine.ports import Ledger
 from ledgerbridge.storage.connections import Connections
 from ledgerbridge.storage.events import Events
@@ -69,6 +69,7 @@ class PullReport:
     stopped: str | None = None
     retry_after: float | None = None  # when stopped by QuickBooks' throttling: its wait
     drift_report: drift.DriftReport | None = None
+    told: int = 0  # quickbooks.* events: changes made in QuickBooks to unlinked objects
 
 
 def pull_company(
@@ -125,13 +126,19 @@ def pull_company(
         for entity, objects in batches.items():
             live = [str(obj["Id"]) for obj in objects if obj.get("status") != "Deleted"]
             held = mirror.get_many(entity, live)
+            # their last copy, locked: a deletion ledgerbridge itself is storing is waited for
+            # (it marks the copy deleted), so it never reads as one made in QuickBooks
+            dead = [str(obj["Id"]) for obj in objects if obj.get("status") == "Deleted"]
+            last = mirror.get_many(entity, dead, lock=True) if dead else {}
             fresh: dict[str, MirrorObject] = {}  # to store, in the order read
             for obj in objects:
                 qbo_id = str(obj["Id"])
                 if obj.get("status") == "Deleted":
-                    fresh.pop(qbo_id, None)
+                    copy = fresh.pop(qbo_id, None) or last.get(qbo_id)
                     mirror.mark_deleted(entity, qbo_id)
                     changes.gone.add((entity, qbo_id))
+                    if copy is not None:
+                        changes.gone_copies[(entity, qbo_id)] = copy
                     report.deleted += 1
                     continue
                 after = MirrorObject.from_quickbooks(entity, obj)
@@ -148,6 +155,11 @@ def pull_company(
         mirror.put_preferences(preferences)
         # what people changed under linked records: same transaction as the mirror
         report.drift_report = drift.detect(session, connection_id, changes, clock=ledger.clock)
+        # what people made in QuickBooks that no app record is linked to: told to the app
+        # (not on the first pull: what the company held before is not news)
+        report.told = twoway.tell(
+            session, connection, changes, first=cursor is None, clock=ledger.clock
+        )
         connections = Connections(session)
         if info is not None and info.get("CompanyName"):
             connections.set_company(connection_id, connection.realm_id, str(info["CompanyName"]))

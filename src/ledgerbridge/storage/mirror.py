@@ -75,6 +75,20 @@ class Mirror:
         t = tables.MirrorEntry
         self._session.execute(delete(t).where(t.connection_id == self._cid))
 
+    def drop(self, entity: str, qbo_id: str) -> None:
+        """Remove one entry outright (a note kept under its own entity name)."""
+        t = tables.MirrorEntry
+        self._session.execute(
+            delete(t).where(
+                t.connection_id == self._cid, t.qbo_entity == entity, t.qbo_id == qbo_id
+            )
+        )
+
+    def all_of(self, entity: str) -> list[MirrorObject]:
+        """Every (not deleted) entry of `entity`, in the order first stored."""
+        t = tables.MirrorEntry
+        return self._select(t.qbo_entity == entity)
+
     def mark_deleted(self, entity: str, qbo_id: str) -> None:
         t = tables.MirrorEntry
         self._session.execute(
@@ -83,13 +97,14 @@ class Mirror:
             .values(deleted=True, updated_at=self._clock())
         )
 
-    def _select(self, *conditions: Any) -> list[MirrorObject]:
+    def _select(self, *conditions: Any, lock: bool = False) -> list[MirrorObject]:
         t = tables.MirrorEntry
-        rows = self._session.execute(
+        query = (
             select(t)
             .where(t.connection_id == self._cid, t.deleted.is_(False), *conditions)
             .order_by(t.id)
-        ).scalars()
+        )
+        rows = self._session.execute(query.with_for_update() if lock else query).scalars()
         return [mirror_object(row) for row in rows]
 
     def get(self, entity: str, qbo_id: str) -> MirrorObject | None:
@@ -97,12 +112,16 @@ class Mirror:
         found = self._select(t.qbo_entity == entity, t.qbo_id == qbo_id)
         return found[0] if found else None
 
-    def get_many(self, entity: str, qbo_ids: Iterable[str]) -> dict[str, MirrorObject]:
-        """`get` for many ids of one entity (a query per 500): id -> object, for those held."""
+    def get_many(
+        self, entity: str, qbo_ids: Iterable[str], *, lock: bool = False
+    ) -> dict[str, MirrorObject]:
+        """`get` for many ids of one entity (a query per 500): id -> object, for those held;
+        `lock`: their rows held until the transaction ends (PostgreSQL), so a write under way
+        to them is waited for and its outcome read."""
         t = tables.MirrorEntry
         found: dict[str, MirrorObject] = {}
         for chunk in chunks(qbo_ids):
-            for obj in self._select(t.qbo_entity == entity, t.qbo_id.in_(chunk)):
+            for obj in self._select(t.qbo_entity == entity, t.qbo_id.in_(chunk), lock=lock):
                 found[obj.qbo_id] = obj
         return found
 

@@ -247,6 +247,22 @@ class SyncStates:
             )
         )
 
+    def creating(self, connection_id: str, type: str) -> bool:
+        """Whether a create of a record of `type` is under way (its requestid stored, its
+        outcome not yet): QuickBooks may hold the object before its link is stored."""
+        t = tables.SyncState
+        found = self._session.execute(
+            select(t.id)
+            .where(
+                t.connection_id == connection_id,
+                t.type == type,
+                t.pending_operation == "create",
+                t.pending_request_id.is_not(None),
+            )
+            .limit(1)
+        ).first()
+        return found is not None
+
     def finish(
         self,
         connection_id: str,

@@ -7,7 +7,7 @@ from typing import Any, get_args
 import pytest
 
 from ledgerbridge.api import schemas
-from ledgerbridge.engine.service import DEFAULT_SETTINGS, SETTINGS
+from ledgerbridge.engine.service import DEFAULT_SETTINGS, NEW_CONNECTION_SETTINGS, SETTINGS
 from tests.ledgerbridge.api.conftest import Stack, error_of, fields_of
 
 
@@ -20,8 +20,10 @@ def test_create_list_and_read_a_connection(stack: Stack) -> None:
     assert created["counts"] == {}
     assert {k: created["settings"][k] for k in DEFAULT_SETTINGS} == {
         **DEFAULT_SETTINGS,
+        **NEW_CONNECTION_SETTINGS,  # a new connection is told what people make in QuickBooks
         "numbering": "prefix",
     }
+    assert set(NEW_CONNECTION_SETTINGS.values()) == {"events"}
 
     assert stack.http.get("/v1/connections").json() == [created]
     assert stack.http.get(f"/v1/connections/{created['id']}").json() == created
@@ -99,6 +101,9 @@ def test_settings_change_only_the_fields_sent(stack: Stack) -> None:
         ({"number_prefix": "X" * 11}, "settings.number_prefix", "input.invalid"),
         ({"colour": "red"}, "settings.colour", "input.unknown_field"),
         ({"events_url": "ftp://x"}, "settings.events_url", "input.invalid"),
+        ({"from_quickbooks_items": "import"}, "settings.from_quickbooks_items", "input.invalid"),
+        ({"from_quickbooks_vendors": None}, "settings.from_quickbooks_vendors", "input.invalid"),
+        ({"from_quickbooks_payments": 1}, "settings.from_quickbooks_payments", "input.invalid"),
     ],
 )
 def test_a_bad_setting_is_a_422_naming_it(
@@ -117,6 +122,7 @@ def test_the_settings_schema_offers_the_service_choices() -> None:
     assert get_args(schemas.Numbering) == SETTINGS["numbering"]
     assert get_args(schemas.ClosedPeriods) == SETTINGS["closed_periods"]
     assert get_args(schemas.QuickBooksChanges) == SETTINGS["quickbooks_changes"]
+    assert get_args(schemas.FromQuickBooks) == SETTINGS["from_quickbooks_customers"]
     assert set(DEFAULT_SETTINGS) <= set(schemas.ConnectionSettings.model_fields)
 
 

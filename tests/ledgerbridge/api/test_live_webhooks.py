@@ -111,3 +111,58 @@ def test_a_customer_made_in_quickbooks_is_matched_seconds_after_its_webhook(
         print(f"\nmirror had the QuickBooks customer {lag:.2f} s after it was created")
     finally:
         http.close()
+
+
+def test_a_vendor_made_in_quickbooks_is_told_to_the_app_after_its_webhook(
+    live: tuple[EmulatorServer, Service, str],
+) -> None:
+    """Two-way: with the pull period an hour long, only the webhook can bring the vendor a
+    person made in QuickBooks into the events feed (a new connection has `events`)."""
+    emulator, service, url = live
+    _, secret = service.create_key("app")
+    http = httpx.Client(base_url=url, headers={"Authorization": f"Bearer {secret}"}, timeout=10)
+    try:
+        realm = httpx.post(f"{emulator.url}/_emulator/companies", json={"name": "Two Co"}).json()[
+            "realm_id"
+        ]
+        made = http.post("/v1/connections", json={"name": "Two", "environment": "emulator"})
+        cid = made.json()["id"]
+        assert made.json()["settings"]["from_quickbooks_vendors"] == "events"
+        authorize = http.get(f"/v1/connections/{cid}/connect").headers["location"]
+        consent = httpx.get(f"{authorize}&realm_id={realm}&approve=true")
+        callback = urlparse(consent.headers["location"])
+        assert http.get(f"{callback.path}?{callback.query}").status_code == 200
+        client_id = parse_qs(urlparse(authorize).query)["client_id"][0]
+        deadline = time.monotonic() + 15  # the first pull (what was there before is not news)
+        while http.get(f"/v1/connections/{cid}").json()["last_pull_at"] is None:
+            assert time.monotonic() < deadline, "the first pull did not happen"
+            time.sleep(0.05)
+
+        tokens = httpx.post(
+            f"{emulator.url}/_emulator/companies/{realm}/connect", json={"client_id": client_id}
+        ).json()
+        vendor = httpx.post(
+            f"{emulator.url}/v3/company/{realm}/vendor",
+            json={"DisplayName": "Rain Supply"},
+            headers={
+                "Authorization": f"Bearer {tokens['access_token']}",
+                "Accept": "application/json",
+            },
+        ).json()["Vendor"]
+
+        told: list[dict[str, object]] = []
+        deadline = time.monotonic() + 15
+        while not told and time.monotonic() < deadline:
+            time.sleep(0.05)
+            told = [
+                e
+                for e in http.get(f"/v1/connections/{cid}/events").json()["items"]
+                if e["type"] == "quickbooks.created"
+            ]
+        assert len(told) == 1, "the webhook did not bring the vendor to the app"
+        payload = told[0]["payload"]
+        assert isinstance(payload, dict)
+        assert payload["quickbooks_id"] == vendor["Id"] and payload["type"] == "vendor"
+        assert payload["record"]["display_name"] == "Rain Supply"
+    finally:
+        http.close()

@@ -21,6 +21,7 @@ ADDED_CODES = {
     "input.required",
     "input.unknown_field",
     "payment.deposited",
+    "payment.method_not_taken_by_app",
     "vendor.inactive_in_quickbooks",
     "vendor.not_synced",
     "connection.permission_missing",

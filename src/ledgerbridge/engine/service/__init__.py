@@ -54,6 +54,7 @@ from ledgerbridge.engine.service.settings import (
     DEFAULT_SETTINGS,
     ENVIRONMENTS,
     MAX_MARGIN,
+    NEW_CONNECTION_SETTINGS,
     SETTINGS,
     validate_settings,
 )
@@ -63,6 +64,7 @@ __all__ = [
     "DEFAULT_SETTINGS",
     "ENVIRONMENTS",
     "MAX_MARGIN",
+    "NEW_CONNECTION_SETTINGS",
     "PUT_MANY",
     "SETTINGS",
     "ActionResult",

@@ -23,6 +23,7 @@ from ledgerbridge.engine.service._shared import (
 from ledgerbridge.engine.service.settings import (
     DEFAULT_SETTINGS,
     ENVIRONMENTS,
+    NEW_CONNECTION_SETTINGS,
     check_events_url,
     validate_settings,
 )
@@ -96,7 +97,9 @@ def create_connection(
     checked = validate_settings(settings or {})
     check_events_url(service, checked)
     with service.ledger.db.session() as session:
-        stored = Connections(session).create(key_id, name.strip(), environment, checked)
+        stored = Connections(session).create(
+            key_id, name.strip(), environment, {**NEW_CONNECTION_SETTINGS, **checked}
+        )
         notify.new_events_secret(service.ledger, session, stored.id)
         return connection_view(service, session, stored)
 

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ledgerbridge.adapters import delivery
+from ledgerbridge.core import twoway
 from ledgerbridge.core.preflight import limits
 from ledgerbridge.core.problems import Problem
 from ledgerbridge.core.records import RECORD_TYPES
@@ -17,6 +18,7 @@ __all__ = [
     "DEFAULT_SETTINGS",
     "ENVIRONMENTS",
     "MAX_MARGIN",
+    "NEW_CONNECTION_SETTINGS",
     "SETTINGS",
     "check_events_url",
     "validate_settings",
@@ -28,6 +30,7 @@ SETTINGS = {
     "numbering": ("app", "quickbooks", "prefix"),
     "closed_periods": ("error", "move_to_open_day"),
     "quickbooks_changes": ("ask", "app_wins", "quickbooks_wins"),
+    **{twoway.setting_of(t): twoway.MODES for t in twoway.TYPES},
 }
 DEFAULT_SETTINGS: dict[str, Any] = {
     "name_conflicts": "ask",
@@ -39,6 +42,13 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "customer_email_required": False,
     "auto_push": list(RECORD_TYPES),
     "field_limit_margin": limits.DEFAULT_MARGIN,
+    # connections made before these settings existed: nothing from QuickBooks, as then
+    **{twoway.setting_of(t): twoway.DEFAULT for t in twoway.TYPES},
+}
+NEW_CONNECTION_SETTINGS: dict[str, Any] = {
+    # a connection made now is told what people make in QuickBooks (core.twoway)
+    twoway.setting_of(t): twoway.NEW_CONNECTION
+    for t in twoway.TYPES
 }
 MAX_MARGIN = 1000  # percent: field_limit_margin at most
 
@@ -60,6 +70,8 @@ def validate_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
         text_field(f"settings.{json.dumps(key)[1:-1]}", key, what="a setting's name")
         text_field(f"settings.{key}", value)
         if key in SETTINGS:
+            if value == "import" and key.startswith("from_quickbooks_"):
+                raise invalid(f"settings.{key}", f"{key}: import is not available yet; use events")
             if value not in SETTINGS[key]:
                 raise invalid(f"settings.{key}", f"{key} must be one of {', '.join(SETTINGS[key])}")
         elif key == "number_prefix":

@@ -19,6 +19,7 @@ ADDED = {
     catalog.CONNECTION_SECRET_KEYS_CHANGED,
     catalog.CUSTOMER_HAS_OPEN_BALANCE,
     catalog.PAYMENT_DEPOSITED,
+    catalog.PAYMENT_METHOD_NOT_TAKEN_BY_APP,
     catalog.VENDOR_INACTIVE_IN_QUICKBOOKS,
     catalog.VENDOR_NOT_SYNCED,
     "receipt.deleted_in_quickbooks",

@@ -1,0 +1,170 @@
+"""From QuickBooks to the app: the changes people made in QuickBooks to objects no app record is
+linked to, told as `quickbooks.created`, `.updated`, `.deactivated` and `.deleted` events.
+
+    told = tell(session, connection, changes, first=False, clock=clock)
+
+Called by `engine.pull.pull_company` in the transaction that updated the mirror, after drift
+(a change to a linked object is drift's, never an event here). What the connection wants per
+type is `core.twoway.mode`; the object's shape is `core.lists.canonical` (a payment:
+`core.twoway.payment`, only when it pays one of the app's invoices).
+
+No echo of ledgerbridge's own writes:
+- an object it wrote is linked (the link, the mirror's copy and the record's outcome are
+  stored in one transaction), and what it wrote reads back unchanged from the mirror's copy;
+- a create under way (its requestid stored, its outcome not) may already be in QuickBooks with
+  no link yet: an unlinked object seen as created while a create of its type is under way is
+  held (a note in the mirror, `HELD`) and looked at again by later pulls, when that create has
+  settled: linked by then, it is ledgerbridge's own and never told. The creates under way are
+  read before the links, so a create whose outcome commits in between is seen linked;
+- a deletion ledgerbridge is storing is waited for by the pull (`engine.pull` locks the copies
+  of what was deleted), and its copy reads as deleted already.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from ledgerbridge.core import lists, twoway
+from ledgerbridge.core.mirror import MirrorObject
+from ledgerbridge.engine.drift import Changes
+from ledgerbridge.storage.connections import StoredConnection
+from ledgerbridge.storage.events import Events
+from ledgerbridge.storage.links import Links
+from ledgerbridge.storage.mirror import Mirror
+from ledgerbridge.storage.sync_states import SyncStates
+from ledgerbridge.storage.tables import Clock, utcnow
+
+__all__ = ["HELD", "tell"]
+
+HELD = "QuickBooksChangeHeld"
+"""Mirror notes keyed "Entity/id": a creation seen while a create of its type was under way."""
+
+_RECORD_TYPE = {entity: type_[:-1] for type_, entity in twoway.TYPES.items()}
+
+Candidate = tuple[str, str, str, MirrorObject]  # entity, QuickBooks id, what happened, copy
+
+
+def tell(
+    session: Session,
+    connection: StoredConnection,
+    changes: Changes,
+    *,
+    first: bool,
+    clock: Clock = utcnow,
+) -> int:
+    """Append the events of what people changed in QuickBooks; returns how many."""
+    wanted = {e for e in twoway.TYPES.values() if twoway.mode(connection.settings, e) != "off"}
+    if first or not wanted:
+        return 0
+    mirror = Mirror(session, connection.id, clock=clock)
+    candidates: dict[tuple[str, str], Candidate] = {}
+    for (entity, qbo_id), (before, after) in changes.changed():
+        if entity in wanted:
+            happened = twoway.what_happened(before, after)
+            candidates[(entity, qbo_id)] = (entity, qbo_id, happened, after)
+    for (entity, qbo_id), copy in changes.gone_copies.items():
+        if entity in wanted:
+            candidates[(entity, qbo_id)] = (entity, qbo_id, "deleted", copy)
+    for note in mirror.all_of(HELD):
+        mirror.drop(HELD, note.qbo_id)  # held again below if its create is still under way
+        entity, qbo_id = str(note.data.get("entity")), str(note.data.get("id"))
+        current = mirror.get(entity, qbo_id)
+        if entity in wanted and current is not None and (entity, qbo_id) not in candidates:
+            candidates[(entity, qbo_id)] = (entity, qbo_id, "created", current)
+    if not candidates:
+        return 0
+    return _Teller(session, connection, mirror, clock).tell(candidates.values())
+
+
+class _Teller:
+    def __init__(
+        self, session: Session, connection: StoredConnection, mirror: Mirror, clock: Clock
+    ) -> None:
+        self.session = session
+        self.connection = connection
+        self.cid = connection.id
+        self.mirror = mirror
+        self.links = Links(session)
+        self.events = Events(session, clock=clock)
+
+    def tell(self, candidates: Iterable[Candidate]) -> int:
+        found = sorted(candidates, key=lambda c: (c[0], _number(c[1])))
+        states = SyncStates(self.session)
+        # creates under way first, links after (see the module's docstring)
+        creating = {entity: states.creating(self.cid, _RECORD_TYPE[entity]) for entity, *_ in found}
+        linked: dict[str, set[str]] = {}
+        for entity in creating:
+            ids = [qbo_id for e, qbo_id, *_ in found if e == entity]
+            linked[entity] = set(self.links.by_quickbooks_many(self.cid, entity, ids))
+        told: list[tuple[str, dict[str, Any]]] = []
+        for entity, qbo_id, happened, copy in found:
+            if qbo_id in linked[entity]:
+                continue  # ledgerbridge's own, or drift's
+            if happened == "created" and creating[entity]:
+                note = {"entity": entity, "id": qbo_id}
+                self.mirror.put(MirrorObject(HELD, f"{entity}/{qbo_id}", data=note))
+                continue
+            payload = self._payload(entity, qbo_id, copy)
+            if payload is not None:
+                told.append((f"quickbooks.{happened}", payload))
+        self.events.append_many(self.cid, told)
+        return len(told)
+
+    def _payload(self, entity: str, qbo_id: str, copy: MirrorObject) -> dict[str, Any] | None:
+        if entity == "Payment":
+            told = self._payment(copy)
+            if told is None:
+                return None
+        else:
+            shown = lists.canonical(entity, copy.data)
+            told = twoway.Told(
+                shown.record_type or _RECORD_TYPE[entity],
+                shown.record,
+                parent_quickbooks_id=shown.parent_quickbooks_id,
+            )
+        payload: dict[str, Any] = {
+            "type": told.record_type,
+            "quickbooks_id": qbo_id,
+            "entity": entity,
+            "record": dict(told.record),
+        }
+        if told.parent_quickbooks_id is not None:
+            payload["parent_quickbooks_id"] = told.parent_quickbooks_id
+        if told.problem is not None:
+            payload["problem"] = {
+                "code": told.problem.code,
+                "field": told.problem.field,
+                "message": told.problem.message,
+                "params": dict(told.problem.params),
+            }
+        return payload
+
+    def _payment(self, copy: MirrorObject) -> twoway.Told | None:
+        """Only a payment of one of the app's invoices is the app's business."""
+        paid = [qbo_id for qbo_id, _ in twoway.invoices_paid(copy.data)]
+        invoices = self.links.by_quickbooks_many(self.cid, "Invoice", paid)
+        if not invoices:
+            return None
+        customer_ref = copy.data.get("CustomerRef")
+        customer = (
+            self.links.by_quickbooks(self.cid, "Customer", str(customer_ref.get("value")))
+            if isinstance(customer_ref, Mapping) and customer_ref.get("value")
+            else None
+        )
+        names = {
+            obj.qbo_id: obj.name or "" for obj in self.mirror.all_of("PaymentMethod") if obj.name
+        }
+        return twoway.payment(
+            copy.data,
+            invoices={qbo_id: link.app_id for qbo_id, link in invoices.items()},
+            customer_id=customer.app_id if customer else None,
+            methods=twoway.methods_back(self.connection.mappings),
+            method_names=names,
+        )
+
+
+def _number(qbo_id: str) -> tuple[int, str]:
+    return (int(qbo_id), "") if qbo_id.isdigit() else (0, qbo_id)
