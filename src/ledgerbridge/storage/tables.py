@@ -264,6 +264,7 @@ class MirrorEntry(Base):
         Index(None, "connection_id", "qbo_entity", "email_key"),
         Index(None, "connection_id", "qbo_entity", "doc_number"),
         Index(None, "connection_id", "qbo_entity", "sku"),
+        Index(None, "connection_id", "updated_at"),  # what the pulls wrote lately
     )
 
     id: Mapped[int] = mapped_column(_BigId, primary_key=True)
@@ -286,7 +287,10 @@ class HistoryEntry(Base):
     """One attempt or outcome in a record's history."""
 
     __tablename__ = "history"
-    __table_args__ = (Index(None, "connection_id", "type", "app_id", "at"),)
+    __table_args__ = (
+        Index(None, "connection_id", "type", "app_id", "at"),
+        Index(None, "connection_id", "at"),  # what happened lately (the overview)
+    )
 
     id: Mapped[int] = mapped_column(_BigId, primary_key=True)
     connection_id: Mapped[str] = _connection_id()
