@@ -27,7 +27,7 @@ from ledgerbridge.core.status import Status
 from ledgerbridge.dashboard.overview import Key, blocked_edges, root_of
 from ledgerbridge.dashboard.present import record_name
 from ledgerbridge.engine.ports import Ledger
-from ledgerbridge.engine.service import record_view
+from ledgerbridge.engine.service import record_views
 from ledgerbridge.engine.views import RecordView
 from ledgerbridge.storage import tables
 from ledgerbridge.storage.connections import Connections
@@ -173,10 +173,12 @@ def page(ledger: Ledger, connection_id: str, key_id: str, *, offset: int, limit:
     groups: list[Group] = []
     with ledger.db.session(readonly=True) as session:
         connection = Connections(session).get(connection_id, key_id)
+        views: dict[Key, RecordView] = {}
+        if connection is not None:  # the page's heads in three queries, as the log reads them
+            found = [head.key for head in shown if head.key in names]
+            views = {(v.type, v.id): v for v in record_views(ledger, session, connection, found)}
         for head in shown:
-            view: RecordView | None = None
-            if connection is not None and head.key in names:
-                view = record_view(ledger, session, connection, *head.key, history=False)
+            view = views.get(head.key)
             waiting = tuple(
                 Waiting(
                     key[0],
