@@ -46,12 +46,12 @@ __all__ = ["app"]
 app = typer.Typer()
 
 
-@app.command()
 def _row(table: Table, *cells: object) -> None:
-    """A row of data, printed as it is: a name holding "[/b]" is text, not console markup."""
+    """A row of data, printed as it is: a name holding brackets is text, not console markup."""
     table.add_row(*(Text(str(cell)) for cell in cells))
 
 
+@app.command()
 def verify(
     connection_id: ConnectionId,
     as_json: AsJson = False,
