@@ -55,6 +55,8 @@ __all__ = [
     "User",
     "UserSession",
     "UtcDateTime",
+    "WebConnector",
+    "WebConnectorSession",
     "utcnow",
 ]
 
@@ -393,3 +395,51 @@ class SignInTally(Base):
     failures: Mapped[int] = mapped_column(default=0)
     last_failed_at: Mapped[datetime | None] = mapped_column(index=True)
     locked_at: Mapped[datetime | None]
+
+
+class WebConnector(Base):
+    """A QuickBooks Desktop connection's Web Connector (`storage.web_connectors`): the user name
+    and password typed into it (only a salted scrypt hash is kept), the .qwc file's GUIDs, and
+    what its sessions told us: the company file, the closing date, the qbXML version, when it
+    was last seen, the last error it reported."""
+
+    __tablename__ = "web_connectors"
+
+    connection_id: Mapped[str] = mapped_column(
+        ForeignKey(_CONNECTION_FK, ondelete="CASCADE"), primary_key=True
+    )
+    username: Mapped[str] = mapped_column(unique=True)
+    password_hash: Mapped[str | None]
+    owner_id: Mapped[str]
+    file_id: Mapped[str]
+    company_file: Mapped[str | None]  # the company file's path, as the first session saw it
+    company_name: Mapped[str | None]
+    qbxml_version: Mapped[str | None]
+    closing_date: Mapped[str | None]  # ISO date, from the preferences
+    last_seen_at: Mapped[datetime | None]
+    last_done_at: Mapped[datetime | None]  # the last session that finished its work
+    progress: Mapped[int | None]
+    last_error: Mapped[str | None]
+    last_error_at: Mapped[datetime | None]
+    found: Mapped[dict[str, Any] | None]  # what the look-ups found: {"customers": n, ...}
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class WebConnectorSession(Base):
+    """One Web Connector session: only the SHA-256 of its ticket is kept. `step` counts the
+    answers received; `pending` is the request id awaiting its answer; `error` is what
+    getLastError will say."""
+
+    __tablename__ = "web_connector_sessions"
+
+    ticket_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    connection_id: Mapped[str] = mapped_column(
+        ForeignKey(_CONNECTION_FK, ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    step: Mapped[int] = mapped_column(Integer, default=0)
+    noops: Mapped[int] = mapped_column(Integer, default=0)
+    pending: Mapped[str | None]
+    error: Mapped[str | None]
+    closed_at: Mapped[datetime | None]

@@ -28,6 +28,8 @@ TABLES = {
     "users",
     "user_sessions",
     "sign_in_tallies",
+    "web_connectors",
+    "web_connector_sessions",
 }
 
 
