@@ -20,7 +20,7 @@ from swagger_ui_bundle import swagger_ui_path  # type: ignore[import-untyped]
 from ledgerbridge.api import errors, limits, params
 from ledgerbridge.api.limits import BodyGuard
 from ledgerbridge.api.responses import JsonAnswer
-from ledgerbridge.api.routes import ROUTERS
+from ledgerbridge.api.routes import ROUTERS, qbwc
 from ledgerbridge.api.waits import Waits
 from ledgerbridge.dashboard import mount_dashboard
 from ledgerbridge.engine.service import Service
@@ -42,6 +42,7 @@ _TAGS = [
     {"name": "records", "description": "The app's records and their sync status"},
     {"name": "events", "description": "What the app must know, as a pollable feed"},
     {"name": "webhooks", "description": "Notifications from QuickBooks"},
+    {"name": "desktop", "description": "QuickBooks Desktop through the Web Connector"},
     {"name": "health", "description": "Liveness"},
 ]
 
@@ -70,6 +71,7 @@ def create_app(service: Service) -> FastAPI:
     errors.install(app)
     for router in ROUTERS:
         app.include_router(router, dependencies=[Depends(params.text_params)])
+    app.include_router(qbwc.soap_router)  # the Web Connector's SOAP endpoint reads its own
     _docs(app)
     mount_dashboard(app, service)  # /dashboard, and / redirects there
     # The last added runs first: a failure anywhere, the guard's included, is contained.

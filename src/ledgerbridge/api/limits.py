@@ -45,6 +45,7 @@ from ledgerbridge.engine.service import Service
 __all__ = [
     "BODY_LIMITS",
     "BULK_BYTES",
+    "OWN_BODIES",
     "DEFAULT_BODY_BYTES",
     "RECORD_BYTES",
     "WEBHOOK_BYTES",
@@ -72,6 +73,10 @@ BODY_LIMITS: Final[dict[tuple[str, str], int]] = {
 }
 """(method, route path) -> the most bytes its body may have; other routes `DEFAULT_BODY_BYTES`."""
 
+OWN_BODIES: Final = frozenset({"/qbwc"})
+"""Paths that limit and refuse their bodies themselves: the Web Connector's SOAP endpoint
+answers a SOAP fault (`api.routes.qbwc`), which the Web Connector can show, not JSON."""
+
 
 class BodyGuard:
     """The ASGI middleware of the module docstring, in front of the app's routes (which
@@ -82,6 +87,9 @@ class BodyGuard:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if route_path(scope) in OWN_BODIES:
             await self.app(scope, receive, send)
             return
         operation = paths_of(scope["app"]).operation(scope["method"], route_path(scope))

@@ -14,10 +14,13 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic.config import JsonDict
 
-from ledgerbridge.adapters.qbo.client import Environment
 from ledgerbridge.core.records import RecordType
 from ledgerbridge.core.status import StatusName
 from ledgerbridge.engine.service import PUT_MANY
+
+Environment = Literal["production", "sandbox", "emulator", "desktop"]
+"""QuickBooks Online's (production, sandbox, the local emulator) or QuickBooks Desktop's,
+reached through the Web Connector."""
 
 __all__ = [
     "ClosedPeriods",

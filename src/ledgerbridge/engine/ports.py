@@ -17,6 +17,11 @@ swapping its `transport`, lowering its `rate_limits`).
   endpoints per environment, a client for a grant not stored yet), needed only where a company
   is connected and its tokens refreshed (`engine.connecting`, `engine.tokens`) and where
   Intuit's webhooks are checked (`Service`). `OnlineLedger` is both.
+- `DesktopWork`: the work a QuickBooks Desktop connection's Web Connector sessions carry out,
+  one qbXML request at a time ("the next request of this session", "the answer to request X").
+  The Web Connector service (`engine.desktop.webconnector`) hands it out; today's source is
+  `engine.desktop.lookups`; the Desktop adapter behind `QuickBooks` will exchange its calls
+  through the same port (docs/architecture.md, "QuickBooks Desktop").
 """
 
 from __future__ import annotations
@@ -37,12 +42,18 @@ from ledgerbridge.storage.connections import StoredConnection
 __all__ = [
     "Cipher",
     "Clock",
+    "NOT_READY",
     "Database",
+    "DesktopSession",
+    "DesktopWork",
     "Ledger",
     "OAuthApps",
     "OnlineLedger",
+    "NotReady",
     "QboApp",
+    "QbxmlRequest",
     "RateLimits",
+    "Taken",
 ]
 
 Clock = Callable[[], datetime]
@@ -147,3 +158,54 @@ class OAuthApps(Protocol):
 class OnlineLedger(Ledger, OAuthApps, Protocol):
     """The engine's ports with QuickBooks Online's OAuth look-ups: what connecting a company,
     refreshing its tokens and the `Service` facade need."""
+
+
+@dataclass(frozen=True, slots=True)
+class DesktopSession:
+    """One Web Connector session of a Desktop connection, as its work source sees it."""
+
+    connection_id: str
+    step: int  # the answers received so far in this session
+    qbxml_version: str  # the version the requests are written in
+    owner_id: str  # the .qwc's OwnerID (the FileID data extension's owner)
+
+
+@dataclass(frozen=True, slots=True)
+class QbxmlRequest:
+    """One qbXML document for the Web Connector to relay; `request_id` names it."""
+
+    request_id: str
+    qbxml: str
+
+
+@dataclass(frozen=True, slots=True)
+class Taken:
+    """What an answer did: `percent` of the session's work done (100: nothing more this
+    session), or `error` (plain words for the Web Connector's log) when the session must end."""
+
+    percent: int
+    error: str | None = None
+
+
+class NotReady:
+    """The session has work, but none ready yet: the Web Connector is told NoOp and asks again
+    a few seconds later."""
+
+
+NOT_READY = NotReady()
+
+
+class DesktopWork(Protocol):
+    """The work of a Desktop connection's Web Connector sessions, one request at a time."""
+
+    def due(self, connection_id: str) -> bool:
+        """Whether a session now has anything to do (else `authenticate` answers "none")."""
+        ...
+
+    def next_request(self, session: DesktopSession) -> QbxmlRequest | NotReady | None:
+        """The next request of this session; None when the session's work is done."""
+        ...
+
+    def take_response(self, session: DesktopSession, request_id: str, response: str) -> Taken:
+        """The answer to request `request_id`, as QuickBooks gave it."""
+        ...

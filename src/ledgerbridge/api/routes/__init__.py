@@ -6,6 +6,7 @@ from ledgerbridge.api.routes import (
     events,
     health,
     oauth,
+    qbwc,
     quickbooks,
     records,
     reports,
@@ -22,6 +23,7 @@ ROUTERS = (
     events.router,
     reports.router,
     webhooks.router,
+    qbwc.router,
 )
 
 __all__ = ["ROUTERS"]

@@ -26,6 +26,8 @@ use case, taking the service as its first argument (`_shared.Wiring`):
                      refresh_quickbooks (the mirror brought up to date now)
     setup_checks.py  checks, apply_numbering_start
     webhooks.py      receive_webhook
+    desktop.py       QuickBooks Desktop: the Web Connector's calls (qbwc_call), its .qwc file
+                     and password (qwc_file, web_connector_password)
 """
 
 from __future__ import annotations
@@ -35,13 +37,14 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
-from ledgerbridge.engine.ports import OnlineLedger
+from ledgerbridge.engine.ports import DesktopWork, OnlineLedger
 from ledgerbridge.engine.service import (
     actions,
     admin,
     api_keys,
     changes,
     connect,
+    desktop,
     quickbooks_lists,
     reports,
     setup_checks,
@@ -86,6 +89,9 @@ class Service:
     defer_in: Callable[[Session, str], object] | None = None
     # the refreshes of QuickBooks' lists under way in this process (one per connection)
     refreshes: quickbooks_lists.Refreshes = field(default_factory=quickbooks_lists.Refreshes)
+    # the work the Desktop connections' Web Connector sessions carry out (None: the look-ups
+    # of engine.desktop.lookups)
+    desktop_work: DesktopWork | None = None
 
     # --- keys ---------------------------------------------------------------------------------
     create_key = api_keys.create_key
@@ -139,3 +145,8 @@ class Service:
 
     # --- Intuit's webhooks ------------------------------------------------------------------------
     receive_webhook = webhooks.receive_webhook
+
+    # --- QuickBooks Desktop (the Web Connector) ------------------------------------------------
+    qbwc_call = desktop.qbwc_call
+    qwc_file = desktop.qwc_file
+    web_connector_password = desktop.web_connector_password

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from ledgerbridge.core import text
 from ledgerbridge.core.problems import Problem
 from ledgerbridge.engine.errors import Invalid, NotFound
-from ledgerbridge.engine.ports import OnlineLedger
+from ledgerbridge.engine.ports import DesktopWork, OnlineLedger
 from ledgerbridge.storage.connections import Connections, StoredConnection
 
 __all__ = [
@@ -43,6 +43,9 @@ class Wiring(Protocol):
 
     @property
     def defer_in(self) -> Callable[[Session, str], object] | None: ...
+
+    @property
+    def desktop_work(self) -> DesktopWork | None: ...
 
 
 def defer_sync(service: Wiring, session: Session, connection_id: str) -> None:

@@ -24,7 +24,7 @@ __all__ = [
     "validate_settings",
 ]
 
-ENVIRONMENTS = ("emulator", "sandbox", "production")
+ENVIRONMENTS = ("emulator", "sandbox", "production", "desktop")
 SETTINGS = {
     "name_conflicts": ("ask", "differentiate", "link_on_email"),
     "numbering": ("app", "quickbooks", "prefix"),

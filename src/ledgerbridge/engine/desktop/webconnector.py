@@ -1,0 +1,304 @@
+"""The Web Connector service's methods (qbd-reference §1), one function each, behind the SOAP
+envelope (`adapters.qbwc.soap`, read by the API's `/qbwc` route).
+
+    serverVersion -> clientVersion -> authenticate -> (sendRequestXML -> receiveResponseXML)*
+        -> closeConnection          (connectionError when QuickBooks cannot open the file;
+                                     getLastError after "" from sendRequestXML or < 0)
+
+- `authenticate` checks the user name and password against the Desktop connection's Web
+  Connector (the password is kept hashed; nothing here logs it) and opens a session: a random
+  ticket, stored as its SHA-256 with an expiry. It answers [ticket, ""] when work is due (the file
+  open in QuickBooks), [ticket, "none"] when nothing is, ["", "nvu"] for a bad user or password.
+- The first `sendRequestXML` of a session carries the host/company/preferences answer: the
+  company file's path and name, its FileID data extension, the closing date, the qbXML versions
+  are recorded on the connection. A file other than the one the connection first saw (another
+  path, or a FileID that is not ours) is `connection.wrong_company`: the session hands out no
+  work and the Web Connector shows why.
+- Requests come from the `DesktopWork` port one at a time; `receiveResponseXML` hands the answer
+  back and answers the percentage done. Work not ready yet is a NoOp (`getLastError` "NoOp":
+  the Web Connector asks again after a pause), at most `MAX_NOOPS` times a session.
+- `connectionError` and errors the Web Connector passes in `receiveResponseXML` are recorded on
+  the connection (shown on its page) and end the session.
+- An unknown or expired ticket gets a polite end: "" / -1 / "done" and a sentence.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from importlib import metadata
+from typing import Final
+
+from sqlalchemy.orm import Session
+
+from ledgerbridge.adapters.qbwc import qbxml
+from ledgerbridge.core import catalog
+from ledgerbridge.engine.ports import (
+    DesktopSession,
+    DesktopWork,
+    Ledger,
+    NotReady,
+)
+from ledgerbridge.storage.connections import Connections
+from ledgerbridge.storage.web_connectors import StoredConnector, StoredTicket, WebConnectors
+
+__all__ = [
+    "DESKTOP",
+    "MAX_NOOPS",
+    "NOOP",
+    "TICKET_LIFE",
+    "WebConnectorService",
+]
+
+DESKTOP: Final = "desktop"
+"""The environment of a QuickBooks Desktop connection."""
+TICKET_LIFE: Final = timedelta(hours=2)
+MAX_NOOPS: Final = 12
+NOOP: Final = "NoOp"
+_ENDED: Final = "The session has ended; the Web Connector starts a new one at its next update."
+_MIN_CLIENT: Final = (2, 1)
+
+
+def _version() -> str:
+    try:
+        return metadata.version("ledgerbridge")
+    except metadata.PackageNotFoundError:  # pragma: no cover - a bare checkout
+        return "0"
+
+
+@dataclass
+class WebConnectorService:
+    """The service's methods for one deployment (the module docstring)."""
+
+    ledger: Ledger
+    work: DesktopWork
+
+    def call(self, method: str, params: Mapping[str, str]) -> str | int | list[str]:
+        """Run one method of the WSDL with its parameters (`adapters.qbwc.soap.METHODS`)."""
+        p = params
+        match method:
+            case "serverVersion":
+                return f"ledgerbridge {_version()}"
+            case "clientVersion":
+                return self.client_version(p["strVersion"])
+            case "authenticate":
+                return self.authenticate(p["strUserName"], p["strPassword"])
+            case "sendRequestXML":
+                return self.send_request_xml(
+                    p["ticket"],
+                    p["strHCPResponse"],
+                    p["strCompanyFileName"],
+                    p["qbXMLMajorVers"],
+                    p["qbXMLMinorVers"],
+                )
+            case "receiveResponseXML":
+                return self.receive_response_xml(
+                    p["ticket"], p["response"], p["hresult"], p["message"]
+                )
+            case "connectionError":
+                return self.connection_error(p["ticket"], p["hresult"], p["message"])
+            case "getLastError":
+                return self.get_last_error(p["ticket"])
+            case "closeConnection":
+                return self.close_connection(p["ticket"])
+        raise ValueError(method)
+
+    # --- the methods -----------------------------------------------------------------------------
+
+    def client_version(self, version: str) -> str:
+        """"" to go on; a warning for a Web Connector older than 2.1."""
+        try:
+            parts = tuple(int(part) for part in version.split(".")[:2])
+        except ValueError:
+            return ""
+        if len(parts) == 2 and parts < _MIN_CLIENT:
+            return "W:This Web Connector is old; please install the current one from Intuit."
+        return ""
+
+    def authenticate(self, username: str, password: str) -> list[str]:
+        with self.ledger.db.session() as session:
+            connectors = WebConnectors(session, clock=self.ledger.clock)
+            connector = connectors.check(username, password)
+            if connector is None or not self._is_desktop(session, connector.connection_id):
+                return ["", "nvu"]
+            connectors.seen(connector.connection_id)
+        due = self.work.due(connector.connection_id)
+        ticket = secrets.token_urlsafe(24)
+        with self.ledger.db.session() as session:
+            connectors = WebConnectors(session, clock=self.ledger.clock)
+            connectors.forget_expired()
+            connectors.open_ticket(
+                connector.connection_id, ticket, self.ledger.clock() + TICKET_LIFE
+            )
+        return [ticket, "" if due else "none"]
+
+    def send_request_xml(
+        self, ticket: str, hcp: str, company_file: str, major: str, minor: str
+    ) -> str:
+        with self.ledger.db.session() as session:
+            connectors = WebConnectors(session, clock=self.ledger.clock)
+            live = connectors.ticket(ticket)
+            if live is None:
+                return ""
+            connector = connectors.get(live.connection_id)
+            assert connector is not None
+            connectors.seen(connector.connection_id)
+            if live.step == 0 and live.pending is None and live.noops == 0:
+                refused = self._record_company(session, connector, hcp, company_file)
+                if refused is not None:
+                    connectors.update_ticket(ticket, error=refused)
+                    return ""
+        desk = self._session(live, connector, major, minor)
+        nxt = self.work.next_request(desk)
+        with self.ledger.db.session() as session:
+            connectors = WebConnectors(session, clock=self.ledger.clock)
+            if isinstance(nxt, NotReady) or nxt is None:
+                if live.noops >= MAX_NOOPS:
+                    connectors.update_ticket(
+                        ticket, error="ledgerbridge has nothing ready for QuickBooks yet."
+                    )
+                else:
+                    connectors.update_ticket(ticket, error=NOOP, noops=live.noops + 1)
+                return ""
+            connectors.update_ticket(ticket, pending=nxt.request_id, error=None)
+        return nxt.qbxml
+
+    def receive_response_xml(self, ticket: str, response: str, hresult: str, message: str) -> int:
+        with self.ledger.db.session() as session:
+            connectors = WebConnectors(session, clock=self.ledger.clock)
+            live = connectors.ticket(ticket)
+            if live is None:
+                return -1
+            connector = connectors.get(live.connection_id)
+            assert connector is not None
+            connectors.seen(connector.connection_id)
+            if hresult or live.pending is None:
+                error = (
+                    _reported(hresult, message)
+                    if hresult
+                    else "ledgerbridge received an answer it had not asked for."
+                )
+                connectors.update_ticket(ticket, error=error, pending=None)
+                connectors.set_error(connector.connection_id, error)
+                return -1
+        desk = self._session(live, connector, connector.qbxml_version or "", "")
+        taken = self.work.take_response(desk, live.pending, response)
+        with self.ledger.db.session() as session:
+            connectors = WebConnectors(session, clock=self.ledger.clock)
+            if taken.error is not None or taken.percent < 0:
+                error = taken.error or "ledgerbridge could not use QuickBooks' answer."
+                connectors.update_ticket(ticket, error=error, pending=None)
+                connectors.set_error(connector.connection_id, error)
+                return -1
+            percent = max(0, min(100, taken.percent))
+            connectors.update_ticket(ticket, step=live.step + 1, pending=None, noops=0)
+            connectors.set_progress(connector.connection_id, percent)
+            if percent >= 100:
+                connectors.set_error(connector.connection_id, None)
+        return percent
+
+    def connection_error(self, ticket: str, hresult: str, message: str) -> str:
+        with self.ledger.db.session() as session:
+            connectors = WebConnectors(session, clock=self.ledger.clock)
+            live = connectors.ticket(ticket)
+            if live is None:
+                return "done"
+            error = _reported(hresult, message)
+            connectors.seen(live.connection_id)
+            connectors.set_error(live.connection_id, error)
+            connectors.update_ticket(ticket, error=error)
+        return "done"
+
+    def get_last_error(self, ticket: str) -> str:
+        with self.ledger.db.session(readonly=True) as session:
+            live = WebConnectors(session).ticket(ticket)
+        if live is None:
+            return _ENDED
+        return live.error or ""
+
+    def close_connection(self, ticket: str) -> str:
+        with self.ledger.db.session() as session:
+            connectors = WebConnectors(session, clock=self.ledger.clock)
+            live = connectors.ticket(ticket)
+            if live is None:
+                return _ENDED
+            connectors.close_ticket(ticket)
+            connector = connectors.get(live.connection_id)
+        if live.error and live.error != NOOP:
+            return f"ledgerbridge: {live.error}"
+        if connector is not None and connector.progress == 100 and live.step:
+            return "ledgerbridge: QuickBooks is up to date."
+        return "ledgerbridge: nothing to do."
+
+    # --- helpers ---------------------------------------------------------------------------------
+
+    def _is_desktop(self, session: Session, connection_id: str) -> bool:
+        from_db = Connections(session).get_unscoped(connection_id)
+        return from_db is not None and from_db.environment == DESKTOP
+
+    def _session(
+        self, live: StoredTicket, connector: StoredConnector, major: str, minor: str
+    ) -> DesktopSession:
+        version = qbxml.version_for(major, minor) if minor else major or qbxml.DEFAULT_VERSION
+        return DesktopSession(
+            connection_id=connector.connection_id,
+            step=live.step,
+            qbxml_version=version,
+            owner_id=connector.owner_id,
+        )
+
+    def _record_company(
+        self, session: Session, connector: StoredConnector, hcp: str, company_file: str
+    ) -> str | None:
+        """Record what the first request's answer says about the company file; the refusal's
+        words when it is another file than the connection's."""
+        connectors = WebConnectors(session, clock=self.ledger.clock)
+        connections = Connections(session)
+        try:
+            company = qbxml.company_of(hcp, connector.owner_id) if hcp else None
+        except qbxml.Unreadable:
+            company = None
+        ours = connector.company_file
+        other_path = ours is not None and company_file.casefold() != ours.casefold()
+        other_file = company is not None and company.file_id not in (None, connector.file_id)
+        if other_path or other_file:
+            words = (
+                f"QuickBooks has the company file {company_file} open, but this connection "
+                f"works with {ours or 'another file'}. Open the right company file in "
+                "QuickBooks on the PC, or start the connection fresh if the move is meant."
+            )
+            connections.set_problem(
+                connector.connection_id,
+                {
+                    "code": catalog.CONNECTION_WRONG_COMPANY,
+                    "message": words,
+                    "params": {"company_file": company_file, "expected": ours},
+                },
+            )
+            connectors.set_error(connector.connection_id, words)
+            return words
+        version = None
+        if company is not None and company.versions:
+            version = company.versions[-1]
+        connectors.set_company(
+            connector.connection_id,
+            company_file=company_file or ours,
+            company_name=company.name if company else connector.company_name,
+            qbxml_version=version or connector.qbxml_version,
+            closing_date=company.closing_date if company else connector.closing_date,
+        )
+        stored = connections.get_unscoped(connector.connection_id)
+        if stored is not None:
+            if stored.problem and stored.problem.get("code") == catalog.CONNECTION_WRONG_COMPANY:
+                connections.set_problem(connector.connection_id, None)
+            if company is not None and company.name:
+                connections.set_company(connector.connection_id, None, company.name)
+        return None
+
+
+def _reported(hresult: str, message: str) -> str:
+    """What the Web Connector reported, verbatim (its hresult in brackets)."""
+    text = message.strip() or "The Web Connector reported an error."
+    return f"{text} ({hresult.strip()})" if hresult.strip() else text

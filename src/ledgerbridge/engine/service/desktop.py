@@ -1,0 +1,69 @@
+"""QuickBooks Desktop connections: the Web Connector's calls (`engine.desktop.webconnector`),
+its .qwc file and its password."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+
+from ledgerbridge.adapters.qbwc import qwc
+from ledgerbridge.engine.desktop.lookups import EVERY, LookUps
+from ledgerbridge.engine.desktop.webconnector import DESKTOP, WebConnectorService
+from ledgerbridge.engine.service._shared import Wiring, invalid, owned_connection
+from ledgerbridge.storage.connections import StoredConnection
+from ledgerbridge.storage.web_connectors import WebConnectors
+
+__all__ = ["qbwc_call", "qwc_file", "web_connector", "web_connector_password"]
+
+
+def web_connector(service: Wiring) -> WebConnectorService:
+    """The Web Connector service, its work from `service.desktop_work` (else the look-ups)."""
+    work = service.desktop_work if service.desktop_work is not None else LookUps(service.ledger)
+    return WebConnectorService(service.ledger, work)
+
+
+def qbwc_call(service: Wiring, method: str, params: Mapping[str, str]) -> str | int | list[str]:
+    """One call of the Web Connector (`POST /qbwc`), already read from its envelope."""
+    return web_connector(service).call(method, params)
+
+
+def _desktop(connection: StoredConnection) -> None:
+    if connection.environment != DESKTOP:
+        raise invalid(
+            "environment", "only a QuickBooks Desktop connection (environment desktop) has one"
+        )
+
+
+def qwc_file(service: Wiring, key_id: str, connection_id: str, base_url: str) -> bytes:
+    """The .qwc file of the connection's Web Connector, for the service at `base_url`."""
+    base = base_url.rstrip("/")
+    with service.ledger.db.session() as session:
+        connection = owned_connection(session, key_id, connection_id)
+        _desktop(connection)
+        connector = WebConnectors(session, clock=service.ledger.clock).ensure(
+            connection.id, connection.id
+        )
+    return qwc.render(
+        qwc.QwcFile(
+            app_name=f"ledgerbridge {connection.name}"[:64],
+            app_url=f"{base}/qbwc",
+            app_support=f"{base}/dashboard",
+            username=connector.username,
+            owner_id=connector.owner_id,
+            file_id=connector.file_id,
+            every_minutes=int(EVERY.total_seconds() // 60),
+        )
+    )
+
+
+def web_connector_password(service: Wiring, key_id: str, connection_id: str) -> dict[str, str]:
+    """A new password for the connection's Web Connector (the old one stops working): shown
+    this once, kept only hashed."""
+    password = secrets.token_urlsafe(18)
+    with service.ledger.db.session() as session:
+        connection = owned_connection(session, key_id, connection_id)
+        _desktop(connection)
+        connectors = WebConnectors(session, clock=service.ledger.clock)
+        connector = connectors.ensure(connection.id, connection.id)
+        connectors.set_password(connection.id, password)
+    return {"username": connector.username, "password": password}

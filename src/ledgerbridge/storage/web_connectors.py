@@ -1,0 +1,207 @@
+"""QuickBooks Desktop's Web Connector, per Desktop connection (`web_connectors`), and its
+sessions (`web_connector_sessions`).
+
+The password typed into the Web Connector is kept only as a salted scrypt hash (the dashboard
+users' `storage.users.hash_password`); a session's ticket only as its SHA-256, so a copy of the
+database opens no session.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.orm import Session
+
+from ledgerbridge.storage import tables
+from ledgerbridge.storage._sql import NO_SYNC, columns, sha256
+from ledgerbridge.storage.tables import Clock, utcnow
+from ledgerbridge.storage.users import hash_password, verify_password
+
+__all__ = ["StoredConnector", "StoredTicket", "WebConnectors"]
+
+# Hashed when the user name is unknown, so that a wrong name costs as long as a wrong password.
+_DECOY = hash_password("not a password")
+
+
+@dataclass(frozen=True, slots=True)
+class StoredConnector:
+    connection_id: str
+    username: str
+    owner_id: str
+    file_id: str
+    company_file: str | None
+    company_name: str | None
+    qbxml_version: str | None
+    closing_date: str | None
+    last_seen_at: datetime | None
+    last_done_at: datetime | None
+    progress: int | None
+    last_error: str | None
+    last_error_at: datetime | None
+    found: Mapping[str, Any] | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class StoredTicket:
+    connection_id: str
+    created_at: datetime
+    expires_at: datetime
+    step: int
+    noops: int
+    pending: str | None
+    error: str | None
+    closed_at: datetime | None
+
+
+class WebConnectors:
+    """The Web Connectors of Desktop connections and their sessions."""
+
+    def __init__(self, session: Session, *, clock: Clock = utcnow) -> None:
+        self._session = session
+        self._clock = clock
+
+    # --- the connector -------------------------------------------------------------------------
+
+    def get(self, connection_id: str) -> StoredConnector | None:
+        row = self._session.execute(
+            select(*columns(tables.WebConnector, StoredConnector)).where(
+                tables.WebConnector.connection_id == connection_id
+            )
+        ).one_or_none()
+        return None if row is None else StoredConnector(**row._mapping)
+
+    def ensure(self, connection_id: str, username: str) -> StoredConnector:
+        """The connection's Web Connector, made (with new OwnerID and FileID GUIDs, no password
+        yet) when it has none; the GUIDs never change afterwards."""
+        found = self.get(connection_id)
+        if found is not None:
+            return found
+        self._session.execute(
+            insert(tables.WebConnector).values(
+                connection_id=connection_id,
+                username=username,
+                password_hash=None,
+                owner_id="{" + str(uuid.uuid4()).upper() + "}",
+                file_id="{" + str(uuid.uuid4()).upper() + "}",
+                created_at=self._clock(),
+            )
+        )
+        made = self.get(connection_id)
+        assert made is not None
+        return made
+
+    def set_password(self, connection_id: str, password: str) -> bool:
+        return self._update(connection_id, password_hash=hash_password(password))
+
+    def check(self, username: str, password: str) -> StoredConnector | None:
+        """The connector whose user name and password these are; None otherwise (the time
+        taken does not tell whether the user name exists)."""
+        connector = tables.WebConnector
+        row = self._session.execute(
+            select(connector.connection_id, connector.password_hash).where(
+                connector.username == username
+            )
+        ).one_or_none()
+        stored = row.password_hash if row is not None and row.password_hash else _DECOY
+        matches = verify_password(password, stored)
+        if row is None or not row.password_hash or not matches:
+            return None
+        return self.get(row.connection_id)
+
+    def seen(self, connection_id: str) -> bool:
+        return self._update(connection_id, last_seen_at=self._clock())
+
+    def set_company(
+        self,
+        connection_id: str,
+        *,
+        company_file: str | None,
+        company_name: str | None,
+        qbxml_version: str | None,
+        closing_date: str | None,
+    ) -> bool:
+        return self._update(
+            connection_id,
+            company_file=company_file,
+            company_name=company_name,
+            qbxml_version=qbxml_version,
+            closing_date=closing_date,
+        )
+
+    def set_progress(self, connection_id: str, progress: int) -> bool:
+        values: dict[str, Any] = {"progress": progress}
+        if progress >= 100:
+            values["last_done_at"] = self._clock()
+        return self._update(connection_id, **values)
+
+    def set_found(self, connection_id: str, found: Mapping[str, Any]) -> bool:
+        return self._update(connection_id, found=dict(found))
+
+    def set_error(self, connection_id: str, error: str | None) -> bool:
+        """The last error the Web Connector reported (or None to clear it)."""
+        return self._update(
+            connection_id, last_error=error, last_error_at=self._clock() if error else None
+        )
+
+    # --- sessions -------------------------------------------------------------------------------
+
+    def open_ticket(self, connection_id: str, ticket: str, expires_at: datetime) -> None:
+        self._session.execute(
+            insert(tables.WebConnectorSession).values(
+                ticket_hash=sha256(ticket),
+                connection_id=connection_id,
+                created_at=self._clock(),
+                expires_at=expires_at,
+                step=0,
+                noops=0,
+            )
+        )
+
+    def ticket(self, ticket: str) -> StoredTicket | None:
+        """The live session of this ticket: not closed, not expired; None otherwise."""
+        wcs = tables.WebConnectorSession
+        row = self._session.execute(
+            select(*columns(wcs, StoredTicket)).where(
+                wcs.ticket_hash == sha256(ticket),
+                wcs.expires_at > self._clock(),
+                wcs.closed_at.is_(None),
+            )
+        ).one_or_none()
+        return None if row is None else StoredTicket(**row._mapping)
+
+    def update_ticket(self, ticket: str, **values: Any) -> bool:
+        wcs = tables.WebConnectorSession
+        statement = (
+            update(wcs)
+            .where(wcs.ticket_hash == sha256(ticket))
+            .values(**values)
+            .returning(wcs.ticket_hash)
+        )
+        return self._session.execute(statement, execution_options=NO_SYNC).first() is not None
+
+    def close_ticket(self, ticket: str) -> bool:
+        return self.update_ticket(ticket, closed_at=self._clock())
+
+    def forget_expired(self) -> int:
+        """Delete the sessions past their expiry; how many."""
+        wcs = tables.WebConnectorSession
+        result = self._session.execute(
+            delete(wcs).where(wcs.expires_at <= self._clock()), execution_options=NO_SYNC
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    def _update(self, connection_id: str, **values: Any) -> bool:
+        connector = tables.WebConnector
+        statement = (
+            update(connector)
+            .where(connector.connection_id == connection_id)
+            .values(**values)
+            .returning(connector.connection_id)
+        )
+        return self._session.execute(statement, execution_options=NO_SYNC).first() is not None
