@@ -45,8 +45,8 @@ from ledgerbridge.engine.service import Service
 __all__ = [
     "BODY_LIMITS",
     "BULK_BYTES",
-    "OWN_BODIES",
     "DEFAULT_BODY_BYTES",
+    "OWN_BODIES",
     "RECORD_BYTES",
     "WEBHOOK_BYTES",
     "BodyGuard",

@@ -40,16 +40,16 @@ from ledgerbridge.settings import Secret, Settings
 from ledgerbridge.storage.connections import StoredConnection
 
 __all__ = [
+    "NOT_READY",
     "Cipher",
     "Clock",
-    "NOT_READY",
     "Database",
     "DesktopSession",
     "DesktopWork",
     "Ledger",
+    "NotReady",
     "OAuthApps",
     "OnlineLedger",
-    "NotReady",
     "QboApp",
     "QbxmlRequest",
     "RateLimits",

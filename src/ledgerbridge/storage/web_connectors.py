@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
@@ -45,6 +45,7 @@ class StoredConnector:
     last_error_at: datetime | None
     found: Mapping[str, Any] | None
     created_at: datetime
+    has_password: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,10 +70,12 @@ class WebConnectors:
     # --- the connector -------------------------------------------------------------------------
 
     def get(self, connection_id: str) -> StoredConnector | None:
+        connector = tables.WebConnector
         row = self._session.execute(
-            select(*columns(tables.WebConnector, StoredConnector)).where(
-                tables.WebConnector.connection_id == connection_id
-            )
+            select(
+                *(getattr(connector, f.name) for f in fields(StoredConnector)[:-1]),
+                connector.password_hash.is_not(None).label("has_password"),
+            ).where(connector.connection_id == connection_id)
         ).one_or_none()
         return None if row is None else StoredConnector(**row._mapping)
 

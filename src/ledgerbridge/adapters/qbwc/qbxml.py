@@ -96,9 +96,7 @@ def customer_query(version: str, request_id: str, most: int = 100) -> str:
 
 
 def _parser() -> etree.XMLParser:
-    return etree.XMLParser(
-        resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False
-    )
+    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
 
 
 def read(text: str) -> list[Answer]:

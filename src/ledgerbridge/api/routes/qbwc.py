@@ -51,8 +51,8 @@ async def call(request: Request) -> Response:
         result = await run_in_threadpool(service.qbwc_call, parsed.method, parsed.params)
     except Exception:  # a fault of ours: the Web Connector gets a fault, the log the trace
         _log.exception("the Web Connector's %s failed", parsed.method)
-        refused = soap.Fault("The service could not answer; it has been logged.", "Server")
-        return Response(soap.fault(refused), status_code=500, media_type=_XML)
+        ours = soap.Fault("The service could not answer; it has been logged.", "Server")
+        return Response(soap.fault(ours), status_code=500, media_type=_XML)
     return Response(soap.answer(parsed.method, result), media_type=_XML)
 
 
@@ -114,3 +114,16 @@ def web_connector_password(
     connection_id: str, key_id: KeyId, service: ServiceDep
 ) -> dict[str, str]:
     return service.web_connector_password(key_id, connection_id)
+
+
+@router.get(
+    "/{connection_id}/web-connector",
+    summary="What a Desktop connection's Web Connector last reported",
+    description=(
+        "The company file it works with (path and name), the closing date and qbXML version "
+        "QuickBooks reported, when the Web Connector was last seen and last finished its work, "
+        "its progress, the last error it reported, and what the look-ups found."
+    ),
+)
+def web_connector_status(connection_id: str, key_id: KeyId, service: ServiceDep) -> dict[str, Any]:
+    return service.web_connector_status(key_id, connection_id)

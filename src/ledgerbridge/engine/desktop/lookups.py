@@ -47,7 +47,9 @@ class LookUps:
             text = qbxml.session_start(session.qbxml_version, session.owner_id, request_id)
             return QbxmlRequest(request_id, text)
         if session.step == 1:
-            return QbxmlRequest("customers", qbxml.customer_query(session.qbxml_version, "customers"))
+            return QbxmlRequest(
+                "customers", qbxml.customer_query(session.qbxml_version, "customers")
+            )
         return None
 
     def take_response(self, session: DesktopSession, request_id: str, response: str) -> Taken:

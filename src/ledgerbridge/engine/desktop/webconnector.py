@@ -108,7 +108,7 @@ class WebConnectorService:
     # --- the methods -----------------------------------------------------------------------------
 
     def client_version(self, version: str) -> str:
-        """"" to go on; a warning for a Web Connector older than 2.1."""
+        """ "" to go on; a warning for a Web Connector older than 2.1."""
         try:
             parts = tuple(int(part) for part in version.split(".")[:2])
         except ValueError:

@@ -150,3 +150,4 @@ class Service:
     qbwc_call = desktop.qbwc_call
     qwc_file = desktop.qwc_file
     web_connector_password = desktop.web_connector_password
+    web_connector_status = desktop.web_connector_status

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
 
 from ledgerbridge.adapters.qbwc import qwc
 from ledgerbridge.engine.desktop.lookups import EVERY, LookUps
@@ -13,7 +15,13 @@ from ledgerbridge.engine.service._shared import Wiring, invalid, owned_connectio
 from ledgerbridge.storage.connections import StoredConnection
 from ledgerbridge.storage.web_connectors import WebConnectors
 
-__all__ = ["qbwc_call", "qwc_file", "web_connector", "web_connector_password"]
+__all__ = [
+    "qbwc_call",
+    "qwc_file",
+    "web_connector",
+    "web_connector_password",
+    "web_connector_status",
+]
 
 
 def web_connector(service: Wiring) -> WebConnectorService:
@@ -67,3 +75,34 @@ def web_connector_password(service: Wiring, key_id: str, connection_id: str) -> 
         connector = connectors.ensure(connection.id, connection.id)
         connectors.set_password(connection.id, password)
     return {"username": connector.username, "password": password}
+
+
+def web_connector_status(service: Wiring, key_id: str, connection_id: str) -> dict[str, Any]:
+    """What the connection's Web Connector last reported: the company file, its closing date
+    and qbXML version, when it was last seen, its progress, the last error, the look-ups."""
+    with service.ledger.db.session(readonly=True) as session:
+        connection = owned_connection(session, key_id, connection_id)
+        _desktop(connection)
+        connector = WebConnectors(session).get(connection.id)
+    if connector is None:
+        return {"username": None, "has_password": False}
+    return {
+        "username": connector.username,
+        "has_password": connector.has_password,
+        "owner_id": connector.owner_id,
+        "file_id": connector.file_id,
+        "company_file": connector.company_file,
+        "company_name": connector.company_name,
+        "closing_date": connector.closing_date,
+        "qbxml_version": connector.qbxml_version,
+        "last_seen_at": _iso(connector.last_seen_at),
+        "last_done_at": _iso(connector.last_done_at),
+        "progress": connector.progress,
+        "last_error": connector.last_error,
+        "last_error_at": _iso(connector.last_error_at),
+        "found": dict(connector.found) if connector.found else None,
+    }
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None

@@ -26,6 +26,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 _FK = "connections.id"
+_JSON = sa.JSON(none_as_null=True).with_variant(postgresql.JSONB(none_as_null=True), "postgresql")
 
 
 def upgrade() -> None:
@@ -52,7 +53,7 @@ def upgrade() -> None:
         sa.Column("progress", sa.Integer(), nullable=True),
         sa.Column("last_error", sa.String(), nullable=True),
         sa.Column("last_error_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("found", sa.JSON(none_as_null=True).with_variant(postgresql.JSONB(none_as_null=True), "postgresql"), nullable=True),
+        sa.Column("found", _JSON, nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("connection_id", name="pk_web_connectors"),
         sa.UniqueConstraint("username", name="uq_web_connectors_username"),
