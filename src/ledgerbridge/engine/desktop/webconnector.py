@@ -213,7 +213,7 @@ class WebConnectorService:
 
     def get_last_error(self, ticket: str) -> str:
         with self.ledger.db.session(readonly=True) as session:
-            live = WebConnectors(session).ticket(ticket)
+            live = WebConnectors(session, clock=self.ledger.clock).ticket(ticket)
         if live is None:
             return _ENDED
         return live.error or ""
