@@ -30,6 +30,9 @@ PATHS = {
     "/v1/connections/{connection_id}/verify": {"post"},
     "/v1/connections/{connection_id}/quickbooks/refresh": {"post"},
     "/v1/connections/{connection_id}/quickbooks/{list}": {"get"},
+    "/v1/connections/{connection_id}/qwc": {"get"},
+    "/v1/connections/{connection_id}/web-connector": {"get"},
+    "/v1/connections/{connection_id}/web-connector-password": {"post"},
     "/v1/qbo/webhooks": {"post"},
 }
 
