@@ -12,6 +12,7 @@ being completed, and nothing otherwise (scripts using the JSON API see no change
 from __future__ import annotations
 
 import time
+from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import urlparse
 
@@ -20,6 +21,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from ledgerbridge import consent_cookie as signin
 from ledgerbridge.dashboard import names, overview, web
+from ledgerbridge.dashboard.accounts import DashboardUser
 from ledgerbridge.dashboard.sessions import Signer
 from ledgerbridge.engine import checks
 from ledgerbridge.engine.errors import Invalid
@@ -119,15 +121,55 @@ def _overview(board: web.Dashboard, connection_id: str) -> dict[str, Any]:
 def connection(
     request: Request, connection_id: str, user: web.SignedIn, board: web.Board, notice: str = ""
 ) -> Response:
+    return _connection_page(request, connection_id, user, board, notice=NOTICES.get(notice))
+
+
+def _connection_page(
+    request: Request,
+    connection_id: str,
+    user: DashboardUser,
+    board: web.Dashboard,
+    **extra: Any,
+) -> Response:
     view = board.service.connection(user.key_id, connection_id)
+    desktop: dict[str, Any] = {}
+    if view.environment == "desktop":
+        status = board.service.web_connector_status(user.key_id, connection_id)
+        seen = status.get("last_seen_at")
+        status["last_seen_at"] = datetime.fromisoformat(seen) if seen else None
+        desktop["web_connector"] = status
     return web.render(
         request,
         "connection.html",
         title=view.name,
         connection=view,
-        notice=NOTICES.get(notice),
+        **desktop,
+        **extra,
         **_overview(board, connection_id),
     )
+
+
+@router.get("/connections/{connection_id}/qwc", name="download_qwc")
+def download_qwc(
+    request: Request, connection_id: str, user: web.SignedIn, board: web.Board
+) -> Response:
+    """The Desktop connection's .qwc file, for the service as this browser reaches it."""
+    content = board.service.qwc_file(user.key_id, connection_id, str(request.base_url))
+    name = "".join(ch for ch in connection_id if ch.isalnum() or ch in "-_")
+    return Response(
+        content,
+        media_type="application/xml",
+        headers={"Content-Disposition": f'attachment; filename="ledgerbridge-{name}.qwc"'},
+    )
+
+
+@router.post("/connections/{connection_id}/web-connector-password", name="web_connector_password")
+def web_connector_password(
+    request: Request, connection_id: str, user: web.SignedIn, board: web.Board
+) -> Response:
+    """A new Web Connector password, shown on the page this once."""
+    made = board.service.web_connector_password(user.key_id, connection_id)
+    return _connection_page(request, connection_id, user, board, new_password=made)
 
 
 @router.post("/connections/{connection_id}/connect", name="connect")

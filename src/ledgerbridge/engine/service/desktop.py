@@ -85,7 +85,7 @@ def web_connector_status(service: Wiring, key_id: str, connection_id: str) -> di
         _desktop(connection)
         connector = WebConnectors(session).get(connection.id)
     if connector is None:
-        return {"username": None, "has_password": False}
+        return dict.fromkeys(_STATUS_FIELDS) | {"has_password": False}
     return {
         "username": connector.username,
         "has_password": connector.has_password,
@@ -102,6 +102,23 @@ def web_connector_status(service: Wiring, key_id: str, connection_id: str) -> di
         "last_error_at": _iso(connector.last_error_at),
         "found": dict(connector.found) if connector.found else None,
     }
+
+
+_STATUS_FIELDS = (
+    "username",
+    "owner_id",
+    "file_id",
+    "company_file",
+    "company_name",
+    "closing_date",
+    "qbxml_version",
+    "last_seen_at",
+    "last_done_at",
+    "progress",
+    "last_error",
+    "last_error_at",
+    "found",
+)
 
 
 def _iso(moment: datetime | None) -> str | None:
