@@ -197,3 +197,13 @@ def test_a_new_password_replaces_the_old_one(desktop: Desktop) -> None:
     assert connector.run_session().outcome == "invalid user"
     connector.password = made.json()["password"]
     assert connector.run_session().outcome == "done"
+
+
+def test_failed_logins_make_the_next_attempts_wait_without_a_lock(desktop: Desktop) -> None:
+    wrong = desktop.connector(password="guess")
+    for _ in range(6):
+        assert wrong.run_session().outcome == "invalid user"
+    right = desktop.connector()
+    assert right.run_session().outcome == "invalid user"  # waits: the password is not checked
+    desktop.clock.advance(minutes=16)  # the longest wait for one user name
+    assert right.run_session().outcome == "done"

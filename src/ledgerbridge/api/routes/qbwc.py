@@ -48,7 +48,8 @@ async def call(request: Request) -> Response:
         return Response(soap.fault(refused), status_code=400, media_type=_XML)
     service = get_service(request)
     try:
-        result = await run_in_threadpool(service.qbwc_call, parsed.method, parsed.params)
+        address = request.client.host if request.client else "unknown"
+        result = await run_in_threadpool(service.qbwc_call, parsed.method, parsed.params, address)
     except Exception:  # a fault of ours: the Web Connector gets a fault, the log the trace
         _log.exception("the Web Connector's %s failed", parsed.method)
         ours = soap.Fault("The service could not answer; it has been logged.", "Server")

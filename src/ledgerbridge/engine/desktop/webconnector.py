@@ -34,7 +34,7 @@ from typing import Final
 from sqlalchemy.orm import Session
 
 from ledgerbridge.adapters.qbwc import qbxml
-from ledgerbridge.core import catalog
+from ledgerbridge.core import catalog, sign_in
 from ledgerbridge.engine.ports import (
     DesktopSession,
     DesktopWork,
@@ -42,6 +42,7 @@ from ledgerbridge.engine.ports import (
     NotReady,
 )
 from ledgerbridge.storage.connections import Connections
+from ledgerbridge.storage.sign_in_attempts import SignInAttempts
 from ledgerbridge.storage.web_connectors import StoredConnector, StoredTicket, WebConnectors
 
 __all__ = [
@@ -59,6 +60,8 @@ MAX_NOOPS: Final = 12
 NOOP: Final = "NoOp"
 _ENDED: Final = "The session has ended; the Web Connector starts a new one at its next update."
 _MIN_CLIENT: Final = (2, 1)
+_SUBJECT: Final = "web connector:"  # failed logins are counted apart from dashboard emails
+_POLICY: Final = sign_in.Policy(lock_after=2**31)
 
 
 def _version() -> str:
@@ -75,8 +78,11 @@ class WebConnectorService:
     ledger: Ledger
     work: DesktopWork
 
-    def call(self, method: str, params: Mapping[str, str]) -> str | int | list[str]:
-        """Run one method of the WSDL with its parameters (`adapters.qbwc.soap.METHODS`)."""
+    def call(
+        self, method: str, params: Mapping[str, str], address: str = ""
+    ) -> str | int | list[str]:
+        """Run one method of the WSDL with its parameters (`adapters.qbwc.soap.METHODS`), for
+        the client at `address` (its failed logins are counted, `authenticate`)."""
         p = params
         match method:
             case "serverVersion":
@@ -84,7 +90,7 @@ class WebConnectorService:
             case "clientVersion":
                 return self.client_version(p["strVersion"])
             case "authenticate":
-                return self.authenticate(p["strUserName"], p["strPassword"])
+                return self.authenticate(p["strUserName"], p["strPassword"], address)
             case "sendRequestXML":
                 return self.send_request_xml(
                     p["ticket"],
@@ -117,13 +123,25 @@ class WebConnectorService:
             return "W:This Web Connector is old; please install the current one from Intuit."
         return ""
 
-    def authenticate(self, username: str, password: str) -> list[str]:
+    def authenticate(self, username: str, password: str, address: str = "") -> list[str]:
+        """Failed logins are counted per user name and client address as the dashboard's are
+        (`core.sign_in`, never a lock: a locked Web Connector would stop the books' sync):
+        past a few, an attempt waits, answered "nvu" without its password being checked."""
+        subject = _SUBJECT + username
+        with self.ledger.db.session() as session:
+            attempts = SignInAttempts(session, clock=self.ledger.clock, policy=_POLICY)
+            verdict = attempts.begin(subject, address)
+        if not isinstance(verdict, sign_in.Go):
+            return ["", "nvu"]
         with self.ledger.db.session() as session:
             connectors = WebConnectors(session, clock=self.ledger.clock)
             connector = connectors.check(username, password)
             if connector is None or not self._is_desktop(session, connector.connection_id):
                 return ["", "nvu"]
             connectors.seen(connector.connection_id)
+            SignInAttempts(session, clock=self.ledger.clock, policy=_POLICY).succeeded(
+                subject, address
+            )
         due = self.work.due(connector.connection_id)
         ticket = secrets.token_urlsafe(24)
         with self.ledger.db.session() as session:

@@ -30,9 +30,12 @@ def web_connector(service: Wiring) -> WebConnectorService:
     return WebConnectorService(service.ledger, work)
 
 
-def qbwc_call(service: Wiring, method: str, params: Mapping[str, str]) -> str | int | list[str]:
-    """One call of the Web Connector (`POST /qbwc`), already read from its envelope."""
-    return web_connector(service).call(method, params)
+def qbwc_call(
+    service: Wiring, method: str, params: Mapping[str, str], address: str = ""
+) -> str | int | list[str]:
+    """One call of the Web Connector (`POST /qbwc`) from the client at `address`, already read
+    from its envelope."""
+    return web_connector(service).call(method, params, address)
 
 
 def _desktop(connection: StoredConnection) -> None:
