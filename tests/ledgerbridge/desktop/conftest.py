@@ -21,6 +21,7 @@ from qbd_emulator.model import Company
 from qbd_emulator.webconnector.simulator import WebConnector
 from qbo_emulator.server import free_port
 from tests.ledgerbridge.api.conftest import ApiServer
+from tests.ledgerbridge.postgres import private_schema
 from tests.ledgerbridge.sqlite_template import SqliteTemplate
 
 
@@ -90,11 +91,26 @@ class Desktop:
         return answer
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database(
+    request: pytest.FixtureRequest, tmp_path: Any, sqlite_template: SqliteTemplate
+) -> Iterator[dict[str, str]]:
+    """The settings' environment: SQLite (a copy of the migrated template), or a private
+    schema of the PostgreSQL `test` database (migrated by `desktop`)."""
+    if request.param == "sqlite":
+        sqlite_template.copy_into(tmp_path)
+        yield {}
+        return
+    with private_schema("lb_desktop") as url:
+        yield {"LEDGERBRIDGE_DATABASE_URL": url}
+
+
 @pytest.fixture
-def desktop(tmp_path: Any, sqlite_template: SqliteTemplate) -> Iterator[Desktop]:
-    sqlite_template.copy_into(tmp_path)
+def desktop(tmp_path: Any, database: dict[str, str]) -> Iterator[Desktop]:
     port = free_port()
-    ledger = build(load_settings({}, data_dir=tmp_path))
+    ledger = build(load_settings(database, data_dir=tmp_path))
+    if database:
+        ledger.db.migrate()
     clock = Clock()
     ledger.clock = clock
     service = Service(ledger)
