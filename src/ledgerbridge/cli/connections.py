@@ -89,7 +89,9 @@ def connections_show(connection_id: ConnectionId, as_json: AsJson = False) -> No
 def connections_create(
     name: Annotated[str, typer.Option("--name", help="What the connection is called.")],
     key_id: Annotated[str, typer.Option("--key-id", help="The API key (key_...) owning it.")],
-    environment: Annotated[str, typer.Option(help="emulator, sandbox or production.")] = "emulator",
+    environment: Annotated[
+        str, typer.Option(help="emulator, sandbox, production or desktop.")
+    ] = "emulator",
     as_json: AsJson = False,
 ) -> None:
     """Make a connection for an API key; connect it with `connect-url`."""
@@ -99,6 +101,12 @@ def connections_create(
         echo_json(view.to_json())
         return
     typer.echo(f"Created connection {view.id} ({view.name}, {view.environment}).")
+    if view.environment == "desktop":
+        typer.echo(
+            "Add its .qwc file to the Web Connector on the QuickBooks PC: the connection's page "
+            f"in the dashboard, or GET /v1/connections/{view.id}/qwc."
+        )
+        return
     typer.echo(f"Connect it: ledgerbridge connections connect-url {view.id}")
 
 

@@ -207,3 +207,10 @@ def test_failed_logins_make_the_next_attempts_wait_without_a_lock(desktop: Deskt
     assert right.run_session().outcome == "invalid user"  # waits: the password is not checked
     desktop.clock.advance(minutes=16)  # the longest wait for one user name
     assert right.run_session().outcome == "done"
+
+
+def test_a_desktop_connection_has_no_oauth_sign_in(desktop: Desktop) -> None:
+    answer = desktop.http.get(f"/v1/connections/{desktop.connection['id']}/connect?format=json")
+    assert answer.status_code == 422
+    problem = answer.json()["error"]["problems"][0]
+    assert problem["field"] == "environment" and ".qwc" in problem["message"]

@@ -4,10 +4,11 @@ callback that stores the tokens (`engine.connecting` says what guards a sign-in)
 from __future__ import annotations
 
 from ledgerbridge.engine import connecting
+from ledgerbridge.engine.desktop.webconnector import DESKTOP
 from ledgerbridge.engine.service._shared import Wiring, invalid, owned_connection
 from ledgerbridge.engine.service.admin import connection_view
 from ledgerbridge.engine.views import ConnectionView
-from ledgerbridge.storage.connections import Connections
+from ledgerbridge.storage.connections import Connections, StoredConnection
 
 __all__ = ["begin_connect", "bind_connect", "complete_connect", "connect_link", "reconnect"]
 
@@ -17,6 +18,7 @@ def begin_connect(service: Wiring, key_id: str, connection_id: str) -> connectin
     `ValueError` when the environment has no QuickBooks app."""
     with service.ledger.db.session(readonly=True) as session:
         connection = owned_connection(session, key_id, connection_id)
+    _online(connection)
     return connecting.begin(service.ledger, connection, bind=True)
 
 
@@ -25,8 +27,19 @@ def connect_link(service: Wiring, key_id: str, connection_id: str) -> str:
     binds the sign-in to the browser that opened it (`/v1/oauth/start`)."""
     with service.ledger.db.session(readonly=True) as session:
         connection = owned_connection(session, key_id, connection_id)
+    _online(connection)
     consent = connecting.begin(service.ledger, connection, bind=False)
     return connecting.start_link(service.ledger, connection.environment, consent.state)
+
+
+def _online(connection: StoredConnection) -> None:
+    """A QuickBooks Desktop connection has no sign-in: the Web Connector on the PC connects."""
+    if connection.environment == DESKTOP:
+        raise invalid(
+            "environment",
+            "a QuickBooks Desktop connection connects through the Web Connector: add its .qwc "
+            "file to the Web Connector on the QuickBooks PC",
+        )
 
 
 def reconnect(service: Wiring, realm_id: str) -> connecting.Consent | None:
