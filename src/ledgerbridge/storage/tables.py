@@ -437,6 +437,7 @@ class WebConnectorSession(Base):
         ForeignKey(_CONNECTION_FK, ondelete="CASCADE"), index=True
     )
     created_at: Mapped[datetime]
+    seen_at: Mapped[datetime]  # the session's last call
     expires_at: Mapped[datetime] = mapped_column(index=True)
     step: Mapped[int] = mapped_column(Integer, default=0)
     noops: Mapped[int] = mapped_column(Integer, default=0)

@@ -52,6 +52,7 @@ class StoredConnector:
 class StoredTicket:
     connection_id: str
     created_at: datetime
+    seen_at: datetime
     expires_at: datetime
     step: int
     noops: int
@@ -160,6 +161,7 @@ class WebConnectors:
                 ticket_hash=sha256(ticket),
                 connection_id=connection_id,
                 created_at=self._clock(),
+                seen_at=self._clock(),
                 expires_at=expires_at,
                 step=0,
                 noops=0,
@@ -178,12 +180,28 @@ class WebConnectors:
         ).one_or_none()
         return None if row is None else StoredTicket(**row._mapping)
 
+    def busy(self, connection_id: str, since: datetime) -> bool:
+        """Whether another session of the connection is open and made a call since `since`."""
+        wcs = tables.WebConnectorSession
+        found = self._session.execute(
+            select(wcs.ticket_hash)
+            .where(
+                wcs.connection_id == connection_id,
+                wcs.closed_at.is_(None),
+                wcs.expires_at > self._clock(),
+                wcs.seen_at >= since,
+            )
+            .limit(1)
+        ).first()
+        return found is not None
+
     def update_ticket(self, ticket: str, **values: Any) -> bool:
+        """Change the session (its `seen_at` becomes now)."""
         wcs = tables.WebConnectorSession
         statement = (
             update(wcs)
             .where(wcs.ticket_hash == sha256(ticket))
-            .values(**values)
+            .values(seen_at=self._clock(), **values)
             .returning(wcs.ticket_hash)
         )
         return self._session.execute(statement, execution_options=NO_SYNC).first() is not None

@@ -214,3 +214,15 @@ def test_a_desktop_connection_has_no_oauth_sign_in(desktop: Desktop) -> None:
     assert answer.status_code == 422
     problem = answer.json()["error"]["problems"][0]
     assert problem["field"] == "environment" and ".qwc" in problem["message"]
+
+
+def test_a_second_session_while_one_is_at_work_is_busy(desktop: Desktop) -> None:
+    first = desktop.connector()
+    first.halt_after_exchanges = 1  # stops half-way: no closeConnection
+    assert first.run_session().outcome == "halted"
+    second = desktop.connector()  # another PC with the same .qwc file
+    log = second.run_session()
+    assert log.outcome == "service busy", log.to_json()
+    assert log.calls[2].answer[1:] == ["busy", "120"]
+    desktop.clock.advance(minutes=3)  # the halted session has gone quiet
+    assert second.run_session().outcome == "done"

@@ -8,7 +8,9 @@ envelope (`adapters.qbwc.soap`, read by the API's `/qbwc` route).
 - `authenticate` checks the user name and password against the Desktop connection's Web
   Connector (the password is kept hashed; nothing here logs it) and opens a session: a random
   ticket, stored as its SHA-256 with an expiry. It answers [ticket, ""] when work is due (the file
-  open in QuickBooks), [ticket, "none"] when nothing is, ["", "nvu"] for a bad user or password.
+  open in QuickBooks), [ticket, "none"] when nothing is, ["", "nvu"] for a bad user or password,
+  and [ticket, "busy", "120"] (postponed two minutes) while another session of the connection is
+  at work.
 - The first `sendRequestXML` of a session carries the host/company/preferences answer: the
   company file's path and name, its FileID data extension, the closing date, the qbXML versions
   are recorded on the connection. A file other than the one the connection first saw (another
@@ -46,6 +48,7 @@ from ledgerbridge.storage.sign_in_attempts import SignInAttempts
 from ledgerbridge.storage.web_connectors import StoredConnector, StoredTicket, WebConnectors
 
 __all__ = [
+    "BUSY_WINDOW",
     "DESKTOP",
     "MAX_NOOPS",
     "NOOP",
@@ -57,6 +60,9 @@ DESKTOP: Final = "desktop"
 """The environment of a QuickBooks Desktop connection."""
 TICKET_LIFE: Final = timedelta(hours=2)
 MAX_NOOPS: Final = 12
+BUSY_WINDOW: Final = timedelta(minutes=2)
+"""A session that made a call this recently and is not closed makes another one wait: one
+session per connection at a time (two PCs with the same .qwc file would do the work twice)."""
 NOOP: Final = "NoOp"
 _ENDED: Final = "The session has ended; the Web Connector starts a new one at its next update."
 _MIN_CLIENT: Final = (2, 1)
@@ -144,12 +150,14 @@ class WebConnectorService:
             )
         due = self.work.due(connector.connection_id)
         ticket = secrets.token_urlsafe(24)
+        now = self.ledger.clock()
         with self.ledger.db.session() as session:
             connectors = WebConnectors(session, clock=self.ledger.clock)
             connectors.forget_expired()
-            connectors.open_ticket(
-                connector.connection_id, ticket, self.ledger.clock() + TICKET_LIFE
-            )
+            busy = connectors.busy(connector.connection_id, now - BUSY_WINDOW)
+            connectors.open_ticket(connector.connection_id, ticket, now + TICKET_LIFE)
+        if busy:  # another PC's Web Connector (or this one's last session) is still at work
+            return [ticket, "busy", str(int(BUSY_WINDOW.total_seconds()))]
         return [ticket, "" if due else "none"]
 
     def send_request_xml(
