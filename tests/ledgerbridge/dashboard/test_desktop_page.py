@@ -32,3 +32,5 @@ def test_the_desktop_page_offers_the_qwc_file_and_a_password(office: Office) -> 
     again = html.unescape(office.client.get(f"/dashboard/connections/{cid}").text)
     assert "Make a new Web Connector password" in again
     assert "it is not shown again" not in again
+    listing = html.unescape(office.client.get("/dashboard/connections").text)
+    assert "Summit books" in listing
