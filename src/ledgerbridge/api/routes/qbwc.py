@@ -4,8 +4,8 @@ password), and a Desktop connection's .qwc file and Web Connector password (`/v1
 key).
 
 The endpoint reads its own body (the API's `BodyGuard` leaves it alone): at most
-`soap.MAX_BODY` bytes, read as it streams in; anything that is not one well-formed call of the
-WSDL is a SOAP fault (HTTP 400), never a 500 or a wait.
+`soap.MAX_BODY` bytes, read as it streams in, within `READ_SECONDS`; anything that is not one
+well-formed call of the WSDL is a SOAP fault (HTTP 400), never a 500 or a wait.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from typing import Any, Final
 
+import anyio
 from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 
@@ -25,6 +26,9 @@ __all__ = ["QBWC_PATH", "router", "soap_router"]
 
 QBWC_PATH: Final = "/qbwc"
 _XML: Final = "text/xml; charset=utf-8"
+READ_SECONDS: Final = 120
+"""The most a body may take to arrive (16 MB over a slow office line is well within it): a
+client that trickles one holds no worker for longer."""
 _log = logging.getLogger(__name__)
 
 soap_router = APIRouter(tags=["desktop"])
@@ -63,11 +67,14 @@ async def _body(request: Request) -> bytes:
         raise soap.Fault(f"The request is larger than {soap.MAX_BODY // (1024 * 1024)} MB.")
     chunks: list[bytes] = []
     seen = 0
-    async for chunk in request.stream():
-        seen += len(chunk)
-        if seen > soap.MAX_BODY:
-            raise soap.Fault(f"The request is larger than {soap.MAX_BODY // (1024 * 1024)} MB.")
-        chunks.append(chunk)
+    with anyio.move_on_after(READ_SECONDS) as deadline:
+        async for chunk in request.stream():
+            seen += len(chunk)
+            if seen > soap.MAX_BODY:
+                raise soap.Fault(f"The request is larger than {soap.MAX_BODY // (1024 * 1024)} MB.")
+            chunks.append(chunk)
+    if deadline.cancelled_caught:
+        raise soap.Fault(f"The request did not arrive within {READ_SECONDS} seconds.")
     return b"".join(chunks)
 
 
