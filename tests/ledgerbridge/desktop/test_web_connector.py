@@ -27,6 +27,16 @@ FULL = [
 ]
 
 
+def _status_events(desktop: Desktop) -> list[tuple[str, str]]:
+    answer = desktop.http.get(f"/v1/connections/{desktop.connection['id']}/events")
+    assert answer.status_code == 200, answer.text
+    return [
+        (event["payload"]["status"], event["payload"]["company_file"])
+        for event in answer.json()["items"]
+        if event["type"] == "connection.status_changed"
+    ]
+
+
 def _customers_in_quickbooks(desktop: Desktop) -> int:
     return sum(1 for record in desktop.company.all_records() if record.type == "Customer")
 
@@ -71,7 +81,10 @@ def test_a_session_runs_the_queries_and_records_the_company(desktop: Desktop) ->
     assert status["progress"] == 100
     assert status["last_error"] is None
     assert status["found"]["customers"] == _customers_in_quickbooks(desktop) > 0
-    assert desktop.stored_connection()["company_name"] == "Summit Ridge Builders"
+    stored = desktop.stored_connection()
+    assert stored["company_name"] == "Summit Ridge Builders"
+    assert stored["status"] == "active"
+    assert _status_events(desktop) == [("active", desktop.company.file_path)]
 
 
 def test_nothing_due_is_none_until_the_schedule_comes_round(desktop: Desktop) -> None:
@@ -110,13 +123,20 @@ def test_another_company_file_open_is_wrong_company(desktop: Desktop) -> None:
     assert "receiveResponseXML" not in [call.method for call in log.calls]  # no work handed out
     last = [call for call in log.calls if call.method == "getLastError"][-1]
     assert other.file_path in last.answer
-    problem = desktop.stored_connection()["problem"]
-    assert problem["code"] == "connection.wrong_company"
+    stored = desktop.stored_connection()
+    assert stored["problem"]["code"] == "connection.wrong_company"
+    assert stored["status"] == "wrong_company"
     assert desktop.status()["company_file"] == desktop.company.file_path  # still the first one
     # the right file open again: the problem clears
     connector.open_company_id = None
     assert connector.run_session().outcome == "done"
     assert desktop.stored_connection()["problem"] is None
+    assert desktop.stored_connection()["status"] == "active"
+    assert _status_events(desktop) == [
+        ("active", desktop.company.file_path),
+        ("wrong_company", other.file_path),
+        ("active", desktop.company.file_path),
+    ]
 
 
 def test_quickbooks_closed_is_a_connection_error_recorded(desktop: Desktop) -> None:

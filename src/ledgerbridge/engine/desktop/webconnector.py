@@ -31,7 +31,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from importlib import metadata
-from typing import Final
+from typing import Any, Final
 
 from sqlalchemy.orm import Session
 
@@ -44,6 +44,7 @@ from ledgerbridge.engine.ports import (
     NotReady,
 )
 from ledgerbridge.storage.connections import Connections
+from ledgerbridge.storage.events import Events
 from ledgerbridge.storage.sign_in_attempts import SignInAttempts
 from ledgerbridge.storage.web_connectors import StoredConnector, StoredTicket, WebConnectors
 
@@ -304,6 +305,12 @@ class WebConnectorService:
                 },
             )
             connectors.set_error(connector.connection_id, words)
+            self._status(
+                session,
+                connector.connection_id,
+                "wrong_company",
+                {"expected_company_file": ours, "company_file": company_file},
+            )
             return words
         version = None
         if company is not None and company.versions:
@@ -321,7 +328,26 @@ class WebConnectorService:
                 connections.set_problem(connector.connection_id, None)
             if company is not None and company.name:
                 connections.set_company(connector.connection_id, None, company.name)
+        self._status(
+            session, connector.connection_id, "active", {"company_file": company_file or ours}
+        )
         return None
+
+    def _status(
+        self, session: Session, connection_id: str, status: str, detail: Mapping[str, Any]
+    ) -> None:
+        """The connection's status, with the app's event when it changes: "active" once the
+        Web Connector's session shows the connection's company file, "wrong_company" while
+        another file is open. (Push and pull passes take only connections with a QuickBooks
+        Online company, so an active Desktop connection is left to its sessions.)"""
+        connections = Connections(session)
+        stored = connections.get_unscoped(connection_id)
+        if stored is None or stored.status == status:
+            return
+        connections.set_status(connection_id, status)
+        Events(session, clock=self.ledger.clock).append(
+            connection_id, "connection.status_changed", {"status": status, **detail}
+        )
 
 
 def _reported(hresult: str, message: str) -> str:
