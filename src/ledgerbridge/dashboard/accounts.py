@@ -166,7 +166,9 @@ def sign_in(ledger: Ledger, email: str, password: str, *, address: str) -> SignI
         sessions = WebSessions(session, clock=ledger.clock)
         sessions.forget_expired()
         session_id, expires_at = sessions.start(user.id, SESSION_LIFETIME)
-        Users(session, clock=ledger.clock).signed_in(user.id)
+        users = _users(ledger, session)
+        users.signed_in(user.id)
+        users.strengthen(user.id, password)  # a hash made at a lower cost than configured
     return SignedIn(user, session_id, expires_at)
 
 

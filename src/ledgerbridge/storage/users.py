@@ -111,6 +111,15 @@ def verify_password(password: str, stored: str) -> bool:
     return hmac.compare_digest(computed, expected)
 
 
+def _cost(stored: str) -> int:
+    """The scrypt N a stored hash was made with (0 when it cannot be read)."""
+    parts = stored.split("$")
+    try:
+        return int(parts[1]) if len(parts) == 6 and parts[0] == _SCHEME else 0
+    except ValueError:
+        return 0
+
+
 @functools.cache
 def _decoy_hash(n: int) -> str:
     """Compared against when the email is unknown, so that both failures cost the same (made
@@ -184,6 +193,25 @@ class Users:
         changed = result.first() is not None
         self._end_sessions(user_id)
         return changed
+
+    def strengthen(self, user_id: str, password: str) -> bool:
+        """The user's hash made again at the configured cost when it was made at a lower one
+        (an operator raised `password_scrypt_n`): only at a sign-in, when the password is
+        known. Sessions go on. True when it was made again."""
+        user = tables.User
+        stored = self._session.execute(
+            select(user.password_hash).where(user.id == user_id)
+        ).scalar_one_or_none()
+        if stored is None or _cost(stored) >= self._scrypt_n:
+            return False
+        result = self._session.execute(
+            update(user)
+            .where(user.id == user_id, user.password_hash == stored)
+            .values(password_hash=hash_password(password, n=self._scrypt_n))
+            .returning(user.id),
+            execution_options=_NO_SYNC,
+        )
+        return result.first() is not None
 
     def signed_in(self, user_id: str) -> None:
         """Note that the user signed in now."""

@@ -113,3 +113,24 @@ def test_the_log_search_finds_ids_names_and_numbers(db: Database, owner: Owner) 
     with db.session(readonly=True) as session:
         typed = Records(session).list(cid, q="100", type="invoice").items
     assert [r.app_id for r in typed] == ["inv-1"]
+
+
+def test_a_hash_made_at_a_lower_cost_is_made_again_at_the_configured_one(
+    db: Database, owner: Owner
+) -> None:
+    """An operator raised the cost: each user's hash follows at their next sign-in (the only
+    time the password is known); one at the configured cost is left as it is."""
+    with db.session() as session:
+        user = Users(session, scrypt_n=16).create("cheap@example.com", owner.api_key_id, PASSWORD)
+    with db.session() as session:
+        users = Users(session, scrypt_n=1024)
+        assert users.strengthen(user.id, PASSWORD) is True
+        assert users.strengthen(user.id, PASSWORD) is False  # at the configured cost now
+        assert Users(session, scrypt_n=16).strengthen(user.id, PASSWORD) is False  # never down
+        stored = session.scalars(
+            select(tables.User.password_hash).where(tables.User.id == user.id)
+        ).one()
+    assert stored.startswith("scrypt$1024$")
+    assert verify_password(PASSWORD, stored)
+    with db.session(readonly=True) as session:
+        assert Users(session, scrypt_n=1024).authenticate("cheap@example.com", PASSWORD) == user
