@@ -116,7 +116,8 @@ def pull_company(
             report.stopped = status
             return report
         except QuickBooksError as exc:
-            report.stopped = type(exc).__name__
+            # "throttled" as the push pass says it; other refusals by the adapter's own name
+            report.stopped = "throttled" if isinstance(exc, Throttled) else type(exc).__name__
             if isinstance(exc, Throttled):
                 report.retry_after = exc.retry_after
             return report

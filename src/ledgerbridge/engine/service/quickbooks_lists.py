@@ -293,7 +293,7 @@ _STOPPED = {
         "the server's secret keys cannot open this connection's stored tokens: restore the "
         "key that encrypted them, or reconnect the connection",
     ),
-    "Throttled": (
+    "throttled": (
         "quickbooks.throttled",
         "QuickBooks asks this company to slow down: refresh again after the wait",
     ),
