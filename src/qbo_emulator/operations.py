@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -16,7 +17,14 @@ from typing import Any
 from qbo_emulator import clock, faults
 from qbo_emulator.model.specs import SPECS, EntitySpec, Kind, resolve
 from qbo_emulator.model.store import Company, Row, Table
-from qbo_emulator.query import QueryResult, execute, parse, require_entity
+from qbo_emulator.query import (
+    MAX_RESULTS_LIMIT,
+    Query,
+    QueryResult,
+    execute,
+    parse,
+    require_entity,
+)
 from qbo_emulator.rules import (
     attachments,
     banking,
@@ -383,14 +391,28 @@ def read(ctx: Ctx, spec: EntitySpec, entity_id: str) -> Row:
 
 
 class TableSource:
-    """A table seen by the query executor."""
+    """A table seen by the query executor.
 
-    def __init__(self, table: Table, extra: Sequence[Row] = ()) -> None:
+    `extra` are rows that are not in the table (the pseudo tax codes), listed first; with
+    `stored=False` the source is those rows alone. `derived` adds computed properties to each
+    stored row (the `Type` of a recurring transaction), named in `derived_paths`."""
+
+    def __init__(
+        self,
+        table: Table,
+        extra: Sequence[Row] = (),
+        *,
+        stored: bool = True,
+        derived: Callable[[Row], Row] | None = None,
+        derived_paths: Sequence[str] = (),
+    ) -> None:
         self._table = table
-        self._extra = list(extra)  # rows that are not in the table (pseudo tax codes), first
+        self._extra = list(extra)
+        self._stored = stored
+        self._derived = derived
         self.entity = table.spec.name
         self.is_name_list = table.spec.is_name_list
-        paths = {f.casefold(): f for f in table.spec.fields}
+        paths = {f.casefold(): f for f in (*table.spec.fields, *derived_paths)}
         paths["metadata.createtime"] = "MetaData.CreateTime"
         paths["metadata.lastupdatedtime"] = "MetaData.LastUpdatedTime"
         self._paths = paths
@@ -398,33 +420,61 @@ class TableSource:
     def canonical_path(self, path: str) -> str | None:
         return self._paths.get(path.casefold())
 
+    def _table_rows(self, rows: Iterable[Row]) -> Iterable[Row]:
+        if not self._stored:
+            return ()
+        return rows if self._derived is None else map(self._derived, rows)
+
     def rows(self) -> Iterator[Mapping[str, Any]]:
-        return itertools.chain(self._extra, self._table.rows.values())
+        return itertools.chain(self._extra, self._table_rows(self._table.rows.values()))
 
     def lookup(self, path: str, values: Sequence[str]) -> list[Row] | None:
         found = self._table.lookup(path, values)
-        if found is None or not self._extra:
-            return found
+        if found is None:
+            return None
         wanted = {str(v).casefold() for v in values}
         extra = [r for r in self._extra if str(r.get(path, "")).casefold() in wanted]
-        return extra + found
+        return extra + list(self._table_rows(found))
 
 
 def query(ctx: Ctx, text: str) -> dict[str, Any]:
     parsed = parse(text)
     entity = require_entity(parsed.entity, SPECS)
-    extra = pseudo_tax_codes(ctx.company) if entity == "TaxCode" else ()
-    source = TableSource(ctx.company.table(entity), extra)
+    table = ctx.company.table(entity)
+    if entity == "RecurringTransaction":
+        source = TableSource(table, derived=recurring.with_type, derived_paths=("Type",))
+    else:
+        source = TableSource(table)
     result: QueryResult = execute(parsed, source, ctx.today)
+    if entity == "TaxCode":
+        result = _with_pseudo_tax_codes(ctx, parsed, result)
     if result.total_count is not None:
         return {"totalCount": result.total_count}
     if not result.rows:
         return {}
+    rows = result.rows
+    if entity == "RecurringTransaction":
+        rows = [recurring.presented(row) for row in rows]
     return {
-        SPECS[entity].key: result.rows,
+        SPECS[entity].key: rows,
         "startPosition": parsed.start_position,
-        "maxResults": len(result.rows),
+        "maxResults": len(rows),
     }
+
+
+def _with_pseudo_tax_codes(ctx: Ctx, parsed: Query, stored: QueryResult) -> QueryResult:
+    """QuickBooks answers a TaxCode query with the pseudo codes (TAX, NON, CustomSalesTax) that
+    match it *on top of* the page of stored codes: `MAXRESULTS 1` gives 4 rows in a sandbox
+    company (a known QuickBooks bug, python-quickbooks' integration test `test_taxcode`). They
+    come first, on the page that starts at position 1 only, and COUNT(*) counts them."""
+    everything = replace(parsed, start_position=1, max_results=MAX_RESULTS_LIMIT)
+    source = TableSource(ctx.company.table("TaxCode"), pseudo_tax_codes(ctx.company), stored=False)
+    pseudo = execute(everything, source, ctx.today)
+    if stored.total_count is not None:
+        return QueryResult(rows=[], total_count=stored.total_count + (pseudo.total_count or 0))
+    if parsed.start_position > 1:
+        return stored
+    return QueryResult(rows=pseudo.rows + stored.rows)
 
 
 def cdc(ctx: Ctx, entities: str | None, changed_since: str | None) -> list[dict[str, Any]]:

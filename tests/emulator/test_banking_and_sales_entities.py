@@ -11,6 +11,7 @@ from quickbooks.batch import batch_create
 from quickbooks.objects.base import LinkedTxn
 from quickbooks.objects.creditcardpayment_entity import CreditCardPayment
 from quickbooks.objects.deposit import CashBackInfo, Deposit, DepositLine, DepositLineDetail
+from quickbooks.objects.detailline import DiscountLine, DiscountLineDetail
 from quickbooks.objects.employee import Employee
 from quickbooks.objects.estimate import Estimate
 from quickbooks.objects.item import Item
@@ -72,6 +73,36 @@ def test_estimate_create_read_update_delete(conn: Connection) -> None:
         )
     saved.delete(qb=conn.qb)
     assert Estimate.filter(Id=estimate.Id, qb=conn.qb) == []
+
+
+def test_estimate_discount_follows_the_subtotal(conn: Connection, admin: Admin) -> None:
+    """A percent discount: answered as [item, subtotal, discount], the discount taken from the
+    subtotal (python-quickbooks' estimate integration test reads the discount as Line[2])."""
+    customer = new_customer(conn.qb, "Prospect")
+    estimate = Estimate()
+    estimate.CustomerRef = customer.to_ref()
+    estimate.TxnDate = TXN_DATE
+    discount = DiscountLine()
+    discount.Amount = 3.5
+    discount.DiscountLineDetail = DiscountLineDetail()
+    discount.DiscountLineDetail.PercentBased = True
+    discount.DiscountLineDetail.DiscountPercent = 10
+    discount.DiscountLineDetail.DiscountAccountRef = account(conn.qb, "Services").to_ref()
+    estimate.Line = [sales_line(35, new_service_item(conn.qb, "Pest control")), discount]
+    saved = estimate.save(qb=conn.qb)
+    read = Estimate.get(saved.Id, qb=conn.qb)
+    assert [(line.DetailType, line.Amount) for line in read.Line] == [
+        ("SalesItemLineDetail", 35),
+        ("SubTotalLineDetail", 35),
+        ("DiscountLineDetail", 3.5),
+    ]
+    assert read.TotalAmt == 31.5
+    stored = admin.export(conn.realm_id)["entities"]["Estimate"]
+    assert [line["DetailType"] for line in stored[0]["Line"]] == [
+        "SalesItemLineDetail",
+        "SubTotalLineDetail",
+        "DiscountLineDetail",
+    ]
 
 
 def test_estimate_rules(conn: Connection) -> None:
@@ -217,13 +248,33 @@ def test_transfer_rules(conn: Connection) -> None:
     transfer.ToAccountRef = account(conn.qb, "Checking").to_ref()
     with qb_error(6000, "two different accounts"):
         transfer.save(qb=conn.qb)
-    transfer.ToAccountRef = account(conn.qb, "Services").to_ref()
-    with qb_error(6000, "asset account"):
+    transfer.ToAccountRef = account(conn.qb, "Services").to_ref()  # income: not balance sheet
+    with qb_error(6000, "balance sheet account"):
+        transfer.save(qb=conn.qb)
+    transfer.ToAccountRef = account(conn.qb, "Accounts Receivable (A/R)").to_ref()
+    with qb_error(6000, "is a Accounts Receivable account"):
         transfer.save(qb=conn.qb)
     transfer.ToAccountRef = account(conn.qb, "Savings").to_ref()
     transfer.Amount = 0
     with qb_error(2290):
         transfer.save(qb=conn.qb)
+
+
+def test_transfer_between_balance_sheet_accounts(conn: Connection, admin: Admin) -> None:
+    """A cash advance: from a credit card account (a liability) to a bank account, as
+    QuickBooks' help allows ("most balance sheet accounts ... except A/P and A/R") and
+    python-quickbooks' own integration test does."""
+    transfer = Transfer()
+    transfer.Amount = 100
+    transfer.TxnDate = TXN_DATE
+    transfer.FromAccountRef = account(conn.qb, "Mastercard").to_ref()
+    transfer.ToAccountRef = account(conn.qb, "Checking").to_ref()
+    saved = transfer.save(qb=conn.qb)
+    assert (saved.FromAccountRef.name, saved.ToAccountRef.name) == ("Mastercard", "Checking")
+    exported = admin.export(conn.realm_id)["entities"]["Transfer"]
+    assert [(t["FromAccountRef"]["value"], t["Amount"]) for t in exported] == [
+        (saved.FromAccountRef.value, 100)
+    ]
 
 
 def test_credit_card_payment(conn: Connection) -> None:

@@ -115,6 +115,40 @@ def test_other_templates_and_the_schedule(conn: Connection) -> None:
     ok(conn.post("recurringtransaction", transfer), "RecurringTransaction")
 
 
+def test_query_by_type(conn: Connection) -> None:
+    """`Type` filters by the template's entity (python-quickbooks' integration test
+    `test_filter_by_type`); it is in no answer. A batch query answers the wrapped shape too."""
+    invoice_id = recurring_invoice(conn).Invoice.Id
+    transfer = {
+        "Transfer": {
+            "Amount": 100,
+            "FromAccountRef": {"value": account(conn.qb, "Checking").Id},
+            "ToAccountRef": {"value": account(conn.qb, "Savings").Id},
+            "RecurringInfo": {"Name": "Savings", "RecurType": "UnScheduled"},
+        }
+    }
+    transfer_id = ok(conn.post("recurringtransaction", transfer), "RecurringTransaction")[
+        "Transfer"
+    ]["Id"]
+    invoices = RecurringTransaction.where("Type = 'Invoice'", qb=conn.qb)
+    assert [r.Invoice.Id for r in invoices] == [invoice_id]
+    assert not hasattr(invoices[0], "Transfer")
+    others = RecurringTransaction.where("Type != 'Invoice'", qb=conn.qb)
+    assert [r.Transfer.Id for r in others] == [transfer_id]
+    assert RecurringTransaction.where("Type = 'Bill'", qb=conn.qb) == []
+    both = RecurringTransaction.where(f"Id = '{transfer_id}' AND Type = 'Transfer'", qb=conn.qb)
+    assert [r.Transfer.Id for r in both] == [transfer_id]
+    raw = conn.query("select * from RecurringTransaction where Type = 'Transfer'").json()
+    (row,) = raw["QueryResponse"]["RecurringTransaction"]
+    assert list(row) == ["Transfer"] and "Type" not in row["Transfer"]
+    batch = conn.post(
+        "batch",
+        {"BatchItemRequest": [{"bId": "1", "Query": "select * from RecurringTransaction"}]},
+    ).json()["BatchItemResponse"][0]["QueryResponse"]["RecurringTransaction"]
+    assert sorted(next(iter(r)) for r in batch) == ["Invoice", "Transfer"]
+    assert all("Id" in next(iter(r.values())) for r in batch)
+
+
 def test_recurring_rules(conn: Connection) -> None:
     recurring_invoice(conn, "Taken")
     with qb_error(6000, "already called"):

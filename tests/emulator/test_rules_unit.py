@@ -329,8 +329,8 @@ def test_discounts_and_tax(company: Company) -> None:
     assert taxed["TotalAmt"] == Decimal("195.50")  # 200 - 20 + 15.50
     assert [ln["DetailType"] for ln in taxed["Line"]] == [
         "SalesItemLineDetail",
+        "SubTotalLineDetail",  # the discount applies to the subtotal, answered before it
         "DiscountLineDetail",
-        "SubTotalLineDetail",
     ]
     fixed = {"DetailType": "DiscountLineDetail", "DiscountLineDetail": {}}
     fault(lambda: invoice(company, who, line(10), fixed), "6090")

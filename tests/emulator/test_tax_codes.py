@@ -69,6 +69,21 @@ def test_queries_filter_the_pseudo_codes_too(manual: Connection) -> None:
     assert total == len(TaxCode.all(qb=manual.qb))
 
 
+def test_maxresults_leaves_the_pseudo_codes_out_of_its_count(manual: Connection) -> None:
+    """A known QuickBooks bug, kept: the pseudo codes come on top of MAXRESULTS, on the first
+    page only (python-quickbooks' integration test expects 4 codes for `max_results=1`)."""
+    stored = [c.Name for c in TaxCode.all(qb=manual.qb)][3:]
+    assert len(stored) >= 2
+    first = TaxCode.all(max_results=1, qb=manual.qb)
+    assert [c.Name for c in first] == ["TAX", "NON", "CustomSalesTax", stored[0]]
+    answer = manual.query("select * from TaxCode maxresults 1").json()["QueryResponse"]
+    assert (answer["startPosition"], answer["maxResults"]) == (1, 4)
+    second = TaxCode.all(start_position=2, max_results=1, qb=manual.qb)
+    assert [c.Name for c in second] == [stored[1]]  # a client paging by rows read skips rows
+    total = manual.query("select count(*) from TaxCode").json()["QueryResponse"]["totalCount"]
+    assert total == 3 + len(stored)
+
+
 def test_get_reads_one(manual: Connection) -> None:
     tax = TaxCode.get("TAX", qb=manual.qb)
     assert (tax.Id, tax.Name, tax.Taxable) == ("TAX", "TAX", True)

@@ -332,7 +332,7 @@ class _Api:
             if not text or not text.strip():
                 raise faults.query_parse_error('Encountered "<EOF>" at line 1, column 1.')
             answer = operations.query(ctx, text)
-            for entity in ("Invoice", "Attachable", "RecurringTransaction"):
+            for entity in ("Invoice", "Attachable"):  # recurring ones come presented
                 if entity in answer:
                     answer[entity] = [_linked(ctx, entity, r, req) for r in answer[entity]]
             if "ExchangeRate" in answer:

@@ -204,11 +204,20 @@ def after_deposit(ctx: Ctx, old: Row | None, new: Row | None) -> None:
 # --- transfers and credit card payments -------------------------------------------------------
 
 
+# Transfers move money between balance sheet accounts other than A/R and A/P: "You can transfer
+# funds between most balance sheet accounts in your chart of accounts (except between A/P and A/R
+# accounts)" (QuickBooks Online help, "Transfer funds between accounts"). python-quickbooks'
+# integration test transfers from a credit card account to a bank account. The API reference's
+# "Account.Classification set to Asset" is narrower than what QuickBooks accepts.
+TRANSFER_CLASSIFICATIONS = ("Asset", "Liability", "Equity")
+NOT_TRANSFERABLE = ("Accounts Receivable", "Accounts Payable")
+
+
 def prepare_transfer(ctx: Ctx, obj: Row, existing: Row | None) -> Row:
-    """FromAccountRef and ToAccountRef: two different asset accounts ("Account.Classification
-    set to Asset", Transfer reference); Amount more than zero."""
-    source = _asset(ctx, obj, "FromAccountRef")
-    target = _asset(ctx, obj, "ToAccountRef")
+    """FromAccountRef and ToAccountRef: two different balance sheet accounts, neither A/R nor
+    A/P; Amount more than zero."""
+    source = _transferable(ctx, obj, "FromAccountRef")
+    target = _transferable(ctx, obj, "ToAccountRef")
     if source["Id"] == target["Id"]:
         raise faults.business_validation(
             "A transfer must be between two different accounts.", "ToAccountRef"
@@ -219,14 +228,15 @@ def prepare_transfer(ctx: Ctx, obj: Row, existing: Row | None) -> Row:
     return obj
 
 
-def _asset(ctx: Ctx, obj: Row, key: str) -> Row:
+def _transferable(ctx: Ctx, obj: Row, key: str) -> Row:
     if blank(obj.get(key)):
         raise faults.required_param(key)
     account = resolve_ref(ctx, "Account", obj[key], key)
-    if account.get("Classification") != "Asset":
+    kind = account.get("AccountType")
+    if account.get("Classification") not in TRANSFER_CLASSIFICATIONS or kind in NOT_TRANSFERABLE:
         raise faults.business_validation(
-            f"{key} must be an asset account; {account.get('Name')} is a "
-            f"{account.get('AccountType')} account.",
+            f"{key} must be a balance sheet account other than Accounts Receivable and "
+            f"Accounts Payable; {account.get('Name')} is a {kind} account.",
             key,
         )
     obj[key] = ref_to(account, "Name")

@@ -196,10 +196,17 @@ def sales_lines(ctx: Ctx, obj: Row, existing: Row | None, txn_date: str) -> Line
             amount = money(given)
         new["Amount"] = amount
         totals.discount += amount
-    out.append(
-        {"Amount": totals.subtotal, "DetailType": "SubTotalLineDetail", "SubTotalLineDetail": {}}
-    )
-    obj["Line"] = out
+    # QuickBooks answers the computed subtotal after the item lines and before the discount,
+    # which applies to it (python-quickbooks' estimate integration test reads the discount as
+    # Line[2] of [item, subtotal, discount]).
+    subtotal = {
+        "Amount": totals.subtotal,
+        "DetailType": "SubTotalLineDetail",
+        "SubTotalLineDetail": {},
+    }
+    discount_lines = [new for new, _ in discounts]
+    others = [line for line in out if all(line is not d for d in discount_lines)]
+    obj["Line"] = [*others, subtotal, *discount_lines]
     return totals
 
 
