@@ -432,6 +432,8 @@ class TableSource:
         found = self._table.lookup(path, values)
         if found is None:
             return None
+        if not self._extra:
+            return list(self._table_rows(found))
         wanted = {str(v).casefold() for v in values}
         extra = [r for r in self._extra if str(r.get(path, "")).casefold() in wanted]
         return extra + list(self._table_rows(found))
