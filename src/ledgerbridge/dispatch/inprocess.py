@@ -8,6 +8,8 @@ time has come become due without anyone waking them) and pulls each company ever
 Health (`engine.health`): every `health_every` seconds an active company's stalled records are
 queued again; a suspended company is checked again `check_every` seconds after it was first
 seen suspended (and every `check_every` after that), and synced at once when it is back.
+QuickBooks Desktop connections (no company id: the Web Connector calls in instead) are checked
+for a silent Web Connector every `health_every` (`engine.desktop.health.check_all`).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import threading
 import time
 from collections.abc import Callable
 
+from ledgerbridge.engine.desktop import health as desktop_health
 from ledgerbridge.engine.health import check_connection, requeue_stalled
 from ledgerbridge.engine.notify import deliver_events
 from ledgerbridge.engine.ports import Ledger
@@ -45,6 +48,7 @@ class InProcessDispatcher:
         self._health_every = health_every
         self._check_every = check_every
         self._last_health: dict[str, float] = {}
+        self._last_desktop_health: float | None = None
         self._last_check: dict[str, float] = {}  # suspended companies: when last checked
         self._clock = clock
         self._holder = new_holder()
@@ -89,6 +93,13 @@ class InProcessDispatcher:
             self._sync_wanted.clear()
             self._pull_wanted.clear()
         now = self._clock()
+        last = self._last_desktop_health
+        if last is None or now - last >= self._health_every:
+            self._last_desktop_health = now
+            try:
+                desktop_health.check_all(self._ledger)
+            except Exception:  # the Online companies' round goes on
+                log.exception("the Web Connectors' health round failed")
         with self._ledger.db.session(readonly=True) as session:
             connections = [
                 c
