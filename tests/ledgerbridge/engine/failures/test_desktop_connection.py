@@ -18,7 +18,9 @@ import pytest
 
 from ledgerbridge.api import create_app
 from ledgerbridge.dashboard.accounts import create_user
+from ledgerbridge.dispatch import jobs
 from ledgerbridge.dispatch.inprocess import InProcessDispatcher
+from qbd_emulator.model import Fault
 from qbd_emulator.testing import asgi_transport
 from qbd_emulator.webconnector.simulator import WebConnector
 from tests.ledgerbridge.dashboard.conftest import PASSWORD, sign_in
@@ -107,6 +109,8 @@ def test_a_silent_web_connector_shows_and_clears_when_it_calls_again(
     shown_page = page(desktop, office)
     assert "The QuickBooks Web Connector has not called in" in shown_page
     assert "Connector offline" in shown_page
+    assert "45 minutes without a call" in shown_page
+    assert "Finished: QuickBooks is up to date" in shown_page  # its last update
     assert "open and running on the correct computer" in shown_page
     health_round(desktop)  # still silent: said once
     assert [e for e in events(desktop) if e[0] == "connection.status_changed"][-1][1][
@@ -138,6 +142,13 @@ def test_a_silent_web_connector_shows_and_clears_when_it_calls_again(
     ]
 
 
+def sweep(desktop: Desktop) -> None:
+    """The job workers' periodic sweep (what `ledgerbridge worker` runs on PostgreSQL): its
+    health round checks the Web Connectors too (a Desktop connection has no company id, so
+    nothing is queued for it)."""
+    assert jobs.sweep(desktop.ledger) == (0, 0)
+
+
 def test_the_silence_follows_the_connection_setting(desktop: Desktop) -> None:
     first_session(desktop)
     path = f"/v1/connections/{desktop.connection['id']}/settings"
@@ -150,14 +161,15 @@ def test_the_silence_follows_the_connection_setting(desktop: Desktop) -> None:
     assert changed.status_code == 200, changed.text
     assert changed.json()["settings"]["web_connector_silent_minutes"] == 120
     desktop.clock.advance(minutes=100)
-    health_round(desktop)
+    sweep(desktop)
     assert connection(desktop)["status"] == "active"
     desktop.clock.advance(minutes=21)
-    health_round(desktop)
+    sweep(desktop)
     assert connection(desktop)["status"] == "connector_offline"
+    assert desktop.status()["silent_after_minutes"] == 120
     # a longer time set while silent: no longer silent, without waiting for a call
     desktop.http.patch(path, json={"web_connector_silent_minutes": 600})
-    health_round(desktop)
+    sweep(desktop)
     assert connection(desktop)["status"] == "active" and problem(desktop) is None
 
 
@@ -187,6 +199,7 @@ def test_quickbooks_closed_on_the_pc_shows_and_clears(desktop: Desktop, office: 
     board = page(desktop, office)
     assert "QuickBooks Desktop is not open on the PC" in board
     assert "open QuickBooks and the company file" in board
+    assert "Stopped: QuickBooks or the Web Connector reported a problem" in board
 
     connector.quickbooks = "open"
     desktop.clock.advance(minutes=16)
@@ -296,3 +309,39 @@ def test_a_refused_password_is_shown_after_the_second_call_and_clears(
     assert problem(desktop) is None
     assert desktop.status()["refusals"] == 0
     assert "password is not the right one" not in page(desktop, office)
+
+
+def test_quickbooks_closing_during_an_update_is_the_same_problem(desktop: Desktop) -> None:
+    """QuickBooks' request processor failing with "could not start" mid-session (an hresult
+    passed to receiveResponseXML) says the same about the PC as a connectionError."""
+    connector = first_session(desktop)
+    desktop.company.faults.append(
+        Fault(
+            "gone",
+            "CustomerQueryRq",
+            1,
+            hresult="0x80040408",
+            message="Could not start QuickBooks.",
+        )
+    )
+    desktop.clock.advance(minutes=16)
+    log = connector.run_session()
+    assert [c.answer for c in log.calls if c.method == "receiveResponseXML"] == [50, -1]
+    shown = problem(desktop)
+    assert shown is not None and shown["code"] == "connection.quickbooks_closed"
+    desktop.clock.advance(minutes=16)
+    assert connector.run_session().outcome == "done"
+    assert problem(desktop) is None
+
+
+def test_a_request_quickbooks_could_not_parse_is_not_a_problem_of_the_pc(desktop: Desktop) -> None:
+    connector = first_session(desktop)
+    desktop.company.faults.append(
+        Fault(
+            "bad", "CustomerQueryRq", 1, hresult="0x80040400", message="QuickBooks found an error"
+        )
+    )
+    desktop.clock.advance(minutes=16)
+    connector.run_session()
+    assert problem(desktop) is None  # the request's failure: the last error says it
+    assert desktop.status()["last_error"] == "QuickBooks found an error (0x80040400)"
