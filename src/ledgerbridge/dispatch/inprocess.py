@@ -9,7 +9,8 @@ Health (`engine.health`): every `health_every` seconds an active company's stall
 queued again; a suspended company is checked again `check_every` seconds after it was first
 seen suspended (and every `check_every` after that), and synced at once when it is back.
 QuickBooks Desktop connections (no company id: the Web Connector calls in instead) are checked
-for a silent Web Connector every `health_every` (`engine.desktop.health.check_all`).
+for a silent Web Connector every `health_every` (`engine.desktop.health.check_all`), and their
+events delivered to the app every round, as the Online companies' are.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from ledgerbridge.engine.pull import pull_company
 from ledgerbridge.engine.push import new_holder, sync_company
 from ledgerbridge.storage.connections import Connections
 from ledgerbridge.storage.sync_states import SyncStates
+from ledgerbridge.storage.web_connectors import WebConnectors
 
 log = logging.getLogger(__name__)
 
@@ -93,13 +95,7 @@ class InProcessDispatcher:
             self._sync_wanted.clear()
             self._pull_wanted.clear()
         now = self._clock()
-        last = self._last_desktop_health
-        if last is None or now - last >= self._health_every:
-            self._last_desktop_health = now
-            try:
-                desktop_health.check_all(self._ledger)
-            except Exception:  # the Online companies' round goes on
-                log.exception("the Web Connectors' health round failed")
+        self._desktop_round(now)
         with self._ledger.db.session(readonly=True) as session:
             connections = [
                 c
@@ -130,6 +126,22 @@ class InProcessDispatcher:
                 deliver_events(self._ledger, cid)
             except Exception:  # one company's failure must not stop the others
                 log.exception("sync of connection %s failed", cid)
+
+    def _desktop_round(self, now: float) -> None:
+        """QuickBooks Desktop connections: their Web Connectors checked for silence every
+        `health_every`, their events delivered every round (their work runs in the Web
+        Connector's sessions, not here)."""
+        try:
+            last = self._last_desktop_health
+            if last is None or now - last >= self._health_every:
+                self._last_desktop_health = now
+                desktop_health.check_all(self._ledger)
+            with self._ledger.db.session(readonly=True) as session:
+                desktop = [c.connection_id for c in WebConnectors(session).all()]
+            for cid in desktop:
+                deliver_events(self._ledger, cid)
+        except Exception:  # the Online companies' round goes on
+            log.exception("the Web Connectors' round failed")
 
     def _check_due(self, connection_id: str, now: float) -> bool:
         """Whether a suspended company is due for a check (`check_every` after it was first

@@ -9,7 +9,9 @@ What the PC did is read from the simulator's own session log, not from ledgerbri
 
 from __future__ import annotations
 
+import dataclasses
 import html
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -25,8 +27,9 @@ from qbd_emulator.testing import asgi_transport
 from qbd_emulator.webconnector.simulator import WebConnector
 from tests.ledgerbridge.dashboard.conftest import PASSWORD, sign_in
 from tests.ledgerbridge.desktop.conftest import Desktop, database, desktop
+from tests.ledgerbridge.engine.e2e.test_notify_e2e import Receiver, receiver
 
-__all__ = ["database", "desktop"]  # the Desktop fixtures, used here
+__all__ = ["database", "desktop", "receiver"]  # fixtures defined elsewhere, used here
 
 
 @pytest.fixture
@@ -345,3 +348,33 @@ def test_a_request_quickbooks_could_not_parse_is_not_a_problem_of_the_pc(desktop
     connector.run_session()
     assert problem(desktop) is None  # the request's failure: the last error says it
     assert desktop.status()["last_error"] == "QuickBooks found an error (0x80040400)"
+
+
+def test_the_app_is_told_at_its_events_url(
+    desktop: Desktop, receiver: tuple[Receiver, str]
+) -> None:
+    """The embedded dispatcher delivers a Desktop connection's events as it does an Online
+    company's: the silence and its end reach the app's URL."""
+    state, url = receiver
+    desktop.ledger.settings = dataclasses.replace(
+        desktop.ledger.settings, events_allow_http_hosts=frozenset({"127.0.0.1"})
+    )
+    path = f"/v1/connections/{desktop.connection['id']}/settings"
+    assert desktop.http.patch(path, json={"events_url": url}).status_code == 200
+    connector = first_session(desktop)
+    desktop.clock.advance(hours=1)
+    health_round(desktop)
+    assert connector.run_session().outcome == "done"
+    health_round(desktop)
+    told = [
+        (event["type"], event["payload"].get("status") or event["payload"].get("code"))
+        for body in state.bodies
+        for event in json.loads(body)["events"]
+    ]
+    assert told == [
+        ("connection.status_changed", "active"),
+        ("connection.problem_changed", "connection.web_connector_silent"),
+        ("connection.status_changed", "connector_offline"),
+        ("connection.problem_changed", None),
+        ("connection.status_changed", "active"),
+    ]
