@@ -19,6 +19,7 @@ import httpx
 import pytest
 
 from ledgerbridge.api import create_app
+from ledgerbridge.core import web_connector
 from ledgerbridge.dashboard.accounts import create_user
 from ledgerbridge.dispatch import jobs
 from ledgerbridge.dispatch.inprocess import InProcessDispatcher
@@ -90,6 +91,7 @@ def test_a_silent_web_connector_shows_and_clears_when_it_calls_again(
     connector = first_session(desktop)
     seen = desktop.status()["last_seen_at"]
     assert desktop.status()["silent_after_minutes"] == 45  # three 15-minute updates
+    assert int(desktop.qwc()["RunEveryNMinutes"]) == web_connector.RUN_EVERY_MINUTES == 15
     connector.stop()  # the PC is switched off: no more calls
 
     desktop.clock.advance(minutes=44)
