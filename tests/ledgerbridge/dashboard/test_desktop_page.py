@@ -79,3 +79,6 @@ def test_what_the_web_connector_reports_shows_on_the_page_and_clears(office: Off
     assert "QuickBooks Desktop is not open on the PC" not in page
     assert "Finished: QuickBooks is up to date" in page
     assert books.file_path in page
+    health = html.unescape(office.client.get(f"/dashboard/connections/{cid}/health").text)
+    assert "Last heard from the Web Connector: <time" in health
+    assert "Last update from QuickBooks" not in health
