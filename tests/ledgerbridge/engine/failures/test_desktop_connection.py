@@ -278,6 +278,23 @@ def test_single_user_mode_needed_shows_and_clears(desktop: Desktop, office: str)
     assert "single-user mode" not in page(desktop, office)
 
 
+@pytest.mark.failure_mode("connection.quickbooks_access_denied")
+def test_access_refused_in_quickbooks_shows_and_clears(desktop: Desktop, office: str) -> None:
+    connector = first_session(desktop)
+    connector.quickbooks = "denied"  # someone took ledgerbridge's access away in QuickBooks
+    desktop.clock.advance(minutes=16)
+    assert connector.run_session().outcome == "connection error"
+    shown = problem(desktop)
+    assert shown is not None and shown["code"] == "connection.quickbooks_access_denied"
+    assert "The QuickBooks user has denied access." in shown["meaning"]
+    assert "Integrated Applications" in shown["fix"][0]
+    assert "QuickBooks does not let ledgerbridge open the company file" in page(desktop, office)
+
+    connector.quickbooks = "open"  # access allowed again
+    assert connector.run_session().outcome == "done"
+    assert problem(desktop) is None
+
+
 @pytest.mark.failure_mode("connection.web_connector_password_refused")
 def test_a_refused_password_is_shown_after_the_second_call_and_clears(
     desktop: Desktop, office: str
