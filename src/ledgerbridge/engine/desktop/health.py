@@ -147,15 +147,29 @@ def heard_from(session: Session, clock: Clock, connection_id: str) -> bool:
 
 
 def check_all(ledger: Ledger) -> int:
-    """Every Desktop connection checked for silence (shown or cleared); how many are silent."""
+    """Every Desktop connection checked for silence (shown or cleared); how many are silent.
+
+    One read of every Web Connector and Desktop connection; a write (re-read in its own
+    transaction, `_check`) only for those whose silence changes."""
     with ledger.db.session(readonly=True) as session:
-        ids = [c.connection_id for c in WebConnectors(session).all()]
+        connectors = WebConnectors(session).all()
+        desktop = {c.id: c for c in Connections(session).list_all() if c.environment == _DESKTOP}
+    now = ledger.clock()
     silent = 0
-    for connection_id in ids:
+    for connector in connectors:
+        stored = desktop.get(connector.connection_id)
+        if stored is None:
+            continue
+        after = web_connector.silent_after(stored.settings)
+        quiet = web_connector.is_silent(connector.last_contact, now, after)
+        shown = stored.status == OFFLINE or _code(stored) == catalog.CONNECTION_WEB_CONNECTOR_SILENT
+        if quiet == shown:
+            silent += quiet
+            continue
         try:
-            silent += _check(ledger, connection_id)
+            silent += _check(ledger, connector.connection_id)
         except Exception:  # one connection's failure must not stop the round
-            log.exception("Web Connector check of connection %s failed", connection_id)
+            log.exception("Web Connector check of connection %s failed", connector.connection_id)
     return silent
 
 
