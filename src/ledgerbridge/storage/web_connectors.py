@@ -160,6 +160,19 @@ class WebConnectors:
         row = self._session.execute(statement, execution_options=NO_SYNC).first()
         return None if row is None else self.get(row.connection_id)
 
+    def turned_away(self, username: str) -> StoredConnector | None:
+        """A call with this user name answered "nvu" without its password checked (failed
+        logins make it wait): a call all the same, not counted as a wrong password."""
+        connector = tables.WebConnector
+        statement = (
+            update(connector)
+            .where(connector.username == username)
+            .values(refused_at=self._clock())
+            .returning(connector.connection_id)
+        )
+        row = self._session.execute(statement, execution_options=NO_SYNC).first()
+        return None if row is None else self.get(row.connection_id)
+
     def accepted(self, connection_id: str) -> bool:
         """A call whose password was right: the refusals in a row start again from 0."""
         return self._update(connection_id, refusals=0)

@@ -146,9 +146,13 @@ class WebConnectorService:
         with self.ledger.db.session() as session:
             attempts = SignInAttempts(session, clock=self.ledger.clock, policy=_POLICY)
             verdict = attempts.begin(subject, address)
-        if not isinstance(verdict, sign_in.Go):
-            return ["", "nvu"]
         clock = self.ledger.clock
+        if not isinstance(verdict, sign_in.Go):
+            with self.ledger.db.session() as session:  # a call all the same: not silent
+                waited = WebConnectors(session, clock=clock).turned_away(username)
+                if waited is not None:
+                    health.heard_from(session, clock, waited.connection_id)
+            return ["", "nvu"]
         with self.ledger.db.session() as session:
             connectors = WebConnectors(session, clock=clock)
             connector = connectors.check(username, password)

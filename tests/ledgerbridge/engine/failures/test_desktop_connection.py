@@ -397,3 +397,21 @@ def test_the_app_is_told_at_its_events_url(
         ("connection.problem_changed", None),
         ("connection.status_changed", "active"),
     ]
+
+
+def test_a_call_made_to_wait_is_still_a_call(desktop: Desktop) -> None:
+    """After many wrong passwords the next calls wait (answered nvu unchecked): they count as
+    calls for the silence, not as wrong passwords."""
+    first_session(desktop)
+    wrong = desktop.connector(password="guess")
+    for _ in range(6):
+        wrong.run_session()
+    desktop.clock.advance(seconds=1)  # the 6th failure's wait (1 second) is over
+    wrong.run_session()  # the 7th: the next wait is 2 seconds
+    refusals = desktop.status()["refusals"]
+    desktop.clock.advance(seconds=1)
+    right = desktop.connector()
+    assert right.run_session().outcome == "invalid user"  # made to wait, password unchecked
+    status = desktop.status()
+    assert status["refusals"] == refusals  # not one more wrong password
+    assert status["refused_at"] == desktop.clock.now.isoformat()  # but a call
