@@ -250,6 +250,9 @@ def test_another_company_file_open_reads_as_the_pc_not_a_reconnect(
     text = " ".join([words["meaning"], *words["fix"]])
     assert "Reconnect" not in text and "sign" not in text
     assert "open" in words["fix"][0] and desktop.company.file_path in words["fix"][0]
+    status = desktop.status()
+    assert status["status"] == "wrong_company"
+    assert status["problem"]["title"] == "QuickBooks has another company file open"
     board = page(desktop, office)
     assert "QuickBooks has another company file open" in board
     assert "Reconnect QuickBooks" not in board and "Start fresh" not in board
@@ -270,6 +273,9 @@ def test_single_user_mode_needed_shows_and_clears(desktop: Desktop, office: str)
     assert shown is not None and shown["code"] == "connection.single_user_needed"
     assert "Single User file access mode" in shown["meaning"]  # QuickBooks' words, verbatim
     assert "Switch to Single-user Mode" in " ".join(shown["fix"])
+    status = desktop.status()
+    assert status["problem"]["code"] == "connection.single_user_needed"
+    assert "0x80040422" in status["last_error"] and status["last_outcome"] == "failed"
     assert "QuickBooks needs the company file in single-user mode" in page(desktop, office)
 
     connector.busy = False
@@ -289,6 +295,7 @@ def test_access_refused_in_quickbooks_shows_and_clears(desktop: Desktop, office:
     assert "The QuickBooks user has denied access." in shown["meaning"]
     assert "Integrated Applications" in shown["fix"][0]
     assert "QuickBooks does not let ledgerbridge open the company file" in page(desktop, office)
+    assert desktop.status()["problem"]["code"] == "connection.quickbooks_access_denied"
 
     connector.quickbooks = "open"  # access allowed again
     assert connector.run_session().outcome == "done"
@@ -313,6 +320,7 @@ def test_a_refused_password_is_shown_after_the_second_call_and_clears(
     assert "Make a new Web Connector password" in shown["fix"][0]
     status = desktop.status()
     assert status["refusals"] == 2 and status["last_outcome"] == "password_refused"
+    assert status["problem"]["code"] == "connection.web_connector_password_refused"
     board = page(desktop, office)
     assert "The Web Connector's password is not the right one" in board
     assert "Make a new Web Connector password" in board  # the button the fix names
