@@ -414,6 +414,9 @@ _ALL: Final[tuple[CatalogEntry, ...]] = (
             "In the Web Connector, check that ledgerbridge is in the list (if it is not, add "
             "the Web Connector file from the connection page again) and that Auto-Run is "
             "ticked, so that its scheduler runs the updates.",
+            "If the Web Connector shows an error for ledgerbridge (a certificate it does not "
+            "trust, an address it cannot reach), pass its words to whoever runs ledgerbridge: "
+            "the Web Connector only calls a secure web address with a certificate Windows trusts.",
             "Nothing else to do: this goes away by itself at the Web Connector's next update, "
             "and the waiting records are sent then.",
         ),
