@@ -135,6 +135,21 @@ def _entry_markdown(item: catalog.CatalogEntry) -> str:
     buttons = [catalog.ACTION_LABELS[a] for a in shown.actions if a != "edit_in_app"]
     lines.append(f"**One-click fixes:** {'; '.join(buttons) if buttons else 'none'}.")
     lines.append("")
+    desktop = catalog.DESKTOP_ENTRIES.get(item.code)
+    if desktop is not None:
+        words = catalog.render(desktop)
+        lines.extend(
+            [
+                f"**On QuickBooks Desktop: {words.title}.** {words.meaning}",
+                "",
+                *(f"{number}. {step}" for number, step in enumerate(words.fix, 1)),
+                "",
+                "One-click fixes on QuickBooks Desktop: "
+                + ("; ".join(catalog.ACTION_LABELS[a] for a in words.actions) or "none")
+                + ".",
+                "",
+            ]
+        )
     return "\n".join(lines)
 
 

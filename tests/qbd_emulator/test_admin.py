@@ -125,6 +125,11 @@ def test_a_web_connector_run_through_the_admin_api(
     stopped = api.post(f"/webconnectors/{connector}/stop").json()
     assert stopped["every_seconds"] is None
     assert api.patch(f"/webconnectors/{connector}", json={"quickbooks": "maybe"}).status_code == 422
+    api.patch(f"/webconnectors/{connector}", json={"quickbooks": "denied"})
+    log = api.post(f"/webconnectors/{connector}/run").json()
+    assert log["outcome"] == "connection error"
+    error = next(call for call in log["calls"] if call["method"] == "connectionError")
+    assert error["sent"]["hresult"] == "0x80040420"
     export = api.get(f"/companies/{company}/export").json()
     assert "Tiny Service Customer" in [c["Name"] for c in export["lists"]["Customer"]]
 

@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic.config import JsonDict
 
+from ledgerbridge.core import web_connector
 from ledgerbridge.core.records import RecordType
 from ledgerbridge.core.status import StatusName
 from ledgerbridge.engine.service import PUT_MANY
@@ -138,6 +139,15 @@ class ConnectionSettings(BaseModel):
         "percent of the limit (default 100: up to twice the limit). Within it the record is "
         "stored and stops with record.field_too_long, which Shorten fixes; beyond it (or over "
         "1 MB) the record is refused with a 422 naming the field",
+    )
+    web_connector_silent_minutes: Annotated[int, BeforeValidator(_whole_number)] = Field(
+        _ABSENT,
+        ge=web_connector.MIN_SILENT_MINUTES,
+        le=web_connector.MAX_SILENT_MINUTES,
+        description="QuickBooks Desktop: minutes without a call from the Web Connector before "
+        "the connection shows connection.web_connector_silent and the status connector_offline "
+        f"(default {web_connector.DEFAULT_SILENT_MINUTES}: {web_connector.SILENT_AFTER_RUNS} "
+        f"updates of the .qwc file's {web_connector.RUN_EVERY_MINUTES}-minute schedule)",
     )
     from_quickbooks_customers: FromQuickBooks = Field(
         _ABSENT,

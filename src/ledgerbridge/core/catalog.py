@@ -31,6 +31,7 @@ __all__ = [
     "ACTIONS",
     "ACTION_HELP",
     "ACTION_LABELS",
+    "DESKTOP_ENTRIES",
     "ENTRIES",
     "SCREENS",
     "Action",
@@ -170,6 +171,14 @@ CONNECTION_WEB_CONNECTOR_SILENT: Final = "connection.web_connector_silent"
 CONNECTION_PERMISSION_MISSING: Final = "connection.permission_missing"  # added
 CONNECTION_SECRET_KEYS_CHANGED: Final = "connection.secret_keys_changed"  # added
 CONNECTION_RECONNECT_SOON: Final = "connection.reconnect_soon"  # added
+# QuickBooks Desktop only, reported by the Web Connector (core.web_connector)
+CONNECTION_QUICKBOOKS_CLOSED: Final = "connection.quickbooks_closed"  # added
+CONNECTION_SINGLE_USER_NEEDED: Final = "connection.single_user_needed"  # added
+CONNECTION_QUICKBOOKS_ACCESS_DENIED: Final = "connection.quickbooks_access_denied"  # added
+CONNECTION_WEB_CONNECTOR_PASSWORD_REFUSED: Final = (  # added
+    "connection.web_connector_password_refused"
+)
+CONNECTION_WEB_CONNECTOR_ERROR: Final = "connection.web_connector_error"  # added
 
 CUSTOMER_NAME_MISSING: Final = "customer.name_missing"
 CUSTOMER_EMAIL_INVALID: Final = "customer.email_invalid"
@@ -391,18 +400,112 @@ _ALL: Final[tuple[CatalogEntry, ...]] = (
     ),
     _e(
         CONNECTION_WEB_CONNECTOR_SILENT,
-        "QuickBooks Desktop has not checked in",
-        "The QuickBooks Web Connector has not contacted ledgerbridge[ since {last_seen}| for a "
-        "while]. Records wait until it does; nothing is lost.",
+        "The QuickBooks Web Connector has not called in",
+        "The Web Connector on the computer where QuickBooks Desktop runs has not contacted "
+        "ledgerbridge[ since {last_seen}| for a while][, though it is set to call in every "
+        "{every_minutes} minutes|]. Nothing can be sent to QuickBooks or read from it until it "
+        "does; records wait and nothing is lost.",
         (
-            "On the computer where QuickBooks Desktop is installed, check that the computer is "
-            "on, that QuickBooks is open on the right company file, and that the Web Connector "
-            "is running.",
-            "In the Web Connector, check that ledgerbridge is selected and set to run "
-            "automatically.",
-            "Waiting records are sent by themselves at the next check-in.",
+            "Go to the correct computer: the one where QuickBooks Desktop is installed and the "
+            "Web Connector file of this connection was added. Check that it is switched on and "
+            "that someone is signed in to Windows.",
+            "Check that the web connector and QuickBooks are open and running on the correct "
+            "computer, with QuickBooks on this connection's company file.",
+            "In the Web Connector, check that ledgerbridge is in the list (if it is not, add "
+            "the Web Connector file from the connection page again) and that Auto-Run is "
+            "ticked, so that its scheduler runs the updates.",
+            "If the Web Connector shows an error for ledgerbridge (a certificate it does not "
+            "trust, an address it cannot reach), pass its words to whoever runs ledgerbridge: "
+            "the Web Connector only calls a secure web address with a certificate Windows trusts.",
+            "Nothing else to do: this goes away by itself at the Web Connector's next update, "
+            "and the waiting records are sent then.",
         ),
-        detected="C (QuickBooks Desktop only)",
+        screens=(None, None, "connection"),
+        detected="C (QuickBooks Desktop only: no call for the connection's set time)",
+        level="connection",
+    ),
+    _e(
+        CONNECTION_QUICKBOOKS_CLOSED,
+        "QuickBooks Desktop is not open on the PC",
+        "The Web Connector called in, but QuickBooks Desktop was not running with the company "
+        'file, or could not be started[ (QuickBooks said: "{message}")|]. Nothing can be '
+        "sent or read until QuickBooks is open; records wait and nothing is lost.",
+        (
+            "On the computer where QuickBooks Desktop is installed, open QuickBooks and the "
+            "company file[ {company_file}|] this connection works with, and leave it open.",
+            "Close any window or message QuickBooks is showing: an open message box stops the "
+            "Web Connector too.",
+            "Nothing else to do: the Web Connector's next update goes on by itself (or choose "
+            "Update Selected in the Web Connector to run it now), and this goes away.",
+        ),
+        detected="C (QuickBooks Desktop only: 0x80040408, 0x80040416, 0x80040401)",
+        level="connection",
+    ),
+    _e(
+        CONNECTION_SINGLE_USER_NEEDED,
+        "QuickBooks needs the company file in single-user mode",
+        "QuickBooks did not let ledgerbridge in because the company file is open in multi-user "
+        "mode with other people signed in to it, and QuickBooks needs single-user mode for this"
+        '[ (QuickBooks said: "{message}")|]. Records wait and nothing is lost.',
+        (
+            "Ask the other people using the company file to close it, or wait until they have.",
+            "In QuickBooks on the computer the Web Connector runs on, choose File, then Switch "
+            "to Single-user Mode.",
+            "Choose Update Selected in the Web Connector (or wait for its next update); once it "
+            "has gone through, QuickBooks can be switched back to multi-user mode.",
+        ),
+        detected="C (QuickBooks Desktop only: 0x80040422)",
+        level="connection",
+    ),
+    _e(
+        CONNECTION_QUICKBOOKS_ACCESS_DENIED,
+        "QuickBooks does not let ledgerbridge open the company file",
+        "QuickBooks Desktop refused ledgerbridge access to the company file: access was "
+        "declined when QuickBooks asked, or was taken away in its preferences"
+        '[ (QuickBooks said: "{message}")|]. Records wait and nothing is lost.',
+        (
+            "In QuickBooks, signed in as the company file's administrator, open Edit, "
+            "Preferences, Integrated Applications, Company Preferences, and allow ledgerbridge "
+            "to access the company file.",
+            "If ledgerbridge is not in that list, remove it from the Web Connector and add the "
+            "Web Connector file from the connection page again; when QuickBooks asks, allow "
+            "access.",
+            "Nothing else to do: the next update goes on by itself and this goes away.",
+        ),
+        screens=(None, "connection"),
+        detected="C (QuickBooks Desktop only: 0x80040420)",
+        level="connection",
+    ),
+    _e(
+        CONNECTION_WEB_CONNECTOR_PASSWORD_REFUSED,
+        "The Web Connector's password is not the right one",
+        "The Web Connector on the PC has called in[ {times} times in a row|] with a password "
+        "that is not this connection's[, last on {last_at}|], so ledgerbridge turned it away. "
+        "Nothing is sent until it has the right one; records wait and nothing is lost.",
+        (
+            "On the connection page, click Make a new Web Connector password and copy it (it "
+            "is shown once).",
+            "In the Web Connector on the PC, type it into the Password box of ledgerbridge's "
+            "row and save it when the Web Connector asks.",
+            "Nothing else to do: the next update goes on by itself and this goes away.",
+        ),
+        screens=("connection",),
+        detected="C (QuickBooks Desktop only: authenticate answered nvu)",
+        level="connection",
+    ),
+    _e(
+        CONNECTION_WEB_CONNECTOR_ERROR,
+        "The Web Connector reported a problem",
+        "QuickBooks Desktop or the Web Connector on the PC could not start an update"
+        '[: "{message}"|]. Records wait and nothing is lost.',
+        (
+            "Read QuickBooks' message; it usually says what to change on the PC.",
+            "Check that QuickBooks is open on this connection's company file and that no "
+            "window or message is open in it.",
+            "If it keeps happening, send the message and the Web Connector's log (View Log in "
+            "the Web Connector) to your support contact.",
+        ),
+        detected="C (QuickBooks Desktop only: connectionError)",
         level="connection",
     ),
     _e(
@@ -1334,8 +1437,40 @@ ENTRIES: Final[Mapping[str, CatalogEntry]] = MappingProxyType({e.code: e for e i
 """Every entry by code, in catalog order (the order of the documentation)."""
 
 
-def entry(code: str) -> CatalogEntry:
-    """The entry for a code; `KeyError` for a code the catalog doesn't know."""
+_DESKTOP: Final[tuple[CatalogEntry, ...]] = (
+    _e(
+        CONNECTION_WRONG_COMPANY,
+        "QuickBooks has another company file open",
+        "QuickBooks on the PC has[ the company file {company_file}| another company file] open, "
+        "but this connection works with[ {expected}| a different one]. The customers, "
+        "invoices and other records already linked belong to that file, so sending is paused "
+        "to keep the two sets of books apart.",
+        (
+            "On the computer where the Web Connector runs, close that company file in "
+            "QuickBooks and open[ {expected}| the one this connection works with] (File, then "
+            "Open or Restore Company).",
+            "Leave QuickBooks open on it: the Web Connector's next update goes on by itself, "
+            "and this goes away.",
+            "If the books really moved to another company file, add a new QuickBooks Desktop "
+            "connection for it and add its Web Connector file on the PC; its records are "
+            "matched again against that file.",
+        ),
+        detected="C (QuickBooks Desktop only: another company file in the first answer, or "
+        "0x80040409)",
+        level="connection",
+    ),
+)
+
+DESKTOP_ENTRIES: Final[Mapping[str, CatalogEntry]] = MappingProxyType({e.code: e for e in _DESKTOP})
+"""Entries worded otherwise for a QuickBooks Desktop connection: the same code, the same
+meaning, but the person fixes it at the PC (no sign-in, no Reconnect button)."""
+
+
+def entry(code: str, *, desktop: bool = False) -> CatalogEntry:
+    """The entry for a code (its QuickBooks Desktop wording when `desktop` and there is one);
+    `KeyError` for a code the catalog doesn't know."""
+    if desktop and code in DESKTOP_ENTRIES:
+        return DESKTOP_ENTRIES[code]
     return ENTRIES[code]
 
 

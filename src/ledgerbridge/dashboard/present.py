@@ -81,12 +81,13 @@ CONNECTION_MEANINGS: Mapping[str, str] = {
     "disconnected": "ledgerbridge lost its permission to work in this QuickBooks company. "
     "Records wait and are sent once someone reconnects.",
     "suspended": "This company's QuickBooks subscription is not active. Records wait until it is.",
-    "wrong_company": "The last sign-in chose another QuickBooks company. Nothing is sent until "
-    "the original company is connected again, or the connection starts fresh.",
+    "wrong_company": "QuickBooks is on another company than the one this connection works with "
+    "(another company chosen at the last sign-in, or another company file open on the PC). "
+    "Nothing is sent until the original company is back.",
     "not_connected": "No QuickBooks company is connected yet. Connect one to start sending "
     "records.",
-    "connector_offline": "QuickBooks Desktop's Web Connector has not called in lately. Records "
-    "wait until it does.",
+    "connector_offline": "QuickBooks Desktop's Web Connector has not called in for longer than "
+    "the connection allows. Records wait until it does.",
 }
 # The setup checklist's statuses: (label, meaning), for one check and for the whole list.
 CHECK_MEANINGS: Mapping[str, tuple[str, str]] = {

@@ -8,6 +8,9 @@ time has come become due without anyone waking them) and pulls each company ever
 Health (`engine.health`): every `health_every` seconds an active company's stalled records are
 queued again; a suspended company is checked again `check_every` seconds after it was first
 seen suspended (and every `check_every` after that), and synced at once when it is back.
+QuickBooks Desktop connections (no company id: the Web Connector calls in instead) are checked
+for a silent Web Connector every `health_every` (`engine.desktop.health.check_all`), and their
+events delivered to the app every round, as the Online companies' are.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import threading
 import time
 from collections.abc import Callable
 
+from ledgerbridge.engine.desktop import health as desktop_health
 from ledgerbridge.engine.health import check_connection, requeue_stalled
 from ledgerbridge.engine.notify import deliver_events
 from ledgerbridge.engine.ports import Ledger
@@ -24,6 +28,7 @@ from ledgerbridge.engine.pull import pull_company
 from ledgerbridge.engine.push import new_holder, sync_company
 from ledgerbridge.storage.connections import Connections
 from ledgerbridge.storage.sync_states import SyncStates
+from ledgerbridge.storage.web_connectors import WebConnectors
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +50,7 @@ class InProcessDispatcher:
         self._health_every = health_every
         self._check_every = check_every
         self._last_health: dict[str, float] = {}
+        self._last_desktop_health: float | None = None
         self._last_check: dict[str, float] = {}  # suspended companies: when last checked
         self._clock = clock
         self._holder = new_holder()
@@ -89,6 +95,7 @@ class InProcessDispatcher:
             self._sync_wanted.clear()
             self._pull_wanted.clear()
         now = self._clock()
+        self._desktop_round(now)
         with self._ledger.db.session(readonly=True) as session:
             connections = [
                 c
@@ -119,6 +126,22 @@ class InProcessDispatcher:
                 deliver_events(self._ledger, cid)
             except Exception:  # one company's failure must not stop the others
                 log.exception("sync of connection %s failed", cid)
+
+    def _desktop_round(self, now: float) -> None:
+        """QuickBooks Desktop connections: their Web Connectors checked for silence every
+        `health_every`, their events delivered every round (their work runs in the Web
+        Connector's sessions, not here)."""
+        try:
+            last = self._last_desktop_health
+            if last is None or now - last >= self._health_every:
+                self._last_desktop_health = now
+                desktop_health.check_all(self._ledger)
+            with self._ledger.db.session(readonly=True) as session:
+                desktop = [c.connection_id for c in WebConnectors(session).all()]
+            for cid in desktop:
+                deliver_events(self._ledger, cid)
+        except Exception:  # the Online companies' round goes on
+            log.exception("the Web Connectors' round failed")
 
     def _check_due(self, connection_id: str, now: float) -> bool:
         """Whether a suspended company is due for a check (`check_every` after it was first

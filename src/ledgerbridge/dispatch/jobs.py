@@ -31,7 +31,8 @@ fine):
   procrastinate): a pull for every active connection and a sync for every connection with
   due work, so nothing depends on a wake-up. Before that, its health round (`engine.health`):
   suspended connections are checked again (inline; one back to active gets its pull and sync
-  here) and the stalled records of active ones are made due again.
+  here), the stalled records of active ones are made due again, and Desktop connections whose
+  Web Connector stopped calling are shown silent (`engine.desktop.health`).
   `ledgerbridge.remove_old_jobs`, daily: finished jobs older than `KEEP_JOBS_HOURS` are
   deleted.
 - Stalled jobs: every worker sends procrastinate heartbeats (`heartbeat_every`) and, at start
@@ -78,6 +79,7 @@ from sqlalchemy import Connection, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+from ledgerbridge.engine.desktop import health as desktop_health
 from ledgerbridge.engine.health import check_connection, requeue_stalled
 from ledgerbridge.engine.ports import Ledger
 from ledgerbridge.engine.pull import mirror_is_empty, pull_company
@@ -437,7 +439,12 @@ def sweep(ledger: Ledger) -> tuple[int, int]:
 
 
 def _health(ledger: Ledger) -> None:
-    """Suspended connections checked again; stalled records of active ones due again."""
+    """Suspended connections checked again; stalled records of active ones due again; Desktop
+    connections whose Web Connector has gone silent shown so (`engine.desktop.health`)."""
+    try:
+        desktop_health.check_all(ledger)
+    except Exception:  # the Online companies' round goes on
+        log.exception("the Web Connectors' health round failed")
     with ledger.db.session(readonly=True) as session:
         connections = [(c.id, c.status) for c in Connections(session).all_connected()]
     for connection_id, status in connections:

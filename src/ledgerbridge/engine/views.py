@@ -24,11 +24,13 @@ class ProblemView:
     screens: tuple[str | None, ...] = ()
 
     @staticmethod
-    def of(problem: Mapping[str, Any]) -> ProblemView:
+    def of(problem: Mapping[str, Any], *, desktop: bool = False) -> ProblemView:
+        """The stored problem in the catalog's words (a QuickBooks Desktop connection's in
+        its Desktop wording, `catalog.DESKTOP_ENTRIES`, where the fix is made at the PC)."""
         code = str(problem.get("code", catalog.QUICKBOOKS_UNKNOWN_ERROR))
         params = {k: v for k, v in (problem.get("params") or {}).items()}
         try:
-            entry = catalog.entry(code)
+            entry = catalog.entry(code, desktop=desktop)
         except KeyError:
             entry = catalog.entry(catalog.QUICKBOOKS_UNKNOWN_ERROR)
         rendered = catalog.render(entry, {k: str(v) for k, v in params.items() if v is not None})

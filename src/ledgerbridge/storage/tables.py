@@ -29,6 +29,7 @@ from sqlalchemy import (
     String,
     UniqueConstraint,
     false,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -423,6 +424,11 @@ class WebConnector(Base):
     last_error_at: Mapped[datetime | None]
     found: Mapped[dict[str, Any] | None]  # what the look-ups found: {"customers": n, ...}
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # calls in a row whose password was refused, and the last one (migration 0012)
+    refusals: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    refused_at: Mapped[datetime | None]
+    last_outcome: Mapped[str | None]  # how the last session ended (core.web_connector.OUTCOMES)
+    last_outcome_at: Mapped[datetime | None]
 
 
 class WebConnectorSession(Base):

@@ -14,7 +14,7 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import ColumnElement, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from ledgerbridge.storage import tables
@@ -45,7 +45,17 @@ class StoredConnector:
     last_error_at: datetime | None
     found: Mapping[str, Any] | None
     created_at: datetime
+    refusals: int
+    refused_at: datetime | None
+    last_outcome: str | None
+    last_outcome_at: datetime | None
     has_password: bool = False
+
+    @property
+    def last_contact(self) -> datetime | None:
+        """The Web Connector's last call, with a good password or a refused one."""
+        moments = [m for m in (self.last_seen_at, self.refused_at) if m is not None]
+        return max(moments) if moments else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,14 +81,24 @@ class WebConnectors:
     # --- the connector -------------------------------------------------------------------------
 
     def get(self, connection_id: str) -> StoredConnector | None:
+        found = self._select(tables.WebConnector.connection_id == connection_id)
+        return found[0] if found else None
+
+    def all(self) -> list[StoredConnector]:
+        """Every Desktop connection's Web Connector (for the health sweep)."""
+        return self._select()
+
+    def _select(self, *conditions: ColumnElement[bool]) -> list[StoredConnector]:
         connector = tables.WebConnector
-        row = self._session.execute(
+        rows = self._session.execute(
             select(
                 *(getattr(connector, f.name) for f in fields(StoredConnector)[:-1]),
                 connector.password_hash.is_not(None).label("has_password"),
-            ).where(connector.connection_id == connection_id)
-        ).one_or_none()
-        return None if row is None else StoredConnector(**row._mapping)
+            )
+            .where(*conditions)
+            .order_by(connector.connection_id)
+        )
+        return [StoredConnector(**row._mapping) for row in rows]
 
     def ensure(self, connection_id: str, username: str) -> StoredConnector:
         """The connection's Web Connector, made (with new OwnerID and FileID GUIDs, no password
@@ -120,6 +140,46 @@ class WebConnectors:
 
     def seen(self, connection_id: str) -> bool:
         return self._update(connection_id, last_seen_at=self._clock())
+
+    def refused(self, username: str) -> StoredConnector | None:
+        """A call with this user name and a wrong password: counted (one more in a row) on its
+        connector, which is returned; None when no connector has the user name."""
+        connector = tables.WebConnector
+        now = self._clock()
+        statement = (
+            update(connector)
+            .where(connector.username == username)
+            .values(
+                refusals=connector.refusals + 1,
+                refused_at=now,
+                last_outcome="password_refused",
+                last_outcome_at=now,
+            )
+            .returning(connector.connection_id)
+        )
+        row = self._session.execute(statement, execution_options=NO_SYNC).first()
+        return None if row is None else self.get(row.connection_id)
+
+    def turned_away(self, username: str) -> StoredConnector | None:
+        """A call with this user name answered "nvu" without its password checked (failed
+        logins make it wait): a call all the same, not counted as a wrong password."""
+        connector = tables.WebConnector
+        statement = (
+            update(connector)
+            .where(connector.username == username)
+            .values(refused_at=self._clock())
+            .returning(connector.connection_id)
+        )
+        row = self._session.execute(statement, execution_options=NO_SYNC).first()
+        return None if row is None else self.get(row.connection_id)
+
+    def accepted(self, connection_id: str) -> bool:
+        """A call whose password was right: the refusals in a row start again from 0."""
+        return self._update(connection_id, refusals=0)
+
+    def set_outcome(self, connection_id: str, outcome: str) -> bool:
+        """How the last session ended (`core.web_connector.OUTCOMES`)."""
+        return self._update(connection_id, last_outcome=outcome, last_outcome_at=self._clock())
 
     def set_company(
         self,

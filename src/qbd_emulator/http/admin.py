@@ -424,8 +424,8 @@ class _Admin:
         unknown = set(body) - allowed
         if unknown:
             raise Invalid(sorted(unknown)[0], f"unknown setting {sorted(unknown)[0]}")
-        if "quickbooks" in body and body["quickbooks"] not in ("open", "closed"):
-            raise Invalid("quickbooks", "quickbooks must be open or closed")
+        if "quickbooks" in body and body["quickbooks"] not in ("open", "closed", "denied"):
+            raise Invalid("quickbooks", "quickbooks must be open, closed or denied")
         if body.get("open_company_id") is not None:
             self.emulator.company(str(body["open_company_id"]))
         if "busy" in body and not isinstance(body["busy"], bool):

@@ -52,6 +52,7 @@ FILE_BUSY = (
     "This application requires Single User file access mode and there is already more than one "
     "user logged in to this company file.",
 )
+ACCESS_DENIED = ("0x80040420", "The QuickBooks user has denied access.")
 MAX_CONNECTION_RETRIES = 2
 
 
@@ -159,7 +160,8 @@ class WebConnector:
         self.max_noops = max_noops
         self.timeout = timeout
         self.transport = transport
-        # the PC: QuickBooks open with this connector's file, closed, or with another file
+        # the PC: QuickBooks open with this connector's file, closed, or with another file;
+        # "denied": open, but the application's access to the file refused there
         self.quickbooks = "open"
         self.open_company_id: str | None = None
         self.busy = False
@@ -365,6 +367,8 @@ class WebConnector:
     def _try_open(self, path: str) -> tuple[Company | None, tuple[str, str] | None]:
         if self.quickbooks == "closed":
             return None, (QB_CLOSED_NO_PATH if not path else QB_CANNOT_START)
+        if self.quickbooks == "denied":  # the application's access refused in QuickBooks
+            return None, ACCESS_DENIED
         open_id = self.open_company_id or self.company_id
         try:
             open_company = self.files.company(open_id)

@@ -18,6 +18,8 @@ import pytest
 from ledgerbridge.adapters.qbo import FixedToken, QboClient
 from ledgerbridge.bootstrap import Ledger, build
 from ledgerbridge.cli import main
+from ledgerbridge.core import catalog
+from ledgerbridge.engine.desktop import health
 from ledgerbridge.engine.pull import pull_company
 from ledgerbridge.engine.push import sync_company
 from ledgerbridge.engine.service import Service
@@ -118,6 +120,32 @@ def test_connections_list_and_show(shop: Shop, capsys: pytest.CaptureFixture[str
     assert shown["problems"] == {"customer.duplicate_in_app": 1, "payment.method_not_mapped": 1}
     text = run(capsys, "connections", "show", shop.connection_id)
     assert "customer.duplicate_in_app" in text and "needs attention (error)" in text
+
+
+def test_connections_show_says_the_connections_own_problem(
+    shop: Shop, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A Desktop connection whose Web Connector reported QuickBooks closed: the problem, in
+    the catalog's words with its fix steps (QuickBooks' own text kept as it is)."""
+    made = run_json(
+        capsys, "connections", "create", "--name", "PC", "--key-id", shop.key_id,
+        "--environment", "desktop",
+    )  # fmt: skip
+    with shop.ledger.db.session() as session:
+        health.record(
+            session,
+            shop.ledger.clock,
+            made["id"],
+            catalog.CONNECTION_QUICKBOOKS_CLOSED,
+            {"message": "Could not start [QuickBooks]."},
+        )
+    text = run(capsys, "connections", "show", made["id"])
+    assert "problem connection.quickbooks_closed: QuickBooks Desktop is not open on the PC" in text
+    assert 'QuickBooks said: "Could not start [QuickBooks]."' in text
+    assert "1. On the computer where QuickBooks Desktop is installed" in text
+    assert run_json(capsys, "connections", "show", made["id"])["problem"]["code"] == (
+        "connection.quickbooks_closed"
+    )
 
 
 def test_a_connection_made_connected_and_disconnected_from_the_command_line(

@@ -34,6 +34,12 @@ ADDED_CODES = {
     "record.unreadable",
     "record.link_target_missing",
     "record.link_target_taken",
+    # QuickBooks Desktop: what the Web Connector reports about the PC
+    "connection.quickbooks_closed",
+    "connection.single_user_needed",
+    "connection.quickbooks_access_denied",
+    "connection.web_connector_password_refused",
+    "connection.web_connector_error",
 }
 
 RETRIABLE = {

@@ -6,12 +6,14 @@ against the emulated company file itself."""
 from __future__ import annotations
 
 import html
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
 from lxml import etree
 from playwright.sync_api import expect
 
+from ledgerbridge.engine.desktop import health as desktop_health
 from qbd_emulator.emulator import Emulator
 from qbd_emulator.webconnector.simulator import WebConnector
 from tests.ledgerbridge.dashboard.browser import Desk, sign_in
@@ -61,3 +63,57 @@ def test_the_bookkeeper_adds_the_qwc_file_and_sees_the_first_session(desk: Desk)
     expect(found.locator("xpath=following-sibling::dd")).to_have_text(str(customers))
     expect(section).not_to_contain_text("never")
     desk.shot("desktop-after-first-session")
+
+
+def test_the_office_sees_the_web_connector_go_silent_and_come_back(desk: Desk) -> None:
+    """The PC goes off: after the connection's silence time the page says the Web Connector has
+    not called in, since when, and what to check on the PC; its next update clears it."""
+    live = desk.live
+    service = live.service
+    cid = service.create_connection(desk.world.key_id, "Back office", "desktop").id
+    base = f"http://localhost:{urlsplit(live.url).port}"
+    made = service.web_connector_password(desk.world.key_id, cid)
+    qwc = etree.fromstring(service.qwc_file(desk.world.key_id, cid, base))
+    pc = Emulator()
+    books = pc.create_company("Summit Ridge Builders", preset="demo")
+    connector = WebConnector(
+        pc,
+        url=qwc.findtext("AppURL") or "",
+        username=qwc.findtext("UserName") or "",
+        password=made["password"],
+        company_id=books.id,
+        owner_id=qwc.findtext("OwnerID"),
+        file_id=qwc.findtext("FileID"),
+        noop_delay=0,
+    )
+    assert connector.run_session().outcome == "done"
+    connector.stop()  # the PC is switched off
+
+    real_clock = live.ledger.clock
+    later = real_clock() + timedelta(minutes=50)
+    live.ledger.clock = lambda: later
+    try:
+        desktop_health.check_all(live.ledger)  # the server's health round
+        page = desk.page
+        page.goto(f"{live.url}/dashboard/connections/{cid}")  # the browser is signed in there
+        first = page.locator("#what-to-do-first .step-connection")
+        expect(first).to_contain_text("The QuickBooks Web Connector has not called in")
+        problem = page.locator(".notice-error[role=alert]")
+        expect(problem).to_contain_text("has not contacted ledgerbridge since")
+        expect(problem).to_contain_text(
+            "the web connector and QuickBooks are open and running on the correct computer"
+        )
+        expect(page.locator(".status-line")).to_contain_text("Connector offline")
+        section = page.locator("#web-connector")
+        expect(section).to_contain_text("Finished: QuickBooks is up to date")
+        expect(section).to_contain_text("45 minutes without a call")
+        desk.shot("desktop-silent")
+
+        assert connector.run_session().outcome == "done"  # the PC is back on
+        page.reload()
+        expect(page.locator(".status-line")).to_contain_text("Active")
+        expect(page.locator("#what-to-do-first")).not_to_contain_text("has not called in")
+        expect(page.locator(".notice-error[role=alert]")).to_have_count(0)
+        desk.shot("desktop-back")
+    finally:
+        live.ledger.clock = real_clock

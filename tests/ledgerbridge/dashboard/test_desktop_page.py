@@ -7,6 +7,10 @@ import html
 
 from lxml import etree
 
+from ledgerbridge.api import create_app
+from qbd_emulator.emulator import Emulator
+from qbd_emulator.testing import asgi_transport
+from qbd_emulator.webconnector.simulator import WebConnector
 from tests.ledgerbridge.dashboard.conftest import Office
 
 
@@ -34,3 +38,47 @@ def test_the_desktop_page_offers_the_qwc_file_and_a_password(office: Office) -> 
     assert "it is not shown again" not in again
     listing = html.unescape(office.client.get("/dashboard/connections").text)
     assert "Summit books" in listing
+
+
+def test_what_the_web_connector_reports_shows_on_the_page_and_clears(office: Office) -> None:
+    """QuickBooks closed on the PC, through the emulated Web Connector in-process: the page's
+    what to do first and its problem box say so in the catalog's words, with what to do on the
+    PC; once QuickBooks is open the next update clears it."""
+    service = office.service
+    cid = service.create_connection(office.key_id, "Summit books", "desktop").id
+    made = service.web_connector_password(office.key_id, cid)
+    qwc = etree.fromstring(service.qwc_file(office.key_id, cid, "https://books.example"))
+    pc = Emulator()
+    books = pc.create_company("Summit Ridge Builders", preset="demo")
+    with asgi_transport(create_app(service)) as transport:
+        connector = WebConnector(
+            pc,
+            url=qwc.findtext("AppURL") or "",
+            username=qwc.findtext("UserName") or "",
+            password=made["password"],
+            company_id=books.id,
+            owner_id=qwc.findtext("OwnerID"),
+            file_id=qwc.findtext("FileID"),
+            noop_delay=0,
+            transport=transport,
+        )
+        connector.quickbooks = "closed"
+        assert connector.run_session().outcome == "connection error"
+        page = html.unescape(office.client.get(f"/dashboard/connections/{cid}").text)
+        first = page.split('id="what-to-do-first"')[1].split("</section>")[0]
+        assert "QuickBooks Desktop is not open on the PC" in first
+        assert "open QuickBooks and the company file" in page  # the fix steps
+        assert "connection.quickbooks_closed" in page
+        assert "Stopped: QuickBooks or the Web Connector reported a problem" in page
+        listing = html.unescape(office.client.get("/dashboard/connections").text)
+        assert "QuickBooks Desktop is not open on the PC" in listing
+
+        connector.quickbooks = "open"
+        assert connector.run_session().outcome == "done"
+    page = html.unescape(office.client.get(f"/dashboard/connections/{cid}").text)
+    assert "QuickBooks Desktop is not open on the PC" not in page
+    assert "Finished: QuickBooks is up to date" in page
+    assert books.file_path in page
+    health = html.unescape(office.client.get(f"/dashboard/connections/{cid}/health").text)
+    assert "Last heard from the Web Connector: <time" in health
+    assert "Last update from QuickBooks" not in health

@@ -50,6 +50,7 @@ class Desktop:
     connection: dict[str, Any]
     username: str
     password: str
+    key_id: str = ""
 
     def connector(self, password: str | None = None, **options: Any) -> WebConnector:
         """A Web Connector on the PC, added with the connection's .qwc file."""
@@ -114,7 +115,7 @@ def desktop(tmp_path: Any, database: dict[str, str]) -> Iterator[Desktop]:
     clock = Clock()
     ledger.clock = clock
     service = Service(ledger)
-    _, key = service.create_key("desktop")
+    key_id, key = service.create_key("desktop")
     url = f"http://localhost:{port}"
     emulator = Emulator()
     company = emulator.create_company("Summit Ridge Builders", preset="demo")
@@ -144,6 +145,7 @@ def desktop(tmp_path: Any, database: dict[str, str]) -> Iterator[Desktop]:
                 connection,
                 credentials["username"],
                 credentials["password"],
+                key_id,
             )
     finally:
         ledger.db.dispose()

@@ -20,6 +20,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from ledgerbridge import consent_cookie as signin
+from ledgerbridge.core import web_connector
 from ledgerbridge.dashboard import names, overview, web
 from ledgerbridge.dashboard.accounts import DashboardUser
 from ledgerbridge.dashboard.sessions import Signer
@@ -137,7 +138,9 @@ def _connection_page(
         status = board.service.web_connector_status(user.key_id, connection_id)
         seen = status.get("last_seen_at")
         status["last_seen_at"] = datetime.fromisoformat(seen) if seen else None
+        status["last_outcome_words"] = web_connector.OUTCOMES.get(status.get("last_outcome") or "")
         desktop["web_connector"] = status
+        desktop["run_every_minutes"] = web_connector.RUN_EVERY_MINUTES
     return web.render(
         request,
         "connection.html",

@@ -61,11 +61,15 @@ def health(request: Request, connection_id: str, user: web.SignedIn, board: web.
     hourly = queries.synced_per_hour(ledger, connection_id, now)
     over_time = queries.status_history(ledger, connection_id, now, order=list(RECORD_STATUSES))
     over_time_title, over_time_chart, over_time_head, over_time_rows = _over_time(over_time)
+    heard = None  # QuickBooks Desktop: the Web Connector's last call stands for the last update
+    if view.environment == "desktop":
+        heard = service.web_connector_status(user.key_id, connection_id)["last_seen_at"] or ""
     return web.render(
         request,
         "health.html",
         title=f"Health: {view.name}",
         connection=view,
+        web_connector_heard=heard,
         status_rows=[(record_status(s), n) for s, n in statuses],
         problems=problems,
         hourly=hourly,

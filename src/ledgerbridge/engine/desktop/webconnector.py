@@ -20,7 +20,14 @@ envelope (`adapters.qbwc.soap`, read by the API's `/qbwc` route).
   back and answers the percentage done. Work not ready yet is a NoOp (`getLastError` "NoOp":
   the Web Connector asks again after a pause), at most `MAX_NOOPS` times a session.
 - `connectionError` and errors the Web Connector passes in `receiveResponseXML` are recorded on
-  the connection (shown on its page) and end the session.
+  the connection (shown on its page) and end the session. What they say about the PC becomes
+  the connection's problem in the catalog's words (`core.web_connector.reported`: QuickBooks
+  closed, another company file open, single-user mode needed, access denied, else the Web
+  Connector's message), cleared when a later session opens the connection's company file.
+- Health (`engine.desktop.health`): every call with the connection's user name counts as
+  heard from (a connection shown silent gets its status back); wrong passwords are counted in
+  a row and shown past `core.web_connector.REFUSED_AFTER`, cleared by the next good one; how
+  each session ended is kept (`core.web_connector.OUTCOMES`).
 - An unknown or expired ticket gets a polite end: "" / -1 / "done" and a sentence.
 """
 
@@ -36,7 +43,8 @@ from typing import Any, Final
 from sqlalchemy.orm import Session
 
 from ledgerbridge.adapters.qbwc import qbxml
-from ledgerbridge.core import catalog, sign_in
+from ledgerbridge.core import catalog, sign_in, web_connector
+from ledgerbridge.engine.desktop import health
 from ledgerbridge.engine.ports import (
     DesktopSession,
     DesktopWork,
@@ -138,17 +146,33 @@ class WebConnectorService:
         with self.ledger.db.session() as session:
             attempts = SignInAttempts(session, clock=self.ledger.clock, policy=_POLICY)
             verdict = attempts.begin(subject, address)
+        clock = self.ledger.clock
         if not isinstance(verdict, sign_in.Go):
+            with self.ledger.db.session() as session:  # a call all the same: not silent
+                waited = WebConnectors(session, clock=clock).turned_away(username)
+                if waited is not None:
+                    health.heard_from(session, clock, waited.connection_id)
             return ["", "nvu"]
         with self.ledger.db.session() as session:
-            connectors = WebConnectors(session, clock=self.ledger.clock)
+            connectors = WebConnectors(session, clock=clock)
             connector = connectors.check(username, password)
-            if connector is None or not self._is_desktop(session, connector.connection_id):
+            if connector is None:
+                counted = connectors.refused(username)
+                if counted is not None and self._is_desktop(session, counted.connection_id):
+                    health.refused(session, clock, counted)
+                return ["", "nvu"]
+            if not self._is_desktop(session, connector.connection_id):
                 return ["", "nvu"]
             connectors.seen(connector.connection_id)
-            SignInAttempts(session, clock=self.ledger.clock, policy=_POLICY).succeeded(
-                subject, address
+            connectors.accepted(connector.connection_id)
+            health.heard_from(session, clock, connector.connection_id)
+            health.clear(
+                session,
+                clock,
+                connector.connection_id,
+                {catalog.CONNECTION_WEB_CONNECTOR_PASSWORD_REFUSED},
             )
+            SignInAttempts(session, clock=clock, policy=_POLICY).succeeded(subject, address)
         due = self.work.due(connector.connection_id)
         ticket = secrets.token_urlsafe(24)
         now = self.ledger.clock()
@@ -157,6 +181,8 @@ class WebConnectorService:
             connectors.forget_expired()
             busy = connectors.busy(connector.connection_id, now - BUSY_WINDOW)
             connectors.open_ticket(connector.connection_id, ticket, now + TICKET_LIFE)
+            if busy or not due:
+                connectors.set_outcome(connector.connection_id, "busy" if busy else "nothing_to_do")
         if busy:  # another PC's Web Connector (or this one's last session) is still at work
             return [ticket, "busy", str(int(BUSY_WINDOW.total_seconds()))]
         return [ticket, "" if due else "none"]
@@ -209,6 +235,8 @@ class WebConnectorService:
                 )
                 connectors.update_ticket(ticket, error=error, pending=None)
                 connectors.set_error(connector.connection_id, error)
+                if hresult and web_connector.reported(hresult, message) in _ABOUT_THE_PC:
+                    self._reported(session, connector, hresult, message)
                 return -1
         desk = self._session(live, connector, connector.qbxml_version or "", "")
         taken = self.work.take_response(desk, live.pending, response)
@@ -236,6 +264,9 @@ class WebConnectorService:
             connectors.seen(live.connection_id)
             connectors.set_error(live.connection_id, error)
             connectors.update_ticket(ticket, error=error)
+            connector = connectors.get(live.connection_id)
+            if connector is not None:
+                self._reported(session, connector, hresult, message)
         return "done"
 
     def get_last_error(self, ticket: str) -> str:
@@ -253,6 +284,13 @@ class WebConnectorService:
                 return _ENDED
             connectors.close_ticket(ticket)
             connector = connectors.get(live.connection_id)
+            failed = bool(live.error and live.error != NOOP)
+            if failed or live.step:  # a session that did something (none/busy: authenticate)
+                finished = connector is not None and connector.progress == 100 and not failed
+                connectors.set_outcome(
+                    live.connection_id,
+                    "done" if finished else "failed" if failed else "nothing_to_do",
+                )
         if live.error and live.error != NOOP:
             return f"ledgerbridge: {live.error}"
         if connector is not None and connector.progress == 100 and live.step:
@@ -296,13 +334,13 @@ class WebConnectorService:
                 f"works with {ours or 'another file'}. Open the right company file in "
                 "QuickBooks on the PC, or start the connection fresh if the move is meant."
             )
-            connections.set_problem(
+            health.record(
+                session,
+                self.ledger.clock,
                 connector.connection_id,
-                {
-                    "code": catalog.CONNECTION_WRONG_COMPANY,
-                    "message": words,
-                    "params": {"company_file": company_file, "expected": ours},
-                },
+                catalog.CONNECTION_WRONG_COMPANY,
+                {"company_file": company_file, "expected": ours},
+                words,
             )
             connectors.set_error(connector.connection_id, words)
             self._status(
@@ -322,16 +360,41 @@ class WebConnectorService:
             qbxml_version=version or connector.qbxml_version,
             closing_date=company.closing_date if company else connector.closing_date,
         )
-        stored = connections.get_unscoped(connector.connection_id)
-        if stored is not None:
-            if stored.problem and stored.problem.get("code") == catalog.CONNECTION_WRONG_COMPANY:
-                connections.set_problem(connector.connection_id, None)
-            if company is not None and company.name:
-                connections.set_company(connector.connection_id, None, company.name)
+        # QuickBooks opened the connection's file: what the PC reported before is over
+        health.clear(
+            session, self.ledger.clock, connector.connection_id, web_connector.SESSION_CODES
+        )
+        if company is not None and company.name:
+            connections.set_company(connector.connection_id, None, company.name)
         self._status(
             session, connector.connection_id, "active", {"company_file": company_file or ours}
         )
         return None
+
+    def _reported(
+        self, session: Session, connector: StoredConnector, hresult: str, message: str
+    ) -> None:
+        """What the Web Connector reported about the PC (QuickBooks closed, another file open,
+        single-user mode needed...) becomes the connection's problem, in the catalog's words
+        (`core.web_connector.reported`); QuickBooks' own text is kept verbatim in its params."""
+        code = web_connector.reported(hresult, message)
+        params = {
+            "message": message.strip() or None,
+            "hresult": hresult.strip() or None,
+            "company_file": connector.company_file,
+        }
+        if code == catalog.CONNECTION_WRONG_COMPANY:
+            params["expected"] = connector.company_file
+            params["company_file"] = None  # QuickBooks did not say which file it has open
+            self._status(session, connector.connection_id, "wrong_company", {"company_file": None})
+        health.record(
+            session,
+            self.ledger.clock,
+            connector.connection_id,
+            code,
+            params,
+            _reported(hresult, message),
+        )
 
     def _status(
         self, session: Session, connection_id: str, status: str, detail: Mapping[str, Any]
@@ -348,6 +411,10 @@ class WebConnectorService:
         Events(session, clock=self.ledger.clock).append(
             connection_id, "connection.status_changed", {"status": status, **detail}
         )
+
+
+_ABOUT_THE_PC: Final = web_connector.SESSION_CODES - {catalog.CONNECTION_WEB_CONNECTOR_ERROR}
+"""What an hresult passed to receiveResponseXML may say about the PC rather than a request."""
 
 
 def _reported(hresult: str, message: str) -> str:

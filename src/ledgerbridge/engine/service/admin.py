@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from ledgerbridge.core.status import Status
 from ledgerbridge.crypto import CipherError
 from ledgerbridge.engine import health, holding, notify, reconnecting, waiting
+from ledgerbridge.engine.desktop.webconnector import DESKTOP
 from ledgerbridge.engine.service._shared import (
     Wiring,
     defer_sync,
@@ -69,7 +70,9 @@ def connection_view(service: Wiring, session: Any, connection: StoredConnection)
             **connection.settings,
             "events_secret": _events_secret(service, session, connection),
         },
-        problem=ProblemView.of(problem) if problem else None,
+        problem=(
+            ProblemView.of(problem, desktop=connection.environment == DESKTOP) if problem else None
+        ),
     )
 
 

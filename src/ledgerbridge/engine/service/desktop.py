@@ -9,9 +9,12 @@ from datetime import datetime
 from typing import Any
 
 from ledgerbridge.adapters.qbwc import qwc
+from ledgerbridge.core import web_connector as wc_rules
 from ledgerbridge.engine.desktop.lookups import EVERY, LookUps
 from ledgerbridge.engine.desktop.webconnector import DESKTOP, WebConnectorService
 from ledgerbridge.engine.service._shared import Wiring, invalid, owned_connection
+from ledgerbridge.engine.service.settings import DEFAULT_SETTINGS
+from ledgerbridge.engine.views import ProblemView
 from ledgerbridge.storage.connections import StoredConnection
 from ledgerbridge.storage.web_connectors import WebConnectors
 
@@ -82,14 +85,26 @@ def web_connector_password(service: Wiring, key_id: str, connection_id: str) -> 
 
 def web_connector_status(service: Wiring, key_id: str, connection_id: str) -> dict[str, Any]:
     """What the connection's Web Connector last reported: the company file, its closing date
-    and qbXML version, when it was last seen, its progress, the last error, the look-ups."""
+    and qbXML version, when it was last seen, its progress, the last error, how its last
+    session ended, the look-ups; and the connection's status and problem (the silence after
+    `silent_after_minutes`, QuickBooks closed, the password refused...: `engine.desktop.health`)."""
     with service.ledger.db.session(readonly=True) as session:
         connection = owned_connection(session, key_id, connection_id)
         _desktop(connection)
         connector = WebConnectors(session).get(connection.id)
+    after = wc_rules.silent_after({**DEFAULT_SETTINGS, **connection.settings})
+    health = {
+        "status": connection.status,
+        "problem": (
+            ProblemView.of(connection.problem, desktop=True).to_json()
+            if connection.problem
+            else None
+        ),
+        "silent_after_minutes": int(after.total_seconds() // 60),
+    }
     if connector is None:
-        return dict.fromkeys(_STATUS_FIELDS) | {"has_password": False}
-    return {
+        return dict.fromkeys(_STATUS_FIELDS) | {"has_password": False, "refusals": 0} | health
+    return health | {
         "username": connector.username,
         "has_password": connector.has_password,
         "owner_id": connector.owner_id,
@@ -104,6 +119,10 @@ def web_connector_status(service: Wiring, key_id: str, connection_id: str) -> di
         "last_error": connector.last_error,
         "last_error_at": _iso(connector.last_error_at),
         "found": dict(connector.found) if connector.found else None,
+        "last_outcome": connector.last_outcome,
+        "last_outcome_at": _iso(connector.last_outcome_at),
+        "refusals": connector.refusals,
+        "refused_at": _iso(connector.refused_at),
     }
 
 
@@ -121,6 +140,9 @@ _STATUS_FIELDS = (
     "last_error",
     "last_error_at",
     "found",
+    "last_outcome",
+    "last_outcome_at",
+    "refused_at",
 )
 
 

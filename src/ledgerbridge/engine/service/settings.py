@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ledgerbridge.adapters import delivery
-from ledgerbridge.core import twoway
+from ledgerbridge.core import twoway, web_connector
 from ledgerbridge.core.preflight import limits
 from ledgerbridge.core.problems import Problem
 from ledgerbridge.core.records import RECORD_TYPES
@@ -42,6 +42,8 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "customer_email_required": False,
     "auto_push": list(RECORD_TYPES),
     "field_limit_margin": limits.DEFAULT_MARGIN,
+    # QuickBooks Desktop: minutes without a call before the Web Connector is shown silent
+    web_connector.SILENT_SETTING: web_connector.DEFAULT_SILENT_MINUTES,
     # connections made before these settings existed: nothing from QuickBooks, as then
     **{twoway.setting_of(t): twoway.DEFAULT for t in twoway.TYPES},
 }
@@ -100,6 +102,10 @@ def validate_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
                 raise invalid(
                     "settings.field_limit_margin", f"a whole number of percent, 0 to {MAX_MARGIN}"
                 )
+        elif key == web_connector.SILENT_SETTING:
+            low, high = web_connector.MIN_SILENT_MINUTES, web_connector.MAX_SILENT_MINUTES
+            if type(value) is not int or not low <= value <= high:
+                raise invalid(f"settings.{key}", f"a whole number of minutes, {low} to {high}")
         else:
             raise Invalid(
                 [Problem("input.unknown_field", f"settings.{key}", f"unknown setting {key}")]

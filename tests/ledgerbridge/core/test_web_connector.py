@@ -1,0 +1,133 @@
+"""What the Web Connector's reports mean (core.web_connector) and the Desktop wording of the
+catalog (catalog.DESKTOP_ENTRIES), as values."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from ledgerbridge.core import catalog, web_connector
+from tests.ledgerbridge.core.test_catalog import _JARGON, texts
+
+
+@pytest.mark.parametrize(
+    ("hresult", "message", "code"),
+    [
+        ("0x80040408", "Could not start QuickBooks.", catalog.CONNECTION_QUICKBOOKS_CLOSED),
+        (
+            "0x80040416",
+            "If QuickBooks is not running, the company data file name must be supplied to "
+            "BeginSession.",
+            catalog.CONNECTION_QUICKBOOKS_CLOSED,
+        ),
+        ("0X80040401", "Could not access QuickBooks.", catalog.CONNECTION_QUICKBOOKS_CLOSED),
+        (
+            "0x80040409",
+            "A QuickBooks company data file is already open and it is different from the one "
+            "requested.",
+            catalog.CONNECTION_WRONG_COMPANY,
+        ),
+        (
+            "0x80040422",
+            "This application requires Single User file access mode and there is already more "
+            "than one user logged in to this company file.",
+            catalog.CONNECTION_SINGLE_USER_NEEDED,
+        ),
+        (
+            "0x80040420",
+            "The QuickBooks user has denied access.",
+            catalog.CONNECTION_QUICKBOOKS_ACCESS_DENIED,
+        ),
+        # no HRESULT, or one not known: QuickBooks' and the Web Connector's words decide
+        (
+            "",
+            "The company file is open in single-user mode elsewhere",
+            catalog.CONNECTION_SINGLE_USER_NEEDED,
+        ),
+        ("", "QBWC1013: QuickBooks is not running", catalog.CONNECTION_QUICKBOOKS_CLOSED),
+        ("0x80040402", "Unexpected error (0x80040408)", catalog.CONNECTION_QUICKBOOKS_CLOSED),
+        ("0x80040402", "Unexpected error.", catalog.CONNECTION_WEB_CONNECTOR_ERROR),
+        ("", "", catalog.CONNECTION_WEB_CONNECTOR_ERROR),
+    ],
+)
+def test_reported_names_the_catalog_entry(hresult: str, message: str, code: str) -> None:
+    assert web_connector.reported(hresult, message) == code
+
+
+def test_the_default_silence_is_three_updates_of_the_schedule() -> None:
+    assert web_connector.DEFAULT_SILENT_MINUTES == 3 * web_connector.RUN_EVERY_MINUTES == 45
+    assert web_connector.silent_after({}) == timedelta(minutes=45)
+    assert web_connector.silent_after({"web_connector_silent_minutes": 120}) == timedelta(hours=2)
+    for odd in (5, 10**6, "60", 60.0, True, None):
+        assert web_connector.silent_after({"web_connector_silent_minutes": odd}) == timedelta(
+            minutes=45
+        )
+
+
+def test_silent_only_once_heard_from_and_past_the_time() -> None:
+    now = datetime(2026, 12, 5, 12, 0, tzinfo=UTC)
+    after = timedelta(minutes=45)
+    assert not web_connector.is_silent(None, now, after)  # never set up: not silent
+    assert not web_connector.is_silent(now - timedelta(minutes=44), now, after)
+    assert web_connector.is_silent(now - timedelta(minutes=45), now, after)
+
+
+def test_a_password_refused_once_is_not_shown_twice_is() -> None:
+    assert not web_connector.refused_enough(0)
+    assert not web_connector.refused_enough(1)
+    assert web_connector.refused_enough(2)
+
+
+def test_every_outcome_has_words() -> None:
+    assert set(web_connector.OUTCOMES) == {
+        "done",
+        "nothing_to_do",
+        "busy",
+        "password_refused",
+        "failed",
+    }
+
+
+# --- the Desktop wording --------------------------------------------------------------------
+
+DESKTOP = list(catalog.DESKTOP_ENTRIES.values())
+
+
+def test_desktop_entries_keep_the_code_and_level_of_the_entry() -> None:
+    assert set(catalog.DESKTOP_ENTRIES) == {catalog.CONNECTION_WRONG_COMPANY}
+    for item in DESKTOP:
+        online = catalog.entry(item.code)
+        assert (item.level, item.retriable) == (online.level, online.retriable)
+        assert catalog.entry(item.code, desktop=True) is item
+    # codes without a Desktop wording read the same on both
+    silent = catalog.CONNECTION_WEB_CONNECTOR_SILENT
+    assert catalog.entry(silent, desktop=True) is catalog.entry(silent)
+
+
+@pytest.mark.parametrize("item", DESKTOP, ids=[e.code for e in DESKTOP])
+def test_desktop_words_speak_of_the_pc_not_a_sign_in(item: catalog.CatalogEntry) -> None:
+    shown = catalog.render(item)
+    for text in texts(item) + texts(shown):
+        assert not _JARGON.search(text), text
+        assert "Reconnect" not in text and "sign in" not in text.lower()
+    for text in texts(shown):
+        assert not re.search(r"[{}\[\]|]", text), text
+        assert "  " not in text, text
+    assert "PC" in shown.meaning or "computer" in " ".join(shown.fix)
+    assert item.actions == ()
+    full = catalog.render(item, {"company_file": "C:\\Other.QBW", "expected": "C:\\Books.QBW"})
+    assert "C:\\Other.QBW" in full.meaning and "C:\\Books.QBW" in full.fix[0]
+
+
+@pytest.mark.parametrize(
+    "code",
+    sorted(web_connector.SESSION_CODES | {catalog.CONNECTION_WEB_CONNECTOR_SILENT}),
+)
+def test_desktop_connection_entries_say_what_to_check_on_the_pc(code: str) -> None:
+    item = catalog.entry(code, desktop=True)
+    assert item.level == "connection" and not item.retriable
+    assert "QuickBooks Desktop only" in item.detected or code == catalog.CONNECTION_WRONG_COMPANY
+    steps = " ".join(catalog.render(item).fix)
+    assert "QuickBooks" in steps or "Web Connector" in steps
