@@ -32,7 +32,11 @@ fine):
   due work, so nothing depends on a wake-up. Before that, its health round (`engine.health`):
   suspended connections are checked again (inline; one back to active gets its pull and sync
   here), the stalled records of active ones are made due again, and Desktop connections whose
-  Web Connector stopped calling are shown silent (`engine.desktop.health`).
+  Web Connector stopped calling are shown silent (`engine.desktop.health`). After it, every
+  connection's pending events go to the app's `events_url` (Desktop connections' too).
+- Events: each sync and pull job sends the events it made to the app's `events_url` when it
+  ends (raised or not), as the embedded dispatcher does every round; a delivery that fails
+  leaves them pending for the next job or sweep and never fails the job.
   `ledgerbridge.remove_old_jobs`, daily: finished jobs older than `KEEP_JOBS_HOURS` are
   deleted.
 - Stalled jobs: every worker sends procrastinate heartbeats (`heartbeat_every`) and, at start
@@ -81,12 +85,14 @@ from sqlalchemy.orm import Session
 
 from ledgerbridge.engine.desktop import health as desktop_health
 from ledgerbridge.engine.health import check_connection, requeue_stalled
+from ledgerbridge.engine.notify import deliver_events
 from ledgerbridge.engine.ports import Ledger
 from ledgerbridge.engine.pull import mirror_is_empty, pull_company
 from ledgerbridge.engine.push import sync_company
 from ledgerbridge.storage.connections import Connections
 from ledgerbridge.storage.db import Database
 from ledgerbridge.storage.sync_states import SyncStates
+from ledgerbridge.storage.web_connectors import WebConnectors
 
 __all__ = [
     "JOB_HOLDER",
@@ -385,15 +391,27 @@ def _retry_later(ledger: Ledger, task_name: str, connection_id: str, attempt: in
         log.exception("could not queue a retry for connection %s", connection_id)
 
 
+def _deliver(ledger: Ledger, connection_id: str) -> None:
+    """The company's pending events sent to the app's `events_url`, if it has one; a failure
+    leaves them pending for the next job or sweep (and never fails the job)."""
+    try:
+        deliver_events(ledger, connection_id)
+    except Exception:
+        log.exception("events of connection %s could not be delivered", connection_id)
+
+
 def run_sync(ledger: Ledger, connection_id: str, attempt: int = 0) -> str:
-    """The body of a sync job (also callable directly): one pass, then what comes next."""
+    """The body of a sync job (also callable directly): one pass, then what comes next; the
+    events it made sent to the app."""
     try:
         if _active(ledger, connection_id) and mirror_is_empty(ledger, connection_id):
             pull_company(ledger, connection_id)  # never pulled: learn the company first
         report = sync_company(ledger, connection_id, holder=JOB_HOLDER)
     except Exception:
         _retry_later(ledger, SYNC_TASK, connection_id, attempt)
+        _deliver(ledger, connection_id)  # a connection lost or suspended is told too
         raise
+    _deliver(ledger, connection_id)
     if report.stopped == "busy":
         with ledger.db.session() as session:
             _defer_on(session, SYNC_TASK, connection_id, delay=BUSY_RETRY)
@@ -406,12 +424,15 @@ def run_sync(ledger: Ledger, connection_id: str, attempt: int = 0) -> str:
 
 
 def run_pull(ledger: Ledger, connection_id: str, attempt: int = 0) -> str:
-    """The body of a pull job: the mirror brought up to date, then any sync it made due."""
+    """The body of a pull job: the mirror brought up to date, then any sync it made due; the
+    events it made (changes in QuickBooks) sent to the app."""
     try:
         report = pull_company(ledger, connection_id)
     except Exception:
         _retry_later(ledger, PULL_TASK, connection_id, attempt)
+        _deliver(ledger, connection_id)
         raise
+    _deliver(ledger, connection_id)
     if report.stopped is None:
         _follow_up(ledger, connection_id, gap=timedelta(0))
     return f"objects={report.objects} deleted={report.deleted} stopped={report.stopped}"
@@ -421,7 +442,9 @@ def sweep(ledger: Ledger) -> tuple[int, int]:
     """A pull for every active connection, a sync for those with due work: (pulls, syncs).
 
     Counts the jobs queued now (a job already waiting is not counted). Suspended connections
-    are checked first, and stalled records made due again (`_health`).
+    are checked first, and stalled records made due again (`_health`); then every
+    connection's events still pending are sent to the app (those of Desktop connections, whose
+    work runs in the Web Connector's sessions, and of connections with no job to run).
     """
     _health(ledger)
     now = ledger.clock()
@@ -435,6 +458,11 @@ def sweep(ledger: Ledger) -> tuple[int, int]:
             due = states.next_due_at(connection.id)
             if due is not None and due <= now:
                 syncs += _defer_on(session, SYNC_TASK, connection.id) is not None
+    with ledger.db.session(readonly=True) as session:
+        every = [c.id for c in Connections(session).all_connected()]
+        every += [c.connection_id for c in WebConnectors(session).all()]
+    for connection_id in dict.fromkeys(every):
+        _deliver(ledger, connection_id)
     return pulls, syncs
 
 

@@ -7,12 +7,15 @@ heartbeats so a killed one is presumed dead within seconds.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +40,7 @@ from ledgerbridge.dispatch.jobs import (
 )
 from ledgerbridge.engine.service import Service
 from ledgerbridge.settings import load_settings
+from ledgerbridge.storage.events import Events
 from ledgerbridge.storage.leases import Leases
 from ledgerbridge.storage.records import Records
 from qbo_emulator.server import EmulatorServer
@@ -132,6 +136,7 @@ def bench(emulator: EmulatorServer, tmp_path: Path, database_url: str) -> Iterat
         "LEDGERBRIDGE_QBO_EMULATOR_URL": emulator.url,
         "LEDGERBRIDGE_DATABASE_URL": database_url,
         "LEDGERBRIDGE_DATA_DIR": str(tmp_path),
+        "LEDGERBRIDGE_EVENTS_ALLOW_HTTP_HOSTS": "127.0.0.1",  # the test's own events receiver
     }
     ledger = build(load_settings(environ, data_dir=tmp_path))
     ledger.db.migrate()
@@ -364,3 +369,52 @@ def test_a_worker_that_does_not_wait_drains_the_queue_and_returns(bench: Bench) 
     assert sorted(bench.customers(realm)) == sorted(names)
     assert [j.status for j in bench.jobs()] == ["succeeded"]
     assert bench.registered_workers() == 0
+
+
+def test_jobs_send_the_events_they_make_to_the_apps_url(bench: Bench) -> None:
+    """Workers, not only the embedded dispatcher, deliver events: a synced record's event
+    reaches the app's URL signed, from the sync job itself; the sweep sends what is left."""
+    received: list[dict[str, Any]] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            received.append(json.loads(body))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        connection_id, realm = bench.company("Events Co")
+        url = f"http://127.0.0.1:{server.server_address[1]}/hooks"
+        bench.service.update_settings(bench.key_id, connection_id, {"events_url": url})
+        bench.put_customers(connection_id, 2, "Told")
+        run_worker(bench.ledger, wait=False, poll_every=0.2)
+        assert sorted(bench.customers(realm)) == ["Told 0", "Told 1"]
+        synced = [
+            e["payload"]["id"]
+            for body in received
+            for e in body["events"]
+            if e["type"] == "record.synced"
+        ]
+        assert sorted(synced) == ["c0", "c1"]  # from the job, before any sweep
+        assert {body["connection_id"] for body in received} == {connection_id}
+
+        # An event made outside any job waits for the sweep, which sends it.
+        before = len(received)
+        with bench.ledger.db.session() as session:
+            Events(session).append(
+                connection_id, "connection.status_changed", {"status": "active", "by": "test"}
+            )
+        sweep(bench.ledger)
+        later = [e["payload"] for body in received[before:] for e in body["events"]]
+        assert {"status": "active", "by": "test"} in later
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
