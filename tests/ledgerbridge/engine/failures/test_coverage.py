@@ -29,6 +29,7 @@ ADDED = {
     catalog.CONNECTION_RECONNECT_SOON,
     catalog.RECORD_LINK_TARGET_MISSING,
     catalog.RECORD_LINK_TARGET_TAKEN,
+    catalog.ITEM_CATEGORY_READ_ONLY,
 }
 # QuickBooks Desktop only: built with the Desktop adapter, not before (failure-modes.md).
 DESKTOP_ONLY = {catalog.CONNECTION_WEB_CONNECTOR_SILENT}

@@ -200,7 +200,7 @@ def test_off_tells_nothing_and_hostile_values_are_refused(world: World, person: 
     pull(world)
     assert told(world) == []
 
-    for value in ("import", "EVENTS", 1, None, ["events"]):
+    for value in ("all", "EVENTS", 1, None, ["events"]):
         with pytest.raises(Invalid) as refused:
             world.service.update_settings(
                 world.key_id, world.connection_id, {"from_quickbooks_items": value}
