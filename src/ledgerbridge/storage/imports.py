@@ -117,6 +117,17 @@ class Imports:
             counts[record_type] = counts.get(record_type, 0) + int(count)
         return counts
 
+    def adopter(self, record_type: str, qbo_id: str) -> str | None:
+        """The app record (its id) of `record_type` waiting to adopt QuickBooks object `qbo_id`
+        (an acknowledged import the push pass has not linked yet)."""
+        t = tables.SyncState
+        found = self._session.execute(
+            select(t.app_id)
+            .where(t.connection_id == self._cid, t.type == record_type, t.adopt_qbo_id == qbo_id)
+            .limit(1)
+        ).scalar_one_or_none()
+        return str(found) if found is not None else None
+
     def progress(self) -> Mapping[str, Any] | None:
         """The initial import's progress, as last stored."""
         found = self._mirror.get(RUN, "1")

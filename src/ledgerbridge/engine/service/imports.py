@@ -204,7 +204,12 @@ def _record_of(session: Any, connection: Any, pending: Pending) -> Mapping[str, 
     parent_id = None
     if told.parent_quickbooks_id is not None and pending.entity == "Customer":
         parent = Links(session).by_quickbooks(connection.id, "Customer", told.parent_quickbooks_id)
-        parent_id = parent.app_id if parent is not None else None
+        parent_id = (
+            parent.app_id
+            if parent is not None
+            # acknowledged, not linked yet: the record that adopts it
+            else Imports(session, connection.id).adopter("customer", told.parent_quickbooks_id)
+        )
     built = twoway.import_record(
         told,
         parent_id=parent_id,
@@ -238,6 +243,7 @@ def start_import(
     runs = service.import_runs
     if runs.busy(connection_id):
         return False, import_progress(service, key_id, connection_id)
+    initial_import.started(ledger, connection_id, chosen)  # seen at once, by any process
     began = runs.start(connection_id, lambda: initial_import.run(ledger, connection_id, chosen))
     return began, import_progress(service, key_id, connection_id)
 
