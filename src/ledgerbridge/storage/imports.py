@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from ledgerbridge.core.mirror import MirrorObject
 from ledgerbridge.storage import tables
@@ -105,16 +105,15 @@ class Imports:
     def counts(self) -> dict[str, int]:
         """How many imports wait, per record type."""
         t = tables.MirrorEntry
-        rows = self._session.execute(
-            select(t.qbo_id, func.count())
-            .where(t.connection_id == self._cid, t.qbo_entity == IMPORT, t.deleted.is_(False))
-            # the entity is the key's head: grouped in Python (a handful of entities)
-            .group_by(t.qbo_id)
-        ).all()
+        keys = self._session.execute(
+            select(t.qbo_id).where(
+                t.connection_id == self._cid, t.qbo_entity == IMPORT, t.deleted.is_(False)
+            )
+        ).scalars()
         counts: dict[str, int] = {}
-        for key, count in rows:
+        for key in keys:  # "Entity/id": the entity is the key's head
             record_type = _TYPE_OF.get(str(key).split("/", 1)[0], "")
-            counts[record_type] = counts.get(record_type, 0) + int(count)
+            counts[record_type] = counts.get(record_type, 0) + 1
         return counts
 
     def adopter(self, record_type: str, qbo_id: str) -> str | None:
