@@ -4,7 +4,9 @@ and the initial import), and the initial import's progress.
 Both are kept beside the mirror, as notes in its table (no table of their own): an import is the
 note `IMPORT` keyed "Entity/id" (the object itself stays the mirror's copy, always current), the
 progress of a connection's initial import the note `RUN` keyed "1". An import leaves when the
-app acknowledges it (`drop`), or when QuickBooks deletes the object.
+app acknowledges it (`drop`), or when QuickBooks deletes the object; one whose object an app
+record is linked to meanwhile (look-up before create, an adoption the app sent itself) is no
+longer listed or counted.
 
     imports = Imports(session, connection_id)
     imports.add_many([("Customer", "58", "customer")], since=now)
@@ -80,21 +82,28 @@ class Imports:
     def get(self, entity: str, qbo_id: str) -> Pending | None:
         t = tables.MirrorEntry
         row = self._session.execute(
-            select(t.id, t.data).where(
-                t.connection_id == self._cid,
-                t.qbo_entity == IMPORT,
-                t.qbo_id == self.key(entity, qbo_id),
-                t.deleted.is_(False),
-            )
+            select(t.id, t.data).where(*self._waiting(), t.qbo_id == self.key(entity, qbo_id))
         ).one_or_none()
         return None if row is None else self._pending(row.id, row.data)
+
+    def _waiting(self) -> tuple[Any, ...]:
+        """The conditions of an import still waiting: not an object an app record has been
+        linked to since (a look-up before create, an adoption sent by the app itself)."""
+        t, link = tables.MirrorEntry, tables.Link
+        linked = (
+            select(link.id)
+            .where(
+                link.connection_id == t.connection_id,
+                (link.qbo_entity + "/" + link.qbo_id) == t.qbo_id,
+            )
+            .exists()
+        )
+        return (t.connection_id == self._cid, t.qbo_entity == IMPORT, t.deleted.is_(False), ~linked)
 
     def page(self, *, record_type: str | None, after: int | None, limit: int) -> list[Pending]:
         """Up to `limit` imports in the order they came, after the row `after`."""
         t = tables.MirrorEntry
-        query = select(t.id, t.data).where(
-            t.connection_id == self._cid, t.qbo_entity == IMPORT, t.deleted.is_(False)
-        )
+        query = select(t.id, t.data).where(*self._waiting())
         if after is not None:
             query = query.where(t.id > after)
         if record_type is not None:
@@ -105,11 +114,7 @@ class Imports:
     def counts(self) -> dict[str, int]:
         """How many imports wait, per record type."""
         t = tables.MirrorEntry
-        keys = self._session.execute(
-            select(t.qbo_id).where(
-                t.connection_id == self._cid, t.qbo_entity == IMPORT, t.deleted.is_(False)
-            )
-        ).scalars()
+        keys = self._session.execute(select(t.qbo_id).where(*self._waiting())).scalars()
         counts: dict[str, int] = {}
         for key in keys:  # "Entity/id": the entity is the key's head
             record_type = _TYPE_OF.get(str(key).split("/", 1)[0], "")

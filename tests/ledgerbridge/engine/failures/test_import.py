@@ -256,3 +256,25 @@ def test_a_category_is_read_only_and_cannot_be_adopted(world: World, person: Per
     (after,) = [i for i in world.entities("Item") if i["Id"] == category["Id"]]
     assert after["Type"] == "Category" and after["SyncToken"] == category["SyncToken"]
     assert Decimal(0) == Decimal(str(after.get("UnitPrice", 0) or 0))
+
+
+def test_an_import_the_app_links_another_way_is_no_longer_waiting(
+    world: World, person: Person
+) -> None:
+    world.service.update_settings(world.key_id, world.connection_id, IMPORT_ALL)
+    pull(world)
+    made = person.create(
+        "Vendor", {"DisplayName": "Rain Supply", "PrimaryEmailAddr": {"Address": "r@ex.com"}}
+    )
+    pull(world)
+    assert [e["quickbooks_id"] for e in waiting(world)] == [made["Id"]]
+    # the app sends its vendor naming the object itself (or the same email finds it)
+    put(world, "vendor", "v-rain", display_name="Rain Supply", email="r@ex.com")
+    sync(world)
+    assert view(world, "vendor", "v-rain").quickbooks_id == made["Id"]
+    assert waiting(world) == []
+    page = world.service.quickbooks_imports(world.key_id, world.connection_id)
+    assert page.waiting == {}
+    with pytest.raises(NotFound):
+        acknowledge(world, "vendor", made["Id"], "v-other")
+    assert count(world, "Vendor") == 1
