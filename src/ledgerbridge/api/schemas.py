@@ -425,6 +425,9 @@ class ImportProgress(BaseModel):
     finished_at: str | None = None
     reason: str | None = Field(None, description="Why it stopped: throttled, disconnected, ...")
     retry_after: float | None = None
+    resumed: bool | None = Field(
+        None, description="True: it went on from where an earlier one of the same lists stopped"
+    )
     lists: dict[str, ImportListProgress]
     percent: int | None = Field(None, description="Objects read of all counted, in percent")
     waiting: dict[str, int] = Field(description="Imports waiting, per record type")

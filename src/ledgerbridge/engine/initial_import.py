@@ -10,7 +10,10 @@ after each page the progress (per list: total, read, imported) is stored, so a c
 process sees it move (`Imports.progress`). Every read goes through the connection's
 QuickBooks client, so it counts against the company's rate limits like every other call; when
 QuickBooks throttles all the same, the import stops (`state` "stopped", `reason` "throttled",
-`retry_after`) and is started again later (what was imported stays: an import is kept once).
+`retry_after`); started again later for the same lists it resumes where it stopped (`resumed`:
+each list from the page after the last one read; the order is QuickBooks' ids, and names are
+never deleted in QuickBooks, only made inactive, so no object moves back past that point), and
+what was kept stays (an import is kept once).
 
 The mirror is not written here: a copy the pull holds stays the one drift compares against
 (an object changed under a link is drift's, found by the pull). An object the mirror has no
@@ -32,7 +35,7 @@ from ledgerbridge.storage.imports import Imports
 from ledgerbridge.storage.links import Links
 from ledgerbridge.storage.mirror import Mirror
 
-__all__ = ["LISTS", "PAGE", "run", "started"]
+__all__ = ["LISTS", "PAGE", "resumed", "run", "started"]
 
 LISTS: Final[Mapping[str, tuple[str, str]]] = {
     "customers": ("Customer", "customer"),
@@ -44,24 +47,52 @@ LISTS: Final[Mapping[str, tuple[str, str]]] = {
 PAGE: Final = 200  # objects per read: the progress moves every page
 
 
-def started(ledger: Ledger, connection_id: str, lists: Sequence[str]) -> dict[str, Any]:
-    """The progress of an import about to start, stored (so a caller sees it at once)."""
+def resumed(
+    earlier: Mapping[str, Any] | None, lists: Sequence[str]
+) -> Mapping[str, Mapping[str, Any]] | None:
+    """Where an import of `lists` starts again: the per-list counts of an earlier one of the
+    same lists that stopped (None: from the start)."""
+    if earlier is None or earlier.get("state") != "stopped":
+        return None
+    counted = earlier.get("lists")
+    # as a set: PostgreSQL's JSON keeps no key order
+    if not isinstance(counted, Mapping) or set(counted) != set(lists):
+        return None
+    return {name: dict(counted[name]) for name in lists if isinstance(counted[name], Mapping)}
+
+
+def started(
+    ledger: Ledger,
+    connection_id: str,
+    lists: Sequence[str],
+    resume: Mapping[str, Mapping[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """The progress of an import about to start (from `resume`'s counts, if given), stored
+    (so a caller sees it at once)."""
+    fresh = {"total": None, "read": 0, "imported": 0}
     progress: dict[str, Any] = {
         "state": "running",
         "started_at": ledger.clock().isoformat(),
         "finished_at": None,
         "reason": None,
         "retry_after": None,
-        "lists": {name: {"total": None, "read": 0, "imported": 0} for name in lists},
+        "resumed": resume is not None,
+        "lists": {name: dict((resume or {}).get(name) or fresh) for name in lists},
     }
     with ledger.db.session() as session:
         Imports(session, connection_id, clock=ledger.clock).set_progress(progress)
     return progress
 
 
-def run(ledger: Ledger, connection_id: str, lists: Sequence[str]) -> dict[str, Any]:
-    """Read the lists and keep what no app record is linked to as imports; the final progress."""
-    progress = started(ledger, connection_id, lists)
+def run(
+    ledger: Ledger,
+    connection_id: str,
+    lists: Sequence[str],
+    resume: Mapping[str, Mapping[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """Read the lists and keep what no app record is linked to as imports; the final progress.
+    `resume`: the counts of a stopped import of the same lists (`resumed`), to go on from."""
+    progress = started(ledger, connection_id, lists, resume)
     with ledger.db.session(readonly=True) as session:
         connection = Connections(session).get_unscoped(connection_id)
     if connection is None or connection.realm_id is None or connection.status != "active":
@@ -72,9 +103,11 @@ def run(ledger: Ledger, connection_id: str, lists: Sequence[str]) -> dict[str, A
                 entity, record_type = LISTS[name]
                 counted = progress["lists"][name]
                 where = "WHERE Active IN (true, false)"
+                if counted["total"] is not None and counted["read"] >= counted["total"]:
+                    continue  # read whole before it stopped
                 counted["total"] = client.count(f"SELECT COUNT(*) FROM {entity} {where}")
                 _store(ledger, connection_id, progress)
-                start = 1
+                start = int(counted["read"]) + 1
                 while True:
                     rows = client.query_page(
                         f"SELECT * FROM {entity} {where} ORDERBY Id", start, PAGE

@@ -223,8 +223,9 @@ def _record_of(session: Any, connection: Any, pending: Pending) -> Mapping[str, 
 def start_import(
     service: Importing, key_id: str, connection_id: str, lists_: Sequence[str] | None = None
 ) -> tuple[bool, Mapping[str, Any]]:
-    """Start the initial import of `lists_` (default: all of `initial_import.LISTS`); whether
-    it started (False: one runs already), and its progress."""
+    """Start the initial import of `lists_` (default: all of `initial_import.LISTS`), going on
+    from where a stopped one of the same lists stopped; whether it started (False: one runs
+    already), and its progress."""
     chosen = tuple(lists_) if lists_ else tuple(initial_import.LISTS)
     for index, name in enumerate(chosen):
         text_field(f"lists[{index}]", name)
@@ -243,8 +244,12 @@ def start_import(
     runs = service.import_runs
     if runs.busy(connection_id):
         return False, import_progress(service, key_id, connection_id)
-    initial_import.started(ledger, connection_id, chosen)  # seen at once, by any process
-    began = runs.start(connection_id, lambda: initial_import.run(ledger, connection_id, chosen))
+    with ledger.db.session(readonly=True) as session:
+        resume = initial_import.resumed(Imports(session, connection_id).progress(), chosen)
+    initial_import.started(ledger, connection_id, chosen, resume)  # seen at once, anywhere
+    began = runs.start(
+        connection_id, lambda: initial_import.run(ledger, connection_id, chosen, resume)
+    )
     return began, import_progress(service, key_id, connection_id)
 
 
@@ -258,12 +263,17 @@ def import_progress(service: Wiring, key_id: str, connection_id: str) -> Mapping
     progress: dict[str, Any] = dict(found) if found is not None else {"state": "never", "lists": {}}
     lists_ = progress.get("lists")
     if isinstance(lists_, Mapping):
+        # in the lists' own order (PostgreSQL's JSON keeps none)
+        order = list(initial_import.LISTS)
+        lists_ = dict(
+            sorted(lists_.items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else 99)
+        )
+        progress["lists"] = lists_
         total = sum(int(v.get("total") or 0) for v in lists_.values() if isinstance(v, Mapping))
         read = sum(int(v.get("read") or 0) for v in lists_.values() if isinstance(v, Mapping))
         progress["percent"] = 100 if total == 0 else min(100, round(100 * read / total))
-        if progress.get("state") == "running" and any(
-            isinstance(v, Mapping) and v.get("total") is None for v in lists_.values()
-        ):
+        if any(isinstance(v, Mapping) and v.get("total") is None for v in lists_.values()):
+            # a list not counted yet: not all of it read, whatever the others say
             progress["percent"] = min(progress["percent"], 99)
     progress["waiting"] = waiting
     return progress

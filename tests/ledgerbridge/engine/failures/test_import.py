@@ -4,6 +4,7 @@ adopted by the next push (linked, nothing created), read back from the emulator'
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -278,3 +279,36 @@ def test_an_import_the_app_links_another_way_is_no_longer_waiting(
     with pytest.raises(NotFound):
         acknowledge(world, "vendor", made["Id"], "v-other")
     assert count(world, "Vendor") == 1
+
+
+@pytest.mark.in_process("moves the engine's clock past QuickBooks' throttle")
+def test_an_initial_import_throttled_by_quickbooks_stops_and_resumes(
+    world: World, person: Person
+) -> None:
+    """Reads count against the company's limits like every call: over them, the import stops
+    saying so, and started again it goes on from where it stopped, reading nothing twice."""
+    for n in range(4):
+        person.create("Vendor", {"DisplayName": f"Vendor {n}"})
+    pull(world)
+    world.admin("PATCH", f"/companies/{world.realm_id}", {"throttle": {"requests_per_minute": 2}})
+    world.service.start_import(world.key_id, world.connection_id, ["customers", "vendors"])
+    world.service.import_runs.wait(world.connection_id, 60)
+    stopped = world.service.import_progress(world.key_id, world.connection_id)
+    assert (stopped["state"], stopped["reason"]) == ("stopped", "throttled")
+    assert stopped["retry_after"] is not None and stopped["percent"] < 100
+
+    world.admin(
+        "PATCH", f"/companies/{world.realm_id}", {"throttle": {"requests_per_minute": None}}
+    )
+    base = world.ledger.clock
+    world.ledger.clock = lambda: base() + timedelta(minutes=2)
+    world.service.start_import(world.key_id, world.connection_id, ["customers", "vendors"])
+    world.service.import_runs.wait(world.connection_id, 60)
+    done = world.service.import_progress(world.key_id, world.connection_id)
+    assert done["state"] == "done" and done["resumed"] is True
+    export = world.export()["entities"]
+    assert done["lists"]["vendors"]["read"] == len(export["Vendor"]) == 4
+    assert done["lists"]["customers"]["read"] == len(export.get("Customer", []))
+    assert sorted(e["record"]["display_name"] for e in waiting(world, "vendor")) == [
+        f"Vendor {n}" for n in range(4)
+    ]
