@@ -45,8 +45,9 @@ def test_the_per_type_settings_are_shown_and_saved_with_a_clear_message(office: 
     )
     assert saved.status_code == 200
     assert notices(saved.text) == [
-        "Saved. What people make in QuickBooks: customers import, vendors off, items events, "
-        "payments against the app's invoices import, invoices events."
+        "Saved. Made in QuickBooks, customers: told and kept for the app to take; vendors: not "
+        "told to the app; items: told to the app; payments against the app's invoices: told and "
+        "kept for the app to take; invoices: told to the app."
     ]
     settings = office.service.connection(office.key_id, cid).settings
     assert settings["from_quickbooks_customers"] == "import"

@@ -33,6 +33,12 @@ MODE_WORDS: Mapping[str, str] = {
     "import": "Import: told, and kept for the app to acknowledge",
 }
 
+SAVED_WORDS: Mapping[str, str] = {
+    "off": "not told to the app",
+    "events": "told to the app",
+    "import": "told and kept for the app to take",
+}
+
 
 def _page(
     request: Request,
@@ -106,15 +112,17 @@ def save_from_quickbooks(
         return _page(
             request, board, user, connection_id, result=("error", f"Not saved: {words}"), status=422
         )
-    said = ", ".join(
-        f"{TYPE_WORDS[t].split(' (')[0].lower()} {v}" for t, v in given.items() if v is not None
+    said = "; ".join(
+        f"{TYPE_WORDS[t].split(' (')[0].lower()}: {SAVED_WORDS.get(v, v)}"
+        for t, v in given.items()
+        if v is not None
     )
     return _page(
         request,
         board,
         user,
         connection_id,
-        result=("ok", f"Saved. What people make in QuickBooks: {said}."),
+        result=("ok", f"Saved. Made in QuickBooks, {said}."),
     )
 
 
