@@ -48,6 +48,7 @@ HELD = "QuickBooksChangeHeld"
 """Mirror notes keyed "Entity/id": a creation seen while a create of its type was under way."""
 
 _RECORD_TYPE = {entity: type_[:-1] for type_, entity in twoway.TYPES.items()}
+_TYPE_OF = {entity: type_ for type_, entity in twoway.TYPES.items()}
 
 Candidate = tuple[str, str, str, MirrorObject]  # entity, QuickBooks id, what happened, copy
 
@@ -118,7 +119,10 @@ class _Teller:
             found_told = told_of(self.session, self.connection, self.mirror, entity, copy)
             if found_told is None:
                 continue
-            importing = twoway.mode(self.connection.settings, entity) == "import"
+            importing = (
+                twoway.mode(self.connection.settings, entity) == "import"
+                and "import" in twoway.modes_of(_TYPE_OF[entity])  # never a read-only type
+            )
             if importing and happened == "deleted":
                 self.imports.drop(entity, qbo_id)  # nothing left to acknowledge
                 importing = False
