@@ -357,6 +357,18 @@ def test_what_people_make_in_quickbooks_reaches_the_app_and_is_adopted(live: Liv
                 and entry["record"]["display_name"] == "Rain Supply Co"
             ),
         )
+        # QuickBooks' edit of a linked object is told on the app's record (kept: quickbooks_wins)
+        kept = until(
+            "record.quickbooks_kept for v-rain",
+            lambda: [
+                e["payload"]
+                for e in http.get(f"/v1/connections/{cid}/events", params={"limit": 1000}).json()[
+                    "items"
+                ]
+                if e["type"] == "record.quickbooks_kept" and e["payload"].get("id") == "v-rain"
+            ],
+        )
+        assert "Rain Supply Co" in str(kept[0]), kept  # QuickBooks' value, named
         answer = http.post(f"/v1/connections/{cid}/quickbooks/refresh")
         assert answer.status_code == 200, answer.text
         assert len(told()) == told_so_far  # neither our write nor a linked object's change
