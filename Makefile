@@ -43,6 +43,7 @@ demo: install
 
 bench: install
 	$(PY) bench/emulator.py
+	$(PY) -m bench.freshness --quick
 
 # The engine's first sync against the bare QuickBooks calls, and the handover, bulk against one at
 # a time (about two minutes; `.venv/bin/python -m bench.sync --quick` for a smoke run).

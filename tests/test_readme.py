@@ -122,11 +122,14 @@ def test_the_readme_commands_work_as_written(tmp_path: Path) -> None:
     assert "Created dashboard user office@example.com" in out
     # Two-way: the vendor a person made in QuickBooks, told to the app
     assert "[('quickbooks.created', 'Rain Gutter Supply')]" in out, out
+    assert re.search(r"^v-rain synced True$", out, re.MULTILINE), out  # acknowledged: adopted
     assert 'renamed to "Maria Delgado - 2" in QuickBooks' in out
 
     company = json.loads((tmp_path / "export.json").read_text())
     customers = [c["DisplayName"] for c in company["entities"]["Customer"]]
     assert customers.count("Ann Lee") == 1
     assert customers.count("Maria Delgado - 2") == 1
+    vendors = [v["DisplayName"] for v in company["entities"]["Vendor"]]
+    assert vendors.count("Rain Gutter Supply") == 1  # adopted, not created again
     numbers = [i.get("DocNumber") for i in company["entities"]["Invoice"]]
     assert numbers.count("A-1001") == 1 and numbers.count("A-1002") == 1

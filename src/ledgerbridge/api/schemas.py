@@ -51,7 +51,8 @@ NameConflicts = Literal["ask", "differentiate", "link_on_email"]
 Numbering = Literal["app", "quickbooks", "prefix"]
 QuickBooksChanges = Literal["ask", "app_wins", "quickbooks_wins"]
 ClosedPeriods = Literal["error", "move_to_open_day"]
-FromQuickBooks = Literal["off", "events"]  # core.twoway.MODES
+FromQuickBooks = Literal["off", "events", "import"]  # core.twoway.MODES
+FromQuickBooksReadOnly = Literal["off", "events"]  # core.twoway.modes_of("invoices")
 
 _INPUT = ConfigDict(extra="forbid", strict=True)
 _OUTPUT = ConfigDict(extra="allow")
@@ -152,8 +153,10 @@ class ConnectionSettings(BaseModel):
     from_quickbooks_customers: FromQuickBooks = Field(
         _ABSENT,
         description="Customers made or changed in QuickBooks that no app record is linked to: "
-        "off, or told as quickbooks.created/updated/deactivated/deleted events (events; the "
-        "default of connections made since this setting exists, off for older ones)",
+        "off, told as quickbooks.created/updated/deactivated/deleted events (events; the "
+        "default of connections made since this setting exists, off for older ones), or told "
+        "and kept as imports the app acknowledges with its own id (import: GET "
+        ".../quickbooks/imports)",
     )
     from_quickbooks_vendors: FromQuickBooks = Field(
         _ABSENT, description="As from_quickbooks_customers, for vendors"
@@ -165,6 +168,11 @@ class ConnectionSettings(BaseModel):
         _ABSENT,
         description="As from_quickbooks_customers, for payments recorded in QuickBooks against "
         "the app's invoices (as the app's payments: method through the mappings read backwards)",
+    )
+    from_quickbooks_invoices: FromQuickBooksReadOnly = Field(
+        _ABSENT,
+        description="Invoices made or changed in QuickBooks that no app record is linked to: "
+        "off or events (read-only: nothing is written back to them; import is not offered)",
     )
     events_url: str | None = Field(
         None,
@@ -356,6 +364,85 @@ class LinkedTo(BaseModel):
     id: str
 
 
+class Restriction(BaseModel):
+    model_config = _OUTPUT
+
+    code: str = Field(
+        description="The catalog entry: item.bundle_read_only, item.category_read_only, "
+        "item.type_change_not_allowed"
+    )
+    message: str
+    fields: list[str] | None = Field(
+        description="The fields the app may not change (null: all of it: read-only)"
+    )
+
+
+class ImportEntry(BaseModel):
+    model_config = _OUTPUT
+
+    type: str = Field(description="The app's record type it reads as")
+    quickbooks_id: str
+    entity: str = Field(description="QuickBooks' name for it")
+    record: dict[str, Any] | None = Field(
+        description="In the shape of the app's records (null: deleted in QuickBooks since)"
+    )
+    read_only: bool
+    restriction: Restriction | None
+    parent_quickbooks_id: str | None = None
+    problem: dict[str, Any] | None = Field(
+        None, description="Why it cannot be the app's record as it is (a payment method)"
+    )
+    since: str | None = Field(description="When it was first kept for the app")
+
+
+class ImportsPage(BaseModel):
+    items: list[ImportEntry]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page")
+    waiting: dict[str, int] = Field(description="Imports waiting, per record type")
+
+
+class Acknowledge(BaseModel):
+    model_config = _INPUT
+
+    id: str | None = Field(
+        description="The app's id for it: the app's record adopts the QuickBooks object "
+        "(nothing is created). null: the app declines it; it leaves the list"
+    )
+    data: dict[str, Any] | None = Field(
+        None,
+        description="The app's record, if not the import's own (`record` as listed, less "
+        "QuickBooks' ids)",
+    )
+
+
+class ImportStart(BaseModel):
+    model_config = _INPUT
+
+    lists: list[Literal["customers", "vendors", "items"]] | None = Field(
+        None, description="Which lists (default: customers, vendors and items)"
+    )
+
+
+class ImportListProgress(BaseModel):
+    total: int | None = Field(description="Objects QuickBooks holds (null: not counted yet)")
+    read: int
+    imported: int = Field(description="Of `read`: kept as imports (no app record linked)")
+
+
+class ImportProgress(BaseModel):
+    state: Literal["never", "running", "done", "stopped"]
+    started_at: str | None = None
+    finished_at: str | None = None
+    reason: str | None = Field(None, description="Why it stopped: throttled, disconnected, ...")
+    retry_after: float | None = None
+    resumed: bool | None = Field(
+        None, description="True: it went on from where an earlier one of the same lists stopped"
+    )
+    lists: dict[str, ImportListProgress]
+    percent: int | None = Field(None, description="Objects read of all counted, in percent")
+    waiting: dict[str, int] = Field(description="Imports waiting, per record type")
+
+
 class QuickBooksEntryOut(BaseModel):
     model_config = _OUTPUT
 
@@ -375,6 +462,14 @@ class QuickBooksEntryOut(BaseModel):
     )
     linked_to: LinkedTo | None = Field(description="The app record linked to it, if any")
     sync_token: str
+    read_only: bool = Field(
+        description="True: the app cannot change it (a bundle, a category): QuickBooks would "
+        "refuse, so ledgerbridge refuses before any call"
+    )
+    restriction: Restriction | None = Field(
+        description="What of it cannot come back from the app, and the catalog code that "
+        "explains why (null: nothing)"
+    )
 
 
 class QuickBooksPage(BaseModel):

@@ -205,6 +205,7 @@ ITEM_ACCOUNT_MISMATCH: Final = "item.account_mismatch"
 ITEM_ACCOUNT_MISSING: Final = "item.account_missing"
 ITEM_BUNDLE_READ_ONLY: Final = "item.bundle_read_only"
 ITEM_TYPE_CHANGE_NOT_ALLOWED: Final = "item.type_change_not_allowed"
+ITEM_CATEGORY_READ_ONLY: Final = "item.category_read_only"  # added
 ITEM_INVENTORY_START_DATE: Final = "item.inventory_start_date"
 CLASS_INACTIVE_IN_QUICKBOOKS: Final = "class.inactive_in_quickbooks"
 TAX_RATE_NOT_MAPPED: Final = "tax.rate_not_mapped"
@@ -899,6 +900,18 @@ _ALL: Final[tuple[CatalogEntry, ...]] = (
             "Click Keep QuickBooks' version to drop the app's changes to this item.",
         ),
         ("accept_quickbooks",),
+        detected="S/P",
+    ),
+    _e(
+        ITEM_CATEGORY_READ_ONLY,
+        "QuickBooks categories aren't items the app can hold",
+        '[The QuickBooks category "{name}"|This QuickBooks category] groups items in QuickBooks; '
+        "it isn't an item itself, so it can't be sold on an invoice, linked to one of the "
+        "app's items, or changed from the app.",
+        (
+            "Link the app's item to the QuickBooks item it stands for instead of its category.",
+            "To change the category itself, do it in QuickBooks.",
+        ),
         detected="S/P",
     ),
     _e(

@@ -10,6 +10,15 @@ rates, payment methods, terms) come out with the few fields a person picks them 
 are by name where the app's records use names (an item's accounts), and QuickBooks ids are
 kept apart (`parent_quickbooks_id`): an app id is not QuickBooks' to say.
 
+`restriction(entity, obj)` says what of an object cannot round-trip (design: "what cannot
+round-trip is said, not broken"): a bundle (QuickBooks' Group item) or a category is read-only as
+a whole, an inventory-tracked item keeps its type; each with the catalog code that explains it.
+The app's attempt to change them is refused before any call by preflight (`core.preflight.items`)
+with the same codes.
+
+`canonical("Invoice", obj)` reads an invoice for the events of invoices made in QuickBooks
+(read-only at first: nothing is written back to them).
+
 Pure: no I/O. A field QuickBooks left out (or sent in a shape not expected) is None.
 """
 
@@ -20,7 +29,18 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any, Final, Literal
 
-__all__ = ["LISTS", "SEARCHABLE", "Canonical", "ListName", "canonical", "decimal_text"]
+from ledgerbridge.core import catalog
+
+__all__ = [
+    "LISTS",
+    "SEARCHABLE",
+    "Canonical",
+    "ListName",
+    "Restriction",
+    "canonical",
+    "decimal_text",
+    "restriction",
+]
 
 ListName = Literal[
     "customers",
@@ -71,6 +91,51 @@ class Canonical:
     record_type: str | None
     record: Mapping[str, Any]
     parent_quickbooks_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Restriction:
+    """What the app may not change of a QuickBooks object: `fields` None is all of it (the
+    object is read-only), else those fields; `code` is the catalog entry that explains why."""
+
+    code: str
+    message: str
+    fields: tuple[str, ...] | None = None
+
+    @property
+    def read_only(self) -> bool:
+        return self.fields is None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "message": self.message,
+            "fields": list(self.fields) if self.fields is not None else None,
+        }
+
+
+def restriction(entity: str, obj: Mapping[str, Any]) -> Restriction | None:
+    """What of `obj` (QuickBooks JSON of `entity`) cannot come back from the app, if anything."""
+    if entity != "Item":
+        return None
+    kind = obj.get("Type")
+    if kind == "Group":
+        return Restriction(
+            catalog.ITEM_BUNDLE_READ_ONLY,
+            "a bundle (QuickBooks Group item): QuickBooks refuses changes to it from the app",
+        )
+    if kind == "Category":
+        return Restriction(
+            catalog.ITEM_CATEGORY_READ_ONLY,
+            "a QuickBooks category: no item of the app's, and not changed from the app",
+        )
+    if kind == "Inventory" or obj.get("TrackQtyOnHand") is True:
+        return Restriction(
+            catalog.ITEM_TYPE_CHANGE_NOT_ALLOWED,
+            "an inventory-tracked item: QuickBooks never lets it become another type",
+            ("type",),
+        )
+    return None
 
 
 def canonical(entity: str, obj: Mapping[str, Any]) -> Canonical:
@@ -261,6 +326,42 @@ def _term(obj: Mapping[str, Any]) -> Canonical:
     return Canonical(None, record)
 
 
+def _invoice(obj: Mapping[str, Any]) -> Canonical:
+    """An invoice made in QuickBooks: references stay QuickBooks ids (`*_quickbooks_id`)."""
+    lines: list[dict[str, Any]] = []
+    raw = obj.get("Line")
+    for line in raw if isinstance(raw, list) else []:
+        if not isinstance(line, Mapping) or line.get("DetailType") != "SalesItemLineDetail":
+            continue
+        detail = line.get("SalesItemLineDetail")
+        detail = detail if isinstance(detail, Mapping) else {}
+        lines.append(
+            {
+                "item_quickbooks_id": _ref_value(detail.get("ItemRef")),
+                "item_name": _ref_name(detail.get("ItemRef")),
+                "description": _text(line.get("Description")),
+                "quantity": _decimal(detail.get("Qty")),
+                "unit_price": _decimal(detail.get("UnitPrice")),
+                "amount": _decimal(line.get("Amount")),
+            }
+        )
+    date, due = _text(obj.get("TxnDate")), _text(obj.get("DueDate"))
+    record = {
+        "number": _text(obj.get("DocNumber")),
+        "customer_id": None,  # an app id: QuickBooks' customer is customer_quickbooks_id
+        "customer_quickbooks_id": _ref_value(obj.get("CustomerRef")),
+        "date": date[:10] if date else None,
+        "due_date": due[:10] if due else None,
+        "lines": lines,
+        "memo": _text(obj.get("CustomerMemo", {}).get("value"))
+        if isinstance(obj.get("CustomerMemo"), Mapping)
+        else None,
+        "total": _decimal(obj.get("TotalAmt")),
+        "balance": _decimal(obj.get("Balance")),
+    }
+    return Canonical("invoice", record, _ref_value(obj.get("CustomerRef")))
+
+
 def _named(obj: Mapping[str, Any]) -> Canonical:
     name = _text(obj.get("DisplayName")) or _text(obj.get("Name"))
     return Canonical(None, {"name": name, "active": _bool(obj.get("Active"), True)})
@@ -277,4 +378,5 @@ _READERS: Final = {
     "TaxRate": _tax_rate,
     "PaymentMethod": _payment_method,
     "Term": _term,
+    "Invoice": _invoice,
 }

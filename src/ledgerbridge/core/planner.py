@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from ledgerbridge.core import catalog, drift
+from ledgerbridge.core import catalog, drift, lists
 from ledgerbridge.core.mapping import Body, changed_fields
 from ledgerbridge.core.mirror import MirrorObject
 from ledgerbridge.core.preflight import Verdict
@@ -305,6 +305,20 @@ def _adopt(
                     "link.quickbooks_id",
                     f"QuickBooks {adopt.entity} {adopt.qbo_id} is linked to app record {other}",
                     {**params, "other": other},
+                ),
+            )
+        )
+    restricted = lists.restriction(adopt.entity, adopt.target.data)
+    if restricted is not None and restricted.code == catalog.ITEM_CATEGORY_READ_ONLY:
+        # a category is no item: linking the app's item to it would send an item's fields
+        # over a category's
+        return Refuse(
+            (
+                Problem(
+                    restricted.code,
+                    "link.quickbooks_id",
+                    f"QuickBooks Item {adopt.qbo_id} is a category: {restricted.message}",
+                    {**params, "name": adopt.target.name or ""},
                 ),
             )
         )

@@ -1,11 +1,14 @@
 """From QuickBooks to the app: which changes made in QuickBooks the app is told of, and in what
 shape.
 
-A connection says per type (`TYPES`: customers, vendors, items, payments) what it wants of the
-objects people make in QuickBooks itself (`MODES`): `off` (nothing), or `events` (the events feed
-carries `quickbooks.created`, `.updated`, `.deactivated` and `.deleted` with the object in the
-shape of the app's records and its QuickBooks id). Connections made before this setting existed
-keep `off` (`DEFAULT`); new ones start with `events` (`NEW_CONNECTION`).
+A connection says per type (`TYPES`: customers, vendors, items, payments, invoices) what it
+wants of the objects people make in QuickBooks itself (`MODES`): `off` (nothing), `events` (the
+events feed carries `quickbooks.created`, `.updated`, `.deactivated` and `.deleted` with the
+object in the shape of the app's records and its QuickBooks id), or `import` (the same, and
+ledgerbridge keeps each such object as an import the app acknowledges with its own id, which
+adopts it: `import_record`). Invoices are read-only at first: `off` or `events` only
+(`modes_of`). Connections made before this setting existed keep `off` (`DEFAULT`); new ones
+start with `events` (`NEW_CONNECTION`).
 
 `what_happened(before, after)` names the change; `payment(...)` reads a QuickBooks payment as
 the app's payment, its method through the connection's mappings read backwards: a method the app
@@ -31,25 +34,30 @@ __all__ = [
     "SETTING",
     "TYPES",
     "Told",
+    "import_record",
     "invoices_paid",
     "methods_back",
     "mode",
+    "modes_of",
     "payment",
     "setting_of",
     "what_happened",
 ]
 
-Mode = Literal["off", "events"]
-MODES: Final = ("off", "events")
-"""`import` (ledgerbridge keeping them as records the app acknowledges) is not built yet."""
+Mode = Literal["off", "events", "import"]
+MODES: Final = ("off", "events", "import")
 
 TYPES: Final[Mapping[str, str]] = {
     "customers": "Customer",
     "vendors": "Vendor",
     "items": "Item",
     "payments": "Payment",
+    "invoices": "Invoice",
 }
 """The types a connection chooses for, and the QuickBooks entity of each."""
+
+READ_ONLY_TYPES: Final = frozenset({"invoices"})
+"""Types told but never imported (nothing is written back to them yet): `off` or `events`."""
 
 SETTING: Final = "from_quickbooks_{}"
 DEFAULT: Final[Mode] = "off"  # what a connection without the setting has: as before it existed
@@ -61,6 +69,11 @@ Happened = Literal["created", "updated", "deactivated", "deleted"]
 def setting_of(type_: str) -> str:
     """The setting's name for `type_` (one of TYPES): `from_quickbooks_customers`."""
     return SETTING.format(type_)
+
+
+def modes_of(type_: str) -> tuple[str, ...]:
+    """The modes a connection may choose for `type_` (one of TYPES)."""
+    return ("off", "events") if type_ in READ_ONLY_TYPES else MODES
 
 
 def mode(settings: Mapping[str, Any], entity: str) -> str:
@@ -173,3 +186,44 @@ def payment(
         "posted": True,
     }
     return Told("payment", record, problem)
+
+
+def import_record(
+    told: Told,
+    *,
+    parent_id: str | None = None,
+    restricted: lists.Restriction | None = None,
+) -> dict[str, Any] | list[Problem]:
+    """The app's record an import becomes when the app acknowledges it without data of its own:
+    the record told (`Told.record`) with QuickBooks' ids left out, `parent_id` the app's id of
+    the parent customer (a job's). What cannot be the app's record (a read-only object, a
+    payment without a method the app takes, a job whose parent the app has not) is the problems
+    naming why; the app may still acknowledge it with data of its own."""
+    if restricted is not None and restricted.read_only:
+        return [Problem(restricted.code, None, restricted.message)]
+    if told.problem is not None:
+        return [told.problem]
+    record = {
+        key: value
+        for key, value in told.record.items()
+        if value is not None and not key.endswith("quickbooks_id")
+    }
+    if told.record_type == "payment":
+        record["applied_to"] = [
+            {k: v for k, v in line.items() if not k.endswith("quickbooks_id")}
+            for line in _listed(told.record.get("applied_to"))
+            if isinstance(line, Mapping)
+        ]
+    if told.parent_quickbooks_id is not None and told.record_type == "customer":
+        if parent_id is None:
+            return [
+                Problem(
+                    "input.required",
+                    "parent_id",
+                    f"its parent, QuickBooks customer {told.parent_quickbooks_id}, is no app "
+                    "record yet: acknowledge the parent first, or send the record's data",
+                    {"quickbooks_id": told.parent_quickbooks_id},
+                )
+            ]
+        record["parent_id"] = parent_id
+    return record

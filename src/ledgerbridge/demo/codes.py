@@ -88,6 +88,8 @@ NOT_SHOWN: Mapping[str, str] = {
     catalog.CONNECTION_TOKEN_EXPIRED: "refreshed silently; never shown on a record",
     catalog.PAYMENT_METHOD_NOT_TAKEN_BY_APP: "carried by an event of a payment made in QuickBooks; "
     "the demo makes none",
+    catalog.ITEM_CATEGORY_READ_ONLY: "a category is made in QuickBooks, never by the app's "
+    "data; told when the app names one (adopt, acknowledge an import)",
     catalog.CONNECTION_DISCONNECTED: "the connection's state, not the data's",
     catalog.CONNECTION_WRONG_COMPANY: "the connection's state, not the data's",
     catalog.CONNECTION_SUBSCRIPTION_INACTIVE: "the connection's state, not the data's",

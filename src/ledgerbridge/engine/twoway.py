@@ -6,7 +6,11 @@ linked to, told as `quickbooks.created`, `.updated`, `.deactivated` and `.delete
 Called by `engine.pull.pull_company` in the transaction that updated the mirror, after drift
 (a change to a linked object is drift's, never an event here). What the connection wants per
 type is `core.twoway.mode`; the object's shape is `core.lists.canonical` (a payment:
-`core.twoway.payment`, only when it pays one of the app's invoices).
+`core.twoway.payment`, only when it pays one of the app's invoices; an invoice: its customer
+named by the app's id when linked, read-only). What cannot round-trip carries its
+`core.lists.restriction`. In `import` mode the object is also kept as an import the app
+acknowledges (`storage.imports`), in the same transaction as its event; a deletion in
+QuickBooks takes an import not acknowledged away.
 
 No echo of ledgerbridge's own writes:
 - an object it wrote is linked (the link, the mirror's copy and the record's outcome are
@@ -32,17 +36,19 @@ from ledgerbridge.core.mirror import MirrorObject
 from ledgerbridge.engine.drift import Changes
 from ledgerbridge.storage.connections import StoredConnection
 from ledgerbridge.storage.events import Events
+from ledgerbridge.storage.imports import Imports
 from ledgerbridge.storage.links import Links
 from ledgerbridge.storage.mirror import Mirror
 from ledgerbridge.storage.sync_states import SyncStates
 from ledgerbridge.storage.tables import Clock, utcnow
 
-__all__ = ["HELD", "tell"]
+__all__ = ["HELD", "payload", "tell", "told_of"]
 
 HELD = "QuickBooksChangeHeld"
 """Mirror notes keyed "Entity/id": a creation seen while a create of its type was under way."""
 
 _RECORD_TYPE = {entity: type_[:-1] for type_, entity in twoway.TYPES.items()}
+_TYPE_OF = {entity: type_ for type_, entity in twoway.TYPES.items()}
 
 Candidate = tuple[str, str, str, MirrorObject]  # entity, QuickBooks id, what happened, copy
 
@@ -89,6 +95,8 @@ class _Teller:
         self.mirror = mirror
         self.links = Links(session)
         self.events = Events(session, clock=clock)
+        self.imports = Imports(session, connection.id, clock=clock)
+        self.clock = clock
 
     def tell(self, candidates: Iterable[Candidate]) -> int:
         found = sorted(candidates, key=lambda c: (c[0], _number(c[1])))
@@ -100,6 +108,7 @@ class _Teller:
             ids = [qbo_id for e, qbo_id, *_ in found if e == entity]
             linked[entity] = set(self.links.by_quickbooks_many(self.cid, entity, ids))
         told: list[tuple[str, dict[str, Any]]] = []
+        imported: list[tuple[str, str, str]] = []
         for entity, qbo_id, happened, copy in found:
             if qbo_id in linked[entity]:
                 continue  # ledgerbridge's own, or drift's
@@ -107,63 +116,105 @@ class _Teller:
                 note = {"entity": entity, "id": qbo_id}
                 self.mirror.put(MirrorObject(HELD, f"{entity}/{qbo_id}", data=note))
                 continue
-            payload = self._payload(entity, qbo_id, copy)
-            if payload is not None:
-                told.append((f"quickbooks.{happened}", payload))
+            found_told = told_of(self.session, self.connection, self.mirror, entity, copy)
+            if found_told is None:
+                continue
+            importing = (
+                twoway.mode(self.connection.settings, entity) == "import"
+                and "import" in twoway.modes_of(_TYPE_OF[entity])  # never a read-only type
+            )
+            if importing and happened == "deleted":
+                self.imports.drop(entity, qbo_id)  # nothing left to acknowledge
+                importing = False
+            elif importing:
+                imported.append((entity, qbo_id, found_told.record_type))
+            told.append(
+                (
+                    f"quickbooks.{happened}",
+                    payload(entity, qbo_id, copy, found_told, imported=importing),
+                )
+            )
+        self.imports.add_many(imported, since=self.clock())
         self.events.append_many(self.cid, told)
         return len(told)
 
-    def _payload(self, entity: str, qbo_id: str, copy: MirrorObject) -> dict[str, Any] | None:
-        if entity == "Payment":
-            told = self._payment(copy)
-            if told is None:
-                return None
-        else:
-            shown = lists.canonical(entity, copy.data)
-            told = twoway.Told(
-                shown.record_type or _RECORD_TYPE[entity],
-                shown.record,
-                parent_quickbooks_id=shown.parent_quickbooks_id,
-            )
-        payload: dict[str, Any] = {
-            "type": told.record_type,
-            "quickbooks_id": qbo_id,
-            "entity": entity,
-            "record": dict(told.record),
-        }
-        if told.parent_quickbooks_id is not None:
-            payload["parent_quickbooks_id"] = told.parent_quickbooks_id
-        if told.problem is not None:
-            payload["problem"] = {
-                "code": told.problem.code,
-                "field": told.problem.field,
-                "message": told.problem.message,
-                "params": dict(told.problem.params),
-            }
-        return payload
 
-    def _payment(self, copy: MirrorObject) -> twoway.Told | None:
-        """Only a payment of one of the app's invoices is the app's business."""
-        paid = [qbo_id for qbo_id, _ in twoway.invoices_paid(copy.data)]
-        invoices = self.links.by_quickbooks_many(self.cid, "Invoice", paid)
-        if not invoices:
-            return None
-        customer_ref = copy.data.get("CustomerRef")
-        customer = (
-            self.links.by_quickbooks(self.cid, "Customer", str(customer_ref.get("value")))
-            if isinstance(customer_ref, Mapping) and customer_ref.get("value")
-            else None
-        )
-        names = {
-            obj.qbo_id: obj.name or "" for obj in self.mirror.all_of("PaymentMethod") if obj.name
+def told_of(
+    session: Session,
+    connection: StoredConnection,
+    mirror: Mirror,
+    entity: str,
+    copy: MirrorObject,
+) -> twoway.Told | None:
+    """What the app is told of `copy` (None: not the app's business: a payment of none of its
+    invoices)."""
+    links = Links(session)
+    if entity == "Payment":
+        return _payment(links, connection, mirror, copy)
+    shown = lists.canonical(entity, copy.data)
+    record = dict(shown.record)
+    if entity == "Invoice" and shown.parent_quickbooks_id is not None:
+        customer = links.by_quickbooks(connection.id, "Customer", shown.parent_quickbooks_id)
+        record["customer_id"] = customer.app_id if customer is not None else None
+    return twoway.Told(
+        shown.record_type or _RECORD_TYPE[entity],
+        record,
+        parent_quickbooks_id=shown.parent_quickbooks_id if entity != "Invoice" else None,
+    )
+
+
+def payload(
+    entity: str, qbo_id: str, copy: MirrorObject, told: twoway.Told, *, imported: bool
+) -> dict[str, Any]:
+    """An event's payload (and an import's entry): the object in the app's shape, what of it
+    cannot round-trip, and whether it waits for the app's acknowledgement."""
+    restricted = lists.restriction(entity, copy.data)
+    found: dict[str, Any] = {
+        "type": told.record_type,
+        "quickbooks_id": qbo_id,
+        "entity": entity,
+        "record": dict(told.record),
+        # invoices from QuickBooks are read-only at first: nothing is written back to them
+        "read_only": entity == "Invoice" or (restricted is not None and restricted.read_only),
+        "restriction": restricted.to_json() if restricted is not None else None,
+    }
+    if imported:
+        found["import"] = "pending"
+    if told.parent_quickbooks_id is not None:
+        found["parent_quickbooks_id"] = told.parent_quickbooks_id
+    if told.problem is not None:
+        found["problem"] = {
+            "code": told.problem.code,
+            "field": told.problem.field,
+            "message": told.problem.message,
+            "params": dict(told.problem.params),
         }
-        return twoway.payment(
-            copy.data,
-            invoices={qbo_id: link.app_id for qbo_id, link in invoices.items()},
-            customer_id=customer.app_id if customer else None,
-            methods=twoway.methods_back(self.connection.mappings),
-            method_names=names,
-        )
+    return found
+
+
+def _payment(
+    links: Links, connection: StoredConnection, mirror: Mirror, copy: MirrorObject
+) -> twoway.Told | None:
+    """Only a payment of one of the app's invoices is the app's business."""
+    cid = connection.id
+    paid = [qbo_id for qbo_id, _ in twoway.invoices_paid(copy.data)]
+    invoices = links.by_quickbooks_many(cid, "Invoice", paid)
+    if not invoices:
+        return None
+    customer_ref = copy.data.get("CustomerRef")
+    customer = (
+        links.by_quickbooks(cid, "Customer", str(customer_ref.get("value")))
+        if isinstance(customer_ref, Mapping) and customer_ref.get("value")
+        else None
+    )
+    names = {obj.qbo_id: obj.name or "" for obj in mirror.all_of("PaymentMethod") if obj.name}
+    return twoway.payment(
+        copy.data,
+        invoices={qbo_id: link.app_id for qbo_id, link in invoices.items()},
+        customer_id=customer.app_id if customer else None,
+        methods=twoway.methods_back(connection.mappings),
+        method_names=names,
+    )
 
 
 def _number(qbo_id: str) -> tuple[int, str]:

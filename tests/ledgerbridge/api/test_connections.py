@@ -101,7 +101,13 @@ def test_settings_change_only_the_fields_sent(stack: Stack) -> None:
         ({"number_prefix": "X" * 11}, "settings.number_prefix", "input.invalid"),
         ({"colour": "red"}, "settings.colour", "input.unknown_field"),
         ({"events_url": "ftp://x"}, "settings.events_url", "input.invalid"),
-        ({"from_quickbooks_items": "import"}, "settings.from_quickbooks_items", "input.invalid"),
+        ({"from_quickbooks_items": "all"}, "settings.from_quickbooks_items", "input.invalid"),
+        # invoices from QuickBooks are read-only at first: told, never imported
+        (
+            {"from_quickbooks_invoices": "import"},
+            "settings.from_quickbooks_invoices",
+            "input.invalid",
+        ),
         ({"from_quickbooks_vendors": None}, "settings.from_quickbooks_vendors", "input.invalid"),
         ({"from_quickbooks_payments": 1}, "settings.from_quickbooks_payments", "input.invalid"),
     ],
@@ -123,6 +129,7 @@ def test_the_settings_schema_offers_the_service_choices() -> None:
     assert get_args(schemas.ClosedPeriods) == SETTINGS["closed_periods"]
     assert get_args(schemas.QuickBooksChanges) == SETTINGS["quickbooks_changes"]
     assert get_args(schemas.FromQuickBooks) == SETTINGS["from_quickbooks_customers"]
+    assert get_args(schemas.FromQuickBooksReadOnly) == SETTINGS["from_quickbooks_invoices"]
     assert set(DEFAULT_SETTINGS) <= set(schemas.ConnectionSettings.model_fields)
 
 

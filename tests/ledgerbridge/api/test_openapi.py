@@ -29,6 +29,11 @@ PATHS = {
     "/v1/connections/{connection_id}/plan": {"post"},
     "/v1/connections/{connection_id}/verify": {"post"},
     "/v1/connections/{connection_id}/quickbooks/refresh": {"post"},
+    "/v1/connections/{connection_id}/quickbooks/imports": {"get"},
+    "/v1/connections/{connection_id}/quickbooks/imports/{type}/{quickbooks_id}/acknowledge": {
+        "post"
+    },
+    "/v1/connections/{connection_id}/quickbooks/import": {"get", "post"},
     "/v1/connections/{connection_id}/quickbooks/{list}": {"get"},
     "/v1/connections/{connection_id}/qwc": {"get"},
     "/v1/connections/{connection_id}/web-connector": {"get"},

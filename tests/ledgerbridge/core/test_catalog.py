@@ -22,6 +22,7 @@ ADDED_CODES = {
     "input.unknown_field",
     "payment.deposited",
     "payment.method_not_taken_by_app",
+    "item.category_read_only",
     "vendor.inactive_in_quickbooks",
     "vendor.not_synced",
     "connection.permission_missing",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import get_args
 
-from ledgerbridge.core.lists import LISTS, ListName, canonical
+from ledgerbridge.core.lists import LISTS, ListName, canonical, restriction
 from ledgerbridge.core.records import parse_record
 
 
@@ -91,3 +91,41 @@ def test_the_other_lists_carry_the_fields_they_are_picked_by() -> None:
         canonical("Account", {"Name": "Sales", "AccountType": "Income"}).record["account_type"]
         == "Income"
     )
+
+
+def test_an_invoice_made_in_quickbooks_is_read_with_quickbooks_references() -> None:
+    read = canonical(
+        "Invoice",
+        {
+            "DocNumber": "1002",
+            "CustomerRef": {"value": "7", "name": "Ann Lee"},
+            "TxnDate": "2026-05-04",
+            "Line": [
+                {
+                    "Amount": 160,
+                    "DetailType": "SalesItemLineDetail",
+                    "SalesItemLineDetail": {"ItemRef": {"value": "3"}, "Qty": 2, "UnitPrice": 80},
+                },
+                {"Amount": 160, "DetailType": "SubTotalLineDetail"},
+                "not a line",
+            ],
+            "TotalAmt": 160,
+            "CustomerMemo": {"value": "thanks"},
+        },
+    )
+    assert read.record_type == "invoice" and read.parent_quickbooks_id == "7"
+    assert read.record["customer_id"] is None and read.record["customer_quickbooks_id"] == "7"
+    (line,) = read.record["lines"]
+    assert (line["item_quickbooks_id"], line["quantity"], line["amount"]) == ("3", "2", "160")
+    assert read.record["memo"] == "thanks" and read.record["total"] == "160"
+
+
+def test_what_cannot_round_trip_is_named_with_its_catalog_code() -> None:
+    assert restriction("Item", {"Type": "Service"}) is None
+    assert restriction("Customer", {"Type": "Group"}) is None
+    category = restriction("Item", {"Type": "Category"})
+    assert category is not None and category.read_only
+    assert category.to_json()["code"] == "item.category_read_only"
+    assert category.to_json()["fields"] is None
+    stocked = restriction("Item", {"Type": "Inventory"})
+    assert stocked is not None and stocked.to_json()["fields"] == ["type"]

@@ -114,6 +114,7 @@ def test_the_main_pages_speak_plainly_with_one_name_per_action(desk: Desk) -> No
     read(desk, "/records/invoice/inv-maria", "record-blocked")
     read(desk, "/setup", "setup")
     read(desk, "/mappings", "mappings")
+    read(desk, "/settings", "settings")
     read(desk, "/reconciliation", "reconciliation")
     read(desk, "/health", "health")
 

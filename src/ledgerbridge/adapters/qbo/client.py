@@ -172,6 +172,8 @@ class QuickBooks(Protocol):
 
     def query(self, text: str) -> list[dict[str, Any]]: ...
 
+    def query_page(self, text: str, start: int, size: int) -> list[dict[str, Any]]: ...
+
     def count(self, text: str) -> int: ...
 
     def batch(self, items: Sequence[BatchItem], *, request_id: str) -> list[BatchResult]: ...
@@ -332,6 +334,17 @@ class QboClient:
             if len(page) < PAGE_SIZE:
                 return rows
             start += PAGE_SIZE
+
+    def query_page(self, text: str, start: int, size: int) -> list[dict[str, Any]]:
+        """One page of a `SELECT * FROM ...` query: rows `start` (1-based) to `start + size - 1`
+        (a page short of `size` is the last). For a caller that shows its progress page by
+        page (the initial import); `query` reads them all."""
+        bare = _QUOTED.sub("''", text)
+        if _COUNT.match(bare) or _PAGING.search(bare):
+            raise ValueError("query_page() takes a SELECT * query without STARTPOSITION/MAXRESULTS")
+        if start < 1 or not 1 <= size <= PAGE_SIZE:
+            raise ValueError(f"start is 1 or more, size 1 to {PAGE_SIZE}")
+        return self._query_page(f"{text.strip()} STARTPOSITION {start} MAXRESULTS {size}")
 
     def count(self, text: str) -> int:
         """The `totalCount` of a `SELECT COUNT(*) FROM ...` query."""

@@ -8,6 +8,7 @@ from ledgerbridge.dashboard.routes import (
     log,
     mappings,
     record,
+    settings,
     setup,
 )
 
@@ -18,6 +19,7 @@ ROUTERS = (
     record.router,
     link_picker.router,
     mappings.router,
+    settings.router,
     setup.router,
     health.router,
 )

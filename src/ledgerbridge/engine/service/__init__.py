@@ -24,6 +24,9 @@ use case, taking the service as its first argument (`_shared.Wiring`):
     reports.py       reconciliation, verify, plan
     quickbooks_lists.py  QuickBooks' own lists read from the mirror: quickbooks_list,
                      refresh_quickbooks (the mirror brought up to date now)
+    imports.py       what people made in QuickBooks kept for the app (import mode, the initial
+                     import): quickbooks_imports, acknowledge_import, start_import,
+                     import_progress
     setup_checks.py  checks, apply_numbering_start
     webhooks.py      receive_webhook
     desktop.py       QuickBooks Desktop: the Web Connector's calls (qbwc_call), its .qwc file
@@ -45,6 +48,7 @@ from ledgerbridge.engine.service import (
     changes,
     connect,
     desktop,
+    imports,
     quickbooks_lists,
     reports,
     setup_checks,
@@ -89,6 +93,8 @@ class Service:
     defer_in: Callable[[Session, str], object] | None = None
     # the refreshes of QuickBooks' lists under way in this process (one per connection)
     refreshes: quickbooks_lists.Refreshes = field(default_factory=quickbooks_lists.Refreshes)
+    # the initial imports under way in this process (one per connection)
+    import_runs: imports.ImportRuns = field(default_factory=imports.ImportRuns)
     # the work the Desktop connections' Web Connector sessions carry out (None: the look-ups
     # of engine.desktop.lookups)
     desktop_work: DesktopWork | None = None
@@ -133,6 +139,10 @@ class Service:
     # --- QuickBooks' own lists (the mirror) ----------------------------------------------------
     quickbooks_list = quickbooks_lists.quickbooks_list
     refresh_quickbooks = quickbooks_lists.refresh_quickbooks
+    quickbooks_imports = imports.quickbooks_imports
+    acknowledge_import = imports.acknowledge_import
+    start_import = imports.start_import
+    import_progress = imports.import_progress
 
     # --- reports ----------------------------------------------------------------------------------
     reconciliation = reports.reconciliation

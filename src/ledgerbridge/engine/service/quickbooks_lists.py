@@ -24,7 +24,7 @@ from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
 
-from ledgerbridge.core.lists import LISTS, SEARCHABLE, canonical
+from ledgerbridge.core.lists import LISTS, SEARCHABLE, Restriction, canonical, restriction
 from ledgerbridge.engine.errors import Unreachable
 from ledgerbridge.engine.pull import READ_IN_FULL_ONLY, PullReport, pull_company
 from ledgerbridge.engine.service._shared import Wiring, invalid, owned_connection, text_field
@@ -82,6 +82,7 @@ class QuickBooksEntry:
     linked_type: str | None
     linked_id: str | None
     sync_token: str
+    restriction: Restriction | None = None
 
     def to_json(self) -> dict[str, Any]:
         linked = (
@@ -98,6 +99,8 @@ class QuickBooksEntry:
             "parent_quickbooks_id": self.parent_quickbooks_id,
             "linked_to": linked,
             "sync_token": self.sync_token,
+            "read_only": self.restriction is not None and self.restriction.read_only,
+            "restriction": self.restriction.to_json() if self.restriction else None,
         }
 
 
@@ -194,6 +197,7 @@ def _entry(list_name: str, listed: ListedObject) -> QuickBooksEntry:
         linked_type=listed.linked_type,
         linked_id=listed.linked_id,
         sync_token=obj.sync_token,
+        restriction=restriction(obj.entity, obj.data),
     )
 
 

@@ -30,7 +30,7 @@ SETTINGS = {
     "numbering": ("app", "quickbooks", "prefix"),
     "closed_periods": ("error", "move_to_open_day"),
     "quickbooks_changes": ("ask", "app_wins", "quickbooks_wins"),
-    **{twoway.setting_of(t): twoway.MODES for t in twoway.TYPES},
+    **{twoway.setting_of(t): twoway.modes_of(t) for t in twoway.TYPES},
 }
 DEFAULT_SETTINGS: dict[str, Any] = {
     "name_conflicts": "ask",
@@ -72,8 +72,11 @@ def validate_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
         text_field(f"settings.{json.dumps(key)[1:-1]}", key, what="a setting's name")
         text_field(f"settings.{key}", value)
         if key in SETTINGS:
-            if value == "import" and key.startswith("from_quickbooks_"):
-                raise invalid(f"settings.{key}", f"{key}: import is not available yet; use events")
+            if value == "import" and key == twoway.setting_of("invoices"):
+                raise invalid(
+                    f"settings.{key}",
+                    f"{key}: invoices from QuickBooks are read-only for now: off or events",
+                )
             if value not in SETTINGS[key]:
                 raise invalid(f"settings.{key}", f"{key} must be one of {', '.join(SETTINGS[key])}")
         elif key == "number_prefix":

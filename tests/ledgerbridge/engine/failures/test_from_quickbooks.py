@@ -160,8 +160,15 @@ def test_a_payment_made_in_quickbooks_comes_back_as_the_apps_payment(
     their_payment(person, other, 10, "2026-05-07")
     pull(world)
 
-    found = {e["payload"]["quickbooks_id"]: e for e in told(world)}
+    found = {
+        e["payload"]["quickbooks_id"]: e for e in told(world) if e["payload"]["type"] == "payment"
+    }
     assert set(found) == {by_check["Id"], by_visa["Id"]}
+    # the invoice made in QuickBooks is told too, read-only, its customer by the app's id
+    (their_invoice,) = [e["payload"] for e in told(world) if e["payload"]["type"] == "invoice"]
+    assert their_invoice["quickbooks_id"] == other["Id"] and their_invoice["read_only"] is True
+    assert their_invoice["record"]["customer_id"] == "ann"
+    assert Decimal(their_invoice["record"]["total"]) == 10
     check = found[by_check["Id"]]
     assert check["type"] == "quickbooks.created"
     assert check["payload"]["type"] == "payment" and "problem" not in check["payload"]
@@ -185,7 +192,11 @@ def test_a_payment_made_in_quickbooks_comes_back_as_the_apps_payment(
 
     person.delete("Payment", by_visa["Id"])
     pull(world)
-    (deleted,) = [e for e in told(world) if e["type"] == "quickbooks.deleted"]
+    (deleted,) = [
+        e
+        for e in told(world)
+        if e["type"] == "quickbooks.deleted" and e["payload"]["type"] == "payment"
+    ]
     assert deleted["payload"]["quickbooks_id"] == by_visa["Id"]
     assert Decimal(deleted["payload"]["record"]["amount"]) == 30
 
@@ -200,7 +211,7 @@ def test_off_tells_nothing_and_hostile_values_are_refused(world: World, person: 
     pull(world)
     assert told(world) == []
 
-    for value in ("import", "EVENTS", 1, None, ["events"]):
+    for value in ("all", "EVENTS", 1, None, ["events"]):
         with pytest.raises(Invalid) as refused:
             world.service.update_settings(
                 world.key_id, world.connection_id, {"from_quickbooks_items": value}

@@ -1,0 +1,173 @@
+"""The initial import: for a company that already holds years of data, page through QuickBooks'
+customers, vendors and items and keep each object no app record is linked to as an import the
+app acknowledges (`storage.imports`; the app then adopts it with its own id before its first
+push, so nothing is created twice).
+
+    progress = run(ledger, connection_id, ("customers", "vendors", "items"))
+
+Each list is counted first (`SELECT COUNT(*)`), then read a page of `PAGE` objects at a time;
+after each page the progress (per list: total, read, imported) is stored, so a caller in any
+process sees it move (`Imports.progress`). Every read goes through the connection's
+QuickBooks client, so it counts against the company's rate limits like every other call; when
+QuickBooks throttles all the same, the import stops (`state` "stopped", `reason` "throttled",
+`retry_after`); started again later for the same lists it resumes where it stopped (`resumed`:
+each list from the page after the last one read; the order is QuickBooks' ids, and names are
+never deleted in QuickBooks, only made inactive, so no object moves back past that point), and
+what was kept stays (an import is kept once).
+
+The mirror is not written here: a copy the pull holds stays the one drift compares against
+(an object changed under a link is drift's, found by the pull). An object the mirror has no
+copy of yet (made in QuickBooks since the last pull) is stored, so the lists API and the
+acknowledgement read it. Categories are no item of the app's and are left out; bundles are
+imported read-only (their entry says so).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, Final
+
+from ledgerbridge.adapters.qbo import Disconnected, QuickBooksError, SubscriptionLapsed, Throttled
+from ledgerbridge.core.mirror import MirrorObject
+from ledgerbridge.engine.ports import Ledger
+from ledgerbridge.storage.connections import Connections
+from ledgerbridge.storage.imports import Imports
+from ledgerbridge.storage.links import Links
+from ledgerbridge.storage.mirror import Mirror
+
+__all__ = ["LISTS", "PAGE", "resumed", "run", "started"]
+
+LISTS: Final[Mapping[str, tuple[str, str]]] = {
+    "customers": ("Customer", "customer"),
+    "vendors": ("Vendor", "vendor"),
+    "items": ("Item", "item"),
+}
+"""The lists an initial import reads: list -> (QuickBooks entity, the app's record type)."""
+
+PAGE: Final = 200  # objects per read: the progress moves every page
+
+
+def resumed(
+    earlier: Mapping[str, Any] | None, lists: Sequence[str]
+) -> Mapping[str, Mapping[str, Any]] | None:
+    """Where an import of `lists` starts again: the per-list counts of an earlier one of the
+    same lists that stopped (None: from the start)."""
+    if earlier is None or earlier.get("state") != "stopped":
+        return None
+    counted = earlier.get("lists")
+    # as a set: PostgreSQL's JSON keeps no key order
+    if not isinstance(counted, Mapping) or set(counted) != set(lists):
+        return None
+    return {name: dict(counted[name]) for name in lists if isinstance(counted[name], Mapping)}
+
+
+def started(
+    ledger: Ledger,
+    connection_id: str,
+    lists: Sequence[str],
+    resume: Mapping[str, Mapping[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """The progress of an import about to start (from `resume`'s counts, if given), stored
+    (so a caller sees it at once)."""
+    fresh = {"total": None, "read": 0, "imported": 0}
+    progress: dict[str, Any] = {
+        "state": "running",
+        "started_at": ledger.clock().isoformat(),
+        "finished_at": None,
+        "reason": None,
+        "retry_after": None,
+        "resumed": resume is not None,
+        "lists": {name: dict((resume or {}).get(name) or fresh) for name in lists},
+    }
+    with ledger.db.session() as session:
+        Imports(session, connection_id, clock=ledger.clock).set_progress(progress)
+    return progress
+
+
+def run(
+    ledger: Ledger,
+    connection_id: str,
+    lists: Sequence[str],
+    resume: Mapping[str, Mapping[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """Read the lists and keep what no app record is linked to as imports; the final progress.
+    `resume`: the counts of a stopped import of the same lists (`resumed`), to go on from."""
+    progress = started(ledger, connection_id, lists, resume)
+    with ledger.db.session(readonly=True) as session:
+        connection = Connections(session).get_unscoped(connection_id)
+    if connection is None or connection.realm_id is None or connection.status != "active":
+        return _stop(ledger, connection_id, progress, "not_active")
+    try:
+        with ledger.quickbooks(connection) as client:
+            for name in lists:
+                entity, record_type = LISTS[name]
+                counted = progress["lists"][name]
+                where = "WHERE Active IN (true, false)"
+                if counted["total"] is not None and counted["read"] >= counted["total"]:
+                    continue  # read whole before it stopped
+                counted["total"] = client.count(f"SELECT COUNT(*) FROM {entity} {where}")
+                _store(ledger, connection_id, progress)
+                start = int(counted["read"]) + 1
+                while True:
+                    rows = client.query_page(
+                        f"SELECT * FROM {entity} {where} ORDERBY Id", start, PAGE
+                    )
+                    counted["read"] += len(rows)
+                    counted["imported"] += _keep(ledger, connection_id, entity, record_type, rows)
+                    _store(ledger, connection_id, progress)
+                    if len(rows) < PAGE:
+                        break
+                    start += PAGE
+    except Throttled as exc:
+        progress["retry_after"] = exc.retry_after
+        return _stop(ledger, connection_id, progress, "throttled")
+    except (Disconnected, SubscriptionLapsed) as exc:
+        reason = "disconnected" if isinstance(exc, Disconnected) else "suspended"
+        return _stop(ledger, connection_id, progress, reason)
+    except QuickBooksError as exc:
+        return _stop(ledger, connection_id, progress, type(exc).__name__)
+    progress["state"] = "done"
+    progress["finished_at"] = ledger.clock().isoformat()
+    _store(ledger, connection_id, progress)
+    return progress
+
+
+def _keep(
+    ledger: Ledger,
+    connection_id: str,
+    entity: str,
+    record_type: str,
+    rows: Sequence[Mapping[str, Any]],
+) -> int:
+    """One page: its objects no app record is linked to kept as imports; how many."""
+    objects = [
+        MirrorObject.from_quickbooks(entity, row)
+        for row in rows
+        if row.get("Id") is not None and row.get("Type") != "Category"
+    ]
+    with ledger.db.session() as session:
+        mirror = Mirror(session, connection_id, clock=ledger.clock)
+        ids = [obj.qbo_id for obj in objects]
+        linked = Links(session).by_quickbooks_many(connection_id, entity, ids)
+        held = mirror.get_many(entity, ids)
+        mirror.put_many(obj for obj in objects if obj.qbo_id not in held)
+        unlinked = [obj for obj in objects if obj.qbo_id not in linked]
+        Imports(session, connection_id, clock=ledger.clock).add_many(
+            ((entity, obj.qbo_id, record_type) for obj in unlinked), since=ledger.clock()
+        )
+    return len(unlinked)
+
+
+def _store(ledger: Ledger, connection_id: str, progress: Mapping[str, Any]) -> None:
+    with ledger.db.session() as session:
+        Imports(session, connection_id, clock=ledger.clock).set_progress(progress)
+
+
+def _stop(
+    ledger: Ledger, connection_id: str, progress: dict[str, Any], reason: str
+) -> dict[str, Any]:
+    progress["state"] = "stopped"
+    progress["reason"] = reason
+    progress["finished_at"] = ledger.clock().isoformat()
+    _store(ledger, connection_id, progress)
+    return progress
