@@ -23,7 +23,7 @@ the surroundings (`learned`), and the push pass starts every round with a clean 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -114,6 +114,16 @@ def all_records(session: Session, connection_id: str) -> dict[RecordKey, StoredR
         cursor = page.next_cursor
 
 
+@dataclass(frozen=True, slots=True)
+class _Prefetched:
+    """One record as `Surroundings.prefetch` read it (parsed with `overrides`)."""
+
+    stored: StoredRecord | None
+    link: StoredLink | None
+    parsed: Record | list[Problem] | None
+    overrides: Mapping[str, Any] | None
+
+
 @dataclass(frozen=True)
 class Gathered:
     """A record's situation and what carrying its step out needs."""
@@ -152,6 +162,9 @@ class Surroundings:
         self._records: dict[RecordKey, Record | None] = {}
         self._named: dict[tuple[str, str], MirrorObject | None] = {}  # accounts, classes...
         self._preferences: dict[str, Mapping[str, Any]] = {}
+        # what `prefetch` read for the records planned next, in the caller's transaction
+        self._prefetched: dict[RecordKey, _Prefetched] = {}
+        self._dependency_statuses: dict[tuple[str, str], str | None] = {}
 
     # --- the memo ------------------------------------------------------------------------------
 
@@ -170,13 +183,64 @@ class Surroundings:
         if link is not None:
             self._objects[(link.qbo_entity, link.qbo_id)] = obj
 
-    def _remembered(self, memo: dict[_K, _V], key: _K, read: Callable[[], _V]) -> _V:
+    def _stale_memo(self) -> None:
         if self._monotonic() - self._memo_since > self._memo_seconds:
             self.forget()
+
+    def _remembered(self, memo: dict[_K, _V], key: _K, read: Callable[[], _V]) -> _V:
+        self._stale_memo()
         if key in memo:
             return memo[key]
         found = memo[key] = read()
         return found
+
+    # --- reading ahead ---------------------------------------------------------------------
+
+    def prefetch(self, session: Session, due: Sequence[tuple[RecordKey, StoredState]]) -> None:
+        """Read together what `situation` reads for each of these records (the records, their
+        links, their dependencies' statuses and links): a few statements in all instead of a
+        few for each. What is read holds for `session`'s transaction: the caller `discard`s it
+        when that ends, and writes nothing meanwhile."""
+        keys = [(key.type, key.app_id) for key, _ in due]
+        records = Records(session).get_many(self.cid, keys)
+        links = Links(session).get_many(self.cid, keys)
+        dependencies: set[RecordKey] = set()
+        for key, state in due:
+            stored = records.get((key.type, key.app_id))
+            parsed: Record | list[Problem] | None = None
+            if stored is not None and stored.unreadable is None and not stored.deleted:
+                parsed = parse_record(key.type, overrides.apply(stored.data, state.overrides))
+                if not isinstance(parsed, list):
+                    dependencies.update(graph.dependencies(parsed))
+            self._prefetched[key] = _Prefetched(
+                stored, links.get((key.type, key.app_id)), parsed, state.overrides
+            )
+        wanted = [(d.type, d.app_id) for d in dependencies]
+        found = SyncStates(session).statuses(self.cid, wanted)
+        self._dependency_statuses.update({k: found.get(k) for k in wanted})
+        self._stale_memo()
+        unknown = [d for d in dependencies if d not in self._links]
+        if unknown:
+            linked = Links(session).get_many(self.cid, [(d.type, d.app_id) for d in unknown])
+            for d in unknown:
+                self._links[d] = linked.get((d.type, d.app_id))
+
+    def read_ahead(self, key: RecordKey) -> bool:
+        """Whether `prefetch` read `key` (and `situation` has not used it yet)."""
+        return key in self._prefetched
+
+    def discard(self) -> None:
+        """Forget what `prefetch` read (its transaction ended)."""
+        self._prefetched.clear()
+        self._dependency_statuses.clear()
+
+    def _statuses(
+        self, session: Session, keys: list[tuple[str, str]]
+    ) -> dict[tuple[str, str], str]:
+        known = self._dependency_statuses
+        if all(k in known for k in keys):
+            return {k: s for k in keys if (s := known[k]) is not None}
+        return SyncStates(session).statuses(self.cid, keys)
 
     # --- a dry run's expectations ------------------------------------------------------------
 
@@ -214,22 +278,32 @@ class Surroundings:
     ) -> Gathered | list[Problem] | None:
         """The record's situation; its problems when the stored data does not parse; None
         when the app never sent it."""
-        stored = Records(session).get(self.cid, key.type, key.app_id)
+        ahead = self._prefetched.pop(key, None)
+        if ahead is not None and ahead.overrides != state.overrides:
+            ahead = None  # read for another state of the record
+        stored = ahead.stored if ahead else Records(session).get(self.cid, key.type, key.app_id)
         if stored is None:
             return None
         if stored.unreadable is not None:
             return [unreadable(stored)]
         record: Record | None = None
         if not stored.deleted:
-            parsed = parse_record(key.type, overrides.apply(stored.data, state.overrides))
+            parsed = (
+                ahead.parsed
+                if ahead is not None and ahead.parsed is not None
+                else parse_record(key.type, overrides.apply(stored.data, state.overrides))
+            )
             if isinstance(parsed, list):
                 return parsed
             record = parsed
-        link = self.link(session, key, fresh=True)
+        if ahead is not None and key not in self._assumed_links:
+            self._links[key] = link = ahead.link
+        else:
+            link = self.link(session, key, fresh=True)
         dependencies = []
         if record is not None:
             deps = graph.dependencies(record)
-            statuses = SyncStates(session).statuses(self.cid, [(d.type, d.app_id) for d in deps])
+            statuses = self._statuses(session, [(d.type, d.app_id) for d in deps])
             for dep in deps:
                 status = self._assumed_statuses.get(dep) or statuses.get((dep.type, dep.app_id))
                 dependencies.append(

@@ -6,11 +6,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, select, tuple_
+from sqlalchemy import Select, bindparam, delete, select, tuple_
 from sqlalchemy.orm import Session
 
 from ledgerbridge.storage import tables
-from ledgerbridge.storage._sql import chunks, upsert
+from ledgerbridge.storage._sql import chunks, prepared, run, table, upsert
 
 __all__ = ["Links", "StoredLink", "stored_link"]
 
@@ -26,15 +26,22 @@ class StoredLink:
     pushed: Mapping[str, Any] | None
 
 
+def _one_link() -> Select[Any]:
+    t = table(tables.Link)
+    return select(t).where(
+        t.c.connection_id == bindparam("w_cid"),
+        t.c.type == bindparam("w_type"),
+        t.c.app_id == bindparam("w_app"),
+    )
+
+
 class Links:
     def __init__(self, session: Session) -> None:
         self._session = session
 
     def get(self, connection_id: str, type: str, app_id: str) -> StoredLink | None:
-        t = tables.Link
-        row = self._session.execute(
-            select(t).where(t.connection_id == connection_id, t.type == type, t.app_id == app_id)
-        ).scalar_one_or_none()
+        params = {"w_cid": connection_id, "w_type": type, "w_app": app_id}
+        row = run(self._session, prepared("links.get", _one_link), params).one_or_none()
         return None if row is None else stored_link(row)
 
     def get_many(

@@ -24,6 +24,7 @@ from sqlalchemy import (
     Insert,
     LargeBinary,
     Text,
+    bindparam,
     case,
     cast,
     func,
@@ -37,7 +38,7 @@ from sqlalchemy.orm import Session
 
 from ledgerbridge.core import json_limits
 from ledgerbridge.storage import tables
-from ledgerbridge.storage._sql import NO_SYNC, chunks
+from ledgerbridge.storage._sql import NO_SYNC, chunks, prepared, run
 from ledgerbridge.storage.tables import Clock, utcnow
 
 __all__ = ["InvalidCursor", "Page", "Records", "StoredRecord", "matching"]
@@ -240,8 +241,19 @@ class Records:
         return self._change(current.id, current.version, data=dict(data), deleted=False)
 
     def get(self, connection_id: str, type: str, app_id: str) -> StoredRecord | None:
-        query = select(*self._record_columns()).where(*self._key(connection_id, type, app_id))
-        row = self._session.execute(query).one_or_none()
+        sqlite = self._dialect() == "sqlite"
+
+        def build() -> Any:
+            record = tables.Record
+            return select(*_record_columns(sqlite)).where(
+                record.connection_id == bindparam("w_cid"),
+                record.type == bindparam("w_type"),
+                record.app_id == bindparam("w_app"),
+            )
+
+        query = prepared(("records.get", sqlite), build)
+        params = {"w_cid": connection_id, "w_type": type, "w_app": app_id}
+        row = run(self._session, query, params).one_or_none()
         return None if row is None else _stored_record(row._mapping)
 
     def get_many(
