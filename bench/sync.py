@@ -23,10 +23,16 @@ are slower):
   3. baseline: the same QuickBooks objects (the bodies ledgerbridge builds,
      `core.mapping.to_quickbooks`) created in another fresh company through the batch endpoint,
      30 a batch, over one keep-alive `http.client` connection: the calls a sync cannot do
-     without, and nothing else.
+     without, and nothing else;
+  4. loop: the loop a developer writes with python-quickbooks (and intuit-oauth for the
+     token), one request per record, sequential, in another fresh company with its throttle
+     off as well: each record's body (the same mapping) read into python-quickbooks' object
+     (`Customer.from_json(...)`) and saved with a requestid, the Ids QuickBooks answers taken
+     for the records after it.
 
-Reported: records per second of each, the ratios bulk / one at a time and ledgerbridge /
-baseline (below 1.0: the share of the bare calls' speed the engine keeps), CPU seconds per record
+Reported: records per second of each, the ratios bulk / one at a time, ledgerbridge / baseline
+(below 1.0: the share of the bare calls' speed the engine keeps) and ledgerbridge / loop (above
+1.0: faster than the loop, which cannot batch), CPU seconds per record
 of this process and of the emulator (from /proc; the emulator's own cost apart), how much CPU
 other processes took meanwhile, this process's peak memory (ru_maxrss) after each phase, and
 with `--trace-memory` the peak of Python allocations during one extra, untimed sync (tracemalloc
@@ -40,6 +46,7 @@ import argparse
 import contextlib
 import datetime as dt
 import http.client
+import json
 import logging
 import os
 import random
@@ -89,6 +96,7 @@ BULK = "handover, put_records"
 SINGLE = "handover, put_record"
 SYNC = "first sync (ledgerbridge)"
 BASELINE = "baseline (batch calls)"
+LOOP = "loop (python-quickbooks)"
 
 
 # --- the records ----------------------------------------------------------------------------
@@ -394,6 +402,66 @@ def create_directly(
                 ids[key] = str(created["Id"])
 
 
+class DeveloperLoop:
+    """python-quickbooks over intuit-oauth, connected as its users connect: one request per
+    record (`obj.save(qb=..., request_id=...)`), sequential."""
+
+    def __init__(self, server: EmulatorProcess, app: dict[str, Any], realm: Realm) -> None:
+        os.environ.setdefault("OAUTHLIB_INSECURE_TRANSPORT", "1")  # the emulator is plain http
+        from intuitlib.client import AuthClient
+        from quickbooks import QuickBooks
+        from quickbooks.objects.customer import Customer
+        from quickbooks.objects.invoice import Invoice
+        from quickbooks.objects.item import Item
+
+        url = f"http://{server.host}:{server.port}"
+        self.auth = AuthClient(
+            app["client_id"],
+            app["client_secret"],
+            REDIRECT_URI,
+            environment=f"{url}/.well-known/openid_configuration",
+            access_token=realm.token,
+            realm_id=realm.realm_id,
+        )
+        QuickBooks.api_url_v3 = f"{url}/v3"
+        self.qb = QuickBooks(auth_client=self.auth, company_id=realm.realm_id, minorversion=75)
+        self.classes: dict[str, Any] = {"Customer": Customer, "Item": Item, "Invoice": Invoice}
+
+    def close(self) -> None:
+        if self.qb.session is not None:
+            self.qb.session.close()
+
+    def create(self, entity: str, body: dict[str, Any]) -> str:
+        """One object saved; its QuickBooks Id."""
+        # the developer's own values: plain JSON numbers, as their objects would hold them
+        plain = json.loads(json.dumps(body, default=float))
+        saved = self.classes[entity].from_json(plain).save(qb=self.qb, request_id=uuid.uuid4().hex)
+        return str(saved.Id)
+
+
+def create_in_loop(
+    loop: DeveloperLoop, records: Sequence[tuple[RecordKey, Record]], accounts: dict[str, str]
+) -> None:
+    """Every record in dependency order, one request each, each body built by ledgerbridge's
+    own mapping from the Ids QuickBooks gave the records it references."""
+    ids: dict[RecordKey, str] = {}
+    refs = mapping.Refs(
+        linked=ids.get,
+        account=accounts.get,
+        tax_code=lambda _: None,
+        payment_method=lambda _: None,
+        klass=lambda _: None,
+    )
+    for of_type, entity in ENTITIES.items():
+        for key, record in records:
+            if key.type != of_type:
+                continue
+            body = mapping.to_quickbooks(key, record, refs)
+            if isinstance(body, list):
+                raise BenchError(f"loop {key}: {body[0].message}")
+            ids[key] = loop.create(entity, body)
+
+
 # --- one round ------------------------------------------------------------------------------
 
 
@@ -415,13 +483,17 @@ class Setting:
     """What every round shares."""
 
     server: EmulatorProcess
-    client_id: str  # the baseline's app
+    app: dict[str, Any]  # the baseline's and the loop's app
     records: Sequence[Incoming]
     scratch: Path  # one directory a database
 
     @property
     def url(self) -> str:
         return f"http://{self.server.host}:{self.server.port}"
+
+    @property
+    def client_id(self) -> str:
+        return str(self.app["client_id"])
 
 
 def run_round(setting: Setting, number: int, *, show: bool = True) -> Round:
@@ -473,6 +545,19 @@ def run_round(setting: Setting, number: int, *, show: bool = True) -> Round:
         result.problems.append(
             f"QuickBooks objects (baseline): expected {expected}, found {direct}"
         )
+
+    realm = new_company(server, setting.client_id, f"Bench loop {number}")
+    accounts = account_ids(server, realm)
+    loop = DeveloperLoop(server, setting.app, realm)
+    try:
+        with watch.measure(Timing(LOOP, total)) as timing:
+            create_in_loop(loop, keyed, accounts)
+        result.timings[LOOP] = timing
+    finally:
+        loop.close()
+    looped = company_counts(server, realm.realm_id)
+    if looped != expected:
+        result.problems.append(f"QuickBooks objects (loop): expected {expected}, found {looped}")
     return result
 
 
@@ -526,7 +611,7 @@ def report(
     rule = "-" * len(header)
     print(header)
     print(rule)
-    for name in (BULK, SINGLE, SYNC, BASELINE):
+    for name in (BULK, SINGLE, SYNC, BASELINE, LOOP):
         timing = best(rounds, name)
         ours = cheapest(rounds, name, lambda t: t.cpu)
         emulator = cheapest(rounds, name, lambda t: t.emulator_cpu)
@@ -535,6 +620,12 @@ def report(
     bulk, single = best(rounds, BULK).rate, best(rounds, SINGLE).rate
     synced, direct = best(rounds, SYNC).rate, best(rounds, BASELINE).rate
     print(f"{'handover: put_records / put_record':<44} {bulk / single:7.2f}")
+    # both measured in the same round (the same load), the best round's
+    one_run = max(r.timings[SYNC].rate / r.timings[LOOP].rate for r in rounds)
+    print(
+        f"{'first sync: ledgerbridge / loop':<44} {one_run:7.2f}"
+        "   (both in one round; above 1.0: faster than the python-quickbooks loop)"
+    )
     print(
         f"{'first sync: ledgerbridge / baseline':<44} {synced / direct:7.2f}"
         f"   (the bare calls are {direct / synced:.1f}x as fast)"
@@ -641,11 +732,11 @@ def run(args: argparse.Namespace, server: EmulatorProcess, scratch: Path) -> Non
     with contextlib.suppress(OSError), open("/proc/loadavg", encoding="ascii") as loadavg:
         print(f"load average before the run: {' '.join(loadavg.read().split()[:3])}")
     app = server.admin("POST", "/_emulator/apps", {"redirect_uris": [REDIRECT_URI]})
-    setting = Setting(server, str(app["client_id"]), records, scratch)
+    setting = Setting(server, app, records, scratch)
     # Every path once on a few records first, so that no round pays for first calls (imports,
     # SQLAlchemy's statement cache, the emulator's warm-up) and the paths start equal.
     warm_up = workload(WARM_UP, args.seed, dt.date.today())
-    run_round(Setting(server, setting.client_id, warm_up, scratch), 0, show=False)
+    run_round(Setting(server, app, warm_up, scratch), 0, show=False)
     rounds = []
     for number in range(1, args.rounds + 1):
         print(f"\n[round {number}] handover, first sync, baseline", flush=True)

@@ -296,6 +296,9 @@ class Surroundings:
             if isinstance(parsed, list):
                 return parsed
             record = parsed
+            # what a record after it that names it reads (`app_record`), already parsed
+            self._stale_memo()
+            self._records.setdefault(key, record)
         if ahead is not None and key not in self._assumed_links:
             self._links[key] = link = ahead.link
         else:

@@ -35,6 +35,14 @@ def _one_link() -> Select[Any]:
     )
 
 
+def _some_links() -> Select[Any]:
+    t = table(tables.Link)
+    return select(t).where(
+        t.c.connection_id == bindparam("w_cid"),
+        tuple_(t.c.type, t.c.app_id).in_(bindparam("keys", expanding=True)),
+    )
+
+
 class Links:
     def __init__(self, session: Session) -> None:
         self._session = session
@@ -48,15 +56,10 @@ class Links:
         self, connection_id: str, keys: Iterable[tuple[str, str]]
     ) -> dict[tuple[str, str], StoredLink]:
         """`get` for many (type, app id) keys (a query per 500): key -> link, those linked."""
-        t = tables.Link
+        query = prepared("links.get_many", _some_links)
         found: dict[tuple[str, str], StoredLink] = {}
         for chunk in chunks(keys):
-            rows = self._session.execute(
-                select(t).where(
-                    t.connection_id == connection_id, tuple_(t.type, t.app_id).in_(chunk)
-                )
-            ).scalars()
-            for row in rows:
+            for row in run(self._session, query, {"w_cid": connection_id, "keys": chunk}):
                 found[(row.type, row.app_id)] = stored_link(row)
         return found
 

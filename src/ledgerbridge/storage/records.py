@@ -260,14 +260,19 @@ class Records:
         self, connection_id: str, keys: Iterable[tuple[str, str]]
     ) -> dict[tuple[str, str], StoredRecord]:
         """`get` for many (type, app id) keys (a query per 500): key -> record, those held."""
-        record = tables.Record
+        sqlite = self._dialect() == "sqlite"
+
+        def build() -> Any:
+            record = tables.Record
+            return select(*_record_columns(sqlite)).where(
+                record.connection_id == bindparam("w_cid"),
+                tuple_(record.type, record.app_id).in_(bindparam("keys", expanding=True)),
+            )
+
+        query = prepared(("records.get_many", sqlite), build)
         found: dict[tuple[str, str], StoredRecord] = {}
         for chunk in chunks(keys):
-            query = select(*self._record_columns()).where(
-                record.connection_id == connection_id,
-                tuple_(record.type, record.app_id).in_(chunk),
-            )
-            for row in self._session.execute(query):
+            for row in run(self._session, query, {"w_cid": connection_id, "keys": chunk}):
                 stored = _stored_record(row._mapping)
                 found[(stored.type, stored.app_id)] = stored
         return found

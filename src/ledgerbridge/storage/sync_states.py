@@ -137,6 +137,15 @@ def _statuses_of() -> Select[Any]:
     )
 
 
+def _release_blocked() -> Update:
+    t = table(tables.SyncState)
+    return update(t).where(
+        t.c.connection_id == bindparam("w_cid"),
+        t.c.status == Status.BLOCKED,
+        tuple_(t.c.blocked_by_type, t.c.blocked_by_id).in_(bindparam("w_blockers", expanding=True)),
+    )
+
+
 class _Unread:
     """Not read by the caller."""
 
@@ -441,23 +450,21 @@ class SyncStates:
 
     def release_blocked_many(self, connection_id: str, blockers: Iterable[Key]) -> int:
         """Records blocked by any of `blockers` become due again: a statement per 500."""
-        t = tables.SyncState
+        statement = prepared("sync_state.release_blocked", _release_blocked)
         released = 0
         for chunk in chunks(blockers):
-            result = self._session.execute(
-                update(t)
-                .where(
-                    t.connection_id == connection_id,
-                    t.status == Status.BLOCKED,
-                    tuple_(t.blocked_by_type, t.blocked_by_id).in_(chunk),
-                )
-                .values(
-                    status=statuses.after_blocker_synced(Status.BLOCKED),
-                    next_attempt_at=self._clock(),
-                    problem=None,
-                    blocked_by_type=None,
-                    blocked_by_id=None,
-                )
+            result = run(
+                self._session,
+                statement,
+                {
+                    "w_cid": connection_id,
+                    "w_blockers": chunk,
+                    "status": statuses.after_blocker_synced(Status.BLOCKED),
+                    "next_attempt_at": self._clock(),
+                    "problem": None,
+                    "blocked_by_type": None,
+                    "blocked_by_id": None,
+                },
             )
             released += int(getattr(result, "rowcount", 0) or 0)
         return released
