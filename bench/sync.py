@@ -45,6 +45,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
+import gc
 import http.client
 import json
 import logging
@@ -52,6 +53,7 @@ import os
 import random
 import resource
 import socket
+import subprocess
 import sys
 import tempfile
 import time
@@ -114,12 +116,16 @@ WARM_UP = Sizes(5, 5, 20)  # records through every path before the rounds, not c
 
 def workload(sizes: Sizes, seed: int, today: dt.date) -> list[Incoming]:
     """Clean, deterministic records in dependency order: customers, items, invoices."""
+    return list(each_record(sizes, seed, today))
+
+
+def each_record(sizes: Sizes, seed: int, today: dt.date) -> Iterator[Incoming]:
+    """`workload`'s records one at a time (a large company's never all in memory at once)."""
     rng = random.Random(seed)
-    records: list[Incoming] = []
     for index in range(sizes.customers):
         first, last = rng.choice(pools.FIRST_NAMES), rng.choice(pools.LAST_NAMES)
         city = rng.choice(pools.CITIES)
-        records.append(
+        yield (
             Incoming(
                 "customer",
                 f"c{index:05d}",
@@ -157,7 +163,7 @@ def workload(sizes: Sizes, seed: int, today: dt.date) -> list[Incoming]:
         }
         if product.cost is not None:
             data["purchase_cost"] = product.cost
-        records.append(Incoming("item", f"i{index:05d}", data))
+        yield Incoming("item", f"i{index:05d}", data)
     for index in range(sizes.invoices):
         date = today - dt.timedelta(days=rng.randint(0, 90))
         lines = []
@@ -170,7 +176,7 @@ def workload(sizes: Sizes, seed: int, today: dt.date) -> list[Incoming]:
                     "unit_price": str(prices[item]),
                 }
             )
-        records.append(
+        yield (
             Incoming(
                 "invoice",
                 f"n{index:05d}",
@@ -183,7 +189,6 @@ def workload(sizes: Sizes, seed: int, today: dt.date) -> list[Incoming]:
                 },
             )
         )
-    return records
 
 
 def parsed(records: Sequence[Incoming]) -> list[tuple[RecordKey, Record]]:
@@ -582,6 +587,107 @@ def traced_sync(setting: Setting) -> int:
     return peak
 
 
+# --- memory at two sizes ---------------------------------------------------------------------
+
+
+def memory_sizes(total: int) -> Sizes:
+    """A company of `total` records in the workload's proportions (an eighth customers)."""
+    customers = max(1, total // 8)
+    items = max(1, min(80, total // 10))
+    return Sizes(customers, items, max(1, total - customers - items))
+
+
+def _status_kib(key: str) -> int | None:
+    """A figure of /proc/self/status (VmRSS, VmHWM), in KiB; None off Linux."""
+    with contextlib.suppress(OSError), open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith(f"{key}:"):
+                return int(line.split()[1])
+    return None
+
+
+def _reset_peak() -> bool:
+    """Start this process's peak resident memory (VmHWM) again from now (Linux)."""
+    try:
+        with open("/proc/self/clear_refs", "w", encoding="ascii") as refs:
+            refs.write("5")
+    except OSError:
+        return False
+    return True
+
+
+def memory_child(total: int, url: str, seed: int) -> dict[str, Any]:
+    """One first sync of a `total`-record company in this (fresh) process: the records handed
+    over a thousand at a time, never all in memory, then the peak resident memory of the sync
+    alone (VmHWM, reset after the handover) against the memory before it."""
+    sizes = memory_sizes(total)
+    today = dt.date.today()
+    with tempfile.TemporaryDirectory(prefix="bench-memory-") as scratch:
+        company = DemoCompany.create(url, name=f"Bench memory {total}", preset="blank")
+        engine = fresh_engine(Path(scratch), url, company)
+        try:
+            chunk: list[Incoming] = []
+            for incoming in each_record(sizes, seed, today):
+                chunk.append(incoming)
+                if len(chunk) == PUT_MANY:
+                    hand_over_bulk(engine, chunk)
+                    chunk = []
+            hand_over_bulk(engine, chunk)
+            del chunk
+            gc.collect()
+            before = _status_kib("VmRSS")
+            reset = _reset_peak()
+            cpu, began = time.process_time(), time.perf_counter()
+            report = drain(engine.ledger, engine.connection_id, progress=False)
+            seconds, cpu = time.perf_counter() - began, time.process_time() - cpu
+            peak = _status_kib("VmHWM") if reset else None
+            problems = check_sync(engine, report, total)
+        finally:
+            engine.ledger.db.dispose()
+    return {
+        "records": total,
+        "before_kib": before,
+        "peak_kib": peak,
+        "seconds": seconds,
+        "cpu": cpu,
+        "problems": problems,
+    }
+
+
+def measure_memory(server: EmulatorProcess, totals: Sequence[int], seed: int) -> None:
+    """Each size's first sync in a fresh process; their peaks side by side, and the ratio."""
+    url = f"http://{server.host}:{server.port}"
+    print(
+        f"peak memory of a first sync at {', '.join(f'{t:,}' for t in totals)} records", flush=True
+    )
+    found = []
+    for total in totals:
+        command = [sys.executable, "-m", "bench.sync", "--memory-child", str(total)]
+        command += ["--emulator-url", url, "--seed", str(seed)]
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            raise BenchError(f"the {total:,}-record sync failed: {done.stderr[-2000:]}")
+        result = json.loads(done.stdout.strip().splitlines()[-1])
+        found.append(result)
+        peak, before = result["peak_kib"], result["before_kib"]
+        shown = "n/a" if peak is None else f"{peak / 1024:.0f} MiB"
+        grew = "" if peak is None or before is None else f" ({(peak - before) / 1024:+.0f} MiB)"
+        clean = "clean" if not result["problems"] else f"NOT CLEAN: {result['problems']}"
+        print(
+            f"  {total:9,} records: peak {shown}{grew} over {before / 1024:.0f} MiB before the "
+            f"sync; {result['seconds']:.1f} s, {result['cpu'] / total * 1e6:.0f} us CPU a "
+            f"record; {clean}",
+            flush=True,
+        )
+    small, large = found[0], found[-1]
+    if small["peak_kib"] and large["peak_kib"]:
+        ratio = large["peak_kib"] / small["peak_kib"]
+        print(
+            f"peak memory {large['records']:,} / {small['records']:,} records: {ratio:.2f} "
+            f"(flat: 1.0; the records grew {large['records'] / small['records']:.0f}x)"
+        )
+
+
 # --- report ---------------------------------------------------------------------------------
 
 
@@ -696,6 +802,19 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="one more, untimed first sync under tracemalloc (its peak of Python allocations)",
     )
+    parser.add_argument(
+        "--memory",
+        action="store_true",
+        help="peak memory of a first sync at two sizes instead (--memory-sizes), each in a "
+        "fresh process, and their ratio",
+    )
+    parser.add_argument(
+        "--memory-sizes",
+        default=None,
+        help="the two company sizes of --memory (default 10000,100000; 2000,20000 with --quick)",
+    )
+    parser.add_argument("--memory-child", type=int, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--emulator-url", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument(
         "--no-pin",
@@ -752,6 +871,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _settings(argv)
     # every scratch database gets a development key, as it should: no warning for each
     logging.getLogger("ledgerbridge.crypto").setLevel(logging.ERROR)
+    if args.memory_child is not None:
+        print(json.dumps(memory_child(args.memory_child, args.emulator_url, args.seed)))
+        return 0
+    if args.memory:
+        default = "2000,20000" if args.quick else "10000,100000"
+        totals = [int(n) for n in (args.memory_sizes or default).split(",")]
+        return with_emulator(
+            args.host, not args.no_pin, lambda server: measure_memory(server, totals, args.seed)
+        )
 
     def body(server: EmulatorProcess) -> None:
         with tempfile.TemporaryDirectory(prefix="bench-sync-") as scratch:
