@@ -45,6 +45,7 @@ from ledgerbridge.core.records import (
 )
 from ledgerbridge.core.status import Status
 from ledgerbridge.storage.connections import StoredConnection
+from ledgerbridge.storage.db import canonical_json
 from ledgerbridge.storage.links import Links, StoredLink
 from ledgerbridge.storage.mirror import Mirror
 from ledgerbridge.storage.records import Records, StoredRecord
@@ -60,6 +61,11 @@ __all__ = [
     "policies_of",
     "unreadable",
 ]
+
+# name indexes (`Surroundings.siblings`) kept for the next passes: (database, connection,
+# type) -> (what they were built from, the index), the most recently used last
+_NAME_INDEXES: dict[tuple[str, str, str], tuple[Any, dict[str, list[RecordKey]]]] = {}
+NAME_INDEXES_KEPT = 16
 
 NEW_ID = "new:"  # the QuickBooks id a dry run gives an object it would create: "new:item/i-1"
 MEMO_SECONDS = 10.0  # how long other records' links and data are taken as read
@@ -479,13 +485,26 @@ class Surroundings:
         return list(cache[record_type].get(name_key(name) or "", []))
 
     def _name_index(self, session: Session, record_type: RecordType) -> dict[str, list[RecordKey]]:
-        index: dict[str, list[RecordKey]] = {}
+        """The app records of a type by QuickBooks name key. Built from every record of the
+        type, so kept for the next passes of this process (`_NAME_INDEXES`) while neither the
+        records of the type nor their overrides change."""
         records = Records(session)
-        changed = {
-            s.app_id: s.overrides
-            for s in SyncStates(session).all(self.cid, record_type=record_type)
-            if s.overrides
-        }
+        changed = SyncStates(session).overridden(self.cid, record_type)
+        seen = (records.fingerprint(self.cid, record_type), canonical_json(changed))
+        where = (repr(session.get_bind().engine.url), self.cid, record_type)
+        kept = _NAME_INDEXES.pop(where, None)
+        index = kept[1] if kept is not None and kept[0] == seen else None
+        if index is None:
+            index = self._read_names(records, record_type, changed)
+        _NAME_INDEXES[where] = (seen, index)
+        while len(_NAME_INDEXES) > NAME_INDEXES_KEPT:
+            del _NAME_INDEXES[next(iter(_NAME_INDEXES))]
+        return index
+
+    def _read_names(
+        self, records: Records, record_type: RecordType, changed: Mapping[str, Mapping[str, Any]]
+    ) -> dict[str, list[RecordKey]]:
+        index: dict[str, list[RecordKey]] = {}
         cursor = None
         while True:
             page = records.list(self.cid, type=record_type, cursor=cursor, limit=500)

@@ -277,6 +277,17 @@ class Records:
                 found[(stored.type, stored.app_id)] = stored
         return found
 
+    def fingerprint(self, connection_id: str, type: str) -> tuple[int, int, int]:
+        """What changes whenever a record of `type` is added, changed, deleted or removed:
+        (how many, the sum of their versions, the highest row id)."""
+        record = tables.Record
+        row = self._session.execute(
+            select(
+                func.count(), func.coalesce(func.sum(record.version), 0), func.max(record.id)
+            ).where(record.connection_id == connection_id, record.type == type)
+        ).one()
+        return int(row[0]), int(row[1]), int(row[2] or 0)
+
     def mark_deleted(self, connection_id: str, type: str, app_id: str) -> int | None:
         """The app deleted the record: returns the new version, or None if it is unknown.
 

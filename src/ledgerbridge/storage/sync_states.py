@@ -268,6 +268,16 @@ class SyncStates:
             query = query.where(t.held.is_(held))
         return [_state(r) for r in self._session.execute(query.order_by(t.id)).scalars()]
 
+    def overridden(self, connection_id: str, record_type: str) -> dict[str, Mapping[str, Any]]:
+        """The overrides of the records of a type that have some: app id -> overrides."""
+        t = tables.SyncState
+        rows = self._session.execute(
+            select(t.app_id, t.overrides).where(
+                t.connection_id == connection_id, t.type == record_type, t.overrides.is_not(None)
+            )
+        )
+        return {row.app_id: row.overrides for row in rows if row.overrides}
+
     def in_batch(self, connection_id: str, batch_id: str) -> list[StoredState]:
         """The records whose pending write is an item of the batch `batch_id`."""
         t = tables.SyncState
