@@ -31,7 +31,14 @@ from sqlalchemy.orm import Session
 
 from ledgerbridge.core import catalog, drift, graph, mapping, overrides, planner
 from ledgerbridge.core.mirror import MirrorObject, name_key
-from ledgerbridge.core.preflight import Mappings, Policies, Subject, Verdict, preflight
+from ledgerbridge.core.preflight import (
+    Mappings,
+    Policies,
+    Subject,
+    Verdict,
+    preflight,
+    pushed_number,
+)
 from ledgerbridge.core.problems import Problem
 from ledgerbridge.core.records import (
     Customer,
@@ -171,6 +178,7 @@ class Surroundings:
         # what `prefetch` read for the records planned next, in the caller's transaction
         self._prefetched: dict[RecordKey, _Prefetched] = {}
         self._dependency_statuses: dict[tuple[str, str], str | None] = {}
+        self._numbered: dict[tuple[str, str], list[MirrorObject]] = {}
 
     # --- the memo ------------------------------------------------------------------------------
 
@@ -230,6 +238,28 @@ class Surroundings:
             linked = Links(session).get_many(self.cid, [(d.type, d.app_id) for d in unknown])
             for d in unknown:
                 self._links[d] = linked.get((d.type, d.app_id))
+        # the objects the dependencies are linked to (preflight compares with them)
+        objects: dict[str, set[str]] = {}
+        for d in dependencies:
+            target = self._links.get(d)
+            if target is not None and (target.qbo_entity, target.qbo_id) not in self._objects:
+                objects.setdefault(target.qbo_entity, set()).add(target.qbo_id)
+        mirror = Mirror(session, self.cid)
+        for entity, ids in objects.items():
+            held = mirror.get_many(entity, ids)
+            for qbo_id in ids:
+                self._objects[(entity, qbo_id)] = held.get(qbo_id)
+        # the documents of the numbers the records would send (look-up before create)
+        numbers: dict[str, set[str]] = {}
+        for key, _ in due:
+            ahead = self._prefetched.get(key)
+            number = getattr(ahead.parsed, "number", None) if ahead is not None else None
+            sent = pushed_number(number, self.policies) if isinstance(number, str) else None
+            if sent:
+                numbers.setdefault(mapping.ENTITY[key.type], set()).add(sent)
+        for entity, wanted_numbers in numbers.items():
+            for number, held_objects in mirror.numbered_many(entity, wanted_numbers).items():
+                self._numbered[(entity, number)] = held_objects
 
     def read_ahead(self, key: RecordKey) -> bool:
         """Whether `prefetch` read `key` (and `situation` has not used it yet)."""
@@ -239,6 +269,7 @@ class Surroundings:
         """Forget what `prefetch` read (its transaction ended)."""
         self._prefetched.clear()
         self._dependency_statuses.clear()
+        self._numbered.clear()
 
     def _statuses(
         self, session: Session, keys: list[tuple[str, str]]
@@ -467,7 +498,7 @@ class Surroundings:
             pushed_type=(link.pushed or {}).get("Type") if link else None,
             linked_by=lambda entity, qbo_id: self.owner(session, entity, qbo_id),
         )
-        mirror = _PreferencesRemembered(session, self.cid, self.preferences)
+        mirror = _PreferencesRemembered(session, self.cid, self.preferences, self._numbered)
         return preflight(subject, mirror, self.policies, self.mappings)
 
     def preferences(self, session: Session) -> Mapping[str, Any]:
@@ -528,14 +559,24 @@ class Surroundings:
 
 
 class _PreferencesRemembered(Mirror):
-    """The stored mirror, with the company's preferences from the surroundings' memo."""
+    """The stored mirror, with the company's preferences from the surroundings' memo and the
+    numbered documents `Surroundings.prefetch` read in this same transaction."""
 
     def __init__(
-        self, session: Session, cid: str, remembered: Callable[[Session], Mapping[str, Any]]
+        self,
+        session: Session,
+        cid: str,
+        remembered: Callable[[Session], Mapping[str, Any]],
+        numbered: Mapping[tuple[str, str], list[MirrorObject]],
     ) -> None:
         super().__init__(session, cid)
         self._remembered = remembered
         self._own_session = session
+        self._read_ahead = numbered
 
     def preferences(self) -> Mapping[str, Any]:
         return self._remembered(self._own_session)
+
+    def numbered(self, entity: str, doc_number: str) -> list[MirrorObject]:
+        found = self._read_ahead.get((entity, doc_number))
+        return list(found) if found is not None else super().numbered(entity, doc_number)
