@@ -128,11 +128,11 @@ class Mirror:
     def _select(self, *conditions: Any, lock: bool = False) -> list[MirrorObject]:
         t = tables.MirrorEntry
         query = (
-            select(t)
+            select(table(t))  # rows, not ORM objects: read, never changed through the session
             .where(t.connection_id == self._cid, t.deleted.is_(False), *conditions)
             .order_by(t.id)
         )
-        rows = self._session.execute(query.with_for_update() if lock else query).scalars()
+        rows = self._session.execute(query.with_for_update() if lock else query)
         return [mirror_object(row) for row in rows]
 
     def _find(self, column: str, entity: str, value: str | None) -> list[MirrorObject]:
