@@ -41,8 +41,12 @@ test: install services lint typecheck
 demo: install
 	$(VENV)/bin/ledgerbridge demo --port $(DEMO_PORT) --emulator-port $(EMULATOR_PORT)
 
+# The quick versions too: the first sync against the python-quickbooks loop (ledgerbridge /
+# loop, CPU per record) and its peak memory at 1,000 and 10,000 records.
 bench: install
 	$(PY) bench/emulator.py
+	$(PY) -m bench.sync --quick
+	$(PY) -m bench.sync --memory --quick
 
 # The engine's first sync against the bare QuickBooks calls, and the handover, bulk against one at
 # a time (about two minutes; `.venv/bin/python -m bench.sync --quick` for a smoke run).

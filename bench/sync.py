@@ -811,7 +811,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--memory-sizes",
         default=None,
-        help="the two company sizes of --memory (default 10000,100000; 2000,20000 with --quick)",
+        help="the two company sizes of --memory (default 10000,100000; 1000,10000 with --quick)",
     )
     parser.add_argument("--memory-child", type=int, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--emulator-url", default=None, help=argparse.SUPPRESS)
@@ -875,7 +875,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(json.dumps(memory_child(args.memory_child, args.emulator_url, args.seed)))
         return 0
     if args.memory:
-        default = "2000,20000" if args.quick else "10000,100000"
+        default = "1000,10000" if args.quick else "10000,100000"
         totals = [int(n) for n in (args.memory_sizes or default).split(",")]
         return with_emulator(
             args.host, not args.no_pin, lambda server: measure_memory(server, totals, args.seed)
