@@ -41,8 +41,13 @@ test: install services lint typecheck
 demo: install
 	$(VENV)/bin/ledgerbridge demo --port $(DEMO_PORT) --emulator-port $(EMULATOR_PORT)
 
+# The quick versions too: the first sync against the python-quickbooks loop (ledgerbridge /
+# loop, CPU per record), its peak memory at 1,000 and 10,000 records, and the freshness of what
+# people change in QuickBooks (p50/p95).
 bench: install
 	$(PY) bench/emulator.py
+	$(PY) -m bench.sync --quick
+	$(PY) -m bench.sync --memory --quick
 	$(PY) -m bench.freshness --quick
 
 # The engine's first sync against the bare QuickBooks calls, and the handover, bulk against one at

@@ -23,10 +23,16 @@ are slower):
   3. baseline: the same QuickBooks objects (the bodies ledgerbridge builds,
      `core.mapping.to_quickbooks`) created in another fresh company through the batch endpoint,
      30 a batch, over one keep-alive `http.client` connection: the calls a sync cannot do
-     without, and nothing else.
+     without, and nothing else;
+  4. loop: the loop a developer writes with python-quickbooks (and intuit-oauth for the
+     token), one request per record, sequential, in another fresh company with its throttle
+     off as well: each record's body (the same mapping) read into python-quickbooks' object
+     (`Customer.from_json(...)`) and saved with a requestid, the Ids QuickBooks answers taken
+     for the records after it.
 
-Reported: records per second of each, the ratios bulk / one at a time and ledgerbridge /
-baseline (below 1.0: the share of the bare calls' speed the engine keeps), CPU seconds per record
+Reported: records per second of each, the ratios bulk / one at a time, ledgerbridge / baseline
+(below 1.0: the share of the bare calls' speed the engine keeps) and ledgerbridge / loop (above
+1.0: faster than the loop, which cannot batch), CPU seconds per record
 of this process and of the emulator (from /proc; the emulator's own cost apart), how much CPU
 other processes took meanwhile, this process's peak memory (ru_maxrss) after each phase, and
 with `--trace-memory` the peak of Python allocations during one extra, untimed sync (tracemalloc
@@ -39,12 +45,15 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
+import gc
 import http.client
+import json
 import logging
 import os
 import random
 import resource
 import socket
+import subprocess
 import sys
 import tempfile
 import time
@@ -89,6 +98,7 @@ BULK = "handover, put_records"
 SINGLE = "handover, put_record"
 SYNC = "first sync (ledgerbridge)"
 BASELINE = "baseline (batch calls)"
+LOOP = "loop (python-quickbooks)"
 
 
 # --- the records ----------------------------------------------------------------------------
@@ -106,12 +116,16 @@ WARM_UP = Sizes(5, 5, 20)  # records through every path before the rounds, not c
 
 def workload(sizes: Sizes, seed: int, today: dt.date) -> list[Incoming]:
     """Clean, deterministic records in dependency order: customers, items, invoices."""
+    return list(each_record(sizes, seed, today))
+
+
+def each_record(sizes: Sizes, seed: int, today: dt.date) -> Iterator[Incoming]:
+    """`workload`'s records one at a time (a large company's never all in memory at once)."""
     rng = random.Random(seed)
-    records: list[Incoming] = []
     for index in range(sizes.customers):
         first, last = rng.choice(pools.FIRST_NAMES), rng.choice(pools.LAST_NAMES)
         city = rng.choice(pools.CITIES)
-        records.append(
+        yield (
             Incoming(
                 "customer",
                 f"c{index:05d}",
@@ -149,7 +163,7 @@ def workload(sizes: Sizes, seed: int, today: dt.date) -> list[Incoming]:
         }
         if product.cost is not None:
             data["purchase_cost"] = product.cost
-        records.append(Incoming("item", f"i{index:05d}", data))
+        yield Incoming("item", f"i{index:05d}", data)
     for index in range(sizes.invoices):
         date = today - dt.timedelta(days=rng.randint(0, 90))
         lines = []
@@ -162,7 +176,7 @@ def workload(sizes: Sizes, seed: int, today: dt.date) -> list[Incoming]:
                     "unit_price": str(prices[item]),
                 }
             )
-        records.append(
+        yield (
             Incoming(
                 "invoice",
                 f"n{index:05d}",
@@ -175,7 +189,6 @@ def workload(sizes: Sizes, seed: int, today: dt.date) -> list[Incoming]:
                 },
             )
         )
-    return records
 
 
 def parsed(records: Sequence[Incoming]) -> list[tuple[RecordKey, Record]]:
@@ -394,6 +407,66 @@ def create_directly(
                 ids[key] = str(created["Id"])
 
 
+class DeveloperLoop:
+    """python-quickbooks over intuit-oauth, connected as its users connect: one request per
+    record (`obj.save(qb=..., request_id=...)`), sequential."""
+
+    def __init__(self, server: EmulatorProcess, app: dict[str, Any], realm: Realm) -> None:
+        os.environ.setdefault("OAUTHLIB_INSECURE_TRANSPORT", "1")  # the emulator is plain http
+        from intuitlib.client import AuthClient
+        from quickbooks import QuickBooks
+        from quickbooks.objects.customer import Customer
+        from quickbooks.objects.invoice import Invoice
+        from quickbooks.objects.item import Item
+
+        url = f"http://{server.host}:{server.port}"
+        self.auth = AuthClient(
+            app["client_id"],
+            app["client_secret"],
+            REDIRECT_URI,
+            environment=f"{url}/.well-known/openid_configuration",
+            access_token=realm.token,
+            realm_id=realm.realm_id,
+        )
+        QuickBooks.api_url_v3 = f"{url}/v3"
+        self.qb = QuickBooks(auth_client=self.auth, company_id=realm.realm_id, minorversion=75)
+        self.classes: dict[str, Any] = {"Customer": Customer, "Item": Item, "Invoice": Invoice}
+
+    def close(self) -> None:
+        if self.qb.session is not None:
+            self.qb.session.close()
+
+    def create(self, entity: str, body: dict[str, Any]) -> str:
+        """One object saved; its QuickBooks Id."""
+        # the developer's own values: plain JSON numbers, as their objects would hold them
+        plain = json.loads(json.dumps(body, default=float))
+        saved = self.classes[entity].from_json(plain).save(qb=self.qb, request_id=uuid.uuid4().hex)
+        return str(saved.Id)
+
+
+def create_in_loop(
+    loop: DeveloperLoop, records: Sequence[tuple[RecordKey, Record]], accounts: dict[str, str]
+) -> None:
+    """Every record in dependency order, one request each, each body built by ledgerbridge's
+    own mapping from the Ids QuickBooks gave the records it references."""
+    ids: dict[RecordKey, str] = {}
+    refs = mapping.Refs(
+        linked=ids.get,
+        account=accounts.get,
+        tax_code=lambda _: None,
+        payment_method=lambda _: None,
+        klass=lambda _: None,
+    )
+    for of_type, entity in ENTITIES.items():
+        for key, record in records:
+            if key.type != of_type:
+                continue
+            body = mapping.to_quickbooks(key, record, refs)
+            if isinstance(body, list):
+                raise BenchError(f"loop {key}: {body[0].message}")
+            ids[key] = loop.create(entity, body)
+
+
 # --- one round ------------------------------------------------------------------------------
 
 
@@ -415,13 +488,17 @@ class Setting:
     """What every round shares."""
 
     server: EmulatorProcess
-    client_id: str  # the baseline's app
+    app: dict[str, Any]  # the baseline's and the loop's app
     records: Sequence[Incoming]
     scratch: Path  # one directory a database
 
     @property
     def url(self) -> str:
         return f"http://{self.server.host}:{self.server.port}"
+
+    @property
+    def client_id(self) -> str:
+        return str(self.app["client_id"])
 
 
 def run_round(setting: Setting, number: int, *, show: bool = True) -> Round:
@@ -473,6 +550,19 @@ def run_round(setting: Setting, number: int, *, show: bool = True) -> Round:
         result.problems.append(
             f"QuickBooks objects (baseline): expected {expected}, found {direct}"
         )
+
+    realm = new_company(server, setting.client_id, f"Bench loop {number}")
+    accounts = account_ids(server, realm)
+    loop = DeveloperLoop(server, setting.app, realm)
+    try:
+        with watch.measure(Timing(LOOP, total)) as timing:
+            create_in_loop(loop, keyed, accounts)
+        result.timings[LOOP] = timing
+    finally:
+        loop.close()
+    looped = company_counts(server, realm.realm_id)
+    if looped != expected:
+        result.problems.append(f"QuickBooks objects (loop): expected {expected}, found {looped}")
     return result
 
 
@@ -495,6 +585,107 @@ def traced_sync(setting: Setting) -> int:
     if problems:
         print(f"  traced sync not clean: {'; '.join(problems)}")
     return peak
+
+
+# --- memory at two sizes ---------------------------------------------------------------------
+
+
+def memory_sizes(total: int) -> Sizes:
+    """A company of `total` records in the workload's proportions (an eighth customers)."""
+    customers = max(1, total // 8)
+    items = max(1, min(80, total // 10))
+    return Sizes(customers, items, max(1, total - customers - items))
+
+
+def _status_kib(key: str) -> int | None:
+    """A figure of /proc/self/status (VmRSS, VmHWM), in KiB; None off Linux."""
+    with contextlib.suppress(OSError), open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith(f"{key}:"):
+                return int(line.split()[1])
+    return None
+
+
+def _reset_peak() -> bool:
+    """Start this process's peak resident memory (VmHWM) again from now (Linux)."""
+    try:
+        with open("/proc/self/clear_refs", "w", encoding="ascii") as refs:
+            refs.write("5")
+    except OSError:
+        return False
+    return True
+
+
+def memory_child(total: int, url: str, seed: int) -> dict[str, Any]:
+    """One first sync of a `total`-record company in this (fresh) process: the records handed
+    over a thousand at a time, never all in memory, then the peak resident memory of the sync
+    alone (VmHWM, reset after the handover) against the memory before it."""
+    sizes = memory_sizes(total)
+    today = dt.date.today()
+    with tempfile.TemporaryDirectory(prefix="bench-memory-") as scratch:
+        company = DemoCompany.create(url, name=f"Bench memory {total}", preset="blank")
+        engine = fresh_engine(Path(scratch), url, company)
+        try:
+            chunk: list[Incoming] = []
+            for incoming in each_record(sizes, seed, today):
+                chunk.append(incoming)
+                if len(chunk) == PUT_MANY:
+                    hand_over_bulk(engine, chunk)
+                    chunk = []
+            hand_over_bulk(engine, chunk)
+            del chunk
+            gc.collect()
+            before = _status_kib("VmRSS")
+            reset = _reset_peak()
+            cpu, began = time.process_time(), time.perf_counter()
+            report = drain(engine.ledger, engine.connection_id, progress=False)
+            seconds, cpu = time.perf_counter() - began, time.process_time() - cpu
+            peak = _status_kib("VmHWM") if reset else None
+            problems = check_sync(engine, report, total)
+        finally:
+            engine.ledger.db.dispose()
+    return {
+        "records": total,
+        "before_kib": before,
+        "peak_kib": peak,
+        "seconds": seconds,
+        "cpu": cpu,
+        "problems": problems,
+    }
+
+
+def measure_memory(server: EmulatorProcess, totals: Sequence[int], seed: int) -> None:
+    """Each size's first sync in a fresh process; their peaks side by side, and the ratio."""
+    url = f"http://{server.host}:{server.port}"
+    print(
+        f"peak memory of a first sync at {', '.join(f'{t:,}' for t in totals)} records", flush=True
+    )
+    found = []
+    for total in totals:
+        command = [sys.executable, "-m", "bench.sync", "--memory-child", str(total)]
+        command += ["--emulator-url", url, "--seed", str(seed)]
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            raise BenchError(f"the {total:,}-record sync failed: {done.stderr[-2000:]}")
+        result = json.loads(done.stdout.strip().splitlines()[-1])
+        found.append(result)
+        peak, before = result["peak_kib"], result["before_kib"]
+        shown = "n/a" if peak is None else f"{peak / 1024:.0f} MiB"
+        grew = "" if peak is None or before is None else f" ({(peak - before) / 1024:+.0f} MiB)"
+        clean = "clean" if not result["problems"] else f"NOT CLEAN: {result['problems']}"
+        print(
+            f"  {total:9,} records: peak {shown}{grew} over {before / 1024:.0f} MiB before the "
+            f"sync; {result['seconds']:.1f} s, {result['cpu'] / total * 1e6:.0f} us CPU a "
+            f"record; {clean}",
+            flush=True,
+        )
+    small, large = found[0], found[-1]
+    if small["peak_kib"] and large["peak_kib"]:
+        ratio = large["peak_kib"] / small["peak_kib"]
+        print(
+            f"peak memory {large['records']:,} / {small['records']:,} records: {ratio:.2f} "
+            f"(flat: 1.0; the records grew {large['records'] / small['records']:.0f}x)"
+        )
 
 
 # --- report ---------------------------------------------------------------------------------
@@ -526,7 +717,7 @@ def report(
     rule = "-" * len(header)
     print(header)
     print(rule)
-    for name in (BULK, SINGLE, SYNC, BASELINE):
+    for name in (BULK, SINGLE, SYNC, BASELINE, LOOP):
         timing = best(rounds, name)
         ours = cheapest(rounds, name, lambda t: t.cpu)
         emulator = cheapest(rounds, name, lambda t: t.emulator_cpu)
@@ -535,6 +726,12 @@ def report(
     bulk, single = best(rounds, BULK).rate, best(rounds, SINGLE).rate
     synced, direct = best(rounds, SYNC).rate, best(rounds, BASELINE).rate
     print(f"{'handover: put_records / put_record':<44} {bulk / single:7.2f}")
+    # both measured in the same round (the same load), the best round's
+    one_run = max(r.timings[SYNC].rate / r.timings[LOOP].rate for r in rounds)
+    print(
+        f"{'first sync: ledgerbridge / loop':<44} {one_run:7.2f}"
+        "   (both in one round; above 1.0: faster than the python-quickbooks loop)"
+    )
     print(
         f"{'first sync: ledgerbridge / baseline':<44} {synced / direct:7.2f}"
         f"   (the bare calls are {direct / synced:.1f}x as fast)"
@@ -605,6 +802,19 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="one more, untimed first sync under tracemalloc (its peak of Python allocations)",
     )
+    parser.add_argument(
+        "--memory",
+        action="store_true",
+        help="peak memory of a first sync at two sizes instead (--memory-sizes), each in a "
+        "fresh process, and their ratio",
+    )
+    parser.add_argument(
+        "--memory-sizes",
+        default=None,
+        help="the two company sizes of --memory (default 10000,100000; 1000,10000 with --quick)",
+    )
+    parser.add_argument("--memory-child", type=int, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--emulator-url", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument(
         "--no-pin",
@@ -641,11 +851,11 @@ def run(args: argparse.Namespace, server: EmulatorProcess, scratch: Path) -> Non
     with contextlib.suppress(OSError), open("/proc/loadavg", encoding="ascii") as loadavg:
         print(f"load average before the run: {' '.join(loadavg.read().split()[:3])}")
     app = server.admin("POST", "/_emulator/apps", {"redirect_uris": [REDIRECT_URI]})
-    setting = Setting(server, str(app["client_id"]), records, scratch)
+    setting = Setting(server, app, records, scratch)
     # Every path once on a few records first, so that no round pays for first calls (imports,
     # SQLAlchemy's statement cache, the emulator's warm-up) and the paths start equal.
     warm_up = workload(WARM_UP, args.seed, dt.date.today())
-    run_round(Setting(server, setting.client_id, warm_up, scratch), 0, show=False)
+    run_round(Setting(server, app, warm_up, scratch), 0, show=False)
     rounds = []
     for number in range(1, args.rounds + 1):
         print(f"\n[round {number}] handover, first sync, baseline", flush=True)
@@ -661,6 +871,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _settings(argv)
     # every scratch database gets a development key, as it should: no warning for each
     logging.getLogger("ledgerbridge.crypto").setLevel(logging.ERROR)
+    if args.memory_child is not None:
+        print(json.dumps(memory_child(args.memory_child, args.emulator_url, args.seed)))
+        return 0
+    if args.memory:
+        default = "1000,10000" if args.quick else "10000,100000"
+        totals = [int(n) for n in (args.memory_sizes or default).split(",")]
+        return with_emulator(
+            args.host, not args.no_pin, lambda server: measure_memory(server, totals, args.seed)
+        )
 
     def body(server: EmulatorProcess) -> None:
         with tempfile.TemporaryDirectory(prefix="bench-sync-") as scratch:

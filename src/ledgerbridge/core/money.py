@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from decimal import ROUND_HALF_UP, Context, Decimal
 
 __all__ = [
@@ -107,9 +107,9 @@ def line_amount(qty: Decimal, unit_price: Decimal) -> Decimal:
     if not (qty.is_finite() and unit_price.is_finite()):
         raise ValueError(f"cannot multiply {qty} by {unit_price}")
     product = _CONTEXT.multiply(qty, unit_price)
-    _check_size(product, f"{qty} x {unit_price}")
+    _check_size(product, lambda: f"{qty} x {unit_price}")
     rounded = product.quantize(CENT, context=_CONTEXT)
-    _check_size(rounded, f"{qty} x {unit_price}")
+    _check_size(rounded, lambda: f"{qty} x {unit_price}")
     return _positive_zero(rounded)
 
 
@@ -147,14 +147,15 @@ def _decimal(value: object, what: str, *, example: str) -> Decimal:
         if not value.is_finite():
             raise ValueError(f"{what} must be a finite number, got {value}")
         number = value
-    _check_size(number, _show(value))
+    _check_size(number, lambda: _show(value))
     return number
 
 
-def _check_size(number: Decimal, shown: str) -> None:
+def _check_size(number: Decimal, shown: Callable[[], str]) -> None:
+    """`shown`: how the error quotes the value (made only for an error)."""
     if not number.is_zero() and number.adjusted() >= MAX_INTEGER_DIGITS:
         raise ValueError(
-            f"{shown} is too large: at most {MAX_INTEGER_DIGITS} digits before the decimal point"
+            f"{shown()} is too large: at most {MAX_INTEGER_DIGITS} digits before the decimal point"
         )
 
 

@@ -23,7 +23,7 @@ the surroundings (`learned`), and the push pass starts every round with a clean 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -31,7 +31,14 @@ from sqlalchemy.orm import Session
 
 from ledgerbridge.core import catalog, drift, graph, mapping, overrides, planner
 from ledgerbridge.core.mirror import MirrorObject, name_key
-from ledgerbridge.core.preflight import Mappings, Policies, Subject, Verdict, preflight
+from ledgerbridge.core.preflight import (
+    Mappings,
+    Policies,
+    Subject,
+    Verdict,
+    preflight,
+    pushed_number,
+)
 from ledgerbridge.core.problems import Problem
 from ledgerbridge.core.records import (
     Customer,
@@ -45,6 +52,7 @@ from ledgerbridge.core.records import (
 )
 from ledgerbridge.core.status import Status
 from ledgerbridge.storage.connections import StoredConnection
+from ledgerbridge.storage.db import canonical_json
 from ledgerbridge.storage.links import Links, StoredLink
 from ledgerbridge.storage.mirror import Mirror
 from ledgerbridge.storage.records import Records, StoredRecord
@@ -60,6 +68,11 @@ __all__ = [
     "policies_of",
     "unreadable",
 ]
+
+# name indexes (`Surroundings.siblings`) kept for the next passes: (database, connection,
+# type) -> (what they were built from, the index), the most recently used last
+_NAME_INDEXES: dict[tuple[str, str, str], tuple[Any, dict[str, list[RecordKey]]]] = {}
+NAME_INDEXES_KEPT = 16
 
 NEW_ID = "new:"  # the QuickBooks id a dry run gives an object it would create: "new:item/i-1"
 MEMO_SECONDS = 10.0  # how long other records' links and data are taken as read
@@ -114,6 +127,16 @@ def all_records(session: Session, connection_id: str) -> dict[RecordKey, StoredR
         cursor = page.next_cursor
 
 
+@dataclass(frozen=True, slots=True)
+class _Prefetched:
+    """One record as `Surroundings.prefetch` read it (parsed with `overrides`)."""
+
+    stored: StoredRecord | None
+    link: StoredLink | None
+    parsed: Record | list[Problem] | None
+    overrides: Mapping[str, Any] | None
+
+
 @dataclass(frozen=True)
 class Gathered:
     """A record's situation and what carrying its step out needs."""
@@ -152,6 +175,10 @@ class Surroundings:
         self._records: dict[RecordKey, Record | None] = {}
         self._named: dict[tuple[str, str], MirrorObject | None] = {}  # accounts, classes...
         self._preferences: dict[str, Mapping[str, Any]] = {}
+        # what `prefetch` read for the records planned next, in the caller's transaction
+        self._prefetched: dict[RecordKey, _Prefetched] = {}
+        self._dependency_statuses: dict[tuple[str, str], str | None] = {}
+        self._numbered: dict[tuple[str, str], list[MirrorObject]] = {}
 
     # --- the memo ------------------------------------------------------------------------------
 
@@ -170,13 +197,87 @@ class Surroundings:
         if link is not None:
             self._objects[(link.qbo_entity, link.qbo_id)] = obj
 
-    def _remembered(self, memo: dict[_K, _V], key: _K, read: Callable[[], _V]) -> _V:
+    def _stale_memo(self) -> None:
         if self._monotonic() - self._memo_since > self._memo_seconds:
             self.forget()
+
+    def _remembered(self, memo: dict[_K, _V], key: _K, read: Callable[[], _V]) -> _V:
+        self._stale_memo()
         if key in memo:
             return memo[key]
         found = memo[key] = read()
         return found
+
+    # --- reading ahead ---------------------------------------------------------------------
+
+    def prefetch(self, session: Session, due: Sequence[tuple[RecordKey, StoredState]]) -> None:
+        """Read together what `situation` reads for each of these records (the records, their
+        links, their dependencies' statuses and links): a few statements in all instead of a
+        few for each. What is read holds for `session`'s transaction: the caller `discard`s it
+        when that ends, and writes nothing meanwhile."""
+        keys = [(key.type, key.app_id) for key, _ in due]
+        records = Records(session).get_many(self.cid, keys)
+        links = Links(session).get_many(self.cid, keys)
+        dependencies: set[RecordKey] = set()
+        for key, state in due:
+            stored = records.get((key.type, key.app_id))
+            parsed: Record | list[Problem] | None = None
+            if stored is not None and stored.unreadable is None and not stored.deleted:
+                parsed = parse_record(key.type, overrides.apply(stored.data, state.overrides))
+                if not isinstance(parsed, list):
+                    dependencies.update(graph.dependencies(parsed))
+            self._prefetched[key] = _Prefetched(
+                stored, links.get((key.type, key.app_id)), parsed, state.overrides
+            )
+        wanted = [(d.type, d.app_id) for d in dependencies]
+        found = SyncStates(session).statuses(self.cid, wanted)
+        self._dependency_statuses.update({k: found.get(k) for k in wanted})
+        self._stale_memo()
+        unknown = [d for d in dependencies if d not in self._links]
+        if unknown:
+            linked = Links(session).get_many(self.cid, [(d.type, d.app_id) for d in unknown])
+            for d in unknown:
+                self._links[d] = linked.get((d.type, d.app_id))
+        # the objects the dependencies are linked to (preflight compares with them)
+        objects: dict[str, set[str]] = {}
+        for d in dependencies:
+            target = self._links.get(d)
+            if target is not None and (target.qbo_entity, target.qbo_id) not in self._objects:
+                objects.setdefault(target.qbo_entity, set()).add(target.qbo_id)
+        mirror = Mirror(session, self.cid)
+        for entity, ids in objects.items():
+            held = mirror.get_many(entity, ids)
+            for qbo_id in ids:
+                self._objects[(entity, qbo_id)] = held.get(qbo_id)
+        # the documents of the numbers the records would send (look-up before create)
+        numbers: dict[str, set[str]] = {}
+        for key, _ in due:
+            ahead = self._prefetched.get(key)
+            number = getattr(ahead.parsed, "number", None) if ahead is not None else None
+            sent = pushed_number(number, self.policies) if isinstance(number, str) else None
+            if sent:
+                numbers.setdefault(mapping.ENTITY[key.type], set()).add(sent)
+        for entity, wanted_numbers in numbers.items():
+            for number, held_objects in mirror.numbered_many(entity, wanted_numbers).items():
+                self._numbered[(entity, number)] = held_objects
+
+    def read_ahead(self, key: RecordKey) -> bool:
+        """Whether `prefetch` read `key` (and `situation` has not used it yet)."""
+        return key in self._prefetched
+
+    def discard(self) -> None:
+        """Forget what `prefetch` read (its transaction ended)."""
+        self._prefetched.clear()
+        self._dependency_statuses.clear()
+        self._numbered.clear()
+
+    def _statuses(
+        self, session: Session, keys: list[tuple[str, str]]
+    ) -> dict[tuple[str, str], str]:
+        known = self._dependency_statuses
+        if all(k in known for k in keys):
+            return {k: s for k in keys if (s := known[k]) is not None}
+        return SyncStates(session).statuses(self.cid, keys)
 
     # --- a dry run's expectations ------------------------------------------------------------
 
@@ -214,22 +315,35 @@ class Surroundings:
     ) -> Gathered | list[Problem] | None:
         """The record's situation; its problems when the stored data does not parse; None
         when the app never sent it."""
-        stored = Records(session).get(self.cid, key.type, key.app_id)
+        ahead = self._prefetched.pop(key, None)
+        if ahead is not None and ahead.overrides != state.overrides:
+            ahead = None  # read for another state of the record
+        stored = ahead.stored if ahead else Records(session).get(self.cid, key.type, key.app_id)
         if stored is None:
             return None
         if stored.unreadable is not None:
             return [unreadable(stored)]
         record: Record | None = None
         if not stored.deleted:
-            parsed = parse_record(key.type, overrides.apply(stored.data, state.overrides))
+            parsed = (
+                ahead.parsed
+                if ahead is not None and ahead.parsed is not None
+                else parse_record(key.type, overrides.apply(stored.data, state.overrides))
+            )
             if isinstance(parsed, list):
                 return parsed
             record = parsed
-        link = self.link(session, key, fresh=True)
+            # what a record after it that names it reads (`app_record`), already parsed
+            self._stale_memo()
+            self._records.setdefault(key, record)
+        if ahead is not None and key not in self._assumed_links:
+            self._links[key] = link = ahead.link
+        else:
+            link = self.link(session, key, fresh=True)
         dependencies = []
         if record is not None:
             deps = graph.dependencies(record)
-            statuses = SyncStates(session).statuses(self.cid, [(d.type, d.app_id) for d in deps])
+            statuses = self._statuses(session, [(d.type, d.app_id) for d in deps])
             for dep in deps:
                 status = self._assumed_statuses.get(dep) or statuses.get((dep.type, dep.app_id))
                 dependencies.append(
@@ -384,7 +498,7 @@ class Surroundings:
             pushed_type=(link.pushed or {}).get("Type") if link else None,
             linked_by=lambda entity, qbo_id: self.owner(session, entity, qbo_id),
         )
-        mirror = _PreferencesRemembered(session, self.cid, self.preferences)
+        mirror = _PreferencesRemembered(session, self.cid, self.preferences, self._numbered)
         return preflight(subject, mirror, self.policies, self.mappings)
 
     def preferences(self, session: Session) -> Mapping[str, Any]:
@@ -402,13 +516,26 @@ class Surroundings:
         return list(cache[record_type].get(name_key(name) or "", []))
 
     def _name_index(self, session: Session, record_type: RecordType) -> dict[str, list[RecordKey]]:
-        index: dict[str, list[RecordKey]] = {}
+        """The app records of a type by QuickBooks name key. Built from every record of the
+        type, so kept for the next passes of this process (`_NAME_INDEXES`) while neither the
+        records of the type nor their overrides change."""
         records = Records(session)
-        changed = {
-            s.app_id: s.overrides
-            for s in SyncStates(session).all(self.cid, record_type=record_type)
-            if s.overrides
-        }
+        changed = SyncStates(session).overridden(self.cid, record_type)
+        seen = (records.fingerprint(self.cid, record_type), canonical_json(changed))
+        where = (repr(session.get_bind().engine.url), self.cid, record_type)
+        kept = _NAME_INDEXES.pop(where, None)
+        index = kept[1] if kept is not None and kept[0] == seen else None
+        if index is None:
+            index = self._read_names(records, record_type, changed)
+        _NAME_INDEXES[where] = (seen, index)
+        while len(_NAME_INDEXES) > NAME_INDEXES_KEPT:
+            del _NAME_INDEXES[next(iter(_NAME_INDEXES))]
+        return index
+
+    def _read_names(
+        self, records: Records, record_type: RecordType, changed: Mapping[str, Mapping[str, Any]]
+    ) -> dict[str, list[RecordKey]]:
+        index: dict[str, list[RecordKey]] = {}
         cursor = None
         while True:
             page = records.list(self.cid, type=record_type, cursor=cursor, limit=500)
@@ -432,14 +559,24 @@ class Surroundings:
 
 
 class _PreferencesRemembered(Mirror):
-    """The stored mirror, with the company's preferences from the surroundings' memo."""
+    """The stored mirror, with the company's preferences from the surroundings' memo and the
+    numbered documents `Surroundings.prefetch` read in this same transaction."""
 
     def __init__(
-        self, session: Session, cid: str, remembered: Callable[[Session], Mapping[str, Any]]
+        self,
+        session: Session,
+        cid: str,
+        remembered: Callable[[Session], Mapping[str, Any]],
+        numbered: Mapping[tuple[str, str], list[MirrorObject]],
     ) -> None:
         super().__init__(session, cid)
         self._remembered = remembered
         self._own_session = session
+        self._read_ahead = numbered
 
     def preferences(self) -> Mapping[str, Any]:
         return self._remembered(self._own_session)
+
+    def numbered(self, entity: str, doc_number: str) -> list[MirrorObject]:
+        found = self._read_ahead.get((entity, doc_number))
+        return list(found) if found is not None else super().numbered(entity, doc_number)

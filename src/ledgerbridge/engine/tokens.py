@@ -7,28 +7,59 @@ handed out. A process that waited finds the token already refreshed and uses it.
 
 Every answer also tells when the refresh token ends (`refresh_expires_at`, stored with the
 tokens); after each refresh `engine.reconnecting` shows or clears the warning ahead of that end.
+
+The access token read from the database is used for `TOKEN_FRESH` seconds (never past its
+expiry) before it is read again, rather than a transaction for every request: a token another
+process refreshed meanwhile is seen then, or at once when QuickBooks refuses the old one (the
+refusal asks `refreshed_access_token`, which reads the stored token under the lock first).
 """
 
 from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import datetime
 
 from ledgerbridge.adapters.qbo import Disconnected, TokenGrant, oauth
 from ledgerbridge.engine import reconnecting
 from ledgerbridge.engine.ports import Ledger, OnlineLedger
 from ledgerbridge.storage.tokens import Tokens
 
+TOKEN_FRESH = 5.0  # seconds an access token read from the database is used as it is
+
 
 class ConnectionTokens:
-    def __init__(self, ledger: OnlineLedger, connection_id: str, environment: str) -> None:
+    def __init__(
+        self,
+        ledger: OnlineLedger,
+        connection_id: str,
+        environment: str,
+        *,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._ledger = ledger
         self._connection_id = connection_id
         self._environment = environment
+        self._monotonic = monotonic
+        # the token last read or refreshed: (token, when read (monotonic), when it expires)
+        self._known: tuple[str, float, datetime] | None = None
 
     def access_token(self) -> str:
+        known = self._known
+        if (
+            known is not None
+            and self._monotonic() - known[1] < TOKEN_FRESH
+            and known[2] > self._ledger.clock()
+        ):
+            return known[0]
         with self._ledger.db.session(readonly=True) as session:
             stored = Tokens(session).get(self._connection_id)
         if stored is None:
+            self._known = None
             raise Disconnected("the connection has no tokens: connect it to QuickBooks first")
-        return self._ledger.cipher.decrypt(stored.access_token)
+        token = self._ledger.cipher.decrypt(stored.access_token)
+        self._known = (token, self._monotonic(), stored.access_expires_at)
+        return token
 
     def refreshed_access_token(self, stale: str) -> str:
         ledger = self._ledger
@@ -39,6 +70,7 @@ class ConnectionTokens:
                 raise Disconnected("the connection has no tokens: connect it to QuickBooks first")
             current = ledger.cipher.decrypt(stored.access_token)
             if current != stale and stored.access_expires_at > ledger.clock():
+                self._known = (current, self._monotonic(), stored.access_expires_at)
                 return current  # another worker refreshed meanwhile
             app = ledger.app(self._environment)
             grant = oauth.refresh(
@@ -49,6 +81,7 @@ class ConnectionTokens:
                 transport=ledger.transport,
             )
             store_grant(ledger, tokens, self._connection_id, grant)
+        self._known = (grant.access_token, self._monotonic(), grant.access_expires_at)
         # committed: the rotated refresh token is safe before the access token is used
         reconnecting.check(ledger, self._connection_id)  # the answer told the refresh token's end
         return grant.access_token

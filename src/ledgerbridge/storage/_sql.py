@@ -1,21 +1,39 @@
 """What several repositories share: IN (...) lists and upserts a chunk at a time on either
-database, the columns that make a stored value, the digest kept in place of a secret."""
+database, the columns that make a stored value, the digest kept in place of a secret, and the
+statements of the push pass's hot paths built once (`prepared`, `table`).
+
+Building a statement (`select(...).where(...)`) costs SQLAlchemy several times what running it
+does (about 250 us against 40 us on SQLite); the repositories' per-record reads and writes are
+therefore built once per process, with bind parameters for every value, and run as Core
+statements on the session's connection (`run`)."""
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import fields
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
+from sqlalchemy import CursorResult, Executable, Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from ledgerbridge.storage import tables
 
-__all__ = ["CHUNK", "NO_SYNC", "chunks", "columns", "sha256", "upsert"]
+__all__ = [
+    "CHUNK",
+    "NO_SYNC",
+    "chunks",
+    "columns",
+    "prepared",
+    "run",
+    "sha256",
+    "table",
+    "upsert",
+]
 
 _T = TypeVar("_T")
+_S = TypeVar("_S", bound=Executable)
 CHUNK = 500  # ids per IN (...) and rows per upsert statement
 
 
@@ -31,14 +49,19 @@ def upsert(session: Session, table: Any, keys: tuple[str, ...], rows: list[dict[
     if not rows:
         return
     dialect = session.get_bind().dialect.name
-    upsert = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
-    changed = [name for name in rows[0] if name not in keys]
-    statement = upsert.on_conflict_do_update(
-        index_elements=[getattr(table, name) for name in keys],
-        set_={name: getattr(upsert.excluded, name) for name in changed},
-    )
+    changed = tuple(name for name in rows[0] if name not in keys)
+
+    def build() -> Any:
+        core = cast(Table, table.__table__)
+        upsert = postgresql.insert(core) if dialect == "postgresql" else sqlite.insert(core)
+        return upsert.on_conflict_do_update(
+            index_elements=[core.c[name] for name in keys],
+            set_={name: upsert.excluded[name] for name in changed},
+        )
+
+    statement = prepared(("upsert", table, keys, changed, dialect), build)
     for start in range(0, len(rows), CHUNK):
-        session.execute(statement, rows[start : start + CHUNK])
+        run(session, statement, rows[start : start + CHUNK])
 
 
 def columns(entity: type[tables.Base], value: type[Any]) -> list[InstrumentedAttribute[Any]]:
@@ -51,3 +74,30 @@ NO_SYNC = {"synchronize_session": False}
 
 def sha256(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
+
+
+_PREPARED: dict[Hashable, Any] = {}
+
+
+def prepared(key: Hashable, build: Callable[[], _S]) -> _S:
+    """The statement `build` makes, built once per process under `key` (its values are bind
+    parameters, given when it runs; a statement differing by dialect puts it in the key)."""
+    found = _PREPARED.get(key)
+    if found is None:
+        found = _PREPARED[key] = build()
+    return cast(_S, found)
+
+
+def table(entity: type[tables.Base]) -> Table:
+    """The Core table of a model (its columns as `table(...).c.name`)."""
+    return cast(Table, entity.__table__)
+
+
+def run(
+    session: Session,
+    statement: Executable,
+    params: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None = None,
+) -> CursorResult[Any]:
+    """A Core statement on the session's connection, in its transaction (a list of parameter
+    sets: one executemany)."""
+    return session.connection().execute(statement, params)

@@ -6,11 +6,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, select, tuple_
+from sqlalchemy import Select, bindparam, delete, select, tuple_
 from sqlalchemy.orm import Session
 
 from ledgerbridge.storage import tables
-from ledgerbridge.storage._sql import chunks, upsert
+from ledgerbridge.storage._sql import chunks, prepared, run, table, upsert
 
 __all__ = ["Links", "StoredLink", "stored_link"]
 
@@ -26,30 +26,40 @@ class StoredLink:
     pushed: Mapping[str, Any] | None
 
 
+def _one_link() -> Select[Any]:
+    t = table(tables.Link)
+    return select(t).where(
+        t.c.connection_id == bindparam("w_cid"),
+        t.c.type == bindparam("w_type"),
+        t.c.app_id == bindparam("w_app"),
+    )
+
+
+def _some_links() -> Select[Any]:
+    t = table(tables.Link)
+    return select(t).where(
+        t.c.connection_id == bindparam("w_cid"),
+        tuple_(t.c.type, t.c.app_id).in_(bindparam("keys", expanding=True)),
+    )
+
+
 class Links:
     def __init__(self, session: Session) -> None:
         self._session = session
 
     def get(self, connection_id: str, type: str, app_id: str) -> StoredLink | None:
-        t = tables.Link
-        row = self._session.execute(
-            select(t).where(t.connection_id == connection_id, t.type == type, t.app_id == app_id)
-        ).scalar_one_or_none()
+        params = {"w_cid": connection_id, "w_type": type, "w_app": app_id}
+        row = run(self._session, prepared("links.get", _one_link), params).one_or_none()
         return None if row is None else stored_link(row)
 
     def get_many(
         self, connection_id: str, keys: Iterable[tuple[str, str]]
     ) -> dict[tuple[str, str], StoredLink]:
         """`get` for many (type, app id) keys (a query per 500): key -> link, those linked."""
-        t = tables.Link
+        query = prepared("links.get_many", _some_links)
         found: dict[tuple[str, str], StoredLink] = {}
         for chunk in chunks(keys):
-            rows = self._session.execute(
-                select(t).where(
-                    t.connection_id == connection_id, tuple_(t.type, t.app_id).in_(chunk)
-                )
-            ).scalars()
-            for row in rows:
+            for row in run(self._session, query, {"w_cid": connection_id, "keys": chunk}):
                 found[(row.type, row.app_id)] = stored_link(row)
         return found
 

@@ -3,15 +3,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Select, bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from ledgerbridge.core.mirror import PERSON_ENTITIES, MirrorObject, name_key
 from ledgerbridge.storage import tables
-from ledgerbridge.storage._sql import chunks, upsert
+from ledgerbridge.storage._sql import chunks, prepared, run, table, upsert
 from ledgerbridge.storage.db import canonical_json
 from ledgerbridge.storage.tables import Clock, utcnow
 
@@ -31,6 +31,34 @@ def mirror_object(row: Any) -> MirrorObject:
     if row.data.get("Id"):
         return MirrorObject.from_quickbooks(row.qbo_entity, row.data)
     return MirrorObject(row.qbo_entity, row.qbo_id, row.sync_token, data=row.data)
+
+
+def _by(column: str) -> Callable[[], Select[Any]]:
+    """The (not deleted) entries of an entity whose `column` holds a value, first stored first."""
+
+    def build() -> Select[Any]:
+        t = table(tables.MirrorEntry)
+        return (
+            select(t)
+            .where(
+                t.c.connection_id == bindparam("w_cid"),
+                t.c.deleted.is_(False),
+                t.c.qbo_entity == bindparam("w_entity"),
+                t.c[column] == bindparam("w_value"),
+            )
+            .order_by(t.c.id)
+        )
+
+    return build
+
+
+def _deleted_flag() -> Select[Any]:
+    t = table(tables.MirrorEntry)
+    return select(t.c.deleted).where(
+        t.c.connection_id == bindparam("w_cid"),
+        t.c.qbo_entity == bindparam("w_entity"),
+        t.c.qbo_id == bindparam("w_value"),
+    )
 
 
 class Mirror:
@@ -100,16 +128,24 @@ class Mirror:
     def _select(self, *conditions: Any, lock: bool = False) -> list[MirrorObject]:
         t = tables.MirrorEntry
         query = (
-            select(t)
+            select(table(t))  # rows, not ORM objects: read, never changed through the session
             .where(t.connection_id == self._cid, t.deleted.is_(False), *conditions)
             .order_by(t.id)
         )
-        rows = self._session.execute(query.with_for_update() if lock else query).scalars()
+        rows = self._session.execute(query.with_for_update() if lock else query)
+        return [mirror_object(row) for row in rows]
+
+    def _find(self, column: str, entity: str, value: str | None) -> list[MirrorObject]:
+        """The entries of `entity` whose `column` is `value` (None: holds none)."""
+        if value is None:
+            t = tables.MirrorEntry
+            return self._select(t.qbo_entity == entity, getattr(t, column).is_(None))
+        params = {"w_cid": self._cid, "w_entity": entity, "w_value": value}
+        rows = run(self._session, prepared(("mirror.by", column), _by(column)), params)
         return [mirror_object(row) for row in rows]
 
     def get(self, entity: str, qbo_id: str) -> MirrorObject | None:
-        t = tables.MirrorEntry
-        found = self._select(t.qbo_entity == entity, t.qbo_id == qbo_id)
+        found = self._find("qbo_id", entity, qbo_id)
         return found[0] if found else None
 
     def get_many(
@@ -126,40 +162,53 @@ class Mirror:
         return found
 
     def is_deleted(self, entity: str, qbo_id: str) -> bool:
-        t = tables.MirrorEntry
-        return bool(
-            self._session.execute(
-                select(t.deleted).where(
-                    t.connection_id == self._cid, t.qbo_entity == entity, t.qbo_id == qbo_id
-                )
-            ).scalar_one_or_none()
-        )
+        params = {"w_cid": self._cid, "w_entity": entity, "w_value": qbo_id}
+        found = run(self._session, prepared("mirror.deleted", _deleted_flag), params)
+        return bool(found.scalar_one_or_none())
 
     def person_named(self, name: str) -> MirrorObject | None:
-        t = tables.MirrorEntry
+        key = name_key(name)
         for entity in PERSON_ENTITIES:
-            found = self._select(t.qbo_entity == entity, t.name_key == name_key(name))
+            found = self._find("name_key", entity, key)
             if found:
                 return found[0]
         return None
 
     def named(self, entity: str, name: str) -> MirrorObject | None:
-        t = tables.MirrorEntry
-        found = self._select(t.qbo_entity == entity, t.name_key == name_key(name))
+        found = self._find("name_key", entity, name_key(name))
         return found[0] if found else None
 
     def with_email(self, entity: str, email: str) -> list[MirrorObject]:
-        t = tables.MirrorEntry
-        return self._select(t.qbo_entity == entity, t.email_key == name_key(email))
+        return self._find("email_key", entity, name_key(email))
 
     def with_sku(self, sku: str) -> MirrorObject | None:
-        t = tables.MirrorEntry
-        found = self._select(t.qbo_entity == "Item", t.sku == name_key(sku))
+        found = self._find("sku", "Item", name_key(sku))
         return found[0] if found else None
 
     def numbered(self, entity: str, doc_number: str) -> list[MirrorObject]:
-        t = tables.MirrorEntry
-        return self._select(t.qbo_entity == entity, t.doc_number == doc_number)
+        return self._find("doc_number", entity, doc_number)
+
+    def numbered_many(self, entity: str, numbers: Iterable[str]) -> dict[str, list[MirrorObject]]:
+        """`numbered` for many numbers (a query per 500): number -> its objects, every number
+        asked (an empty list for one nobody holds)."""
+        t = table(tables.MirrorEntry)
+        found: dict[str, list[MirrorObject]] = {}
+        for chunk in chunks(numbers):
+            for number in chunk:
+                found[number] = []
+            rows = self._session.execute(
+                select(t)
+                .where(
+                    t.c.connection_id == self._cid,
+                    t.c.deleted.is_(False),
+                    t.c.qbo_entity == entity,
+                    t.c.doc_number.in_(chunk),
+                )
+                .order_by(t.c.id)
+            )
+            for row in rows:
+                found[row.doc_number].append(mirror_object(row))
+        return found
 
     def doc_numbers(self, entity: str) -> set[str]:
         """Every document number used by a (not deleted) object of `entity`."""

@@ -24,6 +24,7 @@ from sqlalchemy import (
     Insert,
     LargeBinary,
     Text,
+    bindparam,
     case,
     cast,
     func,
@@ -37,7 +38,7 @@ from sqlalchemy.orm import Session
 
 from ledgerbridge.core import json_limits
 from ledgerbridge.storage import tables
-from ledgerbridge.storage._sql import NO_SYNC, chunks
+from ledgerbridge.storage._sql import NO_SYNC, chunks, prepared, run
 from ledgerbridge.storage.tables import Clock, utcnow
 
 __all__ = ["InvalidCursor", "Page", "Records", "StoredRecord", "matching"]
@@ -240,25 +241,52 @@ class Records:
         return self._change(current.id, current.version, data=dict(data), deleted=False)
 
     def get(self, connection_id: str, type: str, app_id: str) -> StoredRecord | None:
-        query = select(*self._record_columns()).where(*self._key(connection_id, type, app_id))
-        row = self._session.execute(query).one_or_none()
+        sqlite = self._dialect() == "sqlite"
+
+        def build() -> Any:
+            record = tables.Record
+            return select(*_record_columns(sqlite)).where(
+                record.connection_id == bindparam("w_cid"),
+                record.type == bindparam("w_type"),
+                record.app_id == bindparam("w_app"),
+            )
+
+        query = prepared(("records.get", sqlite), build)
+        params = {"w_cid": connection_id, "w_type": type, "w_app": app_id}
+        row = run(self._session, query, params).one_or_none()
         return None if row is None else _stored_record(row._mapping)
 
     def get_many(
         self, connection_id: str, keys: Iterable[tuple[str, str]]
     ) -> dict[tuple[str, str], StoredRecord]:
         """`get` for many (type, app id) keys (a query per 500): key -> record, those held."""
-        record = tables.Record
+        sqlite = self._dialect() == "sqlite"
+
+        def build() -> Any:
+            record = tables.Record
+            return select(*_record_columns(sqlite)).where(
+                record.connection_id == bindparam("w_cid"),
+                tuple_(record.type, record.app_id).in_(bindparam("keys", expanding=True)),
+            )
+
+        query = prepared(("records.get_many", sqlite), build)
         found: dict[tuple[str, str], StoredRecord] = {}
         for chunk in chunks(keys):
-            query = select(*self._record_columns()).where(
-                record.connection_id == connection_id,
-                tuple_(record.type, record.app_id).in_(chunk),
-            )
-            for row in self._session.execute(query):
+            for row in run(self._session, query, {"w_cid": connection_id, "keys": chunk}):
                 stored = _stored_record(row._mapping)
                 found[(stored.type, stored.app_id)] = stored
         return found
+
+    def fingerprint(self, connection_id: str, type: str) -> tuple[int, int, int]:
+        """What changes whenever a record of `type` is added, changed, deleted or removed:
+        (how many, the sum of their versions, the highest row id)."""
+        record = tables.Record
+        row = self._session.execute(
+            select(
+                func.count(), func.coalesce(func.sum(record.version), 0), func.max(record.id)
+            ).where(record.connection_id == connection_id, record.type == type)
+        ).one()
+        return int(row[0]), int(row[1]), int(row[2] or 0)
 
     def mark_deleted(self, connection_id: str, type: str, app_id: str) -> int | None:
         """The app deleted the record: returns the new version, or None if it is unknown.

@@ -9,16 +9,27 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, insert, or_, select, tuple_, update
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    Update,
+    bindparam,
+    func,
+    insert,
+    or_,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from ledgerbridge.core import status as statuses
 from ledgerbridge.core.status import Status
 from ledgerbridge.storage import tables
-from ledgerbridge.storage._sql import chunks
+from ledgerbridge.storage._sql import chunks, prepared, run, table
 from ledgerbridge.storage.tables import Clock, utcnow
 
-__all__ = ["DUE_STATUSES", "Key", "StoredState", "SyncStates"]
+__all__ = ["DUE_STATUSES", "Finished", "Key", "StoredState", "SyncStates", "Write"]
 
 Key = tuple[str, str]  # (type, app_id)
 DUE_STATUSES = statuses.DUE
@@ -74,6 +85,67 @@ def _state(row: Any) -> StoredState:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Write:
+    """A write about to be sent (`SyncStates.start_writes`): its requestid, operation, body."""
+
+    type: str
+    app_id: str
+    request_id: str
+    operation: str
+    body: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Finished:
+    """The outcome of working one record (`SyncStates.finish_many`; see `finish`)."""
+
+    type: str
+    app_id: str
+    status: str
+    problem: Mapping[str, Any] | None = None
+    blocked_by: Key | None = None
+    synced_version: int | None = None
+    next_attempt_at: datetime | None = None
+    attempts: int | None = None
+    keep_pending: bool = False
+
+
+def _one_row() -> Select[Any]:
+    t = table(tables.SyncState)
+    return select(t).where(
+        t.c.connection_id == bindparam("w_cid"),
+        t.c.type == bindparam("w_type"),
+        t.c.app_id == bindparam("w_app"),
+    )
+
+
+def _row_update() -> Update:
+    """An UPDATE of one row by its key; the columns set are the other parameters given."""
+    t = table(tables.SyncState)
+    return update(t).where(
+        t.c.connection_id == bindparam("w_cid"),
+        t.c.type == bindparam("w_type"),
+        t.c.app_id == bindparam("w_app"),
+    )
+
+
+def _statuses_of() -> Select[Any]:
+    t = table(tables.SyncState)
+    return select(t.c.type, t.c.app_id, t.c.status).where(
+        t.c.connection_id == bindparam("w_cid"), t.c.app_id.in_(bindparam("ids", expanding=True))
+    )
+
+
+def _release_blocked() -> Update:
+    t = table(tables.SyncState)
+    return update(t).where(
+        t.c.connection_id == bindparam("w_cid"),
+        t.c.status == Status.BLOCKED,
+        tuple_(t.c.blocked_by_type, t.c.blocked_by_id).in_(bindparam("w_blockers", expanding=True)),
+    )
+
+
 class _Unread:
     """Not read by the caller."""
 
@@ -91,9 +163,10 @@ class SyncStates:
         return (t.connection_id == connection_id, t.type == type, t.app_id == app_id)
 
     def get(self, connection_id: str, type: str, app_id: str) -> StoredState | None:
-        row = self._session.execute(
-            select(tables.SyncState).where(*self._where(connection_id, type, app_id))
-        ).scalar_one_or_none()
+        statement = prepared("sync_state.get", _one_row)
+        row = run(
+            self._session, statement, {"w_cid": connection_id, "w_type": type, "w_app": app_id}
+        ).one_or_none()
         return None if row is None else _state(row)
 
     def get_many(self, connection_id: str, keys: Iterable[Key]) -> dict[Key, StoredState]:
@@ -195,6 +268,16 @@ class SyncStates:
             query = query.where(t.held.is_(held))
         return [_state(r) for r in self._session.execute(query.order_by(t.id)).scalars()]
 
+    def overridden(self, connection_id: str, record_type: str) -> dict[str, Mapping[str, Any]]:
+        """The overrides of the records of a type that have some: app id -> overrides."""
+        t = tables.SyncState
+        rows = self._session.execute(
+            select(t.app_id, t.overrides).where(
+                t.connection_id == connection_id, t.type == record_type, t.overrides.is_not(None)
+            )
+        )
+        return {row.app_id: row.overrides for row in rows if row.overrides}
+
     def in_batch(self, connection_id: str, batch_id: str) -> list[StoredState]:
         """The records whose pending write is an item of the batch `batch_id`."""
         t = tables.SyncState
@@ -218,13 +301,13 @@ class SyncStates:
         wanted = set(keys)
         if not wanted:
             return {}
-        t = tables.SyncState
-        rows = self._session.execute(
-            select(t.type, t.app_id, t.status).where(
-                t.connection_id == connection_id, t.app_id.in_({k[1] for k in wanted})
-            )
-        )
-        return {(r.type, r.app_id): r.status for r in rows if (r.type, r.app_id) in wanted}
+        statement = prepared("sync_state.statuses", _statuses_of)
+        found: dict[Key, str] = {}
+        for chunk in chunks(k[1] for k in wanted):
+            for r in run(self._session, statement, {"w_cid": connection_id, "ids": chunk}):
+                if (r.type, r.app_id) in wanted:
+                    found[(r.type, r.app_id)] = r.status
+        return found
 
     def start_write(
         self,
@@ -236,16 +319,25 @@ class SyncStates:
         body: Mapping[str, Any],
     ) -> None:
         """Remember a write before it is sent (the caller commits before calling QuickBooks)."""
-        self._session.execute(
-            update(tables.SyncState)
-            .where(*self._where(connection_id, type, app_id))
-            .values(
-                pending_request_id=request_id,
-                pending_operation=operation,
-                pending_body=dict(body),
-                updated_at=self._clock(),
-            )
-        )
+        self.start_writes(connection_id, [Write(type, app_id, request_id, operation, body)])
+
+    def start_writes(self, connection_id: str, writes: Iterable[Write]) -> None:
+        """`start_write` for many records (a batch's creates), one statement."""
+        now = self._clock()
+        rows = [
+            {
+                "w_cid": connection_id,
+                "w_type": w.type,
+                "w_app": w.app_id,
+                "pending_request_id": w.request_id,
+                "pending_operation": w.operation,
+                "pending_body": dict(w.body),
+                "updated_at": now,
+            }
+            for w in writes
+        ]
+        if rows:
+            run(self._session, prepared("sync_state.update_row", _row_update), rows)
 
     def creating(self, connection_id: str, type: str) -> bool:
         """Whether a create of a record of `type` is under way (its requestid stored, its
@@ -279,27 +371,51 @@ class SyncStates:
     ) -> None:
         """Store the outcome of working the record. Only a `pending` record stays held: any
         other outcome ends the hold (the next change from the app may hold it again)."""
-        values: dict[str, Any] = {
-            "status": status,
-            "problem": dict(problem) if problem is not None else None,
-            "blocked_by_type": blocked_by[0] if blocked_by else None,
-            "blocked_by_id": blocked_by[1] if blocked_by else None,
-            "next_attempt_at": next_attempt_at,
-            "updated_at": self._clock(),
-        }
-        if not keep_pending:
-            values.update(pending_request_id=None, pending_operation=None, pending_body=None)
-        if not statuses.keeps_hold(status):
-            values["held"] = False
-        if synced_version is not None:
-            values["synced_version"] = synced_version
-        if attempts is not None:
-            values["attempts"] = attempts
-        self._session.execute(
-            update(tables.SyncState)
-            .where(*self._where(connection_id, type, app_id))
-            .values(**values)
+        self.finish_many(
+            connection_id,
+            [
+                Finished(
+                    type,
+                    app_id,
+                    status,
+                    problem,
+                    blocked_by,
+                    synced_version,
+                    next_attempt_at,
+                    attempts,
+                    keep_pending,
+                )
+            ],
         )
+
+    def finish_many(self, connection_id: str, outcomes: Iterable[Finished]) -> None:
+        """`finish` for many records: one statement for each set of columns they change."""
+        now = self._clock()
+        by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        for done in outcomes:
+            values: dict[str, Any] = {
+                "w_cid": connection_id,
+                "w_type": done.type,
+                "w_app": done.app_id,
+                "status": done.status,
+                "problem": dict(done.problem) if done.problem is not None else None,
+                "blocked_by_type": done.blocked_by[0] if done.blocked_by else None,
+                "blocked_by_id": done.blocked_by[1] if done.blocked_by else None,
+                "next_attempt_at": done.next_attempt_at,
+                "updated_at": now,
+            }
+            if not done.keep_pending:
+                values.update(pending_request_id=None, pending_operation=None, pending_body=None)
+            if not statuses.keeps_hold(done.status):
+                values["held"] = False
+            if done.synced_version is not None:
+                values["synced_version"] = done.synced_version
+            if done.attempts is not None:
+                values["attempts"] = done.attempts
+            by_columns.setdefault(tuple(values), []).append(values)
+        statement = prepared("sync_state.update_row", _row_update)
+        for rows in by_columns.values():
+            run(self._session, statement, rows)
 
     def set_overrides(
         self, connection_id: str, type: str, app_id: str, overrides: Mapping[str, Any] | None
@@ -344,23 +460,21 @@ class SyncStates:
 
     def release_blocked_many(self, connection_id: str, blockers: Iterable[Key]) -> int:
         """Records blocked by any of `blockers` become due again: a statement per 500."""
-        t = tables.SyncState
+        statement = prepared("sync_state.release_blocked", _release_blocked)
         released = 0
         for chunk in chunks(blockers):
-            result = self._session.execute(
-                update(t)
-                .where(
-                    t.connection_id == connection_id,
-                    t.status == Status.BLOCKED,
-                    tuple_(t.blocked_by_type, t.blocked_by_id).in_(chunk),
-                )
-                .values(
-                    status=statuses.after_blocker_synced(Status.BLOCKED),
-                    next_attempt_at=self._clock(),
-                    problem=None,
-                    blocked_by_type=None,
-                    blocked_by_id=None,
-                )
+            result = run(
+                self._session,
+                statement,
+                {
+                    "w_cid": connection_id,
+                    "w_blockers": chunk,
+                    "status": statuses.after_blocker_synced(Status.BLOCKED),
+                    "next_attempt_at": self._clock(),
+                    "problem": None,
+                    "blocked_by_type": None,
+                    "blocked_by_id": None,
+                },
             )
             released += int(getattr(result, "rowcount", 0) or 0)
         return released

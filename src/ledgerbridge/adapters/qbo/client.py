@@ -17,9 +17,11 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import re
-from collections.abc import Mapping, Sequence
+import ssl
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -208,6 +210,7 @@ class QboClient:
             transport=transport,
             timeout=timeout,
             headers={"Accept": "application/json", "User-Agent": "ledgerbridge"},
+            verify=_tls(),
         )
 
     def __repr__(self) -> str:
@@ -461,6 +464,13 @@ class QboClient:
         return _Answer(body, response)
 
 
+@functools.cache
+def _tls() -> ssl.SSLContext:
+    """httpx's default TLS context (the certificates it trusts), made once per process: making
+    one reads every trusted certificate (tens of milliseconds), and a client is made per pass."""
+    return httpx.create_ssl_context()
+
+
 class _Answer(NamedTuple):
     """A successful answer's JSON object (numbers with a fraction as Decimal)."""
 
@@ -529,13 +539,24 @@ def _dumps(value: Any) -> bytes:
 
 
 def _encode(value: Any) -> str:
+    # what json.dumps writes, without its per-call cost for the commonest values: str
+    # (its own C escaper), bool, None and int
+    kind = type(value)
+    if kind is str:
+        return _quoted(value)
+    if value is None or kind is bool or kind is int:
+        return _SCALARS[value] if kind is not int else int.__repr__(value)
     if isinstance(value, Decimal):
         if not value.is_finite():
             raise ValueError(f"cannot send {value} to QuickBooks")
         return format(value, "f")
     if isinstance(value, Mapping):
-        items = (f"{json.dumps(str(key))}:{_encode(item)}" for key, item in value.items())
+        items = (f"{_quoted(str(key))}:{_encode(item)}" for key, item in value.items())
         return "{" + ",".join(items) + "}"
     if isinstance(value, list | tuple):
         return "[" + ",".join(_encode(item) for item in value) + "]"
     return json.dumps(value, allow_nan=False)
+
+
+_quoted: Callable[[str], str] = json.encoder.encode_basestring_ascii
+_SCALARS = {None: "null", True: "true", False: "false"}

@@ -291,10 +291,11 @@ def _to_decimal(
     example: str,
     plural: str,
 ) -> Decimal:
-    expected = f'expected a decimal string like "{example}", got {describe(raw)}'
-    if isinstance(raw, float):
-        raise _Invalid(f"{expected}: send {plural} as strings, a float cannot hold them exactly")
-    if isinstance(raw, bool) or not isinstance(raw, str | int | Decimal):
+    if isinstance(raw, float | bool) or not isinstance(raw, str | int | Decimal):
+        expected = f'expected a decimal string like "{example}", got {describe(raw)}'
+        if isinstance(raw, float):
+            exactly = f"send {plural} as strings, a float cannot hold them exactly"
+            raise _Invalid(f"{expected}: {exactly}")
         raise _Invalid(expected)
     try:
         value = build(raw)

@@ -26,7 +26,7 @@ from ledgerbridge.core.records import RecordKey
 from ledgerbridge.engine.push import faults, outcomes
 from ledgerbridge.engine.push.work import Due, Pass
 from ledgerbridge.storage.history import Happened, History
-from ledgerbridge.storage.sync_states import StoredState, SyncStates
+from ledgerbridge.storage.sync_states import StoredState, SyncStates, Write
 
 __all__ = ["BATCH_SIZE", "enqueue", "flush_all", "settle", "waits_on_queue"]
 
@@ -65,14 +65,16 @@ def _flush(p: Pass, entity: str) -> None:
     if not items:
         return
     batch_id = uuid.uuid4().hex
+    writes = [
+        Write(key.type, key.app_id, f"{batch_id}:{index}", "create", body)
+        for index, (key, _, body, _) in enumerate(items)
+    ]
     with p.ledger.db.session() as session:
-        states = SyncStates(session, clock=p.ledger.clock)
-        sent = []
-        for index, (key, _, body, _) in enumerate(items):
-            request_id = f"{batch_id}:{index}"
-            states.start_write(p.cid, key.type, key.app_id, request_id, "create", body)
-            sent.append(Happened(key.type, key.app_id, "create_sent", request_id=request_id))
-        History(session, clock=p.ledger.clock).add_many(p.cid, sent)
+        SyncStates(session, clock=p.ledger.clock).start_writes(p.cid, writes)
+        History(session, clock=p.ledger.clock).add_many(
+            p.cid,
+            [Happened(w.type, w.app_id, "create_sent", request_id=w.request_id) for w in writes],
+        )
     # committed: a lost answer is settled by replaying the whole batch under its requestid
     _send(
         p,

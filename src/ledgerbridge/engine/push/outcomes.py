@@ -21,7 +21,7 @@ from ledgerbridge.storage.events import Events
 from ledgerbridge.storage.history import Happened, History
 from ledgerbridge.storage.links import Links, StoredLink
 from ledgerbridge.storage.mirror import Mirror
-from ledgerbridge.storage.sync_states import SyncStates
+from ledgerbridge.storage.sync_states import Finished, SyncStates
 
 __all__ = ["Success", "adjusted", "bypass", "finish", "store_success", "store_successes"]
 
@@ -57,15 +57,18 @@ def store_successes(p: Pass, successes: list[Success]) -> None:
     """What QuickBooks did, stored in one transaction (a batch's creates together): the
     link, the object in the mirror, the record synced, its history and event."""
     stored: list[tuple[Success, StoredLink, MirrorObject | None]] = []
+    finished: list[Finished] = []
     with p.ledger.db.session() as session:
         links = Links(session)
         states = SyncStates(session, clock=p.ledger.clock)
+        kept = [(d.key.type, d.key.app_id) for d in successes if d.pushed is None]
+        previous = links.get_many(p.cid, kept) if kept else {}
         for done in successes:
             key, result = done.key, done.result
             pushed = done.pushed
             if pushed is None:
-                previous = links.get(p.cid, key.type, key.app_id)
-                pushed = previous.pushed if previous else None
+                before = previous.get((key.type, key.app_id))
+                pushed = before.pushed if before else None
             link = StoredLink(
                 type=key.type,
                 app_id=key.app_id,
@@ -86,15 +89,17 @@ def store_successes(p: Pass, successes: list[Success]) -> None:
             # a settled write (version None): which app version it carried is not known,
             # so the record is compared with the app's current version once more
             settled = done.version is None
-            states.finish(
-                p.cid,
-                key.type,
-                key.app_id,
-                status=Status.PENDING if settled else Status.SYNCED,
-                synced_version=done.version,
-                next_attempt_at=p.ledger.clock() if settled else None,
-                attempts=0,
+            finished.append(
+                Finished(
+                    key.type,
+                    key.app_id,
+                    status=Status.PENDING if settled else Status.SYNCED,
+                    synced_version=done.version,
+                    next_attempt_at=p.ledger.clock() if settled else None,
+                    attempts=0,
+                )
             )
+        states.finish_many(p.cid, finished)
         for done, link, _ in stored:
             if done.adopted:  # only the request carried out: one sent since stays
                 states.clear_adopt(p.cid, done.key.type, done.key.app_id, link.qbo_id)

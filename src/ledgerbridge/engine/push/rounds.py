@@ -13,6 +13,7 @@ QuickBooks puts the record off. Whatever is queued goes out at the end of the ro
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from typing import Any
 
 from ledgerbridge.adapters.qbo import Disconnected, SubscriptionLapsed, Throttled, Unavailable
@@ -21,10 +22,13 @@ from ledgerbridge.core.records import RecordKey
 from ledgerbridge.core.status import Status
 from ledgerbridge.engine.push import batch, faults, outcomes, steps
 from ledgerbridge.engine.push.work import Due, Pass
+from ledgerbridge.storage._sql import chunks
 from ledgerbridge.storage.records import Records
 from ledgerbridge.storage.sync_states import StoredState, SyncStates
 
-__all__ = ["work"]
+__all__ = ["READ_AHEAD", "work"]
+
+READ_AHEAD = 32  # records whose reads are made together (about one batch of creates)
 
 
 def work(p: Pass) -> bool:
@@ -39,10 +43,43 @@ def work(p: Pass) -> bool:
     keys = [RecordKey(s.type, s.app_id) for s in due]  # type: ignore[arg-type]
     by_key = {RecordKey(s.type, s.app_id): s for s in due}  # type: ignore[arg-type]
     before = p.report.progressed
-    for key in graph.depth_order(keys, parents):
-        _one(p, key, by_key[key])
+    ordered = [(key, by_key[key]) for key in graph.depth_order(keys, parents)]
+    reading = _Reading(p)
+    try:
+        for index in range(len(ordered)):
+            _one(p, reading, ordered[index : index + READ_AHEAD])
+    finally:
+        reading.close()
     batch.flush_all(p)
     return p.report.progressed > before
+
+
+class _Reading:
+    """One read-only transaction kept open over consecutive records while the pass writes
+    nothing (their creates only queued), in which what the next records' plans read is read
+    together (`Surroundings.prefetch`). Closed before anything is written, so every record is
+    still planned from what the database holds after the pass's own writes."""
+
+    def __init__(self, p: Pass) -> None:
+        self._p = p
+        self._open: ExitStack | None = None
+        self._session: Any = None
+
+    def session(self, upcoming: list[tuple[RecordKey, StoredState]]) -> Any:
+        if self._open is None:
+            with ExitStack() as stack:
+                self._session = stack.enter_context(self._p.ledger.db.session(readonly=True))
+                self._p.surroundings.prefetch(self._session, upcoming)
+                self._open = stack.pop_all()
+        elif not self._p.surroundings.read_ahead(upcoming[0][0]):
+            self._p.surroundings.prefetch(self._session, upcoming)
+        return self._session
+
+    def close(self) -> None:
+        self._p.surroundings.discard()
+        if self._open is not None:
+            opened, self._open, self._session = self._open, None, None
+            opened.close()
 
 
 def _customer_parents(
@@ -50,35 +87,41 @@ def _customer_parents(
 ) -> dict[RecordKey, RecordKey | None]:
     parents: dict[RecordKey, RecordKey | None] = {}
     records = Records(session)
-    for state in due:
-        if state.type != "customer":
-            continue
-        stored = records.get(p.cid, "customer", state.app_id)
-        parent = stored.data.get("parent_id") if stored else None
-        parents[RecordKey("customer", state.app_id)] = (
-            RecordKey("customer", parent) if parent and isinstance(parent, str) else None
-        )
+    customers = [("customer", state.app_id) for state in due if state.type == "customer"]
+    for chunk in chunks(customers):
+        found = records.get_many(p.cid, chunk)
+        for key in chunk:
+            stored = found.get(key)
+            parent = stored.data.get("parent_id") if stored else None
+            parents[RecordKey("customer", key[1])] = (
+                RecordKey("customer", parent) if parent and isinstance(parent, str) else None
+            )
     return parents
 
 
-def _one(p: Pass, key: RecordKey, state: StoredState) -> None:
-    with p.ledger.db.session(readonly=True) as session:
-        due = _read(p, session, key, state)
-        if due is None:
-            return
-        link = due.link
-        flush_first = batch.waits_on_queue(p, due.situation)
-        if not flush_first:
-            step = planner.plan(
-                due.situation,
-                lambda record: p.surroundings.preflight(session, key, record, link),
-                lambda record: mapping.to_quickbooks(key, record, p.surroundings.refs(session)),
-            )
-    if flush_first:
-        # a record it depends on is queued for a batch: send that first, then plan again
-        batch.flush_all(p)
-        _one(p, key, state)
+def _one(p: Pass, reading: _Reading, upcoming: list[tuple[RecordKey, StoredState]]) -> None:
+    key, state = upcoming[0]
+    session = reading.session(upcoming)
+    due = _read(p, reading, session, key, state)
+    if due is None:
         return
+    if batch.waits_on_queue(p, due.situation):
+        # a record it depends on is queued for a batch: send that first, then plan again
+        reading.close()
+        batch.flush_all(p)
+        _one(p, reading, upcoming)
+        return
+    link = due.link
+    step = planner.plan(
+        due.situation,
+        lambda record: p.surroundings.preflight(session, key, record, link),
+        lambda record: mapping.to_quickbooks(key, record, p.surroundings.refs(session)),
+    )
+    queued = len(p.queue.get(mapping.ENTITY[key.type], ()))
+    if isinstance(step, planner.Create) and not step.adjustments and queued + 1 < batch.BATCH_SIZE:
+        batch.enqueue(p, due, step.body)  # only queued: nothing written, the reading goes on
+        return
+    reading.close()
     if isinstance(step, planner.Create | planner.Update) and step.adjustments:
         outcomes.adjusted(p, key, step.adjustments)
     match step:
@@ -95,13 +138,16 @@ def _one(p: Pass, key: RecordKey, state: StoredState) -> None:
                 faults.retry_later(p, key, state, exc)
 
 
-def _read(p: Pass, session: Any, key: RecordKey, state: StoredState) -> Due | None:
+def _read(
+    p: Pass, reading: _Reading, session: Any, key: RecordKey, state: StoredState
+) -> Due | None:
     """The record as the planner sees it; None when there is nothing to plan (the app never
     sent it, or what it sent no longer parses: then that is its problem)."""
     gathered = p.surroundings.situation(session, key, state)
     if gathered is None:
         return None
     if isinstance(gathered, list):  # what the app sent no longer parses
+        reading.close()
         outcomes.finish(p, key, Status.ERROR, problem=gathered[0])
         return None
     return Due(key, state, gathered.situation, gathered.link, gathered.version)
