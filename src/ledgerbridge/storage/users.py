@@ -121,7 +121,7 @@ def _cost(stored: str) -> int:
 
 
 @functools.cache
-def _decoy_hash(n: int) -> str:
+def decoy_hash(n: int) -> str:
     """Compared against when the email is unknown, so that both failures cost the same (made
     on first use, once per cost, not at import)."""
     return hash_password("not a password", salt=b"\0" * 16, n=n)
@@ -174,7 +174,7 @@ class Users:
     def authenticate(self, email: str, password: str) -> StoredUser | None:
         """The user, when the email and password match; None for any failure."""
         found = self._row(tables.User.email == normalize_email(email))
-        stored_hash = found[1] if found else _decoy_hash(self._scrypt_n)
+        stored_hash = found[1] if found else decoy_hash(self._scrypt_n)
         matches = verify_password(password, stored_hash)
         if found is None or not matches:
             return None

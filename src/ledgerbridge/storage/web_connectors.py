@@ -17,15 +17,13 @@ from typing import Any
 from sqlalchemy import ColumnElement, delete, insert, select, update
 from sqlalchemy.orm import Session
 
+from ledgerbridge.settings import DEFAULT_PASSWORD_SCRYPT_N
 from ledgerbridge.storage import tables
 from ledgerbridge.storage._sql import NO_SYNC, columns, sha256
 from ledgerbridge.storage.tables import Clock, utcnow
-from ledgerbridge.storage.users import hash_password, verify_password
+from ledgerbridge.storage.users import decoy_hash, hash_password, verify_password
 
 __all__ = ["StoredConnector", "StoredTicket", "WebConnectors"]
-
-# Hashed when the user name is unknown, so that a wrong name costs as long as a wrong password.
-_DECOY = hash_password("not a password")
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,9 +72,12 @@ class StoredTicket:
 class WebConnectors:
     """The Web Connectors of Desktop connections and their sessions."""
 
-    def __init__(self, session: Session, *, clock: Clock = utcnow) -> None:
+    def __init__(
+        self, session: Session, *, clock: Clock = utcnow, scrypt_n: int = DEFAULT_PASSWORD_SCRYPT_N
+    ) -> None:
         self._session = session
         self._clock = clock
+        self._scrypt_n = scrypt_n  # the cost of the hashes made here (`Settings`)
 
     # --- the connector -------------------------------------------------------------------------
 
@@ -121,7 +122,7 @@ class WebConnectors:
         return made
 
     def set_password(self, connection_id: str, password: str) -> bool:
-        return self._update(connection_id, password_hash=hash_password(password))
+        return self._update(connection_id, password_hash=hash_password(password, n=self._scrypt_n))
 
     def check(self, username: str, password: str) -> StoredConnector | None:
         """The connector whose user name and password these are; None otherwise (the time
@@ -132,7 +133,13 @@ class WebConnectors:
                 connector.username == username
             )
         ).one_or_none()
-        stored = row.password_hash if row is not None and row.password_hash else _DECOY
+        # An unknown user name is checked against a decoy of the same cost, so that a wrong
+        # name costs as long as a wrong password.
+        stored = (
+            row.password_hash
+            if row is not None and row.password_hash
+            else decoy_hash(self._scrypt_n)
+        )
         matches = verify_password(password, stored)
         if row is None or not row.password_hash or not matches:
             return None

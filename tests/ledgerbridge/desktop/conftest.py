@@ -109,7 +109,9 @@ def database(
 @pytest.fixture
 def desktop(tmp_path: Any, database: dict[str, str]) -> Iterator[Desktop]:
     port = free_port()
-    ledger = build(load_settings(database, data_dir=tmp_path))
+    # Web Connector passwords hashed at a test's cost, as the dashboard suites' (conftest)
+    environ = {**database, "LEDGERBRIDGE_PASSWORD_SCRYPT_N": "16"}
+    ledger = build(load_settings(environ, data_dir=tmp_path))
     if database:
         ledger.db.migrate()
     clock = Clock()

@@ -193,6 +193,8 @@ def world(
         "LEDGERBRIDGE_DATA_DIR": str(tmp_path),
         # the event-delivery suites' receivers listen on this machine: the operator allows it
         "LEDGERBRIDGE_EVENTS_ALLOW_HTTP_HOSTS": "127.0.0.1",
+        # Web Connector and dashboard passwords hashed at a test's cost (production: 2^14)
+        "LEDGERBRIDGE_PASSWORD_SCRYPT_N": "16",
     }
     ledger = build(load_settings(environ, data_dir=tmp_path), transport=quickbooks_transport)
     if shape != "sqlite":  # a SQLite database is a copy of the migrated template

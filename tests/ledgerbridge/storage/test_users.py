@@ -15,9 +15,11 @@ from ledgerbridge.storage.users import (
     EmailTaken,
     UnknownKey,
     Users,
+    decoy_hash,
     hash_password,
     verify_password,
 )
+from ledgerbridge.storage.web_connectors import WebConnectors
 
 from .conftest import Owner, make_owner
 
@@ -134,3 +136,22 @@ def test_a_hash_made_at_a_lower_cost_is_made_again_at_the_configured_one(
     assert verify_password(PASSWORD, stored)
     with db.session(readonly=True) as session:
         assert Users(session, scrypt_n=1024).authenticate("cheap@example.com", PASSWORD) == user
+
+
+def test_a_web_connector_password_is_hashed_at_the_configured_cost(
+    db: Database, owner: Owner
+) -> None:
+    """The Web Connector's password follows `password_scrypt_n` as the dashboard's does, and an
+    unknown user name is checked against a decoy of that same cost."""
+    with db.session() as session:
+        connectors = WebConnectors(session, scrypt_n=1024)
+        connectors.ensure(owner.connection_id, "summit")
+        connectors.set_password(owner.connection_id, PASSWORD)
+    with db.session() as session:
+        stored = session.scalar(select(tables.WebConnector.password_hash))
+        connectors = WebConnectors(session, scrypt_n=1024)
+        assert connectors.check("summit", PASSWORD) is not None
+        assert connectors.check("summit", "wrong") is None
+        assert connectors.check("nobody", PASSWORD) is None
+    assert stored is not None and stored.startswith("scrypt$1024$")
+    assert decoy_hash(1024).startswith("scrypt$1024$")

@@ -154,7 +154,9 @@ class WebConnectorService:
                     health.heard_from(session, clock, waited.connection_id)
             return ["", "nvu"]
         with self.ledger.db.session() as session:
-            connectors = WebConnectors(session, clock=clock)
+            connectors = WebConnectors(
+                session, clock=clock, scrypt_n=self.ledger.settings.password_scrypt_n
+            )
             connector = connectors.check(username, password)
             if connector is None:
                 counted = connectors.refused(username)

@@ -77,7 +77,11 @@ def web_connector_password(service: Wiring, key_id: str, connection_id: str) -> 
     with service.ledger.db.session() as session:
         connection = owned_connection(session, key_id, connection_id)
         _desktop(connection)
-        connectors = WebConnectors(session, clock=service.ledger.clock)
+        connectors = WebConnectors(
+            session,
+            clock=service.ledger.clock,
+            scrypt_n=service.ledger.settings.password_scrypt_n,
+        )
         connector = connectors.ensure(connection.id, connection.id)
         connectors.set_password(connection.id, password)
     return {"username": connector.username, "password": password}
