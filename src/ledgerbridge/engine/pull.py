@@ -82,7 +82,7 @@ def pull_company(
         connections = Connections(session)
         connection = connections.get_unscoped(connection_id)
         cursor = connections.cdc_cursor(connection_id)
-    if connection is None or connection.realm_id is None or connection.status != "active":
+    if connection is None or not connection.has_company or connection.status != "active":
         report.stopped = "not_active"
         return report
     if not keys.tokens_open(ledger, connection_id):

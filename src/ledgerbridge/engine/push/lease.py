@@ -37,7 +37,7 @@ def sync_company(
     holder = holder or new_holder()
     with ledger.db.session(readonly=True) as session:
         connection = Connections(session).get_unscoped(connection_id)
-    if connection is None or connection.realm_id is None or connection.status != "active":
+    if connection is None or not connection.has_company or connection.status != "active":
         report.stopped = "not_active"
         return report
     lease = f"connection:{connection_id}"
@@ -62,7 +62,6 @@ def new_holder() -> str:
 def _run(ledger: Ledger, connection: StoredConnection, report: PassReport, max_rounds: int) -> None:
     """The pass under the company's lease: the keys checked, the mirror freshened, then up to
     `max_rounds` rounds over the due records."""
-    assert connection.realm_id is not None
     if not keys.tokens_open(ledger, connection.id):
         report.stopped = "keys_changed"
         return

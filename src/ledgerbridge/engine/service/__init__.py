@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
+from ledgerbridge.engine.desktop.passes import DesktopPasses
 from ledgerbridge.engine.ports import DesktopWork, OnlineLedger
 from ledgerbridge.engine.service import (
     actions,
@@ -89,9 +90,13 @@ class Service:
     defer_in: Callable[[Session, str], object] | None = None
     # the refreshes of QuickBooks' lists under way in this process (one per connection)
     refreshes: quickbooks_lists.Refreshes = field(default_factory=quickbooks_lists.Refreshes)
-    # the work the Desktop connections' Web Connector sessions carry out (None: the look-ups
-    # of engine.desktop.lookups)
+    # the work the Desktop connections' Web Connector sessions carry out (None: the engine's
+    # passes, engine.desktop.passes, one registry of running passes per Service)
     desktop_work: DesktopWork | None = None
+
+    def __post_init__(self) -> None:
+        if self.desktop_work is None:
+            self.desktop_work = DesktopPasses(self.ledger)
 
     # --- keys ---------------------------------------------------------------------------------
     create_key = api_keys.create_key
