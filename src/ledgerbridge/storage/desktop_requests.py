@@ -75,6 +75,15 @@ class DesktopRequests:
         )
         return bool(getattr(result, "rowcount", 0))
 
+    def forget(self, connection_id: str, key: str) -> None:
+        """A request whose answer is of no use again (QuickBooks refused it: nothing done)."""
+        t = tables.DesktopRequest
+        self._session.execute(
+            delete(t)
+            .where(t.connection_id == connection_id, t.key == key, t.state == "answered")
+            .execution_options(**NO_SYNC)
+        )
+
     def take_next(self, connection_id: str) -> StoredRequest | None:
         """The oldest queued request, marked sent."""
         t = tables.DesktopRequest

@@ -36,3 +36,6 @@ class DirectExchange:
             raise Unavailable("the answer was lost", ambiguous=True)
         self.answers[key] = answer
         return answer
+
+    def forget(self, key: str) -> None:
+        self.answers.pop(key, None)

@@ -49,7 +49,7 @@ def exported(desktop: Desktop) -> dict[str, list[dict[str, Any]]]:
     """What the company file holds, by type (its export: QuickBooks' own state)."""
     out: dict[str, list[dict[str, Any]]] = {}
     for rec in desktop.company.all_records():
-        out.setdefault(rec.type, []).append(dict(rec.data))
+        out.setdefault(rec.type, []).append({**rec.data, "EditSequence": str(rec.edit_sequence)})
     return out
 
 

@@ -14,7 +14,8 @@ QuickBooks' answer.
 - Ids are ListIDs and TxnIDs; `SyncToken` is the EditSequence. A stale one (3200) is raised as
   the stale-object fault, so the engine re-reads and re-applies once, as for Online.
 - `request_id` names the write in the exchange: asked again with the same id, the exchange
-  answers what QuickBooks answered the first time. When the first answer was lost
+  answers what QuickBooks answered the first time (a refusal is forgotten: QuickBooks did
+  nothing, and a retry sends the write again). When the first answer was lost
   (`AnswerLost`), an Add is settled by a look-up before anything is sent again: the record of
   that natural key (full name, or the party's transactions) carrying the `ExternalGUID` written
   with the Add (derived from `request_id`) is the one written; only when none is found is the
@@ -80,6 +81,11 @@ class Exchange(Protocol):
         """QuickBooks' answer to `document`. The same `key` again answers the answer kept the
         first time; raises `AnswerLost` when that answer never came, `Unavailable` when no
         answer comes now (`ambiguous` when the document reached QuickBooks)."""
+        ...
+
+    def forget(self, key: str) -> None:
+        """QuickBooks refused the document under `key` (it did nothing): the same key asked
+        again is sent anew, not answered with that refusal."""
         ...
 
 
@@ -336,9 +342,8 @@ class QbdClient:
             raise Unavailable(
                 f"QuickBooks' answer could not be read: {exc}", ambiguous=operation != "read"
             ) from None
-        if (
-            answer.status not in (0, 1, 500) and answer.severity == "Error"
-        ) or answer.status >= 1000:
+        if answer.status >= 1000:  # an error whatever its severity (3210 may say Info)
+            self._exchange.forget(key)  # nothing was done: a retry sends it again
             raise errors.translate(
                 answer.status,
                 answer.severity,

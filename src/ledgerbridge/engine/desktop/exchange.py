@@ -71,6 +71,10 @@ class QueuedExchange:
                 raise AnswerLost(key)
         return self._await(key)
 
+    def forget(self, key: str) -> None:
+        with self._ledger.db.session() as session:
+            DesktopRequests(session, clock=self._ledger.clock).forget(self._cid, key)
+
     def _await(self, key: str) -> str:
         started = time.monotonic()
         sent_since: float | None = None
