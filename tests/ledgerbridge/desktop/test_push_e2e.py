@@ -13,6 +13,8 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from ledgerbridge.api import create_app
+from qbd_emulator.testing import asgi_transport
 from qbd_emulator.webconnector.simulator import SessionLog, WebConnector
 from tests.ledgerbridge.desktop.conftest import Desktop
 
@@ -270,4 +272,16 @@ def test_a_web_connector_stopped_half_way_goes_on_next_time(desktop: Desktop) ->
     assert len(held.get("Invoice", [])) == 0
     desktop.clock.advance(minutes=3)
     sessions(connector)
+    check_company(desktop)
+
+
+def test_through_the_in_process_transport_without_a_socket(desktop: Desktop) -> None:
+    app: Any = desktop.service
+    with asgi_transport(create_app(app)) as transport:
+        desktop.clock.now = datetime.now(UTC) + timedelta(minutes=1)
+        connector = desktop.connector(transport=transport)
+        sessions(connector)
+        map_payment_methods(desktop)
+        field_service(desktop)
+        sessions(connector)
     check_company(desktop)
