@@ -40,12 +40,6 @@ class StoredConnection:
     checks_at: datetime | None = None
     problem: Mapping[str, Any] | None = None  # the connection's own problem (tables.py)
 
-    @property
-    def has_company(self) -> bool:
-        """Whether the engine can reach its QuickBooks company: an Online company (its realm
-        id), or QuickBooks Desktop through the Web Connector (environment "desktop")."""
-        return self.realm_id is not None or self.environment == "desktop"
-
 
 class Connections:
     """App connections, each owned by one API key."""

@@ -178,9 +178,9 @@ class DesktopPasses:
             with self.ledger.db.session() as session:
                 DesktopRequests(session).forget_answered(self.ledger.clock() - KEEP_ANSWERS)
             if self._pull_due(connection_id):
-                pull.pull_company(self.ledger, connection_id)
+                pull.pull_company(self.ledger, connection_id, desktop=True)
             if self._records_due(connection_id):
-                sync_company(self.ledger, connection_id, holder=holder)
+                sync_company(self.ledger, connection_id, holder=holder, desktop=True)
         finally:
             with self.ledger.db.session() as session:
                 Leases(session, clock=self.ledger.clock).release(lease, holder)
