@@ -22,6 +22,7 @@ is marked lost when the next request is asked for: the pass settles that write b
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -47,6 +48,8 @@ from ledgerbridge.storage.leases import Leases
 from ledgerbridge.storage.sync_states import SyncStates
 
 __all__ = ["EVERY", "KEEP_ANSWERS", "DesktopPasses"]
+
+log = logging.getLogger(__name__)
 
 EVERY: Final = timedelta(minutes=15)
 """A pull by modified date is due this long after the last (the .qwc's RunEveryNMinutes)."""
@@ -155,7 +158,7 @@ class DesktopPasses:
         run = _Run(threading.Thread(target=lambda: None))
         run.total = self._due_count(connection_id)
         run.thread = threading.Thread(
-            target=self._guarded(run, lambda: self._pass(connection_id, holder)),
+            target=self._guarded(run, connection_id, lambda: self._pass(connection_id, holder)),
             name=f"desktop-pass-{connection_id}",
             daemon=True,
         )
@@ -163,12 +166,15 @@ class DesktopPasses:
             self._runs[connection_id] = run
         run.thread.start()
 
-    def _guarded(self, run: _Run, work: Callable[[], None]) -> Callable[[], None]:
+    def _guarded(
+        self, run: _Run, connection_id: str, work: Callable[[], None]
+    ) -> Callable[[], None]:
         def target() -> None:
             try:
                 work()
-            except BaseException as exc:  # kept for the log; the records stay due
+            except Exception as exc:  # logged; the records stay due for the next session
                 run.error = exc
+                log.exception("the Desktop pass of %s failed", connection_id)
 
         return target
 
