@@ -204,3 +204,18 @@ def test_a_name_too_long_for_desktop_is_refused_before_sending(desktop: Desktop)
     assert found["params"]["limit"] == "41" and found["params"]["length"] == str(len(name))
     assert name not in [c["Name"] for c in exported(desktop)["Customer"]]
     assert not any(name[:41] == c["Name"] for c in exported(desktop)["Customer"])  # never cut
+
+
+def test_a_pull_by_modified_date_sees_an_invoice_deleted_in_quickbooks(desktop: Desktop) -> None:
+    connector = ready(desktop)
+    put(desktop, "customer", "c", display_name="Eve Park")
+    invoice(desktop, "inv-1", "c", "7004")
+    sessions(connector)
+    (pushed,) = exported(desktop)["Invoice"]
+    person(
+        desktop,
+        f"<TxnDelRq><TxnDelType>Invoice</TxnDelType><TxnID>{pushed['TxnID']}</TxnID></TxnDelRq>",
+    )
+    desktop.clock.advance(minutes=16)  # the next scheduled session pulls (no webhooks)
+    sessions(connector)
+    assert problem(desktop, "invoice", "inv-1")["code"] == "invoice.deleted_in_quickbooks"

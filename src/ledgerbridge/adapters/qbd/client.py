@@ -224,10 +224,10 @@ class QbdClient:
     # --- reads --------------------------------------------------------------------------------
 
     def read(self, entity: str, entity_id: str) -> dict[str, Any] | None:
-        _, current = self._current(entity, entity_id)
+        tag, current = self._current(entity, entity_id)
         if current is None:
             return None
-        return current["__online__"]  # type: ignore[no-any-return]
+        return self._online_of(tag, current)
 
     def query(self, text: str) -> list[dict[str, Any]]:
         match = _SELECT.match(text)
@@ -408,25 +408,22 @@ class QbdClient:
         self._kinds[(entity, str(online["Id"]))] = tag
         return online
 
-    def _online(
-        self, found: tuple[str, etree._Element] | tuple[str, dict[str, Any]]
-    ) -> dict[str, Any]:
+    def _online(self, found: tuple[str, etree._Element]) -> dict[str, Any]:
         tag, ret = found
-        values = ret if isinstance(ret, dict) else shapes.tree(ret)
-        return self._online_of(tag, values)
+        return self._online_of(tag, shapes.tree(ret))
 
     def _current(self, entity: str, ident: str) -> tuple[str, dict[str, Any] | None]:
-        """The Desktop object and its values now (None: not found), its JSON under
-        `__online__`."""
+        """The Desktop object of `ident` and its values now (None: not found)."""
         known = self._kinds.get((entity, ident))
         candidates: tuple[str, ...] = (known,) if known else shapes.OBJECTS.get(entity, (entity,))
         if entity == "Item" and not known:
-            candidates = ("Item",)
+            candidates = ("Item",)  # ItemQuery answers every kind of item
         for obj in candidates:
             rows = self._all(obj, ids=[ident])
             if rows:
                 tag, values = rows[0]
-                return tag, {**values, "__online__": self._online_of(tag, values)}
+                self._online_of(tag, values)  # its kind remembered
+                return tag, values
         return (known or candidates[0]), None
 
     def _kind(self, entity: str, ident: str) -> str:

@@ -58,9 +58,13 @@ KEEP_ANSWERS: Final = timedelta(days=7)
 
 @dataclass
 class _Run:
-    thread: threading.Thread
-    total: int = 0  # due records when the pass began
-    error: BaseException | None = None
+    total: int  # due records when the pass began
+    thread: threading.Thread | None = None
+    error: Exception | None = None
+
+    @property
+    def alive(self) -> bool:
+        return self.thread is not None and self.thread.is_alive()
 
 
 @dataclass
@@ -128,22 +132,15 @@ class DesktopPasses:
     def running(self, connection_id: str) -> bool:
         with self._lock:
             run = self._runs.get(connection_id)
-            if run is not None and run.thread.is_alive():
+            if run is not None and run.alive:
                 return True
         with self.ledger.db.session(readonly=True) as session:  # another process's pass
             return Leases(session, clock=self.ledger.clock).held(f"connection:{connection_id}")
 
-    def join(self, connection_id: str, timeout: float | None = None) -> None:
-        """Wait for this process's pass of the connection to end (tests, shutdown)."""
-        with self._lock:
-            run = self._runs.get(connection_id)
-        if run is not None:
-            run.thread.join(timeout)
-
     def _start(self, connection_id: str) -> None:
         with self._lock:
             run = self._runs.get(connection_id)
-            if run is not None and run.thread.is_alive():
+            if run is not None and run.alive:
                 return
         if self.running(connection_id):
             return
@@ -155,8 +152,7 @@ class DesktopPasses:
                 f"connection:{connection_id}", holder, LEASE
             ):
                 return
-        run = _Run(threading.Thread(target=lambda: None))
-        run.total = self._due_count(connection_id)
+        run = _Run(total=self._due_count(connection_id))
         run.thread = threading.Thread(
             target=self._guarded(run, connection_id, lambda: self._pass(connection_id, holder)),
             name=f"desktop-pass-{connection_id}",
