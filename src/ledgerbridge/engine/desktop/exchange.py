@@ -15,6 +15,7 @@ the rest of the pass: the Web Connector is not polling, the records are retried 
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass
 from typing import Final
@@ -26,9 +27,23 @@ from ledgerbridge.engine.ports import Ledger
 from ledgerbridge.storage.desktop_requests import DesktopRequests
 from ledgerbridge.storage.web_connectors import WebConnectors
 
-__all__ = ["POLL", "QueuedExchange", "Waits"]
+__all__ = ["POLL", "QueuedExchange", "Waits", "nudge", "pause"]
 
-POLL: Final = 0.02  # seconds between looks at the queue (the other side is another thread)
+POLL: Final = 0.05  # seconds between looks at the queue when nothing in this process nudges
+_CHANGED = threading.Condition()
+
+
+def nudge() -> None:
+    """The queue changed (committed): wake whoever in this process waits on it at once.
+    Another process's waiters see it at their next look (`POLL`)."""
+    with _CHANGED:
+        _CHANGED.notify_all()
+
+
+def pause() -> None:
+    """Wait for the queue to change: a nudge from this process, or `POLL` seconds."""
+    with _CHANGED:
+        _CHANGED.wait(POLL)
 
 
 @dataclass(frozen=True)
@@ -69,6 +84,7 @@ class QueuedExchange:
             elif found.state in ("sent", "lost"):
                 requests.lose_unanswered(self._cid)
                 raise AnswerLost(key)
+        nudge()
         return self._await(key)
 
     def forget(self, key: str) -> None:
@@ -98,4 +114,4 @@ class QueuedExchange:
                     if now - sent_since > self._waits.answer:
                         requests.lose_unanswered(self._cid, "no answer came")
                         raise AnswerLost(key)
-            time.sleep(POLL)
+            pause()

@@ -31,7 +31,7 @@ from datetime import timedelta
 from typing import Final
 
 from ledgerbridge.engine import pull
-from ledgerbridge.engine.desktop.exchange import POLL
+from ledgerbridge.engine.desktop.exchange import nudge, pause
 from ledgerbridge.engine.ports import (
     NOT_READY,
     DesktopSession,
@@ -107,12 +107,13 @@ class DesktopPasses:
                 return QbxmlRequest(taken.key, taken.document) if taken else None
             if time.monotonic() >= deadline:
                 return NOT_READY
-            time.sleep(POLL)
+            pause()
 
     def take_response(self, session: DesktopSession, request_id: str, response: str) -> Taken:
         cid = session.connection_id
         with self.ledger.db.session() as db:
             kept = DesktopRequests(db, clock=self.ledger.clock).answer(cid, request_id, response)
+        nudge()
         if not kept:
             return Taken(-1, f"ledgerbridge did not ask for {request_id!r}.")
         deadline = time.monotonic() + self.wait
@@ -120,7 +121,7 @@ class DesktopPasses:
             with self.ledger.db.session(readonly=True) as db:
                 if DesktopRequests(db).has_queued(cid):
                     break
-            time.sleep(POLL)
+            pause()
         if not self.running(cid):
             with self.ledger.db.session(readonly=True) as db:
                 if not DesktopRequests(db).has_queued(cid):
@@ -171,6 +172,8 @@ class DesktopPasses:
             except Exception as exc:  # logged; the records stay due for the next session
                 run.error = exc
                 log.exception("the Desktop pass of %s failed", connection_id)
+            finally:
+                nudge()  # a session waiting for the pass's next request learns it has ended
 
         return target
 
