@@ -454,6 +454,7 @@ class DesktopRequest(Base):
     read's own): asked again, the same key answers the kept answer."""
 
     __tablename__ = "desktop_requests"
+    __table_args__ = (Index("ix_desktop_requests_next", "connection_id", "state", "seq"),)
 
     connection_id: Mapped[str] = mapped_column(
         ForeignKey(_CONNECTION_FK, ondelete="CASCADE"), primary_key=True

@@ -336,6 +336,8 @@ class QbdClient:
 
     def _reply(self, key: str, rq: etree._Element, operation: str) -> requests.Reply:
         text = self._send(key, rq)
+        if operation == "read":
+            self._exchange.forget(key)  # a read is never asked again: nothing to keep
         try:
             answer = requests.reply(text)
         except qbxml.Unreadable as exc:

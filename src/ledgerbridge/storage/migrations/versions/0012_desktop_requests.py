@@ -49,6 +49,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("connection_id", "key", name="pk_desktop_requests"),
     )
     op.create_index("ix_desktop_requests_answered_at", "desktop_requests", ["answered_at"])
+    op.create_index(
+        "ix_desktop_requests_next", "desktop_requests", ["connection_id", "state", "seq"]
+    )
 
 
 def downgrade() -> None:
