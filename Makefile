@@ -5,8 +5,9 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 EMULATOR_PORT ?= 8765
 DEMO_PORT ?= 8000
+DESKTOP_EMULATOR_PORT ?= 8766
 
-.PHONY: install test lint typecheck unit demo bench bench-sync clean services
+.PHONY: install test lint typecheck unit demo demo-desktop bench bench-sync clean services
 
 install: $(STAMP)
 
@@ -40,6 +41,11 @@ test: install services lint typecheck
 # The emulator alone, with a demo company: .venv/bin/qbo-emulator demo --port 8765
 demo: install
 	$(VENV)/bin/ledgerbridge demo --port $(DEMO_PORT) --emulator-port $(EMULATOR_PORT)
+
+# The same business synced into an emulated QuickBooks Desktop company file through the
+# emulated Web Connector (one qbXML request per round trip: the small business, about a minute)
+demo-desktop: install
+	$(VENV)/bin/ledgerbridge demo --desktop --records small --port $(DEMO_PORT) --emulator-port $(DESKTOP_EMULATOR_PORT)
 
 # The quick versions too: the first sync against the python-quickbooks loop (ledgerbridge /
 # loop, CPU per record), its peak memory at 1,000 and 10,000 records, and the freshness of what

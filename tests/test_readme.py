@@ -116,7 +116,8 @@ def test_the_readme_commands_work_as_written(tmp_path: Path) -> None:
     assert "Connected to Summit Ridge Builders" in out
     assert "This name is already taken in QuickBooks by one of its vendors" in out
     statuses = re.findall(r"^(synced|pending|error|blocked)$", out, re.MULTILINE)
-    assert statuses == ["synced", "synced"], out
+    assert statuses == ["synced", "synced", "synced"], out  # the third: a QuickBooks Desktop one
+    assert re.search(r"^Pine Street Dental$", out, re.MULTILINE), out  # in the company file
     assert re.search(r"^synced \d+ None$", out, re.MULTILINE), out  # the Python embedding
     assert re.search(r"^1 1 colour$", out, re.MULTILINE), out  # its bulk upsert
     assert "Created dashboard user office@example.com" in out

@@ -14,9 +14,18 @@ from pathlib import Path
 
 import httpx
 
-from ledgerbridge.adapters.qbo import OAuthEndpoints, QboClient, TokenSource, api_base, oauth
+from ledgerbridge.adapters.qbd import QbdClient
+from ledgerbridge.adapters.qbo import (
+    OAuthEndpoints,
+    QboClient,
+    QuickBooks,
+    TokenSource,
+    api_base,
+    oauth,
+)
 from ledgerbridge.adapters.qbo.emulator_app import emulator_app
 from ledgerbridge.crypto import TokenCipher, development_key
+from ledgerbridge.engine.desktop.exchange import QueuedExchange, Waits
 from ledgerbridge.engine.ports import QboApp, RateLimits
 from ledgerbridge.engine.tokens import ConnectionTokens
 from ledgerbridge.files import private_dir
@@ -50,6 +59,8 @@ class Ledger:
     # Where Intuit (or the emulator) can reach this process: its webhooks go to
     # <public_url>/v1/qbo/webhooks. Set by `ledgerbridge serve`.
     public_url: str | None = None
+    # how long a Desktop pass waits for the Web Connector (engine.desktop.exchange)
+    desktop_waits: Waits = field(default_factory=Waits)
     _apps: dict[str, QboApp] = field(default_factory=dict)
     _endpoints: dict[str, OAuthEndpoints] = field(default_factory=dict)
 
@@ -124,9 +135,13 @@ class Ledger:
         base = api_base(environment, emulator)  # type: ignore[arg-type]
         return QboClient(base, realm_id, tokens, transport=self.transport)
 
-    def quickbooks(self, connection: StoredConnection) -> QboClient:
-        """The connection's company through QuickBooks Online's API, with its stored tokens
-        (refreshed once at a time across processes: `engine.tokens`)."""
+    def quickbooks(self, connection: StoredConnection) -> QuickBooks:
+        """The connection's company: QuickBooks Desktop through its Web Connector sessions
+        (environment "desktop": `adapters.qbd` over `engine.desktop.exchange`), else QuickBooks
+        Online's API with its stored tokens (refreshed once at a time across processes:
+        `engine.tokens`)."""
+        if connection.environment == "desktop":
+            return QbdClient(QueuedExchange(self, connection.id, self.desktop_waits))
         if connection.realm_id is None:
             raise ValueError(f"connection {connection.id} is not connected to a company")
         tokens = ConnectionTokens(self, connection.id, connection.environment)

@@ -56,6 +56,14 @@ def demo(
             help="Keep QuickBooks' rate limits (40 batches a minute): about 9 minutes to sync.",
         ),
     ] = False,
+    desktop: Annotated[
+        bool,
+        typer.Option(
+            "--desktop",
+            help="QuickBooks Desktop instead: an emulated company file, synced through the "
+            "emulated Web Connector (--emulator-port is the Desktop emulator's).",
+        ),
+    ] = False,
 ) -> None:
     """The whole product on this machine, with nothing else running.
 
@@ -74,6 +82,11 @@ def demo(
         quickbooks_pace=quickbooks_pace,
     )
     try:
-        run(options, console())
+        if desktop:
+            from ledgerbridge.demo.desktop import run_desktop
+
+            run_desktop(options, console())
+        else:
+            run(options, console())
     except DemoError as failed:
         raise CliError(str(failed)) from None

@@ -102,6 +102,11 @@ Entities are compared case-insensitively. "Sales forms" are Invoice and SalesRec
 
 A rule that matches the code but not its condition falls through to the status rules, then to
 ``quickbooks.unknown_error``.
+
+QuickBooks Desktop's faults arrive here already written in these codes (``adapters.qbd.errors``
+renames Desktop's 3100 name in use to 6240, its 3200 stale edit sequence to 5010, ... with
+``status`` 200), so both ledgers yield the same catalog codes; Desktop's own 3100 and 3200 never
+reach the 3100/3200 rules above, which are QuickBooks Online's authorization faults.
 """
 
 from __future__ import annotations

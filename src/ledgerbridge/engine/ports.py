@@ -19,9 +19,10 @@ swapping its `transport`, lowering its `rate_limits`).
   Intuit's webhooks are checked (`Service`). `OnlineLedger` is both.
 - `DesktopWork`: the work a QuickBooks Desktop connection's Web Connector sessions carry out,
   one qbXML request at a time ("the next request of this session", "the answer to request X").
-  The Web Connector service (`engine.desktop.webconnector`) hands it out; today's source is
-  `engine.desktop.lookups`; the Desktop adapter behind `QuickBooks` will exchange its calls
-  through the same port (docs/architecture.md, "QuickBooks Desktop").
+  The Web Connector service (`engine.desktop.webconnector`) hands it out; the source is
+  `engine.desktop.passes` (the engine's passes, their calls through the Desktop adapter
+  `adapters.qbd` and a queue in the database), or `engine.desktop.lookups` (session-start
+  queries only) (docs/architecture.md, "QuickBooks Desktop").
 """
 
 from __future__ import annotations
@@ -119,8 +120,10 @@ class Ledger(Protocol):
         ...
 
     def quickbooks(self, connection: StoredConnection) -> QuickBooks:
-        """The QuickBooks company of `connection` (connected: it has a `realm_id`), asking for
-        and refreshing its stored tokens as needed. Close it when done (`with`)."""
+        """The QuickBooks company of `connection`: Online (connected: it has a `realm_id`),
+        asking for and refreshing its stored tokens as needed; or Desktop (environment
+        "desktop"), its calls exchanged through the Web Connector's sessions. Close it when
+        done (`with`)."""
         ...
 
 

@@ -73,16 +73,24 @@ class PullReport:
 
 
 def pull_company(
-    ledger: Ledger, connection_id: str, *, also_in_full: tuple[str, ...] = ()
+    ledger: Ledger,
+    connection_id: str,
+    *,
+    also_in_full: tuple[str, ...] = (),
+    desktop: bool = False,
 ) -> PullReport:
     """QuickBooks' changes into the mirror; `also_in_full`: entities read whole even on a
-    change-data-capture pull (a refresh asked by a person reads READ_IN_FULL_ONLY so)."""
+    change-data-capture pull (a refresh asked by a person reads READ_IN_FULL_ONLY so).
+    A QuickBooks Desktop connection is pulled only from its Web Connector's sessions
+    (`desktop=True`, by modified date through the Desktop adapter's `cdc`)."""
     report = PullReport()
     with ledger.db.session(readonly=True) as session:
         connections = Connections(session)
         connection = connections.get_unscoped(connection_id)
         cursor = connections.cdc_cursor(connection_id)
-    if connection is None or connection.realm_id is None or connection.status != "active":
+    desktop_ok = desktop and connection is not None and connection.environment == "desktop"
+    reachable = connection is not None and (connection.realm_id is not None or desktop_ok)
+    if connection is None or not reachable or connection.status != "active":
         report.stopped = "not_active"
         return report
     if not keys.tokens_open(ledger, connection_id):

@@ -41,3 +41,11 @@ class Leases:
     def release(self, name: str, holder: str) -> None:
         t = tables.CompanyLease
         self._session.execute(delete(t).where(t.realm_id == name, t.holder == holder))
+
+    def held(self, name: str) -> bool:
+        """Whether someone holds `name` now (not expired)."""
+        t = tables.CompanyLease
+        found = self._session.execute(
+            select(t.holder).where(t.realm_id == name, t.expires_at > self._clock())
+        ).scalar_one_or_none()
+        return found is not None

@@ -43,6 +43,7 @@ __all__ = [
     "Clock",
     "CompanyLease",
     "Connection",
+    "DesktopRequest",
     "Event",
     "HistoryEntry",
     "JsonDocument",
@@ -450,3 +451,26 @@ class WebConnectorSession(Base):
     pending: Mapped[str | None]
     error: Mapped[str | None]
     closed_at: Mapped[datetime | None]
+
+
+class DesktopRequest(Base):
+    """One qbXML request of a Desktop connection's work (`storage.desktop_requests`): queued by
+    the pass, handed to a Web Connector session (`sent`), its answer kept (`answered`), or its
+    answer lost (`lost`: the session ended without it). `key` is the write's request id (or a
+    read's own): asked again, the same key answers the kept answer."""
+
+    __tablename__ = "desktop_requests"
+    __table_args__ = (Index("ix_desktop_requests_next", "connection_id", "state", "seq"),)
+
+    connection_id: Mapped[str] = mapped_column(
+        ForeignKey(_CONNECTION_FK, ondelete="CASCADE"), primary_key=True
+    )
+    key: Mapped[str] = mapped_column(String(120), primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger)  # the order requests are handed out in
+    state: Mapped[str]  # queued | sent | answered | lost
+    document: Mapped[str]
+    answer: Mapped[str | None]
+    error: Mapped[str | None]  # what the Web Connector reported instead of an answer
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+    answered_at: Mapped[datetime | None] = mapped_column(index=True)

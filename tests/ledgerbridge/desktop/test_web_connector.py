@@ -67,6 +67,7 @@ def test_only_desktop_connections_have_a_qwc_file(desktop: Desktop) -> None:
 
 
 def test_a_session_runs_the_queries_and_records_the_company(desktop: Desktop) -> None:
+    desktop.service.desktop_work = LookUps(desktop.ledger)  # the session-start look-ups
     desktop.company.closing_date = date(2026, 10, 31)
     log = desktop.connector().run_session()
     assert log.outcome == "done", log.to_json()
@@ -188,6 +189,7 @@ def test_work_not_ready_is_noop_then_the_session_goes_on(desktop: Desktop) -> No
 
 
 def test_the_company_file_refusing_a_request_is_recorded(desktop: Desktop) -> None:
+    desktop.service.desktop_work = LookUps(desktop.ledger)  # the session-start look-ups
     connector = desktop.connector()
     desktop.company.faults.append(
         Fault("f1", "CustomerQueryRq", 1, hresult="0x80040400", message="QuickBooks found an error")
@@ -201,6 +203,7 @@ def test_the_company_file_refusing_a_request_is_recorded(desktop: Desktop) -> No
 
 
 def test_through_the_asgi_transport_without_a_socket(desktop: Desktop) -> None:
+    desktop.service.desktop_work = LookUps(desktop.ledger)  # the session-start look-ups
     app: Any = desktop.service  # the same service, served in-process
     from ledgerbridge.api import create_app
 

@@ -9,7 +9,8 @@ A session is due when none has finished its work within the schedule's interval
 2. a CustomerQuery of the customers and jobs, active or not: how many the file has, kept on the
    connection's Web Connector as what the look-up found (100 %).
 
-The Desktop adapter (deliverable 2) replaces this with the push and pull passes' own requests.
+The service's default work is `engine.desktop.passes` (the push and pull passes' own requests);
+this source remains for tests of the Web Connector service itself.
 """
 
 from __future__ import annotations

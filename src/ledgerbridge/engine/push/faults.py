@@ -193,7 +193,9 @@ def take_rate(p: Pass, *, batch: bool = False) -> None:
     """QuickBooks' limits for one company, counted for every process: 500 requests and 40
     batch requests a minute (`ledger.rate_limits`). Over them, the company waits for the
     next minute."""
-    realm = p.connection.realm_id or ""
+    if p.connection.realm_id is None:  # QuickBooks Desktop: one request at a time, no limits
+        return
+    realm = p.connection.realm_id
     limits = p.ledger.rate_limits
     with p.ledger.db.session() as session:
         wait = RateWindows(session, clock=p.ledger.clock).take(

@@ -24,20 +24,28 @@ from ledgerbridge.storage.connections import Connections, StoredConnection
 from ledgerbridge.storage.leases import Leases
 from ledgerbridge.storage.sync_states import SyncStates
 
-__all__ = ["LEASE", "MIRROR_FRESH", "new_holder", "sync_company"]
+__all__ = ["LEASE", "MIRROR_FRESH", "new_holder", "reachable", "sync_company"]
 
 LEASE = timedelta(minutes=5)
 MIRROR_FRESH = timedelta(seconds=30)  # older than this, a pass reads QuickBooks' changes first
 
 
 def sync_company(
-    ledger: Ledger, connection_id: str, *, holder: str | None = None, max_rounds: int = 20
+    ledger: Ledger,
+    connection_id: str,
+    *,
+    holder: str | None = None,
+    max_rounds: int = 20,
+    desktop: bool = False,
 ) -> PassReport:
+    """One pass over the company. A QuickBooks Desktop connection is passed only from its Web
+    Connector's sessions (`engine.desktop.passes`, `desktop=True`): elsewhere (workers, jobs)
+    it is "not_active", as nothing could reach QuickBooks until the Web Connector polls."""
     report = PassReport()
     holder = holder or new_holder()
     with ledger.db.session(readonly=True) as session:
         connection = Connections(session).get_unscoped(connection_id)
-    if connection is None or connection.realm_id is None or connection.status != "active":
+    if connection is None or not reachable(connection, desktop) or connection.status != "active":
         report.stopped = "not_active"
         return report
     lease = f"connection:{connection_id}"
@@ -48,25 +56,35 @@ def sync_company(
     # from here on the lease is released on every path, whatever fails: a lease kept by a
     # failed pass would stop every other process from syncing the company for LEASE
     try:
-        _run(ledger, connection, report, max_rounds)
+        _run(ledger, connection, report, max_rounds, desktop)
     finally:
         with ledger.db.session() as session:
             Leases(session, clock=ledger.clock).release(lease, holder)
     return report
 
 
+def reachable(connection: StoredConnection, desktop: bool) -> bool:
+    """An Online company (its realm id), or a Desktop connection from its sessions."""
+    return connection.realm_id is not None or (desktop and connection.environment == "desktop")
+
+
 def new_holder() -> str:
     return f"worker-{secrets.token_hex(4)}"
 
 
-def _run(ledger: Ledger, connection: StoredConnection, report: PassReport, max_rounds: int) -> None:
+def _run(
+    ledger: Ledger,
+    connection: StoredConnection,
+    report: PassReport,
+    max_rounds: int,
+    desktop: bool = False,
+) -> None:
     """The pass under the company's lease: the keys checked, the mirror freshened, then up to
     `max_rounds` rounds over the due records."""
-    assert connection.realm_id is not None
     if not keys.tokens_open(ledger, connection.id):
         report.stopped = "keys_changed"
         return
-    _freshen_mirror(ledger, connection)
+    _freshen_mirror(ledger, connection, desktop)
     with ledger.quickbooks(connection) as client:
         try:
             p = Pass(ledger, connection, client, report, Surroundings(connection))
@@ -77,7 +95,7 @@ def _run(ledger: Ledger, connection: StoredConnection, report: PassReport, max_r
             report.stopped = stop.reason
 
 
-def _freshen_mirror(ledger: Ledger, connection: StoredConnection) -> None:
+def _freshen_mirror(ledger: Ledger, connection: StoredConnection, desktop: bool) -> None:
     """Look-up before create, for a whole pass at once: when the mirror is older than
     MIRROR_FRESH and there is work, QuickBooks' changes are read first (one change-data-capture
     call), so something just created in QuickBooks is linked to, not created again."""
@@ -88,4 +106,4 @@ def _freshen_mirror(ledger: Ledger, connection: StoredConnection) -> None:
         due = SyncStates(session).next_due_at(connection.id)
     if due is None or due > now:
         return
-    pull.pull_company(ledger, connection.id)
+    pull.pull_company(ledger, connection.id, desktop=desktop)

@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
+from ledgerbridge.engine.desktop.passes import DesktopPasses
 from ledgerbridge.engine.ports import DesktopWork, OnlineLedger
 from ledgerbridge.engine.service import (
     actions,
@@ -95,9 +96,13 @@ class Service:
     refreshes: quickbooks_lists.Refreshes = field(default_factory=quickbooks_lists.Refreshes)
     # the initial imports under way in this process (one per connection)
     import_runs: imports.ImportRuns = field(default_factory=imports.ImportRuns)
-    # the work the Desktop connections' Web Connector sessions carry out (None: the look-ups
-    # of engine.desktop.lookups)
+    # the work the Desktop connections' Web Connector sessions carry out (None: the engine's
+    # passes, engine.desktop.passes, one registry of running passes per Service)
     desktop_work: DesktopWork | None = None
+
+    def __post_init__(self) -> None:
+        if self.desktop_work is None:
+            self.desktop_work = DesktopPasses(self.ledger)
 
     # --- keys ---------------------------------------------------------------------------------
     create_key = api_keys.create_key

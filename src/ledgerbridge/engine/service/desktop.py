@@ -10,7 +10,8 @@ from typing import Any
 
 from ledgerbridge.adapters.qbwc import qwc
 from ledgerbridge.core import web_connector as wc_rules
-from ledgerbridge.engine.desktop.lookups import EVERY, LookUps
+from ledgerbridge.engine.desktop.lookups import LookUps
+from ledgerbridge.engine.desktop.passes import EVERY
 from ledgerbridge.engine.desktop.webconnector import DESKTOP, WebConnectorService
 from ledgerbridge.engine.service._shared import Wiring, invalid, owned_connection
 from ledgerbridge.engine.service.settings import DEFAULT_SETTINGS
@@ -28,7 +29,8 @@ __all__ = [
 
 
 def web_connector(service: Wiring) -> WebConnectorService:
-    """The Web Connector service, its work from `service.desktop_work` (else the look-ups)."""
+    """The Web Connector service, its work from `service.desktop_work` (the engine's passes,
+    `engine.desktop.passes`; else the session-start look-ups)."""
     work = service.desktop_work if service.desktop_work is not None else LookUps(service.ledger)
     return WebConnectorService(service.ledger, work)
 

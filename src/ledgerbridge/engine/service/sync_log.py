@@ -140,7 +140,9 @@ def _view(
         data=stored.data,
         quickbooks_id=link.qbo_id if link else None,
         quickbooks_number=link.doc_number if link else None,
-        quickbooks_url=_qbo_url(ledger, connection, link.qbo_entity, link.qbo_id) if link else None,
+        quickbooks_url=_qbo_url(ledger, connection, link.qbo_entity, link.qbo_id)
+        if link and connection.realm_id is not None
+        else None,  # QuickBooks Desktop has no web page of a record
         problem=problem,
         blocked_by=(state.blocked_by_type, state.blocked_by_id)
         if state and state.blocked_by_type and state.blocked_by_id

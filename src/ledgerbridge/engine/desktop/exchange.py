@@ -1,0 +1,117 @@
+"""The pass's side of a Desktop connection's work: each qbXML request queued in the database
+for the connection's Web Connector sessions, and its answer awaited
+(`adapters.qbd.client.Exchange`).
+
+    pass (any process)                     database              web process (POST /qbwc)
+    QbdClient.create -> exchange(key, doc) -> queued  ->  sendRequestXML: take_next -> sent
+                        ... waits ...       <- answered <- receiveResponseXML: answer
+
+A key names one request for good: asked again, an answered key answers its kept answer, and a
+key handed to a session whose answer never came is `AnswerLost` (the client then settles the
+write by a look-up). A request no session takes within `unsent_wait` is withdrawn (nothing
+reached QuickBooks: `Unavailable`, not ambiguous), and the exchange then gives up at once for
+the rest of the pass: the Web Connector is not polling, the records are retried later.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from typing import Final
+
+from ledgerbridge.adapters.qbd import AnswerLost
+from ledgerbridge.adapters.qbo import Unavailable
+from ledgerbridge.adapters.qbwc import qbxml
+from ledgerbridge.engine.ports import Ledger
+from ledgerbridge.storage.desktop_requests import DesktopRequests
+from ledgerbridge.storage.web_connectors import WebConnectors
+
+__all__ = ["POLL", "QueuedExchange", "Waits", "nudge", "pause"]
+
+POLL: Final = 0.05  # seconds between looks at the queue when nothing in this process nudges
+_CHANGED = threading.Condition()
+
+
+def nudge() -> None:
+    """The queue changed (committed): wake whoever in this process waits on it at once.
+    Another process's waiters see it at their next look (`POLL`)."""
+    with _CHANGED:
+        _CHANGED.notify_all()
+
+
+def pause() -> None:
+    """Wait for the queue to change: a nudge from this process, or `POLL` seconds."""
+    with _CHANGED:
+        _CHANGED.wait(POLL)
+
+
+@dataclass(frozen=True)
+class Waits:
+    """How long the pass waits, in seconds of real time (not the ledger's clock)."""
+
+    unsent: float = 240.0  # for a session to take a request (under the pass's 5-minute lease)
+    answer: float = 600.0  # for QuickBooks' answer once a session has the request
+
+
+class QueuedExchange:
+    """`adapters.qbd.Exchange` over the `desktop_requests` queue (module docstring)."""
+
+    def __init__(self, ledger: Ledger, connection_id: str, waits: Waits = Waits()) -> None:
+        self._ledger = ledger
+        self._cid = connection_id
+        self._waits = waits
+        self._silent = False  # a request went unsent: the Web Connector is not polling
+
+    @property
+    def qbxml_version(self) -> str:
+        with self._ledger.db.session(readonly=True) as session:
+            connector = WebConnectors(session).get(self._cid)
+        reported = (connector.qbxml_version if connector else None) or qbxml.DEFAULT_VERSION
+        major, _, minor = reported.partition(".")
+        return qbxml.version_for(major, minor or "0")
+
+    def exchange(self, key: str, document: str) -> str:
+        if self._silent:
+            raise Unavailable("the Web Connector is not polling", ambiguous=False)
+        with self._ledger.db.session() as session:
+            requests = DesktopRequests(session, clock=self._ledger.clock)
+            found = requests.get(self._cid, key)
+            if found is None:
+                requests.queue(self._cid, key, document)
+            elif found.state == "answered" and found.answer is not None:
+                return found.answer
+            elif found.state in ("sent", "lost"):
+                requests.lose_unanswered(self._cid)
+                raise AnswerLost(key)
+        nudge()
+        return self._await(key)
+
+    def forget(self, key: str) -> None:
+        with self._ledger.db.session() as session:
+            DesktopRequests(session, clock=self._ledger.clock).forget(self._cid, key)
+
+    def _await(self, key: str) -> str:
+        started = time.monotonic()
+        sent_since: float | None = None
+        while True:
+            with self._ledger.db.session() as session:
+                requests = DesktopRequests(session, clock=self._ledger.clock)
+                found = requests.get(self._cid, key)
+                now = time.monotonic()
+                if found is None:
+                    raise Unavailable("the request was withdrawn", ambiguous=False)
+                if found.state == "answered" and found.answer is not None:
+                    return found.answer
+                if found.state == "lost":
+                    raise AnswerLost(key)
+                late = found.state == "queued" and now - started > self._waits.unsent
+                if late and requests.withdraw(self._cid, key):
+                    self._silent = True
+                    raise Unavailable("no Web Connector session took the request", ambiguous=False)
+                if found.state == "sent":
+                    sent_since = sent_since if sent_since is not None else now
+                    if now - sent_since > self._waits.answer:
+                        requests.lose_unanswered(self._cid, "no answer came")
+                        raise AnswerLost(key)
+            pause()

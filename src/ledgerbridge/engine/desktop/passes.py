@@ -1,0 +1,219 @@
+"""A Desktop connection's sync, carried out through its Web Connector sessions: the
+`engine.ports.DesktopWork` the Web Connector service asks for requests.
+
+    authenticate      due(connection): a pass is running, requests are queued, records are
+                      due, or the last pull by modified date is older than `EVERY`
+    sendRequestXML    next_request: the pass is started (a thread of this process, under the
+                      connection's lease) if none runs; the oldest queued request is handed out,
+                      waiting up to `wait` seconds for the pass to queue one; NOT_READY (NoOp)
+                      while the pass prepares its next call; None when it has ended
+    receiveResponseXML take_response: the answer kept for the pass; the percentage of the due
+                      records done (at most 99 while the pass runs), 100 when it has ended
+
+The pass is the engine's own: a pull by modified date (`engine.pull`, through the Desktop
+adapter's `cdc`) when one is due, then the push pass (`engine.push.sync_company`) when records
+are due. Its QuickBooks calls go through `exchange.QueuedExchange`, so the pass and the SOAP
+calls may be in different threads or processes: they meet in the `desktop_requests` table.
+
+A request handed out and never answered (the session ended, or asked for the next one first)
+is marked lost when the next request is asked for: the pass settles that write by a look-up
+(`adapters.qbd.client`).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Final
+
+from ledgerbridge.engine import pull
+from ledgerbridge.engine.desktop.exchange import nudge, pause
+from ledgerbridge.engine.ports import (
+    NOT_READY,
+    DesktopSession,
+    Ledger,
+    NotReady,
+    QbxmlRequest,
+    Taken,
+)
+from ledgerbridge.engine.push import new_holder, sync_company
+from ledgerbridge.engine.push.lease import LEASE
+from ledgerbridge.storage.connections import Connections
+from ledgerbridge.storage.desktop_requests import DesktopRequests
+from ledgerbridge.storage.leases import Leases
+from ledgerbridge.storage.sync_states import SyncStates
+
+__all__ = ["EVERY", "KEEP_ANSWERS", "DesktopPasses"]
+
+log = logging.getLogger(__name__)
+
+EVERY: Final = timedelta(minutes=15)
+"""A pull by modified date is due this long after the last (the .qwc's RunEveryNMinutes)."""
+KEEP_ANSWERS: Final = timedelta(days=7)
+
+
+@dataclass
+class _Run:
+    total: int  # due records when the pass began
+    thread: threading.Thread | None = None
+    error: Exception | None = None
+
+    @property
+    def alive(self) -> bool:
+        return self.thread is not None and self.thread.is_alive()
+
+
+@dataclass
+class DesktopPasses:
+    """`DesktopWork` running the engine's passes (module docstring). One per process."""
+
+    ledger: Ledger
+    wait: float = 1.0  # seconds a session's call waits for the pass before NoOp
+    every: timedelta = EVERY
+    _runs: dict[str, _Run] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    # --- DesktopWork ----------------------------------------------------------------------------
+
+    def due(self, connection_id: str) -> bool:
+        if self.running(connection_id):
+            return True
+        with self.ledger.db.session(readonly=True) as session:
+            if DesktopRequests(session).has_queued(connection_id):
+                return True
+        return self._records_due(connection_id) or self._pull_due(connection_id)
+
+    def next_request(self, session: DesktopSession) -> QbxmlRequest | NotReady | None:
+        cid = session.connection_id
+        with self.ledger.db.session() as db:
+            # asked for the next one: what was handed out before and not answered is lost
+            DesktopRequests(db, clock=self.ledger.clock).lose_unanswered(
+                cid, "the Web Connector asked for the next request without answering"
+            )
+        self._start(cid)
+        deadline = time.monotonic() + self.wait
+        while True:
+            with self.ledger.db.session() as db:
+                taken = DesktopRequests(db, clock=self.ledger.clock).take_next(cid)
+            if taken is not None:
+                return QbxmlRequest(taken.key, taken.document)
+            if not self.running(cid):
+                with self.ledger.db.session() as db:
+                    taken = DesktopRequests(db, clock=self.ledger.clock).take_next(cid)
+                return QbxmlRequest(taken.key, taken.document) if taken else None
+            if time.monotonic() >= deadline:
+                return NOT_READY
+            pause()
+
+    def take_response(self, session: DesktopSession, request_id: str, response: str) -> Taken:
+        cid = session.connection_id
+        with self.ledger.db.session() as db:
+            kept = DesktopRequests(db, clock=self.ledger.clock).answer(cid, request_id, response)
+        nudge()
+        if not kept:
+            return Taken(-1, f"ledgerbridge did not ask for {request_id!r}.")
+        deadline = time.monotonic() + self.wait
+        while self.running(cid) and time.monotonic() < deadline:
+            with self.ledger.db.session(readonly=True) as db:
+                if DesktopRequests(db).has_queued(cid):
+                    break
+            pause()
+        if not self.running(cid):
+            with self.ledger.db.session(readonly=True) as db:
+                if not DesktopRequests(db).has_queued(cid):
+                    return Taken(100)
+        return Taken(self._percent(cid))
+
+    # --- the pass -------------------------------------------------------------------------------
+
+    def running(self, connection_id: str) -> bool:
+        with self._lock:
+            run = self._runs.get(connection_id)
+            if run is not None and run.alive:
+                return True
+        with self.ledger.db.session(readonly=True) as session:  # another process's pass
+            return Leases(session, clock=self.ledger.clock).held(f"connection:{connection_id}")
+
+    def _start(self, connection_id: str) -> None:
+        with self._lock:
+            run = self._runs.get(connection_id)
+            if run is not None and run.alive:
+                return
+        if self.running(connection_id):
+            return
+        if not (self._records_due(connection_id) or self._pull_due(connection_id)):
+            return
+        holder = new_holder()
+        with self.ledger.db.session() as session:
+            if not Leases(session, clock=self.ledger.clock).acquire(
+                f"connection:{connection_id}", holder, LEASE
+            ):
+                return
+        run = _Run(total=self._due_count(connection_id))
+        run.thread = threading.Thread(
+            target=self._guarded(run, connection_id, lambda: self._pass(connection_id, holder)),
+            name=f"desktop-pass-{connection_id}",
+            daemon=True,
+        )
+        with self._lock:
+            self._runs[connection_id] = run
+        run.thread.start()
+
+    def _guarded(
+        self, run: _Run, connection_id: str, work: Callable[[], None]
+    ) -> Callable[[], None]:
+        def target() -> None:
+            try:
+                work()
+            except Exception as exc:  # logged; the records stay due for the next session
+                run.error = exc
+                log.exception("the Desktop pass of %s failed", connection_id)
+            finally:
+                nudge()  # a session waiting for the pass's next request learns it has ended
+
+        return target
+
+    def _pass(self, connection_id: str, holder: str) -> None:
+        lease = f"connection:{connection_id}"
+        try:
+            with self.ledger.db.session() as session:
+                DesktopRequests(session).forget_answered(self.ledger.clock() - KEEP_ANSWERS)
+            if self._pull_due(connection_id):
+                pull.pull_company(self.ledger, connection_id, desktop=True)
+            if self._records_due(connection_id):
+                sync_company(self.ledger, connection_id, holder=holder, desktop=True)
+        finally:
+            with self.ledger.db.session() as session:
+                Leases(session, clock=self.ledger.clock).release(lease, holder)
+
+    # --- what is due ----------------------------------------------------------------------------
+
+    def _records_due(self, connection_id: str) -> bool:
+        with self.ledger.db.session(readonly=True) as session:
+            due = SyncStates(session).next_due_at(connection_id)
+        return due is not None and due <= self.ledger.clock()
+
+    def _pull_due(self, connection_id: str) -> bool:
+        with self.ledger.db.session(readonly=True) as session:
+            connection = Connections(session).get_unscoped(connection_id)
+        if connection is None:
+            return False
+        last = connection.last_pull_at
+        return last is None or self.ledger.clock() - last >= self.every
+
+    def _due_count(self, connection_id: str) -> int:
+        with self.ledger.db.session(readonly=True) as session:
+            return len(SyncStates(session).due(connection_id, self.ledger.clock()))
+
+    def _percent(self, connection_id: str) -> int:
+        with self._lock:
+            run = self._runs.get(connection_id)
+        total = run.total if run is not None else 0
+        if total <= 0:
+            return 50
+        done = max(0, total - self._due_count(connection_id))
+        return max(1, min(99, done * 100 // total))
