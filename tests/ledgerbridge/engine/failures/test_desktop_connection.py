@@ -23,6 +23,7 @@ from ledgerbridge.core import web_connector
 from ledgerbridge.dashboard.accounts import create_user
 from ledgerbridge.dispatch import jobs
 from ledgerbridge.dispatch.inprocess import InProcessDispatcher
+from ledgerbridge.engine.desktop.lookups import LookUps
 from qbd_emulator.model import Fault
 from qbd_emulator.testing import asgi_transport
 from qbd_emulator.webconnector.simulator import WebConnector
@@ -344,6 +345,7 @@ def test_a_refused_password_is_shown_after_the_second_call_and_clears(
 def test_quickbooks_closing_during_an_update_is_the_same_problem(desktop: Desktop) -> None:
     """QuickBooks' request processor failing with "could not start" mid-session (an hresult
     passed to receiveResponseXML) says the same about the PC as a connectionError."""
+    desktop.service.desktop_work = LookUps(desktop.ledger)  # a start request, then a look-up
     connector = first_session(desktop)
     desktop.company.faults.append(
         Fault(
