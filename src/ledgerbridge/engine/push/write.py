@@ -42,7 +42,9 @@ def write(
     version: int,
     *,
     full: Mapping[str, Any] | None = None,
+    counted: bool = False,
 ) -> None:
+    """`counted`: the request was counted against the company's limits already."""
     request_id = uuid.uuid4().hex
     with p.ledger.db.session() as session:
         SyncStates(session, clock=p.ledger.clock).start_write(
@@ -61,6 +63,7 @@ def write(
         request_id,
         version,
         full=full if full is not None else body,
+        counted=counted,
     )
 
 
@@ -74,8 +77,10 @@ def send(
     version: int | None,
     *,
     full: Mapping[str, Any] | None,
+    counted: bool = False,
 ) -> None:
-    faults.take_rate(p)
+    if not counted:
+        faults.take_rate(p)
     try:
         if operation == "create":
             result = p.client.create(entity, body, request_id=request_id)
@@ -119,6 +124,7 @@ def _stale(
     full: Mapping[str, Any] | None,
 ) -> None:
     """5010: someone edited it in QuickBooks; re-read and re-apply only our changes, once."""
+    faults.take_rate(p)
     current = p.client.read(entity, str(body["Id"]))
     if current is None:
         outcomes.finish(
@@ -144,6 +150,7 @@ def _stale(
     with p.ledger.db.session() as session:
         SyncStates(session).start_write(p.cid, key.type, key.app_id, request_id, "update", retry)
         History(session).add(p.cid, key.type, key.app_id, "stale_reapplied", request_id=request_id)
+    faults.take_rate(p)
     try:
         result = p.client.update(entity, retry, request_id=request_id, sparse=True)
     except Rejected as exc:
