@@ -364,3 +364,31 @@ def test_a_worker_that_does_not_wait_drains_the_queue_and_returns(bench: Bench) 
     assert sorted(bench.customers(realm)) == sorted(names)
     assert [j.status for j in bench.jobs()] == ["succeeded"]
     assert bench.registered_workers() == 0
+
+
+def test_a_small_company_is_picked_before_the_next_slice_of_a_large_one(
+    bench: Bench, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    large, large_realm = bench.company("Large Co")
+    small, small_realm = bench.company("Small Co")
+    large_names = bench.put_customers(large, 4, "Large")
+    bench.forget_jobs()
+    monkeypatch.setattr(jobs_module, "SLICE", 0.0)  # every pass yields after one record
+
+    run_sync(bench.ledger, large)  # a slice of the large company's first sync
+    (continuation,) = bench.jobs()
+    assert continuation.status == "todo"
+    small_names = bench.put_customers(small, 3, "Small")  # records arrive meanwhile
+    run_worker(bench.ledger, wait=False, poll_every=0.2)
+
+    started = bench.rows(
+        "SELECT j.args->>'connection_id' FROM procrastinate_events e"
+        " JOIN procrastinate_jobs j ON j.id = e.job_id"
+        " WHERE e.type = 'started' AND j.task_name = :task ORDER BY e.at, e.id",
+        task=SYNC_TASK,
+    )
+    order = [row[0] for row in started]
+    assert order[0] == small, order  # picked first, though the large one's job was older
+    assert order.count(large) >= 3  # the large company went on, slice after slice
+    assert sorted(bench.customers(small_realm)) == sorted(small_names)
+    assert sorted(bench.customers(large_realm)) == sorted(large_names)

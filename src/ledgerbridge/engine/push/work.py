@@ -12,6 +12,7 @@ import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from ledgerbridge.adapters.qbo import QuickBooks
@@ -81,6 +82,7 @@ class Pass:
     queue: dict[str, list[Queued]] = field(default_factory=dict)
     # how a short wait for QuickBooks' limits is waited out (tests pass their own)
     pause: Callable[[float], None] = time.sleep
+    until: datetime | None = None  # the pass yields its worker at this time (a time slice)
 
     @property
     def cid(self) -> str:
