@@ -10,7 +10,11 @@ back leaves the window.
 
 A single request may also be asked to leave the batch requests their share (`keep_for_batches`):
 then singles use at most `limit - batch_limit` requests of a window, so that 30 writes in a batch
-are never kept out by one write alone.
+are never kept out by one write alone. `count=False` only asks (nothing is counted).
+
+QuickBooks counts a request when it arrives, which can be later than when it was counted here
+(a busy machine, a slow network): once answered, `landed` moves it to the bucket of its answer
+when that is a later one, so the window here never ends before QuickBooks' does.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from sqlalchemy.orm import Session
 from ledgerbridge.storage import tables
 from ledgerbridge.storage.tables import Clock, utcnow
 
-__all__ = ["BUCKETS", "MARGIN", "RateWindows"]
+__all__ = ["BUCKETS", "MARGIN", "RateWindows", "later_bucket"]
 
 BUCKETS = 120  # buckets in one window: half a second of a 60-second window
 MARGIN = timedelta(milliseconds=250)  # a request counted now may reach QuickBooks this much later
@@ -49,10 +53,12 @@ class RateWindows:
         batch_limit: int = 40,
         window: float = 60.0,
         keep_for_batches: bool = False,
+        count: bool = True,
+        at: datetime | None = None,
     ) -> float:
-        """Count one request (a batch request with `batch`); 0 when allowed, else the seconds
-        until the request would be allowed (nothing counted)."""
-        now = self._clock()
+        """Count one request (a batch request with `batch`) at `at` (now by default); 0 when
+        allowed, else the seconds until the request would be allowed (nothing counted)."""
+        now = at or self._clock()
         bucket = window / BUCKETS
         start = _floor(now, bucket)
         reach = timedelta(seconds=window + bucket) + MARGIN  # a bucket counts this long
@@ -78,8 +84,44 @@ class RateWindows:
         if not batch and keep_for_batches and requests - batches >= singles_limit:
             over = requests - batches - singles_limit + 1
             wait = max(wait, _until_out(rows, over, lambda r: r[1] - r[2], now, reach))
-        if wait > 0:
+        if wait > 0 or not count:
             return wait
+        self._add(realm_id, start, rows, batch, now - 2 * reach)
+        return 0.0
+
+    def landed(
+        self, realm_id: str, taken: datetime, *, batch: bool = False, window: float = 60.0
+    ) -> None:
+        """A request counted at `taken` was answered now: moved to the bucket of now when that
+        is a later one (QuickBooks counted it on arrival, at the latest now)."""
+        bucket = window / BUCKETS
+        was, now = _floor(taken, bucket), _floor(self._clock(), bucket)
+        if now <= was:
+            return
+        t = tables.RateWindow
+        self._session.execute(
+            update(t)
+            .where(t.realm_id == realm_id, t.window_start == was, t.requests > 0)
+            .values(requests=t.requests - 1, batches=t.batches - int(batch))
+        )
+        row = self._session.execute(
+            select(t.window_start, t.requests, t.batches)
+            .where(t.realm_id == realm_id, t.window_start == now)
+            .with_for_update()
+        ).one_or_none()
+        rows = [] if row is None else [(row.window_start, row.requests, row.batches)]
+        self._add(realm_id, now, rows, batch, None)
+
+    def _add(
+        self,
+        realm_id: str,
+        start: datetime,
+        rows: Sequence[_Row],
+        batch: bool,
+        forget_before: datetime | None,
+    ) -> None:
+        """One request more in the bucket at `start` (`rows`: the buckets read, oldest first)."""
+        t = tables.RateWindow
         if rows and rows[-1][0] == start:
             self._session.execute(
                 update(t)
@@ -92,10 +134,16 @@ class RateWindows:
                     realm_id=realm_id, window_start=start, requests=1, batches=int(batch)
                 )
             )
-            self._session.execute(
-                delete(t).where(t.realm_id == realm_id, t.window_start <= now - 2 * reach)
-            )
-        return 0.0
+            if forget_before is not None:
+                self._session.execute(
+                    delete(t).where(t.realm_id == realm_id, t.window_start <= forget_before)
+                )
+
+
+def later_bucket(taken: datetime, now: datetime, window: float) -> bool:
+    """Is `now` in a later bucket than `taken` (for windows of `window` seconds)?"""
+    bucket = window / BUCKETS
+    return _floor(now, bucket) > _floor(taken, bucket)
 
 
 def _floor(moment: datetime, seconds: float) -> datetime:

@@ -77,3 +77,28 @@ def test_a_shorter_window_keeps_the_counts(db: Database, clock: Clock) -> None:
     assert 6 <= wait <= 6 + 0.05 + MARGIN.total_seconds() + 0.001
     clock.advance(wait)
     assert take(db, clock, window=6.0) == 0
+
+
+def test_asking_counts_nothing(db: Database, clock: Clock) -> None:
+    for _ in range(10):
+        assert take(db, clock, count=False) == 0
+    for _ in range(5):
+        assert take(db, clock) == 0
+    assert take(db, clock, count=False) > 0
+
+
+def test_a_request_answered_later_counts_from_its_answer(db: Database, clock: Clock) -> None:
+    taken = clock.now
+    for _ in range(5):
+        assert take(db, clock) == 0
+    clock.advance(3)  # the last one was answered 3 s later: QuickBooks counted it then
+    with db.session() as session:
+        RateWindows(session, clock=clock).landed("realm-1", taken)
+    clock.advance(58)  # 61 s after it was counted here, 58 after QuickBooks saw it
+    assert take(db, clock) == 0  # the four answered at once have left the window
+    assert take(db, clock) == 0
+    assert take(db, clock) == 0
+    assert take(db, clock) == 0
+    assert take(db, clock) > 0  # the late one still counts
+    clock.advance(3)
+    assert take(db, clock) == 0

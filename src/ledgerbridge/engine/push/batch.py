@@ -70,11 +70,11 @@ def _flush(p: Pass, entity: str) -> None:
     first of the two (`faults.wait_for_rate`: in the pass when it is short)."""
     paused = 0.0
     while p.queue.get(entity):
-        batch_wait = faults.try_rate(p, batch=True)
+        batch_wait = faults.room(p, batch=True)
         if batch_wait == 0:
             _send_batch(p, entity)
             continue
-        single_wait = faults.try_rate(p)
+        single_wait = faults.room(p)
         if single_wait == 0:
             _send_one(p, entity)
             continue
@@ -83,10 +83,10 @@ def _flush(p: Pass, entity: str) -> None:
 
 
 def _send_one(p: Pass, entity: str) -> None:
-    """The first queued create alone, as any single write (counted already)."""
+    """The first queued create alone, as any single write."""
     key, state, body, version = p.queue[entity].pop(0)
     try:
-        write.write(p, key, entity, "create", body, version, counted=True)
+        write.write(p, key, entity, "create", body, version)
     except (Disconnected, SubscriptionLapsed, Throttled) as exc:
         faults.connection_level(p, exc, [key])
     except Unavailable as exc:
@@ -94,8 +94,8 @@ def _send_one(p: Pass, entity: str) -> None:
 
 
 def _send_batch(p: Pass, entity: str) -> None:
-    """Send up to 30 queued creates as one batch request (counted already), each item's
-    requestid stored first."""
+    """Send up to 30 queued creates as one batch request, each item's requestid stored
+    first."""
     queued = p.queue[entity]
     items, p.queue[entity] = queued[:BATCH_SIZE], queued[BATCH_SIZE:]
     batch_id = uuid.uuid4().hex
@@ -114,7 +114,6 @@ def _send_batch(p: Pass, entity: str) -> None:
         batch_id,
         [(index, key, body, version) for index, (key, _, body, version) in enumerate(items)],
         {key: state for key, state, _, _ in items},
-        counted=True,
     )
 
 
@@ -146,16 +145,16 @@ def _send(
     batch_id: str,
     items: list[_Item],
     states: Mapping[RecordKey, StoredState],
-    *,
-    counted: bool = False,
 ) -> None:
-    if not counted:
-        faults.take_rate(p, batch=True)
+    taken = faults.take_rate(p, batch=True)
     try:
-        results = p.client.batch(
-            [BatchItem(f"b{index}", "create", entity, body) for index, _, body, _ in items],
-            request_id=batch_id,
-        )
+        try:
+            results = p.client.batch(
+                [BatchItem(f"b{index}", "create", entity, body) for index, _, body, _ in items],
+                request_id=batch_id,
+            )
+        finally:
+            faults.landed(p, taken, batch=True)
     except (Disconnected, SubscriptionLapsed, Throttled) as exc:
         faults.connection_level(p, exc, [key for _, key, _, _ in items])
         return

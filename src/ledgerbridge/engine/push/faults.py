@@ -8,14 +8,15 @@
     SubscriptionLapsed  pending (a lapsed subscription's refused writes are dropped)
 
 `take_rate` counts a request against QuickBooks' limits for the company before it is sent
-(`engine.pacing`): while they are reached, a short wait is waited out in the pass and a longer
-one stops it ("rate_limited"). `try_rate` only counts, for a caller that has something else to
-send meanwhile (a batch's creates sent one by one while batch requests are used up).
+(`engine.pacing`), right before it is sent, and `landed` once it is answered: while they are
+reached, a short wait is waited out in the pass and a longer one stops it ("rate_limited").
+`room` only asks, for a caller that has something else to send meanwhile (a batch's creates
+sent one by one while batch requests are used up).
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from ledgerbridge.adapters.qbo import (
@@ -54,10 +55,11 @@ __all__ = [
     "PAUSE_BUDGET",
     "PAUSE_WITHIN",
     "connection_level",
+    "landed",
     "rejected",
     "retry_later",
+    "room",
     "take_rate",
-    "try_rate",
     "wait_for_rate",
 ]
 
@@ -122,13 +124,15 @@ def _look_up_holder(p: Pass, key: RecordKey) -> bool:
     found: list[tuple[str, dict[str, Any]]] = []
     for entity in entities:
         field = "Name" if entity == "Item" else "DisplayName"
-        take_rate(p)
+        taken = take_rate(p)
         try:
             rows = p.client.query(
                 f"SELECT * FROM {entity} WHERE {field} = '{quoted}' AND Active IN (true, false)"
             )
         except Rejected:
             continue
+        finally:
+            landed(p, taken)
         found += [(entity, row) for row in rows]
     with p.ledger.db.session() as session:
         mirror = Mirror(session, p.cid, clock=p.ledger.clock)
@@ -204,19 +208,40 @@ def connection_level(p: Pass, exc: QuickBooksError, keys: list[RecordKey]) -> No
     raise Stop(status)
 
 
-def take_rate(p: Pass, *, batch: bool = False) -> None:
+def take_rate(p: Pass, *, batch: bool = False) -> datetime:
     """Count a request against QuickBooks' limits for the company (`engine.pacing`), waiting
     while they are reached: a short wait in the pass, a longer one ends it (`wait_for_rate`).
-    A single request leaves the batch requests their share while creates wait for a batch."""
+    A single request leaves the batch requests their share while creates wait for a batch.
+    Returns when it was counted, for `landed` once it is answered."""
     paused = 0.0
-    while (wait := try_rate(p, batch=batch)) > 0:
+    while True:
+        taken = p.ledger.clock()
+        wait = _take(p, batch=batch, at=taken)
+        if wait <= 0:
+            return taken
         paused = wait_for_rate(p, wait, paused)
 
 
-def try_rate(p: Pass, *, batch: bool = False) -> float:
-    """Count a request now: 0 when it may go, else the seconds until it may (not counted)."""
-    realm = p.connection.realm_id or ""
-    return pacing.take(p.ledger, realm, batch=batch, keep_for_batches=not batch and bool(p.queue))
+def room(p: Pass, *, batch: bool = False) -> float:
+    """Would a request go now? 0 when it would, else the seconds until it would (nothing is
+    counted: `take_rate` counts it right before it is sent)."""
+    return _take(p, batch=batch, count=False)
+
+
+def landed(p: Pass, taken: datetime, *, batch: bool = False) -> None:
+    """The request counted at `taken` was answered (`pacing.landed`)."""
+    pacing.landed(p.ledger, p.connection.realm_id or "", taken, batch=batch)
+
+
+def _take(p: Pass, *, batch: bool, count: bool = True, at: datetime | None = None) -> float:
+    return pacing.take(
+        p.ledger,
+        p.connection.realm_id or "",
+        batch=batch,
+        keep_for_batches=not batch and bool(p.queue),
+        count=count,
+        at=at,
+    )
 
 
 def wait_for_rate(p: Pass, wait: float, paused: float = 0.0) -> float:
