@@ -24,7 +24,9 @@ fine):
   continuation (`CONTINUATION_PRIORITY`, below the default 0 of a job queued for new records):
   procrastinate takes the highest priority first, then the oldest, so a company whose records
   just arrived is picked before the next slice of a large company's first sync, and the large
-  ones share the workers turn by turn.
+  ones share the workers turn by turn. A company with more than `LARGE_BACKLOG` records due
+  gets a continuation's priority from its first job, so a thousand records handed over at once
+  do not put a small company behind them either.
 - When a pass leaves due work (rate limit, QuickBooks unavailable, a dependency to wait for), the
   job queues the next pass for when that work comes due (at least `FOLLOW_UP_GAP` later, at most
   one sweep away), as a continuation too. A sync or pull that raises is retried with exponential
@@ -95,6 +97,7 @@ from ledgerbridge.storage.sync_states import SyncStates
 __all__ = [
     "CONTINUATION_PRIORITY",
     "JOB_HOLDER",
+    "LARGE_BACKLOG",
     "PULL_TASK",
     "QUEUE",
     "SLICE",
@@ -141,6 +144,7 @@ KEEP_JOBS_HOURS = 72
 FOLLOW_UP_GAP = timedelta(seconds=5)  # a pass that leaves due work waits at least this much
 SLICE = 3.0  # seconds a sync job works one company before the next company's turn
 CONTINUATION_PRIORITY = -1  # a company's next pass, below a job for records just arrived (0)
+LARGE_BACKLOG = 100  # records due: more, and the company's first job waits as a continuation
 RETRY_BASE = 10.0  # seconds before the first retry of a job that raised; doubles each time
 RETRY_CAP = 300.0
 MAX_ATTEMPTS = 5  # retries of one failing job; after that the sweep picks the company up
@@ -222,9 +226,12 @@ def defer_sync_in(session: Session, connection_id: str) -> int | None:
     """A sync job for the company, committed (or rolled back) with `session`'s transaction.
 
     What `Service.defer_in` calls inside the transaction that changes records. Returns the
-    job id, or None when a sync job is already waiting for this company.
+    job id, or None when a sync job is already waiting for this company. A company with more
+    than `LARGE_BACKLOG` records due waits behind the others (`CONTINUATION_PRIORITY`).
     """
-    return _defer_on(session, SYNC_TASK, connection_id)
+    large = SyncStates(session).due_beyond(connection_id, LARGE_BACKLOG)
+    priority = CONTINUATION_PRIORITY if large else 0
+    return _defer_on(session, SYNC_TASK, connection_id, priority=priority)
 
 
 def defer_pull_in(session: Session, connection_id: str) -> int | None:

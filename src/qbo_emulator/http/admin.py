@@ -267,7 +267,8 @@ class _Admin:
     async def list_companies(self, request: Request) -> Response:
         with self.emulator.lock:
             companies = [
-                company_summary(c, self.emulator.oauth) for c in self.emulator.companies.values()
+                company_summary(c, self.emulator.oauth, self.emulator.limiter.refused)
+                for c in self.emulator.companies.values()
             ]
         return json_response({"companies": companies})
 

@@ -392,3 +392,23 @@ def test_a_small_company_is_picked_before_the_next_slice_of_a_large_one(
     assert order.count(large) >= 3  # the large company went on, slice after slice
     assert sorted(bench.customers(small_realm)) == sorted(small_names)
     assert sorted(bench.customers(large_realm)) == sorted(large_names)
+
+
+def test_a_large_backlog_waits_behind_the_companies_with_little_to_do(bench: Bench) -> None:
+    large, _ = bench.company("Backlog Co")
+    small, _ = bench.company("Few Co")
+    records = [
+        Incoming("customer", f"c{n}", {"display_name": f"Backlog {n}"})
+        for n in range(jobs_module.LARGE_BACKLOG + 1)
+    ]
+    bench.service.put_records(bench.key_id, large, records)
+    bench.put_customers(small, 3, "Few")
+    priorities = {
+        row[0]: row[1]
+        for row in bench.rows(
+            "SELECT args->>'connection_id', priority FROM procrastinate_jobs"
+            " WHERE task_name = :task",
+            task=SYNC_TASK,
+        )
+    }
+    assert priorities == {large: jobs_module.CONTINUATION_PRIORITY, small: 0}

@@ -42,13 +42,14 @@ _Item = tuple[int, RecordKey, dict[str, Any], int | None]
 
 
 def enqueue(p: Pass, due: Due, body: dict[str, Any]) -> None:
-    """Queue a create; a full queue goes out at once."""
+    """Queue a create; a full queue sends a batch, or its first create alone while the
+    company's batch requests are used up (`_send_some`)."""
     key = due.key
     entity = mapping.ENTITY[key.type]
     queue = p.queue.setdefault(entity, [])
     queue.append((key, due.state, body, due.version))
-    if len(queue) == BATCH_SIZE:
-        _flush(p, entity)
+    if len(queue) >= BATCH_SIZE:
+        _send_some(p, entity)
 
 
 def waits_on_queue(p: Pass, situation: planner.Situation) -> bool:
@@ -65,21 +66,28 @@ def flush_all(p: Pass) -> None:
 
 
 def _flush(p: Pass, entity: str) -> None:
-    """Send the queued creates: 30 to a batch request while the company has batch requests
-    left in its window, else one at a time while it has requests left; else wait for the
-    first of the two (`faults.wait_for_rate`: in the pass when it is short)."""
-    paused = 0.0
+    """Send every queued create (the end of a round, or a record depends on one)."""
     while p.queue.get(entity):
+        _send_some(p, entity)
+    p.queue.pop(entity, None)
+
+
+def _send_some(p: Pass, entity: str) -> None:
+    """One request's worth of the queue: 30 creates in a batch request while the company has
+    batch requests left in its window, else the first create alone while it has requests left
+    (a batch slot is only ever spent on a full batch, unless the queue must go); else wait for
+    the first of the two (`faults.wait_for_rate`: in the pass when it is short)."""
+    paused = 0.0
+    while True:
         batch_wait = faults.room(p, batch=True)
         if batch_wait == 0:
             _send_batch(p, entity)
-            continue
+            return
         single_wait = faults.room(p)
         if single_wait == 0:
             _send_one(p, entity)
-            continue
+            return
         paused = faults.wait_for_rate(p, min(batch_wait, single_wait), paused)
-    p.queue.pop(entity, None)
 
 
 def _send_one(p: Pass, entity: str) -> None:
