@@ -103,8 +103,7 @@ def pull_company(
                 report.full = True
                 batches = {}
                 for entity in LISTS + DOCUMENTS:
-                    pace()
-                    batches[entity] = client.query(_select(entity))
+                    batches[entity] = client.query(_select(entity), before_page=pace)
                 read_in_full = frozenset(batches)
                 pace()
                 preferences = client.preferences()
@@ -113,8 +112,7 @@ def pull_company(
             else:
                 batches, read_in_full = _changes_since(client, cursor - OVERLAP, pace)
                 for entity in also_in_full:
-                    pace()
-                    batches[entity] = client.query(_select(entity))
+                    batches[entity] = client.query(_select(entity), before_page=pace)
                 read_in_full |= frozenset(also_in_full)
                 pace()
                 preferences = client.preferences()
@@ -209,8 +207,7 @@ def _changes_since(
         pace()
         rows = client.cdc([entity], since).get(entity, [])
         if len(rows) >= CDC_LIMIT:
-            pace()
-            rows = client.query(_select(entity))
+            rows = client.query(_select(entity), before_page=pace)
             full.add(entity)
         batches[entity] = rows
     return batches, frozenset(full)
