@@ -41,8 +41,14 @@ test: install services lint typecheck
 demo: install
 	$(VENV)/bin/ledgerbridge demo --port $(DEMO_PORT) --emulator-port $(EMULATOR_PORT)
 
-bench: install
+# The emulator's throughput, then the quick versions of issue 19's figures: a first sync at
+# QuickBooks' pace against the most its limits allow (bench.ceiling, 15 s windows), and many
+# companies on PostgreSQL with 1, 2 and 4 worker processes (bench.fleet). The full runs:
+# `.venv/bin/python -m bench.ceiling` (about 25 minutes), `-m bench.fleet` (hours).
+bench: install services
 	$(PY) bench/emulator.py
+	$(PY) -m bench.ceiling --quick
+	$(PY) -m bench.fleet --quick
 
 # The engine's first sync against the bare QuickBooks calls, and the handover, bulk against one at
 # a time (about two minutes; `.venv/bin/python -m bench.sync --quick` for a smoke run).
