@@ -80,8 +80,8 @@ class RateWindows:
         if batch and batches >= batch_limit:
             over = batches - batch_limit + 1
             wait = max(wait, _until_out(rows, over, lambda r: r[2], now, reach))
-        singles_limit = limit - batch_limit
-        if not batch and keep_for_batches and requests - batches >= singles_limit:
+        singles_limit = limit - batch_limit  # (no share to keep when batches may take all)
+        if not batch and keep_for_batches and 0 < singles_limit <= requests - batches:
             over = requests - batches - singles_limit + 1
             wait = max(wait, _until_out(rows, over, lambda r: r[1] - r[2], now, reach))
         if wait > 0 or not count:

@@ -102,3 +102,9 @@ def test_a_request_answered_later_counts_from_its_answer(db: Database, clock: Cl
     assert take(db, clock) > 0  # the late one still counts
     clock.advance(3)
     assert take(db, clock) == 0
+
+
+def test_no_share_is_kept_when_batches_may_take_every_request(db: Database, clock: Clock) -> None:
+    # limits as high as a company without any (ledgerbridge demo): singles are never held back
+    for _ in range(3):
+        assert take(db, clock, limit=10**9, batch_limit=10**9, keep_for_batches=True) == 0
