@@ -80,6 +80,7 @@ class Run:
     workers: int
     records: int = 0
     seconds: float = 0.0
+    handover: float = 0.0  # seconds the records took to hand over (the workers ran meanwhile)
     waits: list[float] = field(default_factory=list)  # small companies: arrival to synced
     cpu: float = 0.0  # the workers' CPU seconds
     peak_mib: float = 0.0  # the largest worker's peak memory
@@ -208,6 +209,7 @@ def run_once(
             for company in small:
                 hand_over(service, company)
                 arrived[company.connection_id] = time.perf_counter()
+            result.handover = time.perf_counter() - began
             synced: dict[str, float] = {}
             while True:
                 waiting = pending(ledger)
@@ -306,7 +308,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 run = run_once(server, count, scale, Path(scratch), args.timeout)
             runs.append(run)
             print(
-                f"  {run.records:,} records in {run.seconds:.1f} s ({run.rate:.1f}/s); "
+                f"  {run.records:,} records in {run.seconds:.1f} s ({run.rate:.1f}/s; handed "
+                f"over in the first {run.handover:.1f} s); "
                 f"small p95 {quantile(run.waits, 0.95):.1f} s; 429s {run.refused}",
                 flush=True,
             )
