@@ -19,14 +19,15 @@ fine):
   all workers) and a queueing lock per task and company (`sync:<id>`, `pull:<id>`), so a burst
   of record changes leaves at most one job waiting per company; a second deferral while one
   waits is not an error (it is the same work).
-- Fairness: a sync job's pass works for at most `SLICE` seconds (`sync_company`'s
-  `slice_seconds`), then yields: the company's next pass is queued at once, but as a
+- Fairness: a sync job's pass works for at most `SLICE` seconds (`sync_company`'s `slice_seconds`;
+  ten: a pass has a cost of its own, the lease, the keys, a fresh mirror, and much shorter slices
+  spend the workers on that), then yields: the company's next pass is queued at once, but as a
   continuation (`CONTINUATION_PRIORITY`, below the default 0 of a job queued for new records):
-  procrastinate takes the highest priority first, then the oldest, so a company whose records
-  just arrived is picked before the next slice of a large company's first sync, and the large
-  ones share the workers turn by turn. A company with more than `LARGE_BACKLOG` records due
-  gets a continuation's priority from its first job, so a thousand records handed over at once
-  do not put a small company behind them either.
+  procrastinate takes the highest priority first, then the oldest, so a company whose records just
+  arrived is picked before the next slice of a large company's first sync, and the large ones
+  share the workers turn by turn. A company with more than `LARGE_BACKLOG` records due gets a
+  continuation's priority from its first job, so a thousand records handed over at once do not put
+  a small company behind them either.
 - When a pass leaves due work (rate limit, QuickBooks unavailable, a dependency to wait for), the
   job queues the next pass for when that work comes due (at least `FOLLOW_UP_GAP` later, at most
   one sweep away), as a continuation too. A sync or pull that raises is retried with exponential
@@ -142,7 +143,7 @@ SWEEP_PERIOD = timedelta(minutes=5)
 CLEANUP_CRON = "17 3 * * *"
 KEEP_JOBS_HOURS = 72
 FOLLOW_UP_GAP = timedelta(seconds=5)  # a pass that leaves due work waits at least this much
-SLICE = 3.0  # seconds a sync job works one company before the next company's turn
+SLICE = 10.0  # seconds a sync job works one company before the next company's turn
 CONTINUATION_PRIORITY = -1  # a company's next pass, below a job for records just arrived (0)
 LARGE_BACKLOG = 100  # records due: more, and the company's first job waits as a continuation
 RETRY_BASE = 10.0  # seconds before the first retry of a job that raised; doubles each time

@@ -63,13 +63,14 @@ class RateWindows:
         start = _floor(now, bucket)
         reach = timedelta(seconds=window + bucket) + MARGIN  # a bucket counts this long
         t = tables.RateWindow
+        # not locked: one pass works a company at a time (its lease), and locking a window's
+        # buckets on every request costs PostgreSQL a write each
         rows: list[_Row] = [
             (row.window_start, row.requests, row.batches)
             for row in self._session.execute(
                 select(t.window_start, t.requests, t.batches)
                 .where(t.realm_id == realm_id, t.window_start > now - reach)
                 .order_by(t.window_start)
-                .with_for_update()
             )
         ]
         requests = sum(r for _, r, _ in rows)
