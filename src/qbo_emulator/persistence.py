@@ -104,7 +104,7 @@ def _company_from_json(data: Mapping[str, Any]) -> Company:
         clock_set_at=(
             datetime.fromisoformat(data["clock_set_at"]) if data.get("clock_set_at") else None
         ),
-        throttle=Throttle(**data["throttle"]),
+        throttle=_throttle(data["throttle"]),
     )
     for fault in data.get("faults", []):
         action = fault["action"]
@@ -219,3 +219,11 @@ class Autosaver:
 
 
 __all__ = ["Autosaver", "load", "restore", "save", "snapshot"]
+
+
+def _throttle(data: dict[str, Any]) -> Throttle:
+    """The saved limits (a window's length is read back as a Decimal, like every number)."""
+    fields = dict(data)
+    if "window_seconds" in fields:
+        fields["window_seconds"] = float(fields["window_seconds"])
+    return Throttle(**fields)

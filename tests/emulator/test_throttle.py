@@ -14,7 +14,10 @@ import requests
 from quickbooks.exceptions import ValidationException
 from quickbooks.objects.customer import Customer
 
+from qbo_emulator.faults import QBOFault
+from qbo_emulator.model.store import Throttle
 from qbo_emulator.server import EmulatorServer
+from qbo_emulator.throttle import Limiter
 from tests.emulator.api_helpers import fault
 from tests.emulator.conftest import Admin, Connection
 
@@ -35,7 +38,9 @@ def test_real_defaults(conn: Connection, admin: Admin) -> None:
         "requests_per_minute": 500,
         "concurrent": 10,
         "batch_per_minute": 40,
+        "window_seconds": 60.0,
     }
+    assert summary["throttle_refused"] == 0
 
 
 def test_requests_per_minute(connect: Callable[..., Connection], admin: Admin) -> None:
@@ -54,6 +59,10 @@ def test_requests_per_minute(connect: Callable[..., Connection], admin: Admin) -
 
     # Refused requests do not count, and the other company has its own window.
     assert other.query("SELECT COUNT(*) FROM Account").status_code == 200
+
+    # Every refusal is counted, for the company refused only.
+    assert admin.call("GET", f"/companies/{conn.realm_id}").json()["throttle_refused"] == 3
+    assert admin.call("GET", f"/companies/{other.realm_id}").json()["throttle_refused"] == 0
 
     # null switches the limit off.
     admin.patch_company(conn.realm_id, {"throttle": {"requests_per_minute": None}})
@@ -149,8 +158,34 @@ def test_bad_throttle_settings_are_refused(conn: Connection, admin: Admin) -> No
         ({"throttle": {"requests_per_minute": 0}}, "throttle.requests_per_minute"),
         ({"throttle": {"concurrent": "ten"}}, "throttle.concurrent"),
         ({"throttle": {"per_second": 10}}, "throttle.per_second"),
+        ({"throttle": {"window_seconds": 0}}, "throttle.window_seconds"),
+        ({"throttle": {"window_seconds": None}}, "throttle.window_seconds"),
         ({"throttle": 5}, "throttle"),
     ):
         response = admin.call("PATCH", f"/companies/{conn.realm_id}", body)
         assert response.status_code == 422
         assert response.json()["field"] == field
+
+
+def test_a_shorter_window_keeps_the_counts_and_speeds_the_clock_up() -> None:
+    now = [100.0]
+    limiter = Limiter(clock=lambda: now[0])
+    limits = Throttle(requests_per_minute=3, concurrent=None, batch_per_minute=1, window_seconds=6)
+
+    def admitted(*, batch: bool = False) -> bool:
+        try:
+            limiter.acquire("r1", "app", limits, batch=batch)
+        except QBOFault:
+            return False
+        limiter.release("r1", "app")
+        return True
+
+    assert admitted(batch=True)
+    assert not admitted(batch=True)  # one batch a "minute" of 6 seconds
+    assert admitted() and admitted()
+    assert not admitted()  # three requests a window
+    now[0] += 5.9
+    assert not admitted()
+    now[0] += 0.2  # the first requests left the 6-second window
+    assert admitted(batch=True)
+    assert limiter.refused == {"r1": 3}

@@ -19,14 +19,23 @@ fine):
   all workers) and a queueing lock per task and company (`sync:<id>`, `pull:<id>`), so a burst
   of record changes leaves at most one job waiting per company; a second deferral while one
   waits is not an error (it is the same work).
-- When a pass leaves due work (rate limit, QuickBooks unavailable, a dependency to wait for),
-  the job queues the next pass for when that work comes due (at least `FOLLOW_UP_GAP` later,
-  at most one sweep away). A sync or pull that raises is retried with exponential backoff
-  (`RETRY_BASE` doubling up to `RETRY_CAP`, `MAX_ATTEMPTS` times): the failed job stays
-  `failed` in procrastinate's table and a new job is queued for later. procrastinate's own
-  retry is not used: it moves the same row back to `todo`, which fails on the queueing lock
-  when another job for the company is already waiting and leaves the job `doing` forever
-  (procrastinate issues #1446, #1543).
+- Fairness: a sync job's pass works for at most `SLICE` seconds (`sync_company`'s `slice_seconds`;
+  ten: a pass has a cost of its own, the lease, the keys, a fresh mirror, and much shorter slices
+  spend the workers on that), then yields: the company's next pass is queued at once, but as a
+  continuation (`CONTINUATION_PRIORITY`, below the default 0 of a job queued for new records):
+  procrastinate takes the highest priority first, then the oldest, so a company whose records just
+  arrived is picked before the next slice of a large company's first sync, and the large ones
+  share the workers turn by turn. A company with more than `LARGE_BACKLOG` records due gets a
+  continuation's priority from its first job, so a thousand records handed over at once do not put
+  a small company behind them either.
+- When a pass leaves due work (rate limit, QuickBooks unavailable, a dependency to wait for), the
+  job queues the next pass for when that work comes due (at least `FOLLOW_UP_GAP` later, at most
+  one sweep away), as a continuation too. A sync or pull that raises is retried with exponential
+  backoff (`RETRY_BASE` doubling up to `RETRY_CAP`, `MAX_ATTEMPTS` times): the failed job stays
+  `failed` in procrastinate's table and a new job is queued for later. procrastinate's own retry
+  is not used: it moves the same row back to `todo`, which fails on the queueing lock when another
+  job for the company is already waiting and leaves the job `doing` forever (procrastinate issues
+  #1446, #1543).
 - `ledgerbridge.sweep`, periodic (every 5 minutes, deduplicated across workers by
   procrastinate): a pull for every active connection and a sync for every connection with
   due work, so nothing depends on a wake-up. Before that, its health round (`engine.health`):
@@ -95,9 +104,12 @@ from ledgerbridge.storage.sync_states import SyncStates
 from ledgerbridge.storage.web_connectors import WebConnectors
 
 __all__ = [
+    "CONTINUATION_PRIORITY",
     "JOB_HOLDER",
+    "LARGE_BACKLOG",
     "PULL_TASK",
     "QUEUE",
+    "SLICE",
     "SYNC_TASK",
     "JobDispatcher",
     "JobsLedger",
@@ -139,6 +151,9 @@ SWEEP_PERIOD = timedelta(minutes=5)
 CLEANUP_CRON = "17 3 * * *"
 KEEP_JOBS_HOURS = 72
 FOLLOW_UP_GAP = timedelta(seconds=5)  # a pass that leaves due work waits at least this much
+SLICE = 10.0  # seconds a sync job works one company before the next company's turn
+CONTINUATION_PRIORITY = -1  # a company's next pass, below a job for records just arrived (0)
+LARGE_BACKLOG = 100  # records due: more, and the company's first job waits as a continuation
 RETRY_BASE = 10.0  # seconds before the first retry of a job that raised; doubles each time
 RETRY_CAP = 300.0
 MAX_ATTEMPTS = 5  # retries of one failing job; after that the sweep picks the company up
@@ -174,8 +189,10 @@ def _defer_on(
     *,
     delay: float = 0.0,
     attempt: int = 0,
+    priority: int = 0,
 ) -> int | None:
-    """Insert a company job through `session`'s connection, in its transaction.
+    """Insert a company job through `session`'s connection, in its transaction (`priority`:
+    higher first; a continuation is `CONTINUATION_PRIORITY`).
 
     Returns the job id, or None when a job of this task is already waiting for the company
     (its queueing lock): the waiting job does the same work. The insert runs in a savepoint,
@@ -199,6 +216,7 @@ def _defer_on(
         lock=company_lock(connection_id),
         queueing_lock=_queueing_lock(task_name, connection_id),
         schedule_at=datetime.now(UTC) + timedelta(seconds=delay) if delay > 0 else None,
+        priority=priority,
         connection=driver,
     )
     kwargs: dict[str, Any] = {"connection_id": connection_id}
@@ -217,9 +235,12 @@ def defer_sync_in(session: Session, connection_id: str) -> int | None:
     """A sync job for the company, committed (or rolled back) with `session`'s transaction.
 
     What `Service.defer_in` calls inside the transaction that changes records. Returns the
-    job id, or None when a sync job is already waiting for this company.
+    job id, or None when a sync job is already waiting for this company. A company with more
+    than `LARGE_BACKLOG` records due waits behind the others (`CONTINUATION_PRIORITY`).
     """
-    return _defer_on(session, SYNC_TASK, connection_id)
+    large = SyncStates(session).due_beyond(connection_id, LARGE_BACKLOG)
+    priority = CONTINUATION_PRIORITY if large else 0
+    return _defer_on(session, SYNC_TASK, connection_id, priority=priority)
 
 
 def defer_pull_in(session: Session, connection_id: str) -> int | None:
@@ -370,7 +391,9 @@ def _follow_up(ledger: Ledger, connection_id: str, *, gap: timedelta) -> int | N
         if connection is None or connection.status != "active":
             return None
         delay = max(due - now, gap).total_seconds()
-        return _defer_on(session, SYNC_TASK, connection_id, delay=delay)
+        return _defer_on(
+            session, SYNC_TASK, connection_id, delay=delay, priority=CONTINUATION_PRIORITY
+        )
 
 
 def _retry_later(ledger: Ledger, task_name: str, connection_id: str, attempt: int) -> None:
@@ -406,7 +429,7 @@ def run_sync(ledger: Ledger, connection_id: str, attempt: int = 0) -> str:
     try:
         if _active(ledger, connection_id) and mirror_is_empty(ledger, connection_id):
             pull_company(ledger, connection_id)  # never pulled: learn the company first
-        report = sync_company(ledger, connection_id, holder=JOB_HOLDER)
+        report = sync_company(ledger, connection_id, holder=JOB_HOLDER, slice_seconds=SLICE)
     except Exception:
         _retry_later(ledger, SYNC_TASK, connection_id, attempt)
         _deliver(ledger, connection_id)  # a connection lost or suspended is told too
@@ -415,6 +438,9 @@ def run_sync(ledger: Ledger, connection_id: str, attempt: int = 0) -> str:
     if report.stopped == "busy":
         with ledger.db.session() as session:
             _defer_on(session, SYNC_TASK, connection_id, delay=BUSY_RETRY)
+    elif report.stopped == "yielded":  # its time slice is over: the next pass, after others
+        with ledger.db.session() as session:
+            _defer_on(session, SYNC_TASK, connection_id, priority=CONTINUATION_PRIORITY)
     elif report.stopped not in ("not_active", "keys_changed"):  # those wait for the sweep
         _follow_up(ledger, connection_id, gap=FOLLOW_UP_GAP)
     return (

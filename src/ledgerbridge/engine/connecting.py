@@ -53,7 +53,7 @@ from ledgerbridge.adapters.qbo import (
     oauth,
 )
 from ledgerbridge.core import catalog
-from ledgerbridge.engine import reconnecting
+from ledgerbridge.engine import pacing, reconnecting
 from ledgerbridge.engine.ports import OnlineLedger
 from ledgerbridge.engine.tokens import store_grant
 from ledgerbridge.storage.connections import Connections, StoredConnection
@@ -247,6 +247,7 @@ def _proven(
     its company is known); a QuickBooks that cannot be asked is no proof unless the id_token
     named the company (then the name is left to the next pull)."""
     token = FixedToken(grant.access_token)
+    pacing.pace(ledger, realm)  # counted in the company's limits, as every request
     try:
         with ledger.client(connection.environment, realm, token) as client:
             name = client.company_info().get("CompanyName")

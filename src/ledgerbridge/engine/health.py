@@ -34,7 +34,7 @@ from ledgerbridge.core import catalog
 from ledgerbridge.core.problems import Problem
 from ledgerbridge.core.retry import is_stalled
 from ledgerbridge.core.status import Status
-from ledgerbridge.engine import keys
+from ledgerbridge.engine import keys, pacing
 from ledgerbridge.engine.ports import Ledger
 from ledgerbridge.storage.connections import Connections
 from ledgerbridge.storage.events import Events
@@ -78,6 +78,7 @@ def check_connection(ledger: Ledger, connection_id: str) -> str:
         return connection.status
     if not keys.tokens_open(ledger, connection_id):
         return "suspended"  # nothing can be asked: the connection's problem says why
+    pacing.pace(ledger, connection.realm_id)  # counted in the company's limits
     with ledger.quickbooks(connection) as client:
         try:
             if subscription_lapsed(client.company_info()):

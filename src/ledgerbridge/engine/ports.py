@@ -85,11 +85,14 @@ class Cipher(Protocol):
 @dataclass(frozen=True)
 class RateLimits:
     """What the engine asks of one QuickBooks company per minute, counted for every process:
-    QuickBooks Online's limits. Only a company whose limits are known to be others (a local
-    emulator company with its throttle off, as `ledgerbridge demo` makes) changes them."""
+    QuickBooks Online's limits, over a sliding window of `window_seconds`. Only a company whose
+    limits are known to be others (a local emulator company with its throttle off, as
+    `ledgerbridge demo` makes, or an emulator's shorter window, as bench.ceiling sets) changes
+    them."""
 
     requests_per_minute: int = 500
     batches_per_minute: int = 40
+    window_seconds: float = 60.0
 
 
 class Ledger(Protocol):

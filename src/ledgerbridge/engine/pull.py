@@ -12,6 +12,7 @@ from a read, never from the notification itself.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -25,7 +26,7 @@ from ledgerbridge.adapters.qbo import (
 )
 from ledgerbridge.core.mirror import MirrorObject
 from ledgerbridge.engine import checks as setup_checks
-from ledgerbridge.engine import drift, keys, reconnecting, twoway
+from ledgerbridge.engine import drift, keys, pacing, reconnecting, twoway
 from ledgerbridge.engine.ports import Ledger
 from ledgerbridge.storage.connections import Connections
 from ledgerbridge.storage.events import Events
@@ -98,20 +99,31 @@ def pull_company(
         return report
     reconnecting.check(ledger, connection_id)  # days pass without a token answer too
     started = ledger.clock()
+    realm = connection.realm_id
+
+    def pace() -> None:  # each read counted in the company's limits, as the push pass's writes
+        if realm is not None:  # QuickBooks Desktop has no such limits
+            pacing.pace(ledger, realm)
+
     with ledger.quickbooks(connection) as client:
         try:
             read_in_full: frozenset[str] = frozenset()
             if cursor is None or started - cursor > CDC_WINDOW:
                 report.full = True
-                batches = {entity: client.query(_select(entity)) for entity in LISTS + DOCUMENTS}
+                batches = {}
+                for entity in LISTS + DOCUMENTS:
+                    batches[entity] = client.query(_select(entity), before_page=pace)
                 read_in_full = frozenset(batches)
+                pace()
                 preferences = client.preferences()
+                pace()
                 info = client.company_info()
             else:
-                batches, read_in_full = _changes_since(client, cursor - OVERLAP)
+                batches, read_in_full = _changes_since(client, cursor - OVERLAP, pace)
                 for entity in also_in_full:
-                    batches[entity] = client.query(_select(entity))
+                    batches[entity] = client.query(_select(entity), before_page=pace)
                 read_in_full |= frozenset(also_in_full)
+                pace()
                 preferences = client.preferences()
                 info = None
         except (Disconnected, SubscriptionLapsed) as exc:
@@ -185,23 +197,26 @@ def _select(entity: str) -> str:
 
 
 def _changes_since(
-    client: QuickBooks, since: datetime
+    client: QuickBooks, since: datetime, pace: Callable[[], None]
 ) -> tuple[dict[str, list[dict[str, Any]]], frozenset[str]]:
     """QuickBooks' changes since `since`, and the entities read in full instead.
 
     QuickBooks answers a change-data-capture call with at most CDC_LIMIT objects and says
     nothing of the rest (the entities asked last lose theirs). An answer that full is asked
     again one entity at a time; an entity with that many changes on its own is read in full
-    (a linked object it no longer holds is then gone, as after a full load).
+    (a linked object it no longer holds is then gone, as after a full load). `pace` is called
+    before each request.
     """
+    pace()
     batches = client.cdc(CDC_ENTITIES, since)
     if sum(len(rows) for rows in batches.values()) < CDC_LIMIT:
         return batches, frozenset()
     full: set[str] = set()
     for entity in CDC_ENTITIES:
+        pace()
         rows = client.cdc([entity], since).get(entity, [])
         if len(rows) >= CDC_LIMIT:
-            rows = client.query(_select(entity))
+            rows = client.query(_select(entity), before_page=pace)
             full.add(entity)
         batches[entity] = rows
     return batches, frozenset(full)

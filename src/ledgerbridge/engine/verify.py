@@ -37,13 +37,13 @@ from ledgerbridge.core import drift as rules
 from ledgerbridge.core.mirror import MirrorObject
 from ledgerbridge.core.records import Record, RecordKey, parse_record
 from ledgerbridge.core.status import Status
+from ledgerbridge.engine import pacing
 from ledgerbridge.engine.ports import Ledger
 from ledgerbridge.storage.connections import Connections
 from ledgerbridge.storage.events import Events
 from ledgerbridge.storage.history import History
 from ledgerbridge.storage.links import Links, StoredLink
 from ledgerbridge.storage.mirror import Mirror
-from ledgerbridge.storage.rate_windows import RateWindows
 from ledgerbridge.storage.records import Records
 from ledgerbridge.storage.scans import Scans
 from ledgerbridge.storage.sync_states import SyncStates
@@ -185,17 +185,9 @@ def _read(client: QuickBooks, entity: str, ids: list[str]) -> list[dict[str, Any
 
 
 def _pace(ledger: Ledger, realm: str, sleep: Callable[[float], None]) -> None:
-    """Take a request in the company's rate window (shared with every process), waiting for
-    the next minute when it is full."""
-    limits = ledger.rate_limits
-    while True:
-        with ledger.db.session() as session:
-            wait = RateWindows(session, clock=ledger.clock).take(
-                realm, limit=limits.requests_per_minute
-            )
-        if wait <= 0:
-            return
-        sleep(wait)
+    """Take a request in the company's rate window (shared with every process), waiting while
+    it is full."""
+    pacing.pace(ledger, realm, sleep)
 
 
 def _judge(

@@ -1,8 +1,27 @@
-"""Requests to one QuickBooks company per minute, counted for every process (`rate_windows`)."""
+"""Requests to one QuickBooks company in the last minute, counted for every process
+(`rate_windows`).
+
+QuickBooks counts a company's requests over a sliding minute (500 requests, 40 of them batch
+requests). Each row holds what was sent in one short bucket (`BUCKETS` to a window: half a second
+of Intuit's minute); a request is allowed when the buckets that may still be inside QuickBooks'
+window, counted generously (the whole bucket, plus `MARGIN` for the time a request takes to
+arrive), leave room for it. A refused request learns how long until the bucket that holds it
+back leaves the window.
+
+A single request may also be asked to leave the batch requests their share (`keep_for_batches`):
+then singles use at most `limit - batch_limit` requests of a window, so that 30 writes in a batch
+are never kept out by one write alone. `count=False` only asks (nothing is counted).
+
+QuickBooks counts a request when it arrives, which can be later than when it was counted here
+(a busy machine, a slow network): once answered, `landed` moves it to the bucket of its answer
+when that is a later one, so the window here never ends before QuickBooks' does.
+"""
 
 from __future__ import annotations
 
-from datetime import timedelta
+import math
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
@@ -10,47 +29,138 @@ from sqlalchemy.orm import Session
 from ledgerbridge.storage import tables
 from ledgerbridge.storage.tables import Clock, utcnow
 
-__all__ = ["RateWindows"]
+__all__ = ["BUCKETS", "MARGIN", "RateWindows", "later_bucket"]
+
+BUCKETS = 120  # buckets in one window: half a second of a 60-second window
+MARGIN = timedelta(milliseconds=250)  # a request counted now may reach QuickBooks this much later
+
+_Row = tuple[datetime, int, int]  # bucket start, requests, batches
 
 
 class RateWindows:
-    """Requests to one QuickBooks company per minute, counted for every process."""
+    """Requests to one QuickBooks company in the last window, counted for every process."""
 
     def __init__(self, session: Session, *, clock: Clock = utcnow) -> None:
         self._session = session
         self._clock = clock
 
     def take(
-        self, realm_id: str, *, limit: int, batch: bool = False, batch_limit: int = 40
+        self,
+        realm_id: str,
+        *,
+        limit: int,
+        batch: bool = False,
+        batch_limit: int = 40,
+        window: float = 60.0,
+        keep_for_batches: bool = False,
+        count: bool = True,
+        at: datetime | None = None,
     ) -> float:
-        """Count one request (and one batch) in this minute; 0 when allowed, else seconds until
-        the next minute."""
-        now = self._clock()
-        start = now.replace(second=0, microsecond=0)
+        """Count one request (a batch request with `batch`) at `at` (now by default); 0 when
+        allowed, else the seconds until the request would be allowed (nothing counted)."""
+        now = at or self._clock()
+        bucket = window / BUCKETS
+        start = _floor(now, bucket)
+        reach = timedelta(seconds=window + bucket) + MARGIN  # a bucket counts this long
         t = tables.RateWindow
-        used = self._session.execute(
-            select(t.requests, t.batches)
-            .where(t.realm_id == realm_id, t.window_start == start)
+        # not locked: one pass works a company at a time (its lease), and locking a window's
+        # buckets on every request costs PostgreSQL a write each
+        rows: list[_Row] = [
+            (row.window_start, row.requests, row.batches)
+            for row in self._session.execute(
+                select(t.window_start, t.requests, t.batches)
+                .where(t.realm_id == realm_id, t.window_start > now - reach)
+                .order_by(t.window_start)
+            )
+        ]
+        requests = sum(r for _, r, _ in rows)
+        batches = sum(b for _, _, b in rows)
+        wait = 0.0
+        if requests >= limit:
+            wait = _until_out(rows, requests - limit + 1, lambda r: r[1], now, reach)
+        if batch and batches >= batch_limit:
+            over = batches - batch_limit + 1
+            wait = max(wait, _until_out(rows, over, lambda r: r[2], now, reach))
+        singles_limit = limit - batch_limit  # (no share to keep when batches may take all)
+        if not batch and keep_for_batches and 0 < singles_limit <= requests - batches:
+            over = requests - batches - singles_limit + 1
+            wait = max(wait, _until_out(rows, over, lambda r: r[1] - r[2], now, reach))
+        if wait > 0 or not count:
+            return wait
+        self._add(realm_id, start, rows, batch, now - 2 * reach)
+        return 0.0
+
+    def landed(
+        self, realm_id: str, taken: datetime, *, batch: bool = False, window: float = 60.0
+    ) -> None:
+        """A request counted at `taken` was answered now: moved to the bucket of now when that
+        is a later one (QuickBooks counted it on arrival, at the latest now)."""
+        bucket = window / BUCKETS
+        was, now = _floor(taken, bucket), _floor(self._clock(), bucket)
+        if now <= was:
+            return
+        t = tables.RateWindow
+        self._session.execute(
+            update(t)
+            .where(t.realm_id == realm_id, t.window_start == was, t.requests > 0)
+            .values(requests=t.requests - 1, batches=t.batches - int(batch))
+        )
+        row = self._session.execute(
+            select(t.window_start, t.requests, t.batches)
+            .where(t.realm_id == realm_id, t.window_start == now)
             .with_for_update()
         ).one_or_none()
-        if used is None:
+        rows = [] if row is None else [(row.window_start, row.requests, row.batches)]
+        self._add(realm_id, now, rows, batch, None)
+
+    def _add(
+        self,
+        realm_id: str,
+        start: datetime,
+        rows: Sequence[_Row],
+        batch: bool,
+        forget_before: datetime | None,
+    ) -> None:
+        """One request more in the bucket at `start` (`rows`: the buckets read, oldest first)."""
+        t = tables.RateWindow
+        if rows and rows[-1][0] == start:
+            self._session.execute(
+                update(t)
+                .where(t.realm_id == realm_id, t.window_start == start)
+                .values(requests=t.requests + 1, batches=t.batches + int(batch))
+            )
+        else:
             self._session.execute(
                 insert(t).values(
                     realm_id=realm_id, window_start=start, requests=1, batches=int(batch)
                 )
             )
-            self._session.execute(
-                delete(t).where(
-                    t.realm_id == realm_id, t.window_start < start - timedelta(minutes=5)
+            if forget_before is not None:
+                self._session.execute(
+                    delete(t).where(t.realm_id == realm_id, t.window_start <= forget_before)
                 )
-            )
-            return 0.0
-        requests, batches = used
-        if requests >= limit or (batch and batches >= batch_limit):
-            return (start + timedelta(minutes=1) - now).total_seconds()
-        self._session.execute(
-            update(t)
-            .where(t.realm_id == realm_id, t.window_start == start)
-            .values(requests=t.requests + 1, batches=t.batches + int(batch))
-        )
-        return 0.0
+
+
+def later_bucket(taken: datetime, now: datetime, window: float) -> bool:
+    """Is `now` in a later bucket than `taken` (for windows of `window` seconds)?"""
+    bucket = window / BUCKETS
+    return _floor(now, bucket) > _floor(taken, bucket)
+
+
+def _floor(moment: datetime, seconds: float) -> datetime:
+    """The start of the bucket of `seconds` that holds `moment`."""
+    stamp = moment.timestamp()
+    return datetime.fromtimestamp(math.floor(stamp / seconds) * seconds, tz=UTC)
+
+
+def _until_out(
+    rows: Sequence[_Row], over: int, count: Callable[[_Row], int], now: datetime, reach: timedelta
+) -> float:
+    """Seconds until the oldest buckets holding `over` of what `count` counts leave the
+    window (at least a millisecond: a refusal always waits)."""
+    seen = 0
+    for row in rows:
+        seen += count(row)
+        if seen >= over:
+            return max((row[0] + reach - now).total_seconds(), 0.001)
+    return max((rows[-1][0] + reach - now).total_seconds(), 0.001) if rows else 0.001

@@ -288,6 +288,19 @@ class SyncStates:
         ).scalars()
         return [_state(r) for r in rows]
 
+    def due_beyond(self, connection_id: str, count: int) -> bool:
+        """Does the company have more than `count` records due (now or later)? Reads at most
+        `count + 1` rows."""
+        t = tables.SyncState
+        some = (
+            select(t.id)
+            .where(t.connection_id == connection_id, t.status.in_(DUE_STATUSES), _workable())
+            .limit(count + 1)
+            .subquery()
+        )
+        found = self._session.execute(select(func.count()).select_from(some)).scalar_one()
+        return int(found) > count
+
     def next_due_at(self, connection_id: str) -> datetime | None:
         t = tables.SyncState
         value: datetime | None = self._session.execute(

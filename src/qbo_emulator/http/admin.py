@@ -12,6 +12,7 @@ import asyncio
 import secrets
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from starlette.requests import Request
@@ -78,8 +79,12 @@ def _string(body: Mapping[str, Any], key: str, *, required: bool = False) -> str
     return value.strip()
 
 
-def _limit(section: Mapping[str, Any], key: str) -> int | None:
+def _limit(section: Mapping[str, Any], key: str) -> int | float | None:
     value = section[key]
+    if key == "window_seconds":  # the length of the limits' "minute": a positive number
+        if isinstance(value, bool) or not isinstance(value, int | float | Decimal) or value <= 0:
+            raise Invalid(f"throttle.{key}", f"throttle.{key} must be a positive number")
+        return float(value)
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -152,7 +157,9 @@ def _max_life(body: Mapping[str, Any]) -> int | None:
         raise Invalid("refresh_token_max_life", f"{exc}, or null") from None
 
 
-def company_summary(company: Company, oauth: OAuthServer) -> dict[str, Any]:
+def company_summary(
+    company: Company, oauth: OAuthServer, refused: Mapping[str, int] | None = None
+) -> dict[str, Any]:
     return {
         "realm_id": company.realm_id,
         "name": company.name,
@@ -160,6 +167,7 @@ def company_summary(company: Company, oauth: OAuthServer) -> dict[str, Any]:
         "refresh_token_max_life": oauth.realm_max_life(company.realm_id),
         "subscription_status": company.subscription_status,
         "throttle": company.throttle.to_json(),
+        "throttle_refused": (refused or {}).get(company.realm_id, 0),
         "clock": company.clock.isoformat() if company.clock else None,
         "now": clock.format_timestamp(operations.company_now(company)),
         "counts": company.counts(),
@@ -259,14 +267,16 @@ class _Admin:
     async def list_companies(self, request: Request) -> Response:
         with self.emulator.lock:
             companies = [
-                company_summary(c, self.emulator.oauth) for c in self.emulator.companies.values()
+                company_summary(c, self.emulator.oauth, self.emulator.limiter.refused)
+                for c in self.emulator.companies.values()
             ]
         return json_response({"companies": companies})
 
     async def get_company(self, request: Request) -> Response:
         company = self._company(request)
         with self.emulator.lock:
-            return json_response(company_summary(company, self.emulator.oauth))
+            refused = self.emulator.limiter.refused
+            return json_response(company_summary(company, self.emulator.oauth, refused))
 
     async def patch_company(self, request: Request) -> Response:
         company = self._company(request)

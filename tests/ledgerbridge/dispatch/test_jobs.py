@@ -418,3 +418,51 @@ def test_jobs_send_the_events_they_make_to_the_apps_url(bench: Bench) -> None:
         server.shutdown()
         server.server_close()
         thread.join()
+
+
+def test_a_small_company_is_picked_before_the_next_slice_of_a_large_one(
+    bench: Bench, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    large, large_realm = bench.company("Large Co")
+    small, small_realm = bench.company("Small Co")
+    large_names = bench.put_customers(large, 4, "Large")
+    bench.forget_jobs()
+    monkeypatch.setattr(jobs_module, "SLICE", 0.0)  # every pass yields after one record
+
+    run_sync(bench.ledger, large)  # a slice of the large company's first sync
+    (continuation,) = bench.jobs()
+    assert continuation.status == "todo"
+    small_names = bench.put_customers(small, 3, "Small")  # records arrive meanwhile
+    run_worker(bench.ledger, wait=False, poll_every=0.2)
+
+    started = bench.rows(
+        "SELECT j.args->>'connection_id' FROM procrastinate_events e"
+        " JOIN procrastinate_jobs j ON j.id = e.job_id"
+        " WHERE e.type = 'started' AND j.task_name = :task ORDER BY e.at, e.id",
+        task=SYNC_TASK,
+    )
+    order = [row[0] for row in started]
+    assert order[0] == small, order  # picked first, though the large one's job was older
+    assert order.count(large) >= 3  # the large company went on, slice after slice
+    assert sorted(bench.customers(small_realm)) == sorted(small_names)
+    assert sorted(bench.customers(large_realm)) == sorted(large_names)
+
+
+def test_a_large_backlog_waits_behind_the_companies_with_little_to_do(bench: Bench) -> None:
+    large, _ = bench.company("Backlog Co")
+    small, _ = bench.company("Few Co")
+    records = [
+        Incoming("customer", f"c{n}", {"display_name": f"Backlog {n}"})
+        for n in range(jobs_module.LARGE_BACKLOG + 1)
+    ]
+    bench.service.put_records(bench.key_id, large, records)
+    bench.put_customers(small, 3, "Few")
+    priorities = {
+        row[0]: row[1]
+        for row in bench.rows(
+            "SELECT args->>'connection_id', priority FROM procrastinate_jobs"
+            " WHERE task_name = :task",
+            task=SYNC_TASK,
+        )
+    }
+    assert priorities == {large: jobs_module.CONTINUATION_PRIORITY, small: 0}

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Any, Final, Protocol, Self
@@ -230,7 +230,11 @@ class QbdClient:
             return None
         return self._online_of(tag, current)
 
-    def query(self, text: str) -> list[dict[str, Any]]:
+    def query(
+        self, text: str, *, before_page: Callable[[], None] | None = None
+    ) -> list[dict[str, Any]]:
+        """`before_page` (the caller's rate counting, for QuickBooks Online's limits) is not
+        called: Desktop's requests go one at a time through the Web Connector, unlimited."""
         match = _SELECT.match(text)
         if match is None or match["count"] != "*":
             raise ValueError(f"the Desktop adapter cannot answer {text!r}")

@@ -172,7 +172,9 @@ class QuickBooks(Protocol):
 
     def read(self, entity: str, entity_id: str) -> dict[str, Any] | None: ...
 
-    def query(self, text: str) -> list[dict[str, Any]]: ...
+    def query(
+        self, text: str, *, before_page: Callable[[], None] | None = None
+    ) -> list[dict[str, Any]]: ...
 
     def query_page(self, text: str, start: int, size: int) -> list[dict[str, Any]]: ...
 
@@ -321,9 +323,12 @@ class QboClient:
             raise
         return _entity(answer, entity)
 
-    def query(self, text: str) -> list[dict[str, Any]]:
+    def query(
+        self, text: str, *, before_page: Callable[[], None] | None = None
+    ) -> list[dict[str, Any]]:
         """Every row of a `SELECT * FROM ...` query, fetched in pages of 1000 until a short
-        page. Leave STARTPOSITION and MAXRESULTS out; add an ORDERBY for a stable order."""
+        page. Leave STARTPOSITION and MAXRESULTS out; add an ORDERBY for a stable order.
+        `before_page` is called before each page's request (a caller counting requests)."""
         bare = _QUOTED.sub("''", text)
         if _COUNT.match(bare):
             raise ValueError("use count() for SELECT COUNT(*) queries")
@@ -332,6 +337,8 @@ class QboClient:
         rows: list[dict[str, Any]] = []
         start = 1
         while True:
+            if before_page is not None:
+                before_page()
             page = self._query_page(f"{text.strip()} STARTPOSITION {start} MAXRESULTS {PAGE_SIZE}")
             rows.extend(page)
             if len(page) < PAGE_SIZE:

@@ -7,13 +7,16 @@
     Disconnected,       the connection's status changes and the pass stops; the records stay
     SubscriptionLapsed  pending (a lapsed subscription's refused writes are dropped)
 
-`take_rate` counts a request against QuickBooks' limits for the company before it is sent,
-and stops the pass ("rate_limited") when they are reached.
+`take_rate` counts a request against QuickBooks' limits for the company before it is sent
+(`engine.pacing`), right before it is sent, and `landed` once it is answered: while they are
+reached, a short wait is waited out in the pass and a longer one stops it ("rate_limited").
+`room` only asks, for a caller that has something else to send meanwhile (a batch's creates
+sent one by one while batch requests are used up).
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from ledgerbridge.adapters.qbo import (
@@ -37,19 +40,32 @@ from ledgerbridge.core.records import (
 )
 from ledgerbridge.core.retry import Backoff, throttled_until
 from ledgerbridge.core.status import Status
+from ledgerbridge.engine import pacing
 from ledgerbridge.engine.push import outcomes
 from ledgerbridge.engine.push.work import Pass, Stop
 from ledgerbridge.storage.connections import Connections
 from ledgerbridge.storage.events import Events
 from ledgerbridge.storage.history import History
 from ledgerbridge.storage.mirror import Mirror
-from ledgerbridge.storage.rate_windows import RateWindows
 from ledgerbridge.storage.records import Records
 from ledgerbridge.storage.sync_states import StoredState, SyncStates
 
-__all__ = ["BACKOFF", "connection_level", "rejected", "retry_later", "take_rate"]
+__all__ = [
+    "BACKOFF",
+    "PAUSE_BUDGET",
+    "PAUSE_WITHIN",
+    "connection_level",
+    "landed",
+    "rejected",
+    "retry_later",
+    "room",
+    "take_rate",
+    "wait_for_rate",
+]
 
 BACKOFF = Backoff()
+PAUSE_WITHIN = 1.0  # seconds: a full window this close to a free slot is waited out in the pass
+PAUSE_BUDGET = 5.0  # seconds of such waits in a row before the pass stops anyway
 
 _NAME_TAKEN = (
     catalog.CUSTOMER_EXISTS_IN_QUICKBOOKS,
@@ -108,12 +124,15 @@ def _look_up_holder(p: Pass, key: RecordKey) -> bool:
     found: list[tuple[str, dict[str, Any]]] = []
     for entity in entities:
         field = "Name" if entity == "Item" else "DisplayName"
+        taken = take_rate(p)
         try:
             rows = p.client.query(
                 f"SELECT * FROM {entity} WHERE {field} = '{quoted}' AND Active IN (true, false)"
             )
         except Rejected:
             continue
+        finally:
+            landed(p, taken)
         found += [(entity, row) for row in rows]
     with p.ledger.db.session() as session:
         mirror = Mirror(session, p.cid, clock=p.ledger.clock)
@@ -189,22 +208,56 @@ def connection_level(p: Pass, exc: QuickBooksError, keys: list[RecordKey]) -> No
     raise Stop(status)
 
 
-def take_rate(p: Pass, *, batch: bool = False) -> None:
-    """QuickBooks' limits for one company, counted for every process: 500 requests and 40
-    batch requests a minute (`ledger.rate_limits`). Over them, the company waits for the
-    next minute."""
-    if p.connection.realm_id is None:  # QuickBooks Desktop: one request at a time, no limits
+def take_rate(p: Pass, *, batch: bool = False) -> datetime:
+    """Count a request against QuickBooks' limits for the company (`engine.pacing`), waiting
+    while they are reached: a short wait in the pass, a longer one ends it (`wait_for_rate`).
+    A single request leaves the batch requests their share while creates wait for a batch.
+    Returns when it was counted, for `landed` once it is answered. QuickBooks Desktop (no
+    realm) has no such limits: its requests go one at a time through the Web Connector."""
+    if p.connection.realm_id is None:
+        return p.ledger.clock()
+    paused = 0.0
+    while True:
+        taken = p.ledger.clock()
+        wait = _take(p, batch=batch, at=taken)
+        if wait <= 0:
+            return taken
+        paused = wait_for_rate(p, wait, paused)
+
+
+def room(p: Pass, *, batch: bool = False) -> float:
+    """Would a request go now? 0 when it would, else the seconds until it would (nothing is
+    counted: `take_rate` counts it right before it is sent)."""
+    if p.connection.realm_id is None:  # QuickBooks Desktop: no limits
+        return 0.0
+    return _take(p, batch=batch, count=False)
+
+
+def landed(p: Pass, taken: datetime, *, batch: bool = False) -> None:
+    """The request counted at `taken` was answered (`pacing.landed`)."""
+    if p.connection.realm_id is None:  # QuickBooks Desktop: nothing was counted
         return
-    realm = p.connection.realm_id
-    limits = p.ledger.rate_limits
-    with p.ledger.db.session() as session:
-        wait = RateWindows(session, clock=p.ledger.clock).take(
-            realm,
-            limit=limits.requests_per_minute,
-            batch=batch,
-            batch_limit=limits.batches_per_minute,
-        )
-        if wait > 0:
+    pacing.landed(p.ledger, p.connection.realm_id or "", taken, batch=batch)
+
+
+def _take(p: Pass, *, batch: bool, count: bool = True, at: datetime | None = None) -> float:
+    return pacing.take(
+        p.ledger,
+        p.connection.realm_id or "",
+        batch=batch,
+        keep_for_batches=not batch and bool(p.queue),
+        count=count,
+        at=at,
+    )
+
+
+def wait_for_rate(p: Pass, wait: float, paused: float = 0.0) -> float:
+    """The window is full for `wait` seconds: waited out in the pass when that is short (the
+    window sliding on, request by request), else the pass stops and the company waits
+    (`rate_limited`). Returns the time paused so far (at most `PAUSE_BUDGET` in a row)."""
+    if wait > PAUSE_WITHIN or paused + wait > PAUSE_BUDGET:
+        with p.ledger.db.session() as session:
             SyncStates(session).delay_all(p.cid, p.ledger.clock() + timedelta(seconds=wait))
-    if wait > 0:
         raise Stop("rate_limited")
+    p.pause(wait)
+    return paused + wait

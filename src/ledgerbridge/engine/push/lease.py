@@ -7,13 +7,15 @@ time, and released on every path after it, whatever fails. Under it: this proces
 open the connection's tokens (else the pass stops, `keys_changed`), a stale mirror is brought
 up to date (look-up before create), then up to `max_rounds` rounds (`push.rounds`) run while
 they make progress. A connection-level failure stops the pass (`PassReport.stopped`) without
-touching the records.
+touching the records. With `slice_seconds`, the pass also ends once that much time has gone
+(`yielded`, after the record at hand and the creates queued with it): a worker with many
+companies goes round them instead of spending minutes on the largest.
 """
 
 from __future__ import annotations
 
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from ledgerbridge.engine import keys, pull
 from ledgerbridge.engine.context import Surroundings
@@ -37,6 +39,7 @@ def sync_company(
     holder: str | None = None,
     max_rounds: int = 20,
     desktop: bool = False,
+    slice_seconds: float | None = None,
 ) -> PassReport:
     """One pass over the company. A QuickBooks Desktop connection is passed only from its Web
     Connector's sessions (`engine.desktop.passes`, `desktop=True`): elsewhere (workers, jobs)
@@ -56,7 +59,8 @@ def sync_company(
     # from here on the lease is released on every path, whatever fails: a lease kept by a
     # failed pass would stop every other process from syncing the company for LEASE
     try:
-        _run(ledger, connection, report, max_rounds, desktop)
+        until = None if slice_seconds is None else ledger.clock() + timedelta(seconds=slice_seconds)
+        _run(ledger, connection, report, max_rounds, desktop, until)
     finally:
         with ledger.db.session() as session:
             Leases(session, clock=ledger.clock).release(lease, holder)
@@ -77,7 +81,8 @@ def _run(
     connection: StoredConnection,
     report: PassReport,
     max_rounds: int,
-    desktop: bool = False,
+    desktop: bool,
+    until: datetime | None,
 ) -> None:
     """The pass under the company's lease: the keys checked, the mirror freshened, then up to
     `max_rounds` rounds over the due records."""
@@ -87,7 +92,7 @@ def _run(
     _freshen_mirror(ledger, connection, desktop)
     with ledger.quickbooks(connection) as client:
         try:
-            p = Pass(ledger, connection, client, report, Surroundings(connection))
+            p = Pass(ledger, connection, client, report, Surroundings(connection), until=until)
             for _ in range(max_rounds):
                 if not rounds.work(p):
                     break

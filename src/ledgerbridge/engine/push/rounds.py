@@ -8,7 +8,8 @@ references a QuickBooks body names are read through `engine.context`); a record 
 a create still queued for a batch waits for that batch to go first. A create joins the batch
 queue, a batch's pending write is settled by replaying the batch, and any other step is carried
 out alone (`push.steps`), where connection-level failures stop the pass and an unavailable
-QuickBooks puts the record off. Whatever is queued goes out at the end of the round.
+QuickBooks puts the record off. Whatever is queued goes out at the end of the round, or when
+the pass's time slice (`Pass.until`) is over: then the pass stops, `yielded`.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from ledgerbridge.core import graph, mapping, planner
 from ledgerbridge.core.records import RecordKey
 from ledgerbridge.core.status import Status
 from ledgerbridge.engine.push import batch, faults, outcomes, steps
-from ledgerbridge.engine.push.work import Due, Pass
+from ledgerbridge.engine.push.work import Due, Pass, Stop
 from ledgerbridge.storage._sql import chunks
 from ledgerbridge.storage.records import Records
 from ledgerbridge.storage.sync_states import StoredState, SyncStates
@@ -48,6 +49,10 @@ def work(p: Pass) -> bool:
     try:
         for index in range(len(ordered)):
             _one(p, reading, ordered[index : index + READ_AHEAD])
+            if p.until is not None and p.ledger.clock() >= p.until:
+                reading.close()
+                batch.flush_all(p)  # what was queued goes out before the worker moves on
+                raise Stop("yielded")
     finally:
         reading.close()
     batch.flush_all(p)

@@ -9,7 +9,10 @@ read for planning its step. `Stop` ends the pass early for a connection-level re
 from __future__ import annotations
 
 import dataclasses
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from ledgerbridge.adapters.qbo import QuickBooks
@@ -77,6 +80,9 @@ class Pass:
     released: set[RecordKey] = field(default_factory=set)  # held records released (Wait)
     # creates waiting to go out together: entity -> [(key, state, body, version)]
     queue: dict[str, list[Queued]] = field(default_factory=dict)
+    # how a short wait for QuickBooks' limits is waited out (tests pass their own)
+    pause: Callable[[float], None] = time.sleep
+    until: datetime | None = None  # the pass yields its worker at this time (a time slice)
 
     @property
     def cid(self) -> str:

@@ -75,17 +75,8 @@ def send(
     *,
     full: Mapping[str, Any] | None,
 ) -> None:
-    faults.take_rate(p)
     try:
-        if operation == "create":
-            result = p.client.create(entity, body, request_id=request_id)
-        elif operation == "update":
-            result = p.client.update(entity, body, request_id=request_id, sparse=True)
-        elif operation == "delete":
-            p.client.delete(entity, body["Id"], body["SyncToken"], request_id=request_id)
-            result = None
-        else:
-            result = p.client.void(entity, body["Id"], body["SyncToken"], request_id=request_id)
+        result = _call(p, entity, operation, body, request_id)
     except Rejected as exc:
         if exc.first.code == "5010" and operation == "update":
             _stale(p, key, entity, body, version, full)
@@ -110,6 +101,24 @@ def send(
         p.report.updated += 1
 
 
+def _call(
+    p: Pass, entity: str, operation: str, body: dict[str, Any], request_id: str
+) -> dict[str, Any] | None:
+    """The write itself, counted in the company's limits right before it is sent."""
+    taken = faults.take_rate(p)
+    try:
+        if operation == "create":
+            return p.client.create(entity, body, request_id=request_id)
+        if operation == "update":
+            return p.client.update(entity, body, request_id=request_id, sparse=True)
+        if operation == "delete":
+            p.client.delete(entity, body["Id"], body["SyncToken"], request_id=request_id)
+            return None
+        return p.client.void(entity, body["Id"], body["SyncToken"], request_id=request_id)
+    finally:
+        faults.landed(p, taken)
+
+
 def _stale(
     p: Pass,
     key: RecordKey,
@@ -119,7 +128,11 @@ def _stale(
     full: Mapping[str, Any] | None,
 ) -> None:
     """5010: someone edited it in QuickBooks; re-read and re-apply only our changes, once."""
-    current = p.client.read(entity, str(body["Id"]))
+    taken = faults.take_rate(p)
+    try:
+        current = p.client.read(entity, str(body["Id"]))
+    finally:
+        faults.landed(p, taken)
     if current is None:
         outcomes.finish(
             p,
@@ -144,11 +157,14 @@ def _stale(
     with p.ledger.db.session() as session:
         SyncStates(session).start_write(p.cid, key.type, key.app_id, request_id, "update", retry)
         History(session).add(p.cid, key.type, key.app_id, "stale_reapplied", request_id=request_id)
+    taken = faults.take_rate(p)
     try:
         result = p.client.update(entity, retry, request_id=request_id, sparse=True)
     except Rejected as exc:
         faults.rejected(p, key, entity, "update", exc)
         return
+    finally:
+        faults.landed(p, taken)
     pushed = {k: v for k, v in (full or {}).items() if k not in ("Id", "SyncToken", "sparse")}
     outcomes.store_success(p, key, version, entity, result, pushed=pushed or None, kind="updated")
     p.report.updated += 1

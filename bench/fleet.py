@@ -1,0 +1,322 @@
+"""Many companies, many workers: first syncs on PostgreSQL by `ledgerbridge worker` processes.
+
+    .venv/bin/python -m bench.fleet                  # 1,000 companies of 50 records, 10 of
+                                                     # 20,000: hours on a small machine
+    .venv/bin/python -m bench.fleet --scale 0.01     # 10 small, 10 large of 200: minutes
+    .venv/bin/python -m bench.fleet --quick          # --scale 0.01, the make bench run
+
+`--scale` multiplies the number of small companies and the records of each large one (10 large
+companies stay 10, 50 records a small one stay 50). For each count of workers (`--workers`, by
+default 1, 2 and 4), on a fresh PostgreSQL schema (`LEDGERBRIDGE_BENCH_POSTGRES`, by default the
+`test` database at 127.0.0.1), against one emulator process with QuickBooks' real limits on every
+company (500 requests and 40 batch requests a minute, 10 in flight):
+
+  1. every company is created in the emulator and connected (not timed);
+  2. the workers start; the large companies' records are handed over (`put_records`, which
+     queues each company's sync job), then the small companies' one company after another,
+     while the large ones run; each small company's arrival is the moment its records were
+     committed;
+  3. the run ends when no record is pending.
+
+Reported for each count of workers: records per second (every record, from the first handover
+to the last synced) and its ratio to one worker's (issue 19 asks 1.6 from 1 to 2 workers on 2
+cores), the time from arrival to synced of the small companies (median, p95, worst: none should
+wait behind a large one), the workers' CPU per record and peak memory, requests refused with
+429 in every company (the shared limits hold across workers: 0), and the emulator's peak
+memory. It prints, never asserts timings; the machine and its load are printed too: with the
+emulator, PostgreSQL and the workers on two cores, the ratios say more than the rates.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+import logging
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from bench.ceiling import sizes_of
+from bench.emulator import EmulatorProcess, with_emulator
+from bench.sync import workload
+from ledgerbridge.bootstrap import Ledger, build
+from ledgerbridge.core.records import Incoming
+from ledgerbridge.demo.quickbooks import DemoCompany
+from ledgerbridge.demo.run import connect
+from ledgerbridge.dispatch.jobs import apply_job_schema, defer_sync_in
+from ledgerbridge.engine.service import PUT_MANY, Service
+from ledgerbridge.settings import load_settings
+
+POSTGRES = os.environ.get(
+    "LEDGERBRIDGE_BENCH_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+SMALL, SMALL_RECORDS, LARGE, LARGE_RECORDS = 1000, 50, 10, 20_000
+LIMITS = {"requests_per_minute": 500, "concurrent": 10, "batch_per_minute": 40}
+POLL = 0.25  # seconds between looks at the companies' statuses
+
+
+@dataclass(frozen=True)
+class Company:
+    name: str
+    realm_id: str
+    key_id: str
+    connection_id: str
+    records: list[Incoming]
+
+
+@dataclass
+class Run:
+    workers: int
+    records: int = 0
+    seconds: float = 0.0
+    handover: float = 0.0  # seconds the records took to hand over (the workers ran meanwhile)
+    waits: list[float] = field(default_factory=list)  # small companies: arrival to synced
+    cpu: float = 0.0  # the workers' CPU seconds
+    peak_mib: float = 0.0  # the largest worker's peak memory
+    refused: int = 0
+    unfinished: int = 0  # records still pending at the end (a timeout)
+
+    @property
+    def rate(self) -> float:
+        return self.records / self.seconds if self.seconds else 0.0
+
+
+@contextlib.contextmanager
+def schema() -> Iterator[str]:
+    """A fresh schema of the bench database (dropped afterwards): its URL."""
+    admin = create_engine(POSTGRES, isolation_level="AUTOCOMMIT")
+    name = f"bench_fleet_{secrets.token_hex(4)}"
+    with admin.connect() as connection:
+        connection.execute(text(f"CREATE SCHEMA {name}"))
+    url = make_url(POSTGRES).update_query_dict({"options": f"-csearch_path={name}"})
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f"DROP SCHEMA {name} CASCADE"))
+        admin.dispose()
+
+
+def companies(service: Service, url: str, counts: list[tuple[str, int, int]]) -> list[Company]:
+    """(prefix, companies, records each): each created in the emulator with real limits, and
+    connected."""
+    made = []
+    today = dt.date.today()
+    for prefix, number, records in counts:
+        for index in range(number):
+            name = f"{prefix} {index:04d}"
+            company = DemoCompany.create(url, name=name, preset="blank")
+            company.admin("PATCH", "", {"throttle": LIMITS})
+            connected = connect(service, company, name, name)
+            incoming = workload(sizes_of(records), index, today)
+            made.append(
+                Company(name, company.realm_id, connected.key_id, connected.connection.id, incoming)
+            )
+    return made
+
+
+def hand_over(service: Service, company: Company) -> None:
+    for start in range(0, len(company.records), PUT_MANY):
+        chunk = company.records[start : start + PUT_MANY]
+        service.put_records(company.key_id, company.connection_id, chunk)
+
+
+def pending(ledger: Ledger) -> dict[str, int]:
+    """Records still pending, by connection (absent: none pending)."""
+    with ledger.db.engine.connect() as connection:
+        rows = connection.execute(
+            text(
+                "SELECT connection_id, count(*) FROM sync_state WHERE status = 'pending'"
+                " GROUP BY connection_id"
+            )
+        ).all()
+    return {str(cid): int(count) for cid, count in rows}
+
+
+def proc_cpu(pid: int) -> float:
+    with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+        fields = stat.read().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def proc_hwm_mib(pid: int) -> float:
+    with open(f"/proc/{pid}/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def start_workers(count: int, environ: dict[str, str], logs: Path) -> list[subprocess.Popen[bytes]]:
+    command = [
+        str(Path(sys.executable).parent / "ledgerbridge"),
+        "worker",
+        "--log-level",
+        "warning",
+    ]
+    workers = []
+    for n in range(count):
+        log = (logs / f"worker-{n}.log").open("wb")
+        workers.append(subprocess.Popen(command, env=environ, stdout=log, stderr=log))
+    return workers
+
+
+def run_once(
+    server: EmulatorProcess, workers: int, scale: float, scratch: Path, timeout: float
+) -> Run:
+    url = f"http://{server.host}:{server.port}"
+    server.admin("POST", "/_emulator/reset")
+    result = Run(workers)
+    with schema() as database_url:
+        environ = {
+            **os.environ,
+            "LEDGERBRIDGE_DATABASE_URL": database_url,
+            "LEDGERBRIDGE_QBO_EMULATOR_URL": url,
+            "LEDGERBRIDGE_DATA_DIR": str(scratch),
+        }
+        ledger = build(load_settings(environ, data_dir=scratch))
+        ledger.db.migrate()
+        apply_job_schema(ledger)
+        service = Service(ledger, defer_in=defer_sync_in)
+        small_count = max(1, round(SMALL * scale))
+        large_records = max(SMALL_RECORDS, round(LARGE_RECORDS * scale))
+        started = time.perf_counter()
+        large = companies(service, url, [("Large", LARGE, large_records)])
+        small = companies(service, url, [("Small", small_count, SMALL_RECORDS)])
+        print(
+            f"  {len(large) + len(small):,} companies created and connected in "
+            f"{time.perf_counter() - started:.0f} s",
+            flush=True,
+        )
+        result.records = sum(len(c.records) for c in large + small)
+        procs = start_workers(workers, environ, scratch)
+        try:
+            began = time.perf_counter()
+            for company in large:
+                hand_over(service, company)
+            arrived: dict[str, float] = {}
+            for company in small:
+                hand_over(service, company)
+                arrived[company.connection_id] = time.perf_counter()
+            result.handover = time.perf_counter() - began
+            synced: dict[str, float] = {}
+            while True:
+                waiting = pending(ledger)
+                now = time.perf_counter()
+                for cid in arrived.keys() - synced.keys() - waiting.keys():
+                    synced[cid] = now
+                if not waiting:
+                    break
+                if now - began > timeout:
+                    result.unfinished = sum(waiting.values())
+                    break
+                time.sleep(POLL)
+            result.seconds = time.perf_counter() - began
+            result.waits = sorted(synced[c] - arrived[c] for c in synced)
+            result.cpu = sum(proc_cpu(p.pid) for p in procs)
+            result.peak_mib = max(proc_hwm_mib(p.pid) for p in procs)
+        finally:
+            for proc in procs:
+                proc.send_signal(signal.SIGTERM)
+            for proc in procs:
+                try:
+                    proc.wait(30)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+            ledger.db.dispose()
+    summaries = server.admin("GET", "/_emulator/companies")
+    rows = summaries["companies"] if isinstance(summaries, dict) else summaries
+    result.refused = sum(int(c.get("throttle_refused", 0)) for c in rows)
+    return result
+
+
+def quantile(values: Sequence[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    return values[min(len(values) - 1, round(q * (len(values) - 1)))]
+
+
+def report(runs: Sequence[Run], server: EmulatorProcess) -> None:
+    one = next((r for r in runs if r.workers == 1), runs[0])
+    print(
+        f"\n{'workers':>7} {'records':>8} {'seconds':>8} {'rec/s':>7} {'vs 1':>5}"
+        f" {'small p50':>9} {'p95':>6} {'worst':>6} {'CPU ms/rec':>10} {'peak MiB':>8} {'429s':>5}"
+    )
+    for run in runs:
+        print(
+            f"{run.workers:7d} {run.records:8,d} {run.seconds:8.1f} {run.rate:7.1f}"
+            f" {run.rate / one.rate:5.2f} {quantile(run.waits, 0.5):8.1f}s"
+            f" {quantile(run.waits, 0.95):5.1f}s {quantile(run.waits, 1.0):5.1f}s"
+            f" {run.cpu / run.records * 1000:10.2f} {run.peak_mib:8.0f} {run.refused:5d}"
+        )
+        if run.unfinished:
+            print(f"  NOT FINISHED: {run.unfinished:,} records still pending at the timeout")
+    hwm = server.proc_status("VmHWM")
+    print(f"emulator peak memory (VmHWM): {'n/a' if hwm is None else f'{hwm / 1024:.0f} MiB'}")
+    two = next((r for r in runs if r.workers == 2), None)
+    if two is not None:
+        print(f"throughput 2 workers / 1 worker: {two.rate / one.rate:.2f} (target 1.6)")
+    worst = max(quantile(r.waits, 0.95) for r in runs)
+    print(f"small companies, p95 arrival to synced, worst run: {worst:.1f} s")
+    print(f"requests refused with 429, all runs: {sum(r.refused for r in runs)} (target 0)")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.fleet", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument("--scale", type=float, default=1.0, help="companies and records scale")
+    parser.add_argument("--workers", default="1,2,4", help="worker counts, comma-separated")
+    parser.add_argument("--quick", action="store_true", help="--scale 0.01")
+    parser.add_argument("--timeout", type=float, default=7200.0, help="seconds a run may take")
+    parser.add_argument("--host", default="127.0.0.1")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    scale = 0.01 if args.quick else args.scale
+    counts = [int(n) for n in args.workers.split(",") if n.strip()]
+    if scale <= 0 or not counts or min(counts) < 1:
+        _parser().error("--scale must be positive and --workers at least 1 each")
+    logging.getLogger("ledgerbridge.crypto").setLevel(logging.ERROR)
+
+    def body(server: EmulatorProcess) -> None:
+        with contextlib.suppress(OSError), open("/proc/loadavg", encoding="ascii") as loadavg:
+            print(f"load average before the run: {' '.join(loadavg.read().split()[:3])}")
+        print(
+            f"{os.cpu_count()} CPUs shared by the emulator (pid {server.pid}), PostgreSQL and "
+            f"the workers; scale {scale:g}",
+            flush=True,
+        )
+        runs = []
+        for count in counts:
+            print(f"\n[{count} worker{'s' if count > 1 else ''}]", flush=True)
+            with tempfile.TemporaryDirectory(prefix="bench-fleet-") as scratch:
+                run = run_once(server, count, scale, Path(scratch), args.timeout)
+            runs.append(run)
+            print(
+                f"  {run.records:,} records in {run.seconds:.1f} s ({run.rate:.1f}/s; handed "
+                f"over in the first {run.handover:.1f} s); "
+                f"small p95 {quantile(run.waits, 0.95):.1f} s; 429s {run.refused}",
+                flush=True,
+            )
+        report(runs, server)
+
+    return with_emulator(args.host, False, body)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

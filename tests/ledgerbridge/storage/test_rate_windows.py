@@ -1,0 +1,110 @@
+"""A company's requests counted over a sliding window, as QuickBooks counts them: what is
+allowed, what is refused and for how long, and the batch requests' share kept from singles."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from ledgerbridge.storage.db import Database
+from ledgerbridge.storage.rate_windows import MARGIN, RateWindows
+
+START = datetime(2026, 12, 6, 9, 0, 0, tzinfo=UTC)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = START
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+def take(db: Database, clock: Clock, **kwargs: object) -> float:
+    options: dict[str, object] = {"limit": 5, "batch_limit": 2, "window": 60.0, **kwargs}
+    with db.session() as session:
+        return RateWindows(session, clock=clock).take("realm-1", **options)  # type: ignore[arg-type]
+
+
+def test_the_window_slides_request_by_request(db: Database, clock: Clock) -> None:
+    for _ in range(5):
+        assert take(db, clock) == 0
+        clock.advance(10)  # requests at 0, 10, 20, 30 and 40 s
+    wait = take(db, clock)  # at 50 s: full until the first leaves the window
+    assert 10 < wait <= 10 + 0.5 + MARGIN.total_seconds() + 0.001
+    clock.advance(wait)
+    assert take(db, clock) == 0  # the first request left; the second still counts
+    assert take(db, clock) > 0
+    # another company has a window of its own
+    with db.session() as session:
+        assert RateWindows(session, clock=clock).take("realm-2", limit=5) == 0
+
+
+def test_batch_requests_have_their_own_limit_within_the_requests(
+    db: Database, clock: Clock
+) -> None:
+    assert take(db, clock, batch=True) == 0
+    assert take(db, clock, batch=True) == 0
+    assert take(db, clock, batch=True) > 0  # two batch requests a window
+    assert take(db, clock) == 0  # a single request still goes
+    clock.advance(61)
+    assert take(db, clock, batch=True) == 0
+
+
+def test_singles_can_leave_the_batch_requests_their_share(db: Database, clock: Clock) -> None:
+    # 5 requests, 2 of them batches: singles that keep the batches' share stop at 3
+    for _ in range(3):
+        assert take(db, clock, keep_for_batches=True) == 0
+    assert take(db, clock, keep_for_batches=True) > 0
+    assert take(db, clock, batch=True) == 0
+    assert take(db, clock, batch=True) == 0
+    assert take(db, clock) > 0  # the window is full for everyone now
+
+
+def test_a_shorter_window_keeps_the_counts(db: Database, clock: Clock) -> None:
+    for _ in range(5):
+        assert take(db, clock, window=6.0) == 0
+    wait = take(db, clock, window=6.0)
+    assert 6 <= wait <= 6 + 0.05 + MARGIN.total_seconds() + 0.001
+    clock.advance(wait)
+    assert take(db, clock, window=6.0) == 0
+
+
+def test_asking_counts_nothing(db: Database, clock: Clock) -> None:
+    for _ in range(10):
+        assert take(db, clock, count=False) == 0
+    for _ in range(5):
+        assert take(db, clock) == 0
+    assert take(db, clock, count=False) > 0
+
+
+def test_a_request_answered_later_counts_from_its_answer(db: Database, clock: Clock) -> None:
+    taken = clock.now
+    for _ in range(5):
+        assert take(db, clock) == 0
+    clock.advance(3)  # the last one was answered 3 s later: QuickBooks counted it then
+    with db.session() as session:
+        RateWindows(session, clock=clock).landed("realm-1", taken)
+    clock.advance(58)  # 61 s after it was counted here, 58 after QuickBooks saw it
+    assert take(db, clock) == 0  # the four answered at once have left the window
+    assert take(db, clock) == 0
+    assert take(db, clock) == 0
+    assert take(db, clock) == 0
+    assert take(db, clock) > 0  # the late one still counts
+    clock.advance(3)
+    assert take(db, clock) == 0
+
+
+def test_no_share_is_kept_when_batches_may_take_every_request(db: Database, clock: Clock) -> None:
+    # limits as high as a company without any (ledgerbridge demo): singles are never held back
+    for _ in range(3):
+        assert take(db, clock, limit=10**9, batch_limit=10**9, keep_for_batches=True) == 0
