@@ -197,6 +197,7 @@ RECORD_CHANGED_IN_QUICKBOOKS: Final = "record.changed_in_quickbooks"  # added
 RECORD_UNREADABLE: Final = "record.unreadable"  # added
 RECORD_LINK_TARGET_MISSING: Final = "record.link_target_missing"  # added
 RECORD_LINK_TARGET_TAKEN: Final = "record.link_target_taken"  # added
+RECORD_IN_USE_IN_QUICKBOOKS: Final = "record.in_use_in_quickbooks"  # added (Desktop)
 
 ITEM_NOT_MATCHED: Final = "item.not_matched"
 ITEM_EXISTS_IN_QUICKBOOKS: Final = "item.exists_in_quickbooks"
@@ -779,6 +780,22 @@ _ALL: Final[tuple[CatalogEntry, ...]] = (
         ),
         ("edit_in_app", "copy_details"),
         detected="P",
+    ),
+    _e(
+        RECORD_IN_USE_IN_QUICKBOOKS,
+        "Someone has this open in QuickBooks Desktop",
+        "QuickBooks Desktop would not save the change because the same entry is open or being "
+        "edited by someone on a computer using the company file. Nothing was "
+        "changed; ledgerbridge sends it again by itself at a later update, and the other "
+        "records go on.",
+        (
+            "Nothing to do if it clears by itself at the next update.",
+            "If it keeps waiting, ask whoever works in QuickBooks Desktop to save and close the "
+            "window of this entry (and of any invoice or payment of the same customer that is "
+            "open), then wait for the next update of the Web Connector.",
+        ),
+        detected="F (QuickBooks Desktop 3170, 3175, 3176; 3180 with a lock)",
+        retriable=True,
     ),
     # --- items, accounts, classes, tax --------------------------------------------------------
     _e(

@@ -96,6 +96,8 @@ NOT_SHOWN: Mapping[str, str] = {
     catalog.CONNECTION_THROTTLED: "QuickBooks' load; the engine paces itself below it",
     catalog.CONNECTION_QUICKBOOKS_UNAVAILABLE: "QuickBooks' outage, not the data's",
     catalog.CONNECTION_WEB_CONNECTOR_SILENT: "QuickBooks Desktop only",
+    catalog.RECORD_IN_USE_IN_QUICKBOOKS: "QuickBooks Desktop only: someone at the PC has the "
+    "entry open",
     catalog.CONNECTION_QUICKBOOKS_CLOSED: "QuickBooks Desktop only: the PC's state",
     catalog.CONNECTION_SINGLE_USER_NEEDED: "QuickBooks Desktop only: the PC's state",
     catalog.CONNECTION_QUICKBOOKS_ACCESS_DENIED: "QuickBooks Desktop only: the PC's state",

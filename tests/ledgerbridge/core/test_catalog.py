@@ -35,6 +35,7 @@ ADDED_CODES = {
     "record.unreadable",
     "record.link_target_missing",
     "record.link_target_taken",
+    "record.in_use_in_quickbooks",
     # QuickBooks Desktop: what the Web Connector reports about the PC
     "connection.quickbooks_closed",
     "connection.single_user_needed",
@@ -47,6 +48,7 @@ RETRIABLE = {
     "connection.token_expired",
     "connection.throttled",
     "connection.quickbooks_unavailable",
+    "record.in_use_in_quickbooks",  # QuickBooks Desktop: pending, tried again later
     "record.stalled",
     "mirror.stale",
     "customer.edited_concurrently",

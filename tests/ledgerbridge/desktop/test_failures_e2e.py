@@ -173,7 +173,8 @@ def test_a_record_in_use_by_another_user_is_retried_later(desktop: Desktop) -> N
     sessions(connector)
     view = record(desktop, "customer", "d")
     assert view["status"] == "pending", view  # retried later, not an error of the record
-    assert view["problem"]["code"] == "connection.quickbooks_unavailable"
+    assert view["problem"]["code"] == "record.in_use_in_quickbooks"
+    assert "open or being edited by someone" in view["problem"]["meaning"]
     assert listed(desktop, "Customer", "Dana Fox")["Notes"] == "gate 4"
     del desktop.company.locks[dana["ListID"]]  # the other user closed the customer's window
     desktop.clock.advance(hours=1)

@@ -11,10 +11,10 @@
     3140 invalid reference to <Kind> "X"   Rejected 610 or      customer/item/vendor inactive (
                                            2500, on the Ref     the reference named), account
                                                                 missing
-    3170, 3175, 3176 in use, being edited  Unavailable          retried later (not ambiguous)
+    3170, 3175, 3176 in use, being edited  InUse (Unavailable)  retried later (not ambiguous)
          by another user, lock failed
     3180 error saving: closing date        Rejected 6200        invoice.closed_period
-    3180 error saving: a lock text         Unavailable          retried later
+    3180 error saving: a lock text         InUse (Unavailable)  retried later
     3200 edit sequence out of date         Rejected 5010        the engine re-reads and re-applies
                                                                 once (a conflict is shown)
     3210 "cannot pay more than ... due"    Rejected 6000        payment.invoice_already_paid
@@ -43,7 +43,13 @@ import re
 from typing import Final
 
 from ledgerbridge.adapters.qbd.schema import TooLong
-from ledgerbridge.adapters.qbo.errors import QboFault, QuickBooksError, Rejected, Unavailable
+from ledgerbridge.adapters.qbo.errors import (
+    InUse,
+    QboFault,
+    QuickBooksError,
+    Rejected,
+    Unavailable,
+)
 
 __all__ = ["DESKTOP_STATUS", "field_fault", "translate"]
 
@@ -109,9 +115,8 @@ def translate(
         online, element = _REFERENCE_ELEMENT.get(found["kind"] if found else "", ("610", None))
         return rejected(online, element)
     if code in (3170, 3175, 3176) or (code == 3180 and _has(message, _LOCKED)):
-        return Unavailable(
+        return InUse(
             f"{said}: the record is in use in QuickBooks; tried again later ({message})",
-            ambiguous=False,
             faults=[QboFault(DESKTOP_STATUS, str(code), said, message, None, None)],
         )
     if code == 3180 and _CLOSED in message.lower():

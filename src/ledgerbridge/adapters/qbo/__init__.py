@@ -24,6 +24,7 @@ from ledgerbridge.adapters.qbo.client import (
 from ledgerbridge.adapters.qbo.errors import (
     AuthExpired,
     Disconnected,
+    InUse,
     QboFault,
     QuickBooksError,
     Rejected,
@@ -42,6 +43,7 @@ __all__ = [
     "Disconnected",
     "Environment",
     "FixedToken",
+    "InUse",
     "MalformedNotification",
     "OAuthEndpoints",
     "QboClient",

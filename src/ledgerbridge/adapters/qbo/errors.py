@@ -10,6 +10,9 @@
      │                                   connections, unreadable answers: retry later
      │                                   with backoff; ambiguous=True when a write may have been
      │                                   applied (settle it by replaying the same requestid)
+     │    └── InUse                      QuickBooks Desktop only: the entry is open or being
+     │                                   edited by someone (3170, 3175, 3176): retry later, not
+     │                                   ambiguous, the record's own problem
      ├── SubscriptionLapsed              6190: the company cannot take writes; reads still work
      └── Rejected(faults)                any other fault: this request is wrong for this company
                                          (validation, business rule, stale SyncToken...); the
@@ -39,6 +42,7 @@ from ledgerbridge.core.classify import QboFault as _CoreFault
 __all__ = [
     "AuthExpired",
     "Disconnected",
+    "InUse",
     "QboFault",
     "QuickBooksError",
     "Rejected",
@@ -107,6 +111,15 @@ class Unavailable(QuickBooksError):
     ) -> None:
         super().__init__(message, faults=faults)
         self.ambiguous = ambiguous
+
+
+class InUse(Unavailable):
+    """QuickBooks Desktop would not save: the entry is open or being edited by someone in the
+    company file (3170, 3175, 3176, or 3180 with a lock). Nothing was applied; try again at a
+    later update. The record's own problem (`record.in_use_in_quickbooks`), not QuickBooks'."""
+
+    def __init__(self, message: str, *, faults: Sequence[QboFault] = ()) -> None:
+        super().__init__(message, ambiguous=False, faults=faults)
 
 
 class SubscriptionLapsed(QuickBooksError):

@@ -21,6 +21,7 @@ from typing import Any
 
 from ledgerbridge.adapters.qbo import (
     Disconnected,
+    InUse,
     QuickBooksError,
     Rejected,
     SubscriptionLapsed,
@@ -161,6 +162,13 @@ def _name_holder_code(p: Pass, key: RecordKey, code: str) -> str:
     return code
 
 
+def _unavailable(exc: Unavailable) -> Problem:
+    """Why a write waits: QuickBooks not answering, or (Desktop) the entry open by someone."""
+    if isinstance(exc, InUse):
+        return Problem(catalog.RECORD_IN_USE_IN_QUICKBOOKS, None, str(exc), {})
+    return Problem(catalog.CONNECTION_QUICKBOOKS_UNAVAILABLE, None, str(exc), {})
+
+
 def retry_later(p: Pass, key: RecordKey, state: StoredState, exc: Unavailable) -> None:
     attempts = state.attempts + 1
     when = BACKOFF.next_attempt(p.ledger.clock(), attempts)
@@ -170,9 +178,7 @@ def retry_later(p: Pass, key: RecordKey, state: StoredState, exc: Unavailable) -
             key.type,
             key.app_id,
             status=Status.PENDING,
-            problem=Problem(
-                catalog.CONNECTION_QUICKBOOKS_UNAVAILABLE, None, str(exc), {}
-            ).to_json(),
+            problem=_unavailable(exc).to_json(),
             next_attempt_at=when,
             attempts=attempts,
             keep_pending=True,

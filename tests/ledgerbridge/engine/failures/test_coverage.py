@@ -29,6 +29,7 @@ ADDED = {
     catalog.CONNECTION_RECONNECT_SOON,
     catalog.RECORD_LINK_TARGET_MISSING,
     catalog.RECORD_LINK_TARGET_TAKEN,
+    catalog.RECORD_IN_USE_IN_QUICKBOOKS,
     # QuickBooks Desktop: what the Web Connector reports about the PC
     catalog.CONNECTION_QUICKBOOKS_CLOSED,
     catalog.CONNECTION_SINGLE_USER_NEEDED,
