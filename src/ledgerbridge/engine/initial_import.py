@@ -10,10 +10,11 @@ after each page the progress (per list: total, read, imported) is stored, so a c
 process sees it move (`Imports.progress`). Every read goes through the connection's
 QuickBooks client, so it counts against the company's rate limits like every other call; when
 QuickBooks throttles all the same, the import stops (`state` "stopped", `reason` "throttled",
-`retry_after`); started again later for the same lists it resumes where it stopped (`resumed`:
-each list from the page after the last one read; the order is QuickBooks' ids, and names are
-never deleted in QuickBooks, only made inactive, so no object moves back past that point), and
-what was kept stays (an import is kept once).
+`retry_after`; any other fault stops it too, `reason` "error", logged); started again later
+for the same lists it resumes where it stopped (`resumed`: each list from the page after the
+last one kept; the order is QuickBooks' ids, and names are never deleted in QuickBooks, only
+made inactive, so no object moves back past that point), and what was kept stays (an import is
+kept once).
 
 The mirror is not written here: a copy the pull holds stays the one drift compares against
 (an object changed under a link is drift's, found by the pull). An object the mirror has no
@@ -24,6 +25,7 @@ imported read-only (their entry says so).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
@@ -36,6 +38,8 @@ from ledgerbridge.storage.links import Links
 from ledgerbridge.storage.mirror import Mirror
 
 __all__ = ["LISTS", "PAGE", "resumed", "run", "started"]
+
+log = logging.getLogger(__name__)
 
 LISTS: Final[Mapping[str, tuple[str, str]]] = {
     "customers": ("Customer", "customer"),
@@ -112,8 +116,10 @@ def run(
                     rows = client.query_page(
                         f"SELECT * FROM {entity} {where} ORDERBY Id", start, PAGE
                     )
+                    kept = _keep(ledger, connection_id, entity, record_type, rows)
+                    # read once kept: a page that failed is read again on resuming
                     counted["read"] += len(rows)
-                    counted["imported"] += _keep(ledger, connection_id, entity, record_type, rows)
+                    counted["imported"] += kept
                     _store(ledger, connection_id, progress)
                     if len(rows) < PAGE:
                         break
@@ -126,6 +132,9 @@ def run(
         return _stop(ledger, connection_id, progress, reason)
     except QuickBooksError as exc:
         return _stop(ledger, connection_id, progress, type(exc).__name__)
+    except Exception:  # the database gone, a bug: stopped, never "running" with nothing running
+        log.exception("the initial import of connection %s failed", connection_id)
+        return _stop(ledger, connection_id, progress, "error")
     progress["state"] = "done"
     progress["finished_at"] = ledger.clock().isoformat()
     _store(ledger, connection_id, progress)
@@ -139,7 +148,8 @@ def _keep(
     record_type: str,
     rows: Sequence[Mapping[str, Any]],
 ) -> int:
-    """One page: its objects no app record is linked to kept as imports; how many."""
+    """One page: its objects no app record is linked to (or waits to adopt) kept as imports;
+    how many."""
     objects = [
         MirrorObject.from_quickbooks(entity, row)
         for row in rows
@@ -152,10 +162,9 @@ def _keep(
         held = mirror.get_many(entity, ids)
         mirror.put_many(obj for obj in objects if obj.qbo_id not in held)
         unlinked = [obj for obj in objects if obj.qbo_id not in linked]
-        Imports(session, connection_id, clock=ledger.clock).add_many(
+        return Imports(session, connection_id, clock=ledger.clock).add_many(
             ((entity, obj.qbo_id, record_type) for obj in unlinked), since=ledger.clock()
         )
-    return len(unlinked)
 
 
 def _store(ledger: Ledger, connection_id: str, progress: Mapping[str, Any]) -> None:

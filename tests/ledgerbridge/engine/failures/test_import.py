@@ -312,3 +312,70 @@ def test_an_initial_import_throttled_by_quickbooks_stops_and_resumes(
     assert sorted(e["record"]["display_name"] for e in waiting(world, "vendor")) == [
         f"Vendor {n}" for n in range(4)
     ]
+
+
+def test_an_acknowledged_import_edited_in_quickbooks_before_its_push_is_not_listed_again(
+    world: World, person: Person
+) -> None:
+    """Acknowledged, the object waits for the push that links it (held here: vendors are not
+    pushed on arrival). An edit in QuickBooks meanwhile, or another initial import, must not
+    offer it to the app again: a second acknowledgement would make a second app record of the
+    same QuickBooks vendor."""
+    settings = {**IMPORT_ALL, "auto_push": ["customer", "item", "invoice", "payment"]}
+    world.service.update_settings(world.key_id, world.connection_id, settings)
+    pull(world)
+    made = person.create("Vendor", {"DisplayName": "Rain Supply"})
+    pull(world)
+    acknowledge(world, "vendor", made["Id"], "v-rain")
+    assert waiting(world) == []
+    assert view(world, "vendor", "v-rain").quickbooks_id is None  # not linked yet
+
+    person.update("Vendor", made["Id"], DisplayName="Rain Supply Co")
+    pull(world)
+    assert waiting(world) == []
+    (updated,) = [e for e in events(world) if e["type"] == "quickbooks.updated"]
+    assert "import" not in updated["payload"]
+    page = world.service.quickbooks_imports(world.key_id, world.connection_id)
+    assert page.waiting == {}
+
+    world.service.start_import(world.key_id, world.connection_id, ["vendors"])
+    world.service.import_runs.wait(world.connection_id, 60)
+    done = world.service.import_progress(world.key_id, world.connection_id)
+    assert done["state"] == "done" and done["lists"]["vendors"]["imported"] == 0
+    assert waiting(world) == [] and done["waiting"] == {}
+    with pytest.raises(NotFound):
+        acknowledge(world, "vendor", made["Id"], "v-rain-again")
+
+
+@pytest.mark.in_process("makes the import's own database write fail in this process")
+def test_an_initial_import_that_fails_unexpectedly_says_stopped_not_running(
+    world: World, person: Person, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The database going away mid-import (or any fault but QuickBooks'): the progress must not
+    say "running" for ever with nothing running."""
+    from sqlalchemy.exc import OperationalError
+
+    from ledgerbridge.engine import initial_import
+
+    person.create("Vendor", {"DisplayName": "Old Vendor"})
+    pull(world)
+
+    def lost(*args: Any, **kwargs: Any) -> int:
+        raise OperationalError("INSERT ...", None, Exception("server closed the connection"))
+
+    monkeypatch.setattr(initial_import, "_keep", lost)
+    began, _ = world.service.start_import(world.key_id, world.connection_id, ["vendors"])
+    assert began
+    world.service.import_runs.wait(world.connection_id, 60)
+    assert not world.service.import_runs.busy(world.connection_id)
+    stopped = world.service.import_progress(world.key_id, world.connection_id)
+    assert (stopped["state"], stopped["reason"]) == ("stopped", "error")
+    assert stopped["finished_at"] is not None
+
+    monkeypatch.undo()
+    world.service.start_import(world.key_id, world.connection_id, ["vendors"])
+    world.service.import_runs.wait(world.connection_id, 60)
+    done = world.service.import_progress(world.key_id, world.connection_id)
+    assert done["state"] == "done" and [e["record"]["display_name"] for e in waiting(world)] == [
+        "Old Vendor"
+    ]
