@@ -235,6 +235,11 @@ def start_import(
         raise invalid("lists", "each list once")
     with service.ledger.db.session(readonly=True) as session:
         connection = owned_connection(session, key_id, connection_id)
+    if connection.environment == "desktop":
+        raise Refused(
+            "a QuickBooks Desktop connection has no initial import yet: its Web Connector looks "
+            "the company file's customers up by itself"
+        )
     if connection.status != "active" or connection.realm_id is None:
         raise Refused(
             f"the connection is {connection.status.replace('_', ' ')}: connect it to its "
