@@ -176,8 +176,11 @@ def check_all(ledger: Ledger) -> int:
 def _check(ledger: Ledger, connection_id: str) -> bool:
     clock = ledger.clock
     with ledger.db.session() as session:
+        # the Web Connector's row first, locked: a call being recorded in another process is
+        # waited for and read, never overwritten with connector_offline (nor told twice by two
+        # rounds at once)
+        connector = WebConnectors(session, clock=clock).get(connection_id, lock=True)
         stored = Connections(session).get_unscoped(connection_id)
-        connector = WebConnectors(session, clock=clock).get(connection_id)
         if stored is None or connector is None or stored.environment != _DESKTOP:
             return False
         after = web_connector.silent_after(stored.settings)

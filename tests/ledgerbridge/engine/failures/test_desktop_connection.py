@@ -423,3 +423,34 @@ def test_a_call_made_to_wait_is_still_a_call(desktop: Desktop) -> None:
     status = desktop.status()
     assert status["refusals"] == refusals  # not one more wrong password
     assert status["refused_at"] == desktop.clock.now.isoformat()  # but a call
+
+
+def test_a_call_during_the_health_round_never_leaves_the_connection_offline(
+    desktop: Desktop,
+) -> None:
+    """The Web Connector calls (the API process) while a worker's health round finds the
+    connection silent: the round must read the call, not write connector_offline over it (it
+    would show until the next update, 15 minutes on)."""
+    import threading
+
+    from ledgerbridge.engine.desktop import health
+    from ledgerbridge.storage.web_connectors import WebConnectors
+
+    first_session(desktop).stop()
+    desktop.clock.advance(minutes=46)
+    cid = desktop.connection["id"]
+    with desktop.ledger.db.session() as session:  # the call, as authenticate makes it
+        WebConnectors(session, clock=desktop.clock).seen(cid)
+        health.heard_from(session, desktop.clock, cid)  # not silent yet: nothing to give back
+        sweep = threading.Thread(target=health.check_all, args=(desktop.ledger,))
+        sweep.start()
+        sweep.join(2)  # the round reaches the connection while the call is not committed
+    sweep.join(60)
+    assert not sweep.is_alive()
+    shown = connection(desktop)
+    assert (shown["status"], shown["problem"]) == ("active", None)
+    assert [e for e in events(desktop) if e[0] == "connection.status_changed"] == [
+        e
+        for e in events(desktop)
+        if e[0] == "connection.status_changed" and e[1]["status"] == "active"
+    ]
