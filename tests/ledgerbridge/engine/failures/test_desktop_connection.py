@@ -454,3 +454,31 @@ def test_a_call_during_the_health_round_never_leaves_the_connection_offline(
         for e in events(desktop)
         if e[0] == "connection.status_changed" and e[1]["status"] == "active"
     ]
+
+
+def test_a_disconnected_desktop_connection_is_never_shown_silent(desktop: Desktop) -> None:
+    """The office disconnected the connection and took it out of the Web Connector: its
+    silence is what they asked for, not a problem to fix on the PC (nor an event to the app)."""
+    first_session(desktop).stop()
+    cid = desktop.connection["id"]
+    answer = desktop.http.post(f"/v1/connections/{cid}/disconnect")
+    assert answer.status_code == 200, answer.text
+    desktop.clock.advance(minutes=46)
+    health_round(desktop)
+    shown = connection(desktop)
+    assert (shown["status"], shown["problem"]) == ("disconnected", None)
+    assert not [e for e in events(desktop) if e[1].get("status") == "connector_offline"]
+
+
+def test_a_desktop_connection_disconnected_while_silent_loses_the_silence(
+    desktop: Desktop,
+) -> None:
+    first_session(desktop).stop()
+    cid = desktop.connection["id"]
+    desktop.clock.advance(minutes=46)
+    health_round(desktop)
+    assert connection(desktop)["status"] == "connector_offline"
+    assert desktop.http.post(f"/v1/connections/{cid}/disconnect").status_code == 200
+    health_round(desktop)
+    shown = connection(desktop)
+    assert (shown["status"], shown["problem"]) == ("disconnected", None)
