@@ -6,9 +6,11 @@ push, so nothing is created twice).
     progress = run(ledger, connection_id, ("customers", "vendors", "items"))
 
 Each list is counted first (`SELECT COUNT(*)`), then read a page of `PAGE` objects at a time;
-after each page the progress (per list: total, read, imported) is stored, so a caller in any
-process sees it move (`Imports.progress`). Every read goes through the connection's
-QuickBooks client, so it counts against the company's rate limits like every other call; when
+after each page the progress (per list: total, read, imported) is stored with the moment
+(`beat_at`), so a caller in any process sees it move (`Imports.progress`), and a run whose
+process died is told from one still going (`settled`: not moved for `STALE`). Every read goes
+through the connection's QuickBooks client, so it counts against the company's rate limits like
+every other call; when
 QuickBooks throttles all the same, the import stops (`state` "stopped", `reason` "throttled",
 `retry_after`; any other fault stops it too, `reason` "error", logged); started again later
 for the same lists it resumes where it stopped (`resumed`: each list from the page after the
@@ -26,7 +28,8 @@ imported read-only (their entry says so).
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime, timedelta
 from typing import Any, Final
 
 from ledgerbridge.adapters.qbo import Disconnected, QuickBooksError, SubscriptionLapsed, Throttled
@@ -37,7 +40,7 @@ from ledgerbridge.storage.imports import Imports
 from ledgerbridge.storage.links import Links
 from ledgerbridge.storage.mirror import Mirror
 
-__all__ = ["LISTS", "PAGE", "resumed", "run", "started"]
+__all__ = ["LISTS", "PAGE", "STALE", "beat", "fresh", "resumed", "run", "settled", "started"]
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +52,25 @@ LISTS: Final[Mapping[str, tuple[str, str]]] = {
 """The lists an initial import reads: list -> (QuickBooks entity, the app's record type)."""
 
 PAGE: Final = 200  # objects per read: the progress moves every page
+STALE: Final = timedelta(minutes=5)
+"""A run whose progress has not moved (`beat_at`) for this long is taken for dead (its
+process ended mid-run): shown stopped, `interrupted`, and resumed when started again. Every
+page stores the progress, and a page is one or two reads."""
+
+
+def settled(progress: Mapping[str, Any] | None, now: datetime) -> Mapping[str, Any] | None:
+    """`progress` as it stands at `now`: a run not heard from for `STALE` is stopped,
+    interrupted (no process runs it any more)."""
+    if progress is None or progress.get("state") != "running":
+        return progress
+    beat = progress.get("beat_at") or progress.get("started_at")
+    try:
+        last = datetime.fromisoformat(str(beat))
+    except ValueError:
+        last = None
+    if last is not None and now - last < STALE:
+        return progress
+    return {**progress, "state": "stopped", "reason": "interrupted"}
 
 
 def resumed(
@@ -73,19 +95,30 @@ def started(
 ) -> dict[str, Any]:
     """The progress of an import about to start (from `resume`'s counts, if given), stored
     (so a caller sees it at once)."""
-    fresh = {"total": None, "read": 0, "imported": 0}
-    progress: dict[str, Any] = {
+    progress = fresh(ledger.clock, lists, resume)
+    with ledger.db.session() as session:
+        Imports(session, connection_id, clock=ledger.clock).set_progress(progress)
+    return progress
+
+
+def fresh(
+    clock: Callable[[], datetime],
+    lists: Sequence[str],
+    resume: Mapping[str, Mapping[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """The progress of an import about to start (from `resume`'s counts, if given)."""
+    none_yet = {"total": None, "read": 0, "imported": 0}
+    now = clock().isoformat()
+    return {
         "state": "running",
-        "started_at": ledger.clock().isoformat(),
+        "started_at": now,
+        "beat_at": now,
         "finished_at": None,
         "reason": None,
         "retry_after": None,
         "resumed": resume is not None,
-        "lists": {name: dict((resume or {}).get(name) or fresh) for name in lists},
+        "lists": {name: dict((resume or {}).get(name) or none_yet) for name in lists},
     }
-    with ledger.db.session() as session:
-        Imports(session, connection_id, clock=ledger.clock).set_progress(progress)
-    return progress
 
 
 def run(
@@ -167,9 +200,14 @@ def _keep(
         )
 
 
-def _store(ledger: Ledger, connection_id: str, progress: Mapping[str, Any]) -> None:
+def beat(ledger: Ledger, connection_id: str, progress: dict[str, Any]) -> None:
+    """The progress stored, with the moment (`beat_at`: the run is alive, `settled`)."""
+    progress["beat_at"] = ledger.clock().isoformat()
     with ledger.db.session() as session:
         Imports(session, connection_id, clock=ledger.clock).set_progress(progress)
+
+
+_store = beat
 
 
 def _stop(

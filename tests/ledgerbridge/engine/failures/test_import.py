@@ -379,3 +379,35 @@ def test_an_initial_import_that_fails_unexpectedly_says_stopped_not_running(
     assert done["state"] == "done" and [e["record"]["display_name"] for e in waiting(world)] == [
         "Old Vendor"
     ]
+
+
+def test_an_initial_import_running_in_another_process_is_not_started_twice(
+    world: World, person: Person
+) -> None:
+    """Several API processes: one runs the import (its progress moving, stored), a start in
+    another process must answer started false, not read the whole lists again beside it; a run
+    whose process died (its progress still, for longer than `initial_import.STALE`) is shown
+    stopped, interrupted, and goes on where it stopped when started again."""
+    from ledgerbridge.engine import initial_import
+
+    person.create("Vendor", {"DisplayName": "Old Vendor"})
+    pull(world)
+    # another process's run, as it stores its progress after its first page
+    progress = initial_import.started(world.ledger, world.connection_id, ["vendors"])
+    progress["lists"]["vendors"].update(total=1, read=0, imported=0)
+    initial_import.beat(world.ledger, world.connection_id, progress)
+
+    began, shown = world.service.start_import(world.key_id, world.connection_id, ["vendors"])
+    assert not began and shown["state"] == "running"
+    assert not world.service.import_runs.busy(world.connection_id)
+
+    base = world.ledger.clock
+    world.ledger.clock = lambda: base() + initial_import.STALE + timedelta(minutes=1)
+    dead = world.service.import_progress(world.key_id, world.connection_id)
+    assert (dead["state"], dead["reason"]) == ("stopped", "interrupted")
+    began, _ = world.service.start_import(world.key_id, world.connection_id, ["vendors"])
+    assert began
+    world.service.import_runs.wait(world.connection_id, 60)
+    done = world.service.import_progress(world.key_id, world.connection_id)
+    assert done["state"] == "done" and done["resumed"] is True
+    assert [e["record"]["display_name"] for e in waiting(world)] == ["Old Vendor"]
