@@ -86,11 +86,13 @@ class Imports:
         self._mirror.drop(IMPORT, key)
         return waited
 
-    def get(self, entity: str, qbo_id: str) -> Pending | None:
+    def get(self, entity: str, qbo_id: str, *, lock: bool = False) -> Pending | None:
+        """The import of that object, if it waits; `lock`: its row held until the transaction
+        ends (PostgreSQL), so an acknowledgement of it under way elsewhere is waited for (and
+        the import found gone)."""
         t = tables.MirrorEntry
-        row = self._session.execute(
-            select(t.id, t.data).where(*self._waiting(), t.qbo_id == self.key(entity, qbo_id))
-        ).one_or_none()
+        query = select(t.id, t.data).where(*self._waiting(), t.qbo_id == self.key(entity, qbo_id))
+        row = self._session.execute(query.with_for_update(of=t) if lock else query).one_or_none()
         return None if row is None else self._pending(row.id, row.data)
 
     def adopting(self, entity: str, qbo_ids: Iterable[str]) -> set[str]:

@@ -170,7 +170,9 @@ def acknowledge_import(
     with service.ledger.db.session() as session:
         connection = owned_connection(session, key_id, connection_id)
         imports = Imports(session, connection_id, clock=service.ledger.clock)
-        pending = imports.get(entity, quickbooks_id)
+        # locked: two acknowledgements of one import at once are one after the other, and the
+        # second finds it gone (never two app records adopting one QuickBooks object)
+        pending = imports.get(entity, quickbooks_id, lock=True)
         if pending is None:
             raise NotFound(f"import of QuickBooks {entity} {quickbooks_id}")
         if app_id is None:

@@ -411,3 +411,39 @@ def test_an_initial_import_running_in_another_process_is_not_started_twice(
     done = world.service.import_progress(world.key_id, world.connection_id)
     assert done["state"] == "done" and done["resumed"] is True
     assert [e["record"]["display_name"] for e in waiting(world)] == ["Old Vendor"]
+
+
+def test_two_acknowledgements_of_one_import_at_once_make_one_app_record(
+    world: World, person: Person
+) -> None:
+    """Two requests (two API processes) acknowledge the same import with two app ids at the
+    same moment: the second must find it gone, not store a second app record waiting to
+    adopt the same QuickBooks vendor."""
+    import threading
+
+    from ledgerbridge.storage.imports import Imports
+
+    world.service.update_settings(world.key_id, world.connection_id, IMPORT_ALL)
+    pull(world)
+    made = person.create("Vendor", {"DisplayName": "Rain Supply"})
+    pull(world)
+    outcome: list[BaseException | None] = []
+
+    def second() -> None:
+        try:
+            acknowledge(world, "vendor", made["Id"], "v-rain-2")
+            outcome.append(None)
+        except BaseException as exc:
+            outcome.append(exc)
+
+    with world.ledger.db.session() as session:  # the first acknowledgement, under way
+        imports = Imports(session, world.connection_id, clock=world.ledger.clock)
+        assert imports.get("Vendor", made["Id"], lock=True) is not None
+        imports.drop("Vendor", made["Id"])
+        other = threading.Thread(target=second)
+        other.start()
+        other.join(2)  # the second reaches the import while the first is not committed
+    other.join(60)
+    assert len(outcome) == 1 and isinstance(outcome[0], NotFound), outcome
+    with pytest.raises(NotFound):
+        view(world, "vendor", "v-rain-2")
