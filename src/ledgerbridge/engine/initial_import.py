@@ -6,14 +6,17 @@ push, so nothing is created twice).
     progress = run(ledger, connection_id, ("customers", "vendors", "items"))
 
 Each list is counted first (`SELECT COUNT(*)`), then read a page of `PAGE` objects at a time;
-after each page the progress (per list: total, read, imported) is stored, so a caller in any
-process sees it move (`Imports.progress`). Every read goes through the connection's
-QuickBooks client, so it counts against the company's rate limits like every other call; when
+after each page the progress (per list: total, read, imported) is stored with the moment
+(`beat_at`), so a caller in any process sees it move (`Imports.progress`), and a run whose
+process died is told from one still going (`settled`: not moved for `STALE`). Every read goes
+through the connection's QuickBooks client, so it counts against the company's rate limits like
+every other call; when
 QuickBooks throttles all the same, the import stops (`state` "stopped", `reason` "throttled",
-`retry_after`); started again later for the same lists it resumes where it stopped (`resumed`:
-each list from the page after the last one read; the order is QuickBooks' ids, and names are
-never deleted in QuickBooks, only made inactive, so no object moves back past that point), and
-what was kept stays (an import is kept once).
+`retry_after`; any other fault stops it too, `reason` "error", logged); started again later
+for the same lists it resumes where it stopped (`resumed`: each list from the page after the
+last one kept; the order is QuickBooks' ids, and names are never deleted in QuickBooks, only
+made inactive, so no object moves back past that point), and what was kept stays (an import is
+kept once).
 
 The mirror is not written here: a copy the pull holds stays the one drift compares against
 (an object changed under a link is drift's, found by the pull). An object the mirror has no
@@ -24,7 +27,9 @@ imported read-only (their entry says so).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime, timedelta
 from typing import Any, Final
 
 from ledgerbridge.adapters.qbo import Disconnected, QuickBooksError, SubscriptionLapsed, Throttled
@@ -35,7 +40,9 @@ from ledgerbridge.storage.imports import Imports
 from ledgerbridge.storage.links import Links
 from ledgerbridge.storage.mirror import Mirror
 
-__all__ = ["LISTS", "PAGE", "resumed", "run", "started"]
+__all__ = ["LISTS", "PAGE", "STALE", "beat", "fresh", "resumed", "run", "settled", "started"]
+
+log = logging.getLogger(__name__)
 
 LISTS: Final[Mapping[str, tuple[str, str]]] = {
     "customers": ("Customer", "customer"),
@@ -45,6 +52,25 @@ LISTS: Final[Mapping[str, tuple[str, str]]] = {
 """The lists an initial import reads: list -> (QuickBooks entity, the app's record type)."""
 
 PAGE: Final = 200  # objects per read: the progress moves every page
+STALE: Final = timedelta(minutes=5)
+"""A run whose progress has not moved (`beat_at`) for this long is taken for dead (its
+process ended mid-run): shown stopped, `interrupted`, and resumed when started again. Every
+page stores the progress, and a page is one or two reads."""
+
+
+def settled(progress: Mapping[str, Any] | None, now: datetime) -> Mapping[str, Any] | None:
+    """`progress` as it stands at `now`: a run not heard from for `STALE` is stopped,
+    interrupted (no process runs it any more)."""
+    if progress is None or progress.get("state") != "running":
+        return progress
+    beat = progress.get("beat_at") or progress.get("started_at")
+    try:
+        last = datetime.fromisoformat(str(beat))
+    except ValueError:
+        last = None
+    if last is not None and now - last < STALE:
+        return progress
+    return {**progress, "state": "stopped", "reason": "interrupted"}
 
 
 def resumed(
@@ -69,19 +95,30 @@ def started(
 ) -> dict[str, Any]:
     """The progress of an import about to start (from `resume`'s counts, if given), stored
     (so a caller sees it at once)."""
-    fresh = {"total": None, "read": 0, "imported": 0}
-    progress: dict[str, Any] = {
+    progress = fresh(ledger.clock, lists, resume)
+    with ledger.db.session() as session:
+        Imports(session, connection_id, clock=ledger.clock).set_progress(progress)
+    return progress
+
+
+def fresh(
+    clock: Callable[[], datetime],
+    lists: Sequence[str],
+    resume: Mapping[str, Mapping[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """The progress of an import about to start (from `resume`'s counts, if given)."""
+    none_yet = {"total": None, "read": 0, "imported": 0}
+    now = clock().isoformat()
+    return {
         "state": "running",
-        "started_at": ledger.clock().isoformat(),
+        "started_at": now,
+        "beat_at": now,
         "finished_at": None,
         "reason": None,
         "retry_after": None,
         "resumed": resume is not None,
-        "lists": {name: dict((resume or {}).get(name) or fresh) for name in lists},
+        "lists": {name: dict((resume or {}).get(name) or none_yet) for name in lists},
     }
-    with ledger.db.session() as session:
-        Imports(session, connection_id, clock=ledger.clock).set_progress(progress)
-    return progress
 
 
 def run(
@@ -112,8 +149,10 @@ def run(
                     rows = client.query_page(
                         f"SELECT * FROM {entity} {where} ORDERBY Id", start, PAGE
                     )
+                    kept = _keep(ledger, connection_id, entity, record_type, rows)
+                    # read once kept: a page that failed is read again on resuming
                     counted["read"] += len(rows)
-                    counted["imported"] += _keep(ledger, connection_id, entity, record_type, rows)
+                    counted["imported"] += kept
                     _store(ledger, connection_id, progress)
                     if len(rows) < PAGE:
                         break
@@ -126,6 +165,9 @@ def run(
         return _stop(ledger, connection_id, progress, reason)
     except QuickBooksError as exc:
         return _stop(ledger, connection_id, progress, type(exc).__name__)
+    except Exception:  # the database gone, a bug: stopped, never "running" with nothing running
+        log.exception("the initial import of connection %s failed", connection_id)
+        return _stop(ledger, connection_id, progress, "error")
     progress["state"] = "done"
     progress["finished_at"] = ledger.clock().isoformat()
     _store(ledger, connection_id, progress)
@@ -139,7 +181,8 @@ def _keep(
     record_type: str,
     rows: Sequence[Mapping[str, Any]],
 ) -> int:
-    """One page: its objects no app record is linked to kept as imports; how many."""
+    """One page: its objects no app record is linked to (or waits to adopt) kept as imports;
+    how many."""
     objects = [
         MirrorObject.from_quickbooks(entity, row)
         for row in rows
@@ -152,15 +195,19 @@ def _keep(
         held = mirror.get_many(entity, ids)
         mirror.put_many(obj for obj in objects if obj.qbo_id not in held)
         unlinked = [obj for obj in objects if obj.qbo_id not in linked]
-        Imports(session, connection_id, clock=ledger.clock).add_many(
+        return Imports(session, connection_id, clock=ledger.clock).add_many(
             ((entity, obj.qbo_id, record_type) for obj in unlinked), since=ledger.clock()
         )
-    return len(unlinked)
 
 
-def _store(ledger: Ledger, connection_id: str, progress: Mapping[str, Any]) -> None:
+def beat(ledger: Ledger, connection_id: str, progress: dict[str, Any]) -> None:
+    """The progress stored, with the moment (`beat_at`: the run is alive, `settled`)."""
+    progress["beat_at"] = ledger.clock().isoformat()
     with ledger.db.session() as session:
         Imports(session, connection_id, clock=ledger.clock).set_progress(progress)
+
+
+_store = beat
 
 
 def _stop(

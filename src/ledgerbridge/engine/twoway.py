@@ -104,9 +104,12 @@ class _Teller:
         # creates under way first, links after (see the module's docstring)
         creating = {entity: states.creating(self.cid, _RECORD_TYPE[entity]) for entity, *_ in found}
         linked: dict[str, set[str]] = {}
+        adopting: dict[str, set[str]] = {}
         for entity in creating:
             ids = [qbo_id for e, qbo_id, *_ in found if e == entity]
             linked[entity] = set(self.links.by_quickbooks_many(self.cid, entity, ids))
+            # acknowledged (or sent with its link), not pushed yet: the app has it already
+            adopting[entity] = self.imports.adopting(entity, ids)
         told: list[tuple[str, dict[str, Any]]] = []
         imported: list[tuple[str, str, str]] = []
         for entity, qbo_id, happened, copy in found:
@@ -122,6 +125,7 @@ class _Teller:
             importing = (
                 twoway.mode(self.connection.settings, entity) == "import"
                 and "import" in twoway.modes_of(_TYPE_OF[entity])  # never a read-only type
+                and qbo_id not in adopting[entity]
             )
             if importing and happened == "deleted":
                 self.imports.drop(entity, qbo_id)  # nothing left to acknowledge

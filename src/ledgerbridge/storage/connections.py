@@ -247,6 +247,16 @@ class Connections:
         """Store the events secret, encrypted by the caller."""
         return self._update(connection_id, events_secret=sealed)
 
+    def lock(self, connection_id: str) -> bool:
+        """Hold the connection's row until the transaction ends (PostgreSQL; SQLite's write
+        transactions are one at a time already): for a decision only one process may make at
+        a time. Whether the connection exists."""
+        connection = tables.Connection
+        found = self._session.execute(
+            select(connection.id).where(connection.id == connection_id).with_for_update()
+        ).first()
+        return found is not None
+
     def _one(self, *conditions: ColumnElement[bool]) -> StoredConnection | None:
         query = select(*columns(tables.Connection, StoredConnection)).where(*conditions)
         row = self._session.execute(query).one_or_none()

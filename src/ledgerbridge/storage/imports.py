@@ -5,8 +5,9 @@ Both are kept beside the mirror, as notes in its table (no table of their own): 
 note `IMPORT` keyed "Entity/id" (the object itself stays the mirror's copy, always current), the
 progress of a connection's initial import the note `RUN` keyed "1". An import leaves when the
 app acknowledges it (`drop`), or when QuickBooks deletes the object; one whose object an app
-record is linked to meanwhile (look-up before create, an adoption the app sent itself) is no
-longer listed or counted.
+record is linked to meanwhile (look-up before create, an adoption the app sent itself), or that
+an app record waits to adopt (acknowledged, not pushed yet), is no longer listed or counted,
+and is not kept again (`add_many`).
 
     imports = Imports(session, connection_id)
     imports.add_many([("Customer", "58", "customer")], since=now)
@@ -20,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, literal, or_, select
 
 from ledgerbridge.core.mirror import MirrorObject
 from ledgerbridge.storage import tables
@@ -58,10 +59,15 @@ class Imports:
     def key(entity: str, qbo_id: str) -> str:
         return f"{entity}/{qbo_id}"
 
-    def add_many(self, found: Iterable[tuple[str, str, str]], *, since: datetime) -> None:
+    def add_many(self, found: Iterable[tuple[str, str, str]], *, since: datetime) -> int:
         """(entity, QuickBooks id, record type) as waiting for the app; one waiting already
-        keeps its first `since`."""
+        keeps its first `since`; one an app record waits to adopt is not kept (`adopting`). How
+        many are kept."""
         wanted = {self.key(e, i): (e, i, t) for e, i, t in found}
+        for entity in {e for e, _, _ in wanted.values()}:
+            taken = self.adopting(entity, [i for e, i, _ in wanted.values() if e == entity])
+            for qbo_id in taken:
+                wanted.pop(self.key(entity, qbo_id), None)
         held = {n.qbo_id: n for n in self._notes(list(wanted))}
         notes = []
         for key, (entity, qbo_id, record_type) in wanted.items():
@@ -70,6 +76,7 @@ class Imports:
             data = {"entity": entity, "id": qbo_id, "type": record_type, "since": first}
             notes.append(MirrorObject(IMPORT, key, data=data))
         self._mirror.put_many(notes)
+        return len(notes)
 
     def drop(self, entity: str, qbo_id: str) -> bool:
         """The import of that object gone (acknowledged, deleted in QuickBooks); whether one
@@ -79,17 +86,35 @@ class Imports:
         self._mirror.drop(IMPORT, key)
         return waited
 
-    def get(self, entity: str, qbo_id: str) -> Pending | None:
+    def get(self, entity: str, qbo_id: str, *, lock: bool = False) -> Pending | None:
+        """The import of that object, if it waits; `lock`: its row held until the transaction
+        ends (PostgreSQL), so an acknowledgement of it under way elsewhere is waited for (and
+        the import found gone)."""
         t = tables.MirrorEntry
-        row = self._session.execute(
-            select(t.id, t.data).where(*self._waiting(), t.qbo_id == self.key(entity, qbo_id))
-        ).one_or_none()
+        query = select(t.id, t.data).where(*self._waiting(), t.qbo_id == self.key(entity, qbo_id))
+        row = self._session.execute(query.with_for_update(of=t) if lock else query).one_or_none()
         return None if row is None else self._pending(row.id, row.data)
+
+    def adopting(self, entity: str, qbo_ids: Iterable[str]) -> set[str]:
+        """Those of `qbo_ids` (objects of `entity`) an app record waits to adopt: acknowledged
+        (or sent with `link.quickbooks_id`), not linked by a push yet."""
+        record_type = _TYPE_OF.get(entity)
+        ids = list(qbo_ids)
+        if record_type is None or not ids:
+            return set()
+        t = tables.SyncState
+        found = self._session.execute(
+            select(t.adopt_qbo_id).where(
+                t.connection_id == self._cid, t.type == record_type, t.adopt_qbo_id.in_(ids)
+            )
+        ).scalars()
+        return {str(qbo_id) for qbo_id in found}
 
     def _waiting(self) -> tuple[Any, ...]:
         """The conditions of an import still waiting: not an object an app record has been
-        linked to since (a look-up before create, an adoption sent by the app itself)."""
-        t, link = tables.MirrorEntry, tables.Link
+        linked to since (a look-up before create, an adoption sent by the app itself), nor one
+        an app record waits to adopt."""
+        t, link, state = tables.MirrorEntry, tables.Link, tables.SyncState
         linked = (
             select(link.id)
             .where(
@@ -98,7 +123,30 @@ class Imports:
             )
             .exists()
         )
-        return (t.connection_id == self._cid, t.qbo_entity == IMPORT, t.deleted.is_(False), ~linked)
+        adopting = (
+            select(state.id)
+            .where(
+                state.connection_id == t.connection_id,
+                state.adopt_qbo_id.is_not(None),
+                or_(
+                    *(
+                        and_(
+                            state.type == of,
+                            (literal(f"{entity}/") + state.adopt_qbo_id) == t.qbo_id,
+                        )
+                        for entity, of in _TYPE_OF.items()
+                    )
+                ),
+            )
+            .exists()
+        )
+        return (
+            t.connection_id == self._cid,
+            t.qbo_entity == IMPORT,
+            t.deleted.is_(False),
+            ~linked,
+            ~adopting,
+        )
 
     def page(self, *, record_type: str | None, after: int | None, limit: int) -> list[Pending]:
         """Up to `limit` imports in the order they came, after the row `after`."""

@@ -81,17 +81,21 @@ class WebConnectors:
 
     # --- the connector -------------------------------------------------------------------------
 
-    def get(self, connection_id: str) -> StoredConnector | None:
-        found = self._select(tables.WebConnector.connection_id == connection_id)
+    def get(self, connection_id: str, *, lock: bool = False) -> StoredConnector | None:
+        """The connection's Web Connector; `lock`: its row held until the transaction ends
+        (PostgreSQL), so a call being recorded (`seen`, `refused`) is waited for and read."""
+        found = self._select(tables.WebConnector.connection_id == connection_id, lock=lock)
         return found[0] if found else None
 
     def all(self) -> list[StoredConnector]:
         """Every Desktop connection's Web Connector (for the health sweep)."""
         return self._select()
 
-    def _select(self, *conditions: ColumnElement[bool]) -> list[StoredConnector]:
+    def _select(
+        self, *conditions: ColumnElement[bool], lock: bool = False
+    ) -> list[StoredConnector]:
         connector = tables.WebConnector
-        rows = self._session.execute(
+        query = (
             select(
                 *(getattr(connector, f.name) for f in fields(StoredConnector)[:-1]),
                 connector.password_hash.is_not(None).label("has_password"),
@@ -99,6 +103,7 @@ class WebConnectors:
             .where(*conditions)
             .order_by(connector.connection_id)
         )
+        rows = self._session.execute(query.with_for_update() if lock else query)
         return [StoredConnector(**row._mapping) for row in rows]
 
     def ensure(self, connection_id: str, username: str) -> StoredConnector:

@@ -52,3 +52,15 @@ def test_another_keys_imports_are_not_found(stack: Stack) -> None:
     ):
         answer = other.request(method, f"/v1/connections/{cid}/quickbooks/{path}")
         assert answer.status_code == 404, (path, answer.text)
+
+
+def test_a_desktop_connection_has_no_initial_import_and_says_so(stack: Stack) -> None:
+    from ledgerbridge.storage.connections import Connections
+
+    cid = stack.connection("Summit books", environment="desktop")["id"]
+    with stack.service.ledger.db.session() as session:
+        Connections(session).set_status(cid, "active")  # its Web Connector opened the file
+    started = stack.http.post(f"/v1/connections/{cid}/quickbooks/import")
+    assert started.status_code == 409, started.text
+    message = started.json()["error"]["message"]
+    assert "QuickBooks Desktop" in message and "connect it" not in message

@@ -92,3 +92,23 @@ def test_another_accounts_settings_are_not_found(office: Office) -> None:
         office.site.service.connection(other_key, theirs).settings["from_quickbooks_customers"]
         == "events"
     )
+
+
+def test_a_desktop_connection_says_these_are_for_quickbooks_online(office: Office) -> None:
+    """A Desktop connection whose Web Connector has opened the company file is active, but no
+    change made in Desktop is told or imported and there is no initial import for it: the page
+    must not offer them as if they worked, and the refusal must not say "the connection is
+    active: connect it"."""
+    from ledgerbridge.storage.connections import Connections
+
+    cid = office.service.create_connection(office.key_id, "Summit books", "desktop").id
+    with office.service.ledger.db.session() as session:
+        Connections(session).set_status(cid, "active")  # as the Web Connector's session sets it
+    page = html.unescape(office.client.get(f"/dashboard/connections/{cid}/settings").text)
+    assert "QuickBooks Online only" in page
+    assert 'name="from_quickbooks_customers"' not in page
+    assert "Start the initial import</button>" not in page
+    refused = office.post(f"/dashboard/connections/{cid}/settings/import")
+    assert refused.status_code == 409
+    (said,) = notices(refused.text)
+    assert "QuickBooks Desktop" in said and "is active" not in said

@@ -14,6 +14,9 @@ event `connection.problem_changed` ({code, previous}); the silence also moves th
     active | wrong_company | not_connected --(no call for the set time)--> connector_offline
     connector_offline --(the next call, whatever it brings)--> the status it had before
 
+(any other status, such as disconnected, is silent on purpose: never shown silent, and a
+silence shown before is cleared)
+
 with a `connection.status_changed` event each way. The set time is the connection's setting
 `web_connector_silent_minutes` (`core.web_connector.silent_after`: three updates of the .qwc
 schedule unless set). The dispatchers' periodic health round calls `check_all`; the Web
@@ -54,6 +57,9 @@ OFFLINE: Final = "connector_offline"
 PROBLEM_CHANGED: Final = "connection.problem_changed"
 STATUS_CHANGED: Final = "connection.status_changed"
 _DESKTOP: Final = "desktop"
+_WATCHED: Final = frozenset({"active", "wrong_company", "not_connected", OFFLINE})
+"""The statuses whose silence is a problem: a connection the office disconnected is silent on
+purpose (a silence shown before it was disconnected is cleared)."""
 
 Clock = Callable[[], datetime]
 
@@ -161,7 +167,9 @@ def check_all(ledger: Ledger) -> int:
         if stored is None:
             continue
         after = web_connector.silent_after(stored.settings)
-        quiet = web_connector.is_silent(connector.last_contact, now, after)
+        quiet = stored.status in _WATCHED and web_connector.is_silent(
+            connector.last_contact, now, after
+        )
         shown = stored.status == OFFLINE or _code(stored) == catalog.CONNECTION_WEB_CONNECTOR_SILENT
         if quiet == shown:
             silent += quiet
@@ -176,9 +184,15 @@ def check_all(ledger: Ledger) -> int:
 def _check(ledger: Ledger, connection_id: str) -> bool:
     clock = ledger.clock
     with ledger.db.session() as session:
+        # the Web Connector's row first, locked: a call being recorded in another process is
+        # waited for and read, never overwritten with connector_offline (nor told twice by two
+        # rounds at once)
+        connector = WebConnectors(session, clock=clock).get(connection_id, lock=True)
         stored = Connections(session).get_unscoped(connection_id)
-        connector = WebConnectors(session, clock=clock).get(connection_id)
         if stored is None or connector is None or stored.environment != _DESKTOP:
+            return False
+        if stored.status not in _WATCHED:  # disconnected: silent on purpose
+            clear(session, clock, connection_id, {catalog.CONNECTION_WEB_CONNECTOR_SILENT})
             return False
         after = web_connector.silent_after(stored.settings)
         last = connector.last_contact

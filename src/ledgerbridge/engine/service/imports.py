@@ -31,6 +31,7 @@ from ledgerbridge.engine.service.changes import _canonical, _check_adoption, _re
 from ledgerbridge.engine.service.sync_log import record
 from ledgerbridge.engine.twoway import payload, told_of
 from ledgerbridge.engine.views import RecordView
+from ledgerbridge.storage.connections import Connections
 from ledgerbridge.storage.imports import Imports, Pending
 from ledgerbridge.storage.links import Links
 from ledgerbridge.storage.mirror import Mirror
@@ -169,7 +170,9 @@ def acknowledge_import(
     with service.ledger.db.session() as session:
         connection = owned_connection(session, key_id, connection_id)
         imports = Imports(session, connection_id, clock=service.ledger.clock)
-        pending = imports.get(entity, quickbooks_id)
+        # locked: two acknowledgements of one import at once are one after the other, and the
+        # second finds it gone (never two app records adopting one QuickBooks object)
+        pending = imports.get(entity, quickbooks_id, lock=True)
         if pending is None:
             raise NotFound(f"import of QuickBooks {entity} {quickbooks_id}")
         if app_id is None:
@@ -235,6 +238,11 @@ def start_import(
         raise invalid("lists", "each list once")
     with service.ledger.db.session(readonly=True) as session:
         connection = owned_connection(session, key_id, connection_id)
+    if connection.environment == "desktop":
+        raise Refused(
+            "a QuickBooks Desktop connection has no initial import yet: its Web Connector looks "
+            "the company file's customers up by itself"
+        )
     if connection.status != "active" or connection.realm_id is None:
         raise Refused(
             f"the connection is {connection.status.replace('_', ' ')}: connect it to its "
@@ -242,11 +250,21 @@ def start_import(
         )
     ledger = service.ledger
     runs = service.import_runs
-    if runs.busy(connection_id):
+    with ledger.db.session() as session:
+        # one process decides at a time: a run of another API process (its progress moving)
+        # is not started again beside it
+        Connections(session).lock(connection_id)
+        imports = Imports(session, connection_id, clock=ledger.clock)
+        earlier = initial_import.settled(imports.progress(), ledger.clock())
+        elsewhere = earlier is not None and earlier.get("state") == "running"
+        if elsewhere or runs.busy(connection_id):
+            resume = None
+        else:
+            resume = initial_import.resumed(earlier, chosen)
+            # seen at once, anywhere
+            imports.set_progress(initial_import.fresh(ledger.clock, chosen, resume))
+    if elsewhere:
         return False, import_progress(service, key_id, connection_id)
-    with ledger.db.session(readonly=True) as session:
-        resume = initial_import.resumed(Imports(session, connection_id).progress(), chosen)
-    initial_import.started(ledger, connection_id, chosen, resume)  # seen at once, anywhere
     began = runs.start(
         connection_id, lambda: initial_import.run(ledger, connection_id, chosen, resume)
     )
@@ -258,7 +276,7 @@ def import_progress(service: Wiring, key_id: str, connection_id: str) -> Mapping
     with service.ledger.db.session(readonly=True) as session:
         owned_connection(session, key_id, connection_id)
         imports = Imports(session, connection_id)
-        found = imports.progress()
+        found = initial_import.settled(imports.progress(), service.ledger.clock())
         waiting = imports.counts()
     progress: dict[str, Any] = dict(found) if found is not None else {"state": "never", "lists": {}}
     lists_ = progress.get("lists")

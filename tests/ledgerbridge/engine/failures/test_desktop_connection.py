@@ -425,3 +425,62 @@ def test_a_call_made_to_wait_is_still_a_call(desktop: Desktop) -> None:
     status = desktop.status()
     assert status["refusals"] == refusals  # not one more wrong password
     assert status["refused_at"] == desktop.clock.now.isoformat()  # but a call
+
+
+def test_a_call_during_the_health_round_never_leaves_the_connection_offline(
+    desktop: Desktop,
+) -> None:
+    """The Web Connector calls (the API process) while a worker's health round finds the
+    connection silent: the round must read the call, not write connector_offline over it (it
+    would show until the next update, 15 minutes on)."""
+    import threading
+
+    from ledgerbridge.engine.desktop import health
+    from ledgerbridge.storage.web_connectors import WebConnectors
+
+    first_session(desktop).stop()
+    desktop.clock.advance(minutes=46)
+    cid = desktop.connection["id"]
+    with desktop.ledger.db.session() as session:  # the call, as authenticate makes it
+        WebConnectors(session, clock=desktop.clock).seen(cid)
+        health.heard_from(session, desktop.clock, cid)  # not silent yet: nothing to give back
+        sweep = threading.Thread(target=health.check_all, args=(desktop.ledger,))
+        sweep.start()
+        sweep.join(2)  # the round reaches the connection while the call is not committed
+    sweep.join(60)
+    assert not sweep.is_alive()
+    shown = connection(desktop)
+    assert (shown["status"], shown["problem"]) == ("active", None)
+    assert [e for e in events(desktop) if e[0] == "connection.status_changed"] == [
+        e
+        for e in events(desktop)
+        if e[0] == "connection.status_changed" and e[1]["status"] == "active"
+    ]
+
+
+def test_a_disconnected_desktop_connection_is_never_shown_silent(desktop: Desktop) -> None:
+    """The office disconnected the connection and took it out of the Web Connector: its
+    silence is what they asked for, not a problem to fix on the PC (nor an event to the app)."""
+    first_session(desktop).stop()
+    cid = desktop.connection["id"]
+    answer = desktop.http.post(f"/v1/connections/{cid}/disconnect")
+    assert answer.status_code == 200, answer.text
+    desktop.clock.advance(minutes=46)
+    health_round(desktop)
+    shown = connection(desktop)
+    assert (shown["status"], shown["problem"]) == ("disconnected", None)
+    assert not [e for e in events(desktop) if e[1].get("status") == "connector_offline"]
+
+
+def test_a_desktop_connection_disconnected_while_silent_loses_the_silence(
+    desktop: Desktop,
+) -> None:
+    first_session(desktop).stop()
+    cid = desktop.connection["id"]
+    desktop.clock.advance(minutes=46)
+    health_round(desktop)
+    assert connection(desktop)["status"] == "connector_offline"
+    assert desktop.http.post(f"/v1/connections/{cid}/disconnect").status_code == 200
+    health_round(desktop)
+    shown = connection(desktop)
+    assert (shown["status"], shown["problem"]) == ("disconnected", None)

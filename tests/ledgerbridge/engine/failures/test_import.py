@@ -312,3 +312,138 @@ def test_an_initial_import_throttled_by_quickbooks_stops_and_resumes(
     assert sorted(e["record"]["display_name"] for e in waiting(world, "vendor")) == [
         f"Vendor {n}" for n in range(4)
     ]
+
+
+def test_an_acknowledged_import_edited_in_quickbooks_before_its_push_is_not_listed_again(
+    world: World, person: Person
+) -> None:
+    """Acknowledged, the object waits for the push that links it (held here: vendors are not
+    pushed on arrival). An edit in QuickBooks meanwhile, or another initial import, must not
+    offer it to the app again: a second acknowledgement would make a second app record of the
+    same QuickBooks vendor."""
+    settings = {**IMPORT_ALL, "auto_push": ["customer", "item", "invoice", "payment"]}
+    world.service.update_settings(world.key_id, world.connection_id, settings)
+    pull(world)
+    made = person.create("Vendor", {"DisplayName": "Rain Supply"})
+    pull(world)
+    acknowledge(world, "vendor", made["Id"], "v-rain")
+    assert waiting(world) == []
+    assert view(world, "vendor", "v-rain").quickbooks_id is None  # not linked yet
+
+    person.update("Vendor", made["Id"], DisplayName="Rain Supply Co")
+    pull(world)
+    assert waiting(world) == []
+    (updated,) = [e for e in events(world) if e["type"] == "quickbooks.updated"]
+    assert "import" not in updated["payload"]
+    page = world.service.quickbooks_imports(world.key_id, world.connection_id)
+    assert page.waiting == {}
+
+    world.service.start_import(world.key_id, world.connection_id, ["vendors"])
+    world.service.import_runs.wait(world.connection_id, 60)
+    done = world.service.import_progress(world.key_id, world.connection_id)
+    assert done["state"] == "done" and done["lists"]["vendors"]["imported"] == 0
+    assert waiting(world) == [] and done["waiting"] == {}
+    with pytest.raises(NotFound):
+        acknowledge(world, "vendor", made["Id"], "v-rain-again")
+
+
+@pytest.mark.in_process("makes the import's own database write fail in this process")
+def test_an_initial_import_that_fails_unexpectedly_says_stopped_not_running(
+    world: World, person: Person, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The database going away mid-import (or any fault but QuickBooks'): the progress must not
+    say "running" for ever with nothing running."""
+    from sqlalchemy.exc import OperationalError
+
+    from ledgerbridge.engine import initial_import
+
+    person.create("Vendor", {"DisplayName": "Old Vendor"})
+    pull(world)
+
+    def lost(*args: Any, **kwargs: Any) -> int:
+        raise OperationalError("INSERT ...", None, Exception("server closed the connection"))
+
+    monkeypatch.setattr(initial_import, "_keep", lost)
+    began, _ = world.service.start_import(world.key_id, world.connection_id, ["vendors"])
+    assert began
+    world.service.import_runs.wait(world.connection_id, 60)
+    assert not world.service.import_runs.busy(world.connection_id)
+    stopped = world.service.import_progress(world.key_id, world.connection_id)
+    assert (stopped["state"], stopped["reason"]) == ("stopped", "error")
+    assert stopped["finished_at"] is not None
+
+    monkeypatch.undo()
+    world.service.start_import(world.key_id, world.connection_id, ["vendors"])
+    world.service.import_runs.wait(world.connection_id, 60)
+    done = world.service.import_progress(world.key_id, world.connection_id)
+    assert done["state"] == "done" and [e["record"]["display_name"] for e in waiting(world)] == [
+        "Old Vendor"
+    ]
+
+
+def test_an_initial_import_running_in_another_process_is_not_started_twice(
+    world: World, person: Person
+) -> None:
+    """Several API processes: one runs the import (its progress moving, stored), a start in
+    another process must answer started false, not read the whole lists again beside it; a run
+    whose process died (its progress still, for longer than `initial_import.STALE`) is shown
+    stopped, interrupted, and goes on where it stopped when started again."""
+    from ledgerbridge.engine import initial_import
+
+    person.create("Vendor", {"DisplayName": "Old Vendor"})
+    pull(world)
+    # another process's run, as it stores its progress after its first page
+    progress = initial_import.started(world.ledger, world.connection_id, ["vendors"])
+    progress["lists"]["vendors"].update(total=1, read=0, imported=0)
+    initial_import.beat(world.ledger, world.connection_id, progress)
+
+    began, shown = world.service.start_import(world.key_id, world.connection_id, ["vendors"])
+    assert not began and shown["state"] == "running"
+    assert not world.service.import_runs.busy(world.connection_id)
+
+    base = world.ledger.clock
+    world.ledger.clock = lambda: base() + initial_import.STALE + timedelta(minutes=1)
+    dead = world.service.import_progress(world.key_id, world.connection_id)
+    assert (dead["state"], dead["reason"]) == ("stopped", "interrupted")
+    began, _ = world.service.start_import(world.key_id, world.connection_id, ["vendors"])
+    assert began
+    world.service.import_runs.wait(world.connection_id, 60)
+    done = world.service.import_progress(world.key_id, world.connection_id)
+    assert done["state"] == "done" and done["resumed"] is True
+    assert [e["record"]["display_name"] for e in waiting(world)] == ["Old Vendor"]
+
+
+def test_two_acknowledgements_of_one_import_at_once_make_one_app_record(
+    world: World, person: Person
+) -> None:
+    """Two requests (two API processes) acknowledge the same import with two app ids at the
+    same moment: the second must find it gone, not store a second app record waiting to
+    adopt the same QuickBooks vendor."""
+    import threading
+
+    from ledgerbridge.storage.imports import Imports
+
+    world.service.update_settings(world.key_id, world.connection_id, IMPORT_ALL)
+    pull(world)
+    made = person.create("Vendor", {"DisplayName": "Rain Supply"})
+    pull(world)
+    outcome: list[BaseException | None] = []
+
+    def second() -> None:
+        try:
+            acknowledge(world, "vendor", made["Id"], "v-rain-2")
+            outcome.append(None)
+        except BaseException as exc:
+            outcome.append(exc)
+
+    with world.ledger.db.session() as session:  # the first acknowledgement, under way
+        imports = Imports(session, world.connection_id, clock=world.ledger.clock)
+        assert imports.get("Vendor", made["Id"], lock=True) is not None
+        imports.drop("Vendor", made["Id"])
+        other = threading.Thread(target=second)
+        other.start()
+        other.join(2)  # the second reaches the import while the first is not committed
+    other.join(60)
+    assert len(outcome) == 1 and isinstance(outcome[0], NotFound), outcome
+    with pytest.raises(NotFound):
+        view(world, "vendor", "v-rain-2")
