@@ -71,6 +71,8 @@ OUTCOMES: Final[Mapping[str, str]] = {
     "busy": "Postponed: another update of this connection was still running",
     "password_refused": "Refused: the Web Connector's password is not the right one",
     "failed": "Stopped: QuickBooks or the Web Connector reported a problem",
+    "disconnected": "Refused: the connection is disconnected; make a new Web Connector "
+    "password to connect it again",
 }
 """How the last session ended (stored as the key), in words."""
 

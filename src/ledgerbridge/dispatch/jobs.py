@@ -42,7 +42,9 @@ fine):
   suspended connections are checked again (inline; one back to active gets its pull and sync
   here), the stalled records of active ones are made due again, and Desktop connections whose
   Web Connector stopped calling are shown silent (`engine.desktop.health`). After it, every
-  connection's pending events go to the app's `events_url` (Desktop connections' too).
+  connection's pending events go to the app's `events_url` (Desktop connections' too), in a
+  random order and for at most `DELIVERY_BUDGET` seconds a sweep, so that apps that do not
+  answer cannot hold the sweep up.
 - Events: each sync and pull job sends the events it made to the app's `events_url` when it
   ends (raised or not), as the embedded dispatcher does every round; a delivery that fails
   leaves them pending for the next job or sweep and never fails the job.
@@ -73,8 +75,10 @@ import asyncio
 import functools
 import logging
 import os
+import random
 import re
 import signal
+import time
 from collections.abc import Iterator
 from contextlib import suppress
 from datetime import UTC, datetime, timedelta
@@ -414,6 +418,11 @@ def _retry_later(ledger: Ledger, task_name: str, connection_id: str, attempt: in
         log.exception("could not queue a retry for connection %s", connection_id)
 
 
+DELIVERY_BUDGET = 60.0
+"""Seconds a sweep spends sending pending events (each app's URL may take its 5 s timeout);
+what is left waits for the next sweep or the company's next job."""
+
+
 def _deliver(ledger: Ledger, connection_id: str) -> None:
     """The company's pending events sent to the app's `events_url`, if it has one; a failure
     leaves them pending for the next job or sweep (and never fails the job)."""
@@ -487,7 +496,12 @@ def sweep(ledger: Ledger) -> tuple[int, int]:
     with ledger.db.session(readonly=True) as session:
         every = [c.id for c in Connections(session).all_connected()]
         every += [c.connection_id for c in WebConnectors(session).all()]
-    for connection_id in dict.fromkeys(every):
+    every = list(dict.fromkeys(every))
+    random.shuffle(every)  # an app that does not answer delays others only now and then
+    deadline = time.monotonic() + DELIVERY_BUDGET
+    for connection_id in every:
+        if time.monotonic() >= deadline:
+            break  # the rest at the next sweep (or their next job)
         _deliver(ledger, connection_id)
     return pulls, syncs
 

@@ -87,6 +87,7 @@ def test_every_outcome_has_words() -> None:
         "busy",
         "password_refused",
         "failed",
+        "disconnected",
     }
 
 

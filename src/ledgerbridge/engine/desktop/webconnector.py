@@ -166,6 +166,10 @@ class WebConnectorService:
             if not self._is_desktop(session, connector.connection_id):
                 return ["", "nvu"]
             connectors.seen(connector.connection_id)
+            if self._disconnected(session, connector.connection_id):
+                # the office disconnected it: no session until a new password connects it again
+                connectors.set_outcome(connector.connection_id, "disconnected")
+                return ["", "nvu"]
             connectors.accepted(connector.connection_id)
             health.heard_from(session, clock, connector.connection_id)
             health.clear(
@@ -300,6 +304,10 @@ class WebConnectorService:
         return "ledgerbridge: nothing to do."
 
     # --- helpers ---------------------------------------------------------------------------------
+
+    def _disconnected(self, session: Session, connection_id: str) -> bool:
+        from_db = Connections(session).get_unscoped(connection_id)
+        return from_db is not None and from_db.status == "disconnected"
 
     def _is_desktop(self, session: Session, connection_id: str) -> bool:
         from_db = Connections(session).get_unscoped(connection_id)

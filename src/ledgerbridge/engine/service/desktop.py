@@ -16,7 +16,8 @@ from ledgerbridge.engine.desktop.webconnector import DESKTOP, WebConnectorServic
 from ledgerbridge.engine.service._shared import Wiring, invalid, owned_connection
 from ledgerbridge.engine.service.settings import DEFAULT_SETTINGS
 from ledgerbridge.engine.views import ProblemView
-from ledgerbridge.storage.connections import StoredConnection
+from ledgerbridge.storage.connections import Connections, StoredConnection
+from ledgerbridge.storage.events import Events
 from ledgerbridge.storage.web_connectors import WebConnectors
 
 __all__ = [
@@ -74,7 +75,8 @@ def qwc_file(service: Wiring, key_id: str, connection_id: str, base_url: str) ->
 
 def web_connector_password(service: Wiring, key_id: str, connection_id: str) -> dict[str, str]:
     """A new password for the connection's Web Connector (the old one stops working): shown
-    this once, kept only hashed."""
+    this once, kept only hashed. A disconnected Desktop connection is connected again by it
+    (not_connected until the next session shows its company file)."""
     password = secrets.token_urlsafe(18)
     with service.ledger.db.session() as session:
         connection = owned_connection(session, key_id, connection_id)
@@ -86,6 +88,11 @@ def web_connector_password(service: Wiring, key_id: str, connection_id: str) -> 
         )
         connector = connectors.ensure(connection.id, connection.id)
         connectors.set_password(connection.id, password)
+        if connection.status == "disconnected":
+            Connections(session).set_status(connection.id, "not_connected")
+            Events(session, clock=service.ledger.clock).append(
+                connection.id, "connection.status_changed", {"status": "not_connected"}
+            )
     return {"username": connector.username, "password": password}
 
 

@@ -484,3 +484,31 @@ def test_a_desktop_connection_disconnected_while_silent_loses_the_silence(
     health_round(desktop)
     shown = connection(desktop)
     assert (shown["status"], shown["problem"]) == ("disconnected", None)
+
+
+def test_a_disconnected_desktop_connection_takes_no_session_until_a_new_password(
+    desktop: Desktop,
+) -> None:
+    """Disconnecting stops the sync: the Web Connector's next call is refused (its password
+    is no longer taken) and nothing reaches the company file; a new password connects it
+    again, and the next session makes it active."""
+    connector = first_session(desktop)
+    cid = desktop.connection["id"]
+    assert desktop.http.post(f"/v1/connections/{cid}/disconnect").status_code == 200
+    desktop.clock.advance(minutes=16)
+    refused = connector.run_session()
+    assert refused.outcome != "done"
+    assert next(c.answer for c in refused.calls if c.method == "authenticate")[1] == "nvu"
+    shown = connection(desktop)
+    assert shown["status"] == "disconnected"
+    assert desktop.status()["last_outcome"] == "disconnected"
+
+    made = desktop.http.post(f"/v1/connections/{cid}/web-connector-password")
+    assert made.status_code == 200, made.text
+    assert connection(desktop)["status"] == "not_connected"
+    connector.password = made.json()["password"]
+    desktop.clock.advance(minutes=16)
+    assert connector.run_session().outcome == "done"
+    assert connection(desktop)["status"] == "active"
+    statuses = [e[1].get("status") for e in events(desktop) if e[0] == "connection.status_changed"]
+    assert statuses[-2:] == ["not_connected", "active"]
