@@ -191,10 +191,8 @@ class _Detector:
     # --- 1. a full load: linked objects it no longer returns are gone ---------------------------
 
     def _missing(self) -> None:
-        for link in Scans(self.session, self.cid).links():
-            if link.qbo_entity not in self.changes.full_entities:
-                continue
-            key = (link.qbo_entity, link.qbo_id)
+        linked = Scans(self.session, self.cid).linked_objects(self.changes.full_entities)
+        for key in linked:  # keys only: a big company's links' bodies are not read
             if key not in self.changes.seen and key not in self.changes.gone:
                 self.mirror.mark_deleted(*key)
                 self.changes.gone.add(key)

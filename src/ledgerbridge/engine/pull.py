@@ -6,8 +6,10 @@ bills, purchases, purchase orders) and the preferences. Later pulls use change d
 a per-connection cursor (with a minute of overlap, since clocks differ); a cursor older than
 QuickBooks' 30-day window means a full reload. QuickBooks answers change data capture with at
 most 1000 objects, silently cutting the rest: a full answer is asked again entity by entity
-(`_changes_since`). Webhooks only wake a pull: the data always comes
-from a read, never from the notification itself.
+(`_changes_since`). A full read goes page by page into a temporary file (`_Spool`), whole
+before anything is stored, then into the mirror a page at a time: what one pull holds in memory
+is a page and what people changed, not the company. Webhooks only wake a pull: the data always
+comes from a read, never from the notification itself.
 """
 
 from __future__ import annotations
