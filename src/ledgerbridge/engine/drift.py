@@ -67,28 +67,38 @@ ObjectKey = tuple[str, str]  # (entity, QuickBooks id)
 
 @dataclass
 class Changes:
-    """What one pull saw: objects changed (with the mirror's copy from before) and gone."""
+    """What one pull saw: objects changed (with the mirror's copy from before) and gone.
+
+    Filled a page at a time: of an object read back as the mirror held it, only its key is
+    kept (a full read after a big first sync is mostly the engine's own writes), so what one
+    pull holds grows with what people changed, not with the size of the company."""
 
     full_entities: frozenset[str] = frozenset()  # read in full: a linked object missing is gone
-    seen: dict[ObjectKey, tuple[MirrorObject | None, MirrorObject]] = field(default_factory=dict)
+    seen: set[ObjectKey] = field(default_factory=set)  # every object read
     gone: set[ObjectKey] = field(default_factory=set)
     # the mirror's last copy of what was deleted (of the entities QuickBooks deletes)
     gone_copies: dict[ObjectKey, MirrorObject] = field(default_factory=dict)
-    _changed: set[ObjectKey] = field(default_factory=set)
+    _changed: dict[ObjectKey, tuple[MirrorObject | None, MirrorObject]] = field(
+        default_factory=dict
+    )
 
     def saw(
         self, before: MirrorObject | None, after: MirrorObject, *, changed: bool = True
     ) -> None:
         """`changed=False`: read back exactly as the mirror held it (above all, what the
-        push pass itself just wrote), which cannot show drift."""
+        push pass itself just wrote), which cannot show drift: only its key is kept."""
         key = (after.entity, after.qbo_id)
-        self.seen[key] = (before, after)
-        if changed:
-            self._changed.add(key)
+        self.seen.add(key)
+        if changed or key in self._changed:  # read twice: the later copy counts
+            self._changed[key] = (before, after)
 
     def changed(self) -> Iterator[tuple[ObjectKey, tuple[MirrorObject | None, MirrorObject]]]:
         """What differs from the mirror's copy, of what was seen."""
-        return ((key, pair) for key, pair in self.seen.items() if key in self._changed)
+        return iter(self._changed.items())
+
+    def after(self, key: ObjectKey) -> MirrorObject:
+        """The copy read of a changed object."""
+        return self._changed[key][1]
 
 
 @dataclass
@@ -164,7 +174,7 @@ class _Detector:
         for entity, ids in watched.items():  # the links of what changed, a query per 500
             links = self.links.by_quickbooks_many(self.cid, entity, ids)
             for qbo_id in ids:
-                after = self.changes.seen[(entity, qbo_id)][1]
+                after = self.changes.after((entity, qbo_id))
                 self._look_at(links.get(qbo_id), after)
         paid = [
             (before, after)
@@ -181,10 +191,8 @@ class _Detector:
     # --- 1. a full load: linked objects it no longer returns are gone ---------------------------
 
     def _missing(self) -> None:
-        for link in Scans(self.session, self.cid).links():
-            if link.qbo_entity not in self.changes.full_entities:
-                continue
-            key = (link.qbo_entity, link.qbo_id)
+        linked = Scans(self.session, self.cid).linked_objects(self.changes.full_entities)
+        for key in linked:  # keys only: a big company's links' bodies are not read
             if key not in self.changes.seen and key not in self.changes.gone:
                 self.mirror.mark_deleted(*key)
                 self.changes.gone.add(key)
@@ -192,7 +200,8 @@ class _Detector:
     # --- 2. merges --------------------------------------------------------------------------------
 
     def _merges(self) -> None:
-        moves = list(self.changes.seen.values())
+        # what was read back unchanged moved nowhere: the changed pairs are every move
+        moves = [pair for _, pair in self.changes.changed()]
         done = set()
         for entity, qbo_id in sorted(self.changes.gone):
             if entity == "Customer":

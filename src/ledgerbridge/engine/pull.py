@@ -6,16 +6,21 @@ bills, purchases, purchase orders) and the preferences. Later pulls use change d
 a per-connection cursor (with a minute of overlap, since clocks differ); a cursor older than
 QuickBooks' 30-day window means a full reload. QuickBooks answers change data capture with at
 most 1000 objects, silently cutting the rest: a full answer is asked again entity by entity
-(`_changes_since`). Webhooks only wake a pull: the data always comes
-from a read, never from the notification itself.
+(`_changes_since`). A full read goes page by page into a temporary file (`_Spool`), whole
+before anything is stored, then into the mirror a page at a time: what one pull holds in memory
+is a page and what people changed, not the company. Webhooks only wake a pull: the data always
+comes from a read, never from the notification itself.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import pickle
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import IO, Any
 
 from ledgerbridge.adapters.qbo import (
     Disconnected,
@@ -59,6 +64,7 @@ CDC_ENTITIES = tuple(e for e in LISTS + DOCUMENTS if e not in READ_IN_FULL_ONLY)
 OVERLAP = timedelta(minutes=1)
 CDC_LIMIT = 1000  # the most objects QuickBooks answers one change-data-capture call with
 CDC_WINDOW = timedelta(days=29)
+PAGE_SIZE = 1000  # objects per read of a full read (QuickBooks answers at most 1000)
 
 
 @dataclass
@@ -105,88 +111,103 @@ def pull_company(
         if realm is not None:  # QuickBooks Desktop has no such limits
             pacing.pace(ledger, realm)
 
-    with ledger.quickbooks(connection) as client:
-        try:
-            read_in_full: frozenset[str] = frozenset()
-            if cursor is None or started - cursor > CDC_WINDOW:
-                report.full = True
-                batches = {}
-                for entity in LISTS + DOCUMENTS:
-                    batches[entity] = client.query(_select(entity), before_page=pace)
-                read_in_full = frozenset(batches)
-                pace()
-                preferences = client.preferences()
-                pace()
-                info = client.company_info()
-            else:
-                batches, read_in_full = _changes_since(client, cursor - OVERLAP, pace)
-                for entity in also_in_full:
-                    batches[entity] = client.query(_select(entity), before_page=pace)
-                read_in_full |= frozenset(also_in_full)
-                pace()
-                preferences = client.preferences()
-                info = None
-        except (Disconnected, SubscriptionLapsed) as exc:
-            status = "disconnected" if isinstance(exc, Disconnected) else "suspended"
-            with ledger.db.session() as session:
-                Connections(session).set_status(connection_id, status)
-                Events(session).append(
-                    connection_id, "connection.status_changed", {"status": status}
-                )
-            report.stopped = status
-            return report
-        except QuickBooksError as exc:
-            # "throttled" as the push pass says it; other refusals by the adapter's own name
-            report.stopped = "throttled" if isinstance(exc, Throttled) else type(exc).__name__
-            if isinstance(exc, Throttled):
-                report.retry_after = exc.retry_after
-            return report
-    with ledger.db.session() as session:
-        mirror = Mirror(session, connection_id, clock=ledger.clock)
-        changes = drift.Changes(full_entities=read_in_full)
-        for entity, objects in batches.items():
-            live = [str(obj["Id"]) for obj in objects if obj.get("status") != "Deleted"]
-            held = mirror.get_many(entity, live)
-            # their last copy, locked: a deletion ledgerbridge itself is storing is waited for
-            # (it marks the copy deleted), so it never reads as one made in QuickBooks
-            dead = [str(obj["Id"]) for obj in objects if obj.get("status") == "Deleted"]
-            last = mirror.get_many(entity, dead, lock=True) if dead else {}
-            fresh: dict[str, MirrorObject] = {}  # to store, in the order read
-            for obj in objects:
-                qbo_id = str(obj["Id"])
-                if obj.get("status") == "Deleted":
-                    copy = fresh.pop(qbo_id, None) or last.get(qbo_id)
-                    mirror.mark_deleted(entity, qbo_id)
-                    changes.gone.add((entity, qbo_id))
-                    if copy is not None:
-                        changes.gone_copies[(entity, qbo_id)] = copy
-                    report.deleted += 1
-                    continue
-                after = MirrorObject.from_quickbooks(entity, obj)
-                stored = fresh.get(qbo_id) or held.get(qbo_id)
-                same = same_as_stored(stored, after)
-                if same:  # what the push pass just wrote, or a re-read: held already
-                    report.unchanged += 1
+    with _Spool.new() as batches:  # what is read, kept on disk until stored, a page at a time
+        with ledger.quickbooks(connection) as client:
+            try:
+                read_in_full: frozenset[str] = frozenset()
+                if cursor is None or started - cursor > CDC_WINDOW:
+                    report.full = True
+                    for entity in LISTS + DOCUMENTS:
+                        _read_in_full(client, entity, batches, pace)
+                    read_in_full = frozenset(LISTS + DOCUMENTS)
+                    pace()
+                    preferences = client.preferences()
+                    pace()
+                    info = client.company_info()
                 else:
-                    fresh[qbo_id] = after
-                before = stored if entity in drift.WATCHED else None
-                changes.saw(before, after, changed=not same)
-                report.objects += 1
-            mirror.put_many(fresh.values())
-        mirror.put_preferences(preferences)
-        # what people changed under linked records: same transaction as the mirror
-        report.drift_report = drift.detect(session, connection_id, changes, clock=ledger.clock)
-        # what people made in QuickBooks that no app record is linked to: told to the app
-        # (not on the first pull: what the company held before is not news)
-        report.told = twoway.tell(
-            session, connection, changes, first=cursor is None, clock=ledger.clock
-        )
-        connections = Connections(session)
-        if info is not None and info.get("CompanyName"):
-            connections.set_company(connection_id, connection.realm_id, str(info["CompanyName"]))
-        connections.set_pulled(connection_id, started, ledger.clock())
+                    read_in_full = _changes_since(
+                        client, cursor - OVERLAP, batches, pace, leave=frozenset(also_in_full)
+                    )
+                    for entity in also_in_full:
+                        _read_in_full(client, entity, batches, pace)
+                    read_in_full |= frozenset(also_in_full)
+                    pace()
+                    preferences = client.preferences()
+                    info = None
+            except (Disconnected, SubscriptionLapsed) as exc:
+                status = "disconnected" if isinstance(exc, Disconnected) else "suspended"
+                with ledger.db.session() as session:
+                    Connections(session).set_status(connection_id, status)
+                    Events(session).append(
+                        connection_id, "connection.status_changed", {"status": status}
+                    )
+                report.stopped = status
+                return report
+            except QuickBooksError as exc:
+                # "throttled" as the push pass says it; other refusals by the adapter's own name
+                report.stopped = "throttled" if isinstance(exc, Throttled) else type(exc).__name__
+                if isinstance(exc, Throttled):
+                    report.retry_after = exc.retry_after
+                return report
+        with ledger.db.session() as session:
+            mirror = Mirror(session, connection_id, clock=ledger.clock)
+            changes = drift.Changes(full_entities=read_in_full)
+            for entity, objects in batches.pages():
+                _store_page(mirror, changes, report, entity, objects)
+            mirror.put_preferences(preferences)
+            # what people changed under linked records: same transaction as the mirror
+            report.drift_report = drift.detect(session, connection_id, changes, clock=ledger.clock)
+            # what people made in QuickBooks that no app record is linked to: told to the app
+            # (not on the first pull: what the company held before is not news)
+            report.told = twoway.tell(
+                session, connection, changes, first=cursor is None, clock=ledger.clock
+            )
+            connections = Connections(session)
+            if info is not None and info.get("CompanyName"):
+                connections.set_company(
+                    connection_id, connection.realm_id, str(info["CompanyName"])
+                )
+            connections.set_pulled(connection_id, started, ledger.clock())
     setup_checks.after_pull(ledger, connection, full=report.full)  # first pull, then daily
     return report
+
+
+def _store_page(
+    mirror: Mirror,
+    changes: drift.Changes,
+    report: PullReport,
+    entity: str,
+    objects: list[dict[str, Any]],
+) -> None:
+    """One page read of `entity` into the mirror, and what it changed into `changes`."""
+    live = [str(obj["Id"]) for obj in objects if obj.get("status") != "Deleted"]
+    held = mirror.get_many(entity, live)
+    # their last copy, locked: a deletion ledgerbridge itself is storing is waited for
+    # (it marks the copy deleted), so it never reads as one made in QuickBooks
+    dead = [str(obj["Id"]) for obj in objects if obj.get("status") == "Deleted"]
+    last = mirror.get_many(entity, dead, lock=True) if dead else {}
+    fresh: dict[str, MirrorObject] = {}  # to store, in the order read
+    for obj in objects:
+        qbo_id = str(obj["Id"])
+        if obj.get("status") == "Deleted":
+            copy = fresh.pop(qbo_id, None) or last.get(qbo_id)
+            mirror.mark_deleted(entity, qbo_id)
+            changes.gone.add((entity, qbo_id))
+            if copy is not None:
+                changes.gone_copies[(entity, qbo_id)] = copy
+            report.deleted += 1
+            continue
+        after = MirrorObject.from_quickbooks(entity, obj)
+        stored = fresh.get(qbo_id) or held.get(qbo_id)
+        same = same_as_stored(stored, after)
+        if same:  # what the push pass just wrote, or a re-read: held already
+            report.unchanged += 1
+        else:
+            fresh[qbo_id] = after
+        before = stored if entity in drift.WATCHED else None
+        changes.saw(before, after, changed=not same)
+        report.objects += 1
+    mirror.put_many(fresh.values())
 
 
 def _select(entity: str) -> str:
@@ -197,29 +218,92 @@ def _select(entity: str) -> str:
 
 
 def _changes_since(
-    client: QuickBooks, since: datetime, pace: Callable[[], None]
-) -> tuple[dict[str, list[dict[str, Any]]], frozenset[str]]:
-    """QuickBooks' changes since `since`, and the entities read in full instead.
+    client: QuickBooks,
+    since: datetime,
+    into: _Spool,
+    pace: Callable[[], None],
+    *,
+    leave: frozenset[str] = frozenset(),
+) -> frozenset[str]:
+    """QuickBooks' changes since `since` into `into` (but those of `leave`, read in full by
+    the caller); returns the entities read in full instead.
 
     QuickBooks answers a change-data-capture call with at most CDC_LIMIT objects and says
     nothing of the rest (the entities asked last lose theirs). An answer that full is asked
-    again one entity at a time; an entity with that many changes on its own is read in full
-    (a linked object it no longer holds is then gone, as after a full load). `pace` is called
-    before each request.
+    again one entity at a time; an entity with that many changes on its own is read in full,
+    page by page (a linked object it no longer holds is then gone, as after a full load).
+    `pace` is called before each request (the company's rate limits).
     """
     pace()
     batches = client.cdc(CDC_ENTITIES, since)
     if sum(len(rows) for rows in batches.values()) < CDC_LIMIT:
-        return batches, frozenset()
+        for entity, rows in batches.items():
+            if entity not in leave:
+                into.add(entity, rows)
+        return frozenset()
     full: set[str] = set()
-    for entity in CDC_ENTITIES:
+    for entity in batches:
+        if entity in leave:
+            continue
+        if entity not in CDC_ENTITIES:  # answered unasked: kept as the first answer had it
+            into.add(entity, batches[entity])
+            continue
+        batches[entity] = []  # the answer cut short is not needed any more
         pace()
         rows = client.cdc([entity], since).get(entity, [])
         if len(rows) >= CDC_LIMIT:
-            rows = client.query(_select(entity), before_page=pace)
+            del rows
+            _read_in_full(client, entity, into, pace)
             full.add(entity)
-        batches[entity] = rows
-    return batches, frozenset(full)
+        else:
+            into.add(entity, rows)
+    return frozenset(full)
+
+
+def _read_in_full(client: QuickBooks, entity: str, into: _Spool, pace: Callable[[], None]) -> None:
+    """Every object of `entity`, a page at a time into `into` (as `QuickBooks.query` reads),
+    each page's request counted first (`pace`)."""
+    start = 1
+    while True:
+        pace()
+        page = client.query_page(_select(entity), start, PAGE_SIZE)
+        into.add(entity, page)
+        if len(page) < PAGE_SIZE:
+            return
+        start += PAGE_SIZE
+
+
+class _Spool:
+    """What a pull read, kept in a temporary file until the mirror takes it: the read comes
+    first and whole (a read QuickBooks refuses half-way stores nothing, and no transaction
+    is held open while QuickBooks answers), then it is stored a page at a time, so a full
+    read of a big company never sits in memory whole. Pickled, as the adapter parsed it
+    (amounts stay Decimals): written and read back by this process only."""
+
+    def __init__(self, file: IO[bytes]) -> None:
+        self._file = file
+
+    @classmethod
+    @contextmanager
+    def new(cls) -> Iterator[_Spool]:
+        """A spool over a temporary file, gone when the block ends."""
+        with tempfile.TemporaryFile(prefix="ledgerbridge-pull-") as file:
+            yield cls(file)
+
+    def add(self, entity: str, rows: list[dict[str, Any]]) -> None:
+        """One page (every one, even empty: an entity read with nothing in it is stored)."""
+        pickle.dump((entity, rows), self._file, protocol=pickle.HIGHEST_PROTOCOL)
+
+    def pages(self) -> Iterator[tuple[str, list[dict[str, Any]]]]:
+        """The pages in the order read."""
+        self._file.flush()
+        self._file.seek(0)
+        while True:
+            try:
+                entity, rows = pickle.load(self._file)  # our own file
+            except EOFError:
+                return
+            yield entity, rows
 
 
 def mirror_is_empty(ledger: Ledger, connection_id: str) -> bool:

@@ -63,6 +63,17 @@ class Scans:
         ).scalars()
         return [stored_link(row) for row in rows]
 
+    def linked_objects(self, entities: Collection[str]) -> list[tuple[str, str]]:
+        """The (QuickBooks entity, id) of every link of the connection to one of `entities`,
+        in the order they were made: the keys only, not the links' pushed bodies."""
+        t = tables.Link
+        rows = self._session.execute(
+            select(t.qbo_entity, t.qbo_id)
+            .where(t.connection_id == self._cid, t.qbo_entity.in_(list(entities)))
+            .order_by(t.id)
+        )
+        return [(str(row.qbo_entity), str(row.qbo_id)) for row in rows]
+
     def records(self, *, read: Collection[str]) -> list[RecordRow]:
         """Every record of the connection (the deleted ones too); the data of the types in
         `read` only, so that a report over thousands of records decodes only what it reads."""

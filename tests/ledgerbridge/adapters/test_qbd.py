@@ -392,16 +392,24 @@ def test_queries_the_adapter_cannot_answer_are_refused(
     assert exchange.sent == []
 
 
-def test_a_page_of_a_query_is_its_slice_of_the_whole_list(qb: QbdClient) -> None:
-    """The initial import reads QuickBooks' lists page by page; qbXML has no offset, so a page
-    is the slice of the list read whole, in the same order, and a short page is the last."""
+def test_a_page_of_a_query_is_its_slice_of_the_whole_list(
+    qb: QbdClient, exchange: DirectExchange
+) -> None:
+    """The initial import and the pull read QuickBooks' lists page by page; qbXML has no
+    offset, so the first page reads the list whole and the pages after it are cut from that
+    read, in the same order: one read of the list, not one per page. A short page is the last."""
     every = qb.query("SELECT * FROM Account")
     assert len(every) > 3
+    before = len(exchange.sent)
     pages = [
         qb.query_page("SELECT * FROM Account", start, 3) for start in range(1, len(every) + 1, 3)
     ]
+    one_read = len(exchange.sent) - before
     assert [row["Id"] for page in pages for row in page] == [row["Id"] for row in every]
     assert len(pages[-1]) <= 3
+    before = len(exchange.sent)
+    assert qb.query("SELECT * FROM Account") == every
+    assert one_read == len(exchange.sent) - before  # as many requests as reading it once
     assert qb.query_page("SELECT * FROM Account", len(every) + 1, 3) == []
     for start, size in [(0, 3), (1, 0), (1, 1001)]:
         with pytest.raises(ValueError):

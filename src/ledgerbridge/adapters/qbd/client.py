@@ -101,6 +101,8 @@ class QbdClient:
     def __init__(self, exchange: Exchange) -> None:
         self._exchange = exchange
         self._kinds: dict[tuple[str, str], str] = {}  # (entity, id) -> Desktop object
+        # the list being paged by `query_page`: (its query, every row read)
+        self._paging: tuple[str, list[dict[str, Any]]] | None = None
 
     def __repr__(self) -> str:
         return "QbdClient()"
@@ -268,11 +270,17 @@ class QbdClient:
 
     def query_page(self, text: str, start: int, size: int) -> list[dict[str, Any]]:
         """Rows `start` (1-based) to `start + size - 1` of `query(text)`. qbXML has no offset:
-        each page reads the list through its iterator again and keeps its slice (the initial
-        import's progress pages; a Desktop list is read whole by `query` elsewhere)."""
+        the first page reads the list whole (through its iterator) and the pages after it,
+        asked in order, are cut from that read, so paging a list costs one read of it, not one
+        per page; a page short of `size` is the last and lets the read go."""
         if start < 1 or not 1 <= size <= _PAGE_LIMIT:
             raise ValueError(f"start is 1 or more, size 1 to {_PAGE_LIMIT}")
-        return self.query(text)[start - 1 : start - 1 + size]
+        held = self._paging
+        if start == 1 or held is None or held[0] != text:
+            held = (text, self.query(text))
+        page = held[1][start - 1 : start - 1 + size]
+        self._paging = held if len(page) == size else None
+        return page
 
     def count(self, text: str) -> int:
         match = _SELECT.match(text)

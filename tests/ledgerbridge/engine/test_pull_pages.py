@@ -1,0 +1,51 @@
+"""What a pull holds while it stores a read: pages spooled as the adapter parsed them, and of
+what read back as the mirror held it only its key (a full read after a big first sync)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from ledgerbridge.core.mirror import MirrorObject
+from ledgerbridge.engine.drift import Changes
+from ledgerbridge.engine.pull import _Spool
+
+
+def _customer(qbo_id: str, token: str, name: str) -> MirrorObject:
+    return MirrorObject.from_quickbooks(
+        "Customer", {"Id": qbo_id, "SyncToken": token, "DisplayName": name}
+    )
+
+
+def test_the_spool_gives_back_every_page_in_order_amounts_still_decimals() -> None:
+    first = [{"Id": "1", "TotalAmt": Decimal("10.50")}, {"Id": "2", "TotalAmt": Decimal("0")}]
+    with _Spool.new() as spool:
+        spool.add("Invoice", first)
+        spool.add("Invoice", [])
+        spool.add("Customer", [{"Id": "7", "DisplayName": "Ann"}])
+        pages = list(spool.pages())
+    assert pages == [
+        ("Invoice", first),
+        ("Invoice", []),
+        ("Customer", [{"Id": "7", "DisplayName": "Ann"}]),
+    ]
+    assert isinstance(pages[0][1][0]["TotalAmt"], Decimal)
+
+
+def test_what_read_back_unchanged_is_kept_as_a_key_only() -> None:
+    changes = Changes(full_entities=frozenset({"Customer"}))
+    held = _customer("1", "0", "Ann")
+    changes.saw(held, _customer("1", "0", "Ann"), changed=False)
+    edited = _customer("2", "1", "Bob Smith")
+    changes.saw(_customer("2", "0", "Bob"), edited)
+    assert changes.seen == {("Customer", "1"), ("Customer", "2")}
+    assert [key for key, _ in changes.changed()] == [("Customer", "2")]
+    assert changes.after(("Customer", "2")) is edited
+
+
+def test_an_object_read_twice_counts_its_later_copy() -> None:
+    changes = Changes()
+    first = _customer("3", "1", "Cy")
+    changes.saw(None, first)
+    again = _customer("3", "1", "Cy")
+    changes.saw(first, again, changed=False)  # the same copy on a later page
+    assert list(changes.changed()) == [(("Customer", "3"), (first, again))]
