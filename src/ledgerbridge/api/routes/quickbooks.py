@@ -156,7 +156,14 @@ def acknowledge(
     "already.",
     response_model=None,
     status_code=202,
-    responses={202: {"model": ImportProgress}},
+    responses={
+        202: {"model": ImportProgress},
+        409: {
+            "model": ErrorResponse,
+            "description": "The connection cannot import: not connected to its QuickBooks "
+            "Online company, or a QuickBooks Desktop connection",
+        },
+    },
 )
 def start_import(
     connection_id: str,

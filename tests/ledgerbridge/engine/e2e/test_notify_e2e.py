@@ -51,6 +51,10 @@ def receiver() -> Iterator[tuple[Receiver, str]]:
     thread.join()
 
 
+@pytest.mark.in_process(
+    "deliveries are driven by hand here; workers send each job's events themselves "
+    "(tests/ledgerbridge/dispatch/test_jobs.py)"
+)
 def test_events_are_signed_and_delivered_once(world: World, receiver: tuple[Receiver, str]) -> None:
     state, url = receiver
     service = world.service
