@@ -23,7 +23,8 @@ import math
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from ledgerbridge.storage import tables
@@ -130,9 +131,20 @@ class RateWindows:
                 .values(requests=t.requests + 1, batches=t.batches + int(batch))
             )
         else:
+            # another process may make the same bucket at the same moment (PostgreSQL, two
+            # workers): its row then takes this request too, instead of a duplicate key
+            dialect = self._session.get_bind().dialect.name
+            make = postgresql.insert if dialect == "postgresql" else sqlite.insert
+            added = make(t).values(
+                realm_id=realm_id, window_start=start, requests=1, batches=int(batch)
+            )
             self._session.execute(
-                insert(t).values(
-                    realm_id=realm_id, window_start=start, requests=1, batches=int(batch)
+                added.on_conflict_do_update(
+                    index_elements=[t.realm_id, t.window_start],
+                    set_={
+                        "requests": t.requests + 1,
+                        "batches": t.batches + added.excluded.batches,
+                    },
                 )
             )
             if forget_before is not None:

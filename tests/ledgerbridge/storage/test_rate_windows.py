@@ -6,7 +6,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import select
 
+from ledgerbridge.storage import tables
 from ledgerbridge.storage.db import Database
 from ledgerbridge.storage.rate_windows import MARGIN, RateWindows
 
@@ -108,3 +110,21 @@ def test_no_share_is_kept_when_batches_may_take_every_request(db: Database, cloc
     # limits as high as a company without any (ledgerbridge demo): singles are never held back
     for _ in range(3):
         assert take(db, clock, limit=10**9, batch_limit=10**9, keep_for_batches=True) == 0
+
+
+def test_two_processes_making_the_same_bucket_count_both_requests(
+    db: Database, clock: Clock
+) -> None:
+    """Two workers that both read no row for a new bucket both add their request to it (the
+    second insert meets the first's row: counted there, not a duplicate key)."""
+    start = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
+    for _ in range(2):  # each as if it had read the bucket missing before the other wrote it
+        with db.session() as session:
+            RateWindows(session, clock=clock)._add("realm-1", start, [], True, None)
+    with db.session(readonly=True) as session:
+        rows = session.execute(
+            select(tables.RateWindow.requests, tables.RateWindow.batches).where(
+                tables.RateWindow.realm_id == "realm-1"
+            )
+        ).all()
+    assert [(r.requests, r.batches) for r in rows] == [(2, 2)]
