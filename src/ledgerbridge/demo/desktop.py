@@ -40,7 +40,13 @@ from ledgerbridge.bootstrap import Ledger, build
 from ledgerbridge.bootstrap.wiring import CannotListen, api_in_thread
 from ledgerbridge.demo import report
 from ledgerbridge.demo.dataset import Dataset, generate
-from ledgerbridge.demo.run import DemoError, Options, _answers, _check_free, _start_fresh
+from ledgerbridge.demo.run import (
+    DemoError,
+    Options,
+    _check_free,
+    _start_fresh,
+    wait_for_emulator,
+)
 from ledgerbridge.engine.drain import DrainReport
 from ledgerbridge.engine.errors import Invalid
 from ledgerbridge.engine.service import Service
@@ -156,12 +162,7 @@ def _emulator(
     with open_private(log_path) as log:
         process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
     try:
-        deadline = time.monotonic() + 30
-        while not _answers(f"{url}/_emulator/health"):
-            if process.poll() is not None or time.monotonic() > deadline:
-                tail = log_path.read_text(errors="replace")[-500:]
-                raise DemoError(f"the QuickBooks Desktop emulator did not start on {url}: {tail}")
-            time.sleep(0.1)
+        wait_for_emulator(process, url, log_path, "QuickBooks Desktop emulator")
         out.print(
             f"QuickBooks Desktop emulator on {url}: the company file {COMPANY_NAME!r}, its Web "
             f"Connector polling {service_url} every {EVERY_SECONDS:g} s (log: {log_path})"

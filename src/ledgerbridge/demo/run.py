@@ -220,12 +220,7 @@ def _emulator(options: Options, out: Console) -> Iterator[str]:
     with open_private(log_path) as log:
         process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
     try:
-        deadline = time.monotonic() + 30
-        while not _answers(f"{url}/_emulator/health"):
-            if process.poll() is not None or time.monotonic() > deadline:
-                tail = log_path.read_text(errors="replace")[-500:]
-                raise DemoError(f"the QuickBooks emulator did not start on {url}: {tail}")
-            time.sleep(0.1)
+        wait_for_emulator(process, url, log_path, "QuickBooks emulator")
         out.print(f"QuickBooks Online emulator on {url} (log: {log_path})")
         yield url
     finally:
@@ -235,6 +230,19 @@ def _emulator(options: Options, out: Console) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+def wait_for_emulator(
+    process: subprocess.Popen[bytes], url: str, log_path: Path, name: str
+) -> None:
+    """Until the emulator child answers its health check (30 s at most): `DemoError` with its
+    log's tail when it exits or does not answer in time."""
+    deadline = time.monotonic() + 30
+    while not _answers(f"{url}/_emulator/health"):
+        if process.poll() is not None or time.monotonic() > deadline:
+            tail = log_path.read_text(errors="replace")[-500:]
+            raise DemoError(f"the {name} did not start on {url}: {tail}")
+        time.sleep(0.1)
 
 
 def _answers(url: str) -> bool:
