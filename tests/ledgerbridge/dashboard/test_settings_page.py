@@ -7,6 +7,8 @@ from __future__ import annotations
 import html
 import re
 
+import pytest
+
 from tests.ledgerbridge.dashboard.conftest import Office
 
 
@@ -112,3 +114,36 @@ def test_a_desktop_connection_says_these_are_for_quickbooks_online(office: Offic
     assert refused.status_code == 409
     (said,) = notices(refused.text)
     assert "QuickBooks Desktop" in said and "is active" not in said
+
+
+@pytest.mark.parametrize("value", ["off\x00", "events" * 20_000, "IMPORT", "events; drop table"])
+def test_hostile_choices_are_refused_and_nothing_saved(office: Office, value: str) -> None:
+    """A NUL, a huge value or any other word than the choices: refused naming the setting,
+    the page still answers, and nothing of the form is saved. (A lone surrogate cannot be
+    sent: a form is UTF-8, which has none.)"""
+    cid = office.connection()
+    refused = office.post(
+        f"/dashboard/connections/{cid}/settings/from-quickbooks",
+        {"from_quickbooks_vendors": "off", "from_quickbooks_customers": value},
+    )
+    assert refused.status_code in (413, 422), refused.status_code
+    if refused.status_code == 422:
+        (said,) = notices(refused.text)
+        assert "from_quickbooks_customers" in said
+    settings = office.service.connection(office.key_id, cid).settings
+    assert settings["from_quickbooks_customers"] == "events"
+    assert settings["from_quickbooks_vendors"] == "events"
+
+
+def test_an_empty_choice_leaves_its_setting_as_it_was(office: Office) -> None:
+    """An empty value is a choice not made (as a select left alone): that setting is kept, the
+    others of the form are saved."""
+    cid = office.connection()
+    saved = office.post(
+        f"/dashboard/connections/{cid}/settings/from-quickbooks",
+        {"from_quickbooks_vendors": "off", "from_quickbooks_customers": ""},
+    )
+    assert saved.status_code == 200
+    settings = office.service.connection(office.key_id, cid).settings
+    assert settings["from_quickbooks_customers"] == "events"
+    assert settings["from_quickbooks_vendors"] == "off"
