@@ -7,6 +7,7 @@ With the emulator environment and no client id configured, the app's credentials
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -61,6 +62,8 @@ class Ledger:
     public_url: str | None = None
     # how long a Desktop pass waits for the Web Connector (engine.desktop.exchange)
     desktop_waits: Waits = field(default_factory=Waits)
+    # set when the process shuts down (`engine.ports.Ledger.stopping`)
+    stopping: threading.Event = field(default_factory=threading.Event)
     _apps: dict[str, QboApp] = field(default_factory=dict)
     _endpoints: dict[str, OAuthEndpoints] = field(default_factory=dict)
 

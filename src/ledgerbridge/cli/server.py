@@ -77,6 +77,7 @@ def serve(
         try:
             wiring.serve_api(service, host=host, port=port, log_level=log_level.value)
         finally:
+            service.close()  # the Desktop passes of this process end before the database
             dispatcher.stop()
 
 

@@ -3,7 +3,7 @@
     checklist = run_checks(ledger, connection_id)    # made, stored, the app told of changes
     stored_checks(ledger, connection_id)             # the last one, as the API shows it
     apply_numbering_start(ledger, connection_id, actor, number=None)
-    after_pull(ledger, connection, full=report.full) # from pull_company: first pull, then daily
+    after_pull(ledger, connection, full=..., started=...)  # from pull_company: first, daily
 
 The checklist is stored on the connection (`Connections.set_checks`); when a check's status
 differs from the stored one, the event ``connection.checks`` tells the app
@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator, Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -59,11 +59,27 @@ _READ = ("item", "invoice", "payment", "receipt", "bill", "purchase_order")
 
 def run_checks(ledger: Ledger, connection_id: str) -> checks.Checklist:
     """Make the checklist now, store it, and tell the app which checks changed status."""
+    checklist = _run_checks(ledger, connection_id, unless_made_since=None)
+    assert checklist is not None  # always made when nothing is made "since"
+    return checklist
+
+
+def _run_checks(
+    ledger: Ledger, connection_id: str, *, unless_made_since: datetime | None
+) -> checks.Checklist | None:
+    """`run_checks`; None, making nothing, when a checklist was stored at or after
+    `unless_made_since` (decided under the connection's lock: two pulls ending together make
+    one checklist, not two)."""
     with ledger.db.session() as session:
         connections = Connections(session, clock=ledger.clock)
+        if not connections.lock(connection_id):
+            raise LookupError(f"connection {connection_id}")
         connection = connections.get_unscoped(connection_id)
         if connection is None:
             raise LookupError(f"connection {connection_id}")
+        made = connection.checks_at
+        if unless_made_since is not None and made is not None and made >= unless_made_since:
+            return None
         checklist = make_checklist(session, connection)
         changes = checks.status_changes(connection.checks, checklist)
         connections.set_checks(connection_id, checklist.to_json(), ledger.clock())
@@ -89,8 +105,11 @@ def stored_checks(ledger: Ledger, connection_id: str) -> dict[str, Any] | None:
     }
 
 
-def after_pull(ledger: Ledger, connection: StoredConnection, *, full: bool) -> None:
-    """After a pull: the checklist, when the pull was a full one or the last is a day old.
+def after_pull(
+    ledger: Ledger, connection: StoredConnection, *, full: bool, started: datetime
+) -> None:
+    """After a pull that began at `started`: the checklist, when the pull was a full one or the
+    last is a day old, unless another pull made one after this one began.
 
     A failing check is logged, never a failed pull.
     """
@@ -98,7 +117,7 @@ def after_pull(ledger: Ledger, connection: StoredConnection, *, full: bool) -> N
     if not full and last is not None and ledger.clock() - last < CHECK_EVERY:
         return
     try:
-        run_checks(ledger, connection.id)
+        _run_checks(ledger, connection.id, unless_made_since=started)
     except Exception:
         log.exception("setup checks of connection %s failed", connection.id)
 

@@ -27,6 +27,7 @@ swapping its `transport`, lowering its `rate_limits`).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -120,6 +121,12 @@ class Ledger(Protocol):
     @property
     def transport(self) -> httpx.BaseTransport | None:
         """What every outgoing HTTP request goes through (None: the network)."""
+        ...
+
+    @property
+    def stopping(self) -> threading.Event:
+        """Set when the process shuts down: long waits end (a Desktop pass's for its Web
+        Connector's sessions), so the threads doing them end before the database is closed."""
         ...
 
     def quickbooks(self, connection: StoredConnection) -> QuickBooks:

@@ -168,7 +168,7 @@ def pull_company(
                     connection_id, connection.realm_id, str(info["CompanyName"])
                 )
             connections.set_pulled(connection_id, started, ledger.clock())
-    setup_checks.after_pull(ledger, connection, full=report.full)  # first pull, then daily
+    setup_checks.after_pull(ledger, connection, full=report.full, started=started)
     return report
 
 

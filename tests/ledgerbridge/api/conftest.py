@@ -155,6 +155,7 @@ def served(
         with ApiServer(service, port):
             yield Served(url, data_dir, ledger, service, wakes, pulls)
     finally:
+        service.close()
         ledger.db.dispose()
 
 

@@ -86,6 +86,7 @@ def site(
     try:
         yield Site(ledger, service, emulator, data_dir, wakes)
     finally:
+        service.close()
         ledger.db.dispose()
 
 

@@ -150,4 +150,5 @@ def desktop(tmp_path: Any, database: dict[str, str]) -> Iterator[Desktop]:
                 key_id,
             )
     finally:
+        service.close()  # a pass still waiting for the Web Connector ends before the database
         ledger.db.dispose()

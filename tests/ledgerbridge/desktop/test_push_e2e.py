@@ -9,6 +9,7 @@ the `desktop_requests` queue.
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -270,6 +271,25 @@ def test_a_web_connector_stopped_half_way_goes_on_next_time(desktop: Desktop) ->
     held = exported(desktop)
     assert "Ann Lee" in [c["Name"] for c in held["Customer"]]  # some there, not all yet
     assert len(held.get("Invoice", [])) == 0
+    desktop.clock.advance(minutes=3)
+    sessions(connector)
+    check_company(desktop)
+
+
+def test_ledgerbridge_stopping_mid_pass_ends_the_pass_and_goes_on_when_started_again(
+    desktop: Desktop,
+) -> None:
+    """`ledgerbridge serve` stopping while a pass waits for the Web Connector: the pass ends
+    before the database closes (its request taken back or settled later by a look-up), and the
+    next run puts every record in the company file once."""
+    connector = connected(desktop)
+    map_payment_methods(desktop)
+    field_service(desktop)
+    connector.halt_after_exchanges = 4
+    assert connector.run_session().outcome == "halted"
+    desktop.service.close(timeout=30)
+    assert [t.name for t in threading.enumerate() if t.name.startswith("desktop-pass-")] == []
+    desktop.ledger.stopping.clear()  # the process started again
     desktop.clock.advance(minutes=3)
     sessions(connector)
     check_company(desktop)

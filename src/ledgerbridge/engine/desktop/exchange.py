@@ -74,6 +74,8 @@ class QueuedExchange:
     def exchange(self, key: str, document: str) -> str:
         if self._silent:
             raise Unavailable("the Web Connector is not polling", ambiguous=False)
+        if self._ledger.stopping.is_set():
+            raise Unavailable("ledgerbridge is stopping", ambiguous=False)
         with self._ledger.db.session() as session:
             requests = DesktopRequests(session, clock=self._ledger.clock)
             found = requests.get(self._cid, key)
@@ -104,6 +106,11 @@ class QueuedExchange:
                 if found.state == "answered" and found.answer is not None:
                     return found.answer
                 if found.state == "lost":
+                    raise AnswerLost(key)
+                if self._ledger.stopping.is_set():  # the process ends: so does the wait
+                    if found.state == "queued" and requests.withdraw(self._cid, key):
+                        raise Unavailable("ledgerbridge is stopping", ambiguous=False)
+                    requests.lose_unanswered(self._cid, "ledgerbridge stopped before the answer")
                     raise AnswerLost(key)
                 late = found.state == "queued" and now - started > self._waits.unsent
                 if late and requests.withdraw(self._cid, key):

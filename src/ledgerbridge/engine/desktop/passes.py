@@ -60,7 +60,6 @@ KEEP_ANSWERS: Final = timedelta(days=7)
 class _Run:
     total: int  # due records when the pass began
     thread: threading.Thread | None = None
-    error: Exception | None = None
 
     @property
     def alive(self) -> bool:
@@ -138,7 +137,21 @@ class DesktopPasses:
         with self.ledger.db.session(readonly=True) as session:  # another process's pass
             return Leases(session, clock=self.ledger.clock).held(f"connection:{connection_id}")
 
+    def close(self, timeout: float = 10.0) -> None:
+        """The process shuts down: passes running here stop waiting for their Web Connector
+        (`Ledger.stopping`; a request handed out is settled by a look-up next time) and end
+        before the database closes; none starts after. Waits up to `timeout` seconds."""
+        self.ledger.stopping.set()
+        nudge()
+        with self._lock:
+            threads = [run.thread for run in self._runs.values() if run.thread is not None]
+        deadline = time.monotonic() + timeout
+        for thread in threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+
     def _start(self, connection_id: str) -> None:
+        if self.ledger.stopping.is_set():
+            return
         with self._lock:
             run = self._runs.get(connection_id)
             if run is not None and run.alive:
@@ -155,7 +168,7 @@ class DesktopPasses:
                 return
         run = _Run(total=self._due_count(connection_id))
         run.thread = threading.Thread(
-            target=self._guarded(run, connection_id, lambda: self._pass(connection_id, holder)),
+            target=self._guarded(connection_id, lambda: self._pass(connection_id, holder)),
             name=f"desktop-pass-{connection_id}",
             daemon=True,
         )
@@ -163,14 +176,11 @@ class DesktopPasses:
             self._runs[connection_id] = run
         run.thread.start()
 
-    def _guarded(
-        self, run: _Run, connection_id: str, work: Callable[[], None]
-    ) -> Callable[[], None]:
+    def _guarded(self, connection_id: str, work: Callable[[], None]) -> Callable[[], None]:
         def target() -> None:
             try:
                 work()
-            except Exception as exc:  # logged; the records stay due for the next session
-                run.error = exc
+            except Exception:  # logged; the records stay due for the next session
                 log.exception("the Desktop pass of %s failed", connection_id)
             finally:
                 nudge()  # a session waiting for the pass's next request learns it has ended

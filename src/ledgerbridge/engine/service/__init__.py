@@ -99,10 +99,19 @@ class Service:
     # the work the Desktop connections' Web Connector sessions carry out (None: the engine's
     # passes, engine.desktop.passes, one registry of running passes per Service)
     desktop_work: DesktopWork | None = None
+    _passes: DesktopPasses = field(init=False, repr=False)  # this Service's own registry
 
     def __post_init__(self) -> None:
+        self._passes = DesktopPasses(self.ledger)
         if self.desktop_work is None:
-            self.desktop_work = DesktopPasses(self.ledger)
+            self.desktop_work = self._passes
+
+    def close(self, timeout: float = 10.0) -> None:
+        """The process shuts down: the Desktop passes running in it end (`DesktopPasses.close`)
+        before the database is closed. Waits up to `timeout` seconds for each registry."""
+        self._passes.close(timeout)
+        if isinstance(self.desktop_work, DesktopPasses) and self.desktop_work is not self._passes:
+            self.desktop_work.close(timeout)
 
     # --- keys ---------------------------------------------------------------------------------
     create_key = api_keys.create_key

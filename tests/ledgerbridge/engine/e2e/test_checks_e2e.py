@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from ledgerbridge.engine.checks import (
+    after_pull,
     apply_numbering_start,
     refresh_numbering,
     run_checks,
@@ -92,6 +93,25 @@ def test_the_first_pull_makes_the_checklist(world: World) -> None:
     pull_company(world.ledger, world.connection_id)
     again = stored_checks(world.ledger, world.connection_id)
     assert again is not None and again["checked_at"] == stored["checked_at"]
+
+
+def test_two_pulls_ending_together_make_one_checklist(world: World) -> None:
+    """A worker's first pull and a person's refresh both read in full; the one ending second
+    finds a checklist made after it began and makes none (the race a workers' run showed)."""
+    began = world.ledger.clock()
+    pull_company(world.ledger, world.connection_id)
+    first = stored_checks(world.ledger, world.connection_id)
+    assert first is not None
+    with world.ledger.db.session(readonly=True) as session:
+        connection = Connections(session).get_unscoped(world.connection_id)
+    assert connection is not None
+    after_pull(world.ledger, connection, full=True, started=began)  # the other pull ends
+    again = stored_checks(world.ledger, world.connection_id)
+    assert again is not None and again["checked_at"] == first["checked_at"]
+    # a pull that began after the checklist was made checks again, being a full one
+    after_pull(world.ledger, connection, full=True, started=world.ledger.clock())
+    later = stored_checks(world.ledger, world.connection_id)
+    assert later is not None and later["checked_at"] > first["checked_at"]
 
 
 def test_checks_run_again_when_the_last_is_a_day_old(world: World) -> None:
