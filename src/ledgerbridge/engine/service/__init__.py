@@ -107,9 +107,12 @@ class Service:
             self.desktop_work = self._passes
 
     def close(self, timeout: float = 10.0) -> None:
-        """The process shuts down: the Desktop passes running in it end (`DesktopPasses.close`)
-        before the database is closed. Waits up to `timeout` seconds for each registry."""
+        """The process shuts down: the Desktop passes running in it end (`DesktopPasses.close`),
+        and the refreshes and initial imports under way are waited for, before the database is
+        closed. Waits up to `timeout` seconds for each registry."""
         self._passes.close(timeout)
+        self.refreshes.join(timeout)
+        self.import_runs.join(timeout)
         if isinstance(self.desktop_work, DesktopPasses) and self.desktop_work is not self._passes:
             self.desktop_work.close(timeout)
 

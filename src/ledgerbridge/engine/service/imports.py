@@ -12,6 +12,7 @@ the import's (`core.twoway.import_record`); with `id` null the app declines it (
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -72,6 +73,14 @@ class ImportRuns:
         with self._lock:
             running = self._runs.get(connection_id)
             return running is not None and running.is_alive()
+
+    def join(self, timeout: float) -> None:
+        """Wait up to `timeout` seconds for every run (the process stops)."""
+        with self._lock:
+            threads = list(self._runs.values())
+        deadline = time.monotonic() + timeout
+        for thread in threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
 
     def wait(self, connection_id: str, timeout: float) -> None:
         """Wait for the connection's run (tests, the command line)."""

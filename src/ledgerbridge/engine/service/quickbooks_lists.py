@@ -17,6 +17,7 @@ over QuickBooks' rate limit (with its wait), QuickBooks not answering, the secre
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -167,13 +168,27 @@ class Refreshes:
         self._runs: dict[str, _Run] = {}
 
     def start(self, connection_id: str, read: Callable[[], PullReport]) -> _Run:
-        """The connection's refresh under way, or a new one running `read`."""
+        """The connection's refresh under way, or a new one running `read`. Ended runs are
+        let go (what one raised holds its frames, a database connection among them)."""
         with self._lock:
+            self._runs = {cid: r for cid, r in self._runs.items() if r.thread.is_alive()}
             run = self._runs.get(connection_id)
             if run is None or not run.thread.is_alive():
                 run = self._runs[connection_id] = _Run(read)
                 run.thread.start()
             return run
+
+    def join(self, timeout: float) -> None:
+        """Wait up to `timeout` seconds for the refreshes under way (the process stops)."""
+        with self._lock:
+            threads = [run.thread for run in self._runs.values()]
+        _join(threads, timeout)
+
+
+def _join(threads: list[threading.Thread], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    for thread in threads:
+        thread.join(max(0.0, deadline - time.monotonic()))
 
 
 class Refreshing(Wiring, Protocol):
