@@ -227,3 +227,59 @@ def test_a_closed_period_reopened_in_quickbooks_then_retried(desktop: Desktop) -
     assert record(desktop, "invoice", "inv-1")["status"] == "synced"
     (sent,) = exported(desktop)["Invoice"]
     assert sent["TxnDate"] == "2026-11-15"
+
+
+def test_a_customer_deleted_in_quickbooks_is_added_again_then_its_invoice(
+    desktop: Desktop,
+) -> None:
+    connector = ready(desktop)
+    put(desktop, "customer", "c", display_name="Eve Park")
+    sessions(connector)
+    eve = listed(desktop, "Customer", "Eve Park")
+    person(
+        desktop,
+        f"<ListDelRq><ListDelType>Customer</ListDelType><ListID>{eve['ListID']}</ListID>"
+        "</ListDelRq>",
+    )
+    invoice(desktop, "inv-1", "c", "7002")
+    sessions(connector)
+    found = problem(desktop, "invoice", "inv-1")
+    assert found["code"] == "invoice.customer_inactive"  # QuickBooks' 3140: invalid reference
+    assert "deleted in QuickBooks Desktop" in found["meaning"]  # the Desktop words
+    answer = act(desktop, "invoice", "inv-1", "reactivate")
+    assert answer["result"]["summary"] == WAITING
+    sessions(connector)
+    (again,) = named(desktop, "Customer", "Eve Park")
+    assert again["ListID"] != eve["ListID"]
+    assert record(desktop, "customer", "c")["quickbooks_id"] == again["ListID"]
+    view = record(desktop, "invoice", "inv-1")
+    assert view["status"] == "synced", (view["problem"], view["history"][:4])
+    (sent,) = exported(desktop)["Invoice"]
+    assert sent["CustomerRef"]["ListID"] == again["ListID"] and sent["RefNumber"] == "7002"
+
+
+def test_another_company_file_open_keeps_records_and_fixes_until_the_right_one(
+    desktop: Desktop,
+) -> None:
+    connector = _cara_in_use(desktop)
+    cara = listed(desktop, "Customer", "Cara Moss")
+    other = desktop.emulator.create_company("Someone Else's Books", preset="demo")
+    before = {r.data.get("Name") for r in other.all_records()}
+    connector.open_company_id = other.id  # someone opens another company file on the PC
+    desktop.clock.advance(minutes=16)
+    connector.run_session()
+    assert desktop.stored_connection()["status"] == "wrong_company"
+    put(desktop, "customer", "fay", display_name="Fay Lund")
+    act(desktop, "customer", "cara", "link", quickbooks_id=cara["ListID"])
+    for _ in range(2):
+        connector.run_session()
+    assert {r.data.get("Name") for r in other.all_records()} == before  # the other file untouched
+    assert record(desktop, "customer", "cara")["waiting"]["action"] == "link"
+    assert record(desktop, "customer", "fay")["status"] == "pending"
+    connector.open_company_id = None  # the connection's own file open again
+    sessions(connector)
+    assert desktop.stored_connection()["status"] == "active"
+    assert record(desktop, "customer", "cara")["quickbooks_id"] == cara["ListID"]
+    assert record(desktop, "customer", "fay")["status"] == "synced"
+    assert len(named(desktop, "Customer", "Fay Lund")) == 1
+    assert {r.data.get("Name") for r in other.all_records()} == before

@@ -142,7 +142,8 @@ def _view(
     link: StoredLink | None,
     history: tuple[Mapping[str, Any], ...],
 ) -> RecordView:
-    problem = ProblemView.of(state.problem) if state and state.problem else None
+    desktop = connection.environment == "desktop"  # QuickBooks Desktop's own words, if any
+    problem = ProblemView.of(state.problem, desktop=desktop) if state and state.problem else None
     return RecordView(
         type=stored.type,
         id=stored.app_id,
