@@ -283,3 +283,26 @@ def test_another_company_file_open_keeps_records_and_fixes_until_the_right_one(
     assert record(desktop, "customer", "fay")["status"] == "synced"
     assert len(named(desktop, "Customer", "Fay Lund")) == 1
     assert {r.data.get("Name") for r in other.all_records()} == before
+
+
+def test_a_refresh_of_the_lists_is_read_at_the_next_session(desktop: Desktop) -> None:
+    connector = ready(desktop)
+    lists = f"/v1/connections/{desktop.connection['id']}/quickbooks"
+    person(
+        desktop,
+        "<CustomerAddRq><CustomerAdd><Name>Gil Ortega</Name><Email>gil@ex.com</Email>"
+        "</CustomerAdd></CustomerAddRq>",
+    )
+
+    def customers() -> list[str]:
+        answer = desktop.http.get(f"{lists}/customers", params={"q": "Gil"})
+        assert answer.status_code == 200, answer.text
+        return [str(i["record"].get("display_name")) for i in answer.json()["items"]]
+
+    assert customers() == []  # made in QuickBooks after ledgerbridge last read it
+    answer = desktop.http.post(f"{lists}/refresh", params={"wait": 0})
+    assert answer.status_code == 202, answer.text
+    assert answer.json()["waiting_for"] == "web_connector"
+    assert customers() == []  # nothing can be read before the Web Connector calls
+    sessions(connector)
+    assert customers() == ["Gil Ortega"]

@@ -306,7 +306,9 @@ def _context(
         "confirmed_at": confirmed_at(view),
         "polled": _polled(request),
         # work under way: the panel asks again until the record is no longer pending
-        "live": view.status == Status.PENDING and not view.held and connection.status == "active",
+        # (or a fix waits for QuickBooks Desktop's Web Connector: it asks until it is done)
+        "live": ((view.status == Status.PENDING and not view.held) or view.waiting is not None)
+        and connection.status == "active",
     }
 
 
