@@ -26,6 +26,7 @@ from ledgerbridge.core.status import Status
 from ledgerbridge.dashboard import names, queries, web
 from ledgerbridge.dashboard.accounts import DashboardUser
 from ledgerbridge.dashboard.present import action_label, record_name, type_label
+from ledgerbridge.engine.actions import REMOTE
 from ledgerbridge.engine.errors import Invalid, Refused
 from ledgerbridge.engine.views import ProblemView, RecordView
 
@@ -53,6 +54,16 @@ CONFIRMED_ACTIONS = {
     "link": "This links the record to QuickBooks {entity} {quickbooks_id}. Nothing new is "
     "created in QuickBooks; later changes in the app update that QuickBooks record.",
 }
+
+
+_AT_THE_NEXT_UPDATE = (
+    "QuickBooks Desktop is reached only when its Web Connector calls: this is done at its next "
+    "update, and this page shows the outcome then."
+)
+
+
+def _desktop(context: dict[str, Any]) -> bool:
+    return str(getattr(context["connection"], "environment", "")) == "desktop"
 
 
 @dataclass(frozen=True)
@@ -372,6 +383,11 @@ def act(
             entity=entity,
             quickbooks_id=params.get("quickbooks_id", ""),
         )
+        if _desktop(context) and action in REMOTE:
+            text = text.replace(", right now.", ".").replace(" right now.", ".")
+            if action == "reactivate":  # Desktop deletes what Online can only make inactive
+                text = text.removesuffix(".") + "; one deleted there is added again from the app."
+            text += f" {_AT_THE_NEXT_UPDATE}"
         button = f"Yes, {label[0].lower()}{label[1:]}"
         context["confirm"] = {
             "action": action,
