@@ -6,7 +6,7 @@
                                   remove(...)       carried out, or refused (audit completed)
 
 A record has at most one fix waiting; the connection's own requests (a refresh of the
-QuickBooks lists) use an empty record type and id (`CONNECTION`).
+QuickBooks lists, a verify) have the record type `CONNECTION` (empty) and their name as id.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from ledgerbridge.storage.tables import Clock, utcnow
 __all__ = ["CONNECTION", "DesktopActions", "StoredAction"]
 
 CONNECTION: Final = ""
-"""The record type and id of a request about the whole connection."""
+"""The record type of a request about the whole connection."""
 
 
 @dataclass(frozen=True, slots=True)

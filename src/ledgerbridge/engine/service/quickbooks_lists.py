@@ -25,12 +25,11 @@ from typing import Any, Protocol
 from sqlalchemy.orm import Session
 
 from ledgerbridge.core.lists import LISTS, SEARCHABLE, Restriction, canonical, restriction
-from ledgerbridge.engine.desktop.fixes import REFRESH_LISTS
+from ledgerbridge.engine.desktop.fixes import request_lists_refresh
 from ledgerbridge.engine.errors import Unreachable
 from ledgerbridge.engine.pull import READ_IN_FULL_ONLY, PullReport, pull_company
 from ledgerbridge.engine.service._shared import Wiring, invalid, owned_connection, text_field
 from ledgerbridge.storage.connections import Connections
-from ledgerbridge.storage.desktop_actions import CONNECTION, DesktopActions
 from ledgerbridge.storage.mirror_lists import ListedObject, MirrorLists, Search
 from ledgerbridge.storage.records import Page
 
@@ -327,10 +326,7 @@ def refresh_quickbooks(
         connection = owned_connection(session, key_id, connection_id)
     if connection.environment == "desktop" and connection.status == "active":
         # QuickBooks Desktop cannot be called: its Web Connector's next session reads the lists
-        with service.ledger.db.session() as session:
-            DesktopActions(session, clock=service.ledger.clock).put(
-                connection_id, CONNECTION, CONNECTION, REFRESH_LISTS, {}, f"api-key:{key_id}", None
-            )
+        request_lists_refresh(service.ledger, connection_id, f"api-key:{key_id}")
         now = service.ledger.clock()
         return Refreshed(False, freshness(service, connection_id), now, waiting_for="web_connector")
     if connection.status != "active" or connection.realm_id is None:
