@@ -39,7 +39,10 @@ def test_a_verify_flags_a_synced_record_quickbooks_disagrees_with(desktop: Deskt
         "</CustomerMod></CustomerModRq>",
     )
     assert record(desktop, "customer", "c1")["status"] == "synced"
-    entry = fixes.request_verify(desktop.ledger, desktop.connection["id"], "test")
+    answer = desktop.http.post(f"/v1/connections/{desktop.connection['id']}/verify")
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["waiting_for"] == "web_connector"
+    entry = int(answer.json()["audit_entry"])
     sessions(connector)
     report = fixes.verify_report(desktop.ledger, entry)
     assert report is not None
