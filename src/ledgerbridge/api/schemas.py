@@ -297,6 +297,12 @@ class RecordOut(BaseModel):
         "type out. A sync request that selects it, the retry action, a pushed record that needs "
         "it, or auto_push taking its type in releases it"
     )
+    waiting: dict[str, Any] | None = Field(
+        default=None,
+        description="QuickBooks Desktop only: a fix that needs QuickBooks itself (link, "
+        "reactivate, ...) waiting for the Web Connector's next session: `action`, `for` "
+        '("web_connector"), `since`, `by`; null once carried out (its outcome is in `history`)',
+    )
 
 
 class RecordIn(BaseModel):
@@ -487,3 +493,8 @@ class Refreshed(BaseModel):
     changed: int = Field(description="Objects read that were new or changed")
     deleted: int = Field(description="Objects QuickBooks said were deleted")
     mirror: MirrorFreshness
+    waiting_for: str | None = Field(
+        default=None,
+        description='QuickBooks Desktop: "web_connector" (202): the lists are read at the '
+        "Web Connector's next session, which cannot be called",
+    )

@@ -1,6 +1,8 @@
 """Operator commands that read and show: `ledgerbridge verify | log | reconcile | checks | plan`.
 
-    ledgerbridge verify CID [--json] [--no-flag] read QuickBooks afresh, check every "synced"
+    ledgerbridge verify CID [--json] [--no-flag] [--wait S]
+                                               read QuickBooks afresh, check every "synced"
+                                               (Desktop: at the Web Connector's next update)
     ledgerbridge log CID [--status S --type T --code C --q TEXT --limit N --cursor C]
     ledgerbridge reconcile CID [--format table|csv|json] [--all] [--limit N]
                                                the exceptions first, the rest summarised
@@ -16,6 +18,7 @@ from __future__ import annotations
 import csv
 import io
 import sys
+import time
 from collections.abc import Iterator
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
@@ -32,13 +35,17 @@ from ledgerbridge.cli.common import (
     ConnectionId,
     asked,
     choice,
+    connection_of,
     echo_json,
     operating,
 )
 from ledgerbridge.core import catalog, money
 from ledgerbridge.core.reconcile import KIND_LABELS
 from ledgerbridge.core.records import RECORD_TYPES
+from ledgerbridge.engine.desktop import fixes
 from ledgerbridge.engine.errors import InvalidCursor
+from ledgerbridge.engine.ports import Ledger
+from ledgerbridge.engine.verify import VerifyReport
 from ledgerbridge.terminal import STATUSES, console
 
 __all__ = ["app"]
@@ -61,19 +68,32 @@ def verify(
             "--flag/--no-flag", help="Turn each mismatch into the record's problem (default)."
         ),
     ] = True,
+    wait: Annotated[
+        float,
+        typer.Option(
+            "--wait",
+            min=0,
+            help="QuickBooks Desktop: seconds to wait for the Web Connector's next update, "
+            "which carries the verify out (default 900: the .qwc's 15-minute schedule).",
+        ),
+    ] = 900,
 ) -> None:
     """Read QuickBooks afresh and check every synced record against it. Exits 1 when a record
-    said synced while QuickBooks holds something else (each is listed with both values)."""
+    said synced while QuickBooks holds something else (each is listed with both values). On
+    QuickBooks Desktop the verify is carried out at the Web Connector's next update."""
     from ledgerbridge.engine.verify import verify as run_verify
 
     with (
         operating(connection_id) as (ledger, _, _key),
         Console(stderr=True).status("Reading QuickBooks..."),
     ):
-        try:
-            report = run_verify(ledger, connection_id, flag=flag)
-        except ValueError as exc:  # no way to reach this connection's QuickBooks from here
-            raise CliError(f"{exc} (LEDGERBRIDGE_QBO_EMULATOR_URL)") from None
+        if connection_of(ledger, connection_id).environment == "desktop":
+            report = _desktop_verify(ledger, connection_id, flag, wait)
+        else:
+            try:
+                report = run_verify(ledger, connection_id, flag=flag)
+            except ValueError as exc:  # no way to reach this connection's QuickBooks from here
+                raise CliError(f"{exc} (LEDGERBRIDGE_QBO_EMULATOR_URL)") from None
     found = report.to_json()
     if as_json:
         echo_json(found)
@@ -105,6 +125,23 @@ def verify(
                 out.print(f"{report.flagged} records now show their problem in the sync log.")
     if report.mismatches:
         raise typer.Exit(1)
+
+
+def _desktop_verify(ledger: Ledger, connection_id: str, flag: bool, wait: float) -> VerifyReport:
+    """QuickBooks Desktop cannot be called: the verify waits for the Web Connector's next
+    update (served by the web process), and this waits for its report."""
+    entry = fixes.request_verify(ledger, connection_id, "cli", flag=flag)
+    deadline = time.monotonic() + wait
+    while True:
+        report = fixes.verify_report(ledger, entry)
+        if report is not None:
+            return report
+        if time.monotonic() >= deadline:
+            raise CliError(
+                f"the Web Connector did not call in within {wait:g} seconds: the verify waits "
+                f"for its next update, and its report is kept in the audit log (entry {entry})"
+            )
+        time.sleep(min(1.0, max(0.0, deadline - time.monotonic())))
 
 
 # --- the sync log -----------------------------------------------------------------------------

@@ -1491,7 +1491,50 @@ _DESKTOP: Final[tuple[CatalogEntry, ...]] = (
     ),
 )
 
-DESKTOP_ENTRIES: Final[Mapping[str, CatalogEntry]] = MappingProxyType({e.code: e for e in _DESKTOP})
+_DESKTOP_WAIT = (
+    "QuickBooks Desktop is reached only when its Web Connector calls: the fix waits for its "
+    "next update (the record shows it waiting) and the record's status follows."
+)
+
+_DESKTOP_RECORDS: Final[tuple[CatalogEntry, ...]] = (
+    _e(
+        INVOICE_CUSTOMER_INACTIVE,
+        "The invoice's customer is inactive or deleted in QuickBooks Desktop",
+        '[The customer "{name}"|The customer on this invoice] was made inactive or deleted in '
+        "QuickBooks Desktop, so QuickBooks refuses the invoice (it does not know the customer "
+        "it names).",
+        (
+            "Click Reactivate: an inactive customer is made active again; a deleted one is "
+            "added to QuickBooks again from the app. The invoice is then sent by itself.",
+            _DESKTOP_WAIT,
+            "To check on the PC: Customers, Customer Center, View: All Customers shows inactive "
+            "ones; a deleted customer is not there at all.",
+        ),
+        ("reactivate",),
+        detected="P/F (QuickBooks Desktop 3140 on the customer)",
+    ),
+    _e(
+        CUSTOMER_EXISTS_IN_QUICKBOOKS,
+        "A customer with this name is already in QuickBooks Desktop",
+        "QuickBooks Desktop already has a customer, vendor, employee or other name [named "
+        '"{name}"|with this name] that isn\'t linked to this customer in the app (in Desktop all '
+        "names share one list). Sending it as a new customer would be refused. When the email "
+        "addresses match, ledgerbridge links the two by itself.",
+        (
+            "If it's the same customer, click Link to connect this customer to the one already "
+            "in QuickBooks.",
+            "If it's a different customer, click Differentiate to send it with a number added "
+            'to its name, such as " - 2".',
+            _DESKTOP_WAIT,
+        ),
+        ("link", "differentiate"),
+        detected="P/F (QuickBooks Desktop 3100)",
+    ),
+)
+
+DESKTOP_ENTRIES: Final[Mapping[str, CatalogEntry]] = MappingProxyType(
+    {e.code: e for e in _DESKTOP + _DESKTOP_RECORDS}
+)
 """Entries worded otherwise for a QuickBooks Desktop connection: the same code, the same
 meaning, but the person fixes it at the PC (no sign-in, no Reconnect button)."""
 

@@ -26,6 +26,7 @@ keeps what the pull side saw, which the pull compares its next read with.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -93,6 +94,17 @@ class VerifyReport:
     mismatches: list[Mismatch] = field(default_factory=list)
     stopped: str | None = None  # why QuickBooks could not be read (nothing was compared)
 
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> VerifyReport:
+        """A report kept as `to_json` wrote it (a Desktop verify's, in its audit entry)."""
+        counts = {k: int(data.get(k) or 0) for k in _COUNTS}
+        return cls(
+            **counts,
+            by_type={str(k): int(v) for k, v in (data.get("by_type") or {}).items()},
+            mismatches=[Mismatch(**m) for m in data.get("mismatches") or []],
+            stopped=data.get("stopped"),
+        )
+
     def to_json(self) -> dict[str, Any]:
         return {
             "checked": self.checked,
@@ -108,19 +120,28 @@ class VerifyReport:
         }
 
 
+_COUNTS = ("checked", "agreed", "confirmed", "not_synced", "read", "requests", "flagged")
+
+
 def verify(
     ledger: Ledger,
     connection_id: str,
     *,
     flag: bool = True,
     sleep: Callable[[float], None] = time.sleep,
+    desktop: bool = False,
 ) -> VerifyReport:
-    """Compare every linked record of the connection with QuickBooks as it is now."""
+    """Compare every linked record of the connection with QuickBooks as it is now. A QuickBooks
+    Desktop connection is verified only in its Web Connector's session (`desktop=True`, from
+    `engine.desktop.fixes`): its reads go through the session's queue."""
     report = VerifyReport()
     with ledger.db.session(readonly=True) as session:
         connection = Connections(session).get_unscoped(connection_id)
         links = Scans(session, connection_id).links() if connection is not None else []
-    if connection is None or connection.realm_id is None or connection.status != "active":
+    reachable = connection is not None and (
+        connection.realm_id is not None or (desktop and connection.environment == "desktop")
+    )
+    if connection is None or not reachable or connection.status != "active":
         report.stopped = "not_active"
         return report
     realm = connection.realm_id
@@ -176,18 +197,23 @@ class _Found:
     drift: rules.Drift
 
 
+_ID = re.compile(r"[A-Za-z0-9]+(?:-[A-Za-z0-9]+)?")
+"""An id put in a query: Online's digits, or Desktop's ListID/TxnID ("80000012-1796529483")."""
+
+
 def _read(client: QuickBooks, entity: str, ids: list[str]) -> list[dict[str, Any]]:
-    quoted = ", ".join(f"'{qbo_id}'" for qbo_id in ids if qbo_id.isalnum())
+    quoted = ", ".join(f"'{qbo_id}'" for qbo_id in ids if _ID.fullmatch(qbo_id))
     if not quoted:
         return []
     active = " AND Active IN (true, false)" if entity in LISTS else ""
     return client.query(f"SELECT * FROM {entity} WHERE Id IN ({quoted}){active}")
 
 
-def _pace(ledger: Ledger, realm: str, sleep: Callable[[float], None]) -> None:
+def _pace(ledger: Ledger, realm: str | None, sleep: Callable[[float], None]) -> None:
     """Take a request in the company's rate window (shared with every process), waiting while
-    it is full."""
-    pacing.pace(ledger, realm, sleep)
+    it is full (QuickBooks Desktop, no realm, has no such limits)."""
+    if realm is not None:
+        pacing.pace(ledger, realm, sleep)
 
 
 def _judge(

@@ -77,6 +77,8 @@ class RecordView:
     overrides: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     # pending, and waits for a push request: auto_push leaves its type out (engine.holding)
     held: bool = False
+    # a fix kept for QuickBooks Desktop's Web Connector (action, for, since, by); None: none
+    waiting: Mapping[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -97,6 +99,7 @@ class RecordView:
             "actions": list(self.actions),
             "overrides": dict(self.overrides),
             "held": self.held,
+            "waiting": dict(self.waiting) if self.waiting else None,
         }
 
 

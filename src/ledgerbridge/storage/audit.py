@@ -75,6 +75,13 @@ class Audit:
             update(t).where(t.id == entry_id, t.after.is_(None)).values(after=dict(after))
         )
 
+    def get(self, entry_id: int) -> StoredAudit | None:
+        t = tables.AuditEntry
+        row = self._session.execute(
+            select(*columns(t, StoredAudit)).where(t.id == entry_id)
+        ).one_or_none()
+        return StoredAudit(**row._mapping) if row is not None else None
+
     def of(
         self,
         connection_id: str,

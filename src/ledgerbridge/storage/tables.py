@@ -43,6 +43,7 @@ __all__ = [
     "Clock",
     "CompanyLease",
     "Connection",
+    "DesktopAction",
     "DesktopRequest",
     "Event",
     "HistoryEntry",
@@ -474,3 +475,23 @@ class DesktopRequest(Base):
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
     answered_at: Mapped[datetime | None] = mapped_column(index=True)
+
+
+class DesktopAction(Base):
+    """A one-click fix on a QuickBooks Desktop connection waiting for its Web Connector's next
+    session (`storage.desktop_actions`): what was asked, by whom, and its audit entry, completed
+    when the session carries it out. One per record at a time; the connection's own requests
+    (a refresh of the QuickBooks lists) have an empty record type and id."""
+
+    __tablename__ = "desktop_actions"
+
+    connection_id: Mapped[str] = mapped_column(
+        ForeignKey(_CONNECTION_FK, ondelete="CASCADE"), primary_key=True
+    )
+    record_type: Mapped[str] = mapped_column(primary_key=True)
+    record_id: Mapped[str] = mapped_column(primary_key=True)
+    action: Mapped[str]
+    params: Mapped[dict[str, Any]]
+    actor: Mapped[str]
+    audit_id: Mapped[int | None] = mapped_column(BigInteger)
+    queued_at: Mapped[datetime]

@@ -93,12 +93,17 @@ def test_every_outcome_has_words() -> None:
 
 # --- the Desktop wording --------------------------------------------------------------------
 
-DESKTOP = list(catalog.DESKTOP_ENTRIES.values())
+DESKTOP = [e for e in catalog.DESKTOP_ENTRIES.values() if e.level == "connection"]
+DESKTOP_RECORDS = [e for e in catalog.DESKTOP_ENTRIES.values() if e.level == "record"]
 
 
 def test_desktop_entries_keep_the_code_and_level_of_the_entry() -> None:
-    assert set(catalog.DESKTOP_ENTRIES) == {catalog.CONNECTION_WRONG_COMPANY}
-    for item in DESKTOP:
+    assert set(catalog.DESKTOP_ENTRIES) == {
+        catalog.CONNECTION_WRONG_COMPANY,
+        catalog.INVOICE_CUSTOMER_INACTIVE,
+        catalog.CUSTOMER_EXISTS_IN_QUICKBOOKS,
+    }
+    for item in DESKTOP + DESKTOP_RECORDS:
         online = catalog.entry(item.code)
         assert (item.level, item.retriable) == (online.level, online.retriable)
         assert catalog.entry(item.code, desktop=True) is item
@@ -120,6 +125,21 @@ def test_desktop_words_speak_of_the_pc_not_a_sign_in(item: catalog.CatalogEntry)
     assert item.actions == ()
     full = catalog.render(item, {"company_file": "C:\\Other.QBW", "expected": "C:\\Books.QBW"})
     assert "C:\\Other.QBW" in full.meaning and "C:\\Books.QBW" in full.fix[0]
+
+
+@pytest.mark.parametrize("item", DESKTOP_RECORDS, ids=[e.code for e in DESKTOP_RECORDS])
+def test_a_records_desktop_words_keep_its_buttons_and_say_the_fix_waits(
+    item: catalog.CatalogEntry,
+) -> None:
+    assert item.actions == catalog.entry(item.code).actions  # the same buttons on both
+    shown = catalog.render(item)
+    for text in texts(item) + texts(shown):
+        assert not _JARGON.search(text), text
+    for text in texts(shown):
+        assert not re.search(r"[{}\[\]|]", text), text
+        assert "  " not in text, text
+    assert "QuickBooks Desktop" in shown.title
+    assert any("waits for its next update" in step for step in shown.fix)
 
 
 @pytest.mark.parametrize(

@@ -86,6 +86,13 @@ def session_start(version: str, owner_id: str, prefix: str) -> str:
     )
 
 
+def session_end(version: str, request_id: str) -> str:
+    """A read of the company's name: what a session is handed when the work ended without a
+    request for it, so that QuickBooks answers and the session ends as done (an empty
+    `sendRequestXML` can only end it as an error)."""
+    return _document(version, f'<CompanyQueryRq requestID="{escape(request_id)}" />')
+
+
 def customer_query(version: str, request_id: str, most: int = 100) -> str:
     """The customers (and jobs), active or not: a look-up's first page."""
     return _document(

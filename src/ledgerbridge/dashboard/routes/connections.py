@@ -315,7 +315,15 @@ def verify(request: Request, connection_id: str, user: web.SignedIn, board: web.
     """Check every synced record against QuickBooks now; the page shows what disagreed."""
     view = board.service.connection(user.key_id, connection_id)
     report = board.service.verify(user.key_id, connection_id)
-    if report["stopped"]:
+    if report.get("waiting_for"):
+        notice = (
+            "info",
+            "QuickBooks Desktop is checked at the Web Connector's next update (it calls in on "
+            "its schedule; it cannot be called). A record QuickBooks disagrees with then shows "
+            "its problem in the sync log.",
+        )
+        report = {}  # nothing compared yet: no figures to show
+    elif report["stopped"]:
         notice = ("error", "QuickBooks could not be read now; nothing was checked. Try again.")
     elif report["mismatches"]:
         count = len(report["mismatches"])
@@ -334,5 +342,7 @@ def verify(request: Request, connection_id: str, user: web.SignedIn, board: web.
         notice=notice,
         verified=report,
         **_overview(board, connection_id),
-        mismatches=names.mismatch_rows(board.service.ledger, connection_id, report["mismatches"]),
+        mismatches=names.mismatch_rows(
+            board.service.ledger, connection_id, report.get("mismatches") or []
+        ),
     )

@@ -35,6 +35,11 @@ _REFRESHED = {
         "QuickBooks is still being read, so the list below may not show the latest changes "
         "yet. Refresh again in a minute.",
     ),
+    "waiting": (
+        "info",
+        "QuickBooks Desktop's lists are read at the Web Connector's next update (it calls in "
+        "on its schedule; it cannot be called). Come back to this list after it.",
+    ),
     "throttled": (
         "error",
         "QuickBooks asked us to slow down, so its list was not read now. Try again in a minute.",
@@ -139,7 +144,7 @@ def refresh(
     """Read QuickBooks' changes now (waiting half a minute at most), then the picker again."""
     try:
         done = board.service.refresh_quickbooks(user.key_id, connection_id, wait=30)
-        outcome = "current" if done.current else "reading"
+        outcome = "current" if done.current else "waiting" if done.waiting_for else "reading"
     except Unreachable as unreachable:
         outcome = _plain(unreachable)
     return web.redirect(

@@ -26,6 +26,7 @@ from ledgerbridge.core.status import Status
 from ledgerbridge.dashboard import names, queries, web
 from ledgerbridge.dashboard.accounts import DashboardUser
 from ledgerbridge.dashboard.present import action_label, record_name, type_label
+from ledgerbridge.engine.actions import REMOTE
 from ledgerbridge.engine.errors import Invalid, Refused
 from ledgerbridge.engine.views import ProblemView, RecordView
 
@@ -53,6 +54,16 @@ CONFIRMED_ACTIONS = {
     "link": "This links the record to QuickBooks {entity} {quickbooks_id}. Nothing new is "
     "created in QuickBooks; later changes in the app update that QuickBooks record.",
 }
+
+
+_AT_THE_NEXT_UPDATE = (
+    "QuickBooks Desktop is reached only when its Web Connector calls: this is done at its next "
+    "update, and this page shows the outcome then."
+)
+
+
+def _desktop(context: dict[str, Any]) -> bool:
+    return str(getattr(context["connection"], "environment", "")) == "desktop"
 
 
 @dataclass(frozen=True)
@@ -306,7 +317,9 @@ def _context(
         "confirmed_at": confirmed_at(view),
         "polled": _polled(request),
         # work under way: the panel asks again until the record is no longer pending
-        "live": view.status == Status.PENDING and not view.held and connection.status == "active",
+        # (or a fix waits for QuickBooks Desktop's Web Connector: it asks until it is done)
+        "live": ((view.status == Status.PENDING and not view.held) or view.waiting is not None)
+        and connection.status == "active",
     }
 
 
@@ -370,6 +383,11 @@ def act(
             entity=entity,
             quickbooks_id=params.get("quickbooks_id", ""),
         )
+        if _desktop(context) and action in REMOTE:
+            text = text.replace(", right now.", ".").replace(" right now.", ".")
+            if action == "reactivate":  # Desktop deletes what Online can only make inactive
+                text = text.removesuffix(".") + "; one deleted there is added again from the app."
+            text += f" {_AT_THE_NEXT_UPDATE}"
         button = f"Yes, {label[0].lower()}{label[1:]}"
         context["confirm"] = {
             "action": action,

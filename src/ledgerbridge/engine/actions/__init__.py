@@ -11,15 +11,22 @@ QuickBooks tell the app through an event (``record.overridden``, ``record.number
 
 `local` holds the actions that change only what goes to QuickBooks next (carried out by the
 push pass, with its stored requestids); `remote` those that read or change QuickBooks at once.
+
+QuickBooks Desktop cannot be called: it is reached only when its Web Connector calls. On a
+Desktop connection the actions that need QuickBooks itself (`REMOTE`) are kept waiting
+(`storage.desktop_actions`, their audit entry open) and answered "waiting for the Web
+Connector"; its next session carries them out (`carry_out`, from `engine.desktop.passes`),
+completes the audit entry and the record's history, and the record's status follows.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, Final
+from typing import Any, Final, cast
 
+from ledgerbridge.adapters.qbo import QuickBooksError, Rejected
 from ledgerbridge.core import catalog
-from ledgerbridge.core.records import RecordKey
+from ledgerbridge.core.records import RecordKey, RecordType
 from ledgerbridge.core.status import SETTLED, Status
 from ledgerbridge.engine.actions import local, remote, resend
 from ledgerbridge.engine.actions._target import Done, Target
@@ -27,12 +34,24 @@ from ledgerbridge.engine.errors import Refused
 from ledgerbridge.engine.ports import Ledger
 from ledgerbridge.storage.audit import Audit
 from ledgerbridge.storage.connections import StoredConnection
+from ledgerbridge.storage.desktop_actions import DesktopActions, StoredAction
 from ledgerbridge.storage.history import History
 from ledgerbridge.storage.links import Links
 from ledgerbridge.storage.records import Records
 from ledgerbridge.storage.sync_states import StoredState, SyncStates
 
-__all__ = ["CHECKS", "HANDLERS", "Done", "Refused", "offered", "run"]
+__all__ = [
+    "CHECKS",
+    "HANDLERS",
+    "REMOTE",
+    "WAITING",
+    "Done",
+    "Refused",
+    "carry_out",
+    "offered",
+    "run",
+    "unreached",
+]
 
 Handler = Callable[[Target], Done]
 
@@ -40,7 +59,7 @@ Handler = Callable[[Target], Done]
 def _refresh(t: Target) -> Done:
     from ledgerbridge.engine.pull import pull_company
 
-    report = pull_company(t.ledger, t.cid)
+    report = pull_company(t.ledger, t.cid, desktop=t.in_session)
     if report.stopped:
         raise Refused(f"QuickBooks could not be read now ({report.stopped})")
     with t.ledger.db.session() as session:
@@ -72,6 +91,14 @@ HANDLERS: Final[Mapping[str, Handler]] = {
     "refresh": _refresh,
     "copy_details": _copy_details,
 }
+
+REMOTE: Final = frozenset(
+    {"link", "reactivate", "renumber", "move_back", "align_account", "refresh"}
+)
+"""The actions that read or change QuickBooks itself: on QuickBooks Desktop they wait for the
+Web Connector's next session."""
+
+WAITING: Final = "waiting for the Web Connector: carried out at its next update"
 
 # Checks of an action's choices made before anything is audited or stored: `Invalid` (a 422
 # naming the choice) leaves no trace, as any other input refused at the edge.
@@ -138,7 +165,105 @@ def run(
     params: Mapping[str, Any],
     actor: str,
 ) -> Done:
-    """Carry out `action` on the record, or raise `Refused` (nothing changed) saying why."""
+    """Carry out `action` on the record, or raise `Refused` (nothing changed) saying why. On a
+    QuickBooks Desktop connection an action of `REMOTE` is kept for the Web Connector's next
+    session instead (the module docstring), after the same checks."""
+    target = _target(ledger, connection, key, action, params)
+    if action in CHECKS:
+        CHECKS[action](target)
+    # The audit entry is written before the action runs and completed after it: an action cut
+    # off half-way (a crash, QuickBooks gone) still shows who started what, and with `after`
+    # missing, that it did not finish.
+    with ledger.db.session() as session:
+        entry = Audit(session, clock=ledger.clock).add(
+            connection.id,
+            actor,
+            action,
+            record_type=key.type,
+            record_id=key.app_id,
+            before=_snapshot(target.state, target.link.qbo_id if target.link else None),
+        )
+        if connection.environment == "desktop" and action in REMOTE:
+            DesktopActions(session, clock=ledger.clock).put(
+                connection.id, key.type, key.app_id, action, params, actor, entry
+            )
+            History(session, clock=ledger.clock).add(
+                connection.id,
+                key.type,
+                key.app_id,
+                f"action:{action}",
+                detail={"by": actor, "result": WAITING},
+            )
+            return Done(WAITING, {"waiting_for": "web_connector"}, wake=False)
+    return _carry(target, action, actor, entry)
+
+
+def carry_out(ledger: Ledger, connection: StoredConnection, waiting: StoredAction) -> Done:
+    """A fix kept for the Web Connector, carried out in its session (`engine.desktop.passes`):
+    checked again against the record as it is now, then run; `Refused` says why not. Whatever
+    the outcome, it no longer waits."""
+    with ledger.db.session() as session:
+        DesktopActions(session, clock=ledger.clock).remove(
+            connection.id, waiting.record_type, waiting.record_id
+        )
+    key = RecordKey(cast(RecordType, waiting.record_type), waiting.record_id)
+    try:
+        target = _target(ledger, connection, key, waiting.action, waiting.params, in_session=True)
+    except (Refused, LookupError) as refused:
+        reason = str(refused) if isinstance(refused, Refused) else "the record is gone"
+        if waiting.audit_id is not None:
+            _complete(ledger, waiting.audit_id, {"params": dict(waiting.params), "refused": reason})
+        if isinstance(refused, Refused):
+            _note_refused(ledger, connection.id, key, waiting, reason)
+        raise Refused(reason) from refused
+    try:
+        return _carry(target, waiting.action, waiting.actor, waiting.audit_id)
+    except Refused as refused:
+        if unreached(refused):  # the Web Connector stopped: it waits for the next session
+            with ledger.db.session() as session:
+                DesktopActions(session, clock=ledger.clock).put(
+                    connection.id,
+                    waiting.record_type,
+                    waiting.record_id,
+                    waiting.action,
+                    waiting.params,
+                    waiting.actor,
+                    waiting.audit_id,
+                )
+        else:
+            _note_refused(ledger, connection.id, key, waiting, refused.reason)
+        raise
+
+
+def unreached(refused: Refused) -> bool:
+    """Whether QuickBooks was not reached (rather than refusing): nothing changed there."""
+    cause = refused.__cause__
+    return isinstance(cause, QuickBooksError) and not isinstance(cause, Rejected)
+
+
+def _note_refused(
+    ledger: Ledger, cid: str, key: RecordKey, waiting: StoredAction, reason: str
+) -> None:
+    with ledger.db.session() as session:
+        History(session, clock=ledger.clock).add(
+            cid,
+            key.type,
+            key.app_id,
+            f"action:{waiting.action}",
+            detail={"by": waiting.actor, "result": f"refused: {reason}"},
+        )
+
+
+def _target(
+    ledger: Ledger,
+    connection: StoredConnection,
+    key: RecordKey,
+    action: str,
+    params: Mapping[str, Any],
+    *,
+    in_session: bool = False,
+) -> Target:
+    """The record to act on, once the action is known to apply to it (else `Refused`)."""
     with ledger.db.session(readonly=True) as session:
         state = SyncStates(session).get(connection.id, key.type, key.app_id)
         stored = Records(session).get(connection.id, key.type, key.app_id)
@@ -161,40 +286,34 @@ def run(
             f"{action} does not apply to this record: {why} offers "
             f"{', '.join(choices) or 'no action'}"
         )
-    target = Target(ledger, connection, key, state, stored, link, params)
-    if action in CHECKS:
-        CHECKS[action](target)
-    # The audit entry is written before the action runs and completed after it: an action cut
-    # off half-way (a crash, QuickBooks gone) still shows who started what, and with `after`
-    # missing, that it did not finish.
-    with ledger.db.session() as session:
-        entry = Audit(session, clock=ledger.clock).add(
-            connection.id,
-            actor,
-            action,
-            record_type=key.type,
-            record_id=key.app_id,
-            before=_snapshot(state, link.qbo_id if link else None),
-        )
+    return Target(ledger, connection, key, state, stored, link, params, in_session=in_session)
+
+
+def _carry(target: Target, action: str, actor: str, entry: int | None) -> Done:
+    """Run the action's handler; complete its audit entry and the record's history."""
+    ledger, key, params = target.ledger, target.key, target.params
+    cid = target.cid
     try:
         done = HANDLERS[action](target)
     except Refused as refused:
-        _complete(ledger, entry, {"params": dict(params), "refused": str(refused)})
+        if entry is not None and not (target.in_session and unreached(refused)):
+            _complete(ledger, entry, {"params": dict(params), "refused": str(refused)})
         raise
     with ledger.db.session() as session:
-        after = SyncStates(session).get(connection.id, key.type, key.app_id)
-        after_link = Links(session).get(connection.id, key.type, key.app_id)
-        Audit(session, clock=ledger.clock).complete(
-            entry,
-            {
-                **_snapshot(after, after_link.qbo_id if after_link else None),
-                "params": dict(params),
-                "result": done.summary,
-                "detail": dict(done.detail),
-            },
-        )
+        after = SyncStates(session).get(cid, key.type, key.app_id)
+        after_link = Links(session).get(cid, key.type, key.app_id)
+        if entry is not None:
+            Audit(session, clock=ledger.clock).complete(
+                entry,
+                {
+                    **_snapshot(after, after_link.qbo_id if after_link else None),
+                    "params": dict(params),
+                    "result": done.summary,
+                    "detail": dict(done.detail),
+                },
+            )
         History(session, clock=ledger.clock).add(
-            connection.id,
+            cid,
             key.type,
             key.app_id,
             f"action:{action}",

@@ -43,6 +43,8 @@ class Target:
     stored: StoredRecord
     link: StoredLink | None
     params: Mapping[str, Any]  # what the caller passed with the action
+    # carried out in a QuickBooks Desktop Web Connector session (`engine.desktop.passes`)
+    in_session: bool = False
 
     @property
     def cid(self) -> str:
@@ -109,7 +111,10 @@ class Target:
     @contextmanager
     def client(self) -> Iterator[QuickBooks]:
         connection = self.connection
-        if connection.realm_id is None or connection.status != "active":
+        desktop = connection.environment == "desktop"
+        if desktop and not self.in_session:
+            raise Refused("QuickBooks Desktop is reached only in a Web Connector session")
+        if (connection.realm_id is None and not desktop) or connection.status != "active":
             raise Refused(
                 f"the connection is {connection.status}: reconnect QuickBooks first, then try again"
             )

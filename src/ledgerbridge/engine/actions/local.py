@@ -31,6 +31,7 @@ from ledgerbridge.engine.errors import Invalid, Refused
 from ledgerbridge.storage.links import Links
 from ledgerbridge.storage.mirror import Mirror
 from ledgerbridge.storage.sync_states import SyncStates
+from ledgerbridge.storage.web_connectors import WebConnectors
 
 __all__ = [
     "accept_deletion",
@@ -275,7 +276,7 @@ def shift_to_open_period(t: Target) -> Done:
             "the copy in QuickBooks is itself in the closed period and QuickBooks refuses "
             "changes to it; reopen the period in QuickBooks to change it"
         )
-    closing = t.problem_param("closing_date")
+    closing = t.problem_param("closing_date") or _desktop_closing_date(t)
     if not closing:
         raise Refused("the books closing date is not known; refresh from QuickBooks")
     moved = (dt.date.fromisoformat(str(closing)) + dt.timedelta(days=1)).isoformat()
@@ -283,6 +284,17 @@ def shift_to_open_period(t: Target) -> Done:
         t.override(session, "date", moved, action="shift_to_open_period")
         t.want(session)
     return Done(f"dated {moved}, the first open day", {"date": moved})
+
+
+def _desktop_closing_date(t: Target) -> str | None:
+    """QuickBooks Desktop's closing date as the Web Connector's last session read it (each
+    session's first answer holds the company's preferences): QuickBooks' refusal of a date in
+    the closed period does not say the date, and the pull that reads it runs every 15 minutes."""
+    if t.connection.environment != "desktop":
+        return None
+    with t.ledger.db.session(readonly=True) as session:
+        connector = WebConnectors(session).get(t.cid)
+    return connector.closing_date if connector is not None else None
 
 
 # problems that say the linked QuickBooks object is gone (QuickBooks answered 610, or a pull)
@@ -340,6 +352,10 @@ def recreate(t: Target) -> Done:
     body = {k: v for k, v in t.link.pushed.items() if k not in _QUICKBOOKS_ONLY}
     with t.ledger.db.session() as session:
         Links(session).remove(t.cid, t.key.type, t.key.app_id)
+        if t.code in GONE_CODES:  # as unlink: its number is free again, not taken by itself
+            Mirror(session, t.cid, clock=t.ledger.clock).mark_deleted(
+                t.link.qbo_entity, t.link.qbo_id
+            )
         states = SyncStates(session, clock=t.ledger.clock)
         states.unsync(t.cid, t.key.type, t.key.app_id)
         states.start_write(t.cid, t.key.type, t.key.app_id, uuid.uuid4().hex, "create", body)

@@ -22,6 +22,7 @@ from ledgerbridge.engine.actions._target import Done, Target
 from ledgerbridge.engine.actions.local import next_free_number, push_again
 from ledgerbridge.engine.context import Surroundings, policies_of
 from ledgerbridge.engine.errors import Refused
+from ledgerbridge.storage.history import History
 from ledgerbridge.storage.links import Links
 from ledgerbridge.storage.mirror import Mirror
 from ledgerbridge.storage.records import Records
@@ -66,7 +67,12 @@ def reactivate(t: Target) -> Done:
     changed: list[dict[str, Any]] = []
     with t.client() as client:
         # QuickBooks' refusal (610) does not say which one: every candidate found inactive
-        found = [_read(client, entity, qbo_id) for qbo_id in candidates]
+        read = {qbo_id: _look_up(client, entity, qbo_id) for qbo_id in candidates}
+        gone = [qbo_id for qbo_id, obj in read.items() if obj is None]
+        if gone and entity in ("Customer", "Vendor", "Item"):
+            # QuickBooks Desktop deletes list entries (Online only makes them inactive)
+            return _add_again(t, entity, gone)
+        found = [obj for obj in read.values() if obj is not None]
         for current in found:
             if current.get("Active") is False:
                 changed.append(_activate(client, entity, current))
@@ -82,6 +88,56 @@ def reactivate(t: Target) -> Done:
             "quickbooks_id": str(shown[0]["Id"]),
             "quickbooks_ids": [str(c["Id"]) for c in shown],
         },
+    )
+
+
+def _look_up(client: QuickBooks, entity: str, qbo_id: str) -> dict[str, Any] | None:
+    try:
+        return client.read(entity, qbo_id)
+    except QuickBooksError as error:
+        raise _refused_by_quickbooks(error) from error
+
+
+def _add_again(t: Target, entity: str, gone: list[str]) -> Done:
+    """The app's records linked to QuickBooks objects deleted there are unlinked and sent again
+    as new ones (QuickBooks Desktop: a customer, vendor or item deleted, where Online could only
+    make it inactive); this record follows them."""
+    added: list[str] = []
+    own = False
+    with t.ledger.db.session() as session:
+        links = Links(session)
+        states = SyncStates(session, clock=t.ledger.clock)
+        mirror = Mirror(session, t.cid, clock=t.ledger.clock)
+        for qbo_id in gone:
+            mirror.mark_deleted(entity, qbo_id)
+            holder = links.by_quickbooks(t.cid, entity, qbo_id)
+            if holder is None:
+                continue
+            links.remove(t.cid, holder.type, holder.app_id)
+            states.unsync(t.cid, holder.type, holder.app_id)
+            state = states.get(t.cid, holder.type, holder.app_id)
+            if state is not None:
+                states.want(t.cid, holder.type, holder.app_id, state.desired_version)
+            History(session, clock=t.ledger.clock).add(
+                t.cid,
+                holder.type,
+                holder.app_id,
+                "unlinked",
+                detail={"quickbooks_id": qbo_id, "why": f"deleted in QuickBooks ({t.key.type})"},
+            )
+            added.append(f"{holder.type} {holder.app_id}")
+            own = own or (holder.type, holder.app_id) == (t.key.type, t.key.app_id)
+        if not own:
+            states.want(t.cid, t.key.type, t.key.app_id, t.state.desired_version)
+    if not added:
+        raise Refused(
+            f"QuickBooks has no {entity} {', '.join(gone)} (it was deleted there) and no record "
+            "of the app is linked to it"
+        )
+    return Done(
+        f"QuickBooks {entity.lower()} {', '.join(gone)} was deleted there: the app's "
+        f"{', '.join(added)} is added to QuickBooks again, then this record",
+        {"entity": entity, "deleted_quickbooks_ids": gone, "added_again": added},
     )
 
 

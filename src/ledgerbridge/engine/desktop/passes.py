@@ -1,8 +1,8 @@
 """A Desktop connection's sync, carried out through its Web Connector sessions: the
 `engine.ports.DesktopWork` the Web Connector service asks for requests.
 
-    authenticate      due(connection): a pass is running, requests are queued, records are
-                      due, or the last pull by modified date is older than `EVERY`
+    authenticate      due(connection): a pass is running, requests are queued, fixes wait,
+                      records are due, or the last pull by modified date is older than `EVERY`
     sendRequestXML    next_request: the pass is started (a thread of this process, under the
                       connection's lease) if none runs; the oldest queued request is handed out,
                       waiting up to `wait` seconds for the pass to queue one; NOT_READY (NoOp)
@@ -10,10 +10,12 @@
     receiveResponseXML take_response: the answer kept for the pass; the percentage of the due
                       records done (at most 99 while the pass runs), 100 when it has ended
 
-The pass is the engine's own: a pull by modified date (`engine.pull`, through the Desktop
-adapter's `cdc`) when one is due, then the push pass (`engine.push.sync_company`) when records
-are due. Its QuickBooks calls go through `exchange.QueuedExchange`, so the pass and the SOAP
-calls may be in different threads or processes: they meet in the `desktop_requests` table.
+The pass is the engine's own: the fixes a person asked for that need QuickBooks itself
+(`fixes`: a Link, a Reactivate, a lists refresh...), then a pull by modified date
+(`engine.pull`, through the Desktop adapter's `cdc`) when one is due, then the push pass
+(`engine.push.sync_company`) when records are due. Its QuickBooks calls go through
+`exchange.QueuedExchange`, so the pass and the SOAP calls may be in different threads or
+processes: they meet in the `desktop_requests` table.
 
 A request handed out and never answered (the session ended, or asked for the next one first)
 is marked lost when the next request is asked for: the pass settles that write by a look-up
@@ -31,6 +33,7 @@ from datetime import timedelta
 from typing import Final
 
 from ledgerbridge.engine import pull
+from ledgerbridge.engine.desktop import fixes
 from ledgerbridge.engine.desktop.exchange import nudge, pause
 from ledgerbridge.engine.ports import (
     NOT_READY,
@@ -84,7 +87,7 @@ class DesktopPasses:
         with self.ledger.db.session(readonly=True) as session:
             if DesktopRequests(session).has_queued(connection_id):
                 return True
-        return self._records_due(connection_id) or self._pull_due(connection_id)
+        return self._work_due(connection_id)
 
     def next_request(self, session: DesktopSession) -> QbxmlRequest | NotReady | None:
         cid = session.connection_id
@@ -158,7 +161,7 @@ class DesktopPasses:
                 return
         if self.running(connection_id):
             return
-        if not (self._records_due(connection_id) or self._pull_due(connection_id)):
+        if not self._work_due(connection_id):
             return
         holder = new_holder()
         with self.ledger.db.session() as session:
@@ -192,6 +195,7 @@ class DesktopPasses:
         try:
             with self.ledger.db.session() as session:
                 DesktopRequests(session).forget_answered(self.ledger.clock() - KEEP_ANSWERS)
+            fixes.carry_out_waiting(self.ledger, connection_id)  # a person waits for these
             if self._pull_due(connection_id):
                 pull.pull_company(self.ledger, connection_id, desktop=True)
             if self._records_due(connection_id):
@@ -201,6 +205,13 @@ class DesktopPasses:
                 Leases(session, clock=self.ledger.clock).release(lease, holder)
 
     # --- what is due ----------------------------------------------------------------------------
+
+    def _work_due(self, connection_id: str) -> bool:
+        return (
+            fixes.waiting(self.ledger, connection_id)
+            or self._records_due(connection_id)
+            or self._pull_due(connection_id)
+        )
 
     def _records_due(self, connection_id: str) -> bool:
         with self.ledger.db.session(readonly=True) as session:

@@ -18,7 +18,10 @@ envelope (`adapters.qbwc.soap`, read by the API's `/qbwc` route).
   work and the Web Connector shows why.
 - Requests come from the `DesktopWork` port one at a time; `receiveResponseXML` hands the answer
   back and answers the percentage done. Work not ready yet is a NoOp (`getLastError` "NoOp":
-  the Web Connector asks again after a pause), at most `MAX_NOOPS` times a session.
+  the Web Connector asks again after a pause), at most `MAX_NOOPS` times a session. Work that
+  ended with nothing for QuickBooks (a fix that needed no call, a record found already right)
+  hands out one read of the company's name, whose answer ends the session as done (100):
+  an empty `sendRequestXML` could only end it as an error.
 - `connectionError` and errors the Web Connector passes in `receiveResponseXML` are recorded on
   the connection (shown on its page) and end the session. What they say about the PC becomes
   the connection's problem in the catalog's words (`core.web_connector.reported`: QuickBooks
@@ -50,6 +53,7 @@ from ledgerbridge.engine.ports import (
     DesktopWork,
     Ledger,
     NotReady,
+    Taken,
 )
 from ledgerbridge.storage.connections import Connections
 from ledgerbridge.storage.events import Events
@@ -74,6 +78,7 @@ BUSY_WINDOW: Final = timedelta(minutes=2)
 session per connection at a time (two PCs with the same .qwc file would do the work twice)."""
 NOOP: Final = "NoOp"
 _ENDED: Final = "The session has ended; the Web Connector starts a new one at its next update."
+_END: Final = "session-end"  # the request that ends a session whose work had none (qbxml)
 _MIN_CLIENT: Final = (2, 1)
 _SUBJECT: Final = "web connector:"  # failed logins are counted apart from dashboard emails
 _POLICY: Final = sign_in.Policy(lock_after=2**31)
@@ -213,7 +218,10 @@ class WebConnectorService:
         nxt = self.work.next_request(desk)
         with self.ledger.db.session() as session:
             connectors = WebConnectors(session, clock=self.ledger.clock)
-            if isinstance(nxt, NotReady) or nxt is None:
+            if nxt is None:  # the work ended with nothing for QuickBooks: end the session as done
+                connectors.update_ticket(ticket, pending=_END, error=None)
+                return qbxml.session_end(qbxml.version_for(major, minor), _END)
+            if isinstance(nxt, NotReady):
                 if live.noops >= MAX_NOOPS:
                     connectors.update_ticket(
                         ticket, error="ledgerbridge has nothing ready for QuickBooks yet."
@@ -244,8 +252,11 @@ class WebConnectorService:
                 if hresult and web_connector.reported(hresult, message) in _ABOUT_THE_PC:
                     self._reported(session, connector, hresult, message)
                 return -1
-        desk = self._session(live, connector, connector.qbxml_version or "", "")
-        taken = self.work.take_response(desk, live.pending, response)
+        if live.pending == _END:
+            taken = Taken(100)
+        else:
+            desk = self._session(live, connector, connector.qbxml_version or "", "")
+            taken = self.work.take_response(desk, live.pending, response)
         with self.ledger.db.session() as session:
             connectors = WebConnectors(session, clock=self.ledger.clock)
             if taken.error is not None or taken.percent < 0:

@@ -26,6 +26,7 @@ from typing import Any, Protocol
 from sqlalchemy.orm import Session
 
 from ledgerbridge.core.lists import LISTS, SEARCHABLE, Restriction, canonical, restriction
+from ledgerbridge.engine.desktop.fixes import request_lists_refresh
 from ledgerbridge.engine.errors import Unreachable
 from ledgerbridge.engine.pull import READ_IN_FULL_ONLY, PullReport, pull_company
 from ledgerbridge.engine.service._shared import Wiring, invalid, owned_connection, text_field
@@ -131,6 +132,7 @@ class Refreshed:
     now: datetime
     objects: int = 0
     deleted: int = 0
+    waiting_for: str | None = None  # "web_connector": QuickBooks Desktop reads at its session
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -138,6 +140,7 @@ class Refreshed:
             "changed": self.objects,
             "deleted": self.deleted,
             "mirror": self.freshness.to_json(self.now),
+            "waiting_for": self.waiting_for,
         }
 
 
@@ -336,6 +339,11 @@ def refresh_quickbooks(
         raise invalid("wait", f"wait is between 0 and {MAX_WAIT:g} seconds")
     with service.ledger.db.session(readonly=True) as session:
         connection = owned_connection(session, key_id, connection_id)
+    if connection.environment == "desktop" and connection.status == "active":
+        # QuickBooks Desktop cannot be called: its Web Connector's next session reads the lists
+        request_lists_refresh(service.ledger, connection_id, f"api-key:{key_id}")
+        now = service.ledger.clock()
+        return Refreshed(False, freshness(service, connection_id), now, waiting_for="web_connector")
     if connection.status != "active" or connection.realm_id is None:
         raise _stopped(PullReport(stopped="not_active"), connection.status)
     run = service.refreshes.start(

@@ -3,6 +3,7 @@ a record is still pending (for `?wait=`), and the events of a connection."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -13,6 +14,7 @@ from ledgerbridge.engine.ports import Ledger
 from ledgerbridge.engine.service._shared import Wiring, check_app_id, owned_connection, text_field
 from ledgerbridge.engine.views import ProblemView, RecordView
 from ledgerbridge.storage.connections import StoredConnection
+from ledgerbridge.storage.desktop_actions import DesktopActions
 from ledgerbridge.storage.events import Events
 from ledgerbridge.storage.history import History
 from ledgerbridge.storage.links import Links, StoredLink
@@ -104,7 +106,17 @@ def record_view(
     state = SyncStates(session).get(connection.id, record_type, app_id)
     link = Links(session).get(connection.id, record_type, app_id)
     found = History(session).of(connection.id, record_type, app_id) if history else ()
-    return _view(ledger, connection, stored, state, link, tuple(found))
+    view = _view(ledger, connection, stored, state, link, tuple(found))
+    fix = DesktopActions(session).get(connection.id, record_type, app_id)
+    if fix is None:
+        return view
+    waiting = {
+        "action": fix.action,
+        "for": "web_connector",
+        "since": fix.queued_at.isoformat(),
+        "by": fix.actor,
+    }
+    return dataclasses.replace(view, waiting=waiting)
 
 
 def record_views(
@@ -130,7 +142,8 @@ def _view(
     link: StoredLink | None,
     history: tuple[Mapping[str, Any], ...],
 ) -> RecordView:
-    problem = ProblemView.of(state.problem) if state and state.problem else None
+    desktop = connection.environment == "desktop"  # QuickBooks Desktop's own words, if any
+    problem = ProblemView.of(state.problem, desktop=desktop) if state and state.problem else None
     return RecordView(
         type=stored.type,
         id=stored.app_id,

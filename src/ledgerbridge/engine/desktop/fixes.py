@@ -1,0 +1,127 @@
+"""The fixes a person asked for on a QuickBooks Desktop connection, carried out at the start of
+the Web Connector's next session (`engine.desktop.passes`), before its pull and push:
+
+    waiting (storage.desktop_actions)    carried out by
+    a record's fix (link, reactivate...) engine.actions.carry_out: checked again against the
+                                         record as it is now, its QuickBooks calls through the
+                                         session; the audit entry and the history completed
+    the connection's lists refresh       a pull by modified date, the lists read in full
+                                         (`engine.pull.READ_IN_FULL_ONLY`), as Online's refresh
+    the connection's verify              `engine.verify` through the session, its report kept
+                                         in its audit entry (`request_verify`)
+
+The connection's own requests have the record type `CONNECTION` and their action as record id.
+
+A fix QuickBooks refuses is written in the record's history ("refused: ...") and its audit
+entry; one the session could not carry (the Web Connector stopped half-way) waits for the next.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Final
+
+from ledgerbridge.engine import actions
+from ledgerbridge.engine.errors import Refused
+from ledgerbridge.engine.ports import Ledger
+from ledgerbridge.engine.pull import READ_IN_FULL_ONLY, pull_company
+from ledgerbridge.engine.verify import VerifyReport, verify
+from ledgerbridge.storage.audit import Audit
+from ledgerbridge.storage.connections import Connections
+from ledgerbridge.storage.desktop_actions import CONNECTION, DesktopActions, StoredAction
+
+__all__ = [
+    "REFRESH_LISTS",
+    "VERIFY",
+    "carry_out_waiting",
+    "request_lists_refresh",
+    "request_verify",
+    "verify_report",
+    "waiting",
+]
+
+log = logging.getLogger(__name__)
+
+REFRESH_LISTS: Final = "refresh_lists"
+"""The connection's request: read QuickBooks' lists at the next session."""
+VERIFY: Final = "verify"
+"""The connection's request: `engine.verify` at the next session, its report in the audit log."""
+
+
+def waiting(ledger: Ledger, connection_id: str) -> bool:
+    with ledger.db.session(readonly=True) as session:
+        return DesktopActions(session).any_waiting(connection_id)
+
+
+def carry_out_waiting(ledger: Ledger, connection_id: str) -> int:
+    """Carry out the connection's waiting fixes, oldest first: how many were carried out
+    (refusals included, as they are answered too)."""
+    with ledger.db.session(readonly=True) as session:
+        connection = Connections(session).get_unscoped(connection_id)
+        found = DesktopActions(session).waiting(connection_id)
+    if connection is None or connection.status != "active":
+        return 0  # another company file open, or disconnected: they wait
+    answered = 0
+    for fix in found:
+        if fix.record_type == CONNECTION:
+            answered += _connection_request(ledger, connection_id, fix)
+            continue
+        try:
+            actions.carry_out(ledger, connection, fix)
+        except Refused as refused:
+            if actions.unreached(refused):
+                continue
+            log.info("a waiting %s of %s was refused: %s", fix.action, connection_id, refused)
+        answered += 1
+    return answered
+
+
+def request_verify(ledger: Ledger, connection_id: str, actor: str, *, flag: bool = True) -> int:
+    """Keep a verify (`engine.verify`) for the next session: the audit entry that will hold
+    its report (`after["report"]`)."""
+    with ledger.db.session() as session:
+        entry = Audit(session, clock=ledger.clock).add(
+            connection_id, actor, VERIFY, after=None, before={"flag": flag}
+        )
+        DesktopActions(session, clock=ledger.clock).put(
+            connection_id, CONNECTION, VERIFY, VERIFY, {"flag": flag}, actor, entry
+        )
+    return entry
+
+
+def request_lists_refresh(ledger: Ledger, connection_id: str, actor: str) -> None:
+    with ledger.db.session() as session:
+        DesktopActions(session, clock=ledger.clock).put(
+            connection_id, CONNECTION, REFRESH_LISTS, REFRESH_LISTS, {}, actor, None
+        )
+
+
+def _connection_request(ledger: Ledger, connection_id: str, fix: StoredAction) -> int:
+    """The connection's own request carried out: 1, or 0 when QuickBooks could not be read
+    (it waits for the next session)."""
+    if fix.action == VERIFY:
+        report = verify(
+            ledger, connection_id, flag=bool(fix.params.get("flag", True)), desktop=True
+        )
+        stopped = report.stopped
+    else:
+        stopped = pull_company(
+            ledger, connection_id, also_in_full=READ_IN_FULL_ONLY, desktop=True
+        ).stopped
+    if stopped is not None:
+        return 0
+    with ledger.db.session() as session:
+        DesktopActions(session).remove(connection_id, CONNECTION, fix.record_id)
+        if fix.audit_id is not None and fix.action == VERIFY:
+            Audit(session, clock=ledger.clock).complete(fix.audit_id, {"report": report.to_json()})
+    return 1
+
+
+def verify_report(ledger: Ledger, entry: int) -> VerifyReport | None:
+    """The report of a verify kept for the Web Connector (`request_verify`), once a session
+    has carried it out; None until then."""
+    with ledger.db.session(readonly=True) as session:
+        found = Audit(session).get(entry)
+    if found is None or not found.after or "report" not in found.after:
+        return None
+    return VerifyReport.from_json(found.after["report"])

@@ -1,0 +1,52 @@
+"""`ledgerbridge verify` for QuickBooks Desktop: kept for the Web Connector's next session, which
+reads every linked object again through the session and compares it with what was sent; its
+report is kept in the verify's audit entry. Checked against the company file the emulated Web
+Connector serves."""
+
+from __future__ import annotations
+
+from ledgerbridge.engine.desktop import fixes
+from tests.ledgerbridge.desktop.conftest import Desktop
+from tests.ledgerbridge.desktop.test_failures_e2e import listed, person
+from tests.ledgerbridge.desktop.test_fixes_e2e import ready, sessions
+from tests.ledgerbridge.desktop.test_push_e2e import put, record
+
+
+def test_a_verify_waits_for_the_session_and_finds_quickbooks_agreeing(desktop: Desktop) -> None:
+    connector = ready(desktop)
+    put(desktop, "customer", "c1", display_name="Ann Lee", email="ann@ex.com")
+    put(desktop, "vendor", "v1", display_name="Ridge Supply")
+    sessions(connector)
+    cid = desktop.connection["id"]
+    entry = fixes.request_verify(desktop.ledger, cid, "test")
+    assert fixes.verify_report(desktop.ledger, entry) is None  # nothing read before the session
+    sessions(connector)
+    report = fixes.verify_report(desktop.ledger, entry)
+    assert report is not None and report.stopped is None
+    assert report.checked == 3 and report.agreed == 3 and report.mismatches == []  # and the item
+    assert report.read == 3
+
+
+def test_a_verify_flags_a_synced_record_quickbooks_disagrees_with(desktop: Desktop) -> None:
+    connector = ready(desktop)
+    put(desktop, "customer", "c1", display_name="Ann Lee", email="ann@ex.com")
+    sessions(connector)
+    ann = listed(desktop, "Customer", "Ann Lee")
+    person(  # someone at the PC changes the email; no pull has run since
+        desktop,
+        f"<CustomerModRq><CustomerMod><ListID>{ann['ListID']}</ListID>"
+        f"<EditSequence>{ann['EditSequence']}</EditSequence><Email>ann@other.example</Email>"
+        "</CustomerMod></CustomerModRq>",
+    )
+    assert record(desktop, "customer", "c1")["status"] == "synced"
+    answer = desktop.http.post(f"/v1/connections/{desktop.connection['id']}/verify")
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["waiting_for"] == "web_connector"
+    entry = int(answer.json()["audit_entry"])
+    sessions(connector)
+    report = fixes.verify_report(desktop.ledger, entry)
+    assert report is not None
+    (found,) = report.mismatches
+    assert (found.type, found.id, found.quickbooks_id) == ("customer", "c1", ann["ListID"])
+    assert found.quickbooks_value == "ann@other.example"
+    assert record(desktop, "customer", "c1")["status"] != "synced"
