@@ -449,6 +449,20 @@ class SyncStates:
             .values(adopt_qbo_id=qbo_id)
         )
 
+    def adopter(
+        self, connection_id: str, type: str, qbo_id: str, *, other_than: str | None = None
+    ) -> str | None:
+        """The app record of `type` (its id; another than `other_than`) waiting to adopt
+        QuickBooks object `qbo_id`: sent with its link, not linked by a push yet."""
+        t = tables.SyncState
+        query = select(t.app_id).where(
+            t.connection_id == connection_id, t.type == type, t.adopt_qbo_id == qbo_id
+        )
+        if other_than is not None:
+            query = query.where(t.app_id != other_than)
+        found = self._session.execute(query.order_by(t.id).limit(1)).scalar_one_or_none()
+        return None if found is None else str(found)
+
     def clear_adopt(self, connection_id: str, type: str, app_id: str, qbo_id: str) -> None:
         """The record's adoption of `qbo_id` is done: forgotten, unless the app has named
         another object since."""
