@@ -478,12 +478,16 @@ def test_one_click_fixes_refreshes_and_verify_stay_within_quickbooks_limits(live
     base = live.base()
     count = 6
     made = [person.create("Customer", {"DisplayName": f"Office {n}"}) for n in range(count)]
+    extra = person.create("Customer", {"DisplayName": "Late"})
     live.refresh()
+    answer = live.http.put(f"{base}/records/customer/c-late", json={"display_name": "Late"})
+    assert answer.status_code == 200, answer.text
     for n in range(count):  # the app's customers, waiting: no pass has run
         answer = live.http.put(f"{base}/records/customer/c-{n}", json={"display_name": f"O {n}"})
         assert answer.status_code == 200, answer.text
-    # QuickBooks' limits lowered to two requests a second, and the engine told the same
-    throttle = {"requests_per_minute": 2, "batch_per_minute": 1, "window_seconds": 1.0}
+    # QuickBooks' limits lowered to three requests a second, and the engine told two (a
+    # request counted by the engine reaches QuickBooks a moment later: a loaded machine)
+    throttle = {"requests_per_minute": 3, "batch_per_minute": 1, "window_seconds": 1.0}
     answer = httpx.patch(
         f"{live.emulator.url}/_emulator/companies/{live.realm}", json={"throttle": throttle}
     )
@@ -491,6 +495,7 @@ def test_one_click_fixes_refreshes_and_verify_stay_within_quickbooks_limits(live
     live.ledger.rate_limits = RateLimits(  # type: ignore[misc]
         requests_per_minute=2, batches_per_minute=1, window_seconds=1.0
     )
+    time.sleep(1.0)  # one window: QuickBooks forgets the set-up's requests (not the engine's)
     try:
         for n, customer in enumerate(made):  # a person links each: one read of QuickBooks
             answer = live.http.post(
@@ -506,6 +511,19 @@ def test_one_click_fixes_refreshes_and_verify_stay_within_quickbooks_limits(live
         assert answer.json()["stopped"] is None
         summary = httpx.get(f"{live.emulator.url}/_emulator/companies/{live.realm}").json()
         assert summary["throttle_refused"] == 0
+
+        # a window full for longer than a person waits: the action says so, nothing is sent
+        live.ledger.rate_limits = RateLimits(  # type: ignore[misc]
+            requests_per_minute=2, batches_per_minute=1, window_seconds=3600
+        )
+        while pacing.take(live.ledger, live.realm) == 0:
+            pass
+        answer = live.http.post(
+            f"{base}/records/customer/c-late/actions/link", json={"quickbooks_id": extra["Id"]}
+        )
+        assert answer.status_code == 409, answer.text
+        assert "try again in" in answer.json()["error"]["message"]
+        assert live.record("customer", "c-late")["quickbooks_id"] is None
     finally:
         httpx.patch(
             f"{live.emulator.url}/_emulator/companies/{live.realm}",
