@@ -15,6 +15,7 @@ where the API put them until it does."""
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -26,12 +27,14 @@ from urllib.parse import parse_qs, urlparse
 
 import httpx
 import pytest
+from sqlalchemy import text
 
 from ledgerbridge.bootstrap import Ledger, RateLimits, build
 from ledgerbridge.engine import initial_import, pacing
 from ledgerbridge.engine.push import sync_company
 from ledgerbridge.engine.service import Service
 from ledgerbridge.settings import load_settings
+from ledgerbridge.storage.events import _EVENTS_LOCK_CLASS, _events_lock_key
 from qbo_emulator.server import EmulatorServer, free_port
 from tests.ledgerbridge.api.conftest import ApiServer
 from tests.ledgerbridge.postgres import private_schema
@@ -530,3 +533,65 @@ def test_one_click_fixes_refreshes_and_verify_stay_within_quickbooks_limits(live
             json={"throttle": {"requests_per_minute": 500, "window_seconds": 60}},
         )
         live.ledger.rate_limits = RateLimits()  # type: ignore[misc]
+
+
+# --- 5. a person's refresh beside another pull: a change is told once --------------------------
+
+
+def test_two_pulls_at_once_tell_a_change_made_in_quickbooks_once(live: Live) -> None:
+    """Two API processes refresh the lists at the same moment (as a person's refresh beside the
+    worker's pull, which the company's lease does not keep apart): both read the new vendor
+    from QuickBooks, and each must not store it as news beside the other. The feed's order
+    lock (taken when events are appended) is held by the test until both pulls wait, so their
+    storing overlaps; on SQLite the writers take turns by themselves."""
+    if live.ledger.db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite's write transactions take turns by themselves")
+    live.connect({"from_quickbooks_vendors": "events"})
+    person = QuickBooksPerson(live)
+    rain = person.create("Vendor", {"DisplayName": "Rain Supply"})
+    other = live.another_process()
+    base = live.base()
+    answers: list[httpx.Response] = []
+
+    def refresh(url: str) -> None:
+        with httpx.Client(base_url=url, headers=dict(live.http.headers), timeout=90) as http:
+            answers.append(http.post(f"{base}/quickbooks/refresh", params={"wait": 60}))
+
+    with live.ledger.db.engine.connect() as holder:
+        holding = holder.begin()
+        holder.execute(
+            text("SELECT pg_advisory_xact_lock(CAST(:space AS int), CAST(:key AS int))"),
+            {"space": _EVENTS_LOCK_CLASS, "key": _events_lock_key(live.cid)},
+        )
+        me = holder.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        pulls = [threading.Thread(target=refresh, args=(url,)) for url in (live.url, other)]
+        for pull in pulls:
+            pull.start()
+
+        def waiting() -> int:
+            """The sessions waiting on the test's lock, or on one that waits on it."""
+            with live.ledger.db.engine.connect() as probe:
+                found: int = probe.execute(
+                    text(
+                        "WITH first AS (SELECT pid FROM pg_stat_activity"
+                        " WHERE CAST(:me AS int) = ANY(pg_blocking_pids(pid)))"
+                        " SELECT (SELECT count(*) FROM first) + (SELECT count(*)"
+                        " FROM pg_stat_activity WHERE pid NOT IN (SELECT pid FROM first)"
+                        " AND pg_blocking_pids(pid) && (SELECT array_agg(pid) FROM first))"
+                    ),
+                    {"me": me},
+                ).scalar_one()
+            return found
+
+        until("both pulls storing", lambda: waiting() >= 2)
+        holding.rollback()
+    for pull in pulls:
+        pull.join(90)
+    assert [a.status_code for a in answers] == [200, 200], [a.text for a in answers]
+    feed = live.http.get(f"{base}/events", params={"limit": 1000}).json()["items"]
+    told = [
+        e
+        for e in feed
+        if e["type"] == "quickbooks.created" and e["payload"]["quickbooks_id"] == rain["Id"]
+    ]
+    assert len(told) == 1, told

@@ -165,6 +165,12 @@ def put_records(
     woken = queued = False
     with service.ledger.db.session() as session:
         connection = owned_connection(session, key_id, connection_id)
+        if any(
+            isinstance(incoming.data, Mapping) and isinstance(incoming.data.get("link"), Mapping)
+            for incoming in records
+        ):
+            # before any record is stored: the order a pull takes (`_check_adoption`)
+            Connections(session).lock(connection_id)
         for incoming in records:
             record_type, app_id = incoming.type, incoming.id
             try:
