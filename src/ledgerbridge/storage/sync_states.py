@@ -310,6 +310,22 @@ class SyncStates:
         ).scalar_one_or_none()
         return value
 
+    def adoption_due(self, connection_id: str, now: datetime) -> bool:
+        """Is a record waiting to adopt a QuickBooks object (`adopt_qbo_id`) due by `now`?"""
+        t = tables.SyncState
+        found = self._session.execute(
+            select(t.id)
+            .where(
+                t.connection_id == connection_id,
+                t.status.in_(DUE_STATUSES),
+                _workable(),
+                t.adopt_qbo_id.is_not(None),
+                t.next_attempt_at <= now,
+            )
+            .limit(1)
+        ).first()
+        return found is not None
+
     def statuses(self, connection_id: str, keys: Iterable[Key]) -> dict[Key, str]:
         wanted = set(keys)
         if not wanted:

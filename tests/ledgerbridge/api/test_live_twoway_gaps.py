@@ -595,3 +595,51 @@ def test_two_pulls_at_once_tell_a_change_made_in_quickbooks_once(live: Live) -> 
         if e["type"] == "quickbooks.created" and e["payload"]["quickbooks_id"] == rain["Id"]
     ]
     assert len(told) == 1, told
+
+
+# --- 5. an adoption decides on QuickBooks as it is, not on an older copy ------------------------
+
+
+def test_an_adoption_reads_quickbooks_changes_first_however_fresh_the_copy(live: Live) -> None:
+    """The lists were read a moment ago; a person then changes the customer in QuickBooks (no
+    webhook reaches this API's pulls). The app adopts it with the values it had: the push must
+    not call it synced on the older copy while QuickBooks holds another phone."""
+    live.connect()
+    person = QuickBooksPerson(live)
+    maria = person.create(
+        "Customer", {"DisplayName": "Maria Lopez", "PrimaryPhone": {"FreeFormNumber": "555-0100"}}
+    )
+    live.refresh()  # the copy is current now: a pass would not read QuickBooks again for 30 s
+    current = httpx.get(f"{person.base}/customer/{maria['Id']}", headers=person.headers)
+    token = current.json()["Customer"]["SyncToken"]
+    person.create(
+        "Customer",
+        {
+            "Id": maria["Id"],
+            "SyncToken": token,
+            "sparse": True,
+            "PrimaryPhone": {"FreeFormNumber": "555-0777"},
+        },
+    )
+    answer = live.http.put(
+        f"{live.base()}/records/customer/c-maria",
+        json={
+            "display_name": "Maria Lopez",
+            "phone": "555-0100",
+            "link": {"quickbooks_id": maria["Id"]},
+        },
+    )
+    assert answer.status_code == 200, answer.text
+    live.sync()
+
+    seen = live.record("customer", "c-maria")
+    assert seen["quickbooks_id"] == maria["Id"]
+    (only,) = live.export()["Customer"]
+    if seen["status"] == "synced":  # then QuickBooks holds what the record says
+        assert only["PrimaryPhone"]["FreeFormNumber"] == "555-0100"
+    else:  # asked about, as the connection's quickbooks_changes (ask) says
+        assert seen["problem"]["code"] == "record.changed_in_quickbooks", seen
+        assert only["PrimaryPhone"]["FreeFormNumber"] == "555-0777"
+    answer = live.http.post(f"{live.base()}/verify")
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["mismatches"] == [], answer.json()
