@@ -8,7 +8,10 @@ and the emulator over a real socket, on SQLite and PostgreSQL:
 - an initial import waiting on the company's rate window stays alive (it beats while it waits),
   so a second API process never starts another beside it;
 - the office's one-click fixes, the lists refresh and verify are counted in the company's rate
-  window: QuickBooks never refuses them for going over its limits.
+  window: QuickBooks never refuses them for going over its limits;
+- two pulls at once (a person's refresh beside another) tell a change once (PostgreSQL);
+- an adoption compares with QuickBooks as it is, not with a copy read a moment before a person
+  changed the object.
 
 No dispatcher runs: the test does the sync passes itself (`sync_company`), so records stay
 where the API put them until it does."""
