@@ -441,6 +441,14 @@ class ImportProgress(BaseModel):
     finished_at: str | None = None
     reason: str | None = Field(None, description="Why it stopped: throttled, disconnected, ...")
     retry_after: float | None = None
+    beat_at: str | None = Field(
+        None, description="When the run last stored its progress (it beats while it waits too)"
+    )
+    rate_limited_until: str | None = Field(
+        None,
+        description="While a read waits for the company's rate window: when the window lets "
+        "it go (null: not waiting)",
+    )
     resumed: bool | None = Field(
         None, description="True: it went on from where an earlier one of the same lists stopped"
     )

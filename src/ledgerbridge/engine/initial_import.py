@@ -8,10 +8,12 @@ push, so nothing is created twice).
 Each list is counted first (`SELECT COUNT(*)`), then read a page of `PAGE` objects at a time;
 after each page the progress (per list: total, read, imported) is stored with the moment
 (`beat_at`), so a caller in any process sees it move (`Imports.progress`), and a run whose
-process died is told from one still going (`settled`: not moved for `STALE`). Every read goes
-through the connection's QuickBooks client, so it counts against the company's rate limits like
-every other call; when
-QuickBooks throttles all the same, the import stops (`state` "stopped", `reason` "throttled",
+process died is told from one still going (`settled`: not moved for `STALE`). Every read is
+counted first in the company's rate window (`pacing.Paced`), shared with the push pass and the
+pulls of every process; while a read waits for the window, the run beats (at least every
+`BEAT_EVERY`, with `rate_limited_until` in its progress), so however long it waits it is never
+taken for dead and started again beside itself. When QuickBooks throttles all the same, the
+import stops (`state` "stopped", `reason` "throttled",
 `retry_after`; any other fault stops it too, `reason` "error", logged); started again later
 for the same lists it resumes where it stopped (`resumed`: each list from the page after the
 last one kept; the order is QuickBooks' ids, and names are never deleted in QuickBooks, only
@@ -28,19 +30,32 @@ imported read-only (their entry says so).
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Final
 
 from ledgerbridge.adapters.qbo import Disconnected, QuickBooksError, SubscriptionLapsed, Throttled
 from ledgerbridge.core.mirror import MirrorObject
+from ledgerbridge.engine import pacing
 from ledgerbridge.engine.ports import Ledger
 from ledgerbridge.storage.connections import Connections
 from ledgerbridge.storage.imports import Imports
 from ledgerbridge.storage.links import Links
 from ledgerbridge.storage.mirror import Mirror
 
-__all__ = ["LISTS", "PAGE", "STALE", "beat", "fresh", "resumed", "run", "settled", "started"]
+__all__ = [
+    "BEAT_EVERY",
+    "LISTS",
+    "PAGE",
+    "STALE",
+    "beat",
+    "fresh",
+    "resumed",
+    "run",
+    "settled",
+    "started",
+]
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +70,12 @@ PAGE: Final = 200  # objects per read: the progress moves every page
 STALE: Final = timedelta(minutes=5)
 """A run whose progress has not moved (`beat_at`) for this long is taken for dead (its
 process ended mid-run): shown stopped, `interrupted`, and resumed when started again. Every
-page stores the progress, and a page is one or two reads."""
+page stores the progress, a page is one or two reads, and a read waiting for the company's
+rate window beats every `BEAT_EVERY`."""
+BEAT_EVERY: Final = timedelta(minutes=1)
+"""How often a run waiting for the rate window stores its progress (well within `STALE`)."""
+WAIT_SLICE: Final = 2.0
+"""Seconds at most between two looks at the rate window while a read waits for it."""
 
 
 def settled(progress: Mapping[str, Any] | None, now: datetime) -> Mapping[str, Any] | None:
@@ -63,11 +83,7 @@ def settled(progress: Mapping[str, Any] | None, now: datetime) -> Mapping[str, A
     interrupted (no process runs it any more)."""
     if progress is None or progress.get("state") != "running":
         return progress
-    beat = progress.get("beat_at") or progress.get("started_at")
-    try:
-        last = datetime.fromisoformat(str(beat))
-    except ValueError:
-        last = None
+    last = _moment(progress.get("beat_at") or progress.get("started_at"))
     if last is not None and now - last < STALE:
         return progress
     return {**progress, "state": "stopped", "reason": "interrupted"}
@@ -116,6 +132,7 @@ def fresh(
         "finished_at": None,
         "reason": None,
         "retry_after": None,
+        "rate_limited_until": None,
         "resumed": resume is not None,
         "lists": {name: dict((resume or {}).get(name) or none_yet) for name in lists},
     }
@@ -134,8 +151,12 @@ def run(
         connection = Connections(session).get_unscoped(connection_id)
     if connection is None or connection.realm_id is None or connection.status != "active":
         return _stop(ledger, connection_id, progress, "not_active")
+    realm = connection.realm_id
     try:
-        with ledger.quickbooks(connection) as client:
+        with (
+            ledger.quickbooks(connection) as quickbooks,
+            pacing.Paced(quickbooks, _pacer(ledger, connection_id, realm, progress)) as client,
+        ):
             for name in lists:
                 entity, record_type = LISTS[name]
                 counted = progress["lists"][name]
@@ -172,6 +193,41 @@ def run(
     progress["finished_at"] = ledger.clock().isoformat()
     _store(ledger, connection_id, progress)
     return progress
+
+
+def _pacer(
+    ledger: Ledger,
+    connection_id: str,
+    realm: str,
+    progress: dict[str, Any],
+    sleep: Callable[[float], None] = time.sleep,
+) -> Callable[..., None]:
+    """Count one read in the company's window, waiting while it is full: beating meanwhile,
+    with the moment the window lets it go (`rate_limited_until`), at least every BEAT_EVERY
+    of the engine's clock."""
+
+    def pace(*, batch: bool = False) -> None:
+        while (wait := pacing.take(ledger, realm, batch=batch)) > 0:
+            now = ledger.clock()
+            last = _moment(progress.get("beat_at"))
+            if (
+                progress.get("rate_limited_until") is None
+                or last is None
+                or (now - last >= BEAT_EVERY)
+            ):
+                progress["rate_limited_until"] = (now + timedelta(seconds=wait)).isoformat()
+                beat(ledger, connection_id, progress)
+            sleep(min(wait, WAIT_SLICE))
+        progress["rate_limited_until"] = None  # stored with the next beat
+
+    return pace
+
+
+def _moment(value: object) -> datetime | None:
+    try:
+        return datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
 
 
 def _keep(

@@ -150,6 +150,11 @@ def pull_company(
                     report.retry_after = exc.retry_after
                 return report
         with ledger.db.session() as session:
+            # one pull stores at a time per company, whoever runs it (the worker under the
+            # company's lease, or a person's refresh, Resync or Refresh action outside it):
+            # the second compares with what the first stored, so a change is told once
+            # (PostgreSQL: the connection's row held; SQLite's writers take turns already)
+            Connections(session).lock(connection_id)
             mirror = Mirror(session, connection_id, clock=ledger.clock)
             changes = drift.Changes(full_entities=read_in_full)
             for entity, objects in batches.pages():

@@ -61,7 +61,10 @@ def tell(
     first: bool,
     clock: Clock = utcnow,
 ) -> int:
-    """Append the events of what people changed in QuickBooks; returns how many."""
+    """Append the events of what people changed in QuickBooks; returns how many. An import
+    whose object QuickBooks deleted leaves whatever the type's mode is now (it may have left
+    `import` since the object was kept)."""
+    _drop_deleted_imports(Imports(session, connection.id, clock=clock), changes)
     wanted = {e for e in twoway.TYPES.values() if twoway.mode(connection.settings, e) != "off"}
     if first or not wanted:
         return 0
@@ -83,6 +86,13 @@ def tell(
     if not candidates:
         return 0
     return _Teller(session, connection, mirror, clock).tell(candidates.values())
+
+
+def _drop_deleted_imports(imports: Imports, changes: Changes) -> None:
+    """The imports of objects QuickBooks deleted: nothing left to acknowledge."""
+    for entity, qbo_id in sorted(changes.gone):
+        if entity in _TYPE_OF:
+            imports.drop(entity, qbo_id)
 
 
 class _Teller:
@@ -128,8 +138,7 @@ class _Teller:
                 and qbo_id not in adopting[entity]
             )
             if importing and happened == "deleted":
-                self.imports.drop(entity, qbo_id)  # nothing left to acknowledge
-                importing = False
+                importing = False  # its import dropped already (`_drop_deleted_imports`)
             elif importing:
                 imported.append((entity, qbo_id, found_told.record_type))
             told.append(

@@ -310,6 +310,22 @@ class SyncStates:
         ).scalar_one_or_none()
         return value
 
+    def adoption_due(self, connection_id: str, now: datetime) -> bool:
+        """Is a record waiting to adopt a QuickBooks object (`adopt_qbo_id`) due by `now`?"""
+        t = tables.SyncState
+        found = self._session.execute(
+            select(t.id)
+            .where(
+                t.connection_id == connection_id,
+                t.status.in_(DUE_STATUSES),
+                _workable(),
+                t.adopt_qbo_id.is_not(None),
+                t.next_attempt_at <= now,
+            )
+            .limit(1)
+        ).first()
+        return found is not None
+
     def statuses(self, connection_id: str, keys: Iterable[Key]) -> dict[Key, str]:
         wanted = set(keys)
         if not wanted:
@@ -448,6 +464,20 @@ class SyncStates:
             .where(*self._where(connection_id, type, app_id))
             .values(adopt_qbo_id=qbo_id)
         )
+
+    def adopter(
+        self, connection_id: str, type: str, qbo_id: str, *, other_than: str | None = None
+    ) -> str | None:
+        """The app record of `type` (its id; another than `other_than`) waiting to adopt
+        QuickBooks object `qbo_id`: sent with its link, not linked by a push yet."""
+        t = tables.SyncState
+        query = select(t.app_id).where(
+            t.connection_id == connection_id, t.type == type, t.adopt_qbo_id == qbo_id
+        )
+        if other_than is not None:
+            query = query.where(t.app_id != other_than)
+        found = self._session.execute(query.order_by(t.id).limit(1)).scalar_one_or_none()
+        return None if found is None else str(found)
 
     def clear_adopt(self, connection_id: str, type: str, app_id: str, qbo_id: str) -> None:
         """The record's adoption of `qbo_id` is done: forgotten, unless the app has named

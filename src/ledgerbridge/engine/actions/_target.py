@@ -3,6 +3,7 @@ actions make (re-queue, override a field, tell the app, talk to QuickBooks)."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -13,6 +14,7 @@ from sqlalchemy.orm import Session
 from ledgerbridge.adapters.qbo import QuickBooks
 from ledgerbridge.core import overrides
 from ledgerbridge.core.records import RecordKey
+from ledgerbridge.engine import pacing
 from ledgerbridge.engine.errors import Refused
 from ledgerbridge.engine.ports import Ledger
 from ledgerbridge.storage.connections import StoredConnection
@@ -22,7 +24,10 @@ from ledgerbridge.storage.links import StoredLink
 from ledgerbridge.storage.records import StoredRecord
 from ledgerbridge.storage.sync_states import StoredState, SyncStates
 
-__all__ = ["Done", "Refused", "Target"]
+__all__ = ["ACTION_WAIT", "Done", "Refused", "Target"]
+
+ACTION_WAIT = 15.0
+"""Seconds at most a person's action waits for the company's rate window, in all."""
 
 
 @dataclass(frozen=True)
@@ -110,13 +115,37 @@ class Target:
 
     @contextmanager
     def client(self) -> Iterator[QuickBooks]:
+        """The company's QuickBooks, every request counted first in its rate window (shared
+        with the push pass and the pulls of every process), waited for while the person waits
+        at most `ACTION_WAIT` seconds in all: longer, and the action is refused saying when to
+        try again."""
         connection = self.connection
         desktop = connection.environment == "desktop"
         if desktop and not self.in_session:
             raise Refused("QuickBooks Desktop is reached only in a Web Connector session")
-        if (connection.realm_id is None and not desktop) or connection.status != "active":
+        realm = connection.realm_id
+        if (realm is None and not desktop) or connection.status != "active":
             raise Refused(
                 f"the connection is {connection.status}: reconnect QuickBooks first, then try again"
             )
+        if realm is None:  # QuickBooks Desktop: no rate limits, one request per round trip
+            with self.ledger.quickbooks(connection) as client:
+                yield client
+            return
+        waited: list[float] = []
+
+        def pace(*, batch: bool = False) -> None:
+            def sleep(seconds: float) -> None:
+                waited.append(seconds)
+                time.sleep(seconds)
+
+            pacing.pace(self.ledger, realm, sleep, batch=batch, within=ACTION_WAIT - sum(waited))
+
         with self.ledger.quickbooks(connection) as client:
-            yield client
+            try:
+                yield pacing.Paced(client, pace)
+            except pacing.WindowFull as full:
+                raise Refused(
+                    "this company's QuickBooks requests are used up for the moment (its limit "
+                    f"per minute); try again in {max(1, round(full.retry_after))} seconds"
+                ) from full

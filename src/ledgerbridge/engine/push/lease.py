@@ -103,12 +103,17 @@ def _run(
 def _freshen_mirror(ledger: Ledger, connection: StoredConnection, desktop: bool) -> None:
     """Look-up before create, for a whole pass at once: when the mirror is older than
     MIRROR_FRESH and there is work, QuickBooks' changes are read first (one change-data-capture
-    call), so something just created in QuickBooks is linked to, not created again."""
+    call), so something just created in QuickBooks is linked to, not created again. An
+    adoption due reads them first however fresh the mirror is: whether the object the app
+    named holds what the record sends is decided on QuickBooks as it is now, not on a copy a
+    person may have changed since (synced only while QuickBooks agrees)."""
     now = ledger.clock()
-    if connection.last_pull_at is not None and now - connection.last_pull_at < MIRROR_FRESH:
-        return
+    fresh = connection.last_pull_at is not None and now - connection.last_pull_at < MIRROR_FRESH
     with ledger.db.session(readonly=True) as session:
-        due = SyncStates(session).next_due_at(connection.id)
+        states = SyncStates(session)
+        if fresh and not states.adoption_due(connection.id, now):
+            return
+        due = states.next_due_at(connection.id)
     if due is None or due > now:
         return
     pull.pull_company(ledger, connection.id, desktop=desktop)

@@ -33,7 +33,7 @@ from ledgerbridge.engine.service._shared import (
 )
 from ledgerbridge.engine.service.sync_log import record
 from ledgerbridge.engine.views import RecordView
-from ledgerbridge.storage.connections import StoredConnection
+from ledgerbridge.storage.connections import Connections, StoredConnection
 from ledgerbridge.storage.history import History
 from ledgerbridge.storage.links import Links
 from ledgerbridge.storage.records import Records
@@ -165,6 +165,12 @@ def put_records(
     woken = queued = False
     with service.ledger.db.session() as session:
         connection = owned_connection(session, key_id, connection_id)
+        if any(
+            isinstance(incoming.data, Mapping) and isinstance(incoming.data.get("link"), Mapping)
+            for incoming in records
+        ):
+            # before any record is stored: the order a pull takes (`_check_adoption`)
+            Connections(session).lock(connection_id)
         for incoming in records:
             record_type, app_id = incoming.type, incoming.id
             try:
@@ -194,11 +200,16 @@ def _check_adoption(
 ) -> None:
     """Invalid when the record cannot be the QuickBooks object its `link` names: a write of it
     is still being settled (it may be creating one), it is linked to another one already, or
-    that one is linked to another app record."""
+    that one is linked to another app record, or another app record waits to adopt it (sent
+    with the same link, or an import acknowledged, not pushed yet): one object, one record.
+    The connection's row is held until the transaction ends (PostgreSQL; SQLite's writers take
+    turns), so two requests naming one object at once are checked one after the other."""
     adopt = link.quickbooks_id
     if adopt is None:
         return
-    state = SyncStates(session).get(connection_id, record_type, app_id)
+    Connections(session).lock(connection_id)
+    states = SyncStates(session)
+    state = states.get(connection_id, record_type, app_id)
     if state is not None and state.pending_request_id:
         raise invalid(
             "link.quickbooks_id",
@@ -219,6 +230,20 @@ def _check_adoption(
         raise invalid(
             "link.quickbooks_id",
             f"QuickBooks {entity} {adopt} is linked to app {holder.type} {holder.app_id!a} already",
+        )
+    waiting = states.adopter(connection_id, record_type, adopt, other_than=app_id)
+    if waiting is not None:
+        raise Invalid(
+            [
+                Problem(
+                    "input.invalid",
+                    "link.quickbooks_id",
+                    f"QuickBooks {entity} {adopt} is to be adopted by app {record_type} "
+                    f"{waiting!a} already (sent with this link, not pushed yet); one QuickBooks "
+                    f"object stands for one app record",
+                    {"other": f"{record_type}/{waiting}"},
+                )
+            ]
         )
 
 
@@ -280,12 +305,14 @@ def delete_record(
         if version is None:
             raise NotFound(f"{record_type} {app_id}")
         # only what is in QuickBooks has a removal to push; anything else settles locally
-        hold = not holding.auto_pushed(connection.settings, record_type) and (
-            Links(session).get(connection_id, record_type, app_id) is not None
-        )
+        linked = Links(session).get(connection_id, record_type, app_id) is not None
+        hold = not holding.auto_pushed(connection.settings, record_type) and linked
         states = SyncStates(session)
         before = states.get(connection_id, record_type, app_id)
         states.want(connection_id, record_type, app_id, version, hold=hold)
+        if not linked and before is not None and before.adopt_qbo_id is not None:
+            # an adoption not done yet is taken back with the record: the object is free
+            states.set_adopt(connection_id, record_type, app_id, None)
         History(session).add(connection_id, record_type, app_id, "deleted_in_app")
         key = RecordKey(record_type, app_id)  # type: ignore[arg-type]
         _note_held(session, connection_id, key, before, hold)

@@ -178,6 +178,9 @@ def acknowledge_import(
     entity = twoway.TYPES[f"{record_type}s"]
     with service.ledger.db.session() as session:
         connection = owned_connection(session, key_id, connection_id)
+        # the connection's row first, as a pull storing its changes takes it (before the
+        # imports it keeps or drops): one order, no deadlock
+        Connections(session).lock(connection_id)
         imports = Imports(session, connection_id, clock=service.ledger.clock)
         # locked: two acknowledgements of one import at once are one after the other, and the
         # second finds it gone (never two app records adopting one QuickBooks object)

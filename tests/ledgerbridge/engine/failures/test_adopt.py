@@ -13,6 +13,7 @@ import pytest
 from ledgerbridge.core import catalog
 from ledgerbridge.core.records import Incoming
 from ledgerbridge.engine.errors import Invalid
+from ledgerbridge.storage.sync_states import SyncStates
 from tests.ledgerbridge.engine.conftest import World
 from tests.ledgerbridge.engine.failures.conftest import Person, act, pull, put, sync, view
 
@@ -248,12 +249,25 @@ def test_many_records_at_once_may_each_name_their_object(world: World, person: P
 def test_two_records_naming_one_object_link_one_and_the_other_says_why(
     world: World, person: Person
 ) -> None:
-    """Neither was linked when the app sent them, so both were taken; the pass links the first
-    it works and refuses the other: one object stands for one record."""
+    """The second record naming an object the first waits to adopt is refused when sent; two
+    stored all the same (before that check existed) are planned and pushed as one object, one
+    record: the dry run and the pass link the first they work and refuse the other."""
     made = maria_in_quickbooks(person)
     pull(world)
     put(world, "customer", "c-maria", **MARIA, link={"quickbooks_id": made["Id"]})
-    put(world, "customer", "c-maria-2", **MARIA, link={"quickbooks_id": made["Id"]})
+    with pytest.raises(Invalid) as refused:
+        put(world, "customer", "c-maria-2", **MARIA, link={"quickbooks_id": made["Id"]})
+    assert problem_fields(refused.value) == ["link.quickbooks_id"]
+    assert refused.value.problems[0].params["other"] == "customer/c-maria"
+    put(world, "customer", "c-maria-2", **MARIA)
+    with world.ledger.db.session() as session:  # as stored before the check at the PUT
+        SyncStates(session).set_adopt(world.connection_id, "customer", "c-maria-2", made["Id"])
+
+    plan = world.service.plan(world.key_id, world.connection_id)
+    assert (plan["counts"]["adopt"], plan["counts"]["refuse"]) == (1, 1), plan
+    (planned,) = [e for e in plan["records"] if e["step"] == "refuse"]
+    assert planned["problems"][0]["code"] == catalog.RECORD_LINK_TARGET_TAKEN
+    assert planned["problems"][0]["field"] == "link.quickbooks_id"
     sync(world)
 
     seen = {app_id: view(world, "customer", app_id) for app_id in ("c-maria", "c-maria-2")}
