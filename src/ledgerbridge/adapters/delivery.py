@@ -24,6 +24,7 @@ from collections.abc import Mapping
 
 import httpx
 
+from ledgerbridge.adapters.tls import default_context
 from ledgerbridge.core.destinations import Destination, destination, refused_address
 
 __all__ = ["DeliveryError", "Refused", "Unreachable", "check", "post"]
@@ -102,7 +103,12 @@ def post(
         if target.scheme == "https":
             extensions["sni_hostname"] = target.host
     try:
-        with httpx.Client(transport=transport, timeout=timeout, follow_redirects=False) as http:
+        with httpx.Client(
+            transport=transport,
+            timeout=timeout,
+            follow_redirects=False,
+            verify=default_context(),
+        ) as http:
             response = http.post(request_url, content=body, headers=sent, extensions=extensions)
     except httpx.HTTPError as exc:
         raise Unreachable(f"{target.host}: {exc}") from None

@@ -9,7 +9,9 @@ waits hold no thread of that shared pool.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from importlib import metadata
+from typing import Any
 
 from fastapi import Depends, FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
@@ -77,9 +79,22 @@ def create_app(service: Service) -> FastAPI:
     # The last added runs first: a failure anywhere, the guard's included, is contained.
     app.add_middleware(BodyGuard)
     generate = app.openapi
-    app.openapi = lambda: params.document(limits.document(generate()))  # type: ignore[method-assign]
+    app.openapi = lambda: _document(generate)  # type: ignore[method-assign]
     app.add_middleware(errors.Contained)
     return app
+
+
+_DOCUMENT: list[dict[str, Any]] = []  # the process's one document, once made
+
+
+def _document(generate: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """The OpenAPI document with the parameters' text rule and the bodies' limits. Every app
+    `create_app` makes has the same routes, so the same document: it is made once per process
+    (FastAPI would make it again for each app, a tenth of a second of CPU on its first request;
+    a process that makes many apps, a test suite, paid it for each)."""
+    if not _DOCUMENT:
+        _DOCUMENT.append(params.document(limits.document(generate())))
+    return _DOCUMENT[0]
 
 
 def _docs(app: FastAPI) -> None:

@@ -16,6 +16,7 @@ that rule can never stop a page.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -57,7 +58,11 @@ _FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 _OWN_CHECKS = frozenset({"login", "login_page"})
 
 
+@functools.cache
 def templates() -> jinja2.Environment:
+    """The pages' templates with the dashboard's filters, one environment per process: every
+    dashboard app shares its compiled templates (each app compiling its own cost a test suite,
+    which makes an app per test, a compile of each page per test)."""
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("ledgerbridge.dashboard", "templates"),
         autoescape=jinja2.select_autoescape(["html"]),

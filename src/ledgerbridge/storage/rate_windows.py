@@ -12,6 +12,11 @@ A single request may also be asked to leave the batch requests their share (`kee
 then singles use at most `limit - batch_limit` requests of a window, so that 30 writes in a batch
 are never kept out by one write alone. `count=False` only asks (nothing is counted).
 
+A single request of a quiet company (its window at most half full, `quiet_below`) may count a
+few more ahead in the same bucket (`take_ahead`): the process that counted them sends them
+before the bucket ends without asking again (`engine.pacing`), or they stay counted unsent. What
+is sent is still never more than what was counted, whichever process counted it.
+
 QuickBooks counts a request when it arrives, which can be later than when it was counted here
 (a busy machine, a slow network): once answered, `landed` moves it to the bucket of its answer
 when that is a later one, so the window here never ends before QuickBooks' does.
@@ -30,7 +35,7 @@ from sqlalchemy.orm import Session
 from ledgerbridge.storage import tables
 from ledgerbridge.storage.tables import Clock, utcnow
 
-__all__ = ["BUCKETS", "MARGIN", "RateWindows", "later_bucket"]
+__all__ = ["BUCKETS", "MARGIN", "RateWindows", "bucket_of", "later_bucket", "quiet_below"]
 
 BUCKETS = 120  # buckets in one window: half a second of a 60-second window
 MARGIN = timedelta(milliseconds=250)  # a request counted now may reach QuickBooks this much later
@@ -59,6 +64,35 @@ class RateWindows:
     ) -> float:
         """Count one request (a batch request with `batch`) at `at` (now by default); 0 when
         allowed, else the seconds until the request would be allowed (nothing counted)."""
+        wait, _ = self.take_ahead(
+            realm_id,
+            limit=limit,
+            batch=batch,
+            batch_limit=batch_limit,
+            window=window,
+            keep_for_batches=keep_for_batches,
+            count=count,
+            at=at,
+        )
+        return wait
+
+    def take_ahead(
+        self,
+        realm_id: str,
+        *,
+        limit: int,
+        batch: bool = False,
+        batch_limit: int = 40,
+        window: float = 60.0,
+        keep_for_batches: bool = False,
+        count: bool = True,
+        at: datetime | None = None,
+        ahead: int = 0,
+    ) -> tuple[float, int]:
+        """`take`, and, for a single request of a quiet company, up to `ahead` more single
+        requests counted at once in the same bucket, to be sent before it ends: only while the
+        window, with them, holds at most half of what singles may use (`quiet_below`). Returns
+        (0, how many were counted: 1 + those ahead) or (the seconds to wait, 0)."""
         now = at or self._clock()
         bucket = window / BUCKETS
         start = _floor(now, bucket)
@@ -87,9 +121,12 @@ class RateWindows:
             over = requests - batches - singles_limit + 1
             wait = max(wait, _until_out(rows, over, lambda r: r[1] - r[2], now, reach))
         if wait > 0 or not count:
-            return wait
-        self._add(realm_id, start, rows, batch, now - 2 * reach)
-        return 0.0
+            return wait, 0
+        extra = 0
+        if ahead > 0 and not batch:
+            extra = max(0, min(ahead, quiet_below(limit, batch_limit) - requests - 1))
+        self._add(realm_id, start, rows, batch, now - 2 * reach, 1 + extra)
+        return 0.0, 1 + extra
 
     def landed(
         self, realm_id: str, taken: datetime, *, batch: bool = False, window: float = 60.0
@@ -121,14 +158,16 @@ class RateWindows:
         rows: Sequence[_Row],
         batch: bool,
         forget_before: datetime | None,
+        requests: int = 1,
     ) -> None:
-        """One request more in the bucket at `start` (`rows`: the buckets read, oldest first)."""
+        """`requests` more (one by default) in the bucket at `start` (`rows`: the buckets read,
+        oldest first); a batch request is always one."""
         t = tables.RateWindow
         if rows and rows[-1][0] == start:
             self._session.execute(
                 update(t)
                 .where(t.realm_id == realm_id, t.window_start == start)
-                .values(requests=t.requests + 1, batches=t.batches + int(batch))
+                .values(requests=t.requests + requests, batches=t.batches + int(batch))
             )
         else:
             # another process may make the same bucket at the same moment (PostgreSQL, two
@@ -136,13 +175,13 @@ class RateWindows:
             dialect = self._session.get_bind().dialect.name
             make = postgresql.insert if dialect == "postgresql" else sqlite.insert
             added = make(t).values(
-                realm_id=realm_id, window_start=start, requests=1, batches=int(batch)
+                realm_id=realm_id, window_start=start, requests=requests, batches=int(batch)
             )
             self._session.execute(
                 added.on_conflict_do_update(
                     index_elements=[t.realm_id, t.window_start],
                     set_={
-                        "requests": t.requests + 1,
+                        "requests": t.requests + added.excluded.requests,
                         "batches": t.batches + added.excluded.batches,
                     },
                 )
@@ -151,6 +190,19 @@ class RateWindows:
                 self._session.execute(
                     delete(t).where(t.realm_id == realm_id, t.window_start <= forget_before)
                 )
+
+
+def quiet_below(limit: int, batch_limit: int) -> int:
+    """The most requests a window may hold, those counted ahead included, for requests to be
+    counted ahead at all: half of what singles may use (of a limit the batch requests may take
+    whole, half of it)."""
+    singles = limit - batch_limit if limit > batch_limit else limit
+    return singles // 2
+
+
+def bucket_of(moment: datetime, window: float) -> datetime:
+    """The start of the bucket that holds `moment` (for windows of `window` seconds)."""
+    return _floor(moment, window / BUCKETS)
 
 
 def later_bucket(taken: datetime, now: datetime, window: float) -> bool:

@@ -23,7 +23,9 @@ switched off half-way), a schedule, and stop (silence).
 
 from __future__ import annotations
 
+import functools
 import secrets
+import ssl
 import threading
 import time
 import uuid
@@ -249,7 +251,7 @@ class WebConnector:
             self.sessions.append(log)
             session = Session(f"{self.id}-{log.number}")
             with httpx.Client(
-                transport=self.transport, timeout=self.timeout, verify=self.verify
+                transport=self.transport, timeout=self.timeout, verify=_tls(self.verify)
             ) as client:
                 try:
                     self._session(client, log, session)
@@ -463,3 +465,13 @@ class WebConnector:
                 log.notes.append(f"error shown: {text}")
                 self._call(client, log, "closeConnection", [("ticket", ticket)], "str")
                 raise _End("error")
+
+
+@functools.cache
+def _tls(verify: bool | str) -> ssl.SSLContext | bool:
+    """The TLS context of a session's client, made once per setting (True: the default CA
+    bundle; a path: that bundle), not once per session: loading a CA bundle costs tens of
+    milliseconds of CPU, and the Web Connector runs a session every few seconds."""
+    if verify is False:
+        return False
+    return httpx.create_ssl_context(verify=verify)

@@ -2,9 +2,12 @@
 and the CSRF token of a page.
 
 `site` is one module's set-up: a migrated SQLite database in a temporary directory, a
-`Service` whose wake-ups are recorded (nothing syncs unless a test says so) and an emulator
-for the tests that connect. `office` gives each test a new API key, a dashboard user of that
-key and a signed-in client; since a user sees only its key's connections, tests are apart.
+`Service` whose wake-ups are recorded (nothing syncs unless a test says so), an emulator
+for the tests that connect, and the app (`site.app`: `create_app(service)`, made once, since
+FastAPI prepares an app's routes on its first request, a quarter of a second of CPU). `office`
+gives each test a new API key, a dashboard user of that key and a client of its own, signed
+in; since a user sees only its key's connections, and a client holds its own cookies, tests
+are apart.
 """
 
 from __future__ import annotations
@@ -59,6 +62,14 @@ class Site:
     emulator: EmulatorServer
     data_dir: Path
     wakes: list[str] = field(default_factory=list)
+    _app: Any = None
+
+    @property
+    def app(self) -> Any:
+        """The module's app (`create_app(self.service)`), made on first use."""
+        if self._app is None:
+            self._app = create_app(self.service)
+        return self._app
 
 
 @pytest.fixture(scope="module")
@@ -125,7 +136,7 @@ def office(site: Site, request: pytest.FixtureRequest) -> Iterator[Office]:
     key_id, _ = site.service.create_key("test")
     email = f"{request.node.name[:40]}-{key_id[-6:]}@example.com".lower()
     create_user(site.ledger, email, key_id, PASSWORD)
-    client = in_process_client(create_app(site.service))
+    client = in_process_client(site.app)
     response = sign_in(client, email)
     assert response.status_code == 303, response.text
     try:

@@ -12,7 +12,6 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from ledgerbridge.api import create_app
 from ledgerbridge.core.status import Status
 from ledgerbridge.dashboard.log_listing import LogQuery, export_rows
 from ledgerbridge.dashboard.routes.log import csv_cell
@@ -207,7 +206,7 @@ def test_the_log_asks_again_only_while_work_is_under_way(office: Office) -> None
 def test_signing_in_again_returns_to_the_filtered_log(office: Office, site: Site) -> None:
     cid = office.connection()
     wanted = f"/dashboard/connections/{cid}/log?status=error&sort=name&dir=desc&page=2"
-    stranger = in_process_client(create_app(site.service))
+    stranger = in_process_client(site.app)
     sent = stranger.get(wanted)
     assert sent.status_code == 303
     assert parse_qs(urlsplit(sent.headers["location"]).query)["next"] == [wanted]

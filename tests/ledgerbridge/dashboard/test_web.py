@@ -12,7 +12,6 @@ import pytest
 from starlette.responses import Response
 
 from ledgerbridge import consent_cookie as signin
-from ledgerbridge.api import create_app
 from ledgerbridge.core.mirror import MirrorObject
 from ledgerbridge.dashboard.routes.auth import FAILED
 from ledgerbridge.engine.connecting import Consent
@@ -45,7 +44,7 @@ def notices(html: str) -> list[str]:
 
 
 def test_the_root_and_the_dashboard_send_a_stranger_to_sign_in(site: Site) -> None:
-    client = in_process_client(create_app(site.service))
+    client = in_process_client(site.app)
     assert client.get("/").headers["location"] == "/dashboard/"
     assert client.get("/dashboard/").headers["location"] == "/dashboard/login"
     page = client.get("/dashboard/connections")
@@ -62,7 +61,7 @@ def test_the_root_and_the_dashboard_send_a_stranger_to_sign_in(site: Site) -> No
 
 
 def test_a_failed_sign_in_never_tells_whether_the_email_exists(office: Office) -> None:
-    client = in_process_client(create_app(office.service))
+    client = in_process_client(office.site.app)
     wrong_password = sign_in(client, office.email, "not the password")
     unknown_email = sign_in(client, "nobody@example.com", PASSWORD)
     assert wrong_password.status_code == unknown_email.status_code == 401
@@ -74,7 +73,7 @@ def test_a_failed_sign_in_never_tells_whether_the_email_exists(office: Office) -
 
 
 def test_signing_in_goes_back_to_the_page_asked_for_but_never_elsewhere(office: Office) -> None:
-    client = in_process_client(create_app(office.service))
+    client = in_process_client(office.site.app)
     for wanted, landing in [
         ("/dashboard/connections?x=1", "/dashboard/connections?x=1"),
         ("https://evil.example/", "/dashboard/connections"),
@@ -102,12 +101,12 @@ def test_a_post_without_the_sessions_csrf_token_is_refused(office: Office) -> No
     assert office.client.post(path, data=form).status_code == 403
     assert office.client.post(path, data={**form, "csrf_token": "forged"}).status_code == 403
     # the token of another session does not do either
-    other = in_process_client(create_app(office.service))
+    other = in_process_client(office.site.app)
     foreign = csrf_of(other.get("/dashboard/login").text)
     assert office.client.post(path, data={**form, "csrf_token": foreign}).status_code == 403
     assert office.service.record(office.key_id, cid, "customer", "c-1").status == "pending"
     # signing in needs the sign-in form's token too
-    fresh = in_process_client(create_app(office.service))
+    fresh = in_process_client(office.site.app)
     refused = fresh.post("/dashboard/login", data={"email": office.email, "password": PASSWORD})
     assert refused.status_code == 403
     # the header htmx sends counts as the form field
@@ -117,7 +116,7 @@ def test_a_post_without_the_sessions_csrf_token_is_refused(office: Office) -> No
 
 
 def test_a_forged_session_cookie_signs_nobody_in(office: Office) -> None:
-    client = in_process_client(create_app(office.service))
+    client = in_process_client(office.site.app)
     client.cookies.set("lb_dashboard", office.client.cookies["lb_dashboard"][:-3] + "AAA")
     assert client.get("/dashboard/connections").status_code == 303
 
@@ -337,7 +336,7 @@ def test_the_callback_without_the_dashboards_cookie_answers_its_page(office: Off
     url = started.authorize_url
     consent = httpx.get(f"{url}&realm_id={realm['realm_id']}&approve=true", follow_redirects=False)
     query = parse_qs(urlparse(consent.headers["location"]).query)
-    script = in_process_client(create_app(office.service))
+    script = in_process_client(office.site.app)
     script.cookies.update(_sign_in_cookie(started))  # the browser the script started
     answer = script.get("/v1/oauth/callback", params={k: v[0] for k, v in query.items()})
     assert answer.status_code == 200

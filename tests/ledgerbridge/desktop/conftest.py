@@ -23,6 +23,7 @@ from qbo_emulator.server import free_port
 from tests.ledgerbridge.api.conftest import ApiServer
 from tests.ledgerbridge.postgres import private_schema
 from tests.ledgerbridge.sqlite_template import SqliteTemplate
+from tests.ledgerbridge.tls import shared_tls
 
 
 class Clock:
@@ -125,7 +126,10 @@ def desktop(tmp_path: Any, database: dict[str, str]) -> Iterator[Desktop]:
         with (
             ApiServer(service, port),
             httpx.Client(
-                base_url=url, headers={"Authorization": f"Bearer {key}"}, timeout=30
+                base_url=url,
+                headers={"Authorization": f"Bearer {key}"},
+                timeout=30,
+                verify=shared_tls(),
             ) as http,
         ):
             created = http.post(

@@ -128,3 +128,42 @@ def test_two_processes_making_the_same_bucket_count_both_requests(
             )
         ).all()
     assert [(r.requests, r.batches) for r in rows] == [(2, 2)]
+
+
+def counted(db: Database) -> int:
+    with db.session(readonly=True) as session:
+        rows = session.execute(
+            select(tables.RateWindow.requests).where(tables.RateWindow.realm_id == "realm-1")
+        ).scalars()
+        return sum(rows)
+
+
+def test_a_quiet_window_counts_requests_ahead_up_to_half_the_singles(
+    db: Database, clock: Clock
+) -> None:
+    # 20 requests, 4 of them batches: singles may use 16, and requests are counted ahead only
+    # while the window, with them, holds at most 8
+    options: dict[str, object] = {"limit": 20, "batch_limit": 4}
+    with db.session() as session:
+        windows = RateWindows(session, clock=clock)
+        assert windows.take_ahead("realm-1", ahead=3, **options) == (0.0, 4)  # type: ignore[arg-type]
+        assert windows.take_ahead("realm-1", ahead=7, **options) == (0.0, 4)  # type: ignore[arg-type]
+        assert windows.take_ahead("realm-1", ahead=7, **options) == (0.0, 1)  # type: ignore[arg-type]
+    assert counted(db) == 9
+    # asking counts nothing ahead; a batch request is one whatever is asked
+    with db.session() as session:
+        windows = RateWindows(session, clock=clock)
+        assert windows.take_ahead("realm-1", ahead=7, count=False, **options) == (0.0, 0)  # type: ignore[arg-type]
+        assert windows.take_ahead("realm-1", ahead=7, batch=True, **options) == (0.0, 1)  # type: ignore[arg-type]
+    assert counted(db) == 10
+
+
+def test_a_full_window_counts_nothing_ahead(db: Database, clock: Clock) -> None:
+    for _ in range(5):
+        assert take(db, clock) == 0
+    with db.session() as session:
+        wait, none = RateWindows(session, clock=clock).take_ahead(
+            "realm-1", limit=5, batch_limit=2, ahead=7
+        )
+    assert wait > 0 and none == 0
+    assert counted(db) == 5

@@ -17,10 +17,8 @@
 
 from __future__ import annotations
 
-import functools
 import json
 import re
-import ssl
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -38,6 +36,7 @@ from ledgerbridge.adapters.qbo.errors import (
     Rejected,
     translate,
 )
+from ledgerbridge.adapters.tls import default_context
 
 __all__ = [
     "MAX_BATCH_ITEMS",
@@ -212,7 +211,7 @@ class QboClient:
             transport=transport,
             timeout=timeout,
             headers={"Accept": "application/json", "User-Agent": "ledgerbridge"},
-            verify=_tls(),
+            verify=default_context(),  # made once per process (adapters/tls.py)
         )
 
     def __repr__(self) -> str:
@@ -469,13 +468,6 @@ class QboClient:
         if not isinstance(body, dict) or "Fault" in body or "fault" in body:
             raise translate(response, write=write)
         return _Answer(body, response)
-
-
-@functools.cache
-def _tls() -> ssl.SSLContext:
-    """httpx's default TLS context (the certificates it trusts), made once per process: making
-    one reads every trusted certificate (tens of milliseconds), and a client is made per pass."""
-    return httpx.create_ssl_context()
 
 
 class _Answer(NamedTuple):

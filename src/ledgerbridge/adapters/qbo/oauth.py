@@ -27,6 +27,7 @@ import httpx
 
 from ledgerbridge.adapters.qbo.client import Environment
 from ledgerbridge.adapters.qbo.errors import Unavailable, translate
+from ledgerbridge.adapters.tls import default_context
 
 __all__ = [
     "ACCOUNTING_SCOPE",
@@ -276,7 +277,10 @@ def _call(
 ) -> dict[str, Any]:
     """One request to the authorization server; its JSON object answer (or {} when empty)."""
     with httpx.Client(
-        transport=transport, timeout=timeout, headers={"Accept": "application/json"}
+        transport=transport,
+        timeout=timeout,
+        headers={"Accept": "application/json"},
+        verify=default_context(),
     ) as http:
         try:
             response = http.request(method, url, auth=auth, data=data, json=json)
