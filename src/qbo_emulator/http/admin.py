@@ -171,6 +171,7 @@ def company_summary(
         "clock": company.clock.isoformat() if company.clock else None,
         "now": clock.format_timestamp(operations.company_now(company)),
         "counts": company.counts(),
+        "writes_received": dict(sorted(company.writes_received.items())),
     }
 
 

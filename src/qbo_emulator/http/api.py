@@ -213,17 +213,21 @@ class _Api:
             if spec.name == "ExchangeRate" and operation in ("", "update"):
                 return {spec.key: operations.update(ctx, spec, payload, sparse=False)}
             if operation == "delete":
+                ctx.company.writes_received["delete"] += 1
                 row = operations.delete(ctx, spec, payload)
             elif operation == "void" or (operation == "update" and "void" in includes):
+                ctx.company.writes_received["void"] += 1
                 row = operations.void(ctx, spec, payload)
             elif (
                 operation == "update"
                 or (isinstance(payload, dict) and not _blank(payload.get("Id")))
                 or spec.name in ("Preferences", "CompanyInfo")
             ):
+                ctx.company.writes_received["update"] += 1
                 sparse = isinstance(payload, dict) and _truthy(payload.get("sparse"))
                 row = operations.update(ctx, spec, payload, sparse=sparse)
             elif operation in ("", "create"):
+                ctx.company.writes_received["create"] += 1
                 row = operations.create(ctx, spec, payload)
             else:
                 raise faults.invalid_enumeration("operation", operation)
@@ -372,6 +376,11 @@ class _Api:
                             f"Invalid Request Id Format : bId {bid} is {len(bid)} characters; "
                             f"with a requestid at most {MAX_BATCH_ITEM_ID} are allowed"
                         )
+            received = ctx.company.writes_received
+            received["batch"] += 1
+            for item in items:
+                if isinstance(item, dict) and "operation" in item:
+                    received[f"batch.{str(item['operation']).lower()}"] += 1
             return {"BatchItemResponse": [_batch_item(ctx, item) for item in items]}
 
         return await self._run(request, handle, write=True, batch=True)

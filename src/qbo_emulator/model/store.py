@@ -7,6 +7,7 @@ which transactions were deleted (for change data capture), voided or deposited.
 
 from __future__ import annotations
 
+import collections
 import random
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -253,6 +254,10 @@ class Company:
     doc_counters: dict[str, int] = field(default_factory=dict)
     # Attachable Id -> the file uploaded for it.
     files: dict[str, StoredFile] = field(default_factory=dict)
+    # The writes that reached the company since the emulator started (not saved with its
+    # state): "create", "update", "delete", "void" sent alone; "batch" requests and their
+    # items "batch.create", "batch.update", ... (a replayed requestid is not counted again).
+    writes_received: collections.Counter[str] = field(default_factory=collections.Counter)
 
     def __post_init__(self) -> None:
         for name, spec in SPECS.items():
