@@ -40,7 +40,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.timeout(240)]
 
 COMPANIES = 3
 CUSTOMERS, ITEMS, INVOICES = 30, 6, 40  # a company's records (76)
-KILL_EVERY = 5.0  # seconds between two SIGKILLs of a worker (at least)
+KILL_EVERY = 3.0  # seconds between two SIGKILLs of a worker (at least)
 EXPIRE_EVERY = 5.0  # seconds between two expiries of a company's access token
 BURST_EVERY = 6.0  # seconds between two bursts of 429 (3 requests each) at a company
 SETTLE = 150.0  # seconds the whole run may take to leave nothing pending
@@ -282,7 +282,7 @@ def test_companies_sync_exactly_once_through_chaos_and_killed_workers(tmp_path: 
             f"{bursts} bursts of 429; the emulator answered {hits['dropped']} writes with a "
             f"dropped connection, {hits['500']} requests with 500, {hits['429']} with 429"
         )
-        assert kills >= 3 and hits["dropped"] > 0 and hits["500"] > 0 and hits["429"] > 0
+        assert kills >= 2 and hits["dropped"] > 0 and hits["500"] > 0 and hits["429"] > 0
 
         # QuickBooks' own word: each record exactly once, nothing else
         for index, company in enumerate(companies):
