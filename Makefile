@@ -50,15 +50,19 @@ demo-desktop: install
 # The emulator's throughput, then the quick versions of issue 19's and issue 16's figures: the
 # first sync against the python-quickbooks loop (ledgerbridge / loop, CPU per record) and its peak
 # memory at 1,000 and 10,000 records; a first sync at QuickBooks' pace against the most its limits
-# allow (bench.ceiling, 15 s windows); many companies on PostgreSQL with 1, 2 and 4 worker
-# processes (bench.fleet); the freshness of what people change in QuickBooks (p50/p95). The full
-# runs: `.venv/bin/python -m bench.ceiling` (about 25 minutes), `-m bench.fleet` (hours).
+# allow (bench.ceiling, 15 s windows), and the same records each changed (--updates); many
+# companies on PostgreSQL with 1, 2 and 4 worker processes (bench.fleet); chaos at scale, workers
+# killed and every fault at once, each record counted in QuickBooks (bench.chaos); the freshness
+# of what people change in QuickBooks (p50/p95). The full runs: `.venv/bin/python -m
+# bench.ceiling` (about 25 minutes), `-m bench.fleet` (hours), `-m bench.chaos` (half an hour).
 bench: install services
 	$(PY) bench/emulator.py
 	$(PY) -m bench.sync --quick
 	$(PY) -m bench.sync --memory --quick
 	$(PY) -m bench.ceiling --quick
+	$(PY) -m bench.ceiling --quick --updates
 	$(PY) -m bench.fleet --quick
+	$(PY) -m bench.chaos --quick
 	$(PY) -m bench.freshness --quick
 
 # The engine's first sync against the bare QuickBooks calls, and the handover, bulk against one at

@@ -4,6 +4,8 @@
                                                        # 30,000 (20 s windows): about 10 minutes
     .venv/bin/python -m bench.ceiling --quick          # 3,000 records, 15 s windows: a minute
     .venv/bin/python -m bench.ceiling --records 3000 --window 60
+    .venv/bin/python -m bench.ceiling --quick --updates  # the same records synced first, then
+                                                       # every one changed: updates measured
 
 QuickBooks Online allows a company 500 requests a minute, 40 of them batch requests of up to 30
 operations, 10 in flight: at most 40 x 30 + 460 = 1,660 writes a minute. The emulator enforces
@@ -13,7 +15,11 @@ emulator's "minute" (the throttle's `window_seconds`) and the engine's alike, ke
 counts: 30,000 records are measured in minutes instead of the 18 a real minute needs.
 
 The records (half customers, half invoices, one item, as bench.sync builds them) are handed
-over in bulk, then `terminal.drain` syncs them; the run ends when none is due.
+over in bulk, then `terminal.drain` syncs them; the run ends when none is due. With `--updates`
+the records are synced first (not timed), one window is waited out (the windows start empty, as
+a first sync's do), and then every customer (a new email) and every invoice (a new memo) is
+changed: what is measured is those updates, counted by the emulator as they arrived
+(`writes_received`: in batch requests or alone).
 
 Reported for each size: writes per window ("minute") and their ratio to 1,660 (the figure
 issue 19 asks to be at least 0.95); since the windows slide and start empty, the first window's
@@ -34,13 +40,14 @@ import os
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from bench.emulator import EmulatorProcess, with_emulator
+from bench.sync import Engine as _Engine
 from bench.sync import (
-    ENTITIES,
     Sizes,
     company_counts,
     expected_counts,
@@ -48,8 +55,8 @@ from bench.sync import (
     peak_rss_mib,
     workload,
 )
-from bench.sync import Engine as _Engine
 from ledgerbridge.bootstrap import DEFAULT_REDIRECT, RateLimits, sqlite_ledger
+from ledgerbridge.core.records import Incoming
 from ledgerbridge.demo.quickbooks import DemoCompany
 from ledgerbridge.demo.run import connect
 from ledgerbridge.engine.drain import problem_counts
@@ -66,7 +73,8 @@ class Result:
     records: int
     window: float
     seconds: float
-    written: int  # objects QuickBooks holds at the end (the emulator's counts)
+    written: int  # writes that reached QuickBooks (the emulator's `writes_received`)
+    batches: int  # of them, batch requests
     refused: int  # requests the emulator refused with 429
     passes: int
     waited: float  # seconds drain slept between passes
@@ -97,7 +105,7 @@ class Result:
         )
         return [
             f"  {self.written:,} writes in {self.seconds:.1f} s ({self.passes} passes, "
-            f"{self.waited:.1f} s waiting between them)",
+            f"{self.waited:.1f} s waiting between them), {self.batches} batch requests",
             f"  writes per {unit}: {self.per_window:,.0f}; limit {LIMIT:,}; "
             f"ratio {self.per_window / LIMIT:5.2f}",
             f"  fewest seconds the limits allow / seconds taken: {bound}",
@@ -112,7 +120,21 @@ def sizes_of(records: int) -> Sizes:
     return Sizes(customers=records // 2, items=1, invoices=records - records // 2)
 
 
-def run_one(server: EmulatorProcess, scratch: Path, records: int, window: float) -> Result:
+def changed(records: Sequence[Incoming]) -> list[Incoming]:
+    """Every customer with a new email and every invoice with a new memo (items unchanged)."""
+    out = []
+    for record in records:
+        if record.type == "customer":
+            email = str(record.data["email"]).replace("@", ".changed@")
+            out.append(Incoming(record.type, record.id, {**record.data, "email": email}))
+        elif record.type == "invoice":
+            out.append(Incoming(record.type, record.id, {**record.data, "memo": "Changed"}))
+    return out
+
+
+def run_one(
+    server: EmulatorProcess, scratch: Path, records: int, window: float, updates: bool = False
+) -> Result:
     url = f"http://{server.host}:{server.port}"
     server.admin("POST", "/_emulator/reset")
     company = DemoCompany.create(url, name=f"Ceiling {records}", preset="blank")
@@ -130,9 +152,16 @@ def run_one(server: EmulatorProcess, scratch: Path, records: int, window: float)
     connected = connect(service, company, "bench", "Ceiling")
     engine = _Engine(ledger, service, connected.key_id, connected.connection.id)
     incoming = workload(sizes_of(records), 1, dt.date.today())
+    measured = incoming
     try:
         pull_company(ledger, engine.connection_id)
         hand_over_bulk(engine, incoming)
+        if updates:  # the first sync, not timed; then every record changed
+            drain(ledger, engine.connection_id, progress=False)
+            time.sleep(window)
+            measured = changed(incoming)
+            hand_over_bulk(engine, measured)
+        before = _received(server, company.realm_id)
         emulator_before, cpu_before = server.cpu_seconds(), time.process_time()
         began = time.perf_counter()
         report = drain(ledger, engine.connection_id, progress=False)
@@ -146,12 +175,22 @@ def run_one(server: EmulatorProcess, scratch: Path, records: int, window: float)
     held = company_counts(server, company.realm_id)
     if held != expected:
         problems.append(f"QuickBooks holds {held}, expected {expected}")
+    arrived = _received(server, company.realm_id) - before
+    written = sum(n for kind, n in arrived.items() if kind != "batch")
+    if updates and arrived != Counter(
+        {"batch": arrived["batch"], "batch.update": arrived["batch.update"]}
+        | ({"update": arrived["update"]} if arrived["update"] else {})
+    ):
+        problems.append(f"writes other than updates arrived: {dict(arrived)}")
+    if written < len(measured):
+        problems.append(f"{written} writes arrived for {len(measured)} records changed")
     summary = server.admin("GET", f"/_emulator/companies/{company.realm_id}")
     return Result(
-        records=len(incoming),
+        records=len(measured),
         window=window,
         seconds=seconds,
-        written=sum(held[e] for e in ENTITIES.values()),
+        written=written,
+        batches=arrived["batch"],
         refused=int(summary.get("throttle_refused", 0)),
         passes=report.passes,
         waited=report.waited,
@@ -179,6 +218,9 @@ def _parser() -> argparse.ArgumentParser:
         help="seconds of the limits' window for each --records (default 60; 20 from 10,000)",
     )
     parser.add_argument("--quick", action="store_true", help="3,000 records, 15 s windows")
+    parser.add_argument(
+        "--updates", action="store_true", help="measure every record changed after its sync"
+    )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--no-pin", action="store_true", help="no CPU of its own for the emulator")
     return parser
@@ -192,6 +234,11 @@ def plan(args: argparse.Namespace) -> list[tuple[int, float]]:
     if len(windows) != len(sizes) or min(sizes) < 2 or min(windows) <= 0:
         _parser().error("one positive --window for each --records (at least 2 records)")
     return list(zip(sizes, windows, strict=True))
+
+
+def _received(server: EmulatorProcess, realm_id: str) -> Counter[str]:
+    summary = server.admin("GET", f"/_emulator/companies/{realm_id}")
+    return Counter({k: int(v) for k, v in summary.get("writes_received", {}).items()})
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -211,8 +258,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         results = []
         with tempfile.TemporaryDirectory(prefix="bench-ceiling-") as scratch:
             for records, window in runs:
-                print(f"\n[{records:,} records, {window:g} s windows]", flush=True)
-                result = run_one(server, Path(scratch), records, window)
+                kind = ", every record changed after its first sync" if args.updates else ""
+                print(f"\n[{records:,} records, {window:g} s windows{kind}]", flush=True)
+                result = run_one(server, Path(scratch), records, window, args.updates)
                 results.append(result)
                 for line in result.lines():
                     print(line, flush=True)

@@ -120,6 +120,10 @@ def _company_from_json(data: Mapping[str, Any]) -> Company:
                 drop_after_commit=bool(action.get("drop_after_commit")),
                 latency_ms=int(action.get("latency_ms") or 0),
                 hits=fault.get("hits", 0),
+                probability=float(fault.get("probability", 1.0)),
+                seed=fault.get("seed"),
+                retry_after=action.get("retry_after"),
+                in_batch=bool(fault["match"].get("in_batch")),
             )
         )
     company.replays = {

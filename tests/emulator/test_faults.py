@@ -160,6 +160,100 @@ def test_drop_after_commit(conn: Connection, admin: Admin) -> None:
     assert fault(retry)["code"] == "6240"
 
 
+def test_a_fault_with_a_probability_meets_about_that_share_the_same_way_per_seed(
+    conn: Connection, admin: Admin
+) -> None:
+    def pattern(seed: int) -> list[int]:
+        admin.call("DELETE", f"/companies/{conn.realm_id}/faults")
+        add_fault(
+            admin,
+            conn.realm_id,
+            {
+                "match": {"method": "GET"},
+                "times": None,
+                "probability": 0.25,
+                "seed": seed,
+                "action": {"status": 503},
+            },
+        )
+        return [conn.get(f"companyinfo/{conn.realm_id}").status_code for _ in range(80)]
+
+    first = pattern(11)
+    assert set(first) == {200, 503}
+    assert 8 <= first.count(503) <= 35  # a quarter of 80, give or take
+    assert pattern(11) == first  # the same seed, the same requests meet it
+    listed = faults_of(admin, conn.realm_id)
+    assert listed[0]["probability"] == 0.25 and listed[0]["hits"] == first.count(503)
+
+
+def test_a_request_that_escapes_a_fault_meets_the_next_one(conn: Connection, admin: Admin) -> None:
+    add_fault(
+        admin,
+        conn.realm_id,
+        {
+            "match": {"method": "GET"},
+            "times": None,
+            "probability": 0.0001,
+            "seed": 1,
+            "action": {"status": 503},
+        },
+    )
+    add_fault(admin, conn.realm_id, {"match": {"method": "GET"}, "action": {"status": 500}})
+    assert conn.get(f"companyinfo/{conn.realm_id}").status_code == 500
+
+
+def test_a_scripted_429_can_say_when_to_come_back(conn: Connection, admin: Admin) -> None:
+    add_fault(
+        admin,
+        conn.realm_id,
+        {"match": {"method": "GET"}, "times": 2, "action": {"status": 429, "retry_after": 3}},
+    )
+    for _ in range(2):
+        response = conn.get(f"companyinfo/{conn.realm_id}")
+        assert response.status_code == 429
+        assert response.headers["Retry-After"] == "3"
+    assert conn.get(f"companyinfo/{conn.realm_id}").status_code == 200
+
+
+def test_a_fault_in_batch_answers_for_the_matching_items_only(
+    conn: Connection, admin: Admin
+) -> None:
+    first = new_customer(conn.qb, "Batch First")
+    second = new_customer(conn.qb, "Batch Second")
+    add_fault(
+        admin,
+        conn.realm_id,
+        {
+            "match": {"entity": "Customer", "operation": "update", "in_batch": True},
+            "times": 1,
+            "action": {"status": 400, "code": "6000"},
+        },
+    )
+    # a request that is not a batch never meets it
+    assert conn.get(f"customer/{first.Id}").status_code == 200
+    items = [
+        {
+            "bId": f"b{n}",
+            "operation": "update",
+            "Customer": {"Id": c.Id, "SyncToken": c.SyncToken, "sparse": True, "Notes": "new"},
+        }
+        for n, c in enumerate((first, second))
+    ]
+    items.append({"bId": "b2", "operation": "create", "Customer": {"DisplayName": "Batch Third"}})
+    response = conn.post("batch", {"BatchItemRequest": items})
+    assert response.status_code == 200
+    answers = {a["bId"]: a for a in response.json()["BatchItemResponse"]}
+    assert answers["b0"]["Fault"]["Error"][0]["code"] == "6000"
+    assert answers["b1"]["Customer"]["Notes"] == "new"  # times 1: the next item goes through
+    assert answers["b2"]["Customer"]["DisplayName"] == "Batch Third"
+    notes = {
+        c["DisplayName"]: c.get("Notes")
+        for c in admin.export(conn.realm_id)["entities"]["Customer"]
+    }
+    assert notes["Batch First"] is None  # the item met the fault: not carried out
+    assert notes["Batch Second"] == "new"
+
+
 def test_clear_faults(conn: Connection, admin: Admin) -> None:
     first = add_fault(
         admin, conn.realm_id, {"match": {"method": "GET"}, "times": None, "action": {"status": 500}}
@@ -191,6 +285,14 @@ def test_clear_faults(conn: Connection, admin: Admin) -> None:
         ({"action": {"status": "500"}}, "action.status"),
         ({"action": {"latency_ms": 0}}, "action.latency_ms"),
         ({"action": {"latency_ms": 999_999}}, "action.latency_ms"),
+        ({"probability": 0, "action": {"status": 500}}, "probability"),
+        ({"probability": 1.5, "action": {"status": 500}}, "probability"),
+        ({"probability": "often", "action": {"status": 500}}, "probability"),
+        ({"seed": "x", "action": {"status": 500}}, "seed"),
+        ({"action": {"status": 500, "retry_after": 3}}, "action.retry_after"),
+        ({"action": {"status": 429, "retry_after": -1}}, "action.retry_after"),
+        ({"match": {"in_batch": "yes"}, "action": {"status": 500}}, "match.in_batch"),
+        ({"match": {"in_batch": True}, "action": {"latency_ms": 5}}, "action"),
     ],
 )
 def test_invalid_fault_is_422_naming_the_field(

@@ -130,7 +130,18 @@ def api_in_thread(service: Service, host: str, port: int) -> Iterator[None]:
         thread.join(timeout=10)
 
 
-def run_jobs(ledger: Ledger) -> None:
+def run_jobs(
+    ledger: Ledger,
+    *,
+    heartbeat_every: float = 10.0,
+    stalled_after: float = 60.0,
+    poll_every: float = 5.0,
+) -> None:
     """`ledgerbridge worker` on PostgreSQL: procrastinate's worker runs the sync and pull jobs
-    until SIGINT or SIGTERM."""
-    jobs.run_worker(ledger)
+    until SIGINT or SIGTERM (a worker silent for `stalled_after` seconds is presumed dead)."""
+    jobs.run_worker(
+        ledger,
+        heartbeat_every=heartbeat_every,
+        stalled_after=stalled_after,
+        poll_every=poll_every,
+    )

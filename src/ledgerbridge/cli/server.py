@@ -82,12 +82,40 @@ def serve(
 
 
 @app.command()
-def worker(log_level: LogLevel = Level.info) -> None:
+def worker(
+    log_level: LogLevel = Level.info,
+    heartbeat_every: Annotated[
+        float,
+        typer.Option(help="PostgreSQL: seconds between this worker's heartbeats.", min=0.1),
+    ] = 10.0,
+    stalled_after: Annotated[
+        float,
+        typer.Option(
+            help="PostgreSQL: seconds without heartbeats after which a worker is presumed dead "
+            "and its jobs are queued again (several heartbeats' worth).",
+            min=0.5,
+        ),
+    ] = 60.0,
+    poll_every: Annotated[
+        float,
+        typer.Option(help="PostgreSQL: seconds between looks for jobs missed by NOTIFY.", min=0.1),
+    ] = 5.0,
+) -> None:
     """Run the sync work without the HTTP API, until interrupted."""
     _configure_logging(log_level)
+    if stalled_after <= heartbeat_every:
+        raise typer.BadParameter(
+            "must be longer than --heartbeat-every", param_hint="--stalled-after"
+        )
     with opened() as ledger:
         if ledger.db.dialect == "postgresql":
-            wiring.run_jobs(ledger)  # stops cleanly on SIGINT/SIGTERM
+            # stops cleanly on SIGINT/SIGTERM
+            wiring.run_jobs(
+                ledger,
+                heartbeat_every=heartbeat_every,
+                stalled_after=stalled_after,
+                poll_every=poll_every,
+            )
             return
         dispatcher = wiring.dispatcher_for(ledger)
         stop = threading.Event()

@@ -14,20 +14,23 @@ comes from a read, never from the notification itself.
 
 from __future__ import annotations
 
+import functools
 import pickle
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 from ledgerbridge.adapters.qbo import (
     Disconnected,
+    InUse,
     QuickBooks,
     QuickBooksError,
     SubscriptionLapsed,
     Throttled,
+    Unavailable,
 )
 from ledgerbridge.core.mirror import MirrorObject
 from ledgerbridge.engine import checks as setup_checks
@@ -65,6 +68,8 @@ OVERLAP = timedelta(minutes=1)
 CDC_LIMIT = 1000  # the most objects QuickBooks answers one change-data-capture call with
 CDC_WINDOW = timedelta(days=29)
 PAGE_SIZE = 1000  # objects per read of a full read (QuickBooks answers at most 1000)
+READ_TRIES = 3  # times one read is asked when QuickBooks cannot answer it (`_Asking`)
+_T = TypeVar("_T")
 
 
 @dataclass
@@ -111,6 +116,8 @@ def pull_company(
         if realm is not None:  # QuickBooks Desktop has no such limits
             pacing.pace(ledger, realm)
 
+    ask = _Asking(pace)
+
     with _Spool.new() as batches:  # what is read, kept on disk until stored, a page at a time
         with ledger.quickbooks(connection) as client:
             try:
@@ -118,21 +125,18 @@ def pull_company(
                 if cursor is None or started - cursor > CDC_WINDOW:
                     report.full = True
                     for entity in LISTS + DOCUMENTS:
-                        _read_in_full(client, entity, batches, pace)
+                        _read_in_full(client, entity, batches, ask)
                     read_in_full = frozenset(LISTS + DOCUMENTS)
-                    pace()
-                    preferences = client.preferences()
-                    pace()
-                    info = client.company_info()
+                    preferences = ask(client.preferences)
+                    info = ask(client.company_info)
                 else:
                     read_in_full = _changes_since(
-                        client, cursor - OVERLAP, batches, pace, leave=frozenset(also_in_full)
+                        client, cursor - OVERLAP, batches, ask, leave=frozenset(also_in_full)
                     )
                     for entity in also_in_full:
-                        _read_in_full(client, entity, batches, pace)
+                        _read_in_full(client, entity, batches, ask)
                     read_in_full |= frozenset(also_in_full)
-                    pace()
-                    preferences = client.preferences()
+                    preferences = ask(client.preferences)
                     info = None
             except (Disconnected, SubscriptionLapsed) as exc:
                 status = "disconnected" if isinstance(exc, Disconnected) else "suspended"
@@ -226,7 +230,7 @@ def _changes_since(
     client: QuickBooks,
     since: datetime,
     into: _Spool,
-    pace: Callable[[], None],
+    ask: _Asking,
     *,
     leave: frozenset[str] = frozenset(),
 ) -> frozenset[str]:
@@ -237,10 +241,10 @@ def _changes_since(
     nothing of the rest (the entities asked last lose theirs). An answer that full is asked
     again one entity at a time; an entity with that many changes on its own is read in full,
     page by page (a linked object it no longer holds is then gone, as after a full load).
-    `pace` is called before each request (the company's rate limits).
+    Each request goes through `ask` (counted in the company's limits, asked again when
+    QuickBooks could not answer).
     """
-    pace()
-    batches = client.cdc(CDC_ENTITIES, since)
+    batches = ask(lambda: client.cdc(CDC_ENTITIES, since))
     if sum(len(rows) for rows in batches.values()) < CDC_LIMIT:
         for entity, rows in batches.items():
             if entity not in leave:
@@ -254,28 +258,48 @@ def _changes_since(
             into.add(entity, batches[entity])
             continue
         batches[entity] = []  # the answer cut short is not needed any more
-        pace()
-        rows = client.cdc([entity], since).get(entity, [])
+        rows = ask(functools.partial(client.cdc, [entity], since)).get(entity, [])
         if len(rows) >= CDC_LIMIT:
             del rows
-            _read_in_full(client, entity, into, pace)
+            _read_in_full(client, entity, into, ask)
             full.add(entity)
         else:
             into.add(entity, rows)
     return frozenset(full)
 
 
-def _read_in_full(client: QuickBooks, entity: str, into: _Spool, pace: Callable[[], None]) -> None:
+def _read_in_full(client: QuickBooks, entity: str, into: _Spool, ask: _Asking) -> None:
     """Every object of `entity`, a page at a time into `into` (as `QuickBooks.query` reads),
-    each page's request counted first (`pace`)."""
+    each page's request through `ask`."""
     start = 1
     while True:
-        pace()
-        page = client.query_page(_select(entity), start, PAGE_SIZE)
+        page = ask(functools.partial(client.query_page, _select(entity), start, PAGE_SIZE))
         into.add(entity, page)
         if len(page) < PAGE_SIZE:
             return
         start += PAGE_SIZE
+
+
+class _Asking:
+    """How the pull sends each read: counted first in the company's limits (`pace`), and
+    asked again at once, up to READ_TRIES times in all, when QuickBooks could not answer it
+    (a server error, a connection dropped: `Unavailable`). A read changes nothing, and
+    Intuit's advice for a 500 is to send it again; without this, one failed request among the
+    dozens of a full read would throw the whole read away (stored only when whole), and a
+    company whose first read keeps meeting such faults would never be read at all."""
+
+    def __init__(self, pace: Callable[[], None]) -> None:
+        self._pace = pace
+
+    def __call__(self, read: Callable[[], _T]) -> _T:
+        for attempt in range(1, READ_TRIES + 1):
+            self._pace()
+            try:
+                return read()
+            except Unavailable as exc:
+                if isinstance(exc, Throttled | InUse) or attempt == READ_TRIES:
+                    raise
+        raise AssertionError("unreachable")
 
 
 class _Spool:

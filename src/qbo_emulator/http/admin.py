@@ -171,6 +171,7 @@ def company_summary(
         "clock": company.clock.isoformat() if company.clock else None,
         "now": clock.format_timestamp(operations.company_now(company)),
         "counts": company.counts(),
+        "writes_received": dict(sorted(company.writes_received.items())),
     }
 
 
@@ -400,19 +401,37 @@ class _Admin:
             raise Invalid("match", "match must be an object")
         if not isinstance(action, dict) or not action:
             raise Invalid(
-                "action", "action is required: {status, code} | {drop_after_commit} | {latency_ms}"
+                "action",
+                "action is required: {status, code, retry_after?} | {drop_after_commit}"
+                " | {latency_ms}",
             )
         times = body.get("times", 1)
         if times is not None and (
             isinstance(times, bool) or not isinstance(times, int) or times < 1
         ):
             raise Invalid("times", "times must be a positive integer or null (until cleared)")
+        probability = body.get("probability", 1.0)
+        if (
+            isinstance(probability, bool)
+            or not isinstance(probability, int | float | Decimal)
+            or not 0 < probability <= 1
+        ):
+            raise Invalid("probability", "probability must be a number above 0, at most 1")
+        seed = body.get("seed")
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+            raise Invalid("seed", "seed must be an integer or null")
+        in_batch = match.get("in_batch", False)
+        if not isinstance(in_batch, bool):
+            raise Invalid("match.in_batch", "match.in_batch must be true or false")
         fault = ScriptedFault(
             id=secrets.token_hex(4),
             method=_string(match, "method"),
             entity=_string(match, "entity"),
             operation=_string(match, "operation"),
             times=times,
+            probability=float(probability),
+            seed=seed,
+            in_batch=in_batch,
         )
         if "status" in action or "code" in action:
             status = action.get("status", 500)
@@ -420,6 +439,19 @@ class _Admin:
                 raise Invalid("action.status", "action.status must be an HTTP error status")
             fault.status = status
             fault.code = None if action.get("code") is None else str(action["code"])
+            retry_after = action.get("retry_after")
+            if retry_after is not None and (
+                isinstance(retry_after, bool)
+                or not isinstance(retry_after, int)
+                or not 0 <= retry_after <= 3600
+                or status != 429
+            ):
+                raise Invalid(
+                    "action.retry_after", "action.retry_after must be 0..3600 seconds on a 429"
+                )
+            fault.retry_after = retry_after
+        elif in_batch:
+            raise Invalid("action", "a fault inside a batch answers with {status, code}")
         elif action.get("drop_after_commit") is True:
             fault.drop_after_commit = True
         elif "latency_ms" in action:

@@ -121,7 +121,10 @@ class _Api:
         if scripted is not None and scripted.latency_ms:
             await asyncio.sleep(scripted.latency_ms / 1000)
         if scripted is not None and scripted.status is not None:
-            return fault_response(faults.scripted(scripted.status, scripted.code).fault)
+            response = fault_response(faults.scripted(scripted.status, scripted.code).fault)
+            if scripted.retry_after is not None:
+                response.headers["Retry-After"] = str(scripted.retry_after)
+            return response
         limit = MAX_BATCH_REQUEST_ID if call.resource == "batch" else MAX_REQUEST_ID
         if call.request_id is not None and len(call.request_id) > limit:
             return fault_response(
@@ -166,6 +169,8 @@ class _Api:
     def _scripted(self, company: Company, call: _Call) -> ScriptedFault | None:
         with self.emulator.lock:
             for fault in company.faults:
+                if fault.in_batch:
+                    continue
                 if fault.matches(call.method, call.resource or None, call.operation or None):
                     fault.hits += 1
                     return fault
@@ -208,17 +213,21 @@ class _Api:
             if spec.name == "ExchangeRate" and operation in ("", "update"):
                 return {spec.key: operations.update(ctx, spec, payload, sparse=False)}
             if operation == "delete":
+                ctx.company.writes_received["delete"] += 1
                 row = operations.delete(ctx, spec, payload)
             elif operation == "void" or (operation == "update" and "void" in includes):
+                ctx.company.writes_received["void"] += 1
                 row = operations.void(ctx, spec, payload)
             elif (
                 operation == "update"
                 or (isinstance(payload, dict) and not _blank(payload.get("Id")))
                 or spec.name in ("Preferences", "CompanyInfo")
             ):
+                ctx.company.writes_received["update"] += 1
                 sparse = isinstance(payload, dict) and _truthy(payload.get("sparse"))
                 row = operations.update(ctx, spec, payload, sparse=sparse)
             elif operation in ("", "create"):
+                ctx.company.writes_received["create"] += 1
                 row = operations.create(ctx, spec, payload)
             else:
                 raise faults.invalid_enumeration("operation", operation)
@@ -367,9 +376,28 @@ class _Api:
                             f"Invalid Request Id Format : bId {bid} is {len(bid)} characters; "
                             f"with a requestid at most {MAX_BATCH_ITEM_ID} are allowed"
                         )
-            return {"BatchItemResponse": [operations.batch_item(ctx, item) for item in items]}
+            received = ctx.company.writes_received
+            received["batch"] += 1
+            for item in items:
+                if isinstance(item, dict) and "operation" in item:
+                    received[f"batch.{str(item['operation']).lower()}"] += 1
+            return {"BatchItemResponse": [_batch_item(ctx, item) for item in items]}
 
         return await self._run(request, handle, write=True, batch=True)
+
+
+def _batch_item(ctx: Ctx, item: Any) -> dict[str, Any]:
+    """One item of a batch, unless a scripted fault `in_batch` meets it: then the fault is
+    its answer and the item is not carried out (the batch's other items are)."""
+    if isinstance(item, dict) and "Query" not in item:
+        entity = next((k for k in item if k not in ("bId", "operation", "optionsData")), None)
+        operation = str(item.get("operation", ""))
+        for fault in ctx.company.faults:
+            if fault.in_batch and fault.matches("POST", entity, operation or None):
+                fault.hits += 1
+                scripted = faults.scripted(fault.status or 400, fault.code).fault
+                return {"bId": str(item.get("bId", "")), "Fault": scripted.fault_object()}
+    return operations.batch_item(ctx, item)
 
 
 def _linked(ctx: Ctx, entity: str, row: dict[str, Any], request: Request) -> dict[str, Any]:

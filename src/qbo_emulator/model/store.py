@@ -7,6 +7,8 @@ which transactions were deleted (for change data capture), voided or deposited.
 
 from __future__ import annotations
 
+import collections
+import random
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -151,7 +153,14 @@ class Throttle:
 
 @dataclass(slots=True)
 class ScriptedFault:
-    """A fault injected through the admin API for requests that match."""
+    """A fault injected through the admin API for requests that match.
+
+    `probability` (0 < p <= 1): each matching request meets the fault with that chance,
+    drawn from the fault's own generator (seeded with `seed` when given, for a run that can
+    be repeated); a request that escapes it is checked against the next fault. `times` counts
+    the requests that met it. `retry_after`: the seconds a scripted 429 asks the client to
+    wait (a `Retry-After` header). `in_batch`: the fault meets the matching items of a batch
+    request one by one (the item's answer is the fault), not whole requests."""
 
     id: str
     method: str | None
@@ -163,6 +172,15 @@ class ScriptedFault:
     drop_after_commit: bool = False
     latency_ms: int = 0
     hits: int = 0
+    probability: float = 1.0
+    seed: int | None = None
+    retry_after: int | None = None
+    in_batch: bool = False
+    rng: random.Random = field(default_factory=random.Random, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.seed is not None:
+            self.rng.seed(self.seed)
 
     def matches(self, method: str, entity: str | None, operation: str | None) -> bool:
         if self.times is not None and self.hits >= self.times:
@@ -171,7 +189,9 @@ class ScriptedFault:
             return False
         if self.entity and (entity is None or self.entity.lower() != entity.lower()):
             return False
-        return not (self.operation and (operation or "").lower() != self.operation.lower())
+        if self.operation and (operation or "").lower() != self.operation.lower():
+            return False
+        return self.probability >= 1.0 or self.rng.random() < self.probability
 
     def to_json(self) -> dict[str, Any]:
         action: dict[str, Any]
@@ -181,11 +201,20 @@ class ScriptedFault:
             action = {"latency_ms": self.latency_ms}
         else:
             action = {"status": self.status, "code": self.code}
+            if self.retry_after is not None:
+                action["retry_after"] = self.retry_after
         return {
             "id": self.id,
-            "match": {"method": self.method, "entity": self.entity, "operation": self.operation},
+            "match": {
+                "method": self.method,
+                "entity": self.entity,
+                "operation": self.operation,
+                **({"in_batch": True} if self.in_batch else {}),
+            },
             "times": self.times,
             "hits": self.hits,
+            "probability": self.probability,
+            "seed": self.seed,
             "action": action,
         }
 
@@ -225,6 +254,10 @@ class Company:
     doc_counters: dict[str, int] = field(default_factory=dict)
     # Attachable Id -> the file uploaded for it.
     files: dict[str, StoredFile] = field(default_factory=dict)
+    # The writes that reached the company since the emulator started (not saved with its
+    # state): "create", "update", "delete", "void" sent alone; "batch" requests and their
+    # items "batch.create", "batch.update", ... (a replayed requestid is not counted again).
+    writes_received: collections.Counter[str] = field(default_factory=collections.Counter)
 
     def __post_init__(self) -> None:
         for name, spec in SPECS.items():

@@ -12,7 +12,9 @@ Functions of `oauth` and `webhooks` are reached through their modules (`oauth.re
 
 from ledgerbridge.adapters.qbo import oauth, webhooks
 from ledgerbridge.adapters.qbo.client import (
+    VOIDED_BY_UPDATE,
     BatchItem,
+    BatchOperation,
     BatchResult,
     Environment,
     FixedToken,
@@ -36,8 +38,10 @@ from ledgerbridge.adapters.qbo.oauth import OAuthEndpoints, TokenGrant
 from ledgerbridge.adapters.qbo.webhooks import ChangeNotice, MalformedNotification
 
 __all__ = [
+    "VOIDED_BY_UPDATE",
     "AuthExpired",
     "BatchItem",
+    "BatchOperation",
     "BatchResult",
     "ChangeNotice",
     "Disconnected",

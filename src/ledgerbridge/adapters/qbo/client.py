@@ -51,7 +51,7 @@ __all__ = [
 ]
 
 Environment = Literal["production", "sandbox", "emulator"]
-BatchOperation = Literal["create", "update", "delete"]
+BatchOperation = Literal["create", "update", "delete", "void"]
 
 PRODUCTION_API = "https://quickbooks.api.intuit.com/v3"
 SANDBOX_API = "https://sandbox-quickbooks.api.intuit.com/v3"
@@ -63,6 +63,9 @@ MAX_BATCH_ITEM_ID = 10
 NOT_FOUND = "610"
 # Entities voided by a sparse update with `include=void` rather than `operation=void`.
 _VOID_BY_UPDATE = frozenset({"Payment", "BillPayment"})
+VOIDED_BY_UPDATE = _VOID_BY_UPDATE
+"""Entities voided by an update with `include=void`: a batch item cannot say `include`, so
+their voids go alone (`QboClient.batch` refuses them)."""
 _QUERY_RESPONSE_META = frozenset({"startPosition", "maxResults", "totalCount"})
 _QUOTED = re.compile(r"'(?:\\.|[^'\\])*'")
 _PAGING = re.compile(r"\b(STARTPOSITION|MAXRESULTS)\b", re.IGNORECASE)
@@ -266,13 +269,18 @@ class QboClient:
         return _entity(answer, entity, write=True)
 
     def batch(self, items: Sequence[BatchItem], *, request_id: str) -> list[BatchResult]:
-        """Up to 30 operations in one request; results in the order of `items`.
+        """Up to 30 operations in one request (creates, sparse updates, deletes and voids of
+        `Id` and `SyncToken`, but not the voids of `VOIDED_BY_UPDATE`); results in the order
+        of `items`.
 
         One item's fault does not stop the others: it comes back as that item's `Rejected`
         (its faults as QuickBooks sent them). Only when every item failed for one company-level
         reason (all `SubscriptionLapsed`, say) is that error raised for the whole batch.
         """
         _check_batch(items, request_id)
+        for item in items:
+            if item.operation == "void" and item.entity in _VOID_BY_UPDATE:
+                raise ValueError(f"a {item.entity} is voided alone (an update with include=void)")
         if not items:
             return []
         payload = {

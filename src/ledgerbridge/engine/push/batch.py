@@ -1,13 +1,16 @@
-"""Creates sent together: up to `BATCH_SIZE` of one entity in one batch request.
+"""Writes sent together: up to `BATCH_SIZE` of one entity in one batch request.
 
-A create the planner decides is queued (`enqueue`); the queue goes out when it is full, when a
-record depends on one of its creates, and at the end of every round. Each item's requestid
-(`<batch id>:<index>`) is stored and committed before the batch is sent, and the batch request
-carries the batch id: a batch whose answer was lost is replayed whole under that id (`settle`),
-and QuickBooks answers with what it did the first time.
+A write a batch can carry (`steps.batched`: a create; on QuickBooks Online an update, a
+delete or a void too) is queued (`enqueue`); the queue goes out when it is full, when a record
+depends on one of its creates, and at the end of every round. Each item's requestid
+(`<batch id>:<index>`) is stored with its operation and body and committed before the batch is
+sent, and the batch request carries the batch id: a batch whose answer was lost is replayed
+whole under that id (`settle`), and QuickBooks answers with what it did the first time. Each
+item's answer means what the same write's answer alone would (`write.refused`: a stale update
+re-applied, a delete or void of something gone taken as done, else the record's problem).
 
 QuickBooks allows a company 40 batch requests in its 500 requests a minute. While the batch
-requests are used up, the queue keeps going out one create at a time in the rest of the 500
+requests are used up, the queue keeps going out one write at a time in the rest of the 500
 (each its own write, `push.write`), and a batch goes again as soon as the window lets one in:
 the most the limits allow, 40 x 30 + 460 writes a minute, none refused.
 """
@@ -16,10 +19,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from ledgerbridge.adapters.qbo import (
     BatchItem,
+    BatchOperation,
     Disconnected,
     Rejected,
     SubscriptionLapsed,
@@ -29,35 +34,50 @@ from ledgerbridge.adapters.qbo import (
 from ledgerbridge.core import mapping, planner
 from ledgerbridge.core.records import RecordKey
 from ledgerbridge.engine.push import faults, outcomes, write
-from ledgerbridge.engine.push.work import Due, Pass
+from ledgerbridge.engine.push.work import Due, Outgoing, Pass, Queued
 from ledgerbridge.storage.history import Happened, History
 from ledgerbridge.storage.sync_states import StoredState, SyncStates, Write
 
-__all__ = ["BATCH_SIZE", "enqueue", "flush_all", "settle", "waits_on_queue"]
+__all__ = ["BATCH_SIZE", "changes_queued", "enqueue", "flush_all", "settle", "waits_on_queue"]
 
 BATCH_SIZE = 30  # QuickBooks' limit of operations in one batch request
 
-# an item of a batch: (its place, bId "b<index>"; key; body; the app version it carries)
-_Item = tuple[int, RecordKey, dict[str, Any], int | None]
+
+@dataclass(frozen=True, slots=True)
+class _Item:
+    """An item of a batch: its place (bId "b<index>"), the record, the write, and the app
+    version it carries (None: a settled write, compared with the app's current version after).
+    `pushed`: what is remembered as pushed once done (None: what the link had)."""
+
+    index: int
+    key: RecordKey
+    write: Outgoing
+    version: int | None
+    pushed: Mapping[str, Any] | None
 
 
-def enqueue(p: Pass, due: Due, body: dict[str, Any]) -> None:
-    """Queue a create; a full queue sends a batch, or its first create alone while the
+def enqueue(p: Pass, due: Due, write_: Outgoing) -> None:
+    """Queue a write; a full queue sends a batch, or its first write alone while the
     company's batch requests are used up (`_send_some`)."""
     key = due.key
     entity = mapping.ENTITY[key.type]
     queue = p.queue.setdefault(entity, [])
-    queue.append((key, due.state, body, due.version))
+    queue.append(Queued(key, due.state, write_, due.version))
     if len(queue) >= BATCH_SIZE:
         _send_some(p, entity)
 
 
 def waits_on_queue(p: Pass, situation: planner.Situation) -> bool:
-    """Does the record depend on a create still queued (to be sent first)?"""
+    """Does the record depend on a write still queued (to be sent first)?"""
     if not p.queue:
         return False
-    queued = {k for items in p.queue.values() for k, *_ in items}
+    queued = {q.key for items in p.queue.values() for q in items}
     return any(d.key in queued for d in situation.dependencies)
+
+
+def changes_queued(p: Pass) -> bool:
+    """Is an update, delete or void queued (its effect not in the mirror yet)?"""
+    return any(q.write.operation != "create" for items in p.queue.values() for q in items)
 
 
 def flush_all(p: Pass) -> None:
@@ -66,15 +86,15 @@ def flush_all(p: Pass) -> None:
 
 
 def _flush(p: Pass, entity: str) -> None:
-    """Send every queued create (the end of a round, or a record depends on one)."""
+    """Send every queued write (the end of a round, or a record depends on one)."""
     while p.queue.get(entity):
         _send_some(p, entity)
     p.queue.pop(entity, None)
 
 
 def _send_some(p: Pass, entity: str) -> None:
-    """One request's worth of the queue: 30 creates in a batch request while the company has
-    batch requests left in its window, else the first create alone while it has requests left
+    """One request's worth of the queue: 30 writes in a batch request while the company has
+    batch requests left in its window, else the first write alone while it has requests left
     (a batch slot is only ever spent on a full batch, unless the queue must go); else wait for
     the first of the two (`faults.wait_for_rate`: in the pass when it is short)."""
     paused = 0.0
@@ -91,39 +111,43 @@ def _send_some(p: Pass, entity: str) -> None:
 
 
 def _send_one(p: Pass, entity: str) -> None:
-    """The first queued create alone, as any single write."""
-    key, state, body, version = p.queue[entity].pop(0)
+    """The first queued write alone, as any single write."""
+    queued = p.queue[entity].pop(0)
+    out = queued.write
     try:
-        write.write(p, key, entity, "create", body, version)
+        write.write(p, queued.key, entity, out.operation, out.body, queued.version, full=out.full)
     except (Disconnected, SubscriptionLapsed, Throttled) as exc:
-        faults.connection_level(p, exc, [key])
+        faults.connection_level(p, exc, [queued.key])
     except Unavailable as exc:
-        faults.retry_later(p, key, state, exc)
+        faults.retry_later(p, queued.key, queued.state, exc)
 
 
 def _send_batch(p: Pass, entity: str) -> None:
-    """Send up to 30 queued creates as one batch request, each item's requestid stored
-    first."""
+    """Send up to 30 queued writes as one batch request, each item's requestid, operation
+    and body stored first."""
     queued = p.queue[entity]
     items, p.queue[entity] = queued[:BATCH_SIZE], queued[BATCH_SIZE:]
     batch_id = uuid.uuid4().hex
     writes = [
-        Write(key.type, key.app_id, f"{batch_id}:{index}", "create", body)
-        for index, (key, _, body, _) in enumerate(items)
+        Write(q.key.type, q.key.app_id, f"{batch_id}:{index}", q.write.operation, q.write.body)
+        for index, q in enumerate(items)
     ]
     with p.ledger.db.session() as session:
         SyncStates(session, clock=p.ledger.clock).start_writes(p.cid, writes)
         History(session, clock=p.ledger.clock).add_many(
             p.cid,
-            [Happened(w.type, w.app_id, "create_sent", request_id=w.request_id) for w in writes],
+            [
+                Happened(w.type, w.app_id, f"{w.operation}_sent", request_id=w.request_id)
+                for w in writes
+            ],
         )
     # committed: a lost answer is settled by replaying the whole batch under its requestid
     _send(
         p,
         entity,
         batch_id,
-        [(index, key, body, version) for index, (key, _, body, version) in enumerate(items)],
-        {key: state for key, state, _, _ in items},
+        [_Item(i, q.key, q.write, q.version, q.write.pushed) for i, q in enumerate(items)],
+        {q.key: q.state for q in items},
     )
 
 
@@ -141,10 +165,14 @@ def settle(p: Pass, batch_id: str) -> None:
     for member in members:
         key = RecordKey(member.type, member.app_id)  # type: ignore[arg-type]
         index = int((member.pending_request_id or ":0").split(":", 1)[1])
+        body = dict(member.pending_body or {})
+        operation = member.pending_operation or "create"
         # the item keeps its place (bId) of the first send: QuickBooks answers a replay with
         # its first answer, keyed by those bIds; settled writes are compared with the app's
-        # current version afterwards
-        items.append((index, key, dict(member.pending_body or {}), None))
+        # current version afterwards (what an update pushed is not known then: the link's
+        # is kept until that comparison)
+        pushed = body if operation == "create" else None
+        items.append(_Item(index, key, Outgoing(operation, body), None, pushed))
         states[key] = member
     _send(p, entity, batch_id, items, states)
 
@@ -160,27 +188,54 @@ def _send(
     try:
         try:
             results = p.client.batch(
-                [BatchItem(f"b{index}", "create", entity, body) for index, _, body, _ in items],
+                [
+                    BatchItem(f"b{item.index}", _operation(item), entity, item.write.body)
+                    for item in items
+                ],
                 request_id=batch_id,
             )
         finally:
             faults.landed(p, taken, batch=True)
     except (Disconnected, SubscriptionLapsed, Throttled) as exc:
-        faults.connection_level(p, exc, [key for _, key, _, _ in items])
+        faults.connection_level(p, exc, [item.key for item in items])
         return
     except Unavailable as exc:
-        for _, key, _, _ in items:
-            faults.retry_later(p, key, states[key], exc)
+        for item in items:
+            faults.retry_later(p, item.key, states[item.key], exc)
         return
     except Rejected as exc:  # the batch request itself was refused: each item says so
-        for _, key, _, _ in items:
-            faults.rejected(p, key, entity, "create", exc)
+        for item in items:
+            faults.rejected(p, item.key, entity, item.write.operation, exc)
         return
-    created = []
-    for (_, key, body, version), result in zip(items, results, strict=True):
+    done: list[outcomes.Success] = []
+    for item, result in zip(items, results, strict=True):
+        out = item.write
         if result.fault is not None:
-            faults.rejected(p, key, entity, "create", result.fault)
+            write.refused(
+                p,
+                item.key,
+                entity,
+                out.operation,
+                out.body,
+                item.version,
+                item.pushed,
+                result.fault,
+            )
+        elif out.operation == "delete":
+            write.removed(p, item.key, item.version)
         elif result.entity is not None:
-            created.append(outcomes.Success(key, version, entity, result.entity, body, "created"))
-    outcomes.store_successes(p, created)
-    p.report.created += len(created)
+            done.append(
+                write.success(
+                    item.key, entity, out.operation, result.entity, item.version, item.pushed
+                )
+            )
+    outcomes.store_successes(p, done)
+    for operation in ("create", "update", "void"):
+        write.counted(p, operation, sum(1 for d in done if d.kind == f"{operation}d"))
+
+
+def _operation(item: _Item) -> BatchOperation:
+    operation = item.write.operation
+    if operation not in ("create", "update", "delete", "void"):
+        raise ValueError(f"{operation!r} is no batch operation")
+    return operation  # type: ignore[return-value]

@@ -17,6 +17,7 @@ from __future__ import annotations
 import secrets
 from datetime import datetime, timedelta
 
+from ledgerbridge.core.retry import throttled_until
 from ledgerbridge.engine import keys, pull
 from ledgerbridge.engine.context import Surroundings
 from ledgerbridge.engine.ports import Ledger
@@ -89,7 +90,10 @@ def _run(
     if not keys.tokens_open(ledger, connection.id):
         report.stopped = "keys_changed"
         return
-    _freshen_mirror(ledger, connection, desktop)
+    unread = _freshen_mirror(ledger, connection, desktop)
+    if unread is not None:
+        report.stopped = unread
+        return
     with ledger.quickbooks(connection) as client:
         try:
             p = Pass(ledger, connection, client, report, Surroundings(connection), until=until)
@@ -100,20 +104,33 @@ def _run(
             report.stopped = stop.reason
 
 
-def _freshen_mirror(ledger: Ledger, connection: StoredConnection, desktop: bool) -> None:
+def _freshen_mirror(ledger: Ledger, connection: StoredConnection, desktop: bool) -> str | None:
     """Look-up before create, for a whole pass at once: when the mirror is older than
     MIRROR_FRESH and there is work, QuickBooks' changes are read first (one change-data-capture
     call), so something just created in QuickBooks is linked to, not created again. An
     adoption due reads them first however fresh the mirror is: whether the object the app
     named holds what the record sends is decided on QuickBooks as it is now, not on a copy a
-    person may have changed since (synced only while QuickBooks agrees)."""
+    person may have changed since (synced only while QuickBooks agrees).
+
+    An Online company never read whole that cannot be read now stops the pass (the pull's reason;
+    a throttled one delays the records as a throttled write does): planned against an empty
+    mirror, every record would be refused for references it cannot find (no income account,
+    no tax code). A stale mirror that cannot be refreshed only lets the pass go on."""
     now = ledger.clock()
     fresh = connection.last_pull_at is not None and now - connection.last_pull_at < MIRROR_FRESH
     with ledger.db.session(readonly=True) as session:
         states = SyncStates(session)
         if fresh and not states.adoption_due(connection.id, now):
-            return
+            return None
         due = states.next_due_at(connection.id)
     if due is None or due > now:
-        return
-    pull.pull_company(ledger, connection.id, desktop=desktop)
+        return None
+    pulled = pull.pull_company(ledger, connection.id, desktop=desktop)
+    if desktop or connection.last_pull_at is not None or pulled.stopped is None:
+        return None  # (QuickBooks Desktop's sessions read the company as they go)
+    if pulled.stopped == "throttled":
+        with ledger.db.session() as session:
+            SyncStates(session).delay_all(
+                connection.id, throttled_until(ledger.clock(), pulled.retry_after)
+            )
+    return pulled.stopped

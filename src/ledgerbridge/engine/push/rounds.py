@@ -5,9 +5,12 @@ sent where it belongs.
 
 Each record's situation is read afresh and planned (`core.planner.plan`; preflight and the
 references a QuickBooks body names are read through `engine.context`); a record that depends on
-a create still queued for a batch waits for that batch to go first. A create joins the batch
-queue, a batch's pending write is settled by replaying the batch, and any other step is carried
-out alone (`push.steps`), where connection-level failures stop the pass and an unavailable
+a write still queued for a batch waits for that batch to go first, and so does a create (or a
+link, a refusal) planned while updates, deletes or voids are queued, whose effect on the mirror
+its plan must see. A create joins the batch
+queue (on QuickBooks Online an update, a delete or a void too: `steps.batched`), a batch's
+pending write is settled by replaying the batch, and any other step is carried out alone
+(`push.steps`), where connection-level failures stop the pass and an unavailable
 QuickBooks puts the record off. Whatever is queued goes out at the end of the round, or when
 the pass's time slice (`Pass.until`) is over: then the pass stops, `yielded`.
 """
@@ -30,6 +33,15 @@ from ledgerbridge.storage.sync_states import StoredState, SyncStates
 __all__ = ["READ_AHEAD", "work"]
 
 READ_AHEAD = 32  # records whose reads are made together (about one batch of creates)
+# steps whose decision rests on what the mirror shows of other objects (look-up before create,
+# names and numbers taken)
+_DECIDED_ON_THE_MIRROR = (
+    planner.Create,
+    planner.LinkExisting,
+    planner.Block,
+    planner.Refuse,
+    planner.Bypass,
+)
 
 
 def work(p: Pass) -> bool:
@@ -122,16 +134,26 @@ def _one(p: Pass, reading: _Reading, upcoming: list[tuple[RecordKey, StoredState
         lambda record: p.surroundings.preflight(session, key, record, link),
         lambda record: mapping.to_quickbooks(key, record, p.surroundings.refs(session)),
     )
+    if batch.changes_queued(p) and isinstance(step, _DECIDED_ON_THE_MIRROR):
+        # updates, deletes or voids are queued whose effect the mirror does not show yet (a
+        # name freed, a document deleted): they go first, and the record is planned again
+        reading.close()
+        batch.flush_all(p)
+        _one(p, reading, upcoming)
+        return
     queued = len(p.queue.get(mapping.ENTITY[key.type], ()))
-    if isinstance(step, planner.Create) and not step.adjustments and queued + 1 < batch.BATCH_SIZE:
-        batch.enqueue(p, due, step.body)  # only queued: nothing written, the reading goes on
+    adjusted = isinstance(step, planner.Create | planner.Update) and bool(step.adjustments)
+    batched = steps.batched(p, due, step)
+    if batched is not None and not adjusted and queued + 1 < batch.BATCH_SIZE:
+        batch.enqueue(p, due, batched)  # only queued: nothing written, the reading goes on
         return
     reading.close()
     if isinstance(step, planner.Create | planner.Update) and step.adjustments:
         outcomes.adjusted(p, key, step.adjustments)
+    if batched is not None:
+        batch.enqueue(p, due, batched)
+        return
     match step:
-        case planner.Create():
-            batch.enqueue(p, due, step.body)
         case planner.Settle(pending=pending) if ":" in pending.request_id:
             batch.settle(p, pending.request_id.split(":", 1)[0])
         case _:

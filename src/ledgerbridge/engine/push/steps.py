@@ -4,8 +4,9 @@
 
 The steps that only store a decision (nothing to do, draft, wait, block, refuse, bypass, keep
 QuickBooks' values, link to an object found) are stored here; the writes go through
-`push.write`. Creates are sent in batches (`push.batch`) by the round, which also settles a
-batch's pending writes there; a create reaching `carry_out` is written alone.
+`push.write`. The writes a batch can carry (`batched`: creates, and on QuickBooks Online
+updates, deletes and voids too) are queued for one (`push.batch`) by the round, which also
+settles a batch's pending writes there; a write reaching `carry_out` goes alone.
 """
 
 from __future__ import annotations
@@ -14,20 +15,21 @@ import dataclasses
 from datetime import timedelta
 from typing import assert_never
 
+from ledgerbridge.adapters.qbo import VOIDED_BY_UPDATE
 from ledgerbridge.core import catalog, mapping, overrides, planner
 from ledgerbridge.core.problems import Problem
 from ledgerbridge.core.records import RecordKey
 from ledgerbridge.core.status import Status
 from ledgerbridge.engine import holding
 from ledgerbridge.engine.push import outcomes, write
-from ledgerbridge.engine.push.work import Due, Pass
+from ledgerbridge.engine.push.work import Due, Outgoing, Pass
 from ledgerbridge.storage.events import Events
 from ledgerbridge.storage.history import History
 from ledgerbridge.storage.links import Links
 from ledgerbridge.storage.mirror import Mirror
 from ledgerbridge.storage.sync_states import SyncStates
 
-__all__ = ["WAIT", "carry_out"]
+__all__ = ["WAIT", "batched", "carry_out"]
 
 WAIT = timedelta(seconds=2)
 
@@ -130,7 +132,26 @@ def _wait(p: Pass, due: Due) -> None:
     p.report.waiting += 1
 
 
-def _update(p: Pass, due: Due, entity: str, step: planner.Update, version: int) -> None:
+def batched(p: Pass, due: Due, step: planner.Step) -> Outgoing | None:
+    """The write `step` sends in a batch request, or None when it goes alone or writes
+    nothing. QuickBooks Online batches creates, updates, deletes and voids (but the voids of
+    payments, an update with `include=void`); QuickBooks Desktop has no batch, and its
+    adapter sends creates one by one under the batch's requestid."""
+    if isinstance(step, planner.Create):
+        return Outgoing("create", step.body)
+    if p.connection.realm_id is None:
+        return None
+    if isinstance(step, planner.Update):
+        return _update_write(due, step)
+    if isinstance(step, planner.Remove):
+        entity = mapping.ENTITY[due.key.type]
+        if step.operation == "void" and entity in VOIDED_BY_UPDATE:
+            return None
+        return _remove_write(due, step)
+    return None
+
+
+def _update_write(due: Due, step: planner.Update) -> Outgoing:
     link = due.link
     assert link is not None  # the planner updates linked records only
     token = (
@@ -139,23 +160,26 @@ def _update(p: Pass, due: Due, entity: str, step: planner.Update, version: int) 
         else link.sync_token  # an edit in QuickBooks meanwhile: 5010, then compared
     )
     body = {**step.body, "Id": link.qbo_id, "SyncToken": token, "sparse": True}
-    write.write(p, due.key, entity, "update", body, version, full=step.full)
+    return Outgoing("update", body, step.full)
 
 
-def _remove(p: Pass, due: Due, entity: str, step: planner.Remove, version: int) -> None:
+def _remove_write(due: Due, step: planner.Remove) -> Outgoing:
     link = due.link
     assert link is not None  # the planner removes linked records only
     if step.operation == "deactivate":
-        body = {
-            "Id": link.qbo_id,
-            "SyncToken": link.sync_token,
-            "sparse": True,
-            "Active": False,
-        }
-        write.write(p, due.key, entity, "update", body, version, full=None)
-    else:
-        body = {"Id": link.qbo_id, "SyncToken": link.sync_token}
-        write.write(p, due.key, entity, step.operation, body, version)
+        body = {"Id": link.qbo_id, "SyncToken": link.sync_token, "sparse": True, "Active": False}
+        return Outgoing("update", body)
+    return Outgoing(step.operation, {"Id": link.qbo_id, "SyncToken": link.sync_token})
+
+
+def _update(p: Pass, due: Due, entity: str, step: planner.Update, version: int) -> None:
+    out = _update_write(due, step)
+    write.write(p, due.key, entity, out.operation, out.body, version, full=out.full)
+
+
+def _remove(p: Pass, due: Due, entity: str, step: planner.Remove, version: int) -> None:
+    out = _remove_write(due, step)
+    write.write(p, due.key, entity, out.operation, out.body, version)
 
 
 def _keep(p: Pass, key: RecordKey, step: planner.Keep, version: int) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -24,7 +24,7 @@ from ledgerbridge.storage.connections import StoredConnection
 from ledgerbridge.storage.links import StoredLink
 from ledgerbridge.storage.sync_states import StoredState
 
-__all__ = ["Due", "Pass", "PassReport", "Queued", "Stop"]
+__all__ = ["Due", "Outgoing", "Pass", "PassReport", "Queued", "Stop"]
 
 
 @dataclass
@@ -62,8 +62,30 @@ class Stop(Exception):
         self.reason = reason
 
 
-# a create waiting to go out in a batch: (key, state, body, the app version it carries)
-Queued = tuple[RecordKey, StoredState, dict[str, Any], int]
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """A write a step sends: its operation (create, update, delete or void; a deactivation is
+    an update), the body, and what is remembered as pushed once it is done (`full`; None:
+    the body itself)."""
+
+    operation: str
+    body: dict[str, Any]
+    full: Mapping[str, Any] | None = None
+
+    @property
+    def pushed(self) -> Mapping[str, Any]:
+        return self.full if self.full is not None else self.body
+
+
+@dataclass(frozen=True, slots=True)
+class Queued:
+    """A write waiting to go out in a batch: the record, its sync state when the round read
+    it, the write, and the app version it carries."""
+
+    key: RecordKey
+    state: StoredState
+    write: Outgoing
+    version: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +100,7 @@ class Pass:
     surroundings: Surroundings
     looked_up: set[RecordKey] = field(default_factory=set)  # 6240 holders read this pass
     released: set[RecordKey] = field(default_factory=set)  # held records released (Wait)
-    # creates waiting to go out together: entity -> [(key, state, body, version)]
+    # writes waiting to go out together in batch requests, by entity
     queue: dict[str, list[Queued]] = field(default_factory=dict)
     # how a short wait for QuickBooks' limits is waited out (tests pass their own)
     pause: Callable[[float], None] = time.sleep

@@ -30,7 +30,7 @@ from ledgerbridge.storage.links import Links, StoredLink
 from ledgerbridge.storage.mirror import Mirror
 from ledgerbridge.storage.sync_states import SyncStates
 
-__all__ = ["send", "write"]
+__all__ = ["counted", "refused", "removed", "send", "success", "write"]
 
 
 def write(
@@ -78,27 +78,62 @@ def send(
     try:
         result = _call(p, entity, operation, body, request_id)
     except Rejected as exc:
-        if exc.first.code == "5010" and operation == "update":
-            _stale(p, key, entity, body, version, full)
-            return
-        if exc.first.code == "610" and operation in ("delete", "void"):
-            _removed(p, key, version)
-            return
-        faults.rejected(p, key, entity, operation, exc)
+        refused(p, key, entity, operation, body, version, full, exc)
         return
-    if operation in ("delete",) or result is None:
-        _removed(p, key, version)
+    if operation == "delete" or result is None:
+        removed(p, key, version)
         return
-    pushed = dict(full) if full is not None else None
-    if pushed is not None:
-        pushed = {k: v for k, v in pushed.items() if k not in ("Id", "SyncToken", "sparse")}
-    outcomes.store_success(p, key, version, entity, result, pushed=pushed, kind=f"{operation}d")
+    outcomes.store_successes(p, [success(key, entity, operation, result, version, full)])
+    counted(p, operation)
+
+
+def refused(
+    p: Pass,
+    key: RecordKey,
+    entity: str,
+    operation: str,
+    body: dict[str, Any],
+    version: int | None,
+    full: Mapping[str, Any] | None,
+    exc: Rejected,
+) -> None:
+    """What a write QuickBooks refused comes to (alone or as an item of a batch): 5010 on an
+    update is re-applied over the edit (`_stale`), 610 on a delete or void means it is gone
+    already, anything else is the record's problem (`faults.rejected`)."""
+    if exc.first.code == "5010" and operation == "update":
+        _stale(p, key, entity, body, version, full)
+        return
+    if exc.first.code == "610" and operation in ("delete", "void"):
+        removed(p, key, version)
+        return
+    faults.rejected(p, key, entity, operation, exc)
+
+
+def success(
+    key: RecordKey,
+    entity: str,
+    operation: str,
+    result: Mapping[str, Any],
+    version: int | None,
+    full: Mapping[str, Any] | None,
+) -> outcomes.Success:
+    """A create, update or void QuickBooks carried out, to be stored (`full`: what is
+    remembered as pushed, its identity left out; None keeps what the link had)."""
+    pushed = None
+    if full is not None:
+        pushed = {k: v for k, v in full.items() if k not in ("Id", "SyncToken", "sparse")}
+    return outcomes.Success(key, version, entity, result, pushed, f"{operation}d")
+
+
+def counted(p: Pass, operation: str, done: int = 1) -> None:
+    """`done` writes of `operation` carried out, in the pass's report (a delete counts where
+    it is stored, `removed`)."""
     if operation == "create":
-        p.report.created += 1
+        p.report.created += done
     elif operation == "void":
-        p.report.removed += 1
+        p.report.removed += done
     else:
-        p.report.updated += 1
+        p.report.updated += done
 
 
 def _call(
@@ -212,7 +247,7 @@ def _conflict(
     p.report.failed += 1
 
 
-def _removed(p: Pass, key: RecordKey, version: int | None) -> None:
+def removed(p: Pass, key: RecordKey, version: int | None) -> None:
     """Deleted in QuickBooks (by us, or gone already): unlinked, and gone from the mirror
     too, so no later look-up links a new record to it."""
     with p.ledger.db.session() as session:

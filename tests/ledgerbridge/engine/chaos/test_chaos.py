@@ -198,3 +198,46 @@ def test_a_batch_half_stored_before_a_crash_settles_each_item_to_its_own_object(
         for n in range(5):
             link = Links(session).get(world.connection_id, "customer", f"c{n}")
             assert link is not None and link.qbo_id == made[f"Cust {n}"]["Id"], n
+
+
+def test_a_read_that_meets_a_server_error_is_asked_again_and_the_pull_completes(
+    world: World,
+) -> None:
+    world.admin(
+        "POST",
+        f"/companies/{world.realm_id}/faults",
+        {"match": {"entity": "query"}, "times": 2, "action": {"status": 500}},
+    )
+    report = pull_company(world.ledger, world.connection_id)
+    assert report.stopped is None and report.full
+    hits = world.admin("GET", f"/companies/{world.realm_id}/faults")["faults"][0]["hits"]
+    assert hits == 2
+    put_customers(world, 2)
+    sync_company(world.ledger, world.connection_id)
+    assert statuses(world) == {"synced": 2}
+
+
+def test_a_company_never_read_whole_is_not_pushed_while_quickbooks_cannot_be_read(
+    world: World,
+) -> None:
+    """Planned against an empty mirror, the item would be refused for an income account the
+    company does have: the pass stops instead and the records wait."""
+    world.admin(
+        "POST",
+        f"/companies/{world.realm_id}/faults",
+        {"match": {"entity": "query"}, "times": None, "action": {"status": 503}},
+    )
+    world.service.put_record(
+        world.key_id,
+        world.connection_id,
+        "item",
+        "i0",
+        {"name": "Gutter cleaning", "unit_price": "80.00", "income_account": "Services"},
+    )
+    report = sync_company(world.ledger, world.connection_id)
+    assert report.stopped == "Unavailable"
+    assert statuses(world) == {"pending": 1}
+    world.admin("DELETE", f"/companies/{world.realm_id}/faults")
+    sync_company(world.ledger, world.connection_id)
+    assert statuses(world) == {"synced": 1}
+    assert [i["Name"] for i in world.entities("Item")] == ["Gutter cleaning"]
