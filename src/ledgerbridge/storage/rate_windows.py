@@ -28,7 +28,7 @@ import math
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -97,18 +97,18 @@ class RateWindows:
         bucket = window / BUCKETS
         start = _floor(now, bucket)
         reach = timedelta(seconds=window + bucket) + MARGIN  # a bucket counts this long
-        t = tables.RateWindow
-        # not locked: one pass works a company at a time (its lease), and locking a window's
-        # buckets on every request costs PostgreSQL a write each
-        rows: list[_Row] = [
-            (row.window_start, row.requests, row.batches)
-            for row in self._session.execute(
-                select(t.window_start, t.requests, t.batches)
-                .where(t.realm_id == realm_id, t.window_start > now - reach)
-                .order_by(t.window_start)
-            )
-        ]
+        # Read unlocked while the company is quiet: locking on every request costs PostgreSQL
+        # a write each, and far below the limit two processes adding at once cannot pass it.
+        # Near it (or for a batch request) the company's window is read again under a lock
+        # held to the end of the transaction, so that two processes (a pass, a person's fix,
+        # an import) never both take the last request. SQLite's writers take turns already.
+        rows = self._read(realm_id, now - reach)
         requests = sum(r for _, r, _ in rows)
+        if (batch or requests + 1 + ahead > quiet_below(limit, batch_limit)) and self._lock(
+            realm_id
+        ):
+            rows = self._read(realm_id, now - reach)
+            requests = sum(r for _, r, _ in rows)
         batches = sum(b for _, _, b in rows)
         wait = 0.0
         if requests >= limit:
@@ -127,6 +127,28 @@ class RateWindows:
             extra = max(0, min(ahead, quiet_below(limit, batch_limit) - requests - 1))
         self._add(realm_id, start, rows, batch, now - 2 * reach, 1 + extra)
         return 0.0, 1 + extra
+
+    def _read(self, realm_id: str, since: datetime) -> list[_Row]:
+        t = tables.RateWindow
+        return [
+            (row.window_start, row.requests, row.batches)
+            for row in self._session.execute(
+                select(t.window_start, t.requests, t.batches)
+                .where(t.realm_id == realm_id, t.window_start > since)
+                .order_by(t.window_start)
+            )
+        ]
+
+    def _lock(self, realm_id: str) -> bool:
+        """Hold the company's window until the transaction ends (PostgreSQL: an advisory lock
+        on the realm); whether a lock was taken (not on SQLite, whose writers take turns)."""
+        if self._session.get_bind().dialect.name != "postgresql":
+            return False
+        self._session.execute(
+            text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+            {"key": f"rate_window:{realm_id}"},
+        )
+        return True
 
     def landed(
         self, realm_id: str, taken: datetime, *, batch: bool = False, window: float = 60.0

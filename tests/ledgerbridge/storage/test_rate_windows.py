@@ -3,6 +3,7 @@ allowed, what is refused and for how long, and the batch requests' share kept fr
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -166,4 +167,22 @@ def test_a_full_window_counts_nothing_ahead(db: Database, clock: Clock) -> None:
             "realm-1", limit=5, batch_limit=2, ahead=7
         )
     assert wait > 0 and none == 0
+    assert counted(db) == 5
+
+
+def test_two_processes_near_the_limit_never_both_take_the_last_request(
+    db: Database, clock: Clock
+) -> None:
+    """A worker's pass and a person's fix in another process ask for the company's last request
+    at the same moment: the second reads the window after the first's count, and waits."""
+    for _ in range(4):
+        assert take(db, clock) == 0  # a limit of 5: one left
+    answers: list[float] = []
+    with db.session() as first:  # the last one counted, not committed yet
+        assert RateWindows(first, clock=clock).take("realm-1", limit=5, batch_limit=2) == 0
+        second = threading.Thread(target=lambda: answers.append(take(db, clock)))
+        second.start()
+        second.join(1.0)  # (left the time to read the window before the first commits)
+    second.join(60)
+    assert len(answers) == 1 and answers[0] > 0
     assert counted(db) == 5
