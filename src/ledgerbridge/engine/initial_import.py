@@ -167,6 +167,8 @@ def run(
                 _store(ledger, connection_id, progress)
                 start = int(counted["read"]) + 1
                 while True:
+                    if ledger.stopping.is_set():
+                        raise _ProcessStopping
                     rows = client.query_page(
                         f"SELECT * FROM {entity} {where} ORDERBY Id", start, PAGE
                     )
@@ -178,6 +180,8 @@ def run(
                     if len(rows) < PAGE:
                         break
                     start += PAGE
+    except _ProcessStopping:  # resumed from its counts by the next start
+        return _stop(ledger, connection_id, progress, "interrupted")
     except Throttled as exc:
         progress["retry_after"] = exc.retry_after
         return _stop(ledger, connection_id, progress, "throttled")
@@ -195,6 +199,10 @@ def run(
     return progress
 
 
+class _ProcessStopping(Exception):
+    """The process shuts down (`Ledger.stopping`): the import stops between two reads."""
+
+
 def _pacer(
     ledger: Ledger,
     connection_id: str,
@@ -208,6 +216,8 @@ def _pacer(
 
     def pace(*, batch: bool = False) -> None:
         while (wait := pacing.take(ledger, realm, batch=batch)) > 0:
+            if ledger.stopping.is_set():
+                raise _ProcessStopping
             now = ledger.clock()
             last = _moment(progress.get("beat_at"))
             if (

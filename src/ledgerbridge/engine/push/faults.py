@@ -200,6 +200,9 @@ def connection_level(p: Pass, exc: QuickBooksError, keys: list[RecordKey]) -> No
     with p.ledger.db.session() as session:
         states = SyncStates(session, clock=p.ledger.clock)
         connections = Connections(session)
+        # the connection's row before its records' (the order a pull storing its changes
+        # takes them in: the other order could deadlock with a person's refresh)
+        connections.lock(p.cid)
         if isinstance(exc, Throttled):
             states.delay_all(p.cid, throttled_until(now, exc.retry_after))
             raise Stop("throttled")

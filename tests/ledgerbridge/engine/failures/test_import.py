@@ -314,6 +314,29 @@ def test_an_initial_import_throttled_by_quickbooks_stops_and_resumes(
     ]
 
 
+def test_an_initial_import_ends_when_the_process_stops_and_resumes_after(
+    world: World, person: Person
+) -> None:
+    """`ledgerbridge serve` stopping (`Service.close`): the import stops between two reads,
+    shown interrupted, and the next start goes on from its counts."""
+    for n in range(3):
+        person.create("Vendor", {"DisplayName": f"Vendor {n}"})
+    pull(world)
+    world.ledger.stopping.set()
+    try:
+        world.service.start_import(world.key_id, world.connection_id, ["vendors"])
+        world.service.import_runs.wait(world.connection_id, 60)
+    finally:
+        world.ledger.stopping.clear()  # the process started again
+    stopped = world.service.import_progress(world.key_id, world.connection_id)
+    assert (stopped["state"], stopped["reason"]) == ("stopped", "interrupted")
+    assert waiting(world, "vendor") == []
+    world.service.start_import(world.key_id, world.connection_id, ["vendors"])
+    world.service.import_runs.wait(world.connection_id, 60)
+    done = world.service.import_progress(world.key_id, world.connection_id)
+    assert done["state"] == "done" and done["lists"]["vendors"]["read"] == 3
+
+
 def test_an_acknowledged_import_edited_in_quickbooks_before_its_push_is_not_listed_again(
     world: World, person: Person
 ) -> None:
