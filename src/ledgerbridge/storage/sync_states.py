@@ -368,6 +368,20 @@ class SyncStates:
         if rows:
             run(self._session, prepared("sync_state.update_row", _row_update), rows)
 
+    def drop_write(self, connection_id: str, type: str, app_id: str) -> None:
+        """Forget the write under way: QuickBooks refused it, so it did nothing and replaying
+        its requestid would only repeat the refusal (the record is planned afresh)."""
+        self._session.execute(
+            update(tables.SyncState)
+            .where(*self._where(connection_id, type, app_id))
+            .values(
+                pending_request_id=None,
+                pending_operation=None,
+                pending_body=None,
+                updated_at=self._clock(),
+            )
+        )
+
     def creating(self, connection_id: str, type: str) -> bool:
         """Whether a create of a record of `type` is under way (its requestid stored, its
         outcome not yet): QuickBooks may hold the object before its link is stored."""

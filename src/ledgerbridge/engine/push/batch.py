@@ -8,6 +8,10 @@ sent, and the batch request carries the batch id: a batch whose answer was lost 
 whole under that id (`settle`), and QuickBooks answers with what it did the first time. Each
 item's answer means what the same write's answer alone would (`write.refused`: a stale update
 re-applied, a delete or void of something gone taken as done, else the record's problem).
+What the batch carried out is stored before any refusal is looked into, and the stale updates
+(a read and a write more each) come last, each failing as the same write alone would: a
+connection-level failure stops the pass, the items not looked into yet left pending (their
+batch settled later); an unavailable QuickBooks puts that one record off.
 
 QuickBooks allows a company 40 batch requests in its 500 requests a minute. While the batch
 requests are used up, the queue keeps going out one write at a time in the rest of the 500
@@ -208,19 +212,11 @@ def _send(
             faults.rejected(p, item.key, entity, item.write.operation, exc)
         return
     done: list[outcomes.Success] = []
+    refused: list[tuple[_Item, Rejected]] = []
     for item, result in zip(items, results, strict=True):
         out = item.write
         if result.fault is not None:
-            write.refused(
-                p,
-                item.key,
-                entity,
-                out.operation,
-                out.body,
-                item.version,
-                item.pushed,
-                result.fault,
-            )
+            refused.append((item, result.fault))
         elif out.operation == "delete":
             write.removed(p, item.key, item.version)
         elif result.entity is not None:
@@ -229,9 +225,42 @@ def _send(
                     item.key, entity, out.operation, result.entity, item.version, item.pushed
                 )
             )
+    # what QuickBooks carried out is stored before any item's refusal is looked into: that
+    # may ask QuickBooks again (a stale update read and re-applied), and fail or stop the pass
     outcomes.store_successes(p, done)
     for operation in ("create", "update", "void"):
         write.counted(p, operation, sum(1 for d in done if d.kind == f"{operation}d"))
+    # the plain refusals first, the stale updates (each a read and a write more) last
+    refused.sort(key=lambda refusal: _is_stale(*refusal))
+    for at, (item, fault) in enumerate(refused):
+        _refused(p, entity, item, fault, states, [i.key for i, _ in refused[at:]])
+
+
+def _is_stale(item: _Item, fault: Rejected) -> bool:
+    return fault.first.code == "5010" and item.write.operation == "update"
+
+
+def _refused(
+    p: Pass,
+    entity: str,
+    item: _Item,
+    fault: Rejected,
+    states: Mapping[RecordKey, StoredState],
+    rest: list[RecordKey],
+) -> None:
+    """One item QuickBooks refused, as the same write refused alone (`write.refused`), and
+    what asking QuickBooks again then meets as for a write alone: a connection-level failure
+    stops the pass (`rest`, this item and those not looked into yet, stay pending: their
+    batch is settled later), an unavailable QuickBooks puts this record off."""
+    out = item.write
+    try:
+        write.refused(
+            p, item.key, entity, out.operation, out.body, item.version, item.pushed, fault
+        )
+    except (Disconnected, SubscriptionLapsed, Throttled) as exc:
+        faults.connection_level(p, exc, rest)
+    except Unavailable as exc:
+        faults.retry_later(p, item.key, states[item.key], exc)
 
 
 def _operation(item: _Item) -> BatchOperation:

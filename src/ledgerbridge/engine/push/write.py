@@ -162,7 +162,12 @@ def _stale(
     version: int | None,
     full: Mapping[str, Any] | None,
 ) -> None:
-    """5010: someone edited it in QuickBooks; re-read and re-apply only our changes, once."""
+    """5010: someone edited it in QuickBooks; re-read and re-apply only our changes, once.
+    The refused write did nothing, so it is forgotten first: when reading again fails or
+    stops the pass, the record is planned afresh later, not settled by replaying a write
+    whose pushed values are not known (which would send the same change twice)."""
+    with p.ledger.db.session() as session:
+        SyncStates(session, clock=p.ledger.clock).drop_write(p.cid, key.type, key.app_id)
     taken = faults.take_rate(p)
     try:
         current = p.client.read(entity, str(body["Id"]))
