@@ -51,7 +51,9 @@ demo-desktop: install
 # first sync against the python-quickbooks loop (ledgerbridge / loop, CPU per record) and its peak
 # memory at 1,000 and 10,000 records; a first sync at QuickBooks' pace against the most its limits
 # allow (bench.ceiling, 15 s windows); many companies on PostgreSQL with 1, 2 and 4 worker
-# processes (bench.fleet); the freshness of what people change in QuickBooks (p50/p95). The full
+# processes (bench.fleet); the freshness of what people change in QuickBooks (p50/p95); the
+# Desktop pass through the Web Connector against the Online pass on the same 60 customers
+# (bench.desktop: records a second, CPU per record, their ratio, peak memory). The full
 # runs: `.venv/bin/python -m bench.ceiling` (about 25 minutes), `-m bench.fleet` (hours).
 bench: install services
 	$(PY) bench/emulator.py
@@ -60,6 +62,7 @@ bench: install services
 	$(PY) -m bench.ceiling --quick
 	$(PY) -m bench.fleet --quick
 	$(PY) -m bench.freshness --quick
+	$(PY) -m bench.desktop --records 60
 
 # The engine's first sync against the bare QuickBooks calls, and the handover, bulk against one at
 # a time (about two minutes; `.venv/bin/python -m bench.sync --quick` for a smoke run).
