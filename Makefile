@@ -53,8 +53,10 @@ demo-desktop: install
 # allow (bench.ceiling, 15 s windows), and the same records each changed (--updates); many
 # companies on PostgreSQL with 1, 2 and 4 worker processes (bench.fleet); chaos at scale, workers
 # killed and every fault at once, each record counted in QuickBooks (bench.chaos); the freshness
-# of what people change in QuickBooks (p50/p95). The full runs: `.venv/bin/python -m
-# bench.ceiling` (about 25 minutes), `-m bench.fleet` (hours), `-m bench.chaos` (half an hour).
+# of what people change in QuickBooks (p50/p95); the Desktop pass through the Web Connector
+# against the Online pass on the same 60 customers (bench.desktop: records a second, CPU per
+# record, their ratio, peak memory). The full runs: `.venv/bin/python -m bench.ceiling` (about
+# 25 minutes), `-m bench.fleet` (hours), `-m bench.chaos` (half an hour).
 bench: install services
 	$(PY) bench/emulator.py
 	$(PY) -m bench.sync --quick
@@ -64,6 +66,7 @@ bench: install services
 	$(PY) -m bench.fleet --quick
 	$(PY) -m bench.chaos --quick
 	$(PY) -m bench.freshness --quick
+	$(PY) -m bench.desktop --records 60
 
 # The engine's first sync against the bare QuickBooks calls, and the handover, bulk against one at
 # a time (about two minutes; `.venv/bin/python -m bench.sync --quick` for a smoke run).

@@ -83,6 +83,7 @@ _SQLITE_PRAGMAS = (
 )
 _POSTGRES_DRIVERS = {"postgres", "postgresql", "postgresql+psycopg"}
 _READONLY = "ledgerbridge_readonly"
+_QUERY_ONLY = "ledgerbridge_query_only"  # how the pooled connection's query_only was left
 _MIGRATE_LOCK = 0x4C42_4D69_6772_6174  # PostgreSQL advisory lock key: "LBMigrat"
 
 
@@ -123,7 +124,7 @@ def _normalize(url: str) -> URL:
     )
 
 
-def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+def _sqlite_connect(dbapi_connection: Any, record: Any) -> None:
     # Hand transaction control to SQLAlchemy (the "begin" hook), then set the pragmas, which
     # must run outside a transaction.
     dbapi_connection.isolation_level = None
@@ -133,6 +134,7 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
             cursor.execute(pragma)
     finally:
         cursor.close()
+    record.info[_QUERY_ONLY] = False  # a new driver connection starts writable
 
 
 def _sqlite_private_file(url: URL) -> None:
@@ -159,14 +161,15 @@ def _sqlite_private_file(url: URL) -> None:
 
 
 def _sqlite_begin(connection: Connection) -> None:
-    # query_only is a flag of the connection, so every transaction sets it, before BEGIN
-    # (it refuses BEGIN IMMEDIATE).
-    if connection.get_execution_options().get(_READONLY, False):
-        connection.exec_driver_sql("PRAGMA query_only=ON")
-        connection.exec_driver_sql("BEGIN")
-    else:
-        connection.exec_driver_sql("PRAGMA query_only=OFF")
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    # query_only is a flag of the driver's connection, so every transaction sees it set as it
+    # needs, before BEGIN (it refuses BEGIN IMMEDIATE); the pooled connection remembers how
+    # it was left, and the pragma runs only when that changes.
+    readonly = bool(connection.get_execution_options().get(_READONLY, False))
+    pooled = connection.connection.info
+    if pooled.get(_QUERY_ONLY) is not readonly:
+        connection.exec_driver_sql(f"PRAGMA query_only={'ON' if readonly else 'OFF'}")
+        pooled[_QUERY_ONLY] = readonly
+    connection.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
 
 
 @contextmanager

@@ -250,6 +250,19 @@ class SyncStates:
         ).scalars()
         return [_state(r) for r in rows]
 
+    def count_due(self, connection_id: str, now: datetime) -> int:
+        """How many records `due` would hand out now, without a limit: one count, no rows."""
+        t = tables.SyncState
+        found = self._session.execute(
+            select(func.count()).where(
+                t.connection_id == connection_id,
+                t.status.in_(DUE_STATUSES),
+                _workable(),
+                or_(t.next_attempt_at.is_(None), t.next_attempt_at <= now),
+            )
+        ).scalar_one()
+        return int(found)
+
     def all(
         self,
         connection_id: str,

@@ -75,6 +75,22 @@ def test_readonly_session_refuses_writes(db: Database, owner: Owner) -> None:
         assert Records(session).upsert(owner.connection_id, "customer", "c-1", {}) == 1
 
 
+def test_sessions_alternating_on_one_pooled_connection_keep_their_kind(
+    db: Database, owner: Owner
+) -> None:
+    """SQLite sets query_only only when a pooled connection changes kind: each session still
+    gets the kind it asked for, in any order, and after the pool's connections are renewed."""
+    for _ in range(2):
+        with db.session() as session:
+            Records(session).upsert(owner.connection_id, "customer", "c-1", {})
+        for _ in range(2):
+            with pytest.raises(DBAPIError), db.session(readonly=True) as session:
+                Records(session).upsert(owner.connection_id, "customer", "c-2", {})
+        db.dispose()
+    with db.session() as session:
+        assert Records(session).upsert(owner.connection_id, "customer", "c-2", {}) == 1
+
+
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 def test_sqlite_readonly_session_reads_while_a_writer_holds_the_lock(
     db: Database, owner: Owner

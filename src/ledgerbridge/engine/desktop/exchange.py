@@ -97,28 +97,54 @@ class QueuedExchange:
         started = time.monotonic()
         sent_since: float | None = None
         while True:
-            with self._ledger.db.session() as session:
-                requests = DesktopRequests(session, clock=self._ledger.clock)
-                found = requests.get(self._cid, key)
-                now = time.monotonic()
-                if found is None:
-                    raise Unavailable("the request was withdrawn", ambiguous=False)
-                if found.state == "answered" and found.answer is not None:
-                    return found.answer
-                if found.state == "lost":
-                    raise AnswerLost(key)
-                if self._ledger.stopping.is_set():  # the process ends: so does the wait
-                    if found.state == "queued" and requests.withdraw(self._cid, key):
-                        raise Unavailable("ledgerbridge is stopping", ambiguous=False)
-                    requests.lose_unanswered(self._cid, "ledgerbridge stopped before the answer")
-                    raise AnswerLost(key)
-                late = found.state == "queued" and now - started > self._waits.unsent
-                if late and requests.withdraw(self._cid, key):
-                    self._silent = True
-                    raise Unavailable("no Web Connector session took the request", ambiguous=False)
-                if found.state == "sent":
-                    sent_since = sent_since if sent_since is not None else now
-                    if now - sent_since > self._waits.answer:
-                        requests.lose_unanswered(self._cid, "no answer came")
-                        raise AnswerLost(key)
+            # a look is a read; the write lock is taken only when there is something to do
+            # (withdraw, lose), so the pass's waiting never holds up the Web Connector's calls
+            with self._ledger.db.session(readonly=True) as session:
+                found = DesktopRequests(session).get(self._cid, key)
+            now = time.monotonic()
+            if found is None:
+                raise Unavailable("the request was withdrawn", ambiguous=False)
+            if found.state == "answered" and found.answer is not None:
+                return found.answer
+            if found.state == "lost":
+                raise AnswerLost(key)
+            if found.state == "sent":
+                sent_since = sent_since if sent_since is not None else now
+            due_to_act = (
+                self._ledger.stopping.is_set()
+                or (found.state == "queued" and now - started > self._waits.unsent)
+                or (sent_since is not None and now - sent_since > self._waits.answer)
+            )
+            if due_to_act:
+                answer = self._act(key, started, sent_since)
+                if answer is not None:
+                    return answer
             pause()
+
+    def _act(self, key: str, started: float, sent_since: float | None) -> str | None:
+        """The request as it is now, under the write lock: its answer, or an end of the wait
+        (raised), or None to wait on."""
+        waits = self._waits
+        with self._ledger.db.session() as session:
+            requests = DesktopRequests(session, clock=self._ledger.clock)
+            found = requests.get(self._cid, key)
+            now = time.monotonic()
+            if found is None:
+                raise Unavailable("the request was withdrawn", ambiguous=False)
+            if found.state == "answered" and found.answer is not None:
+                return found.answer
+            if found.state == "lost":
+                raise AnswerLost(key)
+            if self._ledger.stopping.is_set():  # the process ends: so does the wait
+                if found.state == "queued" and requests.withdraw(self._cid, key):
+                    raise Unavailable("ledgerbridge is stopping", ambiguous=False)
+                requests.lose_unanswered(self._cid, "ledgerbridge stopped before the answer")
+                raise AnswerLost(key)
+            late = found.state == "queued" and now - started > self._waits.unsent
+            if late and requests.withdraw(self._cid, key):
+                self._silent = True
+                raise Unavailable("no Web Connector session took the request", ambiguous=False)
+            if found.state == "sent" and sent_since is not None and now - sent_since > waits.answer:
+                requests.lose_unanswered(self._cid, "no answer came")
+                raise AnswerLost(key)
+        return None

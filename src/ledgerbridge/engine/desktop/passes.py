@@ -46,7 +46,7 @@ from ledgerbridge.engine.ports import (
 from ledgerbridge.engine.push import new_holder, sync_company
 from ledgerbridge.engine.push.lease import LEASE
 from ledgerbridge.storage.connections import Connections
-from ledgerbridge.storage.desktop_requests import DesktopRequests
+from ledgerbridge.storage.desktop_requests import DesktopRequests, StoredRequest
 from ledgerbridge.storage.leases import Leases
 from ledgerbridge.storage.sync_states import SyncStates
 
@@ -99,8 +99,7 @@ class DesktopPasses:
         self._start(cid)
         deadline = time.monotonic() + self.wait
         while True:
-            with self.ledger.db.session() as db:
-                taken = DesktopRequests(db, clock=self.ledger.clock).take_next(cid)
+            taken = self._take_next(cid)
             if taken is not None:
                 return QbxmlRequest(taken.key, taken.document)
             if not self.running(cid):
@@ -110,6 +109,15 @@ class DesktopPasses:
             if time.monotonic() >= deadline:
                 return NOT_READY
             pause()
+
+    def _take_next(self, cid: str) -> StoredRequest | None:
+        """The oldest queued request, marked sent; looked for first without the write lock
+        (most looks, while the pass prepares its next call, find none)."""
+        with self.ledger.db.session(readonly=True) as db:
+            if not DesktopRequests(db).has_queued(cid):
+                return None
+        with self.ledger.db.session() as db:
+            return DesktopRequests(db, clock=self.ledger.clock).take_next(cid)
 
     def take_response(self, session: DesktopSession, request_id: str, response: str) -> Taken:
         cid = session.connection_id
@@ -228,7 +236,7 @@ class DesktopPasses:
 
     def _due_count(self, connection_id: str) -> int:
         with self.ledger.db.session(readonly=True) as session:
-            return len(SyncStates(session).due(connection_id, self.ledger.clock()))
+            return SyncStates(session).count_due(connection_id, self.ledger.clock())
 
     def _percent(self, connection_id: str) -> int:
         with self._lock:

@@ -158,11 +158,14 @@ class WebConnectorService:
                 if waited is not None:
                     health.heard_from(session, clock, waited.connection_id)
             return ["", "nvu"]
-        with self.ledger.db.session() as session:
-            connectors = WebConnectors(
+        # the password's scrypt check is slow on purpose: done before the write lock is taken,
+        # so it never holds up the pass's writes (nor they it, past the busy timeout)
+        with self.ledger.db.session(readonly=True) as session:
+            connector = WebConnectors(
                 session, clock=clock, scrypt_n=self.ledger.settings.password_scrypt_n
-            )
-            connector = connectors.check(username, password)
+            ).check(username, password)
+        with self.ledger.db.session() as session:
+            connectors = WebConnectors(session, clock=clock)
             if connector is None:
                 counted = connectors.refused(username)
                 if counted is not None and self._is_desktop(session, counted.connection_id):
