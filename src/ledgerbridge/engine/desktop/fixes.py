@@ -14,7 +14,8 @@ The connection's own requests have the record type `CONNECTION` and their action
 
 A fix QuickBooks refuses is written in the record's history ("refused: ...") and its audit
 entry; one the session could not carry (the Web Connector stopped half-way) waits for the next.
-A fix stays stored until it is answered, and is removed as it was read: one a person asked
+A fix stays stored until it is answered (one cut off by anything unexpected waits too, and
+the pass goes on with the rest), and is removed as it was read: one a person asked
 again while the session worked (`DesktopActions.put` replaced it) is skipped, the newer one
 carried out in its turn.
 """
@@ -69,15 +70,18 @@ def carry_out_waiting(ledger: Ledger, connection_id: str) -> int:
         with ledger.db.session(readonly=True) as session:
             if not DesktopActions(session).current(fix):
                 continue  # replaced by a newer request meanwhile: that one is carried out
-        if fix.record_type == CONNECTION:
-            answered += _connection_request(ledger, connection_id, fix)
-            continue
         try:
+            if fix.record_type == CONNECTION:
+                answered += _connection_request(ledger, connection_id, fix)
+                continue
             actions.carry_out(ledger, connection, fix)
         except Refused as refused:
             if actions.unreached(refused):
                 continue
             log.info("a waiting %s of %s was refused: %s", fix.action, connection_id, refused)
+        except Exception:  # cut off by something unexpected: it waits, the pass goes on
+            log.exception("a waiting %s of %s was cut off", fix.action, connection_id)
+            continue
         answered += 1
     return answered
 
