@@ -143,17 +143,6 @@ class DesktopActions:
         ).first()
         return found is not None
 
-    def remove(self, connection_id: str, record_type: str, record_id: str) -> bool:
-        t = tables.DesktopAction
-        done = self._session.execute(
-            delete(t).where(
-                t.connection_id == connection_id,
-                t.record_type == record_type,
-                t.record_id == record_id,
-            )
-        )
-        return bool(getattr(done, "rowcount", 0))
-
     def current(self, fix: StoredAction) -> bool:
         """Whether `fix`, as read, still waits (not carried out, nor replaced by a newer one)."""
         found = self.get(fix.connection_id, fix.record_type, fix.record_id)
