@@ -68,12 +68,15 @@ class Audit:
         )
         return int(self._session.execute(statement).scalar_one())
 
-    def complete(self, entry_id: int, after: Mapping[str, Any]) -> None:
-        """What the action left behind; an entry already completed keeps its first answer."""
+    def complete(self, entry_id: int, after: Mapping[str, Any], *, again: bool = False) -> None:
+        """What the action left behind; an entry already completed keeps its first answer,
+        unless `again` (a Desktop fix replaced while a session carried it out: what it did
+        is truer than "replaced")."""
         t = tables.AuditEntry
-        self._session.execute(
-            update(t).where(t.id == entry_id, t.after.is_(None)).values(after=dict(after))
-        )
+        found = update(t).where(t.id == entry_id)
+        if not again:
+            found = found.where(t.after.is_(None))
+        self._session.execute(found.values(after=dict(after)))
 
     def get(self, entry_id: int) -> StoredAudit | None:
         t = tables.AuditEntry

@@ -2,8 +2,14 @@
 (`desktop_actions`).
 
     the API or the dashboard      put(...)          the fix asked for, its audit entry open
+                                                    (one it replaces: audit completed "replaced")
     the next session's pass       waiting(cid)      the fixes to carry out, oldest first
-                                  remove(...)       carried out, or refused (audit completed)
+                                  current(fix)      whether that fix still waits (not replaced)
+                                  remove_fix(fix)   carried out, or refused: in the transaction
+                                                    that completes its audit entry
+
+A fix is removed as read (its key, queued_at and audit entry): one a person asked again while
+a session worked on the older one stays, and is carried out in its turn.
 
 A record has at most one fix waiting; the connection's own requests (a refresh of the
 QuickBooks lists, a verify) have the record type `CONNECTION` (empty) and their name as id.
@@ -16,11 +22,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from ledgerbridge.storage import tables
 from ledgerbridge.storage._sql import columns
+from ledgerbridge.storage.audit import Audit
 from ledgerbridge.storage.tables import Clock, utcnow
 
 __all__ = ["CONNECTION", "DesktopActions", "StoredAction"]
@@ -56,8 +64,10 @@ class DesktopActions:
         actor: str,
         audit_id: int | None,
     ) -> StoredAction:
-        """Keep the fix until a session carries it out (replacing one already waiting)."""
-        self.remove(connection_id, record_type, record_id)
+        """Keep the fix until a session carries it out, replacing one already waiting (its
+        audit entry completed as replaced). One statement: two processes asking a fix for the
+        same record at once both succeed, the later one kept."""
+        replaced = self.get(connection_id, record_type, record_id, lock=True)
         stored = StoredAction(
             connection_id,
             record_type,
@@ -68,29 +78,52 @@ class DesktopActions:
             audit_id,
             self._clock(),
         )
+        t = tables.DesktopAction
+        dialect = self._session.get_bind().dialect.name
+        make = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        added = make(t).values(
+            connection_id=connection_id,
+            record_type=record_type,
+            record_id=record_id,
+            action=action,
+            params=dict(params),
+            actor=actor,
+            audit_id=audit_id,
+            queued_at=stored.queued_at,
+        )
         self._session.execute(
-            insert(tables.DesktopAction).values(
-                connection_id=connection_id,
-                record_type=record_type,
-                record_id=record_id,
-                action=action,
-                params=dict(params),
-                actor=actor,
-                audit_id=audit_id,
-                queued_at=stored.queued_at,
+            added.on_conflict_do_update(
+                index_elements=[t.connection_id, t.record_type, t.record_id],
+                set_={
+                    "action": added.excluded.action,
+                    "params": added.excluded.params,
+                    "actor": added.excluded.actor,
+                    "audit_id": added.excluded.audit_id,
+                    "queued_at": added.excluded.queued_at,
+                },
             )
         )
+        if replaced is not None and replaced.audit_id not in (None, audit_id):
+            Audit(self._session, clock=self._clock).complete(
+                replaced.audit_id,
+                {
+                    "params": dict(replaced.params),
+                    "replaced": "asked again before the Web Connector carried it out",
+                    "replaced_by": audit_id,
+                },
+            )
         return stored
 
-    def get(self, connection_id: str, record_type: str, record_id: str) -> StoredAction | None:
+    def get(
+        self, connection_id: str, record_type: str, record_id: str, *, lock: bool = False
+    ) -> StoredAction | None:
         t = tables.DesktopAction
-        row = self._session.execute(
-            select(*columns(t, StoredAction)).where(
-                t.connection_id == connection_id,
-                t.record_type == record_type,
-                t.record_id == record_id,
-            )
-        ).one_or_none()
+        query = select(*columns(t, StoredAction)).where(
+            t.connection_id == connection_id,
+            t.record_type == record_type,
+            t.record_id == record_id,
+        )
+        row = self._session.execute(query.with_for_update() if lock else query).one_or_none()
         return StoredAction(*row) if row is not None else None
 
     def waiting(self, connection_id: str) -> list[StoredAction]:
@@ -110,13 +143,31 @@ class DesktopActions:
         ).first()
         return found is not None
 
-    def remove(self, connection_id: str, record_type: str, record_id: str) -> bool:
+    def current(self, fix: StoredAction) -> bool:
+        """Whether `fix`, as read, still waits (not carried out, nor replaced by a newer one)."""
+        found = self.get(fix.connection_id, fix.record_type, fix.record_id)
+        return found is not None and _same(found, fix)
+
+    def remove_fix(self, fix: StoredAction) -> bool:
+        """Remove `fix` as read; False when it no longer waits (a newer one replaced it, which
+        stays)."""
         t = tables.DesktopAction
         done = self._session.execute(
             delete(t).where(
-                t.connection_id == connection_id,
-                t.record_type == record_type,
-                t.record_id == record_id,
+                t.connection_id == fix.connection_id,
+                t.record_type == fix.record_type,
+                t.record_id == fix.record_id,
+                t.queued_at == fix.queued_at,
+                t.action == fix.action,
+                t.audit_id.is_(None) if fix.audit_id is None else t.audit_id == fix.audit_id,
             )
         )
         return bool(getattr(done, "rowcount", 0))
+
+
+def _same(found: StoredAction, fix: StoredAction) -> bool:
+    return (found.queued_at, found.action, found.audit_id) == (
+        fix.queued_at,
+        fix.action,
+        fix.audit_id,
+    )

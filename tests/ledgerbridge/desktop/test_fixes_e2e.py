@@ -306,3 +306,141 @@ def test_a_refresh_of_the_lists_is_read_at_the_next_session(desktop: Desktop) ->
     assert customers() == []  # nothing can be read before the Web Connector calls
     sessions(connector)
     assert customers() == ["Gil Ortega"]
+
+
+def _audit(desktop: Desktop, entry: int) -> dict[str, Any] | None:
+    from ledgerbridge.storage.audit import Audit
+
+    with desktop.ledger.db.session(readonly=True) as session:
+        found = Audit(session).get(entry)
+    assert found is not None
+    return dict(found.after) if found.after is not None else None
+
+
+def _run(desktop: Desktop, app_id: str, action: str, **params: Any) -> int:
+    """A person's fix asked through the engine (as the API does) from inside a session's pass:
+    its audit entry."""
+    from ledgerbridge.core.records import RecordKey
+    from ledgerbridge.engine import actions
+    from ledgerbridge.storage.audit import Audit
+    from ledgerbridge.storage.connections import Connections
+
+    cid = desktop.connection["id"]
+    with desktop.ledger.db.session(readonly=True) as session:
+        connection = Connections(session).get_unscoped(cid)
+    assert connection is not None
+    done = actions.run(
+        desktop.ledger, connection, RecordKey("customer", app_id), action, params, "bea"
+    )
+    assert done.summary == WAITING
+    with desktop.ledger.db.session(readonly=True) as session:
+        return Audit(session).of(cid, record_type="customer", record_id=app_id)[0].id
+
+
+def test_a_fix_asked_again_while_the_session_works_is_the_one_carried_out(
+    desktop: Desktop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The session reads the waiting fixes once; a person asking a newer fix for a record
+    while it works on an earlier one replaces the older fix: the newer one is carried out, the
+    older one skipped (its audit entry saying it was replaced), never the other way round."""
+    from ledgerbridge.engine.desktop import fixes
+
+    connector = _cara_in_use(desktop)
+    person(
+        desktop,
+        "<CustomerAddRq><CustomerAdd><Name>Cara Moss Ltd</Name></CustomerAdd></CustomerAddRq>",
+    )
+    cara, ltd = (
+        listed(desktop, "Customer", "Cara Moss"),
+        listed(desktop, "Customer", "Cara Moss Ltd"),
+    )
+    refresh = f"/v1/connections/{desktop.connection['id']}/quickbooks/refresh"
+    assert desktop.http.post(refresh, params={"wait": 0}).status_code == 202  # carried out first
+    desktop.clock.advance(seconds=1)
+    act(desktop, "customer", "cara", "link", quickbooks_id=cara["ListID"])
+    older = _run_entry(desktop)
+    asked: list[int] = []
+    pull = fixes.pull_company
+
+    def pull_while_a_person_asks_again(*args: Any, **kwargs: Any) -> Any:
+        if not asked:  # the lists refresh is read: meanwhile Cara is to be Cara Moss Ltd
+            asked.append(_run(desktop, "cara", "link", quickbooks_id=ltd["ListID"]))
+        return pull(*args, **kwargs)
+
+    monkeypatch.setattr(fixes, "pull_company", pull_while_a_person_asks_again)
+    sessions(connector)
+    view = record(desktop, "customer", "cara")
+    assert view["waiting"] is None
+    assert view["quickbooks_id"] == ltd["ListID"], view["history"][:4]
+    newer = _audit(desktop, asked[0])
+    assert newer is not None and str(newer["result"]).startswith("linked"), newer
+    replaced = _audit(desktop, older)
+    assert replaced is not None and replaced.get("replaced_by") == asked[0], replaced
+
+
+def _run_entry(desktop: Desktop) -> int:
+    from ledgerbridge.storage.audit import Audit
+
+    with desktop.ledger.db.session(readonly=True) as session:
+        return Audit(session).of(desktop.connection["id"], record_type="customer")[0].id
+
+
+def test_a_fix_cut_off_by_a_crash_waits_for_the_next_session(
+    desktop: Desktop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Anything unexpected while a session carries out a fix (a database error, the process
+    killed) leaves it waiting, its audit entry open, for the next session."""
+    from ledgerbridge.engine import actions
+
+    connector = _cara_in_use(desktop)
+    cara = listed(desktop, "Customer", "Cara Moss")
+    act(desktop, "customer", "cara", "link", quickbooks_id=cara["ListID"])
+    entry = _run_entry(desktop)
+    link = actions.HANDLERS["link"]
+
+    def crash(target: Any) -> Any:
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setitem(actions.HANDLERS, "link", crash)  # type: ignore[index]
+    connector.run_session()
+    assert record(desktop, "customer", "cara")["waiting"]["action"] == "link"
+    assert _audit(desktop, entry) is None
+    monkeypatch.setitem(actions.HANDLERS, "link", link)  # type: ignore[index]
+    desktop.clock.advance(minutes=3)
+    sessions(connector)
+    view = record(desktop, "customer", "cara")
+    assert view["waiting"] is None and view["quickbooks_id"] == cara["ListID"]
+    done = _audit(desktop, entry)
+    assert done is not None and str(done["result"]).startswith("linked"), done
+
+
+def test_a_refresh_cut_off_mid_session_waits_for_the_next_one(desktop: Desktop) -> None:
+    """A record's Refresh from QuickBooks whose read stops half-way (the Web Connector silent,
+    ledgerbridge stopping) was not refused by QuickBooks: it waits, and the next session reads."""
+    from ledgerbridge.core import catalog
+    from ledgerbridge.storage.sync_states import SyncStates
+
+    connector = ready(desktop)
+    put(desktop, "customer", "c", display_name="Eve Park")
+    sessions(connector)
+    with desktop.ledger.db.session() as session:  # (a problem the pass handles silently today)
+        SyncStates(session).finish(
+            desktop.connection["id"],
+            "customer",
+            "c",
+            status="error",
+            problem={"code": catalog.MIRROR_STALE, "params": {}},
+        )
+    assert act(desktop, "customer", "c", "refresh")["result"]["summary"] == WAITING
+    entry = _run_entry(desktop)
+    connector.halt_after_exchanges = 1
+    assert connector.run_session().outcome == "halted"
+    desktop.service.close(timeout=30)  # the pass, still reading, ends as the process stops
+    desktop.ledger.stopping.clear()  # started again
+    assert record(desktop, "customer", "c")["waiting"]["action"] == "refresh"
+    assert _audit(desktop, entry) is None
+    desktop.clock.advance(minutes=3)
+    sessions(connector)
+    assert record(desktop, "customer", "c")["waiting"] is None
+    done = _audit(desktop, entry)
+    assert done is not None and str(done["result"]).startswith("refreshed"), done

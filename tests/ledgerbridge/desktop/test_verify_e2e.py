@@ -5,6 +5,10 @@ Connector serves."""
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
+
 from ledgerbridge.engine.desktop import fixes
 from tests.ledgerbridge.desktop.conftest import Desktop
 from tests.ledgerbridge.desktop.test_failures_e2e import listed, person
@@ -50,3 +54,30 @@ def test_a_verify_flags_a_synced_record_quickbooks_disagrees_with(desktop: Deskt
     assert (found.type, found.id, found.quickbooks_id) == ("customer", "c1", ann["ListID"])
     assert found.quickbooks_value == "ann@other.example"
     assert record(desktop, "customer", "c1")["status"] != "synced"
+
+
+def test_a_verify_asked_while_one_runs_is_carried_out_too(
+    desktop: Desktop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A second verify asked while the session runs the first replaces its request: the first
+    still reports (to whoever waits for it), and the second is carried out, not dropped."""
+    connector = ready(desktop)
+    put(desktop, "customer", "c1", display_name="Ann Lee", email="ann@ex.com")
+    sessions(connector)
+    cid = desktop.connection["id"]
+    first = fixes.request_verify(desktop.ledger, cid, "test")
+    asked: list[int] = []
+    run = fixes.verify
+
+    def verify_while_another_is_asked(*args: Any, **kwargs: Any) -> Any:
+        if not asked:
+            asked.append(fixes.request_verify(desktop.ledger, cid, "someone else"))
+        return run(*args, **kwargs)
+
+    monkeypatch.setattr(fixes, "verify", verify_while_another_is_asked)
+    sessions(connector)
+    for entry in (first, asked[0]):
+        report = fixes.verify_report(desktop.ledger, entry)
+        assert report is not None and report.stopped is None, entry
+        assert report.checked == 2 and report.mismatches == []
+    assert not fixes.waiting(desktop.ledger, cid)

@@ -24,6 +24,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, Final, cast
 
+from sqlalchemy.orm import Session
+
 from ledgerbridge.adapters.qbo import QuickBooksError, Rejected
 from ledgerbridge.core import catalog
 from ledgerbridge.core.records import RecordKey, RecordType
@@ -61,7 +63,10 @@ def _refresh(t: Target) -> Done:
 
     report = pull_company(t.ledger, t.cid, desktop=t.in_session)
     if report.stopped:
-        raise Refused(f"QuickBooks could not be read now ({report.stopped})")
+        refused = Refused(f"QuickBooks could not be read now ({report.stopped})")
+        if t.in_session:  # the Web Connector fell silent, or the process is stopping: unreached
+            raise refused from QuickBooksError(report.stopped)
+        raise refused
     with t.ledger.db.session() as session:
         t.want(session)
     return Done(f"refreshed from QuickBooks ({report.objects} objects read)")
@@ -200,39 +205,38 @@ def run(
 
 def carry_out(ledger: Ledger, connection: StoredConnection, waiting: StoredAction) -> Done:
     """A fix kept for the Web Connector, carried out in its session (`engine.desktop.passes`):
-    checked again against the record as it is now, then run; `Refused` says why not. Whatever
-    the outcome, it no longer waits."""
-    with ledger.db.session() as session:
-        DesktopActions(session, clock=ledger.clock).remove(
-            connection.id, waiting.record_type, waiting.record_id
-        )
+    checked again against the record as it is now, then run; `Refused` says why not. Once
+    answered (carried out or refused) it is removed in the transaction that completes its audit
+    entry; one QuickBooks could not be reached for, or cut off by anything unexpected, waits
+    for the next session, as one a newer fix for the record replaced meanwhile does not."""
     key = RecordKey(cast(RecordType, waiting.record_type), waiting.record_id)
     try:
         target = _target(ledger, connection, key, waiting.action, waiting.params, in_session=True)
     except (Refused, LookupError) as refused:
         reason = str(refused) if isinstance(refused, Refused) else "the record is gone"
-        if waiting.audit_id is not None:
-            _complete(ledger, waiting.audit_id, {"params": dict(waiting.params), "refused": reason})
+        with ledger.db.session() as session:
+            again = not _answered(session, ledger, waiting)
+            if waiting.audit_id is not None:
+                Audit(session, clock=ledger.clock).complete(
+                    waiting.audit_id,
+                    {"params": dict(waiting.params), "refused": reason},
+                    again=again,
+                )
         if isinstance(refused, Refused):
             _note_refused(ledger, connection.id, key, waiting, reason)
         raise Refused(reason) from refused
     try:
-        return _carry(target, waiting.action, waiting.actor, waiting.audit_id)
+        return _carry(target, waiting.action, waiting.actor, waiting.audit_id, waiting)
     except Refused as refused:
-        if unreached(refused):  # the Web Connector stopped: it waits for the next session
-            with ledger.db.session() as session:
-                DesktopActions(session, clock=ledger.clock).put(
-                    connection.id,
-                    waiting.record_type,
-                    waiting.record_id,
-                    waiting.action,
-                    waiting.params,
-                    waiting.actor,
-                    waiting.audit_id,
-                )
-        else:
+        if not unreached(refused):  # else the Web Connector stopped: it waits for the next
             _note_refused(ledger, connection.id, key, waiting, refused.reason)
         raise
+
+
+def _answered(session: Session, ledger: Ledger, waiting: StoredAction) -> bool:
+    """Remove the fix carried out or refused; False when a newer one for the record replaced
+    it meanwhile (that one stays, and this one's own outcome overwrites "replaced")."""
+    return DesktopActions(session, clock=ledger.clock).remove_fix(waiting)
 
 
 def unreached(refused: Refused) -> bool:
@@ -289,17 +293,31 @@ def _target(
     return Target(ledger, connection, key, state, stored, link, params, in_session=in_session)
 
 
-def _carry(target: Target, action: str, actor: str, entry: int | None) -> Done:
-    """Run the action's handler; complete its audit entry and the record's history."""
+def _carry(
+    target: Target,
+    action: str,
+    actor: str,
+    entry: int | None,
+    waiting: StoredAction | None = None,
+) -> Done:
+    """Run the action's handler; complete its audit entry and the record's history (and remove
+    the Desktop fix `waiting` it carries out, in the same transaction)."""
     ledger, key, params = target.ledger, target.key, target.params
     cid = target.cid
     try:
         done = HANDLERS[action](target)
     except Refused as refused:
-        if entry is not None and not (target.in_session and unreached(refused)):
-            _complete(ledger, entry, {"params": dict(params), "refused": str(refused)})
+        if target.in_session and unreached(refused):
+            raise
+        with ledger.db.session() as session:
+            again = waiting is not None and not _answered(session, ledger, waiting)
+            if entry is not None:
+                Audit(session, clock=ledger.clock).complete(
+                    entry, {"params": dict(params), "refused": str(refused)}, again=again
+                )
         raise
     with ledger.db.session() as session:
+        again = waiting is not None and not _answered(session, ledger, waiting)
         after = SyncStates(session).get(cid, key.type, key.app_id)
         after_link = Links(session).get(cid, key.type, key.app_id)
         if entry is not None:
@@ -311,6 +329,7 @@ def _carry(target: Target, action: str, actor: str, entry: int | None) -> Done:
                     "result": done.summary,
                     "detail": dict(done.detail),
                 },
+                again=again,
             )
         History(session, clock=ledger.clock).add(
             cid,
@@ -320,11 +339,6 @@ def _carry(target: Target, action: str, actor: str, entry: int | None) -> Done:
             detail={"by": actor, "result": done.summary},
         )
     return done
-
-
-def _complete(ledger: Ledger, entry: int, after: Mapping[str, Any]) -> None:
-    with ledger.db.session() as session:
-        Audit(session, clock=ledger.clock).complete(entry, after)
 
 
 def _snapshot(state: StoredState | None, quickbooks_id: str | None) -> dict[str, Any]:

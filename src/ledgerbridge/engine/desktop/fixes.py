@@ -14,6 +14,10 @@ The connection's own requests have the record type `CONNECTION` and their action
 
 A fix QuickBooks refuses is written in the record's history ("refused: ...") and its audit
 entry; one the session could not carry (the Web Connector stopped half-way) waits for the next.
+A fix stays stored until it is answered (one cut off by anything unexpected waits too, and
+the pass goes on with the rest), and is removed as it was read: one a person asked
+again while the session worked (`DesktopActions.put` replaced it) is skipped, the newer one
+carried out in its turn.
 """
 
 from __future__ import annotations
@@ -63,15 +67,21 @@ def carry_out_waiting(ledger: Ledger, connection_id: str) -> int:
         return 0  # another company file open, or disconnected: they wait
     answered = 0
     for fix in found:
-        if fix.record_type == CONNECTION:
-            answered += _connection_request(ledger, connection_id, fix)
-            continue
+        with ledger.db.session(readonly=True) as session:
+            if not DesktopActions(session).current(fix):
+                continue  # replaced by a newer request meanwhile: that one is carried out
         try:
+            if fix.record_type == CONNECTION:
+                answered += _connection_request(ledger, connection_id, fix)
+                continue
             actions.carry_out(ledger, connection, fix)
         except Refused as refused:
             if actions.unreached(refused):
                 continue
             log.info("a waiting %s of %s was refused: %s", fix.action, connection_id, refused)
+        except Exception:  # cut off by something unexpected: it waits, the pass goes on
+            log.exception("a waiting %s of %s was cut off", fix.action, connection_id)
+            continue
         answered += 1
     return answered
 
@@ -111,9 +121,12 @@ def _connection_request(ledger: Ledger, connection_id: str, fix: StoredAction) -
     if stopped is not None:
         return 0
     with ledger.db.session() as session:
-        DesktopActions(session).remove(connection_id, CONNECTION, fix.record_id)
+        # replaced while it ran: the newer request stays; this one's report is still its own
+        again = not DesktopActions(session).remove_fix(fix)
         if fix.audit_id is not None and fix.action == VERIFY:
-            Audit(session, clock=ledger.clock).complete(fix.audit_id, {"report": report.to_json()})
+            Audit(session, clock=ledger.clock).complete(
+                fix.audit_id, {"report": report.to_json()}, again=again
+            )
     return 1
 
 
