@@ -24,7 +24,7 @@ from ledgerbridge.adapters.qbd import AnswerLost
 from ledgerbridge.adapters.qbo import Unavailable
 from ledgerbridge.adapters.qbwc import qbxml
 from ledgerbridge.engine.ports import Ledger
-from ledgerbridge.storage.desktop_requests import DesktopRequests
+from ledgerbridge.storage.desktop_requests import DesktopRequests, StoredRequest
 from ledgerbridge.storage.web_connectors import WebConnectors
 
 __all__ = ["POLL", "QueuedExchange", "Waits", "nudge", "pause"]
@@ -102,12 +102,9 @@ class QueuedExchange:
             with self._ledger.db.session(readonly=True) as session:
                 found = DesktopRequests(session).get(self._cid, key)
             now = time.monotonic()
-            if found is None:
-                raise Unavailable("the request was withdrawn", ambiguous=False)
+            found = _waiting(found, key)
             if found.state == "answered" and found.answer is not None:
                 return found.answer
-            if found.state == "lost":
-                raise AnswerLost(key)
             if found.state == "sent":
                 sent_since = sent_since if sent_since is not None else now
             due_to_act = (
@@ -129,12 +126,9 @@ class QueuedExchange:
             requests = DesktopRequests(session, clock=self._ledger.clock)
             found = requests.get(self._cid, key)
             now = time.monotonic()
-            if found is None:
-                raise Unavailable("the request was withdrawn", ambiguous=False)
+            found = _waiting(found, key)
             if found.state == "answered" and found.answer is not None:
                 return found.answer
-            if found.state == "lost":
-                raise AnswerLost(key)
             if self._ledger.stopping.is_set():  # the process ends: so does the wait
                 if found.state == "queued" and requests.withdraw(self._cid, key):
                     raise Unavailable("ledgerbridge is stopping", ambiguous=False)
@@ -148,3 +142,13 @@ class QueuedExchange:
                 requests.lose_unanswered(self._cid, "no answer came")
                 raise AnswerLost(key)
         return None
+
+
+def _waiting(found: StoredRequest | None, key: str) -> StoredRequest:
+    """The request whose answer is awaited, answered or not yet; raises when the wait is over
+    without one (withdrawn, or its answer lost)."""
+    if found is None:
+        raise Unavailable("the request was withdrawn", ambiguous=False)
+    if found.state == "lost":
+        raise AnswerLost(key)
+    return found
