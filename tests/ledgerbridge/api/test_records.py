@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from typing import Any
 
@@ -300,3 +301,21 @@ def test_a_bulk_upsert_of_too_many_records_is_a_422_naming_records(
     assert stack.http.get(f"{records}/customer/c").status_code == 404
     response = stack.http.post(records, json={"records": [{"type": "customer", "id": "c"}]})
     assert fields_of(response) == ["records[0].data"]
+
+
+@pytest.mark.parametrize("hostile", ["5\x008", "\ud800", "9" * 100_000, " ", "58' OR '1'='1", "-1"])
+def test_a_hostile_link_is_refused_naming_its_field_and_nothing_is_stored(
+    stack: Stack, records: str, hostile: str
+) -> None:
+    """The adoption claim looks the QuickBooks id up in the database (under the connection's
+    lock): a NUL, a lone surrogate, a huge or odd id is refused first, never a 500."""
+    body = json.dumps({"display_name": "A", "link": {"quickbooks_id": hostile}})
+    answer = stack.http.put(
+        f"{records}/customer/c-h",
+        content=body.encode("utf-8", "surrogatepass"),
+        headers={"Content-Type": "application/json"},
+    )
+    assert answer.status_code in (400, 422), answer.text
+    if answer.status_code == 422:
+        assert fields_of(answer) == ["link.quickbooks_id"]
+    assert stack.http.get(f"{records}/customer/c-h").status_code == 404
