@@ -86,7 +86,9 @@ def worker(
     log_level: LogLevel = Level.info,
     heartbeat_every: Annotated[
         float,
-        typer.Option(help="PostgreSQL: seconds between this worker's heartbeats.", min=0.1),
+        typer.Option(
+            help="PostgreSQL: seconds between this worker's heartbeats.", min=0.1, max=3600
+        ),
     ] = 10.0,
     stalled_after: Annotated[
         float,
@@ -94,11 +96,14 @@ def worker(
             help="PostgreSQL: seconds without heartbeats after which a worker is presumed dead "
             "and its jobs are queued again (several heartbeats' worth).",
             min=0.5,
+            max=86400,
         ),
     ] = 60.0,
     poll_every: Annotated[
         float,
-        typer.Option(help="PostgreSQL: seconds between looks for jobs missed by NOTIFY.", min=0.1),
+        typer.Option(
+            help="PostgreSQL: seconds between looks for jobs missed by NOTIFY.", min=0.1, max=3600
+        ),
     ] = 5.0,
 ) -> None:
     """Run the sync work without the HTTP API, until interrupted."""

@@ -255,3 +255,20 @@ def test_an_action_refused_half_way_is_audited_with_its_reason(
     assert entry.before is not None and entry.before["status"] == "pending"
     assert entry.after is not None and "still being settled" in entry.after["refused"]
     assert state is not None and state.status == "pending"
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [
+        ("--poll-every", "inf"),
+        ("--poll-every", "0"),
+        ("--heartbeat-every", "nan"),
+        ("--heartbeat-every", "-1"),
+        ("--stalled-after", "1e400"),
+    ],
+)
+def test_a_worker_with_an_impossible_timing_is_refused_naming_the_option(
+    env: dict[str, str], capsys: pytest.CaptureFixture[str], option: str, value: str
+) -> None:
+    assert main(["worker", f"{option}={value}"]) != 0
+    assert option in capsys.readouterr().err
