@@ -65,9 +65,15 @@ class DesktopActions:
         audit_id: int | None,
     ) -> StoredAction:
         """Keep the fix until a session carries it out, replacing one already waiting (its
-        audit entry completed as replaced). One statement: two processes asking a fix for the
-        same record at once both succeed, the later one kept."""
-        replaced = self.get(connection_id, record_type, record_id, lock=True)
+        audit entry completed as replaced). Two processes asking a fix for the same record at
+        once both succeed, the later one kept: the connection's row is held first (PostgreSQL;
+        SQLite's write transactions are one at a time), so the later reads the earlier's fix
+        even when none waited before, and completes its audit entry."""
+        connection = tables.Connection
+        self._session.execute(
+            select(connection.id).where(connection.id == connection_id).with_for_update()
+        )
+        replaced = self.get(connection_id, record_type, record_id)
         stored = StoredAction(
             connection_id,
             record_type,

@@ -86,7 +86,7 @@ def _waits_for(db: Database, pid: int) -> bool:
 
 @pytest.mark.postgres
 @pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
-def test_two_processes_asking_a_fix_for_one_record_at_once_both_succeed(
+def test_two_processes_asking_a_fix_for_one_record_at_once_both_succeed_the_first_replaced(
     db: Database, owner: Owner
 ) -> None:
     cid = owner.connection_id
@@ -111,4 +111,8 @@ def test_two_processes_asking_a_fix_for_one_record_at_once_both_succeed(
     assert failures == []
     with db.session() as session:
         (kept,) = DesktopActions(session).waiting(cid)
+        replaced = Audit(session).get(first)
     assert kept.audit_id == second and kept.params == {"quickbooks_id": "80-2"}
+    # the first fix, replaced before any session read it, is not left open for ever
+    assert replaced is not None and replaced.after is not None
+    assert replaced.after["replaced_by"] == second
