@@ -43,8 +43,8 @@ from ledgerbridge.demo.dataset import Dataset, generate
 from ledgerbridge.demo.run import (
     DemoError,
     Options,
-    _check_free,
-    _start_fresh,
+    check_free,
+    start_fresh,
     wait_for_emulator,
 )
 from ledgerbridge.engine.drain import DrainReport
@@ -77,9 +77,9 @@ _METHODS: Final = {"ACH/Bank Transfer": "E-Check"}
 
 def run_desktop(options: Options, out: Console) -> report.Outcome:
     started = time.monotonic()
-    _start_fresh(options.data_dir, out)
-    _check_free(options.host, options.port, "--port")
-    _check_free(options.host, options.emulator_port, "--emulator-port")
+    start_fresh(options.data_dir, out)
+    check_free(options.host, options.port, "--port")
+    check_free(options.host, options.emulator_port, "--emulator-port")
     with ExitStack() as stack:
         ledger = _ledger(options)
         stack.callback(ledger.db.dispose)

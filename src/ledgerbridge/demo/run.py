@@ -140,10 +140,10 @@ def _quiet_when_stopping(unraisable: Any) -> None:
 
 def _run(options: Options, out: Console) -> report.Outcome:
     started = time.monotonic()
-    _start_fresh(options.data_dir, out)
+    start_fresh(options.data_dir, out)
     if options.serve:
-        _check_free(options.host, options.port, "--port")
-    _check_free(options.host, options.emulator_port, "--emulator-port")
+        check_free(options.host, options.port, "--port")
+    check_free(options.host, options.emulator_port, "--emulator-port")
     with ExitStack() as stack:
         url = stack.enter_context(_emulator(options, out))
         company = DemoCompany.create(url)
@@ -192,14 +192,14 @@ def _run(options: Options, out: Console) -> report.Outcome:
 # --- set-up ----------------------------------------------------------------------------------
 
 
-def _start_fresh(data_dir: Path, out: Console) -> None:
+def start_fresh(data_dir: Path, out: Console) -> None:
     private_dir(data_dir)
     for name in FRESH:
         (data_dir / name).unlink(missing_ok=True)
     out.print(f"Starting fresh in {data_dir}")
 
 
-def _check_free(host: str, port: int, option: str) -> None:
+def check_free(host: str, port: int, option: str) -> None:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the servers will
         try:
