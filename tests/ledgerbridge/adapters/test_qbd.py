@@ -481,6 +481,8 @@ def test_classes_are_read_sent_as_class_refs_and_made_active_again(
     with pytest.raises(Rejected) as refused:
         qb.create("Invoice", body, request_id="inv-2")
     assert code_of(refused.value, "Invoice") == catalog.CLASS_INACTIVE_IN_QUICKBOOKS
+    found_class = classify(refused.value.first, FaultContext(entity="invoice", operation="create"))
+    assert found_class.params == {"name": "Commercial:Retail"}  # from QuickBooks' words
     assert "The list element is inactive" in refused.value.first.detail
     off = qb.read("Class", retail["Id"])
     assert off is not None and off["Active"] is False

@@ -150,6 +150,7 @@ def test_a_class_quickbooks_refuses_as_inactive_is_reactivated(desktop: Desktop)
     sessions(connector)
     shown = problem(desktop, "invoice", "inv-1")
     assert shown["code"] == "class.inactive_in_quickbooks"  # QuickBooks' own 3140
+    assert 'The class "Residential"' in shown["meaning"]  # named from QuickBooks' words
     said = str(record(desktop, "invoice", "inv-1")["history"])
     assert "The list element is inactive" in said, said[:2000]
     assert not exported(desktop).get("Invoice")
