@@ -1,8 +1,9 @@
 """The QuickBooks Desktop failures fixed by what the next update sends, pressed in a real browser
 (headless Chromium) on the record page: an edit QuickBooks had changed meanwhile (3200; Keep
 QuickBooks' version, or Retry to send the app's), a record another user holds open (3170/3175;
-Retry once it is free), a transaction in a closed period (Move to open period). Each outcome is
-read from the emulated company file itself, not from ledgerbridge's own status alone.
+Retry once it is free), a transaction in a closed period (Move to open period); and Reactivate
+of a class made inactive at the PC, which waits for the Web Connector. Each outcome is read
+from the emulated company file itself, not from ledgerbridge's own status alone.
 
 The office (a Desktop connection, its Web Connector on an emulated PC, the company file) is
 `test_browser_desktop_fixes.office`, used as it is."""
@@ -151,3 +152,47 @@ def test_a_transaction_in_a_closed_period_is_moved_to_the_first_open_day(
     assert sent["TxnDate"] == "2026-12-01" and sent["RefNumber"] == "7003"
     view = office.desk.live.service.record(office.desk.world.key_id, office.cid, "invoice", "inv-1")
     assert view.quickbooks_id == sent["TxnID"]
+
+
+def test_reactivate_a_class_made_inactive_at_the_pc(office: Office) -> None:
+    """Reactivate (a fix that needs QuickBooks itself) of a class: it waits for the Web
+    Connector, whose next update makes the class active again, and the invoice follows."""
+    office.put("customer", "c", display_name="Eve Park")
+    office.update()
+    (residential,) = [c for c in exported(office, "Class") if c["FullName"] == "Residential"]
+    office.person(
+        f"<ClassModRq><ClassMod><ListID>{residential['ListID']}</ListID><EditSequence>"
+        f"{residential['EditSequence']}</EditSequence><IsActive>false</IsActive></ClassMod>"
+        "</ClassModRq>"
+    )
+    office.put(
+        "invoice",
+        "inv-1",
+        customer_id="c",
+        number="7005",
+        date="2026-11-20",
+        lines=[{"item_id": "svc", "quantity": "1", "unit_price": "95.00", "class": "Residential"}],
+    )
+    office.update()
+    page = office.page
+    office.open("invoice", "inv-1")
+    expect(page.locator("#problem-heading")).to_have_text("Class is inactive in QuickBooks Desktop")
+    expect(page.locator(".problem-panel")).to_contain_text('The class "Residential"')
+    office.desk.click_action("Reactivate")
+    expect(page.locator("#confirm-text")).to_contain_text("done at its next update")
+    expect(page.locator("#confirm-text")).not_to_contain_text("added again from the app")
+    office.desk.click_action("Yes, reactivate")
+    expect(page.locator("#record-waiting")).to_contain_text("Reactivate is waiting")
+    office.desk.shot("desktop-class-reactivate-waiting")
+    (still,) = [c for c in exported(office, "Class") if c["FullName"] == "Residential"]
+    assert still["IsActive"] == "false"  # nothing done in QuickBooks before the update
+
+    office.update()  # the PC's next update carries it out; the page asks by itself
+    _status(office, "Synced")
+    expect(page.locator("#record-waiting")).to_have_count(0)
+    office.desk.shot("desktop-class-reactivate-done")
+    (again,) = [c for c in exported(office, "Class") if c["FullName"] == "Residential"]
+    assert again["IsActive"] == "true" and again["ListID"] == residential["ListID"]
+    (sent,) = exported(office, "Invoice")
+    assert sent["RefNumber"] == "7005"
+    assert sent["InvoiceLineRet"][0]["ClassRef"]["ListID"] == residential["ListID"]
