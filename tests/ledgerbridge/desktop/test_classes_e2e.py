@@ -246,3 +246,21 @@ def test_a_class_name_longer_than_desktop_takes_names_the_field(desktop: Desktop
         "Commercial",
         "Commercial:Retail",
     }
+
+
+def test_a_class_mapped_to_a_desktop_class_is_sent_as_that_class(desktop: Desktop) -> None:
+    connector = ready(desktop)
+    put(desktop, "customer", "c", display_name="Eve Park")
+    retail = klass(desktop, "Commercial:Retail")
+    mapped = desktop.http.put(
+        f"/v1/connections/{desktop.connection['id']}/mappings",
+        json={"classes": {"Warranty": retail["ListID"]}},
+    )
+    assert mapped.status_code == 200, mapped.text
+    invoice(desktop, "inv-1", "c", "7105", **{"class": "Warranty"})
+    sessions(connector)
+    view = record(desktop, "invoice", "inv-1")
+    assert view["status"] == "synced", view["problem"]
+    (sent,) = exported(desktop)["Invoice"]
+    assert sent["ClassRef"] == {"ListID": retail["ListID"], "FullName": "Commercial:Retail"}
+    assert "Warranty" not in {c["Name"] for c in exported(desktop)["Class"]}  # none made
