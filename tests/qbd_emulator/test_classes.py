@@ -118,6 +118,14 @@ def test_class_mod_edit_sequence_rename_and_deactivation(
     assert set(classes(emulator, company)) == {"Residential", "Trade", "Trade:Retail"}
     unknown = one(emulator, company, class_mod("80009999-1", "1", "<Name>X</Name>"))
     assert code(unknown) == 3120
+    current = classes(emulator, company)["Residential"]
+    long = one(
+        emulator,
+        company,
+        class_mod(current["ListID"], current["EditSequence"], f"<Name>{'z' * 32}</Name>"),
+    )
+    assert code(long) == 3070 and 'in the field "Name"' in long.get("statusMessage")
+    assert classes(emulator, company)["Residential"]["EditSequence"] == current["EditSequence"]
 
 
 def test_class_ref_on_transactions(emulator: Emulator, company: Company) -> None:
@@ -191,6 +199,10 @@ def test_an_unknown_or_inactive_class_is_an_invalid_reference(
     header = one(emulator, company, invoice_with_class("Commercial", header="Residential"))
     assert code(header) == 3140 and '"Residential" in the Invoice.' in header.get("statusMessage")
     assert company.counts() == before  # nothing saved
+    # a class's full name is 159 characters at most in a reference (five levels of 31)
+    too_long = one(emulator, company, invoice_with_class("C" * 160))
+    assert code(too_long) == 3070 and 'in the field "FullName"' in too_long.get("statusMessage")
+    assert company.counts() == before
     # a sub-class of an inactive class may still be added (a list's rule, not a transaction's)
     assert code(one(emulator, company, class_add("North", parent="Residential"))) == 0
 
