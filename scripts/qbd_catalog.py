@@ -9,10 +9,15 @@ consolibyte/quickbooks-php, `data/qbxmlops70.xml`. This script reads those annot
 QuickBooks Desktop ones) into `Node`s for the requests and answers the emulator answers, adds
 `ExternalGUID` (qbXML 8.0+) before the lines of the emulated Adds and Rets, and makes the
 members of "0 or more X OR Y" line groups optional and repeatable.
+
+`ClassModRq` is not in the 7.0 catalogue (qbXML 8.0+, as `ExternalGUID`): it is written from
+`ClassAddRq` the way the catalogue writes every list's Mod (`ListID`, `EditSequence` 16, then
+the Add's elements, `Name` optional), as the current OSR has it.
 """
 
 from __future__ import annotations
 
+import copy
 import re
 import subprocess
 import sys
@@ -26,12 +31,13 @@ REQUESTS = [f"{o}{verb}Rq" for o in LISTS + TXNS for verb in ("Add", "Mod", "Que
     "HostQueryRq", "CompanyQueryRq", "PreferencesQueryRq", "AccountQueryRq", "EmployeeQueryRq",
     "OtherNameQueryRq", "PaymentMethodQueryRq", "TermsQueryRq", "SalesTaxCodeQueryRq",
     "ItemQueryRq", "ListDelRq", "TxnDelRq", "TxnVoidRq", "ListDeletedQueryRq", "TxnDeletedQueryRq",
-    "ListMergeRq",
+    "ListMergeRq", "ClassAddRq", "ClassQueryRq",
 ]  # fmt: skip
+ADDED = ["ClassModRq"]  # not in qbXML 7.0: written from the Add (`class_mod`)
 RETS = [f"{o}Ret" for o in LISTS + TXNS] + [
     "HostRet", "CompanyRet", "PreferencesRet", "AccountRet", "EmployeeRet", "OtherNameRet",
     "PaymentMethodRet", "StandardTermsRet", "DateDrivenTermsRet", "SalesTaxCodeRet",
-    "ListDeletedRet", "TxnDeletedRet",
+    "ListDeletedRet", "TxnDeletedRet", "ClassRet",
 ]  # fmt: skip
 LINE_ADDS = ("LineAdd", "LineGroupAdd", "AppliedToTxnAdd", "LinkToTxnID", "SetCredit")
 LINE_RETS = ("LineRet", "LineGroupRet", "AppliedToTxnRet", "LinkedTxn", "DataExtRet")
@@ -128,6 +134,21 @@ def add_guid(node: dict[str, Any]) -> None:
     children.append(guid)
 
 
+def class_mod(root: dict[str, Any]) -> dict[str, Any]:
+    """`ClassModRq` (qbXML 8.0+): `ClassMod` {ListID, EditSequence, the Add's elements}."""
+    add = copy.deepcopy(find(root, "ClassAddRq"))
+    body = next(c for c in add["children"] if c["name"] == "ClassAdd")
+    fields = [{**c, "opt": True} if c["name"] == "Name" else c for c in body["children"]]
+    body["name"] = "ClassMod"
+    body["children"] = [
+        {"name": "ListID", "type": "IDTYPE"},
+        {"name": "EditSequence", "type": "STRTYPE", "max": 16},
+        *fields,
+    ]
+    add["name"] = "ClassModRq"
+    return add
+
+
 def emit(node: dict[str, Any], depth: int) -> str:
     if node.get("notqbd"):
         return ""
@@ -150,11 +171,12 @@ def main(source: Path) -> None:
     out = [
         '"""qbXML 7.0 request and answer structures, generated from Intuit\'s catalogue '
         "qbxmlops70.xml\nby scripts/qbd_catalog.py (see docs/emulator-desktop.md); ExternalGUID "
-        '(qbXML 8.0+) added\nbefore the lines. Do not edit by hand."""\n\n'
+        "(qbXML 8.0+) added\nbefore the lines, ClassModRq (8.0+) written from ClassAddRq. Do not "
+        'edit by hand."""\n\n'
         "from qbd_emulator.schema.nodes import L, N\n\nREQUESTS = {\n"
     ]
-    for name in REQUESTS:
-        node = find(root, name)
+    for name in REQUESTS + ADDED:
+        node = class_mod(root) if name == "ClassModRq" else find(root, name)
         for child in node["children"]:
             add_guid(child)
         body = "".join(emit(child, 2) for child in node["children"])
@@ -168,7 +190,8 @@ def main(source: Path) -> None:
     out.append("}\n\n# Every request of the qbXML 7.0 catalogue QuickBooks Desktop answers ")
     out.append("(emulated or not).\nKNOWN_REQUESTS = frozenset(\n    {\n")
     requests = find(root, "QBXMLMsgsRq")["children"]
-    for name in sorted({r["name"] for r in requests if not r.get("notqbd")}):
+    known = {r["name"] for r in requests if not r.get("notqbd")} | set(ADDED)
+    for name in sorted(known):
         out.append(f"        {name!r},\n")
     out.append("    }\n)\n")
     OUT.write_text("".join(out), encoding="utf-8")

@@ -58,12 +58,14 @@ class Emulator:
             self.companies[company_id] = company
             return company
 
-    def process(self, company: Company, session: processor.Session, text: str) -> str:
+    def process(self, company: Company, session: processor.Session, text: str | bytes) -> str:
         """One qbXML document answered by a company file (raises `ProcessorError`)."""
         with self.lock:
             return processor.process(company, session, text)
 
-    def process_direct(self, company: Company, text: str) -> tuple[str, ProcessorError | None]:
+    def process_direct(
+        self, company: Company, text: str | bytes
+    ) -> tuple[str, ProcessorError | None]:
         """The admin API's qbXML endpoint: one long session per company (its iterators last)."""
         session = self._direct.setdefault(company.id, processor.Session(f"direct-{company.id}"))
         try:

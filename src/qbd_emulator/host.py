@@ -89,7 +89,7 @@ def preferences(parent: etree._Element, company: Company) -> None:
     accounting: dict[str, Any] = {
         "IsUsingAccountNumbers": "false",
         "IsRequiringAccounts": "true",
-        "IsUsingClassTracking": "false",
+        "IsUsingClassTracking": "true" if company.lists.get("Class") else "false",
         "IsUsingAuditTrail": "true",
         "IsAssigningJournalEntryNumbers": "true",
     }

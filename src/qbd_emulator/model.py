@@ -31,6 +31,7 @@ LIST_FAMILY = {
     "StandardTerms": "Terms",
     "DateDrivenTerms": "Terms",
     "SalesTaxCode": "SalesTaxCode",
+    "Class": "Class",
 }
 # Customer, Vendor, Employee and Other Name share one name space (status 3100).
 ENTITY_FAMILIES = ("Customer", "Vendor", "Employee", "OtherName")

@@ -29,6 +29,7 @@ _REF_FAMILY = {
     "CustomerSalesTaxCodeRef": "SalesTaxCode",
     "PayeeEntityRef": "Entity",
     "ShipToEntityRef": "Entity",
+    "ClassRef": "Class",
 }
 # The names QuickBooks uses for a list in an invalid-reference message.
 KIND_NAMES = {
@@ -40,12 +41,13 @@ KIND_NAMES = {
     "Terms": "Terms",
     "SalesTaxCode": "SalesTaxCode",
     "Entity": "Entity",
+    "Class": "Class",
 }
 
 
 def ref_family(key: str, owner: str) -> str | None:
-    """The list a reference element names; None for lists the emulator does not keep (classes,
-    sales reps, templates...: every reference to them is invalid)."""
+    """The list a reference element names; None for lists the emulator does not keep (sales
+    reps, templates...: every reference to them is invalid)."""
     if key == "ParentRef":
         return LIST_FAMILY.get(owner)
     if key.endswith("AccountRef") or key == "AccountRef":

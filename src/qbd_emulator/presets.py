@@ -1,5 +1,6 @@
 """What a new company file holds: a chart of accounts, payment methods, terms and sales tax codes
-(`blank`); `demo` adds customers with jobs, vendors, items and an employee."""
+(`blank`); `demo` adds customers with jobs, vendors, items, an employee and classes (one with a
+sub-class)."""
 
 from __future__ import annotations
 
@@ -34,6 +35,8 @@ PAYMENT_METHODS = (
 )
 TERMS = (("Due on receipt", "0"), ("Net 15", "15"), ("Net 30", "30"))
 TAX_CODES = (("Tax", "true", "Taxable Sales"), ("Non", "false", "Non-Taxable Sales"))
+CLASSES = ("Residential", "Commercial")
+SUB_CLASSES = (("Commercial", "Retail"),)
 
 PRESETS = ("blank", "demo")
 
@@ -43,7 +46,7 @@ def seed(company: Company, kind: str, data: dict[str, Any]) -> Record:
     data = dict(data)
     data["ListID"] = company.new_list_id(family)
     data.setdefault("IsActive", "true")
-    if family in ("Customer", "Item", "Account", "Vendor"):
+    if family in ("Customer", "Item", "Account", "Vendor", "Class"):
         parent = data.get("ParentRef")
         if parent:
             data["FullName"] = f"{parent['FullName']}:{data['Name']}"
@@ -168,3 +171,6 @@ def _demo(company: Company, accounts: dict[str, Record]) -> None:
             },
         )
     _ = materials
+    classes = {name: seed(company, "Class", {"Name": name}) for name in CLASSES}
+    for parent, name in SUB_CLASSES:
+        seed(company, "Class", {"Name": name, "ParentRef": ref(classes[parent])})

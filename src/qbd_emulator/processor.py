@@ -29,7 +29,7 @@ from qbd_emulator.xmlsafe import Unreadable, local, parse
 Tree = dict[str, Any]
 
 _PI = re.compile(r'^\s*version\s*=\s*"(\d+)\.(\d+)"\s*$')
-LIST_WRITES = ("Customer", "Vendor", "ItemService", "ItemNonInventory", "ItemInventory")
+LIST_WRITES = ("Customer", "Vendor", "ItemService", "ItemNonInventory", "ItemInventory", "Class")
 TXN_WRITES = ("Invoice", "ReceivePayment", "Bill", "Check", "CreditCardCharge", "PurchaseOrder")
 REQUIRED = {
     **{f"{k}Add": ("Name",) for k in LIST_WRITES},
@@ -84,10 +84,10 @@ class Request:
 def process(company: Company, session: Session, text: str | bytes) -> str:
     """The answer to one qbXML document; raises `ProcessorError` when QuickBooks would refuse
     the whole document (unreadable, not qbXML, schema violations, an unsupported version)."""
-    raw = text.encode("utf-8") if isinstance(text, str) else text
     try:
+        raw = text.encode("utf-8") if isinstance(text, str) else text  # a lone surrogate: no
         root = parse(raw)
-    except Unreadable:
+    except (Unreadable, UnicodeEncodeError):
         raise statuses.parse_error() from None
     _check_version(company, root)
     if root.tag != "QBXML":

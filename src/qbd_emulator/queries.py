@@ -27,6 +27,7 @@ LIST_QUERIES = {
     "PaymentMethodQueryRq": ("PaymentMethod",),
     "TermsQueryRq": ("StandardTerms", "DateDrivenTerms"),
     "SalesTaxCodeQueryRq": ("SalesTaxCode",),
+    "ClassQueryRq": ("Class",),
 }
 TXN_QUERIES = {
     f"{kind}QueryRq": kind

@@ -117,6 +117,17 @@ def invalid_reference(kind: str, value: str, where: str) -> StatusError:
     )
 
 
+def inactive_reference(kind: str, value: str, where: str) -> StatusError:
+    """A transaction naming a list element made inactive (a class): refused as an invalid
+    reference, QuickBooks' reason saying why (that reason's text is ours, see
+    docs/emulator-desktop.md)."""
+    return error(
+        3140,
+        f'There is an invalid reference to QuickBooks {kind} "{value}" in the {where}.  '
+        "QuickBooks error message: The list element is inactive.",
+    )
+
+
 LOCK_TEXTS = {
     3170: "modifying",
     3175: "modifying",

@@ -1,8 +1,9 @@
 """Add, Mod, Del and Void with QuickBooks Desktop's rules: one name space for customers, vendors,
-employees and other names (3100), full names of sub-customers (jobs) and sub-items, references
-that must name an existing record (3140), the EditSequence of every Mod (3200), records locked by
-another user (3170/3175/3176), the closing date (3180), payments no larger than what is due
-(3210), lines kept, changed, added (TxnLineID -1) or dropped by a Mod."""
+employees and other names (3100), full names of sub-customers (jobs), sub-items and sub-classes,
+references that must name an existing record (3140; an inactive class on a transaction too),
+the EditSequence of every Mod (3200), records locked by another user (3170/3175/3176), the
+closing date (3180), payments no larger than what is due (3210), lines kept, changed, added
+(TxnLineID -1) or dropped by a Mod."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from qbd_emulator import objects, statuses
-from qbd_emulator.model import ENTITY_FAMILIES, LIST_FAMILY, Company, Record, format_time
+from qbd_emulator.model import ENTITY_FAMILIES, LIST_FAMILY, TXN_TYPES, Company, Record, format_time
 
 Tree = dict[str, Any]
 
@@ -28,6 +29,9 @@ LINE_KEYS = {
     "CreditCardCharge": ("ExpenseLine", "ItemLine"),
     "PurchaseOrder": ("PurchaseOrderLine",),
 }
+# Lists whose inactive elements a transaction may not name (3140): classes. Inactive customers,
+# vendors and items are taken, as the emulator has always done (docs/emulator-desktop.md).
+INACTIVE_REFUSED = frozenset({"Class"})
 # What a closed-period refusal says (see docs/emulator-desktop.md: the code is not documented).
 CLOSED = "The transaction date is on or before the closing date of the company file."
 _SKIP = {"ListID", "TxnID", "EditSequence"}
@@ -62,6 +66,8 @@ def _reference(company: Company, owner: str, where: str, key: str, ref: Tree) ->
     target = objects.find_ref(company, family, ref)
     if target is None:
         raise statuses.invalid_reference(kind, shown, where)
+    if family in INACTIVE_REFUSED and owner in TXN_TYPES and not target.active:
+        raise statuses.inactive_reference(kind, objects.full_name(target), where)
     return {"ListID": target.id, "FullName": objects.full_name(target)}
 
 

@@ -1530,6 +1530,23 @@ _DESKTOP_RECORDS: Final[tuple[CatalogEntry, ...]] = (
         ("link", "differentiate"),
         detected="P/F (QuickBooks Desktop 3100)",
     ),
+    _e(
+        CLASS_INACTIVE_IN_QUICKBOOKS,
+        "Class is inactive in QuickBooks Desktop",
+        '[The class "{name}"|A class] used on this record was made inactive in QuickBooks '
+        "Desktop (or is not in its Class List), so QuickBooks refuses the record.",
+        (
+            "Click Reactivate to make the class active again in QuickBooks Desktop; the record "
+            "is then sent by itself.",
+            _DESKTOP_WAIT,
+            "Or choose another class in the class mapping or on the record in the app.",
+            "To check on the PC: Lists, Class List, with Include inactive ticked, shows the "
+            "inactive classes (marked with an X).",
+        ),
+        ("reactivate",),
+        screens=(None, None, "mappings.classes"),
+        detected="P/F (QuickBooks Desktop 3140 on the class)",
+    ),
 )
 
 DESKTOP_ENTRIES: Final[Mapping[str, CatalogEntry]] = MappingProxyType(

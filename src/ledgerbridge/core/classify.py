@@ -368,6 +368,8 @@ def _inactive_customer(ctx: FaultContext) -> Classification:
     return Classification(catalog.CUSTOMER_INACTIVE_IN_QUICKBOOKS)
 
 
+_CLASS_NAMED = re.compile(r'invalid reference to QuickBooks Class "(?P<name>[^"]+)"')
+
 _INACTIVE_PARENT: Final = {
     "customer": catalog.CUSTOMER_INACTIVE_IN_QUICKBOOKS,
     "item": catalog.ITEM_INACTIVE_IN_QUICKBOOKS,
@@ -385,8 +387,11 @@ def _object_not_found(fault: Fault, ctx: FaultContext) -> Classification | None:
         return _inactive_customer(ctx)
     if leaf == "ItemRef":
         return Classification(catalog.ITEM_INACTIVE_IN_QUICKBOOKS)
-    if leaf == "ClassRef":
-        return Classification(catalog.CLASS_INACTIVE_IN_QUICKBOOKS)
+    if leaf == "ClassRef":  # QuickBooks Desktop's 3140 names the class: "...Class "X"..."
+        named = _CLASS_NAMED.search(fault.detail)
+        return Classification(
+            catalog.CLASS_INACTIVE_IN_QUICKBOOKS, {"name": named["name"]} if named else {}
+        )
     if leaf == "VendorRef" or (leaf == "EntityRef" and entity in _VENDOR_DOCUMENTS):
         return Classification(catalog.VENDOR_INACTIVE_IN_QUICKBOOKS)
     if leaf == "ParentRef" and entity in _INACTIVE_PARENT:

@@ -273,9 +273,9 @@ class _Admin:
     async def qbxml(self, request: Request) -> Response:
         company = self._company(request)
         raw = await request.body()
-        answer, error = await asyncio.to_thread(
-            self.emulator.process_direct, company, raw.decode("utf-8", "replace")
-        )
+        # the bytes as sent: text that is not UTF-8 is refused whole (the parse error), as
+        # QuickBooks' request processor refuses it, never stored with U+FFFD in its place
+        answer, error = await asyncio.to_thread(self.emulator.process_direct, company, raw)
         if error is not None:
             return _json(
                 {"error": "processor_error", "hresult": error.hresult, "message": error.message},

@@ -1,6 +1,6 @@
 """qbXML 7.0 request and answer structures, generated from Intuit's catalogue qbxmlops70.xml
 by scripts/qbd_catalog.py (see docs/emulator-desktop.md); ExternalGUID (qbXML 8.0+) added
-before the lines. Do not edit by hand."""
+before the lines, ClassModRq (8.0+) written from ClassAddRq. Do not edit by hand."""
 
 from qbd_emulator.schema.nodes import L, N
 
@@ -4704,6 +4704,80 @@ REQUESTS = {
             ),
         ),
     ),
+    "ClassAddRq": (
+        ("requestID",),
+        (
+            N(
+                "ClassAdd",
+                "",
+                (
+                    L("Name", "str", "", 31),
+                    L("IsActive", "bool", "o", 0),
+                    N(
+                        "ParentRef",
+                        "o",
+                        (
+                            L("ListID", "id", "o", 0),
+                            L("FullName", "str", "o", 0),
+                        ),
+                    ),
+                ),
+            ),
+            L("IncludeRetElement", "str", "or", 50),
+        ),
+    ),
+    "ClassQueryRq": (
+        ("requestID", "metaData"),
+        (
+            L("ListID", "id", "r", 0),
+            L("FullName", "str", "r", 0),
+            L("MaxReturned", "int", "o", 0),
+            L("ActiveStatus", "enum", "o", 0, ("ActiveOnly", "InactiveOnly", "All")),
+            L("FromModifiedDate", "datetime", "o", 0),
+            L("ToModifiedDate", "datetime", "o", 0),
+            N(
+                "NameFilter",
+                "",
+                (
+                    L("MatchCriterion", "enum", "", 0, ("StartsWith", "Contains", "EndsWith")),
+                    L("Name", "str", "", 0),
+                ),
+            ),
+            N(
+                "NameRangeFilter",
+                "",
+                (
+                    L("FromName", "str", "o", 0),
+                    L("ToName", "str", "o", 0),
+                ),
+            ),
+            L("IncludeRetElement", "str", "or", 50),
+        ),
+    ),
+    "ClassModRq": (
+        ("requestID",),
+        (
+            N(
+                "ClassMod",
+                "",
+                (
+                    L("ListID", "id", "", 0),
+                    L("EditSequence", "str", "", 16),
+                    L("Name", "str", "o", 31),
+                    L("IsActive", "bool", "o", 0),
+                    N(
+                        "ParentRef",
+                        "o",
+                        (
+                            L("ListID", "id", "o", 0),
+                            L("FullName", "str", "o", 0),
+                        ),
+                    ),
+                ),
+            ),
+            L("IncludeRetElement", "str", "or", 50),
+        ),
+    ),
 }
 
 RETS = {
@@ -7977,6 +8051,24 @@ RETS = {
         L("TimeDeleted", "datetime", "", 0),
         L("RefNumber", "str", "o", 0),
     ),
+    "ClassRet": (
+        L("ListID", "id", "", 0),
+        L("TimeCreated", "datetime", "", 0),
+        L("TimeModified", "datetime", "", 0),
+        L("EditSequence", "str", "", 16),
+        L("Name", "str", "", 31),
+        L("FullName", "str", "", 159),
+        L("IsActive", "bool", "o", 0),
+        N(
+            "ParentRef",
+            "o",
+            (
+                L("ListID", "id", "o", 0),
+                L("FullName", "str", "o", 0),
+            ),
+        ),
+        L("Sublevel", "int", "", 0),
+    ),
 }
 
 # Every request of the qbXML 7.0 catalogue QuickBooks Desktop answers (emulated or not).
@@ -8011,6 +8103,7 @@ KNOWN_REQUESTS = frozenset(
         "CheckModRq",
         "CheckQueryRq",
         "ClassAddRq",
+        "ClassModRq",
         "ClassQueryRq",
         "ClearedStatusModRq",
         "CompanyActivityQueryRq",

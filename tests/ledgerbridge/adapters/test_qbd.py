@@ -193,6 +193,23 @@ def test_the_client_refuses_a_long_name_before_sending(
             catalog.VENDOR_INACTIVE_IN_QUICKBOOKS,
         ),
         (
+            3140,
+            'There is an invalid reference to QuickBooks Class "Residential" in the Invoice '
+            "line.  QuickBooks error message: The list element is inactive.",
+            "Invoice",
+            "create",
+            catalog.CLASS_INACTIVE_IN_QUICKBOOKS,
+        ),
+        (
+            3140,
+            'There is an invalid reference to QuickBooks Class "Gone" in the Bill line.  '
+            "QuickBooks error message: Invalid argument.  The specified record does not exist "
+            "in the list.",
+            "Bill",
+            "create",
+            catalog.CLASS_INACTIVE_IN_QUICKBOOKS,
+        ),
+        (
             3180,
             'There was an error when saving a Invoice, element "1001".  QuickBooks error '
             "message: The transaction date is on or before the closing date of the company file.",
@@ -414,3 +431,68 @@ def test_a_page_of_a_query_is_its_slice_of_the_whole_list(
     for start, size in [(0, 3), (1, 0), (1, 1001)]:
         with pytest.raises(ValueError):
             qb.query_page("SELECT * FROM Account", start, size)
+
+
+def test_classes_are_read_sent_as_class_refs_and_made_active_again(
+    qb: QbdClient, exchange: DirectExchange
+) -> None:
+    found = {c["FullyQualifiedName"]: c for c in qb.query("SELECT * FROM Class")}
+    assert set(found) == {"Residential", "Commercial", "Commercial:Retail"}
+    retail = found["Commercial:Retail"]
+    assert retail["Name"] == "Retail" and retail["SubClass"] is True
+    assert retail["ParentRef"]["value"] == found["Commercial"]["Id"]
+    customer = qb.create("Customer", {"DisplayName": "Class Act"}, request_id="c")
+    item = qb.query("SELECT * FROM Item WHERE Name = 'Labor'")[0]
+    body = {
+        "CustomerRef": {"value": customer["Id"]},
+        "ClassRef": {"value": found["Residential"]["Id"]},
+        "TxnDate": "2026-11-20",
+        "DocNumber": "C-1",
+        "Line": [
+            {
+                "DetailType": "SalesItemLineDetail",
+                "Amount": "95.00",
+                "SalesItemLineDetail": {
+                    "ItemRef": {"value": item["Id"]},
+                    "Qty": "1",
+                    "UnitPrice": "95.00",
+                    "ClassRef": {"value": retail["Id"]},
+                },
+            }
+        ],
+    }
+    made = qb.create("Invoice", body, request_id="inv")
+    assert made["ClassRef"]["value"] == found["Residential"]["Id"]
+    assert made["Line"][0]["SalesItemLineDetail"]["ClassRef"] == {
+        "value": retail["Id"],
+        "name": "Commercial:Retail",
+    }
+    (held_invoice,) = held(exchange, "Invoice")
+    assert held_invoice["ClassRef"]["ListID"] == found["Residential"]["Id"]
+    # made inactive in QuickBooks: QuickBooks refuses it (3140), classified as the class's
+    current = qb.read("Class", retail["Id"])
+    assert current is not None
+    qb.update(
+        "Class",
+        {"Id": retail["Id"], "SyncToken": current["SyncToken"], "Active": False},
+        request_id="off",
+    )
+    body["DocNumber"] = "C-2"
+    with pytest.raises(Rejected) as refused:
+        qb.create("Invoice", body, request_id="inv-2")
+    assert code_of(refused.value, "Invoice") == catalog.CLASS_INACTIVE_IN_QUICKBOOKS
+    found_class = classify(refused.value.first, FaultContext(entity="invoice", operation="create"))
+    assert found_class.params == {"name": "Commercial:Retail"}  # from QuickBooks' words
+    assert "The list element is inactive" in refused.value.first.detail
+    off = qb.read("Class", retail["Id"])
+    assert off is not None and off["Active"] is False
+    on = qb.update(
+        "Class",
+        {"Id": retail["Id"], "SyncToken": off["SyncToken"], "Active": True, "Name": "Retail"},
+        request_id="on",
+    )
+    assert on["Active"] is True and on["FullyQualifiedName"] == "Commercial:Retail"
+    assert qb.create("Invoice", body, request_id="inv-3")["DocNumber"] == "C-2"
+    since = datetime.now(UTC) - timedelta(hours=1)
+    changed = qb.cdc(["Class"], since)["Class"]
+    assert retail["Id"] in {c["Id"] for c in changed}

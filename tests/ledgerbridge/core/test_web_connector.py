@@ -102,6 +102,7 @@ def test_desktop_entries_keep_the_code_and_level_of_the_entry() -> None:
         catalog.CONNECTION_WRONG_COMPANY,
         catalog.INVOICE_CUSTOMER_INACTIVE,
         catalog.CUSTOMER_EXISTS_IN_QUICKBOOKS,
+        catalog.CLASS_INACTIVE_IN_QUICKBOOKS,
     }
     for item in DESKTOP + DESKTOP_RECORDS:
         online = catalog.entry(item.code)

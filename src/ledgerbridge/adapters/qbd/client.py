@@ -58,9 +58,9 @@ _NAME: Final = re.compile(
 )
 _QUOTED: Final = re.compile(r"'((?:\\.|[^'\\])*)'")
 _ACTIVE_ANY: Final = re.compile(r"^\s*Active\s+IN\s*\(\s*true\s*,\s*false\s*\)\s*$", re.I)
-_NO_ROWS: Final = frozenset({"Class", "TaxRate", "SalesReceipt", "CreditMemo", "Department"})
+_NO_ROWS: Final = frozenset({"TaxRate", "SalesReceipt", "CreditMemo", "Department"})
 """Online entities the Desktop adapter reads as empty (not kept by the company files it serves:
-classes and sales receipts are not written by ledgerbridge to Desktop)."""
+sales receipts are not written by ledgerbridge to Desktop, and its records have none)."""
 _RETRIES_AFTER_LOSS: Final = 3
 _PAGE_LIMIT: Final = 1000  # the most rows a page may ask for, as QuickBooks Online's MAXRESULTS
 

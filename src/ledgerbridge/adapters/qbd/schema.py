@@ -182,6 +182,7 @@ _PO: Final[Spec] = (
     ("RefNumber", 11),
     ("Memo", 4095),
 )
+_CLASS: Final[Spec] = (("Name", 31), ("IsActive", 0), ("ParentRef", "Ref"))
 _GUID: Final[Spec] = (("ExternalGUID", 0),)
 _EXPENSES_ADD: Final[Spec] = (("ExpenseLineAdd", "ExpenseLine"), ("ItemLineAdd", "ItemLine"))
 _EXPENSES_MOD: Final[Spec] = (("ExpenseLineMod", "ExpenseLine"), ("ItemLineMod", "ItemLine"))
@@ -200,6 +201,7 @@ NODES: Final[dict[str, Spec]] = {
     "CustomerMod": _mod(_CUSTOMER, "ListID"),
     "VendorAdd": (*_VENDOR, *_GUID),
     "VendorMod": _mod(_VENDOR, "ListID"),
+    "ClassMod": _mod(_CLASS, "ListID"),
     "ItemServiceAdd": (
         ("Name", 31),
         ("IsActive", 0),

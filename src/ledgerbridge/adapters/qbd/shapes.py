@@ -16,7 +16,11 @@ reads. Identities: a ListID or TxnID is the `Id`, the EditSequence is the `SyncT
     Purchase        Check, or CreditCardCharge when     EntityRef = PayeeEntityRef
                     PaymentType is CreditCard
     PurchaseOrder   PurchaseOrder                       POStatus Closed = IsManuallyClosed
+    Class           Class (a sub-class: ParentRef)      read, and made active again (Mod)
     Account, PaymentMethod, Term, TaxCode, Employee     read only (the mirror's look-ups)
+
+A class travels as `ClassRef` (its ListID) on an invoice, on its lines, and on the expense and
+item lines of bills, checks and card charges, as Online's on the same places.
 
 A transaction Mod that carries lines sends them all as new ones (QuickBooks drops the lines a
 Mod leaves out): the body says what QuickBooks should hold.
@@ -58,6 +62,7 @@ OBJECTS: Final[dict[str, tuple[str, ...]]] = {
     "Term": ("Terms",),
     "TaxCode": ("SalesTaxCode",),
     "Employee": ("Employee",),
+    "Class": ("Class",),
 }
 """The Desktop objects behind each Online entity the engine reads or writes."""
 LIST_OBJECTS: Final = frozenset(
@@ -72,6 +77,7 @@ LIST_OBJECTS: Final = frozenset(
         "Terms",
         "SalesTaxCode",
         "Employee",
+        "Class",
     }
 )
 ITEM_KINDS: Final = {
@@ -121,6 +127,11 @@ def to_desktop(obj: str, body: Body, *, mod: bool, current: Values | None = None
         return _expense_doc(obj, body, mod=mod)
     if obj == "PurchaseOrder":
         return _purchase_order(body, mod=mod)
+    if obj == "Class":
+        active = body.get("Active")
+        return _some(
+            Name=body.get("Name"), IsActive=active if isinstance(active, bool) else None
+        ) | _parent(body)
     raise ValueError(f"QuickBooks Desktop has no {obj} writes here")
 
 
@@ -241,6 +252,7 @@ def _new_line(values: Values, mod: bool) -> Values:
 def _invoice(body: Body, *, mod: bool) -> Values:
     out = _some(
         CustomerRef=_ref(body.get("CustomerRef")),
+        ClassRef=_ref(body.get("ClassRef")),
         TxnDate=_date(body.get("TxnDate")),
         RefNumber=body.get("DocNumber"),
         DueDate=_date(body.get("DueDate")),
@@ -257,6 +269,7 @@ def _invoice(body: Body, *, mod: bool) -> Values:
                 Desc=line.get("Description"),
                 Quantity=detail.get("Qty"),
                 Rate=detail.get("UnitPrice"),
+                ClassRef=_ref(detail.get("ClassRef")),
                 Amount=line.get("Amount"),
                 SalesTaxCodeRef=_tax_code(tax == "TAX") if tax else None,
             )
@@ -311,6 +324,7 @@ def _expense_doc(obj: str, body: Body, *, mod: bool) -> Values:
                     Cost=detail.get("UnitPrice"),
                     Amount=line.get("Amount"),
                     CustomerRef=_ref(detail.get("CustomerRef")),
+                    ClassRef=_ref(detail.get("ClassRef")),
                 )
                 items.append(_new_line(values, mod))
             else:
@@ -320,6 +334,7 @@ def _expense_doc(obj: str, body: Body, *, mod: bool) -> Values:
                     Amount=line.get("Amount"),
                     Memo=line.get("Description"),
                     CustomerRef=_ref(detail.get("CustomerRef")),
+                    ClassRef=_ref(detail.get("ClassRef")),
                 )
                 expenses.append(_new_line(values, mod))
         suffix = "Mod" if mod else "Add"
@@ -487,6 +502,7 @@ def _invoice_online(ret: Values) -> Values:
             ItemRef=_online_ref(line.get("ItemRef")),
             Qty=_number(line.get("Quantity")),
             UnitPrice=_number(line.get("Rate")),
+            ClassRef=_online_ref(line.get("ClassRef")),
             TaxCodeRef={"value": "TAX" if tax == _TAX else "NON"} if tax else None,
         )
         lines.append(
@@ -501,6 +517,7 @@ def _invoice_online(ret: Values) -> Values:
         )
     return _txn(ret) | _some(
         CustomerRef=_online_ref(ret.get("CustomerRef")),
+        ClassRef=_online_ref(ret.get("ClassRef")),
         Line=lines or None,
         TotalAmt=_number(ret.get("Subtotal")),
         Balance=_number(ret.get("BalanceRemaining")),
@@ -533,6 +550,7 @@ def _expense_lines_online(ret: Values) -> list[Values]:
         detail = _some(
             AccountRef=_online_ref(line.get("AccountRef")),
             CustomerRef=_online_ref(line.get("CustomerRef")),
+            ClassRef=_online_ref(line.get("ClassRef")),
         )
         lines.append(
             _some(
@@ -549,6 +567,7 @@ def _expense_lines_online(ret: Values) -> list[Values]:
             Qty=_number(line.get("Quantity")),
             UnitPrice=_number(line.get("Cost") or line.get("Rate")),
             CustomerRef=_online_ref(line.get("CustomerRef")),
+            ClassRef=_online_ref(line.get("ClassRef")),
         )
         lines.append(
             _some(
@@ -623,6 +642,11 @@ def _tax_code_online(ret: Values) -> Values:
     return _some(Taxable=ret.get("IsTaxable") == "true", Description=ret.get("Desc"))
 
 
+def _class_online(ret: Values) -> Values:
+    parent = _online_ref(ret.get("ParentRef"))
+    return _some(ParentRef=parent, SubClass=parent is not None)
+
+
 def _employee_online(ret: Values) -> Values:
     return _some(DisplayName=ret.get("Name"), GivenName=ret.get("FirstName"))
 
@@ -642,4 +666,5 @@ _READERS: Final[dict[str, Any]] = {
     "PurchaseOrder": _purchase_order_online,
     "Account": _account_online,
     "SalesTaxCode": _tax_code_online,
+    "Class": _class_online,
 }

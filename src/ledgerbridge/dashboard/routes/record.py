@@ -385,7 +385,9 @@ def act(
         )
         if _desktop(context) and action in REMOTE:
             text = text.replace(", right now.", ".").replace(" right now.", ".")
-            if action == "reactivate":  # Desktop deletes what Online can only make inactive
+            inactive = _inactive_what(view) if action == "reactivate" else ""
+            if inactive and inactive != "QuickBooks class":  # Desktop deletes what Online
+                # can only make inactive; a class the app does not send cannot be added again
                 text = text.removesuffix(".") + "; one deleted there is added again from the app."
             text += f" {_AT_THE_NEXT_UPDATE}"
         button = f"Yes, {label[0].lower()}{label[1:]}"

@@ -73,6 +73,11 @@ def reactivate(t: Target) -> Done:
             # QuickBooks Desktop deletes list entries (Online only makes them inactive)
             return _add_again(t, entity, gone)
         found = [obj for obj in read.values() if obj is not None]
+        if not found:  # a class deleted in QuickBooks Desktop: there is nothing to reactivate
+            raise Refused(
+                f"QuickBooks has no {entity.lower()} {', '.join(gone)} any more (it was deleted "
+                f"there): choose another {entity.lower()} in the app or its mapping"
+            )
         for current in found:
             if current.get("Active") is False:
                 changed.append(_activate(client, entity, current))
