@@ -250,10 +250,18 @@ class Connections:
     def lock(self, connection_id: str) -> bool:
         """Hold the connection's row until the transaction ends (PostgreSQL; SQLite's write
         transactions are one at a time already): for a decision only one process may make at
-        a time. Whether the connection exists."""
+        a time. Whether the connection exists.
+
+        `FOR NO KEY UPDATE`, not `FOR UPDATE`: holders exclude each other all the same, but
+        another transaction's insert of a row referring to the connection (a history entry,
+        a sync state: its foreign key check shares the row's key) goes on. With `FOR UPDATE`
+        such an insert waited for the holder, who could be waiting for a row that transaction
+        held: a deadlock (a Desktop fix asked again while a session recorded the older one)."""
         connection = tables.Connection
         found = self._session.execute(
-            select(connection.id).where(connection.id == connection_id).with_for_update()
+            select(connection.id)
+            .where(connection.id == connection_id)
+            .with_for_update(key_share=True)
         ).first()
         return found is not None
 

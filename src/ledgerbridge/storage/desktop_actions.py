@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 from ledgerbridge.storage import tables
 from ledgerbridge.storage._sql import columns
 from ledgerbridge.storage.audit import Audit
+from ledgerbridge.storage.connections import Connections
 from ledgerbridge.storage.tables import Clock, utcnow
 
 __all__ = ["CONNECTION", "DesktopActions", "StoredAction"]
@@ -69,10 +70,7 @@ class DesktopActions:
         once both succeed, the later one kept: the connection's row is held first (PostgreSQL;
         SQLite's write transactions are one at a time), so the later reads the earlier's fix
         even when none waited before, and completes its audit entry."""
-        connection = tables.Connection
-        self._session.execute(
-            select(connection.id).where(connection.id == connection_id).with_for_update()
-        )
+        Connections(self._session).lock(connection_id)
         replaced = self.get(connection_id, record_type, record_id)
         stored = StoredAction(
             connection_id,

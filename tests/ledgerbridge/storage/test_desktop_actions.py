@@ -15,6 +15,7 @@ from sqlalchemy import text
 from ledgerbridge.storage.audit import Audit
 from ledgerbridge.storage.db import Database
 from ledgerbridge.storage.desktop_actions import DesktopActions
+from ledgerbridge.storage.history import History
 from tests.ledgerbridge.storage.conftest import Owner
 
 T0 = datetime(2026, 12, 5, 12, 0, tzinfo=UTC)
@@ -116,3 +117,39 @@ def test_two_processes_asking_a_fix_for_one_record_at_once_both_succeed_the_firs
     # the first fix, replaced before any session read it, is not left open for ever
     assert replaced is not None and replaced.after is not None
     assert replaced.after["replaced_by"] == second
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_a_fix_asked_again_while_a_session_completes_the_older_one_deadlocks_neither(
+    db: Database, owner: Owner
+) -> None:
+    """The session removes the fix it carried out, then writes the record's history (a row
+    referring to the connection); a person asks again meanwhile (the connection's row held,
+    then the fix's row waited for). Holding the connection's row must not stop the session's
+    history insert (its foreign key check), or each waits for the other."""
+    cid = owner.connection_id
+    first, second = _entry(db, cid), _entry(db, cid)
+    _put(db, cid, first, "80-1")
+    with db.session() as session:
+        (read,) = DesktopActions(session).waiting(cid)
+    failures: list[BaseException] = []
+
+    def person_asking_again() -> None:
+        try:
+            _put(db, cid, second, "80-2", T0 + timedelta(seconds=1))
+        except BaseException as error:  # reported by the main thread
+            failures.append(error)
+
+    with db.session() as session:
+        assert DesktopActions(session).remove_fix(read)
+        me = session.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        thread = threading.Thread(target=person_asking_again)
+        thread.start()
+        _wait_until(lambda: _waits_for(db, me))  # the person's upsert waits on our delete
+        History(session).add(cid, "customer", "c", "action:link", detail={"by": "ann"})
+    thread.join()
+    assert failures == []
+    with db.session() as session:
+        (kept,) = DesktopActions(session).waiting(cid)
+    assert kept.audit_id == second
