@@ -61,14 +61,13 @@ class _Item:
 
 
 def enqueue(p: Pass, due: Due, write_: Outgoing) -> None:
-    """Queue a write; a full queue sends a batch, or its first write alone while the
-    company's batch requests are used up (`_send_some`)."""
+    """Queue a write; a full queue goes out (`_send_full`)."""
     key = due.key
     entity = mapping.ENTITY[key.type]
     queue = p.queue.setdefault(entity, [])
     queue.append(Queued(key, due.state, write_, due.version))
     if len(queue) >= BATCH_SIZE:
-        _send_some(p, entity)
+        _send_full(p, entity)
 
 
 def waits_on_queue(p: Pass, situation: planner.Situation) -> bool:
@@ -111,6 +110,34 @@ def _send_some(p: Pass, entity: str) -> None:
         if single_wait == 0:
             _send_one(p, entity)
             return
+        paused = faults.wait_for_rate(p, min(batch_wait, single_wait), paused)
+
+
+def _send_full(p: Pass, entity: str) -> None:
+    """A full queue: one batch request while the company has batch requests left in its
+    window; else its writes alone, one after another, while the batch requests stay used up
+    and singles have room (else waiting for the first of the two, as `_send_some`). Once a
+    batch request is free again, what is left stays queued for the next records to fill.
+
+    The writes go together, not one each time a record joins the queue: the round reads its
+    next records together (`Surroundings.prefetch`) only between writes, so a write sent
+    for each record planned would have it read the next 32 records for every one."""
+    queue = p.queue[entity]
+    if len(queue) >= BATCH_SIZE and faults.room(p, batch=True) == 0:
+        _send_batch(p, entity)
+        return
+    paused = 0.0
+    while p.queue.get(entity):
+        batch_wait = faults.room(p, batch=True)
+        if batch_wait == 0:
+            if len(p.queue[entity]) >= BATCH_SIZE:
+                _send_batch(p, entity)
+            return
+        single_wait = faults.room(p)
+        if single_wait == 0:
+            _send_one(p, entity)
+            paused = 0.0
+            continue
         paused = faults.wait_for_rate(p, min(batch_wait, single_wait), paused)
 
 
