@@ -24,6 +24,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from ledgerbridge.adapters.qbo import (
@@ -122,17 +123,21 @@ def _send_full(p: Pass, entity: str) -> None:
     The writes go together, not one each time a record joins the queue: the round reads its
     next records together (`Surroundings.prefetch`) only between writes, so a write sent
     for each record planned would have it read the next 32 records for every one."""
-    queue = p.queue[entity]
-    if len(queue) >= BATCH_SIZE and faults.room(p, batch=True) == 0:
-        _send_batch(p, entity)
-        return
     paused = 0.0
+    # when a batch request may go again: not before the wait the window gave (what other
+    # processes send only adds to it), so it is not asked again before each write
+    batch_from: datetime | None = None
     while p.queue.get(entity):
-        batch_wait = faults.room(p, batch=True)
-        if batch_wait == 0:
-            if len(p.queue[entity]) >= BATCH_SIZE:
-                _send_batch(p, entity)
-            return
+        now = p.ledger.clock()
+        if batch_from is not None and now < batch_from:
+            batch_wait = (batch_from - now).total_seconds()
+        else:
+            batch_wait = faults.room(p, batch=True)
+            if batch_wait == 0:
+                if len(p.queue[entity]) >= BATCH_SIZE:
+                    _send_batch(p, entity)
+                return
+            batch_from = now + timedelta(seconds=batch_wait)
         single_wait = faults.room(p)
         if single_wait == 0:
             _send_one(p, entity)
