@@ -138,20 +138,30 @@ def _send_full(p: Pass, entity: str) -> None:
                     _send_batch(p, entity)
                 return
             batch_from = now + timedelta(seconds=batch_wait)
-        single_wait = faults.room(p)
+        single_wait, taken = faults.take_now(p)  # counted when it has room: sent at once
         if single_wait == 0:
-            _send_one(p, entity)
+            _send_one(p, entity, taken)
             paused = 0.0
             continue
         paused = faults.wait_for_rate(p, min(batch_wait, single_wait), paused)
 
 
-def _send_one(p: Pass, entity: str) -> None:
-    """The first queued write alone, as any single write."""
+def _send_one(p: Pass, entity: str, taken: datetime | None = None) -> None:
+    """The first queued write alone, as any single write (`taken`: its request counted
+    then already)."""
     queued = p.queue[entity].pop(0)
     out = queued.write
     try:
-        write.write(p, queued.key, entity, out.operation, out.body, queued.version, full=out.full)
+        write.write(
+            p,
+            queued.key,
+            entity,
+            out.operation,
+            out.body,
+            queued.version,
+            full=out.full,
+            taken=taken,
+        )
     except (Disconnected, SubscriptionLapsed, Throttled) as exc:
         faults.connection_level(p, exc, [queued.key])
     except Unavailable as exc:
