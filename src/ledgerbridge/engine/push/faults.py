@@ -11,7 +11,8 @@
 (`engine.pacing`), right before it is sent, and `landed` once it is answered: while they are
 reached, a short wait is waited out in the pass and a longer one stops it ("rate_limited").
 `room` only asks, for a caller that has something else to send meanwhile (a batch's creates
-sent one by one while batch requests are used up).
+sent one by one while batch requests are used up), and `take_now` counts a single request only
+if the window has room for it now, without waiting (the write then goes at once).
 """
 
 from __future__ import annotations
