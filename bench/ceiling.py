@@ -6,6 +6,8 @@
     .venv/bin/python -m bench.ceiling --records 3000 --window 60
     .venv/bin/python -m bench.ceiling --quick --updates  # the same records synced first, then
                                                        # every one changed: updates measured
+    .venv/bin/python -m bench.ceiling --quick --phases   # and ledgerbridge's CPU by stage of
+                                                       # its passes (bench.phases)
 
 QuickBooks Online allows a company 500 requests a minute, 40 of them batch requests of up to 30
 operations, 10 in flight: at most 40 x 30 + 460 = 1,660 writes a minute. The emulator enforces
@@ -42,10 +44,11 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.emulator import EmulatorProcess, with_emulator
+from bench.phases import Phases
 from bench.sync import Engine as _Engine
 from bench.sync import (
     Sizes,
@@ -81,6 +84,7 @@ class Result:
     cpu: float  # CPU seconds of this process during the sync
     emulator_cpu: float | None
     problems: list[str]
+    phases: list[str] = field(default_factory=list)  # --phases: CPU by stage
 
     @property
     def per_window(self) -> float:
@@ -133,7 +137,12 @@ def changed(records: Sequence[Incoming]) -> list[Incoming]:
 
 
 def run_one(
-    server: EmulatorProcess, scratch: Path, records: int, window: float, updates: bool = False
+    server: EmulatorProcess,
+    scratch: Path,
+    records: int,
+    window: float,
+    updates: bool = False,
+    phases: bool = False,
 ) -> Result:
     url = f"http://{server.host}:{server.port}"
     server.admin("POST", "/_emulator/reset")
@@ -163,8 +172,10 @@ def run_one(
             hand_over_bulk(engine, measured)
         before = _received(server, company.realm_id)
         emulator_before, cpu_before = server.cpu_seconds(), time.process_time()
+        staged = Phases()
         began = time.perf_counter()
-        report = drain(ledger, engine.connection_id, progress=False)
+        with staged if phases else contextlib.nullcontext():
+            report = drain(ledger, engine.connection_id, progress=False)
         seconds = time.perf_counter() - began
         cpu, emulator_after = time.process_time() - cpu_before, server.cpu_seconds()
         counted = problem_counts(ledger, engine.connection_id)
@@ -201,6 +212,7 @@ def run_one(
             else emulator_after - emulator_before
         ),
         problems=problems,
+        phases=staged.lines() if phases else [],
     )
 
 
@@ -220,6 +232,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--quick", action="store_true", help="3,000 records, 15 s windows")
     parser.add_argument(
         "--updates", action="store_true", help="measure every record changed after its sync"
+    )
+    parser.add_argument(
+        "--phases", action="store_true", help="ledgerbridge's CPU by stage of its passes too"
     )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--no-pin", action="store_true", help="no CPU of its own for the emulator")
@@ -260,9 +275,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             for records, window in runs:
                 kind = ", every record changed after its first sync" if args.updates else ""
                 print(f"\n[{records:,} records, {window:g} s windows{kind}]", flush=True)
-                result = run_one(server, Path(scratch), records, window, args.updates)
+                result = run_one(server, Path(scratch), records, window, args.updates, args.phases)
                 results.append(result)
-                for line in result.lines():
+                for line in result.lines() + result.phases:
                     print(line, flush=True)
                 for problem in result.problems:
                     print(f"  NOT CLEAN: {problem}", flush=True)

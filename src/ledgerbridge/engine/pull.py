@@ -6,10 +6,12 @@ bills, purchases, purchase orders) and the preferences. Later pulls use change d
 a per-connection cursor (with a minute of overlap, since clocks differ); a cursor older than
 QuickBooks' 30-day window means a full reload. QuickBooks answers change data capture with at
 most 1000 objects, silently cutting the rest: a full answer is asked again entity by entity
-(`_changes_since`). A full read goes page by page into a temporary file (`_Spool`), whole
-before anything is stored, then into the mirror a page at a time: what one pull holds in memory
-is a page and what people changed, not the company. Webhooks only wake a pull: the data always
-comes from a read, never from the notification itself.
+(`_changes_since`), and an entity with that many changes alone is read by what changed since
+the cursor (`MetaData.LastUpdatedTime`), checked by a count against the mirror's, or read
+whole when the counts differ (a deletion). A full read goes page by page into a temporary
+file (`_Spool`), whole before anything is stored, then into the mirror a page at a time: what
+one pull holds in memory is a page and what people changed, not the company. Webhooks only
+wake a pull: the data always comes from a read, never from the notification itself.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import IO, Any, TypeVar
 
 from ledgerbridge.adapters.qbo import (
@@ -110,7 +112,7 @@ def pull_company(
         return report
     reconnecting.check(ledger, connection_id)  # days pass without a token answer too
     started = ledger.clock()
-    realm = connection.realm_id
+    realm, cid = connection.realm_id, connection_id
 
     def pace() -> None:  # each read counted in the company's limits, as the push pass's writes
         if realm is not None:  # QuickBooks Desktop has no such limits
@@ -131,7 +133,12 @@ def pull_company(
                     info = ask(client.company_info)
                 else:
                     read_in_full = _changes_since(
-                        client, cursor - OVERLAP, batches, ask, leave=frozenset(also_in_full)
+                        client,
+                        cursor - OVERLAP,
+                        batches,
+                        ask,
+                        leave=frozenset(also_in_full),
+                        held=None if realm is None else functools.partial(_held, ledger, cid),
                     )
                     for entity in also_in_full:
                         _read_in_full(client, entity, batches, ask)
@@ -219,11 +226,17 @@ def _store_page(
     mirror.put_many(fresh.values())
 
 
-def _select(entity: str) -> str:
-    """The query reading every object of `entity` (inactive ones of a list too)."""
+def _select(entity: str, *, count: bool = False, since: datetime | None = None) -> str:
+    """The query reading every object of `entity` (inactive ones of a list too), or counting
+    them (`count`), or reading those changed since `since` (by `MetaData.LastUpdatedTime`,
+    to the second, rounded down)."""
     listed = entity in LISTS and entity not in READ_IN_FULL_ONLY
-    suffix = " WHERE Active IN (true, false)" if listed else ""
-    return f"SELECT * FROM {entity}{suffix}"
+    conditions = ["Active IN (true, false)"] if listed else []
+    if since is not None:
+        moment = since.astimezone(UTC).isoformat(timespec="seconds")
+        conditions.insert(0, f"MetaData.LastUpdatedTime >= '{moment}'")
+    where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
+    return f"SELECT {'COUNT(*)' if count else '*'} FROM {entity}{where}"
 
 
 def _changes_since(
@@ -233,16 +246,20 @@ def _changes_since(
     ask: _Asking,
     *,
     leave: frozenset[str] = frozenset(),
+    held: Held | None = None,
 ) -> frozenset[str]:
     """QuickBooks' changes since `since` into `into` (but those of `leave`, read in full by
     the caller); returns the entities read in full instead.
 
     QuickBooks answers a change-data-capture call with at most CDC_LIMIT objects and says
     nothing of the rest (the entities asked last lose theirs). An answer that full is asked
-    again one entity at a time; an entity with that many changes on its own is read in full,
-    page by page (a linked object it no longer holds is then gone, as after a full load).
-    Each request goes through `ask` (counted in the company's limits, asked again when
-    QuickBooks could not answer).
+    again one entity at a time. An entity with that many changes on its own is read by what
+    changed (`_read_changed`: the objects whose `MetaData.LastUpdatedTime` is `since` or
+    later, page by page) when `held` can tell how many objects the mirror would then hold
+    and QuickBooks holds exactly as many: none gone unseen. Else (a count that differs, a
+    QuickBooks Desktop company: `held` None) it is read in full, page by page (a linked
+    object it no longer holds is then gone, as after a full load). Each request goes through
+    `ask` (counted in the company's limits, asked again when QuickBooks could not answer).
     """
     batches = ask(lambda: client.cdc(CDC_ENTITIES, since))
     if sum(len(rows) for rows in batches.values()) < CDC_LIMIT:
@@ -261,11 +278,51 @@ def _changes_since(
         rows = ask(functools.partial(client.cdc, [entity], since)).get(entity, [])
         if len(rows) >= CDC_LIMIT:
             del rows
-            _read_in_full(client, entity, into, ask)
-            full.add(entity)
+            if held is None or not _read_changed(client, entity, since, into, ask, held):
+                _read_in_full(client, entity, into, ask)
+                full.add(entity)
         else:
             into.add(entity, rows)
     return frozenset(full)
+
+
+Held = Callable[[str, set[str]], int]
+"""How many objects of an entity the mirror holds once the objects of these ids are stored
+(those it holds already and the ones it does not: `_held`)."""
+
+
+def _read_changed(
+    client: QuickBooks, entity: str, since: datetime, into: _Spool, ask: _Asking, held: Held
+) -> bool:
+    """The objects of `entity` changed since `since` (`MetaData.LastUpdatedTime`), a page at
+    a time into `into`; True when that is all that changed: QuickBooks holds as many objects
+    of the entity as the mirror will once they are stored. A query answers no deleted
+    object, so a deletion shows only as a count that differs: then False, and the caller
+    reads the entity in full (what was added here is read again there: stored once).
+
+    QuickBooks is counted first: an object made between the count and the read makes the
+    mirror's count the larger (read in full: safe), and one deleted after the count is after
+    this pull's start too, so the next pull's change data capture tells it."""
+    total = ask(functools.partial(client.count, _select(entity, count=True)))
+    ids: set[str] = set()
+    changed = _select(entity, since=since)
+    start = 1
+    while True:
+        page = ask(functools.partial(client.query_page, changed, start, PAGE_SIZE))
+        into.add(entity, page)
+        ids.update(str(row["Id"]) for row in page)
+        if len(page) < PAGE_SIZE:
+            break
+        start += PAGE_SIZE
+    return held(entity, ids) == total
+
+
+def _held(ledger: Ledger, connection_id: str, entity: str, ids: set[str]) -> int:
+    """`Held` for the connection's mirror: its live objects of `entity` and, of `ids`, those
+    it does not hold yet."""
+    with ledger.db.session(readonly=True) as session:
+        mirror = Mirror(session, connection_id)
+        return mirror.count(entity) + len(ids) - len(mirror.live_among(entity, ids))
 
 
 def _read_in_full(client: QuickBooks, entity: str, into: _Spool, ask: _Asking) -> None:

@@ -112,7 +112,8 @@ class _Teller:
         found = sorted(candidates, key=lambda c: (c[0], _number(c[1])))
         states = SyncStates(self.session)
         # creates under way first, links after (see the module's docstring)
-        creating = {entity: states.creating(self.cid, _RECORD_TYPE[entity]) for entity, *_ in found}
+        entities = dict.fromkeys(entity for entity, *_ in found)  # each asked once, not per object
+        creating = {entity: states.creating(self.cid, _RECORD_TYPE[entity]) for entity in entities}
         linked: dict[str, set[str]] = {}
         adopting: dict[str, set[str]] = {}
         for entity in creating:

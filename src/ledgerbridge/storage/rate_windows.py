@@ -27,12 +27,14 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import delete, select, text, update
+from sqlalchemy import Select, Update, bindparam, delete, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from ledgerbridge.storage import tables
+from ledgerbridge.storage._sql import prepared, run, table
 from ledgerbridge.storage.tables import Clock, utcnow
 
 __all__ = ["BUCKETS", "MARGIN", "RateWindows", "bucket_of", "later_bucket", "quiet_below"]
@@ -129,15 +131,12 @@ class RateWindows:
         return 0.0, 1 + extra
 
     def _read(self, realm_id: str, since: datetime) -> list[_Row]:
-        t = tables.RateWindow
-        return [
-            (row.window_start, row.requests, row.batches)
-            for row in self._session.execute(
-                select(t.window_start, t.requests, t.batches)
-                .where(t.realm_id == realm_id, t.window_start > since)
-                .order_by(t.window_start)
-            )
-        ]
+        found = run(
+            self._session,
+            prepared("rate_windows.read", _buckets),
+            {"w_realm": realm_id, "w_since": since},
+        )
+        return [(row.window_start, row.requests, row.batches) for row in found]
 
     def _lock(self, realm_id: str) -> bool:
         """Hold the company's window until the transaction ends (PostgreSQL: an advisory lock
@@ -186,11 +185,13 @@ class RateWindows:
         oldest first); a batch request is always one."""
         t = tables.RateWindow
         if rows and rows[-1][0] == start:
-            self._session.execute(
-                update(t)
-                .where(t.realm_id == realm_id, t.window_start == start)
-                .values(requests=t.requests + requests, batches=t.batches + int(batch))
-            )
+            params = {
+                "w_realm": realm_id,
+                "w_start": start,
+                "w_requests": requests,
+                "w_batches": int(batch),
+            }
+            run(self._session, prepared("rate_windows.add", _bucket_add), params)
         else:
             # another process may make the same bucket at the same moment (PostgreSQL, two
             # workers): its row then takes this request too, instead of a duplicate key
@@ -212,6 +213,30 @@ class RateWindows:
                 self._session.execute(
                     delete(t).where(t.realm_id == realm_id, t.window_start <= forget_before)
                 )
+
+
+def _buckets() -> Select[Any]:
+    """A company's buckets after a moment, oldest first (built once: `storage._sql.prepared`,
+    as every request of a pass reads them)."""
+    t = table(tables.RateWindow)
+    return (
+        select(t.c.window_start, t.c.requests, t.c.batches)
+        .where(t.c.realm_id == bindparam("w_realm"), t.c.window_start > bindparam("w_since"))
+        .order_by(t.c.window_start)
+    )
+
+
+def _bucket_add() -> Update:
+    """More requests (and batch requests) in a company's bucket that exists."""
+    t = table(tables.RateWindow)
+    return (
+        update(t)
+        .where(t.c.realm_id == bindparam("w_realm"), t.c.window_start == bindparam("w_start"))
+        .values(
+            requests=t.c.requests + bindparam("w_requests"),
+            batches=t.c.batches + bindparam("w_batches"),
+        )
+    )
 
 
 def quiet_below(limit: int, batch_limit: int) -> int:

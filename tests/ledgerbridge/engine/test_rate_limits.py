@@ -4,10 +4,12 @@ the pass stops (the company waits for its window) before QuickBooks would refuse
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import text
 
 from ledgerbridge.bootstrap import RateLimits
 from ledgerbridge.core.records import Incoming
+from ledgerbridge.engine.context import Surroundings
 from ledgerbridge.engine.pull import pull_company
 from ledgerbridge.storage.sync_states import SyncStates
 from tests.ledgerbridge.engine.conftest import World
@@ -52,6 +54,34 @@ def test_singles_keep_flowing_while_the_batch_requests_wait(world: World) -> Non
     assert report.stopped is None, report
     assert len(world.entities("Customer")) == 100  # every one in QuickBooks, in one pass
     assert sent(world) == (60, 40)  # two batches of 30, then the rest one by one
+    assert refused(world) == 0
+
+
+def test_the_writes_sent_alone_go_together_not_one_per_record_planned(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While the batch requests are used up, a full queue goes out one write at a time, all
+    of it, before the round reads its next records: one read of the next 32 records for every
+    30 planned, not one for every record sent alone."""
+    pull_company(world.ledger, world.connection_id)
+    limit(world, requests=200, batches=1)
+    customers(world, 150)
+    reads = 0
+    prefetch = Surroundings.prefetch
+
+    def counted(self: Surroundings, *args: object) -> None:
+        nonlocal reads
+        reads += 1
+        prefetch(self, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Surroundings, "prefetch", counted)
+
+    report = world.sync()
+
+    assert report.stopped is None, report
+    assert len(world.entities("Customer")) == 150
+    assert sent(world) == (30, 120)  # one batch, then the rest one by one
+    assert reads <= 150 // 30 + 2, reads  # (was one for each of the 120 sent alone)
     assert refused(world) == 0
 
 

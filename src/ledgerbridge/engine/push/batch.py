@@ -24,6 +24,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from ledgerbridge.adapters.qbo import (
@@ -61,14 +62,13 @@ class _Item:
 
 
 def enqueue(p: Pass, due: Due, write_: Outgoing) -> None:
-    """Queue a write; a full queue sends a batch, or its first write alone while the
-    company's batch requests are used up (`_send_some`)."""
+    """Queue a write; a full queue goes out (`_send_full`)."""
     key = due.key
     entity = mapping.ENTITY[key.type]
     queue = p.queue.setdefault(entity, [])
     queue.append(Queued(key, due.state, write_, due.version))
     if len(queue) >= BATCH_SIZE:
-        _send_some(p, entity)
+        _send_full(p, entity)
 
 
 def waits_on_queue(p: Pass, situation: planner.Situation) -> bool:
@@ -114,12 +114,54 @@ def _send_some(p: Pass, entity: str) -> None:
         paused = faults.wait_for_rate(p, min(batch_wait, single_wait), paused)
 
 
-def _send_one(p: Pass, entity: str) -> None:
-    """The first queued write alone, as any single write."""
+def _send_full(p: Pass, entity: str) -> None:
+    """A full queue: one batch request while the company has batch requests left in its
+    window; else its writes alone, one after another, while the batch requests stay used up
+    and singles have room (else waiting for the first of the two, as `_send_some`). Once a
+    batch request is free again, what is left stays queued for the next records to fill.
+
+    The writes go together, not one each time a record joins the queue: the round reads its
+    next records together (`Surroundings.prefetch`) only between writes, so a write sent
+    for each record planned would have it read the next 32 records for every one."""
+    paused = 0.0
+    # when a batch request may go again: not before the wait the window gave (what other
+    # processes send only adds to it), so it is not asked again before each write
+    batch_from: datetime | None = None
+    while p.queue.get(entity):
+        now = p.ledger.clock()
+        if batch_from is not None and now < batch_from:
+            batch_wait = (batch_from - now).total_seconds()
+        else:
+            batch_wait = faults.room(p, batch=True)
+            if batch_wait == 0:
+                if len(p.queue[entity]) >= BATCH_SIZE:
+                    _send_batch(p, entity)
+                return
+            batch_from = now + timedelta(seconds=batch_wait)
+        single_wait, taken = faults.take_now(p)  # counted when it has room: sent at once
+        if single_wait == 0:
+            _send_one(p, entity, taken)
+            paused = 0.0
+            continue
+        paused = faults.wait_for_rate(p, min(batch_wait, single_wait), paused)
+
+
+def _send_one(p: Pass, entity: str, taken: datetime | None = None) -> None:
+    """The first queued write alone, as any single write (`taken`: its request counted
+    then already)."""
     queued = p.queue[entity].pop(0)
     out = queued.write
     try:
-        write.write(p, queued.key, entity, out.operation, out.body, queued.version, full=out.full)
+        write.write(
+            p,
+            queued.key,
+            entity,
+            out.operation,
+            out.body,
+            queued.version,
+            full=out.full,
+            taken=taken,
+        )
     except (Disconnected, SubscriptionLapsed, Throttled) as exc:
         faults.connection_level(p, exc, [queued.key])
     except Unavailable as exc:

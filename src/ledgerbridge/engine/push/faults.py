@@ -11,7 +11,8 @@
 (`engine.pacing`), right before it is sent, and `landed` once it is answered: while they are
 reached, a short wait is waited out in the pass and a longer one stops it ("rate_limited").
 `room` only asks, for a caller that has something else to send meanwhile (a batch's creates
-sent one by one while batch requests are used up).
+sent one by one while batch requests are used up), and `take_now` counts a single request only
+if the window has room for it now, without waiting (the write then goes at once).
 """
 
 from __future__ import annotations
@@ -60,6 +61,7 @@ __all__ = [
     "rejected",
     "retry_later",
     "room",
+    "take_now",
     "take_rate",
     "wait_for_rate",
 ]
@@ -232,6 +234,16 @@ def take_rate(p: Pass, *, batch: bool = False) -> datetime:
         if wait <= 0:
             return taken
         paused = wait_for_rate(p, wait, paused)
+
+
+def take_now(p: Pass) -> tuple[float, datetime]:
+    """Count a single request now if the window has room for it, without waiting: (0, when
+    it was counted, for `landed`), else (the seconds until it would have room, now), nothing
+    counted. For a caller that sends something else when it has not (`room`)."""
+    taken = p.ledger.clock()
+    if p.connection.realm_id is None:  # QuickBooks Desktop: no limits
+        return 0.0, taken
+    return _take(p, batch=False, at=taken), taken
 
 
 def room(p: Pass, *, batch: bool = False) -> float:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import uuid
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from ledgerbridge.adapters.qbo import Rejected
@@ -42,7 +43,10 @@ def write(
     version: int,
     *,
     full: Mapping[str, Any] | None = None,
+    taken: datetime | None = None,
 ) -> None:
+    """`taken`: when the request was counted in the company's limits already (else it is
+    counted right before it is sent)."""
     request_id = uuid.uuid4().hex
     with p.ledger.db.session() as session:
         SyncStates(session, clock=p.ledger.clock).start_write(
@@ -61,6 +65,7 @@ def write(
         request_id,
         version,
         full=full if full is not None else body,
+        taken=taken,
     )
 
 
@@ -74,9 +79,10 @@ def send(
     version: int | None,
     *,
     full: Mapping[str, Any] | None,
+    taken: datetime | None = None,
 ) -> None:
     try:
-        result = _call(p, entity, operation, body, request_id)
+        result = _call(p, entity, operation, body, request_id, taken)
     except Rejected as exc:
         refused(p, key, entity, operation, body, version, full, exc)
         return
@@ -137,10 +143,17 @@ def counted(p: Pass, operation: str, done: int = 1) -> None:
 
 
 def _call(
-    p: Pass, entity: str, operation: str, body: dict[str, Any], request_id: str
+    p: Pass,
+    entity: str,
+    operation: str,
+    body: dict[str, Any],
+    request_id: str,
+    taken: datetime | None = None,
 ) -> dict[str, Any] | None:
-    """The write itself, counted in the company's limits right before it is sent."""
-    taken = faults.take_rate(p)
+    """The write itself, counted in the company's limits right before it is sent (unless
+    `taken`: counted then already)."""
+    if taken is None:
+        taken = faults.take_rate(p)
     try:
         if operation == "create":
             return p.client.create(entity, body, request_id=request_id)
