@@ -2,8 +2,9 @@
 the emulated Desktop company file: every record there exactly once, as the company file's own
 export says, including an answer lost on the way back and a Web Connector stopped half-way.
 
-The Web Connector simulator polls ledgerbridge's `/qbwc` over a real socket on localhost (the
-`desktop` fixture); the push pass runs in the service's own thread and meets the sessions in
+The Web Connector simulator calls ledgerbridge's `/qbwc` in this process (the `desktop`
+fixture's transport; tests/ledgerbridge/desktop/test_web_connector.py calls it over a real
+socket on localhost); the push pass runs in the service's own thread and meets the sessions in
 the `desktop_requests` queue.
 """
 

@@ -10,6 +10,10 @@ from lxml import etree
 from ledgerbridge.adapters.qbwc import soap
 from tests.ledgerbridge.desktop.conftest import Desktop
 
+pytestmark = pytest.mark.desktop_socket(
+    "bodies as a socket brings them (hostile, huge, streamed); zeep"
+)
+
 ENVELOPE = (
     '<?xml version="1.0" encoding="utf-8"?>'
     '<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body>{}'

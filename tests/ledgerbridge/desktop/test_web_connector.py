@@ -9,11 +9,15 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+import pytest
+
 from ledgerbridge.engine.desktop.lookups import LookUps
 from ledgerbridge.engine.ports import NOT_READY, DesktopSession, NotReady, QbxmlRequest, Taken
 from qbd_emulator.model import Fault
 from qbd_emulator.testing import asgi_transport
 from tests.ledgerbridge.desktop.conftest import Desktop
+
+pytestmark = pytest.mark.desktop_socket("the Web Connector's sessions over a socket, as QBWC calls")
 
 FULL = [
     "serverVersion",

@@ -63,10 +63,11 @@ KEEP_ANSWERS: Final = timedelta(days=7)
 class _Run:
     total: int  # due records when the pass began
     thread: threading.Thread | None = None
+    ended: bool = False  # its work is over (its thread may still be finishing)
 
     @property
     def alive(self) -> bool:
-        return self.thread is not None and self.thread.is_alive()
+        return self.thread is not None and self.thread.is_alive() and not self.ended
 
 
 @dataclass
@@ -179,7 +180,7 @@ class DesktopPasses:
                 return
         run = _Run(total=self._due_count(connection_id))
         run.thread = threading.Thread(
-            target=self._guarded(connection_id, lambda: self._pass(connection_id, holder)),
+            target=self._guarded(connection_id, run, lambda: self._pass(connection_id, holder)),
             name=f"desktop-pass-{connection_id}",
             daemon=True,
         )
@@ -187,13 +188,18 @@ class DesktopPasses:
             self._runs[connection_id] = run
         run.thread.start()
 
-    def _guarded(self, connection_id: str, work: Callable[[], None]) -> Callable[[], None]:
+    def _guarded(
+        self, connection_id: str, run: _Run, work: Callable[[], None]
+    ) -> Callable[[], None]:
         def target() -> None:
             try:
                 work()
             except Exception:  # logged; the records stay due for the next session
                 log.exception("the Desktop pass of %s failed", connection_id)
             finally:
+                # over before the nudge: a session it wakes sees the pass ended at once, not
+                # the thread still alive (then waiting a whole `POLL` for no further nudge)
+                run.ended = True
                 nudge()  # a session waiting for the pass's next request learns it has ended
 
         return target

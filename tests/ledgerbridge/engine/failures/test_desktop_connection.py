@@ -1,5 +1,6 @@
 """QuickBooks Desktop's connection-level failures, provoked through the emulated Web Connector
-polling ledgerbridge's `/qbwc` over a real socket (and once in-process): the Web Connector gone
+calling ledgerbridge's `/qbwc` in this process (the `desktop` fixture's transport), and over a
+real socket for the tests marked `desktop_socket`: the Web Connector gone
 silent, QuickBooks closed, another company file open, single-user mode needed, the Web
 Connector's password refused. Each shows through the API (the connection, its Web Connector)
 and the dashboard's connection page, and clears by itself once the PC is put right.
@@ -15,7 +16,6 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-import httpx
 import pytest
 
 from ledgerbridge.api import create_app
@@ -28,10 +28,11 @@ from qbd_emulator.model import Fault
 from qbd_emulator.testing import asgi_transport
 from qbd_emulator.webconnector.simulator import WebConnector
 from tests.ledgerbridge.dashboard.conftest import PASSWORD, sign_in
-from tests.ledgerbridge.desktop.conftest import Desktop, database, desktop
+from tests.ledgerbridge.desktop.conftest import Desktop, database, desktop, socket_server
 from tests.ledgerbridge.engine.e2e.test_notify_e2e import Receiver, receiver
 
-__all__ = ["database", "desktop", "receiver"]  # fixtures defined elsewhere, used here
+# fixtures defined elsewhere, used here
+__all__ = ["database", "desktop", "receiver", "socket_server"]
 
 
 @pytest.fixture
@@ -45,7 +46,7 @@ def office(desktop: Desktop) -> Iterator[str]:
 def page(desktop: Desktop, email: str) -> str:
     """The connection's page in the dashboard, as the office user reads it (signed in afresh:
     the tests move the clock by hours)."""
-    with httpx.Client(base_url=desktop.url, timeout=30) as client:
+    with desktop.client() as client:
         assert sign_in(client, email).status_code == 303
         answer = client.get(f"/dashboard/connections/{desktop.connection['id']}")
         assert answer.status_code == 200, answer.text
@@ -186,6 +187,7 @@ def test_a_web_connector_never_set_up_is_not_silent(desktop: Desktop) -> None:
 
 
 @pytest.mark.failure_mode("connection.quickbooks_closed")
+@pytest.mark.desktop_socket("the PC's Web Connector and the office's browser over a socket")
 def test_quickbooks_closed_on_the_pc_shows_and_clears(desktop: Desktop, office: str) -> None:
     connector = first_session(desktop)
     connector.quickbooks = "closed"

@@ -147,7 +147,6 @@ def test_the_scenario_changes_records_the_app_synced() -> None:
 # --- the demo, end to end -----------------------------------------------------------------------
 
 
-@pytest.mark.slow
 @pytest.mark.timeout(300)
 def test_the_small_demo_reaches_its_summary_with_every_code(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
@@ -181,8 +180,6 @@ def test_the_small_demo_reaches_its_summary_with_every_code(
     assert summary.counts["synced"] > 200
 
 
-@pytest.mark.slow
-@pytest.mark.timeout(300)
 def _start_small_demo(tmp_path: Path) -> tuple[subprocess.Popen[bytes], Path, int, int]:
     """`ledgerbridge demo --records small` as a child process on free ports, its output in
     a log file: (process, log, API port, emulator port)."""
@@ -201,6 +198,7 @@ def _start_small_demo(tmp_path: Path) -> tuple[subprocess.Popen[bytes], Path, in
     return process, log, port, emulator_port
 
 
+@pytest.mark.timeout(300)
 def test_the_demo_serves_the_api_until_interrupted(tmp_path: Path) -> None:
     process, log, port, emulator_port = _start_small_demo(tmp_path)
     try:
@@ -285,7 +283,6 @@ _NOT_PRESSED = {"bypass", "undo_bypass", "accept_deletion", "copy_details"}
 """Buttons that end a record's sync instead of fixing it: pressed once each, on one record."""
 
 
-@pytest.mark.slow
 @pytest.mark.timeout(600)
 def test_every_button_the_demo_offers_works_and_verify_then_agrees(tmp_path: Path) -> None:
     """A person works through every record that needs attention in the served demo, pressing
