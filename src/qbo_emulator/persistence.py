@@ -89,6 +89,7 @@ def restore(emulator: Emulator, raw: bytes) -> None:
         emulator.oauth = OAuthServer.from_dict(
             state["oauth"],
             emulator,
+            now=emulator.oauth_clock,
             refresh_token_policy=emulator.oauth.refresh_token_policy,
             refresh_token_max_life=emulator.oauth.refresh_token_max_life,
         )

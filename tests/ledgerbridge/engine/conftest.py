@@ -41,6 +41,7 @@ from ledgerbridge.engine.verify import verify
 from ledgerbridge.settings import load_settings
 from ledgerbridge.storage.connections import Connections
 from ledgerbridge.storage.sync_states import SyncStates
+from qbo_emulator.clock import MovableClock
 from qbo_emulator.server import EmulatorServer
 from qbo_emulator.testing import EmulatorTransport, in_process
 from tests.ledgerbridge.postgres import private_schema
@@ -51,8 +52,20 @@ from tests.ledgerbridge.workers import Worker
 
 @pytest.fixture(scope="module")
 def emulator() -> Iterator[EmulatorServer]:
-    with EmulatorServer(webhook_time_scale=0.001, webhook_batch_window=0.05) as server:
+    """The module's emulator; its OAuth server's clock moves forward when a test says
+    (`emulator_later`), not only with time."""
+    with EmulatorServer(
+        webhook_time_scale=0.001, webhook_batch_window=0.05, oauth_clock=MovableClock()
+    ) as server:
         yield server
+
+
+def emulator_later(emulator: EmulatorServer, seconds: float) -> None:
+    """The emulator's OAuth server `seconds` later (the end of a grant reached without
+    waiting for it); the module's later tests see that time too, as if they ran later."""
+    clock = emulator.emulator.oauth_clock
+    assert isinstance(clock, MovableClock), clock
+    clock.advance(seconds)
 
 
 @pytest.fixture(scope="module")
