@@ -1,11 +1,8 @@
 """Fixtures and settings for every suite.
 
 Compiled modules are kept between runs even where the environment says not to write them
-(``PYTHONDONTWRITEBYTECODE``, set on this project's machines): each worker of a run (and each
-child process a test starts) would otherwise compile every module of ledgerbridge, the emulator
-and the suites from source, and rewrite the suites' asserts again, several seconds of CPU per
-process. They go to one directory of their own in pytest's cache (``.pytest_cache/pycache``,
-ignored by git), never next to the sources, which is what the setting is there to avoid.
+(``PYTHONDONTWRITEBYTECODE``, set on this project's machines): see tests/keep_bytecode.py, a
+plugin loaded before any other (pyproject's ``-p tests.keep_bytecode``).
 
 Files marked ``early`` (their tests start child processes, or a demo) are collected first: the
 workers of a run take files in collection order (``--dist loadfile``), and one of these taken
@@ -14,24 +11,7 @@ last kept one worker busy for half a minute while the other had nothing left to 
 
 from __future__ import annotations
 
-import os
-import sys
-from pathlib import Path
-
 import pytest
-
-
-def _keep_bytecode() -> None:
-    if not sys.dont_write_bytecode or sys.pycache_prefix:
-        return
-    prefix = str(Path(__file__).resolve().parent.parent / ".pytest_cache" / "pycache")
-    sys.pycache_prefix = prefix
-    sys.dont_write_bytecode = False
-    os.environ["PYTHONPYCACHEPREFIX"] = prefix  # child processes: ledgerbridge serve, demo...
-    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
-
-
-_keep_bytecode()
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -2,10 +2,16 @@
 
 QuickBooks reports times in the company's zone; the emulator uses US Pacific, as Intuit's
 samples do.
+
+The OAuth server's time (codes, tokens, the end of a grant) is `Emulator.oauth_clock`: real time
+unless the emulator was made with another, such as a `MovableClock` a test moves forward (the
+end of a grant a second away, reached without waiting a second).
 """
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
@@ -45,3 +51,20 @@ def parse_datetime(text: str) -> datetime:
 
 def company_today(moment: datetime) -> date:
     return to_company_time(moment).date()
+
+
+class MovableClock:
+    """Real time (`time.time`), moved forward by what `advance` added: never backward."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._ahead = 0.0
+
+    def __call__(self) -> float:
+        return time.time() + self._ahead
+
+    def advance(self, seconds: float) -> None:
+        if not seconds >= 0:  # NaN too
+            raise ValueError(f"a clock only moves forward: {seconds!r}")
+        with self._lock:
+            self._ahead += seconds

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import secrets
 import threading
-from collections.abc import Iterator, Mapping
+import time
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, cast
@@ -45,11 +46,14 @@ class Emulator:
         webhook_batch_window: float = 1.0,
         refresh_token_policy: str = GRACE,
         refresh_token_max_life: int = REFRESH_TOKEN_MAX_LIFE,
+        oauth_clock: Callable[[], float] = time.time,
     ) -> None:
         self.lock = threading.RLock()
         self.companies: dict[str, Company] = {}
+        self.oauth_clock = oauth_clock  # the OAuth server's time (clock.py)
         self.oauth = OAuthServer(
             self,
+            now=oauth_clock,
             refresh_token_policy=refresh_token_policy,
             refresh_token_max_life=refresh_token_max_life,
         )

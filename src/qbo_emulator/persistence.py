@@ -78,20 +78,27 @@ def _company_json(company: Company) -> dict[str, Any]:
 
 
 def restore(emulator: Emulator, raw: bytes) -> None:
+    """The emulator's state becomes the `snapshot` given, in place (a running server's routes
+    serve it): its companies, apps and tokens, and nothing counted against the limits yet."""
     state = json.loads(raw, parse_float=Decimal)
     if state.get("version") != FORMAT_VERSION:
         raise ValueError(f"state file version {state.get('version')} is not {FORMAT_VERSION}")
     with emulator.lock:
-        emulator.companies = {}
+        companies = {}
         for data in state["companies"]:
             company = _company_from_json(data)
-            emulator.companies[company.realm_id] = company
-        emulator.oauth = OAuthServer.from_dict(
+            companies[company.realm_id] = company
+        oauth = OAuthServer.from_dict(
             state["oauth"],
             emulator,
+            now=emulator.oauth_clock,
             refresh_token_policy=emulator.oauth.refresh_token_policy,
             refresh_token_max_life=emulator.oauth.refresh_token_max_life,
         )
+        for realm_id in {*emulator.companies, *companies}:
+            emulator.limiter.forget(realm_id)
+        emulator.companies = companies
+        emulator.oauth.take_state(oauth)
 
 
 def _company_from_json(data: Mapping[str, Any]) -> Company:

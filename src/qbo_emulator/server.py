@@ -10,6 +10,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 
@@ -43,6 +44,7 @@ class EmulatorServer:
         log_level: str = "warning",
         refresh_token_policy: str = GRACE,
         refresh_token_max_life: int = REFRESH_TOKEN_MAX_LIFE,
+        oauth_clock: Callable[[], float] = time.time,
     ) -> None:
         self.host = host
         self.port = port or free_port(host)
@@ -51,6 +53,7 @@ class EmulatorServer:
             webhook_batch_window=webhook_batch_window,
             refresh_token_policy=refresh_token_policy,
             refresh_token_max_life=refresh_token_max_life,
+            oauth_clock=oauth_clock,
         )
         self.state_file = state_file
         self._autosaver: Autosaver | None = None

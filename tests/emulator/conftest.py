@@ -19,6 +19,7 @@ from intuitlib.client import AuthClient
 from intuitlib.enums import Scopes
 from quickbooks import QuickBooks
 
+from qbo_emulator.clock import MovableClock
 from qbo_emulator.server import EmulatorServer
 
 REDIRECT_URI = "http://localhost:8000/callback"
@@ -98,8 +99,19 @@ class Admin:
 
 @pytest.fixture(scope="module")
 def emulator() -> Iterator[EmulatorServer]:
-    with EmulatorServer(webhook_time_scale=0.001, webhook_batch_window=0.05) as server:
+    """The module's emulator; its OAuth server's clock moves forward when a test says
+    (`oauth_later`), not only with time."""
+    with EmulatorServer(
+        webhook_time_scale=0.001, webhook_batch_window=0.05, oauth_clock=MovableClock()
+    ) as server:
         yield server
+
+
+def oauth_later(emulator: EmulatorServer, seconds: float) -> None:
+    """The emulator's OAuth server `seconds` later (a grant's end reached without waiting)."""
+    clock = emulator.emulator.oauth_clock
+    assert isinstance(clock, MovableClock), clock
+    clock.advance(seconds)
 
 
 @pytest.fixture

@@ -22,9 +22,10 @@ from quickbooks.exceptions import AuthorizationException, QuickbooksException
 from quickbooks.objects.customer import Customer
 from quickbooks.objects.invoice import Invoice
 
+from qbo_emulator.clock import MovableClock
 from qbo_emulator.server import EmulatorServer
 from tests.emulator.api_helpers import fault, gateway_fault, new_customer, new_invoice
-from tests.emulator.conftest import REDIRECT_URI, Admin, Connection, authorize
+from tests.emulator.conftest import REDIRECT_URI, Admin, Connection, authorize, oauth_later
 
 
 def client_for(conn: Connection) -> QuickBooks:
@@ -474,7 +475,7 @@ def test_reset_forgets_companies_and_connections() -> None:
 
 
 def test_the_maximum_life_of_refresh_tokens_is_an_app_or_company_setting(
-    connect: Callable[..., Connection], admin: Admin
+    connect: Callable[..., Connection], admin: Admin, emulator: EmulatorServer
 ) -> None:
     app = admin.create_app(refresh_token_max_life=5_000)
     assert app["refresh_token_max_life"] == 5_000
@@ -485,7 +486,7 @@ def test_the_maximum_life_of_refresh_tokens_is_an_app_or_company_setting(
     conn.auth.refresh()
     assert 2_990 <= conn.auth.x_refresh_token_expires_in <= 3_000
     admin.patch_company(conn.realm_id, {"refresh_token_max_life": 1})  # the end has passed
-    time.sleep(1.1)
+    oauth_later(emulator, 1.1)  # (on the OAuth server's clock: not waited for)
     with pytest.raises(AuthClientError) as ended:
         conn.auth.refresh()
     assert ended.value.status_code == 400
@@ -493,6 +494,17 @@ def test_the_maximum_life_of_refresh_tokens_is_an_app_or_company_setting(
     summary = admin.patch_company(conn.realm_id, {"refresh_token_max_life": None})
     assert summary["refresh_token_max_life"] is None
     conn.auth.refresh()  # the app's five thousand seconds again: the grant works once more
+
+
+def test_the_oauth_clock_moves_forward_only() -> None:
+    clock = MovableClock()
+    before = time.time()
+    clock.advance(3_600)
+    assert clock() >= before + 3_600
+    for bad in (-1.0, float("nan"), float("-inf")):
+        with pytest.raises(ValueError, match="only moves forward"):
+            clock.advance(bad)
+    assert clock() < time.time() + 3_601  # the refused moves left it where it was
 
 
 def test_refresh_token_max_life_is_validated(admin: Admin, conn: Connection) -> None:

@@ -13,10 +13,12 @@ from typing import Any
 import pytest
 import requests
 from intuitlib.client import AuthClient
+from intuitlib.exceptions import AuthClientError
 from quickbooks import QuickBooks
 from quickbooks.objects.customer import Customer
 from quickbooks.objects.invoice import Invoice
 
+from qbo_emulator import persistence
 from qbo_emulator.server import EmulatorServer
 from tests.emulator.api_helpers import any_item_id, new_customer
 from tests.emulator.conftest import Admin, authorize
@@ -197,3 +199,41 @@ def test_a_missing_state_file_is_created_at_stop(tmp_path: Path) -> None:
         assert Admin(server.url).call("GET", "/companies").json() == {"companies": []}
         Admin(server.url).create_company("Brand New")
     assert [c["name"] for c in json.loads(state.read_text())["companies"]] == ["Brand New"]
+
+
+def test_a_running_server_restored_to_a_snapshot_serves_it(clients: list[Client]) -> None:
+    """`persistence.restore` into a server that is running (tests start each from one state):
+    its routes answer from the snapshot's companies, apps, tokens and settings; what came
+    after the snapshot is gone, and nothing counted against the limits is left."""
+    with EmulatorServer() as server:
+        admin = Admin(server.url)
+        app = admin.create_app()
+        kept = Client(server.url, app, admin.create_company("Kept"))
+        clients.append(kept)
+        made = kept.post("customer", {"DisplayName": "Before"})
+        assert made.status_code == 200, made.text
+        admin.patch_company(kept.realm, {"throttle": {"requests_per_minute": 2}})
+        saved = persistence.snapshot(server.emulator)
+
+        later = Client(server.url, app, kept.realm)  # a second sign-in, after the snapshot
+        clients.append(later)
+        admin.create_company("Later")
+        answers = [kept.get("customer/1").status_code for _ in range(3)]
+        assert 429 in answers  # the window is used up
+
+        persistence.restore(server.emulator, saved)
+        names = [c["name"] for c in admin.call("GET", "/companies").json()["companies"]]
+        assert names == ["Kept"]
+        found = kept.get("query?query=select%20*%20from%20Customer")  # the same token works
+        assert found.status_code == 200, found.text  # (nothing counted: the first of two)
+        customers = found.json()["QueryResponse"]["Customer"]
+        assert [c["DisplayName"] for c in customers] == ["Before"]
+        assert kept.get("customer/1").status_code == 200  # the second
+        assert kept.get("customer/1").status_code == 429  # the saved limit of two holds
+        admin.patch_company(kept.realm, {"throttle": {"requests_per_minute": 500}})
+        refused = later.get(f"companyinfo/{kept.realm}")  # its token came after the snapshot
+        assert refused.status_code == 401, refused.text
+        with pytest.raises(AuthClientError) as ended:  # and the token endpoint knows it not
+            later.auth.refresh()
+        assert json.loads(ended.value.content)["error"] == "invalid_grant"
+        kept.auth.refresh()  # the snapshot's grant refreshes there

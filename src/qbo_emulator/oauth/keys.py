@@ -7,6 +7,7 @@ id (`kid`) is the key's RFC 7638 thumbprint, so it follows the key through a sav
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import json
 from typing import Any
@@ -43,10 +44,9 @@ class SigningKey:
 
     @classmethod
     def from_pem(cls, pem: str) -> SigningKey:
-        key = serialization.load_pem_private_key(pem.encode("ascii"), password=None)
-        if not isinstance(key, rsa.RSAPrivateKey):
-            raise ValueError("the persisted signing key is not an RSA key")
-        return cls(key)
+        """The key of a saved state; a key loaded before is not loaded again (checking an RSA
+        key costs a tenth of a second, and a restored state brings the same key back)."""
+        return _from_pem(pem)
 
     def to_pem(self) -> str:
         return self._private_key.private_bytes(
@@ -71,3 +71,11 @@ class SigningKey:
     def sign(self, claims: dict[str, Any]) -> str:
         """An RS256 JWT with this key's `kid` in the header."""
         return jwt.encode(claims, self._private_key, algorithm="RS256", headers={"kid": self.kid})
+
+
+@functools.lru_cache(maxsize=16)
+def _from_pem(pem: str) -> SigningKey:
+    key = serialization.load_pem_private_key(pem.encode("ascii"), password=None)
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise ValueError("the persisted signing key is not an RSA key")
+    return SigningKey(key)

@@ -808,6 +808,23 @@ class OAuthServer:
 
     # --- HTTP and persistence -------------------------------------------------------------
 
+    def take_state(self, other: OAuthServer) -> None:
+        """Hold `other`'s apps, codes, tokens and company settings from now on, in place of
+        this server's own (a restored state): what was made to serve this server (the HTTP
+        routes) serves the restored state. Consent pages under way are forgotten."""
+        with self._lock, other._lock:
+            self._apps = other._apps
+            self._realm_policies = other._realm_policies
+            self._realm_max_lives = other._realm_max_lives
+            self._codes = other._codes
+            self._families = other._families
+            self._refresh_index = other._refresh_index
+            self._access_index = other._access_index
+            self._realm_index = other._realm_index
+            self._tickets = {}
+            self._key = other._key
+            self._prune_at = other._prune_at
+
     def to_dict(self) -> dict[str, Any]:
         with self._lock:
             return {

@@ -21,6 +21,7 @@ import httpx
 import pytest
 
 from qbo_emulator.server import EmulatorServer, free_port
+from tests.ledgerbridge.tls import shared_tls
 
 pytestmark = pytest.mark.early("`ledgerbridge serve` as a child process")
 
@@ -48,7 +49,10 @@ def served(tmp_path: Path, emulator: EmulatorServer) -> Iterator[tuple[str, Path
             while True:
                 assert process.poll() is None, output.read_text()
                 try:
-                    if httpx.get(f"{url}/v1/health", timeout=2).status_code < 500:
+                    if (
+                        httpx.get(f"{url}/v1/health", timeout=2, verify=shared_tls()).status_code
+                        < 500
+                    ):
                         break
                 except httpx.TransportError:
                     pass
@@ -72,14 +76,20 @@ def test_no_code_or_state_reaches_the_servers_log(
         check=True,
     )
     key = json.loads(made.stdout.strip().splitlines()[-1])["key"]
-    realm = httpx.post(f"{emulator.url}/_emulator/companies", json={"name": "Logged"}).json()
+    realm = httpx.post(
+        f"{emulator.url}/_emulator/companies", json={"name": "Logged"}, verify=shared_tls()
+    ).json()
     secrets: list[str] = []
-    with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {key}"}) as browser:
+    with httpx.Client(
+        base_url=url, headers={"Authorization": f"Bearer {key}"}, verify=shared_tls()
+    ) as browser:
         cid = browser.post("/v1/connections", json={"name": "L", "environment": "emulator"}).json()[
             "id"
         ]
         authorize = browser.get(f"/v1/connections/{cid}/connect").headers["location"]
-        consent = httpx.get(f"{authorize}&realm_id={realm['realm_id']}&approve=true")
+        consent = httpx.get(
+            f"{authorize}&realm_id={realm['realm_id']}&approve=true", verify=shared_tls()
+        )
         callback = consent.headers["location"]
         query = parse_qs(urlparse(callback).query)
         secrets += [query["code"][0], query["state"][0]]

@@ -9,6 +9,7 @@ import httpx
 
 from ledgerbridge.engine.pull import pull_company
 from tests.ledgerbridge.api.conftest import Stack, error_of, fields_of
+from tests.ledgerbridge.tls import shared_tls
 
 
 def _connected(stack: Stack, preset: str = "demo") -> str:
@@ -18,9 +19,12 @@ def _connected(stack: Stack, preset: str = "demo") -> str:
         f"{stack.emulator_url}/_emulator/companies",
         json={"name": "Summit Ridge", "preset": preset},
         timeout=60,
+        verify=shared_tls(),
     ).json()["realm_id"]
     authorize = stack.http.get(f"/v1/connections/{cid}/connect").headers["location"]
-    consent = httpx.get(f"{authorize}&realm_id={realm}&approve=true", timeout=10)
+    consent = httpx.get(
+        f"{authorize}&realm_id={realm}&approve=true", timeout=10, verify=shared_tls()
+    )
     callback = urlparse(consent.headers["location"])
     assert parse_qs(callback.query)["realmId"] == [realm]
     assert stack.http.get(consent.headers["location"]).status_code == 200  # the same browser

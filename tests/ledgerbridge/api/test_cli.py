@@ -22,6 +22,7 @@ from ledgerbridge.settings import load_settings
 from ledgerbridge.storage.audit import Audit
 from ledgerbridge.storage.sync_states import SyncStates
 from qbo_emulator.server import free_port
+from tests.ledgerbridge.tls import shared_tls
 
 pytestmark = pytest.mark.early("`ledgerbridge serve` and `worker` as child processes")
 
@@ -155,13 +156,15 @@ def test_serve_answers_with_keys_made_by_the_cli(
 
     def healthy() -> bool:
         try:
-            return httpx.get(f"{base}/v1/health", timeout=1).status_code == 200
+            return httpx.get(f"{base}/v1/health", timeout=1, verify=shared_tls()).status_code == 200
         except httpx.TransportError:
             return False
 
     try:
         _wait_for(healthy, "the API to answer", process)
-        with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {secret}"}) as http:
+        with httpx.Client(
+            base_url=base, headers={"Authorization": f"Bearer {secret}"}, verify=shared_tls()
+        ) as http:
             assert http.get("/v1/connections").json() == []
             assert http.get("/v1/connections", headers={"Authorization": "Bearer x"}).is_error
     finally:

@@ -25,6 +25,7 @@ from ledgerbridge.engine.push import sync_company
 from ledgerbridge.engine.service import Service
 from ledgerbridge.settings import load_settings
 from qbo_emulator.server import EmulatorServer
+from tests.ledgerbridge.tls import shared_tls
 
 
 @dataclass
@@ -43,7 +44,9 @@ class Shop:
 def _connect(service: Service, key_id: str, connection_id: str, realm_id: str) -> None:
     consent = service.begin_connect(key_id, connection_id)
     url = consent.authorize_url
-    answer = httpx.get(f"{url}&realm_id={realm_id}&approve=true", follow_redirects=False)
+    answer = httpx.get(
+        f"{url}&realm_id={realm_id}&approve=true", follow_redirects=False, verify=shared_tls()
+    )
     query = parse_qs(urlparse(answer.headers["location"]).query)
     binding = consent.binding or ""
     service.complete_connect(query["state"][0], query["code"][0], query["realmId"][0], binding)
@@ -65,7 +68,10 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shop]:
         service = Service(ledger)
         key_id, _ = service.create_key("shop app")
         realm = httpx.post(
-            f"{emulator.url}/_emulator/companies", json={"name": "CLI Shop"}, timeout=30
+            f"{emulator.url}/_emulator/companies",
+            json={"name": "CLI Shop"},
+            timeout=30,
+            verify=shared_tls(),
         ).json()["realm_id"]
         connection = service.create_connection(key_id, "Shop", "emulator")
         _connect(service, key_id, connection.id, realm)
@@ -161,10 +167,14 @@ def test_a_connection_made_connected_and_disconnected_from_the_command_line(
     first = parse_qs(urlparse(url).query)["state"][0]
     assert shop.service.bind_connect(parse_qs(urlparse(url).query)["state"][0] + "x") is None
 
-    realm = httpx.post(f"{shop.emulator.url}/_emulator/companies", json={"name": "Two"}).json()
+    realm = httpx.post(
+        f"{shop.emulator.url}/_emulator/companies", json={"name": "Two"}, verify=shared_tls()
+    ).json()
     opened = shop.service.bind_connect(first)  # what /v1/oauth/start does for the browser
     assert opened is not None and opened.binding
-    answer = httpx.get(f"{opened.authorize_url}&realm_id={realm['realm_id']}&approve=true")
+    answer = httpx.get(
+        f"{opened.authorize_url}&realm_id={realm['realm_id']}&approve=true", verify=shared_tls()
+    )
     query = parse_qs(urlparse(answer.headers["location"]).query)
     shop.service.complete_connect(
         query["state"][0], query["code"][0], query["realmId"][0], opened.binding
@@ -213,7 +223,9 @@ def test_sync_with_a_selection_pushes_held_records(
 ) -> None:
     """auto_push leaves vendors out: `sync` leaves a vendor held; `sync --type vendor` is the
     push request that sends it."""
-    realm = httpx.post(f"{shop.emulator.url}/_emulator/companies", json={"name": "Held"}).json()
+    realm = httpx.post(
+        f"{shop.emulator.url}/_emulator/companies", json={"name": "Held"}, verify=shared_tls()
+    ).json()
     connection = shop.service.create_connection(
         shop.key_id, "Held", "emulator", {"auto_push": ["invoice"]}
     )
@@ -230,7 +242,7 @@ def test_sync_with_a_selection_pushes_held_records(
     view = shop.service.record(shop.key_id, connection.id, "vendor", "v-1")
     assert (view.status, view.held) == ("synced", False)
     exported = httpx.get(
-        f"{shop.emulator.url}/_emulator/companies/{realm['realm_id']}/export"
+        f"{shop.emulator.url}/_emulator/companies/{realm['realm_id']}/export", verify=shared_tls()
     ).json()
     assert [v["DisplayName"] for v in exported["entities"]["Vendor"]] == ["Pipe Supply Co"]
 
@@ -332,6 +344,7 @@ def _person_token(shop: Shop) -> str:
         f"{shop.emulator.url}/_emulator/companies/{shop.realm_id}/connect",
         json={"client_id": shop.ledger.app("emulator").client_id},
         timeout=30,
+        verify=shared_tls(),
     ).json()
     return str(tokens["access_token"])
 
@@ -371,7 +384,9 @@ def test_emulator_is_the_qbo_emulator_command(capsys: pytest.CaptureFixture[str]
 
 def _entities(shop: Shop, entity: str) -> list[dict[str, Any]]:
     exported = httpx.get(
-        f"{shop.emulator.url}/_emulator/companies/{shop.realm_id}/export", timeout=30
+        f"{shop.emulator.url}/_emulator/companies/{shop.realm_id}/export",
+        timeout=30,
+        verify=shared_tls(),
     ).json()
     rows: list[dict[str, Any]] = exported["entities"].get(entity, [])
     return rows

@@ -22,6 +22,7 @@ from ledgerbridge.engine.service import Service
 from ledgerbridge.settings import load_settings
 from qbo_emulator.server import EmulatorServer
 from tests.ledgerbridge.api.test_cli_ops import _connect
+from tests.ledgerbridge.tls import shared_tls
 
 
 @dataclass
@@ -43,7 +44,10 @@ def books(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Books]:
         service = Service(ledger)
         key_id, _ = service.create_key("books app")
         realm = httpx.post(
-            f"{emulator.url}/_emulator/companies", json={"name": "Books"}, timeout=30
+            f"{emulator.url}/_emulator/companies",
+            json={"name": "Books"},
+            timeout=30,
+            verify=shared_tls(),
         ).json()["realm_id"]
         cid = service.create_connection(key_id, "Books", "emulator").id
         _connect(service, key_id, cid, realm)
@@ -63,6 +67,7 @@ def books(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Books]:
             f"{emulator.url}/_emulator/companies/{realm}/connect",
             json={"client_id": ledger.app("emulator").client_id},
             timeout=30,
+            verify=shared_tls(),
         ).json()["access_token"]
         client = QboClient(f"{emulator.url}/v3", realm, FixedToken(str(token)))
         try:

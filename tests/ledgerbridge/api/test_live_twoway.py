@@ -26,6 +26,7 @@ from ledgerbridge.settings import load_settings
 from qbo_emulator.emulator import Seeder
 from qbo_emulator.server import EmulatorServer, free_port
 from tests.ledgerbridge.api.conftest import ApiServer
+from tests.ledgerbridge.tls import shared_tls
 
 T = TypeVar("T")
 WAIT = 20.0  # seconds at most for what a webhook or a pull brings (a loaded machine)
@@ -85,7 +86,9 @@ class QuickBooksPerson:
 
     def __init__(self, emulator: EmulatorServer, realm: str, client_id: str) -> None:
         tokens = httpx.post(
-            f"{emulator.url}/_emulator/companies/{realm}/connect", json={"client_id": client_id}
+            f"{emulator.url}/_emulator/companies/{realm}/connect",
+            json={"client_id": client_id},
+            verify=shared_tls(),
         ).json()
         self.base = f"{emulator.url}/v3/company/{realm}"
         self.headers = {
@@ -94,19 +97,25 @@ class QuickBooksPerson:
         }
 
     def create(self, entity: str, body: dict[str, Any]) -> dict[str, Any]:
-        answer = httpx.post(f"{self.base}/{entity.lower()}", json=body, headers=self.headers)
+        answer = httpx.post(
+            f"{self.base}/{entity.lower()}", json=body, headers=self.headers, verify=shared_tls()
+        )
         assert answer.status_code == 200, answer.text
         found: dict[str, Any] = answer.json()[entity]
         return found
 
     def update(self, entity: str, qbo_id: str, **fields: Any) -> dict[str, Any]:
-        current = httpx.get(f"{self.base}/{entity.lower()}/{qbo_id}", headers=self.headers)
+        current = httpx.get(
+            f"{self.base}/{entity.lower()}/{qbo_id}", headers=self.headers, verify=shared_tls()
+        )
         token = current.json()[entity]["SyncToken"]
         body = {"Id": qbo_id, "SyncToken": token, "sparse": True, **fields}
         return self.create(entity, body)
 
     def query(self, text: str) -> list[dict[str, Any]]:
-        answer = httpx.get(f"{self.base}/query", params={"query": text}, headers=self.headers)
+        answer = httpx.get(
+            f"{self.base}/query", params={"query": text}, headers=self.headers, verify=shared_tls()
+        )
         section = answer.json()["QueryResponse"]
         rows: list[dict[str, Any]] = next((v for v in section.values() if isinstance(v, list)), [])
         return rows
@@ -116,12 +125,15 @@ def test_what_people_make_in_quickbooks_reaches_the_app_and_is_adopted(live: Liv
     emulator, service = live.emulator, live.service
     _, secret = service.create_key("app")
     http = httpx.Client(
-        base_url=live.url, headers={"Authorization": f"Bearer {secret}"}, timeout=30
+        base_url=live.url,
+        headers={"Authorization": f"Bearer {secret}"},
+        timeout=30,
+        verify=shared_tls(),
     )
     try:
-        realm = httpx.post(f"{emulator.url}/_emulator/companies", json={"name": "Two Co"}).json()[
-            "realm_id"
-        ]
+        realm = httpx.post(
+            f"{emulator.url}/_emulator/companies", json={"name": "Two Co"}, verify=shared_tls()
+        ).json()["realm_id"]
         cid = http.post("/v1/connections", json={"name": "Two", "environment": "emulator"}).json()[
             "id"
         ]
@@ -135,13 +147,15 @@ def test_what_people_make_in_quickbooks_reaches_the_app_and_is_adopted(live: Liv
         answer = http.patch(f"/v1/connections/{cid}/settings", json=settings)
         assert answer.status_code == 200, answer.text
         authorize = http.get(f"/v1/connections/{cid}/connect").headers["location"]
-        consent = httpx.get(f"{authorize}&realm_id={realm}&approve=true")
+        consent = httpx.get(f"{authorize}&realm_id={realm}&approve=true", verify=shared_tls())
         callback = urlparse(consent.headers["location"])
         assert http.get(f"{callback.path}?{callback.query}").status_code == 200
         client_id = parse_qs(urlparse(authorize).query)["client_id"][0]
         if not live.webhooks:
             answer = httpx.patch(
-                f"{emulator.url}/_emulator/apps/{client_id}", json={"webhook_url": ""}
+                f"{emulator.url}/_emulator/apps/{client_id}",
+                json={"webhook_url": ""},
+                verify=shared_tls(),
             )
             assert answer.status_code == 200, answer.text
         until(
@@ -162,7 +176,9 @@ def test_what_people_make_in_quickbooks_reaches_the_app_and_is_adopted(live: Liv
             return next((e for e in page.json()["items"] if e["quickbooks_id"] == qbo_id), None)
 
         def export() -> dict[str, list[dict[str, Any]]]:
-            found = httpx.get(f"{emulator.url}/_emulator/companies/{realm}/export").json()
+            found = httpx.get(
+                f"{emulator.url}/_emulator/companies/{realm}/export", verify=shared_tls()
+            ).json()
             entities: dict[str, list[dict[str, Any]]] = found["entities"]
             return entities
 

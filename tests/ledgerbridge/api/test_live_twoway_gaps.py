@@ -42,6 +42,7 @@ from qbo_emulator.server import EmulatorServer, free_port
 from tests.ledgerbridge.api.conftest import ApiServer
 from tests.ledgerbridge.postgres import private_schema
 from tests.ledgerbridge.sqlite_template import SqliteTemplate
+from tests.ledgerbridge.tls import shared_tls
 
 T = TypeVar("T")
 WAIT = 20.0  # seconds at most for what a background thread does (a loaded machine)
@@ -76,7 +77,9 @@ class Live:
 
     def connect(self, settings: dict[str, Any] | None = None) -> None:
         """A new emulator company, a connection to it through the API, and its first pull."""
-        created = httpx.post(f"{self.emulator.url}/_emulator/companies", json={"name": "Gap Co"})
+        created = httpx.post(
+            f"{self.emulator.url}/_emulator/companies", json={"name": "Gap Co"}, verify=shared_tls()
+        )
         self.realm = created.json()["realm_id"]
         answer = self.http.post("/v1/connections", json={"name": "Gaps", "environment": "emulator"})
         assert answer.status_code == 201, answer.text
@@ -85,7 +88,7 @@ class Live:
             answer = self.http.patch(f"{self.base()}/settings", json=settings)
             assert answer.status_code == 200, answer.text
         authorize = self.http.get(f"{self.base()}/connect").headers["location"]
-        consent = httpx.get(f"{authorize}&realm_id={self.realm}&approve=true")
+        consent = httpx.get(f"{authorize}&realm_id={self.realm}&approve=true", verify=shared_tls())
         callback = urlparse(consent.headers["location"])
         assert self.http.get(f"{callback.path}?{callback.query}").status_code == 200
         self.client_id = parse_qs(urlparse(authorize).query)["client_id"][0]
@@ -106,7 +109,9 @@ class Live:
         return found
 
     def export(self) -> dict[str, list[dict[str, Any]]]:
-        found = httpx.get(f"{self.emulator.url}/_emulator/companies/{self.realm}/export").json()
+        found = httpx.get(
+            f"{self.emulator.url}/_emulator/companies/{self.realm}/export", verify=shared_tls()
+        ).json()
         entities: dict[str, list[dict[str, Any]]] = found["entities"]
         return entities
 
@@ -164,7 +169,12 @@ def live(
         ledger.clock = clock  # type: ignore[method-assign]
         service = Service(ledger)
         _, secret = service.create_key("app")
-        http = httpx.Client(base_url=url, headers={"Authorization": f"Bearer {secret}"}, timeout=60)
+        http = httpx.Client(
+            base_url=url,
+            headers={"Authorization": f"Bearer {secret}"},
+            timeout=60,
+            verify=shared_tls(),
+        )
         live = Live(emulator, ledger, service, url, clock, http)
         try:
             with ApiServer(service, port):
@@ -193,6 +203,7 @@ class QuickBooksPerson:
         tokens = httpx.post(
             f"{live.emulator.url}/_emulator/companies/{live.realm}/connect",
             json={"client_id": live.client_id},
+            verify=shared_tls(),
         ).json()
         self.base = f"{live.emulator.url}/v3/company/{live.realm}"
         self.headers = {
@@ -201,24 +212,31 @@ class QuickBooksPerson:
         }
 
     def create(self, entity: str, body: dict[str, Any]) -> dict[str, Any]:
-        answer = httpx.post(f"{self.base}/{entity.lower()}", json=body, headers=self.headers)
+        answer = httpx.post(
+            f"{self.base}/{entity.lower()}", json=body, headers=self.headers, verify=shared_tls()
+        )
         assert answer.status_code == 200, answer.text
         found: dict[str, Any] = answer.json()[entity]
         return found
 
     def delete(self, entity: str, qbo_id: str) -> None:
-        current = httpx.get(f"{self.base}/{entity.lower()}/{qbo_id}", headers=self.headers)
+        current = httpx.get(
+            f"{self.base}/{entity.lower()}/{qbo_id}", headers=self.headers, verify=shared_tls()
+        )
         body = {"Id": qbo_id, "SyncToken": current.json()[entity]["SyncToken"]}
         answer = httpx.post(
             f"{self.base}/{entity.lower()}",
             params={"operation": "delete"},
             json=body,
             headers=self.headers,
+            verify=shared_tls(),
         )
         assert answer.status_code == 200, answer.text
 
     def query(self, text: str) -> list[dict[str, Any]]:
-        answer = httpx.get(f"{self.base}/query", params={"query": text}, headers=self.headers)
+        answer = httpx.get(
+            f"{self.base}/query", params={"query": text}, headers=self.headers, verify=shared_tls()
+        )
         section = answer.json()["QueryResponse"]
         rows: list[dict[str, Any]] = next((v for v in section.values() if isinstance(v, list)), [])
         return rows
@@ -421,8 +439,11 @@ def test_an_import_deleted_in_quickbooks_after_import_mode_was_left_leaves_the_l
 
 
 def test_an_initial_import_waiting_for_the_rate_window_is_not_started_again_elsewhere(
-    live: Live,
+    live: Live, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # the import looks at the window again every 50 ms of real time (two seconds in
+    # production): what it waits for is the engine's clock, which the test moves
+    monkeypatch.setattr(initial_import, "WAIT_SLICE", 0.05)
     live.connect()
     person = QuickBooksPerson(live)
     for n in range(3):
@@ -456,7 +477,10 @@ def test_an_initial_import_waiting_for_the_rate_window_is_not_started_again_else
     assert progress()["state"] == "running"
     # another API process is asked to start it: it runs already
     with httpx.Client(
-        base_url=live.another_process(), headers=dict(live.http.headers), timeout=60
+        base_url=live.another_process(),
+        headers=dict(live.http.headers),
+        timeout=60,
+        verify=shared_tls(),
     ) as other:
         answer = other.post(f"{base}/quickbooks/import", json={"lists": ["vendors"]})
     assert answer.status_code == 202, answer.text
@@ -495,13 +519,16 @@ def test_one_click_fixes_refreshes_and_verify_stay_within_quickbooks_limits(live
     # request counted by the engine reaches QuickBooks a moment later: a loaded machine)
     throttle = {"requests_per_minute": 3, "batch_per_minute": 1, "window_seconds": 1.0}
     answer = httpx.patch(
-        f"{live.emulator.url}/_emulator/companies/{live.realm}", json={"throttle": throttle}
+        f"{live.emulator.url}/_emulator/companies/{live.realm}",
+        json={"throttle": throttle},
+        verify=shared_tls(),
     )
     assert answer.status_code == 200, answer.text
     live.ledger.rate_limits = RateLimits(  # type: ignore[misc]
         requests_per_minute=2, batches_per_minute=1, window_seconds=1.0
     )
-    time.sleep(1.0)  # one window: QuickBooks forgets the set-up's requests (not the engine's)
+    # QuickBooks forgets the set-up's requests, as after a window of waiting (not the engine)
+    live.emulator.emulator.limiter.forget(live.realm)
     try:
         for n, customer in enumerate(made):  # a person links each: one read of QuickBooks
             answer = live.http.post(
@@ -515,7 +542,9 @@ def test_one_click_fixes_refreshes_and_verify_stay_within_quickbooks_limits(live
         answer = live.http.post(f"{base}/verify")
         assert answer.status_code == 200, answer.text
         assert answer.json()["stopped"] is None
-        summary = httpx.get(f"{live.emulator.url}/_emulator/companies/{live.realm}").json()
+        summary = httpx.get(
+            f"{live.emulator.url}/_emulator/companies/{live.realm}", verify=shared_tls()
+        ).json()
         assert summary["throttle_refused"] == 0
 
         # a window full for longer than a person waits: the action says so, nothing is sent
@@ -534,6 +563,7 @@ def test_one_click_fixes_refreshes_and_verify_stay_within_quickbooks_limits(live
         httpx.patch(
             f"{live.emulator.url}/_emulator/companies/{live.realm}",
             json={"throttle": {"requests_per_minute": 500, "window_seconds": 60}},
+            verify=shared_tls(),
         )
         live.ledger.rate_limits = RateLimits()  # type: ignore[misc]
 
@@ -557,7 +587,9 @@ def test_two_pulls_at_once_tell_a_change_made_in_quickbooks_once(live: Live) -> 
     answers: list[httpx.Response] = []
 
     def refresh(url: str) -> None:
-        with httpx.Client(base_url=url, headers=dict(live.http.headers), timeout=90) as http:
+        with httpx.Client(
+            base_url=url, headers=dict(live.http.headers), timeout=90, verify=shared_tls()
+        ) as http:
             answers.append(http.post(f"{base}/quickbooks/refresh", params={"wait": 60}))
 
     with live.ledger.db.engine.connect() as holder:
@@ -613,7 +645,9 @@ def test_an_adoption_reads_quickbooks_changes_first_however_fresh_the_copy(live:
         "Customer", {"DisplayName": "Maria Lopez", "PrimaryPhone": {"FreeFormNumber": "555-0100"}}
     )
     live.refresh()  # the copy is current now: a pass would not read QuickBooks again for 30 s
-    current = httpx.get(f"{person.base}/customer/{maria['Id']}", headers=person.headers)
+    current = httpx.get(
+        f"{person.base}/customer/{maria['Id']}", headers=person.headers, verify=shared_tls()
+    )
     token = current.json()["Customer"]["SyncToken"]
     person.create(
         "Customer",

@@ -19,6 +19,7 @@ from ledgerbridge.settings import load_settings
 from ledgerbridge.storage.mirror import Mirror
 from qbo_emulator.server import EmulatorServer, free_port
 from tests.ledgerbridge.api.conftest import ApiServer
+from tests.ledgerbridge.tls import shared_tls
 
 
 @pytest.fixture
@@ -53,23 +54,27 @@ def test_a_customer_made_in_quickbooks_is_matched_seconds_after_its_webhook(
 ) -> None:
     emulator, service, url = live
     _, secret = service.create_key("app")
-    http = httpx.Client(base_url=url, headers={"Authorization": f"Bearer {secret}"}, timeout=10)
+    http = httpx.Client(
+        base_url=url, headers={"Authorization": f"Bearer {secret}"}, timeout=10, verify=shared_tls()
+    )
     try:
-        realm = httpx.post(f"{emulator.url}/_emulator/companies", json={"name": "Live Co"}).json()[
-            "realm_id"
-        ]
+        realm = httpx.post(
+            f"{emulator.url}/_emulator/companies", json={"name": "Live Co"}, verify=shared_tls()
+        ).json()["realm_id"]
         cid = http.post("/v1/connections", json={"name": "Live", "environment": "emulator"}).json()[
             "id"
         ]
         authorize = http.get(f"/v1/connections/{cid}/connect").headers["location"]
-        consent = httpx.get(f"{authorize}&realm_id={realm}&approve=true")
+        consent = httpx.get(f"{authorize}&realm_id={realm}&approve=true", verify=shared_tls())
         callback = urlparse(consent.headers["location"])
         assert http.get(f"{callback.path}?{callback.query}").status_code == 200
         client_id = parse_qs(urlparse(authorize).query)["client_id"][0]
 
         # a person adds the customer in QuickBooks (through the API, with the app's tokens)
         tokens = httpx.post(
-            f"{emulator.url}/_emulator/companies/{realm}/connect", json={"client_id": client_id}
+            f"{emulator.url}/_emulator/companies/{realm}/connect",
+            json={"client_id": client_id},
+            verify=shared_tls(),
         ).json()
         made = httpx.post(
             f"{emulator.url}/v3/company/{realm}/customer",
@@ -78,6 +83,7 @@ def test_a_customer_made_in_quickbooks_is_matched_seconds_after_its_webhook(
                 "Authorization": f"Bearer {tokens['access_token']}",
                 "Accept": "application/json",
             },
+            verify=shared_tls(),
         ).json()["Customer"]
         created_at = time.monotonic()
 
@@ -106,7 +112,9 @@ def test_a_customer_made_in_quickbooks_is_matched_seconds_after_its_webhook(
             view = http.get(f"/v1/connections/{cid}/records/customer/gale").json()
         assert view["status"] == "synced", view
         assert view["quickbooks_id"] == made["Id"]
-        export = httpx.get(f"{emulator.url}/_emulator/companies/{realm}/export").json()
+        export = httpx.get(
+            f"{emulator.url}/_emulator/companies/{realm}/export", verify=shared_tls()
+        ).json()
         assert len(export["entities"]["Customer"]) == 1
         print(f"\nmirror had the QuickBooks customer {lag:.2f} s after it was created")
     finally:
@@ -120,16 +128,18 @@ def test_a_vendor_made_in_quickbooks_is_told_to_the_app_after_its_webhook(
     person made in QuickBooks into the events feed (a new connection has `events`)."""
     emulator, service, url = live
     _, secret = service.create_key("app")
-    http = httpx.Client(base_url=url, headers={"Authorization": f"Bearer {secret}"}, timeout=10)
+    http = httpx.Client(
+        base_url=url, headers={"Authorization": f"Bearer {secret}"}, timeout=10, verify=shared_tls()
+    )
     try:
-        realm = httpx.post(f"{emulator.url}/_emulator/companies", json={"name": "Two Co"}).json()[
-            "realm_id"
-        ]
+        realm = httpx.post(
+            f"{emulator.url}/_emulator/companies", json={"name": "Two Co"}, verify=shared_tls()
+        ).json()["realm_id"]
         made = http.post("/v1/connections", json={"name": "Two", "environment": "emulator"})
         cid = made.json()["id"]
         assert made.json()["settings"]["from_quickbooks_vendors"] == "events"
         authorize = http.get(f"/v1/connections/{cid}/connect").headers["location"]
-        consent = httpx.get(f"{authorize}&realm_id={realm}&approve=true")
+        consent = httpx.get(f"{authorize}&realm_id={realm}&approve=true", verify=shared_tls())
         callback = urlparse(consent.headers["location"])
         assert http.get(f"{callback.path}?{callback.query}").status_code == 200
         client_id = parse_qs(urlparse(authorize).query)["client_id"][0]
@@ -139,7 +149,9 @@ def test_a_vendor_made_in_quickbooks_is_told_to_the_app_after_its_webhook(
             time.sleep(0.05)
 
         tokens = httpx.post(
-            f"{emulator.url}/_emulator/companies/{realm}/connect", json={"client_id": client_id}
+            f"{emulator.url}/_emulator/companies/{realm}/connect",
+            json={"client_id": client_id},
+            verify=shared_tls(),
         ).json()
         vendor = httpx.post(
             f"{emulator.url}/v3/company/{realm}/vendor",
@@ -148,6 +160,7 @@ def test_a_vendor_made_in_quickbooks_is_told_to_the_app_after_its_webhook(
                 "Authorization": f"Bearer {tokens['access_token']}",
                 "Accept": "application/json",
             },
+            verify=shared_tls(),
         ).json()["Vendor"]
 
         told: list[dict[str, object]] = []

@@ -11,6 +11,7 @@ from urllib.parse import parse_qs, urlparse
 import httpx
 
 from tests.ledgerbridge.api.conftest import Stack, error_of
+from tests.ledgerbridge.tls import shared_tls
 
 
 def _consent(stack: Stack, connection_id: str, realm_id: str) -> httpx.Response:
@@ -23,7 +24,9 @@ def _consent(stack: Stack, connection_id: str, realm_id: str) -> httpx.Response:
     assert query["redirect_uri"] == [f"{stack.url}/v1/oauth/callback"]
     assert query["state"][0]
 
-    consent = httpx.get(f"{authorize}&realm_id={realm_id}&approve=true", timeout=10)
+    consent = httpx.get(
+        f"{authorize}&realm_id={realm_id}&approve=true", timeout=10, verify=shared_tls()
+    )
     assert consent.status_code in (302, 303), consent.text
     callback = consent.headers["location"]
     assert callback.startswith(f"{stack.url}/v1/oauth/callback?")
@@ -48,7 +51,9 @@ def test_connect_completes_with_the_company_chosen(stack: Stack) -> None:
 def test_a_callback_is_used_once(stack: Stack) -> None:
     cid = stack.connection()["id"]
     authorize = stack.http.get(f"/v1/connections/{cid}/connect").headers["location"]
-    consent = httpx.get(f"{authorize}&realm_id={stack.company()}&approve=true", timeout=10)
+    consent = httpx.get(
+        f"{authorize}&realm_id={stack.company()}&approve=true", timeout=10, verify=shared_tls()
+    )
     callback = consent.headers["location"]
     assert stack.http.get(callback).status_code == 200
 
@@ -63,7 +68,9 @@ def test_a_callback_in_another_browser_is_refused_and_uses_nothing_up(stack: Sta
     cid = stack.connection()["id"]
     realm = stack.company()
     authorize = stack.http.get(f"/v1/connections/{cid}/connect").headers["location"]
-    callback = httpx.get(f"{authorize}&realm_id={realm}&approve=true").headers["location"]
+    callback = httpx.get(f"{authorize}&realm_id={realm}&approve=true", verify=shared_tls()).headers[
+        "location"
+    ]
 
     elsewhere = stack.client().get(callback)
     assert elsewhere.status_code == 400
@@ -88,7 +95,9 @@ def test_a_script_gets_a_link_that_binds_the_browser_that_opens_it(stack: Stack)
     assert authorize.startswith(f"{stack.emulator_url}/")
     assert stack.client().get(link).status_code == 400  # it opens once
 
-    callback = httpx.get(f"{authorize}&realm_id={stack.company()}&approve=true")
+    callback = httpx.get(
+        f"{authorize}&realm_id={stack.company()}&approve=true", verify=shared_tls()
+    )
     assert stack.client().get(callback.headers["location"]).status_code == 400
     done = person.get(callback.headers["location"])
     assert done.status_code == 200, done.text
@@ -100,7 +109,9 @@ def test_the_realm_in_the_link_is_not_trusted_over_the_grant(stack: Stack) -> No
     cid = stack.connection()["id"]
     granted, named = stack.company("Granted"), stack.company("Named")
     authorize = stack.http.get(f"/v1/connections/{cid}/connect").headers["location"]
-    callback = httpx.get(f"{authorize}&realm_id={granted}&approve=true").headers["location"]
+    callback = httpx.get(
+        f"{authorize}&realm_id={granted}&approve=true", verify=shared_tls()
+    ).headers["location"]
     edited = callback.replace(f"realmId={granted}", f"realmId={named}")
     assert edited != callback
 

@@ -9,6 +9,7 @@ import httpx
 from ledgerbridge.engine.pull import pull_company
 from ledgerbridge.engine.push import sync_company
 from tests.ledgerbridge.api.conftest import Stack, error_of
+from tests.ledgerbridge.tls import shared_tls
 
 STEPS = {
     "create",
@@ -115,7 +116,11 @@ def test_a_key_sees_only_its_own_connections(stack: Stack) -> None:
 
 def _connect(stack: Stack, cid: str, realm: str) -> None:
     start = stack.http.get(f"/v1/connections/{cid}/connect")
-    consent = httpx.get(f"{start.headers['location']}&realm_id={realm}&approve=true", timeout=10)
+    consent = httpx.get(
+        f"{start.headers['location']}&realm_id={realm}&approve=true",
+        timeout=10,
+        verify=shared_tls(),
+    )
     callback = consent.headers["location"]
     assert parse_qs(urlparse(callback).query)["realmId"] == [realm]
     assert stack.http.get(callback).status_code == 200  # the browser that started
@@ -129,12 +134,14 @@ def test_the_plan_links_what_the_company_holds_and_the_report_follows(stack: Sta
         f"{stack.emulator_url}/_emulator/companies/{realm}/connect",
         json={"client_id": stack.ledger.app("emulator").client_id},
         timeout=10,
+        verify=shared_tls(),
     ).json()
     created = httpx.post(
         f"{stack.emulator_url}/v3/company/{realm}/customer",
         json={"DisplayName": "Cara Moss", "PrimaryEmailAddr": {"Address": "cara@example.com"}},
         headers={"Authorization": f"Bearer {tokens['access_token']}", "Accept": "application/json"},
         timeout=10,
+        verify=shared_tls(),
     ).json()["Customer"]
     pull_company(stack.ledger, cid)
     records = f"/v1/connections/{cid}/records"
@@ -178,14 +185,23 @@ def test_verify_checks_every_synced_record_against_quickbooks_read_afresh(stack:
         f"{stack.emulator_url}/_emulator/companies/{realm}/connect",
         json={"client_id": stack.ledger.app("emulator").client_id},
         timeout=10,
+        verify=shared_tls(),
     ).json()
     person = {"Authorization": f"Bearer {tokens['access_token']}", "Accept": "application/json"}
     base = f"{stack.emulator_url}/v3/company/{realm}"
     (dee,) = httpx.get(
-        f"{base}/query", params={"query": "SELECT * FROM Customer"}, headers=person
+        f"{base}/query",
+        params={"query": "SELECT * FROM Customer"},
+        headers=person,
+        verify=shared_tls(),
     ).json()["QueryResponse"]["Customer"]
     changed = {"Id": dee["Id"], "SyncToken": dee["SyncToken"], "sparse": True, "Active": False}
-    assert httpx.post(f"{base}/customer", json=changed, headers=person).status_code == 200
+    assert (
+        httpx.post(
+            f"{base}/customer", json=changed, headers=person, verify=shared_tls()
+        ).status_code
+        == 200
+    )
 
     report = stack.http.post(f"/v1/connections/{cid}/verify").json()
     (found,) = report["mismatches"]

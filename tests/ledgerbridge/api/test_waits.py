@@ -29,6 +29,7 @@ from ledgerbridge.engine.service import Service
 from ledgerbridge.settings import load_settings
 from qbo_emulator.server import free_port
 from tests.ledgerbridge.api.conftest import ApiServer, error_of
+from tests.ledgerbridge.tls import shared_tls
 
 POSTGRES_URL = os.environ.get(
     "LEDGERBRIDGE_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -77,7 +78,9 @@ def api(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Api]:
 def _pending_record(api: Api, key: str) -> tuple[str, str]:
     """A connection of the key and the URL of one pending customer in it."""
     headers = {"Authorization": f"Bearer {key}"}
-    with httpx.Client(base_url=api.url, headers=headers, timeout=ANSWER_WITHIN) as http:
+    with httpx.Client(
+        base_url=api.url, headers=headers, timeout=ANSWER_WITHIN, verify=shared_tls()
+    ) as http:
         created = http.post("/v1/connections", json={"name": "Office", "environment": "emulator"})
         cid = created.json()["id"]
         record = f"/v1/connections/{cid}/records/customer/c-1"
@@ -100,6 +103,7 @@ def test_sixty_waits_leave_health_and_the_api_answering(api: Api) -> None:
             params={"wait": WAIT_SECONDS},
             headers=headers,
             timeout=WAIT_SECONDS + 30,
+            verify=shared_tls(),
         )
 
     with ThreadPoolExecutor(max_workers=WAITS) as pool:
@@ -116,7 +120,7 @@ def test_sixty_waits_leave_health_and_the_api_answering(api: Api) -> None:
 
         # every wait is open: health and an ordinary call answer all the same
         latencies = []
-        with httpx.Client(base_url=api.url, timeout=ANSWER_WITHIN) as probe:
+        with httpx.Client(base_url=api.url, timeout=ANSWER_WITHIN, verify=shared_tls()) as probe:
             for _ in range(20):
                 started = time.perf_counter()
                 health = probe.get("/v1/health")
@@ -125,7 +129,9 @@ def test_sixty_waits_leave_health_and_the_api_answering(api: Api) -> None:
         key, cid, _ = targets[0]
         headers = {"Authorization": f"Bearer {key}"}
         started = time.perf_counter()
-        ordinary = httpx.get(f"{api.url}/v1/connections/{cid}", headers=headers, timeout=10)
+        ordinary = httpx.get(
+            f"{api.url}/v1/connections/{cid}", headers=headers, timeout=10, verify=shared_tls()
+        )
         ordinary_seconds = time.perf_counter() - started
         assert ordinary.status_code == 200 and ordinary.json()["counts"] == {"pending": 1}
         assert not any(f.done() for f in held), "a wait answered before its record changed"
@@ -141,6 +147,7 @@ def test_sixty_waits_leave_health_and_the_api_answering(api: Api) -> None:
                 f"{api.url}{record}/actions/bypass",
                 headers={"Authorization": f"Bearer {key}"},
                 timeout=ANSWER_WITHIN,
+                verify=shared_tls(),
             )
             assert bypass.status_code == 200, bypass.text
         answers = [f.result(timeout=ANSWER_WITHIN * 3) for f in held]
@@ -162,6 +169,7 @@ def test_a_wait_beyond_the_keys_limit_is_a_429_with_retry_after(api: Api) -> Non
             params={"wait": WAIT_SECONDS},
             headers={"Authorization": f"Bearer {key}"},
             timeout=WAIT_SECONDS + 30,
+            verify=shared_tls(),
         )
 
     with ThreadPoolExecutor(max_workers=WAITS_PER_KEY + 1) as pool:
@@ -172,7 +180,11 @@ def test_a_wait_beyond_the_keys_limit_is_a_429_with_retry_after(api: Api) -> Non
             time.sleep(0.05)
 
         refused = httpx.get(
-            f"{api.url}{record}", params={"wait": 5}, headers=headers, timeout=ANSWER_WITHIN
+            f"{api.url}{record}",
+            params={"wait": 5},
+            headers=headers,
+            timeout=ANSWER_WITHIN,
+            verify=shared_tls(),
         )
         assert refused.status_code == 429
         assert refused.headers["Retry-After"] == str(RETRY_AFTER)
@@ -180,7 +192,9 @@ def test_a_wait_beyond_the_keys_limit_is_a_429_with_retry_after(api: Api) -> Non
         assert error["code"] == "wait.too_many"
         assert str(WAITS_PER_KEY) in error["message"]
         # the key still reads without waiting, and another key's wait is its own
-        plain = httpx.get(f"{api.url}{record}", headers=headers, timeout=ANSWER_WITHIN)
+        plain = httpx.get(
+            f"{api.url}{record}", headers=headers, timeout=ANSWER_WITHIN, verify=shared_tls()
+        )
         assert plain.status_code == 200 and plain.json()["status"] == "pending"
         others = pool.submit(wait_on, others_record, other)
         deadline = time.monotonic() + ANSWER_WITHIN * 3
@@ -193,6 +207,7 @@ def test_a_wait_beyond_the_keys_limit_is_a_429_with_retry_after(api: Api) -> Non
                 f"{api.url}{path}/actions/bypass",
                 headers={"Authorization": f"Bearer {owner}"},
                 timeout=ANSWER_WITHIN,
+                verify=shared_tls(),
             ).raise_for_status()
         assert {f.result(timeout=ANSWER_WITHIN * 3).json()["status"] for f in held} == {"bypassed"}
         assert others.result(timeout=ANSWER_WITHIN * 3).json()["status"] == "bypassed"
@@ -200,7 +215,9 @@ def test_a_wait_beyond_the_keys_limit_is_a_429_with_retry_after(api: Api) -> Non
 
 
 def test_the_wait_limit_and_its_429_are_in_the_openapi_document(api: Api) -> None:
-    document = httpx.get(f"{api.url}/openapi.json", timeout=ANSWER_WITHIN).json()
+    document = httpx.get(
+        f"{api.url}/openapi.json", timeout=ANSWER_WITHIN, verify=shared_tls()
+    ).json()
     path = "/v1/connections/{connection_id}/records/{record_type}/{record_id}"
     get = document["paths"][path]["get"]
     assert "429" in get["responses"]

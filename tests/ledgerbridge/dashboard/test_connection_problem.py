@@ -15,6 +15,7 @@ from ledgerbridge.engine.push import sync_company
 from ledgerbridge.settings import Secret
 from tests.ledgerbridge.dashboard.conftest import Office
 from tests.ledgerbridge.engine.conftest import connect
+from tests.ledgerbridge.tls import shared_tls
 
 TITLE = "ledgerbridge's secret keys were changed"
 
@@ -22,7 +23,9 @@ TITLE = "ledgerbridge's secret keys were changed"
 def test_the_connection_page_shows_that_the_secret_keys_changed(office: Office) -> None:
     cid = office.connection()
     emulator = office.site.emulator.url
-    realm = httpx.post(f"{emulator}/_emulator/companies", json={"name": "Locked Out"}).json()
+    realm = httpx.post(
+        f"{emulator}/_emulator/companies", json={"name": "Locked Out"}, verify=shared_tls()
+    ).json()
     connect(office.service, office.key_id, cid, realm["realm_id"])
     office.service.put_record(office.key_id, cid, "customer", "c-1", {"display_name": "Ann Lee"})
 
@@ -53,6 +56,7 @@ def test_the_connection_page_warns_ahead_of_the_end_of_the_sign_in(office: Offic
     realm = httpx.post(
         f"{emulator}/_emulator/companies",
         json={"name": "Ending Soon", "refresh_token_max_life": 12 * 86_400},
+        verify=shared_tls(),
     ).json()["realm_id"]
     connect(office.service, office.key_id, cid, realm)
     page = html.unescape(office.client.get(f"/dashboard/connections/{cid}").text)

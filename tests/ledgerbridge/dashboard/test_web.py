@@ -29,6 +29,7 @@ from tests.ledgerbridge.dashboard.conftest import (
     in_process_client,
     sign_in,
 )
+from tests.ledgerbridge.tls import shared_tls
 
 
 def _sign_in_cookie(consent: Consent) -> dict[str, str]:
@@ -301,12 +302,15 @@ def test_mappings_are_saved_per_section(office: Office) -> None:
 def test_connecting_from_the_dashboard_comes_back_to_the_connection(office: Office) -> None:
     cid = office.connection()
     emulator = office.site.emulator.url
-    realm = httpx.post(f"{emulator}/_emulator/companies", json={"name": "Back Again"}).json()
+    realm = httpx.post(
+        f"{emulator}/_emulator/companies", json={"name": "Back Again"}, verify=shared_tls()
+    ).json()
     go = office.post(f"/dashboard/connections/{cid}/connect")
     assert go.status_code == 303 and go.headers["location"].startswith(emulator)
     consent = httpx.get(
         go.headers["location"] + f"&realm_id={realm['realm_id']}&approve=true",
         follow_redirects=False,
+        verify=shared_tls(),
     )
     callback = urlparse(consent.headers["location"])
     back = office.client.get(f"{callback.path}?{callback.query}")
@@ -331,10 +335,16 @@ def test_the_callback_without_the_dashboards_cookie_answers_its_page(office: Off
     """Scripts and people who connected through the API see the callback's page as before."""
     cid = office.connection()
     emulator = office.site.emulator.url
-    realm = httpx.post(f"{emulator}/_emulator/companies", json={"name": "Scripted"}).json()
+    realm = httpx.post(
+        f"{emulator}/_emulator/companies", json={"name": "Scripted"}, verify=shared_tls()
+    ).json()
     started = office.service.begin_connect(office.key_id, cid)
     url = started.authorize_url
-    consent = httpx.get(f"{url}&realm_id={realm['realm_id']}&approve=true", follow_redirects=False)
+    consent = httpx.get(
+        f"{url}&realm_id={realm['realm_id']}&approve=true",
+        follow_redirects=False,
+        verify=shared_tls(),
+    )
     query = parse_qs(urlparse(consent.headers["location"]).query)
     script = in_process_client(office.site.app)
     script.cookies.update(_sign_in_cookie(started))  # the browser the script started

@@ -10,7 +10,9 @@ processes), in the chaos folder (`SOCKET_FOLDERS`) and for a test marked
 ``@pytest.mark.emulator_socket("why")`` (a dropped connection, a timeout). Either way one
 `Emulator` answers, so a test's own HTTP calls to `emulator.url` see what the engine did.
 A SQLite database starts as a copy of the session's migrated template (`sqlite_template`),
-not migrated again."""
+not migrated again; `world`'s, as a copy of the module's signed-in start (`signed_in`: a key and
+a connection through the OAuth dance, with the emulator's state just after it, restored for
+each test)."""
 
 from __future__ import annotations
 
@@ -41,6 +43,8 @@ from ledgerbridge.engine.verify import verify
 from ledgerbridge.settings import load_settings
 from ledgerbridge.storage.connections import Connections
 from ledgerbridge.storage.sync_states import SyncStates
+from qbo_emulator import persistence
+from qbo_emulator.clock import MovableClock
 from qbo_emulator.server import EmulatorServer
 from qbo_emulator.testing import EmulatorTransport, in_process
 from tests.ledgerbridge.postgres import private_schema
@@ -51,8 +55,20 @@ from tests.ledgerbridge.workers import Worker
 
 @pytest.fixture(scope="module")
 def emulator() -> Iterator[EmulatorServer]:
-    with EmulatorServer(webhook_time_scale=0.001, webhook_batch_window=0.05) as server:
+    """The module's emulator; its OAuth server's clock moves forward when a test says
+    (`emulator_later`), not only with time."""
+    with EmulatorServer(
+        webhook_time_scale=0.001, webhook_batch_window=0.05, oauth_clock=MovableClock()
+    ) as server:
         yield server
+
+
+def emulator_later(emulator: EmulatorServer, seconds: float) -> None:
+    """The emulator's OAuth server `seconds` later (the end of a grant reached without
+    waiting for it); the module's later tests see that time too, as if they ran later."""
+    clock = emulator.emulator.oauth_clock
+    assert isinstance(clock, MovableClock), clock
+    clock.advance(seconds)
 
 
 @pytest.fixture(scope="module")
@@ -178,6 +194,73 @@ def connect(
     service.complete_connect(query["state"][0], query["code"][0], query["realmId"][0], binding)
 
 
+def _environ(emulator: EmulatorServer, database_url: str, data_dir: Path) -> dict[str, str]:
+    return {
+        "LEDGERBRIDGE_QBO_EMULATOR_URL": emulator.url,
+        "LEDGERBRIDGE_DATABASE_URL": database_url,
+        "LEDGERBRIDGE_DATA_DIR": str(data_dir),
+        # the event-delivery suites' receivers listen on this machine: the operator allows it
+        "LEDGERBRIDGE_EVENTS_ALLOW_HTTP_HOSTS": "127.0.0.1",
+        # Web Connector and dashboard passwords hashed at a test's cost (production: 2^14)
+        "LEDGERBRIDGE_PASSWORD_SCRYPT_N": "16",
+    }
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    """`world`'s start on SQLite, made once per module (`signed_in`): the data directory of a
+    ledger with an API key and a connection signed in to a new company of the module's
+    emulator, through the OAuth dance, and the emulator's state just after it."""
+
+    files: dict[str, tuple[bytes, int]]  # the data directory's files: content, mode
+    emulator_state: bytes  # qbo_emulator.persistence.snapshot
+    key_id: str
+    connection_id: str
+    realm_id: str
+
+    def copy_into(self, data_dir: Path) -> None:
+        """The data directory's files written into `data_dir` (its database replaced)."""
+        for name, (content, mode) in self.files.items():
+            path = data_dir / name
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+            with os.fdopen(descriptor, "wb") as file:
+                file.write(content)
+            path.chmod(mode)
+
+
+@pytest.fixture(scope="module")
+def signed_in(
+    emulator: EmulatorServer,
+    sqlite_template: SqliteTemplate,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> SignedIn:
+    """What every `world` on SQLite starts from, made as `world` makes it on PostgreSQL (a key,
+    a company, a connection, the OAuth dance) once per module rather than once per test: each
+    test gets a copy of the data directory and the emulator back as it was just after the
+    dance (`persistence.restore`: the company, its grant and tokens as issued, nothing counted
+    against the limits), so it starts exactly where the dance left both sides."""
+    directory = tmp_path_factory.mktemp("signed-in")
+    url = sqlite_template.copy_into(directory)
+    ledger = build(load_settings(_environ(emulator, url, directory), data_dir=directory))
+    try:
+        service = Service(ledger)
+        key_id, _ = service.create_key("test")
+        made = httpx.post(
+            f"{emulator.url}/_emulator/companies", json={"name": "Sync Test Co"}, timeout=30
+        )
+        realm = made.json()["realm_id"]
+        connection = service.create_connection(key_id, "Test", "emulator")
+        connect(service, key_id, connection.id, realm)
+    finally:
+        ledger.db.dispose()  # the last connection closing checkpoints the WAL into the file
+    files = {
+        path.name: (path.read_bytes(), path.stat().st_mode & 0o777)
+        for path in sorted(directory.iterdir())
+    }
+    assert not any(name.endswith(("-wal", "-shm")) for name in files), sorted(files)
+    return SignedIn(files, persistence.snapshot(emulator.emulator), key_id, connection.id, realm)
+
+
 @pytest.fixture
 def world(
     request: pytest.FixtureRequest,
@@ -187,15 +270,12 @@ def world(
     shape: str,
     quickbooks_transport: httpx.BaseTransport | None,
 ) -> Iterator[World]:
-    environ = {
-        "LEDGERBRIDGE_QBO_EMULATOR_URL": emulator.url,
-        "LEDGERBRIDGE_DATABASE_URL": database_url,
-        "LEDGERBRIDGE_DATA_DIR": str(tmp_path),
-        # the event-delivery suites' receivers listen on this machine: the operator allows it
-        "LEDGERBRIDGE_EVENTS_ALLOW_HTTP_HOSTS": "127.0.0.1",
-        # Web Connector and dashboard passwords hashed at a test's cost (production: 2^14)
-        "LEDGERBRIDGE_PASSWORD_SCRYPT_N": "16",
-    }
+    environ = _environ(emulator, database_url, tmp_path)
+    signed: SignedIn | None = None
+    if shape == "sqlite":  # the module's signed-in start, copied (`signed_in`)
+        signed = request.getfixturevalue("signed_in")
+        signed.copy_into(tmp_path)
+        persistence.restore(emulator.emulator, signed.emulator_state)
     ledger = build(load_settings(environ, data_dir=tmp_path), transport=quickbooks_transport)
     if shape != "sqlite":  # a SQLite database is a copy of the migrated template
         ledger.db.migrate()
@@ -213,13 +293,16 @@ def world(
         ]
     else:
         service = Service(ledger)
-    key_id, _ = service.create_key("test")
-    realm = http.post(f"{emulator.url}/_emulator/companies", json={"name": "Sync Test Co"}).json()[
-        "realm_id"
-    ]
-    connection = service.create_connection(key_id, "Test", "emulator")
-    connect(service, key_id, connection.id, realm, http)
-    yield World(emulator, ledger, service, key_id, connection.id, realm, workers, http=http)
+    if signed is not None:
+        key_id, connection_id, realm = signed.key_id, signed.connection_id, signed.realm_id
+    else:
+        key_id, _ = service.create_key("test")
+        realm = http.post(
+            f"{emulator.url}/_emulator/companies", json={"name": "Sync Test Co"}
+        ).json()["realm_id"]
+        connection_id = service.create_connection(key_id, "Test", "emulator").id
+        connect(service, key_id, connection_id, realm, http)
+    yield World(emulator, ledger, service, key_id, connection_id, realm, workers, http=http)
     try:
         verify_every_connection(request, emulator, ledger, http)
     finally:

@@ -39,7 +39,8 @@ EXCHANGE = "/oauth2/v1/tokens/bearer"
 
 class Recorder(httpx.BaseTransport):
     """The real network; token answers are noted, and exchanges wait at `barrier` when set
-    (for at most a few seconds: a party that never comes only delays the one waiting)."""
+    (for at most a few seconds: a party that never comes only delays the one waiting, unless
+    the test aborts the barrier once that party is done)."""
 
     def __init__(self) -> None:
         self._inner = httpx.HTTPTransport()
@@ -131,7 +132,7 @@ def test_two_callbacks_racing_for_one_state_only_one_wins(rig: Rig) -> None:
     realm = rig.company()
     # Intuit's page approved twice (a double click, a replayed URL): two codes, one state
     callbacks = [rig.consent(started, realm), rig.consent(started, realm)]
-    rig.recorder.barrier = threading.Barrier(2)
+    barrier = rig.recorder.barrier = threading.Barrier(2)
     outcomes: list[str] = []
 
     def callback(query: dict[str, str]) -> None:
@@ -143,6 +144,10 @@ def test_two_callbacks_racing_for_one_state_only_one_wins(rig: Rig) -> None:
             outcomes.append(f"refused {invalid.problems[0].field}")
         else:
             outcomes.append("connected")
+        finally:
+            # a callback that is over will not reach the exchange: the other stops waiting
+            # for it (both reaching the exchange still meet there first)
+            barrier.abort()
 
     threads = [threading.Thread(target=callback, args=(query,)) for query in callbacks]
     for thread in threads:

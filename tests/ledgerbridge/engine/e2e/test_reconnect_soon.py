@@ -27,6 +27,7 @@ from ledgerbridge.storage.events import Events
 from ledgerbridge.storage.tokens import Tokens
 from qbo_emulator.server import EmulatorServer
 from tests.ledgerbridge.dashboard.conftest import in_process_client
+from tests.ledgerbridge.engine.conftest import emulator_later
 from tests.ledgerbridge.tls import shared_tls
 
 DAY = 86_400
@@ -138,7 +139,7 @@ def test_warned_ahead_reconnected_from_the_page_then_ended(rig: Rig) -> None:
 
     # The end: QuickBooks refuses the refresh, the connection is disconnected
     rig.admin("PATCH", f"/companies/{realm}", {"refresh_token_max_life": 1})
-    time.sleep(1.1)
+    emulator_later(rig.emulator, 1.1)  # past the emulator's end of the grant, on its OAuth clock
     rig.admin("POST", "/tokens/expire", {"realm_id": realm})  # the next call must refresh
     assert family.apps_connected_to(realm) == []  # QuickBooks: the app is no longer connected
     assert pull_company(rig.ledger, cid).stopped == "disconnected"

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from ledgerbridge.engine.pull import pull_company
 from tests.ledgerbridge.engine.conftest import World
+from tests.ledgerbridge.tls import shared_tls
 
 
 def put(world: World, record_type: str, app_id: str, **data: object) -> None:
@@ -146,6 +147,7 @@ def httpx_post(world: World, entity: str, body: dict[str, object]) -> dict[str, 
         json=body,
         headers={"Authorization": f"Bearer {tokens['access_token']}", "Accept": "application/json"},
         timeout=10,
+        verify=shared_tls(),
     )
     response.raise_for_status()
     result: dict[str, object] = response.json()[entity.capitalize()]
@@ -180,6 +182,7 @@ def test_an_edit_in_quickbooks_meanwhile_is_kept_and_ours_reapplied(world: World
         },
         headers={"Authorization": f"Bearer {tokens['access_token']}", "Accept": "application/json"},
         timeout=10,
+        verify=shared_tls(),
     ).raise_for_status()
     put(world, "customer", "d", display_name="Dana Fox", email="dana@example.com", notes="gate 7")
     report = world.sync()

@@ -3,14 +3,13 @@ into errors, and the backlog drains by itself once the cause is gone."""
 
 from __future__ import annotations
 
-import time
 from datetime import timedelta
 
 import pytest
 
 from ledgerbridge.engine.errors import Refused
 from ledgerbridge.storage.tokens import Tokens
-from tests.ledgerbridge.engine.conftest import World, connect
+from tests.ledgerbridge.engine.conftest import World, connect, emulator_later
 from tests.ledgerbridge.engine.failures.conftest import (
     Person,
     act,
@@ -113,7 +112,7 @@ def test_a_sign_in_that_ends_is_announced_then_disconnects_and_drains_after_reco
     assert shown.problem.params["reconnect_url"].endswith(f"realmId={world.realm_id}")
 
     world.admin("PATCH", f"/companies/{world.realm_id}", {"refresh_token_max_life": 1})
-    time.sleep(1.1)  # the emulator's end of the grant, on the real clock
+    emulator_later(world.emulator, 1.1)  # past the emulator's end of the grant, on its OAuth clock
     world.admin("POST", "/tokens/expire", {"realm_id": world.realm_id})
     customers(world, 3)
     assert sync(world).stopped == "disconnected"
