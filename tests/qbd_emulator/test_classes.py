@@ -192,8 +192,13 @@ def test_an_unknown_or_inactive_class_is_an_invalid_reference(
     before = company.counts()
     inactive = one(emulator, company, invoice_with_class(residential["ListID"], by_id=True))
     assert code(inactive) == 3140
-    assert inactive.get("statusMessage") == (
-        'There is an invalid reference to QuickBooks Class "Residential" in the Invoice line.  '
+    assert inactive.get("statusMessage") == (  # the ClassRef as sent: its ListID
+        f'There is an invalid reference to QuickBooks Class "{residential["ListID"]}" in the '
+        "Invoice line.  QuickBooks error message: The list element is inactive."
+    )
+    by_name = one(emulator, company, invoice_with_class("residential"))
+    assert by_name.get("statusMessage") == (  # as sent, its case too, as every 3140
+        'There is an invalid reference to QuickBooks Class "residential" in the Invoice line.  '
         "QuickBooks error message: The list element is inactive."
     )
     header = one(emulator, company, invoice_with_class("Commercial", header="Residential"))

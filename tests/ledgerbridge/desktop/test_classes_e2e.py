@@ -150,9 +150,13 @@ def test_a_class_quickbooks_refuses_as_inactive_is_reactivated(desktop: Desktop)
     sessions(connector)
     shown = problem(desktop, "invoice", "inv-1")
     assert shown["code"] == "class.inactive_in_quickbooks"  # QuickBooks' own 3140
-    assert 'The class "Residential"' in shown["meaning"]  # named from QuickBooks' words
+    # QuickBooks quotes the ClassRef as sent, its ListID; the class is named from the mirror
+    assert 'The class "Residential"' in shown["meaning"], shown["meaning"]
+    assert found["ListID"] not in shown["meaning"]
+    assert shown["params"]["quickbooks_id"] == found["ListID"]
     said = str(record(desktop, "invoice", "inv-1")["history"])
     assert "The list element is inactive" in said, said[:2000]
+    assert f'Class "{found["ListID"]}"' in said, said[:2000]  # QuickBooks' own words kept
     assert not exported(desktop).get("Invoice")
     _reactivated(desktop, connector, found)
 
