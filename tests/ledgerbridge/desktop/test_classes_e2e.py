@@ -225,7 +225,9 @@ def test_a_class_that_is_not_text_is_refused_naming_the_field(
     assert not exported(desktop).get("Invoice")
 
 
-def test_a_class_name_longer_than_desktop_takes_names_the_field(desktop: Desktop) -> None:
+def test_a_class_name_longer_than_desktop_takes_is_too_long_naming_the_field(
+    desktop: Desktop,
+) -> None:
     connector = ready(desktop)
     put(desktop, "customer", "c", display_name="Eve Park")
     long = "Commercial:" + "R" * 160  # a full name Desktop never holds (159 at most)
@@ -238,12 +240,28 @@ def test_a_class_name_longer_than_desktop_takes_names_the_field(desktop: Desktop
         date="2026-11-20",
         lines=[{"item_id": "svc", "quantity": "1", "unit_price": "95.00", "class": long}],
     )
+    fits = "Commercial:" + "R" * 148  # 159: as long as a Desktop class's full name can be
+    put(
+        desktop,
+        "invoice",
+        "inv-2",
+        customer_id="c",
+        number="7105",
+        date="2026-11-20",
+        lines=[{"item_id": "svc", "quantity": "1", "unit_price": "95.00", "class": fits}],
+    )
     sessions(connector)
     shown = problem(desktop, "invoice", "inv-1")
-    assert shown["code"] == "class.inactive_in_quickbooks"
+    assert shown["code"] == "record.field_too_long", shown  # found before sending
     assert shown["field"] == "lines[0].class"
-    assert shown["params"].get("in_quickbooks") is False  # nothing there to reactivate
-    assert "reactivate" not in record(desktop, "invoice", "inv-1")["actions"]
+    assert shown["params"]["limit"] == 159 and shown["params"]["length"] == 171
+    assert "159" in shown["meaning"], shown["meaning"]
+    actions = record(desktop, "invoice", "inv-1")["actions"]
+    assert "reactivate" not in actions and "shorten" in actions
+    # a full name Desktop could hold but the company file does not: no class of that name
+    other = problem(desktop, "invoice", "inv-2")
+    assert other["code"] == "class.inactive_in_quickbooks" and other["field"] == "lines[0].class"
+    assert other["params"].get("in_quickbooks") is False  # nothing there to reactivate
     assert not exported(desktop).get("Invoice")
     assert {c["FullName"] for c in exported(desktop)["Class"]} == {
         "Residential",
@@ -268,3 +286,4 @@ def test_a_class_mapped_to_a_desktop_class_is_sent_as_that_class(desktop: Deskto
     (sent,) = exported(desktop)["Invoice"]
     assert sent["ClassRef"] == {"ListID": retail["ListID"], "FullName": "Commercial:Retail"}
     assert "Warranty" not in {c["Name"] for c in exported(desktop)["Class"]}  # none made
+
