@@ -287,3 +287,39 @@ def test_a_class_mapped_to_a_desktop_class_is_sent_as_that_class(desktop: Deskto
     assert sent["ClassRef"] == {"ListID": retail["ListID"], "FullName": "Commercial:Retail"}
     assert "Warranty" not in {c["Name"] for c in exported(desktop)["Class"]}  # none made
 
+
+def test_reactivate_of_a_sub_class_makes_its_inactive_parent_active_first(
+    desktop: Desktop,
+) -> None:
+    """Commercial made inactive at the PC (its sub-class Retail with it): Reactivate on a
+    record using Commercial:Retail makes Commercial active, then Retail, in the same session;
+    the company file's export has both active and the invoice in it once."""
+    connector = ready(desktop)
+    put(desktop, "customer", "c", display_name="Eve Park")
+    sessions(connector)
+    parent = deactivate(desktop, "Commercial")
+    retail = klass(desktop, "Commercial:Retail")
+    assert retail["IsActive"] == "false"  # made inactive with its parent
+    desktop.clock.advance(minutes=16)  # the next scheduled session reads the Class List
+    invoice(desktop, "inv-1", "c", "7106", **{"class": "Commercial:Retail"})
+    sessions(connector)
+    assert problem(desktop, "invoice", "inv-1")["code"] == "class.inactive_in_quickbooks"
+    answer = act(desktop, "invoice", "inv-1", "reactivate")
+    assert answer["result"]["summary"] == WAITING
+    logs = [connector.run_session()]  # the session carrying the Reactivate
+    assert logs[0].outcome == "done", logs[0].notes
+    sessions(connector)
+    assert klass(desktop, "Commercial")["IsActive"] == "true"
+    assert klass(desktop, "Commercial")["ListID"] == parent["ListID"]
+    assert klass(desktop, "Commercial:Retail")["IsActive"] == "true"
+    view = record(desktop, "invoice", "inv-1")
+    assert view["status"] == "synced", (view["problem"], view["history"][:4])
+    (sent,) = exported(desktop)["Invoice"]
+    assert sent["ClassRef"]["ListID"] == retail["ListID"]
+    mods = [
+        str(c.answer)
+        for c in logs[0].calls
+        if c.method == "sendRequestXML" and "<ClassModRq" in str(c.answer)
+    ]
+    assert len(mods) == 2, mods  # in the same session: the parent first, then the sub-class
+    assert parent["ListID"] in mods[0] and retail["ListID"] in mods[1], mods

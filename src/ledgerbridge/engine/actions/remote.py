@@ -78,10 +78,20 @@ def reactivate(t: Target) -> Done:
                 f"QuickBooks has no {entity.lower()} {', '.join(gone)} any more (it was deleted "
                 f"there): choose another {entity.lower()} in the app or its mapping"
             )
+        done: set[str] = set()
+        raised: list[dict[str, Any]] = []  # the inactive classes above a sub-class
         for current in found:
-            if current.get("Active") is False:
+            if entity == "Class":  # a sub-class under an inactive class: its parents first
+                parents = [p for p in _inactive_parents(client, current) if p["Id"] not in done]
+                for parent in parents:
+                    raised.append(_activate(client, entity, parent))
+                    done.add(str(parent["Id"]))
+                if parents:  # read again: its parents' change may have changed it
+                    current = _read(client, entity, str(current["Id"]))
+            if current.get("Active") is False and str(current["Id"]) not in done:
                 changed.append(_activate(client, entity, current))
-    shown = changed or found
+                done.add(str(current["Id"]))
+    shown = [*changed, *raised] or found
     for current in shown:
         _remember(t, entity, current)
     requeued = _requeue_reactivated(t, entity, [str(c["Id"]) for c in shown])
@@ -144,6 +154,21 @@ def _add_again(t: Target, entity: str, gone: list[str]) -> Done:
         f"{', '.join(added)} is added to QuickBooks again, then this record",
         {"entity": entity, "deleted_quickbooks_ids": gone, "added_again": added},
     )
+
+
+def _inactive_parents(client: QuickBooks, current: dict[str, Any]) -> list[dict[str, Any]]:
+    """The inactive classes above a class, the topmost first (QuickBooks keeps a sub-class
+    under an inactive parent inactive in effect: each must be made active)."""
+    above: list[dict[str, Any]] = []
+    seen = {str(current["Id"])}
+    parent = (current.get("ParentRef") or {}).get("value")
+    while parent and str(parent) not in seen:  # at most 5 levels; a cycle is never followed
+        seen.add(str(parent))
+        found = _read(client, "Class", str(parent))
+        if found.get("Active") is False:
+            above.append(found)
+        parent = (found.get("ParentRef") or {}).get("value")
+    return above[::-1]
 
 
 def _activate(client: QuickBooks, entity: str, current: dict[str, Any]) -> dict[str, Any]:
