@@ -323,3 +323,28 @@ def test_reactivate_of_a_sub_class_makes_its_inactive_parent_active_first(
     ]
     assert len(mods) == 2, mods  # in the same session: the parent first, then the sub-class
     assert parent["ListID"] in mods[0] and retail["ListID"] in mods[1], mods
+
+
+def test_reactivate_of_a_class_is_refused_in_plain_words_below_qbxml_8(desktop: Desktop) -> None:
+    """ClassMod is qbXML 8.0+: when the Web Connector reports an older QuickBooks, Reactivate
+    of a class is refused at once saying what to do at the PC; nothing is kept or sent."""
+    connector = ready(desktop)
+    put(desktop, "customer", "c", display_name="Eve Park")
+    sessions(connector)
+    deactivate(desktop, "Residential")
+    invoice(desktop, "inv-1", "c", "7107", **{"class": "Residential"})
+    sessions(connector)
+    assert problem(desktop, "invoice", "inv-1")["code"] == "class.inactive_in_quickbooks"
+    desktop.company.qbxml_version = "7.0"  # the PC's QuickBooks, as its Web Connector reports
+    desktop.clock.advance(minutes=16)
+    sessions(connector)
+    assert desktop.status()["qbxml_version"] == "7.0"
+    answer = desktop.http.post(
+        f"/v1/connections/{desktop.connection['id']}/records/invoice/inv-1/actions/reactivate"
+    )
+    assert answer.status_code == 409, answer.text
+    said = answer.json()["error"]["message"]
+    assert "qbXML 7.0" in said and "8.0" in said and "Class List" in said, said
+    sessions(connector)
+    assert klass(desktop, "Residential")["IsActive"] == "false"  # nothing sent
+    assert record(desktop, "invoice", "inv-1")["status"] == "error"

@@ -27,8 +27,16 @@ from ledgerbridge.storage.links import Links
 from ledgerbridge.storage.mirror import Mirror
 from ledgerbridge.storage.records import Records
 from ledgerbridge.storage.sync_states import SyncStates
+from ledgerbridge.storage.web_connectors import WebConnectors
 
-__all__ = ["align_account", "link", "move_back", "reactivate", "renumber"]
+__all__ = [
+    "align_account",
+    "link",
+    "move_back",
+    "reactivate",
+    "reactivate_check",
+    "renumber",
+]
 
 
 def _refused_by_quickbooks(error: QuickBooksError) -> Refused:
@@ -56,10 +64,40 @@ def _read(client: QuickBooks, entity: str, qbo_id: str) -> dict[str, Any]:
 # --- reactivate -------------------------------------------------------------------------------
 
 
+CLASS_MOD_SINCE = (8, 0)  # qbXML's ClassMod: a class made active again needs 8.0 or newer
+
+
+def reactivate_check(t: Target) -> None:
+    """Refused before anything is kept for the Web Connector: a class on a QuickBooks Desktop
+    whose qbXML (as the Web Connector reported it) has no ClassMod."""
+    if rules.STOPPED_BY_INACTIVE.get(t.code or "") != "Class":
+        return
+    if t.connection.environment != "desktop":
+        return
+    with t.ledger.db.session(readonly=True) as session:
+        connector = WebConnectors(session).get(t.cid)
+    reported = connector.qbxml_version if connector is not None else None
+    if not reported:
+        return  # not known yet: the session that carries it out checks again
+    try:
+        major, _, minor = reported.partition(".")
+        version = (int(major), int(minor or "0"))
+    except ValueError:
+        return
+    if version < CLASS_MOD_SINCE:
+        raise Refused(
+            f"this QuickBooks Desktop speaks qbXML {reported} (as its Web Connector reported), "
+            "and making a class active again from here needs qbXML 8.0 or newer: make the "
+            "class active at the PC (Lists, Class List, Include inactive, then click the X "
+            "beside it), then click Retry"
+        )
+
+
 def reactivate(t: Target) -> Done:
     entity = rules.STOPPED_BY_INACTIVE.get(t.code or "")
     if entity is None:
         raise Refused("reactivate applies to something made inactive in QuickBooks")
+    reactivate_check(t)
     named = t.problem_param("quickbooks_id")
     candidates = [str(named)] if named else _own_or_dependency_ids(t, entity)
     if not candidates:
