@@ -17,7 +17,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 
 from lxml import etree
 
@@ -89,9 +89,10 @@ def process(company: Company, session: Session, text: str | bytes) -> str:
         root = parse(raw)
     except (Unreadable, UnicodeEncodeError):
         raise statuses.parse_error() from None
-    _check_version(company, root)
+    asked = _check_version(company, root)
     if root.tag != "QBXML":
         raise statuses.parse_error()
+    _check_newer_elements(root, asked)
     sets = [c for c in root if isinstance(c.tag, str)]
     if len(sets) != 1 or sets[0].tag != "QBXMLMsgsRq":
         raise statuses.parse_error()
@@ -139,7 +140,21 @@ def _spend(company: Company, fault: Any) -> None:
             company.faults.remove(fault)
 
 
-def _check_version(company: Company, root: etree._Element) -> None:
+# Elements the 7.0 catalogue (the emulator's schema) does not have, and the qbXML version that
+# brought them: in an older document QuickBooks' parser does not know them, and refuses the
+# document whole as it refuses any element its schema lacks
+NEWER: Final = {"ClassModRq": (8, 0), "ExternalGUID": (8, 0)}
+
+
+def _check_newer_elements(root: etree._Element, asked: tuple[int, int]) -> None:
+    for element in root.iter():
+        if isinstance(element.tag, str):
+            since = NEWER.get(element.tag)
+            if since is not None and asked < since:
+                raise statuses.parse_error()
+
+
+def _check_version(company: Company, root: etree._Element) -> tuple[int, int]:
     pi = root.getprevious()
     while pi is not None and not (
         isinstance(pi, etree._ProcessingInstruction) and pi.target == "qbxml"
@@ -155,6 +170,7 @@ def _check_version(company: Company, root: etree._Element) -> None:
         company.qbxml_version
     ):
         raise statuses.version_error()
+    return int(match.group(1)), int(match.group(2))
 
 
 def _read_request(element: etree._Element) -> Request:

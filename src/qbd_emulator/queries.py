@@ -222,6 +222,11 @@ def _txns(company: Company, kind: str, query: Tree) -> list[Record]:
     return sorted(records, key=lambda r: (r.created, r.id))
 
 
+def _several(value: Any) -> list[Any]:
+    """A repeating element's values (one value parsed alone is still one of them)."""
+    return list(value) if isinstance(value, list | tuple) else [value]
+
+
 def _entity_matches(company: Company, record: Record, entity: Tree) -> bool:
     ref = (
         record.data.get("CustomerRef")
@@ -236,10 +241,11 @@ def _entity_matches(company: Company, record: Record, entity: Tree) -> bool:
     for family in ("Customer", "Vendor", "Employee", "OtherName"):
         target = company.list_record(family, list_id) or target
     name = objects.full_name(target).casefold() if target else ""
+    # ListID and FullName repeat in an EntityFilter (any of the entities given)
     if "ListID" in entity:
-        return bool(list_id == entity["ListID"])
+        return list_id in _several(entity["ListID"])
     if "FullName" in entity:
-        return name == str(entity["FullName"]).casefold()
+        return name in {str(n).casefold() for n in _several(entity["FullName"])}
     if "ListIDWithChildren" in entity:
         parent = None
         for family in ("Customer", "Vendor"):

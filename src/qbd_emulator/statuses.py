@@ -119,7 +119,8 @@ def invalid_reference(kind: str, value: str, where: str) -> StatusError:
 
 def inactive_reference(kind: str, value: str, where: str) -> StatusError:
     """A transaction naming a list element made inactive (a class): refused as an invalid
-    reference, QuickBooks' reason saying why (that reason's text is ours, see
+    reference quoting the reference as sent (its ListID or its FullName, as every 3140 does),
+    QuickBooks' reason saying why (that reason's text is ours, see
     docs/emulator-desktop.md)."""
     return error(
         3140,

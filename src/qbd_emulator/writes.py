@@ -67,7 +67,7 @@ def _reference(company: Company, owner: str, where: str, key: str, ref: Tree) ->
     if target is None:
         raise statuses.invalid_reference(kind, shown, where)
     if family in INACTIVE_REFUSED and owner in TXN_TYPES and not target.active:
-        raise statuses.inactive_reference(kind, objects.full_name(target), where)
+        raise statuses.inactive_reference(kind, shown, where)  # the value sent, as 3140s do
     return {"ListID": target.id, "FullName": objects.full_name(target)}
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from lxml import etree
 
 from qbd_emulator.emulator import Emulator
 from qbd_emulator.model import Company
@@ -192,8 +193,13 @@ def test_an_unknown_or_inactive_class_is_an_invalid_reference(
     before = company.counts()
     inactive = one(emulator, company, invoice_with_class(residential["ListID"], by_id=True))
     assert code(inactive) == 3140
-    assert inactive.get("statusMessage") == (
-        'There is an invalid reference to QuickBooks Class "Residential" in the Invoice line.  '
+    assert inactive.get("statusMessage") == (  # the ClassRef as sent: its ListID
+        f'There is an invalid reference to QuickBooks Class "{residential["ListID"]}" in the '
+        "Invoice line.  QuickBooks error message: The list element is inactive."
+    )
+    by_name = one(emulator, company, invoice_with_class("residential"))
+    assert by_name.get("statusMessage") == (  # as sent, its case too, as every 3140
+        'There is an invalid reference to QuickBooks Class "residential" in the Invoice line.  '
         "QuickBooks error message: The list element is inactive."
     )
     header = one(emulator, company, invoice_with_class("Commercial", header="Residential"))
@@ -257,3 +263,33 @@ def test_classes_through_the_admin_api_and_the_state_file(tmp_path: Path) -> Non
     # identities go on where they stopped
     rs = send(again, kept, class_add("After"))[0]
     assert rs.findtext("ClassRet/ListID") not in {c["ListID"] for c in names.values()}
+
+
+@pytest.mark.parametrize(
+    "request_",
+    [
+        "mod",  # ClassModRq is qbXML 8.0+
+        "guid",  # ExternalGUID too
+    ],
+)
+def test_an_element_newer_than_the_documents_version_is_refused_whole(
+    emulator: Emulator, company: Company, request_: str
+) -> None:
+    """QuickBooks parses a document against its version's schema: a ClassMod or an
+    ExternalGUID in a 7.0 document is a parse error (nothing done); in 8.0 it is taken."""
+    residential = classes(emulator, company)["Residential"]
+    guid = "{6B29FC40-CA47-1067-B31D-00DD010662DA}"
+    text = (
+        class_mod(residential["ListID"], residential["EditSequence"], "<Name>Homes</Name>")
+        if request_ == "mod"
+        else f"<CustomerAddRq><CustomerAdd><Name>Guid Test</Name><ExternalGUID>{guid}"
+        "</ExternalGUID></CustomerAdd></CustomerAddRq>"
+    )
+    before = company.counts()
+    answer, error = emulator.process_direct(company, message(text, version="7.0"))
+    assert error is not None and error.hresult == "0x80040400", answer
+    assert company.counts() == before
+    assert set(classes(emulator, company)) == {"Residential", "Commercial", "Commercial:Retail"}
+    answer, error = emulator.process_direct(company, message(text, version="8.0"))
+    assert error is None, error
+    assert code(etree.fromstring(answer.encode()).find("QBXMLMsgsRs")[0]) == 0

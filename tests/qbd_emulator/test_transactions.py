@@ -160,6 +160,31 @@ def test_transaction_queries(emulator: Emulator, company: Company) -> None:
     ] * 2
 
 
+def test_an_entity_filter_by_list_id_or_full_name_finds_that_entitys_transactions(
+    emulator: Emulator, company: Company
+) -> None:
+    """ListID and FullName repeat in an EntityFilter: a transaction matches any one given."""
+    send(emulator, company, invoice_add("Alvarez, Maria:Main House", ref="A-1"))
+    send(emulator, company, invoice_add("Okafor, Dan", ref="B-1"))
+    job = company.by_full_name("Customer", "Alvarez, Maria:Main House")
+    assert job is not None
+
+    def numbers(entity: str) -> list[str | None]:
+        rs = one(
+            emulator,
+            company,
+            f"<InvoiceQueryRq><EntityFilter>{entity}</EntityFilter></InvoiceQueryRq>",
+        )
+        return [r.findtext("RefNumber") for r in rs.findall("InvoiceRet")]
+
+    assert numbers(f"<ListID>{job.id}</ListID>") == ["A-1"]
+    assert numbers(f"<ListID>80000999-1</ListID><ListID>{job.id}</ListID>") == ["A-1"]
+    assert numbers("<FullName>okafor, dan</FullName>") == ["B-1"]
+    both = "<FullName>Okafor, Dan</FullName><FullName>Alvarez, Maria:Main House</FullName>"
+    assert numbers(both) == ["A-1", "B-1"]
+    assert numbers("<ListID>80000999-1</ListID>") == []
+
+
 def test_a_list_query_by_ids_reports_what_is_missing(emulator: Emulator, company: Company) -> None:
     known = company.by_full_name("Vendor", "Summit Lumber")
     assert known is not None

@@ -368,7 +368,10 @@ def _inactive_customer(ctx: FaultContext) -> Classification:
     return Classification(catalog.CUSTOMER_INACTIVE_IN_QUICKBOOKS)
 
 
-_CLASS_NAMED = re.compile(r'invalid reference to QuickBooks Class "(?P<name>[^"]+)"')
+# QuickBooks Desktop's 3140 echoes the ClassRef value sent, quoted: a full name (which may
+# itself hold a `"`, hence up to the last `" in the`) or, as ledgerbridge sends it, a ListID
+_CLASS_NAMED = re.compile(r'invalid reference to QuickBooks Class "(?P<name>.+)" in the ')
+_DESKTOP_LIST_ID = re.compile(r"[0-9A-F]{1,8}-[0-9]{1,10}")
 
 _INACTIVE_PARENT: Final = {
     "customer": catalog.CUSTOMER_INACTIVE_IN_QUICKBOOKS,
@@ -387,16 +390,25 @@ def _object_not_found(fault: Fault, ctx: FaultContext) -> Classification | None:
         return _inactive_customer(ctx)
     if leaf == "ItemRef":
         return Classification(catalog.ITEM_INACTIVE_IN_QUICKBOOKS)
-    if leaf == "ClassRef":  # QuickBooks Desktop's 3140 names the class: "...Class "X"..."
-        named = _CLASS_NAMED.search(fault.detail)
-        return Classification(
-            catalog.CLASS_INACTIVE_IN_QUICKBOOKS, {"name": named["name"]} if named else {}
-        )
+    if leaf == "ClassRef":  # QuickBooks Desktop's 3140 quotes the ClassRef sent: "...Class "X"..."
+        return Classification(catalog.CLASS_INACTIVE_IN_QUICKBOOKS, _class_named(fault.detail))
     if leaf == "VendorRef" or (leaf == "EntityRef" and entity in _VENDOR_DOCUMENTS):
         return Classification(catalog.VENDOR_INACTIVE_IN_QUICKBOOKS)
     if leaf == "ParentRef" and entity in _INACTIVE_PARENT:
         return Classification(_INACTIVE_PARENT[entity])
     return _reference(fault, leaf)
+
+
+def _class_named(detail: str) -> dict[str, str]:
+    """The class a Desktop 3140 quotes: its name, or its ListID (`quickbooks_id`, the name
+    left to whoever knows the company's classes: a ListID is never shown as a name)."""
+    named = _CLASS_NAMED.search(detail or "")
+    if named is None:
+        return {}
+    value = named["name"]
+    if _DESKTOP_LIST_ID.fullmatch(value):
+        return {"quickbooks_id": value}
+    return {"name": value}
 
 
 def _reference(fault: Fault, leaf: str) -> Classification | None:

@@ -17,7 +17,9 @@ Steps (each printed as it goes):
 5. wait while the Web Connector's sessions carry the push pass, one qbXML request per round
    trip, until no record is due; keep the company file's export (`EXPORT`, QuickBooks' own
    state) in the data directory;
-6. the summary (`report`), and serving until Ctrl-C unless `serve=False`.
+6. the summary (`report`): the records in QuickBooks Desktop counted in that export
+   (`company_file`), a line saying so when it disagrees with ledgerbridge's statuses; then
+   serving until Ctrl-C unless `serve=False`.
 
 The Online demo's second act (a person's changes in QuickBooks, drift) is not played here.
 """
@@ -25,12 +27,13 @@ The Online demo's second act (a person's changes in QuickBooks, drift) is not pl
 from __future__ import annotations
 
 import datetime as dt
+import json
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from typing import Final
+from typing import Any, Final
 
 import httpx
 from lxml import etree
@@ -38,7 +41,7 @@ from rich.console import Console
 
 from ledgerbridge.bootstrap import Ledger, build
 from ledgerbridge.bootstrap.wiring import CannotListen, api_in_thread
-from ledgerbridge.demo import report
+from ledgerbridge.demo import company_file, report
 from ledgerbridge.demo.dataset import Dataset, generate
 from ledgerbridge.demo.run import (
     DemoError,
@@ -102,8 +105,10 @@ def run_desktop(options: Options, out: Console) -> report.Outcome:
         _map(ledger, service, key_id, connection.id, dataset, out)
         records = _hand_over(service, key_id, connection.id, dataset, out)
         sync = _wait_for_sync(ledger, service, key_id, connection.id, out)
-        _keep_export(url, options, out)
+        export = _keep_export(url, options, out)
+        held = company_file.count(ledger, connection.id, export)
         outcome = report.Outcome(url, "", key_id, secret, connection.id, records, [sync])
+        outcome.company_file = held
         refused: dict[str, str] = {}
         for record in dataset.refused:
             try:
@@ -114,10 +119,15 @@ def run_desktop(options: Options, out: Console) -> report.Outcome:
         outcome.seconds_to_summary = time.monotonic() - started
         report.show(out, outcome.summary, [], outcome.seconds_to_summary)
         out.print(
-            f"Synced through the Web Connector: {sync.created} records in QuickBooks Desktop, "
-            f"{sync.failed} needing attention, in {sync.seconds:.0f} s (one qbXML request per "
-            "round trip)"
+            f"Synced through the Web Connector: {held.total} records in QuickBooks Desktop (the "
+            f"company file's export), {sync.failed} needing attention, in {sync.seconds:.0f} s "
+            "(one qbXML request per round trip)"
         )
+        if held.disagreements:
+            out.print(
+                "[bold red]The company file disagrees with ledgerbridge's statuses:[/] "
+                + "; ".join(held.disagreements)
+            )
         if options.serve:
             out.print(f"Serving on {base} (the dashboard at {base}/dashboard); Ctrl-C stops")
             try:
@@ -128,9 +138,9 @@ def run_desktop(options: Options, out: Console) -> report.Outcome:
     return outcome
 
 
-def _keep_export(url: str, options: Options, out: Console) -> None:
+def _keep_export(url: str, options: Options, out: Console) -> dict[str, Any]:
     """The company file as the emulator holds it (QuickBooks' own state), kept beside the
-    demo's database before the emulator stops."""
+    demo's database before the emulator stops; its contents returned."""
     answer = httpx.get(f"{url}/_emulator/companies/demo/export", timeout=60)
     if answer.status_code != 200:
         raise DemoError(f"the Desktop emulator's export failed: {answer.text[:200]}")
@@ -138,6 +148,8 @@ def _keep_export(url: str, options: Options, out: Console) -> None:
     with open_private(kept) as file:
         file.write(answer.content)
     out.print(f"The company file's export: {kept}")
+    held: dict[str, Any] = json.loads(answer.content)
+    return held
 
 
 def _ledger(options: Options) -> Ledger:

@@ -14,6 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from ledgerbridge.core import catalog
+from ledgerbridge.demo.company_file import CompanyFileCount
 from ledgerbridge.engine.drain import DrainReport, problem_counts
 from ledgerbridge.engine.service import Service
 from ledgerbridge.terminal import problems_table, statuses_table
@@ -63,6 +64,7 @@ class Outcome:
     syncs: list[DrainReport] = field(default_factory=list)
     summary: Summary | None = None
     seconds_to_summary: float = 0.0
+    company_file: CompanyFileCount | None = None  # the Desktop demo: its export's count
 
 
 def summarize(

@@ -81,9 +81,11 @@ _K = TypeVar("_K")
 _V = TypeVar("_V")
 
 
-def policies_of(settings: Mapping[str, Any]) -> Policies:
-    """The connection's settings that preflight applies."""
+def policies_of(settings: Mapping[str, Any], environment: str = "") -> Policies:
+    """The connection's settings that preflight applies (`environment`: the connection's,
+    "desktop" for QuickBooks Desktop's own limits)."""
     return Policies(
+        desktop=environment == "desktop",
         name_conflicts=settings.get("name_conflicts", "ask"),
         numbering=settings.get("numbering", "app"),
         number_prefix=settings.get("number_prefix", ""),
@@ -157,7 +159,7 @@ class Surroundings:
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.cid = connection.id
-        self.policies = policies_of(connection.settings)
+        self.policies = policies_of(connection.settings, connection.environment)
         self.on_change: planner.OnChange = connection.settings.get("quickbooks_changes", "ask")
         self.mappings = mappings_of(connection.mappings)
         # app records by QuickBooks name key, per type, built once (for preflight)

@@ -482,7 +482,10 @@ def test_classes_are_read_sent_as_class_refs_and_made_active_again(
         qb.create("Invoice", body, request_id="inv-2")
     assert code_of(refused.value, "Invoice") == catalog.CLASS_INACTIVE_IN_QUICKBOOKS
     found_class = classify(refused.value.first, FaultContext(entity="invoice", operation="create"))
-    assert found_class.params == {"name": "Commercial:Retail"}  # from QuickBooks' words
+    # QuickBooks quotes the ClassRef as sent, its ListID: never shown as the class's name (the
+    # engine names it from the mirror or the record)
+    assert found_class.params == {"quickbooks_id": retail["Id"]}
+    assert f'Class "{retail["Id"]}"' in refused.value.first.detail
     assert "The list element is inactive" in refused.value.first.detail
     off = qb.read("Class", retail["Id"])
     assert off is not None and off["Active"] is False

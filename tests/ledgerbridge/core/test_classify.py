@@ -376,6 +376,45 @@ CASES = [
         {},
     ),
     Case(
+        "desktop-3140-inactive-class-named",
+        fault(
+            "610",
+            MSG_NOT_FOUND,
+            'There is an invalid reference to QuickBooks Class "Commercial:Retail" in the '
+            "Invoice line.  QuickBooks error message: The list element is inactive.",
+            "Line.SalesItemLineDetail.ClassRef",
+        ),
+        ctx("Invoice"),
+        catalog.CLASS_INACTIVE_IN_QUICKBOOKS,
+        {"name": "Commercial:Retail"},
+    ),
+    Case(
+        "desktop-3140-inactive-class-name-with-a-quote",
+        fault(
+            "610",
+            MSG_NOT_FOUND,
+            'There is an invalid reference to QuickBooks Class "The "Big" One" in the Invoice.  '
+            "QuickBooks error message: The list element is inactive.",
+            "ClassRef",
+        ),
+        ctx("Invoice"),
+        catalog.CLASS_INACTIVE_IN_QUICKBOOKS,
+        {"name": 'The "Big" One'},
+    ),
+    Case(
+        "desktop-3140-inactive-class-by-list-id",
+        fault(
+            "610",
+            MSG_NOT_FOUND,
+            'There is an invalid reference to QuickBooks Class "80000099-1700000000" in the '
+            "Invoice line.  QuickBooks error message: The list element is inactive.",
+            "Line.SalesItemLineDetail.ClassRef",
+        ),
+        ctx("Invoice"),
+        catalog.CLASS_INACTIVE_IN_QUICKBOOKS,
+        {"quickbooks_id": "80000099-1700000000"},  # a ListID is never shown as a name
+    ),
+    Case(
         "610-inactive-vendor",
         fault("610", MSG_NOT_FOUND, DETAIL_INACTIVE, "VendorRef"),
         ctx("Bill"),

@@ -4,6 +4,7 @@ policy fixes by itself; with an in-memory mirror and records built by `parse_rec
 from __future__ import annotations
 
 import copy
+import dataclasses
 import datetime as dt
 import re
 from collections.abc import Mapping
@@ -937,6 +938,26 @@ def test_invoice_classes(
     line = {**INVOICE["lines"][0], "class": line_class}
     world.add("invoice/x1", {**INVOICE, "number": None, "class": invoice_class, "lines": [line]})
     assert found(world.check("invoice/x1")) == expected
+
+
+@pytest.mark.parametrize("desktop", [True, False])
+def test_a_class_full_name_no_desktop_class_can_have_is_too_long_on_desktop(desktop: bool) -> None:
+    """QuickBooks Desktop holds a class's full name up to 159 characters: a longer name that
+    nothing resolves is the field too long there (Online allows more: no class of that name)."""
+    world = World()
+    long = "Commercial:" + "R" * 149  # 160
+    line = {**INVOICE["lines"][0], "class": long}
+    world.add("invoice/x1", {**INVOICE, "number": None, "lines": [line]})
+    verdict = world.check("invoice/x1", policies=dataclasses.replace(ASK, desktop=desktop))
+    if desktop:
+        assert found(verdict) == [(catalog.RECORD_FIELD_TOO_LONG, "lines[0].class")]
+        assert single(verdict) == {"field": "class", "length": 160, "limit": 159}
+    else:
+        assert found(verdict) == [(catalog.CLASS_INACTIVE_IN_QUICKBOOKS, "lines[0].class")]
+    fits = {**line, "class": long[:159]}
+    world.add("invoice/x2", {**INVOICE, "number": None, "lines": [fits]})
+    verdict = world.check("invoice/x2", policies=dataclasses.replace(ASK, desktop=desktop))
+    assert found(verdict) == [(catalog.CLASS_INACTIVE_IN_QUICKBOOKS, "lines[0].class")]
 
 
 @pytest.mark.parametrize(

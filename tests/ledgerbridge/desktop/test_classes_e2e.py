@@ -150,9 +150,13 @@ def test_a_class_quickbooks_refuses_as_inactive_is_reactivated(desktop: Desktop)
     sessions(connector)
     shown = problem(desktop, "invoice", "inv-1")
     assert shown["code"] == "class.inactive_in_quickbooks"  # QuickBooks' own 3140
-    assert 'The class "Residential"' in shown["meaning"]  # named from QuickBooks' words
+    # QuickBooks quotes the ClassRef as sent, its ListID; the class is named from the mirror
+    assert 'The class "Residential"' in shown["meaning"], shown["meaning"]
+    assert found["ListID"] not in shown["meaning"]
+    assert shown["params"]["quickbooks_id"] == found["ListID"]
     said = str(record(desktop, "invoice", "inv-1")["history"])
     assert "The list element is inactive" in said, said[:2000]
+    assert f'Class "{found["ListID"]}"' in said, said[:2000]  # QuickBooks' own words kept
     assert not exported(desktop).get("Invoice")
     _reactivated(desktop, connector, found)
 
@@ -221,7 +225,9 @@ def test_a_class_that_is_not_text_is_refused_naming_the_field(
     assert not exported(desktop).get("Invoice")
 
 
-def test_a_class_name_longer_than_desktop_takes_names_the_field(desktop: Desktop) -> None:
+def test_a_class_name_longer_than_desktop_takes_is_too_long_naming_the_field(
+    desktop: Desktop,
+) -> None:
     connector = ready(desktop)
     put(desktop, "customer", "c", display_name="Eve Park")
     long = "Commercial:" + "R" * 160  # a full name Desktop never holds (159 at most)
@@ -234,12 +240,28 @@ def test_a_class_name_longer_than_desktop_takes_names_the_field(desktop: Desktop
         date="2026-11-20",
         lines=[{"item_id": "svc", "quantity": "1", "unit_price": "95.00", "class": long}],
     )
+    fits = "Commercial:" + "R" * 148  # 159: as long as a Desktop class's full name can be
+    put(
+        desktop,
+        "invoice",
+        "inv-2",
+        customer_id="c",
+        number="7105",
+        date="2026-11-20",
+        lines=[{"item_id": "svc", "quantity": "1", "unit_price": "95.00", "class": fits}],
+    )
     sessions(connector)
     shown = problem(desktop, "invoice", "inv-1")
-    assert shown["code"] == "class.inactive_in_quickbooks"
+    assert shown["code"] == "record.field_too_long", shown  # found before sending
     assert shown["field"] == "lines[0].class"
-    assert shown["params"].get("in_quickbooks") is False  # nothing there to reactivate
-    assert "reactivate" not in record(desktop, "invoice", "inv-1")["actions"]
+    assert shown["params"]["limit"] == 159 and shown["params"]["length"] == 171
+    assert "159" in shown["meaning"], shown["meaning"]
+    actions = record(desktop, "invoice", "inv-1")["actions"]
+    assert "reactivate" not in actions and "shorten" in actions
+    # a full name Desktop could hold but the company file does not: no class of that name
+    other = problem(desktop, "invoice", "inv-2")
+    assert other["code"] == "class.inactive_in_quickbooks" and other["field"] == "lines[0].class"
+    assert other["params"].get("in_quickbooks") is False  # nothing there to reactivate
     assert not exported(desktop).get("Invoice")
     assert {c["FullName"] for c in exported(desktop)["Class"]} == {
         "Residential",
@@ -264,3 +286,65 @@ def test_a_class_mapped_to_a_desktop_class_is_sent_as_that_class(desktop: Deskto
     (sent,) = exported(desktop)["Invoice"]
     assert sent["ClassRef"] == {"ListID": retail["ListID"], "FullName": "Commercial:Retail"}
     assert "Warranty" not in {c["Name"] for c in exported(desktop)["Class"]}  # none made
+
+
+def test_reactivate_of_a_sub_class_makes_its_inactive_parent_active_first(
+    desktop: Desktop,
+) -> None:
+    """Commercial made inactive at the PC (its sub-class Retail with it): Reactivate on a
+    record using Commercial:Retail makes Commercial active, then Retail, in the same session;
+    the company file's export has both active and the invoice in it once."""
+    connector = ready(desktop)
+    put(desktop, "customer", "c", display_name="Eve Park")
+    sessions(connector)
+    parent = deactivate(desktop, "Commercial")
+    retail = klass(desktop, "Commercial:Retail")
+    assert retail["IsActive"] == "false"  # made inactive with its parent
+    desktop.clock.advance(minutes=16)  # the next scheduled session reads the Class List
+    invoice(desktop, "inv-1", "c", "7106", **{"class": "Commercial:Retail"})
+    sessions(connector)
+    assert problem(desktop, "invoice", "inv-1")["code"] == "class.inactive_in_quickbooks"
+    answer = act(desktop, "invoice", "inv-1", "reactivate")
+    assert answer["result"]["summary"] == WAITING
+    logs = [connector.run_session()]  # the session carrying the Reactivate
+    assert logs[0].outcome == "done", logs[0].notes
+    sessions(connector)
+    assert klass(desktop, "Commercial")["IsActive"] == "true"
+    assert klass(desktop, "Commercial")["ListID"] == parent["ListID"]
+    assert klass(desktop, "Commercial:Retail")["IsActive"] == "true"
+    view = record(desktop, "invoice", "inv-1")
+    assert view["status"] == "synced", (view["problem"], view["history"][:4])
+    (sent,) = exported(desktop)["Invoice"]
+    assert sent["ClassRef"]["ListID"] == retail["ListID"]
+    mods = [
+        str(c.answer)
+        for c in logs[0].calls
+        if c.method == "sendRequestXML" and "<ClassModRq" in str(c.answer)
+    ]
+    assert len(mods) == 2, mods  # in the same session: the parent first, then the sub-class
+    assert parent["ListID"] in mods[0] and retail["ListID"] in mods[1], mods
+
+
+def test_reactivate_of_a_class_is_refused_in_plain_words_below_qbxml_8(desktop: Desktop) -> None:
+    """ClassMod is qbXML 8.0+: when the Web Connector reports an older QuickBooks, Reactivate
+    of a class is refused at once saying what to do at the PC; nothing is kept or sent."""
+    connector = ready(desktop)
+    put(desktop, "customer", "c", display_name="Eve Park")
+    sessions(connector)
+    deactivate(desktop, "Residential")
+    invoice(desktop, "inv-1", "c", "7107", **{"class": "Residential"})
+    sessions(connector)
+    assert problem(desktop, "invoice", "inv-1")["code"] == "class.inactive_in_quickbooks"
+    desktop.company.qbxml_version = "7.0"  # the PC's QuickBooks, as its Web Connector reports
+    desktop.clock.advance(minutes=16)
+    sessions(connector)
+    assert desktop.status()["qbxml_version"] == "7.0"
+    answer = desktop.http.post(
+        f"/v1/connections/{desktop.connection['id']}/records/invoice/inv-1/actions/reactivate"
+    )
+    assert answer.status_code == 409, answer.text
+    said = answer.json()["error"]["message"]
+    assert "qbXML 7.0" in said and "8.0" in said and "Class List" in said, said
+    sessions(connector)
+    assert klass(desktop, "Residential")["IsActive"] == "false"  # nothing sent
+    assert record(desktop, "invoice", "inv-1")["status"] == "error"

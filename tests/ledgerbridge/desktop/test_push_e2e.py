@@ -15,6 +15,8 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+import pytest
+
 from ledgerbridge.api import create_app
 from qbd_emulator.testing import asgi_transport
 from qbd_emulator.webconnector.simulator import SessionLog, WebConnector
@@ -68,100 +70,126 @@ def connected(desktop: Desktop) -> WebConnector:
     return connector
 
 
-def field_service(desktop: Desktop) -> None:
+def field_service(desktop: Desktop, held_back: tuple[str, ...] = ()) -> None:
     """A small field-service business: customers with jobs, a vendor, three kinds of items,
-    an invoice and its payment, a bill, receipts paid by check and by card, an order."""
-    put(desktop, "customer", "c1", first_name="Ann", last_name="Lee", email="ann@example.com")
-    put(desktop, "customer", "c1-job", display_name="12 Oak St", kind="property", parent_id="c1")
-    put(desktop, "customer", "c2", company_name="Birch Dental", display_name="Birch Dental")
-    put(desktop, "vendor", "v1", company_name="Ridge Supply", display_name="Ridge Supply")
-    put(desktop, "item", "svc", name="Service Call", unit_price="95.00", income_account="Services")
-    put(
-        desktop,
+    an invoice and its payment, a bill, receipts paid by check and by card, an order (those
+    whose app ids are `held_back` left out, to be put later with `put_held`)."""
+    for record_type, app_id, data in FIELD_SERVICE:
+        if app_id not in held_back:
+            put(desktop, record_type, app_id, **data)
+
+
+def put_held(desktop: Desktop, app_id: str) -> None:
+    """One record of the field-service business, put on its own."""
+    record_type, data = next((t, d) for t, i, d in FIELD_SERVICE if i == app_id)
+    put(desktop, record_type, app_id, **data)
+
+
+FIELD_SERVICE: list[tuple[str, str, dict[str, Any]]] = [
+    ("customer", "c1", {"first_name": "Ann", "last_name": "Lee", "email": "ann@example.com"}),
+    ("customer", "c1-job", {"display_name": "12 Oak St", "kind": "property", "parent_id": "c1"}),
+    ("customer", "c2", {"company_name": "Birch Dental", "display_name": "Birch Dental"}),
+    ("vendor", "v1", {"company_name": "Ridge Supply", "display_name": "Ridge Supply"}),
+    (
+        "item",
+        "svc",
+        {"name": "Service Call", "unit_price": "95.00", "income_account": "Services"},
+    ),
+    (
         "item",
         "part",
-        name="Valve",
-        type="non_inventory",
-        sku="VLV-100",
-        unit_price="40.00",
-        income_account="Sales",
-    )
-    put(
-        desktop,
+        {
+            "name": "Valve",
+            "type": "non_inventory",
+            "sku": "VLV-100",
+            "unit_price": "40.00",
+            "income_account": "Sales",
+        },
+    ),
+    (
         "item",
         "stock",
-        name="Filter",
-        type="inventory",
-        sku="FLT-9",
-        unit_price="15.00",
-        purchase_cost="6.00",
-        income_account="Sales",
-        expense_account="Cost of Goods Sold",
-        asset_account="Inventory Asset",
-        quantity_on_hand="10",
-        inventory_start_date="2026-11-01",
-    )
-    put(
-        desktop,
+        {
+            "name": "Filter",
+            "type": "inventory",
+            "sku": "FLT-9",
+            "unit_price": "15.00",
+            "purchase_cost": "6.00",
+            "income_account": "Sales",
+            "expense_account": "Cost of Goods Sold",
+            "asset_account": "Inventory Asset",
+            "quantity_on_hand": "10",
+            "inventory_start_date": "2026-11-01",
+        },
+    ),
+    (
         "invoice",
         "inv-1",
-        customer_id="c1-job",
-        number="5001",
-        date="2026-11-20",
-        lines=[
-            {"item_id": "svc", "quantity": "1", "unit_price": "95.00"},
-            {"item_id": "part", "quantity": "2", "unit_price": "40.00"},
-        ],
-    )
-    put(
-        desktop,
+        {
+            "customer_id": "c1-job",
+            "number": "5001",
+            "date": "2026-11-20",
+            "lines": [
+                {"item_id": "svc", "quantity": "1", "unit_price": "95.00"},
+                {"item_id": "part", "quantity": "2", "unit_price": "40.00"},
+            ],
+        },
+    ),
+    (
         "payment",
         "pay-1",
-        customer_id="c1-job",
-        date="2026-11-25",
-        amount="175.00",
-        method="check",
-        reference="1001",
-        applied_to=[{"invoice_id": "inv-1", "amount": "175.00"}],
-    )
-    put(
-        desktop,
+        {
+            "customer_id": "c1-job",
+            "date": "2026-11-25",
+            "amount": "175.00",
+            "method": "check",
+            "reference": "1001",
+            "applied_to": [{"invoice_id": "inv-1", "amount": "175.00"}],
+        },
+    ),
+    (
         "bill",
         "bill-1",
-        vendor_id="v1",
-        vendor_document_number="RS-77",
-        date="2026-11-21",
-        lines=[{"expense_account": "Job Materials", "amount": "60.00"}],
-    )
-    put(
-        desktop,
+        {
+            "vendor_id": "v1",
+            "vendor_document_number": "RS-77",
+            "date": "2026-11-21",
+            "lines": [{"expense_account": "Job Materials", "amount": "60.00"}],
+        },
+    ),
+    (
         "receipt",
         "rc-check",
-        vendor_id="v1",
-        date="2026-11-22",
-        payment_type="check",
-        payment_account="Checking",
-        lines=[{"expense_account": "Fuel", "amount": "48.20"}],
-    )
-    put(
-        desktop,
+        {
+            "vendor_id": "v1",
+            "date": "2026-11-22",
+            "payment_type": "check",
+            "payment_account": "Checking",
+            "lines": [{"expense_account": "Fuel", "amount": "48.20"}],
+        },
+    ),
+    (
         "receipt",
         "rc-card",
-        vendor_id="v1",
-        date="2026-11-23",
-        payment_type="credit_card",
-        payment_account="Company Card",
-        lines=[{"expense_account": "Office Supplies", "amount": "12.99"}],
-    )
-    put(
-        desktop,
+        {
+            "vendor_id": "v1",
+            "date": "2026-11-23",
+            "payment_type": "credit_card",
+            "payment_account": "Company Card",
+            "lines": [{"expense_account": "Office Supplies", "amount": "12.99"}],
+        },
+    ),
+    (
         "purchase_order",
         "po-1",
-        vendor_id="v1",
-        number="PO-12",
-        date="2026-11-24",
-        lines=[{"item_id": "stock", "quantity": "5", "unit_price": "6.00"}],
-    )
+        {
+            "vendor_id": "v1",
+            "number": "PO-12",
+            "date": "2026-11-24",
+            "lines": [{"item_id": "stock", "quantity": "5", "unit_price": "6.00"}],
+        },
+    ),
+]
 
 
 def map_payment_methods(desktop: Desktop) -> None:
@@ -260,6 +288,40 @@ def test_a_lost_answer_is_settled_by_a_look_up_never_a_second_add(desktop: Deskt
     desktop.clock.advance(minutes=3)  # past the lost session's busy window
     sessions(connector)
     check_company(desktop)
+
+
+@pytest.mark.parametrize(
+    ("app_id", "request_tag"),
+    [
+        ("inv-1", "InvoiceAddRq"),
+        ("pay-1", "ReceivePaymentAddRq"),
+        ("bill-1", "BillAddRq"),
+        ("rc-check", "CheckAddRq"),
+        ("rc-card", "CreditCardChargeAddRq"),
+        ("po-1", "PurchaseOrderAddRq"),
+    ],
+)
+def test_a_transaction_add_whose_answer_is_lost_is_found_by_its_payee_never_added_twice(
+    desktop: Desktop, app_id: str, request_tag: str
+) -> None:
+    """QuickBooks applied a transaction Add whose answer never came: the next session finds it
+    by the payee (an EntityFilter query) and our ExternalGUID, and adds nothing again."""
+    connector = connected(desktop)
+    map_payment_methods(desktop)
+    after = ("pay-1",) if app_id == "inv-1" else ()  # a payment waits for its invoice
+    field_service(desktop, held_back=(app_id, *after))
+    sessions(connector)  # everything else in the company file first
+    put_held(desktop, app_id)
+    connector.lose_answers = 1  # the Add's answer
+    first = connector.run_session()
+    assert first.outcome == "answer lost", first.to_json()
+    lost = [c.answer for c in first.calls if c.method == "sendRequestXML"][-1]
+    assert f"<{request_tag}" in lost, lost
+    for later in after:
+        put_held(desktop, later)
+    desktop.clock.advance(minutes=3)  # past the lost session's busy window
+    sessions(connector)
+    check_company(desktop)  # the transaction there exactly once, every record synced
 
 
 def test_a_web_connector_stopped_half_way_goes_on_next_time(desktop: Desktop) -> None:

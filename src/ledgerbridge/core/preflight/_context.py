@@ -43,6 +43,9 @@ class Policies:
     number_prefix: str = ""
     closed_periods: Literal["error", "move_to_open_day"] = "error"
     customer_email_required: bool = False
+    # QuickBooks Desktop's own limits apply to names nothing in the mirror resolves (a class's
+    # full name: 159 characters, qbd-reference.md)
+    desktop: bool = False
 
 
 @dataclass(frozen=True)

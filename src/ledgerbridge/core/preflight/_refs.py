@@ -112,6 +112,10 @@ def class_inactive(ctx: Context, name: str | None, path: str) -> Problem | None:
     obj, mapped, usable = _mapped_or_named(ctx.mappings.classes, ctx, "Class", name)
     if usable:
         return None
+    if obj is None and mapped is None and ctx.policies.desktop:
+        longer = _desktop_class_too_long(name, path)
+        if longer is not None:
+            return longer
     return problem(
         catalog.CLASS_INACTIVE_IN_QUICKBOOKS,
         path,
@@ -119,6 +123,25 @@ def class_inactive(ctx: Context, name: str | None, path: str) -> Problem | None:
         name=name,
         quickbooks_id=obj.qbo_id if obj is not None else mapped,
         in_quickbooks=False if obj is None and mapped is None else None,  # nothing to reactivate
+    )
+
+
+DESKTOP_CLASS_FULL_NAME = 159  # a ClassRef's FullName on QuickBooks Desktop (qbd-reference.md)
+
+
+def _desktop_class_too_long(name: str, path: str) -> Problem | None:
+    """``record.field_too_long`` for a class name no QuickBooks Desktop class can have: a full
+    name over 159 characters."""
+    if len(name) <= DESKTOP_CLASS_FULL_NAME:
+        return None
+    return problem(
+        catalog.RECORD_FIELD_TOO_LONG,
+        path,
+        f"{path} has {len(name)} characters; a QuickBooks Desktop class's full name has at "
+        f"most {DESKTOP_CLASS_FULL_NAME}, so no class of the company file can be it",
+        field="class",
+        length=len(name),
+        limit=DESKTOP_CLASS_FULL_NAME,
     )
 
 

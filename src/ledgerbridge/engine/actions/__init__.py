@@ -109,6 +109,7 @@ WAITING: Final = "waiting for the Web Connector: carried out at its next update"
 # naming the choice) leaves no trace, as any other input refused at the edge.
 CHECKS: Final[Mapping[str, Callable[[Target], None]]] = {
     "shorten": local.shorten_check,
+    "reactivate": remote.reactivate_check,
 }
 
 _ELSEWHERE = {

@@ -27,8 +27,16 @@ from ledgerbridge.storage.links import Links
 from ledgerbridge.storage.mirror import Mirror
 from ledgerbridge.storage.records import Records
 from ledgerbridge.storage.sync_states import SyncStates
+from ledgerbridge.storage.web_connectors import WebConnectors
 
-__all__ = ["align_account", "link", "move_back", "reactivate", "renumber"]
+__all__ = [
+    "align_account",
+    "link",
+    "move_back",
+    "reactivate",
+    "reactivate_check",
+    "renumber",
+]
 
 
 def _refused_by_quickbooks(error: QuickBooksError) -> Refused:
@@ -56,10 +64,40 @@ def _read(client: QuickBooks, entity: str, qbo_id: str) -> dict[str, Any]:
 # --- reactivate -------------------------------------------------------------------------------
 
 
+CLASS_MOD_SINCE = (8, 0)  # qbXML's ClassMod: a class made active again needs 8.0 or newer
+
+
+def reactivate_check(t: Target) -> None:
+    """Refused before anything is kept for the Web Connector: a class on a QuickBooks Desktop
+    whose qbXML (as the Web Connector reported it) has no ClassMod."""
+    if rules.STOPPED_BY_INACTIVE.get(t.code or "") != "Class":
+        return
+    if t.connection.environment != "desktop":
+        return
+    with t.ledger.db.session(readonly=True) as session:
+        connector = WebConnectors(session).get(t.cid)
+    reported = connector.qbxml_version if connector is not None else None
+    if not reported:
+        return  # not known yet: the session that carries it out checks again
+    try:
+        major, _, minor = reported.partition(".")
+        version = (int(major), int(minor or "0"))
+    except ValueError:
+        return
+    if version < CLASS_MOD_SINCE:
+        raise Refused(
+            f"this QuickBooks Desktop speaks qbXML {reported} (as its Web Connector reported), "
+            "and making a class active again from here needs qbXML 8.0 or newer: make the "
+            "class active at the PC (Lists, Class List, Include inactive, then click the X "
+            "beside it), then click Retry"
+        )
+
+
 def reactivate(t: Target) -> Done:
     entity = rules.STOPPED_BY_INACTIVE.get(t.code or "")
     if entity is None:
         raise Refused("reactivate applies to something made inactive in QuickBooks")
+    reactivate_check(t)
     named = t.problem_param("quickbooks_id")
     candidates = [str(named)] if named else _own_or_dependency_ids(t, entity)
     if not candidates:
@@ -78,10 +116,20 @@ def reactivate(t: Target) -> Done:
                 f"QuickBooks has no {entity.lower()} {', '.join(gone)} any more (it was deleted "
                 f"there): choose another {entity.lower()} in the app or its mapping"
             )
+        done: set[str] = set()
+        raised: list[dict[str, Any]] = []  # the inactive classes above a sub-class
         for current in found:
-            if current.get("Active") is False:
+            if entity == "Class":  # a sub-class under an inactive class: its parents first
+                parents = [p for p in _inactive_parents(client, current) if p["Id"] not in done]
+                for parent in parents:
+                    raised.append(_activate(client, entity, parent))
+                    done.add(str(parent["Id"]))
+                if parents:  # read again: its parents' change may have changed it
+                    current = _read(client, entity, str(current["Id"]))
+            if current.get("Active") is False and str(current["Id"]) not in done:
                 changed.append(_activate(client, entity, current))
-    shown = changed or found
+                done.add(str(current["Id"]))
+    shown = [*changed, *raised] or found
     for current in shown:
         _remember(t, entity, current)
     requeued = _requeue_reactivated(t, entity, [str(c["Id"]) for c in shown])
@@ -144,6 +192,21 @@ def _add_again(t: Target, entity: str, gone: list[str]) -> Done:
         f"{', '.join(added)} is added to QuickBooks again, then this record",
         {"entity": entity, "deleted_quickbooks_ids": gone, "added_again": added},
     )
+
+
+def _inactive_parents(client: QuickBooks, current: dict[str, Any]) -> list[dict[str, Any]]:
+    """The inactive classes above a class, the topmost first (QuickBooks keeps a sub-class
+    under an inactive parent inactive in effect: each must be made active)."""
+    above: list[dict[str, Any]] = []
+    seen = {str(current["Id"])}
+    parent = (current.get("ParentRef") or {}).get("value")
+    while parent and str(parent) not in seen:  # at most 5 levels; a cycle is never followed
+        seen.add(str(parent))
+        found = _read(client, "Class", str(parent))
+        if found.get("Active") is False:
+            above.append(found)
+        parent = (found.get("ParentRef") or {}).get("value")
+    return above[::-1]
 
 
 def _activate(client: QuickBooks, entity: str, current: dict[str, Any]) -> dict[str, Any]:

@@ -96,6 +96,8 @@ def rejected(p: Pass, key: RecordKey, entity: str, operation: str, exc: Rejected
     if code in (catalog.CUSTOMER_EXISTS_IN_QUICKBOOKS, catalog.VENDOR_EXISTS_IN_QUICKBOOKS):
         code = _name_holder_code(p, key, code)
     params = {**result.params, "quickbooks_code": fault.code}
+    if code == catalog.CLASS_INACTIVE_IN_QUICKBOOKS and "name" not in params:
+        params.update(_class_named(p, key, params.get("quickbooks_id")))
     outcomes.finish(
         p,
         key,
@@ -103,6 +105,30 @@ def rejected(p: Pass, key: RecordKey, entity: str, operation: str, exc: Rejected
         problem=Problem(code, fault.element, fault.detail or fault.message, params),
     )
     p.report.failed += 1
+
+
+def _class_named(p: Pass, key: RecordKey, qbo_id: str | None) -> dict[str, str]:
+    """The name of the class QuickBooks refused by its ListID (Desktop's 3140 quotes the
+    ClassRef as sent): the mirror's name for that ListID, else the record's own class (the
+    one mapped to it, or its only class). Nothing when neither says: a ListID is never shown as
+    a class's name."""
+    with p.ledger.db.session(readonly=True) as session:
+        held = Mirror(session, p.cid).get("Class", qbo_id) if qbo_id else None
+        stored = Records(session).get(p.cid, key.type, key.app_id)
+        state = SyncStates(session).get(p.cid, key.type, key.app_id)
+    if held is not None:
+        name = held.data.get("FullyQualifiedName") or held.name
+        if name:
+            return {"name": str(name)}
+    data = overrides.apply(stored.data, state.overrides if state else None) if stored else {}
+    lines = [line for line in data.get("lines") or [] if isinstance(line, dict)]
+    used = [str(c) for c in [data.get("class"), *(line.get("class") for line in lines)] if c]
+    used = list(dict.fromkeys(used))
+    mapped = p.connection.mappings.get("classes") or {}
+    chosen = [c for c in used if qbo_id and (mapped.get(c) == qbo_id or c == qbo_id)]
+    if len(chosen) == 1:
+        return {"name": chosen[0]}
+    return {"name": used[0]} if len(used) == 1 else {}
 
 
 def _look_up_holder(p: Pass, key: RecordKey) -> bool:
