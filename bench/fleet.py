@@ -22,6 +22,14 @@ With `--backlog` every record is handed over before the workers start: the hando
 process's own intake, on the same cores) then bounds nothing, and the ratio between worker
 counts is the workers' alone; there are no arrival times then.
 
+With `--own-sessions` each worker starts in a session of its own (setsid), as separate services
+(systemd units, containers) are. On Linux with autogroup scheduling
+(`kernel.sched_autogroup_enabled`, printed at the start) the processes of one session share one
+group's slice of the CPUs: on a machine that other work keeps busy, workers started in this
+process's session (the default) share the slice this process, the emulator and one worker had,
+so a second worker there adds no CPU. With their own sessions each worker gets a group's slice:
+that measures what the workers do with CPUs of their own, at the other work's expense.
+
 Reported for each count of workers: records per second (every record, from the first handover
 to the last synced) and its ratio to one worker's (issue 19 asks 1.6 from 1 to 2 workers on 2
 cores), the time from arrival to synced of the small companies (median, p95, worst: none should
@@ -68,6 +76,7 @@ POSTGRES = os.environ.get(
 SMALL, SMALL_RECORDS, LARGE, LARGE_RECORDS = 1000, 50, 10, 20_000
 LIMITS = {"requests_per_minute": 500, "concurrent": 10, "batch_per_minute": 40}
 POLL = 0.25  # seconds between looks at the companies' statuses
+AUTOGROUP = "/proc/sys/kernel/sched_autogroup_enabled"
 
 
 @dataclass(frozen=True)
@@ -162,7 +171,9 @@ def proc_hwm_mib(pid: int) -> float:
     return 0.0
 
 
-def start_workers(count: int, environ: dict[str, str], logs: Path) -> list[subprocess.Popen[bytes]]:
+def start_workers(
+    count: int, environ: dict[str, str], logs: Path, own_sessions: bool = False
+) -> list[subprocess.Popen[bytes]]:
     command = [
         str(Path(sys.executable).parent / "ledgerbridge"),
         "worker",
@@ -172,7 +183,11 @@ def start_workers(count: int, environ: dict[str, str], logs: Path) -> list[subpr
     workers = []
     for n in range(count):
         log = (logs / f"worker-{n}.log").open("wb")
-        workers.append(subprocess.Popen(command, env=environ, stdout=log, stderr=log))
+        workers.append(
+            subprocess.Popen(
+                command, env=environ, stdout=log, stderr=log, start_new_session=own_sessions
+            )
+        )
     return workers
 
 
@@ -183,6 +198,7 @@ def run_once(
     scratch: Path,
     timeout: float,
     backlog: bool = False,
+    own_sessions: bool = False,
 ) -> Run:
     url = f"http://{server.host}:{server.port}"
     server.admin("POST", "/_emulator/reset")
@@ -215,7 +231,7 @@ def run_once(
             for company in large + small:
                 hand_over(service, company)
             result.handover = time.perf_counter() - handed
-        procs = start_workers(workers, environ, scratch)
+        procs = start_workers(workers, environ, scratch, own_sessions)
         try:
             began = time.perf_counter()
             if not backlog:
@@ -301,6 +317,11 @@ def _parser() -> argparse.ArgumentParser:
         help="hand every record over before the workers start (their throughput alone, not "
         "bounded by the handover; no arrival-to-synced times)",
     )
+    parser.add_argument(
+        "--own-sessions",
+        action="store_true",
+        help="start each worker in a session of its own (its own autogroup of the scheduler)",
+    )
     parser.add_argument("--timeout", type=float, default=7200.0, help="seconds a run may take")
     parser.add_argument("--host", default="127.0.0.1")
     return parser
@@ -317,6 +338,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     def body(server: EmulatorProcess) -> None:
         with contextlib.suppress(OSError), open("/proc/loadavg", encoding="ascii") as loadavg:
             print(f"load average before the run: {' '.join(loadavg.read().split()[:3])}")
+        with contextlib.suppress(OSError), open(AUTOGROUP, encoding="ascii") as autogroup:
+            enabled = autogroup.read().strip() == "1"
+            print(
+                f"autogroup scheduling {'on' if enabled else 'off'}; workers in "
+                f"{'sessions of their own' if args.own_sessions else 'this session'}"
+            )
         print(
             f"{os.cpu_count()} CPUs shared by the emulator (pid {server.pid}), PostgreSQL and "
             f"the workers; scale {scale:g}",
@@ -326,7 +353,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         for count in counts:
             print(f"\n[{count} worker{'s' if count > 1 else ''}]", flush=True)
             with tempfile.TemporaryDirectory(prefix="bench-fleet-") as scratch:
-                run = run_once(server, count, scale, Path(scratch), args.timeout, args.backlog)
+                run = run_once(
+                    server,
+                    count,
+                    scale,
+                    Path(scratch),
+                    args.timeout,
+                    args.backlog,
+                    args.own_sessions,
+                )
             runs.append(run)
             when = "before the workers started" if args.backlog else "in the first"
             print(

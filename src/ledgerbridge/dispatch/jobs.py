@@ -36,15 +36,17 @@ fine):
   is not used: it moves the same row back to `todo`, which fails on the queueing lock when another
   job for the company is already waiting and leaves the job `doing` forever (procrastinate issues
   #1446, #1543).
-- `ledgerbridge.sweep`, periodic (every 5 minutes, deduplicated across workers by
-  procrastinate): a pull for every active connection and a sync for every connection with
-  due work, so nothing depends on a wake-up. Before that, its health round (`engine.health`):
-  suspended connections are checked again (inline; one back to active gets its pull and sync
-  here), the stalled records of active ones are made due again, and Desktop connections whose
-  Web Connector stopped calling are shown silent (`engine.desktop.health`). After it, every
-  connection's pending events go to the app's `events_url` (Desktop connections' too), in a
-  random order and for at most `DELIVERY_BUDGET` seconds a sweep, so that apps that do not
-  answer cannot hold the sweep up.
+- `ledgerbridge.sweep`, periodic (every 5 minutes, deduplicated across workers by procrastinate):
+  a pull for every active connection and a sync for every connection with due work, so nothing
+  depends on a wake-up. Its pulls wait as continuations do (behind any company's new records) and
+  are skipped when a read of the company began after the sweep (a worker's start on a new job
+  table sweeps at once: the first syncs read each company themselves). Before that, its health
+  round (`engine.health`): suspended connections are checked again (inline; one back to active
+  gets its pull and sync here), the stalled records of active ones are made due again, and Desktop
+  connections whose Web Connector stopped calling are shown silent (`engine.desktop.health`).
+  After it, every connection's pending events go to the app's `events_url` (Desktop connections'
+  too), in a random order and for at most `DELIVERY_BUDGET` seconds a sweep, so that apps that do
+  not answer cannot hold the sweep up.
 - Events: each sync and pull job sends the events it made to the app's `events_url` when it
   ends (raised or not), as the embedded dispatcher does every round; a delivery that fails
   leaves them pending for the next job or sweep and never fails the job.
@@ -194,9 +196,11 @@ def _defer_on(
     delay: float = 0.0,
     attempt: int = 0,
     priority: int = 0,
+    asked_at: datetime | None = None,
 ) -> int | None:
     """Insert a company job through `session`'s connection, in its transaction (`priority`:
-    higher first; a continuation is `CONTINUATION_PRIORITY`).
+    higher first; a continuation is `CONTINUATION_PRIORITY`; `asked_at`, a pull's: any read
+    of the company begun since then does it, `run_pull`).
 
     Returns the job id, or None when a job of this task is already waiting for the company
     (its queueing lock): the waiting job does the same work. The insert runs in a savepoint,
@@ -226,6 +230,8 @@ def _defer_on(
     kwargs: dict[str, Any] = {"connection_id": connection_id}
     if attempt:
         kwargs["attempt"] = attempt
+    if asked_at is not None:
+        kwargs["asked_at"] = asked_at.isoformat()
     try:
         # psycopg's savepoint, on the very connection the insert uses (SQLAlchemy would emit
         # its own only when it next runs a statement, too late to undo a failed insert)
@@ -458,9 +464,17 @@ def run_sync(ledger: Ledger, connection_id: str, attempt: int = 0) -> str:
     )
 
 
-def run_pull(ledger: Ledger, connection_id: str, attempt: int = 0) -> str:
+def run_pull(
+    ledger: Ledger, connection_id: str, attempt: int = 0, asked_at: str | None = None
+) -> str:
     """The body of a pull job: the mirror brought up to date, then any sync it made due; the
-    events it made (changes in QuickBooks) sent to the app."""
+    events it made (changes in QuickBooks) sent to the app.
+
+    `asked_at` (the sweep's pulls): a read of the company that began at or after that moment
+    (a sync's first pull, its fresh mirror, a person's refresh) has already brought QuickBooks'
+    changes up to it into the mirror, so the job ends without reading the company again."""
+    if asked_at is not None and _read_since(ledger, connection_id, asked_at):
+        return "objects=0 deleted=0 stopped=read_since_asked"
     try:
         report = pull_company(ledger, connection_id)
     except Exception:
@@ -473,11 +487,29 @@ def run_pull(ledger: Ledger, connection_id: str, attempt: int = 0) -> str:
     return f"objects={report.objects} deleted={report.deleted} stopped={report.stopped}"
 
 
+def _read_since(ledger: Ledger, connection_id: str, asked_at: str) -> bool:
+    """Whether a pull of the company began at or after `asked_at` (its change cursor, which a
+    pull sets to the moment its read began)."""
+    asked = datetime.fromisoformat(asked_at)
+    with ledger.db.session(readonly=True) as session:
+        cursor = Connections(session).cdc_cursor(connection_id)
+    if cursor is None:
+        return False
+    if cursor.tzinfo is None:  # stored naive means UTC (as `tables.utcnow` writes)
+        cursor = cursor.replace(tzinfo=UTC)
+    if asked.tzinfo is None:
+        asked = asked.replace(tzinfo=UTC)
+    return cursor >= asked
+
+
 def sweep(ledger: Ledger) -> tuple[int, int]:
     """A pull for every active connection, a sync for those with due work: (pulls, syncs).
 
-    Counts the jobs queued now (a job already waiting is not counted). Suspended connections
-    are checked first, and stalled records made due again (`_health`); then every
+    Counts the jobs queued now (a job already waiting is not counted). The pulls wait as
+    continuations do (`CONTINUATION_PRIORITY`: records just handed over go first, and a
+    thousand companies' pulls never stand before them) and carry the sweep's moment, so a
+    company read since (its first sync's own pull) is not read again (`run_pull`). Suspended
+    connections are checked first, and stalled records made due again (`_health`); then every
     connection's events still pending are sent to the app (those of Desktop connections, whose
     work runs in the Web Connector's sessions, and of connections with no job to run).
     """
@@ -489,7 +521,16 @@ def sweep(ledger: Ledger) -> tuple[int, int]:
         for connection in Connections(session).all_connected():
             if connection.status != "active":
                 continue
-            pulls += _defer_on(session, PULL_TASK, connection.id) is not None
+            pulls += (
+                _defer_on(
+                    session,
+                    PULL_TASK,
+                    connection.id,
+                    priority=CONTINUATION_PRIORITY,
+                    asked_at=now,
+                )
+                is not None
+            )
             due = states.next_due_at(connection.id)
             if due is not None and due <= now:
                 syncs += _defer_on(session, SYNC_TASK, connection.id) is not None
@@ -549,8 +590,8 @@ def job_app(
         return run_sync(ledger, connection_id, attempt)
 
     @app.task(name=PULL_TASK, queue=QUEUE)
-    def pull_connection(connection_id: str, attempt: int = 0) -> str:
-        return run_pull(ledger, connection_id, attempt)
+    def pull_connection(connection_id: str, attempt: int = 0, asked_at: str | None = None) -> str:
+        return run_pull(ledger, connection_id, attempt, asked_at)
 
     @app.task(name=SWEEP_TASK, queue=QUEUE, queueing_lock=SWEEP_TASK)
     def sweep_connections(timestamp: int) -> str:

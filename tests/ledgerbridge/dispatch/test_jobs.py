@@ -466,3 +466,44 @@ def test_a_large_backlog_waits_behind_the_companies_with_little_to_do(bench: Ben
         )
     }
     assert priorities == {large: jobs_module.CONTINUATION_PRIORITY, small: 0}
+
+
+def test_the_sweeps_pulls_wait_behind_new_records_and_skip_a_company_read_since(
+    bench: Bench, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    connection_id, realm = bench.company("Swept Co")
+    names = bench.put_customers(connection_id, 3, "Swept")  # its sync waits (never pulled)
+    assert sweep(bench.ledger) == (1, 0)
+    (pull_job,) = bench.jobs(PULL_TASK)
+    assert "asked_at" in pull_job.args
+    priority = bench.rows("SELECT priority FROM procrastinate_jobs WHERE id = :id", id=pull_job.id)
+    assert priority[0][0] == jobs_module.CONTINUATION_PRIORITY
+
+    reads: list[str] = []
+    real_pull = jobs_module.pull_company
+
+    def counted(ledger: Ledger, cid: str) -> Any:
+        reads.append(cid)
+        return real_pull(ledger, cid)
+
+    monkeypatch.setattr(jobs_module, "pull_company", counted)
+    run_worker(bench.ledger, wait=False, poll_every=0.2, sweep_cron=None)
+
+    started = bench.rows(
+        "SELECT j.task_name FROM procrastinate_events e"
+        " JOIN procrastinate_jobs j ON j.id = e.job_id"
+        " WHERE e.type = 'started' ORDER BY e.at, e.id"
+    )
+    assert [row[0] for row in started] == [SYNC_TASK, PULL_TASK]  # the records first
+    assert reads == [connection_id]  # the sync's first pull; the sweep's pull did not read again
+    assert sorted(bench.customers(realm)) == sorted(names)
+    assert [j.status for j in bench.jobs(PULL_TASK)] == ["succeeded"]
+
+    # a pull asked after the last read does read; one asked without a moment always does
+    cursor = bench.rows("SELECT cdc_cursor FROM connections WHERE id = :id", id=connection_id)
+    jobs_module.run_pull(bench.ledger, connection_id, asked_at=cursor[0][0].isoformat())
+    assert len(reads) == 1
+    later = (cursor[0][0] + timedelta(seconds=1)).isoformat()
+    jobs_module.run_pull(bench.ledger, connection_id, asked_at=later)
+    jobs_module.run_pull(bench.ledger, connection_id)
+    assert len(reads) == 3
