@@ -174,6 +174,7 @@ CONNECTION_RECONNECT_SOON: Final = "connection.reconnect_soon"  # added
 # QuickBooks Desktop only, reported by the Web Connector (core.web_connector)
 CONNECTION_QUICKBOOKS_CLOSED: Final = "connection.quickbooks_closed"  # added
 CONNECTION_SINGLE_USER_NEEDED: Final = "connection.single_user_needed"  # added
+CONNECTION_QUICKBOOKS_TOO_OLD: Final = "connection.quickbooks_too_old"  # added
 CONNECTION_QUICKBOOKS_ACCESS_DENIED: Final = "connection.quickbooks_access_denied"  # added
 CONNECTION_WEB_CONNECTOR_PASSWORD_REFUSED: Final = (  # added
     "connection.web_connector_password_refused"
@@ -457,6 +458,25 @@ _ALL: Final[tuple[CatalogEntry, ...]] = (
             "has gone through, QuickBooks can be switched back to multi-user mode.",
         ),
         detected="C (QuickBooks Desktop only: 0x80040422)",
+        level="connection",
+    ),
+    _e(
+        CONNECTION_QUICKBOOKS_TOO_OLD,
+        "This QuickBooks Desktop is too old for ledgerbridge",
+        "This QuickBooks Desktop is too old for ledgerbridge: its Web Connector reports[ qbXML "
+        "{qbxml_version}| an older qbXML version], and ledgerbridge needs qbXML 8.0 (QuickBooks "
+        "2009) or newer, the first that lets it check whether an entry already reached "
+        "QuickBooks, so that nothing is entered twice. Nothing is sent to QuickBooks or read "
+        "from it until then; records wait and nothing is lost.",
+        (
+            "Update QuickBooks Desktop on the computer where the Web Connector runs to QuickBooks "
+            "2009 or newer (a current edition is best), and open the company file"
+            "[ {company_file}|] in it.",
+            "Nothing else to do: the Web Connector's next update goes on by itself (or choose "
+            "Update Selected in the Web Connector to run it now), this goes away, and the "
+            "waiting records are sent then.",
+        ),
+        detected="C (QuickBooks Desktop only: the first answer's qbXML versions end below 8.0)",
         level="connection",
     ),
     _e(

@@ -4,6 +4,8 @@
     silent_after(settings) -> timedelta    # how long without a call before it is "silent"
     is_silent(last_contact, now, after)    # has the Web Connector gone quiet?
     refused_enough(refusals)               # is the wrong password worth showing yet?
+    newest_qbxml(versions) -> str | None   # the highest qbXML version the host answer lists
+    too_old(version) -> bool               # below MIN_QBXML: ledgerbridge cannot work with it
 
 The Web Connector on the PC calls ledgerbridge on the .qwc file's schedule (`RUN_EVERY_MINUTES`);
 what it reports comes as a COM error (an HRESULT such as ``0x80040408``) and QuickBooks' text
@@ -14,7 +16,7 @@ person at the PC; anything else is `CONNECTION_WEB_CONNECTOR_ERROR`, with the me
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any, Final
 
@@ -23,6 +25,7 @@ from ledgerbridge.core import catalog
 __all__ = [
     "DEFAULT_SILENT_MINUTES",
     "MAX_SILENT_MINUTES",
+    "MIN_QBXML",
     "MIN_SILENT_MINUTES",
     "OUTCOMES",
     "REFUSED_AFTER",
@@ -31,9 +34,11 @@ __all__ = [
     "SILENT_AFTER_RUNS",
     "SILENT_SETTING",
     "is_silent",
+    "newest_qbxml",
     "refused_enough",
     "reported",
     "silent_after",
+    "too_old",
 ]
 
 RUN_EVERY_MINUTES: Final = 15
@@ -60,10 +65,16 @@ SESSION_CODES: Final = frozenset(
         catalog.CONNECTION_QUICKBOOKS_ACCESS_DENIED,
         catalog.CONNECTION_WEB_CONNECTOR_ERROR,
         catalog.CONNECTION_WRONG_COMPANY,
+        catalog.CONNECTION_QUICKBOOKS_TOO_OLD,
     }
 )
 """The problems a session reports about the PC; a session that opens the connection's company
-file clears them."""
+file (in a QuickBooks new enough, `too_old`) clears them."""
+
+MIN_QBXML: Final = (8, 0)
+"""The oldest qbXML ledgerbridge works with: ExternalGUID on every Add (how a lost answer is
+settled by a look-up instead of a second Add) and ClassMod need 8.0 (QuickBooks 2009)."""
+_VERSION: Final = re.compile(r"(\d{1,3})\.(\d{1,3})")
 
 OUTCOMES: Final[Mapping[str, str]] = {
     "done": "Finished: QuickBooks is up to date",
@@ -135,3 +146,22 @@ def is_silent(last_contact: datetime | None, now: datetime, after: timedelta) ->
 
 def refused_enough(refusals: int) -> bool:
     return refusals >= REFUSED_AFTER
+
+
+def _parsed(version: str) -> tuple[int, int] | None:
+    found = _VERSION.fullmatch(version.strip())
+    return (int(found.group(1)), int(found.group(2))) if found else None
+
+
+def newest_qbxml(versions: Iterable[str]) -> str | None:
+    """The highest plain qbXML version (``13.0``) among those the host answer lists; None when
+    none is one (regional ones such as ``CA3.0`` are not US qbXML and are left out)."""
+    known = [(parsed, v.strip()) for v in versions if (parsed := _parsed(v)) is not None]
+    return max(known)[1] if known else None
+
+
+def too_old(version: str | None) -> bool:
+    """Whether a reported qbXML version is below `MIN_QBXML`; an unknown or unreadable one is
+    not (nothing is refused on a guess: QuickBooks' parser would say so itself)."""
+    parsed = _parsed(version) if version else None
+    return parsed is not None and parsed < MIN_QBXML

@@ -100,6 +100,7 @@ NOT_SHOWN: Mapping[str, str] = {
     "entry open",
     catalog.CONNECTION_QUICKBOOKS_CLOSED: "QuickBooks Desktop only: the PC's state",
     catalog.CONNECTION_SINGLE_USER_NEEDED: "QuickBooks Desktop only: the PC's state",
+    catalog.CONNECTION_QUICKBOOKS_TOO_OLD: "QuickBooks Desktop only: the PC's state",
     catalog.CONNECTION_QUICKBOOKS_ACCESS_DENIED: "QuickBooks Desktop only: the PC's state",
     catalog.CONNECTION_WEB_CONNECTOR_PASSWORD_REFUSED: "QuickBooks Desktop only: the PC's state",
     catalog.CONNECTION_WEB_CONNECTOR_ERROR: "QuickBooks Desktop only: the PC's state",

@@ -39,6 +39,7 @@ ADDED_CODES = {
     # QuickBooks Desktop: what the Web Connector reports about the PC
     "connection.quickbooks_closed",
     "connection.single_user_needed",
+    "connection.quickbooks_too_old",
     "connection.quickbooks_access_denied",
     "connection.web_connector_password_refused",
     "connection.web_connector_error",

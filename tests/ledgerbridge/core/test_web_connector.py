@@ -153,3 +153,21 @@ def test_desktop_connection_entries_say_what_to_check_on_the_pc(code: str) -> No
     assert "QuickBooks Desktop only" in item.detected or code == catalog.CONNECTION_WRONG_COMPANY
     steps = " ".join(catalog.render(item).fix)
     assert "QuickBooks" in steps or "Web Connector" in steps
+
+
+def test_the_newest_qbxml_of_the_host_answer_and_whether_it_is_too_old() -> None:
+    assert web_connector.newest_qbxml(["1.0", "7.0", "13.0", "8.0"]) == "13.0"
+    assert web_connector.newest_qbxml(["CA3.0", "6.0", "7.0"]) == "7.0"
+    assert web_connector.newest_qbxml(["CA3.0", ""]) is None
+    assert web_connector.too_old("7.0") and web_connector.too_old("2.1")
+    assert not web_connector.too_old("8.0") and not web_connector.too_old("13.0")
+    assert not web_connector.too_old(None) and not web_connector.too_old("CA3.0")
+
+
+def test_too_old_names_the_version_and_what_to_do() -> None:
+    shown = catalog.render(
+        catalog.entry(catalog.CONNECTION_QUICKBOOKS_TOO_OLD, desktop=True),
+        {"qbxml_version": "7.0"},
+    )
+    assert "qbXML 7.0" in shown.meaning and "qbXML 8.0 (QuickBooks 2009)" in shown.meaning
+    assert "Update QuickBooks Desktop" in shown.fix[0]

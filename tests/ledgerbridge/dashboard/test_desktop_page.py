@@ -82,3 +82,36 @@ def test_what_the_web_connector_reports_shows_on_the_page_and_clears(office: Off
     health = html.unescape(office.client.get(f"/dashboard/connections/{cid}/health").text)
     assert "Last heard from the Web Connector: <time" in health
     assert "Last update from QuickBooks" not in health
+
+
+def test_a_quickbooks_too_old_shows_on_the_page_and_clears_once_updated(office: Office) -> None:
+    """A Web Connector reporting qbXML 7.0 (QuickBooks 2008): the page says the QuickBooks is
+    too old and what to do; once it reports 13.0 the next update clears it."""
+    service = office.service
+    cid = service.create_connection(office.key_id, "Summit books", "desktop").id
+    made = service.web_connector_password(office.key_id, cid)
+    qwc = etree.fromstring(service.qwc_file(office.key_id, cid, "https://books.example"))
+    pc = Emulator()
+    books = pc.create_company("Summit Ridge Builders", preset="demo", qbxml_version="7.0")
+    with asgi_transport(create_app(service)) as transport:
+        connector = WebConnector(
+            pc,
+            url=qwc.findtext("AppURL") or "",
+            username=qwc.findtext("UserName") or "",
+            password=made["password"],
+            company_id=books.id,
+            owner_id=qwc.findtext("OwnerID"),
+            file_id=qwc.findtext("FileID"),
+            noop_delay=0,
+            transport=transport,
+        )
+        assert connector.run_session().outcome != "done"
+        page = html.unescape(office.client.get(f"/dashboard/connections/{cid}").text)
+        first = page.split('id="what-to-do-first"')[1].split("</section>")[0]
+        assert "This QuickBooks Desktop is too old for ledgerbridge" in first
+        assert "qbXML 7.0" in page and "Update QuickBooks Desktop" in page
+        assert "connection.quickbooks_too_old" in page
+        books.qbxml_version = "13.0"
+        assert connector.run_session().outcome == "done"
+    page = html.unescape(office.client.get(f"/dashboard/connections/{cid}").text)
+    assert "too old for ledgerbridge" not in page

@@ -337,7 +337,8 @@ def test_reactivate_of_a_class_is_refused_in_plain_words_below_qbxml_8(desktop: 
     assert problem(desktop, "invoice", "inv-1")["code"] == "class.inactive_in_quickbooks"
     desktop.company.qbxml_version = "7.0"  # the PC's QuickBooks, as its Web Connector reports
     desktop.clock.advance(minutes=16)
-    sessions(connector)
+    refused = connector.run_session()  # too old for any work (connection.quickbooks_too_old)
+    assert "receiveResponseXML" not in [call.method for call in refused.calls]
     assert desktop.status()["qbxml_version"] == "7.0"
     answer = desktop.http.post(
         f"/v1/connections/{desktop.connection['id']}/records/invoice/inv-1/actions/reactivate"
@@ -345,6 +346,7 @@ def test_reactivate_of_a_class_is_refused_in_plain_words_below_qbxml_8(desktop: 
     assert answer.status_code == 409, answer.text
     said = answer.json()["error"]["message"]
     assert "qbXML 7.0" in said and "8.0" in said and "Class List" in said, said
-    sessions(connector)
+    desktop.clock.advance(minutes=3)
+    connector.run_session()
     assert klass(desktop, "Residential")["IsActive"] == "false"  # nothing sent
     assert record(desktop, "invoice", "inv-1")["status"] == "error"

@@ -368,3 +368,52 @@ def test_through_the_in_process_transport_without_a_socket(desktop: Desktop) -> 
         field_service(desktop)
         sessions(connector)
     check_company(desktop)
+
+
+def test_a_quickbooks_older_than_qbxml_8_gets_nothing_until_it_is_updated(
+    desktop: Desktop,
+) -> None:
+    """Every Add carries ExternalGUID (qbXML 8.0+): a QuickBooks whose Web Connector reports
+    7.0 is a connection problem, not one parse error per record. The session sends nothing
+    after the host answer, the records wait, and once QuickBooks reports 13.0 the next
+    session puts every record in the company file exactly once and the problem is gone."""
+    desktop.company.qbxml_version = "7.0"  # QuickBooks 2008 on the PC
+    desktop.clock.now = datetime.now(UTC) + timedelta(minutes=1)
+    connector = desktop.connector()
+    map_payment_methods(desktop)
+    field_service(desktop)
+    before = exported(desktop)
+    old = connector.run_session()
+    assert old.outcome != "done", old.to_json()
+    methods = [call.method for call in old.calls]
+    assert methods.count("sendRequestXML") == 1 and "receiveResponseXML" not in methods, methods
+    (said,) = [c.answer for c in old.calls if c.method == "getLastError"]
+    assert "too old" in said and "qbXML 7.0" in said and "8.0" in said, said
+    assert exported(desktop) == before  # nothing reached the company file
+    for record_type, app_id in RECORDS:
+        assert record(desktop, record_type, app_id)["status"] == "pending"
+    shown = desktop.stored_connection()
+    assert shown["problem"]["code"] == "connection.quickbooks_too_old"
+    assert shown["problem"]["params"]["qbxml_version"] == "7.0"
+    assert desktop.status()["qbxml_version"] == "7.0"
+    desktop.clock.advance(minutes=16)
+    again = connector.run_session()  # still 7.0: the same, nothing sent
+    assert "receiveResponseXML" not in [call.method for call in again.calls]
+    assert exported(desktop) == before
+
+    desktop.company.qbxml_version = "13.0"  # QuickBooks updated on the PC
+    desktop.clock.advance(minutes=16)
+    sessions(connector)
+    check_company(desktop)
+    assert desktop.stored_connection()["problem"] is None
+    assert desktop.status()["qbxml_version"] == "13.0"
+    events = desktop.http.get(f"/v1/connections/{desktop.connection['id']}/events").json()
+    changes = [
+        (e["payload"]["code"], e["payload"]["previous"])
+        for e in events["items"]
+        if e["type"] == "connection.problem_changed"
+    ]
+    assert changes == [
+        ("connection.quickbooks_too_old", None),
+        (None, "connection.quickbooks_too_old"),
+    ], changes

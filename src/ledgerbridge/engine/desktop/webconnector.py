@@ -213,7 +213,8 @@ class WebConnectorService:
             assert connector is not None
             connectors.seen(connector.connection_id)
             if live.step == 0 and live.pending is None and live.noops == 0:
-                refused = self._record_company(session, connector, hcp, company_file)
+                reported = f"{major}.{minor or 0}" if major else ""
+                refused = self._record_company(session, connector, hcp, company_file, reported)
                 if refused is not None:
                     connectors.update_ticket(ticket, error=refused)
                     return ""
@@ -339,10 +340,17 @@ class WebConnectorService:
         )
 
     def _record_company(
-        self, session: Session, connector: StoredConnector, hcp: str, company_file: str
+        self,
+        session: Session,
+        connector: StoredConnector,
+        hcp: str,
+        company_file: str,
+        reported: str = "",
     ) -> str | None:
         """Record what the first request's answer says about the company file; the refusal's
-        words when it is another file than the connection's."""
+        words when it is another file than the connection's, or when its QuickBooks is too old
+        (qbXML below `core.web_connector.MIN_QBXML`, from the host answer, else the version the
+        Web Connector passed as `reported`): the session then sends nothing at all."""
         connectors = WebConnectors(session, clock=self.ledger.clock)
         connections = Connections(session)
         try:
@@ -376,7 +384,9 @@ class WebConnectorService:
             return words
         version = None
         if company is not None and company.versions:
-            version = company.versions[-1]
+            version = web_connector.newest_qbxml(company.versions) or company.versions[-1]
+        elif reported:
+            version = reported
         connectors.set_company(
             connector.connection_id,
             company_file=company_file or ours,
@@ -384,15 +394,34 @@ class WebConnectorService:
             qbxml_version=version or connector.qbxml_version,
             closing_date=company.closing_date if company else connector.closing_date,
         )
-        # QuickBooks opened the connection's file: what the PC reported before is over
-        health.clear(
-            session, self.ledger.clock, connector.connection_id, web_connector.SESSION_CODES
-        )
+        old = web_connector.too_old(version)
+        if not old:  # QuickBooks opened the connection's file: what the PC reported is over
+            health.clear(
+                session, self.ledger.clock, connector.connection_id, web_connector.SESSION_CODES
+            )
         if company is not None and company.name:
             connections.set_company(connector.connection_id, None, company.name)
         self._status(
             session, connector.connection_id, "active", {"company_file": company_file or ours}
         )
+        if old:
+            # every Add carries ExternalGUID (8.0+), refused by an older QuickBooks' parser as
+            # a whole document: nothing is sent (records stay pending), the connection says why
+            words = (
+                f"This QuickBooks Desktop is too old for ledgerbridge: its Web Connector reports "
+                f"qbXML {version}; ledgerbridge needs qbXML 8.0 (QuickBooks 2009) or newer. "
+                "Update QuickBooks Desktop on the PC; the waiting records are sent then."
+            )
+            health.record(
+                session,
+                self.ledger.clock,
+                connector.connection_id,
+                catalog.CONNECTION_QUICKBOOKS_TOO_OLD,
+                {"qbxml_version": version, "company_file": company_file or ours},
+                words,
+            )
+            connectors.set_error(connector.connection_id, words)
+            return words
         return None
 
     def _reported(
