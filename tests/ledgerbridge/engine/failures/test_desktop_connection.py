@@ -287,6 +287,27 @@ def test_single_user_mode_needed_shows_and_clears(desktop: Desktop, office: str)
     assert "single-user mode" not in page(desktop, office)
 
 
+@pytest.mark.failure_mode("connection.quickbooks_too_old")
+def test_a_quickbooks_too_old_for_external_guids_shows_and_clears(
+    desktop: Desktop, office: str
+) -> None:
+    desktop.company.qbxml_version = "7.0"  # QuickBooks 2008 on the PC: no ExternalGUID
+    connector = desktop.connector()
+    assert connector.run_session().outcome != "done"
+    shown = problem(desktop)
+    assert shown is not None and shown["code"] == "connection.quickbooks_too_old"
+    assert "qbXML 7.0" in shown["meaning"] and "8.0" in shown["meaning"]
+    assert any("Update QuickBooks Desktop" in step for step in shown["fix"]), shown["fix"]
+    assert connection(desktop)["status"] == "active"  # nothing to reconnect: the PC's to fix
+    assert "too old" in page(desktop, office)
+
+    desktop.company.qbxml_version = "13.0"  # updated on the PC
+    desktop.clock.advance(minutes=16)
+    assert connector.run_session().outcome == "done"
+    assert problem(desktop) is None
+    assert "too old" not in page(desktop, office)
+
+
 @pytest.mark.failure_mode("connection.quickbooks_access_denied")
 def test_access_refused_in_quickbooks_shows_and_clears(desktop: Desktop, office: str) -> None:
     connector = first_session(desktop)
