@@ -3,12 +3,23 @@ hang), and against an independent SOAP client built from the WSDL (zeep)."""
 
 from __future__ import annotations
 
+import time
+
 import httpx
 import pytest
 from lxml import etree
 
 from ledgerbridge.adapters.qbwc import soap
+from qbd_emulator.processor import Session
 from tests.ledgerbridge.desktop.conftest import Desktop
+from tests.ledgerbridge.desktop.test_push_e2e import (
+    FIELD_SERVICE,
+    check_company,
+    connected,
+    field_service,
+    map_payment_methods,
+    record,
+)
 
 pytestmark = pytest.mark.desktop_socket(
     "bodies as a socket brings them (hostile, huge, streamed); zeep"
@@ -139,3 +150,60 @@ def test_zeep_calls_the_service_from_its_wsdl(desktop: Desktop) -> None:
     assert client.service.closeConnection(ticket).startswith("ledgerbridge")
     assert client.service.receiveResponseXML(ticket, "", "", "") == -1  # closed: unknown
     assert client.service.connectionError("unknown", "0x1", "x") == "done"
+
+
+def test_zeep_carries_whole_sessions_and_the_records_reach_the_company_file_once(
+    desktop: Desktop,
+) -> None:
+    """An independent SOAP client, reading only the WSDL, plays the Web Connector through
+    whole sessions (authenticate, the first request's host answer, sendRequestXML and
+    receiveResponseXML until 100%, NoOps while the pass prepares, closeConnection), the
+    Desktop emulator answering the qbXML as QuickBooks would: the field-service business is in
+    the company file exactly once, every record synced."""
+    zeep = pytest.importorskip("zeep")
+    connector = connected(desktop)  # the Web Connector added, the company file read in
+    map_payment_methods(desktop)
+    field_service(desktop)
+    client = zeep.Client(f"{desktop.url}/qbwc?wsdl")
+    company = desktop.company
+    major, minor = (int(part) for part in company.qbxml_version.split("."))
+    finished = []
+    for number in range(6):  # as the Web Connector's schedule starts them
+        ticket, status = list(client.service.authenticate(desktop.username, desktop.password))[:2]
+        if status == "none":  # nothing to do
+            client.service.closeConnection(ticket)
+            break
+        assert status in ("", None), status
+        session = Session(id=f"zeep-{number}")
+        hcp = connector._hcp(company, session)
+        percent, noops = 0, 0
+        while percent < 100:
+            request = client.service.sendRequestXML(
+                ticket=ticket,
+                strHCPResponse=hcp,
+                strCompanyFileName=company.file_path,
+                qbXMLCountry="US",
+                qbXMLMajorVers=major,
+                qbXMLMinorVers=minor,
+            )
+            hcp = ""
+            if not request:
+                said = client.service.getLastError(ticket)
+                if said == "NoOp" and noops < 100:  # the pass is preparing: ask again
+                    noops += 1
+                    time.sleep(0.02)  # the real Web Connector waits 5 s
+                    continue
+                break  # nothing more this session
+            answer = desktop.emulator.process(company, session, request)
+            percent = client.service.receiveResponseXML(
+                ticket=ticket, response=answer, hresult="", message=""
+            )
+            assert percent >= 0, client.service.getLastError(ticket)
+        desktop.emulator.end_session(session)
+        client.service.closeConnection(ticket)
+        finished.append(percent)
+        desktop.clock.advance(minutes=1)
+    assert 100 in finished, finished
+    check_company(desktop)
+    for record_type, app_id, _ in FIELD_SERVICE:
+        assert record(desktop, record_type, app_id)["status"] == "synced", (record_type, app_id)
