@@ -165,3 +165,22 @@ def too_old(version: str | None) -> bool:
     not (nothing is refused on a guess: QuickBooks' parser would say so itself)."""
     parsed = _parsed(version) if version else None
     return parsed is not None and parsed < MIN_QBXML
+
+
+def app_url_refusal(url: str) -> str | None:
+    """Why the Web Connector would refuse a .qwc naming `url` as its AppURL, for a person; None
+    when it takes it. It talks to https:// addresses only, or http:// on localhost (a service
+    on the PC itself): "QBWC1010" otherwise (the Programmer's Guide, p.35 and App. A)."""
+    scheme, _, rest = url.partition("://")
+    host = rest.split("/", 1)[0].rsplit("@", 1)[-1]
+    host = host[1:].split("]", 1)[0] if host.startswith("[") else host.split(":", 1)[0]
+    if scheme.lower() == "https" and host:
+        return None
+    if scheme.lower() == "http" and host.lower() == "localhost":
+        return None
+    return (
+        f"The Web Connector refuses a .qwc file naming {url} (QBWC1010): it talks only to "
+        "https:// addresses, or to http://localhost on the QuickBooks PC itself. Open this "
+        "page through ledgerbridge's https:// address (behind a proxy, the proxy must pass "
+        "X-Forwarded-Proto: https) and download the file again."
+    )

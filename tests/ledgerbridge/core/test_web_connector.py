@@ -171,3 +171,39 @@ def test_too_old_names_the_version_and_what_to_do() -> None:
     )
     assert "qbXML 7.0" in shown.meaning and "qbXML 8.0 (QuickBooks 2009)" in shown.meaning
     assert "Update QuickBooks Desktop" in shown.fix[0]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://books.example.com/qbwc",
+        "https://books.example.com:8443/qbwc",
+        "HTTPS://[2001:db8::1]/qbwc",
+        "http://localhost/qbwc",
+        "http://localhost:8000/qbwc",
+        "HTTP://LOCALHOST:8000/qbwc",
+    ],
+)
+def test_the_web_connector_takes_https_and_http_on_localhost(url: str) -> None:
+    assert web_connector.app_url_refusal(url) is None
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://books.example.com/qbwc",
+        "http://127.0.0.1:8000/qbwc",  # the Web Connector wants the name localhost
+        "http://localhost.example.com/qbwc",
+        "http://localhost@example.com/qbwc",  # user info: the host is example.com
+        "http://[::1]:8000/qbwc",
+        "ftp://localhost/qbwc",
+        "https:///qbwc",  # no host
+        "http://local\x00host/qbwc",
+        "http://\ud800/qbwc",
+        "",
+        "localhost/qbwc",
+    ],
+)
+def test_the_web_connector_refuses_other_addresses_and_says_why(url: str) -> None:
+    said = web_connector.app_url_refusal(url)
+    assert said is not None and "QBWC1010" in said and "https://" in said

@@ -21,12 +21,20 @@ def test_the_desktop_page_offers_the_qwc_file_and_a_password(office: Office) -> 
     assert "Connect to QuickBooks" not in page  # no OAuth for Desktop
     assert "Not seen yet" in page
 
-    download = office.client.get(f"/dashboard/connections/{cid}/qwc")
+    # the Web Connector takes https://, or http:// on localhost only: a file naming plain
+    # http://testserver would fail on the PC, so the page says why instead
+    refused = office.client.get(f"/dashboard/connections/{cid}/qwc")
+    assert refused.status_code == 409
+    assert "attachment" not in refused.headers.get("content-disposition", "")
+    said = html.unescape(refused.text)
+    assert "QBWC1010" in said and "https://" in said and "Summit books" in said
+
+    download = office.client.get(f"https://testserver/dashboard/connections/{cid}/qwc")
     assert download.status_code == 200
     assert "attachment" in download.headers["content-disposition"]
     qwc = etree.fromstring(download.content)
     assert qwc.findtext("UserName") == cid
-    assert (qwc.findtext("AppURL") or "").endswith("/qbwc")
+    assert qwc.findtext("AppURL") == "https://testserver/qbwc"
     assert qwc.findtext("QBType") == "QBFS"
 
     made = office.post(f"/dashboard/connections/{cid}/web-connector-password")

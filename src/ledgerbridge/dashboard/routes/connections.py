@@ -25,7 +25,7 @@ from ledgerbridge.dashboard import names, overview, web
 from ledgerbridge.dashboard.accounts import DashboardUser
 from ledgerbridge.dashboard.sessions import Signer
 from ledgerbridge.engine import checks
-from ledgerbridge.engine.errors import Invalid
+from ledgerbridge.engine.errors import Invalid, Refused
 from ledgerbridge.engine.service import ENVIRONMENTS
 
 __all__ = ["NOTICES", "oauth_return", "router"]
@@ -156,8 +156,16 @@ def _connection_page(
 def download_qwc(
     request: Request, connection_id: str, user: web.SignedIn, board: web.Board
 ) -> Response:
-    """The Desktop connection's .qwc file, for the service as this browser reaches it."""
-    content = board.service.qwc_file(user.key_id, connection_id, str(request.base_url))
+    """The Desktop connection's .qwc file, for the service as this browser reaches it (the
+    connection's page saying why not when the Web Connector would refuse that address)."""
+    try:
+        content = board.service.qwc_file(user.key_id, connection_id, str(request.base_url))
+    except Refused as refused:
+        page = _connection_page(
+            request, connection_id, user, board, notice=("error", refused.reason)
+        )
+        page.status_code = 409
+        return page
     name = "".join(ch for ch in connection_id if ch.isalnum() or ch in "-_")
     return Response(
         content,

@@ -13,6 +13,7 @@ from ledgerbridge.core import web_connector as wc_rules
 from ledgerbridge.engine.desktop.lookups import LookUps
 from ledgerbridge.engine.desktop.passes import EVERY
 from ledgerbridge.engine.desktop.webconnector import DESKTOP, WebConnectorService
+from ledgerbridge.engine.errors import Refused
 from ledgerbridge.engine.service._shared import Wiring, invalid, owned_connection
 from ledgerbridge.engine.service.settings import DEFAULT_SETTINGS
 from ledgerbridge.engine.views import ProblemView
@@ -52,11 +53,16 @@ def _desktop(connection: StoredConnection) -> None:
 
 
 def qwc_file(service: Wiring, key_id: str, connection_id: str, base_url: str) -> bytes:
-    """The .qwc file of the connection's Web Connector, for the service at `base_url`."""
+    """The .qwc file of the connection's Web Connector, for the service at `base_url`;
+    `Refused` when the Web Connector would not take that address (plain http:// elsewhere
+    than localhost), rather than a file that fails on the PC."""
     base = base_url.rstrip("/")
+    refusal = wc_rules.app_url_refusal(f"{base}/qbwc")
     with service.ledger.db.session() as session:
         connection = owned_connection(session, key_id, connection_id)
         _desktop(connection)
+        if refusal is not None:
+            raise Refused(refusal)
         connector = WebConnectors(session, clock=service.ledger.clock).ensure(
             connection.id, connection.id
         )
