@@ -417,3 +417,28 @@ def test_a_quickbooks_older_than_qbxml_8_gets_nothing_until_it_is_updated(
         ("connection.quickbooks_too_old", None),
         (None, "connection.quickbooks_too_old"),
     ], changes
+
+
+def test_the_company_file_moved_on_the_pc_is_still_the_connections_file(desktop: Desktop) -> None:
+    """The file's identity is the FileID the Web Connector wrote into it, not its path: moved
+    to another folder (or reached as \\\\server\\share instead of a drive letter) it is the same
+    file, its new path recorded, records sent there once; a file elsewhere without that
+    FileID is another file."""
+    connector = connected(desktop)
+    first_path = desktop.status()["company_file"]
+    desktop.company.file_path = r"\\OFFICE-PC\QuickBooks\Summit Ridge Builders.QBW"
+    map_payment_methods(desktop)
+    field_service(desktop)
+    sessions(connector)
+    assert desktop.stored_connection()["status"] == "active"
+    assert desktop.stored_connection()["problem"] is None
+    assert desktop.status()["company_file"] == desktop.company.file_path != first_path
+    check_company(desktop)
+
+    # a file elsewhere without our FileID (a copy restored from a backup before the Web
+    # Connector was added, say): another file
+    desktop.company.data_ext.pop(connector.owner_id.upper(), None)
+    desktop.company.file_path = r"C:\Backups\Summit Ridge Builders.QBW"
+    desktop.clock.advance(minutes=16)
+    assert connector.run_session().outcome != "done"
+    assert desktop.stored_connection()["status"] == "wrong_company"

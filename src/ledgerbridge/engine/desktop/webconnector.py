@@ -358,7 +358,13 @@ class WebConnectorService:
         except qbxml.Unreadable:
             company = None
         ours = connector.company_file
-        other_path = ours is not None and company_file.casefold() != ours.casefold()
+        # the FileID the Web Connector wrote into the file it was added with is the file's
+        # identity; a path is only a place (a file moved, a drive letter against \\server):
+        # another path with our FileID is our file, its new path recorded below
+        same_file = company is not None and company.file_id == connector.file_id
+        other_path = (
+            ours is not None and company_file.casefold() != ours.casefold() and not same_file
+        )
         other_file = company is not None and company.file_id not in (None, connector.file_id)
         if other_path or other_file:
             words = (
