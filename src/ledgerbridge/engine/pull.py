@@ -229,14 +229,18 @@ def _store_page(
 def _select(entity: str, *, count: bool = False, since: datetime | None = None) -> str:
     """The query reading every object of `entity` (inactive ones of a list too), or counting
     them (`count`), or reading those changed since `since` (by `MetaData.LastUpdatedTime`,
-    to the second, rounded down)."""
+    to the second, rounded down), oldest change first."""
     listed = entity in LISTS and entity not in READ_IN_FULL_ONLY
     conditions = ["Active IN (true, false)"] if listed else []
     if since is not None:
         moment = since.astimezone(UTC).isoformat(timespec="seconds")
         conditions.insert(0, f"MetaData.LastUpdatedTime >= '{moment}'")
     where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
-    return f"SELECT {'COUNT(*)' if count else '*'} FROM {entity}{where}"
+    order = f" ORDERBY {_UPDATED}" if since is not None and not count else ""
+    return f"SELECT {'COUNT(*)' if count else '*'} FROM {entity}{where}{order}"
+
+
+_UPDATED = "MetaData.LastUpdatedTime"
 
 
 def _changes_since(
@@ -302,19 +306,54 @@ def _read_changed(
 
     QuickBooks is counted first: an object made between the count and the read makes the
     mirror's count the larger (read in full: safe), and one deleted after the count is after
-    this pull's start too, so the next pull's change data capture tells it."""
+    this pull's start too, so the next pull's change data capture tells it.
+
+    Paged by key, not by position: each page is the oldest changes from the last page's
+    latest `MetaData.LastUpdatedTime` on (what that page held of that second is read again
+    and dropped). Paged by position, an object deleted on an earlier page moved every later
+    one up a place and the one at the page's edge was on neither page, unseen by the count
+    (the mirror still holds the deleted one): its edit lost. Here a deletion moves nothing,
+    and an edit during the read moves its object later: read later in this read, or by the
+    next pull (its cursor is this pull's start). A full page of one second (more changes in
+    it than a page holds) cannot be paged so: False, read in full."""
     total = ask(functools.partial(client.count, _select(entity, count=True)))
     ids: set[str] = set()
-    changed = _select(entity, since=since)
-    start = 1
+    read: set[tuple[str, str]] = set()  # (Id, SyncToken) of the copies in `into`
+    after = since
     while True:
-        page = ask(functools.partial(client.query_page, changed, start, PAGE_SIZE))
-        into.add(entity, page)
-        ids.update(str(row["Id"]) for row in page)
+        changed = _select(entity, since=after)
+        page = ask(functools.partial(client.query_page, changed, 1, PAGE_SIZE))
+        fresh = [row for row in page if _copy(row) not in read]
+        into.add(entity, fresh)
+        read.update(_copy(row) for row in fresh)
+        ids.update(str(row["Id"]) for row in fresh)
         if len(page) < PAGE_SIZE:
             break
-        start += PAGE_SIZE
+        first, last = _updated(page[0]), _updated(page[-1])
+        if first is None or last is None or last <= first:
+            return False  # a page of one second (or no time to page by): read in full
+        after = last
     return held(entity, ids) == total
+
+
+def _copy(row: dict[str, Any]) -> tuple[str, str]:
+    return str(row["Id"]), str(row.get("SyncToken", ""))
+
+
+def _updated(row: dict[str, Any]) -> datetime | None:
+    """The row's `MetaData.LastUpdatedTime` to the second (as a query compares it), or None
+    when it has none QuickBooks could be asked from."""
+    meta = row.get("MetaData")
+    text = meta.get("LastUpdatedTime") if isinstance(meta, dict) else None
+    if not isinstance(text, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if moment.utcoffset() is None:
+        return None
+    return moment.astimezone(UTC).replace(microsecond=0)
 
 
 def _held(ledger: Ledger, connection_id: str, entity: str, ids: set[str]) -> int:
