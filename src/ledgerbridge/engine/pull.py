@@ -19,7 +19,7 @@ from __future__ import annotations
 import functools
 import pickle
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -41,6 +41,7 @@ from ledgerbridge.engine.ports import Ledger
 from ledgerbridge.storage.connections import Connections
 from ledgerbridge.storage.events import Events
 from ledgerbridge.storage.mirror import Mirror, same_as_stored
+from ledgerbridge.storage.scans import Scans
 
 LISTS = (
     "Customer",
@@ -145,6 +146,8 @@ def pull_company(
                     read_in_full |= frozenset(also_in_full)
                     preferences = ask(client.preferences)
                     info = None
+                if realm is not None:  # Desktop reads a list whole at once: nothing moves
+                    _read_missed_links(ledger, cid, client, read_in_full, batches, ask)
             except (Disconnected, SubscriptionLapsed) as exc:
                 status = "disconnected" if isinstance(exc, Disconnected) else "suspended"
                 with ledger.db.session() as session:
@@ -226,12 +229,23 @@ def _store_page(
     mirror.put_many(fresh.values())
 
 
-def _select(entity: str, *, count: bool = False, since: datetime | None = None) -> str:
+def _select(
+    entity: str,
+    *,
+    count: bool = False,
+    since: datetime | None = None,
+    ids: Collection[str] = (),
+) -> str:
     """The query reading every object of `entity` (inactive ones of a list too), or counting
     them (`count`), or reading those changed since `since` (by `MetaData.LastUpdatedTime`,
-    to the second, rounded down), oldest change first."""
+    to the second, rounded down), oldest change first, or those of `ids`."""
     listed = entity in LISTS and entity not in READ_IN_FULL_ONLY
     conditions = ["Active IN (true, false)"] if listed else []
+    if ids:
+        quoted = ", ".join(
+            "'" + qbo_id.replace("\\", "\\\\").replace("'", "\\'") + "'" for qbo_id in ids
+        )
+        conditions.insert(0, f"Id IN ({quoted})")
     if since is not None:
         moment = since.astimezone(UTC).isoformat(timespec="seconds")
         conditions.insert(0, f"MetaData.LastUpdatedTime >= '{moment}'")
@@ -366,7 +380,9 @@ def _held(ledger: Ledger, connection_id: str, entity: str, ids: set[str]) -> int
 
 def _read_in_full(client: QuickBooks, entity: str, into: _Spool, ask: _Asking) -> None:
     """Every object of `entity`, a page at a time into `into` (as `QuickBooks.query` reads),
-    each page's request through `ask`."""
+    each page's request through `ask`. Paged by position: an object deleted on an earlier
+    page while it reads moves the one at a page's edge off both (`_read_missed_links`
+    reads the linked ones so missed again by Id)."""
     start = 1
     while True:
         page = ask(functools.partial(client.query_page, _select(entity), start, PAGE_SIZE))
@@ -374,6 +390,39 @@ def _read_in_full(client: QuickBooks, entity: str, into: _Spool, ask: _Asking) -
         if len(page) < PAGE_SIZE:
             return
         start += PAGE_SIZE
+
+
+MISSED_CHUNK = 100  # ids per query reading again the linked objects a full read missed
+
+
+def _read_missed_links(
+    ledger: Ledger,
+    connection_id: str,
+    client: QuickBooks,
+    entities: Collection[str],
+    into: _Spool,
+    ask: _Asking,
+) -> None:
+    """The linked objects of the entities read in full that the read did not answer, read
+    again by Id into `into`: a full read missing a linked object says QuickBooks deleted it
+    (`drift`), but a full read pages by position (QuickBooks offers no stable order to page
+    by key: `Id` takes only `=` and `IN`, and many objects can share one time), so an object
+    deleted on an earlier page while it read moves the one at a page's edge off both. Read
+    by Id, an object still held is stored as read; only one QuickBooks no longer answers is
+    gone. Most pulls miss none: no request."""
+    if not entities:
+        return
+    with ledger.db.session(readonly=True) as session:
+        linked = Scans(session, connection_id).linked_objects(entities)
+    missed: dict[str, list[str]] = {}
+    for entity, qbo_id in linked:
+        if qbo_id not in into.ids(entity):
+            missed.setdefault(entity, []).append(qbo_id)
+    for entity, ids in missed.items():
+        for start in range(0, len(ids), MISSED_CHUNK):
+            chunk = ids[start : start + MISSED_CHUNK]
+            query = _select(entity, ids=chunk)
+            into.add(entity, ask(functools.partial(client.query_page, query, 1, PAGE_SIZE)))
 
 
 class _Asking:
@@ -407,6 +456,7 @@ class _Spool:
 
     def __init__(self, file: IO[bytes]) -> None:
         self._file = file
+        self._ids: dict[str, set[str]] = {}
 
     @classmethod
     @contextmanager
@@ -418,6 +468,11 @@ class _Spool:
     def add(self, entity: str, rows: list[dict[str, Any]]) -> None:
         """One page (every one, even empty: an entity read with nothing in it is stored)."""
         pickle.dump((entity, rows), self._file, protocol=pickle.HIGHEST_PROTOCOL)
+        self._ids.setdefault(entity, set()).update(str(row["Id"]) for row in rows)
+
+    def ids(self, entity: str) -> set[str]:
+        """The ids of `entity` read so far (deleted ones' stubs too)."""
+        return self._ids.get(entity, set())
 
     def pages(self) -> Iterator[tuple[str, list[dict[str, Any]]]]:
         """The pages in the order read."""
