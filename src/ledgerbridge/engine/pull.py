@@ -19,7 +19,7 @@ from __future__ import annotations
 import functools
 import pickle
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -41,6 +41,7 @@ from ledgerbridge.engine.ports import Ledger
 from ledgerbridge.storage.connections import Connections
 from ledgerbridge.storage.events import Events
 from ledgerbridge.storage.mirror import Mirror, same_as_stored
+from ledgerbridge.storage.scans import Scans
 
 LISTS = (
     "Customer",
@@ -145,6 +146,8 @@ def pull_company(
                     read_in_full |= frozenset(also_in_full)
                     preferences = ask(client.preferences)
                     info = None
+                if realm is not None:  # Desktop reads a list whole at once: nothing moves
+                    _read_missed_links(ledger, cid, client, read_in_full, batches, ask)
             except (Disconnected, SubscriptionLapsed) as exc:
                 status = "disconnected" if isinstance(exc, Disconnected) else "suspended"
                 with ledger.db.session() as session:
@@ -226,17 +229,32 @@ def _store_page(
     mirror.put_many(fresh.values())
 
 
-def _select(entity: str, *, count: bool = False, since: datetime | None = None) -> str:
+def _select(
+    entity: str,
+    *,
+    count: bool = False,
+    since: datetime | None = None,
+    ids: Collection[str] = (),
+) -> str:
     """The query reading every object of `entity` (inactive ones of a list too), or counting
     them (`count`), or reading those changed since `since` (by `MetaData.LastUpdatedTime`,
-    to the second, rounded down)."""
+    to the second, rounded down), oldest change first, or those of `ids`."""
     listed = entity in LISTS and entity not in READ_IN_FULL_ONLY
     conditions = ["Active IN (true, false)"] if listed else []
+    if ids:
+        quoted = ", ".join(
+            "'" + qbo_id.replace("\\", "\\\\").replace("'", "\\'") + "'" for qbo_id in ids
+        )
+        conditions.insert(0, f"Id IN ({quoted})")
     if since is not None:
         moment = since.astimezone(UTC).isoformat(timespec="seconds")
         conditions.insert(0, f"MetaData.LastUpdatedTime >= '{moment}'")
     where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
-    return f"SELECT {'COUNT(*)' if count else '*'} FROM {entity}{where}"
+    order = f" ORDERBY {_UPDATED}" if since is not None and not count else ""
+    return f"SELECT {'COUNT(*)' if count else '*'} FROM {entity}{where}{order}"
+
+
+_UPDATED = "MetaData.LastUpdatedTime"
 
 
 def _changes_since(
@@ -302,19 +320,54 @@ def _read_changed(
 
     QuickBooks is counted first: an object made between the count and the read makes the
     mirror's count the larger (read in full: safe), and one deleted after the count is after
-    this pull's start too, so the next pull's change data capture tells it."""
+    this pull's start too, so the next pull's change data capture tells it.
+
+    Paged by key, not by position: each page is the oldest changes from the last page's
+    latest `MetaData.LastUpdatedTime` on (what that page held of that second is read again
+    and dropped). Paged by position, an object deleted on an earlier page moved every later
+    one up a place and the one at the page's edge was on neither page, unseen by the count
+    (the mirror still holds the deleted one): its edit lost. Here a deletion moves nothing,
+    and an edit during the read moves its object later: read later in this read, or by the
+    next pull (its cursor is this pull's start). A full page of one second (more changes in
+    it than a page holds) cannot be paged so: False, read in full."""
     total = ask(functools.partial(client.count, _select(entity, count=True)))
     ids: set[str] = set()
-    changed = _select(entity, since=since)
-    start = 1
+    read: set[tuple[str, str]] = set()  # (Id, SyncToken) of the copies in `into`
+    after = since
     while True:
-        page = ask(functools.partial(client.query_page, changed, start, PAGE_SIZE))
-        into.add(entity, page)
-        ids.update(str(row["Id"]) for row in page)
+        changed = _select(entity, since=after)
+        page = ask(functools.partial(client.query_page, changed, 1, PAGE_SIZE))
+        fresh = [row for row in page if _copy(row) not in read]
+        into.add(entity, fresh)
+        read.update(_copy(row) for row in fresh)
+        ids.update(str(row["Id"]) for row in fresh)
         if len(page) < PAGE_SIZE:
             break
-        start += PAGE_SIZE
+        first, last = _updated(page[0]), _updated(page[-1])
+        if first is None or last is None or last <= first:
+            return False  # a page of one second (or no time to page by): read in full
+        after = last
     return held(entity, ids) == total
+
+
+def _copy(row: dict[str, Any]) -> tuple[str, str]:
+    return str(row["Id"]), str(row.get("SyncToken", ""))
+
+
+def _updated(row: dict[str, Any]) -> datetime | None:
+    """The row's `MetaData.LastUpdatedTime` to the second (as a query compares it), or None
+    when it has none QuickBooks could be asked from."""
+    meta = row.get("MetaData")
+    text = meta.get("LastUpdatedTime") if isinstance(meta, dict) else None
+    if not isinstance(text, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if moment.utcoffset() is None:
+        return None
+    return moment.astimezone(UTC).replace(microsecond=0)
 
 
 def _held(ledger: Ledger, connection_id: str, entity: str, ids: set[str]) -> int:
@@ -327,7 +380,9 @@ def _held(ledger: Ledger, connection_id: str, entity: str, ids: set[str]) -> int
 
 def _read_in_full(client: QuickBooks, entity: str, into: _Spool, ask: _Asking) -> None:
     """Every object of `entity`, a page at a time into `into` (as `QuickBooks.query` reads),
-    each page's request through `ask`."""
+    each page's request through `ask`. Paged by position: an object deleted on an earlier
+    page while it reads moves the one at a page's edge off both (`_read_missed_links`
+    reads the linked ones so missed again by Id)."""
     start = 1
     while True:
         page = ask(functools.partial(client.query_page, _select(entity), start, PAGE_SIZE))
@@ -335,6 +390,39 @@ def _read_in_full(client: QuickBooks, entity: str, into: _Spool, ask: _Asking) -
         if len(page) < PAGE_SIZE:
             return
         start += PAGE_SIZE
+
+
+MISSED_CHUNK = 100  # ids per query reading again the linked objects a full read missed
+
+
+def _read_missed_links(
+    ledger: Ledger,
+    connection_id: str,
+    client: QuickBooks,
+    entities: Collection[str],
+    into: _Spool,
+    ask: _Asking,
+) -> None:
+    """The linked objects of the entities read in full that the read did not answer, read
+    again by Id into `into`: a full read missing a linked object says QuickBooks deleted it
+    (`drift`), but a full read pages by position (QuickBooks offers no stable order to page
+    by key: `Id` takes only `=` and `IN`, and many objects can share one time), so an object
+    deleted on an earlier page while it read moves the one at a page's edge off both. Read
+    by Id, an object still held is stored as read; only one QuickBooks no longer answers is
+    gone. Most pulls miss none: no request."""
+    if not entities:
+        return
+    with ledger.db.session(readonly=True) as session:
+        linked = Scans(session, connection_id).linked_objects(entities)
+    missed: dict[str, list[str]] = {}
+    for entity, qbo_id in linked:
+        if qbo_id not in into.ids(entity):
+            missed.setdefault(entity, []).append(qbo_id)
+    for entity, ids in missed.items():
+        for start in range(0, len(ids), MISSED_CHUNK):
+            chunk = ids[start : start + MISSED_CHUNK]
+            query = _select(entity, ids=chunk)
+            into.add(entity, ask(functools.partial(client.query_page, query, 1, PAGE_SIZE)))
 
 
 class _Asking:
@@ -368,6 +456,7 @@ class _Spool:
 
     def __init__(self, file: IO[bytes]) -> None:
         self._file = file
+        self._ids: dict[str, set[str]] = {}
 
     @classmethod
     @contextmanager
@@ -379,6 +468,11 @@ class _Spool:
     def add(self, entity: str, rows: list[dict[str, Any]]) -> None:
         """One page (every one, even empty: an entity read with nothing in it is stored)."""
         pickle.dump((entity, rows), self._file, protocol=pickle.HIGHEST_PROTOCOL)
+        self._ids.setdefault(entity, set()).update(str(row["Id"]) for row in rows)
+
+    def ids(self, entity: str) -> set[str]:
+        """The ids of `entity` read so far (deleted ones' stubs too)."""
+        return self._ids.get(entity, set())
 
     def pages(self) -> Iterator[tuple[str, list[dict[str, Any]]]]:
         """The pages in the order read."""

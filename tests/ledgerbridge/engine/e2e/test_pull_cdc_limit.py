@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 
-from ledgerbridge.adapters.qbo import BatchItem
+from ledgerbridge.adapters.qbo import BatchItem, QboClient
 from ledgerbridge.engine import pull
 from ledgerbridge.engine.pull import CDC_LIMIT, pull_company
+from ledgerbridge.storage.mirror import Mirror
 from tests.ledgerbridge.engine.conftest import World
 from tests.ledgerbridge.engine.quickbooks_person import Person
 
@@ -34,11 +36,29 @@ def unthrottled(world: World) -> None:
     )
 
 
-def many(person: Person, entity: str, body: Callable[[int], dict[str, Any]]) -> None:
+def a_second_later(world: World) -> None:
+    """The company's clock moved on a second: QuickBooks' limits let a person (or an app)
+    change some dozens of objects a second, not the thousand an unthrottled emulator takes
+    in one (which a read by what changed, paged by time, cannot page: read whole)."""
+    path = f"/companies/{world.realm_id}"
+    now = datetime.fromisoformat(world.admin("GET", path)["now"])
+    world.admin("PATCH", path, {"clock": (now + timedelta(seconds=1)).isoformat()})
+
+
+def many(
+    world: World,
+    person: Person,
+    entity: str,
+    body: Callable[[int], dict[str, Any]],
+    *,
+    update: bool = False,
+) -> None:
     """More objects of `entity` than one change-data-capture answer holds, made by a person
-    30 to a batch request."""
+    30 to a batch request a second (`update`: `body` gives sparse updates instead)."""
+    operation = "update" if update else "create"
     for start in range(0, CDC_LIMIT + 20, 30):
-        items = [BatchItem(f"b{n}", "create", entity, body(start + n)) for n in range(30)]
+        a_second_later(world)
+        items = [BatchItem(f"b{n}", operation, entity, body(start + n)) for n in range(30)]
         person.client.batch(items, request_id=uuid.uuid4().hex)
 
 
@@ -105,7 +125,7 @@ def test_an_edit_among_a_thousand_changes_is_seen_without_the_entity_read_whole(
     assert ann is not None
     read_whole.clear()
 
-    many(person, "Customer", lambda n: {"DisplayName": f"Walk-in {n}"})
+    many(world, person, "Customer", lambda n: {"DisplayName": f"Walk-in {n}"})
     person.update("Customer", ann, Active=False)  # the edit, among the thousand changes
 
     report = pull_company(world.ledger, cid)
@@ -154,7 +174,7 @@ def test_a_deletion_among_a_thousand_changes_of_its_own_entity_is_still_seen(
             ],
         }
 
-    many(person, "Invoice", walk_in)
+    many(world, person, "Invoice", walk_in)
     person.delete("Invoice", linked)
 
     report = pull_company(world.ledger, cid)
@@ -163,3 +183,71 @@ def test_a_deletion_among_a_thousand_changes_of_its_own_entity_is_still_seen(
     shown = service.record(key, cid, "invoice", "inv-1")
     assert shown.problem is not None
     assert shown.problem.code == "invoice.deleted_in_quickbooks"
+
+
+def test_a_deletion_between_pages_of_what_changed_loses_no_edit(
+    world: World, person: Person, read_whole: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """More invoices edited than one answer holds, the mirror holding every one in its old
+    version, and a person deleting one of the first page's while the pull reads on. Paged by
+    position, every later invoice moved up a place and the one at the page's edge was read by
+    neither page; the count (taken before) still matched the mirror's (which still holds the
+    deleted one), the read was called whole and that edit was never read."""
+    service, key, cid = world.service, world.key_id, world.connection_id
+    unthrottled(world)
+    pull_company(world.ledger, cid)
+    service.put_record(key, cid, "customer", "ann", {"display_name": "Ann Lee"})
+    service.put_record(
+        key, cid, "item", "svc", {"name": "Service Call", "income_account": "Services"}
+    )
+    world.sync(cid)
+    ann = service.record(key, cid, "customer", "ann").quickbooks_id
+    item = service.record(key, cid, "item", "svc").quickbooks_id
+    assert ann is not None and item is not None
+
+    def walk_in(n: int) -> dict[str, Any]:
+        detail = {"ItemRef": {"value": item}, "Qty": 1, "UnitPrice": 10}
+        line = {"DetailType": "SalesItemLineDetail", "Amount": 10}
+        return {
+            "CustomerRef": {"value": ann},
+            "DocNumber": f"W{n}",
+            "Line": [{**line, "SalesItemLineDetail": detail}],
+        }
+
+    many(world, person, "Invoice", walk_in)
+    assert pull_company(world.ledger, cid).stopped is None  # the mirror holds them all
+    made = sorted(
+        (int(row["Id"]), str(row["SyncToken"]))
+        for row in person.client.query("SELECT * FROM Invoice WHERE DocNumber LIKE 'W%'")
+    )
+    assert len(made) == CDC_LIMIT + 20
+
+    def edited(n: int) -> dict[str, Any]:
+        qbo_id, token = made[n]
+        return {"Id": str(qbo_id), "SyncToken": token, "sparse": True, "DocNumber": f"E{n}"}
+
+    many(world, person, "Invoice", edited, update=True)
+    read_whole.clear()
+    pages: list[str] = []
+    query_page = QboClient.query_page
+
+    def deleting_after_the_first(
+        client: QboClient, text: str, start: int, size: int
+    ) -> list[dict[str, Any]]:
+        page = query_page(client, text, start, size)
+        if "LastUpdatedTime" in text:
+            pages.append(text)
+            if len(pages) == 1:
+                person.delete("Invoice", str(made[5][0]))  # on the page just read
+        return page
+
+    monkeypatch.setattr(QboClient, "query_page", deleting_after_the_first)
+    report = pull_company(world.ledger, cid)
+    assert report.stopped is None
+    assert len(pages) >= 2 and read_whole == []  # read by what changed, in pages
+    with world.ledger.db.session(readonly=True) as session:
+        held = Mirror(session, cid).get_many("Invoice", [str(qbo_id) for qbo_id, _ in made])
+    assert len(held) == len(made)
+    numbers = {str(qbo_id): n for n, (qbo_id, _) in enumerate(made)}
+    stale = sorted(q for q, copy in held.items() if copy.doc_number != f"E{numbers[q]}")
+    assert stale == []  # every edit read (the deleted one's too: before it went)
