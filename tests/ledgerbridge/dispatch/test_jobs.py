@@ -232,11 +232,11 @@ def test_a_burst_of_changes_queues_one_sync_job_per_company(bench: Bench) -> Non
     dispatcher.wake_pull(second)
     dispatcher.wake_pull(second)
     assert len(bench.jobs()) == 2 and len(bench.jobs(PULL_TASK)) == 3
-    assert [j.queueing_lock for j in bench.jobs(PULL_TASK)] == [
+    assert {j.queueing_lock for j in bench.jobs(PULL_TASK)} == {
         f"pull-sweep:{first}",
         f"pull-sweep:{second}",
         f"pull:{second}",
-    ]
+    }
 
 
 def test_a_bulk_upsert_queues_one_sync_job_with_its_records(bench: Bench) -> None:
