@@ -18,7 +18,9 @@ fine):
   `pull_company`. Both carry `lock="connection:<id>"` (one job at a time per company, across
   all workers) and a queueing lock per task and company (`sync:<id>`, `pull:<id>`), so a burst
   of record changes leaves at most one job waiting per company; a second deferral while one
-  waits is not an error (it is the same work).
+  waits is not an error (it is the same work). The sweep's pulls have their own
+  (`pull-sweep:<id>`): a webhook's pull is never absorbed by the sweep's, which waits as a
+  continuation and may end without reading.
 - Fairness: a sync job's pass works for at most `SLICE` seconds (`sync_company`'s `slice_seconds`;
   ten: a pass has a cost of its own, the lease, the keys, a fresh mirror, and much shorter slices
   spend the workers on that), then yields: the company's next pass is queued at once, but as a
@@ -39,8 +41,9 @@ fine):
 - `ledgerbridge.sweep`, periodic (every 5 minutes, deduplicated across workers by procrastinate):
   a pull for every active connection and a sync for every connection with due work, so nothing
   depends on a wake-up. Its pulls wait as continuations do (behind any company's new records) and
-  are skipped when a read of the company began after the sweep (a worker's start on a new job
-  table sweeps at once: the first syncs read each company themselves). Before that, its health
+  are skipped when a read of the company began after the sweep, by `CLOCK_MARGIN` at least (the
+  two moments come from two processes' clocks; a worker's start on a new job table sweeps at
+  once: the first syncs read each company themselves). Before that, its health
   round (`engine.health`): suspended connections are checked again (inline; one back to active
   gets its pull and sync here), the stalled records of active ones are made due again, and Desktop
   connections whose Web Connector stopped calling are shown silent (`engine.desktop.health`).
@@ -164,6 +167,9 @@ RETRY_BASE = 10.0  # seconds before the first retry of a job that raised; double
 RETRY_CAP = 300.0
 MAX_ATTEMPTS = 5  # retries of one failing job; after that the sweep picks the company up
 BUSY_RETRY = 30.0  # the company's lease is held by a process that is not a job
+CLOCK_MARGIN = timedelta(seconds=2)
+"""How far apart the clocks of the ledger's processes may be: a sweep's pull is skipped only
+for a read that began this much after the sweep's moment (each taken by its own process)."""
 
 _SCHEMA_LOCK = 0x4C42_4A6F_6253_6368  # PostgreSQL advisory lock key: "LBJobSch"
 _STAMP = "procrastinate {version} (applied by ledgerbridge)"
@@ -175,8 +181,13 @@ def company_lock(connection_id: str) -> str:
     return f"connection:{connection_id}"
 
 
-def _queueing_lock(task_name: str, connection_id: str) -> str:
-    return f"{COMPANY_TASKS[task_name]}:{connection_id}"
+def _queueing_lock(task_name: str, connection_id: str, *, swept: bool = False) -> str:
+    """At most one waiting job per task and company. The sweep's pulls have a lock of their
+    own, so that a wake-up (a webhook, a person's refresh) always queues a pull of its own, at
+    the default priority and without the sweep's moment, instead of riding on the sweep's
+    (which waits behind every continuation and may end without a read, `run_pull`)."""
+    task = COMPANY_TASKS[task_name]
+    return f"{task}-sweep:{connection_id}" if swept else f"{task}:{connection_id}"
 
 
 # --- deferring --------------------------------------------------------------------------------
@@ -203,8 +214,9 @@ def _defer_on(
     of the company begun since then does it, `run_pull`).
 
     Returns the job id, or None when a job of this task is already waiting for the company
-    (its queueing lock): the waiting job does the same work. The insert runs in a savepoint,
-    so that conflict leaves the caller's transaction usable.
+    (its queueing lock; a pull with `asked_at` has one of its own): the waiting job does the
+    same work. The insert runs in a savepoint, so that conflict leaves the caller's
+    transaction usable.
     """
     bind = session.get_bind()
     if bind.dialect.name != "postgresql":
@@ -222,7 +234,7 @@ def _defer_on(
         task_name,
         queue=QUEUE,
         lock=company_lock(connection_id),
-        queueing_lock=_queueing_lock(task_name, connection_id),
+        queueing_lock=_queueing_lock(task_name, connection_id, swept=asked_at is not None),
         schedule_at=datetime.now(UTC) + timedelta(seconds=delay) if delay > 0 else None,
         priority=priority,
         connection=driver,
@@ -470,9 +482,10 @@ def run_pull(
     """The body of a pull job: the mirror brought up to date, then any sync it made due; the
     events it made (changes in QuickBooks) sent to the app.
 
-    `asked_at` (the sweep's pulls): a read of the company that began at or after that moment
-    (a sync's first pull, its fresh mirror, a person's refresh) has already brought QuickBooks'
-    changes up to it into the mirror, so the job ends without reading the company again."""
+    `asked_at` (the sweep's pulls): a read of the company that began after that moment (a
+    sync's first pull, its fresh mirror, a person's refresh; `CLOCK_MARGIN` after) has already
+    brought QuickBooks' changes up to it into the mirror, so the job ends without reading the
+    company again. A wake-up's pull (a webhook) never carries one: it always reads."""
     if asked_at is not None and _read_since(ledger, connection_id, asked_at):
         return "objects=0 deleted=0 stopped=read_since_asked"
     try:
@@ -488,8 +501,12 @@ def run_pull(
 
 
 def _read_since(ledger: Ledger, connection_id: str, asked_at: str) -> bool:
-    """Whether a pull of the company began at or after `asked_at` (its change cursor, which a
-    pull sets to the moment its read began)."""
+    """Whether a pull of the company began after `asked_at` (its change cursor, which a pull
+    sets to the moment its read began). The two moments come from two processes' clocks (the
+    sweep's, the pulling one's): a read counts only when it began `CLOCK_MARGIN` after, so
+    that a reader's clock running ahead never makes a read begun before the sweep look like
+    one begun after it (a read begun within the margin is done again: one read more, never
+    one less)."""
     asked = datetime.fromisoformat(asked_at)
     with ledger.db.session(readonly=True) as session:
         cursor = Connections(session).cdc_cursor(connection_id)
@@ -499,7 +516,7 @@ def _read_since(ledger: Ledger, connection_id: str, asked_at: str) -> bool:
         cursor = cursor.replace(tzinfo=UTC)
     if asked.tzinfo is None:
         asked = asked.replace(tzinfo=UTC)
-    return cursor >= asked
+    return cursor >= asked + CLOCK_MARGIN
 
 
 def sweep(ledger: Ledger) -> tuple[int, int]:

@@ -23,6 +23,7 @@ import httpx
 import pytest
 from sqlalchemy import text
 
+from ledgerbridge.adapters.qbo import FixedToken, QboClient
 from ledgerbridge.bootstrap import Ledger, build
 from ledgerbridge.core.records import Incoming
 from ledgerbridge.dispatch import jobs as jobs_module
@@ -38,10 +39,12 @@ from ledgerbridge.dispatch.jobs import (
     run_worker,
     sweep,
 )
+from ledgerbridge.engine.pull import pull_company
 from ledgerbridge.engine.service import Service
 from ledgerbridge.settings import load_settings
 from ledgerbridge.storage.events import Events
 from ledgerbridge.storage.leases import Leases
+from ledgerbridge.storage.mirror import Mirror
 from ledgerbridge.storage.records import Records
 from qbo_emulator.server import EmulatorServer
 from tests.ledgerbridge.engine.conftest import connect
@@ -222,11 +225,18 @@ def test_a_burst_of_changes_queues_one_sync_job_per_company(bench: Bench) -> Non
     assert len(bench.jobs(PULL_TASK)) == 2
     assert len(bench.jobs()) == 2
 
-    # wake-ups after the fact (serve's dispatcher) find the same waiting jobs
+    # wake-ups after the fact (serve's dispatcher) find the same waiting jobs, but for the
+    # sweep's pulls: a webhook's pull has its own (it always reads, and goes first)
     dispatcher = JobDispatcher(bench.ledger)
     dispatcher.wake(first)
     dispatcher.wake_pull(second)
-    assert len(bench.jobs()) == 2 and len(bench.jobs(PULL_TASK)) == 2
+    dispatcher.wake_pull(second)
+    assert len(bench.jobs()) == 2 and len(bench.jobs(PULL_TASK)) == 3
+    assert {j.queueing_lock for j in bench.jobs(PULL_TASK)} == {
+        f"pull-sweep:{first}",
+        f"pull-sweep:{second}",
+        f"pull:{second}",
+    }
 
 
 def test_a_bulk_upsert_queues_one_sync_job_with_its_records(bench: Bench) -> None:
@@ -473,7 +483,10 @@ def test_the_sweeps_pulls_wait_behind_new_records_and_skip_a_company_read_since(
 ) -> None:
     connection_id, realm = bench.company("Swept Co")
     names = bench.put_customers(connection_id, 3, "Swept")  # its sync waits (never pulled)
-    assert sweep(bench.ledger) == (1, 0)
+    now = bench.ledger.clock
+    with monkeypatch.context() as earlier:  # the sweep, a while before the worker's turn
+        earlier.setattr(bench.ledger, "clock", lambda: now() - 2 * jobs_module.CLOCK_MARGIN)
+        assert sweep(bench.ledger) == (1, 0)
     (pull_job,) = bench.jobs(PULL_TASK)
     assert "asked_at" in pull_job.args
     priority = bench.rows("SELECT priority FROM procrastinate_jobs WHERE id = :id", id=pull_job.id)
@@ -499,11 +512,64 @@ def test_the_sweeps_pulls_wait_behind_new_records_and_skip_a_company_read_since(
     assert sorted(bench.customers(realm)) == sorted(names)
     assert [j.status for j in bench.jobs(PULL_TASK)] == ["succeeded"]
 
-    # a pull asked after the last read does read; one asked without a moment always does
-    cursor = bench.rows("SELECT cdc_cursor FROM connections WHERE id = :id", id=connection_id)
-    jobs_module.run_pull(bench.ledger, connection_id, asked_at=cursor[0][0].isoformat())
+    # a pull asked after the last read does read, and so does one asked so little before it
+    # that two processes' clocks could disagree on which came first; one asked without a
+    # moment always does
+    (began,) = bench.rows("SELECT cdc_cursor FROM connections WHERE id = :id", id=connection_id)
+    margin = jobs_module.CLOCK_MARGIN
+    jobs_module.run_pull(bench.ledger, connection_id, asked_at=(began[0] - margin).isoformat())
     assert len(reads) == 1
-    later = (cursor[0][0] + timedelta(seconds=1)).isoformat()
+    jobs_module.run_pull(bench.ledger, connection_id, asked_at=(began[0] - margin / 2).isoformat())
+    assert len(reads) == 2
+    later = (began[0] + timedelta(seconds=1)).isoformat()
     jobs_module.run_pull(bench.ledger, connection_id, asked_at=later)
     jobs_module.run_pull(bench.ledger, connection_id)
-    assert len(reads) == 3
+    assert len(reads) == 4
+
+
+def test_a_wake_while_the_sweeps_pull_waits_queues_a_pull_of_its_own(
+    bench: Bench, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A webhook's or a person's pull is not absorbed by the sweep's waiting one (which waits
+    behind every continuation and ends at once when the company was read since the sweep)."""
+    connection_id, realm = bench.company("Hooked Co")
+    pull_company(bench.ledger, connection_id)  # the company read once
+    bench.forget_jobs()
+    now = bench.ledger.clock
+    with monkeypatch.context() as earlier:
+        earlier.setattr(bench.ledger, "clock", lambda: now() - timedelta(minutes=1))
+        assert sweep(bench.ledger) == (1, 0)  # its pull waits (a backlog elsewhere)
+    pull_company(bench.ledger, connection_id)  # a person's Refresh, after the sweep
+    # then someone adds a customer in QuickBooks, and Intuit's webhook wakes a pull
+    tokens = bench.admin(
+        "POST", f"/companies/{realm}/connect", {"client_id": bench.ledger.app("emulator").client_id}
+    )
+    with QboClient(
+        f"{bench.emulator.url}/v3",
+        realm,
+        FixedToken(tokens["access_token"]),
+        transport=bench.ledger.transport,
+    ) as person:
+        made = person.create("Customer", {"DisplayName": "Walk-in after the read"}, request_id="r1")
+    JobDispatcher(bench.ledger).wake_pull(connection_id)
+
+    waiting = bench.rows(
+        "SELECT priority, args ? 'asked_at' FROM procrastinate_jobs"
+        " WHERE task_name = :task ORDER BY id",
+        task=PULL_TASK,
+    )
+    assert waiting == [(jobs_module.CONTINUATION_PRIORITY, True), (0, False)]
+
+    reads: list[str] = []
+    real_pull = jobs_module.pull_company
+
+    def counted(ledger: Ledger, cid: str) -> Any:
+        reads.append(cid)
+        return real_pull(ledger, cid)
+
+    monkeypatch.setattr(jobs_module, "pull_company", counted)
+    run_worker(bench.ledger, wait=False, poll_every=0.2, sweep_cron=None)
+    assert reads == [connection_id]  # the wake's pull read; the sweep's ended (read since)
+    assert [j.status for j in bench.jobs(PULL_TASK)] == ["succeeded", "succeeded"]
+    with bench.ledger.db.session(readonly=True) as session:
+        assert Mirror(session, connection_id).get("Customer", str(made["Id"])) is not None

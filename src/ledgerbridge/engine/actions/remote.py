@@ -11,7 +11,7 @@ import uuid
 from typing import Any
 
 from ledgerbridge.adapters.qbo import QuickBooks, QuickBooksError, Rejected
-from ledgerbridge.core import catalog, mapping, overrides
+from ledgerbridge.core import catalog, mapping, overrides, web_connector
 from ledgerbridge.core import drift as rules
 from ledgerbridge.core.mirror import MirrorObject
 from ledgerbridge.core.preflight._refs import pushed_number
@@ -64,12 +64,10 @@ def _read(client: QuickBooks, entity: str, qbo_id: str) -> dict[str, Any]:
 # --- reactivate -------------------------------------------------------------------------------
 
 
-CLASS_MOD_SINCE = (8, 0)  # qbXML's ClassMod: a class made active again needs 8.0 or newer
-
-
 def reactivate_check(t: Target) -> None:
     """Refused before anything is kept for the Web Connector: a class on a QuickBooks Desktop
-    whose qbXML (as the Web Connector reported it) has no ClassMod."""
+    whose qbXML (as the Web Connector reported it) has no ClassMod (8.0, which is
+    `core.web_connector.MIN_QBXML`: `too_old`)."""
     if rules.STOPPED_BY_INACTIVE.get(t.code or "") != "Class":
         return
     if t.connection.environment != "desktop":
@@ -77,14 +75,8 @@ def reactivate_check(t: Target) -> None:
     with t.ledger.db.session(readonly=True) as session:
         connector = WebConnectors(session).get(t.cid)
     reported = connector.qbxml_version if connector is not None else None
-    if not reported:
-        return  # not known yet: the session that carries it out checks again
-    try:
-        major, _, minor = reported.partition(".")
-        version = (int(major), int(minor or "0"))
-    except ValueError:
-        return
-    if version < CLASS_MOD_SINCE:
+    # one not known yet (or unreadable) is not refused: the session that carries it out checks
+    if web_connector.too_old(reported):
         raise Refused(
             f"this QuickBooks Desktop speaks qbXML {reported} (as its Web Connector reported), "
             "and making a class active again from here needs qbXML 8.0 or newer: make the "

@@ -350,7 +350,8 @@ class WebConnectorService:
         """Record what the first request's answer says about the company file; the refusal's
         words when it is another file than the connection's, or when its QuickBooks is too old
         (qbXML below `core.web_connector.MIN_QBXML`, from the host answer, else the version the
-        Web Connector passed as `reported`): the session then sends nothing at all."""
+        Web Connector passed as `reported`, else the one a session reported before): the
+        session then sends nothing at all."""
         connectors = WebConnectors(session, clock=self.ledger.clock)
         connections = Connections(session)
         try:
@@ -393,11 +394,14 @@ class WebConnectorService:
             version = web_connector.newest_qbxml(company.versions) or company.versions[-1]
         elif reported:
             version = reported
+        # a session that says nothing of its version (its host answer unreadable, no major
+        # version passed) runs the QuickBooks the last one reported: too old stays too old
+        version = version or connector.qbxml_version
         connectors.set_company(
             connector.connection_id,
             company_file=company_file or ours,
             company_name=company.name if company else connector.company_name,
-            qbxml_version=version or connector.qbxml_version,
+            qbxml_version=version,
             closing_date=company.closing_date if company else connector.closing_date,
         )
         old = web_connector.too_old(version)

@@ -308,6 +308,35 @@ def test_a_quickbooks_too_old_for_external_guids_shows_and_clears(
     assert "too old" not in page(desktop, office)
 
 
+def test_a_session_that_reports_no_version_keeps_a_quickbooks_known_too_old_refused(
+    desktop: Desktop,
+) -> None:
+    desktop.company.qbxml_version = "7.0"
+    assert desktop.connector().run_session().outcome != "done"
+    assert problem(desktop) is not None
+    # a later session whose host answer cannot be read and which passes no version: the
+    # QuickBooks known from the last one is still too old, so nothing is sent to it
+    desktop.clock.advance(minutes=16)
+    ticket, due = desktop.service.qbwc_call(
+        "authenticate", {"strUserName": desktop.username, "strPassword": desktop.password}
+    )
+    assert due == ""  # records wait for QuickBooks
+    sent = desktop.service.qbwc_call(
+        "sendRequestXML",
+        {
+            "ticket": ticket,
+            "strHCPResponse": "<not qbXML",
+            "strCompanyFileName": desktop.company.file_path,
+            "qbXMLMajorVers": "",
+            "qbXMLMinorVers": "",
+        },
+    )
+    assert sent == ""
+    shown = problem(desktop)
+    assert shown is not None and shown["code"] == "connection.quickbooks_too_old"
+    assert "qbXML 7.0" in shown["meaning"]
+
+
 @pytest.mark.failure_mode("connection.quickbooks_access_denied")
 def test_access_refused_in_quickbooks_shows_and_clears(desktop: Desktop, office: str) -> None:
     connector = first_session(desktop)
