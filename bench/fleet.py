@@ -30,12 +30,17 @@ process's session (the default) share the slice this process, the emulator and o
 so a second worker there adds no CPU. With their own sessions each worker gets a group's slice:
 that measures what the workers do with CPUs of their own, at the other work's expense.
 
-Reported for each count of workers: records per second (every record, from the first handover
-to the last synced) and its ratio to one worker's (issue 19 asks 1.6 from 1 to 2 workers on 2
-cores), the time from arrival to synced of the small companies (median, p95, worst: none should
-wait behind a large one), the workers' CPU per record and peak memory, requests refused with
-429 in every company (the shared limits hold across workers: 0), and the emulator's peak
-memory. It prints, never asserts timings; the machine and its load are printed too: with the
+The clock starts once every worker has registered with procrastinate (a worker's start-up, its
+imports and its pool, is printed apart and not counted: a fleet's workers are long-running).
+Reported for each count of workers: records per second (every record, from the first handover,
+or the workers' readiness with `--backlog`, to the last synced) and its ratio to one worker's
+(issue 19 asks 1.6 from 1 to 2 workers on 2 cores), the time from arrival to synced of the
+small companies (median, p95, worst: none should wait behind a large one), the workers' CPU per
+record and peak memory, requests refused with 429 in every company (the shared limits hold
+across workers: 0), the emulator's peak memory, and how many CPUs the machine kept busy
+meanwhile (/proc/stat), split into the workers', the emulator's and the rest (PostgreSQL, this
+process, any other work): a machine whose CPUs are all busy with one worker can give a second
+nothing. It prints, never asserts timings; the machine and its load are printed too: with the
 emulator, PostgreSQL and the workers on two cores, the ratios say more than the rates.
 """
 
@@ -95,7 +100,10 @@ class Run:
     seconds: float = 0.0
     handover: float = 0.0  # seconds the records took to hand over (the workers ran meanwhile)
     waits: list[float] = field(default_factory=list)  # small companies: arrival to synced
-    cpu: float = 0.0  # the workers' CPU seconds
+    cpu: float = 0.0  # the workers' CPU seconds, from their first job on
+    startup: float = 0.0  # seconds from starting the workers to all of them taking jobs
+    emulator_cpu: float = 0.0  # the emulator's CPU seconds during the run
+    machine_busy: float = 0.0  # CPUs the whole machine kept busy during the run, on average
     peak_mib: float = 0.0  # the largest worker's peak memory
     refused: int = 0
     unfinished: int = 0  # records still pending at the end (a timeout)
@@ -171,6 +179,30 @@ def proc_hwm_mib(pid: int) -> float:
     return 0.0
 
 
+def machine_busy_jiffies() -> tuple[int, int]:
+    """(busy, total) jiffies of every CPU since boot, from /proc/stat ((0, 0) without it)."""
+    try:
+        with open("/proc/stat", encoding="ascii") as stat:
+            fields = [int(v) for v in stat.readline().split()[1:]]
+    except OSError:
+        return 0, 0
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    return sum(fields) - idle, sum(fields)
+
+
+def wait_until_ready(ledger: Ledger, count: int, procs: Sequence[subprocess.Popen[bytes]]) -> None:
+    """Until `count` workers have registered with procrastinate (they take jobs from then on):
+    a worker's start-up (imports, its pool, its schema check) is not its throughput."""
+    while True:
+        with ledger.db.engine.connect() as connection:
+            ready = connection.execute(text("SELECT count(*) FROM procrastinate_workers")).scalar()
+        if int(ready or 0) >= count:
+            return
+        if any(proc.poll() is not None for proc in procs):
+            raise RuntimeError("a worker exited while starting: see its log in the scratch folder")
+        time.sleep(0.05)
+
+
 def start_workers(
     count: int, environ: dict[str, str], logs: Path, own_sessions: bool = False
 ) -> list[subprocess.Popen[bytes]]:
@@ -231,9 +263,15 @@ def run_once(
             for company in large + small:
                 hand_over(service, company)
             result.handover = time.perf_counter() - handed
+        launched = time.perf_counter()
         procs = start_workers(workers, environ, scratch, own_sessions)
         try:
+            wait_until_ready(ledger, workers, procs)
             began = time.perf_counter()
+            result.startup = began - launched
+            cpu_at_start = sum(proc_cpu(p.pid) for p in procs)
+            emulator_at_start = server.cpu_seconds() or 0.0
+            busy_at_start, total_at_start = machine_busy_jiffies()
             if not backlog:
                 for company in large:
                     hand_over(service, company)
@@ -254,8 +292,14 @@ def run_once(
                     break
                 time.sleep(POLL)
             result.seconds = time.perf_counter() - began
+            busy, total = machine_busy_jiffies()
+            if total > total_at_start:
+                result.machine_busy = (
+                    (busy - busy_at_start) / (total - total_at_start) * (os.cpu_count() or 1)
+                )
+            result.emulator_cpu = (server.cpu_seconds() or 0.0) - emulator_at_start
             result.waits = sorted(synced[c] - arrived[c] for c in synced)
-            result.cpu = sum(proc_cpu(p.pid) for p in procs)
+            result.cpu = sum(proc_cpu(p.pid) for p in procs) - cpu_at_start
             result.peak_mib = max(proc_hwm_mib(p.pid) for p in procs)
         finally:
             for proc in procs:
@@ -291,6 +335,14 @@ def report(runs: Sequence[Run], server: EmulatorProcess) -> None:
             f" {run.rate / one.rate:5.2f} {quantile(run.waits, 0.5):8.1f}s"
             f" {quantile(run.waits, 0.95):5.1f}s {quantile(run.waits, 1.0):5.1f}s"
             f" {run.cpu / run.records * 1000:10.2f} {run.peak_mib:8.0f} {run.refused:5d}"
+        )
+        seconds = run.seconds or 1.0
+        print(
+            f"{'':7} CPUs busy {run.machine_busy:.2f} of {os.cpu_count()}: workers "
+            f"{run.cpu / seconds:.2f}, emulator {run.emulator_cpu / seconds:.2f}, the rest "
+            f"(PostgreSQL, this process, other work) "
+            f"{max(0.0, run.machine_busy - (run.cpu + run.emulator_cpu) / seconds):.2f};"
+            f" start-up {run.startup:.1f} s (not counted)"
         )
         if run.unfinished:
             print(f"  NOT FINISHED: {run.unfinished:,} records still pending at the timeout")
