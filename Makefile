@@ -43,7 +43,8 @@ demo: install
 	$(VENV)/bin/ledgerbridge demo --port $(DEMO_PORT) --emulator-port $(EMULATOR_PORT)
 
 # The same business synced into an emulated QuickBooks Desktop company file through the
-# emulated Web Connector (one qbXML request per round trip: the small business, about a minute)
+# emulated Web Connector (one qbXML request per round trip: the small business: its sync about
+# 15 s, the summary in about half a minute, then the API and the dashboard until Ctrl-C)
 demo-desktop: install
 	$(VENV)/bin/ledgerbridge demo --desktop --records small --port $(DEMO_PORT) --emulator-port $(DESKTOP_EMULATOR_PORT)
 
