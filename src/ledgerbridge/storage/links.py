@@ -6,11 +6,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, bindparam, delete, select, tuple_
+from sqlalchemy import Select, bindparam, delete, select
 from sqlalchemy.orm import Session
 
 from ledgerbridge.storage import tables
-from ledgerbridge.storage._sql import chunks, prepared, run, table, upsert
+from ledgerbridge.storage._sql import by_type, chunks, prepared, run, table, upsert
 
 __all__ = ["Links", "StoredLink", "stored_link"]
 
@@ -39,7 +39,8 @@ def _some_links() -> Select[Any]:
     t = table(tables.Link)
     return select(t).where(
         t.c.connection_id == bindparam("w_cid"),
-        tuple_(t.c.type, t.c.app_id).in_(bindparam("keys", expanding=True)),
+        t.c.type == bindparam("w_type"),
+        t.c.app_id.in_(bindparam("ids", expanding=True)),
     )
 
 
@@ -55,11 +56,13 @@ class Links:
     def get_many(
         self, connection_id: str, keys: Iterable[tuple[str, str]]
     ) -> dict[tuple[str, str], StoredLink]:
-        """`get` for many (type, app id) keys (a query per 500): key -> link, those linked."""
+        """`get` for many (type, app id) keys (a query per type and 500): key -> link, those
+        linked."""
         query = prepared("links.get_many", _some_links)
         found: dict[tuple[str, str], StoredLink] = {}
-        for chunk in chunks(keys):
-            for row in run(self._session, query, {"w_cid": connection_id, "keys": chunk}):
+        for type_, ids in by_type(keys):
+            params = {"w_cid": connection_id, "w_type": type_, "ids": ids}
+            for row in run(self._session, query, params):
                 found[(row.type, row.app_id)] = stored_link(row)
         return found
 

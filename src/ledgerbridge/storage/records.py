@@ -38,7 +38,7 @@ from sqlalchemy.orm import Session
 
 from ledgerbridge.core import json_limits
 from ledgerbridge.storage import tables
-from ledgerbridge.storage._sql import NO_SYNC, chunks, prepared, run
+from ledgerbridge.storage._sql import NO_SYNC, by_type, prepared, run
 from ledgerbridge.storage.tables import Clock, utcnow
 
 __all__ = ["InvalidCursor", "Page", "Records", "StoredRecord", "matching"]
@@ -259,20 +259,23 @@ class Records:
     def get_many(
         self, connection_id: str, keys: Iterable[tuple[str, str]]
     ) -> dict[tuple[str, str], StoredRecord]:
-        """`get` for many (type, app id) keys (a query per 500): key -> record, those held."""
+        """`get` for many (type, app id) keys (a query per type and 500): key -> record,
+        those held."""
         sqlite = self._dialect() == "sqlite"
 
         def build() -> Any:
             record = tables.Record
             return select(*_record_columns(sqlite)).where(
                 record.connection_id == bindparam("w_cid"),
-                tuple_(record.type, record.app_id).in_(bindparam("keys", expanding=True)),
+                record.type == bindparam("w_type"),
+                record.app_id.in_(bindparam("ids", expanding=True)),
             )
 
         query = prepared(("records.get_many", sqlite), build)
         found: dict[tuple[str, str], StoredRecord] = {}
-        for chunk in chunks(keys):
-            for row in run(self._session, query, {"w_cid": connection_id, "keys": chunk}):
+        for type_, ids in by_type(keys):
+            params = {"w_cid": connection_id, "w_type": type_, "ids": ids}
+            for row in run(self._session, query, params):
                 stored = _stored_record(row._mapping)
                 found[(stored.type, stored.app_id)] = stored
         return found

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from ledgerbridge.core import status as statuses
 from ledgerbridge.core.status import Status
 from ledgerbridge.storage import tables
-from ledgerbridge.storage._sql import chunks, prepared, run, table
+from ledgerbridge.storage._sql import by_type, chunks, prepared, run, table
 from ledgerbridge.storage.tables import Clock, utcnow
 
 __all__ = ["DUE_STATUSES", "Finished", "Key", "StoredState", "SyncStates", "Write"]
@@ -133,7 +133,9 @@ def _row_update() -> Update:
 def _statuses_of() -> Select[Any]:
     t = table(tables.SyncState)
     return select(t.c.type, t.c.app_id, t.c.status).where(
-        t.c.connection_id == bindparam("w_cid"), t.c.app_id.in_(bindparam("ids", expanding=True))
+        t.c.connection_id == bindparam("w_cid"),
+        t.c.type == bindparam("w_type"),
+        t.c.app_id.in_(bindparam("ids", expanding=True)),
     )
 
 
@@ -170,13 +172,13 @@ class SyncStates:
         return None if row is None else _state(row)
 
     def get_many(self, connection_id: str, keys: Iterable[Key]) -> dict[Key, StoredState]:
-        """`get` for many keys (a query per 500): key -> state, for those held."""
+        """`get` for many keys (a query per type and 500): key -> state, for those held."""
         t = tables.SyncState
         found: dict[Key, StoredState] = {}
-        for chunk in chunks(keys):
+        for type_, ids in by_type(keys):
             rows = self._session.execute(
                 select(t).where(
-                    t.connection_id == connection_id, tuple_(t.type, t.app_id).in_(chunk)
+                    t.connection_id == connection_id, t.type == type_, t.app_id.in_(ids)
                 )
             ).scalars()
             for row in rows:
@@ -345,10 +347,10 @@ class SyncStates:
             return {}
         statement = prepared("sync_state.statuses", _statuses_of)
         found: dict[Key, str] = {}
-        for chunk in chunks(k[1] for k in wanted):
-            for r in run(self._session, statement, {"w_cid": connection_id, "ids": chunk}):
-                if (r.type, r.app_id) in wanted:
-                    found[(r.type, r.app_id)] = r.status
+        for type_, ids in by_type(wanted):
+            params = {"w_cid": connection_id, "w_type": type_, "ids": ids}
+            for r in run(self._session, statement, params):
+                found[(r.type, r.app_id)] = r.status
         return found
 
     def start_write(
