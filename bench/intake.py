@@ -20,6 +20,7 @@ with the load average before and after. It prints, never asserts timings."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import os
@@ -27,7 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -78,24 +79,16 @@ def _measure(database: str, records: int) -> dict[str, dict[str, float]]:
     return results
 
 
-class _database:
+@contextlib.contextmanager
+def _database(kind: str, scratch: Path) -> Iterator[str]:
     """A fresh database's URL: a schema of the bench PostgreSQL, or a SQLite file."""
+    if kind == "sqlite":
+        yield f"sqlite:///{scratch / 'ledgerbridge.db'}"
+        return
+    from bench.fleet import schema
 
-    def __init__(self, kind: str, scratch: Path) -> None:
-        self._kind, self._scratch = kind, scratch
-        self._schema: Any = None
-
-    def __enter__(self) -> str:
-        if self._kind == "sqlite":
-            return f"sqlite:///{self._scratch / 'ledgerbridge.db'}"
-        from bench.fleet import schema
-
-        self._schema = schema()
-        return str(self._schema.__enter__())
-
-    def __exit__(self, *exc: Any) -> None:
-        if self._schema is not None:
-            self._schema.__exit__(*exc)
+    with schema() as url:
+        yield url
 
 
 def _in_process(src: str | None, database: str, records: int) -> dict[str, dict[str, float]]:
