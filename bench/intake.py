@@ -122,9 +122,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         for round_ in range(1, args.rounds + 1):
             print(f"[{database}, round {round_}, {args.records:,} records] load {_load()}")
             runs: dict[str, dict[str, dict[str, float]]] = {}
-            if args.against:
-                runs["before"] = _in_process(args.against, database, args.records)
-            runs["after" if args.against else "this"] = _in_process(None, database, args.records)
+            if not args.against:
+                runs["this"] = _in_process(None, database, args.records)
+            else:  # the order alternates from round to round
+                order = ("before", "after") if round_ % 2 else ("after", "before")
+                for name in order:
+                    src = args.against if name == "before" else None
+                    runs[name] = _in_process(src, database, args.records)
+                runs = {name: runs[name] for name in ("before", "after")}
             for phase in PHASES:
                 line = f"  {phase:<8}"
                 for name, figures in runs.items():
