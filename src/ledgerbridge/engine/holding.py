@@ -24,10 +24,10 @@ from collections.abc import Mapping
 from typing import Any, Literal
 
 from ledgerbridge.core.records import RECORD_TYPES, RecordKey
-from ledgerbridge.storage.history import History
+from ledgerbridge.storage.history import Happened, History
 from ledgerbridge.storage.sync_states import StoredState, SyncStates
 
-__all__ = ["ReleasedBy", "auto_pushed", "note_held", "push_request", "release"]
+__all__ = ["ReleasedBy", "auto_pushed", "held_entry", "note_held", "push_request", "release"]
 
 ReleasedBy = Literal["sync_request", "retry", "settings", "dependency"]
 
@@ -45,8 +45,12 @@ def auto_pushed(settings: Mapping[str, Any], record_type: str) -> bool:
 
 def note_held(history: History, connection_id: str, key: RecordKey) -> None:
     """The history entry of a record that starts waiting for a push request."""
-    history.add(
-        connection_id,
+    history.add_many(connection_id, [held_entry(key)])
+
+
+def held_entry(key: RecordKey) -> Happened:
+    """`note_held`'s entry, for a caller writing many entries at once."""
+    return Happened(
         key.type,
         key.app_id,
         "held",

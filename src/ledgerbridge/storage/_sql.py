@@ -46,7 +46,8 @@ def chunks(values: Iterable[_T]) -> Iterator[list[_T]]:
 
 
 def by_type(keys: Iterable[tuple[str, str]]) -> Iterator[tuple[str, list[str]]]:
-    """(type, app ids) of (type, app id) keys, without repeats, CHUNK ids at a time.
+    """(type, app ids) of (type, app id) keys, without repeats, CHUNK ids at a time, the types
+    in sorted order (rows locked type by type are locked in one order by every caller).
 
     A query per type (`type = ? AND app_id IN (...)`) finds its rows through the
     (connection, type, app id) index; a row-value IN (`(type, app_id) IN (...)`) or an
@@ -56,7 +57,7 @@ def by_type(keys: Iterable[tuple[str, str]]) -> Iterator[tuple[str, list[str]]]:
     grouped: dict[str, list[str]] = {}
     for type_, app_id in keys:
         grouped.setdefault(type_, []).append(app_id)
-    for type_, app_ids in grouped.items():
+    for type_, app_ids in sorted(grouped.items()):  # one order of types for every caller
         for chunk in chunks(app_ids):
             yield type_, chunk
 

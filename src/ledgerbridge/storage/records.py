@@ -38,7 +38,7 @@ from sqlalchemy.orm import Session
 
 from ledgerbridge.core import json_limits
 from ledgerbridge.storage import tables
-from ledgerbridge.storage._sql import NO_SYNC, by_type, prepared, run
+from ledgerbridge.storage._sql import CHUNK, NO_SYNC, by_type, prepared, run, table
 from ledgerbridge.storage.tables import Clock, utcnow
 
 __all__ = ["InvalidCursor", "Page", "Records", "StoredRecord", "matching"]
@@ -199,6 +199,13 @@ def _stored_record(row: Any) -> StoredRecord:
     return StoredRecord(**{**row, "data": data, "unreadable": unreadable})
 
 
+def _change_by_id() -> Any:
+    """UPDATE records SET version, data, deleted, updated_at WHERE id = :w_id (a new
+    version of a row already locked)."""
+    record = table(tables.Record)
+    return update(record).where(record.c.id == bindparam("w_id"))
+
+
 def _insert_ignoring_conflicts(session: Session) -> Insert:
     """INSERT INTO records ... ON CONFLICT (connection_id, type, app_id) DO NOTHING."""
     keys = ["connection_id", "type", "app_id"]
@@ -224,21 +231,58 @@ class Records:
 
         A deleted record that comes back counts as a change, even with the same data.
         """
-        key = (connection_id, type, app_id)
-        current = self._locked(*key)
-        if current is None:
-            if self._insert_first_version(*key, data):
-                return 1
-            current = self._locked(*key)  # a concurrent transaction inserted it first
-            if current is None:
-                raise RuntimeError(f"record {key} vanished while being upserted")
-        if (
-            not current.deleted
-            and current.data is not None
-            and _canonical(current.data) == _canonical(data)
-        ):
-            return int(current.version)
-        return self._change(current.id, current.version, data=dict(data), deleted=False)
+        return self.upsert_many(connection_id, [(type, app_id, data)])[0]
+
+    def upsert_many(
+        self, connection_id: str, items: Sequence[tuple[str, str, Mapping[str, Any]]]
+    ) -> list[int]:
+        """`upsert` for many records, each (type, app id, data) once: their versions, in order.
+
+        The rows there are locked first (`_locked_many`), the missing ones inserted (version 1)
+        by one statement a chunk, the changed ones updated by one executemany: a few statements
+        for any number of records. A row another transaction inserted meanwhile (PostgreSQL:
+        the insert waited for it to commit, and skipped it) is locked in turn and compared like
+        any other. Each record is stamped with its own clock reading, taken in order, so the
+        records keep the order they were given in (`list` sorts by `updated_at`)."""
+        stamps = [self._clock() for _ in items]
+        keys = [(type, app_id) for type, app_id, _ in items]
+        current = self._locked_many(connection_id, keys)
+        inserted: set[tuple[str, str]] = set()
+        missing = [
+            (item, at) for item, at in zip(items, stamps, strict=True) if item[:2] not in current
+        ]
+        if missing:
+            inserted = self._insert_first_versions(connection_id, missing)
+            raced = [item[:2] for item, _ in missing if item[:2] not in inserted]
+            if raced:  # concurrent transactions inserted them first
+                current.update(self._locked_many(connection_id, raced))
+                vanished = [key for key in raced if key not in current]
+                if vanished:
+                    raise RuntimeError(f"records {vanished} vanished while being upserted")
+        versions: list[int] = []
+        changes: list[dict[str, Any]] = []
+        for (type, app_id, data), at in zip(items, stamps, strict=True):
+            key = (type, app_id)
+            if key in inserted:
+                versions.append(1)
+                continue
+            found = current[key]
+            if (
+                not found.deleted
+                and found.data is not None
+                and _canonical(found.data) == _canonical(data)
+            ):
+                versions.append(int(found.version))
+                continue
+            version = int(found.version) + 1
+            changes.append(
+                {"w_id": found.id, "version": version, "data": dict(data), "deleted": False}
+                | {"updated_at": at}
+            )
+            versions.append(version)
+        if changes:
+            run(self._session, prepared("records.change", _change_by_id), changes)
+        return versions
 
     def get(self, connection_id: str, type: str, app_id: str) -> StoredRecord | None:
         sqlite = self._dialect() == "sqlite"
@@ -374,18 +418,51 @@ class Records:
         )
 
     def _locked(self, connection_id: str, type: str, app_id: str) -> _Current | None:
-        record = tables.Record
-        query = (
-            select(record.id, self._data(), record.version, record.deleted)
-            .where(*self._key(connection_id, type, app_id))
-            .with_for_update()
-        )
-        row = self._session.execute(query).one_or_none()
-        if row is None:
-            return None
-        data, unreadable = _document(row.data)
-        # a damaged row is never equal to what the app sends: its upsert replaces it
-        return _Current(row.id, None if unreadable else data, row.version, row.deleted)
+        return self._locked_many(connection_id, [(type, app_id)]).get((type, app_id))
+
+    def _locked_many(
+        self, connection_id: str, keys: Iterable[tuple[str, str]]
+    ) -> dict[tuple[str, str], _Current]:
+        """The rows of these (type, app id) keys that exist, key -> row, locked until the
+        transaction ends (a query per type and 500). On PostgreSQL `FOR UPDATE`, type by type
+        in id order (two callers locking overlapping rows take them in the same order): a
+        concurrent upsert
+        or deletion of the same record waits, so a version read here is the one raised. SQLite
+        has no row locks and needs none: a session holds the database's write lock from its
+        start (`BEGIN IMMEDIATE`, `storage.db`), so writers take turns."""
+        sqlite = self._dialect() == "sqlite"
+
+        def build() -> Any:
+            record = tables.Record
+            return (
+                select(
+                    record.id,
+                    record.type,
+                    record.app_id,
+                    _stored_data(sqlite),
+                    record.version,
+                    record.deleted,
+                )
+                .where(
+                    record.connection_id == bindparam("w_cid"),
+                    record.type == bindparam("w_type"),
+                    record.app_id.in_(bindparam("ids", expanding=True)),
+                )
+                .order_by(record.id)
+                .with_for_update()
+            )
+
+        query = prepared(("records.locked_many", sqlite), build)
+        found: dict[tuple[str, str], _Current] = {}
+        for type_, ids in by_type(keys):  # types in one order: every caller locks alike
+            params = {"w_cid": connection_id, "w_type": type_, "ids": ids}
+            for row in run(self._session, query, params):
+                data, unreadable = _document(row.data)
+                # a damaged row is never equal to what the app sends: its upsert replaces it
+                found[(row.type, row.app_id)] = _Current(
+                    row.id, None if unreadable else data, row.version, row.deleted
+                )
+        return found
 
     def _dialect(self) -> str:
         return self._session.get_bind().dialect.name
@@ -396,24 +473,37 @@ class Records:
     def _record_columns(self) -> Sequence[ColumnElement[Any]]:
         return _record_columns(self._dialect() == "sqlite")
 
-    def _insert_first_version(
-        self, connection_id: str, type: str, app_id: str, data: Mapping[str, Any]
-    ) -> bool:
-        """Insert version 1 unless the row exists; True when this call inserted it."""
-        statement = (
-            _insert_ignoring_conflicts(self._session)
-            .values(
-                connection_id=connection_id,
-                type=type,
-                app_id=app_id,
-                data=dict(data),
-                version=1,
-                deleted=False,
-                updated_at=self._clock(),
-            )
-            .returning(tables.Record.id)
+    def _insert_first_versions(
+        self,
+        connection_id: str,
+        missing: Sequence[tuple[tuple[str, str, Mapping[str, Any]], datetime]],
+    ) -> set[tuple[str, str]]:
+        """Insert version 1 of each record, stamped `at`, unless its row exists (a statement
+        per 500): the (type, app id) of those this call inserted."""
+        dialect = self._dialect()
+        statement = prepared(
+            ("records.insert_first", dialect),
+            lambda: _insert_ignoring_conflicts(self._session).returning(
+                tables.Record.type, tables.Record.app_id
+            ),
         )
-        return self._session.execute(statement).first() is not None
+        inserted: set[tuple[str, str]] = set()
+        for start in range(0, len(missing), CHUNK):
+            rows = [
+                {
+                    "connection_id": connection_id,
+                    "type": type,
+                    "app_id": app_id,
+                    "data": dict(data),
+                    "version": 1,
+                    "deleted": False,
+                    "updated_at": at,
+                }
+                for (type, app_id, data), at in missing[start : start + CHUNK]
+            ]
+            result = run(self._session, statement, rows)
+            inserted.update((row.type, row.app_id) for row in result)
+        return inserted
 
     def _change(self, record_id: int, version: int, **values: Any) -> int:
         statement = (

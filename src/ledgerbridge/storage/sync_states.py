@@ -26,10 +26,10 @@ from sqlalchemy.orm import Session
 from ledgerbridge.core import status as statuses
 from ledgerbridge.core.status import Status
 from ledgerbridge.storage import tables
-from ledgerbridge.storage._sql import by_type, chunks, prepared, run, table
+from ledgerbridge.storage._sql import CHUNK, by_type, chunks, prepared, run, table
 from ledgerbridge.storage.tables import Clock, utcnow
 
-__all__ = ["DUE_STATUSES", "Finished", "Key", "StoredState", "SyncStates", "Write"]
+__all__ = ["DUE_STATUSES", "Finished", "Key", "StoredState", "SyncStates", "Wanted", "Write"]
 
 Key = tuple[str, str]  # (type, app_id)
 DUE_STATUSES = statuses.DUE
@@ -111,12 +111,48 @@ class Finished:
     keep_pending: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class Wanted:
+    """One record of `SyncStates.want_many` (see `want`): its new version, its state as the
+    caller read it in this transaction (None: it has none), and with `set_adopt` the
+    QuickBooks object it is to adopt from now on (`adopt_qbo_id`; None: none)."""
+
+    type: str
+    app_id: str
+    version: int
+    current: StoredState | None
+    hold: bool | None = None
+    set_adopt: bool = False
+    adopt_qbo_id: str | None = None
+
+
 def _one_row() -> Select[Any]:
     t = table(tables.SyncState)
     return select(t).where(
         t.c.connection_id == bindparam("w_cid"),
         t.c.type == bindparam("w_type"),
         t.c.app_id == bindparam("w_app"),
+    )
+
+
+def _some_rows() -> Select[Any]:
+    t = table(tables.SyncState)
+    return select(t).where(
+        t.c.connection_id == bindparam("w_cid"),
+        t.c.type == bindparam("w_type"),
+        t.c.app_id.in_(bindparam("ids", expanding=True)),
+    )
+
+
+def _adopters_of() -> Select[Any]:
+    t = table(tables.SyncState)
+    return (
+        select(t.c.type, t.c.app_id, t.c.adopt_qbo_id)
+        .where(
+            t.c.connection_id == bindparam("w_cid"),
+            tuple_(t.c.type, t.c.adopt_qbo_id).in_(bindparam("pairs", expanding=True)),
+        )
+        .order_by(t.c.id)
     )
 
 
@@ -173,15 +209,11 @@ class SyncStates:
 
     def get_many(self, connection_id: str, keys: Iterable[Key]) -> dict[Key, StoredState]:
         """`get` for many keys (a query per type and 500): key -> state, for those held."""
-        t = tables.SyncState
+        statement = prepared("sync_state.get_many", _some_rows)
         found: dict[Key, StoredState] = {}
         for type_, ids in by_type(keys):
-            rows = self._session.execute(
-                select(t).where(
-                    t.connection_id == connection_id, t.type == type_, t.app_id.in_(ids)
-                )
-            ).scalars()
-            for row in rows:
+            params = {"w_cid": connection_id, "w_type": type_, "ids": ids}
+            for row in run(self._session, statement, params):
                 found[(row.type, row.app_id)] = _state(row)
         return found
 
@@ -236,6 +268,59 @@ class SyncStates:
                 updated_at=now,
             )
         )
+
+    def want_many(self, connection_id: str, wanted: Iterable[Wanted]) -> None:
+        """`want` for many records, each once, their states read by the caller in this
+        transaction: one multi-row insert for those without a state, an executemany for the
+        others (one per set of columns). Each record is stamped with its own clock reading.
+        Core statements: rows loaded as ORM objects in this session are not refreshed (the
+        intake, its caller, loads none)."""
+        new: list[dict[str, Any]] = []
+        by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        for one in wanted:
+            now = self._clock()
+            existing = one.current
+            if existing is None:
+                new.append(
+                    {
+                        "connection_id": connection_id,
+                        "type": one.type,
+                        "app_id": one.app_id,
+                        "status": statuses.after_new_version(None),
+                        "attempts": 0,
+                        "next_attempt_at": now,
+                        "desired_version": one.version,
+                        "held": bool(one.hold),
+                        "updated_at": now,
+                        "adopt_qbo_id": one.adopt_qbo_id if one.set_adopt else None,
+                    }
+                )
+                continue
+            status = statuses.after_new_version(existing.status)
+            values: dict[str, Any] = {
+                "w_cid": connection_id,
+                "w_type": one.type,
+                "w_app": one.app_id,
+                "status": status,
+                "desired_version": one.version,
+                "attempts": 0,
+                "next_attempt_at": now,
+                "problem": existing.problem if statuses.problem_stays(status) else None,
+                "blocked_by_type": None,
+                "blocked_by_id": None,
+                "held": existing.held if one.hold is None else one.hold,
+                "updated_at": now,
+            }
+            if one.set_adopt:
+                values["adopt_qbo_id"] = one.adopt_qbo_id
+            by_columns.setdefault(tuple(values), []).append(values)
+        if new:
+            statement = prepared("sync_state.insert", lambda: insert(table(tables.SyncState)))
+            for start in range(0, len(new), CHUNK):
+                run(self._session, statement, new[start : start + CHUNK])
+        update_row = prepared("sync_state.update_row", _row_update)
+        for rows in by_columns.values():
+            run(self._session, update_row, rows)
 
     def due(self, connection_id: str, now: datetime, limit: int = 500) -> list[StoredState]:
         t = tables.SyncState
@@ -507,6 +592,19 @@ class SyncStates:
             query = query.where(t.app_id != other_than)
         found = self._session.execute(query.order_by(t.id).limit(1)).scalar_one_or_none()
         return None if found is None else str(found)
+
+    def adopters(
+        self, connection_id: str, wanted: Iterable[tuple[str, str]]
+    ) -> dict[tuple[str, str], list[str]]:
+        """`adopter` for many (type, QuickBooks id) pairs (a query per 500): pair -> the app
+        ids of the records of that type waiting to adopt that object, first first (the order
+        `adopter` takes); pairs none waits for are left out."""
+        statement = prepared("sync_state.adopters", _adopters_of)
+        found: dict[tuple[str, str], list[str]] = {}
+        for chunk in chunks(wanted):
+            for row in run(self._session, statement, {"w_cid": connection_id, "pairs": chunk}):
+                found.setdefault((row.type, row.adopt_qbo_id), []).append(row.app_id)
+        return found
 
     def clear_adopt(self, connection_id: str, type: str, app_id: str, qbo_id: str) -> None:
         """The record's adoption of `qbo_id` is done: forgotten, unless the app has named

@@ -34,10 +34,10 @@ from ledgerbridge.engine.service._shared import (
 from ledgerbridge.engine.service.sync_log import record
 from ledgerbridge.engine.views import RecordView
 from ledgerbridge.storage.connections import Connections, StoredConnection
-from ledgerbridge.storage.history import History
-from ledgerbridge.storage.links import Links
+from ledgerbridge.storage.history import Happened, History
+from ledgerbridge.storage.links import Links, StoredLink
 from ledgerbridge.storage.records import Records
-from ledgerbridge.storage.sync_states import StoredState, SyncStates
+from ledgerbridge.storage.sync_states import StoredState, SyncStates, Wanted
 
 __all__ = ["PUT_MANY", "Received", "delete_record", "put_record", "put_records"]
 
@@ -127,6 +127,26 @@ class Received:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class _Checked:
+    """A record that parsed (`_canonical`), for `_receive_many` to store."""
+
+    type: str
+    app_id: str
+    canonical: dict[str, Any]
+    link: Split
+
+
+@dataclass(frozen=True, slots=True)
+class _Stored:
+    """What `_receive_many` did with a record: its version, held, and queued (there is sync
+    work for the caller to defer in the transaction)."""
+
+    version: int
+    held: bool
+    queued: bool
+
+
 def put_record(
     service: Wiring,
     key_id: str,
@@ -140,7 +160,6 @@ def put_record(
     with service.ledger.db.session() as session:
         connection = owned_connection(session, key_id, connection_id)
         canonical, link = _canonical(record_type, app_id, data, connection.settings)
-        _check_adoption(session, connection_id, record_type, app_id, link)
         _, hold, queued = _receive(session, connection, record_type, app_id, canonical, link)
         if queued:
             defer_sync(service, session, connection_id)
@@ -169,9 +188,11 @@ def put_records(
             isinstance(incoming.data, Mapping) and isinstance(incoming.data.get("link"), Mapping)
             for incoming in records
         ):
-            # before any record is stored: the order a pull takes (`_check_adoption`)
+            # before any record is stored: the order a pull takes (`_adoption_refusals`)
             Connections(session).lock(connection_id)
-        for incoming in records:
+        refusals: dict[int, Invalid] = {}
+        checked: list[_Checked] = []
+        for index, incoming in enumerate(records):
             record_type, app_id = incoming.type, incoming.id
             try:
                 if record_type not in RECORD_TYPES:
@@ -179,15 +200,21 @@ def put_records(
                 canonical, link = _canonical(
                     record_type, app_id, incoming.data, connection.settings
                 )
-                _check_adoption(session, connection_id, record_type, app_id, link)
             except Invalid as refused:
-                answers.append(Received(record_type, app_id, problems=tuple(refused.problems)))
+                refusals[index] = refused
                 continue
-            version, hold, changed = _receive(
-                session, connection, record_type, app_id, canonical, link
+            checked.append(_Checked(record_type, app_id, canonical, link))
+        outcomes = iter(_receive_many(session, connection, checked))
+        for index, incoming in enumerate(records):
+            outcome = refusals.get(index) or next(outcomes)
+            if isinstance(outcome, Invalid):
+                problems = tuple(outcome.problems)
+                answers.append(Received(incoming.type, incoming.id, problems=problems))
+                continue
+            answers.append(
+                Received(incoming.type, incoming.id, version=outcome.version, held=outcome.held)
             )
-            answers.append(Received(record_type, app_id, version=version, held=hold))
-            woken, queued = woken or not hold, queued or changed
+            woken, queued = woken or not outcome.held, queued or outcome.queued
         if queued:
             defer_sync(service, session, connection_id)  # one sync job for them all
     if woken:
@@ -195,45 +222,180 @@ def put_records(
     return answers
 
 
-def _check_adoption(
-    session: Session, connection_id: str, record_type: str, app_id: str, link: Split
-) -> None:
-    """Invalid when the record cannot be the QuickBooks object its `link` names: a write of it
-    is still being settled (it may be creating one), it is linked to another one already, or
-    that one is linked to another app record, or another app record waits to adopt it (sent
-    with the same link, or an import acknowledged, not pushed yet): one object, one record.
-    The connection's row is held until the transaction ends (PostgreSQL; SQLite's writers take
-    turns), so two requests naming one object at once are checked one after the other."""
-    adopt = link.quickbooks_id
-    if adopt is None:
-        return
+def _receive(
+    session: Session,
+    connection: StoredConnection,
+    record_type: str,
+    app_id: str,
+    canonical: dict[str, Any],
+    link: Split,
+) -> tuple[int, bool, bool]:
+    """One checked record stored as `_receive_many` stores it: (version, held, queued), or
+    Invalid when its `link` cannot be."""
+    checked = _Checked(record_type, app_id, canonical, link)
+    (outcome,) = _receive_many(session, connection, [checked])
+    if isinstance(outcome, Invalid):
+        raise outcome
+    return outcome.version, outcome.held, outcome.queued
+
+
+def _receive_many(
+    session: Session, connection: StoredConnection, items: Sequence[_Checked]
+) -> list[_Stored | Invalid]:
+    """Store checked records, each once, and the sync work of those that changed; for each,
+    in order, what was done with it, or Invalid when its `link` cannot be (refused alone:
+    nothing stored for it, see `_adoption_refusals`).
+
+    As if each were received one after the other, in a few statements for them all: the
+    records are locked and written by `Records.upsert_many`, their states read after that
+    (a concurrent put of the same record has committed, or waits for this one), each decided
+    here, then written by `SyncStates.want_many` and their history in one insert, entries in
+    the order the records came.
+
+    A record's `link` (checked) is the QuickBooks object the app said the record is, kept
+    until the record is linked to it, or null: an adoption not done yet is cancelled. Either
+    plans the record again (a `link` sent again after QuickBooks' object was read is how the
+    app says "try now")."""
+    connection_id = connection.id
+    refused = _adoption_refusals(session, connection_id, items)
+    kept = [(index, item) for index, item in enumerate(items) if index not in refused]
+    keys = [(item.type, item.app_id) for _, item in kept]
+    versions = Records(session).upsert_many(
+        connection_id, [(item.type, item.app_id, item.canonical) for _, item in kept]
+    )
+    states = SyncStates(session)
+    current = states.get_many(connection_id, keys)
+    given = [(item.type, item.app_id) for _, item in kept if item.link.given]
+    linked = Links(session).get_many(connection_id, given) if given else {}
+    stored: dict[int, _Stored] = {}
+    wanted: list[Wanted] = []
+    happened: list[Happened] = []
+    for (index, item), key, version in zip(kept, keys, versions, strict=True):
+        hold = not holding.auto_pushed(connection.settings, item.type)
+        state = current.get(key)
+        adopt = item.link.quickbooks_id if item.link.given else None
+        adopting = adopt is not None and key not in linked
+        cancelling = (
+            item.link.given
+            and adopt is None
+            and state is not None
+            and state.adopt_qbo_id is not None
+        )
+        if state is not None and state.desired_version == version and not (adopting or cancelling):
+            stored[index] = _Stored(version, hold, False)
+            continue
+        wanted.append(Wanted(*key, version, state, hold, adopting or cancelling, adopt))
+        happened.append(Happened(*key, "received", detail={"version": version}))
+        if hold and (state is None or not state.held):  # once, when it starts waiting
+            happened.append(holding.held_entry(RecordKey(*key)))  # type: ignore[arg-type]
+        stored[index] = _Stored(version, hold, not hold)
+    states.want_many(connection_id, wanted)
+    History(session).add_many(connection_id, happened)
+    return [refused[index] if index in refused else stored[index] for index in range(len(items))]
+
+
+def _adoption_refusals(
+    session: Session, connection_id: str, items: Sequence[_Checked]
+) -> dict[int, Invalid]:
+    """The records (their positions) that cannot be the QuickBooks object their `link` names,
+    each refused as Invalid: a write of it is still being settled (it may be creating one), it
+    is linked to another one already, or that one is linked to another app record, or another
+    app record waits to adopt it (sent with the same link, or an import acknowledged, not
+    pushed yet): one object, one record. A record is checked against what the records before
+    it in `items` leave (two naming one object: the second is refused), as if each were
+    stored before the next is checked. The connection's row is held until the transaction
+    ends (PostgreSQL; SQLite's writers take turns), so two requests naming one object at once
+    are checked one after the other."""
+    asking = [item for item in items if item.link.quickbooks_id is not None]
+    if not asking:
+        return {}
     Connections(session).lock(connection_id)
     states = SyncStates(session)
-    state = states.get(connection_id, record_type, app_id)
+    links = Links(session)
+    given = [(item.type, item.app_id) for item in items if item.link.given]
+    before = states.get_many(connection_id, given)
+    own = links.get_many(connection_id, given)
+    wanted_by_entity: dict[str, list[str]] = {}
+    for item in asking:
+        entity = mapping.ENTITY[item.type]  # type: ignore[index]
+        wanted_by_entity.setdefault(entity, []).append(str(item.link.quickbooks_id))
+    holders = {
+        (entity, qbo_id): holder
+        for entity, qbo_ids in wanted_by_entity.items()
+        for qbo_id, holder in links.by_quickbooks_many(connection_id, entity, qbo_ids).items()
+    }
+    waiting = states.adopters(
+        connection_id, [(item.type, str(item.link.quickbooks_id)) for item in asking]
+    )
+    refused: dict[int, Invalid] = {}
+    for index, item in enumerate(items):
+        if not item.link.given:
+            continue
+        key = (item.type, item.app_id)
+        state, adopt = before.get(key), item.link.quickbooks_id
+        if adopt is not None:
+            entity = mapping.ENTITY[item.type]  # type: ignore[index]
+            others = [
+                app_id for app_id in waiting.get((item.type, adopt), ()) if app_id != item.app_id
+            ]
+            problem = _adoption_refused(
+                item.type,
+                item.app_id,
+                adopt,
+                state,
+                own.get(key),
+                holders.get((entity, adopt)),
+                others[0] if others else None,
+            )
+            if problem is not None:
+                refused[index] = problem
+                continue
+        # what storing it does to who waits for which object, for the records after it
+        adopting = adopt is not None and key not in own
+        cancelling = adopt is None and state is not None and state.adopt_qbo_id is not None
+        if not (adopting or cancelling):
+            continue
+        if state is not None and state.adopt_qbo_id is not None:
+            was = waiting.get((item.type, state.adopt_qbo_id), [])
+            if item.app_id in was:
+                was.remove(item.app_id)
+        if adopt is not None:  # none other waits for it (it was refused otherwise)
+            waiting.setdefault((item.type, adopt), []).append(item.app_id)
+    return refused
+
+
+def _adoption_refused(
+    record_type: str,
+    app_id: str,
+    adopt: str,
+    state: StoredState | None,
+    own: StoredLink | None,
+    holder: StoredLink | None,
+    waiting: str | None,
+) -> Invalid | None:
+    """Why the record cannot adopt QuickBooks object `adopt` (see `_adoption_refusals`), given
+    its state, its own link, the app record linked to that object and the first other one
+    waiting to adopt it; None: it can."""
     if state is not None and state.pending_request_id:
-        raise invalid(
+        return invalid(
             "link.quickbooks_id",
             f"{record_type} {app_id!a} is being written to QuickBooks now; send the link again "
             "once that write is settled (the record's status says when)",
         )
-    links = Links(session)
     entity = mapping.ENTITY[record_type]  # type: ignore[index]
-    own = links.get(connection_id, record_type, app_id)
     if own is not None and own.qbo_id != adopt:
-        raise invalid(
+        return invalid(
             "link.quickbooks_id",
             f"{record_type} {app_id!a} is linked to QuickBooks {own.qbo_entity} {own.qbo_id} "
             f"already; unlink it first to link it to {adopt}",
         )
-    holder = links.by_quickbooks(connection_id, entity, adopt)
     if holder is not None and (holder.type, holder.app_id) != (record_type, app_id):
-        raise invalid(
+        return invalid(
             "link.quickbooks_id",
             f"QuickBooks {entity} {adopt} is linked to app {holder.type} {holder.app_id!a} already",
         )
-    waiting = states.adopter(connection_id, record_type, adopt, other_than=app_id)
     if waiting is not None:
-        raise Invalid(
+        return Invalid(
             [
                 Problem(
                     "input.invalid",
@@ -245,46 +407,7 @@ def _check_adoption(
                 )
             ]
         )
-
-
-def _receive(
-    session: Session,
-    connection: StoredConnection,
-    record_type: str,
-    app_id: str,
-    canonical: Mapping[str, Any],
-    link: Split | None = None,
-) -> tuple[int, bool, bool]:
-    """Store a checked record and, when it changed, its sync work: (version, held, queued:
-    there is sync work for the caller to defer in the transaction). `link`: the QuickBooks
-    object the app said the record is (checked), kept until the record is linked to it, or
-    null: an adoption not done yet is cancelled. Either plans the record again (a `link`
-    sent again after QuickBooks' object was read is how the app says "try now")."""
-    connection_id = connection.id
-    hold = not holding.auto_pushed(connection.settings, record_type)
-    version = Records(session).upsert(connection_id, record_type, app_id, canonical)
-    states = SyncStates(session)
-    state = states.get(connection_id, record_type, app_id)
-    adopt = link.quickbooks_id if link is not None and link.given else None
-    adopting = adopt is not None and Links(session).get(connection_id, record_type, app_id) is None
-    cancelling = (
-        link is not None
-        and link.given
-        and adopt is None
-        and state is not None
-        and state.adopt_qbo_id is not None
-    )
-    if state is not None and state.desired_version == version and not (adopting or cancelling):
-        return version, hold, False
-    states.want(connection_id, record_type, app_id, version, hold=hold, current=state)
-    if adopting or cancelling:
-        states.set_adopt(connection_id, record_type, app_id, adopt)
-    History(session).add(
-        connection_id, record_type, app_id, "received", detail={"version": version}
-    )
-    key = RecordKey(record_type, app_id)  # type: ignore[arg-type]
-    _note_held(session, connection_id, key, state, hold)
-    return version, hold, not hold
+    return None
 
 
 def _note_held(

@@ -28,7 +28,7 @@ from ledgerbridge.engine.service._shared import (
     text_field,
     wake_after_change,
 )
-from ledgerbridge.engine.service.changes import _canonical, _check_adoption, _receive
+from ledgerbridge.engine.service.changes import _canonical, _receive
 from ledgerbridge.engine.service.sync_log import record
 from ledgerbridge.engine.twoway import payload, told_of
 from ledgerbridge.engine.views import RecordView
@@ -199,7 +199,6 @@ def acknowledge_import(
             {**given, "link": {"quickbooks_id": quickbooks_id}},
             connection.settings,
         )
-        _check_adoption(session, connection_id, record_type, app_id, link)
         _, hold, queued = _receive(session, connection, record_type, app_id, canonical, link)
         imports.drop(entity, quickbooks_id)
         if queued:
