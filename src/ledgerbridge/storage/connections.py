@@ -10,11 +10,11 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Update, insert, select, update
+from sqlalchemy import Select, Update, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from ledgerbridge.storage import tables
-from ledgerbridge.storage._sql import NO_SYNC, columns, sha256
+from ledgerbridge.storage._sql import NO_SYNC, columns, prepared, run, sha256, table
 from ledgerbridge.storage.tables import Clock, utcnow
 
 __all__ = ["CONNECTION_PREFIX", "NOT_CONNECTED", "Connections", "StoredConnection"]
@@ -74,13 +74,12 @@ class Connections:
 
     def get(self, connection_id: str, api_key_id: str) -> StoredConnection | None:
         """The connection, if it exists and belongs to this API key."""
-        return self._one(
-            tables.Connection.id == connection_id, tables.Connection.api_key_id == api_key_id
-        )
+        statement = prepared("connections.get", _by_id_and_key)
+        return self._one(statement, {"c_id": connection_id, "c_key": api_key_id})
 
     def get_unscoped(self, connection_id: str) -> StoredConnection | None:
         """The connection whoever owns it: for the engine, never for API callers."""
-        return self._one(tables.Connection.id == connection_id)
+        return self._one(prepared("connections.get_unscoped", _by_id), {"c_id": connection_id})
 
     def list(self, api_key_id: str) -> list[StoredConnection]:
         """The key's connections, oldest first."""
@@ -188,8 +187,9 @@ class Connections:
         return None if row is None else StoredConnection(**row._mapping)
 
     def cdc_cursor(self, connection_id: str) -> datetime | None:
-        value: datetime | None = self._session.execute(
-            select(tables.Connection.cdc_cursor).where(tables.Connection.id == connection_id)
+        statement = prepared("connections.cdc_cursor", _cdc_cursor)
+        value: datetime | None = run(
+            self._session, statement, {"c_id": connection_id}
         ).scalar_one_or_none()
         return value
 
@@ -265,9 +265,8 @@ class Connections:
         ).first()
         return found is not None
 
-    def _one(self, *conditions: ColumnElement[bool]) -> StoredConnection | None:
-        query = select(*columns(tables.Connection, StoredConnection)).where(*conditions)
-        row = self._session.execute(query).one_or_none()
+    def _one(self, statement: Select[Any], params: dict[str, Any]) -> StoredConnection | None:
+        row = run(self._session, statement, params).one_or_none()
         return None if row is None else StoredConnection(**row._mapping)
 
     def _update(self, connection_id: str, **values: Any) -> bool:
@@ -279,3 +278,25 @@ class Connections:
             .returning(connection.id)
         )
         return self._session.execute(statement, execution_options=NO_SYNC).first() is not None
+
+
+# The reads every pass, pull and API call make (built once: `storage._sql.prepared`).
+
+
+def _stored() -> Select[Any]:
+    t = table(tables.Connection)
+    return select(*(t.c[field.name] for field in fields(StoredConnection)))
+
+
+def _by_id() -> Select[Any]:
+    return _stored().where(table(tables.Connection).c.id == bindparam("c_id"))
+
+
+def _by_id_and_key() -> Select[Any]:
+    t = table(tables.Connection)
+    return _stored().where(t.c.id == bindparam("c_id"), t.c.api_key_id == bindparam("c_key"))
+
+
+def _cdc_cursor() -> Select[Any]:
+    t = table(tables.Connection)
+    return select(t.c.cdc_cursor).where(t.c.id == bindparam("c_id"))

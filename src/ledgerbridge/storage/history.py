@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import Select, bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from ledgerbridge.storage import tables
@@ -66,14 +66,24 @@ class History:
     def of(
         self, connection_id: str, type: str, app_id: str, limit: int = 100
     ) -> list[dict[str, Any]]:
-        t = tables.HistoryEntry
-        rows = self._session.execute(
-            select(t)
-            .where(t.connection_id == connection_id, t.type == type, t.app_id == app_id)
-            .order_by(t.id.desc())
-            .limit(limit)
-        ).scalars()
+        params = {"h_cid": connection_id, "h_type": type, "h_app": app_id, "h_limit": limit}
+        rows = run(self._session, prepared("history.of", _of), params)
         return [
             {"at": r.at.isoformat(), "kind": r.kind, "request_id": r.request_id, "detail": r.detail}
             for r in rows
         ]
+
+
+def _of() -> Select[Any]:
+    """A record's entries, latest first (built once: every record view reads them)."""
+    t = table(tables.HistoryEntry)
+    return (
+        select(t.c.at, t.c.kind, t.c.request_id, t.c.detail)
+        .where(
+            t.c.connection_id == bindparam("h_cid"),
+            t.c.type == bindparam("h_type"),
+            t.c.app_id == bindparam("h_app"),
+        )
+        .order_by(t.c.id.desc())
+        .limit(bindparam("h_limit"))
+    )

@@ -3,11 +3,24 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
-from sqlalchemy import delete, insert, or_, select, update
+from sqlalchemy import (
+    Delete,
+    Insert,
+    Select,
+    Update,
+    bindparam,
+    delete,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from ledgerbridge.storage import tables
+from ledgerbridge.storage._sql import prepared, run, table
 from ledgerbridge.storage.tables import Clock, utcnow
 
 __all__ = ["Leases"]
@@ -22,25 +35,21 @@ class Leases:
 
     def acquire(self, name: str, holder: str, ttl: timedelta) -> bool:
         now = self._clock()
-        t = tables.CompanyLease
-        result = self._session.execute(
-            update(t)
-            .where(t.realm_id == name, or_(t.holder == holder, t.expires_at <= now))
-            .values(holder=holder, expires_at=now + ttl)
-        )
+        params = {"l_name": name, "l_holder": holder, "l_now": now, "l_until": now + ttl}
+        result = run(self._session, prepared("leases.renew", _renew), params)
         if getattr(result, "rowcount", 0):
             return True
-        exists = self._session.execute(
-            select(t.holder).where(t.realm_id == name)
+        exists = run(
+            self._session, prepared("leases.holder", _holder), {"l_name": name}
         ).scalar_one_or_none()
         if exists is not None:
             return False
-        self._session.execute(insert(t).values(realm_id=name, holder=holder, expires_at=now + ttl))
+        run(self._session, prepared("leases.insert", _insert), params)
         return True
 
     def release(self, name: str, holder: str) -> None:
-        t = tables.CompanyLease
-        self._session.execute(delete(t).where(t.realm_id == name, t.holder == holder))
+        params = {"l_name": name, "l_holder": holder}
+        run(self._session, prepared("leases.release", _release), params)
 
     def held(self, name: str) -> bool:
         """Whether someone holds `name` now (not expired)."""
@@ -49,3 +58,38 @@ class Leases:
             select(t.holder).where(t.realm_id == name, t.expires_at > self._clock())
         ).scalar_one_or_none()
         return found is not None
+
+
+# Each pass takes and gives back its company's lease: statements built once (`_sql.prepared`).
+
+
+def _renew() -> Update:
+    """The lease taken again by its holder, or taken over once expired."""
+    t = table(tables.CompanyLease)
+    return (
+        update(t)
+        .where(
+            t.c.realm_id == bindparam("l_name"),
+            or_(t.c.holder == bindparam("l_holder"), t.c.expires_at <= bindparam("l_now")),
+        )
+        .values(holder=bindparam("l_holder"), expires_at=bindparam("l_until"))
+    )
+
+
+def _holder() -> Select[Any]:
+    t = table(tables.CompanyLease)
+    return select(t.c.holder).where(t.c.realm_id == bindparam("l_name"))
+
+
+def _insert() -> Insert:
+    t = table(tables.CompanyLease)
+    return insert(t).values(
+        realm_id=bindparam("l_name"),
+        holder=bindparam("l_holder"),
+        expires_at=bindparam("l_until"),
+    )
+
+
+def _release() -> Delete:
+    t = table(tables.CompanyLease)
+    return delete(t).where(t.c.realm_id == bindparam("l_name"), t.c.holder == bindparam("l_holder"))

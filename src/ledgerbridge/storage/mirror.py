@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -50,6 +51,23 @@ def _by(column: str) -> Callable[[], Select[Any]]:
         )
 
     return build
+
+
+def _among(*, lock: bool) -> Select[Any]:
+    """The (not deleted) entries of an entity among some ids (an expanding IN), first stored
+    first; `lock`: held to the end of the transaction (PostgreSQL)."""
+    t = table(tables.MirrorEntry)
+    query = (
+        select(t)
+        .where(
+            t.c.connection_id == bindparam("w_cid"),
+            t.c.deleted.is_(False),
+            t.c.qbo_entity == bindparam("w_entity"),
+            t.c.qbo_id.in_(bindparam("w_ids", expanding=True)),
+        )
+        .order_by(t.c.id)
+    )
+    return query.with_for_update() if lock else query
 
 
 def _deleted_flag() -> Select[Any]:
@@ -154,10 +172,12 @@ class Mirror:
         """`get` for many ids of one entity (a query per 500): id -> object, for those held;
         `lock`: their rows held until the transaction ends (PostgreSQL), so a write under way
         to them is waited for and its outcome read."""
-        t = tables.MirrorEntry
+        statement = prepared(("mirror.get_many", lock), functools.partial(_among, lock=lock))
         found: dict[str, MirrorObject] = {}
         for chunk in chunks(qbo_ids):
-            for obj in self._select(t.qbo_entity == entity, t.qbo_id.in_(chunk), lock=lock):
+            params = {"w_cid": self._cid, "w_entity": entity, "w_ids": chunk}
+            for row in run(self._session, statement, params):
+                obj = mirror_object(row)
                 found[obj.qbo_id] = obj
         return found
 

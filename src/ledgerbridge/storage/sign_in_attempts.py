@@ -19,15 +19,17 @@ for an attempt refused.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Delete, Select, Update, bindparam, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from ledgerbridge.core import sign_in
 from ledgerbridge.storage import tables
+from ledgerbridge.storage._sql import prepared, run, table
 from ledgerbridge.storage.tables import Clock, utcnow
 from ledgerbridge.storage.users import normalize_email
 
@@ -136,20 +138,8 @@ class SignInAttempts:
     def forget_stale(self) -> int:
         """Delete the tallies `core.sign_in` would forget (never a lock), skipping rows another
         attempt holds; how many went."""
-        t = tables.SignInTally
         cutoff = self._clock() - self.policy.forget_after
-        stale = (
-            select(t.subject)
-            .where(
-                t.locked_at.is_(None),
-                # a row made for an attempt refused has no failure at all
-                t.last_failed_at.is_(None) | (t.last_failed_at < cutoff),
-            )
-            .with_for_update(skip_locked=True)
-        )
-        result = self._session.execute(
-            delete(t).where(t.subject.in_(stale)), execution_options=_NO_SYNC
-        )
+        result = run(self._session, prepared("sign_in.forget_stale", _stale), {"s_cutoff": cutoff})
         return int(getattr(result, "rowcount", 0) or 0)
 
     # --- rows ----------------------------------------------------------------------------------
@@ -157,39 +147,77 @@ class SignInAttempts:
     def _held(self, subjects: dict[str, tuple[str, str | None]]) -> dict[str, sign_in.Tally]:
         """The subjects' tallies, their rows made if need be and held for this transaction
         (in one order, so two attempts never wait for each other in a ring)."""
-        t = tables.SignInTally
         rows = [
             {"subject": subject, "kind": kind, "account": account, "failures": 0}
             for subject, (kind, account) in sorted(subjects.items())
         ]
         dialect = self._session.get_bind().dialect.name
-        insert = postgresql.insert(t) if dialect == "postgresql" else sqlite.insert(t)
-        self._session.execute(
-            insert.values(rows).on_conflict_do_nothing(index_elements=["subject"])
-        )
+        run(self._session, prepared(("sign_in.make", dialect), _maker(dialect)), rows)
         return self._tallies(sorted(subjects), hold=True)
 
     def _tallies(self, subjects: Sequence[str], *, hold: bool = False) -> dict[str, sign_in.Tally]:
-        t = tables.SignInTally
-        query = select(t.subject, t.failures, t.last_failed_at, t.locked_at).where(
-            t.subject.in_(subjects)
-        )
-        if hold:
-            query = query.order_by(t.subject).with_for_update()
+        statement = prepared(("sign_in.tallies", hold), lambda: _tallies(hold=hold))
         return {
             row.subject: sign_in.Tally(row.failures, row.last_failed_at, row.locked_at)
-            for row in self._session.execute(query)
+            for row in run(self._session, statement, {"s_subjects": list(subjects)})
         }
 
     def _write(self, subject: str, tally: sign_in.Tally) -> None:
-        t = tables.SignInTally
-        self._session.execute(
-            update(t)
-            .where(t.subject == subject)
-            .values(
-                failures=tally.failures,
-                last_failed_at=tally.last_failed_at,
-                locked_at=tally.locked_at,
-            ),
-            execution_options=_NO_SYNC,
+        params = {
+            "s_subject": subject,
+            "s_failures": tally.failures,
+            "s_failed": tally.last_failed_at,
+            "s_locked": tally.locked_at,
+        }
+        run(self._session, prepared("sign_in.write", _write), params)
+
+
+# Every attempt reads, and every one let through writes, these: built once (`_sql.prepared`).
+
+
+def _tallies(*, hold: bool) -> Select[Any]:
+    """Some subjects' tallies (an expanding IN); `hold`: their rows locked, in one order."""
+    t = table(tables.SignInTally)
+    query = select(t.c.subject, t.c.failures, t.c.last_failed_at, t.c.locked_at).where(
+        t.c.subject.in_(bindparam("s_subjects", expanding=True))
+    )
+    return query.order_by(t.c.subject).with_for_update() if hold else query
+
+
+def _maker(dialect: str) -> Callable[[], Any]:
+    """The rows of some subjects made, unless they exist (one executemany)."""
+
+    def build() -> Any:
+        t = table(tables.SignInTally)
+        insert = postgresql.insert(t) if dialect == "postgresql" else sqlite.insert(t)
+        return insert.on_conflict_do_nothing(index_elements=["subject"])
+
+    return build
+
+
+def _write() -> Update:
+    t = table(tables.SignInTally)
+    return (
+        update(t)
+        .where(t.c.subject == bindparam("s_subject"))
+        .values(
+            failures=bindparam("s_failures"),
+            last_failed_at=bindparam("s_failed"),
+            locked_at=bindparam("s_locked"),
         )
+    )
+
+
+def _stale() -> Delete:
+    """The tallies forgotten: no lock, no failure since the cutoff, and no attempt holding them."""
+    t = table(tables.SignInTally)
+    stale = (
+        select(t.c.subject)
+        .where(
+            t.c.locked_at.is_(None),
+            # a row made for an attempt refused has no failure at all
+            t.c.last_failed_at.is_(None) | (t.c.last_failed_at < bindparam("s_cutoff")),
+        )
+        .with_for_update(skip_locked=True)
+    )
+    return delete(t).where(t.c.subject.in_(stale))

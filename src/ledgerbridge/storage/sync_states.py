@@ -156,6 +156,22 @@ def _adopters_of() -> Select[Any]:
     )
 
 
+def _due() -> Select[Any]:
+    """The rows a pass works now, oldest first (built once: every pass reads them)."""
+    t = table(tables.SyncState)
+    return (
+        select(t)
+        .where(
+            t.c.connection_id == bindparam("w_cid"),
+            t.c.status.in_(DUE_STATUSES),
+            or_(t.c.held.is_(False), t.c.pending_request_id.is_not(None)),  # `_workable`
+            or_(t.c.next_attempt_at.is_(None), t.c.next_attempt_at <= bindparam("w_now")),
+        )
+        .order_by(t.c.id)
+        .limit(bindparam("w_limit"))
+    )
+
+
 def _row_update() -> Update:
     """An UPDATE of one row by its key; the columns set are the other parameters given."""
     t = table(tables.SyncState)
@@ -323,18 +339,8 @@ class SyncStates:
             run(self._session, update_row, rows)
 
     def due(self, connection_id: str, now: datetime, limit: int = 500) -> list[StoredState]:
-        t = tables.SyncState
-        rows = self._session.execute(
-            select(t)
-            .where(
-                t.connection_id == connection_id,
-                t.status.in_(DUE_STATUSES),
-                _workable(),
-                or_(t.next_attempt_at.is_(None), t.next_attempt_at <= now),
-            )
-            .order_by(t.id)
-            .limit(limit)
-        ).scalars()
+        params = {"w_cid": connection_id, "w_now": now, "w_limit": limit}
+        rows = run(self._session, prepared("sync_state.due", _due), params)
         return [_state(r) for r in rows]
 
     def count_due(self, connection_id: str, now: datetime) -> int:

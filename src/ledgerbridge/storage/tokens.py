@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import Select, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from ledgerbridge.storage import tables
+from ledgerbridge.storage._sql import prepared, run, table
 
 __all__ = ["StoredTokens", "Tokens"]
 
@@ -29,11 +31,11 @@ class Tokens:
         self._session = session
 
     def get(self, connection_id: str, *, for_update: bool = False) -> StoredTokens | None:
-        t = tables.Token
-        query = select(t).where(t.connection_id == connection_id)
         if for_update:
-            query = query.with_for_update()
-        row = self._session.execute(query).scalar_one_or_none()
+            statement = prepared("tokens.get_for_update", lambda: _get().with_for_update())
+        else:
+            statement = prepared("tokens.get", _get)
+        row = run(self._session, statement, {"t_connection": connection_id}).one_or_none()
         if row is None:
             return None
         return StoredTokens(
@@ -80,3 +82,16 @@ class Tokens:
         self._session.execute(
             delete(tables.Token).where(tables.Token.connection_id == connection_id)
         )
+
+
+def _get() -> Select[Any]:
+    """A connection's tokens (built once: `storage._sql.prepared`, as every request reads them)."""
+    t = table(tables.Token)
+    return select(
+        t.c.access_token,
+        t.c.refresh_token,
+        t.c.access_expires_at,
+        t.c.refresh_expires_at,
+        t.c.key_id,
+        t.c.version,
+    ).where(t.c.connection_id == bindparam("t_connection"))

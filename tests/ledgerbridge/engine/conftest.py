@@ -160,7 +160,7 @@ class World:
         if self.http is not None:
             response = self.http.request(method, url, json=body)
         else:
-            response = httpx.request(method, url, json=body, timeout=30)
+            response = httpx.request(method, url, json=body, timeout=30, verify=shared_tls())
         response.raise_for_status()
         return response.json()
 
@@ -187,7 +187,7 @@ def connect(
     if http is not None:
         response = http.get(url, follow_redirects=False)
     else:
-        response = httpx.get(url, follow_redirects=False)
+        response = httpx.get(url, follow_redirects=False, verify=shared_tls())
     assert response.status_code in (302, 303), response.text
     query = parse_qs(urlparse(response.headers["location"]).query)
     binding = consent.binding or ""
@@ -246,7 +246,10 @@ def signed_in(
         service = Service(ledger)
         key_id, _ = service.create_key("test")
         made = httpx.post(
-            f"{emulator.url}/_emulator/companies", json={"name": "Sync Test Co"}, timeout=30
+            f"{emulator.url}/_emulator/companies",
+            json={"name": "Sync Test Co"},
+            timeout=30,
+            verify=shared_tls(),
         )
         realm = made.json()["realm_id"]
         connection = service.create_connection(key_id, "Test", "emulator")

@@ -348,7 +348,7 @@ def test_a_refresh_answers_after_its_wait_while_quickbooks_is_slow_and_the_read_
     world.admin(
         "POST",
         f"/companies/{world.realm_id}/faults",
-        {"match": {"method": "GET"}, "times": 1, "action": {"latency_ms": 3000}},
+        {"match": {"method": "GET"}, "times": 1, "action": {"latency_ms": 1500}},
     )
     waited = refresh(api, world, wait="0.2")
     assert waited.status_code == 202, waited.text

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import httpx
 
+from ledgerbridge.adapters.tls import default_context
 from ledgerbridge.files import private_dir, write_private
 
 __all__ = ["EmulatorApp", "emulator_app"]
@@ -39,7 +40,7 @@ def emulator_app(
     saved: dict[str, dict[str, str]] = json.loads(kept_in.read_text()) if kept_in.exists() else {}
     entry = saved.get(url)
     if entry is not None and webhook and entry.get("webhook_url") != webhook:
-        with httpx.Client(transport=transport, timeout=10) as http:
+        with httpx.Client(transport=transport, timeout=10, verify=default_context()) as http:
             response = http.patch(
                 f"{url}/_emulator/apps/{entry['client_id']}", json={"webhook_url": webhook}
             )
@@ -50,7 +51,7 @@ def emulator_app(
         else:
             entry = None  # the emulator forgot us (a restart without state): register again
     if entry is None or entry.get("redirect_uri") != redirect:
-        with httpx.Client(transport=transport, timeout=10) as http:
+        with httpx.Client(transport=transport, timeout=10, verify=default_context()) as http:
             response = http.post(
                 f"{url}/_emulator/apps",
                 json={"redirect_uris": [redirect], "name": "ledgerbridge", "webhook_url": webhook},
