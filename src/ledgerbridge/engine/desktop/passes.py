@@ -32,9 +32,11 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Final
 
+from sqlalchemy.orm import Session
+
 from ledgerbridge.engine import pull
 from ledgerbridge.engine.desktop import fixes
-from ledgerbridge.engine.desktop.exchange import nudge, pause
+from ledgerbridge.engine.desktop.exchange import changes, nudge, pause
 from ledgerbridge.engine.ports import (
     NOT_READY,
     DesktopSession,
@@ -93,10 +95,16 @@ class DesktopPasses:
     def next_request(self, session: DesktopSession) -> QbxmlRequest | NotReady | None:
         cid = session.connection_id
         with self.ledger.db.session() as db:
+            requests = DesktopRequests(db, clock=self.ledger.clock)
             # asked for the next one: what was handed out before and not answered is lost
-            DesktopRequests(db, clock=self.ledger.clock).lose_unanswered(
+            requests.lose_unanswered(
                 cid, "the Web Connector asked for the next request without answering"
             )
+            # the pass running here has most often queued its next request already (it was
+            # waited for by the last answer): handed out in the same transaction
+            taken = requests.take_next(cid) if self._alive_here(cid) else None
+        if taken is not None:
+            return QbxmlRequest(taken.key, taken.document)
         self._start(cid)
         deadline = time.monotonic() + self.wait
         while True:
@@ -124,30 +132,36 @@ class DesktopPasses:
         cid = session.connection_id
         with self.ledger.db.session() as db:
             kept = DesktopRequests(db, clock=self.ledger.clock).answer(cid, request_id, response)
-        nudge()
+        seen = nudge()
         if not kept:
             return Taken(-1, f"ledgerbridge did not ask for {request_id!r}.")
+        # the pass's next request (or its end) answers how far the session is: waited for
+        # from the pass's next nudge (its look at the answer comes first)
         deadline = time.monotonic() + self.wait
         while self.running(cid) and time.monotonic() < deadline:
+            pause(seen)
+            seen = changes()
             with self.ledger.db.session(readonly=True) as db:
                 if DesktopRequests(db).has_queued(cid):
-                    break
-            pause()
-        if not self.running(cid):
-            with self.ledger.db.session(readonly=True) as db:
-                if not DesktopRequests(db).has_queued(cid):
-                    return Taken(100)
-        return Taken(self._percent(cid))
+                    return Taken(self._percent(db, cid))
+        with self.ledger.db.session(readonly=True) as db:
+            if not self.running(cid) and not DesktopRequests(db).has_queued(cid):
+                return Taken(100)
+            return Taken(self._percent(db, cid))
 
     # --- the pass -------------------------------------------------------------------------------
 
     def running(self, connection_id: str) -> bool:
-        with self._lock:
-            run = self._runs.get(connection_id)
-            if run is not None and run.alive:
-                return True
+        if self._alive_here(connection_id):
+            return True
         with self.ledger.db.session(readonly=True) as session:  # another process's pass
             return Leases(session, clock=self.ledger.clock).held(f"connection:{connection_id}")
+
+    def _alive_here(self, connection_id: str) -> bool:
+        """Whether the connection's pass runs in this process."""
+        with self._lock:
+            run = self._runs.get(connection_id)
+            return run is not None and run.alive
 
     def close(self, timeout: float = 10.0) -> None:
         """The process shuts down: passes running here stop waiting for their Web Connector
@@ -164,10 +178,6 @@ class DesktopPasses:
     def _start(self, connection_id: str) -> None:
         if self.ledger.stopping.is_set():
             return
-        with self._lock:
-            run = self._runs.get(connection_id)
-            if run is not None and run.alive:
-                return
         if self.running(connection_id):
             return
         if not self._work_due(connection_id):
@@ -244,11 +254,12 @@ class DesktopPasses:
         with self.ledger.db.session(readonly=True) as session:
             return SyncStates(session).count_due(connection_id, self.ledger.clock())
 
-    def _percent(self, connection_id: str) -> int:
+    def _percent(self, db: Session, connection_id: str) -> int:
         with self._lock:
             run = self._runs.get(connection_id)
         total = run.total if run is not None else 0
         if total <= 0:
             return 50
-        done = max(0, total - self._due_count(connection_id))
+        due = SyncStates(db).count_due(connection_id, self.ledger.clock())
+        done = max(0, total - due)
         return max(1, min(99, done * 100 // total))
