@@ -48,6 +48,7 @@ from ledgerbridge.engine.ports import (
 from ledgerbridge.engine.push import new_holder, sync_company
 from ledgerbridge.engine.push.lease import LEASE
 from ledgerbridge.storage.connections import Connections
+from ledgerbridge.storage.desktop_actions import DesktopActions
 from ledgerbridge.storage.desktop_requests import DesktopRequests, StoredRequest
 from ledgerbridge.storage.leases import Leases
 from ledgerbridge.storage.sync_states import SyncStates
@@ -85,12 +86,14 @@ class DesktopPasses:
     # --- DesktopWork ----------------------------------------------------------------------------
 
     def due(self, connection_id: str) -> bool:
-        if self.running(connection_id):
+        if self._alive_here(connection_id):
             return True
-        with self.ledger.db.session(readonly=True) as session:
-            if DesktopRequests(session).has_queued(connection_id):
-                return True
-        return self._work_due(connection_id)
+        with self.ledger.db.session(readonly=True) as session:  # one read for all of it
+            return (
+                self._held_elsewhere(session, connection_id)
+                or DesktopRequests(session).has_queued(connection_id)
+                or self._work_due(session, connection_id)
+            )
 
     def next_request(self, session: DesktopSession) -> QbxmlRequest | NotReady | None:
         cid = session.connection_id
@@ -154,8 +157,12 @@ class DesktopPasses:
     def running(self, connection_id: str) -> bool:
         if self._alive_here(connection_id):
             return True
-        with self.ledger.db.session(readonly=True) as session:  # another process's pass
-            return Leases(session, clock=self.ledger.clock).held(f"connection:{connection_id}")
+        with self.ledger.db.session(readonly=True) as session:
+            return self._held_elsewhere(session, connection_id)
+
+    def _held_elsewhere(self, session: Session, connection_id: str) -> bool:
+        """Whether another process's pass holds the connection's lease."""
+        return Leases(session, clock=self.ledger.clock).held(f"connection:{connection_id}")
 
     def _alive_here(self, connection_id: str) -> bool:
         """Whether the connection's pass runs in this process."""
@@ -178,10 +185,13 @@ class DesktopPasses:
     def _start(self, connection_id: str) -> None:
         if self.ledger.stopping.is_set():
             return
-        if self.running(connection_id):
+        if self._alive_here(connection_id):
             return
-        if not self._work_due(connection_id):
-            return
+        with self.ledger.db.session(readonly=True) as session:  # one read for all of it
+            if self._held_elsewhere(session, connection_id):
+                return
+            if not self._work_due(session, connection_id):
+                return
         holder = new_holder()
         with self.ledger.db.session() as session:
             if not Leases(session, clock=self.ledger.clock).acquire(
@@ -230,21 +240,28 @@ class DesktopPasses:
 
     # --- what is due ----------------------------------------------------------------------------
 
-    def _work_due(self, connection_id: str) -> bool:
+    def _work_due(self, session: Session, connection_id: str) -> bool:
+        """A fix waits (`fixes.waiting`), records are due, or a pull is."""
         return (
-            fixes.waiting(self.ledger, connection_id)
-            or self._records_due(connection_id)
-            or self._pull_due(connection_id)
+            DesktopActions(session).any_waiting(connection_id)
+            or self._records_due_in(session, connection_id)
+            or self._pull_due_in(session, connection_id)
         )
 
     def _records_due(self, connection_id: str) -> bool:
         with self.ledger.db.session(readonly=True) as session:
-            due = SyncStates(session).next_due_at(connection_id)
+            return self._records_due_in(session, connection_id)
+
+    def _records_due_in(self, session: Session, connection_id: str) -> bool:
+        due = SyncStates(session).next_due_at(connection_id)
         return due is not None and due <= self.ledger.clock()
 
     def _pull_due(self, connection_id: str) -> bool:
         with self.ledger.db.session(readonly=True) as session:
-            connection = Connections(session).get_unscoped(connection_id)
+            return self._pull_due_in(session, connection_id)
+
+    def _pull_due_in(self, session: Session, connection_id: str) -> bool:
+        connection = Connections(session).get_unscoped(connection_id)
         if connection is None:
             return False
         last = connection.last_pull_at
