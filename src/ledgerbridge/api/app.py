@@ -71,9 +71,11 @@ def create_app(service: Service) -> FastAPI:
     app.state.service = service
     app.state.waits = Waits()  # ?wait= on a record: off the shared thread pool (api/waits.py)
     errors.install(app)
+    # the Web Connector's SOAP endpoint (it reads its own body) first: its calls, a session's
+    # most, are matched at once rather than after every /v1 route (no path is shared)
+    app.include_router(qbwc.soap_router)
     for router in ROUTERS:
         app.include_router(router, dependencies=[Depends(params.text_params)])
-    app.include_router(qbwc.soap_router)  # the Web Connector's SOAP endpoint reads its own
     _docs(app)
     mount_dashboard(app, service)  # /dashboard, and / redirects there
     # The last added runs first: a failure anywhere, the guard's included, is contained.

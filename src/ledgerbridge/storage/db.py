@@ -42,7 +42,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 __all__ = ["MIGRATIONS_DIR", "Database", "Sealer", "alembic_config", "default_sqlite_url"]
@@ -163,13 +163,24 @@ def _sqlite_private_file(url: URL) -> None:
 def _sqlite_begin(connection: Connection) -> None:
     # query_only is a flag of the driver's connection, so every transaction sees it set as it
     # needs, before BEGIN (it refuses BEGIN IMMEDIATE); the pooled connection remembers how
-    # it was left, and the pragma runs only when that changes.
+    # it was left, and the pragma runs only when that changes. Both run on the driver's
+    # connection: through SQLAlchemy's execution (`exec_driver_sql`) each cost several times
+    # the statement, at every transaction. Its errors ("database is locked" past the busy
+    # timeout) are raised as SQLAlchemy's, as a statement's would be.
     readonly = bool(connection.get_execution_options().get(_READONLY, False))
-    pooled = connection.connection.info
-    if pooled.get(_QUERY_ONLY) is not readonly:
-        connection.exec_driver_sql(f"PRAGMA query_only={'ON' if readonly else 'OFF'}")
-        pooled[_QUERY_ONLY] = readonly
-    connection.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
+    pooled = connection.connection
+    driver = pooled.driver_connection
+    assert driver is not None
+    statement = "BEGIN" if readonly else "BEGIN IMMEDIATE"
+    try:
+        if pooled.info.get(_QUERY_ONLY) is not readonly:
+            statement = f"PRAGMA query_only={'ON' if readonly else 'OFF'}"
+            driver.execute(statement)
+            pooled.info[_QUERY_ONLY] = readonly
+            statement = "BEGIN" if readonly else "BEGIN IMMEDIATE"
+        driver.execute(statement)
+    except sqlite3.Error as error:
+        raise DBAPIError.instance(statement, None, error, sqlite3.Error) from error
 
 
 @contextmanager

@@ -4,6 +4,10 @@ sessions (`web_connector_sessions`).
 The password typed into the Web Connector is kept only as a salted scrypt hash (the dashboard
 users' `storage.users.hash_password`); a session's ticket only as its SHA-256, so a copy of the
 database opens no session.
+
+The reads and writes each Web Connector call makes (its session by ticket, its connector, the
+call recorded) are built once per process (`_sql.prepared`) and run as Core statements: a
+session's calls run them a few dozen times each.
 """
 
 from __future__ import annotations
@@ -14,12 +18,12 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, insert, select, update
+from sqlalchemy import ColumnElement, Select, Update, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from ledgerbridge.settings import DEFAULT_PASSWORD_SCRYPT_N
 from ledgerbridge.storage import tables
-from ledgerbridge.storage._sql import NO_SYNC, columns, sha256
+from ledgerbridge.storage._sql import NO_SYNC, prepared, run, sha256, table
 from ledgerbridge.storage.tables import Clock, utcnow
 from ledgerbridge.storage.users import decoy_hash, hash_password, verify_password
 
@@ -69,6 +73,44 @@ class StoredTicket:
     closed_at: datetime | None
 
 
+def _connector_columns() -> list[Any]:
+    connector = table(tables.WebConnector)
+    return [
+        *(connector.c[f.name] for f in fields(StoredConnector)[:-1]),
+        connector.c.password_hash.is_not(None).label("has_password"),
+    ]
+
+
+def _one_connector() -> Select[Any]:
+    connector = table(tables.WebConnector)
+    return select(*_connector_columns()).where(connector.c.connection_id == bindparam("w_cid"))
+
+
+def _one_connector_locked() -> Select[Any]:
+    return _one_connector().with_for_update()
+
+
+def _connector_update() -> Update:
+    """An UPDATE of one connector; the columns set are the other parameters given."""
+    connector = table(tables.WebConnector)
+    return update(connector).where(connector.c.connection_id == bindparam("w_cid"))
+
+
+def _live_ticket() -> Select[Any]:
+    wcs = table(tables.WebConnectorSession)
+    return select(*(wcs.c[f.name] for f in fields(StoredTicket))).where(
+        wcs.c.ticket_hash == bindparam("w_hash"),
+        wcs.c.expires_at > bindparam("w_now"),
+        wcs.c.closed_at.is_(None),
+    )
+
+
+def _ticket_update() -> Update:
+    """An UPDATE of one session; the columns set are the other parameters given."""
+    wcs = table(tables.WebConnectorSession)
+    return update(wcs).where(wcs.c.ticket_hash == bindparam("w_hash"))
+
+
 class WebConnectors:
     """The Web Connectors of Desktop connections and their sessions."""
 
@@ -84,8 +126,13 @@ class WebConnectors:
     def get(self, connection_id: str, *, lock: bool = False) -> StoredConnector | None:
         """The connection's Web Connector; `lock`: its row held until the transaction ends
         (PostgreSQL), so a call being recorded (`seen`, `refused`) is waited for and read."""
-        found = self._select(tables.WebConnector.connection_id == connection_id, lock=lock)
-        return found[0] if found else None
+        statement = (
+            prepared("web_connectors.get_locked", _one_connector_locked)
+            if lock
+            else prepared("web_connectors.get", _one_connector)
+        )
+        row = run(self._session, statement, {"w_cid": connection_id}).one_or_none()
+        return None if row is None else StoredConnector(**row._mapping)
 
     def all(self) -> list[StoredConnector]:
         """Every Desktop connection's Web Connector (for the health sweep)."""
@@ -95,14 +142,7 @@ class WebConnectors:
         self, *conditions: ColumnElement[bool], lock: bool = False
     ) -> list[StoredConnector]:
         connector = tables.WebConnector
-        query = (
-            select(
-                *(getattr(connector, f.name) for f in fields(StoredConnector)[:-1]),
-                connector.password_hash.is_not(None).label("has_password"),
-            )
-            .where(*conditions)
-            .order_by(connector.connection_id)
-        )
+        query = select(*_connector_columns()).where(*conditions).order_by(connector.connection_id)
         rows = self._session.execute(query.with_for_update() if lock else query)
         return [StoredConnector(**row._mapping) for row in rows]
 
@@ -242,13 +282,10 @@ class WebConnectors:
 
     def ticket(self, ticket: str) -> StoredTicket | None:
         """The live session of this ticket: not closed, not expired; None otherwise."""
-        wcs = tables.WebConnectorSession
-        row = self._session.execute(
-            select(*columns(wcs, StoredTicket)).where(
-                wcs.ticket_hash == sha256(ticket),
-                wcs.expires_at > self._clock(),
-                wcs.closed_at.is_(None),
-            )
+        row = run(
+            self._session,
+            prepared("web_connectors.ticket", _live_ticket),
+            {"w_hash": sha256(ticket), "w_now": self._clock()},
         ).one_or_none()
         return None if row is None else StoredTicket(**row._mapping)
 
@@ -269,14 +306,9 @@ class WebConnectors:
 
     def update_ticket(self, ticket: str, **values: Any) -> bool:
         """Change the session (its `seen_at` becomes now)."""
-        wcs = tables.WebConnectorSession
-        statement = (
-            update(wcs)
-            .where(wcs.ticket_hash == sha256(ticket))
-            .values(seen_at=self._clock(), **values)
-            .returning(wcs.ticket_hash)
-        )
-        return self._session.execute(statement, execution_options=NO_SYNC).first() is not None
+        statement = prepared("web_connectors.update_ticket", _ticket_update)
+        params = {"w_hash": sha256(ticket), "seen_at": self._clock(), **values}
+        return bool(run(self._session, statement, params).rowcount)
 
     def close_ticket(self, ticket: str) -> bool:
         return self.update_ticket(ticket, closed_at=self._clock())
@@ -290,11 +322,5 @@ class WebConnectors:
         return int(getattr(result, "rowcount", 0) or 0)
 
     def _update(self, connection_id: str, **values: Any) -> bool:
-        connector = tables.WebConnector
-        statement = (
-            update(connector)
-            .where(connector.connection_id == connection_id)
-            .values(**values)
-            .returning(connector.connection_id)
-        )
-        return self._session.execute(statement, execution_options=NO_SYNC).first() is not None
+        statement = prepared("web_connectors.update", _connector_update)
+        return bool(run(self._session, statement, {"w_cid": connection_id, **values}).rowcount)

@@ -27,22 +27,36 @@ from ledgerbridge.engine.ports import Ledger
 from ledgerbridge.storage.desktop_requests import DesktopRequests, StoredRequest
 from ledgerbridge.storage.web_connectors import WebConnectors
 
-__all__ = ["POLL", "QueuedExchange", "Waits", "nudge", "pause"]
+__all__ = ["POLL", "QueuedExchange", "Waits", "changes", "nudge", "pause"]
 
 POLL: Final = 0.05  # seconds between looks at the queue when nothing in this process nudges
 _CHANGED = threading.Condition()
+_nudges = [0]  # how many nudges this process has made (under _CHANGED)
 
 
-def nudge() -> None:
+def nudge() -> int:
     """The queue changed (committed): wake whoever in this process waits on it at once.
-    Another process's waiters see it at their next look (`POLL`)."""
+    Another process's waiters see it at their next look (`POLL`). Returns `changes()` as
+    this nudge leaves it (to wait for the next one: `pause(since=...)`)."""
     with _CHANGED:
+        _nudges[0] += 1
         _CHANGED.notify_all()
+        return _nudges[0]
 
 
-def pause() -> None:
-    """Wait for the queue to change: a nudge from this process, or `POLL` seconds."""
+def changes() -> int:
+    """The nudges so far: a waiter takes it before it looks, and `pause(since=...)` then
+    returns at once when the queue changed meanwhile (no nudge is missed)."""
     with _CHANGED:
+        return _nudges[0]
+
+
+def pause(since: int | None = None) -> None:
+    """Wait for the queue to change: a nudge from this process, or `POLL` seconds; not at
+    all when it has changed since `changes()` gave `since`."""
+    with _CHANGED:
+        if since is not None and _nudges[0] != since:
+            return
         _CHANGED.wait(POLL)
 
 
@@ -86,17 +100,19 @@ class QueuedExchange:
             elif found.state in ("sent", "lost"):
                 requests.lose_unanswered(self._cid)
                 raise AnswerLost(key)
-        nudge()
-        return self._await(key)
+        # the look waits first: the request was queued just now, only a change can answer it
+        return self._await(key, nudge())
 
     def forget(self, key: str) -> None:
         with self._ledger.db.session() as session:
             DesktopRequests(session, clock=self._ledger.clock).forget(self._cid, key)
 
-    def _await(self, key: str) -> str:
+    def _await(self, key: str, seen: int) -> str:
         started = time.monotonic()
         sent_since: float | None = None
         while True:
+            pause(seen)
+            seen = changes()
             # a look is a read; the write lock is taken only when there is something to do
             # (withdraw, lose), so the pass's waiting never holds up the Web Connector's calls
             with self._ledger.db.session(readonly=True) as session:
@@ -116,7 +132,6 @@ class QueuedExchange:
                 answer = self._act(key, started, sent_since)
                 if answer is not None:
                     return answer
-            pause()
 
     def _act(self, key: str, started: float, sent_since: float | None) -> str | None:
         """The request as it is now, under the write lock: its answer, or an end of the wait

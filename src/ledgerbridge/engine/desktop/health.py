@@ -99,10 +99,17 @@ def record(
     return True
 
 
-def clear(session: Session, clock: Clock, connection_id: str, codes: Collection[str]) -> bool:
-    """Clear the connection's problem when it is one of `codes` (with its event)."""
+def clear(
+    session: Session,
+    clock: Clock,
+    connection_id: str,
+    codes: Collection[str],
+    stored: StoredConnection | None = None,
+) -> bool:
+    """Clear the connection's problem when it is one of `codes` (with its event); `stored`:
+    the connection as this transaction last read it, when the caller has it (else read)."""
     connections = Connections(session)
-    stored = connections.get_unscoped(connection_id)
+    stored = stored or connections.get_unscoped(connection_id)
     if stored is None or _code(stored) not in codes:
         return False
     connections.set_problem(connection_id, None)
@@ -131,10 +138,14 @@ def refused(session: Session, clock: Clock, connector: StoredConnector) -> None:
         )
 
 
-def heard_from(session: Session, clock: Clock, connection_id: str) -> bool:
-    """The Web Connector called: a connection shown silent gets its status back."""
+def heard_from(
+    session: Session, clock: Clock, connection_id: str, stored: StoredConnection | None = None
+) -> bool:
+    """The Web Connector called: a connection shown silent gets its status back; True when
+    that changed anything. `stored`: the connection as this transaction last read it, when
+    the caller has it (else read)."""
     connections = Connections(session)
-    stored = connections.get_unscoped(connection_id)
+    stored = stored or connections.get_unscoped(connection_id)
     if stored is None:
         return False
     silent = _code(stored) == catalog.CONNECTION_WEB_CONNECTOR_SILENT

@@ -32,9 +32,11 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Final
 
+from sqlalchemy.orm import Session
+
 from ledgerbridge.engine import pull
 from ledgerbridge.engine.desktop import fixes
-from ledgerbridge.engine.desktop.exchange import nudge, pause
+from ledgerbridge.engine.desktop.exchange import changes, nudge, pause
 from ledgerbridge.engine.ports import (
     NOT_READY,
     DesktopSession,
@@ -46,6 +48,7 @@ from ledgerbridge.engine.ports import (
 from ledgerbridge.engine.push import new_holder, sync_company
 from ledgerbridge.engine.push.lease import LEASE
 from ledgerbridge.storage.connections import Connections
+from ledgerbridge.storage.desktop_actions import DesktopActions
 from ledgerbridge.storage.desktop_requests import DesktopRequests, StoredRequest
 from ledgerbridge.storage.leases import Leases
 from ledgerbridge.storage.sync_states import SyncStates
@@ -83,20 +86,28 @@ class DesktopPasses:
     # --- DesktopWork ----------------------------------------------------------------------------
 
     def due(self, connection_id: str) -> bool:
-        if self.running(connection_id):
+        if self._alive_here(connection_id):
             return True
-        with self.ledger.db.session(readonly=True) as session:
-            if DesktopRequests(session).has_queued(connection_id):
-                return True
-        return self._work_due(connection_id)
+        with self.ledger.db.session(readonly=True) as session:  # one read for all of it
+            return (
+                self._held_elsewhere(session, connection_id)
+                or DesktopRequests(session).has_queued(connection_id)
+                or self._work_due(session, connection_id)
+            )
 
     def next_request(self, session: DesktopSession) -> QbxmlRequest | NotReady | None:
         cid = session.connection_id
         with self.ledger.db.session() as db:
+            requests = DesktopRequests(db, clock=self.ledger.clock)
             # asked for the next one: what was handed out before and not answered is lost
-            DesktopRequests(db, clock=self.ledger.clock).lose_unanswered(
+            requests.lose_unanswered(
                 cid, "the Web Connector asked for the next request without answering"
             )
+            # the pass running here has most often queued its next request already (it was
+            # waited for by the last answer): handed out in the same transaction
+            taken = requests.take_next(cid) if self._alive_here(cid) else None
+        if taken is not None:
+            return QbxmlRequest(taken.key, taken.document)
         self._start(cid)
         deadline = time.monotonic() + self.wait
         while True:
@@ -124,30 +135,40 @@ class DesktopPasses:
         cid = session.connection_id
         with self.ledger.db.session() as db:
             kept = DesktopRequests(db, clock=self.ledger.clock).answer(cid, request_id, response)
-        nudge()
+        seen = nudge()
         if not kept:
             return Taken(-1, f"ledgerbridge did not ask for {request_id!r}.")
+        # the pass's next request (or its end) answers how far the session is: waited for
+        # from the pass's next nudge (its look at the answer comes first)
         deadline = time.monotonic() + self.wait
         while self.running(cid) and time.monotonic() < deadline:
+            pause(seen)
+            seen = changes()
             with self.ledger.db.session(readonly=True) as db:
                 if DesktopRequests(db).has_queued(cid):
-                    break
-            pause()
-        if not self.running(cid):
-            with self.ledger.db.session(readonly=True) as db:
-                if not DesktopRequests(db).has_queued(cid):
-                    return Taken(100)
-        return Taken(self._percent(cid))
+                    return Taken(self._percent(db, cid))
+        with self.ledger.db.session(readonly=True) as db:
+            if not self.running(cid) and not DesktopRequests(db).has_queued(cid):
+                return Taken(100)
+            return Taken(self._percent(db, cid))
 
     # --- the pass -------------------------------------------------------------------------------
 
     def running(self, connection_id: str) -> bool:
+        if self._alive_here(connection_id):
+            return True
+        with self.ledger.db.session(readonly=True) as session:
+            return self._held_elsewhere(session, connection_id)
+
+    def _held_elsewhere(self, session: Session, connection_id: str) -> bool:
+        """Whether another process's pass holds the connection's lease."""
+        return Leases(session, clock=self.ledger.clock).held(f"connection:{connection_id}")
+
+    def _alive_here(self, connection_id: str) -> bool:
+        """Whether the connection's pass runs in this process."""
         with self._lock:
             run = self._runs.get(connection_id)
-            if run is not None and run.alive:
-                return True
-        with self.ledger.db.session(readonly=True) as session:  # another process's pass
-            return Leases(session, clock=self.ledger.clock).held(f"connection:{connection_id}")
+            return run is not None and run.alive
 
     def close(self, timeout: float = 10.0) -> None:
         """The process shuts down: passes running here stop waiting for their Web Connector
@@ -164,14 +185,13 @@ class DesktopPasses:
     def _start(self, connection_id: str) -> None:
         if self.ledger.stopping.is_set():
             return
-        with self._lock:
-            run = self._runs.get(connection_id)
-            if run is not None and run.alive:
+        if self._alive_here(connection_id):
+            return
+        with self.ledger.db.session(readonly=True) as session:  # one read for all of it
+            if self._held_elsewhere(session, connection_id):
                 return
-        if self.running(connection_id):
-            return
-        if not self._work_due(connection_id):
-            return
+            if not self._work_due(session, connection_id):
+                return
         holder = new_holder()
         with self.ledger.db.session() as session:
             if not Leases(session, clock=self.ledger.clock).acquire(
@@ -220,21 +240,28 @@ class DesktopPasses:
 
     # --- what is due ----------------------------------------------------------------------------
 
-    def _work_due(self, connection_id: str) -> bool:
+    def _work_due(self, session: Session, connection_id: str) -> bool:
+        """A fix waits (`fixes.waiting`), records are due, or a pull is."""
         return (
-            fixes.waiting(self.ledger, connection_id)
-            or self._records_due(connection_id)
-            or self._pull_due(connection_id)
+            DesktopActions(session).any_waiting(connection_id)
+            or self._records_due_in(session, connection_id)
+            or self._pull_due_in(session, connection_id)
         )
 
     def _records_due(self, connection_id: str) -> bool:
         with self.ledger.db.session(readonly=True) as session:
-            due = SyncStates(session).next_due_at(connection_id)
+            return self._records_due_in(session, connection_id)
+
+    def _records_due_in(self, session: Session, connection_id: str) -> bool:
+        due = SyncStates(session).next_due_at(connection_id)
         return due is not None and due <= self.ledger.clock()
 
     def _pull_due(self, connection_id: str) -> bool:
         with self.ledger.db.session(readonly=True) as session:
-            connection = Connections(session).get_unscoped(connection_id)
+            return self._pull_due_in(session, connection_id)
+
+    def _pull_due_in(self, session: Session, connection_id: str) -> bool:
+        connection = Connections(session).get_unscoped(connection_id)
         if connection is None:
             return False
         last = connection.last_pull_at
@@ -244,11 +271,12 @@ class DesktopPasses:
         with self.ledger.db.session(readonly=True) as session:
             return SyncStates(session).count_due(connection_id, self.ledger.clock())
 
-    def _percent(self, connection_id: str) -> int:
+    def _percent(self, db: Session, connection_id: str) -> int:
         with self._lock:
             run = self._runs.get(connection_id)
         total = run.total if run is not None else 0
         if total <= 0:
             return 50
-        done = max(0, total - self._due_count(connection_id))
+        due = SyncStates(db).count_due(connection_id, self.ledger.clock())
+        done = max(0, total - due)
         return max(1, min(99, done * 100 // total))

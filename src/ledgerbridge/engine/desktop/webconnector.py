@@ -36,6 +36,7 @@ envelope (`adapters.qbwc.soap`, read by the API's `/qbwc` route).
 
 from __future__ import annotations
 
+import functools
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -84,6 +85,7 @@ _SUBJECT: Final = "web connector:"  # failed logins are counted apart from dashb
 _POLICY: Final = sign_in.Policy(lock_after=2**31)
 
 
+@functools.cache
 def _version() -> str:
     try:
         return metadata.version("ledgerbridge")
@@ -164,6 +166,9 @@ class WebConnectorService:
             connector = WebConnectors(
                 session, clock=clock, scrypt_n=self.ledger.settings.password_scrypt_n
             ).check(username, password)
+        # whether work is due is read before the write lock too (the pass's own looks), so
+        # that the call is recorded and its session opened in one write transaction
+        due = connector is not None and self.work.due(connector.connection_id)
         with self.ledger.db.session() as session:
             connectors = WebConnectors(session, clock=clock)
             if connector is None:
@@ -171,32 +176,27 @@ class WebConnectorService:
                 if counted is not None and self._is_desktop(session, counted.connection_id):
                     health.refused(session, clock, counted)
                 return ["", "nvu"]
-            if not self._is_desktop(session, connector.connection_id):
+            cid = connector.connection_id
+            stored = Connections(session).get_unscoped(cid)  # read once for the whole call
+            if stored is None or stored.environment != DESKTOP:
                 return ["", "nvu"]
-            connectors.seen(connector.connection_id)
-            if self._disconnected(session, connector.connection_id):
+            connectors.seen(cid)
+            if stored.status == "disconnected":
                 # the office disconnected it: no session until a new password connects it again
-                connectors.set_outcome(connector.connection_id, "disconnected")
+                connectors.set_outcome(cid, "disconnected")
                 return ["", "nvu"]
-            connectors.accepted(connector.connection_id)
-            health.heard_from(session, clock, connector.connection_id)
-            health.clear(
-                session,
-                clock,
-                connector.connection_id,
-                {catalog.CONNECTION_WEB_CONNECTOR_PASSWORD_REFUSED},
-            )
+            connectors.accepted(cid)
+            changed = health.heard_from(session, clock, cid, stored)
+            refused = {catalog.CONNECTION_WEB_CONNECTOR_PASSWORD_REFUSED}
+            health.clear(session, clock, cid, refused, None if changed else stored)
             SignInAttempts(session, clock=clock, policy=_POLICY).succeeded(subject, address)
-        due = self.work.due(connector.connection_id)
-        ticket = secrets.token_urlsafe(24)
-        now = self.ledger.clock()
-        with self.ledger.db.session() as session:
-            connectors = WebConnectors(session, clock=self.ledger.clock)
+            ticket = secrets.token_urlsafe(24)
+            now = clock()
             connectors.forget_expired()
-            busy = connectors.busy(connector.connection_id, now - BUSY_WINDOW)
-            connectors.open_ticket(connector.connection_id, ticket, now + TICKET_LIFE)
+            busy = connectors.busy(cid, now - BUSY_WINDOW)
+            connectors.open_ticket(cid, ticket, now + TICKET_LIFE)
             if busy or not due:
-                connectors.set_outcome(connector.connection_id, "busy" if busy else "nothing_to_do")
+                connectors.set_outcome(cid, "busy" if busy else "nothing_to_do")
         if busy:  # another PC's Web Connector (or this one's last session) is still at work
             return [ticket, "busy", str(int(BUSY_WINDOW.total_seconds()))]
         return [ticket, "" if due else "none"]
@@ -319,10 +319,6 @@ class WebConnectorService:
         return "ledgerbridge: nothing to do."
 
     # --- helpers ---------------------------------------------------------------------------------
-
-    def _disconnected(self, session: Session, connection_id: str) -> bool:
-        from_db = Connections(session).get_unscoped(connection_id)
-        return from_db is not None and from_db.status == "disconnected"
 
     def _is_desktop(self, session: Session, connection_id: str) -> bool:
         from_db = Connections(session).get_unscoped(connection_id)

@@ -487,18 +487,35 @@ def test_a_call_during_the_health_round_never_leaves_the_connection_offline(
     would show until the next update, 15 minutes on)."""
     import threading
 
+    from sqlalchemy import event
+
     from ledgerbridge.engine.desktop import health
     from ledgerbridge.storage.web_connectors import WebConnectors
 
     first_session(desktop).stop()
     desktop.clock.advance(minutes=46)
     cid = desktop.connection["id"]
-    with desktop.ledger.db.session() as session:  # the call, as authenticate makes it
-        WebConnectors(session, clock=desktop.clock).seen(cid)
-        health.heard_from(session, desktop.clock, cid)  # not silent yet: nothing to give back
-        sweep = threading.Thread(target=health.check_all, args=(desktop.ledger,))
-        sweep.start()
-        sweep.join(2)  # the round reaches the connection while the call is not committed
+    sweep = threading.Thread(target=health.check_all, args=(desktop.ledger,))
+    writing = threading.Event()
+
+    def connected(connection: Any) -> None:
+        # the round opens its write transaction: its first read (the call not committed, so
+        # the connection silent) is over, and its write is about to wait for the call's lock
+        readonly = connection.get_execution_options().get("ledgerbridge_readonly", False)
+        if threading.current_thread() is sweep and not readonly:
+            writing.set()
+
+    engine = desktop.ledger.db.engine
+    event.listen(engine, "engine_connect", connected)  # before its BEGIN waits
+    try:
+        with desktop.ledger.db.session() as session:  # the call, as authenticate makes it
+            WebConnectors(session, clock=desktop.clock).seen(cid)
+            health.heard_from(session, desktop.clock, cid)  # not silent yet: nothing to undo
+            sweep.start()
+            writing.wait(60)  # the round reaches the connection while the call is uncommitted
+            assert writing.is_set()
+    finally:
+        event.remove(engine, "engine_connect", connected)
     sweep.join(60)
     assert not sweep.is_alive()
     shown = connection(desktop)
