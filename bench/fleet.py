@@ -38,8 +38,9 @@ or the workers' readiness with `--backlog`, to the last synced) and its ratio to
 small companies (median, p95, worst: none should wait behind a large one), the workers' CPU per
 record and peak memory, requests refused with 429 in every company (the shared limits hold
 across workers: 0), the emulator's peak memory, and how many CPUs the machine kept busy
-meanwhile (/proc/stat), split into the workers', the emulator's and the rest (PostgreSQL, this
-process, any other work): a machine whose CPUs are all busy with one worker can give a second
+meanwhile (/proc/stat), split into the workers', PostgreSQL's (its processes on this machine:
+a backend that ends during the run is not counted), the emulator's and the rest (this process,
+any other work): a machine whose CPUs are all busy with one worker can give a second
 nothing. It prints, never asserts timings; the machine and its load are printed too: with the
 emulator, PostgreSQL and the workers on two cores, the ratios say more than the rates.
 """
@@ -104,6 +105,7 @@ class Run:
     startup: float = 0.0  # seconds from starting the workers to all of them taking jobs
     emulator_cpu: float = 0.0  # the emulator's CPU seconds during the run
     machine_busy: float = 0.0  # CPUs the whole machine kept busy during the run, on average
+    postgres_cpu: float = 0.0  # PostgreSQL's processes' CPU seconds during the run
     peak_mib: float = 0.0  # the largest worker's peak memory
     refused: int = 0
     unfinished: int = 0  # records still pending at the end (a timeout)
@@ -190,6 +192,20 @@ def machine_busy_jiffies() -> tuple[int, int]:
     return sum(fields) - idle, sum(fields)
 
 
+def postgres_cpu() -> dict[int, float]:
+    """CPU seconds of every PostgreSQL process on this machine, by pid (its backends too)."""
+    found: dict[int, float] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        with contextlib.suppress(OSError):
+            with open(f"/proc/{entry}/comm", encoding="ascii") as comm:
+                if comm.read().strip() != "postgres":
+                    continue
+            found[int(entry)] = proc_cpu(int(entry))
+    return found
+
+
 def wait_until_ready(ledger: Ledger, count: int, procs: Sequence[subprocess.Popen[bytes]]) -> None:
     """Until `count` workers have registered with procrastinate (they take jobs from then on):
     a worker's start-up (imports, its pool, its schema check) is not its throughput."""
@@ -272,6 +288,7 @@ def run_once(
             cpu_at_start = sum(proc_cpu(p.pid) for p in procs)
             emulator_at_start = server.cpu_seconds() or 0.0
             busy_at_start, total_at_start = machine_busy_jiffies()
+            postgres_at_start = postgres_cpu()
             if not backlog:
                 for company in large:
                     hand_over(service, company)
@@ -298,6 +315,9 @@ def run_once(
                     (busy - busy_at_start) / (total - total_at_start) * (os.cpu_count() or 1)
                 )
             result.emulator_cpu = (server.cpu_seconds() or 0.0) - emulator_at_start
+            result.postgres_cpu = sum(  # a backend started during the run counts from 0
+                cpu - postgres_at_start.get(pid, 0.0) for pid, cpu in postgres_cpu().items()
+            )
             result.waits = sorted(synced[c] - arrived[c] for c in synced)
             result.cpu = sum(proc_cpu(p.pid) for p in procs) - cpu_at_start
             result.peak_mib = max(proc_hwm_mib(p.pid) for p in procs)
@@ -337,11 +357,12 @@ def report(runs: Sequence[Run], server: EmulatorProcess) -> None:
             f" {run.cpu / run.records * 1000:10.2f} {run.peak_mib:8.0f} {run.refused:5d}"
         )
         seconds = run.seconds or 1.0
+        known = (run.cpu + run.postgres_cpu + run.emulator_cpu) / seconds
         print(
             f"{'':7} CPUs busy {run.machine_busy:.2f} of {os.cpu_count()}: workers "
-            f"{run.cpu / seconds:.2f}, emulator {run.emulator_cpu / seconds:.2f}, the rest "
-            f"(PostgreSQL, this process, other work) "
-            f"{max(0.0, run.machine_busy - (run.cpu + run.emulator_cpu) / seconds):.2f};"
+            f"{run.cpu / seconds:.2f}, PostgreSQL {run.postgres_cpu / seconds:.2f}, emulator "
+            f"{run.emulator_cpu / seconds:.2f}, the rest (this process, other work) "
+            f"{max(0.0, run.machine_busy - known):.2f};"
             f" start-up {run.startup:.1f} s (not counted)"
         )
         if run.unfinished:
