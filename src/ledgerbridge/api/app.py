@@ -9,6 +9,7 @@ waits hold no thread of that shared pool.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from importlib import metadata
 from typing import Any
@@ -49,6 +50,7 @@ _TAGS = [
 ]
 
 
+@functools.cache  # the installed package's metadata, read once per process (2 ms a read)
 def _version() -> str:
     try:
         return metadata.version("ledgerbridge")
