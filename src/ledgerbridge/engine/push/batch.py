@@ -108,7 +108,8 @@ def _send_some(p: Pass, entity: str) -> None:
         if batch_wait == 0:
             _send_batch(p, entity)
             return
-        single_wait, counted, taken = faults.take_now(p, len(p.queue[entity]))
+        fitting = p.alone.fitting(len(p.queue[entity]), batch_wait)
+        single_wait, counted, taken = faults.take_now(p, fitting)
         if single_wait == 0:
             _send_alone(p, entity, counted, taken)
             return
@@ -118,9 +119,11 @@ def _send_some(p: Pass, entity: str) -> None:
 def _send_full(p: Pass, entity: str) -> None:
     """A full queue: one batch request while the company has batch requests left in its
     window; else its writes alone, one after another, as many together as singles have room
-    for (`push.singles`), while the batch requests stay used up (else waiting for the first
-    of the two, as `_send_some`). Once a batch request is free again, what is left stays
-    queued for the next records to fill.
+    for and as go, at the pace the last ones went, before a batch request may (`push.singles`),
+    while the batch requests stay used up (else waiting for the first of the two, as
+    `_send_some`). Once a batch request is free again, what is left stays queued for the next
+    records to fill: a batch request kept waiting by writes alone would come back that much
+    later in the next window.
 
     The writes go together, not one each time a record joins the queue: the round reads its
     next records together (`Surroundings.prefetch`) only between writes, so a write sent
@@ -140,8 +143,10 @@ def _send_full(p: Pass, entity: str) -> None:
                     _send_batch(p, entity)
                 return
             batch_from = now + timedelta(seconds=batch_wait)
-        # counted when it has room, as many as it has room for: sent at once
-        single_wait, counted, taken = faults.take_now(p, len(p.queue[entity]))
+        # counted when it has room, as many as it has room for and as go before a batch
+        # request may: sent at once
+        fitting = p.alone.fitting(len(p.queue[entity]), batch_wait)
+        single_wait, counted, taken = faults.take_now(p, fitting)
         if single_wait == 0:
             _send_alone(p, entity, counted, taken)
             paused = 0.0

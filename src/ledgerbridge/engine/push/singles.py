@@ -85,6 +85,8 @@ def send(p: Pass, entity: str, queued: list[Queued], taken: datetime) -> None:
                 answered.append(p.ledger.clock())
     finally:
         faults.landed_together(p, taken, answered)
+    if answered:
+        p.alone.seconds = (answered[-1] - taken).total_seconds() / len(answered)
     _store(p, entity, done, gone, refused, put_off, stopped)
 
 
