@@ -33,7 +33,6 @@ from __future__ import annotations
 import threading
 import time
 import weakref
-from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -138,17 +137,18 @@ def landed_many(
     `answered`: each moved to the bucket of its answer when that is a later one, in one
     database write (`landed`)."""
     window = ledger.rate_limits.window_seconds
-    late = Counter(
-        rate_windows.bucket_of(at, window)
-        for at in answered
-        if rate_windows.later_bucket(taken, at, window)
-    )
+    late: dict[datetime, list[datetime]] = {}  # by the bucket of the answer
+    for at in answered:
+        if rate_windows.later_bucket(taken, at, window):
+            late.setdefault(rate_windows.bucket_of(at, window), []).append(at)
     if not late:
         return
     with ledger.db.session() as session:
         windows = RateWindows(session, clock=ledger.clock)
-        for bucket, requests in sorted(late.items()):
-            windows.landed(realm_id, taken, window=window, answered=bucket, requests=requests)
+        for _, ats in sorted(late.items()):
+            # an answer's own moment, not its bucket's start (floored again, a bucket's start
+            # can fall a hair short, in the bucket before)
+            windows.landed(realm_id, taken, window=window, answered=max(ats), requests=len(ats))
 
 
 class WindowFull(Exception):
