@@ -23,7 +23,7 @@ from typing import Any
 
 from ledgerbridge.core import planner
 from ledgerbridge.engine import context
-from ledgerbridge.engine.push import batch, faults, lease, rounds
+from ledgerbridge.engine.push import batch, faults, lease, rounds, write
 from ledgerbridge.storage.sync_states import SyncStates
 
 
@@ -42,7 +42,8 @@ STAGES = (
     Stage("situation", context.Surroundings, "situation"),
     Stage("plan and preflight", planner, "plan"),
     Stage("batch requests", batch, "_send_batch"),
-    Stage("writes alone", batch, "_send_one"),
+    Stage("writes alone, together", batch, "_send_alone"),
+    Stage("single write requests", write, "request"),
     Stage("window: room asked", faults, "room"),
     Stage("window: counted", faults, "take_now"),
     Stage("window: waits", faults, "wait_for_rate"),

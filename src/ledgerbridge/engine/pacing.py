@@ -2,7 +2,9 @@
 company's sliding window (`storage.rate_windows`) before it is sent.
 
     wait = take(ledger, realm_id, batch=True)   # 0: counted, send it; else seconds to wait
+    wait, counted = take_many(ledger, realm_id, 30)  # up to 30 single requests at once
     landed(ledger, realm_id, taken, batch=True) # answered: counted when it arrived, at latest
+    landed_many(ledger, realm_id, taken, answered)  # the same for requests counted together
     pace(ledger, realm_id)                      # wait until counted (reads: pull, verify)
     client = Paced(client, lambda: pace(ledger, realm_id))  # every request of it counted first
 
@@ -21,7 +23,9 @@ ahead (`rate_windows.quiet_below`: at most half of what singles may use); above 
 request is counted alone, as before. What is sent is never more than what was counted, so the
 limits hold across processes; what a bucket's end leaves unspent was counted for nothing (at
 most `AHEAD - 1` a bucket, and only while the company is quiet). Batch requests are always
-counted one by one.
+counted one by one. Single requests a caller sends at once (a push pass's writes going alone
+together) are counted at once, as many as the window has room for (`take_many`), and moved to
+their answers' buckets together once all are answered (`landed_many`).
 """
 
 from __future__ import annotations
@@ -40,7 +44,7 @@ from ledgerbridge.engine.ports import Database, Ledger
 from ledgerbridge.storage import rate_windows
 from ledgerbridge.storage.rate_windows import RateWindows
 
-__all__ = ["AHEAD", "Paced", "WindowFull", "landed", "pace", "take"]
+__all__ = ["AHEAD", "Paced", "WindowFull", "landed", "landed_many", "pace", "take", "take_many"]
 
 AHEAD = 8  # the most single requests one process counts in one write
 
@@ -89,6 +93,62 @@ def landed(ledger: Ledger, realm_id: str, taken: datetime, *, batch: bool = Fals
         return  # the same bucket: nothing to move (most requests)
     with ledger.db.session() as session:
         RateWindows(session, clock=ledger.clock).landed(realm_id, taken, batch=batch, window=window)
+
+
+def take_many(
+    ledger: Ledger,
+    realm_id: str,
+    most: int,
+    *,
+    keep_for_batches: bool = False,
+    at: datetime | None = None,
+) -> tuple[float, int]:
+    """Count up to `most` single requests at `at` (now), to be sent at once, one after
+    another: as many as the window has room for, in one database write (those this process
+    counted ahead in the bucket spent first). Returns (0, how many were counted) or (the
+    seconds until one may go, 0)."""
+    limits = ledger.rate_limits
+    moment = at or ledger.clock()
+    bucket = rate_windows.bucket_of(moment, limits.window_seconds)
+    spent = 0
+    while spent < most and _SPARES.spend(ledger.db, realm_id, bucket, spend=True):
+        spent += 1
+    if spent == most:
+        return 0.0, spent
+    with ledger.db.session() as session:
+        wait, counted = RateWindows(session, clock=ledger.clock).take_ahead(
+            realm_id,
+            limit=limits.requests_per_minute,
+            batch_limit=limits.batches_per_minute,
+            window=limits.window_seconds,
+            keep_for_batches=keep_for_batches,
+            at=moment,
+            more=most - spent - 1,
+        )
+    if spent:
+        return 0.0, spent + counted
+    return wait, counted
+
+
+def landed_many(
+    ledger: Ledger, realm_id: str, taken: datetime, answered: Sequence[datetime]
+) -> None:
+    """Single requests counted together at `taken` (`take_many`) were answered at
+    `answered`: each moved to the bucket of its answer when that is a later one, in one
+    database write (`landed`)."""
+    window = ledger.rate_limits.window_seconds
+    late: dict[datetime, list[datetime]] = {}  # by the bucket of the answer
+    for at in answered:
+        if rate_windows.later_bucket(taken, at, window):
+            late.setdefault(rate_windows.bucket_of(at, window), []).append(at)
+    if not late:
+        return
+    with ledger.db.session() as session:
+        windows = RateWindows(session, clock=ledger.clock)
+        for _, ats in sorted(late.items()):
+            # an answer's own moment, not its bucket's start (floored again, a bucket's start
+            # can fall a hair short, in the bucket before)
+            windows.landed(realm_id, taken, window=window, answered=max(ats), requests=len(ats))
 
 
 class WindowFull(Exception):

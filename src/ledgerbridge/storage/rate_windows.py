@@ -15,7 +15,9 @@ are never kept out by one write alone. `count=False` only asks (nothing is count
 A single request of a quiet company (its window at most half full, `quiet_below`) may count a
 few more ahead in the same bucket (`take_ahead`): the process that counted them sends them
 before the bucket ends without asking again (`engine.pacing`), or they stay counted unsent. What
-is sent is still never more than what was counted, whichever process counted it.
+is sent is still never more than what was counted, whichever process counted it. Writes about to
+go alone together (a full queue while the batch requests are used up) are counted together too,
+as many as the window has room for (`more`), full or not.
 
 QuickBooks counts a request when it arrives, which can be later than when it was counted here
 (a busy machine, a slow network): once answered, `landed` moves it to the bucket of its answer
@@ -90,11 +92,14 @@ class RateWindows:
         count: bool = True,
         at: datetime | None = None,
         ahead: int = 0,
+        more: int = 0,
     ) -> tuple[float, int]:
         """`take`, and, for a single request of a quiet company, up to `ahead` more single
         requests counted at once in the same bucket, to be sent before it ends: only while the
-        window, with them, holds at most half of what singles may use (`quiet_below`). Returns
-        (0, how many were counted: 1 + those ahead) or (the seconds to wait, 0)."""
+        window, with them, holds at most half of what singles may use (`quiet_below`). `more`:
+        up to that many more single requests, as many as the window has room for, quiet or not
+        (writes sent at once, one after another). Returns (0, how many were counted: 1 + those
+        ahead or more) or (the seconds to wait, 0)."""
         now = at or self._clock()
         bucket = window / BUCKETS
         start = _floor(now, bucket)
@@ -106,7 +111,7 @@ class RateWindows:
         # an import) never both take the last request. SQLite's writers take turns already.
         rows = self._read(realm_id, now - reach)
         requests = sum(r for _, r, _ in rows)
-        if (batch or requests + 1 + ahead > quiet_below(limit, batch_limit)) and self._lock(
+        if (batch or requests + 1 + ahead + more > quiet_below(limit, batch_limit)) and self._lock(
             realm_id
         ):
             rows = self._read(realm_id, now - reach)
@@ -127,6 +132,11 @@ class RateWindows:
         extra = 0
         if ahead > 0 and not batch:
             extra = max(0, min(ahead, quiet_below(limit, batch_limit) - requests - 1))
+        if more > 0 and not batch:
+            room = limit - requests  # this request's and the others'
+            if keep_for_batches and singles_limit > 0:
+                room = min(room, singles_limit - (requests - batches))
+            extra = max(extra, min(more, room - 1))
         self._add(realm_id, start, rows, batch, now - 2 * reach, 1 + extra)
         return 0.0, 1 + extra
 
@@ -150,19 +160,29 @@ class RateWindows:
         return True
 
     def landed(
-        self, realm_id: str, taken: datetime, *, batch: bool = False, window: float = 60.0
+        self,
+        realm_id: str,
+        taken: datetime,
+        *,
+        batch: bool = False,
+        window: float = 60.0,
+        answered: datetime | None = None,
+        requests: int = 1,
     ) -> None:
-        """A request counted at `taken` was answered now: moved to the bucket of now when that
-        is a later one (QuickBooks counted it on arrival, at the latest now)."""
+        """A request counted at `taken` was answered now (or at `answered`; `requests` single
+        requests counted together and answered in the same bucket): moved to the bucket of the
+        answer when that is a later one (QuickBooks counted it on arrival, at the latest
+        then)."""
         bucket = window / BUCKETS
-        was, now = _floor(taken, bucket), _floor(self._clock(), bucket)
+        was, now = _floor(taken, bucket), _floor(answered or self._clock(), bucket)
         if now <= was:
             return
+        moved = 1 if batch else requests
         t = tables.RateWindow
         self._session.execute(
             update(t)
-            .where(t.realm_id == realm_id, t.window_start == was, t.requests > 0)
-            .values(requests=t.requests - 1, batches=t.batches - int(batch))
+            .where(t.realm_id == realm_id, t.window_start == was, t.requests >= moved)
+            .values(requests=t.requests - moved, batches=t.batches - int(batch))
         )
         row = self._session.execute(
             select(t.window_start, t.requests, t.batches)
@@ -170,7 +190,7 @@ class RateWindows:
             .with_for_update()
         ).one_or_none()
         rows = [] if row is None else [(row.window_start, row.requests, row.batches)]
-        self._add(realm_id, now, rows, batch, None)
+        self._add(realm_id, now, rows, batch, None, moved)
 
     def _add(
         self,

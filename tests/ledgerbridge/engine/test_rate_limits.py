@@ -1,12 +1,19 @@
 """A first sync under QuickBooks' limits: creates go 30 to a batch request while the company
 has batch requests left, one at a time in the rest of its requests while the batches wait, and
-the pass stops (the company waits for its window) before QuickBooks would refuse anything."""
+the pass stops (the company waits for its window) before QuickBooks would refuse anything. The
+writes going alone together have their requestids stored together before the first is sent,
+so a crash or a lost answer among them never creates anything twice."""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import text
 
+from ledgerbridge.adapters.qbo.client import QboClient
 from ledgerbridge.bootstrap import RateLimits
 from ledgerbridge.core.records import Incoming
 from ledgerbridge.engine.context import Surroundings
@@ -42,6 +49,35 @@ def sent(world: World) -> tuple[int, int]:
 
 def refused(world: World) -> int:
     return int(world.admin("GET", f"/companies/{world.realm_id}")["throttle_refused"])
+
+
+def later(world: World, minutes: float) -> None:
+    """Move the engine's clock forward (a put-off write waits real minutes)."""
+    base = world.ledger.clock
+    world.ledger.clock = lambda: base() + timedelta(minutes=minutes)
+
+
+def each_customer_once(world: World, count: int) -> None:
+    """Every record synced, linked to its own QuickBooks customer, none made twice."""
+    made = {c["DisplayName"]: c["Id"] for c in world.entities("Customer")}
+    assert len(world.entities("Customer")) == len(made) == count
+    with world.ledger.db.session(readonly=True) as session:
+        rows = session.execute(
+            text(
+                "SELECT s.app_id, s.status, l.qbo_id FROM sync_state s LEFT JOIN links l "
+                "ON l.connection_id = s.connection_id AND l.type = s.type "
+                "AND l.app_id = s.app_id WHERE s.connection_id = :cid"
+            ),
+            {"cid": world.connection_id},
+        ).all()
+    assert {r.status for r in rows} == {"synced"}
+    assert {r.app_id: r.qbo_id for r in rows} == {
+        f"c{n:03d}": made[f"Customer {n:03d}"] for n in range(count)
+    }
+
+
+class Crash(BaseException):
+    """The worker's process dies here (nothing in the engine catches it)."""
 
 
 def test_singles_keep_flowing_while_the_batch_requests_wait(world: World) -> None:
@@ -104,3 +140,73 @@ def test_a_full_window_stops_the_pass_before_quickbooks_refuses(world: World) ->
     # Intuit's own limits again, so that the teardown's verify reads at once instead of waiting
     # a minute for this window to slide
     limit(world, requests=500, batches=40)
+
+
+def test_a_crash_among_the_writes_sent_alone_creates_nothing_twice(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The writes a full queue sends alone while the batch requests are used up have every
+    requestid stored before the first of them is sent. The worker dies after QuickBooks
+    created four of them, before any outcome is stored: the next pass settles each write by
+    replaying its own requestid, the four are not created again, the rest are created."""
+    pull_company(world.ledger, world.connection_id)
+    limit(world, requests=200, batches=1)
+    customers(world, 60)
+    create = QboClient.create
+    calls = 0
+
+    def dying(self: QboClient, entity: str, body: Mapping[str, Any], *, request_id: str) -> Any:
+        nonlocal calls
+        calls += 1
+        if calls == 5:
+            raise Crash
+        return create(self, entity, body, request_id=request_id)
+
+    monkeypatch.setattr(QboClient, "create", dying)
+
+    with pytest.raises(Crash):
+        world.sync()
+
+    assert len(world.entities("Customer")) == 30 + 4  # one batch, four alone
+    with world.ledger.db.session(readonly=True) as session:
+        states = SyncStates(session).all(world.connection_id)
+    pending = [s.pending_request_id for s in states if s.pending_request_id is not None]
+    # the 30 going alone: each its own requestid, stored before the first was sent
+    assert len(pending) == 30 and not any(":" in r for r in pending), pending
+    assert len(set(pending)) == 30
+    monkeypatch.setattr(QboClient, "create", create)
+    limit(world, requests=500, batches=40)
+
+    world.sync()
+
+    each_customer_once(world, 60)
+    assert refused(world) == 0
+
+
+@pytest.mark.emulator_socket("the answer to a write is lost: a dropped connection")
+def test_a_lost_answer_and_a_429_among_the_writes_sent_alone_create_nothing_twice(
+    world: World,
+) -> None:
+    """Among the writes sent alone together, the first one's answer is lost (QuickBooks did
+    create it) and the second is refused with 429: the pass stops, the writes not sent yet
+    left pending under their requestids, and the next passes settle the lost one and the rest
+    by replaying them, none created twice."""
+    pull_company(world.ledger, world.connection_id)
+    limit(world, requests=200, batches=1)
+    customers(world, 60)
+    faults = f"/companies/{world.realm_id}/faults"
+    single = {"method": "POST", "entity": "customer"}
+    lost, throttled = {"drop_after_commit": True}, {"status": 429}
+    world.admin("POST", faults, {"match": single, "times": 1, "action": lost})
+    world.admin("POST", faults, {"match": single, "times": 1, "action": throttled})
+
+    report = world.sync()  # one batch, then the writes alone: the first's answer lost
+
+    assert report.stopped == "throttled"
+    assert len(world.entities("Customer")) == 30 + 1
+    world.admin("DELETE", faults)
+    limit(world, requests=500, batches=40)
+    for _ in range(3):
+        later(world, 30)
+        world.sync()
+    each_customer_once(world, 60)

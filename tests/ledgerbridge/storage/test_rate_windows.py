@@ -159,6 +159,43 @@ def test_a_quiet_window_counts_requests_ahead_up_to_half_the_singles(
     assert counted(db) == 10
 
 
+def test_writes_sent_together_are_counted_together_as_many_as_the_window_holds(
+    db: Database, clock: Clock
+) -> None:
+    # 20 requests, 4 of them batches: singles that leave the batches their share use 16
+    options: dict[str, object] = {"limit": 20, "batch_limit": 4, "keep_for_batches": True}
+    with db.session() as session:
+        windows = RateWindows(session, clock=clock)
+        assert windows.take_ahead("realm-1", more=9, **options) == (0.0, 10)  # type: ignore[arg-type]
+        assert windows.take_ahead("realm-1", batch=True, **options) == (0.0, 1)  # type: ignore[arg-type]
+        assert windows.take_ahead("realm-1", more=29, **options) == (0.0, 6)  # type: ignore[arg-type]
+        wait, none = windows.take_ahead("realm-1", more=29, **options)  # type: ignore[arg-type]
+    assert wait > 0 and none == 0
+    assert counted(db) == 17
+    # without the share kept, up to the whole limit
+    with db.session() as session:
+        windows = RateWindows(session, clock=clock)
+        assert windows.take_ahead("realm-1", more=29, limit=20, batch_limit=4) == (0.0, 3)
+    assert counted(db) == 20
+
+
+def test_requests_counted_together_move_to_their_answers_bucket(db: Database, clock: Clock) -> None:
+    taken = clock.now
+    with db.session() as session:
+        assert RateWindows(session, clock=clock).take_ahead(
+            "realm-1", limit=5, batch_limit=2, more=4
+        ) == (0.0, 5)
+    clock.advance(3)  # three of them answered 3 s later: QuickBooks counted them then
+    with db.session() as session:
+        RateWindows(session, clock=clock).landed("realm-1", taken, requests=3)
+    clock.advance(58)  # 61 s after they were counted here
+    assert take(db, clock) == 0  # the two answered at once have left the window
+    assert take(db, clock) == 0
+    assert take(db, clock) > 0  # the three answered late still count
+    clock.advance(3)
+    assert take(db, clock) == 0
+
+
 def test_a_full_window_counts_nothing_ahead(db: Database, clock: Clock) -> None:
     for _ in range(5):
         assert take(db, clock) == 0

@@ -15,6 +15,7 @@ the record at hand:
     rounds.py    a round: each due record read, planned, and its step sent where it belongs
     steps.py     carrying out a step (a `match` over `core.planner.Step`)
     batch.py     creates queued and sent 30 to a batch request; a lost batch replayed whole
+    singles.py   queued writes sent alone together: requestids stored together, outcomes after
     write.py     one write: requestid first, the call, 5010 re-applied or a conflict shown
     faults.py    a write that failed, by kind: the record's problem, later, or the pass stopped
     outcomes.py  what a step came to, stored: link, mirror, status, history and event together

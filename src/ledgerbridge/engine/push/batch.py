@@ -15,8 +15,9 @@ batch settled later); an unavailable QuickBooks puts that one record off.
 
 QuickBooks allows a company 40 batch requests in its 500 requests a minute. While the batch
 requests are used up, the queue keeps going out one write at a time in the rest of the 500
-(each its own write, `push.write`), and a batch goes again as soon as the window lets one in:
-the most the limits allow, 40 x 30 + 460 writes a minute, none refused.
+(each its own request, as many together as the window has room for: `push.singles`), and a
+batch goes again as soon as the window lets one in: the most the limits allow, 40 x 30 + 460
+writes a minute, none refused.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ from ledgerbridge.adapters.qbo import (
 )
 from ledgerbridge.core import mapping, planner
 from ledgerbridge.core.records import RecordKey
-from ledgerbridge.engine.push import faults, outcomes, write
+from ledgerbridge.engine.push import faults, outcomes, singles, write
 from ledgerbridge.engine.push.work import Due, Outgoing, Pass, Queued
 from ledgerbridge.storage.history import Happened, History
 from ledgerbridge.storage.sync_states import StoredState, SyncStates, Write
@@ -97,28 +98,32 @@ def _flush(p: Pass, entity: str) -> None:
 
 
 def _send_some(p: Pass, entity: str) -> None:
-    """One request's worth of the queue: 30 writes in a batch request while the company has
-    batch requests left in its window, else the first write alone while it has requests left
-    (a batch slot is only ever spent on a full batch, unless the queue must go); else wait for
-    the first of the two (`faults.wait_for_rate`: in the pass when it is short)."""
+    """Some of the queue: 30 writes in a batch request while the company has batch requests
+    left in its window, else its writes alone, as many as the window has room for (a batch
+    slot is only ever spent on a full batch, unless the queue must go); else wait for the
+    first of the two (`faults.wait_for_rate`: in the pass when it is short)."""
     paused = 0.0
     while True:
         batch_wait = faults.room(p, batch=True)
         if batch_wait == 0:
             _send_batch(p, entity)
             return
-        single_wait = faults.room(p)
+        fitting = p.alone.fitting(len(p.queue[entity]), batch_wait)
+        single_wait, counted, taken = faults.take_now(p, fitting)
         if single_wait == 0:
-            _send_one(p, entity)
+            _send_alone(p, entity, counted, taken)
             return
         paused = faults.wait_for_rate(p, min(batch_wait, single_wait), paused)
 
 
 def _send_full(p: Pass, entity: str) -> None:
     """A full queue: one batch request while the company has batch requests left in its
-    window; else its writes alone, one after another, while the batch requests stay used up
-    and singles have room (else waiting for the first of the two, as `_send_some`). Once a
-    batch request is free again, what is left stays queued for the next records to fill.
+    window; else its writes alone, one after another, as many together as singles have room
+    for and as go, at the pace the last ones went, before a batch request may (`push.singles`),
+    while the batch requests stay used up (else waiting for the first of the two, as
+    `_send_some`). Once a batch request is free again, what is left stays queued for the next
+    records to fill: a batch request kept waiting by writes alone would come back that much
+    later in the next window.
 
     The writes go together, not one each time a record joins the queue: the round reads its
     next records together (`Surroundings.prefetch`) only between writes, so a write sent
@@ -138,34 +143,23 @@ def _send_full(p: Pass, entity: str) -> None:
                     _send_batch(p, entity)
                 return
             batch_from = now + timedelta(seconds=batch_wait)
-        single_wait, taken = faults.take_now(p)  # counted when it has room: sent at once
+        # counted when it has room, as many as it has room for and as go before a batch
+        # request may: sent at once
+        fitting = p.alone.fitting(len(p.queue[entity]), batch_wait)
+        single_wait, counted, taken = faults.take_now(p, fitting)
         if single_wait == 0:
-            _send_one(p, entity, taken)
+            _send_alone(p, entity, counted, taken)
             paused = 0.0
             continue
         paused = faults.wait_for_rate(p, min(batch_wait, single_wait), paused)
 
 
-def _send_one(p: Pass, entity: str, taken: datetime | None = None) -> None:
-    """The first queued write alone, as any single write (`taken`: its request counted
-    then already)."""
-    queued = p.queue[entity].pop(0)
-    out = queued.write
-    try:
-        write.write(
-            p,
-            queued.key,
-            entity,
-            out.operation,
-            out.body,
-            queued.version,
-            full=out.full,
-            taken=taken,
-        )
-    except (Disconnected, SubscriptionLapsed, Throttled) as exc:
-        faults.connection_level(p, exc, [queued.key])
-    except Unavailable as exc:
-        faults.retry_later(p, queued.key, queued.state, exc)
+def _send_alone(p: Pass, entity: str, count: int, taken: datetime) -> None:
+    """The first `count` queued writes, each alone (`push.singles`), their requests counted
+    at `taken`."""
+    queue = p.queue[entity]
+    going, p.queue[entity] = queue[:count], queue[count:]
+    singles.send(p, entity, going, taken)
 
 
 def _send_batch(p: Pass, entity: str) -> None:

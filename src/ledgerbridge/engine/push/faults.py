@@ -11,8 +11,9 @@
 (`engine.pacing`), right before it is sent, and `landed` once it is answered: while they are
 reached, a short wait is waited out in the pass and a longer one stops it ("rate_limited").
 `room` only asks, for a caller that has something else to send meanwhile (a batch's creates
-sent one by one while batch requests are used up), and `take_now` counts a single request only
-if the window has room for it now, without waiting (the write then goes at once).
+sent one by one while batch requests are used up), and `take_now` counts single requests only
+if the window has room for them now, without waiting, as many as it has room for up to the
+number asked (the writes then go at once, `landed_together` once all are answered).
 """
 
 from __future__ import annotations
@@ -58,6 +59,7 @@ __all__ = [
     "PAUSE_WITHIN",
     "connection_level",
     "landed",
+    "landed_together",
     "rejected",
     "retry_later",
     "room",
@@ -262,14 +264,25 @@ def take_rate(p: Pass, *, batch: bool = False) -> datetime:
         paused = wait_for_rate(p, wait, paused)
 
 
-def take_now(p: Pass) -> tuple[float, datetime]:
-    """Count a single request now if the window has room for it, without waiting: (0, when
-    it was counted, for `landed`), else (the seconds until it would have room, now), nothing
-    counted. For a caller that sends something else when it has not (`room`)."""
+def take_now(p: Pass, most: int = 1) -> tuple[float, int, datetime]:
+    """Count up to `most` single requests now, as many as the window has room for, without
+    waiting: (0, how many were counted, when: for `landed` or `landed_together`), else (the
+    seconds until one would have room, 0, now), nothing counted. For a caller that sends
+    something else when it has not (`room`)."""
     taken = p.ledger.clock()
     if p.connection.realm_id is None:  # QuickBooks Desktop: no limits
-        return 0.0, taken
-    return _take(p, batch=False, at=taken), taken
+        return 0.0, most, taken
+    if most == 1:
+        wait = _take(p, batch=False, at=taken)
+        return wait, int(wait == 0), taken
+    wait, counted = pacing.take_many(
+        p.ledger,
+        p.connection.realm_id,
+        most,
+        keep_for_batches=bool(p.queue),
+        at=taken,
+    )
+    return wait, counted, taken
 
 
 def room(p: Pass, *, batch: bool = False) -> float:
@@ -285,6 +298,14 @@ def landed(p: Pass, taken: datetime, *, batch: bool = False) -> None:
     if p.connection.realm_id is None:  # QuickBooks Desktop: nothing was counted
         return
     pacing.landed(p.ledger, p.connection.realm_id or "", taken, batch=batch)
+
+
+def landed_together(p: Pass, taken: datetime, answered: list[datetime]) -> None:
+    """Single requests counted together at `taken` (`take_now`) were answered at
+    `answered` (`pacing.landed_many`)."""
+    if p.connection.realm_id is None:  # QuickBooks Desktop: nothing was counted
+        return
+    pacing.landed_many(p.ledger, p.connection.realm_id, taken, answered)
 
 
 def _take(p: Pass, *, batch: bool, count: bool = True, at: datetime | None = None) -> float:

@@ -24,7 +24,7 @@ from ledgerbridge.storage.connections import StoredConnection
 from ledgerbridge.storage.links import StoredLink
 from ledgerbridge.storage.sync_states import StoredState
 
-__all__ = ["Due", "Outgoing", "Pass", "PassReport", "Queued", "Stop"]
+__all__ = ["AlonePace", "Due", "Outgoing", "Pass", "PassReport", "Queued", "Stop"]
 
 
 @dataclass
@@ -88,6 +88,20 @@ class Queued:
     version: int
 
 
+@dataclass(slots=True)
+class AlonePace:
+    """How long the last writes sent alone together took, a write (seconds of the ledger's
+    clock; 0 before any): how many more fit before a batch request is free again."""
+
+    seconds: float = 0.0
+
+    def fitting(self, queued: int, before: float) -> int:
+        """Of `queued` writes, how many go alone in `before` seconds (at least one)."""
+        if self.seconds <= 0:
+            return queued
+        return max(1, min(queued, int(before / self.seconds)))
+
+
 @dataclass(frozen=True, slots=True)
 class Pass:
     """One pass over a company, under its lease."""
@@ -105,6 +119,7 @@ class Pass:
     # how a short wait for QuickBooks' limits is waited out (tests pass their own)
     pause: Callable[[float], None] = time.sleep
     until: datetime | None = None  # the pass yields its worker at this time (a time slice)
+    alone: AlonePace = field(default_factory=AlonePace)  # writes sent alone, their pace
 
     @property
     def cid(self) -> str:

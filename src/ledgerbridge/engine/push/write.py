@@ -31,7 +31,7 @@ from ledgerbridge.storage.links import Links, StoredLink
 from ledgerbridge.storage.mirror import Mirror
 from ledgerbridge.storage.sync_states import SyncStates
 
-__all__ = ["counted", "refused", "removed", "send", "success", "write"]
+__all__ = ["counted", "refused", "removed", "request", "send", "success", "write"]
 
 
 def write(
@@ -155,16 +155,24 @@ def _call(
     if taken is None:
         taken = faults.take_rate(p)
     try:
-        if operation == "create":
-            return p.client.create(entity, body, request_id=request_id)
-        if operation == "update":
-            return p.client.update(entity, body, request_id=request_id, sparse=True)
-        if operation == "delete":
-            p.client.delete(entity, body["Id"], body["SyncToken"], request_id=request_id)
-            return None
-        return p.client.void(entity, body["Id"], body["SyncToken"], request_id=request_id)
+        return request(p, entity, operation, body, request_id)
     finally:
         faults.landed(p, taken)
+
+
+def request(
+    p: Pass, entity: str, operation: str, body: dict[str, Any], request_id: str
+) -> dict[str, Any] | None:
+    """The write's request to QuickBooks (counted in the company's limits by the caller):
+    the object as QuickBooks answered, None for a delete."""
+    if operation == "create":
+        return p.client.create(entity, body, request_id=request_id)
+    if operation == "update":
+        return p.client.update(entity, body, request_id=request_id, sparse=True)
+    if operation == "delete":
+        p.client.delete(entity, body["Id"], body["SyncToken"], request_id=request_id)
+        return None
+    return p.client.void(entity, body["Id"], body["SyncToken"], request_id=request_id)
 
 
 def _stale(

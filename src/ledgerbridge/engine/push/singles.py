@@ -1,0 +1,129 @@
+"""Writes sent alone together: queued writes going out one request each while the company's
+batch requests are used up (`push.batch`), counted in its limits at once (`faults.take_now`).
+
+    singles.send(p, entity, queued, taken)
+
+Each write is its own request under its own requestid, as `push.write` sends one; what the
+writes share is the database. Every write's requestid, operation and body are stored and
+committed in one transaction before the first is sent (so each is stored before its first
+attempt), and what QuickBooks did with them in one more after the last is answered
+(`outcomes.store_successes`), as a batch's items are. A crash anywhere between leaves each
+write pending under its own requestid, settled as a single write's (replayed: QuickBooks
+answers with what it did the first time, or does it now).
+
+Each answer means what it means for the same write alone (`write.refused`: a stale update
+re-applied, a delete or void of something gone taken as done, else the record's problem),
+looked into once what QuickBooks carried out is stored. An unavailable QuickBooks puts that
+record off and the rest still go. A connection-level failure stops the pass once what was
+answered is stored; the writes not sent by then stay pending, settled by replay later.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from ledgerbridge.adapters.qbo import (
+    Disconnected,
+    QuickBooksError,
+    Rejected,
+    SubscriptionLapsed,
+    Throttled,
+    Unavailable,
+)
+from ledgerbridge.engine.push import faults, outcomes, write
+from ledgerbridge.engine.push.work import Pass, Queued
+from ledgerbridge.storage.history import Happened, History
+from ledgerbridge.storage.sync_states import SyncStates, Write
+
+__all__ = ["send"]
+
+
+def send(p: Pass, entity: str, queued: list[Queued], taken: datetime) -> None:
+    """Send `queued` (writes of `entity`), each alone, one after another; their requests were
+    counted at `taken`."""
+    writes = [
+        Write(q.key.type, q.key.app_id, uuid.uuid4().hex, q.write.operation, q.write.body)
+        for q in queued
+    ]
+    with p.ledger.db.session() as session:
+        SyncStates(session, clock=p.ledger.clock).start_writes(p.cid, writes)
+        History(session, clock=p.ledger.clock).add_many(
+            p.cid,
+            [
+                Happened(w.type, w.app_id, f"{w.operation}_sent", request_id=w.request_id)
+                for w in writes
+            ],
+        )
+    # committed: a crash from here on is settled by replaying each write's requestid
+    done: list[outcomes.Success] = []
+    gone: list[Queued] = []
+    refused: list[tuple[Queued, Rejected]] = []
+    put_off: list[tuple[Queued, Unavailable]] = []
+    stopped: tuple[Queued, QuickBooksError] | None = None
+    answered: list[datetime] = []
+    try:
+        for q, w in zip(queued, writes, strict=True):
+            out = q.write
+            try:
+                result = write.request(p, entity, out.operation, out.body, w.request_id)
+            except Rejected as exc:
+                refused.append((q, exc))
+            except Unavailable as exc:
+                put_off.append((q, exc))
+            except (Disconnected, SubscriptionLapsed, Throttled) as exc:
+                stopped = (q, exc)  # the rest are not sent: pending, settled by replay
+                break
+            else:
+                if out.operation == "delete" or result is None:
+                    gone.append(q)
+                else:
+                    done.append(
+                        write.success(q.key, entity, out.operation, result, q.version, out.pushed)
+                    )
+            finally:
+                answered.append(p.ledger.clock())
+    finally:
+        faults.landed_together(p, taken, answered)
+    if answered:
+        p.alone.seconds = (answered[-1] - taken).total_seconds() / len(answered)
+    _store(p, entity, done, gone, refused, put_off, stopped)
+
+
+def _store(
+    p: Pass,
+    entity: str,
+    done: list[outcomes.Success],
+    gone: list[Queued],
+    refused: list[tuple[Queued, Rejected]],
+    put_off: list[tuple[Queued, Unavailable]],
+    stopped: tuple[Queued, QuickBooksError] | None,
+) -> None:
+    """What the writes came to: what QuickBooks carried out first, in one transaction (it
+    may be asked again about a refusal, and that fail or stop the pass), then the records put
+    off, the refusals, and the failure that stopped the writes, if one did."""
+    outcomes.store_successes(p, done)
+    for operation in ("create", "update", "void"):
+        write.counted(p, operation, sum(1 for d in done if d.kind == f"{operation}d"))
+    for q in gone:
+        write.removed(p, q.key, q.version)
+    for q, unavailable in put_off:
+        faults.retry_later(p, q.key, q.state, unavailable)
+    # the plain refusals first, the stale updates (each a read and a write more) last
+    refused.sort(key=lambda refusal: _is_stale(*refusal))
+    for at, (q, fault) in enumerate(refused):
+        out = q.write
+        try:
+            write.refused(p, q.key, entity, out.operation, out.body, q.version, out.pushed, fault)
+        except (Disconnected, SubscriptionLapsed, Throttled) as exc:
+            # this one and those not looked into yet stay pending, settled by replay
+            faults.connection_level(p, exc, [r.key for r, _ in refused[at:]])
+        except Unavailable as exc:
+            faults.retry_later(p, q.key, q.state, exc)
+    if stopped is not None:
+        last, failure = stopped
+        faults.connection_level(p, failure, [last.key])
+
+
+def _is_stale(q: Queued, fault: Rejected) -> bool:
+    return fault.first.code == "5010" and q.write.operation == "update"
