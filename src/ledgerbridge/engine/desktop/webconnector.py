@@ -177,10 +177,15 @@ class WebConnectorService:
                     health.refused(session, clock, counted)
                 return ["", "nvu"]
             cid = connector.connection_id
-            stored = Connections(session).get_unscoped(cid)  # read once for the whole call
-            if stored is None or stored.environment != DESKTOP:
+            if not self._is_desktop(session, cid):
                 return ["", "nvu"]
             connectors.seen(cid)
+            # read after `seen`: its lock on the connector orders this call after a health
+            # round that marked the connection silent (PostgreSQL), whose commit is then seen
+            # here and cleared; a read from before the wait would clear nothing
+            stored = Connections(session).get_unscoped(cid)
+            if stored is None:
+                return ["", "nvu"]
             if stored.status == "disconnected":
                 # the office disconnected it: no session until a new password connects it again
                 connectors.set_outcome(cid, "disconnected")

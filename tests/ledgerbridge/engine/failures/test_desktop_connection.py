@@ -527,6 +527,58 @@ def test_a_call_during_the_health_round_never_leaves_the_connection_offline(
     ]
 
 
+@pytest.mark.postgres
+def test_a_sign_in_waiting_on_the_health_rounds_lock_clears_what_the_round_wrote(
+    desktop: Desktop,
+) -> None:
+    """The other order: the round has locked the connector and marked the connection silent
+    (not committed yet) when the Web Connector signs in. authenticate waits on the lock, then
+    must read the connection as the round left it and clear it: a read made before the wait
+    said "active" and cleared nothing, so the connection stayed offline although the PC had
+    just called (PostgreSQL: SQLite's writers never overlap)."""
+    import threading
+    import time
+
+    from sqlalchemy import text
+
+    from ledgerbridge.engine.desktop import health
+    from ledgerbridge.engine.service.desktop import web_connector
+    from ledgerbridge.storage.connections import Connections
+    from ledgerbridge.storage.web_connectors import WebConnectors
+
+    if desktop.ledger.db.dialect != "postgresql":
+        pytest.skip("two transactions at once: PostgreSQL")
+    first_session(desktop).stop()
+    desktop.clock.advance(minutes=46)
+    cid = desktop.connection["id"]
+    answers: list[list[str]] = []
+    call = threading.Thread(
+        target=lambda: answers.append(
+            web_connector(desktop.service).authenticate(desktop.username, desktop.password)
+        )
+    )
+    with desktop.ledger.db.session() as round_session:  # the round, as `_check` makes it
+        WebConnectors(round_session, clock=desktop.clock).get(cid, lock=True)
+        stored = Connections(round_session).get_unscoped(cid)
+        assert stored is not None
+        health._go_silent(round_session, desktop.clock, stored, desktop.clock(), 45)
+        round_pid = round_session.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        call.start()
+        waiting = text(
+            "SELECT count(*) FROM pg_stat_activity WHERE :pid = ANY(pg_blocking_pids(pid))"
+        )
+        for _ in range(1200):  # until the call waits on the round's lock
+            if round_session.execute(waiting, {"pid": round_pid}).scalar_one():
+                break
+            time.sleep(0.05)
+        else:
+            raise AssertionError("the sign-in never waited for the round")
+    call.join(60)
+    assert not call.is_alive() and answers and answers[0][0], answers
+    shown = connection(desktop)
+    assert (shown["status"], shown["problem"]) == ("active", None)
+
+
 def test_a_disconnected_desktop_connection_is_never_shown_silent(desktop: Desktop) -> None:
     """The office disconnected the connection and took it out of the Web Connector: its
     silence is what they asked for, not a problem to fix on the PC (nor an event to the app)."""
