@@ -244,9 +244,12 @@ class Records:
         the insert waited for it to commit, and skipped it) is locked in turn and compared like
         any other. Each record is stamped with its own clock reading, taken in order, so the
         records keep the order they were given in (`list` sorts by `updated_at`)."""
-        stamps = [self._clock() for _ in items]
         keys = [(type, app_id) for type, app_id, _ in items]
         current = self._locked_many(connection_id, keys)
+        # stamped once the rows are held: a writer that waited for another's lock stamps
+        # after that one's commit, so a newer version never carries an older `updated_at`
+        # (a client paging by it would miss the change)
+        stamps = [self._clock() for _ in items]
         inserted: set[tuple[str, str]] = set()
         missing = [
             (item, at) for item, at in zip(items, stamps, strict=True) if item[:2] not in current
@@ -259,6 +262,11 @@ class Records:
                 vanished = [key for key in raced if key not in current]
                 if vanished:
                     raise RuntimeError(f"records {vanished} vanished while being upserted")
+                again = set(raced)  # their inserts waited for another commit: stamped anew
+                stamps = [
+                    self._clock() if key in again else at
+                    for key, at in zip(keys, stamps, strict=True)
+                ]
         versions: list[int] = []
         changes: list[dict[str, Any]] = []
         for (type, app_id, data), at in zip(items, stamps, strict=True):
@@ -479,7 +487,10 @@ class Records:
         missing: Sequence[tuple[tuple[str, str, Mapping[str, Any]], datetime]],
     ) -> set[tuple[str, str]]:
         """Insert version 1 of each record, stamped `at`, unless its row exists (a statement
-        per 500): the (type, app id) of those this call inserted."""
+        per 500): the (type, app id) of those this call inserted. Inserted in (type, app id)
+        order: two transactions inserting some of the same new records wait on each other's
+        index entries in one order, never each on the other (PostgreSQL's deadlock)."""
+        missing = sorted(missing, key=lambda one: (one[0][0], one[0][1]))
         dialect = self._dialect()
         statement = prepared(
             ("records.insert_first", dialect),

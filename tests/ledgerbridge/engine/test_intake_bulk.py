@@ -133,7 +133,7 @@ def _outcome(service: Service, connection_id: str) -> dict[str, Any]:
         records = session.execute(
             select(record.type, record.app_id, record.version, record.deleted, record.data)
             .where(record.connection_id == connection_id)
-            .order_by(record.id)
+            .order_by(record.type, record.app_id)  # row ids: new ones go in key order
         ).all()
         states = session.execute(
             select(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import text
@@ -72,3 +73,39 @@ def test_concurrent_first_upserts_of_one_record_both_succeed(db: Database, owner
     thread.join()
     assert failures == []
     assert results == [1]
+
+
+def test_a_change_waiting_for_another_is_stamped_after_it(db: Database, owner: Owner) -> None:
+    """Two changes of one record: the one that waited for the other's lock reads its clock
+    after that one commits, so the newer version never carries an older `updated_at` (a
+    client paging the records by it would pass the change and never see it)."""
+    cid = owner.connection_id
+    with db.session() as session:
+        Records(session).upsert(cid, "customer", "c-1", {"display_name": "A"})
+    stamped: list[float] = []
+    failures: list[BaseException] = []
+
+    def clock() -> datetime:
+        stamped.append(time.monotonic())
+        return datetime.now(UTC)
+
+    def waiting_writer() -> None:
+        try:
+            with db.session() as session:
+                Records(session, clock=clock).upsert(cid, "customer", "c-1", {"display_name": "C"})
+        except BaseException as failure:  # reported by the test's thread
+            failures.append(failure)
+
+    with db.session() as holder:
+        Records(holder).upsert(cid, "customer", "c-1", {"display_name": "B"})
+        pid = holder.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        writer = threading.Thread(target=waiting_writer)
+        writer.start()
+        _wait_until(lambda: _waits_for(db, pid))
+        released = time.monotonic()
+    writer.join(10)
+    assert not failures and not writer.is_alive()
+    assert stamped and min(stamped) >= released
+    with db.session() as session:
+        stored = Records(session).get(cid, "customer", "c-1")
+    assert stored is not None and stored.version == 3 and stored.data == {"display_name": "C"}
