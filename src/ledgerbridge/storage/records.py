@@ -245,6 +245,8 @@ class Records:
         any other. Each record is stamped with its own clock reading, taken in order, so the
         records keep the order they were given in (`list` sorts by `updated_at`)."""
         keys = [(type, app_id) for type, app_id, _ in items]
+        if len(set(keys)) != len(keys):  # the caller refuses them (`put_records`): a bug here
+            raise ValueError("a record given twice to one upsert_many")
         current = self._locked_many(connection_id, keys)
         # stamped once the rows are held: a writer that waited for another's lock stamps
         # after that one's commit, so a newer version never carries an older `updated_at`

@@ -585,26 +585,12 @@ class SyncStates:
             .values(adopt_qbo_id=qbo_id)
         )
 
-    def adopter(
-        self, connection_id: str, type: str, qbo_id: str, *, other_than: str | None = None
-    ) -> str | None:
-        """The app record of `type` (its id; another than `other_than`) waiting to adopt
-        QuickBooks object `qbo_id`: sent with its link, not linked by a push yet."""
-        t = tables.SyncState
-        query = select(t.app_id).where(
-            t.connection_id == connection_id, t.type == type, t.adopt_qbo_id == qbo_id
-        )
-        if other_than is not None:
-            query = query.where(t.app_id != other_than)
-        found = self._session.execute(query.order_by(t.id).limit(1)).scalar_one_or_none()
-        return None if found is None else str(found)
-
     def adopters(
         self, connection_id: str, wanted: Iterable[tuple[str, str]]
     ) -> dict[tuple[str, str], list[str]]:
-        """`adopter` for many (type, QuickBooks id) pairs (a query per 500): pair -> the app
-        ids of the records of that type waiting to adopt that object, first first (the order
-        `adopter` takes); pairs none waits for are left out."""
+        """The app records waiting to adopt each of these (type, QuickBooks id) pairs (sent
+        with the object's link, not linked by a push yet; a query per 500): pair -> their app
+        ids, the first to ask first; pairs none waits for are left out."""
         statement = prepared("sync_state.adopters", _adopters_of)
         found: dict[tuple[str, str], list[str]] = {}
         for chunk in chunks(wanted):
