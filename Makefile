@@ -53,8 +53,9 @@ demo-desktop: install
 # memory at 1,000 and 10,000 records; a first sync at QuickBooks' pace against the most its limits
 # allow (bench.ceiling, 15 s windows), and the same records each changed (--updates); many
 # companies on PostgreSQL with 1, 2 and 4 worker processes (bench.fleet at 5% of its size,
-# 12,560 records: about three minutes; `--quick`'s runs of 6 s are too short for a ratio); chaos at scale, workers
-# killed and every fault at once, each record counted in QuickBooks (bench.chaos); the freshness
+# 12,560 records: about three minutes; `--quick`'s runs of 6 s are too short for a ratio); chaos
+# at scale, workers killed and every fault at once, each record counted in QuickBooks
+# (bench.chaos); the freshness
 # of what people change in QuickBooks (p50/p95); the Desktop pass through the Web Connector
 # against the Online pass on the same 60 customers (bench.desktop: records a second, CPU per
 # record, their ratio, peak memory). The full runs: `.venv/bin/python -m bench.ceiling` (about
