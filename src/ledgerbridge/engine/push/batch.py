@@ -41,7 +41,6 @@ from ledgerbridge.core import mapping, planner
 from ledgerbridge.core.records import RecordKey
 from ledgerbridge.engine.push import faults, outcomes, singles, write
 from ledgerbridge.engine.push.work import Due, Outgoing, Pass, Queued
-from ledgerbridge.storage.history import Happened, History
 from ledgerbridge.storage.sync_states import StoredState, SyncStates, Write
 
 __all__ = ["BATCH_SIZE", "changes_queued", "enqueue", "flush_all", "settle", "waits_on_queue"]
@@ -172,15 +171,7 @@ def _send_batch(p: Pass, entity: str) -> None:
         Write(q.key.type, q.key.app_id, f"{batch_id}:{index}", q.write.operation, q.write.body)
         for index, q in enumerate(items)
     ]
-    with p.ledger.db.session() as session:
-        SyncStates(session, clock=p.ledger.clock).start_writes(p.cid, writes)
-        History(session, clock=p.ledger.clock).add_many(
-            p.cid,
-            [
-                Happened(w.type, w.app_id, f"{w.operation}_sent", request_id=w.request_id)
-                for w in writes
-            ],
-        )
+    outcomes.store_sent(p, writes)
     # committed: a lost answer is settled by replaying the whole batch under its requestid
     _send(
         p,

@@ -21,9 +21,17 @@ from ledgerbridge.storage.events import Events
 from ledgerbridge.storage.history import Happened, History
 from ledgerbridge.storage.links import Links, StoredLink
 from ledgerbridge.storage.mirror import Mirror
-from ledgerbridge.storage.sync_states import Finished, SyncStates
+from ledgerbridge.storage.sync_states import Finished, SyncStates, Write
 
-__all__ = ["Success", "adjusted", "bypass", "finish", "store_success", "store_successes"]
+__all__ = [
+    "Success",
+    "adjusted",
+    "bypass",
+    "finish",
+    "store_sent",
+    "store_success",
+    "store_successes",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +45,21 @@ class Success:
     pushed: Mapping[str, Any] | None  # what was sent; None: keep what the link had
     kind: str  # the history entry: created, linked, updated, ...
     adopted: bool = False  # linked to the object the app named: its request is done
+
+
+def store_sent(p: Pass, writes: list[Write]) -> None:
+    """Remember writes about to be sent (their requestids, and "sent" in their history) in one
+    transaction, committed before the first goes out: a crash from then on is settled by
+    replaying each requestid."""
+    with p.ledger.db.session() as session:
+        SyncStates(session, clock=p.ledger.clock).start_writes(p.cid, writes)
+        History(session, clock=p.ledger.clock).add_many(
+            p.cid,
+            [
+                Happened(w.type, w.app_id, f"{w.operation}_sent", request_id=w.request_id)
+                for w in writes
+            ],
+        )
 
 
 def store_success(

@@ -33,8 +33,7 @@ from ledgerbridge.adapters.qbo import (
 )
 from ledgerbridge.engine.push import faults, outcomes, write
 from ledgerbridge.engine.push.work import Pass, Queued
-from ledgerbridge.storage.history import Happened, History
-from ledgerbridge.storage.sync_states import SyncStates, Write
+from ledgerbridge.storage.sync_states import Write
 
 __all__ = ["send"]
 
@@ -46,15 +45,7 @@ def send(p: Pass, entity: str, queued: list[Queued], taken: datetime) -> None:
         Write(q.key.type, q.key.app_id, uuid.uuid4().hex, q.write.operation, q.write.body)
         for q in queued
     ]
-    with p.ledger.db.session() as session:
-        SyncStates(session, clock=p.ledger.clock).start_writes(p.cid, writes)
-        History(session, clock=p.ledger.clock).add_many(
-            p.cid,
-            [
-                Happened(w.type, w.app_id, f"{w.operation}_sent", request_id=w.request_id)
-                for w in writes
-            ],
-        )
+    outcomes.store_sent(p, writes)
     # committed: a crash from here on is settled by replaying each write's requestid
     done: list[outcomes.Success] = []
     gone: list[Queued] = []
