@@ -21,8 +21,9 @@ as many as the window has room for (`more`), full or not.
 
 QuickBooks counts a request when it arrives, which can be later than when it was counted here
 (a busy machine, a slow network): once answered, `landed` moves it to the bucket of its answer
-when that is a later one, so the window here never ends before QuickBooks' does.
-"""
+when that is a later one, so the window here never ends before QuickBooks' does. Requests
+counted together (`more`) and sent one after another are moved on by their caller before one
+goes out later than `MARGIN` after they were counted (`push.singles`)."""
 
 from __future__ import annotations
 

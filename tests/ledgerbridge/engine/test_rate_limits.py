@@ -210,3 +210,90 @@ def test_a_lost_answer_and_a_429_among_the_writes_sent_alone_create_nothing_twic
         later(world, 30)
         world.sync()
     each_customer_once(world, 60)
+
+
+def test_a_slow_answer_in_a_group_of_writes_alone_leaves_no_write_sent_uncounted(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Writes alone are counted together when the group starts. When one answer takes longer
+    than the window (QuickBooks slow), the writes after it must still be in the shared window
+    while QuickBooks counts them: else another worker, a pull or a person's action would see
+    room QuickBooks does not have, and meet a 429."""
+    from ledgerbridge.storage import rate_windows
+    from ledgerbridge.storage.rate_windows import RateWindows
+
+    pull_company(world.ledger, world.connection_id)
+    limit(world, requests=200, batches=1)
+    customers(world, 60)
+    create, base = QboClient.create, world.ledger.clock
+    shift = timedelta(0)
+    sent_at: list[Any] = []
+    seen: list[tuple[int, int]] = []  # (writes alone QuickBooks counts now, our window's count)
+
+    def creating(self: QboClient, entity: str, body: Mapping[str, Any], *, request_id: str) -> Any:
+        nonlocal shift
+        now = world.ledger.clock()
+        sent_at.append(now)
+        window = world.ledger.rate_limits.window_seconds
+        reach = timedelta(seconds=window + window / rate_windows.BUCKETS) + rate_windows.MARGIN
+        with world.ledger.db.session(readonly=True) as session:
+            rows = RateWindows(session, clock=world.ledger.clock)._read(world.realm_id, now - reach)
+        counted = sum(requests for _, requests, _ in rows)
+        seen.append((sum(1 for t in sent_at if t > now - timedelta(seconds=window)), counted))
+        out = create(self, entity, body, request_id=request_id)
+        if len(sent_at) == 3:  # this answer took 61 s
+            shift += timedelta(seconds=61)
+            world.ledger.clock = lambda: base() + shift  # type: ignore[method-assign]
+        return out
+
+    monkeypatch.setattr(QboClient, "create", creating)
+    world.sync()
+    assert len(sent_at) > 3  # writes went alone after the slow one
+    short = [(call, ours, theirs) for call, (theirs, ours) in enumerate(seen, 1) if ours < theirs]
+    assert not short, f"(write alone, counted in our window, counted by QuickBooks): {short}"
+    names = [customer["DisplayName"] for customer in world.entities("Customer")]
+    assert len(names) == len(set(names))  # none created twice
+
+
+def test_a_429_among_writes_alone_stops_them_before_any_refusal_is_looked_into(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A write alone refused (6240, a name in use) and the next one throttled (429): the
+    company backs off at once, as after a write sent alone; the refusal is not looked into now
+    (its look-ups are requests more), both records stay pending, and every customer reaches
+    QuickBooks once when the limits allow again."""
+    from ledgerbridge.adapters.qbo.errors import QboFault, Rejected, Throttled
+
+    pull_company(world.ledger, world.connection_id)
+    limit(world, requests=200, batches=1)
+    customers(world, 60)
+    create, query = QboClient.create, QboClient.query
+    log: list[str] = []
+
+    def creating(self: QboClient, entity: str, body: Mapping[str, Any], *, request_id: str) -> Any:
+        alone = sum(1 for entry in log if entry.startswith("create"))
+        log.append(f"create {body.get('DisplayName')}")
+        if alone == 0:
+            fault = QboFault(400, "6240", "Duplicate Name Exists Error", "in use", None, None)
+            raise Rejected([fault])
+        if alone == 1:
+            log.append("429")
+            raise Throttled(retry_after=60)
+        return create(self, entity, body, request_id=request_id)
+
+    def querying(self: QboClient, statement: str, *args: Any, **kwargs: Any) -> Any:
+        log.append(f"query {statement[:40]}")
+        return query(self, statement, *args, **kwargs)
+
+    monkeypatch.setattr(QboClient, "create", creating)
+    monkeypatch.setattr(QboClient, "query", querying)
+    world.sync()
+    assert "429" in log
+    assert log[log.index("429") + 1 :] == []
+    refused, throttled = (entry.removeprefix("create ") for entry in log[:2])
+    with world.ledger.db.session(readonly=True) as session:
+        states = SyncStates(session)
+        for name in (refused, throttled):
+            app_id = "c" + name.removeprefix("Customer ")
+            state = states.get(world.connection_id, "customer", app_id)
+            assert state is not None and state.status == "pending"

@@ -15,7 +15,10 @@ Each answer means what it means for the same write alone (`write.refused`: a sta
 re-applied, a delete or void of something gone taken as done, else the record's problem),
 looked into once what QuickBooks carried out is stored. An unavailable QuickBooks puts that
 record off and the rest still go. A connection-level failure stops the pass once what was
-answered is stored; the writes not sent by then stay pending, settled by replay later.
+answered is stored, before any refusal is looked into (a request more); the writes not sent
+by then and the refusals stay pending, settled by replay later. A group that runs past the
+window's margin (a slow answer) moves its count to the current bucket before its next write,
+so no write sent is ever out of the shared window while QuickBooks still counts it.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from ledgerbridge.adapters.qbo import (
 )
 from ledgerbridge.engine.push import faults, outcomes, write
 from ledgerbridge.engine.push.work import Pass, Queued
+from ledgerbridge.storage.rate_windows import MARGIN
 from ledgerbridge.storage.sync_states import Write
 
 __all__ = ["send"]
@@ -52,9 +56,17 @@ def send(p: Pass, entity: str, queued: list[Queued], taken: datetime) -> None:
     refused: list[tuple[Queued, Rejected]] = []
     put_off: list[tuple[Queued, Unavailable]] = []
     stopped: tuple[Queued, QuickBooksError] | None = None
+    started, count = taken, 0
     answered: list[datetime] = []
     try:
-        for q, w in zip(queued, writes, strict=True):
+        for index, (q, w) in enumerate(zip(queued, writes, strict=True)):
+            now = p.ledger.clock()
+            if index and now - taken > MARGIN:
+                # counted at `taken`, a write sent later than the window's margin would leave
+                # it before QuickBooks forgets it (a slow answer before it): those answered
+                # and those still to go are moved to now's bucket, and counted from there on
+                faults.landed_together(p, taken, answered + [now] * (len(writes) - index))
+                taken, answered = now, []
             out = q.write
             try:
                 result = write.request(p, entity, out.operation, out.body, w.request_id)
@@ -74,10 +86,11 @@ def send(p: Pass, entity: str, queued: list[Queued], taken: datetime) -> None:
                     )
             finally:
                 answered.append(p.ledger.clock())
+                count += 1
     finally:
         faults.landed_together(p, taken, answered)
-    if answered:
-        p.alone.seconds = (answered[-1] - taken).total_seconds() / len(answered)
+    if count:
+        p.alone.seconds = (p.ledger.clock() - started).total_seconds() / count
     _store(p, entity, done, gone, refused, put_off, stopped)
 
 
@@ -100,6 +113,11 @@ def _store(
         write.removed(p, q.key, q.version)
     for q, unavailable in put_off:
         faults.retry_later(p, q.key, q.state, unavailable)
+    if stopped is not None:
+        # the company backs off at once, as after a write sent alone: the refusals are not
+        # looked into now (a look-up is a request more); pending, they are settled by replay
+        last, failure = stopped
+        faults.connection_level(p, failure, [last.key, *(q.key for q, _ in refused)])
     # the plain refusals first, the stale updates (each a read and a write more) last
     refused.sort(key=lambda refusal: _is_stale(*refusal))
     for at, (q, fault) in enumerate(refused):
@@ -111,9 +129,6 @@ def _store(
             faults.connection_level(p, exc, [r.key for r, _ in refused[at:]])
         except Unavailable as exc:
             faults.retry_later(p, q.key, q.state, exc)
-    if stopped is not None:
-        last, failure = stopped
-        faults.connection_level(p, failure, [last.key])
 
 
 def _is_stale(q: Queued, fault: Rejected) -> bool:
