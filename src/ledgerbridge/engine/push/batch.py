@@ -258,13 +258,9 @@ def _send(
     for operation in ("create", "update", "void"):
         write.counted(p, operation, sum(1 for d in done if d.kind == f"{operation}d"))
     # the plain refusals first, the stale updates (each a read and a write more) last
-    refused.sort(key=lambda refusal: _is_stale(*refusal))
+    refused.sort(key=lambda refusal: write.is_stale_update(refusal[0].write.operation, refusal[1]))
     for at, (item, fault) in enumerate(refused):
         _refused(p, entity, item, fault, states, [i.key for i, _ in refused[at:]])
-
-
-def _is_stale(item: _Item, fault: Rejected) -> bool:
-    return fault.first.code == "5010" and item.write.operation == "update"
 
 
 def _refused(

@@ -119,7 +119,7 @@ def _store(
         last, failure = stopped
         faults.connection_level(p, failure, [last.key, *(q.key for q, _ in refused)])
     # the plain refusals first, the stale updates (each a read and a write more) last
-    refused.sort(key=lambda refusal: _is_stale(*refusal))
+    refused.sort(key=lambda refusal: write.is_stale_update(refusal[0].write.operation, refusal[1]))
     for at, (q, fault) in enumerate(refused):
         out = q.write
         try:
@@ -129,7 +129,3 @@ def _store(
             faults.connection_level(p, exc, [r.key for r, _ in refused[at:]])
         except Unavailable as exc:
             faults.retry_later(p, q.key, q.state, exc)
-
-
-def _is_stale(q: Queued, fault: Rejected) -> bool:
-    return fault.first.code == "5010" and q.write.operation == "update"

@@ -15,7 +15,6 @@ from __future__ import annotations
 import dataclasses
 import uuid
 from collections.abc import Mapping
-from datetime import datetime
 from typing import Any
 
 from ledgerbridge.adapters.qbo import Rejected
@@ -29,7 +28,7 @@ from ledgerbridge.engine.push.work import Pass
 from ledgerbridge.storage.history import History
 from ledgerbridge.storage.links import Links, StoredLink
 from ledgerbridge.storage.mirror import Mirror
-from ledgerbridge.storage.sync_states import SyncStates
+from ledgerbridge.storage.sync_states import SyncStates, Write
 
 __all__ = ["counted", "refused", "removed", "request", "send", "success", "write"]
 
@@ -43,18 +42,11 @@ def write(
     version: int,
     *,
     full: Mapping[str, Any] | None = None,
-    taken: datetime | None = None,
 ) -> None:
-    """`taken`: when the request was counted in the company's limits already (else it is
-    counted right before it is sent)."""
+    """One write alone: its requestid stored, then the request, counted in the company's
+    limits right before it is sent."""
     request_id = uuid.uuid4().hex
-    with p.ledger.db.session() as session:
-        SyncStates(session, clock=p.ledger.clock).start_write(
-            p.cid, key.type, key.app_id, request_id, operation, body
-        )
-        History(session, clock=p.ledger.clock).add(
-            p.cid, key.type, key.app_id, f"{operation}_sent", request_id=request_id
-        )
+    outcomes.store_sent(p, [Write(key.type, key.app_id, request_id, operation, body)])
     # committed: a crash from here on is settled by replaying this requestid
     send(
         p,
@@ -65,7 +57,6 @@ def write(
         request_id,
         version,
         full=full if full is not None else body,
-        taken=taken,
     )
 
 
@@ -79,10 +70,9 @@ def send(
     version: int | None,
     *,
     full: Mapping[str, Any] | None,
-    taken: datetime | None = None,
 ) -> None:
     try:
-        result = _call(p, entity, operation, body, request_id, taken)
+        result = _call(p, entity, operation, body, request_id)
     except Rejected as exc:
         refused(p, key, entity, operation, body, version, full, exc)
         return
@@ -148,16 +138,19 @@ def _call(
     operation: str,
     body: dict[str, Any],
     request_id: str,
-    taken: datetime | None = None,
 ) -> dict[str, Any] | None:
-    """The write itself, counted in the company's limits right before it is sent (unless
-    `taken`: counted then already)."""
-    if taken is None:
-        taken = faults.take_rate(p)
+    """The write itself, counted in the company's limits right before it is sent."""
+    taken = faults.take_rate(p)
     try:
         return request(p, entity, operation, body, request_id)
     finally:
         faults.landed(p, taken)
+
+
+def is_stale_update(operation: str, fault: Rejected) -> bool:
+    """An update QuickBooks refused as made over an older SyncToken (5010): read and sent
+    again over the edit (`refused`), a read and a write more, so looked into last."""
+    return fault.first.code == "5010" and operation == "update"
 
 
 def request(
