@@ -36,6 +36,24 @@ def unthrottled(world: World) -> None:
     )
 
 
+def ann_synced(world: World, *, item: bool = True, invoice: bool = False) -> None:
+    """The company unthrottled and read once, then customer Ann (and the Service Call item,
+    and her invoice 77 of one line) handed over and synced."""
+    service, key, cid = world.service, world.key_id, world.connection_id
+    unthrottled(world)
+    pull_company(world.ledger, cid)
+    service.put_record(key, cid, "customer", "ann", {"display_name": "Ann Lee"})
+    if item:
+        service.put_record(
+            key, cid, "item", "svc", {"name": "Service Call", "income_account": "Services"}
+        )
+    if invoice:
+        line = {"item_id": "svc", "quantity": "1", "unit_price": "90.00"}
+        bill = {"customer_id": "ann", "date": "2026-11-02", "number": "77", "lines": [line]}
+        service.put_record(key, cid, "invoice", "inv-1", bill)
+    world.sync(cid)
+
+
 def a_second_later(world: World) -> None:
     """The company's clock moved on a second: QuickBooks' limits let a person (or an app)
     change some dozens of objects a second, not the thousand an unthrottled emulator takes
@@ -78,16 +96,7 @@ def read_whole(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 def test_a_deletion_after_a_thousand_changes_is_still_seen(world: World, person: Person) -> None:
     service, key, cid = world.service, world.key_id, world.connection_id
-    unthrottled(world)
-    pull_company(world.ledger, cid)
-    service.put_record(key, cid, "customer", "ann", {"display_name": "Ann Lee"})
-    service.put_record(
-        key, cid, "item", "svc", {"name": "Service Call", "income_account": "Services"}
-    )
-    line = {"item_id": "svc", "quantity": "1", "unit_price": "90.00"}
-    invoice = {"customer_id": "ann", "date": "2026-11-02", "number": "77", "lines": [line]}
-    service.put_record(key, cid, "invoice", "inv-1", invoice)
-    world.sync(cid)
+    ann_synced(world, invoice=True)
     linked = service.record(key, cid, "invoice", "inv-1").quickbooks_id
     assert linked is not None
 
@@ -117,10 +126,7 @@ def test_an_edit_among_a_thousand_changes_is_seen_without_the_entity_read_whole(
     (here a person makes them): the pull reads the customers changed since its cursor, the
     edit among them, not every customer the company holds."""
     service, key, cid = world.service, world.key_id, world.connection_id
-    unthrottled(world)
-    pull_company(world.ledger, cid)
-    service.put_record(key, cid, "customer", "ann", {"display_name": "Ann Lee"})
-    world.sync(cid)
+    ann_synced(world, item=False)
     ann = service.record(key, cid, "customer", "ann").quickbooks_id
     assert ann is not None
     read_whole.clear()
@@ -144,16 +150,7 @@ def test_a_deletion_among_a_thousand_changes_of_its_own_entity_is_still_seen(
     by what changed answers no deleted object, so the count of the company's invoices, one
     fewer than the mirror's, has the invoices read whole, and the deletion is seen."""
     service, key, cid = world.service, world.key_id, world.connection_id
-    unthrottled(world)
-    pull_company(world.ledger, cid)
-    service.put_record(key, cid, "customer", "ann", {"display_name": "Ann Lee"})
-    service.put_record(
-        key, cid, "item", "svc", {"name": "Service Call", "income_account": "Services"}
-    )
-    line = {"item_id": "svc", "quantity": "1", "unit_price": "90.00"}
-    invoice = {"customer_id": "ann", "date": "2026-11-02", "number": "77", "lines": [line]}
-    service.put_record(key, cid, "invoice", "inv-1", invoice)
-    world.sync(cid)
+    ann_synced(world, invoice=True)
     ann = service.record(key, cid, "customer", "ann").quickbooks_id
     item = service.record(key, cid, "item", "svc").quickbooks_id
     linked = service.record(key, cid, "invoice", "inv-1").quickbooks_id
@@ -194,13 +191,7 @@ def test_a_deletion_between_pages_of_what_changed_loses_no_edit(
     neither page; the count (taken before) still matched the mirror's (which still holds the
     deleted one), the read was called whole and that edit was never read."""
     service, key, cid = world.service, world.key_id, world.connection_id
-    unthrottled(world)
-    pull_company(world.ledger, cid)
-    service.put_record(key, cid, "customer", "ann", {"display_name": "Ann Lee"})
-    service.put_record(
-        key, cid, "item", "svc", {"name": "Service Call", "income_account": "Services"}
-    )
-    world.sync(cid)
+    ann_synced(world)
     ann = service.record(key, cid, "customer", "ann").quickbooks_id
     item = service.record(key, cid, "item", "svc").quickbooks_id
     assert ann is not None and item is not None

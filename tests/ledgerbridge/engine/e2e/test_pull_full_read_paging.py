@@ -14,6 +14,7 @@ import pytest
 from ledgerbridge.adapters.qbo import BatchItem, QboClient
 from ledgerbridge.engine.pull import PAGE_SIZE, pull_company
 from tests.ledgerbridge.engine.conftest import World
+from tests.ledgerbridge.engine.e2e.test_pull_cdc_limit import ann_synced
 from tests.ledgerbridge.engine.quickbooks_person import Person
 
 
@@ -28,17 +29,7 @@ def test_a_deletion_during_a_full_read_marks_no_linked_invoice_deleted(
     world: World, person: Person, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     service, key, cid = world.service, world.key_id, world.connection_id
-    world.admin(
-        "PATCH",
-        f"/companies/{world.realm_id}",
-        {"throttle": {"requests_per_minute": None, "batch_per_minute": None}},
-    )
-    pull_company(world.ledger, cid)
-    service.put_record(key, cid, "customer", "ann", {"display_name": "Ann Lee"})
-    service.put_record(
-        key, cid, "item", "svc", {"name": "Service Call", "income_account": "Services"}
-    )
-    world.sync(cid)
+    ann_synced(world)
     ann = service.record(key, cid, "customer", "ann").quickbooks_id
     item = service.record(key, cid, "item", "svc").quickbooks_id
     assert ann is not None and item is not None
