@@ -478,6 +478,19 @@ def test_a_large_backlog_waits_behind_the_companies_with_little_to_do(bench: Ben
     assert priorities == {large: jobs_module.CONTINUATION_PRIORITY, small: 0}
 
 
+def counted_pulls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The companies the jobs' pulls read, in order (each read goes on as before)."""
+    reads: list[str] = []
+    real_pull = jobs_module.pull_company
+
+    def counted(ledger: Ledger, cid: str) -> Any:
+        reads.append(cid)
+        return real_pull(ledger, cid)
+
+    monkeypatch.setattr(jobs_module, "pull_company", counted)
+    return reads
+
+
 def test_the_sweeps_pulls_wait_behind_new_records_and_skip_a_company_read_since(
     bench: Bench, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -492,14 +505,7 @@ def test_the_sweeps_pulls_wait_behind_new_records_and_skip_a_company_read_since(
     priority = bench.rows("SELECT priority FROM procrastinate_jobs WHERE id = :id", id=pull_job.id)
     assert priority[0][0] == jobs_module.CONTINUATION_PRIORITY
 
-    reads: list[str] = []
-    real_pull = jobs_module.pull_company
-
-    def counted(ledger: Ledger, cid: str) -> Any:
-        reads.append(cid)
-        return real_pull(ledger, cid)
-
-    monkeypatch.setattr(jobs_module, "pull_company", counted)
+    reads = counted_pulls(monkeypatch)
     run_worker(bench.ledger, wait=False, poll_every=0.2, sweep_cron=None)
 
     started = bench.rows(
@@ -560,14 +566,7 @@ def test_a_wake_while_the_sweeps_pull_waits_queues_a_pull_of_its_own(
     )
     assert waiting == [(jobs_module.CONTINUATION_PRIORITY, True), (0, False)]
 
-    reads: list[str] = []
-    real_pull = jobs_module.pull_company
-
-    def counted(ledger: Ledger, cid: str) -> Any:
-        reads.append(cid)
-        return real_pull(ledger, cid)
-
-    monkeypatch.setattr(jobs_module, "pull_company", counted)
+    reads = counted_pulls(monkeypatch)
     run_worker(bench.ledger, wait=False, poll_every=0.2, sweep_cron=None)
     assert reads == [connection_id]  # the wake's pull read; the sweep's ended (read since)
     assert [j.status for j in bench.jobs(PULL_TASK)] == ["succeeded", "succeeded"]
