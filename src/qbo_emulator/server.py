@@ -3,10 +3,15 @@
 with EmulatorServer() as server:
     base = server.url                     # http://127.0.0.1:<free port>
     ...                                   # real HTTP, real clients
+
+`ServerThread` serves any ASGI app's `uvicorn.Config` from a background thread the same way
+(the ledgerbridge suites serve their API with it).
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import socket
 import threading
 import time
@@ -27,6 +32,90 @@ def free_port(host: str = "127.0.0.1") -> int:
         sock.bind((host, 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+class _PromptServer(uvicorn.Server):
+    """uvicorn's server, stopped as soon as it is asked to.
+
+    uvicorn looks at `should_exit` once a tenth of a second, and when it shuts down it closes
+    the idle connections and then sleeps a tenth of a second before it looks whether any are
+    still open (and again each tenth after). A test's server is stopped hundreds of times a
+    run: here `request_exit` wakes the main loop at once, and the shutdown waits only while a
+    connection is still answering (or a task of the app still runs), looking every few
+    milliseconds; an answer under way is still finished, as uvicorn's graceful shutdown does."""
+
+    def __init__(self, config: uvicorn.Config) -> None:
+        super().__init__(config)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._wake: asyncio.Event | None = None
+
+    def request_exit(self) -> None:
+        """Stop serving (from any thread): the main loop wakes now, not at its next tick."""
+        self.should_exit = True
+        loop, wake = self._loop, self._wake
+        if loop is not None and wake is not None:
+            with contextlib.suppress(RuntimeError):  # the loop has closed: it has stopped
+                loop.call_soon_threadsafe(wake.set)
+
+    async def main_loop(self) -> None:
+        self._wake = asyncio.Event()
+        self._loop = asyncio.get_running_loop()
+        counter = 0
+        should_exit = await self.on_tick(counter)
+        while not should_exit:
+            counter = (counter + 1) % 864000
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(0.1):  # uvicorn's tick (its Date header, per second)
+                    await self._wake.wait()
+            should_exit = await self.on_tick(counter)
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        for server in self.servers:
+            server.close()
+        for sock in sockets or []:
+            sock.close()
+        state = self.server_state
+        for connection in list(state.connections):
+            connection.shutdown()  # idle: closed now; answering: closed after its answer
+        grace = self.config.timeout_graceful_shutdown
+        deadline = time.monotonic() + (10.0 if grace is None else grace)
+        while (state.connections or state.tasks) and not self.force_exit:
+            if time.monotonic() > deadline:
+                for task in state.tasks:
+                    task.cancel(msg="the server stopped before the task ended")
+                break
+            await asyncio.sleep(0.005)
+        for server in self.servers:
+            await server.wait_closed()
+        if not self.force_exit:
+            await self.lifespan.shutdown()
+
+
+class ServerThread:
+    """An ASGI app served by uvicorn (`config`) from a background thread (`name`): `start`
+    returns once it listens (RuntimeError naming `what` if it does not within `timeout`
+    seconds), `stop` as soon as it has stopped, with no fixed wait."""
+
+    def __init__(
+        self, config: uvicorn.Config, *, name: str, what: str, daemon: bool = True
+    ) -> None:
+        self.url = f"http://{config.host}:{config.port}"
+        self.what = what
+        self._server = _PromptServer(config)
+        self._thread = threading.Thread(target=self._server.run, name=name, daemon=daemon)
+
+    def start(self, timeout: float = 10.0) -> None:
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError(f"{self.what} did not start on {self.url}")
+            time.sleep(0.005)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._server.request_exit()
+        if self._thread.is_alive():
+            self._thread.join(timeout)
 
 
 class EmulatorServer:
@@ -69,8 +158,7 @@ class EmulatorServer:
             lifespan="off",
             timeout_keep_alive=30,
         )
-        self._server = uvicorn.Server(config)
-        self._thread: threading.Thread | None = None
+        self._server = ServerThread(config, name="qbo-emulator", what="the emulator")
 
     @property
     def url(self) -> str:
@@ -81,19 +169,11 @@ class EmulatorServer:
         if self.state_file is not None:
             self._autosaver = Autosaver(self.emulator, self.state_file)
             self._autosaver.start()
-        self._thread = threading.Thread(target=self._server.run, name="qbo-emulator", daemon=True)
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError(f"the emulator did not start on {self.url}")
-            time.sleep(0.01)
+        self._server.start()
         return self
 
     def stop(self) -> None:
-        self._server.should_exit = True
-        if self._thread is not None:
-            self._thread.join(timeout=10)
+        self._server.stop()
         self.emulator.webhooks.stop()
         if self._autosaver is not None:
             self._autosaver.stop()

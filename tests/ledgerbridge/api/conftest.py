@@ -10,8 +10,6 @@ its own emulator companies, tests do not see each other's data.
 from __future__ import annotations
 
 import socket
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,13 +25,14 @@ from ledgerbridge.api import create_app
 from ledgerbridge.bootstrap import Ledger, build
 from ledgerbridge.engine.service import Service
 from ledgerbridge.settings import load_settings
-from qbo_emulator.server import EmulatorServer, free_port
+from qbo_emulator.server import EmulatorServer, ServerThread, free_port
 from tests.ledgerbridge.sqlite_template import SqliteTemplate
 from tests.ledgerbridge.tls import shared_tls
 
 
 class ApiServer:
-    """`create_app(service)` served by uvicorn from a background thread."""
+    """`create_app(service)` served by uvicorn from a background thread (stopped at once,
+    without uvicorn's tenth-of-a-second waits: `qbo_emulator.server.ServerThread`)."""
 
     def __init__(self, service: Service, port: int, host: str = "127.0.0.1") -> None:
         self.url = f"http://{host}:{port}"
@@ -46,16 +45,10 @@ class ApiServer:
             access_log=False,
             lifespan="off",
         )
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, name="ledgerbridge-api")
+        self._server = ServerThread(config, name="ledgerbridge-api", what="the API", daemon=False)
 
     def __enter__(self) -> ApiServer:
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError(f"the API did not start on {self.url}")
-            time.sleep(0.01)
+        self._server.start()
         return self
 
     def __exit__(
@@ -64,8 +57,7 @@ class ApiServer:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self._server.should_exit = True
-        self._thread.join(timeout=10)
+        self._server.stop()
 
 
 @dataclass

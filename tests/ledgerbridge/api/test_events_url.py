@@ -287,7 +287,10 @@ def test_a_redirect_is_not_followed(books_on: Callable[..., Books], listener: Li
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Redirecting)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # serve_forever's poll (default half a second) is how long shutdown() waits
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
+    )
     thread.start()
     try:
         books = books_on(allow="127.0.0.1")

@@ -397,7 +397,10 @@ def test_jobs_send_the_events_they_make_to_the_apps_url(bench: Bench) -> None:
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # serve_forever's poll (default half a second) is how long shutdown() waits
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
+    )
     thread.start()
     try:
         connection_id, realm = bench.company("Events Co")

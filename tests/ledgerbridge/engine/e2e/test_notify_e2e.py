@@ -43,7 +43,10 @@ def receiver() -> Iterator[tuple[Receiver, str]]:
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # serve_forever's poll (default half a second) is how long shutdown() waits
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
+    )
     thread.start()
     yield state, f"http://127.0.0.1:{server.server_address[1]}/hooks"
     server.shutdown()
