@@ -4,9 +4,13 @@ Compiled modules are kept between runs even where the environment says not to wr
 (``PYTHONDONTWRITEBYTECODE``, set on this project's machines): see tests/keep_bytecode.py, a
 plugin loaded before any other (pyproject's ``-p tests.keep_bytecode``).
 
-Files marked ``early`` (their tests start child processes, or a demo) are collected first: the
-workers of a run take files in collection order (``--dist loadfile``), and one of these taken
-last kept one worker busy for half a minute while the other had nothing left to do.
+The workers share the tests out with ``--dist worksteal`` (pyproject's addopts): each takes an
+equal run of the collected tests, in order, and one that finishes takes half of what the other
+has left, so both stay busy to the last test rather than to the last file (``--dist loadfile``
+handed out whole files, largest first: a run ended with one worker alone on a file of long
+tests). A module-scoped fixture is set up again in a worker that takes some of its module's
+tests, as when those tests are run alone. Files marked ``early`` (their tests start child
+processes, or a demo) are collected first: their long tests start a run, not end it.
 """
 
 from __future__ import annotations
