@@ -126,7 +126,7 @@ class Listener:
 
     def __init__(self) -> None:
         self.sock = socket.create_server(("127.0.0.1", 0))
-        self.sock.settimeout(0.2)
+        self.sock.settimeout(0.01)  # how often it looks whether to stop: close() waits that long
         self.port = self.sock.getsockname()[1]
         self.connections = 0
         self._stop = threading.Event()
