@@ -60,15 +60,20 @@ def _json_default(value: object) -> str:
     raise TypeError(f"{type(value).__name__} cannot be stored as JSON")
 
 
+# made once: `json.dumps` given any option builds a new encoder at every call
+_COLUMN = json.JSONEncoder(default=_json_default, separators=(",", ":"))
+_CANONICAL = json.JSONEncoder(default=_json_default, separators=(",", ":"), sort_keys=True)
+
+
 def dumps_json(value: object) -> str:
     """JSON for JSON columns: Decimal amounts become exact decimal strings."""
-    return json.dumps(value, default=_json_default, separators=(",", ":"))
+    return _COLUMN.encode(value)
 
 
 def canonical_json(value: object) -> str:
     """`value` as a JSON column stores it, keys sorted (PostgreSQL's JSONB reorders them):
     equal for a document and its stored copy."""
-    return json.dumps(value, default=_json_default, separators=(",", ":"), sort_keys=True)
+    return _CANONICAL.encode(value)
 
 
 SQLITE_FILE_NAME = "ledgerbridge.db"

@@ -5,7 +5,7 @@ is asked of `core.status`."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
@@ -157,10 +157,11 @@ def _adopters_of() -> Select[Any]:
 
 
 def _due() -> Select[Any]:
-    """The rows a pass works now, oldest first (built once: every pass reads them)."""
+    """The rows a pass works now, oldest first (built once: every pass reads them), their
+    columns in the order of `StoredState`'s fields."""
     t = table(tables.SyncState)
     return (
-        select(t)
+        select(*(t.c[f.name] for f in fields(StoredState)))
         .where(
             t.c.connection_id == bindparam("w_cid"),
             t.c.status.in_(DUE_STATUSES),
@@ -341,7 +342,7 @@ class SyncStates:
     def due(self, connection_id: str, now: datetime, limit: int = 500) -> list[StoredState]:
         params = {"w_cid": connection_id, "w_now": now, "w_limit": limit}
         rows = run(self._session, prepared("sync_state.due", _due), params)
-        return [_state(r) for r in rows]
+        return [StoredState(*r) for r in rows]  # type: ignore[call-arg]  # the fields' order
 
     def count_due(self, connection_id: str, now: datetime) -> int:
         """How many records `due` would hand out now, without a limit: one count, no rows."""
