@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from ledgerbridge.core import status as statuses
 from ledgerbridge.core.status import Status
 from ledgerbridge.storage import tables
-from ledgerbridge.storage._sql import CHUNK, by_type, chunks, prepared, run, table
+from ledgerbridge.storage._sql import CHUNK, by_type, chunks, prepared, run, run_many, table
 from ledgerbridge.storage.tables import Clock, utcnow
 
 __all__ = ["DUE_STATUSES", "Finished", "Key", "StoredState", "SyncStates", "Wanted", "Write"]
@@ -472,8 +472,7 @@ class SyncStates:
             }
             for w in writes
         ]
-        if rows:
-            run(self._session, prepared("sync_state.update_row", _row_update), rows)
+        run_many(self._session, prepared("sync_state.update_row", _row_update), rows)
 
     def drop_write(self, connection_id: str, type: str, app_id: str) -> None:
         """Forget the write under way: QuickBooks refused it, so it did nothing and replaying
@@ -565,7 +564,7 @@ class SyncStates:
             by_columns.setdefault(tuple(values), []).append(values)
         statement = prepared("sync_state.update_row", _row_update)
         for rows in by_columns.values():
-            run(self._session, statement, rows)
+            run_many(self._session, statement, rows)
 
     def set_overrides(
         self, connection_id: str, type: str, app_id: str, overrides: Mapping[str, Any] | None
