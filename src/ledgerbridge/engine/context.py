@@ -30,7 +30,7 @@ from typing import Any, TypeVar
 from sqlalchemy.orm import Session
 
 from ledgerbridge.core import catalog, drift, graph, mapping, overrides, planner
-from ledgerbridge.core.mirror import MirrorObject, name_key
+from ledgerbridge.core.mirror import PERSON_ENTITIES, MirrorObject, name_key
 from ledgerbridge.core.preflight import (
     Mappings,
     Policies,
@@ -181,6 +181,9 @@ class Surroundings:
         self._prefetched: dict[RecordKey, _Prefetched] = {}
         self._dependency_statuses: dict[tuple[str, str], str | None] = {}
         self._numbered: dict[tuple[str, str], list[MirrorObject]] = {}
+        # (column, entity, key) -> the objects holding it: the names, emails and SKUs the
+        # records planned next are looked up by (`_FOUND_AHEAD`), read by `prefetch` too
+        self._found: dict[tuple[str, str, str], list[MirrorObject]] = {}
 
     # --- the memo ------------------------------------------------------------------------------
 
@@ -262,6 +265,19 @@ class Surroundings:
         for entity, wanted_numbers in numbers.items():
             for number, held_objects in mirror.numbered_many(entity, wanted_numbers).items():
                 self._numbered[(entity, number)] = held_objects
+        # the names, emails and SKUs preflight looks the records up by (the same look-ups,
+        # a statement per column and entity instead of a few for each record)
+        wanted_keys: dict[tuple[str, str], set[str]] = {}
+        for key, _ in due:
+            ahead = self._prefetched.get(key)
+            parsed_record = ahead.parsed if ahead is not None else None
+            for column, entity, value in _found_ahead(parsed_record):
+                found_key = name_key(value)
+                if found_key is not None:
+                    wanted_keys.setdefault((column, entity), set()).add(found_key)
+        for (column, entity), values in wanted_keys.items():
+            for value, held_objects in mirror.found_many(column, entity, values).items():
+                self._found[(column, entity, value)] = held_objects
 
     def read_ahead(self, key: RecordKey) -> bool:
         """Whether `prefetch` read `key` (and `situation` has not used it yet)."""
@@ -272,6 +288,7 @@ class Surroundings:
         self._prefetched.clear()
         self._dependency_statuses.clear()
         self._numbered.clear()
+        self._found.clear()
 
     def _statuses(
         self, session: Session, keys: list[tuple[str, str]]
@@ -431,7 +448,6 @@ class Surroundings:
     # --- bodies and preflight ----------------------------------------------------------------
 
     def refs(self, session: Session) -> mapping.Refs:
-        mirror = Mirror(session, self.cid)
         m = self.mappings
 
         def linked(key: RecordKey) -> str | None:
@@ -442,9 +458,7 @@ class Surroundings:
             def look(name: str) -> str | None:
                 if name in table:
                     return table[name]
-                obj = self._remembered(
-                    self._named, (entity, name), lambda: mirror.named(entity, name)
-                )
+                obj = self.named_list(session, entity, name)
                 return obj.qbo_id if obj is not None and obj.active else None
 
             return look
@@ -500,8 +514,15 @@ class Surroundings:
             pushed_type=(link.pushed or {}).get("Type") if link else None,
             linked_by=lambda entity, qbo_id: self.owner(session, entity, qbo_id),
         )
-        mirror = _PreferencesRemembered(session, self.cid, self.preferences, self._numbered)
+        mirror = _PreferencesRemembered(session, self.cid, self)
         return preflight(subject, mirror, self.policies, self.mappings)
+
+    def named_list(self, session: Session, entity: str, name: str) -> MirrorObject | None:
+        """An account, class or payment method by name, as the bodies read it (remembered:
+        the push pass never writes those lists)."""
+        return self._remembered(
+            self._named, (entity, name), lambda: Mirror(session, self.cid).named(entity, name)
+        )
 
     def preferences(self, session: Session) -> Mapping[str, Any]:
         """The company's preferences as the mirror holds them (every record's preflight reads
@@ -560,25 +581,68 @@ class Surroundings:
             cursor = page.next_cursor
 
 
-class _PreferencesRemembered(Mirror):
-    """The stored mirror, with the company's preferences from the surroundings' memo and the
-    numbered documents `Surroundings.prefetch` read in this same transaction."""
+# the lists the bodies name, never written by the push pass: remembered (`named_list`)
+_LISTS = frozenset({"Account", "Class", "PaymentMethod"})
 
-    def __init__(
-        self,
-        session: Session,
-        cid: str,
-        remembered: Callable[[Session], Mapping[str, Any]],
-        numbered: Mapping[tuple[str, str], list[MirrorObject]],
-    ) -> None:
+
+def _found_ahead(record: Record | list[Problem] | None) -> list[tuple[str, str, str]]:
+    """(column, entity, value) of the mirror's look-ups preflight makes for `record` by name,
+    email or SKU (`core.preflight`: the name's holder, the customer, vendor or item that is
+    the record), read ahead by `Surroundings.prefetch`."""
+    if isinstance(record, Customer):
+        name = display_name(record)
+        return [("name_key", entity, name) for entity in PERSON_ENTITIES] + [
+            ("email_key", "Customer", record.email or "")
+        ]
+    if isinstance(record, Vendor):
+        return [("name_key", entity, display_name(record)) for entity in PERSON_ENTITIES]
+    if isinstance(record, Item):
+        found = [("name_key", "Item", record.name)]
+        return [*found, ("sku", "Item", record.sku)] if record.sku else found
+    return []
+
+
+class _PreferencesRemembered(Mirror):
+    """The stored mirror, with the company's preferences and the lists by name from the
+    surroundings' memo, and the numbered documents and the names, emails and SKUs
+    `Surroundings.prefetch` read in this same transaction (any other look-up: the mirror)."""
+
+    def __init__(self, session: Session, cid: str, surroundings: Surroundings) -> None:
         super().__init__(session, cid)
-        self._remembered = remembered
+        self._surroundings = surroundings
         self._own_session = session
-        self._read_ahead = numbered
 
     def preferences(self) -> Mapping[str, Any]:
-        return self._remembered(self._own_session)
+        return self._surroundings.preferences(self._own_session)
 
     def numbered(self, entity: str, doc_number: str) -> list[MirrorObject]:
-        found = self._read_ahead.get((entity, doc_number))
+        found = self._surroundings._numbered.get((entity, doc_number))
         return list(found) if found is not None else super().numbered(entity, doc_number)
+
+    def _ahead(self, column: str, entity: str, value: str) -> list[MirrorObject] | None:
+        key = name_key(value)
+        return None if key is None else self._surroundings._found.get((column, entity, key))
+
+    def person_named(self, name: str) -> MirrorObject | None:
+        held = [self._ahead("name_key", entity, name) for entity in PERSON_ENTITIES]
+        if any(found is None for found in held):
+            return super().person_named(name)
+        return next((found[0] for found in held if found), None)
+
+    def named(self, entity: str, name: str) -> MirrorObject | None:
+        if entity in _LISTS:
+            return self._surroundings.named_list(self._own_session, entity, name)
+        found = self._ahead("name_key", entity, name)
+        if found is None:
+            return super().named(entity, name)
+        return found[0] if found else None
+
+    def with_email(self, entity: str, email: str) -> list[MirrorObject]:
+        found = self._ahead("email_key", entity, email)
+        return list(found) if found is not None else super().with_email(entity, email)
+
+    def with_sku(self, sku: str) -> MirrorObject | None:
+        found = self._ahead("sku", "Item", sku)
+        if found is None:
+            return super().with_sku(sku)
+        return found[0] if found else None

@@ -28,6 +28,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import sqlite3
 import stat
 import time
@@ -38,6 +39,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Protocol
 
+import orjson
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event, text
@@ -60,15 +62,41 @@ def _json_default(value: object) -> str:
     raise TypeError(f"{type(value).__name__} cannot be stored as JSON")
 
 
+# made once: `json.dumps` given any option builds a new encoder at every call
+_COLUMN = json.JSONEncoder(default=_json_default, separators=(",", ":"))
+_CANONICAL = json.JSONEncoder(default=_json_default, separators=(",", ":"), sort_keys=True)
+
+
 def dumps_json(value: object) -> str:
     """JSON for JSON columns: Decimal amounts become exact decimal strings."""
-    return json.dumps(value, default=_json_default, separators=(",", ":"))
+    return _COLUMN.encode(value)
+
+
+# a run of digits that may be an integer past 64 bits, which orjson would read as a float
+_LONG_NUMBER = re.compile(r"\d{19}")
+_LONG_NUMBER_BYTES = re.compile(rb"\d{19}")
+
+
+def loads_json(text: str | bytes) -> Any:
+    """A JSON column read back (on SQLite): by orjson, several times faster, wherever it reads
+    exactly what the standard library reads; a text with a long run of digits (an integer
+    orjson would turn into a float) or one orjson refuses (NaN, Infinity, a lone surrogate,
+    which `dumps_json` can write) is read by the standard library, as before."""
+    long_number = (
+        _LONG_NUMBER.search(text) if isinstance(text, str) else _LONG_NUMBER_BYTES.search(text)
+    )
+    if long_number:
+        return json.loads(text)
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
 
 
 def canonical_json(value: object) -> str:
     """`value` as a JSON column stores it, keys sorted (PostgreSQL's JSONB reorders them):
     equal for a document and its stored copy."""
-    return json.dumps(value, default=_json_default, separators=(",", ":"), sort_keys=True)
+    return _CANONICAL.encode(value)
 
 
 SQLITE_FILE_NAME = "ledgerbridge.db"
@@ -213,6 +241,7 @@ class Database:
             self._engine = create_engine(
                 self._url,
                 json_serializer=dumps_json,
+                json_deserializer=loads_json,
                 connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
             )
             sqlite_url = self._url

@@ -12,7 +12,7 @@ from sqlalchemy import insert, select, text, update
 from sqlalchemy.orm import Session
 
 from ledgerbridge.storage import tables
-from ledgerbridge.storage._sql import columns, prepared, run, table
+from ledgerbridge.storage._sql import columns, prepared, run_many, table
 from ledgerbridge.storage.tables import Clock, utcnow
 
 __all__ = ["Events", "StoredEvent"]
@@ -65,7 +65,8 @@ class Events:
         ]
         if rows:
             self._lock(connection_id)
-            run(self._session, prepared("events.insert", lambda: insert(table(tables.Event))), rows)
+            statement = prepared("events.insert", lambda: insert(table(tables.Event)))
+            run_many(self._session, statement, rows)
 
     def append(self, connection_id: str, type: str, payload: Mapping[str, Any]) -> int:
         self._lock(connection_id)

@@ -10,7 +10,7 @@ from sqlalchemy import Select, bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from ledgerbridge.storage import tables
-from ledgerbridge.storage._sql import prepared, run, table
+from ledgerbridge.storage._sql import prepared, run, run_many, table
 from ledgerbridge.storage.tables import Clock, utcnow
 
 __all__ = ["Happened", "History"]
@@ -59,9 +59,8 @@ class History:
             }
             for entry in entries
         ]
-        if rows:
-            statement = prepared("history.insert", lambda: insert(table(tables.HistoryEntry)))
-            run(self._session, statement, rows)
+        statement = prepared("history.insert", lambda: insert(table(tables.HistoryEntry)))
+        run_many(self._session, statement, rows)
 
     def of(
         self, connection_id: str, type: str, app_id: str, limit: int = 100

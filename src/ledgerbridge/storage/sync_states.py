@@ -5,7 +5,7 @@ is asked of `core.status`."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from ledgerbridge.core import status as statuses
 from ledgerbridge.core.status import Status
 from ledgerbridge.storage import tables
-from ledgerbridge.storage._sql import CHUNK, by_type, chunks, prepared, run, table
+from ledgerbridge.storage._sql import CHUNK, by_type, chunks, prepared, run, run_many, table
 from ledgerbridge.storage.tables import Clock, utcnow
 
 __all__ = ["DUE_STATUSES", "Finished", "Key", "StoredState", "SyncStates", "Wanted", "Write"]
@@ -157,10 +157,11 @@ def _adopters_of() -> Select[Any]:
 
 
 def _due() -> Select[Any]:
-    """The rows a pass works now, oldest first (built once: every pass reads them)."""
+    """The rows a pass works now, oldest first (built once: every pass reads them), their
+    columns in the order of `StoredState`'s fields."""
     t = table(tables.SyncState)
     return (
-        select(t)
+        select(*(t.c[f.name] for f in fields(StoredState)))
         .where(
             t.c.connection_id == bindparam("w_cid"),
             t.c.status.in_(DUE_STATUSES),
@@ -341,7 +342,7 @@ class SyncStates:
     def due(self, connection_id: str, now: datetime, limit: int = 500) -> list[StoredState]:
         params = {"w_cid": connection_id, "w_now": now, "w_limit": limit}
         rows = run(self._session, prepared("sync_state.due", _due), params)
-        return [_state(r) for r in rows]
+        return [StoredState(*r) for r in rows]  # type: ignore[call-arg]  # the fields' order
 
     def count_due(self, connection_id: str, now: datetime) -> int:
         """How many records `due` would hand out now, without a limit: one count, no rows."""
@@ -471,8 +472,7 @@ class SyncStates:
             }
             for w in writes
         ]
-        if rows:
-            run(self._session, prepared("sync_state.update_row", _row_update), rows)
+        run_many(self._session, prepared("sync_state.update_row", _row_update), rows)
 
     def drop_write(self, connection_id: str, type: str, app_id: str) -> None:
         """Forget the write under way: QuickBooks refused it, so it did nothing and replaying
@@ -564,7 +564,7 @@ class SyncStates:
             by_columns.setdefault(tuple(values), []).append(values)
         statement = prepared("sync_state.update_row", _row_update)
         for rows in by_columns.values():
-            run(self._session, statement, rows)
+            run_many(self._session, statement, rows)
 
     def set_overrides(
         self, connection_id: str, type: str, app_id: str, overrides: Mapping[str, Any] | None

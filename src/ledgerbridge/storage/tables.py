@@ -89,9 +89,10 @@ class UtcDateTime(TypeDecorator[datetime]):
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
-        if value.tzinfo is None or value.utcoffset() is None:
-            raise ValueError(f"naive datetime refused (store aware UTC datetimes): {value!r}")
-        value = value.astimezone(UTC)
+        if value.tzinfo is not UTC:  # UTC already (the clock's): nothing to convert
+            if value.tzinfo is None or value.utcoffset() is None:
+                raise ValueError(f"naive datetime refused (store aware UTC datetimes): {value!r}")
+            value = value.astimezone(UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
