@@ -141,3 +141,19 @@ def test_python_quickbooks_batch_reports_faults_with_their_objects(conn: Connect
     assert result.faults[0].original_object is clash
     assert result.faults[0].Error[0].code == "6240"
     assert Invoice.count(qb=conn.qb) == 0
+
+
+def test_a_batch_of_queries_only_is_no_write_received(conn: Connection, admin: Admin) -> None:
+    def received() -> dict[str, int]:
+        company = admin.call("GET", f"/companies/{conn.realm_id}").json()
+        return dict(company["writes_received"])
+
+    before = received()
+    reads = [{"bId": "q", "Query": "SELECT * FROM Customer"}]
+    assert conn.post("batch", {"BatchItemRequest": reads}).status_code == 200
+    assert received() == before
+    create = {"bId": "c", "operation": "create", "Customer": {"DisplayName": "Counted Once"}}
+    assert conn.post("batch", {"BatchItemRequest": [*reads, create]}).status_code == 200
+    after = received()
+    assert after.get("batch", 0) == before.get("batch", 0) + 1
+    assert after.get("batch.create", 0) == before.get("batch.create", 0) + 1

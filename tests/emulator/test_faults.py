@@ -254,6 +254,30 @@ def test_a_fault_in_batch_answers_for_the_matching_items_only(
     assert notes["Batch Second"] == "new"
 
 
+def test_a_fault_in_batch_for_query_meets_the_query_items(conn: Connection, admin: Admin) -> None:
+    new_customer(conn.qb, "Queried")
+    add_fault(
+        admin,
+        conn.realm_id,
+        {
+            "match": {"entity": "query", "in_batch": True},
+            "times": 1,
+            "action": {"status": 500},
+        },
+    )
+    items = [
+        {"bId": "q0", "Query": "SELECT * FROM Customer"},
+        {"bId": "q1", "Query": "SELECT * FROM Customer"},
+        {"bId": "c", "operation": "create", "Customer": {"DisplayName": "Made Too"}},
+    ]
+    response = conn.post("batch", {"BatchItemRequest": items})
+    assert response.status_code == 200  # the batch is answered; the item is not
+    answers = {a["bId"]: a for a in response.json()["BatchItemResponse"]}
+    assert answers["q0"]["Fault"]["Error"][0]["code"] == "10000"
+    assert answers["q1"]["QueryResponse"]["Customer"][0]["DisplayName"] == "Queried"
+    assert answers["c"]["Customer"]["DisplayName"] == "Made Too"
+
+
 def test_clear_faults(conn: Connection, admin: Admin) -> None:
     first = add_fault(
         admin, conn.realm_id, {"match": {"method": "GET"}, "times": None, "action": {"status": 500}}

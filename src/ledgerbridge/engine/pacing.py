@@ -39,7 +39,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any, Self
 
-from ledgerbridge.adapters.qbo import BatchItem, BatchResult, QuickBooks
+from ledgerbridge.adapters.qbo import BatchItem, BatchResult, PageRead, QuickBooks
 from ledgerbridge.engine.ports import Database, Ledger
 from ledgerbridge.storage import rate_windows
 from ledgerbridge.storage.rate_windows import RateWindows
@@ -238,6 +238,10 @@ class Paced:
     def query_page(self, text: str, start: int, size: int) -> list[dict[str, Any]]:
         self._pace()
         return self._client.query_page(text, start, size)
+
+    def query_pages(self, reads: Sequence[PageRead]) -> list[list[dict[str, Any]]]:
+        self._pace(batch=True)
+        return self._client.query_pages(reads)
 
     def count(self, text: str) -> int:
         self._pace()

@@ -7,12 +7,12 @@ import functools
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import Select, bindparam, delete, func, select, update
+from sqlalchemy import CompoundSelect, Select, bindparam, delete, func, select, union_all, update
 from sqlalchemy.orm import Session
 
 from ledgerbridge.core.mirror import PERSON_ENTITIES, MirrorObject, name_key
 from ledgerbridge.storage import tables
-from ledgerbridge.storage._sql import chunks, prepared, run, table, upsert
+from ledgerbridge.storage._sql import CHUNK, by_type, chunks, prepared, run, table, upsert
 from ledgerbridge.storage.db import canonical_json
 from ledgerbridge.storage.tables import Clock, utcnow
 
@@ -89,6 +89,23 @@ def _among(*, lock: bool) -> Select[Any]:
     return query.with_for_update() if lock else query
 
 
+def _among_entities(count: int) -> CompoundSelect[Any]:
+    """`_among` (not locked) for `count` entities at once, one branch each (`w_entity_N`,
+    `w_ids_N`): each finds its rows by the (connection, entity, id) index."""
+    t = table(tables.MirrorEntry)
+    return union_all(
+        *(
+            select(t).where(
+                t.c.connection_id == bindparam("w_cid"),
+                t.c.deleted.is_(False),
+                t.c.qbo_entity == bindparam(f"w_entity_{n}"),
+                t.c.qbo_id.in_(bindparam(f"w_ids_{n}", expanding=True)),
+            )
+            for n in range(count)
+        )
+    )
+
+
 def _deleted_flag() -> Select[Any]:
     t = table(tables.MirrorEntry)
     return select(t.c.deleted).where(
@@ -162,6 +179,16 @@ class Mirror:
             .values(deleted=True, updated_at=self._clock())
         )
 
+    def mark_deleted_many(self, keys: Iterable[tuple[str, str]]) -> None:
+        """`mark_deleted` for (entity, id) keys: a statement per entity (and 500 ids)."""
+        t = tables.MirrorEntry
+        for entity, ids in by_type(keys):
+            self._session.execute(
+                update(t)
+                .where(t.connection_id == self._cid, t.qbo_entity == entity, t.qbo_id.in_(ids))
+                .values(deleted=True, updated_at=self._clock())
+            )
+
     def _select(self, *conditions: Any, lock: bool = False) -> list[MirrorObject]:
         t = tables.MirrorEntry
         query = (
@@ -198,6 +225,31 @@ class Mirror:
             for row in run(self._session, statement, params):
                 obj = mirror_object(row)
                 found[obj.qbo_id] = obj
+        return found
+
+    def get_among(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], MirrorObject]:
+        """`get_many` for the (entity, id) keys of several entities: (entity, id) -> object,
+        for those held, a query per CHUNK keys (each entity's ids in their own branch of it,
+        found by the index)."""
+        found: dict[tuple[str, str], MirrorObject] = {}
+        groups = list(by_type(keys))
+        at = 0
+        while at < len(groups):
+            part: list[tuple[str, list[str]]] = []
+            size = 0
+            while at < len(groups) and (not part or size + len(groups[at][1]) <= CHUNK):
+                part.append(groups[at])
+                size += len(groups[at][1])
+                at += 1
+            statement = prepared(
+                ("mirror.get_among", len(part)), functools.partial(_among_entities, len(part))
+            )
+            params: dict[str, Any] = {"w_cid": self._cid}
+            for n, (entity, ids) in enumerate(part):
+                params[f"w_entity_{n}"], params[f"w_ids_{n}"] = entity, ids
+            for row in run(self._session, statement, params):
+                obj = mirror_object(row)
+                found[(obj.entity, obj.qbo_id)] = obj
         return found
 
     def live_among(self, entity: str, qbo_ids: Iterable[str]) -> set[str]:

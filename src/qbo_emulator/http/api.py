@@ -377,10 +377,11 @@ class _Api:
                             f"with a requestid at most {MAX_BATCH_ITEM_ID} are allowed"
                         )
             received = ctx.company.writes_received
-            received["batch"] += 1
-            for item in items:
-                if isinstance(item, dict) and "operation" in item:
-                    received[f"batch.{str(item['operation']).lower()}"] += 1
+            writes = [item for item in items if isinstance(item, dict) and "operation" in item]
+            if writes or not items:  # a batch of queries only writes nothing
+                received["batch"] += 1
+            for item in writes:
+                received[f"batch.{str(item['operation']).lower()}"] += 1
             return {"BatchItemResponse": [_batch_item(ctx, item) for item in items]}
 
         return await self._run(request, handle, write=True, batch=True)
@@ -388,9 +389,13 @@ class _Api:
 
 def _batch_item(ctx: Ctx, item: Any) -> dict[str, Any]:
     """One item of a batch, unless a scripted fault `in_batch` meets it: then the fault is
-    its answer and the item is not carried out (the batch's other items are)."""
-    if isinstance(item, dict) and "Query" not in item:
-        entity = next((k for k in item if k not in ("bId", "operation", "optionsData")), None)
+    its answer and the item is not carried out (the batch's other items are). A query item
+    is met by a fault for the entity "query" (as a query sent alone is)."""
+    if isinstance(item, dict):
+        if "Query" in item:
+            entity: str | None = "query"
+        else:
+            entity = next((k for k in item if k not in ("bId", "operation", "optionsData")), None)
         operation = str(item.get("operation", ""))
         for fault in ctx.company.faults:
             if fault.in_batch and fault.matches("POST", entity, operation or None):

@@ -255,8 +255,9 @@ class Company:
     # Attachable Id -> the file uploaded for it.
     files: dict[str, StoredFile] = field(default_factory=dict)
     # The writes that reached the company since the emulator started (not saved with its
-    # state): "create", "update", "delete", "void" sent alone; "batch" requests and their
-    # items "batch.create", "batch.update", ... (a replayed requestid is not counted again).
+    # state): "create", "update", "delete", "void" sent alone; "batch" requests with a write
+    # among their items (a batch of queries is a read) and those items "batch.create",
+    # "batch.update", ... (a replayed requestid is not counted again).
     writes_received: collections.Counter[str] = field(default_factory=collections.Counter)
 
     def __post_init__(self) -> None:

@@ -23,7 +23,8 @@ from tests.ledgerbridge.engine.conftest import World
 
 
 def limit(world: World, requests: int, batches: int) -> None:
-    """The emulated company's limits lowered, and the engine told the same."""
+    """The emulated company's limits lowered, and the engine told the same (a test that
+    pulls first leaves one batch request more: a first read asks its pages in one)."""
     throttle = {"requests_per_minute": requests, "batch_per_minute": batches, "concurrent": 10}
     world.admin("PATCH", f"/companies/{world.realm_id}", {"throttle": throttle})
     world.ledger.rate_limits = RateLimits(requests, batches)  # type: ignore[misc]
@@ -81,8 +82,9 @@ class Crash(BaseException):
 
 
 def test_singles_keep_flowing_while_the_batch_requests_wait(world: World) -> None:
-    pull_company(world.ledger, world.connection_id)  # the pull's requests count too
-    limit(world, requests=100, batches=2)
+    # the pull's requests count too: its first read is one batch request (of the three)
+    pull_company(world.ledger, world.connection_id)
+    limit(world, requests=100, batches=3)
     customers(world, 100)
 
     report = world.sync()
@@ -100,7 +102,7 @@ def test_the_writes_sent_alone_go_together_not_one_per_record_planned(
     of it, before the round reads its next records: one read of the next 32 records for every
     30 planned, not one for every record sent alone."""
     pull_company(world.ledger, world.connection_id)
-    limit(world, requests=200, batches=1)
+    limit(world, requests=200, batches=2)
     customers(world, 150)
     reads = 0
     prefetch = Surroundings.prefetch
@@ -123,7 +125,7 @@ def test_the_writes_sent_alone_go_together_not_one_per_record_planned(
 
 def test_a_full_window_stops_the_pass_before_quickbooks_refuses(world: World) -> None:
     pull_company(world.ledger, world.connection_id)
-    limit(world, requests=40, batches=1)
+    limit(world, requests=40, batches=2)
     customers(world, 100)
 
     report = world.sync()
@@ -150,7 +152,7 @@ def test_a_crash_among_the_writes_sent_alone_creates_nothing_twice(
     created four of them, before any outcome is stored: the next pass settles each write by
     replaying its own requestid, the four are not created again, the rest are created."""
     pull_company(world.ledger, world.connection_id)
-    limit(world, requests=200, batches=1)
+    limit(world, requests=200, batches=2)
     customers(world, 60)
     create = QboClient.create
     calls = 0
@@ -192,7 +194,7 @@ def test_a_lost_answer_and_a_429_among_the_writes_sent_alone_create_nothing_twic
     left pending under their requestids, and the next passes settle the lost one and the rest
     by replaying them, none created twice."""
     pull_company(world.ledger, world.connection_id)
-    limit(world, requests=200, batches=1)
+    limit(world, requests=200, batches=2)
     customers(world, 60)
     faults = f"/companies/{world.realm_id}/faults"
     single = {"method": "POST", "entity": "customer"}
@@ -223,7 +225,7 @@ def test_a_slow_answer_in_a_group_of_writes_alone_leaves_no_write_sent_uncounted
     from ledgerbridge.storage.rate_windows import RateWindows
 
     pull_company(world.ledger, world.connection_id)
-    limit(world, requests=200, batches=1)
+    limit(world, requests=200, batches=2)
     customers(world, 60)
     create, base = QboClient.create, world.ledger.clock
     shift = timedelta(0)
@@ -265,7 +267,7 @@ def test_a_429_among_writes_alone_stops_them_before_any_refusal_is_looked_into(
     from ledgerbridge.adapters.qbo.errors import QboFault, Rejected, Throttled
 
     pull_company(world.ledger, world.connection_id)
-    limit(world, requests=200, batches=1)
+    limit(world, requests=200, batches=2)
     customers(world, 60)
     create, query = QboClient.create, QboClient.query
     log: list[str] = []

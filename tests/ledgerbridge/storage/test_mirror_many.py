@@ -48,6 +48,31 @@ def test_many_objects_are_stored_and_read_back_like_one(db: Database, owner: Own
         assert mirror.get_many("Customer", ["1"]) == {}
 
 
+def test_objects_of_several_entities_are_read_and_marked_deleted_together(
+    db: Database, owner: Owner
+) -> None:
+    cid = owner.connection_id
+    customer = MirrorObject.from_quickbooks("Customer", {"Id": "1", "SyncToken": "0"})
+    with db.session() as session:
+        Mirror(session, cid).put_many(
+            [customer, *(_invoice(str(n), str(1000 + n), "0.00") for n in range(1, 701))]
+        )
+    with db.session() as session:
+        mirror = Mirror(session, cid)
+        # more than 500 keys (two queries), an id both entities use, ids nobody holds
+        keys = [("Invoice", str(n)) for n in range(1, 751)] + [("Customer", "1"), ("Bill", "1")]
+        held = mirror.get_among(keys)
+        assert len(held) == 701
+        assert held[("Customer", "1")] == customer
+        assert held[("Invoice", "700")] == mirror.get("Invoice", "700")
+        mirror.mark_deleted_many([("Invoice", "1"), ("Customer", "1"), ("Invoice", "999")])
+    with db.session(readonly=True) as session:
+        mirror = Mirror(session, cid)
+        assert mirror.is_deleted("Invoice", "1") and mirror.is_deleted("Customer", "1")
+        assert mirror.get_among([("Invoice", "1"), ("Invoice", "2")]).keys() == {("Invoice", "2")}
+        assert mirror.get_among([]) == {}
+
+
 def test_a_copy_read_again_is_the_same_as_its_stored_form(db: Database, owner: Owner) -> None:
     cid = owner.connection_id
     with db.session() as session:

@@ -39,7 +39,7 @@ from typing import Any, Final, Protocol, Self
 from lxml import etree
 
 from ledgerbridge.adapters.qbd import errors, requests, schema, shapes
-from ledgerbridge.adapters.qbo.client import BatchItem, BatchResult
+from ledgerbridge.adapters.qbo.client import BatchItem, BatchResult, PageRead
 from ledgerbridge.adapters.qbo.errors import QboFault, Rejected, Unavailable
 from ledgerbridge.adapters.qbwc import qbxml
 
@@ -281,6 +281,11 @@ class QbdClient:
         page = held[1][start - 1 : start - 1 + size]
         self._paging = held if len(page) == size else None
         return page
+
+    def query_pages(self, reads: Sequence[PageRead]) -> list[list[dict[str, Any]]]:
+        """Each read as `query_page` answers it, one after another (qbXML has no batch of
+        queries; Desktop counts no requests)."""
+        return [self.query_page(read.text, read.start, read.size) for read in reads]
 
     def count(self, text: str) -> int:
         match = _SELECT.match(text)

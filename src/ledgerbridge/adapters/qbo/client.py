@@ -44,6 +44,7 @@ __all__ = [
     "BatchResult",
     "Environment",
     "FixedToken",
+    "PageRead",
     "QboClient",
     "QuickBooks",
     "TokenSource",
@@ -124,6 +125,16 @@ class BatchItem:
 
 
 @dataclass(frozen=True, slots=True)
+class PageRead:
+    """One page of a `SELECT * FROM ...` query (without STARTPOSITION and MAXRESULTS) read by
+    `query_pages`: rows `start` (1-based) to `start + size - 1`."""
+
+    text: str
+    start: int = 1
+    size: int = PAGE_SIZE
+
+
+@dataclass(frozen=True, slots=True)
 class BatchResult:
     """The answer to one batch item: the entity written, or the fault that refused it."""
 
@@ -141,7 +152,8 @@ class QuickBooks(Protocol):
     Still QuickBooks Online's in its shape, for another adapter (QuickBooks Desktop) to
     translate to and from: objects and bodies are the Accounting API's JSON (its entity names,
     `Id` and `SyncToken`, sparse updates), `query` and `count` take its SQL-like query
-    language, `batch` its batch items (at most `MAX_BATCH_ITEMS`), `cdc` is its change data
+    language (`query_pages` several queries in one batch request), `batch` its batch items
+    (at most `MAX_BATCH_ITEMS`), `cdc` is its change data
     capture, `preferences` and `company_info` answer its Preferences and CompanyInfo objects,
     a `request_id` is its `requestid` (at most 50 characters, 36 for a batch), and failures are
     the tree of `adapters.qbo.errors`.
@@ -179,6 +191,8 @@ class QuickBooks(Protocol):
     ) -> list[dict[str, Any]]: ...
 
     def query_page(self, text: str, start: int, size: int) -> list[dict[str, Any]]: ...
+
+    def query_pages(self, reads: Sequence[PageRead]) -> list[list[dict[str, Any]]]: ...
 
     def count(self, text: str) -> int: ...
 
@@ -362,6 +376,52 @@ class QboClient:
         if start < 1 or not 1 <= size <= PAGE_SIZE:
             raise ValueError(f"start is 1 or more, size 1 to {PAGE_SIZE}")
         return self._query_page(f"{text.strip()} STARTPOSITION {start} MAXRESULTS {size}")
+
+    def query_pages(self, reads: Sequence[PageRead]) -> list[list[dict[str, Any]]]:
+        """Pages of several queries in one request (a batch of query items: one request and
+        one batch request in QuickBooks' limits), in the order of `reads`: at most
+        `MAX_BATCH_ITEMS` of them, and at most `PAGE_SIZE` rows asked in all (QuickBooks
+        answers a batch with at most 1000 objects). A page short of its `size` is its query's
+        last. A read changes nothing: an item's fault is raised as the query's own would be
+        (the first one's), and an answer missing an item's outcome is `Unavailable`."""
+        if len(reads) > MAX_BATCH_ITEMS:
+            raise ValueError(f"a batch holds at most {MAX_BATCH_ITEMS} items, not {len(reads)}")
+        if sum(read.size for read in reads) > PAGE_SIZE:
+            raise ValueError(f"a batch answers at most {PAGE_SIZE} objects in all")
+        for read in reads:
+            bare = _QUOTED.sub("''", read.text)
+            if _COUNT.match(bare) or _PAGING.search(bare):
+                raise ValueError("query_pages() takes SELECT * queries without their paging")
+            if read.start < 1 or read.size < 1:
+                raise ValueError("start and size are 1 or more")
+        if not reads:
+            return []
+        payload = {
+            "BatchItemRequest": [
+                {
+                    "bId": str(n),
+                    "Query": f"{read.text.strip()} STARTPOSITION {read.start} "
+                    f"MAXRESULTS {read.size}",
+                }
+                for n, read in enumerate(reads)
+            ]
+        }
+        answer = self._send("POST", "batch", body=payload)
+        found = {
+            str(entry.get("bId")): entry
+            for entry in answer.body.get("BatchItemResponse") or []
+            if isinstance(entry, dict)
+        }
+        pages: list[list[dict[str, Any]]] = []
+        for n in range(len(reads)):
+            entry = found.get(str(n), {})
+            fault, section = entry.get("Fault"), entry.get("QueryResponse")
+            if isinstance(fault, Mapping):
+                raise translate(fault, intuit_tid=answer.response.headers.get("intuit_tid"))
+            if not isinstance(section, Mapping):  # this item's answer is missing
+                raise translate(answer.response)
+            pages.append(next((rows for _, rows in _row_lists(section)), []))
+        return pages
 
     def count(self, text: str) -> int:
         """The `totalCount` of a `SELECT COUNT(*) FROM ...` query."""

@@ -193,7 +193,8 @@ def test_starting_fresh_in_the_new_company_rematches_everything(world: World) ->
 def test_throttling_delays_the_company_and_fails_nothing(world: World) -> None:
     """QuickBooks answers 429: the whole company waits, no record turns into an error, and the
     backlog is sent once the minute is over."""
-    world.admin("PATCH", f"/companies/{world.realm_id}", {"throttle": {"requests_per_minute": 2}})
+    # the first read is one request (a batch): the window is full when the writes come
+    world.admin("PATCH", f"/companies/{world.realm_id}", {"throttle": {"requests_per_minute": 1}})
     for n in range(6):
         put(world, "customer", f"p{n}", display_name=f"Patron {n}")
     first = sync(world)
@@ -271,6 +272,7 @@ def test_a_customer_just_created_in_quickbooks_is_linked_not_duplicated(
 def test_an_unknown_fault_keeps_the_raw_details_and_can_be_retried(world: World) -> None:
     """A fault nobody has classified: its raw code, message and detail are kept for support;
     Copy details hands them over; Retry sends it again once QuickBooks accepts it."""
+    pull(world)  # the company read first (a batch request): the fault meets the write
     world.admin(
         "POST",
         f"/companies/{world.realm_id}/faults",
