@@ -11,9 +11,10 @@ import functools
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.routing import BaseRoute
 
 from ledgerbridge.adapters.qbo import QuickBooksError
 from ledgerbridge.dashboard import web
@@ -29,23 +30,37 @@ PREFIX = "/dashboard"
 STATIC = Path(__file__).parent / "static"
 
 
+# Before every route of the dashboard: the CSRF check, and the text rule of its fields.
+_CHECKS = (Depends(web.csrf_protect), Depends(web.text_fields))
+
+
 def create_dashboard(service: Service, *, signer: Signer | None = None) -> FastAPI:
     app = FastAPI(
         title="ledgerbridge dashboard",
         openapi_url=None,
         docs_url=None,
         redoc_url=None,
-        dependencies=[Depends(web.csrf_protect), Depends(web.text_fields)],
+        dependencies=list(_CHECKS),
+        routes=list(_routes()),
     )
     if signer is None:
         signer = _signer(service)
     app.state.dashboard = web.Dashboard(service, signer, web.templates())
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.middleware("http")(_security_headers)
-    for router in ROUTERS:
-        app.include_router(router)
     _errors(app)
     return app
+
+
+@functools.cache
+def _routes() -> tuple[BaseRoute, ...]:
+    """The dashboard's routers as included routes, made once per process and shared by every
+    dashboard app, as the API's are (`ledgerbridge.api.app`): a route finds its app's
+    `Dashboard` through the request, and FastAPI prepares each route once, not once per app."""
+    routes = APIRouter(dependencies=list(_CHECKS))
+    for router in ROUTERS:
+        routes.include_router(router)
+    return tuple(routes.routes)
 
 
 def _signer(service: Service) -> Signer:
