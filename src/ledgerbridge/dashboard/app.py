@@ -8,13 +8,14 @@ out of the OpenAPI document, and runs the CSRF check before every one of its rou
 from __future__ import annotations
 
 import functools
+from collections import Counter
 from pathlib import Path
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.datastructures import MutableHeaders
-from starlette.routing import BaseRoute
+from starlette.routing import BaseRoute, Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ledgerbridge.adapters.qbo import QuickBooksError
@@ -46,10 +47,26 @@ def create_dashboard(service: Service, *, signer: Signer | None = None) -> FastA
     )
     if signer is None:
         signer = _signer(service)
-    app.state.dashboard = web.Dashboard(service, signer, web.templates())
+    app.state.dashboard = web.Dashboard(service, signer, web.templates(), _named())
     app.add_middleware(_SecurityHeaders)
     _errors(app)
     return app
+
+
+@functools.cache
+def _named() -> dict[str, BaseRoute]:
+    """The dashboard's routes by name, to build their paths (`web.path`): the routers' own
+    routes (they are included without a prefix: the same paths) and the static files."""
+    mounts = [route for route in _routes() if isinstance(route, Mount)]
+    routes = [*mounts, *(route for router in ROUTERS for route in router.routes)]
+    names = [getattr(route, "name", None) for route in routes]
+    count = Counter(names)
+    # a name two routes share is left to the app's router (the first whose parameters fit)
+    return {
+        name: route
+        for name, route in zip(names, routes, strict=True)
+        if isinstance(name, str) and count[name] == 1
+    }
 
 
 @functools.cache
