@@ -14,10 +14,11 @@ from collections.abc import Callable
 from importlib import metadata
 from typing import Any
 
-from fastapi import Depends, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.routing import BaseRoute
 from swagger_ui_bundle import swagger_ui_path  # type: ignore[import-untyped]
 
 from ledgerbridge.api import errors, limits, params
@@ -69,15 +70,11 @@ def create_app(service: Service) -> FastAPI:
         redoc_url=None,
         openapi_url="/openapi.json",
         default_response_class=JsonAnswer,
+        routes=list(_api_routes()),
     )
     app.state.service = service
     app.state.waits = Waits()  # ?wait= on a record: off the shared thread pool (api/waits.py)
     errors.install(app)
-    # the Web Connector's SOAP endpoint (it reads its own body) first: its calls, a session's
-    # most, are matched at once rather than after every /v1 route (no path is shared)
-    app.include_router(qbwc.soap_router)
-    for router in ROUTERS:
-        app.include_router(router, dependencies=[Depends(params.text_params)])
     _docs(app)
     mount_dashboard(app, service)  # /dashboard, and / redirects there
     # The last added runs first: a failure anywhere, the guard's included, is contained.
@@ -86,6 +83,26 @@ def create_app(service: Service) -> FastAPI:
     app.openapi = lambda: _document(generate)  # type: ignore[method-assign]
     app.add_middleware(errors.Contained)
     return app
+
+
+@functools.cache
+def _api_routes() -> tuple[BaseRoute, ...]:
+    """The routers of the API as included routes, made once per process and shared by every
+    app `create_app` makes: FastAPI prepares an included router's routes (their parameters'
+    and bodies' validators) on its first request and keeps them in the included route, a
+    tenth of a second of CPU and more; a process that makes many apps, a test suite, paid it
+    for each. Nothing in them is an app's own: a handler finds its app's service through the
+    request (`request.app.state`), and no app overrides dependencies (`dependency_overrides`
+    would not reach these routes).
+
+    The Web Connector's SOAP endpoint (it reads its own body) comes first: its calls, a
+    session's most, are matched at once rather than after every /v1 route (no path is shared).
+    """
+    routes = APIRouter(default_response_class=JsonAnswer)
+    routes.include_router(qbwc.soap_router)
+    for router in ROUTERS:
+        routes.include_router(router, dependencies=[Depends(params.text_params)])
+    return tuple(routes.routes)
 
 
 _DOCUMENT: list[dict[str, Any]] = []  # the process's one document, once made

@@ -8,12 +8,15 @@ out of the OpenAPI document, and runs the CSRF check before every one of its rou
 from __future__ import annotations
 
 import functools
-from collections.abc import Awaitable, Callable
+from collections import Counter
 from pathlib import Path
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.datastructures import MutableHeaders
+from starlette.routing import BaseRoute, Mount
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ledgerbridge.adapters.qbo import QuickBooksError
 from ledgerbridge.dashboard import web
@@ -29,23 +32,54 @@ PREFIX = "/dashboard"
 STATIC = Path(__file__).parent / "static"
 
 
+# Before every route of the dashboard: the CSRF check, and the text rule of its fields.
+_CHECKS = (Depends(web.csrf_protect), Depends(web.text_fields))
+
+
 def create_dashboard(service: Service, *, signer: Signer | None = None) -> FastAPI:
     app = FastAPI(
         title="ledgerbridge dashboard",
         openapi_url=None,
         docs_url=None,
         redoc_url=None,
-        dependencies=[Depends(web.csrf_protect), Depends(web.text_fields)],
+        dependencies=list(_CHECKS),
+        routes=list(_routes()),
     )
     if signer is None:
         signer = _signer(service)
-    app.state.dashboard = web.Dashboard(service, signer, web.templates())
-    app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    app.middleware("http")(_security_headers)
-    for router in ROUTERS:
-        app.include_router(router)
+    app.state.dashboard = web.Dashboard(service, signer, web.templates(), _named())
+    app.add_middleware(_SecurityHeaders)
     _errors(app)
     return app
+
+
+@functools.cache
+def _named() -> dict[str, BaseRoute]:
+    """The dashboard's routes by name, to build their paths (`web.path`): the routers' own
+    routes (they are included without a prefix: the same paths) and the static files."""
+    mounts = [route for route in _routes() if isinstance(route, Mount)]
+    routes = [*mounts, *(route for router in ROUTERS for route in router.routes)]
+    names = [getattr(route, "name", None) for route in routes]
+    count = Counter(names)
+    # a name two routes share is left to the app's router (the first whose parameters fit)
+    return {
+        name: route
+        for name, route in zip(names, routes, strict=True)
+        if isinstance(name, str) and count[name] == 1
+    }
+
+
+@functools.cache
+def _routes() -> tuple[BaseRoute, ...]:
+    """The static files and the dashboard's routers as included routes, made once per process
+    and shared by every dashboard app, as the API's are (`ledgerbridge.api.app`): a route
+    finds its app's `Dashboard` through the request, and FastAPI prepares each route once,
+    not once per app."""
+    routes = APIRouter(dependencies=list(_CHECKS))
+    routes.mount("/static", StaticFiles(directory=STATIC), name="static")
+    for router in ROUTERS:
+        routes.include_router(router)
+    return tuple(routes.routes)
 
 
 def _signer(service: Service) -> Signer:
@@ -67,15 +101,30 @@ SECURITY_HEADERS = {
 }
 
 
-async def _security_headers(
-    request: Request, call_next: Callable[[Request], Awaitable[Response]]
-) -> Response:
-    response = await call_next(request)
-    for name, value in SECURITY_HEADERS.items():
-        response.headers.setdefault(name, value)
-    if response.headers.get("content-type", "").startswith("text/html"):
-        response.headers.setdefault("Cache-Control", "no-store")
-    return response
+class _SecurityHeaders:
+    """`SECURITY_HEADERS` on every answer (a header the route set itself is kept), and
+    ``Cache-Control: no-store`` on pages. Plain ASGI: it only adds to the answer's start, where
+    an ``@app.middleware("http")`` function costs every request a task group and a stream
+    between two tasks (a fifth of a page's CPU through the test client)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in SECURITY_HEADERS.items():
+                    headers.setdefault(name, value)
+                if headers.get("content-type", "").startswith("text/html"):
+                    headers.setdefault("Cache-Control", "no-store")
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
 
 
 def mount_dashboard(app: FastAPI, service: Service) -> None:

@@ -13,6 +13,7 @@ from starlette.responses import Response
 
 from ledgerbridge import consent_cookie as signin
 from ledgerbridge.core.mirror import MirrorObject
+from ledgerbridge.dashboard.app import PREFIX
 from ledgerbridge.dashboard.routes.auth import FAILED
 from ledgerbridge.engine.connecting import Consent
 from ledgerbridge.engine.errors import Invalid
@@ -519,3 +520,15 @@ def test_a_form_sent_with_a_capitalised_media_type_is_checked_as_a_form(office: 
     assert "holds a NUL character" in sent.text
     with pytest.raises(Invalid):
         office.service.records(office.key_id, cid, q="a\x00b")
+
+
+def test_every_named_route_builds_the_path_the_apps_router_builds(site: Site) -> None:
+    """`web.path` takes a route by its name (`Dashboard.named`) rather than asking the app's
+    router: for every name, with ids as `web.path` quotes them, the same path."""
+    dashboard = next(route.app for route in site.app.routes if getattr(route, "path", "") == PREFIX)
+    named = dashboard.state.dashboard.named
+    assert {"static", "login_page", "connection", "record", "log"} <= set(named)
+    for name, route in named.items():
+        convertors = getattr(route, "param_convertors", {})
+        params = {key: "a/b%3F" if key in ("path", "app_id") else "con%231" for key in convertors}
+        assert route.url_path_for(name, **params) == dashboard.router.url_path_for(name, **params)
