@@ -34,37 +34,24 @@ def mirror_object(row: Any) -> MirrorObject:
     return MirrorObject(row.qbo_entity, row.qbo_id, row.sync_token, data=row.data)
 
 
-def _by(column: str) -> Callable[[], Select[Any]]:
-    """The (not deleted) entries of an entity whose `column` holds a value, first stored first."""
+def _by(column: str, *, many: bool = False) -> Callable[[], Select[Any]]:
+    """The (not deleted) entries of an entity whose `column` holds a value (`w_value`), or one
+    of many values (`many`: `w_values`, an expanding IN), first stored first."""
 
     def build() -> Select[Any]:
         t = table(tables.MirrorEntry)
-        return (
-            select(t)
-            .where(
-                t.c.connection_id == bindparam("w_cid"),
-                t.c.deleted.is_(False),
-                t.c.qbo_entity == bindparam("w_entity"),
-                t.c[column] == bindparam("w_value"),
-            )
-            .order_by(t.c.id)
+        value = (
+            t.c[column].in_(bindparam("w_values", expanding=True))
+            if many
+            else t.c[column] == bindparam("w_value")
         )
-
-    return build
-
-
-def _by_many(column: str) -> Callable[[], Select[Any]]:
-    """`_by` for many values (an expanding IN)."""
-
-    def build() -> Select[Any]:
-        t = table(tables.MirrorEntry)
         return (
             select(t)
             .where(
                 t.c.connection_id == bindparam("w_cid"),
                 t.c.deleted.is_(False),
                 t.c.qbo_entity == bindparam("w_entity"),
-                t.c[column].in_(bindparam("w_values", expanding=True)),
+                value,
             )
             .order_by(t.c.id)
         )
@@ -325,7 +312,7 @@ class Mirror:
         """`_find` for many values of one column (a query per 500): value -> its objects, first
         stored first, every value asked (an empty list for one nobody holds). Values as the
         column stores them (`name_key` of a name, an email or a SKU)."""
-        statement = prepared(("mirror.found_many", column), _by_many(column))
+        statement = prepared(("mirror.found_many", column), _by(column, many=True))
         found: dict[str, list[MirrorObject]] = {}
         for chunk in chunks(values):
             for value in chunk:
