@@ -6,7 +6,7 @@ company's sliding window (`storage.rate_windows`) before it is sent.
     landed(ledger, realm_id, taken, batch=True) # answered: counted when it arrived, at latest
     landed_many(ledger, realm_id, taken, answered)  # the same for requests counted together
     pace(ledger, realm_id)                      # wait until counted (reads: pull, verify)
-    client = Paced(client, lambda: pace(ledger, realm_id))  # every request of it counted first
+    client = Paced(client, functools.partial(pace, ledger, realm_id))  # each request counted
 
 `Paced` is for the calls made outside the push pass and the pull (which count their own):
 a person's one-click fixes, the initial import.

@@ -10,7 +10,7 @@ most 1000 objects, silently cutting the rest: a full answer is asked again entit
 the cursor (`MetaData.LastUpdatedTime`), checked by a count against the mirror's, or read
 whole when the counts differ (a deletion). A full read of QuickBooks Online asks the first
 page of every entity, the preferences and the company's information in one batch request
-(`_read_whole`); only an entity with more than that page reads on, a page a request. What a
+(`_read_whole`); only an entity with more than that page is read again, a page a request. What a
 pull reads goes into a temporary file (`_Spool`), whole before anything is stored, then into
 the mirror a page at a time: what one pull holds in memory is a page and what people
 changed, not the company. Webhooks only
@@ -452,12 +452,16 @@ def _read_whole(
 ) -> dict[str, dict[str, Any]]:
     """Every object of `entities` into `into`, and the SINGLETONS (the preferences and the
     company's information) returned by name: the first page of each read together, a batch
-    request for BATCH_READS of them that share FIRST_ROWS rows, then each entity whose first
-    page came back full read on from there by `_read_in_full`, a page of PAGE_SIZE a request
-    (single requests: QuickBooks allows a company 500 a minute, and batch requests 40, which
-    the push pass's writes need). A company of a few hundred objects is read in one request
-    instead of one per entity (nineteen). A singleton the batch did not answer is missing
-    from what is returned (the caller reads it alone)."""
+    request for BATCH_READS of them that share FIRST_ROWS rows (an even share each, some
+    three dozen, Account 250), then each entity whose first page came back full read again
+    from its start by `_read_in_full`, a page of PAGE_SIZE a request (single requests:
+    QuickBooks allows a company 500 a minute, and batch requests 40, which the push pass's
+    writes need). Read again from the start, not on from the small first page: reads paged by
+    position and seconds apart would lose the object at the first page's edge whenever one
+    before it is deleted between them, and an entity of up to PAGE_SIZE objects stays one
+    request that no deletion can shift. A company whose entities each fit their share is read
+    in one request instead of nineteen. A singleton the batch did not answer is missing from
+    what is returned (the caller reads it alone)."""
     reads = [(entity, _select(entity)) for entity in entities]
     reads += [(name, f"SELECT * FROM {name}") for name in SINGLETONS]
     found: dict[str, dict[str, Any]] = {}
@@ -472,9 +476,10 @@ def _read_whole(
                 if page:
                     found[entity] = page[0]
                 continue
-            into.add(entity, page)
-            if len(page) >= read.size:  # a full page: more follow
-                _read_in_full(client, entity, into, ask, read.size + 1)
+            if len(page) < read.size:
+                into.add(entity, page)
+            else:  # more follow: read again from the start (see the docstring)
+                _read_in_full(client, entity, into, ask)
     return found
 
 

@@ -1,8 +1,8 @@
 """A new company's full read asks the first page of every entity, the preferences and the
 company's information in one batch request (`pull._read_whole`); an entity whose first page
-comes back full is read on, page by page, as before. The batch counts as one request and one
-batch request in the company's window, and each way QuickBooks can fail it (an item's fault,
-a refused token, a 429, an answer lost) ends as a single read's would."""
+comes back full is read again from its start, page by page, as before. The batch counts as
+one request and one batch request in the company's window, and each way QuickBooks can fail
+it (an item's fault, a refused token, a 429, an answer lost) ends as a single read's would."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from ledgerbridge.storage import tables
 from ledgerbridge.storage.connections import Connections
 from ledgerbridge.storage.mirror import Mirror
 from tests.ledgerbridge.engine.conftest import World
+from tests.ledgerbridge.engine.e2e.test_pull_cdc_limit import ann_synced
 from tests.ledgerbridge.engine.quickbooks_person import Person
 
 
@@ -117,8 +118,8 @@ def test_an_entity_with_more_than_its_first_page_is_read_on_page_by_page(
     first = next(read for read in reads[0][1] if "FROM Customer" in read.text)
     assert first.start == 1 and first.size < 60
     pages = [(read.start, read.size) for kind, (read,) in reads[1:] if kind == "page"]
-    last = [(61, 10)] if (60 - first.size) % 10 == 0 else []  # a full page: one more
-    assert pages == [(start, 10) for start in range(first.size + 1, 61, 10)] + last
+    # read again from the start (a full page asks one more)
+    assert pages == [(start, 10) for start in range(1, 62, 10)]
     assert len(held(world, "Customer")) == 60
     assert held(world, "Customer") == in_quickbooks(world, "Customer")
 
@@ -194,3 +195,48 @@ def test_a_batch_whose_answer_is_lost_is_asked_again(world: World) -> None:
     assert world.admin("GET", f"/companies/{world.realm_id}/faults")["faults"][0]["hits"] == 1
     assert held(world, "Account") == in_quickbooks(world, "Account")
     assert counted(world) == (requests + 2, batches + 2)  # each attempt counted
+
+
+def test_a_deletion_between_the_batch_and_the_pages_after_it_loses_no_object(
+    world: World, person: Person, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Paged by position, a read on from the batch's small first page would miss the object at
+    its edge when one before it is deleted between the two: the entity is read again from its
+    start instead, and every invoice QuickBooks holds is in the mirror."""
+    service, key, cid = world.service, world.key_id, world.connection_id
+    ann_synced(world)
+    ann = service.record(key, cid, "customer", "ann").quickbooks_id
+    item = service.record(key, cid, "item", "svc").quickbooks_id
+    line = {
+        "DetailType": "SalesItemLineDetail",
+        "Amount": 10,
+        "SalesItemLineDetail": {"ItemRef": {"value": item}, "Qty": 1, "UnitPrice": 10},
+    }
+    for start in range(0, 50, 25):
+        made = [
+            BatchItem(
+                f"b{n}",
+                "create",
+                "Invoice",
+                {"CustomerRef": {"value": ann}, "DocNumber": f"W{start + n}", "Line": [line]},
+            )
+            for n in range(25)
+        ]
+        person.client.batch(made, request_id=uuid.uuid4().hex)
+    with world.ledger.db.session() as session:
+        Connections(session)._update(cid, cdc_cursor=None)  # read whole again
+    query_pages = QboClient.query_pages
+
+    def deleting_after_the_batch(client: QboClient, asked: Any) -> list[list[dict[str, Any]]]:
+        pages = query_pages(client, asked)
+        for read, page in zip(asked, pages, strict=True):
+            if "FROM Invoice" in read.text:
+                person.delete("Invoice", str(page[0]["Id"]))
+        return pages
+
+    monkeypatch.setattr(QboClient, "query_pages", deleting_after_the_batch)
+    report = pull_company(world.ledger, cid)
+
+    assert report.stopped is None and report.full
+    assert held(world, "Invoice") == in_quickbooks(world, "Invoice")
+    assert len(held(world, "Invoice")) == 49
