@@ -28,7 +28,7 @@ from typing import Any, TypeVar, cast
 from sqlalchemy import CursorResult, Executable, Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, StatementError
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from ledgerbridge.storage import tables
@@ -165,7 +165,10 @@ def run_many(session: Session, statement: Executable, rows: Sequence[Mapping[str
         connection.execute(statement, rows)
         return
     sql, params = plan
-    values = [tuple(_value(row, param) for param in params) for row in rows]
+    try:
+        values = [tuple(_value(row, param) for param in params) for row in rows]
+    except (KeyError, TypeError, ValueError) as error:  # as SQLAlchemy raises a bad value
+        raise StatementError(str(error), sql, None, error) from error
     driver = connection.connection.driver_connection
     assert isinstance(driver, sqlite3.Connection)
     try:

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import insert, text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, StatementError
 
 from ledgerbridge.storage import tables
 from ledgerbridge.storage._sql import prepared, run, run_many, table
@@ -128,4 +128,20 @@ def test_a_driver_error_is_raised_as_sqlalchemys(db: Database, owner: Owner) -> 
     rows = _history_rows("no such connection", "x")  # the foreign key refuses it
     with pytest.raises(IntegrityError), db.session() as session:
         run_many(session, statement, rows)
+    assert _stored(db, "SELECT count(*) FROM history") == [(0,)]
+
+
+@pytest.mark.parametrize("call", [run, run_many], ids=["run", "run_many"])
+@pytest.mark.parametrize("bad", ["naive time", "a key missing"])
+def test_a_value_sqlalchemy_refuses_is_a_statement_error_and_nothing_is_stored(
+    db: Database, owner: Owner, call: Any, bad: str
+) -> None:
+    statement = prepared("history.insert", lambda: insert(table(tables.HistoryEntry)))
+    rows = _history_rows(owner.connection_id, "x")
+    if bad == "naive time":
+        rows[1]["at"] = datetime(2026, 12, 6, 14, 0, 0)  # naive: refused on purpose
+    else:
+        del rows[1]["request_id"]
+    with pytest.raises(StatementError), db.session() as session:
+        call(session, statement, rows)
     assert _stored(db, "SELECT count(*) FROM history") == [(0,)]
