@@ -77,10 +77,10 @@ class _PromptServer(uvicorn.Server):
         state = self.server_state
         for connection in list(state.connections):
             connection.shutdown()  # idle: closed now; answering: closed after its answer
-        grace = self.config.timeout_graceful_shutdown
-        deadline = time.monotonic() + (10.0 if grace is None else grace)
+        grace = self.config.timeout_graceful_shutdown  # None: as long as answers take
+        deadline = None if grace is None else time.monotonic() + grace
         while (state.connections or state.tasks) and not self.force_exit:
-            if time.monotonic() > deadline:
+            if deadline is not None and time.monotonic() > deadline:
                 for task in state.tasks:
                     task.cancel(msg="the server stopped before the task ended")
                 break
@@ -94,7 +94,8 @@ class _PromptServer(uvicorn.Server):
 class ServerThread:
     """An ASGI app served by uvicorn (`config`) from a background thread (`name`): `start`
     returns once it listens (RuntimeError naming `what` if it does not within `timeout`
-    seconds), `stop` as soon as it has stopped, with no fixed wait."""
+    seconds), `stop` as soon as it has stopped, with no fixed wait: once every answer under
+    way has been given (RuntimeError if the server still runs after `timeout` seconds)."""
 
     def __init__(
         self, config: uvicorn.Config, *, name: str, what: str, daemon: bool = True
@@ -112,10 +113,12 @@ class ServerThread:
                 raise RuntimeError(f"{self.what} did not start on {self.url}")
             time.sleep(0.005)
 
-    def stop(self, timeout: float = 10.0) -> None:
+    def stop(self, timeout: float = 60.0) -> None:
         self._server.request_exit()
         if self._thread.is_alive():
             self._thread.join(timeout)
+        if self._thread.is_alive():
+            raise RuntimeError(f"{self.what} on {self.url} still answers after {timeout} s")
 
 
 class EmulatorServer:

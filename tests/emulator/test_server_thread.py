@@ -1,0 +1,76 @@
+"""`qbo_emulator.server.ServerThread`, the test servers' uvicorn in a thread: `stop` returns
+only once every answer under way has been given, with no fixed wait, and says so when the
+server still runs after its timeout instead of returning as if it had stopped."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+
+from qbo_emulator.server import ServerThread, free_port
+
+
+def slow_server(seconds: float, done: list[float], entered: threading.Event) -> ServerThread:
+    """A server whose one answer takes `seconds` in a worker thread (as a plain FastAPI
+    handler runs), noting when it ended."""
+
+    def work() -> None:
+        time.sleep(seconds)
+        done.append(time.monotonic())
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        entered.set()
+        await asyncio.to_thread(work)
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"done"})
+
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=free_port(), log_level="warning", lifespan="off"
+    )
+    return ServerThread(config, name="slow", what="the slow server")
+
+
+def ask(url: str, answers: list[int]) -> threading.Thread:
+    thread = threading.Thread(
+        target=lambda: answers.append(httpx.get(url, timeout=30).status_code), daemon=True
+    )
+    thread.start()
+    return thread
+
+
+def test_stop_waits_for_the_answer_under_way() -> None:
+    done: list[float] = []
+    answers: list[int] = []
+    entered = threading.Event()
+    server = slow_server(0.5, done, entered)
+    server.start()
+    client = ask(server.url, answers)
+    assert entered.wait(5)
+
+    server.stop()
+    stopped = time.monotonic()
+    client.join(5)
+    assert done and done[0] <= stopped  # the answer's work ended before stop returned
+    assert answers == [200]
+
+
+def test_a_server_still_answering_after_the_timeout_is_an_error_not_a_quiet_return() -> None:
+    done: list[float] = []
+    answers: list[int] = []
+    entered = threading.Event()
+    server = slow_server(1.5, done, entered)
+    server.start()
+    client = ask(server.url, answers)
+    assert entered.wait(5)
+
+    with pytest.raises(RuntimeError, match="still answers"):
+        server.stop(timeout=0.2)
+    server.stop()  # the answer given, then stopped
+    client.join(5)
+    assert done and answers == [200]
