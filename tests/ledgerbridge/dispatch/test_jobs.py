@@ -278,6 +278,7 @@ def test_a_pass_that_raises_is_retried_later_with_backoff(
 
 def test_leftover_work_is_followed_up_when_it_comes_due(bench: Bench) -> None:
     connection_id, realm = bench.company("Later Co")
+    pull_company(bench.ledger, connection_id)  # read first: its batch request meets no fault
     bench.put_customers(connection_id, 2, "Later")
     bench.forget_jobs()
     bench.admin(
@@ -341,6 +342,7 @@ def test_two_worker_processes_share_the_companies(bench: Bench) -> None:
 
 def test_a_killed_worker_is_replaced_and_nothing_is_sent_twice(bench: Bench) -> None:
     connection_id, realm = bench.company("Crash Co")
+    pull_company(bench.ledger, connection_id)  # read first: its batch request meets no fault
     names = bench.put_customers(connection_id, 40, "Crash Customer")
     faults = f"/companies/{realm}/faults"
     batch_post = {"method": "POST", "entity": "batch"}

@@ -188,7 +188,10 @@ def diagnosis(ledger: Ledger) -> str:
 
 def chaos_faults(admin: httpx.Client, realm_id: str, seed: int) -> None:
     """5% of writes answered with a dropped connection after the commit, 5% of requests with
-    a server error (reads too), for as long as the run lasts."""
+    a server error (reads too), for as long as the run lasts; and, so that a company meets
+    both whatever the dice say (a CI-sized company makes only some dozens of requests, its
+    first read one), its first two POSTs dropped after the commit (the first read's batch,
+    then its first writes) and the next two requests that meet no other fault answered 500."""
     for body in (
         {"match": {"method": "POST"}, "action": {"drop_after_commit": True}},
         {"match": {}, "action": {"status": 500}},
@@ -199,6 +202,11 @@ def chaos_faults(admin: httpx.Client, realm_id: str, seed: int) -> None:
         )
         response.raise_for_status()
         seed += 1000
+    for body in (
+        {"match": {"method": "POST"}, "action": {"drop_after_commit": True}},
+        {"match": {}, "action": {"status": 500}},
+    ):
+        admin.post(f"/companies/{realm_id}/faults", json={**body, "times": 2}).raise_for_status()
 
 
 def test_companies_sync_exactly_once_through_chaos_and_killed_workers(tmp_path: Path) -> None:
