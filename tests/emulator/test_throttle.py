@@ -89,10 +89,12 @@ def test_concurrent_requests(
 ) -> None:
     conn = connect(name="Crowded")
     second_app = connect(realm_id=conn.realm_id)
+    # held long enough that none of the ten has ended by the time the eleventh arrives, on a
+    # busy machine too (600 ms was once not enough under a full test run)
     slow = admin.call(
         "POST",
         f"/companies/{conn.realm_id}/faults",
-        {"match": {"method": "GET"}, "times": None, "action": {"latency_ms": 600}},
+        {"match": {"method": "GET"}, "times": None, "action": {"latency_ms": 2000}},
     )
     assert slow.status_code == 201
     limiter = emulator.emulator.limiter
