@@ -36,22 +36,24 @@ def slow_server(seconds: float, done: list[float], entered: threading.Event) -> 
     return ServerThread(config, name="slow", what="the slow server")
 
 
-def ask(url: str, answers: list[int]) -> threading.Thread:
-    thread = threading.Thread(
-        target=lambda: answers.append(httpx.get(url, timeout=30).status_code), daemon=True
-    )
-    thread.start()
-    return thread
-
-
-def test_stop_waits_for_the_answer_under_way() -> None:
+def started(seconds: float) -> tuple[ServerThread, threading.Thread, list[float], list[int]]:
+    """A slow server (`slow_server`) started with its one request under way: the server, the
+    client's thread, when the answer's work ended, and the statuses the client got."""
     done: list[float] = []
     answers: list[int] = []
     entered = threading.Event()
-    server = slow_server(0.5, done, entered)
+    server = slow_server(seconds, done, entered)
     server.start()
-    client = ask(server.url, answers)
+    client = threading.Thread(
+        target=lambda: answers.append(httpx.get(server.url, timeout=30).status_code), daemon=True
+    )
+    client.start()
     assert entered.wait(5)
+    return server, client, done, answers
+
+
+def test_stop_waits_for_the_answer_under_way() -> None:
+    server, client, done, answers = started(0.5)
 
     server.stop()
     stopped = time.monotonic()
@@ -61,13 +63,7 @@ def test_stop_waits_for_the_answer_under_way() -> None:
 
 
 def test_a_server_still_answering_after_the_timeout_is_an_error_not_a_quiet_return() -> None:
-    done: list[float] = []
-    answers: list[int] = []
-    entered = threading.Event()
-    server = slow_server(1.5, done, entered)
-    server.start()
-    client = ask(server.url, answers)
-    assert entered.wait(5)
+    server, client, done, answers = started(1.5)
 
     with pytest.raises(RuntimeError, match="still answers"):
         server.stop(timeout=0.2)

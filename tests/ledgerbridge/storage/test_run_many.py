@@ -71,25 +71,17 @@ def test_an_update_by_key_sets_what_sqlalchemy_sets(db: Database, owner: Owner) 
         )
     write = {"pending_operation": "create", "pending_body": {"Line": [{"Amount": Decimal("1")}]}}
     statement = prepared("sync_state.update_row", _row_update)
+
+    def rows(*apps: str) -> list[dict[str, Any]]:
+        return [
+            {"w_cid": cid, "w_type": "invoice", "w_app": a, "pending_request_id": a, **write}
+            | {"updated_at": AT}
+            for a in apps
+        ]
+
     with db.session() as session:
-        run_many(
-            session,
-            statement,
-            [
-                {"w_cid": cid, "w_type": "invoice", "w_app": a, "pending_request_id": a, **write}
-                | {"updated_at": AT}
-                for a in ("a", "b")
-            ],
-        )
-        run(
-            session,
-            statement,
-            [
-                {"w_cid": cid, "w_type": "invoice", "w_app": a, "pending_request_id": a, **write}
-                | {"updated_at": AT}
-                for a in ("c", "d")
-            ],
-        )
+        run_many(session, statement, rows("a", "b"))
+        run(session, statement, rows("c", "d"))
     held = _stored(
         db,
         "SELECT pending_request_id, pending_operation, CAST(pending_body AS TEXT), updated_at "
