@@ -7,10 +7,11 @@ All company data is guarded by one lock; requests are short, so contention stays
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, cast
@@ -61,6 +62,9 @@ class Emulator:
             time_scale=webhook_time_scale, batch_window=webhook_batch_window
         )
         self.limiter = Limiter()
+        # how a fault's scripted latency is waited out (`qbo_emulator.testing.HeldLatency`
+        # holds it until a test releases it instead)
+        self.latency: Callable[[float], Awaitable[None]] = asyncio.sleep
         self.changes = 0  # bumped on every change, for persistence
 
     # --- CompanyDirectory, for the consent page ---------------------------------------------

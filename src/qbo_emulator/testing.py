@@ -28,8 +28,10 @@ answered with a 500.
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 
 import httpx
 from anyio.from_thread import BlockingPortal, start_blocking_portal
@@ -38,7 +40,44 @@ from qbo_emulator.emulator import Emulator
 from qbo_emulator.http.app import create_app
 from qbo_emulator.http.responses import ConnectionDropped
 
-__all__ = ["EmulatorTransport", "NeedsSocket", "in_process"]
+__all__ = ["EmulatorTransport", "HeldLatency", "NeedsSocket", "in_process"]
+
+
+class HeldLatency:
+    """A fault's scripted latency held until `release`, not waited out: requests stay under
+    way exactly as long as a test needs (at most their latency), however fast or busy the
+    machine.
+
+        held = HeldLatency()
+        emulator.latency = held.wait         # the emulator's, from now on
+        ...                                  # requests meeting a latency fault wait
+        held.release()                       # they go on; later ones do not wait at all
+
+    Requests served on several event loops (`EmulatorServer`'s, `in_process`'s) are held
+    alike."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._released = False
+        self._events: dict[asyncio.AbstractEventLoop, asyncio.Event] = {}
+
+    async def wait(self, seconds: float) -> None:
+        loop = asyncio.get_running_loop()
+        with self._lock:
+            if self._released:
+                return
+            event = self._events.setdefault(loop, asyncio.Event())
+        with suppress(TimeoutError):
+            async with asyncio.timeout(seconds):
+                await event.wait()
+
+    def release(self) -> None:
+        with self._lock:
+            self._released = True
+            events = list(self._events.items())
+        for loop, event in events:
+            with suppress(RuntimeError):  # that loop has closed: nothing waits on it
+                loop.call_soon_threadsafe(event.set)
 
 
 class NeedsSocket(RuntimeError):

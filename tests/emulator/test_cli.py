@@ -81,6 +81,16 @@ class Process:
     def output(self) -> str:
         return "".join(self.lines)
 
+    def printed(self, last: str) -> str:
+        """The output once it holds `last`: what the process printed before it answered may
+        not have been read by the reader thread yet when it answers (a busy machine)."""
+        deadline = time.monotonic() + 20
+        while last not in self.output:
+            assert self.proc.poll() is None, self.output
+            assert time.monotonic() < deadline, f"{last!r} never printed: {self.output}"
+            time.sleep(0.005)
+        return self.output
+
     def interrupt(self) -> int:
         self.proc.send_signal(signal.SIGINT)
         _, self.stderr = self.proc.communicate(timeout=15)
@@ -159,7 +169,7 @@ def test_serve_without_state_writes_nothing(tmp_path: Path, processes: list[Proc
 def test_demo_prints_how_to_connect(processes: list[Process]) -> None:
     process = Process("demo")
     processes.append(process)
-    text = process.output
+    text = process.printed("Admin API:")  # the last line of what the demo prints
     realm = re.search(r"realm_id (\d+)", text)
     client_id = re.search(r"client_id\s+(\S+)", text)
     secret = re.search(r"client_secret (\S+)", text)
@@ -215,8 +225,9 @@ def test_demo_with_state_reuses_its_company_and_app(
     for _ in range(2):
         process = Process("demo", "--state", str(state))
         processes.append(process)
-        realm = re.search(r"realm_id (\d+)", process.output)
-        client_id = re.search(r"client_id\s+(\S+)", process.output)
+        text = process.printed("Admin API:")  # the last line of what the demo prints
+        realm = re.search(r"realm_id (\d+)", text)
+        client_id = re.search(r"client_id\s+(\S+)", text)
         assert realm and client_id
         printed.append((realm.group(1), client_id.group(1)))
         assert process.interrupt() == 0

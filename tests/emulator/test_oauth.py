@@ -1,7 +1,8 @@
 """OAuth 2.0 and OpenID Connect of the emulator, driven over real HTTP the way apps drive Intuit.
 
-One uvicorn server runs in a background thread for the module; each test installs a fresh
-OAuthServer behind it (with its own fake clock), so tests are isolated and no test sleeps.
+One uvicorn server runs in a background thread for the module (`ServerThread`); each test
+installs a fresh OAuthServer behind it (with its own fake clock), so tests are isolated and no
+test sleeps.
 intuit-oauth's ``AuthClient`` is the client: it reads the discovery document, exchanges codes,
 refreshes, revokes, fetches user info and validates the RS256 id_token against the JWKS.
 """
@@ -9,7 +10,6 @@ refreshes, revokes, fetches user info and validates the RS256 id_token against t
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -47,6 +47,7 @@ from qbo_emulator.oauth import (
     OAuthServer,
 )
 from qbo_emulator.oauth.routes import build_routes
+from qbo_emulator.server import ServerThread, free_port
 
 REALM = "9130350000000001"
 OTHER_REALM = "9130350000000002"
@@ -112,19 +113,14 @@ class Holder:
 def live() -> Iterator[tuple[Holder, str]]:
     holder = Holder()
     config = uvicorn.Config(
-        holder, host="127.0.0.1", port=0, log_level="warning", lifespan="off", ws="none"
+        holder, host="127.0.0.1", port=free_port(), log_level="warning", lifespan="off", ws="none"
     )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    yield holder, f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
+    server = ServerThread(config, name="oauth", what="the OAuth server")
+    server.start()
+    try:
+        yield holder, server.url
+    finally:
+        server.stop(timeout=10)
 
 
 @dataclass

@@ -17,6 +17,7 @@ from quickbooks.objects.customer import Customer
 from qbo_emulator.faults import QBOFault
 from qbo_emulator.model.store import Throttle
 from qbo_emulator.server import EmulatorServer
+from qbo_emulator.testing import HeldLatency
 from qbo_emulator.throttle import Limiter
 from tests.emulator.api_helpers import fault
 from tests.emulator.conftest import Admin, Connection
@@ -85,16 +86,22 @@ def test_requests_per_minute_through_python_quickbooks(conn: Connection, admin: 
 
 
 def test_concurrent_requests(
-    connect: Callable[..., Connection], admin: Admin, emulator: EmulatorServer
+    connect: Callable[..., Connection],
+    admin: Admin,
+    emulator: EmulatorServer,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     conn = connect(name="Crowded")
     second_app = connect(realm_id=conn.realm_id)
-    # held long enough that none of the ten has ended by the time the eleventh arrives, on a
-    # busy machine too (600 ms was once not enough under a full test run)
+    # the ten are held until the eleventh and the other app's request have been answered
+    # (their latency only bounds the hold): none has ended when the eleventh arrives, however
+    # busy the machine, and none is held longer than that
+    held_requests = HeldLatency()
+    monkeypatch.setattr(emulator.emulator, "latency", held_requests.wait)
     slow = admin.call(
         "POST",
         f"/companies/{conn.realm_id}/faults",
-        {"match": {"method": "GET"}, "times": None, "action": {"latency_ms": 2000}},
+        {"match": {"method": "GET"}, "times": None, "action": {"latency_ms": 60_000}},
     )
     assert slow.status_code == 201
     limiter = emulator.emulator.limiter
@@ -104,18 +111,21 @@ def test_concurrent_requests(
 
         def hold(session: requests.Session) -> int:
             url = conn.url(f"companyinfo/{conn.realm_id}")
-            return session.get(url, headers=conn.headers(), timeout=10).status_code
+            return session.get(url, headers=conn.headers(), timeout=90).status_code
 
         with ThreadPoolExecutor(max_workers=10) as pool:
             held = [pool.submit(hold, s) for s in sessions]
-            deadline = time.monotonic() + 5
-            while limiter._in_flight.get(key, 0) < 10:
-                assert time.monotonic() < deadline, "ten requests never got in flight"
-                time.sleep(0.005)
-            assert_throttled(conn.post("customer", {"DisplayName": "Eleventh"}))
-            # The limit is per company and app: another app on the same company gets in.
-            other = second_app.post("customer", {"DisplayName": "Other App"})
-            assert other.status_code == 200, other.text
+            try:
+                deadline = time.monotonic() + 5
+                while limiter._in_flight.get(key, 0) < 10:
+                    assert time.monotonic() < deadline, "ten requests never got in flight"
+                    time.sleep(0.005)
+                assert_throttled(conn.post("customer", {"DisplayName": "Eleventh"}))
+                # The limit is per company and app: another app on the same company gets in.
+                other = second_app.post("customer", {"DisplayName": "Other App"})
+                assert other.status_code == 200, other.text
+            finally:
+                held_requests.release()
             assert [f.result() for f in held] == [200] * 10
     finally:
         for session in sessions:

@@ -36,7 +36,10 @@ def api(server: EmulatorServer) -> Iterator[httpx.Client]:
 def service() -> Iterator[tuple[str, TinyService]]:
     app = TinyService()
     httpd = make_server("127.0.0.1", 0, app, handler_class=_Quiet)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    # serve_forever's poll (default half a second) is how long shutdown() waits
+    thread = threading.Thread(
+        target=httpd.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
+    )
     thread.start()
     yield f"http://localhost:{httpd.server_port}/qbwc", app
     httpd.shutdown()

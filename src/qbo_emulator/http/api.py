@@ -7,7 +7,6 @@ scripted faults, replayed when its `requestid` was seen, and then run under the 
 
 from __future__ import annotations
 
-import asyncio
 import secrets
 from collections.abc import Callable
 from typing import Any
@@ -119,7 +118,7 @@ class _Api:
         emulator = self.emulator
         scripted = self._scripted(company, call)
         if scripted is not None and scripted.latency_ms:
-            await asyncio.sleep(scripted.latency_ms / 1000)
+            await emulator.latency(scripted.latency_ms / 1000)
         if scripted is not None and scripted.status is not None:
             response = fault_response(faults.scripted(scripted.status, scripted.code).fault)
             if scripted.retry_after is not None:

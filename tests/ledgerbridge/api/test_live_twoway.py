@@ -59,7 +59,7 @@ def live(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Live]:
         # webhooks on: only they can make a pull happen soon (an hour between pulls);
         # off: the pull period (change data capture) is all there is
         dispatcher = InProcessDispatcher(
-            ledger, poll=30 if webhooks else 0.5, pull_every=3600 if webhooks else 1.0
+            ledger, poll=30 if webhooks else 0.5, pull_every=3600 if webhooks else 0.3
         )
         service = Service(ledger, wake=dispatcher.wake, wake_pull=dispatcher.wake_pull)
         dispatcher.start()

@@ -515,10 +515,11 @@ def test_one_click_fixes_refreshes_and_verify_stay_within_quickbooks_limits(live
     for n in range(count):  # the app's customers, waiting: no pass has run
         answer = live.http.put(f"{base}/records/customer/c-{n}", json={"display_name": f"O {n}"})
         assert answer.status_code == 200, answer.text
-    # QuickBooks' limits lowered to three requests in half a second, and the engine told two
+    # QuickBooks' limits lowered to four requests in a quarter of a second, and the engine told
+    # three
     # (a request counted by the engine reaches QuickBooks a moment later: a loaded machine; the
     # engine's window reaches `rate_windows.MARGIN` further back than QuickBooks' for that)
-    throttle = {"requests_per_minute": 3, "batch_per_minute": 1, "window_seconds": 0.5}
+    throttle = {"requests_per_minute": 4, "batch_per_minute": 1, "window_seconds": 0.25}
     answer = httpx.patch(
         f"{live.emulator.url}/_emulator/companies/{live.realm}",
         json={"throttle": throttle},
@@ -526,7 +527,7 @@ def test_one_click_fixes_refreshes_and_verify_stay_within_quickbooks_limits(live
     )
     assert answer.status_code == 200, answer.text
     live.ledger.rate_limits = RateLimits(  # type: ignore[misc]
-        requests_per_minute=2, batches_per_minute=1, window_seconds=0.5
+        requests_per_minute=3, batches_per_minute=1, window_seconds=0.25
     )
     # QuickBooks forgets the set-up's requests, as after a window of waiting (not the engine)
     live.emulator.emulator.limiter.forget(live.realm)

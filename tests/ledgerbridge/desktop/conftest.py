@@ -14,8 +14,6 @@ plain http on `localhost` only."""
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -35,7 +33,7 @@ from qbd_emulator.emulator import Emulator
 from qbd_emulator.model import Company
 from qbd_emulator.testing import asgi_transport
 from qbd_emulator.webconnector.simulator import WebConnector
-from qbo_emulator.server import free_port
+from qbo_emulator.server import ServerThread, free_port
 from tests.ledgerbridge.postgres import private_schema
 from tests.ledgerbridge.sqlite_template import SqliteTemplate
 from tests.ledgerbridge.tls import shared_tls
@@ -121,9 +119,10 @@ class Desktop:
 
 
 class SocketServer:
-    """uvicorn on a free port of `localhost`, from a thread, handing each request to the app
-    of the test running (`serving`); one per module: a server started and stopped per test
-    cost a fifth of a second of waiting for its loop's ticks."""
+    """uvicorn on a free port of `localhost`, from a thread (`qbo_emulator.server.ServerThread`:
+    started and stopped with no fixed wait), handing each request to the app of the test
+    running (`serving`); one per module: a server started and stopped per test cost a fifth of
+    a second of waiting for its loop's ticks."""
 
     def __init__(self) -> None:
         self.port = free_port()
@@ -138,8 +137,7 @@ class SocketServer:
             lifespan="off",
             interface="asgi3",
         )
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, name="desktop-api")
+        self._server = ServerThread(config, name="desktop-api", what="the API")
 
     async def _dispatch(self, scope: Scope, receive: Receive, send: Send) -> None:
         app = self._app
@@ -155,16 +153,10 @@ class SocketServer:
         return stack
 
     def start(self) -> None:
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError(f"the API did not start on {self.url}")
-            time.sleep(0.01)
+        self._server.start()
 
     def stop(self) -> None:
-        self._server.should_exit = True
-        self._thread.join(timeout=10)
+        self._server.stop(timeout=10)
 
 
 @pytest.fixture(scope="module")

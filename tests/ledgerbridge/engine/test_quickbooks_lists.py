@@ -13,6 +13,8 @@ import httpx
 import pytest
 
 from ledgerbridge.api import create_app
+from qbo_emulator.server import EmulatorServer
+from qbo_emulator.testing import HeldLatency
 from tests.ledgerbridge.dashboard.conftest import in_process_client
 from tests.ledgerbridge.engine.conftest import World, connect
 from tests.ledgerbridge.engine.failures.conftest import put, sync
@@ -341,19 +343,30 @@ def test_a_company_that_cannot_be_read_gets_a_clear_answer_at_once(
 
 
 def test_a_refresh_answers_after_its_wait_while_quickbooks_is_slow_and_the_read_goes_on(
-    world: World, api: httpx.Client, person: Person
+    world: World,
+    api: httpx.Client,
+    person: Person,
+    emulator: EmulatorServer,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     assert refresh(api, world).status_code == 200
     person.create("Customer", DisplayName="Slow Lane Dairy")
+    # QuickBooks' answer to the read is held until the first refresh has answered (a minute
+    # at most), not slow for a fixed time that a busy machine might outlast
+    held = HeldLatency()
+    monkeypatch.setattr(emulator.emulator, "latency", held.wait)
     world.admin(
         "POST",
         f"/companies/{world.realm_id}/faults",
-        {"match": {"method": "GET"}, "times": 1, "action": {"latency_ms": 1500}},
+        {"match": {"method": "GET"}, "times": 1, "action": {"latency_ms": 60_000}},
     )
-    waited = refresh(api, world, wait="0.2")
-    assert waited.status_code == 202, waited.text
-    assert waited.json()["current"] is False
-    assert waited.json()["mirror"]["as_of"] is not None  # as current as the last read
+    try:
+        waited = refresh(api, world, wait="0.2")
+        assert waited.status_code == 202, waited.text
+        assert waited.json()["current"] is False
+        assert waited.json()["mirror"]["as_of"] is not None  # as current as the last read
+    finally:
+        held.release()
     done = refresh(api, world, wait="60")  # waits for the read under way, not a second one
     assert done.status_code == 200 and done.json()["current"] is True
     assert done.json()["mirror"]["as_of"] > waited.json()["mirror"]["as_of"]

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from ledgerbridge.storage import tables
 from ledgerbridge.storage.db import Database
 from ledgerbridge.storage.rate_windows import MARGIN, RateWindows
+from tests.ledgerbridge.lock_waits import blocked_by
 
 START = datetime(2026, 12, 6, 9, 0, 0, tzinfo=UTC)
 
@@ -219,7 +220,7 @@ def test_two_processes_near_the_limit_never_both_take_the_last_request(
         assert RateWindows(first, clock=clock).take("realm-1", limit=5, batch_limit=2) == 0
         second = threading.Thread(target=lambda: answers.append(take(db, clock)))
         second.start()
-        second.join(1.0)  # (left the time to read the window before the first commits)
+        blocked_by(db, first, second)  # (it has read the window before the first commits)
     second.join(60)
     assert len(answers) == 1 and answers[0] > 0
     assert counted(db) == 5

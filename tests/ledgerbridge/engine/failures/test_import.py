@@ -20,6 +20,7 @@ from tests.ledgerbridge.engine.failures._sales import (
     their_payment,
 )
 from tests.ledgerbridge.engine.failures.conftest import Person, events, pull, put, sync, view
+from tests.ledgerbridge.lock_waits import blocked_by
 
 IMPORT_ALL = {f"from_quickbooks_{t}": "import" for t in ("customers", "vendors", "items")}
 
@@ -465,7 +466,8 @@ def test_two_acknowledgements_of_one_import_at_once_make_one_app_record(
         imports.drop("Vendor", made["Id"])
         other = threading.Thread(target=second)
         other.start()
-        other.join(2)  # the second reaches the import while the first is not committed
+        # the second reaches the import while the first is not committed
+        blocked_by(world.ledger.db, session, other)
     other.join(60)
     assert len(outcome) == 1 and isinstance(outcome[0], NotFound), outcome
     with pytest.raises(NotFound):

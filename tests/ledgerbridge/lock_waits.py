@@ -1,0 +1,57 @@
+"""Waiting, in a test, until another thread waits for a lock the test's transaction holds:
+where a fixed wait ("give the other thread a second to get there") was used before, the test
+goes on as soon as the other thread is really blocked, and never before.
+
+    with db.session() as first:             # holds the lock
+        ...                                 # (the first statement that takes it)
+        other.start()
+        blocked_by(db, first, other)        # returns once `other` waits for `first`
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from ledgerbridge.storage.db import Database
+
+
+def blocked_by(
+    db: Database, holder: Session, thread: threading.Thread, timeout: float = 60
+) -> None:
+    """Return once `thread` waits for a lock of `holder`'s open transaction: on PostgreSQL a
+    backend whose blocking processes include `holder`'s; on SQLite (one writer at a time) the
+    thread in the write transaction's `BEGIN IMMEDIATE` (`storage.db`), which waits for the
+    writer that `holder` is. AssertionError if the thread ends first, or after `timeout`."""
+    deadline = time.monotonic() + timeout
+    if db.engine.dialect.name == "postgresql":
+        pid = holder.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        query = text(
+            "SELECT count(*) FROM pg_locks WHERE NOT granted AND :pid = ANY(pg_blocking_pids(pid))"
+        )
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as watcher:
+            while not watcher.execute(query, {"pid": pid}).scalar_one():
+                _not_yet(thread, deadline)
+        return
+    while not _in_sqlite_write_begin(thread):
+        _not_yet(thread, deadline)
+
+
+def _not_yet(thread: threading.Thread, deadline: float) -> None:
+    assert thread.is_alive(), f"{thread.name} ended without waiting for the lock"
+    assert time.monotonic() < deadline, f"{thread.name} never waited for the lock"
+    time.sleep(0.002)
+
+
+def _in_sqlite_write_begin(thread: threading.Thread) -> bool:
+    frame = sys._current_frames().get(thread.ident or 0)
+    while frame is not None:
+        code = frame.f_code
+        if code.co_name == "_sqlite_begin" and code.co_filename.endswith("db.py"):
+            return frame.f_locals.get("statement") == "BEGIN IMMEDIATE"
+        frame = frame.f_back
+    return False
