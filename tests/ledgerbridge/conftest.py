@@ -8,6 +8,7 @@ import pytest
 
 from ledgerbridge.storage import db
 from tests.ledgerbridge.compiled_sql import sharing_compiled_sql
+from tests.ledgerbridge.in_process import close_shared_portal
 from tests.ledgerbridge.sqlite_template import SqliteTemplate, migrate_template
 
 
@@ -25,3 +26,9 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> SqliteTemplate:
     """A SQLite database at head, migrated once per session: `sqlite_template.copy_into(dir)`
     gives a test (or a module) its own database in a data directory, without migrating."""
     return migrate_template(tmp_path_factory.mktemp("sqlite-template"))
+
+
+def pytest_sessionfinish() -> None:
+    """The in-process TestClients' event loop ends with the session (tests/ledgerbridge/
+    in_process.py)."""
+    close_shared_portal()

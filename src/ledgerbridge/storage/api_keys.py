@@ -6,12 +6,13 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Select, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from ledgerbridge.storage import tables
-from ledgerbridge.storage._sql import NO_SYNC, columns, sha256
+from ledgerbridge.storage._sql import NO_SYNC, columns, prepared, run, sha256, table
 from ledgerbridge.storage.tables import Clock, utcnow
 
 __all__ = ["API_KEY_PREFIX", "API_SECRET_PREFIX", "ApiKeys", "StoredKey"]
@@ -49,9 +50,8 @@ class ApiKeys:
     def authenticate(self, secret: str) -> str | None:
         """The id of the live key whose secret this is, or None."""
         digest = sha256(secret)
-        key = tables.ApiKey
-        row = self._session.execute(
-            select(key.id, key.key_hash).where(key.key_hash == digest, key.revoked_at.is_(None))
+        row = run(
+            self._session, prepared("api_keys.authenticate", _live_key), {"k_hash": digest}
         ).one_or_none()
         if row is None or not hmac.compare_digest(row.key_hash, digest):
             return None
@@ -89,3 +89,11 @@ class ApiKeys:
             .returning(key.id)
         )
         return self._session.execute(statement, execution_options=NO_SYNC).first() is not None
+
+
+def _live_key() -> Select[Any]:
+    """The live key of a secret's digest (`k_hash`): read by every API request (built once)."""
+    key = table(tables.ApiKey)
+    return select(key.c.id, key.c.key_hash).where(
+        key.c.key_hash == bindparam("k_hash"), key.c.revoked_at.is_(None)
+    )

@@ -257,13 +257,8 @@ class Connections:
         a sync state: its foreign key check shares the row's key) goes on. With `FOR UPDATE`
         such an insert waited for the holder, who could be waiting for a row that transaction
         held: a deadlock (a Desktop fix asked again while a session recorded the older one)."""
-        connection = tables.Connection
-        found = self._session.execute(
-            select(connection.id)
-            .where(connection.id == connection_id)
-            .with_for_update(key_share=True)
-        ).first()
-        return found is not None
+        statement = prepared("connections.lock", _lock)
+        return run(self._session, statement, {"c_id": connection_id}).first() is not None
 
     def _one(self, statement: Select[Any], params: dict[str, Any]) -> StoredConnection | None:
         row = run(self._session, statement, params).one_or_none()
@@ -290,6 +285,11 @@ def _stored() -> Select[Any]:
 
 def _by_id() -> Select[Any]:
     return _stored().where(table(tables.Connection).c.id == bindparam("c_id"))
+
+
+def _lock() -> Select[Any]:
+    t = table(tables.Connection)
+    return select(t.c.id).where(t.c.id == bindparam("c_id")).with_for_update(key_share=True)
 
 
 def _by_id_and_key() -> Select[Any]:

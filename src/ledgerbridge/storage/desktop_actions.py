@@ -18,16 +18,16 @@ QuickBooks lists, a verify) have the record type `CONNECTION` (empty) and their 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any, Final
 
-from sqlalchemy import delete, select
+from sqlalchemy import Select, bindparam, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from ledgerbridge.storage import tables
-from ledgerbridge.storage._sql import columns
+from ledgerbridge.storage._sql import columns, prepared, run, table
 from ledgerbridge.storage.audit import Audit
 from ledgerbridge.storage.connections import Connections
 from ledgerbridge.storage.tables import Clock, utcnow
@@ -121,14 +121,14 @@ class DesktopActions:
     def get(
         self, connection_id: str, record_type: str, record_id: str, *, lock: bool = False
     ) -> StoredAction | None:
-        t = tables.DesktopAction
-        query = select(*columns(t, StoredAction)).where(
-            t.connection_id == connection_id,
-            t.record_type == record_type,
-            t.record_id == record_id,
+        statement = (
+            prepared("desktop_actions.get_locked", lambda: _one().with_for_update())
+            if lock
+            else prepared("desktop_actions.get", _one)
         )
-        row = self._session.execute(query.with_for_update() if lock else query).one_or_none()
-        return StoredAction(*row) if row is not None else None
+        params = {"a_cid": connection_id, "a_type": record_type, "a_id": record_id}
+        row = run(self._session, statement, params).one_or_none()
+        return StoredAction(**row._mapping) if row is not None else None
 
     def waiting(self, connection_id: str) -> list[StoredAction]:
         """The connection's fixes waiting, oldest first."""
@@ -141,11 +141,8 @@ class DesktopActions:
         return [StoredAction(*row) for row in rows]
 
     def any_waiting(self, connection_id: str) -> bool:
-        t = tables.DesktopAction
-        found = self._session.execute(
-            select(t.action).where(t.connection_id == connection_id).limit(1)
-        ).first()
-        return found is not None
+        statement = prepared("desktop_actions.any_waiting", _any)
+        return run(self._session, statement, {"a_cid": connection_id}).first() is not None
 
     def current(self, fix: StoredAction) -> bool:
         """Whether `fix`, as read, still waits (not carried out, nor replaced by a newer one)."""
@@ -175,3 +172,20 @@ def _same(found: StoredAction, fix: StoredAction) -> bool:
         fix.action,
         fix.audit_id,
     )
+
+
+# What each Web Connector session and each record's page read (built once: `_sql.prepared`).
+
+
+def _one() -> Select[Any]:
+    t = table(tables.DesktopAction)
+    return select(*(t.c[f.name] for f in fields(StoredAction))).where(
+        t.c.connection_id == bindparam("a_cid"),
+        t.c.record_type == bindparam("a_type"),
+        t.c.record_id == bindparam("a_id"),
+    )
+
+
+def _any() -> Select[Any]:
+    t = table(tables.DesktopAction)
+    return select(t.c.action).where(t.c.connection_id == bindparam("a_cid")).limit(1)

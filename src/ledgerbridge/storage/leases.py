@@ -53,14 +53,20 @@ class Leases:
 
     def held(self, name: str) -> bool:
         """Whether someone holds `name` now (not expired)."""
-        t = tables.CompanyLease
-        found = self._session.execute(
-            select(t.holder).where(t.realm_id == name, t.expires_at > self._clock())
-        ).scalar_one_or_none()
+        params = {"l_name": name, "l_now": self._clock()}
+        found = run(self._session, prepared("leases.held", _held), params).scalar_one_or_none()
         return found is not None
 
 
 # Each pass takes and gives back its company's lease: statements built once (`_sql.prepared`).
+
+
+def _held() -> Select[Any]:
+    """The lease's holder, unless it has expired."""
+    t = table(tables.CompanyLease)
+    return select(t.c.holder).where(
+        t.c.realm_id == bindparam("l_name"), t.c.expires_at > bindparam("l_now")
+    )
 
 
 def _renew() -> Update:

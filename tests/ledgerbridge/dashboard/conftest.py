@@ -13,7 +13,6 @@ are apart.
 from __future__ import annotations
 
 import re
-import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +27,7 @@ from ledgerbridge.dashboard.accounts import create_user
 from ledgerbridge.engine.service import Service
 from ledgerbridge.settings import load_settings
 from qbo_emulator.server import EmulatorServer
+from tests.ledgerbridge.in_process import TestClient
 from tests.ledgerbridge.sqlite_template import SqliteTemplate
 
 PASSWORD = "correct horse battery staple"
@@ -40,10 +40,8 @@ production cost is the default of the settings (tests/ledgerbridge/test_settings
 
 
 def in_process_client(app: Any) -> httpx.Client:
-    """FastAPI's TestClient (its import warns that httpx2 is preferred: not an error here)."""
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*starlette.testclient", category=Warning)
-        from fastapi.testclient import TestClient
+    """FastAPI's TestClient, its requests on the process's one event loop
+    (tests/ledgerbridge/in_process.py)."""
     client: httpx.Client = TestClient(app, base_url=BASE, follow_redirects=False)
     return client
 

@@ -12,7 +12,6 @@ import io
 import json
 import os
 import sys
-import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -30,6 +29,7 @@ from ledgerbridge.dashboard.routes.auth import FAILED, LOCKED
 from ledgerbridge.engine.service import Service
 from ledgerbridge.settings import load_settings
 from tests.ledgerbridge.dashboard.conftest import BASE, CHEAP_PASSWORDS, PASSWORD, csrf_of
+from tests.ledgerbridge.in_process import TestClient
 from tests.ledgerbridge.storage.conftest import (
     BACKENDS,
     _fresh_database,
@@ -61,9 +61,6 @@ class Desk:
 
     def client(self, address: str = "203.0.113.1") -> httpx.Client:
         """A browser at `address`."""
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message=".*starlette.testclient", category=Warning)
-            from fastapi.testclient import TestClient
         client: httpx.Client = TestClient(
             self.app, base_url=BASE, follow_redirects=False, client=(address, 50000)
         )
