@@ -892,6 +892,9 @@ def with_emulator(host: str, pin: bool, body: Callable[[EmulatorProcess], None])
     process on the others; the exit status: 0, 1 when the run broke, 130 when interrupted
     (Ctrl-C or `kill`)."""
     signal.signal(signal.SIGTERM, _interrupt)
+    # Ctrl-C too, even when this process was started with SIGINT ignored (a background job of
+    # a shell without job control): else it polls on after its workers have stopped
+    signal.signal(signal.SIGINT, _interrupt)
     server_cpus, own_cpus = cpu_plan(pin)
     server = EmulatorProcess(host, free_port(host), server_cpus)
     try:

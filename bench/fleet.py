@@ -41,7 +41,10 @@ across workers: 0), the emulator's peak memory, and how many CPUs the machine ke
 meanwhile (/proc/stat), split into the workers', PostgreSQL's (its processes on this machine:
 a backend that ends during the run is not counted), the emulator's and the rest (this process,
 any other work): a machine whose CPUs are all busy with one worker can give a second
-nothing. It prints, never asserts timings; the machine and its load are printed too: with the
+nothing. Ctrl-C (or SIGTERM) stops it within seconds: the workers get STOP_GRACE seconds in
+all to end, then are killed, the bench schema is dropped (its leftover connections ended first)
+and the emulator stopped; a worker that exits during a run ends the run too. It prints, never
+asserts timings; the machine and its load are printed too: with the
 emulator, PostgreSQL and the workers on two cores, the ratios say more than the rates.
 """
 
@@ -66,7 +69,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from bench.ceiling import sizes_of
-from bench.emulator import EmulatorProcess, with_emulator
+from bench.emulator import BenchError, EmulatorProcess, with_emulator
 from bench.sync import workload
 from ledgerbridge.bootstrap import Ledger, build
 from ledgerbridge.core.records import Incoming
@@ -83,6 +86,7 @@ SMALL, SMALL_RECORDS, LARGE, LARGE_RECORDS = 1000, 50, 10, 20_000
 LIMITS = {"requests_per_minute": 500, "concurrent": 10, "batch_per_minute": 40}
 POLL = 0.25  # seconds between looks at the companies' statuses
 AUTOGROUP = "/proc/sys/kernel/sched_autogroup_enabled"
+STOP_GRACE = 15.0  # seconds the workers have in all to end once asked (a slice is 10)
 
 
 @dataclass(frozen=True)
@@ -122,11 +126,21 @@ def schema() -> Iterator[str]:
     name = f"bench_fleet_{secrets.token_hex(4)}"
     with admin.connect() as connection:
         connection.execute(text(f"CREATE SCHEMA {name}"))
-    url = make_url(POSTGRES).update_query_dict({"options": f"-csearch_path={name}"})
+    # every connection to it named after it, so that none left over can hold its drop up
+    url = make_url(POSTGRES).update_query_dict(
+        {"options": f"-csearch_path={name}", "application_name": name}
+    )
     try:
         yield url.render_as_string(hide_password=False)
     finally:
         with admin.connect() as connection:
+            connection.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                    " WHERE application_name = :name AND pid <> pg_backend_pid()"
+                ),
+                {"name": name},
+            )
             connection.execute(text(f"DROP SCHEMA {name} CASCADE"))
         admin.dispose()
 
@@ -239,6 +253,21 @@ def start_workers(
     return workers
 
 
+def stop_workers(procs: Sequence[subprocess.Popen[bytes]], grace: float = STOP_GRACE) -> None:
+    """SIGTERM to every worker, `grace` seconds for all of them to end (a job under way is
+    finished first), then SIGKILL to any left."""
+    for proc in procs:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    for proc in procs:
+        try:
+            proc.wait(max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 def run_once(
     server: EmulatorProcess,
     workers: int,
@@ -307,6 +336,8 @@ def run_once(
                 if now - began > timeout:
                     result.unfinished = sum(waiting.values())
                     break
+                if any(proc.poll() is not None for proc in procs):
+                    raise BenchError("a worker exited during the run: see its log")
                 time.sleep(POLL)
             result.seconds = time.perf_counter() - began
             busy, total = machine_busy_jiffies()
@@ -322,14 +353,7 @@ def run_once(
             result.cpu = sum(proc_cpu(p.pid) for p in procs) - cpu_at_start
             result.peak_mib = max(proc_hwm_mib(p.pid) for p in procs)
         finally:
-            for proc in procs:
-                proc.send_signal(signal.SIGTERM)
-            for proc in procs:
-                try:
-                    proc.wait(30)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
+            stop_workers(procs)
             ledger.db.dispose()
     summaries = server.admin("GET", "/_emulator/companies")
     rows = summaries["companies"] if isinstance(summaries, dict) else summaries

@@ -184,20 +184,21 @@ def make_checklist(session: Session, connection: StoredConnection) -> checks.Che
         return checks.not_read_yet()
     settings = connection.settings
     records = list(_records(session, connection.id))
-    states = {(s.type, s.app_id): s for s in SyncStates(session).all(connection.id)}
+    statuses: dict[tuple[str, str], str] = {}
     stopped: dict[str, int] = {}
-    for state in states.values():
-        if state.status == Status.ERROR and state.problem:
-            code = str(state.problem.get("code"))
+    for type_, app_id, status, problem in SyncStates(session).outlines(connection.id):
+        statuses[(type_, app_id)] = status
+        if status == Status.ERROR and problem:
+            code = str(problem.get("code"))
             stopped[code] = stopped.get(code, 0) + 1
     mappings = _mappings(connection)
     used = checks.uses(records)
     dated = []
     for key, record in records:
         day = checks.transaction_date(record)
-        found = states.get((key.type, key.app_id))
+        found = statuses.get((key.type, key.app_id))
         if day is not None and found is not None:
-            dated.append(checks.Dated(key, day, found.status))
+            dated.append(checks.Dated(key, day, found))
     return checks.Checklist(
         (
             _numbering(session, connection),
@@ -301,19 +302,16 @@ def _records(
     """The app's records of `types` that are not deleted and parse, as they are sent now: with
     the values actions gave them (a number given by Renumber replaces the app's)."""
     stored = Records(session)
-    given = {
-        (state.type, state.app_id): state.overrides
-        for state in SyncStates(session).all(connection_id)
-        if state.overrides and state.type in types
-    }
+    states = SyncStates(session)
     for record_type in types:
+        given = states.overridden(connection_id, record_type)
         cursor = None
         while True:
             page = stored.list(connection_id, type=record_type, cursor=cursor, limit=500)
             for row in page.items:
                 if row.deleted:
                     continue
-                data = overrides.apply(row.data, given.get((record_type, row.app_id)))
+                data = overrides.apply(row.data, given.get(row.app_id))
                 parsed = parse_record(record_type, data)
                 if not isinstance(parsed, list):
                     yield RecordKey(record_type, row.app_id), parsed  # type: ignore[arg-type]

@@ -3,6 +3,7 @@ company's sliding window (`storage.rate_windows`) before it is sent.
 
     wait = take(ledger, realm_id, batch=True)   # 0: counted, send it; else seconds to wait
     wait, counted = take_many(ledger, realm_id, 30)  # up to 30 single requests at once
+    wait = take_batch_in(session, ledger, realm_id)  # a batch request, in the caller's session
     landed(ledger, realm_id, taken, batch=True) # answered: counted when it arrived, at latest
     landed_many(ledger, realm_id, taken, answered)  # the same for requests counted together
     pace(ledger, realm_id)                      # wait until counted (reads: pull, verify)
@@ -14,18 +15,21 @@ a person's one-click fixes, the initial import.
 The window's length and counts are `ledger.rate_limits` (Intuit's: 500 requests and 40 batch
 requests a minute).
 
-Counting is a database write, which cost more than the request itself when QuickBooks answers
-at once (a pull's twenty reads of a quiet company). So a process making several single
-requests within one bucket of the window counts them ahead: 1, then 2, 4 and at most `AHEAD` at
-a time (`_Spares`), each counted in the shared window before any is sent, kept in this process
-and spent without a write until the bucket ends. Only a quiet company's window takes requests
-ahead (`rate_windows.quiet_below`: at most half of what singles may use); above that every
-request is counted alone, as before. What is sent is never more than what was counted, so the
-limits hold across processes; what a bucket's end leaves unspent was counted for nothing (at
-most `AHEAD - 1` a bucket, and only while the company is quiet). Batch requests are always
-counted one by one. Single requests a caller sends at once (a push pass's writes going alone
-together) are counted at once, as many as the window has room for (`take_many`), and moved to
-their answers' buckets together once all are answered (`landed_many`).
+Counting is a database write, which cost more than the request itself when QuickBooks answers at
+once (a pull's twenty reads of a quiet company). So a process making several single requests
+within one bucket of the window counts them ahead: 1, then 2, 4 and at most `AHEAD` at a time
+(`_Spares`), each counted in the shared window before any is sent, kept in this process and
+spent without a write until the bucket ends. Only a quiet company's window takes requests ahead
+(`rate_windows.quiet_below`: at most half of what singles may use); above that every request is
+counted alone, as before. What is sent is never more than what was counted, so the limits hold
+across processes; what a bucket's end leaves unspent was counted for nothing (at most `AHEAD -
+1` a bucket, and only while the company is quiet). Batch requests are always counted one by one;
+a push pass counts its batch request in the transaction that stores the batch's requestids
+(`take_batch_in`), one commit for both: nothing is counted when that transaction does not
+commit, and nothing is sent before it has. Single requests a caller sends at once (a push pass's
+writes going alone together) are counted at once, as many as the window has room for
+(`take_many`), and moved to their answers' buckets together once all are answered
+(`landed_many`).
 """
 
 from __future__ import annotations
@@ -39,12 +43,24 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any, Self
 
+from sqlalchemy.orm import Session
+
 from ledgerbridge.adapters.qbo import BatchItem, BatchResult, PageRead, QuickBooks
 from ledgerbridge.engine.ports import Database, Ledger
 from ledgerbridge.storage import rate_windows
 from ledgerbridge.storage.rate_windows import RateWindows
 
-__all__ = ["AHEAD", "Paced", "WindowFull", "landed", "landed_many", "pace", "take", "take_many"]
+__all__ = [
+    "AHEAD",
+    "Paced",
+    "WindowFull",
+    "landed",
+    "landed_many",
+    "pace",
+    "take",
+    "take_batch_in",
+    "take_many",
+]
 
 AHEAD = 8  # the most single requests one process counts in one write
 
@@ -82,6 +98,24 @@ def take(
         )
     if counted and not batch:
         _SPARES.counted(ledger.db, realm_id, bucket, counted - 1)
+    return wait
+
+
+def take_batch_in(
+    session: Session, ledger: Ledger, realm_id: str, *, at: datetime | None = None
+) -> float:
+    """`take` of a batch request at `at` (now) in the caller's transaction (`session`): 0 when
+    it may go, counted once that transaction commits, together with what the caller writes in
+    it; else the seconds until it may go (nothing counted)."""
+    limits = ledger.rate_limits
+    wait, _ = RateWindows(session, clock=ledger.clock).take_ahead(
+        realm_id,
+        limit=limits.requests_per_minute,
+        batch=True,
+        batch_limit=limits.batches_per_minute,
+        window=limits.window_seconds,
+        at=at or ledger.clock(),
+    )
     return wait
 
 

@@ -107,14 +107,16 @@ class RateWindows:
         reach = timedelta(seconds=window + bucket) + MARGIN  # a bucket counts this long
         # Read unlocked while the company is quiet: locking on every request costs PostgreSQL
         # a write each, and far below the limit two processes adding at once cannot pass it.
-        # Near it (or for a batch request) the company's window is read again under a lock
-        # held to the end of the transaction, so that two processes (a pass, a person's fix,
-        # an import) never both take the last request. SQLite's writers take turns already.
+        # Near it the company's window is read again under a lock held to the end of the
+        # transaction, so that two processes (a pass, a person's fix, an import) never both take
+        # the last request; a batch request takes the lock before it reads at all. SQLite's
+        # writers take turns already.
+        if batch:  # always under the lock: taken before its one read
+            self._lock(realm_id)
         rows = self._read(realm_id, now - reach)
         requests = sum(r for _, r, _ in rows)
-        if (batch or requests + 1 + ahead + more > quiet_below(limit, batch_limit)) and self._lock(
-            realm_id
-        ):
+        near = requests + 1 + ahead + more > quiet_below(limit, batch_limit)
+        if not batch and near and self._lock(realm_id):
             rows = self._read(realm_id, now - reach)
             requests = sum(r for _, r, _ in rows)
         batches = sum(b for _, _, b in rows)

@@ -407,6 +407,17 @@ class SyncStates:
             query = query.where(t.held.is_(held))
         return [_state(r) for r in self._session.execute(query.order_by(t.id)).scalars()]
 
+    def outlines(self, connection_id: str) -> list[tuple[str, str, str, Mapping[str, Any] | None]]:
+        """(type, app id, status, problem) of each of the connection's records: what a
+        checklist reads of all of them, without building a whole `StoredState` for each."""
+        t = tables.SyncState
+        rows = self._session.execute(
+            select(t.type, t.app_id, t.status, t.problem)
+            .where(t.connection_id == connection_id)
+            .order_by(t.id)
+        )
+        return [(row.type, row.app_id, row.status, row.problem) for row in rows]
+
     def overridden(self, connection_id: str, record_type: str) -> dict[str, Mapping[str, Any]]:
         """The overrides of the records of a type that have some: app id -> overrides."""
         t = tables.SyncState

@@ -18,6 +18,8 @@ from ledgerbridge.bootstrap import RateLimits
 from ledgerbridge.core.records import Incoming
 from ledgerbridge.engine.context import Surroundings
 from ledgerbridge.engine.pull import pull_company
+from ledgerbridge.storage.history import History
+from ledgerbridge.storage.rate_windows import RateWindows
 from ledgerbridge.storage.sync_states import SyncStates
 from tests.ledgerbridge.engine.conftest import World
 
@@ -121,6 +123,58 @@ def test_the_writes_sent_alone_go_together_not_one_per_record_planned(
     assert sent(world) == (30, 120)  # one batch, then the rest one by one
     assert reads <= 150 // 30 + 2, reads  # (was one for each of the 120 sent alone)
     assert refused(world) == 0
+
+
+def test_a_batch_request_is_counted_with_its_requestids_in_one_transaction(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The window is asked once per batch request, in the transaction that stores the batch's
+    requestids (not asked first, then counted in a transaction of its own): when that
+    transaction does not commit, nothing is counted, nothing stored, nothing sent."""
+    pull_company(world.ledger, world.connection_id)
+    customers(world, 60)
+    asked: list[bool] = []
+    take_ahead = RateWindows.take_ahead
+
+    def counted(self: RateWindows, *args: Any, **kwargs: Any) -> tuple[float, int]:
+        if kwargs.get("batch"):
+            asked.append(bool(kwargs.get("count", True)))
+        return take_ahead(self, *args, **kwargs)
+
+    monkeypatch.setattr(RateWindows, "take_ahead", counted)
+    add_many = History.add_many
+    failing = True
+
+    def storing(self: History, connection_id: str, happened: Any) -> None:
+        if failing and any(h.kind == "create_sent" for h in happened):
+            raise RuntimeError("the database went away")
+        add_many(self, connection_id, happened)
+
+    monkeypatch.setattr(History, "add_many", storing)
+    batches_before = window_batches(world)
+
+    with pytest.raises(RuntimeError):
+        world.sync()
+
+    assert asked == [True]  # counted as it was asked, once
+    assert window_batches(world) == batches_before  # rolled back with the requestids
+    assert sent(world) == (0, 0) and world.entities("Customer") == []
+    failing, asked[:] = False, []
+
+    report = world.sync()
+
+    assert report.stopped is None, report
+    assert sent(world) == (60, 0)  # two batch requests
+    assert asked == [True, True]
+    assert window_batches(world) == batches_before + 2
+    assert refused(world) == 0
+
+
+def window_batches(world: World) -> int:
+    """Batch requests counted in the company's window."""
+    with world.ledger.db.session(readonly=True) as session:
+        found = session.execute(text("SELECT coalesce(sum(batches), 0) FROM rate_windows"))
+        return int(found.scalar_one())
 
 
 def test_a_full_window_stops_the_pass_before_quickbooks_refuses(world: World) -> None:

@@ -108,3 +108,22 @@ def test_many_records_states_and_links_are_read_like_one(db: Database, owner: Ow
             assert records[key] == Records(session).get(cid, *key)
             assert found[key] == SyncStates(session).get(cid, *key)
             assert links.get(key) == Links(session).get(cid, *key)
+
+
+def test_the_outlines_of_every_record_are_what_their_states_say(db: Database, owner: Owner) -> None:
+    """What a checklist reads of all of a connection's records (type, app id, status,
+    problem) is what their whole states hold, in the same order."""
+    cid = owner.connection_id
+    problem = {"code": "LB-NAME-TAKEN", "message": "taken", "params": {"amount": "1.10"}}
+    with db.session() as session:
+        states = SyncStates(session)
+        for n in range(1, 6):
+            version = Records(session).upsert(cid, "customer", f"c-{n}", {"name": f"C {n}"})
+            states.want(cid, "customer", f"c-{n}", version)
+        states.finish(cid, "customer", "c-2", status="error", problem=problem)
+        states.finish(cid, "customer", "c-3", status="synced", synced_version=1)
+    with db.session(readonly=True) as session:
+        outlines = SyncStates(session).outlines(cid)
+        whole = SyncStates(session).all(cid)
+    assert outlines == [(s.type, s.app_id, s.status, s.problem) for s in whole]
+    assert outlines[1] == ("customer", "c-2", "error", problem)

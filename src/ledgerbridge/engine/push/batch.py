@@ -1,17 +1,18 @@
 """Writes sent together: up to `BATCH_SIZE` of one entity in one batch request.
 
-A write a batch can carry (`steps.batched`: a create; on QuickBooks Online an update, a
-delete or a void too) is queued (`enqueue`); the queue goes out when it is full, when a record
-depends on one of its creates, and at the end of every round. Each item's requestid
-(`<batch id>:<index>`) is stored with its operation and body and committed before the batch is
-sent, and the batch request carries the batch id: a batch whose answer was lost is replayed
-whole under that id (`settle`), and QuickBooks answers with what it did the first time. Each
-item's answer means what the same write's answer alone would (`write.refused`: a stale update
-re-applied, a delete or void of something gone taken as done, else the record's problem).
-What the batch carried out is stored before any refusal is looked into, and the stale updates
-(a read and a write more each) come last, each failing as the same write alone would: a
-connection-level failure stops the pass, the items not looked into yet left pending (their
-batch settled later); an unavailable QuickBooks puts that one record off.
+A write a batch can carry (`steps.batched`: a create; on QuickBooks Online an update, a delete
+or a void too) is queued (`enqueue`); the queue goes out when it is full, when a record depends
+on one of its creates, and at the end of every round. Each item's requestid (`<batch
+id>:<index>`) is stored with its operation and body and committed before the batch is sent, in
+the transaction that counts the batch request in the company's window (one commit for both;
+neither when the window has no room), and the batch request carries the batch id: a batch whose
+answer was lost is replayed whole under that id (`settle`), and QuickBooks answers with what it
+did the first time. Each item's answer means what the same write's answer alone would
+(`write.refused`: a stale update re-applied, a delete or void of something gone taken as done,
+else the record's problem). What the batch carried out is stored before any refusal is looked
+into, and the stale updates (a read and a write more each) come last, each failing as the same
+write alone would: a connection-level failure stops the pass, the items not looked into yet left
+pending (their batch settled later); an unavailable QuickBooks puts that one record off.
 
 QuickBooks allows a company 40 batch requests in its 500 requests a minute. While the batch
 requests are used up, the queue keeps going out one write at a time in the rest of the 500
@@ -103,9 +104,8 @@ def _send_some(p: Pass, entity: str) -> None:
     first of the two (`faults.wait_for_rate`: in the pass when it is short)."""
     paused = 0.0
     while True:
-        batch_wait = faults.room(p, batch=True)
+        batch_wait = _send_batch(p, entity)
         if batch_wait == 0:
-            _send_batch(p, entity)
             return
         fitting = p.alone.fitting(len(p.queue[entity]), batch_wait)
         single_wait, counted, taken = faults.take_now(p, fitting)
@@ -136,10 +136,11 @@ def _send_full(p: Pass, entity: str) -> None:
         if batch_from is not None and now < batch_from:
             batch_wait = (batch_from - now).total_seconds()
         else:
-            batch_wait = faults.room(p, batch=True)
+            if len(p.queue[entity]) >= BATCH_SIZE:
+                batch_wait = _send_batch(p, entity)
+            else:  # what is left stays queued once a batch request may go
+                batch_wait = faults.room(p, batch=True)
             if batch_wait == 0:
-                if len(p.queue[entity]) >= BATCH_SIZE:
-                    _send_batch(p, entity)
                 return
             batch_from = now + timedelta(seconds=batch_wait)
         # counted when it has room, as many as it has room for and as go before a batch
@@ -161,17 +162,22 @@ def _send_alone(p: Pass, entity: str, count: int, taken: datetime) -> None:
     singles.send(p, entity, going, taken)
 
 
-def _send_batch(p: Pass, entity: str) -> None:
-    """Send up to 30 queued writes as one batch request, each item's requestid, operation
-    and body stored first."""
+def _send_batch(p: Pass, entity: str) -> float:
+    """Send up to 30 queued writes as one batch request when the company's window has room
+    for one: the request counted, and each item's requestid, operation and body stored, in
+    one transaction first (`faults.take_batch_storing`). 0 once sent, else the seconds until
+    a batch request would go (the queue as it was)."""
     queued = p.queue[entity]
-    items, p.queue[entity] = queued[:BATCH_SIZE], queued[BATCH_SIZE:]
+    items = queued[:BATCH_SIZE]
     batch_id = uuid.uuid4().hex
     writes = [
         Write(q.key.type, q.key.app_id, f"{batch_id}:{index}", q.write.operation, q.write.body)
         for index, q in enumerate(items)
     ]
-    outcomes.store_sent(p, writes)
+    wait, taken = faults.take_batch_storing(p, writes)
+    if wait > 0:
+        return wait
+    p.queue[entity] = queued[BATCH_SIZE:]
     # committed: a lost answer is settled by replaying the whole batch under its requestid
     _send(
         p,
@@ -179,7 +185,9 @@ def _send_batch(p: Pass, entity: str) -> None:
         batch_id,
         [_Item(i, q.key, q.write, q.version, q.write.pushed) for i, q in enumerate(items)],
         {q.key: q.state for q in items},
+        taken,
     )
+    return 0.0
 
 
 def settle(p: Pass, batch_id: str) -> None:
@@ -214,8 +222,11 @@ def _send(
     batch_id: str,
     items: list[_Item],
     states: Mapping[RecordKey, StoredState],
+    taken: datetime | None = None,
 ) -> None:
-    taken = faults.take_rate(p, batch=True)
+    """The batch request (counted at `taken`; None: counted here, waiting for room)."""
+    if taken is None:
+        taken = faults.take_rate(p, batch=True)
     try:
         try:
             results = p.client.batch(

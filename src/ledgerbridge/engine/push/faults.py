@@ -10,10 +10,12 @@
 `take_rate` counts a request against QuickBooks' limits for the company before it is sent
 (`engine.pacing`), right before it is sent, and `landed` once it is answered: while they are
 reached, a short wait is waited out in the pass and a longer one stops it ("rate_limited").
-`room` only asks, for a caller that has something else to send meanwhile (a batch's creates
-sent one by one while batch requests are used up), and `take_now` counts single requests only
-if the window has room for them now, without waiting, as many as it has room for up to the
-number asked (the writes then go at once, `landed_together` once all are answered).
+`take_batch_storing` counts a batch request in the same transaction as its writes' requestids
+(nothing counted or stored when the window has no room for it). `room` only asks, for a caller
+that has something else to send meanwhile (a batch's creates sent one by one while batch
+requests are used up), and `take_now` counts single requests only if the window has room for
+them now, without waiting, as many as it has room for up to the number asked (the writes then go
+at once, `landed_together` once all are answered).
 """
 
 from __future__ import annotations
@@ -51,7 +53,7 @@ from ledgerbridge.storage.events import Events
 from ledgerbridge.storage.history import History
 from ledgerbridge.storage.mirror import Mirror
 from ledgerbridge.storage.records import Records
-from ledgerbridge.storage.sync_states import StoredState, SyncStates
+from ledgerbridge.storage.sync_states import StoredState, SyncStates, Write
 
 __all__ = [
     "BACKOFF",
@@ -63,6 +65,7 @@ __all__ = [
     "rejected",
     "retry_later",
     "room",
+    "take_batch_storing",
     "take_now",
     "take_rate",
     "wait_for_rate",
@@ -283,6 +286,22 @@ def take_now(p: Pass, most: int = 1) -> tuple[float, int, datetime]:
         at=taken,
     )
     return wait, counted, taken
+
+
+def take_batch_storing(p: Pass, writes: list[Write]) -> tuple[float, datetime]:
+    """A batch request counted and its writes' requestids stored (`outcomes.store_sent`) in
+    one transaction, committed before it is sent: (0, when it was counted, for `landed`),
+    else (the seconds until a batch request would go, now), nothing counted or stored, and
+    without waiting (the caller sends the writes alone meanwhile). QuickBooks Desktop has no
+    limits: stored, and 0."""
+    taken = p.ledger.clock()
+    with p.ledger.db.session() as session:
+        if p.connection.realm_id is not None:
+            wait = pacing.take_batch_in(session, p.ledger, p.connection.realm_id, at=taken)
+            if wait > 0:
+                return wait, taken
+        outcomes.store_sent_in(session, p, writes)
+    return 0.0, taken
 
 
 def room(p: Pass, *, batch: bool = False) -> float:

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from ledgerbridge.core.mirror import MirrorObject
 from ledgerbridge.core.problems import Problem
 from ledgerbridge.core.records import RecordKey
@@ -29,6 +31,7 @@ __all__ = [
     "bypass",
     "finish",
     "store_sent",
+    "store_sent_in",
     "store_success",
     "store_successes",
 ]
@@ -52,14 +55,19 @@ def store_sent(p: Pass, writes: list[Write]) -> None:
     transaction, committed before the first goes out: a crash from then on is settled by
     replaying each requestid."""
     with p.ledger.db.session() as session:
-        SyncStates(session, clock=p.ledger.clock).start_writes(p.cid, writes)
-        History(session, clock=p.ledger.clock).add_many(
-            p.cid,
-            [
-                Happened(w.type, w.app_id, f"{w.operation}_sent", request_id=w.request_id)
-                for w in writes
-            ],
-        )
+        store_sent_in(session, p, writes)
+
+
+def store_sent_in(session: Session, p: Pass, writes: list[Write]) -> None:
+    """`store_sent` in the caller's transaction (committed by the caller before any goes)."""
+    SyncStates(session, clock=p.ledger.clock).start_writes(p.cid, writes)
+    History(session, clock=p.ledger.clock).add_many(
+        p.cid,
+        [
+            Happened(w.type, w.app_id, f"{w.operation}_sent", request_id=w.request_id)
+            for w in writes
+        ],
+    )
 
 
 def store_success(
