@@ -54,6 +54,7 @@ PREPARE: dict[str, Callable[[Ctx, Row, Row | None], Row]] = {
     "CompanyCurrency": currencies.prepare_company_currency,
 }
 MAX_BATCH_ITEMS = 30
+MAX_BATCH_OBJECTS = 1000  # objects in a batch's whole answer
 CDC_WINDOW = timedelta(days=30)
 CDC_MAX_OBJECTS = 1000
 
@@ -553,6 +554,39 @@ def batch_size_check(items: Any) -> list[Mapping[str, Any]]:
     if len(items) > MAX_BATCH_ITEMS:
         raise faults.batch_size_exceeded(len(items), MAX_BATCH_ITEMS)
     return items
+
+
+def batch_writes(items: Any) -> bool:
+    """Whether a batch request writes: unless its items are queries only (none with an
+    `operation`), it is taken as one that does, malformed ones too."""
+    if not isinstance(items, list) or not items:
+        return True
+    return any(not isinstance(item, dict) or "operation" in item for item in items)
+
+
+def within_batch_limit(answers: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A batch's answers, their queries' rows cut to the MAX_BATCH_OBJECTS the whole answer
+    may hold (each object written counts one): the items after that answer shorter pages,
+    or empty ones, and say nothing of it, as change data capture cuts its answer."""
+    budget = MAX_BATCH_OBJECTS
+    for answer in answers:
+        section = answer.get("QueryResponse")
+        if not isinstance(section, dict):
+            budget -= 0 if "Fault" in answer else 1
+            continue
+        for key, rows in list(section.items()):
+            if not isinstance(rows, list):
+                continue
+            kept = rows[: max(budget, 0)]
+            budget -= len(kept)
+            if len(kept) == len(rows):
+                continue
+            if kept:
+                section[key] = kept
+                section["maxResults"] = len(kept)
+            else:  # an empty page, as QuickBooks answers one
+                answer["QueryResponse"] = {}
+    return answers
 
 
 def batch_item(ctx: Ctx, item: Mapping[str, Any]) -> dict[str, Any]:

@@ -131,6 +131,7 @@ def _company_from_json(data: Mapping[str, Any]) -> Company:
                 seed=fault.get("seed"),
                 retry_after=action.get("retry_after"),
                 in_batch=bool(fault["match"].get("in_batch")),
+                writes=fault["match"].get("writes"),
             )
         )
     company.replays = {

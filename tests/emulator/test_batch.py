@@ -98,6 +98,62 @@ def test_more_than_thirty_items_is_refused_whole(conn: Connection) -> None:
     assert count(conn, "Customer", "DisplayName LIKE 'Too Many%'") == 0
 
 
+def test_more_than_thirty_query_items_are_refused_whole(conn: Connection) -> None:
+    items = [{"bId": str(n), "Query": "SELECT * FROM Account"} for n in range(31)]
+    response = conn.post("batch", {"BatchItemRequest": items})
+    assert response.status_code == 400
+    assert fault(response)["code"] == "1040"
+
+
+def test_a_query_item_asking_more_than_1000_rows_is_refused_on_its_own(conn: Connection) -> None:
+    items = [
+        {"bId": "big", "Query": "SELECT * FROM Account MAXRESULTS 1001"},
+        {"bId": "ok", "Query": "SELECT * FROM Account MAXRESULTS 1000"},
+    ]
+    response = conn.post("batch", {"BatchItemRequest": items})
+    assert response.status_code == 200
+    answers = items_by_bid(response.json())
+    error = answers["big"]["Fault"]["Error"][0]
+    assert error["code"] == "4001"
+    too_large = "value 1001 is too large. Max allowed value is 1000"
+    assert error["Detail"] == f"QueryValidationError: {too_large}"
+    assert len(answers["ok"]["QueryResponse"]["Account"]) == count(conn, "Account") > 0
+
+
+def test_a_batch_answers_at_most_1000_objects_in_all(demo: Connection) -> None:
+    """Intuit caps a batch's whole answer at 1000 objects: the queries' rows past that are
+    cut, the items after the cut answer shorter pages or empty ones (and say nothing of it)."""
+    invoices = count(demo, "Invoice")
+    assert invoices == 250 and count(demo, "Customer") > 100
+    items = [{"bId": "c", "Query": "SELECT * FROM Customer MAXRESULTS 100"}]
+    items += [{"bId": f"i{n}", "Query": "SELECT * FROM Invoice MAXRESULTS 300"} for n in range(4)]
+    items += [
+        {"bId": "n", "Query": "SELECT COUNT(*) FROM Invoice"},
+        {"bId": "v", "Query": "SELECT * FROM Vendor"},
+        {"bId": "w", "operation": "create", "Customer": {"DisplayName": "Written Anyway"}},
+    ]
+    response = demo.post("batch", {"BatchItemRequest": items})
+    assert response.status_code == 200, response.text
+    answers = items_by_bid(response.json())
+    pages = {bid: answers[bid]["QueryResponse"] for bid in ("c", "i0", "i1", "i2", "i3", "v")}
+    assert [len(page.get("Customer", page.get("Invoice", []))) for page in pages.values()] == [
+        100,
+        250,
+        250,
+        250,
+        150,  # 1000 reached
+        0,
+    ]
+    assert pages["i3"]["maxResults"] == 150
+    assert pages["v"] == {}  # an empty page, as QuickBooks answers one
+    assert answers["n"]["QueryResponse"]["totalCount"] == invoices  # a count holds no object
+    assert answers["w"]["Customer"]["DisplayName"] == "Written Anyway"  # a write is done
+
+    alone = {"BatchItemRequest": [{"bId": "v", "Query": "SELECT * FROM Vendor"}]}
+    vendors = demo.post("batch", alone).json()["BatchItemResponse"][0]["QueryResponse"]
+    assert len(vendors["Vendor"]) == count(demo, "Vendor") > 0
+
+
 def test_batch_without_items_is_a_validation_fault(conn: Connection) -> None:
     response = conn.post("batch", {"Nothing": []})
     assert response.status_code == 400

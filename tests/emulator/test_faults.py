@@ -12,6 +12,9 @@ from quickbooks.exceptions import SevereException
 from quickbooks.objects.customer import Customer
 from quickbooks.objects.invoice import Invoice
 
+from qbo_emulator import persistence
+from qbo_emulator.emulator import Emulator
+from qbo_emulator.model.store import ScriptedFault
 from tests.emulator.api_helpers import (
     any_item_id,
     count,
@@ -278,6 +281,115 @@ def test_a_fault_in_batch_for_query_meets_the_query_items(conn: Connection, admi
     assert answers["c"]["Customer"]["DisplayName"] == "Made Too"
 
 
+def test_a_fault_in_batch_for_the_query_of_an_entity_meets_that_item_only(
+    conn: Connection, admin: Admin
+) -> None:
+    new_customer(conn.qb, "Listed")
+    add_fault(
+        admin,
+        conn.realm_id,
+        {
+            "match": {"entity": "Preferences", "operation": "query", "in_batch": True},
+            "times": None,
+            "action": {"status": 400, "code": "4001"},
+        },
+    )
+    items = [
+        {"bId": "c", "Query": "SELECT * FROM Customer"},
+        {"bId": "p", "Query": "select * from preferences"},
+        {"bId": "i", "Query": "SELECT * FROM CompanyInfo"},
+    ]
+    response = conn.post("batch", {"BatchItemRequest": items})
+    assert response.status_code == 200
+    answers = {a["bId"]: a for a in response.json()["BatchItemResponse"]}
+    assert answers["p"]["Fault"]["Error"][0]["code"] == "4001"
+    assert answers["c"]["QueryResponse"]["Customer"][0]["DisplayName"] == "Listed"
+    assert answers["i"]["QueryResponse"]["CompanyInfo"][0]["Id"] == "1"
+    assert conn.get("preferences").status_code == 200  # not a batch item: not met
+    assert faults_of(admin, conn.realm_id)[0]["hits"] == 1
+
+
+def test_a_fault_for_writes_meets_a_batch_with_a_write_not_one_of_queries(
+    conn: Connection, admin: Admin
+) -> None:
+    add_fault(
+        admin,
+        conn.realm_id,
+        {"match": {"entity": "batch", "writes": True}, "times": 1, "action": {"status": 503}},
+    )
+    queries = [{"bId": f"q{n}", "Query": "SELECT * FROM Customer"} for n in range(2)]
+    read = conn.post("batch", {"BatchItemRequest": queries})
+    assert read.status_code == 200  # a batch of queries only: a read, not met
+    assert conn.query("SELECT * FROM Customer").status_code == 200  # a POST, but a read
+    assert faults_of(admin, conn.realm_id)[0]["hits"] == 0
+    create = {"bId": "c", "operation": "create", "Customer": {"DisplayName": "Written"}}
+    written = conn.post("batch", {"BatchItemRequest": [*queries, create]})
+    assert written.status_code == 503  # a write among the queries: met
+    assert faults_of(admin, conn.realm_id)[0]["hits"] == 1
+    assert count(conn, "Customer", "DisplayName = 'Written'") == 0
+
+
+def test_a_fault_for_reads_meets_reads_only(conn: Connection, admin: Admin) -> None:
+    customer = new_customer(conn.qb, "Read Only")
+    add_fault(
+        admin,
+        conn.realm_id,
+        {"match": {"writes": False}, "times": None, "action": {"status": 500}},
+    )
+    queries = {"BatchItemRequest": [{"bId": "q", "Query": "SELECT * FROM Customer"}]}
+    assert conn.post("batch", queries).status_code == 500
+    assert conn.query("SELECT * FROM Customer").status_code == 500
+    assert conn.get(f"customer/{customer.Id}").status_code == 500
+    assert conn.get("cdc", entities="Customer", changedSince="2020-01-01").status_code == 500
+    assert new_customer(conn.qb, "Still Written").Id  # a write alone: not met
+    create = {"bId": "c", "operation": "create", "Customer": {"DisplayName": "Batch Write"}}
+    mixed = conn.post("batch", {"BatchItemRequest": [create, *queries["BatchItemRequest"]]})
+    assert mixed.status_code == 200  # a batch with a write: not met
+    assert faults_of(admin, conn.realm_id)[0]["hits"] == 4
+    assert faults_of(admin, conn.realm_id)[0]["match"]["writes"] is False
+
+
+def test_a_fault_in_batch_for_writes_meets_the_write_items_only(
+    conn: Connection, admin: Admin
+) -> None:
+    new_customer(conn.qb, "Asked")
+    add_fault(
+        admin,
+        conn.realm_id,
+        {
+            "match": {"in_batch": True, "writes": True},
+            "times": None,
+            "action": {"status": 400, "code": "6000"},
+        },
+    )
+    items = [
+        {"bId": "q", "Query": "SELECT * FROM Customer"},
+        {"bId": "c", "operation": "create", "Customer": {"DisplayName": "Refused"}},
+    ]
+    response = conn.post("batch", {"BatchItemRequest": items})
+    assert response.status_code == 200
+    answers = {a["bId"]: a for a in response.json()["BatchItemResponse"]}
+    assert answers["q"]["QueryResponse"]["Customer"][0]["DisplayName"] == "Asked"
+    assert answers["c"]["Fault"]["Error"][0]["code"] == "6000"
+
+
+def test_a_fault_s_writes_match_survives_a_restart() -> None:
+    emulator = Emulator()
+    company = emulator.create_company("Kept Faults")
+    company.faults.append(
+        ScriptedFault(id="f1", method=None, entity="batch", operation=None, times=1, writes=True)
+    )
+    company.faults.append(
+        ScriptedFault(id="f2", method=None, entity=None, operation=None, times=1, status=500)
+    )
+    saved = persistence.snapshot(emulator)
+    emulator.reset()
+    persistence.restore(emulator, saved)
+    restored = emulator.company(company.realm_id).faults
+    assert [(f.id, f.writes) for f in restored] == [("f1", True), ("f2", None)]
+    assert "writes" not in restored[1].to_json()["match"]
+
+
 def test_clear_faults(conn: Connection, admin: Admin) -> None:
     first = add_fault(
         admin, conn.realm_id, {"match": {"method": "GET"}, "times": None, "action": {"status": 500}}
@@ -317,6 +429,8 @@ def test_clear_faults(conn: Connection, admin: Admin) -> None:
         ({"action": {"status": 429, "retry_after": -1}}, "action.retry_after"),
         ({"match": {"in_batch": "yes"}, "action": {"status": 500}}, "match.in_batch"),
         ({"match": {"in_batch": True}, "action": {"latency_ms": 5}}, "action"),
+        ({"match": {"writes": "yes"}, "action": {"status": 500}}, "match.writes"),
+        ({"match": {"writes": 1}, "action": {"status": 500}}, "match.writes"),
     ],
 )
 def test_invalid_fault_is_422_naming_the_field(

@@ -45,7 +45,13 @@ from typing import Any, Self
 
 from sqlalchemy.orm import Session
 
-from ledgerbridge.adapters.qbo import BatchItem, BatchResult, PageRead, QuickBooks
+from ledgerbridge.adapters.qbo import (
+    BatchItem,
+    BatchResult,
+    PageRead,
+    QuickBooks,
+    QuickBooksError,
+)
 from ledgerbridge.engine.ports import Database, Ledger
 from ledgerbridge.storage import rate_windows
 from ledgerbridge.storage.rate_windows import RateWindows
@@ -273,7 +279,9 @@ class Paced:
         self._pace()
         return self._client.query_page(text, start, size)
 
-    def query_pages(self, reads: Sequence[PageRead]) -> list[list[dict[str, Any]]]:
+    def query_pages(
+        self, reads: Sequence[PageRead]
+    ) -> list[list[dict[str, Any]] | QuickBooksError]:
         self._pace(batch=True)
         return self._client.query_pages(reads)
 

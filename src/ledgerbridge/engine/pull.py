@@ -10,7 +10,8 @@ most 1000 objects, silently cutting the rest: a full answer is asked again entit
 the cursor (`MetaData.LastUpdatedTime`), checked by a count against the mirror's, or read
 whole when the counts differ (a deletion). A full read of QuickBooks Online asks the first
 page of every entity, the preferences and the company's information in one batch request
-(`_read_whole`); only an entity with more than that page is read again, a page a request. What a
+(`_read_whole`; a failed preferences or information item is read alone); only an entity with
+more than that page is read again, a page a request. What a
 pull reads goes into a temporary file (`_Spool`), whole before anything is stored, then into
 the mirror a page at a time: what one pull holds in memory is a page and what people
 changed, not the company. Webhooks only
@@ -460,8 +461,14 @@ def _read_whole(
     position and seconds apart would lose the object at the first page's edge whenever one
     before it is deleted between them, and an entity of up to PAGE_SIZE objects stays one
     request that no deletion can shift. A company whose entities each fit their share is read
-    in one request instead of nineteen. A singleton the batch did not answer is missing from
-    what is returned (the caller reads it alone)."""
+    in one request instead of nineteen.
+
+    QuickBooks answers each item of a batch on its own. An entity's item that failed fails
+    the batch as the query alone would fail (`ask` sends it again when QuickBooks could not
+    answer). A singleton's does not: it is missing from what is returned and the caller reads
+    it alone, through its own endpoint and `ask` (a read the batch did not answer), so that
+    one failed item does not throw the whole read away; only a 429 stops the read at once,
+    as it would alone."""
     reads = [(entity, _select(entity)) for entity in entities]
     reads += [(name, f"SELECT * FROM {name}") for name in SINGLETONS]
     found: dict[str, dict[str, Any]] = {}
@@ -470,7 +477,8 @@ def _read_whole(
         wide = {entity: FIRST_WIDE[entity] for entity, _ in part if entity in FIRST_WIDE}
         even = (FIRST_ROWS - sum(wide.values())) // max(1, len(part) - len(wide))
         asked = [PageRead(text, 1, wide.get(entity, even)) for entity, text in part]
-        pages = ask(functools.partial(client.query_pages, asked), batch=True)
+        singles = [entity in SINGLETONS for entity, _ in part]
+        pages = ask(functools.partial(_read_batch, client, asked, singles), batch=True)
         for read, (entity, _), page in zip(asked, part, pages, strict=True):
             if entity in SINGLETONS:
                 if page:
@@ -481,6 +489,22 @@ def _read_whole(
             else:  # more follow: read again from the start (see the docstring)
                 _read_in_full(client, entity, into, ask)
     return found
+
+
+def _read_batch(
+    client: QuickBooks, reads: list[PageRead], spared: list[bool]
+) -> list[list[dict[str, Any]]]:
+    """The pages of `reads` in one batch request; the first item that failed is raised
+    (the whole batch then fails, as `_read_whole` says), but for the items `spared`, which
+    come back as an empty page unless QuickBooks throttled them."""
+    pages: list[list[dict[str, Any]]] = []
+    for page, spare in zip(client.query_pages(reads), spared, strict=True):
+        if isinstance(page, QuickBooksError):
+            if not spare or isinstance(page, Throttled):
+                raise page
+            page = []
+        pages.append(page)
+    return pages
 
 
 MISSED_CHUNK = 100  # ids per query reading again the linked objects a full read missed

@@ -423,6 +423,9 @@ class _Admin:
         in_batch = match.get("in_batch", False)
         if not isinstance(in_batch, bool):
             raise Invalid("match.in_batch", "match.in_batch must be true or false")
+        writes = match.get("writes")
+        if writes is not None and not isinstance(writes, bool):
+            raise Invalid("match.writes", "match.writes must be true, false or null")
         fault = ScriptedFault(
             id=secrets.token_hex(4),
             method=_string(match, "method"),
@@ -432,6 +435,7 @@ class _Admin:
             probability=float(probability),
             seed=seed,
             in_batch=in_batch,
+            writes=writes,
         )
         if "status" in action or "code" in action:
             status = action.get("status", 500)

@@ -7,6 +7,7 @@ scripted faults, replayed when its `requestid` was seen, and then run under the 
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Callable
 from typing import Any
@@ -31,6 +32,7 @@ from qbo_emulator.rules import attachments, currencies, invoice_links, recurring
 from qbo_emulator.rules.context import Ctx
 
 MAX_REQUEST_ID = 50
+_QUERIED = re.compile(r"\bFROM\s+(\w+)", re.IGNORECASE)  # the entity a query reads
 # With a requestid, /batch allows shorter ids, and each item's bId at most 10 characters.
 MAX_BATCH_REQUEST_ID = 36
 MAX_BATCH_ITEM_ID = 10
@@ -116,7 +118,8 @@ class _Api:
         raw_body: bool = False,
     ) -> Response:
         emulator = self.emulator
-        scripted = self._scripted(company, call)
+        raw = await request.body()
+        scripted = self._scripted(company, call, lambda: _writes(call, raw, write=write))
         if scripted is not None and scripted.latency_ms:
             await emulator.latency(scripted.latency_ms / 1000)
         if scripted is not None and scripted.status is not None:
@@ -133,7 +136,6 @@ class _Api:
                 ).fault
             )
         replay_key = call.request_id if write and call.request_id else None
-        raw = await request.body()
         with emulator.operation(company, call.include) as ctx:
             # Looked up under the lock that also covers the write and its remembering, so a
             # request with the same id that ran while this body was arriving is replayed.
@@ -165,12 +167,20 @@ class _Api:
             return DroppedResponse()
         return raw_json(content, status)
 
-    def _scripted(self, company: Company, call: _Call) -> ScriptedFault | None:
+    def _scripted(
+        self, company: Company, call: _Call, writes: Callable[[], bool]
+    ) -> ScriptedFault | None:
+        """The first scripted fault the request meets; `writes` tells whether it writes,
+        asked only when a fault's `writes` match needs it."""
         with self.emulator.lock:
+            writing: bool | None = None
             for fault in company.faults:
                 if fault.in_batch:
                     continue
-                if fault.matches(call.method, call.resource or None, call.operation or None):
+                if fault.writes is not None and writing is None:
+                    writing = writes()
+                resource, operation = call.resource or None, call.operation or None
+                if fault.matches(call.method, resource, operation, writes=bool(writing)):
                     fault.hits += 1
                     return fault
         return None
@@ -377,11 +387,12 @@ class _Api:
                         )
             received = ctx.company.writes_received
             writes = [item for item in items if isinstance(item, dict) and "operation" in item]
-            if writes or not items:  # a batch of queries only writes nothing
+            if operations.batch_writes(items):  # a batch of queries only writes nothing
                 received["batch"] += 1
             for item in writes:
                 received[f"batch.{str(item['operation']).lower()}"] += 1
-            return {"BatchItemResponse": [_batch_item(ctx, item) for item in items]}
+            answers = [_batch_item(ctx, item) for item in items]
+            return {"BatchItemResponse": operations.within_batch_limit(answers)}
 
         return await self._run(request, handle, write=True, batch=True)
 
@@ -389,19 +400,43 @@ class _Api:
 def _batch_item(ctx: Ctx, item: Any) -> dict[str, Any]:
     """One item of a batch, unless a scripted fault `in_batch` meets it: then the fault is
     its answer and the item is not carried out (the batch's other items are). A query item
-    is met by a fault for the entity "query" (as a query sent alone is)."""
+    is met by a fault for the entity "query" (as a query sent alone is), or by one for the
+    operation "query" and the entity it reads."""
     if isinstance(item, dict):
+        queried: str | None = None
         if "Query" in item:
             entity: str | None = "query"
+            found = _QUERIED.search(str(item["Query"]))
+            queried = found.group(1) if found else None
         else:
             entity = next((k for k in item if k not in ("bId", "operation", "optionsData")), None)
         operation = str(item.get("operation", ""))
+        writes = "operation" in item
         for fault in ctx.company.faults:
-            if fault.in_batch and fault.matches("POST", entity, operation or None):
+            if not fault.in_batch:
+                continue
+            if entity == "query" and (fault.operation or "").lower() == "query":
+                met = fault.matches("POST", queried, "query", writes=False)
+            else:
+                met = fault.matches("POST", entity, operation or None, writes=writes)
+            if met:
                 fault.hits += 1
                 scripted = faults.scripted(fault.status or 400, fault.code).fault
                 return {"bId": str(item.get("bId", "")), "Fault": scripted.fault_object()}
     return operations.batch_item(ctx, item)
+
+
+def _writes(call: _Call, raw: bytes, *, write: bool) -> bool:
+    """Whether a request writes, for a fault's `writes` match: a batch by its items (one of
+    queries only is a read), any other request by its endpoint."""
+    if call.resource != "batch":
+        return write
+    try:
+        payload = loads(raw)
+    except ValueError:
+        return True
+    items = payload.get("BatchItemRequest") if isinstance(payload, dict) else None
+    return operations.batch_writes(items)
 
 
 def _linked(ctx: Ctx, entity: str, row: dict[str, Any], request: Request) -> dict[str, Any]:

@@ -160,7 +160,10 @@ class ScriptedFault:
     be repeated); a request that escapes it is checked against the next fault. `times` counts
     the requests that met it. `retry_after`: the seconds a scripted 429 asks the client to
     wait (a `Retry-After` header). `in_batch`: the fault meets the matching items of a batch
-    request one by one (the item's answer is the fault), not whole requests."""
+    request one by one (the item's answer is the fault), not whole requests. `writes`: True
+    meets only requests that write (a create, update, delete, void, send, upload, or a batch
+    with a write among its items), False only reads (a read, a query, change data capture, a
+    batch of queries only); None either (an item of a batch: a write item or a query item)."""
 
     id: str
     method: str | None
@@ -176,14 +179,19 @@ class ScriptedFault:
     seed: int | None = None
     retry_after: int | None = None
     in_batch: bool = False
+    writes: bool | None = None
     rng: random.Random = field(default_factory=random.Random, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.seed is not None:
             self.rng.seed(self.seed)
 
-    def matches(self, method: str, entity: str | None, operation: str | None) -> bool:
+    def matches(
+        self, method: str, entity: str | None, operation: str | None, *, writes: bool
+    ) -> bool:
         if self.times is not None and self.hits >= self.times:
+            return False
+        if self.writes is not None and self.writes is not writes:
             return False
         if self.method and self.method.upper() != method.upper():
             return False
@@ -210,6 +218,7 @@ class ScriptedFault:
                 "entity": self.entity,
                 "operation": self.operation,
                 **({"in_batch": True} if self.in_batch else {}),
+                **({"writes": self.writes} if self.writes is not None else {}),
             },
             "times": self.times,
             "hits": self.hits,

@@ -278,13 +278,12 @@ def test_a_pass_that_raises_is_retried_later_with_backoff(
 
 def test_leftover_work_is_followed_up_when_it_comes_due(bench: Bench) -> None:
     connection_id, realm = bench.company("Later Co")
-    pull_company(bench.ledger, connection_id)  # read first: its batch request meets no fault
     bench.put_customers(connection_id, 2, "Later")
     bench.forget_jobs()
-    bench.admin(
+    bench.admin(  # the batch of creates, not the first read's batch of queries
         "POST",
         f"/companies/{realm}/faults",
-        {"match": {"method": "POST", "entity": "batch"}, "times": 1, "action": {"status": 503}},
+        {"match": {"entity": "batch", "writes": True}, "times": 1, "action": {"status": 503}},
     )
     run_sync(bench.ledger, connection_id)
     assert bench.synced() == 0  # the batch of both creates waits for its retry time
@@ -342,10 +341,9 @@ def test_two_worker_processes_share_the_companies(bench: Bench) -> None:
 
 def test_a_killed_worker_is_replaced_and_nothing_is_sent_twice(bench: Bench) -> None:
     connection_id, realm = bench.company("Crash Co")
-    pull_company(bench.ledger, connection_id)  # read first: its batch request meets no fault
     names = bench.put_customers(connection_id, 40, "Crash Customer")
     faults = f"/companies/{realm}/faults"
-    batch_post = {"method": "POST", "entity": "batch"}
+    batch_post = {"entity": "batch", "writes": True}  # not the first read's batch of queries
     # a quick batch of 30 creates, then a batch of 10 that hangs: the worker is killed while
     # it is in flight
     bench.admin("POST", faults, {"match": batch_post, "times": 1, "action": {"latency_ms": 1}})

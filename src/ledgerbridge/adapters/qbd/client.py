@@ -40,7 +40,7 @@ from lxml import etree
 
 from ledgerbridge.adapters.qbd import errors, requests, schema, shapes
 from ledgerbridge.adapters.qbo.client import BatchItem, BatchResult, PageRead
-from ledgerbridge.adapters.qbo.errors import QboFault, Rejected, Unavailable
+from ledgerbridge.adapters.qbo.errors import QboFault, QuickBooksError, Rejected, Unavailable
 from ledgerbridge.adapters.qbwc import qbxml
 
 __all__ = ["AnswerLost", "Exchange", "QbdClient", "external_guid"]
@@ -282,9 +282,12 @@ class QbdClient:
         self._paging = held if len(page) == size else None
         return page
 
-    def query_pages(self, reads: Sequence[PageRead]) -> list[list[dict[str, Any]]]:
+    def query_pages(
+        self, reads: Sequence[PageRead]
+    ) -> list[list[dict[str, Any]] | QuickBooksError]:
         """Each read as `query_page` answers it, one after another (qbXML has no batch of
-        queries; Desktop counts no requests)."""
+        queries; Desktop counts no requests): a read that fails raises, there is no batch
+        item to fail alone."""
         return [self.query_page(read.text, read.start, read.size) for read in reads]
 
     def count(self, text: str) -> int:

@@ -152,7 +152,8 @@ class QuickBooks(Protocol):
     Still QuickBooks Online's in its shape, for another adapter (QuickBooks Desktop) to
     translate to and from: objects and bodies are the Accounting API's JSON (its entity names,
     `Id` and `SyncToken`, sparse updates), `query` and `count` take its SQL-like query
-    language (`query_pages` several queries in one batch request), `batch` its batch items
+    language (`query_pages` several queries in one batch request, each answered or failed on
+    its own), `batch` its batch items
     (at most `MAX_BATCH_ITEMS`), `cdc` is its change data
     capture, `preferences` and `company_info` answer its Preferences and CompanyInfo objects,
     a `request_id` is its `requestid` (at most 50 characters, 36 for a batch), and failures are
@@ -192,7 +193,9 @@ class QuickBooks(Protocol):
 
     def query_page(self, text: str, start: int, size: int) -> list[dict[str, Any]]: ...
 
-    def query_pages(self, reads: Sequence[PageRead]) -> list[list[dict[str, Any]]]: ...
+    def query_pages(
+        self, reads: Sequence[PageRead]
+    ) -> list[list[dict[str, Any]] | QuickBooksError]: ...
 
     def count(self, text: str) -> int: ...
 
@@ -377,13 +380,17 @@ class QboClient:
             raise ValueError(f"start is 1 or more, size 1 to {PAGE_SIZE}")
         return self._query_page(f"{text.strip()} STARTPOSITION {start} MAXRESULTS {size}")
 
-    def query_pages(self, reads: Sequence[PageRead]) -> list[list[dict[str, Any]]]:
+    def query_pages(
+        self, reads: Sequence[PageRead]
+    ) -> list[list[dict[str, Any]] | QuickBooksError]:
         """Pages of several queries in one request (a batch of query items: one request and
         one batch request in QuickBooks' limits), in the order of `reads`: at most
         `MAX_BATCH_ITEMS` of them, and at most `PAGE_SIZE` rows asked in all (QuickBooks
         answers a batch with at most 1000 objects). A page short of its `size` is its query's
-        last. A read changes nothing: an item's fault is raised as the query's own would be
-        (the first one's), and an answer missing an item's outcome is `Unavailable`."""
+        last. QuickBooks answers each item on its own: an item's fault comes back in its place
+        as the error the query sent alone would raise (the caller decides what to do with
+        it); a fault of the whole request is raised, and so is an answer missing an item's
+        outcome (`Unavailable`: a read changes nothing, it can be asked again)."""
         if len(reads) > MAX_BATCH_ITEMS:
             raise ValueError(f"a batch holds at most {MAX_BATCH_ITEMS} items, not {len(reads)}")
         if sum(read.size for read in reads) > PAGE_SIZE:
@@ -412,12 +419,14 @@ class QboClient:
             for entry in answer.body.get("BatchItemResponse") or []
             if isinstance(entry, dict)
         }
-        pages: list[list[dict[str, Any]]] = []
+        pages: list[list[dict[str, Any]] | QuickBooksError] = []
         for n in range(len(reads)):
             entry = found.get(str(n), {})
             fault, section = entry.get("Fault"), entry.get("QueryResponse")
             if isinstance(fault, Mapping):
-                raise translate(fault, intuit_tid=answer.response.headers.get("intuit_tid"))
+                tid = answer.response.headers.get("intuit_tid")
+                pages.append(translate(fault, intuit_tid=tid))
+                continue
             if not isinstance(section, Mapping):  # this item's answer is missing
                 raise translate(answer.response)
             pages.append(next((rows for _, rows in _row_lists(section)), []))

@@ -19,6 +19,9 @@ from ledgerbridge.engine.pull import pull_company
 from ledgerbridge.storage import tables
 from ledgerbridge.storage.connections import Connections
 from ledgerbridge.storage.mirror import Mirror
+from qbo_emulator.emulator import Seeder
+from qbo_emulator.operations import MAX_BATCH_ITEMS, MAX_BATCH_OBJECTS
+from qbo_emulator.query.parser import MAX_RESULTS_LIMIT
 from tests.ledgerbridge.engine.conftest import World
 from tests.ledgerbridge.engine.e2e.test_pull_cdc_limit import ann_synced
 from tests.ledgerbridge.engine.quickbooks_person import Person
@@ -105,6 +108,68 @@ def test_a_new_company_is_read_in_one_batch_request(
     assert connection is not None and connection.company_name == "Sync Test Co"
 
 
+def filled(world: World, entity: str, count: int) -> None:
+    """The emulated company holds at least `count` objects of `entity`: plain ones put
+    straight into its tables (no rule asks anything of a row stored so)."""
+    emulator = world.emulator.emulator
+    with emulator.lock:
+        company = emulator.company(world.realm_id)
+        seeder = Seeder(company)
+        for n in range(len(company.table(entity)), count):
+            name = f"Filler {entity} {n}"
+            if entity in ("Customer", "Vendor", "Employee"):
+                row: dict[str, Any] = {"DisplayName": name, "Active": True}
+            elif entity in pull.LISTS:
+                row = {"Name": name, "FullyQualifiedName": name, "Active": True}
+                if entity == "Account":
+                    row |= {"AccountType": "Expense", "AccountSubType": "OtherMiscellaneous"}
+            else:
+                row = {"DocNumber": f"F{n}", "TxnDate": "2026-11-02", "TotalAmt": 0, "Line": []}
+            seeder.insert_readonly(entity, row)
+
+
+def test_a_company_whose_every_first_page_is_full_is_read_within_quickbooks_limits(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The emulator holds QuickBooks' limits (30 items a batch, 1000 rows a query, 1000
+    objects in a batch's whole answer, cut silently past that): a company in which every
+    entity has more than its share of the first batch gets the largest first read there is,
+    and every object it holds is read."""
+    entities = (*pull.LISTS, *pull.DOCUMENTS)
+    for entity in entities:
+        filled(world, entity, pull.FIRST_WIDE.get(entity, 40) + 1)
+    sent: list[tuple[list[PageRead], int]] = []  # each batch: its reads, the objects answered
+    pages: list[int] = []  # each page read alone: its size
+    query_pages, query_page = QboClient.query_pages, QboClient.query_page
+
+    def batched(client: QboClient, asked: Any) -> Any:
+        answered = query_pages(client, asked)
+        sent.append((list(asked), sum(len(page) for page in answered if isinstance(page, list))))
+        return answered
+
+    def alone(client: QboClient, text: str, start: int, size: int) -> list[dict[str, Any]]:
+        pages.append(size)
+        return query_page(client, text, start, size)
+
+    monkeypatch.setattr(QboClient, "query_pages", batched)
+    monkeypatch.setattr(QboClient, "query_page", alone)
+    report = pull_company(world.ledger, world.connection_id)
+
+    assert report.stopped is None and report.full
+    ((asked, answered),) = sent
+    assert len(asked) <= MAX_BATCH_ITEMS
+    assert all(read.size <= MAX_RESULTS_LIMIT for read in asked)
+    assert sum(read.size for read in asked) <= pull.FIRST_ROWS
+    # every entity's first page full (the TaxCode page with its pseudo codes on top)...
+    assert answered >= sum(read.size for read in asked[: len(entities)]) + 2
+    assert answered <= MAX_BATCH_OBJECTS  # ...and still within the answer's cap
+    assert len(pages) == len(entities)  # so each read again, alone
+    assert all(size <= MAX_RESULTS_LIMIT for size in pages)
+    pseudo = {"TAX", "NON"}  # tax codes QuickBooks answers but holds in no table
+    for entity in entities:  # nothing cut: every object QuickBooks holds is in the mirror
+        assert held(world, entity) - pseudo == in_quickbooks(world, entity), entity
+
+
 def test_an_entity_with_more_than_its_first_page_is_read_on_page_by_page(
     world: World,
     person: Person,
@@ -173,6 +238,60 @@ def test_a_batch_quickbooks_refuses_stores_nothing(
     assert held(world, "Account") == set()
     with world.ledger.db.session(readonly=True) as session:
         assert Connections(session).cdc_cursor(world.connection_id) is None  # read again
+
+
+@pytest.mark.parametrize(
+    ("singleton", "action"),
+    [
+        ("Preferences", {"status": 400, "code": "4001"}),  # refused: would stop the read
+        ("CompanyInfo", {"status": 500}),  # every time: the batch asked thrice, then stopped
+    ],
+)
+def test_a_failed_preferences_or_company_info_item_is_read_alone_not_the_whole_read_again(
+    world: World,
+    reads: list[tuple[str, list[PageRead]]],
+    singleton: str,
+    action: dict[str, Any],
+) -> None:
+    world.admin(
+        "POST",
+        f"/companies/{world.realm_id}/faults",
+        {
+            "match": {"entity": singleton, "operation": "query", "in_batch": True},
+            "times": None,
+            "action": action,
+        },
+    )
+    _, batches = counted(world)
+    report = pull_company(world.ledger, world.connection_id)
+
+    assert report.stopped is None and report.full
+    assert [kind for kind, _ in reads] == ["batch"]  # the batch asked once, its item met once
+    assert world.admin("GET", f"/companies/{world.realm_id}/faults")["faults"][0]["hits"] == 1
+    assert counted(world)[1] == batches + 1  # one batch request: not asked again
+    assert held(world, "Account") == in_quickbooks(world, "Account") != set()
+    with world.ledger.db.session(readonly=True) as session:
+        preferences = Mirror(session, world.connection_id).preferences()
+        connection = Connections(session).get_unscoped(world.connection_id)
+    assert preferences["Id"] == "1"
+    assert connection is not None and connection.company_name == "Sync Test Co"
+
+
+def test_a_throttled_preferences_item_stops_the_read_at_once(world: World) -> None:
+    world.admin(
+        "POST",
+        f"/companies/{world.realm_id}/faults",
+        {
+            "match": {"entity": "Preferences", "operation": "query", "in_batch": True},
+            "times": None,
+            "action": {"status": 429},
+        },
+    )
+    requests, batches = counted(world)
+    report = pull_company(world.ledger, world.connection_id)
+    assert report.stopped == "throttled"
+    assert counted(world) == (requests + 1, batches + 1)  # not read alone into the throttle
+    assert held(world, "Account") == set()
 
 
 def test_a_refused_token_is_refreshed_and_the_batch_sent_again(world: World) -> None:

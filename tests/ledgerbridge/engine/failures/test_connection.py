@@ -217,11 +217,10 @@ def test_throttling_delays_the_company_and_fails_nothing(world: World) -> None:
 def test_an_outage_and_a_lost_answer_never_create_twice(world: World) -> None:
     """QuickBooks fails with 500s, then commits a write but the answer is lost: the records wait
     (pending, with the reason), and the lost write is settled by replaying its requestid."""
-    pull(world)  # the company read first: the faults meet the write, not the first read
-    world.admin(
+    world.admin(  # the writes meet the faults, not the reads (a first read is a POST too)
         "POST",
         f"/companies/{world.realm_id}/faults",
-        {"match": {"method": "POST"}, "times": 2, "action": {"status": 503}},
+        {"match": {"writes": True}, "times": 2, "action": {"status": 503}},
     )
     put(world, "customer", "a", display_name="Ada Stone")
     sync(world)
@@ -231,7 +230,7 @@ def test_an_outage_and_a_lost_answer_never_create_twice(world: World) -> None:
     world.admin(
         "POST",
         f"/companies/{world.realm_id}/faults",
-        {"match": {"method": "POST"}, "times": 1, "action": {"drop_after_commit": True}},
+        {"match": {"writes": True}, "times": 1, "action": {"drop_after_commit": True}},
     )
     for _ in range(4):
         later(world, 30)
@@ -272,12 +271,11 @@ def test_a_customer_just_created_in_quickbooks_is_linked_not_duplicated(
 def test_an_unknown_fault_keeps_the_raw_details_and_can_be_retried(world: World) -> None:
     """A fault nobody has classified: its raw code, message and detail are kept for support;
     Copy details hands them over; Retry sends it again once QuickBooks accepts it."""
-    pull(world)  # the company read first (a batch request): the fault meets the write
-    world.admin(
+    world.admin(  # the batch of the write, not the first read's batch of queries
         "POST",
         f"/companies/{world.realm_id}/faults",
         {
-            "match": {"method": "POST", "entity": "batch"},
+            "match": {"entity": "batch", "writes": True},
             "times": 1,
             "action": {"status": 400, "code": "9876"},
         },
