@@ -91,15 +91,14 @@ def take(
         return 0.0
     ahead = _SPARES.ahead(ledger.db, realm_id, bucket) if count and not batch else 0
     with ledger.db.session() as session:
-        wait, counted = RateWindows(session, clock=ledger.clock).take_ahead(
+        wait, counted = _take_ahead(
+            session,
+            ledger,
             realm_id,
-            limit=limits.requests_per_minute,
             batch=batch,
-            batch_limit=limits.batches_per_minute,
-            window=limits.window_seconds,
+            at=moment,
             keep_for_batches=keep_for_batches,
             count=count,
-            at=moment,
             ahead=ahead,
         )
     if counted and not batch:
@@ -113,16 +112,34 @@ def take_batch_in(
     """`take` of a batch request at `at` (now) in the caller's transaction (`session`): 0 when
     it may go, counted once that transaction commits, together with what the caller writes in
     it; else the seconds until it may go (nothing counted)."""
+    wait, _ = _take_ahead(session, ledger, realm_id, batch=True, at=at or ledger.clock())
+    return wait
+
+
+def _take_ahead(
+    session: Session,
+    ledger: Ledger,
+    realm_id: str,
+    *,
+    batch: bool,
+    at: datetime,
+    keep_for_batches: bool = False,
+    count: bool = True,
+    ahead: int = 0,
+) -> tuple[float, int]:
+    """`RateWindows.take_ahead` with the ledger's limits, in `session`."""
     limits = ledger.rate_limits
-    wait, _ = RateWindows(session, clock=ledger.clock).take_ahead(
+    return RateWindows(session, clock=ledger.clock).take_ahead(
         realm_id,
         limit=limits.requests_per_minute,
-        batch=True,
+        batch=batch,
         batch_limit=limits.batches_per_minute,
         window=limits.window_seconds,
-        at=at or ledger.clock(),
+        keep_for_batches=keep_for_batches,
+        count=count,
+        at=at,
+        ahead=ahead,
     )
-    return wait
 
 
 def landed(ledger: Ledger, realm_id: str, taken: datetime, *, batch: bool = False) -> None:

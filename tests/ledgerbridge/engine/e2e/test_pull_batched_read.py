@@ -101,6 +101,11 @@ def test_a_new_company_is_read_in_one_batch_request(
     assert sum(read.size for read in asked) <= pull.FIRST_ROWS
     assert counted(world) == (requests + 1, batches + 1)  # one request, a batch request
     assert held(world, "Account") == in_quickbooks(world, "Account") != set()
+    assert_company_settings_stored(world)
+
+
+def assert_company_settings_stored(world: World) -> None:
+    """The full read stored the company's Preferences and its CompanyInfo's name."""
     with world.ledger.db.session(readonly=True) as session:
         preferences = Mirror(session, world.connection_id).preferences()
         connection = Connections(session).get_unscoped(world.connection_id)
@@ -270,11 +275,7 @@ def test_a_failed_preferences_or_company_info_item_is_read_alone_not_the_whole_r
     assert world.admin("GET", f"/companies/{world.realm_id}/faults")["faults"][0]["hits"] == 1
     assert counted(world)[1] == batches + 1  # one batch request: not asked again
     assert held(world, "Account") == in_quickbooks(world, "Account") != set()
-    with world.ledger.db.session(readonly=True) as session:
-        preferences = Mirror(session, world.connection_id).preferences()
-        connection = Connections(session).get_unscoped(world.connection_id)
-    assert preferences["Id"] == "1"
-    assert connection is not None and connection.company_name == "Sync Test Co"
+    assert_company_settings_stored(world)
 
 
 def test_a_throttled_preferences_item_stops_the_read_at_once(world: World) -> None:
