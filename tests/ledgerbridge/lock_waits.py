@@ -10,6 +10,7 @@ goes on as soon as the other thread is really blocked, and never before.
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 import time
@@ -23,20 +24,26 @@ from ledgerbridge.storage.db import Database
 def blocked_by(
     db: Database, holder: Session, thread: threading.Thread, timeout: float = 60
 ) -> None:
-    """Return once `thread` waits for a lock of `holder`'s open transaction: on PostgreSQL a
-    backend whose blocking processes include `holder`'s; on SQLite (one writer at a time) the
-    thread in the write transaction's `BEGIN IMMEDIATE` (`storage.db`), which waits for the
-    writer that `holder` is. AssertionError if the thread ends first, or after `timeout`."""
+    """Return once `thread` waits for a lock of `holder`'s open transaction: on PostgreSQL the
+    backend of the statement `thread` runs, once its blocking processes include `holder`'s; on
+    SQLite (one writer at a time) the thread in the write transaction's `BEGIN IMMEDIATE`
+    (`storage.db`), which waits for the writer that `holder` is. AssertionError if the thread
+    ends first, or after `timeout`."""
     deadline = time.monotonic() + timeout
     if db.engine.dialect.name == "postgresql":
         pid = holder.execute(text("SELECT pg_backend_pid()")).scalar_one()
-        query = text(
-            "SELECT count(*) FROM pg_locks WHERE NOT granted AND :pid = ANY(pg_blocking_pids(pid))"
-        )
+        query = text("SELECT :holder = ANY(pg_blocking_pids(:waiting))")
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as watcher:
-            while not watcher.execute(query, {"pid": pid}).scalar_one():
+            while True:
+                # the backend of the statement `thread` runs now, if it runs one (another
+                # session waiting for `holder`, a worker process's, is not `thread`)
+                waiting = _in_postgresql_statement(thread)
+                if (
+                    waiting is not None
+                    and watcher.execute(query, {"holder": pid, "waiting": waiting}).scalar_one()
+                ):
+                    return
                 _not_yet(thread, deadline)
-        return
     while not _in_sqlite_write_begin(thread):
         _not_yet(thread, deadline)
 
@@ -45,6 +52,19 @@ def _not_yet(thread: threading.Thread, deadline: float) -> None:
     assert thread.is_alive(), f"{thread.name} ended without waiting for the lock"
     assert time.monotonic() < deadline, f"{thread.name} never waited for the lock"
     time.sleep(0.002)
+
+
+def _in_postgresql_statement(thread: threading.Thread) -> int | None:
+    """The backend pid of the psycopg connection whose statement `thread` runs, if any."""
+    frame = sys._current_frames().get(thread.ident or 0)
+    while frame is not None:
+        code = frame.f_code
+        if code.co_name == "execute" and f"{os.sep}psycopg{os.sep}" in code.co_filename:
+            connection = getattr(frame.f_locals.get("self"), "connection", None)
+            info = getattr(connection, "info", None)
+            return None if info is None else int(info.backend_pid)
+        frame = frame.f_back
+    return None
 
 
 def _in_sqlite_write_begin(thread: threading.Thread) -> bool:
