@@ -131,7 +131,9 @@ def run(
     params: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None = None,
 ) -> CursorResult[Any]:
     """A Core statement on the session's connection, in its transaction (a list of parameter
-    sets: one executemany)."""
+    sets: one executemany). It bypasses the ORM: no autoflush of objects added to the session
+    first, no ORM execute events; a repository that mixes `session.add` with `run` flushes
+    first."""
     return session.connection().execute(statement, params)
 
 
