@@ -10,6 +10,7 @@ size and prints its counts."""
 from __future__ import annotations
 
 import collections
+import contextlib
 import json
 import os
 import random
@@ -41,6 +42,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.timeout(240)]
 COMPANIES = 3
 CUSTOMERS, ITEMS, INVOICES = 30, 6, 40  # a company's records (76)
 KILL_EVERY = 3.0  # seconds between two SIGKILLs of a worker (at least)
+SLICES = 3  # parts of each company's records, the next handed over after a SIGKILL
 EXPIRE_EVERY = 5.0  # seconds between two expiries of a company's access token
 BURST_EVERY = 6.0  # seconds between two bursts of 429 (3 requests each) at a company
 SETTLE = 150.0  # seconds the whole run may take to leave nothing pending
@@ -148,6 +150,19 @@ def running(environ: dict[str, str], logs: Path, size: int) -> Iterator[Fleet]:
         fleet.stop()
 
 
+def hand_over(service: Service, key_id: str, companies: list[Company], index: int) -> int:
+    """Slice `index` of every company's records handed over (`put_records`); the slices
+    handed over now. Each company's records go in SLICES parts, the next only once a worker
+    was killed since the last: on a fast machine the whole run takes seconds, and a kill
+    every KILL_EVERY seconds alone could come too late to meet any work."""
+    for company in companies:
+        size = -(-len(company.records) // SLICES)
+        part = company.records[index * size : (index + 1) * size]
+        for at in range(0, len(part), PUT_MANY):
+            service.put_records(key_id, company.connection_id, part[at : at + PUT_MANY])
+    return index + 1
+
+
 def statuses(ledger: Ledger) -> dict[str, int]:
     with ledger.db.engine.connect() as connection:
         rows = connection.execute(text("SELECT status, count(*) FROM sync_state GROUP BY status"))
@@ -214,6 +229,7 @@ def test_companies_sync_exactly_once_through_chaos_and_killed_workers(tmp_path: 
         EmulatorServer() as emulator,
         private_schema("lb_chaos") as database_url,
         httpx.Client(base_url=f"{emulator.url}/_emulator", timeout=30) as admin,
+        contextlib.ExitStack() as cleanup,
     ):
         environ = {
             **os.environ,
@@ -222,6 +238,7 @@ def test_companies_sync_exactly_once_through_chaos_and_killed_workers(tmp_path: 
             "LEDGERBRIDGE_DATA_DIR": str(tmp_path),
         }
         ledger = build(load_settings(environ, data_dir=tmp_path))
+        cleanup.callback(ledger.db.dispose)  # also when an assertion fails
         ledger.db.migrate()
         apply_job_schema(ledger)
         service = Service(ledger, defer_in=defer_sync_in)
@@ -237,10 +254,7 @@ def test_companies_sync_exactly_once_through_chaos_and_killed_workers(tmp_path: 
         kills = expiries = bursts = synced_at_kill = 0
         started = time.monotonic()
         with running(environ, tmp_path, size=2) as fleet:
-            for company in companies:
-                for at in range(0, len(company.records), PUT_MANY):
-                    chunk = company.records[at : at + PUT_MANY]
-                    service.put_records(key_id, company.connection_id, chunk)
+            handed = hand_over(service, key_id, companies, 0)
             next_kill, next_expiry, next_burst = (started + d for d in (KILL_EVERY, 1.0, 2.0))
             while True:
                 counts = statuses(ledger)
@@ -250,17 +264,20 @@ def test_companies_sync_exactly_once_through_chaos_and_killed_workers(tmp_path: 
                 assert now - started < SETTLE, (
                     f"{counts} after {SETTLE} s\n{diagnosis(ledger)}\n{fleet.logs()}"
                 )
-                # the oldest worker killed every KILL_EVERY seconds, once every worker is
-                # taking jobs (a worker starting on a loaded machine takes seconds: killed
-                # before it works, it would prove nothing) and something was synced since
+                # the oldest worker killed every KILL_EVERY seconds, and at once while a slice
+                # of the records waits for its kill, once every worker is taking jobs (a worker
+                # starting on a loaded machine takes seconds: killed before it works, it would
+                # prove nothing) and something was synced since
                 if (
-                    now >= next_kill
+                    (now >= next_kill or kills < handed)
                     and counts.get("synced", 0) > synced_at_kill
                     and taking_jobs(ledger) >= len(fleet.procs)
                 ):
                     fleet.kill_oldest()
                     kills += 1
                     next_kill, synced_at_kill = now + KILL_EVERY, counts.get("synced", 0)
+                if kills >= handed < SLICES:  # the next slice once the last one met a kill
+                    handed = hand_over(service, key_id, companies, handed)
                 if now >= next_expiry:
                     realm = companies[expiries % COMPANIES].realm_id
                     admin.post("/tokens/expire", json={"realm_id": realm}).raise_for_status()
@@ -329,4 +346,3 @@ def test_companies_sync_exactly_once_through_chaos_and_killed_workers(tmp_path: 
             assert verified.returncode == 0, verified.stdout + verified.stderr
             report: dict[str, Any] = json.loads(verified.stdout)
             assert report["mismatches"] == [] and report["checked"] == len(company.records)
-        ledger.db.dispose()
