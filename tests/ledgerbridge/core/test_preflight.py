@@ -569,6 +569,29 @@ def test_two_properties_with_one_name(other_parent: str, expected: str) -> None:
     assert found(world.check("customer/p2")) == [(expected, "display_name")]
 
 
+@pytest.mark.parametrize(
+    ("other_parent", "expected"),
+    [("c1", catalog.PROPERTY_DUPLICATE_NAME), ("c2", catalog.CUSTOMER_DUPLICATE_IN_APP)],
+)
+def test_a_property_named_as_one_already_sent_under_its_customer(
+    other_parent: str, expected: str
+) -> None:
+    """The same two properties when the first was synced before the second arrived (a
+    worker's pass between the two puts): the name is held in QuickBooks by the first's
+    object, and the second is told the same as when both came in one pass."""
+    world = World(person("Customer", "80", "12 Oak St", parent="58"))
+    world.add("customer/c1", {"display_name": "Owner One"}, "Customer/58")
+    world.add(
+        "customer/p1",
+        {"display_name": "12 Oak St", "kind": "property", "parent_id": "c1"},
+        "Customer/80",
+    )
+    world.add(
+        "customer/p2", {"display_name": "12 Oak St", "kind": "property", "parent_id": other_parent}
+    )
+    assert found(world.check("customer/p2")) == [(expected, "display_name")]
+
+
 @pytest.mark.parametrize(("parent", "link"), [("58", "80"), ("99", None)])
 def test_a_property_links_only_under_its_parent(parent: str, link: str | None) -> None:
     world = World(person("Customer", "80", "12 Oak St", "owner@example.com", parent=parent))

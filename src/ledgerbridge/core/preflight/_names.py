@@ -172,7 +172,7 @@ def _held(ctx: Context, space: NameSpace, name: str, holder: MirrorObject) -> Pr
     owner = ctx.owner(holder, space.record_type)
     if owner is not None:
         return problem(
-            space.linked_elsewhere,
+            _of_siblings(ctx, [owner]) or space.linked_elsewhere,
             space.path,
             f"{said}, which is linked to app {owner}",
             name=name,
@@ -191,26 +191,32 @@ def _held(ctx: Context, space: NameSpace, name: str, holder: MirrorObject) -> Pr
 def _in_app(ctx: Context, space: NameSpace, name: str, others: list[RecordKey]) -> Problem | None:
     if space.in_app is None:
         return None
-    code = space.in_app
-    record = ctx.subject.record
-    if isinstance(record, Customer) and record.kind == "property":
-        for other in others:
-            sibling = ctx.subject.app_records(other)
-            if (
-                isinstance(sibling, Customer)
-                and sibling.kind == "property"
-                and sibling.parent_id == record.parent_id
-            ):
-                code = catalog.PROPERTY_DUPLICATE_NAME
-                break
     ids = ", ".join(other.app_id for other in others)
     return problem(
-        code,
+        _of_siblings(ctx, others) or space.in_app,
         space.path,
         f'app {space.record_type} {ids} would also be named "{name}" in QuickBooks',
         name=name,
         app_id=others[0].app_id,
     )
+
+
+def _of_siblings(ctx: Context, others: list[RecordKey]) -> str | None:
+    """PROPERTY_DUPLICATE_NAME when the subject is a property and one of `others` (the app
+    records wanting or holding its name) is a property of the same customer, whether or not
+    that one was sent already; else None (the name space's own code)."""
+    record = ctx.subject.record
+    if not (isinstance(record, Customer) and record.kind == "property"):
+        return None
+    for other in others:
+        sibling = ctx.subject.app_records(other)
+        if (
+            isinstance(sibling, Customer)
+            and sibling.kind == "property"
+            and sibling.parent_id == record.parent_id
+        ):
+            return catalog.PROPERTY_DUPLICATE_NAME
+    return None
 
 
 def _rank(ctx: Context, space: NameSpace, name: str, holder: MirrorObject | None) -> int:
