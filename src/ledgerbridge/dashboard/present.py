@@ -119,6 +119,7 @@ _HISTORY: Mapping[str, str] = {
     "update_sent": "Sent to QuickBooks to be updated",
     "delete_sent": "Sent to QuickBooks to be deleted",
     "void_sent": "Sent to QuickBooks to be voided",
+    "not_sent": "Not sent after all: QuickBooks stopped taking requests first; goes later",
     "created": "Created in QuickBooks",
     "updated": "Updated in QuickBooks",
     "linked": "Linked to a QuickBooks record",

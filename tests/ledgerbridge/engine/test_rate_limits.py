@@ -268,6 +268,45 @@ def test_a_lost_answer_and_a_429_among_the_writes_sent_alone_create_nothing_twic
     each_customer_once(world, 60)
 
 
+def test_writes_alone_never_sent_after_a_429_say_so_in_their_histories(world: World) -> None:
+    """A 429 stops the writes going alone: those after it were stored as about to go
+    (`create_sent`, with their requestids) but never left. Each gets a `not_sent` entry with
+    the same requestid, the emulator's export holds none of them, and the next pass sends them
+    under those same requestids, each created once."""
+    pull_company(world.ledger, world.connection_id)
+    limit(world, requests=200, batches=2)
+    customers(world, 40)
+    faults = f"/companies/{world.realm_id}/faults"
+    single = {"method": "POST", "entity": "customer"}
+    world.admin("POST", faults, {"match": single, "times": 1, "action": {"status": 429}})
+
+    report = world.sync()  # one batch of 30, then the ten alone: the first refused
+
+    assert report.stopped == "throttled"
+    made = {c["DisplayName"] for c in world.entities("Customer")}
+    assert len(made) == 30
+    with world.ledger.db.session(readonly=True) as session:
+        rows = session.execute(
+            text(
+                "SELECT app_id, kind, request_id FROM history WHERE connection_id = :cid "
+                "AND kind IN ('create_sent', 'not_sent') ORDER BY id"
+            ),
+            {"cid": world.connection_id},
+        ).all()
+    alone = {app_id: rid for app_id, kind, rid in rows if kind == "create_sent" and ":" not in rid}
+    told = {app_id: rid for app_id, kind, rid in rows if kind == "not_sent"}
+    assert len(alone) == 10
+    # the refused one was sent (QuickBooks answered 429); the nine after it never left
+    assert len(told) == 9 and all(alone[app_id] == rid for app_id, rid in told.items())
+    names = {f"c{n:03d}": f"Customer {n:03d}" for n in range(40)}
+    assert not {names[app_id] for app_id in told} & made
+    world.admin("DELETE", faults)
+    limit(world, requests=500, batches=40)
+    later(world, 30)
+    world.sync()
+    each_customer_once(world, 40)
+
+
 def test_a_slow_answer_in_a_group_of_writes_alone_leaves_no_write_sent_uncounted(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -7,7 +7,7 @@ synced, its history and event, in one transaction), or the record's new status.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -84,9 +84,12 @@ def store_success(
     store_successes(p, [Success(key, version, entity, result, pushed, kind, adopted)])
 
 
-def store_successes(p: Pass, successes: list[Success]) -> None:
+def store_successes(p: Pass, successes: list[Success], *, not_sent: Sequence[Write] = ()) -> None:
     """What QuickBooks did, stored in one transaction (a batch's creates together): the
-    link, the object in the mirror, the record synced, its history and event."""
+    link, the object in the mirror, the record synced, its history and event; and in the same
+    transaction a `not_sent` history entry for each write in `not_sent`, stored as about to
+    go (`store_sent`) but never sent: a pass stopped before it. Their requestids stay: the
+    write goes later under the same one."""
     stored: list[tuple[Success, StoredLink, MirrorObject | None]] = []
     finished: list[Finished] = []
     with p.ledger.db.session() as session:
@@ -151,7 +154,8 @@ def store_successes(p: Pass, successes: list[Success]) -> None:
                     detail={"quickbooks_id": link.qbo_id, "sync_token": link.sync_token},
                 )
                 for d, link, _ in stored
-            ],
+            ]
+            + [Happened(w.type, w.app_id, "not_sent", request_id=w.request_id) for w in not_sent],
         )
         Events(session, clock=p.ledger.clock).append_many(
             p.cid,

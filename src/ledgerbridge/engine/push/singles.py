@@ -16,7 +16,9 @@ re-applied, a delete or void of something gone taken as done, else the record's 
 looked into once what QuickBooks carried out is stored. An unavailable QuickBooks puts that
 record off and the rest still go. A connection-level failure stops the pass once what was
 answered is stored, before any refusal is looked into (a request more); the writes not sent
-by then and the refusals stay pending, settled by replay later. A group that runs past the
+by then and the refusals stay pending, settled by replay later; each write not sent gets a
+`not_sent` entry in its history after its `*_sent` one (same requestid), so a record's history
+never says a write went that never left. A group that runs past the
 window's margin (a slow answer) moves its count to the current bucket before its next write,
 so no write sent is ever out of the shared window while QuickBooks still counts it.
 """
@@ -56,6 +58,7 @@ def send(p: Pass, entity: str, queued: list[Queued], taken: datetime) -> None:
     refused: list[tuple[Queued, Rejected]] = []
     put_off: list[tuple[Queued, Unavailable]] = []
     stopped: tuple[Queued, QuickBooksError] | None = None
+    unsent: list[Write] = []
     started, count = taken, 0
     answered: list[datetime] = []
     try:
@@ -76,6 +79,7 @@ def send(p: Pass, entity: str, queued: list[Queued], taken: datetime) -> None:
                 put_off.append((q, exc))
             except (Disconnected, SubscriptionLapsed, Throttled) as exc:
                 stopped = (q, exc)  # the rest are not sent: pending, settled by replay
+                unsent = writes[index + 1 :]
                 break
             else:
                 if out.operation == "delete" or result is None:
@@ -91,7 +95,7 @@ def send(p: Pass, entity: str, queued: list[Queued], taken: datetime) -> None:
         faults.landed_together(p, taken, answered)
     if count:
         p.alone.seconds = (p.ledger.clock() - started).total_seconds() / count
-    _store(p, entity, done, gone, refused, put_off, stopped)
+    _store(p, entity, done, gone, refused, put_off, stopped, unsent)
 
 
 def _store(
@@ -102,11 +106,13 @@ def _store(
     refused: list[tuple[Queued, Rejected]],
     put_off: list[tuple[Queued, Unavailable]],
     stopped: tuple[Queued, QuickBooksError] | None,
+    unsent: list[Write],
 ) -> None:
     """What the writes came to: what QuickBooks carried out first, in one transaction (it
-    may be asked again about a refusal, and that fail or stop the pass), then the records put
-    off, the refusals, and the failure that stopped the writes, if one did."""
-    outcomes.store_successes(p, done)
+    may be asked again about a refusal, and that fail or stop the pass), with the writes never
+    sent told so in their histories, then the records put off, the refusals, and the failure
+    that stopped the writes, if one did."""
+    outcomes.store_successes(p, done, not_sent=unsent)
     for operation in ("create", "update", "void"):
         write.counted(p, operation, sum(1 for d in done if d.kind == f"{operation}d"))
     for q in gone:
