@@ -12,6 +12,7 @@ TestClient's own way: its own loop, and the app's lifespan run.
 from __future__ import annotations
 
 import contextlib
+import sys
 import threading
 import warnings
 from collections.abc import Iterator
@@ -39,12 +40,32 @@ def shared_portal() -> BlockingPortal:
         return _shared[0][0]
 
 
-def close_shared_portal() -> None:
-    """Stop the shared loop, if one was started (its thread ends)."""
+def close_shared_portal(timeout: float = 10.0) -> bool:
+    """Stop the shared loop, if one was started: requests still running are cancelled, and
+    the loop's thread is waited for at most `timeout` seconds (an endpoint stuck in a worker
+    thread cannot be cancelled: the session's end must not hang on it; the thread is a daemon
+    and ends with the process). False when the loop had not stopped by then."""
     with _lock:
-        if _shared:
-            _, stack = _shared.pop()
-            stack.close()
+        if not _shared:
+            return True
+        portal, stack = _shared.pop()
+
+    def close() -> None:
+        with contextlib.suppress(RuntimeError):  # the portal stopped already
+            portal.call(portal.stop, True)
+        stack.close()
+
+    closer = threading.Thread(target=close, name="close-shared-portal", daemon=True)
+    closer.start()
+    closer.join(timeout)
+    if closer.is_alive():
+        print(
+            f"tests: the in-process event loop still ran a request after {timeout:g} s; "
+            "left to end with the process",
+            file=sys.stderr,
+        )
+        return False
+    return True
 
 
 class TestClient(_TestClient):
