@@ -4,6 +4,8 @@
                                                  # killed every 20 s: about half an hour
     .venv/bin/python -m bench.chaos --quick      # 4 companies of 300, a kill every 5 s
     .venv/bin/python -m bench.chaos --companies 20 --records 500 --workers 3 --kill-every 10
+    .venv/bin/python -m bench.chaos --fleet      # bench.fleet's companies: 1,000 of 50 records
+                                                 # and 10 of 20,000 (--scale 0.05: 50 and 1,000)
 
 Against one emulator process with QuickBooks' real limits on every company (500 requests and
 40 batch requests a minute, 10 in flight), `--workers` `ledgerbridge worker` processes (2 by
@@ -48,7 +50,7 @@ from typing import Any
 from sqlalchemy import text
 
 from bench.emulator import EmulatorProcess, with_emulator
-from bench.fleet import Company, companies, schema
+from bench.fleet import LARGE, LARGE_RECORDS, SMALL, SMALL_RECORDS, Company, companies, schema
 from ledgerbridge.bootstrap import Ledger, build
 from ledgerbridge.dispatch.jobs import apply_job_schema, defer_sync_in
 from ledgerbridge.engine.service import PUT_MANY, Service
@@ -173,6 +175,15 @@ def count_in_quickbooks(server: EmulatorProcess, company: Company, tally: Tally)
     tally.missing += len(wanted - found.keys())
 
 
+def shape(args: argparse.Namespace) -> list[tuple[str, int, int]]:
+    """The companies to make: (name prefix, how many, records each, without the item)."""
+    if args.fleet:
+        small = max(1, round(SMALL * args.scale))
+        large = max(SMALL_RECORDS, round(LARGE_RECORDS * args.scale))
+        return [("Large", LARGE, large), ("Small", small, SMALL_RECORDS)]
+    return [("Chaos", args.companies, args.records)]
+
+
 def run(server: EmulatorProcess, args: argparse.Namespace, scratch: Path) -> Tally:
     url = f"http://{server.host}:{server.port}"
     server.admin("POST", "/_emulator/reset")
@@ -197,7 +208,7 @@ def run(server: EmulatorProcess, args: argparse.Namespace, scratch: Path) -> Tal
         ledger.db.migrate()
         apply_job_schema(ledger)
         service = Service(ledger, defer_in=defer_sync_in)
-        made = companies(service, url, [("Chaos", args.companies, args.records)])
+        made = companies(service, url, shape(args))
         for index, company in enumerate(made):
             install_faults(server, company.realm_id, index)
         tally.records = sum(len(c.records) for c in made)
@@ -215,7 +226,8 @@ def run(server: EmulatorProcess, args: argparse.Namespace, scratch: Path) -> Tal
             next_expiry, next_burst = began + args.expire_every, began + args.burst_every
             synced_at_kill = 0
             while True:
-                if chunks:
+                handing = time.perf_counter()
+                while chunks and time.perf_counter() - handing < POLL:  # then a look round
                     company, chunk = chunks.pop(0)
                     service.put_records(company.key_id, company.connection_id, chunk)
                 counts = statuses(ledger)
@@ -248,7 +260,8 @@ def run(server: EmulatorProcess, args: argparse.Namespace, scratch: Path) -> Tal
                     )
                     tally.bursts += 1
                     next_burst = now + args.burst_every
-                time.sleep(POLL)
+                if not chunks:
+                    time.sleep(POLL)
             tally.seconds = time.perf_counter() - began
         finally:
             fleet.stop()
@@ -308,6 +321,15 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--stalled-after", type=float, default=2.0, help="seconds")
     parser.add_argument("--timeout", type=float, default=7200.0, help="seconds")
     parser.add_argument("--quick", action="store_true", help="4 companies of 300, kill every 5 s")
+    parser.add_argument(
+        "--fleet",
+        action="store_true",
+        help="bench.fleet's companies instead of --companies and --records: "
+        f"{SMALL:,} of {SMALL_RECORDS} records and {LARGE} of {LARGE_RECORDS:,}, times --scale",
+    )
+    parser.add_argument(
+        "--scale", type=float, default=1.0, help="with --fleet: bench.fleet's --scale"
+    )
     parser.add_argument("--host", default="127.0.0.1")
     return parser
 
@@ -319,6 +341,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.expire_every, args.burst_every = 5.0, 6.0
     if args.companies < 1 or args.records < 2 or args.workers < 1:
         _parser().error("--companies and --workers at least 1, --records at least 2")
+    if not 0 < args.scale <= 1:
+        _parser().error("--scale must be more than 0 and at most 1")
     logging.getLogger("ledgerbridge.crypto").setLevel(logging.ERROR)
     outcome: list[Tally] = []
 
