@@ -240,6 +240,7 @@ VENDOR_EXISTS_IN_QUICKBOOKS: Final = "vendor.exists_in_quickbooks"
 VENDOR_NAME_USED_BY_OTHER_TYPE: Final = "vendor.name_used_by_other_type"
 VENDOR_INACTIVE_IN_QUICKBOOKS: Final = "vendor.inactive_in_quickbooks"  # added
 VENDOR_NOT_SYNCED: Final = "vendor.not_synced"  # added
+VENDOR_MERGED_IN_QUICKBOOKS: Final = "vendor.merged_in_quickbooks"  # added
 RECEIPT_VENDOR_DOCUMENT_NUMBER_TAKEN: Final = "receipt.vendor_document_number_taken"
 RECEIPT_STALE_REFERENCE: Final = "receipt.stale_reference"
 RECEIPT_DELETED_IN_QUICKBOOKS: Final = "receipt.deleted_in_quickbooks"  # added
@@ -1353,6 +1354,25 @@ _ALL: Final[tuple[CatalogEntry, ...]] = (
         ),
         ("reactivate", "accept_quickbooks"),
         detected="S/F (610)",
+    ),
+    _e(
+        VENDOR_MERGED_IN_QUICKBOOKS,
+        "Vendor was merged in QuickBooks",
+        "Someone merged this vendor into another one in QuickBooks. ledgerbridge normally "
+        "links the app's vendor to the vendor that remains by itself, so that its future "
+        "receipts, bills and purchase orders go there. [This time it couldn't, because the "
+        "vendor that remains is already linked to another vendor in the app ({other_app_id}).|"
+        "This time it couldn't tell which vendor remains.]",
+        (
+            "If the two vendors in the app are really the same, merge them in the app too; "
+            "ledgerbridge then links the one that is left by itself.",
+            "Otherwise click Link and pick the QuickBooks vendor this one should follow[ "
+            "(QuickBooks vendor {into_quickbooks_id} is the one that remains)|].",
+            "Or click Unlink to forget the merged vendor and send this one as a new vendor.",
+        ),
+        ("link", "unlink"),
+        detected="S (merge)",
+        retriable=True,
     ),
     _e(
         RECEIPT_VENDOR_DOCUMENT_NUMBER_TAKEN,

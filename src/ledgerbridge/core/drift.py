@@ -9,8 +9,9 @@ what the engine sends for the app's current version.
 copy, or a fresh read for `verify`; ``None`` when it is gone) and with what was last pushed
 there. `stopped` asks the questions that make any write pointless, `changed` compares values:
 
-- a document gone from QuickBooks: ``<type>.deleted_in_quickbooks``; a customer gone (QuickBooks
-  never deletes one: it was merged away and not re-linked): ``customer.merged_in_quickbooks``;
+- a document gone from QuickBooks: ``<type>.deleted_in_quickbooks``; a customer or vendor gone
+  (QuickBooks never deletes one: it was merged away and not re-linked):
+  ``customer.merged_in_quickbooks``, ``vendor.merged_in_quickbooks``;
 - an invoice voided in QuickBooks while the app's invoice is not void:
   ``invoice.voided_in_quickbooks``; one under another customer than the one the app's customer
   is linked to: ``invoice.moved_in_quickbooks``;
@@ -25,8 +26,9 @@ there. `stopped` asks the questions that make any write pointless, `changed` com
 `decide` turns a finding into what happens to the record's sync state, so that each change is
 told once: only a synced record (or one already failing with a drift) is flagged, never one
 with a write in flight; the same finding twice changes nothing; a drift that went away by
-itself (moved back, account changed back) clears. The pull side also settles merges
-(`merge_survivor`) and payments of invoices paid in QuickBooks (`is_paid`, `paid_problem`).
+itself (moved back, account changed back) clears. The pull side also settles merges of
+customers and vendors (`merge_survivor`) and payments of invoices paid in QuickBooks
+(`is_paid`, `paid_problem`).
 Pure: the engine (`engine.drift`, `core.planner`, `engine.verify`) reads and carries out.
 """
 
@@ -64,6 +66,7 @@ __all__ = [
     "DRIFT_CODES",
     "INACTIVE_CODES",
     "INVOICE_PARTY",
+    "MERGED_CODES",
     "STOPPED_BY_INACTIVE",
     "Clear",
     "Drift",
@@ -122,6 +125,7 @@ DRIFT_CODES: Final[frozenset[str]] = CLEARS_BY_ITSELF | {
     *DELETED_CODES.values(),
     catalog.INVOICE_VOIDED_IN_QUICKBOOKS,
     catalog.CUSTOMER_MERGED_IN_QUICKBOOKS,
+    catalog.VENDOR_MERGED_IN_QUICKBOOKS,
 }
 """Every code the pull side sets on a linked record."""
 
@@ -133,6 +137,14 @@ _CUSTOMER_PARTIES: Final = frozenset(
     {"Customer", "Invoice", "Payment", "SalesReceipt", "CreditMemo", "Estimate"}
 )
 """Objects whose `parent_id` is a customer (sub-customers: ParentRef; sales: CustomerRef)."""
+_VENDOR_PARTIES: Final = frozenset({"Bill", "PurchaseOrder", "VendorCredit", "BillPayment"})
+"""Objects whose `parent_id` is a vendor (VendorRef); an expense (Purchase) names its payee in
+EntityRef, a vendor when its type says so."""
+MERGED_CODES: Final[Mapping[str, str]] = {
+    "Customer": catalog.CUSTOMER_MERGED_IN_QUICKBOOKS,
+    "Vendor": catalog.VENDOR_MERGED_IN_QUICKBOOKS,
+}
+"""The lists QuickBooks merges (and never deletes), and the code of a merge not followed."""
 
 
 @dataclass(frozen=True)
@@ -223,8 +235,10 @@ def stopped(linked: Linked) -> Drift | None:
     voided, or made inactive while the app has it active."""
     record, current = linked.record, linked.current
     if current is None:
-        if isinstance(record, Customer):
-            return Drift(merged_problem(linked.qbo_id, None), "customer.merged_in_quickbooks")
+        if isinstance(record, Customer | Vendor):
+            entity = "Customer" if isinstance(record, Customer) else "Vendor"
+            code = MERGED_CODES[entity]
+            return Drift(merged_problem(linked.qbo_id, None, entity=entity), code)
         return _deleted(linked)
     if isinstance(record, Invoice):
         if record.status != "void" and is_voided(current, linked.pushed):
@@ -441,16 +455,19 @@ def merge_survivor(
     gone_id: str,
     moves: Iterable[tuple[MirrorObject | None, MirrorObject]],
     hint: str | None = None,
+    *,
+    entity: str = "Customer",
 ) -> str | None:
-    """The customer `gone_id` was merged into: the merge notice's word when there is one, else
-    the one customer its transactions and sub-customers moved to (None: unknown or unclear)."""
+    """The customer (or vendor: `entity`) `gone_id` was merged into: the merge notice's word
+    when there is one, else the one its transactions (and a customer's sub-customers) moved to
+    (None: unknown or unclear)."""
     if hint and hint != gone_id:
         return hint
     found = {
         after.parent_id
         for before, after in moves
         if before is not None
-        and after.entity in _CUSTOMER_PARTIES
+        and _party_of(after, entity)
         and before.parent_id == gone_id
         and after.parent_id
         and after.parent_id != gone_id
@@ -458,22 +475,40 @@ def merge_survivor(
     return found.pop() if len(found) == 1 else None
 
 
-def merged_problem(gone_id: str, into_id: str | None, other_app_id: str | None = None) -> Problem:
-    """A merge the engine could not follow: the survivor is unknown, or linked to another."""
+def _party_of(obj: MirrorObject, entity: str) -> bool:
+    """Whether `obj`'s `parent_id` names a customer (`entity` "Customer") or a vendor."""
+    if entity == "Customer":
+        return obj.entity in _CUSTOMER_PARTIES
+    if obj.entity == "Purchase":
+        payee = obj.data.get("EntityRef")
+        return isinstance(payee, Mapping) and payee.get("type") == "Vendor"
+    return obj.entity in _VENDOR_PARTIES
+
+
+def merged_problem(
+    gone_id: str,
+    into_id: str | None,
+    other_app_id: str | None = None,
+    *,
+    entity: str = "Customer",
+) -> Problem:
+    """A merge the engine could not follow: the survivor is unknown, or linked to another
+    app record (`entity`: "Customer" or "Vendor", the list QuickBooks merged)."""
     params: dict[str, ParamValue] = {"from_quickbooks_id": gone_id}
     if into_id is not None:
         params["into_quickbooks_id"] = into_id
     if other_app_id is not None:
         params["other_app_id"] = other_app_id
+    kind = entity.lower()
     why = (
-        f"it is already linked to app customer {other_app_id}"
+        f"it is already linked to app {kind} {other_app_id}"
         if other_app_id is not None
-        else "the customer that remains is unknown"
+        else f"the {kind} that remains is unknown"
     )
     return Problem(
-        catalog.CUSTOMER_MERGED_IN_QUICKBOOKS,
+        MERGED_CODES[entity],
         None,
-        f"QuickBooks customer {gone_id} was merged into another; not re-linked: {why}",
+        f"QuickBooks {kind} {gone_id} was merged into another; not re-linked: {why}",
         params,
     )
 

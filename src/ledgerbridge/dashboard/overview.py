@@ -59,6 +59,7 @@ CHANGE_KINDS: Mapping[str, str | None] = {
     "changed_in_quickbooks": catalog.RECORD_CHANGED_IN_QUICKBOOKS,
     "paid_in_quickbooks": catalog.INVOICE_PAID_IN_QUICKBOOKS,
     "merged": catalog.CUSTOMER_MERGED_IN_QUICKBOOKS,
+    "vendor_merged": catalog.VENDOR_MERGED_IN_QUICKBOOKS,
 }
 # QuickBooks objects a person may add by hand that the app would want to know of, as words.
 _NEW_KINDS: Mapping[str, tuple[str, str]] = {

@@ -135,6 +135,7 @@ _HISTORY: Mapping[str, str] = {
     "paid_in_quickbooks": "Paid in QuickBooks",
     "changed_in_quickbooks": "Changed in QuickBooks",
     "merged": "Merged into another customer in QuickBooks",
+    "vendor_merged": "Merged into another vendor in QuickBooks",
     "verify_mismatch": "Checked against QuickBooks: not what the app has",
     "adjusted": "Adjusted to what QuickBooks accepts",
 }

@@ -118,6 +118,8 @@ NOT_SHOWN: Mapping[str, str] = {
     "cannot cause it",
     catalog.RECORD_LINK_TARGET_MISSING: "the demo's app names no QuickBooks object to adopt",
     catalog.RECORD_LINK_TARGET_TAKEN: "the demo's app names no QuickBooks object to adopt",
+    catalog.VENDOR_MERGED_IN_QUICKBOOKS: "a person's merge in QuickBooks; the demo merges a "
+    "customer (customer.merged_in_quickbooks), which takes the same path",
     catalog.INPUT_INVALID: "input validation, not a sync failure",
     catalog.INPUT_REQUIRED: "input validation, not a sync failure",
     catalog.INPUT_UNKNOWN_FIELD: "input validation, not a sync failure",

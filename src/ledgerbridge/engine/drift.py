@@ -6,12 +6,14 @@
 Called by `engine.pull.pull_company` in the transaction that updated the mirror. In order:
 
 1. a full load makes every linked object it no longer returns "gone";
-2. merges first: a linked customer gone from QuickBooks was merged into another (QuickBooks
-   never deletes customers). The survivor is the one a merge notice named (`remember_merges`,
-   from webhooks) or the one its transactions and sub-customers moved to; the app's customer
-   is re-linked to it and stays synced. When the survivor is unknown, or already linked to
-   another app customer, the customer fails with ``customer.merged_in_quickbooks`` and is
-   looked at again on every pull. Invoices moved by a merge are therefore never "moved";
+2. merges first: a linked customer or vendor gone from QuickBooks was merged into another
+   (QuickBooks never deletes either). The survivor is the one a merge notice named
+   (`remember_merges`, from webhooks) or the one its transactions (and a customer's
+   sub-customers) moved to; the app's record is re-linked to it and stays synced. When the
+   survivor is unknown, or already linked to another app record, the record fails with
+   ``customer.merged_in_quickbooks`` (``vendor.merged_in_quickbooks``) and is looked at again
+   on every pull. Invoices (bills, purchase orders) moved by a merge are therefore never
+   "moved" or "changed";
 3. every other changed or gone object linked to an app record is compared with it
    (`core.drift.drift`), and `core.drift.decide` says whether the record is flagged, cleared
    (it becomes due again) or left alone;
@@ -49,12 +51,14 @@ from ledgerbridge.storage.scans import Scans
 from ledgerbridge.storage.sync_states import StoredState, SyncStates
 from ledgerbridge.storage.tables import Clock, utcnow
 
-__all__ = ["MERGE_HINT", "WATCHED", "Changes", "DriftReport", "detect", "remember_merges"]
+__all__ = ["MERGE_HINTS", "WATCHED", "Changes", "DriftReport", "detect", "remember_merges"]
 
 WATCHED = frozenset(mapping.ENTITY.values()) | {"SalesReceipt", "CreditMemo"}
 """Entities whose earlier mirror copy drift needs (links, merges, payments)."""
-MERGE_HINT = "CustomerMerge"
-"""Mirror entries keyed by a merged-away customer id: ``{"into": survivor id}``."""
+MERGE_HINTS: Mapping[str, str] = {"Customer": "CustomerMerge", "Vendor": "VendorMerge"}
+"""Mirror entries keyed by a merged-away customer's (vendor's) id: ``{"into": survivor id}``."""
+_MERGED_KINDS: Mapping[str, str] = {"Customer": "merged", "Vendor": "vendor_merged"}
+"""The history entry of a merge followed."""
 
 _DOCUMENTS = frozenset(mapping.ENTITY[t] for t in rules.DELETED_CODES)
 _RELEASED_BY: Mapping[str, tuple[str, ...]] = {
@@ -128,10 +132,10 @@ def remember_merges(
     connections: Iterable[tuple[str, str | None]],
     notices: Iterable[ChangeNotice],
 ) -> int:
-    """Keep what merge notices say (customer X went into Y) for the next pull of each
+    """Keep what merge notices say (customer or vendor X went into Y) for the next pull of each
     connection (id, realm id) of the notice's company. Returns how many were kept."""
     merges = [
-        n for n in notices if n.operation == "Merge" and n.entity == "Customer" and n.deleted_id
+        n for n in notices if n.operation == "Merge" and n.entity in MERGE_HINTS and n.deleted_id
     ]
     kept = 0
     for connection_id, realm_id in connections:
@@ -139,7 +143,8 @@ def remember_merges(
         for notice in merges:
             if notice.realm_id == realm_id:
                 hint = {"into": notice.entity_id}
-                mirror.put(MirrorObject(MERGE_HINT, str(notice.deleted_id), data=hint))
+                kind = MERGE_HINTS[notice.entity]
+                mirror.put(MirrorObject(kind, str(notice.deleted_id), data=hint))
                 kept += 1
     return kept
 
@@ -202,43 +207,53 @@ class _Detector:
     def _merges(self) -> None:
         # what was read back unchanged moved nowhere: the changed pairs are every move
         moves = [pair for _, pair in self.changes.changed()]
-        done = set()
-        for entity, qbo_id in sorted(self.changes.gone):
-            if entity == "Customer":
-                self._merged(qbo_id, moves)
-                done.add(qbo_id)
-        # merges not followed yet: a notice or a move may tell the survivor now, or it is free
-        for stored in self._failing(catalog.CUSTOMER_MERGED_IN_QUICKBOOKS, "customer"):
-            link = self.links.get(self.cid, "customer", stored.app_id)
-            if link is None or link.qbo_id in done:
-                continue
-            if self.mirror.is_deleted("Customer", link.qbo_id):
-                self._merged(link.qbo_id, moves)
+        for entity, code in rules.MERGED_CODES.items():
+            done = set()
+            for gone_entity, qbo_id in sorted(self.changes.gone):
+                if gone_entity == entity:
+                    self._merged(entity, qbo_id, moves)
+                    done.add(qbo_id)
+            # merges not followed yet: a notice or a move may tell the survivor now, or it is
+            # free
+            record_type = entity.lower()
+            for stored in self._failing(code, record_type):
+                link = self.links.get(self.cid, record_type, stored.app_id)
+                if link is None or link.qbo_id in done:
+                    continue
+                if self.mirror.is_deleted(entity, link.qbo_id):
+                    self._merged(entity, link.qbo_id, moves)
 
-    def _merged(self, gone_id: str, moves: list[tuple[MirrorObject | None, MirrorObject]]) -> None:
-        link = self.links.by_quickbooks(self.cid, "Customer", gone_id)
+    def _merged(
+        self, entity: str, gone_id: str, moves: list[tuple[MirrorObject | None, MirrorObject]]
+    ) -> None:
+        """The app record linked to the customer or vendor (`entity`) `gone_id`, merged away in
+        QuickBooks: re-linked to the one that remains, or failing with the merge's code."""
+        link = self.links.by_quickbooks(self.cid, entity, gone_id)
         if link is None:
             return
-        key = RecordKey("customer", link.app_id)
+        key = RecordKey(link.type, link.app_id)  # type: ignore[arg-type]
         state = self.states.get(self.cid, key.type, key.app_id)
         if state is None or state.pending_request_id or self._record(key, state) is None:
             return  # the write in flight settles first; a record the app deleted stays gone
-        hint = self.mirror.get(MERGE_HINT, gone_id)
+        code = rules.MERGED_CODES[entity]
+        hint = self.mirror.get(MERGE_HINTS[entity], gone_id)
         named = str(hint.data.get("into") or "") if hint is not None else ""
-        survivor = rules.merge_survivor(gone_id, moves, named or None) or _told_into(state)
-        target = self.mirror.get("Customer", survivor) if survivor else None
-        other = self.links.by_quickbooks(self.cid, "Customer", survivor) if survivor else None
+        survivor = rules.merge_survivor(gone_id, moves, named or None, entity=entity) or _told_into(
+            state, code
+        )
+        target = self.mirror.get(entity, survivor) if survivor else None
+        other = self.links.by_quickbooks(self.cid, entity, survivor) if survivor else None
         if target is None or (other is not None and other.app_id != key.app_id):
             problem = rules.merged_problem(
-                gone_id, survivor, other.app_id if other is not None else None
+                gone_id, survivor, other.app_id if other is not None else None, entity=entity
             )
-            self._apply(key, state, rules.Drift(problem, "customer.merged_in_quickbooks"), gone_id)
+            self._apply(key, state, rules.Drift(problem, code), gone_id)
             return
         self.links.put(
             self.cid,
             key.type,
             key.app_id,
-            entity="Customer",
+            entity=entity,
             qbo_id=target.qbo_id,
             sync_token=target.sync_token,
             doc_number=None,
@@ -246,13 +261,9 @@ class _Detector:
         )
         self._keep_survivor(key, state, link.pushed, target)
         detail = {"from_quickbooks_id": gone_id, "into_quickbooks_id": target.qbo_id}
-        self.history.add(self.cid, key.type, key.app_id, "merged", detail=detail)
-        self.events.append(
-            self.cid,
-            "customer.merged_in_quickbooks",
-            {"type": key.type, "id": key.app_id, **detail},
-        )
-        if state.status == Status.ERROR and _code(state) == catalog.CUSTOMER_MERGED_IN_QUICKBOOKS:
+        self.history.add(self.cid, key.type, key.app_id, _MERGED_KINDS[entity], detail=detail)
+        self.events.append(self.cid, code, {"type": key.type, "id": key.app_id, **detail})
+        if state.status == Status.ERROR and _code(state) == code:
             self.states.want(self.cid, key.type, key.app_id, state.desired_version)
         self.report.merged += 1
 
@@ -403,9 +414,10 @@ class _Detector:
             cursor = page.next_cursor
 
 
-def _told_into(state: StoredState) -> str | None:
-    """The survivor an earlier pull found for a merge it could not follow."""
-    if _code(state) != catalog.CUSTOMER_MERGED_IN_QUICKBOOKS:
+def _told_into(state: StoredState, code: str) -> str | None:
+    """The survivor an earlier pull found for a merge it could not follow (`code`: the
+    merge's, a customer's or a vendor's)."""
+    if _code(state) != code:
         return None
     into = ((state.problem or {}).get("params") or {}).get("into_quickbooks_id")
     return str(into) if into else None

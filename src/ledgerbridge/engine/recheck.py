@@ -44,6 +44,8 @@ _WHY: Final[Mapping[str, str]] = {
     "Move back, or Keep QuickBooks' version",
     catalog.CUSTOMER_MERGED_IN_QUICKBOOKS: "QuickBooks merged this customer into another, and "
     "sending it again cannot undo a merge: Link it to the customer that remains",
+    catalog.VENDOR_MERGED_IN_QUICKBOOKS: "QuickBooks merged this vendor into another, and "
+    "sending it again cannot undo a merge: Link it to the vendor that remains",
     catalog.ITEM_ACCOUNT_MISMATCH: "QuickBooks still uses another account: Align account, or "
     "Keep QuickBooks' version",
     catalog.RECORD_CHANGED_IN_QUICKBOOKS: "QuickBooks still holds other values: Send the app's "

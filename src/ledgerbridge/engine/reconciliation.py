@@ -88,11 +88,12 @@ from ledgerbridge.storage.scans import RecordRow, Scans, SeenObject, StateRow
 __all__ = ["reconciliation"]
 
 STATUSES: tuple[str, ...] = get_args(StatusName)
-# A document gone from QuickBooks has the code the pull gives it; a customer can only be gone
-# by a merge (QuickBooks makes name lists inactive instead of deleting them).
+# A document gone from QuickBooks has the code the pull gives it; a customer or vendor can only
+# be gone by a merge (QuickBooks makes name lists inactive instead of deleting them).
 _DELETED_CODES: dict[RecordType, str] = {
     **drift.DELETED_CODES,
     "customer": catalog.CUSTOMER_MERGED_IN_QUICKBOOKS,
+    "vendor": catalog.VENDOR_MERGED_IN_QUICKBOOKS,
 }
 _INACTIVE_CODES: dict[str, str] = {
     "customer": catalog.CUSTOMER_INACTIVE_IN_QUICKBOOKS,

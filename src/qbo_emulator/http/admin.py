@@ -594,7 +594,8 @@ def _show_subscription(company: Company) -> None:
 
 def merge_records(ctx: Any, entity: str, source_id: str, target_id: str) -> dict[str, Any]:
     """Merge one customer (or vendor) into another, as QuickBooks does when a person gives a
-    record the name of another: transactions and sub-customers move, the source disappears."""
+    record the name of another: transactions (a vendor's expenses too) and sub-customers move,
+    the source disappears."""
     company: Company = ctx.company
     table = company.table(entity)
     source = table.get(source_id)
@@ -611,6 +612,11 @@ def merge_records(ctx: Any, entity: str, source_id: str, target_id: str) -> dict
             continue
         for row in list(other.lookup(ref_key, (source_id,)) or []):
             touch(name, {**row, ref_key: new_ref})
+    if entity == "Vendor":  # an expense names its payee in EntityRef, with the payee's type
+        for row in list(company.table("Purchase").lookup("EntityRef", (source_id,)) or []):
+            payee = row.get("EntityRef")
+            if isinstance(payee, dict) and payee.get("type") == "Vendor":
+                touch("Purchase", {**row, "EntityRef": {**new_ref, "type": "Vendor"}})
     if entity == "Customer":
         for child in list(table.lookup("ParentRef", (source_id,)) or []):
             moved = {

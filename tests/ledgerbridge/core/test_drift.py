@@ -343,6 +343,35 @@ def test_vendor_documents_are_no_evidence_of_a_customer_merge() -> None:
     assert rules.merge_survivor("58", [(before, after)]) is None
 
 
+def test_a_vendor_merge_survivor_is_where_its_bills_and_expenses_moved() -> None:
+    def bill(vendor: str) -> MirrorObject:
+        return MirrorObject.from_quickbooks("Bill", {"Id": "1", "VendorRef": {"value": vendor}})
+
+    def expense(payee: str, kind: str) -> MirrorObject:
+        ref = {"value": payee, "type": kind}
+        return MirrorObject.from_quickbooks("Purchase", {"Id": "2", "EntityRef": ref})
+
+    assert rules.merge_survivor("58", [(bill("58"), bill("60"))], entity="Vendor") == "60"
+    moved = [(expense("58", "Vendor"), expense("60", "Vendor"))]
+    assert rules.merge_survivor("58", moved, entity="Vendor") == "60"
+    # an expense paid to a customer or employee is no evidence of a vendor's merge
+    other = [(expense("58", "Customer"), expense("61", "Customer"))]
+    assert rules.merge_survivor("58", other, entity="Vendor") is None
+    # nor are a customer's invoices
+    sales = [(invoice_object(), invoice_object(CustomerRef={"value": "60"}))]
+    assert rules.merge_survivor("58", sales, entity="Vendor") is None
+    assert rules.merge_survivor("58", [], "63", entity="Vendor") == "63"
+
+
+def test_a_vendor_gone_from_quickbooks_was_merged_away() -> None:
+    problem = rules.merged_problem("58", "60", "v9", entity="Vendor")
+    assert problem.code == catalog.VENDOR_MERGED_IN_QUICKBOOKS
+    assert "vendor 58" in problem.message and "app vendor v9" in problem.message
+    shown = catalog.render(catalog.entry(problem.code), dict(problem.params))
+    assert "(v9)" in shown.meaning and "vendor 60 is the one that remains" in " ".join(shown.fix)
+    assert shown.actions == ("link", "unlink")
+
+
 def test_merged_problem_params() -> None:
     unknown = rules.merged_problem("58", None)
     assert unknown.code == catalog.CUSTOMER_MERGED_IN_QUICKBOOKS

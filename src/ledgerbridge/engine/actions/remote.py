@@ -274,8 +274,9 @@ def _replan_suggesting(states: SyncStates, t: Target, qbo_id: str) -> None:
 
 def link(t: Target) -> Done:
     """Link the record to a QuickBooks object a person chose (or the one its problem names).
-    A customer merged away in QuickBooks is re-linked: its old link points at nothing."""
-    merged = t.code == catalog.CUSTOMER_MERGED_IN_QUICKBOOKS
+    A customer or vendor merged away in QuickBooks is re-linked: its old link points at
+    nothing."""
+    merged = t.code in rules.MERGED_CODES.values()
     if t.link is not None and not merged:
         raise Refused(
             f"the record is already linked to QuickBooks {t.link.qbo_entity} {t.link.qbo_id}; "

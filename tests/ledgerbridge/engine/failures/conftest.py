@@ -8,6 +8,10 @@ test_coverage.py checks that every entry of the list has one.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import json
 from typing import Any
 
 import httpx
@@ -19,7 +23,18 @@ from ledgerbridge.engine.service import ActionResult
 from ledgerbridge.engine.views import RecordView
 from tests.ledgerbridge.engine.conftest import World
 
-__all__ = ["Person", "act", "events", "person", "pull", "put", "sync", "view"]
+__all__ = [
+    "Person",
+    "act",
+    "events",
+    "merge_notice",
+    "notify",
+    "person",
+    "pull",
+    "put",
+    "sync",
+    "view",
+]
 
 
 def put(world: World, record_type: str, app_id: str, **data: object) -> RecordView:
@@ -130,3 +145,31 @@ class Person:
 @pytest.fixture
 def person(world: World) -> Person:
     return Person(world)
+
+
+def notify(world: World, body: dict[str, Any]) -> int:
+    """A webhook notification from QuickBooks, signed with the app's verifier token, received
+    by the engine; returns how many notices it kept."""
+    raw = json.dumps(body).encode()
+    token = world.ledger.app("emulator").verifier_token.value
+    signature = base64.b64encode(hmac.new(token.encode(), raw, hashlib.sha256).digest()).decode()
+    return world.service.receive_webhook(raw, signature)
+
+
+def merge_notice(world: World, entity: str, into_id: str, gone_id: str) -> int:
+    """QuickBooks' webhook notice of a merge: `gone_id` went into `into_id`."""
+    merged = {
+        "name": entity,
+        "id": into_id,
+        "operation": "Merge",
+        "lastUpdated": "2026-03-02T10:00:00.000Z",
+        "deletedId": gone_id,
+    }
+    return notify(
+        world,
+        {
+            "eventNotifications": [
+                {"realmId": world.realm_id, "dataChangeEvent": {"entities": [merged]}}
+            ]
+        },
+    )

@@ -22,6 +22,7 @@ ADDED = {
     catalog.PAYMENT_METHOD_NOT_TAKEN_BY_APP,
     catalog.VENDOR_INACTIVE_IN_QUICKBOOKS,
     catalog.VENDOR_NOT_SYNCED,
+    catalog.VENDOR_MERGED_IN_QUICKBOOKS,
     "receipt.deleted_in_quickbooks",
     "bill.deleted_in_quickbooks",
     catalog.RECORD_CHANGED_IN_QUICKBOOKS,

@@ -3,10 +3,6 @@ emulator, over HTTP), the pull sees it, and each record says what happened, once
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import json
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -17,6 +13,7 @@ from ledgerbridge.engine.pull import pull_company
 from ledgerbridge.engine.views import RecordView
 from ledgerbridge.storage.connections import Connections
 from tests.ledgerbridge.engine.conftest import World
+from tests.ledgerbridge.engine.failures.conftest import merge_notice
 from tests.ledgerbridge.engine.quickbooks_person import Person
 
 
@@ -488,13 +485,6 @@ def test_a_merge_into_a_customer_linked_elsewhere_asks_the_office(
     assert len(events(world, "customer.merged_in_quickbooks")) == 1
 
 
-def notify(world: World, body: dict[str, Any]) -> int:
-    raw = json.dumps(body).encode()
-    token = world.ledger.app("emulator").verifier_token.value
-    signature = base64.b64encode(hmac.new(token.encode(), raw, hashlib.sha256).digest()).decode()
-    return world.service.receive_webhook(raw, signature)
-
-
 def test_a_merge_without_transactions_follows_the_merge_notice(
     world: World, person: Person
 ) -> None:
@@ -509,19 +499,7 @@ def test_a_merge_without_transactions_follows_the_merge_notice(
     shown = failing(world, "customer", "cy", "customer.merged_in_quickbooks")
     assert shown.problem is not None and shown.problem.params == {"from_quickbooks_id": gone}
 
-    merged = {
-        "name": "Customer",
-        "id": survivor["Id"],
-        "operation": "Merge",
-        "lastUpdated": "2026-03-02T10:00:00.000Z",
-        "deletedId": gone,
-    }
-    body = {
-        "eventNotifications": [
-            {"realmId": world.realm_id, "dataChangeEvent": {"entities": [merged]}}
-        ]
-    }
-    assert notify(world, body) == 1
+    assert merge_notice(world, "Customer", survivor["Id"], gone) == 1
     pull(world)
     shown = view(world, "customer", "cy")
     assert shown.quickbooks_id == survivor["Id"] and shown.problem is None

@@ -15,6 +15,7 @@ from tests.ledgerbridge.engine.failures.conftest import (
     act,
     by_name,
     events,
+    merge_notice,
     pull,
     put,
     sync,
@@ -170,6 +171,115 @@ def test_a_vendor_made_inactive_in_quickbooks_is_reactivated_and_its_receipt_fol
     assert view(world, "vendor", "pine").status == "synced"
     assert list(by_name(world, "Vendor")) == ["Pine Supply"]
     assert by_name(world, "Vendor")["Pine Supply"]["Active"] is True
+
+
+def merge(world: World, from_id: str, into_id: str) -> None:
+    """A person merges one QuickBooks vendor into another (gives it the other's name)."""
+    world.admin(
+        "POST",
+        f"/companies/{world.realm_id}/merge",
+        {"entity": "Vendor", "from_id": from_id, "into_id": into_id},
+    )
+
+
+def put_bill(world: World, app_id: str, vendor_id: str, number: str, amount: str) -> None:
+    put(
+        world,
+        "bill",
+        app_id,
+        vendor_id=vendor_id,
+        vendor_document_number=number,
+        date="2026-11-03",
+        lines=[{"expense_account": "Job Materials", "amount": amount}],
+    )
+
+
+@pytest.mark.failure_mode("vendor.merged_in_quickbooks")
+def test_a_vendor_merged_in_quickbooks_follows_the_survivor(world: World, person: Person) -> None:
+    """The bookkeeper found Pine Supply twice in QuickBooks and merged ours into theirs; our
+    bill and receipt moved with it. After the next pull the app's vendor is linked to the one
+    that remains, the change is logged and told, the documents stay synced (moved by the
+    merge, not changed), and the vendor's next bill goes there; nothing is re-created."""
+    pull(world)
+    put(world, "vendor", "pine", display_name="Pine Supply", email="ap@pine.example")
+    put_bill(world, "b1", "pine", "7001", "10.00")
+    put_receipt(world, "r1", "pine")
+    sync(world)
+    ours = by_name(world, "Vendor")["Pine Supply"]
+    theirs = person.create("Vendor", {"DisplayName": "Pine Supply Co"})
+    merge(world, ours["Id"], theirs["Id"])
+    pull(world)
+
+    record = view(world, "vendor", "pine")
+    assert record.quickbooks_id == theirs["Id"]
+    assert record.status == "synced" and record.problem is None
+    (merged,) = [h for h in record.history if h["kind"] == "vendor_merged"]
+    assert merged["detail"] == {
+        "from_quickbooks_id": ours["Id"],
+        "into_quickbooks_id": theirs["Id"],
+    }
+    (told,) = events(world, "vendor.merged_in_quickbooks")
+    assert told["payload"]["id"] == "pine"
+    assert told["payload"]["into_quickbooks_id"] == theirs["Id"]
+    # moved by the merge (QuickBooks' own export says where they are), not changed
+    (bill,) = world.entities("Bill")
+    (expense,) = world.entities("Purchase")
+    assert bill["VendorRef"]["value"] == expense["EntityRef"]["value"] == theirs["Id"]
+    assert view(world, "bill", "b1").status == "synced"
+    assert view(world, "receipt", "r1").status == "synced"
+    assert events(world, "record.changed_in_quickbooks") == []
+
+    put_bill(world, "b2", "pine", "7002", "12.00")
+    sync(world)
+    assert {b["VendorRef"]["value"] for b in world.entities("Bill")} == {theirs["Id"]}
+    assert len(world.entities("Bill")) == 2
+    assert view(world, "bill", "b2").status == "synced"
+    assert list(by_name(world, "Vendor")) == ["Pine Supply Co"]
+    pull(world)
+    assert len(events(world, "vendor.merged_in_quickbooks")) == 1  # told once
+
+
+@pytest.mark.failure_mode("vendor.merged_in_quickbooks")
+def test_a_vendor_merge_the_engine_cannot_follow_waits_for_a_notice_or_a_person(
+    world: World, person: Person
+) -> None:
+    """Oak Lumber had no documents yet, so nothing tells which vendor it was merged into: the
+    record says so (it is not "synced" to a vendor QuickBooks no longer has). QuickBooks' merge
+    notice names the survivor, and the next pull follows it; a second merge the office links
+    by hand; nothing is created again."""
+    pull(world)
+    put(world, "vendor", "oak", display_name="Oak Lumber")
+    put(world, "vendor", "elm", display_name="Elm Timber")
+    sync(world)
+    vendors = by_name(world, "Vendor")
+    oak_id, elm_id = vendors["Oak Lumber"]["Id"], vendors["Elm Timber"]["Id"]
+    into_oak = person.create("Vendor", {"DisplayName": "Oak Lumber Ltd"})
+    into_elm = person.create("Vendor", {"DisplayName": "Elm Timber Ltd"})
+    merge(world, oak_id, into_oak["Id"])
+    merge(world, elm_id, into_elm["Id"])
+    pull(world)
+
+    for app_id, gone in (("oak", oak_id), ("elm", elm_id)):
+        record = view(world, "vendor", app_id)
+        assert record.status == "error"
+        assert record.problem is not None
+        assert record.problem.code == catalog.VENDOR_MERGED_IN_QUICKBOOKS
+        assert record.problem.params == {"from_quickbooks_id": gone}
+        assert record.problem.actions == ("link", "unlink")
+        assert {"link", "unlink"} <= set(record.actions)
+
+    assert merge_notice(world, "Vendor", into_oak["Id"], oak_id) == 1
+    pull(world)
+    oak = view(world, "vendor", "oak")
+    assert oak.quickbooks_id == into_oak["Id"] and oak.problem is None
+
+    done = act(world, "vendor", "elm", "link", quickbooks_id=into_elm["Id"])
+    assert done.record.quickbooks_id == into_elm["Id"]
+    assert done.record.status == "synced"
+    report = sync(world)
+    assert report.created == 0
+    assert view(world, "vendor", "oak").status == "synced"
+    assert sorted(by_name(world, "Vendor")) == ["Elm Timber Ltd", "Oak Lumber Ltd"]
 
 
 # --- vendor documents ------------------------------------------------------------------------
