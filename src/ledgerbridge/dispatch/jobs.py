@@ -105,7 +105,7 @@ from ledgerbridge.engine.desktop import health as desktop_health
 from ledgerbridge.engine.health import check_connection, requeue_stalled
 from ledgerbridge.engine.notify import deliver_events
 from ledgerbridge.engine.ports import Ledger
-from ledgerbridge.engine.pull import mirror_is_empty, pull_company
+from ledgerbridge.engine.pull import mirror_is_empty_in, pull_company
 from ledgerbridge.engine.push import sync_company
 from ledgerbridge.storage.connections import Connections
 from ledgerbridge.storage.db import Database
@@ -396,10 +396,13 @@ def _conninfo(ledger: Ledger) -> str:
     )
 
 
-def _active(ledger: Ledger, connection_id: str) -> bool:
+def _never_pulled(ledger: Ledger, connection_id: str) -> bool:
+    """An active company whose mirror is empty (never pulled), in one read."""
     with ledger.db.session(readonly=True) as session:
         connection = Connections(session).get_unscoped(connection_id)
-    return connection is not None and connection.status == "active"
+        if connection is None or connection.status != "active":
+            return False
+        return mirror_is_empty_in(session, connection_id)
 
 
 def _follow_up(ledger: Ledger, connection_id: str, *, gap: timedelta) -> int | None:
@@ -454,8 +457,8 @@ def run_sync(ledger: Ledger, connection_id: str, attempt: int = 0) -> str:
     """The body of a sync job (also callable directly): one pass, then what comes next; the
     events it made sent to the app."""
     try:
-        if _active(ledger, connection_id) and mirror_is_empty(ledger, connection_id):
-            pull_company(ledger, connection_id)  # never pulled: learn the company first
+        if _never_pulled(ledger, connection_id):
+            pull_company(ledger, connection_id)  # learn the company first
         report = sync_company(ledger, connection_id, holder=JOB_HOLDER, slice_seconds=SLICE)
     except Exception:
         _retry_later(ledger, SYNC_TASK, connection_id, attempt)
