@@ -16,7 +16,8 @@ company (500 requests and 40 batch requests a minute, 10 in flight):
      queues each company's sync job), then the small companies' one company after another,
      while the large ones run; each small company's arrival is the moment its records were
      committed;
-  3. the run ends when no record is pending.
+  3. the run ends when no record is pending (looked for every POLL seconds, during the
+     handover too: a small company synced while others arrive is seen synced then).
 
 With `--arrive-over SECONDS` the small companies arrive spread evenly over that many seconds (new
 customers coming in during the day) instead of one after another as fast as the handover goes.
@@ -338,24 +339,38 @@ def run_once(
             emulator_at_start = server.cpu_seconds() or 0.0
             busy_at_start, total_at_start = machine_busy_jiffies()
             postgres_at_start = postgres_cpu()
+            synced: dict[str, float] = {}
+            looked = 0.0
+
+            def look() -> dict[str, int]:
+                """Pending records now; the companies that arrived and have none, synced now."""
+                nonlocal looked
+                waiting = pending(ledger)
+                looked = time.perf_counter()
+                for cid in arrived.keys() - synced.keys() - waiting.keys():
+                    synced[cid] = looked
+                return waiting
+
             if not backlog:
                 for company in large:
                     hand_over(service, company)
                 spread = time.perf_counter()
                 for index, company in enumerate(small):
-                    if arrive_over > 0:  # new customers come in during the day
-                        due = spread + arrive_over * index / len(small)
-                        time.sleep(max(0.0, due - time.perf_counter()))
+                    due = spread + arrive_over * index / len(small)
+                    while True:  # the companies synced meanwhile are seen as they are
+                        if time.perf_counter() - looked >= POLL:
+                            look()
+                        left = due - time.perf_counter()
+                        if left <= 0:
+                            break
+                        time.sleep(min(left, POLL))
                     hand_over(service, company)
                     arrived[company.connection_id] = time.perf_counter()
                     arrived_at[company.connection_id] = time.time()
                 result.handover = time.perf_counter() - began
-            synced: dict[str, float] = {}
             while True:
-                waiting = pending(ledger)
-                now = time.perf_counter()
-                for cid in arrived.keys() - synced.keys() - waiting.keys():
-                    synced[cid] = now
+                waiting = look()
+                now = looked
                 if not waiting:
                     break
                 if now - began > timeout:
