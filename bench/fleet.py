@@ -16,7 +16,11 @@ company (500 requests and 40 batch requests a minute, 10 in flight):
      queues each company's sync job), then the small companies' one company after another,
      while the large ones run; each small company's arrival is the moment its records were
      committed;
-  3. the run ends when no record is pending.
+  3. the run ends when no record is pending (looked for every POLL seconds, during the
+     handover too: a small company synced while others arrive is seen synced then).
+
+With `--arrive-over SECONDS` the small companies arrive spread evenly over that many seconds (new
+customers coming in during the day) instead of one after another as fast as the handover goes.
 
 With `--backlog` every record is handed over before the workers start: the handover (this
 process's own intake, on the same cores) then bounds nothing, and the ratio between worker
@@ -35,7 +39,11 @@ imports and its pool, is printed apart and not counted: a fleet's workers are lo
 Reported for each count of workers: records per second (every record, from the first handover,
 or the workers' readiness with `--backlog`, to the last synced) and its ratio to one worker's
 (issue 19 asks 1.6 from 1 to 2 workers on 2 cores), the time from arrival to synced of the
-small companies (median, p95, worst: none should wait behind a large one), the workers' CPU per
+small companies (median, p95, worst: none should wait behind a large one), then, from
+procrastinate's own tables (`bench.fleet_jobs`), each kind of job's durations (a small company's
+syncs and pulls, a large company's slices and pulls, the sweep) and what each small company's
+wait for its first sync job was spent behind (the large companies' jobs, the other small
+companies', the rest, no job at all), the workers' CPU per
 record and peak memory, requests refused with 429 in every company (the shared limits hold
 across workers: 0), the emulator's peak memory, and how many CPUs the machine kept busy
 meanwhile (/proc/stat), split into the workers', PostgreSQL's (its processes on this machine:
@@ -70,6 +78,14 @@ from sqlalchemy.engine import make_url
 
 from bench.ceiling import sizes_of
 from bench.emulator import BenchError, EmulatorProcess, with_emulator
+from bench.fleet_jobs import (
+    FirstJobWait,
+    JobSpan,
+    first_job_waits,
+    job_spans,
+    print_durations,
+    print_waits,
+)
 from bench.sync import workload
 from ledgerbridge.bootstrap import Ledger, build
 from ledgerbridge.core.records import Incoming
@@ -113,6 +129,9 @@ class Run:
     peak_mib: float = 0.0  # the largest worker's peak memory
     refused: int = 0
     unfinished: int = 0  # records still pending at the end (a timeout)
+    spans: list[JobSpan] = field(default_factory=list)  # every job that started (bench.fleet_jobs)
+    first_waits: list[FirstJobWait] = field(default_factory=list)  # small: arrival to first job
+    arrivals: int = 0  # small companies whose arrival was timed
 
     @property
     def rate(self) -> float:
@@ -276,6 +295,7 @@ def run_once(
     timeout: float,
     backlog: bool = False,
     own_sessions: bool = False,
+    arrive_over: float = 0.0,
 ) -> Run:
     url = f"http://{server.host}:{server.port}"
     server.admin("POST", "/_emulator/reset")
@@ -303,6 +323,7 @@ def run_once(
         )
         result.records = sum(len(c.records) for c in large + small)
         arrived: dict[str, float] = {}
+        arrived_at: dict[str, float] = {}  # the same moments by the wall clock (PostgreSQL's)
         if backlog:  # everything handed over first: the workers' own throughput
             handed = time.perf_counter()
             for company in large + small:
@@ -318,19 +339,38 @@ def run_once(
             emulator_at_start = server.cpu_seconds() or 0.0
             busy_at_start, total_at_start = machine_busy_jiffies()
             postgres_at_start = postgres_cpu()
+            synced: dict[str, float] = {}
+            looked = 0.0
+
+            def look() -> dict[str, int]:
+                """Pending records now; the companies that arrived and have none, synced now."""
+                nonlocal looked
+                waiting = pending(ledger)
+                looked = time.perf_counter()
+                for cid in arrived.keys() - synced.keys() - waiting.keys():
+                    synced[cid] = looked
+                return waiting
+
             if not backlog:
                 for company in large:
                     hand_over(service, company)
-                for company in small:
+                spread = time.perf_counter()
+                for index, company in enumerate(small):
+                    due = spread + arrive_over * index / len(small)
+                    while True:  # the companies synced meanwhile are seen as they are
+                        if time.perf_counter() - looked >= POLL:
+                            look()
+                        left = due - time.perf_counter()
+                        if left <= 0:
+                            break
+                        time.sleep(min(left, POLL))
                     hand_over(service, company)
                     arrived[company.connection_id] = time.perf_counter()
+                    arrived_at[company.connection_id] = time.time()
                 result.handover = time.perf_counter() - began
-            synced: dict[str, float] = {}
             while True:
-                waiting = pending(ledger)
-                now = time.perf_counter()
-                for cid in arrived.keys() - synced.keys() - waiting.keys():
-                    synced[cid] = now
+                waiting = look()
+                now = looked
                 if not waiting:
                     break
                 if now - began > timeout:
@@ -352,6 +392,12 @@ def run_once(
             result.waits = sorted(synced[c] - arrived[c] for c in synced)
             result.cpu = sum(proc_cpu(p.pid) for p in procs) - cpu_at_start
             result.peak_mib = max(proc_hwm_mib(p.pid) for p in procs)
+            groups = {c.connection_id: "large" for c in large}
+            groups.update({c.connection_id: "small" for c in small})
+            with ledger.db.engine.connect() as connection:
+                result.spans = job_spans(connection, groups, time.time())
+            result.first_waits = first_job_waits(result.spans, arrived_at, workers)
+            result.arrivals = len(arrived_at)
         finally:
             stop_workers(procs)
             ledger.db.dispose()
@@ -419,6 +465,14 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="start each worker in a session of its own (its own autogroup of the scheduler)",
     )
+    parser.add_argument(
+        "--arrive-over",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="spread the small companies' arrivals evenly over this many seconds (new "
+        "customers during the day; default 0: one after another, as fast as possible)",
+    )
     parser.add_argument("--timeout", type=float, default=7200.0, help="seconds a run may take")
     parser.add_argument("--host", default="127.0.0.1")
     return parser
@@ -446,6 +500,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"the workers; scale {scale:g}",
             flush=True,
         )
+        if args.backlog:
+            print("arrivals: every record handed over before the workers start (--backlog)")
+        elif args.arrive_over > 0:
+            print(f"arrivals: the small companies' spread over {args.arrive_over:g} s")
+        else:
+            print("arrivals: the small companies' one after another, as fast as possible")
         runs = []
         for count in counts:
             print(f"\n[{count} worker{'s' if count > 1 else ''}]", flush=True)
@@ -458,8 +518,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                     args.timeout,
                     args.backlog,
                     args.own_sessions,
+                    args.arrive_over,
                 )
             runs.append(run)
+            print_durations(run.spans)
+            if run.first_waits:
+                print_waits(run.first_waits, run.arrivals)
             when = "before the workers started" if args.backlog else "in the first"
             print(
                 f"  {run.records:,} records in {run.seconds:.1f} s ({run.rate:.1f}/s; handed "

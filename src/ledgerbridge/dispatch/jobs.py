@@ -29,7 +29,10 @@ fine):
   arrived is picked before the next slice of a large company's first sync, and the large ones
   share the workers turn by turn. A company with more than `LARGE_BACKLOG` records due gets a
   continuation's priority from its first job, so a thousand records handed over at once do not put
-  a small company behind them either.
+  a small company behind them either. A slice also ends early, after `EARLY_YIELD_AFTER`
+  seconds, once a job of a higher priority waits that a worker could run (looked for in the job
+  table every `WAITING_LOOK` seconds): records handed over while every worker runs a large
+  company's slice wait a second or two, not the rest of the slices.
 - When a pass leaves due work (rate limit, QuickBooks unavailable, a dependency to wait for), the
   job queues the next pass for when that work comes due (at least `FOLLOW_UP_GAP` later, at most
   one sweep away), as a continuation too. A sync or pull that raises is retried with exponential
@@ -84,7 +87,7 @@ import random
 import re
 import signal
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import suppress
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -105,7 +108,7 @@ from ledgerbridge.engine.desktop import health as desktop_health
 from ledgerbridge.engine.health import check_connection, requeue_stalled
 from ledgerbridge.engine.notify import deliver_events
 from ledgerbridge.engine.ports import Ledger
-from ledgerbridge.engine.pull import mirror_is_empty, pull_company
+from ledgerbridge.engine.pull import mirror_is_empty_in, pull_company
 from ledgerbridge.engine.push import sync_company
 from ledgerbridge.storage.connections import Connections
 from ledgerbridge.storage.db import Database
@@ -163,6 +166,8 @@ FOLLOW_UP_GAP = timedelta(seconds=5)  # a pass that leaves due work waits at lea
 SLICE = 10.0  # seconds a sync job works one company before the next company's turn
 CONTINUATION_PRIORITY = -1  # a company's next pass, below a job for records just arrived (0)
 LARGE_BACKLOG = 100  # records due: more, and the company's first job waits as a continuation
+EARLY_YIELD_AFTER = 1.0  # seconds of a slice before it may end early for jobs waiting above it
+WAITING_LOOK = 1.0  # seconds between a slice's looks for such jobs
 RETRY_BASE = 10.0  # seconds before the first retry of a job that raised; doubles each time
 RETRY_CAP = 300.0
 MAX_ATTEMPTS = 5  # retries of one failing job; after that the sweep picks the company up
@@ -396,10 +401,46 @@ def _conninfo(ledger: Ledger) -> str:
     )
 
 
-def _active(ledger: Ledger, connection_id: str) -> bool:
+def _waiting_above(ledger: Ledger, priority: int) -> Callable[[], bool]:
+    """A slice's question "do jobs above mine wait?": False for its first `EARLY_YIELD_AFTER`
+    seconds, then asked of the job table at most every `WAITING_LOOK` seconds. A job counts
+    when it is due and no running job holds its company's lock (a worker could take it now)."""
+    started = time.monotonic()
+    looked = started
+
+    def ask() -> bool:
+        nonlocal looked
+        now = time.monotonic()
+        if now - started < EARLY_YIELD_AFTER or now - looked < WAITING_LOOK:
+            return False
+        looked = now
+        try:
+            with ledger.db.session(readonly=True) as session:
+                found = session.execute(_WAITING_ABOVE, {"queue": QUEUE, "p": priority})
+                return bool(found.scalar())
+        except Exception:  # the slice goes on to its end, as before
+            log.exception("could not look for waiting jobs")
+            return False
+
+    return ask
+
+
+_WAITING_ABOVE = text(
+    "SELECT EXISTS (SELECT 1 FROM procrastinate_jobs j"
+    " WHERE j.queue_name = :queue AND j.status = 'todo' AND j.priority > :p"
+    " AND (j.scheduled_at IS NULL OR j.scheduled_at <= now())"
+    " AND (j.lock IS NULL OR NOT EXISTS (SELECT 1 FROM procrastinate_jobs d"
+    " WHERE d.lock = j.lock AND d.status = 'doing')))"
+)
+
+
+def _never_pulled(ledger: Ledger, connection_id: str) -> bool:
+    """An active company whose mirror is empty (never pulled), in one read."""
     with ledger.db.session(readonly=True) as session:
         connection = Connections(session).get_unscoped(connection_id)
-    return connection is not None and connection.status == "active"
+        if connection is None or connection.status != "active":
+            return False
+        return mirror_is_empty_in(session, connection_id)
 
 
 def _follow_up(ledger: Ledger, connection_id: str, *, gap: timedelta) -> int | None:
@@ -450,13 +491,20 @@ def _deliver(ledger: Ledger, connection_id: str) -> None:
         log.exception("events of connection %s could not be delivered", connection_id)
 
 
-def run_sync(ledger: Ledger, connection_id: str, attempt: int = 0) -> str:
+def run_sync(
+    ledger: Ledger, connection_id: str, attempt: int = 0, priority: int | None = None
+) -> str:
     """The body of a sync job (also callable directly): one pass, then what comes next; the
-    events it made sent to the app."""
+    events it made sent to the app. `priority`, the job's own: its slice ends early, after
+    `EARLY_YIELD_AFTER`, once a job of a higher priority waits that a worker could run (a
+    company's new records waiting behind a large company's slice)."""
+    early = None if priority is None else _waiting_above(ledger, priority)
     try:
-        if _active(ledger, connection_id) and mirror_is_empty(ledger, connection_id):
-            pull_company(ledger, connection_id)  # never pulled: learn the company first
-        report = sync_company(ledger, connection_id, holder=JOB_HOLDER, slice_seconds=SLICE)
+        if _never_pulled(ledger, connection_id):
+            pull_company(ledger, connection_id)  # learn the company first
+        report = sync_company(
+            ledger, connection_id, holder=JOB_HOLDER, slice_seconds=SLICE, yield_early=early
+        )
     except Exception:
         _retry_later(ledger, SYNC_TASK, connection_id, attempt)
         _deliver(ledger, connection_id)  # a connection lost or suspended is told too
@@ -602,9 +650,11 @@ def job_app(
         worker_defaults={"queues": [QUEUE]},
     )
 
-    @app.task(name=SYNC_TASK, queue=QUEUE)
-    def sync_connection(connection_id: str, attempt: int = 0) -> str:
-        return run_sync(ledger, connection_id, attempt)
+    @app.task(name=SYNC_TASK, queue=QUEUE, pass_context=True)
+    def sync_connection(
+        context: procrastinate.JobContext, connection_id: str, attempt: int = 0
+    ) -> str:
+        return run_sync(ledger, connection_id, attempt, priority=context.job.priority)
 
     @app.task(name=PULL_TASK, queue=QUEUE)
     def pull_connection(connection_id: str, attempt: int = 0, asked_at: str | None = None) -> str:

@@ -302,16 +302,17 @@ def _records(
     """The app's records of `types` that are not deleted and parse, as they are sent now: with
     the values actions gave them (a number given by Renumber replaces the app's)."""
     stored = Records(session)
-    states = SyncStates(session)
+    held = stored.types_held(connection_id)
+    types = tuple(t for t in types if t in held)  # none read for types it has no records of
+    given = SyncStates(session).overridden_among(connection_id, types) if types else {}
     for record_type in types:
-        given = states.overridden(connection_id, record_type)
         cursor = None
         while True:
             page = stored.list(connection_id, type=record_type, cursor=cursor, limit=500)
             for row in page.items:
                 if row.deleted:
                     continue
-                data = overrides.apply(row.data, given.get(row.app_id))
+                data = overrides.apply(row.data, given.get((record_type, row.app_id)))
                 parsed = parse_record(record_type, data)
                 if not isinstance(parsed, list):
                     yield RecordKey(record_type, row.app_id), parsed  # type: ignore[arg-type]

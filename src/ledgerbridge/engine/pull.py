@@ -29,6 +29,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import IO, Any, TypeVar
 
+from sqlalchemy.orm import Session
+
 from ledgerbridge.adapters.qbo import (
     Disconnected,
     InUse,
@@ -604,4 +606,9 @@ class _Spool:
 
 def mirror_is_empty(ledger: Ledger, connection_id: str) -> bool:
     with ledger.db.session(readonly=True) as session:
-        return Mirror(session, connection_id).preferences() == {}
+        return mirror_is_empty_in(session, connection_id)
+
+
+def mirror_is_empty_in(session: Session, connection_id: str) -> bool:
+    """`mirror_is_empty` in the caller's transaction."""
+    return Mirror(session, connection_id).preferences() == {}

@@ -418,6 +418,14 @@ class Records:
         more = len(rows) > limit
         return Page(items=items, next_cursor=_encode_cursor(items[-1]) if more else None)
 
+    def types_held(self, connection_id: str) -> set[str]:
+        """The types the connection has records of (deleted ones too)."""
+        record = tables.Record
+        rows = self._session.execute(
+            select(record.type).where(record.connection_id == connection_id).distinct()
+        )
+        return {str(row.type) for row in rows}
+
     @staticmethod
     def _key(connection_id: str, type: str, app_id: str) -> tuple[ColumnElement[bool], ...]:
         record = tables.Record

@@ -428,6 +428,20 @@ class SyncStates:
         )
         return {row.app_id: row.overrides for row in rows if row.overrides}
 
+    def overridden_among(
+        self, connection_id: str, record_types: Iterable[str]
+    ) -> dict[tuple[str, str], Mapping[str, Any]]:
+        """`overridden` for several types in one query: (type, app id) -> overrides."""
+        t = tables.SyncState
+        rows = self._session.execute(
+            select(t.type, t.app_id, t.overrides).where(
+                t.connection_id == connection_id,
+                t.type.in_(list(record_types)),
+                t.overrides.is_not(None),
+            )
+        )
+        return {(row.type, row.app_id): row.overrides for row in rows if row.overrides}
+
     def in_batch(self, connection_id: str, batch_id: str) -> list[StoredState]:
         """The records whose pending write is an item of the batch `batch_id`."""
         t = tables.SyncState

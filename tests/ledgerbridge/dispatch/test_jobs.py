@@ -461,6 +461,28 @@ def test_a_small_company_is_picked_before_the_next_slice_of_a_large_one(
     assert sorted(bench.customers(large_realm)) == sorted(large_names)
 
 
+def test_a_slice_ends_early_while_a_job_above_it_waits(
+    bench: Bench, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    large, large_realm = bench.company("Long Co")
+    small, _ = bench.company("Waiting Co")
+    bench.put_customers(large, 40, "Long")
+    bench.forget_jobs()
+    bench.put_customers(small, 1, "Waiting")  # its job waits at the default priority
+    monkeypatch.setattr(jobs_module, "EARLY_YIELD_AFTER", 0.0)
+    monkeypatch.setattr(jobs_module, "WAITING_LOOK", 0.0)
+    continuation = jobs_module.CONTINUATION_PRIORITY
+
+    outcome = run_sync(bench.ledger, large, priority=continuation)  # a slice of 10 s
+    assert "stopped=yielded" in outcome, outcome
+    assert bench.synced() < 40  # the slice ended well before the large company's end
+
+    bench.forget_jobs()  # none waits above it now: the slice goes on to the company's end
+    outcome = run_sync(bench.ledger, large, priority=continuation)
+    assert "stopped=None" in outcome, outcome
+    assert len(bench.customers(large_realm)) == 40
+
+
 def test_a_large_backlog_waits_behind_the_companies_with_little_to_do(bench: Bench) -> None:
     large, _ = bench.company("Backlog Co")
     small, _ = bench.company("Few Co")

@@ -9,12 +9,14 @@ up to date (look-up before create), then up to `max_rounds` rounds (`push.rounds
 they make progress. A connection-level failure stops the pass (`PassReport.stopped`) without
 touching the records. With `slice_seconds`, the pass also ends once that much time has gone
 (`yielded`, after the record at hand and the creates queued with it): a worker with many
-companies goes round them instead of spending minutes on the largest.
+companies goes round them instead of spending minutes on the largest. `yield_early`, asked
+after each record of a slice, ends it sooner (True: others wait for the worker).
 """
 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from ledgerbridge.core.retry import throttled_until
@@ -41,6 +43,7 @@ def sync_company(
     max_rounds: int = 20,
     desktop: bool = False,
     slice_seconds: float | None = None,
+    yield_early: Callable[[], bool] | None = None,
 ) -> PassReport:
     """One pass over the company. A QuickBooks Desktop connection is passed only from its Web
     Connector's sessions (`engine.desktop.passes`, `desktop=True`): elsewhere (workers, jobs)
@@ -61,7 +64,7 @@ def sync_company(
     # failed pass would stop every other process from syncing the company for LEASE
     try:
         until = None if slice_seconds is None else ledger.clock() + timedelta(seconds=slice_seconds)
-        _run(ledger, connection, report, max_rounds, desktop, until)
+        _run(ledger, connection, report, max_rounds, desktop, until, yield_early)
     finally:
         with ledger.db.session() as session:
             Leases(session, clock=ledger.clock).release(lease, holder)
@@ -84,6 +87,7 @@ def _run(
     max_rounds: int,
     desktop: bool,
     until: datetime | None,
+    yield_early: Callable[[], bool] | None = None,
 ) -> None:
     """The pass under the company's lease: the keys checked, the mirror freshened, then up to
     `max_rounds` rounds over the due records."""
@@ -96,7 +100,15 @@ def _run(
         return
     with ledger.quickbooks(connection) as client:
         try:
-            p = Pass(ledger, connection, client, report, Surroundings(connection), until=until)
+            p = Pass(
+                ledger,
+                connection,
+                client,
+                report,
+                Surroundings(connection),
+                until=until,
+                yield_early=yield_early if until is not None else None,
+            )
             for _ in range(max_rounds):
                 if not rounds.work(p):
                     break

@@ -12,7 +12,8 @@ queue (on QuickBooks Online an update, a delete or a void too: `steps.batched`),
 pending write is settled by replaying the batch, and any other step is carried out alone
 (`push.steps`), where connection-level failures stop the pass and an unavailable
 QuickBooks puts the record off. Whatever is queued goes out at the end of the round, or when
-the pass's time slice (`Pass.until`) is over: then the pass stops, `yielded`.
+the pass's time slice (`Pass.until`) is over, or ends early (`Pass.yield_early`: others wait
+for the worker): then the pass stops, `yielded`.
 """
 
 from __future__ import annotations
@@ -61,7 +62,7 @@ def work(p: Pass) -> bool:
     try:
         for index in range(len(ordered)):
             _one(p, reading, ordered[index : index + READ_AHEAD])
-            if p.until is not None and p.ledger.clock() >= p.until:
+            if p.until is not None and (p.ledger.clock() >= p.until or _others_wait(p)):
                 reading.close()
                 batch.flush_all(p)  # what was queued goes out before the worker moves on
                 raise Stop("yielded")
@@ -69,6 +70,12 @@ def work(p: Pass) -> bool:
         reading.close()
     batch.flush_all(p)
     return p.report.progressed > before
+
+
+def _others_wait(p: Pass) -> bool:
+    """Whether the pass's slice ends early because others wait for its worker
+    (`Pass.yield_early`, asked by the caller's own pace)."""
+    return p.yield_early is not None and p.yield_early()
 
 
 class _Reading:

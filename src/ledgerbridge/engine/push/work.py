@@ -119,6 +119,8 @@ class Pass:
     # how a short wait for QuickBooks' limits is waited out (tests pass their own)
     pause: Callable[[float], None] = time.sleep
     until: datetime | None = None  # the pass yields its worker at this time (a time slice)
+    # asked now and then during a slice: True when others wait for the worker (yield now)
+    yield_early: Callable[[], bool] | None = None
     alone: AlonePace = field(default_factory=AlonePace)  # writes sent alone, their pace
 
     @property
