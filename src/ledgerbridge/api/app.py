@@ -26,7 +26,7 @@ from ledgerbridge.api.limits import BodyGuard
 from ledgerbridge.api.responses import JsonAnswer
 from ledgerbridge.api.routes import ROUTERS, qbwc
 from ledgerbridge.api.waits import Waits
-from ledgerbridge.dashboard import mount_dashboard
+from ledgerbridge.dashboard.app import mount_dashboard
 from ledgerbridge.engine.service import Service
 
 __all__ = ["create_app"]

@@ -8,6 +8,11 @@ served, the job worker.
 
 The command line and the demo call these; they decide nothing themselves about which dispatcher
 a database takes or how the service learns of new work.
+
+The web (the API, the dashboard, uvicorn) is imported by the two functions that serve it, and
+procrastinate's jobs (with psycopg) only on PostgreSQL: a command such as `ledgerbridge keys
+create` or `worker` on SQLite needs neither, and each process of the command line would
+otherwise load them (about a second of CPU).
 """
 
 from __future__ import annotations
@@ -18,11 +23,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Protocol
 
-import uvicorn
-
-from ledgerbridge.api import create_app, logs
 from ledgerbridge.bootstrap.ledger import Ledger, build
-from ledgerbridge.dispatch import jobs
 from ledgerbridge.dispatch.inprocess import InProcessDispatcher
 from ledgerbridge.engine.service import Service
 from ledgerbridge.settings import Settings
@@ -62,6 +63,8 @@ def migrated(settings: Settings) -> Ledger:
     ledger = build(settings)
     ledger.db.migrate()
     if ledger.db.dialect == "postgresql":
+        from ledgerbridge.dispatch import jobs
+
         jobs.apply_job_schema(ledger)
     return ledger
 
@@ -69,6 +72,8 @@ def migrated(settings: Settings) -> Ledger:
 def dispatcher_for(ledger: Ledger) -> Dispatcher:
     """In-process on SQLite; procrastinate jobs (run by `ledgerbridge worker`) on PostgreSQL."""
     if ledger.db.dialect == "postgresql":
+        from ledgerbridge.dispatch import jobs
+
         return jobs.JobDispatcher(ledger)
     return InProcessDispatcher(ledger)
 
@@ -78,7 +83,12 @@ def service_for(ledger: Ledger, dispatcher: Dispatcher | None = None) -> Service
     transaction on PostgreSQL); without one, a command's own service that wakes nobody."""
     if dispatcher is None:
         return Service(ledger)
-    defer_in = jobs.defer_sync_in if isinstance(dispatcher, jobs.JobDispatcher) else None
+    defer_in = None
+    if not isinstance(dispatcher, InProcessDispatcher):
+        from ledgerbridge.dispatch import jobs
+
+        if isinstance(dispatcher, jobs.JobDispatcher):
+            defer_in = jobs.defer_sync_in
     return Service(ledger, wake=dispatcher.wake, wake_pull=dispatcher.wake_pull, defer_in=defer_in)
 
 
@@ -93,6 +103,10 @@ def public_url(host: str, port: int) -> str:
 def serve_api(service: Service, *, host: str, port: int, log_level: str) -> None:
     """The HTTP API (and the dashboard) in this thread until interrupted; `SystemExit` when it
     cannot listen (uvicorn's way)."""
+    import uvicorn
+
+    from ledgerbridge.api import create_app, logs
+
     uvicorn.run(
         create_app(service),
         host=host,
@@ -107,6 +121,10 @@ def serve_api(service: Service, *, host: str, port: int, log_level: str) -> None
 def api_in_thread(service: Service, host: str, port: int) -> Iterator[None]:
     """The HTTP API (and the dashboard) from a thread while the block runs; `CannotListen`
     when it does not start within 15 seconds."""
+    import uvicorn
+
+    from ledgerbridge.api import create_app, logs
+
     config = uvicorn.Config(
         create_app(service),
         host=host,
@@ -139,6 +157,8 @@ def run_jobs(
 ) -> None:
     """`ledgerbridge worker` on PostgreSQL: procrastinate's worker runs the sync and pull jobs
     until SIGINT or SIGTERM (a worker silent for `stalled_after` seconds is presumed dead)."""
+    from ledgerbridge.dispatch import jobs
+
     jobs.run_worker(
         ledger,
         heartbeat_every=heartbeat_every,
