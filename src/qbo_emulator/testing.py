@@ -91,15 +91,13 @@ def in_process(emulator: Emulator, *, origin: str | None = None) -> Iterator[Emu
     With `origin` (the emulator's URL, as its clients know it) only requests to that origin
     are answered in-process; requests to anywhere else go over a real connection, as without
     a transport (an app's events receiver, a webhook target)."""
-    elsewhere = httpx.HTTPTransport() if origin is not None else None
     with start_blocking_portal() as portal:
-        transport = EmulatorTransport(emulator, portal, origin=origin, elsewhere=elsewhere)
+        transport = EmulatorTransport(emulator, portal, origin=origin)
         try:
             yield transport
         finally:
             transport.portal = None
-            if elsewhere is not None:
-                elsewhere.close()
+            transport.close_elsewhere()
 
 
 class EmulatorTransport(httpx.BaseTransport):
@@ -120,6 +118,7 @@ class EmulatorTransport(httpx.BaseTransport):
         self._app = httpx.ASGITransport(app=create_app(emulator))
         self._origin = httpx.URL(origin) if origin is not None else None
         self._elsewhere = elsewhere
+        self._lock = threading.Lock()
 
     def _ours(self, url: httpx.URL) -> bool:
         origin = self._origin
@@ -130,10 +129,8 @@ class EmulatorTransport(httpx.BaseTransport):
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         if self.portal is None:
             raise RuntimeError("the emulator's in-process transport is closed")
-        if not self._ours(request.url):
-            if self._elsewhere is None:
-                raise RuntimeError(f"{request.url} is not the emulator's origin")
-            return self._elsewhere.handle_request(request)
+        if not self._ours(request.url):  # only with an origin: the rest goes elsewhere
+            return self._other_origins().handle_request(request)
         request.read()  # a body in memory serves the app's async reads
         try:
             return self.portal.call(self._answer, request)
@@ -142,6 +139,21 @@ class EmulatorTransport(httpx.BaseTransport):
                 f"{request.method} {request.url.path}: a scripted dropped connection needs "
                 "the emulator on a real socket (qbo_emulator.server.EmulatorServer)"
             ) from None
+
+    def _other_origins(self) -> httpx.BaseTransport:
+        """The real connections for requests elsewhere, made on the first such request (a new
+        transport loads the system's CA certificates: a few hundredths of a second)."""
+        with self._lock:
+            if self._elsewhere is None:
+                self._elsewhere = httpx.HTTPTransport()
+            return self._elsewhere
+
+    def close_elsewhere(self) -> None:
+        """Close the real connections made for requests elsewhere (`in_process`'s end)."""
+        with self._lock:
+            elsewhere, self._elsewhere = self._elsewhere, None
+        if elsewhere is not None:
+            elsewhere.close()
 
     async def _answer(self, request: httpx.Request) -> httpx.Response:
         response = await self._app.handle_async_request(request)

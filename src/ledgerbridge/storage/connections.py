@@ -265,14 +265,10 @@ class Connections:
         return None if row is None else StoredConnection(**row._mapping)
 
     def _update(self, connection_id: str, **values: Any) -> bool:
-        connection = tables.Connection
-        statement = (
-            update(connection)
-            .where(connection.id == connection_id)
-            .values(**values)
-            .returning(connection.id)
-        )
-        return self._session.execute(statement, execution_options=NO_SYNC).first() is not None
+        names = tuple(sorted(values))
+        statement = prepared(("connections.update", names), lambda: _update_of(names))
+        params = {"c_id": connection_id, **{f"v_{name}": values[name] for name in names}}
+        return run(self._session, statement, params).first() is not None
 
 
 # The reads every pass, pull and API call make (built once: `storage._sql.prepared`).
@@ -285,6 +281,13 @@ def _stored() -> Select[Any]:
 
 def _by_id() -> Select[Any]:
     return _stored().where(table(tables.Connection).c.id == bindparam("c_id"))
+
+
+def _update_of(names: tuple[str, ...]) -> Update:
+    """The connection's columns `names` set (bind parameters `v_<name>`), its id returned."""
+    t = table(tables.Connection)
+    changed = {t.c[name]: bindparam(f"v_{name}", type_=t.c[name].type) for name in names}
+    return update(t).where(t.c.id == bindparam("c_id")).values(changed).returning(t.c.id)
 
 
 def _lock() -> Select[Any]:

@@ -44,6 +44,24 @@ def _some_links() -> Select[Any]:
     )
 
 
+def _by_quickbooks() -> Select[Any]:
+    t = table(tables.Link)
+    return select(t).where(
+        t.c.connection_id == bindparam("w_cid"),
+        t.c.qbo_entity == bindparam("w_entity"),
+        t.c.qbo_id == bindparam("w_qbo"),
+    )
+
+
+def _by_quickbooks_some() -> Select[Any]:
+    t = table(tables.Link)
+    return select(t).where(
+        t.c.connection_id == bindparam("w_cid"),
+        t.c.qbo_entity == bindparam("w_entity"),
+        t.c.qbo_id.in_(bindparam("ids", expanding=True)),
+    )
+
+
 class Links:
     def __init__(self, session: Session) -> None:
         self._session = session
@@ -67,27 +85,20 @@ class Links:
         return found
 
     def by_quickbooks(self, connection_id: str, entity: str, qbo_id: str) -> StoredLink | None:
-        t = tables.Link
-        row = self._session.execute(
-            select(t).where(
-                t.connection_id == connection_id, t.qbo_entity == entity, t.qbo_id == qbo_id
-            )
-        ).scalar_one_or_none()
+        params = {"w_cid": connection_id, "w_entity": entity, "w_qbo": qbo_id}
+        query = prepared("links.by_quickbooks", _by_quickbooks)
+        row = run(self._session, query, params).one_or_none()
         return None if row is None else stored_link(row)
 
     def by_quickbooks_many(
         self, connection_id: str, entity: str, qbo_ids: Iterable[str]
     ) -> dict[str, StoredLink]:
         """`by_quickbooks` for many ids of one entity (a query per 500): id -> link."""
-        t = tables.Link
+        query = prepared("links.by_quickbooks_many", _by_quickbooks_some)
         found: dict[str, StoredLink] = {}
         for chunk in chunks(qbo_ids):
-            rows = self._session.execute(
-                select(t).where(
-                    t.connection_id == connection_id, t.qbo_entity == entity, t.qbo_id.in_(chunk)
-                )
-            ).scalars()
-            for row in rows:
+            params = {"w_cid": connection_id, "w_entity": entity, "ids": chunk}
+            for row in run(self._session, query, params):
                 found[row.qbo_id] = stored_link(row)
         return found
 

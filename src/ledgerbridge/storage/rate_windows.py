@@ -32,7 +32,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, Update, bindparam, delete, select, text, update
+from sqlalchemy import Delete, Insert, Select, Update, bindparam, delete, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -206,7 +206,6 @@ class RateWindows:
     ) -> None:
         """`requests` more (one by default) in the bucket at `start` (`rows`: the buckets read,
         oldest first); a batch request is always one."""
-        t = tables.RateWindow
         if rows and rows[-1][0] == start:
             params = {
                 "w_realm": realm_id,
@@ -219,23 +218,17 @@ class RateWindows:
             # another process may make the same bucket at the same moment (PostgreSQL, two
             # workers): its row then takes this request too, instead of a duplicate key
             dialect = self._session.get_bind().dialect.name
-            make = postgresql.insert if dialect == "postgresql" else sqlite.insert
-            added = make(t).values(
-                realm_id=realm_id, window_start=start, requests=requests, batches=int(batch)
-            )
-            self._session.execute(
-                added.on_conflict_do_update(
-                    index_elements=[t.realm_id, t.window_start],
-                    set_={
-                        "requests": t.requests + added.excluded.requests,
-                        "batches": t.batches + added.excluded.batches,
-                    },
-                )
-            )
+            params = {
+                "w_realm": realm_id,
+                "w_start": start,
+                "w_requests": requests,
+                "w_batches": int(batch),
+            }
+            made = prepared(("rate_windows.new", dialect), lambda: _bucket_new(dialect))
+            run(self._session, made, params)
             if forget_before is not None:
-                self._session.execute(
-                    delete(t).where(t.realm_id == realm_id, t.window_start <= forget_before)
-                )
+                forget = prepared("rate_windows.forget", _buckets_forget)
+                run(self._session, forget, {"w_realm": realm_id, "w_before": forget_before})
 
 
 def _buckets() -> Select[Any]:
@@ -246,6 +239,35 @@ def _buckets() -> Select[Any]:
         select(t.c.window_start, t.c.requests, t.c.batches)
         .where(t.c.realm_id == bindparam("w_realm"), t.c.window_start > bindparam("w_since"))
         .order_by(t.c.window_start)
+    )
+
+
+def _bucket_new(dialect: str) -> Insert:
+    """A company's new bucket, or more in it when another process made it at the same
+    moment."""
+    t = table(tables.RateWindow)
+    make = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    names = {
+        "realm_id": "w_realm",
+        "window_start": "w_start",
+        "requests": "w_requests",
+        "batches": "w_batches",
+    }
+    added = make(t).values({t.c[c]: bindparam(p, type_=t.c[c].type) for c, p in names.items()})
+    return added.on_conflict_do_update(
+        index_elements=[t.c.realm_id, t.c.window_start],
+        set_={
+            "requests": t.c.requests + added.excluded.requests,
+            "batches": t.c.batches + added.excluded.batches,
+        },
+    )
+
+
+def _buckets_forget() -> Delete:
+    """A company's buckets at or before a moment (long out of every window)."""
+    t = table(tables.RateWindow)
+    return delete(t).where(
+        t.c.realm_id == bindparam("w_realm"), t.c.window_start <= bindparam("w_before")
     )
 
 

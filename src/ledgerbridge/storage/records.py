@@ -23,6 +23,7 @@ from sqlalchemy import (
     ColumnElement,
     Insert,
     LargeBinary,
+    Select,
     Text,
     bindparam,
     case,
@@ -192,6 +193,38 @@ def _record_columns(sqlite: bool) -> list[ColumnElement[Any]]:
     record = tables.Record
     named = [getattr(record, f.name) for f in fields(StoredRecord) if f.name != "unreadable"]
     return [_stored_data(sqlite) if column.key == "data" else column for column in named]
+
+
+def _listing(
+    sqlite: bool, by_type: bool, by_status: bool, by_code: bool, after: bool, search: str | None
+) -> Select[Any]:
+    """`Records.list`'s statement: the filters it is given (bind parameters `w_cid`, `w_type`,
+    `w_status`, `w_code`, the cursor's `c_at`, `c_type`, `c_app` and `w_limit`), and a
+    search's terms."""
+    record = tables.Record
+    query = select(*_record_columns(sqlite)).where(record.connection_id == bindparam("w_cid"))
+    if by_type:
+        query = query.where(record.type == bindparam("w_type"))
+    if by_status or by_code:
+        state = tables.SyncState
+        query = query.join(
+            state,
+            (state.connection_id == record.connection_id)
+            & (state.type == record.type)
+            & (state.app_id == record.app_id),
+        )
+        if by_status:
+            query = query.where(state.status == bindparam("w_status"))
+        if by_code:
+            query = query.where(state.problem["code"].as_string() == bindparam("w_code"))
+    if search is not None:
+        query = query.where(_matching(search, sqlite))
+    order = (record.updated_at, record.type, record.app_id)
+    if after:
+        names = ("c_at", "c_type", "c_app")  # typed as the columns (a time as stored)
+        cursor = (bindparam(n, type_=c.type) for n, c in zip(names, order, strict=True))
+        query = query.where(tuple_(*order) > tuple_(*cursor))
+    return query.order_by(*order).limit(bindparam("w_limit"))
 
 
 def _stored_record(row: Any) -> StoredRecord:
@@ -392,28 +425,23 @@ class Records:
         """
         if limit < 1:
             raise ValueError("limit must be at least 1")
-        record = tables.Record
-        query = select(*self._record_columns()).where(record.connection_id == connection_id)
-        if type is not None:
-            query = query.where(record.type == type)
-        if status is not None or code is not None:
-            state = tables.SyncState
-            query = query.join(
-                state,
-                (state.connection_id == record.connection_id)
-                & (state.type == record.type)
-                & (state.app_id == record.app_id),
-            )
-            if status is not None:
-                query = query.where(state.status == status)
-            if code is not None:
-                query = query.where(state.problem["code"].as_string() == code)
-        if q is not None and q.strip():
-            query = query.where(_matching(q.strip(), self._dialect() == "sqlite"))
-        order = (record.updated_at, record.type, record.app_id)
+        sqlite = self._dialect() == "sqlite"
+        search = q.strip() if q is not None and q.strip() else None
+        shape = (sqlite, type is not None, status is not None, code is not None, cursor is not None)
+        params: dict[str, Any] = {
+            "w_cid": connection_id,
+            "w_type": type,
+            "w_status": status,
+            "w_code": code,
+            "w_limit": limit + 1,
+        }
         if cursor is not None:
-            query = query.where(tuple_(*order) > _decode_cursor(cursor))
-        rows = self._session.execute(query.order_by(*order).limit(limit + 1)).all()
+            params["c_at"], params["c_type"], params["c_app"] = _decode_cursor(cursor)
+        if search is None:  # the engine's listings: built once per shape (`prepared`)
+            query = prepared(("records.list", *shape), lambda: _listing(*shape, None))
+        else:  # a search's terms are in the statement (escaped): built for each
+            query = _listing(*shape, search)
+        rows = run(self._session, query, params).all()
         items = [_stored_record(row._mapping) for row in rows[:limit]]
         more = len(rows) > limit
         return Page(items=items, next_cursor=_encode_cursor(items[-1]) if more else None)

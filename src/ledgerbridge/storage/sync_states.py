@@ -231,6 +231,15 @@ def _statuses_of() -> Select[Any]:
     )
 
 
+def _overridden() -> Select[Any]:
+    t = table(tables.SyncState)
+    return select(t.c.app_id, t.c.overrides).where(
+        t.c.connection_id == bindparam("w_cid"),
+        t.c.type == bindparam("w_type"),
+        t.c.overrides.is_not(None),
+    )
+
+
 def _release_blocked() -> Update:
     t = table(tables.SyncState)
     return update(t).where(
@@ -420,12 +429,8 @@ class SyncStates:
 
     def overridden(self, connection_id: str, record_type: str) -> dict[str, Mapping[str, Any]]:
         """The overrides of the records of a type that have some: app id -> overrides."""
-        t = tables.SyncState
-        rows = self._session.execute(
-            select(t.app_id, t.overrides).where(
-                t.connection_id == connection_id, t.type == record_type, t.overrides.is_not(None)
-            )
-        )
+        params = {"w_cid": connection_id, "w_type": record_type}
+        rows = run(self._session, prepared("sync_states.overridden", _overridden), params)
         return {row.app_id: row.overrides for row in rows if row.overrides}
 
     def overridden_among(

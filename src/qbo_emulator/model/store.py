@@ -110,6 +110,17 @@ class Table:
         found.sort(key=lambda r: int(r["Id"]))
         return found
 
+    def matching(self, path: str, value: object) -> list[Row]:
+        """Rows whose indexed `path` equals `value` (case-insensitively), in no set order: for
+        a sum, without `lookup`'s sort by Id (a customer's balance adds up every invoice of
+        hers after each write); none when `path` is not indexed."""
+        index = self._indexes.get(path)
+        key = index_key(value)
+        if index is None or key is None:
+            return []
+        rows = self.rows
+        return [rows[i] for i in index.get(key, ())]
+
     def first(self, path: str, value: object) -> Row | None:
         rows = self.lookup(path, (value,))
         return rows[0] if rows else None

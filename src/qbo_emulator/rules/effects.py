@@ -131,12 +131,13 @@ def refresh_customer_balance(ctx: Ctx, customer_id: str) -> None:
         ("Payment", "UnappliedAmt", -1),
         ("CreditMemo", "Balance", -1),
     ):
-        for doc in company.table(entity).lookup("CustomerRef", (customer_id,)) or []:
-            balance += sign * Decimal(doc.get(key, ZERO))
+        docs = company.table(entity).matching("CustomerRef", customer_id)
+        # after every write of hers: a list and C-level `map` (not a generator) for thousands
+        balance += sign * sum(map(Decimal, [doc.get(key, ZERO) for doc in docs]), ZERO)
     row["Balance"] = money(balance)
     node: Row | None = row
     while node is not None:
-        children = customers.lookup("ParentRef", (node["Id"],)) or []
+        children = customers.matching("ParentRef", node["Id"])
         node["BalanceWithJobs"] = money(
             Decimal(node.get("Balance", ZERO))
             + sum((Decimal(c.get("BalanceWithJobs", ZERO)) for c in children), ZERO)
@@ -160,7 +161,7 @@ def refresh_vendor_balance(ctx: Ctx, vendor_id: str) -> None:
     row = ctx.company.table("Vendor").get(vendor_id)
     if row is None:
         return
-    bills = ctx.company.table("Bill").lookup("VendorRef", (vendor_id,)) or []
+    bills = ctx.company.table("Bill").matching("VendorRef", vendor_id)
     row["Balance"] = money(sum((Decimal(b.get("Balance", ZERO)) for b in bills), ZERO))
 
 

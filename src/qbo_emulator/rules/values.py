@@ -126,12 +126,28 @@ def _name_field(entity: str) -> str:
     return "DisplayName" if entity in ("Customer", "Vendor", "Employee") else "Name"
 
 
+_LimitPaths = tuple[tuple[str, tuple[str, ...], int], ...]
+_LIMIT_PATHS: dict[str, tuple[EntitySpec, _LimitPaths]] = {}
+
+
+def _limit_paths(spec: EntitySpec) -> _LimitPaths:
+    """The spec's string limits, each dotted path split once per process (per spec object)."""
+    found = _LIMIT_PATHS.get(spec.name)
+    if found is None or found[0] is not spec:
+        paths = tuple(
+            (path, tuple(path.split(".")), limit) for path, limit in spec.string_limits.items()
+        )
+        found = _LIMIT_PATHS[spec.name] = (spec, paths)
+    return found[1]
+
+
 def check_string_limits(spec: EntitySpec, obj: Mapping[str, Any]) -> None:
     """2050 for any string longer than QuickBooks allows (dotted paths reach sub-objects)."""
-    for path, limit in spec.string_limits.items():
+    for path, parts, limit in _limit_paths(spec):
         value: Any = obj
-        for part in path.split("."):
-            value = value.get(part) if isinstance(value, Mapping) else None
+        for part in parts:  # JSON's objects are dicts: the ABC's check only for others
+            mapping = type(value) is dict or isinstance(value, Mapping)
+            value = value.get(part) if mapping else None
             if value is None:
                 break
         if isinstance(value, str) and len(value) > limit:

@@ -43,7 +43,7 @@ class Recorder(httpx.BaseTransport):
     the test aborts the barrier once that party is done)."""
 
     def __init__(self) -> None:
-        self._inner = httpx.HTTPTransport()
+        self._inner = httpx.HTTPTransport(verify=shared_tls())  # the CA bundle loaded once
         self.grants: list[dict[str, Any]] = []
         self.barrier: threading.Barrier | None = None
 
