@@ -404,7 +404,8 @@ def _conninfo(ledger: Ledger) -> str:
 def _waiting_above(ledger: Ledger, priority: int) -> Callable[[], bool]:
     """A slice's question "do jobs above mine wait?": False for its first `EARLY_YIELD_AFTER`
     seconds, then asked of the job table at most every `WAITING_LOOK` seconds. A job counts
-    when it is due and no running job holds its company's lock (a worker could take it now)."""
+    when a worker could take it now: due, and neither running nor waiting ahead of it is a job
+    of its company's lock (procrastinate's own rule)."""
     started = time.monotonic()
     looked = started
 
@@ -425,12 +426,16 @@ def _waiting_above(ledger: Ledger, priority: int) -> Callable[[], bool]:
     return ask
 
 
+# procrastinate's own rule for a job it may fetch (`procrastinate_fetch_job_v2`): due, and no
+# job of its lock running, nor waiting ahead of it (a higher priority, or the same and queued
+# first), even one scheduled later: a company's pull due now waits behind its sync retried later
 _WAITING_ABOVE = text(
     "SELECT EXISTS (SELECT 1 FROM procrastinate_jobs j"
     " WHERE j.queue_name = :queue AND j.status = 'todo' AND j.priority > :p"
     " AND (j.scheduled_at IS NULL OR j.scheduled_at <= now())"
     " AND (j.lock IS NULL OR NOT EXISTS (SELECT 1 FROM procrastinate_jobs d"
-    " WHERE d.lock = j.lock AND d.status = 'doing')))"
+    " WHERE d.lock = j.lock AND (d.status = 'doing' OR (d.status = 'todo'"
+    " AND (d.priority > j.priority OR (d.priority = j.priority AND d.id < j.id)))))))"
 )
 
 

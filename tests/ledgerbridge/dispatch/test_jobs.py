@@ -483,6 +483,27 @@ def test_a_slice_ends_early_while_a_job_above_it_waits(
     assert len(bench.customers(large_realm)) == 40
 
 
+def test_a_job_its_companys_earlier_job_holds_back_does_not_end_a_slice(
+    bench: Bench, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # procrastinate runs a company's jobs in order (its lock): a pull due now waits behind the
+    # company's sync retried later at the same priority, so no worker could run it yet
+    held, _ = bench.company("Held Co")
+    bench.forget_jobs()
+    monkeypatch.setattr(jobs_module, "EARLY_YIELD_AFTER", 0.0)
+    monkeypatch.setattr(jobs_module, "WAITING_LOOK", 0.0)
+    with bench.ledger.db.session() as session:
+        assert jobs_module._defer_on(session, SYNC_TASK, held, delay=300) is not None
+        assert jobs_module._defer_on(session, PULL_TASK, held) is not None
+    continuation = jobs_module.CONTINUATION_PRIORITY
+    assert jobs_module._waiting_above(bench.ledger, continuation)() is False
+
+    free, _ = bench.company("Free Co")  # a job a worker could take now does count
+    with bench.ledger.db.session() as session:
+        assert jobs_module._defer_on(session, PULL_TASK, free) is not None
+    assert jobs_module._waiting_above(bench.ledger, continuation)() is True
+
+
 def test_a_large_backlog_waits_behind_the_companies_with_little_to_do(bench: Bench) -> None:
     large, _ = bench.company("Backlog Co")
     small, _ = bench.company("Few Co")
