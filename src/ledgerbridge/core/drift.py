@@ -467,6 +467,7 @@ def merge_survivor(
         after.parent_id
         for before, after in moves
         if before is not None
+        and _party_of(before, entity)  # an expense's payee may have been a customer of that id
         and _party_of(after, entity)
         and before.parent_id == gone_id
         and after.parent_id

@@ -363,6 +363,17 @@ def test_a_vendor_merge_survivor_is_where_its_bills_and_expenses_moved() -> None
     assert rules.merge_survivor("58", [], "63", entity="Vendor") == "63"
 
 
+def test_an_expense_moved_from_a_customer_to_a_vendor_is_no_evidence_of_a_vendor_merge() -> None:
+    # customer and vendor ids may be the same: an expense paid to customer 58 given vendor 61 as
+    # its payee did not move with vendor 58
+    def expense(payee: str, kind: str) -> MirrorObject:
+        ref = {"value": payee, "type": kind}
+        return MirrorObject.from_quickbooks("Purchase", {"Id": "2", "EntityRef": ref})
+
+    moved = [(expense("58", "Customer"), expense("61", "Vendor"))]
+    assert rules.merge_survivor("58", moved, entity="Vendor") is None
+
+
 def test_a_vendor_gone_from_quickbooks_was_merged_away() -> None:
     problem = rules.merged_problem("58", "60", "v9", entity="Vendor")
     assert problem.code == catalog.VENDOR_MERGED_IN_QUICKBOOKS
