@@ -168,6 +168,7 @@ CONTINUATION_PRIORITY = -1  # a company's next pass, below a job for records jus
 LARGE_BACKLOG = 100  # records due: more, and the company's first job waits as a continuation
 EARLY_YIELD_AFTER = 1.0  # seconds of a slice before it may end early for jobs waiting above it
 WAITING_LOOK = 1.0  # seconds between a slice's looks for such jobs
+PULL_WAIT = 2.0  # seconds a pull job waits for room in the company's window; longer: later
 RETRY_BASE = 10.0  # seconds before the first retry of a job that raised; doubles each time
 RETRY_CAP = 300.0
 MAX_ATTEMPTS = 5  # retries of one failing job; after that the sweep picks the company up
@@ -464,6 +465,15 @@ def _follow_up(ledger: Ledger, connection_id: str, *, gap: timedelta) -> int | N
         )
 
 
+def _pull_later(ledger: Ledger, connection_id: str, seconds: float) -> int | None:
+    """Queue the company's pull again for when its window has room (a continuation: records
+    just handed over go first)."""
+    with ledger.db.session() as session:
+        return _defer_on(
+            session, PULL_TASK, connection_id, delay=seconds, priority=CONTINUATION_PRIORITY
+        )
+
+
 def _retry_later(ledger: Ledger, task_name: str, connection_id: str, attempt: int) -> None:
     """After a job raised: the same work again later, with exponential backoff."""
     if attempt >= MAX_ATTEMPTS:
@@ -542,7 +552,7 @@ def run_pull(
     if asked_at is not None and _read_since(ledger, connection_id, asked_at):
         return "objects=0 deleted=0 stopped=read_since_asked"
     try:
-        report = pull_company(ledger, connection_id)
+        report = pull_company(ledger, connection_id, wait_within=PULL_WAIT)
     except Exception:
         _retry_later(ledger, PULL_TASK, connection_id, attempt)
         _deliver(ledger, connection_id)
@@ -550,6 +560,8 @@ def run_pull(
     _deliver(ledger, connection_id)
     if report.stopped is None:
         _follow_up(ledger, connection_id, gap=timedelta(0))
+    elif report.stopped == "rate_limited":  # the company's window is full: read once it is not
+        _pull_later(ledger, connection_id, report.retry_after or PULL_WAIT)
     return f"objects={report.objects} deleted={report.deleted} stopped={report.stopped}"
 
 

@@ -98,7 +98,9 @@ class PullReport:
     deleted: int = 0
     full: bool = False
     stopped: str | None = None
-    retry_after: float | None = None  # when stopped by QuickBooks' throttling: its wait
+    # when stopped by QuickBooks' throttling or the company's window full ("rate_limited"):
+    # seconds until a read may go
+    retry_after: float | None = None
     drift_report: drift.DriftReport | None = None
     told: int = 0  # quickbooks.* events: changes made in QuickBooks to unlinked objects
 
@@ -109,9 +111,14 @@ def pull_company(
     *,
     also_in_full: tuple[str, ...] = (),
     desktop: bool = False,
+    wait_within: float | None = None,
 ) -> PullReport:
     """QuickBooks' changes into the mirror; `also_in_full`: entities read whole even on a
     change-data-capture pull (a refresh asked by a person reads READ_IN_FULL_ONLY so).
+    Each read waits for room in the company's window (its writes may fill it for most of a
+    minute); `wait_within`: a read that would wait longer than that in all stops the pull
+    instead, nothing stored (`stopped` "rate_limited", `retry_after` the wait): a worker with
+    other companies does not sleep through one company's full window.
     A QuickBooks Desktop connection is pulled only from its Web Connector's sessions
     (`desktop=True`, by modified date through the Desktop adapter's `cdc`)."""
     report = PullReport()
@@ -133,7 +140,7 @@ def pull_company(
 
     def pace(batch: bool) -> None:  # each read counted in the company's limits, as the writes
         if realm is not None:  # QuickBooks Desktop has no such limits
-            pacing.pace(ledger, realm, batch=batch)
+            pacing.pace(ledger, realm, batch=batch, within=wait_within)
 
     ask = _Asking(pace)
 
@@ -177,6 +184,9 @@ def pull_company(
                         connection_id, "connection.status_changed", {"status": status}
                     )
                 report.stopped = status
+                return report
+            except pacing.WindowFull as full:
+                report.stopped, report.retry_after = "rate_limited", full.retry_after
                 return report
             except QuickBooksError as exc:
                 # "throttled" as the push pass says it; other refusals by the adapter's own name

@@ -24,7 +24,7 @@ import pytest
 from sqlalchemy import text
 
 from ledgerbridge.adapters.qbo import FixedToken, QboClient
-from ledgerbridge.bootstrap import Ledger, build
+from ledgerbridge.bootstrap import Ledger, RateLimits, build
 from ledgerbridge.core.records import Incoming
 from ledgerbridge.dispatch import jobs as jobs_module
 from ledgerbridge.dispatch.jobs import (
@@ -39,6 +39,7 @@ from ledgerbridge.dispatch.jobs import (
     run_worker,
     sweep,
 )
+from ledgerbridge.engine import pacing
 from ledgerbridge.engine.pull import pull_company
 from ledgerbridge.engine.service import Service
 from ledgerbridge.settings import load_settings
@@ -300,6 +301,28 @@ def test_leftover_work_is_followed_up_when_it_comes_due(bench: Bench) -> None:
     assert BUSY_RETRY - 2 < busy.wait <= BUSY_RETRY
 
 
+def test_a_pull_job_meeting_a_full_window_is_queued_again_for_when_it_has_room(
+    bench: Bench,
+) -> None:
+    """The company's requests are used up for most of a minute (its writes filled the window):
+    a pull job does not hold its worker asleep until then; it stops, reads nothing, and is
+    queued again for when the window has room."""
+    connection_id, realm = bench.company("Full Co")
+    pull_company(bench.ledger, connection_id)
+    bench.forget_jobs()
+    bench.ledger.rate_limits = RateLimits(5, 1)  # type: ignore[misc]
+    while pacing.take(bench.ledger, realm) <= 0:
+        pass  # the window filled, as a company's own writes fill it
+    assert pacing.take(bench.ledger, realm, count=False) > 30  # most of a minute
+
+    outcome = jobs_module.run_pull(bench.ledger, connection_id)
+
+    assert "stopped=rate_limited" in outcome
+    (again,) = bench.jobs(PULL_TASK)
+    assert again.status == "todo" and again.wait > jobs_module.PULL_WAIT
+    assert bench.jobs(SYNC_TASK) == []
+
+
 def test_two_worker_processes_share_the_companies(bench: Bench) -> None:
     companies = [bench.company(f"Shared {n}") for n in range(4)]
     expected: dict[str, set[str]] = {}
@@ -529,9 +552,9 @@ def counted_pulls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     reads: list[str] = []
     real_pull = jobs_module.pull_company
 
-    def counted(ledger: Ledger, cid: str) -> Any:
+    def counted(ledger: Ledger, cid: str, **options: Any) -> Any:
         reads.append(cid)
-        return real_pull(ledger, cid)
+        return real_pull(ledger, cid, **options)
 
     monkeypatch.setattr(jobs_module, "pull_company", counted)
     return reads

@@ -16,8 +16,11 @@ from sqlalchemy import text
 from ledgerbridge.adapters.qbo.client import QboClient
 from ledgerbridge.bootstrap import RateLimits
 from ledgerbridge.core.records import Incoming
+from ledgerbridge.engine import pacing
 from ledgerbridge.engine.context import Surroundings
 from ledgerbridge.engine.pull import pull_company
+from ledgerbridge.engine.push import sync_company
+from ledgerbridge.storage.connections import Connections
 from ledgerbridge.storage.history import History
 from ledgerbridge.storage.rate_windows import RateWindows
 from ledgerbridge.storage.sync_states import SyncStates
@@ -305,6 +308,34 @@ def test_writes_alone_never_sent_after_a_429_say_so_in_their_histories(world: Wo
     later(world, 30)
     world.sync()
     each_customer_once(world, 40)
+
+
+@pytest.mark.in_process("a pass's own report, in this process, with a time slice")
+def test_a_time_slice_does_not_sleep_through_a_full_window_to_freshen_its_mirror(
+    world: World,
+) -> None:
+    """A worker's time slice finds the mirror stale and the company's requests used up for
+    most of a minute: it does not hold the worker asleep to read QuickBooks' changes first
+    (other companies wait for it); the read is left for later and the pass stops for the
+    window, nothing sent."""
+    pull_company(world.ledger, world.connection_id)
+    customers(world, 3)
+    limit(world, requests=5, batches=1)
+    later(world, 3)  # the mirror is stale, the pull's requests out of the window
+    while pacing.take(world.ledger, world.realm_id) <= 0:
+        pass  # the window filled, as the company's own writes fill it
+    assert pacing.take(world.ledger, world.realm_id, count=False) > 30  # most of a minute
+    with world.ledger.db.session(readonly=True) as session:
+        read_at = Connections(session).get_unscoped(world.connection_id).last_pull_at
+
+    report = sync_company(world.ledger, world.connection_id, slice_seconds=10)
+
+    assert report.stopped == "rate_limited", report
+    with world.ledger.db.session(readonly=True) as session:
+        assert Connections(session).get_unscoped(world.connection_id).last_pull_at == read_at
+    assert world.entities("Customer") == []
+    assert refused(world) == 0
+    limit(world, requests=500, batches=40)
 
 
 def test_a_slow_answer_in_a_group_of_writes_alone_leaves_no_write_sent_uncounted(

@@ -33,6 +33,10 @@ __all__ = ["LEASE", "MIRROR_FRESH", "new_holder", "reachable", "sync_company"]
 
 LEASE = timedelta(minutes=5)
 MIRROR_FRESH = timedelta(seconds=30)  # older than this, a pass reads QuickBooks' changes first
+# seconds, in all, a time slice's freshening read waits for room in the company's window (its
+# own writes fill it): longer, and the read is left for later (a stale mirror lets the pass go
+# on; a company never read waits for its window), the worker not held asleep
+FRESHEN_WAIT = 5.0
 
 
 def sync_company(
@@ -94,7 +98,9 @@ def _run(
     if not keys.tokens_open(ledger, connection.id):
         report.stopped = "keys_changed"
         return
-    unread = _freshen_mirror(ledger, connection, desktop)
+    unread = _freshen_mirror(
+        ledger, connection, desktop, wait_within=None if until is None else FRESHEN_WAIT
+    )
     if unread is not None:
         report.stopped = unread
         return
@@ -116,7 +122,13 @@ def _run(
             report.stopped = stop.reason
 
 
-def _freshen_mirror(ledger: Ledger, connection: StoredConnection, desktop: bool) -> str | None:
+def _freshen_mirror(
+    ledger: Ledger,
+    connection: StoredConnection,
+    desktop: bool,
+    *,
+    wait_within: float | None = None,
+) -> str | None:
     """Look-up before create, for a whole pass at once: when the mirror is older than
     MIRROR_FRESH and there is work, QuickBooks' changes are read first (one change-data-capture
     call), so something just created in QuickBooks is linked to, not created again. An
@@ -127,7 +139,8 @@ def _freshen_mirror(ledger: Ledger, connection: StoredConnection, desktop: bool)
     An Online company never read whole that cannot be read now stops the pass (the pull's reason;
     a throttled one delays the records as a throttled write does): planned against an empty
     mirror, every record would be refused for references it cannot find (no income account,
-    no tax code). A stale mirror that cannot be refreshed only lets the pass go on."""
+    no tax code). A stale mirror that cannot be refreshed only lets the pass go on.
+    `wait_within`: the pull's (`pull.pull_company`), a time slice's."""
     now = ledger.clock()
     fresh = connection.last_pull_at is not None and now - connection.last_pull_at < MIRROR_FRESH
     with ledger.db.session(readonly=True) as session:
@@ -137,10 +150,10 @@ def _freshen_mirror(ledger: Ledger, connection: StoredConnection, desktop: bool)
         due = states.next_due_at(connection.id)
     if due is None or due > now:
         return None
-    pulled = pull.pull_company(ledger, connection.id, desktop=desktop)
+    pulled = pull.pull_company(ledger, connection.id, desktop=desktop, wait_within=wait_within)
     if desktop or connection.last_pull_at is not None or pulled.stopped is None:
         return None  # (QuickBooks Desktop's sessions read the company as they go)
-    if pulled.stopped == "throttled":
+    if pulled.stopped in ("throttled", "rate_limited"):
         with ledger.db.session() as session:
             SyncStates(session).delay_all(
                 connection.id, throttled_until(ledger.clock(), pulled.retry_after)
