@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final, Literal, cast
 
-from ledgerbridge.core import json_limits
+from ledgerbridge.core import json_limits, text
 
 __all__ = [
     "SIGNATURE_HEADER",
@@ -38,6 +38,7 @@ __all__ = [
 ]
 
 SIGNATURE_HEADER: Final = "intuit-signature"
+MAX_NOTICE_TEXT: Final = 200  # characters of a notice's id, name or verb
 Operation = Literal["Create", "Update", "Delete", "Merge", "Void", "Emailed"]
 
 _OPERATIONS: Final[frozenset[str]] = frozenset(
@@ -148,7 +149,7 @@ def _legacy(notifications: Any) -> list[ChangeNotice]:
             if operation not in _OPERATIONS:
                 # A verb Intuit adds later still says "this object changed": read it again.
                 operation = "Update"
-            deleted = entity.get("deletedId", entity.get("deletedID"))
+            deleted = _optional(entity, ("deletedId", "deletedID"), at)
             notices.append(
                 ChangeNotice(
                     realm_id=realm_id,
@@ -156,7 +157,7 @@ def _legacy(notifications: Any) -> list[ChangeNotice]:
                     entity_id=_required(entity, "id", at),
                     operation=cast(Operation, operation),
                     occurred_at=_time(entity.get("lastUpdated"), f"{at}.lastUpdated"),
-                    deleted_id=None if deleted is None else str(deleted),
+                    deleted_id=deleted,
                 )
             )
     return notices
@@ -171,14 +172,16 @@ def _cloudevent(event: Any, index: int) -> ChangeNotice:
     # A verb Intuit adds later still says "this object changed": read it again.
     operation = _VERBS.get(parts[2].lower(), "Update")
     data = event.get("data")
-    deleted = data.get("deletedid") if isinstance(data, Mapping) else None
+    deleted = (
+        _optional(data, ("deletedid",), f"{where}.data") if isinstance(data, Mapping) else None
+    )
     return ChangeNotice(
         realm_id=_required(event, "intuitaccountid", where),
         entity=_canonical(parts[1]),
         entity_id=_required(event, "intuitentityid", where),
         operation=operation,
         occurred_at=_time(event.get("time"), f"{where}.time"),
-        deleted_id=None if deleted is None else str(deleted),
+        deleted_id=deleted,
     )
 
 
@@ -195,6 +198,32 @@ def _required(container: Any, key: str, where: str) -> str:
         value = str(value)
     if not isinstance(value, str) or not value:
         raise MalformedNotification(f"{where}.{key} is missing")
+    return _short_text(value, f"{where}.{key}")
+
+
+def _optional(container: Mapping[str, Any], keys: tuple[str, ...], where: str) -> str | None:
+    """The first of `keys` present (an id: a string or a whole number), or None."""
+    value = next((container[k] for k in keys if container.get(k) is not None), None)
+    if value is None:
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str) or not value:
+        raise MalformedNotification(f"{where}.{keys[0]} must be an id (a string or a number)")
+    return _short_text(value, f"{where}.{keys[0]}")
+
+
+def _short_text(value: str, where: str) -> str:
+    """An id, a name or a verb of a notice: one line of text, at most `MAX_NOTICE_TEXT`
+    characters (QuickBooks' own are short); else the notice is refused, naming the field,
+    before anything is stored (PostgreSQL cannot keep NUL or a lone surrogate)."""
+    why = text.refused(value)
+    if why is not None:
+        raise MalformedNotification(f"{where} {why}")
+    if len(value) > MAX_NOTICE_TEXT:
+        raise MalformedNotification(
+            f"{where} is {len(value):,} characters long: at most {MAX_NOTICE_TEXT} are taken"
+        )
     return value
 
 

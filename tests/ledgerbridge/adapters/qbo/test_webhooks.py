@@ -164,6 +164,44 @@ def test_malformed_bodies(body: bytes, message: str) -> None:
     assert isinstance(exc.value, ValueError)
 
 
+def _merge_notice(deleted: bytes, entity_id: bytes = b'"7"') -> bytes:
+    return (
+        b'{"eventNotifications": [{"realmId": "1", "dataChangeEvent": {"entities": [{"name": '
+        b'"Vendor", "id": ' + entity_id + b', "operation": "Merge", "lastUpdated": '
+        b'"2026-03-02T10:00:00.000Z", "deletedId": ' + deleted + b"}]}}]}"
+    )
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (_merge_notice(b'"5\\u0000"'), r"entities\[0\]\.deletedId holds a NUL character"),
+        (_merge_notice(b'"\\ud800"'), r"deletedId holds a lone surrogate \(U\+D800\)"),
+        (_merge_notice(b'"' + b"9" * 100_000 + b'"'), "deletedId is 100,000 characters long"),
+        (_merge_notice(b'{"a": 1}'), "deletedId must be an id"),
+        (_merge_notice(b"[1]"), "deletedId must be an id"),
+        (_merge_notice(b"true"), "deletedId must be an id"),
+        (_merge_notice(b"3.5"), "deletedId must be an id"),
+        (_merge_notice(b'""'), "deletedId must be an id"),
+        (_merge_notice(b'"5"', b'"7\\u0000"'), r"entities\[0\]\.id holds a NUL character"),
+        (
+            b'[{"type": "qbo.vendor.merged.v1", "intuitaccountid": "1", "intuitentityid": "7",'
+            b' "data": {"deletedid": "\\ud800"}}]',
+            r"event\[0\]\.data\.deletedid holds a lone surrogate",
+        ),
+    ],
+)
+def test_hostile_ids_are_refused_naming_the_field_before_anything_is_stored(
+    body: bytes, message: str
+) -> None:
+    """A notice's ids go into the mirror (a merge's hint is keyed by the id merged away):
+    one PostgreSQL cannot keep (NUL, a lone surrogate), a huge one or one of the wrong type
+    is refused with the notice, naming the field (the webhook answers 400), not stored."""
+    with pytest.raises(MalformedNotification, match=message):
+        parse_notification(body)
+    assert parse_notification(_merge_notice(b"5"))[0].deleted_id == "5"  # a number is an id
+
+
 def make_changes(company: Company, admin: Admin) -> dict[str, str]:
     """Create, update, void, delete and merge through the client and the admin API."""
     qb = company.client
