@@ -34,6 +34,13 @@ process's session (the default) share the slice this process, the emulator and o
 so a second worker there adds no CPU. With their own sessions each worker gets a group's slice:
 that measures what the workers do with CPUs of their own, at the other work's expense.
 
+QuickBooks' limits bound a run: a company takes at most 1,660 writes a minute (bench.ceiling),
+so the largest company's first sync takes at least its writes over that, however many workers
+run (20,001 records: 12 full minutes). The report prints that floor and what it leaves: when one
+worker already finishes near it, no second worker can double anything. With `--no-limits` the
+companies have none: what is measured is then the workers', PostgreSQL's and the emulator's
+work on these cores alone (the ratio between worker counts is the engine's own scaling).
+
 The clock starts once every worker has registered with procrastinate (a worker's start-up, its
 imports and its pool, is printed apart and not counted: a fleet's workers are long-running).
 Reported for each count of workers: records per second (every record, from the first handover,
@@ -76,7 +83,7 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from bench.ceiling import sizes_of
+from bench.ceiling import LIMIT, sizes_of
 from bench.emulator import BenchError, EmulatorProcess, with_emulator
 from bench.fleet_jobs import (
     FirstJobWait,
@@ -132,6 +139,13 @@ class Run:
     spans: list[JobSpan] = field(default_factory=list)  # every job that started (bench.fleet_jobs)
     first_waits: list[FirstJobWait] = field(default_factory=list)  # small: arrival to first job
     arrivals: int = 0  # small companies whose arrival was timed
+    largest: int = 0  # the records of the largest company
+
+    @property
+    def fewest_seconds(self) -> float:
+        """What QuickBooks' limits allow at best: the largest company's writes, every full
+        window of `LIMIT` waited out (the companies run side by side, each in its own limits)."""
+        return ((self.largest - 1) // LIMIT) * 60.0 if self.largest else 0.0
 
     @property
     def rate(self) -> float:
@@ -164,16 +178,19 @@ def schema() -> Iterator[str]:
         admin.dispose()
 
 
-def companies(service: Service, url: str, counts: list[tuple[str, int, int]]) -> list[Company]:
-    """(prefix, companies, records each): each created in the emulator with real limits, and
-    connected."""
+def companies(
+    service: Service, url: str, counts: list[tuple[str, int, int]], limits: bool = True
+) -> list[Company]:
+    """(prefix, companies, records each): each created in the emulator (with QuickBooks' real
+    limits unless `limits` is false), and connected."""
     made = []
     today = dt.date.today()
     for prefix, number, records in counts:
         for index in range(number):
             name = f"{prefix} {index:04d}"
             company = DemoCompany.create(url, name=name, preset="blank")
-            company.admin("PATCH", "", {"throttle": LIMITS})
+            if limits:
+                company.admin("PATCH", "", {"throttle": LIMITS})
             connected = connect(service, company, name, name)
             incoming = workload(sizes_of(records), index, today)
             made.append(
@@ -296,6 +313,7 @@ def run_once(
     backlog: bool = False,
     own_sessions: bool = False,
     arrive_over: float = 0.0,
+    limits: bool = True,
 ) -> Run:
     url = f"http://{server.host}:{server.port}"
     server.admin("POST", "/_emulator/reset")
@@ -314,8 +332,9 @@ def run_once(
         small_count = max(1, round(SMALL * scale))
         large_records = max(SMALL_RECORDS, round(LARGE_RECORDS * scale))
         started = time.perf_counter()
-        large = companies(service, url, [("Large", LARGE, large_records)])
-        small = companies(service, url, [("Small", small_count, SMALL_RECORDS)])
+        large = companies(service, url, [("Large", LARGE, large_records)], limits)
+        small = companies(service, url, [("Small", small_count, SMALL_RECORDS)], limits)
+        result.largest = max(len(c.records) for c in large + small)
         print(
             f"  {len(large) + len(small):,} companies created and connected in "
             f"{time.perf_counter() - started:.0f} s",
@@ -413,7 +432,7 @@ def quantile(values: Sequence[float], q: float) -> float:
     return values[min(len(values) - 1, round(q * (len(values) - 1)))]
 
 
-def report(runs: Sequence[Run], server: EmulatorProcess) -> None:
+def report(runs: Sequence[Run], server: EmulatorProcess, limits: bool = True) -> None:
     one = next((r for r in runs if r.workers == 1), runs[0])
     print(
         f"\n{'workers':>7} {'records':>8} {'seconds':>8} {'rec/s':>7} {'vs 1':>5}"
@@ -442,6 +461,17 @@ def report(runs: Sequence[Run], server: EmulatorProcess) -> None:
     two = next((r for r in runs if r.workers == 2), None)
     if two is not None:
         print(f"throughput 2 workers / 1 worker: {two.rate / one.rate:.2f} (target 1.6)")
+    floor = one.fewest_seconds
+    if limits and floor:
+        # the workers cannot make QuickBooks take a company's writes faster than its limits
+        print(
+            f"QuickBooks' limits: the largest company's {one.largest:,} writes take at least "
+            f"{floor:.0f} s ({LIMIT:,} a minute), whatever the workers; the most any count of "
+            f"workers can be over 1 worker's {one.seconds:.0f} s here: "
+            f"{one.seconds / floor:.2f} times"
+        )
+        for run in runs:
+            print(f"  {run.workers} worker(s): {run.seconds / floor:.2f} times that floor")
     worst = max(quantile(r.waits, 0.95) for r in runs)
     print(f"small companies, p95 arrival to synced, worst run: {worst:.1f} s")
     print(f"requests refused with 429, all runs: {sum(r.refused for r in runs)} (target 0)")
@@ -473,6 +503,12 @@ def _parser() -> argparse.ArgumentParser:
         help="spread the small companies' arrivals evenly over this many seconds (new "
         "customers during the day; default 0: one after another, as fast as possible)",
     )
+    parser.add_argument(
+        "--no-limits",
+        action="store_true",
+        help="companies without QuickBooks' limits: what the workers, PostgreSQL and the "
+        "emulator do on these cores alone (the limits bound the large companies otherwise)",
+    )
     parser.add_argument("--timeout", type=float, default=7200.0, help="seconds a run may take")
     parser.add_argument("--host", default="127.0.0.1")
     return parser
@@ -500,6 +536,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"the workers; scale {scale:g}",
             flush=True,
         )
+        if args.no_limits:
+            print("companies without QuickBooks' limits (--no-limits)")
         if args.backlog:
             print("arrivals: every record handed over before the workers start (--backlog)")
         elif args.arrive_over > 0:
@@ -519,6 +557,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     args.backlog,
                     args.own_sessions,
                     args.arrive_over,
+                    not args.no_limits,
                 )
             runs.append(run)
             print_durations(run.spans)
@@ -531,7 +570,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"small p95 {quantile(run.waits, 0.95):.1f} s; 429s {run.refused}",
                 flush=True,
             )
-        report(runs, server)
+        report(runs, server, not args.no_limits)
 
     return with_emulator(args.host, False, body)
 
