@@ -50,12 +50,18 @@ from typing import Any
 from sqlalchemy import text
 
 from bench.emulator import EmulatorProcess, with_emulator
-from bench.fleet import LARGE, LARGE_RECORDS, SMALL, SMALL_RECORDS, Company, companies, schema
-from ledgerbridge.bootstrap import Ledger, build
-from ledgerbridge.dispatch.jobs import apply_job_schema, defer_sync_in
-from ledgerbridge.engine.service import PUT_MANY, Service
+from bench.fleet import (
+    LARGE,
+    LARGE_RECORDS,
+    SMALL,
+    SMALL_RECORDS,
+    Company,
+    bench_ledger,
+    companies,
+)
+from ledgerbridge.bootstrap import Ledger
+from ledgerbridge.engine.service import PUT_MANY
 from ledgerbridge.engine.verify import verify
-from ledgerbridge.settings import load_settings
 
 FAULT_SHARE = 0.05
 POLL = 0.25
@@ -197,23 +203,14 @@ def run(server: EmulatorProcess, args: argparse.Namespace, scratch: Path) -> Tal
         "--poll-every",
         "0.5",
     ]
-    with schema() as database_url:
-        environ = {
-            **os.environ,
-            "LEDGERBRIDGE_DATABASE_URL": database_url,
-            "LEDGERBRIDGE_QBO_EMULATOR_URL": url,
-            "LEDGERBRIDGE_DATA_DIR": str(scratch),
-        }
-        ledger = build(load_settings(environ, data_dir=scratch))
-        ledger.db.migrate()
-        apply_job_schema(ledger)
-        service = Service(ledger, defer_in=defer_sync_in)
+    with bench_ledger(url, scratch) as bench:
+        ledger, service = bench.ledger, bench.service
         made = companies(service, url, shape(args))
         for index, company in enumerate(made):
             install_faults(server, company.realm_id, index)
         tally.records = sum(len(c.records) for c in made)
         print(f"  {len(made)} companies, {tally.records:,} records", flush=True)
-        fleet = Fleet(args.workers, environ, scratch, flags)
+        fleet = Fleet(args.workers, bench.environ, scratch, flags)
         try:
             began = time.perf_counter()
             # handed over a chunk at a time inside the loop, so the chaos runs meanwhile
@@ -278,7 +275,6 @@ def run(server: EmulatorProcess, args: argparse.Namespace, scratch: Path) -> Tal
             report = verify(ledger, company.connection_id, flag=False)
             tally.unverified += report.stopped is not None
             tally.mismatches += len(report.mismatches)
-        ledger.db.dispose()
     return tally
 
 

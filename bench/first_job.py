@@ -35,14 +35,13 @@ from sqlalchemy import event
 
 from bench.ceiling import sizes_of
 from bench.emulator import EmulatorProcess, with_emulator
-from bench.fleet import LIMITS, SMALL_RECORDS, schema
+from bench.fleet import LIMITS, SMALL_RECORDS, bench_ledger
 from bench.sync import workload
-from ledgerbridge.bootstrap import Ledger, build
+from ledgerbridge.bootstrap import Ledger
 from ledgerbridge.demo.quickbooks import DemoCompany
 from ledgerbridge.demo.run import connect
 from ledgerbridge.dispatch import jobs
-from ledgerbridge.engine.service import PUT_MANY, Service
-from ledgerbridge.settings import load_settings
+from ledgerbridge.engine.service import PUT_MANY
 
 PARTS = ("pull_company", "sync_company", "run_sync")
 
@@ -100,57 +99,46 @@ def metered(meter: Meter, name: str, call: Callable[..., Any]) -> Callable[..., 
 def run(server: EmulatorProcess, count: int, profile: int, statements: bool, scratch: Path) -> None:
     url = f"http://{server.host}:{server.port}"
     server.admin("POST", "/_emulator/reset")
-    with schema() as database_url:
-        environ = {
-            "LEDGERBRIDGE_DATABASE_URL": database_url,
-            "LEDGERBRIDGE_QBO_EMULATOR_URL": url,
-            "LEDGERBRIDGE_DATA_DIR": str(scratch),
-        }
-        ledger = build(load_settings(environ, data_dir=scratch))
+    with bench_ledger(url, scratch) as bench:
+        ledger, service = bench.ledger, bench.service
+        today = dt.date.today()
+        made = []
+        for index in range(count + 1):
+            name = f"Small {index:04d}"
+            company = DemoCompany.create(url, name=name, preset="blank")
+            company.admin("PATCH", "", {"throttle": LIMITS})
+            connected = connect(service, company, name, name)
+            records = workload(sizes_of(SMALL_RECORDS), index, today)
+            for start in range(0, len(records), PUT_MANY):
+                service.put_records(
+                    connected.key_id, connected.connection.id, records[start : start + PUT_MANY]
+                )
+            made.append(connected.connection.id)
+        meter = Meter(ledger)
+        names = vars(jobs)  # the job's own references to the engine's calls, metered
+        real = {part: names[part] for part in ("pull_company", "sync_company")}
+        names.update({part: metered(meter, part, call) for part, call in real.items()})
+        profiler = cProfile.Profile()
         try:
-            ledger.db.migrate()
-            jobs.apply_job_schema(ledger)
-            service = Service(ledger, defer_in=jobs.defer_sync_in)
-            today = dt.date.today()
-            made = []
-            for index in range(count + 1):
-                name = f"Small {index:04d}"
-                company = DemoCompany.create(url, name=name, preset="blank")
-                company.admin("PATCH", "", {"throttle": LIMITS})
-                connected = connect(service, company, name, name)
-                records = workload(sizes_of(SMALL_RECORDS), index, today)
-                for start in range(0, len(records), PUT_MANY):
-                    service.put_records(
-                        connected.key_id, connected.connection.id, records[start : start + PUT_MANY]
-                    )
-                made.append(connected.connection.id)
-            meter = Meter(ledger)
-            names = vars(jobs)  # the job's own references to the engine's calls, metered
-            real = {part: names[part] for part in ("pull_company", "sync_company")}
-            names.update({part: metered(meter, part, call) for part, call in real.items()})
-            profiler = cProfile.Profile()
-            try:
-                for index, connection_id in enumerate(made):
-                    meter.recording = index > 0  # the first is a warm-up
-                    if index == 1:
-                        meter.kinds.clear()
-                        meter.texts.clear()
-                    with meter.part("run_sync"):
-                        if profile and index > 0:
-                            profiler.enable()
-                        outcome = jobs.run_sync(ledger, connection_id)
-                        profiler.disable()
-                    if index == 0:
-                        print(f"  warm-up job: {outcome}")
-            finally:
-                names.update(real)
-            report(meter, count, statements)
-            if profile:
-                stats = pstats.Stats(profiler)
-                stats.sort_stats("cumulative").print_stats("ledgerbridge", profile)
-                stats.sort_stats("tottime").print_stats(profile)
+            for index, connection_id in enumerate(made):
+                meter.recording = index > 0  # the first is a warm-up
+                if index == 1:
+                    meter.kinds.clear()
+                    meter.texts.clear()
+                with meter.part("run_sync"):
+                    if profile and index > 0:
+                        profiler.enable()
+                    outcome = jobs.run_sync(ledger, connection_id)
+                    profiler.disable()
+                if index == 0:
+                    print(f"  warm-up job: {outcome}")
         finally:
-            ledger.db.dispose()
+            names.update(real)
+        report(meter, count, statements)
+        if profile:
+            stats = pstats.Stats(profiler)
+            stats.sort_stats("cumulative").print_stats("ledgerbridge", profile)
+            stats.sort_stats("tottime").print_stats(profile)
 
 
 def report(meter: Meter, count: int, statements: bool) -> None:

@@ -178,6 +178,36 @@ def schema() -> Iterator[str]:
         admin.dispose()
 
 
+@dataclass(frozen=True)
+class BenchLedger:
+    """A ledger on a fresh bench schema, its Service, and the environ a worker needs to share it."""
+
+    ledger: Ledger
+    service: Service
+    environ: dict[str, str]
+
+
+@contextlib.contextmanager
+def bench_ledger(url: str, scratch: Path) -> Iterator[BenchLedger]:
+    """A ledger on a fresh schema (`schema`) against the emulator at `url`: migrated,
+    procrastinate's schema applied, its Service deferring each sync job in the same transaction
+    as the records; its engine disposed, then the schema dropped, afterwards."""
+    with schema() as database_url:
+        environ = {
+            **os.environ,
+            "LEDGERBRIDGE_DATABASE_URL": database_url,
+            "LEDGERBRIDGE_QBO_EMULATOR_URL": url,
+            "LEDGERBRIDGE_DATA_DIR": str(scratch),
+        }
+        ledger = build(load_settings(environ, data_dir=scratch))
+        try:
+            ledger.db.migrate()
+            apply_job_schema(ledger)
+            yield BenchLedger(ledger, Service(ledger, defer_in=defer_sync_in), environ)
+        finally:
+            ledger.db.dispose()
+
+
 def companies(
     service: Service, url: str, counts: list[tuple[str, int, int]], limits: bool = True
 ) -> list[Company]:
@@ -318,17 +348,8 @@ def run_once(
     url = f"http://{server.host}:{server.port}"
     server.admin("POST", "/_emulator/reset")
     result = Run(workers)
-    with schema() as database_url:
-        environ = {
-            **os.environ,
-            "LEDGERBRIDGE_DATABASE_URL": database_url,
-            "LEDGERBRIDGE_QBO_EMULATOR_URL": url,
-            "LEDGERBRIDGE_DATA_DIR": str(scratch),
-        }
-        ledger = build(load_settings(environ, data_dir=scratch))
-        ledger.db.migrate()
-        apply_job_schema(ledger)
-        service = Service(ledger, defer_in=defer_sync_in)
+    with bench_ledger(url, scratch) as bench:
+        ledger, service = bench.ledger, bench.service
         small_count = max(1, round(SMALL * scale))
         large_records = max(SMALL_RECORDS, round(LARGE_RECORDS * scale))
         started = time.perf_counter()
@@ -349,7 +370,7 @@ def run_once(
                 hand_over(service, company)
             result.handover = time.perf_counter() - handed
         launched = time.perf_counter()
-        procs = start_workers(workers, environ, scratch, own_sessions)
+        procs = start_workers(workers, bench.environ, scratch, own_sessions)
         try:
             wait_until_ready(ledger, workers, procs)
             began = time.perf_counter()
@@ -419,7 +440,6 @@ def run_once(
             result.arrivals = len(arrived_at)
         finally:
             stop_workers(procs)
-            ledger.db.dispose()
     summaries = server.admin("GET", "/_emulator/companies")
     rows = summaries["companies"] if isinstance(summaries, dict) else summaries
     result.refused = sum(int(c.get("throttle_refused", 0)) for c in rows)

@@ -11,31 +11,28 @@ the most records first, then the most recent activity.
 
 The grouping reads the keys of the records in error and of the blocked ones (a few hundred
 bytes each, one indexed query each), pages the groups in Python, and reads the whole record
-only for the groups on the page. Read-only; the connection id must already be checked to
-belong to the signed-in user (`Service.connection`).
+only for the groups on the page. Read-only (`storage.attention`); the connection id must
+already be checked to belong to the signed-in user (`Service.connection`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, tuple_
-
 from ledgerbridge.core.status import Status
-from ledgerbridge.dashboard.overview import Key, blocked_edges, root_of
+from ledgerbridge.dashboard.overview import blocked_edges, root_of
 from ledgerbridge.dashboard.present import record_name
 from ledgerbridge.engine.ports import Ledger
 from ledgerbridge.engine.service import record_views
 from ledgerbridge.engine.views import RecordView
-from ledgerbridge.storage import tables
+from ledgerbridge.storage.attention import Attention, Key
 from ledgerbridge.storage.connections import Connections
 
 __all__ = ["SHOWN", "Group", "NeedsPage", "Waiting", "name_of", "page"]
 
 SHOWN = 20  # waiting records named under a group; the rest are counted
-_CHUNK = 500  # keys per IN list
 # a head's rank: in error, then a person must do something else, then it goes by itself
 _RANK = {Status.ERROR: 0, "missing": 1, Status.BYPASSED: 1, Status.DRAFT: 1}
 _LATER = 2
@@ -81,39 +78,14 @@ class _Head:
     under: list[Key]
 
 
-def _chunks(keys: Sequence[Key]) -> Iterable[Sequence[Key]]:
-    for start in range(0, len(keys), _CHUNK):
-        yield keys[start : start + _CHUNK]
-
-
-def _states(ledger: Ledger, connection_id: str, keys: Sequence[Key]) -> dict[Key, str]:
-    s = tables.SyncState
-    found: dict[Key, str] = {}
-    with ledger.db.session(readonly=True) as session:
-        for chunk in _chunks(keys):
-            rows = session.execute(
-                select(s.type, s.app_id, s.status).where(
-                    s.connection_id == connection_id, tuple_(s.type, s.app_id).in_(list(chunk))
-                )
-            ).all()
-            found.update({(t, a): str(status) for t, a, status in rows})
-    return found
-
-
 def _names(ledger: Ledger, connection_id: str, keys: Sequence[Key]) -> dict[Key, str]:
     """What a person calls each record (`present.record_name`); records never sent: absent."""
-    r = tables.Record
-    found: dict[Key, str] = {}
     with ledger.db.session(readonly=True) as session:
-        for chunk in _chunks(keys):
-            rows = session.execute(
-                select(r.type, r.app_id, r.data).where(
-                    r.connection_id == connection_id, tuple_(r.type, r.app_id).in_(list(chunk))
-                )
-            ).all()
-            for t, a, data in rows:
-                found[(t, a)] = (record_name(t, data) if isinstance(data, dict) else "") or a
-    return found
+        found = Attention(session, connection_id).record_data(keys)
+    return {
+        (t, a): (record_name(t, data) if isinstance(data, dict) else "") or a
+        for (t, a), data in found.items()
+    }
 
 
 def name_of(ledger: Ledger, connection_id: str, record_type: str, app_id: str) -> str:
@@ -124,21 +96,17 @@ def name_of(ledger: Ledger, connection_id: str, record_type: str, app_id: str) -
 def _heads(ledger: Ledger, connection_id: str) -> tuple[list[_Head], dict[Key, Key], int]:
     """The groups' heads in the order to work them, what each blocked record waits for
     directly, and how many records are in error."""
-    s = tables.SyncState
     with ledger.db.session(readonly=True) as session:
-        errors = session.execute(
-            select(s.type, s.app_id, s.updated_at).where(
-                s.connection_id == connection_id, s.status == Status.ERROR
-            )
-        ).all()
+        errors = Attention(session, connection_id).in_error()
     edges = blocked_edges(ledger, connection_id)
     waits_for = {edge.key: edge.blocker for edge in edges}
     heads: dict[Key, _Head] = {
-        (t, a): _Head((t, a), _RANK[Status.ERROR], at, []) for t, a, at in errors
+        error.key: _Head(error.key, _RANK[Status.ERROR], error.activity, []) for error in errors
     }
     roots: dict[Key, Key] = {edge.key: root_of(edge.key, waits_for) for edge in edges}
     others = sorted({root for root in roots.values() if root not in heads})
-    statuses = _states(ledger, connection_id, others)
+    with ledger.db.session(readonly=True) as session:
+        statuses = Attention(session, connection_id).statuses(others)
     for root in others:
         status = statuses.get(root, "missing")
         heads[root] = _Head(root, _RANK.get(status, _LATER), None, [])

@@ -16,8 +16,8 @@ inactive, edited, paid, merged; `engine.drift`, `engine.paid`), counted by recor
 problem, and the QuickBooks objects created there that no app record is linked to (a new
 customer, vendor or item someone added by hand), counted by kind.
 
-Read-only; the connection id must already be checked to belong to the signed-in user
-(`Service.connection`).
+Read-only, through `storage.attention`; the connection id must already be checked to belong
+to the signed-in user (`Service.connection`).
 """
 
 from __future__ import annotations
@@ -28,17 +28,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, exists, func, literal, select, tuple_
-
 from ledgerbridge.core import catalog
-from ledgerbridge.core.status import Status
 from ledgerbridge.engine.ports import Ledger
-from ledgerbridge.storage import tables
+from ledgerbridge.storage import attention
+from ledgerbridge.storage.attention import Attention, Blocked, Key
 
 __all__ = [
     "CHANGE_KINDS",
     "SINCE",
-    "Blocked",
     "FirstSteps",
     "NewInQuickBooks",
     "ProblemGroup",
@@ -82,9 +79,6 @@ _NEW_KINDS: Mapping[str, tuple[str, str]] = {
 # How severe a problem is, for the order of "what to do first" (lower first): one that stops
 # the whole connection, then one only a person can clear, then one the engine retries itself.
 _CONNECTION, _PERSON, _RETRIES = 0, 1, 2
-_CHUNK = 500  # keys per IN list
-
-Key = tuple[str, str]  # (record type, app id)
 
 
 @dataclass(frozen=True)
@@ -100,15 +94,6 @@ class ProblemGroup:
     @property
     def holds(self) -> int:
         return self.records + self.waiting
-
-
-@dataclass(frozen=True)
-class Blocked:
-    """A record waiting for another (`blocker`); `activity`: when its row last changed."""
-
-    key: Key
-    blocker: Key
-    activity: datetime | None
 
 
 @dataclass(frozen=True)
@@ -141,17 +126,8 @@ def _severity(code: str) -> int:
 
 def blocked_edges(ledger: Ledger, connection_id: str) -> list[Blocked]:
     """Every blocked record of the connection with the record it waits for."""
-    s = tables.SyncState
     with ledger.db.session(readonly=True) as session:
-        rows = session.execute(
-            select(s.type, s.app_id, s.blocked_by_type, s.blocked_by_id, s.updated_at).where(
-                s.connection_id == connection_id,
-                s.status == Status.BLOCKED,
-                s.blocked_by_type.is_not(None),
-                s.blocked_by_id.is_not(None),
-            )
-        ).all()
-    return [Blocked((t, a), (str(bt), str(bi)), at) for t, a, bt, bi, at in rows]
+        return Attention(session, connection_id).blocked()
 
 
 def root_of(key: Key, waits_for: Mapping[Key, Key]) -> Key:
@@ -181,14 +157,8 @@ def problem_groups(ledger: Ledger, connection_id: str) -> FirstSteps:
     wait behind those, in the order to work them: the most severe first (a connection's
     problem, then those only a person clears, then those retried by themselves), and within
     one severity the problem holding the most records first."""
-    s = tables.SyncState
-    code = s.problem["code"].as_string()
     with ledger.db.session(readonly=True) as session:
-        counted = session.execute(
-            select(code, func.count())
-            .where(s.connection_id == connection_id, s.status == Status.ERROR)
-            .group_by(code)
-        ).all()
+        counted = Attention(session, connection_id).error_counts()
     records: Counter[str] = Counter()
     for c, n in counted:
         records[str(c or catalog.QUICKBOOKS_UNKNOWN_ERROR)] += int(n)
@@ -213,30 +183,14 @@ def problem_groups(ledger: Ledger, connection_id: str) -> FirstSteps:
 
 def change_code() -> Any:
     """The problem code a history entry of a change in QuickBooks stands for, as SQL."""
-    h = tables.HistoryEntry
-    return case(
-        *((h.kind == kind, literal(c)) for kind, c in CHANGE_KINDS.items() if c is not None),
-        else_=h.detail["code"].as_string(),
-    )
+    return attention.change_code(CHANGE_KINDS)
 
 
 def _error_codes(ledger: Ledger, connection_id: str, keys: Sequence[Key]) -> dict[Key, str]:
     """The problem code of each of these records that is in error (the others are left out)."""
-    s = tables.SyncState
-    code = s.problem["code"].as_string()
-    found: dict[Key, str] = {}
     with ledger.db.session(readonly=True) as session:
-        for start in range(0, len(keys), _CHUNK):
-            chunk = list(keys[start : start + _CHUNK])
-            rows = session.execute(
-                select(s.type, s.app_id, code).where(
-                    s.connection_id == connection_id,
-                    s.status == Status.ERROR,
-                    tuple_(s.type, s.app_id).in_(chunk),
-                )
-            ).all()
-            found.update({(t, a): str(c or catalog.QUICKBOOKS_UNKNOWN_ERROR) for t, a, c in rows})
-    return found
+        found = Attention(session, connection_id).error_codes(keys)
+    return {key: c or catalog.QUICKBOOKS_UNKNOWN_ERROR for key, c in found.items()}
 
 
 def changed_since(now: datetime) -> datetime:
@@ -250,64 +204,30 @@ def quickbooks_changes(
     app's records they reached (by type and problem, most first) and the objects created in
     QuickBooks that no app record is linked to (by kind, most first)."""
     since = changed_since(now)
-    h = tables.HistoryEntry
-    named = change_code()
     with ledger.db.session(readonly=True) as session:
-        changed = session.execute(
-            select(h.type, named, func.count(func.distinct(h.app_id)))
-            .where(
-                h.connection_id == connection_id,
-                h.at >= since,
-                h.kind.in_(list(CHANGE_KINDS)),
-            )
-            .group_by(h.type, named)
-        ).all()
-        created = _created_rows(session, connection_id, since)
-        m = tables.MirrorEntry
-        first_pull = session.execute(
-            select(func.min(m.updated_at)).where(m.connection_id == connection_id)
-        ).scalar_one()
+        seen = Attention(session, connection_id)
+        changed = seen.changes_since(since, CHANGE_KINDS)
+        created = seen.created_unlinked_since(since, _NEW_KINDS)
+        first_pull = seen.first_mirrored()
     changes = [
-        QuickBooksChange(str(t), str(c), catalog.title(str(c)), int(n)) for t, c, n in changed if c
+        QuickBooksChange(c.type, c.code, catalog.title(c.code), c.records)
+        for c in changed
+        if c.code
     ]
     changes.sort(key=lambda c: (-c.records, c.type, c.title))
     # created in QuickBooks in the period and after the first pull wrote the mirror: the
     # company's earlier books, which the first pull read in full, are not news
     start = max(since, first_pull) if first_pull is not None else since
     found: Counter[str] = Counter()
-    for entity, stamp in created:
-        moment = _moment(stamp)
+    for made in created:
+        moment = _moment(made.create_time)
         if moment is not None and moment > start:
-            found[entity] += 1
+            found[made.entity] += 1
     new = [
         NewInQuickBooks(entity, _count_words(n, *_NEW_KINDS[entity]), n)
         for entity, n in found.most_common()
     ]
     return changes, new
-
-
-def _created_rows(session: Any, connection_id: str, since: datetime) -> list[tuple[str, Any]]:
-    """(entity, CreateTime) of the mirror's objects written since `since` that no app record
-    is linked to (objects ledgerbridge created always are)."""
-    m, link = tables.MirrorEntry, tables.Link
-    linked = exists().where(
-        and_(
-            link.connection_id == m.connection_id,
-            link.qbo_entity == m.qbo_entity,
-            link.qbo_id == m.qbo_id,
-        )
-    )
-    stamp = m.data["MetaData"]["CreateTime"].as_string()
-    rows = session.execute(
-        select(m.qbo_entity, stamp).where(
-            m.connection_id == connection_id,
-            m.updated_at >= since,
-            m.deleted.is_(False),
-            m.qbo_entity.in_(list(_NEW_KINDS)),
-            ~linked,
-        )
-    ).all()
-    return [(str(entity), value) for entity, value in rows]
 
 
 def _moment(value: Any) -> datetime | None:

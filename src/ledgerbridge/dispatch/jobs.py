@@ -107,6 +107,7 @@ from sqlalchemy.orm import Session
 from ledgerbridge.engine.desktop import health as desktop_health
 from ledgerbridge.engine.health import check_connection, requeue_stalled
 from ledgerbridge.engine.notify import deliver_events
+from ledgerbridge.engine.pacing import PULL_WAIT
 from ledgerbridge.engine.ports import Ledger
 from ledgerbridge.engine.pull import mirror_is_empty_in, pull_company
 from ledgerbridge.engine.push import sync_company
@@ -168,7 +169,6 @@ CONTINUATION_PRIORITY = -1  # a company's next pass, below a job for records jus
 LARGE_BACKLOG = 100  # records due: more, and the company's first job waits as a continuation
 EARLY_YIELD_AFTER = 1.0  # seconds of a slice before it may end early for jobs waiting above it
 WAITING_LOOK = 1.0  # seconds between a slice's looks for such jobs
-PULL_WAIT = 2.0  # seconds a pull job waits for room in the company's window; longer: later
 RETRY_BASE = 10.0  # seconds before the first retry of a job that raised; doubles each time
 RETRY_CAP = 300.0
 MAX_ATTEMPTS = 5  # retries of one failing job; after that the sweep picks the company up

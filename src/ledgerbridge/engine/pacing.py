@@ -58,6 +58,8 @@ from ledgerbridge.storage.rate_windows import RateWindows
 
 __all__ = [
     "AHEAD",
+    "FRESHEN_WAIT",
+    "PULL_WAIT",
     "Paced",
     "WindowFull",
     "landed",
@@ -69,6 +71,16 @@ __all__ = [
 ]
 
 AHEAD = 8  # the most single requests one process counts in one write
+
+# How long a read may wait for room in the company's window, in seconds in all (`pace`'s
+# `within`): a read that would wait longer is left for later, the worker not held asleep.
+FRESHEN_WAIT = 5.0
+"""A time slice's freshening read (the push pass's pull before its rounds; its own writes fill
+the window): longer, and the read is left for later (a stale mirror lets the pass go on; a
+company never read waits for its window)."""
+PULL_WAIT = 2.0
+"""A pull job: longer, and the job is deferred until the window has room (by what the window
+said, else by this)."""
 
 
 def take(

@@ -1,6 +1,6 @@
 """What several repositories share: IN (...) lists and upserts a chunk at a time on either
 database, the columns that make a stored value, the digest kept in place of a secret, and the
-statements of the push pass's hot paths built once (`prepared`, `table`).
+statements of the push pass's hot paths built once (`prepared`, `table`, `keyed_select`).
 
 Building a statement (`select(...).where(...)`) costs SQLAlchemy several times what running it
 does (about 250 us against 40 us on SQLite); the repositories' per-record reads and writes are
@@ -25,7 +25,7 @@ from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Seq
 from dataclasses import fields
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import CursorResult, Executable, Table
+from sqlalchemy import CursorResult, Executable, Select, Table, bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError, StatementError
@@ -39,6 +39,7 @@ __all__ = [
     "by_type",
     "chunks",
     "columns",
+    "keyed_select",
     "prepared",
     "run",
     "run_many",
@@ -123,6 +124,22 @@ def prepared(key: Hashable, build: Callable[[], _S]) -> _S:
 def table(entity: type[tables.Base]) -> Table:
     """The Core table of a model (its columns as `table(...).c.name`)."""
     return cast(Table, entity.__table__)
+
+
+def keyed_select(
+    entity: type[tables.Base], keys: Sequence[tuple[str, str]], *, many: bool = False
+) -> Select[Any]:
+    """Every column of the entity's rows whose key columns equal their bind parameters (`keys`:
+    (column, parameter) pairs); with `many`, the last column is IN the list parameter `ids`
+    instead (its own parameter is not used)."""
+    t = table(entity)
+    *equal, (last, param) = keys
+    where = [t.c[column] == bindparam(name) for column, name in equal]
+    if many:
+        where.append(t.c[last].in_(bindparam("ids", expanding=True)))
+    else:
+        where.append(t.c[last] == bindparam(param))
+    return select(t).where(*where)
 
 
 def run(

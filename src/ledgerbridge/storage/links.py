@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, bindparam, delete, select
+from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from ledgerbridge.storage import tables
-from ledgerbridge.storage._sql import by_type, chunks, prepared, run, table, upsert
+from ledgerbridge.storage._sql import by_type, chunks, keyed_select, prepared, run, upsert
 
 __all__ = ["Links", "StoredLink", "stored_link"]
 
@@ -26,40 +27,12 @@ class StoredLink:
     pushed: Mapping[str, Any] | None
 
 
-def _one_link() -> Select[Any]:
-    t = table(tables.Link)
-    return select(t).where(
-        t.c.connection_id == bindparam("w_cid"),
-        t.c.type == bindparam("w_type"),
-        t.c.app_id == bindparam("w_app"),
-    )
-
-
-def _some_links() -> Select[Any]:
-    t = table(tables.Link)
-    return select(t).where(
-        t.c.connection_id == bindparam("w_cid"),
-        t.c.type == bindparam("w_type"),
-        t.c.app_id.in_(bindparam("ids", expanding=True)),
-    )
-
-
-def _by_quickbooks() -> Select[Any]:
-    t = table(tables.Link)
-    return select(t).where(
-        t.c.connection_id == bindparam("w_cid"),
-        t.c.qbo_entity == bindparam("w_entity"),
-        t.c.qbo_id == bindparam("w_qbo"),
-    )
-
-
-def _by_quickbooks_some() -> Select[Any]:
-    t = table(tables.Link)
-    return select(t).where(
-        t.c.connection_id == bindparam("w_cid"),
-        t.c.qbo_entity == bindparam("w_entity"),
-        t.c.qbo_id.in_(bindparam("ids", expanding=True)),
-    )
+_BY_APP = (("connection_id", "w_cid"), ("type", "w_type"), ("app_id", "w_app"))
+_BY_QBO = (("connection_id", "w_cid"), ("qbo_entity", "w_entity"), ("qbo_id", "w_qbo"))
+_one_link = functools.partial(keyed_select, tables.Link, _BY_APP)
+_some_links = functools.partial(keyed_select, tables.Link, _BY_APP, many=True)
+_by_quickbooks = functools.partial(keyed_select, tables.Link, _BY_QBO)
+_by_quickbooks_some = functools.partial(keyed_select, tables.Link, _BY_QBO, many=True)
 
 
 class Links:

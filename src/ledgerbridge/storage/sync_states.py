@@ -4,6 +4,7 @@ is asked of `core.status`."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
 from datetime import datetime
@@ -26,7 +27,16 @@ from sqlalchemy.orm import Session
 from ledgerbridge.core import status as statuses
 from ledgerbridge.core.status import Status
 from ledgerbridge.storage import tables
-from ledgerbridge.storage._sql import CHUNK, by_type, chunks, prepared, run, run_many, table
+from ledgerbridge.storage._sql import (
+    CHUNK,
+    by_type,
+    chunks,
+    keyed_select,
+    prepared,
+    run,
+    run_many,
+    table,
+)
 from ledgerbridge.storage.tables import Clock, utcnow
 
 __all__ = ["DUE_STATUSES", "Finished", "Key", "StoredState", "SyncStates", "Wanted", "Write"]
@@ -126,22 +136,9 @@ class Wanted:
     adopt_qbo_id: str | None = None
 
 
-def _one_row() -> Select[Any]:
-    t = table(tables.SyncState)
-    return select(t).where(
-        t.c.connection_id == bindparam("w_cid"),
-        t.c.type == bindparam("w_type"),
-        t.c.app_id == bindparam("w_app"),
-    )
-
-
-def _some_rows() -> Select[Any]:
-    t = table(tables.SyncState)
-    return select(t).where(
-        t.c.connection_id == bindparam("w_cid"),
-        t.c.type == bindparam("w_type"),
-        t.c.app_id.in_(bindparam("ids", expanding=True)),
-    )
+_BY_APP = (("connection_id", "w_cid"), ("type", "w_type"), ("app_id", "w_app"))
+_one_row = functools.partial(keyed_select, tables.SyncState, _BY_APP)
+_some_rows = functools.partial(keyed_select, tables.SyncState, _BY_APP, many=True)
 
 
 def _adopters_of() -> Select[Any]:

@@ -7,6 +7,7 @@ scripted faults, replayed when its `requestid` was seen, and then run under the 
 
 from __future__ import annotations
 
+import functools
 import re
 import secrets
 from collections.abc import Callable
@@ -119,7 +120,8 @@ class _Api:
     ) -> Response:
         emulator = self.emulator
         raw = await request.body()
-        scripted = self._scripted(company, call, lambda: _writes(call, raw, write=write))
+        parsed = functools.cache(lambda: loads(raw))  # the body parsed once, when first needed
+        scripted = self._scripted(company, call, lambda: _writes(call, parsed, write=write))
         if scripted is not None and scripted.latency_ms:
             await emulator.latency(scripted.latency_ms / 1000)
         if scripted is not None and scripted.status is not None:
@@ -146,7 +148,7 @@ class _Api:
                 if raw_body:
                     payload: Any = raw
                 else:
-                    payload = loads(raw) if write and raw.strip() else None
+                    payload = parsed() if write and raw.strip() else None
                 body = handler(ctx, request, payload)
                 status = 200
                 content = dumps({**body, "time": clock.format_time_field(ctx.now)})
@@ -426,13 +428,14 @@ def _batch_item(ctx: Ctx, item: Any) -> dict[str, Any]:
     return operations.batch_item(ctx, item)
 
 
-def _writes(call: _Call, raw: bytes, *, write: bool) -> bool:
+def _writes(call: _Call, parsed: Callable[[], Any], *, write: bool) -> bool:
     """Whether a request writes, for a fault's `writes` match: a batch by its items (one of
-    queries only is a read), any other request by its endpoint."""
+    queries only is a read; `parsed`: its body, parsed once for this and the handler), any
+    other request by its endpoint."""
     if call.resource != "batch":
         return write
     try:
-        payload = loads(raw)
+        payload = parsed()
     except ValueError:
         return True
     items = payload.get("BatchItemRequest") if isinstance(payload, dict) else None

@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 from ledgerbridge.core.retry import throttled_until
 from ledgerbridge.engine import keys, pull
 from ledgerbridge.engine.context import Surroundings
+from ledgerbridge.engine.pacing import FRESHEN_WAIT
 from ledgerbridge.engine.ports import Ledger
 from ledgerbridge.engine.push import rounds
 from ledgerbridge.engine.push.work import Pass, PassReport, Stop
@@ -33,10 +34,6 @@ __all__ = ["LEASE", "MIRROR_FRESH", "new_holder", "reachable", "sync_company"]
 
 LEASE = timedelta(minutes=5)
 MIRROR_FRESH = timedelta(seconds=30)  # older than this, a pass reads QuickBooks' changes first
-# seconds, in all, a time slice's freshening read waits for room in the company's window (its
-# own writes fill it): longer, and the read is left for later (a stale mirror lets the pass go
-# on; a company never read waits for its window), the worker not held asleep
-FRESHEN_WAIT = 5.0
 
 
 def sync_company(

@@ -27,6 +27,7 @@ __all__ = [
     "Person",
     "act",
     "events",
+    "merge",
     "merge_notice",
     "notify",
     "person",
@@ -154,6 +155,16 @@ def notify(world: World, body: dict[str, Any]) -> int:
     token = world.ledger.app("emulator").verifier_token.value
     signature = base64.b64encode(hmac.new(token.encode(), raw, hashlib.sha256).digest()).decode()
     return world.service.receive_webhook(raw, signature)
+
+
+def merge(world: World, entity: str, from_id: str, into_id: str) -> None:
+    """A person merges one QuickBooks customer or vendor into another (in the emulator; no
+    notice is sent)."""
+    world.admin(
+        "POST",
+        f"/companies/{world.realm_id}/merge",
+        {"entity": entity, "from_id": from_id, "into_id": into_id},
+    )
 
 
 def merge_notice(world: World, entity: str, into_id: str, gone_id: str) -> int:

@@ -20,6 +20,7 @@ from tests.ledgerbridge.engine.failures.conftest import (
     act,
     by_name,
     events,
+    merge,
     pull,
     put,
     sync,
@@ -495,15 +496,6 @@ def test_the_same_field_edited_on_both_sides_is_overwritten_only_on_retry(
     assert view(world, "customer", "d").status == "synced"
 
 
-def _merge(world: World, from_id: str, into_id: str) -> None:
-    """A person merges two customers in QuickBooks (renaming one to the other's name)."""
-    world.admin(
-        "POST",
-        f"/companies/{world.realm_id}/merge",
-        {"entity": "Customer", "from_id": from_id, "into_id": into_id},
-    )
-
-
 @pytest.mark.failure_mode("customer.merged_in_quickbooks")
 def test_a_customer_merged_in_quickbooks_follows_the_survivor(world: World, person: Person) -> None:
     """The bookkeeper found two QuickBooks customers for one client and merged ours into
@@ -517,7 +509,7 @@ def test_a_customer_merged_in_quickbooks_follows_the_survivor(world: World, pers
     sync(world)
     ours = by_name(world, "Customer")["Ann Lee"]
     theirs = person.create("Customer", {"DisplayName": "Ann Lee (Lee Plumbing)"})
-    _merge(world, ours["Id"], theirs["Id"])
+    merge(world, "Customer", ours["Id"], theirs["Id"])
     pull(world)
 
     record = view(world, "customer", "ann")
@@ -551,7 +543,7 @@ def test_a_merge_the_engine_cannot_follow_is_linked_by_a_person(
     sync(world)
     ours = by_name(world, "Customer")["Ann Lee"]
     theirs = person.create("Customer", {"DisplayName": "Ann Lee (Lee Plumbing)"})
-    _merge(world, ours["Id"], theirs["Id"])
+    merge(world, "Customer", ours["Id"], theirs["Id"])
     pull(world)
 
     record = view(world, "customer", "ann")

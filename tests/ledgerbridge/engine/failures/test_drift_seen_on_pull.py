@@ -13,7 +13,7 @@ from ledgerbridge.engine.pull import pull_company
 from ledgerbridge.engine.views import RecordView
 from ledgerbridge.storage.connections import Connections
 from tests.ledgerbridge.engine.conftest import World
-from tests.ledgerbridge.engine.failures.conftest import merge_notice
+from tests.ledgerbridge.engine.failures.conftest import merge, merge_notice
 from tests.ledgerbridge.engine.quickbooks_person import Person
 
 
@@ -419,19 +419,11 @@ def test_a_payment_for_a_partly_paid_invoice_set_is_kept(world: World, person: P
 # --- 5. merged customers --------------------------------------------------------------------------
 
 
-def merge(world: World, from_id: str, into_id: str) -> None:
-    world.admin(
-        "POST",
-        f"/companies/{world.realm_id}/merge",
-        {"entity": "Customer", "from_id": from_id, "into_id": into_id},
-    )
-
-
 def test_a_merged_customer_is_relinked_to_the_survivor(world: World, person: Person) -> None:
     sales_setup(world)
     survivor = person.create("Customer", DisplayName="Ann Lee-Moss")
     gone = qbo_id(world, "customer", "ann")
-    merge(world, gone, survivor["Id"])
+    merge(world, "Customer", gone, survivor["Id"])
 
     pull(world)
     shown = view(world, "customer", "ann")
@@ -465,7 +457,7 @@ def test_a_merge_into_a_customer_linked_elsewhere_asks_the_office(
     put(world, "customer", "bo", display_name="Bo Diaz")
     sync(world)
     gone, into = qbo_id(world, "customer", "ann"), qbo_id(world, "customer", "bo")
-    merge(world, gone, into)
+    merge(world, "Customer", gone, into)
 
     pull(world)
     shown = failing(world, "customer", "ann", "customer.merged_in_quickbooks")
@@ -493,7 +485,7 @@ def test_a_merge_without_transactions_follows_the_merge_notice(
     sync(world)
     survivor = person.create("Customer", DisplayName="Cy Park Jr")
     gone = qbo_id(world, "customer", "cy")
-    merge(world, gone, survivor["Id"])
+    merge(world, "Customer", gone, survivor["Id"])
 
     pull(world)  # nothing moved: which customer remains is not known yet
     shown = failing(world, "customer", "cy", "customer.merged_in_quickbooks")

@@ -15,6 +15,7 @@ from tests.ledgerbridge.engine.failures.conftest import (
     act,
     by_name,
     events,
+    merge,
     merge_notice,
     pull,
     put,
@@ -173,15 +174,6 @@ def test_a_vendor_made_inactive_in_quickbooks_is_reactivated_and_its_receipt_fol
     assert by_name(world, "Vendor")["Pine Supply"]["Active"] is True
 
 
-def merge(world: World, from_id: str, into_id: str) -> None:
-    """A person merges one QuickBooks vendor into another (gives it the other's name)."""
-    world.admin(
-        "POST",
-        f"/companies/{world.realm_id}/merge",
-        {"entity": "Vendor", "from_id": from_id, "into_id": into_id},
-    )
-
-
 def put_bill(world: World, app_id: str, vendor_id: str, number: str, amount: str) -> None:
     put(
         world,
@@ -207,7 +199,7 @@ def test_a_vendor_merged_in_quickbooks_follows_the_survivor(world: World, person
     sync(world)
     ours = by_name(world, "Vendor")["Pine Supply"]
     theirs = person.create("Vendor", {"DisplayName": "Pine Supply Co"})
-    merge(world, ours["Id"], theirs["Id"])
+    merge(world, "Vendor", ours["Id"], theirs["Id"])
     pull(world)
 
     record = view(world, "vendor", "pine")
@@ -255,8 +247,8 @@ def test_a_vendor_merge_the_engine_cannot_follow_waits_for_a_notice_or_a_person(
     oak_id, elm_id = vendors["Oak Lumber"]["Id"], vendors["Elm Timber"]["Id"]
     into_oak = person.create("Vendor", {"DisplayName": "Oak Lumber Ltd"})
     into_elm = person.create("Vendor", {"DisplayName": "Elm Timber Ltd"})
-    merge(world, oak_id, into_oak["Id"])
-    merge(world, elm_id, into_elm["Id"])
+    merge(world, "Vendor", oak_id, into_oak["Id"])
+    merge(world, "Vendor", elm_id, into_elm["Id"])
     pull(world)
 
     for app_id, gone in (("oak", oak_id), ("elm", elm_id)):
