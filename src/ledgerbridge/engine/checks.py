@@ -72,9 +72,7 @@ def _run_checks(
     one checklist, not two)."""
     with ledger.db.session() as session:
         connections = Connections(session, clock=ledger.clock)
-        if not connections.lock(connection_id):
-            raise LookupError(f"connection {connection_id}")
-        connection = connections.get_unscoped(connection_id)
+        connection = connections.lock_row(connection_id)
         if connection is None:
             raise LookupError(f"connection {connection_id}")
         made = connection.checks_at
