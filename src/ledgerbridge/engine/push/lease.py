@@ -73,11 +73,12 @@ def sync_company(
         if not Leases(session, clock=ledger.clock).acquire(lease, holder, LEASE):
             report.stopped = "busy"
             return report
+        stale = _stale(SyncStates(session), connection, ledger.clock())
     # from here on the lease is released on every path, whatever fails: a lease kept by a
     # failed pass would stop every other process from syncing the company for LEASE
     try:
         until = None if slice_seconds is None else ledger.clock() + timedelta(seconds=slice_seconds)
-        _run(ledger, connection, tokens, report, max_rounds, desktop, until, yield_early)
+        _run(ledger, connection, tokens, stale, report, max_rounds, desktop, until, yield_early)
     finally:
         with ledger.db.session() as session:
             Leases(session, clock=ledger.clock).release(lease, holder)
@@ -97,6 +98,7 @@ def _run(
     ledger: Ledger,
     found: StoredConnection,
     tokens: TokensRead | None,
+    stale: bool,
     report: PassReport,
     max_rounds: int,
     desktop: bool,
@@ -104,14 +106,17 @@ def _run(
     yield_early: Callable[[], bool] | None = None,
 ) -> None:
     """The pass under the company's lease: the keys checked (on the tokens read with the
-    connection), the mirror freshened, then up to `max_rounds` rounds over the due records."""
+    connection), the mirror freshened when `stale` (`_stale`), then up to `max_rounds` rounds
+    over the due records."""
     connection = keys.opened(ledger, found, None if tokens is None else tokens.stored)
     if connection is None:
         report.stopped = "keys_changed"
         return
-    unread, pulled = _freshen_mirror(
-        ledger, connection, desktop, wait_within=None if until is None else FRESHEN_WAIT
-    )
+    unread, pulled = (None, False)
+    if stale:
+        unread, pulled = _freshen_mirror(
+            ledger, connection, desktop, wait_within=None if until is None else FRESHEN_WAIT
+        )
     if unread is not None:
         report.stopped = unread
         return
@@ -134,6 +139,21 @@ def _run(
             report.stopped = stop.reason
 
 
+def _stale(states: SyncStates, connection: StoredConnection, now: datetime) -> bool:
+    """Look-up before create, for a whole pass at once: whether QuickBooks' changes are read
+    first (`_freshen_mirror`), read in the lease's transaction. When the mirror is older than
+    MIRROR_FRESH and there is work, they are (one change-data-capture call), so something just
+    created in QuickBooks is linked to, not created again. An adoption due reads them first
+    however fresh the mirror is: whether the object the app named holds what the record sends
+    is decided on QuickBooks as it is now, not on a copy a person may have changed since
+    (synced only while QuickBooks agrees)."""
+    fresh = connection.last_pull_at is not None and now - connection.last_pull_at < MIRROR_FRESH
+    if fresh and not states.adoption_due(connection.id, now):
+        return False
+    due = states.next_due_at(connection.id)
+    return due is not None and due <= now
+
+
 def _freshen_mirror(
     ledger: Ledger,
     connection: StoredConnection,
@@ -141,12 +161,7 @@ def _freshen_mirror(
     *,
     wait_within: float | None = None,
 ) -> tuple[str | None, bool]:
-    """Look-up before create, for a whole pass at once: when the mirror is older than
-    MIRROR_FRESH and there is work, QuickBooks' changes are read first (one change-data-capture
-    call), so something just created in QuickBooks is linked to, not created again. An
-    adoption due reads them first however fresh the mirror is: whether the object the app
-    named holds what the record sends is decided on QuickBooks as it is now, not on a copy a
-    person may have changed since (synced only while QuickBooks agrees).
+    """QuickBooks' changes read into a stale mirror (`_stale`).
 
     An Online company never read whole that cannot be read now stops the pass (the pull's reason;
     a throttled one delays the records as a throttled write does): planned against an empty
@@ -154,15 +169,6 @@ def _freshen_mirror(
     no tax code). A stale mirror that cannot be refreshed only lets the pass go on.
     `wait_within`: the pull's (`pull.pull_company`), a time slice's. Returns (that reason or
     None, whether a pull was made)."""
-    now = ledger.clock()
-    fresh = connection.last_pull_at is not None and now - connection.last_pull_at < MIRROR_FRESH
-    with ledger.db.session(readonly=True) as session:
-        states = SyncStates(session)
-        if fresh and not states.adoption_due(connection.id, now):
-            return None, False
-        due = states.next_due_at(connection.id)
-    if due is None or due > now:
-        return None, False
     pulled = pull.pull_company(ledger, connection.id, desktop=desktop, wait_within=wait_within)
     if desktop or connection.last_pull_at is not None or pulled.stopped is None:
         return None, True  # (QuickBooks Desktop's sessions read the company as they go)
