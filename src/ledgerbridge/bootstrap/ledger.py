@@ -33,6 +33,7 @@ from ledgerbridge.files import private_dir
 from ledgerbridge.settings import Secret, Settings, load_settings
 from ledgerbridge.storage.connections import StoredConnection
 from ledgerbridge.storage.db import Database
+from ledgerbridge.storage.tokens import TokensRead
 
 __all__ = [
     "DEFAULT_REDIRECT",
@@ -138,7 +139,9 @@ class Ledger:
         base = api_base(environment, emulator)  # type: ignore[arg-type]
         return QboClient(base, realm_id, tokens, transport=self.transport)
 
-    def quickbooks(self, connection: StoredConnection) -> QuickBooks:
+    def quickbooks(
+        self, connection: StoredConnection, *, tokens: TokensRead | None = None
+    ) -> QuickBooks:
         """The connection's company: QuickBooks Desktop through its Web Connector sessions
         (environment "desktop": `adapters.qbd` over `engine.desktop.exchange`), else QuickBooks
         Online's API with its stored tokens (refreshed once at a time across processes:
@@ -147,8 +150,8 @@ class Ledger:
             return QbdClient(QueuedExchange(self, connection.id, self.desktop_waits))
         if connection.realm_id is None:
             raise ValueError(f"connection {connection.id} is not connected to a company")
-        tokens = ConnectionTokens(self, connection.id, connection.environment)
-        return self.client(connection.environment, connection.realm_id, tokens)
+        source = ConnectionTokens(self, connection.id, connection.environment, read=tokens)
+        return self.client(connection.environment, connection.realm_id, source)
 
 
 def build(settings: Settings, *, transport: httpx.BaseTransport | None = None) -> Ledger:

@@ -109,7 +109,7 @@ from ledgerbridge.engine.health import check_connection, requeue_stalled
 from ledgerbridge.engine.notify import deliver_events
 from ledgerbridge.engine.pacing import PULL_WAIT
 from ledgerbridge.engine.ports import Ledger
-from ledgerbridge.engine.pull import mirror_is_empty_in, pull_company
+from ledgerbridge.engine.pull import pull_company, read_company
 from ledgerbridge.engine.push import sync_company
 from ledgerbridge.storage.connections import Connections
 from ledgerbridge.storage.db import Database
@@ -440,15 +440,6 @@ _WAITING_ABOVE = text(
 )
 
 
-def _never_pulled(ledger: Ledger, connection_id: str) -> bool:
-    """An active company whose mirror is empty (never pulled), in one read."""
-    with ledger.db.session(readonly=True) as session:
-        connection = Connections(session).get_unscoped(connection_id)
-        if connection is None or connection.status != "active":
-            return False
-        return mirror_is_empty_in(session, connection_id)
-
-
 def _follow_up(ledger: Ledger, connection_id: str, *, gap: timedelta) -> int | None:
     """Queue the next sync for when the company's earliest due record comes due, if soon."""
     now = ledger.clock()
@@ -515,8 +506,9 @@ def run_sync(
     company's new records waiting behind a large company's slice)."""
     early = None if priority is None else _waiting_above(ledger, priority)
     try:
-        if _never_pulled(ledger, connection_id):
-            pull_company(ledger, connection_id)  # learn the company first
+        company = read_company(ledger, connection_id, mirror=True)
+        if company is not None and company.connection.status == "active" and company.never_pulled:
+            pull_company(ledger, connection_id, company=company)  # learn the company first
         report = sync_company(
             ledger, connection_id, holder=JOB_HOLDER, slice_seconds=SLICE, yield_early=early
         )

@@ -72,9 +72,7 @@ def _run_checks(
     one checklist, not two)."""
     with ledger.db.session() as session:
         connections = Connections(session, clock=ledger.clock)
-        if not connections.lock(connection_id):
-            raise LookupError(f"connection {connection_id}")
-        connection = connections.get_unscoped(connection_id)
+        connection = connections.lock_row(connection_id)
         if connection is None:
             raise LookupError(f"connection {connection_id}")
         made = connection.checks_at
@@ -135,7 +133,8 @@ def apply_numbering_start(
         if connection is None:
             raise LookupError(f"connection {connection_id}")
         # suggested as if no start were set: the first number after QuickBooks' own
-        numbering = _numbering(session, connection, with_start=False)
+        preferences = Mirror(session, connection_id).preferences()
+        numbering = _numbering(session, connection, preferences, with_start=False)
         invoice = numbering.details["invoice"]
         if number is None:
             number = invoice.get("suggested_start_number")
@@ -201,7 +200,7 @@ def make_checklist(session: Session, connection: StoredConnection) -> checks.Che
             dated.append(checks.Dated(key, day, found))
     return checks.Checklist(
         (
-            _numbering(session, connection),
+            _numbering(session, connection, preferences),
             checks.tax_check(preferences, used["tax_rates"], mappings, mirror, stopped),
             checks.closed_books_check(
                 preferences,
@@ -227,9 +226,10 @@ def refresh_numbering(ledger: Ledger, connection_id: str) -> bool:
         connection = connections.get_unscoped(connection_id)
         if connection is None or connection.checks is None:
             return False
-        if not Mirror(session, connection_id).preferences():
+        preferences = Mirror(session, connection_id).preferences()
+        if not preferences:
             return False
-        fresh = _numbering(session, connection)
+        fresh = _numbering(session, connection, preferences)
         stored = [c for c in connection.checks.get("checks") or [] if isinstance(c, Mapping)]
         if not any(c.get("id") == "numbering" for c in stored):
             return False
@@ -252,13 +252,15 @@ def refresh_numbering(ledger: Ledger, connection_id: str) -> bool:
 def _numbering(
     session: Session,
     connection: StoredConnection,
+    preferences: Mapping[str, Any],
     *,
     with_start: bool = True,
 ) -> checks.Check:
+    """The numbering check; `preferences`: the mirror's, as the caller read them."""
     settings = connection.settings
     start = settings.get("number_start") if with_start else None
     mirror = Mirror(session, connection.id)
-    preferences = CompanyPreferences.from_quickbooks(mirror.preferences())
+    company = CompanyPreferences.from_quickbooks(preferences)
     invoices, orders = _numbers(session, connection.id)
     return checks.numbering_check(
         checks.NumberFacts(tuple(invoices), mirror.unlinked_doc_numbers("Invoice")),
@@ -266,7 +268,7 @@ def _numbering(
         numbering=str(settings.get("numbering", "app")),
         prefix=str(settings.get("number_prefix", "")),
         number_start=start if isinstance(start, int) and not isinstance(start, bool) else None,
-        refuses_duplicates=preferences.custom_txn_numbers,
+        refuses_duplicates=company.custom_txn_numbers,
     )
 
 

@@ -15,16 +15,17 @@ first pass after the right key is back (or after a reconnect, which stores new t
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 
 from ledgerbridge.core import catalog
 from ledgerbridge.core.problems import Problem
 from ledgerbridge.crypto import CipherError
 from ledgerbridge.engine.ports import Ledger
-from ledgerbridge.storage.connections import Connections
-from ledgerbridge.storage.tokens import Tokens
+from ledgerbridge.storage.connections import Connections, StoredConnection
+from ledgerbridge.storage.tokens import StoredTokens, Tokens
 
-__all__ = ["KEYS_CHANGED", "tokens_open"]
+__all__ = ["KEYS_CHANGED", "opened", "tokens_open"]
 
 log = logging.getLogger(__name__)
 
@@ -42,8 +43,15 @@ def tokens_open(ledger: Ledger, connection_id: str) -> bool:
     with ledger.db.session(readonly=True) as session:
         stored = Tokens(session).get(connection_id)
         connection = Connections(session).get_unscoped(connection_id)
-    if connection is None:
-        return False
+    return connection is not None and opened(ledger, connection, stored) is not None
+
+
+def opened(
+    ledger: Ledger, connection: StoredConnection, stored: StoredTokens | None
+) -> StoredConnection | None:
+    """`tokens_open` of a connection and its tokens as the caller read them (together): the
+    connection as it stands afterwards (its problem recorded or cleared), or None when this
+    process's keys do not open the tokens."""
     opens = True
     if stored is not None:
         try:
@@ -53,16 +61,17 @@ def tokens_open(ledger: Ledger, connection_id: str) -> bool:
             opens = False
     shown = (connection.problem or {}).get("code") == catalog.CONNECTION_SECRET_KEYS_CHANGED
     if opens != shown:  # closed and shown, or open and not shown: as it should be
-        return opens
+        return connection if opens else None
+    problem = None if opens else KEYS_CHANGED.to_json()
     with ledger.db.session() as session:
-        Connections(session).set_problem(connection_id, None if opens else KEYS_CHANGED.to_json())
+        Connections(session).set_problem(connection.id, problem)
     if not opens:
         log.warning(
             "connection %s: its QuickBooks tokens cannot be decrypted with the keys of "
             "LEDGERBRIDGE_SECRET_KEYS (changed since they were stored?); nothing is synced until "
             "the key that encrypted them is back, or the connection is reconnected",
-            connection_id,
+            connection.id,
         )
-    else:
-        log.info("connection %s: its tokens decrypt again; syncing resumes", connection_id)
-    return opens
+        return None
+    log.info("connection %s: its tokens decrypt again; syncing resumes", connection.id)
+    return dataclasses.replace(connection, problem=problem)

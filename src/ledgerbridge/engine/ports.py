@@ -40,6 +40,7 @@ from sqlalchemy.orm import Session
 from ledgerbridge.adapters.qbo import OAuthEndpoints, QuickBooks, TokenSource
 from ledgerbridge.settings import Secret, Settings
 from ledgerbridge.storage.connections import StoredConnection
+from ledgerbridge.storage.tokens import TokensRead
 
 __all__ = [
     "NOT_READY",
@@ -129,11 +130,14 @@ class Ledger(Protocol):
         Connector's sessions), so the threads doing them end before the database is closed."""
         ...
 
-    def quickbooks(self, connection: StoredConnection) -> QuickBooks:
+    def quickbooks(
+        self, connection: StoredConnection, *, tokens: TokensRead | None = None
+    ) -> QuickBooks:
         """The QuickBooks company of `connection`: Online (connected: it has a `realm_id`),
         asking for and refreshing its stored tokens as needed; or Desktop (environment
         "desktop"), its calls exchanged through the Web Connector's sessions. Close it when
-        done (`with`)."""
+        done (`with`). `tokens`: the connection's tokens as the caller just read them, used
+        as the client's own first read of them (`engine.tokens.ConnectionTokens`)."""
         ...
 
 

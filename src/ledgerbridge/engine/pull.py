@@ -23,6 +23,7 @@ from __future__ import annotations
 import functools
 import pickle
 import tempfile
+import time
 from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -45,10 +46,11 @@ from ledgerbridge.core.mirror import MirrorObject
 from ledgerbridge.engine import checks as setup_checks
 from ledgerbridge.engine import drift, keys, pacing, reconnecting, twoway
 from ledgerbridge.engine.ports import Ledger
-from ledgerbridge.storage.connections import Connections
+from ledgerbridge.storage.connections import Connections, StoredConnection
 from ledgerbridge.storage.events import Events
 from ledgerbridge.storage.mirror import Mirror, same_as_stored
 from ledgerbridge.storage.scans import Scans
+from ledgerbridge.storage.tokens import StoredTokens, Tokens, TokensRead
 
 LISTS = (
     "Customer",
@@ -105,6 +107,40 @@ class PullReport:
     told: int = 0  # quickbooks.* events: changes made in QuickBooks to unlinked objects
 
 
+@dataclass(frozen=True)
+class CompanyRead:
+    """A company as one read-only transaction found it (`read_company`): its connection row,
+    its change cursor, its tokens (with the moment they were read) and, when asked, whether
+    its mirror is empty (never pulled; None: not asked). A job reads this once and hands it
+    to its pull, instead of the pull, its key check and its reconnect warning each reading
+    the connection and tokens again; it is that moment's state and nothing more (the push
+    pass reads its own under its lease, after the pull)."""
+
+    connection: StoredConnection
+    cursor: datetime | None
+    tokens: TokensRead | None
+    never_pulled: bool | None
+
+    @property
+    def stored_tokens(self) -> StoredTokens | None:
+        return None if self.tokens is None else self.tokens.stored
+
+
+def read_company(ledger: Ledger, connection_id: str, *, mirror: bool = False) -> CompanyRead | None:
+    """The company's `CompanyRead`, in one transaction (`mirror`: with whether its mirror is
+    empty); None when there is no such connection."""
+    with ledger.db.session(readonly=True) as session:
+        found = Connections(session).get_with_cursor(connection_id)
+        if found is None:
+            return None
+        connection, cursor = found
+        stored = Tokens(session).get(connection_id)
+        at = time.monotonic()
+        never = mirror_is_empty_in(session, connection_id) if mirror else None
+    tokens = None if stored is None else TokensRead(stored, at)
+    return CompanyRead(connection, cursor, tokens, never)
+
+
 def pull_company(
     ledger: Ledger,
     connection_id: str,
@@ -112,6 +148,7 @@ def pull_company(
     also_in_full: tuple[str, ...] = (),
     desktop: bool = False,
     wait_within: float | None = None,
+    company: CompanyRead | None = None,
 ) -> PullReport:
     """QuickBooks' changes into the mirror; `also_in_full`: entities read whole even on a
     change-data-capture pull (a refresh asked by a person reads READ_IN_FULL_ONLY so).
@@ -120,21 +157,23 @@ def pull_company(
     instead, nothing stored (`stopped` "rate_limited", `retry_after` the wait): a worker with
     other companies does not sleep through one company's full window.
     A QuickBooks Desktop connection is pulled only from its Web Connector's sessions
-    (`desktop=True`, by modified date through the Desktop adapter's `cdc`)."""
+    (`desktop=True`, by modified date through the Desktop adapter's `cdc`). `company`: the
+    company as the caller has just read it (`read_company`), not read again here."""
     report = PullReport()
-    with ledger.db.session(readonly=True) as session:
-        connections = Connections(session)
-        connection = connections.get_unscoped(connection_id)
-        cursor = connections.cdc_cursor(connection_id)
+    company = company or read_company(ledger, connection_id)
+    connection = None if company is None else company.connection
     desktop_ok = desktop and connection is not None and connection.environment == "desktop"
     reachable = connection is not None and (connection.realm_id is not None or desktop_ok)
-    if connection is None or not reachable or connection.status != "active":
+    if company is None or connection is None or not reachable or connection.status != "active":
         report.stopped = "not_active"
         return report
-    if not keys.tokens_open(ledger, connection_id):
+    cursor = company.cursor
+    connection = keys.opened(ledger, connection, company.stored_tokens)
+    if connection is None:
         report.stopped = "keys_changed"
         return report
-    reconnecting.check(ledger, connection_id)  # days pass without a token answer too
+    # days pass without a token answer too
+    reconnecting.check_as(ledger, connection, company.stored_tokens)
     started = ledger.clock()
     realm, cid = connection.realm_id, connection_id
 
@@ -145,7 +184,7 @@ def pull_company(
     ask = _Asking(pace)
 
     with _Spool.new() as batches:  # what is read, kept on disk until stored, a page at a time
-        with ledger.quickbooks(connection) as client:
+        with ledger.quickbooks(connection, tokens=company.tokens) as client:
             try:
                 read_in_full: frozenset[str] = frozenset()
                 if cursor is None or started - cursor > CDC_WINDOW:

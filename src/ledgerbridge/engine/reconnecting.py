@@ -28,9 +28,9 @@ from urllib.parse import urlencode, urljoin
 from ledgerbridge.core import catalog, reconnect
 from ledgerbridge.engine.ports import Ledger, OnlineLedger
 from ledgerbridge.storage.connections import Connections, StoredConnection
-from ledgerbridge.storage.tokens import Tokens
+from ledgerbridge.storage.tokens import StoredTokens, Tokens
 
-__all__ = ["check", "reconnect_url", "shown"]
+__all__ = ["check", "check_as", "reconnect_url", "shown"]
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +64,13 @@ def check(ledger: Ledger, connection_id: str) -> bool:
         stored = Tokens(session).get(connection_id)
     if connection is None:
         return False
+    return check_as(ledger, connection, stored)
+
+
+def check_as(ledger: Ledger, connection: StoredConnection, stored: StoredTokens | None) -> bool:
+    """`check` of a connection and its tokens as the caller read them (together); a change is
+    made only if the stored problem is still one the warning may replace."""
+    connection_id = connection.id
     current = connection.problem
     if current is not None and current.get("code") != catalog.CONNECTION_RECONNECT_SOON:
         return False  # another problem of the connection speaks first

@@ -12,6 +12,9 @@ The access token read from the database is used for `TOKEN_FRESH` seconds (never
 expiry) before it is read again, rather than a transaction for every request: a token another
 process refreshed meanwhile is seen then, or at once when QuickBooks refuses the old one (the
 refusal asks `refreshed_access_token`, which reads the stored token under the lock first).
+A caller that has just read the tokens itself (a job's first read of its company, `read=`)
+hands that read over: it counts as the client's own read, from the moment it was made, so the
+first request goes without reading them again and the token is read afresh at the same age.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from datetime import datetime
 from ledgerbridge.adapters.qbo import Disconnected, TokenGrant, oauth
 from ledgerbridge.engine import reconnecting
 from ledgerbridge.engine.ports import Ledger, OnlineLedger
-from ledgerbridge.storage.tokens import Tokens
+from ledgerbridge.storage.tokens import Tokens, TokensRead
 
 TOKEN_FRESH = 5.0  # seconds an access token read from the database is used as it is
 
@@ -36,6 +39,7 @@ class ConnectionTokens:
         environment: str,
         *,
         monotonic: Callable[[], float] = time.monotonic,
+        read: TokensRead | None = None,
     ) -> None:
         self._ledger = ledger
         self._connection_id = connection_id
@@ -43,8 +47,13 @@ class ConnectionTokens:
         self._monotonic = monotonic
         # the token last read or refreshed: (token, when read (monotonic), when it expires)
         self._known: tuple[str, float, datetime] | None = None
+        self._read = read  # the caller's read, decrypted when first asked
 
     def access_token(self) -> str:
+        read, self._read = self._read, None
+        if read is not None and self._known is None:
+            token = self._ledger.cipher.decrypt(read.stored.access_token)
+            self._known = (token, read.at, read.stored.access_expires_at)
         known = self._known
         if (
             known is not None

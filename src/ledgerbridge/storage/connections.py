@@ -260,6 +260,23 @@ class Connections:
         statement = prepared("connections.lock", _lock)
         return run(self._session, statement, {"c_id": connection_id}).first() is not None
 
+    def lock_row(self, connection_id: str) -> StoredConnection | None:
+        """`lock`, in the same statement as the connection's read: the row as it is held."""
+        statement = prepared("connections.lock_row", _lock_row)
+        return self._one(statement, {"c_id": connection_id})
+
+    def get_with_cursor(
+        self, connection_id: str
+    ) -> tuple[StoredConnection, datetime | None] | None:
+        """`get_unscoped` and `cdc_cursor` in one statement; None: no such connection."""
+        statement = prepared("connections.get_with_cursor", _by_id_with_cursor)
+        row = run(self._session, statement, {"c_id": connection_id}).one_or_none()
+        if row is None:
+            return None
+        values = dict(row._mapping)
+        cursor: datetime | None = values.pop("cdc_cursor")
+        return StoredConnection(**values), cursor
+
     def _one(self, statement: Select[Any], params: dict[str, Any]) -> StoredConnection | None:
         row = run(self._session, statement, params).one_or_none()
         return None if row is None else StoredConnection(**row._mapping)
@@ -293,6 +310,15 @@ def _update_of(names: tuple[str, ...]) -> Update:
 def _lock() -> Select[Any]:
     t = table(tables.Connection)
     return select(t.c.id).where(t.c.id == bindparam("c_id")).with_for_update(key_share=True)
+
+
+def _lock_row() -> Select[Any]:
+    return _by_id().with_for_update(key_share=True)
+
+
+def _by_id_with_cursor() -> Select[Any]:
+    t = table(tables.Connection)
+    return _by_id().add_columns(t.c.cdc_cursor)
 
 
 def _by_id_and_key() -> Select[Any]:

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from ledgerbridge.storage import tables
 from ledgerbridge.storage._sql import prepared, run, table
 
-__all__ = ["StoredTokens", "Tokens"]
+__all__ = ["StoredTokens", "Tokens", "TokensRead"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +24,16 @@ class StoredTokens:
     refresh_expires_at: datetime
     key_id: str
     version: int
+
+
+@dataclass(frozen=True, slots=True)
+class TokensRead:
+    """Stored tokens as one read found them, and when: `at`, a `time.monotonic()` moment (a
+    QuickBooks client uses such an access token as a read of its own that old,
+    `engine.tokens.TOKEN_FRESH`)."""
+
+    stored: StoredTokens
+    at: float
 
 
 class Tokens:

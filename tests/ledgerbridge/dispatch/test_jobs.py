@@ -21,7 +21,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from ledgerbridge.adapters.qbo import FixedToken, QboClient
 from ledgerbridge.bootstrap import Ledger, RateLimits, build
@@ -641,3 +641,36 @@ def test_a_wake_while_the_sweeps_pull_waits_queues_a_pull_of_its_own(
     assert [j.status for j in bench.jobs(PULL_TASK)] == ["succeeded", "succeeded"]
     with bench.ledger.db.session(readonly=True) as session:
         assert Mirror(session, connection_id).get("Customer", str(made["Id"])) is not None
+
+
+def test_a_first_sync_job_reads_its_connection_and_tokens_once_a_stage(bench: Bench) -> None:
+    """A company's first job (its first pull, then a push pass) reads the connection's row
+    once for the pull (with its tokens and change cursor), once as the pull stores (locked),
+    once for the setup checks (locked), once with the push pass's lease (its tokens too) and
+    once for the events: not again in every step (eleven reads of the row, five of the
+    tokens and 27 transactions before)."""
+    connection_id, realm = bench.company("Once Co")
+    bench.put_customers(connection_id, 3, "Once")
+    bench.forget_jobs()
+    statements: list[str] = []
+    transactions: list[int] = []
+
+    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(" ".join(statement.split()))
+
+    engine = bench.ledger.db.engine
+    event.listen(engine, "before_cursor_execute", count)
+    event.listen(engine, "begin", lambda *args: transactions.append(1))
+    try:
+        outcome = run_sync(bench.ledger, connection_id)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert outcome.startswith("created=3 ")
+    assert sorted(bench.customers(realm)) == ["Once 0", "Once 1", "Once 2"]
+    connection_reads = [
+        s for s in statements if s.startswith("SELECT") and " FROM connections " in s
+    ]
+    token_reads = [s for s in statements if s.startswith("SELECT") and " FROM tokens " in s]
+    assert len(connection_reads) <= 5, "\n".join(s[:60] + s[-90:] for s in connection_reads)
+    assert len(token_reads) <= 2, token_reads
+    assert len(transactions) <= 20

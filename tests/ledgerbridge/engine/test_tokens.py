@@ -10,9 +10,9 @@ from datetime import timedelta
 import pytest
 
 from ledgerbridge.core import catalog
-from ledgerbridge.engine.tokens import ConnectionTokens
+from ledgerbridge.engine.tokens import TOKEN_FRESH, ConnectionTokens
 from ledgerbridge.storage.connections import Connections
-from ledgerbridge.storage.tokens import Tokens
+from ledgerbridge.storage.tokens import Tokens, TokensRead
 from tests.ledgerbridge.engine.conftest import World
 
 
@@ -78,3 +78,24 @@ def test_each_refresh_stores_when_the_refresh_token_ends_and_warns_ahead(world: 
     assert stored is not None and connection is not None
     assert stored.refresh_expires_at - world.ledger.clock() > timedelta(days=99)
     assert connection.problem is None  # the next answer ends far off: the warning clears
+
+
+def test_a_callers_read_of_the_tokens_counts_as_the_clients_own_of_that_age(world: World) -> None:
+    """A job hands its read of the tokens to its client (`read=`): used without a read of its
+    own while that read is younger than TOKEN_FRESH, read afresh after (a token refreshed
+    meanwhile by another process is the one used then), as the client's own read would be."""
+    now = [100.0]
+    with world.ledger.db.session(readonly=True) as session:
+        stored = Tokens(session).get(world.connection_id)
+    assert stored is not None
+    first = world.ledger.cipher.decrypt(stored.access_token)
+    read = TokensRead(stored, now[0])
+    tokens = ConnectionTokens(
+        world.ledger, world.connection_id, "emulator", monotonic=lambda: now[0], read=read
+    )
+    other = ConnectionTokens(world.ledger, world.connection_id, "emulator")
+    refreshed = other.refreshed_access_token(other.access_token())  # another process's refresh
+    assert refreshed != first
+    assert tokens.access_token() == first  # the job's read, 0 s old
+    now[0] += TOKEN_FRESH
+    assert tokens.access_token() == refreshed  # as old as TOKEN_FRESH: read again

@@ -16,6 +16,7 @@ after each record of a slice, ends it sooner (True: others wait for the worker).
 from __future__ import annotations
 
 import secrets
+import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
@@ -29,6 +30,7 @@ from ledgerbridge.engine.push.work import Pass, PassReport, Stop
 from ledgerbridge.storage.connections import Connections, StoredConnection
 from ledgerbridge.storage.leases import Leases
 from ledgerbridge.storage.sync_states import SyncStates
+from ledgerbridge.storage.tokens import Tokens, TokensRead
 
 __all__ = ["LEASE", "MIRROR_FRESH", "new_holder", "reachable", "sync_company"]
 
@@ -51,21 +53,29 @@ def sync_company(
     it is "not_active", as nothing could reach QuickBooks until the Web Connector polls."""
     report = PassReport()
     holder = holder or new_holder()
-    with ledger.db.session(readonly=True) as session:
-        connection = Connections(session).get_unscoped(connection_id)
-    if connection is None or not reachable(connection, desktop) or connection.status != "active":
-        report.stopped = "not_active"
-        return report
     lease = f"connection:{connection_id}"
+    # the connection and its tokens read, and the lease taken, in one transaction (the lease
+    # only for an active connection): the pass goes on with what was read here
     with ledger.db.session() as session:
+        connection = Connections(session).get_unscoped(connection_id)
+        if (
+            connection is None
+            or not reachable(connection, desktop)
+            or connection.status != "active"
+        ):
+            report.stopped = "not_active"
+            return report
+        stored = Tokens(session).get(connection_id)
+        tokens = None if stored is None else TokensRead(stored, time.monotonic())
         if not Leases(session, clock=ledger.clock).acquire(lease, holder, LEASE):
             report.stopped = "busy"
             return report
+        stale = _stale(SyncStates(session), connection, ledger.clock())
     # from here on the lease is released on every path, whatever fails: a lease kept by a
     # failed pass would stop every other process from syncing the company for LEASE
     try:
         until = None if slice_seconds is None else ledger.clock() + timedelta(seconds=slice_seconds)
-        _run(ledger, connection, report, max_rounds, desktop, until, yield_early)
+        _run(ledger, connection, tokens, stale, report, max_rounds, desktop, until, yield_early)
     finally:
         with ledger.db.session() as session:
             Leases(session, clock=ledger.clock).release(lease, holder)
@@ -83,25 +93,32 @@ def new_holder() -> str:
 
 def _run(
     ledger: Ledger,
-    connection: StoredConnection,
+    found: StoredConnection,
+    tokens: TokensRead | None,
+    stale: bool,
     report: PassReport,
     max_rounds: int,
     desktop: bool,
     until: datetime | None,
     yield_early: Callable[[], bool] | None = None,
 ) -> None:
-    """The pass under the company's lease: the keys checked, the mirror freshened, then up to
-    `max_rounds` rounds over the due records."""
-    if not keys.tokens_open(ledger, connection.id):
+    """The pass under the company's lease: the keys checked (on the tokens read with the
+    connection), the mirror freshened when `stale` (`_stale`), then up to `max_rounds` rounds
+    over the due records."""
+    connection = keys.opened(ledger, found, None if tokens is None else tokens.stored)
+    if connection is None:
         report.stopped = "keys_changed"
         return
-    unread = _freshen_mirror(
-        ledger, connection, desktop, wait_within=None if until is None else FRESHEN_WAIT
-    )
+    unread, pulled = (None, False)
+    if stale:
+        unread, pulled = _freshen_mirror(
+            ledger, connection, desktop, wait_within=None if until is None else FRESHEN_WAIT
+        )
     if unread is not None:
         report.stopped = unread
         return
-    with ledger.quickbooks(connection) as client:
+    # a pull may have refreshed the tokens since they were read: its client read them again
+    with ledger.quickbooks(connection, tokens=None if pulled else tokens) as client:
         try:
             p = Pass(
                 ledger,
@@ -119,40 +136,42 @@ def _run(
             report.stopped = stop.reason
 
 
+def _stale(states: SyncStates, connection: StoredConnection, now: datetime) -> bool:
+    """Look-up before create, for a whole pass at once: whether QuickBooks' changes are read
+    first (`_freshen_mirror`), read in the lease's transaction. When the mirror is older than
+    MIRROR_FRESH and there is work, they are (one change-data-capture call), so something just
+    created in QuickBooks is linked to, not created again. An adoption due reads them first
+    however fresh the mirror is: whether the object the app named holds what the record sends
+    is decided on QuickBooks as it is now, not on a copy a person may have changed since
+    (synced only while QuickBooks agrees)."""
+    fresh = connection.last_pull_at is not None and now - connection.last_pull_at < MIRROR_FRESH
+    if fresh and not states.adoption_due(connection.id, now):
+        return False
+    due = states.next_due_at(connection.id)
+    return due is not None and due <= now
+
+
 def _freshen_mirror(
     ledger: Ledger,
     connection: StoredConnection,
     desktop: bool,
     *,
     wait_within: float | None = None,
-) -> str | None:
-    """Look-up before create, for a whole pass at once: when the mirror is older than
-    MIRROR_FRESH and there is work, QuickBooks' changes are read first (one change-data-capture
-    call), so something just created in QuickBooks is linked to, not created again. An
-    adoption due reads them first however fresh the mirror is: whether the object the app
-    named holds what the record sends is decided on QuickBooks as it is now, not on a copy a
-    person may have changed since (synced only while QuickBooks agrees).
+) -> tuple[str | None, bool]:
+    """QuickBooks' changes read into a stale mirror (`_stale`).
 
     An Online company never read whole that cannot be read now stops the pass (the pull's reason;
     a throttled one delays the records as a throttled write does): planned against an empty
     mirror, every record would be refused for references it cannot find (no income account,
     no tax code). A stale mirror that cannot be refreshed only lets the pass go on.
-    `wait_within`: the pull's (`pull.pull_company`), a time slice's."""
-    now = ledger.clock()
-    fresh = connection.last_pull_at is not None and now - connection.last_pull_at < MIRROR_FRESH
-    with ledger.db.session(readonly=True) as session:
-        states = SyncStates(session)
-        if fresh and not states.adoption_due(connection.id, now):
-            return None
-        due = states.next_due_at(connection.id)
-    if due is None or due > now:
-        return None
+    `wait_within`: the pull's (`pull.pull_company`), a time slice's. Returns (that reason or
+    None, whether a pull was made)."""
     pulled = pull.pull_company(ledger, connection.id, desktop=desktop, wait_within=wait_within)
     if desktop or connection.last_pull_at is not None or pulled.stopped is None:
-        return None  # (QuickBooks Desktop's sessions read the company as they go)
+        return None, True  # (QuickBooks Desktop's sessions read the company as they go)
     if pulled.stopped in ("throttled", "rate_limited"):
         with ledger.db.session() as session:
             SyncStates(session).delay_all(
                 connection.id, throttled_until(ledger.clock(), pulled.retry_after)
             )
-    return pulled.stopped
+    return pulled.stopped, True

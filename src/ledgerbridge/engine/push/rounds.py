@@ -48,18 +48,19 @@ _DECIDED_ON_THE_MIRROR = (
 def work(p: Pass) -> bool:
     """Work every due record once; True when another round may make progress."""
     now = p.ledger.clock()
-    with p.ledger.db.session(readonly=True) as session:
-        due = SyncStates(session).due(p.cid, now)
-        parents = _customer_parents(p, session, due)
-    if not due:
-        return False
-    p.surroundings.forget()  # what others did meanwhile is read again
-    keys = [RecordKey(s.type, s.app_id) for s in due]  # type: ignore[arg-type]
-    by_key = {RecordKey(s.type, s.app_id): s for s in due}  # type: ignore[arg-type]
-    before = p.report.progressed
-    ordered = [(key, by_key[key]) for key in graph.depth_order(keys, parents)]
     reading = _Reading(p)
     try:
+        # the due records read in the transaction that reads what the first of them need
+        session = reading.begin()
+        due = SyncStates(session).due(p.cid, now)
+        parents = _customer_parents(p, session, due)
+        if not due:
+            return False
+        p.surroundings.forget()  # what others did meanwhile is read again
+        keys = [RecordKey(s.type, s.app_id) for s in due]  # type: ignore[arg-type]
+        by_key = {RecordKey(s.type, s.app_id): s for s in due}  # type: ignore[arg-type]
+        before = p.report.progressed
+        ordered = [(key, by_key[key]) for key in graph.depth_order(keys, parents)]
         for index in range(len(ordered)):
             _one(p, reading, ordered[index : index + READ_AHEAD])
             if p.until is not None and (p.ledger.clock() >= p.until or _others_wait(p)):
@@ -88,13 +89,23 @@ class _Reading:
         self._p = p
         self._open: ExitStack | None = None
         self._session: Any = None
+        self._fetched = False  # whether anything was read ahead in the open transaction
 
-    def session(self, upcoming: list[tuple[RecordKey, StoredState]]) -> Any:
+    def begin(self) -> Any:
+        """The transaction opened (if it is not), nothing read ahead yet: for the round's
+        own first reads (its due records)."""
         if self._open is None:
             with ExitStack() as stack:
                 self._session = stack.enter_context(self._p.ledger.db.session(readonly=True))
-                self._p.surroundings.prefetch(self._session, upcoming)
                 self._open = stack.pop_all()
+            self._fetched = False
+        return self._session
+
+    def session(self, upcoming: list[tuple[RecordKey, StoredState]]) -> Any:
+        if self._open is None or not self._fetched:
+            self.begin()
+            self._p.surroundings.prefetch(self._session, upcoming)
+            self._fetched = True
         elif not self._p.surroundings.read_ahead(upcoming[0][0]):
             self._p.surroundings.prefetch(self._session, upcoming)
         return self._session
@@ -103,6 +114,7 @@ class _Reading:
         self._p.surroundings.discard()
         if self._open is not None:
             opened, self._open, self._session = self._open, None, None
+            self._fetched = False
             opened.close()
 
 
