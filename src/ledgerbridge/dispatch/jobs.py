@@ -52,7 +52,9 @@ fine):
   connections whose Web Connector stopped calling are shown silent (`engine.desktop.health`).
   After it, every connection's pending events go to the app's `events_url` (Desktop connections'
   too), in a random order and for at most `DELIVERY_BUDGET` seconds a sweep, so that apps that do
-  not answer cannot hold the sweep up.
+  not answer cannot hold the sweep up. What has work is found in one query each (the due syncs,
+  the companies that may hold stalled records, those with events pending) and the pulls are
+  queued in one insert: a sweep's statements do not grow with the companies.
 - Events: each sync and pull job sends the events it made to the app's `events_url` when it
   ends (raised or not), as the embedded dispatcher does every round; a delivery that fails
   leaves them pending for the next job or sweep and never fails the job.
