@@ -46,6 +46,23 @@ def populate(ledger: Ledger, count: int) -> None:
                 states.want(made.id, "customer", "c1", 1)
 
 
+def backlog(ledger: Ledger, records: int) -> None:
+    """One company's `records` pending for an hour, due all along (a large company's first
+    sync waiting its turns): what `requeue_stalled` finds stalled."""
+    with ledger.db.session() as session:
+        (cid,) = session.execute(text("SELECT id FROM connections ORDER BY id LIMIT 1")).one()
+        states = SyncStates(session)
+        for index in range(records):
+            states.want(cid, "customer", f"b{index}", 1)
+        session.execute(
+            text(
+                "UPDATE sync_state SET updated_at = now() - interval '1 hour',"
+                " next_attempt_at = now() - interval '1 hour' WHERE connection_id = :cid"
+            ),
+            {"cid": cid},
+        )
+
+
 def measure(ledger: Ledger, label: str) -> None:
     counted = {"statements": 0, "transactions": 0}
 
@@ -73,6 +90,9 @@ def measure(ledger: Ledger, label: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--companies", type=int, default=1000)
+    parser.add_argument(
+        "--stalled", type=int, default=0, help="then one company's records pending for an hour"
+    )
     args = parser.parse_args()
     with schema() as database_url, tempfile.TemporaryDirectory() as scratch:
         environ = {"LEDGERBRIDGE_DATABASE_URL": database_url, "LEDGERBRIDGE_DATA_DIR": scratch}
@@ -87,6 +107,9 @@ def main() -> None:
             with ledger.db.session() as session:
                 session.execute(text("DELETE FROM procrastinate_jobs"))
             measure(ledger, "the job table emptied")
+            if args.stalled:
+                backlog(ledger, args.stalled)
+                measure(ledger, f"{args.stalled:,} records pending an hour")
         finally:
             ledger.db.dispose()
 
