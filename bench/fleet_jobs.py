@@ -47,6 +47,7 @@ class JobSpan:
     connection_id: str | None
     start: float  # epoch seconds
     end: float
+    swept: bool = False  # a pull the sweep queued (it carries the sweep's moment)
 
 
 @dataclass(frozen=True)
@@ -64,18 +65,18 @@ def job_spans(connection: Connection, groups: Mapping[str, str], now: float) -> 
     """Every job that started, oldest first; `groups`: connection id -> "small" or "large"."""
     rows = connection.execute(
         text(
-            "SELECT j.id, j.task_name, j.args->>'connection_id',"
+            "SELECT j.id, j.task_name, j.args->>'connection_id', j.args ? 'asked_at',"
             " extract(epoch FROM min(e.at) FILTER (WHERE e.type = 'started')),"
             " extract(epoch FROM max(e.at) FILTER (WHERE e.type::text = ANY(:ends)))"
             " FROM procrastinate_jobs j JOIN procrastinate_events e ON e.job_id = j.id"
             " GROUP BY j.id, j.task_name, j.args"
             " HAVING bool_or(e.type = 'started')"
-            " ORDER BY 4"
+            " ORDER BY 5"
         ),
         {"ends": list(_ENDS)},
     ).all()
     spans = []
-    for job_id, task, cid, start, end in rows:
+    for job_id, task, cid, swept, start, end in rows:
         group = groups.get(cid, "other") if cid is not None else "other"
         if task == SWEEP_TASK:
             kind = "sweep"
@@ -91,6 +92,7 @@ def job_spans(connection: Connection, groups: Mapping[str, str], now: float) -> 
                 cid,
                 float(start),
                 float(end) if end is not None else max(now, float(start)),
+                bool(swept),
             )
         )
     return spans
@@ -199,6 +201,16 @@ def print_durations(spans: Sequence[JobSpan]) -> None:
             f"  p50 {quantile(durations, 0.5):6.2f} s  p95 {quantile(durations, 0.95):6.2f} s"
             f"  worst {quantile(durations, 1.0):6.2f} s"
         )
+    for group in ("small", "large"):
+        pulls = [s for s in spans if s.kind == f"{group} pull"]
+        syncs = sum(s.kind == f"{group} sync" for s in spans)
+        if pulls:
+            swept = sum(s.swept for s in pulls)
+            print(
+                f"    {group} pulls {len(pulls)} for {syncs} sync jobs: {swept} the sweep's,"
+                f" {len(pulls) - swept} others (wake-ups: webhooks, refreshes; windows full;"
+                " retries)"
+            )
 
 
 def print_waits(waits: Sequence[FirstJobWait], arrived: int) -> None:

@@ -52,7 +52,9 @@ fine):
   connections whose Web Connector stopped calling are shown silent (`engine.desktop.health`).
   After it, every connection's pending events go to the app's `events_url` (Desktop connections'
   too), in a random order and for at most `DELIVERY_BUDGET` seconds a sweep, so that apps that do
-  not answer cannot hold the sweep up.
+  not answer cannot hold the sweep up. What has work is found in one query each (the due syncs,
+  the companies that may hold stalled records, those with events pending) and the pulls are
+  queued in one insert: a sweep's statements do not grow with the companies.
 - Events: each sync and pull job sends the events it made to the app's `events_url` when it
   ends (raised or not), as the embedded dispatcher does every round; a delivery that fails
   leaves them pending for the next job or sweep and never fails the job.
@@ -87,7 +89,7 @@ import random
 import re
 import signal
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import suppress
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -105,7 +107,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from ledgerbridge.engine.desktop import health as desktop_health
-from ledgerbridge.engine.health import check_connection, requeue_stalled
+from ledgerbridge.engine.health import STALLED_AFTER, check_connection, requeue_stalled
 from ledgerbridge.engine.notify import deliver_events
 from ledgerbridge.engine.pacing import PULL_WAIT
 from ledgerbridge.engine.ports import Ledger
@@ -113,6 +115,7 @@ from ledgerbridge.engine.pull import pull_company, read_company
 from ledgerbridge.engine.push import sync_company
 from ledgerbridge.storage.connections import Connections
 from ledgerbridge.storage.db import Database
+from ledgerbridge.storage.events import Events
 from ledgerbridge.storage.sync_states import SyncStates
 from ledgerbridge.storage.web_connectors import WebConnectors
 
@@ -583,58 +586,114 @@ def sweep(ledger: Ledger) -> tuple[int, int]:
     continuations do (`CONTINUATION_PRIORITY`: records just handed over go first, and a
     thousand companies' pulls never stand before them) and carry the sweep's moment, so a
     company read since (its first sync's own pull) is not read again (`run_pull`). Suspended
-    connections are checked first, and stalled records made due again (`_health`); then every
-    connection's events still pending are sent to the app (those of Desktop connections, whose
-    work runs in the Web Connector's sessions, and of connections with no job to run).
+    connections are checked first, and stalled records made due again (`_health`); then the
+    events still pending are sent to the app (those of Desktop connections, whose work runs in
+    the Web Connector's sessions, and of connections with no job to run).
+
+    Its cost grows with the companies that have work, not with all of them: the due syncs,
+    the stalled records and the pending events are each found in one query for every
+    connection, and the pulls are queued in one insert (`_defer_many_on`).
     """
     _health(ledger)
     now = ledger.clock()
-    pulls = syncs = 0
     with ledger.db.session() as session:
-        states = SyncStates(session)
-        for connection in Connections(session).all_connected():
-            if connection.status != "active":
-                continue
-            pulls += (
-                _defer_on(
-                    session,
-                    PULL_TASK,
-                    connection.id,
-                    priority=CONTINUATION_PRIORITY,
-                    asked_at=now,
-                )
-                is not None
-            )
-            due = states.next_due_at(connection.id)
-            if due is not None and due <= now:
-                syncs += _defer_on(session, SYNC_TASK, connection.id) is not None
+        connected = Connections(session).all_connected()
+        active = [c.id for c in connected if c.status == "active"]
+        due = SyncStates(session).due_connections(now)
+        pulls = _defer_many_on(
+            session, PULL_TASK, active, priority=CONTINUATION_PRIORITY, asked_at=now
+        )
+        syncs = 0
+        for connection_id in active:
+            if connection_id in due:
+                syncs += _defer_on(session, SYNC_TASK, connection_id) is not None
     with ledger.db.session(readonly=True) as session:
-        every = [c.id for c in Connections(session).all_connected()]
-        every += [c.connection_id for c in WebConnectors(session).all()]
-    every = list(dict.fromkeys(every))
-    random.shuffle(every)  # an app that does not answer delays others only now and then
+        waiting = Events(session).awaiting_delivery()
+        every = {c.id for c in connected}
+        every.update(c.connection_id for c in WebConnectors(session).all())
+    ready = sorted(waiting & every)
+    random.shuffle(ready)  # an app that does not answer delays others only now and then
     deadline = time.monotonic() + DELIVERY_BUDGET
-    for connection_id in every:
+    for connection_id in ready:
         if time.monotonic() >= deadline:
             break  # the rest at the next sweep (or their next job)
         _deliver(ledger, connection_id)
     return pulls, syncs
 
 
+def _defer_many_on(
+    session: Session,
+    task_name: str,
+    connection_ids: Sequence[str],
+    *,
+    priority: int,
+    asked_at: datetime,
+) -> int:
+    """`_defer_on` for many companies at once (the sweep's pulls): the companies whose job
+    already waits are left out (one query on the queueing locks), the others' jobs inserted
+    in one statement, in a savepoint. Should another process queue one of them meanwhile
+    (the insert fails on its queueing lock), they are queued one at a time instead. Returns
+    how many were queued."""
+    locks = {
+        _queueing_lock(task_name, cid, swept=True): cid for cid in dict.fromkeys(connection_ids)
+    }
+    if not locks:
+        return 0
+    waiting = session.execute(
+        text(
+            "SELECT queueing_lock FROM procrastinate_jobs"
+            " WHERE status = 'todo' AND queueing_lock = ANY(:locks)"
+        ),
+        {"locks": list(locks)},
+    ).scalars()
+    for lock in waiting:
+        locks.pop(lock, None)
+    wanted = list(locks.values())
+    if not wanted:
+        return 0
+    driver = session.connection().connection.driver_connection
+    if not isinstance(driver, psycopg.Connection):
+        raise ValueError("procrastinate jobs need the psycopg (3) driver")
+    app = _deferral_app()
+    kwargs = {"asked_at": asked_at.isoformat()}
+    new_jobs = [
+        app.configure_task(
+            task_name,
+            queue=QUEUE,
+            lock=company_lock(cid),
+            queueing_lock=_queueing_lock(task_name, cid, swept=True),
+            priority=priority,
+        ).make_new_job(connection_id=cid, **kwargs)
+        for cid in wanted
+    ]
+    try:
+        with driver.transaction():  # a savepoint: the session's transaction began above
+            app.job_manager.batch_defer_jobs(new_jobs, connection=driver)
+        return len(new_jobs)
+    except procrastinate_errors.AlreadyEnqueued:
+        queued = (
+            _defer_on(session, task_name, cid, priority=priority, asked_at=asked_at)
+            for cid in wanted
+        )
+        return sum(job is not None for job in queued)
+
+
 def _health(ledger: Ledger) -> None:
     """Suspended connections checked again; stalled records of active ones due again; Desktop
-    connections whose Web Connector has gone silent shown so (`engine.desktop.health`)."""
+    connections whose Web Connector has gone silent shown so (`engine.desktop.health`). The
+    active companies that may hold stalled records are found in one query for all."""
     try:
         desktop_health.check_all(ledger)
     except Exception:  # the Online companies' round goes on
         log.exception("the Web Connectors' health round failed")
     with ledger.db.session(readonly=True) as session:
         connections = [(c.id, c.status) for c in Connections(session).all_connected()]
+        stalling = SyncStates(session).stalling_connections(ledger.clock() - STALLED_AFTER)
     for connection_id, status in connections:
         try:
             if status == "suspended":
                 check_connection(ledger, connection_id)
-            elif status == "active":
+            elif status == "active" and connection_id in stalling:
                 requeue_stalled(ledger, connection_id)
         except Exception:  # one company's failure must not stop the sweep
             log.exception("health check of connection %s failed", connection_id)

@@ -5,7 +5,7 @@ the events secret."""
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
@@ -110,6 +110,20 @@ class Connections:
             select(*columns(connection, StoredConnection))
             .where(connection.realm_id == realm_id)
             .order_by(connection.created_at, connection.id)
+        )
+        return [StoredConnection(**row._mapping) for row in rows]
+
+    def of_companies(self, realm_ids: Iterable[str]) -> Sequence[StoredConnection]:
+        """The connections of any of these QuickBooks companies, whoever owns them, by id
+        (a webhook's: found by the `realm_id` index, not among every connection)."""
+        wanted = sorted(set(realm_ids))
+        if not wanted:
+            return []
+        connection = tables.Connection
+        rows = self._session.execute(
+            select(*columns(connection, StoredConnection))
+            .where(connection.realm_id.in_(wanted))
+            .order_by(connection.id)
         )
         return [StoredConnection(**row._mapping) for row in rows]
 

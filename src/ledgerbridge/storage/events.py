@@ -106,6 +106,22 @@ class Events:
         )
         return [StoredEvent(**row._mapping) for row in rows]
 
+    def awaiting_delivery(self) -> set[str]:
+        """The connections whose settings name an `events_url` and that have an event not
+        delivered yet, in one query (the sweep's: connections with nothing to send are not
+        looked at one by one)."""
+        connection, event = tables.Connection, tables.Event
+        url = connection.settings["events_url"].as_string()
+        pending = (
+            select(event.id)
+            .where(event.connection_id == connection.id, event.delivered_at.is_(None))
+            .exists()
+        )
+        rows = self._session.execute(
+            select(connection.id).where(url.is_not(None), url != "", pending)
+        )
+        return {str(cid) for (cid,) in rows}
+
     def mark_delivered(self, ids: Sequence[int]) -> None:
         if ids:
             self._session.execute(

@@ -16,7 +16,7 @@ from ledgerbridge.storage._sql import CHUNK, by_type, chunks, prepared, run, tab
 from ledgerbridge.storage.db import canonical_json
 from ledgerbridge.storage.tables import Clock, utcnow
 
-__all__ = ["Mirror", "mirror_object", "same_as_stored"]
+__all__ = ["Mirror", "last_updated_among", "mirror_object", "same_as_stored"]
 
 
 def same_as_stored(stored: MirrorObject | None, fresh: MirrorObject) -> bool:
@@ -100,6 +100,32 @@ def _deleted_flag() -> Select[Any]:
         t.c.qbo_entity == bindparam("w_entity"),
         t.c.qbo_id == bindparam("w_value"),
     )
+
+
+def last_updated_among(
+    session: Session, connection_ids: Iterable[str], keys: Iterable[tuple[str, str]]
+) -> dict[tuple[str, str, str], str]:
+    """What the mirrors of these connections hold of these objects ((entity, QuickBooks id)
+    keys): each held, not deleted one's `MetaData.LastUpdatedTime` as QuickBooks wrote it, by
+    (connection id, entity, id); an object without one is left out. One query (the objects of
+    a webhook notification are few: more than `CHUNK` ids or entities take one a chunk)."""
+    cids, wanted = list(dict.fromkeys(connection_ids)), set(keys)
+    if not cids or not wanted:
+        return {}
+    t = table(tables.MirrorEntry)
+    stamp = t.c.data["MetaData"]["LastUpdatedTime"].as_string()
+    found: dict[tuple[str, str, str], str] = {}
+    for ids in chunks(sorted({qbo_id for _, qbo_id in wanted})):
+        statement = select(t.c.connection_id, t.c.qbo_entity, t.c.qbo_id, stamp).where(
+            t.c.connection_id.in_(cids),
+            t.c.qbo_entity.in_(sorted({entity for entity, _ in wanted})),
+            t.c.qbo_id.in_(ids),
+            t.c.deleted.is_(False),
+        )
+        for cid, entity, qbo_id, value in session.execute(statement):
+            if (entity, qbo_id) in wanted and isinstance(value, str):
+                found[(cid, entity, qbo_id)] = value
+    return found
 
 
 class Mirror:

@@ -474,6 +474,33 @@ class SyncStates:
         ).scalar_one_or_none()
         return value
 
+    def due_connections(self, now: datetime) -> set[str]:
+        """The connections with a record due by `now` (`next_due_at` at or before it), in one
+        query for every connection (the sweep's: not one a connection)."""
+        t = tables.SyncState
+        rows = self._session.execute(
+            select(t.connection_id)
+            .where(t.status.in_(DUE_STATUSES), _workable(), t.next_attempt_at <= now)
+            .distinct()
+        )
+        return {str(cid) for (cid,) in rows}
+
+    def stalling_connections(self, before: datetime) -> set[str]:
+        """The connections with a record pending since `before` or earlier (neither changed
+        nor waiting for a retry time since): those `engine.health.requeue_stalled` may find
+        stalled, in one query for every connection."""
+        t = tables.SyncState
+        rows = self._session.execute(
+            select(t.connection_id)
+            .where(
+                t.status == Status.PENDING,
+                t.updated_at <= before,
+                or_(t.next_attempt_at.is_(None), t.next_attempt_at <= before),
+            )
+            .distinct()
+        )
+        return {str(cid) for (cid,) in rows}
+
     def adoption_due(self, connection_id: str, now: datetime) -> bool:
         """Is a record waiting to adopt a QuickBooks object (`adopt_qbo_id`) due by `now`?"""
         statement = prepared("sync_state.adoption_due", _adoption_due)

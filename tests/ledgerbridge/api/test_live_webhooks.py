@@ -179,3 +179,118 @@ def test_a_vendor_made_in_quickbooks_is_told_to_the_app_after_its_webhook(
         assert payload["record"]["display_name"] == "Rain Supply"
     finally:
         http.close()
+
+
+def test_the_echo_of_our_own_write_wakes_no_pull_and_a_persons_edit_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The emulator's real webhooks: the one for the customer ledgerbridge created wakes no
+    pull (the mirror holds the write's answer); a person's edit a second later wakes one,
+    and the edit reaches the mirror as QuickBooks holds it."""
+    woken: list[tuple[bytes, int]] = []
+    pulled: list[str] = []
+    with EmulatorServer(webhook_time_scale=0.001, webhook_batch_window=1.0) as emulator:
+        port = free_port()
+        url = f"http://127.0.0.1:{port}"
+        settings = load_settings(
+            {
+                "LEDGERBRIDGE_QBO_EMULATOR_URL": emulator.url,
+                "LEDGERBRIDGE_QBO_REDIRECT_URI": f"{url}/v1/oauth/callback",
+            },
+            data_dir=tmp_path,
+        )
+        ledger = build(settings)
+        ledger.public_url = url
+        ledger.db.migrate()
+        dispatcher = InProcessDispatcher(ledger, poll=30, pull_every=3600)
+        service = Service(
+            ledger, wake=dispatcher.wake, wake_pull=lambda cid: (pulled.append(cid), None)[1]
+        )
+        receive = service.receive_webhook
+
+        def received(body: bytes, signature: str | None) -> int:
+            count = receive(body, signature)
+            woken.append((body, count))
+            return count
+
+        monkeypatch.setattr(service, "receive_webhook", received)
+        try:
+            with ApiServer(service, port):
+                key_id, _ = service.create_key("app")
+                realm = httpx.post(
+                    f"{emulator.url}/_emulator/companies",
+                    json={"name": "Echo Co"},
+                    verify=shared_tls(),
+                ).json()["realm_id"]
+                cid = service.create_connection(key_id, "Echo", "emulator").id
+                started = service.begin_connect(key_id, cid)
+                consent = httpx.get(
+                    f"{started.authorize_url}&realm_id={realm}&approve=true", verify=shared_tls()
+                )
+                query = parse_qs(urlparse(consent.headers["location"]).query)
+                service.complete_connect(
+                    query["state"][0], query["code"][0], query["realmId"][0], started.binding or ""
+                )
+                pulled.clear()  # the connection's own first pull asked
+                service.put_record(key_id, cid, "customer", "c1", {"display_name": "Echo Park"})
+                dispatcher.run_once()  # the first pull, then the push of the customer
+                view = service.record(key_id, cid, "customer", "c1")
+                assert view.status == "synced", view
+                qbo_id = view.quickbooks_id
+                assert qbo_id is not None
+
+                def about(verb: str) -> list[int]:
+                    return [
+                        count
+                        for body, count in woken
+                        if f'"name":"Customer","id":"{qbo_id}"'.encode() in body
+                        and verb.encode() in body
+                    ]
+
+                deadline = time.monotonic() + 15
+                while not about('"operation":"Create"') and time.monotonic() < deadline:
+                    time.sleep(0.05)
+                assert about('"operation":"Create"') == [0]  # our own write's echo: no pull
+                assert pulled == [], woken
+
+                time.sleep(1.1)  # a person's edit in a later second than the write
+                tokens = httpx.post(
+                    f"{emulator.url}/_emulator/companies/{realm}/connect",
+                    json={"client_id": ledger.app("emulator").client_id},
+                    verify=shared_tls(),
+                ).json()
+                headers = {
+                    "Authorization": f"Bearer {tokens['access_token']}",
+                    "Accept": "application/json",
+                }
+                base = f"{emulator.url}/v3/company/{realm}/customer"
+                current = httpx.get(f"{base}/{qbo_id}", headers=headers, verify=shared_tls())
+                edited = httpx.post(
+                    base,
+                    json={
+                        "Id": qbo_id,
+                        "SyncToken": current.json()["Customer"]["SyncToken"],
+                        "sparse": True,
+                        "CompanyName": "Park Plumbing",
+                    },
+                    headers=headers,
+                    verify=shared_tls(),
+                ).json()["Customer"]
+                deadline = time.monotonic() + 15
+                while not about('"operation":"Update"') and time.monotonic() < deadline:
+                    time.sleep(0.05)
+                assert about('"operation":"Update"') == [1]
+                assert pulled == [cid]
+                dispatcher.wake_pull(cid)
+                dispatcher.run_once()
+                with ledger.db.session(readonly=True) as session:
+                    seen = Mirror(session, cid).get("Customer", qbo_id)
+                export = httpx.get(
+                    f"{emulator.url}/_emulator/companies/{realm}/export", verify=shared_tls()
+                ).json()
+                (exported,) = export["entities"]["Customer"]
+                assert seen is not None
+                assert seen.sync_token == exported["SyncToken"] == edited["SyncToken"]
+                assert seen.data["CompanyName"] == exported["CompanyName"] == "Park Plumbing"
+        finally:
+            ledger.db.dispose()

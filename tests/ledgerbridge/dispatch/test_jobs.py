@@ -43,10 +43,12 @@ from ledgerbridge.engine import pacing
 from ledgerbridge.engine.pull import pull_company
 from ledgerbridge.engine.service import Service
 from ledgerbridge.settings import load_settings
+from ledgerbridge.storage.connections import Connections
 from ledgerbridge.storage.events import Events
 from ledgerbridge.storage.leases import Leases
 from ledgerbridge.storage.mirror import Mirror
 from ledgerbridge.storage.records import Records
+from ledgerbridge.storage.sync_states import SyncStates
 from qbo_emulator.server import EmulatorServer
 from tests.ledgerbridge.engine.conftest import connect
 from tests.ledgerbridge.postgres import private_schema
@@ -674,3 +676,98 @@ def test_a_first_sync_job_reads_its_connection_and_tokens_once_a_stage(bench: Be
     assert len(connection_reads) <= 5, "\n".join(s[:60] + s[-90:] for s in connection_reads)
     assert len(token_reads) <= 2, token_reads
     assert len(transactions) <= 20
+
+
+def _stored_companies(bench: Bench, count: int, start: int = 0) -> list[str]:
+    """`count` active connections stored without QuickBooks (the sweep only queues jobs),
+    every third with a record due."""
+    made = []
+    with bench.ledger.db.session() as session:
+        connections = Connections(session)
+        for index in range(start, start + count):
+            stored = connections.create(bench.key_id, f"Stored {index}", "emulator")
+            connections.set_company(stored.id, f"8{index:015d}", f"Stored {index}")
+            connections.set_status(stored.id, "active")
+            if index % 3 == 0:
+                SyncStates(session).want(stored.id, "customer", "c1", 1)
+            made.append(stored.id)
+    return made
+
+
+def _statements(bench: Bench, call: Callable[[], Any]) -> tuple[int, Any]:
+    counted: list[str] = []
+
+    def count(*args: Any) -> None:
+        counted.append(str(args[2]))
+
+    event.listen(bench.ledger.db.engine, "before_cursor_execute", count)
+    try:
+        result = call()
+    finally:
+        event.remove(bench.ledger.db.engine, "before_cursor_execute", count)
+    return len(counted), result
+
+
+def test_a_sweeps_statements_do_not_grow_with_the_companies(bench: Bench) -> None:
+    """The due syncs, stalled records and pending events are each found in one query for all
+    companies, the pulls queued in one insert: ten times the companies, the same statements
+    (before: four more a company)."""
+    few = _stored_companies(bench, 3)
+    small, queued = _statements(bench, lambda: sweep(bench.ledger))
+    assert queued == (3, 1)
+    bench.forget_jobs()
+    many = few + _stored_companies(bench, 27, start=3)
+    large, queued = _statements(bench, lambda: sweep(bench.ledger))
+    assert queued == (30, 10)
+    assert large == small
+    pulls = bench.jobs(PULL_TASK)
+    assert sorted(j.args["connection_id"] for j in pulls) == sorted(many)
+    assert {j.queueing_lock for j in pulls} == {f"pull-sweep:{cid}" for cid in many}
+    assert {j.lock for j in pulls} == {f"connection:{cid}" for cid in many}
+    assert all("asked_at" in j.args for j in pulls)
+    priorities = bench.rows(
+        "SELECT DISTINCT priority FROM procrastinate_jobs WHERE task_name = :t", t=PULL_TASK
+    )
+    assert [p[0] for p in priorities] == [jobs_module.CONTINUATION_PRIORITY]
+    syncs = bench.jobs()
+    assert sorted(j.args["connection_id"] for j in syncs) == sorted(many[::3])
+
+
+def test_a_sweep_queues_the_pulls_not_waiting_yet_and_none_twice(bench: Bench) -> None:
+    companies = _stored_companies(bench, 4)
+    with bench.ledger.db.session() as session:  # one company's sweep pull waits already
+        jobs_module._defer_many_on(
+            session,
+            PULL_TASK,
+            companies[:1],
+            priority=jobs_module.CONTINUATION_PRIORITY,
+            asked_at=bench.ledger.clock(),
+        )
+    assert sweep(bench.ledger)[0] == 3
+    assert sweep(bench.ledger)[0] == 0
+    waiting = sorted(j.args["connection_id"] for j in bench.jobs(PULL_TASK))
+    assert waiting == sorted(companies)
+
+
+def test_the_sweep_requeues_a_stalled_record_of_one_company_among_many(bench: Bench) -> None:
+    companies = _stored_companies(bench, 6)
+    stalled = companies[1]
+    with bench.ledger.db.session() as session:
+        SyncStates(session).want(stalled, "customer", "late", 1)
+    long_ago = bench.ledger.clock() - timedelta(hours=2)
+    with bench.ledger.db.engine.begin() as connection:
+        connection.execute(
+            text(
+                "UPDATE sync_state SET updated_at = :at, next_attempt_at = :later"
+                " WHERE connection_id = :cid AND app_id = 'late'"
+            ),
+            {"at": long_ago, "later": long_ago + timedelta(minutes=1), "cid": stalled},
+        )
+    assert sweep(bench.ledger) == (6, 3)  # companies 0 and 3 due already, and the stalled one
+    (row,) = bench.rows(
+        "SELECT status, problem, next_attempt_at FROM sync_state"
+        " WHERE connection_id = :cid AND app_id = 'late'",
+        cid=stalled,
+    )
+    assert row.status == "pending" and row.problem["code"] == "record.stalled"
+    assert {j.args["connection_id"] for j in bench.jobs()} == {companies[0], companies[3], stalled}

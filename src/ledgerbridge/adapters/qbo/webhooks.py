@@ -95,7 +95,8 @@ class MalformedNotification(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class ChangeNotice:
-    """One changed object. `deleted_id` is the id merged away (merges only)."""
+    """One changed object. `deleted_id` is the id merged away (merges only); `verb_known`
+    False: the notice's verb was none QuickBooks documents, taken as "Update"."""
 
     realm_id: str
     entity: str
@@ -103,6 +104,7 @@ class ChangeNotice:
     operation: Operation
     occurred_at: datetime | None
     deleted_id: str | None = None
+    verb_known: bool = True
 
 
 def verify_signature(body: bytes, signature: str | None, verifier_token: str) -> bool:
@@ -146,7 +148,8 @@ def _legacy(notifications: Any) -> list[ChangeNotice]:
         for e, entity in enumerate(entities):
             at = f"{where}.dataChangeEvent.entities[{e}]"
             operation = _required(entity, "operation", at)
-            if operation not in _OPERATIONS:
+            known = operation in _OPERATIONS
+            if not known:
                 # A verb Intuit adds later still says "this object changed": read it again.
                 operation = "Update"
             deleted = _optional(entity, ("deletedId", "deletedID"), at)
@@ -158,6 +161,7 @@ def _legacy(notifications: Any) -> list[ChangeNotice]:
                     operation=cast(Operation, operation),
                     occurred_at=_time(entity.get("lastUpdated"), f"{at}.lastUpdated"),
                     deleted_id=deleted,
+                    verb_known=known,
                 )
             )
     return notices
@@ -171,6 +175,7 @@ def _cloudevent(event: Any, index: int) -> ChangeNotice:
         raise MalformedNotification(f"{where}.type {kind!r} is not qbo.<entity>.<verb>.v<n>")
     # A verb Intuit adds later still says "this object changed": read it again.
     operation = _VERBS.get(parts[2].lower(), "Update")
+    known = parts[2].lower() in _VERBS
     data = event.get("data")
     deleted = (
         _optional(data, ("deletedid",), f"{where}.data") if isinstance(data, Mapping) else None
@@ -182,6 +187,7 @@ def _cloudevent(event: Any, index: int) -> ChangeNotice:
         operation=operation,
         occurred_at=_time(event.get("time"), f"{where}.time"),
         deleted_id=deleted,
+        verb_known=known,
     )
 
 
