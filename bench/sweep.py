@@ -46,9 +46,10 @@ def populate(ledger: Ledger, count: int) -> None:
                 states.want(made.id, "customer", "c1", 1)
 
 
-def backlog(ledger: Ledger, records: int) -> None:
-    """One company's `records` pending for an hour, due all along (a large company's first
-    sync waiting its turns): what `requeue_stalled` finds stalled."""
+def backlog(ledger: Ledger, records: int) -> str:
+    """One company's `records` pending for an hour, due all along, and one record before them
+    synced just now (a large company's first sync waiting its turns while its oldest records
+    are worked: not stalled): the company's id."""
     with ledger.db.session() as session:
         (cid,) = session.execute(text("SELECT id FROM connections ORDER BY id LIMIT 1")).one()
         states = SyncStates(session)
@@ -60,6 +61,20 @@ def backlog(ledger: Ledger, records: int) -> None:
                 " next_attempt_at = now() - interval '1 hour' WHERE connection_id = :cid"
             ),
             {"cid": cid},
+        )
+        states.finish(cid, "customer", "b0", status="synced")
+    return str(cid)
+
+
+def idle(ledger: Ledger, connection_id: str) -> None:
+    """The company's last worked record an hour old: its pending ones nobody works, stalled."""
+    with ledger.db.session() as session:
+        session.execute(
+            text(
+                "UPDATE sync_state SET updated_at = now() - interval '1 hour'"
+                " WHERE connection_id = :cid"
+            ),
+            {"cid": connection_id},
         )
 
 
@@ -91,7 +106,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--companies", type=int, default=1000)
     parser.add_argument(
-        "--stalled", type=int, default=0, help="then one company's records pending for an hour"
+        "--stalled",
+        type=int,
+        default=0,
+        help="then one company's N records pending for an hour: while its oldest are worked "
+        "(waiting their turn), then nobody working them (stalled, each made due again)",
     )
     args = parser.parse_args()
     with schema() as database_url, tempfile.TemporaryDirectory() as scratch:
@@ -108,8 +127,10 @@ def main() -> None:
                 session.execute(text("DELETE FROM procrastinate_jobs"))
             measure(ledger, "the job table emptied")
             if args.stalled:
-                backlog(ledger, args.stalled)
-                measure(ledger, f"{args.stalled:,} records pending an hour")
+                cid = backlog(ledger, args.stalled)
+                measure(ledger, f"{args.stalled:,} pending an hour, worked")
+                idle(ledger, cid)
+                measure(ledger, f"{args.stalled:,} pending an hour, idle")
         finally:
             ledger.db.dispose()
 

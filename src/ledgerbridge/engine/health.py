@@ -15,7 +15,11 @@ A record is stalled (``record.stalled``) when it has been ``pending`` and due fo
 `STALLED_AFTER` with nobody working it, or has had a write in flight that long: it is made due
 again (the "edit and save to re-trigger" fix, done by the engine; a pending write stays, for the
 push pass to settle) and the history shows ``stalled_requeued``. Records waiting for a retry
-time still in the future are not stalled.
+time still in the future are not stalled, nor are records waiting their turn: the passes take
+due records oldest first, so while records of the company are being worked (synced, failed, ...)
+and none after a pending one in that order, the pending one is queued behind them, not stalled
+(a large company's first sync takes longer than `STALLED_AFTER` and is not shown stalled; a
+record the passes went past is). Found in one query (`SyncStates.stalled`).
 """
 
 from __future__ import annotations
@@ -121,12 +125,14 @@ def requeue_stalled(ledger: Ledger, connection_id: str, *, after: timedelta = ST
         now = ledger.clock()
         states = SyncStates(session, clock=ledger.clock)
         history = History(session, clock=ledger.clock)
-        for state in states.all(connection_id, status=Status.PENDING):
+        # neither changed nor waiting for a retry time since `after` ago, and not waiting its
+        # turn behind records worked meanwhile (a large backlog is worked oldest first)
+        for state in states.stalled(connection_id, now - after):
             if state.held and state.pending_request_id is None:
                 continue  # waits for a push request (auto_push), not for a worker
             since = state.updated_at
             if state.next_attempt_at is not None and state.next_attempt_at > since:
-                since = state.next_attempt_at  # waiting for a retry time is not stalling
+                since = state.next_attempt_at
             if not is_stalled(since, now, after):
                 continue
             states.want(connection_id, state.type, state.app_id, state.desired_version)

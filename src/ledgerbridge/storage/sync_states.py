@@ -22,7 +22,7 @@ from sqlalchemy import (
     tuple_,
     update,
 )
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from ledgerbridge.core import status as statuses
 from ledgerbridge.core.status import Status
@@ -161,6 +161,29 @@ def _due_where() -> list[ColumnElement[bool]]:
         t.c.status.in_(DUE_STATUSES),
         or_(t.c.held.is_(False), t.c.pending_request_id.is_not(None)),
     ]
+
+
+def _stalled(columns: Any, before: datetime, connection_id: str | None = None) -> Select[Any]:
+    """`SyncStates.stalled`'s rows (`columns` of them): pending since `before` (not changed, no
+    retry time after it), and either nothing of their company worked since `before` or
+    something after them in the passes' order (`id`) was. The last worked record of each
+    company is found once (one scan of the recent rows), not once a pending record."""
+    t = tables.SyncState
+    worked = aliased(tables.SyncState)
+    recent = select(worked.connection_id, func.max(worked.id).label("last_id")).where(
+        worked.updated_at > before, worked.status != Status.PENDING
+    )
+    query = select(columns)
+    if connection_id is not None:
+        recent = recent.where(worked.connection_id == connection_id)
+        query = query.where(t.connection_id == connection_id)
+    last = recent.group_by(worked.connection_id).subquery()
+    return query.outerjoin(last, last.c.connection_id == t.connection_id).where(
+        t.status == Status.PENDING,
+        t.updated_at <= before,
+        or_(t.next_attempt_at.is_(None), t.next_attempt_at <= before),
+        or_(last.c.last_id.is_(None), t.id < last.c.last_id),
+    )
 
 
 # What a Desktop session and each pass ask before working (is anything due, and when, how
@@ -486,20 +509,21 @@ class SyncStates:
         return {str(cid) for (cid,) in rows}
 
     def stalling_connections(self, before: datetime) -> set[str]:
-        """The connections with a record pending since `before` or earlier (neither changed
-        nor waiting for a retry time since): those `engine.health.requeue_stalled` may find
-        stalled, in one query for every connection."""
+        """The connections with a record `stalled` finds, in one query for every connection."""
         t = tables.SyncState
-        rows = self._session.execute(
-            select(t.connection_id)
-            .where(
-                t.status == Status.PENDING,
-                t.updated_at <= before,
-                or_(t.next_attempt_at.is_(None), t.next_attempt_at <= before),
-            )
-            .distinct()
-        )
+        rows = self._session.execute(_stalled(t.connection_id, before).distinct())
         return {str(cid) for (cid,) in rows}
+
+    def stalled(self, connection_id: str, before: datetime) -> list[StoredState]:
+        """A connection's records pending since `before` or earlier (neither changed nor
+        waiting for a retry time since) that nobody is working: its passes take due records
+        oldest first (`due`), so a record is stalled when no record of the company was worked
+        (synced, failed, ...) since `before`, or when one after it in that order was (the
+        passes went past it). A large company's backlog waiting its turns behind records
+        worked now is not stalled however long it waits."""
+        t = tables.SyncState
+        found = self._session.scalars(_stalled(t, before, connection_id).order_by(t.id))
+        return [_state(row) for row in found]
 
     def adoption_due(self, connection_id: str, now: datetime) -> bool:
         """Is a record waiting to adopt a QuickBooks object (`adopt_qbo_id`) due by `now`?"""

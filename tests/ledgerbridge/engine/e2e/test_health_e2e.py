@@ -221,6 +221,36 @@ def test_stalled_records_are_queued_again_and_the_log_says_so(world: World) -> N
 
 
 @pytest.mark.in_process("the engine's clock runs ahead in this process only")
+def test_a_backlog_worked_oldest_first_is_not_stalled_until_passed(world: World) -> None:
+    """A large first sync outlasts `STALLED_AFTER`: its records waiting their turn behind
+    records worked meanwhile are not stalled (each was made "record.stalled" before); one the
+    passes went past is."""
+    pull_company(world.ledger, world.connection_id)
+    for app_id, name in [("a", "Ada Row"), ("b", "Bo Lin"), ("c", "Cy Moe"), ("d", "Di Fox")]:
+        put(world, "customer", app_id, display_name=name)
+    later(world, 20)
+
+    def worked(app_id: str) -> None:
+        with world.ledger.db.session() as session:
+            SyncStates(session, clock=world.ledger.clock).finish(
+                world.connection_id, "customer", app_id, status="synced"
+            )
+
+    worked("a")  # the oldest, worked just now: b, c and d wait behind it
+    assert requeue_stalled(world.ledger, world.connection_id) == 0
+    assert all("stalled_requeued" not in history(world, "customer", i) for i in "bcd")
+    worked("d")  # the passes went past b and c
+    assert requeue_stalled(world.ledger, world.connection_id) == 2
+    assert "stalled_requeued" in history(world, "customer", "b")
+    assert "stalled_requeued" in history(world, "customer", "c")
+
+    report = world.sync()
+    assert report.failed == 0, report
+    names = sorted(c["DisplayName"] for c in world.entities("Customer"))
+    assert names == ["Bo Lin", "Cy Moe"]  # a and d were marked by hand, never sent
+
+
+@pytest.mark.in_process("the engine's clock runs ahead in this process only")
 def test_stalled_records_of_a_suspended_connection_wait(world: World) -> None:
     suspend(world)
     later(world, 60)
