@@ -239,3 +239,20 @@ def fields_of(response: httpx.Response) -> list[str | None]:
     error = error_of(response)
     assert error["code"] == "input.invalid"
     return [problem["field"] for problem in error["problems"]]
+
+
+def ledger_served_at(emulator_url: str, data_dir: Path, **env: str) -> tuple[Ledger, int, str]:
+    """A migrated ledger against the emulator at `emulator_url`, its OAuth callback and public
+    URL on a free port of this machine (where the caller serves it, an `ApiServer`): the
+    ledger, the port and its URL. `env`: more settings (`LEDGERBRIDGE_DATABASE_URL`...)."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    settings = {
+        "LEDGERBRIDGE_QBO_EMULATOR_URL": emulator_url,
+        "LEDGERBRIDGE_QBO_REDIRECT_URI": f"{url}/v1/oauth/callback",
+        **env,
+    }
+    ledger = build(load_settings(settings, data_dir=data_dir))
+    ledger.public_url = url
+    ledger.db.migrate()
+    return ledger, port, url

@@ -18,14 +18,12 @@ from urllib.parse import parse_qs, urlparse
 import httpx
 import pytest
 
-from ledgerbridge.bootstrap import build
 from ledgerbridge.core import catalog
 from ledgerbridge.dispatch.inprocess import InProcessDispatcher
 from ledgerbridge.engine.service import Service
-from ledgerbridge.settings import load_settings
 from qbo_emulator.emulator import Seeder
-from qbo_emulator.server import EmulatorServer, free_port
-from tests.ledgerbridge.api.conftest import ApiServer
+from qbo_emulator.server import EmulatorServer
+from tests.ledgerbridge.api.conftest import ApiServer, ledger_served_at
 from tests.ledgerbridge.tls import shared_tls
 
 T = TypeVar("T")
@@ -44,18 +42,7 @@ class Live:
 def live(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Live]:
     webhooks = request.param == "webhooks"
     with EmulatorServer(webhook_time_scale=0.001, webhook_batch_window=0.1) as emulator:
-        port = free_port()
-        url = f"http://127.0.0.1:{port}"
-        settings = load_settings(
-            {
-                "LEDGERBRIDGE_QBO_EMULATOR_URL": emulator.url,
-                "LEDGERBRIDGE_QBO_REDIRECT_URI": f"{url}/v1/oauth/callback",
-            },
-            data_dir=tmp_path,
-        )
-        ledger = build(settings)
-        ledger.public_url = url
-        ledger.db.migrate()
+        ledger, port, url = ledger_served_at(emulator.url, tmp_path)
         # webhooks on: only they can make a pull happen soon (an hour between pulls);
         # off: the pull period (change data capture) is all there is
         dispatcher = InProcessDispatcher(

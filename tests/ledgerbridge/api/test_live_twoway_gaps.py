@@ -32,14 +32,13 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from ledgerbridge.bootstrap import Ledger, RateLimits, build
+from ledgerbridge.bootstrap import Ledger, RateLimits
 from ledgerbridge.engine import initial_import, pacing
 from ledgerbridge.engine.push import sync_company
 from ledgerbridge.engine.service import Service
-from ledgerbridge.settings import load_settings
 from ledgerbridge.storage.events import _EVENTS_LOCK_CLASS, _events_lock_key
 from qbo_emulator.server import EmulatorServer, free_port
-from tests.ledgerbridge.api.conftest import ApiServer
+from tests.ledgerbridge.api.conftest import ApiServer, ledger_served_at
 from tests.ledgerbridge.postgres import private_schema
 from tests.ledgerbridge.sqlite_template import SqliteTemplate
 from tests.ledgerbridge.tls import shared_tls
@@ -152,19 +151,9 @@ def live(
         EmulatorServer(webhook_time_scale=0.001, webhook_batch_window=0.1) as emulator,
         _database(request.param, tmp_path, sqlite_template) as database_url,
     ):
-        port = free_port()
-        url = f"http://127.0.0.1:{port}"
-        settings = load_settings(
-            {
-                "LEDGERBRIDGE_DATABASE_URL": database_url,
-                "LEDGERBRIDGE_QBO_EMULATOR_URL": emulator.url,
-                "LEDGERBRIDGE_QBO_REDIRECT_URI": f"{url}/v1/oauth/callback",
-            },
-            data_dir=tmp_path,
+        ledger, port, url = ledger_served_at(
+            emulator.url, tmp_path, LEDGERBRIDGE_DATABASE_URL=database_url
         )
-        ledger = build(settings)
-        ledger.public_url = url
-        ledger.db.migrate()
         clock = Clock()
         ledger.clock = clock  # type: ignore[method-assign]
         service = Service(ledger)

@@ -12,31 +12,18 @@ from urllib.parse import parse_qs, urlparse
 import httpx
 import pytest
 
-from ledgerbridge.bootstrap import build
 from ledgerbridge.dispatch.inprocess import InProcessDispatcher
 from ledgerbridge.engine.service import Service
-from ledgerbridge.settings import load_settings
 from ledgerbridge.storage.mirror import Mirror
-from qbo_emulator.server import EmulatorServer, free_port
-from tests.ledgerbridge.api.conftest import ApiServer
+from qbo_emulator.server import EmulatorServer
+from tests.ledgerbridge.api.conftest import ApiServer, ledger_served_at
 from tests.ledgerbridge.tls import shared_tls
 
 
 @pytest.fixture
 def live(tmp_path: Path) -> Iterator[tuple[EmulatorServer, Service, str]]:
     with EmulatorServer(webhook_time_scale=0.001, webhook_batch_window=0.1) as emulator:
-        port = free_port()
-        url = f"http://127.0.0.1:{port}"
-        settings = load_settings(
-            {
-                "LEDGERBRIDGE_QBO_EMULATOR_URL": emulator.url,
-                "LEDGERBRIDGE_QBO_REDIRECT_URI": f"{url}/v1/oauth/callback",
-            },
-            data_dir=tmp_path,
-        )
-        ledger = build(settings)
-        ledger.public_url = url
-        ledger.db.migrate()
+        ledger, port, url = ledger_served_at(emulator.url, tmp_path)
         # a long poll and pull period: only the webhook can make the pull happen quickly
         dispatcher = InProcessDispatcher(ledger, poll=30, pull_every=3600)
         service = Service(ledger, wake=dispatcher.wake, wake_pull=dispatcher.wake_pull)
@@ -190,18 +177,7 @@ def test_the_echo_of_our_own_write_wakes_no_pull_and_a_persons_edit_does(
     woken: list[tuple[bytes, int]] = []
     pulled: list[str] = []
     with EmulatorServer(webhook_time_scale=0.001, webhook_batch_window=1.0) as emulator:
-        port = free_port()
-        url = f"http://127.0.0.1:{port}"
-        settings = load_settings(
-            {
-                "LEDGERBRIDGE_QBO_EMULATOR_URL": emulator.url,
-                "LEDGERBRIDGE_QBO_REDIRECT_URI": f"{url}/v1/oauth/callback",
-            },
-            data_dir=tmp_path,
-        )
-        ledger = build(settings)
-        ledger.public_url = url
-        ledger.db.migrate()
+        ledger, port, _url = ledger_served_at(emulator.url, tmp_path)
         dispatcher = InProcessDispatcher(ledger, poll=30, pull_every=3600)
         service = Service(
             ledger, wake=dispatcher.wake, wake_pull=lambda cid: (pulled.append(cid), None)[1]
