@@ -10,7 +10,7 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, Update, bindparam, insert, select, update
+from sqlalchemy import ColumnElement, Select, Update, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from ledgerbridge.storage import tables
@@ -119,13 +119,7 @@ class Connections:
         wanted = sorted(set(realm_ids))
         if not wanted:
             return []
-        connection = tables.Connection
-        rows = self._session.execute(
-            select(*columns(connection, StoredConnection))
-            .where(connection.realm_id.in_(wanted))
-            .order_by(connection.id)
-        )
-        return [StoredConnection(**row._mapping) for row in rows]
+        return self._listed(tables.Connection.realm_id.in_(wanted))
 
     def set_status(self, connection_id: str, status: str) -> bool:
         return self._update(connection_id, status=status)
@@ -212,11 +206,13 @@ class Connections:
 
     def all_connected(self) -> Sequence[StoredConnection]:
         """Every connection with a QuickBooks company, for workers and schedulers."""
+        return self._listed(tables.Connection.realm_id.is_not(None))
+
+    def _listed(self, where: ColumnElement[bool]) -> Sequence[StoredConnection]:
+        """The connections `where` holds for, by id, whoever owns them."""
         connection = tables.Connection
         rows = self._session.execute(
-            select(*columns(connection, StoredConnection))
-            .where(connection.realm_id.is_not(None))
-            .order_by(connection.id)
+            select(*columns(connection, StoredConnection)).where(where).order_by(connection.id)
         )
         return [StoredConnection(**row._mapping) for row in rows]
 
