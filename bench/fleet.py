@@ -84,7 +84,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from bench.ceiling import LIMIT, sizes_of
-from bench.emulator import BenchError, EmulatorProcess, with_emulator
+from bench.emulator import THROTTLE_OFF, BenchError, EmulatorProcess, with_emulator
 from bench.fleet_jobs import (
     FirstJobWait,
     JobSpan,
@@ -219,8 +219,8 @@ def companies(
         for index in range(number):
             name = f"{prefix} {index:04d}"
             company = DemoCompany.create(url, name=name, preset="blank")
-            if limits:
-                company.admin("PATCH", "", {"throttle": LIMITS})
+            # the emulator's companies have QuickBooks' limits by default: off, they are unset
+            company.admin("PATCH", "", {"throttle": LIMITS if limits else THROTTLE_OFF})
             connected = connect(service, company, name, name)
             incoming = workload(sizes_of(records), index, today)
             made.append(
