@@ -509,9 +509,9 @@ def run_sync(
     company's new records waiting behind a large company's slice)."""
     early = None if priority is None else _waiting_above(ledger, priority)
     try:
-        company = read_company(ledger, connection_id, mirror=True)
-        if company is not None and company.connection.status == "active" and company.never_pulled:
-            pull_company(ledger, connection_id, company=company)  # learn the company first
+        company = read_company(ledger, connection_id, unpulled=True)
+        if company is not None:  # active, never pulled: learn the company first
+            pull_company(ledger, connection_id, company=company)
         report = sync_company(
             ledger, connection_id, holder=JOB_HOLDER, slice_seconds=SLICE, yield_early=early
         )

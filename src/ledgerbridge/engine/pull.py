@@ -110,35 +110,40 @@ class PullReport:
 @dataclass(frozen=True)
 class CompanyRead:
     """A company as one read-only transaction found it (`read_company`): its connection row,
-    its change cursor, its tokens (with the moment they were read) and, when asked, whether
-    its mirror is empty (never pulled; None: not asked). A job reads this once and hands it
-    to its pull, instead of the pull, its key check and its reconnect warning each reading
-    the connection and tokens again; it is that moment's state and nothing more (the push
-    pass reads its own under its lease, after the pull)."""
+    its change cursor and its tokens (with the moment they were read). A job reads this once
+    and hands it to its pull, instead of the pull, its key check and its reconnect warning
+    each reading the connection and tokens again; it is that moment's state and nothing more
+    (the push pass reads its own under its lease, after the pull)."""
 
     connection: StoredConnection
     cursor: datetime | None
     tokens: TokensRead | None
-    never_pulled: bool | None
 
     @property
     def stored_tokens(self) -> StoredTokens | None:
         return None if self.tokens is None else self.tokens.stored
 
 
-def read_company(ledger: Ledger, connection_id: str, *, mirror: bool = False) -> CompanyRead | None:
-    """The company's `CompanyRead`, in one transaction (`mirror`: with whether its mirror is
-    empty); None when there is no such connection."""
+def read_company(
+    ledger: Ledger, connection_id: str, *, unpulled: bool = False
+) -> CompanyRead | None:
+    """The company's `CompanyRead`, in one transaction; None when there is no such
+    connection, or (`unpulled`: a job's look for a company to learn first) when it is not an
+    active company whose mirror is empty (never pulled): then its tokens are not read, as no
+    pull follows to use them."""
     with ledger.db.session(readonly=True) as session:
         found = Connections(session).get_with_cursor(connection_id)
         if found is None:
             return None
         connection, cursor = found
+        if unpulled and (
+            connection.status != "active" or not mirror_is_empty_in(session, connection_id)
+        ):
+            return None
         stored = Tokens(session).get(connection_id)
         at = time.monotonic()
-        never = mirror_is_empty_in(session, connection_id) if mirror else None
     tokens = None if stored is None else TokensRead(stored, at)
-    return CompanyRead(connection, cursor, tokens, never)
+    return CompanyRead(connection, cursor, tokens)
 
 
 def pull_company(

@@ -281,7 +281,7 @@ def test_a_pass_that_raises_is_retried_later_with_backoff(
 
 def test_leftover_work_is_followed_up_when_it_comes_due(bench: Bench) -> None:
     connection_id, realm = bench.company("Later Co")
-    bench.put_customers(connection_id, 2, "Later")
+    bench.put_customers(connection_id, 2, "Later")  # the same app ids: updates
     bench.forget_jobs()
     bench.admin(  # the batch of creates, not the first read's batch of queries
         "POST",
@@ -774,3 +774,30 @@ def test_the_sweep_requeues_a_stalled_record_of_one_company_among_many(bench: Be
     )
     assert row.status == "pending" and row.problem["code"] == "record.stalled"
     assert {j.args["connection_id"] for j in bench.jobs()} == {companies[0], companies[3], stalled}
+
+
+def test_a_later_sync_job_reads_the_tokens_only_with_its_lease(bench: Bench) -> None:
+    """A job of a company already pulled makes no first pull: its look at the company
+    (whether the mirror is empty) reads no tokens, only the push pass's lease transaction
+    does (two reads before: one unused)."""
+    connection_id, realm = bench.company("Later Co")
+    bench.put_customers(connection_id, 2, "Early")
+    bench.forget_jobs()
+    run_sync(bench.ledger, connection_id)  # the first job: the company pulled
+    bench.put_customers(connection_id, 2, "Later")  # the same app ids: updates
+    bench.forget_jobs()
+    statements: list[str] = []
+
+    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(" ".join(statement.split()))
+
+    engine = bench.ledger.db.engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        outcome = run_sync(bench.ledger, connection_id)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert outcome.startswith("created=0 updated=2 ")
+    assert sorted(bench.customers(realm)) == ["Later 0", "Later 1"]
+    token_reads = [s for s in statements if s.startswith("SELECT") and " FROM tokens " in s]
+    assert len(token_reads) == 1, token_reads
