@@ -36,6 +36,10 @@ __all__ = ["LEASE", "MIRROR_FRESH", "new_holder", "reachable", "sync_company"]
 
 LEASE = timedelta(minutes=5)
 MIRROR_FRESH = timedelta(seconds=30)  # older than this, a pass reads QuickBooks' changes first
+# a freshening pull's stops that stop the pass too, however stale the mirror may be: the pull
+# found the connection no longer active (a person disconnected it meanwhile), QuickBooks
+# refused it (the pull stored the status, as a write's refusal would) or the keys changed
+_CONNECTION_STOPS = frozenset({"not_active", "disconnected", "suspended", "keys_changed"})
 
 
 def sync_company(
@@ -163,10 +167,13 @@ def _freshen_mirror(
     An Online company never read whole that cannot be read now stops the pass (the pull's reason;
     a throttled one delays the records as a throttled write does): planned against an empty
     mirror, every record would be refused for references it cannot find (no income account,
-    no tax code). A stale mirror that cannot be refreshed only lets the pass go on.
+    no tax code). A stale mirror that cannot be refreshed only lets the pass go on, unless the
+    pull found the connection itself stopped (`_CONNECTION_STOPS`): then so is the pass.
     `wait_within`: the pull's (`pull.pull_company`), a time slice's. Returns (that reason or
     None, whether a pull was made)."""
     pulled = pull.pull_company(ledger, connection.id, desktop=desktop, wait_within=wait_within)
+    if pulled.stopped in _CONNECTION_STOPS:
+        return pulled.stopped, True  # the connection cannot be written to: nor is it here
     if desktop or connection.last_pull_at is not None or pulled.stopped is None:
         return None, True  # (QuickBooks Desktop's sessions read the company as they go)
     if pulled.stopped in ("throttled", "rate_limited"):

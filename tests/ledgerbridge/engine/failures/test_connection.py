@@ -239,6 +239,29 @@ def test_an_outage_and_a_lost_answer_never_create_twice(world: World) -> None:
     assert [c["DisplayName"] for c in world.entities("Customer")] == ["Ada Stone"]
 
 
+@pytest.mark.failure_mode("connection.disconnected")
+def test_a_pass_whose_freshening_read_is_refused_as_disconnected_stops_there(
+    world: World,
+) -> None:
+    """The pass's copy of QuickBooks is stale, so it reads QuickBooks' changes first; that read
+    is refused (403: the app's access revoked). The connection is marked disconnected and the
+    pass stops there, before any write: nothing is sent to a company the engine itself has just
+    found it may not reach, and the records wait (pending)."""
+    pull(world)
+    put(world, "customer", "a", display_name="Ada Stone")
+    later(world, 1)  # the copy is older than half a minute: the pass reads the changes first
+    world.admin(
+        "POST",
+        f"/companies/{world.realm_id}/faults",
+        {"match": {"writes": False}, "times": 1, "action": {"status": 403}},
+    )
+    report = sync(world)
+    assert report.stopped == "disconnected"
+    assert world.service.connection(world.key_id, world.connection_id).status == "disconnected"
+    assert world.entities("Customer") == []
+    assert view(world, "customer", "a").status == "pending"
+
+
 @pytest.mark.failure_mode("mirror.stale")
 def test_a_customer_just_created_in_quickbooks_is_linked_not_duplicated(
     world: World, person: Person
