@@ -54,3 +54,19 @@ def test_a_notice_without_a_time_is_no_echo() -> None:
     )
     (notice,) = parse_notification(body.encode())
     assert not is_echo(notice, HELD)
+
+
+@pytest.mark.parametrize(
+    ("last_updated", "held"),
+    [
+        ("9999-12-31T23:59:59-08:00", HELD),  # the notice's moment past year 9999 in UTC
+        ("0001-01-01T00:00:00+08:00", HELD),  # before year 1 in UTC
+        ("2026-12-06T15:19:12-0800", "9999-12-31T23:59:59-08:00"),  # what QuickBooks held
+        ("2026-12-06T15:19:12-0800", "0001-01-01T00:00:00+08:00"),
+    ],
+)
+def test_a_time_beyond_the_calendar_in_utc_is_no_echo(last_updated: str, held: str) -> None:
+    """Such a time parses at its offset but has no UTC moment (it raised OverflowError and
+    the webhook answered 500): not an echo, so the company pulls."""
+    (notice,) = parse_notification(_notice("Update", last_updated).encode())
+    assert not is_echo(notice, held)

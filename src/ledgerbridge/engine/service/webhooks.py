@@ -94,19 +94,25 @@ def is_echo(notice: ChangeNotice, held: str | None) -> bool:
     echo."""
     if not _may_echo(notice) or notice.occurred_at is None or held is None:
         return False
-    stored = _moment(held)
-    if stored is None:
+    told, stored = _second(notice.occurred_at), _moment(held)
+    if told is None or stored is None:
         return False
-    return _second(notice.occurred_at) <= _second(stored)
+    return told <= stored
 
 
 def _moment(value: str) -> datetime | None:
+    """A time as QuickBooks wrote it, to the second in UTC; None when unreadable."""
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
         return None
-    return moment if moment.utcoffset() is not None else None
+    return _second(moment) if moment.utcoffset() is not None else None
 
 
-def _second(moment: datetime) -> datetime:
-    return moment.astimezone(UTC).replace(microsecond=0)
+def _second(moment: datetime) -> datetime | None:
+    """The moment to the second in UTC; None for one that has none (year 9999 west of UTC,
+    year 1 east of it: in the calendar at their offset only)."""
+    try:
+        return moment.astimezone(UTC).replace(microsecond=0)
+    except OverflowError:
+        return None
