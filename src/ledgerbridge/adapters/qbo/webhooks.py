@@ -39,6 +39,7 @@ __all__ = [
 
 SIGNATURE_HEADER: Final = "intuit-signature"
 MAX_NOTICE_TEXT: Final = 200  # characters of a notice's id, name or verb
+MAX_TIME_TEXT: Final = 64  # characters of a notice's time (ISO 8601 takes about 30)
 Operation = Literal["Create", "Update", "Delete", "Merge", "Void", "Emailed"]
 
 _OPERATIONS: Final[frozenset[str]] = frozenset(
@@ -246,6 +247,10 @@ def _time(value: Any, where: str) -> datetime | None:
         return None
     if not isinstance(value, str):
         raise MalformedNotification(f"{where} must be a string")
+    if len(value) > MAX_TIME_TEXT:  # refused without quoting it back whole
+        raise MalformedNotification(
+            f"{where} is {len(value):,} characters long: a time takes at most {MAX_TIME_TEXT}"
+        )
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:

@@ -202,6 +202,19 @@ def test_hostile_ids_are_refused_naming_the_field_before_anything_is_stored(
     assert parse_notification(_merge_notice(b"5"))[0].deleted_id == "5"  # a number is an id
 
 
+def test_a_huge_time_is_refused_without_echoing_it() -> None:
+    """A 200,000-character `lastUpdated` was quoted whole in the error (and the 400 answer)."""
+    body = (
+        b'{"eventNotifications": [{"realmId": "1", "dataChangeEvent": {"entities": [{"name": '
+        b'"Customer", "id": "7", "operation": "Update", "lastUpdated": "'
+        + b"9" * 200_000
+        + b'"}]}}]}'
+    )
+    with pytest.raises(MalformedNotification, match="lastUpdated is 200,000 characters") as exc:
+        parse_notification(body)
+    assert len(str(exc.value)) < 300
+
+
 def make_changes(company: Company, admin: Admin) -> dict[str, str]:
     """Create, update, void, delete and merge through the client and the admin API."""
     qb = company.client
