@@ -70,9 +70,17 @@ __all__ = [
 ]
 
 # name indexes (`Surroundings.siblings`) kept for the next passes: (database, connection,
-# type) -> (what they were built from, the index), the most recently used last
-_NAME_INDEXES: dict[tuple[str, str, str], tuple[Any, dict[str, list[RecordKey]]]] = {}
-NAME_INDEXES_KEPT = 16
+# type) -> (what they were built from, the index, how many records it holds), the most
+# recently used last. Only an index of `NAME_INDEX_KEPT_FROM` records or more is kept: a
+# smaller one is a page read again, and keeping it would push out the large companies'
+# (a worker going round ten large companies between hundreds of small ones' first syncs read
+# each large company's names again at every slice while 16 of any size were kept). At most
+# `NAME_INDEXES_KEPT` indexes and `NAME_INDEX_RECORDS_KEPT` records in all (about 200 bytes
+# a record).
+_NAME_INDEXES: dict[tuple[str, str, str], tuple[Any, dict[str, list[RecordKey]], int]] = {}
+NAME_INDEXES_KEPT = 64
+NAME_INDEX_KEPT_FROM = 500
+NAME_INDEX_RECORDS_KEPT = 250_000
 
 NEW_ID = "new:"  # the QuickBooks id a dry run gives an object it would create: "new:item/i-1"
 MEMO_SECONDS = 10.0  # how long other records' links and data are taken as read
@@ -547,12 +555,18 @@ class Surroundings:
         seen = (records.fingerprint(self.cid, record_type), canonical_json(changed))
         where = (repr(session.get_bind().engine.url), self.cid, record_type)
         kept = _NAME_INDEXES.pop(where, None)
-        index = kept[1] if kept is not None and kept[0] == seen else None
-        if index is None:
+        if kept is not None and kept[0] == seen:
+            index, size = kept[1], kept[2]
+        else:
             index = self._read_names(records, record_type, changed)
-        _NAME_INDEXES[where] = (seen, index)
-        while len(_NAME_INDEXES) > NAME_INDEXES_KEPT:
-            del _NAME_INDEXES[next(iter(_NAME_INDEXES))]
+            size = sum(len(keys) for keys in index.values())
+        if size >= NAME_INDEX_KEPT_FROM:
+            _NAME_INDEXES[where] = (seen, index, size)
+            while len(_NAME_INDEXES) > NAME_INDEXES_KEPT or (
+                len(_NAME_INDEXES) > 1
+                and sum(kept[2] for kept in _NAME_INDEXES.values()) > NAME_INDEX_RECORDS_KEPT
+            ):
+                del _NAME_INDEXES[next(iter(_NAME_INDEXES))]
         return index
 
     def _read_names(
