@@ -402,6 +402,8 @@ class _Detector:
         return released
 
     def _failing(self, code: str, record_type: str | None = None) -> list[StoredRecord]:
+        if not self.states.any_failing(self.cid, code, record_type):
+            return []  # the usual case, asked at every pull: no walk through the records
         found: list[StoredRecord] = []
         cursor = None
         while True:

@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import event
 
 from ledgerbridge.engine.pull import pull_company
 from ledgerbridge.engine.views import RecordView
@@ -610,3 +611,26 @@ def test_an_item_account_changed_in_quickbooks_and_back(world: World, person: Pe
     assert view(world, "item", "svc").problem is None
     sync(world)
     synced(world, ("item", "svc"))
+
+
+def test_a_pull_with_nothing_failing_reads_no_records_for_merges(world: World) -> None:
+    """Drift's merge check asks at every pull for the records failing with a merge's code:
+    with none failing it reads the failing states (their index), not every record in turn
+    (a walk through the whole company, 8 ms at 4,000 records, found nothing at its end)."""
+    for n in range(3):
+        put(world, "customer", f"c-{n}", display_name=f"Customer {n}")
+    sync(world)
+    statements: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(" ".join(statement.split()))
+
+    engine = world.ledger.db.engine
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        pull(world)
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert statements
+    assert not [s for s in statements if "FROM records JOIN sync_state" in s]
+    synced(world, *((("customer", f"c-{n}")) for n in range(3)))
