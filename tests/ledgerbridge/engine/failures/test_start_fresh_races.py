@@ -152,3 +152,20 @@ def test_start_fresh_while_a_pull_stores_the_old_company_forgets_what_it_stored(
     connect(world.service, world.key_id, world.connection_id, new, world.http)
     _the_record_lands_in(world, new)
     assert [c["DisplayName"] for c in _customers_of(world, old)] == [OLD_CLIENT]
+
+
+@pytest.mark.failure_mode("connection.wrong_company")
+def test_a_push_refused_for_the_new_company_s_token_leaves_the_new_connection_active(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A push pass over the old company (its mirror fresh: no read first) meets the new
+    company's token: the refusal stops the pass, and the new connection stays active."""
+    new = _new_company(world)
+    assert pull_company(world.ledger, world.connection_id).stopped is None
+    put(world, "customer", "c1", display_name=OLD_CLIENT)
+    monkeypatch.setattr(tokens, "TOKEN_FRESH", 0.0)  # every request reads the stored token
+    _once_quickbooks_is_asked(world, monkeypatch, before=lambda: _start_fresh_in(world, new))
+    assert sync(world).stopped == "not_active"
+    shown = world.service.connection(world.key_id, world.connection_id)
+    assert (shown.realm_id, shown.status) == (new, "active")
+    _the_record_lands_in(world, new)
