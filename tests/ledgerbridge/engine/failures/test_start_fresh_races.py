@@ -1,6 +1,7 @@
 """Start fresh (`service.start_fresh`) while a pull of the old company is under way: what that
 pull read is never stored onto the connection, which now has another company (or none), and
-its refusals are not the new company's. Each race is made to happen at one exact point: the
+its refusals are not the new company's, nor a push pass's (nor the answers the old company
+gives to its writes). Each race is made to happen at one exact point: the
 moment between the pull's reads and its storing them, the moment the pull reads the tokens,
 and the moment the pull holds the connection to store."""
 
@@ -15,6 +16,7 @@ import pytest
 
 from ledgerbridge.engine import pull, tokens, twoway
 from ledgerbridge.engine.pull import pull_company
+from ledgerbridge.engine.push import outcomes
 from tests.ledgerbridge.engine.conftest import World, connect
 from tests.ledgerbridge.engine.failures.conftest import Person, put, sync, view
 from tests.ledgerbridge.lock_waits import blocked_by
@@ -169,3 +171,29 @@ def test_a_push_refused_for_the_new_company_s_token_leaves_the_new_connection_ac
     shown = world.service.connection(world.key_id, world.connection_id)
     assert (shown.realm_id, shown.status) == (new, "active")
     _the_record_lands_in(world, new)
+
+
+@pytest.mark.failure_mode("connection.wrong_company")
+def test_a_create_the_old_company_answers_after_start_fresh_is_not_stored(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A create sent to the old company is answered after the person started fresh in a new
+    one: the answer is not stored onto the connection (it said synced, linked to the old
+    company's object, and the new company never got the customer); the record is sent to
+    the new company."""
+    old = world.realm_id
+    new = _new_company(world)
+    assert pull_company(world.ledger, world.connection_id).stopped is None
+    put(world, "customer", "c1", display_name=OLD_CLIENT)
+    store = outcomes.store_successes
+
+    def answered(*args: Any, **kwargs: Any) -> None:
+        monkeypatch.setattr(outcomes, "store_successes", store)
+        _start_fresh_in(world, new)  # the answer arrives: the person has started fresh
+        store(*args, **kwargs)
+
+    monkeypatch.setattr(outcomes, "store_successes", answered)
+    assert sync(world).stopped == "not_active"
+    assert view(world, "customer", "c1").status == "pending"
+    _the_record_lands_in(world, new)
+    assert [c["DisplayName"] for c in _customers_of(world, old)] == [OLD_CLIENT]
