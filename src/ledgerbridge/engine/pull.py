@@ -14,7 +14,9 @@ page of every entity, the preferences and the company's information in one batch
 more than that page is read again, a page a request. What a
 pull reads goes into a temporary file (`_Spool`), whole before anything is stored, then into
 the mirror a page at a time: what one pull holds in memory is a page and what people
-changed, not the company. Webhooks only
+changed, not the company. What was read is stored only if the connection still has the
+company read, checked with its row held (`_same_company`): a person may Start fresh in another
+company while a read goes on. Webhooks only
 wake a pull: the data always comes from a read, never from the notification itself.
 """
 
@@ -223,6 +225,11 @@ def pull_company(
             except (Disconnected, SubscriptionLapsed) as exc:
                 status = "disconnected" if isinstance(exc, Disconnected) else "suspended"
                 with ledger.db.session() as session:
+                    if not _same_company(session, connection_id, realm, cursor):
+                        # refused because the company changed meanwhile (another company's
+                        # token, or none after a Start fresh): not the connection's refusal
+                        report.stopped = "not_active"
+                        return report
                     Connections(session).set_status(connection_id, status)
                     Events(session).append(
                         connection_id, "connection.status_changed", {"status": status}
@@ -242,8 +249,11 @@ def pull_company(
             # one pull stores at a time per company, whoever runs it (the worker under the
             # company's lease, or a person's refresh, Resync or Refresh action outside it):
             # the second compares with what the first stored, so a change is told once
-            # (PostgreSQL: the connection's row held; SQLite's writers take turns already)
-            Connections(session).lock(connection_id)
+            # (PostgreSQL: the connection's row held; SQLite's writers take turns already);
+            # and only while the connection still has the company read (`_same_company`)
+            if not _same_company(session, connection_id, realm, cursor):
+                report.stopped = "not_active"
+                return report
             mirror = Mirror(session, connection_id, clock=ledger.clock)
             changes = drift.Changes(full_entities=read_in_full)
             for pages in _together(batches.pages()):
@@ -264,6 +274,24 @@ def pull_company(
             connections.set_pulled(connection_id, started, ledger.clock())
     setup_checks.after_pull(ledger, connection, full=report.full, started=started)
     return report
+
+
+def _same_company(
+    session: Session, connection_id: str, realm: str | None, cursor: datetime | None
+) -> bool:
+    """Whether the connection, its row held from here to the end of the transaction, still
+    has the company a pull read: the same realm, and a change cursor still there if the pull
+    began from one. A read takes minutes (a big company's first one), outside any
+    transaction; a person may meanwhile Start fresh (`service.admin.start_fresh`: the realm,
+    the cursor and the mirror forgotten) and connect another company, or the same one again.
+    What the pull read is then not stored (`stopped` "not_active"): stored, the old company's
+    realm, mirror and cursor were written back onto the connection, which then held another
+    company's objects to link records to, and skipped the new company's first full read."""
+    found = Connections(session).get_with_cursor(connection_id, lock=True)
+    if found is None:
+        return False
+    held, held_cursor = found
+    return held.realm_id == realm and (cursor is None or held_cursor is not None)
 
 
 Page = tuple[str, list[dict[str, Any]]]

@@ -276,10 +276,14 @@ class Connections:
         return self._one(statement, {"c_id": connection_id})
 
     def get_with_cursor(
-        self, connection_id: str
+        self, connection_id: str, *, lock: bool = False
     ) -> tuple[StoredConnection, datetime | None] | None:
-        """`get_unscoped` and `cdc_cursor` in one statement; None: no such connection."""
-        statement = prepared("connections.get_with_cursor", _by_id_with_cursor)
+        """`get_unscoped` and `cdc_cursor` in one statement; None: no such connection.
+        `lock`: the row held as `lock` holds it, in the same statement."""
+        if lock:
+            statement = prepared("connections.lock_with_cursor", _lock_with_cursor)
+        else:
+            statement = prepared("connections.get_with_cursor", _by_id_with_cursor)
         row = run(self._session, statement, {"c_id": connection_id}).one_or_none()
         if row is None:
             return None
@@ -329,6 +333,10 @@ def _lock_row() -> Select[Any]:
 def _by_id_with_cursor() -> Select[Any]:
     t = table(tables.Connection)
     return _by_id().add_columns(t.c.cdc_cursor)
+
+
+def _lock_with_cursor() -> Select[Any]:
+    return _by_id_with_cursor().with_for_update(key_share=True)
 
 
 def _by_id_and_key() -> Select[Any]:

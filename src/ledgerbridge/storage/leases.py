@@ -1,22 +1,19 @@
-"""One worker per QuickBooks company at a time, across processes (`company_leases`)."""
+"""One worker per QuickBooks company at a time, across processes (`company_leases`).
+
+Taking a lease is one statement, an insert that updates the row it meets only when the
+caller holds it already or it has expired (`INSERT ... ON CONFLICT DO UPDATE ... WHERE`): of
+two workers taking a lease nobody held, the second's insert waits for the first's and then
+finds the row held, and is told so (False). Taken in three statements (renew, look, insert),
+both found no row and inserted it, and the second failed on the duplicate key (PostgreSQL:
+its job failed) instead of hearing that someone else holds the lease."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import (
-    Delete,
-    Insert,
-    Select,
-    Update,
-    bindparam,
-    delete,
-    insert,
-    or_,
-    select,
-    update,
-)
+from sqlalchemy import Delete, Select, bindparam, delete, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from ledgerbridge.storage import tables
@@ -34,18 +31,13 @@ class Leases:
         self._clock = clock
 
     def acquire(self, name: str, holder: str, ttl: timedelta) -> bool:
+        """Whether `holder` holds `name` now, until `ttl` from now: taken when nobody held it
+        or it had expired, renewed when `holder` held it; False while another holds it."""
         now = self._clock()
         params = {"l_name": name, "l_holder": holder, "l_now": now, "l_until": now + ttl}
-        result = run(self._session, prepared("leases.renew", _renew), params)
-        if getattr(result, "rowcount", 0):
-            return True
-        exists = run(
-            self._session, prepared("leases.holder", _holder), {"l_name": name}
-        ).scalar_one_or_none()
-        if exists is not None:
-            return False
-        run(self._session, prepared("leases.insert", _insert), params)
-        return True
+        dialect = self._session.get_bind().dialect.name
+        statement = prepared(("leases.take", dialect), lambda: _take(dialect))
+        return run(self._session, statement, params).first() is not None
 
     def release(self, name: str, holder: str) -> None:
         params = {"l_name": name, "l_holder": holder}
@@ -69,31 +61,23 @@ def _held() -> Select[Any]:
     )
 
 
-def _renew() -> Update:
-    """The lease taken again by its holder, or taken over once expired."""
+def _take(dialect: str) -> Any:
+    """The lease inserted, or its row taken again by its holder or taken over once expired;
+    a row held by another is left as it is (no row returned). On PostgreSQL an insert that
+    meets another transaction's uncommitted row waits for it, then decides on the row that
+    transaction committed."""
     t = table(tables.CompanyLease)
-    return (
-        update(t)
-        .where(
-            t.c.realm_id == bindparam("l_name"),
-            or_(t.c.holder == bindparam("l_holder"), t.c.expires_at <= bindparam("l_now")),
-        )
-        .values(holder=bindparam("l_holder"), expires_at=bindparam("l_until"))
-    )
-
-
-def _holder() -> Select[Any]:
-    t = table(tables.CompanyLease)
-    return select(t.c.holder).where(t.c.realm_id == bindparam("l_name"))
-
-
-def _insert() -> Insert:
-    t = table(tables.CompanyLease)
-    return insert(t).values(
+    added = postgresql.insert(t) if dialect == "postgresql" else sqlite.insert(t)
+    added = added.values(
         realm_id=bindparam("l_name"),
         holder=bindparam("l_holder"),
         expires_at=bindparam("l_until"),
     )
+    return added.on_conflict_do_update(
+        index_elements=[t.c.realm_id],
+        set_={"holder": added.excluded.holder, "expires_at": added.excluded.expires_at},
+        where=or_(t.c.holder == bindparam("l_holder"), t.c.expires_at <= bindparam("l_now")),
+    ).returning(t.c.holder)
 
 
 def _release() -> Delete:

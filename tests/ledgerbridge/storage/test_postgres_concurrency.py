@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import text
@@ -13,6 +13,7 @@ from sqlalchemy.exc import OperationalError
 
 from ledgerbridge.storage.db import Database
 from ledgerbridge.storage.events import Events
+from ledgerbridge.storage.leases import Leases
 from ledgerbridge.storage.records import Records
 
 from .conftest import Owner, make_owner
@@ -109,3 +110,39 @@ def test_a_change_waiting_for_another_is_stamped_after_it(db: Database, owner: O
     with db.session() as session:
         stored = Records(session).get(cid, "customer", "c-1")
     assert stored is not None and stored.version == 3 and stored.data == {"display_name": "C"}
+
+
+def test_two_holders_taking_a_lease_never_held_one_holds_it_the_other_is_told_busy(
+    db: Database,
+) -> None:
+    """Two workers take a company's lease that nobody has held: both find no row and insert
+    it. The second's insert waits for the first's, and once that commits it is told that
+    someone holds the lease (False), rather than failing on the duplicate key (the job
+    failing, the transaction left aborted)."""
+    lease, ttl = "connection:c1", timedelta(minutes=5)
+    answers: dict[str, bool] = {}
+    failures: list[BaseException] = []
+
+    def second_worker() -> None:
+        try:
+            with db.session() as session:
+                leases = Leases(session)
+                answers["two"] = leases.acquire(lease, "two", ttl)
+                answers["two sees it held"] = leases.held(lease)  # its transaction goes on
+        except BaseException as error:  # reported by the test's thread
+            failures.append(error)
+
+    with db.session() as first:
+        answers["one"] = Leases(first).acquire(lease, "one", ttl)
+        pid = first.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        worker = threading.Thread(target=second_worker)
+        worker.start()
+        _wait_until(lambda: _waits_for(db, pid))  # the second's insert waits on ours
+    worker.join(10)
+    assert not worker.is_alive()
+    assert failures == []
+    assert answers == {"one": True, "two": False, "two sees it held": True}
+    with db.session() as session:
+        leases = Leases(session)
+        assert not leases.acquire(lease, "two", ttl)
+        assert leases.acquire(lease, "one", ttl)

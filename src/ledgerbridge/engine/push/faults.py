@@ -228,14 +228,20 @@ def retry_later(p: Pass, key: RecordKey, state: StoredState, exc: Unavailable) -
 def connection_level(p: Pass, exc: QuickBooksError, keys: list[RecordKey]) -> None:
     """Stop the pass: the company waits (throttled) or changes status; its records stay
     pending. A write refused for a lapsed subscription (6190) was not applied, so its
-    stored requestid is dropped: replaying it would only repeat the refusal."""
+    stored requestid is dropped: replaying it would only repeat the refusal.
+
+    Only while the connection still has the pass's company: after a Start fresh into another
+    company the pass's client reads the new company's token, which QuickBooks refuses for
+    the old one; that refusal is the old pass's, not the new connection's (`not_active`)."""
     now = p.ledger.clock()
     with p.ledger.db.session() as session:
         states = SyncStates(session, clock=p.ledger.clock)
         connections = Connections(session)
         # the connection's row before its records' (the order a pull storing its changes
         # takes them in: the other order could deadlock with a person's refresh)
-        connections.lock(p.cid)
+        held = connections.lock_row(p.cid)
+        if held is None or held.realm_id != p.connection.realm_id:
+            raise Stop("not_active")
         if isinstance(exc, Throttled):
             states.delay_all(p.cid, throttled_until(now, exc.retry_after))
             raise Stop("throttled")

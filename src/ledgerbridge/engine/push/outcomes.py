@@ -18,7 +18,8 @@ from ledgerbridge.core.mirror import MirrorObject
 from ledgerbridge.core.problems import Problem
 from ledgerbridge.core.records import RecordKey
 from ledgerbridge.core.status import Status
-from ledgerbridge.engine.push.work import Pass
+from ledgerbridge.engine.push.work import Pass, Stop
+from ledgerbridge.storage.connections import Connections
 from ledgerbridge.storage.events import Events
 from ledgerbridge.storage.history import Happened, History
 from ledgerbridge.storage.links import Links, StoredLink
@@ -89,10 +90,19 @@ def store_successes(p: Pass, successes: list[Success], *, not_sent: Sequence[Wri
     link, the object in the mirror, the record synced, its history and event; and in the same
     transaction a `not_sent` history entry for each write in `not_sent`, stored as about to
     go (`store_sent`) but never sent: a pass stopped before it. Their requestids stay: the
-    write goes later under the same one."""
+    write goes later under the same one.
+
+    Only while the connection still has the pass's company, its row held first (as a pull
+    storing its read and Start fresh hold it): a write the old company answered after a
+    person started fresh is not stored onto the connection, which then said synced, linked
+    to an object of a company it no longer has (the pass stops, `not_active`; the record is
+    sent again to the company connected)."""
     stored: list[tuple[Success, StoredLink, MirrorObject | None]] = []
     finished: list[Finished] = []
     with p.ledger.db.session() as session:
+        held = Connections(session).lock_row(p.cid)
+        if held is None or held.realm_id != p.connection.realm_id:
+            raise Stop("not_active")
         links = Links(session)
         states = SyncStates(session, clock=p.ledger.clock)
         kept = [(d.key.type, d.key.app_id) for d in successes if d.pushed is None]

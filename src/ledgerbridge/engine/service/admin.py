@@ -213,8 +213,15 @@ def check_connection(service: Wiring, key_id: str, connection_id: str) -> Connec
 def start_fresh(service: Wiring, key_id: str, connection_id: str, actor: str) -> ConnectionView:
     """After connection.wrong_company, when the move to another company is meant: every
     link and the mirror of the old company are forgotten, the records wait (pending), and
-    the next connect may pick any company; records are then matched against it."""
+    the next connect may pick any company; records are then matched against it.
+
+    The connection's row is held first (PostgreSQL), as a pull holds it to store what it read:
+    a pull storing the old company now is waited for, then forgotten with the rest. Deleted
+    before the row was held, the mirror kept what that pull had not yet committed (its new
+    copies, invisible to the deletion), and the old company's objects stayed in the mirror
+    the next company's records are matched against."""
     with service.ledger.db.session() as session:
+        Connections(session).lock(connection_id)
         connection = owned_connection(session, key_id, connection_id)
         if connection.status not in ("wrong_company", "disconnected", "not_connected"):
             raise invalid(

@@ -1,0 +1,199 @@
+"""Start fresh (`service.start_fresh`) while a pull of the old company is under way: what that
+pull read is never stored onto the connection, which now has another company (or none), and
+its refusals are not the new company's, nor a push pass's (nor the answers the old company
+gives to its writes). Each race is made to happen at one exact point: the
+moment between the pull's reads and its storing them, the moment the pull reads the tokens,
+and the moment the pull holds the connection to store."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from typing import Any
+
+import pytest
+
+from ledgerbridge.engine import pull, tokens, twoway
+from ledgerbridge.engine.pull import pull_company
+from ledgerbridge.engine.push import outcomes
+from tests.ledgerbridge.engine.conftest import World, connect
+from tests.ledgerbridge.engine.failures.conftest import Person, put, sync, view
+from tests.ledgerbridge.lock_waits import blocked_by
+
+pytestmark = pytest.mark.in_process("the race is made at one point of a pull in this process")
+
+OLD_CLIENT = "Old Books Client"
+
+
+def _new_company(world: World) -> str:
+    realm: str = world.admin("POST", "/companies", {"name": "New Books"})["realm_id"]
+    return realm
+
+
+def _customers_of(world: World, realm: str) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = world.admin("GET", f"/companies/{realm}/export")["entities"].get(
+        "Customer", []
+    )
+    return found
+
+
+def _start_fresh_in(world: World, realm: str) -> None:
+    """A person disconnects, starts fresh, and connects `realm`."""
+    world.service.disconnect(world.key_id, world.connection_id)
+    world.service.start_fresh(world.key_id, world.connection_id, "ann")
+    connect(world.service, world.key_id, world.connection_id, realm, world.http)
+
+
+def _once_quickbooks_is_asked(
+    world: World,
+    monkeypatch: pytest.MonkeyPatch,
+    before: Callable[[], None] | None = None,
+    after: Callable[[], None] | None = None,
+) -> None:
+    """`before` runs when the next client to QuickBooks is opened, `after` when it is closed
+    (a pull's reads done, nothing stored yet); later clients are left alone."""
+    opened = world.ledger.quickbooks
+
+    @contextmanager
+    def hooked(*args: Any, **kwargs: Any) -> Iterator[Any]:
+        monkeypatch.setattr(world.ledger, "quickbooks", opened)
+        if before is not None:
+            before()
+        client: AbstractContextManager[Any] = opened(*args, **kwargs)
+        with client as inside:
+            yield inside
+        if after is not None:
+            after()
+
+    monkeypatch.setattr(world.ledger, "quickbooks", hooked)
+
+
+def _the_record_lands_in(world: World, realm: str) -> None:
+    """A record named as the old company's customer is created in the new company, and says
+    synced to that object (not linked to the old company's)."""
+    put(world, "customer", "c1", display_name=OLD_CLIENT)
+    sync(world)
+    made = [c for c in _customers_of(world, realm) if c["DisplayName"] == OLD_CLIENT]
+    assert len(made) == 1
+    shown = view(world, "customer", "c1")
+    assert shown.status == "synced" and shown.quickbooks_id == made[0]["Id"]
+
+
+@pytest.mark.failure_mode("connection.wrong_company")
+def test_a_first_read_of_the_old_company_ending_after_start_fresh_is_not_stored(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first read of the old company ends after the person started fresh in a new one:
+    it stores nothing, neither the old company's realm, nor its objects, nor a cursor that
+    would skip the new company's first read."""
+    old = world.realm_id
+    Person(world).create("Customer", {"DisplayName": OLD_CLIENT})
+    new = _new_company(world)
+    _once_quickbooks_is_asked(world, monkeypatch, after=lambda: _start_fresh_in(world, new))
+    assert pull_company(world.ledger, world.connection_id).stopped == "not_active"
+    shown = world.service.connection(world.key_id, world.connection_id)
+    assert (shown.realm_id, shown.status) == (new, "active")
+    _the_record_lands_in(world, new)
+    assert [c["DisplayName"] for c in _customers_of(world, old)] == [OLD_CLIENT]
+
+
+@pytest.mark.failure_mode("connection.wrong_company")
+def test_a_read_refused_for_the_new_company_s_token_leaves_the_new_connection_active(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The old company's read meets the new company's token (read afresh from the database):
+    QuickBooks refuses it, and the refusal is the old read's, not the new connection's: it
+    stays active (not disconnected) and works."""
+    new = _new_company(world)
+    monkeypatch.setattr(tokens, "TOKEN_FRESH", 0.0)  # every request reads the stored token
+    _once_quickbooks_is_asked(world, monkeypatch, before=lambda: _start_fresh_in(world, new))
+    assert pull_company(world.ledger, world.connection_id).stopped == "not_active"
+    shown = world.service.connection(world.key_id, world.connection_id)
+    assert (shown.realm_id, shown.status) == (new, "active")
+    _the_record_lands_in(world, new)
+
+
+@pytest.mark.failure_mode("connection.wrong_company")
+def test_start_fresh_while_a_pull_stores_the_old_company_forgets_what_it_stored(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The person starts fresh while the old company's first read is being stored: Start
+    fresh waits for that transaction, then forgets all it stored (on PostgreSQL it deleted
+    the mirror around the copies not yet committed, which stayed)."""
+    old = world.realm_id
+    Person(world).create("Customer", {"DisplayName": OLD_CLIENT})
+    new = _new_company(world)
+    failures: list[BaseException] = []
+
+    def start_fresh() -> None:
+        try:
+            world.service.start_fresh(world.key_id, world.connection_id, "ann")
+        except BaseException as failure:  # reported by the test's thread
+            failures.append(failure)
+
+    person = threading.Thread(target=start_fresh)
+    tell = twoway.tell
+
+    def telling(session: Any, *args: Any, **kwargs: Any) -> int:
+        monkeypatch.setattr(twoway, "tell", tell)
+        person.start()  # the mirror is stored, not committed: the person starts fresh
+        blocked_by(world.ledger.db, session, person)
+        return tell(session, *args, **kwargs)
+
+    monkeypatch.setattr(twoway, "tell", telling)
+    _once_quickbooks_is_asked(
+        world,
+        monkeypatch,
+        after=lambda: world.service.disconnect(world.key_id, world.connection_id),
+    )
+    assert pull_company(world.ledger, world.connection_id).stopped is None
+    person.join(30)
+    assert not person.is_alive() and failures == []
+    assert pull.mirror_is_empty(world.ledger, world.connection_id)
+    connect(world.service, world.key_id, world.connection_id, new, world.http)
+    _the_record_lands_in(world, new)
+    assert [c["DisplayName"] for c in _customers_of(world, old)] == [OLD_CLIENT]
+
+
+@pytest.mark.failure_mode("connection.wrong_company")
+def test_a_push_refused_for_the_new_company_s_token_leaves_the_new_connection_active(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A push pass over the old company (its mirror fresh: no read first) meets the new
+    company's token: the refusal stops the pass, and the new connection stays active."""
+    new = _new_company(world)
+    assert pull_company(world.ledger, world.connection_id).stopped is None
+    put(world, "customer", "c1", display_name=OLD_CLIENT)
+    monkeypatch.setattr(tokens, "TOKEN_FRESH", 0.0)  # every request reads the stored token
+    _once_quickbooks_is_asked(world, monkeypatch, before=lambda: _start_fresh_in(world, new))
+    assert sync(world).stopped == "not_active"
+    shown = world.service.connection(world.key_id, world.connection_id)
+    assert (shown.realm_id, shown.status) == (new, "active")
+    _the_record_lands_in(world, new)
+
+
+@pytest.mark.failure_mode("connection.wrong_company")
+def test_a_create_the_old_company_answers_after_start_fresh_is_not_stored(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A create sent to the old company is answered after the person started fresh in a new
+    one: the answer is not stored onto the connection (it said synced, linked to the old
+    company's object, and the new company never got the customer); the record is sent to
+    the new company."""
+    old = world.realm_id
+    new = _new_company(world)
+    assert pull_company(world.ledger, world.connection_id).stopped is None
+    put(world, "customer", "c1", display_name=OLD_CLIENT)
+    store = outcomes.store_successes
+
+    def answered(*args: Any, **kwargs: Any) -> None:
+        monkeypatch.setattr(outcomes, "store_successes", store)
+        _start_fresh_in(world, new)  # the answer arrives: the person has started fresh
+        store(*args, **kwargs)
+
+    monkeypatch.setattr(outcomes, "store_successes", answered)
+    assert sync(world).stopped == "not_active"
+    assert view(world, "customer", "c1").status == "pending"
+    _the_record_lands_in(world, new)
+    assert [c["DisplayName"] for c in _customers_of(world, old)] == [OLD_CLIENT]
