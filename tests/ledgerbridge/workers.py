@@ -27,7 +27,7 @@ logging.getLogger("httpx").setLevel(logging.WARNING)
 ledger = build(load_settings())
 try:
     run_worker(ledger, name=sys.argv[1], poll_every=0.5, heartbeat_every=0.5, stalled_after=2.0,
-               sweep_cron=None)
+               sweep_cron=None, cleanup_cron=None)
 finally:
     ledger.db.dispose()
 """

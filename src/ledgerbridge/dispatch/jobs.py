@@ -700,13 +700,18 @@ def _health(ledger: Ledger) -> None:
 
 
 def job_app(
-    ledger: JobsLedger, *, pool_size: int = 4, sweep_cron: str | None = SWEEP_CRON
+    ledger: JobsLedger,
+    *,
+    pool_size: int = 4,
+    sweep_cron: str | None = SWEEP_CRON,
+    cleanup_cron: str | None = CLEANUP_CRON,
 ) -> procrastinate.App:
     """The procrastinate app of this ledger: its connector and its tasks. Opens nothing.
 
-    `sweep_cron=None`: the sweep task exists (another worker may schedule it) but this app
-    schedules none. procrastinate defers, at a worker's start, a periodic task whose last tick
-    it has not deferred yet (within ten minutes), so a worker on a new job table sweeps at once."""
+    `sweep_cron=None`, `cleanup_cron=None`: the task exists (another worker may schedule it)
+    but this app schedules none. procrastinate defers, at a worker's start, a periodic task
+    whose last tick it has not deferred yet (within ten minutes), so a worker on a new job
+    table sweeps at once."""
     if ledger.db.dialect != "postgresql":
         raise ValueError(
             "procrastinate jobs need PostgreSQL; SQLite uses the in-process dispatcher"
@@ -736,7 +741,6 @@ def job_app(
     if sweep_cron is not None:
         app.periodic(cron=sweep_cron)(sweep_connections)
 
-    @app.periodic(cron=CLEANUP_CRON)
     @app.task(name=CLEANUP_TASK, queue=QUEUE, queueing_lock=CLEANUP_TASK)
     async def remove_old_jobs(timestamp: int) -> None:
         await app.job_manager.delete_old_jobs(
@@ -746,6 +750,9 @@ def job_app(
             include_cancelled=True,
             include_aborted=True,
         )
+
+    if cleanup_cron is not None:
+        app.periodic(cron=cleanup_cron)(remove_old_jobs)
 
     return app
 
@@ -805,6 +812,7 @@ def run_worker(
     heartbeat_every: float = 10.0,
     stalled_after: float = 60.0,
     sweep_cron: str | None = SWEEP_CRON,
+    cleanup_cron: str | None = CLEANUP_CRON,
 ) -> None:
     """Run jobs until SIGINT or SIGTERM (or, with `wait=False`, until none is left).
 
@@ -815,11 +823,15 @@ def run_worker(
     interval (new jobs are announced by LISTEN/NOTIFY); a worker silent for `stalled_after`
     seconds (heartbeats every `heartbeat_every`) is presumed dead. `sweep_cron`: when the
     sweep runs (None: this worker schedules none; the test suites' workers, whose tests say
-    when a company is pulled).
+    when a company is pulled). `cleanup_cron`: when finished jobs are removed (None: this
+    worker schedules none; the test suites' workers, whose tests read the job table: started in
+    the ten minutes after 03:17 UTC, a worker would otherwise run the day's cleanup first).
     """
     if concurrency < 1:
         raise ValueError("concurrency must be at least 1")
-    app = job_app(ledger, pool_size=concurrency + 3, sweep_cron=sweep_cron)
+    app = job_app(
+        ledger, pool_size=concurrency + 3, sweep_cron=sweep_cron, cleanup_cron=cleanup_cron
+    )
     asyncio.run(
         _serve(
             app,

@@ -187,10 +187,15 @@ def test_a_worker_schedules_the_sweep_unless_told_not_to(bench: Bench) -> None:
     def scheduled(app: Any) -> list[str]:
         return [t.task.name for t in app.periodic_registry.periodic_tasks.values()]
 
-    assert jobs_module.SWEEP_TASK in scheduled(jobs_module.job_app(bench.ledger))
-    quiet = jobs_module.job_app(bench.ledger, sweep_cron=None)
-    assert jobs_module.SWEEP_TASK not in scheduled(quiet)
+    default = scheduled(jobs_module.job_app(bench.ledger))
+    assert jobs_module.SWEEP_TASK in default
+    assert jobs_module.CLEANUP_TASK in default
+    quiet = jobs_module.job_app(bench.ledger, sweep_cron=None, cleanup_cron=None)
+    # a test's worker started in the ten minutes after the cleanup's tick (03:17 UTC) ran
+    # the day's cleanup first: the test suites' workers schedule neither
+    assert scheduled(quiet) == []
     assert jobs_module.SWEEP_TASK in quiet.tasks  # still runs when another worker queues it
+    assert jobs_module.CLEANUP_TASK in quiet.tasks
 
 
 def test_a_burst_of_changes_queues_one_sync_job_per_company(bench: Bench) -> None:
@@ -400,7 +405,7 @@ def test_a_killed_worker_is_replaced_and_nothing_is_sent_twice(bench: Bench) -> 
 def test_a_worker_that_does_not_wait_drains_the_queue_and_returns(bench: Bench) -> None:
     connection_id, realm = bench.company("Drain Co")
     names = bench.put_customers(connection_id, 5, "Drain")
-    run_worker(bench.ledger, wait=False, poll_every=0.2)
+    run_worker(bench.ledger, wait=False, poll_every=0.2, cleanup_cron=None)
     assert sorted(bench.customers(realm)) == sorted(names)
     assert [j.status for j in bench.jobs()] == ["succeeded"]
     assert bench.registered_workers() == 0
@@ -432,7 +437,7 @@ def test_jobs_send_the_events_they_make_to_the_apps_url(bench: Bench) -> None:
         url = f"http://127.0.0.1:{server.server_address[1]}/hooks"
         bench.service.update_settings(bench.key_id, connection_id, {"events_url": url})
         bench.put_customers(connection_id, 2, "Told")
-        run_worker(bench.ledger, wait=False, poll_every=0.2)
+        run_worker(bench.ledger, wait=False, poll_every=0.2, cleanup_cron=None)
         assert sorted(bench.customers(realm)) == ["Told 0", "Told 1"]
         synced = [
             e["payload"]["id"]
@@ -471,7 +476,7 @@ def test_a_small_company_is_picked_before_the_next_slice_of_a_large_one(
     (continuation,) = bench.jobs()
     assert continuation.status == "todo"
     small_names = bench.put_customers(small, 3, "Small")  # records arrive meanwhile
-    run_worker(bench.ledger, wait=False, poll_every=0.2)
+    run_worker(bench.ledger, wait=False, poll_every=0.2, cleanup_cron=None)
 
     started = bench.rows(
         "SELECT j.args->>'connection_id' FROM procrastinate_events e"
@@ -577,7 +582,7 @@ def test_the_sweeps_pulls_wait_behind_new_records_and_skip_a_company_read_since(
     assert priority[0][0] == jobs_module.CONTINUATION_PRIORITY
 
     reads = counted_pulls(monkeypatch)
-    run_worker(bench.ledger, wait=False, poll_every=0.2, sweep_cron=None)
+    run_worker(bench.ledger, wait=False, poll_every=0.2, sweep_cron=None, cleanup_cron=None)
 
     started = bench.rows(
         "SELECT j.task_name FROM procrastinate_events e"
@@ -641,7 +646,7 @@ def test_a_wake_while_the_sweeps_pull_waits_queues_a_pull_of_its_own(
     assert waiting == [(jobs_module.CONTINUATION_PRIORITY, True), (0, False)]
 
     reads = counted_pulls(monkeypatch)
-    run_worker(bench.ledger, wait=False, poll_every=0.2, sweep_cron=None)
+    run_worker(bench.ledger, wait=False, poll_every=0.2, sweep_cron=None, cleanup_cron=None)
     assert reads == [connection_id]  # the wake's pull read; the sweep's ended (read since)
     assert [j.status for j in bench.jobs(PULL_TASK)] == ["succeeded", "succeeded"]
     with bench.ledger.db.session(readonly=True) as session:
@@ -651,9 +656,10 @@ def test_a_wake_while_the_sweeps_pull_waits_queues_a_pull_of_its_own(
 def test_a_first_sync_job_reads_its_connection_and_tokens_once_a_stage(bench: Bench) -> None:
     """A company's first job (its first pull, then a push pass) reads the connection's row
     once for the pull (with its tokens and change cursor), once as the pull stores (locked),
-    once for the setup checks (locked), once with the push pass's lease (its tokens too) and
-    once for the events: not again in every step (eleven reads of the row, five of the
-    tokens and 27 transactions before)."""
+    once for the setup checks (locked), once with the push pass's lease (its tokens too),
+    once locked as each batch's answers are stored (the company still the pass's: a Start
+    fresh meanwhile stores nothing) and once for the events: not again in every step (eleven
+    reads of the row, five of the tokens and 27 transactions before)."""
     connection_id, realm = bench.company("Once Co")
     bench.put_customers(connection_id, 3, "Once")
     bench.forget_jobs()
@@ -676,7 +682,7 @@ def test_a_first_sync_job_reads_its_connection_and_tokens_once_a_stage(bench: Be
         s for s in statements if s.startswith("SELECT") and " FROM connections " in s
     ]
     token_reads = [s for s in statements if s.startswith("SELECT") and " FROM tokens " in s]
-    assert len(connection_reads) <= 5, "\n".join(s[:60] + s[-90:] for s in connection_reads)
+    assert len(connection_reads) <= 6, "\n".join(s[:60] + s[-90:] for s in connection_reads)
     assert len(token_reads) <= 2, token_reads
     assert len(transactions) <= 20
 
