@@ -10,6 +10,11 @@ events pending. Then the sweep runs three times: on an empty job table (it queue
 every company and a sync for those with due work), again at once (every job already waits),
 and once more after the job table is emptied. Reported for each: this process's CPU seconds,
 the SQL statements and transactions it sent (counted on the ledger's engine), the jobs queued.
+
+With `--fleet` the records of a full-size fleet while its large companies run their first syncs
+are stored first (`fleet`: 251,010 rows), and the plan of the query that finds the companies
+with stalled records (`SyncStates.stalling_connections`, once a sweep) is printed as
+`EXPLAIN (ANALYZE, BUFFERS)` shows it, then its CPU and wall time in the database over five runs.
 """
 
 from __future__ import annotations
@@ -25,13 +30,18 @@ from sqlalchemy import event, text
 from bench.fleet import schema
 from ledgerbridge.bootstrap import Ledger, build
 from ledgerbridge.dispatch import jobs
+from ledgerbridge.engine.health import STALLED_AFTER
 from ledgerbridge.engine.service import Service
 from ledgerbridge.settings import load_settings
+from ledgerbridge.storage import tables
 from ledgerbridge.storage.connections import Connections
-from ledgerbridge.storage.sync_states import SyncStates
+from ledgerbridge.storage.sync_states import SyncStates, _stalled
+
+LARGE, LARGE_RECORDS, SMALL_RECORDS = 10, 20_001, 51  # bench.fleet's, with an item each
+WORKED = 8_000  # records of each large company synced in the last 12 minutes
 
 
-def populate(ledger: Ledger, count: int) -> None:
+def populate(ledger: Ledger, count: int, *, due: bool = True) -> None:
     service = Service(ledger)
     key_id, _ = service.create_key("bench sweep")
     with ledger.db.session() as session:
@@ -42,7 +52,7 @@ def populate(ledger: Ledger, count: int) -> None:
             made = connections.create(key_id, f"Company {index:05d}", "emulator", settings)
             connections.set_company(made.id, f"9{index:015d}", f"Company {index:05d}")
             connections.set_status(made.id, "active")
-            if index % 10 == 0:
+            if due and index % 10 == 0:
                 states.want(made.id, "customer", "c1", 1)
 
 
@@ -76,6 +86,72 @@ def idle(ledger: Ledger, connection_id: str) -> None:
             ),
             {"cid": connection_id},
         )
+
+
+def fleet(ledger: Ledger) -> int:
+    """bench.fleet's records while its large companies run: the first `LARGE` companies' 20,001
+    each (their oldest `WORKED` synced over the last 12 minutes, the others pending, handed
+    over 20 minutes ago and waiting their turn), every other company's 51 pending, handed over
+    within the last 15 minutes. How many rows sync_state holds."""
+    with ledger.db.session() as session:
+        session.execute(
+            text(
+                "WITH cs AS (SELECT id, row_number() OVER (ORDER BY id) AS n FROM connections),"
+                " rows AS (SELECT cs.id AS cid, cs.n <= :large AS large, g,"
+                " (now() AT TIME ZONE 'UTC') AS at FROM cs, generate_series(1,"
+                " CASE WHEN cs.n <= :large THEN :large_records ELSE :small_records END) AS g)"
+                " INSERT INTO sync_state (connection_id, type, app_id, status, attempts,"
+                " next_attempt_at, desired_version, synced_version, held, updated_at)"
+                " SELECT cid, 'customer', 'f' || g,"
+                " CASE WHEN large AND g <= :worked THEN 'synced' ELSE 'pending' END, 0,"
+                " CASE WHEN large AND g <= :worked THEN NULL"
+                " WHEN large THEN at - interval '20 minutes'"
+                " ELSE at - random() * interval '15 minutes' END, 1,"
+                " CASE WHEN large AND g <= :worked THEN 1 END, false,"
+                " CASE WHEN large AND g <= :worked THEN at - random() * interval '12 minutes'"
+                " WHEN large THEN at - interval '20 minutes'"
+                " ELSE at - random() * interval '15 minutes' END FROM rows"
+            ),
+            {
+                "large": LARGE,
+                "large_records": LARGE_RECORDS,
+                "small_records": SMALL_RECORDS,
+                "worked": WORKED,
+            },
+        )
+        session.execute(text("ANALYZE sync_state"))
+        return int(session.execute(text("SELECT count(*) FROM sync_state")).scalar_one())
+
+
+def explain(ledger: Ledger) -> None:
+    """The plan and timings of the sweep's query for the companies with stalled records."""
+    t = tables.SyncState
+    before = ledger.clock() - STALLED_AFTER
+    query = _stalled([t.connection_id], before).distinct()  # the statement of the method
+    with ledger.db.session(readonly=True) as session:
+        connection = session.connection()
+        compiled = query.compile(dialect=connection.dialect)
+        sql, params = str(compiled), compiled.params
+        plan = connection.exec_driver_sql(f"EXPLAIN (ANALYZE, BUFFERS) {sql}", params)
+        for (line,) in plan:
+            print(f"    {line}")
+        found = len(connection.exec_driver_sql(sql, params).all())
+        indexes = connection.exec_driver_sql(
+            "SELECT indexdef FROM pg_indexes WHERE schemaname = current_schema()"
+            " AND tablename = 'sync_state' ORDER BY indexname"
+        ).scalars()
+        print("  sync_state's indexes:", *(f"    {i}" for i in indexes), sep="\n")
+        times = []
+        for _ in range(5):
+            cpu, wall = time.process_time(), time.perf_counter()
+            connection.exec_driver_sql(sql, params).all()
+            times.append((time.perf_counter() - wall, time.process_time() - cpu))
+    walls = sorted(w for w, _ in times)
+    print(
+        f"  stalling_connections: {found} companies; wall {walls[0] * 1000:.1f} ms best,"
+        f" {walls[2] * 1000:.1f} ms median of 5 (this process's CPU"
+        f" {sum(c for _, c in times) / 5 * 1000:.2f} ms a run)"
+    )
 
 
 def measure(ledger: Ledger, label: str) -> None:
@@ -112,6 +188,12 @@ def main() -> None:
         help="then one company's N records pending for an hour: while its oldest are worked "
         "(waiting their turn), then nobody working them (stalled, each made due again)",
     )
+    parser.add_argument(
+        "--fleet",
+        action="store_true",
+        help="first store bench.fleet's records while its large companies run (251,010 rows:"
+        " companies beyond 1,010 have none) and explain the stalled-records query",
+    )
     args = parser.parse_args()
     with schema() as database_url, tempfile.TemporaryDirectory() as scratch:
         environ = {"LEDGERBRIDGE_DATABASE_URL": database_url, "LEDGERBRIDGE_DATA_DIR": scratch}
@@ -119,7 +201,10 @@ def main() -> None:
         try:
             ledger.db.migrate()
             jobs.apply_job_schema(ledger)
-            populate(ledger, args.companies)
+            populate(ledger, args.companies, due=not args.fleet)
+            if args.fleet:
+                print(f"sync_state rows of a fleet at work: {fleet(ledger):,}")
+                explain(ledger)
             print(f"a sweep over {args.companies:,} active companies:")
             measure(ledger, "an empty job table")
             measure(ledger, "again (every job waits already)")

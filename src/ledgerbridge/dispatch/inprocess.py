@@ -21,12 +21,13 @@ import time
 from collections.abc import Callable
 
 from ledgerbridge.engine.desktop import health as desktop_health
-from ledgerbridge.engine.health import check_connection, requeue_stalled
+from ledgerbridge.engine.health import STALLED_AFTER, check_connection, requeue_stalled
 from ledgerbridge.engine.notify import deliver_events
 from ledgerbridge.engine.ports import Ledger
 from ledgerbridge.engine.pull import pull_company
 from ledgerbridge.engine.push import new_holder, sync_company
-from ledgerbridge.storage.connections import Connections
+from ledgerbridge.storage.connections import Connections, StoredConnection
+from ledgerbridge.storage.events import Events
 from ledgerbridge.storage.sync_states import SyncStates
 from ledgerbridge.storage.web_connectors import WebConnectors
 
@@ -88,60 +89,111 @@ class InProcessDispatcher:
             self._thread = None
 
     def run_once(self) -> None:
-        """One round over every connected company (also what tests call directly)."""
+        """One round over every connected company (also what tests call directly).
+
+        Each company is checked (suspended) or has its stalled records queued again, then is
+        pulled, synced and has its events sent, in that order, as each is due; a company whose
+        step fails is left out of its later steps this round. Which companies have stalled
+        records, due records and events to send are each read in one query for all of them
+        (as the job sweep does), not once a company."""
         with self._wakeup:
             wanted_sync = set(self._sync_wanted)
             wanted_pull = set(self._pull_wanted)
             self._sync_wanted.clear()
             self._pull_wanted.clear()
         now = self._clock()
-        self._desktop_round(now)
+        desktop = self._desktop_round(now)
         with self._ledger.db.session(readonly=True) as session:
             connections = [
                 c
                 for c in Connections(session).all_connected()
                 if c.status in ("active", "suspended")
             ]
+        failed: set[str] = set()
+        working = self._health(connections, now, wanted_sync, failed)
+        for cid in working:
+            due_pull = now - self._last_pull.get(cid, -1e18) >= self._pull_every
+            if cid in wanted_pull or due_pull:
+                self._last_pull[cid] = now
+                self._step(pull_company, cid, failed)
+        with self._ledger.db.session(readonly=True) as session:
+            due = SyncStates(session).due_connections(self._ledger.clock())
+        for cid in working:
+            wanted = cid in wanted_sync or cid in due
+            if wanted and cid not in failed and self._step(self._sync, cid, failed):
+                self.passes += 1
+        with self._ledger.db.session(readonly=True) as session:
+            waiting = Events(session).awaiting_delivery()
+        for cid in [c.id for c in connections] + desktop:
+            if cid in waiting and cid not in failed:
+                self._step(deliver_events, cid, failed)
+
+    def _sync(self, ledger: Ledger, connection_id: str) -> None:
+        sync_company(ledger, connection_id, holder=self._holder)
+
+    def _health(
+        self,
+        connections: list[StoredConnection],
+        now: float,
+        wanted_sync: set[str],
+        failed: set[str],
+    ) -> list[str]:
+        """Suspended companies checked when due, stalled records of active ones queued again
+        every `health_every` (those that may hold some found in one query): the companies to
+        pull and sync this round (a suspended one only once it is back)."""
+        active = [c.id for c in connections if c.status == "active"]
+        health = {c for c in active if now - self._last_health.get(c, -1e18) >= self._health_every}
+        stalling: set[str] = set()
+        if health:
+            with self._ledger.db.session(readonly=True) as session:
+                before = self._ledger.clock() - STALLED_AFTER
+                stalling = SyncStates(session).stalling_connections(before)
+        working: list[str] = []
         for connection in connections:
             cid = connection.id
-            try:
-                if connection.status == "suspended":
+            if connection.status == "suspended":
+                try:
                     back = self._check_due(cid, now) and check_connection(self._ledger, cid)
-                    if back != "active":
-                        deliver_events(self._ledger, cid)
+                except Exception:  # one company's failure must not stop the others
+                    log.exception("sync of connection %s failed", cid)
+                    failed.add(cid)
+                    continue
+                if back != "active":
+                    continue  # its events are still sent
+                wanted_sync.add(cid)  # back: the backlog drains now
+            else:
+                self._last_check.pop(cid, None)
+                if cid in health:
+                    self._last_health[cid] = now
+                    if cid in stalling and not self._step(requeue_stalled, cid, failed):
                         continue
-                    wanted_sync.add(cid)  # back: the backlog drains now
-                else:
-                    self._last_check.pop(cid, None)
-                    if now - self._last_health.get(cid, -1e18) >= self._health_every:
-                        self._last_health[cid] = now
-                        requeue_stalled(self._ledger, cid)
-                due_pull = now - self._last_pull.get(cid, -1e18) >= self._pull_every
-                if cid in wanted_pull or due_pull:
-                    self._last_pull[cid] = now
-                    pull_company(self._ledger, cid)
-                if cid in wanted_sync or self._has_due(cid):
-                    sync_company(self._ledger, cid, holder=self._holder)
-                    self.passes += 1
-                deliver_events(self._ledger, cid)
-            except Exception:  # one company's failure must not stop the others
-                log.exception("sync of connection %s failed", cid)
+            working.append(cid)
+        return working
 
-    def _desktop_round(self, now: float) -> None:
+    def _step(self, step: Callable[[Ledger, str], object], cid: str, failed: set[str]) -> bool:
+        """One company's step; a failure is logged, the company left out of its later steps."""
+        try:
+            step(self._ledger, cid)
+        except Exception:  # one company's failure must not stop the others
+            log.exception("sync of connection %s failed", cid)
+            failed.add(cid)
+            return False
+        return True
+
+    def _desktop_round(self, now: float) -> list[str]:
         """QuickBooks Desktop connections: their Web Connectors checked for silence every
-        `health_every`, their events delivered every round (their work runs in the Web
-        Connector's sessions, not here)."""
+        `health_every`; returned, for their events to be delivered with the others' (their
+        work runs in the Web Connector's sessions, not here)."""
         try:
             last = self._last_desktop_health
             if last is None or now - last >= self._health_every:
                 self._last_desktop_health = now
                 desktop_health.check_all(self._ledger)
             with self._ledger.db.session(readonly=True) as session:
-                desktop = [c.connection_id for c in WebConnectors(session).all()]
-            for cid in desktop:
-                deliver_events(self._ledger, cid)
+                return [c.connection_id for c in WebConnectors(session).all()]
         except Exception:  # the Online companies' round goes on
             log.exception("the Web Connectors' round failed")
+            return []
 
     def _check_due(self, connection_id: str, now: float) -> bool:
         """Whether a suspended company is due for a check (`check_every` after it was first
@@ -151,11 +203,6 @@ class InProcessDispatcher:
             return False
         self._last_check[connection_id] = now
         return True
-
-    def _has_due(self, connection_id: str) -> bool:
-        with self._ledger.db.session(readonly=True) as session:
-            due = SyncStates(session).next_due_at(connection_id)
-        return due is not None and due <= self._ledger.clock()
 
     def _run(self) -> None:
         while True:

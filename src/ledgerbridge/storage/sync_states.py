@@ -5,6 +5,7 @@ is asked of `core.status`."""
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
 from datetime import datetime
@@ -15,8 +16,10 @@ from sqlalchemy import (
     Select,
     Update,
     bindparam,
+    case,
     func,
     insert,
+    literal,
     or_,
     select,
     tuple_,
@@ -163,7 +166,7 @@ def _due_where() -> list[ColumnElement[bool]]:
     ]
 
 
-def _stalled(columns: Any, before: datetime, connection_id: str | None = None) -> Select[Any]:
+def _stalled(columns: list[Any], before: Any, connection_id: Any = None) -> Select[Any]:
     """`SyncStates.stalled`'s rows (`columns` of them): pending since `before` (not changed, no
     retry time after it), and either nothing of their company worked since `before` or
     something after them in the passes' order (`id`) was. The last worked record of each
@@ -173,7 +176,7 @@ def _stalled(columns: Any, before: datetime, connection_id: str | None = None) -
     recent = select(worked.connection_id, func.max(worked.id).label("last_id")).where(
         worked.updated_at > before, worked.status != Status.PENDING
     )
-    query = select(columns)
+    query = select(*columns)
     if connection_id is not None:
         recent = recent.where(worked.connection_id == connection_id)
         query = query.where(t.connection_id == connection_id)
@@ -184,6 +187,14 @@ def _stalled(columns: Any, before: datetime, connection_id: str | None = None) -
         or_(t.next_attempt_at.is_(None), t.next_attempt_at <= before),
         or_(last.c.last_id.is_(None), t.id < last.c.last_id),
     )
+
+
+def _stalled_of_one() -> Select[Any]:
+    """`_stalled` of one connection (`w_cid`), its rows' columns in the order of
+    `StoredState`'s fields, oldest first: built once (building it cost ten times running it)."""
+    t = tables.SyncState
+    wanted = [getattr(t, f.name) for f in fields(StoredState)]
+    return _stalled(wanted, bindparam("w_before"), bindparam("w_cid")).order_by(t.id)
 
 
 # What a Desktop session and each pass ask before working (is anything due, and when, how
@@ -511,7 +522,7 @@ class SyncStates:
     def stalling_connections(self, before: datetime) -> set[str]:
         """The connections with a record `stalled` finds, in one query for every connection."""
         t = tables.SyncState
-        rows = self._session.execute(_stalled(t.connection_id, before).distinct())
+        rows = self._session.execute(_stalled([t.connection_id], before).distinct())
         return {str(cid) for (cid,) in rows}
 
     def stalled(self, connection_id: str, before: datetime) -> list[StoredState]:
@@ -521,9 +532,61 @@ class SyncStates:
         (synced, failed, ...) since `before`, or when one after it in that order was (the
         passes went past it). A large company's backlog waiting its turns behind records
         worked now is not stalled however long it waits."""
-        t = tables.SyncState
-        found = self._session.scalars(_stalled(t, before, connection_id).order_by(t.id))
-        return [_state(row) for row in found]
+        statement = prepared("sync_state.stalled", _stalled_of_one)
+        rows = run(self._session, statement, {"w_cid": connection_id, "w_before": before})
+        return [StoredState(*r) for r in rows]  # type: ignore[call-arg]  # the fields' order
+
+    def requeue(
+        self, connection_id: str, problems: Mapping[Key, Mapping[str, Any]], before: datetime
+    ) -> set[Key]:
+        """Stalled records (`stalled`) due again, each shown with its problem: what `want` at
+        the same version then `finish` as pending (`keep_pending`) do, for many records at
+        once, an UPDATE per type and 500 records (their problems in one CASE): due now, no
+        retries counted, no blocker; their version, hold and write under way kept. A record
+        worked since `before` meanwhile (no longer pending, or changed) is left as it is; the
+        keys of those made due."""
+        t = table(tables.SyncState)
+        now = self._clock()
+        done: set[Key] = set()
+        for type_, ids in by_type(problems):
+            grouped: dict[str, tuple[Mapping[str, Any], list[str]]] = {}
+            for app_id in ids:  # records with the same problem (as many minutes) share a value
+                problem = problems[(type_, app_id)]
+                grouped.setdefault(json.dumps(problem, sort_keys=True), (problem, []))[1].append(
+                    app_id
+                )
+            values = [literal(dict(p), tables.JsonDocument) for p, _ in grouped.values()]
+            shown: Any = values[0]
+            if len(values) > 1:
+                shown = case(
+                    *(
+                        (t.c.app_id.in_(some), value)
+                        for (_, some), value in zip(grouped.values(), values, strict=True)
+                    )
+                )
+            statement = (
+                update(t)
+                .where(
+                    t.c.connection_id == connection_id,
+                    t.c.type == type_,
+                    t.c.app_id.in_(ids),
+                    t.c.status == Status.PENDING,
+                    t.c.updated_at <= before,
+                    or_(t.c.next_attempt_at.is_(None), t.c.next_attempt_at <= before),
+                )
+                .values(
+                    status=statuses.after_new_version(Status.PENDING),
+                    attempts=0,
+                    next_attempt_at=now,
+                    problem=shown,
+                    blocked_by_type=None,
+                    blocked_by_id=None,
+                    updated_at=now,
+                )
+                .returning(t.c.app_id)
+            )
+            done.update((type_, app_id) for app_id in self._session.execute(statement).scalars())
+        return done
 
     def adoption_due(self, connection_id: str, now: datetime) -> bool:
         """Is a record waiting to adopt a QuickBooks object (`adopt_qbo_id`) due by `now`?"""

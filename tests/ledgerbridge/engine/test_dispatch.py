@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from sqlalchemy import event
 
 from ledgerbridge.dispatch.inprocess import InProcessDispatcher
+from ledgerbridge.storage.connections import Connections
 from tests.ledgerbridge.engine.conftest import World
 
 
@@ -27,3 +33,67 @@ def test_a_put_record_is_synced_without_anyone_asking(world: World) -> None:
         assert [c["DisplayName"] for c in world.entities("Customer")] == ["Dee Park"]
     finally:
         dispatcher.stop()
+
+
+def stored_companies(world: World, count: int, start: int) -> list[str]:
+    """`count` connections stored without QuickBooks (nothing due, no events)."""
+    with world.ledger.db.session() as session:
+        connections = Connections(session)
+        made = [
+            connections.create(world.key_id, f"Stored {index}", "emulator").id
+            for index in range(start, start + count)
+        ]
+        for index, connection_id in enumerate(made, start):
+            connections.set_company(connection_id, f"8{index:015d}", f"Stored {index}")
+    return made
+
+
+def active(world: World, connection_ids: list[str]) -> None:
+    """The connections active (again: a first pull finds the stored ones without tokens)."""
+    with world.ledger.db.session() as session:
+        for connection_id in connection_ids:
+            Connections(session).set_status(connection_id, "active")
+
+
+def statements_of(world: World, call: Callable[[], Any]) -> int:
+    counted: list[str] = []
+
+    def count(*args: Any) -> None:
+        counted.append(str(args[2]))
+
+    event.listen(world.ledger.db.engine, "before_cursor_execute", count)
+    try:
+        call()
+    finally:
+        event.remove(world.ledger.db.engine, "before_cursor_execute", count)
+    return len(counted)
+
+
+@pytest.mark.in_process("the in-process dispatcher is what is tested")
+def test_a_rounds_statements_do_not_grow_with_the_companies(world: World) -> None:
+    """Which companies have stalled records, due records and events to send is read in one
+    query for all of them, as the job sweep does (before: a few statements a company); the
+    company with a record due is still synced in the round."""
+    now = [0.0]
+    dispatcher = InProcessDispatcher(world.ledger, pull_every=1e9, clock=lambda: now[0])
+    stored = stored_companies(world, 3, 0)
+    active(world, stored)
+    dispatcher.run_once()  # each company's first pull
+    active(world, stored)
+    now[0] += 60.0
+    few = statements_of(world, dispatcher.run_once)  # their health due again, nothing else
+    stored += stored_companies(world, 27, 3)
+    active(world, stored)
+    dispatcher.run_once()
+    active(world, stored)
+    now[0] += 60.0
+    many = statements_of(world, dispatcher.run_once)
+    assert many == few
+
+    world.service.put_record(
+        world.key_id, world.connection_id, "customer", "c1", {"display_name": "Dee Park"}
+    )
+    dispatcher.run_once()
+    view = world.service.record(world.key_id, world.connection_id, "customer", "c1")
+    assert view.status == "synced", view
+    assert [c["DisplayName"] for c in world.entities("Customer")] == ["Dee Park"]

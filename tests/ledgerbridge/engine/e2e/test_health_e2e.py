@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import event
 
 from ledgerbridge.dispatch.inprocess import InProcessDispatcher
 from ledgerbridge.engine.health import check_connection, requeue_stalled, subscription_lapsed
@@ -248,6 +249,70 @@ def test_a_backlog_worked_oldest_first_is_not_stalled_until_passed(world: World)
     assert report.failed == 0, report
     names = sorted(c["DisplayName"] for c in world.entities("Customer"))
     assert names == ["Bo Lin", "Cy Moe"]  # a and d were marked by hand, never sent
+
+
+def statements_of(world: World, call: Callable[[], Any]) -> tuple[int, Any]:
+    """How many SQL statements `call` sends, and what it returns."""
+    counted: list[str] = []
+
+    def count(*args: Any) -> None:
+        counted.append(str(args[2]))
+
+    event.listen(world.ledger.db.engine, "before_cursor_execute", count)
+    try:
+        result = call()
+    finally:
+        event.remove(world.ledger.db.engine, "before_cursor_execute", count)
+    return len(counted), result
+
+
+@pytest.mark.in_process("the engine's clock runs ahead in this process only")
+def test_requeuing_stalled_records_costs_the_same_statements_for_3_as_for_30(
+    world: World,
+) -> None:
+    """A company nobody works has its stalled records made due in a few statements, however
+    many (before: four a record), each with its own problem and history entry, once; then
+    they sync."""
+    pull_company(world.ledger, world.connection_id)
+    for index in range(3):
+        put(world, "customer", f"a{index}", display_name=f"Ann {index}")
+    later(world, 20)
+    few, requeued = statements_of(world, lambda: requeue_stalled(world.ledger, world.connection_id))
+    assert requeued == 3
+    assert world.sync().failed == 0
+    for index in range(30):
+        put(world, "customer", f"b{index}", display_name=f"Bea {index}")
+    later(world, 5)
+    with world.ledger.db.session() as session:  # half of them changed 25 minutes after
+        states = SyncStates(session, clock=world.ledger.clock)
+        for index in range(15, 30):
+            states.want(world.connection_id, "customer", f"b{index}", 1)
+    later(world, 20)  # stalled for 45 minutes and for 20: two problems, in one update
+    many, requeued = statements_of(
+        world, lambda: requeue_stalled(world.ledger, world.connection_id)
+    )
+    assert requeued == 30
+    assert many == few
+    assert requeue_stalled(world.ledger, world.connection_id) == 0  # once until stalled again
+    with world.ledger.db.session(readonly=True) as session:
+        stored = {s.app_id: s for s in SyncStates(session).all(world.connection_id)}
+    for index in range(30):
+        state = stored[f"b{index}"]
+        minutes = 45 if index < 15 else 20
+        assert state.status == "pending"
+        assert state.problem == {
+            "code": "record.stalled",
+            "field": None,
+            "message": f"pending for {minutes} minutes; queued again",
+            "params": {"minutes": minutes},
+        }
+        view = world.service.record(world.key_id, world.connection_id, "customer", f"b{index}")
+        stalled = [h for h in view.history if h["kind"] == "stalled_requeued"]
+        assert [h["detail"] for h in stalled] == [{"minutes": minutes, "pending_write": False}]
+    assert world.sync().failed == 0
+    assert set(statuses(world).values()) == {"synced"}
+    names = sorted(c["DisplayName"] for c in world.entities("Customer"))
+    assert names == sorted([f"Ann {i}" for i in range(3)] + [f"Bea {i}" for i in range(30)])
 
 
 @pytest.mark.in_process("the engine's clock runs ahead in this process only")
