@@ -13,10 +13,10 @@ page of every entity, the preferences and the company's information in one batch
 (`_read_whole`; a failed preferences or information item is read alone); only an entity with
 more than that page is read again, a page a request. What a
 pull reads goes into a temporary file (`_Spool`), whole before anything is stored, then into
-the mirror a page at a time: what one pull holds in memory is a page and what people
-changed, not the company. What was read is stored only if the connection still has the
-company read, checked with its row held (`_same_company`): a person may Start fresh in another
-company while a read goes on. Webhooks only
+the mirror a group of at most STORE_SIZE objects at a time: what one pull holds in memory is
+a page and what people changed, not the company. What was read is stored only if the
+connection still has the company read, checked with its row held (`_same_company`): a person
+may Start fresh in another company while a read goes on. Webhooks only
 wake a pull: the data always comes from a read, never from the notification itself.
 """
 
@@ -82,6 +82,11 @@ OVERLAP = timedelta(minutes=1)
 CDC_LIMIT = 1000  # the most objects QuickBooks answers one change-data-capture call with
 CDC_WINDOW = timedelta(days=29)
 PAGE_SIZE = 1000  # objects per read of a full read (QuickBooks answers at most 1000)
+STORE_SIZE = 250
+"""The most objects of a read stored (and held in memory) at once: the spool keeps a page in
+pieces of this many, and they are stored a group of at most this many at a time. A page of a
+thousand invoices parsed is some 7 MiB; held whole, two groups and the next page at once were
+near 30 MiB, the largest part of a sync's peak memory."""
 BATCH_READS = 30  # queries per batch request (QuickBooks takes at most 30 items)
 FIRST_ROWS = 900
 """The rows the first pages of a full read ask in all, shared by the entities one batch
@@ -258,6 +263,7 @@ def pull_company(
             changes = drift.Changes(full_entities=read_in_full)
             for pages in _together(batches.pages()):
                 _store_pages(mirror, changes, report, pages)
+                del pages  # let go before the next group is read back: one group at a time
             mirror.put_preferences(preferences)
             # what people changed under linked records: same transaction as the mirror
             report.drift_report = drift.detect(session, connection_id, changes, clock=ledger.clock)
@@ -299,13 +305,13 @@ Page = tuple[str, list[dict[str, Any]]]
 
 
 def _together(pages: Iterable[Page]) -> Iterator[list[Page]]:
-    """The pages in the order read, in groups of at most PAGE_SIZE objects (a bigger page
+    """The pages in the order read, in groups of at most STORE_SIZE objects (a bigger page
     alone), stored a group at a time: a quiet company's pages, an object or two of each
     entity, in a few statements instead of two a page."""
     group: list[Page] = []
     size = 0
     for page in pages:
-        if group and size + len(page[1]) > PAGE_SIZE:
+        if group and size + len(page[1]) > STORE_SIZE:
             yield group
             group, size = [], 0
         group.append(page)
@@ -666,8 +672,11 @@ class _Spool:
             yield cls(file)
 
     def add(self, entity: str, rows: list[dict[str, Any]]) -> None:
-        """One page (every one, even empty: an entity read with nothing in it is stored)."""
-        pickle.dump((entity, rows), self._file, protocol=pickle.HIGHEST_PROTOCOL)
+        """One page (every one, even empty: an entity read with nothing in it is stored),
+        kept in pieces of at most STORE_SIZE objects, each given back on its own (`pages`)."""
+        for start in range(0, max(len(rows), 1), STORE_SIZE):
+            piece = rows[start : start + STORE_SIZE]
+            pickle.dump((entity, piece), self._file, protocol=pickle.HIGHEST_PROTOCOL)
         self._ids.setdefault(entity, set()).update(str(row["Id"]) for row in rows)
 
     def ids(self, entity: str) -> set[str]:
@@ -675,7 +684,7 @@ class _Spool:
         return self._ids.get(entity, set())
 
     def pages(self) -> Iterator[tuple[str, list[dict[str, Any]]]]:
-        """The pages in the order read."""
+        """The pages in the order read, a page of more than STORE_SIZE objects in pieces."""
         self._file.flush()
         self._file.seek(0)
         while True:

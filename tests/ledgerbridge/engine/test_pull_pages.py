@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from ledgerbridge.core.mirror import MirrorObject
 from ledgerbridge.engine.drift import Changes
-from ledgerbridge.engine.pull import _Spool
+from ledgerbridge.engine.pull import _Spool, _together
 
 
 def _customer(qbo_id: str, token: str, name: str) -> MirrorObject:
@@ -29,6 +29,28 @@ def test_the_spool_gives_back_every_page_in_order_amounts_still_decimals() -> No
         ("Customer", [{"Id": "7", "DisplayName": "Ann"}]),
     ]
     assert isinstance(pages[0][1][0]["TotalAmt"], Decimal)
+
+
+def test_a_page_of_a_thousand_comes_back_in_pieces_stored_a_group_at_a_time() -> None:
+    # a page of a thousand invoices held whole, twice over while the next group was read
+    # back, was the largest part of a sync's peak memory: at most 250 objects at once now
+    page = [{"Id": str(n)} for n in range(1001)]
+    with _Spool.new() as spool:
+        spool.add("Invoice", page)
+        spool.add("Customer", [{"Id": "7"}])
+        pieces = list(spool.pages())
+        groups = list(_together(spool.pages()))
+        assert spool.ids("Invoice") == {row["Id"] for row in page}
+    assert [(entity, len(rows)) for entity, rows in pieces] == [
+        ("Invoice", 250),
+        ("Invoice", 250),
+        ("Invoice", 250),
+        ("Invoice", 250),
+        ("Invoice", 1),
+        ("Customer", 1),
+    ]
+    assert [row for _, rows in pieces for row in rows] == [*page, {"Id": "7"}]
+    assert [sum(len(rows) for _, rows in group) for group in groups] == [250, 250, 250, 250, 2]
 
 
 def test_what_read_back_unchanged_is_kept_as_a_key_only() -> None:
