@@ -120,6 +120,7 @@ _HISTORY: Mapping[str, str] = {
     "delete_sent": "Sent to QuickBooks to be deleted",
     "void_sent": "Sent to QuickBooks to be voided",
     "not_sent": "Not sent after all: QuickBooks stopped taking requests first; goes later",
+    "write_dropped": "A write to the old company forgotten (started fresh); planned again",
     "created": "Created in QuickBooks",
     "updated": "Updated in QuickBooks",
     "linked": "Linked to a QuickBooks record",

@@ -60,7 +60,10 @@ def store_sent(p: Pass, writes: list[Write]) -> None:
 
 
 def store_sent_in(session: Session, p: Pass, writes: list[Write]) -> None:
-    """`store_sent` in the caller's transaction (committed by the caller before any goes)."""
+    """`store_sent` in the caller's transaction (committed by the caller before any goes),
+    only while the connection still has the pass's company (`_same_company`): stored after a
+    Start fresh, the write (the old company's ids) would be sent to the next company."""
+    _same_company(session, p)
     SyncStates(session, clock=p.ledger.clock).start_writes(p.cid, writes)
     History(session, clock=p.ledger.clock).add_many(
         p.cid,
@@ -100,9 +103,7 @@ def store_successes(p: Pass, successes: list[Success], *, not_sent: Sequence[Wri
     stored: list[tuple[Success, StoredLink, MirrorObject | None]] = []
     finished: list[Finished] = []
     with p.ledger.db.session() as session:
-        held = Connections(session).lock_row(p.cid)
-        if held is None or held.realm_id != p.connection.realm_id:
-            raise Stop("not_active")
+        _same_company(session, p)
         links = Links(session)
         states = SyncStates(session, clock=p.ledger.clock)
         kept = [(d.key.type, d.key.app_id) for d in successes if d.pushed is None]
@@ -280,3 +281,12 @@ def bypass(p: Pass, key: RecordKey, problem: Problem) -> None:
             {"type": key.type, "id": key.app_id, "code": problem.code, **problem.params},
         )
     p.report.blocked += 1
+
+
+def _same_company(session: Session, p: Pass) -> None:
+    """The connection's row held to the end of the transaction (as a pull storing its read
+    and Start fresh hold it), and the pass stopped (`not_active`) unless it still has the
+    pass's company: a person may Start fresh in another company while a pass runs."""
+    held = Connections(session).lock_row(p.cid)
+    if held is None or held.realm_id != p.connection.realm_id:
+        raise Stop("not_active")

@@ -32,7 +32,7 @@ from ledgerbridge.engine.views import ConnectionView, ProblemView
 from ledgerbridge.storage.audit import Audit
 from ledgerbridge.storage.connections import Connections, StoredConnection
 from ledgerbridge.storage.events import Events
-from ledgerbridge.storage.history import History
+from ledgerbridge.storage.history import Happened, History
 from ledgerbridge.storage.links import Links
 from ledgerbridge.storage.mirror import Mirror
 from ledgerbridge.storage.sync_states import SyncStates
@@ -236,10 +236,26 @@ def start_fresh(service: Wiring, key_id: str, connection_id: str, actor: str) ->
         connections.forget_company(connection_id)
         connections.set_status(connection_id, "not_connected")
         states = SyncStates(session)
+        dropped: list[Happened] = []
         for state in states.all(connection_id):
             states.unsync(connection_id, state.type, state.app_id)
+            if state.pending_request_id is not None:
+                # a write stored for the old company (sent, its answer not stored): replayed,
+                # its body (the old company's ids and SyncTokens) would go to whatever
+                # company is connected next; the record is planned afresh against it instead
+                states.drop_write(connection_id, state.type, state.app_id)
+                dropped.append(
+                    Happened(
+                        state.type,
+                        state.app_id,
+                        "write_dropped",
+                        request_id=state.pending_request_id,
+                        detail={"reason": "start_fresh", "realm_id": connection.realm_id},
+                    )
+                )
             if state.status != Status.BYPASSED:
                 states.want(connection_id, state.type, state.app_id, state.desired_version)
+        History(session).add_many(connection_id, dropped)
         Audit(session).add(
             connection_id,
             actor,
