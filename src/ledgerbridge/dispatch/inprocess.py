@@ -213,4 +213,7 @@ class InProcessDispatcher:
                     self._wakeup.wait(self._poll)
                 if self._stopping:
                     return
-            self.run_once()
+            try:
+                self.run_once()
+            except Exception:  # a round's own reads failed (the database): the next round tries
+                log.exception("a dispatcher round failed")

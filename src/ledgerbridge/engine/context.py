@@ -22,6 +22,7 @@ the surroundings (`learned`), and the push pass starts every round with a clean 
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -78,6 +79,7 @@ __all__ = [
 # `NAME_INDEXES_KEPT` indexes and `NAME_INDEX_RECORDS_KEPT` records in all (about 200 bytes
 # a record).
 _NAME_INDEXES: dict[tuple[str, str, str], tuple[Any, dict[str, list[RecordKey]], int]] = {}
+_NAME_INDEXES_LOCK = threading.Lock()
 NAME_INDEXES_KEPT = 64
 NAME_INDEX_KEPT_FROM = 500
 NAME_INDEX_RECORDS_KEPT = 250_000
@@ -554,19 +556,21 @@ class Surroundings:
         changed = SyncStates(session).overridden(self.cid, record_type)
         seen = (records.fingerprint(self.cid, record_type), canonical_json(changed))
         where = (repr(session.get_bind().engine.url), self.cid, record_type)
-        kept = _NAME_INDEXES.pop(where, None)
+        with _NAME_INDEXES_LOCK:  # shared by a process's threads (jobs, Desktop passes)
+            kept = _NAME_INDEXES.pop(where, None)
         if kept is not None and kept[0] == seen:
             index, size = kept[1], kept[2]
         else:
             index = self._read_names(records, record_type, changed)
             size = sum(len(keys) for keys in index.values())
         if size >= NAME_INDEX_KEPT_FROM:
-            _NAME_INDEXES[where] = (seen, index, size)
-            while len(_NAME_INDEXES) > NAME_INDEXES_KEPT or (
-                len(_NAME_INDEXES) > 1
-                and sum(kept[2] for kept in _NAME_INDEXES.values()) > NAME_INDEX_RECORDS_KEPT
-            ):
-                del _NAME_INDEXES[next(iter(_NAME_INDEXES))]
+            with _NAME_INDEXES_LOCK:
+                _NAME_INDEXES[where] = (seen, index, size)
+                while len(_NAME_INDEXES) > NAME_INDEXES_KEPT or (
+                    len(_NAME_INDEXES) > 1
+                    and sum(kept[2] for kept in _NAME_INDEXES.values()) > NAME_INDEX_RECORDS_KEPT
+                ):
+                    del _NAME_INDEXES[next(iter(_NAME_INDEXES))]
         return index
 
     def _read_names(

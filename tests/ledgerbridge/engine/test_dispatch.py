@@ -8,9 +8,11 @@ from typing import Any
 
 import pytest
 from sqlalchemy import event
+from sqlalchemy.exc import OperationalError
 
 from ledgerbridge.dispatch.inprocess import InProcessDispatcher
 from ledgerbridge.storage.connections import Connections
+from ledgerbridge.storage.sync_states import SyncStates
 from tests.ledgerbridge.engine.conftest import World
 
 
@@ -31,6 +33,42 @@ def test_a_put_record_is_synced_without_anyone_asking(world: World) -> None:
             time.sleep(0.05)
         assert view.status == "synced", view
         assert [c["DisplayName"] for c in world.entities("Customer")] == ["Dee Park"]
+    finally:
+        dispatcher.stop()
+
+
+def test_a_round_whose_reads_fail_does_not_stop_the_dispatcher(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A round reads which companies are due in one query for all: when that read fails (the
+    database away a moment), the round is given up and the next one syncs; the dispatcher's
+    thread goes on (it ended for good, `serve` still running)."""
+    failures = [1]
+    due = SyncStates.due_connections
+
+    def failing_once(self: SyncStates, *args: Any) -> Any:
+        if failures:
+            failures.pop()
+            raise OperationalError("SELECT", {}, Exception("the database went away"))
+        return due(self, *args)
+
+    monkeypatch.setattr(SyncStates, "due_connections", failing_once)
+    dispatcher = InProcessDispatcher(world.ledger, poll=0.05)
+    world.service.wake = dispatcher.wake
+    dispatcher.start()
+    try:
+        world.service.put_record(
+            world.key_id, world.connection_id, "customer", "c1", {"display_name": "Ray Ng"}
+        )
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            view = world.service.record(world.key_id, world.connection_id, "customer", "c1")
+            if view.status == "synced":
+                break
+            time.sleep(0.05)
+        assert not failures  # the failing read happened
+        assert view.status == "synced", view
+        assert [c["DisplayName"] for c in world.entities("Customer")] == ["Ray Ng"]
     finally:
         dispatcher.stop()
 
