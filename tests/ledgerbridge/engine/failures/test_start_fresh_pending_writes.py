@@ -37,13 +37,10 @@ def _create_in(world: World, realm: str, body: dict[str, Any]) -> None:
     assert response.status_code == 200, response.text
 
 
-@pytest.mark.failure_mode("connection.wrong_company")
-def test_an_update_answered_after_start_fresh_is_not_replayed_onto_the_new_company(
-    world: World, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """c1 is synced to the old company; its rename goes as a sparse update (the old
-    company's Id and SyncToken) and is answered after the person started fresh in a new
-    company, whose own customer has the same Id. That customer must not be renamed."""
+def _renamed_while_a_new_company_holds_its_id(world: World) -> str:
+    """c1 synced to the old company, then renamed in the app (a sparse update with the old
+    company's Id and SyncToken is due); a new company whose own customer has that Id: its
+    realm."""
     new = _new_company(world)
     assert pull_company(world.ledger, world.connection_id).stopped is None
     put(world, "customer", "c1", display_name="Old Books Client")
@@ -54,6 +51,27 @@ def test_an_update_answered_after_start_fresh_is_not_replayed_onto_the_new_compa
         _create_in(world, new, {"DisplayName": f"Their customer {n}"})
         n += 1
     put(world, "customer", "c1", display_name="Old Books Client Renamed")
+    return new
+
+
+def _nothing_renamed_after_two_passes(world: World, new: str) -> None:
+    """Two more passes leave every customer of the new company its own name."""
+    before = {c["Id"]: c["DisplayName"] for c in _customers_of(world, new)}
+    sync(world)
+    sync(world)
+    after = {c["Id"]: c["DisplayName"] for c in _customers_of(world, new)}
+    renamed = {i: (before[i], after[i]) for i in before if before[i] != after.get(i)}
+    assert renamed == {}, f"the new company's own customers were overwritten: {renamed}"
+
+
+@pytest.mark.failure_mode("connection.wrong_company")
+def test_an_update_answered_after_start_fresh_is_not_replayed_onto_the_new_company(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """c1 is synced to the old company; its rename goes as a sparse update (the old
+    company's Id and SyncToken) and is answered after the person started fresh in a new
+    company, whose own customer has the same Id. That customer must not be renamed."""
+    new = _renamed_while_a_new_company_holds_its_id(world)
     store = outcomes.store_successes
 
     def answered(*args: Any, **kwargs: Any) -> None:
@@ -63,12 +81,7 @@ def test_an_update_answered_after_start_fresh_is_not_replayed_onto_the_new_compa
 
     monkeypatch.setattr(outcomes, "store_successes", answered)
     assert sync(world).stopped == "not_active"
-    before = {c["Id"]: c["DisplayName"] for c in _customers_of(world, new)}
-    sync(world)
-    sync(world)
-    after = {c["Id"]: c["DisplayName"] for c in _customers_of(world, new)}
-    renamed = {i: (before[i], after[i]) for i in before if before[i] != after.get(i)}
-    assert renamed == {}, f"the new company's own customers were overwritten: {renamed}"
+    _nothing_renamed_after_two_passes(world, new)
 
 
 @pytest.mark.failure_mode("connection.wrong_company")
@@ -79,16 +92,7 @@ def test_a_write_planned_before_start_fresh_is_not_stored_after_it(
     the person starts fresh in a new company before the pass stores the write to send it.
     The write is not stored (the pass stops), so nothing is ever replayed to the new
     company, whose own customer with the same Id keeps its name."""
-    new = _new_company(world)
-    assert pull_company(world.ledger, world.connection_id).stopped is None
-    put(world, "customer", "c1", display_name="Old Books Client")
-    assert sync(world).stopped is None
-    old_id = max(int(c["Id"]) for c in _customers_of(world, world.realm_id))
-    n = 0
-    while max((int(c["Id"]) for c in _customers_of(world, new)), default=0) < old_id:
-        _create_in(world, new, {"DisplayName": f"Their customer {n}"})
-        n += 1
-    put(world, "customer", "c1", display_name="Old Books Client Renamed")
+    new = _renamed_while_a_new_company_holds_its_id(world)
     storing = faults.take_batch_storing
 
     def planned(*args: Any, **kwargs: Any) -> Any:
@@ -98,12 +102,7 @@ def test_a_write_planned_before_start_fresh_is_not_stored_after_it(
 
     monkeypatch.setattr(faults, "take_batch_storing", planned)
     assert sync(world).stopped == "not_active"
-    before = {c["Id"]: c["DisplayName"] for c in _customers_of(world, new)}
-    sync(world)
-    sync(world)
-    after = {c["Id"]: c["DisplayName"] for c in _customers_of(world, new)}
-    renamed = {i: (before[i], after[i]) for i in before if before[i] != after.get(i)}
-    assert renamed == {}, f"the new company's own customers were overwritten: {renamed}"
+    _nothing_renamed_after_two_passes(world, new)
     assert view(world, "customer", "c1").status == "synced"
     made = [c for c in _customers_of(world, new) if c["DisplayName"] == "Old Books Client Renamed"]
     assert len(made) == 1
