@@ -169,6 +169,7 @@ def _look_up_holder(p: Pass, key: RecordKey) -> bool:
             landed(p, taken)
         found += [(entity, row) for row in rows]
     with p.ledger.db.session() as session:
+        outcomes.same_company(session, p)
         mirror = Mirror(session, p.cid, clock=p.ledger.clock)
         new = [(e, row) for e, row in found if mirror.get(e, str(row["Id"])) is None]
         for entity, row in found:
@@ -239,9 +240,7 @@ def connection_level(p: Pass, exc: QuickBooksError, keys: list[RecordKey]) -> No
         connections = Connections(session)
         # the connection's row before its records' (the order a pull storing its changes
         # takes them in: the other order could deadlock with a person's refresh)
-        held = connections.lock_row(p.cid)
-        if held is None or held.realm_id != p.connection.realm_id:
-            raise Stop("not_active")
+        outcomes.same_company(session, p)
         if isinstance(exc, Throttled):
             states.delay_all(p.cid, throttled_until(now, exc.retry_after))
             raise Stop("throttled")

@@ -31,6 +31,7 @@ __all__ = [
     "adjusted",
     "bypass",
     "finish",
+    "same_company",
     "store_sent",
     "store_sent_in",
     "store_success",
@@ -63,7 +64,7 @@ def store_sent_in(session: Session, p: Pass, writes: list[Write]) -> None:
     """`store_sent` in the caller's transaction (committed by the caller before any goes),
     only while the connection still has the pass's company (`_same_company`): stored after a
     Start fresh, the write (the old company's ids) would be sent to the next company."""
-    _same_company(session, p)
+    same_company(session, p)
     SyncStates(session, clock=p.ledger.clock).start_writes(p.cid, writes)
     History(session, clock=p.ledger.clock).add_many(
         p.cid,
@@ -103,7 +104,7 @@ def store_successes(p: Pass, successes: list[Success], *, not_sent: Sequence[Wri
     stored: list[tuple[Success, StoredLink, MirrorObject | None]] = []
     finished: list[Finished] = []
     with p.ledger.db.session() as session:
-        _same_company(session, p)
+        same_company(session, p)
         links = Links(session)
         states = SyncStates(session, clock=p.ledger.clock)
         kept = [(d.key.type, d.key.app_id) for d in successes if d.pushed is None]
@@ -202,6 +203,7 @@ def finish(
     """The record's new status; a new error or block is written to its history and told to
     the app (once: not again while the status and the problem's code stay the same)."""
     with p.ledger.db.session() as session:
+        same_company(session, p)
         states = SyncStates(session, clock=p.ledger.clock)
         before = states.get(p.cid, key.type, key.app_id)
         states.finish(
@@ -283,7 +285,7 @@ def bypass(p: Pass, key: RecordKey, problem: Problem) -> None:
     p.report.blocked += 1
 
 
-def _same_company(session: Session, p: Pass) -> None:
+def same_company(session: Session, p: Pass) -> None:
     """The connection's row held to the end of the transaction (as a pull storing its read
     and Start fresh hold it), and the pass stopped (`not_active`) unless it still has the
     pass's company: a person may Start fresh in another company while a pass runs."""

@@ -80,6 +80,7 @@ def _nothing(p: Pass, due: Due, step: planner.Nothing, version: int) -> None:
     if step.pushed is not None and due.link is not None:
         found = dataclasses.replace(due.link, pushed=dict(step.pushed))
         with p.ledger.db.session() as session:
+            outcomes.same_company(session, p)
             Links(session).put_many(p.cid, [found])
         p.surroundings.learned(due.key, found, None)
     outcomes.finish(p, due.key, Status.SYNCED, synced_version=version)

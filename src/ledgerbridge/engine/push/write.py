@@ -243,6 +243,7 @@ def _conflict(
     )
     obj = MirrorObject.from_quickbooks(entity, current)
     with p.ledger.db.session() as session:
+        outcomes.same_company(session, p)
         Links(session).put_many(p.cid, [known])
         Mirror(session, p.cid, clock=p.ledger.clock).put(obj)
     p.surroundings.learned(key, known, obj)

@@ -1,7 +1,8 @@
 """A write stored for the old company (its requestid and body: the OLD company's ids) is never
 sent to the NEW company after a Start fresh: one answered after it is dropped with the rest of
 the old company at Start fresh, and one a pass would store after it is not stored (the pass
-stops). Found by the review of 2026-12-07."""
+stops); nor is a pass's own conclusion about the old company (nothing to do) stored after it.
+Found by the review of 2026-12-07."""
 
 from __future__ import annotations
 
@@ -108,11 +109,6 @@ def test_a_write_planned_before_start_fresh_is_not_stored_after_it(
     assert len(made) == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="open: a pass's own conclusions (nothing to do, a conflict, a holder looked up) are "
-    "stored without checking the company; only its writes and their answers are",
-)
 @pytest.mark.failure_mode("connection.wrong_company")
 def test_a_record_found_unchanged_after_start_fresh_is_not_said_synced(
     world: World, monkeypatch: pytest.MonkeyPatch
