@@ -403,13 +403,14 @@ def run_once(
             # the companies handed over and not yet seen with nothing pending
             unseen: set[str] = {c.connection_id for c in large + small} if backlog else set()
 
-            def look() -> set[str]:
+            def look(*, ending: bool = True) -> set[str]:
                 """The companies handed over with records pending now (those seen with none
-                are not asked again; the end is confirmed over every record: `pending`); the
-                companies that arrived and have none, synced now."""
+                are not asked again; once the handover is over, `ending`, an end is confirmed
+                over every record: `pending`); the companies that arrived and have none,
+                synced now."""
                 nonlocal looked
                 waiting = pending_among(ledger, unseen)
-                if not waiting:  # seemingly done: confirmed over every sync state
+                if not waiting and ending:  # seemingly done: confirmed over every sync state
                     waiting = set(pending(ledger))
                 looked = time.perf_counter()
                 unseen.clear()
@@ -427,7 +428,7 @@ def run_once(
                     due = spread + arrive_over * index / len(small)
                     while True:  # the companies synced meanwhile are seen as they are
                         if time.perf_counter() - looked >= POLL:
-                            look()
+                            look(ending=False)
                         left = due - time.perf_counter()
                         if left <= 0:
                             break
