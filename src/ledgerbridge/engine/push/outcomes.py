@@ -62,7 +62,7 @@ def store_sent(p: Pass, writes: list[Write]) -> None:
 
 def store_sent_in(session: Session, p: Pass, writes: list[Write]) -> None:
     """`store_sent` in the caller's transaction (committed by the caller before any goes),
-    only while the connection still has the pass's company (`_same_company`): stored after a
+    only while the connection still has the pass's company (`same_company`): stored after a
     Start fresh, the write (the old company's ids) would be sent to the next company."""
     same_company(session, p)
     SyncStates(session, clock=p.ledger.clock).start_writes(p.cid, writes)
@@ -99,8 +99,8 @@ def store_successes(p: Pass, successes: list[Success], *, not_sent: Sequence[Wri
     Only while the connection still has the pass's company, its row held first (as a pull
     storing its read and Start fresh hold it): a write the old company answered after a
     person started fresh is not stored onto the connection, which then said synced, linked
-    to an object of a company it no longer has (the pass stops, `not_active`; the record is
-    sent again to the company connected)."""
+    to an object of a company it no longer has (the pass stops, `not_active`; Start fresh
+    dropped the write, and the record is planned afresh against the company connected)."""
     stored: list[tuple[Success, StoredLink, MirrorObject | None]] = []
     finished: list[Finished] = []
     with p.ledger.db.session() as session:
@@ -269,8 +269,10 @@ def adjusted(p: Pass, key: RecordKey, adjustments: tuple[Problem, ...]) -> None:
 
 def bypass(p: Pass, key: RecordKey, problem: Problem) -> None:
     """Never sent: QuickBooks already has what it would do (a payment on an invoice paid
-    there). The record is bypassed, and the app told."""
+    there). The record is bypassed, and the app told (a conclusion about the pass's company:
+    stored only while the connection still has it)."""
     with p.ledger.db.session() as session:
+        same_company(session, p)
         SyncStates(session, clock=p.ledger.clock).finish(
             p.cid, key.type, key.app_id, status=Status.BYPASSED, problem=problem.to_json()
         )
