@@ -18,7 +18,7 @@ from tests.ledgerbridge.engine.failures.conftest import put, sync, view
 from tests.ledgerbridge.engine.failures.test_start_fresh_races import (
     _customers_of,
     _new_company,
-    _start_fresh_in,
+    _start_fresh_at,
 )
 
 pytestmark = pytest.mark.in_process("the race is made at one point of a pass in this process")
@@ -73,14 +73,8 @@ def test_an_update_answered_after_start_fresh_is_not_replayed_onto_the_new_compa
     company's Id and SyncToken) and is answered after the person started fresh in a new
     company, whose own customer has the same Id. That customer must not be renamed."""
     new = _renamed_while_a_new_company_holds_its_id(world)
-    store = outcomes.store_successes
-
-    def answered(*args: Any, **kwargs: Any) -> None:
-        monkeypatch.setattr(outcomes, "store_successes", store)
-        _start_fresh_in(world, new)  # the answer arrives: the person has started fresh
-        store(*args, **kwargs)
-
-    monkeypatch.setattr(outcomes, "store_successes", answered)
+    # the answer arrives: the person has started fresh
+    _start_fresh_at(world, monkeypatch, outcomes, "store_successes", new)
     assert sync(world).stopped == "not_active"
     _nothing_renamed_after_two_passes(world, new)
 
@@ -94,14 +88,8 @@ def test_a_write_planned_before_start_fresh_is_not_stored_after_it(
     The write is not stored (the pass stops), so nothing is ever replayed to the new
     company, whose own customer with the same Id keeps its name."""
     new = _renamed_while_a_new_company_holds_its_id(world)
-    storing = faults.take_batch_storing
-
-    def planned(*args: Any, **kwargs: Any) -> Any:
-        monkeypatch.setattr(faults, "take_batch_storing", storing)
-        _start_fresh_in(world, new)  # after the plan, before the write is stored
-        return storing(*args, **kwargs)
-
-    monkeypatch.setattr(faults, "take_batch_storing", planned)
+    # after the plan, before the write is stored
+    _start_fresh_at(world, monkeypatch, faults, "take_batch_storing", new)
     assert sync(world).stopped == "not_active"
     _nothing_renamed_after_two_passes(world, new)
     assert view(world, "customer", "c1").status == "synced"
@@ -122,16 +110,8 @@ def test_a_record_found_unchanged_after_start_fresh_is_not_said_synced(
     assert sync(world).stopped is None
     put(world, "customer", "c1", display_name="Old Books Client", email="a@example.com")
     put(world, "customer", "c1", display_name="Old Books Client")
-    nothing = steps._nothing
-    called: list[bool] = []
-
-    def unchanged(*args: Any, **kwargs: Any) -> None:
-        monkeypatch.setattr(steps, "_nothing", nothing)
-        called.append(True)
-        _start_fresh_in(world, new)  # between the pass's plan and its storing
-        nothing(*args, **kwargs)
-
-    monkeypatch.setattr(steps, "_nothing", unchanged)
+    # between the pass's plan and its storing
+    called = _start_fresh_at(world, monkeypatch, steps, "_nothing", new)
     sync(world)
     assert called, "the pass did not find c1 unchanged"
     sync(world)

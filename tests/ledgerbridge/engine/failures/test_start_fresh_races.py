@@ -45,6 +45,24 @@ def _start_fresh_in(world: World, realm: str) -> None:
     connect(world.service, world.key_id, world.connection_id, realm, world.http)
 
 
+def _start_fresh_at(
+    world: World, monkeypatch: pytest.MonkeyPatch, owner: Any, name: str, realm: str
+) -> list[bool]:
+    """The next call of `owner.name` (a step of a pass) is made after the person started
+    fresh in `realm`; later calls are left alone. The list gets an item once it happened."""
+    original = getattr(owner, name)
+    called: list[bool] = []
+
+    def after_start_fresh(*args: Any, **kwargs: Any) -> Any:
+        monkeypatch.setattr(owner, name, original)
+        called.append(True)
+        _start_fresh_in(world, realm)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(owner, name, after_start_fresh)
+    return called
+
+
 def _once_quickbooks_is_asked(
     world: World,
     monkeypatch: pytest.MonkeyPatch,
@@ -185,14 +203,8 @@ def test_a_create_the_old_company_answers_after_start_fresh_is_not_stored(
     new = _new_company(world)
     assert pull_company(world.ledger, world.connection_id).stopped is None
     put(world, "customer", "c1", display_name=OLD_CLIENT)
-    store = outcomes.store_successes
-
-    def answered(*args: Any, **kwargs: Any) -> None:
-        monkeypatch.setattr(outcomes, "store_successes", store)
-        _start_fresh_in(world, new)  # the answer arrives: the person has started fresh
-        store(*args, **kwargs)
-
-    monkeypatch.setattr(outcomes, "store_successes", answered)
+    # the answer arrives: the person has started fresh
+    _start_fresh_at(world, monkeypatch, outcomes, "store_successes", new)
     assert sync(world).stopped == "not_active"
     assert view(world, "customer", "c1").status == "pending"
     _the_record_lands_in(world, new)
