@@ -74,11 +74,14 @@ class Changes:
     """What one pull saw: objects changed (with the mirror's copy from before) and gone.
 
     Filled a page at a time: of an object read back as the mirror held it, only its key is
-    kept (a full read after a big first sync is mostly the engine's own writes), so what one
-    pull holds grows with what people changed, not with the size of the company."""
+    kept (a full read after a big first sync is mostly the engine's own writes), and that key
+    only for an entity read in full, whose linked objects not seen are gone (`_missing`): a
+    freshening pull reads back thousands of the pass's own writes, and kept them all as keys
+    (some 150 bytes each) for nothing. What one pull holds grows with what people changed,
+    not with what it read."""
 
     full_entities: frozenset[str] = frozenset()  # read in full: a linked object missing is gone
-    seen: set[ObjectKey] = field(default_factory=set)  # every object read
+    seen: set[ObjectKey] = field(default_factory=set)  # every object read of `full_entities`
     gone: set[ObjectKey] = field(default_factory=set)
     # the mirror's last copy of what was deleted (of the entities QuickBooks deletes)
     gone_copies: dict[ObjectKey, MirrorObject] = field(default_factory=dict)
@@ -90,9 +93,11 @@ class Changes:
         self, before: MirrorObject | None, after: MirrorObject, *, changed: bool = True
     ) -> None:
         """`changed=False`: read back exactly as the mirror held it (above all, what the
-        push pass itself just wrote), which cannot show drift: only its key is kept."""
+        push pass itself just wrote), which cannot show drift: only its key is kept (of an
+        entity read in full)."""
         key = (after.entity, after.qbo_id)
-        self.seen.add(key)
+        if after.entity in self.full_entities:
+            self.seen.add(key)
         if changed or key in self._changed:  # read twice: the later copy counts
             self._changed[key] = (before, after)
 

@@ -477,22 +477,32 @@ def _read_changed(
     it than a page holds) cannot be paged so: False, read in full."""
     total = ask(functools.partial(client.count, _select(entity, count=True)))
     ids: set[str] = set()
-    read: set[tuple[str, str]] = set()  # (Id, SyncToken) of the copies in `into`
+    # (Id, SyncToken) of the copies read of the second the next page starts from, the only
+    # ones it can answer again (`_edge`): not every copy read, thousands after a long pass
+    read: set[tuple[str, str]] = set()
     after = since
     while True:
         changed = _select(entity, since=after)
         page = ask(functools.partial(client.query_page, changed, 1, PAGE_SIZE))
         fresh = [row for row in page if _copy(row) not in read]
         into.add(entity, fresh)
-        read.update(_copy(row) for row in fresh)
         ids.update(str(row["Id"]) for row in fresh)
         if len(page) < PAGE_SIZE:
             break
         first, last = _updated(page[0]), _updated(page[-1])
         if first is None or last is None or last <= first:
             return False  # a page of one second (or no time to page by): read in full
+        read = _edge(page, last)
         after = last
     return held(entity, ids) == total
+
+
+def _edge(page: list[dict[str, Any]], last: datetime) -> set[tuple[str, str]]:
+    """The copies of `page` the next page (changed since `last`, to the second) can answer
+    again: those of that second. The pages before it ended on an earlier second (each page
+    ends later than it starts), so this page holds every copy of `last` read so far; an
+    object with no time to page by is kept too, whatever a query makes of it."""
+    return {_copy(row) for row in page if _updated(row) in (last, None)}
 
 
 def _copy(row: dict[str, Any]) -> tuple[str, str]:
@@ -532,7 +542,7 @@ def _read_in_full(
     (`_read_missed_links` reads the linked ones so missed again by Id)."""
     while True:
         page = ask(functools.partial(client.query_page, _select(entity), start, PAGE_SIZE))
-        into.add(entity, page)
+        into.add(entity, page, whole=True)
         if len(page) < PAGE_SIZE:
             return
         start += PAGE_SIZE
@@ -575,7 +585,7 @@ def _read_whole(
                     found[entity] = page[0]
                 continue
             if len(page) < read.size:
-                into.add(entity, page)
+                into.add(entity, page, whole=True)
             else:  # more follow: read again from the start (see the docstring)
                 _read_in_full(client, entity, into, ask)
     return found
@@ -671,16 +681,21 @@ class _Spool:
         with tempfile.TemporaryFile(prefix="ledgerbridge-pull-") as file:
             yield cls(file)
 
-    def add(self, entity: str, rows: list[dict[str, Any]]) -> None:
+    def add(self, entity: str, rows: list[dict[str, Any]], *, whole: bool = False) -> None:
         """One page (every one, even empty: an entity read with nothing in it is stored),
-        kept in pieces of at most STORE_SIZE objects, each given back on its own (`pages`)."""
+        kept in pieces of at most STORE_SIZE objects, each given back on its own (`pages`).
+        `whole`: a page of an entity read in full, whose ids are kept (`ids`); the ids of
+        what changed are not needed, and a freshening pull reads back thousands of the
+        pass's own writes."""
         for start in range(0, max(len(rows), 1), STORE_SIZE):
             piece = rows[start : start + STORE_SIZE]
             pickle.dump((entity, piece), self._file, protocol=pickle.HIGHEST_PROTOCOL)
-        self._ids.setdefault(entity, set()).update(str(row["Id"]) for row in rows)
+        if whole:
+            self._ids.setdefault(entity, set()).update(str(row["Id"]) for row in rows)
 
     def ids(self, entity: str) -> set[str]:
-        """The ids of `entity` read so far (deleted ones' stubs too)."""
+        """The ids of `entity` read in full so far (`add`'s `whole`; deleted ones' stubs
+        too): what `_read_missed_links` looks for its links in."""
         return self._ids.get(entity, set())
 
     def pages(self) -> Iterator[tuple[str, list[dict[str, Any]]]]:

@@ -36,7 +36,7 @@ def test_a_page_of_a_thousand_comes_back_in_pieces_stored_a_group_at_a_time() ->
     # back, was the largest part of a sync's peak memory: at most 250 objects at once now
     page = [{"Id": str(n)} for n in range(1001)]
     with _Spool.new() as spool:
-        spool.add("Invoice", page)
+        spool.add("Invoice", page, whole=True)
         spool.add("Customer", [{"Id": "7"}])
         pieces = list(spool.pages())
         groups = list(_together(spool.pages()))
@@ -71,3 +71,27 @@ def test_an_object_read_twice_counts_its_later_copy() -> None:
     again = _customer("3", "1", "Cy")
     changes.saw(first, again, changed=False)  # the same copy on a later page
     assert list(changes.changed()) == [(("Customer", "3"), (first, again))]
+
+
+def test_ids_are_kept_only_of_what_was_read_whole() -> None:
+    # the ids are what the check for linked objects a full read missed looks in; a
+    # freshening pull's changes (thousands of the pass's own writes) kept them for nothing
+    with _Spool.new() as spool:
+        spool.add("Invoice", [{"Id": str(n)} for n in range(300)])
+        spool.add("Customer", [{"Id": "7"}, {"Id": "8"}], whole=True)
+        assert spool.ids("Invoice") == set()
+        assert spool.ids("Customer") == {"7", "8"}
+        assert len(list(spool.pages())) == 3  # every page still stored
+
+
+def test_keys_are_kept_only_of_the_entities_read_in_full() -> None:
+    # `seen` serves only to find the linked objects a full read no longer answers
+    changes = Changes(full_entities=frozenset({"Customer"}))
+    for n in range(300):
+        invoice = MirrorObject.from_quickbooks("Invoice", {"Id": str(n), "SyncToken": "0"})
+        changes.saw(invoice, invoice, changed=False)
+    changes.saw(None, _customer("5", "0", "Di"), changed=False)
+    edited = MirrorObject.from_quickbooks("Invoice", {"Id": "9", "SyncToken": "1"})
+    changes.saw(None, edited)
+    assert changes.seen == {("Customer", "5")}
+    assert [key for key, _ in changes.changed()] == [("Invoice", "9")]  # still told

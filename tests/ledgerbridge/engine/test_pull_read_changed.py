@@ -137,3 +137,22 @@ def test_a_page_of_one_second_is_read_in_full_instead() -> None:
     assert len(seen) == 1000  # the one page read, stored again by the full read
     assert not complete
     assert company.pages == 1
+
+
+def test_each_copy_is_read_once_over_many_pages() -> None:
+    company = FakeCompany(3500)  # four pages, each from the last one's latest second on
+    complete, seen = _read(company, {str(i) for i in range(1, 3501)})
+    assert complete
+    assert len(seen) == 3500
+    assert all(tokens == ["1"] for tokens in seen.values())
+
+
+def test_only_the_copies_of_a_pages_last_second_are_kept_to_drop_again() -> None:
+    # the next page starts from that second: no other copy read can come back, and keeping
+    # every copy read held thousands of keys after a long pass
+    page = [_invoice(i, 1, SINCE + timedelta(seconds=i // 2)) for i in range(1, 1001)]
+    last = pull._updated(page[-1])
+    assert last is not None
+    assert pull._edge(page, last) == {("1000", "1")}  # 1000 alone in its second (500 s)
+    page[-2] = _invoice(999, 1, SINCE + timedelta(seconds=500))
+    assert pull._edge(page, last) == {("999", "1"), ("1000", "1")}
