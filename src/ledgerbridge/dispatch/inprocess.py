@@ -95,7 +95,10 @@ class InProcessDispatcher:
         pulled, synced and has its events sent, in that order, as each is due; a company whose
         step fails is left out of its later steps this round. Which companies have stalled
         records, due records and events to send are each read in one query for all of them
-        (as the job sweep does), not once a company."""
+        (as the job sweep does), not once a company. A company synced sends its events right
+        after its pass (a statement or two: its settings, its undelivered events), so that
+        the app does not hear of them only after every other company's pass this round; the
+        others' (a pull's, an action's, a health change's) are sent at the round's end."""
         with self._wakeup:
             wanted_sync = set(self._sync_wanted)
             wanted_pull = set(self._pull_wanted)
@@ -118,14 +121,18 @@ class InProcessDispatcher:
                 self._step(pull_company, cid, failed)
         with self._ledger.db.session(readonly=True) as session:
             due = SyncStates(session).due_connections(self._ledger.clock())
+        sent: set[str] = set()
         for cid in working:
             wanted = cid in wanted_sync or cid in due
             if wanted and cid not in failed and self._step(self._sync, cid, failed):
                 self.passes += 1
+                # its events go now, not after every other company's pass this round
+                if self._step(deliver_events, cid, failed):
+                    sent.add(cid)
         with self._ledger.db.session(readonly=True) as session:
             waiting = Events(session).awaiting_delivery()
         for cid in [c.id for c in connections] + desktop:
-            if cid in waiting and cid not in failed:
+            if cid in waiting and cid not in failed and cid not in sent:
                 self._step(deliver_events, cid, failed)
 
     def _sync(self, ledger: Ledger, connection_id: str) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import http.server
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -130,3 +132,57 @@ def test_a_rounds_statements_do_not_grow_with_the_companies(world: World) -> Non
     view = world.service.record(world.key_id, world.connection_id, "customer", "c1")
     assert view.status == "synced", view
     assert [c["DisplayName"] for c in world.entities("Customer")] == ["Dee Park"]
+
+
+@pytest.mark.in_process("the in-process dispatcher is what is tested")
+def test_a_companys_events_go_right_after_its_pass(world: World) -> None:
+    """A company synced has its events sent before the next company's pass in the round
+    (they waited for every other company's pass: a large company's backlog delayed what the
+    app heard of a small one's records by that backlog's pass)."""
+    order: list[str] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers["Content-Length"]))
+            order.append("delivered")
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01})
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/hooks"
+        world.service.update_settings(world.key_id, world.connection_id, {"events_url": url})
+        others = stored_companies(world, 1, 0)
+        while max(others) < world.connection_id:  # a company whose turn comes after it
+            others += stored_companies(world, 1, len(others))
+
+        class Recording(InProcessDispatcher):
+            def _sync(self, ledger: Any, connection_id: str) -> None:
+                order.append("ours" if connection_id == world.connection_id else "other")
+                super()._sync(ledger, connection_id)
+
+        dispatcher = Recording(world.ledger, pull_every=1e9)
+        dispatcher.run_once()  # the first pulls
+        active(world, others)
+        world.service.put_record(
+            world.key_id, world.connection_id, "customer", "c1", {"display_name": "Lu Chen"}
+        )
+        for connection_id in [world.connection_id, *others]:
+            dispatcher.wake(connection_id)
+        order.clear()
+        dispatcher.run_once()
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+    view = world.service.record(world.key_id, world.connection_id, "customer", "c1")
+    assert view.status == "synced", view
+    assert [c["DisplayName"] for c in world.entities("Customer")] == ["Lu Chen"]
+    ours = order.index("ours")
+    assert "other" in order[ours:], order  # a pass after ours in the round
+    assert order[ours + 1] == "delivered", order
