@@ -52,7 +52,9 @@ class Company:
     by the path the last one recorded (`web_connectors.company_file`, letter case aside as
     Windows paths go), which Start fresh forgets. (The file's FileID tells our file from
     another at a session's start; it is the .qwc's, the same in every file the .qwc was added
-    to, so it cannot tell the old file from the new one.)"""
+    to, so it cannot tell the old file from the new one.) A file moved on the PC while a pass
+    runs, its new path recorded by a later session, ends that pass as a Start fresh would
+    (nothing more stored); the next pass works its records."""
 
     realm_id: str | None
     company_file: str | None = None
@@ -300,10 +302,19 @@ class Connections:
         (`engine.pull`, `engine.push.outcomes.same_company`)."""
         statement = prepared("connections.still_has", _held_company)
         row = run(self._session, statement, {"c_id": connection_id}).one_or_none()
-        if row is None:
+        if row is None or row.realm_id != company.realm_id:
             return False
-        held = Company.of(row.realm_id, row.company_file)
-        return held == company and (not cursor or row.cdc_cursor is not None)
+        if cursor and row.cdc_cursor is None:
+            return False
+        if company.realm_id is not None:  # an Online company: its realm says it all
+            return True
+        # a Desktop connection's file, read by a statement of its own once the row is held:
+        # joined to the locking statement, PostgreSQL would give the Web Connector's row as
+        # it was before a Start fresh that statement waited for (read committed re-reads
+        # only the locked row), and the old file would pass for the connection's
+        statement = prepared("connections.company_file", _company_file)
+        found = run(self._session, statement, {"c_id": connection_id}).scalar_one_or_none()
+        return Company.of(None, found) == company
 
     def get_with_company(self, connection_id: str) -> tuple[StoredConnection, Company] | None:
         """`get_unscoped`, with the company it has now (`Company`), in one statement."""
@@ -392,10 +403,15 @@ def _by_id_with_cursor() -> Select[Any]:
 
 
 def _held_company() -> Select[Any]:
-    """The connection's company, its row (only its row: not the Web Connector's) held."""
+    """The connection's realm and cursor, its row held (as `_lock`)."""
     t = table(tables.Connection)
     statement = select(t.c.realm_id, t.c.cdc_cursor).where(t.c.id == bindparam("c_id"))
-    return _with_company_file(statement).with_for_update(key_share=True, of=t)
+    return statement.with_for_update(key_share=True)
+
+
+def _company_file() -> Select[Any]:
+    w = table(tables.WebConnector)
+    return select(w.c.company_file).where(w.c.connection_id == bindparam("c_id"))
 
 
 def _by_id_and_key() -> Select[Any]:
