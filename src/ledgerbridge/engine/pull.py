@@ -48,7 +48,7 @@ from ledgerbridge.core.mirror import MirrorObject
 from ledgerbridge.engine import checks as setup_checks
 from ledgerbridge.engine import drift, keys, pacing, reconnecting, twoway
 from ledgerbridge.engine.ports import Ledger
-from ledgerbridge.storage.connections import Connections, StoredConnection
+from ledgerbridge.storage.connections import Company, Connections, StoredConnection
 from ledgerbridge.storage.events import Events
 from ledgerbridge.storage.mirror import Mirror, same_as_stored
 from ledgerbridge.storage.scans import Scans
@@ -125,6 +125,7 @@ class CompanyRead:
     connection: StoredConnection
     cursor: datetime | None
     tokens: TokensRead | None
+    company: Company  # the company the connection had then (`Connections.still_has`)
 
     @property
     def stored_tokens(self) -> StoredTokens | None:
@@ -142,7 +143,7 @@ def read_company(
         found = Connections(session).get_with_cursor(connection_id)
         if found is None:
             return None
-        connection, cursor = found
+        connection, cursor, company = found
         if unpulled and (
             connection.status != "active" or not mirror_is_empty_in(session, connection_id)
         ):
@@ -150,7 +151,7 @@ def read_company(
         stored = Tokens(session).get(connection_id)
         at = time.monotonic()
     tokens = None if stored is None else TokensRead(stored, at)
-    return CompanyRead(connection, cursor, tokens)
+    return CompanyRead(connection, cursor, tokens, company)
 
 
 def pull_company(
@@ -187,7 +188,7 @@ def pull_company(
     # days pass without a token answer too
     reconnecting.check_as(ledger, connection, company.stored_tokens)
     started = ledger.clock()
-    realm, cid = connection.realm_id, connection_id
+    realm, cid, read_from = connection.realm_id, connection_id, company.company
 
     def pace(batch: bool) -> None:  # each read counted in the company's limits, as the writes
         if realm is not None:  # QuickBooks Desktop has no such limits
@@ -230,7 +231,7 @@ def pull_company(
             except (Disconnected, SubscriptionLapsed) as exc:
                 status = "disconnected" if isinstance(exc, Disconnected) else "suspended"
                 with ledger.db.session() as session:
-                    if not _same_company(session, connection_id, realm, cursor):
+                    if not _same_company(session, connection_id, read_from, cursor):
                         # refused because the company changed meanwhile (another company's
                         # token, or none after a Start fresh): not the connection's refusal
                         report.stopped = "not_active"
@@ -256,7 +257,7 @@ def pull_company(
             # the second compares with what the first stored, so a change is told once
             # (PostgreSQL: the connection's row held; SQLite's writers take turns already);
             # and only while the connection still has the company read (`_same_company`)
-            if not _same_company(session, connection_id, realm, cursor):
+            if not _same_company(session, connection_id, read_from, cursor):
                 report.stopped = "not_active"
                 return report
             mirror = Mirror(session, connection_id, clock=ledger.clock)
@@ -283,21 +284,18 @@ def pull_company(
 
 
 def _same_company(
-    session: Session, connection_id: str, realm: str | None, cursor: datetime | None
+    session: Session, connection_id: str, company: Company, cursor: datetime | None
 ) -> bool:
     """Whether the connection, its row held from here to the end of the transaction, still
-    has the company a pull read: the same realm, and a change cursor still there if the pull
-    began from one. A read takes minutes (a big company's first one), outside any
-    transaction; a person may meanwhile Start fresh (`service.admin.start_fresh`: the realm,
-    the cursor and the mirror forgotten) and connect another company, or the same one again.
-    What the pull read is then not stored (`stopped` "not_active"): stored, the old company's
-    realm, mirror and cursor were written back onto the connection, which then held another
+    has the company a pull read (`Connections.still_has`: the same realm, or on Desktop the
+    same company file), and a change cursor still there if the pull began from one. A read
+    takes minutes (a big company's first one), outside any transaction; a person may
+    meanwhile Start fresh (`service.admin.start_fresh`: the realm or company file, the cursor
+    and the mirror forgotten) and connect another company, or the same one again. What the
+    pull read is then not stored (`stopped` "not_active"): stored, the old company's realm,
+    mirror and cursor were written back onto the connection, which then held another
     company's objects to link records to, and skipped the new company's first full read."""
-    found = Connections(session).get_with_cursor(connection_id, lock=True)
-    if found is None:
-        return False
-    held, held_cursor = found
-    return held.realm_id == realm and (cursor is None or held_cursor is not None)
+    return Connections(session).still_has(connection_id, company, cursor=cursor is not None)
 
 
 Page = tuple[str, list[dict[str, Any]]]

@@ -17,7 +17,7 @@ from ledgerbridge.storage import tables
 from ledgerbridge.storage._sql import NO_SYNC, columns, prepared, run, sha256, table
 from ledgerbridge.storage.tables import Clock, utcnow
 
-__all__ = ["CONNECTION_PREFIX", "NOT_CONNECTED", "Connections", "StoredConnection"]
+__all__ = ["CONNECTION_PREFIX", "NOT_CONNECTED", "Company", "Connections", "StoredConnection"]
 
 CONNECTION_PREFIX = "con_"
 NOT_CONNECTED = "not_connected"
@@ -39,6 +39,29 @@ class StoredConnection:
     checks: Mapping[str, Any] | None = None
     checks_at: datetime | None = None
     problem: Mapping[str, Any] | None = None  # the connection's own problem (tables.py)
+
+
+@dataclass(frozen=True, slots=True)
+class Company:
+    """The QuickBooks company a connection works with, as a pull or a pass found it when it
+    began: what it learnt is stored only while the connection still has it
+    (`Connections.still_has`), since a person may Start fresh meanwhile.
+
+    An Online company is its realm. A Desktop connection has no realm, before a Start fresh
+    and after it alike: its company is the company file its Web Connector's sessions opened,
+    by the path the last one recorded (`web_connectors.company_file`, letter case aside as
+    Windows paths go), which Start fresh forgets. (The file's FileID tells our file from
+    another at a session's start; it is the .qwc's, the same in every file the .qwc was added
+    to, so it cannot tell the old file from the new one.) A file moved on the PC while a pass
+    runs, its new path recorded by a later session, ends that pass as a Start fresh would
+    (nothing more stored); the next pass works its records."""
+
+    realm_id: str | None
+    company_file: str | None = None
+
+    @classmethod
+    def of(cls, realm_id: str | None, company_file: str | None) -> Company:
+        return cls(realm_id, company_file.casefold() if company_file else None)
 
 
 class Connections:
@@ -270,26 +293,57 @@ class Connections:
         statement = prepared("connections.lock", _lock)
         return run(self._session, statement, {"c_id": connection_id}).first() is not None
 
+    def still_has(self, connection_id: str, company: Company, *, cursor: bool = False) -> bool:
+        """Whether the connection, its row held from here to the end of the transaction (as
+        `lock` holds it: the connection's row first, before anything the caller stores),
+        still has `company`; `cursor`: and a change cursor, for a pull that began from one
+        (a Start fresh forgot it; the same company connected again has none until its first
+        full read). The one check of a pull's read and a pass's conclusions alike
+        (`engine.pull`, `engine.push.outcomes.same_company`)."""
+        statement = prepared("connections.still_has", _held_company)
+        row = run(self._session, statement, {"c_id": connection_id}).one_or_none()
+        if row is None or row.realm_id != company.realm_id:
+            return False
+        if cursor and row.cdc_cursor is None:
+            return False
+        if company.realm_id is not None:  # an Online company: its realm says it all
+            return True
+        # a Desktop connection's file, read by a statement of its own once the row is held:
+        # joined to the locking statement, PostgreSQL would give the Web Connector's row as
+        # it was before a Start fresh that statement waited for (read committed re-reads
+        # only the locked row), and the old file would pass for the connection's
+        statement = prepared("connections.company_file", _company_file)
+        found = run(self._session, statement, {"c_id": connection_id}).scalar_one_or_none()
+        return Company.of(None, found) == company
+
+    def get_with_company(self, connection_id: str) -> tuple[StoredConnection, Company] | None:
+        """`get_unscoped`, with the company it has now (`Company`), in one statement."""
+        statement = prepared("connections.get_with_company", _by_id_with_company)
+        row = run(self._session, statement, {"c_id": connection_id}).one_or_none()
+        if row is None:
+            return None
+        values = dict(row._mapping)
+        company = Company.of(values["realm_id"], values.pop("company_file"))
+        return StoredConnection(**values), company
+
     def lock_row(self, connection_id: str) -> StoredConnection | None:
         """`lock`, in the same statement as the connection's read: the row as it is held."""
         statement = prepared("connections.lock_row", _lock_row)
         return self._one(statement, {"c_id": connection_id})
 
     def get_with_cursor(
-        self, connection_id: str, *, lock: bool = False
-    ) -> tuple[StoredConnection, datetime | None] | None:
-        """`get_unscoped` and `cdc_cursor` in one statement; None: no such connection.
-        `lock`: the row held as `lock` holds it, in the same statement."""
-        if lock:
-            statement = prepared("connections.lock_with_cursor", _lock_with_cursor)
-        else:
-            statement = prepared("connections.get_with_cursor", _by_id_with_cursor)
+        self, connection_id: str
+    ) -> tuple[StoredConnection, datetime | None, Company] | None:
+        """`get_unscoped`, its `cdc_cursor` and the company it has now (`Company`), in one
+        statement; None: no such connection."""
+        statement = prepared("connections.get_with_cursor", _by_id_with_cursor)
         row = run(self._session, statement, {"c_id": connection_id}).one_or_none()
         if row is None:
             return None
         values = dict(row._mapping)
         cursor: datetime | None = values.pop("cdc_cursor")
-        return StoredConnection(**values), cursor
+        company = Company.of(values["realm_id"], values.pop("company_file"))
+        return StoredConnection(**values), cursor, company
 
     def _one(self, statement: Select[Any], params: dict[str, Any]) -> StoredConnection | None:
         row = run(self._session, statement, params).one_or_none()
@@ -330,13 +384,34 @@ def _lock_row() -> Select[Any]:
     return _by_id().with_for_update(key_share=True)
 
 
+def _with_company_file(statement: Select[Any]) -> Select[Any]:
+    """`statement` (of the connection) with its Web Connector's company file: None for an
+    Online connection, which has no Web Connector."""
+    t, w = table(tables.Connection), table(tables.WebConnector)
+    return statement.add_columns(w.c.company_file).select_from(
+        t.outerjoin(w, w.c.connection_id == t.c.id)
+    )
+
+
+def _by_id_with_company() -> Select[Any]:
+    return _with_company_file(_by_id())
+
+
 def _by_id_with_cursor() -> Select[Any]:
     t = table(tables.Connection)
-    return _by_id().add_columns(t.c.cdc_cursor)
+    return _with_company_file(_by_id().add_columns(t.c.cdc_cursor))
 
 
-def _lock_with_cursor() -> Select[Any]:
-    return _by_id_with_cursor().with_for_update(key_share=True)
+def _held_company() -> Select[Any]:
+    """The connection's realm and cursor, its row held (as `_lock`)."""
+    t = table(tables.Connection)
+    statement = select(t.c.realm_id, t.c.cdc_cursor).where(t.c.id == bindparam("c_id"))
+    return statement.with_for_update(key_share=True)
+
+
+def _company_file() -> Select[Any]:
+    w = table(tables.WebConnector)
+    return select(w.c.company_file).where(w.c.connection_id == bindparam("c_id"))
 
 
 def _by_id_and_key() -> Select[Any]:

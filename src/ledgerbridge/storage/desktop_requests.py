@@ -167,6 +167,18 @@ class DesktopRequests:
             run(self._session, prepared("desktop_requests.withdraw", _withdraw), params).rowcount
         )
 
+    def withdraw_all(self, connection_id: str) -> int:
+        """Every request of the connection no session has taken yet is taken back (starting
+        fresh: a write built for the old company file must not be handed to a session that
+        opens the new one; the pass waiting for it stops as for any withdrawn request)."""
+        t = tables.DesktopRequest
+        result = self._session.execute(
+            delete(t)
+            .where(t.connection_id == connection_id, t.state == "queued")
+            .execution_options(**NO_SYNC)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
     def forget(self, connection_id: str, key: str) -> None:
         """A request whose answer is of no use again (QuickBooks refused it: nothing done)."""
         t = tables.DesktopRequest

@@ -42,7 +42,16 @@ from ledgerbridge.storage._sql import (
 )
 from ledgerbridge.storage.tables import Clock, utcnow
 
-__all__ = ["DUE_STATUSES", "Finished", "Key", "StoredState", "SyncStates", "Wanted", "Write"]
+__all__ = [
+    "DUE_STATUSES",
+    "DroppedWrite",
+    "Finished",
+    "Key",
+    "StoredState",
+    "SyncStates",
+    "Wanted",
+    "Write",
+]
 
 Key = tuple[str, str]  # (type, app_id)
 DUE_STATUSES = statuses.DUE
@@ -107,6 +116,15 @@ class Write:
     request_id: str
     operation: str
     body: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class DroppedWrite:
+    """A write under way that Start fresh forgot (`SyncStates.start_over`): its requestid."""
+
+    type: str
+    app_id: str
+    request_id: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -776,6 +794,49 @@ class SyncStates:
             .where(*self._where(connection_id, type, app_id))
             .values(synced_version=None, updated_at=self._clock())
         )
+
+    def start_over(self, connection_id: str) -> list[DroppedWrite]:
+        """Every record of the connection as Start fresh leaves it (`service.admin.start_fresh`:
+        another company is next): what `unsync`, `drop_write` for a write under way and `want`
+        at its own version do one record at a time, in four statements however many records
+        the connection has (a loop made three or four a record: several hundred thousand in
+        one transaction for a large company). Every record is compared with QuickBooks again
+        and its write under way forgotten (its requestid and body are the old company's);
+        every record but a bypassed one (a person decided) is pending and due now, no retries
+        counted, no problem, no blocker, its version and hold kept. The writes dropped, in
+        the order of the records, for their history."""
+        t = table(tables.SyncState)
+        now = self._clock()
+        mine = t.c.connection_id == connection_id
+        under_way = t.c.pending_request_id.is_not(None)
+        dropped = [
+            DroppedWrite(row.type, row.app_id, row.pending_request_id)
+            for row in self._session.execute(
+                select(t.c.type, t.c.app_id, t.c.pending_request_id)
+                .where(mine, under_way)
+                .order_by(t.c.id)
+            )
+        ]
+        self._session.execute(update(t).where(mine).values(synced_version=None, updated_at=now))
+        if dropped:
+            self._session.execute(
+                update(t)
+                .where(mine, under_way)
+                .values(pending_request_id=None, pending_operation=None, pending_body=None)
+            )
+        self._session.execute(
+            update(t)
+            .where(mine, t.c.status != Status.BYPASSED)
+            .values(
+                status=statuses.after_new_version(Status.PENDING),
+                attempts=0,
+                next_attempt_at=now,
+                problem=None,
+                blocked_by_type=None,
+                blocked_by_id=None,
+            )
+        )
+        return dropped
 
     def release_blocked(self, connection_id: str, by: Key) -> int:
         """Records blocked by `by` become due again (their blocker synced)."""

@@ -250,6 +250,14 @@ class WebConnectors:
             closing_date=closing_date,
         )
 
+    def forget_company(self, connection_id: str) -> bool:
+        """Forget the company file the sessions recorded (starting fresh): the next session's
+        file is the connection's, whatever its path; its FileID, the .qwc's, is kept (the
+        Web Connector keeps its .qwc). The company's identity (`connections.Company`) changes
+        with it, so a pass over the old file stores nothing more. False: no Web Connector
+        (an Online connection)."""
+        return self._update(connection_id, company_file=None, company_name=None, closing_date=None)
+
     def set_progress(self, connection_id: str, progress: int) -> bool:
         values: dict[str, Any] = {"progress": progress}
         if progress >= 100:

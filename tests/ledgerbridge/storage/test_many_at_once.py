@@ -3,14 +3,21 @@ events), on SQLite and PostgreSQL: the same rows as one at a time."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import event, update
+
+from ledgerbridge.core.status import Status
+from ledgerbridge.storage import tables
 from ledgerbridge.storage.db import Database
 from ledgerbridge.storage.events import Events
 from ledgerbridge.storage.history import Happened, History
 from ledgerbridge.storage.links import Links, StoredLink
 from ledgerbridge.storage.records import Records
-from ledgerbridge.storage.sync_states import SyncStates
+from ledgerbridge.storage.sync_states import DroppedWrite, SyncStates, Wanted
 
-from .conftest import Owner
+from .conftest import Owner, make_owner
 
 
 def _link(app_id: str, qbo_id: str, token: str = "0") -> StoredLink:
@@ -127,3 +134,113 @@ def test_the_outlines_of_every_record_are_what_their_states_say(db: Database, ow
         whole = SyncStates(session).all(cid)
     assert outlines == [(s.type, s.app_id, s.status, s.problem) for s in whole]
     assert outlines[1] == ("customer", "c-2", "error", problem)
+
+
+_START = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+_LATER = _START + timedelta(hours=2)
+
+
+def _varied_states(db: Database, connection_id: str, records: int) -> None:
+    """`records` states of two types in every condition Start fresh meets: synced, failed (a
+    problem, retries counted), blocked by another record, bypassed (some with a write under
+    way), pending and held, waiting to adopt, each third with a write under way."""
+    t = tables.SyncState
+    kinds = ["customer", "invoice"]
+    with db.session() as session:
+        states = SyncStates(session, clock=lambda: _START)
+        keys = [(kinds[n % 2], f"r{n:05d}") for n in range(records)]
+        states.want_many(
+            connection_id,
+            [Wanted(kind, app_id, 1 + n % 4, None) for n, (kind, app_id) in enumerate(keys)],
+        )
+        for n, (kind, app_id) in enumerate(keys):
+            values: dict[str, Any] = {"synced_version": n % 4, "overrides": {"memo": n}}
+            match n % 6:
+                case 0:
+                    values |= {"status": "synced", "next_attempt_at": None}
+                case 1:
+                    values |= {"status": "error", "problem": {"code": "x.y", "n": n}, "attempts": 3}
+                case 2:
+                    values |= {
+                        "status": "blocked",
+                        "blocked_by_type": "customer",
+                        "blocked_by_id": "r00000",
+                        "problem": {"code": "blocked"},
+                    }
+                case 3:
+                    values |= {"status": "bypassed", "problem": {"code": "bypassed", "n": n}}
+                case 4:
+                    values |= {"status": "pending", "held": True, "attempts": 1}
+                case 5:
+                    values |= {"status": "conflict", "adopt_qbo_id": str(n)}
+            if n % 3 == 0:
+                values |= {
+                    "pending_request_id": f"rq-{n}",
+                    "pending_operation": "update",
+                    "pending_body": {"Id": str(n)},
+                }
+            session.execute(
+                update(t)
+                .where(t.connection_id == connection_id, t.type == kind, t.app_id == app_id)
+                .values(**values)
+            )
+
+
+def _one_at_a_time(states: SyncStates, connection_id: str) -> list[DroppedWrite]:
+    """What Start fresh did record by record before `start_over` (its reference)."""
+    dropped = []
+    for state in states.all(connection_id):
+        states.unsync(connection_id, state.type, state.app_id)
+        if state.pending_request_id is not None:
+            states.drop_write(connection_id, state.type, state.app_id)
+            dropped.append(DroppedWrite(state.type, state.app_id, state.pending_request_id))
+        if state.status != Status.BYPASSED:
+            states.want(connection_id, state.type, state.app_id, state.desired_version)
+    return dropped
+
+
+def test_start_over_leaves_every_state_as_one_at_a_time_did(db: Database) -> None:
+    """Start fresh's states, set-based: the same rows as the loop it replaced (every record
+    but a bypassed one pending and due, its version and hold kept; every write under way
+    dropped, bypassed records' too), and the same writes reported dropped."""
+    looped, at_once = make_owner(db, "looped"), make_owner(db, "at-once")
+    for owner in (looped, at_once):
+        _varied_states(db, owner.connection_id, 60)
+    with db.session() as session:
+        states = SyncStates(session, clock=lambda: _LATER)
+        expected = _one_at_a_time(states, looped.connection_id)
+        dropped = states.start_over(at_once.connection_id)
+    assert dropped == expected and len(dropped) == 20
+    with db.session(readonly=True) as session:
+        states = SyncStates(session)
+        before, after = states.all(looped.connection_id), states.all(at_once.connection_id)
+    assert after == before
+    assert {s.status for s in after} == {"pending", "bypassed"}
+    assert [s.app_id for s in after if s.status == "bypassed"] == [
+        f"r{n:05d}" for n in range(3, 60, 6)
+    ]
+    assert all(s.pending_request_id is None and s.synced_version is None for s in after)
+    assert sum(s.held for s in after) == 10
+
+
+def test_start_over_sends_as_many_statements_for_many_records_as_for_few(db: Database) -> None:
+    """A few statements a connection however many records (a loop made three or four a
+    record: several hundred thousand for a large company, in one transaction)."""
+    sent: list[int] = []
+    for records in (30, 1200):
+        owner = make_owner(db, f"c{records}")
+        _varied_states(db, owner.connection_id, records)
+        count = [0]
+
+        def statement(*args: Any, count: list[int] = count) -> None:
+            count[0] += 1
+
+        event.listen(db.engine, "before_cursor_execute", statement)
+        try:
+            with db.session() as session:
+                dropped = SyncStates(session, clock=lambda: _LATER).start_over(owner.connection_id)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", statement)
+        assert len(dropped) == (records + 2) // 3
+        sent.append(count[0])
+    assert sent[0] == sent[1] <= 6, sent

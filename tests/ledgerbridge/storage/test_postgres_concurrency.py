@@ -11,10 +11,13 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
+from ledgerbridge.storage.connections import Company, Connections
 from ledgerbridge.storage.db import Database
 from ledgerbridge.storage.events import Events
 from ledgerbridge.storage.leases import Leases
 from ledgerbridge.storage.records import Records
+from ledgerbridge.storage.web_connectors import WebConnectors
+from tests.ledgerbridge.lock_waits import blocked_by
 
 from .conftest import Owner, make_owner
 
@@ -146,3 +149,43 @@ def test_two_holders_taking_a_lease_never_held_one_holds_it_the_other_is_told_bu
         leases = Leases(session)
         assert not leases.acquire(lease, "two", ttl)
         assert leases.acquire(lease, "one", ttl)
+
+
+def test_a_desktop_company_check_that_waited_for_start_fresh_sees_the_file_forgotten(
+    db: Database, owner: Owner
+) -> None:
+    """A Desktop pass's check (`Connections.still_has`) waits for a Start fresh holding the
+    connection's row, then finds the company file forgotten: read in the locking statement
+    (joined), the Web Connector's row came as it was before the wait (read committed re-reads
+    only the locked row) and the old file passed for the connection's."""
+    cid = owner.connection_id
+    with db.session() as session:
+        connectors = WebConnectors(session)
+        connectors.ensure(cid, "summit-books")
+        connectors.set_company(
+            cid,
+            company_file=r"C:\Books\Summit.QBW",
+            company_name="Summit",
+            qbxml_version="13.0",
+            closing_date=None,
+        )
+    old = Company.of(None, r"c:\books\summit.qbw")
+    with db.session() as session:
+        assert Connections(session).still_has(cid, old)
+    found: list[bool] = []
+
+    def check() -> None:
+        with db.session() as session:
+            found.append(Connections(session).still_has(cid, old))
+
+    with db.session() as fresh:  # Start fresh's order: the Web Connector's row, the connection's
+        WebConnectors(fresh).get(cid, lock=True)
+        Connections(fresh).lock(cid)
+        thread = threading.Thread(target=check)
+        thread.start()
+        blocked_by(db, fresh, thread)
+        Connections(fresh).forget_company(cid)
+        Connections(fresh).set_status(cid, "not_connected")
+        WebConnectors(fresh).forget_company(cid)
+    thread.join(30)
+    assert found == [False]

@@ -27,7 +27,7 @@ from ledgerbridge.engine.pacing import FRESHEN_WAIT
 from ledgerbridge.engine.ports import Ledger
 from ledgerbridge.engine.push import rounds
 from ledgerbridge.engine.push.work import Pass, PassReport, Stop
-from ledgerbridge.storage.connections import Connections, StoredConnection
+from ledgerbridge.storage.connections import Company, Connections, StoredConnection
 from ledgerbridge.storage.leases import Leases
 from ledgerbridge.storage.sync_states import SyncStates
 from ledgerbridge.storage.tokens import Tokens, TokensRead
@@ -61,9 +61,11 @@ def sync_company(
     # the connection and its tokens read, and the lease taken, in one transaction (the lease
     # only for an active connection): the pass goes on with what was read here
     with ledger.db.session() as session:
-        connection = Connections(session).get_unscoped(connection_id)
+        found = Connections(session).get_with_company(connection_id)
+        connection, company = (None, None) if found is None else found
         if (
             connection is None
+            or company is None
             or not reachable(connection, desktop)
             or connection.status != "active"
         ):
@@ -79,7 +81,18 @@ def sync_company(
     # failed pass would stop every other process from syncing the company for LEASE
     try:
         until = None if slice_seconds is None else ledger.clock() + timedelta(seconds=slice_seconds)
-        _run(ledger, connection, tokens, stale, report, max_rounds, desktop, until, yield_early)
+        _run(
+            ledger,
+            connection,
+            company,
+            tokens,
+            stale,
+            report,
+            max_rounds,
+            desktop,
+            until,
+            yield_early,
+        )
     finally:
         with ledger.db.session() as session:
             Leases(session, clock=ledger.clock).release(lease, holder)
@@ -98,6 +111,7 @@ def new_holder() -> str:
 def _run(
     ledger: Ledger,
     found: StoredConnection,
+    company: Company,
     tokens: TokensRead | None,
     stale: bool,
     report: PassReport,
@@ -130,6 +144,7 @@ def _run(
                 client,
                 report,
                 Surroundings(connection),
+                company,
                 until=until,
                 yield_early=yield_early if until is not None else None,
             )

@@ -290,7 +290,7 @@ def bypass(p: Pass, key: RecordKey, problem: Problem) -> None:
 def same_company(session: Session, p: Pass) -> None:
     """The connection's row held to the end of the transaction (as a pull storing its read
     and Start fresh hold it), and the pass stopped (`not_active`) unless it still has the
-    pass's company: a person may Start fresh in another company while a pass runs."""
-    held = Connections(session).lock_row(p.cid)
-    if held is None or held.realm_id != p.connection.realm_id:
+    pass's company (`Connections.still_has`: the same realm, or on Desktop the same company
+    file): a person may Start fresh in another company while a pass runs."""
+    if not Connections(session).still_has(p.cid, p.company):
         raise Stop("not_active")

@@ -20,7 +20,7 @@ from ledgerbridge.core import planner
 from ledgerbridge.core.records import RecordKey
 from ledgerbridge.engine.context import Surroundings
 from ledgerbridge.engine.ports import Ledger
-from ledgerbridge.storage.connections import StoredConnection
+from ledgerbridge.storage.connections import Company, StoredConnection
 from ledgerbridge.storage.links import StoredLink
 from ledgerbridge.storage.sync_states import StoredState
 
@@ -112,6 +112,9 @@ class Pass:
     report: PassReport
     # how the records, links and mirror look to the planner (shared with engine.dryrun)
     surroundings: Surroundings
+    # the company the connection had when the pass began: its conclusions are stored only
+    # while it still has it (`outcomes.same_company`)
+    company: Company
     looked_up: set[RecordKey] = field(default_factory=set)  # 6240 holders read this pass
     released: set[RecordKey] = field(default_factory=set)  # held records released (Wait)
     # writes waiting to go out together in batch requests, by entity

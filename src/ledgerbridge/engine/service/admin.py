@@ -9,7 +9,6 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from ledgerbridge.core.status import Status
 from ledgerbridge.crypto import CipherError
 from ledgerbridge.engine import health, holding, notify, reconnecting, waiting
 from ledgerbridge.engine.desktop.webconnector import DESKTOP
@@ -31,12 +30,14 @@ from ledgerbridge.engine.service.settings import (
 from ledgerbridge.engine.views import ConnectionView, ProblemView
 from ledgerbridge.storage.audit import Audit
 from ledgerbridge.storage.connections import Connections, StoredConnection
+from ledgerbridge.storage.desktop_requests import DesktopRequests
 from ledgerbridge.storage.events import Events
 from ledgerbridge.storage.history import Happened, History
 from ledgerbridge.storage.links import Links
 from ledgerbridge.storage.mirror import Mirror
 from ledgerbridge.storage.sync_states import SyncStates
 from ledgerbridge.storage.tokens import Tokens
+from ledgerbridge.storage.web_connectors import WebConnectors
 
 __all__ = [
     "check_connection",
@@ -219,8 +220,18 @@ def start_fresh(service: Wiring, key_id: str, connection_id: str, actor: str) ->
     a pull storing the old company now is waited for, then forgotten with the rest. Deleted
     before the row was held, the mirror kept what that pull had not yet committed (its new
     copies, invisible to the deletion), and the old company's objects stayed in the mirror
-    the next company's records are matched against."""
+    the next company's records are matched against. A Desktop connection's company is the
+    file its Web Connector's sessions opened: forgotten too (its Web Connector's row is held
+    before the connection's, as the Web Connector's calls take them), with the requests no
+    session has taken yet, so that a pass over the old file stores nothing more and sends
+    nothing to the new one. The records' states change in a few statements, however many
+    records (`SyncStates.start_over`)."""
     with service.ledger.db.session() as session:
+        # a Desktop connection's Web Connector row before the connection's, in the order
+        # every Web Connector call takes them (a session recording its company file holds
+        # the first and waits for the second): the other way round, the two deadlocked
+        web_connectors = WebConnectors(session, clock=service.ledger.clock)
+        desktop = web_connectors.get(connection_id, lock=True) is not None
         Connections(session).lock(connection_id)
         connection = owned_connection(session, key_id, connection_id)
         if connection.status not in ("wrong_company", "disconnected", "not_connected"):
@@ -234,27 +245,24 @@ def start_fresh(service: Wiring, key_id: str, connection_id: str, actor: str) ->
         Tokens(session).remove(connection_id)
         connections = Connections(session)
         connections.forget_company(connection_id)
+        if desktop:  # its company is the file its sessions opened (`connections.Company`)
+            web_connectors.forget_company(connection_id)
+            DesktopRequests(session).withdraw_all(connection_id)
         connections.set_status(connection_id, "not_connected")
-        states = SyncStates(session)
-        dropped: list[Happened] = []
-        for state in states.all(connection_id):
-            states.unsync(connection_id, state.type, state.app_id)
-            if state.pending_request_id is not None:
-                # a write stored for the old company (sent, its answer not stored): replayed,
-                # its body (the old company's ids and SyncTokens) would go to whatever
-                # company is connected next; the record is planned afresh against it instead
-                states.drop_write(connection_id, state.type, state.app_id)
-                dropped.append(
-                    Happened(
-                        state.type,
-                        state.app_id,
-                        "write_dropped",
-                        request_id=state.pending_request_id,
-                        detail={"reason": "start_fresh", "realm_id": connection.realm_id},
-                    )
-                )
-            if state.status != Status.BYPASSED:
-                states.want(connection_id, state.type, state.app_id, state.desired_version)
+        # every record compared with QuickBooks again and, but a bypassed one, wanted again;
+        # a write stored for the old company (sent, its answer not stored) dropped: replayed,
+        # its body (the old company's ids and SyncTokens) would go to whatever company is
+        # connected next; the record is planned afresh against it instead
+        dropped = [
+            Happened(
+                write.type,
+                write.app_id,
+                "write_dropped",
+                request_id=write.request_id,
+                detail={"reason": "start_fresh", "realm_id": connection.realm_id},
+            )
+            for write in SyncStates(session).start_over(connection_id)
+        ]
         History(session).add_many(connection_id, dropped)
         Audit(session).add(
             connection_id,

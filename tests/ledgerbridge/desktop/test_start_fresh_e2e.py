@@ -1,0 +1,163 @@
+"""Start fresh on a QuickBooks Desktop connection while its pass is at work: a Web Connector
+session's answers arriving after the person started fresh (the old company file's ListIDs, its
+lists read by the pass's pull) are never stored onto the connection, which now works with
+another file; the records are sent to the new file, as its own export shows.
+
+A Desktop connection has no realm (before and after Start fresh alike): its company is the
+file its Web Connector's sessions opened (`storage.connections.Company`). The pass runs in
+the service's thread; the person's Start fresh is made to happen at one exact point of it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from ledgerbridge.engine import pull
+from ledgerbridge.engine.push import outcomes
+from ledgerbridge.storage.desktop_requests import DesktopRequests
+from qbd_emulator.model import Company
+from qbd_emulator.webconnector.simulator import WebConnector
+from tests.ledgerbridge.desktop.conftest import Desktop
+from tests.ledgerbridge.desktop.test_push_e2e import connected, put, record, sessions
+
+pytestmark = pytest.mark.in_process("the race is made at one point of the pass in this process")
+
+OLD_CLIENT = "Old Books Client"
+
+
+def _customers(company: Company) -> list[tuple[str, str]]:
+    """The company file's customers (its own export): (ListID, Name)."""
+    return [(r.id, r.data["Name"]) for r in company.all_records() if r.type == "Customer"]
+
+
+def _start_fresh_in(desktop: Desktop, connector: WebConnector, new: Company) -> None:
+    """The person disconnects and starts fresh; on the PC, the Web Connector (its .qwc added
+    to the new file, which then carries its FileID) has the new company file open."""
+    cid = desktop.connection["id"]
+    desktop.service.disconnect(desktop.key_id, cid)
+    desktop.service.start_fresh(desktop.key_id, cid, "ann")
+    new.data_ext.setdefault(connector.owner_id.upper(), {})["FileID"] = connector.file_id
+    connector.open_company_id = new.id
+
+
+def _start_fresh_at(
+    desktop: Desktop,
+    monkeypatch: pytest.MonkeyPatch,
+    connector: WebConnector,
+    new: Company,
+    owner: Any,
+    name: str,
+) -> list[bool]:
+    """The next call of `owner.name` (a step of the pass) is made after the person started
+    fresh in `new`; later calls are left alone. The list gets an item once it happened."""
+    original = getattr(owner, name)
+    called: list[bool] = []
+
+    def after_start_fresh(*args: Any, **kwargs: Any) -> Any:
+        monkeypatch.setattr(owner, name, original)
+        called.append(True)
+        _start_fresh_in(desktop, connector, new)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(owner, name, after_start_fresh)
+    return called
+
+
+def _the_record_lands_in(desktop: Desktop, connector: WebConnector, new: Company) -> None:
+    """The next sessions (the new file open) create the customer there, once, and the record
+    says synced to that customer."""
+    desktop.clock.advance(minutes=3)  # past the last session's busy window
+    sessions(connector)
+    made = [list_id for list_id, name in _customers(new) if name == OLD_CLIENT]
+    assert len(made) == 1, _customers(new)
+    shown = record(desktop, "customer", "c1")
+    assert (shown["status"], shown["quickbooks_id"]) == ("synced", made[0]), shown
+    assert desktop.status()["company_file"] == new.file_path
+
+
+@pytest.mark.failure_mode("connection.wrong_company")
+def test_a_create_the_old_file_answers_after_start_fresh_is_not_stored(
+    desktop: Desktop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The old file answers the pass's CustomerAdd after the person started fresh: the answer
+    is not stored (it said synced, linked to the old file's ListID, and the new file never got
+    the customer: both connections have no realm, so a check of the realm let it through)."""
+    connector = connected(desktop)
+    old, new = desktop.company, desktop.emulator.create_company("New Books")
+    put(desktop, "customer", "c1", display_name=OLD_CLIENT)
+    called = _start_fresh_at(desktop, monkeypatch, connector, new, outcomes, "store_successes")
+    connector.run_session()
+    assert called
+    assert [name for _, name in _customers(old)].count(OLD_CLIENT) == 1  # QuickBooks did it
+    shown = record(desktop, "customer", "c1")
+    assert shown["status"] == "pending" and shown["quickbooks_id"] is None, shown
+    _the_record_lands_in(desktop, connector, new)
+    assert [name for _, name in _customers(old)].count(OLD_CLIENT) == 1
+
+
+@pytest.mark.failure_mode("connection.wrong_company")
+def test_a_read_of_the_old_file_ending_after_start_fresh_is_not_stored(
+    desktop: Desktop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first session's pull reads the old file whole; the person starts fresh before it is
+    stored: nothing of the old file goes into the mirror, nor a cursor that would skip the new
+    file's first full read."""
+    desktop.clock.now = datetime.now(UTC) + timedelta(minutes=1)  # as `connected` sets it
+    new = desktop.emulator.create_company("New Books")
+    opened = desktop.ledger.quickbooks
+    connector: list[WebConnector] = []
+
+    @contextmanager
+    def hooked(*args: Any, **kwargs: Any) -> Iterator[Any]:
+        client: AbstractContextManager[Any] = opened(*args, **kwargs)
+        with client as inside:
+            yield inside
+        if connector and not called:  # the pull's reads are done, nothing stored yet
+            called.append(True)
+            _start_fresh_in(desktop, connector[0], new)
+
+    called: list[bool] = []
+    monkeypatch.setattr(desktop.ledger, "quickbooks", hooked)
+    connector.append(desktop.connector())
+    connector[0].run_session()
+    assert called
+    monkeypatch.setattr(desktop.ledger, "quickbooks", opened)
+    cid = desktop.connection["id"]
+    assert pull.mirror_is_empty(desktop.ledger, cid)
+    assert desktop.stored_connection()["last_pull_at"] is None
+    put(desktop, "customer", "c1", display_name=OLD_CLIENT)
+    _the_record_lands_in(desktop, connector[0], new)
+
+
+_QUEUED_NAME = "Queued For The Old File"
+_QUEUED = (
+    '<?xml version="1.0" encoding="utf-8"?><?qbxml version="13.0"?><QBXML>'
+    '<QBXMLMsgsRq onError="stopOnError"><CustomerAddRq requestID="old-1"><CustomerAdd>'
+    f"<Name>{_QUEUED_NAME}</Name></CustomerAdd></CustomerAddRq></QBXMLMsgsRq></QBXML>"
+)
+
+
+@pytest.mark.failure_mode("connection.wrong_company")
+def test_a_request_queued_for_the_old_file_is_not_handed_to_the_new_one(
+    desktop: Desktop,
+) -> None:
+    """A request the old file's pass queued and no session took yet (the Web Connector
+    stopped) is taken back at Start fresh: the new file's first session is not handed it
+    (an Add built for the old file, made in the new one)."""
+    connector = connected(desktop)
+    new = desktop.emulator.create_company("New Books")
+    with desktop.ledger.db.session() as session:
+        DesktopRequests(session, clock=desktop.ledger.clock).queue(
+            desktop.connection["id"], "old-1", _QUEUED
+        )
+    _start_fresh_in(desktop, connector, new)
+    put(desktop, "customer", "c1", display_name=OLD_CLIENT)
+    _the_record_lands_in(desktop, connector, new)
+    handed = [c.answer for s in connector.sessions for c in s.calls if c.method == "sendRequestXML"]
+    assert not any(_QUEUED_NAME in str(answer) for answer in handed)
+    assert _QUEUED_NAME not in [name for _, name in _customers(new)]
