@@ -290,7 +290,11 @@ def bypass(p: Pass, key: RecordKey, problem: Problem) -> None:
 def same_company(session: Session, p: Pass) -> None:
     """The connection's row held to the end of the transaction (as a pull storing its read
     and Start fresh hold it), and the pass stopped (`not_active`) unless it still has the
-    pass's company: a person may Start fresh in another company while a pass runs."""
+    pass's company: a person may Start fresh in another company while a pass runs. The
+    pass's lease is renewed here too when due (`HeldLease.keep`), and the pass stopped
+    (`busy`) if another process took it meanwhile: nothing is stored by a pass that lost it."""
     held = Connections(session).lock_row(p.cid)
     if held is None or held.realm_id != p.connection.realm_id:
         raise Stop("not_active")
+    if p.lease is not None:
+        p.lease.keep(p.ledger, session)
