@@ -5,14 +5,19 @@ caller holds it already or it has expired (`INSERT ... ON CONFLICT DO UPDATE ...
 two workers taking a lease nobody held, the second's insert waits for the first's and then
 finds the row held, and is told so (False). Taken in three statements (renew, look, insert),
 both found no row and inserted it, and the second failed on the duplicate key (PostgreSQL:
-its job failed) instead of hearing that someone else holds the lease."""
+its job failed) instead of hearing that someone else holds the lease.
+
+A holder working longer than the lease's duration renews it as it goes (`renew`, one UPDATE of
+its own row): the lease then never expires under it. Should it have expired and been taken by
+another (or taken and given back: the row gone), the renewal says so (False), and the holder
+stops writing."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Delete, Select, bindparam, delete, or_, select
+from sqlalchemy import Delete, Select, Update, bindparam, delete, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -38,6 +43,13 @@ class Leases:
         dialect = self._session.get_bind().dialect.name
         statement = prepared(("leases.take", dialect), lambda: _take(dialect))
         return run(self._session, statement, params).first() is not None
+
+    def renew(self, name: str, holder: str, ttl: timedelta) -> bool:
+        """Whether `holder` still holds `name`, now until `ttl` from now: False when the row is
+        another's or gone (the lease expired and was taken over meanwhile). A lease of its own
+        that expired but was never taken is renewed: nobody else worked under it."""
+        params = {"l_name": name, "l_holder": holder, "l_until": self._clock() + ttl}
+        return run(self._session, prepared("leases.renew", _renew), params).first() is not None
 
     def release(self, name: str, holder: str) -> None:
         params = {"l_name": name, "l_holder": holder}
@@ -78,6 +90,17 @@ def _take(dialect: str) -> Any:
         set_={"holder": added.excluded.holder, "expires_at": added.excluded.expires_at},
         where=or_(t.c.holder == bindparam("l_holder"), t.c.expires_at <= bindparam("l_now")),
     ).returning(t.c.holder)
+
+
+def _renew() -> Update:
+    """The holder's own row given a later expiry (its holder returned; no row: not its own)."""
+    t = table(tables.CompanyLease)
+    return (
+        update(t)
+        .where(t.c.realm_id == bindparam("l_name"), t.c.holder == bindparam("l_holder"))
+        .values(expires_at=bindparam("l_until"))
+        .returning(t.c.holder)
+    )
 
 
 def _release() -> Delete:

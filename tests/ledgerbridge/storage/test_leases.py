@@ -23,6 +23,11 @@ def held(db: Database, at: datetime = NOW, name: str = "connection:c1") -> bool:
         return Leases(session, clock=lambda: at).held(name)
 
 
+def renew(db: Database, holder: str, at: datetime, name: str = "connection:c1") -> bool:
+    with db.session() as session:
+        return Leases(session, clock=lambda: at).renew(name, holder, TTL)
+
+
 def release(db: Database, holder: str, name: str = "connection:c1") -> None:
     with db.session() as session:
         Leases(session).release(name, holder)
@@ -54,3 +59,18 @@ def test_leases_of_two_companies_are_apart(db: Database) -> None:
     assert acquire(db, "one", name="connection:c1")
     assert acquire(db, "two", name="connection:c2")
     assert not acquire(db, "two", name="connection:c1")
+
+
+def test_a_holder_renews_its_lease_and_learns_when_it_was_taken_over(db: Database) -> None:
+    assert not renew(db, "one", NOW)  # never taken: nothing to renew
+    assert acquire(db, "one")
+    later = NOW + TTL - timedelta(seconds=1)
+    assert renew(db, "one", later)  # held until `later` + TTL now
+    assert not acquire(db, "two", NOW + TTL)  # not expired at the first expiry
+    assert not renew(db, "two", later)  # only its holder renews it
+    assert renew(db, "one", later + TTL + timedelta(seconds=5))  # expired, but nobody took it
+    gone = later + 3 * TTL
+    assert acquire(db, "two", gone)  # expired and taken over
+    assert not renew(db, "one", gone)  # the old holder learns it lost it
+    release(db, "two")
+    assert not renew(db, "one", gone)  # taken and given back meanwhile: still lost

@@ -11,6 +11,11 @@ touching the records. With `slice_seconds`, the pass also ends once that much ti
 (`yielded`, after the record at hand and the creates queued with it): a worker with many
 companies goes round them instead of spending minutes on the largest. `yield_early`, asked
 after each record of a slice, ends it sooner (True: others wait for the worker).
+
+However long the pass runs (no slice, a slow QuickBooks), it keeps its lease: renewed once a
+third of LEASE has gone (`work.HeldLease`), one statement each time, not one per record. Should
+the renewal find the lease another's (it expired and another process took it), the pass stops
+at once (`busy`, as when the lease was held from the start: retried), storing nothing more.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ from ledgerbridge.engine.context import Surroundings
 from ledgerbridge.engine.pacing import FRESHEN_WAIT
 from ledgerbridge.engine.ports import Ledger
 from ledgerbridge.engine.push import rounds
-from ledgerbridge.engine.push.work import Pass, PassReport, Stop
+from ledgerbridge.engine.push.work import HeldLease, Pass, PassReport, Stop
 from ledgerbridge.storage.connections import Company, Connections, StoredConnection
 from ledgerbridge.storage.leases import Leases
 from ledgerbridge.storage.sync_states import SyncStates
@@ -73,6 +78,7 @@ def sync_company(
             return report
         stored = Tokens(session).get(connection_id)
         tokens = None if stored is None else TokensRead(stored, time.monotonic())
+        taken_at = ledger.clock()
         if not Leases(session, clock=ledger.clock).acquire(lease, holder, LEASE):
             report.stopped = "busy"
             return report
@@ -81,6 +87,7 @@ def sync_company(
     # failed pass would stop every other process from syncing the company for LEASE
     try:
         until = None if slice_seconds is None else ledger.clock() + timedelta(seconds=slice_seconds)
+        held = HeldLease(lease, holder, LEASE, taken_at)
         _run(
             ledger,
             connection,
@@ -91,6 +98,7 @@ def sync_company(
             max_rounds,
             desktop,
             until,
+            held,
             yield_early,
         )
     finally:
@@ -118,6 +126,7 @@ def _run(
     max_rounds: int,
     desktop: bool,
     until: datetime | None,
+    lease: HeldLease,
     yield_early: Callable[[], bool] | None = None,
 ) -> None:
     """The pass under the company's lease: the keys checked (on the tokens read with the
@@ -147,6 +156,7 @@ def _run(
                 company,
                 until=until,
                 yield_early=yield_early if until is not None else None,
+                lease=lease,
             )
             for _ in range(max_rounds):
                 if not rounds.work(p):

@@ -291,6 +291,10 @@ def same_company(session: Session, p: Pass) -> None:
     """The connection's row held to the end of the transaction (as a pull storing its read
     and Start fresh hold it), and the pass stopped (`not_active`) unless it still has the
     pass's company (`Connections.still_has`: the same realm, or on Desktop the same company
-    file): a person may Start fresh in another company while a pass runs."""
+    file): a person may Start fresh in another company while a pass runs. The
+    pass's lease is renewed here too when due (`HeldLease.keep`), and the pass stopped
+    (`busy`) if another process took it meanwhile: nothing is stored by a pass that lost it."""
     if not Connections(session).still_has(p.cid, p.company):
         raise Stop("not_active")
+    if p.lease is not None:
+        p.lease.keep(p.ledger, session)

@@ -13,7 +13,9 @@ pending write is settled by replaying the batch, and any other step is carried o
 (`push.steps`), where connection-level failures stop the pass and an unavailable
 QuickBooks puts the record off. Whatever is queued goes out at the end of the round, or when
 the pass's time slice (`Pass.until`) is over, or ends early (`Pass.yield_early`: others wait
-for the worker): then the pass stops, `yielded`.
+for the worker): then the pass stops, `yielded`. Before each round and record the pass's
+lease is renewed when due (`work.HeldLease`); found taken by another process, the pass stops,
+`busy`.
 """
 
 from __future__ import annotations
@@ -47,6 +49,8 @@ _DECIDED_ON_THE_MIRROR = (
 
 def work(p: Pass) -> bool:
     """Work every due record once; True when another round may make progress."""
+    if p.lease is not None:
+        p.lease.keep(p.ledger)  # a long pass renews its lease (`HeldLease`) before each round
     now = p.ledger.clock()
     reading = _Reading(p)
     try:
@@ -62,6 +66,7 @@ def work(p: Pass) -> bool:
         before = p.report.progressed
         ordered = [(key, by_key[key]) for key in graph.depth_order(keys, parents)]
         for index in range(len(ordered)):
+            _keep_lease(p, reading)
             _one(p, reading, ordered[index : index + READ_AHEAD])
             if p.until is not None and (p.ledger.clock() >= p.until or _others_wait(p)):
                 reading.close()
@@ -71,6 +76,14 @@ def work(p: Pass) -> bool:
         reading.close()
     batch.flush_all(p)
     return p.report.progressed > before
+
+
+def _keep_lease(p: Pass, reading: _Reading) -> None:
+    """The pass's lease renewed when due (`HeldLease`: a clock comparison, a statement once
+    a third of the lease has gone), the reading closed first as before any write."""
+    if p.lease is not None and p.lease.due(p.ledger.clock()):
+        reading.close()
+        p.lease.keep(p.ledger)
 
 
 def _others_wait(p: Pass) -> bool:

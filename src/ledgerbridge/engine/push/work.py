@@ -4,6 +4,7 @@
 sees (`Surroundings`), the report, and what the pass remembers between records (creates queued
 for a batch, names looked up, held records released). `Due` is the record at hand, as it was
 read for planning its step. `Stop` ends the pass early for a connection-level reason.
+`HeldLease` is the company's lease as the pass holds it, renewed as the pass goes.
 """
 
 from __future__ import annotations
@@ -12,8 +13,10 @@ import dataclasses
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
+
+from sqlalchemy.orm import Session
 
 from ledgerbridge.adapters.qbo import QuickBooks
 from ledgerbridge.core import planner
@@ -21,10 +24,11 @@ from ledgerbridge.core.records import RecordKey
 from ledgerbridge.engine.context import Surroundings
 from ledgerbridge.engine.ports import Ledger
 from ledgerbridge.storage.connections import Company, StoredConnection
+from ledgerbridge.storage.leases import Leases
 from ledgerbridge.storage.links import StoredLink
 from ledgerbridge.storage.sync_states import StoredState
 
-__all__ = ["AlonePace", "Due", "Outgoing", "Pass", "PassReport", "Queued", "Stop"]
+__all__ = ["AlonePace", "Due", "HeldLease", "Outgoing", "Pass", "PassReport", "Queued", "Stop"]
 
 
 @dataclass
@@ -60,6 +64,44 @@ class Stop(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+@dataclass(slots=True)
+class HeldLease:
+    """The company's lease as the pass holds it (`push.lease`), kept while the pass runs
+    however long it takes (a company of thousands of records, a slow QuickBooks, waits for
+    its window): once a third of `duration` has gone since it was taken or last renewed, it
+    is renewed (`Leases.renew`, one statement), before the next round or record, or in the
+    transaction that stores the pass's next conclusion (`outcomes.same_company`): a pass makes
+    a renewal every `duration / 3` at most, however many records it works. When the renewal finds it
+    another's (it expired, and another process took it), the pass stops at once (`busy`,
+    retried as a lease found held is), that transaction and everything after it unstored:
+    two passes never race on the same records. Stored as long as it has not been found lost,
+    a conclusion is stored at most `duration / 3` after the last renewal, with two thirds of
+    the lease still to run."""
+
+    name: str
+    holder: str
+    duration: timedelta
+    renewed_at: datetime  # taken or last renewed (the ledger's clock)
+
+    def due(self, now: datetime) -> bool:
+        return now - self.renewed_at >= self.duration / 3
+
+    def keep(self, ledger: Ledger, session: Session | None = None) -> None:
+        """Renewed when due, in `session` (the caller's transaction) or in one of its own;
+        `Stop("busy")` when lost."""
+        now = ledger.clock()
+        if not self.due(now):
+            return
+        if session is None:
+            with ledger.db.session() as own:
+                kept = Leases(own, clock=ledger.clock).renew(self.name, self.holder, self.duration)
+        else:
+            kept = Leases(session, clock=ledger.clock).renew(self.name, self.holder, self.duration)
+        if not kept:
+            raise Stop("busy")
+        self.renewed_at = now
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +167,7 @@ class Pass:
     # asked now and then during a slice: True when others wait for the worker (yield now)
     yield_early: Callable[[], bool] | None = None
     alone: AlonePace = field(default_factory=AlonePace)  # writes sent alone, their pace
+    lease: HeldLease | None = None  # the company's lease, kept as the pass goes (None: none)
 
     @property
     def cid(self) -> str:
