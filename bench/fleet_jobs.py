@@ -356,6 +356,8 @@ def _total(label: str, values: Sequence[float]) -> str:
 def print_idle(idle: LargeIdle) -> None:
     """Why the large companies were idle between their sync jobs (the module's docstring)."""
     if not idle.gaps:
+        if idle.companies:
+            print("  large companies between their sync jobs: none (one sync job each)")
         return
     gaps = idle.gaps
     print(
@@ -371,11 +373,11 @@ def print_idle(idle: LargeIdle) -> None:
 
 def idle_summary(idle: LargeIdle) -> str:
     """One line: the large companies' idle share, window stops, worker waits."""
-    window = sum(idle.window_stops)
+    stops = idle.window_stops
+    p50 = f" (p50 {quantile(stops, 0.5):.1f} s) {sum(stops):.1f} s in all" if stops else ""
     worker = sum(g.worker for g in idle.gaps)
     return (
         f"idle {idle.idle:.1f} s of {idle.active:.1f} s (each company's first sync job's start"
-        f" to its last's end): {idle.share:.1%}; {len(idle.window_stops)} window stops"
-        f" (p50 {quantile(idle.window_stops, 0.5):.1f} s) {window:.1f} s,"
+        f" to its last's end): {idle.share:.1%}; {len(stops)} window stops{p50};"
         f" waiting for a worker {worker:.1f} s"
     )
