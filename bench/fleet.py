@@ -50,7 +50,9 @@ small companies (median, p95, worst: none should wait behind a large one), then,
 procrastinate's own tables (`bench.fleet_jobs`), each kind of job's durations (a small company's
 syncs and pulls, a large company's slices and pulls, the sweep) and what each small company's
 wait for its first sync job was spent behind (the large companies' jobs, the other small
-companies', the rest, no job at all), the workers' CPU per
+companies', the rest, no job at all), why the large companies were idle between their sync jobs
+(waiting for QuickBooks' window to have room: the window stops, their count and p50; waiting
+for a worker; behind their own pulls) and their idle share of their time, the workers' CPU per
 record and peak memory, requests refused with 429 in every company (the shared limits hold
 across workers: 0), the emulator's peak memory, and how many CPUs the machine kept busy
 meanwhile (/proc/stat), split into the workers', PostgreSQL's (its processes on this machine:
@@ -88,9 +90,13 @@ from bench.emulator import THROTTLE_OFF, BenchError, EmulatorProcess, with_emula
 from bench.fleet_jobs import (
     FirstJobWait,
     JobSpan,
+    LargeIdle,
     first_job_waits,
+    idle_summary,
     job_spans,
+    large_idle,
     print_durations,
+    print_idle,
     print_waits,
 )
 from bench.sync import workload
@@ -139,6 +145,7 @@ class Run:
     spans: list[JobSpan] = field(default_factory=list)  # every job that started (bench.fleet_jobs)
     first_waits: list[FirstJobWait] = field(default_factory=list)  # small: arrival to first job
     arrivals: int = 0  # small companies whose arrival was timed
+    idle: LargeIdle = field(default_factory=LargeIdle)  # large companies between sync jobs
     largest: int = 0  # the records of the largest company
 
     @property
@@ -468,6 +475,7 @@ def run_once(
                 result.spans = job_spans(connection, groups, time.time())
             result.first_waits = first_job_waits(result.spans, arrived_at, workers)
             result.arrivals = len(arrived_at)
+            result.idle = large_idle(result.spans)
         finally:
             stop_workers(procs)
     summaries = server.admin("GET", "/_emulator/companies")
@@ -522,6 +530,9 @@ def report(runs: Sequence[Run], server: EmulatorProcess, limits: bool = True) ->
         )
         for run in runs:
             print(f"  {run.workers} worker(s): {run.seconds / floor:.2f} times that floor")
+    print("large companies between their sync jobs (bench.fleet_jobs):")
+    for run in runs:
+        print(f"  {run.workers} worker(s): {idle_summary(run.idle)}")
     worst = max(quantile(r.waits, 0.95) for r in runs)
     print(f"small companies, p95 arrival to synced, worst run: {worst:.1f} s")
     print(f"requests refused with 429, all runs: {sum(r.refused for r in runs)} (target 0)")
@@ -613,6 +624,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print_durations(run.spans)
             if run.first_waits:
                 print_waits(run.first_waits, run.arrivals)
+            print_idle(run.idle)
             when = "before the workers started" if args.backlog else "in the first"
             print(
                 f"  {run.records:,} records in {run.seconds:.1f} s ({run.rate:.1f}/s; handed "

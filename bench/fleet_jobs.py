@@ -4,6 +4,8 @@
     print_durations(spans)                    each kind's count, total, p50, p95, worst
     waits = first_job_waits(spans, arrivals, workers)
     print_waits(waits)                        what each small company waited behind
+    idle = large_idle(spans)
+    print_idle(idle)                          why the large companies were idle between slices
 
 A job's start is its `started` event, its end its `succeeded`, `failed` or `aborted` one (a job
 still running at the end of the run ends then). A small company's wait is the time from its
@@ -13,11 +15,35 @@ job. Meanwhile the workers ran other jobs: their worker-seconds, divided by the 
 workers, split that wait into the time spent behind the large companies' jobs (their slices,
 their pulls), behind other small companies' jobs, behind the sweep and the rest, and the time
 no worker was busy (the job not yet visible, a worker between jobs, polling).
+
+A large company's gaps: from the end of each of its sync jobs to the start of its next one, up
+to its last (the company still had records due: its last sync job is the one that ends its
+first sync). procrastinate does not keep a job's result (the `stopped=...` string `run_sync`
+returns: procrastinate_jobs has no result column in 3.10), so why a pass stopped is inferred
+from the next job's row:
+
+- `scheduled_at` after the earlier job's end: the next pass was queued for later. With the
+  earlier job succeeded and the next at `CONTINUATION_PRIORITY`, that is `_follow_up`: the
+  company's earliest due record comes due then, which in bench.fleet is QuickBooks' request
+  window being full (`wait_for_rate` stopped the pass, "rate_limited", and `delay_all` moved the
+  company's records to the window's end; QuickBooks unavailable or a dependency waited for would
+  look the same, and the emulator of bench.fleet has neither). These are the "window stops":
+  their wait is the time from the earlier job's end to `scheduled_at`. At priority 0 it is a
+  "busy" pass's retry (`BUSY_RETRY`); after a failed job, a retry's backoff: "other scheduled".
+- The rest of the gap, from max(end, scheduled_at) to the start, the job could run: the time
+  the company's own other jobs (its pulls, which hold the same procrastinate lock) ran is
+  counted apart, the remainder is the wait for a worker (every worker busy, or between polls).
+  A yielded slice (its 10 s over) is re-queued at once (`scheduled_at` NULL): all of its gap is
+  that wait.
+
+The idle share is the gaps' seconds over the companies' own time, from the start of each one's
+first sync job to the end of its last (the time before its first job starts is not in it).
 """
 
 from __future__ import annotations
 
 import bisect
+import itertools
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -27,10 +53,16 @@ from sqlalchemy import Connection, text
 __all__ = [
     "FirstJobWait",
     "JobSpan",
+    "LargeIdle",
+    "SyncGap",
     "first_job_waits",
+    "idle_summary",
     "job_spans",
+    "large_idle",
     "print_durations",
+    "print_idle",
     "print_waits",
+    "sync_gap",
 ]
 
 SYNC_TASK = "ledgerbridge.sync_connection"
@@ -48,6 +80,9 @@ class JobSpan:
     start: float  # epoch seconds
     end: float
     swept: bool = False  # a pull the sweep queued (it carries the sweep's moment)
+    scheduled_at: float | None = None  # epoch seconds; None: it could run once queued
+    priority: int = 0
+    status: str = "succeeded"  # procrastinate's: "succeeded", "failed", "aborted", "doing"
 
 
 @dataclass(frozen=True)
@@ -67,16 +102,17 @@ def job_spans(connection: Connection, groups: Mapping[str, str], now: float) -> 
         text(
             "SELECT j.id, j.task_name, j.args->>'connection_id', j.args ? 'asked_at',"
             " extract(epoch FROM min(e.at) FILTER (WHERE e.type = 'started')),"
-            " extract(epoch FROM max(e.at) FILTER (WHERE e.type::text = ANY(:ends)))"
+            " extract(epoch FROM max(e.at) FILTER (WHERE e.type::text = ANY(:ends))),"
+            " extract(epoch FROM j.scheduled_at), j.priority, j.status::text"
             " FROM procrastinate_jobs j JOIN procrastinate_events e ON e.job_id = j.id"
-            " GROUP BY j.id, j.task_name, j.args"
+            " GROUP BY j.id"
             " HAVING bool_or(e.type = 'started')"
             " ORDER BY 5"
         ),
         {"ends": list(_ENDS)},
     ).all()
     spans = []
-    for job_id, task, cid, swept, start, end in rows:
+    for job_id, task, cid, swept, start, end, scheduled, priority, status in rows:
         group = groups.get(cid, "other") if cid is not None else "other"
         if task == SWEEP_TASK:
             kind = "sweep"
@@ -93,6 +129,9 @@ def job_spans(connection: Connection, groups: Mapping[str, str], now: float) -> 
                 float(start),
                 float(end) if end is not None else max(now, float(start)),
                 bool(swept),
+                float(scheduled) if scheduled is not None else None,
+                int(priority),
+                str(status),
             )
         )
     return spans
@@ -172,6 +211,84 @@ def first_job_waits(
     return waits
 
 
+@dataclass(frozen=True)
+class SyncGap:
+    """A large company between two of its sync jobs (see the module's docstring)."""
+
+    connection_id: str
+    seconds: float  # the earlier job's end to the next one's start
+    scheduled: float  # of which: until the next job's scheduled_at (0: it could run at once)
+    why: str  # the scheduled part's cause: "window", "other" (busy, a retry), "" (none)
+    own_jobs: float  # of the rest: the company's own other jobs (its pulls) running
+
+    @property
+    def worker(self) -> float:
+        """The time the next job could run and no worker took it."""
+        return max(0.0, self.seconds - self.scheduled - self.own_jobs)
+
+
+@dataclass(frozen=True)
+class LargeIdle:
+    companies: int = 0  # large companies with a sync job that started
+    active: float = 0.0  # their seconds, each from its first sync job's start to its last's end
+    gaps: tuple[SyncGap, ...] = ()
+
+    def _of(self, why: str) -> list[float]:
+        return [g.scheduled for g in self.gaps if g.why == why and g.scheduled > 0]
+
+    @property
+    def window_stops(self) -> list[float]:
+        """Each window stop's wait: the earlier job's end to the next one's scheduled_at."""
+        return self._of("window")
+
+    @property
+    def other_scheduled(self) -> list[float]:
+        return self._of("other")
+
+    @property
+    def idle(self) -> float:
+        return sum(g.seconds for g in self.gaps)
+
+    @property
+    def share(self) -> float:
+        return self.idle / self.active if self.active else 0.0
+
+
+def sync_gap(after: JobSpan, before: JobSpan, own: Iterable[JobSpan]) -> SyncGap:
+    """The gap from the sync job `after` to the company's next one `before`; `own`: the
+    company's other jobs (those that are neither), whose running time after the next job
+    could run is counted apart from the wait for a worker."""
+    seconds = max(0.0, before.start - after.end)
+    scheduled, why = 0.0, ""
+    if before.scheduled_at is not None and before.scheduled_at > after.end:
+        scheduled = min(seconds, before.scheduled_at - after.end)
+        continuation = before.priority < 0 and after.status == "succeeded"
+        why = "window" if continuation else "other"
+    ready = after.end + scheduled
+    own_jobs = min(seconds - scheduled, sum(_overlap(s, ready, before.start) for s in own))
+    return SyncGap(after.connection_id or "", seconds, scheduled, why, own_jobs)
+
+
+def large_idle(spans: Sequence[JobSpan]) -> LargeIdle:
+    """Every large company's gaps between consecutive sync jobs, first to last."""
+    own: dict[str, list[JobSpan]] = defaultdict(list)
+    for span in spans:
+        if span.group == "large" and span.connection_id is not None:
+            own[span.connection_id].append(span)
+    gaps: list[SyncGap] = []
+    active = 0.0
+    companies = 0
+    for jobs in own.values():
+        syncs = sorted((s for s in jobs if s.kind == "large sync"), key=lambda s: s.start)
+        if not syncs:
+            continue
+        companies += 1
+        active += max(s.end for s in syncs) - syncs[0].start
+        others = [s for s in jobs if s.kind != "large sync"]
+        gaps.extend(sync_gap(a, b, others) for a, b in itertools.pairwise(syncs))
+    return LargeIdle(companies, active, tuple(gaps))
+
+
 def quantile(values: Sequence[float], q: float) -> float:
     ordered = sorted(values)
     if not ordered:
@@ -225,3 +342,42 @@ def print_waits(waits: Sequence[FirstJobWait], arrived: int) -> None:
     print(_line("waited behind the sweep, the rest", [w.behind_other for w in waits]))
     print(_line("no worker busy", [w.idle for w in waits]))
     print(_line("the first sync job itself", [w.first_job for w in waits]))
+
+
+def _total(label: str, values: Sequence[float]) -> str:
+    if not values:
+        return f"    {label:<34} none"
+    return (
+        f"    {label:<34} {len(values):4d} of them, {sum(values):8.1f} s in all,"
+        f" p50 {quantile(values, 0.5):6.2f} s, worst {quantile(values, 1.0):6.2f} s"
+    )
+
+
+def print_idle(idle: LargeIdle) -> None:
+    """Why the large companies were idle between their sync jobs (the module's docstring)."""
+    if not idle.gaps:
+        if idle.companies:
+            print("  large companies between their sync jobs: none (one sync job each)")
+        return
+    gaps = idle.gaps
+    print(
+        f"  large companies between their sync jobs ({idle.companies} companies, {len(gaps)}"
+        " gaps from a job's end to the next one's start, up to each one's last):"
+    )
+    print(_total("waiting for QuickBooks' window", idle.window_stops))
+    print(_total("waiting for a worker", [g.worker for g in gaps if g.worker > 0]))
+    print(_total("behind its own pulls", [g.own_jobs for g in gaps if g.own_jobs > 0]))
+    print(_total("other scheduled (busy, retries)", idle.other_scheduled))
+    print(f"    {idle_summary(idle)}")
+
+
+def idle_summary(idle: LargeIdle) -> str:
+    """One line: the large companies' idle share, window stops, worker waits."""
+    stops = idle.window_stops
+    p50 = f" (p50 {quantile(stops, 0.5):.1f} s) {sum(stops):.1f} s in all" if stops else ""
+    worker = sum(g.worker for g in idle.gaps)
+    return (
+        f"idle {idle.idle:.1f} s of {idle.active:.1f} s (each company's first sync job's start"
+        f" to its last's end): {idle.share:.1%}; {len(stops)} window stops{p50};"
+        f" waiting for a worker {worker:.1f} s"
+    )
