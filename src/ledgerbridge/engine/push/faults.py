@@ -207,6 +207,7 @@ def retry_later(p: Pass, key: RecordKey, state: StoredState, exc: Unavailable) -
     attempts = state.attempts + 1
     when = BACKOFF.next_attempt(p.ledger.clock(), attempts)
     with p.ledger.db.session() as session:
+        outcomes.same_company(session, p)
         SyncStates(session, clock=p.ledger.clock).finish(
             p.cid,
             key.type,

@@ -189,6 +189,7 @@ def _keep(p: Pass, key: RecordKey, step: planner.Keep, version: int) -> None:
     planned again, when the app changed other fields to send)."""
     problem = step.drift.problem
     with p.ledger.db.session() as session:
+        outcomes.same_company(session, p)
         links = Links(session)
         link = links.get(p.cid, key.type, key.app_id)
         seen = Mirror(session, p.cid).get(link.qbo_entity, link.qbo_id) if link else None

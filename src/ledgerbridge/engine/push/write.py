@@ -209,6 +209,7 @@ def _stale(
     retry = {**body, "SyncToken": current["SyncToken"]}
     request_id = uuid.uuid4().hex
     with p.ledger.db.session() as session:
+        outcomes.same_company(session, p)  # else the old company's Id and SyncToken replayed
         SyncStates(session).start_write(p.cid, key.type, key.app_id, request_id, "update", retry)
         History(session).add(p.cid, key.type, key.app_id, "stale_reapplied", request_id=request_id)
     taken = faults.take_rate(p)
@@ -271,6 +272,7 @@ def removed(p: Pass, key: RecordKey, version: int | None) -> None:
     """Deleted in QuickBooks (by us, or gone already): unlinked, and gone from the mirror
     too, so no later look-up links a new record to it."""
     with p.ledger.db.session() as session:
+        outcomes.same_company(session, p)
         links = Links(session)
         gone = links.get(p.cid, key.type, key.app_id)
         if gone is not None:
