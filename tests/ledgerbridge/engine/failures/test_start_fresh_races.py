@@ -14,9 +14,11 @@ from typing import Any
 
 import pytest
 
+from ledgerbridge.core import conflicts
 from ledgerbridge.engine import pull, tokens, twoway
 from ledgerbridge.engine.pull import pull_company
 from ledgerbridge.engine.push import outcomes
+from ledgerbridge.storage.sync_states import SyncStates
 from tests.ledgerbridge.engine.conftest import World, connect
 from tests.ledgerbridge.engine.failures.conftest import Person, put, sync, view
 from tests.ledgerbridge.lock_waits import blocked_by
@@ -209,3 +211,27 @@ def test_a_create_the_old_company_answers_after_start_fresh_is_not_stored(
     assert view(world, "customer", "c1").status == "pending"
     _the_record_lands_in(world, new)
     assert [c["DisplayName"] for c in _customers_of(world, old)] == [OLD_CLIENT]
+
+
+@pytest.mark.failure_mode("connection.wrong_company")
+def test_a_stale_edit_reapplied_after_start_fresh_is_not_stored(
+    world: World, monkeypatch: pytest.MonkeyPatch, person: Person
+) -> None:
+    """An edit QuickBooks refused as stale (someone edited the customer meanwhile) is read
+    again and re-applied; the person starts fresh in a new company between the read and the
+    re-applied write being stored: that write (the old company's Id and SyncToken) is not
+    stored, so no later pass replays it to the new company."""
+    new = _new_company(world)
+    assert pull_company(world.ledger, world.connection_id).stopped is None
+    put(world, "customer", "c1", display_name=OLD_CLIENT, notes="gate 4")
+    sync(world)
+    ours = next(c for c in world.entities("Customer") if c["DisplayName"] == OLD_CLIENT)
+    person.update("Customer", ours["Id"], PrimaryPhone={"FreeFormNumber": "916-555-0100"})
+    put(world, "customer", "c1", display_name=OLD_CLIENT, notes="gate 7")
+    called = _start_fresh_at(world, monkeypatch, conflicts, "conflicts", new)
+    assert sync(world).stopped == "not_active"
+    assert called
+    with world.ledger.db.session(readonly=True) as session:
+        state = SyncStates(session).get(world.connection_id, "customer", "c1")
+    assert state is not None and state.pending_request_id is None, state
+    _the_record_lands_in(world, new)
