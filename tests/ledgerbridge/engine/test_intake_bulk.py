@@ -21,6 +21,7 @@ from ledgerbridge.settings import load_settings
 from ledgerbridge.storage import tables
 from ledgerbridge.storage.links import Links, StoredLink
 from ledgerbridge.storage.sync_states import SyncStates
+from tests.ledgerbridge.engine.bare import bare_service
 from tests.ledgerbridge.postgres import private_schema
 from tests.ledgerbridge.sqlite_template import SqliteTemplate
 
@@ -31,20 +32,7 @@ def service(
 ) -> Iterator[Service]:
     """A service on a fresh database of each kind (nothing connected to QuickBooks: the
     intake needs no company)."""
-
-    def serve(url: str) -> Iterator[Service]:
-        ledger = build(load_settings({"LEDGERBRIDGE_DATABASE_URL": url}, data_dir=tmp_path))
-        ledger.db.migrate()
-        try:
-            yield Service(ledger)
-        finally:
-            ledger.db.dispose()
-
-    if request.param == "sqlite":
-        yield from serve(sqlite_template.copy_into(tmp_path))
-        return
-    with private_schema("lb_intake") as url:
-        yield from serve(url)
+    yield from bare_service(request.param, tmp_path, sqlite_template, "lb_intake")
 
 
 def _customer(app_id: str, name: str, **more: Any) -> Incoming:

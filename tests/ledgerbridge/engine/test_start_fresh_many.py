@@ -13,14 +13,12 @@ from typing import Any
 import pytest
 from sqlalchemy import event, select, update
 
-from ledgerbridge.bootstrap import build
 from ledgerbridge.engine.service import Service
-from ledgerbridge.settings import load_settings
 from ledgerbridge.storage import tables
 from ledgerbridge.storage.connections import Connections
 from ledgerbridge.storage.links import Links, StoredLink
 from ledgerbridge.storage.sync_states import SyncStates, Wanted, Write
-from tests.ledgerbridge.postgres import private_schema
+from tests.ledgerbridge.engine.bare import bare_service
 from tests.ledgerbridge.sqlite_template import SqliteTemplate
 
 
@@ -29,20 +27,7 @@ def service(
     request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: SqliteTemplate
 ) -> Iterator[Service]:
     """A service on a fresh database of each kind (no QuickBooks: Start fresh asks none)."""
-
-    def serve(url: str) -> Iterator[Service]:
-        ledger = build(load_settings({"LEDGERBRIDGE_DATABASE_URL": url}, data_dir=tmp_path))
-        ledger.db.migrate()
-        try:
-            yield Service(ledger)
-        finally:
-            ledger.db.dispose()
-
-    if request.param == "sqlite":
-        yield from serve(sqlite_template.copy_into(tmp_path))
-        return
-    with private_schema("lb_fresh") as url:
-        yield from serve(url)
+    yield from bare_service(request.param, tmp_path, sqlite_template, "lb_fresh")
 
 
 def _wrong_company(service: Service, key_id: str, records: int) -> str:
