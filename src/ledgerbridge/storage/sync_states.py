@@ -592,15 +592,7 @@ class SyncStates:
                     t.c.updated_at <= before,
                     or_(t.c.next_attempt_at.is_(None), t.c.next_attempt_at <= before),
                 )
-                .values(
-                    status=statuses.after_new_version(Status.PENDING),
-                    attempts=0,
-                    next_attempt_at=now,
-                    problem=shown,
-                    blocked_by_type=None,
-                    blocked_by_id=None,
-                    updated_at=now,
-                )
+                .values(**_due_again(now, shown), updated_at=now)
                 .returning(t.c.app_id)
             )
             done.update((type_, app_id) for app_id in self._session.execute(statement).scalars())
@@ -825,16 +817,7 @@ class SyncStates:
                 .values(pending_request_id=None, pending_operation=None, pending_body=None)
             )
         self._session.execute(
-            update(t)
-            .where(mine, t.c.status != Status.BYPASSED)
-            .values(
-                status=statuses.after_new_version(Status.PENDING),
-                attempts=0,
-                next_attempt_at=now,
-                problem=None,
-                blocked_by_type=None,
-                blocked_by_id=None,
-            )
+            update(t).where(mine, t.c.status != Status.BYPASSED).values(**_due_again(now, None))
         )
         return dropped
 
@@ -907,3 +890,16 @@ class SyncStates:
             .group_by(t.status)
         )
         return {status: int(count) for status, count in rows}
+
+
+def _due_again(now: datetime, problem: Any) -> dict[str, Any]:
+    """The values of a record made pending and due `now` again, as a new version would make
+    it: no retries counted, no blocker, `problem` shown (None: none)."""
+    return {
+        "status": statuses.after_new_version(Status.PENDING),
+        "attempts": 0,
+        "next_attempt_at": now,
+        "problem": problem,
+        "blocked_by_type": None,
+        "blocked_by_id": None,
+    }
