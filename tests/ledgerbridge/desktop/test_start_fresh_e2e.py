@@ -22,6 +22,7 @@ from ledgerbridge.engine.push import outcomes
 from ledgerbridge.storage.desktop_requests import DesktopRequests
 from qbd_emulator.model import Company
 from qbd_emulator.webconnector.simulator import WebConnector
+from tests.ledgerbridge.before_next_call import before_next_call
 from tests.ledgerbridge.desktop.conftest import Desktop
 from tests.ledgerbridge.desktop.test_push_e2e import connected, put, record, sessions
 
@@ -55,17 +56,9 @@ def _start_fresh_at(
 ) -> list[bool]:
     """The next call of `owner.name` (a step of the pass) is made after the person started
     fresh in `new`; later calls are left alone. The list gets an item once it happened."""
-    original = getattr(owner, name)
-    called: list[bool] = []
-
-    def after_start_fresh(*args: Any, **kwargs: Any) -> Any:
-        monkeypatch.setattr(owner, name, original)
-        called.append(True)
-        _start_fresh_in(desktop, connector, new)
-        return original(*args, **kwargs)
-
-    monkeypatch.setattr(owner, name, after_start_fresh)
-    return called
+    return before_next_call(
+        monkeypatch, owner, name, lambda: _start_fresh_in(desktop, connector, new)
+    )
 
 
 def _the_record_lands_in(desktop: Desktop, connector: WebConnector, new: Company) -> None:

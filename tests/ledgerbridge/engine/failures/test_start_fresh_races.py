@@ -19,6 +19,7 @@ from ledgerbridge.engine import pull, tokens, twoway
 from ledgerbridge.engine.pull import pull_company
 from ledgerbridge.engine.push import outcomes
 from ledgerbridge.storage.sync_states import SyncStates
+from tests.ledgerbridge.before_next_call import before_next_call
 from tests.ledgerbridge.engine.conftest import World, connect
 from tests.ledgerbridge.engine.failures.conftest import Person, put, sync, view
 from tests.ledgerbridge.lock_waits import blocked_by
@@ -52,17 +53,7 @@ def _start_fresh_at(
 ) -> list[bool]:
     """The next call of `owner.name` (a step of a pass) is made after the person started
     fresh in `realm`; later calls are left alone. The list gets an item once it happened."""
-    original = getattr(owner, name)
-    called: list[bool] = []
-
-    def after_start_fresh(*args: Any, **kwargs: Any) -> Any:
-        monkeypatch.setattr(owner, name, original)
-        called.append(True)
-        _start_fresh_in(world, realm)
-        return original(*args, **kwargs)
-
-    monkeypatch.setattr(owner, name, after_start_fresh)
-    return called
+    return before_next_call(monkeypatch, owner, name, lambda: _start_fresh_in(world, realm))
 
 
 def _once_quickbooks_is_asked(
