@@ -253,6 +253,7 @@ class Connections:
             last_pull_at=None,
             checks=None,
             checks_at=None,
+            wait_until=None,  # the old company's wait for QuickBooks' limits
         )
 
     def set_settings(self, connection_id: str, settings: Mapping[str, Any]) -> bool:

@@ -17,6 +17,7 @@ from sqlalchemy import (
     Update,
     bindparam,
     case,
+    exists,
     func,
     insert,
     literal,
@@ -184,6 +185,13 @@ def _due_where() -> list[ColumnElement[bool]]:
     ]
 
 
+def _company_waits(after: Any, connection_id: Any) -> ColumnElement[bool]:
+    """Whether the connection waits for QuickBooks' limits past `after` (`delay_all`): none of
+    its records is due before its wait ends, whatever their own retry times."""
+    c = table(tables.Connection)
+    return exists().where(c.c.id == connection_id, c.c.wait_until > after)
+
+
 def _stalled(columns: list[Any], before: Any, connection_id: Any = None) -> Select[Any]:
     """`SyncStates.stalled`'s rows (`columns` of them): pending since `before` (not changed, no
     retry time after it), and either nothing of their company worked since `before` or
@@ -203,6 +211,7 @@ def _stalled(columns: list[Any], before: Any, connection_id: Any = None) -> Sele
         t.status == Status.PENDING,
         t.updated_at <= before,
         or_(t.next_attempt_at.is_(None), t.next_attempt_at <= before),
+        ~_company_waits(before, t.connection_id),  # nor its company's wait after it
         or_(last.c.last_id.is_(None), t.id < last.c.last_id),
     )
 
@@ -221,25 +230,32 @@ def _stalled_of_one() -> Select[Any]:
 
 
 def _next_due_at() -> Select[Any]:
-    return select(func.min(table(tables.SyncState).c.next_attempt_at)).where(*_due_where())
+    """The earliest retry time of the connection's records, and the connection's own wait."""
+    c = table(tables.Connection)
+    wait = select(c.c.wait_until).where(c.c.id == bindparam("w_cid")).scalar_subquery()
+    return select(func.min(table(tables.SyncState).c.next_attempt_at), wait).where(*_due_where())
+
+
+def _due_now() -> list[ColumnElement[bool]]:
+    """A connection's (`w_cid`) workable rows due at `w_now`: their retry time come, and the
+    company not waiting for QuickBooks' limits."""
+    t = table(tables.SyncState)
+    return [
+        *_due_where(),
+        or_(t.c.next_attempt_at.is_(None), t.c.next_attempt_at <= bindparam("w_now")),
+        ~_company_waits(bindparam("w_now"), bindparam("w_cid")),
+    ]
 
 
 def _count_due() -> Select[Any]:
-    t = table(tables.SyncState)
-    return select(func.count()).where(
-        *_due_where(), or_(t.c.next_attempt_at.is_(None), t.c.next_attempt_at <= bindparam("w_now"))
-    )
+    return select(func.count()).where(*_due_now())
 
 
 def _adoption_due() -> Select[Any]:
     t = table(tables.SyncState)
     return (
         select(t.c.id)
-        .where(
-            *_due_where(),
-            t.c.adopt_qbo_id.is_not(None),
-            t.c.next_attempt_at <= bindparam("w_now"),
-        )
+        .where(*_due_now(), t.c.adopt_qbo_id.is_not(None), t.c.next_attempt_at.is_not(None))
         .limit(1)
     )
 
@@ -250,12 +266,7 @@ def _due() -> Select[Any]:
     t = table(tables.SyncState)
     return (
         select(*(t.c[f.name] for f in fields(StoredState)))
-        .where(
-            t.c.connection_id == bindparam("w_cid"),
-            t.c.status.in_(DUE_STATUSES),
-            or_(t.c.held.is_(False), t.c.pending_request_id.is_not(None)),  # `_workable`
-            or_(t.c.next_attempt_at.is_(None), t.c.next_attempt_at <= bindparam("w_now")),
-        )
+        .where(*_due_now())
         .order_by(t.c.id)
         .limit(bindparam("w_limit"))
     )
@@ -520,11 +531,16 @@ class SyncStates:
         return int(found) > count
 
     def next_due_at(self, connection_id: str) -> datetime | None:
+        """When the connection's first record comes due (None: none will), its company's wait
+        for QuickBooks' limits (`delay_all`) included."""
         statement = prepared("sync_state.next_due_at", _next_due_at)
-        value: datetime | None = run(
-            self._session, statement, {"w_cid": connection_id}
-        ).scalar_one_or_none()
-        return value
+        values: list[datetime | None] = list(
+            run(self._session, statement, {"w_cid": connection_id}).one()
+        )
+        first, wait = values
+        if first is None or wait is None:
+            return first
+        return max(first, wait)
 
     def due_connections(self, now: datetime) -> set[str]:
         """The connections with a record due by `now` (`next_due_at` at or before it), in one
@@ -533,6 +549,7 @@ class SyncStates:
         rows = self._session.execute(
             select(t.connection_id)
             .where(t.status.in_(DUE_STATUSES), _workable(), t.next_attempt_at <= now)
+            .where(~_company_waits(now, t.connection_id))
             .distinct()
         )
         return {str(cid) for (cid,) in rows}
@@ -847,13 +864,16 @@ class SyncStates:
         return released
 
     def delay_all(self, connection_id: str, until: datetime) -> None:
-        """A company-wide wait (throttled, unavailable): nothing is due before `until`."""
-        t = tables.SyncState
+        """A company-wide wait (QuickBooks' 429, the company's window full): none of its
+        records is due before `until`. One row, the connection's (`wait_until`, the later of
+        two waits kept), whatever the records: `due`, `count_due`, `next_due_at`,
+        `due_connections` and `stalled` read it. Written into each due record instead, a large
+        company's backlog was rewritten whole at every stop of its window."""
+        c = tables.Connection
         self._session.execute(
-            update(t)
-            .where(t.connection_id == connection_id, t.status.in_(DUE_STATUSES), _workable())
-            .where(or_(t.next_attempt_at.is_(None), t.next_attempt_at < until))
-            .values(next_attempt_at=until)
+            update(c)
+            .where(c.id == connection_id, or_(c.wait_until.is_(None), c.wait_until < until))
+            .values(wait_until=until)
         )
 
     def any_failing(self, connection_id: str, code: str, type: str | None = None) -> bool:

@@ -168,6 +168,9 @@ class Connection(Base):
     problem: Mapped[dict[str, Any] | None]
     # the secret that signs its events, encrypted with the secret keys like the tokens
     events_secret: Mapped[str | None]
+    # no record of it is due before this: QuickBooks' limits (a 429, the company's window
+    # full) make the whole company wait, stored once here, not in each record's state
+    wait_until: Mapped[datetime | None]
 
 
 class Token(Base):
