@@ -153,7 +153,7 @@ def run_jobs(
     *,
     heartbeat_every: float = 10.0,
     stalled_after: float = 60.0,
-    poll_every: float = 5.0,
+    poll_every: float = 1.0,
 ) -> None:
     """`ledgerbridge worker` on PostgreSQL: procrastinate's worker runs the sync and pull jobs
     until SIGINT or SIGTERM (a worker silent for `stalled_after` seconds is presumed dead)."""

@@ -102,9 +102,13 @@ def worker(
     poll_every: Annotated[
         float,
         typer.Option(
-            help="PostgreSQL: seconds between looks for jobs missed by NOTIFY.", min=0.1, max=3600
+            help="PostgreSQL: seconds between looks for jobs missed by NOTIFY, and for jobs "
+            "queued for later that came due (a company's next turn after its QuickBooks "
+            "window filled).",
+            min=0.1,
+            max=3600,
         ),
-    ] = 5.0,
+    ] = 1.0,
 ) -> None:
     """Run the sync work without the HTTP API, until interrupted."""
     _configure_logging(log_level)

@@ -808,7 +808,7 @@ def run_worker(
     concurrency: int = 1,
     wait: bool = True,
     name: str | None = None,
-    poll_every: float = 5.0,
+    poll_every: float = 1.0,
     heartbeat_every: float = 10.0,
     stalled_after: float = 60.0,
     sweep_cron: str | None = SWEEP_CRON,
@@ -819,11 +819,13 @@ def run_worker(
     The first signal stops fetching jobs and lets the running ones finish (a sync pass is
     bounded); a second one exits at once (a job cut short is recovered as stalled by the
     other workers, and the write it had started is settled with its `requestid`).
-    `concurrency` jobs run at once, each in a thread. `poll_every` is the fallback polling
-    interval (new jobs are announced by LISTEN/NOTIFY); a worker silent for `stalled_after`
-    seconds (heartbeats every `heartbeat_every`) is presumed dead. `sweep_cron`: when the
-    sweep runs (None: this worker schedules none; the test suites' workers, whose tests say
-    when a company is pulled). `cleanup_cron`: when finished jobs are removed (None: this
+    `concurrency` jobs run at once, each in a thread. `poll_every` is the polling interval: new
+    jobs are announced by LISTEN/NOTIFY, but a job queued for later (a large company's next
+    slice, once its QuickBooks window has room: about every minute) is found only by a look, so
+    at 5 s a company lost 2.5 s of each minute's window on average. A worker silent for
+    `stalled_after` seconds (heartbeats every `heartbeat_every`) is presumed dead. `sweep_cron`:
+    when the sweep runs (None: this worker schedules none; the test suites' workers, whose tests
+    say when a company is pulled). `cleanup_cron`: when finished jobs are removed (None: this
     worker schedules none; the test suites' workers, whose tests read the job table: started in
     the ten minutes after 03:17 UTC, a worker would otherwise run the day's cleanup first).
     """
