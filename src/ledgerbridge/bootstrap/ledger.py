@@ -147,7 +147,14 @@ class Ledger:
         Online's API with its stored tokens (refreshed once at a time across processes:
         `engine.tokens`)."""
         if connection.environment == "desktop":
-            return QbdClient(QueuedExchange(self, connection.id, self.desktop_waits))
+            return QbdClient(
+                QueuedExchange(
+                    self,
+                    connection.id,
+                    self.desktop_waits,
+                    generation=connection.company_generation,
+                )
+            )
         if connection.realm_id is None:
             raise ValueError(f"connection {connection.id} is not connected to a company")
         source = ConnectionTokens(self, connection.id, connection.environment, read=tokens)

@@ -168,6 +168,10 @@ class Connection(Base):
     problem: Mapped[dict[str, Any] | None]
     # the secret that signs its events, encrypted with the secret keys like the tokens
     events_secret: Mapped[str | None]
+    # how many times it started fresh: part of its company's identity (`connections.Company`),
+    # so that a pass begun before a Start fresh stores and sends nothing after it, even where
+    # the company looks the same (a Desktop file not yet known before and after)
+    company_generation: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
 
 
 class Token(Base):

@@ -10,6 +10,7 @@ the service's thread; the person's Start fresh is made to happen at one exact po
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime, timedelta
@@ -18,6 +19,7 @@ from typing import Any
 import pytest
 
 from ledgerbridge.engine import pull
+from ledgerbridge.engine.desktop.exchange import QueuedExchange
 from ledgerbridge.engine.push import outcomes
 from ledgerbridge.storage.desktop_requests import DesktopRequests
 from qbd_emulator.model import Company
@@ -154,3 +156,68 @@ def test_a_request_queued_for_the_old_file_is_not_handed_to_the_new_one(
     handed = [c.answer for s in connector.sessions for c in s.calls if c.method == "sendRequestXML"]
     assert not any(_QUEUED_NAME in str(answer) for answer in handed)
     assert _QUEUED_NAME not in [name for _, name in _customers(new)]
+
+
+def _ended(connector: WebConnector, number: int) -> None:
+    """Wait (the pass's thread) until the connector's session `number` has ended."""
+    deadline = time.monotonic() + 60
+    while len(connector.sessions) < number or connector.sessions[number - 1].ended is None:
+        assert time.monotonic() < deadline, f"the Web Connector's session {number} never ended"
+        time.sleep(0.01)
+
+
+@pytest.mark.failure_mode("connection.wrong_company")
+def test_a_request_the_old_pass_queues_after_start_fresh_never_reaches_the_new_file(
+    desktop: Desktop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The old file's pass queues its CustomerAdd just after the person started fresh (and
+    after the old file's session ended, the Add not taken): the new file's first session is
+    not handed it. Handed, it made the customer in the new file, whose answer the pass could
+    not store (another company): the record, still pending, was sent again by the next pass,
+    and met its own customer as a name in use (an error; a transaction, whose number QuickBooks
+    need not keep unique, was made twice)."""
+    connector = connected(desktop)
+    new = desktop.emulator.create_company("New Books")
+    put(desktop, "customer", "c1", display_name=OLD_CLIENT)
+    asked = QueuedExchange.exchange
+    old_session = len(connector.sessions) + 1
+    happened: list[bool] = []
+
+    def exchange(self: QueuedExchange, key: str, document: str) -> str:
+        if "CustomerAddRq" in document and not happened:
+            happened.append(True)
+            connector.max_noops = 0  # the old file's session ends at its next NoOp
+            _start_fresh_in(desktop, connector, new)
+            _ended(connector, old_session)  # the Add is queued after that session ended
+        return asked(self, key, document)
+
+    monkeypatch.setattr(QueuedExchange, "exchange", exchange)
+    connector.run_session()  # the old file's session: its pass starts, and queues the Add
+    assert happened
+    connector.max_noops = 10
+    desktop.clock.advance(minutes=3)
+    connector.run_session()  # the new file's first session
+    _the_record_lands_in(desktop, connector, new)
+
+
+@pytest.mark.failure_mode("connection.wrong_company")
+def test_an_answer_from_a_file_never_named_is_not_stored_after_start_fresh(
+    desktop: Desktop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The Web Connector never named the old file (an empty strCompanyFileName): the
+    connection's company was no realm and no file, before the Start fresh and after it alike,
+    and the old file's answer to the pass's CustomerAdd, arriving after the person started
+    fresh, passed for the connection's and was stored (synced, linked to the old file's
+    ListID; the new file never got the customer). Start fresh makes it another company."""
+    desktop.company.file_path = ""  # what the Web Connector says of the old file's name
+    connector = connected(desktop)
+    assert desktop.status()["company_file"] is None
+    old, new = desktop.company, desktop.emulator.create_company("New Books")
+    put(desktop, "customer", "c1", display_name=OLD_CLIENT)
+    called = _start_fresh_at(desktop, monkeypatch, connector, new, outcomes, "store_successes")
+    connector.run_session()
+    assert called
+    assert [name for _, name in _customers(old)].count(OLD_CLIENT) == 1  # QuickBooks did it
+    shown = record(desktop, "customer", "c1")
+    assert shown["status"] == "pending" and shown["quickbooks_id"] is None, shown
+    _the_record_lands_in(desktop, connector, new)

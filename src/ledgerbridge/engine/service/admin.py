@@ -224,7 +224,9 @@ def start_fresh(service: Wiring, key_id: str, connection_id: str, actor: str) ->
     file its Web Connector's sessions opened: forgotten too (its Web Connector's row is held
     before the connection's, as the Web Connector's calls take them), with the requests no
     session has taken yet, so that a pass over the old file stores nothing more and sends
-    nothing to the new one. The records' states change in a few statements, however many
+    nothing to the new one. The connection's company generation goes up
+    (`connections.Company`): what a pass read before is another company's, even where nothing
+    else tells them apart. The records' states change in a few statements, however many
     records (`SyncStates.start_over`)."""
     with service.ledger.db.session() as session:
         # a Desktop connection's Web Connector row before the connection's, in the order
