@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from ledgerbridge.engine import pull
+from ledgerbridge.engine.actions import WAITING
 from ledgerbridge.engine.desktop.exchange import QueuedExchange
 from ledgerbridge.engine.push import outcomes
 from ledgerbridge.storage.desktop_requests import DesktopRequests
@@ -26,6 +27,8 @@ from qbd_emulator.model import Company
 from qbd_emulator.webconnector.simulator import WebConnector
 from tests.ledgerbridge.before_next_call import before_next_call
 from tests.ledgerbridge.desktop.conftest import Desktop
+from tests.ledgerbridge.desktop.test_failures_e2e import listed
+from tests.ledgerbridge.desktop.test_fixes_e2e import _cara_in_use, act
 from tests.ledgerbridge.desktop.test_push_e2e import connected, put, record, sessions
 
 pytestmark = pytest.mark.in_process("the race is made at one point of the pass in this process")
@@ -221,3 +224,33 @@ def test_an_answer_from_a_file_never_named_is_not_stored_after_start_fresh(
     shown = record(desktop, "customer", "c1")
     assert shown["status"] == "pending" and shown["quickbooks_id"] is None, shown
     _the_record_lands_in(desktop, connector, new)
+
+
+@pytest.mark.failure_mode("connection.wrong_company")
+def test_a_fix_asked_of_the_old_file_is_withdrawn_at_start_fresh(desktop: Desktop) -> None:
+    """A Link asked of the old file (to its customer in use, by ListID) still waits for the
+    Web Connector when the person starts fresh: it is withdrawn, not carried out in the new
+    file, where the same ListID is another customer (a file made from a copy keeps its ids):
+    carried out, it linked the record to that customer, and its own was never made."""
+    connector = _cara_in_use(desktop)
+    cara = listed(desktop, "Customer", "Cara Moss")
+    asked = act(desktop, "customer", "cara", "link", quickbooks_id=cara["ListID"])
+    assert asked["result"]["summary"] == WAITING
+    new = desktop.emulator.create_company("New Books")
+    new.stamp = desktop.company.stamp  # the new file's next customer has Cara's old ListID
+    new.counters["Entity"] = int(cara["ListID"].split("-")[0], 16)
+    _, error = desktop.emulator.process_direct(
+        new,
+        '<?xml version="1.0"?><?qbxml version="13.0"?><QBXML><QBXMLMsgsRq onError='
+        '"stopOnError"><CustomerAddRq><CustomerAdd><Name>Someone Else</Name></CustomerAdd>'
+        "</CustomerAddRq></QBXMLMsgsRq></QBXML>",
+    )
+    assert error is None and (cara["ListID"], "Someone Else") in _customers(new)
+    _start_fresh_in(desktop, connector, new)
+    desktop.clock.advance(minutes=3)
+    sessions(connector)
+    made = [list_id for list_id, name in _customers(new) if name == "Cara Moss"]
+    assert len(made) == 1, _customers(new)
+    shown = record(desktop, "customer", "cara")
+    assert (shown["status"], shown["quickbooks_id"]) == ("synced", made[0]), shown
+    assert shown["waiting"] is None
