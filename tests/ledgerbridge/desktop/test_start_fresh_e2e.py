@@ -10,6 +10,7 @@ the service's thread; the person's Start fresh is made to happen at one exact po
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -23,6 +24,7 @@ from ledgerbridge.engine.actions import WAITING
 from ledgerbridge.engine.desktop.exchange import QueuedExchange
 from ledgerbridge.engine.push import outcomes
 from ledgerbridge.storage.desktop_requests import DesktopRequests
+from ledgerbridge.storage.web_connectors import WebConnectors
 from qbd_emulator.model import Company
 from qbd_emulator.webconnector.simulator import WebConnector
 from tests.ledgerbridge.before_next_call import before_next_call
@@ -30,6 +32,7 @@ from tests.ledgerbridge.desktop.conftest import Desktop
 from tests.ledgerbridge.desktop.test_failures_e2e import listed
 from tests.ledgerbridge.desktop.test_fixes_e2e import _cara_in_use, act
 from tests.ledgerbridge.desktop.test_push_e2e import connected, put, record, sessions
+from tests.ledgerbridge.lock_waits import blocked_by
 
 pytestmark = pytest.mark.in_process("the race is made at one point of the pass in this process")
 
@@ -254,3 +257,56 @@ def test_a_fix_asked_of_the_old_file_is_withdrawn_at_start_fresh(desktop: Deskto
     shown = record(desktop, "customer", "cara")
     assert (shown["status"], shown["quickbooks_id"]) == ("synced", made[0]), shown
     assert shown["waiting"] is None
+
+
+@pytest.mark.failure_mode("connection.wrong_company")
+def test_a_session_starting_as_the_person_starts_fresh_reads_the_file_as_held(
+    desktop: Desktop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The new file is open on the PC (the connection wrong_company); a session's first
+    sendRequestXML and the person's Start fresh come at once. The session reads the
+    connection's file with its Web Connector's row held: Start fresh comes after it whole
+    (the session refused as the old connection's, then the connection not_connected), or
+    before. On PostgreSQL the session read the old file's path before the lock, Start fresh
+    committed meanwhile, and the refusal was written over it: wrong_company again."""
+    connector = connected(desktop)
+    new = desktop.emulator.create_company("New Books")  # no .qwc added to it yet: no FileID
+    connector.open_company_id = new.id
+    desktop.clock.advance(minutes=16)
+    connector.run_session()
+    assert desktop.stored_connection()["status"] == "wrong_company"
+    put(desktop, "customer", "c1", display_name=OLD_CLIENT)
+    failures: list[BaseException] = []
+
+    def start_fresh() -> None:
+        try:
+            desktop.service.start_fresh(desktop.key_id, desktop.connection["id"], "ann")
+        except BaseException as failure:  # reported by the test's thread
+            failures.append(failure)
+
+    person = threading.Thread(target=start_fresh, name="person")
+    seen = WebConnectors.seen
+
+    def seen_as_the_person_starts_fresh(self: WebConnectors, connection_id: str) -> bool:
+        monkeypatch.setattr(WebConnectors, "seen", seen)
+        person.start()
+        try:  # waits for this transaction when it holds the Web Connector's row
+            blocked_by(desktop.ledger.db, self._session, person, timeout=30)
+        except AssertionError:
+            if person.is_alive():
+                raise
+        return seen(self, connection_id)
+
+    def ticket_then_hook(self: WebConnectors, ticket: str) -> Any:
+        monkeypatch.setattr(WebConnectors, "ticket", ticket_read)
+        monkeypatch.setattr(WebConnectors, "seen", seen_as_the_person_starts_fresh)
+        return ticket_read(self, ticket)
+
+    ticket_read = WebConnectors.ticket
+    desktop.clock.advance(minutes=3)
+    monkeypatch.setattr(WebConnectors, "ticket", ticket_then_hook)  # sendRequestXML's first
+    connector.run_session()
+    person.join(30)
+    assert not person.is_alive() and failures == []
+    assert desktop.stored_connection()["status"] == "not_connected"
+    _the_record_lands_in(desktop, connector, new)
