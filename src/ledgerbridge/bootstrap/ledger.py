@@ -140,7 +140,11 @@ class Ledger:
         return QboClient(base, realm_id, tokens, transport=self.transport)
 
     def quickbooks(
-        self, connection: StoredConnection, *, tokens: TokensRead | None = None
+        self,
+        connection: StoredConnection,
+        *,
+        tokens: TokensRead | None = None,
+        keep: Callable[[], None] | None = None,
     ) -> QuickBooks:
         """The connection's company: QuickBooks Desktop through its Web Connector sessions
         (environment "desktop": `adapters.qbd` over `engine.desktop.exchange`), else QuickBooks
@@ -153,6 +157,7 @@ class Ledger:
                     connection.id,
                     self.desktop_waits,
                     generation=connection.company_generation,
+                    keep=keep,
                 )
             )
         if connection.realm_id is None:

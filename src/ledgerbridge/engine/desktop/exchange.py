@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
 
@@ -83,11 +84,21 @@ class QueuedExchange:
     connection's company as the caller read it: `generation`, its `company_generation`."""
 
     def __init__(
-        self, ledger: Ledger, connection_id: str, waits: Waits = Waits(), *, generation: int
+        self,
+        ledger: Ledger,
+        connection_id: str,
+        waits: Waits = Waits(),
+        *,
+        generation: int,
+        keep: Callable[[], None] | None = None,
     ) -> None:
         self._ledger = ledger
         self._cid = connection_id
         self._generation = generation
+        # the pass's lease kept while it waits: an answer may take longer than the lease
+        # lasts (`Waits.answer`), and a lease run out let another pass start meanwhile, this
+        # one then stopped (`busy`) with the answer in hand
+        self._keep = keep
         self._waits = waits
         self._silent = False  # a request went unsent: the Web Connector is not polling
 
@@ -131,6 +142,8 @@ class QueuedExchange:
         while True:
             pause(seen)
             seen = changes()
+            if self._keep is not None:
+                self._keep()  # renewed when due: a write now and then, not at each look
             # a look is a read; the write lock is taken only when there is something to do
             # (withdraw, lose), so the pass's waiting never holds up the Web Connector's calls
             with self._ledger.db.session(readonly=True) as session:
