@@ -140,14 +140,26 @@ class Ledger:
         return QboClient(base, realm_id, tokens, transport=self.transport)
 
     def quickbooks(
-        self, connection: StoredConnection, *, tokens: TokensRead | None = None
+        self,
+        connection: StoredConnection,
+        *,
+        tokens: TokensRead | None = None,
+        keep: Callable[[], None] | None = None,
     ) -> QuickBooks:
         """The connection's company: QuickBooks Desktop through its Web Connector sessions
         (environment "desktop": `adapters.qbd` over `engine.desktop.exchange`), else QuickBooks
         Online's API with its stored tokens (refreshed once at a time across processes:
         `engine.tokens`)."""
         if connection.environment == "desktop":
-            return QbdClient(QueuedExchange(self, connection.id, self.desktop_waits))
+            return QbdClient(
+                QueuedExchange(
+                    self,
+                    connection.id,
+                    self.desktop_waits,
+                    generation=connection.company_generation,
+                    keep=keep,
+                )
+            )
         if connection.realm_id is None:
             raise ValueError(f"connection {connection.id} is not connected to a company")
         source = ConnectionTokens(self, connection.id, connection.environment, read=tokens)

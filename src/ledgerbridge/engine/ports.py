@@ -131,13 +131,19 @@ class Ledger(Protocol):
         ...
 
     def quickbooks(
-        self, connection: StoredConnection, *, tokens: TokensRead | None = None
+        self,
+        connection: StoredConnection,
+        *,
+        tokens: TokensRead | None = None,
+        keep: Callable[[], None] | None = None,
     ) -> QuickBooks:
         """The QuickBooks company of `connection`: Online (connected: it has a `realm_id`),
         asking for and refreshing its stored tokens as needed; or Desktop (environment
         "desktop"), its calls exchanged through the Web Connector's sessions. Close it when
         done (`with`). `tokens`: the connection's tokens as the caller just read them, used
-        as the client's own first read of them (`engine.tokens.ConnectionTokens`)."""
+        as the client's own first read of them (`engine.tokens.ConnectionTokens`). `keep`:
+        called at each look while a Desktop answer is awaited (minutes, at times), to keep
+        the caller's lease (it may raise to end the wait)."""
         ...
 
 

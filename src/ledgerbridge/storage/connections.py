@@ -39,6 +39,7 @@ class StoredConnection:
     checks: Mapping[str, Any] | None = None
     checks_at: datetime | None = None
     problem: Mapping[str, Any] | None = None  # the connection's own problem (tables.py)
+    company_generation: int = 0  # its Start freshes so far (`Company`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,14 +55,20 @@ class Company:
     another at a session's start; it is the .qwc's, the same in every file the .qwc was added
     to, so it cannot tell the old file from the new one.) A file moved on the PC while a pass
     runs, its new path recorded by a later session, ends that pass as a Start fresh would
-    (nothing more stored); the next pass works its records."""
+    (nothing more stored); the next pass works its records.
+
+    Either way the company is also the connection's generation, its Start freshes so far
+    (`tables.Connection.company_generation`): a company that looks the same before and after
+    a Start fresh (a Desktop file whose path no session has recorded yet: no realm, no file)
+    is another company all the same, and a pass begun before stores nothing after it."""
 
     realm_id: str | None
     company_file: str | None = None
+    generation: int = 0
 
     @classmethod
-    def of(cls, realm_id: str | None, company_file: str | None) -> Company:
-        return cls(realm_id, company_file.casefold() if company_file else None)
+    def of(cls, realm_id: str | None, company_file: str | None, generation: int = 0) -> Company:
+        return cls(realm_id, company_file.casefold() if company_file else None, generation)
 
 
 class Connections:
@@ -244,17 +251,26 @@ class Connections:
         return self._update(connection_id, checks=dict(checks), checks_at=at)
 
     def forget_company(self, connection_id: str) -> bool:
-        """Forget the QuickBooks company (starting fresh): the next connect may pick any."""
-        return self._update(
-            connection_id,
-            realm_id=None,
-            company_name=None,
-            cdc_cursor=None,
-            last_pull_at=None,
-            checks=None,
-            checks_at=None,
-            wait_until=None,  # the old company's wait for QuickBooks' limits
+        """Forget the QuickBooks company (starting fresh): the next connect may pick any. The
+        company's generation goes up by one (`Company`): whatever was read before is another
+        company's."""
+        t = tables.Connection
+        statement = (
+            update(t)
+            .where(t.id == connection_id)
+            .values(
+                realm_id=None,
+                company_name=None,
+                cdc_cursor=None,
+                last_pull_at=None,
+                checks=None,
+                checks_at=None,
+                company_generation=t.company_generation + 1,
+                wait_until=None,  # the old company's wait for QuickBooks' limits
+            )
+            .returning(t.id)
         )
+        return self._session.execute(statement, execution_options=NO_SYNC).first() is not None
 
     def set_settings(self, connection_id: str, settings: Mapping[str, Any]) -> bool:
         """Replace the settings document (merging is the caller's business)."""
@@ -305,6 +321,8 @@ class Connections:
         row = run(self._session, statement, {"c_id": connection_id}).one_or_none()
         if row is None or row.realm_id != company.realm_id:
             return False
+        if row.company_generation != company.generation:  # it started fresh meanwhile
+            return False
         if cursor and row.cdc_cursor is None:
             return False
         if company.realm_id is not None:  # an Online company: its realm says it all
@@ -315,7 +333,17 @@ class Connections:
         # only the locked row), and the old file would pass for the connection's
         statement = prepared("connections.company_file", _company_file)
         found = run(self._session, statement, {"c_id": connection_id}).scalar_one_or_none()
-        return Company.of(None, found) == company
+        return Company.of(None, found, row.company_generation) == company
+
+    def still_in(self, connection_id: str, generation: int) -> bool:
+        """Whether the connection, its row held to the end of the transaction (as `lock`
+        holds it), has not started fresh since it was read at `generation`
+        (`StoredConnection.company_generation`): the check of a QuickBooks Desktop request
+        queued for the Web Connector (`engine.desktop.exchange`), which a Start fresh then
+        waits for, and withdraws."""
+        statement = prepared("connections.still_has", _held_company)
+        row = run(self._session, statement, {"c_id": connection_id}).one_or_none()
+        return row is not None and row.company_generation == generation
 
     def get_with_company(self, connection_id: str) -> tuple[StoredConnection, Company] | None:
         """`get_unscoped`, with the company it has now (`Company`), in one statement."""
@@ -324,7 +352,9 @@ class Connections:
         if row is None:
             return None
         values = dict(row._mapping)
-        company = Company.of(values["realm_id"], values.pop("company_file"))
+        company = Company.of(
+            values["realm_id"], values.pop("company_file"), values["company_generation"]
+        )
         return StoredConnection(**values), company
 
     def lock_row(self, connection_id: str) -> StoredConnection | None:
@@ -343,7 +373,9 @@ class Connections:
             return None
         values = dict(row._mapping)
         cursor: datetime | None = values.pop("cdc_cursor")
-        company = Company.of(values["realm_id"], values.pop("company_file"))
+        company = Company.of(
+            values["realm_id"], values.pop("company_file"), values["company_generation"]
+        )
         return StoredConnection(**values), cursor, company
 
     def _one(self, statement: Select[Any], params: dict[str, Any]) -> StoredConnection | None:
@@ -404,9 +436,11 @@ def _by_id_with_cursor() -> Select[Any]:
 
 
 def _held_company() -> Select[Any]:
-    """The connection's realm and cursor, its row held (as `_lock`)."""
+    """The connection's realm, cursor and generation, its row held (as `_lock`)."""
     t = table(tables.Connection)
-    statement = select(t.c.realm_id, t.c.cdc_cursor).where(t.c.id == bindparam("c_id"))
+    statement = select(t.c.realm_id, t.c.cdc_cursor, t.c.company_generation).where(
+        t.c.id == bindparam("c_id")
+    )
     return statement.with_for_update(key_share=True)
 
 

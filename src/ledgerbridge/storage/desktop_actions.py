@@ -7,6 +7,8 @@
                                   current(fix)      whether that fix still waits (not replaced)
                                   remove_fix(fix)   carried out, or refused: in the transaction
                                                     that completes its audit entry
+    Start fresh                   withdraw_all(cid) every fix still waiting, its audit entry
+                                                    completed "withdrawn"
 
 A fix is removed as read (its key, queued_at and audit entry): one a person asked again while
 a session worked on the older one stays, and is carried out in its turn.
@@ -148,6 +150,28 @@ class DesktopActions:
         """Whether `fix`, as read, still waits (not carried out, nor replaced by a newer one)."""
         found = self.get(fix.connection_id, fix.record_type, fix.record_id)
         return found is not None and _same(found, fix)
+
+    def withdraw_all(self, connection_id: str) -> list[StoredAction]:
+        """Every fix of the connection still waiting is taken back, its audit entry completed
+        as withdrawn (starting fresh: a fix was asked of the old company file, its ListIDs
+        and names; carried out in the next file, a Link or a Reactivate would act on whatever
+        that file has under the same id). The caller holds the connection's row, as `put`
+        does: a fix asked at the same moment is either withdrawn here or asked after."""
+        found = self.waiting(connection_id)
+        t = tables.DesktopAction
+        self._session.execute(delete(t).where(t.connection_id == connection_id))
+        audit = Audit(self._session, clock=self._clock)
+        for fix in found:
+            if fix.audit_id is not None:
+                audit.complete(
+                    fix.audit_id,
+                    {
+                        "params": dict(fix.params),
+                        "withdrawn": "the connection started fresh before the Web Connector "
+                        "carried it out",
+                    },
+                )
+        return found
 
     def remove_fix(self, fix: StoredAction) -> bool:
         """Remove `fix` as read; False when it no longer waits (a newer one replaced it, which

@@ -171,6 +171,10 @@ class Connection(Base):
     # no record of it is due before this: QuickBooks' limits (a 429, the company's window
     # full) make the whole company wait, stored once here, not in each record's state
     wait_until: Mapped[datetime | None]
+    # how many times it started fresh: part of its company's identity (`connections.Company`),
+    # so that a pass begun before a Start fresh stores and sends nothing after it, even where
+    # the company looks the same (a Desktop file not yet known before and after)
+    company_generation: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
 
 
 class Token(Base):

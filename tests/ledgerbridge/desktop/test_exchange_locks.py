@@ -19,7 +19,7 @@ LOOKS = 5
 
 def test_the_pass_waiting_for_an_answer_takes_no_write_lock(desktop: Desktop) -> None:
     ledger, cid = desktop.ledger, desktop.connection["id"]
-    exchange = QueuedExchange(ledger, cid)
+    exchange = QueuedExchange(ledger, cid, generation=0)
     counts = {"write": 0, "read": 0}
     looked = threading.Event()
     outcome: dict[str, Any] = {}

@@ -10,6 +10,8 @@ the service's thread; the person's Start fresh is made to happen at one exact po
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime, timedelta
@@ -18,13 +20,19 @@ from typing import Any
 import pytest
 
 from ledgerbridge.engine import pull
+from ledgerbridge.engine.actions import WAITING
+from ledgerbridge.engine.desktop.exchange import QueuedExchange
 from ledgerbridge.engine.push import outcomes
 from ledgerbridge.storage.desktop_requests import DesktopRequests
+from ledgerbridge.storage.web_connectors import WebConnectors
 from qbd_emulator.model import Company
 from qbd_emulator.webconnector.simulator import WebConnector
 from tests.ledgerbridge.before_next_call import before_next_call
 from tests.ledgerbridge.desktop.conftest import Desktop
+from tests.ledgerbridge.desktop.test_failures_e2e import listed
+from tests.ledgerbridge.desktop.test_fixes_e2e import _cara_in_use, act
 from tests.ledgerbridge.desktop.test_push_e2e import connected, put, record, sessions
+from tests.ledgerbridge.lock_waits import blocked_by
 
 pytestmark = pytest.mark.in_process("the race is made at one point of the pass in this process")
 
@@ -154,3 +162,151 @@ def test_a_request_queued_for_the_old_file_is_not_handed_to_the_new_one(
     handed = [c.answer for s in connector.sessions for c in s.calls if c.method == "sendRequestXML"]
     assert not any(_QUEUED_NAME in str(answer) for answer in handed)
     assert _QUEUED_NAME not in [name for _, name in _customers(new)]
+
+
+def _ended(connector: WebConnector, number: int) -> None:
+    """Wait (the pass's thread) until the connector's session `number` has ended."""
+    deadline = time.monotonic() + 60
+    while len(connector.sessions) < number or connector.sessions[number - 1].ended is None:
+        assert time.monotonic() < deadline, f"the Web Connector's session {number} never ended"
+        time.sleep(0.01)
+
+
+@pytest.mark.failure_mode("connection.wrong_company")
+def test_a_request_the_old_pass_queues_after_start_fresh_never_reaches_the_new_file(
+    desktop: Desktop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The old file's pass queues its CustomerAdd just after the person started fresh (and
+    after the old file's session ended, the Add not taken): the new file's first session is
+    not handed it. Handed, it made the customer in the new file, whose answer the pass could
+    not store (another company): the record, still pending, was sent again by the next pass,
+    and met its own customer as a name in use (an error; a transaction, whose number QuickBooks
+    need not keep unique, was made twice)."""
+    connector = connected(desktop)
+    new = desktop.emulator.create_company("New Books")
+    put(desktop, "customer", "c1", display_name=OLD_CLIENT)
+    asked = QueuedExchange.exchange
+    old_session = len(connector.sessions) + 1
+    happened: list[bool] = []
+
+    def exchange(self: QueuedExchange, key: str, document: str) -> str:
+        if "CustomerAddRq" in document and not happened:
+            happened.append(True)
+            connector.max_noops = 0  # the old file's session ends at its next NoOp
+            _start_fresh_in(desktop, connector, new)
+            _ended(connector, old_session)  # the Add is queued after that session ended
+        return asked(self, key, document)
+
+    monkeypatch.setattr(QueuedExchange, "exchange", exchange)
+    connector.run_session()  # the old file's session: its pass starts, and queues the Add
+    assert happened
+    connector.max_noops = 10
+    desktop.clock.advance(minutes=3)
+    connector.run_session()  # the new file's first session
+    _the_record_lands_in(desktop, connector, new)
+
+
+@pytest.mark.failure_mode("connection.wrong_company")
+def test_an_answer_from_a_file_never_named_is_not_stored_after_start_fresh(
+    desktop: Desktop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The Web Connector never named the old file (an empty strCompanyFileName): the
+    connection's company was no realm and no file, before the Start fresh and after it alike,
+    and the old file's answer to the pass's CustomerAdd, arriving after the person started
+    fresh, passed for the connection's and was stored (synced, linked to the old file's
+    ListID; the new file never got the customer). Start fresh makes it another company."""
+    desktop.company.file_path = ""  # what the Web Connector says of the old file's name
+    connector = connected(desktop)
+    assert desktop.status()["company_file"] is None
+    old, new = desktop.company, desktop.emulator.create_company("New Books")
+    put(desktop, "customer", "c1", display_name=OLD_CLIENT)
+    called = _start_fresh_at(desktop, monkeypatch, connector, new, outcomes, "store_successes")
+    connector.run_session()
+    assert called
+    assert [name for _, name in _customers(old)].count(OLD_CLIENT) == 1  # QuickBooks did it
+    shown = record(desktop, "customer", "c1")
+    assert shown["status"] == "pending" and shown["quickbooks_id"] is None, shown
+    _the_record_lands_in(desktop, connector, new)
+
+
+@pytest.mark.failure_mode("connection.wrong_company")
+def test_a_fix_asked_of_the_old_file_is_withdrawn_at_start_fresh(desktop: Desktop) -> None:
+    """A Link asked of the old file (to its customer in use, by ListID) still waits for the
+    Web Connector when the person starts fresh: it is withdrawn, not carried out in the new
+    file, where the same ListID is another customer (a file made from a copy keeps its ids):
+    carried out, it linked the record to that customer, and its own was never made."""
+    connector = _cara_in_use(desktop)
+    cara = listed(desktop, "Customer", "Cara Moss")
+    asked = act(desktop, "customer", "cara", "link", quickbooks_id=cara["ListID"])
+    assert asked["result"]["summary"] == WAITING
+    new = desktop.emulator.create_company("New Books")
+    new.stamp = desktop.company.stamp  # the new file's next customer has Cara's old ListID
+    new.counters["Entity"] = int(cara["ListID"].split("-")[0], 16)
+    _, error = desktop.emulator.process_direct(
+        new,
+        '<?xml version="1.0"?><?qbxml version="13.0"?><QBXML><QBXMLMsgsRq onError='
+        '"stopOnError"><CustomerAddRq><CustomerAdd><Name>Someone Else</Name></CustomerAdd>'
+        "</CustomerAddRq></QBXMLMsgsRq></QBXML>",
+    )
+    assert error is None and (cara["ListID"], "Someone Else") in _customers(new)
+    _start_fresh_in(desktop, connector, new)
+    desktop.clock.advance(minutes=3)
+    sessions(connector)
+    made = [list_id for list_id, name in _customers(new) if name == "Cara Moss"]
+    assert len(made) == 1, _customers(new)
+    shown = record(desktop, "customer", "cara")
+    assert (shown["status"], shown["quickbooks_id"]) == ("synced", made[0]), shown
+    assert shown["waiting"] is None
+
+
+@pytest.mark.failure_mode("connection.wrong_company")
+def test_a_session_starting_as_the_person_starts_fresh_reads_the_file_as_held(
+    desktop: Desktop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The new file is open on the PC (the connection wrong_company); a session's first
+    sendRequestXML and the person's Start fresh come at once. The session reads the
+    connection's file with its Web Connector's row held: Start fresh comes after it whole
+    (the session refused as the old connection's, then the connection not_connected), or
+    before. On PostgreSQL the session read the old file's path before the lock, Start fresh
+    committed meanwhile, and the refusal was written over it: wrong_company again."""
+    connector = connected(desktop)
+    new = desktop.emulator.create_company("New Books")  # no .qwc added to it yet: no FileID
+    connector.open_company_id = new.id
+    desktop.clock.advance(minutes=16)
+    connector.run_session()
+    assert desktop.stored_connection()["status"] == "wrong_company"
+    put(desktop, "customer", "c1", display_name=OLD_CLIENT)
+    failures: list[BaseException] = []
+
+    def start_fresh() -> None:
+        try:
+            desktop.service.start_fresh(desktop.key_id, desktop.connection["id"], "ann")
+        except BaseException as failure:  # reported by the test's thread
+            failures.append(failure)
+
+    person = threading.Thread(target=start_fresh, name="person")
+    seen = WebConnectors.seen
+
+    def seen_as_the_person_starts_fresh(self: WebConnectors, connection_id: str) -> bool:
+        monkeypatch.setattr(WebConnectors, "seen", seen)
+        person.start()
+        try:  # waits for this transaction when it holds the Web Connector's row
+            blocked_by(desktop.ledger.db, self._session, person, timeout=30)
+        except AssertionError:
+            if person.is_alive():
+                raise
+        return seen(self, connection_id)
+
+    def ticket_then_hook(self: WebConnectors, ticket: str) -> Any:
+        monkeypatch.setattr(WebConnectors, "ticket", ticket_read)
+        monkeypatch.setattr(WebConnectors, "seen", seen_as_the_person_starts_fresh)
+        return ticket_read(self, ticket)
+
+    ticket_read = WebConnectors.ticket
+    desktop.clock.advance(minutes=3)
+    monkeypatch.setattr(WebConnectors, "ticket", ticket_then_hook)  # sendRequestXML's first
+    connector.run_session()
+    person.join(30)
+    assert not person.is_alive() and failures == []
+    assert desktop.stored_connection()["status"] == "not_connected"
+    _the_record_lands_in(desktop, connector, new)

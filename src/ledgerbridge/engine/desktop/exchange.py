@@ -11,12 +11,22 @@ key handed to a session whose answer never came is `AnswerLost` (the client then
 write by a look-up). A request no session takes within `unsent_wait` is withdrawn (nothing
 reached QuickBooks: `Unavailable`, not ambiguous), and the exchange then gives up at once for
 the rest of the pass: the Web Connector is not polling, the records are retried later.
+
+A request is the company's the caller read (the connection's `company_generation`, its Start
+freshes so far): it is queued only while the connection still has that company, checked with
+the connection's row held in the queueing transaction (`Connections.still_in`), else it is
+`Unavailable` (not ambiguous: nothing reached QuickBooks). A Start fresh holds that row too,
+so it comes either before the queueing (the request refused) or after it (the request, not yet
+taken, withdrawn with the others: `DesktopRequests.withdraw_all`): a request built for the old
+company file is never handed to a session of the new one, which would make there the object
+the pass then cannot store, and the next pass makes again.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
 
@@ -24,6 +34,7 @@ from ledgerbridge.adapters.qbd import AnswerLost
 from ledgerbridge.adapters.qbo import Unavailable
 from ledgerbridge.adapters.qbwc import qbxml
 from ledgerbridge.engine.ports import Ledger
+from ledgerbridge.storage.connections import Connections
 from ledgerbridge.storage.desktop_requests import DesktopRequests, StoredRequest
 from ledgerbridge.storage.web_connectors import WebConnectors
 
@@ -69,11 +80,25 @@ class Waits:
 
 
 class QueuedExchange:
-    """`adapters.qbd.Exchange` over the `desktop_requests` queue (module docstring)."""
+    """`adapters.qbd.Exchange` over the `desktop_requests` queue (module docstring), for the
+    connection's company as the caller read it: `generation`, its `company_generation`."""
 
-    def __init__(self, ledger: Ledger, connection_id: str, waits: Waits = Waits()) -> None:
+    def __init__(
+        self,
+        ledger: Ledger,
+        connection_id: str,
+        waits: Waits = Waits(),
+        *,
+        generation: int,
+        keep: Callable[[], None] | None = None,
+    ) -> None:
         self._ledger = ledger
         self._cid = connection_id
+        self._generation = generation
+        # the pass's lease kept while it waits: an answer may take longer than the lease
+        # lasts (`Waits.answer`), and a lease run out let another pass start meanwhile, this
+        # one then stopped (`busy`) with the answer in hand
+        self._keep = keep
         self._waits = waits
         self._silent = False  # a request went unsent: the Web Connector is not polling
 
@@ -94,6 +119,10 @@ class QueuedExchange:
             requests = DesktopRequests(session, clock=self._ledger.clock)
             found = requests.get(self._cid, key)
             if found is None:
+                # the connection's row held to the commit: a Start fresh waits for the request
+                # queued, then withdraws it; one that came first is seen here
+                if not Connections(session).still_in(self._cid, self._generation):
+                    raise Unavailable("the connection started fresh", ambiguous=False)
                 requests.queue(self._cid, key, document)
             elif found.state == "answered" and found.answer is not None:
                 return found.answer
@@ -113,6 +142,8 @@ class QueuedExchange:
         while True:
             pause(seen)
             seen = changes()
+            if self._keep is not None:
+                self._keep()  # renewed when due: a write now and then, not at each look
             # a look is a read; the write lock is taken only when there is something to do
             # (withdraw, lose), so the pass's waiting never holds up the Web Connector's calls
             with self._ledger.db.session(readonly=True) as session:

@@ -214,7 +214,11 @@ class WebConnectorService:
             live = connectors.ticket(ticket)
             if live is None:
                 return ""
-            connector = connectors.get(live.connection_id)
+            # read as it is held (PostgreSQL), before the connection's row (`_record_company`
+            # takes it), in the order a Start fresh takes them: read before the lock, the
+            # company file of a Start fresh committed meanwhile was judged by the old one's
+            # path, and this session's verdict written over the Start fresh
+            connector = connectors.get(live.connection_id, lock=True)
             assert connector is not None
             connectors.seen(connector.connection_id)
             if live.step == 0 and live.pending is None and live.noops == 0:

@@ -20,6 +20,7 @@ at once (`busy`, as when the lease was held from the start: retried), storing no
 
 from __future__ import annotations
 
+import functools
 import secrets
 import time
 from collections.abc import Callable
@@ -145,7 +146,9 @@ def _run(
         report.stopped = unread
         return
     # a pull may have refreshed the tokens since they were read: its client read them again
-    with ledger.quickbooks(connection, tokens=None if pulled else tokens) as client:
+    # a Desktop answer awaited for minutes keeps the lease as the pass's conclusions do
+    keep = functools.partial(lease.keep, ledger)
+    with ledger.quickbooks(connection, tokens=None if pulled else tokens, keep=keep) as client:
         try:
             p = Pass(
                 ledger,

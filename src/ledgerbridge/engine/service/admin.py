@@ -30,6 +30,7 @@ from ledgerbridge.engine.service.settings import (
 from ledgerbridge.engine.views import ConnectionView, ProblemView
 from ledgerbridge.storage.audit import Audit
 from ledgerbridge.storage.connections import Connections, StoredConnection
+from ledgerbridge.storage.desktop_actions import DesktopActions
 from ledgerbridge.storage.desktop_requests import DesktopRequests
 from ledgerbridge.storage.events import Events
 from ledgerbridge.storage.history import Happened, History
@@ -223,9 +224,12 @@ def start_fresh(service: Wiring, key_id: str, connection_id: str, actor: str) ->
     the next company's records are matched against. A Desktop connection's company is the
     file its Web Connector's sessions opened: forgotten too (its Web Connector's row is held
     before the connection's, as the Web Connector's calls take them), with the requests no
-    session has taken yet, so that a pass over the old file stores nothing more and sends
-    nothing to the new one. The records' states change in a few statements, however many
-    records (`SyncStates.start_over`)."""
+    session has taken yet and the fixes still waiting for a session (asked of the old file:
+    its ListIDs), so that a pass over the old file stores nothing more and sends nothing to
+    the new one. The connection's company generation goes up (`connections.Company`): what a
+    pass read before is another company's, even where nothing else tells them apart. The
+    records' states change in a few statements, however many records
+    (`SyncStates.start_over`)."""
     with service.ledger.db.session() as session:
         # a Desktop connection's Web Connector row before the connection's, in the order
         # every Web Connector call takes them (a session recording its company file holds
@@ -248,6 +252,7 @@ def start_fresh(service: Wiring, key_id: str, connection_id: str, actor: str) ->
         if desktop:  # its company is the file its sessions opened (`connections.Company`)
             web_connectors.forget_company(connection_id)
             DesktopRequests(session).withdraw_all(connection_id)
+            DesktopActions(session, clock=service.ledger.clock).withdraw_all(connection_id)
         connections.set_status(connection_id, "not_connected")
         # every record compared with QuickBooks again and, but a bypassed one, wanted again;
         # a write stored for the old company (sent, its answer not stored) dropped: replayed,
