@@ -39,7 +39,9 @@ so the largest company's first sync takes at least its writes over that, however
 run (20,001 records: 12 full minutes). The report prints that floor and what it leaves: when one
 worker already finishes near it, no second worker can double anything. With `--no-limits` the
 companies have none: what is measured is then the workers', PostgreSQL's and the emulator's
-work on these cores alone (the ratio between worker counts is the engine's own scaling).
+work on these cores alone (the ratio between worker counts is the engine's own scaling): the
+workers are then `bench.unlimited_worker`s, which pace no company to QuickBooks' limits (before
+2026-12-07 they still did, and `--no-limits` measured the limits all the same).
 
 The clock starts once every worker has registered with procrastinate (a worker's start-up, its
 imports and its pool, is printed apart and not counted: a fleet's workers are long-running).
@@ -326,14 +328,22 @@ def wait_until_ready(ledger: Ledger, count: int, procs: Sequence[subprocess.Pope
 
 
 def start_workers(
-    count: int, environ: dict[str, str], logs: Path, own_sessions: bool = False
+    count: int,
+    environ: dict[str, str],
+    logs: Path,
+    own_sessions: bool = False,
+    limits: bool = True,
 ) -> list[subprocess.Popen[bytes]]:
-    command = [
-        str(Path(sys.executable).parent / "ledgerbridge"),
-        "worker",
-        "--log-level",
-        "warning",
-    ]
+    """`ledgerbridge worker`s; without `limits`, `bench.unlimited_worker`s (the same worker
+    pacing no company to QuickBooks' limits: a worker's own limits are not a setting)."""
+    command = [sys.executable, "-m", "bench.unlimited_worker"]
+    if limits:
+        command = [
+            str(Path(sys.executable).parent / "ledgerbridge"),
+            "worker",
+            "--log-level",
+            "warning",
+        ]
     workers = []
     for n in range(count):
         log = (logs / f"worker-{n}.log").open("wb")
@@ -396,7 +406,7 @@ def run_once(
                 hand_over(service, company)
             result.handover = time.perf_counter() - handed
         launched = time.perf_counter()
-        procs = start_workers(workers, bench.environ, scratch, own_sessions)
+        procs = start_workers(workers, bench.environ, scratch, own_sessions, limits)
         try:
             wait_until_ready(ledger, workers, procs)
             began = time.perf_counter()
