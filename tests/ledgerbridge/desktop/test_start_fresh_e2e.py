@@ -81,14 +81,12 @@ def _the_record_lands_in(desktop: Desktop, connector: WebConnector, new: Company
     assert desktop.status()["company_file"] == new.file_path
 
 
-@pytest.mark.failure_mode("connection.wrong_company")
-def test_a_create_the_old_file_answers_after_start_fresh_is_not_stored(
-    desktop: Desktop, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The old file answers the pass's CustomerAdd after the person started fresh: the answer
-    is not stored (it said synced, linked to the old file's ListID, and the new file never got
-    the customer: both connections have no realm, so a check of the realm let it through)."""
-    connector = connected(desktop)
+def _old_files_create_answered_after_start_fresh(
+    desktop: Desktop, monkeypatch: pytest.MonkeyPatch, connector: WebConnector
+) -> Company:
+    """A customer put, the person starting fresh into a new file right before the pass stores
+    the old file's answer to its CustomerAdd: the old file has it (QuickBooks did it), the record
+    is still pending and linked to nothing, and lands in the new file next. The old file."""
     old, new = desktop.company, desktop.emulator.create_company("New Books")
     put(desktop, "customer", "c1", display_name=OLD_CLIENT)
     called = _start_fresh_at(desktop, monkeypatch, connector, new, outcomes, "store_successes")
@@ -98,6 +96,18 @@ def test_a_create_the_old_file_answers_after_start_fresh_is_not_stored(
     shown = record(desktop, "customer", "c1")
     assert shown["status"] == "pending" and shown["quickbooks_id"] is None, shown
     _the_record_lands_in(desktop, connector, new)
+    return old
+
+
+@pytest.mark.failure_mode("connection.wrong_company")
+def test_a_create_the_old_file_answers_after_start_fresh_is_not_stored(
+    desktop: Desktop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The old file answers the pass's CustomerAdd after the person started fresh: the answer
+    is not stored (it said synced, linked to the old file's ListID, and the new file never got
+    the customer: both connections have no realm, so a check of the realm let it through)."""
+    connector = connected(desktop)
+    old = _old_files_create_answered_after_start_fresh(desktop, monkeypatch, connector)
     assert [name for _, name in _customers(old)].count(OLD_CLIENT) == 1
 
 
@@ -218,15 +228,7 @@ def test_an_answer_from_a_file_never_named_is_not_stored_after_start_fresh(
     desktop.company.file_path = ""  # what the Web Connector says of the old file's name
     connector = connected(desktop)
     assert desktop.status()["company_file"] is None
-    old, new = desktop.company, desktop.emulator.create_company("New Books")
-    put(desktop, "customer", "c1", display_name=OLD_CLIENT)
-    called = _start_fresh_at(desktop, monkeypatch, connector, new, outcomes, "store_successes")
-    connector.run_session()
-    assert called
-    assert [name for _, name in _customers(old)].count(OLD_CLIENT) == 1  # QuickBooks did it
-    shown = record(desktop, "customer", "c1")
-    assert shown["status"] == "pending" and shown["quickbooks_id"] is None, shown
-    _the_record_lands_in(desktop, connector, new)
+    _old_files_create_answered_after_start_fresh(desktop, monkeypatch, connector)
 
 
 @pytest.mark.failure_mode("connection.wrong_company")
