@@ -28,8 +28,11 @@ current problem changes nothing.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+import dataclasses
+import pickle
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -48,6 +51,7 @@ from ledgerbridge.storage.links import Links, StoredLink
 from ledgerbridge.storage.mirror import Mirror
 from ledgerbridge.storage.records import Records, StoredRecord
 from ledgerbridge.storage.scans import Scans
+from ledgerbridge.storage.scratch import KeySet, Scratch
 from ledgerbridge.storage.sync_states import StoredState, SyncStates
 from ledgerbridge.storage.tables import Clock, utcnow
 
@@ -67,47 +71,100 @@ _RELEASED_BY: Mapping[str, tuple[str, ...]] = {
 }  # entity -> the codes its reactivation clears
 
 ObjectKey = tuple[str, str]  # (entity, QuickBooks id)
+CHUNK = 500  # changed objects whose links are read together
 
 
 @dataclass
 class Changes:
     """What one pull saw: objects changed (with the mirror's copy from before) and gone.
 
-    Filled a page at a time: of an object read back as the mirror held it, only its key is
-    kept (a full read after a big first sync is mostly the engine's own writes), and that key
-    only for an entity read in full, whose linked objects not seen are gone (`_missing`): a
-    freshening pull reads back thousands of the pass's own writes, and kept them all as keys
-    (some 150 bytes each) for nothing. What one pull holds grows with what people changed,
-    not with what it read."""
+    Filled a group of objects at a time (`saw_many`), and kept in the pull's `scratch` (a
+    temporary database on disk), not in memory: of an object read back as the mirror held it,
+    only its key, and that only for an entity read in full, whose linked objects not seen are
+    gone (`_missing`); of an object changed, both copies. A freshening pull during a big first
+    sync reads back tens of thousands of the pass's own writes (whole entities when their
+    pages cannot be paged by time) and thousands of customers whose balance the new invoices
+    moved: held here, they were the largest part of the sync's peak memory. Read back a chunk
+    at a time (`changed`). What it holds in memory grows only with what QuickBooks deleted."""
 
     full_entities: frozenset[str] = frozenset()  # read in full: a linked object missing is gone
-    seen: set[ObjectKey] = field(default_factory=set)  # every object read of `full_entities`
     gone: set[ObjectKey] = field(default_factory=set)
     # the mirror's last copy of what was deleted (of the entities QuickBooks deletes)
     gone_copies: dict[ObjectKey, MirrorObject] = field(default_factory=dict)
-    _changed: dict[ObjectKey, tuple[MirrorObject | None, MirrorObject]] = field(
-        default_factory=dict
-    )
+    scratch: Scratch = field(default_factory=Scratch)  # the pull's: where the rest is kept
+    _entities: set[str] = field(default_factory=set)  # the entities of what changed
+
+    @property
+    def seen(self) -> KeySet:
+        """Every object read of `full_entities`."""
+        return self.scratch.keys("drift.seen")
 
     def saw(
         self, before: MirrorObject | None, after: MirrorObject, *, changed: bool = True
     ) -> None:
-        """`changed=False`: read back exactly as the mirror held it (above all, what the
-        push pass itself just wrote), which cannot show drift: only its key is kept (of an
-        entity read in full)."""
-        key = (after.entity, after.qbo_id)
-        if after.entity in self.full_entities:
-            self.seen.add(key)
-        if changed or key in self._changed:  # read twice: the later copy counts
-            self._changed[key] = (before, after)
+        """`saw_many` for one object."""
+        self.saw_many([(before, after, changed)])
+
+    def saw_many(self, group: Sequence[Seen]) -> None:
+        """Objects read, in the order read, each with the mirror's copy from before and
+        whether it differs from it. `changed=False`: read back exactly as the mirror held it
+        (above all, what the push pass itself just wrote), which cannot show drift: only its
+        key is kept (of an entity read in full), unless it changed earlier in the pull (read
+        twice: the later copy counts)."""
+        self.seen.add_many(
+            (a.entity, a.qbo_id) for _, a, _ in group if a.entity in self.full_entities
+        )
+        copies = self.scratch.copies("drift.changed")
+        held = copies.keys_among((a.entity, a.qbo_id) for _, a, changed in group if not changed)
+        kept: list[tuple[ObjectKey, bytes]] = []
+        for before, after, changed in group:
+            key = (after.entity, after.qbo_id)
+            if changed or key in held:
+                held.add(key)
+                self._entities.add(after.entity)
+                kept.append((key, _dumped(before, after)))
+        copies.put_many(kept)
 
     def changed(self) -> Iterator[tuple[ObjectKey, tuple[MirrorObject | None, MirrorObject]]]:
-        """What differs from the mirror's copy, of what was seen."""
-        return iter(self._changed.items())
+        """What differs from the mirror's copy, of what was seen, in the order first seen:
+        read back from the scratch a chunk at a time (the caller may write meanwhile)."""
+        for chunk in self.scratch.copies("drift.changed").chunks():
+            for key, value in chunk:
+                yield key, _loaded(value)
 
-    def after(self, key: ObjectKey) -> MirrorObject:
-        """The copy read of a changed object."""
-        return self._changed[key][1]
+    def any_changed(self, entities: Iterable[str]) -> bool:
+        """Whether an object of one of `entities` changed."""
+        return not self._entities.isdisjoint(entities)
+
+
+Seen = tuple[MirrorObject | None, MirrorObject, bool]  # before, after, changed (`saw_many`)
+_FIELDS = tuple(f.name for f in dataclasses.fields(MirrorObject) if f.name != "data")
+
+
+def _dumped(before: MirrorObject | None, after: MirrorObject) -> bytes:
+    """A changed object's two copies as kept in the scratch (a mapping proxy cannot be
+    pickled: its fields and a plain dict)."""
+    return pickle.dumps((_fields(before), _fields(after)), protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _fields(obj: MirrorObject | None) -> tuple[Any, ...] | None:
+    if obj is None:
+        return None
+    return (*(getattr(obj, name) for name in _FIELDS), dict(obj.data))
+
+
+def _loaded(value: bytes) -> tuple[MirrorObject | None, MirrorObject]:
+    before, after = pickle.loads(value)  # our own scratch's
+    found = _object(after)
+    assert found is not None
+    return _object(before), found
+
+
+def _object(fields: tuple[Any, ...] | None) -> MirrorObject | None:
+    if fields is None:
+        return None
+    values = dict(zip(_FIELDS, fields[:-1], strict=True))
+    return MirrorObject(**values, data=MappingProxyType(fields[-1]))
 
 
 @dataclass
@@ -176,47 +233,54 @@ class _Detector:
         for entity, qbo_id in sorted(self.changes.gone):
             if entity in _DOCUMENTS:  # lists are merged or made inactive, never deleted
                 self._look_at(self.links.by_quickbooks(self.cid, entity, qbo_id), None)
-        changed = list(self.changes.changed())
-        watched: dict[str, list[str]] = {}
-        for (entity, qbo_id), _ in changed:
+        # what changed, a chunk at a time (never all at once: thousands of copies after a
+        # long pass), the links of each chunk's watched objects read a query an entity
+        watched: dict[str, list[MirrorObject]] = {}
+        for (entity, _), (_, after) in self.changes.changed():
             if entity in WATCHED:
-                watched.setdefault(entity, []).append(qbo_id)
-        for entity, ids in watched.items():  # the links of what changed, a query per 500
-            links = self.links.by_quickbooks_many(self.cid, entity, ids)
-            for qbo_id in ids:
-                after = self.changes.after((entity, qbo_id))
-                self._look_at(links.get(qbo_id), after)
-        paid = [
-            (before, after)
-            for (entity, _), (before, after) in changed
-            if entity == "Invoice" and rules.is_paid(after)
-        ]
-        if paid:
+                watched.setdefault(entity, []).append(after)
+                if sum(len(objects) for objects in watched.values()) >= CHUNK:
+                    self._look_at_changed(watched)
+                    watched = {}
+        self._look_at_changed(watched)
+        if self.changes.any_changed(["Invoice"]):
+            paid = (
+                (before, after)
+                for (entity, _), (before, after) in self.changes.changed()
+                if entity == "Invoice" and rules.is_paid(after)
+            )
             self.report.bypassed += settle_paid_invoices(
                 self.session, self.cid, paid, clock=self.clock
             )
         self._reactivated()
         return self.report
 
+    def _look_at_changed(self, watched: Mapping[str, list[MirrorObject]]) -> None:
+        for entity, objects in watched.items():
+            links = self.links.by_quickbooks_many(self.cid, entity, [o.qbo_id for o in objects])
+            for after in objects:
+                self._look_at(links.get(after.qbo_id), after)
+
     # --- 1. a full load: linked objects it no longer returns are gone ---------------------------
 
     def _missing(self) -> None:
-        linked = Scans(self.session, self.cid).linked_objects(self.changes.full_entities)
-        for key in linked:  # keys only: a big company's links' bodies are not read
-            if key not in self.changes.seen and key not in self.changes.gone:
-                self.mirror.mark_deleted(*key)
-                self.changes.gone.add(key)
+        scans = Scans(self.session, self.cid)
+        # keys only (a big company's links' bodies are not read), a page at a time, looked up
+        # in what was seen a chunk at a time; marked once all are read (not while paging)
+        linked = scans.linked_objects(self.changes.full_entities)
+        missing = [key for key in self.changes.seen.missing(linked) if key not in self.changes.gone]
+        for key in missing:
+            self.mirror.mark_deleted(*key)
+            self.changes.gone.add(key)
 
     # --- 2. merges --------------------------------------------------------------------------------
 
     def _merges(self) -> None:
-        # what was read back unchanged moved nowhere: the changed pairs are every move
-        moves = [pair for _, pair in self.changes.changed()]
         for entity, code in rules.MERGED_CODES.items():
             done = set()
             for gone_entity, qbo_id in sorted(self.changes.gone):
                 if gone_entity == entity:
-                    self._merged(entity, qbo_id, moves)
+                    self._merged(entity, qbo_id)
                     done.add(qbo_id)
             # merges not followed yet: a notice or a move may tell the survivor now, or it is
             # free
@@ -226,11 +290,9 @@ class _Detector:
                 if link is None or link.qbo_id in done:
                     continue
                 if self.mirror.is_deleted(entity, link.qbo_id):
-                    self._merged(entity, link.qbo_id, moves)
+                    self._merged(entity, link.qbo_id)
 
-    def _merged(
-        self, entity: str, gone_id: str, moves: list[tuple[MirrorObject | None, MirrorObject]]
-    ) -> None:
+    def _merged(self, entity: str, gone_id: str) -> None:
         """The app record linked to the customer or vendor (`entity`) `gone_id`, merged away in
         QuickBooks: re-linked to the one that remains, or failing with the merge's code."""
         link = self.links.by_quickbooks(self.cid, entity, gone_id)
@@ -243,6 +305,8 @@ class _Detector:
         code = rules.MERGED_CODES[entity]
         hint = self.mirror.get(MERGE_HINTS[entity], gone_id)
         named = str(hint.data.get("into") or "") if hint is not None else ""
+        # what was read back unchanged moved nowhere: the changed pairs are every move
+        moves = (pair for _, pair in self.changes.changed())
         survivor = rules.merge_survivor(gone_id, moves, named or None, entity=entity) or _told_into(
             state, code
         )
@@ -385,14 +449,19 @@ class _Detector:
     # --- 5. reactivated in QuickBooks: what failed because of it is due again --------------------
 
     def _reactivated(self) -> None:
-        changed = self.changes.changed()
-        self.release(key for key, (_, after) in changed if after.active)
+        if not self.changes.any_changed(_RELEASED_BY):
+            return
+        self.release(key for key, (_, after) in self.changes.changed() if after.active)
 
     def release(self, active: Iterable[ObjectKey]) -> list[RecordKey]:
         ids: dict[str, set[str]] = {}  # code -> the QuickBooks ids active again
+        failing: dict[str, bool] = {}  # code -> whether a record fails with it
         for entity, qbo_id in active:
             for code in _RELEASED_BY.get(entity, ()):
-                ids.setdefault(code, set()).add(qbo_id)
+                if code not in failing:
+                    failing[code] = self.states.any_failing(self.cid, code)
+                if failing[code]:  # else no id is kept: thousands when many moved
+                    ids.setdefault(code, set()).add(qbo_id)
         released: list[RecordKey] = []
         for code, active_ids in ids.items():
             for stored in self._failing(code):

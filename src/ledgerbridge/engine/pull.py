@@ -52,6 +52,7 @@ from ledgerbridge.storage.connections import Company, Connections, StoredConnect
 from ledgerbridge.storage.events import Events
 from ledgerbridge.storage.mirror import Mirror, same_as_stored
 from ledgerbridge.storage.scans import Scans
+from ledgerbridge.storage.scratch import KeySet, Scratch
 from ledgerbridge.storage.tokens import StoredTokens, Tokens, TokensRead
 
 LISTS = (
@@ -261,7 +262,7 @@ def pull_company(
                 report.stopped = "not_active"
                 return report
             mirror = Mirror(session, connection_id, clock=ledger.clock)
-            changes = drift.Changes(full_entities=read_in_full)
+            changes = drift.Changes(full_entities=read_in_full, scratch=batches.scratch)
             for pages in _together(batches.pages()):
                 _store_pages(mirror, changes, report, pages)
                 del pages  # let go before the next group is read back: one group at a time
@@ -340,6 +341,7 @@ def _store_pages(
     }
     fresh: dict[tuple[str, str], MirrorObject] = {}  # to store, in the order read
     marked: dict[tuple[str, str], None] = {}  # to mark deleted
+    seen: list[drift.Seen] = []  # what was read, for `changes`
     for entity, objects in pages:
         for obj in objects:
             key = (entity, str(obj["Id"]))
@@ -361,8 +363,9 @@ def _store_pages(
             else:
                 fresh[key] = after
             before = stored if entity in drift.WATCHED else None
-            changes.saw(before, after, changed=not same)
+            seen.append((before, after, not same))
             report.objects += 1
+    changes.saw_many(seen)
     mirror.mark_deleted_many(marked)
     mirror.put_many(fresh.values())
 
@@ -447,9 +450,9 @@ def _changes_since(
     return frozenset(full)
 
 
-Held = Callable[[str, set[str]], int]
-"""How many objects of an entity the mirror holds once the objects of these ids are stored
-(those it holds already and the ones it does not: `_held`)."""
+Held = Callable[[str, KeySet], int]
+"""How many objects of an entity the mirror holds once the objects of these ids (kept in the
+pull's scratch) are stored (those it holds already and the ones it does not: `_held`)."""
 
 
 def _read_changed(
@@ -474,7 +477,8 @@ def _read_changed(
     next pull (its cursor is this pull's start). A full page of one second (more changes in
     it than a page holds) cannot be paged so: False, read in full."""
     total = ask(functools.partial(client.count, _select(entity, count=True)))
-    ids: set[str] = set()
+    # the ids read, kept on disk: a long pass's writes read back are tens of thousands
+    ids = into.scratch.keys(f"pull.changed.{entity}")
     # (Id, SyncToken) of the copies read of the second the next page starts from, the only
     # ones it can answer again (`_edge`): not every copy read, thousands after a long pass
     read: set[tuple[str, str]] = set()
@@ -484,7 +488,7 @@ def _read_changed(
         page = ask(functools.partial(client.query_page, changed, 1, PAGE_SIZE))
         fresh = [row for row in page if _copy(row) not in read]
         into.add(entity, fresh)
-        ids.update(str(row["Id"]) for row in fresh)
+        ids.add_many((entity, str(row["Id"])) for row in fresh)
         if len(page) < PAGE_SIZE:
             break
         first, last = _updated(page[0]), _updated(page[-1])
@@ -523,12 +527,13 @@ def _updated(row: dict[str, Any]) -> datetime | None:
     return moment.astimezone(UTC).replace(microsecond=0)
 
 
-def _held(ledger: Ledger, connection_id: str, entity: str, ids: set[str]) -> int:
+def _held(ledger: Ledger, connection_id: str, entity: str, ids: KeySet) -> int:
     """`Held` for the connection's mirror: its live objects of `entity` and, of `ids`, those
-    it does not hold yet."""
+    it does not hold yet (looked up a chunk of ids at a time)."""
     with ledger.db.session(readonly=True) as session:
         mirror = Mirror(session, connection_id)
-        return mirror.count(entity) + len(ids) - len(mirror.live_among(entity, ids))
+        live = sum(len(mirror.live_among(entity, chunk)) for chunk in ids.chunks(entity))
+        return mirror.count(entity) + ids.count(entity) - live
 
 
 def _read_in_full(
@@ -625,11 +630,11 @@ def _read_missed_links(
     gone. Most pulls miss none: no request."""
     if not entities:
         return
-    with ledger.db.session(readonly=True) as session:
-        linked = Scans(session, connection_id).linked_objects(entities)
     missed: dict[str, list[str]] = {}
-    for entity, qbo_id in linked:
-        if qbo_id not in into.ids(entity):
+    with ledger.db.session(readonly=True) as session:
+        # the links' keys a page at a time, looked up among the ids read a chunk at a time
+        linked = Scans(session, connection_id).linked_objects(entities)
+        for entity, qbo_id in into.whole.missing(linked):
             missed.setdefault(entity, []).append(qbo_id)
     for entity, ids in missed.items():
         for start in range(0, len(ids), MISSED_CHUNK):
@@ -668,33 +673,32 @@ class _Spool:
     read of a big company never sits in memory whole. Pickled, as the adapter parsed it
     (amounts stay Decimals): written and read back by this process only."""
 
-    def __init__(self, file: IO[bytes]) -> None:
+    def __init__(self, file: IO[bytes], scratch: Scratch) -> None:
         self._file = file
-        self._ids: dict[str, set[str]] = {}
+        self.scratch = scratch  # the pull's keys and changed copies, on disk too
+        self.whole = scratch.keys("pull.whole")  # the ids of pages read whole (`add`)
 
     @classmethod
     @contextmanager
     def new(cls) -> Iterator[_Spool]:
-        """A spool over a temporary file, gone when the block ends."""
-        with tempfile.TemporaryFile(prefix="ledgerbridge-pull-") as file:
-            yield cls(file)
+        """A spool over a temporary file and a scratch database, gone when the block ends."""
+        with (
+            tempfile.TemporaryFile(prefix="ledgerbridge-pull-") as file,
+            Scratch.new() as scratch,
+        ):
+            yield cls(file, scratch)
 
     def add(self, entity: str, rows: list[dict[str, Any]], *, whole: bool = False) -> None:
         """One page (every one, even empty: an entity read with nothing in it is stored),
         kept in pieces of at most STORE_SIZE objects, each given back on its own (`pages`).
-        `whole`: a page of an entity read in full, whose ids are kept (`ids`); the ids of
-        what changed are not needed, and a freshening pull reads back thousands of the
-        pass's own writes."""
+        `whole`: a page of an entity read in full, whose ids are kept (`whole`, on disk: a
+        full read of a big company's invoices is tens of thousands); the ids of what changed
+        are not needed."""
         for start in range(0, max(len(rows), 1), STORE_SIZE):
             piece = rows[start : start + STORE_SIZE]
             pickle.dump((entity, piece), self._file, protocol=pickle.HIGHEST_PROTOCOL)
         if whole:
-            self._ids.setdefault(entity, set()).update(str(row["Id"]) for row in rows)
-
-    def ids(self, entity: str) -> set[str]:
-        """The ids of `entity` read in full so far (`add`'s `whole`; deleted ones' stubs
-        too): what `_read_missed_links` looks for its links in."""
-        return self._ids.get(entity, set())
+            self.whole.add_many((entity, str(row["Id"])) for row in rows)
 
     def pages(self) -> Iterator[tuple[str, list[dict[str, Any]]]]:
         """The pages in the order read, a page of more than STORE_SIZE objects in pieces."""

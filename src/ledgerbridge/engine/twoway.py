@@ -51,6 +51,7 @@ _RECORD_TYPE = {entity: type_[:-1] for type_, entity in twoway.TYPES.items()}
 _TYPE_OF = {entity: type_ for type_, entity in twoway.TYPES.items()}
 
 Candidate = tuple[str, str, str, MirrorObject]  # entity, QuickBooks id, what happened, copy
+_CHUNK = 500  # changed objects whose links are read together
 
 
 def tell(
@@ -69,11 +70,20 @@ def tell(
     if first or not wanted:
         return 0
     mirror = Mirror(session, connection.id, clock=clock)
+    teller = _Teller(session, connection, mirror, clock)
+    # what changed, a chunk at a time, the linked objects (ledgerbridge's own writes, or
+    # drift's) let go at once: thousands of customers whose balance a long pass's invoices
+    # moved were all held, with their copies, to be found linked and dropped
     candidates: dict[tuple[str, str], Candidate] = {}
+    part: list[Candidate] = []
     for (entity, qbo_id), (before, after) in changes.changed():
         if entity in wanted:
-            happened = twoway.what_happened(before, after)
-            candidates[(entity, qbo_id)] = (entity, qbo_id, happened, after)
+            part.append((entity, qbo_id, twoway.what_happened(before, after), after))
+            if len(part) == _CHUNK:
+                candidates.update(((c[0], c[1]), c) for c in teller.unlinked(part))
+                part = []
+    candidates.update(((c[0], c[1]), c) for c in teller.unlinked(part))
+    del part
     for (entity, qbo_id), copy in changes.gone_copies.items():
         if entity in wanted:
             candidates[(entity, qbo_id)] = (entity, qbo_id, "deleted", copy)
@@ -85,7 +95,7 @@ def tell(
             candidates[(entity, qbo_id)] = (entity, qbo_id, "created", current)
     if not candidates:
         return 0
-    return _Teller(session, connection, mirror, clock).tell(candidates.values())
+    return teller.tell(candidates.values())
 
 
 def _drop_deleted_imports(imports: Imports, changes: Changes) -> None:
@@ -107,18 +117,37 @@ class _Teller:
         self.events = Events(session, clock=clock)
         self.imports = Imports(session, connection.id, clock=clock)
         self.clock = clock
+        self._creating: dict[str, bool] = {}
+
+    def creating(self, entity: str) -> bool:
+        """Whether a create of the entity's type is under way: asked once an entity, before
+        any of its links is read (see the module's docstring)."""
+        if entity not in self._creating:
+            states = SyncStates(self.session)
+            self._creating[entity] = states.creating(self.cid, _RECORD_TYPE[entity])
+        return self._creating[entity]
+
+    def _linked(self, found: list[Candidate]) -> dict[str, set[str]]:
+        """Of `found`, the ids linked to an app record, by entity (a query an entity)."""
+        linked: dict[str, set[str]] = {}
+        for entity in dict.fromkeys(entity for entity, *_ in found):
+            self.creating(entity)  # creates under way first, links after
+            ids = [qbo_id for e, qbo_id, *_ in found if e == entity]
+            linked[entity] = set(self.links.by_quickbooks_many(self.cid, entity, ids))
+        return linked
+
+    def unlinked(self, part: list[Candidate]) -> list[Candidate]:
+        """The candidates of `part` no app record is linked to (the others are never told)."""
+        linked = self._linked(part)
+        return [c for c in part if c[1] not in linked[c[0]]]
 
     def tell(self, candidates: Iterable[Candidate]) -> int:
         found = sorted(candidates, key=lambda c: (c[0], _number(c[1])))
-        states = SyncStates(self.session)
-        # creates under way first, links after (see the module's docstring)
-        entities = dict.fromkeys(entity for entity, *_ in found)  # each asked once, not per object
-        creating = {entity: states.creating(self.cid, _RECORD_TYPE[entity]) for entity in entities}
-        linked: dict[str, set[str]] = {}
+        linked = self._linked(found)
+        creating = {entity: self.creating(entity) for entity in linked}
         adopting: dict[str, set[str]] = {}
         for entity in creating:
             ids = [qbo_id for e, qbo_id, *_ in found if e == entity]
-            linked[entity] = set(self.links.by_quickbooks_many(self.cid, entity, ids))
             # acknowledged (or sent with its link), not pushed yet: the app has it already
             adopting[entity] = self.imports.adopting(entity, ids)
         told: list[tuple[str, dict[str, Any]]] = []

@@ -7,7 +7,7 @@ in a session the caller gives; frozen values out.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,7 +19,9 @@ from ledgerbridge.storage import tables
 from ledgerbridge.storage.links import StoredLink, stored_link
 from ledgerbridge.storage.mirror import mirror_object
 
-__all__ = ["RecordRow", "Scans", "SeenObject", "StateRow"]
+__all__ = ["LINKED_PAGE", "RecordRow", "Scans", "SeenObject", "StateRow"]
+
+LINKED_PAGE = 1000  # link keys a query (`Scans.linked_objects`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,16 +65,34 @@ class Scans:
         ).scalars()
         return [stored_link(row) for row in rows]
 
-    def linked_objects(self, entities: Collection[str]) -> list[tuple[str, str]]:
-        """The (QuickBooks entity, id) of every link of the connection to one of `entities`,
-        in the order they were made: the keys only, not the links' pushed bodies."""
+    def linked_objects(
+        self, entities: Collection[str], *, page: int = LINKED_PAGE
+    ) -> Iterator[tuple[str, str]]:
+        """The (QuickBooks entity, id) of every link of the connection to one of `entities`:
+        the keys only, not the links' pushed bodies, read `page` keys a query (each entity's in
+        id order, found by the links' (connection, entity, id) key), never all at once: a pull
+        that read a whole entity looks for its linked objects among what it read, tens of
+        thousands in a big company. Statements may run between two pages (each read whole)."""
         t = tables.Link
-        rows = self._session.execute(
-            select(t.qbo_entity, t.qbo_id)
-            .where(t.connection_id == self._cid, t.qbo_entity.in_(list(entities)))
-            .order_by(t.id)
-        )
-        return [(str(row.qbo_entity), str(row.qbo_id)) for row in rows]
+        for entity in sorted(entities):
+            after = ""
+            while True:
+                ids = list(
+                    self._session.execute(
+                        select(t.qbo_id)
+                        .where(
+                            t.connection_id == self._cid,
+                            t.qbo_entity == entity,
+                            t.qbo_id > after,
+                        )
+                        .order_by(t.qbo_id)
+                        .limit(page)
+                    ).scalars()
+                )
+                yield from ((entity, str(qbo_id)) for qbo_id in ids)
+                if len(ids) < page:
+                    break
+                after = ids[-1]
 
     def records(self, *, read: Collection[str]) -> list[RecordRow]:
         """Every record of the connection (the deleted ones too); the data of the types in

@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from ledgerbridge.engine import pull
+from ledgerbridge.storage.scratch import KeySet
 from qbo_emulator.clock import PACIFIC
 from qbo_emulator.query import execute, parse
 
@@ -75,8 +76,8 @@ def _read(company: FakeCompany, mirror: set[str]) -> tuple[bool, dict[str, list[
     """`_read_changed` over the company, the mirror holding `mirror` (deleted ones too):
     whether it called the read complete, and each id's SyncTokens in the order read."""
 
-    def held(entity: str, ids: set[str]) -> int:
-        return len(mirror | ids)
+    def held(entity: str, ids: KeySet) -> int:
+        return len(mirror | {qbo_id for chunk in ids.chunks(entity) for qbo_id in chunk})
 
     with pull._Spool.new() as spool:
         complete = pull._read_changed(

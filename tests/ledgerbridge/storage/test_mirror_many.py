@@ -9,7 +9,7 @@ from decimal import Decimal
 from ledgerbridge.core.mirror import MirrorObject
 from ledgerbridge.core.reconcile import is_voided
 from ledgerbridge.storage.db import Database
-from ledgerbridge.storage.links import Links
+from ledgerbridge.storage.links import Links, StoredLink
 from ledgerbridge.storage.mirror import Mirror, same_as_stored
 from ledgerbridge.storage.scans import Scans
 
@@ -133,3 +133,23 @@ def test_a_reports_light_read_of_the_mirror_tells_the_same_states(
     ]
     states = {o.obj.qbo_id: is_voided(o.obj.data) for o in light}
     assert states == {"1": False, "2": True}
+
+
+def test_linked_objects_are_read_a_page_at_a_time(db: Database, owner: Owner) -> None:
+    """Every link's key of the entities asked, in pages (a big company's are tens of
+    thousands: never all at once), whatever the page size."""
+    cid = owner.connection_id
+    links = [
+        StoredLink("invoice", f"n{n}", "Invoice", str(n), "0", None, None) for n in range(1, 8)
+    ]
+    links.append(StoredLink("customer", "c1", "Customer", "7", "0", None, None))
+    links.append(StoredLink("item", "i1", "Item", "9", "0", None, None))
+    with db.session() as session:
+        Links(session).put_many(cid, links)
+    expected = {("Invoice", str(n)) for n in range(1, 8)} | {("Customer", "7")}
+    with db.session(readonly=True) as session:
+        scans = Scans(session, cid)
+        for page in (1, 3, 7, 1000):
+            found = list(scans.linked_objects(["Invoice", "Customer"], page=page))
+            assert len(found) == len(expected)
+            assert set(found) == expected

@@ -536,6 +536,11 @@ class QboClient:
             response = self._http.send(request)
         except httpx.HTTPError as exc:
             raise translate(exc, write=write) from exc
+        # read whole and closed by now; httpx left the stream it was read from bound to the
+        # response and the response to it, a cycle that only the garbage collector's rare full
+        # pass frees: each answer lingered with its body (some 6 MiB for a page of a thousand
+        # invoices), several at once during a pull. Unbound, it goes when its last user does.
+        response.stream = httpx.ByteStream(b"")
         if not response.is_success:
             raise translate(response, write=write)
         try:

@@ -4,9 +4,13 @@ query alone would raise; the limits QuickBooks puts on a batch refused before an
 
 from __future__ import annotations
 
+import gc
+import weakref
+
+import httpx
 import pytest
 
-from ledgerbridge.adapters.qbo import PageRead, Rejected, Throttled, Unavailable
+from ledgerbridge.adapters.qbo import PageRead, QboClient, Rejected, Throttled, Unavailable
 from tests.ledgerbridge.adapters.qbo.conftest import Admin, Company, customer
 
 
@@ -83,3 +87,35 @@ def test_what_quickbooks_would_refuse_is_refused_before_sending(company: Company
     with pytest.raises(ValueError, match="1 or more"):
         qb.query_pages([PageRead("SELECT * FROM Vendor", 0, 10)])
     assert len(company.transport.requests) == sent
+
+
+class _Token:
+    def access_token(self) -> str:
+        return "token"
+
+    def refreshed_access_token(self, stale: str) -> str:
+        return "token"
+
+
+def test_an_answer_is_let_go_once_read() -> None:
+    """A page of a thousand invoices is some 6 MiB of answer: httpx's response and the stream
+    it was read from referred to each other, so each answer lived until the garbage
+    collector's next full pass, several at once during a pull."""
+    answered: list[weakref.ref[httpx.Response]] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        response = httpx.Response(200, json={"QueryResponse": {"Invoice": [{"Id": "1"}]}})
+        answered.append(weakref.ref(response))
+        return response
+
+    transport = httpx.MockTransport(answer)
+    with QboClient("http://quickbooks.test/v3", "1", _Token(), transport=transport) as client:
+        gc.collect()
+        gc.disable()  # only the references count, as between two full passes
+        try:
+            page = client.query_page("SELECT * FROM Invoice", 1, 10)
+            assert page == [{"Id": "1"}]
+            assert len(answered) == 1
+            assert answered[0]() is None
+        finally:
+            gc.enable()
