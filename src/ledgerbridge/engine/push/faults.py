@@ -239,21 +239,22 @@ def connection_level(p: Pass, exc: QuickBooksError, keys: list[RecordKey]) -> No
     now = p.ledger.clock()
     # the connection's row held first, before its records' (the order a pull storing its
     # changes takes them in: the other order could deadlock with a person's refresh)
+    # (the pass stopped once this is committed: raised inside, Stop would roll it back)
     with p.storing() as session:
         states = SyncStates(session, clock=p.ledger.clock)
-        connections = Connections(session)
         if isinstance(exc, Throttled):
             states.delay_all(p.cid, throttled_until(now, exc.retry_after))
-            raise Stop("throttled")
-        if isinstance(exc, SubscriptionLapsed):
-            for key in keys:
-                states.finish(p.cid, key.type, key.app_id, status=Status.PENDING)
-        status = "disconnected" if isinstance(exc, Disconnected) else "suspended"
-        connections.set_status(p.cid, status)
-        Events(session, clock=p.ledger.clock).append(
-            p.cid, "connection.status_changed", {"status": status}
-        )
-    raise Stop(status)
+            stopped = "throttled"
+        else:
+            if isinstance(exc, SubscriptionLapsed):
+                for key in keys:
+                    states.finish(p.cid, key.type, key.app_id, status=Status.PENDING)
+            stopped = "disconnected" if isinstance(exc, Disconnected) else "suspended"
+            Connections(session).set_status(p.cid, stopped)
+            Events(session, clock=p.ledger.clock).append(
+                p.cid, "connection.status_changed", {"status": stopped}
+            )
+    raise Stop(stopped)
 
 
 def take_rate(p: Pass, *, batch: bool = False) -> datetime:
