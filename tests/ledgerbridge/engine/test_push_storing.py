@@ -38,11 +38,12 @@ def _writing_sessions(path: Path) -> list[tuple[str, int]]:
 
 
 def _is_session(func: ast.expr) -> bool:
-    return (
-        isinstance(func, ast.Attribute)
-        and func.attr == "session"
-        and isinstance(func.value, ast.Attribute)
-        and func.value.attr == "db"
+    """`<…>.db.session` or `db.session`."""
+    if not isinstance(func, ast.Attribute) or func.attr != "session":
+        return False
+    owner = func.value
+    return (isinstance(owner, ast.Attribute) and owner.attr == "db") or (
+        isinstance(owner, ast.Name) and owner.id == "db"
     )
 
 
@@ -83,5 +84,8 @@ def test_the_scan_finds_a_writing_session(tmp_path: Path) -> None:
         "        pass\n"
         "    with p.ledger.db.session(readonly=True) as session:\n"
         "        pass\n"
+        "    db = p.ledger.db\n"
+        "    with db.session() as session:\n"
+        "        pass\n"
     )
-    assert _writing_sessions(source) == [("store", 2)]
+    assert _writing_sessions(source) == [("store", 2), ("store", 7)]
