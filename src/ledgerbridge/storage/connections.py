@@ -316,7 +316,7 @@ class Connections:
         still has `company`; `cursor`: and a change cursor, for a pull that began from one
         (a Start fresh forgot it; the same company connected again has none until its first
         full read). The one check of a pull's read and a pass's conclusions alike
-        (`engine.pull`, `engine.push.outcomes.same_company`)."""
+        (`engine.pull`, `engine.push.work.storing`)."""
         statement = prepared("connections.still_has", _held_company)
         row = run(self._session, statement, {"c_id": connection_id}).one_or_none()
         if row is None or row.realm_id != company.realm_id:

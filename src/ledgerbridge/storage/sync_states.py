@@ -807,7 +807,7 @@ class SyncStates:
     def start_over(self, connection_id: str) -> list[DroppedWrite]:
         """Every record of the connection as Start fresh leaves it (`service.admin.start_fresh`:
         another company is next): what `unsync`, `drop_write` for a write under way and `want`
-        at its own version do one record at a time, in four statements however many records
+        at its own version do one record at a time, in three statements however many records
         the connection has (a loop made three or four a record: several hundred thousand in
         one transaction for a large company). Every record is compared with QuickBooks again
         and its write under way forgotten (its requestid and body are the old company's);
@@ -818,21 +818,24 @@ class SyncStates:
         now = self._clock()
         mine = t.c.connection_id == connection_id
         under_way = t.c.pending_request_id.is_not(None)
+        # the writes under way read as they are dropped, in one statement: RETURNING gives a
+        # row's values after the update (SQLite; PostgreSQL before 18), so this one leaves
+        # the requestid it returns, and the next drops it with every record's synced version
+        returned = self._session.execute(
+            update(t)
+            .where(mine, under_way)
+            .values(pending_operation=None, pending_body=None)
+            .returning(t.c.id, t.c.type, t.c.app_id, t.c.pending_request_id)
+        ).all()
         dropped = [
             DroppedWrite(row.type, row.app_id, row.pending_request_id)
-            for row in self._session.execute(
-                select(t.c.type, t.c.app_id, t.c.pending_request_id)
-                .where(mine, under_way)
-                .order_by(t.c.id)
-            )
+            for row in sorted(returned, key=lambda row: row.id)
         ]
-        self._session.execute(update(t).where(mine).values(synced_version=None, updated_at=now))
-        if dropped:
-            self._session.execute(
-                update(t)
-                .where(mine, under_way)
-                .values(pending_request_id=None, pending_operation=None, pending_body=None)
-            )
+        self._session.execute(
+            update(t)
+            .where(mine)
+            .values(synced_version=None, pending_request_id=None, updated_at=now)
+        )
         self._session.execute(
             update(t).where(mine, t.c.status != Status.BYPASSED).values(**_due_again(now, None))
         )

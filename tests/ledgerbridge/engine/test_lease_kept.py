@@ -15,6 +15,8 @@ import pytest
 from ledgerbridge.dispatch.inprocess import InProcessDispatcher
 from ledgerbridge.engine.push import sync_company
 from ledgerbridge.engine.push.lease import LEASE
+from ledgerbridge.engine.push.work import HeldLease, storing
+from ledgerbridge.storage.connections import Connections
 from ledgerbridge.storage.leases import Leases
 from tests.ledgerbridge.engine.conftest import World
 
@@ -130,3 +132,31 @@ def test_the_dispatcher_syncs_a_company_again_after_its_pass_lost_the_lease(
     dispatcher.run_once()
     assert names(world) == ["Lease Job", "Lease Top"]
     assert [status(world, app_id) for app_id in ("top", "job")] == ["synced", "synced"]
+
+
+def test_a_renewal_rolled_back_with_its_store_is_not_counted(world: World) -> None:
+    """The lease is renewed in the transaction that stores a pass's conclusion
+    (`push.work.storing`); when that transaction rolls back, so does the renewal, and the
+    pass must not count it: the next store renews it again, and the lease stays the pass's
+    past the time it was taken for."""
+    lease = f"connection:{world.connection_id}"
+    start = world.ledger.clock()
+    shift = [timedelta(0)]
+    world.ledger.clock = lambda: start + shift[0]  # type: ignore[method-assign]
+    with world.ledger.db.session() as session:
+        assert Leases(session, clock=world.ledger.clock).acquire(lease, "worker-mine", LEASE)
+        found = Connections(session).get_with_company(world.connection_id)
+    assert found is not None
+    held = HeldLease(lease, "worker-mine", LEASE, world.ledger.clock())
+
+    shift[0] = LEASE / 2  # renewal due: it is made in the store's transaction, which fails
+    with pytest.raises(RuntimeError), storing(world.ledger, world.connection_id, found[1], held):
+        raise RuntimeError("the store failed")
+    shift[0] += timedelta(seconds=1)  # the next store, committed
+    with storing(world.ledger, world.connection_id, found[1], held):
+        pass
+    assert held.renewed_at == world.ledger.clock()
+
+    shift[0] = LEASE + timedelta(seconds=1)  # past the time the lease was first taken for
+    with world.ledger.db.session() as session:
+        assert not Leases(session, clock=world.ledger.clock).acquire(lease, OTHER, LEASE)

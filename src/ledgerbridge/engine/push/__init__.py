@@ -19,7 +19,9 @@ the record at hand:
     write.py     one write: requestid first, the call, 5010 re-applied or a conflict shown
     faults.py    a write that failed, by kind: the record's problem, later, or the pass stopped
     outcomes.py  what a step came to, stored: link, mirror, status, history and event together
-    work.py      what the stages share: the pass, the record at hand, the report
+    work.py      what the stages share: the pass, the record at hand, the report, and
+                 `Pass.storing`, the one transaction a pass's conclusions are stored in
+                 (only while the connection still has the pass's company)
     preview.py   what preflight says of one record now (reads only)
 """
 

@@ -168,8 +168,7 @@ def _look_up_holder(p: Pass, key: RecordKey) -> bool:
         finally:
             landed(p, taken)
         found += [(entity, row) for row in rows]
-    with p.ledger.db.session() as session:
-        outcomes.same_company(session, p)
+    with p.storing() as session:
         mirror = Mirror(session, p.cid, clock=p.ledger.clock)
         new = [(e, row) for e, row in found if mirror.get(e, str(row["Id"])) is None]
         for entity, row in found:
@@ -204,10 +203,12 @@ def _unavailable(exc: Unavailable) -> Problem:
 
 
 def retry_later(p: Pass, key: RecordKey, state: StoredState, exc: Unavailable) -> None:
+    """QuickBooks did not answer: the record is tried again after a backoff, its write (if
+    one went) kept to be settled by replay. The old company's backoff is not the new one's:
+    stored only while the connection still has the pass's company (`Pass.storing`)."""
     attempts = state.attempts + 1
     when = BACKOFF.next_attempt(p.ledger.clock(), attempts)
-    with p.ledger.db.session() as session:
-        outcomes.same_company(session, p)
+    with p.storing() as session:
         SyncStates(session, clock=p.ledger.clock).finish(
             p.cid,
             key.type,
@@ -236,24 +237,24 @@ def connection_level(p: Pass, exc: QuickBooksError, keys: list[RecordKey]) -> No
     company the pass's client reads the new company's token, which QuickBooks refuses for
     the old one; that refusal is the old pass's, not the new connection's (`not_active`)."""
     now = p.ledger.clock()
-    with p.ledger.db.session() as session:
+    # the connection's row held first, before its records' (the order a pull storing its
+    # changes takes them in: the other order could deadlock with a person's refresh)
+    # (the pass stopped once this is committed: raised inside, Stop would roll it back)
+    with p.storing() as session:
         states = SyncStates(session, clock=p.ledger.clock)
-        connections = Connections(session)
-        # the connection's row before its records' (the order a pull storing its changes
-        # takes them in: the other order could deadlock with a person's refresh)
-        outcomes.same_company(session, p)
         if isinstance(exc, Throttled):
             states.delay_all(p.cid, throttled_until(now, exc.retry_after))
-            raise Stop("throttled")
-        if isinstance(exc, SubscriptionLapsed):
-            for key in keys:
-                states.finish(p.cid, key.type, key.app_id, status=Status.PENDING)
-        status = "disconnected" if isinstance(exc, Disconnected) else "suspended"
-        connections.set_status(p.cid, status)
-        Events(session, clock=p.ledger.clock).append(
-            p.cid, "connection.status_changed", {"status": status}
-        )
-    raise Stop(status)
+            stopped = "throttled"
+        else:
+            if isinstance(exc, SubscriptionLapsed):
+                for key in keys:
+                    states.finish(p.cid, key.type, key.app_id, status=Status.PENDING)
+            stopped = "disconnected" if isinstance(exc, Disconnected) else "suspended"
+            Connections(session).set_status(p.cid, stopped)
+            Events(session, clock=p.ledger.clock).append(
+                p.cid, "connection.status_changed", {"status": stopped}
+            )
+    raise Stop(stopped)
 
 
 def take_rate(p: Pass, *, batch: bool = False) -> datetime:
@@ -296,12 +297,12 @@ def take_now(p: Pass, most: int = 1) -> tuple[float, int, datetime]:
 
 def take_batch_storing(p: Pass, writes: list[Write]) -> tuple[float, datetime]:
     """A batch request counted and its writes' requestids stored (`outcomes.store_sent`) in
-    one transaction, committed before it is sent: (0, when it was counted, for `landed`),
-    else (the seconds until a batch request would go, now), nothing counted or stored, and
-    without waiting (the caller sends the writes alone meanwhile). QuickBooks Desktop has no
-    limits: stored, and 0."""
+    one transaction of `Pass.storing` (the company checked first), committed before it is
+    sent: (0, when it was counted, for `landed`), else (the seconds until a batch request
+    would go, now), nothing counted or stored, and without waiting (the caller sends the
+    writes alone meanwhile). QuickBooks Desktop has no limits: stored, and 0."""
     taken = p.ledger.clock()
-    with p.ledger.db.session() as session:
+    with p.storing() as session:
         if p.connection.realm_id is not None:
             wait = pacing.take_batch_in(session, p.ledger, p.connection.realm_id, at=taken)
             if wait > 0:
@@ -349,7 +350,7 @@ def wait_for_rate(p: Pass, wait: float, paused: float = 0.0) -> float:
     window sliding on, request by request), else the pass stops and the company waits
     (`rate_limited`). Returns the time paused so far (at most `PAUSE_BUDGET` in a row)."""
     if wait > PAUSE_WITHIN or paused + wait > PAUSE_BUDGET:
-        with p.ledger.db.session() as session:
+        with p.storing() as session:
             SyncStates(session).delay_all(p.cid, p.ledger.clock() + timedelta(seconds=wait))
         raise Stop("rate_limited")
     p.pause(wait)

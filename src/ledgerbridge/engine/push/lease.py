@@ -32,7 +32,7 @@ from ledgerbridge.engine.context import Surroundings
 from ledgerbridge.engine.pacing import FRESHEN_WAIT
 from ledgerbridge.engine.ports import Ledger
 from ledgerbridge.engine.push import rounds
-from ledgerbridge.engine.push.work import HeldLease, Pass, PassReport, Stop
+from ledgerbridge.engine.push.work import HeldLease, Pass, PassReport, Stop, storing
 from ledgerbridge.storage.connections import Company, Connections, StoredConnection
 from ledgerbridge.storage.leases import Leases
 from ledgerbridge.storage.sync_states import SyncStates
@@ -140,7 +140,12 @@ def _run(
     unread, pulled = (None, False)
     if stale:
         unread, pulled = _freshen_mirror(
-            ledger, connection, desktop, wait_within=None if until is None else FRESHEN_WAIT
+            ledger,
+            connection,
+            company,
+            lease,
+            desktop,
+            wait_within=None if until is None else FRESHEN_WAIT,
         )
     if unread is not None:
         report.stopped = unread
@@ -186,6 +191,8 @@ def _stale(states: SyncStates, connection: StoredConnection, now: datetime) -> b
 def _freshen_mirror(
     ledger: Ledger,
     connection: StoredConnection,
+    company: Company,
+    lease: HeldLease,
     desktop: bool,
     *,
     wait_within: float | None = None,
@@ -197,16 +204,21 @@ def _freshen_mirror(
     mirror, every record would be refused for references it cannot find (no income account,
     no tax code). A stale mirror that cannot be refreshed only lets the pass go on, unless the
     pull found the connection itself stopped (`_CONNECTION_STOPS`): then so is the pass.
-    `wait_within`: the pull's (`pull.pull_company`), a time slice's. Returns (that reason or
-    None, whether a pull was made)."""
+    The records put off are the pass's conclusion, stored as its others are
+    (`work.storing`: only while the connection still has `company`). `wait_within`: the
+    pull's (`pull.pull_company`), a time slice's. Returns (that reason or None, whether a
+    pull was made)."""
     pulled = pull.pull_company(ledger, connection.id, desktop=desktop, wait_within=wait_within)
     if pulled.stopped in _CONNECTION_STOPS:
         return pulled.stopped, True  # the connection cannot be written to: nor is it here
     if desktop or connection.last_pull_at is not None or pulled.stopped is None:
         return None, True  # (QuickBooks Desktop's sessions read the company as they go)
     if pulled.stopped in ("throttled", "rate_limited"):
-        with ledger.db.session() as session:
-            SyncStates(session).delay_all(
-                connection.id, throttled_until(ledger.clock(), pulled.retry_after)
-            )
+        try:
+            with storing(ledger, connection.id, company, lease) as session:
+                SyncStates(session).delay_all(
+                    connection.id, throttled_until(ledger.clock(), pulled.retry_after)
+                )
+        except Stop as stop:
+            return stop.reason, True
     return pulled.stopped, True

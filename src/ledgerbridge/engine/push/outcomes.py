@@ -1,5 +1,6 @@
 """Storing what a step came to: a write QuickBooks carried out (the link, the mirror, the record
-synced, its history and event, in one transaction), or the record's new status.
+synced, its history and event, in one transaction), or the record's new status. Each store is a
+transaction of `Pass.storing()`: only while the connection still has the pass's company.
 
     outcomes.store_successes(p, [Success(...), ...])   # a batch's creates together
     outcomes.finish(p, key, "error", problem=problem)
@@ -18,8 +19,7 @@ from ledgerbridge.core.mirror import MirrorObject
 from ledgerbridge.core.problems import Problem
 from ledgerbridge.core.records import RecordKey
 from ledgerbridge.core.status import Status
-from ledgerbridge.engine.push.work import Pass, Stop
-from ledgerbridge.storage.connections import Connections
+from ledgerbridge.engine.push.work import Pass
 from ledgerbridge.storage.events import Events
 from ledgerbridge.storage.history import Happened, History
 from ledgerbridge.storage.links import Links, StoredLink
@@ -31,7 +31,6 @@ __all__ = [
     "adjusted",
     "bypass",
     "finish",
-    "same_company",
     "store_sent",
     "store_sent_in",
     "store_success",
@@ -56,15 +55,14 @@ def store_sent(p: Pass, writes: list[Write]) -> None:
     """Remember writes about to be sent (their requestids, and "sent" in their history) in one
     transaction, committed before the first goes out: a crash from then on is settled by
     replaying each requestid."""
-    with p.ledger.db.session() as session:
+    with p.storing() as session:
         store_sent_in(session, p, writes)
 
 
 def store_sent_in(session: Session, p: Pass, writes: list[Write]) -> None:
-    """`store_sent` in the caller's transaction (committed by the caller before any goes),
-    only while the connection still has the pass's company (`same_company`): stored after a
-    Start fresh, the write (the old company's ids) would be sent to the next company."""
-    same_company(session, p)
+    """`store_sent` in the caller's transaction, one of `p.storing()` (committed by the
+    caller before any goes): stored after a Start fresh, the write (the old company's ids)
+    would be sent to the next company."""
     SyncStates(session, clock=p.ledger.clock).start_writes(p.cid, writes)
     History(session, clock=p.ledger.clock).add_many(
         p.cid,
@@ -103,8 +101,7 @@ def store_successes(p: Pass, successes: list[Success], *, not_sent: Sequence[Wri
     dropped the write, and the record is planned afresh against the company connected)."""
     stored: list[tuple[Success, StoredLink, MirrorObject | None]] = []
     finished: list[Finished] = []
-    with p.ledger.db.session() as session:
-        same_company(session, p)
+    with p.storing() as session:
         links = Links(session)
         states = SyncStates(session, clock=p.ledger.clock)
         kept = [(d.key.type, d.key.app_id) for d in successes if d.pushed is None]
@@ -202,8 +199,7 @@ def finish(
 ) -> None:
     """The record's new status; a new error or block is written to its history and told to
     the app (once: not again while the status and the problem's code stay the same)."""
-    with p.ledger.db.session() as session:
-        same_company(session, p)
+    with p.storing() as session:
         states = SyncStates(session, clock=p.ledger.clock)
         before = states.get(p.cid, key.type, key.app_id)
         states.finish(
@@ -241,8 +237,10 @@ def finish(
 
 def adjusted(p: Pass, key: RecordKey, adjustments: tuple[Problem, ...]) -> None:
     """A policy changed what goes to QuickBooks (a date moved to the open period, a name
-    differentiated): the app is told, once per change, before it is sent."""
-    with p.ledger.db.session() as session:
+    differentiated): the app is told, once per change, before it is sent (while the
+    connection still has the pass's company: a change made for the old one is not the new
+    one's)."""
+    with p.storing() as session:
         history = History(session, clock=p.ledger.clock)
         told = {
             (h["detail"] or {}).get("code")
@@ -271,8 +269,7 @@ def bypass(p: Pass, key: RecordKey, problem: Problem) -> None:
     """Never sent: QuickBooks already has what it would do (a payment on an invoice paid
     there). The record is bypassed, and the app told (a conclusion about the pass's company:
     stored only while the connection still has it)."""
-    with p.ledger.db.session() as session:
-        same_company(session, p)
+    with p.storing() as session:
         SyncStates(session, clock=p.ledger.clock).finish(
             p.cid, key.type, key.app_id, status=Status.BYPASSED, problem=problem.to_json()
         )
@@ -285,16 +282,3 @@ def bypass(p: Pass, key: RecordKey, problem: Problem) -> None:
             {"type": key.type, "id": key.app_id, "code": problem.code, **problem.params},
         )
     p.report.blocked += 1
-
-
-def same_company(session: Session, p: Pass) -> None:
-    """The connection's row held to the end of the transaction (as a pull storing its read
-    and Start fresh hold it), and the pass stopped (`not_active`) unless it still has the
-    pass's company (`Connections.still_has`: the same realm, or on Desktop the same company
-    file): a person may Start fresh in another company while a pass runs. The
-    pass's lease is renewed here too when due (`HeldLease.keep`), and the pass stopped
-    (`busy`) if another process took it meanwhile: nothing is stored by a pass that lost it."""
-    if not Connections(session).still_has(p.cid, p.company):
-        raise Stop("not_active")
-    if p.lease is not None:
-        p.lease.keep(p.ledger, session)

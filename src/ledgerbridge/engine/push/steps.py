@@ -79,8 +79,7 @@ def _nothing(p: Pass, due: Due, step: planner.Nothing, version: int) -> None:
         return
     if step.pushed is not None and due.link is not None:
         found = dataclasses.replace(due.link, pushed=dict(step.pushed))
-        with p.ledger.db.session() as session:
-            outcomes.same_company(session, p)
+        with p.storing() as session:
             Links(session).put_many(p.cid, [found])
         p.surroundings.learned(due.key, found, None)
     outcomes.finish(p, due.key, Status.SYNCED, synced_version=version)
@@ -188,8 +187,7 @@ def _keep(p: Pass, key: RecordKey, step: planner.Keep, version: int) -> None:
     values are remembered as kept, the app is told them, and the record is synced (or
     planned again, when the app changed other fields to send)."""
     problem = step.drift.problem
-    with p.ledger.db.session() as session:
-        outcomes.same_company(session, p)
+    with p.storing() as session:
         links = Links(session)
         link = links.get(p.cid, key.type, key.app_id)
         seen = Mirror(session, p.cid).get(link.qbo_entity, link.qbo_id) if link else None
@@ -232,7 +230,7 @@ def _release_held(p: Pass, key: RecordKey, situation: planner.Situation) -> int:
     if not needed:
         return 0
     released = 0
-    with p.ledger.db.session() as session:
+    with p.storing() as session:
         states = SyncStates(session, clock=p.ledger.clock)
         history = History(session, clock=p.ledger.clock)
         for dependency in needed:

@@ -5,13 +5,19 @@ sees (`Surroundings`), the report, and what the pass remembers between records (
 for a batch, names looked up, held records released). `Due` is the record at hand, as it was
 read for planning its step. `Stop` ends the pass early for a connection-level reason.
 `HeldLease` is the company's lease as the pass holds it, renewed as the pass goes.
+
+Everything a pass concludes is written through `Pass.storing()` (a lint-like test,
+tests/ledgerbridge/engine/test_push_storing.py, finds any other writing session in push/): the
+connection's row held and its company checked, the lease kept, then what the caller stores, in
+one transaction. There is no way to store without the check, so none to forget it.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -23,12 +29,22 @@ from ledgerbridge.core import planner
 from ledgerbridge.core.records import RecordKey
 from ledgerbridge.engine.context import Surroundings
 from ledgerbridge.engine.ports import Ledger
-from ledgerbridge.storage.connections import Company, StoredConnection
+from ledgerbridge.storage.connections import Company, Connections, StoredConnection
 from ledgerbridge.storage.leases import Leases
 from ledgerbridge.storage.links import StoredLink
 from ledgerbridge.storage.sync_states import StoredState
 
-__all__ = ["AlonePace", "Due", "HeldLease", "Outgoing", "Pass", "PassReport", "Queued", "Stop"]
+__all__ = [
+    "AlonePace",
+    "Due",
+    "HeldLease",
+    "Outgoing",
+    "Pass",
+    "PassReport",
+    "Queued",
+    "Stop",
+    "storing",
+]
 
 
 @dataclass
@@ -72,36 +88,65 @@ class HeldLease:
     however long it takes (a company of thousands of records, a slow QuickBooks, waits for
     its window): once a third of `duration` has gone since it was taken or last renewed, it
     is renewed (`Leases.renew`, one statement), before the next round or record, or in the
-    transaction that stores the pass's next conclusion (`outcomes.same_company`): a pass makes
-    a renewal every `duration / 3` at most, however many records it works. When the renewal finds it
-    another's (it expired, and another process took it), the pass stops at once (`busy`,
-    retried as a lease found held is), that transaction and everything after it unstored:
-    two passes never race on the same records. Stored as long as it has not been found lost,
-    a conclusion is stored at most `duration / 3` after the last renewal, with two thirds of
-    the lease still to run."""
+    transaction that stores the pass's next conclusion (`storing`): a pass makes a renewal
+    every `duration / 3` at most, however many records it works. A renewal counts
+    (`renewed_at`) once its transaction has committed: one rolled back renewed nothing, and
+    the next transaction renews it again. When the renewal finds it another's (it expired,
+    and another process took it), the pass stops at once (`busy`, retried as a lease found
+    held is), that transaction and everything after it unstored: two passes never race on
+    the same records. Stored as long as it has not been found lost, a conclusion is stored
+    at most `duration / 3` after the last renewal, with two thirds of the lease still to
+    run."""
 
     name: str
     holder: str
     duration: timedelta
-    renewed_at: datetime  # taken or last renewed (the ledger's clock)
+    renewed_at: datetime  # taken or last renewed (the ledger's clock), committed
 
     def due(self, now: datetime) -> bool:
         return now - self.renewed_at >= self.duration / 3
 
-    def keep(self, ledger: Ledger, session: Session | None = None) -> None:
-        """Renewed when due, in `session` (the caller's transaction) or in one of its own;
-        `Stop("busy")` when lost."""
+    def keep(self, ledger: Ledger) -> None:
+        """Renewed when due, in a transaction of its own; `Stop("busy")` when lost."""
+        if not self.due(ledger.clock()):
+            return
+        with ledger.db.session() as own:
+            renewed = self.renew_in(ledger, own)
+        self.committed(renewed)
+
+    def renew_in(self, ledger: Ledger, session: Session) -> datetime | None:
+        """Renewed when due, in the caller's transaction (`session`); `Stop("busy")` when
+        lost. Returns when it was renewed (None: not due), for `committed` once that
+        transaction has committed."""
         now = ledger.clock()
         if not self.due(now):
-            return
-        if session is None:
-            with ledger.db.session() as own:
-                kept = Leases(own, clock=ledger.clock).renew(self.name, self.holder, self.duration)
-        else:
-            kept = Leases(session, clock=ledger.clock).renew(self.name, self.holder, self.duration)
-        if not kept:
+            return None
+        if not Leases(session, clock=ledger.clock).renew(self.name, self.holder, self.duration):
             raise Stop("busy")
-        self.renewed_at = now
+        return now
+
+    def committed(self, renewed: datetime | None) -> None:
+        """The transaction that renewed the lease at `renewed` (`renew_in`) committed."""
+        if renewed is not None:
+            self.renewed_at = renewed
+
+
+@contextmanager
+def storing(
+    ledger: Ledger, connection_id: str, company: Company, lease: HeldLease | None
+) -> Iterator[Session]:
+    """`Pass.storing`, for a pass not begun yet (`push.lease`: the records put off after a
+    throttled first read)."""
+    with ledger.db.session() as session:
+        # the connection's row first, before anything the caller stores (as a pull storing
+        # its read and Start fresh take it)
+        if not Connections(session).still_has(connection_id, company):
+            raise Stop("not_active")
+        renewed = lease.renew_in(ledger, session) if lease is not None else None
+        yield session
+    # committed (a block that raised rolled the renewal back with the rest)
+    if lease is not None:
+        lease.committed(renewed)
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,7 +200,7 @@ class Pass:
     # how the records, links and mirror look to the planner (shared with engine.dryrun)
     surroundings: Surroundings
     # the company the connection had when the pass began: its conclusions are stored only
-    # while it still has it (`outcomes.same_company`)
+    # while it still has it (`storing`)
     company: Company
     looked_up: set[RecordKey] = field(default_factory=set)  # 6240 holders read this pass
     released: set[RecordKey] = field(default_factory=set)  # held records released (Wait)
@@ -172,6 +217,18 @@ class Pass:
     @property
     def cid(self) -> str:
         return self.connection.id
+
+    def storing(self) -> AbstractContextManager[Session]:
+        """The one transaction in which the pass stores what it concluded, committed when the
+        block ends: the connection's row held first, to its end (as a pull storing its read
+        and Start fresh hold it), and the pass stopped (`not_active`) unless the connection
+        still has the pass's company (`Connections.still_has`: the same realm, or on Desktop
+        the same company file): a person may Start fresh in another company while a pass
+        runs, and what the pass learnt of the old one (links, synced, a write's Id and
+        SyncToken, a backoff) must not land on the new one. The pass's lease is renewed here
+        too when due (`HeldLease`), and the pass stopped (`busy`) if another process took it
+        meanwhile: nothing is stored by a pass that lost it."""
+        return storing(self.ledger, self.cid, self.company, self.lease)
 
 
 @dataclass(frozen=True, slots=True)

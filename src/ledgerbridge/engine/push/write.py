@@ -180,7 +180,7 @@ def _stale(
     The refused write did nothing, so it is forgotten first: when reading again fails or
     stops the pass, the record is planned afresh later, not settled by replaying a write
     whose pushed values are not known (which would send the same change twice)."""
-    with p.ledger.db.session() as session:
+    with p.storing() as session:
         SyncStates(session, clock=p.ledger.clock).drop_write(p.cid, key.type, key.app_id)
     taken = faults.take_rate(p)
     try:
@@ -208,8 +208,7 @@ def _stale(
         return
     retry = {**body, "SyncToken": current["SyncToken"]}
     request_id = uuid.uuid4().hex
-    with p.ledger.db.session() as session:
-        outcomes.same_company(session, p)  # else the old company's Id and SyncToken replayed
+    with p.storing() as session:  # else the old company's Id and SyncToken replayed
         SyncStates(session).start_write(p.cid, key.type, key.app_id, request_id, "update", retry)
         History(session).add(p.cid, key.type, key.app_id, "stale_reapplied", request_id=request_id)
     taken = faults.take_rate(p)
@@ -243,8 +242,7 @@ def _conflict(
         pushed={**(link.pushed or {}), **{c.field: c.theirs for c in clashes}},
     )
     obj = MirrorObject.from_quickbooks(entity, current)
-    with p.ledger.db.session() as session:
-        outcomes.same_company(session, p)
+    with p.storing() as session:
         Links(session).put_many(p.cid, [known])
         Mirror(session, p.cid, clock=p.ledger.clock).put(obj)
     p.surroundings.learned(key, known, obj)
@@ -271,8 +269,7 @@ def _conflict(
 def removed(p: Pass, key: RecordKey, version: int | None) -> None:
     """Deleted in QuickBooks (by us, or gone already): unlinked, and gone from the mirror
     too, so no later look-up links a new record to it."""
-    with p.ledger.db.session() as session:
-        outcomes.same_company(session, p)
+    with p.storing() as session:
         links = Links(session)
         gone = links.get(p.cid, key.type, key.app_id)
         if gone is not None:

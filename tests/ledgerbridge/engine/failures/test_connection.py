@@ -212,6 +212,26 @@ def test_throttling_delays_the_company_and_fails_nothing(world: World) -> None:
     assert len(world.entities("Customer")) == 6
 
 
+@pytest.mark.failure_mode("connection.throttled")
+def test_a_write_throttled_puts_the_company_off_until_quickbooks_allows(world: World) -> None:
+    """QuickBooks answers a write 429: the whole company waits (a minute, without a
+    Retry-After). A pass before then sends nothing; one after it sends the backlog."""
+    pull(world)  # the copy is fresh: the pass writes at once, no read first
+    world.admin(
+        "POST",
+        f"/companies/{world.realm_id}/faults",
+        {"match": {"writes": True}, "times": 1, "action": {"status": 429}},
+    )
+    customers(world, 3)
+    assert sync(world).stopped == "throttled"
+    assert world.entities("Customer") == []
+    sync(world)  # still within the wait
+    assert world.entities("Customer") == []
+    later(world, 2)
+    assert sync(world).stopped is None
+    assert len(world.entities("Customer")) == 3
+
+
 @pytest.mark.failure_mode("connection.quickbooks_unavailable")
 @pytest.mark.emulator_socket("the answer to a write is lost: a dropped connection")
 def test_an_outage_and_a_lost_answer_never_create_twice(world: World) -> None:
