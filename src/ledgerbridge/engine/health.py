@@ -135,6 +135,8 @@ def requeue_stalled(ledger: Ledger, connection_id: str, *, after: timedelta = ST
             since = state.updated_at
             if state.next_attempt_at is not None and state.next_attempt_at > since:
                 since = state.next_attempt_at
+            if connection.wait_until is not None and connection.wait_until > since:
+                since = connection.wait_until  # the company waited for QuickBooks' limits
             if not is_stalled(since, now, after):
                 continue
             minutes = int((now - since).total_seconds() // 60)

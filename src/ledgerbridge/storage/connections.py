@@ -40,6 +40,7 @@ class StoredConnection:
     checks_at: datetime | None = None
     problem: Mapping[str, Any] | None = None  # the connection's own problem (tables.py)
     company_generation: int = 0  # its Start freshes so far (`Company`)
+    wait_until: datetime | None = None  # QuickBooks' limits make it wait (`SyncStates.delay_all`)
 
 
 @dataclass(frozen=True, slots=True)

@@ -222,6 +222,29 @@ def test_stalled_records_are_queued_again_and_the_log_says_so(world: World) -> N
 
 
 @pytest.mark.in_process("the engine's clock runs ahead in this process only")
+def test_a_stalled_record_is_late_from_the_end_of_its_company_wait(world: World) -> None:
+    """The company waited for QuickBooks' limits (a 429's Retry-After, its window full):
+    stored on the connection, not in the record, and the time it waited is not counted as
+    the record's lateness."""
+    pull_company(world.ledger, world.connection_id)
+    put(world, "customer", "due", display_name="Una Park")
+    with world.ledger.db.session() as session:
+        SyncStates(session).delay_all(
+            world.connection_id, world.ledger.clock() + timedelta(minutes=10)
+        )
+    later(world, 20)
+    assert requeue_stalled(world.ledger, world.connection_id) == 0  # 10 minutes late, not 20
+    later(world, 10)  # 30 minutes after the put, 20 after the wait
+    assert requeue_stalled(world.ledger, world.connection_id) == 1
+    with world.ledger.db.session(readonly=True) as session:
+        due = SyncStates(session).get(world.connection_id, "customer", "due")
+    assert due is not None and due.problem is not None
+    assert due.problem["message"] == "pending for 20 minutes; queued again", due.problem
+    world.sync()
+    assert [c["DisplayName"] for c in world.entities("Customer")] == ["Una Park"]
+
+
+@pytest.mark.in_process("the engine's clock runs ahead in this process only")
 def test_a_backlog_worked_oldest_first_is_not_stalled_until_passed(world: World) -> None:
     """A large first sync outlasts `STALLED_AFTER`: its records waiting their turn behind
     records worked meanwhile are not stalled (each was made "record.stalled" before); one the
