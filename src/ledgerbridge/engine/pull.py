@@ -163,6 +163,7 @@ def pull_company(
     desktop: bool = False,
     wait_within: float | None = None,
     company: CompanyRead | None = None,
+    keep: Callable[[], None] | None = None,
 ) -> PullReport:
     """QuickBooks' changes into the mirror; `also_in_full`: entities read whole even on a
     change-data-capture pull (a refresh asked by a person reads READ_IN_FULL_ONLY so).
@@ -172,7 +173,8 @@ def pull_company(
     other companies does not sleep through one company's full window.
     A QuickBooks Desktop connection is pulled only from its Web Connector's sessions
     (`desktop=True`, by modified date through the Desktop adapter's `cdc`). `company`: the
-    company as the caller has just read it (`read_company`), not read again here."""
+    company as the caller has just read it (`read_company`), not read again here. `keep`:
+    the caller's lease kept while a Desktop answer is awaited (`Ledger.quickbooks`)."""
     report = PullReport()
     company = company or read_company(ledger, connection_id)
     connection = None if company is None else company.connection
@@ -198,7 +200,7 @@ def pull_company(
     ask = _Asking(pace)
 
     with _Spool.new() as batches:  # what is read, kept on disk until stored, a page at a time
-        with ledger.quickbooks(connection, tokens=company.tokens) as client:
+        with ledger.quickbooks(connection, tokens=company.tokens, keep=keep) as client:
             try:
                 read_in_full: frozenset[str] = frozenset()
                 if cursor is None or started - cursor > CDC_WINDOW:

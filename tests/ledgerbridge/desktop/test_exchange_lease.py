@@ -61,3 +61,35 @@ def test_a_pass_waiting_minutes_for_an_answer_keeps_its_lease(
     shown = record(desktop, "customer", "c1")
     assert (shown["status"], shown["quickbooks_id"]) == ("synced", made[0]["ListID"]), shown
     assert taken == [False]  # the lease was the first pass's all along
+
+
+def test_a_pull_waiting_minutes_for_an_answer_keeps_the_lease(
+    desktop: Desktop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The session's pull (and its waiting fixes) awaited answers as long under the lease the
+    session's pass took for them, and nothing kept it: another process's session could start a
+    second pass over the same company file while the first still read it."""
+    connector = connected(desktop)
+    cid = desktop.connection["id"]
+    lease = f"connection:{cid}"
+    desktop.clock.advance(minutes=60 * 24)  # the company is due to be read again
+    answered = DesktopPasses.take_response
+    taken: list[bool] = []
+
+    def slow(self: DesktopPasses, session: Any, request_id: str, response: str) -> Any:
+        if "QueryRs" in response and not taken:
+            for _ in range(6):  # QuickBooks takes six minutes to answer the pull's first read
+                desktop.clock.advance(minutes=1)
+                _kept(desktop, lease, LEASE - timedelta(minutes=2))
+            with desktop.ledger.db.session() as db:  # another process's session, meanwhile
+                taken.append(Leases(db, clock=desktop.ledger.clock).acquire(lease, "b", LEASE))
+        return answered(self, session, request_id, response)
+
+    monkeypatch.setattr(DesktopPasses, "take_response", slow)
+    put(desktop, "customer", "c1", display_name=NAME)
+    log = connector.run_session()
+    assert taken == [False], log.to_json()  # the lease was the session's pass's all along
+    made = [c for c in exported(desktop).get("Customer", []) if c.get("Name") == NAME]
+    assert len(made) == 1, log.to_json()
+    shown = record(desktop, "customer", "c1")
+    assert (shown["status"], shown["quickbooks_id"]) == ("synced", made[0]["ListID"]), shown

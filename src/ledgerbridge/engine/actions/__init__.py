@@ -61,7 +61,7 @@ Handler = Callable[[Target], Done]
 def _refresh(t: Target) -> Done:
     from ledgerbridge.engine.pull import pull_company
 
-    report = pull_company(t.ledger, t.cid, desktop=t.in_session)
+    report = pull_company(t.ledger, t.cid, desktop=t.in_session, keep=t.keep)
     if report.stopped:
         refused = Refused(f"QuickBooks could not be read now ({report.stopped})")
         if t.in_session:  # the Web Connector fell silent, or the process is stopping: unreached
@@ -204,15 +204,23 @@ def run(
     return _carry(target, action, actor, entry)
 
 
-def carry_out(ledger: Ledger, connection: StoredConnection, waiting: StoredAction) -> Done:
+def carry_out(
+    ledger: Ledger,
+    connection: StoredConnection,
+    waiting: StoredAction,
+    keep: Callable[[], None] | None = None,
+) -> Done:
     """A fix kept for the Web Connector, carried out in its session (`engine.desktop.passes`):
     checked again against the record as it is now, then run; `Refused` says why not. Once
     answered (carried out or refused) it is removed in the transaction that completes its audit
     entry; one QuickBooks could not be reached for, or cut off by anything unexpected, waits
-    for the next session, as one a newer fix for the record replaced meanwhile does not."""
+    for the next session, as one a newer fix for the record replaced meanwhile does not.
+    `keep`: the session's pass's lease, kept while an answer is awaited."""
     key = RecordKey(cast(RecordType, waiting.record_type), waiting.record_id)
     try:
-        target = _target(ledger, connection, key, waiting.action, waiting.params, in_session=True)
+        target = _target(
+            ledger, connection, key, waiting.action, waiting.params, in_session=True, keep=keep
+        )
     except (Refused, LookupError) as refused:
         reason = str(refused) if isinstance(refused, Refused) else "the record is gone"
         with ledger.db.session() as session:
@@ -267,6 +275,7 @@ def _target(
     params: Mapping[str, Any],
     *,
     in_session: bool = False,
+    keep: Callable[[], None] | None = None,
 ) -> Target:
     """The record to act on, once the action is known to apply to it (else `Refused`)."""
     with ledger.db.session(readonly=True) as session:
@@ -291,7 +300,9 @@ def _target(
             f"{action} does not apply to this record: {why} offers "
             f"{', '.join(choices) or 'no action'}"
         )
-    return Target(ledger, connection, key, state, stored, link, params, in_session=in_session)
+    return Target(
+        ledger, connection, key, state, stored, link, params, in_session=in_session, keep=keep
+    )
 
 
 def _carry(

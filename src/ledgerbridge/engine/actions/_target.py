@@ -4,7 +4,7 @@ actions make (re-queue, override a field, tell the app, talk to QuickBooks)."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -50,6 +50,8 @@ class Target:
     params: Mapping[str, Any]  # what the caller passed with the action
     # carried out in a QuickBooks Desktop Web Connector session (`engine.desktop.passes`)
     in_session: bool = False
+    # that session's pass's lease, kept while an answer is awaited (`Ledger.quickbooks`)
+    keep: Callable[[], None] | None = None
 
     @property
     def cid(self) -> str:
@@ -129,7 +131,7 @@ class Target:
                 f"the connection is {connection.status}: reconnect QuickBooks first, then try again"
             )
         if realm is None:  # QuickBooks Desktop: no rate limits, one request per round trip
-            with self.ledger.quickbooks(connection) as client:
+            with self.ledger.quickbooks(connection, keep=self.keep) as client:
                 yield client
             return
         waited: list[float] = []

@@ -23,12 +23,14 @@ carried out in its turn.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Final
 
 from ledgerbridge.engine import actions
 from ledgerbridge.engine.errors import Refused
 from ledgerbridge.engine.ports import Ledger
 from ledgerbridge.engine.pull import READ_IN_FULL_ONLY, pull_company
+from ledgerbridge.engine.push.work import Stop
 from ledgerbridge.engine.verify import VerifyReport, verify
 from ledgerbridge.storage.audit import Audit
 from ledgerbridge.storage.connections import Connections
@@ -57,9 +59,12 @@ def waiting(ledger: Ledger, connection_id: str) -> bool:
         return DesktopActions(session).any_waiting(connection_id)
 
 
-def carry_out_waiting(ledger: Ledger, connection_id: str) -> int:
+def carry_out_waiting(
+    ledger: Ledger, connection_id: str, keep: Callable[[], None] | None = None
+) -> int:
     """Carry out the connection's waiting fixes, oldest first: how many were carried out
-    (refusals included, as they are answered too)."""
+    (refusals included, as they are answered too). `keep`: the session's pass's lease, kept
+    while an answer is awaited (it raises when the lease was lost: the fixes left wait)."""
     with ledger.db.session(readonly=True) as session:
         connection = Connections(session).get_unscoped(connection_id)
         found = DesktopActions(session).waiting(connection_id)
@@ -72,13 +77,15 @@ def carry_out_waiting(ledger: Ledger, connection_id: str) -> int:
                 continue  # replaced by a newer request meanwhile: that one is carried out
         try:
             if fix.record_type == CONNECTION:
-                answered += _connection_request(ledger, connection_id, fix)
+                answered += _connection_request(ledger, connection_id, fix, keep)
                 continue
-            actions.carry_out(ledger, connection, fix)
+            actions.carry_out(ledger, connection, fix, keep)
         except Refused as refused:
             if actions.unreached(refused):
                 continue
             log.info("a waiting %s of %s was refused: %s", fix.action, connection_id, refused)
+        except Stop:  # the pass's lease was lost (`keep`): this and the fixes left wait
+            raise
         except Exception:  # cut off by something unexpected: it waits, the pass goes on
             log.exception("a waiting %s of %s was cut off", fix.action, connection_id)
             continue
@@ -106,7 +113,9 @@ def request_lists_refresh(ledger: Ledger, connection_id: str, actor: str) -> Non
         )
 
 
-def _connection_request(ledger: Ledger, connection_id: str, fix: StoredAction) -> int:
+def _connection_request(
+    ledger: Ledger, connection_id: str, fix: StoredAction, keep: Callable[[], None] | None = None
+) -> int:
     """The connection's own request carried out: 1, or 0 when QuickBooks could not be read
     (it waits for the next session)."""
     if fix.action == VERIFY:
@@ -116,7 +125,7 @@ def _connection_request(ledger: Ledger, connection_id: str, fix: StoredAction) -
         stopped = report.stopped
     else:
         stopped = pull_company(
-            ledger, connection_id, also_in_full=READ_IN_FULL_ONLY, desktop=True
+            ledger, connection_id, also_in_full=READ_IN_FULL_ONLY, desktop=True, keep=keep
         ).stopped
     if stopped is not None:
         return 0

@@ -24,12 +24,13 @@ is marked lost when the next request is asked for: the pass settles that write b
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Final
 
 from sqlalchemy.orm import Session
@@ -47,6 +48,7 @@ from ledgerbridge.engine.ports import (
 )
 from ledgerbridge.engine.push import new_holder, sync_company
 from ledgerbridge.engine.push.lease import LEASE
+from ledgerbridge.engine.push.work import HeldLease, Stop
 from ledgerbridge.storage.connections import Connections
 from ledgerbridge.storage.desktop_actions import DesktopActions
 from ledgerbridge.storage.desktop_requests import DesktopRequests, StoredRequest
@@ -193,6 +195,7 @@ class DesktopPasses:
             if not self._work_due(session, connection_id):
                 return
         holder = new_holder()
+        taken_at = self.ledger.clock()
         with self.ledger.db.session() as session:
             if not Leases(session, clock=self.ledger.clock).acquire(
                 f"connection:{connection_id}", holder, LEASE
@@ -200,7 +203,9 @@ class DesktopPasses:
                 return
         run = _Run(total=self._due_count(connection_id))
         run.thread = threading.Thread(
-            target=self._guarded(connection_id, run, lambda: self._pass(connection_id, holder)),
+            target=self._guarded(
+                connection_id, run, lambda: self._pass(connection_id, holder, taken_at)
+            ),
             name=f"desktop-pass-{connection_id}",
             daemon=True,
         )
@@ -224,16 +229,23 @@ class DesktopPasses:
 
         return target
 
-    def _pass(self, connection_id: str, holder: str) -> None:
+    def _pass(self, connection_id: str, holder: str, taken_at: datetime) -> None:
+        """The session's work under the connection's lease (taken at `taken_at`): waiting
+        fixes, a pull, then the push pass. The lease is kept while an answer is awaited (up to
+        `Waits.answer`, twice the lease) by the fixes and the pull as by the push pass; found
+        taken by another process meanwhile, the work stops there, storing nothing more."""
         lease = f"connection:{connection_id}"
+        keep = functools.partial(HeldLease(lease, holder, LEASE, taken_at).keep, self.ledger)
         try:
             with self.ledger.db.session() as session:
                 DesktopRequests(session).forget_answered(self.ledger.clock() - KEEP_ANSWERS)
-            fixes.carry_out_waiting(self.ledger, connection_id)  # a person waits for these
+            fixes.carry_out_waiting(self.ledger, connection_id, keep)  # a person waits for these
             if self._pull_due(connection_id):
-                pull.pull_company(self.ledger, connection_id, desktop=True)
+                pull.pull_company(self.ledger, connection_id, desktop=True, keep=keep)
             if self._records_due(connection_id):
                 sync_company(self.ledger, connection_id, holder=holder, desktop=True)
+        except Stop as stop:
+            log.info("the Desktop pass of %s stopped: %s", connection_id, stop.reason)
         finally:
             with self.ledger.db.session() as session:
                 Leases(session, clock=self.ledger.clock).release(lease, holder)

@@ -208,7 +208,13 @@ def _freshen_mirror(
     (`work.storing`: only while the connection still has `company`). `wait_within`: the
     pull's (`pull.pull_company`), a time slice's. Returns (that reason or None, whether a
     pull was made)."""
-    pulled = pull.pull_company(ledger, connection.id, desktop=desktop, wait_within=wait_within)
+    keep = functools.partial(lease.keep, ledger)  # a Desktop answer may take minutes
+    try:
+        pulled = pull.pull_company(
+            ledger, connection.id, desktop=desktop, wait_within=wait_within, keep=keep
+        )
+    except Stop as stop:  # the lease found taken while an answer was awaited: nothing stored
+        return stop.reason, True
     if pulled.stopped in _CONNECTION_STOPS:
         return pulled.stopped, True  # the connection cannot be written to: nor is it here
     if desktop or connection.last_pull_at is not None or pulled.stopped is None:
