@@ -43,7 +43,7 @@ from ledgerbridge.core import catalog, money
 from ledgerbridge.core.reconcile import KIND_LABELS
 from ledgerbridge.core.records import RECORD_TYPES
 from ledgerbridge.engine.desktop import fixes
-from ledgerbridge.engine.errors import InvalidCursor
+from ledgerbridge.engine.errors import InvalidCursor, Refused
 from ledgerbridge.engine.ports import Ledger
 from ledgerbridge.engine.verify import VerifyReport
 from ledgerbridge.terminal import STATUSES, console
@@ -133,7 +133,10 @@ def _desktop_verify(ledger: Ledger, connection_id: str, flag: bool, wait: float)
     entry = fixes.request_verify(ledger, connection_id, "cli", flag=flag)
     deadline = time.monotonic() + wait
     while True:
-        report = fixes.verify_report(ledger, entry)
+        try:
+            report = fixes.verify_report(ledger, entry)
+        except Refused as refused:  # withdrawn: no session will carry it out
+            raise CliError(f"{refused.reason} (audit log entry {entry})") from None
         if report is not None:
             return report
         if time.monotonic() >= deadline:

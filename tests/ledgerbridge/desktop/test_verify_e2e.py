@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 
 from ledgerbridge.engine.desktop import fixes
+from ledgerbridge.engine.errors import Refused
+from ledgerbridge.storage.desktop_actions import DesktopActions
 from tests.ledgerbridge.desktop.conftest import Desktop
 from tests.ledgerbridge.desktop.test_failures_e2e import listed, person
 from tests.ledgerbridge.desktop.test_fixes_e2e import ready, sessions
@@ -81,3 +83,16 @@ def test_a_verify_asked_while_one_runs_is_carried_out_too(
         assert report is not None and report.stopped is None, entry
         assert report.checked == 2 and report.mismatches == []
     assert not fixes.waiting(desktop.ledger, cid)
+
+
+def test_a_verify_withdrawn_at_start_fresh_says_so(desktop: Desktop) -> None:
+    """Start fresh withdraws the fixes still waiting, a verify among them: its report will
+    never come, and whoever waits for it (`ledgerbridge verify`) is told so rather than
+    waiting out its deadline for a Web Connector that did call in."""
+    ready(desktop)
+    cid = desktop.connection["id"]
+    entry = fixes.request_verify(desktop.ledger, cid, "test")
+    with desktop.ledger.db.session() as session:  # what Start fresh does to the waiting fixes
+        DesktopActions(session, clock=desktop.ledger.clock).withdraw_all(cid)
+    with pytest.raises(Refused, match="withdrawn: the connection started fresh"):
+        fixes.verify_report(desktop.ledger, entry)

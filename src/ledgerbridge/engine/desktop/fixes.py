@@ -141,9 +141,12 @@ def _connection_request(
 
 def verify_report(ledger: Ledger, entry: int) -> VerifyReport | None:
     """The report of a verify kept for the Web Connector (`request_verify`), once a session
-    has carried it out; None until then."""
+    has carried it out; None until then. `Refused` when it will never be: withdrawn (the
+    connection started fresh before a session carried it out)."""
     with ledger.db.session(readonly=True) as session:
         found = Audit(session).get(entry)
+    if found is not None and found.after and "withdrawn" in found.after:
+        raise Refused(f"the verify was withdrawn: {found.after['withdrawn']}")
     if found is None or not found.after or "report" not in found.after:
         return None
     return VerifyReport.from_json(found.after["report"])
