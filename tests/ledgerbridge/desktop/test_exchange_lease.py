@@ -34,19 +34,17 @@ def _kept(desktop: Desktop, lease: str, ahead: timedelta) -> bool:
     return False
 
 
-def test_a_pass_waiting_minutes_for_an_answer_keeps_its_lease(
-    desktop: Desktop, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    connector = connected(desktop)
-    cid = desktop.connection["id"]
-    lease = f"connection:{cid}"
-    put(desktop, "customer", "c1", display_name=NAME)
+def _answered_after_six_minutes(
+    desktop: Desktop, monkeypatch: pytest.MonkeyPatch, lease: str, answer: str
+) -> list[bool]:
+    """QuickBooks takes six minutes (the test's clock) to give the first answer that holds
+    `answer` while the pass waits, looking at the queue; then another process's session asks
+    for the lease: whether it got it, once that has happened."""
     answered = DesktopPasses.take_response
     taken: list[bool] = []
 
     def slow(self: DesktopPasses, session: Any, request_id: str, response: str) -> Any:
-        if "CustomerAddRs" in response and not taken:
-            # QuickBooks takes six minutes to answer; the pass waits, looking at the queue
+        if answer in response and not taken:
             for _ in range(6):
                 desktop.clock.advance(minutes=1)
                 _kept(desktop, lease, LEASE - timedelta(minutes=2))
@@ -55,6 +53,17 @@ def test_a_pass_waiting_minutes_for_an_answer_keeps_its_lease(
         return answered(self, session, request_id, response)
 
     monkeypatch.setattr(DesktopPasses, "take_response", slow)
+    return taken
+
+
+def test_a_pass_waiting_minutes_for_an_answer_keeps_its_lease(
+    desktop: Desktop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    connector = connected(desktop)
+    cid = desktop.connection["id"]
+    lease = f"connection:{cid}"
+    put(desktop, "customer", "c1", display_name=NAME)
+    taken = _answered_after_six_minutes(desktop, monkeypatch, lease, "CustomerAddRs")
     log = connector.run_session()
     made = [c for c in exported(desktop).get("Customer", []) if c.get("Name") == NAME]
     assert len(made) == 1, log.to_json()
@@ -73,19 +82,7 @@ def test_a_pull_waiting_minutes_for_an_answer_keeps_the_lease(
     cid = desktop.connection["id"]
     lease = f"connection:{cid}"
     desktop.clock.advance(minutes=60 * 24)  # the company is due to be read again
-    answered = DesktopPasses.take_response
-    taken: list[bool] = []
-
-    def slow(self: DesktopPasses, session: Any, request_id: str, response: str) -> Any:
-        if "QueryRs" in response and not taken:
-            for _ in range(6):  # QuickBooks takes six minutes to answer the pull's first read
-                desktop.clock.advance(minutes=1)
-                _kept(desktop, lease, LEASE - timedelta(minutes=2))
-            with desktop.ledger.db.session() as db:  # another process's session, meanwhile
-                taken.append(Leases(db, clock=desktop.ledger.clock).acquire(lease, "b", LEASE))
-        return answered(self, session, request_id, response)
-
-    monkeypatch.setattr(DesktopPasses, "take_response", slow)
+    taken = _answered_after_six_minutes(desktop, monkeypatch, lease, "QueryRs")
     put(desktop, "customer", "c1", display_name=NAME)
     log = connector.run_session()
     assert taken == [False], log.to_json()  # the lease was the session's pass's all along
