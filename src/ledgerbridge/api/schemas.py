@@ -258,6 +258,12 @@ class ConnectionOut(BaseModel):
         "(`connection.secret_keys_changed`: the server's secret keys no longer open its "
         "stored QuickBooks tokens); null when nothing does",
     )
+    waiting_until: str | None = Field(
+        None,
+        description="QuickBooks' limits make the company wait until this moment (QuickBooks "
+        "answered 429, or the company's requests for the minute are used up): nothing is sent "
+        "before it, a retry included; null when it does not wait",
+    )
 
 
 class RecordProblemOut(BaseModel):

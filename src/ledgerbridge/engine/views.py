@@ -116,6 +116,9 @@ class ConnectionView:
     settings: Mapping[str, Any]
     # what stops the whole connection beyond its status (the secret keys changed); None: nothing
     problem: ProblemView | None = None
+    # QuickBooks' limits make the company wait until then (a 429, its window full: nothing is
+    # sent before, a Retry included); None: it does not wait
+    waiting_until: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -129,4 +132,5 @@ class ConnectionView:
             "last_pull_at": self.last_pull_at,
             "settings": dict(self.settings),
             "problem": self.problem.to_json() if self.problem else None,
+            "waiting_until": self.waiting_until,
         }

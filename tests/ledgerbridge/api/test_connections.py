@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any, get_args
 
 import pytest
 
 from ledgerbridge.api import schemas
 from ledgerbridge.engine.service import DEFAULT_SETTINGS, NEW_CONNECTION_SETTINGS, SETTINGS
+from ledgerbridge.storage.sync_states import SyncStates
 from tests.ledgerbridge.api.conftest import Stack, error_of, fields_of
 
 
@@ -30,6 +32,22 @@ def test_create_list_and_read_a_connection(stack: Stack) -> None:
     missing = stack.http.get("/v1/connections/con_nope")
     assert missing.status_code == 404
     assert error_of(missing)["code"] == "not_found"
+
+
+def test_a_connection_says_until_when_quickbooks_limits_make_it_wait(stack: Stack) -> None:
+    """The company's wait for QuickBooks' limits (a 429, its window full) is stored on the
+    connection, not shown in any record: the connection says it while it lasts."""
+    cid = stack.connection("Main office")["id"]
+    assert stack.http.get(f"/v1/connections/{cid}").json()["waiting_until"] is None
+    until = stack.ledger.clock() + timedelta(seconds=45)
+    with stack.ledger.db.session() as session:
+        SyncStates(session).delay_all(cid, until)
+    shown = stack.http.get(f"/v1/connections/{cid}").json()
+    assert datetime.fromisoformat(shown["waiting_until"]) == until
+    with stack.ledger.db.session() as session:  # a wait over is not shown
+        SyncStates(session).delay_all(cid, until + timedelta(seconds=1))
+    stack.ledger.clock = lambda: until + timedelta(minutes=1)  # type: ignore[method-assign]
+    assert stack.http.get(f"/v1/connections/{cid}").json()["waiting_until"] is None
 
 
 @pytest.mark.parametrize(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import html
+from datetime import timedelta
 
 import httpx
 from cryptography.fernet import Fernet
@@ -13,6 +14,7 @@ from cryptography.fernet import Fernet
 from ledgerbridge.bootstrap import build
 from ledgerbridge.engine.push import sync_company
 from ledgerbridge.settings import Secret
+from ledgerbridge.storage.sync_states import SyncStates
 from tests.ledgerbridge.dashboard.conftest import Office
 from tests.ledgerbridge.engine.conftest import connect
 from tests.ledgerbridge.tls import shared_tls
@@ -67,3 +69,19 @@ def test_the_connection_page_warns_ahead_of_the_end_of_the_sign_in(office: Offic
     assert "Refresh from QuickBooks</button>" in page  # still active: everything else works
     listed = html.unescape(office.client.get("/dashboard/connections").text)
     assert "Reconnect QuickBooks soon" in listed
+
+
+def test_the_connection_page_says_until_when_quickbooks_limits_make_it_wait(
+    office: Office,
+) -> None:
+    """QuickBooks answered 429, or the company's requests for the minute are used up: no
+    record shows it (the wait is the company's), so the connection's page says it."""
+    cid = office.connection()
+    ledger = office.site.ledger
+    shown = "Waiting for QuickBooks"
+    assert shown not in html.unescape(office.client.get(f"/dashboard/connections/{cid}").text)
+    with ledger.db.session() as session:
+        SyncStates(session).delay_all(cid, ledger.clock() + timedelta(minutes=1))
+    page = html.unescape(office.client.get(f"/dashboard/connections/{cid}").text)
+    assert shown in page
+    assert "nothing is sent before" in page
