@@ -10,7 +10,7 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, Update, bindparam, insert, select, update
+from sqlalchemy import ColumnElement, Row, Select, Update, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from ledgerbridge.storage import tables
@@ -318,8 +318,7 @@ class Connections:
         (a Start fresh forgot it; the same company connected again has none until its first
         full read). The one check of a pull's read and a pass's conclusions alike
         (`engine.pull`, `engine.push.work.storing`)."""
-        statement = prepared("connections.still_has", _held_company)
-        row = run(self._session, statement, {"c_id": connection_id}).one_or_none()
+        row = self._held_company(connection_id)
         if row is None or row.realm_id != company.realm_id:
             return False
         if row.company_generation != company.generation:  # it started fresh meanwhile
@@ -342,9 +341,13 @@ class Connections:
         (`StoredConnection.company_generation`): the check of a QuickBooks Desktop request
         queued for the Web Connector (`engine.desktop.exchange`), which a Start fresh then
         waits for, and withdraws."""
-        statement = prepared("connections.still_has", _held_company)
-        row = run(self._session, statement, {"c_id": connection_id}).one_or_none()
+        row = self._held_company(connection_id)
         return row is not None and row.company_generation == generation
+
+    def _held_company(self, connection_id: str) -> Row[Any] | None:
+        """The connection's company columns, its row held to the end of the transaction."""
+        statement = prepared("connections.still_has", _held_company)
+        return run(self._session, statement, {"c_id": connection_id}).one_or_none()
 
     def get_with_company(self, connection_id: str) -> tuple[StoredConnection, Company] | None:
         """`get_unscoped`, with the company it has now (`Company`), in one statement."""
