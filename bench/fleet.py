@@ -43,6 +43,14 @@ work on these cores alone (the ratio between worker counts is the engine's own s
 workers are then `bench.unlimited_worker`s, which pace no company to QuickBooks' limits (before
 2026-12-07 they still did, and `--no-limits` measured the limits all the same).
 
+The emulator answers at once, on the same cores: a worker's job then spends its time computing,
+and two workers on two cores can only share them. QuickBooks answers over the internet, and a
+job spends most of its time waiting for it. `--latency MS` makes every request of every company
+wait that long before it is answered (an emulator fault on each company; waiting costs the
+emulator no CPU), and `--concurrency N` has each worker run N jobs at once
+(`ledgerbridge worker --concurrency`), so that one process works other companies while each
+waits.
+
 The clock starts once every worker has registered with procrastinate (a worker's start-up, its
 imports and its pool, is printed apart and not counted: a fleet's workers are long-running).
 Reported for each count of workers: records per second (every record, from the first handover,
@@ -106,6 +114,7 @@ from ledgerbridge.bootstrap import Ledger, build
 from ledgerbridge.core.records import Incoming
 from ledgerbridge.demo.quickbooks import DemoCompany
 from ledgerbridge.demo.run import connect
+from ledgerbridge.dispatch import MAX_CONCURRENCY
 from ledgerbridge.dispatch.jobs import apply_job_schema, defer_sync_in
 from ledgerbridge.engine.service import PUT_MANY, Service
 from ledgerbridge.settings import load_settings
@@ -218,10 +227,15 @@ def bench_ledger(url: str, scratch: Path) -> Iterator[BenchLedger]:
 
 
 def companies(
-    service: Service, url: str, counts: list[tuple[str, int, int]], limits: bool = True
+    service: Service,
+    url: str,
+    counts: list[tuple[str, int, int]],
+    limits: bool = True,
+    latency_ms: int = 0,
 ) -> list[Company]:
     """(prefix, companies, records each): each created in the emulator (with QuickBooks' real
-    limits unless `limits` is false), and connected."""
+    limits unless `limits` is false; answering every request after `latency_ms`), and
+    connected."""
     made = []
     today = dt.date.today()
     for prefix, number, records in counts:
@@ -230,6 +244,9 @@ def companies(
             company = DemoCompany.create(url, name=name, preset="blank")
             # the emulator's companies have QuickBooks' limits by default: off, they are unset
             company.admin("PATCH", "", {"throttle": LIMITS if limits else THROTTLE_OFF})
+            if latency_ms:  # every request, from the connection's own on, until cleared
+                action = {"latency_ms": latency_ms}
+                company.admin("POST", "/faults", {"match": {}, "times": None, "action": action})
             connected = connect(service, company, name, name)
             incoming = workload(sizes_of(records), index, today)
             made.append(
@@ -333,9 +350,11 @@ def start_workers(
     logs: Path,
     own_sessions: bool = False,
     limits: bool = True,
+    concurrency: int = 1,
 ) -> list[subprocess.Popen[bytes]]:
-    """`ledgerbridge worker`s; without `limits`, `bench.unlimited_worker`s (the same worker
-    pacing no company to QuickBooks' limits: a worker's own limits are not a setting)."""
+    """`ledgerbridge worker`s running `concurrency` jobs each; without `limits`,
+    `bench.unlimited_worker`s (the same worker pacing no company to QuickBooks' limits: a
+    worker's own limits are not a setting)."""
     command = [sys.executable, "-m", "bench.unlimited_worker"]
     if limits:
         command = [
@@ -344,6 +363,7 @@ def start_workers(
             "--log-level",
             "warning",
         ]
+    command += ["--concurrency", str(concurrency)]
     workers = []
     for n in range(count):
         log = (logs / f"worker-{n}.log").open("wb")
@@ -380,6 +400,8 @@ def run_once(
     own_sessions: bool = False,
     arrive_over: float = 0.0,
     limits: bool = True,
+    latency_ms: int = 0,
+    concurrency: int = 1,
 ) -> Run:
     url = f"http://{server.host}:{server.port}"
     server.admin("POST", "/_emulator/reset")
@@ -389,8 +411,8 @@ def run_once(
         small_count = max(1, round(SMALL * scale))
         large_records = max(SMALL_RECORDS, round(LARGE_RECORDS * scale))
         started = time.perf_counter()
-        large = companies(service, url, [("Large", LARGE, large_records)], limits)
-        small = companies(service, url, [("Small", small_count, SMALL_RECORDS)], limits)
+        large = companies(service, url, [("Large", LARGE, large_records)], limits, latency_ms)
+        small = companies(service, url, [("Small", small_count, SMALL_RECORDS)], limits, latency_ms)
         result.largest = max(len(c.records) for c in large + small)
         print(
             f"  {len(large) + len(small):,} companies created and connected in "
@@ -406,7 +428,7 @@ def run_once(
                 hand_over(service, company)
             result.handover = time.perf_counter() - handed
         launched = time.perf_counter()
-        procs = start_workers(workers, bench.environ, scratch, own_sessions, limits)
+        procs = start_workers(workers, bench.environ, scratch, own_sessions, limits, concurrency)
         try:
             wait_until_ready(ledger, workers, procs)
             began = time.perf_counter()
@@ -483,7 +505,7 @@ def run_once(
             groups.update({c.connection_id: "small" for c in small})
             with ledger.db.engine.connect() as connection:
                 result.spans = job_spans(connection, groups, time.time())
-            result.first_waits = first_job_waits(result.spans, arrived_at, workers)
+            result.first_waits = first_job_waits(result.spans, arrived_at, workers * concurrency)
             result.arrivals = len(arrived_at)
             result.idle = large_idle(result.spans)
         finally:
@@ -580,6 +602,20 @@ def _parser() -> argparse.ArgumentParser:
         help="companies without QuickBooks' limits: what the workers, PostgreSQL and the "
         "emulator do on these cores alone (the limits bound the large companies otherwise)",
     )
+    parser.add_argument(
+        "--latency",
+        type=int,
+        default=0,
+        metavar="MS",
+        help="every request of every company answered after this many milliseconds (the "
+        "emulator answers at once: QuickBooks over the internet does not; default 0)",
+    )
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        default=1,
+        help="jobs each worker runs at once (`ledgerbridge worker --concurrency`; default 1)",
+    )
     parser.add_argument("--timeout", type=float, default=7200.0, help="seconds a run may take")
     parser.add_argument("--host", default="127.0.0.1")
     return parser
@@ -591,6 +627,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     counts = [int(n) for n in args.workers.split(",") if n.strip()]
     if scale <= 0 or not counts or min(counts) < 1:
         _parser().error("--scale must be positive and --workers at least 1 each")
+    if not 0 <= args.latency <= 120_000 or not 1 <= args.concurrency <= MAX_CONCURRENCY:
+        _parser().error(f"--latency must be 0 to 120000, --concurrency 1 to {MAX_CONCURRENCY}")
     logging.getLogger("ledgerbridge.crypto").setLevel(logging.ERROR)
 
     def body(server: EmulatorProcess) -> None:
@@ -609,6 +647,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         if args.no_limits:
             print("companies without QuickBooks' limits (--no-limits)")
+        if args.latency:
+            print(f"every request answered after {args.latency} ms (--latency)")
+        if args.concurrency > 1:
+            print(f"each worker runs {args.concurrency} jobs at once (--concurrency)")
         if args.backlog:
             print("arrivals: every record handed over before the workers start (--backlog)")
         elif args.arrive_over > 0:
@@ -629,6 +671,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                     args.own_sessions,
                     args.arrive_over,
                     not args.no_limits,
+                    args.latency,
+                    args.concurrency,
                 )
             runs.append(run)
             print_durations(run.spans)

@@ -12,6 +12,7 @@ unthrottled company (`demo.run.UNLIMITED`).
 
 from __future__ import annotations
 
+import argparse
 import logging
 
 from ledgerbridge.bootstrap import wiring
@@ -21,11 +22,14 @@ from ledgerbridge.settings import load_settings
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.unlimited_worker")
+    parser.add_argument("--concurrency", type=int, default=1, help="jobs run at once")
+    args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     ledger = wiring.migrated(load_settings())
     ledger.rate_limits = RateLimits(UNLIMITED, UNLIMITED)
     try:
-        wiring.run_jobs(ledger)
+        wiring.run_jobs(ledger, concurrency=args.concurrency)
     finally:
         ledger.db.dispose()
 

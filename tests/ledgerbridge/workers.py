@@ -26,8 +26,8 @@ logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name
 logging.getLogger("httpx").setLevel(logging.WARNING)
 ledger = build(load_settings())
 try:
-    run_worker(ledger, name=sys.argv[1], poll_every=0.5, heartbeat_every=0.5, stalled_after=2.0,
-               sweep_cron=None, cleanup_cron=None)
+    run_worker(ledger, name=sys.argv[1], concurrency=int(sys.argv[2]), poll_every=0.5,
+               heartbeat_every=0.5, stalled_after=2.0, sweep_cron=None, cleanup_cron=None)
 finally:
     ledger.db.dispose()
 """
@@ -41,11 +41,26 @@ class Worker:
     log_path: Path
 
     @classmethod
-    def start(cls, name: str, environ: dict[str, str], log_path: Path) -> Worker:
+    def start(
+        cls, name: str, environ: dict[str, str], log_path: Path, *, concurrency: int = 1
+    ) -> Worker:
+        """A worker running `concurrency` jobs at once."""
         log = log_path.open("wb")
         process = subprocess.Popen(
-            [sys.executable, "-c", WORKER, name], env=environ, stdout=log, stderr=log
+            [sys.executable, "-c", WORKER, name, str(concurrency)],
+            env=environ,
+            stdout=log,
+            stderr=log,
         )
+        return cls(name, process, log, log_path)
+
+    @classmethod
+    def cli(cls, name: str, args: list[str], environ: dict[str, str], log_path: Path) -> Worker:
+        """`ledgerbridge worker` itself, with `args` (its own sweep and cleanup scheduled, as
+        a deployed worker's are)."""
+        log = log_path.open("wb")
+        command = str(Path(sys.executable).parent / "ledgerbridge")
+        process = subprocess.Popen([command, "worker", *args], env=environ, stdout=log, stderr=log)
         return cls(name, process, log, log_path)
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 20.0) -> int:

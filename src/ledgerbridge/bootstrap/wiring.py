@@ -154,9 +154,11 @@ def run_jobs(
     heartbeat_every: float = 10.0,
     stalled_after: float = 60.0,
     poll_every: float = 1.0,
+    concurrency: int = 1,
 ) -> None:
     """`ledgerbridge worker` on PostgreSQL: procrastinate's worker runs the sync and pull jobs
-    until SIGINT or SIGTERM (a worker silent for `stalled_after` seconds is presumed dead)."""
+    until SIGINT or SIGTERM (a worker silent for `stalled_after` seconds is presumed dead),
+    `concurrency` at once."""
     from ledgerbridge.dispatch import jobs
 
     jobs.run_worker(
@@ -164,4 +166,5 @@ def run_jobs(
         heartbeat_every=heartbeat_every,
         stalled_after=stalled_after,
         poll_every=poll_every,
+        concurrency=concurrency,
     )

@@ -18,6 +18,7 @@ import typer
 
 from ledgerbridge.bootstrap import Ledger, wiring
 from ledgerbridge.cli.common import opened
+from ledgerbridge.dispatch import MAX_CONCURRENCY
 
 __all__ = ["Level", "LogLevel", "app"]
 
@@ -109,6 +110,16 @@ def worker(
             max=3600,
         ),
     ] = 1.0,
+    concurrency: Annotated[
+        int,
+        typer.Option(
+            help="PostgreSQL: jobs this worker runs at once, each in a thread, never two of one "
+            "company. A job mostly waits for QuickBooks' answers: more than 1 lets one process "
+            "work other companies meanwhile (its Python code still runs on one core at a time).",
+            min=1,
+            max=MAX_CONCURRENCY,
+        ),
+    ] = 1,
 ) -> None:
     """Run the sync work without the HTTP API, until interrupted."""
     _configure_logging(log_level)
@@ -124,6 +135,7 @@ def worker(
                 heartbeat_every=heartbeat_every,
                 stalled_after=stalled_after,
                 poll_every=poll_every,
+                concurrency=concurrency,
             )
             return
         dispatcher = wiring.dispatcher_for(ledger)

@@ -5,3 +5,9 @@ On SQLite (the embedded default) `InProcessDispatcher` runs them in a background
 `ledgerbridge worker` processes (see docs/architecture.md). Either way due work is derived from
 the sync state, so a lost wake-up only delays work.
 """
+
+MAX_CONCURRENCY = 4
+"""The most jobs one `ledgerbridge worker` runs at once (`--concurrency`), each in a thread. A
+job holds up to two of the process's database connections at a time (a pass's read of its next
+records while it stores), and SQLAlchemy's pool has 15: four jobs leave room for the process's
+own. More companies at once take more processes."""

@@ -106,6 +106,7 @@ from sqlalchemy import Connection, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+from ledgerbridge.dispatch import MAX_CONCURRENCY
 from ledgerbridge.engine.desktop import health as desktop_health
 from ledgerbridge.engine.health import STALLED_AFTER, check_connection, requeue_stalled
 from ledgerbridge.engine.notify import deliver_events
@@ -829,8 +830,8 @@ def run_worker(
     worker schedules none; the test suites' workers, whose tests read the job table: started in
     the ten minutes after 03:17 UTC, a worker would otherwise run the day's cleanup first).
     """
-    if concurrency < 1:
-        raise ValueError("concurrency must be at least 1")
+    if not 1 <= concurrency <= MAX_CONCURRENCY:
+        raise ValueError(f"concurrency must be 1 to {MAX_CONCURRENCY}")
     app = job_app(
         ledger, pool_size=concurrency + 3, sweep_cron=sweep_cron, cleanup_cron=cleanup_cron
     )

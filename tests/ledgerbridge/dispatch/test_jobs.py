@@ -7,6 +7,7 @@ heartbeats so a killed one is presumed dead within seconds.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -50,6 +51,7 @@ from ledgerbridge.storage.mirror import Mirror
 from ledgerbridge.storage.records import Records
 from ledgerbridge.storage.sync_states import SyncStates
 from qbo_emulator.server import EmulatorServer
+from qbo_emulator.testing import HeldLatency
 from tests.ledgerbridge.engine.conftest import connect
 from tests.ledgerbridge.postgres import private_schema
 from tests.ledgerbridge.workers import Worker
@@ -367,6 +369,42 @@ def test_two_worker_processes_share_the_companies(bench: Bench) -> None:
     for worker in (one, two):
         assert "Starting job ledgerbridge.sync_connection" in worker.output()
         assert "Traceback" not in worker.output(), worker.output()
+
+
+def test_one_worker_with_concurrency_syncs_a_company_while_another_waits_for_quickbooks(
+    bench: Bench,
+) -> None:
+    """`ledgerbridge worker --concurrency 2`: while one company's answer from QuickBooks is
+    awaited, the same process syncs another company (with 1, the second waits behind it)."""
+    slow_id, slow_realm = bench.company("Slow Co")
+    quick_id, quick_realm = bench.company("Quick Co")
+    slow = bench.put_customers(slow_id, 10, "Slow Customer")  # its job is queued first
+    quick = bench.put_customers(quick_id, 10, "Quick Customer")
+    bench.admin(
+        "POST",
+        f"/companies/{slow_realm}/faults",
+        {"match": {"entity": "batch", "writes": True}, "times": 1, "action": {"latency_ms": 60000}},
+    )
+    held = HeldLatency()
+    bench.emulator.emulator.latency = held.wait
+    try:
+        worker = Worker.cli(
+            "both",
+            ["--concurrency", "2", "--poll-every", "0.5"],
+            bench.environ,
+            bench.tmp_path / "both.log",
+        )
+        bench.workers.append(worker)
+        faults = f"/companies/{slow_realm}/faults"
+        wait_for(lambda: bench.admin("GET", faults)["faults"][0]["hits"] == 1, 30, "slow batch")
+        wait_for(lambda: sorted(bench.customers(quick_realm)) == sorted(quick), 30, "quick co")
+        assert bench.customers(slow_realm) == []  # its batch is still under way
+    finally:
+        held.release()
+        bench.emulator.emulator.latency = asyncio.sleep
+    wait_for(lambda: sorted(bench.customers(slow_realm)) == sorted(slow), 30, "slow co")
+    assert worker.stop() == 0, worker.output()
+    assert "Traceback" not in worker.output(), worker.output()
 
 
 def test_a_killed_worker_is_replaced_and_nothing_is_sent_twice(bench: Bench) -> None:

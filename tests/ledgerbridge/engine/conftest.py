@@ -290,9 +290,12 @@ def world(
         service = Service(
             ledger, wake=dispatcher.wake, wake_pull=dispatcher.wake_pull, defer_in=defer_sync_in
         )
+        # two processes, the second running two jobs at once (`--concurrency 2`)
         workers = [
-            Worker.start(name, {**os.environ, **environ}, tmp_path / f"{name}.log")
-            for name in ("worker-one", "worker-two")
+            Worker.start(
+                name, {**os.environ, **environ}, tmp_path / f"{name}.log", concurrency=jobs
+            )
+            for name, jobs in (("worker-one", 1), ("worker-two", 2))
         ]
     else:
         service = Service(ledger)
