@@ -244,10 +244,10 @@ def companies(
             company = DemoCompany.create(url, name=name, preset="blank")
             # the emulator's companies have QuickBooks' limits by default: off, they are unset
             company.admin("PATCH", "", {"throttle": LIMITS if limits else THROTTLE_OFF})
-            if latency_ms:  # every request, from the connection's own on, until cleared
+            connected = connect(service, company, name, name)
+            if latency_ms:  # every request from now on (the set-up's own are not timed)
                 action = {"latency_ms": latency_ms}
                 company.admin("POST", "/faults", {"match": {}, "times": None, "action": action})
-            connected = connect(service, company, name, name)
             incoming = workload(sizes_of(records), index, today)
             made.append(
                 Company(name, company.realm_id, connected.key_id, connected.connection.id, incoming)
