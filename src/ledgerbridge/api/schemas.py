@@ -238,6 +238,12 @@ class Queued(BaseModel):
 
 class PullQueued(BaseModel):
     status: Literal["queued"]
+    waiting_until: str | None = Field(
+        None,
+        description="QuickBooks' limits make the company wait until this moment (it answered "
+        "429, or the company's requests for the minute are used up): the pull reads "
+        "QuickBooks then, not before; null when it does not wait",
+    )
 
 
 class ConnectionOut(BaseModel):

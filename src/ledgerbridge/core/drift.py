@@ -35,7 +35,7 @@ Pure: the engine (`engine.drift`, `core.planner`, `engine.verify`) reads and car
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Final
@@ -86,6 +86,7 @@ __all__ = [
     "lacking",
     "merge_survivor",
     "merged_problem",
+    "moved_to",
     "paid_problem",
     "parties",
     "stopped",
@@ -463,17 +464,41 @@ def merge_survivor(
     (None: unknown or unclear)."""
     if hint and hint != gone_id:
         return hint
-    found = {
-        after.parent_id
-        for before, after in moves
-        if before is not None
-        and _party_of(before, entity)  # an expense's payee may have been a customer of that id
-        and _party_of(after, entity)
-        and before.parent_id == gone_id
-        and after.parent_id
-        and after.parent_id != gone_id
-    }
-    return found.pop() if len(found) == 1 else None
+    return survivor_of(gone_id, moved_to([(entity, gone_id)], moves).get((entity, gone_id)))
+
+
+def survivor_of(gone_id: str, moved: Collection[str] | None, hint: str | None = None) -> str | None:
+    """`merge_survivor` from where `moved_to` found `gone_id`'s transactions moved."""
+    if hint and hint != gone_id:
+        return hint
+    return next(iter(moved)) if moved is not None and len(moved) == 1 else None
+
+
+def moved_to(
+    gone: Iterable[tuple[str, str]],
+    moves: Iterable[tuple[MirrorObject | None, MirrorObject]],
+) -> dict[tuple[str, str], set[str]]:
+    """Where the transactions (and a customer's sub-customers) of each merged-away (entity,
+    id) of `gone` moved, found in one pass over `moves` (a pull's changed pairs, read back
+    from disk: read once for every merge, not once a merge). At most two ids are kept a merge
+    (two make its survivor unclear already), so what is held grows with the merges, not with
+    the moves."""
+    wanted: dict[str, list[str]] = {}
+    for entity, gone_id in gone:
+        wanted.setdefault(gone_id, []).append(entity)
+    found: dict[tuple[str, str], set[str]] = {}
+    for before, after in moves:
+        if before is None or not before.parent_id or not after.parent_id:
+            continue
+        if before.parent_id == after.parent_id:
+            continue
+        for entity in wanted.get(before.parent_id, ()):
+            # an expense's payee may have been a customer of that id
+            if _party_of(before, entity) and _party_of(after, entity):
+                into = found.setdefault((entity, before.parent_id), set())
+                if len(into) < 2:
+                    into.add(after.parent_id)
+    return found
 
 
 def _party_of(obj: MirrorObject, entity: str) -> bool:

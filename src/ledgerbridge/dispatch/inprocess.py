@@ -3,7 +3,9 @@
 `wake(connection_id)` asks for a sync pass soon; `wake_pull(connection_id)` for a pull. Besides
 wake-ups, the thread looks at every connected company each `poll` seconds (records whose retry
 time has come become due without anyone waking them) and pulls each company every
-`pull_every` (change data capture), so nothing depends on a wake-up arriving.
+`pull_every` (change data capture), so nothing depends on a wake-up arriving. A company that
+waits for QuickBooks' limits (`connections.wait_until`) is not read during its wait: its pull
+(a wake-up's too) comes due again when the wait ends.
 
 Health (`engine.health`): every `health_every` seconds an active company's stalled records are
 queued again; a suspended company is checked again `check_every` seconds after it was first
@@ -118,7 +120,7 @@ class InProcessDispatcher:
             due_pull = now - self._last_pull.get(cid, -1e18) >= self._pull_every
             if cid in wanted_pull or due_pull:
                 self._last_pull[cid] = now
-                self._step(pull_company, cid, failed)
+                self._step(self._pull, cid, failed)
         with self._ledger.db.session(readonly=True) as session:
             due = SyncStates(session).due_connections(self._ledger.clock())
         sent: set[str] = set()
@@ -134,6 +136,14 @@ class InProcessDispatcher:
         for cid in [c.id for c in connections] + desktop:
             if cid in waiting and cid not in failed and cid not in sent:
                 self._step(deliver_events, cid, failed)
+
+    def _pull(self, ledger: Ledger, connection_id: str) -> None:
+        """The company's pull; one that the company's wait for QuickBooks' limits stopped
+        (`pull_company` reads nothing then) comes due again when the wait ends, not a whole
+        `pull_every` later: a webhook's changes are read once QuickBooks lets them be."""
+        report = pull_company(ledger, connection_id)
+        if report.stopped == "throttled" and report.retry_after is not None:
+            self._last_pull[connection_id] = self._clock() + report.retry_after - self._pull_every
 
     def _sync(self, ledger: Ledger, connection_id: str) -> None:
         sync_company(ledger, connection_id, holder=self._holder)

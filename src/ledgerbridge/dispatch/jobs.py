@@ -461,8 +461,10 @@ def _follow_up(ledger: Ledger, connection_id: str, *, gap: timedelta) -> int | N
 
 
 def _pull_later(ledger: Ledger, connection_id: str, seconds: float) -> int | None:
-    """Queue the company's pull again for when its window has room (a continuation: records
-    just handed over go first)."""
+    """Queue the company's pull again for when its window has room, or its wait for
+    QuickBooks' limits ends (a continuation: records just handed over go first; one job, its
+    queueing lock keeps it single: a pull already waiting ends the same way when it runs
+    before the wait has)."""
     with ledger.db.session() as session:
         return _defer_on(
             session, PULL_TASK, connection_id, delay=seconds, priority=CONTINUATION_PRIORITY
@@ -544,7 +546,10 @@ def run_pull(
     `asked_at` (the sweep's pulls): a read of the company that began after that moment (a
     sync's first pull, its fresh mirror, a person's refresh; `CLOCK_MARGIN` after) has already
     brought QuickBooks' changes up to it into the mirror, so the job ends without reading the
-    company again. A wake-up's pull (a webhook) never carries one: it always reads."""
+    company again. A wake-up's pull (a webhook) never carries one: it always reads, but not
+    while the company waits for QuickBooks' limits (`connections.wait_until`, a 429, its
+    window full): then it reads nothing and is queued again for the moment the wait ends
+    (`pull_company` stops "throttled" or "rate_limited"; `_pull_later`)."""
     if asked_at is not None and _read_since(ledger, connection_id, asked_at):
         return "objects=0 deleted=0 stopped=read_since_asked"
     try:
@@ -556,7 +561,9 @@ def run_pull(
     _deliver(ledger, connection_id)
     if report.stopped is None:
         _follow_up(ledger, connection_id, gap=timedelta(0))
-    elif report.stopped == "rate_limited":  # the company's window is full: read once it is not
+    elif report.stopped in ("rate_limited", "throttled"):
+        # the company's window is full, or it waits for QuickBooks' 429 (`wait_until`): the
+        # pull is read once the wait ends, not during it
         _pull_later(ledger, connection_id, report.retry_after or PULL_WAIT)
     return f"objects={report.objects} deleted={report.deleted} stopped={report.stopped}"
 

@@ -276,12 +276,14 @@ class _Detector:
     # --- 2. merges --------------------------------------------------------------------------------
 
     def _merges(self) -> None:
+        """The merges to follow (customers and vendors gone now, and those a merge's code
+        still fails for whose copy is gone), then each followed: where their transactions
+        moved is read from the pull's changed copies once for all of them (`rules.moved_to`),
+        not once a merge."""
+        merges: list[tuple[str, str]] = []
         for entity, code in rules.MERGED_CODES.items():
-            done = set()
-            for gone_entity, qbo_id in sorted(self.changes.gone):
-                if gone_entity == entity:
-                    self._merged(entity, qbo_id)
-                    done.add(qbo_id)
+            done = {qbo_id for gone_entity, qbo_id in self.changes.gone if gone_entity == entity}
+            merges += [(entity, qbo_id) for qbo_id in sorted(done)]
             # merges not followed yet: a notice or a move may tell the survivor now, or it is
             # free
             record_type = entity.lower()
@@ -290,11 +292,19 @@ class _Detector:
                 if link is None or link.qbo_id in done:
                     continue
                 if self.mirror.is_deleted(entity, link.qbo_id):
-                    self._merged(entity, link.qbo_id)
+                    merges.append((entity, link.qbo_id))
+                    done.add(link.qbo_id)
+        if not merges:
+            return
+        # what was read back unchanged moved nowhere: the changed pairs are every move
+        moved = rules.moved_to(merges, (pair for _, pair in self.changes.changed()))
+        for entity, qbo_id in merges:
+            self._merged(entity, qbo_id, moved.get((entity, qbo_id)))
 
-    def _merged(self, entity: str, gone_id: str) -> None:
+    def _merged(self, entity: str, gone_id: str, moved: set[str] | None) -> None:
         """The app record linked to the customer or vendor (`entity`) `gone_id`, merged away in
-        QuickBooks: re-linked to the one that remains, or failing with the merge's code."""
+        QuickBooks: re-linked to the one that remains, or failing with the merge's code.
+        `moved`: where its transactions moved (`rules.moved_to`)."""
         link = self.links.by_quickbooks(self.cid, entity, gone_id)
         if link is None:
             return
@@ -305,11 +315,7 @@ class _Detector:
         code = rules.MERGED_CODES[entity]
         hint = self.mirror.get(MERGE_HINTS[entity], gone_id)
         named = str(hint.data.get("into") or "") if hint is not None else ""
-        # what was read back unchanged moved nowhere: the changed pairs are every move
-        moves = (pair for _, pair in self.changes.changed())
-        survivor = rules.merge_survivor(gone_id, moves, named or None, entity=entity) or _told_into(
-            state, code
-        )
+        survivor = rules.survivor_of(gone_id, moved, named or None) or _told_into(state, code)
         target = self.mirror.get(entity, survivor) if survivor else None
         other = self.links.by_quickbooks(self.cid, entity, survivor) if survivor else None
         if target is None or (other is not None and other.app_id != key.app_id):

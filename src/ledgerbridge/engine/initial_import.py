@@ -14,8 +14,10 @@ pulls of every process; while a read waits for the window, the run beats (at lea
 `BEAT_EVERY`, with `rate_limited_until` in its progress), so however long it waits it is never
 taken for dead and started again beside itself. When QuickBooks throttles all the same, the
 import stops (`state` "stopped", `reason` "throttled",
-`retry_after`; any other fault stops it too, `reason` "error", logged); started again later
-for the same lists it resumes where it stopped (`resumed`: each list from the page after the
+`retry_after`; a company that waits for QuickBooks' limits already, `connections.wait_until`,
+is not read at all before the wait ends: stopped so at once; any other fault stops it too,
+`reason` "error", logged); started again later for the same lists it resumes where it
+stopped (`resumed`: each list from the page after the
 last one kept; the order is QuickBooks' ids, and names are never deleted in QuickBooks, only
 made inactive, so no object moves back past that point), and what was kept stays (an import is
 kept once).
@@ -152,6 +154,12 @@ def run(
     if connection is None or connection.realm_id is None or connection.status != "active":
         return _stop(ledger, connection_id, progress, "not_active")
     realm = connection.realm_id
+    now = ledger.clock()
+    if connection.wait_until is not None and connection.wait_until > now:
+        # the company waits for QuickBooks' limits (a 429, its window full): not read before
+        # the wait ends, which the progress says (`retry_after`), nothing read yet
+        progress["retry_after"] = (connection.wait_until - now).total_seconds()
+        return _stop(ledger, connection_id, progress, "throttled")
     try:
         with (
             ledger.quickbooks(connection) as quickbooks,

@@ -45,6 +45,7 @@ from ledgerbridge.adapters.qbo import (
     Unavailable,
 )
 from ledgerbridge.core.mirror import MirrorObject
+from ledgerbridge.core.retry import throttled_until
 from ledgerbridge.engine import checks as setup_checks
 from ledgerbridge.engine import drift, keys, pacing, reconnecting, twoway
 from ledgerbridge.engine.ports import Ledger
@@ -53,6 +54,7 @@ from ledgerbridge.storage.events import Events
 from ledgerbridge.storage.mirror import Mirror, same_as_stored
 from ledgerbridge.storage.scans import Scans
 from ledgerbridge.storage.scratch import KeySet, Scratch
+from ledgerbridge.storage.sync_states import SyncStates
 from ledgerbridge.storage.tokens import StoredTokens, Tokens, TokensRead
 
 LISTS = (
@@ -111,6 +113,8 @@ class PullReport:
     # when stopped by QuickBooks' throttling or the company's window full ("rate_limited"):
     # seconds until a read may go
     retry_after: float | None = None
+    # when stopped "throttled": until when the company waits (`connections.wait_until`)
+    wait_until: datetime | None = None
     drift_report: drift.DriftReport | None = None
     told: int = 0  # quickbooks.* events: changes made in QuickBooks to unlinked objects
 
@@ -171,6 +175,12 @@ def pull_company(
     minute); `wait_within`: a read that would wait longer than that in all stops the pull
     instead, nothing stored (`stopped` "rate_limited", `retry_after` the wait): a worker with
     other companies does not sleep through one company's full window.
+    A company that waits for QuickBooks' limits (`connections.wait_until`: a 429, or its
+    window full for longer than a pass waits, `SyncStates.delay_all`) is not read before its
+    wait ends, whoever asks: `stopped` "throttled", `retry_after` and `wait_until` saying
+    until when, no request sent (read during a 429's Retry-After, QuickBooks answers more
+    429s and may throttle the company longer). A 429 met here is stored the same way, so
+    every other pull, and the push pass, waits for it too.
     A QuickBooks Desktop connection is pulled only from its Web Connector's sessions
     (`desktop=True`, by modified date through the Desktop adapter's `cdc`). `company`: the
     company as the caller has just read it (`read_company`), not read again here. `keep`:
@@ -182,6 +192,8 @@ def pull_company(
     reachable = connection is not None and (connection.realm_id is not None or desktop_ok)
     if company is None or connection is None or not reachable or connection.status != "active":
         report.stopped = "not_active"
+        return report
+    if connection.realm_id is not None and _waits(ledger, connection, report):
         return report
     cursor = company.cursor
     connection = keys.opened(ledger, connection, company.stored_tokens)
@@ -248,11 +260,12 @@ def pull_company(
             except pacing.WindowFull as full:
                 report.stopped, report.retry_after = "rate_limited", full.retry_after
                 return report
-            except QuickBooksError as exc:
-                # "throttled" as the push pass says it; other refusals by the adapter's own name
-                report.stopped = "throttled" if isinstance(exc, Throttled) else type(exc).__name__
-                if isinstance(exc, Throttled):
-                    report.retry_after = exc.retry_after
+            except Throttled as exc:  # as the push pass says it, and stored as it stores it
+                report.stopped, report.retry_after = "throttled", exc.retry_after
+                _wait_for_quickbooks(ledger, connection_id, read_from, cursor, exc, report)
+                return report
+            except QuickBooksError as exc:  # other refusals by the adapter's own name
+                report.stopped = type(exc).__name__
                 return report
         with ledger.db.session() as session:
             # one pull stores at a time per company, whoever runs it (the worker under the
@@ -284,6 +297,50 @@ def pull_company(
             connections.set_pulled(connection_id, started, ledger.clock())
     setup_checks.after_pull(ledger, connection, full=report.full, started=started)
     return report
+
+
+def _waits(ledger: Ledger, connection: StoredConnection, report: PullReport) -> bool:
+    """Whether the company waits for QuickBooks' limits now (its `wait_until` is later): then
+    `report` says so ("throttled", until when), and nothing is read."""
+    until, now = connection.wait_until, ledger.clock()
+    if until is None or until <= now:
+        return False
+    report.stopped, report.wait_until = "throttled", until
+    report.retry_after = (until - now).total_seconds()
+    return True
+
+
+def waiting_message(until: datetime, then: str) -> str:
+    """What a person who asked for a read is told while the company waits for QuickBooks'
+    limits (`PullReport.wait_until`): until when, and what to do `then`."""
+    moment = until.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    return (
+        f"QuickBooks' limit on requests makes this company wait until {moment} (it answered "
+        f"429, or the company's requests for the minute are used up): QuickBooks was not "
+        f"read, {then}"
+    )
+
+
+def _wait_for_quickbooks(
+    ledger: Ledger,
+    connection_id: str,
+    company: Company,
+    cursor: datetime | None,
+    exc: Throttled,
+    report: PullReport,
+) -> None:
+    """QuickBooks answered a read with 429: the company's wait stored on its connection, as
+    the push pass stores a 429 of its own (`SyncStates.delay_all`: its Retry-After, else
+    THROTTLE_WAIT), so that no pull, sync or retry reads or writes before it ends; only
+    while the connection still has the company read (`_same_company`)."""
+    now = ledger.clock()
+    until = throttled_until(now, exc.retry_after)
+    with ledger.db.session() as session:
+        if not _same_company(session, connection_id, company, cursor):
+            return
+        SyncStates(session).delay_all(connection_id, until)
+    report.wait_until = until
+    report.retry_after = (until - now).total_seconds()
 
 
 def _same_company(

@@ -19,6 +19,9 @@ same rule (`core.drift.drift`), for every linked record:
    `flag` is off. A record already failing is not a mismatch: it says so already
    (`confirmed` counts those QuickBooks still bears out).
 
+A company that waits for QuickBooks' limits (`connections.wait_until`) is not read: the report
+says `stopped` "throttled" and `waiting_until`, nothing compared.
+
 Besides the flagged records, only the mirror's copy of each object found disagreeing is
 written (so Retry and Keep QuickBooks' version see what verify saw); the rest of the mirror
 keeps what the pull side saw, which the pull compares its next read with.
@@ -93,6 +96,8 @@ class VerifyReport:
     by_type: dict[str, int] = field(default_factory=dict)  # checked per record type
     mismatches: list[Mismatch] = field(default_factory=list)
     stopped: str | None = None  # why QuickBooks could not be read (nothing was compared)
+    # stopped "throttled" before any read: until when the company waits for QuickBooks' limits
+    waiting_until: str | None = None
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> VerifyReport:
@@ -103,6 +108,7 @@ class VerifyReport:
             by_type={str(k): int(v) for k, v in (data.get("by_type") or {}).items()},
             mismatches=[Mismatch(**m) for m in data.get("mismatches") or []],
             stopped=data.get("stopped"),
+            waiting_until=data.get("waiting_until"),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -117,6 +123,7 @@ class VerifyReport:
             "by_type": dict(self.by_type),
             "mismatches": [m.to_json() for m in self.mismatches],
             "stopped": self.stopped,
+            "waiting_until": self.waiting_until,
         }
 
 
@@ -145,6 +152,12 @@ def verify(
         report.stopped = "not_active"
         return report
     realm = connection.realm_id
+    until = connection.wait_until
+    if realm is not None and until is not None and until > ledger.clock():
+        # the company waits for QuickBooks' limits (a 429, its window full): read now, it
+        # would only earn more 429s; the person asking is told until when
+        report.stopped, report.waiting_until = "throttled", until.isoformat()
+        return report
     wanted: dict[str, list[str]] = {}
     for link in links:
         wanted.setdefault(link.qbo_entity, []).append(link.qbo_id)

@@ -205,8 +205,18 @@ def test_pull_is_accepted_and_wakes_the_pull(stack: Stack) -> None:
     cid = stack.connection()["id"]
     response = stack.http.post(f"/v1/connections/{cid}/pull")
     assert response.status_code == 202
-    assert response.json() == {"status": "queued"}
+    assert response.json() == {"status": "queued", "waiting_until": None}
     assert stack.pulls == [cid]
+
+    # the company waits for QuickBooks' limits (a 429): the pull is queued, and reads only
+    # once the wait ends, which the answer says
+    until = stack.ledger.clock() + timedelta(seconds=45)
+    with stack.ledger.db.session() as session:
+        SyncStates(session).delay_all(cid, until)
+    response = stack.http.post(f"/v1/connections/{cid}/pull")
+    assert response.status_code == 202
+    assert datetime.fromisoformat(response.json()["waiting_until"]) == until
+    assert stack.pulls == [cid, cid]
 
 
 def test_disconnect(stack: Stack) -> None:

@@ -337,6 +337,38 @@ def test_the_merge_survivor_is_where_transactions_and_children_moved() -> None:
     assert rules.merge_survivor("58", split) is None  # unclear: a person decides
 
 
+def test_every_merge_of_a_pull_is_found_in_one_pass_over_the_moves() -> None:
+    moves = iter(
+        [
+            (invoice_object(), invoice_object(CustomerRef={"value": "60"})),  # 58 -> 60
+            (
+                invoice_object(CustomerRef={"value": "59"}),
+                invoice_object(CustomerRef={"value": "62"}),
+            ),
+            (
+                invoice_object(CustomerRef={"value": "59"}),
+                invoice_object(CustomerRef={"value": "63"}),
+            ),
+            (
+                invoice_object(CustomerRef={"value": "59"}),
+                invoice_object(CustomerRef={"value": "64"}),
+            ),
+            (
+                invoice_object(CustomerRef={"value": "57"}),
+                invoice_object(CustomerRef={"value": "65"}),
+            ),
+        ]
+    )  # read once: an iterator
+    found = rules.moved_to([("Customer", "58"), ("Customer", "59"), ("Vendor", "58")], moves)
+    assert found[("Customer", "58")] == {"60"}
+    assert len(found[("Customer", "59")]) == 2  # unclear already: no more kept
+    assert ("Vendor", "58") not in found and ("Customer", "57") not in found  # not asked
+    assert rules.survivor_of("58", found[("Customer", "58")]) == "60"
+    assert rules.survivor_of("59", found[("Customer", "59")]) is None
+    assert rules.survivor_of("59", found[("Customer", "59")], hint="66") == "66"
+    assert rules.survivor_of("61", None) is None
+
+
 def test_vendor_documents_are_no_evidence_of_a_customer_merge() -> None:
     before = MirrorObject.from_quickbooks("Bill", {"Id": "1", "VendorRef": {"value": "58"}})
     after = MirrorObject.from_quickbooks("Bill", {"Id": "1", "VendorRef": {"value": "60"}})

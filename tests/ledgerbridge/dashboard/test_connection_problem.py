@@ -85,3 +85,23 @@ def test_the_connection_page_says_until_when_quickbooks_limits_make_it_wait(
     page = html.unescape(office.client.get(f"/dashboard/connections/{cid}").text)
     assert shown in page
     assert "nothing is sent before" in page
+
+
+def test_refresh_from_quickbooks_says_it_waits_for_quickbooks_limits(office: Office) -> None:
+    """A person's "Refresh from QuickBooks" while the company waits for QuickBooks' limits
+    (a 429): the pull is queued, but reads only once the wait ends, and the answer says so,
+    with the moment on the page, instead of saying QuickBooks was asked."""
+    cid = office.connection()
+    ledger = office.site.ledger
+    asked = html.unescape(
+        office.post(f"/dashboard/connections/{cid}/pull", follow_redirects=True).text
+    )
+    assert "Asked QuickBooks for its latest changes." in asked
+    with ledger.db.session() as session:
+        SyncStates(session).delay_all(cid, ledger.clock() + timedelta(minutes=1))
+    waits = html.unescape(
+        office.post(f"/dashboard/connections/{cid}/pull", follow_redirects=True).text
+    )
+    assert "Asked QuickBooks for its latest changes." not in waits
+    assert "its latest changes are read when the wait shown under" in waits
+    assert "nothing is sent before" in waits

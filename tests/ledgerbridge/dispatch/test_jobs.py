@@ -332,6 +332,94 @@ def test_a_pull_job_meeting_a_full_window_is_queued_again_for_when_it_has_room(
     assert bench.jobs(SYNC_TASK) == []
 
 
+RETRY_AFTER = 30
+
+
+def _quickbooks_throttles(bench: Bench, realm: str, *, writes: bool | None = None) -> None:
+    """QuickBooks answers the company's requests (its writes only: `writes`) with 429 and a
+    Retry-After until the test clears it; each request it answers so is counted (`hits`)."""
+    match = {} if writes is None else {"writes": writes}
+    bench.admin(
+        "POST",
+        f"/companies/{realm}/faults",
+        {"match": match, "times": None, "action": {"status": 429, "retry_after": RETRY_AFTER}},
+    )
+
+
+def _requests(bench: Bench, realm: str) -> int:
+    return sum(int(f["hits"]) for f in bench.admin("GET", f"/companies/{realm}/faults")["faults"])
+
+
+def _wait_until(bench: Bench, connection_id: str) -> Any:
+    (row,) = bench.rows("SELECT wait_until FROM connections WHERE id = :id", id=connection_id)
+    return row[0]
+
+
+def test_no_pull_job_reads_a_company_waiting_for_quickbooks_before_its_wait_ends(
+    bench: Bench,
+) -> None:
+    """QuickBooks answered the company's write 429 with a Retry-After (stored once, on the
+    connection): the sweep's pull and a webhook's pull send QuickBooks nothing during the
+    wait (QuickBooks answers a read then with more 429s, and can throttle the company
+    longer); each is queued again, one job, for the moment the wait ends, and reads then."""
+    connection_id, realm = bench.company("Waiting Co")
+    pull_company(bench.ledger, connection_id)  # read once
+    bench.put_customers(connection_id, 2, "Waiting")
+    _quickbooks_throttles(bench, realm, writes=True)
+    run_sync(bench.ledger, connection_id)  # its writes answered 429: the company waits
+    assert _wait_until(bench, connection_id) is not None
+    bench.forget_jobs()
+    bench.admin("DELETE", f"/companies/{realm}/faults")
+    _quickbooks_throttles(bench, realm)  # and QuickBooks answers every request 429 meanwhile
+
+    assert sweep(bench.ledger) == (1, 0)  # its pull; no sync (the company waits)
+    run_worker(bench.ledger, wait=False, poll_every=0.2, sweep_cron=None, cleanup_cron=None)
+    assert _requests(bench, realm) == 0
+    (swept, again) = bench.jobs(PULL_TASK)
+    assert swept.status == "succeeded"
+    assert again.status == "todo" and RETRY_AFTER - 5 < again.wait <= RETRY_AFTER
+
+    JobDispatcher(bench.ledger).wake_pull(connection_id)  # a webhook: the pull waiting does it
+    assert len(bench.jobs(PULL_TASK)) == 2
+    bench.forget_jobs()
+    JobDispatcher(bench.ledger).wake_pull(connection_id)  # none waiting: a pull of its own
+    run_worker(bench.ledger, wait=False, poll_every=0.2, sweep_cron=None, cleanup_cron=None)
+    assert _requests(bench, realm) == 0
+    (woken, again) = bench.jobs(PULL_TASK)
+    assert woken.status == "succeeded" and again.status == "todo"
+
+    # the wait over (QuickBooks answers again): the pull reads
+    bench.admin("DELETE", f"/companies/{realm}/faults")
+    bench.admin("POST", f"/companies/{realm}/faults", {"times": None, "action": {"latency_ms": 1}})
+    with bench.ledger.db.engine.begin() as connection:
+        connection.execute(
+            text("UPDATE connections SET wait_until = now() - interval '1 second' WHERE id = :id"),
+            {"id": connection_id},
+        )
+    outcome = jobs_module.run_pull(bench.ledger, connection_id)
+    assert "stopped=None" in outcome and _requests(bench, realm) > 0
+
+
+def test_a_sync_jobs_first_pull_reads_nothing_while_its_company_waits(bench: Bench) -> None:
+    """A company never read whose first read QuickBooks answered 429: the wait is stored, so
+    neither the pass's own read after it nor the next sync job's first pull asks QuickBooks
+    again before the wait ends (each read then earned another 429); the job is followed up
+    for the moment the wait ends."""
+    connection_id, realm = bench.company("First Co")
+    bench.put_customers(connection_id, 2, "First")
+    bench.forget_jobs()
+    _quickbooks_throttles(bench, realm)
+
+    run_sync(bench.ledger, connection_id)
+    assert _requests(bench, realm) == 1  # the first pull's read met the 429; nothing after it
+    assert _wait_until(bench, connection_id) is not None
+    (follow_up,) = bench.jobs(SYNC_TASK)
+    assert RETRY_AFTER - 5 < follow_up.wait <= RETRY_AFTER
+
+    run_sync(bench.ledger, connection_id)  # a record's wake-up during the wait
+    assert _requests(bench, realm) == 1
+
+
 def test_two_worker_processes_share_the_companies(bench: Bench) -> None:
     companies = [bench.company(f"Shared {n}") for n in range(4)]
     expected: dict[str, set[str]] = {}

@@ -27,7 +27,7 @@ from urllib.parse import parse_qs, urlparse
 
 import httpx
 import pytest
-from sqlalchemy import text
+from sqlalchemy import text, update
 
 from ledgerbridge.bootstrap import Ledger, build
 from ledgerbridge.dispatch.jobs import (
@@ -41,6 +41,7 @@ from ledgerbridge.engine.push import PassReport, sync_company
 from ledgerbridge.engine.service import Service
 from ledgerbridge.engine.verify import verify
 from ledgerbridge.settings import load_settings
+from ledgerbridge.storage import tables
 from ledgerbridge.storage.connections import Connections
 from ledgerbridge.storage.sync_states import SyncStates
 from qbo_emulator import persistence
@@ -408,11 +409,14 @@ def verify_every_connection(
     afresh, not the engine's account) holds every record that says synced, in every company
     the test connected. A test that leaves a mismatch on purpose names its code with
     ``@pytest.mark.verify_expects("code", ...)``. Scripted faults are cleared first: verify
-    reads QuickBooks as it is, not as the test made it misbehave."""
+    reads QuickBooks as it is, not as the test made it misbehave; and so is the companies'
+    wait for the 429s they scripted (`connections.wait_until`), which verify honours."""
     marker = request.node.get_closest_marker("verify_expects")
     expected = set(marker.args) if marker is not None else set()
     with ledger.db.session(readonly=True) as session:
         connected = [c for c in Connections(session).all_connected() if c.status == "active"]
+    with ledger.db.session() as session:
+        session.execute(update(tables.Connection).values(wait_until=None))
     for connection in connected:
         http.delete(f"{emulator.url}/_emulator/companies/{connection.realm_id}/faults")
         report = verify(ledger, connection.id, flag=False)

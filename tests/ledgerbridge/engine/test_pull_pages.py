@@ -6,11 +6,22 @@ from __future__ import annotations
 import gc
 import tracemalloc
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 
 from ledgerbridge.core.mirror import MirrorObject
 from ledgerbridge.engine.drift import Changes
 from ledgerbridge.engine.pull import STORE_SIZE, _Spool, _together
+from ledgerbridge.storage.scratch import Scratch
+
+
+@contextmanager
+def _changes(full_entities: frozenset[str] = frozenset()) -> Iterator[Changes]:
+    """A pull's `Changes` over a scratch database closed when the block ends, as a pull's
+    spool closes its own (left to the collector, an open SQLite connection is a
+    ResourceWarning on the Pythons that tell it)."""
+    with Scratch.new() as scratch:
+        yield Changes(full_entities=full_entities, scratch=scratch)
 
 
 def _customer(qbo_id: str, token: str, name: str) -> MirrorObject:
@@ -57,22 +68,23 @@ def test_a_page_of_a_thousand_comes_back_in_pieces_stored_a_group_at_a_time() ->
 
 
 def test_what_read_back_unchanged_is_kept_as_a_key_only() -> None:
-    changes = Changes(full_entities=frozenset({"Customer"}))
-    held = _customer("1", "0", "Ann")
-    changes.saw(held, _customer("1", "0", "Ann"), changed=False)
-    edited = _customer("2", "1", "Bob Smith")
-    changes.saw(_customer("2", "0", "Bob"), edited)
-    assert set(changes.seen) == {("Customer", "1"), ("Customer", "2")}
-    assert list(changes.changed()) == [(("Customer", "2"), (_customer("2", "0", "Bob"), edited))]
+    with _changes(frozenset({"Customer"})) as changes:
+        held = _customer("1", "0", "Ann")
+        changes.saw(held, _customer("1", "0", "Ann"), changed=False)
+        edited = _customer("2", "1", "Bob Smith")
+        changes.saw(_customer("2", "0", "Bob"), edited)
+        assert set(changes.seen) == {("Customer", "1"), ("Customer", "2")}
+        before = _customer("2", "0", "Bob")
+        assert list(changes.changed()) == [(("Customer", "2"), (before, edited))]
 
 
 def test_an_object_read_twice_counts_its_later_copy() -> None:
-    changes = Changes()
-    first = _customer("3", "1", "Cy")
-    changes.saw(None, first)
-    again = _customer("3", "1", "Cy")
-    changes.saw(first, again, changed=False)  # the same copy on a later page
-    assert list(changes.changed()) == [(("Customer", "3"), (first, again))]
+    with _changes() as changes:
+        first = _customer("3", "1", "Cy")
+        changes.saw(None, first)
+        again = _customer("3", "1", "Cy")
+        changes.saw(first, again, changed=False)  # the same copy on a later page
+        assert list(changes.changed()) == [(("Customer", "3"), (first, again))]
 
 
 def test_ids_are_kept_only_of_what_was_read_whole() -> None:
@@ -87,15 +99,15 @@ def test_ids_are_kept_only_of_what_was_read_whole() -> None:
 
 def test_keys_are_kept_only_of_the_entities_read_in_full() -> None:
     # `seen` serves only to find the linked objects a full read no longer answers
-    changes = Changes(full_entities=frozenset({"Customer"}))
-    for n in range(300):
-        invoice = MirrorObject.from_quickbooks("Invoice", {"Id": str(n), "SyncToken": "0"})
-        changes.saw(invoice, invoice, changed=False)
-    changes.saw(None, _customer("5", "0", "Di"), changed=False)
-    edited = MirrorObject.from_quickbooks("Invoice", {"Id": "9", "SyncToken": "1"})
-    changes.saw(None, edited)
-    assert set(changes.seen) == {("Customer", "5")}
-    assert [key for key, _ in changes.changed()] == [("Invoice", "9")]  # still told
+    with _changes(frozenset({"Customer"})) as changes:
+        for n in range(300):
+            invoice = MirrorObject.from_quickbooks("Invoice", {"Id": str(n), "SyncToken": "0"})
+            changes.saw(invoice, invoice, changed=False)
+        changes.saw(None, _customer("5", "0", "Di"), changed=False)
+        edited = MirrorObject.from_quickbooks("Invoice", {"Id": "9", "SyncToken": "1"})
+        changes.saw(None, edited)
+        assert set(changes.seen) == {("Customer", "5")}
+        assert [key for key, _ in changes.changed()] == [("Invoice", "9")]  # still told
 
 
 def _held_in_python(fill: Callable[[int], object], n: int) -> int:
@@ -114,10 +126,16 @@ def _held_in_python(fill: Callable[[int], object], n: int) -> int:
     return held
 
 
-def _a_freshening_pulls_changes(n: int) -> Changes:
+def _a_freshening_pulls_changes(n: int) -> Iterator[Changes]:
     """What a freshening pull after a long pass sees: `n` invoices of an entity read in full,
-    read back as the pass wrote them, and `n` customers whose balance they moved."""
-    changes = Changes(full_entities=frozenset({"Invoice"}))
+    read back as the pass wrote them, and `n` customers whose balance they moved; its scratch
+    closed when the generator is (as `_a_full_reads_spool`'s spool)."""
+    with _changes(frozenset({"Invoice"})) as changes:
+        _freshened(changes, n)
+        yield changes
+
+
+def _freshened(changes: Changes, n: int) -> None:
     for at in range(0, n, STORE_SIZE):
         for i in range(at, min(at + STORE_SIZE, n)):
             invoice = MirrorObject.from_quickbooks(
@@ -130,21 +148,26 @@ def _a_freshening_pulls_changes(n: int) -> Changes:
                 MirrorObject.from_quickbooks("Customer", {**body, "Balance": Decimal("0")}),
                 MirrorObject.from_quickbooks("Customer", moved),
             )
-    return changes
 
 
 def test_a_pulls_changes_hold_no_python_object_for_each_object_read() -> None:
     # a freshening pull during a 60,000-record first sync read back 61,527 objects, 7,435
     # customers changed: their keys and both copies of each held some 40 MiB, the peak
-    small = _held_in_python(_a_freshening_pulls_changes, 500)
-    large = _held_in_python(_a_freshening_pulls_changes, 5000)
+    def fill(n: int) -> Iterator[Changes]:
+        changes = _a_freshening_pulls_changes(n)
+        next(changes)  # filled: measured while its scratch is still open
+        return changes
+
+    small = _held_in_python(fill, 500)
+    large = _held_in_python(fill, 5000)
     assert large - small < 64 * 1024, (small, large)
-    changes = _a_freshening_pulls_changes(600)  # and every key and copy still answered
-    assert changes.seen.count() == 600
-    changed = list(changes.changed())
-    assert len(changed) == 600
-    assert changed[0][0] == ("Customer", "c0")
-    assert changed[0][1][1].data["Balance"] == Decimal("12.50")
+    with _changes(frozenset({"Invoice"})) as changes:  # and every key and copy still answered
+        _freshened(changes, 600)
+        assert changes.seen.count() == 600
+        changed = list(changes.changed())
+        assert len(changed) == 600
+        assert changed[0][0] == ("Customer", "c0")
+        assert changed[0][1][1].data["Balance"] == Decimal("12.50")
 
 
 def _a_full_reads_spool(n: int) -> Iterator[None]:

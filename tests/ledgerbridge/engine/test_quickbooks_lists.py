@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import text
 
 from ledgerbridge.api import create_app
 from qbo_emulator.server import EmulatorServer
@@ -322,6 +323,11 @@ def test_a_company_that_cannot_be_read_gets_a_clear_answer_at_once(
     assert int(throttled.headers["Retry-After"]) >= 1
     assert listed(api, world, "customers")["mirror"]["as_of"] is not None
     world.admin("DELETE", f"/companies/{world.realm_id}/faults")
+    # the 429 is stored as the company's wait: a refresh during it is told so, reading nothing
+    again = refresh(api, world)
+    assert again.status_code == 429 and "makes this company wait until" in again.text
+    with world.ledger.db.engine.begin() as connection:  # the wait over
+        connection.execute(text("UPDATE connections SET wait_until = NULL"))
 
     # a connection never connected, and one QuickBooks disconnected
     fresh = api.post("/v1/connections", json={"name": "Unconnected", "environment": "emulator"})

@@ -179,5 +179,5 @@ def sync(
     responses={202: {"description": "The pull is queued", "model": PullQueued}},
 )
 def pull(connection_id: str, key_id: KeyId, service: ServiceDep) -> dict[str, Any]:
-    service.request_pull(key_id, connection_id)
-    return {"status": "queued"}
+    waits = service.request_pull(key_id, connection_id)
+    return {"status": "queued", "waiting_until": None if waits is None else waits.isoformat()}

@@ -45,7 +45,9 @@ def post_plan(connection_id: str, key_id: KeyId, service: ServiceDep) -> dict[st
     description="Every linked record is compared with its QuickBooks object read now "
     "(present, active, not voided or deleted, under the linked parent, same values). A record "
     "that says synced while QuickBooks disagrees is a mismatch, listed with both values, and "
-    "becomes that record's problem. `stopped` says why QuickBooks could not be read. On a "
+    "becomes that record's problem. `stopped` says why QuickBooks could not be read "
+    "(`throttled` with `waiting_until`: QuickBooks' limits make the company wait until then, "
+    "and nothing was read). On a "
     "QuickBooks Desktop connection nothing is read now: `waiting_for` is `web_connector`, the "
     "Web Connector's next session verifies (mismatches become their records' problems) and "
     "keeps the report in the audit entry `audit_entry`.",

@@ -50,6 +50,11 @@ NOTICES = {
         "QuickBooks did not confirm the company in that link. Nothing was stored. Try again.",
     ),
     "pulled": ("ok", "Asked QuickBooks for its latest changes."),
+    "pull_waits": (
+        "info",
+        "QuickBooks' limit on requests is reached for the moment: its latest changes are read "
+        "when the wait shown under 'Waiting for QuickBooks' ends, not before.",
+    ),
     "verified": ("ok", "QuickBooks was read again and every synced record checked against it."),
     "disconnected": ("ok", "Disconnected. Records wait until you reconnect."),
     "fresh": ("ok", "Started fresh: connect the new company; records are matched against it."),
@@ -312,9 +317,10 @@ def start_fresh(
 
 @router.post("/connections/{connection_id}/pull", name="pull")
 def pull(request: Request, connection_id: str, user: web.SignedIn, board: web.Board) -> Response:
-    board.service.request_pull(user.key_id, connection_id)
+    waits = board.service.request_pull(user.key_id, connection_id)
+    notice = "pulled" if waits is None else "pull_waits"  # the page says until when
     return web.redirect(
-        request, web.path(request, "connection", {"notice": "pulled"}, connection_id=connection_id)
+        request, web.path(request, "connection", {"notice": notice}, connection_id=connection_id)
     )
 
 
@@ -331,6 +337,12 @@ def verify(request: Request, connection_id: str, user: web.SignedIn, board: web.
             "its problem in the sync log.",
         )
         report = {}  # nothing compared yet: no figures to show
+    elif report.get("waiting_until"):
+        notice = (
+            "error",
+            "QuickBooks' limit on requests makes this company wait (see 'Waiting for "
+            "QuickBooks' below): nothing was checked. Check again after the wait.",
+        )
     elif report["stopped"]:
         notice = ("error", "QuickBooks could not be read now; nothing was checked. Try again.")
     elif report["mismatches"]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from ledgerbridge.core.records import RECORD_TYPES, RecordKey
@@ -184,7 +185,12 @@ def resync(
     return result
 
 
-def request_pull(service: Wiring, key_id: str, connection_id: str) -> None:
+def request_pull(service: Wiring, key_id: str, connection_id: str) -> datetime | None:
+    """A pull of the company queued; returns until when the company waits for QuickBooks'
+    limits (`connections.wait_until`), None when it does not: the pull reads nothing before
+    that moment (`pull_company`), and the person asking is told so."""
     with service.ledger.db.session(readonly=True) as session:
-        owned_connection(session, key_id, connection_id)
+        connection = owned_connection(session, key_id, connection_id)
     service.wake_pull(connection_id)
+    until = connection.wait_until
+    return until if until is not None and until > service.ledger.clock() else None

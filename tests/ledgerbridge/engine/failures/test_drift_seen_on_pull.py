@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import event
 
+from ledgerbridge.engine import drift as drift_module
 from ledgerbridge.engine.pull import pull_company
 from ledgerbridge.engine.views import RecordView
 from ledgerbridge.storage.connections import Connections
@@ -449,6 +450,50 @@ def test_a_merged_customer_is_relinked_to_the_survivor(world: World, person: Per
     assert invoices["1002"]["CustomerRef"]["value"] == survivor["Id"]
     pull(world)
     assert len(events(world, "customer.merged_in_quickbooks")) == 1
+
+
+@pytest.mark.in_process("counts the pull's reads of its scratch in this process")
+def test_merges_read_the_pulls_changed_copies_once_for_all(
+    world: World, person: Person, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where a merged-away customer's transactions moved is found among the pull's changed
+    copies, kept on disk: three customers merged in one pull read them once, not three times
+    (once a merge: a pull that moved thousands of invoices read them all again for each)."""
+    sales_setup(world)
+    names = {"bo": "Bo Diaz", "cy": "Cy Park"}
+    for n, (app_id, name) in enumerate(names.items()):
+        put(world, "customer", app_id, display_name=name)
+        invoice_for(world, f"inv-{app_id}", app_id, f"200{n}", "50.00")
+    sync(world)
+    merged = {}
+    for app_id in ("ann", *names):
+        survivor = person.create("Customer", DisplayName=f"Survivor of {app_id}")
+        gone = qbo_id(world, "customer", app_id)
+        merge(world, "Customer", gone, survivor["Id"])
+        merged[app_id] = survivor["Id"]
+
+    reads: list[str] = []
+    changed = drift_module.Changes.changed
+
+    def counted(self: drift_module.Changes) -> Any:
+        reads.append("changed")
+        return changed(self)
+
+    merges = drift_module._Detector._merges
+
+    def marked(self: Any) -> None:
+        reads.append("merges")
+        merges(self)
+        reads.append("merged")
+
+    monkeypatch.setattr(drift_module.Changes, "changed", counted)
+    monkeypatch.setattr(drift_module._Detector, "_merges", marked)
+    pull(world)
+    during = reads[reads.index("merges") + 1 : reads.index("merged")]
+    assert during == ["changed"]
+    for app_id, survivor_id in merged.items():
+        assert view(world, "customer", app_id).quickbooks_id == survivor_id
+    assert len(events(world, "customer.merged_in_quickbooks")) == 3
 
 
 def test_a_merge_into_a_customer_linked_elsewhere_asks_the_office(

@@ -1,0 +1,118 @@
+"""A company that waits for QuickBooks' limits (`connections.wait_until`: QuickBooks answered
+429 with a Retry-After) is not read by any pull before the wait ends: the engine's own pull,
+the embedded dispatcher's (a webhook's wake-up), a person's refresh, Refresh now and verify.
+Read during a 429's wait, QuickBooks answers more 429s and can throttle the company longer.
+Counted by the emulator: every request during the wait meets a scripted 429 (as QuickBooks
+itself answers then), whose `hits` count them."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+from ledgerbridge.dispatch.inprocess import InProcessDispatcher
+from ledgerbridge.engine.errors import Unreachable
+from ledgerbridge.engine.pull import pull_company
+from ledgerbridge.engine.verify import verify
+from ledgerbridge.storage.connections import Connections
+from tests.ledgerbridge.engine.conftest import World
+
+RETRY_AFTER = 30
+
+
+def _throttled_by_quickbooks(world: World) -> datetime:
+    """The company read once, a customer put, and its write answered 429 with Retry-After:
+    the push pass stores the company's wait; then QuickBooks answers every request 429 until
+    the test clears it. Returns the wait stored."""
+    pull_company(world.ledger, world.connection_id)
+    world.admin(
+        "POST",
+        f"/companies/{world.realm_id}/faults",
+        {"match": {"writes": True}, "action": {"status": 429, "retry_after": RETRY_AFTER}},
+    )
+    world.service.put_record(
+        world.key_id, world.connection_id, "customer", "c1", {"display_name": "Held Up"}
+    )
+    assert world.sync().stopped == "throttled"
+    with world.ledger.db.session(readonly=True) as session:
+        connection = Connections(session).get_unscoped(world.connection_id)
+    assert connection is not None and connection.wait_until is not None
+    assert connection.wait_until > world.ledger.clock() + timedelta(seconds=RETRY_AFTER - 5)
+    world.admin("DELETE", f"/companies/{world.realm_id}/faults")
+    world.admin(
+        "POST",
+        f"/companies/{world.realm_id}/faults",
+        {"times": None, "action": {"status": 429, "retry_after": RETRY_AFTER}},
+    )
+    return connection.wait_until
+
+
+def _requests(world: World) -> int:
+    """The requests the emulator answered for the company since the 429s were scripted."""
+    found: list[dict[str, Any]] = world.admin("GET", f"/companies/{world.realm_id}/faults")[
+        "faults"
+    ]
+    return sum(int(f["hits"]) for f in found)
+
+
+def _wait_ends(world: World) -> None:
+    """The wait over: QuickBooks answers again (each request still counted, answered a
+    millisecond late), and the stored wait is in the past."""
+    world.admin("DELETE", f"/companies/{world.realm_id}/faults")
+    world.admin(
+        "POST",
+        f"/companies/{world.realm_id}/faults",
+        {"times": None, "action": {"latency_ms": 1}},
+    )
+    past = world.ledger.clock() - timedelta(seconds=1)
+    with world.ledger.db.engine.begin() as connection:
+        connection.execute(
+            text("UPDATE connections SET wait_until = :at WHERE id = :id"),
+            {"at": past, "id": world.connection_id},
+        )
+
+
+def test_no_pull_reads_a_company_waiting_for_quickbooks_until_its_wait_ends(
+    world: World,
+) -> None:
+    until = _throttled_by_quickbooks(world)
+    ledger, cid = world.ledger, world.connection_id
+
+    report = pull_company(ledger, cid)  # the engine's own pull (a job's, a sync's first)
+    assert _requests(world) == 0
+    assert report.stopped == "throttled" and report.wait_until == until
+    assert report.retry_after is not None and report.retry_after > RETRY_AFTER - 5
+
+    dispatcher = InProcessDispatcher(ledger)  # the embedded dispatcher: a webhook's wake-up
+    dispatcher.wake_pull(cid)
+    dispatcher.run_once()
+    assert _requests(world) == 0
+
+    # a person's refresh is told until when; "Refresh now" queues a pull, told the same
+    with pytest.raises(Unreachable) as refused:
+        world.service.refresh_quickbooks(world.key_id, cid, wait=10)
+    assert refused.value.code == "quickbooks.throttled"
+    assert until.strftime("%H:%M:%S") in refused.value.message
+    assert refused.value.retry_after is not None and refused.value.retry_after > 20
+    assert world.service.request_pull(world.key_id, cid) == until
+
+    checked = verify(ledger, cid)  # verify reads the company too: not now
+    assert checked.stopped == "throttled" and checked.waiting_until == until.isoformat()
+
+    world.service.start_import(world.key_id, cid, ["customers"])  # nor the initial import
+    world.service.import_runs.wait(cid, 60)
+    stopped = world.service.import_progress(world.key_id, cid)
+    assert (stopped["state"], stopped["reason"]) == ("stopped", "throttled")
+    assert stopped["retry_after"] is not None and stopped["retry_after"] > 20
+
+    assert _requests(world) == 0  # not one request reached QuickBooks during the wait
+
+    _wait_ends(world)
+    assert world.service.request_pull(world.key_id, cid) is None
+    assert pull_company(ledger, cid).stopped is None
+    assert _requests(world) > 0  # read once the wait is over
+    world.sync()
+    assert [c["DisplayName"] for c in world.entities("Customer")] == ["Held Up"]
