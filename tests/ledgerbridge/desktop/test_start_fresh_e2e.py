@@ -20,9 +20,10 @@ from typing import Any
 import pytest
 
 from ledgerbridge.engine import pull
-from ledgerbridge.engine.actions import WAITING
+from ledgerbridge.engine.actions import WAITING, remote
 from ledgerbridge.engine.desktop.exchange import QueuedExchange
 from ledgerbridge.engine.push import outcomes
+from ledgerbridge.storage.audit import Audit
 from ledgerbridge.storage.desktop_requests import DesktopRequests
 from ledgerbridge.storage.web_connectors import WebConnectors
 from qbd_emulator.model import Company
@@ -312,3 +313,45 @@ def test_a_session_starting_as_the_person_starts_fresh_reads_the_file_as_held(
     assert not person.is_alive() and failures == []
     assert desktop.stored_connection()["status"] == "not_connected"
     _the_record_lands_in(desktop, connector, new)
+
+
+def _audited(desktop: Desktop, record_type: str, app_id: str, action: str) -> dict[str, Any]:
+    """What the newest audit entry of `action` on the record says it left behind."""
+    with desktop.ledger.db.session(readonly=True) as session:
+        entries = Audit(session).of(
+            desktop.connection["id"], record_type=record_type, record_id=app_id
+        )
+    found = [entry for entry in entries if entry.action == action]
+    assert found, entries
+    return dict(found[0].after or {})
+
+
+@pytest.mark.failure_mode("connection.wrong_company")
+def test_a_fix_under_way_at_start_fresh_stores_nothing_for_the_old_file(
+    desktop: Desktop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Link asked of the old file is being carried out by its session (QuickBooks has just
+    answered its read of the customer) when the person starts fresh: nothing of it is stored,
+    and its audit entry says it was withdrawn. Stored, the record said synced, linked to the
+    old file's customer (a ListID the new file does not have), and was never sent to the new
+    file; its audit entry said linked."""
+    connector = _cara_in_use(desktop)
+    old = desktop.company
+    cara = listed(desktop, "Customer", "Cara Moss")
+    act(desktop, "customer", "cara", "link", quickbooks_id=cara["ListID"])
+    new = desktop.emulator.create_company("New Books")
+    called = _start_fresh_at(desktop, monkeypatch, connector, new, remote, "_body")
+    desktop.clock.advance(minutes=3)
+    connector.run_session()
+    assert called
+    shown = record(desktop, "customer", "cara")
+    assert (shown["status"], shown["quickbooks_id"], shown["waiting"]) == ("pending", None, None)
+    assert "withdrawn" in _audited(desktop, "customer", "cara", "link")
+    assert [name for _, name in _customers(old)].count("Cara Moss") == 1  # the old file's own
+    desktop.clock.advance(minutes=3)
+    sessions(connector)
+    made = [list_id for list_id, name in _customers(new) if name == "Cara Moss"]
+    assert len(made) == 1, _customers(new)
+    shown = record(desktop, "customer", "cara")
+    assert (shown["status"], shown["quickbooks_id"]) == ("synced", made[0]), shown
+    assert "withdrawn" in _audited(desktop, "customer", "cara", "link")
