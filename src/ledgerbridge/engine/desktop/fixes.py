@@ -127,9 +127,8 @@ def _connection_request(
     a verify's report of the old company file is not its report (its audit entry says
     withdrawn)."""
     if fix.action == VERIFY:
-        report = verify(
-            ledger, connection_id, flag=bool(fix.params.get("flag", True)), desktop=True
-        )
+        flag = bool(fix.params.get("flag", True))
+        report = verify(ledger, connection_id, flag=flag, desktop=True, keep=keep)
         stopped = report.stopped
     else:
         stopped = pull_company(
