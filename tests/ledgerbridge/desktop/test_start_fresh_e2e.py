@@ -355,3 +355,51 @@ def test_a_fix_under_way_at_start_fresh_stores_nothing_for_the_old_file(
     shown = record(desktop, "customer", "cara")
     assert (shown["status"], shown["quickbooks_id"]) == ("synced", made[0]), shown
     assert "withdrawn" in _audited(desktop, "customer", "cara", "link")
+
+
+@pytest.mark.failure_mode("connection.wrong_company")
+def test_an_old_file_session_going_on_after_start_fresh_gets_nothing_of_the_new_company(
+    desktop: Desktop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The old file's session is between two calls (the first of two customers made there)
+    when the person starts fresh, and the new file's first session (another PC, the old one
+    quiet past the busy window) starts the new company's pass, then stops after one answer.
+    The old file's session then asks for the next request: it is handed nothing. Handed the
+    new company's requests, the old file answered them: its lists went into the new
+    company's mirror and the second customer was made in the old file, stored as synced for
+    the new company, which never got it."""
+    old_pc = connected(desktop)
+    old, new = desktop.company, desktop.emulator.create_company("New Books")
+    new_pc = desktop.connector()
+    new_pc.max_noops = 120  # the old pass ends first: the new file's session asks meanwhile
+    put(desktop, "customer", "c0", display_name="First Client")
+    put(desktop, "customer", "c1", display_name=OLD_CLIENT)
+    # due by the wall clock: on a loaded machine it may pass the test's, set a minute ahead
+    desktop.clock.advance(minutes=2)
+    called = old_pc._call
+    happened: list[bool] = []
+
+    def old_file_pauses(client: Any, log: Any, method: str, params: Any, kind: str) -> Any:
+        answered = [c for c in log.calls if c.method == "receiveResponseXML"]
+        made = any("CustomerAddRs" in str(c.sent.get("response")) for c in answered)
+        if method == "sendRequestXML" and made and not happened:
+            happened.append(True)
+            desktop.clock.advance(minutes=3)  # the old file's session quiet meanwhile
+            _start_fresh_in(desktop, new_pc, new)
+            new_pc.halt_after_exchanges = 1
+            assert new_pc.run_session().outcome == "halted"
+        return called(client, log, method, params, kind)
+
+    monkeypatch.setattr(old_pc, "_call", old_file_pauses)
+    log = old_pc.run_session()
+    assert happened, log.to_json()
+    assert [name for _, name in _customers(old)].count("First Client") == 1
+    assert OLD_CLIENT not in [name for _, name in _customers(old)], _customers(old)
+    desktop.clock.advance(minutes=3)  # past the new file's halted session's busy window
+    sessions(new_pc)
+    for app_id, name in (("c0", "First Client"), ("c1", OLD_CLIENT)):
+        made = [list_id for list_id, named in _customers(new) if named == name]
+        assert len(made) == 1, _customers(new)
+        shown = record(desktop, "customer", app_id)
+        assert (shown["status"], shown["quickbooks_id"]) == ("synced", made[0]), shown
+    assert OLD_CLIENT not in [name for _, name in _customers(old)], _customers(old)

@@ -220,6 +220,11 @@ class WebConnectorService:
             # path, and this session's verdict written over the Start fresh
             connector = connectors.get(live.connection_id, lock=True)
             assert connector is not None
+            # read again as held: a Start fresh committed meanwhile ended the session (its
+            # file is the old company's), and it is handed nothing
+            live = connectors.ticket(ticket)
+            if live is None:
+                return ""
             connectors.seen(connector.connection_id)
             if live.step == 0 and live.pending is None and live.noops == 0:
                 reported = f"{major}.{minor or 0}" if major else ""
