@@ -4,6 +4,8 @@ line) translate in one place each (`api/errors.py`'s table for HTTP).
     NotFound         no such connection or record for this key          404
     Invalid          input to correct; `problems` name the fields        422
     Refused          an action that does not apply to the record now     409
+      Withdrawn      a Desktop fix whose connection started fresh while a session carried
+                     it out: nothing of it stored (`engine.actions.carry_out`)
     NoNumberToApply  a numbering start asked with no number to go on     422
     InvalidCursor    a listing cursor this server did not give out       422 (raised by storage)
     Unreachable      QuickBooks cannot be read for the connection now    409 / 429 / 502 / 503
@@ -15,7 +17,15 @@ from __future__ import annotations
 from ledgerbridge.core.problems import Problem
 from ledgerbridge.storage.records import InvalidCursor
 
-__all__ = ["Invalid", "InvalidCursor", "NoNumberToApply", "NotFound", "Refused", "Unreachable"]
+__all__ = [
+    "Invalid",
+    "InvalidCursor",
+    "NoNumberToApply",
+    "NotFound",
+    "Refused",
+    "Unreachable",
+    "Withdrawn",
+]
 
 
 class NotFound(LookupError):
@@ -38,6 +48,12 @@ class Refused(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+class Withdrawn(Refused):
+    """A QuickBooks Desktop fix carried out by a Web Connector session while the person
+    started the connection fresh: what the old company file answered is another company's,
+    and nothing of it is stored (`engine.actions._target.Target.storing`)."""
 
 
 class NoNumberToApply(ValueError):

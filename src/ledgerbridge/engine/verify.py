@@ -137,10 +137,16 @@ def verify(
     flag: bool = True,
     sleep: Callable[[float], None] = time.sleep,
     desktop: bool = False,
+    keep: Callable[[], None] | None = None,
 ) -> VerifyReport:
     """Compare every linked record of the connection with QuickBooks as it is now. A QuickBooks
     Desktop connection is verified only in its Web Connector's session (`desktop=True`, from
-    `engine.desktop.fixes`): its reads go through the session's queue."""
+    `engine.desktop.fixes`): its reads go through the session's queue, and `keep` keeps that
+    session's pass's lease while an answer is awaited (minutes, at times). Not for verify's
+    own stores (a flag, on a record it finds still synced with no write under way, as an
+    Online verify outside any lease does): the lease is the whole session's. Lost, a session
+    of another process starts a second pass, which carries out the fixes still waiting
+    (this verify among them) a second time and queues its requests beside this one's."""
     report = VerifyReport()
     with ledger.db.session(readonly=True) as session:
         connection = Connections(session).get_unscoped(connection_id)
@@ -162,7 +168,7 @@ def verify(
     for link in links:
         wanted.setdefault(link.qbo_entity, []).append(link.qbo_id)
     fresh: dict[tuple[str, str], MirrorObject] = {}
-    with ledger.quickbooks(connection) as client:
+    with ledger.quickbooks(connection, keep=keep) as client:
         try:
             for entity, ids in wanted.items():
                 unique = list(dict.fromkeys(ids))

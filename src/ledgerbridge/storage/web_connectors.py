@@ -321,6 +321,19 @@ class WebConnectors:
     def close_ticket(self, ticket: str) -> bool:
         return self.update_ticket(ticket, closed_at=self._clock())
 
+    def end_sessions(self, connection_id: str) -> int:
+        """Close every open session of the connection (starting fresh: they opened the old
+        company file); their tickets are then unknown, their next calls politely ended. How
+        many."""
+        wcs = tables.WebConnectorSession
+        result = self._session.execute(
+            update(wcs)
+            .where(wcs.connection_id == connection_id, wcs.closed_at.is_(None))
+            .values(closed_at=self._clock()),
+            execution_options=NO_SYNC,
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
     def forget_expired(self) -> int:
         """Delete the sessions past their expiry; how many."""
         wcs = tables.WebConnectorSession

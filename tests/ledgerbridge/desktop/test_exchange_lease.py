@@ -12,11 +12,12 @@ from typing import Any
 
 import pytest
 
+from ledgerbridge.engine.desktop import fixes
 from ledgerbridge.engine.desktop.passes import DesktopPasses
 from ledgerbridge.engine.push.lease import LEASE
 from ledgerbridge.storage.leases import Leases
 from tests.ledgerbridge.desktop.conftest import Desktop
-from tests.ledgerbridge.desktop.test_push_e2e import connected, exported, put, record
+from tests.ledgerbridge.desktop.test_push_e2e import connected, exported, put, record, sessions
 
 pytestmark = pytest.mark.in_process("the wait is made at one point of the session")
 
@@ -90,3 +91,26 @@ def test_a_pull_waiting_minutes_for_an_answer_keeps_the_lease(
     assert len(made) == 1, log.to_json()
     shown = record(desktop, "customer", "c1")
     assert (shown["status"], shown["quickbooks_id"]) == ("synced", made[0]["ListID"]), shown
+
+
+def test_a_verify_waiting_minutes_for_an_answer_keeps_the_lease(
+    desktop: Desktop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A verify kept for the Web Connector runs in the session's pass, under its lease, and
+    its reads of the linked objects may wait as long for QuickBooks: nothing kept the lease,
+    and another process's session could start a second pass meanwhile, which carried out the
+    fixes still waiting (this verify among them) a second time over the same company file."""
+    connector = connected(desktop)
+    cid = desktop.connection["id"]
+    lease = f"connection:{cid}"
+    put(desktop, "customer", "c1", display_name=NAME)
+    sessions(connector)
+    entry = fixes.request_verify(desktop.ledger, cid, "test")
+    taken = _answered_after_six_minutes(desktop, monkeypatch, lease, "CustomerQueryRs")
+    log = connector.run_session()
+    assert taken == [False], log.to_json()  # the lease was the session's pass's all along
+    report = fixes.verify_report(desktop.ledger, entry)
+    assert report is not None and report.stopped is None, log.to_json()
+    (made,) = [c for c in exported(desktop).get("Customer", []) if c.get("Name") == NAME]
+    assert report.checked >= 1 and report.agreed == report.checked and not report.mismatches
+    assert record(desktop, "customer", "c1")["quickbooks_id"] == made["ListID"]

@@ -20,9 +20,10 @@ from typing import Any
 import pytest
 
 from ledgerbridge.engine import pull
-from ledgerbridge.engine.actions import WAITING
+from ledgerbridge.engine.actions import WAITING, remote
 from ledgerbridge.engine.desktop.exchange import QueuedExchange
 from ledgerbridge.engine.push import outcomes
+from ledgerbridge.storage.audit import Audit
 from ledgerbridge.storage.desktop_requests import DesktopRequests
 from ledgerbridge.storage.web_connectors import WebConnectors
 from qbd_emulator.model import Company
@@ -312,3 +313,93 @@ def test_a_session_starting_as_the_person_starts_fresh_reads_the_file_as_held(
     assert not person.is_alive() and failures == []
     assert desktop.stored_connection()["status"] == "not_connected"
     _the_record_lands_in(desktop, connector, new)
+
+
+def _audited(desktop: Desktop, record_type: str, app_id: str, action: str) -> dict[str, Any]:
+    """What the newest audit entry of `action` on the record says it left behind."""
+    with desktop.ledger.db.session(readonly=True) as session:
+        entries = Audit(session).of(
+            desktop.connection["id"], record_type=record_type, record_id=app_id
+        )
+    found = [entry for entry in entries if entry.action == action]
+    assert found, entries
+    return dict(found[0].after or {})
+
+
+@pytest.mark.failure_mode("connection.wrong_company")
+def test_a_fix_under_way_at_start_fresh_stores_nothing_for_the_old_file(
+    desktop: Desktop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Link asked of the old file is being carried out by its session (QuickBooks has just
+    answered its read of the customer) when the person starts fresh: nothing of it is stored,
+    and its audit entry says it was withdrawn. Stored, the record said synced, linked to the
+    old file's customer (a ListID the new file does not have), and was never sent to the new
+    file; its audit entry said linked."""
+    connector = _cara_in_use(desktop)
+    old = desktop.company
+    cara = listed(desktop, "Customer", "Cara Moss")
+    act(desktop, "customer", "cara", "link", quickbooks_id=cara["ListID"])
+    new = desktop.emulator.create_company("New Books")
+    called = _start_fresh_at(desktop, monkeypatch, connector, new, remote, "_body")
+    desktop.clock.advance(minutes=3)
+    connector.run_session()
+    assert called
+    shown = record(desktop, "customer", "cara")
+    assert (shown["status"], shown["quickbooks_id"], shown["waiting"]) == ("pending", None, None)
+    assert "withdrawn" in _audited(desktop, "customer", "cara", "link")
+    assert [name for _, name in _customers(old)].count("Cara Moss") == 1  # the old file's own
+    desktop.clock.advance(minutes=3)
+    sessions(connector)
+    made = [list_id for list_id, name in _customers(new) if name == "Cara Moss"]
+    assert len(made) == 1, _customers(new)
+    shown = record(desktop, "customer", "cara")
+    assert (shown["status"], shown["quickbooks_id"]) == ("synced", made[0]), shown
+    assert "withdrawn" in _audited(desktop, "customer", "cara", "link")
+
+
+@pytest.mark.failure_mode("connection.wrong_company")
+def test_an_old_file_session_going_on_after_start_fresh_gets_nothing_of_the_new_company(
+    desktop: Desktop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The old file's session is between two calls (the first of two customers made there)
+    when the person starts fresh, and the new file's first session (another PC, the old one
+    quiet past the busy window) starts the new company's pass, then stops after one answer.
+    The old file's session then asks for the next request: it is handed nothing. Handed the
+    new company's requests, the old file answered them: its lists went into the new
+    company's mirror and the second customer was made in the old file, stored as synced for
+    the new company, which never got it."""
+    old_pc = connected(desktop)
+    old, new = desktop.company, desktop.emulator.create_company("New Books")
+    new_pc = desktop.connector()
+    new_pc.max_noops = 120  # the old pass ends first: the new file's session asks meanwhile
+    put(desktop, "customer", "c0", display_name="First Client")
+    put(desktop, "customer", "c1", display_name=OLD_CLIENT)
+    # due by the wall clock: on a loaded machine it may pass the test's, set a minute ahead
+    desktop.clock.advance(minutes=2)
+    called = old_pc._call
+    happened: list[bool] = []
+
+    def old_file_pauses(client: Any, log: Any, method: str, params: Any, kind: str) -> Any:
+        answered = [c for c in log.calls if c.method == "receiveResponseXML"]
+        made = any("CustomerAddRs" in str(c.sent.get("response")) for c in answered)
+        if method == "sendRequestXML" and made and not happened:
+            happened.append(True)
+            desktop.clock.advance(minutes=3)  # the old file's session quiet meanwhile
+            _start_fresh_in(desktop, new_pc, new)
+            new_pc.halt_after_exchanges = 1
+            assert new_pc.run_session().outcome == "halted"
+        return called(client, log, method, params, kind)
+
+    monkeypatch.setattr(old_pc, "_call", old_file_pauses)
+    log = old_pc.run_session()
+    assert happened, log.to_json()
+    assert [name for _, name in _customers(old)].count("First Client") == 1
+    assert OLD_CLIENT not in [name for _, name in _customers(old)], _customers(old)
+    desktop.clock.advance(minutes=3)  # past the new file's halted session's busy window
+    sessions(new_pc)
+    for app_id, name in (("c0", "First Client"), ("c1", OLD_CLIENT)):
+        made = [list_id for list_id, named in _customers(new) if named == name]
+        assert len(made) == 1, _customers(new)
+        shown = record(desktop, "customer", app_id)
+        assert (shown["status"], shown["quickbooks_id"]) == ("synced", made[0]), shown
+    assert OLD_CLIENT not in [name for _, name in _customers(old)], _customers(old)

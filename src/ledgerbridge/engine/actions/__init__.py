@@ -21,7 +21,8 @@ completes the audit entry and the record's history, and the record's status foll
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any, Final, cast
 
 from sqlalchemy.orm import Session
@@ -31,11 +32,11 @@ from ledgerbridge.core import catalog
 from ledgerbridge.core.records import RecordKey, RecordType
 from ledgerbridge.core.status import SETTLED, Status
 from ledgerbridge.engine.actions import local, remote, resend
-from ledgerbridge.engine.actions._target import Done, Target
-from ledgerbridge.engine.errors import Refused
+from ledgerbridge.engine.actions._target import STARTED_FRESH, Done, Target
+from ledgerbridge.engine.errors import Refused, Withdrawn
 from ledgerbridge.engine.ports import Ledger
 from ledgerbridge.storage.audit import Audit
-from ledgerbridge.storage.connections import StoredConnection
+from ledgerbridge.storage.connections import Company, Connections, StoredConnection
 from ledgerbridge.storage.desktop_actions import DesktopActions, StoredAction
 from ledgerbridge.storage.history import History
 from ledgerbridge.storage.links import Links
@@ -46,6 +47,7 @@ __all__ = [
     "CHECKS",
     "HANDLERS",
     "REMOTE",
+    "STARTED_FRESH",
     "WAITING",
     "Done",
     "Refused",
@@ -69,7 +71,7 @@ def _refresh(t: Target) -> Done:
         if t.in_session:  # the Web Connector fell silent, or the process is stopping: unreached
             raise refused from QuickBooksError(report.stopped)
         raise refused
-    with t.ledger.db.session() as session:
+    with t.storing() as session:
         t.want(session)
     return Done(f"refreshed from QuickBooks ({report.objects} objects read)")
 
@@ -209,6 +211,7 @@ def run(
 def carry_out(
     ledger: Ledger,
     connection: StoredConnection,
+    company: Company,
     waiting: StoredAction,
     keep: Callable[[], None] | None = None,
 ) -> Done:
@@ -217,31 +220,66 @@ def carry_out(
     answered (carried out or refused) it is removed in the transaction that completes its audit
     entry; one QuickBooks could not be reached for, or cut off by anything unexpected, waits
     for the next session, as one a newer fix for the record replaced meanwhile does not.
-    `keep`: the session's pass's lease, kept while an answer is awaited."""
+    `company`: the connection's as the session's pass read it: what the fix learns is stored
+    only while the connection still has it (`Target.storing`), else `Withdrawn`, nothing
+    stored but its audit entry saying so (a person started fresh meanwhile: Start fresh took
+    the fix back). `keep`: the session's pass's lease, kept while an answer is awaited."""
     key = RecordKey(cast(RecordType, waiting.record_type), waiting.record_id)
     try:
         target = _target(
-            ledger, connection, key, waiting.action, waiting.params, in_session=True, keep=keep
+            ledger,
+            connection,
+            key,
+            waiting.action,
+            waiting.params,
+            in_session=True,
+            keep=keep,
+            company=company,
         )
     except (Refused, LookupError) as refused:
         reason = str(refused) if isinstance(refused, Refused) else "the record is gone"
-        with ledger.db.session() as session:
-            again = not _answered(session, ledger, waiting)
+        with _completing(ledger, connection.id, company, waiting) as (session, again):
             if waiting.audit_id is not None:
                 Audit(session, clock=ledger.clock).complete(
                     waiting.audit_id,
                     {"params": dict(waiting.params), "refused": reason},
                     again=again,
                 )
-        if isinstance(refused, Refused):
-            _note_refused(ledger, connection.id, key, waiting, reason)
+            if isinstance(refused, Refused):
+                _note_refused(session, ledger, connection.id, key, waiting, reason)
         raise Refused(reason) from refused
+    return _carry(target, waiting.action, waiting.actor, waiting.audit_id, waiting)
+
+
+@contextmanager
+def _completing(
+    ledger: Ledger, cid: str, company: Company, waiting: StoredAction
+) -> Iterator[tuple[Session, bool]]:
+    """The transaction that completes a Desktop fix carried out or refused (its audit entry,
+    the record's history) and removes it, with whether a newer fix replaced it meanwhile
+    (`again`); only while the connection still has `company`, else `Withdrawn`: its audit
+    entry says so, nothing else is stored."""
     try:
-        return _carry(target, waiting.action, waiting.actor, waiting.audit_id, waiting)
-    except Refused as refused:
-        if not unreached(refused):  # else the Web Connector stopped: it waits for the next
-            _note_refused(ledger, connection.id, key, waiting, refused.reason)
+        with ledger.db.session() as session:
+            if not Connections(session).still_has(cid, company):
+                raise Withdrawn(STARTED_FRESH)
+            yield session, not _answered(session, ledger, waiting)
+    except Withdrawn:
+        _withdrawn(ledger, waiting)
         raise
+
+
+def _withdrawn(ledger: Ledger, waiting: StoredAction) -> None:
+    """The audit entry of a fix the connection's Start fresh took back while a session carried
+    it out: withdrawn (over what Start fresh wrote, which said it was never carried out)."""
+    if waiting.audit_id is None:
+        return
+    with ledger.db.session() as session:
+        Audit(session, clock=ledger.clock).complete(
+            waiting.audit_id,
+            {"params": dict(waiting.params), "withdrawn": STARTED_FRESH},
+            again=True,
+        )
 
 
 def _answered(session: Session, ledger: Ledger, waiting: StoredAction) -> bool:
@@ -257,16 +295,15 @@ def unreached(refused: Refused) -> bool:
 
 
 def _note_refused(
-    ledger: Ledger, cid: str, key: RecordKey, waiting: StoredAction, reason: str
+    session: Session, ledger: Ledger, cid: str, key: RecordKey, waiting: StoredAction, reason: str
 ) -> None:
-    with ledger.db.session() as session:
-        History(session, clock=ledger.clock).add(
-            cid,
-            key.type,
-            key.app_id,
-            f"action:{waiting.action}",
-            detail={"by": waiting.actor, "result": f"refused: {reason}"},
-        )
+    History(session, clock=ledger.clock).add(
+        cid,
+        key.type,
+        key.app_id,
+        f"action:{waiting.action}",
+        detail={"by": waiting.actor, "result": f"refused: {reason}"},
+    )
 
 
 def _target(
@@ -278,6 +315,7 @@ def _target(
     *,
     in_session: bool = False,
     keep: Callable[[], None] | None = None,
+    company: Company | None = None,
 ) -> Target:
     """The record to act on, once the action is known to apply to it (else `Refused`)."""
     with ledger.db.session(readonly=True) as session:
@@ -303,7 +341,16 @@ def _target(
             f"{', '.join(choices) or 'no action'}"
         )
     return Target(
-        ledger, connection, key, state, stored, link, params, in_session=in_session, keep=keep
+        ledger,
+        connection,
+        key,
+        state,
+        stored,
+        link,
+        params,
+        in_session=in_session,
+        keep=keep,
+        company=company,
     )
 
 
@@ -315,23 +362,28 @@ def _carry(
     waiting: StoredAction | None = None,
 ) -> Done:
     """Run the action's handler; complete its audit entry and the record's history (and remove
-    the Desktop fix `waiting` it carries out, in the same transaction)."""
+    the Desktop fix `waiting` it carries out, in the same transaction, only while the
+    connection still has the company its session's pass read: `carry_out`)."""
     ledger, key, params = target.ledger, target.key, target.params
     cid = target.cid
     try:
         done = HANDLERS[action](target)
+    except Withdrawn:
+        if waiting is not None:
+            _withdrawn(ledger, waiting)
+        raise
     except Refused as refused:
         if target.in_session and unreached(refused):
             raise
-        with ledger.db.session() as session:
-            again = waiting is not None and not _answered(session, ledger, waiting)
+        with _completion(target, waiting) as (session, again):
             if entry is not None:
                 Audit(session, clock=ledger.clock).complete(
                     entry, {"params": dict(params), "refused": str(refused)}, again=again
                 )
+            if waiting is not None:
+                _note_refused(session, ledger, cid, key, waiting, refused.reason)
         raise
-    with ledger.db.session() as session:
-        again = waiting is not None and not _answered(session, ledger, waiting)
+    with _completion(target, waiting) as (session, again):
         after = SyncStates(session).get(cid, key.type, key.app_id)
         after_link = Links(session).get(cid, key.type, key.app_id)
         if entry is not None:
@@ -353,6 +405,18 @@ def _carry(
             detail={"by": actor, "result": done.summary},
         )
     return done
+
+
+@contextmanager
+def _completion(target: Target, waiting: StoredAction | None) -> Iterator[tuple[Session, bool]]:
+    """The transaction completing an action: a Desktop fix's (`_completing`), else a plain
+    one (`again` False)."""
+    if waiting is None or target.company is None:
+        with target.ledger.db.session() as session:
+            yield session, False
+        return
+    with _completing(target.ledger, target.cid, target.company, waiting) as completing:
+        yield completing
 
 
 def _snapshot(state: StoredState | None, quickbooks_id: str | None) -> dict[str, Any]:

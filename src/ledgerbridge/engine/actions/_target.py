@@ -15,19 +15,24 @@ from ledgerbridge.adapters.qbo import QuickBooks
 from ledgerbridge.core import overrides
 from ledgerbridge.core.records import RecordKey
 from ledgerbridge.engine import pacing
-from ledgerbridge.engine.errors import Refused
+from ledgerbridge.engine.errors import Refused, Withdrawn
 from ledgerbridge.engine.ports import Ledger
-from ledgerbridge.storage.connections import StoredConnection
+from ledgerbridge.storage.connections import Company, Connections, StoredConnection
 from ledgerbridge.storage.events import Events
 from ledgerbridge.storage.history import History
 from ledgerbridge.storage.links import StoredLink
 from ledgerbridge.storage.records import StoredRecord
 from ledgerbridge.storage.sync_states import StoredState, SyncStates
 
-__all__ = ["ACTION_WAIT", "Done", "Refused", "Target"]
+__all__ = ["ACTION_WAIT", "STARTED_FRESH", "Done", "Refused", "Target"]
 
 ACTION_WAIT = 15.0
 """Seconds at most a person's action waits for the company's rate window, in all."""
+STARTED_FRESH = (
+    "the connection started fresh while the Web Connector carried it out: what QuickBooks "
+    "answered (the old company file's) was not stored"
+)
+"""Why a Desktop fix under way at a Start fresh stored nothing (`Withdrawn`, its audit entry)."""
 
 
 @dataclass(frozen=True)
@@ -52,6 +57,9 @@ class Target:
     in_session: bool = False
     # that session's pass's lease, kept while an answer is awaited (`Ledger.quickbooks`)
     keep: Callable[[], None] | None = None
+    # the company that session's pass read: what the action learns is stored only while the
+    # connection still has it (`storing`); None (a person's action, run while they wait): as is
+    company: Company | None = None
 
     @property
     def cid(self) -> str:
@@ -73,6 +81,21 @@ class Target:
         """The caller's value for `name`, else the problem's."""
         value = self.params.get(name)
         return value if value not in (None, "") else self.problem_param(name)
+
+    @contextmanager
+    def storing(self) -> Iterator[Session]:
+        """A transaction for what the action stores. Carried out in a Web Connector session
+        (`company`), it first holds the connection's row and checks that the connection still
+        has the company the session's pass read (`Connections.still_has`, as the pass's own
+        conclusions are stored: `engine.push.work.storing`): a person may Start fresh while
+        the session awaits QuickBooks' answer, and what the old company file answered (its
+        ListIDs, its objects) is then stored nowhere: `Withdrawn`."""
+        with self.ledger.db.session() as session:
+            if self.company is not None and not Connections(session).still_has(
+                self.cid, self.company
+            ):
+                raise Withdrawn(STARTED_FRESH)
+            yield session
 
     # --- moves on the record -----------------------------------------------------------------
 

@@ -83,7 +83,7 @@ def bypass(t: Target) -> Done:
     _no_write_in_flight(t)
     if t.state.status == Status.BYPASSED:
         raise Refused("the record is already bypassed")
-    with t.ledger.db.session() as session:
+    with t.storing() as session:
         SyncStates(session, clock=t.ledger.clock).finish(
             t.cid, t.key.type, t.key.app_id, status=Status.BYPASSED, problem=t.state.problem
         )
@@ -94,7 +94,7 @@ def bypass(t: Target) -> Done:
 def undo_bypass(t: Target) -> Done:
     if t.state.status != Status.BYPASSED:
         raise Refused("only a bypassed record can be un-bypassed")
-    with t.ledger.db.session() as session:
+    with t.storing() as session:
         SyncStates(session, clock=t.ledger.clock).finish(
             t.cid, t.key.type, t.key.app_id, status=Status.PENDING
         )
@@ -116,7 +116,7 @@ def differentiate(t: Target) -> Done:
     if adjusted is None or adjusted == record:
         adjusted = _renamed_anyway(t, record)
     if adjusted is None:  # nobody else wants the name now, and QuickBooks does not hold it
-        with t.ledger.db.session() as session:
+        with t.storing() as session:
             t.want(session)
         return Done("the name is free now: queued to be sent with it")
     if isinstance(adjusted, Customer | Vendor):
@@ -126,7 +126,7 @@ def differentiate(t: Target) -> Done:
     else:  # pragma: no cover - NAME_CODES only come from named records
         raise Refused("this record has no name to differentiate")
     old_name = display_name(record) if isinstance(record, Customer | Vendor) else None
-    with t.ledger.db.session() as session:
+    with t.storing() as session:
         t.override(session, path, new_name, action="differentiate")
         t.want(session)
         if old_name is not None:
@@ -200,7 +200,7 @@ def _unique_vendor_number(t: Target) -> Done:
     for candidate in candidates:
         fitted = candidate if len(candidate) <= 21 else candidate[-21:]
         if fitted not in taken:
-            with t.ledger.db.session() as session:
+            with t.storing() as session:
                 t.override(session, "vendor_document_number", fitted, action="differentiate")
                 t.want(session)
             return Done(f"sent with number {fitted}", {"value": fitted})
@@ -256,7 +256,7 @@ def shorten_check(t: Target) -> None:
 
 def shorten(t: Target) -> Done:
     path, short = shortening(t)
-    with t.ledger.db.session() as session:
+    with t.storing() as session:
         t.override(session, path, short, action="shorten")
         t.want(session)
     label = str(t.problem_param("field") or path.replace("_", " "))
@@ -280,7 +280,7 @@ def shift_to_open_period(t: Target) -> Done:
     if not closing:
         raise Refused("the books closing date is not known; refresh from QuickBooks")
     moved = (dt.date.fromisoformat(str(closing)) + dt.timedelta(days=1)).isoformat()
-    with t.ledger.db.session() as session:
+    with t.storing() as session:
         t.override(session, "date", moved, action="shift_to_open_period")
         t.want(session)
     return Done(f"dated {moved}, the first open day", {"date": moved})
@@ -305,7 +305,7 @@ def unlink(t: Target) -> Done:
     _no_write_in_flight(t)
     if t.link is None:
         raise Refused("the record is not linked to anything in QuickBooks")
-    with t.ledger.db.session() as session:
+    with t.storing() as session:
         Links(session).remove(t.cid, t.key.type, t.key.app_id)
         if t.code in GONE_CODES:
             # the mirror may not know yet (no pull since QuickBooks said so): without this,
@@ -333,7 +333,7 @@ def unlink(t: Target) -> Done:
 
 def accept_deletion(t: Target) -> Done:
     _no_write_in_flight(t)
-    with t.ledger.db.session() as session:
+    with t.storing() as session:
         if t.link is not None:
             Links(session).remove(t.cid, t.key.type, t.key.app_id)
         SyncStates(session, clock=t.ledger.clock).finish(
@@ -350,7 +350,7 @@ def recreate(t: Target) -> Done:
     if t.link is None or not t.link.pushed:
         raise Refused("there is no stored copy of what was sent: use Unlink, then Retry")
     body = {k: v for k, v in t.link.pushed.items() if k not in _QUICKBOOKS_ONLY}
-    with t.ledger.db.session() as session:
+    with t.storing() as session:
         Links(session).remove(t.cid, t.key.type, t.key.app_id)
         if t.code in GONE_CODES:  # as unlink: its number is free again, not taken by itself
             Mirror(session, t.cid, clock=t.ledger.clock).mark_deleted(
@@ -377,7 +377,7 @@ def send_app_version(t: Target) -> Done:
     if not fields:
         raise Refused("which fields were changed in QuickBooks is not known; refresh first")
     kept = {k: v for k, v in (overrides.kept(t.state.overrides) or {}).items() if k not in fields}
-    with t.ledger.db.session() as session:
+    with t.storing() as session:
         SyncStates(session, clock=t.ledger.clock).set_overrides(
             t.cid,
             t.key.type,
@@ -400,7 +400,7 @@ def push_again(t: Target, fields: tuple[str, ...], summary: str) -> Done:
     if t.link is None:
         raise Refused("the record is not linked to anything in QuickBooks")
     pushed = {k: v for k, v in (t.link.pushed or {}).items() if k not in fields}
-    with t.ledger.db.session() as session:
+    with t.storing() as session:
         _relink(t, session, pushed)
         SyncStates(session, clock=t.ledger.clock).unsync(t.cid, t.key.type, t.key.app_id)
         t.want(session)
@@ -444,7 +444,7 @@ def accept_quickbooks(t: Target) -> Done:
     if code == catalog.RECORD_CHANGED_IN_QUICKBOOKS:
         return _accept_changed(t)
     if code in (catalog.INVOICE_VOIDED_IN_QUICKBOOKS, catalog.ITEM_BUNDLE_READ_ONLY):
-        with t.ledger.db.session() as session:
+        with t.storing() as session:
             SyncStates(session, clock=t.ledger.clock).finish(
                 t.cid, t.key.type, t.key.app_id, status=Status.BYPASSED, problem=t.state.problem
             )
@@ -470,7 +470,7 @@ def _accept_customer(t: Target) -> Done:
     qbo_customer = t.param("quickbooks_customer_id")
     if not qbo_customer or t.link is None:
         raise Refused("QuickBooks' customer for this invoice is not known; refresh first")
-    with t.ledger.db.session() as session:
+    with t.storing() as session:
         holder = Links(session).by_quickbooks(t.cid, "Customer", str(qbo_customer))
         if holder is None:
             raise Refused(
@@ -496,7 +496,7 @@ def _accept_account(t: Target) -> Done:
     if not account or t.link is None or field not in ("income_account", "expense_account"):
         raise Refused("QuickBooks' account for this item is not known; refresh first")
     ref = "IncomeAccountRef" if field == "income_account" else "ExpenseAccountRef"
-    with t.ledger.db.session() as session:
+    with t.storing() as session:
         t.override(session, field, str(account), action="accept_quickbooks")
         _settle_as_synced(t, session, {ref: {"value": str(account_id)}} if account_id else {})
     words = field.replace("_", " ")
@@ -518,7 +518,7 @@ def _accept_inactive(t: Target) -> Done:
         )
     if t.link is None:
         raise Refused("the record is not linked to anything in QuickBooks")
-    with t.ledger.db.session() as session:
+    with t.storing() as session:
         t.override(session, "active", False, action="accept_quickbooks")
         _settle_as_synced(t, session, {"Active": False})
     return Done("left inactive, as in QuickBooks", {"active": False})
@@ -529,7 +529,7 @@ def _accept_changed(t: Target) -> Done:
     nothing is sent over them while the app's values of those fields stay as they are, and the
     app is told QuickBooks' values (event ``record.quickbooks_kept``) to take them over."""
     fields = [f for f in str(t.problem_param("fields") or "").split(", ") if f]
-    with t.ledger.db.session() as session:
+    with t.storing() as session:
         seen = Mirror(session, t.cid).get(t.link.qbo_entity, t.link.qbo_id) if t.link else None
         if t.link is None or seen is None or not fields or not t.link.pushed:
             raise Refused("QuickBooks' version of this record is not known; refresh first")
@@ -588,7 +588,7 @@ def _accept_edit(t: Target) -> Done:
         qbo_value = {"Address": value}
     elif field == "PrimaryPhone":
         qbo_value = {"FreeFormNumber": value}
-    with t.ledger.db.session() as session:
+    with t.storing() as session:
         t.override(session, path, value, action="accept_quickbooks")
         _relink(t, session, {**(t.link.pushed or {}), field: qbo_value})
         SyncStates(session, clock=t.ledger.clock).unsync(t.cid, t.key.type, t.key.app_id)

@@ -47,7 +47,7 @@ def _refused_by_quickbooks(error: QuickBooksError) -> Refused:
 
 
 def _remember(t: Target, entity: str, obj: dict[str, Any]) -> None:
-    with t.ledger.db.session() as session:
+    with t.storing() as session:
         Mirror(session, t.cid, clock=t.ledger.clock).put(MirrorObject.from_quickbooks(entity, obj))
 
 
@@ -149,7 +149,7 @@ def _add_again(t: Target, entity: str, gone: list[str]) -> Done:
     make it inactive); this record follows them."""
     added: list[str] = []
     own = False
-    with t.ledger.db.session() as session:
+    with t.storing() as session:
         links = Links(session)
         states = SyncStates(session, clock=t.ledger.clock)
         mirror = Mirror(session, t.cid, clock=t.ledger.clock)
@@ -249,7 +249,7 @@ def _own_or_dependency_ids(t: Target, entity: str) -> list[str]:
 def _requeue_reactivated(t: Target, entity: str, qbo_ids: list[str]) -> int:
     """This record and every record stopped by one of these objects being inactive: they try
     again."""
-    with t.ledger.db.session() as session:
+    with t.storing() as session:
         active = [(entity, qbo_id) for qbo_id in qbo_ids]
         released = drift.release_reactivated(session, t.cid, active, clock=t.ledger.clock)
         if t.key not in released:
@@ -306,7 +306,7 @@ def link(t: Target) -> Done:
     kept = dict(overrides.kept(t.state.overrides) or {})
     if body is not None:
         kept.update(rules.kept_values(kept_fields, body, found))
-    with t.ledger.db.session() as session:
+    with t.storing() as session:
         Mirror(session, t.cid, clock=t.ledger.clock).put(obj)
         Links(session).put(
             t.cid,
@@ -416,7 +416,7 @@ def renumber(t: Target) -> Done:
         prefix = policies.number_prefix if policies.numbering == "prefix" else ""
         free = next_free_number({n[len(prefix) :] for n in taken if n.startswith(prefix)}, current)
         new = free
-    with t.ledger.db.session() as session:
+    with t.storing() as session:
         t.override(session, "number", new, action="renumber")
         t.event(session, "record.number_assigned", {"number": new, "previous": current})
         t.want(session)
@@ -452,7 +452,7 @@ def _renumber_theirs(t: Target, entity: str, taken: set[str]) -> Done:
         except QuickBooksError as error:
             raise _refused_by_quickbooks(error) from error
     _remember(t, entity, changed)
-    with t.ledger.db.session() as session:
+    with t.storing() as session:
         t.want(session)
     return Done(
         f"QuickBooks {entity} {qbo_id} renumbered from {old} to {new}; this record keeps its "

@@ -52,7 +52,7 @@ def retry(t: Target) -> Done:
         return Done(
             f"left as it is: {left.reason}", {"left": True, "code": left.problem.code}, wake=False
         )
-    with t.ledger.db.session() as session:
+    with t.storing() as session:
         states = SyncStates(session, clock=t.ledger.clock)
         history = History(session, clock=t.ledger.clock)
         released = holding.push_request(states, history, t.cid, t.state, by="retry")

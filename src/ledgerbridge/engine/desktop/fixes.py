@@ -33,7 +33,7 @@ from ledgerbridge.engine.pull import READ_IN_FULL_ONLY, pull_company
 from ledgerbridge.engine.push.work import Stop
 from ledgerbridge.engine.verify import VerifyReport, verify
 from ledgerbridge.storage.audit import Audit
-from ledgerbridge.storage.connections import Connections
+from ledgerbridge.storage.connections import Company, Connections
 from ledgerbridge.storage.desktop_actions import CONNECTION, DesktopActions, StoredAction
 
 __all__ = [
@@ -66,10 +66,11 @@ def carry_out_waiting(
     (refusals included, as they are answered too). `keep`: the session's pass's lease, kept
     while an answer is awaited (it raises when the lease was lost: the fixes left wait)."""
     with ledger.db.session(readonly=True) as session:
-        connection = Connections(session).get_unscoped(connection_id)
+        read = Connections(session).get_with_company(connection_id)
         found = DesktopActions(session).waiting(connection_id)
-    if connection is None or connection.status != "active":
+    if read is None or read[0].status != "active":
         return 0  # another company file open, or disconnected: they wait
+    connection, company = read
     answered = 0
     for fix in found:
         with ledger.db.session(readonly=True) as session:
@@ -77,9 +78,9 @@ def carry_out_waiting(
                 continue  # replaced by a newer request meanwhile: that one is carried out
         try:
             if fix.record_type == CONNECTION:
-                answered += _connection_request(ledger, connection_id, fix, keep)
+                answered += _connection_request(ledger, connection_id, company, fix, keep)
                 continue
-            actions.carry_out(ledger, connection, fix, keep)
+            actions.carry_out(ledger, connection, company, fix, keep)
         except Refused as refused:
             if actions.unreached(refused):
                 continue
@@ -114,14 +115,20 @@ def request_lists_refresh(ledger: Ledger, connection_id: str, actor: str) -> Non
 
 
 def _connection_request(
-    ledger: Ledger, connection_id: str, fix: StoredAction, keep: Callable[[], None] | None = None
+    ledger: Ledger,
+    connection_id: str,
+    company: Company,
+    fix: StoredAction,
+    keep: Callable[[], None] | None = None,
 ) -> int:
     """The connection's own request carried out: 1, or 0 when QuickBooks could not be read
-    (it waits for the next session)."""
+    (it waits for the next session). Completed only while the connection still has the
+    `company` the session's pass read: a person who started fresh meanwhile withdrew it, and
+    a verify's report of the old company file is not its report (its audit entry says
+    withdrawn)."""
     if fix.action == VERIFY:
-        report = verify(
-            ledger, connection_id, flag=bool(fix.params.get("flag", True)), desktop=True
-        )
+        flag = bool(fix.params.get("flag", True))
+        report = verify(ledger, connection_id, flag=flag, desktop=True, keep=keep)
         stopped = report.stopped
     else:
         stopped = pull_company(
@@ -130,6 +137,14 @@ def _connection_request(
     if stopped is not None:
         return 0
     with ledger.db.session() as session:
+        if not Connections(session).still_has(connection_id, company):
+            if fix.audit_id is not None:
+                Audit(session, clock=ledger.clock).complete(
+                    fix.audit_id,
+                    {"params": dict(fix.params), "withdrawn": actions.STARTED_FRESH},
+                    again=True,
+                )
+            return 1
         # replaced while it ran: the newer request stays; this one's report is still its own
         again = not DesktopActions(session).remove_fix(fix)
         if fix.audit_id is not None and fix.action == VERIFY:

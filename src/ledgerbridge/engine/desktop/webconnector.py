@@ -220,6 +220,11 @@ class WebConnectorService:
             # path, and this session's verdict written over the Start fresh
             connector = connectors.get(live.connection_id, lock=True)
             assert connector is not None
+            # read again as held: a Start fresh committed meanwhile ended the session (its
+            # file is the old company's), and it is handed nothing
+            live = connectors.ticket(ticket)
+            if live is None:
+                return ""
             connectors.seen(connector.connection_id)
             if live.step == 0 and live.pending is None and live.noops == 0:
                 reported = f"{major}.{minor or 0}" if major else ""
@@ -272,16 +277,18 @@ class WebConnectorService:
             taken = self.work.take_response(desk, live.pending, response)
         with self.ledger.db.session() as session:
             connectors = WebConnectors(session, clock=self.ledger.clock)
+            # the Web Connector's row before the session's, in the order Start fresh takes
+            # them (it ends the sessions): the other way round, the two deadlocked
             if taken.error is not None or taken.percent < 0:
                 error = taken.error or "ledgerbridge could not use QuickBooks' answer."
-                connectors.update_ticket(ticket, error=error, pending=None)
                 connectors.set_error(connector.connection_id, error)
+                connectors.update_ticket(ticket, error=error, pending=None)
                 return -1
             percent = max(0, min(100, taken.percent))
-            connectors.update_ticket(ticket, step=live.step + 1, pending=None, noops=0)
             connectors.set_progress(connector.connection_id, percent)
             if percent >= 100:
                 connectors.set_error(connector.connection_id, None)
+            connectors.update_ticket(ticket, step=live.step + 1, pending=None, noops=0)
         return percent
 
     def connection_error(self, ticket: str, hresult: str, message: str) -> str:
@@ -312,8 +319,10 @@ class WebConnectorService:
             live = connectors.ticket(ticket)
             if live is None:
                 return _ENDED
+            # held before the session's row is closed, as Start fresh takes them (it ends the
+            # sessions): closed first, the two deadlocked on PostgreSQL
+            connector = connectors.get(live.connection_id, lock=True)
             connectors.close_ticket(ticket)
-            connector = connectors.get(live.connection_id)
             failed = bool(live.error and live.error != NOOP)
             if failed or live.step:  # a session that did something (none/busy: authenticate)
                 finished = connector is not None and connector.progress == 100 and not failed

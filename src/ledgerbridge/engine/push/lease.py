@@ -137,6 +137,9 @@ def _run(
     if connection is None:
         report.stopped = "keys_changed"
         return
+    # a Desktop answer awaited for minutes (the freshening pull's, the pass's) keeps the
+    # lease as the pass's conclusions do
+    keep = functools.partial(lease.keep, ledger)
     unread, pulled = (None, False)
     if stale:
         unread, pulled = _freshen_mirror(
@@ -144,6 +147,7 @@ def _run(
             connection,
             company,
             lease,
+            keep,
             desktop,
             wait_within=None if until is None else FRESHEN_WAIT,
         )
@@ -151,8 +155,6 @@ def _run(
         report.stopped = unread
         return
     # a pull may have refreshed the tokens since they were read: its client read them again
-    # a Desktop answer awaited for minutes keeps the lease as the pass's conclusions do
-    keep = functools.partial(lease.keep, ledger)
     with ledger.quickbooks(connection, tokens=None if pulled else tokens, keep=keep) as client:
         try:
             p = Pass(
@@ -193,6 +195,7 @@ def _freshen_mirror(
     connection: StoredConnection,
     company: Company,
     lease: HeldLease,
+    keep: Callable[[], None],
     desktop: bool,
     *,
     wait_within: float | None = None,
@@ -206,9 +209,9 @@ def _freshen_mirror(
     pull found the connection itself stopped (`_CONNECTION_STOPS`): then so is the pass.
     The records put off are the pass's conclusion, stored as its others are
     (`work.storing`: only while the connection still has `company`). `wait_within`: the
-    pull's (`pull.pull_company`), a time slice's. Returns (that reason or None, whether a
-    pull was made)."""
-    keep = functools.partial(lease.keep, ledger)  # a Desktop answer may take minutes
+    pull's (`pull.pull_company`), a time slice's. `keep`: the lease kept while a Desktop
+    answer is awaited (minutes, at times). Returns (that reason or None, whether a pull was
+    made)."""
     try:
         pulled = pull.pull_company(
             ledger, connection.id, desktop=desktop, wait_within=wait_within, keep=keep

@@ -228,8 +228,9 @@ def start_fresh(service: Wiring, key_id: str, connection_id: str, actor: str) ->
     copies, invisible to the deletion), and the old company's objects stayed in the mirror
     the next company's records are matched against. A Desktop connection's company is the
     file its Web Connector's sessions opened: forgotten too (its Web Connector's row is held
-    before the connection's, as the Web Connector's calls take them), with the requests no
-    session has taken yet and the fixes still waiting for a session (asked of the old file:
+    before the connection's, as the Web Connector's calls take them), with its open sessions
+    (ended: they opened the old file), the requests no session has taken yet and the fixes
+    still waiting for a session (asked of the old file:
     its ListIDs), so that a pass over the old file stores nothing more and sends nothing to
     the new one. The connection's company generation goes up (`connections.Company`): what a
     pass read before is another company's, even where nothing else tells them apart. The
@@ -256,7 +257,15 @@ def start_fresh(service: Wiring, key_id: str, connection_id: str, actor: str) ->
         connections.forget_company(connection_id)
         if desktop:  # its company is the file its sessions opened (`connections.Company`)
             web_connectors.forget_company(connection_id)
-            DesktopRequests(session).withdraw_all(connection_id)
+            # the sessions open now opened the old file: ended, they are handed nothing more
+            # (the new company's requests, once a session of the new file has started its
+            # pass, were handed to whichever session asked, and the old file answered them)
+            # and no answer of theirs is taken; what they were handed is lost (the old pass
+            # settles it, storing nothing), what no session took yet withdrawn
+            web_connectors.end_sessions(connection_id)
+            requests = DesktopRequests(session)
+            requests.lose_unanswered(connection_id, "the connection started fresh")
+            requests.withdraw_all(connection_id)
             DesktopActions(session, clock=service.ledger.clock).withdraw_all(connection_id)
         connections.set_status(connection_id, "not_connected")
         # every record compared with QuickBooks again and, but a bypassed one, wanted again;
