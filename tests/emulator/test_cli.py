@@ -11,7 +11,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
@@ -24,6 +23,7 @@ from quickbooks.objects.invoice import Invoice
 
 from qbo_emulator import cli
 from qbo_emulator.server import free_port
+from tests.child_processes import wait_until
 
 pytestmark = pytest.mark.early("the emulator's commands as child processes")
 
@@ -65,17 +65,17 @@ class Process:
             self.lines.append(line)
 
     def _wait_healthy(self) -> None:
-        deadline = time.monotonic() + 20
-        while True:
-            assert self.proc.poll() is None, self.proc.stderr.read() if self.proc.stderr else ""
+        def healthy() -> bool:
             try:
                 response = requests.get(f"{self.base}/_emulator/health", timeout=1)
-                if response.status_code == 200:
-                    return
-            except requests.ConnectionError:
-                pass
-            assert time.monotonic() < deadline, "the emulator did not become healthy"
-            time.sleep(0.05)
+            except (requests.ConnectionError, requests.Timeout):
+                return False
+            return response.status_code == 200
+
+        wait_until(healthy, self.proc, "the emulator answered", self._stderr)
+
+    def _stderr(self) -> str:
+        return self.proc.stderr.read() if self.proc.stderr else ""
 
     @property
     def output(self) -> str:
@@ -84,17 +84,13 @@ class Process:
     def printed(self, last: str) -> str:
         """The output once it holds `last`: what the process printed before it answered may
         not have been read by the reader thread yet when it answers (a busy machine)."""
-        deadline = time.monotonic() + 20
-        while last not in self.output:
-            assert self.proc.poll() is None, self.output
-            assert time.monotonic() < deadline, f"{last!r} never printed: {self.output}"
-            time.sleep(0.005)
+        wait_until(lambda: last in self.output, self.proc, f"{last!r} printed", lambda: self.output)
         return self.output
 
     def interrupt(self) -> int:
         self.proc.send_signal(signal.SIGINT)
-        _, self.stderr = self.proc.communicate(timeout=15)
-        self._reader.join(timeout=5)
+        _, self.stderr = self.proc.communicate()  # as long as it takes (tests.child_processes)
+        self._reader.join()
         return self.proc.returncode
 
     def kill(self) -> None:

@@ -3,17 +3,18 @@ company file's qbXML, stops cleanly on SIGINT."""
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 
 from qbd_emulator.server import free_port
+from tests.child_processes import wait_until
 from tests.qbd_emulator.helpers import message
 
 
@@ -23,6 +24,13 @@ def command() -> list[str]:
         return [str(script)]
     found = shutil.which("qbd-emulator")
     return [found] if found else [sys.executable, "-m", "qbd_emulator.cli"]
+
+
+def _healthy(base: str) -> bool:
+    try:
+        return httpx.get(f"{base}/_emulator/health", timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False
 
 
 def test_demo_serves_the_demo_company_and_stops_cleanly() -> None:
@@ -46,16 +54,7 @@ def test_demo_serves_the_demo_company_and_stops_cleanly() -> None:
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     try:
-        deadline = time.monotonic() + 20
-        while True:
-            assert proc.poll() is None
-            try:
-                if httpx.get(f"{base}/_emulator/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, "the emulator did not become healthy"
-            time.sleep(0.05)
+        wait_until(functools.partial(_healthy, base), proc, "the emulator answered")
         answer = httpx.post(
             f"{base}/_emulator/companies/demo/qbxml",
             content=message(
@@ -65,7 +64,7 @@ def test_demo_serves_the_demo_company_and_stops_cleanly() -> None:
         )
         assert "<Name>Alvarez, Maria</Name>" in answer.text
         proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=15)
+        out, err = proc.communicate()  # as long as it takes (tests.child_processes)
         assert proc.returncode == 0
         assert "Summit Ridge Builders" in out and "/_emulator/companies/demo/qbxml" in out
         assert "Traceback" not in err
@@ -94,16 +93,7 @@ def test_serve_with_state_keeps_a_customer(tmp_path: Path) -> None:
         ]
         proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         try:
-            deadline = time.monotonic() + 20
-            while True:
-                assert proc.poll() is None
-                try:
-                    if httpx.get(f"{base}/_emulator/health", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                assert time.monotonic() < deadline
-                time.sleep(0.05)
+            wait_until(functools.partial(_healthy, base), proc, "the emulator answered")
             if round_ == 1:
                 made = httpx.post(
                     f"{base}/_emulator/companies", json={"name": "Kept", "company_id": "kept"}
@@ -121,7 +111,7 @@ def test_serve_with_state_keeps_a_customer(tmp_path: Path) -> None:
                 export = httpx.get(f"{base}/_emulator/companies/kept/export").json()
                 assert [c["Name"] for c in export["lists"]["Customer"]] == ["Stays"]
             proc.send_signal(signal.SIGINT)
-            _, err = proc.communicate(timeout=15)
+            _, err = proc.communicate()  # as long as it takes (tests.child_processes)
             assert proc.returncode == 0 and "Traceback" not in err
         finally:
             if proc.poll() is None:

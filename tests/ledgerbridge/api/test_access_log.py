@@ -12,7 +12,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
@@ -21,6 +20,7 @@ import httpx
 import pytest
 
 from qbo_emulator.server import EmulatorServer, free_port
+from tests.child_processes import stop, wait_until
 from tests.ledgerbridge.tls import shared_tls
 
 pytestmark = pytest.mark.early("`ledgerbridge serve` as a child process")
@@ -28,8 +28,19 @@ pytestmark = pytest.mark.early("`ledgerbridge serve` as a child process")
 CLI = [sys.executable, "-c", "from ledgerbridge.cli import main; raise SystemExit(main())"]
 
 
+# the server's URL, the file its output goes to, its environment, and its process
+Served = tuple[str, Path, dict[str, str], subprocess.Popen[bytes]]
+
+
+def _answers(url: str) -> bool:
+    try:
+        return httpx.get(f"{url}/v1/health", timeout=2, verify=shared_tls()).status_code < 500
+    except httpx.TransportError:
+        return False
+
+
 @pytest.fixture
-def served(tmp_path: Path, emulator: EmulatorServer) -> Iterator[tuple[str, Path, dict[str, str]]]:
+def served(tmp_path: Path, emulator: EmulatorServer) -> Iterator[Served]:
     port = free_port()
     env = {
         **os.environ,
@@ -45,29 +56,16 @@ def served(tmp_path: Path, emulator: EmulatorServer) -> Iterator[tuple[str, Path
         )
         url = f"http://127.0.0.1:{port}"
         try:
-            deadline = time.monotonic() + 60
-            while True:
-                assert process.poll() is None, output.read_text()
-                try:
-                    if (
-                        httpx.get(f"{url}/v1/health", timeout=2, verify=shared_tls()).status_code
-                        < 500
-                    ):
-                        break
-                except httpx.TransportError:
-                    pass
-                assert time.monotonic() < deadline, "ledgerbridge serve did not start"
-                time.sleep(0.1)
-            yield url, output, env
+            wait_until(
+                lambda: _answers(url), process, "ledgerbridge serve answered", output.read_text
+            )
+            yield url, output, env, process
         finally:
-            process.terminate()
-            process.wait(timeout=30)
+            stop(process)
 
 
-def test_no_code_or_state_reaches_the_servers_log(
-    served: tuple[str, Path, dict[str, str]], emulator: EmulatorServer
-) -> None:
-    url, output, env = served
+def test_no_code_or_state_reaches_the_servers_log(served: Served, emulator: EmulatorServer) -> None:
+    url, output, env, process = served
     made = subprocess.run(
         [*CLI, "keys", "create", "--name", "log test", "--json"],
         env=env,
@@ -104,10 +102,12 @@ def test_no_code_or_state_reaches_the_servers_log(
         assert refused.status_code == 400
         secrets += forged.values()
 
-    deadline = time.monotonic() + 10
-    while "/v1/oauth/callback?[redacted]" not in output.read_text():
-        assert time.monotonic() < deadline, output.read_text()
-        time.sleep(0.1)
+    wait_until(
+        lambda: "/v1/oauth/callback?[redacted]" in output.read_text(),
+        process,
+        "the forged callback logged",
+        output.read_text,
+    )
     logged = output.read_text()
     assert "GET /v1/oauth/start?[redacted]" in logged
     for secret in secrets:

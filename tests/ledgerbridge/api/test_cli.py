@@ -7,8 +7,7 @@ import os
 import signal
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -22,6 +21,7 @@ from ledgerbridge.settings import load_settings
 from ledgerbridge.storage.audit import Audit
 from ledgerbridge.storage.sync_states import SyncStates
 from qbo_emulator.server import free_port
+from tests.child_processes import stop, wait_until
 from tests.ledgerbridge.tls import shared_tls
 
 pytestmark = pytest.mark.early("`ledgerbridge serve` and `worker` as child processes")
@@ -126,24 +126,6 @@ def _process(args: list[str], env: dict[str, str], log: Path) -> subprocess.Pope
         )
 
 
-def _wait_for(predicate: Callable[[], bool], what: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 20
-    while not predicate():
-        assert process.poll() is None, f"exited {process.returncode} before {what}"
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
-
-
-def _stop(process: subprocess.Popen[bytes], signum: int) -> int:
-    process.send_signal(signum)
-    try:
-        return process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-        raise
-
-
 def test_serve_answers_with_keys_made_by_the_cli(
     env: dict[str, str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -161,14 +143,14 @@ def test_serve_answers_with_keys_made_by_the_cli(
             return False
 
     try:
-        _wait_for(healthy, "the API to answer", process)
+        wait_until(healthy, process, "the API answered", log.read_text)
         with httpx.Client(
             base_url=base, headers={"Authorization": f"Bearer {secret}"}, verify=shared_tls()
         ) as http:
             assert http.get("/v1/connections").json() == []
             assert http.get("/v1/connections", headers={"Authorization": "Bearer x"}).is_error
     finally:
-        code = _stop(process, signal.SIGINT)
+        code = stop(process, signal.SIGINT)
     assert code == 0, log.read_text()
     assert "Traceback" not in log.read_text()
 
@@ -177,9 +159,14 @@ def test_worker_runs_until_terminated(env: dict[str, str], tmp_path: Path) -> No
     log = tmp_path / "worker.log"
     process = _process(["worker"], env, log)
     try:
-        _wait_for(lambda: "worker running" in log.read_text(), "the worker to start", process)
+        wait_until(
+            lambda: "worker running" in log.read_text(),
+            process,
+            "the worker started",
+            log.read_text,
+        )
     finally:
-        code = _stop(process, signal.SIGTERM)
+        code = stop(process, signal.SIGTERM)
     assert code == 0, log.read_text()
     assert "Traceback" not in log.read_text()
 

@@ -34,7 +34,9 @@ def test_create_list_and_read_a_connection(stack: Stack) -> None:
     assert error_of(missing)["code"] == "not_found"
 
 
-def test_a_connection_says_until_when_quickbooks_limits_make_it_wait(stack: Stack) -> None:
+def test_a_connection_says_until_when_quickbooks_limits_make_it_wait(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The company's wait for QuickBooks' limits (a 429, its window full) is stored on the
     connection, not shown in any record: the connection says it while it lasts."""
     cid = stack.connection("Main office")["id"]
@@ -46,7 +48,8 @@ def test_a_connection_says_until_when_quickbooks_limits_make_it_wait(stack: Stac
     assert datetime.fromisoformat(shown["waiting_until"]) == until
     with stack.ledger.db.session() as session:  # a wait over is not shown
         SyncStates(session).delay_all(cid, until + timedelta(seconds=1))
-    stack.ledger.clock = lambda: until + timedelta(minutes=1)  # type: ignore[method-assign]
+    # the module's ledger (`served`): its clock put back for the module's next tests
+    monkeypatch.setattr(stack.ledger, "clock", lambda: until + timedelta(minutes=1))
     assert stack.http.get(f"/v1/connections/{cid}").json()["waiting_until"] is None
 
 
