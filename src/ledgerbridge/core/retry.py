@@ -37,8 +37,18 @@ THROTTLE_WAIT = timedelta(seconds=60)
 STALLED_AFTER = timedelta(minutes=30)
 
 
+MAX_THROTTLE_WAIT = timedelta(minutes=10)
+"""The longest a 429's Retry-After is honoured: Intuit documents none (its guidance is to wait
+60 s), and a company's wait stops its pulls, verify and Refresh as well as its writes, with
+nothing that lifts it: a huge or garbled value must not stop a company for hours."""
+
+
 def throttled_until(now: datetime, retry_after: float | None) -> datetime:
-    return now + (timedelta(seconds=retry_after) if retry_after else THROTTLE_WAIT)
+    """When a company QuickBooks answered 429 may be asked again: after its Retry-After (at
+    most `MAX_THROTTLE_WAIT`), or `THROTTLE_WAIT` without one."""
+    if not retry_after:
+        return now + THROTTLE_WAIT
+    return now + min(timedelta(seconds=retry_after), MAX_THROTTLE_WAIT)
 
 
 def is_stalled(

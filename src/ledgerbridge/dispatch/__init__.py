@@ -9,5 +9,6 @@ the sync state, so a lost wake-up only delays work.
 MAX_CONCURRENCY = 4
 """The most jobs one `ledgerbridge worker` runs at once (`--concurrency`), each in a thread. A
 job holds up to two of the process's database connections at a time (a pass's read of its next
-records while it stores), and SQLAlchemy's pool has 15: four jobs leave room for the process's
-own. More companies at once take more processes."""
+records while it stores), and the pool keeps 10 on PostgreSQL (20 at most, `storage.db`): four
+jobs leave room for the process's own (the slice's look for waiting jobs, the sweep, stalled
+jobs' recovery). More companies at once take more processes."""

@@ -249,7 +249,16 @@ class Database:
             event.listen(self._engine, "connect", _sqlite_connect)
             event.listen(self._engine, "begin", _sqlite_begin)
         else:
-            self._engine = create_engine(self._url, pool_pre_ping=True, json_serializer=dumps_json)
+            # up to 10 connections kept (a pool opens them only as they are asked for): a
+            # worker running 4 jobs at once uses 8 to 10, and one returned above the kept
+            # count would be closed and opened again for the next use
+            self._engine = create_engine(
+                self._url,
+                pool_pre_ping=True,
+                pool_size=10,
+                max_overflow=10,
+                json_serializer=dumps_json,
+            )
         self._sessions = sessionmaker(self._engine, expire_on_commit=False)
         readonly = self._engine.execution_options(**{_READONLY: True, "postgresql_readonly": True})
         self._readonly_sessions = sessionmaker(readonly, expire_on_commit=False)

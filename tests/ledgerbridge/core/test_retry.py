@@ -28,6 +28,8 @@ def test_jitter_spreads_retries_but_never_below_a_second() -> None:
 def test_throttle_waits_a_minute_unless_told_otherwise() -> None:
     assert throttled_until(NOW, None) == NOW + timedelta(seconds=60)
     assert throttled_until(NOW, 5) == NOW + timedelta(seconds=5)
+    # a day's Retry-After (garbled, or hostile) stops the company for ten minutes at most
+    assert throttled_until(NOW, 86_400) == NOW + timedelta(minutes=10)
 
 
 def test_stalled_after_half_an_hour() -> None:
