@@ -22,6 +22,7 @@ import pytest
 from ledgerbridge.engine import pull
 from ledgerbridge.engine.actions import WAITING, remote
 from ledgerbridge.engine.desktop.exchange import QueuedExchange
+from ledgerbridge.engine.desktop.passes import DesktopPasses
 from ledgerbridge.engine.push import outcomes
 from ledgerbridge.storage.audit import Audit
 from ledgerbridge.storage.desktop_requests import DesktopRequests
@@ -403,3 +404,31 @@ def test_an_old_file_session_going_on_after_start_fresh_gets_nothing_of_the_new_
         shown = record(desktop, "customer", app_id)
         assert (shown["status"], shown["quickbooks_id"]) == ("synced", made[0]), shown
     assert OLD_CLIENT not in [name for _, name in _customers(old)], _customers(old)
+
+
+def test_a_request_taken_as_the_person_starts_fresh_is_not_handed_to_the_old_file(
+    desktop: Desktop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The old file's session has just taken the pass's CustomerAdd (after its ticket was
+    checked) when the person starts fresh: the session is ended, and the request is not handed
+    to it (handed out, the old file made the customer after Start fresh). The record lands in
+    the new file once."""
+    connector = connected(desktop)
+    old, new = desktop.company, desktop.emulator.create_company("New Books")
+    put(desktop, "customer", "c1", display_name=OLD_CLIENT)
+    original = DesktopPasses.next_request
+    happened: list[bool] = []
+
+    def then_start_fresh(self: DesktopPasses, session: Any) -> Any:
+        taken = original(self, session)
+        if not happened and "CustomerAddRq" in str(getattr(taken, "qbxml", "")):
+            happened.append(True)
+            _start_fresh_in(desktop, connector, new)
+        return taken
+
+    monkeypatch.setattr(DesktopPasses, "next_request", then_start_fresh)
+    connector.run_session()
+    assert happened
+    monkeypatch.setattr(DesktopPasses, "next_request", original)
+    assert OLD_CLIENT not in [name for _, name in _customers(old)], _customers(old)
+    _the_record_lands_in(desktop, connector, new)

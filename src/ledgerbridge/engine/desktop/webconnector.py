@@ -236,6 +236,12 @@ class WebConnectorService:
         nxt = self.work.next_request(desk)
         with self.ledger.db.session() as session:
             connectors = WebConnectors(session, clock=self.ledger.clock)
+            # read again under the Web Connector's row: a Start fresh committed while the work
+            # took its request ended the session, which is then handed nothing (the request,
+            # taken and never handed out, is settled as lost: looked up before it is sent again)
+            connectors.get(connector.connection_id, lock=True)
+            if connectors.ticket(ticket) is None:
+                return ""
             if nxt is None:  # the work ended with nothing for QuickBooks: end the session as done
                 connectors.update_ticket(ticket, pending=_END, error=None)
                 return qbxml.session_end(qbxml.version_for(major, minor), _END)
