@@ -149,7 +149,7 @@ def sync(
 @app.command()
 def pull(connection_id: ConnectionId, as_json: AsJson = False) -> None:
     """Refresh from QuickBooks now: its changes, and what they mean for linked records."""
-    from ledgerbridge.engine.pull import pull_company
+    from ledgerbridge.engine.pull import pull_company, waiting_message
 
     with (
         operating(connection_id) as (ledger, _, _key),
@@ -170,6 +170,8 @@ def pull(connection_id: ConnectionId, as_json: AsJson = False) -> None:
     if report.stopped is not None:
         if as_json:
             echo_json(found)
+        if report.stopped == "throttled" and report.wait_until is not None:
+            raise CliError(waiting_message(report.wait_until, "try again after it"))
         raise CliError(f"the pull stopped: {report.stopped}")
     if as_json:
         echo_json(found)

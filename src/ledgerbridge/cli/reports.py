@@ -20,6 +20,7 @@ import io
 import sys
 import time
 from collections.abc import Iterator
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
@@ -81,6 +82,7 @@ def verify(
     """Read QuickBooks afresh and check every synced record against it. Exits 1 when a record
     said synced while QuickBooks holds something else (each is listed with both values). On
     QuickBooks Desktop the verify is carried out at the Web Connector's next update."""
+    from ledgerbridge.engine.pull import waiting_message
     from ledgerbridge.engine.verify import verify as run_verify
 
     with (
@@ -97,6 +99,9 @@ def verify(
     found = report.to_json()
     if as_json:
         echo_json(found)
+    if report.stopped == "throttled" and report.waiting_until:
+        until = datetime.fromisoformat(report.waiting_until)
+        raise CliError(waiting_message(until, "verify again after it"))
     if report.stopped is not None:
         raise CliError(f"QuickBooks could not be read: {report.stopped}")
     if not as_json:

@@ -41,7 +41,7 @@ from ledgerbridge.adapters.qbo import Disconnected, QuickBooksError, Subscriptio
 from ledgerbridge.core.mirror import MirrorObject
 from ledgerbridge.engine import pacing
 from ledgerbridge.engine.ports import Ledger
-from ledgerbridge.storage.connections import Connections
+from ledgerbridge.storage.connections import Company, Connections
 from ledgerbridge.storage.imports import Imports
 from ledgerbridge.storage.links import Links
 from ledgerbridge.storage.mirror import Mirror
@@ -155,10 +155,11 @@ def run(
         return _stop(ledger, connection_id, progress, "not_active")
     realm = connection.realm_id
     now = ledger.clock()
-    if connection.wait_until is not None and connection.wait_until > now:
+    until = connection.waiting(now)
+    if until is not None:
         # the company waits for QuickBooks' limits (a 429, its window full): not read before
         # the wait ends, which the progress says (`retry_after`), nothing read yet
-        progress["retry_after"] = (connection.wait_until - now).total_seconds()
+        progress["retry_after"] = (until - now).total_seconds()
         return _stop(ledger, connection_id, progress, "throttled")
     try:
         with (
@@ -190,8 +191,11 @@ def run(
                     start += PAGE
     except _ProcessStopping:  # resumed from its counts by the next start
         return _stop(ledger, connection_id, progress, "interrupted")
-    except Throttled as exc:
-        progress["retry_after"] = exc.retry_after
+    except Throttled as exc:  # as a pull says and stores it: the company waits
+        company = Company.of(realm, None, connection.company_generation)
+        until = pacing.wait_for_quickbooks(ledger, connection_id, company, exc.retry_after)
+        waited = exc.retry_after if until is None else (until - ledger.clock()).total_seconds()
+        progress["retry_after"] = waited
         return _stop(ledger, connection_id, progress, "throttled")
     except (Disconnected, SubscriptionLapsed) as exc:
         reason = "disconnected" if isinstance(exc, Disconnected) else "suspended"

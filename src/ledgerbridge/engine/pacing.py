@@ -52,9 +52,12 @@ from ledgerbridge.adapters.qbo import (
     QuickBooks,
     QuickBooksError,
 )
+from ledgerbridge.core.retry import throttled_until
 from ledgerbridge.engine.ports import Database, Ledger
 from ledgerbridge.storage import rate_windows
+from ledgerbridge.storage.connections import Company, Connections
 from ledgerbridge.storage.rate_windows import RateWindows
+from ledgerbridge.storage.sync_states import SyncStates
 
 __all__ = [
     "AHEAD",
@@ -68,6 +71,7 @@ __all__ = [
     "take",
     "take_batch_in",
     "take_many",
+    "wait_for_quickbooks",
 ]
 
 AHEAD = 8  # the most single requests one process counts in one write
@@ -386,3 +390,26 @@ class _Spares:
 
 
 _SPARES = _Spares()
+
+
+def wait_for_quickbooks(
+    ledger: Ledger,
+    connection_id: str,
+    company: Company,
+    retry_after: float | None,
+    *,
+    cursor: bool = False,
+) -> datetime | None:
+    """QuickBooks answered 429 to a read of `company`: the company's wait stored on its
+    connection (`SyncStates.delay_all`: the Retry-After, at most `retry.MAX_THROTTLE_WAIT`,
+    else `retry.THROTTLE_WAIT`), as the push pass stores a 429 of its own, so that no pull,
+    verify, import or pass asks again before it ends. Only while the connection still has the
+    company (`Connections.still_has`, `cursor` as a pull's check asks): a Start fresh forgets
+    the wait, and a new company must not inherit the old one's. Until when, or None when not
+    stored."""
+    until = throttled_until(ledger.clock(), retry_after)
+    with ledger.db.session() as session:
+        if not Connections(session).still_has(connection_id, company, cursor=cursor):
+            return None
+        SyncStates(session).delay_all(connection_id, until)
+    return until

@@ -45,7 +45,6 @@ from ledgerbridge.adapters.qbo import (
     Unavailable,
 )
 from ledgerbridge.core.mirror import MirrorObject
-from ledgerbridge.core.retry import throttled_until
 from ledgerbridge.engine import checks as setup_checks
 from ledgerbridge.engine import drift, keys, pacing, reconnecting, twoway
 from ledgerbridge.engine.ports import Ledger
@@ -54,7 +53,6 @@ from ledgerbridge.storage.events import Events
 from ledgerbridge.storage.mirror import Mirror, same_as_stored
 from ledgerbridge.storage.scans import Scans
 from ledgerbridge.storage.scratch import KeySet, Scratch
-from ledgerbridge.storage.sync_states import SyncStates
 from ledgerbridge.storage.tokens import StoredTokens, Tokens, TokensRead
 
 LISTS = (
@@ -302,8 +300,9 @@ def pull_company(
 def _waits(ledger: Ledger, connection: StoredConnection, report: PullReport) -> bool:
     """Whether the company waits for QuickBooks' limits now (its `wait_until` is later): then
     `report` says so ("throttled", until when), and nothing is read."""
-    until, now = connection.wait_until, ledger.clock()
-    if until is None or until <= now:
+    now = ledger.clock()
+    until = connection.waiting(now)
+    if until is None:
         return False
     report.stopped, report.wait_until = "throttled", until
     report.retry_after = (until - now).total_seconds()
@@ -329,16 +328,15 @@ def _wait_for_quickbooks(
     exc: Throttled,
     report: PullReport,
 ) -> None:
-    """QuickBooks answered a read with 429: the company's wait stored on its connection, as
-    the push pass stores a 429 of its own (`SyncStates.delay_all`: its Retry-After, else
-    THROTTLE_WAIT), so that no pull, sync or retry reads or writes before it ends; only
-    while the connection still has the company read (`_same_company`)."""
+    """QuickBooks answered a read with 429: the company's wait stored on its connection
+    (`pacing.wait_for_quickbooks`), only while the connection still has the company read,
+    and said in `report`."""
     now = ledger.clock()
-    until = throttled_until(now, exc.retry_after)
-    with ledger.db.session() as session:
-        if not _same_company(session, connection_id, company, cursor):
-            return
-        SyncStates(session).delay_all(connection_id, until)
+    until = pacing.wait_for_quickbooks(
+        ledger, connection_id, company, exc.retry_after, cursor=cursor is not None
+    )
+    if until is None:
+        return
     report.wait_until = until
     report.retry_after = (until - now).total_seconds()
 

@@ -35,7 +35,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ledgerbridge.adapters.qbo import QuickBooks, QuickBooksError
+from ledgerbridge.adapters.qbo import QuickBooks, QuickBooksError, Throttled
 from ledgerbridge.core import compare, overrides
 from ledgerbridge.core import drift as rules
 from ledgerbridge.core.mirror import MirrorObject
@@ -43,7 +43,7 @@ from ledgerbridge.core.records import Record, RecordKey, parse_record
 from ledgerbridge.core.status import Status
 from ledgerbridge.engine import pacing
 from ledgerbridge.engine.ports import Ledger
-from ledgerbridge.storage.connections import Connections
+from ledgerbridge.storage.connections import Company, Connections, StoredConnection
 from ledgerbridge.storage.events import Events
 from ledgerbridge.storage.history import History
 from ledgerbridge.storage.links import Links, StoredLink
@@ -158,8 +158,8 @@ def verify(
         report.stopped = "not_active"
         return report
     realm = connection.realm_id
-    until = connection.wait_until
-    if realm is not None and until is not None and until > ledger.clock():
+    until = connection.waiting(ledger.clock())
+    if realm is not None and until is not None:
         # the company waits for QuickBooks' limits (a 429, its window full): read now, it
         # would only earn more 429s; the person asking is told until when
         report.stopped, report.waiting_until = "throttled", until.isoformat()
@@ -201,10 +201,22 @@ def verify(
                     _mismatch(ledger, connection_id, second, report, flag=flag)
                 else:
                     report.agreed += 1
+        except Throttled as exc:  # as a pull says and stores it: the company waits
+            until = pacing.wait_for_quickbooks(
+                ledger, connection_id, _company(connection), exc.retry_after
+            )
+            report.stopped = "throttled"
+            report.waiting_until = None if until is None else until.isoformat()
+            return report
         except QuickBooksError as exc:
             report.stopped = type(exc).__name__
             return report
     return report
+
+
+def _company(connection: StoredConnection) -> Company:
+    """The Online company `connection` has as read (its realm and Start freshes so far)."""
+    return Company.of(connection.realm_id, None, connection.company_generation)
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,13 @@ class StoredConnection:
     company_generation: int = 0  # its Start freshes so far (`Company`)
     wait_until: datetime | None = None  # QuickBooks' limits make it wait (`SyncStates.delay_all`)
 
+    def waiting(self, now: datetime) -> datetime | None:
+        """Until when QuickBooks' limits make the company wait, if that is after `now` (a 429,
+        its window full): nothing is read from or sent to it before; None when it does not
+        wait."""
+        until = self.wait_until
+        return until if until is not None and until > now else None
+
 
 @dataclass(frozen=True, slots=True)
 class Company:

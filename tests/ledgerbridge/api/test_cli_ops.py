@@ -9,11 +9,13 @@ import json
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import httpx
 import pytest
+from sqlalchemy import text
 
 from ledgerbridge.adapters.qbo import FixedToken, QboClient
 from ledgerbridge.bootstrap import Ledger, build
@@ -281,6 +283,31 @@ def test_pull_reads_quickbooks_now(shop: Shop, capsys: pytest.CaptureFixture[str
     assert pulled["stopped"] is None and pulled["full"] is False
     assert set(pulled["drift"]) == {"flagged", "cleared", "merged", "bypassed"}
     assert "Pulled" in run(capsys, "pull", shop.connection_id)
+
+
+def test_pull_and_verify_say_until_when_the_company_waits_for_quickbooks(
+    shop: Shop, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A company waiting for QuickBooks' limits (a 429's Retry-After) is not read: the
+    operator is told until when, not only "throttled"."""
+    until = shop.ledger.clock() + timedelta(minutes=5)
+    with shop.ledger.db.engine.begin() as connection:
+        connection.execute(
+            text("UPDATE connections SET wait_until = :at WHERE id = :id"),
+            {"at": until, "id": shop.connection_id},
+        )
+    try:
+        moment = until.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+        for argv in (("pull", shop.connection_id), ("verify", shop.connection_id)):
+            assert main(list(argv)) == 1
+            said = capsys.readouterr().err
+            assert f"wait until {moment}" in said and "QuickBooks was not read" in said, said
+    finally:  # the module's other tests read the company
+        with shop.ledger.db.engine.begin() as connection:
+            connection.execute(
+                text("UPDATE connections SET wait_until = NULL WHERE id = :id"),
+                {"id": shop.connection_id},
+            )
 
 
 # --- reports ----------------------------------------------------------------------------------

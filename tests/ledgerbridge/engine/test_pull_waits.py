@@ -116,3 +116,54 @@ def test_no_pull_reads_a_company_waiting_for_quickbooks_until_its_wait_ends(
     assert _requests(world) > 0  # read once the wait is over
     world.sync()
     assert [c["DisplayName"] for c in world.entities("Customer")] == ["Held Up"]
+
+
+def _answers_429_from_now(world: World) -> None:
+    """Every request of the company answered 429 with a Retry-After from now on."""
+    world.admin(
+        "POST",
+        f"/companies/{world.realm_id}/faults",
+        {"times": None, "action": {"status": 429, "retry_after": RETRY_AFTER}},
+    )
+
+
+def _waits(world: World) -> datetime | None:
+    with world.ledger.db.session(readonly=True) as session:
+        connection = Connections(session).get_unscoped(world.connection_id)
+    assert connection is not None
+    return connection.waiting(world.ledger.clock())
+
+
+def test_a_429_met_by_verify_or_the_import_makes_the_company_wait_as_a_pulls_does(
+    world: World,
+) -> None:
+    """Verify and the initial import store the wait of a 429 they meet (its Retry-After) as
+    a pull and the push pass do: the next pull asks QuickBooks nothing before it ends (before,
+    it read straight into the same Retry-After)."""
+    ledger, cid = world.ledger, world.connection_id
+    pull_company(ledger, cid)
+    world.service.put_record(world.key_id, cid, "customer", "c1", {"display_name": "Checked"})
+    world.sync()
+    _answers_429_from_now(world)
+
+    checked = verify(ledger, cid)
+    assert checked.stopped == "throttled"
+    until = _waits(world)
+    assert until is not None and checked.waiting_until == until.isoformat()
+    asked = _requests(world)
+    assert asked == 1  # verify's read, answered 429
+    assert pull_company(ledger, cid).stopped == "throttled"
+    assert _requests(world) == asked  # the pull waited
+
+    with ledger.db.engine.begin() as connection:  # the wait forgotten: the import meets one
+        connection.execute(
+            text("UPDATE connections SET wait_until = NULL WHERE id = :id"), {"id": cid}
+        )
+    world.service.start_import(world.key_id, cid, ["customers"])
+    world.service.import_runs.wait(cid, 60)
+    stopped = world.service.import_progress(world.key_id, cid)
+    assert (stopped["state"], stopped["reason"]) == ("stopped", "throttled")
+    assert _waits(world) is not None
+    asked = _requests(world)
+    assert pull_company(ledger, cid).stopped == "throttled"
+    assert _requests(world) == asked

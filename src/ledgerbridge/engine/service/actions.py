@@ -192,5 +192,4 @@ def request_pull(service: Wiring, key_id: str, connection_id: str) -> datetime |
     with service.ledger.db.session(readonly=True) as session:
         connection = owned_connection(session, key_id, connection_id)
     service.wake_pull(connection_id)
-    until = connection.wait_until
-    return until if until is not None and until > service.ledger.clock() else None
+    return connection.waiting(service.ledger.clock())

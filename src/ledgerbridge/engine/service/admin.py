@@ -76,9 +76,9 @@ def connection_view(service: Wiring, session: Any, connection: StoredConnection)
             ProblemView.of(problem, desktop=connection.environment == DESKTOP) if problem else None
         ),
         waiting_until=(
-            connection.wait_until.isoformat()
-            if connection.wait_until is not None and connection.wait_until > service.ledger.clock()
-            else None
+            None
+            if (until := connection.waiting(service.ledger.clock())) is None
+            else until.isoformat()
         ),
     )
 
