@@ -432,3 +432,37 @@ def test_a_request_taken_as_the_person_starts_fresh_is_not_handed_to_the_old_fil
     monkeypatch.setattr(DesktopPasses, "next_request", original)
     assert OLD_CLIENT not in [name for _, name in _customers(old)], _customers(old)
     _the_record_lands_in(desktop, connector, new)
+
+
+def test_an_answer_the_old_file_gives_as_the_person_starts_fresh_writes_nothing_after_it(
+    desktop: Desktop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The old file's session answers while the person starts fresh (and the Web Connector's
+    row then says something of the new file): the ended session writes no progress and clears
+    no error over it (at 100% it cleared the connector's error, hiding, say, the new file's
+    refusal)."""
+    connector = connected(desktop)
+    new = desktop.emulator.create_company("New Books")
+    put(desktop, "customer", "c1", display_name=OLD_CLIENT)
+    cid = desktop.connection["id"]
+    original = DesktopPasses.take_response
+    happened: list[bool] = []
+
+    def then_start_fresh(self: DesktopPasses, session: Any, request_id: str, answer: str) -> Any:
+        taken = original(self, session, request_id, answer)
+        if not happened:
+            happened.append(True)
+            _start_fresh_in(desktop, connector, new)
+            with desktop.ledger.db.session() as stored:
+                connectors = WebConnectors(stored, clock=desktop.ledger.clock)
+                connectors.set_progress(cid, 7)
+                connectors.set_error(cid, "said of the new file")
+        return taken
+
+    monkeypatch.setattr(DesktopPasses, "take_response", then_start_fresh)
+    connector.run_session()
+    assert happened
+    with desktop.ledger.db.session(readonly=True) as stored:
+        now = WebConnectors(stored, clock=desktop.ledger.clock).get(cid)
+    assert now is not None
+    assert (now.progress, now.last_error) == (7, "said of the new file")

@@ -284,7 +284,12 @@ class WebConnectorService:
         with self.ledger.db.session() as session:
             connectors = WebConnectors(session, clock=self.ledger.clock)
             # the Web Connector's row before the session's, in the order Start fresh takes
-            # them (it ends the sessions): the other way round, the two deadlocked
+            # them (it ends the sessions): the other way round, the two deadlocked; read
+            # again as held: a Start fresh committed while the answer was taken ended the
+            # session, which then writes nothing over what is now the new file's
+            connectors.get(connector.connection_id, lock=True)
+            if connectors.ticket(ticket) is None:
+                return -1
             if taken.error is not None or taken.percent < 0:
                 error = taken.error or "ledgerbridge could not use QuickBooks' answer."
                 connectors.set_error(connector.connection_id, error)
