@@ -71,16 +71,23 @@ def _start_fresh_at(
     )
 
 
-def _the_record_lands_in(desktop: Desktop, connector: WebConnector, new: Company) -> None:
+def _the_record_lands_in(
+    desktop: Desktop,
+    connector: WebConnector,
+    new: Company,
+    app_id: str = "c1",
+    named: str = OLD_CLIENT,
+) -> dict[str, Any]:
     """The next sessions (the new file open) create the customer there, once, and the record
-    says synced to that customer."""
+    says synced to that customer. The record as shown."""
     desktop.clock.advance(minutes=3)  # past the last session's busy window
     sessions(connector)
-    made = [list_id for list_id, name in _customers(new) if name == OLD_CLIENT]
+    made = [list_id for list_id, name in _customers(new) if name == named]
     assert len(made) == 1, _customers(new)
-    shown = record(desktop, "customer", "c1")
+    shown = record(desktop, "customer", app_id)
     assert (shown["status"], shown["quickbooks_id"]) == ("synced", made[0]), shown
     assert desktop.status()["company_file"] == new.file_path
+    return shown
 
 
 def _old_files_create_answered_after_start_fresh(
@@ -254,12 +261,7 @@ def test_a_fix_asked_of_the_old_file_is_withdrawn_at_start_fresh(desktop: Deskto
     )
     assert error is None and (cara["ListID"], "Someone Else") in _customers(new)
     _start_fresh_in(desktop, connector, new)
-    desktop.clock.advance(minutes=3)
-    sessions(connector)
-    made = [list_id for list_id, name in _customers(new) if name == "Cara Moss"]
-    assert len(made) == 1, _customers(new)
-    shown = record(desktop, "customer", "cara")
-    assert (shown["status"], shown["quickbooks_id"]) == ("synced", made[0]), shown
+    shown = _the_record_lands_in(desktop, connector, new, "cara", "Cara Moss")
     assert shown["waiting"] is None
 
 
@@ -349,12 +351,7 @@ def test_a_fix_under_way_at_start_fresh_stores_nothing_for_the_old_file(
     assert (shown["status"], shown["quickbooks_id"], shown["waiting"]) == ("pending", None, None)
     assert "withdrawn" in _audited(desktop, "customer", "cara", "link")
     assert [name for _, name in _customers(old)].count("Cara Moss") == 1  # the old file's own
-    desktop.clock.advance(minutes=3)
-    sessions(connector)
-    made = [list_id for list_id, name in _customers(new) if name == "Cara Moss"]
-    assert len(made) == 1, _customers(new)
-    shown = record(desktop, "customer", "cara")
-    assert (shown["status"], shown["quickbooks_id"]) == ("synced", made[0]), shown
+    _the_record_lands_in(desktop, connector, new, "cara", "Cara Moss")
     assert "withdrawn" in _audited(desktop, "customer", "cara", "link")
 
 
