@@ -193,8 +193,9 @@ def run(
         return _stop(ledger, connection_id, progress, "interrupted")
     except Throttled as exc:  # as a pull says and stores it: the company waits
         company = Company.of(realm, None, connection.company_generation)
-        until = pacing.wait_for_quickbooks(ledger, connection_id, company, exc.retry_after)
-        waited = exc.retry_after if until is None else (until - ledger.clock()).total_seconds()
+        now = ledger.clock()
+        until = pacing.wait_for_quickbooks(ledger, connection_id, company, exc.retry_after, now=now)
+        waited = exc.retry_after if until is None else (until - now).total_seconds()
         progress["retry_after"] = waited
         return _stop(ledger, connection_id, progress, "throttled")
     except (Disconnected, SubscriptionLapsed) as exc:

@@ -399,6 +399,7 @@ def wait_for_quickbooks(
     retry_after: float | None,
     *,
     cursor: bool = False,
+    now: datetime | None = None,
 ) -> datetime | None:
     """QuickBooks answered 429 to a read of `company`: the company's wait stored on its
     connection (`SyncStates.delay_all`: the Retry-After, at most `retry.MAX_THROTTLE_WAIT`,
@@ -406,8 +407,8 @@ def wait_for_quickbooks(
     verify, import or pass asks again before it ends. Only while the connection still has the
     company (`Connections.still_has`, `cursor` as a pull's check asks): a Start fresh forgets
     the wait, and a new company must not inherit the old one's. Until when, or None when not
-    stored."""
-    until = throttled_until(ledger.clock(), retry_after)
+    stored. `now`: the moment the wait counts from (by default the ledger's clock now)."""
+    until = throttled_until(ledger.clock() if now is None else now, retry_after)
     with ledger.db.session() as session:
         if not Connections(session).still_has(connection_id, company, cursor=cursor):
             return None

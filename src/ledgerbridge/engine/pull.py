@@ -333,7 +333,7 @@ def _wait_for_quickbooks(
     and said in `report`."""
     now = ledger.clock()
     until = pacing.wait_for_quickbooks(
-        ledger, connection_id, company, exc.retry_after, cursor=cursor is not None
+        ledger, connection_id, company, exc.retry_after, cursor=cursor is not None, now=now
     )
     if until is None:
         return
