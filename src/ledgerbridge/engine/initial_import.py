@@ -192,8 +192,8 @@ def run(
     except _ProcessStopping:  # resumed from its counts by the next start
         return _stop(ledger, connection_id, progress, "interrupted")
     except Throttled as exc:  # as a pull says and stores it: the company waits
-        company = Company.of(realm, None, connection.company_generation)
         now = ledger.clock()
+        company = Company.online(connection)
         until = pacing.wait_for_quickbooks(ledger, connection_id, company, exc.retry_after, now=now)
         waited = exc.retry_after if until is None else (until - now).total_seconds()
         progress["retry_after"] = waited

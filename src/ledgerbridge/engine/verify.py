@@ -43,7 +43,7 @@ from ledgerbridge.core.records import Record, RecordKey, parse_record
 from ledgerbridge.core.status import Status
 from ledgerbridge.engine import pacing
 from ledgerbridge.engine.ports import Ledger
-from ledgerbridge.storage.connections import Company, Connections, StoredConnection
+from ledgerbridge.storage.connections import Company, Connections
 from ledgerbridge.storage.events import Events
 from ledgerbridge.storage.history import History
 from ledgerbridge.storage.links import Links, StoredLink
@@ -203,7 +203,7 @@ def verify(
                     report.agreed += 1
         except Throttled as exc:  # as a pull says and stores it: the company waits
             until = pacing.wait_for_quickbooks(
-                ledger, connection_id, _company(connection), exc.retry_after
+                ledger, connection_id, Company.online(connection), exc.retry_after
             )
             report.stopped = "throttled"
             report.waiting_until = None if until is None else until.isoformat()
@@ -212,11 +212,6 @@ def verify(
             report.stopped = type(exc).__name__
             return report
     return report
-
-
-def _company(connection: StoredConnection) -> Company:
-    """The Online company `connection` has as read (its realm and Start freshes so far)."""
-    return Company.of(connection.realm_id, None, connection.company_generation)
 
 
 @dataclass(frozen=True)

@@ -78,6 +78,11 @@ class Company:
     def of(cls, realm_id: str | None, company_file: str | None, generation: int = 0) -> Company:
         return cls(realm_id, company_file.casefold() if company_file else None, generation)
 
+    @classmethod
+    def online(cls, connection: StoredConnection) -> Company:
+        """The Online company `connection` has as read: its realm and Start freshes so far."""
+        return cls.of(connection.realm_id, None, connection.company_generation)
+
 
 class Connections:
     """App connections, each owned by one API key."""
