@@ -10,9 +10,12 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
+
+from tests.child_processes import stop
 
 __all__ = ["WORKER", "Worker"]
 
@@ -63,16 +66,27 @@ class Worker:
         process = subprocess.Popen([command, "worker", *args], env=environ, stdout=log, stderr=log)
         return cls(name, process, log, log_path)
 
-    def stop(self, sig: int = signal.SIGTERM, timeout: float = 20.0) -> int:
-        if self.process.poll() is None:
-            self.process.send_signal(sig)
+    def stop(self, sig: int = signal.SIGTERM) -> int:
+        """Send `sig` and wait for the worker to end: its exit code. No deadline of its own: a
+        worker finishes its running jobs first, and under load a sync slice can outlast any
+        fixed wait (CI once waited 20 s for one); a worker that never ends is a hang, which the
+        run's timeout stops, the worker then killed (`child_processes.stop`)."""
         try:
-            return self.process.wait(timeout)
+            return stop(self.process, sig)
         finally:
-            if self.process.poll() is None:
-                self.process.kill()
-                self.process.wait()
             self.log.close()
+
+    @staticmethod
+    def stop_all(workers: list[Worker]) -> None:
+        """Stop every worker: SIGTERM to all before waiting for any (they finish their running
+        jobs side by side; a second signal would stop one at once), each one waited for and its
+        log closed even when another's wait fails."""
+        for worker in workers:
+            if worker.process.poll() is None:
+                worker.process.send_signal(signal.SIGTERM)
+        with ExitStack() as every:  # each callback runs, whatever the others raise
+            for worker in workers:
+                every.callback(worker.stop, 0)  # signal 0: already told, only waited for
 
     def output(self) -> str:
         return self.log_path.read_text(errors="replace")

@@ -314,8 +314,7 @@ def world(
         verify_every_connection(request, emulator, ledger, http)
     finally:
         http.close()
-        for worker in workers:
-            worker.stop()
+        Worker.stop_all(workers)
         for worker in workers:
             assert "Traceback" not in worker.output(), worker.output()[-3000:]
         ledger.db.dispose()
