@@ -297,6 +297,27 @@ class WebConnectors:
         ).one_or_none()
         return None if row is None else StoredTicket(**row._mapping)
 
+    def held(
+        self, ticket: str, connection_id: str | None = None
+    ) -> tuple[StoredTicket, StoredConnector] | None:
+        """The live session of this ticket and its Web Connector, the connector's row held
+        until the transaction ends (PostgreSQL) and the session read again under it; None when
+        there is none. The rows are taken in the order Start fresh takes them (it ends the
+        connection's sessions while holding the connector): the other way round, the two
+        deadlock. A Start fresh committed before the hold has ended the session: None, and the
+        old company file's call writes nothing over the new one's. `connection_id`: the
+        connection an earlier read of the ticket found (its first read is then skipped)."""
+        if connection_id is None:
+            first = self.ticket(ticket)
+            if first is None:
+                return None
+            connection_id = first.connection_id
+        connector = self.get(connection_id, lock=True)
+        live = self.ticket(ticket)
+        if connector is None or live is None or live.connection_id != connection_id:
+            return None
+        return live, connector
+
     def busy(self, connection_id: str, since: datetime) -> bool:
         """Whether another session of the connection is open and made a call since `since`."""
         wcs = tables.WebConnectorSession

@@ -463,3 +463,52 @@ def test_an_answer_the_old_file_gives_as_the_person_starts_fresh_writes_nothing_
         now = WebConnectors(stored, clock=desktop.ledger.clock).get(cid)
     assert now is not None
     assert (now.progress, now.last_error) == (7, "said of the new file")
+
+
+def test_the_old_files_connection_error_as_the_person_starts_fresh_writes_nothing_after_it(
+    desktop: Desktop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """QuickBooks is closed on the PC: the old file's session reports a connection error just
+    as the person starts fresh. A session Start fresh ended writes nothing after it: the
+    connection stays not_connected. On PostgreSQL the call read its ticket before Start fresh
+    committed and wrote the error after it all the same (now it reads the ticket again with
+    the Web Connector's row held, as the other calls do: `WebConnectors.held`)."""
+    connector = connected(desktop)
+    put(desktop, "customer", "c1", display_name=OLD_CLIENT)
+    connector.quickbooks = "closed"
+    failures: list[BaseException] = []
+
+    def start_fresh() -> None:
+        try:
+            desktop.service.disconnect(desktop.key_id, desktop.connection["id"])
+            desktop.service.start_fresh(desktop.key_id, desktop.connection["id"], "ann")
+        except BaseException as failure:  # reported by the test's thread
+            failures.append(failure)
+
+    person = threading.Thread(target=start_fresh, name="person")
+    ticket_read = WebConnectors.ticket
+
+    def read_as_the_person_starts_fresh(self: WebConnectors, ticket: str) -> Any:
+        monkeypatch.setattr(WebConnectors, "ticket", ticket_read)
+        live = ticket_read(self, ticket)
+        person.start()
+        try:  # on SQLite Start fresh waits for this write transaction, on PostgreSQL it ends
+            blocked_by(desktop.ledger.db, self._session, person, timeout=30)
+        except AssertionError:
+            if person.is_alive():
+                raise
+        return live
+
+    desktop.clock.advance(minutes=16)
+    monkeypatch.setattr(WebConnectors, "ticket", read_as_the_person_starts_fresh)
+    log = connector.run_session()
+    person.join(30)
+    assert not person.is_alive() and failures == []
+    assert [call.method for call in log.calls][-2:] == ["connectionError", "closeConnection"]
+    stored = desktop.stored_connection()
+    assert stored["status"] == "not_connected", stored
+    written = "0x80040416" in (desktop.status()["last_error"] or "")
+    # SQLite runs one write at a time: Start fresh came after the call whole, and the error
+    # (about the PC, true of it still) stands; on PostgreSQL it came between the call's
+    # reads, and the call, its session ended, wrote nothing
+    assert written == (desktop.ledger.db.engine.dialect.name == "sqlite"), desktop.status()

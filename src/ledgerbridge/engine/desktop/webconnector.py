@@ -211,20 +211,14 @@ class WebConnectorService:
     ) -> str:
         with self.ledger.db.session() as session:
             connectors = WebConnectors(session, clock=self.ledger.clock)
-            live = connectors.ticket(ticket)
-            if live is None:
-                return ""
-            # read as it is held (PostgreSQL), before the connection's row (`_record_company`
-            # takes it), in the order a Start fresh takes them: read before the lock, the
+            # held before the connection's row (`_record_company` takes it): read unheld, the
             # company file of a Start fresh committed meanwhile was judged by the old one's
-            # path, and this session's verdict written over the Start fresh
-            connector = connectors.get(live.connection_id, lock=True)
-            assert connector is not None
-            # read again as held: a Start fresh committed meanwhile ended the session (its
-            # file is the old company's), and it is handed nothing
-            live = connectors.ticket(ticket)
-            if live is None:
+            # path, and this session's verdict written over the Start fresh; a session that
+            # Start fresh ended (its file is the old company's) is handed nothing
+            held = connectors.held(ticket)
+            if held is None:
                 return ""
+            live, connector = held
             connectors.seen(connector.connection_id)
             if live.step == 0 and live.pending is None and live.noops == 0:
                 reported = f"{major}.{minor or 0}" if major else ""
@@ -236,12 +230,13 @@ class WebConnectorService:
         nxt = self.work.next_request(desk)
         with self.ledger.db.session() as session:
             connectors = WebConnectors(session, clock=self.ledger.clock)
-            # read again under the Web Connector's row: a Start fresh committed while the work
-            # took its request ended the session, which is then handed nothing (the request,
-            # taken and never handed out, is settled as lost: looked up before it is sent again)
-            connectors.get(connector.connection_id, lock=True)
-            if connectors.ticket(ticket) is None:
+            # held again: a Start fresh committed while the work took its request ended the
+            # session, which is then handed nothing (the request, taken and never handed out,
+            # is settled as lost: looked up before it is sent again)
+            held = connectors.held(ticket, connector.connection_id)
+            if held is None:
                 return ""
+            live = held[0]
             if nxt is None:  # the work ended with nothing for QuickBooks: end the session as done
                 connectors.update_ticket(ticket, pending=_END, error=None)
                 return qbxml.session_end(qbxml.version_for(major, minor), _END)
@@ -259,11 +254,10 @@ class WebConnectorService:
     def receive_response_xml(self, ticket: str, response: str, hresult: str, message: str) -> int:
         with self.ledger.db.session() as session:
             connectors = WebConnectors(session, clock=self.ledger.clock)
-            live = connectors.ticket(ticket)
-            if live is None:
+            held = connectors.held(ticket)  # the old file's error never lands on the new one's
+            if held is None:
                 return -1
-            connector = connectors.get(live.connection_id)
-            assert connector is not None
+            live, connector = held
             connectors.seen(connector.connection_id)
             if hresult or live.pending is None:
                 error = (
@@ -283,13 +277,12 @@ class WebConnectorService:
             taken = self.work.take_response(desk, live.pending, response)
         with self.ledger.db.session() as session:
             connectors = WebConnectors(session, clock=self.ledger.clock)
-            # the Web Connector's row before the session's, in the order Start fresh takes
-            # them (it ends the sessions): the other way round, the two deadlocked; read
-            # again as held: a Start fresh committed while the answer was taken ended the
+            # held again: a Start fresh committed while the answer was taken ended the
             # session, which then writes nothing over what is now the new file's
-            connectors.get(connector.connection_id, lock=True)
-            if connectors.ticket(ticket) is None:
+            held = connectors.held(ticket, connector.connection_id)
+            if held is None:
                 return -1
+            live = held[0]
             if taken.error is not None or taken.percent < 0:
                 error = taken.error or "ledgerbridge could not use QuickBooks' answer."
                 connectors.set_error(connector.connection_id, error)
@@ -305,16 +298,15 @@ class WebConnectorService:
     def connection_error(self, ticket: str, hresult: str, message: str) -> str:
         with self.ledger.db.session() as session:
             connectors = WebConnectors(session, clock=self.ledger.clock)
-            live = connectors.ticket(ticket)
-            if live is None:
+            held = connectors.held(ticket)  # the old file's error never lands on the new one's
+            if held is None:
                 return "done"
+            live, connector = held
             error = _reported(hresult, message)
             connectors.seen(live.connection_id)
             connectors.set_error(live.connection_id, error)
             connectors.update_ticket(ticket, error=error)
-            connector = connectors.get(live.connection_id)
-            if connector is not None:
-                self._reported(session, connector, hresult, message)
+            self._reported(session, connector, hresult, message)
         return "done"
 
     def get_last_error(self, ticket: str) -> str:
@@ -327,23 +319,21 @@ class WebConnectorService:
     def close_connection(self, ticket: str) -> str:
         with self.ledger.db.session() as session:
             connectors = WebConnectors(session, clock=self.ledger.clock)
-            live = connectors.ticket(ticket)
-            if live is None:
+            held = connectors.held(ticket)
+            if held is None:
                 return _ENDED
-            # held before the session's row is closed, as Start fresh takes them (it ends the
-            # sessions): closed first, the two deadlocked on PostgreSQL
-            connector = connectors.get(live.connection_id, lock=True)
+            live, connector = held
             connectors.close_ticket(ticket)
             failed = bool(live.error and live.error != NOOP)
             if failed or live.step:  # a session that did something (none/busy: authenticate)
-                finished = connector is not None and connector.progress == 100 and not failed
+                finished = connector.progress == 100 and not failed
                 connectors.set_outcome(
                     live.connection_id,
                     "done" if finished else "failed" if failed else "nothing_to_do",
                 )
         if live.error and live.error != NOOP:
             return f"ledgerbridge: {live.error}"
-        if connector is not None and connector.progress == 100 and live.step:
+        if connector.progress == 100 and live.step:
             return "ledgerbridge: QuickBooks is up to date."
         return "ledgerbridge: nothing to do."
 
