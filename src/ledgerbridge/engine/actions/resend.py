@@ -11,6 +11,8 @@ QuickBooks) is left in place, with the reason and the buttons that do fix it
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from ledgerbridge.core import drift
 from ledgerbridge.core.status import Status
 from ledgerbridge.engine import holding, recheck
@@ -60,14 +62,15 @@ def retry(t: Target) -> Done:
 
 
 def _afresh(t: Target) -> Target:
-    """The target as it stands after the pull (which may have cleared or changed it)."""
+    """The target as it stands after the pull (which may have cleared or changed it); where
+    it is carried out (a session, its lease, its company) unchanged."""
     with t.ledger.db.session(readonly=True) as session:
         state = SyncStates(session).get(t.cid, t.key.type, t.key.app_id)
         stored = Records(session).get(t.cid, t.key.type, t.key.app_id)
         link = Links(session).get(t.cid, t.key.type, t.key.app_id)
     if state is None or stored is None:
         return t
-    return Target(t.ledger, t.connection, t.key, state, stored, link, t.params)
+    return replace(t, state=state, stored=stored, link=link)
 
 
 def _active_in_app(t: Target) -> bool:
