@@ -76,6 +76,7 @@ from bench.emulator import (
     Realm,
     machine_cpu_seconds,
     new_company,
+    python_speed,
     with_emulator,
 )
 from ledgerbridge.bootstrap import DEFAULT_REDIRECT, Ledger, sqlite_ledger
@@ -741,6 +742,11 @@ def report(
         f"{'first sync: ledgerbridge CPU per record':<44} {fastest.cpu / total * 1000:7.2f} ms"
         f"   ({fastest.cpu / fastest.seconds:.0%} of its wall time; the rest waits for "
         "QuickBooks and SQLite)"
+    )
+    speed = python_speed()
+    print(
+        f"{'this machine: a 10-million-step Python loop':<44} {speed:7.2f} s"
+        "   (CPU figures scale with it: set them side by side with another machine's by it)"
     )
     print(rule)
     passes = sorted({r.passes for r in rounds})
