@@ -8,7 +8,6 @@ itself answers then), whose `hits` count them."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -19,8 +18,13 @@ from ledgerbridge.engine.pull import pull_company
 from ledgerbridge.engine.verify import verify
 from ledgerbridge.storage.connections import Connections
 from tests.ledgerbridge.engine.conftest import World
-
-RETRY_AFTER = 30
+from tests.ledgerbridge.throttling import (
+    RETRY_AFTER,
+    answers_429,
+    answers_again,
+    requests_counted,
+    wait_over,
+)
 
 
 def _throttled_by_quickbooks(world: World) -> datetime:
@@ -28,11 +32,7 @@ def _throttled_by_quickbooks(world: World) -> datetime:
     the push pass stores the company's wait; then QuickBooks answers every request 429 until
     the test clears it. Returns the wait stored."""
     pull_company(world.ledger, world.connection_id)
-    world.admin(
-        "POST",
-        f"/companies/{world.realm_id}/faults",
-        {"match": {"writes": True}, "action": {"status": 429, "retry_after": RETRY_AFTER}},
-    )
+    answers_429(world, world.realm_id, writes=True)
     world.service.put_record(
         world.key_id, world.connection_id, "customer", "c1", {"display_name": "Held Up"}
     )
@@ -42,37 +42,20 @@ def _throttled_by_quickbooks(world: World) -> datetime:
     assert connection is not None and connection.wait_until is not None
     assert connection.wait_until > world.ledger.clock() + timedelta(seconds=RETRY_AFTER - 5)
     world.admin("DELETE", f"/companies/{world.realm_id}/faults")
-    world.admin(
-        "POST",
-        f"/companies/{world.realm_id}/faults",
-        {"times": None, "action": {"status": 429, "retry_after": RETRY_AFTER}},
-    )
+    answers_429(world, world.realm_id)
     return connection.wait_until
 
 
 def _requests(world: World) -> int:
     """The requests the emulator answered for the company since the 429s were scripted."""
-    found: list[dict[str, Any]] = world.admin("GET", f"/companies/{world.realm_id}/faults")[
-        "faults"
-    ]
-    return sum(int(f["hits"]) for f in found)
+    return requests_counted(world, world.realm_id)
 
 
 def _wait_ends(world: World) -> None:
-    """The wait over: QuickBooks answers again (each request still counted, answered a
-    millisecond late), and the stored wait is in the past."""
-    world.admin("DELETE", f"/companies/{world.realm_id}/faults")
-    world.admin(
-        "POST",
-        f"/companies/{world.realm_id}/faults",
-        {"times": None, "action": {"latency_ms": 1}},
-    )
-    past = world.ledger.clock() - timedelta(seconds=1)
-    with world.ledger.db.engine.begin() as connection:
-        connection.execute(
-            text("UPDATE connections SET wait_until = :at WHERE id = :id"),
-            {"at": past, "id": world.connection_id},
-        )
+    """The wait over: QuickBooks answers again (each request still counted), and the stored
+    wait is in the past."""
+    answers_again(world, world.realm_id)
+    wait_over(world.ledger, world.connection_id)
 
 
 def test_no_pull_reads_a_company_waiting_for_quickbooks_until_its_wait_ends(
@@ -118,15 +101,6 @@ def test_no_pull_reads_a_company_waiting_for_quickbooks_until_its_wait_ends(
     assert [c["DisplayName"] for c in world.entities("Customer")] == ["Held Up"]
 
 
-def _answers_429_from_now(world: World) -> None:
-    """Every request of the company answered 429 with a Retry-After from now on."""
-    world.admin(
-        "POST",
-        f"/companies/{world.realm_id}/faults",
-        {"times": None, "action": {"status": 429, "retry_after": RETRY_AFTER}},
-    )
-
-
 def _waits(world: World) -> datetime | None:
     with world.ledger.db.session(readonly=True) as session:
         connection = Connections(session).get_unscoped(world.connection_id)
@@ -144,7 +118,7 @@ def test_a_429_met_by_verify_or_the_import_makes_the_company_wait_as_a_pulls_doe
     pull_company(ledger, cid)
     world.service.put_record(world.key_id, cid, "customer", "c1", {"display_name": "Checked"})
     world.sync()
-    _answers_429_from_now(world)
+    answers_429(world, world.realm_id)
 
     checked = verify(ledger, cid)
     assert checked.stopped == "throttled"
