@@ -141,3 +141,37 @@ def test_a_429_met_by_verify_or_the_import_makes_the_company_wait_as_a_pulls_doe
     asked = _requests(world)
     assert pull_company(ledger, cid).stopped == "throttled"
     assert _requests(world) == asked
+
+
+def test_the_embedded_dispatcher_reads_a_company_again_when_its_429s_wait_ends(
+    world: World,
+) -> None:
+    """The embedded dispatcher's pull met by a 429 (Retry-After 30 s) comes due again when the
+    wait ends: not before, a webhook's wake-up during the wait included, and not a whole
+    `pull_every` (300 s) later. Its clock and the ledger's move together, by the test."""
+    ledger, cid = world.ledger, world.connection_id
+    start, moved = ledger.clock(), [0.0]
+    ledger.clock = lambda: start + timedelta(seconds=moved[0])  # type: ignore[method-assign]
+    dispatcher = InProcessDispatcher(ledger, pull_every=300.0, clock=lambda: moved[0])
+    dispatcher.run_once()  # the company's first pull, answered
+    answers_429(world, world.realm_id)
+
+    moved[0] = 300.0
+    dispatcher.run_once()  # its next pull, answered 429
+    assert _requests(world) == 1
+    assert _waits(world) == start + timedelta(seconds=300 + RETRY_AFTER)
+
+    moved[0] = 310.0
+    dispatcher.wake_pull(cid)  # a webhook: the pull waits too
+    dispatcher.run_once()
+    assert _requests(world) == 1
+
+    moved[0] = 300.0 + RETRY_AFTER - 1
+    answers_again(world, world.realm_id)  # QuickBooks would answer, and the stored wait is
+    wait_over(ledger, cid)  # over a second early: only the dispatcher's schedule holds it
+    dispatcher.run_once()
+    assert _requests(world) == 0
+
+    moved[0] = 300.0 + RETRY_AFTER
+    dispatcher.run_once()  # the wait's end: read, 270 s before `pull_every` says
+    assert _requests(world) > 0
