@@ -12,12 +12,14 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import text
 
+from ledgerbridge.core import catalog
 from ledgerbridge.dispatch.inprocess import InProcessDispatcher
-from ledgerbridge.engine.errors import Unreachable
+from ledgerbridge.engine.errors import Refused, Unreachable
 from ledgerbridge.engine.pull import pull_company
 from ledgerbridge.engine.verify import verify
 from ledgerbridge.storage.connections import Connections
 from tests.ledgerbridge.engine.conftest import World
+from tests.ledgerbridge.engine.quickbooks_person import Person
 from tests.ledgerbridge.throttling import (
     RETRY_AFTER,
     answers_429,
@@ -175,3 +177,31 @@ def test_the_embedded_dispatcher_reads_a_company_again_when_its_429s_wait_ends(
     moved[0] = 300.0 + RETRY_AFTER
     dispatcher.run_once()  # the wait's end: read, 270 s before `pull_every` says
     assert _requests(world) > 0
+
+
+def test_a_one_click_fix_reads_nothing_while_the_company_waits_for_quickbooks(
+    world: World,
+) -> None:
+    """A person's fix that reads QuickBooks (Link reads the customer chosen) while the company
+    waits for QuickBooks' limits is refused saying until when, as a pull is, and QuickBooks is
+    sent nothing (before, it read into the wait: one more 429); after the wait it links."""
+    person = Person(world)
+    try:
+        theirs = person.create("Customer", DisplayName="Dana Ortiz")
+    finally:
+        person.close()
+    until = _throttled_by_quickbooks(world)
+    world.service.put_record(
+        world.key_id, world.connection_id, "customer", "c2", {"display_name": "Dana Ortiz"}
+    )
+    link = ("customer", "c2", "link", {"quickbooks_id": theirs["Id"]})
+
+    with pytest.raises(Refused) as refused:
+        world.service.action(world.key_id, world.connection_id, *link)
+    assert refused.value.reason == catalog.waiting_message(until, "try again after it")
+    assert _requests(world) == 0
+
+    _wait_ends(world)
+    done = world.service.action(world.key_id, world.connection_id, *link)
+    assert done.summary == f"linked to QuickBooks Customer {theirs['Id']}"
+    assert _requests(world) == 1  # the customer read
