@@ -9,8 +9,11 @@ equal run of the collected tests, in order, and one that finishes takes half of 
 has left, so both stay busy to the last test rather than to the last file (``--dist loadfile``
 handed out whole files, largest first: a run ended with one worker alone on a file of long
 tests). A module-scoped fixture is set up again in a worker that takes some of its module's
-tests, as when those tests are run alone. Files marked ``early`` (their tests start child
-processes, or a demo) are collected first: their long tests start a run, not end it.
+tests, as when those tests are run alone. But stolen tests run after those the worker has run:
+a module's earlier tests can follow its later ones under the same module-scoped fixture, so
+tests sharing one must pass in any order (tests/ledgerbridge/api/test_cli_ops.py's `shop`).
+Files marked ``early`` (their tests start child processes, or a demo) are collected first:
+their long tests start a run, not end it.
 """
 
 from __future__ import annotations

@@ -29,6 +29,7 @@ from ledgerbridge.cli.common import (
     opened,
     operating,
 )
+from ledgerbridge.core import catalog
 from ledgerbridge.core.records import RECORD_TYPES
 from ledgerbridge.engine.errors import NotFound, Refused
 from ledgerbridge.storage.connections import Connections
@@ -149,7 +150,7 @@ def sync(
 @app.command()
 def pull(connection_id: ConnectionId, as_json: AsJson = False) -> None:
     """Refresh from QuickBooks now: its changes, and what they mean for linked records."""
-    from ledgerbridge.engine.pull import pull_company, waiting_message
+    from ledgerbridge.engine.pull import pull_company
 
     with (
         operating(connection_id) as (ledger, _, _key),
@@ -171,7 +172,7 @@ def pull(connection_id: ConnectionId, as_json: AsJson = False) -> None:
         if as_json:
             echo_json(found)
         if report.stopped == "throttled" and report.wait_until is not None:
-            raise CliError(waiting_message(report.wait_until, "try again after it"))
+            raise CliError(catalog.waiting_message(report.wait_until, "try again after it"))
         raise CliError(f"the pull stopped: {report.stopped}")
     if as_json:
         echo_json(found)

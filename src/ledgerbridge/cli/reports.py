@@ -82,7 +82,6 @@ def verify(
     """Read QuickBooks afresh and check every synced record against it. Exits 1 when a record
     said synced while QuickBooks holds something else (each is listed with both values). On
     QuickBooks Desktop the verify is carried out at the Web Connector's next update."""
-    from ledgerbridge.engine.pull import waiting_message
     from ledgerbridge.engine.verify import verify as run_verify
 
     with (
@@ -101,7 +100,7 @@ def verify(
         echo_json(found)
     if report.stopped == "throttled" and report.waiting_until:
         until = datetime.fromisoformat(report.waiting_until)
-        raise CliError(waiting_message(until, "verify again after it"))
+        raise CliError(catalog.waiting_message(until, "verify again after it"))
     if report.stopped is not None:
         raise CliError(f"QuickBooks could not be read: {report.stopped}")
     if not as_json:

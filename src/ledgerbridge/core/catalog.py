@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Final, Literal, get_args
 
@@ -44,6 +45,7 @@ __all__ = [
     "fill",
     "placeholders",
     "render",
+    "waiting_message",
 ]
 
 Level = Literal["record", "connection"]
@@ -1615,6 +1617,18 @@ def title(code: str) -> str:
 def codes() -> tuple[str, ...]:
     """Every code, in catalog order."""
     return tuple(ENTRIES)
+
+
+def waiting_message(until: datetime, then: str) -> str:
+    """What a person who asked for a read of QuickBooks is told while the company waits for
+    QuickBooks' limits (a pull's `wait_until`, `CONNECTION_THROTTLED`'s wait): until when, and
+    what to do `then`."""
+    moment = until.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    return (
+        f"QuickBooks' limit on requests makes this company wait until {moment} (it answered "
+        f"429, or the company's requests for the minute are used up): QuickBooks was not "
+        f"read, {then}"
+    )
 
 
 # --- rendering --------------------------------------------------------------------------------

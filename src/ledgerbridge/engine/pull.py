@@ -309,17 +309,6 @@ def _waits(ledger: Ledger, connection: StoredConnection, report: PullReport) -> 
     return True
 
 
-def waiting_message(until: datetime, then: str) -> str:
-    """What a person who asked for a read is told while the company waits for QuickBooks'
-    limits (`PullReport.wait_until`): until when, and what to do `then`."""
-    moment = until.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-    return (
-        f"QuickBooks' limit on requests makes this company wait until {moment} (it answered "
-        f"429, or the company's requests for the minute are used up): QuickBooks was not "
-        f"read, {then}"
-    )
-
-
 def _wait_for_quickbooks(
     ledger: Ledger,
     connection_id: str,

@@ -8,7 +8,7 @@ import io
 import json
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlparse
@@ -54,10 +54,53 @@ def _connect(service: Service, key_id: str, connection_id: str, realm_id: str) -
     service.complete_connect(query["state"][0], query["code"][0], query["realmId"][0], binding)
 
 
+def _stock(shop: Shop) -> None:
+    """Ann and her invoice synced, two customers named alike (the second failing), a payment
+    in an unmapped method failing."""
+    shop.put("customer", "ann", display_name="Ann Lee", email="ann@example.com")
+    shop.put("item", "svc", name="Service Call", unit_price="90.00", income_account="Services")
+    line = [{"item_id": "svc", "quantity": "2", "unit_price": "90.00"}]
+    shop.put("invoice", "inv-1", customer_id="ann", date="2026-11-02", number="501", lines=line)
+    shop.put("customer", "js-1", first_name="John", last_name="Smith")
+    shop.put("customer", "js-2", first_name="John", last_name="Smith")
+    shop.put(
+        "payment",
+        "pay-1",
+        customer_id="ann",
+        date="2026-11-03",
+        amount="180.00",
+        method="venmo",
+        applied_to=[{"invoice_id": "inv-1", "amount": "180.00"}],
+    )
+    sync_company(shop.ledger, shop.connection_id)
+
+
+def _own_company(shop: Shop, name: str) -> Shop:
+    """A company of the test's own, stocked and synced like the shared one, for a test that
+    writes records: the shared company stays as the fixture made it whatever ran before."""
+    realm = httpx.post(
+        f"{shop.emulator.url}/_emulator/companies",
+        json={"name": name},
+        timeout=30,
+        verify=shared_tls(),
+    ).json()["realm_id"]
+    connection = shop.service.create_connection(shop.key_id, name, "emulator")
+    _connect(shop.service, shop.key_id, connection.id, realm)
+    pull_company(shop.ledger, connection.id)
+    own = replace(shop, connection_id=connection.id, realm_id=realm)
+    _stock(own)
+    return own
+
+
 @pytest.fixture(scope="module")
 def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shop]:
-    """A connected company: Ann and her invoice synced, two customers named alike failing,
-    a payment in an unmapped method failing; the CLI reads the same data directory."""
+    """A connected company stocked by `_stock`; the CLI reads the same data directory.
+
+    The module's tests share it, and may run in any order: xdist's worksteal appends the
+    tests a worker steals after those it has run, and a stolen test of this module that
+    follows one of its later tests finds this fixture still set up. So no test adds records
+    to this company (one that does makes its own, `_own_company`), and a test that changes
+    it puts it back."""
     data_dir = tmp_path_factory.mktemp("cli-ops")
     with EmulatorServer() as emulator, pytest.MonkeyPatch.context() as patch:
         for name in list(os.environ):
@@ -79,24 +122,7 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shop]:
         _connect(service, key_id, connection.id, realm)
         pull_company(ledger, connection.id)
         found = Shop(emulator, ledger, service, key_id, connection.id, realm)
-        found.put("customer", "ann", display_name="Ann Lee", email="ann@example.com")
-        found.put("item", "svc", name="Service Call", unit_price="90.00", income_account="Services")
-        line = [{"item_id": "svc", "quantity": "2", "unit_price": "90.00"}]
-        found.put(
-            "invoice", "inv-1", customer_id="ann", date="2026-11-02", number="501", lines=line
-        )
-        found.put("customer", "js-1", first_name="John", last_name="Smith")
-        found.put("customer", "js-2", first_name="John", last_name="Smith")
-        found.put(
-            "payment",
-            "pay-1",
-            customer_id="ann",
-            date="2026-11-03",
-            amount="180.00",
-            method="venmo",
-            applied_to=[{"invoice_id": "inv-1", "amount": "180.00"}],
-        )
-        sync_company(ledger, connection.id)
+        _stock(found)
         yield found
         ledger.db.dispose()
 
@@ -205,19 +231,20 @@ def test_an_unknown_connection_is_one_line_and_exit_1(
 def test_sync_runs_a_pass_now_and_queues_a_bulk_resync(
     shop: Shop, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    shop.put("customer", "bo", display_name="Bo Diaz", email="bo@example.com")
-    report = run_json(capsys, "sync", shop.connection_id)["sync"]
+    own = _own_company(shop, "Sync Shop")  # Bo and the queued records stay out of `shop`
+    own.put("customer", "bo", display_name="Bo Diaz", email="bo@example.com")
+    report = run_json(capsys, "sync", own.connection_id)["sync"]
     assert report["created"] == 1 and report["stopped"] is None
     assert report["counts"]["synced"] == 5
-    names = [c["DisplayName"] for c in _entities(shop, "Customer")]
+    names = [c["DisplayName"] for c in _entities(own, "Customer")]
     assert names.count("Bo Diaz") == 1
 
-    queued = run_json(capsys, "sync", shop.connection_id, "--status", "error", "--queue")
+    queued = run_json(capsys, "sync", own.connection_id, "--status", "error", "--queue")
     assert queued == {"queued": 2, "left": []}  # the second John Smith and the payment
-    text = run(capsys, "sync", shop.connection_id, "--type", "customer", "--id", "ann")
+    text = run(capsys, "sync", own.connection_id, "--type", "customer", "--id", "ann")
     assert "1 records are due again" in text
     assert "synced" in text and "needs attention (error)" in text
-    assert main(["sync", shop.connection_id, "--status", "lost"]) == 2
+    assert main(["sync", own.connection_id, "--status", "lost"]) == 2
 
 
 def test_sync_with_a_selection_pushes_held_records(
@@ -388,15 +415,16 @@ def test_checks_and_the_dry_run(shop: Shop, capsys: pytest.CaptureFixture[str]) 
     assert mappings["status"] == "error" and "venmo" in mappings["summary"]
     assert "Setup checklist" in run(capsys, "checks", shop.connection_id)
 
-    shop.put("customer", "cy", display_name="Cy Park", email="cy@example.com")
-    dry = run_json(capsys, "plan", shop.connection_id)
+    own = _own_company(shop, "Plan Shop")  # Cy, left pending, stays out of `shop`
+    own.put("customer", "cy", display_name="Cy Park", email="cy@example.com")
+    dry = run_json(capsys, "plan", own.connection_id)
     steps = {(r["type"], r["id"]): r["step"] for r in dry["records"]}
     assert steps[("customer", "cy")] == "create"
     assert steps[("payment", "pay-1")] == "refuse"
-    assert dry["counts"]["create"] >= 1
-    table = run(capsys, "plan", shop.connection_id, "--limit", "1")
+    assert dry["counts"]["create"] == 1
+    table = run(capsys, "plan", own.connection_id, "--limit", "1")
     assert "What a sync would do" in table and "more" in table
-    assert not any(c["DisplayName"] == "Cy Park" for c in _entities(shop, "Customer"))
+    assert not any(c["DisplayName"] == "Cy Park" for c in _entities(own, "Customer"))
 
 
 # --- the emulator -----------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 import re
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from types import ModuleType
 
@@ -458,3 +459,11 @@ def test_a_field_of_the_record_reads_as_words() -> None:
     )
     assert 'the item "Svc" uses as its income account is not' in shown.meaning
     assert "income_account" not in " ".join(texts(shown))
+
+
+def test_the_wait_for_quickbooks_limits_is_said_in_utc_with_what_to_do_then() -> None:
+    """The moment a person is told is the same instant whatever zone it was held in."""
+    until = datetime(2026, 11, 2, 9, 30, 5, tzinfo=timezone(timedelta(hours=-5)))
+    said = catalog.waiting_message(until, "try again after it")
+    assert "makes this company wait until 2026-11-02 14:30:05 UTC" in said
+    assert said.endswith("QuickBooks was not read, try again after it")

@@ -11,11 +11,13 @@ import pytest
 
 from ledgerbridge.engine.desktop import fixes
 from ledgerbridge.engine.errors import Refused
+from ledgerbridge.engine.verify import VerifyReport
 from ledgerbridge.storage.desktop_actions import DesktopActions
 from tests.ledgerbridge.desktop.conftest import Desktop
 from tests.ledgerbridge.desktop.test_failures_e2e import listed, person
 from tests.ledgerbridge.desktop.test_fixes_e2e import ready, sessions
 from tests.ledgerbridge.desktop.test_push_e2e import put, record
+from tests.ledgerbridge.desktop.test_start_fresh_e2e import _start_fresh_in
 
 
 def test_a_verify_waits_for_the_session_and_finds_quickbooks_agreeing(desktop: Desktop) -> None:
@@ -96,3 +98,34 @@ def test_a_verify_withdrawn_at_start_fresh_says_so(desktop: Desktop) -> None:
         DesktopActions(session, clock=desktop.ledger.clock).withdraw_all(cid)
     with pytest.raises(Refused, match="withdrawn: the connection started fresh"):
         fixes.verify_report(desktop.ledger, entry)
+
+
+def test_a_verify_under_way_at_start_fresh_is_withdrawn_not_reported(
+    desktop: Desktop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The session has read the old company file for a verify when the person starts fresh:
+    its report (of the old file) is not the connection's; its audit entry says it was
+    withdrawn while the Web Connector carried it out, and whoever waits for it is told so.
+    It is not asked again of the new file."""
+    connector = ready(desktop)
+    put(desktop, "customer", "c1", display_name="Ann Lee", email="ann@ex.com")
+    sessions(connector)
+    cid = desktop.connection["id"]
+    entry = fixes.request_verify(desktop.ledger, cid, "test")
+    new = desktop.emulator.create_company("New Books")
+    run = fixes.verify
+    compared: list[VerifyReport] = []
+
+    def verify_then_start_fresh(*args: Any, **kwargs: Any) -> VerifyReport:
+        report = run(*args, **kwargs)
+        compared.append(report)
+        _start_fresh_in(desktop, connector, new)  # QuickBooks has answered the verify's reads
+        return report
+
+    monkeypatch.setattr(fixes, "verify", verify_then_start_fresh)
+    connector.run_session()
+    (report,) = compared
+    assert report.stopped is None and report.checked == 2  # the old file's answer, compared
+    with pytest.raises(Refused, match="withdrawn: the connection started fresh while"):
+        fixes.verify_report(desktop.ledger, entry)
+    assert not fixes.waiting(desktop.ledger, cid)

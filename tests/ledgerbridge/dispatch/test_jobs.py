@@ -54,6 +54,13 @@ from qbo_emulator.server import EmulatorServer
 from qbo_emulator.testing import HeldLatency
 from tests.ledgerbridge.engine.conftest import connect
 from tests.ledgerbridge.postgres import private_schema
+from tests.ledgerbridge.throttling import (
+    RETRY_AFTER,
+    answers_429,
+    answers_again,
+    requests_counted,
+    wait_over,
+)
 from tests.ledgerbridge.workers import Worker
 
 pytestmark = pytest.mark.postgres
@@ -332,24 +339,6 @@ def test_a_pull_job_meeting_a_full_window_is_queued_again_for_when_it_has_room(
     assert bench.jobs(SYNC_TASK) == []
 
 
-RETRY_AFTER = 30
-
-
-def _quickbooks_throttles(bench: Bench, realm: str, *, writes: bool | None = None) -> None:
-    """QuickBooks answers the company's requests (its writes only: `writes`) with 429 and a
-    Retry-After until the test clears it; each request it answers so is counted (`hits`)."""
-    match = {} if writes is None else {"writes": writes}
-    bench.admin(
-        "POST",
-        f"/companies/{realm}/faults",
-        {"match": match, "times": None, "action": {"status": 429, "retry_after": RETRY_AFTER}},
-    )
-
-
-def _requests(bench: Bench, realm: str) -> int:
-    return sum(int(f["hits"]) for f in bench.admin("GET", f"/companies/{realm}/faults")["faults"])
-
-
 def _wait_until(bench: Bench, connection_id: str) -> Any:
     (row,) = bench.rows("SELECT wait_until FROM connections WHERE id = :id", id=connection_id)
     return row[0]
@@ -365,16 +354,16 @@ def test_no_pull_job_reads_a_company_waiting_for_quickbooks_before_its_wait_ends
     connection_id, realm = bench.company("Waiting Co")
     pull_company(bench.ledger, connection_id)  # read once
     bench.put_customers(connection_id, 2, "Waiting")
-    _quickbooks_throttles(bench, realm, writes=True)
+    answers_429(bench, realm, writes=True)
     run_sync(bench.ledger, connection_id)  # its writes answered 429: the company waits
     assert _wait_until(bench, connection_id) is not None
     bench.forget_jobs()
     bench.admin("DELETE", f"/companies/{realm}/faults")
-    _quickbooks_throttles(bench, realm)  # and QuickBooks answers every request 429 meanwhile
+    answers_429(bench, realm)  # and QuickBooks answers every request 429 meanwhile
 
     assert sweep(bench.ledger) == (1, 0)  # its pull; no sync (the company waits)
     run_worker(bench.ledger, wait=False, poll_every=0.2, sweep_cron=None, cleanup_cron=None)
-    assert _requests(bench, realm) == 0
+    assert requests_counted(bench, realm) == 0
     (swept, again) = bench.jobs(PULL_TASK)
     assert swept.status == "succeeded"
     assert again.status == "todo" and RETRY_AFTER - 5 < again.wait <= RETRY_AFTER
@@ -384,20 +373,15 @@ def test_no_pull_job_reads_a_company_waiting_for_quickbooks_before_its_wait_ends
     bench.forget_jobs()
     JobDispatcher(bench.ledger).wake_pull(connection_id)  # none waiting: a pull of its own
     run_worker(bench.ledger, wait=False, poll_every=0.2, sweep_cron=None, cleanup_cron=None)
-    assert _requests(bench, realm) == 0
+    assert requests_counted(bench, realm) == 0
     (woken, again) = bench.jobs(PULL_TASK)
     assert woken.status == "succeeded" and again.status == "todo"
 
     # the wait over (QuickBooks answers again): the pull reads
-    bench.admin("DELETE", f"/companies/{realm}/faults")
-    bench.admin("POST", f"/companies/{realm}/faults", {"times": None, "action": {"latency_ms": 1}})
-    with bench.ledger.db.engine.begin() as connection:
-        connection.execute(
-            text("UPDATE connections SET wait_until = now() - interval '1 second' WHERE id = :id"),
-            {"id": connection_id},
-        )
+    answers_again(bench, realm)
+    wait_over(bench.ledger, connection_id)
     outcome = jobs_module.run_pull(bench.ledger, connection_id)
-    assert "stopped=None" in outcome and _requests(bench, realm) > 0
+    assert "stopped=None" in outcome and requests_counted(bench, realm) > 0
 
 
 def test_a_sync_jobs_first_pull_reads_nothing_while_its_company_waits(bench: Bench) -> None:
@@ -408,16 +392,16 @@ def test_a_sync_jobs_first_pull_reads_nothing_while_its_company_waits(bench: Ben
     connection_id, realm = bench.company("First Co")
     bench.put_customers(connection_id, 2, "First")
     bench.forget_jobs()
-    _quickbooks_throttles(bench, realm)
+    answers_429(bench, realm)
 
     run_sync(bench.ledger, connection_id)
-    assert _requests(bench, realm) == 1  # the first pull's read met the 429; nothing after it
+    assert requests_counted(bench, realm) == 1  # the first pull's read met the 429, no other
     assert _wait_until(bench, connection_id) is not None
     (follow_up,) = bench.jobs(SYNC_TASK)
     assert RETRY_AFTER - 5 < follow_up.wait <= RETRY_AFTER
 
     run_sync(bench.ledger, connection_id)  # a record's wake-up during the wait
-    assert _requests(bench, realm) == 1
+    assert requests_counted(bench, realm) == 1
 
 
 def test_two_worker_processes_share_the_companies(bench: Bench) -> None:

@@ -8,19 +8,25 @@ itself answers then), whose `hits` count them."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
 
 import pytest
 from sqlalchemy import text
 
+from ledgerbridge.core import catalog
 from ledgerbridge.dispatch.inprocess import InProcessDispatcher
-from ledgerbridge.engine.errors import Unreachable
+from ledgerbridge.engine.errors import Refused, Unreachable
 from ledgerbridge.engine.pull import pull_company
 from ledgerbridge.engine.verify import verify
 from ledgerbridge.storage.connections import Connections
 from tests.ledgerbridge.engine.conftest import World
-
-RETRY_AFTER = 30
+from tests.ledgerbridge.engine.quickbooks_person import Person
+from tests.ledgerbridge.throttling import (
+    RETRY_AFTER,
+    answers_429,
+    answers_again,
+    requests_counted,
+    wait_over,
+)
 
 
 def _throttled_by_quickbooks(world: World) -> datetime:
@@ -28,11 +34,7 @@ def _throttled_by_quickbooks(world: World) -> datetime:
     the push pass stores the company's wait; then QuickBooks answers every request 429 until
     the test clears it. Returns the wait stored."""
     pull_company(world.ledger, world.connection_id)
-    world.admin(
-        "POST",
-        f"/companies/{world.realm_id}/faults",
-        {"match": {"writes": True}, "action": {"status": 429, "retry_after": RETRY_AFTER}},
-    )
+    answers_429(world, world.realm_id, writes=True)
     world.service.put_record(
         world.key_id, world.connection_id, "customer", "c1", {"display_name": "Held Up"}
     )
@@ -42,37 +44,20 @@ def _throttled_by_quickbooks(world: World) -> datetime:
     assert connection is not None and connection.wait_until is not None
     assert connection.wait_until > world.ledger.clock() + timedelta(seconds=RETRY_AFTER - 5)
     world.admin("DELETE", f"/companies/{world.realm_id}/faults")
-    world.admin(
-        "POST",
-        f"/companies/{world.realm_id}/faults",
-        {"times": None, "action": {"status": 429, "retry_after": RETRY_AFTER}},
-    )
+    answers_429(world, world.realm_id)
     return connection.wait_until
 
 
 def _requests(world: World) -> int:
     """The requests the emulator answered for the company since the 429s were scripted."""
-    found: list[dict[str, Any]] = world.admin("GET", f"/companies/{world.realm_id}/faults")[
-        "faults"
-    ]
-    return sum(int(f["hits"]) for f in found)
+    return requests_counted(world, world.realm_id)
 
 
 def _wait_ends(world: World) -> None:
-    """The wait over: QuickBooks answers again (each request still counted, answered a
-    millisecond late), and the stored wait is in the past."""
-    world.admin("DELETE", f"/companies/{world.realm_id}/faults")
-    world.admin(
-        "POST",
-        f"/companies/{world.realm_id}/faults",
-        {"times": None, "action": {"latency_ms": 1}},
-    )
-    past = world.ledger.clock() - timedelta(seconds=1)
-    with world.ledger.db.engine.begin() as connection:
-        connection.execute(
-            text("UPDATE connections SET wait_until = :at WHERE id = :id"),
-            {"at": past, "id": world.connection_id},
-        )
+    """The wait over: QuickBooks answers again (each request still counted), and the stored
+    wait is in the past."""
+    answers_again(world, world.realm_id)
+    wait_over(world.ledger, world.connection_id)
 
 
 def test_no_pull_reads_a_company_waiting_for_quickbooks_until_its_wait_ends(
@@ -118,15 +103,6 @@ def test_no_pull_reads_a_company_waiting_for_quickbooks_until_its_wait_ends(
     assert [c["DisplayName"] for c in world.entities("Customer")] == ["Held Up"]
 
 
-def _answers_429_from_now(world: World) -> None:
-    """Every request of the company answered 429 with a Retry-After from now on."""
-    world.admin(
-        "POST",
-        f"/companies/{world.realm_id}/faults",
-        {"times": None, "action": {"status": 429, "retry_after": RETRY_AFTER}},
-    )
-
-
 def _waits(world: World) -> datetime | None:
     with world.ledger.db.session(readonly=True) as session:
         connection = Connections(session).get_unscoped(world.connection_id)
@@ -144,7 +120,7 @@ def test_a_429_met_by_verify_or_the_import_makes_the_company_wait_as_a_pulls_doe
     pull_company(ledger, cid)
     world.service.put_record(world.key_id, cid, "customer", "c1", {"display_name": "Checked"})
     world.sync()
-    _answers_429_from_now(world)
+    answers_429(world, world.realm_id)
 
     checked = verify(ledger, cid)
     assert checked.stopped == "throttled"
@@ -167,3 +143,65 @@ def test_a_429_met_by_verify_or_the_import_makes_the_company_wait_as_a_pulls_doe
     asked = _requests(world)
     assert pull_company(ledger, cid).stopped == "throttled"
     assert _requests(world) == asked
+
+
+def test_the_embedded_dispatcher_reads_a_company_again_when_its_429s_wait_ends(
+    world: World,
+) -> None:
+    """The embedded dispatcher's pull met by a 429 (Retry-After 30 s) comes due again when the
+    wait ends: not before, a webhook's wake-up during the wait included, and not a whole
+    `pull_every` (300 s) later. Its clock and the ledger's move together, by the test."""
+    ledger, cid = world.ledger, world.connection_id
+    start, moved = ledger.clock(), [0.0]
+    ledger.clock = lambda: start + timedelta(seconds=moved[0])  # type: ignore[method-assign]
+    dispatcher = InProcessDispatcher(ledger, pull_every=300.0, clock=lambda: moved[0])
+    dispatcher.run_once()  # the company's first pull, answered
+    answers_429(world, world.realm_id)
+
+    moved[0] = 300.0
+    dispatcher.run_once()  # its next pull, answered 429
+    assert _requests(world) == 1
+    assert _waits(world) == start + timedelta(seconds=300 + RETRY_AFTER)
+
+    moved[0] = 310.0
+    dispatcher.wake_pull(cid)  # a webhook: the pull waits too
+    dispatcher.run_once()
+    assert _requests(world) == 1
+
+    moved[0] = 300.0 + RETRY_AFTER - 1
+    answers_again(world, world.realm_id)  # QuickBooks would answer, and the stored wait is
+    wait_over(ledger, cid)  # over a second early: only the dispatcher's schedule holds it
+    dispatcher.run_once()
+    assert _requests(world) == 0
+
+    moved[0] = 300.0 + RETRY_AFTER
+    dispatcher.run_once()  # the wait's end: read, 270 s before `pull_every` says
+    assert _requests(world) > 0
+
+
+def test_a_one_click_fix_reads_nothing_while_the_company_waits_for_quickbooks(
+    world: World,
+) -> None:
+    """A person's fix that reads QuickBooks (Link reads the customer chosen) while the company
+    waits for QuickBooks' limits is refused saying until when, as a pull is, and QuickBooks is
+    sent nothing (before, it read into the wait: one more 429); after the wait it links."""
+    person = Person(world)
+    try:
+        theirs = person.create("Customer", DisplayName="Dana Ortiz")
+    finally:
+        person.close()
+    until = _throttled_by_quickbooks(world)
+    world.service.put_record(
+        world.key_id, world.connection_id, "customer", "c2", {"display_name": "Dana Ortiz"}
+    )
+    link = ("customer", "c2", "link", {"quickbooks_id": theirs["Id"]})
+
+    with pytest.raises(Refused) as refused:
+        world.service.action(world.key_id, world.connection_id, *link)
+    assert refused.value.reason == catalog.waiting_message(until, "try again after it")
+    assert _requests(world) == 0
+
+    _wait_ends(world)
+    done = world.service.action(world.key_id, world.connection_id, *link)
+    assert done.summary == f"linked to QuickBooks Customer {theirs['Id']}"
+    assert _requests(world) == 1  # the customer read

@@ -61,13 +61,13 @@ Handler = Callable[[Target], Done]
 
 
 def _refresh(t: Target) -> Done:
-    from ledgerbridge.engine.pull import pull_company, waiting_message
+    from ledgerbridge.engine.pull import pull_company
 
     report = pull_company(t.ledger, t.cid, desktop=t.in_session, keep=t.keep)
     if report.stopped:
         refused = Refused(f"QuickBooks could not be read now ({report.stopped})")
         if report.wait_until is not None:  # the company waits for QuickBooks' limits
-            refused = Refused(waiting_message(report.wait_until, "refresh again then"))
+            refused = Refused(catalog.waiting_message(report.wait_until, "refresh again then"))
         if t.in_session:  # the Web Connector fell silent, or the process is stopping: unreached
             raise refused from QuickBooksError(report.stopped)
         raise refused

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from ledgerbridge.adapters.qbo import QuickBooks
-from ledgerbridge.core import overrides
+from ledgerbridge.core import catalog, overrides
 from ledgerbridge.core.records import RecordKey
 from ledgerbridge.engine import pacing
 from ledgerbridge.engine.errors import Refused, Withdrawn
@@ -143,7 +143,9 @@ class Target:
         """The company's QuickBooks, every request counted first in its rate window (shared
         with the push pass and the pulls of every process), waited for while the person waits
         at most `ACTION_WAIT` seconds in all: longer, and the action is refused saying when to
-        try again."""
+        try again. A company that waits for QuickBooks' limits (`connections.wait_until`, a
+        429's Retry-After) is sent nothing before the wait ends, as no pull, verify or import
+        reads it: the action is refused saying until when."""
         connection = self.connection
         desktop = connection.environment == "desktop"
         if desktop and not self.in_session:
@@ -157,6 +159,9 @@ class Target:
             with self.ledger.quickbooks(connection, keep=self.keep) as client:
                 yield client
             return
+        until = connection.waiting(self.ledger.clock())
+        if until is not None:  # QuickBooks answered 429: asked again, it throttles for longer
+            raise Refused(catalog.waiting_message(until, "try again after it"))
         waited: list[float] = []
 
         def pace(*, batch: bool = False) -> None:

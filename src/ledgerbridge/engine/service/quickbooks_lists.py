@@ -25,10 +25,11 @@ from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
 
+from ledgerbridge.core import catalog
 from ledgerbridge.core.lists import LISTS, SEARCHABLE, Restriction, canonical, restriction
 from ledgerbridge.engine.desktop.fixes import request_lists_refresh
 from ledgerbridge.engine.errors import Unreachable
-from ledgerbridge.engine.pull import READ_IN_FULL_ONLY, PullReport, pull_company, waiting_message
+from ledgerbridge.engine.pull import READ_IN_FULL_ONLY, PullReport, pull_company
 from ledgerbridge.engine.service._shared import Wiring, invalid, owned_connection, text_field
 from ledgerbridge.storage.connections import Connections
 from ledgerbridge.storage.mirror_lists import ListedObject, MirrorLists, Search
@@ -329,7 +330,7 @@ def _stopped(report: PullReport, status: str) -> Unreachable:
         why, ("quickbooks.unavailable", f"QuickBooks could not be read now ({why}): try later")
     )
     if why == "throttled" and report.wait_until is not None:
-        message = waiting_message(report.wait_until, "refresh again then")
+        message = catalog.waiting_message(report.wait_until, "refresh again then")
     return Unreachable(code, message, retry_after=report.retry_after)
 
 
