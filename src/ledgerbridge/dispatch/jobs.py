@@ -48,13 +48,13 @@ fine):
   `engine.service.webhooks` keeps) is pulled by the sweep only once its last read is
   `NOTIFIED_READ_EVERY` old (an hour: what bounds a missed webhook's change), as its webhooks
   wake its pulls meanwhile (`sweep_reads`). Its pulls wait as continuations do (behind any
-  company's new records) and
-  are skipped when a read of the company began after the sweep, by `CLOCK_MARGIN` at least (the
-  two moments come from two processes' clocks; a worker's start on a new job table sweeps at
-  once: the first syncs read each company themselves). Before that, its health
-  round (`engine.health`): suspended connections are checked again (inline; one back to active
-  gets its pull and sync here), the stalled records of active ones are made due again, and Desktop
-  connections whose Web Connector stopped calling are shown silent (`engine.desktop.health`).
+  company's new records) and are skipped when a read of the company began after the sweep, by
+  `CLOCK_MARGIN` at least (the two moments come from two processes' clocks; a worker's start
+  on a new job table sweeps at once: the first syncs read each company themselves). Before
+  that, its health round (`engine.health`): suspended connections are checked again (inline;
+  one back to active gets its pull and sync here), the stalled records of active ones are made
+  due again, and Desktop connections whose Web Connector stopped calling are shown silent
+  (`engine.desktop.health`).
   After it, every connection's pending events go to the app's `events_url` (Desktop connections'
   too), in a random order and for at most `DELIVERY_BUDGET` seconds a sweep, so that apps that do
   not answer cannot hold the sweep up. What has work is found in one query each (the due syncs,
@@ -621,14 +621,14 @@ def sweep_reads(notified_at: datetime | None, cursor: datetime | None, now: date
 def sweep(ledger: Ledger) -> tuple[int, int]:
     """A pull for the active connections, a sync for those with due work: (pulls, syncs).
 
-    Every active company is pulled, but for those whose webhooks are known to reach us (a
-    signed notification named them within `NOTIFIED_WITHIN`): those only once their last read
-    is `NOTIFIED_READ_EVERY` old (`sweep_reads`; their webhooks wake their pulls meanwhile),
-    decided on the rows the sweep reads anyway. Counts the jobs queued now (a job already
-    waiting is not counted). The pulls wait as
-    continuations do (`CONTINUATION_PRIORITY`: records just handed over go first, and a
-    thousand companies' pulls never stand before them) and carry the sweep's moment, so a
-    company read since (its first sync's own pull) is not read again (`run_pull`). Suspended
+    Every active company is pulled except one whose webhooks are known to reach us (a signed
+    notification named it within `NOTIFIED_WITHIN`) and whose last read is younger than
+    `NOTIFIED_READ_EVERY` (`sweep_reads`; its webhooks wake its pulls meanwhile), decided on
+    the connections' rows the sweep reads anyway. Counts the jobs queued now (a job already
+    waiting is not counted). The pulls wait as continuations do (`CONTINUATION_PRIORITY`:
+    records just handed over go first, and a thousand companies' pulls never stand before
+    them) and carry the sweep's moment, so a company read since (its first sync's own pull)
+    is not read again (`run_pull`). Suspended
     connections are checked first, and stalled records made due again (`_health`); then the
     events still pending are sent to the app (those of Desktop connections, whose work runs in
     the Web Connector's sessions, and of connections with no job to run).
