@@ -11,6 +11,13 @@ every company and a sync for those with due work), again at once (every job alre
 and once more after the job table is emptied. Reported for each: this process's CPU seconds,
 the SQL statements and transactions it sent (counted on the ledger's engine), the jobs queued.
 
+With `--notified SHARE` (0.9: nine companies in ten) every company was last read ten minutes
+ago, and that share of them was named by a signed webhook an hour ago (`connections
+.notified_at`); the sweep runs once more on an emptied job table: the pulls it queues are the
+companies whose webhooks are not known to reach us (a notified company is read once its last
+read is an hour old, `jobs.NOTIFIED_READ_EVERY`), and the pulls an hour follow from that rule
+(12 sweeps an hour).
+
 With `--fleet` the records of a full-size fleet while its large companies run their first syncs
 are stored first (`fleet`: 251,010 rows), and the plan of the query that finds the companies
 with stalled records (`SyncStates.stalling_connections`, once a sweep) is printed as
@@ -22,10 +29,11 @@ from __future__ import annotations
 import argparse
 import tempfile
 import time
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, text
+from sqlalchemy import event, text, update
 
 from bench.fleet import schema
 from ledgerbridge.bootstrap import Ledger, build
@@ -154,7 +162,23 @@ def explain(ledger: Ledger) -> None:
     )
 
 
-def measure(ledger: Ledger, label: str) -> None:
+def notified(ledger: Ledger, share: float) -> int:
+    """Every company read ten minutes ago, `share` of them (the first by id: ids are random)
+    notified by a webhook an hour ago; how many are."""
+    now = ledger.clock()
+    t = tables.Connection
+    with ledger.db.session() as session:
+        ids = list(session.execute(text("SELECT id FROM connections ORDER BY id")).scalars())
+        chosen = ids[: round(len(ids) * share)]
+        session.execute(update(t).values(cdc_cursor=now - timedelta(minutes=10)))
+        if chosen:
+            session.execute(
+                update(t).where(t.id.in_(chosen)).values(notified_at=now - timedelta(hours=1))
+            )
+    return len(chosen)
+
+
+def measure(ledger: Ledger, label: str) -> tuple[int, int]:
     counted = {"statements": 0, "transactions": 0}
 
     def statement(*args: Any) -> None:
@@ -176,6 +200,7 @@ def measure(ledger: Ledger, label: str) -> None:
         f" {time.perf_counter() - wall:6.3f} s  statements {counted['statements']:6d}"
         f"  transactions {counted['transactions']:5d}  queued: {pulls} pulls, {syncs} syncs"
     )
+    return pulls, syncs
 
 
 def main() -> None:
@@ -189,12 +214,22 @@ def main() -> None:
         "(waiting their turn), then nobody working them (stalled, each made due again)",
     )
     parser.add_argument(
+        "--notified",
+        type=float,
+        default=None,
+        metavar="SHARE",
+        help="then every company read 10 minutes ago, this share of them (0 to 1) notified by "
+        "a webhook within the day: the pulls one sweep queues, and an hour's",
+    )
+    parser.add_argument(
         "--fleet",
         action="store_true",
         help="first store bench.fleet's records while its large companies run (251,010 rows:"
         " companies beyond 1,010 have none) and explain the stalled-records query",
     )
     args = parser.parse_args()
+    if args.notified is not None and not 0 <= args.notified <= 1:
+        parser.error("--notified: a share from 0 to 1")
     with schema() as database_url, tempfile.TemporaryDirectory() as scratch:
         environ = {"LEDGERBRIDGE_DATABASE_URL": database_url, "LEDGERBRIDGE_DATA_DIR": scratch}
         ledger = build(load_settings(environ, data_dir=Path(scratch)))
@@ -210,7 +245,19 @@ def main() -> None:
             measure(ledger, "again (every job waits already)")
             with ledger.db.session() as session:
                 session.execute(text("DELETE FROM procrastinate_jobs"))
-            measure(ledger, "the job table emptied")
+            every, _ = measure(ledger, "the job table emptied")
+            if args.notified is not None:
+                hooked = notified(ledger, args.notified)
+                with ledger.db.session() as session:
+                    session.execute(text("DELETE FROM procrastinate_jobs"))
+                pulls, _ = measure(ledger, f"{hooked:,} notified, read 10 min ago")
+                sweeps = round(timedelta(hours=1) / jobs.SWEEP_PERIOD)
+                print(
+                    f"  the sweep's pulls: {every:,} a sweep with no webhooks known, {pulls:,}"
+                    f" with {hooked:,} companies' arriving; an hour ({sweeps} sweeps):"
+                    f" {every * sweeps:,} before, at most {pulls * sweeps + hooked:,} now (a"
+                    " notified company at most once; the pulls its webhooks wake not counted)"
+                )
             if args.stalled:
                 cid = backlog(ledger, args.stalled)
                 measure(ledger, f"{args.stalled:,} pending an hour, worked")

@@ -43,18 +43,24 @@ fine):
   #1446, #1543).
 - `ledgerbridge.sweep`, periodic (every 5 minutes, deduplicated across workers by procrastinate):
   a pull for every active connection and a sync for every connection with due work, so nothing
-  depends on a wake-up. Its pulls wait as continuations do (behind any company's new records) and
-  are skipped when a read of the company began after the sweep, by `CLOCK_MARGIN` at least (the
-  two moments come from two processes' clocks; a worker's start on a new job table sweeps at
-  once: the first syncs read each company themselves). Before that, its health
-  round (`engine.health`): suspended connections are checked again (inline; one back to active
-  gets its pull and sync here), the stalled records of active ones are made due again, and Desktop
-  connections whose Web Connector stopped calling are shown silent (`engine.desktop.health`).
+  depends on a wake-up; but a company whose webhooks are known to reach us (a signed
+  notification named it within `NOTIFIED_WITHIN`, a day: `connections.notified_at`, which
+  `engine.service.webhooks` keeps) is pulled by the sweep only once its last read is
+  `NOTIFIED_READ_EVERY` old (an hour: what bounds a missed webhook's change), as its webhooks
+  wake its pulls meanwhile (`sweep_reads`). Its pulls wait as continuations do (behind any
+  company's new records) and are skipped when a read of the company began after the sweep, by
+  `CLOCK_MARGIN` at least (the two moments come from two processes' clocks; a worker's start
+  on a new job table sweeps at once: the first syncs read each company themselves). Before
+  that, its health round (`engine.health`): suspended connections are checked again (inline;
+  one back to active gets its pull and sync here), the stalled records of active ones are made
+  due again, and Desktop connections whose Web Connector stopped calling are shown silent
+  (`engine.desktop.health`).
   After it, every connection's pending events go to the app's `events_url` (Desktop connections'
   too), in a random order and for at most `DELIVERY_BUDGET` seconds a sweep, so that apps that do
   not answer cannot hold the sweep up. What has work is found in one query each (the due syncs,
-  the companies that may hold stalled records, those with events pending) and the pulls are
-  queued in one insert: a sweep's statements do not grow with the companies.
+  the companies that may hold stalled records, those with events pending), which companies to
+  pull is decided on the connections' rows (read in one query with their change cursors), and
+  the pulls are queued in one insert: a sweep's statements do not grow with the companies.
 - Events: each sync and pull job sends the events it made to the app's `events_url` when it
   ends (raised or not), as the embedded dispatcher does every round; a delivery that fails
   leaves them pending for the next job or sweep and never fails the job.
@@ -124,6 +130,8 @@ __all__ = [
     "CONTINUATION_PRIORITY",
     "JOB_HOLDER",
     "LARGE_BACKLOG",
+    "NOTIFIED_READ_EVERY",
+    "NOTIFIED_WITHIN",
     "PULL_TASK",
     "QUEUE",
     "SLICE",
@@ -142,6 +150,7 @@ __all__ = [
     "run_sync",
     "run_worker",
     "sweep",
+    "sweep_reads",
 ]
 
 log = logging.getLogger(__name__)
@@ -177,6 +186,18 @@ RETRY_BASE = 10.0  # seconds before the first retry of a job that raised; double
 RETRY_CAP = 300.0
 MAX_ATTEMPTS = 5  # retries of one failing job; after that the sweep picks the company up
 BUSY_RETRY = 30.0  # the company's lease is held by a process that is not a job
+NOTIFIED_WITHIN = timedelta(hours=24)
+"""A company a signed webhook named this recently (`connections.notified_at`) has webhooks
+that reach us: the sweep reads it only every `NOTIFIED_READ_EVERY`. One whose webhooks stopped
+a day ago (the app's endpoint changed, Intuit gave up on ours) is read by every sweep again."""
+NOTIFIED_READ_EVERY = timedelta(hours=1)
+"""How old a notified company's last read (its change cursor) is before the sweep pulls it.
+Intuit asks for a daily read where webhooks arrive; an hour, not a day, bounds how long a
+change whose webhook is missed stays unseen: one our endpoint failed to take (Intuit retries
+within seconds, then after 5 and 20 minutes, then 2 hours, holding the company's later notices
+back meanwhile), an entity the app's webhook settings leave out, a person's edit in the very
+second of the engine's own write (taken for its echo, `engine.service.webhooks`). Read hourly,
+such a company costs the sweep a twelfth of its reads every 5 minutes."""
 CLOCK_MARGIN = timedelta(seconds=2)
 """How far apart the clocks of the ledger's processes may be: a sweep's pull is skipped only
 for a read that began this much after the sweep's moment (each taken by its own process)."""
@@ -587,13 +608,27 @@ def _read_since(ledger: Ledger, connection_id: str, asked_at: str) -> bool:
     return cursor >= asked + CLOCK_MARGIN
 
 
-def sweep(ledger: Ledger) -> tuple[int, int]:
-    """A pull for every active connection, a sync for those with due work: (pulls, syncs).
+def sweep_reads(notified_at: datetime | None, cursor: datetime | None, now: datetime) -> bool:
+    """Whether the sweep at `now` pulls a company a signed webhook last named at `notified_at`
+    and last read from `cursor` (the moment its last read began; None: never read). Yes,
+    unless its webhooks are known to arrive (notified within `NOTIFIED_WITHIN`) and its last
+    read is younger than `NOTIFIED_READ_EVERY`: its changes wake their own pulls."""
+    if notified_at is None or now - notified_at > NOTIFIED_WITHIN:
+        return True
+    return cursor is None or now - cursor >= NOTIFIED_READ_EVERY
 
-    Counts the jobs queued now (a job already waiting is not counted). The pulls wait as
-    continuations do (`CONTINUATION_PRIORITY`: records just handed over go first, and a
-    thousand companies' pulls never stand before them) and carry the sweep's moment, so a
-    company read since (its first sync's own pull) is not read again (`run_pull`). Suspended
+
+def sweep(ledger: Ledger) -> tuple[int, int]:
+    """A pull for the active connections, a sync for those with due work: (pulls, syncs).
+
+    Every active company is pulled except one whose webhooks are known to reach us (a signed
+    notification named it within `NOTIFIED_WITHIN`) and whose last read is younger than
+    `NOTIFIED_READ_EVERY` (`sweep_reads`; its webhooks wake its pulls meanwhile), decided on
+    the connections' rows the sweep reads anyway. Counts the jobs queued now (a job already
+    waiting is not counted). The pulls wait as continuations do (`CONTINUATION_PRIORITY`:
+    records just handed over go first, and a thousand companies' pulls never stand before
+    them) and carry the sweep's moment, so a company read since (its first sync's own pull)
+    is not read again (`run_pull`). Suspended
     connections are checked first, and stalled records made due again (`_health`); then the
     events still pending are sent to the app (those of Desktop connections, whose work runs in
     the Web Connector's sessions, and of connections with no job to run).
@@ -605,11 +640,17 @@ def sweep(ledger: Ledger) -> tuple[int, int]:
     _health(ledger)
     now = ledger.clock()
     with ledger.db.session() as session:
-        connected = Connections(session).all_connected()
+        found = Connections(session).all_connected_with_cursors()
+        connected = [c for c, _ in found]
         active = [c.id for c in connected if c.status == "active"]
+        read = [
+            c.id
+            for c, cursor in found
+            if c.status == "active" and sweep_reads(c.notified_at, cursor, now)
+        ]
         due = SyncStates(session).due_connections(now)
         pulls = _defer_many_on(
-            session, PULL_TASK, active, priority=CONTINUATION_PRIORITY, asked_at=now
+            session, PULL_TASK, read, priority=CONTINUATION_PRIORITY, asked_at=now
         )
         syncs = 0
         for connection_id in active:

@@ -7,10 +7,20 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, Update, bindparam, insert, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Row,
+    Select,
+    Update,
+    bindparam,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from ledgerbridge.storage import tables
@@ -41,6 +51,7 @@ class StoredConnection:
     problem: Mapping[str, Any] | None = None  # the connection's own problem (tables.py)
     company_generation: int = 0  # its Start freshes so far (`Company`)
     wait_until: datetime | None = None  # QuickBooks' limits make it wait (`SyncStates.delay_all`)
+    notified_at: datetime | None = None  # a signed webhook last named its company (`notified`)
 
     def waiting(self, now: datetime) -> datetime | None:
         """Until when QuickBooks' limits make the company wait, if that is after `now` (a 429,
@@ -251,6 +262,41 @@ class Connections:
         """Every connection with a QuickBooks company, for workers and schedulers."""
         return self._listed(tables.Connection.realm_id.is_not(None))
 
+    def all_connected_with_cursors(self) -> Sequence[tuple[StoredConnection, datetime | None]]:
+        """`all_connected`, each with its change cursor (when its last read began; None:
+        never read), in the same one query: what the sweep decides its pulls on."""
+        connection = tables.Connection
+        rows = self._session.execute(
+            select(*columns(connection, StoredConnection), connection.cdc_cursor)
+            .where(connection.realm_id.is_not(None))
+            .order_by(connection.id)
+        )
+        found = []
+        for row in rows:
+            values = dict(row._mapping)
+            cursor: datetime | None = values.pop("cdc_cursor")
+            found.append((StoredConnection(**values), cursor))
+        return found
+
+    def notified(self, realm_ids: Iterable[str], at: datetime, *, every: timedelta) -> int:
+        """A signed webhook named these QuickBooks companies at `at`: stored on every one of
+        their connections, in one statement, where what is stored is older than `every` (or
+        nothing is), so that a burst of notifications writes once. How many rows changed."""
+        wanted = sorted(set(realm_ids))
+        if not wanted:
+            return 0
+        t = tables.Connection
+        statement = (
+            update(t)
+            .where(
+                t.realm_id.in_(wanted),
+                or_(t.notified_at.is_(None), t.notified_at < at - every),
+            )
+            .values(notified_at=at)
+        )
+        changed = self._session.execute(statement, execution_options=NO_SYNC)
+        return int(getattr(changed, "rowcount", 0) or 0)
+
     def _listed(self, where: ColumnElement[bool]) -> Sequence[StoredConnection]:
         """The connections `where` holds for, by id, whoever owns them."""
         connection = tables.Connection
@@ -280,6 +326,7 @@ class Connections:
                 checks_at=None,
                 company_generation=t.company_generation + 1,
                 wait_until=None,  # the old company's wait for QuickBooks' limits
+                notified_at=None,  # its webhooks: the next company's are not known yet
             )
             .returning(t.id)
         )

@@ -175,6 +175,10 @@ class Connection(Base):
     # so that a pass begun before a Start fresh stores and sends nothing after it, even where
     # the company looks the same (a Desktop file not yet known before and after)
     company_generation: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    # when a signed webhook last named its company (an echo of our own write too: the
+    # company's webhooks reach us), to the minute (`Connections.notified`); a Start fresh
+    # forgets it with the company
+    notified_at: Mapped[datetime | None]
 
 
 class Token(Base):

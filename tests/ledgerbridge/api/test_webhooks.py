@@ -1,4 +1,5 @@
-"""`POST /v1/qbo/webhooks`: Intuit's signed notifications wake the pull of their companies."""
+"""`POST /v1/qbo/webhooks`: Intuit's signed notifications wake the pull of their companies,
+and mark them notified (`connections.notified_at`: the jobs' sweep reads them less often)."""
 
 from __future__ import annotations
 
@@ -6,11 +7,18 @@ import base64
 import hashlib
 import hmac
 import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import httpx
 import pytest
+from sqlalchemy import event
 
+from ledgerbridge.engine.service.webhooks import NOTIFIED_EVERY
+from ledgerbridge.storage.connections import Connections
 from tests.ledgerbridge.api.conftest import Stack, error_of
 
 HOOK = "/v1/qbo/webhooks"
@@ -29,6 +37,30 @@ def _notification(realm_id: str) -> bytes:
     }
     event = {"realmId": realm_id, "dataChangeEvent": {"entities": [entity]}}
     return json.dumps({"eventNotifications": [event]}).encode()
+
+
+def _notified_at(stack: Stack, cid: str) -> datetime | None:
+    with stack.ledger.db.session(readonly=True) as session:
+        stored = Connections(session).get_unscoped(cid)
+    assert stored is not None
+    return stored.notified_at
+
+
+@contextmanager
+def _marking(stack: Stack) -> Iterator[list[str]]:
+    """The statements that mark connections notified, as the API's database receives them."""
+    marks: list[str] = []
+
+    def seen(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if statement.startswith("UPDATE connections") and "notified_at" in statement:
+            marks.append(statement)
+
+    engine = stack.ledger.db.engine
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        yield marks
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
 
 
 @pytest.fixture
@@ -58,38 +90,76 @@ def test_a_signed_notification_wakes_the_pull(
     )
     assert response.status_code == 200, response.text
     assert stack.pulls == [cid]
+    assert _notified_at(stack, cid) is not None
+
+
+def test_a_burst_of_notifications_marks_the_company_once_a_minute(
+    stack: Stack, connected: tuple[str, str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every notification wakes a pull, but only the first of a burst writes the moment: the
+    others find it fresh in the rows they read anyway. A minute later the next one writes."""
+    cid, realm, token = connected
+    body = _notification(realm)
+    client = stack.client()
+
+    def post() -> None:
+        response = client.post(HOOK, content=body, headers={"intuit-signature": _sign(body, token)})
+        assert response.status_code == 200, response.text
+
+    with _marking(stack) as marks:
+        for _ in range(5):
+            post()
+    assert len(marks) == 1, marks
+    assert stack.pulls == [cid] * 5
+    first = _notified_at(stack, cid)
+    assert first is not None
+
+    real: Callable[[], datetime] = stack.ledger.clock
+    later = NOTIFIED_EVERY + timedelta(seconds=1)
+    monkeypatch.setattr(stack.ledger, "clock", lambda: real() + later)
+    with _marking(stack) as marks:
+        post()
+        post()
+    assert len(marks) == 1, marks
+    second = _notified_at(stack, cid)
+    assert second is not None and second - first >= later
 
 
 def test_a_notification_for_another_company_wakes_nothing(
     stack: Stack, connected: tuple[str, str, str]
 ) -> None:
-    _, _, token = connected
+    cid, _, token = connected
     body = _notification("999999")
-    response = stack.client().post(
-        HOOK, content=body, headers={"intuit-signature": _sign(body, token)}
-    )
+    with _marking(stack) as marks:
+        response = stack.client().post(
+            HOOK, content=body, headers={"intuit-signature": _sign(body, token)}
+        )
     assert response.status_code == 200
     assert stack.pulls == []
+    assert marks == [] and _notified_at(stack, cid) is None
 
 
 @pytest.mark.parametrize("signature", [None, "", "bm90IGEgc2lnbmF0dXJl"])
 def test_a_bad_signature_is_a_401(
     stack: Stack, connected: tuple[str, str, str], signature: str | None
 ) -> None:
-    _, realm, _ = connected
+    cid, realm, _ = connected
     headers = {} if signature is None else {"intuit-signature": signature}
-    response = stack.client().post(HOOK, content=_notification(realm), headers=headers)
+    with _marking(stack) as marks:
+        response = stack.client().post(HOOK, content=_notification(realm), headers=headers)
     assert response.status_code == 401
     assert error_of(response)["code"] == "webhook.bad_signature"
     assert stack.pulls == []
+    assert marks == [] and _notified_at(stack, cid) is None  # nothing written
 
 
 def test_a_signed_body_that_is_not_a_notification_is_a_400(
     stack: Stack, connected: tuple[str, str, str]
 ) -> None:
-    _, _, token = connected
+    cid, _, token = connected
     for body in (b"not json", b'{"something": "else"}'):
         headers = {"intuit-signature": _sign(body, token)}
         response = stack.client().post(HOOK, content=body, headers=headers)
         assert response.status_code == 400, body
         assert error_of(response)["code"] == "webhook.malformed"
+    assert _notified_at(stack, cid) is None

@@ -22,6 +22,7 @@ from sqlalchemy import text
 from ledgerbridge.dispatch.inprocess import InProcessDispatcher
 from ledgerbridge.dispatch.jobs import PULL_TASK, JobDispatcher, apply_job_schema
 from ledgerbridge.engine.pull import pull_company
+from ledgerbridge.storage.connections import Connections
 from qbo_emulator.webhooks.payloads import ChangeEvent, WebhookFormat, encode_body
 from tests.ledgerbridge.engine.conftest import World
 from tests.ledgerbridge.engine.failures.conftest import Person, notify
@@ -79,6 +80,13 @@ def _notify(world: World, fmt: str, *events: ChangeEvent) -> int:
     return world.service.receive_webhook(body, signature.decode())
 
 
+def _notified_at(world: World) -> datetime | None:
+    with world.ledger.db.session(readonly=True) as session:
+        stored = Connections(session).get_unscoped(world.connection_id)
+    assert stored is not None
+    return stored.notified_at
+
+
 def _format(value: str) -> WebhookFormat:
     return "cloudevents" if value == "cloudevents" else "legacy"
 
@@ -108,8 +116,11 @@ def _synced_customer(world: World) -> dict[str, Any]:
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_the_echo_of_our_own_write_wakes_no_pull(world: World, pulls: Pulls, fmt: str) -> None:
     customer = _synced_customer(world)
+    assert _notified_at(world) is None
     assert _notify(world, fmt, _event(world, customer)) == 0
     assert pulls.asked() == 0
+    # yet it tells that the company's webhooks reach us (the jobs' sweep reads it less often)
+    assert _notified_at(world) is not None
     # an update's echo as well (the engine's second write of the same object)
     world.service.put_record(
         world.key_id,

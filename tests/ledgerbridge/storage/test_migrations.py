@@ -45,7 +45,7 @@ def test_migrate_from_empty_creates_every_table_at_head(empty_db: Database) -> N
     empty_db.migrate()
     assert _tables(empty_db) == TABLES == set(Base.metadata.tables)
     with empty_db.engine.connect() as connection:
-        assert MigrationContext.configure(connection).get_current_revision() == "0016"
+        assert MigrationContext.configure(connection).get_current_revision() == "0017"
     empty_db.migrate()  # at head already: nothing to do
     assert _tables(empty_db) == TABLES
     if empty_db.dialect == "sqlite":  # foreign keys are back on after migrating

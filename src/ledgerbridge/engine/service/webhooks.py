@@ -11,14 +11,25 @@ a delete, merge, void or email, a verb QuickBooks does not document, a notice wi
 an object the mirror does not hold (or holds older: a person's edit after the write). An echo
 that arrives before the push has stored its answer wakes a pull (one read more, never one
 less). The stored time has whole seconds, so a person's edit within the very second of the
-engine's write looks like its echo: the sweep's pull (every 5 minutes) reads it, as it reads
-any change whose webhook never came.
+engine's write looks like its echo: the periodic read finds it, as it finds any change whose
+webhook never came (the jobs' sweep within about an hour for a company whose webhooks arrive,
+within 5 minutes for the others; the embedded dispatcher within 5 minutes).
+
+Every signed notification also tells that the named companies' webhooks reach ledgerbridge (an
+echo as much as any other notice): `connections.notified_at` is set, for every connection of
+those companies in one statement, when what it holds is older than `NOTIFIED_EVERY` (a burst of
+notifications writes once a minute at most, and not at all when the connections' rows, read
+anyway, show it fresh). The jobs' sweep (`dispatch.jobs.sweep`, every 5 minutes) pulls a
+company notified within the last day only when its last read is an hour old
+(`dispatch.jobs.NOTIFIED_WITHIN`, `NOTIFIED_READ_EVERY`), every other company at every sweep.
+A signature that does not match, or a body that is not a notification, writes nothing.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -29,16 +40,23 @@ from ledgerbridge.engine.service._shared import Wiring, invalid
 from ledgerbridge.storage.connections import Connections, StoredConnection
 from ledgerbridge.storage.mirror import last_updated_among
 
-__all__ = ["ECHOED_OPERATIONS", "is_echo", "receive_webhook"]
+__all__ = ["ECHOED_OPERATIONS", "NOTIFIED_EVERY", "is_echo", "receive_webhook"]
+
+log = logging.getLogger(__name__)
 
 ECHOED_OPERATIONS = frozenset({"Create", "Update"})
 """The verbs a write of the engine's is notified with; any other notice always wakes a pull."""
 
+NOTIFIED_EVERY = timedelta(minutes=1)
+"""How fresh `connections.notified_at` is kept: a notification stores its moment only where
+the stored one is older (the sweep asks about the last day: a minute is precise enough)."""
+
 
 def receive_webhook(service: Wiring, body: bytes, signature: str | None) -> int:
     """Intuit's notification: checked, then every connection of the realms it names pulls,
-    unless every notice of its realm is the echo of what its mirror holds (`is_echo`).
-    Returns how many connections were woken; raises `Invalid` for a bad signature."""
+    unless every notice of its realm is the echo of what its mirror holds (`is_echo`), and
+    is marked notified (`notified_at`, echoes too). Returns how many connections were woken;
+    raises `Invalid` for a bad signature."""
     verifiers = {
         app.verifier_token.value for app in service.ledger.known_apps() if app.verifier_token
     }
@@ -63,7 +81,28 @@ def receive_webhook(service: Wiring, body: bytes, signature: str | None) -> int:
     ]
     for connection_id in targets:
         service.wake_pull(connection_id)
+    _remember_notified(service, found)
     return len(targets)
+
+
+def _remember_notified(service: Wiring, found: Sequence[StoredConnection]) -> None:
+    """The moment on the connections of the notified companies, in one statement, when one of
+    them holds none or one older than `NOTIFIED_EVERY` (their rows, just read, tell; the
+    statement asks again, for notifications received at once by other processes)."""
+    now = service.ledger.clock()
+    stale = {
+        c.realm_id
+        for c in found
+        if c.realm_id is not None
+        and (c.notified_at is None or c.notified_at < now - NOTIFIED_EVERY)
+    }
+    if not stale:
+        return
+    try:
+        with service.ledger.db.session() as session:
+            Connections(session).notified(stale, now, every=NOTIFIED_EVERY)
+    except Exception:  # the notification is received all the same: the sweep reads more often
+        log.exception("could not store that companies %s were notified", sorted(stale))
 
 
 def _held(
