@@ -205,3 +205,35 @@ def test_a_one_click_fix_reads_nothing_while_the_company_waits_for_quickbooks(
     done = world.service.action(world.key_id, world.connection_id, *link)
     assert done.summary == f"linked to QuickBooks Customer {theirs['Id']}"
     assert _requests(world) == 1  # the customer read
+
+
+def test_a_429_a_one_click_fix_meets_makes_the_company_wait_as_a_pulls_does(
+    world: World,
+) -> None:
+    """QuickBooks answers a fix's read 429: the person is told until when (not "try again in a
+    moment"), the company's wait is stored, and no pull reads it before the wait ends (before,
+    the next pull read into QuickBooks' Retry-After)."""
+    person = Person(world)
+    try:
+        theirs = person.create("Customer", DisplayName="Dana Ortiz")
+    finally:
+        person.close()
+    pull_company(world.ledger, world.connection_id)
+    world.service.put_record(
+        world.key_id, world.connection_id, "customer", "c2", {"display_name": "Dana Ortiz"}
+    )
+    answers_429(world, world.realm_id)
+    link = ("customer", "c2", "link", {"quickbooks_id": theirs["Id"]})
+
+    with pytest.raises(Refused) as refused:
+        world.service.action(world.key_id, world.connection_id, *link)
+    assert _requests(world) == 1  # the customer's read, answered 429
+    with world.ledger.db.session(readonly=True) as session:
+        connection = Connections(session).get_unscoped(world.connection_id)
+    assert connection is not None and connection.wait_until is not None
+    assert connection.wait_until > world.ledger.clock() + timedelta(seconds=RETRY_AFTER - 5)
+    assert refused.value.reason == catalog.waiting_message(
+        connection.wait_until, "try again after it"
+    )
+    assert pull_company(world.ledger, world.connection_id).stopped == "throttled"
+    assert _requests(world) == 1  # the pull read nothing during the wait

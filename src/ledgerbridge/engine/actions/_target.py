@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from ledgerbridge.adapters.qbo import QuickBooks
+from ledgerbridge.adapters.qbo import QuickBooks, Throttled
 from ledgerbridge.core import catalog, overrides
 from ledgerbridge.core.records import RecordKey
 from ledgerbridge.engine import pacing
@@ -145,7 +145,8 @@ class Target:
         at most `ACTION_WAIT` seconds in all: longer, and the action is refused saying when to
         try again. A company that waits for QuickBooks' limits (`connections.wait_until`, a
         429's Retry-After) is sent nothing before the wait ends, as no pull, verify or import
-        reads it: the action is refused saying until when."""
+        reads it: the action is refused saying until when; a 429 the action meets starts
+        such a wait."""
         connection = self.connection
         desktop = connection.environment == "desktop"
         if desktop and not self.in_session:
@@ -179,3 +180,15 @@ class Target:
                     "this company's QuickBooks requests are used up for the moment (its limit "
                     f"per minute); try again in {max(1, round(full.retry_after))} seconds"
                 ) from full
+            except (Throttled, Refused) as failure:
+                # a 429 (raised, or the cause of the action's refusal): the company waits, as
+                # after a pull's, verify's or the import's (no one asks again before it ends)
+                throttled = failure if isinstance(failure, Throttled) else failure.__cause__
+                if not isinstance(throttled, Throttled):
+                    raise
+                until = pacing.wait_for_quickbooks(
+                    self.ledger, connection.id, Company.online(connection), throttled.retry_after
+                )
+                if until is None:  # the company changed meanwhile (Start fresh): as it was
+                    raise
+                raise Refused(catalog.waiting_message(until, "try again after it")) from throttled
