@@ -615,7 +615,9 @@ def sweep_reads(notified_at: datetime | None, cursor: datetime | None, now: date
     read is younger than `NOTIFIED_READ_EVERY`: its changes wake their own pulls."""
     if notified_at is None or now - notified_at > NOTIFIED_WITHIN:
         return True
-    return cursor is None or now - cursor >= NOTIFIED_READ_EVERY
+    if cursor is None or cursor > now + CLOCK_MARGIN:  # a reader's clock ahead: not trusted
+        return True
+    return now - cursor >= NOTIFIED_READ_EVERY
 
 
 def sweep(ledger: Ledger) -> tuple[int, int]:

@@ -281,19 +281,25 @@ class Connections:
     def notified(self, realm_ids: Iterable[str], at: datetime, *, every: timedelta) -> int:
         """A signed webhook named these QuickBooks companies at `at`: stored on every one of
         their connections, in one statement, where what is stored is older than `every` (or
-        nothing is), so that a burst of notifications writes once. How many rows changed."""
+        nothing is), so that a burst of notifications writes once. How many rows changed.
+
+        A row another transaction holds (PostgreSQL: a pull storing what it read, a pass
+        storing its results, for seconds or minutes) is left as it is, not waited for: the
+        notification is answered at once (Intuit waits a few seconds, then sends it again and
+        holds the company's next ones back), and the company's next notification marks it."""
         wanted = sorted(set(realm_ids))
         if not wanted:
             return 0
         t = tables.Connection
-        statement = (
-            update(t)
+        free = (
+            select(t.id)
             .where(
                 t.realm_id.in_(wanted),
                 or_(t.notified_at.is_(None), t.notified_at < at - every),
             )
-            .values(notified_at=at)
+            .with_for_update(skip_locked=True, key_share=True)  # FOR NO KEY UPDATE SKIP LOCKED
         )
+        statement = update(t).where(t.id.in_(free.scalar_subquery())).values(notified_at=at)
         changed = self._session.execute(statement, execution_options=NO_SYNC)
         return int(getattr(changed, "rowcount", 0) or 0)
 

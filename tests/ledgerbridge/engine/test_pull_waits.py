@@ -237,3 +237,28 @@ def test_a_429_a_one_click_fix_meets_makes_the_company_wait_as_a_pulls_does(
     )
     assert pull_company(world.ledger, world.connection_id).stopped == "throttled"
     assert _requests(world) == 1  # the pull read nothing during the wait
+
+
+def test_a_one_click_fix_sits_out_a_wait_shorter_than_a_person_waits(world: World) -> None:
+    """The company waits a moment (its window full: the pass stores that wait as it stores a
+    429's): a fix waits it out, as it waits for room in the window, and links (refused at once
+    before, told QuickBooks had answered 429)."""
+    person = Person(world)
+    try:
+        theirs = person.create("Customer", DisplayName="Dana Ortiz")
+    finally:
+        person.close()
+    pull_company(world.ledger, world.connection_id)
+    world.service.put_record(
+        world.key_id, world.connection_id, "customer", "c2", {"display_name": "Dana Ortiz"}
+    )
+    answers_again(world, world.realm_id)  # each request counted
+    with world.ledger.db.engine.begin() as connection:
+        connection.execute(
+            text("UPDATE connections SET wait_until = :at WHERE id = :id"),
+            {"at": world.ledger.clock() + timedelta(seconds=1), "id": world.connection_id},
+        )
+    link = ("customer", "c2", "link", {"quickbooks_id": theirs["Id"]})
+    done = world.service.action(world.key_id, world.connection_id, *link)
+    assert done.summary == f"linked to QuickBooks Customer {theirs['Id']}"
+    assert _requests(world) == 1  # the customer read, once the wait was over

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from ledgerbridge.storage.connections import Connections
 from ledgerbridge.storage.db import Database
 
@@ -85,3 +87,23 @@ def test_start_fresh_forgets_when_the_company_was_notified(db: Database, owner: 
         assert Connections(session).forget_company(owner.connection_id)
         stored = Connections(session).get_unscoped(owner.connection_id)
     assert stored is not None and stored.notified_at is None
+
+
+def test_a_connection_another_transaction_holds_is_left_not_waited_for(
+    db: Database, owner: Owner
+) -> None:
+    """On PostgreSQL a pull storing what it read holds the connection's row for as long as
+    that takes; a notification meanwhile marks the company's other connections and leaves
+    that one, answered at once (before, it waited for the pull: past Intuit's few seconds).
+    SQLite has one writer at a time: there the notification waits as every write does."""
+    if db.engine.dialect.name == "sqlite":
+        pytest.skip("one writer at a time on SQLite: no row is held by another writer")
+    busy, free = owner, make_owner(db, "globex")
+    _company(db, busy, "9001")
+    _company(db, free, "9001")
+    with db.session() as holder:
+        assert Connections(holder).lock(busy.connection_id)  # as a pull's store holds it
+        assert _notify(db, ["9001"], T0) == 1
+    assert _notified(db) == {busy.connection_id: None, free.connection_id: T0}
+    assert _notify(db, ["9001"], T0 + timedelta(seconds=1)) == 1  # the next one marks it
+    assert _notified(db)[busy.connection_id] == T0 + timedelta(seconds=1)

@@ -144,9 +144,9 @@ class Target:
         with the push pass and the pulls of every process), waited for while the person waits
         at most `ACTION_WAIT` seconds in all: longer, and the action is refused saying when to
         try again. A company that waits for QuickBooks' limits (`connections.wait_until`, a
-        429's Retry-After) is sent nothing before the wait ends, as no pull, verify or import
-        reads it: the action is refused saying until when; a 429 the action meets starts
-        such a wait."""
+        429's Retry-After, its window full) is sent nothing before the wait ends, as no pull,
+        verify or import reads it: a wait within `ACTION_WAIT` is sat out, a longer one
+        refused saying until when; a 429 the action meets starts such a wait."""
         connection = self.connection
         desktop = connection.environment == "desktop"
         if desktop and not self.in_session:
@@ -160,10 +160,18 @@ class Target:
             with self.ledger.quickbooks(connection, keep=self.keep) as client:
                 yield client
             return
-        until = connection.waiting(self.ledger.clock())
-        if until is not None:  # QuickBooks answered 429: asked again, it throttles for longer
-            raise Refused(catalog.waiting_message(until, "try again after it"))
         waited: list[float] = []
+        now = self.ledger.clock()
+        until = connection.waiting(now)
+        if until is not None:
+            # a 429's Retry-After (asked again, QuickBooks throttles for longer), or the
+            # company's window full for a moment (the pass stores that wait too): a wait the
+            # person can sit out is waited for, a longer one refused saying until when
+            wait = (until - now).total_seconds()
+            if wait > ACTION_WAIT:
+                raise Refused(catalog.waiting_message(until, "try again after it"))
+            waited.append(wait)
+            time.sleep(wait)
 
         def pace(*, batch: bool = False) -> None:
             def sleep(seconds: float) -> None:

@@ -22,6 +22,7 @@ from ledgerbridge.engine.actions.local import NOT_ABOUT_QUICKBOOKS
 from ledgerbridge.engine.context import Surroundings
 from ledgerbridge.engine.errors import Refused
 from ledgerbridge.engine.pull import pull_company
+from ledgerbridge.storage.connections import Connections
 from ledgerbridge.storage.history import History
 from ledgerbridge.storage.links import Links
 from ledgerbridge.storage.records import Records
@@ -62,15 +63,17 @@ def retry(t: Target) -> Done:
 
 
 def _afresh(t: Target) -> Target:
-    """The target as it stands after the pull (which may have cleared or changed it); where
-    it is carried out (a session, its lease, its company) unchanged."""
+    """The target as it stands after the pull (which may have cleared or changed it, or met a
+    429); where it is carried out (a session, its lease, its company) unchanged."""
     with t.ledger.db.session(readonly=True) as session:
+        connection = Connections(session).get_unscoped(t.cid)
         state = SyncStates(session).get(t.cid, t.key.type, t.key.app_id)
         stored = Records(session).get(t.cid, t.key.type, t.key.app_id)
         link = Links(session).get(t.cid, t.key.type, t.key.app_id)
-    if state is None or stored is None:
+    if connection is None or state is None or stored is None:
         return t
-    return replace(t, state=state, stored=stored, link=link)
+    # the connection too: a 429 the pull met makes the company wait (`Target.client`)
+    return replace(t, connection=connection, state=state, stored=stored, link=link)
 
 
 def _active_in_app(t: Target) -> bool:
