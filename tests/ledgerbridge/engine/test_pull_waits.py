@@ -8,6 +8,7 @@ itself answers then), whose `hits` count them."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -51,6 +52,26 @@ def _throttled_by_quickbooks(world: World) -> datetime:
 def _requests(world: World) -> int:
     """The requests the emulator answered for the company since the 429s were scripted."""
     return requests_counted(world, world.realm_id)
+
+
+def _dana_in_quickbooks(world: World) -> dict[str, Any]:
+    """A customer made in QuickBooks by a person (what a Link reads): its object."""
+    person = Person(world)
+    try:
+        made: dict[str, Any] = person.create("Customer", DisplayName="Dana Ortiz")
+    finally:
+        person.close()
+    return made
+
+
+def _dana_in_quickbooks_and_the_app(world: World) -> dict[str, Any]:
+    """`_dana_in_quickbooks`, the company read, and the app's record of her (c2) to link."""
+    theirs = _dana_in_quickbooks(world)
+    pull_company(world.ledger, world.connection_id)
+    world.service.put_record(
+        world.key_id, world.connection_id, "customer", "c2", {"display_name": "Dana Ortiz"}
+    )
+    return theirs
 
 
 def _wait_ends(world: World) -> None:
@@ -185,11 +206,7 @@ def test_a_one_click_fix_reads_nothing_while_the_company_waits_for_quickbooks(
     """A person's fix that reads QuickBooks (Link reads the customer chosen) while the company
     waits for QuickBooks' limits is refused saying until when, as a pull is, and QuickBooks is
     sent nothing (before, it read into the wait: one more 429); after the wait it links."""
-    person = Person(world)
-    try:
-        theirs = person.create("Customer", DisplayName="Dana Ortiz")
-    finally:
-        person.close()
+    theirs = _dana_in_quickbooks(world)
     until = _throttled_by_quickbooks(world)
     world.service.put_record(
         world.key_id, world.connection_id, "customer", "c2", {"display_name": "Dana Ortiz"}
@@ -213,15 +230,7 @@ def test_a_429_a_one_click_fix_meets_makes_the_company_wait_as_a_pulls_does(
     """QuickBooks answers a fix's read 429: the person is told until when (not "try again in a
     moment"), the company's wait is stored, and no pull reads it before the wait ends (before,
     the next pull read into QuickBooks' Retry-After)."""
-    person = Person(world)
-    try:
-        theirs = person.create("Customer", DisplayName="Dana Ortiz")
-    finally:
-        person.close()
-    pull_company(world.ledger, world.connection_id)
-    world.service.put_record(
-        world.key_id, world.connection_id, "customer", "c2", {"display_name": "Dana Ortiz"}
-    )
+    theirs = _dana_in_quickbooks_and_the_app(world)
     answers_429(world, world.realm_id)
     link = ("customer", "c2", "link", {"quickbooks_id": theirs["Id"]})
 
@@ -243,15 +252,7 @@ def test_a_one_click_fix_sits_out_a_wait_shorter_than_a_person_waits(world: Worl
     """The company waits a moment (its window full: the pass stores that wait as it stores a
     429's): a fix waits it out, as it waits for room in the window, and links (refused at once
     before, told QuickBooks had answered 429)."""
-    person = Person(world)
-    try:
-        theirs = person.create("Customer", DisplayName="Dana Ortiz")
-    finally:
-        person.close()
-    pull_company(world.ledger, world.connection_id)
-    world.service.put_record(
-        world.key_id, world.connection_id, "customer", "c2", {"display_name": "Dana Ortiz"}
-    )
+    theirs = _dana_in_quickbooks_and_the_app(world)
     answers_again(world, world.realm_id)  # each request counted
     with world.ledger.db.engine.begin() as connection:
         connection.execute(
