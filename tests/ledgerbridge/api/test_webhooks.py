@@ -3,9 +3,6 @@ and mark them notified (`connections.notified_at`: the jobs' sweep reads them le
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -20,23 +17,9 @@ from sqlalchemy import event
 from ledgerbridge.engine.service.webhooks import NOTIFIED_EVERY
 from ledgerbridge.storage.connections import Connections
 from tests.ledgerbridge.api.conftest import Stack, error_of
+from tests.ledgerbridge.intuit_notices import notification, sign
 
 HOOK = "/v1/qbo/webhooks"
-
-
-def _sign(body: bytes, token: str) -> str:
-    return base64.b64encode(hmac.new(token.encode(), body, hashlib.sha256).digest()).decode()
-
-
-def _notification(realm_id: str) -> bytes:
-    entity = {
-        "name": "Customer",
-        "id": "1",
-        "operation": "Update",
-        "lastUpdated": "2025-03-01T10:00:00.000Z",
-    }
-    event = {"realmId": realm_id, "dataChangeEvent": {"entities": [entity]}}
-    return json.dumps({"eventNotifications": [event]}).encode()
 
 
 def _notified_at(stack: Stack, cid: str) -> datetime | None:
@@ -84,9 +67,9 @@ def test_a_signed_notification_wakes_the_pull(
     stack: Stack, connected: tuple[str, str, str]
 ) -> None:
     cid, realm, token = connected
-    body = _notification(realm)
+    body = notification(realm)
     response = stack.client().post(
-        HOOK, content=body, headers={"intuit-signature": _sign(body, token)}
+        HOOK, content=body, headers={"intuit-signature": sign(body, token)}
     )
     assert response.status_code == 200, response.text
     assert stack.pulls == [cid]
@@ -99,11 +82,11 @@ def test_a_burst_of_notifications_marks_the_company_once_a_minute(
     """Every notification wakes a pull, but only the first of a burst writes the moment: the
     others find it fresh in the rows they read anyway. A minute later the next one writes."""
     cid, realm, token = connected
-    body = _notification(realm)
+    body = notification(realm)
     client = stack.client()
 
     def post() -> None:
-        response = client.post(HOOK, content=body, headers={"intuit-signature": _sign(body, token)})
+        response = client.post(HOOK, content=body, headers={"intuit-signature": sign(body, token)})
         assert response.status_code == 200, response.text
 
     with _marking(stack) as marks:
@@ -129,10 +112,10 @@ def test_a_notification_for_another_company_wakes_nothing(
     stack: Stack, connected: tuple[str, str, str]
 ) -> None:
     cid, _, token = connected
-    body = _notification("999999")
+    body = notification("999999")
     with _marking(stack) as marks:
         response = stack.client().post(
-            HOOK, content=body, headers={"intuit-signature": _sign(body, token)}
+            HOOK, content=body, headers={"intuit-signature": sign(body, token)}
         )
     assert response.status_code == 200
     assert stack.pulls == []
@@ -146,7 +129,7 @@ def test_a_bad_signature_is_a_401(
     cid, realm, _ = connected
     headers = {} if signature is None else {"intuit-signature": signature}
     with _marking(stack) as marks:
-        response = stack.client().post(HOOK, content=_notification(realm), headers=headers)
+        response = stack.client().post(HOOK, content=notification(realm), headers=headers)
     assert response.status_code == 401
     assert error_of(response)["code"] == "webhook.bad_signature"
     assert stack.pulls == []
@@ -158,7 +141,7 @@ def test_a_signed_body_that_is_not_a_notification_is_a_400(
 ) -> None:
     cid, _, token = connected
     for body in (b"not json", b'{"something": "else"}'):
-        headers = {"intuit-signature": _sign(body, token)}
+        headers = {"intuit-signature": sign(body, token)}
         response = stack.client().post(HOOK, content=body, headers=headers)
         assert response.status_code == 400, body
         assert error_of(response)["code"] == "webhook.malformed"

@@ -10,10 +10,6 @@ make an hour pass.
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -39,6 +35,7 @@ from ledgerbridge.storage.connections import Connections
 from qbo_emulator.server import free_port
 from tests.ledgerbridge.api.conftest import ApiServer
 from tests.ledgerbridge.dispatch.conftest import Bench
+from tests.ledgerbridge.intuit_notices import notification, sign
 
 pytestmark = pytest.mark.postgres
 
@@ -54,17 +51,9 @@ class Hooks:
 
     def post(self, realm_id: str, *, signature: str | None = None) -> httpx.Response:
         """A notification that a customer of `realm_id` changed, signed (or as `signature`)."""
-        entity = {
-            "name": "Customer",
-            "id": "1",
-            "operation": "Update",
-            "lastUpdated": "2026-03-01T10:00:00.000Z",
-        }
-        event = {"realmId": realm_id, "dataChangeEvent": {"entities": [entity]}}
-        body = json.dumps({"eventNotifications": [event]}).encode()
+        body = notification(realm_id, "2026-03-01T10:00:00.000Z")
         if signature is None:
-            digest = hmac.new(self.token.encode(), body, hashlib.sha256).digest()
-            signature = base64.b64encode(digest).decode()
+            signature = sign(body, self.token)
         return self.http.post(HOOK, content=body, headers={"intuit-signature": signature})
 
 

@@ -1,0 +1,23 @@
+"""Intuit's webhook notifications as the tests send them: a signed legacy-format body naming
+one customer change of a company (`notification`, `sign`)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+
+__all__ = ["notification", "sign"]
+
+
+def notification(realm_id: str, last_updated: str = "2025-03-01T10:00:00.000Z") -> bytes:
+    """A notification that customer 1 of `realm_id` was updated at `last_updated`."""
+    entity = {"name": "Customer", "id": "1", "operation": "Update", "lastUpdated": last_updated}
+    event = {"realmId": realm_id, "dataChangeEvent": {"entities": [entity]}}
+    return json.dumps({"eventNotifications": [event]}).encode()
+
+
+def sign(body: bytes, token: str) -> str:
+    """The `intuit-signature` of `body` under the app's verifier token."""
+    return base64.b64encode(hmac.new(token.encode(), body, hashlib.sha256).digest()).decode()
