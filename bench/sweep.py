@@ -15,8 +15,8 @@ With `--notified SHARE` (0.9: nine companies in ten) every company was last read
 ago, and that share of them was named by a signed webhook an hour ago (`connections
 .notified_at`); the sweep runs once more on an emptied job table: the pulls it queues are the
 companies whose webhooks are not known to reach us (a notified company is read once its last
-read is an hour old, `jobs.NOTIFIED_READ_EVERY`), and the pulls an hour follow from that rule
-(12 sweeps an hour).
+read is an hour old, `core.periodic_reads.NOTIFIED_READ_EVERY`), and the pulls an hour follow
+from that rule (12 sweeps an hour).
 
 With `--fleet` the records of a full-size fleet while its large companies run their first syncs
 are stored first (`fleet`: 251,010 rows), and the plan of the query that finds the companies

@@ -3,9 +3,12 @@
 `wake(connection_id)` asks for a sync pass soon; `wake_pull(connection_id)` for a pull. Besides
 wake-ups, the thread looks at every connected company each `poll` seconds (records whose retry
 time has come become due without anyone waking them) and pulls each company every
-`pull_every` (change data capture), so nothing depends on a wake-up arriving. A company that
-waits for QuickBooks' limits (`connections.wait_until`) is not read during its wait: its pull
-(a wake-up's too) comes due again when the wait ends.
+`pull_every` (change data capture), so nothing depends on a wake-up arriving; but a company
+whose signed webhooks are known to arrive (one named it within a day, `connections.notified_at`)
+is pulled on that schedule only once its last read is an hour old, as the jobs' sweep does
+(`core.periodic_reads.read_due`): its webhooks wake its pulls meanwhile. A company that waits
+for QuickBooks' limits (`connections.wait_until`) is not read during its wait: its pull (a
+wake-up's too) is owed, and made when the wait ends, whatever the webhooks' schedule says.
 
 Health (`engine.health`): every `health_every` seconds an active company's stalled records are
 queued again; a suspended company is checked again `check_every` seconds after it was first
@@ -20,8 +23,10 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from datetime import datetime
 
+from ledgerbridge.core.periodic_reads import read_due
 from ledgerbridge.engine.desktop import health as desktop_health
 from ledgerbridge.engine.health import STALLED_AFTER, check_connection, requeue_stalled
 from ledgerbridge.engine.notify import deliver_events
@@ -61,6 +66,7 @@ class InProcessDispatcher:
         self._sync_wanted: set[str] = set()
         self._pull_wanted: set[str] = set()
         self._last_pull: dict[str, float] = {}
+        self._pull_owed: dict[str, float] = {}  # a pull a wait stopped: made when the wait ends
         self._stopping = False
         self._thread: threading.Thread | None = None
         self.passes = 0
@@ -109,17 +115,19 @@ class InProcessDispatcher:
         now = self._clock()
         desktop = self._desktop_round(now)
         with self._ledger.db.session(readonly=True) as session:
-            connections = [
-                c
-                for c in Connections(session).all_connected()
+            found = [
+                (c, cursor)
+                for c, cursor in Connections(session).all_connected_with_cursors()
                 if c.status in ("active", "suspended")
             ]
+        connections = [c for c, _ in found]
+        reads = self._reads_due(found, now)
         failed: set[str] = set()
         working = self._health(connections, now, wanted_sync, failed)
         for cid in working:
-            due_pull = now - self._last_pull.get(cid, -1e18) >= self._pull_every
-            if cid in wanted_pull or due_pull:
+            if cid in wanted_pull or cid in reads:
                 self._last_pull[cid] = now
+                self._pull_owed.pop(cid, None)
                 self._step(self._pull, cid, failed)
         with self._ledger.db.session(readonly=True) as session:
             due = SyncStates(session).due_connections(self._ledger.clock())
@@ -137,13 +145,29 @@ class InProcessDispatcher:
             if cid in waiting and cid not in failed and cid not in sent:
                 self._step(deliver_events, cid, failed)
 
+    def _reads_due(
+        self, found: Sequence[tuple[StoredConnection, datetime | None]], now: float
+    ) -> set[str]:
+        """The companies whose periodic pull is due this round: `pull_every` after their last
+        one, unless their webhooks are known to arrive and their last read (the change cursor,
+        read in the round's query of the connections) is younger than an hour (`read_due`); and
+        those whose pull a wait for QuickBooks stopped, once the wait is over."""
+        at = self._ledger.clock()
+        due = {cid for cid, until in self._pull_owed.items() if now >= until}
+        for c, cursor in found:
+            periodic = now - self._last_pull.get(c.id, -1e18) >= self._pull_every
+            if periodic and read_due(c.notified_at, cursor, at):
+                due.add(c.id)
+        return due
+
     def _pull(self, ledger: Ledger, connection_id: str) -> None:
         """The company's pull; one that the company's wait for QuickBooks' limits stopped
-        (`pull_company` reads nothing then) comes due again when the wait ends, not a whole
-        `pull_every` later: a webhook's changes are read once QuickBooks lets them be."""
+        (`pull_company` reads nothing then) is owed, and made when the wait ends, not a whole
+        `pull_every` later nor an hour later for a notified company: a webhook's changes are
+        read once QuickBooks lets them be."""
         report = pull_company(ledger, connection_id)
         if report.stopped == "throttled" and report.retry_after is not None:
-            self._last_pull[connection_id] = self._clock() + report.retry_after - self._pull_every
+            self._pull_owed[connection_id] = self._clock() + report.retry_after
 
     def _sync(self, ledger: Ledger, connection_id: str) -> None:
         sync_company(ledger, connection_id, holder=self._holder)

@@ -47,7 +47,8 @@ fine):
   notification named it within `NOTIFIED_WITHIN`, a day: `connections.notified_at`, which
   `engine.service.webhooks` keeps) is pulled by the sweep only once its last read is
   `NOTIFIED_READ_EVERY` old (an hour: what bounds a missed webhook's change), as its webhooks
-  wake its pulls meanwhile (`sweep_reads`). Its pulls wait as continuations do (behind any
+  wake its pulls meanwhile (`core.periodic_reads.read_due`, which the embedded
+  dispatcher asks too). Its pulls wait as continuations do (behind any
   company's new records) and are skipped when a read of the company began after the sweep, by
   `CLOCK_MARGIN` at least (the two moments come from two processes' clocks; a worker's start
   on a new job table sweeps at once: the first syncs read each company themselves). Before
@@ -112,6 +113,12 @@ from sqlalchemy import Connection, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+from ledgerbridge.core.periodic_reads import (
+    CLOCK_MARGIN,
+    NOTIFIED_READ_EVERY,
+    NOTIFIED_WITHIN,
+    read_due,
+)
 from ledgerbridge.dispatch import MAX_CONCURRENCY
 from ledgerbridge.engine.desktop import health as desktop_health
 from ledgerbridge.engine.health import STALLED_AFTER, check_connection, requeue_stalled
@@ -150,7 +157,6 @@ __all__ = [
     "run_sync",
     "run_worker",
     "sweep",
-    "sweep_reads",
 ]
 
 log = logging.getLogger(__name__)
@@ -186,22 +192,6 @@ RETRY_BASE = 10.0  # seconds before the first retry of a job that raised; double
 RETRY_CAP = 300.0
 MAX_ATTEMPTS = 5  # retries of one failing job; after that the sweep picks the company up
 BUSY_RETRY = 30.0  # the company's lease is held by a process that is not a job
-NOTIFIED_WITHIN = timedelta(hours=24)
-"""A company a signed webhook named this recently (`connections.notified_at`) has webhooks
-that reach us: the sweep reads it only every `NOTIFIED_READ_EVERY`. One whose webhooks stopped
-a day ago (the app's endpoint changed, Intuit gave up on ours) is read by every sweep again."""
-NOTIFIED_READ_EVERY = timedelta(hours=1)
-"""How old a notified company's last read (its change cursor) is before the sweep pulls it.
-Intuit asks for a daily read where webhooks arrive; an hour, not a day, bounds how long a
-change whose webhook is missed stays unseen: one our endpoint failed to take (Intuit retries
-within seconds, then after 5 and 20 minutes, then 2 hours, holding the company's later notices
-back meanwhile), an entity the app's webhook settings leave out, a person's edit in the very
-second of the engine's own write (taken for its echo, `engine.service.webhooks`). Read hourly,
-such a company costs the sweep a twelfth of its reads every 5 minutes."""
-CLOCK_MARGIN = timedelta(seconds=2)
-"""How far apart the clocks of the ledger's processes may be: a sweep's pull is skipped only
-for a read that began this much after the sweep's moment (each taken by its own process)."""
-
 _SCHEMA_LOCK = 0x4C42_4A6F_6253_6368  # PostgreSQL advisory lock key: "LBJobSch"
 _STAMP = "procrastinate {version} (applied by ledgerbridge)"
 _STAMP_PATTERN = re.compile(r"^procrastinate (\d+(?:\.\d+)*)")
@@ -608,24 +598,12 @@ def _read_since(ledger: Ledger, connection_id: str, asked_at: str) -> bool:
     return cursor >= asked + CLOCK_MARGIN
 
 
-def sweep_reads(notified_at: datetime | None, cursor: datetime | None, now: datetime) -> bool:
-    """Whether the sweep at `now` pulls a company a signed webhook last named at `notified_at`
-    and last read from `cursor` (the moment its last read began; None: never read). Yes,
-    unless its webhooks are known to arrive (notified within `NOTIFIED_WITHIN`) and its last
-    read is younger than `NOTIFIED_READ_EVERY`: its changes wake their own pulls."""
-    if notified_at is None or now - notified_at > NOTIFIED_WITHIN:
-        return True
-    if cursor is None or cursor > now + CLOCK_MARGIN:  # a reader's clock ahead: not trusted
-        return True
-    return now - cursor >= NOTIFIED_READ_EVERY
-
-
 def sweep(ledger: Ledger) -> tuple[int, int]:
     """A pull for the active connections, a sync for those with due work: (pulls, syncs).
 
     Every active company is pulled except one whose webhooks are known to reach us (a signed
     notification named it within `NOTIFIED_WITHIN`) and whose last read is younger than
-    `NOTIFIED_READ_EVERY` (`sweep_reads`; its webhooks wake its pulls meanwhile), decided on
+    `NOTIFIED_READ_EVERY` (`read_due`; its webhooks wake its pulls meanwhile), decided on
     the connections' rows the sweep reads anyway. Counts the jobs queued now (a job already
     waiting is not counted). The pulls wait as continuations do (`CONTINUATION_PRIORITY`:
     records just handed over go first, and a thousand companies' pulls never stand before
@@ -648,7 +626,7 @@ def sweep(ledger: Ledger) -> tuple[int, int]:
         read = [
             c.id
             for c, cursor in found
-            if c.status == "active" and sweep_reads(c.notified_at, cursor, now)
+            if c.status == "active" and read_due(c.notified_at, cursor, now)
         ]
         due = SyncStates(session).due_connections(now)
         pulls = _defer_many_on(

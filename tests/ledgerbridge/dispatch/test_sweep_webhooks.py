@@ -19,10 +19,8 @@ import httpx
 import pytest
 from sqlalchemy import event
 
-from ledgerbridge.dispatch import jobs as jobs_module
+from ledgerbridge.core.periodic_reads import NOTIFIED_READ_EVERY, NOTIFIED_WITHIN
 from ledgerbridge.dispatch.jobs import (
-    NOTIFIED_READ_EVERY,
-    NOTIFIED_WITHIN,
     PULL_TASK,
     JobDispatcher,
     defer_sync_in,
@@ -190,16 +188,3 @@ def test_a_company_not_notified_for_a_day_is_swept_every_time(
         for realm in (lapsed_realm, forged_realm):
             assert _requests(bench, realm) > before[realm]
             before[realm] = _requests(bench, realm)
-
-
-def test_the_rule_on_the_moments_alone() -> None:
-    """`sweep_reads` at its edges (the tests above take it through the API and the jobs)."""
-    now = datetime.fromisoformat("2026-03-01T12:00:00+00:00")
-    minute = timedelta(minutes=1)
-    reads = jobs_module.sweep_reads
-    assert reads(None, now - minute, now)  # never notified
-    assert reads(now - NOTIFIED_WITHIN - minute, now - minute, now)  # notified over a day ago
-    assert not reads(now - NOTIFIED_WITHIN, now - minute, now)
-    assert not reads(now - minute, now - NOTIFIED_READ_EVERY + minute, now)
-    assert reads(now - minute, now - NOTIFIED_READ_EVERY, now)
-    assert reads(now - minute, None, now)  # never read

@@ -12,16 +12,16 @@ an object the mirror does not hold (or holds older: a person's edit after the wr
 that arrives before the push has stored its answer wakes a pull (one read more, never one
 less). The stored time has whole seconds, so a person's edit within the very second of the
 engine's write looks like its echo: the periodic read finds it, as it finds any change whose
-webhook never came (the jobs' sweep within about an hour for a company whose webhooks arrive,
-within 5 minutes for the others; the embedded dispatcher within 5 minutes).
+webhook never came (within about an hour for a company whose webhooks arrive, within 5 minutes
+for the others: `core.periodic_reads`).
 
 Every signed notification also tells that the named companies' webhooks reach ledgerbridge (an
 echo as much as any other notice): `connections.notified_at` is set, for every connection of
 those companies in one statement, when what it holds is older than `NOTIFIED_EVERY` (a burst of
 notifications writes once a minute at most, and not at all when the connections' rows, read
-anyway, show it fresh). The jobs' sweep (`dispatch.jobs.sweep`, every 5 minutes) pulls a
-company notified within the last day only when its last read is an hour old
-(`dispatch.jobs.NOTIFIED_WITHIN`, `NOTIFIED_READ_EVERY`), every other company at every sweep.
+anyway, show it fresh). The periodic reads (the jobs' sweep, the embedded dispatcher's
+rounds: every 5 minutes) pull a company notified within the last day only when its last read
+is an hour old (`core.periodic_reads.read_due`), every other company every time.
 A signature that does not match, or a body that is not a notification, writes nothing.
 """
 

@@ -7,8 +7,8 @@ Create Date: 2026-12-07
 - ``connections.notified_at``: the moment a signed notification from Intuit last named the
   connection's company (an echo of the engine's own write counts: it proves the company's
   webhooks reach ledgerbridge). Written once a minute at most (``Connections.notified``). The
-  jobs' sweep reads a company notified within the last day only when its last read is an hour
-  old (``dispatch.jobs.NOTIFIED_WITHIN``, ``NOTIFIED_READ_EVERY``). Existing connections:
+  periodic reads (the jobs' sweep, the embedded dispatcher) read a company notified within the
+  last day only when its last read is an hour old (``core.periodic_reads``). Existing connections:
   NULL (never notified, read by every sweep as before, until their next webhook).
 """
 
