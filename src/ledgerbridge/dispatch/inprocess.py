@@ -8,7 +8,8 @@ whose signed webhooks are known to arrive (one named it within a day, `connectio
 is pulled on that schedule only once its last read is an hour old, as the jobs' sweep does
 (`core.periodic_reads.read_due`): its webhooks wake its pulls meanwhile. A company that waits
 for QuickBooks' limits (`connections.wait_until`) is not read during its wait: its pull (a
-wake-up's too) is owed, and made when the wait ends, whatever the webhooks' schedule says.
+wake-up's too) is owed, and made when the wait ends, whatever the webhooks' schedule says; a
+pull that failed otherwise is owed after `pull_every`.
 
 Health (`engine.health`): every `health_every` seconds an active company's stalled records are
 queued again; a suspended company is checked again `check_every` seconds after it was first
@@ -66,7 +67,7 @@ class InProcessDispatcher:
         self._sync_wanted: set[str] = set()
         self._pull_wanted: set[str] = set()
         self._last_pull: dict[str, float] = {}
-        self._pull_owed: dict[str, float] = {}  # a pull a wait stopped: made when the wait ends
+        self._pull_owed: dict[str, float] = {}  # a pull stopped or failed: when it is made again
         self._stopping = False
         self._thread: threading.Thread | None = None
         self.passes = 0
@@ -161,13 +162,20 @@ class InProcessDispatcher:
         return due
 
     def _pull(self, ledger: Ledger, connection_id: str) -> None:
-        """The company's pull; one that the company's wait for QuickBooks' limits stopped
-        (`pull_company` reads nothing then) is owed, and made when the wait ends, not a whole
-        `pull_every` later nor an hour later for a notified company: a webhook's changes are
-        read once QuickBooks lets them be."""
-        report = pull_company(ledger, connection_id)
-        if report.stopped == "throttled" and report.retry_after is not None:
-            self._pull_owed[connection_id] = self._clock() + report.retry_after
+        """The company's pull. One that did not read the company through is owed, whatever
+        the webhooks' schedule says (a webhook's changes are read once QuickBooks lets them
+        be): one that the company's wait for QuickBooks' limits or its full window stopped
+        (`pull_company` reads nothing then) when the wait ends, not a whole `pull_every`
+        later; one that failed otherwise (QuickBooks not answering, the database) after
+        `pull_every`, as any company's."""
+        try:
+            report = pull_company(ledger, connection_id)
+        except Exception:
+            self._pull_owed[connection_id] = self._clock() + self._pull_every
+            raise
+        if report.stopped is not None:
+            wait = self._pull_every if report.retry_after is None else report.retry_after
+            self._pull_owed[connection_id] = self._clock() + wait
 
     def _sync(self, ledger: Ledger, connection_id: str) -> None:
         sync_company(ledger, connection_id, holder=self._holder)

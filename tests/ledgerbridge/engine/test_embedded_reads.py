@@ -111,3 +111,23 @@ def test_a_webhooks_pull_stopped_by_a_wait_is_made_when_the_wait_ends(moved: Mov
     wait_over(world.ledger, world.connection_id)
     assert moved.round_at(60 + RETRY_AFTER) > 0  # the wait's end: the owed pull
     assert moved.round_at(60 + RETRY_AFTER + PERIOD) == 0  # then the webhooks' schedule again
+
+
+def test_a_webhooks_pull_that_fails_is_made_again_a_period_later(moved: Moved) -> None:
+    """A notified company, read a minute ago: a new webhook's pull finds QuickBooks down (503
+    to every request); the pull is made again a period later, not an hour after the last
+    read."""
+    world = moved.world
+    moved.notified()
+    assert moved.round_at(0) > 0
+    moved.seconds = 60.0
+    world.admin("DELETE", f"/companies/{world.realm_id}/faults")
+    down = {"times": None, "action": {"status": 503}}
+    world.admin("POST", f"/companies/{world.realm_id}/faults", down)
+    moved.notified()
+    moved.dispatcher.run_once()
+    assert requests_counted(world, world.realm_id) > 0  # asked, and answered 503
+
+    assert moved.round_at(60 + PERIOD - 1) == 0
+    assert moved.round_at(60 + PERIOD) > 0  # QuickBooks back: read
+    assert moved.round_at(60 + 2 * PERIOD) == 0  # then the webhooks' schedule again
