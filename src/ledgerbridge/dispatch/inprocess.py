@@ -32,7 +32,7 @@ from ledgerbridge.engine.desktop import health as desktop_health
 from ledgerbridge.engine.health import STALLED_AFTER, check_connection, requeue_stalled
 from ledgerbridge.engine.notify import deliver_events
 from ledgerbridge.engine.ports import Ledger
-from ledgerbridge.engine.pull import pull_company
+from ledgerbridge.engine.pull import STOPPED_BY_STATE, pull_company
 from ledgerbridge.engine.push import new_holder, sync_company
 from ledgerbridge.storage.connections import Connections, StoredConnection
 from ledgerbridge.storage.events import Events
@@ -173,7 +173,7 @@ class InProcessDispatcher:
         except Exception:
             self._pull_owed[connection_id] = self._clock() + self._pull_every
             raise
-        if report.stopped is not None:
+        if report.stopped is not None and report.stopped not in STOPPED_BY_STATE:
             wait = self._pull_every if report.retry_after is None else report.retry_after
             self._pull_owed[connection_id] = self._clock() + wait
 

@@ -125,7 +125,7 @@ from ledgerbridge.engine.health import STALLED_AFTER, check_connection, requeue_
 from ledgerbridge.engine.notify import deliver_events
 from ledgerbridge.engine.pacing import PULL_WAIT
 from ledgerbridge.engine.ports import Ledger
-from ledgerbridge.engine.pull import pull_company, read_company
+from ledgerbridge.engine.pull import STOPPED_BY_STATE, pull_company, read_company
 from ledgerbridge.engine.push import sync_company
 from ledgerbridge.storage.connections import Connections
 from ledgerbridge.storage.db import Database
@@ -560,7 +560,8 @@ def run_pull(
     company again. A wake-up's pull (a webhook) never carries one: it always reads, but not
     while the company waits for QuickBooks' limits (`connections.wait_until`, a 429, its
     window full): then it reads nothing and is queued again for the moment the wait ends
-    (`pull_company` stops "throttled" or "rate_limited"; `_pull_later`)."""
+    (`pull_company` stops "throttled" or "rate_limited"; `_pull_later`). A read QuickBooks did
+    not answer is made again with backoff, as a job that raised is (`_retry_later`)."""
     if asked_at is not None and _read_since(ledger, connection_id, asked_at):
         return "objects=0 deleted=0 stopped=read_since_asked"
     try:
@@ -576,6 +577,11 @@ def run_pull(
         # the company's window is full, or it waits for QuickBooks' 429 (`wait_until`): the
         # pull is read once the wait ends, not during it
         _pull_later(ledger, connection_id, report.retry_after or PULL_WAIT)
+    elif report.stopped not in STOPPED_BY_STATE:
+        # QuickBooks did not answer the read (`Unavailable`, by the adapter's name): read
+        # again with backoff, as after a job that raised; the sweep reads a company whose
+        # webhooks arrive only hourly, and this pull may be a webhook's
+        _retry_later(ledger, PULL_TASK, connection_id, attempt)
     return f"objects={report.objects} deleted={report.deleted} stopped={report.stopped}"
 
 

@@ -101,6 +101,12 @@ READ_TRIES = 3  # times one read is asked when QuickBooks cannot answer it (`_As
 _T = TypeVar("_T")
 
 
+STOPPED_BY_STATE = frozenset({"not_active", "disconnected", "suspended", "keys_changed"})
+"""A pull's stops that are its company's state, not a read that failed: nothing to read again
+until a person or the health round acts (`engine.health` checks a suspended company). Any other
+stop (QuickBooks' limits, its error by the adapter's name) is a read still owed."""
+
+
 @dataclass
 class PullReport:
     objects: int = 0

@@ -230,6 +230,32 @@ def test_a_pull_job_meeting_a_full_window_is_queued_again_for_when_it_has_room(
     assert bench.jobs(SYNC_TASK) == []
 
 
+def test_a_pull_job_quickbooks_does_not_answer_is_read_again_with_backoff(bench: Bench) -> None:
+    """QuickBooks answers the company's read 503 each time (its three tries): the pull job,
+    a webhook's perhaps, is queued again with backoff, as a job that raised is, and not left
+    to the sweep (which reads a company whose webhooks arrive only hourly). A disconnected
+    company's pull is not queued again."""
+    connection_id, realm = bench.company("Down Co")
+    pull_company(bench.ledger, connection_id)
+    bench.forget_jobs()
+    down = {"times": None, "action": {"status": 503}}
+    bench.admin("POST", f"/companies/{realm}/faults", down)
+
+    outcome = jobs_module.run_pull(bench.ledger, connection_id)
+
+    assert "stopped=Unavailable" in outcome
+    assert requests_counted(bench, realm) > 0
+    (again,) = bench.jobs(PULL_TASK)
+    assert again.status == "todo" and again.args["attempt"] == 1
+    assert RETRY_BASE - 2 < again.wait <= RETRY_BASE
+
+    bench.forget_jobs()
+    with bench.ledger.db.session() as session:
+        Connections(session).set_status(connection_id, "disconnected")
+    assert "stopped=not_active" in jobs_module.run_pull(bench.ledger, connection_id)
+    assert bench.jobs(PULL_TASK) == []
+
+
 def _wait_until(bench: Bench, connection_id: str) -> Any:
     (row,) = bench.rows("SELECT wait_until FROM connections WHERE id = :id", id=connection_id)
     return row[0]
