@@ -285,12 +285,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         hwm = server.proc_status("VmHWM")
         print(f"emulator peak memory (VmHWM): {'n/a' if hwm is None else f'{hwm / 1024:.0f} MiB'}")
         worst = min(r.per_window / LIMIT for r in results)
+        bounded = [r.fewest_seconds / r.seconds for r in results if r.fewest_seconds]
         refused = sum(r.refused for r in results)
         clean = all(not r.problems for r in results)
+        strict = f"{min(bounded):.2f}" if bounded else "n/a (every run fits one window)"
         print(
-            f"lowest ratio to the limit: {worst:.2f} (target 0.95); 429s: {refused} (target 0); "
-            f"{'every record synced' if clean else 'NOT CLEAN'}"
+            f"lowest ratio, the fewest seconds the limits allow / seconds taken: {strict}"
+            f" (target 0.95); writes per window / the limit: {worst:.2f}"
+            " (a run of few windows passes 1.0: its first window's burst is free)"
         )
+        print(f"429s: {refused} (target 0); {'every record synced' if clean else 'NOT CLEAN'}")
 
     return with_emulator(args.host, not args.no_pin, body)
 
