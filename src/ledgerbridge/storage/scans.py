@@ -11,7 +11,7 @@ from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, union_all
 from sqlalchemy.orm import Session
 
 from ledgerbridge.core.mirror import MirrorObject
@@ -69,30 +69,38 @@ class Scans:
         self, entities: Collection[str], *, page: int = LINKED_PAGE
     ) -> Iterator[tuple[str, str]]:
         """The (QuickBooks entity, id) of every link of the connection to one of `entities`:
-        the keys only, not the links' pushed bodies, read `page` keys a query (each entity's in
-        id order, found by the links' (connection, entity, id) key), never all at once: a pull
-        that read a whole entity looks for its linked objects among what it read, tens of
-        thousands in a big company. Statements may run between two pages (each read whole)."""
+        the keys only, not the links' pushed bodies, read `page` keys an entity a statement
+        (each entity's in id order, found by the links' (connection, entity, id) key), never
+        all at once: a pull that read a whole entity looks for its linked objects among what
+        it read, tens of thousands in a big company. Every entity's next page is asked in one
+        statement (a UNION ALL of their index scans), so a company with few links costs one
+        statement, not one an entity (a first pull reads some twenty entities whole).
+        Statements may run between two pages (each read whole). In the database's (entity,
+        id) order."""
         t = tables.Link
-        for entity in sorted(entities):
-            after = ""
-            while True:
-                ids = list(
-                    self._session.execute(
-                        select(t.qbo_id)
-                        .where(
-                            t.connection_id == self._cid,
-                            t.qbo_entity == entity,
-                            t.qbo_id > after,
-                        )
-                        .order_by(t.qbo_id)
-                        .limit(page)
-                    ).scalars()
-                )
-                yield from ((entity, str(qbo_id)) for qbo_id in ids)
-                if len(ids) < page:
-                    break
-                after = ids[-1]
+        after = dict.fromkeys(sorted(entities), "")
+        while after:
+            pages = [
+                select(t.qbo_entity, t.qbo_id)
+                .where(t.connection_id == self._cid, t.qbo_entity == entity, t.qbo_id > start)
+                .order_by(t.qbo_id)
+                .limit(page)
+                .subquery()
+                for entity, start in after.items()
+            ]
+            # ordered by the database (its collation decides what `>` the next page means)
+            both = union_all(*(select(p) for p in pages)).subquery()
+            rows = self._session.execute(
+                select(both).order_by(both.c.qbo_entity, both.c.qbo_id)
+            ).all()
+            found: dict[str, list[str]] = {entity: [] for entity in after}
+            for entity, qbo_id in rows:
+                found[entity].append(str(qbo_id))
+            after = {}
+            for entity, ids in found.items():
+                yield from ((entity, qbo_id) for qbo_id in ids)
+                if len(ids) == page:
+                    after[entity] = ids[-1]
 
     def records(self, *, read: Collection[str]) -> list[RecordRow]:
         """Every record of the connection (the deleted ones too); the data of the types in

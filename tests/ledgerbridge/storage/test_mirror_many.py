@@ -5,6 +5,9 @@ stored form."""
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import event
 
 from ledgerbridge.core.mirror import MirrorObject
 from ledgerbridge.core.reconcile import is_voided
@@ -147,9 +150,22 @@ def test_linked_objects_are_read_a_page_at_a_time(db: Database, owner: Owner) ->
     with db.session() as session:
         Links(session).put_many(cid, links)
     expected = {("Invoice", str(n)) for n in range(1, 8)} | {("Customer", "7")}
+    asked = ["Invoice", "Customer", "Account", "Vendor", "Employee", "Bill"]
+    statements = [0]
+
+    def counted(*args: Any) -> None:
+        statements[0] += 1
+
     with db.session(readonly=True) as session:
         scans = Scans(session, cid)
-        for page in (1, 3, 7, 1000):
-            found = list(scans.linked_objects(["Invoice", "Customer"], page=page))
+        for page, pages in ((1, 8), (3, 3), (7, 2), (1000, 1)):
+            statements[0] = 0
+            event.listen(db.engine, "before_cursor_execute", counted)
+            try:
+                found = list(scans.linked_objects(asked, page=page))
+            finally:
+                event.remove(db.engine, "before_cursor_execute", counted)
             assert len(found) == len(expected)
             assert set(found) == expected
+            # every entity's next page in one statement: the entities without links cost none
+            assert statements[0] == pages, page
