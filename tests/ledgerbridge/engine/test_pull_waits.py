@@ -215,13 +215,50 @@ def test_a_one_click_fix_reads_nothing_while_the_company_waits_for_quickbooks(
 
     with pytest.raises(Refused) as refused:
         world.service.action(world.key_id, world.connection_id, *link)
-    assert refused.value.reason == catalog.waiting_message(until, "try again after it")
+    said = refused.value.reason
+    assert said == catalog.waiting_message(until, "try again after it", outcome="not_read")
+    assert said.endswith(": QuickBooks was not read, try again after it")
     assert _requests(world) == 0
 
     _wait_ends(world)
     done = world.service.action(world.key_id, world.connection_id, *link)
     assert done.summary == f"linked to QuickBooks Customer {theirs['Id']}"
     assert _requests(world) == 1  # the customer read
+
+
+def test_a_one_click_fix_that_writes_says_nothing_was_sent_while_the_company_waits(
+    world: World,
+) -> None:
+    """Reactivate (it reads the customer made inactive, then makes it active) while the
+    company waits for QuickBooks' limits: refused saying until when and that nothing was sent
+    to QuickBooks (before: "QuickBooks was not read", as if the fix only read), and QuickBooks
+    is sent nothing; after the wait it reactivates."""
+    world.service.put_record(
+        world.key_id, world.connection_id, "customer", "bo", {"display_name": "Bo Diaz"}
+    )
+    world.sync()
+    (bo,) = world.entities("Customer")
+    person = Person(world)
+    try:
+        person.update("Customer", bo["Id"], DisplayName="Bo Diaz", Active=False)
+    finally:
+        person.close()
+    until = _throttled_by_quickbooks(world)  # its pull sees Bo inactive in QuickBooks
+    reactivate = ("customer", "bo", "reactivate", {})
+    record = world.service.record(world.key_id, world.connection_id, "customer", "bo")
+    assert record.problem is not None and "reactivate" in record.actions
+
+    with pytest.raises(Refused) as refused:
+        world.service.action(world.key_id, world.connection_id, *reactivate)
+    said = refused.value.reason
+    assert said == catalog.waiting_message(until, "try again after it", outcome="not_sent")
+    assert said.endswith(": nothing was sent to QuickBooks, try again after it")
+    assert _requests(world) == 0
+    assert {c["Id"]: c["Active"] for c in world.entities("Customer")}[bo["Id"]] is False
+
+    _wait_ends(world)
+    world.service.action(world.key_id, world.connection_id, *reactivate)
+    assert {c["Id"]: c["Active"] for c in world.entities("Customer")}[bo["Id"]] is True
 
 
 def test_a_429_a_one_click_fix_meets_makes_the_company_wait_as_a_pulls_does(
@@ -242,7 +279,7 @@ def test_a_429_a_one_click_fix_meets_makes_the_company_wait_as_a_pulls_does(
     assert connection is not None and connection.wait_until is not None
     assert connection.wait_until > world.ledger.clock() + timedelta(seconds=RETRY_AFTER - 5)
     assert refused.value.reason == catalog.waiting_message(
-        connection.wait_until, "try again after it"
+        connection.wait_until, "try again after it", outcome="not_read"
     )
     assert pull_company(world.ledger, world.connection_id).stopped == "throttled"
     assert _requests(world) == 1  # the pull read nothing during the wait
