@@ -4,20 +4,17 @@ and mark them notified (`connections.notified_at`: the jobs' sweep reads them le
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
-from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import httpx
 import pytest
-from sqlalchemy import event
 
 from ledgerbridge.engine.service.webhooks import NOTIFIED_EVERY
 from ledgerbridge.storage.connections import Connections
 from tests.ledgerbridge.api.conftest import Stack, error_of
-from tests.ledgerbridge.intuit_notices import notification, sign
+from tests.ledgerbridge.intuit_notices import marks_written, notification, sign
 from tests.ledgerbridge.tls import HTTP_TIMEOUT, shared_tls
 
 HOOK = "/v1/qbo/webhooks"
@@ -30,21 +27,9 @@ def _notified_at(stack: Stack, cid: str) -> datetime | None:
     return stored.notified_at
 
 
-@contextmanager
-def _marking(stack: Stack) -> Iterator[list[str]]:
+def _marking(stack: Stack) -> AbstractContextManager[list[str]]:
     """The statements that mark connections notified, as the API's database receives them."""
-    marks: list[str] = []
-
-    def seen(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        if statement.startswith("UPDATE connections") and "notified_at" in statement:
-            marks.append(statement)
-
-    engine = stack.ledger.db.engine
-    event.listen(engine, "before_cursor_execute", seen)
-    try:
-        yield marks
-    finally:
-        event.remove(engine, "before_cursor_execute", seen)
+    return marks_written(stack.ledger.db.engine)
 
 
 @pytest.fixture
