@@ -6,14 +6,19 @@ goes on as soon as the other thread is really blocked, and never before.
         ...                                 # (the first statement that takes it)
         other.start()
         blocked_by(db, first, other)        # returns once `other` waits for `first`
+
+`Racer` is the other thread as the races of a person's step against a pass make it: started
+from a hook inside the pass's transaction, waited for after the pass.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 import threading
 import time
+from collections.abc import Callable
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -75,3 +80,45 @@ def _in_sqlite_write_begin(thread: threading.Thread) -> bool:
             return frame.f_locals.get("statement") == "BEGIN IMMEDIATE"
         frame = frame.f_back
     return False
+
+
+class Racer:
+    """A person's step (`act`) made in a thread of its own at one exact point of a pass: the
+    pass's hook starts it from inside the transaction that holds what the step needs
+    (`start_within`), and the test waits for it after the pass (`finish`), failing with what it
+    raised. Neither wait has a fixed limit: a slow step on a loaded machine is no failure, and
+    a hang is the run's timeout's (pytest-timeout).
+
+        person = Racer(lambda: service.start_fresh(key_id, cid, "ann"))
+        ... in the pass's hook:  person.start_within(db, session)
+        pass_runs()
+        person.finish()
+    """
+
+    def __init__(self, act: Callable[[], object], name: str = "person") -> None:
+        self._act = act
+        self.failures: list[BaseException] = []
+        self.thread = threading.Thread(target=self._run, name=name)
+
+    def _run(self) -> None:
+        try:
+            self._act()
+        except BaseException as failure:  # raised again by the test's thread (`finish`)
+            self.failures.append(failure)
+
+    def start_within(self, db: Database, holder: Session, *, may_end_first: bool = False) -> None:
+        """Start the step and return once it waits for a lock of `holder`'s transaction
+        (`blocked_by`); with `may_end_first`, also once it ended without waiting (where the
+        database need not make it wait: PostgreSQL's row locks, not SQLite's one writer)."""
+        self.thread.start()
+        try:
+            blocked_by(db, holder, self.thread, timeout=math.inf)
+        except AssertionError:
+            if not may_end_first or self.thread.is_alive():
+                raise
+
+    def finish(self) -> None:
+        """Wait for the step to end; raise what it raised."""
+        self.thread.join()
+        if self.failures:
+            raise self.failures[0]

@@ -172,7 +172,9 @@ def pull(connection_id: ConnectionId, as_json: AsJson = False) -> None:
         if as_json:
             echo_json(found)
         if report.stopped == "throttled" and report.wait_until is not None:
-            raise CliError(catalog.waiting_message(report.wait_until, "try again after it"))
+            raise CliError(
+                catalog.waiting_message(report.wait_until, "try again after it", outcome="not_read")
+            )
         raise CliError(f"the pull stopped: {report.stopped}")
     if as_json:
         echo_json(found)

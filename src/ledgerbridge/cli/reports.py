@@ -100,7 +100,7 @@ def verify(
         echo_json(found)
     if report.stopped == "throttled" and report.waiting_until:
         until = datetime.fromisoformat(report.waiting_until)
-        raise CliError(catalog.waiting_message(until, "verify again after it"))
+        raise CliError(catalog.waiting_message(until, "verify again after it", outcome="not_read"))
     if report.stopped is not None:
         raise CliError(f"QuickBooks could not be read: {report.stopped}")
     if not as_json:

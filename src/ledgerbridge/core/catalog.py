@@ -40,6 +40,7 @@ __all__ = [
     "Level",
     "RenderedProblem",
     "Screen",
+    "WaitOutcome",
     "codes",
     "entry",
     "fill",
@@ -1619,15 +1620,28 @@ def codes() -> tuple[str, ...]:
     return tuple(ENTRIES)
 
 
-def waiting_message(until: datetime, then: str) -> str:
-    """What a person who asked for a read of QuickBooks is told while the company waits for
-    QuickBooks' limits (a pull's `wait_until`, `CONNECTION_THROTTLED`'s wait): until when, and
-    what to do `then`."""
+WaitOutcome = Literal["not_read", "not_sent", "not_finished"]
+"""What became of a person's request that a company's wait for QuickBooks' limits stopped:
+a read (a refresh, a pull, verify, a fix that only reads) did not read QuickBooks; a fix that
+writes was refused before anything was sent; or it met the 429 on the way, maybe after some of
+its requests were answered."""
+
+_WAIT_OUTCOMES: Final[Mapping[WaitOutcome, str]] = {
+    "not_read": "QuickBooks was not read",
+    "not_sent": "nothing was sent to QuickBooks",
+    "not_finished": "the fix was not finished",
+}
+
+
+def waiting_message(until: datetime, then: str, *, outcome: WaitOutcome) -> str:
+    """What a person is told while the company waits for QuickBooks' limits (a pull's
+    `wait_until`, `CONNECTION_THROTTLED`'s wait): until when, what became of what they asked
+    (`outcome`), and what to do `then`."""
     moment = until.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
     return (
         f"QuickBooks' limit on requests makes this company wait until {moment} (it answered "
-        f"429, or the company's requests for the minute are used up): QuickBooks was not "
-        f"read, {then}"
+        f"429, or the company's requests for the minute are used up): "
+        f"{_WAIT_OUTCOMES[outcome]}, {then}"
     )
 
 

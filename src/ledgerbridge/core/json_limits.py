@@ -11,11 +11,14 @@ five), so 32 leaves room and anything deeper is refused with a reason.
     parse(body) -> the value
         json.JSONDecodeError    not JSON (the caller's usual syntax error, with its position)
         Unreadable              JSON we do not read: not UTF-8, or nested too deep
+        ValueError              a whole number of more digits than Python converts (4,300 by
+                                default), unless `parse_int` reads it otherwise
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any, Final
 
 __all__ = ["MAX_DEPTH", "Unreadable", "depth_over", "parse"]
@@ -32,8 +35,14 @@ class Unreadable(ValueError):
         self.reason = reason
 
 
-def parse(body: bytes | str, *, max_depth: int = MAX_DEPTH) -> Any:
-    """The JSON value of `body`, or `Unreadable` / `json.JSONDecodeError` (see the module)."""
+def parse(
+    body: bytes | str,
+    *,
+    max_depth: int = MAX_DEPTH,
+    parse_int: Callable[[str], Any] | None = None,
+) -> Any:
+    """The JSON value of `body`, or `Unreadable` / `json.JSONDecodeError` (see the module).
+    `parse_int`: what a whole number becomes, from its digits (`int` by default, as `json`)."""
     if isinstance(body, bytes):
         try:
             text = body.decode("utf-8-sig")  # a UTF-8 byte order mark is tolerated, as json does
@@ -44,7 +53,7 @@ def parse(body: bytes | str, *, max_depth: int = MAX_DEPTH) -> Any:
     else:
         text = body
     try:
-        value = json.loads(text)
+        value = json.loads(text, parse_int=parse_int)
     except RecursionError:
         raise Unreadable(_too_deep(max_depth)) from None
     # a value cannot nest deeper than the text has brackets (those inside strings only add to

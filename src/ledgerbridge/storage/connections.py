@@ -5,7 +5,7 @@ the events secret."""
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from typing import Any
@@ -21,7 +21,7 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from ledgerbridge.storage import tables
 from ledgerbridge.storage._sql import NO_SYNC, columns, prepared, run, sha256, table
@@ -59,6 +59,10 @@ class StoredConnection:
         wait."""
         until = self.wait_until
         return until if until is not None and until > now else None
+
+
+_STORED_WIDTH = len(fields(StoredConnection))
+"""The columns of a `StoredConnection`, first in what `Connections._selected` reads."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -266,17 +270,8 @@ class Connections:
         """`all_connected`, each with its change cursor (when its last read began; None:
         never read), in the same one query: what the sweep decides its pulls on."""
         connection = tables.Connection
-        rows = self._session.execute(
-            select(*columns(connection, StoredConnection), connection.cdc_cursor)
-            .where(connection.realm_id.is_not(None))
-            .order_by(connection.id)
-        )
-        found = []
-        for row in rows:
-            values = dict(row._mapping)
-            cursor: datetime | None = values.pop("cdc_cursor")
-            found.append((StoredConnection(**values), cursor))
-        return found
+        rows = self._selected(connection.realm_id.is_not(None), connection.cdc_cursor)
+        return [(stored, more[0]) for stored, more in rows]
 
     def notified(self, realm_ids: Iterable[str], at: datetime, *, every: timedelta) -> int:
         """A signed webhook named these QuickBooks companies at `at`: stored on every one of
@@ -305,11 +300,21 @@ class Connections:
 
     def _listed(self, where: ColumnElement[bool]) -> Sequence[StoredConnection]:
         """The connections `where` holds for, by id, whoever owns them."""
+        return [stored for stored, _ in self._selected(where)]
+
+    def _selected(
+        self, where: ColumnElement[bool], *more: InstrumentedAttribute[Any]
+    ) -> Iterator[tuple[StoredConnection, tuple[Any, ...]]]:
+        """`_listed`'s connections, each with the values of `more` (columns a
+        `StoredConnection` does not hold), read by the same one statement."""
         connection = tables.Connection
         rows = self._session.execute(
-            select(*columns(connection, StoredConnection)).where(where).order_by(connection.id)
+            select(*columns(connection, StoredConnection), *more)
+            .where(where)
+            .order_by(connection.id)
         )
-        return [StoredConnection(**row._mapping) for row in rows]
+        for row in rows:
+            yield StoredConnection(*row[:_STORED_WIDTH]), tuple(row[_STORED_WIDTH:])
 
     def set_checks(self, connection_id: str, checks: Mapping[str, Any], at: datetime) -> bool:
         """Store the setup checklist made at `at`."""

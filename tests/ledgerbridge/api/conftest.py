@@ -27,7 +27,7 @@ from ledgerbridge.engine.service import Service
 from ledgerbridge.settings import load_settings
 from qbo_emulator.server import EmulatorServer, ServerThread, free_port
 from tests.ledgerbridge.sqlite_template import SqliteTemplate
-from tests.ledgerbridge.tls import shared_tls
+from tests.ledgerbridge.tls import HTTP_TIMEOUT, shared_tls
 
 
 class ApiServer:
@@ -77,7 +77,9 @@ class Stack:
         """Another client of the API: with `key` as its API key, or with none."""
         if key is not None:
             headers["Authorization"] = f"Bearer {key}"
-        client = httpx.Client(base_url=self.url, headers=headers, timeout=10, verify=shared_tls())
+        client = httpx.Client(
+            base_url=self.url, headers=headers, timeout=HTTP_TIMEOUT, verify=shared_tls()
+        )
         self._clients.append(client)
         return client
 
@@ -96,7 +98,10 @@ class Stack:
     def company(self, name: str = "Test Company") -> str:
         """A new emulator company: its realm id."""
         response = httpx.post(
-            f"{self.emulator_url}/_emulator/companies", json={"name": name}, verify=shared_tls()
+            f"{self.emulator_url}/_emulator/companies",
+            json={"name": name},
+            timeout=HTTP_TIMEOUT,
+            verify=shared_tls(),
         )
         assert response.status_code == 201, response.text
         realm: str = response.json()["realm_id"]
@@ -161,7 +166,7 @@ def stack(served: Served, emulator: EmulatorServer) -> Iterator[Stack]:
     http = httpx.Client(
         base_url=served.url,
         headers={"Authorization": f"Bearer {secret}"},
-        timeout=10,
+        timeout=HTTP_TIMEOUT,
         verify=shared_tls(),
     )
     stack = Stack(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from types import ModuleType
 
@@ -464,6 +464,23 @@ def test_a_field_of_the_record_reads_as_words() -> None:
 def test_the_wait_for_quickbooks_limits_is_said_in_utc_with_what_to_do_then() -> None:
     """The moment a person is told is the same instant whatever zone it was held in."""
     until = datetime(2026, 11, 2, 9, 30, 5, tzinfo=timezone(timedelta(hours=-5)))
-    said = catalog.waiting_message(until, "try again after it")
+    said = catalog.waiting_message(until, "try again after it", outcome="not_read")
     assert "makes this company wait until 2026-11-02 14:30:05 UTC" in said
     assert said.endswith("QuickBooks was not read, try again after it")
+
+
+@pytest.mark.parametrize(
+    ("outcome", "told"),
+    [
+        ("not_read", ": QuickBooks was not read, then"),
+        ("not_sent", ": nothing was sent to QuickBooks, then"),
+        ("not_finished", ": the fix was not finished, then"),
+    ],
+)
+def test_the_wait_says_what_became_of_what_was_asked(
+    outcome: catalog.WaitOutcome, told: str
+) -> None:
+    """A read was not made; a fix that writes was refused before sending anything, or met
+    QuickBooks' 429 on the way (some of its requests may have been answered)."""
+    until = datetime(2026, 11, 2, 9, 30, 5, tzinfo=UTC)
+    assert catalog.waiting_message(until, "then", outcome=outcome).endswith(told)

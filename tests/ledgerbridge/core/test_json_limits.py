@@ -38,3 +38,11 @@ def test_bytes_that_are_not_utf_8_are_refused_naming_where() -> None:
 def test_a_syntax_error_stays_json_s_own() -> None:
     with pytest.raises(json.JSONDecodeError):
         parse(b'{"a": ')
+
+
+def test_whole_numbers_may_be_kept_as_their_digits() -> None:
+    """A notification's ids (`adapters.qbo.webhooks`): past Python's 4,300 digits as well."""
+    digits = "9" * 10_000
+    assert parse(f"[{digits}, -1, 2.5]", parse_int=str) == [digits, "-1", 2.5]
+    with pytest.raises(ValueError, match="4300 digits"):
+        parse(f"[{digits}]")

@@ -29,6 +29,7 @@ from ledgerbridge.settings import load_settings
 from qbo_emulator.server import EmulatorServer, free_port
 from tests.ledgerbridge.api.conftest import ApiServer
 from tests.ledgerbridge.engine.conftest import World, connect
+from tests.ledgerbridge.tls import HTTP_TIMEOUT, shared_tls
 
 CHROMIUM = Path("/usr/bin/chromium")
 PASSWORD = "correct horse battery staple"
@@ -167,7 +168,10 @@ def desk(
     email = f"office-{hashlib.sha256(key_id.encode()).hexdigest()[:8]}@example.com"
     create_user(live.ledger, email, key_id, PASSWORD)
     realm = httpx.post(
-        f"{live.emulator.url}/_emulator/companies", json={"name": f"Books {key_id[-6:]}"}
+        f"{live.emulator.url}/_emulator/companies",
+        json={"name": f"Books {key_id[-6:]}"},
+        timeout=HTTP_TIMEOUT,
+        verify=shared_tls(),
     ).json()["realm_id"]
     connection = service.create_connection(key_id, "Main office", "emulator")
     world = World(live.emulator, live.ledger, service, key_id, connection.id, realm)

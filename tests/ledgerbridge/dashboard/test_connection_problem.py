@@ -17,7 +17,7 @@ from ledgerbridge.settings import Secret
 from ledgerbridge.storage.sync_states import SyncStates
 from tests.ledgerbridge.dashboard.conftest import Office
 from tests.ledgerbridge.engine.conftest import connect
-from tests.ledgerbridge.tls import shared_tls
+from tests.ledgerbridge.tls import HTTP_TIMEOUT, shared_tls
 
 TITLE = "ledgerbridge's secret keys were changed"
 
@@ -26,7 +26,10 @@ def test_the_connection_page_shows_that_the_secret_keys_changed(office: Office) 
     cid = office.connection()
     emulator = office.site.emulator.url
     realm = httpx.post(
-        f"{emulator}/_emulator/companies", json={"name": "Locked Out"}, verify=shared_tls()
+        f"{emulator}/_emulator/companies",
+        json={"name": "Locked Out"},
+        timeout=HTTP_TIMEOUT,
+        verify=shared_tls(),
     ).json()
     connect(office.service, office.key_id, cid, realm["realm_id"])
     office.service.put_record(office.key_id, cid, "customer", "c-1", {"display_name": "Ann Lee"})
@@ -58,6 +61,7 @@ def test_the_connection_page_warns_ahead_of_the_end_of_the_sign_in(office: Offic
     realm = httpx.post(
         f"{emulator}/_emulator/companies",
         json={"name": "Ending Soon", "refresh_token_max_life": 12 * 86_400},
+        timeout=HTTP_TIMEOUT,
         verify=shared_tls(),
     ).json()["realm_id"]
     connect(office.service, office.key_id, cid, realm)

@@ -21,6 +21,7 @@ from qbo_emulator.server import EmulatorServer
 from tests.ledgerbridge.dashboard.busy_day import busy_day
 from tests.ledgerbridge.engine.conftest import World, connect
 from tests.ledgerbridge.postgres import private_schema
+from tests.ledgerbridge.tls import HTTP_TIMEOUT, shared_tls
 
 pytestmark = pytest.mark.postgres
 
@@ -34,9 +35,12 @@ def world(emulator: EmulatorServer, tmp_path: Path) -> Iterator[World]:
         service = Service(ledger)
         key_id, _ = service.create_key("overview")
         cid = service.create_connection(key_id, "Main office", "emulator").id
-        realm = httpx.post(f"{emulator.url}/_emulator/companies", json={"name": "PG"}).json()[
-            "realm_id"
-        ]
+        realm = httpx.post(
+            f"{emulator.url}/_emulator/companies",
+            json={"name": "PG"},
+            timeout=HTTP_TIMEOUT,
+            verify=shared_tls(),
+        ).json()["realm_id"]
         connect(service, key_id, cid, realm)
         try:
             yield World(emulator, ledger, service, key_id, cid, realm)

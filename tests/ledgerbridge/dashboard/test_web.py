@@ -30,7 +30,7 @@ from tests.ledgerbridge.dashboard.conftest import (
     in_process_client,
     sign_in,
 )
-from tests.ledgerbridge.tls import shared_tls
+from tests.ledgerbridge.tls import HTTP_TIMEOUT, shared_tls
 
 
 def _sign_in_cookie(consent: Consent) -> dict[str, str]:
@@ -304,13 +304,17 @@ def test_connecting_from_the_dashboard_comes_back_to_the_connection(office: Offi
     cid = office.connection()
     emulator = office.site.emulator.url
     realm = httpx.post(
-        f"{emulator}/_emulator/companies", json={"name": "Back Again"}, verify=shared_tls()
+        f"{emulator}/_emulator/companies",
+        json={"name": "Back Again"},
+        timeout=HTTP_TIMEOUT,
+        verify=shared_tls(),
     ).json()
     go = office.post(f"/dashboard/connections/{cid}/connect")
     assert go.status_code == 303 and go.headers["location"].startswith(emulator)
     consent = httpx.get(
         go.headers["location"] + f"&realm_id={realm['realm_id']}&approve=true",
         follow_redirects=False,
+        timeout=HTTP_TIMEOUT,
         verify=shared_tls(),
     )
     callback = urlparse(consent.headers["location"])
@@ -337,13 +341,17 @@ def test_the_callback_without_the_dashboards_cookie_answers_its_page(office: Off
     cid = office.connection()
     emulator = office.site.emulator.url
     realm = httpx.post(
-        f"{emulator}/_emulator/companies", json={"name": "Scripted"}, verify=shared_tls()
+        f"{emulator}/_emulator/companies",
+        json={"name": "Scripted"},
+        timeout=HTTP_TIMEOUT,
+        verify=shared_tls(),
     ).json()
     started = office.service.begin_connect(office.key_id, cid)
     url = started.authorize_url
     consent = httpx.get(
         f"{url}&realm_id={realm['realm_id']}&approve=true",
         follow_redirects=False,
+        timeout=HTTP_TIMEOUT,
         verify=shared_tls(),
     )
     query = parse_qs(urlparse(consent.headers["location"]).query)

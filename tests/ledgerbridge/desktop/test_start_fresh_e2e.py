@@ -10,8 +10,6 @@ the service's thread; the person's Start fresh is made to happen at one exact po
 
 from __future__ import annotations
 
-import math
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -35,7 +33,7 @@ from tests.ledgerbridge.desktop.conftest import Desktop
 from tests.ledgerbridge.desktop.test_failures_e2e import listed
 from tests.ledgerbridge.desktop.test_fixes_e2e import _cara_in_use, act
 from tests.ledgerbridge.desktop.test_push_e2e import connected, put, record, sessions
-from tests.ledgerbridge.lock_waits import blocked_by
+from tests.ledgerbridge.lock_waits import Racer
 
 pytestmark = pytest.mark.in_process("the race is made at one point of the pass in this process")
 
@@ -283,25 +281,14 @@ def test_a_session_starting_as_the_person_starts_fresh_reads_the_file_as_held(
     connector.run_session()
     assert desktop.stored_connection()["status"] == "wrong_company"
     put(desktop, "customer", "c1", display_name=OLD_CLIENT)
-    failures: list[BaseException] = []
-
-    def start_fresh() -> None:
-        try:
-            desktop.service.start_fresh(desktop.key_id, desktop.connection["id"], "ann")
-        except BaseException as failure:  # reported by the test's thread
-            failures.append(failure)
-
-    person = threading.Thread(target=start_fresh, name="person")
+    cid = desktop.connection["id"]
+    person = Racer(lambda: desktop.service.start_fresh(desktop.key_id, cid, "ann"))
     seen = WebConnectors.seen
 
     def seen_as_the_person_starts_fresh(self: WebConnectors, connection_id: str) -> bool:
         monkeypatch.setattr(WebConnectors, "seen", seen)
-        person.start()
-        try:  # waits for this transaction when it holds the Web Connector's row
-            blocked_by(desktop.ledger.db, self._session, person, timeout=math.inf)
-        except AssertionError:
-            if person.is_alive():
-                raise
+        # waits for this transaction when it holds the Web Connector's row
+        person.start_within(desktop.ledger.db, self._session, may_end_first=True)
         return seen(self, connection_id)
 
     def ticket_then_hook(self: WebConnectors, ticket: str) -> Any:
@@ -313,8 +300,7 @@ def test_a_session_starting_as_the_person_starts_fresh_reads_the_file_as_held(
     desktop.clock.advance(minutes=3)
     monkeypatch.setattr(WebConnectors, "ticket", ticket_then_hook)  # sendRequestXML's first
     connector.run_session()
-    person.join()  # a hang is the run's timeout's (pytest-timeout), a slow start not a failure
-    assert not person.is_alive() and failures == []
+    person.finish()
     assert desktop.stored_connection()["status"] == "not_connected"
     _the_record_lands_in(desktop, connector, new)
 
@@ -477,34 +463,27 @@ def test_the_old_files_connection_error_as_the_person_starts_fresh_writes_nothin
     connector = connected(desktop)
     put(desktop, "customer", "c1", display_name=OLD_CLIENT)
     connector.quickbooks = "closed"
-    failures: list[BaseException] = []
+
+    cid = desktop.connection["id"]
 
     def start_fresh() -> None:
-        try:
-            desktop.service.disconnect(desktop.key_id, desktop.connection["id"])
-            desktop.service.start_fresh(desktop.key_id, desktop.connection["id"], "ann")
-        except BaseException as failure:  # reported by the test's thread
-            failures.append(failure)
+        desktop.service.disconnect(desktop.key_id, cid)
+        desktop.service.start_fresh(desktop.key_id, cid, "ann")
 
-    person = threading.Thread(target=start_fresh, name="person")
+    person = Racer(start_fresh)
     ticket_read = WebConnectors.ticket
 
     def read_as_the_person_starts_fresh(self: WebConnectors, ticket: str) -> Any:
         monkeypatch.setattr(WebConnectors, "ticket", ticket_read)
         live = ticket_read(self, ticket)
-        person.start()
-        try:  # on SQLite Start fresh waits for this write transaction, on PostgreSQL it ends
-            blocked_by(desktop.ledger.db, self._session, person, timeout=math.inf)
-        except AssertionError:
-            if person.is_alive():
-                raise
+        # on SQLite Start fresh waits for this write transaction, on PostgreSQL it ends
+        person.start_within(desktop.ledger.db, self._session, may_end_first=True)
         return live
 
     desktop.clock.advance(minutes=16)
     monkeypatch.setattr(WebConnectors, "ticket", read_as_the_person_starts_fresh)
     log = connector.run_session()
-    person.join()  # a hang is the run's timeout's (pytest-timeout), a slow start not a failure
-    assert not person.is_alive() and failures == []
+    person.finish()
     assert [call.method for call in log.calls][-2:] == ["connectionError", "closeConnection"]
     stored = desktop.stored_connection()
     assert stored["status"] == "not_connected", stored

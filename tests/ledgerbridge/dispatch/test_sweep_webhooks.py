@@ -13,11 +13,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import event
 
 from ledgerbridge.core.periodic_reads import NOTIFIED_READ_EVERY, NOTIFIED_WITHIN
 from ledgerbridge.dispatch.jobs import (
@@ -33,7 +31,8 @@ from ledgerbridge.storage.connections import Connections
 from qbo_emulator.server import free_port
 from tests.ledgerbridge.api.conftest import ApiServer
 from tests.ledgerbridge.dispatch.conftest import Bench
-from tests.ledgerbridge.intuit_notices import notification, sign
+from tests.ledgerbridge.intuit_notices import marks_written, notification, sign
+from tests.ledgerbridge.tls import HTTP_TIMEOUT, shared_tls
 
 pytestmark = pytest.mark.postgres
 
@@ -67,11 +66,21 @@ def hooks(bench: Bench) -> Iterator[Hooks]:
     try:
         with (
             ApiServer(service, port),
-            httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as http,
+            httpx.Client(
+                base_url=f"http://127.0.0.1:{port}", timeout=HTTP_TIMEOUT, verify=shared_tls()
+            ) as http,
         ):
             yield Hooks(http, token.value)
     finally:
         service.close()
+
+
+def _opening(
+    bench: Bench, monkeypatch: pytest.MonkeyPatch, *names: str
+) -> tuple[list[tuple[str, str]], Callable[[timedelta], None]]:
+    """How each test begins: the companies `names` connected and read once (`_read_company`:
+    (connection id, realm id) each), and what moves the ledger's clock (`_clock_moved`)."""
+    return [_read_company(bench, name) for name in names], _clock_moved(bench, monkeypatch)
 
 
 def _read_company(bench: Bench, name: str) -> tuple[str, str]:
@@ -120,26 +129,21 @@ def _clock_moved(bench: Bench, monkeypatch: pytest.MonkeyPatch) -> Callable[[tim
 def test_a_notified_company_is_swept_only_once_its_last_read_is_an_hour_old(
     bench: Bench, hooks: Hooks, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    hooked, hooked_realm = _read_company(bench, "Hooked Co")
-    quiet, quiet_realm = _read_company(bench, "Quiet Co")
-    clock_moved = _clock_moved(bench, monkeypatch)
+    [(hooked, hooked_realm), (quiet, quiet_realm)], clock_moved = _opening(
+        bench, monkeypatch, "Hooked Co", "Quiet Co"
+    )
 
     # a burst of Intuit's notifications for one company: each wakes its pull (one job waits
-    # for them all), and the company is marked notified by one statement
-    marks: list[str] = []
-
-    def seen(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        if statement.startswith("UPDATE connections") and "notified_at" in statement:
-            marks.append(statement)
-
-    event.listen(bench.ledger.db.engine, "before_cursor_execute", seen)
-    try:
+    # for them all), and the company is marked notified by one statement; the clock stands
+    # still meanwhile (the real one could pass a minute between two posts on a loaded machine)
+    start = bench.ledger.clock()
+    monkeypatch.setattr(bench.ledger, "clock", lambda: start)
+    with marks_written(bench.ledger.db.engine) as marks:
         for _ in range(4):
             assert hooks.post(hooked_realm).status_code == 200
-    finally:
-        event.remove(bench.ledger.db.engine, "before_cursor_execute", seen)
+    clock_moved(timedelta(0))
     assert len(marks) == 1, marks
-    assert _notified_at(bench, hooked) is not None and _notified_at(bench, quiet) is None
+    assert _notified_at(bench, hooked) == start and _notified_at(bench, quiet) is None
     woken = bench.jobs(PULL_TASK)
     assert [(j.args, j.queueing_lock) for j in woken] == [
         ({"connection_id": hooked}, f"pull:{hooked}")
@@ -167,9 +171,9 @@ def test_a_notified_company_is_swept_only_once_its_last_read_is_an_hour_old(
 def test_a_company_not_notified_for_a_day_is_swept_every_time(
     bench: Bench, hooks: Hooks, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    lapsed, lapsed_realm = _read_company(bench, "Lapsed Co")
-    forged, forged_realm = _read_company(bench, "Forged Co")
-    clock_moved = _clock_moved(bench, monkeypatch)
+    [(lapsed, lapsed_realm), (forged, forged_realm)], clock_moved = _opening(
+        bench, monkeypatch, "Lapsed Co", "Forged Co"
+    )
     clock_moved(-NOTIFIED_WITHIN - timedelta(hours=1))  # its last webhook came over a day ago
     assert hooks.post(lapsed_realm).status_code == 200
     clock_moved(timedelta(0))

@@ -50,7 +50,7 @@ from qbo_emulator.server import EmulatorServer
 from qbo_emulator.testing import EmulatorTransport, in_process
 from tests.ledgerbridge.postgres import private_schema
 from tests.ledgerbridge.sqlite_template import SqliteTemplate
-from tests.ledgerbridge.tls import shared_tls
+from tests.ledgerbridge.tls import HTTP_TIMEOUT, shared_tls
 from tests.ledgerbridge.workers import Worker
 
 
@@ -188,7 +188,7 @@ def connect(
     if http is not None:
         response = http.get(url, follow_redirects=False)
     else:
-        response = httpx.get(url, follow_redirects=False, verify=shared_tls())
+        response = httpx.get(url, follow_redirects=False, timeout=HTTP_TIMEOUT, verify=shared_tls())
     assert response.status_code in (302, 303), response.text
     query = parse_qs(urlparse(response.headers["location"]).query)
     binding = consent.binding or ""

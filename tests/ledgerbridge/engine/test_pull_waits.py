@@ -74,6 +74,37 @@ def _dana_in_quickbooks_and_the_app(world: World) -> dict[str, Any]:
     return theirs
 
 
+def _bo_inactive_in_quickbooks(world: World) -> dict[str, Any]:
+    """Customer bo sent to QuickBooks, made inactive there by a person, the company read,
+    and then changed in the app: its push is refused (`customer.inactive_in_quickbooks`, an
+    error Reactivate and Retry fix by making it active there). Its QuickBooks object."""
+    world.service.put_record(
+        world.key_id, world.connection_id, "customer", "bo", {"display_name": "Bo Diaz"}
+    )
+    world.sync()
+    (bo,) = world.entities("Customer")
+    person = Person(world)
+    try:
+        person.update("Customer", bo["Id"], DisplayName="Bo Diaz", Active=False)
+    finally:
+        person.close()
+    pull_company(world.ledger, world.connection_id)
+    changed = {"display_name": "Bo Diaz", "phone": "555-0101"}
+    world.service.put_record(world.key_id, world.connection_id, "customer", "bo", changed)
+    world.sync()
+    record = world.service.record(world.key_id, world.connection_id, "customer", "bo")
+    assert record.status == "error" and record.problem is not None, record
+    assert record.problem.code == catalog.CUSTOMER_INACTIVE_IN_QUICKBOOKS
+    assert {"reactivate", "retry"} <= set(record.actions)
+    return bo
+
+
+def _active_in_quickbooks(world: World, obj: dict[str, Any]) -> bool:
+    """Whether QuickBooks has the customer active (its export)."""
+    (found,) = [c for c in world.entities("Customer") if c["Id"] == obj["Id"]]
+    return bool(found["Active"])
+
+
 def _wait_ends(world: World) -> None:
     """The wait over: QuickBooks answers again (each request still counted), and the stored
     wait is in the past."""
@@ -215,13 +246,65 @@ def test_a_one_click_fix_reads_nothing_while_the_company_waits_for_quickbooks(
 
     with pytest.raises(Refused) as refused:
         world.service.action(world.key_id, world.connection_id, *link)
-    assert refused.value.reason == catalog.waiting_message(until, "try again after it")
+    said = refused.value.reason
+    assert said == catalog.waiting_message(until, "try again after it", outcome="not_read")
+    assert said.endswith(": QuickBooks was not read, try again after it")
     assert _requests(world) == 0
 
     _wait_ends(world)
     done = world.service.action(world.key_id, world.connection_id, *link)
     assert done.summary == f"linked to QuickBooks Customer {theirs['Id']}"
     assert _requests(world) == 1  # the customer read
+
+
+def test_a_one_click_fix_that_writes_says_nothing_was_sent_while_the_company_waits(
+    world: World,
+) -> None:
+    """Reactivate (it reads the customer made inactive, then makes it active) while the
+    company waits for QuickBooks' limits: refused saying until when and that nothing was sent
+    to QuickBooks (before: "QuickBooks was not read", as if the fix only read), and QuickBooks
+    is sent nothing; after the wait it reactivates."""
+    bo = _bo_inactive_in_quickbooks(world)
+    until = _throttled_by_quickbooks(world)
+    reactivate = ("customer", "bo", "reactivate", {})
+
+    with pytest.raises(Refused) as refused:
+        world.service.action(world.key_id, world.connection_id, *reactivate)
+    said = refused.value.reason
+    assert said == catalog.waiting_message(until, "try again after it", outcome="not_sent")
+    assert said.endswith(": nothing was sent to QuickBooks, try again after it")
+    assert _requests(world) == 0
+    assert _active_in_quickbooks(world, bo) is False
+
+    _wait_ends(world)
+    world.service.action(world.key_id, world.connection_id, *reactivate)
+    assert _active_in_quickbooks(world, bo) is True
+
+
+def test_retry_sends_no_reactivation_into_the_wait_its_own_pull_met(world: World) -> None:
+    """Retry on a customer QuickBooks has inactive (the app active) reads QuickBooks' changes
+    first, then reactivates it there. When that read is answered 429, the company waits, and
+    Retry reads the connection again before reactivating (`resend._afresh`): the reactivation
+    is refused by the wait, not sent into it (QuickBooks would answer 429 again and may
+    throttle the company longer). The emulator counts every request from the 429s on: the
+    pull's read, and nothing after it."""
+    bo = _bo_inactive_in_quickbooks(world)
+    answers_429(world, world.realm_id)
+
+    done = world.service.action(world.key_id, world.connection_id, "customer", "bo", "retry", {})
+    assert _requests(world) == 1  # the pull's change-data-capture read, answered 429
+    with world.ledger.db.session(readonly=True) as session:
+        connection = Connections(session).get_unscoped(world.connection_id)
+    assert connection is not None and connection.wait_until is not None
+    assert connection.wait_until > world.ledger.clock() + timedelta(seconds=RETRY_AFTER - 5)
+    told = catalog.waiting_message(connection.wait_until, "try again after it", outcome="not_sent")
+    assert done.summary == f"left as it is: {told}"
+    assert _active_in_quickbooks(world, bo) is False
+
+    _wait_ends(world)
+    done = world.service.action(world.key_id, world.connection_id, "customer", "bo", "retry", {})
+    assert done.summary.startswith("reactivated in QuickBooks because the app has it active")
+    assert _active_in_quickbooks(world, bo) is True
 
 
 def test_a_429_a_one_click_fix_meets_makes_the_company_wait_as_a_pulls_does(
@@ -242,7 +325,7 @@ def test_a_429_a_one_click_fix_meets_makes_the_company_wait_as_a_pulls_does(
     assert connection is not None and connection.wait_until is not None
     assert connection.wait_until > world.ledger.clock() + timedelta(seconds=RETRY_AFTER - 5)
     assert refused.value.reason == catalog.waiting_message(
-        connection.wait_until, "try again after it"
+        connection.wait_until, "try again after it", outcome="not_read"
     )
     assert pull_company(world.ledger, world.connection_id).stopped == "throttled"
     assert _requests(world) == 1  # the pull read nothing during the wait

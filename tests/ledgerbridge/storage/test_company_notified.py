@@ -6,8 +6,10 @@ PostgreSQL."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
+from sqlalchemy import event
 
 from ledgerbridge.storage.connections import Connections
 from ledgerbridge.storage.db import Database
@@ -71,12 +73,21 @@ def test_the_sweeps_read_gives_each_connection_its_cursor(db: Database, owner: O
     with db.session() as session:
         Connections(session).set_pulled(owner.connection_id, T0, T0 + MINUTE)
     _notify(db, ["9001"], T0)
+    statements: list[str] = []
+
+    def seen(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(statement)
+
     with db.session(readonly=True) as session:
-        found = {
-            c.id: (c.notified_at, cursor)
-            for c, cursor in Connections(session).all_connected_with_cursors()
-        }
-    assert found == {owner.connection_id: (T0, T0), other.connection_id: (None, None)}
+        event.listen(db.engine, "before_cursor_execute", seen)
+        try:
+            read = Connections(session).all_connected_with_cursors()
+        finally:
+            event.remove(db.engine, "before_cursor_execute", seen)
+        found = {c.id: (c.notified_at, cursor) for c, cursor in read}
+        assert found == {owner.connection_id: (T0, T0), other.connection_id: (None, None)}
+        assert [c for c, _ in read] == list(Connections(session).all_connected())
+    assert len([s for s in statements if "FROM connections" in s]) == 1, statements
 
 
 def test_start_fresh_forgets_when_the_company_was_notified(db: Database, owner: Owner) -> None:

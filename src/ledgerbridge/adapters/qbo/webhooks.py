@@ -121,7 +121,10 @@ def verify_signature(body: bytes, signature: str | None, verifier_token: str) ->
 def parse_notification(body: bytes) -> list[ChangeNotice]:
     """The changes a notification body announces, in the order sent (either format)."""
     try:
-        payload = json_limits.parse(body)
+        # every whole number a notification holds is an id: kept as its digits, so that one of
+        # 100,000 digits is refused naming its field (`_short_text`), not as Python's limit on
+        # converting digits to an int
+        payload = json_limits.parse(body, parse_int=str)
     except json_limits.Unreadable as exc:
         raise MalformedNotification(exc.reason) from None
     except ValueError:
@@ -201,11 +204,28 @@ def _required(container: Any, key: str, where: str) -> str:
     if not isinstance(container, Mapping):
         raise MalformedNotification(f"{where} must be an object")
     value = container.get(key)
+    if value is None or value == "":
+        raise MalformedNotification(f"{where}.{key} is missing")
     if isinstance(value, int) and not isinstance(value, bool):
         value = str(value)
-    if not isinstance(value, str) or not value:
-        raise MalformedNotification(f"{where}.{key} is missing")
+    if not isinstance(value, str):
+        raise MalformedNotification(
+            f"{where}.{key} must be a string or a whole number, not {_json_kind(value)}"
+        )
     return _short_text(value, f"{where}.{key}")
+
+
+def _json_kind(value: Any) -> str:
+    """What a JSON value is, in a word or two (never the value: it may be huge)."""
+    if isinstance(value, bool):
+        return "true or false"
+    if isinstance(value, float):
+        return "a fraction"
+    if isinstance(value, Mapping):
+        return "an object"
+    if isinstance(value, list):
+        return "an array"
+    return type(value).__name__
 
 
 def _optional(container: Mapping[str, Any], keys: tuple[str, ...], where: str) -> str | None:

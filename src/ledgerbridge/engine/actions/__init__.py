@@ -67,7 +67,9 @@ def _refresh(t: Target) -> Done:
     if report.stopped:
         refused = Refused(f"QuickBooks could not be read now ({report.stopped})")
         if report.wait_until is not None:  # the company waits for QuickBooks' limits
-            refused = Refused(catalog.waiting_message(report.wait_until, "refresh again then"))
+            refused = Refused(
+                catalog.waiting_message(report.wait_until, "refresh again then", outcome="not_read")
+            )
         if t.in_session:  # the Web Connector fell silent, or the process is stopping: unreached
             raise refused from QuickBooksError(report.stopped)
         raise refused

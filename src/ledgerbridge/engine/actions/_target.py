@@ -139,14 +139,15 @@ class Target:
         )
 
     @contextmanager
-    def client(self) -> Iterator[QuickBooks]:
+    def client(self, *, writes: bool) -> Iterator[QuickBooks]:
         """The company's QuickBooks, every request counted first in its rate window (shared
         with the push pass and the pulls of every process), waited for while the person waits
         at most `ACTION_WAIT` seconds in all: longer, and the action is refused saying when to
         try again. A company that waits for QuickBooks' limits (`connections.wait_until`, a
         429's Retry-After, its window full) is sent nothing before the wait ends, as no pull,
         verify or import reads it: a wait within `ACTION_WAIT` is sat out, a longer one
-        refused saying until when; a 429 the action meets starts such a wait."""
+        refused saying until when; a 429 the action meets starts such a wait. `writes`: the
+        action changes QuickBooks (not only reads it), as the refusal says of it."""
         connection = self.connection
         desktop = connection.environment == "desktop"
         if desktop and not self.in_session:
@@ -169,7 +170,8 @@ class Target:
             # person can sit out is waited for, a longer one refused saying until when
             wait = (until - now).total_seconds()
             if wait > ACTION_WAIT:
-                raise Refused(catalog.waiting_message(until, "try again after it"))
+                unsent: catalog.WaitOutcome = "not_sent" if writes else "not_read"
+                raise Refused(catalog.waiting_message(until, "try again after it", outcome=unsent))
             waited.append(wait)
             time.sleep(wait)
 
@@ -199,4 +201,7 @@ class Target:
                 )
                 if until is None:  # the company changed meanwhile (Start fresh): as it was
                     raise
-                raise Refused(catalog.waiting_message(until, "try again after it")) from throttled
+                cut: catalog.WaitOutcome = "not_finished" if writes else "not_read"
+                raise Refused(
+                    catalog.waiting_message(until, "try again after it", outcome=cut)
+                ) from throttled

@@ -95,7 +95,7 @@ def reactivate(t: Target) -> Done:
     if not candidates:
         raise Refused(f"which QuickBooks {entity.lower()} to reactivate is not known")
     changed: list[dict[str, Any]] = []
-    with t.client() as client:
+    with t.client(writes=True) as client:
         # QuickBooks' refusal (610) does not say which one: every candidate found inactive
         read = {qbo_id: _look_up(client, entity, qbo_id) for qbo_id in candidates}
         gone = [qbo_id for qbo_id, obj in read.items() if obj is None]
@@ -294,7 +294,7 @@ def link(t: Target) -> Done:
         raise Refused(
             f"QuickBooks {entity} {qbo_id} is already linked to app {holder.type} {holder.app_id}"
         )
-    with t.client() as client:
+    with t.client(writes=False) as client:
         found = _read(client, entity, str(qbo_id))
     obj = MirrorObject.from_quickbooks(entity, found)
     body = _body(t)
@@ -435,7 +435,7 @@ def _renumber_theirs(t: Target, entity: str, taken: set[str]) -> Done:
             f"QuickBooks {entity} {qbo_id} belongs to app {owner.type} {owner.app_id}; renumber "
             "this one instead"
         )
-    with t.client() as client:
+    with t.client(writes=True) as client:
         theirs = _read(client, entity, str(qbo_id))
         if str(theirs.get("PrivateNote") or "").startswith("Voided"):
             raise Refused(f"QuickBooks {entity} {qbo_id} is voided and cannot be edited")

@@ -330,7 +330,9 @@ def _stopped(report: PullReport, status: str) -> Unreachable:
         why, ("quickbooks.unavailable", f"QuickBooks could not be read now ({why}): try later")
     )
     if why == "throttled" and report.wait_until is not None:
-        message = catalog.waiting_message(report.wait_until, "refresh again then")
+        message = catalog.waiting_message(
+            report.wait_until, "refresh again then", outcome="not_read"
+        )
     return Unreachable(code, message, retry_after=report.retry_after)
 
 

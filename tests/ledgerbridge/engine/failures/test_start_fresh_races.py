@@ -7,7 +7,6 @@ and the moment the pull holds the connection to store."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any
@@ -22,7 +21,7 @@ from ledgerbridge.storage.sync_states import SyncStates
 from tests.ledgerbridge.before_next_call import before_next_call
 from tests.ledgerbridge.engine.conftest import World, connect
 from tests.ledgerbridge.engine.failures.conftest import Person, put, sync, view
-from tests.ledgerbridge.lock_waits import blocked_by
+from tests.ledgerbridge.lock_waits import Racer
 
 pytestmark = pytest.mark.in_process("the race is made at one point of a pull in this process")
 
@@ -135,21 +134,13 @@ def test_start_fresh_while_a_pull_stores_the_old_company_forgets_what_it_stored(
     old = world.realm_id
     Person(world).create("Customer", {"DisplayName": OLD_CLIENT})
     new = _new_company(world)
-    failures: list[BaseException] = []
-
-    def start_fresh() -> None:
-        try:
-            world.service.start_fresh(world.key_id, world.connection_id, "ann")
-        except BaseException as failure:  # reported by the test's thread
-            failures.append(failure)
-
-    person = threading.Thread(target=start_fresh)
+    person = Racer(lambda: world.service.start_fresh(world.key_id, world.connection_id, "ann"))
     tell = twoway.tell
 
     def telling(session: Any, *args: Any, **kwargs: Any) -> int:
         monkeypatch.setattr(twoway, "tell", tell)
-        person.start()  # the mirror is stored, not committed: the person starts fresh
-        blocked_by(world.ledger.db, session, person)
+        # the mirror is stored, not committed: the person starts fresh, and waits for it
+        person.start_within(world.ledger.db, session)
         return tell(session, *args, **kwargs)
 
     monkeypatch.setattr(twoway, "tell", telling)
@@ -159,8 +150,7 @@ def test_start_fresh_while_a_pull_stores_the_old_company_forgets_what_it_stored(
         after=lambda: world.service.disconnect(world.key_id, world.connection_id),
     )
     assert pull_company(world.ledger, world.connection_id).stopped is None
-    person.join(30)
-    assert not person.is_alive() and failures == []
+    person.finish()
     assert pull.mirror_is_empty(world.ledger, world.connection_id)
     connect(world.service, world.key_id, world.connection_id, new, world.http)
     _the_record_lands_in(world, new)
