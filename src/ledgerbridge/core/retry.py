@@ -45,10 +45,11 @@ nothing that lifts it: a huge or garbled value must not stop a company for hours
 
 def throttled_until(now: datetime, retry_after: float | None) -> datetime:
     """When a company QuickBooks answered 429 may be asked again: after its Retry-After (at
-    most `MAX_THROTTLE_WAIT`), or `THROTTLE_WAIT` without one."""
-    if not retry_after:
+    most `MAX_THROTTLE_WAIT`, an infinite one too), or `THROTTLE_WAIT` without one (or with
+    none that is a positive number)."""
+    if retry_after is None or not retry_after > 0:  # NaN is not
         return now + THROTTLE_WAIT
-    return now + min(timedelta(seconds=retry_after), MAX_THROTTLE_WAIT)
+    return now + timedelta(seconds=min(retry_after, MAX_THROTTLE_WAIT.total_seconds()))
 
 
 def is_stalled(

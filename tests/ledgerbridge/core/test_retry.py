@@ -30,6 +30,11 @@ def test_throttle_waits_a_minute_unless_told_otherwise() -> None:
     assert throttled_until(NOW, 5) == NOW + timedelta(seconds=5)
     # a day's Retry-After (garbled, or hostile) stops the company for ten minutes at most
     assert throttled_until(NOW, 86_400) == NOW + timedelta(minutes=10)
+    # beyond what a date holds, or infinite: the same ten minutes, not an overflow
+    assert throttled_until(NOW, 1e15) == NOW + timedelta(minutes=10)
+    assert throttled_until(NOW, float("inf")) == NOW + timedelta(minutes=10)
+    assert throttled_until(NOW, float("nan")) == NOW + timedelta(seconds=60)
+    assert throttled_until(NOW, -3) == NOW + timedelta(seconds=60)
 
 
 def test_stalled_after_half_an_hour() -> None:

@@ -31,6 +31,7 @@ batch item.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 from xml.etree import ElementTree
@@ -38,6 +39,7 @@ from xml.etree import ElementTree
 import httpx
 
 from ledgerbridge.core.classify import QboFault as _CoreFault
+from ledgerbridge.core.retry import MAX_THROTTLE_WAIT
 
 __all__ = [
     "AuthExpired",
@@ -226,12 +228,17 @@ def _oauth_error(body: Any, status: int, tid: str | None) -> QuickBooksError | N
 
 
 def _retry_after(response: httpx.Response) -> float:
+    """The answer's Retry-After in seconds: `DEFAULT_RETRY_AFTER` when it has none we read (a
+    date, a negative number, NaN), and never more than `MAX_THROTTLE_WAIT` (an infinite or
+    enormous one would keep the company from ever being asked again, and overflows a date)."""
     value = response.headers.get("retry-after", "").strip()
     try:
         seconds = float(value)
     except ValueError:
         return DEFAULT_RETRY_AFTER
-    return seconds if seconds >= 0 else DEFAULT_RETRY_AFTER
+    if math.isnan(seconds) or seconds < 0:
+        return DEFAULT_RETRY_AFTER
+    return min(seconds, MAX_THROTTLE_WAIT.total_seconds())
 
 
 def _describe(fault: QboFault) -> str:

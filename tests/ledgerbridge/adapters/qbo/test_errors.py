@@ -102,6 +102,24 @@ def test_a_throttle_fault_in_xml_with_and_without_retry_after() -> None:
 
 
 @pytest.mark.parametrize(
+    ("header", "seconds"),
+    [
+        ("inf", 600.0),  # never asked again, and a date that overflows: capped at 10 minutes
+        ("1e15", 600.0),
+        ("86400", 600.0),
+        ("nan", 60.0),  # not a number of seconds: the default
+        ("-5", 60.0),
+        ("Wed, 21 Oct 2026 07:28:00 GMT", 60.0),
+        ("0.5", 0.5),
+    ],
+)
+def test_a_hostile_retry_after_is_read_within_bounds(header: str, seconds: float) -> None:
+    """What a Retry-After says is bounded before the engine stores a wait from it."""
+    error = translate(httpx.Response(429, content=b"slow down", headers={"Retry-After": header}))
+    assert isinstance(error, Throttled) and error.retry_after == seconds
+
+
+@pytest.mark.parametrize(
     ("status", "write", "ambiguous"),
     [
         (500, True, False),
