@@ -32,7 +32,7 @@ from ledgerbridge.engine.desktop import health as desktop_health
 from ledgerbridge.engine.health import STALLED_AFTER, check_connection, requeue_stalled
 from ledgerbridge.engine.notify import deliver_events
 from ledgerbridge.engine.ports import Ledger
-from ledgerbridge.engine.pull import STOPPED_BY_STATE, pull_company
+from ledgerbridge.engine.pull import pull_company
 from ledgerbridge.engine.push import new_holder, sync_company
 from ledgerbridge.storage.connections import Connections, StoredConnection
 from ledgerbridge.storage.events import Events
@@ -67,7 +67,7 @@ class InProcessDispatcher:
         self._sync_wanted: set[str] = set()
         self._pull_wanted: set[str] = set()
         self._last_pull: dict[str, float] = {}
-        self._pull_owed: dict[str, float] = {}  # a pull stopped or failed: when it is made again
+        self._pull_owed: dict[str, float] = {}  # company: when a pull owed to it is due
         self._stopping = False
         self._thread: threading.Thread | None = None
         self.passes = 0
@@ -108,12 +108,15 @@ class InProcessDispatcher:
         after its pass (a statement or two: its settings, its undelivered events), so that
         the app does not hear of them only after every other company's pass this round; the
         others' (a pull's, an action's, a health change's) are sent at the round's end."""
+        now = self._clock()
         with self._wakeup:
             wanted_sync = set(self._sync_wanted)
-            wanted_pull = set(self._pull_wanted)
             self._sync_wanted.clear()
+            for cid in self._pull_wanted:
+                # owed until a pull of the company runs: a round that fails first, or one that
+                # leaves the company out of its steps, keeps it for the next
+                self._pull_owed[cid] = min(self._pull_owed.get(cid, now), now)
             self._pull_wanted.clear()
-        now = self._clock()
         desktop = self._desktop_round(now)
         with self._ledger.db.session(readonly=True) as session:
             found = [
@@ -126,7 +129,7 @@ class InProcessDispatcher:
         failed: set[str] = set()
         working = self._health(connections, now, wanted_sync, failed)
         for cid in working:
-            if cid in wanted_pull or cid in reads:
+            if cid in reads:
                 self._last_pull[cid] = now
                 self._pull_owed.pop(cid, None)
                 self._step(self._pull, cid, failed)
@@ -149,11 +152,16 @@ class InProcessDispatcher:
     def _reads_due(
         self, found: Sequence[tuple[StoredConnection, datetime | None]], now: float
     ) -> set[str]:
-        """The companies whose periodic pull is due this round: `pull_every` after their last
-        one, unless their webhooks are known to arrive and their last read (the change cursor,
-        read in the round's query of the connections) is younger than an hour (`read_due`); and
-        those whose pull a wait for QuickBooks stopped, once the wait is over."""
+        """The companies whose pull is due this round: those a pull is owed (a wake-up's, one
+        stopped by a wait for QuickBooks once the wait is over, one QuickBooks did not answer a
+        period later: `_pull`); and the others `pull_every` after their last pull, unless their
+        webhooks are known to arrive and their last read (the change cursor, read in the
+        round's query of the connections) is younger than an hour (`read_due`). A pull owed to
+        a company no longer connected is dropped."""
         at = self._ledger.clock()
+        known = {c.id for c, _ in found}
+        for gone in [cid for cid in self._pull_owed if cid not in known]:
+            del self._pull_owed[gone]
         due = {cid for cid, until in self._pull_owed.items() if now >= until}
         for c, cursor in found:
             periodic = now - self._last_pull.get(c.id, -1e18) >= self._pull_every
@@ -162,20 +170,23 @@ class InProcessDispatcher:
         return due
 
     def _pull(self, ledger: Ledger, connection_id: str) -> None:
-        """The company's pull. One that did not read the company through is owed, whatever
-        the webhooks' schedule says (a webhook's changes are read once QuickBooks lets them
-        be): one that the company's wait for QuickBooks' limits or its full window stopped
-        (`pull_company` reads nothing then) when the wait ends, not a whole `pull_every`
-        later; one that failed otherwise (QuickBooks not answering, the database) after
-        `pull_every`, as any company's."""
+        """The company's pull. One that did not read the company through for a passing reason
+        is owed, whatever the webhooks' schedule says (a webhook's changes are read once
+        QuickBooks lets them be): one that the company's wait for QuickBooks' limits or its
+        full window stopped (`pull_company` reads nothing then) when the wait ends, not a
+        whole `pull_every` later; one QuickBooks did not answer (`read_again`), or that failed
+        here (the database), after `pull_every`, as any company's was before webhooks counted.
+        A refusal that would be the same again, or the company's state (disconnected,
+        suspended), waits for the schedule or a person."""
         try:
             report = pull_company(ledger, connection_id)
         except Exception:
             self._pull_owed[connection_id] = self._clock() + self._pull_every
             raise
-        if report.stopped is not None and report.stopped not in STOPPED_BY_STATE:
-            wait = self._pull_every if report.retry_after is None else report.retry_after
-            self._pull_owed[connection_id] = self._clock() + wait
+        if report.retry_after is not None:
+            self._pull_owed[connection_id] = self._clock() + report.retry_after
+        elif report.read_again:
+            self._pull_owed[connection_id] = self._clock() + self._pull_every
 
     def _sync(self, ledger: Ledger, connection_id: str) -> None:
         sync_company(ledger, connection_id, holder=self._holder)

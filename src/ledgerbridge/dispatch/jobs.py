@@ -113,19 +113,14 @@ from sqlalchemy import Connection, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from ledgerbridge.core.periodic_reads import (
-    CLOCK_MARGIN,
-    NOTIFIED_READ_EVERY,
-    NOTIFIED_WITHIN,
-    read_due,
-)
+from ledgerbridge.core.periodic_reads import CLOCK_MARGIN, read_due
 from ledgerbridge.dispatch import MAX_CONCURRENCY
 from ledgerbridge.engine.desktop import health as desktop_health
 from ledgerbridge.engine.health import STALLED_AFTER, check_connection, requeue_stalled
 from ledgerbridge.engine.notify import deliver_events
 from ledgerbridge.engine.pacing import PULL_WAIT
 from ledgerbridge.engine.ports import Ledger
-from ledgerbridge.engine.pull import STOPPED_BY_STATE, pull_company, read_company
+from ledgerbridge.engine.pull import pull_company, read_company
 from ledgerbridge.engine.push import sync_company
 from ledgerbridge.storage.connections import Connections
 from ledgerbridge.storage.db import Database
@@ -137,8 +132,6 @@ __all__ = [
     "CONTINUATION_PRIORITY",
     "JOB_HOLDER",
     "LARGE_BACKLOG",
-    "NOTIFIED_READ_EVERY",
-    "NOTIFIED_WITHIN",
     "PULL_TASK",
     "QUEUE",
     "SLICE",
@@ -190,7 +183,8 @@ EARLY_YIELD_AFTER = 1.0  # seconds of a slice before it may end early for jobs w
 WAITING_LOOK = 1.0  # seconds between a slice's looks for such jobs
 RETRY_BASE = 10.0  # seconds before the first retry of a job that raised; doubles each time
 RETRY_CAP = 300.0
-MAX_ATTEMPTS = 5  # retries of one failing job; after that the sweep picks the company up
+MAX_ATTEMPTS = 5  # retries of one failing job; then the sweep picks the company up (within
+# 5 minutes, within the hour for one whose webhooks arrive: `core.periodic_reads`)
 BUSY_RETRY = 30.0  # the company's lease is held by a process that is not a job
 _SCHEMA_LOCK = 0x4C42_4A6F_6253_6368  # PostgreSQL advisory lock key: "LBJobSch"
 _STAMP = "procrastinate {version} (applied by ledgerbridge)"
@@ -560,8 +554,9 @@ def run_pull(
     company again. A wake-up's pull (a webhook) never carries one: it always reads, but not
     while the company waits for QuickBooks' limits (`connections.wait_until`, a 429, its
     window full): then it reads nothing and is queued again for the moment the wait ends
-    (`pull_company` stops "throttled" or "rate_limited"; `_pull_later`). A read QuickBooks did
-    not answer is made again with backoff, as a job that raised is (`_retry_later`)."""
+    (`pull_company` stops "throttled" or "rate_limited"; `_pull_later`). A wake-up's read
+    QuickBooks did not answer is made again with backoff, as a job that raised is
+    (`_retry_later`)."""
     if asked_at is not None and _read_since(ledger, connection_id, asked_at):
         return "objects=0 deleted=0 stopped=read_since_asked"
     try:
@@ -577,10 +572,11 @@ def run_pull(
         # the company's window is full, or it waits for QuickBooks' 429 (`wait_until`): the
         # pull is read once the wait ends, not during it
         _pull_later(ledger, connection_id, report.retry_after or PULL_WAIT)
-    elif report.stopped not in STOPPED_BY_STATE:
-        # QuickBooks did not answer the read (`Unavailable`, by the adapter's name): read
-        # again with backoff, as after a job that raised; the sweep reads a company whose
-        # webhooks arrive only hourly, and this pull may be a webhook's
+    elif report.read_again and asked_at is None:
+        # QuickBooks did not answer a wake-up's read (a webhook's, a person's): read again
+        # with backoff, as after a job that raised; the sweep reads a company whose webhooks
+        # arrive only hourly. A sweep's own pull is not: its company's cursor stays old, so
+        # the next sweep reads it anyway
         _retry_later(ledger, PULL_TASK, connection_id, attempt)
     return f"objects={report.objects} deleted={report.deleted} stopped={report.stopped}"
 

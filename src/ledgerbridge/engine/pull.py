@@ -101,12 +101,6 @@ READ_TRIES = 3  # times one read is asked when QuickBooks cannot answer it (`_As
 _T = TypeVar("_T")
 
 
-STOPPED_BY_STATE = frozenset({"not_active", "disconnected", "suspended", "keys_changed"})
-"""A pull's stops that are its company's state, not a read that failed: nothing to read again
-until a person or the health round acts (`engine.health` checks a suspended company). Any other
-stop (QuickBooks' limits, its error by the adapter's name) is a read still owed."""
-
-
 @dataclass
 class PullReport:
     objects: int = 0
@@ -119,6 +113,11 @@ class PullReport:
     retry_after: float | None = None
     # when stopped "throttled": until when the company waits (`connections.wait_until`)
     wait_until: datetime | None = None
+    # stopped because QuickBooks could not answer the read (`Unavailable`: a server error, a
+    # connection dropped, after the pull's own tries): a read to make again soon. Not for a
+    # refusal that would be the same next time (`Rejected`), nor the company's state
+    # (disconnected, suspended), nor a wait (`retry_after` says when instead)
+    read_again: bool = False
     drift_report: drift.DriftReport | None = None
     told: int = 0  # quickbooks.* events: changes made in QuickBooks to unlinked objects
 
@@ -270,6 +269,7 @@ def pull_company(
                 return report
             except QuickBooksError as exc:  # other refusals by the adapter's own name
                 report.stopped = type(exc).__name__
+                report.read_again = isinstance(exc, Unavailable)
                 return report
         with ledger.db.session() as session:
             # one pull stores at a time per company, whoever runs it (the worker under the

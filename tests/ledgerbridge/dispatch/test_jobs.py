@@ -231,10 +231,11 @@ def test_a_pull_job_meeting_a_full_window_is_queued_again_for_when_it_has_room(
 
 
 def test_a_pull_job_quickbooks_does_not_answer_is_read_again_with_backoff(bench: Bench) -> None:
-    """QuickBooks answers the company's read 503 each time (its three tries): the pull job,
-    a webhook's perhaps, is queued again with backoff, as a job that raised is, and not left
-    to the sweep (which reads a company whose webhooks arrive only hourly). A disconnected
-    company's pull is not queued again."""
+    """QuickBooks answers the company's read 503 each time (its three tries): a wake-up's
+    pull job (a webhook's, a person's) is queued again with backoff, as a job that raised is,
+    and not left to the sweep (which reads a company whose webhooks arrive only hourly). The
+    sweep's own pull is not (its company's cursor stays old: the next sweep reads it), nor a
+    pull of a company no longer active."""
     connection_id, realm = bench.company("Down Co")
     pull_company(bench.ledger, connection_id)
     bench.forget_jobs()
@@ -250,6 +251,11 @@ def test_a_pull_job_quickbooks_does_not_answer_is_read_again_with_backoff(bench:
     assert RETRY_BASE - 2 < again.wait <= RETRY_BASE
 
     bench.forget_jobs()
+    swept = bench.ledger.clock().isoformat()  # after the company's last read
+    outcome = jobs_module.run_pull(bench.ledger, connection_id, asked_at=swept)
+    assert "stopped=Unavailable" in outcome
+    assert bench.jobs(PULL_TASK) == []
+
     with bench.ledger.db.session() as session:
         Connections(session).set_status(connection_id, "disconnected")
     assert "stopped=not_active" in jobs_module.run_pull(bench.ledger, connection_id)

@@ -15,9 +15,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from sqlalchemy.exc import OperationalError
 
 from ledgerbridge.core.periodic_reads import NOTIFIED_READ_EVERY, NOTIFIED_WITHIN
 from ledgerbridge.dispatch.inprocess import InProcessDispatcher
+from ledgerbridge.storage.connections import Connections
 from tests.ledgerbridge.engine.conftest import World
 from tests.ledgerbridge.intuit_notices import notification, sign
 from tests.ledgerbridge.throttling import (
@@ -131,3 +133,26 @@ def test_a_webhooks_pull_that_fails_is_made_again_a_period_later(moved: Moved) -
     assert moved.round_at(60 + PERIOD - 1) == 0
     assert moved.round_at(60 + PERIOD) > 0  # QuickBooks back: read
     assert moved.round_at(60 + 2 * PERIOD) == 0  # then the webhooks' schedule again
+
+
+def test_a_webhooks_pull_survives_a_round_that_fails_before_it(
+    moved: Moved, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A notified company, read a minute ago: a new webhook wakes its pull, and the round that
+    would make it fails reading the connections (the database away for a moment). The next
+    round makes the pull: the wake-up is not lost to the hourly read."""
+    moved.notified()
+    assert moved.round_at(0) > 0
+    moved.notified()
+    real = Connections.all_connected_with_cursors
+
+    def away(self: Connections) -> object:
+        raise OperationalError("SELECT", {}, Exception("the database went away"))
+
+    monkeypatch.setattr(Connections, "all_connected_with_cursors", away)
+    moved.seconds = 60.0
+    with pytest.raises(OperationalError):
+        moved.dispatcher.run_once()
+    monkeypatch.setattr(Connections, "all_connected_with_cursors", real)
+    assert moved.round_at(65) > 0  # the webhook's pull
+    assert moved.round_at(65 + PERIOD) == 0  # then the webhooks' schedule again
