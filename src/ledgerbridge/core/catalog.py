@@ -1623,12 +1623,12 @@ def codes() -> tuple[str, ...]:
 WaitOutcome = Literal["not_read", "not_sent", "not_finished"]
 """What became of a person's request that a company's wait for QuickBooks' limits stopped:
 a read (a refresh, a pull, verify, a fix that only reads) did not read QuickBooks; a fix that
-writes was refused before anything was sent; or it met the 429 on the way, maybe after some of
+writes was refused before any change was sent; or it met the 429 on the way, maybe after some of
 its requests were answered."""
 
 _WAIT_OUTCOMES: Final[Mapping[WaitOutcome, str]] = {
     "not_read": "QuickBooks was not read",
-    "not_sent": "nothing was sent to QuickBooks",
+    "not_sent": "no change was sent to QuickBooks",
     "not_finished": "the fix was not finished",
 }
 

@@ -39,9 +39,11 @@ def read_due(notified_at: datetime | None, cursor: datetime | None, now: datetim
     having last named it at `notified_at` and its last read having begun at `cursor` (None:
     never notified, never read). Yes, unless its webhooks are known to arrive (notified within
     `NOTIFIED_WITHIN`) and its last read is younger than `NOTIFIED_READ_EVERY`: its changes
-    wake their own reads. A cursor ahead of `now` (a reader's clock running fast) is not
-    trusted: the company is read."""
+    wake their own reads. A cursor or a mark ahead of `now` (the clock of the process that
+    read the company or took the webhook running fast) is not trusted: the company is read."""
     if notified_at is None or now - notified_at > NOTIFIED_WITHIN:
+        return True
+    if notified_at > now + CLOCK_MARGIN:
         return True
     if cursor is None or cursor > now + CLOCK_MARGIN:
         return True

@@ -21,7 +21,7 @@ from ledgerbridge.storage.mirror import mirror_object
 
 __all__ = ["LINKED_PAGE", "RecordRow", "Scans", "SeenObject", "StateRow"]
 
-LINKED_PAGE = 1000  # link keys a query (`Scans.linked_objects`)
+LINKED_PAGE = 1000  # link keys an entity a query (`Scans.linked_objects`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,8 +75,8 @@ class Scans:
         it read, tens of thousands in a big company. Every entity's next page is asked in one
         statement (a UNION ALL of their index scans), so a company with few links costs one
         statement, not one an entity (a first pull reads some twenty entities whole).
-        Statements may run between two pages (each read whole). In the database's (entity,
-        id) order."""
+        Statements may run between two pages (each read whole). Each entity's keys come in
+        the database's id order; the entities' pages are interleaved."""
         t = tables.Link
         after = dict.fromkeys(sorted(entities), "")
         while after:

@@ -111,7 +111,7 @@ def _body(*realm_ids: Any) -> bytes:
         # json.dumps sends it as the escape "\ud800", as an app that cut an emoji in half does
         ("\ud800", "holds a lone surrogate (U+D800) at position 0"),
         ("9130\ud800", "holds a lone surrogate (U+D800) at position 4"),
-        (9130.5, "must be a string or a whole number, not a fraction"),
+        (9130.5, "must be a string or a whole number, not a number with a fraction or an exponent"),
         (True, "must be a string or a whole number, not true or false"),
         ([9130], "must be a string or a whole number, not an array"),
         ({"id": "9130"}, "must be a string or a whole number, not an object"),

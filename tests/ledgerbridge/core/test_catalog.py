@@ -473,7 +473,7 @@ def test_the_wait_for_quickbooks_limits_is_said_in_utc_with_what_to_do_then() ->
     ("outcome", "told"),
     [
         ("not_read", ": QuickBooks was not read, then"),
-        ("not_sent", ": nothing was sent to QuickBooks, then"),
+        ("not_sent", ": no change was sent to QuickBooks, then"),
         ("not_finished", ": the fix was not finished, then"),
     ],
 )

@@ -27,6 +27,9 @@ def test_a_notified_company_is_read_once_its_last_read_is_old_enough() -> None:
     assert read_due(NOW - MINUTE, None, NOW)  # never read
 
 
-def test_a_last_read_ahead_of_the_clock_is_not_trusted() -> None:
+def test_a_last_read_or_a_mark_ahead_of_the_clock_is_not_trusted() -> None:
     assert not read_due(NOW - MINUTE, NOW + CLOCK_MARGIN, NOW)  # within the clocks' margin
     assert read_due(NOW - MINUTE, NOW + CLOCK_MARGIN + MINUTE, NOW)
+    assert not read_due(NOW + CLOCK_MARGIN, NOW - MINUTE, NOW)
+    # a mark a day ahead would keep the company on the hourly reads for two days
+    assert read_due(NOW + NOTIFIED_WITHIN, NOW - MINUTE, NOW)

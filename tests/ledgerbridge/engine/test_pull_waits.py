@@ -261,7 +261,7 @@ def test_a_one_click_fix_that_writes_says_nothing_was_sent_while_the_company_wai
     world: World,
 ) -> None:
     """Reactivate (it reads the customer made inactive, then makes it active) while the
-    company waits for QuickBooks' limits: refused saying until when and that nothing was sent
+    company waits for QuickBooks' limits: refused saying until when and that no change was sent
     to QuickBooks (before: "QuickBooks was not read", as if the fix only read), and QuickBooks
     is sent nothing; after the wait it reactivates."""
     bo = _bo_inactive_in_quickbooks(world)
@@ -272,7 +272,7 @@ def test_a_one_click_fix_that_writes_says_nothing_was_sent_while_the_company_wai
         world.service.action(world.key_id, world.connection_id, *reactivate)
     said = refused.value.reason
     assert said == catalog.waiting_message(until, "try again after it", outcome="not_sent")
-    assert said.endswith(": nothing was sent to QuickBooks, try again after it")
+    assert said.endswith(": no change was sent to QuickBooks, try again after it")
     assert _requests(world) == 0
     assert _active_in_quickbooks(world, bo) is False
 

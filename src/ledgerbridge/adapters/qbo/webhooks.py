@@ -203,16 +203,19 @@ def _canonical(name: str) -> str:
 def _required(container: Any, key: str, where: str) -> str:
     if not isinstance(container, Mapping):
         raise MalformedNotification(f"{where} must be an object")
-    value = container.get(key)
+    return _text(container.get(key), f"{where}.{key}")
+
+
+def _text(value: Any, where: str) -> str:
+    """A notice's id, name or verb: a string, or a whole number (which `parse_notification`
+    reads as its digits); else the notice is refused naming the field `where`."""
     if value is None or value == "":
-        raise MalformedNotification(f"{where}.{key} is missing")
-    if isinstance(value, int) and not isinstance(value, bool):
-        value = str(value)
+        raise MalformedNotification(f"{where} is missing")
     if not isinstance(value, str):
         raise MalformedNotification(
-            f"{where}.{key} must be a string or a whole number, not {_json_kind(value)}"
+            f"{where} must be a string or a whole number, not {_json_kind(value)}"
         )
-    return _short_text(value, f"{where}.{key}")
+    return _short_text(value, where)
 
 
 def _json_kind(value: Any) -> str:
@@ -220,7 +223,7 @@ def _json_kind(value: Any) -> str:
     if isinstance(value, bool):
         return "true or false"
     if isinstance(value, float):
-        return "a fraction"
+        return "a number with a fraction or an exponent"
     if isinstance(value, Mapping):
         return "an object"
     if isinstance(value, list):
@@ -233,11 +236,7 @@ def _optional(container: Mapping[str, Any], keys: tuple[str, ...], where: str) -
     value = next((container[k] for k in keys if container.get(k) is not None), None)
     if value is None:
         return None
-    if isinstance(value, int) and not isinstance(value, bool):
-        value = str(value)
-    if not isinstance(value, str) or not value:
-        raise MalformedNotification(f"{where}.{keys[0]} must be an id (a string or a number)")
-    return _short_text(value, f"{where}.{keys[0]}")
+    return _text(value, f"{where}.{keys[0]}")
 
 
 def _short_text(value: str, where: str) -> str:

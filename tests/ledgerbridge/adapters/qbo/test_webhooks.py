@@ -178,11 +178,11 @@ def _merge_notice(deleted: bytes, entity_id: bytes = b'"7"') -> bytes:
         (_merge_notice(b'"5\\u0000"'), r"entities\[0\]\.deletedId holds a NUL character"),
         (_merge_notice(b'"\\ud800"'), r"deletedId holds a lone surrogate \(U\+D800\)"),
         (_merge_notice(b'"' + b"9" * 100_000 + b'"'), "deletedId is 100,000 characters long"),
-        (_merge_notice(b'{"a": 1}'), "deletedId must be an id"),
-        (_merge_notice(b"[1]"), "deletedId must be an id"),
-        (_merge_notice(b"true"), "deletedId must be an id"),
-        (_merge_notice(b"3.5"), "deletedId must be an id"),
-        (_merge_notice(b'""'), "deletedId must be an id"),
+        (_merge_notice(b'{"a": 1}'), "deletedId must be a string or a whole number"),
+        (_merge_notice(b"[1]"), "deletedId must be a string or a whole number"),
+        (_merge_notice(b"true"), "deletedId must be a string or a whole number"),
+        (_merge_notice(b"3.5"), "deletedId must be a string or a whole number"),
+        (_merge_notice(b'""'), "deletedId is missing"),
         (_merge_notice(b'"5"', b'"7\\u0000"'), r"entities\[0\]\.id holds a NUL character"),
         (
             b'[{"type": "qbo.vendor.merged.v1", "intuitaccountid": "1", "intuitentityid": "7",'
