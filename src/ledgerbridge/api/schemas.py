@@ -270,6 +270,13 @@ class ConnectionOut(BaseModel):
         "answered 429, or the company's requests for the minute are used up): nothing is sent "
         "before it, a retry included; null when it does not wait",
     )
+    webhooks_seen_at: str | None = Field(
+        None,
+        description="When a signed webhook from Intuit last named this company (the echoes "
+        "of ledgerbridge's own writes count; noted once a minute at most). Within the last "
+        "day, each change made in QuickBooks is read when its webhook arrives and the whole "
+        "company is read again hourly; otherwise every 5 minutes. Null: none seen",
+    )
 
 
 class RecordProblemOut(BaseModel):

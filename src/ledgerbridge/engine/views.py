@@ -119,6 +119,9 @@ class ConnectionView:
     # QuickBooks' limits make the company wait until then (a 429, its window full: nothing is
     # sent before, a Retry included); None: it does not wait
     waiting_until: str | None = None
+    # when a signed webhook of Intuit's last named the company (`connections.notified_at`);
+    # within the last day, its periodic read is hourly (`core.periodic_reads`); None: never
+    webhooks_seen_at: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -133,4 +136,5 @@ class ConnectionView:
             "settings": dict(self.settings),
             "problem": self.problem.to_json() if self.problem else None,
             "waiting_until": self.waiting_until,
+            "webhooks_seen_at": self.webhooks_seen_at,
         }

@@ -55,13 +55,18 @@ def test_a_signed_notification_wakes_the_pull(
     stack: Stack, connected: tuple[str, str, str]
 ) -> None:
     cid, realm, token = connected
+    assert stack.http.get(f"/v1/connections/{cid}").json()["webhooks_seen_at"] is None
     body = notification(realm)
     response = stack.client().post(
         HOOK, content=body, headers={"intuit-signature": sign(body, token)}
     )
     assert response.status_code == 200, response.text
     assert stack.pulls == [cid]
-    assert _notified_at(stack, cid) is not None
+    notified = _notified_at(stack, cid)
+    assert notified is not None
+    # the connection says so, as its operator sees it
+    shown = stack.http.get(f"/v1/connections/{cid}").json()["webhooks_seen_at"]
+    assert datetime.fromisoformat(shown) == notified
 
 
 def test_a_burst_of_notifications_marks_the_company_once_a_minute(

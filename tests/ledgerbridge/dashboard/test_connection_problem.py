@@ -14,6 +14,7 @@ from cryptography.fernet import Fernet
 from ledgerbridge.bootstrap import build
 from ledgerbridge.engine.push import sync_company
 from ledgerbridge.settings import Secret
+from ledgerbridge.storage.connections import Connections
 from ledgerbridge.storage.sync_states import SyncStates
 from tests.ledgerbridge.dashboard.conftest import Office
 from tests.ledgerbridge.engine.conftest import connect
@@ -89,6 +90,28 @@ def test_the_connection_page_says_until_when_quickbooks_limits_make_it_wait(
     page = html.unescape(office.client.get(f"/dashboard/connections/{cid}").text)
     assert shown in page
     assert "nothing is sent before" in page
+
+
+def test_the_connection_page_says_when_quickbooks_webhooks_last_arrived(office: Office) -> None:
+    """Whether QuickBooks' webhooks reach ledgerbridge decides how soon a change made there is
+    read (as it is made, or within 5 minutes): the page says when the last one came."""
+    cid = office.connection()
+    realm = httpx.post(
+        f"{office.site.emulator.url}/_emulator/companies",
+        json={"name": "Hooked"},
+        timeout=HTTP_TIMEOUT,
+        verify=shared_tls(),
+    ).json()["realm_id"]
+    connect(office.service, office.key_id, cid, realm)
+    page = html.unescape(office.client.get(f"/dashboard/connections/{cid}").text)
+    assert "Last webhook from QuickBooks</dt><dd>none yet" in page
+    ledger = office.site.ledger
+    with ledger.db.session() as session:
+        Connections(session).notified([realm], ledger.clock(), every=timedelta(minutes=1))
+    page = html.unescape(office.client.get(f"/dashboard/connections/{cid}").text)
+    assert "Last webhook from QuickBooks</dt><dd>none yet" not in page
+    assert "Last webhook from QuickBooks</dt><dd>" in page
+    assert "the whole company is checked hourly" in page
 
 
 def test_refresh_from_quickbooks_says_it_waits_for_quickbooks_limits(office: Office) -> None:

@@ -67,6 +67,7 @@ def connection_view(service: Wiring, session: Any, connection: StoredConnection)
         company_name=connection.company_name,
         counts=SyncStates(session).counts(connection.id),
         last_pull_at=connection.last_pull_at.isoformat() if connection.last_pull_at else None,
+        webhooks_seen_at=connection.notified_at.isoformat() if connection.notified_at else None,
         settings={
             **DEFAULT_SETTINGS,
             **connection.settings,
