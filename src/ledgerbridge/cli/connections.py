@@ -80,6 +80,8 @@ def connections_show(connection_id: ConnectionId, as_json: AsJson = False) -> No
     out.print(f"[bold]{view.name}[/] ({view.id}), API key {key_id}")
     out.print(f"status {view.status}, {view.environment}, company {view.company_name or '-'}")
     out.print(f"realm {view.realm_id or '-'}, last pull {view.last_pull_at or 'never'}")
+    if view.environment != "desktop":  # the Web Connector calls in: QuickBooks has no webhooks
+        out.print(f"last webhook from QuickBooks {view.webhooks_seen_at or 'none yet'}")
     if view.problem is not None:  # the connection's own (QuickBooks' words may hold brackets)
         out.print(
             f"problem {view.problem.code}: {view.problem.title}", markup=False, soft_wrap=True

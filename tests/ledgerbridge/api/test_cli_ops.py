@@ -154,6 +154,8 @@ def test_connections_list_and_show(shop: Shop, capsys: pytest.CaptureFixture[str
     assert shown["problems"] == {"customer.duplicate_in_app": 1, "payment.method_not_mapped": 1}
     text = run(capsys, "connections", "show", shop.connection_id)
     assert "customer.duplicate_in_app" in text and "needs attention (error)" in text
+    assert "last webhook from QuickBooks none yet" in text
+    assert shown["webhooks_seen_at"] is None
 
 
 def test_connections_show_says_the_connections_own_problem(
