@@ -332,6 +332,17 @@ class SyncStates:
         ).one_or_none()
         return None if row is None else _state(row)
 
+    def held(self, connection_id: str, type: str, app_id: str) -> StoredState | None:
+        """`get`, the row held until the transaction ends (PostgreSQL: FOR UPDATE; SQLite's
+        write transaction holds the database already): for a change a person decided on what
+        was read before, checked against what is stored now. A pass storing a write's
+        requestid for the record waits for it, or is waited for."""
+        statement = prepared("sync_state.held", lambda: _one_row().with_for_update())
+        row = run(
+            self._session, statement, {"w_cid": connection_id, "w_type": type, "w_app": app_id}
+        ).one_or_none()
+        return None if row is None else _state(row)
+
     def get_many(self, connection_id: str, keys: Iterable[Key]) -> dict[Key, StoredState]:
         """`get` for many keys (a query per type and 500): key -> state, for those held."""
         statement = prepared("sync_state.get_many", _some_rows)

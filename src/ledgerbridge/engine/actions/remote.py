@@ -10,6 +10,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from ledgerbridge.adapters.qbo import QuickBooks, QuickBooksError, Rejected
 from ledgerbridge.core import catalog, mapping, overrides, web_connector
 from ledgerbridge.core import drift as rules
@@ -272,6 +274,28 @@ def _replan_suggesting(states: SyncStates, t: Target, qbo_id: str) -> None:
             states.want(t.cid, other.type, other.app_id, other.desired_version, current=other)
 
 
+def _unchanged_since_looked(session: Session, t: Target, entity: str) -> None:
+    """Where the link is stored, the record held (`SyncStates.held`): a sync pass that began
+    writing it to QuickBooks since the person looked (its requestid stored), or linked it
+    meanwhile (created or found it), has the record; the link is refused, so that the object
+    that pass created is not left in QuickBooks beside the one the person chose."""
+    now = SyncStates(session).held(t.cid, t.key.type, t.key.app_id)
+    if now is None:
+        raise Refused("the record is gone")
+    if now.pending_request_id:
+        raise Refused(
+            "a sync began sending this record to QuickBooks meanwhile; look at it again once "
+            "it is done"
+        )
+    linked = Links(session).get(t.cid, t.key.type, t.key.app_id)
+    seen = t.link.qbo_id if t.link is not None else None
+    if linked is not None and linked.qbo_id != seen:
+        raise Refused(
+            f"a sync linked the record to QuickBooks {entity} {linked.qbo_id} meanwhile; "
+            "unlink it first to link another"
+        )
+
+
 def link(t: Target) -> Done:
     """Link the record to a QuickBooks object a person chose (or the one its problem names).
     A customer or vendor merged away in QuickBooks is re-linked: its old link points at
@@ -307,6 +331,7 @@ def link(t: Target) -> Done:
     if body is not None:
         kept.update(rules.kept_values(kept_fields, body, found))
     with t.storing() as session:
+        _unchanged_since_looked(session, t, entity)
         Mirror(session, t.cid, clock=t.ledger.clock).put(obj)
         Links(session).put(
             t.cid,

@@ -6,10 +6,15 @@ from what the engine says it did.
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 import pytest
 
+from ledgerbridge.engine.actions import remote
 from ledgerbridge.engine.errors import Refused
+from ledgerbridge.storage.links import Links
+from ledgerbridge.storage.sync_states import SyncStates
 from tests.ledgerbridge.engine.conftest import World, connect
 from tests.ledgerbridge.engine.failures._sales import (
     account_id,
@@ -115,6 +120,7 @@ def test_an_invoice_item_already_in_quickbooks_is_linked_by_sku_or_name(
 
 
 @pytest.mark.failure_mode("item.not_matched")
+@pytest.mark.in_process("the person links before the first sync: workers would sync it at once")
 def test_an_item_kept_under_another_name_in_quickbooks_is_linked_by_a_person(
     world: World, person: Person
 ) -> None:
@@ -145,6 +151,63 @@ def test_an_item_kept_under_another_name_in_quickbooks_is_linked_by_a_person(
     assert report.failed == 0, report
     assert [i["Name"] for i in world.entities("Item")] == ["Gutters - labor"]
     assert line_items(invoice_in_quickbooks(world, "inv-1")) == [theirs["Id"]]
+
+
+@pytest.mark.failure_mode("item.not_matched")
+@pytest.mark.in_process("a pass's write is played in this process while the person links")
+@pytest.mark.parametrize("meanwhile", ["writing", "linked"])
+def test_a_link_is_refused_when_a_sync_took_the_record_since_the_person_looked(
+    world: World, person: Person, monkeypatch: pytest.MonkeyPatch, meanwhile: str
+) -> None:
+    """The person opened the item and clicked Link while a sync pass was about to create it:
+    the pass stored its write's requestid (or had already created and linked it) while Link
+    read QuickBooks' object. Stored anyway, the link would leave the pass's "Gutter Cleaning"
+    in QuickBooks beside "Gutters - labor"; Link is refused, and the record keeps what the
+    pass did."""
+    theirs = person.create(
+        "Item",
+        {
+            "Name": "Gutters - labor",
+            "Type": "Service",
+            "IncomeAccountRef": {"value": account_id(person, "Services")},
+        },
+    )
+    pull(world)
+    put(world, "item", "gutters", name="Gutter Cleaning", income_account="Services")
+    assert "link" in view(world, "item", "gutters").actions
+    read = remote._read
+
+    def pass_meanwhile(client: Any, entity: str, qbo_id: str) -> dict[str, Any]:
+        found = read(client, entity, qbo_id)
+        with world.ledger.db.session() as session:
+            if meanwhile == "writing":
+                SyncStates(session).start_write(
+                    world.connection_id, "item", "gutters", "rid-1", "create", {"Name": "x"}
+                )
+            else:
+                Links(session).put(
+                    world.connection_id,
+                    "item",
+                    "gutters",
+                    entity="Item",
+                    qbo_id="999",
+                    sync_token="0",
+                    doc_number=None,
+                    pushed=None,
+                )
+        return found
+
+    monkeypatch.setattr(remote, "_read", pass_meanwhile)
+    with pytest.raises(Refused, match="meanwhile"):
+        act(world, "item", "gutters", "link", quickbooks_id=theirs["Id"])
+    with world.ledger.db.session(readonly=True) as session:
+        state = SyncStates(session).get(world.connection_id, "item", "gutters")
+        link = Links(session).get(world.connection_id, "item", "gutters")
+    assert state is not None and state.status != "synced"
+    if meanwhile == "writing":
+        assert state.pending_request_id == "rid-1" and link is None
+    else:
+        assert link is not None and link.qbo_id == "999"
 
 
 # --- item.exists_in_quickbooks -----------------------------------------------------------------
