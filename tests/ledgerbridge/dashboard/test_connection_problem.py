@@ -23,16 +23,22 @@ from tests.ledgerbridge.tls import HTTP_TIMEOUT, shared_tls
 TITLE = "ledgerbridge's secret keys were changed"
 
 
-def test_the_connection_page_shows_that_the_secret_keys_changed(office: Office) -> None:
+def _connected(office: Office, **company: object) -> tuple[str, str]:
+    """A connection of the office's, connected to a new emulator company made with `company`
+    (its name and settings): (connection id, realm id)."""
     cid = office.connection()
-    emulator = office.site.emulator.url
     realm = httpx.post(
-        f"{emulator}/_emulator/companies",
-        json={"name": "Locked Out"},
+        f"{office.site.emulator.url}/_emulator/companies",
+        json=company,
         timeout=HTTP_TIMEOUT,
         verify=shared_tls(),
-    ).json()
-    connect(office.service, office.key_id, cid, realm["realm_id"])
+    ).json()["realm_id"]
+    connect(office.service, office.key_id, cid, realm)
+    return cid, str(realm)
+
+
+def test_the_connection_page_shows_that_the_secret_keys_changed(office: Office) -> None:
+    cid, _ = _connected(office, name="Locked Out")
     office.service.put_record(office.key_id, cid, "customer", "c-1", {"display_name": "Ann Lee"})
 
     settings = dataclasses.replace(
@@ -57,15 +63,7 @@ def test_the_connection_page_shows_that_the_secret_keys_changed(office: Office) 
 def test_the_connection_page_warns_ahead_of_the_end_of_the_sign_in(office: Office) -> None:
     """Issue 17, deliverable 7: the warning with its date, the reconnect link and the
     Reconnect QuickBooks button, on a connection that is still active."""
-    cid = office.connection()
-    emulator = office.site.emulator.url
-    realm = httpx.post(
-        f"{emulator}/_emulator/companies",
-        json={"name": "Ending Soon", "refresh_token_max_life": 12 * 86_400},
-        timeout=HTTP_TIMEOUT,
-        verify=shared_tls(),
-    ).json()["realm_id"]
-    connect(office.service, office.key_id, cid, realm)
+    cid, realm = _connected(office, name="Ending Soon", refresh_token_max_life=12 * 86_400)
     page = html.unescape(office.client.get(f"/dashboard/connections/{cid}").text)
     assert "Reconnect QuickBooks soon" in page
     assert "QuickBooks will stop accepting ledgerbridge's sign-in for this company on " in page
@@ -95,14 +93,7 @@ def test_the_connection_page_says_until_when_quickbooks_limits_make_it_wait(
 def test_the_connection_page_says_when_quickbooks_webhooks_last_arrived(office: Office) -> None:
     """Whether QuickBooks' webhooks reach ledgerbridge decides how soon a change made there is
     read (as it is made, or within 5 minutes): the page says when the last one came."""
-    cid = office.connection()
-    realm = httpx.post(
-        f"{office.site.emulator.url}/_emulator/companies",
-        json={"name": "Hooked"},
-        timeout=HTTP_TIMEOUT,
-        verify=shared_tls(),
-    ).json()["realm_id"]
-    connect(office.service, office.key_id, cid, realm)
+    cid, realm = _connected(office, name="Hooked")
     page = html.unescape(office.client.get(f"/dashboard/connections/{cid}").text)
     assert "Last webhook from QuickBooks</dt><dd>none yet" in page
     ledger = office.site.ledger

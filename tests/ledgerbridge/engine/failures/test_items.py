@@ -119,6 +119,19 @@ def test_an_invoice_item_already_in_quickbooks_is_linked_by_sku_or_name(
     assert line_items(invoice_in_quickbooks(world, "inv-1")) == [by_sku["Id"], by_name["Id"]]
 
 
+def _gutters_labor(person: Person) -> dict[str, Any]:
+    """QuickBooks' own item for the app's "Gutter Cleaning", under a name and no SKU in common
+    (nothing matches it to the app's item): its object."""
+    return person.create(
+        "Item",
+        {
+            "Name": "Gutters - labor",
+            "Type": "Service",
+            "IncomeAccountRef": {"value": account_id(person, "Services")},
+        },
+    )
+
+
 @pytest.mark.failure_mode("item.not_matched")
 @pytest.mark.in_process("the person links before the first sync: workers would sync it at once")
 def test_an_item_kept_under_another_name_in_quickbooks_is_linked_by_a_person(
@@ -127,14 +140,7 @@ def test_an_item_kept_under_another_name_in_quickbooks_is_linked_by_a_person(
     """QuickBooks has the item as "Gutters - labor": no SKU, no name in common, so the engine
     would add "Gutter Cleaning". Before the first sync, the office clicks Link on the item and
     picks QuickBooks' one; the invoice then uses it and no duplicate item appears."""
-    theirs = person.create(
-        "Item",
-        {
-            "Name": "Gutters - labor",
-            "Type": "Service",
-            "IncomeAccountRef": {"value": account_id(person, "Services")},
-        },
-    )
+    theirs = _gutters_labor(person)
     pull(world)
     invoice_for_gutters(world)
     put(world, "item", "gutters", name="Gutter Cleaning", income_account="Services")
@@ -164,14 +170,7 @@ def test_a_link_is_refused_when_a_sync_took_the_record_since_the_person_looked(
     read QuickBooks' object. Stored anyway, the link would leave the pass's "Gutter Cleaning"
     in QuickBooks beside "Gutters - labor"; Link is refused, and the record keeps what the
     pass did."""
-    theirs = person.create(
-        "Item",
-        {
-            "Name": "Gutters - labor",
-            "Type": "Service",
-            "IncomeAccountRef": {"value": account_id(person, "Services")},
-        },
-    )
+    theirs = _gutters_labor(person)
     pull(world)
     put(world, "item", "gutters", name="Gutter Cleaning", income_account="Services")
     assert "link" in view(world, "item", "gutters").actions
