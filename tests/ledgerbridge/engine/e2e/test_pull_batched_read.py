@@ -303,6 +303,7 @@ def test_a_refused_token_is_refreshed_and_the_batch_sent_again(world: World) -> 
 
 
 @pytest.mark.emulator_socket("the connection is dropped after QuickBooks answered")
+@pytest.mark.in_process("counts its own pull's requests: the workers' sweep at start reads too")
 def test_a_batch_whose_answer_is_lost_is_asked_again(world: World) -> None:
     world.admin(
         "POST",
