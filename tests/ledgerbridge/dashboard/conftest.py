@@ -29,6 +29,7 @@ from ledgerbridge.settings import load_settings
 from qbo_emulator.server import EmulatorServer
 from tests.ledgerbridge.in_process import TestClient
 from tests.ledgerbridge.sqlite_template import SqliteTemplate
+from tests.ledgerbridge.tls import HTTP_TIMEOUT, shared_tls
 
 PASSWORD = "correct horse battery staple"
 BASE = "http://testserver"
@@ -37,6 +38,19 @@ CHEAP_PASSWORDS = {"LEDGERBRIDGE_PASSWORD_SCRYPT_N": "16"}
 the production 16384), since every test signs a user in and the suites try hundreds of wrong
 passwords. What is checked is the same: a salted scrypt hash, compared in constant time. The
 production cost is the default of the settings (tests/ledgerbridge/test_settings.py)."""
+
+
+def emulator_company(emulator_url: str, **company: object) -> str:
+    """A new company in the emulator, made with `company` (its name and settings): its realm
+    id."""
+    made = httpx.post(
+        f"{emulator_url}/_emulator/companies",
+        json=company,
+        timeout=HTTP_TIMEOUT,
+        verify=shared_tls(),
+    )
+    made.raise_for_status()
+    return str(made.json()["realm_id"])
 
 
 def in_process_client(app: Any) -> httpx.Client:

@@ -8,7 +8,6 @@ import dataclasses
 import html
 from datetime import timedelta
 
-import httpx
 from cryptography.fernet import Fernet
 
 from ledgerbridge.bootstrap import build
@@ -16,9 +15,8 @@ from ledgerbridge.engine.push import sync_company
 from ledgerbridge.settings import Secret
 from ledgerbridge.storage.connections import Connections
 from ledgerbridge.storage.sync_states import SyncStates
-from tests.ledgerbridge.dashboard.conftest import Office
+from tests.ledgerbridge.dashboard.conftest import Office, emulator_company
 from tests.ledgerbridge.engine.conftest import connect
-from tests.ledgerbridge.tls import HTTP_TIMEOUT, shared_tls
 
 TITLE = "ledgerbridge's secret keys were changed"
 
@@ -27,14 +25,9 @@ def _connected(office: Office, **company: object) -> tuple[str, str]:
     """A connection of the office's, connected to a new emulator company made with `company`
     (its name and settings): (connection id, realm id)."""
     cid = office.connection()
-    realm = httpx.post(
-        f"{office.site.emulator.url}/_emulator/companies",
-        json=company,
-        timeout=HTTP_TIMEOUT,
-        verify=shared_tls(),
-    ).json()["realm_id"]
+    realm = emulator_company(office.site.emulator.url, **company)
     connect(office.service, office.key_id, cid, realm)
-    return cid, str(realm)
+    return cid, realm
 
 
 def test_the_connection_page_shows_that_the_secret_keys_changed(office: Office) -> None:

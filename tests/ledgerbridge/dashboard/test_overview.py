@@ -8,24 +8,17 @@ from __future__ import annotations
 import re
 from html import unescape
 
-import httpx
 import pytest
 
 from tests.ledgerbridge.dashboard.busy_day import MARIA, busy_day
-from tests.ledgerbridge.dashboard.conftest import Office
+from tests.ledgerbridge.dashboard.conftest import Office, emulator_company
 from tests.ledgerbridge.engine.conftest import World, connect
-from tests.ledgerbridge.tls import HTTP_TIMEOUT, shared_tls
 
 
 def busy(office: Office) -> tuple[World, str]:
     site = office.site
     cid = office.connection()
-    realm = httpx.post(
-        f"{site.emulator.url}/_emulator/companies",
-        json={"name": "Busy"},
-        timeout=HTTP_TIMEOUT,
-        verify=shared_tls(),
-    ).json()["realm_id"]
+    realm = emulator_company(site.emulator.url, name="Busy")
     connect(office.service, office.key_id, cid, realm)
     world = World(site.emulator, site.ledger, office.service, office.key_id, cid, realm)
     busy_day(world)

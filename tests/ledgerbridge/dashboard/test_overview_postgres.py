@@ -9,7 +9,6 @@ from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
-import httpx
 import pytest
 
 from ledgerbridge.bootstrap import build
@@ -19,9 +18,9 @@ from ledgerbridge.engine.service import Service
 from ledgerbridge.settings import load_settings
 from qbo_emulator.server import EmulatorServer
 from tests.ledgerbridge.dashboard.busy_day import busy_day
+from tests.ledgerbridge.dashboard.conftest import emulator_company
 from tests.ledgerbridge.engine.conftest import World, connect
 from tests.ledgerbridge.postgres import private_schema
-from tests.ledgerbridge.tls import HTTP_TIMEOUT, shared_tls
 
 pytestmark = pytest.mark.postgres
 
@@ -35,12 +34,7 @@ def world(emulator: EmulatorServer, tmp_path: Path) -> Iterator[World]:
         service = Service(ledger)
         key_id, _ = service.create_key("overview")
         cid = service.create_connection(key_id, "Main office", "emulator").id
-        realm = httpx.post(
-            f"{emulator.url}/_emulator/companies",
-            json={"name": "PG"},
-            timeout=HTTP_TIMEOUT,
-            verify=shared_tls(),
-        ).json()["realm_id"]
+        realm = emulator_company(emulator.url, name="PG")
         connect(service, key_id, cid, realm)
         try:
             yield World(emulator, ledger, service, key_id, cid, realm)

@@ -105,6 +105,23 @@ def _active_in_quickbooks(world: World, obj: dict[str, Any]) -> bool:
     return bool(found["Active"])
 
 
+def _refused_for_the_wait(
+    world: World,
+    action: tuple[str, str, str, dict[str, Any]],
+    until: datetime,
+    outcome: catalog.WaitOutcome,
+    said: str,
+) -> None:
+    """The person's `action` (type, id, action, params) refused while the company waits until
+    `until`, saying so and what became of it (`said`), and QuickBooks sent nothing."""
+    with pytest.raises(Refused) as refused:
+        world.service.action(world.key_id, world.connection_id, *action)
+    reason = refused.value.reason
+    assert reason == catalog.waiting_message(until, "try again after it", outcome=outcome)
+    assert reason.endswith(f": {said}, try again after it")
+    assert _requests(world) == 0
+
+
 def _wait_ends(world: World) -> None:
     """The wait over: QuickBooks answers again (each request still counted), and the stored
     wait is in the past."""
@@ -244,12 +261,7 @@ def test_a_one_click_fix_reads_nothing_while_the_company_waits_for_quickbooks(
     )
     link = ("customer", "c2", "link", {"quickbooks_id": theirs["Id"]})
 
-    with pytest.raises(Refused) as refused:
-        world.service.action(world.key_id, world.connection_id, *link)
-    said = refused.value.reason
-    assert said == catalog.waiting_message(until, "try again after it", outcome="not_read")
-    assert said.endswith(": QuickBooks was not read, try again after it")
-    assert _requests(world) == 0
+    _refused_for_the_wait(world, link, until, "not_read", "QuickBooks was not read")
 
     _wait_ends(world)
     done = world.service.action(world.key_id, world.connection_id, *link)
@@ -268,12 +280,8 @@ def test_a_one_click_fix_that_writes_says_nothing_was_sent_while_the_company_wai
     until = _throttled_by_quickbooks(world)
     reactivate = ("customer", "bo", "reactivate", {})
 
-    with pytest.raises(Refused) as refused:
-        world.service.action(world.key_id, world.connection_id, *reactivate)
-    said = refused.value.reason
-    assert said == catalog.waiting_message(until, "try again after it", outcome="not_sent")
-    assert said.endswith(": no change was sent to QuickBooks, try again after it")
-    assert _requests(world) == 0
+    said = "no change was sent to QuickBooks"
+    _refused_for_the_wait(world, reactivate, until, "not_sent", said)
     assert _active_in_quickbooks(world, bo) is False
 
     _wait_ends(world)
